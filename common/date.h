@@ -1,0 +1,35 @@
+/*  common/date.h - calendar dates as day numbers.
+ *
+ *  Every rule that depends on time takes "today" as an argument: nothing in
+ *  the rules reads the clock, so a result can always be reproduced.  A date
+ *  is an int32 count of days since 1970-01-01 (proleptic Gregorian), which
+ *  makes "expires before submission" a plain comparison.
+ */
+#ifndef ESSP_COMMON_DATE_H
+#define ESSP_COMMON_DATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*  Parses exactly "YYYY-MM-DD" (len bytes, no terminator needed) into a day
+ *  number.  Returns 0, or -1 when the text is not a real calendar date
+ *  (2023-02-29 is refused).  Years 1000..9999. */
+int date_parse(const char *text, size_t len, int32_t *days);
+
+/*  Writes "YYYY-MM-DD" (11 bytes with the terminator) for a day number. */
+void date_format(int32_t days, char out[11]);
+
+/*  Day number from a civil date; no range check. */
+int32_t date_from_civil(int year, int month, int day);
+
+/*  Civil date of a day number. */
+void date_to_civil(int32_t days, int *year, int *month, int *day);
+
+/*  The same day `years` years later; 29 February becomes 28 February in a
+ *  year that has none (the rule used for agreement and listing expiry). */
+int32_t date_add_years(int32_t days, int years);
+
+/*  Today in UTC, for the thin shells (main.c, the CLI) that pass time in. */
+int32_t date_today_utc(void);
+
+#endif

@@ -1,0 +1,30 @@
+/*  proto/error.h - the error every decoder and checker reports.
+ *
+ *  A refusal always names the field (a dotted path such as
+ *  "organisation.siret" or "references[2].year", empty for the whole
+ *  message) and the rule that was broken (a stable machine word such as
+ *  "type", "required", "maxLength"), plus a sentence for humans.  These three
+ *  travel unchanged to the client in an error message (see proto/README.md).
+ */
+#ifndef ESSP_PROTO_ERROR_H
+#define ESSP_PROTO_ERROR_H
+
+#define PROTO_FIELD_MAX   128
+#define PROTO_RULE_MAX    48
+#define PROTO_MESSAGE_MAX 256
+
+typedef struct {
+    char field[PROTO_FIELD_MAX];
+    char rule[PROTO_RULE_MAX];
+    char message[PROTO_MESSAGE_MAX];
+} proto_error_t;
+
+/*  Fills err (when not NULL) and returns -1, so a checker can write
+ *  `return proto_error_set(err, "siret", "pattern", "...");`. */
+int proto_error_set(proto_error_t *err, const char *field, const char *rule,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*  Clears err to "no error". */
+void proto_error_clear(proto_error_t *err);
+
+#endif
