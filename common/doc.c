@@ -139,3 +139,28 @@ bool doc_array_has(const msgpack_object *map, const char *key, const char *value
             return true;
     return false;
 }
+
+static bool s_skipped(const msgpack_object *key, const char *const *skip)
+{
+    for (; skip && *skip; skip++)
+        if (doc_is(key, *skip))
+            return true;
+    return false;
+}
+
+void doc_pack_map_except(msgpack_packer *pk, const msgpack_object *map, const char *const *skip,
+                         size_t extra)
+{
+    size_t kept = 0;
+    uint32_t size = map && map->type == MSGPACK_OBJECT_MAP ? map->via.map.size : 0;
+    for (uint32_t i = 0; i < size; i++)
+        kept += !s_skipped(&map->via.map.ptr[i].key, skip);
+    msgpack_pack_map(pk, kept + extra);
+    for (uint32_t i = 0; i < size; i++) {
+        const msgpack_object_kv *kv = &map->via.map.ptr[i];
+        if (s_skipped(&kv->key, skip))
+            continue;
+        msgpack_pack_object(pk, kv->key);
+        msgpack_pack_object(pk, kv->val);
+    }
+}

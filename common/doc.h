@@ -58,4 +58,10 @@ const msgpack_object *doc_at(const msgpack_object *array, size_t i);
 /*  True when the array of strings at `key` contains `value`. */
 bool doc_array_has(const msgpack_object *map, const char *key, const char *value);
 
+/*  Packs `map` with its pairs whose key is in `skip` (NULL-terminated)
+ *  left out, announcing `extra` more pairs that the caller packs next: the
+ *  way a stored record is rewritten with some fields changed. */
+void doc_pack_map_except(msgpack_packer *pk, const msgpack_object *map, const char *const *skip,
+                         size_t extra);
+
 #endif

@@ -9,6 +9,8 @@
 #ifndef ESSP_PROTO_ERROR_H
 #define ESSP_PROTO_ERROR_H
 
+#include <stddef.h>
+
 #define PROTO_FIELD_MAX   128
 #define PROTO_RULE_MAX    48
 #define PROTO_MESSAGE_MAX 256
@@ -23,6 +25,11 @@ typedef struct {
  *  `return proto_error_set(err, "siret", "pattern", "...");`. */
 int proto_error_set(proto_error_t *err, const char *field, const char *rule,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*  The longest prefix of text[0..len) of at most max bytes that does not
+ *  cut a UTF-8 sequence in two: quote user input in a message with
+ *  "%.*s", (int)proto_utf8_prefix(text, len, 40), text. */
+size_t proto_utf8_prefix(const char *text, size_t len, size_t max);
 
 /*  Clears err to "no error". */
 void proto_error_clear(proto_error_t *err);

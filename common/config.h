@@ -1,0 +1,62 @@
+/*  common/config.h - where the stack lives and listens.
+ *
+ *  Two environment variables place a whole stack, so two stacks can run
+ *  side by side and the CLI finds the one it is pointed at:
+ *    ESSP_HOME  data, logs, pid files, keys (default ./var)
+ *    ESSP_PORT  base port (default 7700); each service listens on base+offset
+ *  For a stack spread over several hosts, ESSP_<SERVICE>_ENDPOINT (e.g.
+ *  ESSP_REVIEW_ENDPOINT=tcp://10.0.0.3:7702) tells clients and downstream
+ *  services where a service is, and ESSP_BIND the address services bind to
+ *  (default 127.0.0.1).
+ */
+#ifndef ESSP_COMMON_CONFIG_H
+#define ESSP_COMMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    SERVICE_INTAKE,
+    SERVICE_VALIDATION,
+    SERVICE_REVIEW,
+    SERVICE_PUBLICATION,
+    SERVICE_COUNT
+} service_id_t;
+
+#define CONFIG_PATH_MAX 512
+#define CONFIG_ENDPOINT_MAX 256
+
+/*  "intake", "validation", "review", "publication". */
+const char *config_service_name(service_id_t service);
+
+/*  Service id by name, or -1. */
+int config_service_by_name(const char *name);
+
+/*  $ESSP_HOME or "./var". */
+const char *config_home(void);
+
+/*  $ESSP_PORT or 7700; -1 when set to something that is not a port. */
+int config_base_port(void);
+
+/*  The port a service listens on: base + offset (intake 0, validation 1,
+ *  review 2, publication 3). */
+int config_port(service_id_t service);
+
+/*  The endpoint a service binds: tcp://$ESSP_BIND:port. */
+void config_bind_endpoint(service_id_t service, char *out, size_t cap);
+
+/*  The endpoint clients connect to: $ESSP_<SERVICE>_ENDPOINT or
+ *  tcp://127.0.0.1:port. */
+void config_connect_endpoint(service_id_t service, char *out, size_t cap);
+
+/*  "$ESSP_HOME/<sub>" into out. */
+void config_path(const char *sub, char *out, size_t cap);
+
+/*  An integer from the environment, or fallback when unset or not a
+ *  number in [min, max]. */
+long config_env_long(const char *name, long fallback, long min, long max);
+
+/*  Creates a directory and its parents (mode 0700); 0 or -1. */
+int config_mkdirs(const char *path);
+
+#endif

@@ -1,0 +1,526 @@
+/*  common/service.c - see service.h. */
+#include "service.h"
+
+#include "doc.h"
+#include "log.h"
+#include "store.h"
+#include "stream_consumer.h"
+#include "stream_log.h"
+#include "proto/messages.h"
+#include "proto/wire.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_PARKED_MAX 4096
+#define S_DB_EVENTS  "events"
+#define S_DB_CURSORS "cursors"
+
+/*  A pull that found nothing new, waiting for an event or its deadline. */
+typedef struct {
+    zmsg_t *envelope;            /* routing frames to answer on */
+    uint64_t after;
+    size_t max;
+    bool has_rid;
+    uint64_t rid;
+    int64_t deadline_ms;
+} parked_pull_t;
+
+/*  One request of a batch, kept until its reply is sent. */
+typedef struct {
+    zmsg_t *envelope;
+    zframe_t *payload;
+    msgpack_zone zone;
+    msgpack_object msg;
+    service_request_t req;
+    msgpack_sbuffer reply;
+    msgpack_packer pk;
+    bool is_pull;
+    bool ready;                  /* reply packed (error or pong) before the transaction */
+} pending_t;
+
+struct service_t {
+    const service_def_t *def;
+    store_t *store;
+    size_t db_count;             /* the core's databases; events, cursors follow */
+    stream_log_t *log;
+    zsock_t *router;
+    stream_consumer_t *consumers[SERVICE_UPSTREAMS_MAX];
+    parked_pull_t parked[S_PARKED_MAX];
+    size_t parked_count;
+    msgpack_sbuffer event_buf;
+    msgpack_packer event_pk;
+    pending_t batch[SERVICE_BATCH];
+    char pid_path[CONFIG_PATH_MAX];
+};
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+MDB_dbi service_db(service_t *self, size_t index)
+{
+    assert(index < self->db_count);
+    return store_db(self->store, index);
+}
+
+msgpack_packer *service_event_begin(service_t *self, const char *type, int64_t at, size_t fields,
+                                    uint64_t *seq)
+{
+    uint64_t next = stream_log_begin(self->log, &self->event_buf, &self->event_pk, type, at, fields);
+    if (seq)
+        *seq = next;
+    return &self->event_pk;
+}
+
+int service_event_end(service_t *self, MDB_txn *txn)
+{
+    return stream_log_end(self->log, txn, &self->event_buf);
+}
+
+uint64_t service_log_head(service_t *self)
+{
+    return stream_log_head(self->log);
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static void s_send(service_t *self, zmsg_t *envelope, const void *data, size_t size)
+{
+    zmsg_t *out = zmsg_dup(envelope);
+    zmsg_addmem(out, data, size);
+    /* A ROUTER drops what it cannot route (client gone): never blocks. */
+    zmsg_send(&out, self->router);
+}
+
+static void s_pack_batch(service_t *self, MDB_txn *txn, msgpack_packer *pk, bool has_rid,
+                         uint64_t rid, uint64_t after, size_t max)
+{
+    proto_pack_reply(pk, "batch", has_rid, rid, 2);
+    proto_pack_kv_uint(pk, "head", stream_log_head(self->log));
+    proto_pack_str(pk, "events");
+    stream_log_pack_after(self->log, txn, after, max, PROTO_BATCH_BYTES, pk);
+}
+
+static void s_answer_pull(service_t *self, MDB_txn *txn, zmsg_t *envelope, bool has_rid,
+                          uint64_t rid, uint64_t after, size_t max)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    s_pack_batch(self, txn, &pk, has_rid, rid, after, max);
+    s_send(self, envelope, buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
+}
+
+static void s_unpark(service_t *self, size_t i)
+{
+    zmsg_destroy(&self->parked[i].envelope);
+    self->parked[i] = self->parked[--self->parked_count];
+}
+
+/*  Answers every held pull that now has events, or whose wait is over. */
+static void s_serve_parked(service_t *self, int64_t now_ms)
+{
+    uint64_t head = stream_log_head(self->log);
+    MDB_txn *txn = NULL;
+    for (size_t i = 0; i < self->parked_count;) {
+        parked_pull_t *p = &self->parked[i];
+        if (p->after >= head && now_ms < p->deadline_ms) {
+            i++;
+            continue;
+        }
+        if (!txn && store_begin(self->store, true, &txn) != 0)
+            return;
+        s_answer_pull(self, txn, p->envelope, p->has_rid, p->rid, p->after, p->max);
+        s_unpark(self, i);
+    }
+    if (txn)
+        mdb_txn_abort(txn);
+}
+
+static void s_handle_pull(service_t *self, MDB_txn **read_txn, pending_t *p, int64_t now_ms)
+{
+    uint64_t after = 0, max = 100, wait = 0;
+    doc_uint(p->req.msg, "after", &after);
+    doc_uint(p->req.msg, "max", &max);
+    doc_uint(p->req.msg, "wait", &wait);
+    if (after >= stream_log_head(self->log) && wait > 0 && self->parked_count < S_PARKED_MAX) {
+        parked_pull_t *parked = &self->parked[self->parked_count++];
+        parked->envelope = p->envelope;
+        p->envelope = NULL;
+        parked->after = after;
+        parked->max = max;
+        parked->has_rid = p->req.has_rid;
+        parked->rid = p->req.rid;
+        parked->deadline_ms = now_ms + (int64_t)wait;
+        return;
+    }
+    if (!*read_txn && store_begin(self->store, true, read_txn) != 0)
+        return;
+    s_answer_pull(self, *read_txn, p->envelope, p->req.has_rid, p->req.rid, after, max);
+}
+
+/* --------------------------------------------------------------- requests */
+
+static void s_pending_reset_reply(pending_t *p)
+{
+    msgpack_sbuffer_clear(&p->reply);
+    p->ready = false;
+}
+
+/*  Decodes and checks one request; packs an error reply when it is refused
+ *  and a pong for ping, which need no transaction. */
+static void s_pending_prepare(service_t *self, pending_t *p, int64_t now)
+{
+    proto_error_t err;
+    proto_error_clear(&err);
+    p->req.msg = &p->msg;
+    p->req.reply = &p->pk;
+    p->req.now = now;
+    p->req.type = NULL;
+    if (wire_decode(zframe_data(p->payload), zframe_size(p->payload), &p->zone, &p->msg, &err)
+        || proto_request_check(&p->msg, &p->req.type, &p->req.rid, &p->req.has_rid, &err)) {
+        log_info("refused a request: %s (field '%s', rule %s)", err.message, err.field, err.rule);
+        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_INVALID, &err);
+        p->ready = true;
+    } else if (strcmp(p->req.type, "pull") == 0) {
+        p->is_pull = true;
+    } else if (strcmp(p->req.type, "ping") == 0) {
+        proto_pack_reply(&p->pk, "pong", p->req.has_rid, p->req.rid, 2);
+        proto_pack_kv_str(&p->pk, "service", config_service_name(self->def->id));
+        proto_pack_kv_uint(&p->pk, "head", stream_log_head(self->log));
+        p->ready = true;
+    }
+}
+
+static size_t s_receive_batch(service_t *self)
+{
+    size_t count = 0;
+    while (count < SERVICE_BATCH && (zsock_events(self->router) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv(self->router);
+        if (!msg)
+            break;
+        pending_t *p = &self->batch[count];
+        memset(p, 0, sizeof *p);
+        /* The payload is the last frame; the frames before it route the
+         * reply back (identity, and the empty delimiter of a REQ client). */
+        p->payload = zmsg_last(msg);
+        zmsg_remove(msg, p->payload);
+        p->envelope = msg;
+        msgpack_zone_init(&p->zone, 2048);
+        msgpack_sbuffer_init(&p->reply);
+        msgpack_packer_init(&p->pk, &p->reply, msgpack_sbuffer_write);
+        count++;
+    }
+    return count;
+}
+
+static void s_release_batch(service_t *self, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        pending_t *p = &self->batch[i];
+        zmsg_destroy(&p->envelope);
+        zframe_destroy(&p->payload);
+        msgpack_zone_destroy(&p->zone);
+        msgpack_sbuffer_destroy(&p->reply);
+    }
+}
+
+/*  Runs every request of the batch that needs the core in one write
+ *  transaction.  Returns 0 (committed), or the LMDB code of a failure after
+ *  rolling back. */
+static int s_run_batch(service_t *self, size_t count)
+{
+    MDB_txn *txn;
+    int rc = store_begin(self->store, false, &txn);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        pending_t *p = &self->batch[i];
+        if (p->ready || p->is_pull)
+            continue;
+        rc = self->def->handle(self->def->ctx, self, txn, &p->req);
+    }
+    if (rc == 0)
+        rc = store_commit(self->store, txn);
+    else
+        mdb_txn_abort(txn);
+    if (rc == 0)
+        stream_log_committed(self->log);
+    else
+        stream_log_aborted(self->log);
+    return rc;
+}
+
+static bool s_batch_needs_txn(service_t *self, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!self->batch[i].ready && !self->batch[i].is_pull)
+            return true;
+    return false;
+}
+
+static void s_fail_batch(service_t *self, size_t count, int rc)
+{
+    proto_error_t err;
+    proto_error_set(&err, "", "storage", "the service could not store the request (%s); nothing was changed, try again",
+                    mdb_strerror(rc));
+    log_error("batch of %zu rolled back: %s", count, mdb_strerror(rc));
+    for (size_t i = 0; i < count; i++) {
+        pending_t *p = &self->batch[i];
+        if (p->ready || p->is_pull)
+            continue;
+        s_pending_reset_reply(p);
+        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_INTERNAL, &err);
+    }
+}
+
+static void s_handle_requests(service_t *self, int64_t now_ms)
+{
+    size_t count = s_receive_batch(self);
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < count; i++)
+        s_pending_prepare(self, &self->batch[i], now);
+    if (s_batch_needs_txn(self, count)) {
+        int rc;
+        for (;;) {
+            rc = s_run_batch(self, count);
+            if (rc != MDB_MAP_FULL || store_grow(self->store) != 0)
+                break;
+            for (size_t i = 0; i < count; i++)
+                if (!self->batch[i].ready && !self->batch[i].is_pull)
+                    s_pending_reset_reply(&self->batch[i]);
+        }
+        if (rc)
+            s_fail_batch(self, count, rc);
+    }
+    /* Durable now: reply. */
+    MDB_txn *read_txn = NULL;
+    for (size_t i = 0; i < count; i++) {
+        pending_t *p = &self->batch[i];
+        if (p->is_pull)
+            s_handle_pull(self, &read_txn, p, now_ms);
+        else
+            s_send(self, p->envelope, p->reply.data, p->reply.size);
+    }
+    if (read_txn)
+        mdb_txn_abort(read_txn);
+    s_release_batch(self, count);
+}
+
+/* ---------------------------------------------------------------- streams */
+
+static int s_apply_events(service_t *self, size_t u, const msgpack_object *events, size_t first,
+                          uint64_t *last)
+{
+    const service_upstream_t *up = &self->def->upstreams[u];
+    stream_consumer_t *consumer = self->consumers[u];
+    int64_t now = (int64_t)time(NULL);
+    MDB_txn *txn;
+    int rc = store_begin(self->store, false, &txn);
+    for (size_t i = first; rc == 0 && i < doc_len(events); i++) {
+        const msgpack_object *event = doc_at(events, i);
+        const char *type;
+        proto_error_t err;
+        if (proto_event_check(event, &type, last, &err)) {
+            log_error("stream %s: event refused: %s", stream_consumer_name(consumer), err.message);
+            rc = MDB_INCOMPATIBLE;
+            break;
+        }
+        rc = up->apply(self->def->ctx, self, txn, type, event, now);
+    }
+    if (rc == 0)
+        rc = store_put_u64(txn, store_db(self->store, self->db_count + 1),
+                           stream_consumer_name(consumer), *last);
+    if (rc == 0)
+        rc = store_commit(self->store, txn);
+    else
+        mdb_txn_abort(txn);
+    if (rc == 0)
+        stream_log_committed(self->log);
+    else
+        stream_log_aborted(self->log);
+    return rc;
+}
+
+static void s_handle_stream(service_t *self, size_t u, int64_t now_ms)
+{
+    stream_consumer_t *consumer = self->consumers[u];
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 8192);
+    const msgpack_object *events;
+    size_t first;
+    int rc = stream_consumer_receive(consumer, &zone, &events, &first, now_ms);
+    if (rc == 1) {
+        uint64_t last = 0;
+        do
+            rc = s_apply_events(self, u, events, first, &last);
+        while (rc == MDB_MAP_FULL && store_grow(self->store) == 0);
+        if (rc == 0) {
+            stream_consumer_advance(consumer, last, now_ms);
+            s_serve_parked(self, now_ms);
+        } else {
+            log_error("stream %s: batch not applied (%s); retrying from %llu",
+                      stream_consumer_name(consumer), mdb_strerror(rc),
+                      (unsigned long long)stream_consumer_cursor(consumer));
+            stream_consumer_backoff(consumer, now_ms);
+        }
+    }
+    msgpack_zone_destroy(&zone);
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+static int s_write_pid(service_t *self)
+{
+    char dir[CONFIG_PATH_MAX / 2];
+    config_path("run", dir, sizeof dir);
+    if (config_mkdirs(dir))
+        return -1;
+    snprintf(self->pid_path, sizeof self->pid_path, "%s/%s.pid", dir,
+             config_service_name(self->def->id));
+    FILE *file = fopen(self->pid_path, "w");
+    if (!file)
+        return -1;
+    fprintf(file, "%ld\n", (long)getpid());
+    return fclose(file);
+}
+
+static int s_open_store(service_t *self)
+{
+    const char *names[STORE_DBS_MAX + 1];
+    size_t n = 0;
+    for (; self->def->dbs && self->def->dbs[n]; n++)
+        names[n] = self->def->dbs[n];
+    assert(n + 2 <= STORE_DBS_MAX);
+    self->db_count = n;
+    names[n] = S_DB_EVENTS;
+    names[n + 1] = S_DB_CURSORS;
+    names[n + 2] = NULL;
+    char dir[CONFIG_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/data/%s", config_home(), config_service_name(self->def->id));
+    self->store = store_new(dir, names);
+    return self->store ? 0 : -1;
+}
+
+static int s_start(service_t *self)
+{
+    MDB_txn *txn;
+    int rc = store_begin(self->store, false, &txn);
+    if (rc)
+        return rc;
+    self->log = stream_log_new(txn, store_db(self->store, self->db_count));
+    for (size_t u = 0; u < self->def->upstream_count; u++) {
+        service_id_t from = self->def->upstreams[u].from;
+        uint64_t cursor = 0;
+        store_get_u64(txn, store_db(self->store, self->db_count + 1), config_service_name(from), &cursor);
+        char endpoint[CONFIG_ENDPOINT_MAX];
+        config_connect_endpoint(from, endpoint, sizeof endpoint);
+        self->consumers[u] = stream_consumer_new(config_service_name(from), endpoint, cursor,
+                                                 PROTO_BATCH_MAX, 1000);
+        log_info("following %s at %s from seq %llu", config_service_name(from), endpoint,
+                 (unsigned long long)cursor);
+    }
+    if (self->def->start)
+        rc = self->def->start(self->def->ctx, self, txn);
+    if (rc == 0)
+        rc = store_commit(self->store, txn);
+    else
+        mdb_txn_abort(txn);
+    return rc;
+}
+
+static int s_bind(service_t *self)
+{
+    char endpoint[CONFIG_ENDPOINT_MAX];
+    config_bind_endpoint(self->def->id, endpoint, sizeof endpoint);
+    self->router = zsock_new(ZMQ_ROUTER);
+    assert(self->router);
+    /* Refuse oversize input before a byte of it is decoded. */
+    zsock_set_maxmsgsize(self->router, PROTO_REQUEST_MAX);
+    zsock_set_linger(self->router, 0);
+    zsock_set_sndhwm(self->router, 100000);
+    zsock_set_rcvhwm(self->router, 100000);
+    if (zsock_bind(self->router, "%s", endpoint) < 0) {
+        log_error("cannot bind %s: %s", endpoint, strerror(errno));
+        return -1;
+    }
+    log_info("listening on %s, log head %llu", endpoint,
+             (unsigned long long)stream_log_head(self->log));
+    return 0;
+}
+
+static void s_loop(service_t *self)
+{
+    zmq_pollitem_t items[1 + SERVICE_UPSTREAMS_MAX];
+    size_t n = self->def->upstream_count;
+    items[0] = (zmq_pollitem_t){zsock_resolve(self->router), 0, ZMQ_POLLIN, 0};
+    for (size_t u = 0; u < n; u++)
+        items[1 + u] = (zmq_pollitem_t){zsock_resolve(stream_consumer_socket(self->consumers[u])), 0,
+                                        ZMQ_POLLIN, 0};
+    while (!zsys_interrupted) {
+        int64_t now_ms = s_now_ms();
+        for (size_t u = 0; u < n; u++)
+            stream_consumer_poll(self->consumers[u], now_ms);
+        if (zmq_poll(items, (int)(1 + n), 100) < 0 && errno != EINTR)
+            break;
+        if (zsys_interrupted)
+            break;
+        now_ms = s_now_ms();
+        if (items[0].revents & ZMQ_POLLIN)
+            s_handle_requests(self, now_ms);
+        for (size_t u = 0; u < n; u++)
+            if (items[1 + u].revents & ZMQ_POLLIN)
+                s_handle_stream(self, u, now_ms);
+        s_serve_parked(self, now_ms);
+    }
+}
+
+static void s_destroy(service_t *self)
+{
+    for (size_t u = 0; u < self->def->upstream_count; u++)
+        stream_consumer_destroy(&self->consumers[u]);
+    while (self->parked_count)
+        s_unpark(self, 0);
+    zsock_destroy(&self->router);
+    stream_log_destroy(&self->log);
+    store_destroy(&self->store);
+    msgpack_sbuffer_destroy(&self->event_buf);
+    if (self->pid_path[0])
+        unlink(self->pid_path);
+    free(self);
+}
+
+int service_main(const service_def_t *def)
+{
+    log_set_name(config_service_name(def->id));
+    log_set_level_from_env();
+    if (config_base_port() < 0) {
+        log_error("ESSP_PORT must be a port number");
+        return 2;
+    }
+    service_t *self = calloc(1, sizeof *self);
+    assert(self);
+    self->def = def;
+    msgpack_sbuffer_init(&self->event_buf);
+    msgpack_packer_init(&self->event_pk, &self->event_buf, msgpack_sbuffer_write);
+    zsys_init();
+    zsys_set_logsystem(false);
+    int code = 1;
+    if (s_open_store(self) == 0 && s_start(self) == 0 && s_bind(self) == 0 && s_write_pid(self) == 0) {
+        log_info("started (pid %ld)", (long)getpid());
+        s_loop(self);
+        log_info("stopping: SIGTERM received, last transaction committed");
+        code = 0;
+    }
+    s_destroy(self);
+    return code;
+}

@@ -1,0 +1,87 @@
+/*  common/service.h - the shell every service runs in.
+ *
+ *  A service is a pure core (handlers over an LMDB transaction, the
+ *  decoded message and the time, passed in) in this thin shell, which owns
+ *  what the core must not: the sockets, the loop, the LMDB environment, the
+ *  clock, the signals.  The shell:
+ *    - binds a ROUTER where clients send requests and downstream services
+ *      pull this service's event log;
+ *    - drains up to SERVICE_BATCH requests that are ready, runs them all in
+ *      ONE write transaction, commits (one fsync), and only then sends the
+ *      replies: group commit, and no reply before the state is durable;
+ *    - pulls each upstream stream and applies a batch of events together
+ *      with the new cursor in one transaction (exactly once, across kill -9);
+ *    - holds pulls that found nothing new and answers them as soon as an
+ *      event is appended (or with an empty batch when their wait expires);
+ *    - on SIGTERM/SIGINT finishes the batch in hand and exits 0.
+ */
+#ifndef ESSP_COMMON_SERVICE_H
+#define ESSP_COMMON_SERVICE_H
+
+#include "config.h"
+
+#include <lmdb.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SERVICE_BATCH 512
+#define SERVICE_UPSTREAMS_MAX 4
+
+typedef struct service_t service_t;
+
+/*  One request, already decoded and checked against the catalogue. */
+typedef struct {
+    const msgpack_object *msg;
+    const char *type;            /* catalogue name, e.g. "submit" */
+    bool has_rid;
+    uint64_t rid;
+    msgpack_packer *reply;       /* pack exactly one reply map here */
+    int64_t now;                 /* unix seconds of this batch */
+} service_request_t;
+
+/*  Runs one request inside the batch's write transaction.  Packs a reply
+ *  (which may be an error reply) and returns 0, or returns an LMDB error
+ *  code: the whole batch is then rolled back (and run again after growing
+ *  the map on MDB_MAP_FULL).  A handler must check everything before it
+ *  writes anything, so that a refused request changes nothing. */
+typedef int (*service_handle_fn)(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req);
+
+/*  Applies one event of an upstream stream inside a transaction; returns 0
+ *  or an LMDB code (batch rolled back and retried). */
+typedef int (*service_apply_fn)(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
+                                const msgpack_object *event, int64_t now);
+
+typedef struct {
+    service_id_t from;
+    service_apply_fn apply;
+} service_upstream_t;
+
+typedef struct {
+    service_id_t id;
+    const char *const *dbs;      /* the core's databases, NULL-terminated */
+    void *ctx;
+    /* Called once, after the store is open, inside a write transaction. */
+    int (*start)(void *ctx, service_t *svc, MDB_txn *txn);
+    service_handle_fn handle;
+    service_upstream_t upstreams[SERVICE_UPSTREAMS_MAX];
+    size_t upstream_count;
+} service_def_t;
+
+/*  Runs the service until SIGTERM; returns the process exit code. */
+int service_main(const service_def_t *def);
+
+/*  The i-th database of def->dbs. */
+MDB_dbi service_db(service_t *self, size_t index);
+
+/*  Appending to this service's event log (see common/stream_log.h): begin
+ *  packs the head {seq, type, at} and returns the packer for `fields` more
+ *  pairs; end appends inside txn. */
+msgpack_packer *service_event_begin(service_t *self, const char *type, int64_t at, size_t fields,
+                                    uint64_t *seq);
+int service_event_end(service_t *self, MDB_txn *txn);
+
+/*  The last committed seq of this service's log. */
+uint64_t service_log_head(service_t *self);
+
+#endif

@@ -1,0 +1,172 @@
+/*  common/store.c - see store.h. */
+#include "store.h"
+
+#include "config.h"
+#include "log.h"
+#include "proto/wire.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct store_t {
+    MDB_env *env;
+    size_t map_size;
+    size_t db_count;
+    MDB_dbi dbs[STORE_DBS_MAX];
+};
+
+static int s_open_dbs(store_t *self, const char *const *names)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    if (rc)
+        return rc;
+    for (self->db_count = 0; names[self->db_count]; self->db_count++) {
+        assert(self->db_count < STORE_DBS_MAX);
+        rc = mdb_dbi_open(txn, names[self->db_count], MDB_CREATE, &self->dbs[self->db_count]);
+        if (rc) {
+            mdb_txn_abort(txn);
+            return rc;
+        }
+    }
+    return mdb_txn_commit(txn);
+}
+
+store_t *store_new(const char *dir, const char *const *names)
+{
+    store_t *self = calloc(1, sizeof *self);
+    assert(self);
+    /* The map only reserves address space: pages are used as data grows. */
+    self->map_size = (size_t)config_env_long("ESSP_MAP_MB", 1024, 1, 1 << 20) << 20;
+    unsigned flags = MDB_NOTLS;
+    if (config_env_long("ESSP_DURABLE", 1, 0, 1) == 0)
+        flags |= MDB_NOSYNC;
+    int rc = config_mkdirs(dir) ? -1 : 0;
+    if (!rc)
+        rc = mdb_env_create(&self->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(self->env, STORE_DBS_MAX);
+    if (!rc)
+        rc = mdb_env_set_mapsize(self->env, self->map_size);
+    if (!rc)
+        rc = mdb_env_open(self->env, dir, flags, 0600);
+    if (!rc) {
+        int dead = 0;
+        mdb_reader_check(self->env, &dead);
+        if (dead)
+            log_warn("cleared %d stale LMDB reader slot(s) in %s", dead, dir);
+        rc = s_open_dbs(self, names);
+    }
+    if (rc) {
+        log_error("cannot open LMDB store %s: %s", dir, rc > 0 || rc < -1 ? mdb_strerror(rc) : "mkdir failed");
+        store_destroy(&self);
+    }
+    return self;
+}
+
+void store_destroy(store_t **self_p)
+{
+    assert(self_p);
+    store_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->env)
+        mdb_env_close(self->env);
+    free(self);
+    *self_p = NULL;
+}
+
+MDB_dbi store_db(store_t *self, size_t index)
+{
+    assert(index < self->db_count);
+    return self->dbs[index];
+}
+
+MDB_env *store_env(store_t *self)
+{
+    return self->env;
+}
+
+int store_begin(store_t *self, bool rdonly, MDB_txn **txn)
+{
+    return mdb_txn_begin(self->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
+}
+
+int store_commit(store_t *self, MDB_txn *txn)
+{
+    (void)self;
+    return mdb_txn_commit(txn);
+}
+
+int store_grow(store_t *self)
+{
+    size_t grown = self->map_size * 2;
+    int rc = mdb_env_set_mapsize(self->env, grown);
+    if (rc == 0) {
+        log_info("LMDB map grown to %zu MiB", grown >> 20);
+        self->map_size = grown;
+    }
+    return rc;
+}
+
+int store_backup(store_t *self, const char *dir)
+{
+    return mdb_env_copy2(self->env, dir, MDB_CP_COMPACT);
+}
+
+void store_u64_key(uint64_t value, unsigned char out[8])
+{
+    for (int i = 7; i >= 0; i--, value >>= 8)
+        out[i] = (unsigned char)(value & 0xff);
+}
+
+uint64_t store_u64_from_key(const void *key)
+{
+    const unsigned char *bytes = key;
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++)
+        value = value << 8 | bytes[i];
+    return value;
+}
+
+int store_get_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t *value)
+{
+    MDB_val k = {strlen(key), (void *)key}, v;
+    int rc = mdb_get(txn, db, &k, &v);
+    if (rc == 0 && v.mv_size == 8)
+        *value = store_u64_from_key(v.mv_data);
+    else if (rc == 0)
+        rc = MDB_CORRUPTED;
+    return rc;
+}
+
+int store_put_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t value)
+{
+    unsigned char bytes[8];
+    store_u64_key(value, bytes);
+    MDB_val k = {strlen(key), (void *)key}, v = {8, bytes};
+    return mdb_put(txn, db, &k, &v, 0);
+}
+
+int store_get_doc(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, msgpack_zone *zone,
+                  msgpack_object *out)
+{
+    MDB_val k = {key_len, (void *)key}, v;
+    int rc = mdb_get(txn, db, &k, &v);
+    if (rc)
+        return rc;
+    proto_error_t err;
+    if (wire_decode(v.mv_data, v.mv_size, zone, out, &err)) {
+        log_error("stored document does not decode: %s", err.message);
+        return MDB_CORRUPTED;
+    }
+    return 0;
+}
+
+int store_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
+              size_t len)
+{
+    MDB_val k = {key_len, (void *)key}, v = {len, (void *)data};
+    return mdb_put(txn, db, &k, &v, 0);
+}

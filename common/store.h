@@ -1,0 +1,68 @@
+/*  common/store.h - the LMDB environment of one service.
+ *
+ *  One environment per process, opened once, one writer (the service's
+ *  loop).  The map is large up front and grows by doubling when a write
+ *  transaction meets MDB_MAP_FULL: the caller aborts, calls store_grow()
+ *  with no transaction open, and runs the batch again.  Durable by default:
+ *  a commit returns after fsync.  ESSP_DURABLE=0 trades that for speed
+ *  (MDB_NOSYNC) and is never the default.
+ */
+#ifndef ESSP_COMMON_STORE_H
+#define ESSP_COMMON_STORE_H
+
+#include <lmdb.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store_t store_t;
+
+#define STORE_DBS_MAX 16
+
+/*  Opens (creating) the environment in directory `dir` and the named
+ *  databases `names[0..count)`, NULL-terminated list; their handles are
+ *  then store_db(self, i).  Clears stale reader slots left by a killed
+ *  process.  NULL on failure (logged). */
+store_t *store_new(const char *dir, const char *const *names);
+
+void store_destroy(store_t **self_p);
+
+/*  The handle of the i-th database given to store_new. */
+MDB_dbi store_db(store_t *self, size_t index);
+
+MDB_env *store_env(store_t *self);
+
+/*  Begins a write (rdonly false) or read transaction.  0 or an LMDB code. */
+int store_begin(store_t *self, bool rdonly, MDB_txn **txn);
+
+/*  Commits; returns 0 or the LMDB code (MDB_MAP_FULL: grow and retry). */
+int store_commit(store_t *self, MDB_txn *txn);
+
+/*  Doubles the map size.  Must be called with no transaction open in this
+ *  process.  0 or an LMDB code. */
+int store_grow(store_t *self);
+
+/*  Hot backup into an empty directory, compacted. */
+int store_backup(store_t *self, const char *dir);
+
+/*  Big-endian u64 keys sort in numeric order under LMDB's memcmp. */
+void store_u64_key(uint64_t value, unsigned char out[8]);
+uint64_t store_u64_from_key(const void *key);
+
+/*  Small helpers for u64 values stored under a string key in db. */
+int store_get_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t *value);
+int store_put_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t value);
+
+/*  Reads the msgpack document stored under key and decodes it into zone.
+ *  The result points into LMDB's memory: valid until the next write in the
+ *  same database or the end of txn, so pack what you derive from it before
+ *  any mdb_put.  0, MDB_NOTFOUND, or MDB_CORRUPTED when it does not decode. */
+int store_get_doc(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, msgpack_zone *zone,
+                  msgpack_object *out);
+
+/*  Stores bytes under key. */
+int store_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
+              size_t len);
+
+#endif

@@ -1,0 +1,178 @@
+/*  common/stream_consumer.c - see stream_consumer.h. */
+#include "stream_consumer.h"
+
+#include "doc.h"
+#include "log.h"
+#include "proto/messages.h"
+#include "proto/wire.h"
+
+#include <assert.h>
+#include <string.h>
+
+struct stream_consumer_t {
+    char name[32];
+    zsock_t *dealer;
+    uint64_t cursor;
+    size_t max;
+    uint32_t wait_ms;
+    bool in_flight;
+    int64_t sent_ms;
+    int64_t retry_at_ms;  /* no pull before this time (after an error) */
+    uint64_t rid;
+    zframe_t *last;      /* the last reply, which the decoded events point into */
+};
+
+stream_consumer_t *stream_consumer_new(const char *name, const char *endpoint, uint64_t cursor,
+                                       size_t max, uint32_t wait_ms)
+{
+    stream_consumer_t *self = calloc(1, sizeof *self);
+    assert(self);
+    snprintf(self->name, sizeof self->name, "%s", name);
+    self->cursor = cursor;
+    self->max = max;
+    self->wait_ms = wait_ms;
+    self->dealer = zsock_new(ZMQ_DEALER);
+    assert(self->dealer);
+    zsock_set_maxmsgsize(self->dealer, PROTO_REPLY_MAX);
+    zsock_set_linger(self->dealer, 0);
+    /* No queueing towards a producer that is not connected: a pull sent into
+     * the void would only come back as a stale duplicate later. */
+    zsock_set_immediate(self->dealer, 1);
+    zsock_set_reconnect_ivl(self->dealer, 100);
+    zsock_set_reconnect_ivl_max(self->dealer, 1000);
+    if (zsock_connect(self->dealer, "%s", endpoint) != 0)
+        log_error("stream %s: cannot connect to %s", name, endpoint);
+    return self;
+}
+
+void stream_consumer_destroy(stream_consumer_t **self_p)
+{
+    assert(self_p);
+    stream_consumer_t *self = *self_p;
+    if (!self)
+        return;
+    zframe_destroy(&self->last);
+    zsock_destroy(&self->dealer);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *stream_consumer_name(const stream_consumer_t *self)
+{
+    return self->name;
+}
+
+zsock_t *stream_consumer_socket(stream_consumer_t *self)
+{
+    return self->dealer;
+}
+
+uint64_t stream_consumer_cursor(const stream_consumer_t *self)
+{
+    return self->cursor;
+}
+
+static void s_send_pull(stream_consumer_t *self, int64_t now_ms)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_request(&pk, "pull", ++self->rid, 3);
+    proto_pack_kv_uint(&pk, "after", self->cursor);
+    proto_pack_kv_uint(&pk, "max", self->max);
+    proto_pack_kv_uint(&pk, "wait", self->wait_ms);
+    zframe_t *frame = zframe_new(buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
+    if (zframe_send(&frame, self->dealer, ZFRAME_DONTWAIT) == 0) {
+        self->in_flight = true;
+        self->sent_ms = now_ms;
+    } else {
+        zframe_destroy(&frame);
+        self->in_flight = false;
+    }
+}
+
+void stream_consumer_poll(stream_consumer_t *self, int64_t now_ms)
+{
+    /* A held pull answers within wait_ms; twice that plus a margin means the
+     * producer lost it (restart) and it must be asked again. */
+    if (now_ms < self->retry_at_ms)
+        return;
+    if (!self->in_flight || now_ms - self->sent_ms > 2 * (int64_t)self->wait_ms + 2000)
+        s_send_pull(self, now_ms);
+}
+
+static int s_check_batch(stream_consumer_t *self, const msgpack_object *reply,
+                         const msgpack_object **events, size_t *first)
+{
+    if (doc_str_eq(reply, "type", "error")) {
+        char message[PROTO_MESSAGE_MAX];
+        doc_strcpy(reply, "message", message, sizeof message);
+        log_error("stream %s: producer refused the pull: %s", self->name, message);
+        return -1;
+    }
+    const msgpack_object *array = doc_array(reply, "events");
+    if (!doc_str_eq(reply, "type", "batch") || !array) {
+        log_error("stream %s: reply is not a batch", self->name);
+        return -1;
+    }
+    size_t skip = 0;
+    for (size_t i = 0; i < doc_len(array); i++) {
+        uint64_t seq;
+        if (!doc_uint(doc_at(array, i), "seq", &seq)) {
+            log_error("stream %s: event without seq", self->name);
+            return -1;
+        }
+        if (seq <= self->cursor) {
+            skip = i + 1;
+            continue;
+        }
+        if (seq != self->cursor + 1 + (i - skip)) {
+            log_error("stream %s: gap: expected seq %llu, got %llu", self->name,
+                      (unsigned long long)(self->cursor + 1 + (i - skip)), (unsigned long long)seq);
+            return -1;
+        }
+    }
+    *events = array;
+    *first = skip;
+    return skip < doc_len(array) ? 1 : 0;
+}
+
+void stream_consumer_backoff(stream_consumer_t *self, int64_t now_ms)
+{
+    self->in_flight = false;
+    self->retry_at_ms = now_ms + 1000;
+}
+
+int stream_consumer_receive(stream_consumer_t *self, msgpack_zone *zone,
+                            const msgpack_object **events, size_t *first, int64_t now_ms)
+{
+    zframe_destroy(&self->last);
+    zmsg_t *msg = zmsg_recv(self->dealer);
+    if (!msg)
+        return -1;
+    self->last = zmsg_pop(msg);
+    zmsg_destroy(&msg);
+    self->in_flight = false;
+    if (!self->last)
+        return -1;
+    msgpack_object reply;
+    proto_error_t err;
+    if (wire_decode(zframe_data(self->last), zframe_size(self->last), zone, &reply, &err)) {
+        log_error("stream %s: undecodable reply: %s", self->name, err.message);
+        stream_consumer_backoff(self, now_ms);
+        return -1;
+    }
+    int rc = s_check_batch(self, &reply, events, first);
+    if (rc < 0)
+        stream_consumer_backoff(self, now_ms);
+    return rc;
+}
+
+void stream_consumer_advance(stream_consumer_t *self, uint64_t seq, int64_t now_ms)
+{
+    if (seq > self->cursor)
+        self->cursor = seq;
+    s_send_pull(self, now_ms);
+}

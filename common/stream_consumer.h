@@ -1,0 +1,52 @@
+/*  common/stream_consumer.h - the pulling end of a durable stream.
+ *
+ *  A consumer holds one DEALER connected to the producer's ROUTER and at
+ *  most one "pull" in flight (its credit: at most `max` events).  The
+ *  producer holds a pull open until events arrive, so a new event reaches
+ *  the consumer at once.  A pull not answered in time (the producer died
+ *  and lost it) is sent again.  The cursor, the last seq applied, is owned
+ *  by the caller, who commits it in the same transaction as the state the
+ *  events changed; replies that repeat events at or below the cursor are
+ *  skipped, so a duplicate reply is harmless.
+ */
+#ifndef ESSP_COMMON_STREAM_CONSUMER_H
+#define ESSP_COMMON_STREAM_CONSUMER_H
+
+#include <czmq.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct stream_consumer_t stream_consumer_t;
+
+/*  `name` names the stream (the cursor key, the logs); `cursor` is the last
+ *  seq already applied. */
+stream_consumer_t *stream_consumer_new(const char *name, const char *endpoint, uint64_t cursor,
+                                       size_t max, uint32_t wait_ms);
+
+void stream_consumer_destroy(stream_consumer_t **self_p);
+
+const char *stream_consumer_name(const stream_consumer_t *self);
+zsock_t *stream_consumer_socket(stream_consumer_t *self);
+uint64_t stream_consumer_cursor(const stream_consumer_t *self);
+
+/*  Sends a pull after the cursor unless one is in flight and still young.
+ *  now_ms: a monotonic clock. */
+void stream_consumer_poll(stream_consumer_t *self, int64_t now_ms);
+
+/*  Receives one reply.  When it is a batch holding events after the
+ *  cursor, returns 1 and sets *events to the array (decoded into zone; the
+ *  bytes stay valid until the next receive) and *first to the index of the
+ *  first new event.  Returns 0 when there is nothing to apply, -1 on a
+ *  malformed reply or a gap (logged). */
+int stream_consumer_receive(stream_consumer_t *self, msgpack_zone *zone,
+                            const msgpack_object **events, size_t *first, int64_t now_ms);
+
+/*  After a failure to apply a batch: ask again from the cursor in a second,
+ *  not at once, so a poisoned event cannot spin the loop. */
+void stream_consumer_backoff(stream_consumer_t *self, int64_t now_ms);
+
+/*  Records that everything up to `seq` is committed, and asks for more. */
+void stream_consumer_advance(stream_consumer_t *self, uint64_t seq, int64_t now_ms);
+
+#endif

@@ -1,0 +1,105 @@
+/*  common/stream_log.c - see stream_log.h. */
+#include "stream_log.h"
+
+#include "store.h"
+#include "proto/messages.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+struct stream_log_t {
+    MDB_dbi db;
+    uint64_t head;      /* last committed seq */
+    uint64_t pending;   /* last seq appended in the open transaction */
+};
+
+stream_log_t *stream_log_new(MDB_txn *txn, MDB_dbi db)
+{
+    stream_log_t *self = calloc(1, sizeof *self);
+    assert(self);
+    self->db = db;
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    if (mdb_cursor_open(txn, db, &cursor) == 0) {
+        if (mdb_cursor_get(cursor, &key, &value, MDB_LAST) == 0 && key.mv_size == 8)
+            self->head = store_u64_from_key(key.mv_data);
+        mdb_cursor_close(cursor);
+    }
+    self->pending = self->head;
+    return self;
+}
+
+void stream_log_destroy(stream_log_t **self_p)
+{
+    assert(self_p);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+uint64_t stream_log_head(const stream_log_t *self)
+{
+    return self->head;
+}
+
+uint64_t stream_log_begin(stream_log_t *self, msgpack_sbuffer *buf, msgpack_packer *pk,
+                          const char *type, int64_t at, size_t fields)
+{
+    msgpack_sbuffer_clear(buf);
+    uint64_t seq = self->pending + 1;
+    msgpack_pack_map(pk, fields + 4);
+    proto_pack_kv_uint(pk, "seq", seq);
+    proto_pack_kv_uint(pk, "v", PROTO_VERSION);
+    proto_pack_kv_str(pk, "type", type);
+    proto_pack_kv_uint(pk, "at", at < 0 ? 0 : (uint64_t)at);
+    return seq;
+}
+
+int stream_log_end(stream_log_t *self, MDB_txn *txn, msgpack_sbuffer *buf)
+{
+    unsigned char key_bytes[8];
+    uint64_t seq = self->pending + 1;
+    store_u64_key(seq, key_bytes);
+    MDB_val key = {8, key_bytes}, value = {buf->size, buf->data};
+    /* Keys only ever grow: MDB_APPEND skips the search and fills pages. */
+    int rc = mdb_put(txn, self->db, &key, &value, MDB_APPEND);
+    if (rc == 0)
+        self->pending = seq;
+    return rc;
+}
+
+void stream_log_committed(stream_log_t *self)
+{
+    self->head = self->pending;
+}
+
+void stream_log_aborted(stream_log_t *self)
+{
+    self->pending = self->head;
+}
+
+size_t stream_log_pack_after(const stream_log_t *self, MDB_txn *txn, uint64_t after, size_t max,
+                             size_t max_bytes, msgpack_packer *pk)
+{
+    MDB_val found[PROTO_BATCH_MAX];
+    if (max > PROTO_BATCH_MAX)
+        max = PROTO_BATCH_MAX;
+    size_t count = 0, bytes = 0;
+    MDB_cursor *cursor;
+    if (after < self->head && mdb_cursor_open(txn, self->db, &cursor) == 0) {
+        unsigned char key_bytes[8];
+        store_u64_key(after + 1, key_bytes);
+        MDB_val key = {8, key_bytes}, value;
+        int rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
+        while (rc == 0 && count < max && store_u64_from_key(key.mv_data) <= self->head
+               && (count == 0 || bytes + value.mv_size <= max_bytes)) {
+            found[count++] = value;
+            bytes += value.mv_size;
+            rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
+        }
+        mdb_cursor_close(cursor);
+    }
+    msgpack_pack_array(pk, count);
+    for (size_t i = 0; i < count; i++)
+        proto_pack_raw(pk, found[i].mv_data, found[i].mv_size);
+    return count;
+}

@@ -1,0 +1,50 @@
+/*  common/stream_log.h - the append-only event log of a producer.
+ *
+ *  Events live in an LMDB database of the producer's own environment, keyed
+ *  by a big-endian sequence number (1, 2, 3... without gaps), and are
+ *  appended in the same write transaction as the state change that caused
+ *  them: the change and its event are durable together or not at all.
+ *  Each stored value is one msgpack map that starts with "seq" (see
+ *  proto/README.md, "Durable streams"), so a batch can forward stored bytes
+ *  unchanged.
+ */
+#ifndef ESSP_COMMON_STREAM_LOG_H
+#define ESSP_COMMON_STREAM_LOG_H
+
+#include <lmdb.h>
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct stream_log_t stream_log_t;
+
+/*  Opens the log kept in `db`; reads its head (last seq) through txn. */
+stream_log_t *stream_log_new(MDB_txn *txn, MDB_dbi db);
+
+void stream_log_destroy(stream_log_t **self_p);
+
+/*  The last sequence number committed (0 when empty). */
+uint64_t stream_log_head(const stream_log_t *self);
+
+/*  Starts an event: packs the map header of `fields` + 4 entries, then
+ *  "seq" (the next number), "v" (PROTO_VERSION), "type" and "at" (unix
+ *  seconds).  The caller
+ *  packs its `fields` key/value pairs into pk, then calls stream_log_end.
+ *  pk must write into `buf`, which is cleared here. */
+uint64_t stream_log_begin(stream_log_t *self, msgpack_sbuffer *buf, msgpack_packer *pk,
+                          const char *type, int64_t at, size_t fields);
+
+/*  Appends the event packed in buf under txn.  0 or an LMDB code. */
+int stream_log_end(stream_log_t *self, MDB_txn *txn, msgpack_sbuffer *buf);
+
+/*  After the transaction of the appends committed / aborted. */
+void stream_log_committed(stream_log_t *self);
+void stream_log_aborted(stream_log_t *self);
+
+/*  Packs the "events" array of a batch: the events after `after`, at most
+ *  max of them and about max_bytes in total (never fewer than one event
+ *  when one is there).  Returns how many were packed. */
+size_t stream_log_pack_after(const stream_log_t *self, MDB_txn *txn, uint64_t after, size_t max,
+                             size_t max_bytes, msgpack_packer *pk);
+
+#endif

@@ -1,0 +1,382 @@
+/*  proto/messages.c - see messages.h.  The tables below are the catalogue;
+ *  proto/README.md documents the same messages for people. */
+#include "messages.h"
+
+#include "common/doc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef enum { F_STR, F_UINT, F_INT, F_BOOL, F_MAP, F_ARRAY, F_ARRAY_STR, F_ANY } field_kind_t;
+
+typedef struct {
+    const char *name;
+    field_kind_t kind;
+    bool required;
+    uint32_t min;                           /* bytes of a string, items of an array */
+    uint64_t max;                           /* idem; for F_UINT the largest value */
+    bool (*allowed)(const char *, size_t);  /* enum check of a string, or NULL */
+} field_t;
+
+typedef struct {
+    const char *type;
+    const char *kind;                       /* "request", "reply", "event" */
+    field_t fields[12];
+} message_t;
+
+#define REQ(n, k, lo, hi) {n, k, true, lo, hi, NULL}
+#define OPT(n, k, lo, hi) {n, k, false, lo, hi, NULL}
+#define ENUM(n, fn) {n, F_STR, true, 1, 64, fn}
+
+static bool s_is_state(const char *text, size_t len);
+
+static const message_t s_catalogue[] = {
+    /* requests */
+    {"ping", "request", {{0}}},
+    {"pull", "request", {REQ("after", F_UINT, 0, UINT64_MAX), OPT("max", F_UINT, 1, PROTO_BATCH_MAX),
+                         OPT("wait", F_UINT, 0, PROTO_WAIT_MAX_MS)}},
+    {"submit", "request", {REQ("application", F_MAP, 0, 0), OPT("key", F_STR, 1, 64)}},
+    {"amend", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("application", F_MAP, 0, 0),
+                          OPT("key", F_STR, 1, 64)}},
+    {"status", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX)}},
+    {"member_add", "request", {REQ("name", F_STR, 1, PROTO_NAME_MAX),
+                               {"college", F_STR, true, 1, 64, proto_is_college},
+                               OPT("ties", F_ARRAY_STR, 0, 50)}},
+    {"member_list", "request", {{0}}},
+    {"queue", "request", {REQ("member", F_STR, 1, PROTO_NAME_MAX)}},
+    {"vote", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("member", F_STR, 1, PROTO_NAME_MAX),
+                         ENUM("decision", proto_is_decision), OPT("motivation", F_STR, 0, PROTO_TEXT_MAX)}},
+    {"withdraw", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("reason", F_STR, 1, PROTO_TEXT_MAX)}},
+    {"directory", "request", {OPT("after", F_STR, 0, 512), OPT("limit", F_UINT, 1, PROTO_PAGE_MAX)}},
+    /* replies */
+    {"pong", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX)}},
+    {"batch", "reply", {REQ("head", F_UINT, 0, UINT64_MAX), REQ("events", F_ARRAY, 0, PROTO_BATCH_MAX)}},
+    {"receipt", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), {"state", F_STR, true, 1, 32, s_is_state},
+                          REQ("revision", F_UINT, 1, UINT32_MAX), REQ("duplicate", F_BOOL, 0, 0)}},
+    {"status", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), {"state", F_STR, true, 1, 32, s_is_state},
+                         REQ("revision", F_UINT, 1, UINT32_MAX), OPT("name", F_STR, 0, 1000),
+                         OPT("submitted_at", F_UINT, 0, UINT32_MAX), OPT("updated_at", F_UINT, 0, UINT32_MAX),
+                         OPT("report", F_MAP, 0, 0), OPT("decisions", F_ARRAY, 0, 10000),
+                         OPT("reason", F_STR, 0, PROTO_TEXT_MAX)}},
+    {"member", "reply", {REQ("name", F_STR, 1, PROTO_NAME_MAX), REQ("college", F_STR, 1, 64),
+                         OPT("ties", F_ARRAY_STR, 0, 50)}},
+    {"members", "reply", {REQ("members", F_ARRAY, 0, 100000)}},
+    {"queue", "reply", {REQ("member", F_STR, 1, PROTO_NAME_MAX), REQ("items", F_ARRAY, 0, 1000000)}},
+    {"vote_ack", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("round", F_UINT, 1, UINT32_MAX),
+                           REQ("decision", F_STR, 1, 64), REQ("votes", F_UINT, 0, UINT32_MAX),
+                           OPT("outcome", F_STR, 1, 64), REQ("duplicate", F_BOOL, 0, 0)}},
+    {"ack", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("state", F_STR, 1, 32)}},
+    {"directory", "reply", {REQ("entries", F_ARRAY, 0, PROTO_PAGE_MAX), OPT("next", F_STR, 0, 512)}},
+    {"error", "reply", {REQ("code", F_STR, 1, 32), REQ("field", F_STR, 0, PROTO_FIELD_MAX),
+                        REQ("rule", F_STR, 0, PROTO_RULE_MAX), REQ("message", F_STR, 0, PROTO_MESSAGE_MAX)}},
+    /* events of the durable streams */
+    {"submitted", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
+                            REQ("at", F_UINT, 0, INT64_MAX), REQ("application", F_MAP, 0, 0)}},
+    {"validated", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
+                            REQ("at", F_UINT, 0, INT64_MAX), REQ("verdict", F_STR, 1, 32),
+                            REQ("report", F_MAP, 0, 0), OPT("application", F_MAP, 0, 0)}},
+    {"decided", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
+                          REQ("at", F_UINT, 0, INT64_MAX), REQ("round", F_UINT, 1, UINT32_MAX),
+                          ENUM("decision", proto_is_decision), REQ("motivations", F_ARRAY_STR, 0, 1000),
+                          OPT("application", F_MAP, 0, 0)}},
+    {"withdrawn", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
+                            REQ("reason", F_STR, 1, PROTO_TEXT_MAX)}},
+    {"upsert", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("version", F_UINT, 1, UINT32_MAX),
+                         REQ("at", F_UINT, 0, INT64_MAX), REQ("entry", F_MAP, 0, 0)}},
+    {"withdraw", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
+                           {"reason", F_STR, true, 1, 32, proto_is_withdraw_reason}}},
+};
+
+#define S_CATALOGUE_SIZE (sizeof s_catalogue / sizeof *s_catalogue)
+
+static bool s_in_list(const char *const *list, const char *text, size_t len)
+{
+    for (; *list; list++)
+        if (strlen(*list) == len && memcmp(*list, text, len) == 0)
+            return true;
+    return false;
+}
+
+bool proto_is_college(const char *text, size_t len)
+{
+    static const char *const colleges[] = {"researchers", "local_authorities", "ess_networks", NULL};
+    return s_in_list(colleges, text, len);
+}
+
+bool proto_is_decision(const char *text, size_t len)
+{
+    static const char *const decisions[] = {"approve", "reject", "changes", NULL};
+    return s_in_list(decisions, text, len);
+}
+
+bool proto_is_withdraw_reason(const char *text, size_t len)
+{
+    static const char *const reasons[] = {"withdrawn", "expired", "suspended", "erased", NULL};
+    return s_in_list(reasons, text, len);
+}
+
+static bool s_is_state(const char *text, size_t len)
+{
+    static const char *const states[] = {STATE_RECEIVED, STATE_INCOMPLETE, STATE_IN_REVIEW,
+                                         STATE_CHANGES_REQUESTED, STATE_REJECTED, STATE_APPROVED,
+                                         STATE_PUBLISHED, STATE_WITHDRAWN, NULL};
+    return s_in_list(states, text, len);
+}
+
+static const message_t *s_find(const msgpack_object *type, const char *kind)
+{
+    for (size_t i = 0; i < S_CATALOGUE_SIZE; i++)
+        if (strcmp(s_catalogue[i].kind, kind) == 0 && doc_is(type, s_catalogue[i].type))
+            return &s_catalogue[i];
+    return NULL;
+}
+
+static const field_t *s_field(const message_t *message, const msgpack_object *key)
+{
+    for (const field_t *f = message->fields; f->name; f++)
+        if (doc_is(key, f->name))
+            return f;
+    return NULL;
+}
+
+static const char *s_kind_name(field_kind_t kind)
+{
+    static const char *const names[] = {"string", "unsigned integer", "integer", "boolean",
+                                        "map", "array", "array of strings", "any"};
+    return names[kind];
+}
+
+static int s_check_count(const field_t *f, uint32_t count, const char *unit, proto_error_t *err)
+{
+    if (count < f->min)
+        return proto_error_set(err, f->name, "min", "%s: at least %u %s", f->name, f->min, unit);
+    if (f->max && count > f->max)
+        return proto_error_set(err, f->name, "max", "%s: at most %llu %s, got %u", f->name, (unsigned long long)f->max,
+                               unit, count);
+    return 0;
+}
+
+static bool s_kind_matches(field_kind_t kind, const msgpack_object *value)
+{
+    switch (kind) {
+    case F_STR: return value->type == MSGPACK_OBJECT_STR;
+    case F_UINT: return value->type == MSGPACK_OBJECT_POSITIVE_INTEGER;
+    case F_INT: return value->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                    || value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
+    case F_BOOL: return value->type == MSGPACK_OBJECT_BOOLEAN;
+    case F_MAP: return value->type == MSGPACK_OBJECT_MAP;
+    case F_ARRAY:
+    case F_ARRAY_STR: return value->type == MSGPACK_OBJECT_ARRAY;
+    case F_ANY: return true;
+    }
+    return false;
+}
+
+static int s_check_field(const field_t *f, const msgpack_object *value, proto_error_t *err)
+{
+    if (!s_kind_matches(f->kind, value))
+        return proto_error_set(err, f->name, "type", "%s: must be a %s", f->name, s_kind_name(f->kind));
+    if (f->kind == F_STR) {
+        if (s_check_count(f, value->via.str.size, "bytes", err))
+            return -1;
+        if (f->allowed && !f->allowed(value->via.str.ptr, value->via.str.size))
+            return proto_error_set(err, f->name, "enum", "%s: '%.*s' is not one of the allowed values",
+                                   f->name, (int)proto_utf8_prefix(value->via.str.ptr, value->via.str.size, 40),
+                                   value->via.str.ptr);
+    } else if (f->kind == F_UINT) {
+        if (value->via.u64 < f->min || value->via.u64 > f->max)
+            return proto_error_set(err, f->name, "range", "%s: must be between %u and %llu", f->name,
+                                   f->min, (unsigned long long)f->max);
+    } else if (f->kind == F_ARRAY || f->kind == F_ARRAY_STR) {
+        if (s_check_count(f, value->via.array.size, "items", err))
+            return -1;
+        for (uint32_t i = 0; f->kind == F_ARRAY_STR && i < value->via.array.size; i++)
+            if (value->via.array.ptr[i].type != MSGPACK_OBJECT_STR
+                || value->via.array.ptr[i].via.str.size > PROTO_TEXT_MAX) {
+                char path[PROTO_FIELD_MAX];
+                snprintf(path, sizeof path, "%s[%u]", f->name, i);
+                return proto_error_set(err, path, "type", "%s: must be a string of at most %d bytes",
+                                       path, PROTO_TEXT_MAX);
+            }
+    }
+    return 0;
+}
+
+static int s_check_fields(const message_t *message, const msgpack_object *msg, proto_error_t *err)
+{
+    for (uint32_t i = 0; i < msg->via.map.size; i++) {
+        const msgpack_object_kv *kv = &msg->via.map.ptr[i];
+        if (doc_is(&kv->key, "v") || doc_is(&kv->key, "type") || doc_is(&kv->key, "rid")
+            || doc_is(&kv->key, "seq"))
+            continue;
+        const field_t *f = s_field(message, &kv->key);
+        if (!f) {
+            size_t len = kv->key.type == MSGPACK_OBJECT_STR ? kv->key.via.str.size : 0;
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)proto_utf8_prefix(kv->key.via.str.ptr, len, 60),
+                     len ? kv->key.via.str.ptr : "");
+            return proto_error_set(err, name, "unknown_field", "'%s' is not a field of '%s'", name,
+                                   message->type);
+        }
+        if (s_check_field(f, &kv->val, err))
+            return -1;
+    }
+    for (const field_t *f = message->fields; f->name; f++)
+        if (f->required && !doc_get(msg, f->name))
+            return proto_error_set(err, f->name, "required", "%s: required in '%s'", f->name,
+                                   message->type);
+    return 0;
+}
+
+static const message_t *s_check_envelope(const msgpack_object *msg, const char *kind,
+                                         proto_error_t *err)
+{
+    if (msg->type != MSGPACK_OBJECT_MAP) {
+        proto_error_set(err, "", "type", "a message must be a map");
+        return NULL;
+    }
+    uint64_t version;
+    if (!doc_uint(msg, "v", &version)) {
+        proto_error_set(err, "v", "required", "v: the protocol version (an unsigned integer) is required");
+        return NULL;
+    }
+    if (version != PROTO_VERSION) {
+        proto_error_set(err, "v", "version", "v: version %llu is not supported, this service speaks %d",
+                        (unsigned long long)version, PROTO_VERSION);
+        return NULL;
+    }
+    const msgpack_object *type = doc_get(msg, "type");
+    if (!type || type->type != MSGPACK_OBJECT_STR) {
+        proto_error_set(err, "type", "required", "type: the message type (a string) is required");
+        return NULL;
+    }
+    const message_t *message = s_find(type, kind);
+    if (!message) {
+        int len = (int)proto_utf8_prefix(type->via.str.ptr, type->via.str.size, 40);
+        proto_error_set(err, "type", "unknown_type", "type: '%.*s' is not a known %s", len,
+                        type->via.str.ptr, kind);
+    }
+    return message;
+}
+
+int proto_request_check(const msgpack_object *msg, const char **type, uint64_t *rid,
+                        bool *has_rid, proto_error_t *err)
+{
+    *has_rid = false;
+    *rid = 0;
+    if (msg->type == MSGPACK_OBJECT_MAP) {
+        const msgpack_object *r = doc_get(msg, "rid");
+        if (r && r->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+            return proto_error_set(err, "rid", "type", "rid: must be an unsigned integer");
+        if (r) {
+            *rid = r->via.u64;
+            *has_rid = true;
+        }
+    }
+    const message_t *message = s_check_envelope(msg, "request", err);
+    if (!message || s_check_fields(message, msg, err))
+        return -1;
+    *type = message->type;
+    return 0;
+}
+
+int proto_event_check(const msgpack_object *event, const char **type, uint64_t *seq,
+                      proto_error_t *err)
+{
+    const message_t *message = s_check_envelope(event, "event", err);
+    if (!message)
+        return -1;
+    if (!doc_uint(event, "seq", seq) || *seq == 0)
+        return proto_error_set(err, "seq", "required", "seq: events carry a sequence number >= 1");
+    if (s_check_fields(message, event, err))
+        return -1;
+    *type = message->type;
+    return 0;
+}
+
+void proto_foreach_message(void (*fn)(const char *, const char *, void *), void *arg)
+{
+    for (size_t i = 0; i < S_CATALOGUE_SIZE; i++)
+        fn(s_catalogue[i].type, s_catalogue[i].kind, arg);
+}
+
+void proto_pack_str(msgpack_packer *pk, const char *text)
+{
+    size_t len = strlen(text);
+    msgpack_pack_str_with_body(pk, text, len);
+}
+
+void proto_pack_kv_str(msgpack_packer *pk, const char *key, const char *value)
+{
+    proto_pack_str(pk, key);
+    proto_pack_str(pk, value);
+}
+
+void proto_pack_kv_strn(msgpack_packer *pk, const char *key, const char *value, size_t len)
+{
+    proto_pack_str(pk, key);
+    msgpack_pack_str_with_body(pk, value, len);
+}
+
+void proto_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t value)
+{
+    proto_pack_str(pk, key);
+    msgpack_pack_uint64(pk, value);
+}
+
+void proto_pack_kv_int(msgpack_packer *pk, const char *key, int64_t value)
+{
+    proto_pack_str(pk, key);
+    msgpack_pack_int64(pk, value);
+}
+
+void proto_pack_kv_bool(msgpack_packer *pk, const char *key, bool value)
+{
+    proto_pack_str(pk, key);
+    if (value)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+void proto_pack_raw(msgpack_packer *pk, const void *bytes, size_t len)
+{
+    pk->callback(pk->data, bytes, len);
+}
+
+void proto_pack_kv_raw(msgpack_packer *pk, const char *key, const void *bytes, size_t len)
+{
+    proto_pack_str(pk, key);
+    proto_pack_raw(pk, bytes, len);
+}
+
+static void s_pack_head(msgpack_packer *pk, const char *type, bool has_rid, uint64_t rid,
+                        size_t fields)
+{
+    msgpack_pack_map(pk, fields + 2 + (has_rid ? 1 : 0));
+    proto_pack_kv_uint(pk, "v", PROTO_VERSION);
+    proto_pack_kv_str(pk, "type", type);
+    if (has_rid)
+        proto_pack_kv_uint(pk, "rid", rid);
+}
+
+void proto_pack_reply(msgpack_packer *pk, const char *type, bool has_rid, uint64_t rid,
+                      size_t fields)
+{
+    s_pack_head(pk, type, has_rid, rid, fields);
+}
+
+void proto_pack_request(msgpack_packer *pk, const char *type, uint64_t rid, size_t fields)
+{
+    s_pack_head(pk, type, true, rid, fields);
+}
+
+void proto_pack_error(msgpack_packer *pk, bool has_rid, uint64_t rid, const char *code,
+                      const proto_error_t *err)
+{
+    s_pack_head(pk, "error", has_rid, rid, 4);
+    proto_pack_kv_str(pk, "code", code);
+    proto_pack_kv_str(pk, "field", err->field);
+    proto_pack_kv_str(pk, "rule", err->rule);
+    proto_pack_kv_str(pk, "message", err->message);
+}

@@ -1,0 +1,120 @@
+/*  services/cli/client.c - see client.h. */
+#include "client.h"
+
+#include "common/doc.h"
+#include "proto/messages.h"
+#include "proto/wire.h"
+
+#include <czmq.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+uint64_t client_next_rid(void)
+{
+    static uint64_t rid;
+    if (rid == 0)
+        rid = ((uint64_t)getpid() << 20) + 1;
+    return rid++;
+}
+
+static zsock_t *s_connect(service_id_t service)
+{
+    char endpoint[CONFIG_ENDPOINT_MAX];
+    config_connect_endpoint(service, endpoint, sizeof endpoint);
+    zsock_t *dealer = zsock_new(ZMQ_DEALER);
+    if (!dealer)
+        return NULL;
+    zsock_set_maxmsgsize(dealer, PROTO_REPLY_MAX);
+    zsock_set_linger(dealer, 0);
+    if (zsock_connect(dealer, "%s", endpoint) != 0) {
+        zsock_destroy(&dealer);
+        return NULL;
+    }
+    return dealer;
+}
+
+static void s_report_error(const msgpack_object *msg)
+{
+    char code[32] = "", field[PROTO_FIELD_MAX] = "", rule[PROTO_RULE_MAX] = "",
+         message[PROTO_MESSAGE_MAX] = "";
+    doc_strcpy(msg, "code", code, sizeof code);
+    doc_strcpy(msg, "field", field, sizeof field);
+    doc_strcpy(msg, "rule", rule, sizeof rule);
+    doc_strcpy(msg, "message", message, sizeof message);
+    if (*field)
+        fprintf(stderr, "essp: %s: %s (field %s, rule %s)\n", code, message, field, rule);
+    else
+        fprintf(stderr, "essp: %s: %s (rule %s)\n", code, message, rule);
+}
+
+/*  Waits for the reply to rid on dealer; replies to earlier tries of the
+ *  same request are the same answer and are accepted too. */
+static int s_await(zsock_t *dealer, uint64_t rid, int timeout_ms, reply_t *reply)
+{
+    zpoller_t *poller = zpoller_new(dealer, NULL);
+    int64_t deadline = zclock_mono() + timeout_ms;
+    int rc = EXIT_UNREACHABLE;
+    while (rc == EXIT_UNREACHABLE && zclock_mono() < deadline) {
+        if (!zpoller_wait(poller, (int)(deadline - zclock_mono())))
+            break;
+        zframe_t *frame = zframe_recv(dealer);
+        if (!frame)
+            break;
+        proto_error_t err;
+        msgpack_zone_clear(&reply->zone);
+        uint64_t got = 0;
+        if (wire_decode(zframe_data(frame), zframe_size(frame), &reply->zone, &reply->msg, &err)
+            || !doc_uint(&reply->msg, "rid", &got) || got != rid) {
+            zframe_destroy(&frame);
+            continue;
+        }
+        reply->frame = frame;
+        rc = doc_str_eq(&reply->msg, "type", "error") ? EXIT_REFUSED : EXIT_OK;
+        if (rc == EXIT_REFUSED)
+            s_report_error(&reply->msg);
+    }
+    zpoller_destroy(&poller);
+    return rc;
+}
+
+int client_call(service_id_t service, const msgpack_sbuffer *request, uint32_t wait_ms,
+                reply_t *reply)
+{
+    memset(reply, 0, sizeof *reply);
+    msgpack_zone_init(&reply->zone, 4096);
+    msgpack_object req;
+    proto_error_t err;
+    msgpack_zone scratch;
+    msgpack_zone_init(&scratch, 1024);
+    uint64_t rid = 0;
+    if (wire_decode(request->data, request->size, &scratch, &req, &err) == 0)
+        doc_uint(&req, "rid", &rid);
+    msgpack_zone_destroy(&scratch);
+    int timeout = (int)config_env_long("ESSP_TIMEOUT_MS", 5000, 100, 3600000) + (int)wait_ms;
+    int tries = (int)config_env_long("ESSP_RETRIES", 3, 1, 100);
+    int rc = EXIT_UNREACHABLE;
+    for (int attempt = 0; attempt < tries && rc == EXIT_UNREACHABLE; attempt++) {
+        zsock_t *dealer = s_connect(service);
+        if (!dealer)
+            break;
+        if (zsock_send(dealer, "b", request->data, request->size) == 0)
+            rc = s_await(dealer, rid, timeout, reply);
+        zsock_destroy(&dealer);
+    }
+    if (rc == EXIT_UNREACHABLE) {
+        char endpoint[CONFIG_ENDPOINT_MAX];
+        config_connect_endpoint(service, endpoint, sizeof endpoint);
+        fprintf(stderr, "essp: the %s service does not answer at %s (is the stack running? deploy/up)\n",
+                config_service_name(service), endpoint);
+    }
+    return rc;
+}
+
+void reply_release(reply_t *reply)
+{
+    zframe_t *frame = reply->frame;
+    zframe_destroy(&frame);
+    reply->frame = NULL;
+    msgpack_zone_destroy(&reply->zone);
+}

@@ -1,0 +1,40 @@
+/*  services/cli/client.h - one request, one reply, to one service.
+ *
+ *  The CLI's way of talking to the stack: a DEALER connected to the
+ *  service's ROUTER, the request sent, the reply awaited for
+ *  ESSP_TIMEOUT_MS (default 5000), and on silence the socket closed and
+ *  the request sent again on a new one, ESSP_RETRIES times (default 3)
+ *  ("lazy pirate").  Requests that change state carry an idempotency key,
+ *  so a request resent after a lost reply is applied once.
+ */
+#ifndef ESSP_CLI_CLIENT_H
+#define ESSP_CLI_CLIENT_H
+
+#include "common/config.h"
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/*  Exit codes of the essp tool. */
+enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
+
+typedef struct {
+    void *frame;                 /* the reply bytes (czmq frame), owned */
+    msgpack_zone zone;
+    msgpack_object msg;          /* the decoded reply */
+} reply_t;
+
+/*  Sends the request (a packed msgpack map) to `service` and waits for the
+ *  reply.  wait_ms: extra time the service may hold the request (a pull).
+ *  Returns EXIT_OK with *reply decoded, EXIT_UNREACHABLE when no answer
+ *  came, EXIT_REFUSED when the reply was an error (printed on stderr). */
+int client_call(service_id_t service, const msgpack_sbuffer *request, uint32_t wait_ms,
+                reply_t *reply);
+
+void reply_release(reply_t *reply);
+
+/*  A fresh request id. */
+uint64_t client_next_rid(void);
+
+#endif

@@ -1,0 +1,576 @@
+/*  essp: the command-line tool for every user action.
+ *
+ *  Output is JSON on stdout: one object, or one object per line for lists.
+ *  Errors go to stderr with the field and the rule that refused the input.
+ *  Exit codes: 0 done, 1 refused input, 2 usage, 3 service unreachable.
+ *  The stack is found through ESSP_HOME and ESSP_PORT, as the services do.
+ */
+#include "client.h"
+
+#include "common/date.h"
+#include "common/doc.h"
+#include "proto/json_codec.h"
+#include "proto/messages.h"
+#include "proto/schema.h"
+#include "proto/wire.h"
+#include "services/validation/charter.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_FILE_MAX (1u << 20)
+
+typedef struct {
+    const char *name;
+    const char *usage;
+    int (*run)(int argc, char **argv);
+} command_t;
+
+static const command_t *s_command;
+
+/* ------------------------------------------------------------ small tools */
+
+static int s_usage(const char *problem)
+{
+    if (problem)
+        fprintf(stderr, "essp %s: %s\n", s_command->name, problem);
+    fprintf(stderr, "usage: essp %s\n", s_command->usage);
+    return EXIT_USAGE;
+}
+
+static bool s_wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+/*  Value of --name in argv (NULL if absent); *bad set when it has none. */
+static const char *s_option(int argc, char **argv, const char *name, bool *bad)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], name) == 0) {
+            if (i + 1 >= argc) {
+                *bad = true;
+                return NULL;
+            }
+            return argv[i + 1];
+        }
+    return NULL;
+}
+
+static bool s_flag(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return true;
+    return false;
+}
+
+/*  Positional arguments: those not an option nor an option's value. */
+static int s_positionals(int argc, char **argv, const char *const *valued, char **out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0) {
+            for (const char *const *v = valued; v && *v; v++)
+                if (strcmp(argv[i], *v) == 0)
+                    i++;
+            continue;
+        }
+        if (n < max)
+            out[n] = argv[i];
+        n++;
+    }
+    return n;
+}
+
+/*  Unknown options are usage errors, not silently ignored. */
+static const char *s_unknown_option(int argc, char **argv, const char *const *valued,
+                                    const char *const *flags)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0)
+            continue;
+        bool known = false;
+        for (const char *const *v = valued; v && *v && !known; v++)
+            if (strcmp(argv[i], *v) == 0)
+                known = true, i++;
+        for (const char *const *f = flags; f && *f && !known; f++)
+            known = strcmp(argv[i], *f) == 0;
+        if (!known)
+            return argv[i];
+    }
+    return NULL;
+}
+
+static bool s_parse_u64(const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno || !*text || *end || *text == '-')
+        return false;
+    *out = value;
+    return true;
+}
+
+/*  Prints a msgpack map as one line of JSON, without the envelope fields. */
+static void s_print(const msgpack_object *obj)
+{
+    json_t *json = json_codec_from_object(obj);
+    if (!json) {
+        fprintf(stderr, "essp: a reply could not be shown as JSON\n");
+        return;
+    }
+    if (json_is_object(json)) {
+        json_object_del(json, "v");
+        json_object_del(json, "rid");
+        json_object_del(json, "type");
+    }
+    char *text = json_dumps(json, JSON_COMPACT);
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    json_decref(json);
+    fflush(stdout);
+}
+
+static void s_print_each(const msgpack_object *array)
+{
+    for (size_t i = 0; i < doc_len(array); i++) {
+        const msgpack_object *item = doc_at(array, i);
+        json_t *json = json_codec_from_object(item);
+        char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(json);
+    }
+    fflush(stdout);
+}
+
+/*  Reads a JSON file (at most 1 MiB) and packs it as msgpack into out. */
+static int s_read_json(const char *path, msgpack_sbuffer *out)
+{
+    FILE *file = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!file) {
+        fprintf(stderr, "essp: cannot read %s: %s\n", path, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    char *text = malloc(S_FILE_MAX + 1);
+    size_t len = fread(text, 1, S_FILE_MAX + 1, file);
+    if (file != stdin)
+        fclose(file);
+    int rc = EXIT_OK;
+    proto_error_t err;
+    if (len > S_FILE_MAX) {
+        fprintf(stderr, "essp: %s: larger than %u bytes\n", path, S_FILE_MAX);
+        rc = EXIT_REFUSED;
+    } else if (json_codec_to_msgpack(text, len, out, &err)) {
+        fprintf(stderr, "essp: %s: %s (field %s, rule %s)\n", path, err.message,
+                *err.field ? err.field : "(document)", err.rule);
+        rc = EXIT_REFUSED;
+    }
+    free(text);
+    return rc;
+}
+
+/*  An idempotency key for this invocation: every retry inside it carries
+ *  the same one, so the service applies the request once. */
+static void s_new_key(char out[33])
+{
+    unsigned char bytes[16];
+    randombytes_buf(bytes, sizeof bytes);
+    sodium_bin2hex(out, 33, bytes, sizeof bytes);
+}
+
+typedef struct {
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+} request_t;
+
+static void s_request_init(request_t *r, const char *type, size_t fields)
+{
+    msgpack_sbuffer_init(&r->buf);
+    msgpack_packer_init(&r->pk, &r->buf, msgpack_sbuffer_write);
+    proto_pack_request(&r->pk, type, client_next_rid(), fields);
+}
+
+/*  Sends, prints the reply (whole, or its `list` field one item per line),
+ *  and returns the exit code. */
+static int s_call_and_print(service_id_t service, request_t *r, const char *list)
+{
+    reply_t reply;
+    int rc = client_call(service, &r->buf, 0, &reply);
+    if (rc == EXIT_OK) {
+        if (list)
+            s_print_each(doc_array(&reply.msg, list));
+        else
+            s_print(&reply.msg);
+    }
+    reply_release(&reply);
+    msgpack_sbuffer_destroy(&r->buf);
+    return rc;
+}
+
+/* --------------------------------------------------------------- commands */
+
+static int s_submit_or_amend(const char *id, const char *path, const char *key)
+{
+    msgpack_sbuffer application;
+    msgpack_sbuffer_init(&application);
+    int rc = s_read_json(path, &application);
+    if (rc == EXIT_OK) {
+        char fresh[33];
+        if (!key) {
+            s_new_key(fresh);
+            key = fresh;
+        }
+        request_t r;
+        s_request_init(&r, id ? "amend" : "submit", id ? 3 : 2);
+        if (id)
+            proto_pack_kv_str(&r.pk, "id", id);
+        proto_pack_kv_raw(&r.pk, "application", application.data, application.size);
+        proto_pack_kv_str(&r.pk, "key", key);
+        rc = s_call_and_print(SERVICE_INTAKE, &r, NULL);
+    }
+    msgpack_sbuffer_destroy(&application);
+    return rc;
+}
+
+static int s_cmd_submit(int argc, char **argv)
+{
+    static const char *const valued[] = {"--key", NULL};
+    char *pos[2];
+    bool bad = false;
+    const char *key = s_option(argc, argv, "--key", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, NULL);
+    if (bad || unknown || s_positionals(argc, argv, valued, pos, 2) != 1)
+        return s_usage(unknown ? "unknown option" : "expects one FILE.json");
+    return s_submit_or_amend(NULL, pos[0], key);
+}
+
+static int s_cmd_amend(int argc, char **argv)
+{
+    static const char *const valued[] = {"--key", NULL};
+    char *pos[3];
+    bool bad = false;
+    const char *key = s_option(argc, argv, "--key", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, NULL);
+    if (bad || unknown || s_positionals(argc, argv, valued, pos, 3) != 2)
+        return s_usage(unknown ? "unknown option" : "expects ID and FILE.json");
+    return s_submit_or_amend(pos[0], pos[1], key);
+}
+
+static int s_cmd_status(int argc, char **argv)
+{
+    char *pos[2];
+    const char *unknown = s_unknown_option(argc, argv, NULL, NULL);
+    if (unknown || s_positionals(argc, argv, NULL, pos, 2) != 1)
+        return s_usage(unknown ? "unknown option" : "expects one ID");
+    request_t r;
+    s_request_init(&r, "status", 1);
+    proto_pack_kv_str(&r.pk, "id", pos[0]);
+    return s_call_and_print(SERVICE_INTAKE, &r, NULL);
+}
+
+static int s_member_add(int argc, char **argv)
+{
+    static const char *const valued[] = {"--college", "--tie", NULL};
+    char *pos[2];
+    bool bad = false;
+    const char *college = s_option(argc, argv, "--college", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, NULL);
+    if (bad || unknown || !college || s_positionals(argc, argv, valued, pos, 2) != 1)
+        return s_usage(unknown ? "unknown option" : "expects NAME and --college");
+    size_t ties = 0;
+    for (int i = 0; i + 1 < argc; i++)
+        ties += strcmp(argv[i], "--tie") == 0;
+    request_t r;
+    s_request_init(&r, "member_add", 3);
+    proto_pack_kv_str(&r.pk, "name", pos[0]);
+    proto_pack_kv_str(&r.pk, "college", college);
+    proto_pack_str(&r.pk, "ties");
+    msgpack_pack_array(&r.pk, ties);
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--tie") == 0)
+            proto_pack_str(&r.pk, argv[++i]);
+    return s_call_and_print(SERVICE_REVIEW, &r, NULL);
+}
+
+static int s_cmd_member(int argc, char **argv)
+{
+    if (argc >= 1 && strcmp(argv[0], "add") == 0)
+        return s_member_add(argc - 1, argv + 1);
+    if (argc == 1 && strcmp(argv[0], "list") == 0) {
+        request_t r;
+        s_request_init(&r, "member_list", 0);
+        return s_call_and_print(SERVICE_REVIEW, &r, "members");
+    }
+    return s_usage("expects add or list");
+}
+
+static int s_cmd_queue(int argc, char **argv)
+{
+    static const char *const valued[] = {"--as", NULL};
+    char *pos[1];
+    bool bad = false;
+    const char *member = s_option(argc, argv, "--as", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, NULL);
+    if (bad || unknown || !member || s_positionals(argc, argv, valued, pos, 1) != 0)
+        return s_usage(unknown ? "unknown option" : "expects --as MEMBER");
+    request_t r;
+    s_request_init(&r, "queue", 1);
+    proto_pack_kv_str(&r.pk, "member", member);
+    return s_call_and_print(SERVICE_REVIEW, &r, "items");
+}
+
+static int s_cmd_vote(int argc, char **argv)
+{
+    static const char *const valued[] = {"--as", "--motivation", NULL};
+    char *pos[3];
+    bool bad = false;
+    const char *member = s_option(argc, argv, "--as", &bad);
+    const char *motivation = s_option(argc, argv, "--motivation", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, NULL);
+    if (bad || unknown || !member || s_positionals(argc, argv, valued, pos, 3) != 2)
+        return s_usage(unknown ? "unknown option" : "expects ID, a decision and --as MEMBER");
+    if (!proto_is_decision(pos[1], strlen(pos[1])))
+        return s_usage("the decision is approve, reject or changes");
+    request_t r;
+    s_request_init(&r, "vote", motivation ? 4 : 3);
+    proto_pack_kv_str(&r.pk, "id", pos[0]);
+    proto_pack_kv_str(&r.pk, "member", member);
+    proto_pack_kv_str(&r.pk, "decision", pos[1]);
+    if (motivation)
+        proto_pack_kv_str(&r.pk, "motivation", motivation);
+    return s_call_and_print(SERVICE_REVIEW, &r, NULL);
+}
+
+static int s_cmd_withdraw(int argc, char **argv)
+{
+    static const char *const valued[] = {"--reason", NULL};
+    char *pos[2];
+    bool bad = false;
+    const char *reason = s_option(argc, argv, "--reason", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, NULL);
+    if (bad || unknown || !reason || s_positionals(argc, argv, valued, pos, 2) != 1)
+        return s_usage(unknown ? "unknown option" : "expects ID and --reason TEXT");
+    request_t r;
+    s_request_init(&r, "withdraw", 2);
+    proto_pack_kv_str(&r.pk, "id", pos[0]);
+    proto_pack_kv_str(&r.pk, "reason", reason);
+    return s_call_and_print(SERVICE_REVIEW, &r, NULL);
+}
+
+/*  Pages through the directory, sorted by name, one entry per line. */
+static int s_cmd_directory(int argc, char **argv)
+{
+    char *pos[1];
+    const char *unknown = s_unknown_option(argc, argv, NULL, NULL);
+    if (unknown || s_positionals(argc, argv, NULL, pos, 1) != 0)
+        return s_usage(unknown ? "unknown option" : "takes no argument");
+    char after[PROTO_ID_MAX + 1] = "";
+    for (;;) {
+        request_t r;
+        s_request_init(&r, "directory", 2);
+        proto_pack_kv_str(&r.pk, "after", after);
+        proto_pack_kv_uint(&r.pk, "limit", PROTO_PAGE_MAX);
+        reply_t reply;
+        int rc = client_call(SERVICE_PUBLICATION, &r.buf, 0, &reply);
+        msgpack_sbuffer_destroy(&r.buf);
+        if (rc != EXIT_OK) {
+            reply_release(&reply);
+            return rc;
+        }
+        s_print_each(doc_array(&reply.msg, "entries"));
+        bool more = doc_strcpy(&reply.msg, "next", after, sizeof after) > 0;
+        reply_release(&reply);
+        if (!more)
+            return EXIT_OK;
+    }
+}
+
+/*  Prints the publication stream from --from, then, with --follow, every
+ *  new event as it is published. */
+static int s_cmd_stream(int argc, char **argv)
+{
+    static const char *const valued[] = {"--from", NULL};
+    static const char *const flags[] = {"--follow", NULL};
+    char *pos[1];
+    bool bad = false;
+    const char *from = s_option(argc, argv, "--from", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, flags);
+    uint64_t cursor = 0;
+    if (bad || unknown || s_positionals(argc, argv, valued, pos, 1) != 0
+        || (from && !s_parse_u64(from, &cursor)))
+        return s_usage(unknown ? "unknown option" : "--from takes a sequence number");
+    bool follow = s_flag(argc, argv, "--follow");
+    while (!zsys_interrupted) {
+        request_t r;
+        s_request_init(&r, "pull", 3);
+        proto_pack_kv_uint(&r.pk, "after", cursor);
+        proto_pack_kv_uint(&r.pk, "max", PROTO_BATCH_MAX);
+        proto_pack_kv_uint(&r.pk, "wait", follow ? 10000 : 0);
+        reply_t reply;
+        int rc = client_call(SERVICE_PUBLICATION, &r.buf, follow ? 10000 : 0, &reply);
+        msgpack_sbuffer_destroy(&r.buf);
+        if (rc != EXIT_OK) {
+            reply_release(&reply);
+            return rc;
+        }
+        const msgpack_object *events = doc_array(&reply.msg, "events");
+        s_print_each(events);
+        for (size_t i = 0; i < doc_len(events); i++)
+            doc_uint(doc_at(events, i), "seq", &cursor);
+        uint64_t head = 0;
+        doc_uint(&reply.msg, "head", &head);
+        reply_release(&reply);
+        if (!follow && cursor >= head)
+            return EXIT_OK;
+    }
+    return EXIT_OK;
+}
+
+static int s_cmd_endpoints(int argc, char **argv)
+{
+    if (argc != 0)
+        return s_usage("takes no argument");
+    for (int s = 0; s < SERVICE_COUNT; s++) {
+        char endpoint[CONFIG_ENDPOINT_MAX];
+        config_connect_endpoint((service_id_t)s, endpoint, sizeof endpoint);
+        printf("{\"service\":\"%s\",\"endpoint\":\"%s\"}\n", config_service_name((service_id_t)s),
+               endpoint);
+    }
+    return EXIT_OK;
+}
+
+/*  Pings every service (or one): one line each; exit 3 if one is down. */
+static int s_cmd_ping(int argc, char **argv)
+{
+    if (argc > 1)
+        return s_usage("takes at most a service name");
+    int only = argc == 1 ? config_service_by_name(argv[0]) : -1;
+    if (argc == 1 && only < 0)
+        return s_usage("unknown service");
+    int worst = EXIT_OK;
+    for (int s = 0; s < SERVICE_COUNT; s++) {
+        if (only >= 0 && s != only)
+            continue;
+        request_t r;
+        s_request_init(&r, "ping", 0);
+        int rc = s_call_and_print((service_id_t)s, &r, NULL);
+        if (rc != EXIT_OK)
+            worst = rc;
+    }
+    return worst;
+}
+
+/*  Runs the charter on a file, offline: the same rules as the service. */
+static int s_cmd_check(int argc, char **argv)
+{
+    static const char *const valued[] = {"--today", NULL};
+    static const char *const flags[] = {"--text", NULL};
+    char *pos[2];
+    bool bad = false;
+    const char *today_text = s_option(argc, argv, "--today", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, flags);
+    if (bad || unknown || s_positionals(argc, argv, valued, pos, 2) != 1)
+        return s_usage(unknown ? "unknown option" : "expects one FILE.json");
+    int32_t today = date_today_utc();
+    if (today_text && date_parse(today_text, strlen(today_text), &today))
+        return s_usage("--today takes a date YYYY-MM-DD");
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    int rc = s_read_json(pos[0], &buf);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 8192);
+    msgpack_object application;
+    proto_error_t err;
+    if (rc == EXIT_OK && (wire_decode(buf.data, buf.size, &zone, &application, &err)
+                          || schema_validate(schema_application(), &application, &err))) {
+        fprintf(stderr, "essp: %s: %s (field %s, rule %s)\n", pos[0], err.message, err.field, err.rule);
+        rc = EXIT_REFUSED;
+    }
+    if (rc == EXIT_OK) {
+        static charter_report_t report;
+        charter_check(&application, today, &report);
+        if (s_flag(argc, argv, "--text")) {
+            charter_report_text(&report, stdout);
+        } else {
+            msgpack_sbuffer out;
+            msgpack_sbuffer_init(&out);
+            msgpack_packer pk;
+            msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+            charter_report_pack(&report, &pk);
+            msgpack_object obj;
+            if (wire_decode(out.data, out.size, &zone, &obj, &err) == 0)
+                s_print(&obj);
+            msgpack_sbuffer_destroy(&out);
+        }
+        rc = report.verdict == CHARTER_VERDICT_INCOMPLETE ? EXIT_REFUSED : EXIT_OK;
+    }
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
+static const command_t s_commands[] = {
+    {"submit", "submit FILE.json [--key KEY]   submit an application (JSON, see proto/application.schema.json)", s_cmd_submit},
+    {"amend", "amend ID FILE.json [--key KEY]  amend an incomplete application or one with changes requested", s_cmd_amend},
+    {"status", "status ID                       the state of an application, its report and decisions", s_cmd_status},
+    {"check", "check FILE.json [--today YYYY-MM-DD] [--text]  run the charter offline (exit 1 if something fails)", s_cmd_check},
+    {"member", "member add NAME --college researchers|local_authorities|ess_networks [--tie SIREN]...\n       essp member list", s_cmd_member},
+    {"queue", "queue --as MEMBER                the files waiting for this member's vote, one per line", s_cmd_queue},
+    {"vote", "vote ID approve|reject|changes --as MEMBER [--motivation TEXT]", s_cmd_vote},
+    {"withdraw", "withdraw ID --reason TEXT       withdraw a file or a listing", s_cmd_withdraw},
+    {"directory", "directory                       the published directory, sorted by name, one entry per line", s_cmd_directory},
+    {"stream", "stream [--from SEQ] [--follow]  the publication stream, one event per line", s_cmd_stream},
+    {"endpoints", "endpoints                       where each service listens", s_cmd_endpoints},
+    {"ping", "ping [SERVICE]                  check that the services answer", s_cmd_ping},
+};
+
+static int s_help(FILE *out)
+{
+    fprintf(out, "essp: the ESS Pratiques directory pipeline\n\nusage:\n");
+    for (size_t i = 0; i < sizeof s_commands / sizeof *s_commands; i++)
+        fprintf(out, "  essp %s\n", s_commands[i].usage);
+    fprintf(out, "\nenvironment: ESSP_HOME (default ./var), ESSP_PORT (default 7700),\n"
+                 "  ESSP_<SERVICE>_ENDPOINT, ESSP_TIMEOUT_MS (5000), ESSP_RETRIES (3)\n"
+                 "exit codes: 0 done, 1 refused, 2 usage, 3 service unreachable\n");
+    return out == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0)
+        return EXIT_REFUSED;
+    if (argc < 2)
+        return s_help(stderr);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)
+        return s_help(stdout);
+    if (config_base_port() < 0) {
+        fprintf(stderr, "essp: ESSP_PORT must be a port number\n");
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < sizeof s_commands / sizeof *s_commands; i++) {
+        if (strcmp(argv[1], s_commands[i].name) != 0)
+            continue;
+        s_command = &s_commands[i];
+        if (s_wants_help(argc - 2, argv + 2)) {
+            printf("usage: essp %s\n", s_command->usage);
+            return EXIT_OK;
+        }
+        zsys_init();
+        zsys_set_logsystem(false);
+        return s_command->run(argc - 2, argv + 2);
+    }
+    fprintf(stderr, "essp: unknown command '%s'\n", argv[1]);
+    return s_help(stderr);
+}

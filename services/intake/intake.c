@@ -1,0 +1,616 @@
+/*  services/intake/intake.c - see intake.h. */
+#include "intake.h"
+
+#include "common/doc.h"
+#include "common/log.h"
+#include "common/store.h"
+#include "proto/messages.h"
+#include "proto/schema.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", NULL};
+
+#define S_SIRET_MAX 24
+
+/*  What a handler needs beside the request: scratch buffers reused across
+ *  requests. */
+typedef struct {
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    msgpack_zone zone;
+} scratch_t;
+
+static void s_scratch_init(scratch_t *s)
+{
+    msgpack_sbuffer_init(&s->buf);
+    msgpack_packer_init(&s->pk, &s->buf, msgpack_sbuffer_write);
+    msgpack_zone_init(&s->zone, 4096);
+}
+
+static void s_scratch_fini(scratch_t *s)
+{
+    msgpack_sbuffer_destroy(&s->buf);
+    msgpack_zone_destroy(&s->zone);
+}
+
+int intake_state_rank(const char *state, size_t len)
+{
+    static const struct { const char *state; int rank; } ranks[] = {
+        {STATE_RECEIVED, 0}, {STATE_INCOMPLETE, 1}, {STATE_IN_REVIEW, 1},
+        {STATE_CHANGES_REQUESTED, 2}, {STATE_REJECTED, 2}, {STATE_APPROVED, 2},
+        {STATE_PUBLISHED, 3}, {STATE_WITHDRAWN, 4},
+    };
+    for (size_t i = 0; i < sizeof ranks / sizeof *ranks; i++)
+        if (strlen(ranks[i].state) == len && memcmp(ranks[i].state, state, len) == 0)
+            return ranks[i].rank;
+    return -1;
+}
+
+static int s_rank_of(const msgpack_object *record)
+{
+    const char *state;
+    size_t len;
+    return doc_str(record, "state", &state, &len) ? intake_state_rank(state, len) : -1;
+}
+
+/* ------------------------------------------------------------ application */
+
+static bool s_digits_only_path(const char *path)
+{
+    static const char *const paths[] = {"organisation.siret", "organisation.nda",
+                                        "references[].client_siren", "ties.organisations[]", NULL};
+    for (const char *const *p = paths; *p; p++)
+        if (strcmp(*p, path) == 0)
+            return true;
+    return false;
+}
+
+static void s_pack_digits(msgpack_packer *pk, const char *text, size_t len)
+{
+    char digits[64];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n < sizeof digits; i++)
+        if (text[i] >= '0' && text[i] <= '9')
+            digits[n++] = text[i];
+    msgpack_pack_str_with_body(pk, digits, n);
+}
+
+/*  Copies the application, keeping identifiers as digits only ("356 000
+ *  000 00048" is stored "35600000000048"), as the charter asks. */
+static void s_pack_normalized(msgpack_packer *pk, const msgpack_object *obj, const char *path)
+{
+    char sub[128];
+    if (obj->type == MSGPACK_OBJECT_MAP) {
+        msgpack_pack_map(pk, obj->via.map.size);
+        for (uint32_t i = 0; i < obj->via.map.size; i++) {
+            const msgpack_object_kv *kv = &obj->via.map.ptr[i];
+            snprintf(sub, sizeof sub, "%s%s%.*s", path, *path ? "." : "", (int)kv->key.via.str.size,
+                     kv->key.via.str.ptr);
+            msgpack_pack_object(pk, kv->key);
+            s_pack_normalized(pk, &kv->val, sub);
+        }
+    } else if (obj->type == MSGPACK_OBJECT_ARRAY) {
+        snprintf(sub, sizeof sub, "%s[]", path);
+        msgpack_pack_array(pk, obj->via.array.size);
+        for (uint32_t i = 0; i < obj->via.array.size; i++)
+            s_pack_normalized(pk, &obj->via.array.ptr[i], sub);
+    } else if (obj->type == MSGPACK_OBJECT_STR && s_digits_only_path(path)) {
+        s_pack_digits(pk, obj->via.str.ptr, obj->via.str.size);
+    } else {
+        msgpack_pack_object(pk, *obj);
+    }
+}
+
+static void s_siret_of(const msgpack_object *application, char out[S_SIRET_MAX])
+{
+    const char *text = "";
+    size_t len = 0, n = 0;
+    doc_str(doc_map(application, "organisation"), "siret", &text, &len);
+    for (size_t i = 0; i < len && n < S_SIRET_MAX - 1; i++)
+        if (text[i] >= '0' && text[i] <= '9')
+            out[n++] = text[i];
+    out[n] = '\0';
+}
+
+/*  A new id: 12 characters of Crockford base32 (60 random bits), so ids
+ *  are not guessable and two gateways never need to agree on a counter. */
+static void s_new_id(char id[13])
+{
+    static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    unsigned char bytes[12];
+    randombytes_buf(bytes, sizeof bytes);
+    for (int i = 0; i < 12; i++)
+        id[i] = alphabet[bytes[i] & 31];
+    id[12] = '\0';
+}
+
+/* ---------------------------------------------------------------- records */
+
+static int s_load(MDB_txn *txn, service_t *svc, const char *id, size_t len, msgpack_zone *zone,
+                  msgpack_object *record)
+{
+    return store_get_doc(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, len, zone, record);
+}
+
+static int s_store_record(MDB_txn *txn, service_t *svc, const char *id, size_t len,
+                          msgpack_sbuffer *buf)
+{
+    return store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, len, buf->data, buf->size);
+}
+
+static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_object *application,
+                              const char *siret, int64_t now)
+{
+    msgpack_pack_map(pk, 9);
+    proto_pack_kv_str(pk, "id", id);
+    proto_pack_kv_uint(pk, "revision", 1);
+    proto_pack_kv_str(pk, "state", STATE_RECEIVED);
+    const char *name = "";
+    size_t name_len = 0;
+    doc_str(doc_map(application, "organisation"), "name", &name, &name_len);
+    proto_pack_kv_strn(pk, "name", name, name_len);
+    proto_pack_kv_str(pk, "siret", siret);
+    proto_pack_kv_uint(pk, "submitted_at", (uint64_t)now);
+    proto_pack_kv_uint(pk, "updated_at", (uint64_t)now);
+    proto_pack_str(pk, "report");
+    msgpack_pack_nil(pk);
+    proto_pack_str(pk, "decisions");
+    msgpack_pack_array(pk, 0);
+}
+
+static void s_pack_receipt(msgpack_packer *pk, service_request_t *req, const char *id, size_t id_len,
+                           const char *state, size_t state_len, uint64_t revision, bool duplicate)
+{
+    proto_pack_reply(pk, "receipt", req->has_rid, req->rid, 4);
+    proto_pack_kv_strn(pk, "id", id, id_len);
+    proto_pack_kv_strn(pk, "state", state, state_len);
+    proto_pack_kv_uint(pk, "revision", revision);
+    proto_pack_kv_bool(pk, "duplicate", duplicate);
+}
+
+static int s_reply_error(service_request_t *req, const char *code, const char *field,
+                         const char *rule, const char *message)
+{
+    proto_error_t err;
+    proto_error_set(&err, field, rule, "%s", message);
+    proto_pack_error(req->reply, req->has_rid, req->rid, code, &err);
+    return 0;
+}
+
+/*  The event validation consumes: the application as stored. */
+static int s_emit_submitted(service_t *svc, MDB_txn *txn, const char *id, size_t id_len,
+                            uint64_t revision, const void *doc, size_t doc_len, int64_t now)
+{
+    msgpack_packer *pk = service_event_begin(svc, "submitted", now, 3, NULL);
+    proto_pack_kv_strn(pk, "id", id, id_len);
+    proto_pack_kv_uint(pk, "revision", revision);
+    proto_pack_kv_raw(pk, "application", doc, doc_len);
+    return service_event_end(svc, txn);
+}
+
+/*  A key already used: the same receipt again, whatever was resent. */
+static int s_replay_receipt(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
+                            const msgpack_object *known)
+{
+    const char *id;
+    size_t id_len;
+    uint64_t revision = 1;
+    msgpack_object record;
+    if (!doc_str(known, "id", &id, &id_len))
+        return MDB_CORRUPTED;
+    doc_uint(known, "revision", &revision);
+    int rc = s_load(txn, svc, id, id_len, &s->zone, &record);
+    if (rc)
+        return rc;
+    const char *state;
+    size_t state_len;
+    doc_str(&record, "state", &state, &state_len);
+    s_pack_receipt(req->reply, req, id, id_len, state, state_len, revision, true);
+    return 0;
+}
+
+static int s_lookup_key(MDB_txn *txn, service_t *svc, const msgpack_object *msg, scratch_t *s,
+                        msgpack_object *known)
+{
+    const char *key;
+    size_t len;
+    if (!doc_str(msg, "key", &key, &len))
+        return MDB_NOTFOUND;
+    return store_get_doc(txn, service_db(svc, INTAKE_DB_KEYS), key, len, &s->zone, known);
+}
+
+static int s_remember_key(MDB_txn *txn, service_t *svc, const msgpack_object *msg, const char *id,
+                          uint64_t revision)
+{
+    const char *key;
+    size_t len;
+    if (!doc_str(msg, "key", &key, &len))
+        return 0;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    proto_pack_kv_str(&pk, "id", id);
+    proto_pack_kv_uint(&pk, "revision", revision);
+    int rc = store_put(txn, service_db(svc, INTAKE_DB_KEYS), key, len, buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
+static int s_validate(service_request_t *req, const msgpack_object *application)
+{
+    proto_error_t err;
+    if (schema_validate(schema_application(), application, &err) == 0)
+        return 0;
+    /* The schema names fields inside the application; the request nests it. */
+    char field[PROTO_FIELD_MAX];
+    snprintf(field, sizeof field, "application.%.*s", (int)(sizeof field - 13), err.field);
+    memcpy(err.field, field, sizeof field);
+    proto_pack_error(req->reply, req->has_rid, req->rid, PROTO_E_INVALID, &err);
+    return -1;
+}
+
+/* ----------------------------------------------------------------- submit */
+
+/*  Refuses a second open application for one SIRET. */
+static int s_check_siret_free(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
+                              const char *siret, bool *taken)
+{
+    MDB_val key = {strlen(siret), (void *)siret}, value;
+    *taken = false;
+    int rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &key, &value);
+    if (rc == MDB_NOTFOUND || !*siret)
+        return 0;
+    if (rc)
+        return rc;
+    char id[PROTO_ID_MAX + 1];
+    snprintf(id, sizeof id, "%.*s", (int)(value.mv_size > PROTO_ID_MAX ? PROTO_ID_MAX : value.mv_size),
+             (const char *)value.mv_data);
+    msgpack_object record;
+    rc = s_load(txn, svc, id, strlen(id), &s->zone, &record);
+    if (rc)
+        return rc;
+    if (doc_str_eq(&record, "state", STATE_REJECTED) || doc_str_eq(&record, "state", STATE_WITHDRAWN))
+        return 0;
+    char state[32], message[PROTO_MESSAGE_MAX];
+    doc_strcpy(&record, "state", state, sizeof state);
+    snprintf(message, sizeof message,
+             "an application for SIRET %s is already open (id %s, state %s): amend it instead", siret, id,
+             state);
+    *taken = true;
+    return s_reply_error(req, PROTO_E_CONFLICT, "application.organisation.siret", "unique", message);
+}
+
+static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
+{
+    const msgpack_object *application = doc_map(req->msg, "application");
+    msgpack_object known;
+    int rc = s_lookup_key(txn, svc, req->msg, s, &known);
+    if (rc == 0)
+        return s_replay_receipt(txn, svc, req, s, &known);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    if (s_validate(req, application))
+        return 0;
+    char siret[S_SIRET_MAX];
+    s_siret_of(application, siret);
+    bool taken;
+    if ((rc = s_check_siret_free(txn, svc, req, s, siret, &taken)) || taken)
+        return rc;
+
+    char id[13];
+    MDB_val probe_key, probe;
+    do {
+        s_new_id(id);
+        probe_key = (MDB_val){12, id};
+    } while (mdb_get(txn, service_db(svc, INTAKE_DB_APPLICATIONS), &probe_key, &probe) == 0);
+
+    msgpack_sbuffer_clear(&s->buf);
+    s_pack_normalized(&s->pk, application, "");
+    size_t doc_len = s->buf.size;
+    s_pack_new_record(&s->pk, id, application, siret, req->now);
+    const char *doc = s->buf.data;
+    rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, 12, doc, doc_len);
+    if (!rc)
+        rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, 12, doc + doc_len,
+                       s->buf.size - doc_len);
+    if (!rc && *siret)
+        rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), siret, strlen(siret), id, 12);
+    if (!rc)
+        rc = s_remember_key(txn, svc, req->msg, id, 1);
+    if (!rc)
+        rc = s_emit_submitted(svc, txn, id, 12, 1, doc, doc_len, req->now);
+    if (!rc)
+        s_pack_receipt(req->reply, req, id, 12, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ amend */
+
+static int s_check_amendable(service_request_t *req, const msgpack_object *record,
+                             const msgpack_object *application, bool *refused)
+{
+    *refused = true;
+    if (!doc_str_eq(record, "state", STATE_INCOMPLETE)
+        && !doc_str_eq(record, "state", STATE_CHANGES_REQUESTED)) {
+        char state[32], message[PROTO_MESSAGE_MAX];
+        doc_strcpy(record, "state", state, sizeof state);
+        snprintf(message, sizeof message,
+                 "an application in state %s cannot be amended: only incomplete or changes_requested ones can",
+                 state);
+        return s_reply_error(req, PROTO_E_CONFLICT, "id", "state", message);
+    }
+    char before[S_SIRET_MAX], after[S_SIRET_MAX];
+    doc_strcpy(record, "siret", before, sizeof before);
+    s_siret_of(application, after);
+    if (strcmp(before, after) != 0)
+        return s_reply_error(req, PROTO_E_INVALID, "application.organisation.siret", "immutable",
+                             "an amendment cannot change the SIRET: submit a new application instead");
+    *refused = false;
+    return 0;
+}
+
+static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
+{
+    const char *id;
+    size_t id_len;
+    doc_str(req->msg, "id", &id, &id_len);
+    const msgpack_object *application = doc_map(req->msg, "application");
+    msgpack_object known, record;
+    int rc = s_lookup_key(txn, svc, req->msg, s, &known);
+    if (rc == 0)
+        return s_replay_receipt(txn, svc, req, s, &known);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    rc = s_load(txn, svc, id, id_len, &s->zone, &record);
+    if (rc == MDB_NOTFOUND)
+        return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+    if (rc)
+        return rc;
+    bool refused;
+    if (s_validate(req, application) || s_check_amendable(req, &record, application, &refused) || refused)
+        return 0;
+
+    uint64_t revision = 1;
+    doc_uint(&record, "revision", &revision);
+    revision++;
+    msgpack_sbuffer_clear(&s->buf);
+    s_pack_normalized(&s->pk, application, "");
+    size_t doc_len = s->buf.size;
+    static const char *const changed[] = {"revision", "state", "updated_at", "report", "name", NULL};
+    doc_pack_map_except(&s->pk, &record, changed, 5);
+    proto_pack_kv_uint(&s->pk, "revision", revision);
+    proto_pack_kv_str(&s->pk, "state", STATE_RECEIVED);
+    proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)req->now);
+    proto_pack_str(&s->pk, "report");
+    msgpack_pack_nil(&s->pk);
+    const char *name = "";
+    size_t name_len = 0;
+    doc_str(doc_map(application, "organisation"), "name", &name, &name_len);
+    proto_pack_kv_strn(&s->pk, "name", name, name_len);
+
+    char idz[PROTO_ID_MAX + 1];
+    snprintf(idz, sizeof idz, "%.*s", (int)id_len, id);
+    const char *doc = s->buf.data;
+    rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, doc, doc_len);
+    if (!rc)
+        rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, id_len, doc + doc_len,
+                       s->buf.size - doc_len);
+    if (!rc)
+        rc = s_remember_key(txn, svc, req->msg, idz, revision);
+    if (!rc)
+        rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, req->now);
+    if (!rc)
+        s_pack_receipt(req->reply, req, id, id_len, STATE_RECEIVED, strlen(STATE_RECEIVED), revision,
+                       false);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- status */
+
+static int s_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
+{
+    const char *id;
+    size_t id_len;
+    doc_str(req->msg, "id", &id, &id_len);
+    msgpack_object record;
+    int rc = s_load(txn, svc, id, id_len, &s->zone, &record);
+    if (rc == MDB_NOTFOUND)
+        return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+    if (rc)
+        return rc;
+    /* The record holds exactly the fields of a status reply. */
+    proto_pack_reply(req->reply, "status", req->has_rid, req->rid, record.via.map.size);
+    for (uint32_t i = 0; i < record.via.map.size; i++) {
+        msgpack_pack_object(req->reply, record.via.map.ptr[i].key);
+        msgpack_pack_object(req->reply, record.via.map.ptr[i].val);
+    }
+    return 0;
+}
+
+int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)
+{
+    scratch_t *s = ctx;
+    msgpack_zone_clear(&s->zone);
+    if (strcmp(req->type, "submit") == 0)
+        return s_submit(svc, txn, req, s);
+    if (strcmp(req->type, "amend") == 0)
+        return s_amend(svc, txn, req, s);
+    if (strcmp(req->type, "status") == 0)
+        return s_status(svc, txn, req, s);
+    return s_reply_error(req, PROTO_E_INVALID, "type", "unsupported",
+                         "intake does not answer this message type");
+}
+
+/* ---------------------------------------------------------- the streams */
+
+/*  Loads the record an event is about, when it concerns its current
+ *  revision (events of an older revision are history, already superseded).
+ *  Returns 0 and *current, or an LMDB code other than NOTFOUND. */
+static int s_load_current(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_object *event,
+                          bool any_revision, msgpack_object *record, bool *current)
+{
+    const char *id;
+    size_t id_len;
+    *current = false;
+    if (!doc_str(event, "id", &id, &id_len))
+        return 0;
+    int rc = s_load(txn, svc, id, id_len, &s->zone, record);
+    if (rc == MDB_NOTFOUND) {
+        log_warn("event about unknown application %.*s ignored", (int)id_len, id);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    uint64_t mine = 0, theirs = 0;
+    doc_uint(record, "revision", &mine);
+    *current = any_revision || !doc_uint(event, "revision", &theirs) || theirs == mine;
+    return 0;
+}
+
+/*  Rewrites the record with a new state (when it moves the file forward),
+ *  and optionally a report, a decision appended, or a reason. */
+typedef struct {
+    const char *state;
+    const msgpack_object *report;
+    const msgpack_object *decision_event;
+    const msgpack_object *reason;
+} change_t;
+
+static void s_pack_decision(msgpack_packer *pk, const msgpack_object *event)
+{
+    static const char *const fields[] = {"round", "revision", "decision", "motivations", "at"};
+    msgpack_pack_map(pk, 5);
+    for (size_t i = 0; i < 5; i++) {
+        const msgpack_object *value = doc_get(event, fields[i]);
+        proto_pack_str(pk, fields[i]);
+        if (value)
+            msgpack_pack_object(pk, *value);
+        else
+            msgpack_pack_nil(pk);
+    }
+}
+
+static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_object *record,
+                     const change_t *change, int64_t now)
+{
+    bool forward = change->state
+        && intake_state_rank(change->state, strlen(change->state)) > s_rank_of(record);
+    if (!forward && !change->decision_event)
+        return 0;
+    const char *skip[6] = {"updated_at", NULL};
+    size_t n = 1, extra = 1;
+    if (forward)
+        skip[n++] = "state", extra++;
+    if (forward && change->report)
+        skip[n++] = "report", extra++;
+    if (change->decision_event)
+        skip[n++] = "decisions", extra++;
+    if (forward && change->reason)
+        skip[n++] = "reason", extra++;
+    msgpack_sbuffer_clear(&s->buf);
+    doc_pack_map_except(&s->pk, record, skip, extra);
+    proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)now);
+    if (forward)
+        proto_pack_kv_str(&s->pk, "state", change->state);
+    if (forward && change->report) {
+        proto_pack_str(&s->pk, "report");
+        msgpack_pack_object(&s->pk, *change->report);
+    }
+    if (change->decision_event) {
+        const msgpack_object *old = doc_array(record, "decisions");
+        proto_pack_str(&s->pk, "decisions");
+        msgpack_pack_array(&s->pk, doc_len(old) + 1);
+        for (size_t i = 0; i < doc_len(old); i++)
+            msgpack_pack_object(&s->pk, *doc_at(old, i));
+        s_pack_decision(&s->pk, change->decision_event);
+    }
+    if (forward && change->reason) {
+        proto_pack_str(&s->pk, "reason");
+        msgpack_pack_object(&s->pk, *change->reason);
+    }
+    const char *id;
+    size_t id_len;
+    doc_str(record, "id", &id, &id_len);
+    return s_store_record(txn, svc, id, id_len, &s->buf);
+}
+
+static int s_apply(void *ctx, service_t *svc, MDB_txn *txn, const msgpack_object *event,
+                   bool any_revision, const change_t *change, int64_t now)
+{
+    scratch_t *s = ctx;
+    msgpack_zone_clear(&s->zone);
+    msgpack_object record;
+    bool current;
+    int rc = s_load_current(txn, svc, s, event, any_revision, &record, &current);
+    if (rc || !current)
+        return rc;
+    return s_rewrite(txn, svc, s, &record, change, now);
+}
+
+int intake_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
+                            const msgpack_object *event, int64_t now)
+{
+    if (strcmp(type, "validated") != 0)
+        return 0;
+    bool incomplete = doc_str_eq(event, "verdict", "incomplete");
+    change_t change = {incomplete ? STATE_INCOMPLETE : STATE_IN_REVIEW, doc_map(event, "report"), NULL,
+                       NULL};
+    return s_apply(ctx, svc, txn, event, false, &change, now);
+}
+
+static const char *s_state_of_decision(const msgpack_object *event)
+{
+    if (doc_str_eq(event, "decision", "approve"))
+        return STATE_APPROVED;
+    if (doc_str_eq(event, "decision", "reject"))
+        return STATE_REJECTED;
+    return STATE_CHANGES_REQUESTED;
+}
+
+int intake_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
+                        const msgpack_object *event, int64_t now)
+{
+    if (strcmp(type, "decided") == 0) {
+        change_t change = {s_state_of_decision(event), NULL, event, NULL};
+        return s_apply(ctx, svc, txn, event, false, &change, now);
+    }
+    if (strcmp(type, "withdrawn") == 0) {
+        change_t change = {STATE_WITHDRAWN, NULL, NULL, doc_get(event, "reason")};
+        return s_apply(ctx, svc, txn, event, true, &change, now);
+    }
+    return 0;
+}
+
+int intake_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
+                             const msgpack_object *event, int64_t now)
+{
+    if (strcmp(type, "upsert") == 0) {
+        change_t change = {STATE_PUBLISHED, NULL, NULL, NULL};
+        return s_apply(ctx, svc, txn, event, true, &change, now);
+    }
+    if (strcmp(type, "withdraw") == 0) {
+        change_t change = {STATE_WITHDRAWN, NULL, NULL, doc_get(event, "reason")};
+        return s_apply(ctx, svc, txn, event, true, &change, now);
+    }
+    return 0;
+}
+
+void *intake_context_new(void)
+{
+    scratch_t *s = calloc(1, sizeof *s);
+    s_scratch_init(s);
+    return s;
+}
+
+void intake_context_destroy(void **ctx_p)
+{
+    if (*ctx_p)
+        s_scratch_fini(*ctx_p);
+    free(*ctx_p);
+    *ctx_p = NULL;
+}

@@ -1,0 +1,43 @@
+/*  services/intake/intake.h - the gateway applicants submit to.
+ *
+ *  Intake owns the applications: it checks an application against the
+ *  schema, stores it durably, answers a receipt, and follows the file
+ *  through its life by consuming the streams of validation (reports),
+ *  review (decisions, withdrawals) and publication (listed, withdrawn), so
+ *  that one status query tells the applicant everything.
+ *
+ *  Requests: submit, amend, status (proto/README.md).  Its stream: one
+ *  "submitted" event per submission or amendment, consumed by validation.
+ *
+ *  No duplicate application: a retried submission with the same "key"
+ *  gets the first receipt again, and a second open application for the
+ *  same SIRET is refused (amend the open one).
+ */
+#ifndef ESSP_INTAKE_H
+#define ESSP_INTAKE_H
+
+#include "common/service.h"
+
+/*  The databases of intake, in the order service_db() numbers them. */
+enum { INTAKE_DB_APPLICATIONS, INTAKE_DB_DOCUMENTS, INTAKE_DB_KEYS, INTAKE_DB_SIRETS };
+extern const char *const intake_dbs[];
+
+/*  The core's context (scratch buffers): give it as service_def_t.ctx. */
+void *intake_context_new(void);
+void intake_context_destroy(void **ctx_p);
+
+int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req);
+
+int intake_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
+                            const msgpack_object *event, int64_t now);
+int intake_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
+                        const msgpack_object *event, int64_t now);
+int intake_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
+                             const msgpack_object *event, int64_t now);
+
+/*  Where a state stands in the life of one revision: events of the
+ *  streams, which intake reads in no fixed order between streams, only
+ *  ever move a file forward. */
+int intake_state_rank(const char *state, size_t len);
+
+#endif

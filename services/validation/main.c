@@ -1,0 +1,13 @@
+/*  essp-validation: the charter, criterion by criterion (see validation.h). */
+#include "validation.h"
+
+int main(void)
+{
+    service_def_t def = {
+        .id = SERVICE_VALIDATION,
+        .handle = validation_handle,
+        .upstreams = {{SERVICE_INTAKE, validation_apply_intake}},
+        .upstream_count = 1,
+    };
+    return service_main(&def);
+}
