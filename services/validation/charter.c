@@ -1,0 +1,900 @@
+/*  services/validation/charter.c - see charter.h.
+ *
+ *  One table lists the criteria in charter order; a parallel table gives
+ *  each its check.  A check reads the application through common/doc.h
+ *  (so a missing or mistyped field reads as absent, never as a crash) and
+ *  fills one result.  Reasons are written for the applicant, in French:
+ *  they say what to change, and never echo free text from the input.
+ */
+#include "charter.h"
+#include "identifiers.h"
+
+#include "common/date.h"
+#include "common/doc.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_OUT(o) CRITERION_OUTCOME_BIT(CRITERION_##o)
+
+/*  The law's maximum length of an ESUS agreement, and the age under which
+ *  a company only gets the short one (Code du travail, L. 3332-17-1 and
+ *  its implementing decree). */
+#define S_ESUS_YEARS        5
+#define S_ESUS_YOUNG_YEARS  2
+#define S_ESUS_YOUNG_AGE    3
+/*  References older than this many years are flagged for the committee. */
+#define S_REFERENCE_MAX_AGE 10
+
+static const charter_criterion_t s_criteria[] = {
+    {"ESS-FORM", 1,
+     "Être organisé sous statut juridique de coopérative, mutuelle, association, fondation "
+     "ou société commerciale avec agrément ESUS",
+     "Legal form is a cooperative, a mutual, an association, a foundation, or a commercial "
+     "company holding the ESUS agreement",
+     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL)},
+    {"ESS-ESUS", 1,
+     "Pour une société commerciale, détenir un agrément ESUS en cours de validité",
+     "A commercial company holds a current ESUS agreement",
+     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL)},
+    {"ESS-ID", 1,
+     "Être identifié par un numéro SIRET valide et, pour une association, par son numéro RNA "
+     "(ou déclarer ne pas en avoir, en Alsace-Moselle)",
+     "Valid SIRET; an association gives its RNA number or says it has none",
+     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL)},
+    {"ESS-PURPOSE", 1,
+     "Fonder son fonctionnement interne et ses activités sur un principe d'engagement "
+     "collectif, de solidarité et d'utilité sociale",
+     "Internal functioning and activities founded on collective engagement, solidarity and "
+     "social utility",
+     CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
+    {"ESS-GOV", 1,
+     "Mettre en œuvre des modes de gestion démocratiques et participatifs",
+     "Democratic and participative governance",
+     CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
+    {"ESS-SURPLUS", 1,
+     "Encadrer l'utilisation de ses excédents de gestion",
+     "The use of surpluses is framed",
+     CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
+    {"REF-ESS", 2,
+     "Présenter des références antérieures d'accompagnement / formation d'organisations de "
+     "l'Économie Sociale et Solidaire",
+     "At least one earlier reference of support or training for an ESS organisation",
+     CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
+    {"REF-CI", 2,
+     "Présenter des références antérieures d'accompagnement sur tout ou partie de la démarche "
+     "d'amélioration continue (RSE / RSO / Guide des bonnes pratiques)",
+     "At least one earlier reference of support on all or part of continuous improvement "
+     "(CSR / ISO 26000 / Guide des bonnes pratiques)",
+     CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
+    {"REF-DATES", 2,
+     "Dater ses références : aucune dans le futur, celles de plus de 10 ans sont signalées",
+     "References are dated and not in the future; those older than 10 years are flagged",
+     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL) | S_OUT(WARN)},
+    {"CLI-CONTRACT", 3,
+     "Analyser les besoins des structures, et établir préalablement à toute action un contrat "
+     "ou une convention précisant l'objectif à atteindre, la méthodologie proposée, la "
+     "facturation prévue, le recours éventuel à la sous-traitance ou co-traitance",
+     "Analyse needs and sign, before any action, a contract stating the objective, the method, "
+     "the planned billing and any sub- or co-contracting",
+     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
+    {"CLI-SCOPE", 3,
+     "Contractualiser dans les limites de ses compétences et de sa disponibilité et mettre en "
+     "œuvre les moyens nécessaires pour atteindre les objectifs contractualisés",
+     "Contract only within one's competence and availability, and provide the means to reach "
+     "the objectives",
+     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
+    {"CLI-CONFID", 3,
+     "Respecter la confidentialité et la culture de l'organisation cliente",
+     "Respect the confidentiality and the culture of the client organisation",
+     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
+    {"CLI-TRAINING", 3,
+     "Pour utiliser la partie privée d'ESS Pratiques en accompagnant la démarche dans son "
+     "ensemble, suivre la formation à cette partie privée (demi-journée, 250 € TTC par personne)",
+     "To use the private part of ESS Pratiques while supporting the whole approach, have each "
+     "user trained (half-day session, 250 € incl. VAT per person)",
+     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL)},
+    {"LOY-NODISCRIM", 4,
+     "S'interdire toute forme de discrimination, selon les critères précisés par la loi",
+     "No discrimination on the criteria set by law",
+     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
+    {"LOY-COI", 4,
+     "Faire connaître à ses clients et/ou bénéficiaires les éventuels liens susceptibles de "
+     "générer des conflits d'intérêt dans le cadre de l'exécution de sa mission",
+     "Disclose to clients the links that could create conflicts of interest",
+     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
+    {"LOY-TAX", 4,
+     "Être en règle par rapport à ses obligations fiscales",
+     "Up to date with tax obligations",
+     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
+    {"LOY-REG", 4,
+     "Se tenir informé des évolutions réglementaires et appliquer les lois et règlements (en "
+     "particulier, la partie VI du Code du travail pour les actions de formation "
+     "professionnelle continue)",
+     "Keep informed of and apply regulations, in particular part VI of the Code du travail for "
+     "continuing vocational training",
+     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
+    {"LOY-NDA", 4,
+     "Pour proposer de la formation, donner son numéro de déclaration d'activité d'organisme "
+     "de formation",
+     "An applicant offering training gives its training-provider declaration number (NDA)",
+     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL) | S_OUT(WARN)},
+    {"LOY-IP", 4,
+     "Respecter la propriété intellectuelle et citer ses sources",
+     "Respect intellectual property and cite sources",
+     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
+    {"LOY-FAIR", 4,
+     "S'interdire toute concurrence déloyale",
+     "No unfair competition",
+     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
+    {"LOY-CHARTER", 4,
+     "Communiquer cette charte à toute personne en faisant la demande",
+     "Give this charter to anyone who asks for it",
+     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
+};
+
+#define S_CRITERIA_COUNT (sizeof s_criteria / sizeof *s_criteria)
+_Static_assert(S_CRITERIA_COUNT <= CHARTER_CRITERIA_MAX, "CHARTER_CRITERIA_MAX too small");
+
+/* ------------------------------------------------------------------------ */
+/*  What every check reads: the application and the day it is judged on.  */
+
+typedef struct {
+    const msgpack_object *app;
+    const msgpack_object *organisation;
+    int32_t today;
+    int today_year;
+    bool private_area;     /* set by the CLI-TRAINING check */
+} s_input_t;
+
+typedef struct s_rule s_rule_t;
+/*  A check fills `out` and returns the outcome it gave. */
+typedef criterion_outcome_t (s_check_fn)(s_input_t *in, const s_rule_t *rule,
+                                         criterion_result_t *out);
+
+struct s_rule {
+    const char *code;      /* must match s_criteria at the same index */
+    s_check_fn *check;
+    const char *key;       /* the field a generic check reads */
+    const char *ask;       /* French: what to write or tick when it fails */
+};
+
+/* ------------------------------------------------------------------------ */
+/*  Writing a result.                                                       */
+
+/*  Cuts a string that vsnprintf truncated back to the last whole UTF-8
+ *  character, so a long reason never ends in half an "é". */
+static void s_utf8_trim(char *text)
+{
+    size_t len = strlen(text);
+    size_t start = len;
+    while (start > 0 && ((unsigned char)text[start - 1] & 0xC0) == 0x80)
+        start--;
+    if (start == 0)
+        return;
+    unsigned char lead = (unsigned char)text[start - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (len - (start - 1) < need)
+        text[start - 1] = '\0';
+}
+
+/*  Fills a result; returns `outcome` so a check can end with it. */
+static criterion_outcome_t s_set(criterion_result_t *out, criterion_outcome_t outcome,
+                                 const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static criterion_outcome_t s_set(criterion_result_t *out, criterion_outcome_t outcome,
+                                 const char *field, const char *fmt, ...)
+{
+    out->outcome = outcome;
+    out->blocking = outcome == CRITERION_FAIL;
+    snprintf(out->field, sizeof out->field, "%s", field ? field : "");
+    va_list args;
+    va_start(args, fmt);
+    int n = vsnprintf(out->reason, sizeof out->reason, fmt, args);
+    va_end(args);
+    if (n >= (int)sizeof out->reason)
+        s_utf8_trim(out->reason);
+    return outcome;
+}
+
+static const char *const s_months_fr[] = {
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre"};
+
+/*  "1er janvier 2027", "26 novembre 2026": how a French reader writes it. */
+static void s_date_fr(int32_t day, char out[32])
+{
+    int y, m, d;
+    date_to_civil(day, &y, &m, &d);
+    snprintf(out, 32, "%d%s %s %d", d, d == 1 ? "er" : "", s_months_fr[(m - 1) % 12], y);
+}
+
+/*  The date at `key` of `map`: 0 and *day, -1 when absent or not a date. */
+static int s_date(const msgpack_object *map, const char *key, int32_t *day)
+{
+    const char *text;
+    size_t len;
+    if (!doc_str(map, key, &text, &len))
+        return -1;
+    return date_parse(text, len, day);
+}
+
+/*  What counts as blank when deciding that a description is empty: ASCII
+ *  blanks and the no-break spaces of French typography (U+00A0 before
+ *  « : », U+202F).  Returns the length of the blank at text[i], 0 when it
+ *  is not one. */
+static size_t s_blank_len(const char *text, size_t len, size_t i)
+{
+    unsigned char c = (unsigned char)text[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
+        return 1;
+    if (c == 0xC2 && i + 1 < len && (unsigned char)text[i + 1] == 0xA0)
+        return 2;
+    if (c == 0xE2 && i + 2 < len && (unsigned char)text[i + 1] == 0x80
+        && (unsigned char)text[i + 2] == 0xAF)
+        return 3;
+    return 0;
+}
+
+/*  True when the string at `key` has something else than blanks. */
+static bool s_has_text(const msgpack_object *map, const char *key)
+{
+    const char *text;
+    size_t len;
+    if (!doc_str(map, key, &text, &len))
+        return false;
+    for (size_t i = 0; i < len;) {
+        size_t blank = s_blank_len(text, len, i);
+        if (blank == 0)
+            return true;
+        i += blank;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/*  1. Be part of the ESS.                                                  */
+
+static const struct {
+    const char *value;
+    const char *label;
+} s_legal_forms[] = {
+    {"scop", "société coopérative et participative (SCOP)"},
+    {"scic", "société coopérative d'intérêt collectif (SCIC)"},
+    {"cae", "coopérative d'activité et d'emploi (CAE)"},
+    {"cooperative", "coopérative"},
+    {"mutual", "mutuelle"},
+    {"association", "association"},
+    {"foundation", "fondation"},
+    {"commercial_company", "société commerciale agréée ESUS"},
+};
+
+static const char *s_legal_form_label(const msgpack_object *organisation)
+{
+    const msgpack_object *form = doc_get(organisation, "legal_form");
+    for (size_t i = 0; i < sizeof s_legal_forms / sizeof *s_legal_forms; i++)
+        if (doc_is(form, s_legal_forms[i].value))
+            return s_legal_forms[i].label;
+    return NULL;
+}
+
+static bool s_is_commercial(const s_input_t *in)
+{
+    return doc_str_eq(in->organisation, "legal_form", "commercial_company");
+}
+
+static criterion_outcome_t s_check_form(s_input_t *in, const s_rule_t *rule,
+                                        criterion_result_t *out)
+{
+    const char *label = s_legal_form_label(in->organisation);
+    if (!label)
+        return s_set(out, CRITERION_FAIL, "organisation.legal_form",
+              "Indiquez votre statut juridique : SCOP, SCIC, CAE, autre coopérative, mutuelle, "
+              "association, fondation, ou société commerciale agréée ESUS. Les autres statuts "
+              "ne relèvent pas de l'ESS au sens de la charte.");
+    if (s_is_commercial(in) && !doc_map(in->organisation, "esus"))
+        return s_set(out, CRITERION_FAIL, "organisation.esus",
+              "Une société commerciale ne relève de l'ESS qu'avec l'agrément « Entreprise "
+              "solidaire d'utilité sociale » (ESUS) : renseignez votre agrément (département de "
+              "la préfecture, date d'octroi, date d'échéance), ou corrigez votre statut "
+              "juridique si votre structure n'est pas une société commerciale.");
+    return s_set(out, CRITERION_PASS, "", "Statut juridique reconnu par la charte : %s.", label);
+}
+
+/*  The latest expiry the law allows for an agreement granted on `granted`
+ *  to a company created on `created`. */
+static int32_t s_esus_latest_expiry(int32_t created, int32_t granted, bool *young)
+{
+    *young = granted < date_add_years(created, S_ESUS_YOUNG_AGE);
+    return date_add_years(granted, *young ? S_ESUS_YOUNG_YEARS : S_ESUS_YEARS);
+}
+
+/*  The length of an agreement against the law's maximum, which depends on
+ *  the company's age on the grant date.  CRITERION_PASS (result left
+ *  untouched) when it holds. */
+static criterion_outcome_t s_check_esus_length(const s_input_t *in, int32_t granted,
+                                               int32_t expires, criterion_result_t *out)
+{
+    int32_t created;
+    char created_fr[32], granted_fr[32], expires_fr[32], latest_fr[32];
+    bool have_created = s_date(in->organisation, "created", &created) == 0;
+    if (!have_created && expires <= date_add_years(granted, S_ESUS_YOUNG_YEARS))
+        return CRITERION_PASS;      /* within the shorter limit whatever the age */
+    if (!have_created)
+        return s_set(out, CRITERION_FAIL, "organisation.created",
+                     "Indiquez la date de création de votre structure : elle fixe la durée "
+                     "maximale de votre agrément ESUS (2 ans pour une entreprise de moins de "
+                     "3 ans lors de l'octroi, 5 ans sinon).");
+    s_date_fr(created, created_fr);
+    s_date_fr(granted, granted_fr);
+    s_date_fr(expires, expires_fr);
+    if (created > granted)
+        return s_set(out, CRITERION_FAIL, "organisation.created",
+                     "La date de création de votre structure (%s) est postérieure à l'octroi "
+                     "de son agrément ESUS (%s) : corrigez l'une ou l'autre.",
+                     created_fr, granted_fr);
+    bool young;
+    int32_t latest = s_esus_latest_expiry(created, granted, &young);
+    if (expires <= latest)
+        return CRITERION_PASS;
+    s_date_fr(latest, latest_fr);
+    if (young)
+        return s_set(out, CRITERION_FAIL, "organisation.esus.expires",
+                     "Votre structure, créée le %s, avait moins de 3 ans lors de l'octroi de "
+                     "l'agrément ESUS le %s : l'agrément vaut alors 2 ans au plus, soit "
+                     "jusqu'au %s, et non jusqu'au %s. Vérifiez la date de création et "
+                     "recopiez la date d'échéance de l'arrêté préfectoral.",
+                     created_fr, granted_fr, latest_fr, expires_fr);
+    return s_set(out, CRITERION_FAIL, "organisation.esus.expires",
+                 "Un agrément ESUS vaut 5 ans au plus : octroyé le %s, il court au plus tard "
+                 "jusqu'au %s, et non jusqu'au %s. Recopiez la date d'échéance de l'arrêté "
+                 "préfectoral.", granted_fr, latest_fr, expires_fr);
+}
+
+/*  The dates of a given agreement, in the order an applicant fixes them. */
+static criterion_outcome_t s_check_esus_dates(s_input_t *in, const msgpack_object *esus,
+                                              criterion_result_t *out)
+{
+    int32_t granted, expires;
+    char today_fr[32], granted_fr[32], expires_fr[32];
+    if (s_date(esus, "granted", &granted) < 0)
+        return s_set(out, CRITERION_FAIL, "organisation.esus.granted",
+                     "Indiquez la date d'octroi de votre agrément ESUS (AAAA-MM-JJ), telle "
+                     "qu'elle figure sur l'arrêté préfectoral.");
+    if (s_date(esus, "expires", &expires) < 0)
+        return s_set(out, CRITERION_FAIL, "organisation.esus.expires",
+                     "Indiquez la date d'échéance de votre agrément ESUS (AAAA-MM-JJ), telle "
+                     "qu'elle figure sur l'arrêté préfectoral.");
+    s_date_fr(in->today, today_fr);
+    s_date_fr(granted, granted_fr);
+    s_date_fr(expires, expires_fr);
+    if (granted > in->today)
+        return s_set(out, CRITERION_FAIL, "organisation.esus.granted",
+                     "Votre agrément ESUS n'est pas encore octroyé le jour du dépôt (%s) : la "
+                     "date d'octroi indiquée est le %s. Corrigez cette date, ou déposez votre "
+                     "candidature une fois l'agrément obtenu.", today_fr, granted_fr);
+    if (expires < granted)
+        return s_set(out, CRITERION_FAIL, "organisation.esus.expires",
+                     "La date d'échéance de votre agrément ESUS (%s) précède sa date d'octroi "
+                     "(%s) : corrigez l'une ou l'autre.", expires_fr, granted_fr);
+    if (s_check_esus_length(in, granted, expires, out) == CRITERION_FAIL)
+        return CRITERION_FAIL;
+    /* The expiry date is the last day of validity: expiring today is valid. */
+    if (expires < in->today)
+        return s_set(out, CRITERION_FAIL, "organisation.esus.expires",
+                     "Votre agrément ESUS a pris fin le %s, avant le jour du dépôt (%s) : "
+                     "renseignez les dates de l'agrément renouvelé par la préfecture.",
+                     expires_fr, today_fr);
+    return s_set(out, CRITERION_PASS, "", "Agrément ESUS en cours de validité jusqu'au %s.",
+                 expires_fr);
+}
+
+static criterion_outcome_t s_check_esus(s_input_t *in, const s_rule_t *rule,
+                                        criterion_result_t *out)
+{
+    const msgpack_object *esus = doc_map(in->organisation, "esus");
+    if (!s_is_commercial(in))
+        return s_set(out, CRITERION_PASS, "",
+                     "Sans objet : l'agrément ESUS n'est exigé que d'une société commerciale.");
+    if (!esus)
+        return s_set(out, CRITERION_PASS, "",
+                     "Sans objet : aucun agrément ESUS n'est renseigné, ce que signale le "
+                     "critère ESS-FORM.");
+    if (!s_has_text(esus, "prefecture"))
+        return s_set(out, CRITERION_FAIL, "organisation.esus.prefecture",
+                     "Indiquez le département de la préfecture qui a délivré votre agrément "
+                     "ESUS (par exemple 44 pour la Loire-Atlantique).");
+    return s_check_esus_dates(in, esus, out);
+}
+
+/*  The SIRET half of ESS-ID: "" when valid, else a French sentence. */
+static const char *s_siret_problem(const msgpack_object *organisation,
+                                   char digits[ID_SIRET_LEN + 1])
+{
+    const char *text;
+    size_t len;
+    if (!doc_str(organisation, "siret", &text, &len))
+        return "Indiquez le numéro SIRET de votre établissement (14 chiffres).";
+    switch (id_siret_check(text, len, digits)) {
+    case ID_OK:
+        return "";
+    case ID_BAD_CHARS:
+        return "Le numéro SIRET ne doit contenir que des chiffres (les espaces sont "
+               "acceptés) : recopiez les 14 chiffres de votre avis de situation au répertoire "
+               "SIRENE.";
+    case ID_BAD_LENGTH:
+        return "Le numéro SIRET compte exactement 14 chiffres (les 9 du SIREN puis les 5 de "
+               "l'établissement) : corrigez le numéro indiqué.";
+    default:
+        return "Le numéro SIRET indiqué n'est pas valide (sa clé de contrôle ne correspond "
+               "pas) : vérifiez-le sur votre avis de situation SIRENE ou sur "
+               "annuaire-entreprises.data.gouv.fr.";
+    }
+}
+
+/*  The RNA half of ESS-ID, for associations only: "" when fine. */
+static const char *s_rna_problem(const msgpack_object *organisation)
+{
+    const char *text;
+    size_t len;
+    if (!doc_str_eq(organisation, "legal_form", "association"))
+        return "";
+    if (!doc_str(organisation, "rna", &text, &len))
+        return "Une association indique son numéro RNA (W suivi de 9 caractères, par exemple "
+               "W442001234), ou « none » si elle n'en a pas (associations d'Alsace-Moselle "
+               "inscrites au registre du tribunal judiciaire).";
+    if (id_rna_check(text, len) != ID_OK)
+        return "Le numéro RNA s'écrit W suivi de 9 caractères, sans espace (par exemple "
+               "W442001234, ou W2A1234567 en Corse) : corrigez-le d'après le récépissé de "
+               "la préfecture, ou indiquez « none » si votre association n'en a pas "
+               "(Alsace-Moselle).";
+    return "";
+}
+
+static criterion_outcome_t s_check_id(s_input_t *in, const s_rule_t *rule,
+                                      criterion_result_t *out)
+{
+    char digits[ID_SIRET_LEN + 1];
+    const char *siret = s_siret_problem(in->organisation, digits);
+    const char *rna = s_rna_problem(in->organisation);
+    if (*siret)
+        return s_set(out, CRITERION_FAIL, "organisation.siret", "%s%s%s", siret,
+                     *rna ? " " : "", rna);
+    if (*rna)
+        return s_set(out, CRITERION_FAIL, "organisation.rna", "%s", rna);
+    const char *text;
+    size_t len;
+    bool association = doc_str_eq(in->organisation, "legal_form", "association");
+    bool none = doc_str(in->organisation, "rna", &text, &len) && id_rna_is_none(text, len);
+    const char *rna_note = !association ? ""
+                         : none ? " ; association déclarée sans numéro RNA (Alsace-Moselle)"
+                                : " ; numéro RNA au bon format";
+    return s_set(out, CRITERION_PASS, "", "Numéro SIRET valide (%s)%s.", digits, rna_note);
+}
+
+/*  ESS-PURPOSE, ESS-GOV, ESS-SURPLUS: a description in the applicant's
+ *  words, which only the committee can judge. */
+static criterion_outcome_t s_check_principle(s_input_t *in, const s_rule_t *rule,
+                                             criterion_result_t *out)
+{
+    char field[CHARTER_FIELD_MAX];
+    snprintf(field, sizeof field, "principles.%s", rule->key);
+    if (!s_has_text(doc_map(in->app, "principles"), rule->key))
+        return s_set(out, CRITERION_FAIL, field, "%s", rule->ask);
+    return s_set(out, CRITERION_REVIEW, "",
+                 "Description reçue : le comité scientifique et éthique l'examinera.");
+}
+
+/* ------------------------------------------------------------------------ */
+/*  2. Experience and references.                                           */
+
+static size_t s_count_references(const s_input_t *in, bool (*match)(const msgpack_object *))
+{
+    const msgpack_object *references = doc_array(in->app, "references");
+    size_t count = 0;
+    for (size_t i = 0; i < doc_len(references); i++)
+        count += match(doc_at(references, i));
+    return count;
+}
+
+static bool s_reference_is_ess(const msgpack_object *reference)
+{
+    return doc_bool(reference, "client_is_ess", false);
+}
+
+static bool s_reference_is_ci(const msgpack_object *reference)
+{
+    return doc_len(doc_array(reference, "ci_topics")) > 0;
+}
+
+static criterion_outcome_t s_check_references(s_input_t *in, const s_rule_t *rule,
+                                              criterion_result_t *out,
+                                              bool (*match)(const msgpack_object *),
+                                              const char *what)
+{
+    size_t count = s_count_references(in, match);
+    if (count == 0)
+        return s_set(out, CRITERION_FAIL, "references", "%s", rule->ask);
+    return s_set(out, CRITERION_REVIEW, "",
+                 "%zu référence%s %s : le comité en examinera le contenu.",
+                 count, count > 1 ? "s" : "", what);
+}
+
+static criterion_outcome_t s_check_ref_ess(s_input_t *in, const s_rule_t *rule,
+                                           criterion_result_t *out)
+{
+    return s_check_references(in, rule, out, s_reference_is_ess,
+                              "auprès d'organisations de l'ESS");
+}
+
+static criterion_outcome_t s_check_ref_ci(s_input_t *in, const s_rule_t *rule,
+                                          criterion_result_t *out)
+{
+    return s_check_references(in, rule, out, s_reference_is_ci,
+                              "sur la démarche d'amélioration continue");
+}
+
+static criterion_outcome_t s_check_ref_dates(s_input_t *in, const s_rule_t *rule,
+                                             criterion_result_t *out)
+{
+    const msgpack_object *references = doc_array(in->app, "references");
+    size_t old = 0, first_old = 0;
+    int64_t old_year = 0;
+    char field[CHARTER_FIELD_MAX];
+    for (size_t i = 0; i < doc_len(references); i++) {
+        int64_t year;
+        snprintf(field, sizeof field, "references[%zu].year", i);
+        if (!doc_int(doc_at(references, i), "year", &year))
+            return s_set(out, CRITERION_FAIL, field,
+                         "Indiquez l'année de la référence n° %zu.", i + 1);
+        if (year > in->today_year)
+            return s_set(out, CRITERION_FAIL, field,
+                         "La référence n° %zu est datée de %lld, après l'année du dépôt (%d) : "
+                         "une référence porte sur une mission déjà réalisée. Corrigez l'année "
+                         "ou retirez cette référence.", i + 1, (long long)year, in->today_year);
+        if (in->today_year - year > S_REFERENCE_MAX_AGE && old++ == 0) {
+            first_old = i;
+            old_year = year;
+        }
+    }
+    if (old > 0) {
+        snprintf(field, sizeof field, "references[%zu].year", first_old);
+        return s_set(out, CRITERION_WARN, field,
+                     "La référence n° %zu date de %lld, il y a plus de %d ans%s : le comité "
+                     "appréciera si elle reste représentative ; ajoutez si possible une "
+                     "référence plus récente.", first_old + 1, (long long)old_year,
+                     S_REFERENCE_MAX_AGE,
+                     old > 1 ? " (d'autres références sont aussi anciennes)" : "");
+    }
+    return s_set(out, CRITERION_PASS, "", "%s", doc_len(references) == 0
+                 ? "Aucune référence à dater."
+                 : "Références datées, aucune dans le futur ni de plus de 10 ans.");
+}
+
+/* ------------------------------------------------------------------------ */
+/*  3. and 4. Commitments ticked by the applicant.                          */
+
+static criterion_outcome_t s_check_commitment(s_input_t *in, const s_rule_t *rule,
+                                              criterion_result_t *out)
+{
+    char field[CHARTER_FIELD_MAX];
+    snprintf(field, sizeof field, "commitments.%s", rule->key);
+    if (doc_bool(doc_map(in->app, "commitments"), rule->key, false))
+        return s_set(out, CRITERION_PASS, "", "Engagement pris.");
+    return s_set(out, CRITERION_FAIL, field,
+                 "Cochez l'engagement « %s » : il est demandé à tout accompagnateur référencé.",
+                 rule->ask);
+}
+
+/*  CLI-TRAINING: everyone named must have been trained before today.
+ *  Returns the index of the first person not (yet) trained, or -1. */
+static long s_first_untrained(const msgpack_object *people, int32_t today, int32_t *session)
+{
+    for (size_t i = 0; i < doc_len(people); i++) {
+        *session = INT32_MIN;
+        if (s_date(doc_at(people, i), "session_date", session) < 0 || *session >= today)
+            return (long)i;
+    }
+    return -1;
+}
+
+static criterion_outcome_t s_set_training(criterion_result_t *out, const char *field,
+                                          const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*  A training fail keeps the entry listable: only private-area access is
+ *  refused. */
+static criterion_outcome_t s_set_training(criterion_result_t *out, const char *field,
+                                          const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    char reason[CHARTER_REASON_MAX];
+    vsnprintf(reason, sizeof reason, fmt, args);
+    va_end(args);
+    s_set(out, CRITERION_FAIL, field, "%s Votre fiche peut être publiée sans attendre ; seul "
+          "l'accès à la partie privée reste fermé.", reason);
+    out->blocking = false;
+    return CRITERION_FAIL;
+}
+
+static criterion_outcome_t s_check_training(s_input_t *in, const s_rule_t *rule,
+                                            criterion_result_t *out)
+{
+    const msgpack_object *offer = doc_map(in->app, "offer");
+    in->private_area = false;
+    if (!doc_bool(offer, "private_area", false))
+        return s_set(out, CRITERION_PASS, "",
+                     "Sans objet : vous ne demandez pas l'accès à la partie privée d'ESS "
+                     "Pratiques.");
+    if (!doc_array_has(offer, "scope", "whole"))
+        return s_set(out, CRITERION_PASS, "",
+                     "Sans objet : la partie privée d'ESS Pratiques sert à accompagner la "
+                     "démarche d'amélioration continue dans son ensemble, que votre offre ne "
+                     "couvre pas ; l'accès n'est donc pas ouvert.");
+    const msgpack_object *people = doc_array(in->app, "trained_people");
+    size_t count = doc_len(people);
+    if (count == 0)
+        return s_set_training(out, "trained_people",
+                              "Pour utiliser la partie privée d'ESS Pratiques, chaque personne "
+                              "qui s'en servira suit la formation à cette partie privée "
+                              "(demi-journée, 250 € TTC par personne) : indiquez le nom et la "
+                              "date de session d'au moins une personne déjà formée.");
+    int32_t session;
+    long first = s_first_untrained(people, in->today, &session);
+    if (first >= 0) {
+        char field[CHARTER_FIELD_MAX], session_fr[32];
+        snprintf(field, sizeof field, "trained_people[%ld].session_date", first);
+        if (session == INT32_MIN)
+            return s_set_training(out, field, "Indiquez la date de session de formation de la "
+                                  "personne n° %ld (AAAA-MM-JJ).", first + 1);
+        s_date_fr(session, session_fr);
+        return s_set_training(out, field,
+                              "La personne n° %ld n'est pas encore formée à la partie privée "
+                              "(session du %s) : l'accès s'ouvre quand toutes les personnes "
+                              "déclarées ont suivi leur session. Déposez à nouveau la liste "
+                              "après la session, ou retirez-en les personnes pas encore "
+                              "formées.", first + 1, session_fr);
+    }
+    in->private_area = true;
+    return s_set(out, CRITERION_PASS, "",
+                 "%zu personne%s formée%s à la partie privée : accès accordé.",
+                 count, count > 1 ? "s" : "", count > 1 ? "s" : "");
+}
+
+static criterion_outcome_t s_check_nda(s_input_t *in, const s_rule_t *rule,
+                                       criterion_result_t *out)
+{
+    const char *text;
+    size_t len;
+    char digits[ID_NDA_LEN + 1];
+    if (!doc_array_has(doc_map(in->app, "offer"), "formats", "training"))
+        return s_set(out, CRITERION_PASS, "", "Sans objet : vous ne proposez pas de formation.");
+    if (!doc_str(in->organisation, "nda", &text, &len))
+        return s_set(out, CRITERION_FAIL, "organisation.nda",
+                     "Vous proposez de la formation : indiquez le numéro de déclaration "
+                     "d'activité de votre organisme de formation (11 chiffres, par exemple "
+                     "52 44 12563 44), qui figure sur le récépissé de la DREETS.");
+    switch (id_nda_check(text, len, digits)) {
+    case ID_OK:
+        return s_set(out, CRITERION_PASS, "",
+                     "Numéro de déclaration d'activité au format attendu (%s).", digits);
+    case ID_BAD_SHAPE:
+        return s_set(out, CRITERION_WARN, "organisation.nda",
+                     "Le numéro de déclaration d'activité %s ne suit pas la forme habituelle "
+                     "(région, département, numéro d'ordre, puis le département répété, par "
+                     "exemple 52 44 12563 44) : vérifiez-le sur votre récépissé. Le comité en "
+                     "est informé.", digits);
+    default:
+        return s_set(out, CRITERION_FAIL, "organisation.nda",
+                     "Le numéro de déclaration d'activité compte exactement 11 chiffres (les "
+                     "espaces sont acceptés) : corrigez-le d'après le récépissé de la DREETS.");
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/*  The rules, in the order of s_criteria.                                  */
+
+static const s_rule_t s_rules[] = {
+    {"ESS-FORM", s_check_form, NULL, NULL},
+    {"ESS-ESUS", s_check_esus, NULL, NULL},
+    {"ESS-ID", s_check_id, NULL, NULL},
+    {"ESS-PURPOSE", s_check_principle, "purpose",
+     "Décrivez avec vos propres mots comment votre fonctionnement interne et vos activités "
+     "reposent sur l'engagement collectif, la solidarité et l'utilité sociale."},
+    {"ESS-GOV", s_check_principle, "governance",
+     "Décrivez vos modes de gestion démocratiques et participatifs : qui décide, comment les "
+     "salariés, membres ou sociétaires prennent part aux décisions."},
+    {"ESS-SURPLUS", s_check_principle, "surplus",
+     "Décrivez comment l'utilisation de vos excédents de gestion est encadrée (mise en "
+     "réserve, réinvestissement dans le projet, limites à leur distribution)."},
+    {"REF-ESS", s_check_ref_ess, NULL,
+     "Ajoutez au moins une référence antérieure d'accompagnement ou de formation d'une "
+     "organisation de l'ESS (coopérative, mutuelle, association, fondation, entreprise agréée "
+     "ESUS), en indiquant que ce client relève de l'ESS."},
+    {"REF-CI", s_check_ref_ci, NULL,
+     "Ajoutez au moins une référence antérieure d'accompagnement sur tout ou partie de la "
+     "démarche d'amélioration continue (RSE, RSO, ISO 26000, Guide des bonnes pratiques de "
+     "l'ESS ou démarche globale), en indiquant les volets couverts."},
+    {"REF-DATES", s_check_ref_dates, NULL, NULL},
+    {"CLI-CONTRACT", s_check_commitment, "contract_before_action",
+     "analyser les besoins et établir, avant toute action, un contrat précisant l'objectif, "
+     "la méthodologie, la facturation et la sous-traitance ou co-traitance éventuelle"},
+    {"CLI-SCOPE", s_check_commitment, "within_competence",
+     "contractualiser dans les limites de vos compétences et de votre disponibilité, et "
+     "mettre en œuvre les moyens nécessaires"},
+    {"CLI-CONFID", s_check_commitment, "confidentiality",
+     "respecter la confidentialité et la culture de l'organisation cliente"},
+    {"CLI-TRAINING", s_check_training, NULL, NULL},
+    {"LOY-NODISCRIM", s_check_commitment, "non_discrimination",
+     "vous interdire toute forme de discrimination, selon les critères précisés par la loi"},
+    {"LOY-COI", s_check_commitment, "conflict_disclosure",
+     "faire connaître à vos clients les liens susceptibles de générer des conflits d'intérêt"},
+    {"LOY-TAX", s_check_commitment, "tax_compliance",
+     "être en règle par rapport à vos obligations fiscales"},
+    {"LOY-REG", s_check_commitment, "regulatory_watch",
+     "vous tenir informé des évolutions réglementaires et appliquer les lois et règlements "
+     "(partie VI du Code du travail pour la formation)"},
+    {"LOY-NDA", s_check_nda, NULL, NULL},
+    {"LOY-IP", s_check_commitment, "intellectual_property",
+     "respecter la propriété intellectuelle et citer vos sources"},
+    {"LOY-FAIR", s_check_commitment, "fair_competition",
+     "vous interdire toute concurrence déloyale"},
+    {"LOY-CHARTER", s_check_commitment, "charter_on_request",
+     "communiquer cette charte à toute personne qui en fait la demande"},
+};
+
+_Static_assert(sizeof s_rules / sizeof *s_rules == S_CRITERIA_COUNT,
+               "one rule per criterion");
+
+/* ------------------------------------------------------------------------ */
+/*  The API.                                                                */
+
+void charter_check(const msgpack_object *application, int32_t today, charter_report_t *report)
+{
+    assert(report);
+    int month, day;
+    s_input_t in = {.app = application, .today = today};
+    in.organisation = doc_map(application, "organisation");
+    date_to_civil(today, &in.today_year, &month, &day);
+
+    memset(report, 0, sizeof *report);
+    report->version = CHARTER_VERSION;
+    report->verdict = CHARTER_VERDICT_REVIEW;
+    for (size_t i = 0; i < S_CRITERIA_COUNT; i++) {
+        criterion_result_t *result = &report->results[i];
+        assert(strcmp(s_rules[i].code, s_criteria[i].code) == 0);
+        result->code = s_criteria[i].code;
+        s_rules[i].check(&in, &s_rules[i], result);
+        if (result->outcome == CRITERION_FAIL && result->blocking)
+            report->verdict = CHARTER_VERDICT_INCOMPLETE;
+    }
+    report->count = S_CRITERIA_COUNT;
+    report->private_area = in.private_area;
+}
+
+static void s_pack_str(msgpack_packer *pk, const char *text)
+{
+    size_t len = strlen(text);
+    msgpack_pack_str_with_body(pk, text, len);
+}
+
+void charter_report_pack(const charter_report_t *report, msgpack_packer *pk)
+{
+    assert(report && pk);
+    msgpack_pack_map(pk, 4);
+    s_pack_str(pk, "charter");
+    s_pack_str(pk, report->version ? report->version : CHARTER_VERSION);
+    s_pack_str(pk, "verdict");
+    s_pack_str(pk, charter_verdict_name(report->verdict));
+    s_pack_str(pk, "private_area");
+    if (report->private_area)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+    s_pack_str(pk, "criteria");
+    msgpack_pack_array(pk, report->count);
+    for (size_t i = 0; i < report->count; i++) {
+        const criterion_result_t *result = &report->results[i];
+        msgpack_pack_map(pk, 5);
+        s_pack_str(pk, "code");
+        s_pack_str(pk, result->code ? result->code : "");
+        s_pack_str(pk, "outcome");
+        s_pack_str(pk, criterion_outcome_name(result->outcome));
+        s_pack_str(pk, "blocking");
+        if (result->blocking)
+            msgpack_pack_true(pk);
+        else
+            msgpack_pack_false(pk);
+        s_pack_str(pk, "field");
+        s_pack_str(pk, result->field);
+        s_pack_str(pk, "reason");
+        s_pack_str(pk, result->reason);
+    }
+}
+
+const char *criterion_outcome_name(criterion_outcome_t outcome)
+{
+    switch (outcome) {
+    case CRITERION_PASS:   return "pass";
+    case CRITERION_FAIL:   return "fail";
+    case CRITERION_REVIEW: return "review";
+    case CRITERION_WARN:   return "warn";
+    }
+    return "unknown";
+}
+
+const char *criterion_outcome_label(criterion_outcome_t outcome)
+{
+    switch (outcome) {
+    case CRITERION_PASS:   return "conforme";
+    case CRITERION_FAIL:   return "non conforme";
+    case CRITERION_REVIEW: return "à examiner par le comité";
+    case CRITERION_WARN:   return "point d'attention";
+    }
+    return "inconnu";
+}
+
+const char *charter_verdict_name(charter_verdict_t verdict)
+{
+    return verdict == CHARTER_VERDICT_INCOMPLETE ? "incomplete" : "review";
+}
+
+size_t charter_criteria(const charter_criterion_t **out)
+{
+    if (out)
+        *out = s_criteria;
+    return S_CRITERIA_COUNT;
+}
+
+const charter_criterion_t *charter_criterion_find(const char *code)
+{
+    for (size_t i = 0; code && i < S_CRITERIA_COUNT; i++)
+        if (strcmp(s_criteria[i].code, code) == 0)
+            return &s_criteria[i];
+    return NULL;
+}
+
+const criterion_result_t *charter_report_find(const charter_report_t *report, const char *code)
+{
+    for (size_t i = 0; report && code && i < report->count; i++)
+        if (report->results[i].code && strcmp(report->results[i].code, code) == 0)
+            return &report->results[i];
+    return NULL;
+}
+
+static size_t s_count_blocking(const charter_report_t *report)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < report->count; i++)
+        count += report->results[i].outcome == CRITERION_FAIL && report->results[i].blocking;
+    return count;
+}
+
+void charter_report_text(const charter_report_t *report, FILE *out)
+{
+    assert(report && out);
+    size_t blocking = s_count_blocking(report);
+    fprintf(out, "Charte ESS Pratiques, version %s\n",
+            report->version ? report->version : CHARTER_VERSION);
+    if (report->verdict == CHARTER_VERDICT_INCOMPLETE)
+        fprintf(out, "Verdict : dossier incomplet, %zu critère%s à corriger avant l'examen "
+                "par le comité.\n", blocking, blocking > 1 ? "s" : "");
+    else
+        fprintf(out, "Verdict : dossier complet, transmis au comité scientifique et éthique.\n");
+    fprintf(out, "Partie privée d'ESS Pratiques : %s.\n",
+            report->private_area ? "accès accordé" : "accès non accordé");
+    for (size_t i = 0; i < report->count; i++) {
+        const criterion_result_t *result = &report->results[i];
+        bool soft_fail = result->outcome == CRITERION_FAIL && !result->blocking;
+        fprintf(out, "%-13s %s%s : %s", result->code ? result->code : "?",
+                criterion_outcome_label(result->outcome), soft_fail ? " (non bloquant)" : "",
+                result->reason);
+        if (result->field[0])
+            fprintf(out, " [champ : %s]", result->field);
+        fputc('\n', out);
+    }
+}
