@@ -95,11 +95,11 @@ static void s_send_pull(stream_consumer_t *self, int64_t now_ms)
 
 void stream_consumer_poll(stream_consumer_t *self, int64_t now_ms)
 {
-    /* A held pull answers within wait_ms; twice that plus a margin means the
+    /* A held pull answers within wait_ms; a second more means the
      * producer lost it (restart) and it must be asked again. */
     if (now_ms < self->retry_at_ms)
         return;
-    if (!self->in_flight || now_ms - self->sent_ms > 2 * (int64_t)self->wait_ms + 2000)
+    if (!self->in_flight || now_ms - self->sent_ms > (int64_t)self->wait_ms + 1000)
         s_send_pull(self, now_ms);
 }
 

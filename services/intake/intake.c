@@ -533,10 +533,13 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
         proto_pack_str(&s->pk, "reason");
         msgpack_pack_object(&s->pk, *change->reason);
     }
-    const char *id;
-    size_t id_len;
-    doc_str(record, "id", &id, &id_len);
-    return s_store_record(txn, svc, id, id_len, &s->buf);
+    /* The key must not point into the record being replaced: LMDB may move
+     * or free that memory while it writes the new value. */
+    char id[PROTO_ID_MAX + 1];
+    int id_len = doc_strcpy(record, "id", id, sizeof id);
+    if (id_len <= 0 || id_len > PROTO_ID_MAX)
+        return MDB_CORRUPTED;
+    return s_store_record(txn, svc, id, (size_t)id_len, &s->buf);
 }
 
 static int s_apply(void *ctx, service_t *svc, MDB_txn *txn, const msgpack_object *event,

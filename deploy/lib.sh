@@ -1,0 +1,60 @@
+# deploy/lib.sh - shared by deploy/up, deploy/down and deploy/test.
+# Sourced, not run.  Everything here works on a minimal Debian (bookworm).
+
+ESSP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ESSP_SERVICES="intake validation review publication"
+
+# What building and running need, and what the tests need on top.
+ESSP_BUILD_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
+  liblmdb-dev libsodium-dev libjansson-dev libcmocka-dev"
+ESSP_TEST_PACKAGES="python3 python3-zmq python3-msgpack lmdb-utils"
+
+essp_log() { printf 'essp: %s\n' "$*" >&2; }
+
+# Installs the Debian packages of $* that are missing (as root), or says
+# which are missing and how to get them (as anyone else).
+essp_install_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    essp_log "missing Debian packages: ${missing[*]}"
+    essp_log "run as root, or: sudo apt-get install ${missing[*]}"
+    return 1
+  fi
+  essp_log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configures and builds into $1 (default ./build) with extra cmake args.
+essp_build() {
+  local dir=${1:-$ESSP_ROOT/build}; shift || true
+  cmake -S "$ESSP_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$(nproc)" -- --no-print-directory >/dev/null
+}
+
+# The stack's home and ports, exported for the services and the CLI.
+essp_environment() {
+  export ESSP_HOME=$(realpath -m "${ESSP_HOME:-$ESSP_ROOT/var}")
+  export ESSP_PORT=${ESSP_PORT:-7700}
+  mkdir -p "$ESSP_HOME/log" "$ESSP_HOME/run"
+}
+
+# pid of a running service (from the pid file it writes), or nothing.
+essp_pid() {
+  local file=$ESSP_HOME/run/$1.pid pid
+  [ -f "$file" ] || return 1
+  pid=$(cat "$file" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q "essp-$1" "/proc/$pid/cmdline" 2>/dev/null \
+    && echo "$pid"
+}
+
+essp_supervisor_pid() {
+  local file=$ESSP_HOME/run/$1.supervisor.pid pid
+  [ -f "$file" ] || return 1
+  pid=$(cat "$file" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}

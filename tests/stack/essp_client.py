@@ -1,0 +1,94 @@
+"""A small essp client written from proto/README.md: DEALER sockets,
+one MessagePack map per frame, request ids, and retries with the same
+request (and idempotency key) when a reply does not come."""
+
+import itertools
+import time
+
+import msgpack
+import zmq
+
+SERVICES = ("intake", "validation", "review", "publication")
+
+
+def endpoint(base_port, service):
+    return "tcp://127.0.0.1:%d" % (base_port + SERVICES.index(service))
+
+
+def pack(message):
+    return msgpack.packb(message, use_bin_type=True)
+
+
+def unpack(data):
+    return msgpack.unpackb(data, raw=False, strict_map_key=True)
+
+
+class Client:
+    """Talks to one service.  call() resends the same request on a new
+    socket when no reply comes in time: the services make resends safe."""
+
+    _rids = itertools.count(1)
+
+    def __init__(self, base_port, service, timeout=5.0, tries=20):
+        self.context = zmq.Context.instance()
+        self.address = endpoint(base_port, service)
+        self.timeout = timeout
+        self.tries = tries
+        self.socket = None
+
+    def _connect(self):
+        if self.socket is not None:
+            self.socket.close(linger=0)
+        self.socket = self.context.socket(zmq.DEALER)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.connect(self.address)
+
+    def close(self):
+        if self.socket is not None:
+            self.socket.close(linger=0)
+            self.socket = None
+
+    def call(self, message_type, extra_wait=0.0, **fields):
+        request = dict(v=1, type=message_type, rid=next(self._rids), **fields)
+        data = pack(request)
+        for _ in range(self.tries):
+            if self.socket is None:
+                self._connect()
+            self.socket.send(data)
+            deadline = time.monotonic() + self.timeout + extra_wait
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.socket.poll(int(left * 1000)):
+                    break
+                reply = unpack(self.socket.recv())
+                if reply.get("rid") == request["rid"]:
+                    return reply
+            self._connect()  # a lost request or a restarted service
+        raise TimeoutError("%s does not answer %s" % (self.address, message_type))
+
+    def send_raw(self, data, timeout=2.0):
+        """Sends bytes as they are; returns the decoded reply or None."""
+        if self.socket is None:
+            self._connect()
+        self.socket.send(data)
+        if not self.socket.poll(int(timeout * 1000)):
+            return None
+        return unpack(self.socket.recv())
+
+
+def pull_all(base_port, service, after=0, batch=1000):
+    """Every event of a service's stream after `after`, checked gapless."""
+    client = Client(base_port, service)
+    events = []
+    try:
+        while True:
+            reply = client.call("pull", after=after, max=batch, wait=0)
+            assert reply["type"] == "batch", reply
+            for event in reply["events"]:
+                assert event["seq"] == after + 1, "gap: %d after %d" % (event["seq"], after)
+                after = event["seq"]
+                events.append(event)
+            if after >= reply["head"]:
+                return events
+    finally:
+        client.close()

@@ -1,0 +1,187 @@
+"""The stack under test: the four real services started as processes on
+loopback, in a temporary ESSP_HOME with its own LMDB files and ports, and
+the real essp tool.  Services can be stopped with SIGTERM or killed with
+SIGKILL and started again, as an operator or a crash would."""
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from essp_client import SERVICES, Client  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "applications")
+
+
+def free_base_port():
+    """A base port whose four ports are free now."""
+    for _ in range(200):
+        base = random.randrange(20000, 60000, 8)
+        try:
+            sockets = []
+            for offset in range(8):
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", base + offset))
+                sockets.append(s)
+            for s in sockets:
+                s.close()
+            return base
+        except OSError:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no free ports")
+
+
+class Stack:
+    def __init__(self, bin_dir, env=None):
+        self.bin_dir = bin_dir
+        self.home = tempfile.mkdtemp(prefix="essp-test-")
+        self.port = free_base_port()
+        self.env = dict(os.environ, ESSP_HOME=self.home, ESSP_PORT=str(self.port),
+                        ESSP_TIMEOUT_MS="2000", ESSP_RETRIES="15")
+        self.env.update(env or {})
+        self.processes = {}
+        os.makedirs(os.path.join(self.home, "log"), exist_ok=True)
+
+    # -- processes ---------------------------------------------------------
+    def start(self, service=None):
+        for name in [service] if service else SERVICES:
+            log = open(os.path.join(self.home, "log", name + ".log"), "ab")
+            self.processes[name] = subprocess.Popen(
+                [os.path.join(self.bin_dir, "essp-" + name)], env=self.env,
+                stdout=log, stderr=log, cwd=self.home)
+            log.close()
+        self.wait_ready([service] if service else SERVICES)
+
+    def wait_ready(self, services, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        for name in services:
+            client = Client(self.port, name, timeout=0.2, tries=1)
+            while True:
+                try:
+                    assert client.call("ping")["type"] == "pong"
+                    break
+                except TimeoutError:
+                    if time.monotonic() > deadline:
+                        raise AssertionError("%s did not start: %s" % (name, self.log(name)))
+            client.close()
+
+    def kill(self, service, sig=signal.SIGKILL):
+        process = self.processes.pop(service)
+        process.send_signal(sig)
+        return process.wait(timeout=15)
+
+    def stop(self):
+        codes = {}
+        for name in list(self.processes):
+            codes[name] = self.kill(name, signal.SIGTERM)
+        return codes
+
+    def cleanup(self):
+        for name in list(self.processes):
+            try:
+                self.kill(name)
+            except Exception:
+                pass
+        if os.environ.get("ESSP_KEEP_HOME"):
+            print("kept", self.home)
+        else:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    def log(self, service):
+        try:
+            with open(os.path.join(self.home, "log", service + ".log")) as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    # -- the essp tool ----------------------------------------------------
+    def essp(self, *args, check=True, stdin=None):
+        result = subprocess.run([os.path.join(self.bin_dir, "essp")] + list(args), env=self.env,
+                                capture_output=True, text=True, input=stdin, timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError("essp %s exited %d: %s" % (" ".join(args), result.returncode,
+                                                            result.stderr))
+        return result
+
+    def essp_json(self, *args):
+        return json.loads(self.essp(*args).stdout)
+
+    def essp_lines(self, *args):
+        return [json.loads(line) for line in self.essp(*args).stdout.splitlines() if line]
+
+    def wait_state(self, app_id, states, timeout=20.0):
+        if isinstance(states, str):
+            states = (states,)
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.essp_json("status", app_id)
+            if status["state"] in states:
+                return status
+            if time.monotonic() > deadline:
+                raise AssertionError("%s stayed %s, expected %s" % (app_id, status["state"], states))
+            time.sleep(0.05)
+
+
+def fixture(kind, name):
+    with open(os.path.join(FIXTURES, kind, name)) as f:
+        return json.load(f)
+
+
+def fixture_names(kind):
+    return sorted(n for n in os.listdir(os.path.join(FIXTURES, kind)) if n.endswith(".json"))
+
+
+def luhn_ok(digits):
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d)
+        if i % 2 == 1:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+def make_siret(seed):
+    """A Luhn-valid SIRET, different for every seed (and never La Poste's)."""
+    body = "7%08d0001" % seed
+    for last in "0123456789":
+        if luhn_ok(body + last):
+            return body + last
+    raise AssertionError("unreachable")
+
+
+def write_json(directory, name, document):
+    path = os.path.join(directory, name)
+    with open(path, "w") as f:
+        json.dump(document, f, ensure_ascii=False)
+    return path
+
+
+def run(tests):
+    """Runs test functions; prints a closing line ctest and people can read."""
+    passed = failed = 0
+    for test in tests:
+        started = time.monotonic()
+        try:
+            test()
+            passed += 1
+            print("ok   %s (%.1f s)" % (test.__name__, time.monotonic() - started), flush=True)
+        except Exception as error:  # noqa: BLE001 - report every failure
+            failed += 1
+            import traceback
+            traceback.print_exc()
+            print("FAIL %s: %s" % (test.__name__, error), flush=True)
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# deploy/up as a newcomer runs it (with the programs of this build): the
+# stack comes up with the demo published; a second deploy/up starts
+# nothing twice; a service killed with SIGKILL is restarted by its
+# supervisor; deploy/down stops every service with exit status 0.
+set -uo pipefail
+bin=$(realpath "$1")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+export ESSP_HOME=$(mktemp -d) ESSP_BIN=$bin
+export ESSP_PORT=$(( 30000 + (RANDOM % 3000) * 8 ))
+trap '"$root/deploy/down" >/dev/null 2>&1; rm -rf "$ESSP_HOME"' EXIT
+fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
+pids() { cat "$ESSP_HOME"/run/{intake,validation,review,publication}.pid 2>/dev/null | tr '\n' ' '; }
+
+"$root/deploy/up" >"$ESSP_HOME/up1.out" 2>&1 || fail "deploy/up: $(tail -5 "$ESSP_HOME/up1.out")"
+grep -q "essp directory" "$ESSP_HOME/up1.out" || fail "deploy/up does not say where to look"
+entries=$("$bin/essp" directory | wc -l)
+[ "$entries" -ge 5 ] || fail "the demo published $entries entries, expected at least 5"
+
+before=$(pids)
+"$root/deploy/up" >"$ESSP_HOME/up2.out" 2>&1 || fail "second deploy/up failed"
+[ "$(pids)" = "$before" ] || fail "a second deploy/up restarted services: $before -> $(pids)"
+[ "$(grep -c 'already running' "$ESSP_HOME/up2.out")" = 4 ] || fail "second deploy/up: $(cat "$ESSP_HOME/up2.out")"
+[ "$("$bin/essp" directory | wc -l)" = "$entries" ] || fail "the demo was loaded twice"
+
+old=$(cat "$ESSP_HOME/run/review.pid")
+kill -KILL "$old"
+for _ in $(seq 1 50); do
+  new=$(cat "$ESSP_HOME/run/review.pid" 2>/dev/null)
+  [ -n "$new" ] && [ "$new" != "$old" ] && ESSP_TIMEOUT_MS=300 ESSP_RETRIES=1 "$bin/essp" ping review >/dev/null 2>&1 && break
+  sleep 0.1
+done
+[ "$new" != "$old" ] || fail "review was not restarted after kill -9"
+[ "$("$bin/essp" directory | wc -l)" = "$entries" ] || fail "entries changed across a restart"
+
+running=$(pids)
+"$root/deploy/down" >/dev/null 2>&1 || fail "deploy/down failed"
+for service in intake validation review publication; do
+  grep -q "essp-$service stopped with status 0" "$ESSP_HOME/log/$service.log" \
+    || fail "$service did not exit 0 on SIGTERM: $(tail -3 "$ESSP_HOME/log/$service.log")"
+done
+for pid in $running; do
+  kill -0 "$pid" 2>/dev/null && fail "process $pid still running after deploy/down"
+done
+echo "ok   deploy up, up again, kill -9, down"
+echo "1 passed, 0 failed"
