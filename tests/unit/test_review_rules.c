@@ -1,0 +1,65 @@
+/* Unit tests of the committee's quorum rule (review_outcome), a pure
+ * function: votes and colleges in, a decision or none out. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "services/review/review.h"
+
+#define R "researchers"
+#define L "local_authorities"
+#define E "ess_networks"
+
+typedef struct {
+    const char *decisions[8];
+    const char *colleges[8];
+    size_t count;
+    const char *expected;   /* NULL: the file stays open */
+} case_t;
+
+static void test_default_quorum(void **state)
+{
+    review_rules_t rules = {3, 2};
+    static const case_t cases[] = {
+        {{"approve", "approve", "approve"}, {R, L, E}, 3, "approve"},
+        {{"approve", "approve", "approve"}, {R, R, R}, 3, NULL},          /* one college */
+        {{"approve", "approve"}, {R, L}, 2, NULL},                         /* two votes */
+        {{"approve", "approve", "reject"}, {R, L, E}, 3, "approve"},       /* majority */
+        {{"approve", "reject", "changes"}, {R, L, E}, 3, NULL},            /* no majority */
+        {{"approve", "approve", "reject", "reject"}, {R, L, E, R}, 4, NULL}, /* a tie */
+        {{"reject", "reject", "approve", "reject"}, {R, L, E, R}, 4, "reject"},
+        {{"changes", "changes", "changes"}, {R, R, E}, 3, "changes"},
+        {{0}, {0}, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *got = review_outcome(&rules, cases[i].decisions, cases[i].colleges, cases[i].count);
+        if (cases[i].expected)
+            assert_string_equal(got, cases[i].expected);
+        else
+            assert_null(got);
+    }
+}
+
+static void test_configured_quorum(void **state)
+{
+    const char *d[] = {"approve", "approve", "approve", "approve", "approve"};
+    const char *c[] = {R, L, E, R, L};
+    review_rules_t five = {5, 3};
+    assert_null(review_outcome(&five, d, c, 4));
+    assert_string_equal(review_outcome(&five, d, c, 5), "approve");
+    review_rules_t three_colleges = {3, 3};
+    const char *c2[] = {R, L, L};
+    assert_null(review_outcome(&three_colleges, d, c2, 3));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_quorum),
+        cmocka_unit_test(test_configured_quorum),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,58 @@
+/* Unit tests of common/text: folding French for sorting and search. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/text.h"
+
+static void test_fold_table(void **state)
+{
+    static const struct { const char *in, *out; } cases[] = {
+        {"École", "ecole"},
+        {"COOPÉRATIVE", "cooperative"},
+        {"coopérative", "cooperative"},
+        {"Œuvre  d’art", "oeuvre d art"},
+        {"  Île-de-France ", "ile de france"},
+        {"ÇA VA, À BIENTÔT", "ca va a bientot"},
+        {"Ærø", "aero"},
+        {"SCIC L'Étoile 44", "scic l etoile 44"},
+        {"東京", "東京"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[64];
+        size_t n = text_fold(cases[i].in, strlen(cases[i].in), out, sizeof out);
+        assert_string_equal(out, cases[i].out);
+        assert_int_equal(n, strlen(cases[i].out));
+    }
+}
+
+static void test_fold_truncates_on_a_character_boundary(void **state)
+{
+    char out[6];
+    text_fold("abcd東京", strlen("abcd東京"), out, sizeof out);
+    assert_string_equal(out, "abcd");
+    char tiny[1];
+    assert_int_equal(text_fold("abc", 3, tiny, sizeof tiny), 0);
+    assert_string_equal(tiny, "");
+}
+
+static void test_fold_survives_cut_sequences(void **state)
+{
+    char out[16];
+    text_fold("a\xc3", 2, out, sizeof out);      /* a lone lead byte at the end */
+    assert_int_equal(out[0], 'a');
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fold_table),
+        cmocka_unit_test(test_fold_truncates_on_a_character_boundary),
+        cmocka_unit_test(test_fold_survives_cut_sequences),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
