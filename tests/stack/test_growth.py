@@ -1,0 +1,51 @@
+"""Every service starts with a 1 MiB LMDB map and must grow it while it
+works: a batch that meets MDB_MAP_FULL is rolled back, the map doubles and
+the batch runs again, with nothing lost and nothing applied twice."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from essp_client import SERVICES, Client, pull_all  # noqa: E402
+
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+COUNT = 300
+stack = harness.Stack(BIN, env={"ESSP_MAP_MB": "1"})
+
+
+def test_maps_grow_under_load():
+    stack.start()
+    review = Client(stack.port, "review")
+    for name, college in (("A", "researchers"), ("B", "local_authorities"), ("C", "ess_networks")):
+        assert review.call("member_add", name=name, college=college)["type"] == "member"
+    template = harness.fixture("valid", harness.fixture_names("valid")[0])
+    intake = Client(stack.port, "intake")
+    ids = []
+    for i in range(COUNT):
+        document = dict(template, organisation=dict(template["organisation"]))
+        document["organisation"]["siret"] = harness.make_siret(500000 + i)
+        reply = intake.call("submit", application=document, key="growth-%d" % i)
+        assert reply["type"] == "receipt", reply
+        ids.append(reply["id"])
+    for app_id in ids:
+        while intake.call("status", id=app_id)["state"] == "received":
+            pass
+        for name in "ABC":
+            assert review.call("vote", id=app_id, member=name, decision="approve")["type"] == "vote_ack"
+    published = []
+    while len(published) < COUNT:
+        published = pull_all(stack.port, "publication")
+    assert sorted(e["id"] for e in published) == sorted(ids)
+    assert [e["seq"] for e in published] == list(range(1, COUNT + 1))
+    grown = [s for s in SERVICES if "LMDB map grown" in stack.log(s)]
+    assert len(grown) >= 3, "maps grown in %s" % grown
+    intake.close()
+    review.close()
+
+
+if __name__ == "__main__":
+    try:
+        harness.run([test_maps_grow_under_load])
+    finally:
+        stack.cleanup()

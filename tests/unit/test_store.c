@@ -1,0 +1,111 @@
+/* Unit tests of common/store and common/config: a real LMDB environment
+ * that fills its map and grows, and the endpoints a stack derives from
+ * ESSP_HOME and ESSP_PORT. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/config.h"
+#include "common/store.h"
+
+static const char *const s_dbs[] = {"records", NULL};
+
+static int s_put_many(store_t *store, int first, int count)
+{
+    MDB_txn *txn;
+    int rc = store_begin(store, false, &txn);
+    char value[4096];
+    memset(value, 'x', sizeof value);
+    for (int i = first; rc == 0 && i < first + count; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%08d", i);
+        rc = store_put(txn, store_db(store, 0), key, 8, value, sizeof value);
+    }
+    if (rc == 0)
+        return store_commit(store, txn);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+static void test_full_map_grows_and_the_batch_runs_again(void **state)
+{
+    char dir[] = "/tmp/essp-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    setenv("ESSP_MAP_MB", "1", 1);
+    store_t *store = store_new(dir, s_dbs);
+    unsetenv("ESSP_MAP_MB");
+    assert_non_null(store);
+    /* 1000 values of 4 KiB do not fit in a 1 MiB map. */
+    int rc = s_put_many(store, 0, 1000);
+    assert_int_equal(rc, MDB_MAP_FULL);
+    int grown = 0;
+    while (rc == MDB_MAP_FULL && grown < 8) {
+        assert_int_equal(store_grow(store), 0);
+        grown++;
+        rc = s_put_many(store, 0, 1000);
+    }
+    assert_int_equal(rc, 0);
+    assert_true(grown >= 2);
+    MDB_txn *txn;
+    assert_int_equal(store_begin(store, true, &txn), 0);
+    MDB_stat stat;
+    assert_int_equal(mdb_stat(txn, store_db(store, 0), &stat), 0);
+    assert_int_equal(stat.ms_entries, 1000);
+    mdb_txn_abort(txn);
+    store_destroy(&store);
+    assert_null(store);
+    char command[64];
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    assert_int_equal(system(command), 0);
+}
+
+static void test_u64_keys_sort_numerically(void **state)
+{
+    unsigned char a[8], b[8];
+    store_u64_key(255, a);
+    store_u64_key(256, b);
+    assert_true(memcmp(a, b, 8) < 0);
+    assert_int_equal(store_u64_from_key(b), 256);
+    store_u64_key(UINT64_MAX, a);
+    assert_true(store_u64_from_key(a) == UINT64_MAX);
+}
+
+static void test_endpoints_follow_home_and_port(void **state)
+{
+    char endpoint[CONFIG_ENDPOINT_MAX];
+    setenv("ESSP_PORT", "8100", 1);
+    unsetenv("ESSP_REVIEW_ENDPOINT");
+    unsetenv("ESSP_BIND");
+    config_connect_endpoint(SERVICE_REVIEW, endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "tcp://127.0.0.1:8102");
+    config_bind_endpoint(SERVICE_PUBLICATION, endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "tcp://127.0.0.1:8103");
+    setenv("ESSP_REVIEW_ENDPOINT", "tcp://10.0.0.2:7702", 1);
+    config_connect_endpoint(SERVICE_REVIEW, endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "tcp://10.0.0.2:7702");
+    setenv("ESSP_PORT", "http", 1);
+    assert_int_equal(config_base_port(), -1);
+    unsetenv("ESSP_PORT");
+    assert_int_equal(config_base_port(), 7700);
+    setenv("ESSP_HOME", "/srv/essp", 1);
+    char path[CONFIG_PATH_MAX];
+    config_path("run", path, sizeof path);
+    assert_string_equal(path, "/srv/essp/run");
+    assert_int_equal(config_service_by_name("validation"), SERVICE_VALIDATION);
+    assert_int_equal(config_service_by_name("nope"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_map_grows_and_the_batch_runs_again),
+        cmocka_unit_test(test_u64_keys_sort_numerically),
+        cmocka_unit_test(test_endpoints_follow_home_and_port),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
