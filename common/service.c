@@ -236,12 +236,28 @@ static void s_release_batch(service_t *self, size_t count)
     }
 }
 
+/*  Ends a write transaction: commits it when everything in it succeeded,
+ *  else rolls it back; the log's head follows either way.  Returns the
+ *  final code. */
+static int s_end_txn(service_t *self, MDB_txn *txn, int rc)
+{
+    if (rc == 0)
+        rc = store_commit(self->store, txn);
+    else if (txn)
+        mdb_txn_abort(txn);
+    if (rc == 0)
+        stream_log_committed(self->log);
+    else
+        stream_log_aborted(self->log);
+    return rc;
+}
+
 /*  Runs every request of the batch that needs the core in one write
  *  transaction.  Returns 0 (committed), or the LMDB code of a failure after
  *  rolling back. */
 static int s_run_batch(service_t *self, size_t count)
 {
-    MDB_txn *txn;
+    MDB_txn *txn = NULL;
     int rc = store_begin(self->store, false, &txn);
     for (size_t i = 0; rc == 0 && i < count; i++) {
         pending_t *p = &self->batch[i];
@@ -249,15 +265,7 @@ static int s_run_batch(service_t *self, size_t count)
             continue;
         rc = self->def->handle(self->def->ctx, self, txn, &p->req);
     }
-    if (rc == 0)
-        rc = store_commit(self->store, txn);
-    else
-        mdb_txn_abort(txn);
-    if (rc == 0)
-        stream_log_committed(self->log);
-    else
-        stream_log_aborted(self->log);
-    return rc;
+    return s_end_txn(self, txn, rc);
 }
 
 static bool s_batch_needs_txn(service_t *self, size_t count)
@@ -324,7 +332,7 @@ static int s_apply_events(service_t *self, size_t u, const msgpack_object *event
     const service_upstream_t *up = &self->def->upstreams[u];
     stream_consumer_t *consumer = self->consumers[u];
     int64_t now = (int64_t)time(NULL);
-    MDB_txn *txn;
+    MDB_txn *txn = NULL;
     int rc = store_begin(self->store, false, &txn);
     for (size_t i = first; rc == 0 && i < doc_len(events); i++) {
         const msgpack_object *event = doc_at(events, i);
@@ -340,15 +348,7 @@ static int s_apply_events(service_t *self, size_t u, const msgpack_object *event
     if (rc == 0)
         rc = store_put_u64(txn, store_db(self->store, self->db_count + 1),
                            stream_consumer_name(consumer), *last);
-    if (rc == 0)
-        rc = store_commit(self->store, txn);
-    else
-        mdb_txn_abort(txn);
-    if (rc == 0)
-        stream_log_committed(self->log);
-    else
-        stream_log_aborted(self->log);
-    return rc;
+    return s_end_txn(self, txn, rc);
 }
 
 static void s_handle_stream(service_t *self, size_t u, int64_t now_ms)
