@@ -25,7 +25,7 @@ before=$(pids)
 
 old=$(cat "$ESSP_HOME/run/review.pid")
 kill -KILL "$old"
-for _ in $(seq 1 50); do
+for _ in $(seq 1 200); do
   new=$(cat "$ESSP_HOME/run/review.pid" 2>/dev/null)
   [ -n "$new" ] && [ "$new" != "$old" ] && ESSP_TIMEOUT_MS=300 ESSP_RETRIES=1 "$bin/essp" ping review >/dev/null 2>&1 && break
   sleep 0.1
