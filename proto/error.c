@@ -16,9 +16,7 @@ size_t proto_utf8_prefix(const char *text, size_t len, size_t max)
     return cut;
 }
 
-/*  vsnprintf may cut the last character of a message in two: drop the
- *  partial sequence so that every error travels as valid UTF-8. */
-static void s_trim_partial_utf8(char *text)
+void proto_utf8_trim(char *text)
 {
     size_t len = strlen(text);
     size_t start = len;
@@ -43,8 +41,8 @@ int proto_error_set(proto_error_t *err, const char *field, const char *rule,
     va_start(args, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, args);
     va_end(args);
-    s_trim_partial_utf8(err->field);
-    s_trim_partial_utf8(err->message);
+    proto_utf8_trim(err->field);
+    proto_utf8_trim(err->message);
     return -1;
 }
 

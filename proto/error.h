@@ -31,6 +31,12 @@ int proto_error_set(proto_error_t *err, const char *field, const char *rule,
  *  "%.*s", (int)proto_utf8_prefix(text, len, 40), text. */
 size_t proto_utf8_prefix(const char *text, size_t len, size_t max);
 
+/*  Drops a partial UTF-8 sequence at the end of the NUL-terminated text:
+ *  snprintf and vsnprintf cut by bytes and may leave half an "é" behind,
+ *  which a client decoding UTF-8 would refuse.  Call it on a buffer they
+ *  may have truncated; a text that ends on a whole character is left as is. */
+void proto_utf8_trim(char *text);
+
 /*  Clears err to "no error". */
 void proto_error_clear(proto_error_t *err);
 

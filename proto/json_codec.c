@@ -8,65 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/path.h"
 #include "wire.h"
-
-/*  Room for a path while walking; the error keeps PROTO_FIELD_MAX-1 bytes. */
-#define JSON_CODEC_PATH_MAX PROTO_FIELD_MAX
 
 typedef struct {
     msgpack_packer pk;
-    char path[JSON_CODEC_PATH_MAX];
-    size_t path_len;
+    proto_path_t path;      /* path of the value being written */
     proto_error_t *err;
 } json_codec_writer_t;
-
-static size_t s_utf8_seq_len(unsigned char c)
-{
-    return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-}
-
-/*  Appends whole characters while they fit, control characters shown as
- *  '?'; returns the length to restore with s_path_pop. */
-static size_t s_path_push(json_codec_writer_t *self, const char *text, size_t len)
-{
-    size_t mark = self->path_len;
-    for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char) text[i];
-        size_t n = s_utf8_seq_len(c);
-        if (n > len - i || self->path_len + n >= JSON_CODEC_PATH_MAX)
-            break;
-        if (c < 0x20 || c == 0x7F)
-            self->path[self->path_len] = '?';
-        else
-            memcpy(self->path + self->path_len, text + i, n);
-        self->path_len += n;
-        i += n;
-    }
-    self->path[self->path_len] = 0;
-    return mark;
-}
-
-static size_t s_path_push_key(json_codec_writer_t *self, const char *key, size_t len)
-{
-    size_t mark = self->path_len;
-    if (mark > 0)
-        s_path_push(self, ".", 1);
-    s_path_push(self, key, len);
-    return mark;
-}
-
-static size_t s_path_push_index(json_codec_writer_t *self, size_t index)
-{
-    char text[24];
-    int len = snprintf(text, sizeof text, "[%zu]", index);
-    return s_path_push(self, text, (size_t) len);
-}
-
-static void s_path_pop(json_codec_writer_t *self, size_t mark)
-{
-    self->path_len = mark;
-    self->path[mark] = 0;
-}
 
 /*  jansson echoes the input near an error: keep the message ASCII so the
  *  error stays valid UTF-8 whatever the input was. */
@@ -101,10 +50,10 @@ static int s_write_object(json_codec_writer_t *self, json_t *value, int depth)
     size_t key_len;
     json_t *member;
     json_object_keylen_foreach(value, key, key_len, member) {
-        size_t mark = s_path_push_key(self, key, key_len);
+        size_t mark = proto_path_push_key(&self->path, key, key_len);
         if (msgpack_pack_str_with_body(&self->pk, key, key_len) || s_write(self, member, depth + 1))
             return -1;
-        s_path_pop(self, mark);
+        proto_path_pop(&self->path, mark);
     }
     return 0;
 }
@@ -116,10 +65,10 @@ static int s_write_array(json_codec_writer_t *self, json_t *value, int depth)
     size_t i;
     json_t *item;
     json_array_foreach(value, i, item) {
-        size_t mark = s_path_push_index(self, i);
+        size_t mark = proto_path_push_index(&self->path, i);
         if (s_write(self, item, depth + 1))
             return -1;
-        s_path_pop(self, mark);
+        proto_path_pop(&self->path, mark);
     }
     return 0;
 }
@@ -130,7 +79,7 @@ static int s_write(json_codec_writer_t *self, json_t *value, int depth)
 {
     bool container = json_is_object(value) || json_is_array(value);
     if (container && depth >= WIRE_DEPTH_MAX)
-        return proto_error_set(self->err, self->path, "depth",
+        return proto_error_set(self->err, self->path.text, "depth",
                                "arrays and objects nested deeper than %d", WIRE_DEPTH_MAX);
     switch (json_typeof(value)) {
     case JSON_OBJECT:  return s_write_object(self, value, depth);

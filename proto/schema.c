@@ -18,12 +18,10 @@
 #include <string.h>
 
 #include "common/date.h"
+#include "proto/path.h"
 
 extern const unsigned char application_schema_text[];
 extern const size_t application_schema_size;
-
-/*  Room for a path while walking; the error keeps PROTO_FIELD_MAX-1 bytes. */
-#define SCHEMA_PATH_MAX 512
 
 /*  Below this size a string under a pattern is copied on the stack. */
 #define SCHEMA_PATTERN_STACK 256
@@ -130,60 +128,6 @@ static int s_fail(proto_error_t *err, const char *field, const char *rule, const
     return -1;
 }
 
-/*  A path with room to grow: "organisation.esus", "references[2]". */
-typedef struct {
-    char text[SCHEMA_PATH_MAX];
-    size_t len;
-} schema_path_t;
-
-static size_t s_utf8_seq_len(unsigned char c)
-{
-    return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-}
-
-/*  Appends whole characters while they fit; control characters show as
- *  '?'.  Returns the length to restore with s_path_pop. */
-static size_t s_path_push(schema_path_t *path, const char *text, size_t len)
-{
-    size_t mark = path->len;
-    for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char) text[i];
-        size_t n = s_utf8_seq_len(c);
-        if (n > len - i || path->len + n >= SCHEMA_PATH_MAX)
-            break;
-        if (c < 0x20 || c == 0x7F)
-            path->text[path->len] = '?';
-        else
-            memcpy(path->text + path->len, text + i, n);
-        path->len += n;
-        i += n;
-    }
-    path->text[path->len] = 0;
-    return mark;
-}
-
-static size_t s_path_push_name(schema_path_t *path, const char *name, size_t len)
-{
-    size_t mark = path->len;
-    if (mark > 0)
-        s_path_push(path, ".", 1);
-    s_path_push(path, name, len);
-    return mark;
-}
-
-static size_t s_path_push_index(schema_path_t *path, uint32_t index)
-{
-    char text[16];
-    int len = snprintf(text, sizeof text, "[%u]", (unsigned) index);
-    return s_path_push(path, text, (size_t) len);
-}
-
-static void s_path_pop(schema_path_t *path, size_t mark)
-{
-    path->len = mark;
-    path->text[mark] = 0;
-}
-
 /*  ----------------------------------------------------------------------
  *  Compilation
  */
@@ -212,7 +156,7 @@ static void s_node_destroy(schema_node_t *node)
 }
 
 typedef struct {
-    schema_path_t path;         /* schema path of the node being compiled */
+    proto_path_t path;          /* schema path of the node being compiled */
     proto_error_t *err;
 } schema_compiler_t;
 
@@ -273,7 +217,7 @@ static int s_kw_properties(schema_compiler_t *self, schema_node_t *node, json_t 
     const char *name;
     json_t *child;
     json_object_foreach(value, name, child) {
-        size_t mark = s_path_push_name(&self->path, name, strlen(name));
+        size_t mark = proto_path_push_key(&self->path, name, strlen(name));
         schema_prop_t *prop = &node->props[node->nprops];
         prop->name = strdup(name);
         if (prop->name)
@@ -281,7 +225,7 @@ static int s_kw_properties(schema_compiler_t *self, schema_node_t *node, json_t 
         prop->node = prop->name ? s_compile_node(self, child) : NULL;
         if (!prop->node)
             return prop->name ? -1 : s_bad(self, "properties", "could not be allocated");
-        s_path_pop(&self->path, mark);
+        proto_path_pop(&self->path, mark);
     }
     return 0;
 }
@@ -328,9 +272,9 @@ static int s_kw_additional(schema_compiler_t *self, schema_node_t *node, json_t 
 
 static int s_kw_items(schema_compiler_t *self, schema_node_t *node, json_t *value)
 {
-    size_t mark = s_path_push(&self->path, "[]", 2);
+    size_t mark = proto_path_push(&self->path, "[]", 2);
     node->items = s_compile_node(self, value);
-    s_path_pop(&self->path, mark);
+    proto_path_pop(&self->path, mark);
     return node->items ? 0 : -1;
 }
 
@@ -593,7 +537,7 @@ const schema_t *schema_application(void)
  */
 
 typedef struct {
-    schema_path_t path;         /* path of the value being checked */
+    proto_path_t path;          /* path of the value being checked */
     proto_error_t *err;
 } schema_checker_t;
 
@@ -678,11 +622,11 @@ static bool s_map_has(const msgpack_object *map, const char *name)
     return false;
 }
 
-static size_t s_push_key(schema_path_t *path, const msgpack_object *key)
+static size_t s_push_key(proto_path_t *path, const msgpack_object *key)
 {
     if (key->type == MSGPACK_OBJECT_STR)
-        return s_path_push_name(path, s_bytes(key->via.str.ptr), key->via.str.size);
-    return s_path_push_name(path, "?", 1);
+        return proto_path_push_key(path, s_bytes(key->via.str.ptr), key->via.str.size);
+    return proto_path_push_key(path, "?", 1);
 }
 
 static int s_check_object(schema_checker_t *self, const schema_node_t *node, const msgpack_object *obj)
@@ -697,12 +641,12 @@ static int s_check_object(schema_checker_t *self, const schema_node_t *node, con
             return s_violation(self, "additionalProperties", "unknown property");
         if (s_check(self, child, &kv->val))
             return -1;
-        s_path_pop(&self->path, mark);
+        proto_path_pop(&self->path, mark);
     }
     for (size_t r = 0; r < node->nrequired; r++) {
         if (s_map_has(obj, node->required[r]))
             continue;
-        s_path_push_name(&self->path, node->required[r], strlen(node->required[r]));
+        proto_path_push_key(&self->path, node->required[r], strlen(node->required[r]));
         return s_violation(self, "required", "is required");
     }
     return 0;
@@ -828,7 +772,7 @@ static int s_check_unique(schema_checker_t *self, const msgpack_object_array *ar
         return s_violation(self, "uniqueItems", "could not be checked (out of memory)");
     if (dup < 0)
         return 0;
-    s_path_push_index(&self->path, (uint32_t) dup);
+    proto_path_push_index(&self->path, (size_t) dup);
     return s_violation(self, "uniqueItems", "repeats an earlier item");
 }
 
@@ -842,10 +786,10 @@ static int s_check_array(schema_checker_t *self, const schema_node_t *node, cons
         return s_violation(self, "minItems", "at least %lld item%s, got %lld",
                            (long long) node->min_items, node->min_items == 1 ? "" : "s", (long long) count);
     for (uint32_t i = 0; node->items && i < obj->via.array.size; i++) {
-        size_t mark = s_path_push_index(&self->path, i);
+        size_t mark = proto_path_push_index(&self->path, i);
         if (s_check(self, node->items, &obj->via.array.ptr[i]))
             return -1;
-        s_path_pop(&self->path, mark);
+        proto_path_pop(&self->path, mark);
     }
     return node->unique_items ? s_check_unique(self, &obj->via.array) : 0;
 }
@@ -1050,26 +994,26 @@ int schema_pack_public(const schema_t *self, const msgpack_object *doc, msgpack_
 typedef void (schema_field_fn)(const char *path, bool is_public, const char *type,
                                const char *description, void *arg);
 
-static void s_foreach(const schema_node_t *node, schema_path_t *path, schema_field_fn *fn, void *arg)
+static void s_foreach(const schema_node_t *node, proto_path_t *path, schema_field_fn *fn, void *arg)
 {
     for (size_t i = 0; i < node->nprops; i++) {
         const schema_node_t *child = node->props[i].node;
-        size_t mark = s_path_push_name(path, node->props[i].name, strlen(node->props[i].name));
+        size_t mark = proto_path_push_key(path, node->props[i].name, strlen(node->props[i].name));
         fn(path->text, child->is_public, child->type_name, child->description ? child->description : "", arg);
         s_foreach(child, path, fn, arg);
-        s_path_pop(path, mark);
+        proto_path_pop(path, mark);
     }
     if (node->items) {
-        size_t mark = s_path_push(path, "[]", 2);
+        size_t mark = proto_path_push(path, "[]", 2);
         s_foreach(node->items, path, fn, arg);
-        s_path_pop(path, mark);
+        proto_path_pop(path, mark);
     }
 }
 
 void schema_foreach_field(const schema_t *self, schema_field_fn *fn, void *arg)
 {
     assert(self && fn);
-    schema_path_t path = { .len = 0 };
-    path.text[0] = 0;
+    proto_path_t path;
+    proto_path_clear(&path);
     s_foreach(self->root, &path, fn, arg);
 }

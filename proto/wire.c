@@ -15,8 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*  Room for a path while scanning; the error keeps PROTO_FIELD_MAX-1 bytes. */
-#define WIRE_PATH_MAX 256
+#include "proto/path.h"
 
 typedef struct {
     const uint8_t *ptr;
@@ -32,8 +31,7 @@ typedef struct {
     wire_key_t *keys;       /* keys of every map being walked, innermost last */
     size_t nkeys;
     size_t keys_cap;
-    char path[WIRE_PATH_MAX];
-    size_t path_len;
+    proto_path_t path;      /* path of the value being scanned */
     proto_error_t *err;
 } wire_scan_t;
 
@@ -55,10 +53,10 @@ static int s_fail(wire_scan_t *self, const char *rule, const char *fmt, ...)
     if (!self->err)
         return -1;
     char field[PROTO_FIELD_MAX];
-    size_t len = self->path_len;
+    size_t len = self->path.len;
     if (len >= sizeof field)
-        len = s_utf8_cut(self->path, sizeof field - 1);
-    memcpy(field, self->path, len);
+        len = s_utf8_cut(self->path.text, sizeof field - 1);
+    memcpy(field, self->path.text, len);
     field[len] = 0;
     char message[PROTO_MESSAGE_MAX];
     va_list args;
@@ -66,57 +64,6 @@ static int s_fail(wire_scan_t *self, const char *rule, const char *fmt, ...)
     vsnprintf(message, sizeof message, fmt, args);
     va_end(args);
     return proto_error_set(self->err, field, rule, "%s", message);
-}
-
-/*  Bytes in the UTF-8 sequence that starts with c (1 for a stray byte). */
-static size_t s_utf8_seq_len(unsigned char c)
-{
-    return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-}
-
-/*  Appends text to the path, whole characters only (a path cut short stays
- *  valid UTF-8), control characters shown as '?'.  Returns the length to
- *  restore with s_path_pop. */
-static size_t s_path_push(wire_scan_t *self, const char *text, size_t len)
-{
-    size_t mark = self->path_len;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char) text[i];
-        size_t n = s_utf8_seq_len(c);
-        if (n > len - i || self->path_len + n >= WIRE_PATH_MAX)
-            break;
-        if (c < 0x20 || c == 0x7F)
-            self->path[self->path_len] = '?';
-        else
-            memcpy(self->path + self->path_len, text + i, n);
-        self->path_len += n;
-        i += n;
-    }
-    self->path[self->path_len] = 0;
-    return mark;
-}
-
-static void s_path_pop(wire_scan_t *self, size_t mark)
-{
-    self->path_len = mark;
-    self->path[mark] = 0;
-}
-
-static size_t s_path_push_index(wire_scan_t *self, uint32_t index)
-{
-    char text[16];
-    int len = snprintf(text, sizeof text, "[%u]", (unsigned) index);
-    return s_path_push(self, text, (size_t) len);
-}
-
-static size_t s_path_push_key(wire_scan_t *self, const wire_key_t *key)
-{
-    size_t mark = self->path_len;
-    if (mark > 0)
-        s_path_push(self, ".", 1);
-    s_path_push(self, (const char *) key->ptr, key->len);
-    return mark;
 }
 
 /*  Offset of the first invalid byte of a UTF-8 text, or len when valid.
@@ -247,10 +194,10 @@ static int s_scan_array(wire_scan_t *self, uint64_t count, int depth)
         return s_fail(self, "too_many_nodes", "array of %llu elements: more than %d objects in one message",
                       (unsigned long long) count, WIRE_NODES_MAX);
     for (uint32_t i = 0; i < count; i++) {
-        size_t mark = s_path_push_index(self, i);
+        size_t mark = proto_path_push_index(&self->path, i);
         if (s_scan_object(self, depth + 1))
             return -1;
-        s_path_pop(self, mark);
+        proto_path_pop(&self->path, mark);
     }
     return 0;
 }
@@ -298,7 +245,7 @@ static int s_check_duplicates(wire_scan_t *self, size_t base)
     }
     if (!dup)
         return 0;
-    s_path_push_key(self, dup);
+    proto_path_push_key(&self->path, (const char *) dup->ptr, dup->len);
     return s_fail(self, "duplicate_key", "key appears twice in the same map");
 }
 
@@ -334,10 +281,11 @@ static int s_scan_map(wire_scan_t *self, uint64_t count, int depth)
     for (uint32_t i = 0; i < count; i++) {
         if (s_scan_key(self, i))
             return -1;
-        size_t mark = s_path_push_key(self, &self->keys[self->nkeys - 1]);
+        const wire_key_t *key = &self->keys[self->nkeys - 1];
+        size_t mark = proto_path_push_key(&self->path, (const char *) key->ptr, key->len);
         if (s_scan_object(self, depth + 1))
             return -1;
-        s_path_pop(self, mark);
+        proto_path_pop(&self->path, mark);
     }
     int rc = s_check_duplicates(self, base);
     self->nkeys = base;

@@ -11,6 +11,7 @@
 
 #include "common/date.h"
 #include "common/doc.h"
+#include "proto/error.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -164,22 +165,6 @@ struct s_rule {
 /* ------------------------------------------------------------------------ */
 /*  Writing a result.                                                       */
 
-/*  Cuts a string that vsnprintf truncated back to the last whole UTF-8
- *  character, so a long reason never ends in half an "é". */
-static void s_utf8_trim(char *text)
-{
-    size_t len = strlen(text);
-    size_t start = len;
-    while (start > 0 && ((unsigned char)text[start - 1] & 0xC0) == 0x80)
-        start--;
-    if (start == 0)
-        return;
-    unsigned char lead = (unsigned char)text[start - 1];
-    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    if (len - (start - 1) < need)
-        text[start - 1] = '\0';
-}
-
 /*  Fills a result; returns `outcome` so a check can end with it. */
 static criterion_outcome_t s_set(criterion_result_t *out, criterion_outcome_t outcome,
                                  const char *field, const char *fmt, ...)
@@ -196,7 +181,7 @@ static criterion_outcome_t s_set(criterion_result_t *out, criterion_outcome_t ou
     int n = vsnprintf(out->reason, sizeof out->reason, fmt, args);
     va_end(args);
     if (n >= (int)sizeof out->reason)
-        s_utf8_trim(out->reason);
+        proto_utf8_trim(out->reason);  /* never end in half an "é" */
     return outcome;
 }
 
