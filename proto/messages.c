@@ -206,8 +206,9 @@ static int s_check_fields(const message_t *message, const msgpack_object *msg, p
 {
     for (uint32_t i = 0; i < msg->via.map.size; i++) {
         const msgpack_object_kv *kv = &msg->via.map.ptr[i];
+        /* The envelope; "seq" only on events of a stream. */
         if (doc_is(&kv->key, "v") || doc_is(&kv->key, "type") || doc_is(&kv->key, "rid")
-            || doc_is(&kv->key, "seq"))
+            || (doc_is(&kv->key, "seq") && strcmp(message->kind, "event") == 0))
             continue;
         const field_t *f = s_field(message, &kv->key);
         if (!f) {

@@ -1,7 +1,7 @@
 /*  proto/wire.h - the safe MessagePack decoder.
  *
  *  msgpack-c's unpacker trusts the counts it reads: the five bytes
- *  `dd ff 00 00 00` (an array of 4 294 967 040 elements) make it allocate
+ *  `dd ff 00 00 00` (an array of 4 278 190 080 elements) make it allocate
  *  about 96 GB before it notices that no element follows.  Every message
  *  that comes off a socket therefore goes through wire_decode, which first
  *  walks the raw bytes with wire_prescan and only then lets msgpack-c build

@@ -48,8 +48,9 @@ static void s_report_error(const msgpack_object *msg)
         fprintf(stderr, "essp: %s: %s (rule %s)\n", code, message, rule);
 }
 
-/*  Waits for the reply to rid on dealer; replies to earlier tries of the
- *  same request are the same answer and are accepted too. */
+/*  Waits for the reply to rid on dealer.  Each try has a socket of its own,
+ *  so a late reply to an earlier try never arrives here: a resent request
+ *  is answered by the service's own idempotency (key, vote replay). */
 static int s_await(zsock_t *dealer, uint64_t rid, int timeout_ms, reply_t *reply)
 {
     zpoller_t *poller = zpoller_new(dealer, NULL);

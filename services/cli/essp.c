@@ -325,10 +325,24 @@ static int s_cmd_queue(int argc, char **argv)
     const char *unknown = s_unknown_option(argc, argv, valued, NULL);
     if (bad || unknown || !member || s_positionals(argc, argv, valued, pos, 1) != 0)
         return s_usage(unknown ? "unknown option" : "expects --as MEMBER");
-    request_t r;
-    s_request_init(&r, "queue", 1);
-    proto_pack_kv_str(&r.pk, "member", member);
-    return s_call_and_print(SERVICE_REVIEW, &r, "items");
+    /* Page by page, so that a long queue never makes one huge reply. */
+    char after[PROTO_ID_MAX + 1] = "";
+    for (;;) {
+        request_t r;
+        s_request_init(&r, "queue", 3);
+        proto_pack_kv_str(&r.pk, "member", member);
+        proto_pack_kv_str(&r.pk, "after", after);
+        proto_pack_kv_uint(&r.pk, "limit", 100);
+        reply_t reply;
+        int rc = client_call(SERVICE_REVIEW, &r.buf, 0, &reply);
+        msgpack_sbuffer_destroy(&r.buf);
+        if (rc == EXIT_OK)
+            s_print_each(doc_array(&reply.msg, "items"));
+        bool more = rc == EXIT_OK && doc_strcpy(&reply.msg, "next", after, sizeof after) > 0;
+        reply_release(&reply);
+        if (!more)
+            return rc;
+    }
 }
 
 static int s_cmd_vote(int argc, char **argv)
@@ -529,7 +543,7 @@ static const command_t s_commands[] = {
     {"member", "member add NAME --college researchers|local_authorities|ess_networks [--tie SIREN]...\n       essp member list", s_cmd_member},
     {"queue", "queue --as MEMBER                the files waiting for this member's vote, one per line", s_cmd_queue},
     {"vote", "vote ID approve|reject|changes --as MEMBER [--motivation TEXT]", s_cmd_vote},
-    {"withdraw", "withdraw ID --reason TEXT       withdraw a file or a listing", s_cmd_withdraw},
+    {"withdraw", "withdraw ID --reason TEXT       withdraw a file before the committee, or a listing", s_cmd_withdraw},
     {"directory", "directory                       the published directory, sorted by name, one entry per line", s_cmd_directory},
     {"stream", "stream [--from SEQ] [--follow]  the publication stream, one event per line", s_cmd_stream},
     {"endpoints", "endpoints                       where each service listens", s_cmd_endpoints},

@@ -229,35 +229,50 @@ static size_t s_conflicts(const msgpack_object *member, const msgpack_object *fi
     return count;
 }
 
-/*  Who a file is about, by SIREN: the applicant and its reference clients. */
+/*  Who a file is about, by SIREN: the applicant, its reference clients,
+ *  and the organisations it declares ties with (charter LOY-COI: declared
+ *  links feed conflict detection).  A member tied to any of them is
+ *  recused. */
+typedef struct {
+    char siren[S_SIREN_LEN + 1];
+    const char *role;
+    const msgpack_object *name;   /* NULL when the file gives none */
+} party_t;
+
+#define S_PARTIES_MAX 128
+
+static size_t s_add_party(party_t *parties, size_t count, const msgpack_object *number,
+                          const char *role, const msgpack_object *name)
+{
+    if (count >= S_PARTIES_MAX || !number || number->type != MSGPACK_OBJECT_STR
+        || !s_siren_of(number->via.str.ptr, number->via.str.size, parties[count].siren))
+        return count;
+    parties[count].role = role;
+    parties[count].name = name && name->type == MSGPACK_OBJECT_STR ? name : NULL;
+    return count + 1;
+}
+
 static void s_pack_parties(msgpack_packer *pk, const msgpack_object *application)
 {
-    char siren[S_SIREN_LEN + 1];
+    party_t parties[S_PARTIES_MAX];
     const msgpack_object *org = doc_map(application, "organisation");
     const msgpack_object *refs = doc_array(application, "references");
-    const char *text;
-    size_t len, count = 0;
-    bool applicant = doc_str(org, "siret", &text, &len) && s_siren_of(text, len, siren);
-    count += applicant;
+    const msgpack_object *ties = doc_array(doc_map(application, "ties"), "organisations");
+    size_t count = s_add_party(parties, 0, doc_get(org, "siret"), "applicant", doc_get(org, "name"));
     for (size_t i = 0; i < doc_len(refs); i++)
-        count += doc_str(doc_at(refs, i), "client_siren", &text, &len) && s_siren_of(text, len, siren);
+        count = s_add_party(parties, count, doc_get(doc_at(refs, i), "client_siren"), "reference_client",
+                            doc_get(doc_at(refs, i), "client"));
+    for (size_t i = 0; i < doc_len(ties); i++)
+        count = s_add_party(parties, count, doc_at(ties, i), "declared_tie", NULL);
     msgpack_pack_array(pk, count);
-    if (applicant && doc_str(org, "siret", &text, &len) && s_siren_of(text, len, siren)) {
-        msgpack_pack_map(pk, 3);
-        proto_pack_kv_str(pk, "siren", siren);
-        proto_pack_kv_str(pk, "role", "applicant");
-        proto_pack_str(pk, "name");
-        msgpack_pack_object(pk, *doc_get(org, "name"));
-    }
-    for (size_t i = 0; i < doc_len(refs); i++) {
-        const msgpack_object *ref = doc_at(refs, i);
-        if (!doc_str(ref, "client_siren", &text, &len) || !s_siren_of(text, len, siren))
-            continue;
-        msgpack_pack_map(pk, 3);
-        proto_pack_kv_str(pk, "siren", siren);
-        proto_pack_kv_str(pk, "role", "reference_client");
-        proto_pack_str(pk, "name");
-        msgpack_pack_object(pk, *doc_get(ref, "client"));
+    for (size_t i = 0; i < count; i++) {
+        msgpack_pack_map(pk, parties[i].name ? 3 : 2);
+        proto_pack_kv_str(pk, "siren", parties[i].siren);
+        proto_pack_kv_str(pk, "role", parties[i].role);
+        if (parties[i].name) {
+            proto_pack_str(pk, "name");
+            msgpack_pack_object(pk, *parties[i].name);
+        }
     }
 }
 
@@ -440,9 +455,29 @@ static void s_pack_queue_item(msgpack_packer *pk, const msgpack_object *file,
     s_conflicts(member, file, pk);
 }
 
+/*  Positions the cursor on the first file after the id `after` (or the
+ *  first file). */
+static int s_first_after(MDB_cursor *cursor, const msgpack_object *after, MDB_val *key, MDB_val *value)
+{
+    if (!after || after->via.str.size == 0)
+        return mdb_cursor_get(cursor, key, value, MDB_FIRST);
+    key->mv_size = after->via.str.size;
+    key->mv_data = (void *)after->via.str.ptr;
+    int rc = mdb_cursor_get(cursor, key, value, MDB_SET_RANGE);
+    if (rc == 0 && key->mv_size == after->via.str.size
+        && memcmp(key->mv_data, after->via.str.ptr, key->mv_size) == 0)
+        rc = mdb_cursor_get(cursor, key, value, MDB_NEXT);
+    return rc;
+}
+
+/*  The files waiting for a member's vote, a page at a time ("after" the id
+ *  of the last item seen, at most "limit"), so that a reply stays bounded
+ *  however long the queue. */
 static int s_queue(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
     const msgpack_object *name = doc_get(req->msg, "member");
+    uint64_t limit = 100;
+    doc_uint(req->msg, "limit", &limit);
     msgpack_object member;
     int rc = s_load(txn, service_db(svc, REVIEW_DB_MEMBERS), name, &self->zone, &member);
     if (rc == MDB_NOTFOUND)
@@ -452,14 +487,13 @@ static int s_queue(review_t *self, service_t *svc, MDB_txn *txn, service_request
     MDB_cursor *cursor;
     if ((rc = mdb_cursor_open(txn, service_db(svc, REVIEW_DB_FILES), &cursor)))
         return rc;
-    /* Two passes: count, then pack (msgpack needs the count first). */
-    msgpack_sbuffer items;
-    msgpack_sbuffer_init(&items);
-    msgpack_packer ipk;
-    msgpack_packer_init(&ipk, &items, msgpack_sbuffer_write);
+    /* Items are packed aside first: the array header needs the count. */
+    msgpack_sbuffer_clear(&self->buf);
     size_t count = 0;
+    char last[PROTO_ID_MAX + 1] = "";
+    bool more = false;
     MDB_val key, value;
-    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+    for (rc = s_first_after(cursor, doc_get(req->msg, "after"), &key, &value); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
         msgpack_object file;
         msgpack_zone zone;
@@ -467,19 +501,27 @@ static int s_queue(review_t *self, service_t *svc, MDB_txn *txn, service_request
         if (store_get_doc(txn, service_db(svc, REVIEW_DB_FILES), key.mv_data, key.mv_size, &zone,
                           &file) == 0
             && doc_str_eq(&file, "state", S_FILE_OPEN) && !s_has_voted(&file, name)) {
-            s_pack_queue_item(&ipk, &file, &member);
-            count++;
+            if (count == limit)
+                more = true;
+            else {
+                s_pack_queue_item(&self->pk, &file, &member);
+                count++;
+                snprintf(last, sizeof last, "%.*s", (int)key.mv_size, (const char *)key.mv_data);
+            }
         }
         msgpack_zone_destroy(&zone);
+        if (more)
+            break;
     }
     mdb_cursor_close(cursor);
-    proto_pack_reply(req->reply, "queue", req->has_rid, req->rid, 2);
+    proto_pack_reply(req->reply, "queue", req->has_rid, req->rid, more ? 3 : 2);
     proto_pack_str(req->reply, "member");
     msgpack_pack_object(req->reply, *name);
     proto_pack_str(req->reply, "items");
     msgpack_pack_array(req->reply, count);
-    proto_pack_raw(req->reply, items.data, items.size);
-    msgpack_sbuffer_destroy(&items);
+    proto_pack_raw(req->reply, self->buf.data, self->buf.size);
+    if (more)
+        proto_pack_kv_str(req->reply, "next", last);
     return 0;
 }
 
@@ -559,8 +601,14 @@ static bool s_vote_refused(service_request_t *req, const msgpack_object *file,
     if (earlier && s_same_str(doc_get(earlier, "decision"), doc_get(req->msg, "decision"))
         && s_same_str(doc_get(earlier, "motivation"), doc_get(req->msg, "motivation")
                       ? doc_get(req->msg, "motivation") : doc_get(earlier, "motivation"))) {
-        /* The same vote again (a retry): acknowledged once more, counted once. */
-        s_pack_vote_ack(req, file, round, doc_len(doc_array(file, "votes")), NULL, true);
+        /* The same vote again (a retry): acknowledged once more, counted
+         * once, with the outcome when this round was decided, so a client
+         * that lost the first acknowledgement learns it. */
+        char outcome[16] = "";
+        const char *decided = doc_str_eq(file, "state", S_FILE_DECIDED)
+                                  && doc_strcpy(file, "decision", outcome, sizeof outcome) > 0
+                              ? outcome : NULL;
+        s_pack_vote_ack(req, file, round, doc_len(doc_array(file, "votes")), decided, true);
         return true;
     }
     if (!doc_str_eq(file, "state", S_FILE_OPEN)) {
