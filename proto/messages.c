@@ -43,7 +43,8 @@ static const message_t s_catalogue[] = {
                                {"college", F_STR, true, 1, 64, proto_is_college},
                                OPT("ties", F_ARRAY_STR, 0, 50)}},
     {"member_list", "request", {{0}}},
-    {"queue", "request", {REQ("member", F_STR, 1, PROTO_NAME_MAX)}},
+    {"queue", "request", {REQ("member", F_STR, 1, PROTO_NAME_MAX), OPT("after", F_STR, 0, PROTO_ID_MAX),
+                          OPT("limit", F_UINT, 1, PROTO_PAGE_MAX)}},
     {"vote", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("member", F_STR, 1, PROTO_NAME_MAX),
                          ENUM("decision", proto_is_decision), OPT("motivation", F_STR, 0, PROTO_TEXT_MAX)}},
     {"withdraw", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("reason", F_STR, 1, PROTO_TEXT_MAX)}},
@@ -61,7 +62,8 @@ static const message_t s_catalogue[] = {
     {"member", "reply", {REQ("name", F_STR, 1, PROTO_NAME_MAX), REQ("college", F_STR, 1, 64),
                          OPT("ties", F_ARRAY_STR, 0, 50)}},
     {"members", "reply", {REQ("members", F_ARRAY, 0, 100000)}},
-    {"queue", "reply", {REQ("member", F_STR, 1, PROTO_NAME_MAX), REQ("items", F_ARRAY, 0, 1000000)}},
+    {"queue", "reply", {REQ("member", F_STR, 1, PROTO_NAME_MAX), REQ("items", F_ARRAY, 0, PROTO_PAGE_MAX),
+                        OPT("next", F_STR, 1, PROTO_ID_MAX)}},
     {"vote_ack", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("round", F_UINT, 1, UINT32_MAX),
                            REQ("decision", F_STR, 1, 64), REQ("votes", F_UINT, 0, UINT32_MAX),
                            OPT("outcome", F_STR, 1, 64), REQ("duplicate", F_BOOL, 0, 0)}},
@@ -175,7 +177,7 @@ static bool s_kind_matches(field_kind_t kind, const msgpack_object *value)
 static int s_check_field(const field_t *f, const msgpack_object *value, proto_error_t *err)
 {
     if (!s_kind_matches(f->kind, value))
-        return proto_error_set(err, f->name, "type", "%s: must be a %s", f->name, s_kind_name(f->kind));
+        return proto_error_set(err, f->name, "type", "%s: must be of type %s", f->name, s_kind_name(f->kind));
     if (f->kind == F_STR) {
         if (s_check_count(f, value->via.str.size, "bytes", err))
             return -1;
