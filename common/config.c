@@ -60,6 +60,12 @@ int config_port(service_id_t service)
     return base < 0 ? -1 : base + (int)service;
 }
 
+int config_http_port(void)
+{
+    int base = config_base_port();
+    return base < 0 ? -1 : base + SERVICE_COUNT;
+}
+
 void config_bind_endpoint(service_id_t service, char *out, size_t cap)
 {
     const char *bind = getenv("ESSP_BIND");

@@ -3,7 +3,8 @@
  *  Two environment variables place a whole stack, so two stacks can run
  *  side by side and the CLI finds the one it is pointed at:
  *    ESSP_HOME  data, logs, pid files, keys (default ./var)
- *    ESSP_PORT  base port (default 7700); each service listens on base+offset
+ *    ESSP_PORT  base port (default 7700); each service listens on base+offset,
+ *               intake's HTTP gateway on base+4
  *  For a stack spread over several hosts, ESSP_<SERVICE>_ENDPOINT (e.g.
  *  ESSP_REVIEW_ENDPOINT=tcp://10.0.0.3:7702) tells clients and downstream
  *  services where a service is, and ESSP_BIND the address services bind to
@@ -41,6 +42,11 @@ int config_base_port(void);
 /*  The port a service listens on: base + offset (intake 0, validation 1,
  *  review 2, publication 3). */
 int config_port(service_id_t service);
+
+/*  The port of intake's HTTP gateway (JSON API and web pages): base + 4,
+ *  next to the four services' ports; -1 when ESSP_PORT is not a port.  It
+ *  binds $ESSP_BIND like the services. */
+int config_http_port(void);
 
 /*  The endpoint a service binds: tcp://$ESSP_BIND:port. */
 void config_bind_endpoint(service_id_t service, char *out, size_t cap);

@@ -57,6 +57,8 @@ struct service_t {
     msgpack_packer event_pk;
     pending_t batch[SERVICE_BATCH];
     char pid_path[CONFIG_PATH_MAX];
+    char inproc[64];             /* the ROUTER's in-process endpoint */
+    bool attached;               /* def->attach succeeded: detach at the end */
 };
 
 static int64_t s_now_ms(void)
@@ -84,6 +86,11 @@ msgpack_packer *service_event_begin(service_t *self, const char *type, int64_t a
 int service_event_end(service_t *self, MDB_txn *txn)
 {
     return stream_log_end(self->log, txn, &self->event_buf);
+}
+
+const char *service_inproc_endpoint(service_t *self)
+{
+    return self->inproc;
 }
 
 uint64_t service_log_head(service_t *self)
@@ -453,8 +460,24 @@ static int s_bind(service_t *self)
         log_error("cannot bind %s: %s", endpoint, strerror(errno));
         return -1;
     }
+    /* The same ROUTER, reachable from the threads of an attached front end. */
+    snprintf(self->inproc, sizeof self->inproc, "inproc://essp-%s", config_service_name(self->def->id));
+    if (zsock_bind(self->router, "%s", self->inproc) < 0) {
+        log_error("cannot bind %s: %s", self->inproc, strerror(errno));
+        return -1;
+    }
     log_info("listening on %s, log head %llu", endpoint,
              (unsigned long long)stream_log_head(self->log));
+    return 0;
+}
+
+static int s_attach(service_t *self)
+{
+    if (!self->def->attach)
+        return 0;
+    if (self->def->attach(self->def->ctx, self) != 0)
+        return -1;
+    self->attached = true;
     return 0;
 }
 
@@ -515,12 +538,15 @@ int service_main(const service_def_t *def)
     zsys_init();
     zsys_set_logsystem(false);
     int code = 1;
-    if (s_open_store(self) == 0 && s_start(self) == 0 && s_bind(self) == 0 && s_write_pid(self) == 0) {
+    if (s_open_store(self) == 0 && s_start(self) == 0 && s_bind(self) == 0 && s_write_pid(self) == 0
+        && s_attach(self) == 0) {
         log_info("started (pid %ld)", (long)getpid());
         s_loop(self);
         log_info("stopping: SIGTERM received, last transaction committed");
         code = 0;
     }
+    if (self->attached && self->def->detach)
+        self->def->detach(self->def->ctx, self);
     s_destroy(self);
     return code;
 }

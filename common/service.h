@@ -66,6 +66,16 @@ typedef struct {
     service_handle_fn handle;
     service_upstream_t upstreams[SERVICE_UPSTREAMS_MAX];
     size_t upstream_count;
+    /* Optional front end of the service's own (intake's HTTP gateway).
+     * attach runs once the ROUTER is bound, before the loop; detach once
+     * the loop has ended, before the ROUTER closes.  The front end's
+     * threads send requests on DEALER sockets (one per thread at a time:
+     * ZeroMQ sockets are not thread-safe) connected to
+     * service_inproc_endpoint(): they go through the same ROUTER, the same
+     * batches and the same commit as every other request, so a reply still
+     * means "durable".  attach returns 0, or -1 to stop the service. */
+    int (*attach)(void *ctx, service_t *svc);
+    void (*detach)(void *ctx, service_t *svc);
 } service_def_t;
 
 /*  Runs the service until SIGTERM; returns the process exit code. */
@@ -80,6 +90,10 @@ MDB_dbi service_db(service_t *self, size_t index);
 msgpack_packer *service_event_begin(service_t *self, const char *type, int64_t at, size_t fields,
                                     uint64_t *seq);
 int service_event_end(service_t *self, MDB_txn *txn);
+
+/*  The in-process endpoint the ROUTER also binds ("inproc://essp-intake"),
+ *  for the threads of an attached front end. */
+const char *service_inproc_endpoint(service_t *self);
 
 /*  The last committed seq of this service's log. */
 uint64_t service_log_head(service_t *self);

@@ -462,6 +462,7 @@ static int s_cmd_endpoints(int argc, char **argv)
         printf("{\"service\":\"%s\",\"endpoint\":\"%s\"}\n", config_service_name((service_id_t)s),
                endpoint);
     }
+    printf("{\"service\":\"intake-http\",\"endpoint\":\"http://127.0.0.1:%d/\"}\n", config_http_port());
     return EXIT_OK;
 }
 

@@ -11,16 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", NULL};
+const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", NULL};
 
 #define S_SIRET_MAX 24
+#define S_SECRET_KEY "token_secret"
 
 /*  What a handler needs beside the request: scratch buffers reused across
- *  requests. */
+ *  requests, and the secret tokens are derived with. */
 typedef struct {
     msgpack_sbuffer buf;
     msgpack_packer pk;
     msgpack_zone zone;
+    unsigned char secret[crypto_generichash_KEYBYTES];
 } scratch_t;
 
 static void s_scratch_init(scratch_t *s)
@@ -127,6 +129,62 @@ static void s_new_id(char id[13])
     id[12] = '\0';
 }
 
+/* ----------------------------------------------------------------- tokens */
+
+void intake_token_hash(const char *token, size_t len, unsigned char hash[INTAKE_TOKEN_HASH_BYTES])
+{
+    crypto_generichash(hash, INTAKE_TOKEN_HASH_BYTES, (const unsigned char *)token, len, NULL, 0);
+}
+
+static void s_token_encode(const unsigned char bytes[32], char token[INTAKE_TOKEN_CHARS + 1])
+{
+    sodium_bin2base64(token, INTAKE_TOKEN_CHARS + 1, bytes, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/*  The token of a new application.  Without an idempotency key it is 32
+ *  random bytes.  With one it is derived from the key, the id and this
+ *  intake's secret, so that a resent submission gets the same token back
+ *  although only its hash is stored. */
+static void s_token_new(const scratch_t *s, const char *id, const char *key, size_t key_len,
+                        char token[INTAKE_TOKEN_CHARS + 1])
+{
+    unsigned char bytes[32];
+    if (!key) {
+        randombytes_buf(bytes, sizeof bytes);
+    } else {
+        crypto_generichash_state state;
+        crypto_generichash_init(&state, s->secret, sizeof s->secret, sizeof bytes);
+        crypto_generichash_update(&state, (const unsigned char *)"essp-token-v1", 14);
+        crypto_generichash_update(&state, (const unsigned char *)id, strlen(id) + 1);
+        crypto_generichash_update(&state, (const unsigned char *)key, key_len);
+        crypto_generichash_final(&state, bytes, sizeof bytes);
+    }
+    s_token_encode(bytes, token);
+}
+
+bool intake_token_matches(const msgpack_object *record, const char *token, size_t len)
+{
+    const msgpack_object *stored = doc_get(record, "token_hash");
+    if (!stored || stored->type != MSGPACK_OBJECT_BIN || stored->via.bin.size != INTAKE_TOKEN_HASH_BYTES)
+        return false;
+    unsigned char hash[INTAKE_TOKEN_HASH_BYTES];
+    intake_token_hash(token, len, hash);
+    return sodium_memcmp(hash, stored->via.bin.ptr, sizeof hash) == 0;
+}
+
+/*  A request that names a token must name the right one; a wrong token is
+ *  answered exactly like an unknown id, so that nobody learns which ids
+ *  exist.  (Requests without a token come from the operators' side: the
+ *  essp tool over ZeroMQ; the HTTP gateway always sends one.) */
+static bool s_token_refused(const msgpack_object *msg, const msgpack_object *record)
+{
+    const char *token;
+    size_t len;
+    if (!doc_str(msg, "token", &token, &len))
+        return false;
+    return !intake_token_matches(record, token, len);
+}
+
 /* ---------------------------------------------------------------- records */
 
 static int s_load(MDB_txn *txn, service_t *svc, const char *id, size_t len, msgpack_zone *zone,
@@ -142,9 +200,9 @@ static int s_store_record(MDB_txn *txn, service_t *svc, const char *id, size_t l
 }
 
 static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_object *application,
-                              const char *siret, int64_t now)
+                              const char *siret, const char *token, int64_t now)
 {
-    msgpack_pack_map(pk, 9);
+    msgpack_pack_map(pk, 10);
     proto_pack_kv_str(pk, "id", id);
     proto_pack_kv_uint(pk, "revision", 1);
     proto_pack_kv_str(pk, "state", STATE_RECEIVED);
@@ -159,16 +217,25 @@ static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_
     msgpack_pack_nil(pk);
     proto_pack_str(pk, "decisions");
     msgpack_pack_array(pk, 0);
+    unsigned char hash[INTAKE_TOKEN_HASH_BYTES];
+    intake_token_hash(token, strlen(token), hash);
+    proto_pack_str(pk, "token_hash");
+    msgpack_pack_bin_with_body(pk, hash, sizeof hash);
 }
 
+/*  token: the applicant's token, given only in the receipt of a
+ *  submission (NULL otherwise). */
 static void s_pack_receipt(msgpack_packer *pk, service_request_t *req, const char *id, size_t id_len,
-                           const char *state, size_t state_len, uint64_t revision, bool duplicate)
+                           const char *state, size_t state_len, uint64_t revision, bool duplicate,
+                           const char *token)
 {
-    proto_pack_reply(pk, "receipt", req->has_rid, req->rid, 4);
+    proto_pack_reply(pk, "receipt", req->has_rid, req->rid, token ? 5 : 4);
     proto_pack_kv_strn(pk, "id", id, id_len);
     proto_pack_kv_strn(pk, "state", state, state_len);
     proto_pack_kv_uint(pk, "revision", revision);
     proto_pack_kv_bool(pk, "duplicate", duplicate);
+    if (token)
+        proto_pack_kv_str(pk, "token", token);
 }
 
 static int s_reply_error(service_request_t *req, const char *code, const char *field,
@@ -208,7 +275,19 @@ static int s_replay_receipt(MDB_txn *txn, service_t *svc, service_request_t *req
     const char *state;
     size_t state_len;
     doc_str(&record, "state", &state, &state_len);
-    s_pack_receipt(req->reply, req, id, id_len, state, state_len, revision, true);
+    /* The submission's key derives its token again; any other key (an
+     * amendment's) gives another one, which the stored hash refuses. */
+    char token[INTAKE_TOKEN_CHARS + 1], idz[PROTO_ID_MAX + 1];
+    const char *key;
+    size_t key_len;
+    snprintf(idz, sizeof idz, "%.*s", (int)id_len, id);
+    bool has_token = doc_str(req->msg, "key", &key, &key_len);
+    if (has_token) {
+        s_token_new(s, idz, key, key_len, token);
+        has_token = intake_token_matches(&record, token, strlen(token));
+    }
+    s_pack_receipt(req->reply, req, id, id_len, state, state_len, revision, true,
+                   has_token ? token : NULL);
     return 0;
 }
 
@@ -309,10 +388,16 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
         probe_key = (MDB_val){12, id};
     } while (mdb_get(txn, service_db(svc, INTAKE_DB_APPLICATIONS), &probe_key, &probe) == 0);
 
+    char token[INTAKE_TOKEN_CHARS + 1];
+    const char *key;
+    size_t key_len;
+    bool keyed = doc_str(req->msg, "key", &key, &key_len);
+    s_token_new(s, id, keyed ? key : NULL, keyed ? key_len : 0, token);
+
     msgpack_sbuffer_clear(&s->buf);
     s_pack_normalized(&s->pk, application, "");
     size_t doc_len = s->buf.size;
-    s_pack_new_record(&s->pk, id, application, siret, req->now);
+    s_pack_new_record(&s->pk, id, application, siret, token, req->now);
     const char *doc = s->buf.data;
     rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, 12, doc, doc_len);
     if (!rc)
@@ -325,7 +410,7 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     if (!rc)
         rc = s_emit_submitted(svc, txn, id, 12, 1, doc, doc_len, req->now);
     if (!rc)
-        s_pack_receipt(req->reply, req, id, 12, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false);
+        s_pack_receipt(req->reply, req, id, 12, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false, token);
     return rc;
 }
 
@@ -367,7 +452,7 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
     if (rc != MDB_NOTFOUND)
         return rc;
     rc = s_load(txn, svc, id, id_len, &s->zone, &record);
-    if (rc == MDB_NOTFOUND)
+    if (rc == MDB_NOTFOUND || (rc == 0 && s_token_refused(req->msg, &record)))
         return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
     if (rc)
         return rc;
@@ -406,7 +491,7 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
         rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, req->now);
     if (!rc)
         s_pack_receipt(req->reply, req, id, id_len, STATE_RECEIVED, strlen(STATE_RECEIVED), revision,
-                       false);
+                       false, NULL);
     return rc;
 }
 
@@ -419,17 +504,51 @@ static int s_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     doc_str(req->msg, "id", &id, &id_len);
     msgpack_object record;
     int rc = s_load(txn, svc, id, id_len, &s->zone, &record);
-    if (rc == MDB_NOTFOUND)
+    if (rc == MDB_NOTFOUND || (rc == 0 && s_token_refused(req->msg, &record)))
         return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
     if (rc)
         return rc;
-    /* The record holds exactly the fields of a status reply. */
-    proto_pack_reply(req->reply, "status", req->has_rid, req->rid, record.via.map.size);
+    MDB_val key = {id_len, (void *)id}, document = {0, NULL};
+    bool with_application = doc_bool(req->msg, "with_application", false);
+    if (with_application) {
+        rc = mdb_get(txn, service_db(svc, INTAKE_DB_DOCUMENTS), &key, &document);
+        if (rc == MDB_NOTFOUND)
+            with_application = false;
+        else if (rc)
+            return rc;
+    }
+    /* The record holds the fields of a status reply, and the hash of the
+     * token, which never leaves the service. */
+    size_t fields = 0;
+    for (uint32_t i = 0; i < record.via.map.size; i++)
+        fields += !doc_is(&record.via.map.ptr[i].key, "token_hash");
+    proto_pack_reply(req->reply, "status", req->has_rid, req->rid, fields + with_application);
     for (uint32_t i = 0; i < record.via.map.size; i++) {
+        if (doc_is(&record.via.map.ptr[i].key, "token_hash"))
+            continue;
         msgpack_pack_object(req->reply, record.via.map.ptr[i].key);
         msgpack_pack_object(req->reply, record.via.map.ptr[i].val);
     }
+    if (with_application)
+        proto_pack_kv_raw(req->reply, "application", document.mv_data, document.mv_size);
     return 0;
+}
+
+int intake_start(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    scratch_t *s = ctx;
+    MDB_dbi meta = service_db(svc, INTAKE_DB_META);
+    MDB_val key = {strlen(S_SECRET_KEY), (void *)S_SECRET_KEY}, value;
+    int rc = mdb_get(txn, meta, &key, &value);
+    if (rc == 0 && value.mv_size == sizeof s->secret) {
+        memcpy(s->secret, value.mv_data, sizeof s->secret);
+        return 0;
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    crypto_generichash_keygen(s->secret);
+    value = (MDB_val){sizeof s->secret, s->secret};
+    return mdb_put(txn, meta, &key, &value, 0);
 }
 
 int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)

@@ -6,7 +6,8 @@
  *  review (decisions, withdrawals) and publication (listed, withdrawn), so
  *  that one status query tells the applicant everything.
  *
- *  Requests: submit, amend, status (proto/README.md).  Its stream: one
+ *  Requests: submit, amend, status (proto/README.md), from ZeroMQ clients
+ *  and from the HTTP gateway (http.h), through the same ROUTER.  Its stream: one
  *  "submitted" event per submission or amendment, consumed by validation.
  *
  *  No duplicate application: a retried submission with the same "key"
@@ -19,8 +20,24 @@
 #include "common/service.h"
 
 /*  The databases of intake, in the order service_db() numbers them. */
-enum { INTAKE_DB_APPLICATIONS, INTAKE_DB_DOCUMENTS, INTAKE_DB_KEYS, INTAKE_DB_SIRETS };
+enum { INTAKE_DB_APPLICATIONS, INTAKE_DB_DOCUMENTS, INTAKE_DB_KEYS, INTAKE_DB_SIRETS, INTAKE_DB_META };
 extern const char *const intake_dbs[];
+
+/*  The applicant's token: the receipt of a submission carries it once, the
+ *  applicant keeps it and shows it to read (status) or amend the
+ *  application over HTTP.  43 characters of URL-safe base64 (256 bits);
+ *  intake stores only its BLAKE2b hash and compares in constant time. */
+#define INTAKE_TOKEN_CHARS 43
+#define INTAKE_TOKEN_HASH_BYTES 32
+
+void intake_token_hash(const char *token, size_t len, unsigned char hash[INTAKE_TOKEN_HASH_BYTES]);
+
+/*  True when `token` is the one whose hash a stored record keeps. */
+bool intake_token_matches(const msgpack_object *record, const char *token, size_t len);
+
+/*  service_def_t.start: loads (or makes, on first start) the secret that
+ *  tokens of keyed submissions are derived from. */
+int intake_start(void *ctx, service_t *svc, MDB_txn *txn);
 
 /*  The core's context (scratch buffers): give it as service_def_t.ctx. */
 void *intake_context_new(void);

@@ -1,7 +1,25 @@
-/*  essp-intake: the gateway applicants submit to (see intake.h). */
+/*  essp-intake: the gateway applicants submit to (see intake.h), over
+ *  ZeroMQ and over HTTP (see http.h). */
+#include "http.h"
 #include "intake.h"
 
 #include <sodium.h>
+
+static http_t *s_http;
+
+/*  The HTTP gateway starts once the ROUTER it sends to is bound. */
+static int s_attach(void *ctx, service_t *svc)
+{
+    http_config_t config;
+    http_config_from_env(&config, service_inproc_endpoint(svc));
+    s_http = http_new(&config);
+    return s_http ? 0 : -1;
+}
+
+static void s_detach(void *ctx, service_t *svc)
+{
+    http_destroy(&s_http);
+}
 
 int main(void)
 {
@@ -11,11 +29,14 @@ int main(void)
         .id = SERVICE_INTAKE,
         .dbs = intake_dbs,
         .ctx = intake_context_new(),
+        .start = intake_start,
         .handle = intake_handle,
         .upstreams = {{SERVICE_VALIDATION, intake_apply_validation},
                       {SERVICE_REVIEW, intake_apply_review},
                       {SERVICE_PUBLICATION, intake_apply_publication}},
         .upstream_count = 3,
+        .attach = s_attach,
+        .detach = s_detach,
     };
     int code = service_main(&def);
     intake_context_destroy(&def.ctx);

@@ -1,0 +1,53 @@
+/*  services/intake/http.h - intake's HTTP gateway: the JSON API and the
+ *  applicant's web pages (proto/http.md is the specification).
+ *
+ *  libmicrohttpd serves HTTP on its own threads.  Those threads never
+ *  touch LMDB: each request that needs intake's core becomes the same
+ *  MessagePack request a ZeroMQ client sends (submit, amend, status, ping),
+ *  sent on a DEALER socket to the ROUTER of the service through its
+ *  in-process endpoint.  The single writer runs it in the same batch and
+ *  the same transaction as every other request and replies after the
+ *  commit, so a 201 means the application is durable.  ZeroMQ sockets are
+ *  not thread-safe: a pool hands each request a DEALER of its own.
+ *
+ *  Limits, all configurable (see http_config_from_env):
+ *    ESSP_HTTP_BODY_MAX  bytes of a request body (262144): 413 beyond
+ *    ESSP_HTTP_RATE      requests per second per client address (5)
+ *    ESSP_HTTP_BURST     burst allowed per address (30): 429 beyond
+ *    ESSP_HTTP_TIMEOUT   seconds a connection may stay idle, and a
+ *                        request may take to arrive whole (30)
+ *    ESSP_HTTP_THREADS   threads serving connections (16)
+ *    ESSP_HTTP_CONNECTIONS   open connections in all (1000), per client
+ *                        address (ESSP_HTTP_PER_ADDRESS, 64)
+ *  The port is config_http_port() (ESSP_PORT + 4), the address ESSP_BIND.
+ */
+#ifndef ESSP_INTAKE_HTTP_H
+#define ESSP_INTAKE_HTTP_H
+
+#include <stddef.h>
+
+typedef struct http_t http_t;
+
+typedef struct {
+    char bind[64];               /* numeric IPv4 or IPv6 address */
+    int port;
+    char inproc[64];             /* the service's ROUTER, in process */
+    size_t body_max;
+    double rate, burst;
+    unsigned timeout_s;
+    unsigned threads;
+    unsigned connections, per_address;
+    int core_timeout_ms;         /* longest wait for the core's reply */
+} http_config_t;
+
+/*  The defaults, overridden by the environment. */
+void http_config_from_env(http_config_t *config, const char *inproc);
+
+/*  Starts serving; NULL when the address cannot be bound. */
+http_t *http_new(const http_config_t *config);
+
+/*  Stops accepting, lets the requests in hand finish (those waiting for
+ *  the core get 503 once the service's loop has stopped), and frees. */
+void http_destroy(http_t **self_p);
+
+#endif
