@@ -762,17 +762,17 @@ size_t web_form_application(web_t *self, web_form_t *form, msgpack_sbuffer *out)
 {
     json_t *root = json_object();
     const char *last;
-    for (const char *const *o = s_always; *o; o++) {
-        json_t *parent = s_object_at(root, *o, &last);
-        if (!json_object_get(parent, last))
-            json_object_set_new(parent, last, json_object());
-    }
     for (size_t f = 0; f < S_FIELD_COUNT; f++) {
         if (s_array_of(s_fields[f].path, NULL) >= 0)
             continue;
         json_t *object = s_object_at(root, s_fields[f].path, &last);
         s_set_field(self, form, f, s_fields[f].path, object, last,
                     s_parent_present(form, s_fields[f].path));
+    }
+    for (const char *const *o = s_always; *o; o++) {
+        json_t *parent = s_object_at(root, *o, &last);
+        if (!json_object_get(parent, last))
+            json_object_set_new(parent, last, json_object());
     }
     /* Optional objects: required fields are reported only when one of
      * their fields is filled in; drop those that stayed empty. */
@@ -1605,6 +1605,14 @@ void web_page_message(FILE *out, const char *title, const char *text)
     s_esc(out, text);
     fputs("</p>\n<p><a href=\"/\">Revenir au formulaire de candidature</a></p>\n", out);
     s_foot(out);
+}
+
+bool web_has_field(const char *path)
+{
+    for (size_t f = 0; f < S_FIELD_COUNT; f++)
+        if (strcmp(s_fields[f].path, path) == 0)
+            return true;
+    return false;
 }
 
 const char *web_static(const char *name, size_t *len, const char **content_type)

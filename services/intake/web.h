@@ -85,6 +85,9 @@ void web_page_amended(FILE *out, const char *id, const char *token, unsigned lon
 /*  A page with a title and a sentence (errors: not found, too large...). */
 void web_page_message(FILE *out, const char *title, const char *text);
 
+/*  Whether the form has an input for this schema path ("references[].year"). */
+bool web_has_field(const char *path);
+
 /*  The static files: "essp.css", "essp.js"; NULL when unknown. */
 const char *web_static(const char *name, size_t *len, const char **content_type);
 
