@@ -1,6 +1,7 @@
 /*  services/intake/http.c - see http.h. */
 #include "http.h"
 
+#include "intake.h"
 #include "ratelimit.h"
 #include "web.h"
 
@@ -457,12 +458,16 @@ static const char *s_bearer(struct MHD_Connection *c)
     return *auth ? auth : NULL;
 }
 
-/*  A token of the wrong shape is no token of ours: it is refused like a
- *  wrong one, by the core, so both answers are the same. */
+/*  A token of the wrong shape (length, characters, bytes that are not
+ *  UTF-8) is no token of ours: the core gets one that matches nothing, so
+ *  the answer is the same as for a wrong token. */
 static void s_pack_token(msgpack_packer *pk, const char *token)
 {
-    size_t len = strnlen(token, 64);
-    proto_pack_kv_strn(pk, "token", token, len ? len : 1);
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t len = strnlen(token, INTAKE_TOKEN_CHARS + 1);
+    if (len != INTAKE_TOKEN_CHARS || strspn(token, alphabet) != len)
+        token = "-";
+    proto_pack_kv_str(pk, "token", token);
 }
 
 static enum MHD_Result s_api_health(http_t *self, struct MHD_Connection *c)

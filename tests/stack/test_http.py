@@ -72,7 +72,8 @@ def test_charter_lists_every_criterion_in_french():
 
 
 def test_submit_gives_a_receipt_with_a_token_and_the_status_needs_it():
-    response = submit(fresh())
+    document = fresh()
+    response = submit(document)
     assert response.status == 201, response
     receipt = response.json()
     assert receipt["state"] == "received" and receipt["revision"] == 1 and not receipt["duplicate"]
@@ -83,7 +84,8 @@ def test_submit_gives_a_receipt_with_a_token_and_the_status_needs_it():
     assert len(status["report"]["criteria"]) == 21, status["report"]
     assert status["report"]["verdict"] == "review"
     assert status["decisions"] == []
-    assert status["application"]["organisation"]["siret"] == "%s" % status["application"]["organisation"]["siret"]
+    assert status["application"]["organisation"]["name"] == document["organisation"]["name"]
+    assert status["siret"] == document["organisation"]["siret"]
     assert "token" not in status and "token_hash" not in status, sorted(status)
 
     # Without the token: 401.  A wrong token and an unknown id: the same 404.
@@ -94,8 +96,11 @@ def test_submit_gives_a_receipt_with_a_token_and_the_status_needs_it():
     expect_error(wrong, 404, "exists", "id")
     assert wrong.body == unknown.body, (wrong, unknown)
     assert receipt["id"] not in wrong.text()
-    short = gateway.status(receipt["id"], "x")
-    assert short.status == 404 and short.body == unknown.body, short
+    token = receipt["token"].encode()
+    for odd in (b"x", token + b"x", token[:-1] + b"\xc3\xa9", token[:-1] + b"\xff"):
+        response = gateway.request("GET", "/api/v1/applications/" + receipt["id"],
+                                   headers={"Authorization": b"Bearer " + odd})
+        assert response.status == 404 and response.body == unknown.body, (odd, response)
     # The token of one application opens no other.
     other = submit(fresh()).json()
     assert gateway.status(receipt["id"], other["token"]).body == unknown.body
