@@ -1165,6 +1165,24 @@ static void s_error_summary(FILE *out, const web_form_t *form)
     fputs("</ul>\n</div>\n", out);
 }
 
+/*  In an amendment the SIRET cannot change: shown, sent, not editable. */
+static void s_siret_fixed(FILE *out, const web_form_t *form)
+{
+    fputs("<div class=\"field\">\n<label for=\"f-organisation.siret\">Numéro SIRET</label>\n"
+          "<p class=\"help\" id=\"h-organisation.siret\">Le SIRET d'un dossier ne change pas : pour un autre "
+          "établissement, déposez une nouvelle candidature.</p>\n", out);
+    const char *error = s_error_of(form, "organisation.siret");
+    if (error) {
+        fputs("<p class=\"error\" id=\"e-organisation.siret\"><span class=\"visually-hidden\">Erreur : </span>", out);
+        s_esc(out, error);
+        fputs("</p>\n", out);
+    }
+    fputs("<input type=\"text\" id=\"f-organisation.siret\" name=\"organisation.siret\" readonly "
+          "aria-describedby=\"h-organisation.siret\" value=\"", out);
+    s_esc(out, web_form_get(form, "organisation.siret"));
+    fputs("\">\n</div>\n", out);
+}
+
 /*  The whole form: sections by group, rows, commitments. */
 static void s_form(FILE *out, const web_t *self, const web_form_t *form, const char *action,
                    const char *hidden_name, const char *hidden_value, const char *key,
@@ -1217,7 +1235,10 @@ static void s_form(FILE *out, const web_t *self, const web_form_t *form, const c
             fputs("<fieldset class=\"commitments\"><legend>Je m'engage à :</legend>\n", out);
             in_commitments = true;
         }
-        s_field(out, self, form, f, field->path);
+        if (hidden_name && strcmp(field->path, "organisation.siret") == 0)
+            s_siret_fixed(out, form);
+        else
+            s_field(out, self, form, f, field->path);
     }
     if (in_commitments)
         fputs("</fieldset>\n", out);

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -97,9 +98,15 @@ def next_siret():
     return "%s %s %s %s" % (siret[:3], siret[3:6], siret[6:9], siret[9:])
 
 
-def shoot(page, name, width):
-    height = page.eval("document.documentElement.scrollHeight")
-    page.screenshot(os.path.join(SHOTS, name + ".png"), clip=(0, 0, width, min(height, 2400)))
+def shoot(page, name, width, from_selector=None):
+    """A screenshot of the page, from its top or from an element, at most
+    2400 pixels high."""
+    top = 0
+    if from_selector:
+        top = max(0, int(page.eval("document.querySelector(%s).getBoundingClientRect().top + window.scrollY"
+                                   % json.dumps(from_selector))) - 40)
+    height = page.eval("document.documentElement.scrollHeight") - top
+    page.screenshot(os.path.join(SHOTS, name + ".png"), clip=(0, top, width, min(height, 2400)))
 
 
 def text_of(page, selector):
@@ -219,6 +226,7 @@ def test_incomplete_application_is_amended_from_its_status_page():
     assert reason, "the failed criterion is shown next to its field"
     assert page.eval("document.getElementsByName('organisation.name')[0].value") == document["organisation"]["name"]
     assert not page.eval("document.getElementsByName('commitments.tax_compliance')[0].checked")
+    assert page.eval("document.getElementsByName('organisation.siret')[0].readOnly"), "the SIRET cannot change"
     shoot(page, "status-incomplete", 1000)
     page.eval(FILL % json.dumps({"commitments.tax_compliance": True}))
     page.navigating("document.querySelector('form.application button.primary').click()")
@@ -227,6 +235,49 @@ def test_incomplete_application_is_amended_from_its_status_page():
     assert text_of(page, "h1") == "Suivi de votre candidature"
     status = gateway.wait_state(receipt["id"], receipt["token"], ("in_review",))
     assert status["revision"] == 2
+    page.close()
+
+
+def vote(app_id, member, decision, motivation):
+    """A vote, tried again while review has not yet read the file."""
+    for _ in range(200):
+        result = stack.essp("vote", app_id, decision, "--as", member, "--motivation", motivation, check=False)
+        if result.returncode == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the file never reached the committee: " + result.stderr)
+
+
+def test_decisions_and_motivations_then_amendment():
+    members = (("Claire Moreau", "researchers"), ("Hervé Le Guen", "local_authorities"),
+               ("Sophie Bernard", "ess_networks"))
+    for name, college in members:
+        stack.essp("member", "add", name, "--college", college)
+    document = harness.fixture("valid", "scop-ancrage-conseil-nantes.json")
+    document["organisation"]["siret"] = harness.make_siret(950 + counter[0])
+    receipt = gateway.post_json("/api/v1/applications", document).json()
+    gateway.wait_state(receipt["id"], receipt["token"], ("in_review",))
+    motivation = "Précisez quels volets de la démarche d'amélioration continue vos références ont couverts."
+    for name, _ in members:
+        vote(receipt["id"], name, "changes", motivation)
+    gateway.wait_state(receipt["id"], receipt["token"], ("changes_requested",))
+
+    page = browser.page()
+    page.set_viewport(1000, 900)
+    page.goto("%s/suivi/%s#jeton=%s" % (BASE, receipt["id"], receipt["token"]))
+    page.wait_for("document.querySelector('.state-label') !== null")
+    assert text_of(page, ".state-label") == "Modifications demandées"
+    decisions = text_of(page, "ol.decisions")
+    assert "Modifications demandées" in decisions and "tour 1" in decisions, decisions
+    motivations = page.eval("[...document.querySelectorAll('ul.motivations li')].map(li => li.textContent)")
+    assert motivations == [motivation] * 3, motivations
+    shoot(page, "status-changes", 1000, "section[aria-labelledby=decisions]")
+    page.eval(FILL % json.dumps({"offer.description": "Offre précisée après l'avis du comité."}))
+    page.navigating("document.querySelector('form.application button.primary').click()")
+    assert text_of(page, "h1") == "Modification reçue", text_of(page, "main")
+    status = gateway.wait_state(receipt["id"], receipt["token"], ("in_review",))
+    assert status["revision"] == 2 and status["application"]["offer"]["description"].startswith("Offre précisée")
+    assert status["decisions"][0]["motivations"] == [motivation] * 3
     page.close()
 
 
@@ -281,6 +332,7 @@ if __name__ == "__main__":
             test_form_has_every_field_labelled_and_grouped_by_article,
             test_apply_receipt_and_status_with_javascript,
             test_incomplete_application_is_amended_from_its_status_page,
+            test_decisions_and_motivations_then_amendment,
             test_wrong_token_shows_nothing,
             test_the_pages_work_without_javascript,
         ])
