@@ -238,8 +238,9 @@ static json_t *s_schema_node(json_t *root, const char *path, json_t **parent, co
     char buf[128];
     snprintf(buf, sizeof buf, "%s", path);
     json_t *node = root;
+    char *save = NULL;
     *parent = NULL;
-    for (char *part = strtok(buf, "."); part && node; part = strtok(NULL, ".")) {
+    for (char *part = strtok_r(buf, ".", &save); part && node; part = strtok_r(NULL, ".", &save)) {
         size_t len = strlen(part);
         bool items = len > 2 && strcmp(part + len - 2, "[]") == 0;
         if (items)
