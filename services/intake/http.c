@@ -98,7 +98,7 @@ void http_config_from_env(http_config_t *config, const char *inproc)
     config->rate = (double)config_env_long("ESSP_HTTP_RATE", 5, 1, 1000000);
     config->burst = (double)config_env_long("ESSP_HTTP_BURST", 30, 1, 1000000);
     config->timeout_s = (unsigned)config_env_long("ESSP_HTTP_TIMEOUT", 30, 1, 3600);
-    config->threads = (unsigned)config_env_long("ESSP_HTTP_THREADS", 16, 1, 256);
+    config->threads = (unsigned)config_env_long("ESSP_HTTP_THREADS", 64, 1, 256);
     config->connections = (unsigned)config_env_long("ESSP_HTTP_CONNECTIONS", 1000, 1, 100000);
     config->per_address = (unsigned)config_env_long("ESSP_HTTP_PER_ADDRESS", 64, 1, 100000);
     config->core_timeout_ms = (int)config_env_long("ESSP_HTTP_CORE_TIMEOUT_MS", 15000, 100, 600000);

@@ -16,7 +16,8 @@
  *    ESSP_HTTP_BURST     burst allowed per address (30): 429 beyond
  *    ESSP_HTTP_TIMEOUT   seconds a connection may stay idle, and a
  *                        request may take to arrive whole (30)
- *    ESSP_HTTP_THREADS   threads serving connections (16)
+ *    ESSP_HTTP_THREADS   threads serving connections (64): a thread waits
+ *                        for the commit, so more threads, bigger batches
  *    ESSP_HTTP_CONNECTIONS   open connections in all (1000), per client
  *                        address (ESSP_HTTP_PER_ADDRESS, 64)
  *  The port is config_http_port() (ESSP_PORT + 4), the address ESSP_BIND.
