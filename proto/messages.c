@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum { F_STR, F_UINT, F_INT, F_BOOL, F_MAP, F_ARRAY, F_ARRAY_STR, F_ANY } field_kind_t;
+typedef enum { F_STR, F_UINT, F_INT, F_BOOL, F_MAP, F_ARRAY, F_ARRAY_STR, F_ANY, F_BIN } field_kind_t;
 
 typedef struct {
     const char *name;
@@ -49,9 +49,16 @@ static const message_t s_catalogue[] = {
     {"vote", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("member", F_STR, 1, PROTO_NAME_MAX),
                          ENUM("decision", proto_is_decision), OPT("motivation", F_STR, 0, PROTO_TEXT_MAX)}},
     {"withdraw", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("reason", F_STR, 1, PROTO_TEXT_MAX)}},
-    {"directory", "request", {OPT("after", F_STR, 0, 512), OPT("limit", F_UINT, 1, PROTO_PAGE_MAX)}},
+    {"directory", "request", {OPT("after", F_STR, 0, 512), OPT("limit", F_UINT, 1, PROTO_PAGE_MAX),
+                              OPT("department", F_STR, 0, 3), OPT("theme", F_STR, 0, 64),
+                              OPT("format", F_STR, 0, 16), OPT("scope", F_STR, 0, 16),
+                              OPT("legal_form", F_STR, 0, 32), OPT("q", F_STR, 0, 200)}},
+    {"hello", "request", {{0}}},
     /* replies */
     {"pong", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX)}},
+    {"hello", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX),
+                        REQ("algorithm", F_STR, 1, 32), REQ("context", F_STR, 1, 64),
+                        REQ("key", F_STR, 64, 64)}},
     {"batch", "reply", {REQ("head", F_UINT, 0, UINT64_MAX), REQ("events", F_ARRAY, 0, PROTO_BATCH_MAX)}},
     {"receipt", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), {"state", F_STR, true, 1, 32, s_is_state},
                           REQ("revision", F_UINT, 1, UINT32_MAX), REQ("duplicate", F_BOOL, 0, 0),
@@ -86,9 +93,11 @@ static const message_t s_catalogue[] = {
     {"withdrawn", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
                             REQ("reason", F_STR, 1, PROTO_TEXT_MAX)}},
     {"upsert", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("version", F_UINT, 1, UINT32_MAX),
-                         REQ("at", F_UINT, 0, INT64_MAX), REQ("entry", F_MAP, 0, 0)}},
+                         REQ("at", F_UINT, 0, INT64_MAX), REQ("entry", F_MAP, 0, 0),
+                         OPT("signed", F_BIN, 1, PROTO_REQUEST_MAX), OPT("sig", F_BIN, 64, 64)}},
     {"withdraw", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
-                           {"reason", F_STR, true, 1, 32, proto_is_withdraw_reason}}},
+                           {"reason", F_STR, true, 1, 32, proto_is_withdraw_reason},
+                           OPT("signed", F_BIN, 1, PROTO_REQUEST_MAX), OPT("sig", F_BIN, 64, 64)}},
 };
 
 #define S_CATALOGUE_SIZE (sizeof s_catalogue / sizeof *s_catalogue)
@@ -146,7 +155,7 @@ static const field_t *s_field(const message_t *message, const msgpack_object *ke
 static const char *s_kind_name(field_kind_t kind)
 {
     static const char *const names[] = {"string", "unsigned integer", "integer", "boolean",
-                                        "map", "array", "array of strings", "any"};
+                                        "map", "array", "array of strings", "any", "bin"};
     return names[kind];
 }
 
@@ -172,6 +181,7 @@ static bool s_kind_matches(field_kind_t kind, const msgpack_object *value)
     case F_ARRAY:
     case F_ARRAY_STR: return value->type == MSGPACK_OBJECT_ARRAY;
     case F_ANY: return true;
+    case F_BIN: return value->type == MSGPACK_OBJECT_BIN;
     }
     return false;
 }
@@ -187,6 +197,9 @@ static int s_check_field(const field_t *f, const msgpack_object *value, proto_er
             return proto_error_set(err, f->name, "enum", "%s: '%.*s' is not one of the allowed values",
                                    f->name, (int)proto_utf8_prefix(value->via.str.ptr, value->via.str.size, 40),
                                    value->via.str.ptr);
+    } else if (f->kind == F_BIN) {
+        if (s_check_count(f, value->via.bin.size, "bytes", err))
+            return -1;
     } else if (f->kind == F_UINT) {
         if (value->via.u64 < f->min || value->via.u64 > f->max)
             return proto_error_set(err, f->name, "range", "%s: must be between %u and %llu", f->name,

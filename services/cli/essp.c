@@ -13,6 +13,7 @@
 #include "proto/messages.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
+#include "services/publication/listing.h"
 #include "services/validation/charter.h"
 
 #include <czmq.h>
@@ -383,19 +384,36 @@ static int s_cmd_withdraw(int argc, char **argv)
     return s_call_and_print(SERVICE_REVIEW, &r, NULL);
 }
 
-/*  Pages through the directory, sorted by name, one entry per line. */
+/*  The directory, filtered by the service, sorted by name: one JSON object
+ *  per line, or CSV (RFC 4180, UTF-8, a header line).  Pages are followed
+ *  with "next" until the service says there is no more. */
 static int s_cmd_directory(int argc, char **argv)
 {
+    static const char *const valued[] = {"--department", "--theme", "--format", "--scope",
+                                         "--legal-form", "--q", NULL};
+    static const char *const fields[] = {"department", "theme", "format", "scope", "legal_form", "q"};
+    static const char *const flags[] = {"--csv", NULL};
     char *pos[1];
-    const char *unknown = s_unknown_option(argc, argv, NULL, NULL);
-    if (unknown || s_positionals(argc, argv, NULL, pos, 1) != 0)
-        return s_usage(unknown ? "unknown option" : "takes no argument");
-    char after[PROTO_ID_MAX + 1] = "";
+    bool bad = false;
+    const char *values[6];
+    size_t set = 0;
+    for (size_t f = 0; f < 6; f++)
+        set += (values[f] = s_option(argc, argv, valued[f], &bad)) != NULL;
+    const char *unknown = s_unknown_option(argc, argv, valued, flags);
+    if (bad || unknown || s_positionals(argc, argv, valued, pos, 1) != 0)
+        return s_usage(unknown ? "unknown option" : bad ? "an option lacks its value" : "takes no argument");
+    bool csv = s_flag(argc, argv, "--csv");
+    if (csv)
+        listing_csv_header(stdout);
+    char after[512 + 1] = "";
     for (;;) {
         request_t r;
-        s_request_init(&r, "directory", 2);
+        s_request_init(&r, "directory", 2 + set);
         proto_pack_kv_str(&r.pk, "after", after);
         proto_pack_kv_uint(&r.pk, "limit", PROTO_PAGE_MAX);
+        for (size_t f = 0; f < 6; f++)
+            if (values[f])
+                proto_pack_kv_str(&r.pk, fields[f], values[f]);
         reply_t reply;
         int rc = client_call(SERVICE_PUBLICATION, &r.buf, 0, &reply);
         msgpack_sbuffer_destroy(&r.buf);
@@ -403,20 +421,34 @@ static int s_cmd_directory(int argc, char **argv)
             reply_release(&reply);
             return rc;
         }
-        s_print_each(doc_array(&reply.msg, "entries"));
+        const msgpack_object *entries = doc_array(&reply.msg, "entries");
+        if (csv)
+            for (size_t i = 0; i < doc_len(entries); i++)
+                listing_csv_row(stdout, doc_at(entries, i));
+        else
+            s_print_each(entries);
         bool more = doc_strcpy(&reply.msg, "next", after, sizeof after) > 0;
         reply_release(&reply);
         if (!more)
-            return EXIT_OK;
+            break;
     }
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_REFUSED;
+}
+
+/*  The stream's hello: the public key its events are signed with. */
+static int s_stream_pubkey(void)
+{
+    request_t r;
+    s_request_init(&r, "hello", 0);
+    return s_call_and_print(SERVICE_PUBLICATION, &r, NULL);
 }
 
 /*  Prints the publication stream from --from, then, with --follow, every
- *  new event as it is published. */
+ *  new event as it is published; --pubkey prints the signing key. */
 static int s_cmd_stream(int argc, char **argv)
 {
     static const char *const valued[] = {"--from", NULL};
-    static const char *const flags[] = {"--follow", NULL};
+    static const char *const flags[] = {"--follow", "--pubkey", NULL};
     char *pos[1];
     bool bad = false;
     const char *from = s_option(argc, argv, "--from", &bad);
@@ -425,6 +457,8 @@ static int s_cmd_stream(int argc, char **argv)
     if (bad || unknown || s_positionals(argc, argv, valued, pos, 1) != 0
         || (from && !s_parse_u64(from, &cursor)))
         return s_usage(unknown ? "unknown option" : "--from takes a sequence number");
+    if (s_flag(argc, argv, "--pubkey"))
+        return from || s_flag(argc, argv, "--follow") ? s_usage("--pubkey goes alone") : s_stream_pubkey();
     bool follow = s_flag(argc, argv, "--follow");
     while (!zsys_interrupted) {
         request_t r;
@@ -545,8 +579,9 @@ static const command_t s_commands[] = {
     {"queue", "queue --as MEMBER                the files waiting for this member's vote, one per line", s_cmd_queue},
     {"vote", "vote ID approve|reject|changes --as MEMBER [--motivation TEXT]", s_cmd_vote},
     {"withdraw", "withdraw ID --reason TEXT       withdraw a file before the committee, or a listing", s_cmd_withdraw},
-    {"directory", "directory                       the published directory, sorted by name, one entry per line", s_cmd_directory},
-    {"stream", "stream [--from SEQ] [--follow]  the publication stream, one event per line", s_cmd_stream},
+    {"directory", "directory [--department D] [--theme T] [--format support|training] [--scope whole|specific]\n"
+                  "       [--legal-form F] [--q TEXT] [--csv]  the published directory, filtered, sorted by name", s_cmd_directory},
+    {"stream", "stream [--from SEQ] [--follow] | --pubkey  the publication stream, one event per line; its signing key", s_cmd_stream},
     {"endpoints", "endpoints                       where each service listens", s_cmd_endpoints},
     {"ping", "ping [SERVICE]                  check that the services answer", s_cmd_ping},
 };

@@ -1,17 +1,31 @@
 /*  essp-publication: the directory and the stream downstream sites consume
- *  (see publication.h). */
+ *  (see publication.h).  The signing key is read, or created on first
+ *  start, in $ESSP_HOME/keys before the service opens its store. */
 #include "publication.h"
+
+#include "common/config.h"
+#include "common/log.h"
+
+#include <sodium.h>
 
 int main(void)
 {
+    log_set_name("publication");
+    log_set_level_from_env();
+    char dir[CONFIG_PATH_MAX];
+    config_path("keys", dir, sizeof dir);
+    stream_sign_key_t key;
+    if (stream_sign_key_load_or_create(dir, &key) != 0)
+        return 1;
     service_def_t def = {
         .id = SERVICE_PUBLICATION,
         .dbs = publication_dbs,
-        .ctx = publication_context_new(),
+        .ctx = publication_context_new(&key),
         .handle = publication_handle,
         .upstreams = {{SERVICE_REVIEW, publication_apply_review}},
         .upstream_count = 1,
     };
+    sodium_memzero(&key, sizeof key);
     int code = service_main(&def);
     publication_context_destroy(&def.ctx);
     return code;

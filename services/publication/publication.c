@@ -1,32 +1,41 @@
 /*  services/publication/publication.c - see publication.h. */
 #include "publication.h"
 
+#include "listing.h"
 #include "common/doc.h"
 #include "common/log.h"
 #include "common/store.h"
-#include "common/text.h"
 #include "proto/messages.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
 
+#include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *const publication_dbs[] = {"entries", "names", NULL};
 
 #define S_NAME_KEY_MAX 480   /* LMDB keys are at most 511 bytes */
+#define S_SCAN_MAX 20000     /* entries one directory request may examine */
 
 typedef struct {
     msgpack_sbuffer buf;      /* the entry being built */
     msgpack_packer pk;
     msgpack_sbuffer proj;     /* the public projection */
     msgpack_packer proj_pk;
+    msgpack_sbuffer body;     /* the signed content of an event */
+    msgpack_packer body_pk;
     msgpack_zone zone;
+    stream_sign_key_t key;
 } publication_t;
 
-void *publication_context_new(void)
+void *publication_context_new(const stream_sign_key_t *key)
 {
     publication_t *self = calloc(1, sizeof *self);
+    self->key = *key;
+    msgpack_sbuffer_init(&self->body);
+    msgpack_packer_init(&self->body_pk, &self->body, msgpack_sbuffer_write);
     msgpack_sbuffer_init(&self->buf);
     msgpack_packer_init(&self->pk, &self->buf, msgpack_sbuffer_write);
     msgpack_sbuffer_init(&self->proj);
@@ -41,24 +50,18 @@ void publication_context_destroy(void **ctx_p)
     if (self) {
         msgpack_sbuffer_destroy(&self->buf);
         msgpack_sbuffer_destroy(&self->proj);
+        msgpack_sbuffer_destroy(&self->body);
         msgpack_zone_destroy(&self->zone);
+        sodium_memzero(&self->key, sizeof self->key);
         free(self);
     }
     *ctx_p = NULL;
 }
 
-/*  The sort key of an entry: its folded name, a 0x01, its id, so that
- *  names sort as a French reader expects and two equal names stay two. */
+/*  The sort key of an entry (see listing.h). */
 static size_t s_name_key(const msgpack_object *entry, char *out, size_t cap)
 {
-    const char *name = "", *id = "";
-    size_t name_len = 0, id_len = 0;
-    doc_str(doc_map(entry, "organisation"), "name", &name, &name_len);
-    doc_str(entry, "id", &id, &id_len);
-    size_t n = text_fold(name, name_len, out, cap - PROTO_ID_MAX - 2);
-    out[n++] = '\x01';
-    memcpy(out + n, id, id_len);
-    return n + id_len;
+    return listing_sort_key(entry, out, cap);
 }
 
 /* --------------------------------------------------------------- entries */
@@ -95,6 +98,46 @@ static int s_remove_name(MDB_txn *txn, service_t *svc, const msgpack_object *sto
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/*  Appends one signed event of the publication stream (see stream_sign.h):
+ *  the content is packed once into "signed", a bin, and the same fields are
+ *  repeated decoded for readers that do not verify.  entry (upsert) is
+ *  already packed in self->buf; reason (withdraw) is NULL for an upsert. */
+static int s_emit(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now,
+                  const msgpack_object *id, uint64_t version, const char *reason)
+{
+    const char *type = reason ? "withdraw" : "upsert";
+    uint64_t at = now < 0 ? 0 : (uint64_t)now;
+    msgpack_sbuffer_clear(&self->body);
+    msgpack_pack_map(&self->body_pk, reason ? 4 : 5);
+    proto_pack_kv_str(&self->body_pk, "type", type);
+    proto_pack_kv_uint(&self->body_pk, "at", at);
+    proto_pack_kv_strn(&self->body_pk, "id", id->via.str.ptr, id->via.str.size);
+    if (reason) {
+        proto_pack_kv_str(&self->body_pk, "reason", reason);
+    } else {
+        proto_pack_kv_uint(&self->body_pk, "version", version);
+        proto_pack_kv_raw(&self->body_pk, "entry", self->buf.data, self->buf.size);
+    }
+    /* The seq is known before the fields are packed: it is signed too. */
+    uint64_t seq;
+    msgpack_packer *pk = service_event_begin(svc, type, now, reason ? 4 : 5, &seq);
+    unsigned char sig[STREAM_SIGN_BYTES];
+    if (stream_sign(&self->key, seq, self->body.data, self->body.size, sig) != 0)
+        return ENOMEM;  /* the batch is rolled back and tried again */
+    proto_pack_kv_strn(pk, "id", id->via.str.ptr, id->via.str.size);
+    if (reason) {
+        proto_pack_kv_str(pk, "reason", reason);
+    } else {
+        proto_pack_kv_uint(pk, "version", version);
+        proto_pack_kv_raw(pk, "entry", self->buf.data, self->buf.size);
+    }
+    proto_pack_str(pk, "signed");
+    msgpack_pack_bin_with_body(pk, self->body.data, self->body.size);
+    proto_pack_str(pk, "sig");
+    msgpack_pack_bin_with_body(pk, sig, sizeof sig);
+    return service_event_end(svc, txn);
+}
+
 static int s_upsert(publication_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,
                     int64_t now)
 {
@@ -117,12 +160,7 @@ static int s_upsert(publication_t *self, service_t *svc, MDB_txn *txn, const msg
     }
     /* The stream event carries the entry; the stored record adds nothing
      * private, only what the stream already says. */
-    msgpack_packer *pk = service_event_begin(svc, "upsert", now, 3, NULL);
-    proto_pack_str(pk, "id");
-    msgpack_pack_object(pk, *id);
-    proto_pack_kv_uint(pk, "version", version);
-    proto_pack_kv_raw(pk, "entry", self->buf.data, self->buf.size);
-    if ((rc = service_event_end(svc, txn)))
+    if ((rc = s_emit(self, svc, txn, now, id, version, NULL)))
         return rc;
     char key[S_NAME_KEY_MAX];
     size_t key_len = s_name_key(&entry, key, sizeof key);
@@ -156,11 +194,7 @@ static int s_withdraw(publication_t *self, service_t *svc, MDB_txn *txn, const m
         return rc;
     if ((rc = mdb_del(txn, service_db(svc, PUBLICATION_DB_ENTRIES), &k, NULL)))
         return rc;
-    msgpack_packer *pk = service_event_begin(svc, "withdraw", now, 2, NULL);
-    proto_pack_str(pk, "id");
-    msgpack_pack_object(pk, *id);
-    proto_pack_kv_str(pk, "reason", reason);
-    return service_event_end(svc, txn);
+    return s_emit(self, svc, txn, now, id, 0, reason);
 }
 
 int publication_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
@@ -177,72 +211,96 @@ int publication_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char
 
 /* -------------------------------------------------------------- directory */
 
-/*  Positions the cursor on the first name key after the entry `after`
- *  (an id), or on the first key. */
-static int s_seek(MDB_txn *txn, service_t *svc, MDB_cursor *cursor, const msgpack_object *after,
-                  msgpack_zone *zone, MDB_val *key, MDB_val *value)
+/*  Positions the cursor on the first name key after `after` (the "next"
+ *  of the previous page: a sort key, so that paging goes on even when that
+ *  entry was withdrawn in between), or on the first key. */
+static int s_seek(MDB_cursor *cursor, const msgpack_object *after, MDB_val *key, MDB_val *value)
 {
     if (!after || after->via.str.size == 0)
         return mdb_cursor_get(cursor, key, value, MDB_FIRST);
-    msgpack_object stored;
-    int rc = store_get_doc(txn, service_db(svc, PUBLICATION_DB_ENTRIES), after->via.str.ptr,
-                           after->via.str.size, zone, &stored);
-    if (rc)
-        return rc;
-    static char name_key[S_NAME_KEY_MAX];
-    key->mv_size = s_name_key(doc_map(&stored, "entry"), name_key, sizeof name_key);
-    key->mv_data = name_key;
-    /* The key of `after` is there (it is listed): start just past it. */
-    rc = mdb_cursor_get(cursor, key, value, MDB_SET);
-    if (rc == 0)
+    key->mv_size = after->via.str.size;
+    key->mv_data = (void *)after->via.str.ptr;
+    int rc = mdb_cursor_get(cursor, key, value, MDB_SET_RANGE);
+    if (rc == 0 && key->mv_size == after->via.str.size
+        && memcmp(key->mv_data, after->via.str.ptr, key->mv_size) == 0)
         rc = mdb_cursor_get(cursor, key, value, MDB_NEXT);
     return rc;
 }
 
+static void s_refuse(service_request_t *req, const char *code, const proto_error_t *err)
+{
+    proto_pack_error(req->reply, req->has_rid, req->rid, code, err);
+}
+
+/*  One page: up to `limit` entries that match the filters, in name order,
+ *  after examining at most S_SCAN_MAX entries, so that a request never
+ *  costs more than a bounded amount of work however selective its filters.
+ *  "next" is then where the scan stopped; a page may hold fewer entries
+ *  than `limit`, even none, and still have a "next". */
 static int s_directory(publication_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
+    listing_filter_t filter;
+    proto_error_t err;
+    if (listing_filter_from_request(req->msg, &filter, &err)) {
+        s_refuse(req, PROTO_E_INVALID, &err);
+        return 0;
+    }
     uint64_t limit = 100;
     doc_uint(req->msg, "limit", &limit);
-    const msgpack_object *after = doc_get(req->msg, "after");
     MDB_cursor *cursor;
     int rc = mdb_cursor_open(txn, service_db(svc, PUBLICATION_DB_NAMES), &cursor);
     if (rc)
         return rc;
     MDB_val key, value;
-    rc = s_seek(txn, svc, cursor, after, &self->zone, &key, &value);
-    if (rc == MDB_NOTFOUND && after && after->via.str.size) {
-        mdb_cursor_close(cursor);
-        proto_error_t err;
-        proto_error_set(&err, "after", "exists",
-                        "after: no listed entry has this id (it may have been withdrawn); start again from the beginning");
-        proto_pack_error(req->reply, req->has_rid, req->rid, PROTO_E_NOT_FOUND, &err);
-        return 0;
-    }
+    rc = s_seek(cursor, doc_get(req->msg, "after"), &key, &value);
     /* Entries are packed aside first: the array header needs the count. */
     msgpack_sbuffer_clear(&self->buf);
-    size_t count = 0;
+    size_t count = 0, scanned = 0;
     bool more = false;
-    char last_id[PROTO_ID_MAX + 1] = "";
+    char last_key[S_NAME_KEY_MAX];
+    size_t last_len = 0;
     for (; rc == 0; rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        if (count == limit) {
+        if (count == limit || scanned == S_SCAN_MAX) {
             more = true;
             break;
         }
+        scanned++;
+        last_len = key.mv_size < sizeof last_key ? key.mv_size : sizeof last_key;
+        memcpy(last_key, key.mv_data, last_len);
+        msgpack_zone_clear(&self->zone);
         msgpack_object record;
         if (store_get_doc(txn, service_db(svc, PUBLICATION_DB_ENTRIES), value.mv_data, value.mv_size,
                           &self->zone, &record) != 0)
             continue;
-        msgpack_pack_object(&self->pk, *doc_get(&record, "entry"));
+        const msgpack_object *entry = doc_get(&record, "entry");
+        if (!entry || !listing_matches(&filter, entry))
+            continue;
+        msgpack_pack_object(&self->pk, *entry);
         count++;
-        snprintf(last_id, sizeof last_id, "%.*s", (int)value.mv_size, (const char *)value.mv_data);
     }
     mdb_cursor_close(cursor);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
     proto_pack_reply(req->reply, "directory", req->has_rid, req->rid, more ? 2 : 1);
     proto_pack_str(req->reply, "entries");
     msgpack_pack_array(req->reply, count);
     proto_pack_raw(req->reply, self->buf.data, self->buf.size);
     if (more)
-        proto_pack_kv_str(req->reply, "next", last_id);
+        proto_pack_kv_strn(req->reply, "next", last_key, last_len);
+    return 0;
+}
+
+/*  The stream's hello: who signs it and with which key. */
+static int s_hello(publication_t *self, service_t *svc, service_request_t *req)
+{
+    char hex[STREAM_SIGN_HEX_MAX];
+    stream_sign_public_hex(self->key.public_key, hex);
+    proto_pack_reply(req->reply, "hello", req->has_rid, req->rid, 5);
+    proto_pack_kv_str(req->reply, "service", "publication");
+    proto_pack_kv_uint(req->reply, "head", service_log_head(svc));
+    proto_pack_kv_str(req->reply, "algorithm", "ed25519");
+    proto_pack_kv_str(req->reply, "context", STREAM_SIGN_CONTEXT);
+    proto_pack_kv_str(req->reply, "key", hex);
     return 0;
 }
 
@@ -252,8 +310,10 @@ int publication_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_
     msgpack_zone_clear(&self->zone);
     if (strcmp(req->type, "directory") == 0)
         return s_directory(self, svc, txn, req);
+    if (strcmp(req->type, "hello") == 0)
+        return s_hello(self, svc, req);
     proto_error_t err;
-    proto_error_set(&err, "type", "unsupported", "publication answers directory, ping and pull");
-    proto_pack_error(req->reply, req->has_rid, req->rid, PROTO_E_INVALID, &err);
+    proto_error_set(&err, "type", "unsupported", "publication answers hello, directory, ping and pull");
+    s_refuse(req, PROTO_E_INVALID, &err);
     return 0;
 }

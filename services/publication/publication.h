@@ -6,18 +6,22 @@
  *  here, at the boundary, whatever review sent); a withdrawal removes the
  *  entry.  Each change is one event of publication's stream, the stream
  *  downstream sites consume: "upsert" (a versioned entry) or "withdraw" (a
- *  tombstone with its reason).  A site asks from its own cursor (0 =
- *  everything) and so catches up exactly after any absence.
+ *  tombstone with its reason), each signed with the service's Ed25519 key
+ *  (see stream_sign.h).  A site asks from its own cursor (0 = everything)
+ *  and so catches up exactly after any absence.  The directory answers
+ *  searches (filters of listing.h) page by page, in name order.
  */
 #ifndef ESSP_PUBLICATION_H
 #define ESSP_PUBLICATION_H
 
+#include "stream_sign.h"
 #include "common/service.h"
 
 enum { PUBLICATION_DB_ENTRIES, PUBLICATION_DB_NAMES };
 extern const char *const publication_dbs[];
 
-void *publication_context_new(void);
+/*  The core's state; it signs with key (copied). */
+void *publication_context_new(const stream_sign_key_t *key);
 void publication_context_destroy(void **ctx_p);
 
 int publication_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req);

@@ -1,0 +1,38 @@
+/*  services/mirror/site.h - the static web site of the directory.
+ *
+ *  Everything in the output directory is written from the mirror's store
+ *  (mirror.h), in French, as plain files any static host (or a browser
+ *  opening them from disk) can serve:
+ *    index.html              the directory, with search and filters
+ *    recherche.js, style.css the search (plain JavaScript) and the styles
+ *    annuaire.js             the data the search works on, as a script, so
+ *                            that it loads from file:// too
+ *    annuaire.json           every entry, public fields, sorted by name
+ *    annuaire.csv            the same as CSV (RFC 4180, UTF-8)
+ *    annuaire.atom           an Atom feed of new and withdrawn listings
+ *    accompagnateurs/ID.html one page per advisor, with the signed proof
+ *  Each file is written beside its place and renamed over it, so a reader
+ *  never sees half a file.
+ */
+#ifndef ESSP_MIRROR_SITE_H
+#define ESSP_MIRROR_SITE_H
+
+#include "common/store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *out_dir;
+    const char *base_url;    /* absolute address of the site for the feed, or "" */
+    const char *key_hex;     /* the publication key the entries were verified with */
+} site_options_t;
+
+/*  Brings the files up to date with the store: the pages of the advisors
+ *  marked in MIRROR_DB_PAGES (or, with full, every page, and stale pages
+ *  removed), then the index, the data files and the feed; then clears the
+ *  marks and records in MIRROR_DB_META "site" the cursor the files show.
+ *  0, or -1 (logged) when a file could not be written. */
+int site_update(store_t *store, const site_options_t *options, bool full);
+
+#endif

@@ -1,0 +1,74 @@
+/*  services/publication/listing.h - a directory entry as people and
+ *  searches see it.
+ *
+ *  One place for what the publication service, the essp tool and the
+ *  downstream site (essp-mirror) must agree on about a published entry:
+ *  the search filters and how they match, the French labels of its coded
+ *  values (themes, legal forms, formats, scopes, départements), and its
+ *  CSV form (RFC 4180, UTF-8).  An entry is the map published on the
+ *  stream: the public fields of the application (see
+ *  proto/application.schema.json, "x-public") plus id, version and
+ *  approved_at.
+ */
+#ifndef ESSP_PUBLICATION_LISTING_H
+#define ESSP_PUBLICATION_LISTING_H
+
+#include "proto/error.h"
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define LISTING_Q_MAX 201       /* bytes of free text in a search, and a NUL */
+
+typedef enum {
+    LISTING_THEME,
+    LISTING_LEGAL_FORM,
+    LISTING_FORMAT,
+    LISTING_SCOPE,
+    LISTING_DEPARTMENT,
+    LISTING_KIND_COUNT
+} listing_kind_t;
+
+/*  A search: every set criterion must hold (they combine with AND); an
+ *  empty string is "any".  q holds folded words (common/text.h), each of
+ *  which must appear in the entry's name, city, postcode or description. */
+typedef struct {
+    char department[4];
+    char theme[48];
+    char format[16];
+    char scope[16];
+    char legal_form[32];
+    char q[LISTING_Q_MAX];
+} listing_filter_t;
+
+/*  Reads the filter fields of a "directory" request (department, theme,
+ *  format, scope, legal_form, q) into filter.  Refuses a value that is not
+ *  one of the codes (rule "enum", the field named) or free text longer than
+ *  LISTING_Q_MAX - 1 bytes (rule "max"). */
+int listing_filter_from_request(const msgpack_object *request, listing_filter_t *filter,
+                                proto_error_t *err);
+
+/*  True when the entry satisfies every criterion of filter. */
+bool listing_matches(const listing_filter_t *filter, const msgpack_object *entry);
+
+/*  The French label of a code ("democratic_governance" -> "Gouvernance
+ *  démocratique", "44" -> "Loire-Atlantique"), or NULL for an unknown code. */
+const char *listing_label(listing_kind_t kind, const char *code, size_t len);
+
+/*  The codes of a kind, in display order, and how many there are. */
+size_t listing_codes(listing_kind_t kind, const char *const **codes);
+
+/*  The sort key of an entry: its folded name (common/text.h), a 0x01,
+ *  its id; names then sort as a French reader expects and two equal names
+ *  stay two.  Returns the key's length (at most cap - 1). */
+size_t listing_sort_key(const msgpack_object *entry, char *out, size_t cap);
+
+/*  The CSV header line and one line per entry, each ended by CRLF; fields
+ *  are quoted when they hold a comma, a quote, CR or LF, quotes doubled.
+ *  Returns 0, or -1 when writing failed. */
+int listing_csv_header(FILE *out);
+int listing_csv_row(FILE *out, const msgpack_object *entry);
+
+#endif

@@ -1,0 +1,156 @@
+/*  services/publication/stream_sign.c - see stream_sign.h. */
+#include "stream_sign.h"
+
+#include "common/config.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_SEED_BYTES 32
+
+/*  The signed message is built in one buffer: libsodium signs contiguous
+ *  bytes, and Ed25519 hashes the message twice anyway. */
+static unsigned char *s_message(uint64_t seq, const void *body, size_t len, size_t *out_len)
+{
+    unsigned char *message = malloc(STREAM_SIGN_CONTEXT_LEN + 8 + len);
+    if (!message)
+        return NULL;
+    memcpy(message, STREAM_SIGN_CONTEXT, STREAM_SIGN_CONTEXT_LEN);
+    for (int i = 0; i < 8; i++)
+        message[STREAM_SIGN_CONTEXT_LEN + i] = (unsigned char)(seq >> (56 - 8 * i));
+    if (len)
+        memcpy(message + STREAM_SIGN_CONTEXT_LEN + 8, body, len);
+    *out_len = STREAM_SIGN_CONTEXT_LEN + 8 + len;
+    return message;
+}
+
+int stream_sign(const stream_sign_key_t *key, uint64_t seq, const void *body, size_t len,
+                unsigned char sig[STREAM_SIGN_BYTES])
+{
+    size_t message_len;
+    unsigned char *message = s_message(seq, body, len, &message_len);
+    if (!message)
+        return -1;
+    crypto_sign_detached(sig, NULL, message, message_len, key->secret);
+    free(message);
+    return 0;
+}
+
+bool stream_sign_verify(const unsigned char public_key[STREAM_SIGN_PUBLIC_BYTES], uint64_t seq,
+                        const void *body, size_t len, const unsigned char *sig, size_t sig_len)
+{
+    if (sig_len != STREAM_SIGN_BYTES)
+        return false;
+    size_t message_len;
+    unsigned char *message = s_message(seq, body, len, &message_len);
+    if (!message)
+        return false;
+    bool good = crypto_sign_verify_detached(sig, message, message_len, public_key) == 0;
+    free(message);
+    return good;
+}
+
+void stream_sign_public_hex(const unsigned char public_key[STREAM_SIGN_PUBLIC_BYTES],
+                            char out[STREAM_SIGN_HEX_MAX])
+{
+    sodium_bin2hex(out, STREAM_SIGN_HEX_MAX, public_key, STREAM_SIGN_PUBLIC_BYTES);
+}
+
+int stream_sign_public_from_hex(const char *text, size_t len,
+                                unsigned char public_key[STREAM_SIGN_PUBLIC_BYTES])
+{
+    size_t bin_len;
+    const char *end;
+    while (len && (*text == ' ' || *text == '\n' || *text == '\r' || *text == '\t'))
+        text++, len--;
+    while (len && (text[len - 1] == ' ' || text[len - 1] == '\n' || text[len - 1] == '\r'
+                   || text[len - 1] == '\t'))
+        len--;
+    if (len != 2 * STREAM_SIGN_PUBLIC_BYTES)
+        return -1;
+    if (sodium_hex2bin(public_key, STREAM_SIGN_PUBLIC_BYTES, text, len, NULL, &bin_len, &end) != 0
+        || bin_len != STREAM_SIGN_PUBLIC_BYTES || end != text + len)
+        return -1;
+    return 0;
+}
+
+/*  Writes text to path, created with `mode` (never over an existing file
+ *  when exclusive), and fsyncs it. */
+static int s_write_file(const char *path, const char *text, mode_t mode, bool exclusive)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | (exclusive ? O_EXCL : O_TRUNC), mode);
+    if (fd < 0)
+        return -1;
+    size_t len = strlen(text);
+    int rc = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : -1;
+    return close(fd) == 0 ? rc : -1;
+}
+
+static int s_read_seed(const char *path, unsigned char seed[S_SEED_BYTES])
+{
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return -1;
+    char text[2 * S_SEED_BYTES + 8];
+    size_t len = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+        len--;
+    size_t bin_len;
+    if (len != 2 * S_SEED_BYTES
+        || sodium_hex2bin(seed, S_SEED_BYTES, text, len, NULL, &bin_len, NULL) != 0
+        || bin_len != S_SEED_BYTES)
+        return -1;
+    return 0;
+}
+
+static int s_create_seed(const char *path, unsigned char seed[S_SEED_BYTES])
+{
+    char hex[2 * S_SEED_BYTES + 2];
+    randombytes_buf(seed, S_SEED_BYTES);
+    sodium_bin2hex(hex, sizeof hex - 1, seed, S_SEED_BYTES);
+    strcat(hex, "\n");
+    int rc = s_write_file(path, hex, 0600, true);
+    sodium_memzero(hex, sizeof hex);
+    return rc;
+}
+
+int stream_sign_key_load_or_create(const char *dir, stream_sign_key_t *key)
+{
+    if (sodium_init() < 0 || config_mkdirs(dir) != 0) {
+        log_error("cannot prepare the key directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char path[CONFIG_PATH_MAX], pub_path[CONFIG_PATH_MAX];
+    snprintf(path, sizeof path, "%s/publication.key", dir);
+    snprintf(pub_path, sizeof pub_path, "%s/publication.pub", dir);
+    unsigned char seed[S_SEED_BYTES];
+    if (access(path, F_OK) != 0) {
+        if (s_create_seed(path, seed) != 0 && errno != EEXIST) {
+            log_error("cannot create the signing key %s: %s", path, strerror(errno));
+            return -1;
+        }
+        log_info("created the stream signing key %s", path);
+    }
+    if (s_read_seed(path, seed) != 0) {
+        log_error("%s does not hold a signing key (64 hex digits)", path);
+        return -1;
+    }
+    crypto_sign_seed_keypair(key->public_key, key->secret, seed);
+    sodium_memzero(seed, sizeof seed);
+    char hex[STREAM_SIGN_HEX_MAX + 1];
+    stream_sign_public_hex(key->public_key, hex);
+    strcat(hex, "\n");
+    if (s_write_file(pub_path, hex, 0644, false) != 0) {
+        log_error("cannot write the public key %s: %s", pub_path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,300 @@
+"""essp-mirror, the reference downstream site, against the real publication
+service: it follows live through its own SIGKILL and the publication
+service's, and ends with exactly the directory (no entry missing,
+repeated, stale or kept after a withdrawal); it refuses an event whose
+signature does not verify; and 100 readers follow the stream at once while slow readers
+slow down neither the service nor the others.  (The catch-up of 100,000
+entries is test_mirror_scale.py.)"""
+
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+
+import msgpack
+import zmq
+from nacl.signing import SigningKey
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import publishing  # noqa: E402
+from essp_client import Client, pack, pull_all, unpack  # noqa: E402
+
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+
+
+def site_matches_directory(stack, mirror):
+    """The site shows exactly the directory: same entries, same order, same
+    versions, one page each, nothing withdrawn."""
+    directory = stack.essp_lines("directory")
+    try:
+        shown = json.loads(mirror.read("annuaire.json"))
+    except (OSError, ValueError):
+        return False
+    return shown == directory and mirror.pages() == sorted(e["id"] for e in directory)
+
+
+def test_mirror_follows_through_both_restarts():
+    stack = harness.Stack(BIN)
+    work = tempfile.mkdtemp(prefix="essp-mirror-")
+    try:
+        stack.start()
+        publishing.add_members(stack)
+        publisher = publishing.Publisher(stack, work)
+        first = publisher.publish(publisher.document(name="Premier Accompagnement"))
+        mirror = publishing.Mirror(stack)
+        mirror.start()
+        mirror.wait_for(lambda: site_matches_directory(stack, mirror))
+        # The mirror dies without warning; the directory moves meanwhile.
+        mirror.kill(signal.SIGKILL)
+        second = publisher.publish(publisher.document(name="Deuxième Coopérative"))
+        mirror.start()
+        mirror.wait_for(lambda: second in mirror.pages() and site_matches_directory(stack, mirror))
+        # The publication service dies and comes back while the mirror waits.
+        stack.kill("publication")
+        amended = publisher.document(name="Troisième Structure")
+        third = publisher.submit(amended)
+        stack.start("publication")
+        publisher.approve(third)
+        stack.essp_json("withdraw", first, "--reason", "Cessation d'activité")
+        stack.wait_state(first, "withdrawn")
+        mirror.wait_for(lambda: first not in mirror.pages() and third in mirror.pages()
+                        and site_matches_directory(stack, mirror))
+        assert mirror.kill(signal.SIGTERM) == 0
+        events = pull_all(stack.port, "publication")
+        expected = [e["seq"] for e in events
+                    if e["type"] == "withdraw" or (e["type"] == "upsert" and e["version"] == 1)]
+        assert sorted(publishing.feed_seqs(mirror)) == expected, (publishing.feed_seqs(mirror), expected)
+        atom = mirror.read("annuaire.atom")
+        assert "Retrait de l’annuaire : Premier Accompagnement" in atom
+        assert "Nouvelle inscription : Troisième Structure" in atom
+        # Caught up: a run with --once applies nothing and succeeds.
+        before = mirror.read("annuaire.json")
+        assert mirror.once() == 0, mirror.log()
+        assert mirror.read("annuaire.json") == before
+        assert "from seq %d" % events[-1]["seq"] in mirror.log()
+        csv_text = mirror.read("annuaire.csv")
+        assert "Deuxième Coopérative" in csv_text and "Premier Accompagnement" not in csv_text
+    finally:
+        stack.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ------------------------------------------------------- a forged signature
+
+class FakePublication:
+    """A publication service written in Python from proto/stream.md: it
+    signs its events with its own key, and can be told to spoil one."""
+
+    def __init__(self, port):
+        self.key = SigningKey.generate()
+        self.events = []
+        self.context = zmq.Context.instance()
+        self.router = self.context.socket(zmq.ROUTER)
+        self.router.setsockopt(zmq.LINGER, 0)
+        self.address = "tcp://127.0.0.1:%d" % port
+        self.router.bind(self.address)
+        self.stopping = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def key_hex(self):
+        return self.key.verify_key.encode().hex()
+
+    def upsert(self, app_id, name, spoil=False, unsigned=False):
+        seq = len(self.events) + 1
+        entry = {"organisation": {"name": name, "siret": "85364556200010", "legal_form": "association",
+                                  "address": {"postcode": "44000", "city": "Nantes"},
+                                  "public_contact": {"email": "contact@exemple.example"}},
+                 "offer": {"scope": ["whole"], "formats": ["support"], "themes": ["ethics_deontology"],
+                           "departments": ["44"]},
+                 "id": app_id, "version": 1, "approved_at": 1764115200}
+        content = msgpack.packb({"type": "upsert", "at": 1764115200, "id": app_id, "version": 1,
+                                 "entry": entry}, use_bin_type=True)
+        sig = self.key.sign(publishing.signed_message(seq, content)).signature
+        if spoil:
+            sig = bytes([sig[0] ^ 1]) + sig[1:]
+        event = dict(seq=seq, v=1, type="upsert", at=1764115200, id=app_id, version=1, entry=entry,
+                     signed=content, sig=sig)
+        if unsigned:
+            del event["signed"], event["sig"]
+        self.events.append(event)
+
+    def _serve(self):
+        while not self.stopping:
+            if not self.router.poll(50):
+                continue
+            frames = self.router.recv_multipart()
+            request = unpack(frames[-1])
+            if request["type"] == "hello":
+                reply = dict(v=1, type="hello", rid=request["rid"], service="publication",
+                             head=len(self.events), algorithm="ed25519", context="essp-stream-v1\n",
+                             key=self.key_hex)
+            else:
+                after = request["after"]
+                reply = dict(v=1, type="batch", rid=request["rid"], head=len(self.events),
+                             events=self.events[after:after + request.get("max", 100)])
+            self.router.send_multipart(frames[:-1] + [pack(reply)])
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(timeout=5)
+        self.router.close()
+
+
+def test_mirror_refuses_an_event_whose_signature_fails():
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("genuine1", "Structure Authentique")
+        fake.upsert("genuine2", "Seconde Structure Authentique")
+        fake.upsert("forged", "Structure Contrefaite", spoil=True)
+        fake.upsert("after", "Structure Suivante")
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        assert mirror.once() == 1, mirror.log()
+        log = mirror.log()
+        assert "seq 3: the signature does not verify" in log and "the site stays at seq 2" in log, log
+        assert mirror.pages() == ["genuine1", "genuine2"]
+        assert "Contrefaite" not in mirror.read("annuaire.json")
+        # It never skips the bad event, however often it is started.
+        assert mirror.once() == 1 and mirror.pages() == ["genuine1", "genuine2"]
+        # A mirror that trusts another key refuses the very first event.
+        other = publishing.Mirror(stack, "other", extra=["--key", "ab" * 32])
+        assert other.once() == 1
+        assert "seq 1: the signature does not verify" in other.log()
+        assert other.pages() == []
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
+def test_mirror_refuses_an_unsigned_event():
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("unsigned", "Structure Sans Signature", unsigned=True)
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        assert mirror.once() == 1
+        assert "seq 1: the event is not signed: refused" in mirror.log(), mirror.log()
+        assert mirror.pages() == []
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
+# ------------------------------------------------------------ many readers
+
+class Reader:
+    """One reader of the stream, pulling from its cursor as the contract
+    says, on its own DEALER."""
+
+    def __init__(self, context, address, maximum=100):
+        self.socket = context.socket(zmq.DEALER)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.connect(address)
+        self.cursor = 0
+        self.maximum = maximum
+        self.rid = 0
+        self.gaps = 0
+        self.caught_up_at = None
+
+    def pull(self, wait=2000):
+        self.rid += 1
+        self.socket.send(pack(dict(v=1, type="pull", rid=self.rid, after=self.cursor,
+                                   max=self.maximum, wait=wait)))
+
+    def receive(self):
+        reply = unpack(self.socket.recv())
+        for event in reply["events"]:
+            if event["seq"] != self.cursor + 1:
+                self.gaps += 1
+            self.cursor = event["seq"]
+        return reply
+
+
+def test_hundred_readers_and_slow_ones():
+    stack = harness.Stack(BIN)
+    review = None
+    readers = []
+    try:
+        template = harness.fixture("valid", "scop-ancrage-conseil-nantes.json")
+        review = publishing.start_publication_alone(stack)
+        address = "tcp://127.0.0.1:%d" % (stack.port + 3)
+        context = zmq.Context.instance()
+        readers = [Reader(context, address) for _ in range(100)]
+        # A reader that asks and never reads its replies, and one that
+        # reads a little at a time, far behind.
+        stalled = Reader(context, address, maximum=1000)
+        for _ in range(20):
+            stalled.pull(wait=0)
+        slow = Reader(context, address, maximum=5)
+        slow.pull()
+        poller = zmq.Poller()
+        for reader in readers:
+            poller.register(reader.socket, zmq.POLLIN)
+            reader.pull()
+        total = 2000
+        ping = Client(stack.port, "publication", timeout=2, tries=1)
+        worst_ping = 0.0
+        appended = 0
+        started = time.monotonic()
+        last_append = None
+        slow_next = time.monotonic()
+        deadline = started + 300
+        while time.monotonic() < deadline:
+            if appended < total:
+                for _ in range(100):
+                    review.append("r%05d" % appended, publishing.generated_application(appended, template))
+                    appended += 1
+                last_append = time.monotonic()
+            for socket, _ in poller.poll(50):
+                reader = next(r for r in readers if r.socket is socket)
+                reply = reader.receive()
+                if reader.cursor >= total and reader.caught_up_at is None:
+                    reader.caught_up_at = time.monotonic()
+                if reader.caught_up_at is None or reply["head"] < total:
+                    reader.pull()
+            if time.monotonic() >= slow_next and slow.socket.poll(0):
+                slow.receive()
+                slow.pull()
+                slow_next = time.monotonic() + 0.5
+            t = time.monotonic()
+            ping.call("ping")
+            worst_ping = max(worst_ping, time.monotonic() - t)
+            if all(r.caught_up_at for r in readers):
+                break
+        assert all(r.caught_up_at for r in readers), "%d readers did not finish" % sum(
+            1 for r in readers if not r.caught_up_at)
+        assert all(r.gaps == 0 and r.cursor == total for r in readers)
+        lag = max(r.caught_up_at for r in readers) - last_append
+        # The slow reader was still far behind when everyone else was done:
+        # it held nobody back.  It is served in full all the same.
+        assert slow.cursor < total / 2, slow.cursor
+        assert lag < 10, lag
+        assert worst_ping < 1.0, worst_ping
+        while slow.cursor < total:
+            slow.maximum = 1000
+            assert slow.socket.poll(10000), "the slow reader is not answered"
+            slow.receive()
+            if slow.cursor < total:
+                slow.pull()
+        assert slow.gaps == 0
+        ping.close()
+        print("100 readers received all %d events, %.2f s after the last was appended; "
+              "slowest ping %.0f ms" % (total, lag, worst_ping * 1000), flush=True)
+    finally:
+        for reader in readers:
+            reader.socket.close()
+        if review:
+            review.close()
+        stack.cleanup()
+
+
+if __name__ == "__main__":
+    harness.run([test_mirror_follows_through_both_restarts, test_mirror_refuses_an_event_whose_signature_fails,
+                 test_mirror_refuses_an_unsigned_event, test_hundred_readers_and_slow_ones])

@@ -1,0 +1,66 @@
+"""essp-mirror catches up a directory of 100,000 entries from zero: a
+stand-in review service feeds the real publication service 100,000
+approvals (publication projects, signs and indexes each), then one mirror
+is killed with SIGKILL in the middle of its catch-up and a fresh one
+starts from nothing; both must end with exactly 100,000 entries, pages and
+rows, and the feed's last 50.  The times are printed."""
+
+import html
+import json
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import publishing  # noqa: E402
+
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+SCALE = 100000
+
+
+def test_catch_up_a_directory_of_100000_entries_from_zero():
+    stack = harness.Stack(BIN)
+    review = None
+    try:
+        template = harness.fixture("valid", "scop-ancrage-conseil-nantes.json")
+        review = publishing.start_publication_alone(stack)
+        started = time.monotonic()
+        for i in range(SCALE):
+            review.append("g%06d" % i, publishing.generated_application(i, template))
+        generated = time.monotonic() - started
+        publishing.wait_head(stack, SCALE)
+        ingested = time.monotonic() - started
+        # A first mirror is killed in the middle of its catch-up ...
+        mirror = publishing.Mirror(stack)
+        mirror.start()
+        time.sleep(3)
+        mirror.kill(signal.SIGKILL)
+        # ... and a fresh one starts from zero: both must end exact.
+        fresh = publishing.Mirror(stack, "fresh")
+        started = time.monotonic()
+        assert fresh.once(timeout=1200) == 0, fresh.log()
+        caught_up = time.monotonic() - started
+        print("100000 entries: generated in %.1f s, all published (signed) %.1f s after the first, "
+              "mirror caught up from zero in %.1f s" % (generated, ingested, caught_up), flush=True)
+        assert mirror.once(timeout=1200) == 0, mirror.log()
+        for site in (fresh, mirror):
+            entries = json.loads(site.read("annuaire.json"))
+            assert len(entries) == SCALE
+            assert len({e["id"] for e in entries}) == SCALE
+            assert [e["organisation"]["name"] for e in entries] == sorted(e["organisation"]["name"]
+                                                                         for e in entries)
+            assert len(site.pages()) == SCALE
+            assert site.read("annuaire.csv").count("\n") == SCALE + 1
+            assert sorted(publishing.feed_seqs(site)) == list(range(SCALE - 49, SCALE + 1))
+        page = html.unescape(fresh.read("accompagnateurs/g004242.html"))
+        assert "<h1>Structure 004242 de l'économie sociale</h1>" in page
+    finally:
+        if review:
+            review.close()
+        stack.cleanup()
+
+
+if __name__ == "__main__":
+    harness.run([test_catch_up_a_directory_of_100000_entries_from_zero])

@@ -1,0 +1,247 @@
+"""The publication stream contract and the directory search, on the real
+stack: signatures a stranger verifies from proto/stream.md with PyNaCl,
+the signing key created once and given out, no private byte leaving the
+publication service, and `essp directory` with its filters and CSV."""
+
+import csv
+import io
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import publishing  # noqa: E402
+from essp_client import Client, pull_all  # noqa: E402
+
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+stack = harness.Stack(BIN)
+work = tempfile.mkdtemp(prefix="essp-publication-")
+publisher = publishing.Publisher(stack, work)
+MARKER = "zq7-secret-marker-4418"
+published = {}
+
+
+def setup():
+    stack.start()
+    publishing.add_members(stack)
+    # A small directory whose names exercise the folding of the search.
+    p = publisher
+    published["ecole"] = p.publish(p.document("scic-ateliers-du-bocage-formation-cholet.json",
+                                              name="École des Transitions Solidaires",
+                                              departments=["49", "72"], formats=["support", "training"],
+                                              themes=["democratic_governance", "ethics_deontology"]))
+    published["coop"] = p.publish(p.document(name="COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE",
+                                             departments=["85"], scope=["specific"]))
+    published["asso"] = p.publish(p.document("association-trajectoires-solidaires-angers.json",
+                                             name="Œuvre d'entraide angevine"))
+    published["mutuelle"] = p.publish(p.document("mutuelle-entraide-vendee.json"))
+
+
+def key_hex():
+    return stack.essp_json("stream", "--pubkey")["key"]
+
+
+def test_signing_key_created_once_private_and_given_out():
+    keys = os.path.join(stack.home, "keys")
+    secret = os.path.join(keys, "publication.key")
+    mode = stat.S_IMODE(os.stat(secret).st_mode)
+    assert mode == 0o600, oct(mode)
+    with open(os.path.join(keys, "publication.pub")) as f:
+        on_disk = f.read().strip()
+    hello = Client(stack.port, "publication").call("hello")
+    assert hello["type"] == "hello" and hello["algorithm"] == "ed25519"
+    assert hello["context"] == "essp-stream-v1\n"
+    assert hello["key"] == on_disk == key_hex()
+    assert len(on_disk) == 64 and int(on_disk, 16) >= 0
+    stack.kill("publication")
+    stack.start("publication")
+    assert key_hex() == on_disk, "a restart keeps the key"
+
+
+def test_every_event_verifies_with_the_published_key_alone():
+    key = key_hex()
+    events = pull_all(stack.port, "publication")
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert len(events) >= 4
+    for event in events:
+        content = publishing.verify(event, key)
+        assert content["type"] == event["type"] and content["id"] == event["id"]
+        assert content["at"] == event["at"]
+        if event["type"] == "upsert":
+            assert content["entry"] == event["entry"] and content["version"] == event["version"]
+    first = events[0]
+    # What is signed is exact: a changed byte, another seq or another key fails.
+    tampered = dict(first, signed=first["signed"].replace(b"Transitions", b"Transitiona"))
+    assert tampered["signed"] != first["signed"]
+    assert not publishing.signature_holds(tampered, key)
+    assert not publishing.signature_holds(dict(first, seq=first["seq"] + 1), key)
+    assert not publishing.signature_holds(first, "00" * 32 if key != "00" * 32 else "11" * 32)
+
+
+def test_withdrawal_is_a_signed_tombstone():
+    app_id = publisher.publish(publisher.document(name="Structure qui se retire"))
+    stack.essp_json("withdraw", app_id, "--reason", "Demande de l'accompagnateur")
+    stack.wait_state(app_id, "withdrawn")
+    events = [e for e in pull_all(stack.port, "publication") if e["id"] == app_id]
+    assert [e["type"] for e in events] == ["upsert", "withdraw"]
+    content = publishing.verify(events[1], key_hex())
+    assert content == {"type": "withdraw", "at": events[1]["at"], "id": app_id, "reason": "withdrawn"}
+    ids = [e["id"] for e in stack.essp_lines("directory")]
+    assert app_id not in ids
+
+
+def test_private_fields_never_leave_publication():
+    document = publisher.document(name="Structure au dossier confidentiel")
+    organisation = document["organisation"]
+    organisation["private_contact"] = {"name": "Marie " + MARKER, "email": MARKER + "@prive.example",
+                                       "phone": "02 00 00 00 00"}
+    document["principles"]["purpose"] += " " + MARKER
+    document["principles"]["governance"] += " " + MARKER
+    document["references"][0]["summary"] += " " + MARKER
+    document["references"][0]["client"] = "Client " + MARKER
+    document["ties"] = {"networks": ["Réseau " + MARKER]}
+    document["trained_people"] = [{"name": "Paul " + MARKER, "session_date": "2025-03-04"}]
+    document["offer"]["private_area"] = True
+    app_id = publisher.publish(document)
+    secret = MARKER.encode()
+    # The marker did enter the system (intake's private stream holds it):
+    # a leak past publication would be seen.
+    assert secret in b"".join(publishing.raw_pulls_of(stack.port, "intake"))
+    stream = b"".join(publishing.raw_pulls(stack.port))
+    assert app_id.encode() in stream and secret not in stream
+    answers = b"".join(publishing.raw_directory(stack.port))
+    answers += b"".join(publishing.raw_directory(stack.port, q="confidentiel"))
+    assert app_id.encode() in answers and secret not in answers
+    for args in (("directory",), ("directory", "--csv"), ("stream", "--from", "0"),
+                 ("directory", "--q", "Structure au dossier")):
+        output = stack.essp(*args).stdout
+        assert "dossier confidentiel" in output, args
+        assert MARKER not in output, args
+    mirror = publishing.Mirror(stack)
+    assert mirror.once() == 0, mirror.log()
+    assert app_id in mirror.pages()
+    site = publishing.site_bytes(mirror.out) + publishing.site_bytes(mirror.data)
+    assert "Structure au dossier confidentiel".encode() in site
+    assert secret not in site
+
+
+def names(*args):
+    return [e["organisation"]["name"] for e in stack.essp_lines("directory", *args)]
+
+
+def test_directory_filters_combine_and_fold_french_text():
+    everything = names()
+    assert everything == sorted(everything, key=lambda n: publishing_fold(n)), everything
+    assert names("--q", "ecole") == ["École des Transitions Solidaires"]
+    assert names("--q", "ÉCOLE transitions") == ["École des Transitions Solidaires"]
+    assert names("--q", "coopérative") == ["COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE"]
+    assert names("--q", "oeuvre") == ["Œuvre d'entraide angevine"]
+    assert names("--q", "ecole nowhere-at-all") == []
+    # Filters: each alone, then together (AND).
+    in_49 = names("--department", "49")
+    assert "École des Transitions Solidaires" in in_49
+    assert "COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE" not in in_49
+    assert names("--department", "85", "--scope", "specific") == [
+        "COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE", "Mutuelle Entraide et Prévoyance de Vendée",
+        "Structure au dossier confidentiel"]
+    training = names("--format", "training")
+    assert "École des Transitions Solidaires" in training
+    assert "Œuvre d'entraide angevine" not in training
+    assert names("--format", "training", "--theme", "ethics_deontology", "--department", "72") \
+        == ["École des Transitions Solidaires"]
+    assert names("--legal-form", "association") == ["Œuvre d'entraide angevine"]
+    assert names("--legal-form", "association", "--format", "training") == []
+    for entry in stack.essp_lines("directory", "--department", "49", "--theme", "democratic_governance"):
+        assert "49" in entry["offer"]["departments"]
+        assert "democratic_governance" in entry["offer"]["themes"]
+
+
+def publishing_fold(name):
+    import unicodedata
+    text = unicodedata.normalize("NFD", name).lower().replace("œ", "oe")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return "".join(c if c.isalnum() else " " for c in text).split()
+
+
+def test_directory_refuses_unknown_codes_naming_the_field():
+    for option, value, field in (("--theme", "gardening", "theme"), ("--format", "webinar", "format"),
+                                 ("--department", "99", "department"),
+                                 ("--legal-form", "sarl", "legal_form")):
+        result = stack.essp("directory", option, value, check=False)
+        assert result.returncode == 1, (option, result.stderr)
+        assert field in result.stderr and "enum" in result.stderr, result.stderr
+    assert stack.essp("directory", "--colour", "blue", check=False).returncode == 2
+
+
+def test_directory_csv_is_rfc4180_utf8():
+    data = subprocess.run([os.path.join(BIN, "essp"), "directory", "--csv"], env=stack.env,
+                          capture_output=True, check=True).stdout
+    raw = data.decode("utf-8")
+    lines = raw.split("\r\n")
+    assert lines[-1] == "" and len(lines) == len(names()) + 2, "one CRLF-ended line per entry"
+    rows = list(csv.reader(io.StringIO(raw, newline="")))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["identifiant", "nom", "forme juridique"]
+    assert all(len(row) == len(header) for row in body)
+    by_name = {row[1]: dict(zip(header, row)) for row in body}
+    coop = by_name["COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE"]
+    assert coop["départements"] == "85" and coop["identifiant"] == published["coop"]
+    # A theme label holds a comma: quoted, and read back whole.
+    assert "RSE, RSO et ISO 26000" in coop["thèmes"]
+    assert '"' in raw and ',"' in raw
+    assert [row[1] for row in body] == names()
+    filtered = list(csv.reader(io.StringIO(stack.essp("directory", "--csv", "--q", "ecole").stdout,
+                                           newline="")))
+    assert [row[1] for row in filtered[1:]] == ["École des Transitions Solidaires"]
+
+
+def wait_unlisted(app_id, timeout=20):
+    deadline = time.monotonic() + timeout
+    while app_id in [e["id"] for e in stack.essp_lines("directory")]:
+        assert time.monotonic() < deadline, "%s stays listed" % app_id
+        time.sleep(0.05)
+
+
+def test_directory_pages_are_bounded_and_survive_a_withdrawal():
+    client = Client(stack.port, "publication")
+    seen, after = [], ""
+    while True:
+        reply = client.call("directory", after=after, limit=1)
+        assert len(reply["entries"]) <= 1
+        seen += [e["id"] for e in reply["entries"]]
+        if "next" not in reply:
+            break
+        after = reply["next"]
+        if len(seen) == 1:
+            # The entry the cursor points at is withdrawn: paging goes on.
+            stack.essp_json("withdraw", seen[0], "--reason", "Cessation d'activité")
+            stack.wait_state(seen[0], "withdrawn")
+            wait_unlisted(seen[0])
+    everything = [e["id"] for e in stack.essp_lines("directory")]
+    assert seen[1:] == everything, (seen, everything)
+    refused = client.call("directory", limit=5000)
+    assert refused["type"] == "error" and refused["field"] == "limit"
+    client.close()
+
+
+if __name__ == "__main__":
+    try:
+        setup()
+        harness.run([
+            test_signing_key_created_once_private_and_given_out,
+            test_every_event_verifies_with_the_published_key_alone,
+            test_withdrawal_is_a_signed_tombstone,
+            test_private_fields_never_leave_publication,
+            test_directory_filters_combine_and_fold_french_text,
+            test_directory_refuses_unknown_codes_naming_the_field,
+            test_directory_csv_is_rfc4180_utf8,
+            test_directory_pages_are_bounded_and_survive_a_withdrawal,
+        ])
+    finally:
+        stack.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
