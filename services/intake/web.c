@@ -1157,6 +1157,10 @@ static void s_error_summary(FILE *out, const web_form_t *form)
             fputs("<a href=\"#f-", out);
             s_esc(out, name);
             fputs("\">", out);
+            size_t prefix;
+            int a = s_array_of(name, &prefix);
+            if (a >= 0)
+                fprintf(out, "%s n° %ld — ", s_arrays[a].row_label, strtol(name + prefix + 1, NULL, 10) + 1);
             s_esc(out, s_fields[f].label ? s_fields[f].label : "Engagement");
             fputs("</a> : ", out);
         }

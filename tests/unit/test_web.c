@@ -133,6 +133,7 @@ static void test_every_wrong_field_is_shown_next_to_its_input(void **state)
     assert_non_null(strstr(html, "id=\"e-organisation.esus.prefecture\""));
     assert_non_null(strstr(html, "id=\"e-references[2].year\"><span class=\"visually-hidden\">Erreur : </span>Une année en chiffres"));
     assert_non_null(strstr(html, "id=\"e-references[2].kind\""));
+    assert_non_null(strstr(html, "<a href=\"#f-references[2].year\">Référence n° 3 — Année</a>"));
     assert_non_null(strstr(html, "id=\"e-offer.themes\""));
     /* What was typed stays in the form. */
     assert_non_null(strstr(html, "name=\"references[2].year\" value=\"vingt\""));
