@@ -1,0 +1,108 @@
+/*  tests/bench/bench_apps.c - see bench_apps.h. */
+#include "bench_apps.h"
+
+#include "proto/json_codec.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_NAME_MARK "000000"
+#define S_NAME_DIGITS 6
+#define S_SIRET_MARK "99999999999999"
+#define S_SIRET_DIGITS 14
+
+static bool s_luhn(const char *digits, size_t n)
+{
+    int total = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = digits[n - 1 - i] - '0';
+        if (i % 2 == 1 && (d *= 2) > 9)
+            d -= 9;
+        total += d;
+    }
+    return total % 10 == 0;
+}
+
+void bench_apps_siret(uint32_t seed, char out[15])
+{
+    snprintf(out, 15, "7%08u0001", seed % 100000000u);
+    for (char key = '0'; key <= '9'; key++) {
+        out[13] = key;
+        out[14] = '\0';
+        if (s_luhn(out, 14))
+            return;
+    }
+}
+
+/*  Where the one occurrence of a placeholder string sits in the bytes. */
+static long s_find(const msgpack_sbuffer *doc, const char *mark)
+{
+    size_t n = strlen(mark);
+    long found = -1;
+    for (size_t i = 0; i + n <= doc->size; i++)
+        if (memcmp(doc->data + i, mark, n) == 0) {
+            if (found >= 0)
+                return -1;
+            found = (long)i;
+        }
+    return found;
+}
+
+/*  The template with the placeholders in its name and SIRET. */
+static int s_mark(json_t *root)
+{
+    json_t *organisation = json_object_get(root, "organisation");
+    json_t *name = json_object_get(organisation, "name");
+    if (!json_is_string(name) || !json_is_string(json_object_get(organisation, "siret")))
+        return -1;
+    char marked[256];
+    snprintf(marked, sizeof marked, "%.200s %s", json_string_value(name), S_NAME_MARK);
+    json_object_set_new(organisation, "name", json_string(marked));
+    json_object_set_new(organisation, "siret", json_string(S_SIRET_MARK));
+    return 0;
+}
+
+int bench_apps_init(bench_apps_t *self, const char *json_path)
+{
+    msgpack_sbuffer_init(&self->doc);
+    json_error_t jerr;
+    json_t *root = json_load_file(json_path, 0, &jerr);
+    if (!root || s_mark(root) != 0) {
+        fprintf(stderr, "essp-bench: template %s: %s\n", json_path,
+                root ? "no organisation name and SIRET" : jerr.text);
+        json_decref(root);
+        return -1;
+    }
+    char *text = json_dumps(root, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    json_decref(root);
+    proto_error_t err;
+    int rc = json_codec_to_msgpack(text, strlen(text), &self->doc, &err);
+    free(text);
+    long name_at = rc == 0 ? s_find(&self->doc, S_NAME_MARK) : -1;
+    long siret_at = rc == 0 ? s_find(&self->doc, S_SIRET_MARK) : -1;
+    if (name_at < 0 || siret_at < 0) {
+        fprintf(stderr, "essp-bench: template %s cannot be made into applications\n", json_path);
+        return -1;
+    }
+    self->name_at = (size_t)name_at;
+    self->siret_at = (size_t)siret_at;
+    return 0;
+}
+
+void bench_apps_fini(bench_apps_t *self)
+{
+    msgpack_sbuffer_destroy(&self->doc);
+}
+
+const char *bench_apps_make(bench_apps_t *self, uint32_t seed, size_t *size)
+{
+    char name[S_NAME_DIGITS + 1], siret[S_SIRET_DIGITS + 1];
+    snprintf(name, sizeof name, "%06u", seed % 1000000u);
+    bench_apps_siret(seed, siret);
+    memcpy(self->doc.data + self->name_at, name, S_NAME_DIGITS);
+    memcpy(self->doc.data + self->siret_at, siret, S_SIRET_DIGITS);
+    *size = self->doc.size;
+    return self->doc.data;
+}

@@ -1,0 +1,287 @@
+/*  tests/bench/bench_stack.c - see bench_stack.h. */
+#define _XOPEN_SOURCE 700   /* nftw */
+#include "bench_stack.h"
+
+#include "bench_stats.h"
+#include "proto/messages.h"
+
+#include <arpa/inet.h>
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_READY_TIMEOUT_NS (10 * (int64_t)1000000000)
+#define S_STOP_TIMEOUT_NS (15 * (int64_t)1000000000)
+#define S_PORTS 8
+
+static bool s_port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool free_now = bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
+    close(fd);
+    return free_now;
+}
+
+/*  A base port whose eight ports are free now: the four services, and the
+ *  ports after them that a service may also listen on (intake's HTTP
+ *  gateway is base + 4), as tests/stack/harness.py does. */
+static int s_free_base_port(void)
+{
+    unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+    for (int attempt = 0; attempt < 200; attempt++) {
+        int base = 20000 + (rand_r(&seed) % 5000) * 8;
+        bool ok = true;
+        for (int i = 0; ok && i < S_PORTS; i++)
+            ok = s_port_free(base + i);
+        if (ok)
+            return base;
+    }
+    return -1;
+}
+
+/*  The services read where they live from the environment; anything the
+ *  caller's shell set that would change the default configuration goes. */
+static void s_set_environment(const bench_stack_t *self)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", self->base_port);
+    setenv("ESSP_HOME", self->home, 1);
+    setenv("ESSP_PORT", port, 1);
+    static const char *const cleared[] = {"ESSP_DURABLE", "ESSP_MAP_MB", "ESSP_BIND", "ESSP_LOG",
+                                          "ESSP_INTAKE_ENDPOINT", "ESSP_VALIDATION_ENDPOINT",
+                                          "ESSP_REVIEW_ENDPOINT", "ESSP_PUBLICATION_ENDPOINT",
+                                          "ESSP_QUORUM_VOTES", "ESSP_QUORUM_COLLEGES", NULL};
+    for (const char *const *name = cleared; *name; name++)
+        unsetenv(*name);
+}
+
+static pid_t s_spawn(const bench_stack_t *self, service_id_t service)
+{
+    char program[CONFIG_PATH_MAX + 32], log_path[CONFIG_PATH_MAX + 32];
+    snprintf(program, sizeof program, "%s/essp-%s", self->bin_dir, config_service_name(service));
+    snprintf(log_path, sizeof log_path, "%s/log/%s.log", self->home, config_service_name(service));
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+    if (chdir(self->home) != 0)
+        _exit(126);
+    execl(program, program, (char *)NULL);
+    fprintf(stderr, "cannot run %s: %s\n", program, strerror(errno));
+    _exit(127);
+}
+
+void bench_stack_endpoint(const bench_stack_t *self, service_id_t service, char *out, size_t cap)
+{
+    snprintf(out, cap, "tcp://127.0.0.1:%d", self->base_port + (int)service);
+}
+
+static zframe_t *s_ping_frame(void)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_request(&pk, "ping", 1, 0);
+    zframe_t *frame = zframe_new(buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
+    return frame;
+}
+
+/*  Pings one service until it answers; resends every 50 ms on a socket
+ *  that reconnects every 5 ms, so a slow bind costs no more than that. */
+static int s_wait_pong(const bench_stack_t *self, service_id_t service, int64_t deadline_ns)
+{
+    char endpoint[CONFIG_ENDPOINT_MAX];
+    bench_stack_endpoint(self, service, endpoint, sizeof endpoint);
+    zsock_t *dealer = zsock_new(ZMQ_DEALER);
+    zsock_set_linger(dealer, 0);
+    zsock_set_reconnect_ivl(dealer, 5);
+    zsock_set_reconnect_ivl_max(dealer, 5);
+    zsock_connect(dealer, "%s", endpoint);
+    int rc = -1;
+    while (rc != 0 && bench_now_ns() < deadline_ns) {
+        zframe_t *ping = s_ping_frame();
+        zframe_send(&ping, dealer, 0);
+        zpoller_t *poller = zpoller_new(dealer, NULL);
+        if (zpoller_wait(poller, 50) == dealer) {
+            zframe_t *reply = zframe_recv(dealer);
+            rc = reply && zframe_size(reply) > 0 ? 0 : -1;
+            zframe_destroy(&reply);
+        }
+        zpoller_destroy(&poller);
+    }
+    zsock_destroy(&dealer);
+    return rc;
+}
+
+int bench_stack_start(bench_stack_t *self, const char *bin_dir)
+{
+    memset(self, 0, sizeof *self);
+    snprintf(self->bin_dir, sizeof self->bin_dir, "%s", bin_dir);
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(self->home, sizeof self->home, "%s/essp-bench-XXXXXX", tmp);
+    if (!mkdtemp(self->home)) {
+        fprintf(stderr, "essp-bench: cannot create a home in %s: %s\n", tmp, strerror(errno));
+        self->home[0] = '\0';
+        return -1;
+    }
+    char log_dir[CONFIG_PATH_MAX + 8];
+    snprintf(log_dir, sizeof log_dir, "%s/log", self->home);
+    if (config_mkdirs(log_dir) != 0 || (self->base_port = s_free_base_port()) < 0) {
+        fprintf(stderr, "essp-bench: no log directory or no free ports\n");
+        return -1;
+    }
+    s_set_environment(self);
+    int64_t started = bench_now_ns();
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        if ((self->pids[i] = s_spawn(self, (service_id_t)i)) < 0) {
+            bench_stack_stop(self);
+            return -1;
+        }
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        if (s_wait_pong(self, (service_id_t)i, started + S_READY_TIMEOUT_NS) != 0) {
+            fprintf(stderr, "essp-bench: %s did not answer within 10 s (see %s/log/%s.log)\n",
+                    config_service_name((service_id_t)i), self->home, config_service_name((service_id_t)i));
+            bench_stack_stop(self);
+            return -1;
+        }
+    self->ready_ms = (double)(bench_now_ns() - started) / 1e6;
+    return 0;
+}
+
+int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_memory_t *out)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", (long)self->pids[service]);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return -1;
+    *out = (bench_memory_t){-1, -1, -1, -1};
+    while (fgets(line, sizeof line, file)) {
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            out->rss_kib = strtol(line + 6, NULL, 10);
+        else if (strncmp(line, "VmHWM:", 6) == 0)
+            out->hwm_kib = strtol(line + 6, NULL, 10);
+        else if (strncmp(line, "RssAnon:", 8) == 0)
+            out->anon_kib = strtol(line + 8, NULL, 10);
+    }
+    fclose(file);
+    snprintf(path, sizeof path, "/proc/%ld/smaps_rollup", (long)self->pids[service]);
+    if ((file = fopen(path, "r"))) {
+        while (fgets(line, sizeof line, file))
+            if (strncmp(line, "Pss:", 4) == 0)
+                out->pss_kib = strtol(line + 4, NULL, 10);
+        fclose(file);
+    }
+    return out->rss_kib >= 0 && out->hwm_kib >= 0 ? 0 : -1;
+}
+
+int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *seconds)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)self->pids[service]);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return -1;
+    char *ok = fgets(line, sizeof line, file);
+    fclose(file);
+    /* The command name may hold spaces: fields are counted after its ')'. */
+    char *after = ok ? strrchr(line, ')') : NULL;
+    unsigned long utime, stime;
+    if (!after || sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+        return -1;
+    *seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    return 0;
+}
+
+void bench_stack_sample(bench_stack_t *self)
+{
+    for (int i = 0; i < SERVICE_COUNT; i++) {
+        bench_memory_t memory;
+        if (bench_stack_memory(self, (service_id_t)i, &memory) != 0)
+            continue;
+        if (memory.rss_kib > self->peak_rss_kib[i])
+            self->peak_rss_kib[i] = memory.rss_kib;
+        if (memory.anon_kib > self->peak_anon_kib[i])
+            self->peak_anon_kib[i] = memory.anon_kib;
+    }
+}
+
+void bench_stack_print_errors(const bench_stack_t *self)
+{
+    for (int i = 0; i < SERVICE_COUNT; i++) {
+        char path[CONFIG_PATH_MAX + 32], line[1024], last[1024] = "";
+        snprintf(path, sizeof path, "%s/log/%s.log", self->home, config_service_name((service_id_t)i));
+        FILE *file = fopen(path, "r");
+        while (file && fgets(line, sizeof line, file))
+            if (strstr(line, " ERROR "))
+                snprintf(last, sizeof last, "%s", line);
+        if (file)
+            fclose(file);
+        if (last[0])
+            fprintf(stderr, "essp-bench: %s's last error: %s", config_service_name((service_id_t)i), last);
+    }
+}
+
+int bench_stack_stop(bench_stack_t *self)
+{
+    int failures = 0;
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        if (self->pids[i] > 0)
+            kill(self->pids[i], SIGTERM);
+    int64_t deadline = bench_now_ns() + S_STOP_TIMEOUT_NS;
+    for (int i = 0; i < SERVICE_COUNT; i++) {
+        if (self->pids[i] <= 0)
+            continue;
+        int status = 0;
+        pid_t done;
+        while ((done = waitpid(self->pids[i], &status, WNOHANG)) == 0 && bench_now_ns() < deadline)
+            zclock_sleep(10);
+        if (done == 0) {
+            kill(self->pids[i], SIGKILL);
+            waitpid(self->pids[i], &status, 0);
+        }
+        if (done <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "essp-bench: %s did not stop cleanly on SIGTERM\n",
+                    config_service_name((service_id_t)i));
+            failures++;
+        }
+        self->pids[i] = 0;
+    }
+    return failures ? -1 : 0;
+}
+
+static int s_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void bench_stack_remove(bench_stack_t *self)
+{
+    if (self->home[0])
+        nftw(self->home, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    self->home[0] = '\0';
+}

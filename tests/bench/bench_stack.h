@@ -1,0 +1,66 @@
+/*  tests/bench/bench_stack.h - a fresh stack for one benchmark run.
+ *
+ *  The four real service binaries, found next to essp-bench, are started
+ *  as child processes in a new temporary ESSP_HOME with free loopback
+ *  ports and the default configuration (durable: fsync before every
+ *  acknowledgement), as deploy/up starts them, minus the supervisor.  The
+ *  stack also reads what each process holds in memory, from /proc.
+ */
+#ifndef ESSP_BENCH_STACK_H
+#define ESSP_BENCH_STACK_H
+
+#include "common/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct {
+    long rss_kib;                /* VmRSS: resident now */
+    long hwm_kib;                /* VmHWM: the most it was ever resident */
+    long anon_kib;               /* RssAnon: the part that is the process's own
+                                  * memory (the rest is mostly LMDB's map) */
+    long pss_kib;                /* Pss: resident, pages shared with other
+                                  * processes (libraries) counted in part */
+} bench_memory_t;
+
+typedef struct {
+    char bin_dir[CONFIG_PATH_MAX];
+    char home[CONFIG_PATH_MAX];
+    int base_port;
+    pid_t pids[SERVICE_COUNT];
+    double ready_ms;             /* from the first fork to the last pong */
+    long peak_rss_kib[SERVICE_COUNT];  /* the largest VmRSS sampled */
+    long peak_anon_kib[SERVICE_COUNT]; /* the largest RssAnon sampled */
+} bench_stack_t;
+
+/*  Creates the home, starts the services and waits until each answers a
+ *  ping (at most 10 s).  0, or -1 with a message on stderr (the processes
+ *  started are stopped again). */
+int bench_stack_start(bench_stack_t *self, const char *bin_dir);
+
+/*  tcp://127.0.0.1:<port of service>. */
+void bench_stack_endpoint(const bench_stack_t *self, service_id_t service, char *out, size_t cap);
+
+/*  VmRSS, VmHWM, RssAnon and Pss of a service; 0 or -1. */
+int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_memory_t *out);
+
+/*  CPU time (user + system) a service has used since it started, in
+ *  seconds; 0 or -1. */
+int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *seconds);
+
+/*  Reads every VmRSS and RssAnon and keeps the largest seen. */
+void bench_stack_sample(bench_stack_t *self);
+
+/*  The last ERROR line of each service's log, on stderr: why a run
+ *  stopped, in the services' own words. */
+void bench_stack_print_errors(const bench_stack_t *self);
+
+/*  SIGTERM to every service, then waits for them; returns 0 when each
+ *  exited 0 within 15 s (the others are killed). */
+int bench_stack_stop(bench_stack_t *self);
+
+/*  Removes the temporary home and everything in it. */
+void bench_stack_remove(bench_stack_t *self);
+
+#endif

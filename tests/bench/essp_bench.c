@@ -1,0 +1,541 @@
+/*  essp-bench: how fast the pipeline is, and what bounds it.
+ *
+ *  Starts a fresh stack (the four real services next to this program) in a
+ *  temporary ESSP_HOME, with the default durable configuration, and
+ *  measures, in one run:
+ *    - baselines: LMDB group commit alone and one ZeroMQ DEALER/ROUTER hop
+ *      alone, with the record size of an application;
+ *    - start: from the first fork to every service answering ping;
+ *    - end to end: N applications through submission, validation, the
+ *      committee's votes and publication; latencies of each step;
+ *    - catch-up: a new reader of the publication stream from seq 0;
+ *    - fan-out: followers holding pulls on the publication stream;
+ *    - offered load: receipt latency at a fixed rate of submissions;
+ *    - footprint: resident memory of each service idle and at peak.
+ *  Prints a table, or one JSON object with --json.  A figure that misses
+ *  its target is reported, never an error: the exit code says only whether
+ *  the run completed (0) or not (1; 2 for a usage error).
+ */
+#include "bench_apps.h"
+#include "bench_baseline.h"
+#include "bench_pipeline.h"
+#include "bench_stack.h"
+#include "bench_stats.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#ifndef ESSP_BENCH_TEMPLATE
+#define ESSP_BENCH_TEMPLATE "tests/fixtures/applications/valid/mutuelle-entraide-vendee.json"
+#endif
+
+/* The targets of the pipeline, on a 2-core machine. */
+#define S_TARGET_PER_S        25000.0
+#define S_TARGET_RECEIPT_P99  2.0
+#define S_TARGET_CATCH_UP     200000.0
+#define S_TARGET_IDLE_KIB     (8 * 1024)
+#define S_TARGET_READY_MS     500.0
+
+typedef struct {
+    size_t n;
+    size_t clients;
+    size_t window;
+    size_t followers;
+    size_t fanout_count;
+    size_t backlog;
+    double offered_rate;
+    double offered_seconds;
+    bool quick;
+    bool json;
+    bool keep;
+    const char *template_path;
+} options_t;
+
+typedef struct {
+    char cpu[128];
+    long nproc;
+    long mem_mib;
+} machine_t;
+
+typedef struct {
+    machine_t machine;
+    bench_lmdb_t lmdb;
+    bench_zmq_t zmq;
+    double ready_ms;
+    bench_memory_t idle[SERVICE_COUNT];
+    bench_memory_t peak[SERVICE_COUNT];  /* rss: largest sampled; hwm: VmHWM at the end */
+    bench_result_t e2e;
+    double cpu_us[SERVICE_COUNT];        /* CPU per application end to end */
+    double bench_cpu_us;                 /* the bench's own, its I/O thread included */
+    size_t catch_up_entries;
+    double catch_up_seconds;
+    bench_result_t fanout;
+    bench_result_t offered;
+} report_t;
+
+/* ---------------------------------------------------------------- options */
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: essp-bench [-n N] [-c C] [-w W] [-b B] [--quick] [--json] [--keep]\n"
+            "                  [--offered-rate R] [--offered-seconds S] [--followers F]\n"
+            "                  [--template FILE.json]\n"
+            "  -n N                applications end to end (default 100000; --quick 2000)\n"
+            "  -c C                concurrent submitting clients (default 16)\n"
+            "  -w W                submissions in flight per client (default 32)\n"
+            "  -b B, --backlog B   at most B submitted and not yet known to review (default 400; 0: no limit)\n"
+            "  --offered-rate R    submissions/s of the offered-load phase (default 1000)\n"
+            "  --offered-seconds S length of that phase (default 5; --quick 0.5)\n"
+            "  --followers F       readers of the publication stream in fan-out (default 100; --quick 20)\n"
+            "  --quick             a small run of a few seconds (what ctest runs)\n"
+            "  --json              one JSON object instead of the table\n"
+            "  --keep              keep the temporary ESSP_HOME (its path goes to stderr)\n");
+}
+
+static int s_number(const char *text, double min, double *out)
+{
+    char *end;
+    errno = 0;
+    double value = text ? strtod(text, &end) : 0;
+    if (!text || errno || end == text || *end || value < min)
+        return -1;
+    *out = value;
+    return 0;
+}
+
+static int s_parse(int argc, char **argv, options_t *o)
+{
+    bool quick = false;
+    for (int i = 1; i < argc; i++)
+        quick |= strcmp(argv[i], "--quick") == 0;
+    *o = (options_t){.n = quick ? 2000 : 100000, .clients = 16, .window = 32, .backlog = 400,
+                     .followers = quick ? 20 : 100, .fanout_count = quick ? 200 : 1000,
+                     .offered_rate = 1000, .offered_seconds = quick ? 0.5 : 5, .quick = quick,
+                     .template_path = ESSP_BENCH_TEMPLATE};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+        double number = 0;
+        if (strcmp(arg, "--quick") == 0)
+            continue;
+        else if (strcmp(arg, "--json") == 0)
+            o->json = true;
+        else if (strcmp(arg, "--keep") == 0)
+            o->keep = true;
+        else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            s_usage(stdout);
+            exit(0);
+        } else if (strcmp(arg, "--template") == 0 && value) {
+            o->template_path = value;
+            i++;
+        } else if (strcmp(arg, "-n") == 0 && s_number(value, 1, &number) == 0 && number <= 10000000) {
+            o->n = (size_t)number;
+            i++;
+        } else if (strcmp(arg, "-c") == 0 && s_number(value, 1, &number) == 0 && number <= 1000) {
+            o->clients = (size_t)number;
+            i++;
+        } else if (strcmp(arg, "-w") == 0 && s_number(value, 1, &number) == 0 && number <= 10000) {
+            o->window = (size_t)number;
+            i++;
+        } else if ((strcmp(arg, "-b") == 0 || strcmp(arg, "--backlog") == 0) && s_number(value, 0, &number) == 0) {
+            o->backlog = (size_t)number;
+            i++;
+        } else if (strcmp(arg, "--followers") == 0 && s_number(value, 0, &number) == 0 && number <= 2000) {
+            o->followers = (size_t)number;
+            i++;
+        } else if (strcmp(arg, "--offered-rate") == 0 && s_number(value, 1, &number) == 0) {
+            o->offered_rate = number;
+            i++;
+        } else if (strcmp(arg, "--offered-seconds") == 0 && s_number(value, 0.01, &number) == 0) {
+            o->offered_seconds = number;
+            i++;
+        } else {
+            fprintf(stderr, "essp-bench: bad argument '%s'\n", arg);
+            s_usage(stderr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- machine */
+
+static void s_machine(machine_t *m)
+{
+    snprintf(m->cpu, sizeof m->cpu, "unknown");
+    m->nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    char line[512];
+    FILE *file = fopen("/proc/cpuinfo", "r");
+    while (file && fgets(line, sizeof line, file))
+        if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+            snprintf(m->cpu, sizeof m->cpu, "%s", strchr(line, ':') + 2);
+            m->cpu[strcspn(m->cpu, "\n")] = '\0';
+            break;
+        }
+    if (file)
+        fclose(file);
+    file = fopen("/proc/meminfo", "r");
+    while (file && fgets(line, sizeof line, file))
+        if (strncmp(line, "MemTotal:", 9) == 0)
+            m->mem_mib = strtol(line + 9, NULL, 10) / 1024;
+    if (file)
+        fclose(file);
+}
+
+/*  The directory this program runs from: the services are there too. */
+static int s_bin_dir(char *out, size_t cap)
+{
+    char path[CONFIG_PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+        return -1;
+    path[n] = '\0';
+    snprintf(out, cap, "%s", dirname(path));
+    return 0;
+}
+
+/* ----------------------------------------------------------------- phases */
+
+static int s_baselines(const options_t *o, size_t record_size, report_t *r)
+{
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char dir[CONFIG_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/essp-bench-lmdb-XXXXXX", tmp);
+    if (!mkdtemp(dir))
+        return -1;
+    int rc = bench_lmdb_baseline(dir, record_size, o->quick ? 10000 : 100000, 512, o->quick ? 50 : 200,
+                                 &r->lmdb);
+    char file[CONFIG_PATH_MAX + 16];
+    snprintf(file, sizeof file, "%s/data.mdb", dir);
+    remove(file);
+    snprintf(file, sizeof file, "%s/lock.mdb", dir);
+    remove(file);
+    rmdir(dir);
+    if (rc == 0)
+        rc = bench_zmq_baseline(record_size, o->quick ? 2000 : 10000, o->quick ? 20000 : 200000, &r->zmq);
+    return rc;
+}
+
+static void s_memory(bench_stack_t *stack, bench_memory_t out[SERVICE_COUNT])
+{
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        if (bench_stack_memory(stack, (service_id_t)i, &out[i]) != 0)
+            out[i] = (bench_memory_t){-1, -1, -1, -1};
+}
+
+static double s_self_cpu(void)
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6
+         + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+}
+
+/*  CPU seconds of each service now, and of the bench in the last slot. */
+static void s_cpu(bench_stack_t *stack, double out[SERVICE_COUNT + 1])
+{
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        if (bench_stack_cpu(stack, (service_id_t)i, &out[i]) != 0)
+            out[i] = 0;
+    out[SERVICE_COUNT] = s_self_cpu();
+}
+
+static int s_run_stack(const options_t *o, bench_stack_t *stack, bench_apps_t *apps, report_t *r)
+{
+    r->ready_ms = stack->ready_ms;
+    zclock_sleep(1000);   /* idle: started, nothing asked yet */
+    s_memory(stack, r->idle);
+    size_t offered_count = (size_t)(o->offered_rate * o->offered_seconds);
+    if (offered_count < 1)
+        offered_count = 1;
+    bench_pipeline_t *pipeline = bench_pipeline_new(stack, apps, o->n + o->fanout_count + offered_count);
+    int rc = bench_pipeline_committee(pipeline);
+    bench_phase_t e2e = {o->n, o->clients, o->window, 0, 0, o->backlog};
+    double cpu_before[SERVICE_COUNT + 1], cpu_after[SERVICE_COUNT + 1];
+    s_cpu(stack, cpu_before);
+    if (rc == 0)
+        rc = bench_pipeline_run(pipeline, &e2e, &r->e2e);
+    s_cpu(stack, cpu_after);
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        r->cpu_us[i] = (cpu_after[i] - cpu_before[i]) * 1e6 / (double)o->n;
+    r->bench_cpu_us = (cpu_after[SERVICE_COUNT] - cpu_before[SERVICE_COUNT]) * 1e6 / (double)o->n;
+    bench_stack_sample(stack);
+    s_memory(stack, r->peak);
+    for (int i = 0; i < SERVICE_COUNT; i++) {
+        r->peak[i].rss_kib = stack->peak_rss_kib[i];
+        r->peak[i].anon_kib = stack->peak_anon_kib[i];
+    }
+    if (rc == 0)
+        rc = bench_pipeline_catch_up(pipeline, &r->catch_up_entries, &r->catch_up_seconds);
+    bench_phase_t fanout = {o->fanout_count, o->clients, o->window, o->offered_rate, o->followers, o->backlog};
+    if (rc == 0)
+        rc = bench_pipeline_run(pipeline, &fanout, &r->fanout);
+    bench_phase_t offered = {offered_count, o->clients, o->window, o->offered_rate, 0, o->backlog};
+    if (rc == 0)
+        rc = bench_pipeline_run(pipeline, &offered, &r->offered);
+    bench_pipeline_destroy(&pipeline);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- output */
+
+static double s_ratio(double value, double bound)
+{
+    return bound > 0 ? value / bound : 0;
+}
+
+/*  A durable hop: the request travels, the service commits, the reply
+ *  travels back. */
+static double s_hop_p50(const report_t *r)
+{
+    return r->zmq.round_trip.p50_ms + r->lmdb.single_commit.p50_ms;
+}
+
+static double s_hop_p99(const report_t *r)
+{
+    return r->zmq.round_trip.p99_ms + r->lmdb.single_commit.p99_ms;
+}
+
+static double s_catch_up_per_s(const report_t *r)
+{
+    return r->catch_up_seconds > 0 ? (double)r->catch_up_entries / r->catch_up_seconds : 0;
+}
+
+static long s_idle_max(const report_t *r)
+{
+    long most = 0;
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        if (r->idle[i].rss_kib > most)
+            most = r->idle[i].rss_kib;
+    return most;
+}
+
+/*  What the machine's CPUs allow at the CPU cost measured per application,
+ *  services and bench together. */
+static double s_cpu_ceiling(const report_t *r)
+{
+    double total = r->bench_cpu_us;
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        total += r->cpu_us[i];
+    return total > 0 ? (double)r->machine.nproc * 1e6 / total : 0;
+}
+
+static void s_json_pct(const char *key, const bench_pct_t *p, const char *tail)
+{
+    printf("\"%s\":{\"count\":%zu,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}%s", key, p->count, p->p50_ms,
+           p->p99_ms, p->max_ms, tail);
+}
+
+static void s_json_string(const char *key, const char *text, const char *tail)
+{
+    printf("\"%s\":\"", key);
+    for (const char *c = text; *c; c++)
+        if (*c == '"' || *c == '\\')
+            printf("\\%c", *c);
+        else if ((unsigned char)*c >= 0x20)
+            putchar(*c);
+    printf("\"%s", tail);
+}
+
+static void s_json_target(const char *key, double value, double target, bool at_least, const char *tail)
+{
+    bool met = at_least ? value >= target : value <= target;
+    printf("\"%s\":{\"value\":%.3f,\"target\":%.3f,\"met\":%s}%s", key, value, target,
+           met ? "true" : "false", tail);
+}
+
+static void s_print_json(const options_t *o, const report_t *r)
+{
+    printf("{\"machine\":{\"nproc\":%ld,", r->machine.nproc);
+    s_json_string("cpu", r->machine.cpu, ",");
+    printf("\"mem_mib\":%ld},", r->machine.mem_mib);
+    printf("\"config\":{\"n\":%zu,\"clients\":%zu,\"window\":%zu,\"backlog\":%zu,\"followers\":%zu,"
+           "\"offered_rate\":%.1f,\"durable\":true,\"quick\":%s,\"record_bytes\":%zu},",
+           o->n, o->clients, o->window, o->backlog, o->followers, o->offered_rate, o->quick ? "true" : "false",
+           r->lmdb.record_size);
+    printf("\"baselines\":{\"lmdb\":{\"batch\":%zu,\"records\":%zu,\"records_per_s\":%.1f,", r->lmdb.batch,
+           r->lmdb.records, r->lmdb.records_per_s);
+    s_json_pct("group_commit_ms", &r->lmdb.group_commit, ",");
+    s_json_pct("single_commit_ms", &r->lmdb.single_commit, "},");
+    printf("\"zmq\":{");
+    s_json_pct("round_trip_ms", &r->zmq.round_trip, ",");
+    printf("\"pipelined\":%zu,\"pipelined_per_s\":%.1f}},", r->zmq.pipelined, r->zmq.pipelined_per_s);
+    printf("\"startup\":{\"ready_ms\":%.3f},", r->ready_ms);
+    const bench_result_t *e = &r->e2e;
+    printf("\"end_to_end\":{\"applications\":%zu,\"seconds\":%.3f,\"applications_per_s\":%.1f,", e->count,
+           e->seconds, e->per_s);
+    s_json_pct("receipt_ms", &e->receipt, ",");
+    s_json_pct("in_review_ms", &e->in_review, ",");
+    s_json_pct("vote_to_published_ms", &e->published, ",");
+    printf("\"meetings\":%zu,\"files_per_meeting\":%.1f,\"votes\":%zu,\"vote_retries\":%zu,"
+           "\"validated_per_batch\":%.1f,\"upserts_per_batch\":%.1f,",
+           e->meetings, e->files_per_meeting, e->votes, e->vote_retries, e->validated_per_batch,
+           e->upserts_per_batch);
+    printf("\"cpu_us_per_application\":{");
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        printf("\"%s\":%.1f,", config_service_name((service_id_t)i), r->cpu_us[i]);
+    printf("\"bench\":%.1f},\"cpu_ceiling_per_s\":%.1f,", r->bench_cpu_us, s_cpu_ceiling(r));
+    printf("\"ratio_to_lmdb_group_commit\":%.4f,\"ratio_to_zmq_pipelined\":%.4f,"
+           "\"receipt_p99_ratio_to_durable_hop\":%.2f},",
+           s_ratio(e->per_s, r->lmdb.records_per_s), s_ratio(e->per_s, r->zmq.pipelined_per_s),
+           s_ratio(e->receipt.p99_ms, s_hop_p99(r)));
+    printf("\"catch_up\":{\"entries\":%zu,\"seconds\":%.3f,\"entries_per_s\":%.1f,"
+           "\"ratio_to_zmq_pipelined\":%.4f},",
+           r->catch_up_entries, r->catch_up_seconds, s_catch_up_per_s(r),
+           s_ratio(s_catch_up_per_s(r), r->zmq.pipelined_per_s));
+    printf("\"fan_out\":{\"followers\":%zu,\"entries\":%zu,", o->followers, r->fanout.count);
+    s_json_pct("delay_ms", &r->fanout.fanout, ",");
+    s_json_pct("vote_to_delivery_ms", &r->fanout.vote_to_delivery, ",");
+    printf("\"delay_p99_ratio_to_zmq_round_trip\":%.2f},",
+           s_ratio(r->fanout.fanout.p99_ms, r->zmq.round_trip.p99_ms));
+    printf("\"offered\":{\"rate\":%.1f,\"achieved_rate\":%.1f,\"applications\":%zu,", o->offered_rate,
+           r->offered.offered_per_s, r->offered.count);
+    s_json_pct("receipt_ms", &r->offered.receipt, ",");
+    s_json_pct("in_review_ms", &r->offered.in_review, ",");
+    s_json_pct("vote_to_published_ms", &r->offered.published, ",");
+    printf("\"receipt_p99_ratio_to_durable_hop\":%.2f},", s_ratio(r->offered.receipt.p99_ms, s_hop_p99(r)));
+    printf("\"footprint\":{");
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        printf("\"%s\":{\"idle_rss_kib\":%ld,\"idle_hwm_kib\":%ld,\"idle_anon_kib\":%ld,\"idle_pss_kib\":%ld,"
+               "\"peak_rss_kib\":%ld,\"peak_hwm_kib\":%ld,\"peak_anon_kib\":%ld}%s",
+               config_service_name((service_id_t)i), r->idle[i].rss_kib, r->idle[i].hwm_kib, r->idle[i].anon_kib,
+               r->idle[i].pss_kib,
+               r->peak[i].rss_kib, r->peak[i].hwm_kib, r->peak[i].anon_kib, i + 1 < SERVICE_COUNT ? "," : "},");
+    printf("\"targets\":{");
+    s_json_target("applications_per_s", e->per_s, S_TARGET_PER_S, true, ",");
+    s_json_target("offered_receipt_p99_ms", r->offered.receipt.p99_ms, S_TARGET_RECEIPT_P99, false, ",");
+    s_json_target("catch_up_entries_per_s", s_catch_up_per_s(r), S_TARGET_CATCH_UP, true, ",");
+    s_json_target("idle_rss_kib_max", (double)s_idle_max(r), S_TARGET_IDLE_KIB, false, ",");
+    s_json_target("ready_ms", r->ready_ms, S_TARGET_READY_MS, false, "}}\n");
+}
+
+static void s_row_pct(const char *what, const bench_pct_t *p, double bound_p50, double bound_p99,
+                      const char *target)
+{
+    printf("  %-34s %9.3f %9.3f %9.3f ms   %-10s x%.1f / x%.1f\n", what, p->p50_ms, p->p99_ms, p->max_ms,
+           target, s_ratio(p->p50_ms, bound_p50), s_ratio(p->p99_ms, bound_p99));
+}
+
+static const char *s_mark(bool met)
+{
+    return met ? "met" : "MISSED";
+}
+
+static void s_print_table(const options_t *o, const report_t *r)
+{
+    const bench_result_t *e = &r->e2e;
+    printf("essp-bench: %ld CPU (%s), %ld MiB; durable (fsync before every reply); %zu-byte applications\n\n",
+           r->machine.nproc, r->machine.cpu, r->machine.mem_mib, r->lmdb.record_size);
+    printf("baselines\n");
+    printf("  LMDB group commit, %zu x %zu B + fsync  %10.0f records/s  (commit p50 %.3f ms, p99 %.3f ms)\n",
+           r->lmdb.batch, r->lmdb.record_size, r->lmdb.records_per_s, r->lmdb.group_commit.p50_ms,
+           r->lmdb.group_commit.p99_ms);
+    printf("  LMDB one record + fsync               p50 %.3f ms, p99 %.3f ms\n", r->lmdb.single_commit.p50_ms,
+           r->lmdb.single_commit.p99_ms);
+    printf("  ZeroMQ DEALER/ROUTER round trip       p50 %.3f ms, p99 %.3f ms\n", r->zmq.round_trip.p50_ms,
+           r->zmq.round_trip.p99_ms);
+    printf("  ZeroMQ pipelined, 1000 in flight      %10.0f messages/s\n", r->zmq.pipelined_per_s);
+    printf("  durable hop (round trip + 1 commit)   p50 %.3f ms, p99 %.3f ms\n\n", s_hop_p50(r), s_hop_p99(r));
+
+    printf("end to end: %zu applications, %zu clients x %zu in flight, at most %zu not yet in review\n", e->count,
+           o->clients, o->window, o->backlog);
+    printf("  throughput                          %10.0f applications/s (%.2f s)  target >= %.0f: %s\n",
+           e->per_s, e->seconds, S_TARGET_PER_S, s_mark(e->per_s >= S_TARGET_PER_S));
+    printf("    ratio to LMDB group commit        x%.3f    to ZeroMQ pipelined  x%.3f\n",
+           s_ratio(e->per_s, r->lmdb.records_per_s), s_ratio(e->per_s, r->zmq.pipelined_per_s));
+    printf("  %-34s %9s %9s %9s      %-10s ratio p50 / p99 to bound\n", "latency", "p50", "p99", "max", "");
+    s_row_pct("receipt (bound: durable hop)", &e->receipt, s_hop_p50(r), s_hop_p99(r), "");
+    s_row_pct("submitted -> in review (2 hops)", &e->in_review, 2 * s_hop_p50(r), 2 * s_hop_p99(r), "");
+    s_row_pct("vote -> published (2 hops)", &e->published, 2 * s_hop_p50(r), 2 * s_hop_p99(r), "");
+    printf("  committee: %zu meetings, %.1f files per meeting, %zu votes (%zu sent before review had the file)\n",
+           e->meetings, e->files_per_meeting, e->votes, e->vote_retries);
+    printf("  CPU per application (us):");
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        printf(" %s %.0f,", config_service_name((service_id_t)i), r->cpu_us[i]);
+    printf(" bench %.0f: at most %.0f applications/s on %ld CPU\n", r->bench_cpu_us, s_cpu_ceiling(r),
+           r->machine.nproc);
+    printf("  events per batch seen by the bench: validation %.1f, publication %.1f\n\n",
+           e->validated_per_batch, e->upserts_per_batch);
+
+    printf("offered load: %.0f submissions/s offered (%.0f achieved), %zu applications\n", o->offered_rate,
+           r->offered.offered_per_s, r->offered.count);
+    s_row_pct("receipt (bound: durable hop)", &r->offered.receipt, s_hop_p50(r), s_hop_p99(r),
+              r->offered.receipt.p99_ms <= S_TARGET_RECEIPT_P99 ? "p99 met" : "p99 MISSED");
+    s_row_pct("submitted -> in review", &r->offered.in_review, 2 * s_hop_p50(r), 2 * s_hop_p99(r), "");
+    s_row_pct("vote -> published", &r->offered.published, 2 * s_hop_p50(r), 2 * s_hop_p99(r), "");
+    printf("\n");
+
+    printf("catch-up: %zu entries from seq 0 in %.3f s: %.0f entries/s  target >= %.0f: %s  (x%.2f of ZeroMQ pipelined)\n\n",
+           r->catch_up_entries, r->catch_up_seconds, s_catch_up_per_s(r), S_TARGET_CATCH_UP,
+           s_mark(s_catch_up_per_s(r) >= S_TARGET_CATCH_UP), s_ratio(s_catch_up_per_s(r), r->zmq.pipelined_per_s));
+
+    printf("fan-out: %zu followers with held pulls, %zu entries at %.0f/s\n", o->followers, r->fanout.count,
+           o->offered_rate);
+    s_row_pct("first delivery -> each follower", &r->fanout.fanout, r->zmq.round_trip.p50_ms,
+              r->zmq.round_trip.p99_ms, "");
+    s_row_pct("vote -> delivery to a follower", &r->fanout.vote_to_delivery, 2 * s_hop_p50(r),
+              2 * s_hop_p99(r), "");
+    printf("\n");
+
+    printf("footprint (KiB)   idle: VmRSS   VmHWM RssAnon     Pss   peak: VmRSS   VmHWM RssAnon   idle VmRSS <= %d\n",
+           S_TARGET_IDLE_KIB);
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        printf("  %-14s %10ld %7ld %7ld %7ld %12ld %7ld %7ld   %s\n", config_service_name((service_id_t)i),
+               r->idle[i].rss_kib, r->idle[i].hwm_kib, r->idle[i].anon_kib, r->idle[i].pss_kib, r->peak[i].rss_kib,
+               r->peak[i].hwm_kib, r->peak[i].anon_kib,
+               s_mark(r->idle[i].rss_kib >= 0 && r->idle[i].rss_kib <= S_TARGET_IDLE_KIB));
+    printf("  (VmRSS counts shared libraries and the LMDB pages a service has touched through its map;\n"
+           "   RssAnon is its own memory; Pss splits the pages it shares with the other services)\n");
+    printf("start: all four services answer ping %.1f ms after the first fork  target <= %.0f: %s\n",
+           r->ready_ms, S_TARGET_READY_MS, s_mark(r->ready_ms <= S_TARGET_READY_MS));
+}
+
+/* ------------------------------------------------------------------- main */
+
+int main(int argc, char **argv)
+{
+    options_t o;
+    if (s_parse(argc, argv, &o) != 0)
+        return 2;
+    zsys_init();
+    zsys_set_logsystem(false);
+    report_t r;
+    memset(&r, 0, sizeof r);
+    s_machine(&r.machine);
+    char bin_dir[CONFIG_PATH_MAX];
+    bench_apps_t apps;
+    if (s_bin_dir(bin_dir, sizeof bin_dir) != 0 || bench_apps_init(&apps, o.template_path) != 0)
+        return 1;
+    int rc = s_baselines(&o, apps.doc.size, &r);
+    bench_stack_t stack;
+    if (rc == 0 && (rc = bench_stack_start(&stack, bin_dir)) != 0 && stack.home[0])
+        fprintf(stderr, "essp-bench: the stack's home is kept in %s\n", stack.home);
+    else if (rc == 0) {
+        rc = s_run_stack(&o, &stack, &apps, &r);
+        if (rc != 0)
+            bench_stack_print_errors(&stack);
+        if (bench_stack_stop(&stack) != 0)
+            rc = -1;
+        if (o.keep || rc != 0)
+            fprintf(stderr, "essp-bench: the stack's home is kept in %s\n", stack.home);
+        else
+            bench_stack_remove(&stack);
+    }
+    bench_apps_fini(&apps);
+    if (rc != 0) {
+        fprintf(stderr, "essp-bench: the run did not complete\n");
+        return 1;
+    }
+    if (o.json)
+        s_print_json(&o, &r);
+    else
+        s_print_table(&o, &r);
+    return 0;
+}
