@@ -125,6 +125,14 @@ class FakePublication:
             del event["signed"], event["sig"]
         self.events.append(event)
 
+    def withdraw(self, app_id, reason):
+        seq = len(self.events) + 1
+        content = msgpack.packb({"type": "withdraw", "at": 1764201600, "id": app_id, "reason": reason},
+                                use_bin_type=True)
+        sig = self.key.sign(publishing.signed_message(seq, content)).signature
+        self.events.append(dict(seq=seq, v=1, type="withdraw", at=1764201600, id=app_id, reason=reason,
+                                signed=content, sig=sig))
+
     def _serve(self):
         while not self.stopping:
             if not self.router.poll(50):
@@ -182,6 +190,31 @@ def test_mirror_refuses_an_unsigned_event():
         assert mirror.once() == 1
         assert "seq 1: the event is not signed: refused" in mirror.log(), mirror.log()
         assert mirror.pages() == []
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
+def test_an_erased_entry_leaves_no_trace_on_the_site():
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("kept", "Structure Maintenue")
+        fake.upsert("erased", "Structure Effacée")
+        fake.upsert("expired", "Structure Échue")
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        assert mirror.once() == 0, mirror.log()
+        assert "Nouvelle inscription : Structure Effacée" in mirror.read("annuaire.atom")
+        fake.withdraw("erased", "erased")
+        fake.withdraw("expired", "expired")
+        assert mirror.once() == 0, mirror.log()
+        assert mirror.pages() == ["kept"]
+        site = publishing.site_bytes(mirror.out).decode()
+        assert "Effacée" not in site, "an erased name stays nowhere, the feed included"
+        atom = mirror.read("annuaire.atom")
+        assert "Retrait de l’annuaire : Structure Échue" in atom
+        assert "arrivé à échéance" in atom and "effacées à sa demande" in atom
+        assert publishing.feed_seqs(mirror) == [5, 4, 3, 1]
     finally:
         fake.close()
         stack.cleanup()
@@ -297,4 +330,5 @@ def test_hundred_readers_and_slow_ones():
 
 if __name__ == "__main__":
     harness.run([test_mirror_follows_through_both_restarts, test_mirror_refuses_an_event_whose_signature_fails,
-                 test_mirror_refuses_an_unsigned_event, test_hundred_readers_and_slow_ones])
+                 test_mirror_refuses_an_unsigned_event, test_an_erased_entry_leaves_no_trace_on_the_site,
+                 test_hundred_readers_and_slow_ones])
