@@ -40,6 +40,7 @@ typedef enum {
     R_API_NONE,      /* anything else under /api/: a JSON 404 */
     R_STATIC,        /* GET /static/{name} */
     R_FORM,          /* GET / */
+    R_CHARTER_PAGE,  /* GET /charte */
     R_FORM_POST,     /* POST /candidature */
     R_FOLLOW,        /* GET /suivi/{id} */
     R_FOLLOW_POST,   /* POST /suivi/{id} */
@@ -355,6 +356,8 @@ static void s_route(request_t *r, const char *method, const char *url)
         r->route = R_API_NONE;
     else if (strcmp(url, "/") == 0)
         r->route = get ? R_FORM : R_METHOD;
+    else if (strcmp(url, "/charte") == 0)
+        r->route = get ? R_CHARTER_PAGE : R_METHOD;
     else if (strcmp(url, "/candidature") == 0)
         r->route = post ? R_FORM_POST : R_METHOD;
     else if ((rest = s_take_id(url, "/suivi/", r->id)) && !*rest)
@@ -932,6 +935,12 @@ static enum MHD_Result s_dispatch(http_t *self, struct MHD_Connection *c, reques
     case R_AMEND: return s_api_amend(self, c, r);
     case R_STATIC: return s_static(c, r);
     case R_FORM: return s_page_form(self, c);
+    case R_CHARTER_PAGE: {
+        page_t page;
+        s_page_open(&page);
+        web_page_charter(page.out);
+        return s_page_send(c, 200, &page);
+    }
     case R_FORM_POST: return s_page_submit(self, c, r);
     case R_FOLLOW: return s_page_follow(c, r, 200, NULL);
     case R_FOLLOW_POST: return s_page_follow_post(self, c, r);

@@ -909,7 +909,7 @@ static void s_head(FILE *out, const char *title)
 static void s_foot(FILE *out)
 {
     fputs("</main>\n<footer class=\"site\"><p>ESS Pratiques — CRESS Pays de la Loire. "
-          "<a href=\"/api/v1/charter\">La charte (JSON)</a></p></footer>\n</body>\n</html>\n", out);
+          "<a href=\"/charte\">La charte</a></p></footer>\n</body>\n</html>\n", out);
 }
 
 static const char *s_label(size_t f)
@@ -1619,6 +1619,37 @@ void web_page_amended(FILE *out, const char *id, const char *token, unsigned lon
     fputs("\">\n<input type=\"hidden\" name=\"jeton\" value=\"", out);
     s_esc(out, token);
     fputs("\">\n<button type=\"submit\" class=\"primary\">Voir où en est ma candidature</button>\n</form>\n", out);
+    s_foot(out);
+}
+
+void web_page_charter(FILE *out)
+{
+    const charter_criterion_t *criteria;
+    size_t count = charter_criteria(&criteria);
+    s_head(out, "La charte");
+    fputs("<h1>La charte d'ESS Pratiques</h1>\n<p class=\"lead\">Chaque candidature est vérifiée "
+          "critère par critère au regard de ces engagements, puis examinée par le Comité Scientifique "
+          "et Éthique.</p>\n", out);
+    for (int article = 1; article <= 4; article++) {
+        fprintf(out, "<section aria-labelledby=\"a%d\">\n<h2 id=\"a%d\">", article, article);
+        s_esc(out, s_groups[article]);
+        fputs("</h2>\n<dl class=\"criteria\">\n", out);
+        for (size_t i = 0; i < count; i++) {
+            if (criteria[i].article != article)
+                continue;
+            const char *how = strcmp(criteria[i].check, CHARTER_CHECK_AUTOMATIC) == 0 ? "vérifié automatiquement"
+                              : strcmp(criteria[i].check, CHARTER_CHECK_COMMITMENT) == 0 ? "engagement à cocher"
+                                                                                          : "examiné par le comité";
+            fputs("<dt><span class=\"code\">", out);
+            s_esc(out, criteria[i].code);
+            fputs("</span></dt>\n<dd>", out);
+            s_esc(out, criteria[i].title_fr);
+            fprintf(out, " <em>(%s)</em></dd>\n", how);
+        }
+        fputs("</dl>\n</section>\n", out);
+    }
+    fputs("<p><a href=\"/\">Déposer une candidature</a> · <a href=\"/api/v1/charter\">la charte en JSON</a></p>\n",
+          out);
     s_foot(out);
 }
 

@@ -82,6 +82,9 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
 /*  After an amendment. */
 void web_page_amended(FILE *out, const char *id, const char *token, unsigned long revision);
 
+/*  The charter: its four articles and their criteria, in French. */
+void web_page_charter(FILE *out);
+
 /*  A page with a title and a sentence (errors: not found, too large...). */
 void web_page_message(FILE *out, const char *title, const char *text);
 

@@ -69,6 +69,10 @@ def test_charter_lists_every_criterion_in_french():
     assert by_code["ESS-GOV"]["title_fr"] == "Mettre en œuvre des modes de gestion démocratiques et participatifs"
     assert by_code["REF-DATES"]["outcomes"] == ["pass", "fail", "warn"], by_code["REF-DATES"]
     assert [a["article"] for a in charter["articles"]] == [1, 2, 3, 4]
+    page = gateway.request("GET", "/charte")
+    assert page.status == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8", page
+    assert all(code in page.text() for code in codes)
+    assert "Mettre en œuvre des modes de gestion démocratiques et participatifs" in page.text()
 
 
 def test_submit_gives_a_receipt_with_a_token_and_the_status_needs_it():
