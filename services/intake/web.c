@@ -1338,6 +1338,15 @@ static const char *s_state_label(const char *state, const char **explanation)
     return state;
 }
 
+/*  A state or an outcome written into a class or data attribute: a word of
+ *  lowercase letters and underscores, or "other". */
+static const char *s_word(const char *text)
+{
+    if (!*text || strspn(text, "abcdefghijklmnopqrstuvwxyz_") != strlen(text))
+        return "other";
+    return text;
+}
+
 static const char *s_outcome_label(const char *outcome)
 {
     if (strcmp(outcome, "pass") == 0)
@@ -1398,13 +1407,13 @@ static void s_report(FILE *out, const msgpack_object *report)
         s_str_of(c, "outcome", outcome, sizeof outcome);
         s_str_of(c, "reason", reason, sizeof reason);
         const charter_criterion_t *criterion = charter_criterion_find(code);
-        fprintf(out, "<tr class=\"outcome-%s\" data-code=\"", outcome);
+        fprintf(out, "<tr class=\"outcome-%s\" data-code=\"", s_word(outcome));
         s_esc(out, code);
         fputs("\"><th scope=\"row\"><span class=\"code\">", out);
         s_esc(out, code);
         fputs("</span> ", out);
         s_esc(out, criterion ? criterion->title_fr : "");
-        fprintf(out, "</th><td class=\"outcome\"><span class=\"badge %s\">", outcome);
+        fprintf(out, "</th><td class=\"outcome\"><span class=\"badge %s\">", s_word(outcome));
         s_esc(out, s_outcome_label(outcome));
         fputs("</span></td><td>", out);
         s_esc(out, reason);
@@ -1574,7 +1583,7 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
     fputs("</dd>\n<dt>Mise à jour le</dt><dd>", out);
     s_date(out, updated);
     fprintf(out, "</dd>\n</dl>\n<div class=\"state state-%s\">\n<p>État : <strong class=\"state-label\" "
-                 "data-state=\"%s\">", state, state);
+                 "data-state=\"%s\">", s_word(state), s_word(state));
     s_esc(out, label);
     fputs("</strong></p>\n<p>", out);
     s_esc(out, explanation);
