@@ -159,7 +159,15 @@ int stream_consumer_receive(stream_consumer_t *self, msgpack_zone *zone,
         return -1;
     msgpack_object reply;
     proto_error_t err;
-    if (wire_decode(zframe_data(self->last), zframe_size(self->last), zone, &reply, &err)) {
+    if (wire_decode_reply(zframe_data(self->last), zframe_size(self->last), zone, &reply, &err)) {
+        /* A batch of large events can hold more objects than a reply may:
+         * ask for fewer events at a time rather than stall. */
+        if (strcmp(err.rule, "too_many_nodes") == 0 && self->max > 1) {
+            self->max /= 2;
+            log_warn("stream %s: batch too large to decode, pulling %zu events at a time", self->name,
+                     self->max);
+            return 0;
+        }
         log_error("stream %s: undecodable reply: %s", self->name, err.message);
         stream_consumer_backoff(self, now_ms);
         return -1;

@@ -28,6 +28,7 @@ typedef struct {
     size_t size;
     size_t pos;
     size_t nodes;
+    size_t max_nodes;       /* WIRE_NODES_MAX, or the caller's bound */
     wire_key_t *keys;       /* keys of every map being walked, innermost last */
     size_t nkeys;
     size_t keys_cap;
@@ -175,8 +176,8 @@ static bool s_str_header(wire_scan_t *self, uint8_t b, uint64_t *len, int *rc)
 
 static int s_count_nodes(wire_scan_t *self, uint64_t more)
 {
-    if (more > WIRE_NODES_MAX - self->nodes)
-        return s_fail(self, "too_many_nodes", "more than %d objects in one message", WIRE_NODES_MAX);
+    if (more > self->max_nodes - self->nodes)
+        return s_fail(self, "too_many_nodes", "more than %zu objects in one message", self->max_nodes);
     self->nodes += (size_t) more;
     return 0;
 }
@@ -190,9 +191,9 @@ static int s_scan_array(wire_scan_t *self, uint64_t count, int depth)
     if (count > s_left(self))
         return s_fail(self, "truncated", "array of %llu elements declared with %zu bytes left",
                       (unsigned long long) count, s_left(self));
-    if (count > WIRE_NODES_MAX - self->nodes)
-        return s_fail(self, "too_many_nodes", "array of %llu elements: more than %d objects in one message",
-                      (unsigned long long) count, WIRE_NODES_MAX);
+    if (count > self->max_nodes - self->nodes)
+        return s_fail(self, "too_many_nodes", "array of %llu elements: more than %zu objects in one message",
+                      (unsigned long long) count, self->max_nodes);
     for (uint32_t i = 0; i < count; i++) {
         size_t mark = proto_path_push_index(&self->path, i);
         if (s_scan_object(self, depth + 1))
@@ -274,9 +275,9 @@ static int s_scan_map(wire_scan_t *self, uint64_t count, int depth)
     if (count > s_left(self) / 2)
         return s_fail(self, "truncated", "map of %llu pairs declared with %zu bytes left",
                       (unsigned long long) count, s_left(self));
-    if (count > (WIRE_NODES_MAX - self->nodes) / 2)
-        return s_fail(self, "too_many_nodes", "map of %llu pairs: more than %d objects in one message",
-                      (unsigned long long) count, WIRE_NODES_MAX);
+    if (count > (self->max_nodes - self->nodes) / 2)
+        return s_fail(self, "too_many_nodes", "map of %llu pairs: more than %zu objects in one message",
+                      (unsigned long long) count, self->max_nodes);
     size_t base = self->nkeys;
     for (uint32_t i = 0; i < count; i++) {
         if (s_scan_key(self, i))
@@ -343,10 +344,10 @@ static int s_scan_object(wire_scan_t *self, int depth)
     return s_scan_sized(self, b, depth);
 }
 
-int wire_prescan(const void *data, size_t size, proto_error_t *err)
+static int s_prescan(const void *data, size_t size, size_t max_nodes, proto_error_t *err)
 {
     assert(data || size == 0);
-    wire_scan_t scan = { .data = data, .size = size, .err = err };
+    wire_scan_t scan = { .data = data, .size = size, .max_nodes = max_nodes, .err = err };
     int rc = s_scan_object(&scan, 0);
     if (rc == 0 && scan.pos != size)
         rc = s_fail(&scan, "trailing_bytes", "%zu bytes after the end of the message", size - scan.pos);
@@ -356,11 +357,16 @@ int wire_prescan(const void *data, size_t size, proto_error_t *err)
     return rc;
 }
 
-int wire_decode(const void *data, size_t size, msgpack_zone *zone,
-                msgpack_object *out, proto_error_t *err)
+int wire_prescan(const void *data, size_t size, proto_error_t *err)
+{
+    return s_prescan(data, size, WIRE_NODES_MAX, err);
+}
+
+static int s_decode(const void *data, size_t size, size_t max_nodes, msgpack_zone *zone,
+                    msgpack_object *out, proto_error_t *err)
 {
     assert(zone && out);
-    if (wire_prescan(data, size, err))
+    if (s_prescan(data, size, max_nodes, err))
         return -1;
     size_t offset = 0;
     msgpack_object obj;
@@ -371,4 +377,16 @@ int wire_decode(const void *data, size_t size, msgpack_zone *zone,
         return proto_error_set(err, "", "malformed", "the message could not be decoded (%d)", (int) rc);
     *out = obj;
     return 0;
+}
+
+int wire_decode(const void *data, size_t size, msgpack_zone *zone,
+                msgpack_object *out, proto_error_t *err)
+{
+    return s_decode(data, size, WIRE_NODES_MAX, zone, out, err);
+}
+
+int wire_decode_reply(const void *data, size_t size, msgpack_zone *zone,
+                      msgpack_object *out, proto_error_t *err)
+{
+    return s_decode(data, size, WIRE_REPLY_NODES_MAX, zone, out, err);
 }

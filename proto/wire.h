@@ -45,6 +45,13 @@
 /*  Objects in one message, keys included: bounds the zone to about 5 MB. */
 #define WIRE_NODES_MAX 200000
 
+/*  Objects in one reply a client or a stream consumer accepts from the
+ *  service it asked: a batch of up to 1000 events, each with a whole
+ *  application and its report, holds more than WIRE_NODES_MAX.  Still
+ *  bounded: the socket's ZMQ_MAXMSGSIZE caps the bytes, and each object
+ *  needs at least one of them. */
+#define WIRE_REPLY_NODES_MAX 4000000
+
 /*  Checks that [data,size) is exactly one well-formed msgpack object that
  *  is safe to unpack (see the rules above).  Runs in O(n log n): duplicate
  *  keys are found by sorting each map's keys, never by comparing every
@@ -56,5 +63,9 @@ int wire_prescan(const void *data, size_t size, proto_error_t *err);
  *  or -1 with err filled; *out is untouched on error. */
 int wire_decode(const void *data, size_t size, msgpack_zone *zone,
                 msgpack_object *out, proto_error_t *err);
+
+/*  wire_decode with the WIRE_REPLY_NODES_MAX bound, for replies. */
+int wire_decode_reply(const void *data, size_t size, msgpack_zone *zone,
+                      msgpack_object *out, proto_error_t *err);
 
 #endif

@@ -65,7 +65,7 @@ static int s_await(zsock_t *dealer, uint64_t rid, int timeout_ms, reply_t *reply
         proto_error_t err;
         msgpack_zone_clear(&reply->zone);
         uint64_t got = 0;
-        if (wire_decode(zframe_data(frame), zframe_size(frame), &reply->zone, &reply->msg, &err)
+        if (wire_decode_reply(zframe_data(frame), zframe_size(frame), &reply->zone, &reply->msg, &err)
             || !doc_uint(&reply->msg, "rid", &got) || got != rid) {
             zframe_destroy(&frame);
             continue;

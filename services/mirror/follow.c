@@ -71,7 +71,7 @@ static int s_await(follow_t *self, uint64_t rid, int64_t deadline, follow_reply_
         msgpack_zone_clear(&reply->zone);
         proto_error_t err;
         uint64_t got = 0;
-        if (wire_decode(zframe_data(frame), zframe_size(frame), &reply->zone, &reply->msg, &err) == 0
+        if (wire_decode_reply(zframe_data(frame), zframe_size(frame), &reply->zone, &reply->msg, &err) == 0
             && doc_uint(&reply->msg, "rid", &got) && got == rid) {
             reply->frame = frame;
             found = 1;

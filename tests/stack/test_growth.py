@@ -3,6 +3,7 @@ works: a batch that meets MDB_MAP_FULL is rolled back, the map doubles and
 the batch runs again, with nothing lost and nothing applied twice."""
 
 import os
+import signal
 import sys
 import time
 
@@ -50,8 +51,42 @@ def test_maps_grow_under_load():
     review.close()
 
 
+def test_a_backlog_of_large_events_is_consumed():
+    """Review is down while 300 applications with 50 references each are
+    validated: the backlog it then pulls holds far more objects than one
+    request may, and must still be consumed, every file reaching the queue."""
+    stack.kill("review", signal.SIGTERM)
+    template = harness.fixture("valid", harness.fixture_names("valid")[0])
+    reference = dict(template["references"][0], summary="Diagnostic RSE.")
+    intake = Client(stack.port, "intake")
+    ids = []
+    for i in range(300):
+        document = dict(template, organisation=dict(template["organisation"]),
+                        references=[reference] * 50)
+        document["organisation"]["siret"] = harness.make_siret(600000 + i)
+        reply = intake.call("submit", application=document, key="backlog-%d" % i)
+        assert reply["type"] == "receipt", reply
+        ids.append(reply["id"])
+    intake.close()
+    validation = Client(stack.port, "validation")
+    while validation.call("ping")["head"] < COUNT + 300:
+        time.sleep(0.05)
+    validation.close()
+    stack.start("review")
+    review = Client(stack.port, "review")
+    review.call("member_add", name="D", college="researchers")
+    queued = []
+    for _ in range(600):
+        queued = [item["id"] for item in stack.essp_lines("queue", "--as", "D")]
+        if len(queued) == 300:
+            break
+        time.sleep(0.1)
+    assert sorted(queued) == sorted(ids), "%d of 300 files reached the committee" % len(queued)
+    review.close()
+
+
 if __name__ == "__main__":
     try:
-        harness.run([test_maps_grow_under_load])
+        harness.run([test_maps_grow_under_load, test_a_backlog_of_large_events_is_consumed])
     finally:
         stack.cleanup()
