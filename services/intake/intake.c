@@ -291,6 +291,15 @@ static int s_replay_receipt(MDB_txn *txn, service_t *svc, service_request_t *req
     return 0;
 }
 
+/*  True when a remembered key belongs to the application `id`. */
+static bool s_key_is_for(const msgpack_object *known, const char *id, size_t id_len)
+{
+    const char *known_id;
+    size_t known_len;
+    return doc_str(known, "id", &known_id, &known_len) && known_len == id_len
+        && memcmp(known_id, id, id_len) == 0;
+}
+
 static int s_lookup_key(MDB_txn *txn, service_t *svc, const msgpack_object *msg, scratch_t *s,
                         msgpack_object *known)
 {
@@ -358,7 +367,7 @@ static int s_check_siret_free(MDB_txn *txn, service_t *svc, service_request_t *r
     char state[32], message[PROTO_MESSAGE_MAX];
     doc_strcpy(&record, "state", state, sizeof state);
     snprintf(message, sizeof message,
-             "an application for SIRET %s is already open (id %s, state %s): amend it instead", siret, id,
+             "an application for SIRET %s is already open (id %s, state %s): follow it, or amend it when it is incomplete or changes are requested", siret, id,
              state);
     *taken = true;
     return s_reply_error(req, PROTO_E_CONFLICT, "application.organisation.siret", "unique", message);
@@ -447,6 +456,9 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
     const msgpack_object *application = doc_map(req->msg, "application");
     msgpack_object known, record;
     int rc = s_lookup_key(txn, svc, req->msg, s, &known);
+    if (rc == 0 && !s_key_is_for(&known, id, id_len))
+        return s_reply_error(req, PROTO_E_CONFLICT, "key", "unique",
+                             "this idempotency key was already used for another application");
     if (rc == 0)
         return s_replay_receipt(txn, svc, req, s, &known);
     if (rc != MDB_NOTFOUND)
@@ -619,13 +631,16 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
 {
     bool forward = change->state
         && intake_state_rank(change->state, strlen(change->state)) > s_rank_of(record);
-    if (!forward && !change->decision_event)
+    /* A report is kept even when the state has already moved on: intake
+     * reads validation's and review's streams independently, so a decision
+     * can arrive before the report it was made on. */
+    if (!forward && !change->decision_event && !change->report)
         return 0;
     const char *skip[6] = {"updated_at", NULL};
     size_t n = 1, extra = 1;
     if (forward)
         skip[n++] = "state", extra++;
-    if (forward && change->report)
+    if (change->report)
         skip[n++] = "report", extra++;
     if (change->decision_event)
         skip[n++] = "decisions", extra++;
@@ -636,7 +651,7 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)now);
     if (forward)
         proto_pack_kv_str(&s->pk, "state", change->state);
-    if (forward && change->report) {
+    if (change->report) {
         proto_pack_str(&s->pk, "report");
         msgpack_pack_object(&s->pk, *change->report);
     }

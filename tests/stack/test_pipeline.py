@@ -184,6 +184,13 @@ def test_submission_is_idempotent_and_one_siret_has_one_open_application():
     assert "application.organisation.siret" in other.stderr and "unique" in other.stderr
     submitted = [e for e in pull_all(stack.port, "intake") if e["id"] == first["id"]]
     assert len(submitted) == 1
+    # A key belongs to one application: reusing it to amend another is refused.
+    other_doc = fresh("invalid", "LOY-FAIR-unticked.json")
+    target = submit(other_doc)
+    stack.wait_state(target["id"], "incomplete")
+    reuse = stack.essp("amend", target["id"], harness.write_json(work, "reuse.json", other_doc),
+                       "--key", "retry-42", check=False)
+    assert reuse.returncode == 1 and "field key" in reuse.stderr, reuse.stderr
 
 
 def test_schema_refusal_names_the_field_and_the_rule():
