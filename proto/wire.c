@@ -24,6 +24,12 @@ typedef struct {
 } wire_key_t;
 
 typedef struct {
+    const uint8_t *key;     /* NULL: an array element */
+    uint32_t len;
+    uint32_t index;
+} wire_frame_t;
+
+typedef struct {
     const uint8_t *data;
     size_t size;
     size_t pos;
@@ -32,7 +38,11 @@ typedef struct {
     wire_key_t *keys;       /* keys of every map being walked, innermost last */
     size_t nkeys;
     size_t keys_cap;
-    proto_path_t path;      /* path of the value being scanned */
+    /* Where the scan is: one frame per level, a map key or an array index.
+     * The path text is built from them only when something is refused, so
+     * the success path costs one assignment per element. */
+    wire_frame_t frames[WIRE_DEPTH_MAX + 2];
+    size_t nframes;
     proto_error_t *err;
 } wire_scan_t;
 
@@ -53,11 +63,20 @@ static int s_fail(wire_scan_t *self, const char *rule, const char *fmt, ...)
 {
     if (!self->err)
         return -1;
+    proto_path_t path;
+    proto_path_clear(&path);
+    for (size_t i = 0; i < self->nframes; i++) {
+        const wire_frame_t *frame = &self->frames[i];
+        if (frame->key)
+            proto_path_push_key(&path, (const char *) frame->key, frame->len);
+        else
+            proto_path_push_index(&path, frame->index);
+    }
     char field[PROTO_FIELD_MAX];
-    size_t len = self->path.len;
+    size_t len = path.len;
     if (len >= sizeof field)
-        len = s_utf8_cut(self->path.text, sizeof field - 1);
-    memcpy(field, self->path.text, len);
+        len = s_utf8_cut(path.text, sizeof field - 1);
+    memcpy(field, path.text, len);
     field[len] = 0;
     char message[PROTO_MESSAGE_MAX];
     va_list args;
@@ -194,12 +213,13 @@ static int s_scan_array(wire_scan_t *self, uint64_t count, int depth)
     if (count > self->max_nodes - self->nodes)
         return s_fail(self, "too_many_nodes", "array of %llu elements: more than %zu objects in one message",
                       (unsigned long long) count, self->max_nodes);
+    size_t frame = self->nframes++;
     for (uint32_t i = 0; i < count; i++) {
-        size_t mark = proto_path_push_index(&self->path, i);
+        self->frames[frame] = (wire_frame_t) { NULL, 0, i };
         if (s_scan_object(self, depth + 1))
             return -1;
-        proto_path_pop(&self->path, mark);
     }
+    self->nframes = frame;
     return 0;
 }
 
@@ -237,16 +257,24 @@ static int s_check_duplicates(wire_scan_t *self, size_t base)
     size_t count = self->nkeys - base;
     if (count < 2)
         return 0;
-    qsort(keys, count, sizeof *keys, s_key_cmp);
     const wire_key_t *dup = NULL;
-    for (size_t i = 1; i < count; i++) {
-        if (keys[i].len == keys[i - 1].len && memcmp(keys[i].ptr, keys[i - 1].ptr, keys[i].len) == 0
-            && (!dup || keys[i].order < dup->order))
-            dup = &keys[i];
+    if (count <= 16) {
+        /* Small maps, nearly all of them: comparing pairs beats sorting. */
+        for (size_t j = 1; j < count && !dup; j++)
+            for (size_t i = 0; i < j && !dup; i++)
+                if (keys[i].len == keys[j].len && memcmp(keys[i].ptr, keys[j].ptr, keys[j].len) == 0)
+                    dup = &keys[j];
+    } else {
+        qsort(keys, count, sizeof *keys, s_key_cmp);
+        for (size_t i = 1; i < count; i++) {
+            if (keys[i].len == keys[i - 1].len && memcmp(keys[i].ptr, keys[i - 1].ptr, keys[i].len) == 0
+                && (!dup || keys[i].order < dup->order))
+                dup = &keys[i];
+        }
     }
     if (!dup)
         return 0;
-    proto_path_push_key(&self->path, (const char *) dup->ptr, dup->len);
+    self->frames[self->nframes++] = (wire_frame_t) { dup->ptr, dup->len, 0 };
     return s_fail(self, "duplicate_key", "key appears twice in the same map");
 }
 
@@ -279,15 +307,18 @@ static int s_scan_map(wire_scan_t *self, uint64_t count, int depth)
         return s_fail(self, "too_many_nodes", "map of %llu pairs: more than %zu objects in one message",
                       (unsigned long long) count, self->max_nodes);
     size_t base = self->nkeys;
+    size_t frame = self->nframes;
     for (uint32_t i = 0; i < count; i++) {
+        self->nframes = frame;   /* a bad key is reported at the map's path */
         if (s_scan_key(self, i))
             return -1;
         const wire_key_t *key = &self->keys[self->nkeys - 1];
-        size_t mark = proto_path_push_key(&self->path, (const char *) key->ptr, key->len);
+        self->frames[frame] = (wire_frame_t) { key->ptr, key->len, 0 };
+        self->nframes = frame + 1;
         if (s_scan_object(self, depth + 1))
             return -1;
-        proto_path_pop(&self->path, mark);
     }
+    self->nframes = frame;
     int rc = s_check_duplicates(self, base);
     self->nkeys = base;
     return rc;

@@ -91,7 +91,7 @@ static void s_usage(FILE *out)
             "  -n N                applications end to end (default 100000; --quick 2000)\n"
             "  -c C                concurrent submitting clients (default 16)\n"
             "  -w W                submissions in flight per client (default 32)\n"
-            "  -b B, --backlog B   at most B submitted and not yet known to review (default 400; 0: no limit)\n"
+            "  -b B, --backlog B   at most B submitted and not yet known to review (default 0: no limit)\n"
             "  --offered-rate R    submissions/s of the offered-load phase (default 1000)\n"
             "  --offered-seconds S length of that phase (default 5; --quick 0.5)\n"
             "  --followers F       readers of the publication stream in fan-out (default 100; --quick 20)\n"
@@ -116,7 +116,7 @@ static int s_parse(int argc, char **argv, options_t *o)
     bool quick = false;
     for (int i = 1; i < argc; i++)
         quick |= strcmp(argv[i], "--quick") == 0;
-    *o = (options_t){.n = quick ? 2000 : 100000, .clients = 16, .window = 32, .backlog = 400,
+    *o = (options_t){.n = quick ? 2000 : 100000, .clients = 16, .window = 32, .backlog = 0,
                      .followers = quick ? 20 : 100, .fanout_count = quick ? 200 : 1000,
                      .offered_rate = 1000, .offered_seconds = quick ? 0.5 : 5, .quick = quick,
                      .template_path = ESSP_BENCH_TEMPLATE};
