@@ -7,6 +7,8 @@ frames, client-side masking) and the few protocol calls browser tests need.
         page.goto("http://127.0.0.1:7704/")
         page.eval("document.title")
         page.screenshot("/tmp/form.png")
+        page.tab()
+        page.type("ecole")
 
 Chromium is Debian's package (/usr/bin/chromium, or $ESSP_CHROMIUM), run
 with a fresh profile in a temporary directory, no network services of its
@@ -175,18 +177,43 @@ class Page:
                 raise TimeoutError(expression)
             time.sleep(0.1)
 
-    def set_viewport(self, width, height, mobile=False):
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
+    def set_viewport(self, width, height, mobile=False, scale=1):
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=scale,
                   mobile=mobile)
+
+    def phone(self, width=375, height=740):
+        """A phone's screen: narrow, touch-sized, two device pixels a CSS pixel."""
+        self.set_viewport(width, height, mobile=True, scale=2)
+
+    def key(self, key, code=None, virtual=0, text=None):
+        """Presses and releases a key, as a person at a keyboard."""
+        codes = dict(key=key, code=code or key, windowsVirtualKeyCode=virtual, nativeVirtualKeyCode=virtual)
+        down = dict(codes, text=text) if text else codes
+        self.call("Input.dispatchKeyEvent", type="keyDown", **down)
+        self.call("Input.dispatchKeyEvent", type="keyUp", **codes)
+
+    def tab(self):
+        self.key("Tab", virtual=9)
+
+    def enter(self):
+        self.key("Enter", virtual=13, text="\r")
+
+    def type(self, text):
+        """Text typed into the focused element."""
+        self.call("Input.insertText", text=text)
 
     def disable_javascript(self, disabled=True):
         self.call("Emulation.setScriptExecutionDisabled", value=disabled)
 
-    def screenshot(self, path, full_page=True, clip=None):
+    def screenshot(self, path, full_page=True, clip=None, unclipped=False):
         """The page as a PNG: the viewport, the whole page, or the part
-        clip = (x, y, width, height) of the page."""
+        clip = (x, y, width, height) of the page.  unclipped: the whole
+        page as Chromium captures it beyond the viewport without a clip,
+        in device pixels (a phone's screen at its scale)."""
         params = {"format": "png"}
-        if clip:
+        if unclipped:
+            params["captureBeyondViewport"] = True
+        elif clip:
             x, y, width, height = clip
             params["clip"] = {"x": x, "y": y, "width": width, "height": height, "scale": 1}
             params["captureBeyondViewport"] = True
@@ -207,14 +234,15 @@ class Page:
 class Browser:
     """A headless Chromium with a fresh profile; a context manager."""
 
-    def __init__(self, executable=None, timeout=30.0):
+    def __init__(self, executable=None, timeout=30.0, window_size=None):
         self.executable = executable or os.environ.get("ESSP_CHROMIUM") or shutil.which("chromium") \
             or "/usr/bin/chromium"
         self.timeout = timeout
         self.profile = tempfile.mkdtemp(prefix="essp-chromium-")
         self.log = open(os.path.join(self.profile, "chromium.log"), "wb")
+        window = ["--window-size=%d,%d" % window_size] if window_size else []
         self.process = subprocess.Popen(
-            [self.executable] + CHROMIUM_FLAGS + ["--user-data-dir=" + self.profile, "about:blank"],
+            [self.executable] + CHROMIUM_FLAGS + window + ["--user-data-dir=" + self.profile, "about:blank"],
             stdout=self.log, stderr=self.log)
         self.port = self._devtools_port()
         self.pages = []

@@ -9,8 +9,10 @@ import shutil
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import devtools  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "browser"))
+import cdp  # noqa: E402
 import harness  # noqa: E402
 import publishing  # noqa: E402
 
@@ -20,6 +22,7 @@ work = tempfile.mkdtemp(prefix="essp-browser-")
 shots = os.environ.get("ESSP_SCREENSHOTS") or work
 state = {}
 browser = None
+page = None
 
 ECOLE = "École des Transitions Solidaires"
 COOP = "COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE"
@@ -28,7 +31,7 @@ MUTUELLE = "Mutuelle Entraide et Prévoyance de Vendée"
 
 
 def setup():
-    global browser
+    global browser, page
     stack.start()
     publishing.add_members(stack)
     p = publishing.Publisher(stack, work)
@@ -41,72 +44,73 @@ def setup():
     mirror = publishing.Mirror(stack)
     assert mirror.once() == 0, mirror.log()
     state["index"] = "file://" + os.path.join(mirror.out, "index.html")
-    browser = devtools.Browser()
+    browser = cdp.Browser(window_size=(1200, 900))
+    page = browser.page()
 
 
 def shown():
     """What a visitor sees of the results: the count and the names."""
-    return (browser.evaluate("document.getElementById('compte').textContent"),
-            browser.evaluate("[...document.querySelectorAll('#resultats h3')].map(h => h.textContent)"))
+    return (page.eval("document.getElementById('compte').textContent"),
+            page.eval("[...document.querySelectorAll('#resultats h3')].map(h => h.textContent)"))
 
 
 def choose(select_id, value):
     """Picks an option of a filter, as a click on it would."""
-    browser.evaluate("(() => { const s = document.getElementById('%s'); s.focus(); s.value = '%s';"
-                     " s.dispatchEvent(new Event('change', {bubbles: true})); })()" % (select_id, value))
+    page.eval("(() => { const s = document.getElementById('%s'); s.focus(); s.value = '%s';"
+              " s.dispatchEvent(new Event('change', {bubbles: true})); })()" % (select_id, value))
 
 
 def test_index_lists_the_directory_in_french_sorted_by_name():
-    browser.navigate(state["index"])
-    assert browser.evaluate("document.documentElement.lang") == "fr"
-    assert browser.evaluate("document.title") == "Annuaire des accompagnateurs ESS Pratiques"
-    assert browser.evaluate("document.querySelector('h1').textContent") \
+    page.goto(state["index"])
+    assert page.eval("document.documentElement.lang") == "fr"
+    assert page.eval("document.title") == "Annuaire des accompagnateurs ESS Pratiques"
+    assert page.eval("document.querySelector('h1').textContent") \
         == "Trouver un accompagnateur ou un formateur de l’ESS"
     count, names = shown()
     assert count == "4 structures correspondent à cette recherche.", count
     assert names == [COOP, ECOLE, MUTUELLE, OEUVRE], names
     # Every control has a visible label; the landmarks are there.
-    unlabeled = browser.evaluate("[...document.querySelectorAll('input, select')]"
-                                 ".filter(c => !c.labels.length).map(c => c.id)")
+    unlabeled = page.eval("[...document.querySelectorAll('input, select')]"
+                          ".filter(c => !c.labels.length).map(c => c.id)")
     assert unlabeled == [], unlabeled
-    assert browser.evaluate("!!document.querySelector('main') && !!document.querySelector('form[role=search]')")
-    browser.screenshot(os.path.join(shots, "annuaire.png"))
+    assert page.eval("!!document.querySelector('main') && !!document.querySelector('form[role=search]')")
+    page.screenshot(os.path.join(shots, "annuaire.png"), unclipped=True)
 
 
 def test_search_ignores_accents_and_case_with_the_keyboard_alone():
-    browser.navigate(state["index"])
+    page.goto(state["index"])
     focused = []
     for _ in range(6):
-        browser.tab()
-        focused.append(browser.evaluate("document.activeElement.id || document.activeElement.textContent"))
+        page.tab()
+        focused.append(page.eval("document.activeElement.id || document.activeElement.textContent"))
         if focused[-1] == "q":
             break
     assert focused[0] == "Aller au contenu", focused
     assert focused[-1] == "q", "the search field is reached with Tab: %s" % focused
-    browser.type("ecole")
+    page.type("ecole")
     assert shown() == ("1 structure correspond à cette recherche.", [ECOLE])
-    browser.evaluate("document.getElementById('q').select()")
-    browser.type("coopérative")
+    page.eval("document.getElementById('q').select()")
+    page.type("coopérative")
     assert shown()[1] == [COOP]
-    browser.evaluate("document.getElementById('q').select()")
-    browser.type("OEUVRE angevine")
+    page.eval("document.getElementById('q').select()")
+    page.type("OEUVRE angevine")
     assert shown()[1] == [OEUVRE]
-    browser.evaluate("document.getElementById('q').select()")
-    browser.type("introuvable")
+    page.eval("document.getElementById('q').select()")
+    page.type("introuvable")
     assert shown() == ("Aucune structure ne correspond à cette recherche.", [])
     # The reset button, reached with Tab and pressed with Enter.
     for _ in range(8):
-        browser.tab()
-        if browser.evaluate("document.activeElement.type") == "reset":
+        page.tab()
+        if page.eval("document.activeElement.type") == "reset":
             break
-    assert browser.evaluate("document.activeElement.textContent") == "Effacer la recherche"
-    browser.enter()
-    browser.evaluate("new Promise(r => setTimeout(r, 50))")
+    assert page.eval("document.activeElement.textContent") == "Effacer la recherche"
+    page.enter()
+    page.eval("new Promise(r => setTimeout(r, 50))")
     assert shown()[0] == "4 structures correspondent à cette recherche."
 
 
 def test_filters_combine():
-    browser.navigate(state["index"])
+    page.goto(state["index"])
     choose("departement", "49")
     assert shown()[1] == [ECOLE, OEUVRE]
     choose("format", "training")
@@ -120,58 +124,58 @@ def test_filters_combine():
     assert shown()[1] == [COOP, MUTUELLE]
     choose("theme", "ethics_deontology")
     assert shown()[1] == []
-    label = browser.evaluate("document.querySelector('#departement option[value=\"49\"]').textContent")
+    label = page.eval("document.querySelector('#departement option[value=\"49\"]').textContent")
     assert label == "Maine-et-Loire (49)", label
 
 
 def test_an_advisor_page_opened_from_the_results():
-    browser.navigate(state["index"])
-    browser.evaluate("document.getElementById('q').focus()")
-    browser.type("transitions")
+    page.goto(state["index"])
+    page.eval("document.getElementById('q').focus()")
+    page.type("transitions")
     assert shown()[1] == [ECOLE], shown()
-    browser.evaluate("document.querySelector('#resultats a').focus()")
-    assert browser.evaluate("document.activeElement.textContent") == ECOLE, \
-        browser.evaluate("document.activeElement.outerHTML")
-    browser.events.clear()
-    browser.enter()
-    browser.wait_event("Page.loadEventFired")
-    assert browser.evaluate("location.pathname").endswith("/accompagnateurs/%s.html" % state["ecole"])
-    assert browser.evaluate("document.querySelector('h1').textContent") == ECOLE
-    facts = browser.evaluate("Object.fromEntries([...document.querySelectorAll('dt')]"
-                             ".map(dt => [dt.textContent, dt.nextElementSibling.textContent]))")
+    page.eval("document.querySelector('#resultats a').focus()")
+    assert page.eval("document.activeElement.textContent") == ECOLE, \
+        page.eval("document.activeElement.outerHTML")
+    page.events.clear()
+    page.enter()
+    page.wait_event("Page.loadEventFired")
+    assert page.eval("location.pathname").endswith("/accompagnateurs/%s.html" % state["ecole"])
+    assert page.eval("document.querySelector('h1').textContent") == ECOLE
+    facts = page.eval("Object.fromEntries([...document.querySelectorAll('dt')]"
+                      ".map(dt => [dt.textContent, dt.nextElementSibling.textContent]))")
     assert facts["Formats"] == "Accompagnement, Formation", facts
     assert "Maine-et-Loire (49)" in facts["Départements d’intervention"]
     assert "Sarthe (72)" in facts["Départements d’intervention"]
     assert "Gouvernance démocratique" in facts["Thèmes du Guide des bonnes pratiques"]
     assert facts["Forme juridique"] == "Société coopérative d’intérêt collectif (SCIC)"
     assert facts["Courriel"] == "formations@ateliers-du-bocage.example"
-    assert browser.evaluate("document.querySelector('a[href^=\"mailto:\"]').href") \
+    assert page.eval("document.querySelector('a[href^=\"mailto:\"]').href") \
         == "mailto:formations@ateliers-du-bocage.example"
-    assert "approuvée par le comité le" in browser.evaluate("document.querySelector('.meta').textContent")
-    assert browser.evaluate("document.querySelector('details.preuve summary').textContent") \
+    assert "approuvée par le comité le" in page.eval("document.querySelector('.meta').textContent")
+    assert page.eval("document.querySelector('details.preuve summary').textContent") \
         == "Vérifier l’authenticité de cette fiche"
-    browser.screenshot(os.path.join(shots, "fiche.png"))
+    page.screenshot(os.path.join(shots, "fiche.png"), unclipped=True)
     # Back to the directory by the link at the top.
-    browser.events.clear()
-    browser.evaluate("document.querySelector('.ariane a').click()")
-    browser.wait_event("Page.loadEventFired")
-    assert browser.evaluate("location.pathname").endswith("/index.html")
+    page.events.clear()
+    page.eval("document.querySelector('.ariane a').click()")
+    page.wait_event("Page.loadEventFired")
+    assert page.eval("location.pathname").endswith("/index.html")
 
 
 def test_pages_fit_a_phone_screen():
-    browser.phone()
+    page.phone()
     try:
-        browser.navigate(state["index"])
-        assert browser.evaluate("document.documentElement.scrollWidth") <= 375
-        assert browser.evaluate("getComputedStyle(document.getElementById('q')).width") != "0px"
-        browser.screenshot(os.path.join(shots, "annuaire-telephone.png"))
-        browser.navigate(state["index"].replace("index.html", "accompagnateurs/%s.html" % state["ecole"]))
-        assert browser.evaluate("document.documentElement.scrollWidth") <= 375
-        size = browser.evaluate("parseFloat(getComputedStyle(document.querySelector('dd')).fontSize)")
+        page.goto(state["index"])
+        assert page.eval("document.documentElement.scrollWidth") <= 375
+        assert page.eval("getComputedStyle(document.getElementById('q')).width") != "0px"
+        page.screenshot(os.path.join(shots, "annuaire-telephone.png"), unclipped=True)
+        page.goto(state["index"].replace("index.html", "accompagnateurs/%s.html" % state["ecole"]))
+        assert page.eval("document.documentElement.scrollWidth") <= 375
+        size = page.eval("parseFloat(getComputedStyle(document.querySelector('dd')).fontSize)")
         assert size >= 14, size
-        browser.screenshot(os.path.join(shots, "fiche-telephone.png"))
+        page.screenshot(os.path.join(shots, "fiche-telephone.png"), unclipped=True)
     finally:
-        browser.call("Emulation.clearDeviceMetricsOverride")
+        page.call("Emulation.clearDeviceMetricsOverride")
 
 
 if __name__ == "__main__":
