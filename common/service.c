@@ -454,9 +454,9 @@ static int s_bind(service_t *self)
     /* Refuse oversize input before a byte of it is decoded. */
     zsock_set_maxmsgsize(self->router, PROTO_REQUEST_MAX);
     zsock_set_linger(self->router, 0);
-    /* Per peer: a client that sends pulls and never reads the replies (up
-     * to 8 MiB each) is cut off at this many, and the others go on. */
-    zsock_set_sndhwm(self->router, 1000);
+    /* Per peer.  Above it a ROUTER drops replies silently, so it is high:
+     * a committee client may pipeline the votes of a whole meeting. */
+    zsock_set_sndhwm(self->router, 100000);
     zsock_set_rcvhwm(self->router, 100000);
     if (zsock_bind(self->router, "%s", endpoint) < 0) {
         log_error("cannot bind %s: %s", endpoint, strerror(errno));
