@@ -403,11 +403,10 @@ int review_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char 
         f.closing_round = old_round;
         f.closing_revision = old_revision;
         f.closing_votes = doc_array(&old, "votes");
-        const msgpack_object *decision = doc_get(&old, "decision");
-        static char closing[16];
-        f.closing_decision = decision && decision->type == MSGPACK_OBJECT_STR
-            ? (doc_strcpy(&old, "decision", closing, sizeof closing), closing) : NULL;
     }
+    char closing[16];
+    if (f.close_round && doc_strcpy(&old, "decision", closing, sizeof closing) > 0)
+        f.closing_decision = closing;
     msgpack_sbuffer_clear(&self->buf);
     s_pack_file(&self->pk, &f);
     return s_store(txn, service_db(svc, REVIEW_DB_FILES), f.id, &self->buf);
@@ -694,7 +693,7 @@ static int s_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_
     if (s_vote_refused(req, &file, &member, round))
         return 0;
 
-    static tally_t tally;
+    tally_t tally;   /* 12 KiB: the votes of one round */
     tally.count = 0;
     const msgpack_object *votes = doc_array(&file, "votes");
     for (size_t i = 0; i < doc_len(votes); i++)
@@ -737,7 +736,7 @@ static int s_withdraw(review_t *self, service_t *svc, MDB_txn *txn, service_requ
                     .now = req->now};
         doc_uint(&file, "revision", &f.revision);
         doc_uint(&file, "round", &f.round);
-        static char decision[16];
+        char decision[16];
         f.decision = doc_strcpy(&file, "decision", decision, sizeof decision) > 0 ? decision : NULL;
         msgpack_sbuffer_clear(&self->buf);
         s_pack_file(&self->pk, &f);
