@@ -66,6 +66,27 @@ int config_http_port(void)
     return base < 0 ? -1 : base + SERVICE_COUNT;
 }
 
+int config_secure_port(void)
+{
+    int base = config_base_port();
+    return base < 0 ? -1 : base + SERVICE_COUNT + 1;
+}
+
+void config_secure_bind_endpoint(char *out, size_t cap)
+{
+    const char *bind = getenv("ESSP_BIND");
+    snprintf(out, cap, "tcp://%s:%d", bind && *bind ? bind : "127.0.0.1", config_secure_port());
+}
+
+void config_secure_connect_endpoint(char *out, size_t cap)
+{
+    const char *explicit = getenv("ESSP_REVIEW_SECURE_ENDPOINT");
+    if (explicit && *explicit)
+        snprintf(out, cap, "%s", explicit);
+    else
+        snprintf(out, cap, "tcp://127.0.0.1:%d", config_secure_port());
+}
+
 void config_bind_endpoint(service_id_t service, char *out, size_t cap)
 {
     const char *bind = getenv("ESSP_BIND");

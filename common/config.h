@@ -4,7 +4,8 @@
  *  side by side and the CLI finds the one it is pointed at:
  *    ESSP_HOME  data, logs, pid files, keys (default ./var)
  *    ESSP_PORT  base port (default 7700); each service listens on base+offset,
- *               intake's HTTP gateway on base+4
+ *               intake's HTTP gateway on base+4, review's authenticated
+ *               endpoint on base+5
  *  For a stack spread over several hosts, ESSP_<SERVICE>_ENDPOINT (e.g.
  *  ESSP_REVIEW_ENDPOINT=tcp://10.0.0.3:7702) tells clients and downstream
  *  services where a service is, and ESSP_BIND the address services bind to
@@ -47,6 +48,17 @@ int config_port(service_id_t service);
  *  next to the four services' ports; -1 when ESSP_PORT is not a port.  It
  *  binds $ESSP_BIND like the services. */
 int config_http_port(void);
+
+/*  The port of review's authenticated ROUTER (CURVE, members and staff):
+ *  base + 5; -1 when ESSP_PORT is not a port. */
+int config_secure_port(void);
+
+/*  The endpoint review's authenticated ROUTER binds: tcp://$ESSP_BIND:port. */
+void config_secure_bind_endpoint(char *out, size_t cap);
+
+/*  The endpoint members and staff connect to: $ESSP_REVIEW_SECURE_ENDPOINT
+ *  or tcp://127.0.0.1:port. */
+void config_secure_connect_endpoint(char *out, size_t cap);
 
 /*  The endpoint a service binds: tcp://$ESSP_BIND:port. */
 void config_bind_endpoint(service_id_t service, char *out, size_t cap);

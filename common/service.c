@@ -1,6 +1,7 @@
 /*  common/service.c - see service.h. */
 #include "service.h"
 
+#include "auth.h"
 #include "doc.h"
 #include "log.h"
 #include "store.h"
@@ -23,6 +24,7 @@
 
 /*  A pull that found nothing new, waiting for an event or its deadline. */
 typedef struct {
+    zsock_t *router;             /* the ROUTER it came in on */
     zmsg_t *envelope;            /* routing frames to answer on */
     uint64_t after;
     size_t max;
@@ -33,6 +35,7 @@ typedef struct {
 
 /*  One request of a batch, kept until its reply is sent. */
 typedef struct {
+    zsock_t *router;             /* the ROUTER it came in on, to answer on */
     zmsg_t *envelope;
     zframe_t *payload;
     msgpack_zone zone;
@@ -50,6 +53,8 @@ struct service_t {
     size_t db_count;             /* the core's databases; events, cursors follow */
     stream_log_t *log;
     zsock_t *router;
+    zsock_t *secure;             /* the CURVE ROUTER, when secure_types is set */
+    zactor_t *auth;              /* zauth, answering the secure ROUTER's ZAP requests */
     stream_consumer_t *consumers[SERVICE_UPSTREAMS_MAX];
     parked_pull_t parked[S_PARKED_MAX];
     size_t parked_count;
@@ -100,12 +105,12 @@ uint64_t service_log_head(service_t *self)
 
 /* ---------------------------------------------------------------- replies */
 
-static void s_send(service_t *self, zmsg_t *envelope, const void *data, size_t size)
+static void s_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size)
 {
     zmsg_t *out = zmsg_dup(envelope);
     zmsg_addmem(out, data, size);
     /* A ROUTER drops what it cannot route (client gone): never blocks. */
-    zmsg_send(&out, self->router);
+    zmsg_send(&out, router);
 }
 
 static void s_pack_batch(service_t *self, MDB_txn *txn, msgpack_packer *pk, bool has_rid,
@@ -117,7 +122,7 @@ static void s_pack_batch(service_t *self, MDB_txn *txn, msgpack_packer *pk, bool
     stream_log_pack_after(self->log, txn, after, max, PROTO_BATCH_BYTES, pk);
 }
 
-static void s_answer_pull(service_t *self, MDB_txn *txn, zmsg_t *envelope, bool has_rid,
+static void s_answer_pull(service_t *self, MDB_txn *txn, zsock_t *router, zmsg_t *envelope, bool has_rid,
                           uint64_t rid, uint64_t after, size_t max)
 {
     msgpack_sbuffer buf;
@@ -125,7 +130,7 @@ static void s_answer_pull(service_t *self, MDB_txn *txn, zmsg_t *envelope, bool 
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
     s_pack_batch(self, txn, &pk, has_rid, rid, after, max);
-    s_send(self, envelope, buf.data, buf.size);
+    s_send(router, envelope, buf.data, buf.size);
     msgpack_sbuffer_destroy(&buf);
 }
 
@@ -148,7 +153,7 @@ static void s_serve_parked(service_t *self, int64_t now_ms)
         }
         if (!txn && store_begin(self->store, true, &txn) != 0)
             return;
-        s_answer_pull(self, txn, p->envelope, p->has_rid, p->rid, p->after, p->max);
+        s_answer_pull(self, txn, p->router, p->envelope, p->has_rid, p->rid, p->after, p->max);
         s_unpark(self, i);
     }
     if (txn)
@@ -163,6 +168,7 @@ static void s_handle_pull(service_t *self, MDB_txn **read_txn, pending_t *p, int
     doc_uint(p->req.msg, "wait", &wait);
     if (after >= stream_log_head(self->log) && wait > 0 && self->parked_count < S_PARKED_MAX) {
         parked_pull_t *parked = &self->parked[self->parked_count++];
+        parked->router = p->router;
         parked->envelope = p->envelope;
         p->envelope = NULL;
         parked->after = after;
@@ -174,7 +180,7 @@ static void s_handle_pull(service_t *self, MDB_txn **read_txn, pending_t *p, int
     }
     if (!*read_txn && store_begin(self->store, true, read_txn) != 0)
         return;
-    s_answer_pull(self, *read_txn, p->envelope, p->req.has_rid, p->req.rid, after, max);
+    s_answer_pull(self, *read_txn, p->router, p->envelope, p->req.has_rid, p->req.rid, after, max);
 }
 
 /* --------------------------------------------------------------- requests */
@@ -183,6 +189,15 @@ static void s_pending_reset_reply(pending_t *p)
 {
     msgpack_sbuffer_clear(&p->reply);
     p->ready = false;
+}
+
+/*  True when this request type is answered only on the secure ROUTER. */
+static bool s_needs_secure(service_t *self, const char *type)
+{
+    for (const char *const *t = self->def->secure_types; t && *t; t++)
+        if (strcmp(*t, type) == 0)
+            return true;
+    return false;
 }
 
 /*  Decodes and checks one request; packs an error reply when it is refused
@@ -195,10 +210,23 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now)
     p->req.reply = &p->pk;
     p->req.now = now;
     p->req.type = NULL;
+    p->req.peer_name = p->req.peer_role = NULL;
+    if (p->router == self->secure)
+        auth_peer(p->payload, &p->req.peer_name, &p->req.peer_role);
     if (wire_decode(zframe_data(p->payload), zframe_size(p->payload), &p->zone, &p->msg, &err)
         || proto_request_check(&p->msg, &p->req.type, &p->req.rid, &p->req.has_rid, &err)) {
         log_info("refused a request: %s (field '%s', rule %s)", err.message, err.field, err.rule);
         proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_INVALID, &err);
+        p->ready = true;
+    } else if (p->router != self->secure && s_needs_secure(self, p->req.type)) {
+        proto_error_set(&err, "type", "authentication",
+                        "'%s' needs a member or staff key: send it to the authenticated endpoint "
+                        "(CURVE, see essp endpoints)", p->req.type);
+        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
+        p->ready = true;
+    } else if (p->router == self->secure && !p->req.peer_name) {
+        proto_error_set(&err, "type", "authentication", "this key carries no name and role");
+        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
         p->ready = true;
     } else if (strcmp(p->req.type, "pull") == 0) {
         p->is_pull = true;
@@ -210,15 +238,16 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now)
     }
 }
 
-static size_t s_receive_batch(service_t *self)
+/*  Takes what is ready on router into the batch, from index count on. */
+static size_t s_receive_from(service_t *self, zsock_t *router, size_t count)
 {
-    size_t count = 0;
-    while (count < SERVICE_BATCH && (zsock_events(self->router) & ZMQ_POLLIN)) {
-        zmsg_t *msg = zmsg_recv(self->router);
+    while (router && count < SERVICE_BATCH && (zsock_events(router) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv(router);
         if (!msg)
             break;
         pending_t *p = &self->batch[count];
         memset(p, 0, sizeof *p);
+        p->router = router;
         /* The payload is the last frame; the frames before it route the
          * reply back (identity, and the empty delimiter of a REQ client). */
         p->payload = zmsg_last(msg);
@@ -230,6 +259,11 @@ static size_t s_receive_batch(service_t *self)
         count++;
     }
     return count;
+}
+
+static size_t s_receive_batch(service_t *self)
+{
+    return s_receive_from(self, self->secure, s_receive_from(self, self->router, 0));
 }
 
 static void s_release_batch(service_t *self, size_t count)
@@ -324,7 +358,7 @@ static void s_handle_requests(service_t *self, int64_t now_ms)
         if (p->is_pull)
             s_handle_pull(self, &read_txn, p, now_ms);
         else
-            s_send(self, p->envelope, p->reply.data, p->reply.size);
+            s_send(p->router, p->envelope, p->reply.data, p->reply.size);
     }
     if (read_txn)
         mdb_txn_abort(read_txn);
@@ -473,6 +507,39 @@ static int s_bind(service_t *self)
     return 0;
 }
 
+/*  The CURVE ROUTER, behind zauth: zauth runs before the bind, since
+ *  without a ZAP handler libzmq would accept any client that knows the
+ *  server's public key. */
+static int s_bind_secure(service_t *self)
+{
+    if (!self->def->secure_types)
+        return 0;
+    zcert_t *cert = auth_server_cert(self->def->id);
+    self->auth = cert ? auth_start() : NULL;
+    if (!self->auth) {
+        log_error("cannot start the authentication of the secure endpoint (keys under %s/keys)",
+                  config_home());
+        zcert_destroy(&cert);
+        return -1;
+    }
+    char endpoint[CONFIG_ENDPOINT_MAX];
+    config_secure_bind_endpoint(endpoint, sizeof endpoint);
+    self->secure = zsock_new(ZMQ_ROUTER);
+    assert(self->secure);
+    auth_make_server(self->secure, cert);
+    zcert_destroy(&cert);
+    zsock_set_maxmsgsize(self->secure, PROTO_REQUEST_MAX);
+    zsock_set_linger(self->secure, 0);
+    zsock_set_sndhwm(self->secure, 100000);
+    zsock_set_rcvhwm(self->secure, 100000);
+    if (zsock_bind(self->secure, "%s", endpoint) < 0) {
+        log_error("cannot bind %s: %s", endpoint, strerror(errno));
+        return -1;
+    }
+    log_info("listening on %s (CURVE, keys in %s/keys/allowed)", endpoint, config_home());
+    return 0;
+}
+
 static int s_attach(service_t *self)
 {
     if (!self->def->attach)
@@ -485,25 +552,29 @@ static int s_attach(service_t *self)
 
 static void s_loop(service_t *self)
 {
-    zmq_pollitem_t items[1 + SERVICE_UPSTREAMS_MAX];
+    zmq_pollitem_t items[2 + SERVICE_UPSTREAMS_MAX];
     size_t n = self->def->upstream_count;
+    /* The plain ROUTER, the secure one when there is one, the upstreams. */
     items[0] = (zmq_pollitem_t){zsock_resolve(self->router), 0, ZMQ_POLLIN, 0};
+    size_t first = 1;
+    if (self->secure)
+        items[first++] = (zmq_pollitem_t){zsock_resolve(self->secure), 0, ZMQ_POLLIN, 0};
     for (size_t u = 0; u < n; u++)
-        items[1 + u] = (zmq_pollitem_t){zsock_resolve(stream_consumer_socket(self->consumers[u])), 0,
+        items[first + u] = (zmq_pollitem_t){zsock_resolve(stream_consumer_socket(self->consumers[u])), 0,
                                         ZMQ_POLLIN, 0};
     while (!zsys_interrupted) {
         int64_t now_ms = s_now_ms();
         for (size_t u = 0; u < n; u++)
             stream_consumer_poll(self->consumers[u], now_ms);
-        if (zmq_poll(items, (int)(1 + n), 100) < 0 && errno != EINTR)
+        if (zmq_poll(items, (int)(first + n), 100) < 0 && errno != EINTR)
             break;
         if (zsys_interrupted)
             break;
         now_ms = s_now_ms();
-        if (items[0].revents & ZMQ_POLLIN)
+        if ((items[0].revents & ZMQ_POLLIN) || (first > 1 && (items[1].revents & ZMQ_POLLIN)))
             s_handle_requests(self, now_ms);
         for (size_t u = 0; u < n; u++)
-            if (items[1 + u].revents & ZMQ_POLLIN)
+            if (items[first + u].revents & ZMQ_POLLIN)
                 s_handle_stream(self, u, now_ms);
         s_serve_parked(self, now_ms);
     }
@@ -516,6 +587,8 @@ static void s_destroy(service_t *self)
     while (self->parked_count)
         s_unpark(self, 0);
     zsock_destroy(&self->router);
+    zsock_destroy(&self->secure);
+    zactor_destroy(&self->auth);
     stream_log_destroy(&self->log);
     store_destroy(&self->store);
     msgpack_sbuffer_destroy(&self->event_buf);
@@ -540,7 +613,8 @@ int service_main(const service_def_t *def)
     zsys_init();
     zsys_set_logsystem(false);
     int code = 1;
-    if (s_open_store(self) == 0 && s_start(self) == 0 && s_bind(self) == 0 && s_write_pid(self) == 0
+    if (s_open_store(self) == 0 && s_start(self) == 0 && s_bind(self) == 0 && s_bind_secure(self) == 0
+        && s_write_pid(self) == 0
         && s_attach(self) == 0) {
         log_info("started (pid %ld)", (long)getpid());
         s_loop(self);

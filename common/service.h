@@ -5,7 +5,9 @@
  *  what the core must not: the sockets, the loop, the LMDB environment, the
  *  clock, the signals.  The shell:
  *    - binds a ROUTER where clients send requests and downstream services
- *      pull this service's event log;
+ *      pull this service's event log, and, when the service declares
+ *      secure_types, a second ROUTER that speaks CURVE and knows who sends
+ *      each request;
  *    - drains up to SERVICE_BATCH requests that are ready, runs them all in
  *      ONE write transaction, commits (one fsync), and only then sends the
  *      replies: group commit, and no reply before the state is durable;
@@ -38,6 +40,10 @@ typedef struct {
     uint64_t rid;
     msgpack_packer *reply;       /* pack exactly one reply map here */
     int64_t now;                 /* unix seconds of this batch */
+    /* Who sent it, as the certificate store says (see common/auth.h):
+     * both NULL on the plain ROUTER, both set on the secure one. */
+    const char *peer_name;
+    const char *peer_role;       /* "member" or "staff" */
 } service_request_t;
 
 /*  Runs one request inside the batch's write transaction.  Packs a reply
@@ -76,6 +82,13 @@ typedef struct {
      * means "durable".  attach returns 0, or -1 to stop the service. */
     int (*attach)(void *ctx, service_t *svc);
     void (*detach)(void *ctx, service_t *svc);
+    /* Optional: the service also binds a CURVE ROUTER on
+     * config_secure_bind_endpoint(), behind zauth and the certificate
+     * store (common/auth.h).  Its requests join the same batches; each
+     * carries the sender's name and role.  The request types listed here
+     * (NULL-terminated) are answered only there: on the plain ROUTER they
+     * are refused (forbidden, rule authentication). */
+    const char *const *secure_types;
 } service_def_t;
 
 /*  Runs the service until SIGTERM; returns the process exit code. */

@@ -1,6 +1,7 @@
 /*  services/cli/client.c - see client.h. */
 #include "client.h"
 
+#include "common/auth.h"
 #include "common/doc.h"
 #include "proto/messages.h"
 #include "proto/wire.h"
@@ -18,13 +19,46 @@ uint64_t client_next_rid(void)
     return rid++;
 }
 
+/*  The key pair for review's authenticated endpoint, once chosen. */
+static zcert_t *s_key;
+
+int client_use_key(void *cert)
+{
+    zcert_destroy(&s_key);
+    s_key = cert;
+    char path[CONFIG_PATH_MAX];
+    auth_key_path("", config_service_name(SERVICE_REVIEW), ".cert", path, sizeof path);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "essp: no review service key at %s (start the stack: deploy/up)\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+static bool s_secure(service_id_t service)
+{
+    return s_key && service == SERVICE_REVIEW;
+}
+
+static void s_endpoint(service_id_t service, char *endpoint, size_t cap)
+{
+    if (s_secure(service))
+        config_secure_connect_endpoint(endpoint, cap);
+    else
+        config_connect_endpoint(service, endpoint, cap);
+}
+
 static zsock_t *s_connect(service_id_t service)
 {
     char endpoint[CONFIG_ENDPOINT_MAX];
-    config_connect_endpoint(service, endpoint, sizeof endpoint);
+    s_endpoint(service, endpoint, sizeof endpoint);
     zsock_t *dealer = zsock_new(ZMQ_DEALER);
     if (!dealer)
         return NULL;
+    if (s_secure(service) && auth_make_client(dealer, s_key, service) != 0) {
+        zsock_destroy(&dealer);
+        return NULL;
+    }
     zsock_set_maxmsgsize(dealer, PROTO_REPLY_MAX);
     zsock_set_linger(dealer, 0);
     if (zsock_connect(dealer, "%s", endpoint) != 0) {
@@ -105,9 +139,14 @@ int client_call(service_id_t service, const msgpack_sbuffer *request, uint32_t w
     }
     if (rc == EXIT_UNREACHABLE) {
         char endpoint[CONFIG_ENDPOINT_MAX];
-        config_connect_endpoint(service, endpoint, sizeof endpoint);
-        fprintf(stderr, "essp: the %s service does not answer at %s (is the stack running? deploy/up)\n",
-                config_service_name(service), endpoint);
+        s_endpoint(service, endpoint, sizeof endpoint);
+        if (s_secure(service))
+            fprintf(stderr, "essp: the %s service does not answer at %s (is the stack running? "
+                    "a key that is not, or no longer, in keys/allowed gets no answer)\n",
+                    config_service_name(service), endpoint);
+        else
+            fprintf(stderr, "essp: the %s service does not answer at %s (is the stack running? deploy/up)\n",
+                    config_service_name(service), endpoint);
     }
     return rc;
 }

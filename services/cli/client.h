@@ -34,6 +34,11 @@ int client_call(service_id_t service, const msgpack_sbuffer *request, uint32_t w
 
 void reply_release(reply_t *reply);
 
+/*  From now on, requests to review go to its authenticated endpoint with
+ *  this key pair (a zcert_t, common/auth.h), owned by the client.  0, or
+ *  -1 after printing why (the service key is missing). */
+int client_use_key(void *cert);
+
 /*  A fresh request id. */
 uint64_t client_next_rid(void);
 

@@ -7,6 +7,7 @@
  */
 #include "client.h"
 
+#include "common/auth.h"
 #include "common/date.h"
 #include "common/doc.h"
 #include "proto/json_codec.h"
@@ -281,6 +282,72 @@ static int s_cmd_status(int argc, char **argv)
     return s_call_and_print(SERVICE_INTAKE, &r, NULL);
 }
 
+/* ------------------------------------------------------------------ keys */
+
+static void s_print_json_string(const char *text)
+{
+    json_t *value = json_string(text);
+    char *dumped = value ? json_dumps(value, JSON_ENCODE_ANY) : NULL;
+    printf("%s", dumped ? dumped : "null");
+    free(dumped);
+    json_decref(value);
+}
+
+/*  {"<k1>": v1, "<k2>": v2} on one line. */
+static void s_print_pair(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+    printf("{\"%s\":", k1);
+    s_print_json_string(v1);
+    printf(",\"%s\":", k2);
+    s_print_json_string(v2);
+    printf("}\n");
+}
+
+/*  The key pair of role/name for review's authenticated endpoint;
+ *  EXIT_OK, or an exit code after saying why. */
+static int s_use_key(const char *role, const char *name)
+{
+    zcert_t *cert = auth_load(role, name);
+    if (!cert) {
+        fprintf(stderr, "essp: no %s key named '%s' under %s/keys/%s\n", role, name, config_home(),
+                strcmp(role, AUTH_ROLE_STAFF) == 0 ? "staff (essp staff init NAME)" : "members");
+        return EXIT_USAGE;
+    }
+    return client_use_key(cert) == 0 ? EXIT_OK : EXIT_UNREACHABLE;
+}
+
+/*  Staff commands go with the staff key: $ESSP_STAFF, or the only one. */
+static int s_as_staff(void)
+{
+    char name[PROTO_NAME_MAX + 1];
+    int found = auth_staff_name(name, sizeof name);
+    if (found == 1) {
+        fprintf(stderr, "essp: no staff key under %s/keys/staff (essp staff init NAME)\n", config_home());
+        return EXIT_USAGE;
+    }
+    if (found == 2) {
+        fprintf(stderr, "essp: several staff keys under %s/keys/staff: choose one with ESSP_STAFF=NAME\n",
+                config_home());
+        return EXIT_USAGE;
+    }
+    return s_use_key(AUTH_ROLE_STAFF, name);
+}
+
+static int s_cmd_staff(int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[0], "init") != 0)
+        return s_usage("expects init NAME");
+    char path[CONFIG_PATH_MAX];
+    if (auth_key_path("staff", argv[1], ".cert_secret", path, sizeof path))
+        return s_usage("the name is too long");
+    if (!auth_has_key(AUTH_ROLE_STAFF, argv[1]) && auth_issue(AUTH_ROLE_STAFF, argv[1]) != 0) {
+        fprintf(stderr, "essp: cannot write the staff key %s: %s\n", path, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    s_print_pair("staff", argv[1], "key", path);
+    return EXIT_OK;
+}
+
 static int s_member_add(int argc, char **argv)
 {
     static const char *const valued[] = {"--college", "--tie", NULL};
@@ -302,19 +369,58 @@ static int s_member_add(int argc, char **argv)
     for (int i = 0; i + 1 < argc; i++)
         if (strcmp(argv[i], "--tie") == 0)
             proto_pack_str(&r.pk, argv[++i]);
-    return s_call_and_print(SERVICE_REVIEW, &r, NULL);
+    int rc = s_as_staff();
+    if (rc != EXIT_OK) {
+        msgpack_sbuffer_destroy(&r.buf);
+        return rc;
+    }
+    rc = s_call_and_print(SERVICE_REVIEW, &r, NULL);
+    /* The key pair once the member exists: a refused add leaves the keys
+     * of an existing member as they are. */
+    if (rc == EXIT_OK && auth_issue(AUTH_ROLE_MEMBER, pos[0]) != 0) {
+        fprintf(stderr, "essp: the member is added but their key could not be written under %s/keys: %s\n",
+                config_home(), strerror(errno));
+        return EXIT_REFUSED;
+    }
+    return rc;
+}
+
+static int s_member_remove(int argc, char **argv)
+{
+    if (argc != 1)
+        return s_usage("expects NAME");
+    request_t r;
+    s_request_init(&r, "member_remove", 1);
+    proto_pack_kv_str(&r.pk, "name", argv[0]);
+    int rc = s_as_staff();
+    if (rc != EXIT_OK) {
+        msgpack_sbuffer_destroy(&r.buf);
+        return rc;
+    }
+    rc = s_call_and_print(SERVICE_REVIEW, &r, NULL);
+    if (rc == EXIT_OK && auth_revoke(AUTH_ROLE_MEMBER, argv[0]) != 0) {
+        fprintf(stderr, "essp: the member is removed but their key is still in %s/keys/allowed: %s\n",
+                config_home(), strerror(errno));
+        return EXIT_REFUSED;
+    }
+    return rc;
 }
 
 static int s_cmd_member(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "add") == 0)
         return s_member_add(argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "remove") == 0)
+        return s_member_remove(argc - 1, argv + 1);
     if (argc == 1 && strcmp(argv[0], "list") == 0) {
+        int rc = s_as_staff();
+        if (rc != EXIT_OK)
+            return rc;
         request_t r;
         s_request_init(&r, "member_list", 0);
         return s_call_and_print(SERVICE_REVIEW, &r, "members");
     }
-    return s_usage("expects add or list");
+    return s_usage("expects add, list or remove");
 }
 
 static int s_cmd_queue(int argc, char **argv)
@@ -326,16 +432,18 @@ static int s_cmd_queue(int argc, char **argv)
     const char *unknown = s_unknown_option(argc, argv, valued, NULL);
     if (bad || unknown || !member || s_positionals(argc, argv, valued, pos, 1) != 0)
         return s_usage(unknown ? "unknown option" : "expects --as MEMBER");
+    int rc = s_use_key(AUTH_ROLE_MEMBER, member);
+    if (rc != EXIT_OK)
+        return rc;
     /* Page by page, so that a long queue never makes one huge reply. */
     char after[PROTO_ID_MAX + 1] = "";
     for (;;) {
         request_t r;
-        s_request_init(&r, "queue", 3);
-        proto_pack_kv_str(&r.pk, "member", member);
+        s_request_init(&r, "queue", 2);
         proto_pack_kv_str(&r.pk, "after", after);
         proto_pack_kv_uint(&r.pk, "limit", 100);
         reply_t reply;
-        int rc = client_call(SERVICE_REVIEW, &r.buf, 0, &reply);
+        rc = client_call(SERVICE_REVIEW, &r.buf, 0, &reply);
         msgpack_sbuffer_destroy(&r.buf);
         if (rc == EXIT_OK)
             s_print_each(doc_array(&reply.msg, "items"));
@@ -358,10 +466,13 @@ static int s_cmd_vote(int argc, char **argv)
         return s_usage(unknown ? "unknown option" : "expects ID, a decision and --as MEMBER");
     if (!proto_is_decision(pos[1], strlen(pos[1])))
         return s_usage("the decision is approve, reject or changes");
+    /* --as chooses the key; the member is the one the key names. */
+    int rc = s_use_key(AUTH_ROLE_MEMBER, member);
+    if (rc != EXIT_OK)
+        return rc;
     request_t r;
-    s_request_init(&r, "vote", motivation ? 4 : 3);
+    s_request_init(&r, "vote", motivation ? 3 : 2);
     proto_pack_kv_str(&r.pk, "id", pos[0]);
-    proto_pack_kv_str(&r.pk, "member", member);
     proto_pack_kv_str(&r.pk, "decision", pos[1]);
     if (motivation)
         proto_pack_kv_str(&r.pk, "motivation", motivation);
@@ -377,6 +488,9 @@ static int s_cmd_withdraw(int argc, char **argv)
     const char *unknown = s_unknown_option(argc, argv, valued, NULL);
     if (bad || unknown || !reason || s_positionals(argc, argv, valued, pos, 2) != 1)
         return s_usage(unknown ? "unknown option" : "expects ID and --reason TEXT");
+    int rc = s_as_staff();
+    if (rc != EXIT_OK)
+        return rc;
     request_t r;
     s_request_init(&r, "withdraw", 2);
     proto_pack_kv_str(&r.pk, "id", pos[0]);
@@ -497,6 +611,12 @@ static int s_cmd_endpoints(int argc, char **argv)
                endpoint);
     }
     printf("{\"service\":\"intake-http\",\"endpoint\":\"http://127.0.0.1:%d/\"}\n", config_http_port());
+    char secure[CONFIG_ENDPOINT_MAX], key[CONFIG_PATH_MAX];
+    config_secure_connect_endpoint(secure, sizeof secure);
+    auth_key_path("", config_service_name(SERVICE_REVIEW), ".cert", key, sizeof key);
+    printf("{\"service\":\"review-secure\",\"endpoint\":\"%s\",\"server_key\":", secure);
+    s_print_json_string(key);
+    printf("}\n");
     return EXIT_OK;
 }
 
@@ -575,7 +695,9 @@ static const command_t s_commands[] = {
     {"amend", "amend ID FILE.json [--key KEY]  amend an incomplete application or one with changes requested", s_cmd_amend},
     {"status", "status ID                       the state of an application, its report and decisions", s_cmd_status},
     {"check", "check FILE.json [--today YYYY-MM-DD] [--text]  run the charter offline (exit 1 if something fails)", s_cmd_check},
-    {"member", "member add NAME --college researchers|local_authorities|ess_networks [--tie SIREN]...\n       essp member list", s_cmd_member},
+    {"member", "member add NAME --college researchers|local_authorities|ess_networks [--tie SIREN]...\n"
+               "       essp member list | member remove NAME   (staff key; add writes the member's key pair)", s_cmd_member},
+    {"staff", "staff init NAME                 create a staff key pair under $ESSP_HOME/keys/staff", s_cmd_staff},
     {"queue", "queue --as MEMBER                the files waiting for this member's vote, one per line", s_cmd_queue},
     {"vote", "vote ID approve|reject|changes --as MEMBER [--motivation TEXT]", s_cmd_vote},
     {"withdraw", "withdraw ID --reason TEXT       withdraw a file before the committee, or a listing", s_cmd_withdraw},
@@ -592,7 +714,8 @@ static int s_help(FILE *out)
     for (size_t i = 0; i < sizeof s_commands / sizeof *s_commands; i++)
         fprintf(out, "  essp %s\n", s_commands[i].usage);
     fprintf(out, "\nenvironment: ESSP_HOME (default ./var), ESSP_PORT (default 7700),\n"
-                 "  ESSP_<SERVICE>_ENDPOINT, ESSP_TIMEOUT_MS (5000), ESSP_RETRIES (3)\n"
+                 "  ESSP_<SERVICE>_ENDPOINT, ESSP_TIMEOUT_MS (5000), ESSP_RETRIES (3),\n"
+                 "  ESSP_REVIEW_SECURE_ENDPOINT, ESSP_STAFF (the staff key to use)\n"
                  "exit codes: 0 done, 1 refused, 2 usage, 3 service unreachable\n");
     return out == stdout ? EXIT_OK : EXIT_USAGE;
 }

@@ -10,6 +10,7 @@ int main(void)
         .handle = review_handle,
         .upstreams = {{SERVICE_VALIDATION, review_apply_validation}},
         .upstream_count = 1,
+        .secure_types = review_secure_types,
     };
     int code = service_main(&def);
     review_context_destroy(&def.ctx);

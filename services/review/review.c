@@ -1,6 +1,7 @@
 /*  services/review/review.c - see review.h. */
 #include "review.h"
 
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/doc.h"
 #include "common/log.h"
@@ -119,6 +120,25 @@ static int s_store(MDB_txn *txn, MDB_dbi db, const msgpack_object *key_str, msgp
     return store_put(txn, db, key_str->via.str.ptr, key_str->via.str.size, buf->data, buf->size);
 }
 
+/*  The member a request speaks for: the one its key names (the service
+ *  shell put the name the certificate store gives in peer_name).  A
+ *  "member" field, when sent, must name the same member; otherwise the
+ *  refusal is packed and false returned. */
+static bool s_member_of(service_request_t *req, msgpack_object *out)
+{
+    out->type = MSGPACK_OBJECT_STR;
+    out->via.str.ptr = req->peer_name;
+    out->via.str.size = (uint32_t)strlen(req->peer_name);
+    const msgpack_object *claimed = doc_get(req->msg, "member");
+    if (claimed && (claimed->via.str.size != out->via.str.size
+                    || memcmp(claimed->via.str.ptr, out->via.str.ptr, out->via.str.size) != 0)) {
+        s_error(req, PROTO_E_FORBIDDEN, "member", "identity",
+                "this key belongs to another member: a member votes and reads a queue only as themself");
+        return false;
+    }
+    return true;
+}
+
 /* ---------------------------------------------------------------- members */
 
 static int s_member_add(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
@@ -192,6 +212,33 @@ static int s_member_list(review_t *self, service_t *svc, MDB_txn *txn, service_r
     mdb_cursor_close(cursor);
     (void)self;
     return 0;
+}
+
+/*  Removes a member.  Their votes stay in the files they voted on; their
+ *  key is refused once the CLI has taken it out of keys/allowed. */
+static int s_member_remove(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
+{
+    const msgpack_object *name = doc_get(req->msg, "name");
+    MDB_dbi db = service_db(svc, REVIEW_DB_MEMBERS);
+    msgpack_object member;
+    int rc = s_load(txn, db, name, &self->zone, &member);
+    if (rc == MDB_NOTFOUND)
+        return s_error(req, PROTO_E_NOT_FOUND, "name", "exists", "no committee member has this name");
+    if (rc)
+        return rc;
+    const msgpack_object *ties = doc_array(&member, "ties");
+    proto_pack_reply(req->reply, "member", req->has_rid, req->rid, 3);
+    proto_pack_str(req->reply, "name");
+    msgpack_pack_object(req->reply, *name);
+    proto_pack_str(req->reply, "college");
+    msgpack_pack_object(req->reply, *doc_get(&member, "college"));
+    proto_pack_str(req->reply, "ties");
+    msgpack_pack_array(req->reply, doc_len(ties));
+    for (size_t i = 0; i < doc_len(ties); i++)
+        msgpack_pack_object(req->reply, *doc_at(ties, i));
+    /* Packed before the delete: member points into the stored bytes. */
+    MDB_val key = {name->via.str.size, (void *)name->via.str.ptr};
+    return mdb_del(txn, db, &key, NULL);
 }
 
 /* -------------------------------------------------------------- conflicts */
@@ -291,6 +338,7 @@ typedef struct {
     const msgpack_object *report;
     const msgpack_object *old_votes;      /* votes kept */
     const msgpack_object *new_vote;       /* request of a vote to append, or NULL */
+    const msgpack_object *new_vote_member; /* the member its key names */
     const char *new_vote_college;
     const msgpack_object *old_rounds;
     bool close_round;                     /* move the current votes into rounds */
@@ -300,13 +348,13 @@ typedef struct {
     int64_t now;
 } file_t;
 
-static void s_pack_vote(msgpack_packer *pk, const msgpack_object *vote_req, const char *college,
-                        int64_t now)
+static void s_pack_vote(msgpack_packer *pk, const msgpack_object *vote_req, const msgpack_object *member,
+                        const char *college, int64_t now)
 {
     const msgpack_object *motivation = doc_get(vote_req, "motivation");
     msgpack_pack_map(pk, 5);
     proto_pack_str(pk, "member");
-    msgpack_pack_object(pk, *doc_get(vote_req, "member"));
+    msgpack_pack_object(pk, *member);
     proto_pack_kv_str(pk, "college", college);
     proto_pack_str(pk, "decision");
     msgpack_pack_object(pk, *doc_get(vote_req, "decision"));
@@ -349,7 +397,7 @@ static void s_pack_file(msgpack_packer *pk, const file_t *f)
     for (size_t i = 0; i < kept; i++)
         msgpack_pack_object(pk, *doc_at(f->old_votes, i));
     if (f->new_vote)
-        s_pack_vote(pk, f->new_vote, f->new_vote_college, f->now);
+        s_pack_vote(pk, f->new_vote, f->new_vote_member, f->new_vote_college, f->now);
     proto_pack_str(pk, "rounds");
     size_t rounds = doc_len(f->old_rounds);
     msgpack_pack_array(pk, rounds + f->close_round);
@@ -474,7 +522,10 @@ static int s_first_after(MDB_cursor *cursor, const msgpack_object *after, MDB_va
  *  however long the queue. */
 static int s_queue(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
-    const msgpack_object *name = doc_get(req->msg, "member");
+    msgpack_object named;
+    if (!s_member_of(req, &named))
+        return 0;
+    const msgpack_object *name = &named;
     uint64_t limit = 100;
     doc_uint(req->msg, "limit", &limit);
     msgpack_object member;
@@ -593,9 +644,8 @@ static void s_pack_vote_ack(service_request_t *req, const msgpack_object *file, 
 
 /*  Refusals of a vote, before anything is written; true when refused. */
 static bool s_vote_refused(service_request_t *req, const msgpack_object *file,
-                           const msgpack_object *member, uint64_t round)
+                           const msgpack_object *member, const msgpack_object *who, uint64_t round)
 {
-    const msgpack_object *who = doc_get(req->msg, "member");
     const msgpack_object *earlier = s_vote_of(file, who);
     if (earlier && s_same_str(doc_get(earlier, "decision"), doc_get(req->msg, "decision"))
         && s_same_str(doc_get(earlier, "motivation"), doc_get(req->msg, "motivation")
@@ -677,9 +727,10 @@ static int s_emit_decided(service_t *svc, MDB_txn *txn, const msgpack_object *fi
 
 static int s_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
-    msgpack_object member, file;
-    int rc = s_load(txn, service_db(svc, REVIEW_DB_MEMBERS), doc_get(req->msg, "member"), &self->zone,
-                    &member);
+    msgpack_object member, file, name;
+    if (!s_member_of(req, &name))
+        return 0;
+    int rc = s_load(txn, service_db(svc, REVIEW_DB_MEMBERS), &name, &self->zone, &member);
     if (rc == MDB_NOTFOUND)
         return s_error(req, PROTO_E_NOT_FOUND, "member", "exists", "no committee member has this name");
     if (rc == 0)
@@ -690,7 +741,7 @@ static int s_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_
         return rc;
     uint64_t round = 1;
     doc_uint(&file, "round", &round);
-    if (s_vote_refused(req, &file, &member, round))
+    if (s_vote_refused(req, &file, &member, &name, round))
         return 0;
 
     tally_t tally;   /* 12 KiB: the votes of one round */
@@ -707,7 +758,7 @@ static int s_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_
     file_t f = {.id = doc_get(req->msg, "id"), .round = round, .state = outcome ? S_FILE_DECIDED : S_FILE_OPEN,
                 .decision = outcome, .application = doc_get(&file, "application"),
                 .report = doc_get(&file, "report"), .old_votes = votes, .new_vote = req->msg,
-                .new_vote_college = college, .old_rounds = doc_array(&file, "rounds"), .now = req->now};
+                .new_vote_member = &name, .new_vote_college = college, .old_rounds = doc_array(&file, "rounds"), .now = req->now};
     doc_uint(&file, "revision", &f.revision);
     if (outcome && (rc = s_emit_decided(svc, txn, &file, &tally, req->msg, outcome, round, req->now)))
         return rc;
@@ -757,10 +808,34 @@ static int s_withdraw(review_t *self, service_t *svc, MDB_txn *txn, service_requ
     return 0;
 }
 
+const char *const review_secure_types[] = {"member_add", "member_list", "member_remove", "queue",
+                                            "vote", "withdraw", NULL};
+
+/*  The role a request needs: members vote and read their queue; staff
+ *  manage the committee and withdraw files. */
+static const char *s_role_needed(const char *type)
+{
+    if (strcmp(type, "queue") == 0 || strcmp(type, "vote") == 0)
+        return AUTH_ROLE_MEMBER;
+    for (const char *const *t = review_secure_types; *t; t++)
+        if (strcmp(*t, type) == 0)
+            return AUTH_ROLE_STAFF;
+    return NULL;
+}
+
 int review_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
     review_t *self = ctx;
     msgpack_zone_clear(&self->zone);
+    const char *role = s_role_needed(req->type);
+    if (role && (!req->peer_role || !req->peer_name || strcmp(req->peer_role, role) != 0)) {
+        char message[PROTO_MESSAGE_MAX];
+        snprintf(message, sizeof message, "'%s' is for %s keys; this key is a %s key", req->type,
+                 role, req->peer_role ? req->peer_role : "missing");
+        return s_error(req, PROTO_E_FORBIDDEN, "type", "role", message);
+    }
+    if (strcmp(req->type, "member_remove") == 0)
+        return s_member_remove(self, svc, txn, req);
     if (strcmp(req->type, "member_add") == 0)
         return s_member_add(self, svc, txn, req);
     if (strcmp(req->type, "member_list") == 0)

@@ -10,6 +10,9 @@
  *  open.  Reject and changes need a written motivation, which the applicant
  *  sees.  A decision, or a withdrawal, is one event of review's stream.
  *
+ *  Members and staff speak to review through its CURVE endpoint: a vote
+ *  and a queue are those of the member the key names (common/auth.h).
+ *
  *  An amended file comes back from validation with a higher revision: a
  *  new round opens, the earlier rounds are kept in the file.
  */
@@ -31,6 +34,11 @@ review_rules_t review_rules_from_env(void);
 
 void *review_context_new(review_rules_t rules);
 void review_context_destroy(void **ctx_p);
+
+/*  The requests answered only on the authenticated endpoint (member and
+ *  staff requests), NULL-terminated; review_handle also checks the role
+ *  the sender's key carries. */
+extern const char *const review_secure_types[];
 
 int review_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req);
 

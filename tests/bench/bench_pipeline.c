@@ -1,6 +1,7 @@
 /*  tests/bench/bench_pipeline.c - see bench_pipeline.h. */
 #include "bench_pipeline.h"
 
+#include "common/auth.h"
 #include "common/doc.h"
 #include "proto/messages.h"
 
@@ -59,7 +60,8 @@ struct bench_pipeline_t {
     uint32_t *slots;             /* id -> index + 1, open addressing */
     size_t slot_mask;
     reader_t validation, publication;
-    zsock_t *review;
+    zsock_t *staff;              /* review's authenticated endpoint, staff key */
+    zsock_t *voters[S_MEMBERS];  /* the same, one member's key each */
     size_t *list, list_count;
     size_t votes_in_flight;
     int64_t meeting_after;       /* a file was not in review yet: wait a little */
@@ -124,6 +126,28 @@ static zsock_t *s_dealer(const bench_pipeline_t *self, service_id_t service)
     zsock_set_rcvhwm(sock, 0);
     zsock_set_maxmsgsize(sock, PROTO_REPLY_MAX);
     zsock_connect(sock, "%s", endpoint);
+    return sock;
+}
+
+/*  A DEALER on review's authenticated endpoint with the key pair of
+ *  role/name (written under the bench's ESSP_HOME); NULL without it. */
+static zsock_t *s_secure_dealer(const char *role, const char *name)
+{
+    zcert_t *cert = auth_load(role, name);
+    if (!cert)
+        return NULL;
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    assert(sock);
+    zsock_set_linger(sock, 0);
+    zsock_set_sndhwm(sock, 0);
+    zsock_set_rcvhwm(sock, 0);
+    zsock_set_maxmsgsize(sock, PROTO_REPLY_MAX);
+    int rc = auth_make_client(sock, cert, SERVICE_REVIEW);
+    zcert_destroy(&cert);
+    char endpoint[CONFIG_ENDPOINT_MAX];
+    config_secure_connect_endpoint(endpoint, sizeof endpoint);
+    if (rc != 0 || zsock_connect(sock, "%s", endpoint) != 0)
+        zsock_destroy(&sock);
     return sock;
 }
 
@@ -205,7 +229,6 @@ bench_pipeline_t *bench_pipeline_new(bench_stack_t *stack, bench_apps_t *apps, s
     msgpack_zone_init(&self->zone, 1 << 20);
     s_reader_init(self, &self->validation, SERVICE_VALIDATION, 0, S_HELD_MS);
     s_reader_init(self, &self->publication, SERVICE_PUBLICATION, 0, S_HELD_MS);
-    self->review = s_dealer(self, SERVICE_REVIEW);
     bench_samples_t *samples[] = {&self->receipt, &self->in_review, &self->to_published, &self->fanout,
                                   &self->vote_to_delivery};
     for (size_t i = 0; i < sizeof samples / sizeof *samples; i++)
@@ -220,7 +243,9 @@ void bench_pipeline_destroy(bench_pipeline_t **self_p)
         return;
     zsock_destroy(&self->validation.sock);
     zsock_destroy(&self->publication.sock);
-    zsock_destroy(&self->review);
+    zsock_destroy(&self->staff);
+    for (size_t m = 0; m < S_MEMBERS; m++)
+        zsock_destroy(&self->voters[m]);
     bench_samples_t *samples[] = {&self->receipt, &self->in_review, &self->to_published, &self->fanout,
                                   &self->vote_to_delivery};
     for (size_t i = 0; i < sizeof samples / sizeof *samples; i++)
@@ -245,6 +270,13 @@ static int s_wait_reply(bench_pipeline_t *self, zsock_t *sock, zmq_msg_t *msg, m
 
 int bench_pipeline_committee(bench_pipeline_t *self)
 {
+    /* As the essp tool does: a staff key adds the members, each member
+     * gets a key pair and votes with it. */
+    if (auth_issue(AUTH_ROLE_STAFF, "bench") != 0
+        || !(self->staff = s_secure_dealer(AUTH_ROLE_STAFF, "bench"))) {
+        fprintf(stderr, "essp-bench: no staff key for review's authenticated endpoint\n");
+        return -1;
+    }
     int rc = 0;
     zmq_msg_t msg;
     zmq_msg_init(&msg);
@@ -254,11 +286,14 @@ int bench_pipeline_committee(bench_pipeline_t *self)
         proto_pack_kv_str(&self->pk, "name", s_committee[m].name);
         proto_pack_kv_str(&self->pk, "college", s_committee[m].college);
         msgpack_object reply;
-        rc = s_send(self, self->review);
-        if (rc == 0 && s_wait_reply(self, self->review, &msg, &reply) != 1)
+        rc = s_send(self, self->staff);
+        if (rc == 0 && s_wait_reply(self, self->staff, &msg, &reply) != 1)
             rc = -1;
         else if (rc == 0 && !doc_str_eq(&reply, "type", "member"))
             rc = s_refused("member_add", &reply);
+        if (rc == 0 && (auth_issue(AUTH_ROLE_MEMBER, s_committee[m].name) != 0
+                        || !(self->voters[m] = s_secure_dealer(AUTH_ROLE_MEMBER, s_committee[m].name))))
+            rc = -1;
     }
     zmq_msg_close(&msg);
     return rc;
@@ -329,11 +364,10 @@ static int s_meeting(bench_pipeline_t *self)
             if (app->votes_sent & (1u << m))
                 continue;
             s_begin(self);
-            proto_pack_request(&self->pk, "vote", index * 4 + m + 1, 3);
+            proto_pack_request(&self->pk, "vote", index * 4 + m + 1, 2);
             proto_pack_kv_strn(&self->pk, "id", app->id, S_ID_LEN);
-            proto_pack_kv_str(&self->pk, "member", s_committee[m].name);
             proto_pack_kv_str(&self->pk, "decision", "approve");
-            if (s_send(self, self->review) != 0)
+            if (s_send(self, self->voters[m]) != 0)
                 return -1;
             app->votes_sent |= (uint8_t)(1u << m);
             self->votes_in_flight++;
@@ -607,8 +641,9 @@ static int s_step(bench_pipeline_t *self, const bench_phase_t *phase, zmq_pollit
             return -1;
     if ((items[k++].revents & ZMQ_POLLIN) && s_drain(self, self->validation.sock, msg, s_stream_fn, &self->validation))
         return -1;
-    if ((items[k++].revents & ZMQ_POLLIN) && s_drain(self, self->review, msg, s_vote_fn, NULL))
-        return -1;
+    for (size_t m = 0; m < S_MEMBERS; m++, k++)
+        if ((items[k].revents & ZMQ_POLLIN) && s_drain(self, self->voters[m], msg, s_vote_fn, NULL))
+            return -1;
     if ((items[k++].revents & ZMQ_POLLIN) && s_drain(self, self->publication.sock, msg, s_stream_fn, &self->publication))
         return -1;
     for (size_t f = 0; f < phase->followers; f++, k++)
@@ -620,13 +655,14 @@ static int s_step(bench_pipeline_t *self, const bench_phase_t *phase, zmq_pollit
 
 static zmq_pollitem_t *s_poll_items(bench_pipeline_t *self, const bench_phase_t *phase, size_t *n)
 {
-    *n = phase->clients + 3 + phase->followers;
+    *n = phase->clients + 2 + S_MEMBERS + phase->followers;
     zmq_pollitem_t *items = calloc(*n, sizeof *items);
     size_t k = 0;
     for (size_t c = 0; c < phase->clients; c++)
         items[k++] = (zmq_pollitem_t){zsock_resolve(self->clients[c]), 0, ZMQ_POLLIN, 0};
     items[k++] = (zmq_pollitem_t){zsock_resolve(self->validation.sock), 0, ZMQ_POLLIN, 0};
-    items[k++] = (zmq_pollitem_t){zsock_resolve(self->review), 0, ZMQ_POLLIN, 0};
+    for (size_t m = 0; m < S_MEMBERS; m++)
+        items[k++] = (zmq_pollitem_t){zsock_resolve(self->voters[m]), 0, ZMQ_POLLIN, 0};
     items[k++] = (zmq_pollitem_t){zsock_resolve(self->publication.sock), 0, ZMQ_POLLIN, 0};
     for (size_t f = 0; f < phase->followers; f++)
         items[k++] = (zmq_pollitem_t){zsock_resolve(self->followers[f].sock), 0, ZMQ_POLLIN, 0};

@@ -65,7 +65,8 @@ static void s_set_environment(const bench_stack_t *self)
     setenv("ESSP_PORT", port, 1);
     static const char *const cleared[] = {"ESSP_DURABLE", "ESSP_MAP_MB", "ESSP_BIND", "ESSP_LOG",
                                           "ESSP_INTAKE_ENDPOINT", "ESSP_VALIDATION_ENDPOINT",
-                                          "ESSP_REVIEW_ENDPOINT", "ESSP_PUBLICATION_ENDPOINT",
+                                          "ESSP_REVIEW_ENDPOINT", "ESSP_PUBLICATION_ENDPOINT", "ESSP_REVIEW_SECURE_ENDPOINT",
+                                          "ESSP_STAFF",
                                           "ESSP_QUORUM_VOTES", "ESSP_QUORUM_COLLEGES", NULL};
     for (const char *const *name = cleared; *name; name++)
         unsetenv(*name);

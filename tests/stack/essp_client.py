@@ -1,8 +1,11 @@
 """A small essp client written from proto/README.md: DEALER sockets,
 one MessagePack map per frame, request ids, and retries with the same
-request (and idempotency key) when a reply does not come."""
+request (and idempotency key) when a reply does not come.  Member and
+staff requests go to review's authenticated endpoint (base port + 5) with
+CURVE keys read from czmq certificate files."""
 
 import itertools
+import re
 import time
 
 import msgpack
@@ -13,6 +16,29 @@ SERVICES = ("intake", "validation", "review", "publication")
 
 def endpoint(base_port, service):
     return "tcp://127.0.0.1:%d" % (base_port + SERVICES.index(service))
+
+
+def secure_endpoint(base_port):
+    """Review's authenticated endpoint (CURVE)."""
+    return "tcp://127.0.0.1:%d" % (base_port + len(SERVICES) + 1)
+
+
+def file_name(name):
+    """A member or staff name as common/auth.c writes it in a file name."""
+    kept = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+    return "".join(chr(b) if b in kept else "%%%02X" % b for b in name.encode("utf-8"))
+
+
+def load_cert(path):
+    """(public key, secret key) of a czmq certificate file, in Z85 as
+    pyzmq wants them; the secret is None in a public certificate."""
+    keys = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            match = re.match(r'\s*(public-key|secret-key)\s*=\s*"(.*)"\s*$', line)
+            if match:
+                keys[match.group(1)] = match.group(2).encode("ascii")
+    return keys.get("public-key"), keys.get("secret-key")
 
 
 def pack(message):
@@ -29,9 +55,14 @@ class Client:
 
     _rids = itertools.count(1)
 
-    def __init__(self, base_port, service, timeout=5.0, tries=20):
+    def __init__(self, base_port, service, timeout=5.0, tries=20, keys=None, server_key=None):
+        """keys: (public, secret) of the client, server_key: the service's
+        public key (Z85); with them the client speaks CURVE to review's
+        authenticated endpoint."""
         self.context = zmq.Context.instance()
-        self.address = endpoint(base_port, service)
+        self.address = secure_endpoint(base_port) if keys else endpoint(base_port, service)
+        self.keys = keys
+        self.server_key = server_key
         self.timeout = timeout
         self.tries = tries
         self.socket = None
@@ -41,6 +72,9 @@ class Client:
             self.socket.close(linger=0)
         self.socket = self.context.socket(zmq.DEALER)
         self.socket.setsockopt(zmq.LINGER, 0)
+        if self.keys:
+            self.socket.curve_publickey, self.socket.curve_secretkey = self.keys
+            self.socket.curve_serverkey = self.server_key
         self.socket.connect(self.address)
 
     def close(self):

@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from essp_client import SERVICES, Client  # noqa: E402
+from essp_client import SERVICES, Client, file_name, load_cert  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "applications")
@@ -51,6 +51,8 @@ class Stack:
         self.env.update(env or {})
         self.processes = {}
         os.makedirs(os.path.join(self.home, "log"), exist_ok=True)
+        # The staff key the essp tool uses for staff commands.
+        self.essp("staff", "init", "operator")
 
     # -- processes ---------------------------------------------------------
     def start(self, service=None):
@@ -103,6 +105,24 @@ class Stack:
                 return f.read()[-4000:]
         except OSError:
             return ""
+
+    # -- keys ---------------------------------------------------------------
+    def key_path(self, role, name):
+        """The key pair file (secret) of a member or staff name."""
+        directory = "members" if role == "member" else "staff"
+        return os.path.join(self.home, "keys", directory, file_name(name) + ".cert_secret")
+
+    def server_key(self):
+        return load_cert(os.path.join(self.home, "keys", "review.cert"))[0]
+
+    def review_as(self, name, role="member", **options):
+        """A client of review's authenticated endpoint with the key of a
+        member (or of staff with role="staff")."""
+        return Client(self.port, "review", keys=load_cert(self.key_path(role, name)),
+                      server_key=self.server_key(), **options)
+
+    def staff(self, **options):
+        return self.review_as("operator", role="staff", **options)
 
     # -- the essp tool ----------------------------------------------------
     def essp(self, *args, check=True, stdin=None):

@@ -85,19 +85,22 @@ def submit_chunk(documents, receipts):
 
 def vote_chunk():
     def work(ids, progress):
-        client = Client(stack.port, "review", timeout=1.0, tries=100)
+        # Each member votes with their own key.
+        clients = {name: stack.review_as(name, timeout=1.0, tries=100) for name, _ in MEMBERS}
         try:
             for done, app_id in enumerate(ids, 1):
                 for name, _ in MEMBERS:
+                    client = clients[name]
                     # Review may not have read the file from validation yet.
-                    reply = client.call("vote", id=app_id, member=name, decision="approve")
+                    reply = client.call("vote", id=app_id, decision="approve")
                     while reply["type"] == "error" and reply["code"] == "not_found" and reply["field"] == "id":
                         time.sleep(0.02)
-                        reply = client.call("vote", id=app_id, member=name, decision="approve")
+                        reply = client.call("vote", id=app_id, decision="approve")
                     assert reply["type"] == "vote_ack", reply
                 progress(done)
         finally:
-            client.close()
+            for client in clients.values():
+                client.close()
     return work
 
 

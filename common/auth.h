@@ -1,0 +1,91 @@
+/*  common/auth.h - who is speaking: CurveZMQ keys and the certificate store.
+ *
+ *  The review service answers member and staff requests only on a CURVE
+ *  ROUTER of its own.  Every key lives under $ESSP_HOME/keys:
+ *    <service>.cert, <service>.cert_secret  the service's key pair; clients
+ *                                           need only the public half
+ *    allowed/                               public certificates the service
+ *                                           accepts (the certificate store)
+ *    members/<name>.cert(_secret)           a member's key pair
+ *    staff/<name>.cert(_secret)             a staff key pair
+ *  A certificate in allowed/ carries metadata "name" and "role" (member or
+ *  staff).  czmq's zauth answers libzmq's ZAP requests from that store
+ *  (reloaded whenever the directory changes, so a removed certificate is
+ *  refused from the next connection on) and hands the metadata to libzmq,
+ *  which attaches it to every message of the connection: that is how a
+ *  request says who sent it (auth_peer).  zauth must run before the CURVE
+ *  socket binds: without a ZAP handler libzmq accepts any client that knows
+ *  the server's public key.
+ */
+#ifndef ESSP_COMMON_AUTH_H
+#define ESSP_COMMON_AUTH_H
+
+#include "config.h"
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define AUTH_ROLE_MEMBER "member"
+#define AUTH_ROLE_STAFF  "staff"
+
+/*  A name made safe as a file name: ASCII letters, digits, '-' and '_' are
+ *  kept, every other byte (spaces, accents, '/', '.') becomes %XX, so two
+ *  names never share a file and none leaves its directory.  Returns 0, or
+ *  -1 when the name is empty or does not fit in cap. */
+int auth_file_name(const char *name, char *out, size_t cap);
+
+/*  The name back from its file name (without the suffix): 0, or -1 when
+ *  the text is not a file name made by auth_file_name. */
+int auth_name_of_file(const char *file, size_t len, char *out, size_t cap);
+
+/*  "$ESSP_HOME/keys/<dir>/<safe name><suffix>" (dir may be "" for the
+ *  service keys); 0 or -1 when it does not fit. */
+int auth_key_path(const char *dir, const char *name, const char *suffix, char *out, size_t cap);
+
+/*  "member" or "staff" is a role; true for those only. */
+bool auth_is_role(const char *role);
+
+/*  The service's certificate: loaded from keys/<service>.cert_secret, or
+ *  created and saved there on first start.  NULL on I/O failure. */
+zcert_t *auth_server_cert(service_id_t service);
+
+/*  Starts zauth with CURVE over keys/allowed/ (created when missing).
+ *  NULL on failure. */
+zactor_t *auth_start(void);
+
+/*  Makes sock a CURVE server with cert's keys (before it binds). */
+void auth_make_server(zsock_t *sock, zcert_t *cert);
+
+/*  The identity libzmq attached to a received frame from the ZAP reply:
+ *  *name and *role point into the frame (valid while it lives), or are
+ *  NULL when the connection was not authenticated. */
+void auth_peer(zframe_t *frame, const char **name, const char **role);
+
+/*  Creates a key pair for a member or staff name under keys/members/ or
+ *  keys/staff/ (replacing an earlier one), and installs its public half,
+ *  with name and role, in keys/allowed/.  0 or -1. */
+int auth_issue(const char *role, const char *name);
+
+/*  Removes the public certificate of name from keys/allowed/: the key is
+ *  refused from the next connection on.  0 (also when there was none) or
+ *  -1. */
+int auth_revoke(const char *role, const char *name);
+
+/*  True when a key pair exists for this role and name. */
+bool auth_has_key(const char *role, const char *name);
+
+/*  The key pair of a member or staff name, NULL when there is none. */
+zcert_t *auth_load(const char *role, const char *name);
+
+/*  The staff name to use: $ESSP_STAFF, else the only key pair in
+ *  keys/staff/.  Returns 0 with out filled, 1 when there is none, 2 when
+ *  there are several and ESSP_STAFF does not choose. */
+int auth_staff_name(char *out, size_t cap);
+
+/*  Makes sock a CURVE client of service with cert's keys: the server's
+ *  public key is read from keys/<service>.cert.  0, or -1 when that file
+ *  is missing (the service never started with this ESSP_HOME). */
+int auth_make_client(zsock_t *sock, zcert_t *cert, service_id_t service);
+
+#endif
