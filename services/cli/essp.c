@@ -14,6 +14,7 @@
 #include "proto/messages.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
+#include "services/intake/history.h"
 #include "services/publication/listing.h"
 #include "services/validation/charter.h"
 
@@ -690,6 +691,136 @@ static int s_cmd_check(int argc, char **argv)
     return rc;
 }
 
+static void s_hex(const void *bytes, size_t len, char *out, size_t cap)
+{
+    if (len * 2 + 1 > cap)
+        len = (cap - 1) / 2;
+    sodium_bin2hex(out, cap, bytes, len);
+}
+
+/*  One record of the trail as one JSON line: its fields and its hash. */
+static void s_print_record(const msgpack_object *record, size_t index, msgpack_zone *zone)
+{
+    json_t *line = json_object();
+    msgpack_object body;
+    const msgpack_object *parts = record->type == MSGPACK_OBJECT_ARRAY && record->via.array.size == 2
+        ? record->via.array.ptr : NULL;
+    if (parts && parts[0].type == MSGPACK_OBJECT_BIN && parts[1].type == MSGPACK_OBJECT_BIN
+        && history_body_decode(parts[0].via.bin.ptr, parts[0].via.bin.size, zone, &body) == 0) {
+        static const char *const texts[] = {"who", "what", "why", "state"};
+        uint64_t n = 0, at = 0;
+        doc_uint(&body, "n", &n);
+        doc_uint(&body, "at", &at);
+        json_object_set_new(line, "n", json_integer((json_int_t)n));
+        json_object_set_new(line, "at", json_integer((json_int_t)at));
+        for (size_t i = 0; i < 4; i++) {
+            const char *text;
+            size_t len;
+            doc_str(&body, texts[i], &text, &len);
+            json_object_set_new(line, texts[i], json_stringn(text, len));
+        }
+        char hex[HISTORY_HASH_BYTES * 2 + 1];
+        s_hex(parts[1].via.bin.ptr, parts[1].via.bin.size, hex, sizeof hex);
+        json_object_set_new(line, "hash", json_string(hex));
+    } else {
+        json_object_set_new(line, "position", json_integer((json_int_t)index + 1));
+        json_object_set_new(line, "error", json_string("not a history record"));
+    }
+    char *text = json_dumps(line, JSON_COMPACT);
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    json_decref(line);
+}
+
+/*  Verifies again, from the bytes intake sent, what intake verified: a
+ *  service that altered its own answer is caught too. */
+static void s_verify_history(const msgpack_object *reply, history_verifier_t *v)
+{
+    const msgpack_object *records = doc_array(reply, "records");
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 2048);
+    for (size_t i = 0; i < doc_len(records); i++) {
+        const msgpack_object *record = doc_at(records, i);
+        msgpack_zone_clear(&zone);
+        s_print_record(record, i, &zone);
+        const msgpack_object *parts = record->type == MSGPACK_OBJECT_ARRAY && record->via.array.size == 2
+            ? record->via.array.ptr : NULL;
+        if (parts && parts[0].type == MSGPACK_OBJECT_BIN && parts[1].type == MSGPACK_OBJECT_BIN)
+            history_verify_record(v, parts[0].via.bin.ptr, parts[0].via.bin.size, parts[1].via.bin.ptr,
+                                  parts[1].via.bin.size);
+        else
+            history_verify_record(v, "", 0, NULL, 0);
+    }
+    msgpack_zone_destroy(&zone);
+    history_head_t expected = {0};
+    const msgpack_object *head = doc_get(reply, "head");
+    doc_uint(reply, "count", &expected.count);
+    if (head && head->type == MSGPACK_OBJECT_BIN && head->via.bin.size == HISTORY_HASH_BYTES)
+        memcpy(expected.head, head->via.bin.ptr, HISTORY_HASH_BYTES);
+    history_verify_end(v, &expected);
+}
+
+/*  The audit trail of an application, one record per line, then the
+ *  verification of its chain: exit 0 when it holds, 1 when it is broken. */
+static int s_cmd_history(int argc, char **argv)
+{
+    char *pos[2];
+    const char *unknown = s_unknown_option(argc, argv, NULL, NULL);
+    if (unknown || s_positionals(argc, argv, NULL, pos, 2) != 1)
+        return s_usage(unknown ? "unknown option" : "expects one ID");
+    request_t r;
+    s_request_init(&r, "history", 1);
+    proto_pack_kv_str(&r.pk, "id", pos[0]);
+    reply_t reply;
+    int rc = client_call(SERVICE_INTAKE, &r.buf, 0, &reply);
+    msgpack_sbuffer_destroy(&r.buf);
+    if (rc != EXIT_OK) {
+        reply_release(&reply);
+        return rc;
+    }
+    history_verifier_t v;
+    history_verifier_init(&v);
+    s_verify_history(&reply.msg, &v);
+    /* The service's finding comes first when it saw a break: it also
+     * checks what it does not send (the stored head's form). */
+    const msgpack_object *brk = doc_map(&reply.msg, "break");
+    bool service_ok = doc_bool(&reply.msg, "verified", false);
+    uint64_t n = v.brk.n;
+    char reason[PROTO_TEXT_MAX];
+    snprintf(reason, sizeof reason, "%s", v.brk.reason);
+    if (!service_ok) {
+        doc_uint(brk, "n", &n);
+        if (doc_strcpy(brk, "reason", reason, sizeof reason) < 0)
+            snprintf(reason, sizeof reason, "intake reports the chain broken");
+    } else if (v.broken) {
+        size_t len = strlen(reason);
+        snprintf(reason + len, sizeof reason - len, " (intake said the chain holds)");
+    }
+    bool holds = service_ok && !v.broken;
+    json_t *last = json_object();
+    json_object_set_new(last, "verified", json_boolean(holds));
+    json_object_set_new(last, "records", json_integer((json_int_t)doc_len(doc_array(&reply.msg, "records"))));
+    char hex[HISTORY_HASH_BYTES * 2 + 1];
+    s_hex(v.prev, sizeof v.prev, hex, sizeof hex);
+    if (holds)
+        json_object_set_new(last, "head", json_string(hex));
+    else
+        json_object_set_new(last, "break", json_pack("{s:I,s:s}", "n", (json_int_t)n, "reason", reason));
+    char *text = json_dumps(last, JSON_COMPACT);
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    json_decref(last);
+    fflush(stdout);
+    if (!holds)
+        fprintf(stderr, "essp history: the chain is broken at record %llu: %s\n", (unsigned long long)n,
+                reason);
+    history_verifier_fini(&v);
+    reply_release(&reply);
+    return holds ? EXIT_OK : EXIT_REFUSED;
+}
+
 static const command_t s_commands[] = {
     {"submit", "submit FILE.json [--key KEY]   submit an application (JSON, see proto/application.schema.json)", s_cmd_submit},
     {"amend", "amend ID FILE.json [--key KEY]  amend an incomplete application or one with changes requested", s_cmd_amend},
@@ -701,6 +832,7 @@ static const command_t s_commands[] = {
     {"queue", "queue --as MEMBER                the files waiting for this member's vote, one per line", s_cmd_queue},
     {"vote", "vote ID approve|reject|changes --as MEMBER [--motivation TEXT]", s_cmd_vote},
     {"withdraw", "withdraw ID --reason TEXT       withdraw a file before the committee, or a listing", s_cmd_withdraw},
+    {"history", "history ID                      the audit trail of an application, its hash chain verified", s_cmd_history},
     {"directory", "directory [--department D] [--theme T] [--format support|training] [--scope whole|specific]\n"
                   "       [--legal-form F] [--q TEXT] [--csv]  the published directory, filtered, sorted by name", s_cmd_directory},
     {"stream", "stream [--from SEQ] [--follow] | --pubkey  the publication stream, one event per line; its signing key", s_cmd_stream},

@@ -1,6 +1,8 @@
 /*  services/intake/intake.c - see intake.h. */
 #include "intake.h"
 
+#include "history.h"
+
 #include "common/doc.h"
 #include "common/log.h"
 #include "common/store.h"
@@ -11,10 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", NULL};
+const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", "history", NULL};
 
 #define S_SIRET_MAX 24
 #define S_SECRET_KEY "token_secret"
+
+/*  A text of the audit trail (who, why), cut on a UTF-8 boundary. */
+typedef struct {
+    char text[HISTORY_TEXT_MAX + 1];
+    size_t len;
+} text_t;
 
 /*  What a handler needs beside the request: scratch buffers reused across
  *  requests, and the secret tokens are derived with. */
@@ -22,6 +30,8 @@ typedef struct {
     msgpack_sbuffer buf;
     msgpack_packer pk;
     msgpack_zone zone;
+    msgpack_sbuffer hist;        /* the history record of the change in hand */
+    text_t who, why;
     unsigned char secret[crypto_generichash_KEYBYTES];
 } scratch_t;
 
@@ -30,12 +40,38 @@ static void s_scratch_init(scratch_t *s)
     msgpack_sbuffer_init(&s->buf);
     msgpack_packer_init(&s->pk, &s->buf, msgpack_sbuffer_write);
     msgpack_zone_init(&s->zone, 4096);
+    msgpack_sbuffer_init(&s->hist);
 }
 
 static void s_scratch_fini(scratch_t *s)
 {
     msgpack_sbuffer_destroy(&s->buf);
     msgpack_zone_destroy(&s->zone);
+    msgpack_sbuffer_destroy(&s->hist);
+}
+
+static void s_text_add(text_t *t, const char *text, size_t len)
+{
+    size_t room = HISTORY_TEXT_MAX - t->len;
+    size_t n = proto_utf8_prefix(text, len, room);
+    memcpy(t->text + t->len, text, n);
+    t->len += n;
+    t->text[t->len] = '\0';
+}
+
+static void s_text_set(text_t *t, const char *text)
+{
+    t->len = 0;
+    s_text_add(t, text, strlen(text));
+}
+
+/*  Appends `label`, then the number. */
+static void s_text_add_number(text_t *t, const char *label, uint64_t value)
+{
+    char part[32];
+    int n = snprintf(part, sizeof part, "%llu", (unsigned long long)value);
+    s_text_add(t, label, strlen(label));
+    s_text_add(t, part, n > 0 ? (size_t)n : 0);
 }
 
 int intake_state_rank(const char *state, size_t len)
@@ -199,10 +235,32 @@ static int s_store_record(MDB_txn *txn, service_t *svc, const char *id, size_t l
     return store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, len, buf->data, buf->size);
 }
 
-static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_object *application,
-                              const char *siret, const char *token, int64_t now)
+/* ---------------------------------------------------------------- history */
+
+/*  Prepares the history record of a change in s->hist and moves *head to
+ *  it; nothing is written yet, so the caller can still read a record that
+ *  points into LMDB and pack the application with its new head. */
+static void s_history_prepare(scratch_t *s, history_head_t *head, const char *what, const char *state,
+                              int64_t now)
 {
-    msgpack_pack_map(pk, 10);
+    history_change_t change = {now, s->who.text, s->who.len, what, s->why.text, s->why.len, state};
+    msgpack_sbuffer_clear(&s->hist);
+    history_append(head, &change, &s->hist);
+}
+
+static int s_history_store(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id, size_t id_len,
+                           const history_head_t *head)
+{
+    unsigned char key[HISTORY_KEY_MAX];
+    size_t key_len = history_key(id, id_len, head->count, key);
+    return store_put(txn, service_db(svc, INTAKE_DB_HISTORY), key, key_len, s->hist.data, s->hist.size);
+}
+
+static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_object *application,
+                              const char *siret, const char *token, const history_head_t *history,
+                              int64_t now)
+{
+    msgpack_pack_map(pk, 11);
     proto_pack_kv_str(pk, "id", id);
     proto_pack_kv_uint(pk, "revision", 1);
     proto_pack_kv_str(pk, "state", STATE_RECEIVED);
@@ -221,6 +279,7 @@ static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_
     intake_token_hash(token, strlen(token), hash);
     proto_pack_str(pk, "token_hash");
     msgpack_pack_bin_with_body(pk, hash, sizeof hash);
+    history_head_pack(pk, history);
 }
 
 /*  token: the applicant's token, given only in the receipt of a
@@ -403,10 +462,14 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     bool keyed = doc_str(req->msg, "key", &key, &key_len);
     s_token_new(s, id, keyed ? key : NULL, keyed ? key_len : 0, token);
 
+    history_head_t history = {0};
+    s_text_set(&s->who, "applicant");
+    s_text_set(&s->why, "revision 1");
+    s_history_prepare(s, &history, "submitted", STATE_RECEIVED, req->now);
     msgpack_sbuffer_clear(&s->buf);
     s_pack_normalized(&s->pk, application, "");
     size_t doc_len = s->buf.size;
-    s_pack_new_record(&s->pk, id, application, siret, token, req->now);
+    s_pack_new_record(&s->pk, id, application, siret, token, &history, req->now);
     const char *doc = s->buf.data;
     rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, 12, doc, doc_len);
     if (!rc)
@@ -414,6 +477,8 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
                        s->buf.size - doc_len);
     if (!rc && *siret)
         rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), siret, strlen(siret), id, 12);
+    if (!rc)
+        rc = s_history_store(txn, svc, s, id, 12, &history);
     if (!rc)
         rc = s_remember_key(txn, svc, req->msg, id, 1);
     if (!rc)
@@ -475,11 +540,20 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
     uint64_t revision = 1;
     doc_uint(&record, "revision", &revision);
     revision++;
+    history_head_t history;
+    if (history_head_read(&record, &history))
+        return MDB_CORRUPTED;
+    s_text_set(&s->who, "applicant");
+    s_text_set(&s->why, "");
+    s_text_add_number(&s->why, "revision ", revision);
+    s_history_prepare(s, &history, "amended", STATE_RECEIVED, req->now);
     msgpack_sbuffer_clear(&s->buf);
     s_pack_normalized(&s->pk, application, "");
     size_t doc_len = s->buf.size;
-    static const char *const changed[] = {"revision", "state", "updated_at", "report", "name", NULL};
-    doc_pack_map_except(&s->pk, &record, changed, 5);
+    static const char *const changed[] = {"revision", "state", "updated_at", "report", "name",
+                                          "history", NULL};
+    doc_pack_map_except(&s->pk, &record, changed, 6);
+    history_head_pack(&s->pk, &history);
     proto_pack_kv_uint(&s->pk, "revision", revision);
     proto_pack_kv_str(&s->pk, "state", STATE_RECEIVED);
     proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)req->now);
@@ -498,6 +572,8 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
         rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, id_len, doc + doc_len,
                        s->buf.size - doc_len);
     if (!rc)
+        rc = s_history_store(txn, svc, s, id, id_len, &history);
+    if (!rc)
         rc = s_remember_key(txn, svc, req->msg, idz, revision);
     if (!rc)
         rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, req->now);
@@ -508,6 +584,13 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
 }
 
 /* ----------------------------------------------------------------- status */
+
+/*  Fields of the stored record that a status reply leaves out: the hash of
+ *  the token, and the head of the history (which the history reply gives). */
+static bool s_internal_field(const msgpack_object *key)
+{
+    return doc_is(key, "token_hash") || doc_is(key, "history");
+}
 
 static int s_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
 {
@@ -529,14 +612,14 @@ static int s_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
         else if (rc)
             return rc;
     }
-    /* The record holds the fields of a status reply, and the hash of the
-     * token, which never leaves the service. */
+    /* The record holds the fields of a status reply, the hash of the
+     * token, which never leaves the service, and the head of the history. */
     size_t fields = 0;
     for (uint32_t i = 0; i < record.via.map.size; i++)
-        fields += !doc_is(&record.via.map.ptr[i].key, "token_hash");
+        fields += !s_internal_field(&record.via.map.ptr[i].key);
     proto_pack_reply(req->reply, "status", req->has_rid, req->rid, fields + with_application);
     for (uint32_t i = 0; i < record.via.map.size; i++) {
-        if (doc_is(&record.via.map.ptr[i].key, "token_hash"))
+        if (s_internal_field(&record.via.map.ptr[i].key))
             continue;
         msgpack_pack_object(req->reply, record.via.map.ptr[i].key);
         msgpack_pack_object(req->reply, record.via.map.ptr[i].val);
@@ -544,6 +627,81 @@ static int s_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     if (with_application)
         proto_pack_kv_raw(req->reply, "application", document.mv_data, document.mv_size);
     return 0;
+}
+
+/* ---------------------------------------------------------------- history */
+
+/*  Reads the records of one application in key order into s->hist,
+ *  verifying the chain on the way; *count records were read. */
+static int s_history_read(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id, size_t id_len,
+                          history_verifier_t *verifier, uint64_t *count)
+{
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open(txn, service_db(svc, INTAKE_DB_HISTORY), &cursor);
+    if (rc)
+        return rc;
+    unsigned char first[HISTORY_KEY_MAX];
+    MDB_val key = {history_key(id, id_len, 0, first), first}, value;
+    msgpack_sbuffer_clear(&s->hist);
+    *count = 0;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        if (key.mv_size != id_len + 8 || memcmp(key.mv_data, id, id_len) != 0)
+            break;
+        history_verify_stored(verifier, value.mv_data, value.mv_size);
+        msgpack_sbuffer_write(&s->hist, value.mv_data, value.mv_size);
+        (*count)++;
+    }
+    mdb_cursor_close(cursor);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*  The audit trail of one application, verified here; the records go out
+ *  as stored, so that the client can verify them again. */
+static int s_history(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
+{
+    const char *id;
+    size_t id_len;
+    doc_str(req->msg, "id", &id, &id_len);
+    msgpack_object record;
+    int rc = s_load(txn, svc, id, id_len, &s->zone, &record);
+    if (rc == MDB_NOTFOUND || (rc == 0 && s_token_refused(req->msg, &record)))
+        return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+    if (rc)
+        return rc;
+    history_head_t head;
+    bool head_ok = history_head_read(&record, &head) == 0;
+    history_verifier_t verifier;
+    history_verifier_init(&verifier);
+    uint64_t count;
+    rc = s_history_read(txn, svc, s, id, id_len, &verifier, &count);
+    if (rc == 0) {
+        if (!head_ok) {
+            verifier.broken = true;
+            verifier.brk.n = 0;
+            snprintf(verifier.brk.reason, sizeof verifier.brk.reason,
+                     "the application's record of its history head is malformed");
+        }
+        history_verify_end(&verifier, &head);
+        proto_pack_reply(req->reply, "history", req->has_rid, req->rid, verifier.broken ? 6 : 5);
+        proto_pack_kv_strn(req->reply, "id", id, id_len);
+        proto_pack_kv_uint(req->reply, "count", head.count);
+        proto_pack_str(req->reply, "head");
+        msgpack_pack_bin_with_body(req->reply, head.head, sizeof head.head);
+        proto_pack_str(req->reply, "records");
+        msgpack_pack_array(req->reply, count);
+        proto_pack_raw(req->reply, s->hist.data, s->hist.size);
+        proto_pack_kv_bool(req->reply, "verified", !verifier.broken);
+        if (verifier.broken) {
+            log_warn("history of %.*s: %s", (int)id_len, id, verifier.brk.reason);
+            proto_pack_str(req->reply, "break");
+            msgpack_pack_map(req->reply, 2);
+            proto_pack_kv_uint(req->reply, "n", verifier.brk.n);
+            proto_pack_kv_str(req->reply, "reason", verifier.brk.reason);
+        }
+    }
+    history_verifier_fini(&verifier);
+    return rc;
 }
 
 int intake_start(void *ctx, service_t *svc, MDB_txn *txn)
@@ -573,6 +731,8 @@ int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *re
         return s_amend(svc, txn, req, s);
     if (strcmp(req->type, "status") == 0)
         return s_status(svc, txn, req, s);
+    if (strcmp(req->type, "history") == 0)
+        return s_history(svc, txn, req, s);
     return s_reply_error(req, PROTO_E_INVALID, "type", "unsupported",
                          "intake does not answer this message type");
 }
@@ -610,6 +770,8 @@ typedef struct {
     const msgpack_object *report;
     const msgpack_object *decision_event;
     const msgpack_object *reason;
+    const char *what;            /* the history record's "what"; who and why are in scratch */
+    bool recorded;               /* a fact of its own: recorded even when the state stays */
 } change_t;
 
 static void s_pack_decision(msgpack_packer *pk, const msgpack_object *event)
@@ -634,10 +796,20 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     /* A report is kept even when the state has already moved on: intake
      * reads validation's and review's streams independently, so a decision
      * can arrive before the report it was made on. */
-    if (!forward && !change->decision_event && !change->report)
+    if (!forward && !change->decision_event && !change->report && !change->recorded)
         return 0;
-    const char *skip[6] = {"updated_at", NULL};
-    size_t n = 1, extra = 1;
+    /* The history record first: it reads the head from `record`, which
+     * must not be read after the first write. */
+    history_head_t history;
+    if (history_head_read(record, &history))
+        return MDB_CORRUPTED;
+    const char *after = forward ? change->state : "";
+    char state[32];
+    if (!forward)
+        doc_strcpy(record, "state", state, sizeof state), after = state;
+    s_history_prepare(s, &history, change->what, after, now);
+    const char *skip[7] = {"updated_at", "history", NULL};
+    size_t n = 2, extra = 2;
     if (forward)
         skip[n++] = "state", extra++;
     if (change->report)
@@ -649,6 +821,7 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     msgpack_sbuffer_clear(&s->buf);
     doc_pack_map_except(&s->pk, record, skip, extra);
     proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)now);
+    history_head_pack(&s->pk, &history);
     if (forward)
         proto_pack_kv_str(&s->pk, "state", change->state);
     if (change->report) {
@@ -673,7 +846,8 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     int id_len = doc_strcpy(record, "id", id, sizeof id);
     if (id_len <= 0 || id_len > PROTO_ID_MAX)
         return MDB_CORRUPTED;
-    return s_store_record(txn, svc, id, (size_t)id_len, &s->buf);
+    int rc = s_history_store(txn, svc, s, id, (size_t)id_len, &history);
+    return rc ? rc : s_store_record(txn, svc, id, (size_t)id_len, &s->buf);
 }
 
 static int s_apply(void *ctx, service_t *svc, MDB_txn *txn, const msgpack_object *event,
@@ -689,14 +863,38 @@ static int s_apply(void *ctx, service_t *svc, MDB_txn *txn, const msgpack_object
     return s_rewrite(txn, svc, s, &record, change, now);
 }
 
+/*  why of a validation: the verdict and the codes of the criteria that
+ *  failed ("verdict incomplete; failing: C03, C07"). */
+static void s_why_validated(text_t *why, const msgpack_object *event)
+{
+    const char *text;
+    size_t len;
+    s_text_set(why, "verdict ");
+    if (doc_str(event, "verdict", &text, &len))
+        s_text_add(why, text, len);
+    const msgpack_object *criteria = doc_array(doc_map(event, "report"), "criteria");
+    size_t failing = 0;
+    for (size_t i = 0; i < doc_len(criteria); i++) {
+        const msgpack_object *criterion = doc_at(criteria, i);
+        if (!doc_str_eq(criterion, "outcome", "fail") || !doc_str(criterion, "code", &text, &len))
+            continue;
+        const char *separator = failing++ ? ", " : "; failing: ";
+        s_text_add(why, separator, strlen(separator));
+        s_text_add(why, text, len);
+    }
+}
+
 int intake_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                             const msgpack_object *event, int64_t now)
 {
     if (strcmp(type, "validated") != 0)
         return 0;
+    scratch_t *s = ctx;
     bool incomplete = doc_str_eq(event, "verdict", "incomplete");
     change_t change = {incomplete ? STATE_INCOMPLETE : STATE_IN_REVIEW, doc_map(event, "report"), NULL,
-                       NULL};
+                       NULL, "validated", false};
+    s_text_set(&s->who, "validation");
+    s_why_validated(&s->why, event);
     return s_apply(ctx, svc, txn, event, false, &change, now);
 }
 
@@ -709,15 +907,68 @@ static const char *s_state_of_decision(const msgpack_object *event)
     return STATE_CHANGES_REQUESTED;
 }
 
+/*  A texts array joined with `separator`. */
+static void s_text_join(text_t *t, const msgpack_object *texts, const char *separator)
+{
+    for (size_t i = 0; i < doc_len(texts); i++) {
+        const msgpack_object *item = doc_at(texts, i);
+        if (item->type != MSGPACK_OBJECT_STR)
+            continue;
+        if (i)
+            s_text_add(t, separator, strlen(separator));
+        s_text_add(t, item->via.str.ptr, item->via.str.size);
+    }
+}
+
+/*  who of a decision: the members who voted in the round (events written
+ *  before review named them say "committee"); why: the round, the
+ *  decision and its motivations. */
+static void s_describe_decision(scratch_t *s, const msgpack_object *event)
+{
+    const msgpack_object *voters = doc_array(event, "voters");
+    s->who.len = 0;
+    s_text_join(&s->who, voters, ", ");
+    if (!s->who.len)
+        s_text_set(&s->who, "committee");
+    uint64_t round = 0;
+    doc_uint(event, "round", &round);
+    s_text_set(&s->why, "");
+    s_text_add_number(&s->why, "round ", round);
+    s_text_add(&s->why, ": ", 2);
+    const char *decision = "";
+    size_t len = 0;
+    doc_str(event, "decision", &decision, &len);
+    s_text_add(&s->why, decision, len);
+    const msgpack_object *motivations = doc_array(event, "motivations");
+    if (doc_len(motivations)) {
+        s_text_add(&s->why, "; motivations: ", 15);
+        s_text_join(&s->why, motivations, " | ");
+    }
+}
+
+static void s_text_of(text_t *t, const msgpack_object *text)
+{
+    t->len = 0;
+    t->text[0] = '\0';
+    if (text && text->type == MSGPACK_OBJECT_STR)
+        s_text_add(t, text->via.str.ptr, text->via.str.size);
+}
+
 int intake_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                         const msgpack_object *event, int64_t now)
 {
+    scratch_t *s = ctx;
     if (strcmp(type, "decided") == 0) {
-        change_t change = {s_state_of_decision(event), NULL, event, NULL};
+        change_t change = {s_state_of_decision(event), NULL, event, NULL, "decided", false};
+        s_describe_decision(s, event);
         return s_apply(ctx, svc, txn, event, false, &change, now);
     }
     if (strcmp(type, "withdrawn") == 0) {
-        change_t change = {STATE_WITHDRAWN, NULL, NULL, doc_get(event, "reason")};
+        /* The staff's withdrawal is recorded with its reason even when the
+         * publication stream withdrew the listing first. */
+        change_t change = {STATE_WITHDRAWN, NULL, NULL, doc_get(event, "reason"), "withdrawn", true};
+        s_text_set(&s->who, "staff");
+        s_text_of(&s->why, doc_get(event, "reason"));
         return s_apply(ctx, svc, txn, event, true, &change, now);
     }
     return 0;
@@ -726,12 +977,23 @@ int intake_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *typ
 int intake_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                              const msgpack_object *event, int64_t now)
 {
+    scratch_t *s = ctx;
+    s_text_set(&s->who, "publication");
     if (strcmp(type, "upsert") == 0) {
-        change_t change = {STATE_PUBLISHED, NULL, NULL, NULL};
+        change_t change = {STATE_PUBLISHED, NULL, NULL, NULL, "published", false};
+        uint64_t version = 0;
+        doc_uint(event, "version", &version);
+        s_text_set(&s->why, "");
+        s_text_add_number(&s->why, "listed in the directory, version ", version);
         return s_apply(ctx, svc, txn, event, true, &change, now);
     }
     if (strcmp(type, "withdraw") == 0) {
-        change_t change = {STATE_WITHDRAWN, NULL, NULL, doc_get(event, "reason")};
+        change_t change = {STATE_WITHDRAWN, NULL, NULL, doc_get(event, "reason"), "unlisted", false};
+        s_text_set(&s->why, "withdrawn from the directory: ");
+        const char *reason;
+        size_t len;
+        if (doc_str(event, "reason", &reason, &len))
+            s_text_add(&s->why, reason, len);
         return s_apply(ctx, svc, txn, event, true, &change, now);
     }
     return 0;

@@ -6,7 +6,7 @@
  *  review (decisions, withdrawals) and publication (listed, withdrawn), so
  *  that one status query tells the applicant everything.
  *
- *  Requests: submit, amend, status (proto/README.md), from ZeroMQ clients
+ *  Requests: submit, amend, status, history (proto/README.md), from ZeroMQ clients
  *  and from the HTTP gateway (http.h), through the same ROUTER.  Its stream: one
  *  "submitted" event per submission or amendment, consumed by validation.
  *
@@ -19,8 +19,11 @@
 
 #include "common/service.h"
 
-/*  The databases of intake, in the order service_db() numbers them. */
-enum { INTAKE_DB_APPLICATIONS, INTAKE_DB_DOCUMENTS, INTAKE_DB_KEYS, INTAKE_DB_SIRETS, INTAKE_DB_META };
+/*  The databases of intake, in the order service_db() numbers them.
+ *  history: the audit trail (history.h), one record per change of state,
+ *  written in the transaction of the change. */
+enum { INTAKE_DB_APPLICATIONS, INTAKE_DB_DOCUMENTS, INTAKE_DB_KEYS, INTAKE_DB_SIRETS, INTAKE_DB_META,
+       INTAKE_DB_HISTORY };
 extern const char *const intake_dbs[];
 
 /*  The applicant's token: the receipt of a submission carries it once, the

@@ -691,7 +691,7 @@ static int s_emit_decided(service_t *svc, MDB_txn *txn, const msgpack_object *fi
                           uint64_t round, int64_t now)
 {
     bool approve = strcmp(outcome, "approve") == 0;
-    msgpack_packer *pk = service_event_begin(svc, "decided", now, approve ? 6 : 5, NULL);
+    msgpack_packer *pk = service_event_begin(svc, "decided", now, approve ? 7 : 6, NULL);
     proto_pack_str(pk, "id");
     msgpack_pack_object(pk, *doc_get(file, "id"));
     uint64_t revision = 1;
@@ -717,6 +717,16 @@ static int s_emit_decided(service_t *svc, MDB_txn *txn, const msgpack_object *fi
         const msgpack_object *m = i < n ? doc_get(all[i], "motivation") : doc_get(new_vote, "motivation");
         if (strcmp(t->decisions[i], outcome) == 0 && !s_blank(m))
             msgpack_pack_object(pk, *m);
+    }
+    /* Who decided: every member who voted in the round (the audit trail). */
+    proto_pack_str(pk, "voters");
+    msgpack_pack_array(pk, t->count);
+    for (size_t i = 0; i < t->count; i++) {
+        const msgpack_object *who = doc_get(i < n ? all[i] : new_vote, "member");
+        if (who)
+            msgpack_pack_object(pk, *who);
+        else
+            msgpack_pack_str_with_body(pk, "", 0);
     }
     if (approve) {
         proto_pack_str(pk, "application");
