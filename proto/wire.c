@@ -286,7 +286,7 @@ static int s_scan_key(wire_scan_t *self, uint32_t order)
     if (s_left(self) < 1)
         return s_fail(self, "truncated", "map key missing");
     uint8_t b = self->data[self->pos++];
-    uint64_t len;
+    uint64_t len = 0;
     int rc;
     if (!s_str_header(self, b, &len, &rc))
         return s_fail(self, "key_type", "map key %u is not a string (type byte 0x%02x)", (unsigned) order, b);
@@ -327,7 +327,7 @@ static int s_scan_map(wire_scan_t *self, uint64_t count, int depth)
 /*  Containers and variable-length types, by their header byte. */
 static int s_scan_sized(wire_scan_t *self, uint8_t b, int depth)
 {
-    uint64_t count;
+    uint64_t count = 0;
     if (b >= 0x80 && b <= 0x8F)
         return s_scan_map(self, b & 0x0F, depth);
     if (b >= 0x90 && b <= 0x9F)

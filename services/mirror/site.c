@@ -37,8 +37,13 @@ typedef struct {
 
 static FILE *s_open(out_file_t *out, const char *dir, const char *name)
 {
-    snprintf(out->path, sizeof out->path, "%s/%s", dir, name);
-    snprintf(out->tmp, sizeof out->tmp, "%s/.%s.tmp", dir, name);
+    int a = snprintf(out->path, sizeof out->path, "%s/%s", dir, name);
+    int b = snprintf(out->tmp, sizeof out->tmp, "%s/.%s.tmp", dir, name);
+    if (a < 0 || b < 0 || (size_t)a >= sizeof out->path || (size_t)b >= sizeof out->tmp) {
+        log_error("path too long: %s/%s", dir, name);
+        out->file = NULL;
+        return NULL;
+    }
     out->file = fopen(out->tmp, "w");
     if (!out->file)
         log_error("cannot write %s: %s", out->tmp, strerror(errno));

@@ -687,8 +687,9 @@ static bool s_vote_refused(service_request_t *req, const msgpack_object *file,
 }
 
 static int s_emit_decided(service_t *svc, MDB_txn *txn, const msgpack_object *file,
-                          const tally_t *t, const msgpack_object *new_vote, const char *outcome,
-                          uint64_t round, int64_t now)
+                          const tally_t *t, const msgpack_object *new_vote,
+                          const msgpack_object *new_voter, const char *outcome, uint64_t round,
+                          int64_t now)
 {
     bool approve = strcmp(outcome, "approve") == 0;
     msgpack_packer *pk = service_event_begin(svc, "decided", now, approve ? 7 : 6, NULL);
@@ -722,7 +723,8 @@ static int s_emit_decided(service_t *svc, MDB_txn *txn, const msgpack_object *fi
     proto_pack_str(pk, "voters");
     msgpack_pack_array(pk, t->count);
     for (size_t i = 0; i < t->count; i++) {
-        const msgpack_object *who = doc_get(i < n ? all[i] : new_vote, "member");
+        /* The new vote's member is the one its key names, not a field. */
+        const msgpack_object *who = i < n ? doc_get(all[i], "member") : new_voter;
         if (who)
             msgpack_pack_object(pk, *who);
         else
@@ -770,7 +772,8 @@ static int s_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_
                 .report = doc_get(&file, "report"), .old_votes = votes, .new_vote = req->msg,
                 .new_vote_member = &name, .new_vote_college = college, .old_rounds = doc_array(&file, "rounds"), .now = req->now};
     doc_uint(&file, "revision", &f.revision);
-    if (outcome && (rc = s_emit_decided(svc, txn, &file, &tally, req->msg, outcome, round, req->now)))
+    if (outcome && (rc = s_emit_decided(svc, txn, &file, &tally, req->msg, &name, outcome, round,
+                                        req->now)))
         return rc;
     msgpack_sbuffer_clear(&self->buf);
     s_pack_file(&self->pk, &f);
