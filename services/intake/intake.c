@@ -592,17 +592,32 @@ static bool s_internal_field(const msgpack_object *key)
     return doc_is(key, "token_hash") || doc_is(key, "history");
 }
 
+/*  Loads the application a request names, when its token (if one is
+ *  given) matches.  0 with *record; 1 when a not_found reply was packed (no
+ *  such id and a wrong token get the same answer); or an LMDB code. */
+static int s_load_requested(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s,
+                            msgpack_object *record)
+{
+    const char *id;
+    size_t id_len;
+    doc_str(req->msg, "id", &id, &id_len);
+    int rc = s_load(txn, svc, id, id_len, &s->zone, record);
+    if (rc == MDB_NOTFOUND || (rc == 0 && s_token_refused(req->msg, record))) {
+        s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+        return 1;
+    }
+    return rc;
+}
+
 static int s_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
 {
     const char *id;
     size_t id_len;
     doc_str(req->msg, "id", &id, &id_len);
     msgpack_object record;
-    int rc = s_load(txn, svc, id, id_len, &s->zone, &record);
-    if (rc == MDB_NOTFOUND || (rc == 0 && s_token_refused(req->msg, &record)))
-        return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+    int rc = s_load_requested(svc, txn, req, s, &record);
     if (rc)
-        return rc;
+        return rc == 1 ? 0 : rc;
     MDB_val key = {id_len, (void *)id}, document = {0, NULL};
     bool with_application = doc_bool(req->msg, "with_application", false);
     if (with_application) {
@@ -664,11 +679,9 @@ static int s_history(service_t *svc, MDB_txn *txn, service_request_t *req, scrat
     size_t id_len;
     doc_str(req->msg, "id", &id, &id_len);
     msgpack_object record;
-    int rc = s_load(txn, svc, id, id_len, &s->zone, &record);
-    if (rc == MDB_NOTFOUND || (rc == 0 && s_token_refused(req->msg, &record)))
-        return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+    int rc = s_load_requested(svc, txn, req, s, &record);
     if (rc)
-        return rc;
+        return rc == 1 ? 0 : rc;
     history_head_t head;
     bool head_ok = history_head_read(&record, &head) == 0;
     history_verifier_t verifier;
