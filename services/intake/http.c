@@ -549,35 +549,56 @@ static int s_idempotency_key(struct MHD_Connection *c, const char **key, enum MH
     return 0;
 }
 
-static enum MHD_Result s_api_submit(http_t *self, struct MHD_Connection *c, request_t *r)
+/*  The common path of POST and PUT: the JSON body and the idempotency key
+ *  read, a submit or an amend (with id and token) sent to the core.
+ *  Returns 0 with the core's receipt in *reply, or -1 with *result the
+ *  HTTP answer already queued (refused input, core unavailable, core
+ *  error). */
+static int s_send_application(http_t *self, struct MHD_Connection *c, request_t *r,
+                              const char *token, reply_t *reply, enum MHD_Result *result)
 {
-    enum MHD_Result result;
     const char *key;
     msgpack_sbuffer application;
     msgpack_sbuffer_init(&application);
-    if (s_json_body(c, r, &application, &result) || s_idempotency_key(c, &key, &result)) {
+    if (s_json_body(c, r, &application, result) || s_idempotency_key(c, &key, result)) {
         msgpack_sbuffer_destroy(&application);
-        return result;
+        return -1;
     }
     msgpack_sbuffer buf;
     msgpack_packer pk;
     s_pack_init(&buf, &pk);
     uint64_t rid = s_next_rid(self);
-    proto_pack_request(&pk, "submit", rid, key ? 2 : 1);
+    if (token) {
+        proto_pack_request(&pk, "amend", rid, key ? 4 : 3);
+        proto_pack_kv_str(&pk, "id", r->id);
+        s_pack_token(&pk, token);
+    } else {
+        proto_pack_request(&pk, "submit", rid, key ? 2 : 1);
+    }
     proto_pack_kv_raw(&pk, "application", application.data, application.size);
     if (key)
         proto_pack_kv_str(&pk, "key", key);
     msgpack_sbuffer_destroy(&application);
-    reply_t reply;
-    int rc = s_core_call(self, &buf, rid, self->config.core_timeout_ms, &reply);
+    int rc = s_core_call(self, &buf, rid, self->config.core_timeout_ms, reply);
     msgpack_sbuffer_destroy(&buf);
-    if (rc != 0)
-        return s_refuse(c, r, 503, "unavailable", "Retry-After", "1");
-    if (!s_reply_is(&reply, "receipt")) {
-        result = s_json_core_error(c, &reply);
-        s_reply_free(&reply);
-        return result;
+    if (rc != 0) {
+        *result = s_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+        return -1;
     }
+    if (!s_reply_is(reply, "receipt")) {
+        *result = s_json_core_error(c, reply);
+        s_reply_free(reply);
+        return -1;
+    }
+    return 0;
+}
+
+static enum MHD_Result s_api_submit(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    enum MHD_Result result;
+    reply_t reply;
+    if (s_send_application(self, c, r, NULL, &reply, &result))
+        return result;
     char id[PROTO_ID_MAX + 1], state[32], token[80], location[128], page[128];
     uint64_t revision = 1;
     doc_strcpy(&reply.msg, "id", id, sizeof id);
@@ -648,34 +669,9 @@ static enum MHD_Result s_api_amend(http_t *self, struct MHD_Connection *c, reque
         return s_json_error(c, 401, "Authorization: Bearer <token of the receipt> is required",
                             "Authorization", "required");
     enum MHD_Result result;
-    const char *key;
-    msgpack_sbuffer application;
-    msgpack_sbuffer_init(&application);
-    if (s_json_body(c, r, &application, &result) || s_idempotency_key(c, &key, &result)) {
-        msgpack_sbuffer_destroy(&application);
-        return result;
-    }
-    msgpack_sbuffer buf;
-    msgpack_packer pk;
-    s_pack_init(&buf, &pk);
-    uint64_t rid = s_next_rid(self);
-    proto_pack_request(&pk, "amend", rid, key ? 4 : 3);
-    proto_pack_kv_str(&pk, "id", r->id);
-    s_pack_token(&pk, token);
-    proto_pack_kv_raw(&pk, "application", application.data, application.size);
-    if (key)
-        proto_pack_kv_str(&pk, "key", key);
-    msgpack_sbuffer_destroy(&application);
     reply_t reply;
-    int rc = s_core_call(self, &buf, rid, self->config.core_timeout_ms, &reply);
-    msgpack_sbuffer_destroy(&buf);
-    if (rc != 0)
-        return s_refuse(c, r, 503, "unavailable", "Retry-After", "1");
-    if (!s_reply_is(&reply, "receipt")) {
-        result = s_json_core_error(c, &reply);
-        s_reply_free(&reply);
+    if (s_send_application(self, c, r, token, &reply, &result))
         return result;
-    }
     char state[32];
     uint64_t revision = 1;
     doc_strcpy(&reply.msg, "state", state, sizeof state);
