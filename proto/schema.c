@@ -84,15 +84,6 @@ struct schema_t {
     schema_node_t *root;
 };
 
-/*  Length of the longest prefix of text[0..len) that ends on a character
- *  boundary (text[len] must be readable). */
-static size_t s_utf8_cut(const char *text, size_t len)
-{
-    while (len > 0 && ((unsigned char) text[len] & 0xC0) == 0x80)
-        len--;
-    return len;
-}
-
 static int s_error(proto_error_t *err, const char *field, const char *rule, const char *fmt, va_list args)
     __attribute__((format(printf, 4, 0)));
 
@@ -104,16 +95,8 @@ static int s_error(proto_error_t *err, const char *field, const char *rule, cons
         return -1;
     char message[1024];
     vsnprintf(message, sizeof message, fmt, args);
-    size_t mlen = strlen(message);
-    if (mlen >= PROTO_MESSAGE_MAX)
-        message[s_utf8_cut(message, PROTO_MESSAGE_MAX - 1)] = 0;
-    char cut[PROTO_FIELD_MAX];
-    size_t flen = strlen(field);
-    if (flen >= PROTO_FIELD_MAX)
-        flen = s_utf8_cut(field, PROTO_FIELD_MAX - 1);
-    memcpy(cut, field, flen);
-    cut[flen] = 0;
-    return proto_error_set(err, cut, rule, "%s", message);
+    /* proto_error_set cuts both to size on a character boundary. */
+    return proto_error_set(err, field, rule, "%s", message);
 }
 
 static int s_fail(proto_error_t *err, const char *field, const char *rule, const char *fmt, ...)

@@ -46,16 +46,6 @@ typedef struct {
     proto_error_t *err;
 } wire_scan_t;
 
-/*  Length of the longest prefix of text[0..len) that ends on a UTF-8
- *  character boundary, so a truncated path stays valid UTF-8. */
-static size_t s_utf8_cut(const char *text, size_t len)
-{
-    size_t cut = len;
-    while (cut > 0 && ((unsigned char) text[cut] & 0xC0) == 0x80)
-        cut--;
-    return cut;
-}
-
 static int s_fail(wire_scan_t *self, const char *rule, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -72,18 +62,13 @@ static int s_fail(wire_scan_t *self, const char *rule, const char *fmt, ...)
         else
             proto_path_push_index(&path, frame->index);
     }
-    char field[PROTO_FIELD_MAX];
-    size_t len = path.len;
-    if (len >= sizeof field)
-        len = s_utf8_cut(path.text, sizeof field - 1);
-    memcpy(field, path.text, len);
-    field[len] = 0;
     char message[PROTO_MESSAGE_MAX];
     va_list args;
     va_start(args, fmt);
     vsnprintf(message, sizeof message, fmt, args);
     va_end(args);
-    return proto_error_set(self->err, field, rule, "%s", message);
+    /* proto_error_set cuts the path and the message on a character boundary. */
+    return proto_error_set(self->err, path.text, rule, "%s", message);
 }
 
 /*  Offset of the first invalid byte of a UTF-8 text, or len when valid.
