@@ -45,7 +45,9 @@ static int s_free_base_port(void)
 {
     unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
     for (int attempt = 0; attempt < 200; attempt++) {
-        int base = 20000 + (rand_r(&seed) % 5000) * 8;
+        /* Below the ephemeral range (32768 and up), where an outgoing
+         * connection could take a port while a service restarts. */
+        int base = 10000 + (rand_r(&seed) % 2700) * 8;
         bool ok = true;
         for (int i = 0; ok && i < S_PORTS; i++)
             ok = s_port_free(base + i);

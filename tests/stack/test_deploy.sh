@@ -7,7 +7,9 @@ set -uo pipefail
 bin=$(realpath "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 export ESSP_HOME=$(mktemp -d) ESSP_BIN=$bin
-export ESSP_PORT=$(( 30000 + (RANDOM % 3000) * 8 ))
+# Below the ephemeral range (32768 and up), where outgoing connections
+# could take a port while a service restarts.
+export ESSP_PORT=$(( 10000 + (RANDOM % 2700) * 8 ))
 trap '"$root/deploy/down" >/dev/null 2>&1; rm -rf "$ESSP_HOME"' EXIT
 fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
 pids() { cat "$ESSP_HOME"/run/{intake,validation,review,publication}.pid 2>/dev/null | tr '\n' ' '; }
