@@ -49,16 +49,18 @@ int config_port(service_id_t service);
  *  binds $ESSP_BIND like the services. */
 int config_http_port(void);
 
-/*  The port of review's authenticated ROUTER (CURVE, members and staff):
- *  base + 5; -1 when ESSP_PORT is not a port. */
-int config_secure_port(void);
+/*  The port of a service's authenticated ROUTER (CURVE, members and
+ *  staff): review base + 5, intake base + 6; -1 when ESSP_PORT is not a
+ *  port. */
+int config_secure_port(service_id_t service);
 
-/*  The endpoint review's authenticated ROUTER binds: tcp://$ESSP_BIND:port. */
-void config_secure_bind_endpoint(char *out, size_t cap);
+/*  The endpoint a service's authenticated ROUTER binds:
+ *  tcp://$ESSP_BIND:port. */
+void config_secure_bind_endpoint(service_id_t service, char *out, size_t cap);
 
-/*  The endpoint members and staff connect to: $ESSP_REVIEW_SECURE_ENDPOINT
- *  or tcp://127.0.0.1:port. */
-void config_secure_connect_endpoint(char *out, size_t cap);
+/*  The endpoint members and staff connect to:
+ *  $ESSP_<SERVICE>_SECURE_ENDPOINT or tcp://127.0.0.1:port. */
+void config_secure_connect_endpoint(service_id_t service, char *out, size_t cap);
 
 /*  The endpoint a service binds: tcp://$ESSP_BIND:port. */
 void config_bind_endpoint(service_id_t service, char *out, size_t cap);
@@ -70,8 +72,19 @@ void config_connect_endpoint(service_id_t service, char *out, size_t cap);
 /*  "$ESSP_HOME/<sub>" into out. */
 void config_path(const char *sub, char *out, size_t cap);
 
-/*  An integer from the environment, or fallback when unset or not a
- *  number in [min, max]. */
+/*  The config file: $ESSP_CONFIG, or $ESSP_HOME/essp.conf.  It holds
+ *  NAME=value lines (the format of a shell or systemd environment file)
+ *  naming the same settings as the environment, e.g.
+ *  ESSP_QUORUM_VOTES=3; a setting in the environment wins over the file.
+ *  A missing file is no error: every setting has a default. */
+void config_file_path(char *out, size_t cap);
+
+/*  A setting: the environment's value, else the config file's, else NULL.
+ *  The file is read once, on the first call. */
+const char *config_get(const char *name);
+
+/*  An integer setting (environment, then config file), or fallback when
+ *  unset or not a number in [min, max]. */
 long config_env_long(const char *name, long fallback, long min, long max);
 
 /*  Creates a directory and its parents (mode 0700); 0 or -1. */

@@ -98,6 +98,12 @@ const char *service_inproc_endpoint(service_t *self)
     return self->inproc;
 }
 
+int service_log_redact(service_t *self, MDB_txn *txn, const char *id, size_t id_len,
+                       stream_log_rewrite_fn rewrite, void *arg, size_t *count)
+{
+    return stream_log_redact(self->log, txn, id, id_len, rewrite, arg, count);
+}
+
 uint64_t service_log_head(service_t *self)
 {
     return stream_log_head(self->log);
@@ -523,7 +529,7 @@ static int s_bind_secure(service_t *self)
         return -1;
     }
     char endpoint[CONFIG_ENDPOINT_MAX];
-    config_secure_bind_endpoint(endpoint, sizeof endpoint);
+    config_secure_bind_endpoint(self->def->id, endpoint, sizeof endpoint);
     self->secure = zsock_new(ZMQ_ROUTER);
     assert(self->secure);
     auth_make_server(self->secure, cert);

@@ -21,6 +21,7 @@
 #define ESSP_COMMON_SERVICE_H
 
 #include "config.h"
+#include "stream_log.h"
 
 #include <lmdb.h>
 #include <msgpack.h>
@@ -103,6 +104,11 @@ MDB_dbi service_db(service_t *self, size_t index);
 msgpack_packer *service_event_begin(service_t *self, const char *type, int64_t at, size_t fields,
                                     uint64_t *seq);
 int service_event_end(service_t *self, MDB_txn *txn);
+
+/*  Erasure: rewrites this service's committed events about `id` in place
+ *  (see stream_log_redact in common/stream_log.h). */
+int service_log_redact(service_t *self, MDB_txn *txn, const char *id, size_t id_len,
+                       stream_log_rewrite_fn rewrite, void *arg, size_t *count);
 
 /*  The in-process endpoint the ROUTER also binds ("inproc://essp-intake"),
  *  for the threads of an attached front end. */

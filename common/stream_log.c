@@ -1,11 +1,15 @@
 /*  common/stream_log.c - see stream_log.h. */
+#define _GNU_SOURCE  /* memmem */
 #include "stream_log.h"
 
+#include "doc.h"
 #include "store.h"
 #include "proto/messages.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct stream_log_t {
     MDB_dbi db;
@@ -102,4 +106,72 @@ size_t stream_log_pack_after(const stream_log_t *self, MDB_txn *txn, uint64_t af
     for (size_t i = 0; i < count; i++)
         proto_pack_raw(pk, found[i].mv_data, found[i].mv_size);
     return count;
+}
+
+void stream_log_pack_redacted(const msgpack_object *event, uint64_t seq, msgpack_packer *pk)
+{
+    uint64_t at = 0;
+    doc_uint(event, "at", &at);
+    msgpack_pack_map(pk, 5);
+    proto_pack_kv_uint(pk, "seq", seq);
+    proto_pack_kv_uint(pk, "v", PROTO_VERSION);
+    proto_pack_kv_str(pk, "type", "redacted");
+    proto_pack_kv_uint(pk, "at", at);
+    proto_pack_str(pk, "id");
+    msgpack_pack_object(pk, *doc_get(event, "id"));
+}
+
+/*  True when the stored event names `id`; decodes it into zone. */
+static bool s_event_of(const MDB_val *value, const char *id, size_t id_len, msgpack_zone *zone,
+                       msgpack_object *event)
+{
+    /* A cheap filter first: most events do not contain the id's bytes. */
+    if (!memmem(value->mv_data, value->mv_size, id, id_len))
+        return false;
+    size_t offset = 0;
+    msgpack_zone_clear(zone);
+    if (msgpack_unpack(value->mv_data, value->mv_size, &offset, zone, event) != MSGPACK_UNPACK_SUCCESS)
+        return false;
+    const msgpack_object *named = doc_get(event, "id");
+    return named && named->type == MSGPACK_OBJECT_STR && named->via.str.size == id_len
+        && memcmp(named->via.str.ptr, id, id_len) == 0 && !doc_str_eq(event, "type", "redacted");
+}
+
+int stream_log_redact(stream_log_t *self, MDB_txn *txn, const char *id, size_t id_len,
+                      stream_log_rewrite_fn rewrite, void *arg, size_t *count)
+{
+    if (count)
+        *count = 0;
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open(txn, self->db, &cursor);
+    if (rc)
+        return rc;
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 8192);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    MDB_val key, value;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        msgpack_object event;
+        if (key.mv_size != 8 || !s_event_of(&value, id, id_len, &zone, &event))
+            continue;
+        uint64_t seq = store_u64_from_key(key.mv_data);
+        msgpack_sbuffer_clear(&buf);
+        if (rewrite)
+            rewrite(arg, &event, seq, &pk);
+        else
+            stream_log_pack_redacted(&event, seq, &pk);
+        MDB_val replacement = {buf.size, buf.data};
+        if ((rc = mdb_cursor_put(cursor, &key, &replacement, MDB_CURRENT)))
+            break;
+        if (count)
+            (*count)++;
+    }
+    mdb_cursor_close(cursor);
+    msgpack_sbuffer_destroy(&buf);
+    msgpack_zone_destroy(&zone);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }

@@ -47,4 +47,23 @@ void stream_log_aborted(stream_log_t *self);
 size_t stream_log_pack_after(const stream_log_t *self, MDB_txn *txn, uint64_t after, size_t max,
                              size_t max_bytes, msgpack_packer *pk);
 
+/*  Packs the replacement of an erased application's event into pk (which
+ *  writes into the buffer given to stream_log_redact): a map whose first
+ *  key is "seq" = seq, like every stored event. */
+typedef void (*stream_log_rewrite_fn)(void *arg, const msgpack_object *event, uint64_t seq,
+                                      msgpack_packer *pk);
+
+/*  Erasure (GDPR): rewrites in place, under txn, every committed event
+ *  whose "id" is `id`, so that the log keeps its seqs without a gap while
+ *  the personal data goes.  With rewrite NULL an event becomes
+ *  {seq, v, type:"redacted", at, id}; a producer that signs its events
+ *  passes its own rewrite.  Reads the whole log: erasures are rare, and
+ *  an index by id would cost every append.  *count (may be NULL) gets how
+ *  many events were rewritten.  0 or an LMDB code. */
+int stream_log_redact(stream_log_t *self, MDB_txn *txn, const char *id, size_t id_len,
+                      stream_log_rewrite_fn rewrite, void *arg, size_t *count);
+
+/*  The default replacement: {seq, v, type:"redacted", at, id}. */
+void stream_log_pack_redacted(const msgpack_object *event, uint64_t seq, msgpack_packer *pk);
+
 #endif

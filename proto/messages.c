@@ -35,19 +35,29 @@ static const message_t s_catalogue[] = {
     {"ping", "request", {{0}}},
     {"pull", "request", {REQ("after", F_UINT, 0, UINT64_MAX), OPT("max", F_UINT, 1, PROTO_BATCH_MAX),
                          OPT("wait", F_UINT, 0, PROTO_WAIT_MAX_MS)}},
-    {"submit", "request", {REQ("application", F_MAP, 0, 0), OPT("key", F_STR, 1, 64)}},
+    {"submit", "request", {REQ("application", F_MAP, 0, 0), OPT("key", F_STR, 1, 64),
+                           OPT("renews", F_STR, 1, PROTO_ID_MAX)}},
     {"amend", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("application", F_MAP, 0, 0),
                           OPT("key", F_STR, 1, 64), OPT("token", F_STR, 1, 64)}},
     {"status", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), OPT("token", F_STR, 1, 64),
                            OPT("with_application", F_BOOL, 0, 0)}},
     {"history", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), OPT("token", F_STR, 1, 64)}},
+    {"appeal", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("motivation", F_STR, 1, PROTO_TEXT_MAX),
+                           OPT("token", F_STR, 1, 64), OPT("key", F_STR, 1, 64)}},
+    {"erase", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX)}},
     {"member_add", "request", {REQ("name", F_STR, 1, PROTO_NAME_MAX),
                                {"college", F_STR, true, 1, 64, proto_is_college},
-                               OPT("ties", F_ARRAY_STR, 0, 50)}},
+                               OPT("ties", F_ARRAY_STR, 0, 50), OPT("networks", F_ARRAY_STR, 0, 50)}},
     {"member_list", "request", {{0}}},
     {"member_remove", "request", {REQ("name", F_STR, 1, PROTO_NAME_MAX)}},
     {"queue", "request", {OPT("member", F_STR, 1, PROTO_NAME_MAX), OPT("after", F_STR, 0, PROTO_ID_MAX),
-                          OPT("limit", F_UINT, 1, PROTO_PAGE_MAX)}},
+                          OPT("limit", F_UINT, 1, PROTO_PAGE_MAX),
+                          {"college", F_STR, false, 1, 64, proto_is_college},
+                          OPT("department", F_STR, 2, 3), OPT("theme", F_STR, 1, 64)}},
+    {"recuse", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), OPT("member", F_STR, 1, PROTO_NAME_MAX),
+                           REQ("reason", F_STR, 1, PROTO_TEXT_MAX)}},
+    {"complaint", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("reason", F_STR, 1, PROTO_TEXT_MAX)}},
+    {"tick", "request", {OPT("now", F_UINT, 0, INT64_MAX)}},
     {"vote", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), OPT("member", F_STR, 1, PROTO_NAME_MAX),
                          ENUM("decision", proto_is_decision), OPT("motivation", F_STR, 0, PROTO_TEXT_MAX)}},
     {"withdraw", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("reason", F_STR, 1, PROTO_TEXT_MAX)}},
@@ -74,7 +84,12 @@ static const message_t s_catalogue[] = {
                           REQ("head", F_BIN, 32, 32), REQ("records", F_ARRAY, 0, UINT32_MAX),
                           REQ("verified", F_BOOL, 0, 0), OPT("break", F_MAP, 0, 0)}},
     {"member", "reply", {REQ("name", F_STR, 1, PROTO_NAME_MAX), REQ("college", F_STR, 1, 64),
-                         OPT("ties", F_ARRAY_STR, 0, 50)}},
+                         OPT("ties", F_ARRAY_STR, 0, 50), OPT("networks", F_ARRAY_STR, 0, 50)}},
+    {"recused", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("member", F_STR, 1, PROTO_NAME_MAX),
+                          REQ("round", F_UINT, 1, UINT32_MAX), REQ("reason", F_STR, 1, PROTO_TEXT_MAX),
+                          REQ("duplicate", F_BOOL, 0, 0)}},
+    {"ticked", "reply", {REQ("now", F_UINT, 0, INT64_MAX), REQ("expired", F_ARRAY_STR, 0, PROTO_PAGE_MAX),
+                         REQ("more", F_BOOL, 0, 0)}},
     {"members", "reply", {REQ("members", F_ARRAY, 0, 100000)}},
     {"queue", "reply", {REQ("member", F_STR, 1, PROTO_NAME_MAX), REQ("items", F_ARRAY, 0, PROTO_PAGE_MAX),
                         OPT("next", F_STR, 1, PROTO_ID_MAX)}},
@@ -87,16 +102,33 @@ static const message_t s_catalogue[] = {
                         REQ("rule", F_STR, 0, PROTO_RULE_MAX), REQ("message", F_STR, 0, PROTO_MESSAGE_MAX)}},
     /* events of the durable streams */
     {"submitted", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
-                            REQ("at", F_UINT, 0, INT64_MAX), REQ("application", F_MAP, 0, 0)}},
+                            REQ("at", F_UINT, 0, INT64_MAX), REQ("application", F_MAP, 0, 0),
+                            OPT("renews", F_STR, 1, PROTO_ID_MAX)}},
     {"validated", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
                             REQ("at", F_UINT, 0, INT64_MAX), REQ("verdict", F_STR, 1, 32),
-                            REQ("report", F_MAP, 0, 0), OPT("application", F_MAP, 0, 0)}},
+                            REQ("report", F_MAP, 0, 0), OPT("application", F_MAP, 0, 0),
+                            OPT("renews", F_STR, 1, PROTO_ID_MAX)}},
+    /* An applicant appeals a rejection (intake; validation passes it on). */
+    {"appealed", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
+                           REQ("at", F_UINT, 0, INT64_MAX), REQ("motivation", F_STR, 1, PROTO_TEXT_MAX)}},
+    /* Personal data erased on request (intake; validation passes it on). */
+    {"erased", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX)}},
+    /* What an erased application's earlier events became in every log. */
+    {"redacted", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
+                           OPT("signed", F_BIN, 1, PROTO_REQUEST_MAX), OPT("sig", F_BIN, 64, 64)}},
+    /* A file (re)enters the committee's queue: a new round opens. */
+    {"queued", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
+                         REQ("at", F_UINT, 0, INT64_MAX), REQ("round", F_UINT, 1, UINT32_MAX),
+                         {"kind", F_STR, true, 1, 16, proto_is_round_kind}}},
     {"decided", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
                           REQ("at", F_UINT, 0, INT64_MAX), REQ("round", F_UINT, 1, UINT32_MAX),
                           ENUM("decision", proto_is_decision), REQ("motivations", F_ARRAY_STR, 0, 1000),
-                          OPT("application", F_MAP, 0, 0), OPT("voters", F_ARRAY_STR, 0, 1000)}},
+                          OPT("application", F_MAP, 0, 0), OPT("voters", F_ARRAY_STR, 0, 1000),
+                          {"kind", F_STR, false, 1, 16, proto_is_round_kind},
+                          OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("expires", F_UINT, 0, INT64_MAX)}},
     {"withdrawn", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
-                            REQ("reason", F_STR, 1, PROTO_TEXT_MAX)}},
+                            REQ("reason", F_STR, 1, PROTO_TEXT_MAX),
+                            {"kind", F_STR, false, 1, 32, proto_is_withdraw_reason}}},
     {"upsert", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("version", F_UINT, 1, UINT32_MAX),
                          REQ("at", F_UINT, 0, INT64_MAX), REQ("entry", F_MAP, 0, 0),
                          OPT("signed", F_BIN, 1, PROTO_REQUEST_MAX), OPT("sig", F_BIN, 64, 64)}},
@@ -123,13 +155,19 @@ bool proto_is_college(const char *text, size_t len)
 
 bool proto_is_decision(const char *text, size_t len)
 {
-    static const char *const decisions[] = {"approve", "reject", "changes", NULL};
+    static const char *const decisions[] = {"approve", "reject", "changes", "reinstate", "withdraw", NULL};
     return s_in_list(decisions, text, len);
+}
+
+bool proto_is_round_kind(const char *text, size_t len)
+{
+    static const char *const kinds[] = {"review", "appeal", "complaint", NULL};
+    return s_in_list(kinds, text, len);
 }
 
 bool proto_is_withdraw_reason(const char *text, size_t len)
 {
-    static const char *const reasons[] = {"withdrawn", "expired", "suspended", "erased", NULL};
+    static const char *const reasons[] = {"withdrawn", "expired", "suspended", "erased", "renewed", NULL};
     return s_in_list(reasons, text, len);
 }
 
@@ -137,7 +175,7 @@ static bool s_is_state(const char *text, size_t len)
 {
     static const char *const states[] = {STATE_RECEIVED, STATE_INCOMPLETE, STATE_IN_REVIEW,
                                          STATE_CHANGES_REQUESTED, STATE_REJECTED, STATE_APPROVED,
-                                         STATE_PUBLISHED, STATE_WITHDRAWN, NULL};
+                                         STATE_PUBLISHED, STATE_SUSPENDED, STATE_WITHDRAWN, NULL};
     return s_in_list(states, text, len);
 }
 

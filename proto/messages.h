@@ -51,6 +51,7 @@
 #define STATE_REJECTED          "rejected"
 #define STATE_APPROVED          "approved"
 #define STATE_PUBLISHED         "published"
+#define STATE_SUSPENDED         "suspended"   /* a complaint is before the committee */
 #define STATE_WITHDRAWN         "withdrawn"
 
 /*  Checks a decoded request against the catalogue.  On success *type is the
@@ -95,10 +96,17 @@ void proto_pack_raw(msgpack_packer *pk, const void *bytes, size_t len);
 /*  The colleges of the committee. */
 bool proto_is_college(const char *text, size_t len);
 
-/*  The decisions a vote may carry: "approve", "reject", "changes". */
+/*  The decisions a vote may carry: "approve", "reject", "changes" in a
+ *  review or appeal round; "reinstate", "withdraw" in a complaint round. */
 bool proto_is_decision(const char *text, size_t len);
 
-/*  Withdrawal reasons of the public stream. */
+/*  The kinds of committee round: "review" (a file that passed
+ *  validation), "appeal" (against a rejection), "complaint" (about a
+ *  listing, which is suspended meanwhile). */
+bool proto_is_round_kind(const char *text, size_t len);
+
+/*  Withdrawal reasons of the public stream, and kinds of review's
+ *  "withdrawn": "withdrawn", "expired", "suspended", "erased", "renewed". */
 bool proto_is_withdraw_reason(const char *text, size_t len);
 
 /*  Calls fn for every message type of the catalogue with its kind

@@ -37,13 +37,13 @@ int client_use_key(void *cert)
 
 static bool s_secure(service_id_t service)
 {
-    return s_key && service == SERVICE_REVIEW;
+    return s_key && (service == SERVICE_REVIEW || service == SERVICE_INTAKE);
 }
 
 static void s_endpoint(service_id_t service, char *endpoint, size_t cap)
 {
     if (s_secure(service))
-        config_secure_connect_endpoint(endpoint, cap);
+        config_secure_connect_endpoint(service, endpoint, cap);
     else
         config_connect_endpoint(service, endpoint, cap);
 }

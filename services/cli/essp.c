@@ -612,12 +612,16 @@ static int s_cmd_endpoints(int argc, char **argv)
                endpoint);
     }
     printf("{\"service\":\"intake-http\",\"endpoint\":\"http://127.0.0.1:%d/\"}\n", config_http_port());
-    char secure[CONFIG_ENDPOINT_MAX], key[CONFIG_PATH_MAX];
-    config_secure_connect_endpoint(secure, sizeof secure);
-    auth_key_path("", config_service_name(SERVICE_REVIEW), ".cert", key, sizeof key);
-    printf("{\"service\":\"review-secure\",\"endpoint\":\"%s\",\"server_key\":", secure);
-    s_print_json_string(key);
-    printf("}\n");
+    static const service_id_t secured[] = {SERVICE_REVIEW, SERVICE_INTAKE};
+    for (size_t i = 0; i < sizeof secured / sizeof *secured; i++) {
+        char secure[CONFIG_ENDPOINT_MAX], key[CONFIG_PATH_MAX];
+        config_secure_connect_endpoint(secured[i], secure, sizeof secure);
+        auth_key_path("", config_service_name(secured[i]), ".cert", key, sizeof key);
+        printf("{\"service\":\"%s-secure\",\"endpoint\":\"%s\",\"server_key\":",
+               config_service_name(secured[i]), secure);
+        s_print_json_string(key);
+        printf("}\n");
+    }
     return EXIT_OK;
 }
 

@@ -145,7 +145,7 @@ static zsock_t *s_secure_dealer(const char *role, const char *name)
     int rc = auth_make_client(sock, cert, SERVICE_REVIEW);
     zcert_destroy(&cert);
     char endpoint[CONFIG_ENDPOINT_MAX];
-    config_secure_connect_endpoint(endpoint, sizeof endpoint);
+    config_secure_connect_endpoint(SERVICE_REVIEW, endpoint, sizeof endpoint);
     if (rc != 0 || zsock_connect(sock, "%s", endpoint) != 0)
         zsock_destroy(&sock);
     return sock;
