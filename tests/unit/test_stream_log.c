@@ -153,12 +153,123 @@ static void test_head_survives_reopening(void **state)
     assert_int_equal(stream_log_head(f->log), 8);
 }
 
+/* Appends one event {type "submitted", id, secret} per id, in one commit. */
+static void s_append_ids(fixture_t *f, const char *const *ids, size_t count)
+{
+    MDB_txn *txn;
+    assert_int_equal(store_begin(f->store, false, &txn), 0);
+    for (size_t i = 0; i < count; i++) {
+        stream_log_begin(f->log, &f->buf, &f->pk, "submitted", 2000 + (int64_t)i, 2);
+        proto_pack_kv_str(&f->pk, "id", ids[i]);
+        proto_pack_kv_str(&f->pk, "secret", "Jeanne Dupont, 06 12 34 56 78");
+        assert_int_equal(stream_log_end(f->log, txn, &f->buf), 0);
+    }
+    assert_int_equal(store_commit(f->store, txn), 0);
+    stream_log_committed(f->log);
+}
+
+static size_t s_redact(fixture_t *f, const char *id, stream_log_rewrite_fn rewrite, void *arg)
+{
+    MDB_txn *txn;
+    size_t count = 99;
+    assert_int_equal(store_begin(f->store, false, &txn), 0);
+    assert_int_equal(stream_log_redact(f->log, txn, id, strlen(id), rewrite, arg, &count), 0);
+    assert_int_equal(store_commit(f->store, txn), 0);
+    return count;
+}
+
+/* The stored event of `seq`, decoded into zone. */
+static msgpack_object s_event(fixture_t *f, uint64_t seq, msgpack_zone *zone, char *raw, size_t cap)
+{
+    MDB_txn *txn;
+    assert_int_equal(store_begin(f->store, true, &txn), 0);
+    unsigned char key_bytes[8];
+    store_u64_key(seq, key_bytes);
+    MDB_val key = {8, key_bytes}, value;
+    assert_int_equal(mdb_get(txn, store_db(f->store, 0), &key, &value), 0);
+    assert_true(value.mv_size < cap);
+    memcpy(raw, value.mv_data, value.mv_size);
+    mdb_txn_abort(txn);
+    msgpack_object event;
+    proto_error_t err;
+    assert_int_equal(wire_decode(raw, value.mv_size, zone, &event, &err), 0);
+    return event;
+}
+
+static void test_redaction_rewrites_only_the_events_of_that_id(void **state)
+{
+    fixture_t *f = *state;
+    /* "A1x" contains "A1": the byte filter matches, the id does not. */
+    static const char *const ids[] = {"A1", "B2", "A1x", "A1"};
+    s_append_ids(f, ids, 4);
+    assert_int_equal(s_redact(f, "A1", NULL, NULL), 2);
+    char raw[512];
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    for (uint64_t seq = 1; seq <= 4; seq++) {
+        msgpack_object event = s_event(f, seq, &zone, raw, sizeof raw);
+        uint64_t stored_seq = 0, at = 0;
+        assert_true(doc_uint(&event, "seq", &stored_seq));
+        assert_int_equal(stored_seq, seq);
+        assert_true(doc_uint(&event, "at", &at));
+        assert_int_equal(at, 2000 + seq - 1);
+        assert_true(doc_str_eq(&event, "id", ids[seq - 1]));
+        bool erased = seq == 1 || seq == 4;
+        assert_int_equal(doc_str_eq(&event, "type", "redacted"), erased);
+        assert_int_equal(doc_get(&event, "secret") == NULL, erased);
+        if (erased) {
+            const char *type;
+            uint64_t checked_seq;
+            proto_error_t err;
+            assert_int_equal(proto_event_check(&event, &type, &checked_seq, &err), 0);
+        }
+    }
+    /* Nothing left to redact; the head and the next seq are unchanged. */
+    assert_int_equal(s_redact(f, "A1", NULL, NULL), 0);
+    assert_int_equal(stream_log_head(f->log), 4);
+    s_append(f, 1, true);
+    assert_int_equal(stream_log_head(f->log), 5);
+    msgpack_zone_destroy(&zone);
+}
+
+/* A producer's own rewrite sees each event and its seq. */
+static void s_rewrite_note(void *arg, const msgpack_object *event, uint64_t seq, msgpack_packer *pk)
+{
+    (*(int *)arg)++;
+    assert_true(doc_str_eq(event, "secret", "Jeanne Dupont, 06 12 34 56 78"));
+    msgpack_pack_map(pk, 4);
+    proto_pack_kv_uint(pk, "seq", seq);
+    proto_pack_kv_uint(pk, "v", PROTO_VERSION);
+    proto_pack_kv_str(pk, "type", "redacted");
+    proto_pack_kv_str(pk, "by", "rewrite");
+}
+
+static void test_redaction_uses_the_producers_rewrite(void **state)
+{
+    fixture_t *f = *state;
+    static const char *const ids[] = {"B2", "C3"};
+    s_append_ids(f, ids, 2);
+    int calls = 0;
+    assert_int_equal(s_redact(f, "C3", s_rewrite_note, &calls), 1);
+    assert_int_equal(calls, 1);
+    char raw[512];
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object event = s_event(f, 2, &zone, raw, sizeof raw);
+    assert_true(doc_str_eq(&event, "by", "rewrite"));
+    event = s_event(f, 1, &zone, raw, sizeof raw);
+    assert_true(doc_str_eq(&event, "type", "submitted"));
+    msgpack_zone_destroy(&zone);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sequence_is_gapless_and_batches_follow_the_cursor, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_events_leave_no_trace, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_head_survives_reopening, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_redaction_rewrites_only_the_events_of_that_id, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_redaction_uses_the_producers_rewrite, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,105 @@
+/* Unit tests of common/config: the config file (NAME=value lines, the
+ * environment wins) and the ports derived from ESSP_PORT. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/config.h"
+
+static char s_path[64];
+
+/* The file is read once per process, on the first lookup: every test of
+ * this program reads the same file, written before the first. */
+static int s_write_file(void **state)
+{
+    (void)state;
+    snprintf(s_path, sizeof s_path, "/tmp/essp-config-XXXXXX");
+    int fd = mkstemp(s_path);
+    assert_true(fd >= 0);
+    FILE *file = fdopen(fd, "w");
+    fputs("# the committee\n"
+          "ESSP_QUORUM_VOTES=5\n"
+          "  ESSP_QUORUM_COLLEGES = 3  \n"
+          "ESSP_LISTING_YEARS=\"2\"\n"
+          "not a setting\n"
+          "=orphan\n"
+          "ESSP_DURABLE=maybe\n"
+          "ESSP_HTTP_RATE=7\n"
+          "ESSP_HTTP_RATE=9\n", file);
+    fclose(file);
+    setenv("ESSP_CONFIG", s_path, 1);
+    return 0;
+}
+
+static int s_remove_file(void **state)
+{
+    (void)state;
+    unlink(s_path);
+    return 0;
+}
+
+static void test_file_settings_are_read(void **state)
+{
+    (void)state;
+    assert_int_equal(config_env_long("ESSP_QUORUM_VOTES", 3, 1, 1000), 5);
+    assert_int_equal(config_env_long("ESSP_QUORUM_COLLEGES", 2, 1, 3), 3);
+    assert_int_equal(config_env_long("ESSP_LISTING_YEARS", 3, 1, 100), 2);
+    /* The last line wins, as in a shell. */
+    assert_int_equal(config_env_long("ESSP_HTTP_RATE", 5, 1, 1000), 9);
+    assert_null(config_get("ESSP_UNSET_SETTING"));
+    assert_null(config_get("not a setting"));
+}
+
+static void test_environment_wins_over_the_file(void **state)
+{
+    (void)state;
+    setenv("ESSP_QUORUM_VOTES", "4", 1);
+    assert_int_equal(config_env_long("ESSP_QUORUM_VOTES", 3, 1, 1000), 4);
+    unsetenv("ESSP_QUORUM_VOTES");
+    assert_int_equal(config_env_long("ESSP_QUORUM_VOTES", 3, 1, 1000), 5);
+}
+
+static void test_bad_values_fall_back_to_the_default(void **state)
+{
+    (void)state;
+    assert_int_equal(config_env_long("ESSP_DURABLE", 1, 0, 1), 1);
+    /* Out of range. */
+    assert_int_equal(config_env_long("ESSP_QUORUM_COLLEGES", 2, 1, 2), 2);
+}
+
+static void test_secure_ports_follow_the_base_port(void **state)
+{
+    (void)state;
+    setenv("ESSP_PORT", "9000", 1);
+    assert_int_equal(config_secure_port(SERVICE_REVIEW), 9005);
+    assert_int_equal(config_secure_port(SERVICE_INTAKE), 9006);
+    char endpoint[CONFIG_ENDPOINT_MAX];
+    config_secure_connect_endpoint(SERVICE_INTAKE, endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "tcp://127.0.0.1:9006");
+    setenv("ESSP_INTAKE_SECURE_ENDPOINT", "tcp://10.0.0.2:7706", 1);
+    config_secure_connect_endpoint(SERVICE_INTAKE, endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "tcp://10.0.0.2:7706");
+    config_secure_connect_endpoint(SERVICE_REVIEW, endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "tcp://127.0.0.1:9005");
+    setenv("ESSP_PORT", "not a port", 1);
+    assert_int_equal(config_secure_port(SERVICE_REVIEW), -1);
+    unsetenv("ESSP_PORT");
+    unsetenv("ESSP_INTAKE_SECURE_ENDPOINT");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_file_settings_are_read),
+        cmocka_unit_test(test_environment_wins_over_the_file),
+        cmocka_unit_test(test_bad_values_fall_back_to_the_default),
+        cmocka_unit_test(test_secure_ports_follow_the_base_port),
+    };
+    return cmocka_run_group_tests(tests, s_write_file, s_remove_file);
+}
