@@ -165,7 +165,13 @@ int stream_log_redact(stream_log_t *self, MDB_txn *txn, const char *id, size_t i
         else
             stream_log_pack_redacted(&event, seq, &pk);
         MDB_val replacement = {buf.size, buf.data};
-        if ((rc = mdb_cursor_put(cursor, &key, &replacement, MDB_CURRENT)))
+        /* The key handed to the put must not point into the page the put
+         * rewrites: a value of another size moves the node, and LMDB would
+         * copy the key from bytes it has just shifted. */
+        unsigned char key_bytes[8];
+        memcpy(key_bytes, key.mv_data, sizeof key_bytes);
+        MDB_val stable_key = {sizeof key_bytes, key_bytes};
+        if ((rc = mdb_cursor_put(cursor, &stable_key, &replacement, MDB_CURRENT)))
             break;
         if (count)
             (*count)++;

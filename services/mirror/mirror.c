@@ -242,6 +242,8 @@ static int s_withdraw(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, uint64_t
     msgpack_object previous;
     int rc = store_get_doc(txn, dbs[MIRROR_DB_ENTRIES], id->via.str.ptr, id->via.str.size, &self->zone,
                            &previous);
+    if (rc == MDB_NOTFOUND && strcmp(reason, "erased") == 0)
+        return s_trim_feed(txn, dbs, &self->zone, id->via.str.ptr, id->via.str.size);
     if (rc == MDB_NOTFOUND)
         return 0;  /* never listed here: nothing to take back */
     /* previous points into the entries database: read it before that
@@ -263,7 +265,8 @@ int mirror_apply(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgpack
     uint64_t seq;
     if (proto_event_check(event, &type, &seq, err))
         return MIRROR_REFUSED;
-    if (strcmp(type, "upsert") != 0 && strcmp(type, "withdraw") != 0) {
+    bool redacted = strcmp(type, "redacted") == 0;
+    if (strcmp(type, "upsert") != 0 && strcmp(type, "withdraw") != 0 && !redacted) {
         proto_error_set(err, "type", "stream", "seq %llu: '%s' is not an event of the publication stream",
                         (unsigned long long)seq, type);
         return MIRROR_REFUSED;
@@ -271,6 +274,11 @@ int mirror_apply(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgpack
     msgpack_object body;
     if (s_verify(self, event, type, seq, &body, err))
         return MIRROR_REFUSED;
+    /* What an erased entry's events became: verified like any other (the
+     * seqs stay signed without a gap), and nothing to apply, since the
+     * withdraw "erased" that follows does the erasing. */
+    if (redacted)
+        return 0;
     int rc = strcmp(type, "upsert") == 0 ? s_upsert(self, txn, dbs, event, seq, &body, err)
                                          : s_withdraw(self, txn, dbs, seq, &body, err);
     return rc == -1 ? MIRROR_REFUSED : rc;

@@ -5,6 +5,10 @@
  *  changes them only with events whose signature verifies (see
  *  services/publication/stream_sign.h).  An event is applied from its
  *  signed content alone; the decoded copies beside it are not trusted.
+ *  "upsert" lists an entry, "withdraw" (any reason) removes it, and a
+ *  withdraw "erased" also removes every item of the feed that named it,
+ *  even when it is not listed here any more; "redacted" (what an erased
+ *  entry's earlier events became) is verified and changes nothing.
  *  The caller commits a batch of events together with the cursor, so a
  *  crash applies nothing twice and loses nothing.
  *

@@ -373,6 +373,14 @@ static int s_write_page(const char *dir, const char *id, size_t id_len, const ms
     fprintf(f, "<p class=\"meta\">Fiche approuvée par le comité le <time datetime=\"%s\">%s</time> "
                "(version %llu).</p>\n",
             iso, date, (unsigned long long)version);
+    const msgpack_object *until = doc_get(entry, "listed_until");
+    int32_t until_day;
+    if (until && until->type == MSGPACK_OBJECT_STR
+        && date_parse(until->via.str.ptr, until->via.str.size, &until_day) == 0) {
+        fputs("<p class=\"meta\">L’inscription prend fin le ", f);
+        s_time_at(f, entry, "listed_until");
+        fputs(", sauf renouvellement.</p>\n", f);
+    }
     s_page_proof(f, record, options->key_hex);
     fputs("</article>\n", f);
     s_foot(f, "../");
@@ -659,6 +667,8 @@ static const char *s_reason_text(const char *reason)
         return "son référencement est suspendu";
     if (strcmp(reason, "erased") == 0)
         return "ses données ont été effacées à sa demande";
+    if (strcmp(reason, "renewed") == 0)
+        return "son référencement a été renouvelé sous une nouvelle fiche";
     return "son référencement a été retiré";
 }
 

@@ -1,7 +1,9 @@
 /*  services/publication/publication.c - see publication.h. */
 #include "publication.h"
 
+#include "changes.h"
 #include "listing.h"
+#include "common/date.h"
 #include "common/doc.h"
 #include "common/log.h"
 #include "common/store.h"
@@ -28,6 +30,7 @@ typedef struct {
     msgpack_packer body_pk;
     msgpack_zone zone;
     stream_sign_key_t key;
+    publication_redactor_t redactor;  /* signs the redacted events of an erasure */
 } publication_t;
 
 void *publication_context_new(const stream_sign_key_t *key)
@@ -41,6 +44,7 @@ void *publication_context_new(const stream_sign_key_t *key)
     msgpack_sbuffer_init(&self->proj);
     msgpack_packer_init(&self->proj_pk, &self->proj, msgpack_sbuffer_write);
     msgpack_zone_init(&self->zone, 8192);
+    publication_redactor_init(&self->redactor, &self->key);
     return self;
 }
 
@@ -52,6 +56,7 @@ void publication_context_destroy(void **ctx_p)
         msgpack_sbuffer_destroy(&self->proj);
         msgpack_sbuffer_destroy(&self->body);
         msgpack_zone_destroy(&self->zone);
+        publication_redactor_destroy(&self->redactor);
         sodium_memzero(&self->key, sizeof self->key);
         free(self);
     }
@@ -66,7 +71,9 @@ static size_t s_name_key(const msgpack_object *entry, char *out, size_t cap)
 
 /* --------------------------------------------------------------- entries */
 
-/*  Packs the entry: id, version, approved_at, then the public fields. */
+/*  Packs the entry: the public fields, then id, version, approved_at and,
+ *  when review said until when the file is listed, listed_until
+ *  (YYYY-MM-DD, the day the listing ends). */
 static int s_pack_entry(publication_t *self, const msgpack_object *event, uint64_t version,
                         msgpack_object *entry)
 {
@@ -78,14 +85,20 @@ static int s_pack_entry(publication_t *self, const msgpack_object *event, uint64
     proto_error_t err;
     if (wire_decode(self->proj.data, self->proj.size, &self->zone, &projection, &err))
         return -1;
-    uint64_t at = 0;
+    uint64_t at = 0, expires = 0;
     doc_uint(event, "at", &at);
+    bool until = doc_uint(event, "expires", &expires);
     msgpack_sbuffer_clear(&self->buf);
-    doc_pack_map_except(&self->pk, &projection, NULL, 3);
+    doc_pack_map_except(&self->pk, &projection, NULL, 3 + until);
     proto_pack_str(&self->pk, "id");
     msgpack_pack_object(&self->pk, *doc_get(event, "id"));
     proto_pack_kv_uint(&self->pk, "version", version);
     proto_pack_kv_uint(&self->pk, "approved_at", at);
+    if (until) {
+        char day[11];
+        date_format((int32_t)(expires / 86400), day);
+        proto_pack_kv_str(&self->pk, "listed_until", day);
+    }
     return wire_decode(self->buf.data, self->buf.size, &self->zone, entry, &err);
 }
 
@@ -147,9 +160,13 @@ static int s_upsert(publication_t *self, service_t *svc, MDB_txn *txn, const msg
     int rc = store_get_doc(txn, service_db(svc, PUBLICATION_DB_ENTRIES), id->via.str.ptr,
                            id->via.str.size, &self->zone, &stored);
     if (rc == 0) {
+        if (doc_str_eq(&stored, "withdrawn", "erased")) {
+            log_error("a file whose data were erased cannot be listed again: not listed");
+            return 0;
+        }
         doc_uint(&stored, "version", &version);
         version++;
-        if ((rc = s_remove_name(txn, svc, &stored)))
+        if (doc_map(&stored, "entry") && (rc = s_remove_name(txn, svc, &stored)))
             return rc;
     } else if (rc != MDB_NOTFOUND) {
         return rc;
@@ -180,19 +197,67 @@ static int s_upsert(publication_t *self, service_t *svc, MDB_txn *txn, const msg
     return rc;
 }
 
+/*  A withdrawn entry leaves a tombstone {version, withdrawn: reason}: the
+ *  entry goes, the version stays, so that an entry reinstated after a
+ *  suspension comes back with a higher version (a site keeps the highest)
+ *  and a withdrawal repeated for the same reason says nothing new. */
+static int s_put_tombstone(service_t *svc, MDB_txn *txn, const msgpack_object *id, uint64_t version,
+                           const char *reason)
+{
+    msgpack_sbuffer record;
+    msgpack_sbuffer_init(&record);
+    msgpack_packer rpk;
+    msgpack_packer_init(&rpk, &record, msgpack_sbuffer_write);
+    msgpack_pack_map(&rpk, 2);
+    proto_pack_kv_uint(&rpk, "version", version);
+    proto_pack_kv_str(&rpk, "withdrawn", reason);
+    int rc = store_put(txn, service_db(svc, PUBLICATION_DB_ENTRIES), id->via.str.ptr, id->via.str.size,
+                       record.data, record.size);
+    msgpack_sbuffer_destroy(&record);
+    return rc;
+}
+
+/*  Erasure: every earlier event of the application in publication's own
+ *  log becomes a signed "redacted" event (changes.h), before the withdraw
+ *  that tells the sites to erase their copies is appended.  *published
+ *  tells whether the stream ever spoke of this id. */
+static int s_redact(publication_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *id,
+                    bool *published)
+{
+    size_t count = 0;
+    self->redactor.failed = false;
+    int rc = service_log_redact(svc, txn, id->via.str.ptr, id->via.str.size, publication_pack_redacted,
+                                &self->redactor, &count);
+    if (rc == 0 && self->redactor.failed)
+        rc = ENOMEM;  /* the batch is rolled back and tried again */
+    *published = *published || count > 0;
+    return rc;
+}
+
 static int s_withdraw(publication_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,
                       const char *reason, int64_t now)
 {
     const msgpack_object *id = doc_get(event, "id");
     msgpack_object stored;
-    MDB_val k = {id->via.str.size, (void *)id->via.str.ptr};
-    int rc = store_get_doc(txn, service_db(svc, PUBLICATION_DB_ENTRIES), k.mv_data, k.mv_size,
-                           &self->zone, &stored);
-    if (rc == MDB_NOTFOUND)
-        return 0;  /* never listed: nothing to take back */
-    if (rc || (rc = s_remove_name(txn, svc, &stored)))
+    int rc = store_get_doc(txn, service_db(svc, PUBLICATION_DB_ENTRIES), id->via.str.ptr,
+                           id->via.str.size, &self->zone, &stored);
+    if (rc && rc != MDB_NOTFOUND)
         return rc;
-    if ((rc = mdb_del(txn, service_db(svc, PUBLICATION_DB_ENTRIES), &k, NULL)))
+    /* stored points into the database: everything is read from it before
+     * anything is written. */
+    bool known = rc == 0, listed = known && doc_map(&stored, "entry");
+    uint64_t version = 0;
+    if (known && (doc_str_eq(&stored, "withdrawn", reason) || doc_str_eq(&stored, "withdrawn", "erased")))
+        return 0;  /* said already, or nothing left to say */
+    if (known)
+        doc_uint(&stored, "version", &version);
+    if (listed && (rc = s_remove_name(txn, svc, &stored)))
+        return rc;
+    if (strcmp(reason, "erased") == 0 && (rc = s_redact(self, svc, txn, id, &known)))
+        return rc;
+    if (!known)
+        return 0;  /* never listed: nothing to take back */
+    if ((rc = s_put_tombstone(svc, txn, id, version, reason)))
         return rc;
     return s_emit(self, svc, txn, now, id, 0, reason);
 }
@@ -202,10 +267,15 @@ int publication_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char
 {
     publication_t *self = ctx;
     msgpack_zone_clear(&self->zone);
-    if (strcmp(type, "decided") == 0 && doc_str_eq(event, "decision", "approve"))
+    const char *reason;
+    switch (publication_change_of(type, event, &reason)) {
+    case PUBLICATION_LIST:
         return s_upsert(self, svc, txn, event, now);
-    if (strcmp(type, "withdrawn") == 0)
-        return s_withdraw(self, svc, txn, event, "withdrawn", now);
+    case PUBLICATION_UNLIST:
+        return s_withdraw(self, svc, txn, event, reason, now);
+    case PUBLICATION_NOTHING:
+        break;
+    }
     return 0;
 }
 

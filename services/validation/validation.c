@@ -7,14 +7,11 @@
 
 #include <string.h>
 
-int validation_apply_intake(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
-                            const msgpack_object *event, int64_t now)
+static int s_validate(service_t *svc, MDB_txn *txn, const msgpack_object *event, int64_t now)
 {
-    (void)ctx;
-    if (strcmp(type, "submitted") != 0)
-        return 0;
     const msgpack_object *application = doc_map(event, "application");
     const msgpack_object *id = doc_get(event, "id");
+    const msgpack_object *renews = doc_get(event, "renews");
     uint64_t revision = 1, at = 0;
     doc_uint(event, "revision", &revision);
     doc_uint(event, "at", &at);
@@ -23,7 +20,7 @@ int validation_apply_intake(void *ctx, service_t *svc, MDB_txn *txn, const char 
     charter_check(application, (int32_t)(at / 86400), &report);
     bool review = report.verdict == CHARTER_VERDICT_REVIEW;
 
-    msgpack_packer *pk = service_event_begin(svc, "validated", now, review ? 5 : 4, NULL);
+    msgpack_packer *pk = service_event_begin(svc, "validated", now, 4 + review + (renews != NULL), NULL);
     proto_pack_str(pk, "id");
     msgpack_pack_object(pk, *id);
     proto_pack_kv_uint(pk, "revision", revision);
@@ -34,7 +31,62 @@ int validation_apply_intake(void *ctx, service_t *svc, MDB_txn *txn, const char 
         proto_pack_str(pk, "application");
         msgpack_pack_object(pk, *application);
     }
+    if (renews) {
+        proto_pack_str(pk, "renews");
+        msgpack_pack_object(pk, *renews);
+    }
     return service_event_end(svc, txn);
+}
+
+static bool s_is_head(const msgpack_object *key)
+{
+    return doc_is(key, "seq") || doc_is(key, "v") || doc_is(key, "type") || doc_is(key, "at");
+}
+
+/*  Appends intake's event as this service's own, every field but the head
+ *  (seq, v, type, at) copied as it came, and `at` kept: review reads the
+ *  whole life of a file in one stream, with the moments intake saw. */
+static int s_pass_on(service_t *svc, MDB_txn *txn, const char *type, const msgpack_object *event,
+                     int64_t now)
+{
+    uint64_t at = (uint64_t)now;
+    doc_uint(event, "at", &at);
+    size_t fields = 0;
+    for (uint32_t i = 0; i < event->via.map.size; i++)
+        fields += !s_is_head(&event->via.map.ptr[i].key);
+    msgpack_packer *pk = service_event_begin(svc, type, (int64_t)at, fields, NULL);
+    for (uint32_t i = 0; i < event->via.map.size; i++) {
+        const msgpack_object_kv *kv = &event->via.map.ptr[i];
+        if (s_is_head(&kv->key))
+            continue;
+        msgpack_pack_object(pk, kv->key);
+        msgpack_pack_object(pk, kv->val);
+    }
+    return service_event_end(svc, txn);
+}
+
+/*  What validation keeps of an application is in its log alone (its
+ *  reports, with the application when it went on to review, and the
+ *  appeals it passed on): redacted there first, so that the `erased`
+ *  appended next stays as it is. */
+static int s_erase(service_t *svc, MDB_txn *txn, const msgpack_object *event, int64_t now)
+{
+    const msgpack_object *id = doc_get(event, "id");
+    int rc = service_log_redact(svc, txn, id->via.str.ptr, id->via.str.size, NULL, NULL, NULL);
+    return rc ? rc : s_pass_on(svc, txn, "erased", event, now);
+}
+
+int validation_apply_intake(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
+                            const msgpack_object *event, int64_t now)
+{
+    (void)ctx;
+    if (strcmp(type, "submitted") == 0)
+        return s_validate(svc, txn, event, now);
+    if (strcmp(type, "appealed") == 0)
+        return s_pass_on(svc, txn, type, event, now);
+    if (strcmp(type, "erased") == 0)
+        return s_erase(svc, txn, event, now);
+    return 0;
 }
 
 int validation_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)

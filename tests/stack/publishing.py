@@ -234,14 +234,16 @@ def generated_application(i, template):
 class FakeReview:
     """Stands where the review service listens and serves its stream: one
     "decided" (approve) event per generated application, appended on
-    demand.  The real publication service follows it as it follows review:
-    pull, held pull, batch."""
+    demand, or any event given whole (add).  The real publication service
+    follows it as it follows review: pull, held pull, batch.  With another
+    `service` it stands for that service instead (intake, for validation)."""
 
-    def __init__(self, port):
+    def __init__(self, port, service="review"):
+        self.service = service
         self.context = zmq.Context.instance()
         self.router = self.context.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.LINGER, 0)
-        self.router.bind(endpoint(port, "review"))
+        self.router.bind(endpoint(port, service))
         self.events = []
         self.lock = threading.Lock()
         self.stopping = False
@@ -260,6 +262,14 @@ class FakeReview:
                 event = dict(seq=seq, v=1, type="withdrawn", at=at or int(time.time()), id=app_id,
                              reason="Demande de l'accompagnateur")
             self.events.append(msgpack.packb(event, use_bin_type=True))
+
+    def add(self, event_type, **fields):
+        """Appends one event {seq, v, type, at, **fields}; returns its seq."""
+        with self.lock:
+            seq = len(self.events) + 1
+            event = dict(seq=seq, v=1, type=event_type, at=fields.pop("at", int(time.time())), **fields)
+            self.events.append(msgpack.packb(event, use_bin_type=True))
+            return seq
 
     def _batch(self, rid, after, maximum):
         with self.lock:
@@ -281,7 +291,7 @@ class FakeReview:
                     self.held.append((frames[:-1], request, time.monotonic() + request.get("wait", 0) / 1000))
                 elif request.get("type") == "ping":
                     self.router.send_multipart(frames[:-1] + [pack(dict(v=1, type="pong", rid=request["rid"],
-                                                                        service="review", head=len(self.events)))])
+                                                                        service=self.service, head=len(self.events)))])
             now = time.monotonic()
             keep = []
             for envelope, request, deadline in self.held:

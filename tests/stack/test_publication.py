@@ -229,6 +229,117 @@ def test_directory_pages_are_bounded_and_survive_a_withdrawal():
     client.close()
 
 
+# ------------------------------------------------ the life of a listing
+
+ERASED_MARKER = "zq9-effacee-7731"
+
+
+def life_application(name, seed):
+    document = harness.fixture("valid", "scop-ancrage-conseil-nantes.json")
+    document["organisation"]["name"] = name
+    document["organisation"]["siret"] = harness.make_siret(700000 + seed)
+    return document
+
+
+def test_the_life_of_a_listing_as_review_tells_it():
+    """Suspension and reinstatement, renewal, expiry, a complaint's
+    withdrawal and an erasure, as review's stream tells them (a stand-in
+    review serves the events the protocol defines); the real publication
+    service and essp-mirror follow."""
+    life = harness.Stack(BIN)
+    review = None
+    try:
+        review = publishing.start_publication_alone(life)
+        at = 1764115200                          # 2025-11-26
+        expires = 1858809600                     # 2028-11-26 00:00 UTC
+        apps = {k: life_application(n, i) for i, (k, n) in enumerate((
+            ("a", "Structure suspendue puis rétablie"), ("b", "Structure renouvelée"),
+            ("c", "Structure renouvelée"), ("d", "Structure retirée après plainte"),
+            ("e", "Structure effacée " + ERASED_MARKER)))}
+
+        def decided(app_id, decision, round_=1, kind="review", **extra):
+            extra.setdefault("motivations", [])
+            review.add("decided", at=at, id=app_id, revision=1, round=round_, decision=decision,
+                       kind=kind, **extra)
+
+        decided("lifeA", "approve", application=apps["a"], expires=expires)
+        review.add("withdrawn", at=at + 1, id="lifeA", kind="suspended",
+                   reason="Une réclamation est examinée par le comité.")
+        decided("lifeA", "reinstate", 2, "complaint", application=apps["a"], expires=expires)
+        decided("lifeB", "approve", application=apps["b"])
+        decided("lifeC", "approve", application=apps["c"], renews="lifeB", expires=expires)
+        review.add("withdrawn", at=at + 2, id="lifeB", kind="renewed",
+                   reason="L'inscription est renouvelée par le dossier lifeC.")
+        review.add("withdrawn", at=at + 3, id="lifeA", kind="expired",
+                   reason="L'inscription a expiré le 2028-11-26 (durée de l'inscription).")
+        review.add("withdrawn", at=at + 3, id="lifeA", kind="expired", reason="Répété.")
+        decided("lifeD", "approve", application=apps["d"])
+        decided("lifeD", "withdraw", 2, "complaint", motivations=["Pratiques contraires à la charte."])
+        decided("lifeF", "reject", motivations=["Références insuffisantes."])
+        review.add("queued", at=at, id="lifeF", revision=1, round=2, kind="appeal")
+        decided("lifeE", "approve", application=apps["e"])
+        publishing.wait_head(life, 10, timeout=30)
+        key = Client(life.port, "publication").call("hello")["key"]
+        mirror = publishing.Mirror(life, extra=["--key", key])
+        assert mirror.once() == 0, mirror.log()
+        assert mirror.pages() == ["lifeC", "lifeE"]
+        assert ERASED_MARKER in mirror.read("accompagnateurs/lifeE.html")
+
+        review.add("withdrawn", at=at + 4, id="lifeE", kind="erased", reason="Données effacées.")
+        publishing.wait_head(life, 11, timeout=30)
+        events = pull_all(life.port, "publication")
+        summary = [(e["type"], e["id"], e.get("version") or e.get("reason")) for e in events]
+        assert summary == [("upsert", "lifeA", 1), ("withdraw", "lifeA", "suspended"),
+                           ("upsert", "lifeA", 2), ("upsert", "lifeB", 1), ("upsert", "lifeC", 1),
+                           ("withdraw", "lifeB", "renewed"), ("withdraw", "lifeA", "expired"),
+                           ("upsert", "lifeD", 1), ("withdraw", "lifeD", "withdrawn"),
+                           ("redacted", "lifeE", None), ("withdraw", "lifeE", "erased")], summary
+        for event in events:
+            content = publishing.verify(event, key)
+            assert content["type"] == event["type"] and content["id"] == event["id"]
+        redacted = events[9]
+        assert sorted(redacted) == ["at", "id", "seq", "sig", "signed", "type", "v"], redacted
+        assert publishing.verify(redacted, key) == {"type": "redacted", "at": redacted["at"], "id": "lifeE"}
+        tampered = dict(redacted, signed=redacted["signed"].replace(b"lifeE", b"lifeX"))
+        assert not publishing.signature_holds(tampered, key)
+        assert events[0]["entry"]["listed_until"] == "2028-11-26"
+        assert "listed_until" not in events[3]["entry"]
+        stream = b"".join(publishing.raw_pulls(life.port))
+        assert ERASED_MARKER.encode() not in stream and "effacée".encode() not in stream
+        listed = Client(life.port, "publication").call("directory")["entries"]
+        assert [e["id"] for e in listed] == ["lifeC"]
+
+        # The mirror that listed lifeE erases it; a new one never sees it.
+        assert mirror.once() == 0, mirror.log()
+        fresh = publishing.Mirror(life, "fresh", extra=["--key", key])
+        assert fresh.once() == 0, fresh.log()
+        for site in (mirror, fresh):
+            assert site.pages() == ["lifeC"], site.pages()
+            assert ERASED_MARKER.encode() not in publishing.site_bytes(site.out), "out"
+            # No record of the site's store holds it.  (LMDB does not scrub
+            # the pages it frees: the bytes stay in the file until reused.)
+            for db in ("meta", "entries", "names", "feed", "pages"):
+                dump = subprocess.run(["mdb_dump", "-p", "-s", db, site.data], capture_output=True,
+                                      check=True).stdout
+                assert ERASED_MARKER.encode() not in dump, db
+            assert "Structure effacée".encode() not in publishing.site_bytes(site.out)
+            page = site.read("accompagnateurs/lifeC.html")
+            assert "L’inscription prend fin le <time datetime=\"2028-11-26\">26 novembre 2028</time>" in page
+            atom = site.read("annuaire.atom")
+            assert "Retrait de l’annuaire : Structure renouvelée" in atom
+            assert "son référencement a été renouvelé sous une nouvelle fiche" in atom
+            assert "son référencement est suspendu" in atom
+            assert "arrivé à échéance" in atom and "a été retiré" in atom
+        # The site that had listed it says that it went, not who it was.
+        assert "Une structure ne figure plus dans l’annuaire : ses données ont été effacées" in \
+            mirror.read("annuaire.atom")
+        assert "effacées" not in fresh.read("annuaire.atom")
+    finally:
+        if review:
+            review.close()
+        life.cleanup()
+
+
 if __name__ == "__main__":
     try:
         setup()
@@ -241,6 +352,7 @@ if __name__ == "__main__":
             test_directory_refuses_unknown_codes_naming_the_field,
             test_directory_csv_is_rfc4180_utf8,
             test_directory_pages_are_bounded_and_survive_a_withdrawal,
+            test_the_life_of_a_listing_as_review_tells_it,
         ])
     finally:
         stack.cleanup()
