@@ -6,7 +6,8 @@ exactly when the test says.  Covered: an appeal round (queued, decided
 kind appeal with an expiry), a complaint seen by review first and by
 publication first (suspended, reinstated, listed again, late events that
 change nothing), a complaint round that withdraws, an expiry (then a
-renewal of the expired listing), and the history each leaves, verified."""
+renewal of the expired listing), what an erased application still
+records, and the history each leaves, verified."""
 
 import os
 import sys
@@ -17,7 +18,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from essp_client import Client, pack, unpack  # noqa: E402
+from essp_client import Client, load_cert, pack, unpack  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 UPSTREAMS = ("validation", "review", "publication")
@@ -264,12 +265,37 @@ def test_an_expiry_then_a_renewal():
     assert refused["code"] == "invalid" and refused["field"] == "renews" and refused["rule"] == "state", refused
 
 
+def test_after_an_erasure_only_its_ends_are_recorded():
+    app_id = listed(submit())
+    staff = Client(stack.port, "intake", keys=load_cert(stack.key_path("staff", "operator")),
+                   server_key=load_cert(os.path.join(stack.home, "keys", "intake.cert"))[0])
+    staff.address = "tcp://127.0.0.1:%d" % (stack.port + 6)
+    assert staff.call("erase", id=app_id)["type"] == "ack"
+    count = history_whats(app_id)
+    # Events about the file that were on their way: none brings personal
+    # data back; review's end of the file is recorded (publication's, which
+    # finds the file withdrawn already, is not).
+    upstreams.append("validation", "validated", id=app_id, revision=1, verdict="review",
+                     report={"charter": "2018.1", "verdict": "review", "criteria": [], "note": "personnel"})
+    decided(app_id, "approve", round_=2, motivations=["Motivation personnelle."])
+    upstreams.append("review", "withdrawn", id=app_id, kind="erased", reason="Données effacées à la demande.")
+    upstreams.append("publication", "withdraw", id=app_id, reason="erased")
+    settle(app_id, count + 1)
+    time.sleep(0.3)
+    assert history_whats(app_id) == count + 1
+    current = status(app_id)
+    assert current["state"] == "withdrawn" and current["reason"] == "erased", current
+    assert current["report"] is None and len(current["decisions"]) == 1, current
+    assert "Motivation personnelle" not in str(intake.call("history", id=app_id)["records"])
+
+
 if __name__ == "__main__":
     try:
         setup()
         harness.run([test_an_appeal_round, test_a_complaint_seen_by_review_first,
                      test_a_complaint_seen_by_publication_first, test_a_late_listing_does_not_lift_a_suspension,
-                     test_a_complaint_round_that_withdraws, test_an_expiry_then_a_renewal])
+                     test_a_complaint_round_that_withdraws, test_an_expiry_then_a_renewal,
+                     test_after_an_erasure_only_its_ends_are_recorded])
     finally:
         stack.cleanup()
         upstreams.close()
