@@ -8,15 +8,31 @@
  *  detected by anyone holding the records, without any secret.
  *
  *  The bytes (proto/README.md, "history", says the same for implementers):
- *    body   = a MessagePack map, keys in this order:
+ *    core   = a MessagePack map, keys in this order:
  *             n (uint, 1 for the first record), at (uint, unix seconds),
- *             who (str), what (str), why (str), state (str),
+ *             who (str), what (str), why_digest (bin 32), state (str),
  *             prev (bin 32: the hash of record n-1, 32 zero bytes for n = 1)
- *    hash   = BLAKE2b-256(body), unkeyed (libsodium crypto_generichash)
+ *    why_digest = BLAKE2b-256 of the why text, keyed with a salt of 16
+ *             random bytes drawn for this record
+ *    tail   = a MessagePack map {why (str), salt (bin 16)}, or, once the
+ *             application's personal data is erased, {erased: true}
+ *    body   = a MessagePack array [core as bin, tail]
+ *    hash   = BLAKE2b-256(core), unkeyed (libsodium crypto_generichash)
  *    stored = a MessagePack array [body as bin, hash as bin]
- *  A verifier hashes the body bytes as they are stored: it never encodes
+ *  A verifier hashes the core bytes as they are stored: it never encodes
  *  anything again, so two MessagePack encoders cannot disagree.  prev is
  *  inside the hashed bytes, so each hash covers the whole chain before it.
+ *
+ *  Why the why stands apart: it is the one free text about the applicant
+ *  (motivations, reasons).  Erasing it (history_erase) keeps the core, so
+ *  the chain still verifies; the salt goes with the text, so that nobody
+ *  can confirm a guessed text against the digest left behind.  An erased
+ *  tail is accepted only when a later record of the chain records the
+ *  erasure (what "erased"): erasing a why quietly is a break.
+ *
+ *  Records written before the why stood apart (body = a map of n, at,
+ *  who, what, why, state, prev; hash = BLAKE2b-256(body)) still verify;
+ *  they cannot be erased without breaking the chain.
  *
  *  Pure functions: no I/O, no clock; intake keeps the records in LMDB and
  *  the essp tool verifies again what intake sends.
@@ -43,6 +59,9 @@ typedef struct {
     unsigned char head[HISTORY_HASH_BYTES];
 } history_head_t;
 
+/*  The "what" of the record that erasure appends. */
+#define HISTORY_WHAT_ERASED "erased"
+
 /*  One change, as the caller describes it. */
 typedef struct {
     int64_t at;
@@ -63,14 +82,22 @@ typedef struct {
 typedef struct {
     uint64_t count;                               /* records accepted */
     unsigned char prev[HISTORY_HASH_BYTES];       /* hash of the last one */
+    unsigned char prev_candidate[HISTORY_HASH_BYTES]; /* hash of the one being checked */
     msgpack_zone zone;
     bool broken;
     history_break_t brk;
+    uint64_t erased_pending;                      /* first erased record no erasure has followed yet */
 } history_verifier_t;
 
 /*  Packs the stored form of record head->count + 1 into out (appended),
  *  and moves head to it. */
 void history_append(history_head_t *head, const history_change_t *change, msgpack_sbuffer *out);
+
+/*  The stored form of a record with its why erased (tail {erased: true}),
+ *  appended to out: 0; 1 when it is erased already (nothing appended); -1
+ *  when it is not a record of this form (malformed, or written before the
+ *  why stood apart). */
+int history_erase(const void *stored, size_t len, msgpack_sbuffer *out);
 
 /*  The head a status record keeps under "history" ({count, head}); a
  *  record without one has an empty chain.  -1 when it is malformed. */
@@ -99,7 +126,8 @@ int history_verify_stored(history_verifier_t *self, const void *bytes, size_t le
 int history_verify_end(history_verifier_t *self, const history_head_t *expected);
 
 /*  Decodes the body bytes of a record into zone (safely: proto/wire.h),
- *  for showing it: 0 and *body (a map), or -1. */
+ *  for showing it: 0 and *out, a map of n, at, who, what, why (str: "" once
+ *  erased), state, prev and erased (bool), or -1. */
 int history_body_decode(const void *body, size_t len, msgpack_zone *zone, msgpack_object *out);
 
 #endif

@@ -34,9 +34,10 @@ typedef enum {
     R_METHOD,        /* the resource, another method: 405 */
     R_HEALTH,        /* GET /healthz */
     R_CHARTER,       /* GET /api/v1/charter */
-    R_SUBMIT,        /* POST /api/v1/applications */
+    R_SUBMIT,        /* POST /api/v1/applications[?renews={id}] */
     R_STATUS,        /* GET /api/v1/applications/{id} */
     R_AMEND,         /* PUT /api/v1/applications/{id} */
+    R_APPEAL,        /* POST /api/v1/applications/{id}/appeal */
     R_API_NONE,      /* anything else under /api/: a JSON 404 */
     R_STATIC,        /* GET /static/{name} */
     R_FORM,          /* GET / */
@@ -45,6 +46,7 @@ typedef enum {
     R_FOLLOW,        /* GET /suivi/{id} */
     R_FOLLOW_POST,   /* POST /suivi/{id} */
     R_AMEND_POST,    /* POST /suivi/{id}/modifier */
+    R_APPEAL_POST,   /* POST /suivi/{id}/appel */
 } route_t;
 
 struct http_t {
@@ -352,6 +354,8 @@ static void s_route(request_t *r, const char *method, const char *url)
         r->route = post ? R_SUBMIT : R_METHOD;
     else if ((rest = s_take_id(url, "/api/v1/applications/", r->id)) && !*rest)
         r->route = get ? R_STATUS : put ? R_AMEND : R_METHOD;
+    else if (rest && strcmp(rest, "/appeal") == 0)
+        r->route = post ? R_APPEAL : R_METHOD;
     else if (r->api)
         r->route = R_API_NONE;
     else if (strcmp(url, "/") == 0)
@@ -364,13 +368,16 @@ static void s_route(request_t *r, const char *method, const char *url)
         r->route = get ? R_FOLLOW : post ? R_FOLLOW_POST : R_METHOD;
     else if (rest && strcmp(rest, "/modifier") == 0)
         r->route = post ? R_AMEND_POST : R_METHOD;
+    else if (rest && strcmp(rest, "/appel") == 0)
+        r->route = post ? R_APPEAL_POST : R_METHOD;
     else if (strncmp(url, "/static/", 8) == 0 && strlen(url + 8) < sizeof r->static_name) {
         snprintf(r->static_name, sizeof r->static_name, "%s", url + 8);
         r->route = get ? R_STATIC : R_METHOD;
     } else
         r->route = R_NONE;
-    r->has_body = r->route == R_SUBMIT || r->route == R_AMEND || r->route == R_FORM_POST
-                  || r->route == R_FOLLOW_POST || r->route == R_AMEND_POST;
+    r->has_body = r->route == R_SUBMIT || r->route == R_AMEND || r->route == R_APPEAL
+                  || r->route == R_FORM_POST || r->route == R_FOLLOW_POST || r->route == R_AMEND_POST
+                  || r->route == R_APPEAL_POST;
 }
 
 /*  Health checks and static files are free; everything else counts. */
@@ -550,7 +557,8 @@ static int s_idempotency_key(struct MHD_Connection *c, const char **key, enum MH
 }
 
 /*  The common path of POST and PUT: the JSON body and the idempotency key
- *  read, a submit or an amend (with id and token) sent to the core.
+ *  read, a submit (with the id it renews, from the query's "renews") or an
+ *  amend (with id and token) sent to the core.
  *  Returns 0 with the core's receipt in *reply, or -1 with *result the
  *  HTTP answer already queued (refused input, core unavailable, core
  *  error). */
@@ -573,7 +581,10 @@ static int s_send_application(http_t *self, struct MHD_Connection *c, request_t 
         proto_pack_kv_str(&pk, "id", r->id);
         s_pack_token(&pk, token);
     } else {
-        proto_pack_request(&pk, "submit", rid, key ? 2 : 1);
+        const char *renews = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "renews");
+        proto_pack_request(&pk, "submit", rid, 1 + (key != NULL) + (renews != NULL));
+        if (renews)
+            proto_pack_kv_str(&pk, "renews", renews);
     }
     proto_pack_kv_raw(&pk, "application", application.data, application.size);
     if (key)
@@ -680,6 +691,86 @@ static enum MHD_Result s_api_amend(http_t *self, struct MHD_Connection *c, reque
     s_reply_free(&reply);
     return s_json(c, 200, json_pack("{s:s, s:s, s:I, s:b}", "id", r->id, "state", state, "revision",
                                     (json_int_t)revision, "duplicate", duplicate), NULL, NULL);
+}
+
+/*  Sends an appeal of r->id to the core: 0 with its reply, or -1 (no
+ *  answer). */
+static int s_send_appeal(http_t *self, const char *id, const char *token, const char *motivation,
+                         const char *key, reply_t *reply)
+{
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    s_pack_init(&buf, &pk);
+    uint64_t rid = s_next_rid(self);
+    proto_pack_request(&pk, "appeal", rid, key ? 4 : 3);
+    proto_pack_kv_str(&pk, "id", id);
+    s_pack_token(&pk, token);
+    proto_pack_kv_str(&pk, "motivation", motivation);
+    if (key)
+        proto_pack_kv_str(&pk, "key", key);
+    int rc = s_core_call(self, &buf, rid, self->config.core_timeout_ms, reply);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
+/*  The motivation of a JSON appeal body ({"motivation": "..."}), copied;
+ *  NULL with a 400 queued when the body is not that. */
+static char *s_appeal_motivation(struct MHD_Connection *c, request_t *r, enum MHD_Result *result)
+{
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init(&body);
+    char *motivation = NULL;
+    if (s_json_body(c, r, &body, result) == 0) {
+        msgpack_zone zone;
+        msgpack_zone_init(&zone, 1024);
+        msgpack_object map;
+        proto_error_t err;
+        const char *text;
+        size_t len;
+        if (wire_decode(body.data, body.size, &zone, &map, &err) == 0 && doc_str(&map, "motivation", &text, &len)
+            && map.via.map.size == 1)
+            motivation = strndup(text, len);
+        else
+            *result = s_json_error(c, 400, "the body must be {\"motivation\": \"...\"}: why the decision should be "
+                                   "reconsidered", "motivation", "type");
+        msgpack_zone_destroy(&zone);
+    }
+    msgpack_sbuffer_destroy(&body);
+    return motivation;
+}
+
+static enum MHD_Result s_api_appeal(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    const char *token = s_bearer(c);
+    if (!token)
+        return s_json_error(c, 401, "Authorization: Bearer <token of the receipt> is required",
+                            "Authorization", "required");
+    enum MHD_Result result;
+    const char *key;
+    if (s_idempotency_key(c, &key, &result))
+        return result;
+    char *motivation = s_appeal_motivation(c, r, &result);
+    if (!motivation)
+        return result;
+    if (!motivation[strspn(motivation, " \t\r\n")]) {
+        free(motivation);
+        return s_json_error(c, 400, "motivation: say why the decision should be reconsidered", "motivation",
+                            "required");
+    }
+    reply_t reply;
+    int rc = s_send_appeal(self, r->id, token, motivation, key, &reply);
+    free(motivation);
+    if (rc != 0)
+        return s_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+    if (!s_reply_is(&reply, "ack")) {
+        result = s_json_core_error(c, &reply);
+        s_reply_free(&reply);
+        return result;
+    }
+    char state[32];
+    doc_strcpy(&reply.msg, "state", state, sizeof state);
+    s_reply_free(&reply);
+    return s_json(c, 200, json_pack("{s:s, s:s}", "id", r->id, "state", state), NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- pages */
@@ -904,6 +995,46 @@ static enum MHD_Result s_page_amend(http_t *self, struct MHD_Connection *c, requ
     return result;
 }
 
+/*  The appeal form of the status page: the same appeal as the API's.
+ *  Sent twice (a double click), the second finds the appeal made and
+ *  shows the status page like the first. */
+static enum MHD_Result s_page_appeal(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    web_form_t *form = s_parse_form(r);
+    if (!form)
+        return s_page_unreadable(c);
+    char token[80];
+    const char *motivation = web_form_get(form, "motivation");
+    enum MHD_Result result;
+    reply_t reply;
+    if (!s_form_token(form, token)) {
+        result = s_page_follow(c, r, 401, "Indiquez votre code de suivi.");
+    } else if (s_send_appeal(self, r->id, token, motivation ? motivation : "", NULL, &reply) != 0) {
+        result = s_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+    } else {
+        if (s_reply_is(&reply, "ack") || doc_str_eq(&reply.msg, "rule", "appeal_used"))
+            result = s_page_status(self, c, r, token, 200, NULL);
+        else if (doc_str_eq(&reply.msg, "code", PROTO_E_NOT_FOUND))
+            result = s_page_follow(c, r, 404, S_UNKNOWN_FR);
+        else if (doc_str_eq(&reply.msg, "code", PROTO_E_INVALID) && doc_str_eq(&reply.msg, "rule", "max"))
+            result = s_page_message(c, 400, "Motivation trop longue",
+                                    "La motivation dépasse 4000 octets : raccourcissez-la, puis envoyez de nouveau "
+                                    "votre appel depuis la page de suivi.");
+        else if (doc_str_eq(&reply.msg, "code", PROTO_E_INVALID))
+            result = s_page_message(c, 400, "Motivation manquante",
+                                    "Expliquez pourquoi la décision devrait être réexaminée, puis envoyez de nouveau "
+                                    "votre appel depuis la page de suivi.");
+        else if (doc_str_eq(&reply.msg, "code", PROTO_E_CONFLICT))
+            result = s_page_message(c, 409, "Appel impossible",
+                                    "Seule une candidature refusée peut faire l'objet d'un appel, et une seule fois.");
+        else
+            result = s_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+        s_reply_free(&reply);
+    }
+    web_form_destroy(&form);
+    return result;
+}
+
 static enum MHD_Result s_static(struct MHD_Connection *c, request_t *r)
 {
     size_t len;
@@ -929,6 +1060,7 @@ static enum MHD_Result s_dispatch(http_t *self, struct MHD_Connection *c, reques
     case R_SUBMIT: return s_api_submit(self, c, r);
     case R_STATUS: return s_api_status(self, c, r);
     case R_AMEND: return s_api_amend(self, c, r);
+    case R_APPEAL: return s_api_appeal(self, c, r);
     case R_STATIC: return s_static(c, r);
     case R_FORM: return s_page_form(self, c);
     case R_CHARTER_PAGE: {
@@ -941,6 +1073,7 @@ static enum MHD_Result s_dispatch(http_t *self, struct MHD_Connection *c, reques
     case R_FOLLOW: return s_page_follow(c, r, 200, NULL);
     case R_FOLLOW_POST: return s_page_follow_post(self, c, r);
     case R_AMEND_POST: return s_page_amend(self, c, r);
+    case R_APPEAL_POST: return s_page_appeal(self, c, r);
     case R_METHOD:
         if (r->api)
             return s_json_error(c, 405, "this method is not allowed on this resource", "", "method");
@@ -962,7 +1095,7 @@ static enum MHD_Result s_on_headers(http_t *self, struct MHD_Connection *c, requ
     }
     if (!r->has_body)
         return MHD_YES;
-    bool json = r->route == R_SUBMIT || r->route == R_AMEND;
+    bool json = r->route == R_SUBMIT || r->route == R_AMEND || r->route == R_APPEAL;
     if (!s_content_type_is(c, json ? "application/json" : "application/x-www-form-urlencoded"))
         return s_refuse(c, r, 415, "content_type", json ? "Accept-Post" : NULL, "application/json");
     const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");

@@ -2,6 +2,7 @@
 #include "intake.h"
 
 #include "history.h"
+#include "rules.h"
 
 #include "common/doc.h"
 #include "common/log.h"
@@ -32,6 +33,7 @@ typedef struct {
     msgpack_zone zone;
     msgpack_sbuffer hist;        /* the history record of the change in hand */
     text_t who, why;
+    text_t reason;               /* a withdrawal's reason made of several texts */
     unsigned char secret[crypto_generichash_KEYBYTES];
 } scratch_t;
 
@@ -74,24 +76,26 @@ static void s_text_add_number(text_t *t, const char *label, uint64_t value)
     s_text_add(t, part, n > 0 ? (size_t)n : 0);
 }
 
-int intake_state_rank(const char *state, size_t len)
+static bool s_is_state(const msgpack_object *record, const char *state)
 {
-    static const struct { const char *state; int rank; } ranks[] = {
-        {STATE_RECEIVED, 0}, {STATE_INCOMPLETE, 1}, {STATE_IN_REVIEW, 1},
-        {STATE_CHANGES_REQUESTED, 2}, {STATE_REJECTED, 2}, {STATE_APPROVED, 2},
-        {STATE_PUBLISHED, 3}, {STATE_WITHDRAWN, 4},
-    };
-    for (size_t i = 0; i < sizeof ranks / sizeof *ranks; i++)
-        if (strlen(ranks[i].state) == len && memcmp(ranks[i].state, state, len) == 0)
-            return ranks[i].rank;
-    return -1;
+    return doc_str_eq(record, "state", state);
 }
 
-static int s_rank_of(const msgpack_object *record)
+/*  The key must not point into the record being replaced: LMDB may move or
+ *  free that memory while it writes the new value. */
+static int s_record_id(const msgpack_object *record, char id[PROTO_ID_MAX + 1])
 {
-    const char *state;
-    size_t len;
-    return doc_str(record, "state", &state, &len) ? intake_state_rank(state, len) : -1;
+    int id_len = doc_strcpy(record, "id", id, PROTO_ID_MAX + 1);
+    return id_len <= 0 || id_len > PROTO_ID_MAX ? -1 : id_len;
+}
+
+/*  An erased application keeps no personal data: of what happens to it
+ *  afterwards only the end of its file elsewhere is recorded (review's
+ *  "withdrawn" and publication's "withdraw" of kind erased, whose texts
+ *  are about the erasure, not about the applicant). */
+static bool s_is_erased(const msgpack_object *record)
+{
+    return doc_get(record, "erased_at") != NULL;
 }
 
 /* ------------------------------------------------------------ application */
@@ -258,9 +262,11 @@ static int s_history_store(MDB_txn *txn, service_t *svc, scratch_t *s, const cha
 
 static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_object *application,
                               const char *siret, const char *token, const history_head_t *history,
-                              int64_t now)
+                              const char *renews, int64_t now)
 {
-    msgpack_pack_map(pk, 11);
+    msgpack_pack_map(pk, renews ? 12 : 11);
+    if (renews)
+        proto_pack_kv_str(pk, "renews", renews);
     proto_pack_kv_str(pk, "id", id);
     proto_pack_kv_uint(pk, "revision", 1);
     proto_pack_kv_str(pk, "state", STATE_RECEIVED);
@@ -308,12 +314,15 @@ static int s_reply_error(service_request_t *req, const char *code, const char *f
 
 /*  The event validation consumes: the application as stored. */
 static int s_emit_submitted(service_t *svc, MDB_txn *txn, const char *id, size_t id_len,
-                            uint64_t revision, const void *doc, size_t doc_len, int64_t now)
+                            uint64_t revision, const void *doc, size_t doc_len, const char *renews,
+                            int64_t now)
 {
-    msgpack_packer *pk = service_event_begin(svc, "submitted", now, 3, NULL);
+    msgpack_packer *pk = service_event_begin(svc, "submitted", now, renews ? 4 : 3, NULL);
     proto_pack_kv_strn(pk, "id", id, id_len);
     proto_pack_kv_uint(pk, "revision", revision);
     proto_pack_kv_raw(pk, "application", doc, doc_len);
+    if (renews)
+        proto_pack_kv_str(pk, "renews", renews);
     return service_event_end(svc, txn);
 }
 
@@ -403,9 +412,11 @@ static int s_validate(service_request_t *req, const msgpack_object *application)
 
 /* ----------------------------------------------------------------- submit */
 
-/*  Refuses a second open application for one SIRET. */
+/*  Refuses a second open application for one SIRET.  A renewal may be
+ *  submitted while the listing it renews (`renews`) is still approved or
+ *  published: renewing before expiry is the point. */
 static int s_check_siret_free(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
-                              const char *siret, bool *taken)
+                              const char *siret, const char *renews, bool *taken)
 {
     MDB_val key = {strlen(siret), (void *)siret}, value;
     *taken = false;
@@ -421,7 +432,7 @@ static int s_check_siret_free(MDB_txn *txn, service_t *svc, service_request_t *r
     rc = s_load(txn, svc, id, strlen(id), &s->zone, &record);
     if (rc)
         return rc;
-    if (doc_str_eq(&record, "state", STATE_REJECTED) || doc_str_eq(&record, "state", STATE_WITHDRAWN))
+    if (intake_siret_free(&record, id, renews))
         return 0;
     char state[32], message[PROTO_MESSAGE_MAX];
     doc_strcpy(&record, "state", state, sizeof state);
@@ -430,6 +441,29 @@ static int s_check_siret_free(MDB_txn *txn, service_t *svc, service_request_t *r
              state);
     *taken = true;
     return s_reply_error(req, PROTO_E_CONFLICT, "application.organisation.siret", "unique", message);
+}
+
+/*  What a renewal may renew: an earlier application of the same SIRET that
+ *  is listed (approved, published) or whose listing ended by expiry or by
+ *  an earlier renewal.  0 when it may (or when there is no renews); 1 when
+ *  a refusal was packed; or an LMDB code. */
+static int s_check_renewal(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
+                           const char *siret, char renews[PROTO_ID_MAX + 1])
+{
+    if (doc_strcpy(req->msg, "renews", renews, PROTO_ID_MAX + 1) <= 0) {
+        renews[0] = '\0';
+        return 0;
+    }
+    msgpack_object record;
+    int rc = s_load(txn, svc, renews, strlen(renews), &s->zone, &record);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    proto_error_t err;
+    const char *code = intake_renewal_refused(rc ? NULL : &record, renews, siret, &err);
+    if (!code)
+        return 0;
+    proto_pack_error(req->reply, req->has_rid, req->rid, code, &err);
+    return 1;
 }
 
 static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
@@ -443,10 +477,12 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
         return rc;
     if (s_validate(req, application))
         return 0;
-    char siret[S_SIRET_MAX];
+    char siret[S_SIRET_MAX], renews[PROTO_ID_MAX + 1];
     s_siret_of(application, siret);
+    if ((rc = s_check_renewal(txn, svc, req, s, siret, renews)))
+        return rc == 1 ? 0 : rc;
     bool taken;
-    if ((rc = s_check_siret_free(txn, svc, req, s, siret, &taken)) || taken)
+    if ((rc = s_check_siret_free(txn, svc, req, s, siret, *renews ? renews : NULL, &taken)) || taken)
         return rc;
 
     char id[13];
@@ -469,7 +505,7 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     msgpack_sbuffer_clear(&s->buf);
     s_pack_normalized(&s->pk, application, "");
     size_t doc_len = s->buf.size;
-    s_pack_new_record(&s->pk, id, application, siret, token, &history, req->now);
+    s_pack_new_record(&s->pk, id, application, siret, token, &history, *renews ? renews : NULL, req->now);
     const char *doc = s->buf.data;
     rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, 12, doc, doc_len);
     if (!rc)
@@ -482,7 +518,7 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     if (!rc)
         rc = s_remember_key(txn, svc, req->msg, id, 1);
     if (!rc)
-        rc = s_emit_submitted(svc, txn, id, 12, 1, doc, doc_len, req->now);
+        rc = s_emit_submitted(svc, txn, id, 12, 1, doc, doc_len, *renews ? renews : NULL, req->now);
     if (!rc)
         s_pack_receipt(req->reply, req, id, 12, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false, token);
     return rc;
@@ -564,8 +600,9 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
     doc_str(doc_map(application, "organisation"), "name", &name, &name_len);
     proto_pack_kv_strn(&s->pk, "name", name, name_len);
 
-    char idz[PROTO_ID_MAX + 1];
+    char idz[PROTO_ID_MAX + 1], renews[PROTO_ID_MAX + 1];
     snprintf(idz, sizeof idz, "%.*s", (int)id_len, id);
+    bool renewal = doc_strcpy(&record, "renews", renews, sizeof renews) > 0;
     const char *doc = s->buf.data;
     rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, doc, doc_len);
     if (!rc)
@@ -576,7 +613,7 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
     if (!rc)
         rc = s_remember_key(txn, svc, req->msg, idz, revision);
     if (!rc)
-        rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, req->now);
+        rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, renewal ? renews : NULL, req->now);
     if (!rc)
         s_pack_receipt(req->reply, req, id, id_len, STATE_RECEIVED, strlen(STATE_RECEIVED), revision,
                        false, NULL);
@@ -586,10 +623,11 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
 /* ----------------------------------------------------------------- status */
 
 /*  Fields of the stored record that a status reply leaves out: the hash of
- *  the token, and the head of the history (which the history reply gives). */
+ *  the token, the head of the history (which the history reply gives), and
+ *  the suspensions counted on each stream (see s_apply_suspension). */
 static bool s_internal_field(const msgpack_object *key)
 {
-    return doc_is(key, "token_hash") || doc_is(key, "history");
+    return doc_is(key, "token_hash") || doc_is(key, "history") || doc_is(key, "suspensions");
 }
 
 /*  Loads the application a request names, when its token (if one is
@@ -717,6 +755,303 @@ static int s_history(service_t *svc, MDB_txn *txn, service_request_t *req, scrat
     return rc;
 }
 
+/* ----------------------------------------------------------------- appeal */
+
+static void s_pack_ack(service_request_t *req, const char *id, size_t id_len, const char *state)
+{
+    proto_pack_reply(req->reply, "ack", req->has_rid, req->rid, 2);
+    proto_pack_kv_strn(req->reply, "id", id, id_len);
+    proto_pack_kv_str(req->reply, "state", state);
+}
+
+/*  The rules of an appeal (rules.h): 0 when it may be appealed, else the
+ *  refusal (packed) and 1. */
+static int s_check_appealable(service_request_t *req, const msgpack_object *record)
+{
+    const char *motivation;
+    size_t len;
+    doc_str(req->msg, "motivation", &motivation, &len);
+    proto_error_t err;
+    const char *code = intake_appeal_refused(record, motivation, len, &err);
+    if (!code)
+        return 0;
+    proto_pack_error(req->reply, req->has_rid, req->rid, code, &err);
+    return 1;
+}
+
+static int s_remember_appeal_key(MDB_txn *txn, service_t *svc, const msgpack_object *msg, const char *id,
+                                 uint64_t revision)
+{
+    const char *key;
+    size_t len;
+    if (!doc_str(msg, "key", &key, &len))
+        return 0;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    proto_pack_kv_str(&pk, "id", id);
+    proto_pack_kv_uint(&pk, "revision", revision);
+    proto_pack_kv_bool(&pk, "appeal", true);
+    int rc = store_put(txn, service_db(svc, INTAKE_DB_KEYS), key, len, buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
+/*  The applicant asks the committee to reconsider a rejection: the file
+ *  goes back to in_review, and "appealed" tells validation (which passes
+ *  it on) and review (which opens an appeal round). */
+static int s_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
+{
+    const char *id, *motivation;
+    size_t id_len, motivation_len;
+    doc_str(req->msg, "id", &id, &id_len);
+    doc_str(req->msg, "motivation", &motivation, &motivation_len);
+    msgpack_object record, known;
+    int rc = s_load_requested(svc, txn, req, s, &record);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    char idz[PROTO_ID_MAX + 1];
+    if (s_record_id(&record, idz) < 0)
+        return MDB_CORRUPTED;
+    rc = s_lookup_key(txn, svc, req->msg, s, &known);
+    if (rc == 0 && (!s_key_is_for(&known, id, id_len) || !doc_bool(&known, "appeal", false)))
+        return s_reply_error(req, PROTO_E_CONFLICT, "key", "unique",
+                             "this idempotency key was already used for another request");
+    if (rc == 0) {
+        s_pack_ack(req, id, id_len, STATE_IN_REVIEW);
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    if (s_check_appealable(req, &record))
+        return 0;
+
+    uint64_t revision = 1;
+    doc_uint(&record, "revision", &revision);
+    history_head_t history;
+    if (history_head_read(&record, &history))
+        return MDB_CORRUPTED;
+    s_text_set(&s->who, "applicant");
+    s_text_set(&s->why, "");
+    s_text_add(&s->why, motivation, motivation_len);
+    s_history_prepare(s, &history, "appealed", STATE_IN_REVIEW, req->now);
+    static const char *const changed[] = {"state", "updated_at", "history", NULL};
+    msgpack_sbuffer_clear(&s->buf);
+    doc_pack_map_except(&s->pk, &record, changed, 4);
+    proto_pack_kv_str(&s->pk, "state", STATE_IN_REVIEW);
+    proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)req->now);
+    history_head_pack(&s->pk, &history);
+    proto_pack_str(&s->pk, "appeal");
+    msgpack_pack_map(&s->pk, 2);
+    proto_pack_kv_strn(&s->pk, "motivation", motivation, motivation_len);
+    proto_pack_kv_uint(&s->pk, "at", (uint64_t)req->now);
+    rc = s_history_store(txn, svc, s, idz, strlen(idz), &history);
+    if (!rc)
+        rc = s_store_record(txn, svc, idz, strlen(idz), &s->buf);
+    if (!rc)
+        rc = s_remember_appeal_key(txn, svc, req->msg, idz, revision);
+    if (!rc) {
+        msgpack_packer *pk = service_event_begin(svc, "appealed", req->now, 3, NULL);
+        proto_pack_kv_str(pk, "id", idz);
+        proto_pack_kv_uint(pk, "revision", revision);
+        proto_pack_kv_strn(pk, "motivation", motivation, motivation_len);
+        rc = service_event_end(svc, txn);
+    }
+    if (!rc)
+        s_pack_ack(req, idz, strlen(idz), STATE_IN_REVIEW);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ erase */
+
+const char *const intake_secure_types[] = {"erase", NULL};
+
+/*  A decision without its motivations: round, revision, decision, kind,
+ *  voters, at. */
+static void s_pack_decision_pseudonymised(msgpack_packer *pk, const msgpack_object *decision)
+{
+    static const char *const kept[] = {"round", "revision", "decision", "kind", "voters", "at"};
+    size_t n = 0;
+    for (size_t i = 0; i < 6; i++)
+        n += doc_get(decision, kept[i]) != NULL;
+    msgpack_pack_map(pk, n);
+    for (size_t i = 0; i < 6; i++) {
+        const msgpack_object *value = doc_get(decision, kept[i]);
+        if (!value)
+            continue;
+        proto_pack_str(pk, kept[i]);
+        msgpack_pack_object(pk, *value);
+    }
+}
+
+/*  What intake keeps of an erased application: its id, revision, dates,
+ *  the decisions without motivations, the expiry, the renewal link and
+ *  the date of an appeal; the state withdrawn, reason "erased".  No name,
+ *  no SIRET, no report, no motivation.  The hash of the token stays, so
+ *  that the applicant's page still says what became of the file. */
+static void s_pack_erased_record(msgpack_packer *pk, const msgpack_object *record,
+                                 const history_head_t *history, int64_t now)
+{
+    static const char *const copied[] = {"id", "revision", "submitted_at", "token_hash", "renews", "expires",
+                                         "suspensions"};
+    const size_t copied_count = sizeof copied / sizeof *copied;
+    const msgpack_object *decisions = doc_array(record, "decisions");
+    const msgpack_object *appeal = doc_map(record, "appeal");
+    uint64_t appealed_at = 0;
+    bool appealed = appeal && doc_uint(appeal, "at", &appealed_at);
+    size_t n = 8 + appealed;
+    for (size_t i = 0; i < copied_count; i++)
+        n += doc_get(record, copied[i]) != NULL;
+    msgpack_pack_map(pk, n);
+    for (size_t i = 0; i < copied_count; i++) {
+        const msgpack_object *value = doc_get(record, copied[i]);
+        if (!value)
+            continue;
+        proto_pack_str(pk, copied[i]);
+        msgpack_pack_object(pk, *value);
+    }
+    proto_pack_kv_str(pk, "state", STATE_WITHDRAWN);
+    proto_pack_kv_str(pk, "reason", "erased");
+    proto_pack_kv_str(pk, "withdrawn_kind", "erased");
+    proto_pack_kv_uint(pk, "updated_at", (uint64_t)now);
+    proto_pack_kv_uint(pk, "erased_at", (uint64_t)now);
+    proto_pack_str(pk, "report");
+    msgpack_pack_nil(pk);
+    proto_pack_str(pk, "decisions");
+    msgpack_pack_array(pk, doc_len(decisions));
+    for (size_t i = 0; i < doc_len(decisions); i++)
+        s_pack_decision_pseudonymised(pk, doc_at(decisions, i));
+    history_head_pack(pk, history);
+    if (appealed) {
+        proto_pack_str(pk, "appeal");
+        msgpack_pack_map(pk, 1);
+        proto_pack_kv_uint(pk, "at", appealed_at);
+    }
+}
+
+/*  Erases the why of history records 1 to `last` of `id` in place; the
+ *  chain still verifies (history.h).  *count records were erased. */
+static int s_history_erase(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id, size_t id_len,
+                           uint64_t last, size_t *count)
+{
+    MDB_dbi db = service_db(svc, INTAKE_DB_HISTORY);
+    *count = 0;
+    for (uint64_t n = 1; n <= last; n++) {
+        unsigned char key_bytes[HISTORY_KEY_MAX];
+        MDB_val key = {history_key(id, id_len, n, key_bytes), key_bytes}, value;
+        int rc = mdb_get(txn, db, &key, &value);
+        if (rc == MDB_NOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        msgpack_sbuffer_clear(&s->hist);
+        int erased = history_erase(value.mv_data, value.mv_size, &s->hist);
+        if (erased < 0)
+            log_warn("history of %.*s: record %llu, of the early form, keeps its why (erasing it would break the chain)",
+                     (int)id_len, id, (unsigned long long)n);
+        if (erased != 0)
+            continue;
+        if ((rc = store_put(txn, db, key_bytes, key.mv_size, s->hist.data, s->hist.size)))
+            return rc;
+        (*count)++;
+    }
+    return 0;
+}
+
+/*  Drops the application's documents and its place in the SIRET index. */
+static int s_forget_application(MDB_txn *txn, service_t *svc, const char *id, const msgpack_object *record)
+{
+    MDB_val key = {strlen(id), (void *)id};
+    int rc = mdb_del(txn, service_db(svc, INTAKE_DB_DOCUMENTS), &key, NULL);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    char siret[S_SIRET_MAX];
+    if (doc_strcpy(record, "siret", siret, sizeof siret) <= 0)
+        return 0;
+    MDB_val siret_key = {strlen(siret), siret}, holder;
+    rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &siret_key, &holder);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (holder.mv_size != strlen(id) || memcmp(holder.mv_data, id, holder.mv_size) != 0)
+        return 0;
+    return mdb_del(txn, service_db(svc, INTAKE_DB_SIRETS), &siret_key, NULL);
+}
+
+/*  Erasure on request (staff key, secure endpoint): intake keeps a
+ *  pseudonymised record, redacts its own log, erases the whys of the
+ *  history (which still verifies), records the erasure and appends
+ *  "erased", which validation passes on to review and publication.
+ *  Erasing an erased application answers the same and changes nothing. */
+static int s_erase(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
+{
+    if (!req->peer_role || strcmp(req->peer_role, "staff") != 0)
+        return s_reply_error(req, PROTO_E_FORBIDDEN, "type", "role", "'erase' is for staff keys");
+    const char *id;
+    size_t id_len;
+    doc_str(req->msg, "id", &id, &id_len);
+    msgpack_object record;
+    int rc = s_load(txn, svc, id, id_len, &s->zone, &record);
+    if (rc == MDB_NOTFOUND)
+        return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+    if (rc)
+        return rc;
+    char idz[PROTO_ID_MAX + 1];
+    if (s_record_id(&record, idz) < 0)
+        return MDB_CORRUPTED;
+    if (s_is_erased(&record)) {
+        s_pack_ack(req, idz, strlen(idz), STATE_WITHDRAWN);
+        return 0;
+    }
+    /* The new record is packed before anything is written: `record`
+     * points into LMDB. */
+    history_head_t history;
+    if (history_head_read(&record, &history))
+        return MDB_CORRUPTED;
+    s_text_set(&s->who, "staff");
+    if (req->peer_name) {
+        s_text_add(&s->who, " ", 1);
+        s_text_add(&s->who, req->peer_name, strlen(req->peer_name));
+    }
+    s_text_set(&s->why, "personal data erased on request");
+    msgpack_sbuffer_clear(&s->buf);
+    history_head_t after = history;
+    history_change_t change = {req->now, s->who.text, s->who.len, HISTORY_WHAT_ERASED, s->why.text,
+                               s->why.len, STATE_WITHDRAWN};
+    msgpack_sbuffer erasure;
+    msgpack_sbuffer_init(&erasure);
+    history_append(&after, &change, &erasure);
+    s_pack_erased_record(&s->pk, &record, &after, req->now);
+    rc = s_forget_application(txn, svc, idz, &record);
+    size_t erased_records = 0, redacted = 0;
+    if (!rc)
+        rc = s_history_erase(txn, svc, s, idz, strlen(idz), history.count, &erased_records);
+    if (!rc) {
+        unsigned char key[HISTORY_KEY_MAX];
+        size_t key_len = history_key(idz, strlen(idz), after.count, key);
+        rc = store_put(txn, service_db(svc, INTAKE_DB_HISTORY), key, key_len, erasure.data, erasure.size);
+    }
+    msgpack_sbuffer_destroy(&erasure);
+    if (!rc)
+        rc = s_store_record(txn, svc, idz, strlen(idz), &s->buf);
+    /* Redacted before "erased" is appended, which must stay as it is. */
+    if (!rc)
+        rc = service_log_redact(svc, txn, idz, strlen(idz), NULL, NULL, &redacted);
+    if (!rc) {
+        msgpack_packer *pk = service_event_begin(svc, "erased", req->now, 1, NULL);
+        proto_pack_kv_str(pk, "id", idz);
+        rc = service_event_end(svc, txn);
+    }
+    if (!rc) {
+        log_info("erased %s: %zu history records, %zu events redacted", idz, erased_records, redacted);
+        s_pack_ack(req, idz, strlen(idz), STATE_WITHDRAWN);
+    }
+    return rc;
+}
+
 int intake_start(void *ctx, service_t *svc, MDB_txn *txn)
 {
     scratch_t *s = ctx;
@@ -746,6 +1081,10 @@ int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *re
         return s_status(svc, txn, req, s);
     if (strcmp(req->type, "history") == 0)
         return s_history(svc, txn, req, s);
+    if (strcmp(req->type, "appeal") == 0)
+        return s_appeal(svc, txn, req, s);
+    if (strcmp(req->type, "erase") == 0)
+        return s_erase(svc, txn, req, s);
     return s_reply_error(req, PROTO_E_INVALID, "type", "unsupported",
                          "intake does not answer this message type");
 }
@@ -761,6 +1100,7 @@ static int s_load_current(MDB_txn *txn, service_t *svc, scratch_t *s, const msgp
     const char *id;
     size_t id_len;
     *current = false;
+    msgpack_zone_clear(&s->zone);
     if (!doc_str(event, "id", &id, &id_len))
         return 0;
     int rc = s_load(txn, svc, id, id_len, &s->zone, record);
@@ -776,13 +1116,19 @@ static int s_load_current(MDB_txn *txn, service_t *svc, scratch_t *s, const msgp
     return 0;
 }
 
-/*  Rewrites the record with a new state (when it moves the file forward),
- *  and optionally a report, a decision appended, or a reason. */
+/*  What an event changes in the record.  The handler decides the state
+ *  from the record as it stands; s_rewrite writes it with the history
+ *  record, and optionally a report, a decision appended, a reason, the
+ *  kind of a withdrawal, an expiry date, one more suspension counted. */
 typedef struct {
-    const char *state;
+    const char *state;           /* the new state; NULL: it stays */
     const msgpack_object *report;
     const msgpack_object *decision_event;
-    const msgpack_object *reason;
+    const char *reason;          /* with a state withdrawn or suspended */
+    size_t reason_len;
+    const char *kind;            /* withdrawn_kind, with the state withdrawn */
+    const msgpack_object *expires;
+    int suspended_by;            /* intake_stream_t, or 0: one more suspension seen on that stream */
     const char *what;            /* the history record's "what"; who and why are in scratch */
     bool recorded;               /* a fact of its own: recorded even when the state stays */
 } change_t;
@@ -790,7 +1136,8 @@ typedef struct {
 static void s_pack_decision(msgpack_packer *pk, const msgpack_object *event)
 {
     static const char *const fields[] = {"round", "revision", "decision", "motivations", "at"};
-    msgpack_pack_map(pk, 5);
+    const msgpack_object *kind = doc_get(event, "kind"), *voters = doc_get(event, "voters");
+    msgpack_pack_map(pk, 5 + (kind != NULL) + (voters != NULL));
     for (size_t i = 0; i < 5; i++) {
         const msgpack_object *value = doc_get(event, fields[i]);
         proto_pack_str(pk, fields[i]);
@@ -799,43 +1146,59 @@ static void s_pack_decision(msgpack_packer *pk, const msgpack_object *event)
         else
             msgpack_pack_nil(pk);
     }
+    if (kind) {
+        proto_pack_str(pk, "kind");
+        msgpack_pack_object(pk, *kind);
+    }
+    if (voters) {
+        proto_pack_str(pk, "voters");
+        msgpack_pack_object(pk, *voters);
+    }
 }
 
 static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_object *record,
                      const change_t *change, int64_t now)
 {
-    bool forward = change->state
-        && intake_state_rank(change->state, strlen(change->state)) > s_rank_of(record);
-    /* A report is kept even when the state has already moved on: intake
-     * reads validation's and review's streams independently, so a decision
-     * can arrive before the report it was made on. */
-    if (!forward && !change->decision_event && !change->report && !change->recorded)
+    bool moves = change->state && !s_is_state(record, change->state);
+    if (!moves && !change->decision_event && !change->report && !change->recorded && !change->suspended_by
+        && !change->expires)
         return 0;
     /* The history record first: it reads the head from `record`, which
      * must not be read after the first write. */
     history_head_t history;
     if (history_head_read(record, &history))
         return MDB_CORRUPTED;
-    const char *after = forward ? change->state : "";
     char state[32];
-    if (!forward)
-        doc_strcpy(record, "state", state, sizeof state), after = state;
+    doc_strcpy(record, "state", state, sizeof state);
+    const char *after = moves ? change->state : state;
     s_history_prepare(s, &history, change->what, after, now);
-    const char *skip[7] = {"updated_at", "history", NULL};
+    /* A reason belongs to a withdrawn or suspended file: set with such a
+     * state, dropped when the file leaves it (reinstated). */
+    bool ends = strcmp(after, STATE_WITHDRAWN) == 0 || strcmp(after, STATE_SUSPENDED) == 0;
+    bool set_reason = moves && ends && change->reason;
+    const char *skip[12] = {"updated_at", "history", NULL};
     size_t n = 2, extra = 2;
-    if (forward)
+    if (moves)
         skip[n++] = "state", extra++;
     if (change->report)
         skip[n++] = "report", extra++;
     if (change->decision_event)
         skip[n++] = "decisions", extra++;
-    if (forward && change->reason)
-        skip[n++] = "reason", extra++;
+    if (set_reason || (moves && !ends))
+        skip[n++] = "reason", extra += set_reason;
+    if (moves && change->kind)
+        skip[n++] = "withdrawn_kind", extra++;
+    if (change->expires)
+        skip[n++] = "expires", extra++;
+    if (change->suspended_by)
+        skip[n++] = "suspensions", extra++;
+    uint64_t by_review, by_publication;
+    intake_suspensions(record, &by_review, &by_publication);
     msgpack_sbuffer_clear(&s->buf);
     doc_pack_map_except(&s->pk, record, skip, extra);
     proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)now);
     history_head_pack(&s->pk, &history);
-    if (forward)
+    if (moves)
         proto_pack_kv_str(&s->pk, "state", change->state);
     if (change->report) {
         proto_pack_str(&s->pk, "report");
@@ -849,31 +1212,26 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
             msgpack_pack_object(&s->pk, *doc_at(old, i));
         s_pack_decision(&s->pk, change->decision_event);
     }
-    if (forward && change->reason) {
-        proto_pack_str(&s->pk, "reason");
-        msgpack_pack_object(&s->pk, *change->reason);
+    if (set_reason)
+        proto_pack_kv_strn(&s->pk, "reason", change->reason, change->reason_len);
+    if (moves && change->kind)
+        proto_pack_kv_str(&s->pk, "withdrawn_kind", change->kind);
+    if (change->expires) {
+        proto_pack_str(&s->pk, "expires");
+        msgpack_pack_object(&s->pk, *change->expires);
     }
-    /* The key must not point into the record being replaced: LMDB may move
-     * or free that memory while it writes the new value. */
+    if (change->suspended_by) {
+        proto_pack_str(&s->pk, "suspensions");
+        msgpack_pack_array(&s->pk, 2);
+        msgpack_pack_uint64(&s->pk, by_review + (change->suspended_by == INTAKE_BY_REVIEW));
+        msgpack_pack_uint64(&s->pk, by_publication + (change->suspended_by == INTAKE_BY_PUBLICATION));
+    }
     char id[PROTO_ID_MAX + 1];
-    int id_len = doc_strcpy(record, "id", id, sizeof id);
-    if (id_len <= 0 || id_len > PROTO_ID_MAX)
+    int id_len = s_record_id(record, id);
+    if (id_len < 0)
         return MDB_CORRUPTED;
     int rc = s_history_store(txn, svc, s, id, (size_t)id_len, &history);
     return rc ? rc : s_store_record(txn, svc, id, (size_t)id_len, &s->buf);
-}
-
-static int s_apply(void *ctx, service_t *svc, MDB_txn *txn, const msgpack_object *event,
-                   bool any_revision, const change_t *change, int64_t now)
-{
-    scratch_t *s = ctx;
-    msgpack_zone_clear(&s->zone);
-    msgpack_object record;
-    bool current;
-    int rc = s_load_current(txn, svc, s, event, any_revision, &record, &current);
-    if (rc || !current)
-        return rc;
-    return s_rewrite(txn, svc, s, &record, change, now);
 }
 
 /*  why of a validation: the verdict and the codes of the criteria that
@@ -903,21 +1261,17 @@ int intake_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char 
     if (strcmp(type, "validated") != 0)
         return 0;
     scratch_t *s = ctx;
+    msgpack_object record;
+    bool current;
+    int rc = s_load_current(txn, svc, s, event, false, &record, &current);
+    if (rc || !current || s_is_erased(&record))
+        return rc;
     bool incomplete = doc_str_eq(event, "verdict", "incomplete");
-    change_t change = {incomplete ? STATE_INCOMPLETE : STATE_IN_REVIEW, doc_map(event, "report"), NULL,
-                       NULL, "validated", false};
+    change_t change = {.state = intake_forward(&record, incomplete ? STATE_INCOMPLETE : STATE_IN_REVIEW),
+                       .report = doc_map(event, "report"), .what = "validated"};
     s_text_set(&s->who, "validation");
     s_why_validated(&s->why, event);
-    return s_apply(ctx, svc, txn, event, false, &change, now);
-}
-
-static const char *s_state_of_decision(const msgpack_object *event)
-{
-    if (doc_str_eq(event, "decision", "approve"))
-        return STATE_APPROVED;
-    if (doc_str_eq(event, "decision", "reject"))
-        return STATE_REJECTED;
-    return STATE_CHANGES_REQUESTED;
+    return s_rewrite(txn, svc, s, &record, &change, now);
 }
 
 /*  A texts array joined with `separator`. */
@@ -934,8 +1288,8 @@ static void s_text_join(text_t *t, const msgpack_object *texts, const char *sepa
 }
 
 /*  who of a decision: the members who voted in the round (events written
- *  before review named them say "committee"); why: the round, the
- *  decision and its motivations. */
+ *  before review named them say "committee"); why: the round, its kind
+ *  when it is not a first review, the decision and its motivations. */
 static void s_describe_decision(scratch_t *s, const msgpack_object *event)
 {
     const msgpack_object *voters = doc_array(event, "voters");
@@ -947,11 +1301,16 @@ static void s_describe_decision(scratch_t *s, const msgpack_object *event)
     doc_uint(event, "round", &round);
     s_text_set(&s->why, "");
     s_text_add_number(&s->why, "round ", round);
-    s_text_add(&s->why, ": ", 2);
-    const char *decision = "";
+    const char *text = "";
     size_t len = 0;
-    doc_str(event, "decision", &decision, &len);
-    s_text_add(&s->why, decision, len);
+    if (doc_str(event, "kind", &text, &len) && !doc_str_eq(event, "kind", "review")) {
+        s_text_add(&s->why, " (", 2);
+        s_text_add(&s->why, text, len);
+        s_text_add(&s->why, ")", 1);
+    }
+    s_text_add(&s->why, ": ", 2);
+    doc_str(event, "decision", &text, &len);
+    s_text_add(&s->why, text, len);
     const msgpack_object *motivations = doc_array(event, "motivations");
     if (doc_len(motivations)) {
         s_text_add(&s->why, "; motivations: ", 15);
@@ -959,31 +1318,113 @@ static void s_describe_decision(scratch_t *s, const msgpack_object *event)
     }
 }
 
-static void s_text_of(text_t *t, const msgpack_object *text)
+/*  A decision of the committee.  Review and appeal rounds decide approve,
+ *  reject or changes on the current revision; complaint rounds reinstate a
+ *  suspended listing or withdraw it (the motivations are the reason). */
+static int s_apply_decided(scratch_t *s, service_t *svc, MDB_txn *txn, const msgpack_object *event,
+                           int64_t now)
 {
-    t->len = 0;
-    t->text[0] = '\0';
-    if (text && text->type == MSGPACK_OBJECT_STR)
-        s_text_add(t, text->via.str.ptr, text->via.str.size);
+    bool complaint = doc_str_eq(event, "decision", "reinstate") || doc_str_eq(event, "decision", "withdraw");
+    msgpack_object record;
+    bool current;
+    int rc = s_load_current(txn, svc, s, event, complaint, &record, &current);
+    if (rc || !current || s_is_erased(&record))
+        return rc;
+    change_t change = {.decision_event = event, .what = "decided", .expires = doc_get(event, "expires")};
+    if (doc_str_eq(event, "decision", "reinstate")) {
+        change.state = s_is_state(&record, STATE_SUSPENDED) ? STATE_APPROVED : NULL;
+    } else if (doc_str_eq(event, "decision", "withdraw")) {
+        change.state = s_is_state(&record, STATE_WITHDRAWN) ? NULL : STATE_WITHDRAWN;
+        change.kind = "withdrawn";
+    } else {
+        const char *state = doc_str_eq(event, "decision", "approve") ? STATE_APPROVED
+            : doc_str_eq(event, "decision", "reject")                ? STATE_REJECTED
+                                                                     : STATE_CHANGES_REQUESTED;
+        change.state = intake_forward(&record, state);
+    }
+    /* The reason of a withdrawal: the committee's motivations. */
+    s_text_set(&s->reason, "");
+    s_text_join(&s->reason, doc_array(event, "motivations"), " | ");
+    change.reason = s->reason.text;
+    change.reason_len = s->reason.len;
+    s_describe_decision(s, event);
+    return s_rewrite(txn, svc, s, &record, &change, now);
+}
+
+/*  who of review's withdrawals: the staff withdraws, erases, and files
+ *  complaints; expiry and renewal come from review's own rules. */
+static const char *s_withdrawer(const char *kind)
+{
+    return strcmp(kind, "expired") == 0 || strcmp(kind, "renewed") == 0 ? "review" : "staff";
+}
+
+/*  review's "withdrawn": kind suspended suspends the file (a complaint is
+ *  before the committee); every other kind (withdrawn, expired, renewed,
+ *  erased) ends it, with the reason review gives.  The withdrawal is
+ *  recorded even when the publication stream withdrew the listing first. */
+static int s_apply_withdrawn(scratch_t *s, service_t *svc, MDB_txn *txn, const msgpack_object *event,
+                             int64_t now)
+{
+    char kind[32] = "withdrawn";
+    doc_strcpy(event, "kind", kind, sizeof kind);
+    msgpack_object record;
+    bool current;
+    int rc = s_load_current(txn, svc, s, event, true, &record, &current);
+    if (rc || !current || (s_is_erased(&record) && strcmp(kind, "erased") != 0))
+        return rc;
+    const char *reason = "";
+    size_t reason_len = 0;
+    doc_str(event, "reason", &reason, &reason_len);
+    change_t change = {.reason = reason, .reason_len = reason_len, .what = "withdrawn", .recorded = true};
+    if (strcmp(kind, "suspended") == 0) {
+        change.state = intake_suspended_state(&record, INTAKE_BY_REVIEW);
+        change.suspended_by = INTAKE_BY_REVIEW;
+        change.what = "suspended";
+    } else {
+        change.state = STATE_WITHDRAWN;
+        change.kind = kind;
+    }
+    s_text_set(&s->who, s_withdrawer(kind));
+    s_text_set(&s->why, "");
+    s_text_add(&s->why, reason, reason_len);
+    return s_rewrite(txn, svc, s, &record, &change, now);
+}
+
+/*  review's "queued": a round opens.  The first review round of a revision
+ *  is already told by "validated"; an appeal or a complaint round is
+ *  recorded (the state stays: in_review after an appeal, suspended during
+ *  a complaint). */
+static int s_apply_queued(scratch_t *s, service_t *svc, MDB_txn *txn, const msgpack_object *event,
+                          int64_t now)
+{
+    if (!doc_str_eq(event, "kind", "appeal") && !doc_str_eq(event, "kind", "complaint"))
+        return 0;
+    msgpack_object record;
+    bool current;
+    int rc = s_load_current(txn, svc, s, event, true, &record, &current);
+    if (rc || !current || s_is_erased(&record))
+        return rc;
+    change_t change = {.what = "queued", .recorded = true};
+    uint64_t round = 0;
+    doc_uint(event, "round", &round);
+    s_text_set(&s->who, "review");
+    s_text_set(&s->why, "");
+    s_text_add_number(&s->why, "round ", round);
+    const char *opens = doc_str_eq(event, "kind", "appeal") ? " (appeal) opens" : " (complaint) opens";
+    s_text_add(&s->why, opens, strlen(opens));
+    return s_rewrite(txn, svc, s, &record, &change, now);
 }
 
 int intake_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                         const msgpack_object *event, int64_t now)
 {
     scratch_t *s = ctx;
-    if (strcmp(type, "decided") == 0) {
-        change_t change = {s_state_of_decision(event), NULL, event, NULL, "decided", false};
-        s_describe_decision(s, event);
-        return s_apply(ctx, svc, txn, event, false, &change, now);
-    }
-    if (strcmp(type, "withdrawn") == 0) {
-        /* The staff's withdrawal is recorded with its reason even when the
-         * publication stream withdrew the listing first. */
-        change_t change = {STATE_WITHDRAWN, NULL, NULL, doc_get(event, "reason"), "withdrawn", true};
-        s_text_set(&s->who, "staff");
-        s_text_of(&s->why, doc_get(event, "reason"));
-        return s_apply(ctx, svc, txn, event, true, &change, now);
-    }
+    if (strcmp(type, "decided") == 0)
+        return s_apply_decided(s, svc, txn, event, now);
+    if (strcmp(type, "withdrawn") == 0)
+        return s_apply_withdrawn(s, svc, txn, event, now);
+    if (strcmp(type, "queued") == 0)
+        return s_apply_queued(s, svc, txn, event, now);
     return 0;
 }
 
@@ -991,25 +1432,40 @@ int intake_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char
                              const msgpack_object *event, int64_t now)
 {
     scratch_t *s = ctx;
+    bool upsert = strcmp(type, "upsert") == 0;
+    if (!upsert && strcmp(type, "withdraw") != 0)
+        return 0;
+    char reason[32] = "withdrawn";
+    doc_strcpy(event, "reason", reason, sizeof reason);
+    msgpack_object record;
+    bool current;
+    int rc = s_load_current(txn, svc, s, event, true, &record, &current);
+    if (rc || !current || (s_is_erased(&record) && (upsert || strcmp(reason, "erased") != 0)))
+        return rc;
     s_text_set(&s->who, "publication");
-    if (strcmp(type, "upsert") == 0) {
-        change_t change = {STATE_PUBLISHED, NULL, NULL, NULL, "published", false};
+    if (upsert) {
+        change_t change = {.state = intake_listed_state(&record), .what = "published"};
+        if (!change.state)
+            return 0;
         uint64_t version = 0;
         doc_uint(event, "version", &version);
         s_text_set(&s->why, "");
         s_text_add_number(&s->why, "listed in the directory, version ", version);
-        return s_apply(ctx, svc, txn, event, true, &change, now);
+        return s_rewrite(txn, svc, s, &record, &change, now);
     }
-    if (strcmp(type, "withdraw") == 0) {
-        change_t change = {STATE_WITHDRAWN, NULL, NULL, doc_get(event, "reason"), "unlisted", false};
-        s_text_set(&s->why, "withdrawn from the directory: ");
-        const char *reason;
-        size_t len;
-        if (doc_str(event, "reason", &reason, &len))
-            s_text_add(&s->why, reason, len);
-        return s_apply(ctx, svc, txn, event, true, &change, now);
+    change_t change = {.reason = reason, .reason_len = strlen(reason), .what = "unlisted"};
+    if (strcmp(reason, "suspended") == 0) {
+        change.state = intake_suspended_state(&record, INTAKE_BY_PUBLICATION);
+        change.suspended_by = INTAKE_BY_PUBLICATION;
+    } else if (!s_is_state(&record, STATE_WITHDRAWN)) {
+        change.state = STATE_WITHDRAWN;
+        change.kind = reason;
+    } else {
+        return 0;
     }
-    return 0;
+    s_text_set(&s->why, "withdrawn from the directory: ");
+    s_text_add(&s->why, reason, strlen(reason));
+    return s_rewrite(txn, svc, s, &record, &change, now);
 }
 
 void *intake_context_new(void)

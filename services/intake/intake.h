@@ -6,13 +6,19 @@
  *  review (decisions, withdrawals) and publication (listed, withdrawn), so
  *  that one status query tells the applicant everything.
  *
- *  Requests: submit, amend, status, history (proto/README.md), from ZeroMQ clients
- *  and from the HTTP gateway (http.h), through the same ROUTER.  Its stream: one
- *  "submitted" event per submission or amendment, consumed by validation.
+ *  Requests: submit, amend, status, history, appeal (proto/README.md), from
+ *  ZeroMQ clients and from the HTTP gateway (http.h), through the same
+ *  ROUTER; erase, for staff keys only, on the secure (CURVE) endpoint.  Its
+ *  stream, consumed by validation: "submitted" per submission or amendment
+ *  (with "renews" when the application renews an earlier listing of the
+ *  same SIRET), "appealed" when an applicant appeals a rejection, "erased"
+ *  when the staff erases an application's personal data (its earlier
+ *  events are then "redacted" in place).
  *
  *  No duplicate application: a retried submission with the same "key"
  *  gets the first receipt again, and a second open application for the
- *  same SIRET is refused (amend the open one).
+ *  same SIRET is refused (amend the open one), except a renewal while the
+ *  listing it renews is still approved or published.
  */
 #ifndef ESSP_INTAKE_H
 #define ESSP_INTAKE_H
@@ -38,6 +44,9 @@ void intake_token_hash(const char *token, size_t len, unsigned char hash[INTAKE_
 /*  True when `token` is the one whose hash a stored record keeps. */
 bool intake_token_matches(const msgpack_object *record, const char *token, size_t len);
 
+/*  The request types answered only on the secure endpoint ("erase"). */
+extern const char *const intake_secure_types[];
+
 /*  service_def_t.start: loads (or makes, on first start) the secret that
  *  tokens of keyed submissions are derived from. */
 int intake_start(void *ctx, service_t *svc, MDB_txn *txn);
@@ -48,16 +57,18 @@ void intake_context_destroy(void **ctx_p);
 
 int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req);
 
+/*  The streams intake follows.  validation: "validated" (the report;
+ *  incomplete or in_review).  review: "decided" (approve, reject, changes
+ *  in review and appeal rounds; reinstate, withdraw in complaint rounds),
+ *  "withdrawn" (kind suspended suspends the file, every other kind ends
+ *  it), "queued" (appeal and complaint rounds are recorded).  publication:
+ *  "upsert" (published), "withdraw" (reason suspended suspends, any other
+ *  ends the file).  Each change is one history record. */
 int intake_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                             const msgpack_object *event, int64_t now);
 int intake_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                         const msgpack_object *event, int64_t now);
 int intake_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                              const msgpack_object *event, int64_t now);
-
-/*  Where a state stands in the life of one revision: events of the
- *  streams, which intake reads in no fixed order between streams, only
- *  ever move a file forward. */
-int intake_state_rank(const char *state, size_t len);
 
 #endif

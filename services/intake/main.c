@@ -37,6 +37,7 @@ int main(void)
         .upstream_count = 3,
         .attach = s_attach,
         .detach = s_detach,
+        .secure_types = intake_secure_types,
     };
     int code = service_main(&def);
     intake_context_destroy(&def.ctx);

@@ -1327,6 +1327,7 @@ static const char *s_state_label(const char *state, const char **explanation)
         {"rejected", "Refusée", "Le comité a refusé la candidature ; ses motivations sont indiquées ci-dessous."},
         {"approved", "Acceptée", "Le comité a accepté la candidature ; elle va être publiée dans l'annuaire."},
         {"published", "Publiée", "Votre structure figure dans l'annuaire d'ESS Pratiques."},
+        {"suspended", "Suspendue", "Inscription suspendue : une réclamation est examinée par le comité."},
         {"withdrawn", "Retirée", "Le dossier a été retiré."},
     };
     for (size_t i = 0; i < sizeof states / sizeof *states; i++)
@@ -1368,7 +1369,36 @@ static const char *s_decision_label(const char *decision)
         return "Candidature refusée";
     if (strcmp(decision, "changes") == 0)
         return "Modifications demandées";
+    if (strcmp(decision, "reinstate") == 0)
+        return "Inscription rétablie";
+    if (strcmp(decision, "withdraw") == 0)
+        return "Inscription retirée";
     return decision;
+}
+
+/*  The round of a decision, when it is not a first review. */
+static const char *s_round_kind_label(const char *kind)
+{
+    if (strcmp(kind, "appeal") == 0)
+        return "appel, ";
+    if (strcmp(kind, "complaint") == 0)
+        return "réclamation, ";
+    return "";
+}
+
+/*  Why a withdrawn file was withdrawn, when its kind says more than the
+ *  reason: erased, expired, renewed. */
+static const char *s_withdrawal_explanation(const char *kind)
+{
+    if (strcmp(kind, "erased") == 0)
+        return "Les données personnelles de ce dossier ont été effacées à votre demande ; il ne reste que "
+               "son numéro, ses dates et les décisions du comité.";
+    if (strcmp(kind, "expired") == 0)
+        return "L'inscription a expiré : pour figurer de nouveau dans l'annuaire, déposez une candidature "
+               "de renouvellement.";
+    if (strcmp(kind, "renewed") == 0)
+        return "Cette inscription a été remplacée par celle de son renouvellement.";
+    return NULL;
 }
 
 static void s_date(FILE *out, uint64_t at)
@@ -1431,16 +1461,17 @@ static void s_decisions(FILE *out, const msgpack_object *decisions, const msgpac
         fputs("<ol class=\"decisions\">\n", out);
         for (size_t i = 0; i < doc_len(decisions); i++) {
             const msgpack_object *d = doc_at(decisions, i);
-            char decision[32];
+            char decision[32], kind[16];
             uint64_t round = 0, at = 0, revision = 0;
             s_str_of(d, "decision", decision, sizeof decision);
+            s_str_of(d, "kind", kind, sizeof kind);
             doc_uint(d, "round", &round);
             doc_uint(d, "at", &at);
             doc_uint(d, "revision", &revision);
             fputs("<li>\n<p><strong>", out);
             s_esc(out, s_decision_label(decision));
-            fprintf(out, "</strong> (tour %llu, révision %llu, le ", (unsigned long long)round,
-                    (unsigned long long)revision);
+            fprintf(out, "</strong> (%stour %llu, révision %llu, le ", s_round_kind_label(kind),
+                    (unsigned long long)round, (unsigned long long)revision);
             s_date(out, at);
             fputs(")</p>\n", out);
             const msgpack_object *motivations = doc_array(d, "motivations");
@@ -1460,8 +1491,8 @@ static void s_decisions(FILE *out, const msgpack_object *decisions, const msgpac
         }
         fputs("</ol>\n", out);
     }
-    if (reason && reason->type == MSGPACK_OBJECT_STR) {
-        fputs("<p class=\"reason\">Motif du retrait : ", out);
+    if (reason && reason->type == MSGPACK_OBJECT_STR && reason->via.str.size) {
+        fputs("<p class=\"reason\">Motif : ", out);
         s_escn(out, reason->via.str.ptr, reason->via.str.size);
         fputs("</p>\n", out);
     }
@@ -1560,28 +1591,76 @@ static void s_report_errors(web_form_t *form, const msgpack_object *report)
     }
 }
 
+/*  The appeal: made (its date and motivation), or, for a rejected
+ *  application that was not appealed yet, the form to make it. */
+static void s_appeal(FILE *out, const char *id, const char *token, const char *state, const msgpack_object *appeal)
+{
+    if (appeal) {
+        uint64_t at = 0;
+        doc_uint(appeal, "at", &at);
+        fputs("<section aria-labelledby=\"appel\">\n<h2 id=\"appel\">Votre appel</h2>\n<p>Appel déposé le ", out);
+        s_date(out, at);
+        fputs(" ; le comité réexamine votre candidature.</p>\n", out);
+        const char *motivation;
+        size_t len;
+        if (doc_str(appeal, "motivation", &motivation, &len)) {
+            fputs("<blockquote class=\"appeal\">", out);
+            s_escn(out, motivation, len);
+            fputs("</blockquote>\n", out);
+        }
+        fputs("</section>\n", out);
+        return;
+    }
+    if (strcmp(state, "rejected") != 0)
+        return;
+    fputs("<section aria-labelledby=\"appel\">\n<h2 id=\"appel\">Faire appel de la décision</h2>\n"
+          "<p>Vous pouvez demander une seule fois au comité de réexaminer sa décision. Expliquez pourquoi : "
+          "chaque membre du comité lira votre motivation.</p>\n<form method=\"post\" action=\"/suivi/", out);
+    s_esc(out, id);
+    fputs("/appel\" class=\"appeal\">\n<input type=\"hidden\" name=\"jeton\" value=\"", out);
+    s_esc(out, token);
+    fputs("\">\n<label for=\"motivation\">Motivation de l'appel <span class=\"required\">(obligatoire)</span>"
+          "</label>\n<textarea id=\"motivation\" name=\"motivation\" rows=\"6\" required maxlength=\"2000\">"
+          "</textarea>\n<button type=\"submit\" class=\"primary\">Faire appel de la décision</button>\n</form>\n"
+          "</section>\n", out);
+}
+
 void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const char *token,
                      const web_form_t *amend)
 {
-    char id[64], state[32], name[256];
-    uint64_t revision = 0, submitted = 0, updated = 0;
+    char id[64], state[32], name[256], kind[16], renews[64];
+    uint64_t revision = 0, submitted = 0, updated = 0, expires = 0;
     s_str_of(status, "id", id, sizeof id);
     s_str_of(status, "state", state, sizeof state);
     s_str_of(status, "name", name, sizeof name);
+    s_str_of(status, "withdrawn_kind", kind, sizeof kind);
+    s_str_of(status, "renews", renews, sizeof renews);
     doc_uint(status, "revision", &revision);
     doc_uint(status, "submitted_at", &submitted);
     doc_uint(status, "updated_at", &updated);
+    bool has_expiry = doc_uint(status, "expires", &expires);
+    bool erased = doc_get(status, "erased_at") != NULL;
     const char *explanation;
     const char *label = s_state_label(state, &explanation);
+    if (strcmp(state, "withdrawn") == 0 && s_withdrawal_explanation(kind))
+        explanation = s_withdrawal_explanation(kind);
     s_head(out, "Suivi de votre candidature");
     fputs("<h1>Suivi de votre candidature</h1>\n<dl class=\"facts\">\n<dt>Structure</dt><dd>", out);
-    s_esc(out, name);
+    s_esc(out, erased ? "(données effacées)" : name);
     fputs("</dd>\n<dt>Dossier</dt><dd class=\"id\">", out);
     s_esc(out, id);
     fprintf(out, "</dd>\n<dt>Révision</dt><dd>%llu</dd>\n<dt>Déposée le</dt><dd>", (unsigned long long)revision);
     s_date(out, submitted);
     fputs("</dd>\n<dt>Mise à jour le</dt><dd>", out);
     s_date(out, updated);
+    if (*renews) {
+        fputs("</dd>\n<dt>Renouvelle le dossier</dt><dd class=\"id renews\">", out);
+        s_esc(out, renews);
+    }
+    if (has_expiry) {
+        fputs("</dd>\n<dt>Inscription valable jusqu'au</dt><dd class=\"expires\">", out);
+        s_date(out, expires);
+    }
     fprintf(out, "</dd>\n</dl>\n<div class=\"state state-%s\">\n<p>État : <strong class=\"state-label\" "
                  "data-state=\"%s\">", s_word(state), s_word(state));
     s_esc(out, label);
@@ -1598,8 +1677,10 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
     fputs("\" class=\"refresh\"><input type=\"hidden\" name=\"jeton\" value=\"", out);
     s_esc(out, token);
     fputs("\"><button type=\"submit\">Actualiser</button></form>\n", out);
-    s_report(out, doc_map(status, "report"));
-    s_decisions(out, doc_array(status, "decisions"), doc_get(status, "reason"));
+    if (!erased)
+        s_report(out, doc_map(status, "report"));
+    s_decisions(out, doc_array(status, "decisions"), erased ? NULL : doc_get(status, "reason"));
+    s_appeal(out, id, token, state, doc_map(status, "appeal"));
     if (amendable && application) {
         fputs("<section aria-labelledby=\"modifier\">\n<h2 id=\"modifier\">Modifier votre dossier</h2>\n"
               "<p>Corrigez les points signalés, puis envoyez : le dossier est vérifié de nouveau.</p>\n", out);

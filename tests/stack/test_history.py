@@ -67,13 +67,19 @@ def wait_history(app_id, predicate, timeout=20.0):
 
 
 def verify_independently(reply):
-    """The chain checked from proto/README.md alone: hash = BLAKE2b-256 of
-    the body bytes, prev = the previous hash, n = 1, 2, ..., head = last."""
+    """The chain checked from proto/README.md alone: body = [core, tail],
+    hash = BLAKE2b-256 of the core bytes, the core's why_digest = BLAKE2b-256
+    of the tail's why keyed with its salt, prev = the previous hash,
+    n = 1, 2, ..., head = last."""
     prev = bytes(32)
     for n, (body, digest) in enumerate(reply["records"], start=1):
-        assert hashlib.blake2b(body, digest_size=32).digest() == digest, n
-        fields = msgpack.unpackb(body, raw=False)
-        assert list(fields) == ["n", "at", "who", "what", "why", "state", "prev"], list(fields)
+        core, tail = msgpack.unpackb(body, raw=False)
+        assert hashlib.blake2b(core, digest_size=32).digest() == digest, n
+        fields = msgpack.unpackb(core, raw=False)
+        assert list(fields) == ["n", "at", "who", "what", "why_digest", "state", "prev"], list(fields)
+        assert list(tail) == ["why", "salt"], list(tail)
+        assert hashlib.blake2b(tail["why"].encode(), digest_size=32, key=tail["salt"]).digest() \
+            == fields["why_digest"], n
         assert fields["n"] == n and fields["prev"] == prev, n
         prev = digest
     assert reply["count"] == len(reply["records"]) and reply["head"] == prev

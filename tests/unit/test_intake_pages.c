@@ -1,0 +1,142 @@
+/*  The applicant's status page (services/intake/web.h) through the life
+ *  of a listing: the appeal form on a rejected application not yet
+ *  appealed, and only there; the appeal once made; a suspended listing;
+ *  the end of a listing; a renewal; an erased application, which shows no
+ *  name, no report and no reason text. */
+#include "services/intake/web.h"
+
+#include "proto/json_codec.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static web_t *s_web;
+
+/*  The page of a status reply written in JSON. */
+static char *s_page(const char *json)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    proto_error_t err;
+    assert_int_equal(json_codec_to_msgpack(json, strlen(json), &buf, &err), 0);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 2048);
+    msgpack_object status;
+    assert_int_equal(msgpack_unpack(buf.data, buf.size, NULL, &zone, &status), MSGPACK_UNPACK_SUCCESS);
+    char *html = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&html, &len);
+    web_page_status(s_web, out, &status, "A5-lvhLY9Zr5oyl2jdclK_stHnT_v-fkq8GlbuyDzyg", NULL);
+    fclose(out);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&buf);
+    return html;
+}
+
+#define S_BASE "\"id\":\"k19qpjw7nm8w\",\"revision\":1,\"name\":\"Coopérative Élan\",\"submitted_at\":1795651200," \
+               "\"updated_at\":1795651300,\"report\":null"
+
+static const char s_form[] = "action=\"/suivi/k19qpjw7nm8w/appel\"";
+
+static void test_a_rejection_not_yet_appealed_has_the_appeal_form(void **state)
+{
+    char *html = s_page("{" S_BASE ",\"state\":\"rejected\",\"decisions\":[{\"round\":1,\"revision\":1,"
+                        "\"decision\":\"reject\",\"motivations\":[\"Références insuffisantes.\"],\"at\":1795651300}]}");
+    assert_non_null(strstr(html, "Faire appel de la décision"));
+    assert_non_null(strstr(html, s_form));
+    assert_non_null(strstr(html, "<textarea id=\"motivation\" name=\"motivation\""));
+    assert_non_null(strstr(html, "name=\"jeton\" value=\"A5-lvhLY9Zr5oyl2jdclK_stHnT_v-fkq8GlbuyDzyg\""));
+    free(html);
+    /* Appealed: the appeal is shown, the form is not, even when the
+     * appeal round rejected it again. */
+    static const char *const states[] = {"in_review", "rejected"};
+    for (size_t i = 0; i < 2; i++) {
+        char json[1024];
+        snprintf(json, sizeof json, "{" S_BASE ",\"state\":\"%s\",\"decisions\":[],"
+                 "\"appeal\":{\"motivation\":\"Nos références <récentes> n'ont pas été lues.\",\"at\":1795660000}}",
+                 states[i]);
+        html = s_page(json);
+        assert_null(strstr(html, s_form));
+        assert_non_null(strstr(html, "Appel déposé le"));
+        assert_non_null(strstr(html, "Nos références &lt;récentes&gt; n&#39;ont pas été lues."));
+        free(html);
+    }
+    /* Any other state: no form. */
+    html = s_page("{" S_BASE ",\"state\":\"published\",\"decisions\":[]}");
+    assert_null(strstr(html, s_form));
+    free(html);
+}
+
+static void test_a_suspended_listing_says_why(void **state)
+{
+    char *html = s_page("{" S_BASE ",\"state\":\"suspended\",\"reason\":\"Réclamation reçue le 3 mars.\","
+                        "\"decisions\":[],\"expires\":1890345600}");
+    assert_non_null(strstr(html, "data-state=\"suspended\""));
+    assert_non_null(strstr(html, "Inscription suspendue : une réclamation est examinée par le comité"));
+    assert_non_null(strstr(html, "Inscription valable jusqu'au"));
+    assert_non_null(strstr(html, "26 novembre 2029"));
+    free(html);
+}
+
+static void test_complaint_decisions_and_ends_are_named(void **state)
+{
+    char *html = s_page("{" S_BASE ",\"state\":\"withdrawn\",\"withdrawn_kind\":\"withdrawn\","
+                        "\"reason\":\"Pratiques contraires à la charte.\",\"decisions\":[{\"round\":2,\"revision\":1,"
+                        "\"decision\":\"withdraw\",\"kind\":\"complaint\",\"motivations\":[\"Pratiques contraires "
+                        "à la charte.\"],\"at\":1795660000}]}");
+    assert_non_null(strstr(html, "Inscription retirée"));
+    assert_non_null(strstr(html, "(réclamation, tour 2"));
+    assert_non_null(strstr(html, "Motif : Pratiques contraires"));
+    free(html);
+    html = s_page("{" S_BASE ",\"state\":\"withdrawn\",\"withdrawn_kind\":\"expired\",\"reason\":\"expired\","
+                  "\"decisions\":[]}");
+    assert_non_null(strstr(html, "L&#39;inscription a expiré"));
+    free(html);
+    html = s_page("{" S_BASE ",\"state\":\"received\",\"renews\":\"wq6j74ccmt1y\",\"decisions\":[]}");
+    assert_non_null(strstr(html, "Renouvelle le dossier"));
+    assert_non_null(strstr(html, "wq6j74ccmt1y"));
+    free(html);
+}
+
+static void test_an_erased_application_shows_what_is_kept(void **state)
+{
+    char *html = s_page("{\"id\":\"k19qpjw7nm8w\",\"revision\":1,\"submitted_at\":1795651200,"
+                        "\"updated_at\":1795670000,\"state\":\"withdrawn\",\"reason\":\"erased\","
+                        "\"withdrawn_kind\":\"erased\",\"erased_at\":1795670000,\"report\":null,"
+                        "\"decisions\":[{\"round\":1,\"revision\":1,\"decision\":\"approve\","
+                        "\"voters\":[\"Claire Moreau\"],\"at\":1795660000}]}");
+    assert_non_null(strstr(html, "(données effacées)"));
+    assert_non_null(strstr(html, "Les données personnelles de ce dossier ont été effacées"));
+    assert_non_null(strstr(html, "Candidature acceptée"));
+    assert_null(strstr(html, "Motif"));
+    assert_null(strstr(html, "Vérification de la charte"));
+    free(html);
+}
+
+static int s_setup(void **state)
+{
+    s_web = web_new();
+    return s_web ? 0 : -1;
+}
+
+static int s_teardown(void **state)
+{
+    web_destroy(&s_web);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_rejection_not_yet_appealed_has_the_appeal_form),
+        cmocka_unit_test(test_a_suspended_listing_says_why),
+        cmocka_unit_test(test_complaint_decisions_and_ends_are_named),
+        cmocka_unit_test(test_an_erased_application_shows_what_is_kept),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
