@@ -21,7 +21,7 @@ typedef struct {
 typedef struct {
     const char *type;
     const char *kind;                       /* "request", "reply", "event" */
-    field_t fields[12];
+    field_t fields[16];
 } message_t;
 
 #define REQ(n, k, lo, hi) {n, k, true, lo, hi, NULL}
@@ -79,7 +79,10 @@ static const message_t s_catalogue[] = {
                          REQ("revision", F_UINT, 1, UINT32_MAX), OPT("name", F_STR, 0, 1000),
                          OPT("submitted_at", F_UINT, 0, UINT32_MAX), OPT("updated_at", F_UINT, 0, UINT32_MAX),
                          OPT("report", F_MAP, 0, 0), OPT("decisions", F_ARRAY, 0, 10000),
-                         OPT("reason", F_STR, 0, PROTO_TEXT_MAX), OPT("application", F_MAP, 0, 0)}},
+                         OPT("reason", F_STR, 0, PROTO_TEXT_MAX), OPT("application", F_MAP, 0, 0),
+                         OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("expires", F_UINT, 0, INT64_MAX),
+                         OPT("appeal", F_MAP, 0, 0), {"withdrawn_kind", F_STR, false, 1, 32, proto_is_withdraw_reason},
+                         OPT("erased_at", F_UINT, 0, INT64_MAX)}},
     {"history", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("count", F_UINT, 0, UINT64_MAX),
                           REQ("head", F_BIN, 32, 32), REQ("records", F_ARRAY, 0, UINT32_MAX),
                           REQ("verified", F_BOOL, 0, 0), OPT("break", F_MAP, 0, 0)}},
