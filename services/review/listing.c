@@ -1,6 +1,7 @@
 /*  services/review/listing.c - see listing.h. */
 #include "listing.h"
 
+#include "ballots.h"
 #include "rounds.h"
 
 #include "common/date.h"
@@ -361,7 +362,8 @@ int listing_apply_erased(review_t *self, service_t *svc, MDB_txn *txn, const msg
         return rc;
     review_set_t set[24];
     size_t n = s_pseudonymised(&self->zone, &file, now, set);
-    if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, NULL, set, n)))
+    if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, NULL, set, n))
+        || (rc = ballots_strip(self, svc, txn, &key)))
         return rc;
     /* Redact first, then append: the withdrawn event says why and stays. */
     if ((rc = service_log_redact(svc, txn, id, strlen(id), NULL, NULL, NULL)))

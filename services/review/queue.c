@@ -1,6 +1,7 @@
 /*  services/review/queue.c - see queue.h. */
 #include "queue.h"
 
+#include "ballots.h"
 #include "members.h"
 
 #include "common/store.h"
@@ -55,9 +56,8 @@ typedef struct {
     review_facts_t facts;
 } facts_buf_t;
 
-static void s_voted_colleges(facts_buf_t *b, const msgpack_object *file)
+static void s_voted_colleges(facts_buf_t *b, const msgpack_object *votes)
 {
-    const msgpack_object *votes = doc_array(file, "votes");
     size_t n = 0;
     for (size_t i = 0; i < doc_len(votes) && n < S_COLLEGES_MAX; i++) {
         char college[S_WORD_MAX];
@@ -72,7 +72,7 @@ static void s_voted_colleges(facts_buf_t *b, const msgpack_object *file)
     b->facts.voted_count = n;
 }
 
-static void s_facts(facts_buf_t *b, const msgpack_object *file)
+static void s_facts(facts_buf_t *b, const msgpack_object *file, const msgpack_object *votes)
 {
     const msgpack_object *application = doc_map(file, "application");
     const msgpack_object *postcode = doc_path(application, "organisation.address.postcode");
@@ -92,25 +92,15 @@ static void s_facts(facts_buf_t *b, const msgpack_object *file)
     }
     b->facts.themes = b->theme_ptrs;
     b->facts.theme_count = n;
-    s_voted_colleges(b, file);
+    s_voted_colleges(b, votes);
 }
 
 /* ------------------------------------------------------------------ items */
 
-static bool s_has_voted(const msgpack_object *file, const msgpack_object *member)
-{
-    const msgpack_object *votes = doc_array(file, "votes");
-    for (size_t i = 0; i < doc_len(votes); i++)
-        if (review_same_str(doc_get(doc_at(votes, i), "member"), member))
-            return true;
-    return false;
-}
-
 /*  Votes so far, without their motivations: members judge for themselves. */
-static void s_pack_votes(msgpack_packer *pk, const msgpack_object *file)
+static void s_pack_votes(msgpack_packer *pk, const msgpack_object *votes)
 {
     static const char *const shown[] = {"member", "college", "decision"};
-    const msgpack_object *votes = doc_array(file, "votes");
     proto_pack_str(pk, "votes");
     msgpack_pack_array(pk, doc_len(votes));
     for (size_t i = 0; i < doc_len(votes); i++) {
@@ -150,7 +140,7 @@ static size_t s_item_extras(const msgpack_object *file, const msgpack_object *na
 }
 
 static void s_pack_item(msgpack_packer *pk, msgpack_zone *zone, const msgpack_object *file,
-                        const msgpack_object *member)
+                        const msgpack_object *votes, const msgpack_object *member)
 {
     static const char *const copied[] = {"id", "revision", "round", "name", "report", "application"};
     const msgpack_object *name = doc_get(member, "name");
@@ -167,7 +157,7 @@ static void s_pack_item(msgpack_packer *pk, msgpack_zone *zone, const msgpack_ob
         else
             msgpack_pack_nil(pk);
     }
-    s_pack_votes(pk, file);
+    s_pack_votes(pk, votes);
     proto_pack_kv_str(pk, "kind", review_kind_of(file));
     proto_pack_kv_bool(pk, "recused", recused);
     proto_pack_str(pk, "conflicts");
@@ -196,6 +186,8 @@ static int s_first_after(MDB_cursor *cursor, const msgpack_object *after, MDB_va
 }
 
 typedef struct {
+    service_t *svc;
+    MDB_txn *txn;
     review_filter_t filter;
     char college[S_WORD_MAX], department[4], theme[S_WORD_MAX];
     const msgpack_object *name;
@@ -215,35 +207,39 @@ static void s_read_filter(queue_walk_t *w, const msgpack_object *msg)
     w->filter.theme = doc_strcpy(msg, "theme", w->theme, sizeof w->theme) > 0 ? w->theme : NULL;
 }
 
-/*  True when the file belongs in the member's queue. */
-static bool s_waiting(const queue_walk_t *w, const msgpack_object *file)
+/*  True when the file belongs in the member's queue; *votes gets the
+ *  votes of its current round. */
+static bool s_waiting(const queue_walk_t *w, const msgpack_object *file, msgpack_zone *zone,
+                      msgpack_object *votes)
 {
-    if (!doc_str_eq(file, "state", FILE_OPEN) || s_has_voted(file, w->name))
+    if (!doc_str_eq(file, "state", FILE_OPEN) || ballots_round(w->svc, w->txn, file, zone, votes)
+        || ballots_of(votes, w->name))
         return false;
     facts_buf_t facts;
-    s_facts(&facts, file);
+    s_facts(&facts, file, votes);
     return review_filter_matches(&w->filter, &facts.facts);
 }
 
 /*  Looks at one file; false when the page is full (that file is left for
  *  the next page) or the scan is over. */
-static bool s_visit(review_t *self, queue_walk_t *w, MDB_txn *txn, MDB_dbi db, const MDB_val *key)
+static bool s_visit(review_t *self, queue_walk_t *w, MDB_dbi db, const MDB_val *key)
 {
     if (w->scanned == QUEUE_SCAN_MAX) {
         w->more = true;
         return false;
     }
     w->scanned++;
-    msgpack_object file;
+    msgpack_object file, votes;
     msgpack_zone zone;
     msgpack_zone_init(&zone, 8192);
     bool go_on = true;
-    if (store_get_doc(txn, db, key->mv_data, key->mv_size, &zone, &file) == 0 && s_waiting(w, &file)) {
+    if (store_get_doc(w->txn, db, key->mv_data, key->mv_size, &zone, &file) == 0
+        && s_waiting(w, &file, &zone, &votes)) {
         if (w->count == w->limit) {
             w->more = true;
             go_on = false;
         } else {
-            s_pack_item(&self->pk, &zone, &file, w->member);
+            s_pack_item(&self->pk, &zone, &file, &votes, w->member);
             w->count++;
         }
     }
@@ -261,7 +257,7 @@ int queue_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
     int rc = members_load(self, svc, txn, req, &name, &member);
     if (rc)
         return rc == MDB_NOTFOUND ? 0 : rc;
-    queue_walk_t w = {.name = &name, .member = &member, .limit = 100};
+    queue_walk_t w = {.svc = svc, .txn = txn, .name = &name, .member = &member, .limit = 100};
     doc_uint(req->msg, "limit", &w.limit);
     s_read_filter(&w, req->msg);
     MDB_dbi db = service_db(svc, REVIEW_DB_FILES);
@@ -272,7 +268,7 @@ int queue_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
     msgpack_sbuffer_clear(&self->buf);
     MDB_val key, value;
     for (rc = s_first_after(cursor, doc_get(req->msg, "after"), &key, &value);
-         rc == 0 && s_visit(self, &w, txn, db, &key); rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
+         rc == 0 && s_visit(self, &w, db, &key); rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
         ;
     mdb_cursor_close(cursor);
     proto_pack_reply(req->reply, "queue", req->has_rid, req->rid, w.more ? 3 : 2);

@@ -23,6 +23,7 @@
  *    rounds.h    files entering the queue, rounds opening (queued)
  *    queue.h     what a member has to vote on, with filters
  *    votes.h     votes, self-recusal, decisions
+ *    ballots.h   the votes of a round, stored one per key
  *    listing.h   the life of a listing: expiry, complaint, withdrawal,
  *                renewal, erasure
  */
@@ -32,8 +33,9 @@
 #include "common/service.h"
 
 /*  Members by name; files by id; the expiry index: BE64(expires) + id
- *  of every listed file, so that a tick reads only what is due. */
-enum { REVIEW_DB_MEMBERS, REVIEW_DB_FILES, REVIEW_DB_EXPIRY };
+ *  of every listed file, so that a tick reads only what is due; the votes,
+ *  one record each (ballots.h). */
+enum { REVIEW_DB_MEMBERS, REVIEW_DB_FILES, REVIEW_DB_EXPIRY, REVIEW_DB_VOTES };
 extern const char *const review_dbs[];
 
 /*  The same quorum holds in every kind of round (review, appeal,

@@ -1,6 +1,7 @@
 /*  services/review/rounds.c - see rounds.h. */
 #include "rounds.h"
 
+#include "ballots.h"
 #include "members.h"
 
 #include <stdio.h>
@@ -138,19 +139,17 @@ int rounds_apply_appealed(review_t *self, service_t *svc, MDB_txn *txn, const ms
     return rounds_open(self, svc, txn, &file, "appeal", set, 2, now);
 }
 
-msgpack_object rounds_closed(msgpack_zone *zone, const msgpack_object *file)
+msgpack_object rounds_closed(msgpack_zone *zone, const msgpack_object *file, const msgpack_object *votes)
 {
     uint64_t round = 1, revision = 1;
     doc_uint(file, "round", &round);
     doc_uint(file, "revision", &revision);
     const msgpack_object *decision = doc_get(file, "decision");
-    const msgpack_object *votes = doc_array(file, "votes");
-    msgpack_object empty = {.type = MSGPACK_OBJECT_ARRAY};
     review_set_t closed[] = {{"round", review_uint(round)},
                              {"revision", review_uint(revision)},
                              {"kind", review_str(review_kind_of(file))},
                              {"decision", decision ? *decision : review_nil()},
-                             {"votes", votes ? *votes : empty}};
+                             {"votes", *votes}};
     return review_append(zone, doc_array(file, "rounds"), review_map(zone, closed, 5));
 }
 
@@ -159,7 +158,10 @@ int rounds_open(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_obje
 {
     uint64_t round = 1, revision = 1;
     doc_uint(file, "round", &round);
-    msgpack_object empty = {.type = MSGPACK_OBJECT_ARRAY};
+    msgpack_object empty = {.type = MSGPACK_OBJECT_ARRAY}, votes;
+    int rc = ballots_round(svc, txn, file, &self->zone, &votes);
+    if (rc)
+        return rc;
     review_set_t set[24];
     size_t count = 0;
     set[count++] = (review_set_t){"round", review_uint(round + 1)};
@@ -167,7 +169,7 @@ int rounds_open(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_obje
     set[count++] = (review_set_t){"state", review_str(FILE_OPEN)};
     set[count++] = (review_set_t){"decision", review_nil()};
     set[count++] = (review_set_t){"votes", empty};
-    set[count++] = (review_set_t){"rounds", rounds_closed(&self->zone, file)};
+    set[count++] = (review_set_t){"rounds", rounds_closed(&self->zone, file, &votes)};
     doc_uint(file, "revision", &revision);
     for (size_t i = 0; i < n && count < 24; i++) {
         set[count++] = extra[i];
@@ -179,7 +181,7 @@ int rounds_open(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_obje
     char key[PROTO_ID_MAX + 1];
     snprintf(key, sizeof key, "%.*s", (int)id->via.str.size, id->via.str.ptr);
     msgpack_object key_obj = review_str(key);
-    int rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key_obj, file, set, count);
+    rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key_obj, file, set, count);
     if (rc)
         return rc;
     return s_queued(svc, txn, &key_obj, revision, round + 1, kind, now);

@@ -12,7 +12,8 @@
  *
  *  The stored file: id, revision, round, kind, state (open, decided,
  *  withdrawn), decision, name, parties, application, report, renews,
- *  votes (of the current round), rounds (the earlier ones), recusals;
+ *  rounds (the earlier ones, with their votes), recusals (the votes of
+ *  the current round are records of their own, ballots.h);
  *  then, as its life goes on: appeal and appealed, complaint and
  *  complained_at, approved_at, expires and expires_cause, ended and
  *  ended_at (which end withdrew it), erased.
@@ -38,7 +39,8 @@ int rounds_apply_appealed(review_t *self, service_t *svc, MDB_txn *txn, const ms
 int rounds_open(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *file,
                 const char *kind, const review_set_t *extra, size_t n, int64_t now);
 
-/*  The file's earlier rounds with its current round appended. */
-msgpack_object rounds_closed(msgpack_zone *zone, const msgpack_object *file);
+/*  The file's earlier rounds with its current round (whose votes are
+ *  `votes`) appended. */
+msgpack_object rounds_closed(msgpack_zone *zone, const msgpack_object *file, const msgpack_object *votes);
 
 #endif

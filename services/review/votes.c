@@ -1,6 +1,7 @@
 /*  services/review/votes.c - see votes.h. */
 #include "votes.h"
 
+#include "ballots.h"
 #include "listing.h"
 #include "members.h"
 
@@ -42,15 +43,6 @@ static const char *s_outcome(const review_t *self, tally_t *t, const msgpack_obj
     return review_outcome(&self->rules, decisions, colleges, t->count);
 }
 
-static const msgpack_object *s_vote_of(const msgpack_object *file, const msgpack_object *member)
-{
-    const msgpack_object *votes = doc_array(file, "votes");
-    for (size_t i = 0; i < doc_len(votes); i++)
-        if (review_same_str(doc_get(doc_at(votes, i), "member"), member))
-            return doc_at(votes, i);
-    return NULL;
-}
-
 static int s_load_file(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
                        msgpack_object *file)
 {
@@ -80,32 +72,32 @@ static void s_pack_ack(service_request_t *req, const msgpack_object *file, uint6
 /*  The same vote again (a retry): acknowledged once more, counted once,
  *  with the outcome when this round was decided, so that a client that
  *  lost the first acknowledgement learns it. */
-static bool s_retry(service_request_t *req, const msgpack_object *file, const msgpack_object *name,
-                    uint64_t round)
+static bool s_retry(service_request_t *req, const msgpack_object *file, const msgpack_object *votes,
+                    const msgpack_object *name, uint64_t round)
 {
-    const msgpack_object *earlier = s_vote_of(file, name);
+    const msgpack_object *earlier = ballots_of(votes, name);
     const msgpack_object *motivation = doc_get(req->msg, "motivation");
     if (!earlier || !review_same_str(doc_get(earlier, "decision"), doc_get(req->msg, "decision"))
         || !review_same_str(doc_get(earlier, "motivation"), motivation ? motivation : doc_get(earlier, "motivation")))
         return false;
     char outcome[16] = "";
     bool decided = !doc_str_eq(file, "state", FILE_OPEN) && doc_strcpy(file, "decision", outcome, sizeof outcome) > 0;
-    s_pack_ack(req, file, round, doc_len(doc_array(file, "votes")), decided ? outcome : NULL, true);
+    s_pack_ack(req, file, round, doc_len(votes), decided ? outcome : NULL, true);
     return true;
 }
 
 /*  Refusals of a vote, before anything is written; true when refused. */
-static bool s_refused(service_request_t *req, const msgpack_object *file, const msgpack_object *member,
-                      const msgpack_object *name, uint64_t round)
+static bool s_refused(service_request_t *req, const msgpack_object *file, const msgpack_object *votes,
+                      const msgpack_object *member, const msgpack_object *name, uint64_t round)
 {
-    if (s_retry(req, file, name, round))
+    if (s_retry(req, file, votes, name, round))
         return true;
     char decision[16] = "", why[PROTO_MESSAGE_MAX];
     doc_strcpy(req->msg, "decision", decision, sizeof decision);
     const char *kind = review_kind_of(file);
     if (!doc_str_eq(file, "state", FILE_OPEN))
         review_refuse(req, PROTO_E_CONFLICT, "id", "state", "this file is not open for votes (decided or withdrawn)");
-    else if (s_vote_of(file, name))
+    else if (ballots_of(votes, name))
         review_refuse(req, PROTO_E_CONFLICT, "member", "already_voted",
                       "this member has already voted in this round; a vote cannot be changed");
     else if (members_recused(member, file, why, sizeof why))
@@ -119,7 +111,7 @@ static bool s_refused(service_request_t *req, const msgpack_object *file, const 
     else if (review_needs_motivation(decision) && review_blank(doc_get(req->msg, "motivation")))
         review_refuse(req, PROTO_E_INVALID, "motivation", "required",
                       "this decision needs a written motivation, which the applicant will read");
-    else if (doc_len(doc_array(file, "votes")) >= S_VOTES_MAX)
+    else if (doc_len(votes) >= S_VOTES_MAX)
         review_refuse(req, PROTO_E_CONFLICT, "id", "votes_max", "this round has reached the maximum number of votes");
     else
         return false;
@@ -198,13 +190,10 @@ static int s_emit_decided(review_t *self, service_t *svc, MDB_txn *txn, const ms
     return review_emit(svc, txn, "decided", now, set, n);
 }
 
-/*  The file after the vote: its votes, and its state when decided. */
-static size_t s_after_vote(const decision_t *d, const msgpack_object *votes, review_set_t *set)
+/*  What changes in the file when its round is decided. */
+static size_t s_decided_file(const decision_t *d, review_set_t *set)
 {
     size_t n = 0;
-    set[n++] = (review_set_t){"votes", *votes};
-    if (!d->outcome)
-        return n;
     bool withdrawn = strcmp(d->outcome, "withdraw") == 0;
     set[n++] = (review_set_t){"state", review_str(withdrawn ? FILE_WITHDRAWN : FILE_DECIDED)};
     set[n++] = (review_set_t){"decision", review_str(d->outcome)};
@@ -244,22 +233,35 @@ static int s_after_decision(review_t *self, service_t *svc, MDB_txn *txn, const 
     return rc;
 }
 
+/*  Loads the voter, the file and the votes of its current round; 0, or
+ *  MDB_NOTFOUND with the refusal packed, or an LMDB code. */
+static int s_load_all(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
+                      msgpack_object *name, msgpack_object *member, msgpack_object *file, msgpack_object *votes)
+{
+    int rc = members_load(self, svc, txn, req, name, member);
+    if (rc == 0)
+        rc = s_load_file(self, svc, txn, req, file);
+    if (rc == 0)
+        rc = ballots_round(svc, txn, file, &self->zone, votes);
+    return rc;
+}
+
+/*  A vote writes its own record; the file is written again only when the
+ *  round is decided. */
 int votes_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
-    msgpack_object name, member, file;
+    msgpack_object name, member, file, earlier;
     if (!members_identity(req, &name))
         return 0;
-    int rc = members_load(self, svc, txn, req, &name, &member);
-    if (rc == 0)
-        rc = s_load_file(self, svc, txn, req, &file);
+    int rc = s_load_all(self, svc, txn, req, &name, &member, &file, &earlier);
     if (rc)
         return rc == MDB_NOTFOUND ? 0 : rc;
     uint64_t round = 1;
     doc_uint(&file, "round", &round);
-    if (s_refused(req, &file, &member, &name, round))
+    if (s_refused(req, &file, &earlier, &member, &name, round))
         return 0;
-    msgpack_object votes = review_append(&self->zone, doc_array(&file, "votes"),
-                                         s_new_vote(&self->zone, req->msg, &name, &member, req->now));
+    msgpack_object vote = s_new_vote(&self->zone, req->msg, &name, &member, req->now);
+    msgpack_object votes = review_append(&self->zone, &earlier, vote);
     tally_t tally;   /* 12 KiB: the votes of one round */
     decision_t d = s_decision(self, &file, s_outcome(self, &tally, &votes), req->now);
     if (d.outcome && (rc = s_emit_decided(self, svc, txn, &file, &votes, &d, req->now)))
@@ -267,10 +269,11 @@ int votes_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
     char id[PROTO_ID_MAX + 1], renews[PROTO_ID_MAX + 1] = "";
     doc_strcpy(&file, "id", id, sizeof id);
     doc_strcpy(&file, "renews", renews, sizeof renews);
-    /* Reply before storing: the stored bytes replace what `file` points to. */
     s_pack_ack(req, &file, round, doc_len(&votes), d.outcome, false);
+    if ((rc = ballots_put(self, svc, txn, &file, doc_len(&earlier), &vote)) || !d.outcome)
+        return rc;
     review_set_t set[8];
-    size_t n = s_after_vote(&d, &votes, set);
+    size_t n = s_decided_file(&d, set);
     msgpack_object key = review_str(id);
     if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, &file, set, n)))
         return rc;
@@ -295,7 +298,8 @@ static void s_pack_recused(service_request_t *req, const msgpack_object *id, con
 }
 
 /*  Refusals of a recusal; true when refused (or answered as a duplicate). */
-static bool s_recuse_refused(service_request_t *req, const msgpack_object *file, const msgpack_object *name)
+static bool s_recuse_refused(service_request_t *req, const msgpack_object *file, const msgpack_object *votes,
+                             const msgpack_object *name)
 {
     const msgpack_object *own = members_self_recusal(file, name);
     if (own) {
@@ -304,7 +308,7 @@ static bool s_recuse_refused(service_request_t *req, const msgpack_object *file,
     }
     if (doc_str_eq(file, "state", FILE_WITHDRAWN))
         review_refuse(req, PROTO_E_CONFLICT, "id", "state", "this file is withdrawn: there is nothing to judge");
-    else if (s_vote_of(file, name))
+    else if (ballots_of(votes, name))
         review_refuse(req, PROTO_E_CONFLICT, "member", "already_voted",
                       "this member has already voted in the current round of this file and cannot recuse "
                       "themself from it any more");
@@ -317,15 +321,13 @@ static bool s_recuse_refused(service_request_t *req, const msgpack_object *file,
 
 int votes_recuse(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
-    msgpack_object name, member, file;
+    msgpack_object name, member, file, votes;
     if (!members_identity(req, &name))
         return 0;
-    int rc = members_load(self, svc, txn, req, &name, &member);
-    if (rc == 0)
-        rc = s_load_file(self, svc, txn, req, &file);
+    int rc = s_load_all(self, svc, txn, req, &name, &member, &file, &votes);
     if (rc)
         return rc == MDB_NOTFOUND ? 0 : rc;
-    if (s_recuse_refused(req, &file, &name))
+    if (s_recuse_refused(req, &file, &votes, &name))
         return 0;
     uint64_t round = 1;
     doc_uint(&file, "round", &round);
