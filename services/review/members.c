@@ -132,9 +132,26 @@ int members_add(review_t *self, service_t *svc, MDB_txn *txn, service_request_t 
     return 0;
 }
 
+/*  A member's record as listed: members added before networks existed
+ *  are listed with none. */
+static void s_pack_listed(msgpack_packer *pk, msgpack_zone *zone, const MDB_val *value)
+{
+    static const char *const networks_key[] = {"networks", NULL};
+    msgpack_object member;
+    size_t offset = 0;
+    msgpack_zone_clear(zone);
+    if (msgpack_unpack(value->mv_data, value->mv_size, &offset, zone, &member) != MSGPACK_UNPACK_SUCCESS
+        || doc_array(&member, "networks")) {
+        proto_pack_raw(pk, value->mv_data, value->mv_size);
+        return;
+    }
+    doc_pack_map_except(pk, &member, networks_key, 1);
+    proto_pack_str(pk, "networks");
+    msgpack_pack_array(pk, 0);
+}
+
 int members_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
-    (void)self;
     MDB_cursor *cursor;
     int rc = mdb_cursor_open(txn, service_db(svc, REVIEW_DB_MEMBERS), &cursor);
     if (rc)
@@ -149,7 +166,7 @@ int members_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t
     msgpack_pack_array(req->reply, count);
     for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
-        proto_pack_raw(req->reply, value.mv_data, value.mv_size);
+        s_pack_listed(req->reply, &self->zone, &value);
     mdb_cursor_close(cursor);
     return 0;
 }
