@@ -14,22 +14,44 @@
  *  and a queue are those of the member the key names (common/auth.h).
  *
  *  An amended file comes back from validation with a higher revision: a
- *  new round opens, the earlier rounds are kept in the file.
+ *  new round opens, the earlier rounds are kept in the file.  A rejected
+ *  file may be appealed once (a round of kind "appeal"); a listed file
+ *  may be the subject of a complaint (a round of kind "complaint" that
+ *  reinstates or withdraws it); a listing expires (tick), is renewed by a
+ *  later application, or is erased on request.  The parts:
+ *    members.h   the committee, its ties and networks
+ *    rounds.h    files entering the queue, rounds opening (queued)
+ *    queue.h     what a member has to vote on, with filters
+ *    votes.h     votes, self-recusal, decisions
+ *    ballots.h   the votes of a round, stored one per key
+ *    listing.h   the life of a listing: expiry, complaint, withdrawal,
+ *                renewal, erasure
  */
 #ifndef ESSP_REVIEW_H
 #define ESSP_REVIEW_H
 
 #include "common/service.h"
 
-enum { REVIEW_DB_MEMBERS, REVIEW_DB_FILES };
+/*  Members by name; files by id; the expiry index: BE64(expires) + id
+ *  of every listed file, so that a tick reads only what is due; the votes,
+ *  one record each (ballots.h). */
+enum { REVIEW_DB_MEMBERS, REVIEW_DB_FILES, REVIEW_DB_EXPIRY, REVIEW_DB_VOTES };
 extern const char *const review_dbs[];
 
+/*  The same quorum holds in every kind of round (review, appeal,
+ *  complaint): an appeal or a complaint is judged by as many members and
+ *  colleges as the first decision was. */
 typedef struct {
     unsigned quorum_votes;
     unsigned quorum_colleges;
+    unsigned listing_years;       /* a listing lasts this many years */
+    bool expiry_follows;          /* an ESUS agreement or a Qualiopi certificate
+                                     that ends earlier ends the listing */
 } review_rules_t;
 
-/*  The rules from the environment (defaults of the charter). */
+/*  The rules from the environment or the config file (common/config.h):
+ *  ESSP_QUORUM_VOTES (3), ESSP_QUORUM_COLLEGES (2), ESSP_LISTING_YEARS
+ *  (3), ESSP_EXPIRY_FOLLOWS_CERTIFICATES (1). */
 review_rules_t review_rules_from_env(void);
 
 void *review_context_new(review_rules_t rules);
@@ -46,7 +68,8 @@ int review_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char 
                             const msgpack_object *event, int64_t now);
 
 /*  The pure rule: given the decisions of the counted votes and their
- *  colleges, the decision reached, or NULL while the file stays open. */
+ *  colleges, the decision reached (the one a strict majority of the votes
+ *  chose, whatever the round's kind), or NULL while the file stays open. */
 const char *review_outcome(const review_rules_t *rules, const char *const *decisions,
                            const char *const *colleges, size_t count);
 

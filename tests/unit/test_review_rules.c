@@ -22,7 +22,7 @@ typedef struct {
 
 static void test_default_quorum(void **state)
 {
-    review_rules_t rules = {3, 2};
+    review_rules_t rules = {.quorum_votes = 3, .quorum_colleges = 2};
     static const case_t cases[] = {
         {{"approve", "approve", "approve"}, {R, L, E}, 3, "approve"},
         {{"approve", "approve", "approve"}, {R, R, R}, 3, NULL},          /* one college */
@@ -47,12 +47,25 @@ static void test_configured_quorum(void **state)
 {
     const char *d[] = {"approve", "approve", "approve", "approve", "approve"};
     const char *c[] = {R, L, E, R, L};
-    review_rules_t five = {5, 3};
+    review_rules_t five = {.quorum_votes = 5, .quorum_colleges = 3};
     assert_null(review_outcome(&five, d, c, 4));
     assert_string_equal(review_outcome(&five, d, c, 5), "approve");
-    review_rules_t three_colleges = {3, 3};
+    review_rules_t three_colleges = {.quorum_votes = 3, .quorum_colleges = 3};
     const char *c2[] = {R, L, L};
     assert_null(review_outcome(&three_colleges, d, c2, 3));
+}
+
+static void test_complaint_round(void **state)
+{
+    (void)state;
+    review_rules_t rules = {.quorum_votes = 3, .quorum_colleges = 2};
+    const char *c[] = {R, L, E, R};
+    const char *reinstate[] = {"reinstate", "withdraw", "reinstate"};
+    assert_string_equal(review_outcome(&rules, reinstate, c, 3), "reinstate");
+    const char *split[] = {"withdraw", "reinstate", "withdraw", "reinstate"};
+    assert_null(review_outcome(&rules, split, c, 4));
+    const char *withdraw[] = {"withdraw", "withdraw", "reinstate"};
+    assert_string_equal(review_outcome(&rules, withdraw, c, 3), "withdraw");
 }
 
 int main(void)
@@ -60,6 +73,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_quorum),
         cmocka_unit_test(test_configured_quorum),
+        cmocka_unit_test(test_complaint_round),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

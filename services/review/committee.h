@@ -1,0 +1,98 @@
+/*  services/review/committee.h - what every part of review shares.
+ *
+ *  The context of the service (the rules, one packing buffer, one zone
+ *  for the records a request loads) and the small tools every handler
+ *  uses: refusals, and records edited as lists of (key, value) pairs.
+ *
+ *  A stored record (a member, a file) is rewritten by naming the fields
+ *  that change: review_put packs the old record without them, then the
+ *  new values.  Values are msgpack objects; review_str, review_uint...
+ *  make them, review_map and review_append build maps and arrays in a
+ *  zone.  An object may point into LMDB's memory: everything is packed
+ *  before anything is written, which is why review_put packs first.
+ */
+#ifndef ESSP_REVIEW_COMMITTEE_H
+#define ESSP_REVIEW_COMMITTEE_H
+
+#include "review.h"
+
+#include "common/doc.h"
+#include "proto/messages.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*  States of a file in review's store (not intake's states). */
+#define FILE_OPEN      "open"       /* a round is open: members vote */
+#define FILE_DECIDED   "decided"    /* the last round decided */
+#define FILE_WITHDRAWN "withdrawn"  /* off the directory for good (see "ended") */
+
+#define REVIEW_TICK_MAX 1000        /* listings one tick may withdraw */
+#define REVIEW_EXPIRY_KEY_MAX (8 + PROTO_ID_MAX)
+
+typedef struct {
+    review_rules_t rules;
+    msgpack_sbuffer buf;            /* records and items packed aside */
+    msgpack_packer pk;
+    msgpack_zone zone;              /* cleared at each request and event */
+    /* The keys a tick found due (listing.c). */
+    unsigned char due_keys[REVIEW_TICK_MAX][REVIEW_EXPIRY_KEY_MAX];
+    size_t due_lens[REVIEW_TICK_MAX];
+} review_t;
+
+/*  One field of a record or an event. */
+typedef struct {
+    const char *key;
+    msgpack_object val;
+} review_set_t;
+
+/*  Packs an error reply naming the field and the rule; returns 0 (a
+ *  refusal is an answer, not a failure). */
+int review_refuse(service_request_t *req, const char *code, const char *field, const char *rule,
+                  const char *format, ...) __attribute__((format(printf, 5, 6)));
+
+bool review_same_str(const msgpack_object *a, const msgpack_object *b);
+
+/*  True when text is absent, not a string, or only white space. */
+bool review_blank(const msgpack_object *text);
+
+msgpack_object review_str(const char *text);          /* points to text */
+msgpack_object review_strn(const char *text, size_t len);
+msgpack_object review_uint(uint64_t value);
+msgpack_object review_bool(bool value);
+msgpack_object review_nil(void);
+
+/*  A map of the n pairs, or an array `array` with `item` appended,
+ *  allocated in zone (the pairs' values are copied, not their bytes). */
+msgpack_object review_map(msgpack_zone *zone, const review_set_t *pairs, size_t n);
+msgpack_object review_append(msgpack_zone *zone, const msgpack_object *array, msgpack_object item);
+
+/*  A copy of map keeping only the keys listed (NULL-terminated). */
+msgpack_object review_keep(msgpack_zone *zone, const msgpack_object *map, const char *const *keys);
+
+/*  Loads the record stored under the string `key`: 0, MDB_NOTFOUND or an
+ *  LMDB code. */
+int review_load(MDB_txn *txn, MDB_dbi db, const msgpack_object *key, msgpack_zone *zone,
+                msgpack_object *out);
+
+/*  Stores under `key` the record `base` (NULL: none) with the n fields
+ *  of `set` replaced or added. */
+int review_put(review_t *self, MDB_txn *txn, MDB_dbi db, const msgpack_object *key,
+               const msgpack_object *base, const review_set_t *set, size_t n);
+
+/*  Appends the event `type` with the n fields of `set`. */
+int review_emit(service_t *svc, MDB_txn *txn, const char *type, int64_t at, const review_set_t *set,
+                size_t n);
+
+/*  The file's current round kind ("review" for files stored before
+ *  kinds existed). */
+const char *review_kind_of(const msgpack_object *file);
+
+/*  True when the file is on the directory: its last decision approved or
+ *  reinstated it and nothing withdrew it since. */
+bool review_is_listed(const msgpack_object *file);
+
+/*  True when a complaint round is open (intake shows it "suspended"). */
+bool review_is_suspended(const msgpack_object *file);
+
+#endif

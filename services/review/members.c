@@ -1,0 +1,321 @@
+/*  services/review/members.c - see members.h. */
+#include "members.h"
+
+#include "common/text.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define S_TIES_MAX     50
+#define S_NETWORK_FOLD 256
+
+bool review_siren_of(const char *text, size_t len, char out[REVIEW_SIREN_LEN + 1])
+{
+    size_t digits = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] >= '0' && text[i] <= '9') {
+            if (digits < REVIEW_SIREN_LEN)
+                out[digits] = text[i];
+            digits++;
+        } else if (text[i] != ' ') {
+            return false;
+        }
+    }
+    out[REVIEW_SIREN_LEN] = '\0';
+    return digits == REVIEW_SIREN_LEN || digits == 14;
+}
+
+bool review_network_matches(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    char fa[S_NETWORK_FOLD], fb[S_NETWORK_FOLD];
+    size_t na = text_fold(a, a_len, fa, sizeof fa);
+    size_t nb = text_fold(b, b_len, fb, sizeof fb);
+    return na > 0 && na == nb && memcmp(fa, fb, na) == 0;
+}
+
+bool members_identity(service_request_t *req, msgpack_object *name)
+{
+    *name = review_str(req->peer_name);
+    const msgpack_object *claimed = doc_get(req->msg, "member");
+    if (claimed && !review_same_str(claimed, name)) {
+        review_refuse(req, PROTO_E_FORBIDDEN, "member", "identity",
+                      "this key belongs to another member: a member votes, recuses themself and reads "
+                      "a queue only as themself");
+        return false;
+    }
+    return true;
+}
+
+int members_load(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
+                 const msgpack_object *name, msgpack_object *member)
+{
+    int rc = review_load(txn, service_db(svc, REVIEW_DB_MEMBERS), name, &self->zone, member);
+    if (rc == MDB_NOTFOUND)
+        review_refuse(req, PROTO_E_NOT_FOUND, "member", "exists", "no committee member has this name");
+    return rc;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+/*  Checks the ties (SIREN or SIRET) and networks (not blank) of a
+ *  member_add; packs the refusal and returns false when one is wrong. */
+static bool s_ties_valid(service_request_t *req, char sirens[][REVIEW_SIREN_LEN + 1])
+{
+    const msgpack_object *ties = doc_array(req->msg, "ties");
+    for (size_t i = 0; i < doc_len(ties) && i < S_TIES_MAX; i++) {
+        const msgpack_object *tie = doc_at(ties, i);
+        if (!review_siren_of(tie->via.str.ptr, tie->via.str.size, sirens[i])) {
+            char field[32];
+            snprintf(field, sizeof field, "ties[%zu]", i);
+            review_refuse(req, PROTO_E_INVALID, field, "siren",
+                          "a tie is a SIREN (9 digits) or a SIRET (14 digits)");
+            return false;
+        }
+    }
+    const msgpack_object *networks = doc_array(req->msg, "networks");
+    for (size_t i = 0; i < doc_len(networks); i++) {
+        if (review_blank(doc_at(networks, i))) {
+            char field[32];
+            snprintf(field, sizeof field, "networks[%zu]", i);
+            review_refuse(req, PROTO_E_INVALID, field, "required", "a network is named");
+            return false;
+        }
+    }
+    return true;
+}
+
+/*  The member's fields, in the record and in the replies. */
+static size_t s_member_fields(review_set_t *set, msgpack_zone *zone, const msgpack_object *source,
+                              char sirens[][REVIEW_SIREN_LEN + 1])
+{
+    const msgpack_object *ties = doc_array(source, "ties");
+    msgpack_object list = {.type = MSGPACK_OBJECT_ARRAY};
+    for (size_t i = 0; i < doc_len(ties) && i < S_TIES_MAX; i++)
+        list = review_append(zone, &list, sirens ? review_str(sirens[i]) : *doc_at(ties, i));
+    const msgpack_object *networks = doc_array(source, "networks");
+    msgpack_object empty = {.type = MSGPACK_OBJECT_ARRAY};
+    set[0] = (review_set_t){"name", *doc_get(source, "name")};
+    set[1] = (review_set_t){"college", *doc_get(source, "college")};
+    set[2] = (review_set_t){"ties", list};
+    set[3] = (review_set_t){"networks", networks ? *networks : empty};
+    return 4;
+}
+
+static void s_pack_member_reply(service_request_t *req, const review_set_t *set, size_t n)
+{
+    proto_pack_reply(req->reply, "member", req->has_rid, req->rid, n);
+    for (size_t i = 0; i < n; i++) {
+        proto_pack_str(req->reply, set[i].key);
+        msgpack_pack_object(req->reply, set[i].val);
+    }
+}
+
+int members_add(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
+{
+    char sirens[S_TIES_MAX][REVIEW_SIREN_LEN + 1];
+    if (!s_ties_valid(req, sirens))
+        return 0;
+    const msgpack_object *name = doc_get(req->msg, "name");
+    msgpack_object existing;
+    int rc = review_load(txn, service_db(svc, REVIEW_DB_MEMBERS), name, &self->zone, &existing);
+    if (rc == 0)
+        return review_refuse(req, PROTO_E_CONFLICT, "name", "unique", "a member named '%.*s' already exists",
+                             (int)name->via.str.size, name->via.str.ptr);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    review_set_t set[5];
+    size_t n = s_member_fields(set, &self->zone, req->msg, sirens);
+    set[n] = (review_set_t){"added_at", review_uint((uint64_t)req->now)};
+    if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_MEMBERS), name, NULL, set, n + 1)))
+        return rc;
+    s_pack_member_reply(req, set, n);
+    return 0;
+}
+
+/*  A member's record as listed: members added before networks existed
+ *  are listed with none. */
+static void s_pack_listed(msgpack_packer *pk, msgpack_zone *zone, const MDB_val *value)
+{
+    static const char *const networks_key[] = {"networks", NULL};
+    msgpack_object member;
+    size_t offset = 0;
+    msgpack_zone_clear(zone);
+    if (msgpack_unpack(value->mv_data, value->mv_size, &offset, zone, &member) != MSGPACK_UNPACK_SUCCESS
+        || doc_array(&member, "networks")) {
+        proto_pack_raw(pk, value->mv_data, value->mv_size);
+        return;
+    }
+    doc_pack_map_except(pk, &member, networks_key, 1);
+    proto_pack_str(pk, "networks");
+    msgpack_pack_array(pk, 0);
+}
+
+int members_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
+{
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open(txn, service_db(svc, REVIEW_DB_MEMBERS), &cursor);
+    if (rc)
+        return rc;
+    MDB_val key, value;
+    size_t count = 0;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
+        count++;
+    proto_pack_reply(req->reply, "members", req->has_rid, req->rid, 1);
+    proto_pack_str(req->reply, "members");
+    msgpack_pack_array(req->reply, count);
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
+        s_pack_listed(req->reply, &self->zone, &value);
+    mdb_cursor_close(cursor);
+    return 0;
+}
+
+/*  Removes a member.  Their votes stay in the files they voted on; their
+ *  key is refused once the CLI has taken it out of keys/allowed. */
+int members_remove(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
+{
+    const msgpack_object *name = doc_get(req->msg, "name");
+    MDB_dbi db = service_db(svc, REVIEW_DB_MEMBERS);
+    msgpack_object member;
+    int rc = review_load(txn, db, name, &self->zone, &member);
+    if (rc == MDB_NOTFOUND)
+        return review_refuse(req, PROTO_E_NOT_FOUND, "name", "exists", "no committee member has this name");
+    if (rc)
+        return rc;
+    review_set_t set[4];
+    s_pack_member_reply(req, set, s_member_fields(set, &self->zone, &member, NULL));
+    /* Packed before the delete: member points into the stored bytes. */
+    MDB_val key = {name->via.str.size, (void *)name->via.str.ptr};
+    return mdb_del(txn, db, &key, NULL);
+}
+
+/* --------------------------------------------------------------- conflicts */
+
+static size_t s_party_conflicts(const msgpack_object *member, const msgpack_object *file,
+                                msgpack_packer *pk)
+{
+    const msgpack_object *ties = doc_array(member, "ties");
+    const msgpack_object *parties = doc_array(file, "parties");
+    size_t count = 0;
+    for (size_t p = 0; p < doc_len(parties); p++) {
+        const msgpack_object *siren = doc_get(doc_at(parties, p), "siren");
+        for (size_t t = 0; t < doc_len(ties) && siren; t++) {
+            if (!review_same_str(doc_at(ties, t), siren))
+                continue;
+            count++;
+            if (pk)
+                msgpack_pack_object(pk, *doc_at(parties, p));
+        }
+    }
+    return count;
+}
+
+static const msgpack_object *s_declared_networks(const msgpack_object *file)
+{
+    return doc_array(doc_map(doc_map(file, "application"), "ties"), "networks");
+}
+
+static size_t s_network_conflicts(const msgpack_object *member, const msgpack_object *file,
+                                  msgpack_packer *pk)
+{
+    const msgpack_object *mine = doc_array(member, "networks");
+    const msgpack_object *declared = s_declared_networks(file);
+    size_t count = 0;
+    for (size_t d = 0; d < doc_len(declared); d++) {
+        const msgpack_object *network = doc_at(declared, d);
+        for (size_t m = 0; m < doc_len(mine) && network->type == MSGPACK_OBJECT_STR; m++) {
+            const msgpack_object *own = doc_at(mine, m);
+            if (own->type != MSGPACK_OBJECT_STR
+                || !review_network_matches(own->via.str.ptr, own->via.str.size, network->via.str.ptr,
+                                           network->via.str.size))
+                continue;
+            count++;
+            if (pk) {
+                msgpack_pack_map(pk, 2);
+                proto_pack_kv_str(pk, "role", "network");
+                proto_pack_str(pk, "network");
+                msgpack_pack_object(pk, *network);
+            }
+            break;
+        }
+    }
+    return count;
+}
+
+size_t members_conflicts(const msgpack_object *member, const msgpack_object *file, msgpack_packer *pk)
+{
+    size_t count = s_party_conflicts(member, file, NULL) + s_network_conflicts(member, file, NULL);
+    if (pk) {
+        msgpack_pack_array(pk, count);
+        s_party_conflicts(member, file, pk);
+        s_network_conflicts(member, file, pk);
+    }
+    return count;
+}
+
+const msgpack_object *members_self_recusal(const msgpack_object *file, const msgpack_object *name)
+{
+    const msgpack_object *recusals = doc_array(file, "recusals");
+    for (size_t i = 0; i < doc_len(recusals); i++)
+        if (review_same_str(doc_get(doc_at(recusals, i), "member"), name))
+            return doc_at(recusals, i);
+    return NULL;
+}
+
+/*  The first tie with a party, said for a person. */
+static bool s_party_why(const msgpack_object *member, const msgpack_object *file, char *why, size_t cap)
+{
+    const msgpack_object *ties = doc_array(member, "ties");
+    const msgpack_object *parties = doc_array(file, "parties");
+    for (size_t p = 0; p < doc_len(parties); p++) {
+        const msgpack_object *party = doc_at(parties, p);
+        const msgpack_object *siren = doc_get(party, "siren");
+        for (size_t t = 0; t < doc_len(ties) && siren; t++) {
+            if (!review_same_str(doc_at(ties, t), siren))
+                continue;
+            char role[32] = "party";
+            doc_strcpy(party, "role", role, sizeof role);
+            snprintf(why, cap, "this member has a tie with SIREN %.*s (%s of the file) and is recused",
+                     (int)siren->via.str.size, siren->via.str.ptr, role);
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool s_network_why(const msgpack_object *member, const msgpack_object *file, char *why, size_t cap)
+{
+    const msgpack_object *mine = doc_array(member, "networks");
+    const msgpack_object *declared = s_declared_networks(file);
+    for (size_t d = 0; d < doc_len(declared); d++) {
+        const msgpack_object *network = doc_at(declared, d);
+        for (size_t m = 0; m < doc_len(mine) && network->type == MSGPACK_OBJECT_STR; m++) {
+            const msgpack_object *own = doc_at(mine, m);
+            if (own->type == MSGPACK_OBJECT_STR
+                && review_network_matches(own->via.str.ptr, own->via.str.size, network->via.str.ptr,
+                                          network->via.str.size)) {
+                snprintf(why, cap, "this member belongs to the network '%.*s', which the applicant declares, "
+                         "and is recused", (int)network->via.str.size, network->via.str.ptr);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+bool members_recused(const msgpack_object *member, const msgpack_object *file, char *why, size_t cap)
+{
+    if (s_party_why(member, file, why, cap) || s_network_why(member, file, why, cap))
+        return true;
+    const msgpack_object *own = members_self_recusal(file, doc_get(member, "name"));
+    if (!own)
+        return false;
+    const msgpack_object *reason = doc_get(own, "reason");
+    if (reason && reason->type == MSGPACK_OBJECT_STR)
+        snprintf(why, cap, "this member recused themself from this file: \"%.*s\"",
+                 (int)reason->via.str.size, reason->via.str.ptr);
+    else
+        snprintf(why, cap, "this member recused themself from this file");
+    return true;
+}

@@ -1,0 +1,55 @@
+/*  services/review/members.h - the committee's members, and why a member
+ *  may not judge a file.
+ *
+ *  A member has a college, ties (SIRENs of organisations they are bound
+ *  to) and networks (the ESS networks they belong to).  A member is
+ *  recused from a file when one of their ties is a party of the file (the
+ *  applicant, a reference client, an organisation the applicant declares
+ *  a tie with), when one of their networks is a network the applicant
+ *  declares (names compared without case or accents), or when they
+ *  recused themself from the file (votes.h).
+ */
+#ifndef ESSP_REVIEW_MEMBERS_H
+#define ESSP_REVIEW_MEMBERS_H
+
+#include "committee.h"
+
+#define REVIEW_SIREN_LEN 9
+
+/*  member_add, member_list, member_remove (staff). */
+int members_add(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req);
+int members_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req);
+int members_remove(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req);
+
+/*  The member a request speaks for: the one its key names.  A "member"
+ *  field, when sent, must name the same member; otherwise the refusal is
+ *  packed and false returned. */
+bool members_identity(service_request_t *req, msgpack_object *name);
+
+/*  Loads the member of that name into self->zone; when there is none,
+ *  packs the refusal and returns MDB_NOTFOUND. */
+int members_load(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
+                 const msgpack_object *name, msgpack_object *member);
+
+/*  The SIREN (9 digits) of a SIREN or SIRET typed with or without spaces;
+ *  false when it is neither. */
+bool review_siren_of(const char *text, size_t len, char out[REVIEW_SIREN_LEN + 1]);
+
+/*  True when two network names are the same network: equal once folded
+ *  (case, accents, runs of spaces and punctuation; common/text.h). */
+bool review_network_matches(const char *a, size_t a_len, const char *b, size_t b_len);
+
+/*  Packs the ties between a member and a file: the parties (SIREN) and
+ *  the networks they share; returns how many, packing nothing when pk is
+ *  NULL. */
+size_t members_conflicts(const msgpack_object *member, const msgpack_object *file, msgpack_packer *pk);
+
+/*  The member's own recusal from the file ({member, reason, at, round}),
+ *  or NULL. */
+const msgpack_object *members_self_recusal(const msgpack_object *file, const msgpack_object *name);
+
+/*  True when the member may not vote on the file; `why` then says why, for
+ *  a person (the SIREN or network of the tie, or their own reason). */
+bool members_recused(const msgpack_object *member, const msgpack_object *file, char *why, size_t cap);
+
+#endif

@@ -1,0 +1,188 @@
+/*  services/review/rounds.c - see rounds.h. */
+#include "rounds.h"
+
+#include "ballots.h"
+#include "members.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define S_PARTIES_MAX 128
+
+/*  A party of the file (who it is about, by SIREN): the applicant, its
+ *  reference clients, and the organisations it declares ties with
+ *  (charter LOY-COI: declared links feed conflict detection). */
+static msgpack_object s_party(msgpack_zone *zone, const char *siren, const char *role,
+                              const msgpack_object *name)
+{
+    char *copy = msgpack_zone_malloc(zone, REVIEW_SIREN_LEN + 1);
+    memcpy(copy, siren, REVIEW_SIREN_LEN + 1);
+    review_set_t set[3] = {{"siren", review_str(copy)}, {"role", review_str(role)}};
+    bool named = name && name->type == MSGPACK_OBJECT_STR;
+    if (named)
+        set[2] = (review_set_t){"name", *name};
+    return review_map(zone, set, named ? 3 : 2);
+}
+
+static msgpack_object s_add_party(msgpack_zone *zone, const msgpack_object *list,
+                                  const msgpack_object *number, const char *role,
+                                  const msgpack_object *name)
+{
+    char siren[REVIEW_SIREN_LEN + 1];
+    if (doc_len(list) >= S_PARTIES_MAX || !number || number->type != MSGPACK_OBJECT_STR
+        || !review_siren_of(number->via.str.ptr, number->via.str.size, siren))
+        return *list;
+    return review_append(zone, list, s_party(zone, siren, role, name));
+}
+
+static msgpack_object s_parties(msgpack_zone *zone, const msgpack_object *application)
+{
+    const msgpack_object *org = doc_map(application, "organisation");
+    const msgpack_object *refs = doc_array(application, "references");
+    const msgpack_object *ties = doc_array(doc_map(application, "ties"), "organisations");
+    msgpack_object list = {.type = MSGPACK_OBJECT_ARRAY};
+    list = s_add_party(zone, &list, doc_get(org, "siret"), "applicant", doc_get(org, "name"));
+    for (size_t i = 0; i < doc_len(refs); i++)
+        list = s_add_party(zone, &list, doc_get(doc_at(refs, i), "client_siren"), "reference_client",
+                           doc_get(doc_at(refs, i), "client"));
+    for (size_t i = 0; i < doc_len(ties); i++)
+        list = s_add_party(zone, &list, doc_at(ties, i), "declared_tie", NULL);
+    return list;
+}
+
+/*  What a validated event brings into the file: the application, what is
+ *  derived from it, validation's report, the renewed listing. */
+static size_t s_content(msgpack_zone *zone, const msgpack_object *event, review_set_t *set)
+{
+    const msgpack_object *application = doc_map(event, "application");
+    const msgpack_object *name = doc_path(application, "organisation.name");
+    const msgpack_object *report = doc_get(event, "report");
+    const msgpack_object *renews = doc_get(event, "renews");
+    uint64_t revision = 1;
+    doc_uint(event, "revision", &revision);
+    size_t n = 0;
+    set[n++] = (review_set_t){"revision", review_uint(revision)};
+    set[n++] = (review_set_t){"name", name && name->type == MSGPACK_OBJECT_STR ? *name : review_str("")};
+    set[n++] = (review_set_t){"parties", s_parties(zone, application)};
+    set[n++] = (review_set_t){"application", *application};
+    set[n++] = (review_set_t){"report", report ? *report : review_nil()};
+    if (renews && renews->type == MSGPACK_OBJECT_STR)
+        set[n++] = (review_set_t){"renews", *renews};
+    return n;
+}
+
+static int s_queued(service_t *svc, MDB_txn *txn, const msgpack_object *id, uint64_t revision,
+                    uint64_t round, const char *kind, int64_t now)
+{
+    review_set_t set[] = {{"id", *id}, {"revision", review_uint(revision)}, {"round", review_uint(round)},
+                          {"kind", review_str(kind)}};
+    return review_emit(svc, txn, "queued", now, set, 4);
+}
+
+static int s_enter(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event, int64_t now)
+{
+    const msgpack_object *id = doc_get(event, "id");
+    msgpack_object empty = {.type = MSGPACK_OBJECT_ARRAY};
+    review_set_t set[16];
+    size_t n = 0;
+    set[n++] = (review_set_t){"id", *id};
+    set[n++] = (review_set_t){"round", review_uint(1)};
+    set[n++] = (review_set_t){"kind", review_str("review")};
+    set[n++] = (review_set_t){"state", review_str(FILE_OPEN)};
+    set[n++] = (review_set_t){"decision", review_nil()};
+    set[n++] = (review_set_t){"votes", empty};
+    set[n++] = (review_set_t){"rounds", empty};
+    set[n++] = (review_set_t){"recusals", empty};
+    n += s_content(&self->zone, event, set + n);
+    int rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), id, NULL, set, n);
+    if (rc)
+        return rc;
+    uint64_t revision = 1;
+    doc_uint(event, "revision", &revision);
+    return s_queued(svc, txn, id, revision, 1, "review", now);
+}
+
+int rounds_apply_validated(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,
+                           int64_t now)
+{
+    if (!doc_str_eq(event, "verdict", "review") || !doc_map(event, "application"))
+        return 0;
+    msgpack_object old;
+    int rc = review_load(txn, service_db(svc, REVIEW_DB_FILES), doc_get(event, "id"), &self->zone, &old);
+    if (rc == MDB_NOTFOUND)
+        return s_enter(self, svc, txn, event, now);
+    if (rc)
+        return rc;
+    uint64_t old_revision = 0, revision = 1;
+    doc_uint(&old, "revision", &old_revision);
+    doc_uint(event, "revision", &revision);
+    if (doc_str_eq(&old, "state", FILE_WITHDRAWN) || old_revision >= revision)
+        return 0;
+    review_set_t set[8];
+    size_t n = s_content(&self->zone, event, set);
+    return rounds_open(self, svc, txn, &old, "review", set, n, now);
+}
+
+int rounds_apply_appealed(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,
+                          int64_t now)
+{
+    msgpack_object file;
+    int rc = review_load(txn, service_db(svc, REVIEW_DB_FILES), doc_get(event, "id"), &self->zone, &file);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (!doc_str_eq(&file, "state", FILE_DECIDED) || !doc_str_eq(&file, "decision", "reject")
+        || doc_bool(&file, "appealed", false))
+        return 0;
+    review_set_t set[] = {{"appeal", *doc_get(event, "motivation")}, {"appealed", review_bool(true)}};
+    return rounds_open(self, svc, txn, &file, "appeal", set, 2, now);
+}
+
+msgpack_object rounds_closed(msgpack_zone *zone, const msgpack_object *file, const msgpack_object *votes)
+{
+    uint64_t round = 1, revision = 1;
+    doc_uint(file, "round", &round);
+    doc_uint(file, "revision", &revision);
+    const msgpack_object *decision = doc_get(file, "decision");
+    review_set_t closed[] = {{"round", review_uint(round)},
+                             {"revision", review_uint(revision)},
+                             {"kind", review_str(review_kind_of(file))},
+                             {"decision", decision ? *decision : review_nil()},
+                             {"votes", *votes}};
+    return review_append(zone, doc_array(file, "rounds"), review_map(zone, closed, 5));
+}
+
+int rounds_open(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *file,
+                const char *kind, const review_set_t *extra, size_t n, int64_t now)
+{
+    uint64_t round = 1, revision = 1;
+    doc_uint(file, "round", &round);
+    msgpack_object empty = {.type = MSGPACK_OBJECT_ARRAY}, votes;
+    int rc = ballots_round(svc, txn, file, &self->zone, &votes);
+    if (rc)
+        return rc;
+    review_set_t set[24];
+    size_t count = 0;
+    set[count++] = (review_set_t){"round", review_uint(round + 1)};
+    set[count++] = (review_set_t){"kind", review_str(kind)};
+    set[count++] = (review_set_t){"state", review_str(FILE_OPEN)};
+    set[count++] = (review_set_t){"decision", review_nil()};
+    set[count++] = (review_set_t){"votes", empty};
+    set[count++] = (review_set_t){"rounds", rounds_closed(&self->zone, file, &votes)};
+    doc_uint(file, "revision", &revision);
+    for (size_t i = 0; i < n && count < 24; i++) {
+        set[count++] = extra[i];
+        if (strcmp(extra[i].key, "revision") == 0)
+            revision = extra[i].val.via.u64;
+    }
+    const msgpack_object *id = doc_get(file, "id");
+    /* The id is copied: the stored bytes it points to are replaced. */
+    char key[PROTO_ID_MAX + 1];
+    snprintf(key, sizeof key, "%.*s", (int)id->via.str.size, id->via.str.ptr);
+    msgpack_object key_obj = review_str(key);
+    rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key_obj, file, set, count);
+    if (rc)
+        return rc;
+    return s_queued(svc, txn, &key_obj, revision, round + 1, kind, now);
+}

@@ -1,0 +1,46 @@
+/*  services/review/rounds.h - files entering the committee's queue, and
+ *  the rounds of votes on them.
+ *
+ *  A file is one application before the committee.  It holds the current
+ *  round (number, kind, votes) and the earlier rounds, each with its
+ *  revision, kind, decision and votes.  A round opens when a validated
+ *  file enters (kind "review"), when an amended file comes back (a new
+ *  "review" round), when the applicant appeals a rejection ("appeal",
+ *  once per file) and when staff bring a complaint against a listing
+ *  ("complaint", listing.h).  Each opening appends `queued`, on which the
+ *  members' `essp queue --follow` wakes.
+ *
+ *  The stored file: id, revision, round, kind, state (open, decided,
+ *  withdrawn), decision, name, parties, application, report, renews,
+ *  rounds (the earlier ones, with their votes), recusals (the votes of
+ *  the current round are records of their own, ballots.h);
+ *  then, as its life goes on: appeal and appealed, complaint and
+ *  complained_at, approved_at, expires and expires_cause, ended and
+ *  ended_at (which end withdrew it), erased.
+ */
+#ifndef ESSP_REVIEW_ROUNDS_H
+#define ESSP_REVIEW_ROUNDS_H
+
+#include "committee.h"
+
+/*  `validated` with verdict review: a new file enters (or an amended one
+ *  opens a new round). */
+int rounds_apply_validated(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,
+                           int64_t now);
+
+/*  `appealed`: a file decided reject, never appealed, opens an appeal
+ *  round; any other file is left as it is. */
+int rounds_apply_appealed(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,
+                          int64_t now);
+
+/*  Opens round+1 of kind `kind` on a stored file: the current round goes
+ *  into "rounds", the votes start empty, the n fields of `extra` are set
+ *  too; stores the file and appends `queued`. */
+int rounds_open(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *file,
+                const char *kind, const review_set_t *extra, size_t n, int64_t now);
+
+/*  The file's earlier rounds with its current round (whose votes are
+ *  `votes`) appended. */
+msgpack_object rounds_closed(msgpack_zone *zone, const msgpack_object *file, const msgpack_object *votes);
+
+#endif

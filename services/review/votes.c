@@ -1,0 +1,342 @@
+/*  services/review/votes.c - see votes.h. */
+#include "votes.h"
+
+#include "ballots.h"
+#include "listing.h"
+#include "members.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define S_VOTES_MAX 256
+
+bool review_decision_fits(const char *kind, const char *decision)
+{
+    bool complaint_decision = strcmp(decision, "reinstate") == 0 || strcmp(decision, "withdraw") == 0;
+    return strcmp(kind, "complaint") == 0 ? complaint_decision
+                                          : !complaint_decision && proto_is_decision(decision, strlen(decision));
+}
+
+bool review_needs_motivation(const char *decision)
+{
+    return strcmp(decision, "approve") != 0 && strcmp(decision, "reinstate") != 0;
+}
+
+/* ------------------------------------------------------------------ tally */
+
+typedef struct {
+    size_t count;
+    char decisions[S_VOTES_MAX][16];
+    char colleges[S_VOTES_MAX][32];
+} tally_t;
+
+static const char *s_outcome(const review_t *self, tally_t *t, const msgpack_object *votes)
+{
+    const char *decisions[S_VOTES_MAX], *colleges[S_VOTES_MAX];
+    t->count = 0;
+    for (size_t i = 0; i < doc_len(votes) && i < S_VOTES_MAX; i++, t->count++) {
+        doc_strcpy(doc_at(votes, i), "decision", t->decisions[i], sizeof t->decisions[i]);
+        doc_strcpy(doc_at(votes, i), "college", t->colleges[i], sizeof t->colleges[i]);
+        decisions[i] = t->decisions[i];
+        colleges[i] = t->colleges[i];
+    }
+    return review_outcome(&self->rules, decisions, colleges, t->count);
+}
+
+static int s_load_file(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
+                       msgpack_object *file)
+{
+    int rc = review_load(txn, service_db(svc, REVIEW_DB_FILES), doc_get(req->msg, "id"), &self->zone, file);
+    if (rc == MDB_NOTFOUND)
+        review_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no file with this id is before the committee");
+    return rc;
+}
+
+/* ------------------------------------------------------------------- vote */
+
+static void s_pack_ack(service_request_t *req, const msgpack_object *file, uint64_t round, size_t votes,
+                       const char *outcome, bool duplicate)
+{
+    proto_pack_reply(req->reply, "vote_ack", req->has_rid, req->rid, outcome ? 6 : 5);
+    proto_pack_str(req->reply, "id");
+    msgpack_pack_object(req->reply, *doc_get(file, "id"));
+    proto_pack_kv_uint(req->reply, "round", round);
+    proto_pack_str(req->reply, "decision");
+    msgpack_pack_object(req->reply, *doc_get(req->msg, "decision"));
+    proto_pack_kv_uint(req->reply, "votes", votes);
+    if (outcome)
+        proto_pack_kv_str(req->reply, "outcome", outcome);
+    proto_pack_kv_bool(req->reply, "duplicate", duplicate);
+}
+
+/*  The same vote again (a retry): acknowledged once more, counted once,
+ *  with the outcome when this round was decided, so that a client that
+ *  lost the first acknowledgement learns it. */
+static bool s_retry(service_request_t *req, const msgpack_object *file, const msgpack_object *votes,
+                    const msgpack_object *name, uint64_t round)
+{
+    const msgpack_object *earlier = ballots_of(votes, name);
+    const msgpack_object *motivation = doc_get(req->msg, "motivation");
+    if (!earlier || !review_same_str(doc_get(earlier, "decision"), doc_get(req->msg, "decision"))
+        || !review_same_str(doc_get(earlier, "motivation"), motivation ? motivation : doc_get(earlier, "motivation")))
+        return false;
+    char outcome[16] = "";
+    bool decided = !doc_str_eq(file, "state", FILE_OPEN) && doc_strcpy(file, "decision", outcome, sizeof outcome) > 0;
+    s_pack_ack(req, file, round, doc_len(votes), decided ? outcome : NULL, true);
+    return true;
+}
+
+/*  Refusals of a vote, before anything is written; true when refused. */
+static bool s_refused(service_request_t *req, const msgpack_object *file, const msgpack_object *votes,
+                      const msgpack_object *member, const msgpack_object *name, uint64_t round)
+{
+    if (s_retry(req, file, votes, name, round))
+        return true;
+    char decision[16] = "", why[PROTO_MESSAGE_MAX];
+    doc_strcpy(req->msg, "decision", decision, sizeof decision);
+    const char *kind = review_kind_of(file);
+    if (!doc_str_eq(file, "state", FILE_OPEN))
+        review_refuse(req, PROTO_E_CONFLICT, "id", "state", "this file is not open for votes (decided or withdrawn)");
+    else if (ballots_of(votes, name))
+        review_refuse(req, PROTO_E_CONFLICT, "member", "already_voted",
+                      "this member has already voted in this round; a vote cannot be changed");
+    else if (members_recused(member, file, why, sizeof why))
+        review_refuse(req, PROTO_E_FORBIDDEN, "member", "recused", "%s", why);
+    else if (!review_decision_fits(kind, decision))
+        review_refuse(req, PROTO_E_INVALID, "decision", "round_kind", "%s",
+                      strcmp(kind, "complaint") == 0
+                          ? "a complaint round decides only reinstate or withdraw"
+                          : "reinstate and withdraw are decided only in a complaint round; "
+                            "a review or appeal round decides approve, reject or changes");
+    else if (review_needs_motivation(decision) && review_blank(doc_get(req->msg, "motivation")))
+        review_refuse(req, PROTO_E_INVALID, "motivation", "required",
+                      "this decision needs a written motivation, which the applicant will read");
+    else if (doc_len(votes) >= S_VOTES_MAX)
+        review_refuse(req, PROTO_E_CONFLICT, "id", "votes_max", "this round has reached the maximum number of votes");
+    else
+        return false;
+    return true;
+}
+
+/*  A decision and what it brings: the listing's expiry on approve and
+ *  reinstate. */
+typedef struct {
+    const char *outcome;
+    bool listed;
+    review_expiry_t expiry;
+    int64_t approved_at;
+} decision_t;
+
+static decision_t s_decision(const review_t *self, const msgpack_object *file, const char *outcome,
+                             int64_t now)
+{
+    decision_t d = {.outcome = outcome, .approved_at = now};
+    if (!outcome)
+        return d;
+    d.listed = strcmp(outcome, "approve") == 0 || strcmp(outcome, "reinstate") == 0;
+    /* A reinstated listing keeps the term of its approval. */
+    uint64_t approved_at;
+    if (strcmp(outcome, "reinstate") == 0 && doc_uint(file, "approved_at", &approved_at))
+        d.approved_at = (int64_t)approved_at;
+    if (d.listed)
+        d.expiry = listing_expiry_of(&self->rules, file, d.approved_at);
+    return d;
+}
+
+static msgpack_object s_motivations(msgpack_zone *zone, const msgpack_object *votes, const char *outcome)
+{
+    msgpack_object list = {.type = MSGPACK_OBJECT_ARRAY};
+    for (size_t i = 0; i < doc_len(votes); i++) {
+        const msgpack_object *m = doc_get(doc_at(votes, i), "motivation");
+        if (doc_str_eq(doc_at(votes, i), "decision", outcome) && !review_blank(m))
+            list = review_append(zone, &list, *m);
+    }
+    return list;
+}
+
+static msgpack_object s_voters(msgpack_zone *zone, const msgpack_object *votes)
+{
+    msgpack_object list = {.type = MSGPACK_OBJECT_ARRAY};
+    for (size_t i = 0; i < doc_len(votes); i++) {
+        const msgpack_object *who = doc_get(doc_at(votes, i), "member");
+        list = review_append(zone, &list, who ? *who : review_str(""));
+    }
+    return list;
+}
+
+static int s_emit_decided(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *file,
+                          const msgpack_object *votes, const decision_t *d, int64_t now)
+{
+    uint64_t revision = 1, round = 1;
+    doc_uint(file, "revision", &revision);
+    doc_uint(file, "round", &round);
+    const msgpack_object *renews = doc_get(file, "renews");
+    const msgpack_object *application = doc_get(file, "application");
+    review_set_t set[11];
+    size_t n = 0;
+    set[n++] = (review_set_t){"id", *doc_get(file, "id")};
+    set[n++] = (review_set_t){"revision", review_uint(revision)};
+    set[n++] = (review_set_t){"round", review_uint(round)};
+    set[n++] = (review_set_t){"kind", review_str(review_kind_of(file))};
+    set[n++] = (review_set_t){"decision", review_str(d->outcome)};
+    set[n++] = (review_set_t){"motivations", s_motivations(&self->zone, votes, d->outcome)};
+    set[n++] = (review_set_t){"voters", s_voters(&self->zone, votes)};
+    if (renews)
+        set[n++] = (review_set_t){"renews", *renews};
+    if (d->listed && application)
+        set[n++] = (review_set_t){"application", *application};
+    if (d->listed)
+        set[n++] = (review_set_t){"expires", review_uint((uint64_t)d->expiry.expires)};
+    return review_emit(svc, txn, "decided", now, set, n);
+}
+
+/*  What changes in the file when its round is decided. */
+static size_t s_decided_file(const decision_t *d, review_set_t *set)
+{
+    size_t n = 0;
+    bool withdrawn = strcmp(d->outcome, "withdraw") == 0;
+    set[n++] = (review_set_t){"state", review_str(withdrawn ? FILE_WITHDRAWN : FILE_DECIDED)};
+    set[n++] = (review_set_t){"decision", review_str(d->outcome)};
+    if (withdrawn)
+        set[n++] = (review_set_t){"ended", review_str("withdrawn")};
+    if (d->listed) {
+        set[n++] = (review_set_t){"approved_at", review_uint((uint64_t)d->approved_at)};
+        set[n++] = (review_set_t){"expires", review_uint((uint64_t)d->expiry.expires)};
+        set[n++] = (review_set_t){"expires_cause", review_str(listing_cause_name(d->expiry.cause))};
+    }
+    return n;
+}
+
+static msgpack_object s_new_vote(msgpack_zone *zone, const msgpack_object *msg, const msgpack_object *name,
+                                 const msgpack_object *member, int64_t now)
+{
+    const msgpack_object *motivation = doc_get(msg, "motivation");
+    review_set_t vote[] = {{"member", *name},
+                           {"college", *doc_get(member, "college")},
+                           {"decision", *doc_get(msg, "decision")},
+                           {"motivation", motivation ? *motivation : review_str("")},
+                           {"at", review_uint((uint64_t)now)}};
+    return review_map(zone, vote, 5);
+}
+
+/*  What follows a decision once the file is stored: the listing enters
+ *  the expiry index; an approved renewal withdraws the listing it renews. */
+static int s_after_decision(review_t *self, service_t *svc, MDB_txn *txn, const decision_t *d,
+                            const char *id, const char *renews, int64_t now)
+{
+    if (!d->listed)
+        return 0;
+    msgpack_object key = review_str(id);
+    int rc = listing_index_add(svc, txn, &key, d->expiry.expires);
+    if (rc == 0 && renews[0] && strcmp(d->outcome, "approve") == 0)
+        rc = listing_renewed(self, svc, txn, renews, id, now);
+    return rc;
+}
+
+/*  Loads the voter, the file and the votes of its current round; 0, or
+ *  MDB_NOTFOUND with the refusal packed, or an LMDB code. */
+static int s_load_all(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
+                      msgpack_object *name, msgpack_object *member, msgpack_object *file, msgpack_object *votes)
+{
+    int rc = members_load(self, svc, txn, req, name, member);
+    if (rc == 0)
+        rc = s_load_file(self, svc, txn, req, file);
+    if (rc == 0)
+        rc = ballots_round(svc, txn, file, &self->zone, votes);
+    return rc;
+}
+
+/*  A vote writes its own record; the file is written again only when the
+ *  round is decided. */
+int votes_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
+{
+    msgpack_object name, member, file, earlier;
+    if (!members_identity(req, &name))
+        return 0;
+    int rc = s_load_all(self, svc, txn, req, &name, &member, &file, &earlier);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    uint64_t round = 1;
+    doc_uint(&file, "round", &round);
+    if (s_refused(req, &file, &earlier, &member, &name, round))
+        return 0;
+    msgpack_object vote = s_new_vote(&self->zone, req->msg, &name, &member, req->now);
+    msgpack_object votes = review_append(&self->zone, &earlier, vote);
+    tally_t tally;   /* 12 KiB: the votes of one round */
+    decision_t d = s_decision(self, &file, s_outcome(self, &tally, &votes), req->now);
+    if (d.outcome && (rc = s_emit_decided(self, svc, txn, &file, &votes, &d, req->now)))
+        return rc;
+    char id[PROTO_ID_MAX + 1], renews[PROTO_ID_MAX + 1] = "";
+    doc_strcpy(&file, "id", id, sizeof id);
+    doc_strcpy(&file, "renews", renews, sizeof renews);
+    s_pack_ack(req, &file, round, doc_len(&votes), d.outcome, false);
+    if ((rc = ballots_put(self, svc, txn, &file, doc_len(&earlier), &vote)) || !d.outcome)
+        return rc;
+    review_set_t set[8];
+    size_t n = s_decided_file(&d, set);
+    msgpack_object key = review_str(id);
+    if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, &file, set, n)))
+        return rc;
+    return s_after_decision(self, svc, txn, &d, id, renews, req->now);
+}
+
+/* ----------------------------------------------------------------- recuse */
+
+static void s_pack_recused(service_request_t *req, const msgpack_object *id, const msgpack_object *name,
+                           const msgpack_object *round, const msgpack_object *reason, bool duplicate)
+{
+    proto_pack_reply(req->reply, "recused", req->has_rid, req->rid, 5);
+    proto_pack_str(req->reply, "id");
+    msgpack_pack_object(req->reply, *id);
+    proto_pack_str(req->reply, "member");
+    msgpack_pack_object(req->reply, *name);
+    proto_pack_str(req->reply, "round");
+    msgpack_pack_object(req->reply, *round);
+    proto_pack_str(req->reply, "reason");
+    msgpack_pack_object(req->reply, *reason);
+    proto_pack_kv_bool(req->reply, "duplicate", duplicate);
+}
+
+/*  Refusals of a recusal; true when refused (or answered as a duplicate). */
+static bool s_recuse_refused(service_request_t *req, const msgpack_object *file, const msgpack_object *votes,
+                             const msgpack_object *name)
+{
+    const msgpack_object *own = members_self_recusal(file, name);
+    if (own) {
+        s_pack_recused(req, doc_get(file, "id"), name, doc_get(own, "round"), doc_get(own, "reason"), true);
+        return true;
+    }
+    if (doc_str_eq(file, "state", FILE_WITHDRAWN))
+        review_refuse(req, PROTO_E_CONFLICT, "id", "state", "this file is withdrawn: there is nothing to judge");
+    else if (ballots_of(votes, name))
+        review_refuse(req, PROTO_E_CONFLICT, "member", "already_voted",
+                      "this member has already voted in the current round of this file and cannot recuse "
+                      "themself from it any more");
+    else if (review_blank(doc_get(req->msg, "reason")))
+        review_refuse(req, PROTO_E_INVALID, "reason", "required", "a recusal says why");
+    else
+        return false;
+    return true;
+}
+
+int votes_recuse(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
+{
+    msgpack_object name, member, file, votes;
+    if (!members_identity(req, &name))
+        return 0;
+    int rc = s_load_all(self, svc, txn, req, &name, &member, &file, &votes);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    if (s_recuse_refused(req, &file, &votes, &name))
+        return 0;
+    uint64_t round = 1;
+    doc_uint(&file, "round", &round);
+    review_set_t recusal[] = {{"member", name},
+                              {"reason", *doc_get(req->msg, "reason")},
+                              {"at", review_uint((uint64_t)req->now)},
+                              {"round", review_uint(round)}};
+    msgpack_object entry = review_map(&self->zone, recusal, 4);
+    review_set_t set[] = {{"recusals", review_append(&self->zone, doc_array(&file, "recusals"), entry)}};
+    s_pack_recused(req, doc_get(req->msg, "id"), &name, &recusal[3].val, &recusal[1].val, false);
+    return review_put(self, txn, service_db(svc, REVIEW_DB_FILES), doc_get(req->msg, "id"), &file, set, 1);
+}
