@@ -159,11 +159,6 @@ int stream_log_redact(stream_log_t *self, MDB_txn *txn, const char *id, size_t i
         if (key.mv_size != 8 || !s_event_of(&value, id, id_len, &zone, &event))
             continue;
         uint64_t seq = store_u64_from_key(key.mv_data);
-        /* The key is given again from a copy: LMDB moves the node when the
-         * new value has another size, and the cursor's key points into it. */
-        unsigned char key_copy[8];
-        memcpy(key_copy, key.mv_data, 8);
-        key.mv_data = key_copy;
         msgpack_sbuffer_clear(&buf);
         if (rewrite)
             rewrite(arg, &event, seq, &pk);
