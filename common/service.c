@@ -47,6 +47,17 @@ typedef struct {
     bool ready;                  /* reply packed (error or pong) before the transaction */
 } pending_t;
 
+/*  What an upstream delivered in this turn of the loop, applied in the
+ *  turn's transaction.  The events point into the consumer's last reply
+ *  and into zone, both kept until the next turn. */
+typedef struct {
+    msgpack_zone zone;
+    const msgpack_object *events;
+    size_t first;                /* index of the first event after the cursor */
+    uint64_t last;               /* seq of the last event applied */
+    bool ready;                  /* a batch to apply this turn */
+} upstream_batch_t;
+
 struct service_t {
     const service_def_t *def;
     store_t *store;
@@ -56,6 +67,7 @@ struct service_t {
     zsock_t *secure;             /* the CURVE ROUTER, when secure_types is set */
     zactor_t *auth;              /* zauth, answering the secure ROUTER's ZAP requests */
     stream_consumer_t *consumers[SERVICE_UPSTREAMS_MAX];
+    upstream_batch_t upstream[SERVICE_UPSTREAMS_MAX];
     parked_pull_t parked[S_PARKED_MAX];
     size_t parked_count;
     msgpack_sbuffer event_buf;
@@ -338,25 +350,140 @@ static void s_fail_batch(service_t *self, size_t count, int rc)
     }
 }
 
-static void s_handle_requests(service_t *self, int64_t now_ms)
+static void s_reset_replies(service_t *self, size_t count)
 {
-    size_t count = s_receive_batch(self);
-    int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < count; i++)
-        s_pending_prepare(self, &self->batch[i], now);
-    if (s_batch_needs_txn(self, count)) {
-        int rc;
-        for (;;) {
-            rc = s_run_batch(self, count);
-            if (rc != MDB_MAP_FULL || store_grow(self->store) != 0)
-                break;
-            for (size_t i = 0; i < count; i++)
-                if (!self->batch[i].ready && !self->batch[i].is_pull)
-                    s_pending_reset_reply(&self->batch[i]);
+        if (!self->batch[i].ready && !self->batch[i].is_pull)
+            s_pending_reset_reply(&self->batch[i]);
+}
+
+/* ---------------------------------------------------------------- streams */
+
+/*  Takes upstream u's reply into the turn; true when it holds events to
+ *  apply. */
+static bool s_receive_upstream(service_t *self, size_t u, int64_t now_ms)
+{
+    upstream_batch_t *b = &self->upstream[u];
+    msgpack_zone_clear(&b->zone);
+    b->last = 0;
+    return stream_consumer_receive(self->consumers[u], &b->zone, &b->events, &b->first, now_ms) == 1;
+}
+
+/*  Applies upstream u's batch and its new cursor inside txn; 0 or an LMDB
+ *  code. */
+static int s_apply_upstream(service_t *self, MDB_txn *txn, size_t u, int64_t now)
+{
+    const service_upstream_t *up = &self->def->upstreams[u];
+    upstream_batch_t *b = &self->upstream[u];
+    stream_consumer_t *consumer = self->consumers[u];
+    int rc = 0;
+    for (size_t i = b->first; rc == 0 && i < doc_len(b->events); i++) {
+        const msgpack_object *event = doc_at(b->events, i);
+        const char *type;
+        proto_error_t err;
+        if (proto_event_check(event, &type, &b->last, &err)) {
+            log_error("stream %s: event refused: %s", stream_consumer_name(consumer), err.message);
+            return MDB_INCOMPATIBLE;
         }
+        rc = up->apply(self->def->ctx, self, txn, type, event, now);
+    }
+    if (rc == 0)
+        rc = store_put_u64(txn, store_db(self->store, self->db_count + 1),
+                           stream_consumer_name(consumer), b->last);
+    return rc;
+}
+
+/*  Upstream u's batch alone, in its own transaction. */
+static int s_apply_events(service_t *self, size_t u, int64_t now)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(self->store, false, &txn);
+    if (rc == 0)
+        rc = s_apply_upstream(self, txn, u, now);
+    return s_end_txn(self, txn, rc);
+}
+
+/* ------------------------------------------------------------------ turns */
+
+/*  Everything a turn of the loop received, the requests that need the
+ *  core and every upstream batch, in ONE write transaction: one commit and
+ *  one fsync per turn instead of one per part, and a request never waits
+ *  behind the commits of stream batches.  0 or the LMDB code of a
+ *  failure, after rolling back. */
+static int s_run_turn(service_t *self, size_t count, bool requests, int64_t now)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(self->store, false, &txn);
+    for (size_t i = 0; rc == 0 && requests && i < count; i++) {
+        pending_t *p = &self->batch[i];
+        if (!p->ready && !p->is_pull)
+            rc = self->def->handle(self->def->ctx, self, txn, &p->req);
+    }
+    for (size_t u = 0; rc == 0 && u < self->def->upstream_count; u++)
+        if (self->upstream[u].ready)
+            rc = s_apply_upstream(self, txn, u, now);
+    return s_end_txn(self, txn, rc);
+}
+
+/*  After a turn failed as a whole: each part again in its own transaction,
+ *  as before the turns were merged, so that a poisoned batch of one stream
+ *  neither refuses the requests nor stops the other streams. */
+static void s_commit_apart(service_t *self, size_t count, bool requests, int64_t now, int64_t now_ms)
+{
+    int rc;
+    if (requests) {
+        s_reset_replies(self, count);
+        while ((rc = s_run_batch(self, count)) == MDB_MAP_FULL && store_grow(self->store) == 0)
+            s_reset_replies(self, count);
         if (rc)
             s_fail_batch(self, count, rc);
     }
+    for (size_t u = 0; u < self->def->upstream_count; u++) {
+        if (!self->upstream[u].ready)
+            continue;
+        stream_consumer_t *consumer = self->consumers[u];
+        while ((rc = s_apply_events(self, u, now)) == MDB_MAP_FULL && store_grow(self->store) == 0)
+            ;
+        if (rc == 0) {
+            stream_consumer_advance(consumer, self->upstream[u].last, now_ms);
+            continue;
+        }
+        log_error("stream %s: batch not applied (%s); retrying from %llu", stream_consumer_name(consumer),
+                  mdb_strerror(rc), (unsigned long long)stream_consumer_cursor(consumer));
+        stream_consumer_backoff(consumer, now_ms);
+    }
+}
+
+static void s_commit_turn(service_t *self, size_t count, bool requests, int64_t now, int64_t now_ms)
+{
+    int rc;
+    while ((rc = s_run_turn(self, count, requests, now)) == MDB_MAP_FULL && store_grow(self->store) == 0)
+        s_reset_replies(self, count);
+    if (rc) {
+        log_warn("turn rolled back (%s): its parts again, one transaction each", mdb_strerror(rc));
+        s_commit_apart(self, count, requests, now, now_ms);
+        return;
+    }
+    for (size_t u = 0; u < self->def->upstream_count; u++)
+        if (self->upstream[u].ready)
+            stream_consumer_advance(self->consumers[u], self->upstream[u].last, now_ms);
+}
+
+/*  One turn of the loop: takes the ready requests and the upstream
+ *  replies, commits what they change, and only then answers. */
+static void s_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms)
+{
+    size_t count = requests_in ? s_receive_batch(self) : 0;
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < count; i++)
+        s_pending_prepare(self, &self->batch[i], now);
+    bool requests = s_batch_needs_txn(self, count), streams = false;
+    for (size_t u = 0; u < self->def->upstream_count; u++) {
+        self->upstream[u].ready = streams_in[u] && s_receive_upstream(self, u, now_ms);
+        streams = streams || self->upstream[u].ready;
+    }
+    if (requests || streams)
+        s_commit_turn(self, count, requests, now, now_ms);
     /* Durable now: reply. */
     MDB_txn *read_txn = NULL;
     for (size_t i = 0; i < count; i++) {
@@ -369,59 +496,6 @@ static void s_handle_requests(service_t *self, int64_t now_ms)
     if (read_txn)
         mdb_txn_abort(read_txn);
     s_release_batch(self, count);
-}
-
-/* ---------------------------------------------------------------- streams */
-
-static int s_apply_events(service_t *self, size_t u, const msgpack_object *events, size_t first,
-                          uint64_t *last)
-{
-    const service_upstream_t *up = &self->def->upstreams[u];
-    stream_consumer_t *consumer = self->consumers[u];
-    int64_t now = (int64_t)time(NULL);
-    MDB_txn *txn = NULL;
-    int rc = store_begin(self->store, false, &txn);
-    for (size_t i = first; rc == 0 && i < doc_len(events); i++) {
-        const msgpack_object *event = doc_at(events, i);
-        const char *type;
-        proto_error_t err;
-        if (proto_event_check(event, &type, last, &err)) {
-            log_error("stream %s: event refused: %s", stream_consumer_name(consumer), err.message);
-            rc = MDB_INCOMPATIBLE;
-            break;
-        }
-        rc = up->apply(self->def->ctx, self, txn, type, event, now);
-    }
-    if (rc == 0)
-        rc = store_put_u64(txn, store_db(self->store, self->db_count + 1),
-                           stream_consumer_name(consumer), *last);
-    return s_end_txn(self, txn, rc);
-}
-
-static void s_handle_stream(service_t *self, size_t u, int64_t now_ms)
-{
-    stream_consumer_t *consumer = self->consumers[u];
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 8192);
-    const msgpack_object *events;
-    size_t first;
-    int rc = stream_consumer_receive(consumer, &zone, &events, &first, now_ms);
-    if (rc == 1) {
-        uint64_t last = 0;
-        do
-            rc = s_apply_events(self, u, events, first, &last);
-        while (rc == MDB_MAP_FULL && store_grow(self->store) == 0);
-        if (rc == 0) {
-            stream_consumer_advance(consumer, last, now_ms);
-            s_serve_parked(self, now_ms);
-        } else {
-            log_error("stream %s: batch not applied (%s); retrying from %llu",
-                      stream_consumer_name(consumer), mdb_strerror(rc),
-                      (unsigned long long)stream_consumer_cursor(consumer));
-            stream_consumer_backoff(consumer, now_ms);
-        }
-    }
-    msgpack_zone_destroy(&zone);
 }
 
 /* ------------------------------------------------------------ life cycle */
@@ -473,6 +547,7 @@ static int s_start(service_t *self)
         config_connect_endpoint(from, endpoint, sizeof endpoint);
         self->consumers[u] = stream_consumer_new(config_service_name(from), endpoint, cursor,
                                                  PROTO_BATCH_MAX, 1000);
+        msgpack_zone_init(&self->upstream[u].zone, 65536);
         log_info("following %s at %s from seq %llu", config_service_name(from), endpoint,
                  (unsigned long long)cursor);
     }
@@ -577,19 +652,26 @@ static void s_loop(service_t *self)
         if (zsys_interrupted)
             break;
         now_ms = s_now_ms();
-        if ((items[0].revents & ZMQ_POLLIN) || (first > 1 && (items[1].revents & ZMQ_POLLIN)))
-            s_handle_requests(self, now_ms);
-        for (size_t u = 0; u < n; u++)
-            if (items[first + u].revents & ZMQ_POLLIN)
-                s_handle_stream(self, u, now_ms);
+        bool requests_in = (items[0].revents & ZMQ_POLLIN) || (first > 1 && (items[1].revents & ZMQ_POLLIN));
+        bool streams_in[SERVICE_UPSTREAMS_MAX] = {false};
+        bool any = requests_in;
+        for (size_t u = 0; u < n; u++) {
+            streams_in[u] = items[first + u].revents & ZMQ_POLLIN;
+            any = any || streams_in[u];
+        }
+        if (any)
+            s_turn(self, requests_in, streams_in, now_ms);
         s_serve_parked(self, now_ms);
     }
 }
 
 static void s_destroy(service_t *self)
 {
-    for (size_t u = 0; u < self->def->upstream_count; u++)
+    for (size_t u = 0; u < self->def->upstream_count; u++) {
+        if (self->consumers[u])
+            msgpack_zone_destroy(&self->upstream[u].zone);
         stream_consumer_destroy(&self->consumers[u]);
+    }
     while (self->parked_count)
         s_unpark(self, 0);
     zsock_destroy(&self->router);
