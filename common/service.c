@@ -38,11 +38,9 @@ typedef struct {
     zsock_t *router;             /* the ROUTER it came in on, to answer on */
     zmsg_t *envelope;
     zframe_t *payload;
-    msgpack_zone zone;
-    msgpack_object msg;
+    msgpack_object msg;          /* decoded into the batch's zone */
     service_request_t req;
-    msgpack_sbuffer reply;
-    msgpack_packer pk;
+    size_t reply_off, reply_len; /* the reply, in early_buf when ready, else in late_buf */
     bool is_pull;
     bool ready;                  /* reply packed (error or pong) before the transaction */
 } pending_t;
@@ -73,6 +71,12 @@ struct service_t {
     msgpack_sbuffer event_buf;
     msgpack_packer event_pk;
     pending_t batch[SERVICE_BATCH];
+    /* Reused by every batch: one zone for its decoded requests, one buffer
+     * for the replies packed before the transaction (refusals, pongs) and
+     * one for those the core packs inside it, which a rollback clears. */
+    msgpack_zone request_zone;
+    msgpack_sbuffer early_buf, late_buf;
+    msgpack_packer early_pk, late_pk;
     char pid_path[CONFIG_PATH_MAX];
     char inproc[64];             /* the ROUTER's in-process endpoint */
     bool attached;               /* def->attach succeeded: detach at the end */
@@ -125,10 +129,13 @@ uint64_t service_log_head(service_t *self)
 
 static void s_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size)
 {
-    zmsg_t *out = zmsg_dup(envelope);
-    zmsg_addmem(out, data, size);
-    /* A ROUTER drops what it cannot route (client gone): never blocks. */
-    zmsg_send(&out, router);
+    /* The routing frames, then the reply, sent as they are: no copy of
+     * the envelope.  A ROUTER drops what it cannot route (client gone):
+     * never blocks. */
+    void *socket = zsock_resolve(router);
+    for (zframe_t *frame = zmsg_first(envelope); frame; frame = zmsg_next(envelope))
+        zmq_send(socket, zframe_data(frame), zframe_size(frame), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(socket, data, size, ZMQ_DONTWAIT);
 }
 
 static void s_pack_batch(service_t *self, MDB_txn *txn, msgpack_packer *pk, bool has_rid,
@@ -203,10 +210,11 @@ static void s_handle_pull(service_t *self, MDB_txn **read_txn, pending_t *p, int
 
 /* --------------------------------------------------------------- requests */
 
-static void s_pending_reset_reply(pending_t *p)
+/*  Records that request p's reply was just packed into buf from off on. */
+static void s_reply_packed(pending_t *p, const msgpack_sbuffer *buf, size_t off)
 {
-    msgpack_sbuffer_clear(&p->reply);
-    p->ready = false;
+    p->reply_off = off;
+    p->reply_len = buf->size - off;
 }
 
 /*  True when this request type is answered only on the secure ROUTER. */
@@ -224,36 +232,40 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now)
 {
     proto_error_t err;
     proto_error_clear(&err);
+    msgpack_packer *pk = &self->early_pk;
+    size_t off = self->early_buf.size;
     p->req.msg = &p->msg;
-    p->req.reply = &p->pk;
+    p->req.reply = &self->late_pk;
     p->req.now = now;
     p->req.type = NULL;
     p->req.peer_name = p->req.peer_role = NULL;
     if (p->router == self->secure)
         auth_peer(p->payload, &p->req.peer_name, &p->req.peer_role);
-    if (wire_decode(zframe_data(p->payload), zframe_size(p->payload), &p->zone, &p->msg, &err)
+    if (wire_decode(zframe_data(p->payload), zframe_size(p->payload), &self->request_zone, &p->msg, &err)
         || proto_request_check(&p->msg, &p->req.type, &p->req.rid, &p->req.has_rid, &err)) {
         log_info("refused a request: %s (field '%s', rule %s)", err.message, err.field, err.rule);
-        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_INVALID, &err);
+        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_INVALID, &err);
         p->ready = true;
     } else if (p->router != self->secure && s_needs_secure(self, p->req.type)) {
         proto_error_set(&err, "type", "authentication",
                         "'%s' needs a member or staff key: send it to the authenticated endpoint "
                         "(CURVE, see essp endpoints)", p->req.type);
-        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
+        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
         p->ready = true;
     } else if (p->router == self->secure && !p->req.peer_name) {
         proto_error_set(&err, "type", "authentication", "this key carries no name and role");
-        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
+        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
         p->ready = true;
     } else if (strcmp(p->req.type, "pull") == 0) {
         p->is_pull = true;
     } else if (strcmp(p->req.type, "ping") == 0) {
-        proto_pack_reply(&p->pk, "pong", p->req.has_rid, p->req.rid, 2);
-        proto_pack_kv_str(&p->pk, "service", config_service_name(self->def->id));
-        proto_pack_kv_uint(&p->pk, "head", stream_log_head(self->log));
+        proto_pack_reply(pk, "pong", p->req.has_rid, p->req.rid, 2);
+        proto_pack_kv_str(pk, "service", config_service_name(self->def->id));
+        proto_pack_kv_uint(pk, "head", stream_log_head(self->log));
         p->ready = true;
     }
+    if (p->ready)
+        s_reply_packed(p, &self->early_buf, off);
 }
 
 /*  Takes what is ready on router into the batch, from index count on. */
@@ -264,16 +276,12 @@ static size_t s_receive_from(service_t *self, zsock_t *router, size_t count)
         if (!msg)
             break;
         pending_t *p = &self->batch[count];
-        memset(p, 0, sizeof *p);
-        p->router = router;
+        *p = (pending_t){.router = router};
         /* The payload is the last frame; the frames before it route the
          * reply back (identity, and the empty delimiter of a REQ client). */
         p->payload = zmsg_last(msg);
         zmsg_remove(msg, p->payload);
         p->envelope = msg;
-        msgpack_zone_init(&p->zone, 2048);
-        msgpack_sbuffer_init(&p->reply);
-        msgpack_packer_init(&p->pk, &p->reply, msgpack_sbuffer_write);
         count++;
     }
     return count;
@@ -281,6 +289,9 @@ static size_t s_receive_from(service_t *self, zsock_t *router, size_t count)
 
 static size_t s_receive_batch(service_t *self)
 {
+    msgpack_zone_clear(&self->request_zone);
+    msgpack_sbuffer_clear(&self->early_buf);
+    msgpack_sbuffer_clear(&self->late_buf);
     return s_receive_from(self, self->secure, s_receive_from(self, self->router, 0));
 }
 
@@ -290,8 +301,6 @@ static void s_release_batch(service_t *self, size_t count)
         pending_t *p = &self->batch[i];
         zmsg_destroy(&p->envelope);
         zframe_destroy(&p->payload);
-        msgpack_zone_destroy(&p->zone);
-        msgpack_sbuffer_destroy(&p->reply);
     }
 }
 
@@ -311,6 +320,21 @@ static int s_end_txn(service_t *self, MDB_txn *txn, int rc)
     return rc;
 }
 
+static const char *s_reply_of(service_t *self, const pending_t *p)
+{
+    const msgpack_sbuffer *buf = p->ready ? &self->early_buf : &self->late_buf;
+    return p->reply_len ? buf->data + p->reply_off : "";
+}
+
+/*  Runs one request in the core; its reply goes to late_buf. */
+static int s_handle(service_t *self, MDB_txn *txn, pending_t *p)
+{
+    size_t off = self->late_buf.size;
+    int rc = self->def->handle(self->def->ctx, self, txn, &p->req);
+    s_reply_packed(p, &self->late_buf, off);
+    return rc;
+}
+
 /*  Runs every request of the batch that needs the core in one write
  *  transaction.  Returns 0 (committed), or the LMDB code of a failure after
  *  rolling back. */
@@ -322,7 +346,7 @@ static int s_run_batch(service_t *self, size_t count)
         pending_t *p = &self->batch[i];
         if (p->ready || p->is_pull)
             continue;
-        rc = self->def->handle(self->def->ctx, self, txn, &p->req);
+        rc = s_handle(self, txn, p);
     }
     return s_end_txn(self, txn, rc);
 }
@@ -341,20 +365,23 @@ static void s_fail_batch(service_t *self, size_t count, int rc)
     proto_error_set(&err, "", "storage", "the service could not store the request (%s); nothing was changed, try again",
                     mdb_strerror(rc));
     log_error("batch of %zu rolled back: %s", count, mdb_strerror(rc));
+    msgpack_sbuffer_clear(&self->late_buf);
     for (size_t i = 0; i < count; i++) {
         pending_t *p = &self->batch[i];
         if (p->ready || p->is_pull)
             continue;
-        s_pending_reset_reply(p);
-        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_INTERNAL, &err);
+        size_t off = self->late_buf.size;
+        proto_pack_error(&self->late_pk, p->req.has_rid, p->req.rid, PROTO_E_INTERNAL, &err);
+        s_reply_packed(p, &self->late_buf, off);
     }
 }
 
+/*  After a rollback: the replies the core packed go; the requests run
+ *  again and pack them anew. */
 static void s_reset_replies(service_t *self, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
-        if (!self->batch[i].ready && !self->batch[i].is_pull)
-            s_pending_reset_reply(&self->batch[i]);
+    (void)count;
+    msgpack_sbuffer_clear(&self->late_buf);
 }
 
 /* ---------------------------------------------------------------- streams */
@@ -417,7 +444,7 @@ static int s_run_turn(service_t *self, size_t count, bool requests, int64_t now)
     for (size_t i = 0; rc == 0 && requests && i < count; i++) {
         pending_t *p = &self->batch[i];
         if (!p->ready && !p->is_pull)
-            rc = self->def->handle(self->def->ctx, self, txn, &p->req);
+            rc = s_handle(self, txn, p);
     }
     for (size_t u = 0; rc == 0 && u < self->def->upstream_count; u++)
         if (self->upstream[u].ready)
@@ -491,7 +518,7 @@ static void s_turn(service_t *self, bool requests_in, const bool *streams_in, in
         if (p->is_pull)
             s_handle_pull(self, &read_txn, p, now_ms);
         else
-            s_send(p->router, p->envelope, p->reply.data, p->reply.size);
+            s_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
     }
     if (read_txn)
         mdb_txn_abort(read_txn);
@@ -680,6 +707,9 @@ static void s_destroy(service_t *self)
     stream_log_destroy(&self->log);
     store_destroy(&self->store);
     msgpack_sbuffer_destroy(&self->event_buf);
+    msgpack_zone_destroy(&self->request_zone);
+    msgpack_sbuffer_destroy(&self->early_buf);
+    msgpack_sbuffer_destroy(&self->late_buf);
     if (self->pid_path[0])
         unlink(self->pid_path);
     free(self);
@@ -698,6 +728,11 @@ int service_main(const service_def_t *def)
     self->def = def;
     msgpack_sbuffer_init(&self->event_buf);
     msgpack_packer_init(&self->event_pk, &self->event_buf, msgpack_sbuffer_write);
+    msgpack_zone_init(&self->request_zone, 65536);
+    msgpack_sbuffer_init(&self->early_buf);
+    msgpack_packer_init(&self->early_pk, &self->early_buf, msgpack_sbuffer_write);
+    msgpack_sbuffer_init(&self->late_buf);
+    msgpack_packer_init(&self->late_pk, &self->late_buf, msgpack_sbuffer_write);
     zsys_init();
     zsys_set_logsystem(false);
     int code = 1;
