@@ -220,6 +220,24 @@ int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *sec
     return 0;
 }
 
+int bench_stack_written(const bench_stack_t *self, service_id_t service, double *bytes)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/io", (long)self->pids[service]);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return -1;
+    int rc = -1;
+    unsigned long long value;
+    while (fgets(line, sizeof line, file))
+        if (sscanf(line, "write_bytes: %llu", &value) == 1) {
+            *bytes = (double)value;
+            rc = 0;
+        }
+    fclose(file);
+    return rc;
+}
+
 void bench_stack_sample(bench_stack_t *self)
 {
     for (int i = 0; i < SERVICE_COUNT; i++) {
