@@ -147,6 +147,12 @@ static void s_pack_batch(service_t *self, MDB_txn *txn, msgpack_packer *pk, bool
     stream_log_pack_after(self->log, txn, after, max, PROTO_BATCH_BYTES, pk);
 }
 
+static void s_free_buffer(void *data, void *hint)
+{
+    (void)hint;
+    free(data);
+}
+
 static void s_answer_pull(service_t *self, MDB_txn *txn, zsock_t *router, zmsg_t *envelope, bool has_rid,
                           uint64_t rid, uint64_t after, size_t max)
 {
@@ -155,8 +161,21 @@ static void s_answer_pull(service_t *self, MDB_txn *txn, zsock_t *router, zmsg_t
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
     s_pack_batch(self, txn, &pk, has_rid, rid, after, max);
-    s_send(router, envelope, buf.data, buf.size);
-    msgpack_sbuffer_destroy(&buf);
+    /* A batch may weigh megabytes: ZeroMQ takes the buffer over and frees
+     * it once sent, instead of sending a copy. */
+    size_t size = buf.size;
+    void *data = msgpack_sbuffer_release(&buf);
+    zmq_msg_t msg;
+    if (zmq_msg_init_data(&msg, data, size, s_free_buffer, NULL) != 0) {
+        s_send(router, envelope, data, size);
+        free(data);
+        return;
+    }
+    void *socket = zsock_resolve(router);
+    for (zframe_t *frame = zmsg_first(envelope); frame; frame = zmsg_next(envelope))
+        zmq_send(socket, zframe_data(frame), zframe_size(frame), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (zmq_msg_send(&msg, socket, ZMQ_DONTWAIT) < 0)
+        zmq_msg_close(&msg);
 }
 
 static void s_unpark(service_t *self, size_t i)
