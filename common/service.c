@@ -506,7 +506,13 @@ static void s_commit_turn(service_t *self, size_t count, bool requests, int64_t 
     while ((rc = s_run_turn(self, count, requests, now)) == MDB_MAP_FULL && store_grow(self->store) == 0)
         s_reset_replies(self, count);
     if (rc) {
-        log_warn("turn rolled back (%s): its parts again, one transaction each", mdb_strerror(rc));
+        size_t handled = 0, batches = 0;
+        for (size_t i = 0; requests && i < count; i++)
+            handled += !self->batch[i].ready && !self->batch[i].is_pull;
+        for (size_t u = 0; u < self->def->upstream_count; u++)
+            batches += self->upstream[u].ready;
+        log_warn("turn rolled back (%s): its %zu requests and %zu stream batches again, one transaction each",
+                 mdb_strerror(rc), handled, batches);
         s_commit_apart(self, count, requests, now, now_ms);
         return;
     }
