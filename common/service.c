@@ -38,14 +38,23 @@ typedef struct {
     zsock_t *router;             /* the ROUTER it came in on, to answer on */
     zmsg_t *envelope;
     zframe_t *payload;
-    msgpack_zone zone;
-    msgpack_object msg;
+    msgpack_object msg;          /* decoded into the batch's zone */
     service_request_t req;
-    msgpack_sbuffer reply;
-    msgpack_packer pk;
+    size_t reply_off, reply_len; /* the reply, in early_buf when ready, else in late_buf */
     bool is_pull;
     bool ready;                  /* reply packed (error or pong) before the transaction */
 } pending_t;
+
+/*  What an upstream delivered in this turn of the loop, applied in the
+ *  turn's transaction.  The events point into the consumer's last reply
+ *  and into zone, both kept until the next turn. */
+typedef struct {
+    msgpack_zone zone;
+    const msgpack_object *events;
+    size_t first;                /* index of the first event after the cursor */
+    uint64_t last;               /* seq of the last event applied */
+    bool ready;                  /* a batch to apply this turn */
+} upstream_batch_t;
 
 struct service_t {
     const service_def_t *def;
@@ -56,11 +65,18 @@ struct service_t {
     zsock_t *secure;             /* the CURVE ROUTER, when secure_types is set */
     zactor_t *auth;              /* zauth, answering the secure ROUTER's ZAP requests */
     stream_consumer_t *consumers[SERVICE_UPSTREAMS_MAX];
+    upstream_batch_t upstream[SERVICE_UPSTREAMS_MAX];
     parked_pull_t parked[S_PARKED_MAX];
     size_t parked_count;
     msgpack_sbuffer event_buf;
     msgpack_packer event_pk;
     pending_t batch[SERVICE_BATCH];
+    /* Reused by every batch: one zone for its decoded requests, one buffer
+     * for the replies packed before the transaction (refusals, pongs) and
+     * one for those the core packs inside it, which a rollback clears. */
+    msgpack_zone request_zone;
+    msgpack_sbuffer early_buf, late_buf;
+    msgpack_packer early_pk, late_pk;
     char pid_path[CONFIG_PATH_MAX];
     char inproc[64];             /* the ROUTER's in-process endpoint */
     bool attached;               /* def->attach succeeded: detach at the end */
@@ -113,10 +129,13 @@ uint64_t service_log_head(service_t *self)
 
 static void s_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size)
 {
-    zmsg_t *out = zmsg_dup(envelope);
-    zmsg_addmem(out, data, size);
-    /* A ROUTER drops what it cannot route (client gone): never blocks. */
-    zmsg_send(&out, router);
+    /* The routing frames, then the reply, sent as they are: no copy of
+     * the envelope.  A ROUTER drops what it cannot route (client gone):
+     * never blocks. */
+    void *socket = zsock_resolve(router);
+    for (zframe_t *frame = zmsg_first(envelope); frame; frame = zmsg_next(envelope))
+        zmq_send(socket, zframe_data(frame), zframe_size(frame), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(socket, data, size, ZMQ_DONTWAIT);
 }
 
 static void s_pack_batch(service_t *self, MDB_txn *txn, msgpack_packer *pk, bool has_rid,
@@ -128,6 +147,12 @@ static void s_pack_batch(service_t *self, MDB_txn *txn, msgpack_packer *pk, bool
     stream_log_pack_after(self->log, txn, after, max, PROTO_BATCH_BYTES, pk);
 }
 
+static void s_free_buffer(void *data, void *hint)
+{
+    (void)hint;
+    free(data);
+}
+
 static void s_answer_pull(service_t *self, MDB_txn *txn, zsock_t *router, zmsg_t *envelope, bool has_rid,
                           uint64_t rid, uint64_t after, size_t max)
 {
@@ -136,8 +161,21 @@ static void s_answer_pull(service_t *self, MDB_txn *txn, zsock_t *router, zmsg_t
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
     s_pack_batch(self, txn, &pk, has_rid, rid, after, max);
-    s_send(router, envelope, buf.data, buf.size);
-    msgpack_sbuffer_destroy(&buf);
+    /* A batch may weigh megabytes: ZeroMQ takes the buffer over and frees
+     * it once sent, instead of sending a copy. */
+    size_t size = buf.size;
+    void *data = msgpack_sbuffer_release(&buf);
+    zmq_msg_t msg;
+    if (zmq_msg_init_data(&msg, data, size, s_free_buffer, NULL) != 0) {
+        s_send(router, envelope, data, size);
+        free(data);
+        return;
+    }
+    void *socket = zsock_resolve(router);
+    for (zframe_t *frame = zmsg_first(envelope); frame; frame = zmsg_next(envelope))
+        zmq_send(socket, zframe_data(frame), zframe_size(frame), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (zmq_msg_send(&msg, socket, ZMQ_DONTWAIT) < 0)
+        zmq_msg_close(&msg);
 }
 
 static void s_unpark(service_t *self, size_t i)
@@ -191,10 +229,11 @@ static void s_handle_pull(service_t *self, MDB_txn **read_txn, pending_t *p, int
 
 /* --------------------------------------------------------------- requests */
 
-static void s_pending_reset_reply(pending_t *p)
+/*  Records that request p's reply was just packed into buf from off on. */
+static void s_reply_packed(pending_t *p, const msgpack_sbuffer *buf, size_t off)
 {
-    msgpack_sbuffer_clear(&p->reply);
-    p->ready = false;
+    p->reply_off = off;
+    p->reply_len = buf->size - off;
 }
 
 /*  True when this request type is answered only on the secure ROUTER. */
@@ -212,36 +251,40 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now)
 {
     proto_error_t err;
     proto_error_clear(&err);
+    msgpack_packer *pk = &self->early_pk;
+    size_t off = self->early_buf.size;
     p->req.msg = &p->msg;
-    p->req.reply = &p->pk;
+    p->req.reply = &self->late_pk;
     p->req.now = now;
     p->req.type = NULL;
     p->req.peer_name = p->req.peer_role = NULL;
     if (p->router == self->secure)
         auth_peer(p->payload, &p->req.peer_name, &p->req.peer_role);
-    if (wire_decode(zframe_data(p->payload), zframe_size(p->payload), &p->zone, &p->msg, &err)
+    if (wire_decode(zframe_data(p->payload), zframe_size(p->payload), &self->request_zone, &p->msg, &err)
         || proto_request_check(&p->msg, &p->req.type, &p->req.rid, &p->req.has_rid, &err)) {
         log_info("refused a request: %s (field '%s', rule %s)", err.message, err.field, err.rule);
-        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_INVALID, &err);
+        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_INVALID, &err);
         p->ready = true;
     } else if (p->router != self->secure && s_needs_secure(self, p->req.type)) {
         proto_error_set(&err, "type", "authentication",
                         "'%s' needs a member or staff key: send it to the authenticated endpoint "
                         "(CURVE, see essp endpoints)", p->req.type);
-        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
+        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
         p->ready = true;
     } else if (p->router == self->secure && !p->req.peer_name) {
         proto_error_set(&err, "type", "authentication", "this key carries no name and role");
-        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
+        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
         p->ready = true;
     } else if (strcmp(p->req.type, "pull") == 0) {
         p->is_pull = true;
     } else if (strcmp(p->req.type, "ping") == 0) {
-        proto_pack_reply(&p->pk, "pong", p->req.has_rid, p->req.rid, 2);
-        proto_pack_kv_str(&p->pk, "service", config_service_name(self->def->id));
-        proto_pack_kv_uint(&p->pk, "head", stream_log_head(self->log));
+        proto_pack_reply(pk, "pong", p->req.has_rid, p->req.rid, 2);
+        proto_pack_kv_str(pk, "service", config_service_name(self->def->id));
+        proto_pack_kv_uint(pk, "head", stream_log_head(self->log));
         p->ready = true;
     }
+    if (p->ready)
+        s_reply_packed(p, &self->early_buf, off);
 }
 
 /*  Takes what is ready on router into the batch, from index count on. */
@@ -252,16 +295,12 @@ static size_t s_receive_from(service_t *self, zsock_t *router, size_t count)
         if (!msg)
             break;
         pending_t *p = &self->batch[count];
-        memset(p, 0, sizeof *p);
-        p->router = router;
+        *p = (pending_t){.router = router};
         /* The payload is the last frame; the frames before it route the
          * reply back (identity, and the empty delimiter of a REQ client). */
         p->payload = zmsg_last(msg);
         zmsg_remove(msg, p->payload);
         p->envelope = msg;
-        msgpack_zone_init(&p->zone, 2048);
-        msgpack_sbuffer_init(&p->reply);
-        msgpack_packer_init(&p->pk, &p->reply, msgpack_sbuffer_write);
         count++;
     }
     return count;
@@ -269,6 +308,9 @@ static size_t s_receive_from(service_t *self, zsock_t *router, size_t count)
 
 static size_t s_receive_batch(service_t *self)
 {
+    msgpack_zone_clear(&self->request_zone);
+    msgpack_sbuffer_clear(&self->early_buf);
+    msgpack_sbuffer_clear(&self->late_buf);
     return s_receive_from(self, self->secure, s_receive_from(self, self->router, 0));
 }
 
@@ -278,8 +320,6 @@ static void s_release_batch(service_t *self, size_t count)
         pending_t *p = &self->batch[i];
         zmsg_destroy(&p->envelope);
         zframe_destroy(&p->payload);
-        msgpack_zone_destroy(&p->zone);
-        msgpack_sbuffer_destroy(&p->reply);
     }
 }
 
@@ -299,6 +339,21 @@ static int s_end_txn(service_t *self, MDB_txn *txn, int rc)
     return rc;
 }
 
+static const char *s_reply_of(service_t *self, const pending_t *p)
+{
+    const msgpack_sbuffer *buf = p->ready ? &self->early_buf : &self->late_buf;
+    return p->reply_len ? buf->data + p->reply_off : "";
+}
+
+/*  Runs one request in the core; its reply goes to late_buf. */
+static int s_handle(service_t *self, MDB_txn *txn, pending_t *p)
+{
+    size_t off = self->late_buf.size;
+    int rc = self->def->handle(self->def->ctx, self, txn, &p->req);
+    s_reply_packed(p, &self->late_buf, off);
+    return rc;
+}
+
 /*  Runs every request of the batch that needs the core in one write
  *  transaction.  Returns 0 (committed), or the LMDB code of a failure after
  *  rolling back. */
@@ -310,7 +365,7 @@ static int s_run_batch(service_t *self, size_t count)
         pending_t *p = &self->batch[i];
         if (p->ready || p->is_pull)
             continue;
-        rc = self->def->handle(self->def->ctx, self, txn, &p->req);
+        rc = s_handle(self, txn, p);
     }
     return s_end_txn(self, txn, rc);
 }
@@ -329,34 +384,158 @@ static void s_fail_batch(service_t *self, size_t count, int rc)
     proto_error_set(&err, "", "storage", "the service could not store the request (%s); nothing was changed, try again",
                     mdb_strerror(rc));
     log_error("batch of %zu rolled back: %s", count, mdb_strerror(rc));
+    msgpack_sbuffer_clear(&self->late_buf);
     for (size_t i = 0; i < count; i++) {
         pending_t *p = &self->batch[i];
         if (p->ready || p->is_pull)
             continue;
-        s_pending_reset_reply(p);
-        proto_pack_error(&p->pk, p->req.has_rid, p->req.rid, PROTO_E_INTERNAL, &err);
+        size_t off = self->late_buf.size;
+        proto_pack_error(&self->late_pk, p->req.has_rid, p->req.rid, PROTO_E_INTERNAL, &err);
+        s_reply_packed(p, &self->late_buf, off);
     }
 }
 
-static void s_handle_requests(service_t *self, int64_t now_ms)
+/*  After a rollback: the replies the core packed go; the requests run
+ *  again and pack them anew. */
+static void s_reset_replies(service_t *self, size_t count)
 {
-    size_t count = s_receive_batch(self);
-    int64_t now = (int64_t)time(NULL);
-    for (size_t i = 0; i < count; i++)
-        s_pending_prepare(self, &self->batch[i], now);
-    if (s_batch_needs_txn(self, count)) {
-        int rc;
-        for (;;) {
-            rc = s_run_batch(self, count);
-            if (rc != MDB_MAP_FULL || store_grow(self->store) != 0)
-                break;
-            for (size_t i = 0; i < count; i++)
-                if (!self->batch[i].ready && !self->batch[i].is_pull)
-                    s_pending_reset_reply(&self->batch[i]);
+    (void)count;
+    msgpack_sbuffer_clear(&self->late_buf);
+}
+
+/* ---------------------------------------------------------------- streams */
+
+/*  Takes upstream u's reply into the turn; true when it holds events to
+ *  apply. */
+static bool s_receive_upstream(service_t *self, size_t u, int64_t now_ms)
+{
+    upstream_batch_t *b = &self->upstream[u];
+    msgpack_zone_clear(&b->zone);
+    b->last = 0;
+    return stream_consumer_receive(self->consumers[u], &b->zone, &b->events, &b->first, now_ms) == 1;
+}
+
+/*  Applies upstream u's batch and its new cursor inside txn; 0 or an LMDB
+ *  code. */
+static int s_apply_upstream(service_t *self, MDB_txn *txn, size_t u, int64_t now)
+{
+    const service_upstream_t *up = &self->def->upstreams[u];
+    upstream_batch_t *b = &self->upstream[u];
+    stream_consumer_t *consumer = self->consumers[u];
+    int rc = 0;
+    for (size_t i = b->first; rc == 0 && i < doc_len(b->events); i++) {
+        const msgpack_object *event = doc_at(b->events, i);
+        const char *type;
+        proto_error_t err;
+        if (proto_event_check(event, &type, &b->last, &err)) {
+            log_error("stream %s: event refused: %s", stream_consumer_name(consumer), err.message);
+            return MDB_INCOMPATIBLE;
         }
+        rc = up->apply(self->def->ctx, self, txn, type, event, now);
+    }
+    if (rc == 0)
+        rc = store_put_u64(txn, store_db(self->store, self->db_count + 1),
+                           stream_consumer_name(consumer), b->last);
+    return rc;
+}
+
+/*  Upstream u's batch alone, in its own transaction. */
+static int s_apply_events(service_t *self, size_t u, int64_t now)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(self->store, false, &txn);
+    if (rc == 0)
+        rc = s_apply_upstream(self, txn, u, now);
+    return s_end_txn(self, txn, rc);
+}
+
+/* ------------------------------------------------------------------ turns */
+
+/*  Everything a turn of the loop received, the requests that need the
+ *  core and every upstream batch, in ONE write transaction: one commit and
+ *  one fsync per turn instead of one per part, and a request never waits
+ *  behind the commits of stream batches.  0 or the LMDB code of a
+ *  failure, after rolling back. */
+static int s_run_turn(service_t *self, size_t count, bool requests, int64_t now)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(self->store, false, &txn);
+    for (size_t i = 0; rc == 0 && requests && i < count; i++) {
+        pending_t *p = &self->batch[i];
+        if (!p->ready && !p->is_pull)
+            rc = s_handle(self, txn, p);
+    }
+    for (size_t u = 0; rc == 0 && u < self->def->upstream_count; u++)
+        if (self->upstream[u].ready)
+            rc = s_apply_upstream(self, txn, u, now);
+    return s_end_txn(self, txn, rc);
+}
+
+/*  After a turn failed as a whole: each part again in its own transaction,
+ *  as before the turns were merged, so that a poisoned batch of one stream
+ *  neither refuses the requests nor stops the other streams. */
+static void s_commit_apart(service_t *self, size_t count, bool requests, int64_t now, int64_t now_ms)
+{
+    int rc;
+    if (requests) {
+        s_reset_replies(self, count);
+        while ((rc = s_run_batch(self, count)) == MDB_MAP_FULL && store_grow(self->store) == 0)
+            s_reset_replies(self, count);
         if (rc)
             s_fail_batch(self, count, rc);
     }
+    for (size_t u = 0; u < self->def->upstream_count; u++) {
+        if (!self->upstream[u].ready)
+            continue;
+        stream_consumer_t *consumer = self->consumers[u];
+        while ((rc = s_apply_events(self, u, now)) == MDB_MAP_FULL && store_grow(self->store) == 0)
+            ;
+        if (rc == 0) {
+            stream_consumer_advance(consumer, self->upstream[u].last, now_ms);
+            continue;
+        }
+        log_error("stream %s: batch not applied (%s); retrying from %llu", stream_consumer_name(consumer),
+                  mdb_strerror(rc), (unsigned long long)stream_consumer_cursor(consumer));
+        stream_consumer_backoff(consumer, now_ms);
+    }
+}
+
+static void s_commit_turn(service_t *self, size_t count, bool requests, int64_t now, int64_t now_ms)
+{
+    int rc;
+    while ((rc = s_run_turn(self, count, requests, now)) == MDB_MAP_FULL && store_grow(self->store) == 0)
+        s_reset_replies(self, count);
+    if (rc) {
+        size_t handled = 0, batches = 0;
+        for (size_t i = 0; requests && i < count; i++)
+            handled += !self->batch[i].ready && !self->batch[i].is_pull;
+        for (size_t u = 0; u < self->def->upstream_count; u++)
+            batches += self->upstream[u].ready;
+        log_warn("turn rolled back (%s): its %zu requests and %zu stream batches again, one transaction each",
+                 mdb_strerror(rc), handled, batches);
+        s_commit_apart(self, count, requests, now, now_ms);
+        return;
+    }
+    for (size_t u = 0; u < self->def->upstream_count; u++)
+        if (self->upstream[u].ready)
+            stream_consumer_advance(self->consumers[u], self->upstream[u].last, now_ms);
+}
+
+/*  One turn of the loop: takes the ready requests and the upstream
+ *  replies, commits what they change, and only then answers. */
+static void s_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms)
+{
+    size_t count = requests_in ? s_receive_batch(self) : 0;
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < count; i++)
+        s_pending_prepare(self, &self->batch[i], now);
+    bool requests = s_batch_needs_txn(self, count), streams = false;
+    for (size_t u = 0; u < self->def->upstream_count; u++) {
+        self->upstream[u].ready = streams_in[u] && s_receive_upstream(self, u, now_ms);
+        streams = streams || self->upstream[u].ready;
+    }
+    if (requests || streams)
+        s_commit_turn(self, count, requests, now, now_ms);
     /* Durable now: reply. */
     MDB_txn *read_txn = NULL;
     for (size_t i = 0; i < count; i++) {
@@ -364,64 +543,11 @@ static void s_handle_requests(service_t *self, int64_t now_ms)
         if (p->is_pull)
             s_handle_pull(self, &read_txn, p, now_ms);
         else
-            s_send(p->router, p->envelope, p->reply.data, p->reply.size);
+            s_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
     }
     if (read_txn)
         mdb_txn_abort(read_txn);
     s_release_batch(self, count);
-}
-
-/* ---------------------------------------------------------------- streams */
-
-static int s_apply_events(service_t *self, size_t u, const msgpack_object *events, size_t first,
-                          uint64_t *last)
-{
-    const service_upstream_t *up = &self->def->upstreams[u];
-    stream_consumer_t *consumer = self->consumers[u];
-    int64_t now = (int64_t)time(NULL);
-    MDB_txn *txn = NULL;
-    int rc = store_begin(self->store, false, &txn);
-    for (size_t i = first; rc == 0 && i < doc_len(events); i++) {
-        const msgpack_object *event = doc_at(events, i);
-        const char *type;
-        proto_error_t err;
-        if (proto_event_check(event, &type, last, &err)) {
-            log_error("stream %s: event refused: %s", stream_consumer_name(consumer), err.message);
-            rc = MDB_INCOMPATIBLE;
-            break;
-        }
-        rc = up->apply(self->def->ctx, self, txn, type, event, now);
-    }
-    if (rc == 0)
-        rc = store_put_u64(txn, store_db(self->store, self->db_count + 1),
-                           stream_consumer_name(consumer), *last);
-    return s_end_txn(self, txn, rc);
-}
-
-static void s_handle_stream(service_t *self, size_t u, int64_t now_ms)
-{
-    stream_consumer_t *consumer = self->consumers[u];
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 8192);
-    const msgpack_object *events;
-    size_t first;
-    int rc = stream_consumer_receive(consumer, &zone, &events, &first, now_ms);
-    if (rc == 1) {
-        uint64_t last = 0;
-        do
-            rc = s_apply_events(self, u, events, first, &last);
-        while (rc == MDB_MAP_FULL && store_grow(self->store) == 0);
-        if (rc == 0) {
-            stream_consumer_advance(consumer, last, now_ms);
-            s_serve_parked(self, now_ms);
-        } else {
-            log_error("stream %s: batch not applied (%s); retrying from %llu",
-                      stream_consumer_name(consumer), mdb_strerror(rc),
-                      (unsigned long long)stream_consumer_cursor(consumer));
-            stream_consumer_backoff(consumer, now_ms);
-        }
-    }
-    msgpack_zone_destroy(&zone);
 }
 
 /* ------------------------------------------------------------ life cycle */
@@ -473,6 +599,7 @@ static int s_start(service_t *self)
         config_connect_endpoint(from, endpoint, sizeof endpoint);
         self->consumers[u] = stream_consumer_new(config_service_name(from), endpoint, cursor,
                                                  PROTO_BATCH_MAX, 1000);
+        msgpack_zone_init(&self->upstream[u].zone, 65536);
         log_info("following %s at %s from seq %llu", config_service_name(from), endpoint,
                  (unsigned long long)cursor);
     }
@@ -577,19 +704,26 @@ static void s_loop(service_t *self)
         if (zsys_interrupted)
             break;
         now_ms = s_now_ms();
-        if ((items[0].revents & ZMQ_POLLIN) || (first > 1 && (items[1].revents & ZMQ_POLLIN)))
-            s_handle_requests(self, now_ms);
-        for (size_t u = 0; u < n; u++)
-            if (items[first + u].revents & ZMQ_POLLIN)
-                s_handle_stream(self, u, now_ms);
+        bool requests_in = (items[0].revents & ZMQ_POLLIN) || (first > 1 && (items[1].revents & ZMQ_POLLIN));
+        bool streams_in[SERVICE_UPSTREAMS_MAX] = {false};
+        bool any = requests_in;
+        for (size_t u = 0; u < n; u++) {
+            streams_in[u] = items[first + u].revents & ZMQ_POLLIN;
+            any = any || streams_in[u];
+        }
+        if (any)
+            s_turn(self, requests_in, streams_in, now_ms);
         s_serve_parked(self, now_ms);
     }
 }
 
 static void s_destroy(service_t *self)
 {
-    for (size_t u = 0; u < self->def->upstream_count; u++)
+    for (size_t u = 0; u < self->def->upstream_count; u++) {
+        if (self->consumers[u])
+            msgpack_zone_destroy(&self->upstream[u].zone);
         stream_consumer_destroy(&self->consumers[u]);
+    }
     while (self->parked_count)
         s_unpark(self, 0);
     zsock_destroy(&self->router);
@@ -598,6 +732,9 @@ static void s_destroy(service_t *self)
     stream_log_destroy(&self->log);
     store_destroy(&self->store);
     msgpack_sbuffer_destroy(&self->event_buf);
+    msgpack_zone_destroy(&self->request_zone);
+    msgpack_sbuffer_destroy(&self->early_buf);
+    msgpack_sbuffer_destroy(&self->late_buf);
     if (self->pid_path[0])
         unlink(self->pid_path);
     free(self);
@@ -616,6 +753,11 @@ int service_main(const service_def_t *def)
     self->def = def;
     msgpack_sbuffer_init(&self->event_buf);
     msgpack_packer_init(&self->event_pk, &self->event_buf, msgpack_sbuffer_write);
+    msgpack_zone_init(&self->request_zone, 65536);
+    msgpack_sbuffer_init(&self->early_buf);
+    msgpack_packer_init(&self->early_pk, &self->early_buf, msgpack_sbuffer_write);
+    msgpack_sbuffer_init(&self->late_buf);
+    msgpack_packer_init(&self->late_pk, &self->late_buf, msgpack_sbuffer_write);
     zsys_init();
     zsys_set_logsystem(false);
     int code = 1;

@@ -8,11 +8,14 @@
  *      pull this service's event log, and, when the service declares
  *      secure_types, a second ROUTER that speaks CURVE and knows who sends
  *      each request;
- *    - drains up to SERVICE_BATCH requests that are ready, runs them all in
- *      ONE write transaction, commits (one fsync), and only then sends the
- *      replies: group commit, and no reply before the state is durable;
- *    - pulls each upstream stream and applies a batch of events together
- *      with the new cursor in one transaction (exactly once, across kill -9);
+ *    - in each turn of its loop, drains up to SERVICE_BATCH requests that
+ *      are ready and the replies of its upstream streams, runs the requests
+ *      and applies each batch of events together with that stream's new
+ *      cursor, all in ONE write transaction, commits (one fsync), and only
+ *      then sends the replies: group commit, exactly once across kill -9,
+ *      and no reply before the state is durable (when that transaction
+ *      fails, the requests and each batch are run again apart, so that one
+ *      poisoned batch stops only its own stream);
  *    - holds pulls that found nothing new and answers them as soon as an
  *      event is appended (or with an empty batch when their wait expires);
  *    - on SIGTERM/SIGINT finishes the batch in hand and exits 0.

@@ -157,7 +157,7 @@ int store_get_doc(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, msg
     if (rc)
         return rc;
     proto_error_t err;
-    if (wire_decode(v.mv_data, v.mv_size, zone, out, &err)) {
+    if (wire_decode_stored(v.mv_data, v.mv_size, zone, out, &err)) {
         log_error("stored document does not decode: %s", err.message);
         return MDB_CORRUPTED;
     }

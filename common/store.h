@@ -54,8 +54,9 @@ uint64_t store_u64_from_key(const void *key);
 int store_get_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t *value);
 int store_put_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t value);
 
-/*  Reads the msgpack document stored under key and decodes it into zone.
- *  The result points into LMDB's memory: valid until the next write in the
+/*  Reads the msgpack document stored under key and decodes it into zone
+ *  (wire_decode_stored: the service wrote it, from input that was checked
+ *  on the way in).  The result points into LMDB's memory: valid until the next write in the
  *  same database or the end of txn, so pack what you derive from it before
  *  any mdb_put.  0, MDB_NOTFOUND, or MDB_CORRUPTED when it does not decode. */
 int store_get_doc(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, msgpack_zone *zone,

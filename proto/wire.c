@@ -35,6 +35,7 @@ typedef struct {
     size_t pos;
     size_t nodes;
     size_t max_nodes;       /* WIRE_NODES_MAX, or the caller's bound */
+    bool stored;            /* wire_decode_stored: the structure only */
     wire_key_t *keys;       /* keys of every map being walked, innermost last */
     size_t nkeys;
     size_t keys_cap;
@@ -78,6 +79,18 @@ static size_t s_utf8_check(const uint8_t *p, size_t len)
 {
     size_t i = 0;
     while (i < len) {
+        /* Most text is ASCII: eight bytes at a time while no high bit is
+         * set (memcpy: no alignment assumed). */
+        if (len - i >= 8) {
+            uint64_t word;
+            memcpy(&word, p + i, 8);
+            if ((word & 0x8080808080808080u) == 0) {
+                i += 8;
+                continue;
+            }
+            while (p[i] < 0x80)     /* stops within the word: it has a high bit */
+                i++;
+        }
         uint8_t c = p[i];
         size_t extra;
         uint8_t lo = 0x80, hi = 0xBF;
@@ -154,7 +167,7 @@ static int s_scan_str_body(wire_scan_t *self, uint64_t len, const uint8_t **body
         return s_fail(self, "truncated", "string of %llu bytes declared with %zu bytes left",
                       (unsigned long long) len, s_left(self));
     const uint8_t *p = self->data + self->pos;
-    size_t bad = s_utf8_check(p, (size_t) len);
+    size_t bad = self->stored ? (size_t) len : s_utf8_check(p, (size_t) len);
     if (bad < len)
         return s_fail(self, "utf8", "invalid UTF-8 at byte %zu of a string (0x%02x)", bad, p[bad]);
     self->pos += (size_t) len;
@@ -278,7 +291,7 @@ static int s_scan_key(wire_scan_t *self, uint32_t order)
     const uint8_t *body;
     if (rc || s_scan_str_body(self, len, &body))
         return -1;
-    return s_key_push(self, body, (uint32_t) len, order);
+    return self->stored ? 0 : s_key_push(self, body, (uint32_t) len, order);
 }
 
 static int s_scan_map(wire_scan_t *self, uint64_t count, int depth)
@@ -297,9 +310,11 @@ static int s_scan_map(wire_scan_t *self, uint64_t count, int depth)
         self->nframes = frame;   /* a bad key is reported at the map's path */
         if (s_scan_key(self, i))
             return -1;
-        const wire_key_t *key = &self->keys[self->nkeys - 1];
-        self->frames[frame] = (wire_frame_t) { key->ptr, key->len, 0 };
-        self->nframes = frame + 1;
+        if (!self->stored) {
+            const wire_key_t *key = &self->keys[self->nkeys - 1];
+            self->frames[frame] = (wire_frame_t) { key->ptr, key->len, 0 };
+            self->nframes = frame + 1;
+        }
         if (s_scan_object(self, depth + 1))
             return -1;
     }
@@ -360,10 +375,10 @@ static int s_scan_object(wire_scan_t *self, int depth)
     return s_scan_sized(self, b, depth);
 }
 
-static int s_prescan(const void *data, size_t size, size_t max_nodes, proto_error_t *err)
+static int s_prescan(const void *data, size_t size, size_t max_nodes, bool stored, proto_error_t *err)
 {
     assert(data || size == 0);
-    wire_scan_t scan = { .data = data, .size = size, .max_nodes = max_nodes, .err = err };
+    wire_scan_t scan = { .data = data, .size = size, .max_nodes = max_nodes, .stored = stored, .err = err };
     int rc = s_scan_object(&scan, 0);
     if (rc == 0 && scan.pos != size)
         rc = s_fail(&scan, "trailing_bytes", "%zu bytes after the end of the message", size - scan.pos);
@@ -375,14 +390,14 @@ static int s_prescan(const void *data, size_t size, size_t max_nodes, proto_erro
 
 int wire_prescan(const void *data, size_t size, proto_error_t *err)
 {
-    return s_prescan(data, size, WIRE_NODES_MAX, err);
+    return s_prescan(data, size, WIRE_NODES_MAX, false, err);
 }
 
-static int s_decode(const void *data, size_t size, size_t max_nodes, msgpack_zone *zone,
+static int s_decode(const void *data, size_t size, size_t max_nodes, bool stored, msgpack_zone *zone,
                     msgpack_object *out, proto_error_t *err)
 {
     assert(zone && out);
-    if (s_prescan(data, size, max_nodes, err))
+    if (s_prescan(data, size, max_nodes, stored, err))
         return -1;
     size_t offset = 0;
     msgpack_object obj;
@@ -398,11 +413,17 @@ static int s_decode(const void *data, size_t size, size_t max_nodes, msgpack_zon
 int wire_decode(const void *data, size_t size, msgpack_zone *zone,
                 msgpack_object *out, proto_error_t *err)
 {
-    return s_decode(data, size, WIRE_NODES_MAX, zone, out, err);
+    return s_decode(data, size, WIRE_NODES_MAX, false, zone, out, err);
 }
 
 int wire_decode_reply(const void *data, size_t size, msgpack_zone *zone,
                       msgpack_object *out, proto_error_t *err)
 {
-    return s_decode(data, size, WIRE_REPLY_NODES_MAX, zone, out, err);
+    return s_decode(data, size, WIRE_REPLY_NODES_MAX, false, zone, out, err);
+}
+
+int wire_decode_stored(const void *data, size_t size, msgpack_zone *zone,
+                       msgpack_object *out, proto_error_t *err)
+{
+    return s_decode(data, size, WIRE_REPLY_NODES_MAX, true, zone, out, err);
 }

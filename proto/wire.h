@@ -68,4 +68,14 @@ int wire_decode(const void *data, size_t size, msgpack_zone *zone,
 int wire_decode_reply(const void *data, size_t size, msgpack_zone *zone,
                       msgpack_object *out, proto_error_t *err);
 
+/*  For what a service reads back from its own LMDB: bytes that passed
+ *  wire_decode when they came in (or that the service packed itself).
+ *  The structure is still walked before msgpack-c unpacks it (truncation,
+ *  depth, ext, the WIRE_REPLY_NODES_MAX bound), so a damaged record is an
+ *  error and never an allocation sized by a corrupt count; the UTF-8 of
+ *  strings and the uniqueness of keys, already checked on the way in, are
+ *  not checked again (they are most of the prescan's cost). */
+int wire_decode_stored(const void *data, size_t size, msgpack_zone *zone,
+                       msgpack_object *out, proto_error_t *err);
+
 #endif

@@ -120,30 +120,50 @@ static void s_pack_digits(msgpack_packer *pk, const char *text, size_t len)
     msgpack_pack_str_with_body(pk, digits, n);
 }
 
-/*  Copies the application, keeping identifiers as digits only ("356 000
- *  000 00048" is stored "35600000000048"), as the charter asks. */
-static void s_pack_normalized(msgpack_packer *pk, const msgpack_object *obj, const char *path)
+#define S_PATH_MAX 128
+
+/*  s_pack_normalized's walk: path[0..len) is the dotted path of obj, and
+ *  each level appends its key or "[]" in place (a path too long for the
+ *  buffer is cut, and then names no identifier). */
+static void s_pack_normalized_at(msgpack_packer *pk, const msgpack_object *obj, char *path, size_t len)
 {
-    char sub[128];
     if (obj->type == MSGPACK_OBJECT_MAP) {
         msgpack_pack_map(pk, obj->via.map.size);
         for (uint32_t i = 0; i < obj->via.map.size; i++) {
             const msgpack_object_kv *kv = &obj->via.map.ptr[i];
-            snprintf(sub, sizeof sub, "%s%s%.*s", path, *path ? "." : "", (int)kv->key.via.str.size,
-                     kv->key.via.str.ptr);
+            size_t sub = len;
+            if (sub && sub < S_PATH_MAX - 1)
+                path[sub++] = '.';
+            size_t n = kv->key.via.str.size < S_PATH_MAX - 1 - sub ? kv->key.via.str.size : S_PATH_MAX - 1 - sub;
+            memcpy(path + sub, kv->key.via.str.ptr, n);
+            path[sub + n] = '\0';
             msgpack_pack_object(pk, kv->key);
-            s_pack_normalized(pk, &kv->val, sub);
+            s_pack_normalized_at(pk, &kv->val, path, sub + n);
         }
     } else if (obj->type == MSGPACK_OBJECT_ARRAY) {
-        snprintf(sub, sizeof sub, "%s[]", path);
+        size_t sub = len + 2 < S_PATH_MAX ? len + 2 : len;
+        memcpy(path + len, "[]", sub - len);
+        path[sub] = '\0';
         msgpack_pack_array(pk, obj->via.array.size);
         for (uint32_t i = 0; i < obj->via.array.size; i++)
-            s_pack_normalized(pk, &obj->via.array.ptr[i], sub);
+            s_pack_normalized_at(pk, &obj->via.array.ptr[i], path, sub);
     } else if (obj->type == MSGPACK_OBJECT_STR && s_digits_only_path(path)) {
         s_pack_digits(pk, obj->via.str.ptr, obj->via.str.size);
     } else {
         msgpack_pack_object(pk, *obj);
     }
+    path[len] = '\0';
+}
+
+/*  Copies the application, keeping identifiers as digits only ("356 000
+ *  000 00048" is stored "35600000000048"), as the charter asks. */
+static void s_pack_normalized(msgpack_packer *pk, const msgpack_object *obj, const char *path)
+{
+    char at[S_PATH_MAX];
+    size_t len = strlen(path) < S_PATH_MAX - 1 ? strlen(path) : S_PATH_MAX - 1;
+    memcpy(at, path, len);
+    at[len] = '\0';
+    s_pack_normalized_at(pk, obj, at, len);
 }
 
 static void s_siret_of(const msgpack_object *application, char out[S_SIRET_MAX])

@@ -201,7 +201,7 @@ int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_me
     return out->rss_kib >= 0 && out->hwm_kib >= 0 ? 0 : -1;
 }
 
-int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *seconds)
+int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *seconds, double *kernel)
 {
     char path[64], line[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)self->pids[service]);
@@ -216,7 +216,26 @@ int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *sec
     if (!after || sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
         return -1;
     *seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    *kernel = (double)stime / (double)sysconf(_SC_CLK_TCK);
     return 0;
+}
+
+int bench_stack_written(const bench_stack_t *self, service_id_t service, double *bytes)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/io", (long)self->pids[service]);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return -1;
+    int rc = -1;
+    unsigned long long value;
+    while (fgets(line, sizeof line, file))
+        if (sscanf(line, "write_bytes: %llu", &value) == 1) {
+            *bytes = (double)value;
+            rc = 0;
+        }
+    fclose(file);
+    return rc;
 }
 
 void bench_stack_sample(bench_stack_t *self)

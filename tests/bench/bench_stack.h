@@ -46,8 +46,12 @@ void bench_stack_endpoint(const bench_stack_t *self, service_id_t service, char 
 int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_memory_t *out);
 
 /*  CPU time (user + system) a service has used since it started, in
- *  seconds; 0 or -1. */
-int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *seconds);
+ *  seconds, and in *kernel the system part of it; 0 or -1. */
+int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *seconds, double *kernel);
+
+/*  Bytes of file pages a service has dirtied since it started (write_bytes
+ *  of /proc/<pid>/io: LMDB's pages, written at each commit); 0 or -1. */
+int bench_stack_written(const bench_stack_t *self, service_id_t service, double *bytes);
 
 /*  Reads every VmRSS and RssAnon and keeps the largest seen. */
 void bench_stack_sample(bench_stack_t *self);

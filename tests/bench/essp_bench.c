@@ -73,6 +73,8 @@ typedef struct {
     bench_memory_t peak[SERVICE_COUNT];  /* rss: largest sampled; hwm: VmHWM at the end */
     bench_result_t e2e;
     double cpu_us[SERVICE_COUNT];        /* CPU per application end to end */
+    double sys_us[SERVICE_COUNT];        /* the part of it spent in the kernel */
+    double written_kib[SERVICE_COUNT];   /* file pages dirtied per application */
     double bench_cpu_us;                 /* the bench's own, its I/O thread included */
     size_t catch_up_entries;
     double catch_up_seconds;
@@ -238,12 +240,18 @@ static double s_self_cpu(void)
          + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
 }
 
-/*  CPU seconds of each service now, and of the bench in the last slot. */
-static void s_cpu(bench_stack_t *stack, double out[SERVICE_COUNT + 1])
+/*  CPU seconds of each service now (and their kernel part in sys, the
+ *  bytes of pages they dirtied in written), and of the bench in the last
+ *  slot. */
+static void s_cpu(bench_stack_t *stack, double out[SERVICE_COUNT + 1], double sys[SERVICE_COUNT],
+                  double written[SERVICE_COUNT])
 {
-    for (int i = 0; i < SERVICE_COUNT; i++)
-        if (bench_stack_cpu(stack, (service_id_t)i, &out[i]) != 0)
-            out[i] = 0;
+    for (int i = 0; i < SERVICE_COUNT; i++) {
+        if (bench_stack_cpu(stack, (service_id_t)i, &out[i], &sys[i]) != 0)
+            out[i] = sys[i] = 0;
+        if (bench_stack_written(stack, (service_id_t)i, &written[i]) != 0)
+            written[i] = 0;
+    }
     out[SERVICE_COUNT] = s_self_cpu();
 }
 
@@ -259,12 +267,17 @@ static int s_run_stack(const options_t *o, bench_stack_t *stack, bench_apps_t *a
     int rc = bench_pipeline_committee(pipeline);
     bench_phase_t e2e = {o->n, o->clients, o->window, 0, 0, o->backlog};
     double cpu_before[SERVICE_COUNT + 1], cpu_after[SERVICE_COUNT + 1];
-    s_cpu(stack, cpu_before);
+    double sys_before[SERVICE_COUNT], sys_after[SERVICE_COUNT];
+    double written_before[SERVICE_COUNT], written_after[SERVICE_COUNT];
+    s_cpu(stack, cpu_before, sys_before, written_before);
     if (rc == 0)
         rc = bench_pipeline_run(pipeline, &e2e, &r->e2e);
-    s_cpu(stack, cpu_after);
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    s_cpu(stack, cpu_after, sys_after, written_after);
+    for (int i = 0; i < SERVICE_COUNT; i++) {
         r->cpu_us[i] = (cpu_after[i] - cpu_before[i]) * 1e6 / (double)o->n;
+        r->sys_us[i] = (sys_after[i] - sys_before[i]) * 1e6 / (double)o->n;
+        r->written_kib[i] = (written_after[i] - written_before[i]) / 1024 / (double)o->n;
+    }
     r->bench_cpu_us = (cpu_after[SERVICE_COUNT] - cpu_before[SERVICE_COUNT]) * 1e6 / (double)o->n;
     bench_stack_sample(stack);
     s_memory(stack, r->peak);
@@ -381,7 +394,13 @@ static void s_print_json(const options_t *o, const report_t *r)
     printf("\"cpu_us_per_application\":{");
     for (int i = 0; i < SERVICE_COUNT; i++)
         printf("\"%s\":%.1f,", config_service_name((service_id_t)i), r->cpu_us[i]);
-    printf("\"bench\":%.1f},\"cpu_ceiling_per_s\":%.1f,", r->bench_cpu_us, s_cpu_ceiling(r));
+    printf("\"bench\":%.1f},\"kernel_us_per_application\":{", r->bench_cpu_us);
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        printf("%s\"%s\":%.1f", i ? "," : "", config_service_name((service_id_t)i), r->sys_us[i]);
+    printf("},\"written_kib_per_application\":{");
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        printf("%s\"%s\":%.1f", i ? "," : "", config_service_name((service_id_t)i), r->written_kib[i]);
+    printf("},\"cpu_ceiling_per_s\":%.1f,", s_cpu_ceiling(r));
     printf("\"ratio_to_lmdb_group_commit\":%.4f,\"ratio_to_zmq_pipelined\":%.4f,"
            "\"receipt_p99_ratio_to_durable_hop\":%.2f},",
            s_ratio(e->per_s, r->lmdb.records_per_s), s_ratio(e->per_s, r->zmq.pipelined_per_s),
@@ -458,9 +477,13 @@ static void s_print_table(const options_t *o, const report_t *r)
            e->meetings, e->files_per_meeting, e->votes, e->vote_retries);
     printf("  CPU per application (us):");
     for (int i = 0; i < SERVICE_COUNT; i++)
-        printf(" %s %.0f,", config_service_name((service_id_t)i), r->cpu_us[i]);
+        printf(" %s %.0f (kernel %.0f),", config_service_name((service_id_t)i), r->cpu_us[i], r->sys_us[i]);
     printf(" bench %.0f: at most %.0f applications/s on %ld CPU\n", r->bench_cpu_us, s_cpu_ceiling(r),
            r->machine.nproc);
+    printf("  pages written per application (KiB):");
+    for (int i = 0; i < SERVICE_COUNT; i++)
+        printf("%s %s %.1f", i ? "," : "", config_service_name((service_id_t)i), r->written_kib[i]);
+    printf("\n");
     printf("  events per batch seen by the bench: validation %.1f, publication %.1f\n\n",
            e->validated_per_batch, e->upserts_per_batch);
 

@@ -176,6 +176,37 @@ static void test_utf8_valid(void **state)
     s_expect(nul, sizeof nul, NULL, NULL);
 }
 
+/* Strings longer than a word, with the character under test at every
+ * offset: the checker reads eight ASCII bytes at a time, then byte by byte
+ * from the first byte with its high bit set. */
+static void s_expect_long(const char *inner, size_t inner_len, const char *rule)
+{
+    for (size_t at = 0; at + inner_len <= 40; at++) {
+        unsigned char buf[64] = { 0x81, 0xa4, 'n', 'a', 'm', 'e', 0xd9, 40 };
+        memset(buf + 8, 'a', 40);
+        memcpy(buf + 8 + at, inner, inner_len);
+        s_expect(buf, 48, rule, rule ? "name" : NULL);
+    }
+}
+
+static void test_utf8_long_strings(void **state)
+{
+    s_expect_long("", 0, NULL);
+    s_expect_long("\xc3\xa9", 2, NULL);                            /* é */
+    s_expect_long("\xe2\x82\xac", 3, NULL);                        /* € */
+    s_expect_long("\xf0\x9d\x84\x9e", 4, NULL);                    /* U+1D11E */
+    s_expect_long("\x80", 1, "utf8");
+    s_expect_long("\xc3(", 2, "utf8");
+    s_expect_long("\xc0\xaf", 2, "utf8");
+    s_expect_long("\xed\xa0\x80", 3, "utf8");
+    s_expect_long("\xf4\x90\x80\x80", 4, "utf8");
+    s_expect_long("\xff", 1, "utf8");
+    /* A multi-byte character cut by the end of the string. */
+    unsigned char cut[] = { 0x81, 0xa4, 'n', 'a', 'm', 'e', 0xd9, 10,
+                            'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 0xc3 };
+    s_expect(cut, sizeof cut, "utf8", "name");
+}
+
 static void test_utf8_broken(void **state)
 {
     s_expect_string("\x80", "utf8");                           /* lone continuation */
@@ -366,6 +397,55 @@ static void test_every_prefix_is_refused(void **state)
     msgpack_sbuffer_destroy(&buf);
 }
 
+/* What a service reads back from its own store: the structure is still
+ * walked (nothing is allocated from a corrupt count), the UTF-8 and the
+ * uniqueness of keys, checked on the way in, are not. */
+static void test_decode_stored(void **state)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    s_rich_message(&buf, 1000);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object full, stored;
+    proto_error_t err;
+    assert_int_equal(wire_decode(buf.data, buf.size, &zone, &full, &err), 0);
+    assert_int_equal(wire_decode_stored(buf.data, buf.size, &zone, &stored, &err), 0);
+    assert_true(msgpack_object_equal(full, stored));
+    for (size_t len = 0; len < buf.size; len++) {
+        void *copy = s_exact(buf.data, len);
+        if (wire_decode_stored(copy, len, &zone, &stored, &err) != -1)
+            fail_msg("prefix of %zu bytes accepted", len);
+        assert_string_equal(err.rule, "truncated");
+        free(copy);
+    }
+    static const struct {
+        const char *bytes;
+        size_t len;
+        const char *rule;
+    } refused[] = {
+        { "\xdd\xff\x00\x00\x00", 5, "truncated" },
+        { "\xdf\xff\xff\xff\xff", 5, "truncated" },
+        { "\xdb\xff\xff\xff\xff", 5, "truncated" },
+        { "\xd6\x01\x00\x00\x00\x00", 6, "ext" },
+        { "\x81\x01\xc0", 3, "key_type" },
+        { "\xc0\xc0", 2, "trailing_bytes" },
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        void *copy = s_exact(refused[i].bytes, refused[i].len);
+        assert_int_equal(wire_decode_stored(copy, refused[i].len, &zone, &stored, &err), -1);
+        assert_string_equal(err.rule, refused[i].rule);
+        free(copy);
+    }
+    const unsigned char accepted[] = { 0x82, 0xa1, 'k', 0xa1, 0xff, 0xa1, 'k', 0x01 };
+    void *copy = s_exact(accepted, sizeof accepted);
+    assert_int_equal(wire_decode(copy, sizeof accepted, &zone, &stored, &err), -1);
+    assert_int_equal(wire_decode_stored(copy, sizeof accepted, &zone, &stored, &err), 0);
+    free(copy);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&buf);
+}
+
 static size_t s_nil_array(unsigned char **out, uint32_t count)
 {
     size_t len = 5 + count;
@@ -470,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_depth_accepted_by_msgpack),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_utf8_broken),
+        cmocka_unit_test(test_utf8_long_strings),
         cmocka_unit_test(test_utf8_overlong),
         cmocka_unit_test(test_utf8_in_keys),
         cmocka_unit_test(test_duplicate_key),
@@ -479,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_valid_message),
         cmocka_unit_test(test_scalars),
         cmocka_unit_test(test_every_prefix_is_refused),
+        cmocka_unit_test(test_decode_stored),
         cmocka_unit_test(test_too_many_nodes),
         cmocka_unit_test(test_hostile_map_is_fast),
         cmocka_unit_test(test_long_path_is_cut_on_a_character),
