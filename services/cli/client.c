@@ -19,43 +19,51 @@ uint64_t client_next_rid(void)
     return rid++;
 }
 
-/*  The key pair for review's authenticated endpoint, once chosen. */
+/*  The key pair for the authenticated endpoints (review's, intake's),
+ *  once chosen. */
 static zcert_t *s_key;
 
 int client_use_key(void *cert)
 {
     zcert_destroy(&s_key);
     s_key = cert;
-    char path[CONFIG_PATH_MAX];
-    auth_key_path("", config_service_name(SERVICE_REVIEW), ".cert", path, sizeof path);
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "essp: no review service key at %s (start the stack: deploy/up)\n", path);
-        return -1;
-    }
     return 0;
 }
 
-static bool s_secure(service_id_t service)
+static bool s_secure(service_id_t service, bool plain)
 {
-    return s_key && (service == SERVICE_REVIEW || service == SERVICE_INTAKE);
+    return !plain && s_key && (service == SERVICE_REVIEW || service == SERVICE_INTAKE);
 }
 
-static void s_endpoint(service_id_t service, char *endpoint, size_t cap)
+static void s_endpoint(service_id_t service, bool secure, char *endpoint, size_t cap)
 {
-    if (s_secure(service))
+    if (secure)
         config_secure_connect_endpoint(service, endpoint, cap);
     else
         config_connect_endpoint(service, endpoint, cap);
 }
 
-static zsock_t *s_connect(service_id_t service)
+/*  The service's public key must be there before a CURVE handshake can
+ *  start: without it, say so rather than "does not answer". */
+static bool s_server_key_missing(service_id_t service)
+{
+    char path[CONFIG_PATH_MAX];
+    auth_key_path("", config_service_name(service), ".cert", path, sizeof path);
+    if (access(path, R_OK) == 0)
+        return false;
+    fprintf(stderr, "essp: no %s service key at %s (start the stack: deploy/up)\n",
+            config_service_name(service), path);
+    return true;
+}
+
+static zsock_t *s_connect(service_id_t service, bool secure)
 {
     char endpoint[CONFIG_ENDPOINT_MAX];
-    s_endpoint(service, endpoint, sizeof endpoint);
+    s_endpoint(service, secure, endpoint, sizeof endpoint);
     zsock_t *dealer = zsock_new(ZMQ_DEALER);
     if (!dealer)
         return NULL;
-    if (s_secure(service) && auth_make_client(dealer, s_key, service) != 0) {
+    if (secure && auth_make_client(dealer, s_key, service) != 0) {
         zsock_destroy(&dealer);
         return NULL;
     }
@@ -90,7 +98,7 @@ static int s_await(zsock_t *dealer, uint64_t rid, int timeout_ms, reply_t *reply
     zpoller_t *poller = zpoller_new(dealer, NULL);
     int64_t deadline = zclock_mono() + timeout_ms;
     int rc = EXIT_UNREACHABLE;
-    while (rc == EXIT_UNREACHABLE && zclock_mono() < deadline) {
+    while (rc == EXIT_UNREACHABLE && zclock_mono() < deadline && !zsys_interrupted) {
         if (!zpoller_wait(poller, (int)(deadline - zclock_mono())))
             break;
         zframe_t *frame = zframe_recv(dealer);
@@ -113,11 +121,14 @@ static int s_await(zsock_t *dealer, uint64_t rid, int timeout_ms, reply_t *reply
     return rc;
 }
 
-int client_call(service_id_t service, const msgpack_sbuffer *request, uint32_t wait_ms,
-                reply_t *reply)
+/*  One request on the plain or the authenticated endpoint. */
+static int s_call(service_id_t service, bool secure, const msgpack_sbuffer *request, uint32_t wait_ms,
+                  reply_t *reply)
 {
     memset(reply, 0, sizeof *reply);
     msgpack_zone_init(&reply->zone, 4096);
+    if (secure && s_server_key_missing(service))
+        return EXIT_UNREACHABLE;
     msgpack_object req;
     proto_error_t err;
     msgpack_zone scratch;
@@ -129,18 +140,20 @@ int client_call(service_id_t service, const msgpack_sbuffer *request, uint32_t w
     int timeout = (int)config_env_long("ESSP_TIMEOUT_MS", 5000, 100, 3600000) + (int)wait_ms;
     int tries = (int)config_env_long("ESSP_RETRIES", 3, 1, 100);
     int rc = EXIT_UNREACHABLE;
-    for (int attempt = 0; attempt < tries && rc == EXIT_UNREACHABLE; attempt++) {
-        zsock_t *dealer = s_connect(service);
+    /* SIGINT or SIGTERM (zsys_interrupted) ends the wait at once: a
+     * command that follows a stream stops cleanly. */
+    for (int attempt = 0; attempt < tries && rc == EXIT_UNREACHABLE && !zsys_interrupted; attempt++) {
+        zsock_t *dealer = s_connect(service, secure);
         if (!dealer)
             break;
         if (zsock_send(dealer, "b", request->data, request->size) == 0)
             rc = s_await(dealer, rid, timeout, reply);
         zsock_destroy(&dealer);
     }
-    if (rc == EXIT_UNREACHABLE) {
+    if (rc == EXIT_UNREACHABLE && !zsys_interrupted) {
         char endpoint[CONFIG_ENDPOINT_MAX];
-        s_endpoint(service, endpoint, sizeof endpoint);
-        if (s_secure(service))
+        s_endpoint(service, secure, endpoint, sizeof endpoint);
+        if (secure)
             fprintf(stderr, "essp: the %s service does not answer at %s (is the stack running? "
                     "a key that is not, or no longer, in keys/allowed gets no answer)\n",
                     config_service_name(service), endpoint);
@@ -149,6 +162,18 @@ int client_call(service_id_t service, const msgpack_sbuffer *request, uint32_t w
                     config_service_name(service), endpoint);
     }
     return rc;
+}
+
+int client_call(service_id_t service, const msgpack_sbuffer *request, uint32_t wait_ms,
+                reply_t *reply)
+{
+    return s_call(service, s_secure(service, false), request, wait_ms, reply);
+}
+
+int client_call_plain(service_id_t service, const msgpack_sbuffer *request, uint32_t wait_ms,
+                      reply_t *reply)
+{
+    return s_call(service, false, request, wait_ms, reply);
 }
 
 void reply_release(reply_t *reply)

@@ -5,7 +5,9 @@
  *  ESSP_TIMEOUT_MS (default 5000), and on silence the socket closed and
  *  the request sent again on a new one, ESSP_RETRIES times (default 3)
  *  ("lazy pirate").  Requests that change state carry an idempotency key,
- *  so a request resent after a lost reply is applied once.
+ *  so a request resent after a lost reply is applied once.  SIGINT and
+ *  SIGTERM end a wait at once (the call returns EXIT_UNREACHABLE with
+ *  zsys_interrupted set, and prints nothing).
  */
 #ifndef ESSP_CLI_CLIENT_H
 #define ESSP_CLI_CLIENT_H
@@ -32,11 +34,17 @@ typedef struct {
 int client_call(service_id_t service, const msgpack_sbuffer *request, uint32_t wait_ms,
                 reply_t *reply);
 
+/*  The same, always on the service's plain endpoint, even with a key in
+ *  use: the requests anyone may send there (pull, ping, status). */
+int client_call_plain(service_id_t service, const msgpack_sbuffer *request, uint32_t wait_ms,
+                      reply_t *reply);
+
 void reply_release(reply_t *reply);
 
-/*  From now on, requests to review go to its authenticated endpoint with
- *  this key pair (a zcert_t, common/auth.h), owned by the client.  0, or
- *  -1 after printing why (the service key is missing). */
+/*  From now on, requests to review and intake go to their authenticated
+ *  endpoint (review base+5, intake base+6) with this key pair (a zcert_t,
+ *  common/auth.h), owned by the client.  Returns 0; a call says so when
+ *  the service's public key is missing. */
 int client_use_key(void *cert);
 
 /*  A fresh request id. */

@@ -19,11 +19,14 @@
 #include "services/validation/charter.h"
 
 #include <czmq.h>
+#include <dirent.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #define S_FILE_MAX (1u << 20)
 
@@ -110,6 +113,26 @@ static const char *s_unknown_option(int argc, char **argv, const char *const *va
             return argv[i];
     }
     return NULL;
+}
+
+/*  How many times a valued option is given. */
+static size_t s_count_option(int argc, char **argv, const char *name)
+{
+    size_t n = 0;
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            n++, i++;
+    return n;
+}
+
+/*  key: [every value of the repeated option name]. */
+static void s_pack_repeated(msgpack_packer *pk, const char *key, int argc, char **argv, const char *name)
+{
+    proto_pack_str(pk, key);
+    msgpack_pack_array(pk, s_count_option(argc, argv, name));
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            proto_pack_str(pk, argv[++i]);
 }
 
 static bool s_parse_u64(const char *text, uint64_t *out)
@@ -224,7 +247,9 @@ static int s_call_and_print(service_id_t service, request_t *r, const char *list
 
 /* --------------------------------------------------------------- commands */
 
-static int s_submit_or_amend(const char *id, const char *path, const char *key)
+/*  submit (id NULL, renews: the earlier application it renews, or NULL)
+ *  or amend (id). */
+static int s_submit_or_amend(const char *id, const char *path, const char *key, const char *renews)
 {
     msgpack_sbuffer application;
     msgpack_sbuffer_init(&application);
@@ -236,9 +261,11 @@ static int s_submit_or_amend(const char *id, const char *path, const char *key)
             key = fresh;
         }
         request_t r;
-        s_request_init(&r, id ? "amend" : "submit", id ? 3 : 2);
+        s_request_init(&r, id ? "amend" : "submit", id || renews ? 3 : 2);
         if (id)
             proto_pack_kv_str(&r.pk, "id", id);
+        if (renews)
+            proto_pack_kv_str(&r.pk, "renews", renews);
         proto_pack_kv_raw(&r.pk, "application", application.data, application.size);
         proto_pack_kv_str(&r.pk, "key", key);
         rc = s_call_and_print(SERVICE_INTAKE, &r, NULL);
@@ -249,14 +276,17 @@ static int s_submit_or_amend(const char *id, const char *path, const char *key)
 
 static int s_cmd_submit(int argc, char **argv)
 {
-    static const char *const valued[] = {"--key", NULL};
+    static const char *const valued[] = {"--key", "--renews", NULL};
     char *pos[2];
     bool bad = false;
     const char *key = s_option(argc, argv, "--key", &bad);
+    const char *renews = s_option(argc, argv, "--renews", &bad);
     const char *unknown = s_unknown_option(argc, argv, valued, NULL);
     if (bad || unknown || s_positionals(argc, argv, valued, pos, 2) != 1)
-        return s_usage(unknown ? "unknown option" : "expects one FILE.json");
-    return s_submit_or_amend(NULL, pos[0], key);
+        return s_usage(unknown ? "unknown option" : bad ? "an option lacks its value" : "expects one FILE.json");
+    if (renews && !*renews)
+        return s_usage("--renews: the id of the earlier application is required");
+    return s_submit_or_amend(NULL, pos[0], key, renews);
 }
 
 static int s_cmd_amend(int argc, char **argv)
@@ -268,7 +298,7 @@ static int s_cmd_amend(int argc, char **argv)
     const char *unknown = s_unknown_option(argc, argv, valued, NULL);
     if (bad || unknown || s_positionals(argc, argv, valued, pos, 3) != 2)
         return s_usage(unknown ? "unknown option" : "expects ID and FILE.json");
-    return s_submit_or_amend(pos[0], pos[1], key);
+    return s_submit_or_amend(pos[0], pos[1], key, NULL);
 }
 
 static int s_cmd_status(int argc, char **argv)
@@ -351,25 +381,23 @@ static int s_cmd_staff(int argc, char **argv)
 
 static int s_member_add(int argc, char **argv)
 {
-    static const char *const valued[] = {"--college", "--tie", NULL};
+    static const char *const valued[] = {"--college", "--tie", "--network", NULL};
     char *pos[2];
     bool bad = false;
     const char *college = s_option(argc, argv, "--college", &bad);
     const char *unknown = s_unknown_option(argc, argv, valued, NULL);
     if (bad || unknown || !college || s_positionals(argc, argv, valued, pos, 2) != 1)
         return s_usage(unknown ? "unknown option" : "expects NAME and --college");
-    size_t ties = 0;
-    for (int i = 0; i + 1 < argc; i++)
-        ties += strcmp(argv[i], "--tie") == 0;
+    if (!proto_is_college(college, strlen(college)))
+        return s_usage("--college is researchers, local_authorities or ess_networks");
+    if (s_count_option(argc, argv, "--tie") > 50 || s_count_option(argc, argv, "--network") > 50)
+        return s_usage("--tie and --network: at most 50 each");
     request_t r;
-    s_request_init(&r, "member_add", 3);
+    s_request_init(&r, "member_add", 4);
     proto_pack_kv_str(&r.pk, "name", pos[0]);
     proto_pack_kv_str(&r.pk, "college", college);
-    proto_pack_str(&r.pk, "ties");
-    msgpack_pack_array(&r.pk, ties);
-    for (int i = 0; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--tie") == 0)
-            proto_pack_str(&r.pk, argv[++i]);
+    s_pack_repeated(&r.pk, "ties", argc, argv, "--tie");
+    s_pack_repeated(&r.pk, "networks", argc, argv, "--network");
     int rc = s_as_staff();
     if (rc != EXIT_OK) {
         msgpack_sbuffer_destroy(&r.buf);
@@ -407,12 +435,83 @@ static int s_member_remove(int argc, char **argv)
     return rc;
 }
 
+/*  True when review lists name among the members (staff key in use). */
+static int s_member_exists(const char *name, bool *exists)
+{
+    request_t r;
+    s_request_init(&r, "member_list", 0);
+    reply_t reply;
+    int rc = client_call(SERVICE_REVIEW, &r.buf, 0, &reply);
+    msgpack_sbuffer_destroy(&r.buf);
+    const msgpack_object *members = rc == EXIT_OK ? doc_array(&reply.msg, "members") : NULL;
+    *exists = false;
+    for (size_t i = 0; i < doc_len(members) && !*exists; i++)
+        *exists = doc_str_eq(doc_at(members, i), "name", name);
+    reply_release(&reply);
+    return rc;
+}
+
+/*  czmq's certificate store reloads keys/allowed when the newest file
+ *  time (in seconds), the number of files or their total size changes.  A
+ *  new certificate has the size of the old one: written in the same
+ *  second as the last change, it would go unnoticed and the old key would
+ *  still be accepted.  So wait, at most a second, for a second later than
+ *  every file there. */
+static void s_wait_past_allowed(void)
+{
+    char dir[CONFIG_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/keys/allowed", config_home());
+    time_t newest = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[CONFIG_PATH_MAX + 256];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime > newest)
+            newest = st.st_mtime;
+    }
+    if (d)
+        closedir(d);
+    while (time(NULL) <= newest)
+        zclock_sleep(20);
+}
+
+/*  A new key pair for a member: the old key is refused from the next
+ *  connection on; votes stay theirs (review knows members by name). */
+static int s_member_rekey(int argc, char **argv)
+{
+    if (argc != 1)
+        return s_usage("expects NAME");
+    int rc = s_as_staff();
+    bool exists = false;
+    if (rc == EXIT_OK)
+        rc = s_member_exists(argv[0], &exists);
+    if (rc != EXIT_OK)
+        return rc;
+    if (!exists) {
+        fprintf(stderr, "essp: member: no member named '%s' on the committee (rule exists)\n", argv[0]);
+        return EXIT_REFUSED;
+    }
+    char path[CONFIG_PATH_MAX];
+    if (auth_key_path("members", argv[0], ".cert_secret", path, sizeof path))
+        return s_usage("the name is too long");
+    s_wait_past_allowed();
+    if (auth_issue(AUTH_ROLE_MEMBER, argv[0]) != 0) {
+        fprintf(stderr, "essp: cannot write the member's new key %s: %s\n", path, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    s_print_pair("member", argv[0], "key", path);
+    return EXIT_OK;
+}
+
 static int s_cmd_member(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "add") == 0)
         return s_member_add(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "remove") == 0)
         return s_member_remove(argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "rekey") == 0)
+        return s_member_rekey(argc - 1, argv + 1);
     if (argc == 1 && strcmp(argv[0], "list") == 0) {
         int rc = s_as_staff();
         if (rc != EXIT_OK)
@@ -421,38 +520,171 @@ static int s_cmd_member(int argc, char **argv)
         s_request_init(&r, "member_list", 0);
         return s_call_and_print(SERVICE_REVIEW, &r, "members");
     }
-    return s_usage("expects add, list or remove");
+    return s_usage("expects add, list, remove or rekey");
 }
 
-static int s_cmd_queue(int argc, char **argv)
+/*  The filters of a queue request, from the command line (NULL: none). */
+typedef struct {
+    const char *college;
+    const char *department;
+    const char *theme;
+} queue_filter_t;
+
+/*  One page of the member's queue (the key says who), filtered. */
+static void s_queue_request(request_t *r, const queue_filter_t *filter, const char *after)
 {
-    static const char *const valued[] = {"--as", NULL};
-    char *pos[1];
-    bool bad = false;
-    const char *member = s_option(argc, argv, "--as", &bad);
-    const char *unknown = s_unknown_option(argc, argv, valued, NULL);
-    if (bad || unknown || !member || s_positionals(argc, argv, valued, pos, 1) != 0)
-        return s_usage(unknown ? "unknown option" : "expects --as MEMBER");
-    int rc = s_use_key(AUTH_ROLE_MEMBER, member);
-    if (rc != EXIT_OK)
-        return rc;
-    /* Page by page, so that a long queue never makes one huge reply. */
+    size_t set = (filter->college != NULL) + (filter->department != NULL) + (filter->theme != NULL);
+    s_request_init(r, "queue", 2 + set);
+    proto_pack_kv_str(&r->pk, "after", after);
+    proto_pack_kv_uint(&r->pk, "limit", 100);
+    if (filter->college)
+        proto_pack_kv_str(&r->pk, "college", filter->college);
+    if (filter->department)
+        proto_pack_kv_str(&r->pk, "department", filter->department);
+    if (filter->theme)
+        proto_pack_kv_str(&r->pk, "theme", filter->theme);
+}
+
+/*  Prints a queue item unless seen (a set of "id round" keys, or NULL)
+ *  already holds it: a file is shown once per round. */
+static void s_queue_item(const msgpack_object *item, zhash_t *seen)
+{
+    if (seen) {
+        char id[PROTO_ID_MAX + 1] = "", key[PROTO_ID_MAX + 32];
+        uint64_t round = 0;
+        doc_strcpy(item, "id", id, sizeof id);
+        doc_uint(item, "round", &round);
+        snprintf(key, sizeof key, "%s %llu", id, (unsigned long long)round);
+        if (zhash_lookup(seen, key))
+            return;
+        zhash_insert(seen, key, (void *)"printed");
+    }
+    msgpack_object one = {.type = MSGPACK_OBJECT_ARRAY, .via.array = {.size = 1, .ptr = (msgpack_object *)item}};
+    s_print_each(&one);
+}
+
+/*  The whole queue, page by page, so that a long queue never makes one
+ *  huge reply. */
+static int s_queue_print(const queue_filter_t *filter, zhash_t *seen)
+{
     char after[PROTO_ID_MAX + 1] = "";
     for (;;) {
         request_t r;
-        s_request_init(&r, "queue", 2);
-        proto_pack_kv_str(&r.pk, "after", after);
-        proto_pack_kv_uint(&r.pk, "limit", 100);
+        s_queue_request(&r, filter, after);
         reply_t reply;
-        rc = client_call(SERVICE_REVIEW, &r.buf, 0, &reply);
+        int rc = client_call(SERVICE_REVIEW, &r.buf, 0, &reply);
         msgpack_sbuffer_destroy(&r.buf);
-        if (rc == EXIT_OK)
-            s_print_each(doc_array(&reply.msg, "items"));
+        const msgpack_object *items = rc == EXIT_OK ? doc_array(&reply.msg, "items") : NULL;
+        for (size_t i = 0; i < doc_len(items); i++)
+            s_queue_item(doc_at(items, i), seen);
         bool more = rc == EXIT_OK && doc_strcpy(&reply.msg, "next", after, sizeof after) > 0;
         reply_release(&reply);
         if (!more)
             return rc;
     }
+}
+
+/*  The head of review's stream (its ping says it), on the plain endpoint. */
+static int s_review_head(uint64_t *head)
+{
+    request_t r;
+    s_request_init(&r, "ping", 0);
+    reply_t reply;
+    int rc = client_call_plain(SERVICE_REVIEW, &r.buf, 0, &reply);
+    msgpack_sbuffer_destroy(&r.buf);
+    if (rc == EXIT_OK && !doc_uint(&reply.msg, "head", head)) {
+        fprintf(stderr, "essp: review's pong has no head\n");
+        rc = EXIT_REFUSED;
+    }
+    reply_release(&reply);
+    return rc;
+}
+
+#define S_FOLLOW_WAIT_MS 1000
+
+/*  One held pull on review's stream after *cursor: *changed when a round
+ *  opened or closed or a file left (queued, decided, withdrawn). */
+static int s_review_pull(uint64_t *cursor, bool *changed)
+{
+    static const char *const moving[] = {"queued", "decided", "withdrawn"};
+    request_t r;
+    s_request_init(&r, "pull", 3);
+    proto_pack_kv_uint(&r.pk, "after", *cursor);
+    proto_pack_kv_uint(&r.pk, "max", PROTO_BATCH_MAX);
+    proto_pack_kv_uint(&r.pk, "wait", S_FOLLOW_WAIT_MS);
+    reply_t reply;
+    int rc = client_call_plain(SERVICE_REVIEW, &r.buf, S_FOLLOW_WAIT_MS, &reply);
+    msgpack_sbuffer_destroy(&r.buf);
+    const msgpack_object *events = rc == EXIT_OK ? doc_array(&reply.msg, "events") : NULL;
+    for (size_t i = 0; i < doc_len(events); i++) {
+        const msgpack_object *event = doc_at(events, i);
+        doc_uint(event, "seq", cursor);
+        for (size_t m = 0; m < sizeof moving / sizeof *moving; m++)
+            *changed = *changed || doc_str_eq(event, "type", moving[m]);
+    }
+    reply_release(&reply);
+    return rc;
+}
+
+/*  The queue, then every file that enters it, as it enters: review's
+ *  stream is followed from its head (read before the queue, so that
+ *  nothing queued in between is missed) and the queue read again when a
+ *  round opens.  Until SIGINT or SIGTERM, which end it with exit 0. */
+static int s_queue_follow(const queue_filter_t *filter)
+{
+    zhash_t *seen = zhash_new();
+    uint64_t cursor = 0;
+    int rc = s_review_head(&cursor);
+    if (rc == EXIT_OK)
+        rc = s_queue_print(filter, seen);
+    while (rc == EXIT_OK && !zsys_interrupted) {
+        bool changed = false;
+        rc = s_review_pull(&cursor, &changed);
+        if (rc == EXIT_OK && changed)
+            rc = s_queue_print(filter, seen);
+    }
+    zhash_destroy(&seen);
+    return zsys_interrupted ? EXIT_OK : rc;
+}
+
+/*  A department as the directory writes it: 2 digits, 2A or 2B, or 3
+ *  digits (97x). */
+static bool s_is_department(const char *text)
+{
+    size_t len = strlen(text);
+    if (len == 2 && text[0] == '2' && (text[1] == 'A' || text[1] == 'B'))
+        return true;
+    if (len < 2 || len > 3)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+    return len == 2 || strncmp(text, "97", 2) == 0;
+}
+
+static int s_cmd_queue(int argc, char **argv)
+{
+    static const char *const valued[] = {"--as", "--college", "--department", "--theme", NULL};
+    static const char *const flags[] = {"--follow", NULL};
+    char *pos[1];
+    bool bad = false;
+    const char *member = s_option(argc, argv, "--as", &bad);
+    queue_filter_t filter = {s_option(argc, argv, "--college", &bad),
+                             s_option(argc, argv, "--department", &bad),
+                             s_option(argc, argv, "--theme", &bad)};
+    const char *unknown = s_unknown_option(argc, argv, valued, flags);
+    if (bad || unknown || !member || s_positionals(argc, argv, valued, pos, 1) != 0)
+        return s_usage(unknown ? "unknown option" : bad ? "an option lacks its value" : "expects --as MEMBER");
+    if (filter.college && !proto_is_college(filter.college, strlen(filter.college)))
+        return s_usage("--college is researchers, local_authorities or ess_networks");
+    if (filter.department && !s_is_department(filter.department))
+        return s_usage("--department is a department number: 2 digits, 2A, 2B, or 97x");
+    if (filter.theme && !*filter.theme)
+        return s_usage("--theme: a theme is required");
+    int rc = s_use_key(AUTH_ROLE_MEMBER, member);
+    if (rc != EXIT_OK)
+        return rc;
+    return s_flag(argc, argv, "--follow") ? s_queue_follow(&filter) : s_queue_print(&filter, NULL);
 }
 
 static int s_cmd_vote(int argc, char **argv)
@@ -466,7 +698,8 @@ static int s_cmd_vote(int argc, char **argv)
     if (bad || unknown || !member || s_positionals(argc, argv, valued, pos, 3) != 2)
         return s_usage(unknown ? "unknown option" : "expects ID, a decision and --as MEMBER");
     if (!proto_is_decision(pos[1], strlen(pos[1])))
-        return s_usage("the decision is approve, reject or changes");
+        return s_usage("the decision is approve, reject or changes (a review or an appeal), "
+                       "reinstate or withdraw (a complaint)");
     /* --as chooses the key; the member is the one the key names. */
     int rc = s_use_key(AUTH_ROLE_MEMBER, member);
     if (rc != EXIT_OK)
@@ -825,16 +1058,184 @@ static int s_cmd_history(int argc, char **argv)
     return holds ? EXIT_OK : EXIT_REFUSED;
 }
 
+/* ------------------------------------------------------- the committee */
+
+/*  True when text holds something other than spaces. */
+static bool s_has_text(const char *text)
+{
+    for (; *text; text++)
+        if (*text != ' ' && *text != '\t' && *text != '\n' && *text != '\r')
+            return true;
+    return false;
+}
+
+/*  The applicant appeals a rejection, once: a new round of the committee. */
+static int s_cmd_appeal(int argc, char **argv)
+{
+    static const char *const valued[] = {"--motivation", "--token", "--key", NULL};
+    char *pos[2];
+    bool bad = false;
+    const char *motivation = s_option(argc, argv, "--motivation", &bad);
+    const char *token = s_option(argc, argv, "--token", &bad);
+    const char *key = s_option(argc, argv, "--key", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, NULL);
+    if (bad || unknown || !motivation || s_positionals(argc, argv, valued, pos, 2) != 1)
+        return s_usage(unknown ? "unknown option" : bad ? "an option lacks its value"
+                                                        : "expects ID and --motivation TEXT");
+    if (!s_has_text(motivation))
+        return s_usage("--motivation: the applicant's reasons are required");
+    char fresh[33];
+    if (!key) {
+        s_new_key(fresh);
+        key = fresh;
+    }
+    request_t r;
+    s_request_init(&r, "appeal", token ? 4 : 3);
+    proto_pack_kv_str(&r.pk, "id", pos[0]);
+    proto_pack_kv_str(&r.pk, "motivation", motivation);
+    proto_pack_kv_str(&r.pk, "key", key);
+    if (token)
+        proto_pack_kv_str(&r.pk, "token", token);
+    return s_call_and_print(SERVICE_INTAKE, &r, NULL);
+}
+
+/*  A request that names one file, sent with the staff key: erase (to
+ *  intake's authenticated endpoint) or complaint (to review's). */
+static int s_staff_on_file(service_id_t service, const char *type, const char *id, const char *reason)
+{
+    int rc = s_as_staff();
+    if (rc != EXIT_OK)
+        return rc;
+    request_t r;
+    s_request_init(&r, type, reason ? 2 : 1);
+    proto_pack_kv_str(&r.pk, "id", id);
+    if (reason)
+        proto_pack_kv_str(&r.pk, "reason", reason);
+    return s_call_and_print(service, &r, NULL);
+}
+
+static int s_cmd_erase(int argc, char **argv)
+{
+    char *pos[2];
+    const char *unknown = s_unknown_option(argc, argv, NULL, NULL);
+    if (unknown || s_positionals(argc, argv, NULL, pos, 2) != 1)
+        return s_usage(unknown ? "unknown option" : "expects one ID");
+    return s_staff_on_file(SERVICE_INTAKE, "erase", pos[0], NULL);
+}
+
+static int s_cmd_complaint(int argc, char **argv)
+{
+    static const char *const valued[] = {"--reason", NULL};
+    char *pos[2];
+    bool bad = false;
+    const char *reason = s_option(argc, argv, "--reason", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, NULL);
+    if (bad || unknown || !reason || s_positionals(argc, argv, valued, pos, 2) != 1)
+        return s_usage(unknown ? "unknown option" : "expects ID and --reason TEXT");
+    if (!s_has_text(reason))
+        return s_usage("--reason: the complaint's reason is required");
+    return s_staff_on_file(SERVICE_REVIEW, "complaint", pos[0], reason);
+}
+
+/*  A member steps aside from a file, for this round and the next ones. */
+static int s_cmd_recuse(int argc, char **argv)
+{
+    static const char *const valued[] = {"--as", "--reason", NULL};
+    char *pos[2];
+    bool bad = false;
+    const char *member = s_option(argc, argv, "--as", &bad);
+    const char *reason = s_option(argc, argv, "--reason", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, NULL);
+    if (bad || unknown || !member || !reason || s_positionals(argc, argv, valued, pos, 2) != 1)
+        return s_usage(unknown ? "unknown option" : "expects ID, --as MEMBER and --reason TEXT");
+    if (!s_has_text(reason))
+        return s_usage("--reason: the reason for stepping aside is required");
+    int rc = s_use_key(AUTH_ROLE_MEMBER, member);
+    if (rc != EXIT_OK)
+        return rc;
+    request_t r;
+    s_request_init(&r, "recuse", 2);
+    proto_pack_kv_str(&r.pk, "id", pos[0]);
+    proto_pack_kv_str(&r.pk, "reason", reason);
+    return s_call_and_print(SERVICE_REVIEW, &r, NULL);
+}
+
+/*  --now: YYYY-MM-DD (00:00 UTC that day) or unix seconds. */
+static bool s_parse_now(const char *text, uint64_t *now)
+{
+    int32_t days;
+    if (strchr(text, '-')) {
+        if (date_parse(text, strlen(text), &days) || days < 0)
+            return false;
+        *now = (uint64_t)days * 86400u;
+        return true;
+    }
+    return s_parse_u64(text, now) && *now <= (uint64_t)INT64_MAX;
+}
+
+/*  One tick, then more while review says others are due (it withdraws at
+ *  most 1000 listings per tick): one line per tick. */
+static int s_clock_tick(int argc, char **argv)
+{
+    static const char *const valued[] = {"--now", NULL};
+    char *pos[1];
+    bool bad = false;
+    const char *now_text = s_option(argc, argv, "--now", &bad);
+    const char *unknown = s_unknown_option(argc, argv, valued, NULL);
+    uint64_t now = 0;
+    if (bad || unknown || s_positionals(argc, argv, valued, pos, 1) != 0)
+        return s_usage(unknown ? "unknown option" : bad ? "--now lacks its value" : "takes no argument");
+    if (now_text && !s_parse_now(now_text, &now))
+        return s_usage("--now takes a date YYYY-MM-DD (00:00 UTC) or unix seconds");
+    int rc = s_as_staff();
+    for (bool more = rc == EXIT_OK; more && !zsys_interrupted;) {
+        request_t r;
+        s_request_init(&r, "tick", now_text ? 1 : 0);
+        if (now_text)
+            proto_pack_kv_uint(&r.pk, "now", now);
+        reply_t reply;
+        rc = client_call(SERVICE_REVIEW, &r.buf, 0, &reply);
+        msgpack_sbuffer_destroy(&r.buf);
+        if (rc == EXIT_OK)
+            s_print(&reply.msg);
+        more = rc == EXIT_OK && doc_bool(&reply.msg, "more", false);
+        /* More due but none withdrawn: asking again would loop. */
+        if (more && doc_len(doc_array(&reply.msg, "expired")) == 0) {
+            fprintf(stderr, "essp clock: review says more listings are due but withdrew none\n");
+            rc = EXIT_REFUSED;
+            more = false;
+        }
+        reply_release(&reply);
+    }
+    return rc;
+}
+
+static int s_cmd_clock(int argc, char **argv)
+{
+    if (argc >= 1 && strcmp(argv[0], "tick") == 0)
+        return s_clock_tick(argc - 1, argv + 1);
+    return s_usage("expects tick");
+}
+
 static const command_t s_commands[] = {
-    {"submit", "submit FILE.json [--key KEY]   submit an application (JSON, see proto/application.schema.json)", s_cmd_submit},
+    {"submit", "submit FILE.json [--key KEY] [--renews ID]  submit an application (JSON, see\n"
+               "       proto/application.schema.json); --renews: the earlier application it renews", s_cmd_submit},
     {"amend", "amend ID FILE.json [--key KEY]  amend an incomplete application or one with changes requested", s_cmd_amend},
     {"status", "status ID                       the state of an application, its report and decisions", s_cmd_status},
     {"check", "check FILE.json [--today YYYY-MM-DD] [--text]  run the charter offline (exit 1 if something fails)", s_cmd_check},
-    {"member", "member add NAME --college researchers|local_authorities|ess_networks [--tie SIREN]...\n"
-               "       essp member list | member remove NAME   (staff key; add writes the member's key pair)", s_cmd_member},
+    {"member", "member add NAME --college researchers|local_authorities|ess_networks [--tie SIREN]... [--network NAME]...\n"
+               "       essp member list | member remove NAME | member rekey NAME\n"
+               "       (staff key; add and rekey write the member's key pair, rekey refuses the old one)", s_cmd_member},
     {"staff", "staff init NAME                 create a staff key pair under $ESSP_HOME/keys/staff", s_cmd_staff},
-    {"queue", "queue --as MEMBER                the files waiting for this member's vote, one per line", s_cmd_queue},
-    {"vote", "vote ID approve|reject|changes --as MEMBER [--motivation TEXT]", s_cmd_vote},
+    {"queue", "queue --as MEMBER [--follow] [--college C] [--department D] [--theme T]\n"
+              "       the files waiting for this member's vote, one per line; --follow: then each file as it\n"
+              "       enters the queue, until interrupted", s_cmd_queue},
+    {"vote", "vote ID approve|reject|changes|reinstate|withdraw --as MEMBER [--motivation TEXT]", s_cmd_vote},
+    {"recuse", "recuse ID --as MEMBER --reason TEXT  step aside from a file (this round and the next)", s_cmd_recuse},
+    {"appeal", "appeal ID --motivation TEXT [--token T] [--key KEY]  appeal a rejection (once)", s_cmd_appeal},
+    {"complaint", "complaint ID --reason TEXT     suspend a listing and open a complaint round (staff key)", s_cmd_complaint},
+    {"clock", "clock tick [--now YYYY-MM-DD|SECONDS]  withdraw the listings expired by now (staff key)", s_cmd_clock},
+    {"erase", "erase ID                        erase an application's personal data (staff key)", s_cmd_erase},
     {"withdraw", "withdraw ID --reason TEXT       withdraw a file before the committee, or a listing", s_cmd_withdraw},
     {"history", "history ID                      the audit trail of an application, its hash chain verified", s_cmd_history},
     {"directory", "directory [--department D] [--theme T] [--format support|training] [--scope whole|specific]\n"
@@ -851,7 +1252,8 @@ static int s_help(FILE *out)
         fprintf(out, "  essp %s\n", s_commands[i].usage);
     fprintf(out, "\nenvironment: ESSP_HOME (default ./var), ESSP_PORT (default 7700),\n"
                  "  ESSP_<SERVICE>_ENDPOINT, ESSP_TIMEOUT_MS (5000), ESSP_RETRIES (3),\n"
-                 "  ESSP_REVIEW_SECURE_ENDPOINT, ESSP_STAFF (the staff key to use)\n"
+                 "  ESSP_REVIEW_SECURE_ENDPOINT, ESSP_INTAKE_SECURE_ENDPOINT,\n"
+                 "  ESSP_STAFF (the staff key to use); settings also in $ESSP_HOME/essp.conf\n"
                  "exit codes: 0 done, 1 refused, 2 usage, 3 service unreachable\n");
     return out == stdout ? EXIT_OK : EXIT_USAGE;
 }

@@ -16,6 +16,9 @@ pids() { cat "$ESSP_HOME"/run/{intake,validation,review,publication}.pid 2>/dev/
 
 "$root/deploy/up" >"$ESSP_HOME/up1.out" 2>&1 || fail "deploy/up: $(tail -5 "$ESSP_HOME/up1.out")"
 grep -q "essp directory" "$ESSP_HOME/up1.out" || fail "deploy/up does not say where to look"
+grep -q '^ESSP_QUORUM_VOTES=3$' "$ESSP_HOME/essp.conf" || fail "deploy/up wrote no default essp.conf"
+grep -q '^# ' "$ESSP_HOME/essp.conf" || fail "the default essp.conf says nothing of its settings"
+echo "# kept" >>"$ESSP_HOME/essp.conf"
 entries=$("$bin/essp" directory | wc -l)
 [ "$entries" -ge 5 ] || fail "the demo published $entries entries, expected at least 5"
 
@@ -24,6 +27,7 @@ before=$(pids)
 [ "$(pids)" = "$before" ] || fail "a second deploy/up restarted services: $before -> $(pids)"
 [ "$(grep -c 'already running' "$ESSP_HOME/up2.out")" = 4 ] || fail "second deploy/up: $(cat "$ESSP_HOME/up2.out")"
 [ "$("$bin/essp" directory | wc -l)" = "$entries" ] || fail "the demo was loaded twice"
+grep -q '^# kept$' "$ESSP_HOME/essp.conf" || fail "a second deploy/up replaced essp.conf"
 
 old=$(cat "$ESSP_HOME/run/review.pid")
 kill -KILL "$old"
