@@ -258,21 +258,26 @@ int listing_tick(review_t *self, service_t *svc, MDB_txn *txn, service_request_t
     int rc = s_due(txn, service_db(svc, REVIEW_DB_EXPIRY), (int64_t)now, keys, lens, &count, &more);
     if (rc)
         return rc;
-    msgpack_object expired = {.type = MSGPACK_OBJECT_ARRAY};
+    /* Which due keys were listings withdrawn now (the others were out of
+     * date); the ids are read back from the keys, which outlive the zone
+     * each expiry clears. */
+    bool withdrawn[REVIEW_TICK_MAX];
+    size_t expired = 0;
     for (size_t i = 0; i < count && rc == 0; i++) {
         MDB_val key = {lens[i], keys[i]};
-        bool withdrawn;
         msgpack_zone_clear(&self->zone);
-        rc = s_expire(self, svc, txn, &key, (int64_t)now, &withdrawn);
-        if (rc == 0 && withdrawn)
-            expired = review_append(&self->zone, &expired, review_strn((const char *)keys[i] + 8, lens[i] - 8));
+        rc = s_expire(self, svc, txn, &key, (int64_t)now, &withdrawn[i]);
+        expired += rc == 0 && withdrawn[i];
     }
     if (rc)
         return rc;
     proto_pack_reply(req->reply, "ticked", req->has_rid, req->rid, 3);
     proto_pack_kv_uint(req->reply, "now", now);
     proto_pack_str(req->reply, "expired");
-    msgpack_pack_object(req->reply, expired);
+    msgpack_pack_array(req->reply, expired);
+    for (size_t i = 0; i < count; i++)
+        if (withdrawn[i])
+            msgpack_pack_str_with_body(req->reply, keys[i] + 8, lens[i] - 8);
     proto_pack_kv_bool(req->reply, "more", more);
     return 0;
 }
