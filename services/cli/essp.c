@@ -951,10 +951,10 @@ static void s_print_record(const msgpack_object *record, size_t index, msgpack_z
         json_object_set_new(line, "n", json_integer((json_int_t)n));
         json_object_set_new(line, "at", json_integer((json_int_t)at));
         for (size_t i = 0; i < 4; i++) {
-            const char *text;
-            size_t len;
-            doc_str(&body, texts[i], &text, &len);
-            json_object_set_new(line, texts[i], json_stringn(text, len));
+            const char *text = "";
+            size_t len = 0;
+            if (doc_str(&body, texts[i], &text, &len))
+                json_object_set_new(line, texts[i], json_stringn(text, len));
         }
         char hex[HISTORY_HASH_BYTES * 2 + 1];
         s_hex(parts[1].via.bin.ptr, parts[1].via.bin.size, hex, sizeof hex);

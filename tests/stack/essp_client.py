@@ -118,6 +118,10 @@ def pull_all(base_port, service, after=0, batch=1000):
         while True:
             reply = client.call("pull", after=after, max=batch, wait=0)
             assert reply["type"] == "batch", reply
+            # A head the batch never reaches would loop forever: an empty
+            # batch below the head is a broken log, and fails the test.
+            assert reply["events"] or after >= reply["head"], \
+                "no events after %d although the head is %d" % (after, reply["head"])
             for event in reply["events"]:
                 assert event["seq"] == after + 1, "gap: %d after %d" % (event["seq"], after)
                 after = event["seq"]
