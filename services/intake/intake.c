@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", "history", NULL};
 
@@ -177,16 +178,31 @@ static void s_siret_of(const msgpack_object *application, char out[S_SIRET_MAX])
     out[n] = '\0';
 }
 
-/*  A new id: 12 characters of Crockford base32 (60 random bits), so ids
- *  are not guessable and two gateways never need to agree on a counter. */
-static void s_new_id(char id[13])
+/*  A new id: 16 characters of Crockford base32.  The first 8 are the
+ *  milliseconds since 2020-01-01T00:00:00Z (40 bits, enough until 2054), the
+ *  last 8 are random (40 bits).  The time prefix makes ids of one batch
+ *  neighbours in every tree keyed by id (they share the rightmost leaf pages
+ *  instead of dirtying one page each); the random part keeps ids unguessable
+ *  and lets two gateways create ids without agreeing on a counter.  Two ids
+ *  of the same millisecond differ by their random part; submit checks the id
+ *  is free all the same. */
+#define S_ID_CHARS 16
+#define S_ID_EPOCH_MS 1577836800000ull
+
+static void s_new_id(char id[S_ID_CHARS + 1])
 {
     static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-    unsigned char bytes[12];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    ms = ms > S_ID_EPOCH_MS ? ms - S_ID_EPOCH_MS : 0;
+    for (int i = 7; i >= 0; i--, ms >>= 5)
+        id[i] = alphabet[ms & 31];
+    unsigned char bytes[8];
     randombytes_buf(bytes, sizeof bytes);
-    for (int i = 0; i < 12; i++)
-        id[i] = alphabet[bytes[i] & 31];
-    id[12] = '\0';
+    for (int i = 0; i < 8; i++)
+        id[8 + i] = alphabet[bytes[i] & 31];
+    id[S_ID_CHARS] = '\0';
 }
 
 /* ----------------------------------------------------------------- tokens */
@@ -505,11 +521,11 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     if ((rc = s_check_siret_free(txn, svc, req, s, siret, *renews ? renews : NULL, &taken)) || taken)
         return rc;
 
-    char id[13];
+    char id[S_ID_CHARS + 1];
     MDB_val probe_key, probe;
     do {
         s_new_id(id);
-        probe_key = (MDB_val){12, id};
+        probe_key = (MDB_val){S_ID_CHARS, id};
     } while (mdb_get(txn, service_db(svc, INTAKE_DB_APPLICATIONS), &probe_key, &probe) == 0);
 
     char token[INTAKE_TOKEN_CHARS + 1];
@@ -527,20 +543,20 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     size_t doc_len = s->buf.size;
     s_pack_new_record(&s->pk, id, application, siret, token, &history, *renews ? renews : NULL, req->now);
     const char *doc = s->buf.data;
-    rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, 12, doc, doc_len);
+    rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, S_ID_CHARS, doc, doc_len);
     if (!rc)
-        rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, 12, doc + doc_len,
+        rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, S_ID_CHARS, doc + doc_len,
                        s->buf.size - doc_len);
     if (!rc && *siret)
-        rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), siret, strlen(siret), id, 12);
+        rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), siret, strlen(siret), id, S_ID_CHARS);
     if (!rc)
-        rc = s_history_store(txn, svc, s, id, 12, &history);
+        rc = s_history_store(txn, svc, s, id, S_ID_CHARS, &history);
     if (!rc)
         rc = s_remember_key(txn, svc, req->msg, id, 1);
     if (!rc)
-        rc = s_emit_submitted(svc, txn, id, 12, 1, doc, doc_len, *renews ? renews : NULL, req->now);
+        rc = s_emit_submitted(svc, txn, id, S_ID_CHARS, 1, doc, doc_len, *renews ? renews : NULL, req->now);
     if (!rc)
-        s_pack_receipt(req->reply, req, id, 12, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false, token);
+        s_pack_receipt(req->reply, req, id, S_ID_CHARS, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false, token);
     return rc;
 }
 

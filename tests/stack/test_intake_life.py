@@ -1,4 +1,5 @@
-"""intake's part of a listing's life through the real services: an appeal
+"""intake's part of a listing's life through the real services: the ids it
+gives (time-ordered, 16 characters), an appeal
 over HTTP (the API and the applicant's page: its rules, its idempotency
 key, the state and the history it leaves), a renewal over HTTP (what it
 may renew, the SIRET rule it passes, renews in the stream and the status),
@@ -87,6 +88,27 @@ def setup():
     stack.start()
     for name, college in MEMBERS:
         stack.essp_json("member", "add", name, "--college", college)
+
+
+CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+EPOCH_2020_MS = 1577836800000
+
+
+def test_ids_follow_the_submission_time():
+    """16 characters: the milliseconds since 2020 (8), then 8 random ones."""
+    ids = []
+    for _ in range(5):
+        before = int(time.time() * 1000)
+        app_id = submit(fresh()).json()["id"]
+        after = int(time.time() * 1000)
+        assert len(app_id) == 16 and all(c in CROCKFORD for c in app_id), app_id
+        at = 0
+        for c in app_id[:8]:
+            at = at * 32 + CROCKFORD.index(c)
+        assert before - 5 <= EPOCH_2020_MS + at <= after + 5, (app_id, before, after)
+        ids.append(app_id)
+    prefixes = [app_id[:8] for app_id in ids]
+    assert prefixes == sorted(prefixes) and len(set(ids)) == len(ids), ids
 
 
 def test_an_appeal_over_http():
@@ -221,7 +243,7 @@ def test_an_erasure_by_the_staff():
 if __name__ == "__main__":
     try:
         setup()
-        harness.run([test_an_appeal_over_http, test_an_appeal_from_the_applicants_page, test_a_renewal_over_http,
+        harness.run([test_ids_follow_the_submission_time, test_an_appeal_over_http, test_an_appeal_from_the_applicants_page, test_a_renewal_over_http,
                      test_an_erasure_by_the_staff])
     finally:
         stack.cleanup()
