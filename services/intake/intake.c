@@ -15,7 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", "history", NULL};
+const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", "history", "reports",
+                                  NULL};
 
 #define S_SIRET_MAX 24
 #define S_SECRET_KEY "token_secret"
@@ -273,6 +274,39 @@ static int s_store_record(MDB_txn *txn, service_t *svc, const char *id, size_t l
                           msgpack_sbuffer *buf)
 {
     return store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, len, buf->data, buf->size);
+}
+
+/*  Drops the report of an application (amended, erased); having none is
+ *  not an error. */
+static int s_drop_report(MDB_txn *txn, service_t *svc, const char *id, size_t len)
+{
+    MDB_val key = {len, (void *)id};
+    int rc = mdb_del(txn, service_db(svc, INTAKE_DB_REPORTS), &key, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*  Packs the value of the record's "report" as a status reply gives it:
+ *  true means it is in the reports database (nil if it went missing);
+ *  anything else (nil, or a report kept in the record by an earlier
+ *  version) goes out as it is. */
+static int s_pack_report(msgpack_packer *pk, MDB_txn *txn, service_t *svc, const char *id, size_t len,
+                         const msgpack_object *value)
+{
+    if (value->type != MSGPACK_OBJECT_BOOLEAN || !value->via.boolean) {
+        msgpack_pack_object(pk, *value);
+        return 0;
+    }
+    MDB_val key = {len, (void *)id}, report;
+    int rc = mdb_get(txn, service_db(svc, INTAKE_DB_REPORTS), &key, &report);
+    if (rc == MDB_NOTFOUND) {
+        log_warn("report of %.*s missing", (int)len, id);
+        msgpack_pack_nil(pk);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    proto_pack_raw(pk, report.mv_data, report.mv_size);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- history */
@@ -645,6 +679,8 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
         rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, id_len, doc + doc_len,
                        s->buf.size - doc_len);
     if (!rc)
+        rc = s_drop_report(txn, svc, id, id_len);
+    if (!rc)
         rc = s_history_store(txn, svc, s, id, id_len, &history);
     if (!rc)
         rc = s_remember_key(txn, svc, req->msg, idz, revision);
@@ -711,7 +747,12 @@ static int s_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
         if (s_internal_field(&record.via.map.ptr[i].key))
             continue;
         msgpack_pack_object(req->reply, record.via.map.ptr[i].key);
-        msgpack_pack_object(req->reply, record.via.map.ptr[i].val);
+        if (doc_is(&record.via.map.ptr[i].key, "report")) {
+            if ((rc = s_pack_report(req->reply, txn, svc, id, id_len, &record.via.map.ptr[i].val)))
+                return rc;
+        } else {
+            msgpack_pack_object(req->reply, record.via.map.ptr[i].val);
+        }
     }
     if (with_application)
         proto_pack_kv_raw(req->reply, "application", document.mv_data, document.mv_size);
@@ -996,12 +1037,15 @@ static int s_history_erase(MDB_txn *txn, service_t *svc, scratch_t *s, const cha
     return 0;
 }
 
-/*  Drops the application's documents and its place in the SIRET index. */
+/*  Drops the application's documents, its report and its place in the
+ *  SIRET index. */
 static int s_forget_application(MDB_txn *txn, service_t *svc, const char *id, const msgpack_object *record)
 {
     MDB_val key = {strlen(id), (void *)id};
     int rc = mdb_del(txn, service_db(svc, INTAKE_DB_DOCUMENTS), &key, NULL);
     if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if ((rc = s_drop_report(txn, svc, id, strlen(id))))
         return rc;
     char siret[S_SIRET_MAX];
     if (doc_strcpy(record, "siret", siret, sizeof siret) <= 0)
@@ -1236,10 +1280,8 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     history_head_pack(&s->pk, &history);
     if (moves)
         proto_pack_kv_str(&s->pk, "state", change->state);
-    if (change->report) {
-        proto_pack_str(&s->pk, "report");
-        msgpack_pack_object(&s->pk, *change->report);
-    }
+    if (change->report)
+        proto_pack_kv_bool(&s->pk, "report", true);
     if (change->decision_event) {
         const msgpack_object *old = doc_array(record, "decisions");
         proto_pack_str(&s->pk, "decisions");
@@ -1267,6 +1309,13 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     if (id_len < 0)
         return MDB_CORRUPTED;
     int rc = s_history_store(txn, svc, s, id, (size_t)id_len, &history);
+    if (!rc && change->report) {
+        msgpack_sbuffer_clear(&s->hist);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &s->hist, msgpack_sbuffer_write);
+        msgpack_pack_object(&pk, *change->report);
+        rc = store_put(txn, service_db(svc, INTAKE_DB_REPORTS), id, (size_t)id_len, s->hist.data, s->hist.size);
+    }
     return rc ? rc : s_store_record(txn, svc, id, (size_t)id_len, &s->buf);
 }
 

@@ -6,9 +6,11 @@ may renew, the SIRET rule it passes, renews in the stream and the status),
 and the erasure of an application by a staff key on intake's CURVE endpoint
 (refused elsewhere and to a member key; what the record keeps, the log
 redacted, the history still verified with its whys gone; a second erasure
-changes nothing)."""
+changes nothing; no document and no report left in intake's LMDB)."""
 
 import os
+import signal
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -19,6 +21,7 @@ from essp_client import Client, load_cert, pull_all  # noqa: E402
 from http_client import Gateway  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
 stack = harness.Stack(BIN, env={"ESSP_HTTP_RATE": "100000", "ESSP_HTTP_BURST": "100000"})
 gateway = Gateway(stack.port + 4)
 MEMBERS = (("Claire Moreau", "researchers"), ("Hervé Le Guen", "local_authorities"),
@@ -238,6 +241,25 @@ def test_an_erasure_by_the_staff():
     again = staff.call("erase", id=app_id)
     assert {k: v for k, v in again.items() if k != "rid"} == {k: v for k, v in ack.items() if k != "rid"}, again
     assert len(pull_all(stack.port, "intake")) == head
+    # In intake's LMDB nothing is left under the id but the pseudonymised
+    # record and the history: no document, no report (the other
+    # applications' reports are there).
+    assert stack.kill("intake", signal.SIGTERM) == 0
+    try:
+        key = app_id.encode().hex()
+        documents, reports = lmdb_keys("documents"), lmdb_keys("reports")
+        assert documents and key not in documents, documents
+        assert reports and key not in reports, reports
+    finally:
+        stack.start("intake")
+
+
+def lmdb_keys(db):
+    """The keys (hex) of one of intake's databases, read while it is stopped."""
+    directory = os.path.join(stack.home, "data", "intake")
+    result = subprocess.run([LMDB_EDIT, directory, db, "list"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return [line.split()[0] for line in result.stdout.splitlines()]
 
 
 if __name__ == "__main__":
