@@ -13,8 +13,10 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", "history", NULL};
+const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", "history", "reports",
+                                  NULL};
 
 #define S_SIRET_MAX 24
 #define S_SECRET_KEY "token_secret"
@@ -177,16 +179,31 @@ static void s_siret_of(const msgpack_object *application, char out[S_SIRET_MAX])
     out[n] = '\0';
 }
 
-/*  A new id: 12 characters of Crockford base32 (60 random bits), so ids
- *  are not guessable and two gateways never need to agree on a counter. */
-static void s_new_id(char id[13])
+/*  A new id: 16 characters of Crockford base32.  The first 8 are the
+ *  milliseconds since 2020-01-01T00:00:00Z (40 bits, enough until 2054), the
+ *  last 8 are random (40 bits).  The time prefix makes ids of one batch
+ *  neighbours in every tree keyed by id (they share the rightmost leaf pages
+ *  instead of dirtying one page each); the random part keeps ids unguessable
+ *  and lets two gateways create ids without agreeing on a counter.  Two ids
+ *  of the same millisecond differ by their random part; submit checks the id
+ *  is free all the same. */
+#define S_ID_CHARS 16
+#define S_ID_EPOCH_MS 1577836800000ull
+
+static void s_new_id(char id[S_ID_CHARS + 1])
 {
     static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-    unsigned char bytes[12];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    ms = ms > S_ID_EPOCH_MS ? ms - S_ID_EPOCH_MS : 0;
+    for (int i = 7; i >= 0; i--, ms >>= 5)
+        id[i] = alphabet[ms & 31];
+    unsigned char bytes[8];
     randombytes_buf(bytes, sizeof bytes);
-    for (int i = 0; i < 12; i++)
-        id[i] = alphabet[bytes[i] & 31];
-    id[12] = '\0';
+    for (int i = 0; i < 8; i++)
+        id[8 + i] = alphabet[bytes[i] & 31];
+    id[S_ID_CHARS] = '\0';
 }
 
 /* ----------------------------------------------------------------- tokens */
@@ -257,6 +274,39 @@ static int s_store_record(MDB_txn *txn, service_t *svc, const char *id, size_t l
                           msgpack_sbuffer *buf)
 {
     return store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, len, buf->data, buf->size);
+}
+
+/*  Drops the report of an application (amended, erased); having none is
+ *  not an error. */
+static int s_drop_report(MDB_txn *txn, service_t *svc, const char *id, size_t len)
+{
+    MDB_val key = {len, (void *)id};
+    int rc = mdb_del(txn, service_db(svc, INTAKE_DB_REPORTS), &key, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*  Packs the value of the record's "report" as a status reply gives it:
+ *  true means it is in the reports database (nil if it went missing);
+ *  anything else (nil, or a report kept in the record by an earlier
+ *  version) goes out as it is. */
+static int s_pack_report(msgpack_packer *pk, MDB_txn *txn, service_t *svc, const char *id, size_t len,
+                         const msgpack_object *value)
+{
+    if (value->type != MSGPACK_OBJECT_BOOLEAN || !value->via.boolean) {
+        msgpack_pack_object(pk, *value);
+        return 0;
+    }
+    MDB_val key = {len, (void *)id}, report;
+    int rc = mdb_get(txn, service_db(svc, INTAKE_DB_REPORTS), &key, &report);
+    if (rc == MDB_NOTFOUND) {
+        log_warn("report of %.*s missing", (int)len, id);
+        msgpack_pack_nil(pk);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    proto_pack_raw(pk, report.mv_data, report.mv_size);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- history */
@@ -505,11 +555,11 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     if ((rc = s_check_siret_free(txn, svc, req, s, siret, *renews ? renews : NULL, &taken)) || taken)
         return rc;
 
-    char id[13];
+    char id[S_ID_CHARS + 1];
     MDB_val probe_key, probe;
     do {
         s_new_id(id);
-        probe_key = (MDB_val){12, id};
+        probe_key = (MDB_val){S_ID_CHARS, id};
     } while (mdb_get(txn, service_db(svc, INTAKE_DB_APPLICATIONS), &probe_key, &probe) == 0);
 
     char token[INTAKE_TOKEN_CHARS + 1];
@@ -527,20 +577,20 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     size_t doc_len = s->buf.size;
     s_pack_new_record(&s->pk, id, application, siret, token, &history, *renews ? renews : NULL, req->now);
     const char *doc = s->buf.data;
-    rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, 12, doc, doc_len);
+    rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, S_ID_CHARS, doc, doc_len);
     if (!rc)
-        rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, 12, doc + doc_len,
+        rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, S_ID_CHARS, doc + doc_len,
                        s->buf.size - doc_len);
     if (!rc && *siret)
-        rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), siret, strlen(siret), id, 12);
+        rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), siret, strlen(siret), id, S_ID_CHARS);
     if (!rc)
-        rc = s_history_store(txn, svc, s, id, 12, &history);
+        rc = s_history_store(txn, svc, s, id, S_ID_CHARS, &history);
     if (!rc)
         rc = s_remember_key(txn, svc, req->msg, id, 1);
     if (!rc)
-        rc = s_emit_submitted(svc, txn, id, 12, 1, doc, doc_len, *renews ? renews : NULL, req->now);
+        rc = s_emit_submitted(svc, txn, id, S_ID_CHARS, 1, doc, doc_len, *renews ? renews : NULL, req->now);
     if (!rc)
-        s_pack_receipt(req->reply, req, id, 12, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false, token);
+        s_pack_receipt(req->reply, req, id, S_ID_CHARS, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false, token);
     return rc;
 }
 
@@ -629,6 +679,8 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
         rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, id_len, doc + doc_len,
                        s->buf.size - doc_len);
     if (!rc)
+        rc = s_drop_report(txn, svc, id, id_len);
+    if (!rc)
         rc = s_history_store(txn, svc, s, id, id_len, &history);
     if (!rc)
         rc = s_remember_key(txn, svc, req->msg, idz, revision);
@@ -695,7 +747,12 @@ static int s_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
         if (s_internal_field(&record.via.map.ptr[i].key))
             continue;
         msgpack_pack_object(req->reply, record.via.map.ptr[i].key);
-        msgpack_pack_object(req->reply, record.via.map.ptr[i].val);
+        if (doc_is(&record.via.map.ptr[i].key, "report")) {
+            if ((rc = s_pack_report(req->reply, txn, svc, id, id_len, &record.via.map.ptr[i].val)))
+                return rc;
+        } else {
+            msgpack_pack_object(req->reply, record.via.map.ptr[i].val);
+        }
     }
     if (with_application)
         proto_pack_kv_raw(req->reply, "application", document.mv_data, document.mv_size);
@@ -980,12 +1037,15 @@ static int s_history_erase(MDB_txn *txn, service_t *svc, scratch_t *s, const cha
     return 0;
 }
 
-/*  Drops the application's documents and its place in the SIRET index. */
+/*  Drops the application's documents, its report and its place in the
+ *  SIRET index. */
 static int s_forget_application(MDB_txn *txn, service_t *svc, const char *id, const msgpack_object *record)
 {
     MDB_val key = {strlen(id), (void *)id};
     int rc = mdb_del(txn, service_db(svc, INTAKE_DB_DOCUMENTS), &key, NULL);
     if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if ((rc = s_drop_report(txn, svc, id, strlen(id))))
         return rc;
     char siret[S_SIRET_MAX];
     if (doc_strcpy(record, "siret", siret, sizeof siret) <= 0)
@@ -1220,10 +1280,8 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     history_head_pack(&s->pk, &history);
     if (moves)
         proto_pack_kv_str(&s->pk, "state", change->state);
-    if (change->report) {
-        proto_pack_str(&s->pk, "report");
-        msgpack_pack_object(&s->pk, *change->report);
-    }
+    if (change->report)
+        proto_pack_kv_bool(&s->pk, "report", true);
     if (change->decision_event) {
         const msgpack_object *old = doc_array(record, "decisions");
         proto_pack_str(&s->pk, "decisions");
@@ -1251,6 +1309,13 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     if (id_len < 0)
         return MDB_CORRUPTED;
     int rc = s_history_store(txn, svc, s, id, (size_t)id_len, &history);
+    if (!rc && change->report) {
+        msgpack_sbuffer_clear(&s->hist);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &s->hist, msgpack_sbuffer_write);
+        msgpack_pack_object(&pk, *change->report);
+        rc = store_put(txn, service_db(svc, INTAKE_DB_REPORTS), id, (size_t)id_len, s->hist.data, s->hist.size);
+    }
     return rc ? rc : s_store_record(txn, svc, id, (size_t)id_len, &s->buf);
 }
 

@@ -27,9 +27,12 @@
 
 /*  The databases of intake, in the order service_db() numbers them.
  *  history: the audit trail (history.h), one record per change of state,
- *  written in the transaction of the change. */
+ *  written in the transaction of the change.  reports: the latest
+ *  validation report of each application, by id; the record (rewritten at
+ *  every change of state) says `"report": true` instead of carrying it, so
+ *  that it stays small (one leaf node, no overflow page of its own). */
 enum { INTAKE_DB_APPLICATIONS, INTAKE_DB_DOCUMENTS, INTAKE_DB_KEYS, INTAKE_DB_SIRETS, INTAKE_DB_META,
-       INTAKE_DB_HISTORY };
+       INTAKE_DB_HISTORY, INTAKE_DB_REPORTS };
 extern const char *const intake_dbs[];
 
 /*  The applicant's token: the receipt of a submission carries it once, the

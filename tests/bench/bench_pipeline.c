@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define S_MEMBERS 3
-#define S_ID_LEN 12
+#define S_ID_LEN 16
 #define S_PULL_MAX 1000
 #define S_HELD_MS 1000
 #define S_FOLLOWER_HELD_MS 30000

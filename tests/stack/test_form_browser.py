@@ -183,7 +183,7 @@ def test_apply_receipt_and_status_with_javascript():
     assert text_of(page, "h1") == "Candidature reçue", text_of(page, "main")
     token = text_of(page, "code.token")
     app_id = text_of(page, "strong.id")
-    assert len(token) == 43 and re.fullmatch(r"[0-9a-z]{12}", app_id), (token, app_id)
+    assert len(token) == 43 and re.fullmatch(r"[0-9a-hjkmnp-tv-z]{16}", app_id), (token, app_id)
     link = page.eval("document.querySelector('a.follow').getAttribute('href')")
     assert link == "/suivi/%s#jeton=%s" % (app_id, token), link
     shoot(page, "receipt", 1000)

@@ -1,13 +1,16 @@
-"""intake's part of a listing's life through the real services: an appeal
+"""intake's part of a listing's life through the real services: the ids it
+gives (time-ordered, 16 characters), an appeal
 over HTTP (the API and the applicant's page: its rules, its idempotency
 key, the state and the history it leaves), a renewal over HTTP (what it
 may renew, the SIRET rule it passes, renews in the stream and the status),
 and the erasure of an application by a staff key on intake's CURVE endpoint
 (refused elsewhere and to a member key; what the record keeps, the log
 redacted, the history still verified with its whys gone; a second erasure
-changes nothing)."""
+changes nothing; no document and no report left in intake's LMDB)."""
 
 import os
+import signal
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -18,6 +21,7 @@ from essp_client import Client, load_cert, pull_all  # noqa: E402
 from http_client import Gateway  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
 stack = harness.Stack(BIN, env={"ESSP_HTTP_RATE": "100000", "ESSP_HTTP_BURST": "100000"})
 gateway = Gateway(stack.port + 4)
 MEMBERS = (("Claire Moreau", "researchers"), ("Hervé Le Guen", "local_authorities"),
@@ -87,6 +91,27 @@ def setup():
     stack.start()
     for name, college in MEMBERS:
         stack.essp_json("member", "add", name, "--college", college)
+
+
+CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+EPOCH_2020_MS = 1577836800000
+
+
+def test_ids_follow_the_submission_time():
+    """16 characters: the milliseconds since 2020 (8), then 8 random ones."""
+    ids = []
+    for _ in range(5):
+        before = int(time.time() * 1000)
+        app_id = submit(fresh()).json()["id"]
+        after = int(time.time() * 1000)
+        assert len(app_id) == 16 and all(c in CROCKFORD for c in app_id), app_id
+        at = 0
+        for c in app_id[:8]:
+            at = at * 32 + CROCKFORD.index(c)
+        assert before - 5 <= EPOCH_2020_MS + at <= after + 5, (app_id, before, after)
+        ids.append(app_id)
+    prefixes = [app_id[:8] for app_id in ids]
+    assert prefixes == sorted(prefixes) and len(set(ids)) == len(ids), ids
 
 
 def test_an_appeal_over_http():
@@ -216,12 +241,31 @@ def test_an_erasure_by_the_staff():
     again = staff.call("erase", id=app_id)
     assert {k: v for k, v in again.items() if k != "rid"} == {k: v for k, v in ack.items() if k != "rid"}, again
     assert len(pull_all(stack.port, "intake")) == head
+    # In intake's LMDB nothing is left under the id but the pseudonymised
+    # record and the history: no document, no report (the other
+    # applications' reports are there).
+    assert stack.kill("intake", signal.SIGTERM) == 0
+    try:
+        key = app_id.encode().hex()
+        documents, reports = lmdb_keys("documents"), lmdb_keys("reports")
+        assert documents and key not in documents, documents
+        assert reports and key not in reports, reports
+    finally:
+        stack.start("intake")
+
+
+def lmdb_keys(db):
+    """The keys (hex) of one of intake's databases, read while it is stopped."""
+    directory = os.path.join(stack.home, "data", "intake")
+    result = subprocess.run([LMDB_EDIT, directory, db, "list"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return [line.split()[0] for line in result.stdout.splitlines()]
 
 
 if __name__ == "__main__":
     try:
         setup()
-        harness.run([test_an_appeal_over_http, test_an_appeal_from_the_applicants_page, test_a_renewal_over_http,
+        harness.run([test_ids_follow_the_submission_time, test_an_appeal_over_http, test_an_appeal_from_the_applicants_page, test_a_renewal_over_http,
                      test_an_erasure_by_the_staff])
     finally:
         stack.cleanup()
