@@ -109,7 +109,10 @@ msgpack_packer *service_event_begin(service_t *self, const char *type, int64_t a
 int service_event_end(service_t *self, MDB_txn *txn);
 
 /*  Erasure: rewrites this service's committed events about `id` in place
- *  (see stream_log_redact in common/stream_log.h). */
+ *  (see stream_log_redact in common/stream_log.h).  It also makes the
+ *  shell compact the store after the turn commits (a copy of the live
+ *  pages replaces the data file), so that the erased bytes do not stay in
+ *  LMDB's freed pages. */
 int service_log_redact(service_t *self, MDB_txn *txn, const char *id, size_t id_len,
                        stream_log_rewrite_fn rewrite, void *arg, size_t *count);
 
