@@ -13,10 +13,8 @@
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -578,9 +576,9 @@ static void s_data_dir(const service_t *self, char *out, size_t cap)
     snprintf(out, cap, "%s/data/%s", config_home(), config_service_name(self->def->id));
 }
 
-static int s_open_store(service_t *self)
+/*  The core's databases, then the log's and the cursors', NULL-terminated. */
+static void s_store_names(service_t *self, const char *names[STORE_DBS_MAX + 1])
 {
-    const char *names[STORE_DBS_MAX + 1];
     size_t n = 0;
     for (; self->def->dbs && self->def->dbs[n]; n++)
         names[n] = self->def->dbs[n];
@@ -589,6 +587,12 @@ static int s_open_store(service_t *self)
     names[n] = S_DB_EVENTS;
     names[n + 1] = S_DB_CURSORS;
     names[n + 2] = NULL;
+}
+
+static int s_open_store(service_t *self)
+{
+    const char *names[STORE_DBS_MAX + 1];
+    s_store_names(self, names);
     char dir[CONFIG_PATH_MAX];
     s_data_dir(self, dir, sizeof dir);
     self->store = store_new(dir, names);
@@ -694,63 +698,20 @@ static int s_attach(service_t *self)
     return 0;
 }
 
-static long s_file_kib(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)(st.st_size >> 10) : -1;
-}
-
-/*  Erasure's last step.  A compacted copy of the store (mdb_env_copy2
- *  writes only the live pages) replaces the data file, so the bytes of an
- *  erased application leave the freed pages too.  The copy is taken with
- *  no transaction open, between two turns; the rename is atomic, so a
- *  kill -9 at any point leaves either file whole.  The databases are
- *  reopened in the same order and keep their handles. */
+/*  Erasure's last step, between two turns, with no transaction open: a
+ *  compacted copy replaces the store (store_compact), so the bytes of an
+ *  erased application leave LMDB's freed pages too. */
 static void s_compact(service_t *self)
 {
     self->compact = false;
-    char dir[CONFIG_PATH_MAX], tmp[CONFIG_PATH_MAX + 16], copy[CONFIG_PATH_MAX + 32],
-        data[CONFIG_PATH_MAX + 16];
+    char dir[CONFIG_PATH_MAX];
     s_data_dir(self, dir, sizeof dir);
-    snprintf(tmp, sizeof tmp, "%s/compacting", dir);
-    snprintf(copy, sizeof copy, "%s/data.mdb", tmp);
-    snprintf(data, sizeof data, "%s/data.mdb", dir);
-    unlink(copy);   /* what an interrupted compaction left */
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
-        log_error("compaction: cannot create %s: %s", tmp, strerror(errno));
-        return;
-    }
-    long before = s_file_kib(data);
-    int rc = store_backup(self->store, tmp);
-    if (rc) {
-        log_error("compaction: copy failed (%s); erased data may stay in free pages until the next erasure",
-                  mdb_strerror(rc));
-        unlink(copy);
-        rmdir(tmp);
-        return;
-    }
-    MDB_dbi handles[STORE_DBS_MAX];
-    for (size_t i = 0; i < self->db_count + 2; i++)
-        handles[i] = store_db(self->store, i);
-    store_destroy(&self->store);
-    if (rename(copy, data) != 0)
-        log_error("compaction: cannot replace %s: %s", data, strerror(errno));
-    rmdir(tmp);
-    int dir_fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dir_fd >= 0) {
-        fsync(dir_fd);
-        close(dir_fd);
-    }
-    if (s_open_store(self) != 0) {
+    const char *names[STORE_DBS_MAX + 1];
+    s_store_names(self, names);
+    if (store_compact(&self->store, dir, names) != 0 && !self->store) {
         log_error("compaction: cannot reopen the store: stopping, to be restarted");
         abort();
     }
-    for (size_t i = 0; i < self->db_count + 2; i++)
-        if (store_db(self->store, i) != handles[i]) {
-            log_error("compaction: database handles changed on reopening: stopping, to be restarted");
-            abort();
-        }
-    log_info("compacted the store after an erasure: %ld KiB -> %ld KiB", before, s_file_kib(data));
 }
 
 static void s_loop(service_t *self)

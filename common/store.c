@@ -6,8 +6,13 @@
 #include "proto/wire.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct store_t {
     MDB_env *env;
@@ -113,6 +118,64 @@ int store_grow(store_t *self)
 int store_backup(store_t *self, const char *dir)
 {
     return mdb_env_copy2(self->env, dir, MDB_CP_COMPACT);
+}
+
+static long s_file_kib(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)(st.st_size >> 10) : -1;
+}
+
+static void s_sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+int store_compact(store_t **self_p, const char *dir, const char *const *names)
+{
+    store_t *self = *self_p;
+    char tmp[CONFIG_PATH_MAX + 16], copy[CONFIG_PATH_MAX + 32], data[CONFIG_PATH_MAX + 16];
+    snprintf(tmp, sizeof tmp, "%s/compacting", dir);
+    snprintf(copy, sizeof copy, "%s/data.mdb", tmp);
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    unlink(copy);   /* what an interrupted compaction left */
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+        log_error("compaction: cannot create %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    long before = s_file_kib(data);
+    int rc = store_backup(self, tmp);
+    if (rc) {
+        log_error("compaction of %s failed (%s): deleted bytes stay in free pages until the next one", dir,
+                  mdb_strerror(rc));
+        unlink(copy);
+        rmdir(tmp);
+        return -1;
+    }
+    MDB_dbi handles[STORE_DBS_MAX];
+    size_t count = self->db_count;
+    memcpy(handles, self->dbs, sizeof handles);
+    store_destroy(self_p);
+    if (rename(copy, data) != 0)
+        log_error("compaction: cannot replace %s: %s", data, strerror(errno));
+    rmdir(tmp);
+    s_sync_dir(dir);
+    *self_p = store_new(dir, names);
+    if (!*self_p)
+        return -1;
+    /* LMDB numbers databases in the order they are opened: same names,
+     * same order, same handles, which callers may hold. */
+    if ((*self_p)->db_count != count || memcmp((*self_p)->dbs, handles, count * sizeof *handles) != 0) {
+        log_error("compaction: database handles changed on reopening %s", dir);
+        store_destroy(self_p);
+        return -1;
+    }
+    log_info("compacted %s: %ld KiB -> %ld KiB", dir, before, s_file_kib(data));
+    return 0;
 }
 
 void store_u64_key(uint64_t value, unsigned char out[8])

@@ -46,6 +46,16 @@ int store_grow(store_t *self);
 /*  Hot backup into an empty directory, compacted. */
 int store_backup(store_t *self, const char *dir);
 
+/*  Replaces the store in `dir` by a compacted copy of itself and reopens
+ *  it with the same databases (`names`, as given to store_new): only live
+ *  pages are copied, so bytes that were deleted (an erasure) do not stay
+ *  in freed pages.  Call it with no transaction open.  The copy is
+ *  renamed over the data file, atomically: a kill -9 at any point leaves
+ *  one whole file.  The databases keep their handles.  0 on success; -1
+ *  when the copy failed (the store is left as it was) or when reopening
+ *  failed (*self_p is then NULL). */
+int store_compact(store_t **self_p, const char *dir, const char *const *names);
+
 /*  Big-endian u64 keys sort in numeric order under LMDB's memcmp. */
 void store_u64_key(uint64_t value, unsigned char out[8]);
 uint64_t store_u64_from_key(const void *key);

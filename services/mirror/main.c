@@ -56,6 +56,7 @@ typedef struct {
     uint64_t cursor;
     uint64_t site;          /* the cursor the files show */
     int64_t site_at_ms;
+    bool compact;           /* an erasure was applied: compact the store */
 } mirror_main_t;
 
 static int s_usage(const char *problem)
@@ -178,6 +179,26 @@ static int s_settle_key(mirror_main_t *self)
 /*  Applies events in one transaction with the new cursor.  Events before a
  *  refused one are kept (they verified); the refused one and what follows
  *  are not.  Returns S_OK, S_REFUSED or S_STORAGE. */
+static void s_data_dir(const mirror_main_t *self, char *out, size_t cap)
+{
+    if (self->opt.data)
+        snprintf(out, cap, "%s", self->opt.data);
+    else
+        snprintf(out, cap, "%s/data/mirror", config_home());
+}
+
+/*  After an erasure: a compacted copy replaces the store, so the erased
+ *  entry's bytes do not stay in LMDB's freed pages (store_compact). */
+static int s_compact(mirror_main_t *self)
+{
+    self->compact = false;
+    char data[CONFIG_PATH_MAX];
+    s_data_dir(self, data, sizeof data);
+    if (store_compact(&self->store, data, mirror_dbs) != 0 && !self->store)
+        return S_STORAGE;
+    return S_OK;
+}
+
 static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *last)
 {
     int outcome = S_OK;
@@ -208,6 +229,8 @@ static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *
             }
             if (rc == 0)
                 *last = seq;
+            if (rc == 0 && doc_str_eq(event, "type", "withdraw") && doc_str_eq(event, "reason", "erased"))
+                self->compact = true;
         }
         if (rc == 0 && *last != self->cursor)
             rc = store_put_u64(txn, self->dbs[MIRROR_DB_META], "cursor", *last);
@@ -222,6 +245,8 @@ static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *
             return S_STORAGE;
         }
         self->cursor = *last;
+        if (self->compact && s_compact(self) != S_OK)
+            return S_STORAGE;
         return outcome;
     }
 }
@@ -282,10 +307,7 @@ static int s_follow(mirror_main_t *self)
 static int s_open(mirror_main_t *self)
 {
     char data[CONFIG_PATH_MAX], endpoint[CONFIG_ENDPOINT_MAX];
-    if (self->opt.data)
-        snprintf(data, sizeof data, "%s", self->opt.data);
-    else
-        snprintf(data, sizeof data, "%s/data/mirror", config_home());
+    s_data_dir(self, data, sizeof data);
     self->store = store_new(data, mirror_dbs);
     if (!self->store)
         return S_STORAGE;

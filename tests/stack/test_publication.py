@@ -308,6 +308,8 @@ def test_the_life_of_a_listing_as_review_tells_it():
         assert ERASED_MARKER.encode() not in stream and "effacée".encode() not in stream
         listed = Client(life.port, "publication").call("directory")["entries"]
         assert [e["id"] for e in listed] == ["lifeC"]
+        with open(os.path.join(life.home, "data", "publication", "data.mdb"), "rb") as f:
+            assert ERASED_MARKER.encode() not in f.read(), "publication's data file keeps the erased bytes"
 
         # The mirror that listed lifeE erases it; a new one never sees it.
         assert mirror.once() == 0, mirror.log()
@@ -316,12 +318,15 @@ def test_the_life_of_a_listing_as_review_tells_it():
         for site in (mirror, fresh):
             assert site.pages() == ["lifeC"], site.pages()
             assert ERASED_MARKER.encode() not in publishing.site_bytes(site.out), "out"
-            # No record of the site's store holds it.  (LMDB does not scrub
-            # the pages it frees: the bytes stay in the file until reused.)
+            # No record of the site's store holds it, nor the file itself:
+            # the mirror compacts its store after an erasure, so the pages
+            # LMDB freed do not keep the bytes.
             for db in ("meta", "entries", "names", "feed", "pages"):
                 dump = subprocess.run(["mdb_dump", "-p", "-s", db, site.data], capture_output=True,
                                       check=True).stdout
                 assert ERASED_MARKER.encode() not in dump, db
+            with open(os.path.join(site.data, "data.mdb"), "rb") as f:
+                assert ERASED_MARKER.encode() not in f.read(), "the mirror's data file keeps the erased bytes"
             assert "Structure effacée".encode() not in publishing.site_bytes(site.out)
             page = site.read("accompagnateurs/lifeC.html")
             assert "L’inscription prend fin le <time datetime=\"2028-11-26\">26 novembre 2028</time>" in page

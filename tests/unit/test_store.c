@@ -1,7 +1,9 @@
 /* Unit tests of common/store and common/config: a real LMDB environment
  * that fills its map and grows, and the endpoints a stack derives from
  * ESSP_HOME and ESSP_PORT. */
+#define _GNU_SOURCE  /* memmem */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +66,62 @@ static void test_full_map_grows_and_the_batch_runs_again(void **state)
     assert_int_equal(system(command), 0);
 }
 
+static bool s_file_holds(const char *dir, const char *needle)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    FILE *file = fopen(path, "rb");
+    assert_non_null(file);
+    static char raw[8 << 20];
+    size_t size = fread(raw, 1, sizeof raw, file);
+    fclose(file);
+    return memmem(raw, size, needle, strlen(needle)) != NULL;
+}
+
+static void test_compaction_drops_deleted_bytes_and_keeps_the_rest(void **state)
+{
+    (void)state;
+    static const char *const dbs[] = {"people", "records", NULL};
+    char dir[] = "/tmp/essp-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    store_t *store = store_new(dir, dbs);
+    assert_non_null(store);
+    MDB_dbi people = store_db(store, 0), records = store_db(store, 1);
+    assert_int_equal(s_put_many(store, 0, 50), 0);   /* into "people": index 0 */
+    MDB_txn *txn;
+    assert_int_equal(store_begin(store, false, &txn), 0);
+    assert_int_equal(store_put(txn, records, "kept", 4, "Jeanne Kept", 11), 0);
+    assert_int_equal(store_put(txn, people, "gone", 4, "Gwenaelle Erased", 16), 0);
+    assert_int_equal(store_commit(store, txn), 0);
+    assert_int_equal(store_begin(store, false, &txn), 0);
+    MDB_val key = {4, "gone"};
+    assert_int_equal(mdb_del(txn, people, &key, NULL), 0);
+    assert_int_equal(store_commit(store, txn), 0);
+    /* Deleted, yet its bytes are still in a freed page. */
+    assert_true(s_file_holds(dir, "Gwenaelle Erased"));
+
+    assert_int_equal(store_compact(&store, dir, dbs), 0);
+    assert_non_null(store);
+    assert_false(s_file_holds(dir, "Gwenaelle Erased"));
+    assert_true(s_file_holds(dir, "Jeanne Kept"));
+    assert_int_equal(store_db(store, 0), people);
+    assert_int_equal(store_db(store, 1), records);
+    assert_int_equal(store_begin(store, true, &txn), 0);
+    MDB_stat stat;
+    assert_int_equal(mdb_stat(txn, people, &stat), 0);
+    assert_int_equal(stat.ms_entries, 50);
+    MDB_val kept_key = {4, "kept"}, value;
+    assert_int_equal(mdb_get(txn, records, &kept_key, &value), 0);
+    assert_int_equal(value.mv_size, 11);
+    mdb_txn_abort(txn);
+    /* The store goes on taking writes. */
+    assert_int_equal(s_put_many(store, 50, 10), 0);
+    store_destroy(&store);
+    char command[64];
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    assert_int_equal(system(command), 0);
+}
+
 static void test_u64_keys_sort_numerically(void **state)
 {
     unsigned char a[8], b[8];
@@ -104,6 +162,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_map_grows_and_the_batch_runs_again),
+        cmocka_unit_test(test_compaction_drops_deleted_bytes_and_keeps_the_rest),
         cmocka_unit_test(test_u64_keys_sort_numerically),
         cmocka_unit_test(test_endpoints_follow_home_and_port),
     };
