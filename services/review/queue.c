@@ -214,12 +214,12 @@ static void s_read_filter(queue_walk_t *w, const msgpack_object *msg)
 }
 
 /*  True when the file belongs in the member's queue; *votes gets the
- *  votes of its current round, *application its application. */
+ *  votes of its current round, *application and *report its content. */
 static bool s_waiting(const queue_walk_t *w, const msgpack_object *file, msgpack_zone *zone,
-                      msgpack_object *votes, msgpack_object *application)
+                      msgpack_object *votes, msgpack_object *application, msgpack_object *report)
 {
     if (!doc_str_eq(file, "state", FILE_OPEN) || ballots_round(w->svc, w->txn, file, zone, votes)
-        || ballots_of(votes, w->name) || rounds_application(w->svc, w->txn, file, zone, application))
+        || ballots_of(votes, w->name) || rounds_content(w->svc, w->txn, file, zone, application, report))
         return false;
     facts_buf_t facts;
     s_facts(&facts, application, votes);
@@ -240,11 +240,11 @@ static bool s_visit(review_t *self, queue_walk_t *w, MDB_dbi db, const MDB_val *
     msgpack_zone_init(&zone, 8192);
     bool go_on = true;
     if (store_get_doc(w->txn, db, key->mv_data, key->mv_size, &zone, &file) == 0
-        && s_waiting(w, &file, &zone, &votes, &content[0])) {
+        && s_waiting(w, &file, &zone, &votes, &content[0], &content[1])) {
         if (w->count == w->limit) {
             w->more = true;
             go_on = false;
-        } else if (rounds_report(w->svc, w->txn, &file, &zone, &content[1]) == 0) {
+        } else {
             s_pack_item(&self->pk, &zone, &file, content, &votes, w->member);
             w->count++;
         }

@@ -90,18 +90,15 @@ static int s_del(MDB_txn *txn, MDB_dbi db, const msgpack_object *id)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/*  The event's application and report under the file's id; a revision
- *  without a report leaves none. */
+/*  The event's application and report (nil when it has none) under the
+ *  file's id. */
 static int s_store_content(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event)
 {
-    const msgpack_object *id = doc_get(event, "id");
     const msgpack_object *report = doc_get(event, "report");
-    int rc = s_put_object(self, txn, service_db(svc, REVIEW_DB_APPLICATIONS), id, doc_map(event, "application"));
-    if (rc)
-        return rc;
-    if (report)
-        return s_put_object(self, txn, service_db(svc, REVIEW_DB_REPORTS), id, report);
-    return s_del(txn, service_db(svc, REVIEW_DB_REPORTS), id);
+    review_set_t pairs[] = {{"application", *doc_map(event, "application")},
+                            {"report", report ? *report : review_nil()}};
+    msgpack_object content = review_map(&self->zone, pairs, 2);
+    return s_put_object(self, txn, service_db(svc, REVIEW_DB_APPLICATIONS), doc_get(event, "id"), &content);
 }
 
 static bool s_key_is(const msgpack_object *key, const char *name)
@@ -129,33 +126,30 @@ static msgpack_object s_without_content(msgpack_zone *zone, const msgpack_object
     return copy;
 }
 
-static int s_content_of(service_t *svc, MDB_txn *txn, int db, const char *name, const msgpack_object *file,
-                        msgpack_zone *zone, msgpack_object *out)
+static msgpack_object s_field(const msgpack_object *map, const char *name)
 {
-    int rc = review_load(txn, service_db(svc, db), doc_get(file, "id"), zone, out);
-    if (rc != MDB_NOTFOUND)
+    const msgpack_object *value = doc_get(map, name);
+    return value ? *value : review_nil();
+}
+
+int rounds_content(service_t *svc, MDB_txn *txn, const msgpack_object *file, msgpack_zone *zone,
+                   msgpack_object *application, msgpack_object *report)
+{
+    msgpack_object content;
+    int rc = review_load(txn, service_db(svc, REVIEW_DB_APPLICATIONS), doc_get(file, "id"), zone, &content);
+    if (rc == MDB_NOTFOUND)
+        content = *file;   /* stored before the content went apart */
+    else if (rc)
         return rc;
-    const msgpack_object *kept = doc_get(file, name);
-    *out = kept ? *kept : review_nil();
+    *application = s_field(&content, "application");
+    if (report)
+        *report = s_field(&content, "report");
     return 0;
-}
-
-int rounds_application(service_t *svc, MDB_txn *txn, const msgpack_object *file, msgpack_zone *zone,
-                       msgpack_object *out)
-{
-    return s_content_of(svc, txn, REVIEW_DB_APPLICATIONS, "application", file, zone, out);
-}
-
-int rounds_report(service_t *svc, MDB_txn *txn, const msgpack_object *file, msgpack_zone *zone,
-                  msgpack_object *out)
-{
-    return s_content_of(svc, txn, REVIEW_DB_REPORTS, "report", file, zone, out);
 }
 
 int rounds_forget_content(service_t *svc, MDB_txn *txn, const msgpack_object *id)
 {
-    int rc = s_del(txn, service_db(svc, REVIEW_DB_APPLICATIONS), id);
-    return rc ? rc : s_del(txn, service_db(svc, REVIEW_DB_REPORTS), id);
+    return s_del(txn, service_db(svc, REVIEW_DB_APPLICATIONS), id);
 }
 
 static int s_queued(service_t *svc, MDB_txn *txn, const msgpack_object *id, uint64_t revision,

@@ -19,10 +19,12 @@
  *  complained_at, approved_at, expires and expires_cause, ended and
  *  ended_at (which end withdrew it), erased.
  *
- *  The application and validation's report are stored apart, under the
- *  file's id (REVIEW_DB_APPLICATIONS, REVIEW_DB_REPORTS), written when the
- *  file enters and when a new revision arrives: a vote reads and rewrites
- *  only the small file.  Files stored before that carry them in the file
+ *  The application and validation's report are stored apart, together in
+ *  one record {application, report} under the file's id
+ *  (REVIEW_DB_APPLICATIONS), written when the file enters and when a new
+ *  revision arrives: a vote reads and rewrites only the small file.  One
+ *  record, not two: the report alone passes LMDB's node limit, so apart
+ *  each would cost a page of its own.  Files stored before that carry them in the file
  *  (keys "application" and "report"); they are read from there until a new
  *  revision moves them out.
  */
@@ -47,12 +49,11 @@ int rounds_apply_appealed(review_t *self, service_t *svc, MDB_txn *txn, const ms
 int rounds_open(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *file,
                 const char *kind, const review_set_t *extra, size_t n, int64_t now);
 
-/*  The file's application, or its report: *out points into LMDB's memory
- *  (or into the file), nil when the file has none.  0 or an LMDB code. */
-int rounds_application(service_t *svc, MDB_txn *txn, const msgpack_object *file, msgpack_zone *zone,
-                       msgpack_object *out);
-int rounds_report(service_t *svc, MDB_txn *txn, const msgpack_object *file, msgpack_zone *zone,
-                  msgpack_object *out);
+/*  The file's application and its report (report may be NULL): they
+ *  point into LMDB's memory (or into the file), nil when the file has
+ *  none.  0 or an LMDB code. */
+int rounds_content(service_t *svc, MDB_txn *txn, const msgpack_object *file, msgpack_zone *zone,
+                   msgpack_object *application, msgpack_object *report);
 
 /*  Erasure: deletes the stored application and report of the file `id`. */
 int rounds_forget_content(service_t *svc, MDB_txn *txn, const msgpack_object *id);

@@ -273,7 +273,7 @@ int votes_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
     /* The application is read only when the file is listed: its expiry
      * and the "decided" event come from it. */
     msgpack_object application = review_nil();
-    if (s_lists(outcome) && (rc = rounds_application(svc, txn, &file, &self->zone, &application)))
+    if (s_lists(outcome) && (rc = rounds_content(svc, txn, &file, &self->zone, &application, NULL)))
         return rc;
     decision_t d = s_decision(self, &file, &application, outcome, req->now);
     if (d.outcome && (rc = s_emit_decided(self, svc, txn, &file, &application, &votes, &d, req->now)))
