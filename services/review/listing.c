@@ -42,10 +42,10 @@ review_expiry_t review_expiry(int64_t approved_at, unsigned years, bool follows,
     return e;
 }
 
-review_expiry_t listing_expiry_of(const review_rules_t *rules, const msgpack_object *file,
+review_expiry_t listing_expiry_of(const review_rules_t *rules, const msgpack_object *application,
                                   int64_t approved_at)
 {
-    const msgpack_object *org = doc_map(doc_map(file, "application"), "organisation");
+    const msgpack_object *org = doc_map(application, "organisation");
     char esus[16], qualiopi[16];
     bool has_esus = doc_strcpy(doc_map(org, "esus"), "expires", esus, sizeof esus) == 10;
     bool has_qualiopi = doc_strcpy(doc_map(org, "qualiopi"), "expires", qualiopi, sizeof qualiopi) == 10;
@@ -368,7 +368,7 @@ int listing_apply_erased(review_t *self, service_t *svc, MDB_txn *txn, const msg
     review_set_t set[24];
     size_t n = s_pseudonymised(&self->zone, &file, now, set);
     if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, NULL, set, n))
-        || (rc = ballots_strip(self, svc, txn, &key)))
+        || (rc = ballots_strip(self, svc, txn, &key)) || (rc = rounds_forget_content(svc, txn, &key)))
         return rc;
     /* Redact first, then append: the withdrawn event says why and stays. */
     if ((rc = service_log_redact(svc, txn, id, strlen(id), NULL, NULL, NULL)))

@@ -36,8 +36,8 @@ review_expiry_t review_expiry(int64_t approved_at, unsigned years, bool follows,
                               const char *qualiopi);
 
 /*  The expiry of a file's listing approved at `approved_at`, from its
- *  application and the rules. */
-review_expiry_t listing_expiry_of(const review_rules_t *rules, const msgpack_object *file,
+ *  application (rounds_application) and the rules. */
+review_expiry_t listing_expiry_of(const review_rules_t *rules, const msgpack_object *application,
                                   int64_t approved_at);
 
 const char *listing_cause_name(review_expiry_cause_t cause);

@@ -211,8 +211,12 @@ static size_t s_party_conflicts(const msgpack_object *member, const msgpack_obje
     return count;
 }
 
+/*  The networks the application declares, kept in the file (files stored
+ *  before that have them in their application). */
 static const msgpack_object *s_declared_networks(const msgpack_object *file)
 {
+    if (doc_get(file, "networks"))
+        return doc_array(file, "networks");
     return doc_array(doc_map(doc_map(file, "application"), "ties"), "networks");
 }
 

@@ -3,6 +3,7 @@
 
 #include "ballots.h"
 #include "members.h"
+#include "rounds.h"
 
 #include "common/store.h"
 
@@ -72,9 +73,8 @@ static void s_voted_colleges(facts_buf_t *b, const msgpack_object *votes)
     b->facts.voted_count = n;
 }
 
-static void s_facts(facts_buf_t *b, const msgpack_object *file, const msgpack_object *votes)
+static void s_facts(facts_buf_t *b, const msgpack_object *application, const msgpack_object *votes)
 {
-    const msgpack_object *application = doc_map(file, "application");
     const msgpack_object *postcode = doc_path(application, "organisation.address.postcode");
     if (!postcode || postcode->type != MSGPACK_OBJECT_STR
         || !review_department_of(postcode->via.str.ptr, postcode->via.str.size, b->department))
@@ -139,17 +139,19 @@ static size_t s_item_extras(const msgpack_object *file, const msgpack_object *na
     return n;
 }
 
+/*  The application and the report are stored apart from the file
+ *  (rounds.h); the item carries them as the file's own fields. */
 static void s_pack_item(msgpack_packer *pk, msgpack_zone *zone, const msgpack_object *file,
-                        const msgpack_object *votes, const msgpack_object *member)
+                        const msgpack_object *content, const msgpack_object *votes, const msgpack_object *member)
 {
-    static const char *const copied[] = {"id", "revision", "round", "name", "report", "application"};
+    static const char *const copied[] = {"id", "revision", "round", "name"};
     const msgpack_object *name = doc_get(member, "name");
     review_set_t extras[4];
     size_t n = s_item_extras(file, name, extras, zone);
     char why[8];
     bool recused = members_recused(member, file, why, sizeof why);
     msgpack_pack_map(pk, 10 + n);
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < 4; i++) {
         const msgpack_object *value = doc_get(file, copied[i]);
         proto_pack_str(pk, copied[i]);
         if (value)
@@ -157,6 +159,10 @@ static void s_pack_item(msgpack_packer *pk, msgpack_zone *zone, const msgpack_ob
         else
             msgpack_pack_nil(pk);
     }
+    proto_pack_str(pk, "report");
+    msgpack_pack_object(pk, content[1]);
+    proto_pack_str(pk, "application");
+    msgpack_pack_object(pk, content[0]);
     s_pack_votes(pk, votes);
     proto_pack_kv_str(pk, "kind", review_kind_of(file));
     proto_pack_kv_bool(pk, "recused", recused);
@@ -208,15 +214,15 @@ static void s_read_filter(queue_walk_t *w, const msgpack_object *msg)
 }
 
 /*  True when the file belongs in the member's queue; *votes gets the
- *  votes of its current round. */
+ *  votes of its current round, *application and *report its content. */
 static bool s_waiting(const queue_walk_t *w, const msgpack_object *file, msgpack_zone *zone,
-                      msgpack_object *votes)
+                      msgpack_object *votes, msgpack_object *application, msgpack_object *report)
 {
     if (!doc_str_eq(file, "state", FILE_OPEN) || ballots_round(w->svc, w->txn, file, zone, votes)
-        || ballots_of(votes, w->name))
+        || ballots_of(votes, w->name) || rounds_content(w->svc, w->txn, file, zone, application, report))
         return false;
     facts_buf_t facts;
-    s_facts(&facts, file, votes);
+    s_facts(&facts, application, votes);
     return review_filter_matches(&w->filter, &facts.facts);
 }
 
@@ -229,17 +235,17 @@ static bool s_visit(review_t *self, queue_walk_t *w, MDB_dbi db, const MDB_val *
         return false;
     }
     w->scanned++;
-    msgpack_object file, votes;
+    msgpack_object file, votes, content[2];   /* application, report */
     msgpack_zone zone;
     msgpack_zone_init(&zone, 8192);
     bool go_on = true;
     if (store_get_doc(w->txn, db, key->mv_data, key->mv_size, &zone, &file) == 0
-        && s_waiting(w, &file, &zone, &votes)) {
+        && s_waiting(w, &file, &zone, &votes, &content[0], &content[1])) {
         if (w->count == w->limit) {
             w->more = true;
             go_on = false;
         } else {
-            s_pack_item(&self->pk, &zone, &file, &votes, w->member);
+            s_pack_item(&self->pk, &zone, &file, content, &votes, w->member);
             w->count++;
         }
     }

@@ -4,6 +4,8 @@
 #include "ballots.h"
 #include "members.h"
 
+#include "common/store.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -50,25 +52,104 @@ static msgpack_object s_parties(msgpack_zone *zone, const msgpack_object *applic
     return list;
 }
 
-/*  What a validated event brings into the file: the application, what is
- *  derived from it, validation's report, the renewed listing. */
+/*  What a validated event brings into the file: what is derived from the
+ *  application (the parties and networks the conflict checks read), the
+ *  renewed listing.  The application and the report go apart
+ *  (s_store_content). */
 static size_t s_content(msgpack_zone *zone, const msgpack_object *event, review_set_t *set)
 {
     const msgpack_object *application = doc_map(event, "application");
     const msgpack_object *name = doc_path(application, "organisation.name");
-    const msgpack_object *report = doc_get(event, "report");
+    const msgpack_object *networks = doc_array(doc_map(application, "ties"), "networks");
     const msgpack_object *renews = doc_get(event, "renews");
+    msgpack_object empty = {.type = MSGPACK_OBJECT_ARRAY};
     uint64_t revision = 1;
     doc_uint(event, "revision", &revision);
     size_t n = 0;
     set[n++] = (review_set_t){"revision", review_uint(revision)};
     set[n++] = (review_set_t){"name", name && name->type == MSGPACK_OBJECT_STR ? *name : review_str("")};
     set[n++] = (review_set_t){"parties", s_parties(zone, application)};
-    set[n++] = (review_set_t){"application", *application};
-    set[n++] = (review_set_t){"report", report ? *report : review_nil()};
+    set[n++] = (review_set_t){"networks", networks ? *networks : empty};
     if (renews && renews->type == MSGPACK_OBJECT_STR)
         set[n++] = (review_set_t){"renews", *renews};
     return n;
+}
+
+static int s_put_object(review_t *self, MDB_txn *txn, MDB_dbi db, const msgpack_object *id,
+                        const msgpack_object *value)
+{
+    msgpack_sbuffer_clear(&self->buf);
+    msgpack_pack_object(&self->pk, *value);
+    return store_put(txn, db, id->via.str.ptr, id->via.str.size, self->buf.data, self->buf.size);
+}
+
+static int s_del(MDB_txn *txn, MDB_dbi db, const msgpack_object *id)
+{
+    MDB_val key = {id->via.str.size, (void *)id->via.str.ptr};
+    int rc = mdb_del(txn, db, &key, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*  The event's application and report (nil when it has none) under the
+ *  file's id. */
+static int s_store_content(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event)
+{
+    const msgpack_object *report = doc_get(event, "report");
+    review_set_t pairs[] = {{"application", *doc_map(event, "application")},
+                            {"report", report ? *report : review_nil()}};
+    msgpack_object content = review_map(&self->zone, pairs, 2);
+    return s_put_object(self, txn, service_db(svc, REVIEW_DB_APPLICATIONS), doc_get(event, "id"), &content);
+}
+
+static bool s_key_is(const msgpack_object *key, const char *name)
+{
+    return key->type == MSGPACK_OBJECT_STR && key->via.str.size == strlen(name)
+           && memcmp(key->via.str.ptr, name, key->via.str.size) == 0;
+}
+
+/*  A file stored before the application and the report went apart,
+ *  without them (a copy in zone); any other file as it is. */
+static msgpack_object s_without_content(msgpack_zone *zone, const msgpack_object *file)
+{
+    if (!doc_get(file, "application") && !doc_get(file, "report"))
+        return *file;
+    msgpack_object copy = *file;
+    msgpack_object_kv *kv = msgpack_zone_malloc(zone, (file->via.map.size + 1) * sizeof *kv);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < file->via.map.size; i++) {
+        const msgpack_object *key = &file->via.map.ptr[i].key;
+        if (!s_key_is(key, "application") && !s_key_is(key, "report"))
+            kv[n++] = file->via.map.ptr[i];
+    }
+    copy.via.map.ptr = kv;
+    copy.via.map.size = n;
+    return copy;
+}
+
+static msgpack_object s_field(const msgpack_object *map, const char *name)
+{
+    const msgpack_object *value = doc_get(map, name);
+    return value ? *value : review_nil();
+}
+
+int rounds_content(service_t *svc, MDB_txn *txn, const msgpack_object *file, msgpack_zone *zone,
+                   msgpack_object *application, msgpack_object *report)
+{
+    msgpack_object content;
+    int rc = review_load(txn, service_db(svc, REVIEW_DB_APPLICATIONS), doc_get(file, "id"), zone, &content);
+    if (rc == MDB_NOTFOUND)
+        content = *file;   /* stored before the content went apart */
+    else if (rc)
+        return rc;
+    *application = s_field(&content, "application");
+    if (report)
+        *report = s_field(&content, "report");
+    return 0;
+}
+
+int rounds_forget_content(service_t *svc, MDB_txn *txn, const msgpack_object *id)
+{
+    return s_del(txn, service_db(svc, REVIEW_DB_APPLICATIONS), id);
 }
 
 static int s_queued(service_t *svc, MDB_txn *txn, const msgpack_object *id, uint64_t revision,
@@ -95,7 +176,7 @@ static int s_enter(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_o
     set[n++] = (review_set_t){"recusals", empty};
     n += s_content(&self->zone, event, set + n);
     int rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), id, NULL, set, n);
-    if (rc)
+    if (rc || (rc = s_store_content(self, svc, txn, event)))
         return rc;
     uint64_t revision = 1;
     doc_uint(event, "revision", &revision);
@@ -120,7 +201,9 @@ int rounds_apply_validated(review_t *self, service_t *svc, MDB_txn *txn, const m
         return 0;
     review_set_t set[8];
     size_t n = s_content(&self->zone, event, set);
-    return rounds_open(self, svc, txn, &old, "review", set, n, now);
+    msgpack_object file = s_without_content(&self->zone, &old);
+    rc = rounds_open(self, svc, txn, &file, "review", set, n, now);
+    return rc ? rc : s_store_content(self, svc, txn, event);
 }
 
 int rounds_apply_appealed(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,

@@ -11,12 +11,22 @@
  *  members' `essp queue --follow` wakes.
  *
  *  The stored file: id, revision, round, kind, state (open, decided,
- *  withdrawn), decision, name, parties, application, report, renews,
- *  rounds (the earlier ones, with their votes), recusals (the votes of
- *  the current round are records of their own, ballots.h);
+ *  withdrawn), decision, name, parties, networks (those the application
+ *  declares ties with), renews, rounds (the earlier ones, with their
+ *  votes), recusals (the votes of the current round are records of their
+ *  own, ballots.h);
  *  then, as its life goes on: appeal and appealed, complaint and
  *  complained_at, approved_at, expires and expires_cause, ended and
  *  ended_at (which end withdrew it), erased.
+ *
+ *  The application and validation's report are stored apart, together in
+ *  one record {application, report} under the file's id
+ *  (REVIEW_DB_APPLICATIONS), written when the file enters and when a new
+ *  revision arrives: a vote reads and rewrites only the small file.  One
+ *  record, not two: the report alone passes LMDB's node limit, so apart
+ *  each would cost a page of its own.  Files stored before that carry them in the file
+ *  (keys "application" and "report"); they are read from there until a new
+ *  revision moves them out.
  */
 #ifndef ESSP_REVIEW_ROUNDS_H
 #define ESSP_REVIEW_ROUNDS_H
@@ -38,6 +48,15 @@ int rounds_apply_appealed(review_t *self, service_t *svc, MDB_txn *txn, const ms
  *  too; stores the file and appends `queued`. */
 int rounds_open(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *file,
                 const char *kind, const review_set_t *extra, size_t n, int64_t now);
+
+/*  The file's application and its report (report may be NULL): they
+ *  point into LMDB's memory (or into the file), nil when the file has
+ *  none.  0 or an LMDB code. */
+int rounds_content(service_t *svc, MDB_txn *txn, const msgpack_object *file, msgpack_zone *zone,
+                   msgpack_object *application, msgpack_object *report);
+
+/*  Erasure: deletes the stored application and report of the file `id`. */
+int rounds_forget_content(service_t *svc, MDB_txn *txn, const msgpack_object *id);
 
 /*  The file's earlier rounds with its current round (whose votes are
  *  `votes`) appended. */

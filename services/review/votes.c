@@ -4,6 +4,7 @@
 #include "ballots.h"
 #include "listing.h"
 #include "members.h"
+#include "rounds.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -127,19 +128,24 @@ typedef struct {
     int64_t approved_at;
 } decision_t;
 
-static decision_t s_decision(const review_t *self, const msgpack_object *file, const char *outcome,
-                             int64_t now)
+static bool s_lists(const char *outcome)
+{
+    return outcome && (strcmp(outcome, "approve") == 0 || strcmp(outcome, "reinstate") == 0);
+}
+
+static decision_t s_decision(const review_t *self, const msgpack_object *file, const msgpack_object *application,
+                             const char *outcome, int64_t now)
 {
     decision_t d = {.outcome = outcome, .approved_at = now};
     if (!outcome)
         return d;
-    d.listed = strcmp(outcome, "approve") == 0 || strcmp(outcome, "reinstate") == 0;
+    d.listed = s_lists(outcome);
     /* A reinstated listing keeps the term of its approval. */
     uint64_t approved_at;
     if (strcmp(outcome, "reinstate") == 0 && doc_uint(file, "approved_at", &approved_at))
         d.approved_at = (int64_t)approved_at;
     if (d.listed)
-        d.expiry = listing_expiry_of(&self->rules, file, d.approved_at);
+        d.expiry = listing_expiry_of(&self->rules, application, d.approved_at);
     return d;
 }
 
@@ -165,13 +171,13 @@ static msgpack_object s_voters(msgpack_zone *zone, const msgpack_object *votes)
 }
 
 static int s_emit_decided(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *file,
-                          const msgpack_object *votes, const decision_t *d, int64_t now)
+                          const msgpack_object *application, const msgpack_object *votes,
+                          const decision_t *d, int64_t now)
 {
     uint64_t revision = 1, round = 1;
     doc_uint(file, "revision", &revision);
     doc_uint(file, "round", &round);
     const msgpack_object *renews = doc_get(file, "renews");
-    const msgpack_object *application = doc_get(file, "application");
     review_set_t set[11];
     size_t n = 0;
     set[n++] = (review_set_t){"id", *doc_get(file, "id")};
@@ -183,7 +189,7 @@ static int s_emit_decided(review_t *self, service_t *svc, MDB_txn *txn, const ms
     set[n++] = (review_set_t){"voters", s_voters(&self->zone, votes)};
     if (renews)
         set[n++] = (review_set_t){"renews", *renews};
-    if (d->listed && application)
+    if (d->listed && application->type != MSGPACK_OBJECT_NIL)
         set[n++] = (review_set_t){"application", *application};
     if (d->listed)
         set[n++] = (review_set_t){"expires", review_uint((uint64_t)d->expiry.expires)};
@@ -263,8 +269,14 @@ int votes_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
     msgpack_object vote = s_new_vote(&self->zone, req->msg, &name, &member, req->now);
     msgpack_object votes = review_append(&self->zone, &earlier, vote);
     tally_t tally;   /* 12 KiB: the votes of one round */
-    decision_t d = s_decision(self, &file, s_outcome(self, &tally, &votes), req->now);
-    if (d.outcome && (rc = s_emit_decided(self, svc, txn, &file, &votes, &d, req->now)))
+    const char *outcome = s_outcome(self, &tally, &votes);
+    /* The application is read only when the file is listed: its expiry
+     * and the "decided" event come from it. */
+    msgpack_object application = review_nil();
+    if (s_lists(outcome) && (rc = rounds_content(svc, txn, &file, &self->zone, &application, NULL)))
+        return rc;
+    decision_t d = s_decision(self, &file, &application, outcome, req->now);
+    if (d.outcome && (rc = s_emit_decided(self, svc, txn, &file, &application, &votes, &d, req->now)))
         return rc;
     char id[PROTO_ID_MAX + 1], renews[PROTO_ID_MAX + 1] = "";
     doc_strcpy(&file, "id", id, sizeof id);

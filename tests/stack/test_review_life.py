@@ -12,6 +12,8 @@ redacts review's log."""
 
 import datetime
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -23,6 +25,7 @@ import harness  # noqa: E402
 from essp_client import Client, endpoint, pack, pull_all, unpack  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
 stack = harness.Stack(BIN)
 # The listing's term comes from the config file ($ESSP_HOME/essp.conf).
 with open(os.path.join(stack.home, "essp.conf"), "w") as conf:
@@ -405,6 +408,19 @@ def test_an_erasure_pseudonymises_and_redacts():
     upstream["validation"].append("erased", id="RENEW2")      # a replay changes nothing
     time.sleep(0.5)
     assert len(alone_events("withdrawn", "RENEW2")) == 1
+    # In review's LMDB the application and the report are not left under
+    # the erased id; the other files' are there.
+    assert alone.kill("review", signal.SIGTERM) == 0
+    keys = lmdb_keys("applications")
+    assert b"APPEAL1".hex() in keys and b"RENEW2".hex() not in keys, keys
+
+
+def lmdb_keys(db):
+    """The keys (hex) of one of review's databases, read while it is stopped."""
+    directory = os.path.join(alone.home, "data", "review")
+    result = subprocess.run([LMDB_EDIT, directory, db, "list"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return [line.split()[0] for line in result.stdout.splitlines()]
 
 
 if __name__ == "__main__":
