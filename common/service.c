@@ -251,8 +251,9 @@ static bool s_needs_secure(service_t *self, const char *type)
 
 /*  Decodes and checks one request; packs an error reply when it is refused
  *  and a pong for ping, which need no transaction. */
-static void s_pending_prepare(service_t *self, pending_t *p, int64_t now)
+static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms)
 {
+    int64_t now = now_wall_ms / 1000;
     proto_error_t err;
     proto_error_clear(&err);
     msgpack_packer *pk = &self->early_pk;
@@ -260,6 +261,7 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now)
     p->req.msg = &p->msg;
     p->req.reply = &self->late_pk;
     p->req.now = now;
+    p->req.now_ms = now_wall_ms;
     p->req.type = NULL;
     p->req.peer_name = p->req.peer_role = NULL;
     if (p->router == self->secure)
@@ -530,9 +532,14 @@ static void s_commit_turn(service_t *self, size_t count, bool requests, int64_t 
 static void s_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms)
 {
     size_t count = requests_in ? s_receive_batch(self) : 0;
-    int64_t now = (int64_t)time(NULL);
+    /* The batch's time, read once here and given to the core with each
+     * request: the core never reads a clock. */
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    int64_t wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+    int64_t now = wall_ms / 1000;
     for (size_t i = 0; i < count; i++)
-        s_pending_prepare(self, &self->batch[i], now);
+        s_pending_prepare(self, &self->batch[i], wall_ms);
     bool requests = s_batch_needs_txn(self, count), streams = false;
     for (size_t u = 0; u < self->def->upstream_count; u++) {
         self->upstream[u].ready = streams_in[u] && s_receive_upstream(self, u, now_ms);

@@ -44,6 +44,7 @@ typedef struct {
     uint64_t rid;
     msgpack_packer *reply;       /* pack exactly one reply map here */
     int64_t now;                 /* unix seconds of this batch */
+    int64_t now_ms;              /* the same instant in milliseconds (orders ids) */
     /* Who sent it, as the certificate store says (see common/auth.h):
      * both NULL on the plain ROUTER, both set on the secure one. */
     const char *peer_name;

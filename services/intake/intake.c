@@ -190,12 +190,10 @@ static void s_siret_of(const msgpack_object *application, char out[S_SIRET_MAX])
 #define S_ID_CHARS 16
 #define S_ID_EPOCH_MS 1577836800000ull
 
-static void s_new_id(char id[S_ID_CHARS + 1])
+static void s_new_id(char id[S_ID_CHARS + 1], int64_t now_ms)
 {
     static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    uint64_t ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    uint64_t ms = now_ms > 0 ? (uint64_t)now_ms : 0;
     ms = ms > S_ID_EPOCH_MS ? ms - S_ID_EPOCH_MS : 0;
     for (int i = 7; i >= 0; i--, ms >>= 5)
         id[i] = alphabet[ms & 31];
@@ -558,7 +556,7 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     char id[S_ID_CHARS + 1];
     MDB_val probe_key, probe;
     do {
-        s_new_id(id);
+        s_new_id(id, req->now_ms);
         probe_key = (MDB_val){S_ID_CHARS, id};
     } while (mdb_get(txn, service_db(svc, INTAKE_DB_APPLICATIONS), &probe_key, &probe) == 0);
 
