@@ -446,8 +446,10 @@ static int s_lookup_key(MDB_txn *txn, service_t *svc, const msgpack_object *msg,
     return store_get_doc(txn, service_db(svc, INTAKE_DB_KEYS), key, len, &s->zone, known);
 }
 
+/*  Remembers the idempotency key of a submit, an amend or (appeal true)
+ *  an appeal, so that a retry gets the same answer. */
 static int s_remember_key(MDB_txn *txn, service_t *svc, const msgpack_object *msg, const char *id,
-                          uint64_t revision)
+                          uint64_t revision, bool appeal)
 {
     const char *key;
     size_t len;
@@ -457,9 +459,11 @@ static int s_remember_key(MDB_txn *txn, service_t *svc, const msgpack_object *ms
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2);
+    msgpack_pack_map(&pk, 2 + appeal);
     proto_pack_kv_str(&pk, "id", id);
     proto_pack_kv_uint(&pk, "revision", revision);
+    if (appeal)
+        proto_pack_kv_bool(&pk, "appeal", true);
     int rc = store_put(txn, service_db(svc, INTAKE_DB_KEYS), key, len, buf.data, buf.size);
     msgpack_sbuffer_destroy(&buf);
     return rc;
@@ -584,7 +588,7 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     if (!rc)
         rc = s_history_store(txn, svc, s, id, S_ID_CHARS, &history);
     if (!rc)
-        rc = s_remember_key(txn, svc, req->msg, id, 1);
+        rc = s_remember_key(txn, svc, req->msg, id, 1, false);
     if (!rc)
         rc = s_emit_submitted(svc, txn, id, S_ID_CHARS, 1, doc, doc_len, *renews ? renews : NULL, req->now);
     if (!rc)
@@ -681,7 +685,7 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
     if (!rc)
         rc = s_history_store(txn, svc, s, id, id_len, &history);
     if (!rc)
-        rc = s_remember_key(txn, svc, req->msg, idz, revision);
+        rc = s_remember_key(txn, svc, req->msg, idz, revision, false);
     if (!rc)
         rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, renewal ? renews : NULL, req->now);
     if (!rc)
@@ -854,26 +858,6 @@ static int s_check_appealable(service_request_t *req, const msgpack_object *reco
     return 1;
 }
 
-static int s_remember_appeal_key(MDB_txn *txn, service_t *svc, const msgpack_object *msg, const char *id,
-                                 uint64_t revision)
-{
-    const char *key;
-    size_t len;
-    if (!doc_str(msg, "key", &key, &len))
-        return 0;
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3);
-    proto_pack_kv_str(&pk, "id", id);
-    proto_pack_kv_uint(&pk, "revision", revision);
-    proto_pack_kv_bool(&pk, "appeal", true);
-    int rc = store_put(txn, service_db(svc, INTAKE_DB_KEYS), key, len, buf.data, buf.size);
-    msgpack_sbuffer_destroy(&buf);
-    return rc;
-}
-
 /*  The applicant asks the committee to reconsider a rejection: the file
  *  goes back to in_review, and "appealed" tells validation (which passes
  *  it on) and review (which opens an appeal round). */
@@ -926,7 +910,7 @@ static int s_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     if (!rc)
         rc = s_store_record(txn, svc, idz, strlen(idz), &s->buf);
     if (!rc)
-        rc = s_remember_appeal_key(txn, svc, req->msg, idz, revision);
+        rc = s_remember_key(txn, svc, req->msg, idz, revision, true);
     if (!rc) {
         msgpack_packer *pk = service_event_begin(svc, "appealed", req->now, 3, NULL);
         proto_pack_kv_str(pk, "id", idz);
