@@ -178,6 +178,18 @@ int store_compact(store_t **self_p, const char *dir, const char *const *names)
     return 0;
 }
 
+int store_seek_after(MDB_cursor *cursor, const void *after, size_t len, MDB_val *key, MDB_val *value)
+{
+    if (!after || len == 0)
+        return mdb_cursor_get(cursor, key, value, MDB_FIRST);
+    key->mv_size = len;
+    key->mv_data = (void *)after;
+    int rc = mdb_cursor_get(cursor, key, value, MDB_SET_RANGE);
+    if (rc == 0 && key->mv_size == len && memcmp(key->mv_data, after, len) == 0)
+        rc = mdb_cursor_get(cursor, key, value, MDB_NEXT);
+    return rc;
+}
+
 void store_u64_key(uint64_t value, unsigned char out[8])
 {
     for (int i = 7; i >= 0; i--, value >>= 8)

@@ -56,6 +56,12 @@ int store_backup(store_t *self, const char *dir);
  *  failed (*self_p is then NULL). */
 int store_compact(store_t **self_p, const char *dir, const char *const *names);
 
+/*  Paging: positions cursor on the first key strictly after `after`
+ *  (len bytes; the last key of the previous page), or on the first key
+ *  when len is 0.  The key need not exist any more.  0 or an LMDB code
+ *  (MDB_NOTFOUND past the end). */
+int store_seek_after(MDB_cursor *cursor, const void *after, size_t len, MDB_val *key, MDB_val *value);
+
 /*  Big-endian u64 keys sort in numeric order under LMDB's memcmp. */
 void store_u64_key(uint64_t value, unsigned char out[8]);
 uint64_t store_u64_from_key(const void *key);

@@ -281,22 +281,6 @@ int publication_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char
 
 /* -------------------------------------------------------------- directory */
 
-/*  Positions the cursor on the first name key after `after` (the "next"
- *  of the previous page: a sort key, so that paging goes on even when that
- *  entry was withdrawn in between), or on the first key. */
-static int s_seek(MDB_cursor *cursor, const msgpack_object *after, MDB_val *key, MDB_val *value)
-{
-    if (!after || after->via.str.size == 0)
-        return mdb_cursor_get(cursor, key, value, MDB_FIRST);
-    key->mv_size = after->via.str.size;
-    key->mv_data = (void *)after->via.str.ptr;
-    int rc = mdb_cursor_get(cursor, key, value, MDB_SET_RANGE);
-    if (rc == 0 && key->mv_size == after->via.str.size
-        && memcmp(key->mv_data, after->via.str.ptr, key->mv_size) == 0)
-        rc = mdb_cursor_get(cursor, key, value, MDB_NEXT);
-    return rc;
-}
-
 static void s_refuse(service_request_t *req, const char *code, const proto_error_t *err)
 {
     proto_pack_error(req->reply, req->has_rid, req->rid, code, err);
@@ -322,7 +306,11 @@ static int s_directory(publication_t *self, service_t *svc, MDB_txn *txn, servic
     if (rc)
         return rc;
     MDB_val key, value;
-    rc = s_seek(cursor, doc_get(req->msg, "after"), &key, &value);
+    /* "next" of the previous page is a sort key: paging goes on even when
+     * that entry was withdrawn in between. */
+    const msgpack_object *after = doc_get(req->msg, "after");
+    rc = store_seek_after(cursor, after ? after->via.str.ptr : NULL, after ? after->via.str.size : 0, &key,
+                          &value);
     /* Entries are packed aside first: the array header needs the count. */
     msgpack_sbuffer_clear(&self->buf);
     size_t count = 0, scanned = 0;

@@ -117,6 +117,15 @@ int review_load(MDB_txn *txn, MDB_dbi db, const msgpack_object *key, msgpack_zon
     return store_get_doc(txn, db, key->via.str.ptr, key->via.str.size, zone, out);
 }
 
+int review_load_file(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
+                     msgpack_object *file)
+{
+    int rc = review_load(txn, service_db(svc, REVIEW_DB_FILES), doc_get(req->msg, "id"), &self->zone, file);
+    if (rc == MDB_NOTFOUND)
+        review_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no file with this id is before the committee");
+    return rc;
+}
+
 int review_put(review_t *self, MDB_txn *txn, MDB_dbi db, const msgpack_object *key,
                const msgpack_object *base, const review_set_t *set, size_t n)
 {

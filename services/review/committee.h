@@ -75,6 +75,11 @@ msgpack_object review_keep(msgpack_zone *zone, const msgpack_object *map, const 
 int review_load(MDB_txn *txn, MDB_dbi db, const msgpack_object *key, msgpack_zone *zone,
                 msgpack_object *out);
 
+/*  Loads the file a request names by its "id"; when there is none, packs
+ *  the refusal (not_found / id / exists) and returns MDB_NOTFOUND. */
+int review_load_file(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
+                     msgpack_object *file);
+
 /*  Stores under `key` the record `base` (NULL: none) with the n fields
  *  of `set` replaced or added. */
 int review_put(review_t *self, MDB_txn *txn, MDB_dbi db, const msgpack_object *key,

@@ -108,15 +108,6 @@ static int s_end(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_obj
     return rc;
 }
 
-static int s_load_file(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
-                       msgpack_object *file)
-{
-    int rc = review_load(txn, service_db(svc, REVIEW_DB_FILES), doc_get(req->msg, "id"), &self->zone, file);
-    if (rc == MDB_NOTFOUND)
-        review_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no file with this id is before the committee");
-    return rc;
-}
-
 static void s_pack_ack(service_request_t *req, const char *state)
 {
     proto_pack_reply(req->reply, "ack", req->has_rid, req->rid, 2);
@@ -128,7 +119,7 @@ static void s_pack_ack(service_request_t *req, const char *state)
 int listing_withdraw(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
     msgpack_object file;
-    int rc = s_load_file(self, svc, txn, req, &file);
+    int rc = review_load_file(self, svc, txn, req, &file);
     if (rc)
         return rc == MDB_NOTFOUND ? 0 : rc;
     s_pack_ack(req, STATE_WITHDRAWN);
@@ -142,7 +133,7 @@ int listing_withdraw(review_t *self, service_t *svc, MDB_txn *txn, service_reque
 int listing_complaint(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
     msgpack_object file;
-    int rc = s_load_file(self, svc, txn, req, &file);
+    int rc = review_load_file(self, svc, txn, req, &file);
     if (rc)
         return rc == MDB_NOTFOUND ? 0 : rc;
     if (review_is_suspended(&file)) {

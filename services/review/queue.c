@@ -176,21 +176,6 @@ static void s_pack_item(msgpack_packer *pk, msgpack_zone *zone, const msgpack_ob
 
 /* ------------------------------------------------------------------- list */
 
-/*  Positions the cursor on the first file after the id `after` (or the
- *  first file). */
-static int s_first_after(MDB_cursor *cursor, const msgpack_object *after, MDB_val *key, MDB_val *value)
-{
-    if (!after || after->via.str.size == 0)
-        return mdb_cursor_get(cursor, key, value, MDB_FIRST);
-    key->mv_size = after->via.str.size;
-    key->mv_data = (void *)after->via.str.ptr;
-    int rc = mdb_cursor_get(cursor, key, value, MDB_SET_RANGE);
-    if (rc == 0 && key->mv_size == after->via.str.size
-        && memcmp(key->mv_data, after->via.str.ptr, key->mv_size) == 0)
-        rc = mdb_cursor_get(cursor, key, value, MDB_NEXT);
-    return rc;
-}
-
 typedef struct {
     service_t *svc;
     MDB_txn *txn;
@@ -273,7 +258,9 @@ int queue_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
     /* Items are packed aside first: the array header needs the count. */
     msgpack_sbuffer_clear(&self->buf);
     MDB_val key, value;
-    for (rc = s_first_after(cursor, doc_get(req->msg, "after"), &key, &value);
+    const msgpack_object *after = doc_get(req->msg, "after");
+    for (rc = store_seek_after(cursor, after ? after->via.str.ptr : NULL, after ? after->via.str.size : 0,
+                               &key, &value);
          rc == 0 && s_visit(self, &w, db, &key); rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
         ;
     mdb_cursor_close(cursor);

@@ -44,15 +44,6 @@ static const char *s_outcome(const review_t *self, tally_t *t, const msgpack_obj
     return review_outcome(&self->rules, decisions, colleges, t->count);
 }
 
-static int s_load_file(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
-                       msgpack_object *file)
-{
-    int rc = review_load(txn, service_db(svc, REVIEW_DB_FILES), doc_get(req->msg, "id"), &self->zone, file);
-    if (rc == MDB_NOTFOUND)
-        review_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no file with this id is before the committee");
-    return rc;
-}
-
 /* ------------------------------------------------------------------- vote */
 
 static void s_pack_ack(service_request_t *req, const msgpack_object *file, uint64_t round, size_t votes,
@@ -246,7 +237,7 @@ static int s_load_all(review_t *self, service_t *svc, MDB_txn *txn, service_requ
 {
     int rc = members_load(self, svc, txn, req, name, member);
     if (rc == 0)
-        rc = s_load_file(self, svc, txn, req, file);
+        rc = review_load_file(self, svc, txn, req, file);
     if (rc == 0)
         rc = ballots_round(svc, txn, file, &self->zone, votes);
     return rc;
