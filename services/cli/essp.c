@@ -392,17 +392,15 @@ static int s_member_add(int argc, char **argv)
         return s_usage("--college is researchers, local_authorities or ess_networks");
     if (s_count_option(argc, argv, "--tie") > 50 || s_count_option(argc, argv, "--network") > 50)
         return s_usage("--tie and --network: at most 50 each");
+    int rc = s_as_staff();
+    if (rc != EXIT_OK)
+        return rc;
     request_t r;
     s_request_init(&r, "member_add", 4);
     proto_pack_kv_str(&r.pk, "name", pos[0]);
     proto_pack_kv_str(&r.pk, "college", college);
     s_pack_repeated(&r.pk, "ties", argc, argv, "--tie");
     s_pack_repeated(&r.pk, "networks", argc, argv, "--network");
-    int rc = s_as_staff();
-    if (rc != EXIT_OK) {
-        msgpack_sbuffer_destroy(&r.buf);
-        return rc;
-    }
     rc = s_call_and_print(SERVICE_REVIEW, &r, NULL);
     /* The key pair once the member exists: a refused add leaves the keys
      * of an existing member as they are. */
@@ -418,14 +416,12 @@ static int s_member_remove(int argc, char **argv)
 {
     if (argc != 1)
         return s_usage("expects NAME");
+    int rc = s_as_staff();
+    if (rc != EXIT_OK)
+        return rc;
     request_t r;
     s_request_init(&r, "member_remove", 1);
     proto_pack_kv_str(&r.pk, "name", argv[0]);
-    int rc = s_as_staff();
-    if (rc != EXIT_OK) {
-        msgpack_sbuffer_destroy(&r.buf);
-        return rc;
-    }
     rc = s_call_and_print(SERVICE_REVIEW, &r, NULL);
     if (rc == EXIT_OK && auth_revoke(AUTH_ROLE_MEMBER, argv[0]) != 0) {
         fprintf(stderr, "essp: the member is removed but their key is still in %s/keys/allowed: %s\n",

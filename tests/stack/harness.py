@@ -159,6 +159,15 @@ def fixture(kind, name):
         return json.load(f)
 
 
+def numbered_fixture(n, kind="valid", name="mutuelle-entraide-vendee.json", siret=None):
+    """A fixture made the n-th of its kind: a SIRET (unless given) and a
+    name of its own, so that tests of one stack do not collide."""
+    document = fixture(kind, name)
+    document["organisation"]["siret"] = siret or make_siret(n)
+    document["organisation"]["name"] += " %d" % n
+    return document
+
+
 def fixture_names(kind):
     return sorted(n for n in os.listdir(os.path.join(FIXTURES, kind)) if n.endswith(".json"))
 

@@ -36,10 +36,7 @@ counter = [100]
 def fresh(name="mutuelle-entraide-vendee.json", siret=None):
     """A fixture with a SIRET and a name of its own."""
     counter[0] += 1
-    document = harness.fixture("valid", name)
-    document["organisation"]["siret"] = siret or harness.make_siret(counter[0])
-    document["organisation"]["name"] += " %d" % counter[0]
-    return document
+    return harness.numbered_fixture(counter[0], name=name, siret=siret)
 
 
 def submit(document, *extra):

@@ -32,10 +32,7 @@ counter = [500]
 
 def fresh(name="mutuelle-entraide-vendee.json", siret=None):
     counter[0] += 1
-    document = harness.fixture("valid", name)
-    document["organisation"]["siret"] = siret or harness.make_siret(counter[0])
-    document["organisation"]["name"] += " %d" % counter[0]
-    return document
+    return harness.numbered_fixture(counter[0], name=name, siret=siret)
 
 
 def submit(document, *extra):

@@ -35,10 +35,7 @@ counter = [0]
 
 def fresh():
     counter[0] += 1
-    document = harness.fixture("valid", "mutuelle-entraide-vendee.json")
-    document["organisation"]["siret"] = harness.make_siret(500 + counter[0])
-    document["organisation"]["name"] += " %d" % counter[0]
-    return document
+    return harness.numbered_fixture(500 + counter[0])
 
 
 def vote_all(app_id):
