@@ -446,8 +446,42 @@ static int s_lookup_key(MDB_txn *txn, service_t *svc, const msgpack_object *msg,
     return store_get_doc(txn, service_db(svc, INTAKE_DB_KEYS), key, len, &s->zone, known);
 }
 
-/*  Remembers the idempotency key of a submit, an amend or (appeal true)
- *  an appeal, so that a retry gets the same answer. */
+#define S_DIGEST_BYTES 32
+
+/*  The digest of a request's application: a key is bound to what it was
+ *  first sent with. */
+static void s_application_digest(const msgpack_object *msg, unsigned char out[S_DIGEST_BYTES])
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    const msgpack_object *application = doc_get(msg, "application");
+    if (application)
+        msgpack_pack_object(&pk, *application);
+    crypto_generichash(out, S_DIGEST_BYTES, (const unsigned char *)buf.data, buf.size, NULL, 0);
+    msgpack_sbuffer_destroy(&buf);
+}
+
+/*  True when a remembered key was first sent with this request's
+ *  application.  Keys are the clients' choice: without this, anyone who
+ *  sends a key another applicant used would be answered with that
+ *  applicant's receipt and token.  Keys remembered without a digest
+ *  (before it existed) are taken as they are. */
+static bool s_key_matches(const msgpack_object *known, const msgpack_object *msg)
+{
+    const msgpack_object *stored = doc_get(known, "digest");
+    if (!stored)
+        return true;
+    unsigned char digest[S_DIGEST_BYTES];
+    s_application_digest(msg, digest);
+    return stored->type == MSGPACK_OBJECT_BIN && stored->via.bin.size == S_DIGEST_BYTES
+        && sodium_memcmp(stored->via.bin.ptr, digest, S_DIGEST_BYTES) == 0;
+}
+
+/*  Remembers the idempotency key of a submit, an amend (with the digest
+ *  of its application) or (appeal true) an appeal, so that a retry gets
+ *  the same answer. */
 static int s_remember_key(MDB_txn *txn, service_t *svc, const msgpack_object *msg, const char *id,
                           uint64_t revision, bool appeal)
 {
@@ -459,11 +493,17 @@ static int s_remember_key(MDB_txn *txn, service_t *svc, const msgpack_object *ms
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2 + appeal);
+    msgpack_pack_map(&pk, 3);
     proto_pack_kv_str(&pk, "id", id);
     proto_pack_kv_uint(&pk, "revision", revision);
-    if (appeal)
+    if (appeal) {
         proto_pack_kv_bool(&pk, "appeal", true);
+    } else {
+        unsigned char digest[S_DIGEST_BYTES];
+        s_application_digest(msg, digest);
+        proto_pack_str(&pk, "digest");
+        msgpack_pack_bin_with_body(&pk, digest, sizeof digest);
+    }
     int rc = store_put(txn, service_db(svc, INTAKE_DB_KEYS), key, len, buf.data, buf.size);
     msgpack_sbuffer_destroy(&buf);
     return rc;
@@ -543,6 +583,9 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     const msgpack_object *application = doc_map(req->msg, "application");
     msgpack_object known;
     int rc = s_lookup_key(txn, svc, req->msg, s, &known);
+    if (rc == 0 && !s_key_matches(&known, req->msg))
+        return s_reply_error(req, PROTO_E_CONFLICT, "key", "unique",
+                             "this idempotency key was already used with another application");
     if (rc == 0)
         return s_replay_receipt(txn, svc, req, s, &known);
     if (rc != MDB_NOTFOUND)
@@ -628,18 +671,19 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
     doc_str(req->msg, "id", &id, &id_len);
     const msgpack_object *application = doc_map(req->msg, "application");
     msgpack_object known, record;
-    int rc = s_lookup_key(txn, svc, req->msg, s, &known);
-    if (rc == 0 && !s_key_is_for(&known, id, id_len))
+    /* The token first: a key must not tell a stranger anything. */
+    int rc = s_load(txn, svc, id, id_len, &s->zone, &record);
+    if (rc == MDB_NOTFOUND || (rc == 0 && s_token_refused(req->msg, &record)))
+        return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+    if (rc)
+        return rc;
+    rc = s_lookup_key(txn, svc, req->msg, s, &known);
+    if (rc == 0 && (!s_key_is_for(&known, id, id_len) || !s_key_matches(&known, req->msg)))
         return s_reply_error(req, PROTO_E_CONFLICT, "key", "unique",
                              "this idempotency key was already used for another application");
     if (rc == 0)
         return s_replay_receipt(txn, svc, req, s, &known);
     if (rc != MDB_NOTFOUND)
-        return rc;
-    rc = s_load(txn, svc, id, id_len, &s->zone, &record);
-    if (rc == MDB_NOTFOUND || (rc == 0 && s_token_refused(req->msg, &record)))
-        return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
-    if (rc)
         return rc;
     bool refused;
     if (s_validate(req, application) || s_check_amendable(req, &record, application, &refused) || refused)

@@ -192,6 +192,14 @@ def test_idempotency_key_gives_the_same_receipt_and_token():
     expect_error(submit(fresh(), key="k" * 65), 400, "maxLength", "Idempotency-Key")
 
 
+def test_a_key_someone_else_used_gives_away_nothing():
+    victim = submit(fresh(), key="cle-http-2").json()
+    stranger = submit(fresh(), key="cle-http-2")
+    error = expect_error(stranger, 409, "unique", "key")
+    assert victim["token"] not in stranger.body.decode(), "the stranger got the victim's token"
+    assert victim["id"] not in stranger.body.decode(), error
+
+
 def test_one_open_application_per_siret_is_409():
     document = fresh()
     assert submit(document).status == 201
@@ -324,6 +332,7 @@ if __name__ == "__main__":
             test_wrong_content_type_is_415,
             test_a_body_over_the_limit_is_413,
             test_idempotency_key_gives_the_same_receipt_and_token,
+            test_a_key_someone_else_used_gives_away_nothing,
             test_one_open_application_per_siret_is_409,
             test_amendment_needs_the_token_and_an_amendable_state,
             test_wrong_method_and_unknown_path,
