@@ -643,21 +643,6 @@ static int s_queue_follow(const queue_filter_t *filter)
     return zsys_interrupted ? EXIT_OK : rc;
 }
 
-/*  A department as the directory writes it: 2 digits, 2A or 2B, or 3
- *  digits (97x). */
-static bool s_is_department(const char *text)
-{
-    size_t len = strlen(text);
-    if (len == 2 && text[0] == '2' && (text[1] == 'A' || text[1] == 'B'))
-        return true;
-    if (len < 2 || len > 3)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (text[i] < '0' || text[i] > '9')
-            return false;
-    return len == 2 || strncmp(text, "97", 2) == 0;
-}
-
 static int s_cmd_queue(int argc, char **argv)
 {
     static const char *const valued[] = {"--as", "--college", "--department", "--theme", NULL};
@@ -673,7 +658,7 @@ static int s_cmd_queue(int argc, char **argv)
         return s_usage(unknown ? "unknown option" : bad ? "an option lacks its value" : "expects --as MEMBER");
     if (filter.college && !proto_is_college(filter.college, strlen(filter.college)))
         return s_usage("--college is researchers, local_authorities or ess_networks");
-    if (filter.department && !s_is_department(filter.department))
+    if (filter.department && !listing_label(LISTING_DEPARTMENT, filter.department, strlen(filter.department)))
         return s_usage("--department is a department number: 2 digits, 2A, 2B, or 97x");
     if (filter.theme && !*filter.theme)
         return s_usage("--theme: a theme is required");

@@ -6,6 +6,7 @@
 #include "rounds.h"
 
 #include "common/store.h"
+#include "services/validation/identifiers.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,19 +14,6 @@
 #define S_COLLEGES_MAX 8
 #define S_THEMES_MAX   32
 #define S_WORD_MAX     64
-
-bool review_department_of(const char *postcode, size_t len, char out[4])
-{
-    if (len != 5)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (postcode[i] < '0' || postcode[i] > '9')
-            return false;
-    size_t digits = postcode[0] == '9' && postcode[1] == '7' ? 3 : 2;
-    memcpy(out, postcode, digits);
-    out[digits] = '\0';
-    return true;
-}
 
 static bool s_listed(const char *const *list, size_t count, const char *value)
 {
@@ -77,7 +65,7 @@ static void s_facts(facts_buf_t *b, const msgpack_object *application, const msg
 {
     const msgpack_object *postcode = doc_path(application, "organisation.address.postcode");
     if (!postcode || postcode->type != MSGPACK_OBJECT_STR
-        || !review_department_of(postcode->via.str.ptr, postcode->via.str.size, b->department))
+        || id_postcode_department(postcode->via.str.ptr, postcode->via.str.size, b->department) != 0)
         b->department[0] = '\0';
     b->facts.department = b->department;
     const msgpack_object *themes = doc_array(doc_map(application, "offer"), "themes");

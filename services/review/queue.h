@@ -39,8 +39,4 @@ typedef struct {
 
 bool review_filter_matches(const review_filter_t *filter, const review_facts_t *facts);
 
-/*  The department of a French postcode: its first two digits, three for
- *  the overseas departments (97x); false when postcode is not 5 digits. */
-bool review_department_of(const char *postcode, size_t len, char out[4]);
-
 #endif

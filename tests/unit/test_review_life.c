@@ -1,6 +1,6 @@
 /* Unit tests of the pure rules of a file's life before the committee:
  * the listing's expiry, network ties, the queue's filters, which decision
- * fits which round, the department of a postcode. */
+ * fits which round. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,25 +100,6 @@ static void test_queue_filters(void **state)
     assert_true(review_filter_matches(&college, &unknown));
 }
 
-static void test_department(void **state)
-{
-    (void)state;
-    char out[4];
-    assert_true(review_department_of("44000", 5, out));
-    assert_string_equal(out, "44");
-    assert_true(review_department_of("01100", 5, out));
-    assert_string_equal(out, "01");
-    assert_true(review_department_of("97400", 5, out));
-    assert_string_equal(out, "974");
-    assert_true(review_department_of("97150", 5, out));
-    assert_string_equal(out, "971");
-    assert_true(review_department_of("98000", 5, out));
-    assert_string_equal(out, "98");
-    assert_false(review_department_of("4400", 4, out));
-    assert_false(review_department_of("44 00", 5, out));
-    assert_false(review_department_of("2A004", 5, out));
-}
-
 static void test_decision_fits_round(void **state)
 {
     (void)state;
@@ -147,7 +128,6 @@ int main(void)
         cmocka_unit_test(test_expiry_certificates),
         cmocka_unit_test(test_network_ties),
         cmocka_unit_test(test_queue_filters),
-        cmocka_unit_test(test_department),
         cmocka_unit_test(test_decision_fits_round),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
