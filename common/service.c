@@ -120,8 +120,9 @@ int service_log_redact(service_t *self, MDB_txn *txn, const char *id, size_t id_
 {
     /* The erased bytes leave the live records at the commit, but LMDB
      * keeps them in the freed pages: the turn ends with a compaction. */
-    self->compact = true;
-    return stream_log_redact(self->log, txn, id, id_len, rewrite, arg, count);
+    int rc = stream_log_redact(self->log, txn, id, id_len, rewrite, arg, count);
+    self->compact = self->compact || rc == 0;
+    return rc;
 }
 
 uint64_t service_log_head(service_t *self)

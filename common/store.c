@@ -6,6 +6,7 @@
 #include "proto/wire.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -156,12 +157,20 @@ int store_compact(store_t **self_p, const char *dir, const char *const *names)
         rmdir(tmp);
         return -1;
     }
+    /* The copy reaches the disk before it replaces the file. */
+    int fd = open(copy, O_RDONLY);
+    bool synced = fd >= 0 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
     MDB_dbi handles[STORE_DBS_MAX];
     size_t count = self->db_count;
     memcpy(handles, self->dbs, sizeof handles);
     store_destroy(self_p);
-    if (rename(copy, data) != 0)
+    bool replaced = synced && rename(copy, data) == 0;
+    if (!replaced) {
         log_error("compaction: cannot replace %s: %s", data, strerror(errno));
+        unlink(copy);
+    }
     rmdir(tmp);
     s_sync_dir(dir);
     *self_p = store_new(dir, names);
@@ -174,6 +183,8 @@ int store_compact(store_t **self_p, const char *dir, const char *const *names)
         store_destroy(self_p);
         return -1;
     }
+    if (!replaced)
+        return -1;
     log_info("compacted %s: %ld KiB -> %ld KiB", dir, before, s_file_kib(data));
     return 0;
 }

@@ -5,6 +5,7 @@
 #include "doc.h"
 #include "store.h"
 #include "proto/messages.h"
+#include "proto/wire.h"
 
 #include <assert.h>
 #include <stdbool.h>
@@ -128,9 +129,9 @@ static bool s_event_of(const MDB_val *value, const char *id, size_t id_len, msgp
     /* A cheap filter first: most events do not contain the id's bytes. */
     if (!memmem(value->mv_data, value->mv_size, id, id_len))
         return false;
-    size_t offset = 0;
     msgpack_zone_clear(zone);
-    if (msgpack_unpack(value->mv_data, value->mv_size, &offset, zone, event) != MSGPACK_UNPACK_SUCCESS)
+    proto_error_t err;
+    if (wire_decode_stored(value->mv_data, value->mv_size, zone, event, &err))
         return false;
     const msgpack_object *named = doc_get(event, "id");
     return named && named->type == MSGPACK_OBJECT_STR && named->via.str.size == id_len
