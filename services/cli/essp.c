@@ -599,10 +599,10 @@ static int s_review_head(uint64_t *head)
 #define S_FOLLOW_WAIT_MS 1000
 
 /*  One held pull on review's stream after *cursor: *changed when a round
- *  opened or closed or a file left (queued, decided, withdrawn). */
+ *  opened ("queued": every kind of round appends one).  A file leaving
+ *  the queue adds nothing to print. */
 static int s_review_pull(uint64_t *cursor, bool *changed)
 {
-    static const char *const moving[] = {"queued", "decided", "withdrawn"};
     request_t r;
     s_request_init(&r, "pull", 3);
     proto_pack_kv_uint(&r.pk, "after", *cursor);
@@ -615,8 +615,7 @@ static int s_review_pull(uint64_t *cursor, bool *changed)
     for (size_t i = 0; i < doc_len(events); i++) {
         const msgpack_object *event = doc_at(events, i);
         doc_uint(event, "seq", cursor);
-        for (size_t m = 0; m < sizeof moving / sizeof *moving; m++)
-            *changed = *changed || doc_str_eq(event, "type", moving[m]);
+        *changed = *changed || doc_str_eq(event, "type", "queued");
     }
     reply_release(&reply);
     return rc;

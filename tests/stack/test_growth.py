@@ -41,7 +41,9 @@ def test_maps_grow_under_load():
         for name in "ABC":
             assert voters[name].call("vote", id=app_id, decision="approve")["type"] == "vote_ack"
     published = []
+    deadline = time.monotonic() + 120
     while len(published) < COUNT:
+        assert time.monotonic() < deadline, "%d of %d published after 120 s" % (len(published), COUNT)
         published = pull_all(stack.port, "publication")
     assert sorted(e["id"] for e in published) == sorted(ids)
     assert [e["seq"] for e in published] == list(range(1, COUNT + 1))
