@@ -2,7 +2,7 @@
 #include "service.h"
 
 #include "auth.h"
-#include "doc.h"
+#include "proto/doc.h"
 #include "log.h"
 #include "store.h"
 #include "stream_consumer.h"

@@ -1,7 +1,7 @@
 /*  common/stream_consumer.c - see stream_consumer.h. */
 #include "stream_consumer.h"
 
-#include "doc.h"
+#include "proto/doc.h"
 #include "log.h"
 #include "proto/messages.h"
 #include "proto/wire.h"

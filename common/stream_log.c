@@ -2,7 +2,7 @@
 #define _GNU_SOURCE  /* memmem */
 #include "stream_log.h"
 
-#include "doc.h"
+#include "proto/doc.h"
 #include "store.h"
 #include "proto/messages.h"
 #include "proto/wire.h"

@@ -2,7 +2,7 @@
  *  proto/README.md documents the same messages for people. */
 #include "messages.h"
 
-#include "common/doc.h"
+#include "proto/doc.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -10,7 +10,7 @@
  *  its handlers: unknown type, unknown field, missing field, wrong type,
  *  string too long or not in its enum, array too long: refused with the
  *  field and the rule named.  After it, handlers may read fields with the
- *  accessors of common/doc.h without re-checking types.
+ *  accessors of proto/doc.h without re-checking types.
  */
 #ifndef ESSP_PROTO_MESSAGES_H
 #define ESSP_PROTO_MESSAGES_H

@@ -17,11 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/date.h"
+#include "proto/date.h"
 #include "proto/path.h"
 
-extern const unsigned char application_schema_text[];
-extern const size_t application_schema_size;
 
 /*  Below this size a string under a pattern is copied on the stack. */
 #define SCHEMA_PATTERN_STACK 256

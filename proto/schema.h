@@ -27,7 +27,7 @@
  *  Deliberate differences from JSON Schema
  *    - "integer" means a MessagePack integer: a float such as 3.0 is a
  *      number, not an integer, so every value that passes reads through
- *      doc_int (common/doc.h).
+ *      doc_int (proto/doc.h).
  *    - uniqueItems compares maps key by key in their stored order.
  *
  *  schema_validate expects a document from wire_decode or
@@ -52,6 +52,12 @@ schema_t *schema_new(const char *json_text, size_t len, proto_error_t *err);
 
 /*  Frees the schema and sets *self_p to NULL; NULL and *NULL are fine. */
 void schema_destroy(schema_t **self_p);
+
+/*  proto/application.schema.json as it was compiled in (generated from the
+ *  file by proto/CMakeLists.txt), NUL-terminated: for a program that reads
+ *  the schema's annotations (titles, help, x-public) itself. */
+extern const unsigned char application_schema_text[];
+extern const size_t application_schema_size;
 
 /*  The compiled application schema, built on first call (thread-safe) from
  *  the text embedded at build time.  Aborts if the embedded schema does not

@@ -2,7 +2,7 @@
 #include "client.h"
 
 #include "common/auth.h"
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "proto/messages.h"
 #include "proto/wire.h"
 

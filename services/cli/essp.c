@@ -8,15 +8,15 @@
 #include "client.h"
 
 #include "common/auth.h"
-#include "common/date.h"
-#include "common/doc.h"
+#include "proto/date.h"
+#include "proto/doc.h"
 #include "proto/json_codec.h"
 #include "proto/messages.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
-#include "services/intake/history.h"
-#include "services/publication/listing.h"
-#include "services/validation/charter.h"
+#include "proto/history.h"
+#include "proto/directory.h"
+#include "proto/charter.h"
 
 #include <czmq.h>
 #include <dirent.h>
@@ -657,7 +657,7 @@ static int s_cmd_queue(int argc, char **argv)
         return s_usage(unknown ? "unknown option" : bad ? "an option lacks its value" : "expects --as MEMBER");
     if (filter.college && !proto_is_college(filter.college, strlen(filter.college)))
         return s_usage("--college is researchers, local_authorities or ess_networks");
-    if (filter.department && !listing_label(LISTING_DEPARTMENT, filter.department, strlen(filter.department)))
+    if (filter.department && !directory_label(DIRECTORY_DEPARTMENT, filter.department, strlen(filter.department)))
         return s_usage("--department is a department number: 2 digits, 2A, 2B, or 97x");
     if (filter.theme && !*filter.theme)
         return s_usage("--theme: a theme is required");
@@ -732,7 +732,7 @@ static int s_cmd_directory(int argc, char **argv)
         return s_usage(unknown ? "unknown option" : bad ? "an option lacks its value" : "takes no argument");
     bool csv = s_flag(argc, argv, "--csv");
     if (csv)
-        listing_csv_header(stdout);
+        directory_csv_header(stdout);
     char after[512 + 1] = "";
     for (;;) {
         request_t r;
@@ -752,7 +752,7 @@ static int s_cmd_directory(int argc, char **argv)
         const msgpack_object *entries = doc_array(&reply.msg, "entries");
         if (csv)
             for (size_t i = 0; i < doc_len(entries); i++)
-                listing_csv_row(stdout, doc_at(entries, i));
+                directory_csv_row(stdout, doc_at(entries, i));
         else
             s_print_each(entries);
         bool more = doc_strcpy(&reply.msg, "next", after, sizeof after) > 0;

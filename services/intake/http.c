@@ -6,12 +6,12 @@
 #include "web.h"
 
 #include "common/config.h"
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "common/log.h"
 #include "proto/json_codec.h"
 #include "proto/messages.h"
 #include "proto/wire.h"
-#include "services/validation/charter.h"
+#include "proto/charter.h"
 
 #include <arpa/inet.h>
 #include <assert.h>

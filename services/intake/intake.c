@@ -1,10 +1,10 @@
 /*  services/intake/intake.c - see intake.h. */
 #include "intake.h"
 
-#include "history.h"
+#include "proto/history.h"
 #include "rules.h"
 
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "proto/messages.h"

@@ -1,7 +1,7 @@
 /*  services/intake/rules.c - see rules.h. */
 #include "rules.h"
 
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "proto/messages.h"
 
 #include <stdio.h>

@@ -1,11 +1,11 @@
 /*  services/intake/web.c - see web.h. */
 #include "web.h"
 
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "proto/json_codec.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
-#include "services/validation/charter.h"
+#include "proto/charter.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -16,8 +16,6 @@
 #include <strings.h>
 #include <time.h>
 
-extern const unsigned char application_schema_text[];
-extern const size_t application_schema_size;
 extern const unsigned char web_static_css[];
 extern const size_t web_static_css_size;
 extern const unsigned char web_static_js[];

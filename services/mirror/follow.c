@@ -1,7 +1,7 @@
 /*  services/mirror/follow.c - see follow.h. */
 #include "follow.h"
 
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "common/log.h"
 #include "proto/messages.h"
 #include "proto/wire.h"

@@ -20,7 +20,7 @@
 #include "site.h"
 
 #include "common/config.h"
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "proto/messages.h"

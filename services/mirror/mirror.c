@@ -1,11 +1,11 @@
 /*  services/mirror/mirror.c - see mirror.h. */
 #include "mirror.h"
 
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "common/store.h"
 #include "proto/messages.h"
 #include "proto/wire.h"
-#include "services/publication/listing.h"
+#include "proto/directory.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -101,7 +101,7 @@ static int s_mark_page(MDB_txn *txn, const MDB_dbi *dbs, const char *id, size_t 
 static int s_remove_name(MDB_txn *txn, const MDB_dbi *dbs, const msgpack_object *record)
 {
     char key[S_KEY_MAX];
-    size_t len = listing_sort_key(doc_map(record, "entry"), key, sizeof key);
+    size_t len = directory_sort_key(doc_map(record, "entry"), key, sizeof key);
     MDB_val k = {len, key};
     int rc = mdb_del(txn, dbs[MIRROR_DB_NAMES], &k, NULL);
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -205,7 +205,7 @@ static int s_upsert(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgp
     if (rc && rc != MDB_NOTFOUND)
         return rc;
     char key[S_KEY_MAX];
-    size_t key_len = listing_sort_key(entry, key, sizeof key);
+    size_t key_len = directory_sort_key(entry, key, sizeof key);
     MDB_val k = {key_len, key}, v = {id->via.str.size, (void *)id->via.str.ptr};
     if ((rc = mdb_put(txn, dbs[MIRROR_DB_NAMES], &k, &v, 0)))
         return rc;

@@ -3,7 +3,7 @@
  *  essp-mirror keeps, in its own LMDB environment, the publication stream's
  *  cursor, the public key it trusts, and its copy of the directory, and
  *  changes them only with events whose signature verifies (see
- *  services/publication/stream_sign.h).  An event is applied from its
+ *  proto/stream_sign.h).  An event is applied from its
  *  signed content alone; the decoded copies beside it are not trusted.
  *  "upsert" lists an entry, "withdraw" (any reason) removes it, and a
  *  withdraw "erased" also removes every item of the feed that named it,
@@ -20,7 +20,7 @@
 #ifndef ESSP_MIRROR_H
 #define ESSP_MIRROR_H
 
-#include "services/publication/stream_sign.h"
+#include "proto/stream_sign.h"
 #include "proto/error.h"
 
 #include <lmdb.h>
@@ -31,7 +31,7 @@
 enum {
     MIRROR_DB_META,      /* "cursor", "site" (u64), "key" (32 bytes) */
     MIRROR_DB_ENTRIES,   /* id -> {seq, version, entry, signed, sig} */
-    MIRROR_DB_NAMES,     /* listing_sort_key -> id: the directory in name order */
+    MIRROR_DB_NAMES,     /* directory_sort_key -> id: the directory in name order */
     MIRROR_DB_FEED,      /* seq (8 bytes BE) -> {kind, id, name, city, at, reason} */
     MIRROR_DB_PAGES,     /* id -> "w" (write the page) or "d" (remove it) */
 };

@@ -3,14 +3,14 @@
 
 #include "mirror.h"
 #include "common/config.h"
-#include "common/date.h"
-#include "common/doc.h"
+#include "proto/date.h"
+#include "proto/doc.h"
 #include "common/log.h"
-#include "common/text.h"
+#include "proto/text.h"
 #include "proto/json_codec.h"
 #include "proto/messages.h"
 #include "proto/wire.h"
-#include "services/publication/listing.h"
+#include "proto/directory.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -98,12 +98,12 @@ static bool s_has_str(const msgpack_object *map, const char *path)
     return value && value->type == MSGPACK_OBJECT_STR && value->via.str.size > 0;
 }
 
-static const char *s_label_at(const msgpack_object *map, const char *path, listing_kind_t kind)
+static const char *s_label_at(const msgpack_object *map, const char *path, directory_kind_t kind)
 {
     const msgpack_object *value = doc_path(map, path);
     if (!value || value->type != MSGPACK_OBJECT_STR)
         return NULL;
-    return listing_label(kind, value->via.str.ptr, value->via.str.size);
+    return directory_label(kind, value->via.str.ptr, value->via.str.size);
 }
 
 /*  "26 novembre 2026" for a YYYY-MM-DD date or a day number. */
@@ -143,7 +143,7 @@ static void s_rfc3339(uint64_t at, char out[32])
 /*  "Maine-et-Loire (49)" */
 static void s_department(FILE *f, const char *code, size_t len)
 {
-    const char *name = listing_label(LISTING_DEPARTMENT, code, len);
+    const char *name = directory_label(DIRECTORY_DEPARTMENT, code, len);
     if (name) {
         s_esc_z(f, name);
         fputs(" (", f);
@@ -155,17 +155,17 @@ static void s_department(FILE *f, const char *code, size_t len)
 }
 
 /*  The labels of a coded array, as an inline list "A, B" or as <li>s. */
-static void s_labels(FILE *f, const msgpack_object *array, listing_kind_t kind, bool items)
+static void s_labels(FILE *f, const msgpack_object *array, directory_kind_t kind, bool items)
 {
     for (size_t i = 0; i < doc_len(array); i++) {
         const msgpack_object *code = doc_at(array, i);
         if (code->type != MSGPACK_OBJECT_STR)
             continue;
         fputs(items ? "<li>" : i ? ", " : "", f);
-        if (kind == LISTING_DEPARTMENT) {
+        if (kind == DIRECTORY_DEPARTMENT) {
             s_department(f, code->via.str.ptr, code->via.str.size);
         } else {
-            const char *label = listing_label(kind, code->via.str.ptr, code->via.str.size);
+            const char *label = directory_label(kind, code->via.str.ptr, code->via.str.size);
             if (label)
                 s_esc_z(f, label);
             else
@@ -224,13 +224,13 @@ static void s_page_offer(FILE *f, const msgpack_object *offer)
         fputs("</p>\n", f);
     }
     fputs("<dl>\n<dt>Formats</dt><dd>", f);
-    s_labels(f, doc_array(offer, "formats"), LISTING_FORMAT, false);
+    s_labels(f, doc_array(offer, "formats"), DIRECTORY_FORMAT, false);
     fputs("</dd>\n<dt>Périmètre</dt><dd>", f);
-    s_labels(f, doc_array(offer, "scope"), LISTING_SCOPE, false);
+    s_labels(f, doc_array(offer, "scope"), DIRECTORY_SCOPE, false);
     fputs("</dd>\n<dt>Thèmes du Guide des bonnes pratiques</dt><dd><ul>", f);
-    s_labels(f, doc_array(offer, "themes"), LISTING_THEME, true);
+    s_labels(f, doc_array(offer, "themes"), DIRECTORY_THEME, true);
     fputs("</ul></dd>\n<dt>Départements d’intervention</dt><dd><ul class=\"en-ligne\">", f);
-    s_labels(f, doc_array(offer, "departments"), LISTING_DEPARTMENT, true);
+    s_labels(f, doc_array(offer, "departments"), DIRECTORY_DEPARTMENT, true);
     fputs("</ul></dd>\n</dl>\n</section>\n", f);
 }
 
@@ -276,7 +276,7 @@ static void s_page_contact(FILE *f, const msgpack_object *org)
 static void s_page_structure(FILE *f, const msgpack_object *org)
 {
     fputs("<section aria-labelledby=\"structure\">\n<h2 id=\"structure\">La structure</h2>\n<dl>\n", f);
-    const char *form = s_label_at(org, "legal_form", LISTING_LEGAL_FORM);
+    const char *form = s_label_at(org, "legal_form", DIRECTORY_LEGAL_FORM);
     if (form) {
         fputs("<dt>Forme juridique</dt><dd>", f);
         s_esc_z(f, form);
@@ -354,7 +354,7 @@ static int s_write_page(const char *dir, const char *id, size_t id_len, const ms
           "<article class=\"fiche\">\n<h1>", f);
     s_esc_at(f, org, "name");
     fputs("</h1>\n<p class=\"sous-titre\">", f);
-    const char *form = s_label_at(org, "legal_form", LISTING_LEGAL_FORM);
+    const char *form = s_label_at(org, "legal_form", DIRECTORY_LEGAL_FORM);
     if (form) {
         s_esc_z(f, form);
         fputs(" · ", f);
@@ -458,19 +458,19 @@ static int s_pages(MDB_txn *txn, store_t *store, const char *dir, bool full,
 
 /* ------------------------------------------------------------------ index */
 
-static void s_select(FILE *f, const char *id, const char *label, const char *any, listing_kind_t kind)
+static void s_select(FILE *f, const char *id, const char *label, const char *any, directory_kind_t kind)
 {
     fprintf(f, "<div class=\"champ\">\n<label for=\"%s\">%s</label>\n<select id=\"%s\" name=\"%s\">\n"
                "<option value=\"\">%s</option>\n",
             id, label, id, id, any);
     const char *const *codes;
-    size_t count = listing_codes(kind, &codes);
+    size_t count = directory_codes(kind, &codes);
     for (size_t i = 0; i < count; i++) {
         fprintf(f, "<option value=\"%s\">", codes[i]);
-        if (kind == LISTING_DEPARTMENT)
+        if (kind == DIRECTORY_DEPARTMENT)
             s_department(f, codes[i], strlen(codes[i]));
         else
-            s_esc_z(f, listing_label(kind, codes[i], strlen(codes[i])));
+            s_esc_z(f, directory_label(kind, codes[i], strlen(codes[i])));
         fputs("</option>\n", f);
     }
     fputs("</select>\n</div>\n", f);
@@ -496,11 +496,11 @@ static int s_write_index(const char *out_dir, size_t count)
                "<fieldset class=\"filtres\">\n<legend>Filtrer</legend>\n",
             count, count > 1 ? "s" : "", count > 1 ? "s" : "",
             count > 1 ? "accompagnent et forment" : "accompagne et forme");
-    s_select(f, "departement", "Département d’intervention", "Tous les départements", LISTING_DEPARTMENT);
-    s_select(f, "theme", "Thème", "Tous les thèmes", LISTING_THEME);
-    s_select(f, "format", "Format", "Accompagnement ou formation", LISTING_FORMAT);
-    s_select(f, "perimetre", "Périmètre", "Tous les périmètres", LISTING_SCOPE);
-    s_select(f, "forme", "Forme juridique", "Toutes les formes juridiques", LISTING_LEGAL_FORM);
+    s_select(f, "departement", "Département d’intervention", "Tous les départements", DIRECTORY_DEPARTMENT);
+    s_select(f, "theme", "Thème", "Tous les thèmes", DIRECTORY_THEME);
+    s_select(f, "format", "Format", "Accompagnement ou formation", DIRECTORY_FORMAT);
+    s_select(f, "perimetre", "Périmètre", "Tous les périmètres", DIRECTORY_SCOPE);
+    s_select(f, "forme", "Forme juridique", "Toutes les formes juridiques", DIRECTORY_LEGAL_FORM);
     fputs("</fieldset>\n<p class=\"actions\"><button type=\"reset\">Effacer la recherche</button></p>\n"
           "</form>\n"
           "<section aria-labelledby=\"resultats-titre\">\n"
@@ -584,15 +584,15 @@ static void s_search_record(FILE *f, const msgpack_object *entry)
 
 static void s_labels_js(FILE *f)
 {
-    static const char *const names[LISTING_KIND_COUNT] = {"theme", "forme", "format", "perimetre",
+    static const char *const names[DIRECTORY_KIND_COUNT] = {"theme", "forme", "format", "perimetre",
                                                           "departement"};
     fputs("{", f);
-    for (int kind = 0; kind < LISTING_KIND_COUNT; kind++) {
+    for (int kind = 0; kind < DIRECTORY_KIND_COUNT; kind++) {
         fprintf(f, "%s\"%s\":{", kind ? "," : "", names[kind]);
         const char *const *codes;
-        size_t count = listing_codes((listing_kind_t)kind, &codes);
+        size_t count = directory_codes((directory_kind_t)kind, &codes);
         for (size_t i = 0; i < count; i++) {
-            json_t *s = json_string(listing_label((listing_kind_t)kind, codes[i], strlen(codes[i])));
+            json_t *s = json_string(directory_label((directory_kind_t)kind, codes[i], strlen(codes[i])));
             fprintf(f, "%s\"%s\":", i ? "," : "", codes[i]);
             json_dumpf(s, f, JSON_ENCODE_ANY | JSON_COMPACT);
             json_decref(s);
@@ -618,7 +618,7 @@ static int s_write_data(MDB_txn *txn, store_t *store, const char *out_dir, size_
         return -1;
     }
     fputs("[", fj);
-    listing_csv_header(fc);
+    directory_csv_header(fc);
     fputs("/* L’annuaire ESS Pratiques, pour la recherche de index.html. */\nwindow.ANNUAIRE = {\"libelles\":", fs);
     s_labels_js(fs);
     fputs(",\n\"fiches\":[", fs);
@@ -641,7 +641,7 @@ static int s_write_data(MDB_txn *txn, store_t *store, const char *out_dir, size_
         fputs(*count ? ",\n" : "\n", fj);
         json_dumpf(j, fj, JSON_COMPACT);
         json_decref(j);
-        listing_csv_row(fc, entry);
+        directory_csv_row(fc, entry);
         fputs(*count ? ",\n" : "\n", fs);
         s_search_record(fs, entry);
         (*count)++;

@@ -1,7 +1,7 @@
 /*  services/publication/changes.c - see changes.h. */
 #include "changes.h"
 
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "common/stream_log.h"
 #include "proto/messages.h"
 

@@ -17,7 +17,7 @@
 #ifndef ESSP_PUBLICATION_CHANGES_H
 #define ESSP_PUBLICATION_CHANGES_H
 
-#include "stream_sign.h"
+#include "proto/stream_sign.h"
 
 #include <msgpack.h>
 #include <stdbool.h>

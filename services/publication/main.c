@@ -5,6 +5,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/stream_key.h"
 
 #include <sodium.h>
 

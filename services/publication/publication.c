@@ -2,9 +2,9 @@
 #include "publication.h"
 
 #include "changes.h"
-#include "listing.h"
-#include "common/date.h"
-#include "common/doc.h"
+#include "proto/directory.h"
+#include "proto/date.h"
+#include "proto/doc.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "proto/messages.h"
@@ -66,7 +66,7 @@ void publication_context_destroy(void **ctx_p)
 /*  The sort key of an entry (see listing.h). */
 static size_t s_name_key(const msgpack_object *entry, char *out, size_t cap)
 {
-    return listing_sort_key(entry, out, cap);
+    return directory_sort_key(entry, out, cap);
 }
 
 /* --------------------------------------------------------------- entries */
@@ -293,9 +293,9 @@ static void s_refuse(service_request_t *req, const char *code, const proto_error
  *  than `limit`, even none, and still have a "next". */
 static int s_directory(publication_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
-    listing_filter_t filter;
+    directory_filter_t filter;
     proto_error_t err;
-    if (listing_filter_from_request(req->msg, &filter, &err)) {
+    if (directory_filter_from_request(req->msg, &filter, &err)) {
         s_refuse(req, PROTO_E_INVALID, &err);
         return 0;
     }
@@ -331,7 +331,7 @@ static int s_directory(publication_t *self, service_t *svc, MDB_txn *txn, servic
                           &self->zone, &record) != 0)
             continue;
         const msgpack_object *entry = doc_get(&record, "entry");
-        if (!entry || !listing_matches(&filter, entry))
+        if (!entry || !directory_matches(&filter, entry))
             continue;
         msgpack_pack_object(&self->pk, *entry);
         count++;

@@ -22,7 +22,7 @@
 #ifndef ESSP_PUBLICATION_H
 #define ESSP_PUBLICATION_H
 
-#include "stream_sign.h"
+#include "proto/stream_sign.h"
 #include "common/service.h"
 
 enum { PUBLICATION_DB_ENTRIES, PUBLICATION_DB_NAMES };

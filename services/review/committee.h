@@ -16,7 +16,7 @@
 
 #include "review.h"
 
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "proto/messages.h"
 
 #include <stdbool.h>

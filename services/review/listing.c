@@ -4,7 +4,7 @@
 #include "ballots.h"
 #include "rounds.h"
 
-#include "common/date.h"
+#include "proto/date.h"
 #include "common/store.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*  services/review/members.c - see members.h. */
 #include "members.h"
 
-#include "common/text.h"
+#include "proto/text.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -36,7 +36,7 @@ int members_load(review_t *self, service_t *svc, MDB_txn *txn, service_request_t
 bool review_siren_of(const char *text, size_t len, char out[REVIEW_SIREN_LEN + 1]);
 
 /*  True when two network names are the same network: equal once folded
- *  (case, accents, runs of spaces and punctuation; common/text.h). */
+ *  (case, accents, runs of spaces and punctuation; proto/text.h). */
 bool review_network_matches(const char *a, size_t a_len, const char *b, size_t b_len);
 
 /*  Packs the ties between a member and a file: the parties (SIREN) and

@@ -6,7 +6,7 @@
 #include "rounds.h"
 
 #include "common/store.h"
-#include "services/validation/identifiers.h"
+#include "proto/identifiers.h"
 
 #include <stdio.h>
 #include <string.h>

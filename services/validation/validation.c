@@ -1,8 +1,8 @@
 /*  services/validation/validation.c - see validation.h. */
 #include "validation.h"
 
-#include "charter.h"
-#include "common/doc.h"
+#include "proto/charter.h"
+#include "proto/doc.h"
 #include "proto/messages.h"
 
 #include <string.h>

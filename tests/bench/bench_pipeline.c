@@ -2,7 +2,7 @@
 #include "bench_pipeline.h"
 
 #include "common/auth.h"
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "proto/messages.h"
 
 #include <assert.h>

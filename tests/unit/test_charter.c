@@ -1,4 +1,4 @@
-/* Unit tests of services/validation/charter: one table per criterion.
+/* Unit tests of proto/charter: one table per criterion.
  *
  * Every case starts from one complete application (s_base, which passes
  * every criterion), applies a JSON merge patch (RFC 7386: null deletes a
@@ -16,8 +16,8 @@
 
 #include <jansson.h>
 
-#include "common/date.h"
-#include "services/validation/charter.h"
+#include "proto/date.h"
+#include "proto/charter.h"
 
 #define COUNT(table) (sizeof table / sizeof *table)
 #define TODAY "2026-11-26"

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "common/date.h"
+#include "proto/date.h"
 
 static void test_parse_known_days(void **state)
 {

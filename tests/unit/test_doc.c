@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "common/doc.h"
+#include "proto/doc.h"
 
 /* {"a": {"b": "xyz", "n": -3, "u": 7, "t": true}, "list": ["p", "q"]} */
 static msgpack_object s_sample(msgpack_zone *zone, msgpack_sbuffer *buf)

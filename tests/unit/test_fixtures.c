@@ -22,11 +22,11 @@
 
 #include <dirent.h>
 
-#include "common/date.h"
+#include "proto/date.h"
 #include "proto/json_codec.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
-#include "services/validation/charter.h"
+#include "proto/charter.h"
 
 /*  The reference day of the fixtures, and a later day on which the valid
  *  ones must still be valid. */

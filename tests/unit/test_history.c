@@ -1,11 +1,11 @@
-/*  The audit trail's hash chain (services/intake/history.h): records
+/*  The audit trail's hash chain (proto/history.h): records
  *  appended verify; a changed byte, a removed record, two records swapped,
  *  a record rewritten with its hash recomputed, a cut tail and an extra
  *  record are each reported at the record they concern.  After erasure
  *  (the whys gone, an "erased" record appended) the chain still verifies
  *  and the same alterations are still found; a why erased with no erasure
  *  recorded is a break; records of the early form still verify. */
-#include "services/intake/history.h"
+#include "proto/history.h"
 
 #include <setjmp.h>
 #include <sodium.h>

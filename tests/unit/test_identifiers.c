@@ -1,4 +1,4 @@
-/* Unit tests of services/validation/identifiers: SIREN, SIRET, RNA, NDA
+/* Unit tests of proto/identifiers: SIREN, SIRET, RNA, NDA
  * and postcodes, one table per identifier. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "services/validation/identifiers.h"
+#include "proto/identifiers.h"
 
 #define COUNT(table) (sizeof table / sizeof *table)
 

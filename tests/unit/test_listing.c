@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "services/publication/listing.h"
+#include "proto/directory.h"
 #include "proto/json_codec.h"
 #include "proto/wire.h"
 
@@ -50,10 +50,10 @@ static bool s_match(const char *request_json)
     doc_t entry, request;
     s_doc(&entry, s_entry_json);
     s_doc(&request, request_json);
-    listing_filter_t filter;
+    directory_filter_t filter;
     proto_error_t err;
-    assert_int_equal(listing_filter_from_request(&request.obj, &filter, &err), 0);
-    bool matches = listing_matches(&filter, &entry.obj);
+    assert_int_equal(directory_filter_from_request(&request.obj, &filter, &err), 0);
+    bool matches = directory_matches(&filter, &entry.obj);
     s_doc_free(&entry);
     s_doc_free(&request);
     return matches;
@@ -94,22 +94,22 @@ static void test_unknown_codes_are_refused_naming_the_field(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         doc_t request;
         s_doc(&request, cases[i].json);
-        listing_filter_t filter;
+        directory_filter_t filter;
         proto_error_t err;
-        assert_int_equal(listing_filter_from_request(&request.obj, &filter, &err), -1);
+        assert_int_equal(directory_filter_from_request(&request.obj, &filter, &err), -1);
         assert_string_equal(err.field, cases[i].field);
         assert_string_equal(err.rule, cases[i].rule);
         s_doc_free(&request);
     }
-    char q[LISTING_Q_MAX + 20];
+    char q[DIRECTORY_Q_MAX + 20];
     memset(q, 'a', sizeof q);
     char json[sizeof q + 16];
-    snprintf(json, sizeof json, "{\"q\": \"%.*s\"}", LISTING_Q_MAX, q);
+    snprintf(json, sizeof json, "{\"q\": \"%.*s\"}", DIRECTORY_Q_MAX, q);
     doc_t request;
     s_doc(&request, json);
-    listing_filter_t filter;
+    directory_filter_t filter;
     proto_error_t err;
-    assert_int_equal(listing_filter_from_request(&request.obj, &filter, &err), -1);
+    assert_int_equal(directory_filter_from_request(&request.obj, &filter, &err), -1);
     assert_string_equal(err.field, "q");
     s_doc_free(&request);
 }
@@ -124,11 +124,11 @@ static void test_labels_cover_the_schema(void **state)
     json_error_t error;
     json_t *schema = json_load_file(path, 0, &error);
     assert_non_null(schema);
-    static const struct { const char *path; listing_kind_t kind; } enums[] = {
-        {"/properties/offer/properties/themes/items/enum", LISTING_THEME},
-        {"/properties/organisation/properties/legal_form/enum", LISTING_LEGAL_FORM},
-        {"/properties/offer/properties/formats/items/enum", LISTING_FORMAT},
-        {"/properties/offer/properties/scope/items/enum", LISTING_SCOPE},
+    static const struct { const char *path; directory_kind_t kind; } enums[] = {
+        {"/properties/offer/properties/themes/items/enum", DIRECTORY_THEME},
+        {"/properties/organisation/properties/legal_form/enum", DIRECTORY_LEGAL_FORM},
+        {"/properties/offer/properties/formats/items/enum", DIRECTORY_FORMAT},
+        {"/properties/offer/properties/scope/items/enum", DIRECTORY_SCOPE},
     };
     for (size_t e = 0; e < sizeof enums / sizeof *enums; e++) {
         json_t *node = schema;
@@ -138,16 +138,16 @@ static void test_labels_cover_the_schema(void **state)
             node = json_object_get(node, part);
         assert_non_null(node);
         const char *const *codes;
-        assert_int_equal(listing_codes(enums[e].kind, &codes), json_array_size(node));
+        assert_int_equal(directory_codes(enums[e].kind, &codes), json_array_size(node));
         for (size_t i = 0; i < json_array_size(node); i++) {
             const char *code = json_string_value(json_array_get(node, i));
-            assert_non_null(listing_label(enums[e].kind, code, strlen(code)));
+            assert_non_null(directory_label(enums[e].kind, code, strlen(code)));
         }
     }
     json_decref(schema);
     const char *const *departments;
-    assert_int_equal(listing_codes(LISTING_DEPARTMENT, &departments), 102);
-    assert_string_equal(listing_label(LISTING_DEPARTMENT, "44", 2), "Loire-Atlantique");
+    assert_int_equal(directory_codes(DIRECTORY_DEPARTMENT, &departments), 102);
+    assert_string_equal(directory_label(DIRECTORY_DEPARTMENT, "44", 2), "Loire-Atlantique");
 }
 
 static void test_sort_key_is_folded_name_then_id(void **state)
@@ -155,7 +155,7 @@ static void test_sort_key_is_folded_name_then_id(void **state)
     doc_t entry;
     s_doc(&entry, s_entry_json);
     char key[480];
-    size_t len = listing_sort_key(&entry.obj, key, sizeof key);
+    size_t len = directory_sort_key(&entry.obj, key, sizeof key);
     static const char expected[] = "ecole des transitions solidaires\x01" "abc123";
     assert_int_equal(len, sizeof expected - 1);
     assert_memory_equal(key, expected, len);
@@ -169,8 +169,8 @@ static void test_csv_row_is_rfc4180(void **state)
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);
-    assert_int_equal(listing_csv_header(out), 0);
-    assert_int_equal(listing_csv_row(out, &entry.obj), 0);
+    assert_int_equal(directory_csv_header(out), 0);
+    assert_int_equal(directory_csv_row(out, &entry.obj), 0);
     fclose(out);
     const char *row = strstr(text, "\r\n") + 2;
     static const char expected[] =

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "common/store.h"
 #include "common/stream_log.h"
 #include "proto/messages.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "common/date.h"
+#include "proto/date.h"
 #include "services/review/listing.h"
 #include "services/review/members.h"
 #include "services/review/queue.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "proto/json_codec.h"
 #include "proto/schema.h"
 #include "proto/wire.h"

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "services/publication/stream_sign.h"
+#include "proto/stream_sign.h"
+#include "common/stream_key.h"
 
 #include <sodium.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "common/text.h"
+#include "proto/text.h"
 
 static void test_fold_table(void **state)
 {

@@ -1,4 +1,4 @@
-/*  services/validation/charter.h - the charter of ESS Pratiques as rules.
+/*  proto/charter.h - the charter of ESS Pratiques as rules.
  *
  *  charter_check() is a pure function: an application (a decoded msgpack
  *  map that already passed the schema, see proto/schema.h) and the day it
@@ -7,8 +7,8 @@
  *  Criterion codes are those of the charter (ESS-FORM, REF-CI, LOY-NDA...)
  *  and are part of the public protocol: never rename one.
  */
-#ifndef ESSP_VALIDATION_CHARTER_H
-#define ESSP_VALIDATION_CHARTER_H
+#ifndef ESSP_PROTO_CHARTER_H
+#define ESSP_PROTO_CHARTER_H
 
 #include <msgpack.h>
 #include <stdbool.h>
@@ -52,7 +52,7 @@ typedef struct {
 } charter_report_t;
 
 /*  Judges `application` as on day `today` (days since 1970-01-01, see
- *  common/date.h) and fills `report`.  Never fails: what cannot be read is
+ *  proto/date.h) and fills `report`.  Never fails: what cannot be read is
  *  a criterion that fails, with a reason. */
 void charter_check(const msgpack_object *application, int32_t today, charter_report_t *report);
 

@@ -1,4 +1,4 @@
-/*  services/validation/identifiers.c - see identifiers.h. */
+/*  proto/identifiers.c - see identifiers.h. */
 #include "identifiers.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/*  services/intake/history.h - the audit trail of an application.
+/*  proto/history.h - the audit trail of an application.
  *
  *  Every change of an application's state is one record: who, when, what,
  *  why, and the state it left the application in.  Records are chained:
@@ -37,8 +37,8 @@
  *  Pure functions: no I/O, no clock; intake keeps the records in LMDB and
  *  the essp tool verifies again what intake sends.
  */
-#ifndef ESSP_INTAKE_HISTORY_H
-#define ESSP_INTAKE_HISTORY_H
+#ifndef ESSP_PROTO_HISTORY_H
+#define ESSP_PROTO_HISTORY_H
 
 #include <msgpack.h>
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-/*  common/doc.c - see doc.h. */
+/*  proto/doc.c - see doc.h. */
 #include "doc.h"
 
 #include <string.h>

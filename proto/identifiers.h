@@ -1,4 +1,4 @@
-/*  services/validation/identifiers.h - French identifiers, checked offline.
+/*  proto/identifiers.h - French identifiers, checked offline.
  *
  *  Pure functions over text: no registry is queried (the SIRENE and RNA
  *  directories are the committee's business), so only what the number
@@ -23,8 +23,8 @@
  *  accepts digits and spaces, and gives back the digits only, which is the
  *  form to store.  Any other character makes the number invalid.
  */
-#ifndef ESSP_VALIDATION_IDENTIFIERS_H
-#define ESSP_VALIDATION_IDENTIFIERS_H
+#ifndef ESSP_PROTO_IDENTIFIERS_H
+#define ESSP_PROTO_IDENTIFIERS_H
 
 #include <stdbool.h>
 #include <stddef.h>

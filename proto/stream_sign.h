@@ -1,4 +1,4 @@
-/*  services/publication/stream_sign.h - the signatures of the publication
+/*  proto/stream_sign.h - the signatures of the publication
  *  stream.
  *
  *  Every event of the publication stream carries "signed", a MessagePack
@@ -14,12 +14,10 @@
  *  without the signatures showing it.  proto/stream.md is the same
  *  contract for people.
  *
- *  The key is the publication service's: a 32-byte Ed25519 seed created on
- *  first start in $ESSP_HOME/keys/publication.key (hex, mode 0600), its
- *  public key in publication.pub (hex), and given out in the "hello" reply.
+ *  Where the key is kept on disk is common/stream_key.h.
  */
-#ifndef ESSP_PUBLICATION_STREAM_SIGN_H
-#define ESSP_PUBLICATION_STREAM_SIGN_H
+#ifndef ESSP_PROTO_STREAM_SIGN_H
+#define ESSP_PROTO_STREAM_SIGN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,12 +34,6 @@ typedef struct {
     unsigned char secret[STREAM_SIGN_SECRET_BYTES];
     unsigned char public_key[STREAM_SIGN_PUBLIC_BYTES];
 } stream_sign_key_t;
-
-/*  Reads the key from dir/publication.key, or creates it there (mode 0600,
- *  the directory 0700) when it does not exist yet, and writes its public
- *  half to dir/publication.pub.  0, or -1 (logged) when the file cannot be
- *  read or created or does not hold a key. */
-int stream_sign_key_load_or_create(const char *dir, stream_sign_key_t *key);
 
 /*  Signs: sig = Ed25519(context || seq || body).  0, or -1 when memory
  *  for the message could not be had. */

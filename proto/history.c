@@ -1,7 +1,7 @@
-/*  services/intake/history.c - see history.h. */
+/*  proto/history.c - see history.h. */
 #include "history.h"
 
-#include "common/doc.h"
+#include "proto/doc.h"
 #include "proto/error.h"
 #include "proto/messages.h"
 #include "proto/wire.h"

@@ -1,4 +1,4 @@
-/*  common/date.c - see date.h.  Civil-date arithmetic after H. Hinnant's
+/*  proto/date.c - see date.h.  Civil-date arithmetic after H. Hinnant's
  *  days_from_civil / civil_from_days, exact over the whole range. */
 #include "date.h"
 

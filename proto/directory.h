@@ -1,4 +1,4 @@
-/*  services/publication/listing.h - a directory entry as people and
+/*  proto/directory.h - a directory entry as people and
  *  searches see it.
  *
  *  One place for what the publication service, the essp tool and the
@@ -10,8 +10,8 @@
  *  proto/application.schema.json, "x-public") plus id, version and
  *  approved_at.
  */
-#ifndef ESSP_PUBLICATION_LISTING_H
-#define ESSP_PUBLICATION_LISTING_H
+#ifndef ESSP_PROTO_DIRECTORY_H
+#define ESSP_PROTO_DIRECTORY_H
 
 #include "proto/error.h"
 
@@ -20,19 +20,19 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define LISTING_Q_MAX 201       /* bytes of free text in a search, and a NUL */
+#define DIRECTORY_Q_MAX 201       /* bytes of free text in a search, and a NUL */
 
 typedef enum {
-    LISTING_THEME,
-    LISTING_LEGAL_FORM,
-    LISTING_FORMAT,
-    LISTING_SCOPE,
-    LISTING_DEPARTMENT,
-    LISTING_KIND_COUNT
-} listing_kind_t;
+    DIRECTORY_THEME,
+    DIRECTORY_LEGAL_FORM,
+    DIRECTORY_FORMAT,
+    DIRECTORY_SCOPE,
+    DIRECTORY_DEPARTMENT,
+    DIRECTORY_KIND_COUNT
+} directory_kind_t;
 
 /*  A search: every set criterion must hold (they combine with AND); an
- *  empty string is "any".  q holds folded words (common/text.h), each of
+ *  empty string is "any".  q holds folded words (proto/text.h), each of
  *  which must appear in the entry's name, city, postcode or description. */
 typedef struct {
     char department[4];
@@ -40,35 +40,35 @@ typedef struct {
     char format[16];
     char scope[16];
     char legal_form[32];
-    char q[LISTING_Q_MAX];
-} listing_filter_t;
+    char q[DIRECTORY_Q_MAX];
+} directory_filter_t;
 
 /*  Reads the filter fields of a "directory" request (department, theme,
  *  format, scope, legal_form, q) into filter.  Refuses a value that is not
  *  one of the codes (rule "enum", the field named) or free text longer than
- *  LISTING_Q_MAX - 1 bytes (rule "max"). */
-int listing_filter_from_request(const msgpack_object *request, listing_filter_t *filter,
+ *  DIRECTORY_Q_MAX - 1 bytes (rule "max"). */
+int directory_filter_from_request(const msgpack_object *request, directory_filter_t *filter,
                                 proto_error_t *err);
 
 /*  True when the entry satisfies every criterion of filter. */
-bool listing_matches(const listing_filter_t *filter, const msgpack_object *entry);
+bool directory_matches(const directory_filter_t *filter, const msgpack_object *entry);
 
 /*  The French label of a code ("democratic_governance" -> "Gouvernance
  *  démocratique", "44" -> "Loire-Atlantique"), or NULL for an unknown code. */
-const char *listing_label(listing_kind_t kind, const char *code, size_t len);
+const char *directory_label(directory_kind_t kind, const char *code, size_t len);
 
 /*  The codes of a kind, in display order, and how many there are. */
-size_t listing_codes(listing_kind_t kind, const char *const **codes);
+size_t directory_codes(directory_kind_t kind, const char *const **codes);
 
-/*  The sort key of an entry: its folded name (common/text.h), a 0x01,
+/*  The sort key of an entry: its folded name (proto/text.h), a 0x01,
  *  its id; names then sort as a French reader expects and two equal names
  *  stay two.  Returns the key's length (at most cap - 1). */
-size_t listing_sort_key(const msgpack_object *entry, char *out, size_t cap);
+size_t directory_sort_key(const msgpack_object *entry, char *out, size_t cap);
 
 /*  The CSV header line and one line per entry, each ended by CRLF; fields
  *  are quoted when they hold a comma, a quote, CR or LF, quotes doubled.
  *  Returns 0, or -1 when writing failed. */
-int listing_csv_header(FILE *out);
-int listing_csv_row(FILE *out, const msgpack_object *entry);
+int directory_csv_header(FILE *out);
+int directory_csv_row(FILE *out, const msgpack_object *entry);
 
 #endif

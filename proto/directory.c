@@ -1,9 +1,9 @@
-/*  services/publication/listing.c - see listing.h. */
-#include "listing.h"
+/*  proto/directory.c - see directory.h. */
+#include "directory.h"
 
-#include "common/date.h"
-#include "common/doc.h"
-#include "common/text.h"
+#include "proto/date.h"
+#include "proto/doc.h"
+#include "proto/text.h"
 
 #include <string.h>
 
@@ -82,11 +82,11 @@ static const label_t s_departments[] = {
     {"976", "Mayotte"}, {NULL, NULL},
 };
 
-static const label_t *const s_tables[LISTING_KIND_COUNT] = {
+static const label_t *const s_tables[DIRECTORY_KIND_COUNT] = {
     s_themes, s_legal_forms, s_formats, s_scopes, s_departments,
 };
 
-const char *listing_label(listing_kind_t kind, const char *code, size_t len)
+const char *directory_label(directory_kind_t kind, const char *code, size_t len)
 {
     for (const label_t *l = s_tables[kind]; l->code; l++)
         if (strlen(l->code) == len && memcmp(l->code, code, len) == 0)
@@ -94,11 +94,11 @@ const char *listing_label(listing_kind_t kind, const char *code, size_t len)
     return NULL;
 }
 
-size_t listing_codes(listing_kind_t kind, const char *const **codes)
+size_t directory_codes(directory_kind_t kind, const char *const **codes)
 {
     /* The tables hold code/label pairs; hand out the codes as an array. */
-    static const char *lists[LISTING_KIND_COUNT][128];
-    static size_t counts[LISTING_KIND_COUNT];
+    static const char *lists[DIRECTORY_KIND_COUNT][128];
+    static size_t counts[DIRECTORY_KIND_COUNT];
     if (!counts[kind])
         for (const label_t *l = s_tables[kind]; l->code; l++)
             lists[kind][counts[kind]++] = l->code;
@@ -108,7 +108,7 @@ size_t listing_codes(listing_kind_t kind, const char *const **codes)
 
 /* ----------------------------------------------------------------- filter */
 
-static int s_read_code(const msgpack_object *request, const char *field, listing_kind_t kind,
+static int s_read_code(const msgpack_object *request, const char *field, directory_kind_t kind,
                        char *out, size_t cap, proto_error_t *err)
 {
     const char *text;
@@ -116,7 +116,7 @@ static int s_read_code(const msgpack_object *request, const char *field, listing
     out[0] = '\0';
     if (!doc_str(request, field, &text, &len) || len == 0)
         return 0;
-    if (len >= cap || !listing_label(kind, text, len))
+    if (len >= cap || !directory_label(kind, text, len))
         return proto_error_set(err, field, "enum", "%s: '%.*s' is not one of the codes of the directory",
                                field, (int)(len > 40 ? 40 : len), text);
     memcpy(out, text, len);
@@ -124,23 +124,23 @@ static int s_read_code(const msgpack_object *request, const char *field, listing
     return 0;
 }
 
-int listing_filter_from_request(const msgpack_object *request, listing_filter_t *filter,
+int directory_filter_from_request(const msgpack_object *request, directory_filter_t *filter,
                                 proto_error_t *err)
 {
     memset(filter, 0, sizeof *filter);
-    if (s_read_code(request, "department", LISTING_DEPARTMENT, filter->department,
+    if (s_read_code(request, "department", DIRECTORY_DEPARTMENT, filter->department,
                     sizeof filter->department, err)
-        || s_read_code(request, "theme", LISTING_THEME, filter->theme, sizeof filter->theme, err)
-        || s_read_code(request, "format", LISTING_FORMAT, filter->format, sizeof filter->format, err)
-        || s_read_code(request, "scope", LISTING_SCOPE, filter->scope, sizeof filter->scope, err)
-        || s_read_code(request, "legal_form", LISTING_LEGAL_FORM, filter->legal_form,
+        || s_read_code(request, "theme", DIRECTORY_THEME, filter->theme, sizeof filter->theme, err)
+        || s_read_code(request, "format", DIRECTORY_FORMAT, filter->format, sizeof filter->format, err)
+        || s_read_code(request, "scope", DIRECTORY_SCOPE, filter->scope, sizeof filter->scope, err)
+        || s_read_code(request, "legal_form", DIRECTORY_LEGAL_FORM, filter->legal_form,
                        sizeof filter->legal_form, err))
         return -1;
     const char *q;
     size_t len;
     if (doc_str(request, "q", &q, &len)) {
-        if (len >= LISTING_Q_MAX)
-            return proto_error_set(err, "q", "max", "q: at most %d bytes of text", LISTING_Q_MAX - 1);
+        if (len >= DIRECTORY_Q_MAX)
+            return proto_error_set(err, "q", "max", "q: at most %d bytes of text", DIRECTORY_Q_MAX - 1);
         text_fold(q, len, filter->q, sizeof filter->q);
     }
     return 0;
@@ -177,7 +177,7 @@ static bool s_text_matches(const char *q, const msgpack_object *entry)
     for (const char *const *p = paths; *p; p++)
         n = s_fold_into(entry, *p, hay, n, sizeof hay);
     /* Every word of the query, anywhere. */
-    char word[LISTING_Q_MAX];
+    char word[DIRECTORY_Q_MAX];
     for (const char *w = q; *w;) {
         size_t len = strcspn(w, " ");
         memcpy(word, w, len);
@@ -191,7 +191,7 @@ static bool s_text_matches(const char *q, const msgpack_object *entry)
     return true;
 }
 
-bool listing_matches(const listing_filter_t *filter, const msgpack_object *entry)
+bool directory_matches(const directory_filter_t *filter, const msgpack_object *entry)
 {
     const msgpack_object *offer = doc_map(entry, "offer");
     if (!s_has(offer, "departments", filter->department) || !s_has(offer, "themes", filter->theme)
@@ -203,7 +203,7 @@ bool listing_matches(const listing_filter_t *filter, const msgpack_object *entry
     return s_text_matches(filter->q, entry);
 }
 
-size_t listing_sort_key(const msgpack_object *entry, char *out, size_t cap)
+size_t directory_sort_key(const msgpack_object *entry, char *out, size_t cap)
 {
     const char *name = "", *id = "";
     size_t name_len = 0, id_len = 0;
@@ -258,7 +258,7 @@ static int s_csv_list(FILE *out, const msgpack_object *entry, const char *path, 
         const msgpack_object *item = doc_at(array, i);
         if (item->type != MSGPACK_OBJECT_STR)
             continue;
-        const char *label = kind < 0 ? NULL : listing_label((listing_kind_t)kind, item->via.str.ptr,
+        const char *label = kind < 0 ? NULL : directory_label((directory_kind_t)kind, item->via.str.ptr,
                                                             item->via.str.size);
         int len = label ? (int)strlen(label) : (int)item->via.str.size;
         int wrote = snprintf(text + n, sizeof text - n, "%s%.*s", n ? "; " : "", len,
@@ -270,7 +270,7 @@ static int s_csv_list(FILE *out, const msgpack_object *entry, const char *path, 
     return s_csv_field(out, text, n, false);
 }
 
-int listing_csv_header(FILE *out)
+int directory_csv_header(FILE *out)
 {
     static const char header[] =
         "identifiant,nom,forme juridique,SIRET,adresse,code postal,commune,départements,"
@@ -278,11 +278,11 @@ int listing_csv_header(FILE *out)
     return fputs(header, out) < 0 ? -1 : 0;
 }
 
-int listing_csv_row(FILE *out, const msgpack_object *entry)
+int directory_csv_row(FILE *out, const msgpack_object *entry)
 {
     const msgpack_object *form = doc_path(entry, "organisation.legal_form");
     const char *label = form && form->type == MSGPACK_OBJECT_STR
-                            ? listing_label(LISTING_LEGAL_FORM, form->via.str.ptr, form->via.str.size)
+                            ? directory_label(DIRECTORY_LEGAL_FORM, form->via.str.ptr, form->via.str.size)
                             : NULL;
     char version[24] = "", published[11] = "";
     uint64_t number;
@@ -296,9 +296,9 @@ int listing_csv_row(FILE *out, const msgpack_object *entry)
           | s_csv_str(out, entry, "organisation.address.postcode")
           | s_csv_str(out, entry, "organisation.address.city")
           | s_csv_list(out, entry, "offer.departments", -1)
-          | s_csv_list(out, entry, "offer.themes", LISTING_THEME)
-          | s_csv_list(out, entry, "offer.formats", LISTING_FORMAT)
-          | s_csv_list(out, entry, "offer.scope", LISTING_SCOPE)
+          | s_csv_list(out, entry, "offer.themes", DIRECTORY_THEME)
+          | s_csv_list(out, entry, "offer.formats", DIRECTORY_FORMAT)
+          | s_csv_list(out, entry, "offer.scope", DIRECTORY_SCOPE)
           | s_csv_str(out, entry, "organisation.public_contact.email")
           | s_csv_str(out, entry, "organisation.public_contact.phone")
           | s_csv_str(out, entry, "organisation.website") | s_csv_str(out, entry, "offer.description")

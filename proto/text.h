@@ -1,12 +1,12 @@
-/*  common/text.h - French text folded for sorting and searching.
+/*  proto/text.h - French text folded for sorting and searching.
  *
  *  "École" and "ecole", "COOPÉRATIVE" and "coopérative" fold to the same
  *  bytes: lower case, accents removed (À..ÿ, Œ, Æ, typographic apostrophe),
  *  runs of spaces and punctuation made one space.  Other characters are
  *  kept as they are, so nothing is lost, only compared loosely.
  */
-#ifndef ESSP_COMMON_TEXT_H
-#define ESSP_COMMON_TEXT_H
+#ifndef ESSP_PROTO_TEXT_H
+#define ESSP_PROTO_TEXT_H
 
 #include <stddef.h>
 

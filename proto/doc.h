@@ -1,4 +1,4 @@
-/*  common/doc.h - read access to a decoded MessagePack document.
+/*  proto/doc.h - read access to a decoded MessagePack document.
  *
  *  Messages arrive as a msgpack_object tree (see proto/wire.h for the safe
  *  decoder).  These accessors look fields up by name and type without ever
@@ -6,8 +6,8 @@
  *  absent (NULL / false / the default), never as a crash.  Strings in a
  *  msgpack_object are not NUL-terminated: doc_str returns pointer + length.
  */
-#ifndef ESSP_COMMON_DOC_H
-#define ESSP_COMMON_DOC_H
+#ifndef ESSP_PROTO_DOC_H
+#define ESSP_PROTO_DOC_H
 
 #include <msgpack.h>
 #include <stdbool.h>

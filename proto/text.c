@@ -1,4 +1,4 @@
-/*  common/text.c - see text.h. */
+/*  proto/text.c - see text.h. */
 #include "text.h"
 
 #include <string.h>

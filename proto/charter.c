@@ -1,7 +1,7 @@
-/*  services/validation/charter.c - see charter.h.
+/*  proto/charter.c - see charter.h.
  *
  *  One table lists the criteria in charter order; a parallel table gives
- *  each its check.  A check reads the application through common/doc.h
+ *  each its check.  A check reads the application through proto/doc.h
  *  (so a missing or mistyped field reads as absent, never as a crash) and
  *  fills one result.  Reasons are written for the applicant, in French:
  *  they say what to change, and never echo free text from the input.
@@ -9,8 +9,8 @@
 #include "charter.h"
 #include "identifiers.h"
 
-#include "common/date.h"
-#include "common/doc.h"
+#include "proto/date.h"
+#include "proto/doc.h"
 #include "proto/error.h"
 
 #include <assert.h>

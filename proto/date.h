@@ -1,12 +1,12 @@
-/*  common/date.h - calendar dates as day numbers.
+/*  proto/date.h - calendar dates as day numbers.
  *
  *  Every rule that depends on time takes "today" as an argument: nothing in
  *  the rules reads the clock, so a result can always be reproduced.  A date
  *  is an int32 count of days since 1970-01-01 (proleptic Gregorian), which
  *  makes "expires before submission" a plain comparison.
  */
-#ifndef ESSP_COMMON_DATE_H
-#define ESSP_COMMON_DATE_H
+#ifndef ESSP_PROTO_DATE_H
+#define ESSP_PROTO_DATE_H
 
 #include <stddef.h>
 #include <stdint.h>
