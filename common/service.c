@@ -11,6 +11,7 @@
 #include "proto/wire.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <czmq.h>
 #include <errno.h>
 #include <stdio.h>
@@ -88,6 +89,25 @@ static int64_t s_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int service_refuse(service_request_t *req, const char *code, const char *field, const char *rule,
+                   const char *format, ...)
+{
+    proto_error_t err;
+    char message[PROTO_MESSAGE_MAX];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    proto_error_set(&err, field, rule, "%s", message);
+    return service_refuse_error(req, code, &err);
+}
+
+int service_refuse_error(service_request_t *req, const char *code, const proto_error_t *err)
+{
+    proto_pack_error(req->reply, req->has_rid, req->rid, code, err);
+    return SERVICE_REFUSED;
 }
 
 MDB_dbi service_db(service_t *self, size_t index)
@@ -358,7 +378,7 @@ static int s_handle(service_t *self, MDB_txn *txn, pending_t *p)
     size_t off = self->late_buf.size;
     int rc = self->def->handle(self->def->ctx, self, txn, &p->req);
     s_reply_packed(p, &self->late_buf, off);
-    return rc;
+    return rc == SERVICE_REFUSED ? 0 : rc;
 }
 
 /*  Runs every request of the batch that needs the core in one write

@@ -26,6 +26,8 @@
 #include "config.h"
 #include "stream_log.h"
 
+#include "proto/error.h"
+
 #include <lmdb.h>
 #include <msgpack.h>
 #include <stdbool.h>
@@ -51,11 +53,18 @@ typedef struct {
     const char *peer_role;       /* "member" or "staff" */
 } service_request_t;
 
+/*  What a handler returns when it refused the request: the error reply is
+ *  packed (by service_refuse) and nothing was written.  Negative and
+ *  outside LMDB's range (MDB_KEYEXIST..MDB_LAST_ERRCODE), so that it is
+ *  never taken for an LMDB or an errno code. */
+#define SERVICE_REFUSED (-31000)
+
 /*  Runs one request inside the batch's write transaction.  Packs a reply
- *  (which may be an error reply) and returns 0, or returns an LMDB error
- *  code: the whole batch is then rolled back (and run again after growing
- *  the map on MDB_MAP_FULL).  A handler must check everything before it
- *  writes anything, so that a refused request changes nothing. */
+ *  and returns 0; or refuses it with service_refuse() and returns what that
+ *  returns (SERVICE_REFUSED); or returns an LMDB error code: the whole
+ *  batch is then rolled back (and run again after growing the map on
+ *  MDB_MAP_FULL).  A handler must check everything before it writes
+ *  anything, so that a refused request changes nothing. */
 typedef int (*service_handle_fn)(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req);
 
 /*  Applies one event of an upstream stream inside a transaction; returns 0
@@ -98,6 +107,15 @@ typedef struct {
 
 /*  Runs the service until SIGTERM; returns the process exit code. */
 int service_main(const service_def_t *def);
+
+/*  The one way a core refuses a request: packs the error reply {code,
+ *  field, rule, message} into req->reply and returns SERVICE_REFUSED.
+ *    return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists",
+ *                          "no file with this id is before the committee");
+ *  service_refuse_error does the same with an error a checker filled. */
+int service_refuse(service_request_t *req, const char *code, const char *field, const char *rule,
+                   const char *format, ...) __attribute__((format(printf, 5, 6)));
+int service_refuse_error(service_request_t *req, const char *code, const proto_error_t *err);
 
 /*  The i-th database of def->dbs. */
 MDB_dbi service_db(service_t *self, size_t index);

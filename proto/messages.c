@@ -430,6 +430,14 @@ void proto_pack_reply(msgpack_packer *pk, const char *type, bool has_rid, uint64
     s_pack_head(pk, type, has_rid, rid, fields);
 }
 
+size_t proto_count_present(const bool *present, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += present[i];
+    return count;
+}
+
 void proto_pack_request(msgpack_packer *pk, const char *type, uint64_t rid, size_t fields)
 {
     s_pack_head(pk, type, true, rid, fields);

@@ -76,6 +76,15 @@ void proto_pack_reply(msgpack_packer *pk, const char *type, bool has_rid, uint64
 void proto_pack_error(msgpack_packer *pk, bool has_rid, uint64_t rid, const char *code,
                       const proto_error_t *err);
 
+/*  The number of entries of a map that has `always` entries and one more
+ *  for each optional entry that is present (a true value or a non-NULL
+ *  pointer):  proto_entries(4, token, outcome != NULL)  counts 4 to 6.
+ *  The one way to count a map's entries before packing it. */
+#define proto_entries(always, ...) \
+    ((size_t)(always) + proto_count_present((const bool[]){__VA_ARGS__}, \
+                                            sizeof((const bool[]){__VA_ARGS__}) / sizeof(bool)))
+size_t proto_count_present(const bool *present, size_t n);
+
 /*  Packs the head of a request map {"v":1, "type":type, "rid":rid, ...}. */
 void proto_pack_request(msgpack_packer *pk, const char *type, uint64_t rid, size_t fields);
 
