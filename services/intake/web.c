@@ -1,6 +1,7 @@
 /*  services/intake/web.c - see web.h. */
 #include "web.h"
 
+#include "common/html.h"
 #include "proto/doc.h"
 #include "proto/json_codec.h"
 #include "proto/schema.h"
@@ -871,33 +872,11 @@ void web_form_error(web_t *self, web_form_t *form, const char *field, const char
 
 /* ------------------------------------------------------------------ HTML */
 
-static void s_esc(FILE *out, const char *text)
-{
-    for (; text && *text; text++) {
-        switch (*text) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*text, out);
-        }
-    }
-}
-
-static void s_escn(FILE *out, const char *text, size_t len)
-{
-    char *copy = strndup(text, len);
-    assert(copy);
-    s_esc(out, copy);
-    free(copy);
-}
-
 static void s_head(FILE *out, const char *title)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", out);
-    s_esc(out, title);
+    html_escape_z(out, title);
     fputs(" — Annuaire ESS Pratiques</title>\n<link rel=\"stylesheet\" href=\"/static/essp.css\">\n"
           "<script src=\"/static/essp.js\" defer></script>\n</head>\n<body>\n"
           "<header class=\"site\"><p><a href=\"/\">ESS Pratiques</a> · Annuaire des accompagnateurs "
@@ -920,11 +899,11 @@ static void s_attr_ids(FILE *out, const char *name, bool help, const char *error
     fputs(" aria-describedby=\"", out);
     if (help) {
         fputs("h-", out);
-        s_esc(out, name);
+        html_escape_z(out, name);
     }
     if (error) {
         fputs(help ? " e-" : "e-", out);
-        s_esc(out, name);
+        html_escape_z(out, name);
     }
     fputs("\"", out);
     if (error)
@@ -946,16 +925,16 @@ static void s_help_and_error(FILE *out, const web_t *self, size_t f, const char 
 {
     if (help && s_helps(self, f)) {
         fputs("<p class=\"help\" id=\"h-", out);
-        s_esc(out, name);
+        html_escape_z(out, name);
         fputs("\">", out);
-        s_esc(out, self->info[f].help);
+        html_escape_z(out, self->info[f].help);
         fputs("</p>\n", out);
     }
     if (error) {
         fputs("<p class=\"error\" id=\"e-", out);
-        s_esc(out, name);
+        html_escape_z(out, name);
         fputs("\"><span class=\"visually-hidden\">Erreur : </span>", out);
-        s_esc(out, error);
+        html_escape_z(out, error);
         fputs("</p>\n", out);
     }
 }
@@ -972,11 +951,11 @@ static void s_input(FILE *out, const char *type, const char *name, const char *v
                     size_t f, const char *error, const char *extra)
 {
     fprintf(out, "<input type=\"%s\" id=\"f-", type);
-    s_esc(out, name);
+    html_escape_z(out, name);
     fputs("\" name=\"", out);
-    s_esc(out, name);
+    html_escape_z(out, name);
     fputs("\" value=\"", out);
-    s_esc(out, value ? value : "");
+    html_escape_z(out, value ? value : "");
     fputs("\"", out);
     if (self->info[f].max_length > 0)
         fprintf(out, " maxlength=\"%lld\"", self->info[f].max_length);
@@ -991,9 +970,9 @@ static void s_input(FILE *out, const char *type, const char *name, const char *v
 static void s_label_tag(FILE *out, const char *name, const char *label, bool required)
 {
     fputs("<label for=\"f-", out);
-    s_esc(out, name);
+    html_escape_z(out, name);
     fputs("\">", out);
-    s_esc(out, label);
+    html_escape_z(out, label);
     if (required)
         fputs(" <abbr class=\"req\" title=\"obligatoire\">*</abbr>", out);
     fputs("</label>\n", out);
@@ -1009,18 +988,18 @@ static void s_field(FILE *out, const web_t *self, const web_form_t *form, size_t
     if (field->widget == W_CHECKS) {
         fputs(error ? "<fieldset class=\"field checks has-error\"" : "<fieldset class=\"field checks\"", out);
         fputs(" id=\"f-", out);
-        s_esc(out, name);
+        html_escape_z(out, name);
         fputs("\" tabindex=\"-1\"><legend>", out);
-        s_esc(out, s_label(f));
+        html_escape_z(out, s_label(f));
         if (info->marked)
             fputs(" <abbr class=\"req\" title=\"obligatoire\">*</abbr>", out);
         fputs("</legend>\n", out);
         s_help_and_error(out, self, f, name, error, true);
         for (const option_t *o = field->options; o->value; o++) {
             fputs("<label class=\"choice\"><input type=\"checkbox\" name=\"", out);
-            s_esc(out, name);
+            html_escape_z(out, name);
             fprintf(out, "\" value=\"%s\"%s> ", o->value, s_has_value(form, name, o->value) ? " checked" : "");
-            s_esc(out, o->label);
+            html_escape_z(out, o->label);
             fputs("</label>\n", out);
         }
         fputs("</fieldset>\n", out);
@@ -1030,9 +1009,9 @@ static void s_field(FILE *out, const web_t *self, const web_form_t *form, size_t
     fputs(field->widget == W_BOOL ? " check\">\n" : "\">\n", out);
     if (field->widget == W_BOOL) {
         fputs("<input type=\"checkbox\" id=\"f-", out);
-        s_esc(out, name);
+        html_escape_z(out, name);
         fputs("\" name=\"", out);
-        s_esc(out, name);
+        html_escape_z(out, name);
         fprintf(out, "\" value=\"true\"%s", value ? " checked" : "");
         s_attr_ids(out, name, !commitment && s_helps(self, f), error);
         fputs(">\n", out);
@@ -1047,9 +1026,9 @@ static void s_field(FILE *out, const web_t *self, const web_form_t *form, size_t
     case W_TEXTAREA:
     case W_LIST:
         fputs("<textarea id=\"f-", out);
-        s_esc(out, name);
+        html_escape_z(out, name);
         fputs("\" name=\"", out);
-        s_esc(out, name);
+        html_escape_z(out, name);
         fprintf(out, "\" rows=\"%d\"", field->widget == W_LIST ? 2 : 4);
         if (info->max_length > 0)
             fprintf(out, " maxlength=\"%lld\"", info->max_length);
@@ -1057,14 +1036,14 @@ static void s_field(FILE *out, const web_t *self, const web_form_t *form, size_t
             fputs(" aria-required=\"true\"", out);
         s_attr_ids(out, name, s_helps(self, f), error);
         fputs(">", out);
-        s_esc(out, value);
+        html_escape_z(out, value);
         fputs("</textarea>\n", out);
         break;
     case W_SELECT:
         fputs("<select id=\"f-", out);
-        s_esc(out, name);
+        html_escape_z(out, name);
         fputs("\" name=\"", out);
-        s_esc(out, name);
+        html_escape_z(out, name);
         fputs("\"", out);
         if (info->marked)
             fputs(" aria-required=\"true\"", out);
@@ -1073,7 +1052,7 @@ static void s_field(FILE *out, const web_t *self, const web_form_t *form, size_t
         for (const option_t *o = field->options; o->value; o++) {
             fprintf(out, "<option value=\"%s\"%s>", o->value,
                     value && strcmp(value, o->value) == 0 ? " selected" : "");
-            s_esc(out, o->label);
+            html_escape_z(out, o->label);
             fputs("</option>\n", out);
         }
         fputs("</select>\n", out);
@@ -1104,7 +1083,7 @@ static void s_rows(FILE *out, const web_t *self, const web_form_t *form, int a)
     size_t prefix = strlen(array->name);
     fprintf(out, "<div class=\"rows\" data-array=\"%s\">\n", array->name);
     fputs("<p class=\"help\">", out);
-    s_esc(out, self->array_help[a]);
+    html_escape_z(out, self->array_help[a]);
     fputs("</p>\n", out);
     int rows = s_rows_shown(form, a);
     for (int row = 0; row < rows; row++) {
@@ -1134,7 +1113,7 @@ static void s_article_intro(FILE *out, int article)
         if (criteria[i].article != article)
             continue;
         fputs("<li>", out);
-        s_esc(out, criteria[i].title_fr);
+        html_escape_z(out, criteria[i].title_fr);
         fputs("</li>\n", out);
     }
     fputs("</ul>\n</details>\n", out);
@@ -1153,16 +1132,16 @@ static void s_error_summary(FILE *out, const web_form_t *form)
         fputs("<li>", out);
         if (f >= 0) {
             fputs("<a href=\"#f-", out);
-            s_esc(out, name);
+            html_escape_z(out, name);
             fputs("\">", out);
             size_t prefix;
             int a = s_array_of(name, &prefix);
             if (a >= 0)
                 fprintf(out, "%s n° %ld — ", s_arrays[a].row_label, strtol(name + prefix + 1, NULL, 10) + 1);
-            s_esc(out, s_fields[f].label ? s_fields[f].label : "Engagement");
+            html_escape_z(out, s_fields[f].label ? s_fields[f].label : "Engagement");
             fputs("</a> : ", out);
         }
-        s_esc(out, form->errors[i].message);
+        html_escape_z(out, form->errors[i].message);
         fputs("</li>\n", out);
     }
     fputs("</ul>\n</div>\n", out);
@@ -1177,12 +1156,12 @@ static void s_siret_fixed(FILE *out, const web_form_t *form)
     const char *error = s_error_of(form, "organisation.siret");
     if (error) {
         fputs("<p class=\"error\" id=\"e-organisation.siret\"><span class=\"visually-hidden\">Erreur : </span>", out);
-        s_esc(out, error);
+        html_escape_z(out, error);
         fputs("</p>\n", out);
     }
     fputs("<input type=\"text\" id=\"f-organisation.siret\" name=\"organisation.siret\" readonly "
           "aria-describedby=\"h-organisation.siret\" value=\"", out);
-    s_esc(out, web_form_get(form, "organisation.siret"));
+    html_escape_z(out, web_form_get(form, "organisation.siret"));
     fputs("\">\n</div>\n", out);
 }
 
@@ -1193,16 +1172,16 @@ static void s_form(FILE *out, const web_t *self, const web_form_t *form, const c
 {
     s_error_summary(out, form);
     fputs("<form method=\"post\" action=\"", out);
-    s_esc(out, action);
+    html_escape_z(out, action);
     fputs("\" class=\"application\" novalidate>\n", out);
     if (hidden_name) {
         fprintf(out, "<input type=\"hidden\" name=\"%s\" value=\"", hidden_name);
-        s_esc(out, hidden_value);
+        html_escape_z(out, hidden_value);
         fputs("\">\n", out);
     }
     if (key) {
         fputs("<input type=\"hidden\" name=\"_key\" value=\"", out);
-        s_esc(out, key);
+        html_escape_z(out, key);
         fputs("\">\n", out);
     }
     fputs("<p class=\"note\">Les champs marqués <abbr class=\"req\" title=\"obligatoire\">*</abbr> "
@@ -1222,7 +1201,7 @@ static void s_form(FILE *out, const web_t *self, const web_form_t *form, const c
                 fputs("</section>\n", out);
             group = field->group;
             fprintf(out, "<section class=\"group\" aria-labelledby=\"g%d\">\n<h2 id=\"g%d\">", group, group);
-            s_esc(out, s_groups[group]);
+            html_escape_z(out, s_groups[group]);
             fputs("</h2>\n", out);
             if (group > 0)
                 s_article_intro(out, group);
@@ -1246,7 +1225,7 @@ static void s_form(FILE *out, const web_t *self, const web_form_t *form, const c
     if (in_commitments)
         fputs("</fieldset>\n", out);
     fputs("</section>\n<p class=\"actions\"><button type=\"submit\" class=\"primary\">", out);
-    s_esc(out, submit);
+    html_escape_z(out, submit);
     fputs("</button></p>\n</form>\n", out);
 }
 
@@ -1267,22 +1246,22 @@ void web_page_receipt(FILE *out, const char *id, const char *token, bool duplica
     fputs("<h1>Candidature reçue</h1>\n<p class=\"lead\">", out);
     fputs(duplicate ? "Cette candidature était déjà enregistrée : " : "Votre candidature est enregistrée : ", out);
     fputs("dossier n° <strong class=\"id\">", out);
-    s_esc(out, id);
+    html_escape_z(out, id);
     fputs("</strong>.</p>\n<div class=\"token-box\">\n<p>Votre code de suivi personnel :</p>\n"
           "<p><code class=\"token\">", out);
-    s_esc(out, token);
+    html_escape_z(out, token);
     fputs("</code></p>\n<p>Conservez-le : il vous sera demandé pour suivre et modifier votre dossier, "
           "et il ne peut pas vous être renvoyé.</p>\n</div>\n"
           "<p>Lien de suivi, à garder dans vos favoris : <a class=\"follow\" href=\"/suivi/", out);
-    s_esc(out, id);
+    html_escape_z(out, id);
     fputs("#jeton=", out);
-    s_esc(out, token);
+    html_escape_z(out, token);
     fputs("\">suivre le dossier ", out);
-    s_esc(out, id);
+    html_escape_z(out, id);
     fputs("</a></p>\n<form method=\"post\" action=\"/suivi/", out);
-    s_esc(out, id);
+    html_escape_z(out, id);
     fputs("\">\n<input type=\"hidden\" name=\"jeton\" value=\"", out);
-    s_esc(out, token);
+    html_escape_z(out, token);
     fputs("\">\n<button type=\"submit\" class=\"primary\">Voir où en est ma candidature</button>\n</form>\n", out);
     s_foot(out);
 }
@@ -1293,13 +1272,13 @@ void web_page_follow(FILE *out, const char *id, const char *notice)
     fputs("<h1>Suivre une candidature</h1>\n", out);
     if (notice) {
         fputs("<div class=\"summary\" role=\"alert\"><p>", out);
-        s_esc(out, notice);
+        html_escape_z(out, notice);
         fputs("</p></div>\n", out);
     }
     fputs("<form method=\"post\" action=\"/suivi/", out);
-    s_esc(out, id);
+    html_escape_z(out, id);
     fputs("\" class=\"follow-form\">\n<p>Dossier n° <strong class=\"id\">", out);
-    s_esc(out, id);
+    html_escape_z(out, id);
     fputs("</strong></p>\n<div class=\"field\">\n<label for=\"jeton\">Code de suivi</label>\n"
           "<p class=\"help\" id=\"h-jeton\">Le code reçu lors du dépôt de la candidature.</p>\n"
           "<input type=\"text\" id=\"jeton\" name=\"jeton\" autocomplete=\"off\" spellcheck=\"false\" "
@@ -1436,15 +1415,15 @@ static void s_report(FILE *out, const msgpack_object *report)
         s_str_of(c, "reason", reason, sizeof reason);
         const charter_criterion_t *criterion = charter_criterion_find(code);
         fprintf(out, "<tr class=\"outcome-%s\" data-code=\"", s_word(outcome));
-        s_esc(out, code);
+        html_escape_z(out, code);
         fputs("\"><th scope=\"row\"><span class=\"code\">", out);
-        s_esc(out, code);
+        html_escape_z(out, code);
         fputs("</span> ", out);
-        s_esc(out, criterion ? criterion->title_fr : "");
+        html_escape_z(out, criterion ? criterion->title_fr : "");
         fprintf(out, "</th><td class=\"outcome\"><span class=\"badge %s\">", s_word(outcome));
-        s_esc(out, s_outcome_label(outcome));
+        html_escape_z(out, s_outcome_label(outcome));
         fputs("</span></td><td>", out);
-        s_esc(out, reason);
+        html_escape_z(out, reason);
         fputs("</td></tr>\n", out);
     }
     fputs("</tbody>\n</table>\n</section>\n", out);
@@ -1467,7 +1446,7 @@ static void s_decisions(FILE *out, const msgpack_object *decisions, const msgpac
             doc_uint(d, "at", &at);
             doc_uint(d, "revision", &revision);
             fputs("<li>\n<p><strong>", out);
-            s_esc(out, s_decision_label(decision));
+            html_escape_z(out, s_decision_label(decision));
             fprintf(out, "</strong> (%stour %llu, révision %llu, le ", s_round_kind_label(kind),
                     (unsigned long long)round, (unsigned long long)revision);
             s_date(out, at);
@@ -1480,7 +1459,7 @@ static void s_decisions(FILE *out, const msgpack_object *decisions, const msgpac
                     if (text->type != MSGPACK_OBJECT_STR)
                         continue;
                     fputs("<li>", out);
-                    s_escn(out, text->via.str.ptr, text->via.str.size);
+                    html_escape(out, text->via.str.ptr, text->via.str.size);
                     fputs("</li>\n", out);
                 }
                 fputs("</ul>\n", out);
@@ -1491,7 +1470,7 @@ static void s_decisions(FILE *out, const msgpack_object *decisions, const msgpac
     }
     if (reason && reason->type == MSGPACK_OBJECT_STR && reason->via.str.size) {
         fputs("<p class=\"reason\">Motif : ", out);
-        s_escn(out, reason->via.str.ptr, reason->via.str.size);
+        html_escape(out, reason->via.str.ptr, reason->via.str.size);
         fputs("</p>\n", out);
     }
     fputs("</section>\n", out);
@@ -1603,7 +1582,7 @@ static void s_appeal(FILE *out, const char *id, const char *token, const char *s
         size_t len;
         if (doc_str(appeal, "motivation", &motivation, &len)) {
             fputs("<blockquote class=\"appeal\">", out);
-            s_escn(out, motivation, len);
+            html_escape(out, motivation, len);
             fputs("</blockquote>\n", out);
         }
         fputs("</section>\n", out);
@@ -1614,9 +1593,9 @@ static void s_appeal(FILE *out, const char *id, const char *token, const char *s
     fputs("<section aria-labelledby=\"appel\">\n<h2 id=\"appel\">Faire appel de la décision</h2>\n"
           "<p>Vous pouvez demander une seule fois au comité de réexaminer sa décision. Expliquez pourquoi : "
           "chaque membre du comité lira votre motivation.</p>\n<form method=\"post\" action=\"/suivi/", out);
-    s_esc(out, id);
+    html_escape_z(out, id);
     fputs("/appel\" class=\"appeal\">\n<input type=\"hidden\" name=\"jeton\" value=\"", out);
-    s_esc(out, token);
+    html_escape_z(out, token);
     fputs("\">\n<label for=\"motivation\">Motivation de l'appel <span class=\"required\">(obligatoire)</span>"
           "</label>\n<textarea id=\"motivation\" name=\"motivation\" rows=\"6\" required maxlength=\"2000\">"
           "</textarea>\n<button type=\"submit\" class=\"primary\">Faire appel de la décision</button>\n</form>\n"
@@ -1644,16 +1623,16 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
         explanation = s_withdrawal_explanation(kind);
     s_head(out, "Suivi de votre candidature");
     fputs("<h1>Suivi de votre candidature</h1>\n<dl class=\"facts\">\n<dt>Structure</dt><dd>", out);
-    s_esc(out, erased ? "(données effacées)" : name);
+    html_escape_z(out, erased ? "(données effacées)" : name);
     fputs("</dd>\n<dt>Dossier</dt><dd class=\"id\">", out);
-    s_esc(out, id);
+    html_escape_z(out, id);
     fprintf(out, "</dd>\n<dt>Révision</dt><dd>%llu</dd>\n<dt>Déposée le</dt><dd>", (unsigned long long)revision);
     s_date(out, submitted);
     fputs("</dd>\n<dt>Mise à jour le</dt><dd>", out);
     s_date(out, updated);
     if (*renews) {
         fputs("</dd>\n<dt>Renouvelle le dossier</dt><dd class=\"id renews\">", out);
-        s_esc(out, renews);
+        html_escape_z(out, renews);
     }
     if (has_expiry) {
         fputs("</dd>\n<dt>Inscription valable jusqu'au</dt><dd class=\"expires\">", out);
@@ -1661,9 +1640,9 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
     }
     fprintf(out, "</dd>\n</dl>\n<div class=\"state state-%s\">\n<p>État : <strong class=\"state-label\" "
                  "data-state=\"%s\">", s_word(state), s_word(state));
-    s_esc(out, label);
+    html_escape_z(out, label);
     fputs("</strong></p>\n<p>", out);
-    s_esc(out, explanation);
+    html_escape_z(out, explanation);
     fputs("</p>\n", out);
     bool amendable = strcmp(state, "incomplete") == 0 || strcmp(state, "changes_requested") == 0;
     const msgpack_object *application = doc_map(status, "application");
@@ -1671,9 +1650,9 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
         fputs("<p><a href=\"#modifier\">Modifier votre dossier</a></p>\n", out);
     fputs("</div>\n", out);
     fputs("<form method=\"post\" action=\"/suivi/", out);
-    s_esc(out, id);
+    html_escape_z(out, id);
     fputs("\" class=\"refresh\"><input type=\"hidden\" name=\"jeton\" value=\"", out);
-    s_esc(out, token);
+    html_escape_z(out, token);
     fputs("\"><button type=\"submit\">Actualiser</button></form>\n", out);
     if (!erased)
         s_report(out, doc_map(status, "report"));
@@ -1701,11 +1680,11 @@ void web_page_amended(FILE *out, const char *id, const char *token, unsigned lon
     s_head(out, "Modification reçue");
     fprintf(out, "<h1>Modification reçue</h1>\n<p class=\"lead\">La révision %lu du dossier n° "
                  "<strong class=\"id\">", revision);
-    s_esc(out, id);
+    html_escape_z(out, id);
     fputs("</strong> est enregistrée ; elle va être vérifiée de nouveau.</p>\n<form method=\"post\" action=\"/suivi/", out);
-    s_esc(out, id);
+    html_escape_z(out, id);
     fputs("\">\n<input type=\"hidden\" name=\"jeton\" value=\"", out);
-    s_esc(out, token);
+    html_escape_z(out, token);
     fputs("\">\n<button type=\"submit\" class=\"primary\">Voir où en est ma candidature</button>\n</form>\n", out);
     s_foot(out);
 }
@@ -1720,7 +1699,7 @@ void web_page_charter(FILE *out)
           "et Éthique.</p>\n", out);
     for (int article = 1; article <= 4; article++) {
         fprintf(out, "<section aria-labelledby=\"a%d\">\n<h2 id=\"a%d\">", article, article);
-        s_esc(out, s_groups[article]);
+        html_escape_z(out, s_groups[article]);
         fputs("</h2>\n<dl class=\"criteria\">\n", out);
         for (size_t i = 0; i < count; i++) {
             if (criteria[i].article != article)
@@ -1729,9 +1708,9 @@ void web_page_charter(FILE *out)
                               : strcmp(criteria[i].check, CHARTER_CHECK_COMMITMENT) == 0 ? "engagement à cocher"
                                                                                           : "examiné par le comité";
             fputs("<dt><span class=\"code\">", out);
-            s_esc(out, criteria[i].code);
+            html_escape_z(out, criteria[i].code);
             fputs("</span></dt>\n<dd>", out);
-            s_esc(out, criteria[i].title_fr);
+            html_escape_z(out, criteria[i].title_fr);
             fprintf(out, " <em>(%s)</em></dd>\n", how);
         }
         fputs("</dl>\n</section>\n", out);
@@ -1745,9 +1724,9 @@ void web_page_message(FILE *out, const char *title, const char *text)
 {
     s_head(out, title);
     fputs("<h1>", out);
-    s_esc(out, title);
+    html_escape_z(out, title);
     fputs("</h1>\n<p class=\"lead\">", out);
-    s_esc(out, text);
+    html_escape_z(out, text);
     fputs("</p>\n<p><a href=\"/\">Revenir au formulaire de candidature</a></p>\n", out);
     s_foot(out);
 }

@@ -3,6 +3,7 @@
 
 #include "mirror.h"
 #include "common/config.h"
+#include "common/html.h"
 #include "proto/date.h"
 #include "proto/doc.h"
 #include "common/log.h"
@@ -63,32 +64,13 @@ static int s_close(out_file_t *out)
 
 /* ------------------------------------------------------------ small tools */
 
-static void s_esc(FILE *f, const char *text, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        switch (text[i]) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(text[i], f);
-        }
-    }
-}
-
-static void s_esc_z(FILE *f, const char *text)
-{
-    s_esc(f, text, strlen(text));
-}
-
 /*  The string at path, escaped; false when absent. */
 static bool s_esc_at(FILE *f, const msgpack_object *map, const char *path)
 {
     const msgpack_object *value = doc_path(map, path);
     if (!value || value->type != MSGPACK_OBJECT_STR)
         return false;
-    s_esc(f, value->via.str.ptr, value->via.str.size);
+    html_escape(f, value->via.str.ptr, value->via.str.size);
     return true;
 }
 
@@ -145,12 +127,12 @@ static void s_department(FILE *f, const char *code, size_t len)
 {
     const char *name = directory_label(DIRECTORY_DEPARTMENT, code, len);
     if (name) {
-        s_esc_z(f, name);
+        html_escape_z(f, name);
         fputs(" (", f);
-        s_esc(f, code, len);
+        html_escape(f, code, len);
         fputc(')', f);
     } else {
-        s_esc(f, code, len);
+        html_escape(f, code, len);
     }
 }
 
@@ -167,9 +149,9 @@ static void s_labels(FILE *f, const msgpack_object *array, directory_kind_t kind
         } else {
             const char *label = directory_label(kind, code->via.str.ptr, code->via.str.size);
             if (label)
-                s_esc_z(f, label);
+                html_escape_z(f, label);
             else
-                s_esc(f, code->via.str.ptr, code->via.str.size);
+                html_escape(f, code->via.str.ptr, code->via.str.size);
         }
         if (items)
             fputs("</li>", f);
@@ -180,7 +162,7 @@ static void s_head(FILE *f, const char *title, const char *root)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
-    s_esc_z(f, title);
+    html_escape_z(f, title);
     fprintf(f, "</title>\n<link rel=\"stylesheet\" href=\"%sstyle.css\">\n"
                "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Nouvelles inscriptions et retraits\" href=\"%sannuaire.atom\">\n"
                "</head>\n<body>\n<a class=\"evitement\" href=\"#contenu\">Aller au contenu</a>\n"
@@ -279,7 +261,7 @@ static void s_page_structure(FILE *f, const msgpack_object *org)
     const char *form = s_label_at(org, "legal_form", DIRECTORY_LEGAL_FORM);
     if (form) {
         fputs("<dt>Forme juridique</dt><dd>", f);
-        s_esc_z(f, form);
+        html_escape_z(f, form);
         fputs("</dd>\n", f);
     }
     fputs("<dt>SIRET</dt><dd>", f);
@@ -356,7 +338,7 @@ static int s_write_page(const char *dir, const char *id, size_t id_len, const ms
     fputs("</h1>\n<p class=\"sous-titre\">", f);
     const char *form = s_label_at(org, "legal_form", DIRECTORY_LEGAL_FORM);
     if (form) {
-        s_esc_z(f, form);
+        html_escape_z(f, form);
         fputs(" · ", f);
     }
     s_esc_at(f, org, "address.city");
@@ -470,7 +452,7 @@ static void s_select(FILE *f, const char *id, const char *label, const char *any
         if (kind == DIRECTORY_DEPARTMENT)
             s_department(f, codes[i], strlen(codes[i]));
         else
-            s_esc_z(f, directory_label(kind, codes[i], strlen(codes[i])));
+            html_escape_z(f, directory_label(kind, codes[i], strlen(codes[i])));
         fputs("</option>\n", f);
     }
     fputs("</select>\n</div>\n", f);
