@@ -1,0 +1,1 @@
+# Tests of intake: added here so that each part of the tree keeps its own list.

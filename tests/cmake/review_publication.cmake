@@ -1,0 +1,1 @@
+# Tests of review_publication: added here so that each part of the tree keeps its own list.
