@@ -269,9 +269,10 @@ static int s_check_fields(const message_t *message, const msgpack_object *msg, p
 {
     for (uint32_t i = 0; i < msg->via.map.size; i++) {
         const msgpack_object_kv *kv = &msg->via.map.ptr[i];
-        /* The envelope; "seq" only on events of a stream. */
+        /* The envelope.  "seq" is ignored on any message (proto/README.md section 4.1):
+         * an event's is checked by proto_event_check, a request's means nothing. */
         if (doc_is(&kv->key, "v") || doc_is(&kv->key, "type") || doc_is(&kv->key, "rid")
-            || (doc_is(&kv->key, "seq") && strcmp(message->kind, "event") == 0))
+            || doc_is(&kv->key, "seq"))
             continue;
         const field_t *f = s_field(message, &kv->key);
         if (!f) {

@@ -74,6 +74,25 @@ def test_envelope_and_fields_are_checked():
     alive()
 
 
+def test_seq_is_ignored_on_a_request():
+    """README section 4.1: a key "seq" is ignored on any message, whatever its value."""
+    for service in SERVICES:
+        client = Client(stack.port, service)
+        try:
+            for seq in (7, "x"):
+                reply = client.send_raw(pack({"v": 1, "type": "ping", "seq": seq}))
+                assert reply is not None and reply["type"] == "pong", reply
+                assert reply["service"] == service, reply
+        finally:
+            client.close()
+    client = Client(stack.port, "intake")
+    try:
+        reply = client.send_raw(pack({"v": 1, "type": "status", "id": "nosuchid", "seq": 3}))
+    finally:
+        client.close()
+    assert reply["type"] == "error" and reply["code"] == "not_found", reply
+
+
 def test_oversize_frames_are_dropped_and_the_service_lives_on():
     socket = zmq.Context.instance().socket(zmq.DEALER)
     socket.setsockopt(zmq.LINGER, 0)
@@ -142,6 +161,7 @@ if __name__ == "__main__":
         harness.run([
             test_malformed_bytes_are_refused_without_harm,
             test_envelope_and_fields_are_checked,
+            test_seq_is_ignored_on_a_request,
             test_oversize_frames_are_dropped_and_the_service_lives_on,
             test_rid_is_echoed_and_req_sockets_work,
             test_held_pull_returns_as_soon_as_an_event_is_appended,

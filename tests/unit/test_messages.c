@@ -58,6 +58,10 @@ static void test_catalogue_table(void **state)
     static const case_t cases[] = {
         {{"v", "u:1", "type", "s:ping"}, 2, NULL, NULL},
         {{"v", "u:1", "type", "s:ping", "rid", "u:9"}, 3, NULL, NULL},
+        /* "seq" is ignored on any message, whatever its value (README section 4.1). */
+        {{"v", "u:1", "type", "s:ping", "seq", "u:5"}, 3, NULL, NULL},
+        {{"v", "u:1", "type", "s:ping", "seq", "s:x"}, 3, NULL, NULL},
+        {{"v", "u:1", "type", "s:status", "id", "s:abc", "seq", "u:1"}, 4, NULL, NULL},
         {{"type", "s:ping"}, 1, "v", "required"},
         {{"v", "u:2", "type", "s:ping"}, 2, "v", "version"},
         {{"v", "s:1", "type", "s:ping"}, 2, "v", "required"},
