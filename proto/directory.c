@@ -220,13 +220,23 @@ size_t directory_sort_key(const msgpack_object *entry, char *out, size_t cap)
 
 /* -------------------------------------------------------------------- CSV */
 
+/*  A cell that a spreadsheet would read as a formula: one beginning with
+ *  = + - @, a TAB or a CR (OWASP's "CSV injection" rule).  Such a cell is
+ *  written with a leading apostrophe, inside quotes, so that Excel,
+ *  LibreOffice and Google Sheets show it as text and run nothing. */
+static bool s_csv_formula(const char *text, size_t len)
+{
+    return len > 0 && strchr("=+-@\t\r", text[0]) != NULL && text[0] != '\0';
+}
+
 static int s_csv_field(FILE *out, const char *text, size_t len, bool last)
 {
-    bool quote = false;
+    bool formula = s_csv_formula(text, len);
+    bool quote = formula;
     for (size_t i = 0; i < len && !quote; i++)
         quote = text[i] == ',' || text[i] == '"' || text[i] == '\r' || text[i] == '\n';
     if (quote) {
-        fputc('"', out);
+        fputs(formula ? "\"'" : "\"", out);
         for (size_t i = 0; i < len; i++) {
             if (text[i] == '"')
                 fputc('"', out);

@@ -66,7 +66,9 @@ size_t directory_codes(directory_kind_t kind, const char *const **codes);
 size_t directory_sort_key(const msgpack_object *entry, char *out, size_t cap);
 
 /*  The CSV header line and one line per entry, each ended by CRLF; fields
- *  are quoted when they hold a comma, a quote, CR or LF, quotes doubled.
+ *  are quoted when they hold a comma, a quote, CR or LF, quotes doubled;
+ *  a field that begins with = + - @, TAB or CR is quoted after an
+ *  apostrophe, so that no spreadsheet reads it as a formula.
  *  Returns 0, or -1 when writing failed. */
 int directory_csv_header(FILE *out);
 int directory_csv_row(FILE *out, const msgpack_object *entry);
