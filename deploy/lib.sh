@@ -41,6 +41,9 @@ essp_environment() {
   export ESSP_HOME=$(realpath -m "${ESSP_HOME:-$ESSP_ROOT/var}")
   export ESSP_PORT=${ESSP_PORT:-7700}
   mkdir -p "$ESSP_HOME/log" "$ESSP_HOME/run"
+  # Logs name applications and people: readable by the owner and its group
+  # (an operator's), by nobody else.
+  chmod 0750 "$ESSP_HOME/log"
 }
 
 # pid of a running service (from the pid file it writes), or nothing.

@@ -18,6 +18,13 @@ pids() { cat "$ESSP_HOME"/run/{intake,validation,review,publication}.pid 2>/dev/
 grep -q "essp directory" "$ESSP_HOME/up1.out" || fail "deploy/up does not say where to look"
 grep -q '^ESSP_QUORUM_VOTES=3$' "$ESSP_HOME/essp.conf" || fail "deploy/up wrote no default essp.conf"
 grep -q '^# ' "$ESSP_HOME/essp.conf" || fail "the default essp.conf says nothing of its settings"
+# Files: essp.conf 0600 (it may hold secrets), logs 0640 in a 0750 folder.
+[ "$(stat -c %a "$ESSP_HOME/essp.conf")" = 600 ] || fail "essp.conf is $(stat -c %a "$ESSP_HOME/essp.conf"), not 600"
+[ "$(stat -c %a "$ESSP_HOME/log")" = 750 ] || fail "the log folder is $(stat -c %a "$ESSP_HOME/log"), not 750"
+for service in intake validation review publication; do
+  mode=$(stat -c %a "$ESSP_HOME/log/$service.log")
+  [ "$mode" = 640 ] || fail "log/$service.log is $mode, not 640"
+done
 echo "# kept" >>"$ESSP_HOME/essp.conf"
 entries=$("$bin/essp" directory | wc -l)
 [ "$entries" -ge 5 ] || fail "the demo published $entries entries, expected at least 5"
