@@ -56,9 +56,24 @@ static size_t s_hash(const unsigned char *bytes, size_t len)
     return h;
 }
 
+/*  The tokens of bucket b at now_ms: what it had plus what the rate gave
+ *  back since it was last seen, at most a burst. */
+static double s_refilled(const ratelimit_t *self, const bucket_t *b, int64_t now_ms)
+{
+    double tokens = b->tokens;
+    if (b->seen_ms && now_ms > b->seen_ms)
+        tokens += (double)(now_ms - b->seen_ms) * self->rate / 1000.0;
+    return tokens > self->burst ? self->burst : tokens;
+}
+
 /*  The slot of this address: its own, a free one, or the one idle the
- *  longest among the probed ones (reset for the newcomer). */
-static bucket_t *s_slot(ratelimit_t *self, const unsigned char *address, size_t len)
+ *  longest among the probed ones.  A newcomer that takes a slot over
+ *  inherits that slot's tokens, not a fresh burst: a bucket idle long
+ *  enough is full again anyway, and under pressure (every probed slot in
+ *  use) addresses that take turns in one slot share one bucket, so that
+ *  rotating addresses buys no requests. */
+static bucket_t *s_slot(ratelimit_t *self, const unsigned char *address, size_t len,
+                        int64_t now_ms)
 {
     size_t start = s_hash(address, len) % self->slots;
     bucket_t *oldest = NULL;
@@ -71,25 +86,22 @@ static bucket_t *s_slot(ratelimit_t *self, const unsigned char *address, size_t 
             || (!free_slot && oldest->len != 0 && b->seen_ms < oldest->seen_ms))
             oldest = b;
     }
+    oldest->tokens = oldest->len == 0 ? self->burst : s_refilled(self, oldest, now_ms);
+    oldest->seen_ms = oldest->len == 0 ? 0 : (now_ms > oldest->seen_ms ? now_ms : oldest->seen_ms);
     memcpy(oldest->address, address, len);
     oldest->len = len;
-    oldest->tokens = self->burst;
-    oldest->seen_ms = 0;
     return oldest;
 }
 
 bool ratelimit_take(ratelimit_t *self, const void *address, size_t len, int64_t now_ms,
                     int64_t *retry_ms)
 {
-    if (len > S_ADDRESS_MAX)
-        len = S_ADDRESS_MAX;
+    /* An IPv6 host has a /64 to itself: its 64-bit prefix is its address. */
+    if (len > S_ADDRESS_MAX / 2)
+        len = S_ADDRESS_MAX / 2;
     pthread_mutex_lock(&self->lock);
-    bucket_t *b = s_slot(self, address, len);
-    if (b->seen_ms && now_ms > b->seen_ms) {
-        b->tokens += (double)(now_ms - b->seen_ms) * self->rate / 1000.0;
-        if (b->tokens > self->burst)
-            b->tokens = self->burst;
-    }
+    bucket_t *b = s_slot(self, address, len, now_ms);
+    b->tokens = s_refilled(self, b, now_ms);
     if (now_ms > b->seen_ms)
         b->seen_ms = now_ms;
     bool allowed = b->tokens >= 1.0;
