@@ -43,10 +43,22 @@ static int s_pack_array(const schema_node_t *node, const msgpack_object *obj, ms
     return 0;
 }
 
+/*  Whether values of node have declared properties somewhere below them
+ *  through arrays (an object, an array of objects, an array of arrays of
+ *  objects...): such a value is projected, never copied whole, so that an
+ *  unmarked property deep inside cannot come out with it. */
+static bool s_structured(const schema_node_t *node)
+{
+    for (; node; node = node->items)
+        if (node->nprops > 0)
+            return true;
+    return false;
+}
+
 static int s_pack(const schema_node_t *node, const msgpack_object *obj, msgpack_packer *pk)
 {
     bool structured = node->nprops > 0;
-    bool structured_items = node->items && node->items->nprops > 0;
+    bool structured_items = node->items && s_structured(node->items);
     if (structured && obj->type == MSGPACK_OBJECT_MAP)
         return s_pack_object(node, obj, pk);
     if (structured_items && obj->type == MSGPACK_OBJECT_ARRAY)

@@ -81,3 +81,7 @@ if(ESSP_FUZZ AND CMAKE_C_COMPILER_ID STREQUAL "Clang")
     set_target_properties(fuzz_${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   endforeach()
 endif()
+
+# --- proto unit tests ---
+essp_unit_test(test_schema_public unit/test_schema_public.c)
+# --- end proto unit tests ---
