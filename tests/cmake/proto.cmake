@@ -85,4 +85,5 @@ endif()
 # --- proto unit tests ---
 essp_unit_test(test_schema_public unit/test_schema_public.c)
 essp_unit_test(test_catalogue unit/test_catalogue.c)
+essp_unit_test(test_history_errors unit/test_history_errors.c)
 # --- end proto unit tests ---
