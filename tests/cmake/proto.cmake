@@ -88,4 +88,5 @@ essp_unit_test(test_catalogue unit/test_catalogue.c)
 essp_unit_test(test_history_errors unit/test_history_errors.c)
 essp_unit_test(test_schema_check unit/test_schema_check.c)
 essp_unit_test(test_proto_edges unit/test_proto_edges.c)
+essp_unit_test(test_directory unit/test_directory.c)
 # --- end proto unit tests ---
