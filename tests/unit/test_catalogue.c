@@ -351,6 +351,7 @@ static void test_minimums_ranges_and_enums(void **state)
         { "{\"type\": \"ping\", \"seq\": 3}", "seq", "unknown_field" },
         { "{\"type\": 4}", "type", "required" },
         { "{\"type\": \"upsert\"}", "type", "unknown_type" },
+        { "{\"type\": \"\"}", "type", "unknown_type" },
         { "{\"type\": \"receipt\"}", "type", "unknown_type" },
         { "{\"type\": \"ping\", \"caf\\u00e9\": 1}", "caf\xc3\xa9", "unknown_field" },
     };
