@@ -7,7 +7,10 @@
  *     message the wire accepts (field and message echo the input: they
  *     must stay valid UTF-8 and within their limits);
  *   - an accepted request has a catalogue type, a version 1, and a rid
- *     exactly when it carries one. */
+ *     exactly when it carries one;
+ *   - the application of an accepted submit or amend goes on as intake
+ *     takes it: checked against the schema and, when valid, projected to
+ *     a public entry the wire accepts. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 
 #include "proto/doc.h"
 #include "proto/messages.h"
+#include "proto/schema.h"
 #include "proto/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,6 +68,21 @@ static void s_check_request(const msgpack_object *msg)
     uint64_t stated = 0;
     s_require(has_rid == doc_uint(msg, "rid", &stated) && (!has_rid || stated == rid),
               "rid is the request's");
+    const msgpack_object *application = doc_map(msg, "application");
+    if (!application)
+        return;
+    s_require(strcmp(type, "submit") == 0 || strcmp(type, "amend") == 0, "only submit and amend carry one");
+    if (schema_validate(schema_application(), application, &err) != 0) {
+        s_check_refusal(&err, has_rid, rid);
+        return;
+    }
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    s_require(schema_pack_public(schema_application(), application, &pk) == 0, "a valid application projects");
+    s_require(wire_prescan(buf.data, buf.size, NULL) == 0, "the projection is a valid message");
+    msgpack_sbuffer_destroy(&buf);
 }
 
 static void s_check_event(const msgpack_object *msg)
