@@ -187,6 +187,9 @@ void history_verifier_fini(history_verifier_t *self)
 }
 
 static int s_break(history_verifier_t *self, uint64_t n, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int s_break(history_verifier_t *self, uint64_t n, const char *format, ...)
 {
     self->broken = true;
     self->brk.n = n;

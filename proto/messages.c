@@ -317,9 +317,10 @@ static const message_t *s_check_envelope(const msgpack_object *msg, const char *
     }
     const message_t *message = s_find(type, kind);
     if (!message) {
-        int len = (int)proto_utf8_prefix(type->via.str.ptr, type->via.str.size, 40);
-        proto_error_set(err, "type", "unknown_type", "type: '%.*s' is not a known %s", len,
-                        type->via.str.ptr, kind);
+        /* msgpack-c leaves ptr NULL for an empty str: printf must not get it. */
+        const char *name = type->via.str.size ? type->via.str.ptr : "";
+        int len = (int)proto_utf8_prefix(name, type->via.str.size, 40);
+        proto_error_set(err, "type", "unknown_type", "type: '%.*s' is not a known %s", len, name, kind);
     }
     return message;
 }

@@ -79,7 +79,8 @@ int schema_validate(const schema_t *self, const msgpack_object *doc, proto_error
  *  property is kept when it is marked "x-public": true or when one of its
  *  declared descendants is.  Inside a kept object only such properties
  *  remain (undeclared keys are dropped); the items of an array whose item
- *  schema declares properties are projected the same way; any other kept
+ *  schema declares properties (itself, or its own items, through any
+ *  number of nested arrays) are projected the same way; any other kept
  *  value is copied whole when its property is marked, replaced by nil when
  *  not (so nothing unmarked is ever published).  Keys stay in document
  *  order.  Returns 0, or -1 when doc does not have the declared shape or
