@@ -261,13 +261,13 @@ static void test_base_application_goes_to_committee(void **state)
 static void test_ess_form(void **state)
 {
     static const s_case_t cases[] = {
-        {NULL, CRITERION_PASS, "", "association", NULL},
+        {NULL, CRITERION_PASS, "", "Association", NULL},
         {"{'organisation': {'legal_form': 'scop'}}", CRITERION_PASS, "", "SCOP", NULL},
         {"{'organisation': {'legal_form': 'scic'}}", CRITERION_PASS, "", "SCIC", NULL},
         {"{'organisation': {'legal_form': 'cae'}}", CRITERION_PASS, "", "CAE", NULL},
-        {"{'organisation': {'legal_form': 'cooperative'}}", CRITERION_PASS, "", NULL, NULL},
-        {"{'organisation': {'legal_form': 'mutual'}}", CRITERION_PASS, "", "mutuelle", NULL},
-        {"{'organisation': {'legal_form': 'foundation'}}", CRITERION_PASS, "", "fondation",
+        {"{'organisation': {'legal_form': 'cooperative'}}", CRITERION_PASS, "", "Coopérative", NULL},
+        {"{'organisation': {'legal_form': 'mutual'}}", CRITERION_PASS, "", "Mutuelle", NULL},
+        {"{'organisation': {'legal_form': 'foundation'}}", CRITERION_PASS, "", "Fondation",
          NULL},
         {"{'organisation': {'legal_form': 'commercial_company',"
          " 'esus': {'prefecture': '49', 'granted': '2025-09-15', 'expires': '2027-09-14'}}}",
