@@ -7,7 +7,7 @@
  *  number).  Every program shows these labels: intake's form, the
  *  charter's reasons, the directory, essp-mirror's pages, and the
  *  mirror's search script, whose copy is generated from these tables at
- *  build time (services/mirror/labels_js.c).
+ *  build time (services/mirror/contrat_js.c).
  */
 #ifndef ESSP_PROTO_LABELS_H
 #define ESSP_PROTO_LABELS_H

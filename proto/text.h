@@ -19,7 +19,8 @@
  *  then every run of spaces becomes one space, none at either end.
  *  Invalid UTF-8 is kept byte for byte.  essp-mirror's search script
  *  folds with a table generated from this function at build time
- *  (services/mirror/contrat_js.c), and tests/text_fold compares the two.
+ *  (services/mirror/contrat_js.c), and tests/fold (ctest fold.c_and_js)
+ *  compares the two under node.
  */
 #ifndef ESSP_PROTO_TEXT_H
 #define ESSP_PROTO_TEXT_H
