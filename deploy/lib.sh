@@ -8,7 +8,7 @@ ESSP_SERVICES="intake validation review publication"
 ESSP_BUILD_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
   liblmdb-dev libsodium-dev libjansson-dev libcmocka-dev libmicrohttpd-dev"
 ESSP_TEST_PACKAGES="python3 python3-zmq python3-msgpack python3-nacl lmdb-utils chromium fonts-dejavu-core
-  nginx openssl"
+  nodejs nginx openssl"
 
 essp_log() { printf 'essp: %s\n' "$*" >&2; }
 

@@ -1,13 +1,14 @@
 /*  proto/charter.c - see charter.h.
  *
- *  One table lists the criteria in charter order; a parallel table gives
- *  each its check.  A check reads the application through proto/doc.h
- *  (so a missing or mistyped field reads as absent, never as a crash) and
- *  fills one result.  Reasons are written for the applicant, in French:
+ *  The criteria are listed in charter order in charter_criteria.c; a
+ *  parallel table here gives each its check.  A check reads the
+ *  application through proto/doc.h (so a missing or mistyped field reads
+ *  as absent, never as a crash) and fills one result.  Reasons are written for the applicant, in French:
  *  they say what to change, and never echo free text from the input.
  */
 #include "charter.h"
 #include "identifiers.h"
+#include "labels.h"
 
 #include "proto/date.h"
 #include "proto/doc.h"
@@ -18,8 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define S_OUT(o) CRITERION_OUTCOME_BIT(CRITERION_##o)
-
 /*  The law's maximum length of an ESUS agreement, and the age under which
  *  a company only gets the short one (Code du travail, L. 3332-17-1 and
  *  its implementing decree). */
@@ -29,115 +28,6 @@
 /*  References older than this many years are flagged for the committee. */
 #define S_REFERENCE_MAX_AGE 10
 
-static const charter_criterion_t s_criteria[] = {
-    {"ESS-FORM", 1,
-     "Être organisé sous statut juridique de coopérative, mutuelle, association, fondation "
-     "ou société commerciale avec agrément ESUS",
-     "Legal form is a cooperative, a mutual, an association, a foundation, or a commercial "
-     "company holding the ESUS agreement",
-     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL)},
-    {"ESS-ESUS", 1,
-     "Pour une société commerciale, détenir un agrément ESUS en cours de validité",
-     "A commercial company holds a current ESUS agreement",
-     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL)},
-    {"ESS-ID", 1,
-     "Être identifié par un numéro SIRET valide et, pour une association, par son numéro RNA "
-     "(ou déclarer ne pas en avoir, en Alsace-Moselle)",
-     "Valid SIRET; an association gives its RNA number or says it has none",
-     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL)},
-    {"ESS-PURPOSE", 1,
-     "Fonder son fonctionnement interne et ses activités sur un principe d'engagement "
-     "collectif, de solidarité et d'utilité sociale",
-     "Internal functioning and activities founded on collective engagement, solidarity and "
-     "social utility",
-     CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
-    {"ESS-GOV", 1,
-     "Mettre en œuvre des modes de gestion démocratiques et participatifs",
-     "Democratic and participative governance",
-     CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
-    {"ESS-SURPLUS", 1,
-     "Encadrer l'utilisation de ses excédents de gestion",
-     "The use of surpluses is framed",
-     CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
-    {"REF-ESS", 2,
-     "Présenter des références antérieures d'accompagnement / formation d'organisations de "
-     "l'Économie Sociale et Solidaire",
-     "At least one earlier reference of support or training for an ESS organisation",
-     CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
-    {"REF-CI", 2,
-     "Présenter des références antérieures d'accompagnement sur tout ou partie de la démarche "
-     "d'amélioration continue (RSE / RSO / Guide des bonnes pratiques)",
-     "At least one earlier reference of support on all or part of continuous improvement "
-     "(CSR / ISO 26000 / Guide des bonnes pratiques)",
-     CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
-    {"REF-DATES", 2,
-     "Dater ses références : aucune dans le futur, celles de plus de 10 ans sont signalées",
-     "References are dated and not in the future; those older than 10 years are flagged",
-     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL) | S_OUT(WARN)},
-    {"CLI-CONTRACT", 3,
-     "Analyser les besoins des structures, et établir préalablement à toute action un contrat "
-     "ou une convention précisant l'objectif à atteindre, la méthodologie proposée, la "
-     "facturation prévue, le recours éventuel à la sous-traitance ou co-traitance",
-     "Analyse needs and sign, before any action, a contract stating the objective, the method, "
-     "the planned billing and any sub- or co-contracting",
-     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
-    {"CLI-SCOPE", 3,
-     "Contractualiser dans les limites de ses compétences et de sa disponibilité et mettre en "
-     "œuvre les moyens nécessaires pour atteindre les objectifs contractualisés",
-     "Contract only within one's competence and availability, and provide the means to reach "
-     "the objectives",
-     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
-    {"CLI-CONFID", 3,
-     "Respecter la confidentialité et la culture de l'organisation cliente",
-     "Respect the confidentiality and the culture of the client organisation",
-     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
-    {"CLI-TRAINING", 3,
-     "Pour utiliser la partie privée d'ESS Pratiques en accompagnant la démarche dans son "
-     "ensemble, suivre la formation à cette partie privée (demi-journée, 250 € TTC par personne)",
-     "To use the private part of ESS Pratiques while supporting the whole approach, have each "
-     "user trained (half-day session, 250 € incl. VAT per person)",
-     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL)},
-    {"LOY-NODISCRIM", 4,
-     "S'interdire toute forme de discrimination, selon les critères précisés par la loi",
-     "No discrimination on the criteria set by law",
-     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
-    {"LOY-COI", 4,
-     "Faire connaître à ses clients et/ou bénéficiaires les éventuels liens susceptibles de "
-     "générer des conflits d'intérêt dans le cadre de l'exécution de sa mission",
-     "Disclose to clients the links that could create conflicts of interest",
-     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
-    {"LOY-TAX", 4,
-     "Être en règle par rapport à ses obligations fiscales",
-     "Up to date with tax obligations",
-     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
-    {"LOY-REG", 4,
-     "Se tenir informé des évolutions réglementaires et appliquer les lois et règlements (en "
-     "particulier, la partie VI du Code du travail pour les actions de formation "
-     "professionnelle continue)",
-     "Keep informed of and apply regulations, in particular part VI of the Code du travail for "
-     "continuing vocational training",
-     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
-    {"LOY-NDA", 4,
-     "Pour proposer de la formation, donner son numéro de déclaration d'activité d'organisme "
-     "de formation",
-     "An applicant offering training gives its training-provider declaration number (NDA)",
-     CHARTER_CHECK_AUTOMATIC, S_OUT(PASS) | S_OUT(FAIL) | S_OUT(WARN)},
-    {"LOY-IP", 4,
-     "Respecter la propriété intellectuelle et citer ses sources",
-     "Respect intellectual property and cite sources",
-     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
-    {"LOY-FAIR", 4,
-     "S'interdire toute concurrence déloyale",
-     "No unfair competition",
-     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
-    {"LOY-CHARTER", 4,
-     "Communiquer cette charte à toute personne en faisant la demande",
-     "Give this charter to anyone who asks for it",
-     CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
-};
-
-#define S_CRITERIA_COUNT (sizeof s_criteria / sizeof *s_criteria)
-_Static_assert(S_CRITERIA_COUNT <= CHARTER_CRITERIA_MAX, "CHARTER_CRITERIA_MAX too small");
 
 /* ------------------------------------------------------------------------ */
 /*  What every check reads: the application and the day it is judged on.  */
@@ -156,7 +46,7 @@ typedef criterion_outcome_t (s_check_fn)(s_input_t *in, const s_rule_t *rule,
                                          criterion_result_t *out);
 
 struct s_rule {
-    const char *code;      /* must match s_criteria at the same index */
+    const char *code;      /* must match charter_criteria() at the same index */
     s_check_fn *check;
     const char *key;       /* the field a generic check reads */
     const char *ask;       /* French: what to write or tick when it fails */
@@ -243,27 +133,12 @@ static bool s_has_text(const msgpack_object *map, const char *key)
 /* ------------------------------------------------------------------------ */
 /*  1. Be part of the ESS.                                                  */
 
-static const struct {
-    const char *value;
-    const char *label;
-} s_legal_forms[] = {
-    {"scop", "société coopérative et participative (SCOP)"},
-    {"scic", "société coopérative d'intérêt collectif (SCIC)"},
-    {"cae", "coopérative d'activité et d'emploi (CAE)"},
-    {"cooperative", "coopérative"},
-    {"mutual", "mutuelle"},
-    {"association", "association"},
-    {"foundation", "fondation"},
-    {"commercial_company", "société commerciale agréée ESUS"},
-};
-
 static const char *s_legal_form_label(const msgpack_object *organisation)
 {
     const msgpack_object *form = doc_get(organisation, "legal_form");
-    for (size_t i = 0; i < sizeof s_legal_forms / sizeof *s_legal_forms; i++)
-        if (doc_is(form, s_legal_forms[i].value))
-            return s_legal_forms[i].label;
-    return NULL;
+    if (!form || form->type != MSGPACK_OBJECT_STR)
+        return NULL;
+    return labels_find(LABELS_LEGAL_FORM, form->via.str.ptr, form->via.str.size);
 }
 
 static bool s_is_commercial(const s_input_t *in)
@@ -681,7 +556,7 @@ static criterion_outcome_t s_check_nda(s_input_t *in, const s_rule_t *rule,
 }
 
 /* ------------------------------------------------------------------------ */
-/*  The rules, in the order of s_criteria.                                  */
+/*  The rules, in the order of the criteria (charter_criteria.c).          */
 
 static const s_rule_t s_rules[] = {
     {"ESS-FORM", s_check_form, NULL, NULL},
@@ -732,8 +607,8 @@ static const s_rule_t s_rules[] = {
      "communiquer cette charte à toute personne qui en fait la demande"},
 };
 
-_Static_assert(sizeof s_rules / sizeof *s_rules == S_CRITERIA_COUNT,
-               "one rule per criterion");
+#define S_RULES_COUNT (sizeof s_rules / sizeof *s_rules)
+_Static_assert(S_RULES_COUNT <= CHARTER_CRITERIA_MAX, "CHARTER_CRITERIA_MAX too small");
 
 /* ------------------------------------------------------------------------ */
 /*  The API.                                                                */
@@ -749,137 +624,17 @@ void charter_check(const msgpack_object *application, int32_t today, charter_rep
     memset(report, 0, sizeof *report);
     report->version = CHARTER_VERSION;
     report->verdict = CHARTER_VERDICT_REVIEW;
-    for (size_t i = 0; i < S_CRITERIA_COUNT; i++) {
+    const charter_criterion_t *criteria;
+    size_t count = charter_criteria(&criteria);
+    assert(count == S_RULES_COUNT);   /* one rule per criterion */
+    for (size_t i = 0; i < count; i++) {
         criterion_result_t *result = &report->results[i];
-        assert(strcmp(s_rules[i].code, s_criteria[i].code) == 0);
-        result->code = s_criteria[i].code;
+        assert(strcmp(s_rules[i].code, criteria[i].code) == 0);
+        result->code = criteria[i].code;
         s_rules[i].check(&in, &s_rules[i], result);
         if (result->outcome == CRITERION_FAIL && result->blocking)
             report->verdict = CHARTER_VERDICT_INCOMPLETE;
     }
-    report->count = S_CRITERIA_COUNT;
+    report->count = count;
     report->private_area = in.private_area;
-}
-
-static void s_pack_str(msgpack_packer *pk, const char *text)
-{
-    size_t len = strlen(text);
-    msgpack_pack_str_with_body(pk, text, len);
-}
-
-void charter_report_pack(const charter_report_t *report, msgpack_packer *pk)
-{
-    assert(report && pk);
-    msgpack_pack_map(pk, 4);
-    s_pack_str(pk, "charter");
-    s_pack_str(pk, report->version ? report->version : CHARTER_VERSION);
-    s_pack_str(pk, "verdict");
-    s_pack_str(pk, charter_verdict_name(report->verdict));
-    s_pack_str(pk, "private_area");
-    if (report->private_area)
-        msgpack_pack_true(pk);
-    else
-        msgpack_pack_false(pk);
-    s_pack_str(pk, "criteria");
-    msgpack_pack_array(pk, report->count);
-    for (size_t i = 0; i < report->count; i++) {
-        const criterion_result_t *result = &report->results[i];
-        msgpack_pack_map(pk, 5);
-        s_pack_str(pk, "code");
-        s_pack_str(pk, result->code ? result->code : "");
-        s_pack_str(pk, "outcome");
-        s_pack_str(pk, criterion_outcome_name(result->outcome));
-        s_pack_str(pk, "blocking");
-        if (result->blocking)
-            msgpack_pack_true(pk);
-        else
-            msgpack_pack_false(pk);
-        s_pack_str(pk, "field");
-        s_pack_str(pk, result->field);
-        s_pack_str(pk, "reason");
-        s_pack_str(pk, result->reason);
-    }
-}
-
-const char *criterion_outcome_name(criterion_outcome_t outcome)
-{
-    switch (outcome) {
-    case CRITERION_PASS:   return "pass";
-    case CRITERION_FAIL:   return "fail";
-    case CRITERION_REVIEW: return "review";
-    case CRITERION_WARN:   return "warn";
-    }
-    return "unknown";
-}
-
-const char *criterion_outcome_label(criterion_outcome_t outcome)
-{
-    switch (outcome) {
-    case CRITERION_PASS:   return "conforme";
-    case CRITERION_FAIL:   return "non conforme";
-    case CRITERION_REVIEW: return "à examiner par le comité";
-    case CRITERION_WARN:   return "point d'attention";
-    }
-    return "inconnu";
-}
-
-const char *charter_verdict_name(charter_verdict_t verdict)
-{
-    return verdict == CHARTER_VERDICT_INCOMPLETE ? "incomplete" : "review";
-}
-
-size_t charter_criteria(const charter_criterion_t **out)
-{
-    if (out)
-        *out = s_criteria;
-    return S_CRITERIA_COUNT;
-}
-
-const charter_criterion_t *charter_criterion_find(const char *code)
-{
-    for (size_t i = 0; code && i < S_CRITERIA_COUNT; i++)
-        if (strcmp(s_criteria[i].code, code) == 0)
-            return &s_criteria[i];
-    return NULL;
-}
-
-const criterion_result_t *charter_report_find(const charter_report_t *report, const char *code)
-{
-    for (size_t i = 0; report && code && i < report->count; i++)
-        if (report->results[i].code && strcmp(report->results[i].code, code) == 0)
-            return &report->results[i];
-    return NULL;
-}
-
-static size_t s_count_blocking(const charter_report_t *report)
-{
-    size_t count = 0;
-    for (size_t i = 0; i < report->count; i++)
-        count += report->results[i].outcome == CRITERION_FAIL && report->results[i].blocking;
-    return count;
-}
-
-void charter_report_text(const charter_report_t *report, FILE *out)
-{
-    assert(report && out);
-    size_t blocking = s_count_blocking(report);
-    fprintf(out, "Charte ESS Pratiques, version %s\n",
-            report->version ? report->version : CHARTER_VERSION);
-    if (report->verdict == CHARTER_VERDICT_INCOMPLETE)
-        fprintf(out, "Verdict : dossier incomplet, %zu critère%s à corriger avant l'examen "
-                "par le comité.\n", blocking, blocking > 1 ? "s" : "");
-    else
-        fprintf(out, "Verdict : dossier complet, transmis au comité scientifique et éthique.\n");
-    fprintf(out, "Partie privée d'ESS Pratiques : %s.\n",
-            report->private_area ? "accès accordé" : "accès non accordé");
-    for (size_t i = 0; i < report->count; i++) {
-        const criterion_result_t *result = &report->results[i];
-        bool soft_fail = result->outcome == CRITERION_FAIL && !result->blocking;
-        fprintf(out, "%-13s %s%s : %s", result->code ? result->code : "?",
-                criterion_outcome_label(result->outcome), soft_fail ? " (non bloquant)" : "",
-                result->reason);
-        if (result->field[0])
-            fprintf(out, " [champ : %s]", result->field);
-        fputc('\n', out);
-    }
 }

@@ -14,6 +14,7 @@
 #define ESSP_PROTO_DIRECTORY_H
 
 #include "proto/error.h"
+#include "proto/labels.h"
 
 #include <msgpack.h>
 #include <stdbool.h>
@@ -22,14 +23,14 @@
 
 #define DIRECTORY_Q_MAX 201       /* bytes of free text in a search, and a NUL */
 
-typedef enum {
-    DIRECTORY_THEME,
-    DIRECTORY_LEGAL_FORM,
-    DIRECTORY_FORMAT,
-    DIRECTORY_SCOPE,
-    DIRECTORY_DEPARTMENT,
-    DIRECTORY_KIND_COUNT
-} directory_kind_t;
+/*  The label sets are proto/labels.h's; these are their names here. */
+typedef labels_set_t directory_kind_t;
+#define DIRECTORY_THEME       LABELS_THEME
+#define DIRECTORY_LEGAL_FORM  LABELS_LEGAL_FORM
+#define DIRECTORY_FORMAT      LABELS_FORMAT
+#define DIRECTORY_SCOPE       LABELS_SCOPE
+#define DIRECTORY_DEPARTMENT  LABELS_DEPARTMENT
+#define DIRECTORY_KIND_COUNT  LABELS_SET_COUNT
 
 /*  A search: every set criterion must hold (they combine with AND); an
  *  empty string is "any".  q holds folded words (proto/text.h), each of
@@ -54,7 +55,8 @@ int directory_filter_from_request(const msgpack_object *request, directory_filte
 bool directory_matches(const directory_filter_t *filter, const msgpack_object *entry);
 
 /*  The French label of a code ("democratic_governance" -> "Gouvernance
- *  démocratique", "44" -> "Loire-Atlantique"), or NULL for an unknown code. */
+ *  démocratique", "44" -> "Loire-Atlantique"), or NULL for an unknown code:
+ *  labels_find (proto/labels.h). */
 const char *directory_label(directory_kind_t kind, const char *code, size_t len);
 
 /*  The codes of a kind, in display order, and how many there are. */

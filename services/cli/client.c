@@ -1,12 +1,15 @@
 /*  services/cli/client.c - see client.h. */
 #include "client.h"
 
+#include "output.h"
+
 #include "common/auth.h"
 #include "proto/doc.h"
 #include "proto/messages.h"
 #include "proto/wire.h"
 
 #include <czmq.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -182,4 +185,35 @@ void reply_release(reply_t *reply)
     zframe_destroy(&frame);
     reply->frame = NULL;
     msgpack_zone_destroy(&reply->zone);
+}
+
+/* -------------------------------------------------------------- requests */
+
+void request_init(request_t *r, const char *type, size_t fields)
+{
+    msgpack_sbuffer_init(&r->buf);
+    msgpack_packer_init(&r->pk, &r->buf, msgpack_sbuffer_write);
+    proto_pack_request(&r->pk, type, client_next_rid(), fields);
+}
+
+int request_call_and_print(service_id_t service, request_t *r, const char *list)
+{
+    reply_t reply;
+    int rc = client_call(service, &r->buf, 0, &reply);
+    if (rc == EXIT_OK) {
+        if (list)
+            output_each(doc_array(&reply.msg, list), stdout);
+        else
+            output_object(&reply.msg, stdout);
+    }
+    reply_release(&reply);
+    msgpack_sbuffer_destroy(&r->buf);
+    return rc;
+}
+
+void request_new_key(char out[33])
+{
+    unsigned char bytes[16];
+    randombytes_buf(bytes, sizeof bytes);
+    sodium_bin2hex(out, 33, bytes, sizeof bytes);
 }

@@ -50,4 +50,22 @@ int client_use_key(void *cert);
 /*  A fresh request id. */
 uint64_t client_next_rid(void);
 
+/*  A request being packed: its buffer and its packer. */
+typedef struct {
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+} request_t;
+
+/*  Starts a request map of `type` with a fresh rid and `fields` more
+ *  entries (count them with proto_entries). */
+void request_init(request_t *r, const char *type, size_t fields);
+
+/*  Sends the request, prints the reply (whole, or its `list` field one
+ *  item per line), frees the request and returns the exit code. */
+int request_call_and_print(service_id_t service, request_t *r, const char *list);
+
+/*  A fresh idempotency key for this invocation: every retry inside it
+ *  carries the same one, so the service applies the request once. */
+void request_new_key(char out[33]);
+
 #endif

@@ -153,9 +153,8 @@ static int s_feed(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, uint64_t seq
     const msgpack_object *org = doc_map(entry, "organisation");
     const msgpack_object *name = doc_get(org, "name");
     const msgpack_object *city = doc_path(org, "address.city");
-    size_t fields = 3 + (reason != NULL) + (!erased && name) + (!erased && city);
     msgpack_sbuffer_clear(&self->buf);
-    msgpack_pack_map(&self->pk, fields);
+    msgpack_pack_map(&self->pk, proto_entries(3, reason != NULL, !erased && name, !erased && city));
     proto_pack_kv_str(&self->pk, "kind", kind);
     proto_pack_str(&self->pk, "id");
     msgpack_pack_object(&self->pk, *doc_get(body, "id"));

@@ -5,6 +5,8 @@
  *  opening them from disk) can serve:
  *    index.html              the directory, with search and filters
  *    recherche.js, style.css the search (plain JavaScript) and the styles
+ *    contrat.js              proto's labels and text folding for the
+ *                            search, generated at build time (contrat_js.c)
  *    annuaire.js             the data the search works on, as a script, so
  *                            that it loads from file:// too
  *    annuaire.json           every entry, public fields, sorted by name

@@ -18,6 +18,7 @@
 
 #include "proto/date.h"
 #include "proto/charter.h"
+#include "proto/labels.h"
 
 #define COUNT(table) (sizeof table / sizeof *table)
 #define TODAY "2026-11-26"
@@ -258,16 +259,31 @@ static void test_base_application_goes_to_committee(void **state)
 /* ------------------------------------------------------------------------ */
 /*  1. Be part of the ESS.                                                  */
 
+/*  The charter names a legal form with proto/labels.h's wording. */
+static void test_ess_form_says_the_label_of_every_legal_form(void **state)
+{
+    size_t count;
+    const label_t *forms = labels_table(LABELS_LEGAL_FORM, &count);
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(forms[i].code, "commercial_company") == 0)
+            continue;   /* needs its agreement: test_ess_form */
+        char patch[128];
+        snprintf(patch, sizeof patch, "{'organisation': {'legal_form': '%s'}}", forms[i].code);
+        s_case_t one[] = {{patch, CRITERION_PASS, "", forms[i].label, NULL}};
+        s_run("ESS-FORM", NULL, one, 1);
+    }
+}
+
 static void test_ess_form(void **state)
 {
     static const s_case_t cases[] = {
-        {NULL, CRITERION_PASS, "", "association", NULL},
+        {NULL, CRITERION_PASS, "", "Association", NULL},
         {"{'organisation': {'legal_form': 'scop'}}", CRITERION_PASS, "", "SCOP", NULL},
         {"{'organisation': {'legal_form': 'scic'}}", CRITERION_PASS, "", "SCIC", NULL},
         {"{'organisation': {'legal_form': 'cae'}}", CRITERION_PASS, "", "CAE", NULL},
-        {"{'organisation': {'legal_form': 'cooperative'}}", CRITERION_PASS, "", NULL, NULL},
-        {"{'organisation': {'legal_form': 'mutual'}}", CRITERION_PASS, "", "mutuelle", NULL},
-        {"{'organisation': {'legal_form': 'foundation'}}", CRITERION_PASS, "", "fondation",
+        {"{'organisation': {'legal_form': 'cooperative'}}", CRITERION_PASS, "", "Coopérative", NULL},
+        {"{'organisation': {'legal_form': 'mutual'}}", CRITERION_PASS, "", "Mutuelle", NULL},
+        {"{'organisation': {'legal_form': 'foundation'}}", CRITERION_PASS, "", "Fondation",
          NULL},
         {"{'organisation': {'legal_form': 'commercial_company',"
          " 'esus': {'prefecture': '49', 'granted': '2025-09-15', 'expires': '2027-09-14'}}}",
@@ -844,6 +860,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base_application_goes_to_committee),
         cmocka_unit_test(test_ess_form),
+        cmocka_unit_test(test_ess_form_says_the_label_of_every_legal_form),
         cmocka_unit_test(test_ess_esus),
         cmocka_unit_test(test_ess_id),
         cmocka_unit_test(test_ess_purpose),

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "proto/directory.h"
+#include "proto/labels.h"
 #include "proto/json_codec.h"
 #include "proto/wire.h"
 
@@ -150,6 +151,35 @@ static void test_labels_cover_the_schema(void **state)
     assert_string_equal(directory_label(DIRECTORY_DEPARTMENT, "44", 2), "Loire-Atlantique");
 }
 
+/*  One table per label set (proto/labels.h), the directory's labels are
+ *  its labels, and one wording: a capital first, the typographic
+ *  apostrophe, no code without its label nor label twice. */
+static void test_labels_are_one_table_per_set(void **state)
+{
+    for (int set = 0; set < LABELS_SET_COUNT; set++) {
+        size_t count;
+        const label_t *table = labels_table((labels_set_t)set, &count);
+        const char *const *codes;
+        assert_int_equal(directory_codes((directory_kind_t)set, &codes), count);
+        assert_null(table[count].code);
+        for (size_t i = 0; i < count; i++) {
+            assert_string_equal(codes[i], table[i].code);
+            const char *label = table[i].label;
+            assert_ptr_equal(directory_label((directory_kind_t)set, codes[i], strlen(codes[i])), label);
+            assert_ptr_equal(labels_find((labels_set_t)set, codes[i], strlen(codes[i])), label);
+            assert_null(strchr(label, '\''));
+            assert_false(label[0] >= 'a' && label[0] <= 'z');
+            for (size_t j = 0; j < i; j++)
+                assert_string_not_equal(table[j].label, label);
+        }
+    }
+    assert_string_equal(labels_set_name(LABELS_LEGAL_FORM), "legal_form");
+    assert_string_equal(labels_find(LABELS_LEGAL_FORM, "scop", 4),
+                        "Société coopérative et participative (SCOP)");
+    assert_null(labels_find(LABELS_LEGAL_FORM, "sarl", 4));
+    assert_null(labels_find(LABELS_THEME, "democratic", 10));
+}
+
 static void test_sort_key_is_folded_name_then_id(void **state)
 {
     doc_t entry;
@@ -192,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_free_text_is_folded),
         cmocka_unit_test(test_unknown_codes_are_refused_naming_the_field),
         cmocka_unit_test(test_labels_cover_the_schema),
+        cmocka_unit_test(test_labels_are_one_table_per_set),
         cmocka_unit_test(test_sort_key_is_folded_name_then_id),
         cmocka_unit_test(test_csv_row_is_rfc4180),
     };

@@ -1,4 +1,4 @@
-/* Unit tests of common/text: folding French for sorting and search. */
+/* Unit tests of proto/text: folding French for sorting and search. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +19,15 @@ static void test_fold_table(void **state)
         {"ÇA VA, À BIENTÔT", "ca va a bientot"},
         {"Ærø", "aero"},
         {"SCIC L'Étoile 44", "scic l etoile 44"},
+        {"Ÿvonne ÿ", "yvonne y"},
+        {"Łódź, Ǆ", "lodz Ǆ"},
+        {"Œdipe, ŒUVRE, cœur, Ĳssel", "oedipe oeuvre coeur ijssel"},
+        {"l\u2019art \u2018ici\u2019 l'abc", "l art ici l abc"},
+        {"Saint\u2010Nazaire \u2013 Nantes \u2014 Rezé-Sud", "saint nazaire nantes reze sud"},
+        {"\u00ab\u00a0Bonjour\u202f!\u00a0\u00bb", "bonjour"},
+        {"Straße 2×3 ÷ Þór Ðe", "strase 2 3 tor de"},
+        {"a\u2026b \u00b0C", "a b c"},
+        {"Ωmega ω", "Ωmega ω"},
         {"東京", "東京"},
         {"", ""},
     };

@@ -1,12 +1,14 @@
 /* La recherche de l'annuaire : filtres et texte libre sur les données de
-   annuaire.js, sans serveur ni bibliothèque.  Le texte est replié comme le
-   fait le service de publication (minuscules, sans accents, ponctuation
-   réduite à une espace) : « ecole » trouve « École ». */
+   annuaire.js, sans serveur ni bibliothèque.  Les libellés des codes et le
+   repli du texte viennent de contrat.js, généré depuis proto/ : le texte
+   est replié comme le fait le service de publication (minuscules, sans
+   accents, ponctuation réduite à une espace) : « ecole » trouve « École ». */
 (function () {
   'use strict';
   var PAGE = 50;
-  var donnees = window.ANNUAIRE || { libelles: {}, fiches: [] };
-  var libelles = donnees.libelles;
+  var donnees = window.ANNUAIRE || { fiches: [] };
+  var libelles = window.ESSP.libelles;
+  var replier = window.replier;
   var fiches = donnees.fiches;  /* [id, nom, commune, code postal, forme, départements, thèmes, formats, périmètre, texte replié] */
   var form = document.getElementById('recherche');
   var champs = {
@@ -23,13 +25,6 @@
   var trouvees = [];
   var montrees = 0;
   var derniere = null;
-
-  function replier(texte) {
-    return texte.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
-      .replace(/\u0153/g, 'oe').replace(/\u00e6/g, 'ae').replace(/\u00f8/g, 'o').replace(/\u00df/g, 's')
-      .replace(/[\u2019\u2013\u2014]/g, ' ').replace(/[\u0000-\u002f\u003a-\u0040\u005b-\u0060\u007b-\u007f]+/g, ' ')
-      .trim();
-  }
 
   function contient(liste, valeur) {
     return !valeur || liste.indexOf(valeur) >= 0;

@@ -1,0 +1,64 @@
+/*  services/cli/commands.h - the commands of essp and what they share.
+ *
+ *  Every command is a line of the table in essp.c: its name (and
+ *  subcommand), its usage, its options (args.h), how many positional
+ *  arguments it takes and what to say when they are wrong.  main() runs
+ *  the one prologue (args_parse, the count checked) and then the command,
+ *  which returns the exit code (client.h).
+ */
+#ifndef ESSP_CLI_COMMANDS_H
+#define ESSP_CLI_COMMANDS_H
+
+#include "args.h"
+#include "client.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*  Prints the problem and the usage of the command running; EXIT_USAGE. */
+int cli_usage(const char *problem);
+
+/*  True when text holds something other than spaces. */
+bool cli_has_text(const char *text);
+
+/*  A decimal unsigned number, the whole text. */
+bool cli_parse_u64(const char *text, uint64_t *out);
+
+/*  Uses the key pair of role/name (common/auth.h) for the authenticated
+ *  endpoints; EXIT_OK, or an exit code after saying why. */
+int cli_use_key(const char *role, const char *name);
+
+/*  Uses the staff key: $ESSP_STAFF, or the only one. */
+int cli_as_staff(void);
+
+/*  The applicant's commands (cmd_application.c). */
+int cmd_submit(const args_t *args);
+int cmd_amend(const args_t *args);
+int cmd_status(const args_t *args);
+int cmd_check(const args_t *args);
+int cmd_appeal(const args_t *args);
+int cmd_history(const args_t *args);
+
+/*  The committee's (cmd_committee.c). */
+int cmd_queue(const args_t *args);
+int cmd_vote(const args_t *args);
+int cmd_recuse(const args_t *args);
+
+/*  The staff's (cmd_staff.c). */
+int cmd_staff_init(const args_t *args);
+int cmd_member_add(const args_t *args);
+int cmd_member_list(const args_t *args);
+int cmd_member_remove(const args_t *args);
+int cmd_member_rekey(const args_t *args);
+int cmd_withdraw(const args_t *args);
+int cmd_complaint(const args_t *args);
+int cmd_erase(const args_t *args);
+int cmd_clock_tick(const args_t *args);
+
+/*  The published directory, the stream, the services (cmd_directory.c). */
+int cmd_directory(const args_t *args);
+int cmd_stream(const args_t *args);
+int cmd_endpoints(const args_t *args);
+int cmd_ping(const args_t *args);
+
+#endif

@@ -1,0 +1,92 @@
+/*  services/cli/output.c - see output.h. */
+#include "output.h"
+
+#include "client.h"
+
+#include "proto/doc.h"
+#include "proto/error.h"
+#include "proto/json_codec.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+void output_object(const msgpack_object *obj, FILE *out)
+{
+    json_t *json = json_codec_from_object(obj);
+    if (!json) {
+        fprintf(stderr, "essp: a reply could not be shown as JSON\n");
+        return;
+    }
+    if (json_is_object(json)) {
+        json_object_del(json, "v");
+        json_object_del(json, "rid");
+        json_object_del(json, "type");
+    }
+    char *text = json_dumps(json, JSON_COMPACT);
+    if (text)
+        fprintf(out, "%s\n", text);
+    free(text);
+    json_decref(json);
+    fflush(out);
+}
+
+void output_each(const msgpack_object *array, FILE *out)
+{
+    for (size_t i = 0; i < doc_len(array); i++) {
+        json_t *json = json_codec_from_object(doc_at(array, i));
+        char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
+        if (text)
+            fprintf(out, "%s\n", text);
+        free(text);
+        json_decref(json);
+    }
+    fflush(out);
+}
+
+void output_json_string(const char *text, FILE *out)
+{
+    json_t *value = text ? json_string(text) : NULL;
+    char *dumped = value ? json_dumps(value, JSON_ENCODE_ANY) : NULL;
+    fputs(dumped ? dumped : "null", out);
+    free(dumped);
+    json_decref(value);
+}
+
+void output_pair(const char *k1, const char *v1, const char *k2, const char *v2, FILE *out)
+{
+    fprintf(out, "{\"%s\":", k1);
+    output_json_string(v1, out);
+    fprintf(out, ",\"%s\":", k2);
+    output_json_string(v2, out);
+    fprintf(out, "}\n");
+}
+
+int output_read_json(const char *path, msgpack_sbuffer *out, FILE *err)
+{
+    FILE *file = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!file) {
+        fprintf(err, "essp: cannot read %s: %s\n", path, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    char *text = malloc(OUTPUT_FILE_MAX + 1);
+    size_t len = text ? fread(text, 1, OUTPUT_FILE_MAX + 1, file) : 0;
+    if (file != stdin)
+        fclose(file);
+    int rc = EXIT_OK;
+    proto_error_t why;
+    if (!text) {
+        fprintf(err, "essp: %s: out of memory\n", path);
+        rc = EXIT_REFUSED;
+    } else if (len > OUTPUT_FILE_MAX) {
+        fprintf(err, "essp: %s: larger than %u bytes\n", path, OUTPUT_FILE_MAX);
+        rc = EXIT_REFUSED;
+    } else if (json_codec_to_msgpack(text, len, out, &why)) {
+        fprintf(err, "essp: %s: %s (field %s, rule %s)\n", path, why.message,
+                *why.field ? why.field : "(document)", why.rule);
+        rc = EXIT_REFUSED;
+    }
+    free(text);
+    return rc;
+}

@@ -1,0 +1,110 @@
+/*  services/mirror/site_feed.c - annuaire.atom: an Atom feed of new and
+ *  withdrawn listings, newest first.
+ */
+#include "site_write.h"
+
+#include "mirror.h"
+#include "common/config.h"
+#include "common/html.h"
+#include "common/log.h"
+#include "proto/date.h"
+#include "proto/directory.h"
+#include "proto/doc.h"
+#include "proto/messages.h"
+#include "proto/wire.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *s_reason_text(const char *reason)
+{
+    if (strcmp(reason, "expired") == 0)
+        return "son référencement est arrivé à échéance";
+    if (strcmp(reason, "suspended") == 0)
+        return "son référencement est suspendu";
+    if (strcmp(reason, "erased") == 0)
+        return "ses données ont été effacées à sa demande";
+    if (strcmp(reason, "renewed") == 0)
+        return "son référencement a été renouvelé sous une nouvelle fiche";
+    return "son référencement a été retiré";
+}
+
+static void s_feed_item(FILE *f, const msgpack_object *item, uint64_t seq, const site_options_t *options)
+{
+    char at[32], id[PROTO_ID_MAX + 1] = "", reason[16] = "";
+    uint64_t when = 0;
+    doc_uint(item, "at", &when);
+    site_rfc3339(when, at);
+    doc_strcpy(item, "id", id, sizeof id);
+    doc_strcpy(item, "reason", reason, sizeof reason);
+    bool is_new = doc_str_eq(item, "kind", "new");
+    bool named = doc_get(item, "name") != NULL;
+    fprintf(f, "<entry>\n<id>urn:essp:stream:%s:%llu</id>\n<updated>%s</updated>\n<title>",
+            options->key_hex, (unsigned long long)seq, at);
+    fputs(is_new ? "Nouvelle inscription : " : "Retrait de l’annuaire", f);
+    if (named) {
+        fputs(is_new ? "" : " : ", f);
+        site_esc_at(f, item, "name");
+    }
+    fputs("</title>\n", f);
+    if (is_new)
+        fprintf(f, "<link rel=\"alternate\" type=\"text/html\" href=\"%s" SITE_PAGES_DIR "/%s.html\"/>\n",
+                options->base_url, mirror_id_is_safe(id, strlen(id)) ? id : "");
+    fputs("<summary>", f);
+    if (named)
+        site_esc_at(f, item, "name");
+    else
+        fputs("Une structure", f);
+    if (doc_get(item, "city")) {
+        fputs(" (", f);
+        site_esc_at(f, item, "city");
+        fputs(")", f);
+    }
+    if (is_new)
+        fputs(" rejoint l’annuaire des accompagnateurs ESS Pratiques.", f);
+    else
+        fprintf(f, " ne figure plus dans l’annuaire : %s.", s_reason_text(reason));
+    fputs("</summary>\n</entry>\n", f);
+}
+
+int site_write_feed(MDB_txn *txn, store_t *store, const site_options_t *options)
+{
+    out_file_t out;
+    FILE *f = site_open(&out, options->out_dir, "annuaire.atom");
+    if (!f)
+        return -1;
+    MDB_cursor *cursor;
+    MDB_val k, v;
+    uint64_t updated = 0;
+    bool have = mdb_cursor_open(txn, store_db(store, MIRROR_DB_FEED), &cursor) == 0;
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object item;
+    proto_error_t err;
+    if (have && mdb_cursor_get(cursor, &k, &v, MDB_LAST) == 0
+        && wire_decode(v.mv_data, v.mv_size, &zone, &item, &err) == 0)
+        doc_uint(&item, "at", &updated);
+    char at[32];
+    site_rfc3339(updated, at);
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+               "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"fr\">\n"
+               "<title>" SITE_TITLE " : inscriptions et retraits</title>\n"
+               "<id>urn:essp:directory:%s</id>\n<updated>%s</updated>\n"
+               "<author><name>ESS Pratiques</name></author>\n"
+               "<link rel=\"alternate\" type=\"text/html\" href=\"%sindex.html\"/>\n",
+            options->key_hex, at, options->base_url);
+    if (*options->base_url)
+        fprintf(f, "<link rel=\"self\" href=\"%sannuaire.atom\"/>\n", options->base_url);
+    for (int get = have ? mdb_cursor_get(cursor, &k, &v, MDB_LAST) : MDB_NOTFOUND; get == 0;
+         get = mdb_cursor_get(cursor, &k, &v, MDB_PREV)) {
+        msgpack_zone_clear(&zone);
+        if (k.mv_size == 8 && wire_decode(v.mv_data, v.mv_size, &zone, &item, &err) == 0)
+            s_feed_item(f, &item, store_u64_from_key(k.mv_data), options);
+    }
+    if (have)
+        mdb_cursor_close(cursor);
+    msgpack_zone_destroy(&zone);
+    fputs("</feed>\n", f);
+    return site_close(&out);
+}
+

@@ -1,0 +1,172 @@
+/*  services/mirror/site_html.c - see site_write.h: files written whole
+ *  then renamed, and the pieces of HTML every page shares.
+ */
+#include "site_write.h"
+
+#include "mirror.h"
+#include "common/config.h"
+#include "common/html.h"
+#include "common/log.h"
+#include "proto/date.h"
+#include "proto/directory.h"
+#include "proto/doc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+FILE *site_open(out_file_t *out, const char *dir, const char *name)
+{
+    int a = snprintf(out->path, sizeof out->path, "%s/%s", dir, name);
+    int b = snprintf(out->tmp, sizeof out->tmp, "%s/.%s.tmp", dir, name);
+    if (a < 0 || b < 0 || (size_t)a >= sizeof out->path || (size_t)b >= sizeof out->tmp) {
+        log_error("path too long: %s/%s", dir, name);
+        out->file = NULL;
+        return NULL;
+    }
+    out->file = fopen(out->tmp, "w");
+    if (!out->file)
+        log_error("cannot write %s: %s", out->tmp, strerror(errno));
+    return out->file;
+}
+
+int site_close(out_file_t *out)
+{
+    int failed = ferror(out->file);
+    failed |= fclose(out->file) != 0;
+    if (!failed && rename(out->tmp, out->path) == 0)
+        return 0;
+    log_error("cannot write %s: %s", out->path, strerror(errno));
+    unlink(out->tmp);
+    return -1;
+}
+
+int site_write_asset(const char *out_dir, const char *name, const unsigned char *text)
+{
+    out_file_t out;
+    FILE *f = site_open(&out, out_dir, name);
+    if (!f)
+        return -1;
+    fputs((const char *)text, f);
+    return site_close(&out);
+}
+
+/*  The string at path, escaped; false when absent. */
+bool site_esc_at(FILE *f, const msgpack_object *map, const char *path)
+{
+    const msgpack_object *value = doc_path(map, path);
+    if (!value || value->type != MSGPACK_OBJECT_STR)
+        return false;
+    html_escape(f, value->via.str.ptr, value->via.str.size);
+    return true;
+}
+
+bool site_has_str(const msgpack_object *map, const char *path)
+{
+    const msgpack_object *value = doc_path(map, path);
+    return value && value->type == MSGPACK_OBJECT_STR && value->via.str.size > 0;
+}
+
+const char *site_label_at(const msgpack_object *map, const char *path, directory_kind_t kind)
+{
+    const msgpack_object *value = doc_path(map, path);
+    if (!value || value->type != MSGPACK_OBJECT_STR)
+        return NULL;
+    return directory_label(kind, value->via.str.ptr, value->via.str.size);
+}
+
+/*  "26 novembre 2026" for a YYYY-MM-DD date or a day number. */
+void site_french_date(int32_t days, char *out, size_t cap)
+{
+    static const char *const months[] = {"janvier", "février", "mars", "avril", "mai", "juin",
+                                         "juillet", "août", "septembre", "octobre", "novembre",
+                                         "décembre"};
+    int year, month, day;
+    date_to_civil(days, &year, &month, &day);
+    snprintf(out, cap, "%d%s %s %d", day, day == 1 ? "er" : "", months[(month - 1) % 12], year);
+}
+
+/*  A <time> element for a date string at path; false when absent. */
+bool site_time_at(FILE *f, const msgpack_object *map, const char *path)
+{
+    const msgpack_object *value = doc_path(map, path);
+    int32_t days;
+    if (!value || value->type != MSGPACK_OBJECT_STR
+        || date_parse(value->via.str.ptr, value->via.str.size, &days) != 0)
+        return false;
+    char text[40], iso[11];
+    site_french_date(days, text, sizeof text);
+    date_format(days, iso);
+    fprintf(f, "<time datetime=\"%s\">%s</time>", iso, text);
+    return true;
+}
+
+void site_rfc3339(uint64_t at, char out[32])
+{
+    time_t t = (time_t)at;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*  "Maine-et-Loire (49)" */
+void site_department(FILE *f, const char *code, size_t len)
+{
+    const char *name = directory_label(DIRECTORY_DEPARTMENT, code, len);
+    if (name) {
+        html_escape_z(f, name);
+        fputs(" (", f);
+        html_escape(f, code, len);
+        fputc(')', f);
+    } else {
+        html_escape(f, code, len);
+    }
+}
+
+/*  The labels of a coded array, as an inline list "A, B" or as <li>s. */
+void site_labels(FILE *f, const msgpack_object *array, directory_kind_t kind, bool items)
+{
+    for (size_t i = 0; i < doc_len(array); i++) {
+        const msgpack_object *code = doc_at(array, i);
+        if (code->type != MSGPACK_OBJECT_STR)
+            continue;
+        fputs(items ? "<li>" : i ? ", " : "", f);
+        if (kind == DIRECTORY_DEPARTMENT) {
+            site_department(f, code->via.str.ptr, code->via.str.size);
+        } else {
+            const char *label = directory_label(kind, code->via.str.ptr, code->via.str.size);
+            if (label)
+                html_escape_z(f, label);
+            else
+                html_escape(f, code->via.str.ptr, code->via.str.size);
+        }
+        if (items)
+            fputs("</li>", f);
+    }
+}
+
+void site_head(FILE *f, const char *title, const char *root)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
+    html_escape_z(f, title);
+    fprintf(f, "</title>\n<link rel=\"stylesheet\" href=\"%sstyle.css\">\n"
+               "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Nouvelles inscriptions et retraits\" href=\"%sannuaire.atom\">\n"
+               "</head>\n<body>\n<a class=\"evitement\" href=\"#contenu\">Aller au contenu</a>\n"
+               "<header class=\"bandeau\"><p class=\"site\"><a href=\"%sindex.html\">" SITE_TITLE "</a></p></header>\n"
+               "<main id=\"contenu\" tabindex=\"-1\">\n",
+            root, root, root);
+}
+
+void site_foot(FILE *f, const char *root)
+{
+    fprintf(f, "</main>\n<footer class=\"pied\">\n<p>L’annuaire des accompagnateurs et formateurs "
+               "référencés par le Comité Scientifique et Éthique d’ESS Pratiques (CRESS Pays de la Loire).</p>\n"
+               "<p>Données ouvertes : <a href=\"%sannuaire.csv\">CSV</a>, <a href=\"%sannuaire.json\">JSON</a>, "
+               "<a href=\"%sannuaire.atom\">flux Atom des inscriptions et retraits</a>.</p>\n</footer>\n"
+               "</body>\n</html>\n",
+            root, root, root);
+}
+

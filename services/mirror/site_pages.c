@@ -1,0 +1,277 @@
+/*  services/mirror/site_pages.c - one page per advisor
+ *  (accompagnateurs/ID.html), with the signed proof; the pages marked in
+ *  the store rewritten, those of advisors no longer listed removed.
+ */
+#include "site_write.h"
+
+#include "mirror.h"
+#include "common/config.h"
+#include "common/html.h"
+#include "common/log.h"
+#include "proto/date.h"
+#include "proto/directory.h"
+#include "proto/doc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void s_base64(FILE *f, const msgpack_object *bin)
+{
+    if (!bin || bin->type != MSGPACK_OBJECT_BIN)
+        return;
+    size_t cap = sodium_base64_ENCODED_LEN(bin->via.bin.size, sodium_base64_VARIANT_ORIGINAL);
+    char *text = malloc(cap);
+    if (!text)
+        return;
+    sodium_bin2base64(text, cap, (const unsigned char *)bin->via.bin.ptr, bin->via.bin.size,
+                      sodium_base64_VARIANT_ORIGINAL);
+    fputs(text, f);
+    free(text);
+}
+
+static void s_page_offer(FILE *f, const msgpack_object *offer)
+{
+    fputs("<section aria-labelledby=\"offre\">\n<h2 id=\"offre\">Son offre</h2>\n", f);
+    if (site_has_str(offer, "description")) {
+        fputs("<p class=\"presentation\">", f);
+        site_esc_at(f, offer, "description");
+        fputs("</p>\n", f);
+    }
+    fputs("<dl>\n<dt>Formats</dt><dd>", f);
+    site_labels(f, doc_array(offer, "formats"), DIRECTORY_FORMAT, false);
+    fputs("</dd>\n<dt>Périmètre</dt><dd>", f);
+    site_labels(f, doc_array(offer, "scope"), DIRECTORY_SCOPE, false);
+    fputs("</dd>\n<dt>Thèmes du Guide des bonnes pratiques</dt><dd><ul>", f);
+    site_labels(f, doc_array(offer, "themes"), DIRECTORY_THEME, true);
+    fputs("</ul></dd>\n<dt>Départements d’intervention</dt><dd><ul class=\"en-ligne\">", f);
+    site_labels(f, doc_array(offer, "departments"), DIRECTORY_DEPARTMENT, true);
+    fputs("</ul></dd>\n</dl>\n</section>\n", f);
+}
+
+static void s_page_contact(FILE *f, const msgpack_object *org)
+{
+    fputs("<section aria-labelledby=\"contact\">\n<h2 id=\"contact\">Contact</h2>\n<dl>\n", f);
+    if (site_has_str(org, "public_contact.email")) {
+        fputs("<dt>Courriel</dt><dd><a href=\"mailto:", f);
+        site_esc_at(f, org, "public_contact.email");
+        fputs("\">", f);
+        site_esc_at(f, org, "public_contact.email");
+        fputs("</a></dd>\n", f);
+    }
+    if (site_has_str(org, "public_contact.phone")) {
+        const msgpack_object *phone = doc_path(org, "public_contact.phone");
+        fputs("<dt>Téléphone</dt><dd><a href=\"tel:", f);
+        for (uint32_t i = 0; i < phone->via.str.size; i++)
+            if (phone->via.str.ptr[i] == '+' || (phone->via.str.ptr[i] >= '0' && phone->via.str.ptr[i] <= '9'))
+                fputc(phone->via.str.ptr[i], f);
+        fputs("\">", f);
+        site_esc_at(f, org, "public_contact.phone");
+        fputs("</a></dd>\n", f);
+    }
+    const msgpack_object *site = doc_get(org, "website");
+    if (site_has_str(org, "website")
+        && ((site->via.str.size > 8 && memcmp(site->via.str.ptr, "https://", 8) == 0)
+            || (site->via.str.size > 7 && memcmp(site->via.str.ptr, "http://", 7) == 0))) {
+        fputs("<dt>Site web</dt><dd><a href=\"", f);
+        site_esc_at(f, org, "website");
+        fputs("\">", f);
+        site_esc_at(f, org, "website");
+        fputs("</a></dd>\n", f);
+    }
+    fputs("<dt>Adresse</dt><dd><address>", f);
+    if (site_esc_at(f, org, "address.street"))
+        fputs("<br>", f);
+    site_esc_at(f, org, "address.postcode");
+    fputc(' ', f);
+    site_esc_at(f, org, "address.city");
+    fputs("</address></dd>\n</dl>\n</section>\n", f);
+}
+
+static void s_page_structure(FILE *f, const msgpack_object *org)
+{
+    fputs("<section aria-labelledby=\"structure\">\n<h2 id=\"structure\">La structure</h2>\n<dl>\n", f);
+    const char *form = site_label_at(org, "legal_form", DIRECTORY_LEGAL_FORM);
+    if (form) {
+        fputs("<dt>Forme juridique</dt><dd>", f);
+        html_escape_z(f, form);
+        fputs("</dd>\n", f);
+    }
+    fputs("<dt>SIRET</dt><dd>", f);
+    site_esc_at(f, org, "siret");
+    fputs("</dd>\n", f);
+    if (site_has_str(org, "rna") && !doc_str_eq(org, "rna", "none")) {
+        fputs("<dt>Numéro RNA</dt><dd>", f);
+        site_esc_at(f, org, "rna");
+        fputs("</dd>\n", f);
+    }
+    if (site_has_str(org, "created")) {
+        fputs("<dt>Création</dt><dd>", f);
+        site_time_at(f, org, "created");
+        fputs("</dd>\n", f);
+    }
+    if (doc_map(org, "esus")) {
+        fputs("<dt>Agrément ESUS</dt><dd>Délivré par la préfecture du ", f);
+        const msgpack_object *pref = doc_path(org, "esus.prefecture");
+        if (pref && pref->type == MSGPACK_OBJECT_STR)
+            site_department(f, pref->via.str.ptr, pref->via.str.size);
+        fputs(", valable jusqu’au ", f);
+        site_time_at(f, org, "esus.expires");
+        fputs("</dd>\n", f);
+    }
+    if (site_has_str(org, "nda")) {
+        fputs("<dt>Déclaration d’activité de formation</dt><dd>", f);
+        site_esc_at(f, org, "nda");
+        fputs("</dd>\n", f);
+    }
+    if (doc_map(org, "qualiopi")) {
+        fputs("<dt>Certification Qualiopi</dt><dd>Valable jusqu’au ", f);
+        site_time_at(f, org, "qualiopi.expires");
+        fputs("</dd>\n", f);
+    }
+    fputs("</dl>\n</section>\n", f);
+}
+
+static void s_page_proof(FILE *f, const msgpack_object *record, const char *key_hex)
+{
+    uint64_t seq = 0;
+    doc_uint(record, "seq", &seq);
+    fprintf(f, "<details class=\"preuve\">\n<summary>Vérifier l’authenticité de cette fiche</summary>\n"
+               "<p>Cette fiche a été signée par le service de publication d’ESS Pratiques (Ed25519). "
+               "La signature porte sur « essp-stream-v1 », un saut de ligne, le numéro d’événement "
+               "sur 8 octets (gros-boutiste) puis le contenu signé ci-dessous, décodé du base64.</p>\n"
+               "<dl>\n<dt>Numéro d’événement</dt><dd><code>%llu</code></dd>\n"
+               "<dt>Clé publique</dt><dd><code>%s</code></dd>\n<dt>Contenu signé</dt><dd><code class=\"long\">",
+            (unsigned long long)seq, key_hex);
+    s_base64(f, doc_get(record, "signed"));
+    fputs("</code></dd>\n<dt>Signature</dt><dd><code class=\"long\">", f);
+    s_base64(f, doc_get(record, "sig"));
+    fputs("</code></dd>\n</dl>\n</details>\n", f);
+}
+
+static int s_write_page(const char *dir, const char *id, size_t id_len, const msgpack_object *record,
+                        const site_options_t *options)
+{
+    const msgpack_object *entry = doc_map(record, "entry");
+    const msgpack_object *org = doc_map(entry, "organisation");
+    char name[64], title[512];
+    snprintf(name, sizeof name, "%.*s.html", (int)id_len, id);
+    const msgpack_object *org_name = doc_get(org, "name");
+    snprintf(title, sizeof title, "%.*s — " SITE_TITLE,
+             org_name && org_name->type == MSGPACK_OBJECT_STR ? (int)org_name->via.str.size : 0,
+             org_name && org_name->type == MSGPACK_OBJECT_STR ? org_name->via.str.ptr : "");
+    out_file_t out;
+    FILE *f = site_open(&out, dir, name);
+    if (!f)
+        return -1;
+    site_head(f, title, "../");
+    fputs("<nav aria-label=\"Fil d’Ariane\" class=\"ariane\"><a href=\"../index.html\">Annuaire</a></nav>\n"
+          "<article class=\"fiche\">\n<h1>", f);
+    site_esc_at(f, org, "name");
+    fputs("</h1>\n<p class=\"sous-titre\">", f);
+    const char *form = site_label_at(org, "legal_form", DIRECTORY_LEGAL_FORM);
+    if (form) {
+        html_escape_z(f, form);
+        fputs(" · ", f);
+    }
+    site_esc_at(f, org, "address.city");
+    fputs("</p>\n", f);
+    s_page_offer(f, doc_map(entry, "offer"));
+    s_page_contact(f, org);
+    s_page_structure(f, org);
+    uint64_t approved = 0, version = 0;
+    doc_uint(entry, "approved_at", &approved);
+    doc_uint(entry, "version", &version);
+    char date[40], iso[32];
+    site_french_date((int32_t)(approved / 86400), date, sizeof date);
+    site_rfc3339(approved, iso);
+    fprintf(f, "<p class=\"meta\">Fiche approuvée par le comité le <time datetime=\"%s\">%s</time> "
+               "(version %llu).</p>\n",
+            iso, date, (unsigned long long)version);
+    const msgpack_object *until = doc_get(entry, "listed_until");
+    int32_t until_day;
+    if (until && until->type == MSGPACK_OBJECT_STR
+        && date_parse(until->via.str.ptr, until->via.str.size, &until_day) == 0) {
+        fputs("<p class=\"meta\">L’inscription prend fin le ", f);
+        site_time_at(f, entry, "listed_until");
+        fputs(", sauf renouvellement.</p>\n", f);
+    }
+    s_page_proof(f, record, options->key_hex);
+    fputs("</article>\n", f);
+    site_foot(f, "../");
+    return site_close(&out);
+}
+
+static int s_remove_page(const char *dir, const char *id, size_t id_len)
+{
+    char path[CONFIG_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%.*s.html", dir, (int)id_len, id);
+    if (unlink(path) != 0 && errno != ENOENT) {
+        log_error("cannot remove %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int s_page(MDB_txn *txn, store_t *store, const char *dir, const char *id, size_t id_len,
+                  const site_options_t *options, msgpack_zone *zone)
+{
+    if (!mirror_id_is_safe(id, id_len))
+        return 0;
+    msgpack_object record;
+    msgpack_zone_clear(zone);
+    int rc = store_get_doc(txn, store_db(store, MIRROR_DB_ENTRIES), id, id_len, zone, &record);
+    if (rc == MDB_NOTFOUND)
+        return s_remove_page(dir, id, id_len);
+    return rc ? -1 : s_write_page(dir, id, id_len, &record, options);
+}
+
+/*  Removes the pages of advisors no longer listed (a full rebuild). */
+static int s_remove_stale(MDB_txn *txn, store_t *store, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".html") != 0)
+            continue;
+        MDB_val k = {len - 5, e->d_name}, v;
+        if (mdb_get(txn, store_db(store, MIRROR_DB_ENTRIES), &k, &v) == MDB_NOTFOUND)
+            rc |= s_remove_page(dir, e->d_name, len - 5);
+    }
+    closedir(d);
+    return rc;
+}
+
+int site_pages(MDB_txn *txn, store_t *store, const char *dir, bool full,
+                   const site_options_t *options)
+{
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 16384);
+    MDB_cursor *cursor = NULL;
+    MDB_dbi db = store_db(store, full ? MIRROR_DB_ENTRIES : MIRROR_DB_PAGES);
+    int rc = mdb_cursor_open(txn, db, &cursor) ? -1 : 0;
+    MDB_val k, v;
+    size_t written = 0;
+    for (int get = rc ? MDB_NOTFOUND : mdb_cursor_get(cursor, &k, &v, MDB_FIRST); get == 0 && rc == 0;
+         get = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+        rc = s_page(txn, store, dir, k.mv_data, k.mv_size, options, &zone);
+        written++;
+    }
+    if (!rc && full)
+        rc = s_remove_stale(txn, store, dir);
+    if (cursor)
+        mdb_cursor_close(cursor);
+    msgpack_zone_destroy(&zone);
+    if (written)
+        log_info("%zu advisor page(s) brought up to date", written);
+    return rc;
+}
+

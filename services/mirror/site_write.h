@@ -1,0 +1,75 @@
+/*  services/mirror/site_write.h - what the parts of the site (site.h)
+ *  share: files written whole then renamed, the pieces of HTML every page
+ *  has, and each part's entry point.  Private to services/mirror.
+ */
+#ifndef ESSP_MIRROR_SITE_WRITE_H
+#define ESSP_MIRROR_SITE_WRITE_H
+
+#include "site.h"
+
+#include "common/config.h"
+#include "common/store.h"
+#include "proto/directory.h"
+
+#include <lmdb.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SITE_PAGES_DIR "accompagnateurs"
+#define SITE_TITLE "Annuaire des accompagnateurs ESS Pratiques"
+
+/*  A file being written: out_dir/.name.tmp, renamed over out_dir/name
+ *  when complete. */
+typedef struct {
+    FILE *file;
+    char tmp[CONFIG_PATH_MAX + 32];
+    char path[CONFIG_PATH_MAX + 32];
+} out_file_t;
+
+/*  Opens dir/.name.tmp for writing (NULL, logged, on failure). */
+FILE *site_open(out_file_t *out, const char *dir, const char *name);
+
+/*  Closes it and renames it over dir/name; 0, or -1 (logged, the
+ *  temporary file removed). */
+int site_close(out_file_t *out);
+
+/*  Writes a NUL-terminated asset as out_dir/name. */
+int site_write_asset(const char *out_dir, const char *name, const unsigned char *text);
+
+/*  The string at path, HTML-escaped; false when absent. */
+bool site_esc_at(FILE *f, const msgpack_object *map, const char *path);
+
+/*  True when path holds a non-empty string. */
+bool site_has_str(const msgpack_object *map, const char *path);
+
+/*  The label (proto/labels.h) of the code at path, or NULL. */
+const char *site_label_at(const msgpack_object *map, const char *path, directory_kind_t kind);
+
+/*  "26 novembre 2026" for a day number. */
+void site_french_date(int32_t days, char *out, size_t cap);
+
+/*  A <time> element for the date string at path; false when absent. */
+bool site_time_at(FILE *f, const msgpack_object *map, const char *path);
+
+/*  "2026-11-26T10:00:00Z" for unix seconds. */
+void site_rfc3339(uint64_t at, char out[32]);
+
+/*  "Maine-et-Loire (49)", escaped. */
+void site_department(FILE *f, const char *code, size_t len);
+
+/*  The labels of a coded array, as an inline list "A, B" or as <li>s. */
+void site_labels(FILE *f, const msgpack_object *array, directory_kind_t kind, bool items);
+
+/*  The head and foot of every page; root: "" or "../". */
+void site_head(FILE *f, const char *title, const char *root);
+void site_foot(FILE *f, const char *root);
+
+/*  The parts of the site, in a read transaction (site_update's order). */
+int site_pages(MDB_txn *txn, store_t *store, const char *dir, bool full, const site_options_t *options);
+int site_write_data(MDB_txn *txn, store_t *store, const char *out_dir, size_t *count);
+int site_write_feed(MDB_txn *txn, store_t *store, const site_options_t *options);
+int site_write_index(const char *out_dir, size_t count);
+
+#endif
