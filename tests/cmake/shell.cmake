@@ -1,1 +1,7 @@
 # Tests of shell: added here so that each part of the tree keeps its own list.
+
+# The shell on its own, in one process (threads and inproc sockets): the
+# stream consumer against a producer played by the test; the service's
+# turns, with the store's fault hook (essp_common_faults).
+essp_unit_test(test_stream_consumer unit/test_stream_consumer.c)
+target_link_libraries(test_stream_consumer PRIVATE essp_common)
