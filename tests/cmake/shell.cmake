@@ -5,3 +5,6 @@
 # turns, with the store's fault hook (essp_common_faults).
 essp_unit_test(test_stream_consumer unit/test_stream_consumer.c)
 target_link_libraries(test_stream_consumer PRIVATE essp_common)
+essp_unit_test(test_service unit/test_service.c)
+target_link_libraries(test_service PRIVATE essp_common_faults)
+set_tests_properties(unit.test_service PROPERTIES TIMEOUT 120)
