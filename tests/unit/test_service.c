@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -270,7 +271,7 @@ static void s_stop(fixture_t *f)
     zsys_interrupted = 0;
     f->running = false;
     assert_int_equal(f->code, 0);
-    assert_int_equal(atomic_load(&s_detached), 1);
+    assert_int_equal(atomic_load(&s_detached), f->def.attach ? 1 : 0);
 }
 
 /*  A request and its reply; asserts the reply's type (and error code). */
@@ -546,6 +547,11 @@ static void test_when_every_part_fails_the_requests_get_storage_errors(void **st
     assert_int_equal(s_pull_of(f, 0, 5000), 0);
     s_hold_turn(f);
     s_deliver(f, 0, 1, (const char *const[]){"late", NULL}, NULL);
+    zsock_t *other = zsock_new(ZMQ_DEALER);
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "inproc://essp-%s", config_service_name(f->def.id));
+    assert_int_equal(zsock_connect(other, "%s", endpoint), 0);
+    s_send(f, other, "ping", 0, NULL, NULL);      /* needs no transaction */
     s_send(f, f->client, "status", 1, "refused-by-disk", NULL);
     /* The hold's own commit passes; then the turn, the requests apart and
      * the batch apart all fail. */
@@ -554,6 +560,9 @@ static void test_when_every_part_fails_the_requests_get_storage_errors(void **st
     msgpack_object reply;
     assert_true(s_reply(f, f->client, 5000, &reply));
     assert_true(doc_str_eq(&reply, "rule", "storage"));
+    assert_true(s_reply(f, other, 5000, &reply));
+    assert_true(doc_str_eq(&reply, "type", "pong"));
+    zsock_destroy(&other);
     /* The stream asks again from its cursor, and then it is applied. */
     assert_int_equal(s_pull_of(f, 0, 5000), 0);
     s_deliver(f, 0, 1, (const char *const[]){"late", NULL}, NULL);
@@ -620,8 +629,22 @@ static void test_the_log_is_pulled_and_pulls_are_held(void **state)
     assert_true(s_reply(f, other, 5000, &reply));
     assert_int_equal(s_batch_len(f, 5000, &seq), 1);
     assert_int_equal(seq, 2);
+    /* A pull whose read transaction cannot begin gets no answer (its
+     * consumer asks again when its wait is over)... */
+    store_fault_set(STORE_FAULT_BEGIN, 1, 1, MDB_READERS_FULL);
+    s_pull(f, 0, 0);
+    assert_false(s_reply(f, f->client, 300, &reply));
+    /* ... and a held pull stays held until it can be answered. */
+    s_pull(f, 2, 10000);
+    usleep(50 * 1000);
+    store_fault_set(STORE_FAULT_BEGIN, 2, 1, MDB_READERS_FULL);   /* the turn's, then the pull's */
+    s_send(f, other, "erase", 1, "p3", NULL);
+    assert_true(s_reply(f, other, 5000, &reply));
+    assert_int_equal(s_batch_len(f, 5000, &seq), 1);
+    assert_int_equal(seq, 3);
+    assert_int_equal(store_fault_calls(STORE_FAULT_BEGIN), 3);
     /* A pull still held when the service stops is dropped. */
-    s_pull(f, 2, 60000);
+    s_pull(f, 3, 20000);
     usleep(50 * 1000);
     zsock_destroy(&other);
     s_stop(f);
@@ -658,6 +681,8 @@ static void test_secure_types_are_answered_only_on_the_curve_router(void **state
     fixture_t *f = *state;
     static const char *const secure[] = {"erase", NULL};
     f->def.secure_types = secure;
+    f->def.attach = NULL;   /* no front end */
+    f->def.detach = NULL;
     s_start(f);
     s_ask(f, "erase", "x", "error", PROTO_E_FORBIDDEN);
     /* A staff key, issued into the certificate store. */
@@ -674,6 +699,19 @@ static void test_secure_types_are_answered_only_on_the_curve_router(void **state
     assert_true(s_reply(f, secure_client, 10000, &reply));
     assert_true(doc_str_eq(&reply, "type", "ack"));
     assert_true(doc_str_eq(&reply, "id", "ops"));   /* the handler saw who */
+    zsock_destroy(&secure_client);
+    zcert_destroy(&cert);
+    /* A key in the store that names no one is refused. */
+    cert = zcert_new();
+    char path[CONFIG_PATH_MAX];
+    snprintf(path, sizeof path, "%s/keys/allowed/anonymous.cert", f->home);
+    assert_int_equal(zcert_save_public(cert, path), 0);
+    secure_client = zsock_new(ZMQ_DEALER);
+    assert_int_equal(auth_make_client(secure_client, cert, f->def.id), 0);
+    assert_int_equal(zsock_connect(secure_client, "%s", endpoint), 0);
+    s_send(f, secure_client, "erase", 1, "z", NULL);
+    assert_true(s_reply(f, secure_client, 10000, &reply));
+    assert_true(doc_str_eq(&reply, "code", PROTO_E_FORBIDDEN));
     zsock_destroy(&secure_client);
     zcert_destroy(&cert);
     s_stop(f);
@@ -724,6 +762,37 @@ static void test_a_service_that_cannot_start_says_so(void **state)
     assert_int_equal(service_main(&f->def), 1);
     zsock_destroy(&squatter);
     f->def.secure_types = NULL;
+    usleep(100 * 1000);
+    /* No pid file: run/ is a file; the pid file is a directory. */
+    char path[128];
+    snprintf(path, sizeof path, "rm -rf %s/run", f->home);
+    assert_int_equal(system(path), 0);
+    snprintf(path, sizeof path, "%s/run", f->home);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fclose(file);
+    s_fresh_port(500 + s_run);
+    assert_int_equal(service_main(&f->def), 1);
+    unlink(path);
+    usleep(100 * 1000);
+    snprintf(path, sizeof path, "%s/run/%s.pid", f->home, config_service_name(f->def.id));
+    assert_int_equal(config_mkdirs(path), 0);
+    s_fresh_port(600 + s_run);
+    assert_int_equal(service_main(&f->def), 1);
+    rmdir(path);
+    usleep(100 * 1000);
+    /* The secure endpoint has no keys: keys/ is a file. */
+    snprintf(path, sizeof path, "rm -rf %s/keys", f->home);
+    assert_int_equal(system(path), 0);
+    snprintf(path, sizeof path, "%s/keys", f->home);
+    file = fopen(path, "w");
+    assert_non_null(file);
+    fclose(file);
+    f->def.secure_types = secure;
+    s_fresh_port(700 + s_run);
+    assert_int_equal(service_main(&f->def), 1);
+    f->def.secure_types = NULL;
+    unlink(path);
     usleep(100 * 1000);
     /* The in-process endpoint is taken. */
     s_fresh_port(400 + s_run);
