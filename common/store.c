@@ -15,6 +15,60 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef ESSP_STORE_FAULTS
+#include <pthread.h>
+
+/* ------------------------------------------------ fault hook (tests only) */
+
+static pthread_mutex_t s_fault_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    unsigned calls, nth, times;
+    int code;
+} s_faults[STORE_FAULT_POINTS];
+
+void store_fault_set(store_fault_t point, unsigned nth, unsigned times, int code)
+{
+    assert(point < STORE_FAULT_POINTS);
+    pthread_mutex_lock(&s_fault_lock);
+    s_faults[point].calls = 0;
+    s_faults[point].nth = nth;
+    s_faults[point].times = times;
+    s_faults[point].code = code;
+    pthread_mutex_unlock(&s_fault_lock);
+}
+
+void store_fault_clear(void)
+{
+    pthread_mutex_lock(&s_fault_lock);
+    memset(s_faults, 0, sizeof s_faults);
+    pthread_mutex_unlock(&s_fault_lock);
+}
+
+unsigned store_fault_calls(store_fault_t point)
+{
+    pthread_mutex_lock(&s_fault_lock);
+    unsigned calls = s_faults[point].calls;
+    pthread_mutex_unlock(&s_fault_lock);
+    return calls;
+}
+
+/*  The code this call at `point` must fail with, or 0. */
+static int s_fault(store_fault_t point)
+{
+    pthread_mutex_lock(&s_fault_lock);
+    unsigned call = ++s_faults[point].calls;
+    int code = s_faults[point].nth && call >= s_faults[point].nth
+                   && call - s_faults[point].nth < s_faults[point].times
+               ? s_faults[point].code
+               : 0;
+    pthread_mutex_unlock(&s_fault_lock);
+    return code;
+}
+#else
+/* Production builds: no hook, nothing to test at run time. */
+#define s_fault(point) 0
+#endif
+
 struct store_t {
     MDB_env *env;
     size_t map_size;
@@ -48,7 +102,7 @@ store_t *store_new(const char *dir, const char *const *names)
     unsigned flags = MDB_NOTLS;
     if (config_env_long("ESSP_DURABLE", 1, 0, 1) == 0)
         flags |= MDB_NOSYNC;
-    int rc = config_mkdirs(dir) ? -1 : 0;
+    int rc = config_mkdirs(dir) ? -1 : s_fault(STORE_FAULT_OPEN);
     if (!rc)
         rc = mdb_env_create(&self->env);
     if (!rc)
@@ -96,12 +150,22 @@ MDB_env *store_env(store_t *self)
 
 int store_begin(store_t *self, bool rdonly, MDB_txn **txn)
 {
+    int fault = s_fault(STORE_FAULT_BEGIN);
+    if (fault) {
+        *txn = NULL;
+        return fault;
+    }
     return mdb_txn_begin(self->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
 }
 
 int store_commit(store_t *self, MDB_txn *txn)
 {
     (void)self;
+    int fault = s_fault(STORE_FAULT_COMMIT);
+    if (fault) {
+        mdb_txn_abort(txn);
+        return fault;
+    }
     return mdb_txn_commit(txn);
 }
 
@@ -118,6 +182,9 @@ int store_grow(store_t *self)
 
 int store_backup(store_t *self, const char *dir)
 {
+    int fault = s_fault(STORE_FAULT_COPY);
+    if (fault)
+        return fault;
     return mdb_env_copy2(self->env, dir, MDB_CP_COMPACT);
 }
 
@@ -159,16 +226,19 @@ int store_compact(store_t **self_p, const char *dir, const char *const *names)
     }
     /* The copy reaches the disk before it replaces the file. */
     int fd = open(copy, O_RDONLY);
-    bool synced = fd >= 0 && fsync(fd) == 0;
+    int fault = s_fault(STORE_FAULT_SYNC);
+    bool synced = fd >= 0 && !fault && fsync(fd) == 0;
     if (fd >= 0)
         close(fd);
     MDB_dbi handles[STORE_DBS_MAX];
     size_t count = self->db_count;
     memcpy(handles, self->dbs, sizeof handles);
     store_destroy(self_p);
-    bool replaced = synced && rename(copy, data) == 0;
+    if (!fault)
+        fault = s_fault(STORE_FAULT_RENAME);
+    bool replaced = synced && !fault && rename(copy, data) == 0;
     if (!replaced) {
-        log_error("compaction: cannot replace %s: %s", data, strerror(errno));
+        log_error("compaction: cannot replace %s: %s", data, strerror(fault ? fault : errno));
         unlink(copy);
     }
     rmdir(tmp);
@@ -229,6 +299,9 @@ int store_get_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t *value)
 
 int store_put_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t value)
 {
+    int fault = s_fault(STORE_FAULT_PUT);
+    if (fault)
+        return fault;
     unsigned char bytes[8];
     store_u64_key(value, bytes);
     MDB_val k = {strlen(key), (void *)key}, v = {8, bytes};
@@ -253,6 +326,9 @@ int store_get_doc(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, msg
 int store_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
               size_t len)
 {
+    int fault = s_fault(STORE_FAULT_PUT);
+    if (fault)
+        return fault;
     MDB_val k = {key_len, (void *)key}, v = {len, (void *)data};
     return mdb_put(txn, db, &k, &v, 0);
 }

@@ -82,4 +82,32 @@ int store_get_doc(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, msg
 int store_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
               size_t len);
 
+#ifdef ESSP_STORE_FAULTS
+/*  Test builds only: the library essp_common_faults is built from the same
+ *  sources with ESSP_STORE_FAULTS defined, so that the programs carry no
+ *  hook.  store_fault_set makes calls number nth .. nth+times-1 (counted
+ *  from this call, 1 = the next one) at `point` fail with `code`: an LMDB
+ *  code for BEGIN, PUT (store_put, store_put_u64), COMMIT (the transaction
+ *  is aborted), COPY (store_backup) and OPEN (store_new), an errno for
+ *  SYNC (the compacted copy's fsync) and RENAME (the copy over the data
+ *  file).  store_fault_clear disarms them all.  Thread-safe: a test may
+ *  arm a fault while a service runs in another thread. */
+typedef enum {
+    STORE_FAULT_BEGIN,
+    STORE_FAULT_PUT,
+    STORE_FAULT_COMMIT,
+    STORE_FAULT_COPY,
+    STORE_FAULT_SYNC,
+    STORE_FAULT_RENAME,
+    STORE_FAULT_OPEN,
+    STORE_FAULT_POINTS
+} store_fault_t;
+
+void store_fault_set(store_fault_t point, unsigned nth, unsigned times, int code);
+void store_fault_clear(void);
+
+/*  How many calls reached `point` since it was last set or cleared. */
+unsigned store_fault_calls(store_fault_t point);
+#endif
+
 #endif

@@ -9,6 +9,8 @@ ESSP_BUILD_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev li
   liblmdb-dev libsodium-dev libjansson-dev libcmocka-dev libmicrohttpd-dev"
 ESSP_TEST_PACKAGES="python3 python3-zmq python3-msgpack python3-nacl lmdb-utils chromium fonts-dejavu-core
   nodejs nginx openssl"
+# Only when deploy/test is asked for line coverage (ESSP_COVERAGE=1).
+ESSP_COVERAGE_PACKAGES="gcovr"
 
 essp_log() { printf 'essp: %s\n' "$*" >&2; }
 
@@ -35,6 +37,23 @@ essp_build() {
   local dir=${1:-$ESSP_ROOT/build}; shift || true
   cmake -S "$ESSP_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   cmake --build "$dir" -j "$(nproc)" -- --no-print-directory >/dev/null
+}
+
+# Builds into $1 with gcov's instrumentation, runs the unit tests only
+# (ctest -L unit: what the units reach, not what the stack tests do) and
+# prints the line coverage of common/ and proto/, file by file (gcovr).
+essp_coverage() {
+  local dir=$1
+  find "$dir" -name '*.gcda' -delete 2>/dev/null || true
+  essp_build "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=--coverage \
+    -DCMAKE_EXE_LINKER_FLAGS=--coverage
+  ctest --test-dir "$dir" -L unit --output-on-failure -j "$(nproc)"
+  local part
+  for part in common proto; do
+    essp_log "line coverage of $part/ by the unit tests"
+    gcovr --root "$ESSP_ROOT" --object-directory "$dir" --filter "$ESSP_ROOT/$part/" \
+      --exclude-directories "$dir/CMakeFiles" --txt
+  done
 }
 
 # The stack's home and ports, exported for the services and the CLI.

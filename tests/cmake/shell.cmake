@@ -1,1 +1,16 @@
 # Tests of shell: added here so that each part of the tree keeps its own list.
+
+# The shell on its own, in one process (threads and inproc sockets): the
+# stream consumer against a producer played by the test; the service's
+# turns, with the store's fault hook (essp_common_faults).
+essp_unit_test(test_stream_consumer unit/test_stream_consumer.c)
+target_link_libraries(test_stream_consumer PRIVATE essp_common)
+essp_unit_test(test_service unit/test_service.c)
+target_link_libraries(test_service PRIVATE essp_common_faults)
+set_tests_properties(unit.test_service PROPERTIES TIMEOUT 120)
+essp_unit_test(test_store_faults unit/test_store_faults.c)
+target_link_libraries(test_store_faults PRIVATE essp_common_faults)
+essp_unit_test(test_log unit/test_log.c)
+target_link_libraries(test_log PRIVATE essp_common)
+essp_unit_test(test_stream_key unit/test_stream_key.c)
+target_link_libraries(test_stream_key PRIVATE essp_common)

@@ -117,6 +117,51 @@ static void test_issued_keys_are_installed_then_revoked(void **state)
     assert_int_equal(system(command), 0);
 }
 
+static void test_keys_that_cannot_be_made_or_found(void **state)
+{
+    (void)state;
+    char home[] = "/tmp/essp-auth-XXXXXX", path[CONFIG_PATH_MAX], out[8];
+    assert_non_null(mkdtemp(home));
+    setenv("ESSP_HOME", home, 1);
+    /* Names that do not fit, roles that are none. */
+    assert_int_equal(auth_name_of_file("abcdefgh", 8, out, sizeof out), -1);
+    char long_name[300];
+    memset(long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    assert_int_equal(auth_key_path("members", long_name, ".cert", path, sizeof path), -1);
+    assert_int_equal(auth_issue("member", long_name), -1);
+    assert_int_equal(auth_revoke("admin", "x"), -1);
+    assert_int_equal(auth_revoke("member", long_name), -1);
+    assert_false(auth_has_key("admin", "x"));
+    assert_null(auth_load("admin", "x"));
+    assert_null(auth_load("member", long_name));
+    /* A client of a service that never started: no server key to trust. */
+    zcert_t *cert = zcert_new();
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    assert_int_equal(auth_make_client(sock, cert, SERVICE_REVIEW), -1);
+    zsock_destroy(&sock);
+    zcert_destroy(&cert);
+    /* zauth, verbose on request. */
+    setenv("ESSP_AUTH_VERBOSE", "1", 1);
+    zactor_t *auth = auth_start();
+    unsetenv("ESSP_AUTH_VERBOSE");
+    assert_non_null(auth);
+    zactor_destroy(&auth);
+    /* keys/ is a file: nothing can be kept under it. */
+    char command[CONFIG_PATH_MAX + 16];
+    snprintf(command, sizeof command, "rm -rf '%s/keys'", home);
+    assert_int_equal(system(command), 0);
+    snprintf(path, sizeof path, "%s/keys", home);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fclose(file);
+    assert_null(auth_start());
+    assert_null(auth_server_cert(SERVICE_REVIEW));
+    assert_int_equal(auth_issue("staff", "ops"), -1);
+    snprintf(command, sizeof command, "rm -rf '%s'", home);
+    assert_int_equal(system(command), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -124,6 +169,7 @@ int main(void)
         cmocka_unit_test(test_unsafe_or_foreign_file_names_are_refused),
         cmocka_unit_test(test_keys_live_under_essp_home),
         cmocka_unit_test(test_issued_keys_are_installed_then_revoked),
+        cmocka_unit_test(test_keys_that_cannot_be_made_or_found),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,6 +93,39 @@ static void test_secure_ports_follow_the_base_port(void **state)
     unsetenv("ESSP_INTAKE_SECURE_ENDPOINT");
 }
 
+static void test_http_port_and_directories(void **state)
+{
+    (void)state;
+    setenv("ESSP_PORT", "9000", 1);
+    assert_int_equal(config_http_port(), 9004);
+    setenv("ESSP_PORT", "70000", 1);
+    assert_int_equal(config_http_port(), -1);
+    assert_int_equal(config_port(SERVICE_REVIEW), -1);
+    unsetenv("ESSP_PORT");
+    assert_string_equal(config_service_name(SERVICE_COUNT), "unknown");
+    /* Directories and their parents; a path too long, or under a file. */
+    char dir[] = "/tmp/essp-config-XXXXXX", path[CONFIG_PATH_MAX + 8];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/a/b/c", dir);
+    assert_int_equal(config_mkdirs(path), 0);
+    assert_int_equal(config_mkdirs(path), 0);   /* already there */
+    memset(path, 'x', sizeof path - 1);
+    path[0] = '/';
+    path[sizeof path - 1] = '\0';
+    assert_int_equal(config_mkdirs(path), -1);
+    snprintf(path, sizeof path, "%s/file", dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fclose(file);
+    snprintf(path, sizeof path, "%s/file/sub/dir", dir);
+    assert_int_equal(config_mkdirs(path), -1);
+    snprintf(path, sizeof path, "%s/file/leaf", dir);
+    assert_int_equal(config_mkdirs(path), -1);
+    char command[64];
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    assert_int_equal(system(command), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -100,6 +133,7 @@ int main(void)
         cmocka_unit_test(test_environment_wins_over_the_file),
         cmocka_unit_test(test_bad_values_fall_back_to_the_default),
         cmocka_unit_test(test_secure_ports_follow_the_base_port),
+        cmocka_unit_test(test_http_port_and_directories),
     };
     return cmocka_run_group_tests(tests, s_write_file, s_remove_file);
 }

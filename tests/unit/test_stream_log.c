@@ -262,6 +262,46 @@ static void test_redaction_uses_the_producers_rewrite(void **state)
     msgpack_zone_destroy(&zone);
 }
 
+/*  Redaction's error paths: a stored record that holds the id's bytes but
+ *  does not decode is left alone; a log that cannot be written (a read
+ *  transaction) or whose database is not open says so. */
+static void test_redaction_skips_what_does_not_decode_and_reports_errors(void **state)
+{
+    fixture_t *f = *state;
+    static const char *const ids[] = {"D4", "E5"};
+    s_append_ids(f, ids, 2);
+    MDB_txn *txn;
+    assert_int_equal(store_begin(f->store, false, &txn), 0);
+    unsigned char key[8];
+    store_u64_key(99, key);
+    /* 0xc1 then the id's bytes: the byte filter matches, the decoder not. */
+    MDB_val k = {8, key}, v = {3, "\xc1" "D4"};
+    assert_int_equal(mdb_put(txn, store_db(f->store, 0), &k, &v, 0), 0);
+    size_t count = 99;
+    assert_int_equal(stream_log_redact(f->log, txn, "D4", 2, NULL, NULL, &count), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(store_commit(f->store, txn), 0);
+    /* In a read transaction, the rewrite cannot be written. */
+    assert_int_equal(store_begin(f->store, true, &txn), 0);
+    assert_int_not_equal(stream_log_redact(f->log, txn, "E5", 2, NULL, NULL, NULL), 0);
+    /* A log over a database handle that is not open. */
+    stream_log_t *stray = stream_log_new(txn, 200);
+    assert_int_equal(stream_log_head(stray), 0);
+    assert_int_not_equal(stream_log_redact(stray, txn, "E5", 2, NULL, NULL, &count), 0);
+    assert_int_equal(count, 0);
+    stream_log_destroy(&stray);
+    mdb_txn_abort(txn);
+}
+
+static void test_a_batch_never_exceeds_the_protocols_maximum(void **state)
+{
+    fixture_t *f = *state;
+    s_append(f, PROTO_BATCH_MAX + 5, true);
+    static uint64_t seqs[PROTO_BATCH_MAX + 5];
+    assert_int_equal(s_batch(f, 0, PROTO_BATCH_MAX + 5, PROTO_BATCH_BYTES, seqs), PROTO_BATCH_MAX);
+    assert_int_equal(seqs[PROTO_BATCH_MAX - 1], PROTO_BATCH_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +310,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_head_survives_reopening, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_redaction_rewrites_only_the_events_of_that_id, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_redaction_uses_the_producers_rewrite, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_redaction_skips_what_does_not_decode_and_reports_errors, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_batch_never_exceeds_the_protocols_maximum, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

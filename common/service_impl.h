@@ -1,0 +1,108 @@
+/*  common/service_impl.h - what the pieces of the service shell share.
+ *
+ *  Private to common/service*.c: the shell is one module (service.h) in
+ *  three files along its seams,
+ *    service.c       the public calls, the life cycle, the sockets, the loop
+ *    service_turn.c  a turn: the requests and the upstream batches it
+ *                    received, run in one write transaction, then answered
+ *    service_pull.c  the replies to pulls of this service's own log, and
+ *                    the pulls held until an event arrives
+ */
+#ifndef ESSP_COMMON_SERVICE_IMPL_H
+#define ESSP_COMMON_SERVICE_IMPL_H
+
+#include "service.h"
+#include "store.h"
+#include "stream_consumer.h"
+#include "stream_log.h"
+
+#include <czmq.h>
+#include <lmdb.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define S_PARKED_MAX 4096
+#define S_DB_EVENTS  "events"
+#define S_DB_CURSORS "cursors"
+
+/*  A pull that found nothing new, waiting for an event or its deadline. */
+typedef struct {
+    zsock_t *router;             /* the ROUTER it came in on */
+    zmsg_t *envelope;            /* routing frames to answer on */
+    uint64_t after;
+    size_t max;
+    bool has_rid;
+    uint64_t rid;
+    int64_t deadline_ms;
+} parked_pull_t;
+
+/*  One request of a batch, kept until its reply is sent. */
+typedef struct {
+    zsock_t *router;             /* the ROUTER it came in on, to answer on */
+    zmsg_t *envelope;
+    zframe_t *payload;
+    msgpack_object msg;          /* decoded into the batch's zone */
+    service_request_t req;
+    size_t reply_off, reply_len; /* the reply, in early_buf when ready, else in late_buf */
+    bool is_pull;
+    bool ready;                  /* reply packed (error or pong) before the transaction */
+} pending_t;
+
+/*  What an upstream delivered in this turn of the loop, applied in the
+ *  turn's transaction.  The events point into the consumer's last reply
+ *  and into zone, both kept until the next turn. */
+typedef struct {
+    msgpack_zone zone;
+    const msgpack_object *events;
+    size_t first;                /* index of the first event after the cursor */
+    uint64_t last;               /* seq of the last event applied */
+    bool ready;                  /* a batch to apply this turn */
+} upstream_batch_t;
+
+struct service_t {
+    const service_def_t *def;
+    store_t *store;
+    size_t db_count;             /* the core's databases; events, cursors follow */
+    stream_log_t *log;
+    zsock_t *router;
+    zsock_t *secure;             /* the CURVE ROUTER, when secure_types is set */
+    zactor_t *auth;              /* zauth, answering the secure ROUTER's ZAP requests */
+    stream_consumer_t *consumers[SERVICE_UPSTREAMS_MAX];
+    upstream_batch_t upstream[SERVICE_UPSTREAMS_MAX];
+    parked_pull_t parked[S_PARKED_MAX];
+    size_t parked_count;
+    msgpack_sbuffer event_buf;
+    msgpack_packer event_pk;
+    pending_t batch[SERVICE_BATCH];
+    /* Reused by every batch: one zone for its decoded requests, one buffer
+     * for the replies packed before the transaction (refusals, pongs) and
+     * one for those the core packs inside it, which a rollback clears. */
+    msgpack_zone request_zone;
+    msgpack_sbuffer early_buf, late_buf;
+    msgpack_packer early_pk, late_pk;
+    char pid_path[CONFIG_PATH_MAX];
+    char inproc[64];             /* the ROUTER's in-process endpoint */
+    bool attached;               /* def->attach succeeded: detach at the end */
+    bool compact;                /* an erasure committed: compact the store after the turn */
+};
+
+/*  service_turn.c: one turn of the loop.  Takes the ready requests (when
+ *  requests_in) and the replies of the upstreams flagged in streams_in,
+ *  commits what they change, and only then answers. */
+void service_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms);
+
+/*  service_pull.c: sends one reply (the routing frames, then data). */
+void service_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size);
+
+/*  Answers pull p of a batch now (opening *read_txn when it needs one, the
+ *  caller aborts it), or holds it until an event or its wait's end. */
+void service_handle_pull(service_t *self, MDB_txn **read_txn, pending_t *p, int64_t now_ms);
+
+/*  Answers every held pull that now has events, or whose wait is over. */
+void service_serve_parked(service_t *self, int64_t now_ms);
+
+/*  Forgets held pull i (no answer). */
+void service_unpark(service_t *self, size_t i);
+
+#endif

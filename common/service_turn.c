@@ -1,0 +1,342 @@
+/*  common/service_turn.c - a turn of the service's loop: the requests
+ *  and the upstream batches it received, run in one write transaction,
+ *  committed, then answered; apart when together they fail (see
+ *  service.h, service_impl.h). */
+#include "service_impl.h"
+
+#include "auth.h"
+#include "log.h"
+#include "proto/doc.h"
+#include "proto/messages.h"
+#include "proto/wire.h"
+
+#include <string.h>
+#include <time.h>
+
+/* --------------------------------------------------------------- requests */
+
+/*  Records that request p's reply was just packed into buf from off on. */
+static void s_reply_packed(pending_t *p, const msgpack_sbuffer *buf, size_t off)
+{
+    p->reply_off = off;
+    p->reply_len = buf->size - off;
+}
+
+/*  True when this request type is answered only on the secure ROUTER. */
+static bool s_needs_secure(service_t *self, const char *type)
+{
+    for (const char *const *t = self->def->secure_types; t && *t; t++)
+        if (strcmp(*t, type) == 0)
+            return true;
+    return false;
+}
+
+/*  Decodes and checks one request; packs an error reply when it is refused
+ *  and a pong for ping, which need no transaction. */
+static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms)
+{
+    int64_t now = now_wall_ms / 1000;
+    proto_error_t err;
+    proto_error_clear(&err);
+    msgpack_packer *pk = &self->early_pk;
+    size_t off = self->early_buf.size;
+    p->req.msg = &p->msg;
+    p->req.reply = &self->late_pk;
+    p->req.now = now;
+    p->req.now_ms = now_wall_ms;
+    p->req.type = NULL;
+    p->req.peer_name = p->req.peer_role = NULL;
+    if (p->router == self->secure)
+        auth_peer(p->payload, &p->req.peer_name, &p->req.peer_role);
+    if (wire_decode(zframe_data(p->payload), zframe_size(p->payload), &self->request_zone, &p->msg, &err)
+        || proto_request_check(&p->msg, &p->req.type, &p->req.rid, &p->req.has_rid, &err)) {
+        log_info("refused a request: %s (field '%s', rule %s)", err.message, err.field, err.rule);
+        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_INVALID, &err);
+        p->ready = true;
+    } else if (p->router != self->secure && s_needs_secure(self, p->req.type)) {
+        proto_error_set(&err, "type", "authentication",
+                        "'%s' needs a member or staff key: send it to the authenticated endpoint "
+                        "(CURVE, see essp endpoints)", p->req.type);
+        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
+        p->ready = true;
+    } else if (p->router == self->secure && !p->req.peer_name) {
+        proto_error_set(&err, "type", "authentication", "this key carries no name and role");
+        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
+        p->ready = true;
+    } else if (strcmp(p->req.type, "pull") == 0) {
+        p->is_pull = true;
+    } else if (strcmp(p->req.type, "ping") == 0) {
+        proto_pack_reply(pk, "pong", p->req.has_rid, p->req.rid, 2);
+        proto_pack_kv_str(pk, "service", config_service_name(self->def->id));
+        proto_pack_kv_uint(pk, "head", stream_log_head(self->log));
+        p->ready = true;
+    }
+    if (p->ready)
+        s_reply_packed(p, &self->early_buf, off);
+}
+
+/*  Takes what is ready on router into the batch, from index count on. */
+static size_t s_receive_from(service_t *self, zsock_t *router, size_t count)
+{
+    while (router && count < SERVICE_BATCH && (zsock_events(router) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv(router);
+        if (!msg)
+            break;
+        pending_t *p = &self->batch[count];
+        *p = (pending_t){.router = router};
+        /* The payload is the last frame; the frames before it route the
+         * reply back (identity, and the empty delimiter of a REQ client). */
+        p->payload = zmsg_last(msg);
+        zmsg_remove(msg, p->payload);
+        p->envelope = msg;
+        count++;
+    }
+    return count;
+}
+
+static size_t s_receive_batch(service_t *self)
+{
+    msgpack_zone_clear(&self->request_zone);
+    msgpack_sbuffer_clear(&self->early_buf);
+    msgpack_sbuffer_clear(&self->late_buf);
+    return s_receive_from(self, self->secure, s_receive_from(self, self->router, 0));
+}
+
+static void s_release_batch(service_t *self, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        pending_t *p = &self->batch[i];
+        zmsg_destroy(&p->envelope);
+        zframe_destroy(&p->payload);
+    }
+}
+
+/*  Ends a write transaction: commits it when everything in it succeeded,
+ *  else rolls it back; the log's head follows either way.  Returns the
+ *  final code. */
+static int s_end_txn(service_t *self, MDB_txn *txn, int rc)
+{
+    if (rc == 0)
+        rc = store_commit(self->store, txn);
+    else if (txn)
+        mdb_txn_abort(txn);
+    if (rc == 0)
+        stream_log_committed(self->log);
+    else
+        stream_log_aborted(self->log);
+    return rc;
+}
+
+static const char *s_reply_of(service_t *self, const pending_t *p)
+{
+    const msgpack_sbuffer *buf = p->ready ? &self->early_buf : &self->late_buf;
+    return p->reply_len ? buf->data + p->reply_off : "";
+}
+
+/*  Runs one request in the core; its reply goes to late_buf. */
+static int s_handle(service_t *self, MDB_txn *txn, pending_t *p)
+{
+    size_t off = self->late_buf.size;
+    int rc = self->def->handle(self->def->ctx, self, txn, &p->req);
+    s_reply_packed(p, &self->late_buf, off);
+    return rc == SERVICE_REFUSED ? 0 : rc;
+}
+
+/*  Runs every request of the batch that needs the core in one write
+ *  transaction.  Returns 0 (committed), or the LMDB code of a failure after
+ *  rolling back. */
+static int s_run_batch(service_t *self, size_t count)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(self->store, false, &txn);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        pending_t *p = &self->batch[i];
+        if (p->ready || p->is_pull)
+            continue;
+        rc = s_handle(self, txn, p);
+    }
+    return s_end_txn(self, txn, rc);
+}
+
+static bool s_batch_needs_txn(service_t *self, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!self->batch[i].ready && !self->batch[i].is_pull)
+            return true;
+    return false;
+}
+
+static void s_fail_batch(service_t *self, size_t count, int rc)
+{
+    proto_error_t err;
+    proto_error_set(&err, "", "storage", "the service could not store the request (%s); nothing was changed, try again",
+                    mdb_strerror(rc));
+    log_error("batch of %zu rolled back: %s", count, mdb_strerror(rc));
+    msgpack_sbuffer_clear(&self->late_buf);
+    for (size_t i = 0; i < count; i++) {
+        pending_t *p = &self->batch[i];
+        if (p->ready || p->is_pull)
+            continue;
+        size_t off = self->late_buf.size;
+        proto_pack_error(&self->late_pk, p->req.has_rid, p->req.rid, PROTO_E_INTERNAL, &err);
+        s_reply_packed(p, &self->late_buf, off);
+    }
+}
+
+/*  After a rollback: the replies the core packed go; the requests run
+ *  again and pack them anew. */
+static void s_reset_replies(service_t *self, size_t count)
+{
+    (void)count;
+    msgpack_sbuffer_clear(&self->late_buf);
+}
+
+/* ---------------------------------------------------------------- streams */
+
+/*  Takes upstream u's reply into the turn; true when it holds events to
+ *  apply. */
+static bool s_receive_upstream(service_t *self, size_t u, int64_t now_ms)
+{
+    upstream_batch_t *b = &self->upstream[u];
+    msgpack_zone_clear(&b->zone);
+    b->last = 0;
+    return stream_consumer_receive(self->consumers[u], &b->zone, &b->events, &b->first, now_ms) == 1;
+}
+
+/*  Applies upstream u's batch and its new cursor inside txn; 0 or an LMDB
+ *  code. */
+static int s_apply_upstream(service_t *self, MDB_txn *txn, size_t u, int64_t now)
+{
+    const service_upstream_t *up = &self->def->upstreams[u];
+    upstream_batch_t *b = &self->upstream[u];
+    stream_consumer_t *consumer = self->consumers[u];
+    int rc = 0;
+    for (size_t i = b->first; rc == 0 && i < doc_len(b->events); i++) {
+        const msgpack_object *event = doc_at(b->events, i);
+        const char *type;
+        proto_error_t err;
+        if (proto_event_check(event, &type, &b->last, &err)) {
+            log_error("stream %s: event refused: %s", stream_consumer_name(consumer), err.message);
+            return MDB_INCOMPATIBLE;
+        }
+        rc = up->apply(self->def->ctx, self, txn, type, event, now);
+    }
+    if (rc == 0)
+        rc = store_put_u64(txn, store_db(self->store, self->db_count + 1),
+                           stream_consumer_name(consumer), b->last);
+    return rc;
+}
+
+/*  Upstream u's batch alone, in its own transaction. */
+static int s_apply_events(service_t *self, size_t u, int64_t now)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(self->store, false, &txn);
+    if (rc == 0)
+        rc = s_apply_upstream(self, txn, u, now);
+    return s_end_txn(self, txn, rc);
+}
+
+/* ------------------------------------------------------------------ turns */
+
+/*  Everything a turn of the loop received, the requests that need the
+ *  core and every upstream batch, in ONE write transaction: one commit and
+ *  one fsync per turn instead of one per part, and a request never waits
+ *  behind the commits of stream batches.  0 or the LMDB code of a
+ *  failure, after rolling back. */
+static int s_run_turn(service_t *self, size_t count, bool requests, int64_t now)
+{
+    MDB_txn *txn = NULL;
+    int rc = store_begin(self->store, false, &txn);
+    for (size_t i = 0; rc == 0 && requests && i < count; i++) {
+        pending_t *p = &self->batch[i];
+        if (!p->ready && !p->is_pull)
+            rc = s_handle(self, txn, p);
+    }
+    for (size_t u = 0; rc == 0 && u < self->def->upstream_count; u++)
+        if (self->upstream[u].ready)
+            rc = s_apply_upstream(self, txn, u, now);
+    return s_end_txn(self, txn, rc);
+}
+
+/*  After a turn failed as a whole: each part again in its own transaction,
+ *  as before the turns were merged, so that a poisoned batch of one stream
+ *  neither refuses the requests nor stops the other streams. */
+static void s_commit_apart(service_t *self, size_t count, bool requests, int64_t now, int64_t now_ms)
+{
+    int rc;
+    if (requests) {
+        s_reset_replies(self, count);
+        while ((rc = s_run_batch(self, count)) == MDB_MAP_FULL && store_grow(self->store) == 0)
+            s_reset_replies(self, count);
+        if (rc)
+            s_fail_batch(self, count, rc);
+    }
+    for (size_t u = 0; u < self->def->upstream_count; u++) {
+        if (!self->upstream[u].ready)
+            continue;
+        stream_consumer_t *consumer = self->consumers[u];
+        while ((rc = s_apply_events(self, u, now)) == MDB_MAP_FULL && store_grow(self->store) == 0)
+            ;
+        if (rc == 0) {
+            stream_consumer_advance(consumer, self->upstream[u].last, now_ms);
+            continue;
+        }
+        log_error("stream %s: batch not applied (%s); retrying from %llu", stream_consumer_name(consumer),
+                  mdb_strerror(rc), (unsigned long long)stream_consumer_cursor(consumer));
+        stream_consumer_backoff(consumer, now_ms);
+    }
+}
+
+static void s_commit_turn(service_t *self, size_t count, bool requests, int64_t now, int64_t now_ms)
+{
+    int rc;
+    while ((rc = s_run_turn(self, count, requests, now)) == MDB_MAP_FULL && store_grow(self->store) == 0)
+        s_reset_replies(self, count);
+    if (rc) {
+        size_t handled = 0, batches = 0;
+        for (size_t i = 0; requests && i < count; i++)
+            handled += !self->batch[i].ready && !self->batch[i].is_pull;
+        for (size_t u = 0; u < self->def->upstream_count; u++)
+            batches += self->upstream[u].ready;
+        log_warn("turn rolled back (%s): its %zu requests and %zu stream batches again, one transaction each",
+                 mdb_strerror(rc), handled, batches);
+        s_commit_apart(self, count, requests, now, now_ms);
+        return;
+    }
+    for (size_t u = 0; u < self->def->upstream_count; u++)
+        if (self->upstream[u].ready)
+            stream_consumer_advance(self->consumers[u], self->upstream[u].last, now_ms);
+}
+
+void service_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms)
+{
+    size_t count = requests_in ? s_receive_batch(self) : 0;
+    /* The batch's time, read once here and given to the core with each
+     * request: the core never reads a clock. */
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    int64_t wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+    int64_t now = wall_ms / 1000;
+    for (size_t i = 0; i < count; i++)
+        s_pending_prepare(self, &self->batch[i], wall_ms);
+    bool requests = s_batch_needs_txn(self, count), streams = false;
+    for (size_t u = 0; u < self->def->upstream_count; u++) {
+        self->upstream[u].ready = streams_in[u] && s_receive_upstream(self, u, now_ms);
+        streams = streams || self->upstream[u].ready;
+    }
+    if (requests || streams)
+        s_commit_turn(self, count, requests, now, now_ms);
+    /* Durable now: reply. */
+    MDB_txn *read_txn = NULL;
+    for (size_t i = 0; i < count; i++) {
+        pending_t *p = &self->batch[i];
+        if (p->is_pull)
+            service_handle_pull(self, &read_txn, p, now_ms);
+        else
+            service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
+    }
+    if (read_txn)
+        mdb_txn_abort(read_txn);
+    s_release_batch(self, count);
+}

@@ -1,0 +1,397 @@
+/* Unit tests of common/stream_consumer: the pulling end of a durable
+ * stream, against a producer played by the test on an inproc ROUTER.  The
+ * producer answers in order, repeats itself, skips events, refuses, sends
+ * what is not a batch, a batch too large to decode, or nothing at all; each
+ * time the test checks what the consumer hands over and what it asks next. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/stream_consumer.h"
+#include "proto/doc.h"
+#include "proto/messages.h"
+#include "proto/wire.h"
+
+typedef struct {
+    char endpoint[64];
+    zsock_t *router;
+    stream_consumer_t *consumer;
+    zframe_t *identity;          /* the consumer's, from its last pull */
+    msgpack_zone zone;
+} fixture_t;
+
+static int s_setup(void **state)
+{
+    static int instance;
+    fixture_t *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->endpoint, sizeof f->endpoint, "inproc://consumer-test-%d", ++instance);
+    f->router = zsock_new(ZMQ_ROUTER);
+    assert_non_null(f->router);
+    zsock_set_rcvtimeo(f->router, 2000);
+    assert_int_equal(zsock_bind(f->router, "%s", f->endpoint), 0);
+    f->consumer = stream_consumer_new("upstream", f->endpoint, 3, 8, 100);
+    assert_non_null(f->consumer);
+    zsock_set_rcvtimeo(stream_consumer_socket(f->consumer), 2000);
+    msgpack_zone_init(&f->zone, 4096);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_destroy(&f->consumer);
+    assert_null(f->consumer);
+    zframe_destroy(&f->identity);
+    zsock_destroy(&f->router);
+    msgpack_zone_destroy(&f->zone);
+    free(f);
+    return 0;
+}
+
+typedef struct {
+    bool got;
+    uint64_t rid, after, max, wait;
+} pull_t;
+
+/*  The next pull the producer receives, within timeout_ms (got false when
+ *  none came). */
+static pull_t s_next_pull(fixture_t *f, int timeout_ms)
+{
+    pull_t pull = {0};
+    zsock_set_rcvtimeo(f->router, timeout_ms);
+    zmsg_t *msg = zmsg_recv(f->router);
+    if (!msg)
+        return pull;
+    assert_int_equal(zmsg_size(msg), 2);
+    zframe_destroy(&f->identity);
+    f->identity = zmsg_pop(msg);
+    zframe_t *payload = zmsg_pop(msg);
+    zmsg_destroy(&msg);
+    msgpack_object request;
+    proto_error_t err;
+    const char *type;
+    bool has_rid;
+    msgpack_zone_clear(&f->zone);
+    assert_int_equal(wire_decode(zframe_data(payload), zframe_size(payload), &f->zone, &request, &err), 0);
+    assert_int_equal(proto_request_check(&request, &type, &pull.rid, &has_rid, &err), 0);
+    assert_string_equal(type, "pull");
+    assert_true(has_rid);
+    assert_true(doc_uint(&request, "after", &pull.after));
+    assert_true(doc_uint(&request, "max", &pull.max));
+    assert_true(doc_uint(&request, "wait", &pull.wait));
+    zframe_destroy(&payload);
+    pull.got = true;
+    return pull;
+}
+
+/*  The producer answers the consumer's last pull with these bytes. */
+static void s_answer(fixture_t *f, const void *data, size_t size)
+{
+    assert_non_null(f->identity);
+    zframe_t *identity = zframe_dup(f->identity);
+    assert_int_equal(zframe_send(&identity, f->router, ZFRAME_MORE), 0);
+    zframe_t *payload = zframe_new(data, size);
+    assert_int_equal(zframe_send(&payload, f->router, 0), 0);
+}
+
+/*  A batch reply holding events with these seqs (0 = an event without). */
+static void s_answer_batch(fixture_t *f, const uint64_t *seqs, size_t count)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_reply(&pk, "batch", true, 1, 2);
+    proto_pack_kv_uint(&pk, "head", 100);
+    proto_pack_str(&pk, "events");
+    msgpack_pack_array(&pk, count);
+    for (size_t i = 0; i < count; i++) {
+        msgpack_pack_map(&pk, seqs[i] ? 5 : 4);
+        if (seqs[i])
+            proto_pack_kv_uint(&pk, "seq", seqs[i]);
+        proto_pack_kv_uint(&pk, "v", 1);
+        proto_pack_kv_str(&pk, "type", "erased");
+        proto_pack_kv_uint(&pk, "at", 1700000000);
+        proto_pack_kv_str(&pk, "id", "a1");
+    }
+    s_answer(f, buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
+}
+
+static int s_receive(fixture_t *f, const msgpack_object **events, size_t *first, int64_t now_ms)
+{
+    msgpack_zone_clear(&f->zone);
+    return stream_consumer_receive(f->consumer, &f->zone, events, first, now_ms);
+}
+
+static uint64_t s_seq_at(const msgpack_object *events, size_t i)
+{
+    uint64_t seq = 0;
+    assert_true(doc_uint(doc_at(events, i), "seq", &seq));
+    return seq;
+}
+
+static void test_a_pull_asks_after_the_cursor(void **state)
+{
+    fixture_t *f = *state;
+    assert_string_equal(stream_consumer_name(f->consumer), "upstream");
+    assert_int_equal(stream_consumer_cursor(f->consumer), 3);
+    stream_consumer_poll(f->consumer, 0);
+    pull_t pull = s_next_pull(f, 2000);
+    assert_true(pull.got);
+    assert_int_equal(pull.after, 3);
+    assert_int_equal(pull.max, 8);
+    assert_int_equal(pull.wait, 100);
+    /* One pull in flight: a second poll while it is young asks nothing. */
+    stream_consumer_poll(f->consumer, 500);
+    assert_false(s_next_pull(f, 50).got);
+}
+
+static void test_silence_sends_the_pull_again(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_poll(f->consumer, 0);
+    pull_t first = s_next_pull(f, 2000);
+    assert_true(first.got);
+    /* The producer holds a pull at most wait_ms (100): a second more and
+     * the pull is taken for lost (the producer restarted). */
+    stream_consumer_poll(f->consumer, 1100);
+    assert_false(s_next_pull(f, 50).got);
+    stream_consumer_poll(f->consumer, 1101);
+    pull_t again = s_next_pull(f, 2000);
+    assert_true(again.got);
+    assert_int_equal(again.after, 3);
+    assert_true(again.rid > first.rid);
+}
+
+static void test_a_batch_is_handed_over_and_the_cursor_advances(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_poll(f->consumer, 0);
+    assert_true(s_next_pull(f, 2000).got);
+    s_answer_batch(f, (uint64_t[]){4, 5, 6}, 3);
+    const msgpack_object *events = NULL;
+    size_t first = 99;
+    assert_int_equal(s_receive(f, &events, &first, 10), 1);
+    assert_non_null(events);
+    assert_int_equal(doc_len(events), 3);
+    assert_int_equal(first, 0);
+    assert_int_equal(s_seq_at(events, 2), 6);
+    /* The cursor moves only when the caller says the batch is committed. */
+    assert_int_equal(stream_consumer_cursor(f->consumer), 3);
+    stream_consumer_advance(f->consumer, 6, 20);
+    assert_int_equal(stream_consumer_cursor(f->consumer), 6);
+    pull_t next = s_next_pull(f, 2000);
+    assert_true(next.got);
+    assert_int_equal(next.after, 6);
+    /* An advance to an older seq never moves the cursor back. */
+    stream_consumer_advance(f->consumer, 2, 30);
+    assert_int_equal(stream_consumer_cursor(f->consumer), 6);
+    assert_int_equal(s_next_pull(f, 2000).after, 6);
+}
+
+static void test_duplicates_are_skipped(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_poll(f->consumer, 0);
+    assert_true(s_next_pull(f, 2000).got);
+    /* A reply that repeats events 2 and 3 (cursor 3) before new ones. */
+    s_answer_batch(f, (uint64_t[]){2, 3, 4, 5}, 4);
+    const msgpack_object *events;
+    size_t first;
+    assert_int_equal(s_receive(f, &events, &first, 10), 1);
+    assert_int_equal(first, 2);
+    assert_int_equal(s_seq_at(events, first), 4);
+    /* A reply that holds nothing new (a stale duplicate): nothing to apply. */
+    stream_consumer_poll(f->consumer, 20);
+    s_answer_batch(f, (uint64_t[]){1, 2, 3}, 3);
+    assert_int_equal(s_receive(f, &events, &first, 30), 0);
+    /* And an empty batch, the answer to a pull whose wait expired. */
+    s_answer_batch(f, NULL, 0);
+    assert_int_equal(s_receive(f, &events, &first, 40), 0);
+    assert_int_equal(stream_consumer_cursor(f->consumer), 3);
+}
+
+/*  After an error the consumer waits a second before it asks again. */
+static void s_assert_backed_off(fixture_t *f, int64_t failed_at)
+{
+    stream_consumer_poll(f->consumer, failed_at + 999);
+    assert_false(s_next_pull(f, 50).got);
+    stream_consumer_poll(f->consumer, failed_at + 1000);
+    pull_t pull = s_next_pull(f, 2000);
+    assert_true(pull.got);
+    assert_int_equal(pull.after, stream_consumer_cursor(f->consumer));
+}
+
+static void test_a_gap_is_an_error_and_the_pull_waits(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_poll(f->consumer, 0);
+    assert_true(s_next_pull(f, 2000).got);
+    /* Cursor 3: seq 5 after 4 missing. */
+    s_answer_batch(f, (uint64_t[]){5, 6}, 2);
+    const msgpack_object *events;
+    size_t first;
+    assert_int_equal(s_receive(f, &events, &first, 100), -1);
+    assert_int_equal(stream_consumer_cursor(f->consumer), 3);
+    s_assert_backed_off(f, 100);
+    /* A gap inside a batch too. */
+    s_answer_batch(f, (uint64_t[]){4, 6}, 2);
+    assert_int_equal(s_receive(f, &events, &first, 2000), -1);
+    s_assert_backed_off(f, 2000);
+}
+
+static void test_the_producers_refusal_is_an_error(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_poll(f->consumer, 0);
+    assert_true(s_next_pull(f, 2000).got);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_error_t err;
+    proto_error_set(&err, "after", "range", "after is beyond the head");
+    proto_pack_error(&pk, true, 1, PROTO_E_INVALID, &err);
+    s_answer(f, buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
+    const msgpack_object *events;
+    size_t first;
+    assert_int_equal(s_receive(f, &events, &first, 100), -1);
+    s_assert_backed_off(f, 100);
+}
+
+static void test_what_is_not_a_batch_is_an_error(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_poll(f->consumer, 0);
+    assert_true(s_next_pull(f, 2000).got);
+    const msgpack_object *events;
+    size_t first;
+    /* A pong. */
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_reply(&pk, "pong", true, 1, 2);
+    proto_pack_kv_str(&pk, "service", "validation");
+    proto_pack_kv_uint(&pk, "head", 0);
+    s_answer(f, buf.data, buf.size);
+    assert_int_equal(s_receive(f, &events, &first, 100), -1);
+    s_assert_backed_off(f, 100);
+    /* A batch whose event has no seq. */
+    s_answer_batch(f, (uint64_t[]){4, 0}, 2);
+    assert_int_equal(s_receive(f, &events, &first, 2000), -1);
+    s_assert_backed_off(f, 2000);
+    /* Bytes that are not msgpack at all (0xc1 is never used). */
+    s_answer(f, "\xc1", 1);
+    assert_int_equal(s_receive(f, &events, &first, 4000), -1);
+    s_assert_backed_off(f, 4000);
+    msgpack_sbuffer_destroy(&buf);
+    assert_int_equal(stream_consumer_cursor(f->consumer), 3);
+}
+
+/*  A batch reply whose events array has more elements than a reply may
+ *  hold objects (WIRE_REPLY_NODES_MAX). */
+static void s_answer_oversize(fixture_t *f)
+{
+    size_t count = WIRE_REPLY_NODES_MAX + 1;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_reply(&pk, "batch", true, 1, 2);
+    proto_pack_kv_uint(&pk, "head", 100);
+    proto_pack_str(&pk, "events");
+    msgpack_pack_array(&pk, count);
+    size_t head = buf.size;
+    char *data = malloc(head + count);
+    assert_non_null(data);
+    memcpy(data, buf.data, head);
+    memset(data + head, 0, count);   /* positive fixints */
+    s_answer(f, data, head + count);
+    free(data);
+    msgpack_sbuffer_destroy(&buf);
+}
+
+static void test_an_oversize_batch_halves_the_pull(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_poll(f->consumer, 0);
+    assert_int_equal(s_next_pull(f, 2000).max, 8);
+    const msgpack_object *events;
+    size_t first;
+    /* Too large to decode: nothing to apply, and the next pull asks for
+     * half as many events, at once (no back-off: it is no error). */
+    s_answer_oversize(f);
+    assert_int_equal(s_receive(f, &events, &first, 100), 0);
+    stream_consumer_poll(f->consumer, 100);
+    assert_int_equal(s_next_pull(f, 2000).max, 4);
+    s_answer_oversize(f);
+    assert_int_equal(s_receive(f, &events, &first, 200), 0);
+    stream_consumer_poll(f->consumer, 200);
+    assert_int_equal(s_next_pull(f, 2000).max, 2);
+    s_answer_oversize(f);
+    assert_int_equal(s_receive(f, &events, &first, 300), 0);
+    stream_consumer_poll(f->consumer, 300);
+    assert_int_equal(s_next_pull(f, 2000).max, 1);
+    /* One event at a time that still does not decode: an error. */
+    s_answer_oversize(f);
+    assert_int_equal(s_receive(f, &events, &first, 400), -1);
+    s_assert_backed_off(f, 400);
+}
+
+static void test_a_producer_not_there_gets_no_pull(void **state)
+{
+    /* With no producer bound, a pull cannot leave (ZMQ_IMMEDIATE): it is
+     * not in flight, and each poll tries again until one is there. */
+    stream_consumer_t *consumer = stream_consumer_new("nobody", "inproc://consumer-test-nobody", 0, 4, 100);
+    stream_consumer_poll(consumer, 0);
+    stream_consumer_poll(consumer, 1);
+    zsock_t *router = zsock_new(ZMQ_ROUTER);
+    zsock_set_rcvtimeo(router, 2000);
+    assert_int_equal(zsock_bind(router, "inproc://consumer-test-nobody"), 0);
+    zmsg_t *msg = NULL;
+    for (int i = 0; i < 100 && !msg; i++) {
+        stream_consumer_poll(consumer, 2 + i);
+        zsock_set_rcvtimeo(router, 20);
+        msg = zmsg_recv(router);
+    }
+    assert_non_null(msg);
+    zmsg_destroy(&msg);
+    zsock_destroy(&router);
+    stream_consumer_destroy(&consumer);
+    /* An endpoint ZeroMQ cannot parse: logged, and the consumer still
+     * stands (it never receives anything). */
+    consumer = stream_consumer_new("broken", "no-such-transport://x", 0, 4, 100);
+    assert_non_null(consumer);
+    stream_consumer_poll(consumer, 0);
+    stream_consumer_destroy(&consumer);
+    stream_consumer_destroy(&consumer);
+}
+
+int main(void)
+{
+    zsys_init();
+    zsys_set_logsystem(false);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_a_pull_asks_after_the_cursor, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_silence_sends_the_pull_again, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_batch_is_handed_over_and_the_cursor_advances, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_are_skipped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_gap_is_an_error_and_the_pull_waits, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_the_producers_refusal_is_an_error, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_what_is_not_a_batch_is_an_error, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_an_oversize_batch_halves_the_pull, s_setup, s_teardown),
+        cmocka_unit_test(test_a_producer_not_there_gets_no_pull),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
