@@ -63,7 +63,7 @@ void publication_context_destroy(void **ctx_p)
     *ctx_p = NULL;
 }
 
-/*  The sort key of an entry (see listing.h). */
+/*  The sort key of an entry in the names index (proto/directory.h). */
 static size_t s_name_key(const msgpack_object *entry, char *out, size_t cap)
 {
     return directory_sort_key(entry, out, cap);
@@ -89,7 +89,7 @@ static int s_pack_entry(publication_t *self, const msgpack_object *event, uint64
     doc_uint(event, "at", &at);
     bool until = doc_uint(event, "expires", &expires);
     msgpack_sbuffer_clear(&self->buf);
-    doc_pack_map_except(&self->pk, &projection, NULL, 3 + until);
+    doc_pack_map_except(&self->pk, &projection, NULL, proto_entries(3, until));
     proto_pack_str(&self->pk, "id");
     msgpack_pack_object(&self->pk, *doc_get(event, "id"));
     proto_pack_kv_uint(&self->pk, "version", version);
@@ -119,9 +119,11 @@ static int s_emit(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now
                   const msgpack_object *id, uint64_t version, const char *reason)
 {
     const char *type = reason ? "withdraw" : "upsert";
+    bool upsert = reason == NULL;
     uint64_t at = now < 0 ? 0 : (uint64_t)now;
     msgpack_sbuffer_clear(&self->body);
-    msgpack_pack_map(&self->body_pk, reason ? 4 : 5);
+    /* type, at, id; then reason (withdraw) or version and entry (upsert). */
+    msgpack_pack_map(&self->body_pk, proto_entries(3, !upsert, upsert, upsert));
     proto_pack_kv_str(&self->body_pk, "type", type);
     proto_pack_kv_uint(&self->body_pk, "at", at);
     proto_pack_kv_strn(&self->body_pk, "id", id->via.str.ptr, id->via.str.size);
@@ -133,7 +135,8 @@ static int s_emit(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now
     }
     /* The seq is known before the fields are packed: it is signed too. */
     uint64_t seq;
-    msgpack_packer *pk = service_event_begin(svc, type, now, reason ? 4 : 5, &seq);
+    /* id, signed, sig; reason, or version and entry, as in the body. */
+    msgpack_packer *pk = service_event_begin(svc, type, now, proto_entries(3, !upsert, upsert, upsert), &seq);
     unsigned char sig[STREAM_SIGN_BYTES];
     if (stream_sign(&self->key, seq, self->body.data, self->body.size, sig) != 0)
         return ENOMEM;  /* the batch is rolled back and tried again */
@@ -281,11 +284,6 @@ int publication_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char
 
 /* -------------------------------------------------------------- directory */
 
-static void s_refuse(service_request_t *req, const char *code, const proto_error_t *err)
-{
-    proto_pack_error(req->reply, req->has_rid, req->rid, code, err);
-}
-
 /*  One page: up to `limit` entries that match the filters, in name order,
  *  after examining at most S_SCAN_MAX entries, so that a request never
  *  costs more than a bounded amount of work however selective its filters.
@@ -295,10 +293,8 @@ static int s_directory(publication_t *self, service_t *svc, MDB_txn *txn, servic
 {
     directory_filter_t filter;
     proto_error_t err;
-    if (directory_filter_from_request(req->msg, &filter, &err)) {
-        s_refuse(req, PROTO_E_INVALID, &err);
-        return 0;
-    }
+    if (directory_filter_from_request(req->msg, &filter, &err))
+        return service_refuse_error(req, PROTO_E_INVALID, &err);
     uint64_t limit = 100;
     doc_uint(req->msg, "limit", &limit);
     MDB_cursor *cursor;
@@ -339,7 +335,7 @@ static int s_directory(publication_t *self, service_t *svc, MDB_txn *txn, servic
     mdb_cursor_close(cursor);
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
-    proto_pack_reply(req->reply, "directory", req->has_rid, req->rid, more ? 2 : 1);
+    proto_pack_reply(req->reply, "directory", req->has_rid, req->rid, proto_entries(1, more));
     proto_pack_str(req->reply, "entries");
     msgpack_pack_array(req->reply, count);
     proto_pack_raw(req->reply, self->buf.data, self->buf.size);
@@ -370,8 +366,6 @@ int publication_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_
         return s_directory(self, svc, txn, req);
     if (strcmp(req->type, "hello") == 0)
         return s_hello(self, svc, req);
-    proto_error_t err;
-    proto_error_set(&err, "type", "unsupported", "publication answers hello, directory, ping and pull");
-    s_refuse(req, PROTO_E_INVALID, &err);
-    return 0;
+    return service_refuse(req, PROTO_E_INVALID, "type", "unsupported",
+                          "publication answers hello, directory, ping and pull");
 }
