@@ -14,3 +14,7 @@ endfunction()
 # review's handlers: members, queue, votes, recusal, quorum, appeal,
 # complaint, withdrawal, tick, erasure.
 essp_core_test(test_review_core essp_review_core)
+
+# publication's core: the signed stream, the directory's pages and
+# filters, suspension, reinstatement, erasure.
+essp_core_test(test_publication_core essp_publication_core)
