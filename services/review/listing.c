@@ -188,7 +188,7 @@ static void s_expired_reason(const review_rules_t *rules, const msgpack_object *
     snprintf(out, cap, "L'inscription a expiré le %s (%s).", day, cause);
 }
 
-/*  One due entry of the index: forgets it and, when its file is still
+/*  One due key of the index: forgets it and, when its file is still
  *  listed with that expiry, withdraws the listing.  *expired tells. */
 static int s_expire(review_t *self, service_t *svc, MDB_txn *txn, const MDB_val *key, int64_t now,
                     bool *expired)

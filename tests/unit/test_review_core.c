@@ -169,7 +169,8 @@ static void test_member_refusals(void **state)
 static void test_roles(void **state)
 {
     fixture_t *t = *state;
-    int rc = S_AS(t, "member", "alice", "{\"v\":1,\"type\":\"member_add\",\"name\":\"x\",\"college\":\"researchers\"}");
+    int rc = S_AS(t, "member", "alice",
+                  "{\"v\":1,\"type\":\"member_add\",\"name\":\"x\",\"college\":\"researchers\"}");
     core_bench_assert_refused(t->bench, rc, PROTO_E_FORBIDDEN, "type", "role");
     rc = S_STAFF(t, "{\"v\":1,\"type\":\"vote\",\"id\":\"a1\",\"decision\":\"approve\"}");
     core_bench_assert_refused(t->bench, rc, PROTO_E_FORBIDDEN, "type", "role");
@@ -339,7 +340,8 @@ static void test_recusal(void **state)
     fixture_t *t = *state;
     s_committee(t);
     s_validated(t, "a1", 1);
-    int rc = S_AS(t, "member", "alice", "{\"v\":1,\"type\":\"recuse\",\"id\":\"a1\",\"reason\":\"Ancienne associée.\"}");
+    int rc = S_AS(t, "member", "alice",
+                  "{\"v\":1,\"type\":\"recuse\",\"id\":\"a1\",\"reason\":\"Ancienne associée.\"}");
     assert_int_equal(rc, 0);
     assert_string_equal(core_bench_reply_type(t->bench), "recused");
     assert_false(doc_bool(s_reply(t), "duplicate", true));
