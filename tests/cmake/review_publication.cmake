@@ -18,3 +18,7 @@ essp_core_test(test_review_core essp_review_core)
 # publication's core: the signed stream, the directory's pages and
 # filters, suspension, reinstatement, erasure.
 essp_core_test(test_publication_core essp_publication_core)
+
+# validation's core: the verdict, what goes on to review, appeals and
+# erasures passed on.
+essp_core_test(test_validation_core essp_validation_core)
