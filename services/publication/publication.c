@@ -141,7 +141,8 @@ static int s_emit(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now
     /* The seq is known before the fields are packed: it is signed too. */
     uint64_t seq;
     /* id, signed, sig; reason, or version and entry, as in the body. */
-    msgpack_packer *pk = service_event_begin(svc, type, now, proto_entries(3, !upsert, upsert, upsert), &seq);
+    size_t fields = proto_entries(3, !upsert, upsert, upsert);
+    msgpack_packer *pk = service_event_begin(svc, type, now, fields, &seq);
     unsigned char sig[STREAM_SIGN_BYTES];
     if (stream_sign(&self->key, seq, self->body.data, self->body.size, sig) != 0)
         return ENOMEM;  /* the batch is rolled back and tried again */
@@ -279,11 +280,6 @@ int publication_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char
 
 /* -------------------------------------------------------------- directory */
 
-/*  One page: up to `limit` entries that match the filters, in name order,
- *  after examining at most S_SCAN_MAX entries, so that a request never
- *  costs more than a bounded amount of work however selective its filters.
- *  "next" is then where the scan stopped; a page may hold fewer entries
- *  than `limit`, even none, and still have a "next". */
 /*  Where a page of the directory stopped. */
 typedef struct {
     size_t count;                 /* entries packed into self->buf */
@@ -321,6 +317,11 @@ static int s_scan(publication_t *self, service_t *svc, MDB_txn *txn, MDB_cursor 
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/*  One page: up to `limit` entries that match the filters, in name order,
+ *  after examining at most S_SCAN_MAX entries, so that a request never
+ *  costs more than a bounded amount of work however selective its filters.
+ *  "next" is then where the scan stopped; a page may hold fewer entries
+ *  than `limit`, even none, and still have a "next". */
 static int s_directory(publication_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
     directory_filter_t filter;

@@ -106,7 +106,8 @@ int review_load_file(review_t *self, service_t *svc, MDB_txn *txn, service_reque
 {
     int rc = review_load(txn, service_db(svc, REVIEW_DB_FILES), doc_get(req->msg, "id"), &self->zone, file);
     if (rc == MDB_NOTFOUND)
-        return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no file with this id is before the committee");
+        return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists",
+                              "no file with this id is before the committee");
     return rc;
 }
 

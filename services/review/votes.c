@@ -27,7 +27,7 @@ bool review_needs_motivation(const char *decision)
 
 typedef struct {
     size_t count;
-    char decisions[S_VOTES_MAX][16];
+    char choices[S_VOTES_MAX][16];      /* what each vote chose */
     char colleges[S_VOTES_MAX][32];
 } tally_t;
 
@@ -35,15 +35,15 @@ typedef struct {
  *  or NULL while the round stays open. */
 static const char *s_tally(const review_t *self, tally_t *t, const msgpack_object *votes)
 {
-    const char *decisions[S_VOTES_MAX], *colleges[S_VOTES_MAX];
+    const char *choices[S_VOTES_MAX], *colleges[S_VOTES_MAX];
     t->count = 0;
     for (size_t i = 0; i < doc_len(votes) && i < S_VOTES_MAX; i++, t->count++) {
-        doc_strcpy(doc_at(votes, i), "decision", t->decisions[i], sizeof t->decisions[i]);
+        doc_strcpy(doc_at(votes, i), "decision", t->choices[i], sizeof t->choices[i]);
         doc_strcpy(doc_at(votes, i), "college", t->colleges[i], sizeof t->colleges[i]);
-        decisions[i] = t->decisions[i];
+        choices[i] = t->choices[i];
         colleges[i] = t->colleges[i];
     }
-    return review_decision_reached(&self->rules, decisions, colleges, t->count);
+    return review_decision_reached(&self->rules, choices, colleges, t->count);
 }
 
 /* ------------------------------------------------------------------- vote */
@@ -79,7 +79,8 @@ static bool s_retry(service_request_t *req, const msgpack_object *file, const ms
         || !review_same_str(doc_get(earlier, "motivation"), motivation ? motivation : doc_get(earlier, "motivation")))
         return false;
     char decision[16] = "";
-    bool decided = !doc_str_eq(file, "state", FILE_OPEN) && doc_strcpy(file, "decision", decision, sizeof decision) > 0;
+    bool decided = !doc_str_eq(file, "state", FILE_OPEN)
+                   && doc_strcpy(file, "decision", decision, sizeof decision) > 0;
     s_pack_ack(req, file, round, doc_len(votes), decided ? decision : NULL, true);
     return true;
 }
