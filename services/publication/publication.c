@@ -28,6 +28,8 @@ typedef struct {
     msgpack_packer proj_pk;
     msgpack_sbuffer body;     /* the signed content of an event */
     msgpack_packer body_pk;
+    msgpack_sbuffer record;   /* what "entries" keeps of an id */
+    msgpack_packer record_pk;
     msgpack_zone zone;
     stream_sign_key_t key;
     publication_redactor_t redactor;  /* signs the redacted events of an erasure */
@@ -39,6 +41,8 @@ void *publication_context_new(const stream_sign_key_t *key)
     self->key = *key;
     msgpack_sbuffer_init(&self->body);
     msgpack_packer_init(&self->body_pk, &self->body, msgpack_sbuffer_write);
+    msgpack_sbuffer_init(&self->record);
+    msgpack_packer_init(&self->record_pk, &self->record, msgpack_sbuffer_write);
     msgpack_sbuffer_init(&self->buf);
     msgpack_packer_init(&self->pk, &self->buf, msgpack_sbuffer_write);
     msgpack_sbuffer_init(&self->proj);
@@ -55,6 +59,7 @@ void publication_context_destroy(void **ctx_p)
         msgpack_sbuffer_destroy(&self->buf);
         msgpack_sbuffer_destroy(&self->proj);
         msgpack_sbuffer_destroy(&self->body);
+        msgpack_sbuffer_destroy(&self->record);
         msgpack_zone_destroy(&self->zone);
         publication_redactor_destroy(&self->redactor);
         sodium_memzero(&self->key, sizeof self->key);
@@ -63,7 +68,7 @@ void publication_context_destroy(void **ctx_p)
     *ctx_p = NULL;
 }
 
-/*  The sort key of an entry (see listing.h). */
+/*  The sort key of an entry in the names index (proto/directory.h). */
 static size_t s_name_key(const msgpack_object *entry, char *out, size_t cap)
 {
     return directory_sort_key(entry, out, cap);
@@ -89,7 +94,7 @@ static int s_pack_entry(publication_t *self, const msgpack_object *event, uint64
     doc_uint(event, "at", &at);
     bool until = doc_uint(event, "expires", &expires);
     msgpack_sbuffer_clear(&self->buf);
-    doc_pack_map_except(&self->pk, &projection, NULL, 3 + until);
+    doc_pack_map_except(&self->pk, &projection, NULL, proto_entries(3, until));
     proto_pack_str(&self->pk, "id");
     msgpack_pack_object(&self->pk, *doc_get(event, "id"));
     proto_pack_kv_uint(&self->pk, "version", version);
@@ -119,9 +124,11 @@ static int s_emit(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now
                   const msgpack_object *id, uint64_t version, const char *reason)
 {
     const char *type = reason ? "withdraw" : "upsert";
+    bool upsert = reason == NULL;
     uint64_t at = now < 0 ? 0 : (uint64_t)now;
     msgpack_sbuffer_clear(&self->body);
-    msgpack_pack_map(&self->body_pk, reason ? 4 : 5);
+    /* type, at, id; then reason (withdraw) or version and entry (upsert). */
+    msgpack_pack_map(&self->body_pk, proto_entries(3, !upsert, upsert, upsert));
     proto_pack_kv_str(&self->body_pk, "type", type);
     proto_pack_kv_uint(&self->body_pk, "at", at);
     proto_pack_kv_strn(&self->body_pk, "id", id->via.str.ptr, id->via.str.size);
@@ -133,7 +140,9 @@ static int s_emit(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now
     }
     /* The seq is known before the fields are packed: it is signed too. */
     uint64_t seq;
-    msgpack_packer *pk = service_event_begin(svc, type, now, reason ? 4 : 5, &seq);
+    /* id, signed, sig; reason, or version and entry, as in the body. */
+    size_t fields = proto_entries(3, !upsert, upsert, upsert);
+    msgpack_packer *pk = service_event_begin(svc, type, now, fields, &seq);
     unsigned char sig[STREAM_SIGN_BYTES];
     if (stream_sign(&self->key, seq, self->body.data, self->body.size, sig) != 0)
         return ENOMEM;  /* the batch is rolled back and tried again */
@@ -151,6 +160,26 @@ static int s_emit(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now
     return service_event_end(svc, txn);
 }
 
+/*  What "entries" keeps of an id: {version, entry} while it is listed
+ *  (the entry already packed in self->buf), and once withdrawn a
+ *  tombstone {version, withdrawn: reason}: the entry goes, the version
+ *  stays, so that an entry reinstated after a suspension comes back with
+ *  a higher version (a site keeps the highest) and a withdrawal repeated
+ *  for the same reason says nothing new. */
+static int s_put_record(publication_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *id,
+                        uint64_t version, const char *withdrawn)
+{
+    msgpack_sbuffer_clear(&self->record);
+    msgpack_pack_map(&self->record_pk, 2);
+    proto_pack_kv_uint(&self->record_pk, "version", version);
+    if (withdrawn)
+        proto_pack_kv_str(&self->record_pk, "withdrawn", withdrawn);
+    else
+        proto_pack_kv_raw(&self->record_pk, "entry", self->buf.data, self->buf.size);
+    return store_put(txn, service_db(svc, PUBLICATION_DB_ENTRIES), id->via.str.ptr, id->via.str.size,
+                     self->record.data, self->record.size);
+}
+
 static int s_upsert(publication_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,
                     int64_t now)
 {
@@ -161,7 +190,7 @@ static int s_upsert(publication_t *self, service_t *svc, MDB_txn *txn, const msg
                            id->via.str.size, &self->zone, &stored);
     if (rc == 0) {
         if (doc_str_eq(&stored, "withdrawn", "erased")) {
-            log_error("a file whose data were erased cannot be listed again: not listed");
+            log_error("an entry whose data were erased is never listed again: not listed");
             return 0;
         }
         doc_uint(&stored, "version", &version);
@@ -184,37 +213,7 @@ static int s_upsert(publication_t *self, service_t *svc, MDB_txn *txn, const msg
     MDB_val k = {key_len, key}, v = {id->via.str.size, (void *)id->via.str.ptr};
     if ((rc = mdb_put(txn, service_db(svc, PUBLICATION_DB_NAMES), &k, &v, 0)))
         return rc;
-    msgpack_sbuffer record;
-    msgpack_sbuffer_init(&record);
-    msgpack_packer rpk;
-    msgpack_packer_init(&rpk, &record, msgpack_sbuffer_write);
-    msgpack_pack_map(&rpk, 2);
-    proto_pack_kv_uint(&rpk, "version", version);
-    proto_pack_kv_raw(&rpk, "entry", self->buf.data, self->buf.size);
-    rc = store_put(txn, service_db(svc, PUBLICATION_DB_ENTRIES), id->via.str.ptr, id->via.str.size,
-                   record.data, record.size);
-    msgpack_sbuffer_destroy(&record);
-    return rc;
-}
-
-/*  A withdrawn entry leaves a tombstone {version, withdrawn: reason}: the
- *  entry goes, the version stays, so that an entry reinstated after a
- *  suspension comes back with a higher version (a site keeps the highest)
- *  and a withdrawal repeated for the same reason says nothing new. */
-static int s_put_tombstone(service_t *svc, MDB_txn *txn, const msgpack_object *id, uint64_t version,
-                           const char *reason)
-{
-    msgpack_sbuffer record;
-    msgpack_sbuffer_init(&record);
-    msgpack_packer rpk;
-    msgpack_packer_init(&rpk, &record, msgpack_sbuffer_write);
-    msgpack_pack_map(&rpk, 2);
-    proto_pack_kv_uint(&rpk, "version", version);
-    proto_pack_kv_str(&rpk, "withdrawn", reason);
-    int rc = store_put(txn, service_db(svc, PUBLICATION_DB_ENTRIES), id->via.str.ptr, id->via.str.size,
-                       record.data, record.size);
-    msgpack_sbuffer_destroy(&record);
-    return rc;
+    return s_put_record(self, svc, txn, id, version, NULL);
 }
 
 /*  Erasure: every earlier event of the application in publication's own
@@ -257,7 +256,7 @@ static int s_withdraw(publication_t *self, service_t *svc, MDB_txn *txn, const m
         return rc;
     if (!known)
         return 0;  /* never listed: nothing to take back */
-    if ((rc = s_put_tombstone(svc, txn, id, version, reason)))
+    if ((rc = s_put_record(self, svc, txn, id, version, reason)))
         return rc;
     return s_emit(self, svc, txn, now, id, 0, reason);
 }
@@ -281,9 +280,41 @@ int publication_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char
 
 /* -------------------------------------------------------------- directory */
 
-static void s_refuse(service_request_t *req, const char *code, const proto_error_t *err)
+/*  Where a page of the directory stopped. */
+typedef struct {
+    size_t count;                 /* entries packed into self->buf */
+    bool more;
+    char last_key[S_NAME_KEY_MAX];
+    size_t last_len;
+} page_t;
+
+/*  Packs into self->buf the entries that match, from the cursor's
+ *  position (key, value) on; 0 or an LMDB code. */
+static int s_scan(publication_t *self, service_t *svc, MDB_txn *txn, MDB_cursor *cursor, MDB_val *key,
+                  MDB_val *value, const directory_filter_t *filter, uint64_t limit, page_t *page)
 {
-    proto_pack_error(req->reply, req->has_rid, req->rid, code, err);
+    size_t scanned = 0;
+    int rc = 0;
+    for (; rc == 0; rc = mdb_cursor_get(cursor, key, value, MDB_NEXT)) {
+        if (page->count == limit || scanned == S_SCAN_MAX) {
+            page->more = true;
+            return 0;
+        }
+        scanned++;
+        page->last_len = key->mv_size < sizeof page->last_key ? key->mv_size : sizeof page->last_key;
+        memcpy(page->last_key, key->mv_data, page->last_len);
+        msgpack_zone_clear(&self->zone);
+        msgpack_object record;
+        if (store_get_doc(txn, service_db(svc, PUBLICATION_DB_ENTRIES), value->mv_data, value->mv_size,
+                          &self->zone, &record) != 0)
+            continue;
+        const msgpack_object *entry = doc_get(&record, "entry");
+        if (!entry || !directory_matches(filter, entry))
+            continue;
+        msgpack_pack_object(&self->pk, *entry);
+        page->count++;
+    }
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /*  One page: up to `limit` entries that match the filters, in name order,
@@ -295,10 +326,8 @@ static int s_directory(publication_t *self, service_t *svc, MDB_txn *txn, servic
 {
     directory_filter_t filter;
     proto_error_t err;
-    if (directory_filter_from_request(req->msg, &filter, &err)) {
-        s_refuse(req, PROTO_E_INVALID, &err);
-        return 0;
-    }
+    if (directory_filter_from_request(req->msg, &filter, &err))
+        return service_refuse_error(req, PROTO_E_INVALID, &err);
     uint64_t limit = 100;
     doc_uint(req->msg, "limit", &limit);
     MDB_cursor *cursor;
@@ -313,38 +342,18 @@ static int s_directory(publication_t *self, service_t *svc, MDB_txn *txn, servic
                           &value);
     /* Entries are packed aside first: the array header needs the count. */
     msgpack_sbuffer_clear(&self->buf);
-    size_t count = 0, scanned = 0;
-    bool more = false;
-    char last_key[S_NAME_KEY_MAX];
-    size_t last_len = 0;
-    for (; rc == 0; rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        if (count == limit || scanned == S_SCAN_MAX) {
-            more = true;
-            break;
-        }
-        scanned++;
-        last_len = key.mv_size < sizeof last_key ? key.mv_size : sizeof last_key;
-        memcpy(last_key, key.mv_data, last_len);
-        msgpack_zone_clear(&self->zone);
-        msgpack_object record;
-        if (store_get_doc(txn, service_db(svc, PUBLICATION_DB_ENTRIES), value.mv_data, value.mv_size,
-                          &self->zone, &record) != 0)
-            continue;
-        const msgpack_object *entry = doc_get(&record, "entry");
-        if (!entry || !directory_matches(&filter, entry))
-            continue;
-        msgpack_pack_object(&self->pk, *entry);
-        count++;
-    }
+    page_t page = {0};
+    if (rc == 0)
+        rc = s_scan(self, svc, txn, cursor, &key, &value, &filter, limit, &page);
     mdb_cursor_close(cursor);
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
-    proto_pack_reply(req->reply, "directory", req->has_rid, req->rid, more ? 2 : 1);
+    proto_pack_reply(req->reply, "directory", req->has_rid, req->rid, proto_entries(1, page.more));
     proto_pack_str(req->reply, "entries");
-    msgpack_pack_array(req->reply, count);
+    msgpack_pack_array(req->reply, page.count);
     proto_pack_raw(req->reply, self->buf.data, self->buf.size);
-    if (more)
-        proto_pack_kv_strn(req->reply, "next", last_key, last_len);
+    if (page.more)
+        proto_pack_kv_strn(req->reply, "next", page.last_key, page.last_len);
     return 0;
 }
 
@@ -370,8 +379,6 @@ int publication_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_
         return s_directory(self, svc, txn, req);
     if (strcmp(req->type, "hello") == 0)
         return s_hello(self, svc, req);
-    proto_error_t err;
-    proto_error_set(&err, "type", "unsupported", "publication answers hello, directory, ping and pull");
-    s_refuse(req, PROTO_E_INVALID, &err);
-    return 0;
+    return service_refuse(req, PROTO_E_INVALID, "type", "unsupported",
+                          "publication answers hello, directory, ping and pull");
 }

@@ -11,7 +11,7 @@
  *  with its reason), each signed with the service's Ed25519 key (see
  *  stream_sign.h).  A site asks from its own cursor (0 = everything) and
  *  so catches up exactly after any absence.  The directory answers
- *  searches (filters of listing.h) page by page, in name order.
+ *  searches (filters of proto/directory.h) page by page, in name order.
  *
  *  "entries" maps an id to {version, entry} while it is listed and to
  *  {version, withdrawn: reason} once withdrawn, so that versions only grow

@@ -3,23 +3,7 @@
 
 #include "common/store.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-
-int review_refuse(service_request_t *req, const char *code, const char *field, const char *rule,
-                  const char *format, ...)
-{
-    char message[PROTO_MESSAGE_MAX];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(message, sizeof message, format, args);
-    va_end(args);
-    proto_error_t err;
-    proto_error_set(&err, field, rule, "%s", message);
-    proto_pack_error(req->reply, req->has_rid, req->rid, code, &err);
-    return 0;
-}
 
 bool review_same_str(const msgpack_object *a, const msgpack_object *b)
 {
@@ -122,7 +106,8 @@ int review_load_file(review_t *self, service_t *svc, MDB_txn *txn, service_reque
 {
     int rc = review_load(txn, service_db(svc, REVIEW_DB_FILES), doc_get(req->msg, "id"), &self->zone, file);
     if (rc == MDB_NOTFOUND)
-        review_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no file with this id is before the committee");
+        return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists",
+                              "no file with this id is before the committee");
     return rc;
 }
 

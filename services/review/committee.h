@@ -2,7 +2,11 @@
  *
  *  The context of the service (the rules, one packing buffer, one zone
  *  for the records a request loads) and the small tools every handler
- *  uses: refusals, and records edited as lists of (key, value) pairs.
+ *  uses: records edited as lists of (key, value) pairs, and the loads
+ *  that refuse a request naming a file that is not there.  A handler
+ *  refuses through service_refuse (common/service.h): it packs the error
+ *  reply and returns SERVICE_REFUSED, which every helper here passes up
+ *  unchanged, so that MDB_NOTFOUND only ever means "not in LMDB".
  *
  *  A stored record (a member, a file) is rewritten by naming the fields
  *  that change: review_put packs the old record without them, then the
@@ -46,11 +50,6 @@ typedef struct {
     msgpack_object val;
 } review_set_t;
 
-/*  Packs an error reply naming the field and the rule; returns 0 (a
- *  refusal is an answer, not a failure). */
-int review_refuse(service_request_t *req, const char *code, const char *field, const char *rule,
-                  const char *format, ...) __attribute__((format(printf, 5, 6)));
-
 bool review_same_str(const msgpack_object *a, const msgpack_object *b);
 
 /*  True when text is absent, not a string, or only white space. */
@@ -75,8 +74,9 @@ msgpack_object review_keep(msgpack_zone *zone, const msgpack_object *map, const 
 int review_load(MDB_txn *txn, MDB_dbi db, const msgpack_object *key, msgpack_zone *zone,
                 msgpack_object *out);
 
-/*  Loads the file a request names by its "id"; when there is none, packs
- *  the refusal (not_found / id / exists) and returns MDB_NOTFOUND. */
+/*  Loads the file a request names by its "id": 0; SERVICE_REFUSED with
+ *  the refusal packed (not_found / id / exists) when there is none; or an
+ *  LMDB code. */
 int review_load_file(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
                      msgpack_object *file);
 

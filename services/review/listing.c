@@ -121,7 +121,7 @@ int listing_withdraw(review_t *self, service_t *svc, MDB_txn *txn, service_reque
     msgpack_object file;
     int rc = review_load_file(self, svc, txn, req, &file);
     if (rc)
-        return rc == MDB_NOTFOUND ? 0 : rc;
+        return rc;
     s_pack_ack(req, STATE_WITHDRAWN);
     if (doc_str_eq(&file, "state", FILE_WITHDRAWN))
         return 0;
@@ -135,15 +135,15 @@ int listing_complaint(review_t *self, service_t *svc, MDB_txn *txn, service_requ
     msgpack_object file;
     int rc = review_load_file(self, svc, txn, req, &file);
     if (rc)
-        return rc == MDB_NOTFOUND ? 0 : rc;
+        return rc;
     if (review_is_suspended(&file)) {
         s_pack_ack(req, STATE_SUSPENDED);
         return 0;
     }
     if (!review_is_listed(&file))
-        return review_refuse(req, PROTO_E_CONFLICT, "id", "state",
-                             "only a listed file (approved or reinstated, not withdrawn, suspended or expired) "
-                             "can be the subject of a complaint");
+        return service_refuse(req, PROTO_E_CONFLICT, "id", "state",
+                              "only a listed file (approved or reinstated, not withdrawn, suspended or expired) "
+                              "can be the subject of a complaint");
     char day[11], text[160];
     date_format((int32_t)s_day_of(req->now), day);
     snprintf(text, sizeof text,
@@ -188,7 +188,7 @@ static void s_expired_reason(const review_rules_t *rules, const msgpack_object *
     snprintf(out, cap, "L'inscription a expiré le %s (%s).", day, cause);
 }
 
-/*  One due entry of the index: forgets it and, when its file is still
+/*  One due key of the index: forgets it and, when its file is still
  *  listed with that expiry, withdraws the listing.  *expired tells. */
 static int s_expire(review_t *self, service_t *svc, MDB_txn *txn, const MDB_val *key, int64_t now,
                     bool *expired)

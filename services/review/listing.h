@@ -42,7 +42,7 @@ review_expiry_t listing_expiry_of(const review_rules_t *rules, const msgpack_obj
 
 const char *listing_cause_name(review_expiry_cause_t cause);
 
-/*  The expiry index: adds id under expires, forgets the file's entry. */
+/*  The expiry index: adds id under expires, forgets the file's key. */
 int listing_index_add(service_t *svc, MDB_txn *txn, const msgpack_object *id, int64_t expires);
 int listing_index_forget(service_t *svc, MDB_txn *txn, const msgpack_object *file);
 

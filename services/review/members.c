@@ -33,17 +33,15 @@ bool review_network_matches(const char *a, size_t a_len, const char *b, size_t b
     return na > 0 && na == nb && memcmp(fa, fb, na) == 0;
 }
 
-bool members_identity(service_request_t *req, msgpack_object *name)
+int members_identity(service_request_t *req, msgpack_object *name)
 {
     *name = review_str(req->peer_name);
     const msgpack_object *claimed = doc_get(req->msg, "member");
-    if (claimed && !review_same_str(claimed, name)) {
-        review_refuse(req, PROTO_E_FORBIDDEN, "member", "identity",
-                      "this key belongs to another member: a member votes, recuses themself and reads "
-                      "a queue only as themself");
-        return false;
-    }
-    return true;
+    if (claimed && !review_same_str(claimed, name))
+        return service_refuse(req, PROTO_E_FORBIDDEN, "member", "identity",
+                              "this key belongs to another member: a member votes, recuses themself and "
+                              "reads a queue only as themself");
+    return 0;
 }
 
 int members_load(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
@@ -51,37 +49,34 @@ int members_load(review_t *self, service_t *svc, MDB_txn *txn, service_request_t
 {
     int rc = review_load(txn, service_db(svc, REVIEW_DB_MEMBERS), name, &self->zone, member);
     if (rc == MDB_NOTFOUND)
-        review_refuse(req, PROTO_E_NOT_FOUND, "member", "exists", "no committee member has this name");
+        return service_refuse(req, PROTO_E_NOT_FOUND, "member", "exists", "no committee member has this name");
     return rc;
 }
 
 /* ---------------------------------------------------------------- requests */
 
 /*  Checks the ties (SIREN or SIRET) and networks (not blank) of a
- *  member_add; packs the refusal and returns false when one is wrong. */
-static bool s_ties_valid(service_request_t *req, char sirens[][REVIEW_SIREN_LEN + 1])
+ *  member_add, keeping the SIREN of each tie: 0 or SERVICE_REFUSED. */
+static int s_ties_valid(service_request_t *req, char sirens[][REVIEW_SIREN_LEN + 1])
 {
+    char field[32];   /* "ties[2]": copied into the refusal */
     const msgpack_object *ties = doc_array(req->msg, "ties");
     for (size_t i = 0; i < doc_len(ties) && i < S_TIES_MAX; i++) {
         const msgpack_object *tie = doc_at(ties, i);
-        if (!review_siren_of(tie->via.str.ptr, tie->via.str.size, sirens[i])) {
-            char field[32];
-            snprintf(field, sizeof field, "ties[%zu]", i);
-            review_refuse(req, PROTO_E_INVALID, field, "siren",
-                          "a tie is a SIREN (9 digits) or a SIRET (14 digits)");
-            return false;
-        }
+        if (review_siren_of(tie->via.str.ptr, tie->via.str.size, sirens[i]))
+            continue;
+        snprintf(field, sizeof field, "ties[%zu]", i);
+        return service_refuse(req, PROTO_E_INVALID, field, "siren",
+                              "a tie is a SIREN (9 digits) or a SIRET (14 digits)");
     }
     const msgpack_object *networks = doc_array(req->msg, "networks");
     for (size_t i = 0; i < doc_len(networks); i++) {
-        if (review_blank(doc_at(networks, i))) {
-            char field[32];
-            snprintf(field, sizeof field, "networks[%zu]", i);
-            review_refuse(req, PROTO_E_INVALID, field, "required", "a network is named");
-            return false;
-        }
+        if (!review_blank(doc_at(networks, i)))
+            continue;
+        snprintf(field, sizeof field, "networks[%zu]", i);
+        return service_refuse(req, PROTO_E_INVALID, field, "required", "a network is named");
     }
-    return true;
+    return 0;
 }
 
 /*  The member's fields, in the record and in the replies. */
@@ -113,14 +108,15 @@ static void s_pack_member_reply(service_request_t *req, const review_set_t *set,
 int members_add(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
     char sirens[S_TIES_MAX][REVIEW_SIREN_LEN + 1];
-    if (!s_ties_valid(req, sirens))
-        return 0;
+    int rc = s_ties_valid(req, sirens);
+    if (rc)
+        return rc;
     const msgpack_object *name = doc_get(req->msg, "name");
     msgpack_object existing;
-    int rc = review_load(txn, service_db(svc, REVIEW_DB_MEMBERS), name, &self->zone, &existing);
+    rc = review_load(txn, service_db(svc, REVIEW_DB_MEMBERS), name, &self->zone, &existing);
     if (rc == 0)
-        return review_refuse(req, PROTO_E_CONFLICT, "name", "unique", "a member named '%.*s' already exists",
-                             (int)name->via.str.size, name->via.str.ptr);
+        return service_refuse(req, PROTO_E_CONFLICT, "name", "unique", "a member named '%.*s' already exists",
+                              (int)name->via.str.size, name->via.str.ptr);
     if (rc != MDB_NOTFOUND)
         return rc;
     review_set_t set[5];
@@ -180,7 +176,7 @@ int members_remove(review_t *self, service_t *svc, MDB_txn *txn, service_request
     msgpack_object member;
     int rc = review_load(txn, db, name, &self->zone, &member);
     if (rc == MDB_NOTFOUND)
-        return review_refuse(req, PROTO_E_NOT_FOUND, "name", "exists", "no committee member has this name");
+        return service_refuse(req, PROTO_E_NOT_FOUND, "name", "exists", "no committee member has this name");
     if (rc)
         return rc;
     review_set_t set[4];

@@ -22,12 +22,13 @@ int members_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t
 int members_remove(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req);
 
 /*  The member a request speaks for: the one its key names.  A "member"
- *  field, when sent, must name the same member; otherwise the refusal is
- *  packed and false returned. */
-bool members_identity(service_request_t *req, msgpack_object *name);
+ *  field, when sent, must name the same member: 0, or SERVICE_REFUSED
+ *  with the refusal packed (forbidden / member / identity). */
+int members_identity(service_request_t *req, msgpack_object *name);
 
-/*  Loads the member of that name into self->zone; when there is none,
- *  packs the refusal and returns MDB_NOTFOUND. */
+/*  Loads the member of that name into self->zone: 0; SERVICE_REFUSED with
+ *  the refusal packed (not_found / member / exists) when there is none;
+ *  or an LMDB code. */
 int members_load(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req,
                  const msgpack_object *name, msgpack_object *member);
 

@@ -231,11 +231,11 @@ static bool s_visit(review_t *self, queue_walk_t *w, MDB_dbi db, const MDB_val *
 int queue_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
     msgpack_object name, member;
-    if (!members_identity(req, &name))
-        return 0;
-    int rc = members_load(self, svc, txn, req, &name, &member);
+    int rc = members_identity(req, &name);
+    if (rc == 0)
+        rc = members_load(self, svc, txn, req, &name, &member);
     if (rc)
-        return rc == MDB_NOTFOUND ? 0 : rc;
+        return rc;
     queue_walk_t w = {.svc = svc, .txn = txn, .name = &name, .member = &member, .limit = 100};
     doc_uint(req->msg, "limit", &w.limit);
     s_read_filter(&w, req->msg);
@@ -252,7 +252,7 @@ int queue_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
          rc == 0 && s_visit(self, &w, db, &key); rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT))
         ;
     mdb_cursor_close(cursor);
-    proto_pack_reply(req->reply, "queue", req->has_rid, req->rid, w.more ? 3 : 2);
+    proto_pack_reply(req->reply, "queue", req->has_rid, req->rid, proto_entries(2, w.more));
     proto_pack_str(req->reply, "member");
     msgpack_pack_object(req->reply, name);
     proto_pack_str(req->reply, "items");

@@ -64,17 +64,17 @@ static size_t s_distinct(const char *const *values, size_t count)
     return distinct;
 }
 
-const char *review_outcome(const review_rules_t *rules, const char *const *decisions,
-                           const char *const *colleges, size_t count)
+const char *review_decision_reached(const review_rules_t *rules, const char *const *choices,
+                                    const char *const *colleges, size_t count)
 {
     if (count < rules->quorum_votes || s_distinct(colleges, count) < rules->quorum_colleges)
         return NULL;
-    for (size_t d = 0; d < count; d++) {
+    for (size_t c = 0; c < count; c++) {
         size_t votes = 0;
         for (size_t i = 0; i < count; i++)
-            votes += strcmp(decisions[i], decisions[d]) == 0;
+            votes += strcmp(choices[i], choices[c]) == 0;
         if (2 * votes > count)
-            return decisions[d];
+            return choices[c];
     }
     return NULL;
 }
@@ -117,11 +117,11 @@ int review_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *re
         if (strcmp(route->type, req->type) != 0)
             continue;
         if (!req->peer_role || !req->peer_name || strcmp(req->peer_role, route->role) != 0)
-            return review_refuse(req, PROTO_E_FORBIDDEN, "type", "role", "'%s' is for %s keys; this key is a %s key",
-                                 req->type, route->role, req->peer_role ? req->peer_role : "missing");
+            return service_refuse(req, PROTO_E_FORBIDDEN, "type", "role", "'%s' is for %s keys; this key is a %s key",
+                                  req->type, route->role, req->peer_role ? req->peer_role : "missing");
         return route->handle(self, svc, txn, req);
     }
-    return review_refuse(req, PROTO_E_INVALID, "type", "unsupported", "review does not answer this message type");
+    return service_refuse(req, PROTO_E_INVALID, "type", "unsupported", "review does not answer this message type");
 }
 
 /*  Validation's stream: files that passed (validated), and the events of

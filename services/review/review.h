@@ -69,10 +69,10 @@ int review_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *re
 int review_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                             const msgpack_object *event, int64_t now);
 
-/*  The pure rule: given the decisions of the counted votes and their
- *  colleges, the decision reached (the one a strict majority of the votes
- *  chose, whatever the round's kind), or NULL while the file stays open. */
-const char *review_outcome(const review_rules_t *rules, const char *const *decisions,
-                           const char *const *colleges, size_t count);
+/*  The pure rule: given what each counted vote chose and its college,
+ *  the committee's decision (the choice of a strict majority of the
+ *  votes, whatever the round's kind), or NULL while the file stays open. */
+const char *review_decision_reached(const review_rules_t *rules, const char *const *choices,
+                                    const char *const *colleges, size_t count);
 
 #endif

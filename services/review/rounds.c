@@ -19,11 +19,13 @@ static msgpack_object s_party(msgpack_zone *zone, const char *siren, const char 
 {
     char *copy = msgpack_zone_malloc(zone, REVIEW_SIREN_LEN + 1);
     memcpy(copy, siren, REVIEW_SIREN_LEN + 1);
-    review_set_t set[3] = {{"siren", review_str(copy)}, {"role", review_str(role)}};
-    bool named = name && name->type == MSGPACK_OBJECT_STR;
-    if (named)
-        set[2] = (review_set_t){"name", *name};
-    return review_map(zone, set, named ? 3 : 2);
+    review_set_t set[3];
+    size_t n = 0;
+    set[n++] = (review_set_t){"siren", review_str(copy)};
+    set[n++] = (review_set_t){"role", review_str(role)};
+    if (name && name->type == MSGPACK_OBJECT_STR)
+        set[n++] = (review_set_t){"name", *name};
+    return review_map(zone, set, n);
 }
 
 static msgpack_object s_add_party(msgpack_zone *zone, const msgpack_object *list,

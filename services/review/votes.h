@@ -5,8 +5,9 @@
  *  a complaint round, reinstate or withdraw.  Every decision but approve
  *  and reinstate needs a written motivation, which the applicant reads.
  *  A recused member's vote is refused and never counts.  When the quorum
- *  is reached (review_outcome) the round is decided: `decided` carries
- *  the round's kind, the motivations of the votes that made the decision,
+ *  is reached (review_decision_reached) the round is decided: the
+ *  committee's decision is the file's "decision", and `decided` carries
+ *  it with the round's kind, the motivations of the votes that made it,
  *  the voters, the renewed file's id, and, on approve and reinstate, the
  *  application and the listing's expiry (listing.h).
  *

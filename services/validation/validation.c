@@ -20,7 +20,7 @@ static int s_validate(service_t *svc, MDB_txn *txn, const msgpack_object *event,
     charter_check(application, (int32_t)(at / 86400), &report);
     bool review = report.verdict == CHARTER_VERDICT_REVIEW;
 
-    msgpack_packer *pk = service_event_begin(svc, "validated", now, 4 + review + (renews != NULL), NULL);
+    msgpack_packer *pk = service_event_begin(svc, "validated", now, proto_entries(4, review, renews != NULL), NULL);
     proto_pack_str(pk, "id");
     msgpack_pack_object(pk, *id);
     proto_pack_kv_uint(pk, "revision", revision);
@@ -91,9 +91,6 @@ int validation_apply_intake(void *ctx, service_t *svc, MDB_txn *txn, const char 
 
 int validation_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
-    proto_error_t err;
-    proto_error_set(&err, "type", "unsupported",
-                    "validation answers ping and pull only: submit applications to intake");
-    proto_pack_error(req->reply, req->has_rid, req->rid, PROTO_E_INVALID, &err);
-    return 0;
+    return service_refuse(req, PROTO_E_INVALID, "type", "unsupported",
+                          "validation answers ping and pull only: submit applications to intake");
 }

@@ -1,4 +1,4 @@
-/* Unit tests of the committee's quorum rule (review_outcome), a pure
+/* Unit tests of the committee's quorum rule (review_decision_reached), a pure
  * function: votes and colleges in, a decision or none out. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,7 +35,8 @@ static void test_default_quorum(void **state)
         {{0}, {0}, 0, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        const char *got = review_outcome(&rules, cases[i].decisions, cases[i].colleges, cases[i].count);
+        const char *got = review_decision_reached(&rules, cases[i].decisions, cases[i].colleges,
+                                                  cases[i].count);
         if (cases[i].expected)
             assert_string_equal(got, cases[i].expected);
         else
@@ -48,11 +49,11 @@ static void test_configured_quorum(void **state)
     const char *d[] = {"approve", "approve", "approve", "approve", "approve"};
     const char *c[] = {R, L, E, R, L};
     review_rules_t five = {.quorum_votes = 5, .quorum_colleges = 3};
-    assert_null(review_outcome(&five, d, c, 4));
-    assert_string_equal(review_outcome(&five, d, c, 5), "approve");
+    assert_null(review_decision_reached(&five, d, c, 4));
+    assert_string_equal(review_decision_reached(&five, d, c, 5), "approve");
     review_rules_t three_colleges = {.quorum_votes = 3, .quorum_colleges = 3};
     const char *c2[] = {R, L, L};
-    assert_null(review_outcome(&three_colleges, d, c2, 3));
+    assert_null(review_decision_reached(&three_colleges, d, c2, 3));
 }
 
 static void test_complaint_round(void **state)
@@ -61,11 +62,11 @@ static void test_complaint_round(void **state)
     review_rules_t rules = {.quorum_votes = 3, .quorum_colleges = 2};
     const char *c[] = {R, L, E, R};
     const char *reinstate[] = {"reinstate", "withdraw", "reinstate"};
-    assert_string_equal(review_outcome(&rules, reinstate, c, 3), "reinstate");
+    assert_string_equal(review_decision_reached(&rules, reinstate, c, 3), "reinstate");
     const char *split[] = {"withdraw", "reinstate", "withdraw", "reinstate"};
-    assert_null(review_outcome(&rules, split, c, 4));
+    assert_null(review_decision_reached(&rules, split, c, 4));
     const char *withdraw[] = {"withdraw", "withdraw", "reinstate"};
-    assert_string_equal(review_outcome(&rules, withdraw, c, 3), "withdraw");
+    assert_string_equal(review_decision_reached(&rules, withdraw, c, 3), "withdraw");
 }
 
 int main(void)
