@@ -332,7 +332,7 @@ static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_
                               const char *siret, const char *token, const history_head_t *history,
                               const char *renews, int64_t now)
 {
-    msgpack_pack_map(pk, renews ? 12 : 11);
+    msgpack_pack_map(pk, proto_entries(11, renews));
     if (renews)
         proto_pack_kv_str(pk, "renews", renews);
     proto_pack_kv_str(pk, "id", id);
@@ -362,7 +362,7 @@ static void s_pack_receipt(msgpack_packer *pk, service_request_t *req, const cha
                            const char *state, size_t state_len, uint64_t revision, bool duplicate,
                            const char *token)
 {
-    proto_pack_reply(pk, "receipt", req->has_rid, req->rid, token ? 5 : 4);
+    proto_pack_reply(pk, "receipt", req->has_rid, req->rid, proto_entries(4, token));
     proto_pack_kv_strn(pk, "id", id, id_len);
     proto_pack_kv_strn(pk, "state", state, state_len);
     proto_pack_kv_uint(pk, "revision", revision);
@@ -371,21 +371,12 @@ static void s_pack_receipt(msgpack_packer *pk, service_request_t *req, const cha
         proto_pack_kv_str(pk, "token", token);
 }
 
-static int s_reply_error(service_request_t *req, const char *code, const char *field,
-                         const char *rule, const char *message)
-{
-    proto_error_t err;
-    proto_error_set(&err, field, rule, "%s", message);
-    proto_pack_error(req->reply, req->has_rid, req->rid, code, &err);
-    return 0;
-}
-
 /*  The event validation consumes: the application as stored. */
 static int s_emit_submitted(service_t *svc, MDB_txn *txn, const char *id, size_t id_len,
                             uint64_t revision, const void *doc, size_t doc_len, const char *renews,
                             int64_t now)
 {
-    msgpack_packer *pk = service_event_begin(svc, "submitted", now, renews ? 4 : 3, NULL);
+    msgpack_packer *pk = service_event_begin(svc, "submitted", now, proto_entries(3, renews), NULL);
     proto_pack_kv_strn(pk, "id", id, id_len);
     proto_pack_kv_uint(pk, "revision", revision);
     proto_pack_kv_raw(pk, "application", doc, doc_len);
@@ -518,8 +509,7 @@ static int s_validate(service_request_t *req, const msgpack_object *application)
     char field[PROTO_FIELD_MAX];
     snprintf(field, sizeof field, "application.%.*s", (int)(sizeof field - 13), err.field);
     memcpy(err.field, field, sizeof field);
-    proto_pack_error(req->reply, req->has_rid, req->rid, PROTO_E_INVALID, &err);
-    return -1;
+    return service_refuse_error(req, PROTO_E_INVALID, &err);
 }
 
 /* ----------------------------------------------------------------- submit */
@@ -528,10 +518,9 @@ static int s_validate(service_request_t *req, const msgpack_object *application)
  *  submitted while the listing it renews (`renews`) is still approved or
  *  published: renewing before expiry is the point. */
 static int s_check_siret_free(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
-                              const char *siret, const char *renews, bool *taken)
+                              const char *siret, const char *renews)
 {
     MDB_val key = {strlen(siret), (void *)siret}, value;
-    *taken = false;
     int rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &key, &value);
     if (rc == MDB_NOTFOUND || !*siret)
         return 0;
@@ -546,19 +535,17 @@ static int s_check_siret_free(MDB_txn *txn, service_t *svc, service_request_t *r
         return rc;
     if (intake_siret_free(&record, id, renews))
         return 0;
-    char state[32], message[PROTO_MESSAGE_MAX];
+    char state[32];
     doc_strcpy(&record, "state", state, sizeof state);
-    snprintf(message, sizeof message,
-             "an application for SIRET %s is already open (id %s, state %s): follow it, or amend it when it is incomplete or changes are requested", siret, id,
-             state);
-    *taken = true;
-    return s_reply_error(req, PROTO_E_CONFLICT, "application.organisation.siret", "unique", message);
+    return service_refuse(req, PROTO_E_CONFLICT, "application.organisation.siret", "unique",
+                          "an application for SIRET %s is already open (id %s, state %s): follow it, or amend it "
+                          "when it is incomplete or changes are requested", siret, id, state);
 }
 
 /*  What a renewal may renew: an earlier application of the same SIRET that
  *  is listed (approved, published) or whose listing ended by expiry or by
- *  an earlier renewal.  0 when it may (or when there is no renews); 1 when
- *  a refusal was packed; or an LMDB code. */
+ *  an earlier renewal.  0 when it may (or when there is no renews),
+ *  SERVICE_REFUSED, or an LMDB code. */
 static int s_check_renewal(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
                            const char *siret, char renews[PROTO_ID_MAX + 1])
 {
@@ -572,10 +559,7 @@ static int s_check_renewal(MDB_txn *txn, service_t *svc, service_request_t *req,
         return rc;
     proto_error_t err;
     const char *code = intake_renewal_refused(rc ? NULL : &record, renews, siret, &err);
-    if (!code)
-        return 0;
-    proto_pack_error(req->reply, req->has_rid, req->rid, code, &err);
-    return 1;
+    return code ? service_refuse_error(req, code, &err) : 0;
 }
 
 static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
@@ -584,20 +568,16 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     msgpack_object known;
     int rc = s_lookup_key(txn, svc, req->msg, s, &known);
     if (rc == 0 && !s_key_matches(&known, req->msg))
-        return s_reply_error(req, PROTO_E_CONFLICT, "key", "unique",
+        return service_refuse(req, PROTO_E_CONFLICT, "key", "unique",
                              "this idempotency key was already used with another application");
     if (rc == 0)
         return s_replay_receipt(txn, svc, req, s, &known);
     if (rc != MDB_NOTFOUND)
         return rc;
-    if (s_validate(req, application))
-        return 0;
     char siret[S_SIRET_MAX], renews[PROTO_ID_MAX + 1];
     s_siret_of(application, siret);
-    if ((rc = s_check_renewal(txn, svc, req, s, siret, renews)))
-        return rc == 1 ? 0 : rc;
-    bool taken;
-    if ((rc = s_check_siret_free(txn, svc, req, s, siret, *renews ? renews : NULL, &taken)) || taken)
+    if ((rc = s_validate(req, application)) || (rc = s_check_renewal(txn, svc, req, s, siret, renews))
+        || (rc = s_check_siret_free(txn, svc, req, s, siret, *renews ? renews : NULL)))
         return rc;
 
     char id[S_ID_CHARS + 1];
@@ -642,25 +622,22 @@ static int s_submit(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
 /* ------------------------------------------------------------------ amend */
 
 static int s_check_amendable(service_request_t *req, const msgpack_object *record,
-                             const msgpack_object *application, bool *refused)
+                             const msgpack_object *application)
 {
-    *refused = true;
     if (!doc_str_eq(record, "state", STATE_INCOMPLETE)
         && !doc_str_eq(record, "state", STATE_CHANGES_REQUESTED)) {
-        char state[32], message[PROTO_MESSAGE_MAX];
+        char state[32];
         doc_strcpy(record, "state", state, sizeof state);
-        snprintf(message, sizeof message,
-                 "an application in state %s cannot be amended: only incomplete or changes_requested ones can",
-                 state);
-        return s_reply_error(req, PROTO_E_CONFLICT, "id", "state", message);
+        return service_refuse(req, PROTO_E_CONFLICT, "id", "state",
+                              "an application in state %s cannot be amended: only incomplete or "
+                              "changes_requested ones can", state);
     }
     char before[S_SIRET_MAX], after[S_SIRET_MAX];
     doc_strcpy(record, "siret", before, sizeof before);
     s_siret_of(application, after);
     if (strcmp(before, after) != 0)
-        return s_reply_error(req, PROTO_E_INVALID, "application.organisation.siret", "immutable",
+        return service_refuse(req, PROTO_E_INVALID, "application.organisation.siret", "immutable",
                              "an amendment cannot change the SIRET: submit a new application instead");
-    *refused = false;
     return 0;
 }
 
@@ -674,20 +651,19 @@ static int s_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
     /* The token first: a key must not tell a stranger anything. */
     int rc = s_load(txn, svc, id, id_len, &s->zone, &record);
     if (rc == MDB_NOTFOUND || (rc == 0 && s_token_refused(req->msg, &record)))
-        return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+        return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
     if (rc)
         return rc;
     rc = s_lookup_key(txn, svc, req->msg, s, &known);
     if (rc == 0 && (!s_key_is_for(&known, id, id_len) || !s_key_matches(&known, req->msg)))
-        return s_reply_error(req, PROTO_E_CONFLICT, "key", "unique",
+        return service_refuse(req, PROTO_E_CONFLICT, "key", "unique",
                              "this idempotency key was already used for another application");
     if (rc == 0)
         return s_replay_receipt(txn, svc, req, s, &known);
     if (rc != MDB_NOTFOUND)
         return rc;
-    bool refused;
-    if (s_validate(req, application) || s_check_amendable(req, &record, application, &refused) || refused)
-        return 0;
+    if ((rc = s_validate(req, application)) || (rc = s_check_amendable(req, &record, application)))
+        return rc;
 
     uint64_t revision = 1;
     doc_uint(&record, "revision", &revision);
@@ -749,8 +725,8 @@ static bool s_internal_field(const msgpack_object *key)
 }
 
 /*  Loads the application a request names, when its token (if one is
- *  given) matches.  0 with *record; 1 when a not_found reply was packed (no
- *  such id and a wrong token get the same answer); or an LMDB code. */
+ *  given) matches.  0 with *record; SERVICE_REFUSED, not_found (no such id
+ *  and a wrong token get the same answer); or an LMDB code. */
 static int s_load_requested(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s,
                             msgpack_object *record)
 {
@@ -758,10 +734,8 @@ static int s_load_requested(service_t *svc, MDB_txn *txn, service_request_t *req
     size_t id_len;
     doc_str(req->msg, "id", &id, &id_len);
     int rc = s_load(txn, svc, id, id_len, &s->zone, record);
-    if (rc == MDB_NOTFOUND || (rc == 0 && s_token_refused(req->msg, record))) {
-        s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
-        return 1;
-    }
+    if (rc == MDB_NOTFOUND || (rc == 0 && s_token_refused(req->msg, record)))
+        return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
     return rc;
 }
 
@@ -773,7 +747,7 @@ static int s_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     msgpack_object record;
     int rc = s_load_requested(svc, txn, req, s, &record);
     if (rc)
-        return rc == 1 ? 0 : rc;
+        return rc;
     MDB_val key = {id_len, (void *)id}, document = {0, NULL};
     bool with_application = doc_bool(req->msg, "with_application", false);
     if (with_application) {
@@ -842,7 +816,7 @@ static int s_history(service_t *svc, MDB_txn *txn, service_request_t *req, scrat
     msgpack_object record;
     int rc = s_load_requested(svc, txn, req, s, &record);
     if (rc)
-        return rc == 1 ? 0 : rc;
+        return rc;
     history_head_t head;
     bool head_ok = history_head_read(&record, &head) == 0;
     history_verifier_t verifier;
@@ -857,7 +831,7 @@ static int s_history(service_t *svc, MDB_txn *txn, service_request_t *req, scrat
                      "the application's record of its history head is malformed");
         }
         history_verify_end(&verifier, &head);
-        proto_pack_reply(req->reply, "history", req->has_rid, req->rid, verifier.broken ? 6 : 5);
+        proto_pack_reply(req->reply, "history", req->has_rid, req->rid, proto_entries(5, verifier.broken));
         proto_pack_kv_strn(req->reply, "id", id, id_len);
         proto_pack_kv_uint(req->reply, "count", head.count);
         proto_pack_str(req->reply, "head");
@@ -887,8 +861,8 @@ static void s_pack_ack(service_request_t *req, const char *id, size_t id_len, co
     proto_pack_kv_str(req->reply, "state", state);
 }
 
-/*  The rules of an appeal (rules.h): 0 when it may be appealed, else the
- *  refusal (packed) and 1. */
+/*  The rules of an appeal (rules.h): 0 when it may be appealed, else
+ *  SERVICE_REFUSED. */
 static int s_check_appealable(service_request_t *req, const msgpack_object *record)
 {
     const char *motivation;
@@ -896,15 +870,15 @@ static int s_check_appealable(service_request_t *req, const msgpack_object *reco
     doc_str(req->msg, "motivation", &motivation, &len);
     proto_error_t err;
     const char *code = intake_appeal_refused(record, motivation, len, &err);
-    if (!code)
-        return 0;
-    proto_pack_error(req->reply, req->has_rid, req->rid, code, &err);
-    return 1;
+    return code ? service_refuse_error(req, code, &err) : 0;
 }
 
-/*  The applicant asks the committee to reconsider a rejection: the file
- *  goes back to in_review, and "appealed" tells validation (which passes
- *  it on) and review (which opens an appeal round). */
+/*  The applicant asks the committee to reconsider a rejection: the appeal
+ *  is recorded and "appealed" tells validation (which passes it on) and
+ *  review (which opens an appeal round).  The state stays rejected until
+ *  review's "queued" says the appeal round is open: only then can a member
+ *  vote, and only then does intake say in_review.  The ack gives the state
+ *  the application is in (a retry with the same key may find it in_review). */
 static int s_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
 {
     const char *id, *motivation;
@@ -914,22 +888,24 @@ static int s_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     msgpack_object record, known;
     int rc = s_load_requested(svc, txn, req, s, &record);
     if (rc)
-        return rc == 1 ? 0 : rc;
+        return rc;
     char idz[PROTO_ID_MAX + 1];
     if (s_record_id(&record, idz) < 0)
         return MDB_CORRUPTED;
     rc = s_lookup_key(txn, svc, req->msg, s, &known);
     if (rc == 0 && (!s_key_is_for(&known, id, id_len) || !doc_bool(&known, "appeal", false)))
-        return s_reply_error(req, PROTO_E_CONFLICT, "key", "unique",
+        return service_refuse(req, PROTO_E_CONFLICT, "key", "unique",
                              "this idempotency key was already used for another request");
+    char state[32] = "";
+    doc_strcpy(&record, "state", state, sizeof state);
     if (rc == 0) {
-        s_pack_ack(req, id, id_len, STATE_IN_REVIEW);
+        s_pack_ack(req, id, id_len, state);
         return 0;
     }
     if (rc != MDB_NOTFOUND)
         return rc;
-    if (s_check_appealable(req, &record))
-        return 0;
+    if ((rc = s_check_appealable(req, &record)))
+        return rc;
 
     uint64_t revision = 1;
     doc_uint(&record, "revision", &revision);
@@ -939,11 +915,10 @@ static int s_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
     s_text_set(&s->who, "applicant");
     s_text_set(&s->why, "");
     s_text_add(&s->why, motivation, motivation_len);
-    s_history_prepare(s, &history, "appealed", STATE_IN_REVIEW, req->now);
-    static const char *const changed[] = {"state", "updated_at", "history", NULL};
+    s_history_prepare(s, &history, "appealed", state, req->now);
+    static const char *const changed[] = {"updated_at", "history", NULL};
     msgpack_sbuffer_clear(&s->buf);
-    doc_pack_map_except(&s->pk, &record, changed, 4);
-    proto_pack_kv_str(&s->pk, "state", STATE_IN_REVIEW);
+    doc_pack_map_except(&s->pk, &record, changed, 3);
     proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)req->now);
     history_head_pack(&s->pk, &history);
     proto_pack_str(&s->pk, "appeal");
@@ -963,7 +938,7 @@ static int s_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratc
         rc = service_event_end(svc, txn);
     }
     if (!rc)
-        s_pack_ack(req, idz, strlen(idz), STATE_IN_REVIEW);
+        s_pack_ack(req, idz, strlen(idz), state);
     return rc;
 }
 
@@ -1095,14 +1070,14 @@ static int s_forget_application(MDB_txn *txn, service_t *svc, const char *id, co
 static int s_erase(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
 {
     if (!req->peer_role || strcmp(req->peer_role, "staff") != 0)
-        return s_reply_error(req, PROTO_E_FORBIDDEN, "type", "role", "'erase' is for staff keys");
+        return service_refuse(req, PROTO_E_FORBIDDEN, "type", "role", "'erase' is for staff keys");
     const char *id;
     size_t id_len;
     doc_str(req->msg, "id", &id, &id_len);
     msgpack_object record;
     int rc = s_load(txn, svc, id, id_len, &s->zone, &record);
     if (rc == MDB_NOTFOUND)
-        return s_reply_error(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+        return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
     if (rc)
         return rc;
     char idz[PROTO_ID_MAX + 1];
@@ -1191,7 +1166,7 @@ int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *re
         return s_appeal(svc, txn, req, s);
     if (strcmp(req->type, "erase") == 0)
         return s_erase(svc, txn, req, s);
-    return s_reply_error(req, PROTO_E_INVALID, "type", "unsupported",
+    return service_refuse(req, PROTO_E_INVALID, "type", "unsupported",
                          "intake does not answer this message type");
 }
 
@@ -1243,7 +1218,7 @@ static void s_pack_decision(msgpack_packer *pk, const msgpack_object *event)
 {
     static const char *const fields[] = {"round", "revision", "decision", "motivations", "at"};
     const msgpack_object *kind = doc_get(event, "kind"), *voters = doc_get(event, "voters");
-    msgpack_pack_map(pk, 5 + (kind != NULL) + (voters != NULL));
+    msgpack_pack_map(pk, proto_entries(5, kind, voters));
     for (size_t i = 0; i < 5; i++) {
         const msgpack_object *value = doc_get(event, fields[i]);
         proto_pack_str(pk, fields[i]);
@@ -1377,8 +1352,10 @@ int intake_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char 
     int rc = s_load_current(txn, svc, s, event, false, &record, &current);
     if (rc || !current || s_is_erased(&record))
         return rc;
+    /* A file that passed stays received (with its report) until review's
+     * "queued" says the committee has it: in_review means votable. */
     bool incomplete = doc_str_eq(event, "verdict", "incomplete");
-    change_t change = {.state = intake_forward(&record, incomplete ? STATE_INCOMPLETE : STATE_IN_REVIEW),
+    change_t change = {.state = incomplete ? intake_forward(&record, STATE_INCOMPLETE) : NULL,
                        .report = doc_map(event, "report"), .what = "validated"};
     s_text_set(&s->who, "validation");
     s_why_validated(&s->why, event);
@@ -1501,28 +1478,37 @@ static int s_apply_withdrawn(scratch_t *s, service_t *svc, MDB_txn *txn, const m
     return s_rewrite(txn, svc, s, &record, &change, now);
 }
 
-/*  review's "queued": a round opens.  The first review round of a revision
- *  is already told by "validated"; an appeal or a complaint round is
- *  recorded (the state stays: in_review after an appeal, suspended during
- *  a complaint). */
+/*  review's "queued": a round opens, so the committee has the file and
+ *  members can vote.  This, not validation's report, moves a file to
+ *  in_review: a review round of the current revision (a received file),
+ *  or the appeal round of an appealed rejection.  A complaint round is
+ *  recorded (the listing stays suspended); a review round that moves
+ *  nothing (a late event) is not. */
 static int s_apply_queued(scratch_t *s, service_t *svc, MDB_txn *txn, const msgpack_object *event,
                           int64_t now)
 {
-    if (!doc_str_eq(event, "kind", "appeal") && !doc_str_eq(event, "kind", "complaint"))
-        return 0;
+    const char *kind = "review";
+    size_t kind_len = 6;
+    doc_str(event, "kind", &kind, &kind_len);
+    bool review = kind_len == 6 && memcmp(kind, "review", 6) == 0;
     msgpack_object record;
     bool current;
-    int rc = s_load_current(txn, svc, s, event, true, &record, &current);
+    int rc = s_load_current(txn, svc, s, event, !review, &record, &current);
     if (rc || !current || s_is_erased(&record))
         return rc;
-    change_t change = {.what = "queued", .recorded = true};
+    change_t change = {.state = intake_queued_state(&record, kind, kind_len), .what = "queued",
+                       .recorded = !review};
     uint64_t round = 0;
     doc_uint(event, "round", &round);
     s_text_set(&s->who, "review");
     s_text_set(&s->why, "");
     s_text_add_number(&s->why, "round ", round);
-    const char *opens = doc_str_eq(event, "kind", "appeal") ? " (appeal) opens" : " (complaint) opens";
-    s_text_add(&s->why, opens, strlen(opens));
+    if (!review) {
+        s_text_add(&s->why, " (", 2);
+        s_text_add(&s->why, kind, kind_len);
+        s_text_add(&s->why, ")", 1);
+    }
+    s_text_add(&s->why, " opens", 6);
     return s_rewrite(txn, svc, s, &record, &change, now);
 }
 

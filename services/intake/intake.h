@@ -61,10 +61,13 @@ void intake_context_destroy(void **ctx_p);
 int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req);
 
 /*  The streams intake follows.  validation: "validated" (the report;
- *  incomplete or in_review).  review: "decided" (approve, reject, changes
- *  in review and appeal rounds; reinstate, withdraw in complaint rounds),
- *  "withdrawn" (kind suspended suspends the file, every other kind ends
- *  it), "queued" (appeal and complaint rounds are recorded).  publication:
+ *  incomplete, or kept while the file stays received until review has it).
+ *  review: "queued" (a round is open and members can vote: a review round
+ *  moves a received file to in_review, an appeal round an appealed
+ *  rejection; complaint rounds are recorded), "decided" (approve, reject,
+ *  changes in review and appeal rounds; reinstate, withdraw in complaint
+ *  rounds), "withdrawn" (kind suspended suspends the file, every other
+ *  kind ends it).  publication:
  *  "upsert" (published), "withdraw" (reason suspended suspends, any other
  *  ends the file).  Each change is one history record. */
 int intake_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,

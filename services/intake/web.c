@@ -1577,7 +1577,10 @@ static void s_appeal(FILE *out, const char *id, const char *token, const char *s
         doc_uint(appeal, "at", &at);
         fputs("<section aria-labelledby=\"appel\">\n<h2 id=\"appel\">Votre appel</h2>\n<p>Appel déposé le ", out);
         s_date(out, at);
-        fputs(" ; le comité réexamine votre candidature.</p>\n", out);
+        /* Rejected still: the appeal round is not open yet (intake says
+         * in_review once the committee has it). */
+        fputs(strcmp(state, "rejected") == 0 ? " ; il est transmis au comité, qui va réexaminer votre candidature.</p>\n"
+                                             : " ; le comité réexamine votre candidature.</p>\n", out);
         const char *motivation;
         size_t len;
         if (doc_str(appeal, "motivation", &motivation, &len)) {
@@ -1621,6 +1624,11 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
     const char *label = s_state_label(state, &explanation);
     if (strcmp(state, "withdrawn") == 0 && s_withdrawal_explanation(kind))
         explanation = s_withdrawal_explanation(kind);
+    /* Validation has reported and the file goes to the committee: it shows
+     * in_review only once the committee has it (members can vote). */
+    if (strcmp(state, "received") == 0 && doc_map(status, "report"))
+        explanation = "La vérification de la charte est terminée : votre dossier est transmis au Comité "
+                      "Scientifique et Éthique. Revenez sur cette page dans quelques instants.";
     s_head(out, "Suivi de votre candidature");
     fputs("<h1>Suivi de votre candidature</h1>\n<dl class=\"facts\">\n<dt>Structure</dt><dd>", out);
     html_escape_z(out, erased ? "(données effacées)" : name);
