@@ -1,7 +1,7 @@
 /*  services/intake/pages.h - the pages an applicant goes through: the
- *  application form, the receipt, the page that asks for the token, the
- *  charter, and short messages; and the HTML they share (head, foot, the
- *  form with its fields, dates in French).
+ *  receipt, the page that asks for the token, the
+ *  charter, and short messages; and the HTML every page shares (head,
+ *  foot, dates in French).
  */
 #ifndef ESSP_INTAKE_PAGES_H
 #define ESSP_INTAKE_PAGES_H
@@ -13,11 +13,6 @@
 #include <stdio.h>
 
 /*  The pages.  Each writes one whole HTML document. */
-
-/*  The application form: empty (form NULL), or as posted, with its errors.
- *  key is the idempotency key the form carries, so that posting it twice
- *  gives one application. */
-void web_page_apply(web_t *self, FILE *out, const web_form_t *form, const char *key);
 
 /*  After a submission: the id, the token and the way to follow. */
 void web_page_receipt(FILE *out, const char *id, const char *token, bool duplicate);
@@ -38,12 +33,10 @@ void web_page_message(FILE *out, const char *title, const char *text);
 /*  The static files: "essp.css", "essp.js"; NULL when unknown. */
 const char *web_static(const char *name, size_t *len, const char **content_type);
 
-/*  For the status page: the head and foot of every page, the form (with
- *  its fields, as posted or prefilled) and a date in French. */
+/*  For the other pages: the head and foot of every page, a date in
+ *  French. */
 void pages_head(FILE *out, const char *title);
 void pages_foot(FILE *out);
-void pages_form(FILE *out, const web_t *self, const web_form_t *form, const char *action, const char *hidden_name,
-                const char *hidden_value, const char *key, const char *submit);
 void pages_date(FILE *out, uint64_t at);
 
 #endif

@@ -1,6 +1,7 @@
 /*  services/intake/status_page.c - see status_page.h. */
 #include "status_page.h"
 #include "fields.h"
+#include "form_page.h"
 #include "pages.h"
 #include "form.h"
 
@@ -395,7 +396,7 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
         }
         char action[128];
         snprintf(action, sizeof action, "/suivi/%s/modifier", id);
-        pages_form(out, self, amend ? amend : prefilled, action, "jeton", token, NULL, "Envoyer la modification");
+        form_page_write(out, self, amend ? amend : prefilled, action, "jeton", token, NULL, "Envoyer la modification");
         web_form_destroy(&prefilled);
         fputs("</section>\n", out);
     }
