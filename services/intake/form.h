@@ -1,8 +1,7 @@
 /*  services/intake/form.h - a posted form: what an applicant sent from
  *  the application form, the application it makes, and its errors.
  *
- *  Each field is checked alone against its own part of the schema, so that
- *  every wrong field is shown at once; errors of the core (which checks the
+ *  Errors (of a field alone, form_check.h, or of the core, which checks the
  *  whole application again) are placed next to the input they name.
  */
 #ifndef ESSP_INTAKE_FORM_H
@@ -25,15 +24,6 @@ const char *web_form_get(const web_form_t *form, const char *name);
 /*  The array whose "add a row" button was pressed ("references",
  *  "trained_people"), or NULL when the form was really submitted. */
 const char *web_form_added_row(const web_form_t *form);
-
-/*  Builds the application from the form into out (one msgpack map) and
- *  checks each field; returns the number of errors recorded in the form
- *  (0: the application may go to the core). */
-size_t web_form_application(web_t *self, web_form_t *form, msgpack_sbuffer *out);
-
-/*  Records an error of the core (rule of proto_error_t, and the field path
- *  inside the application) in French next to its field. */
-void web_form_error(web_t *self, web_form_t *form, const char *field, const char *rule);
 
 /*  For the pages: an empty form, one more pair, the error recorded for an
  *  input (NULL when none). */

@@ -1,9 +1,9 @@
 /*  services/intake/web.h - the applicant's web pages, in French.
  *
- *  The whole API of the pages, in five modules: fields.c (the form's
- *  fields and web_new), form.h (a posted form), form_page.h (the form as
- *  HTML), pages.h (the other pages), status_page.h (where an application
- *  stands).
+ *  The whole API of the pages, in six modules: fields.c (the form's
+ *  fields and web_new), form.h (a posted form), form_check.h (the
+ *  application it makes), form_page.h (the form as HTML), pages.h (the
+ *  other pages), status_page.h (where an application stands).
  *
  *  The HTTP gateway (http.h) serves them; this module only turns data into
  *  HTML and posted forms into applications, with no socket and no clock of
@@ -46,6 +46,7 @@ void web_destroy(web_t **self_p);
 bool web_has_field(const char *path);
 
 #include "form.h"
+#include "form_check.h"
 #include "form_page.h"
 #include "pages.h"
 #include "status_page.h"
