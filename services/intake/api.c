@@ -89,7 +89,7 @@ enum MHD_Result api_health(http_t *self, struct MHD_Connection *c)
     doc_uint(&reply.msg, "head", &head);
     bridge_reply_free(&reply);
     return request_json(c, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "service", "intake", "head",
-                                    (json_int_t)head), NULL, NULL);
+                                          (json_int_t)head), NULL, NULL);
 }
 
 enum MHD_Result api_charter(struct MHD_Connection *c)
@@ -115,7 +115,7 @@ enum MHD_Result api_charter(struct MHD_Connection *c)
                                               "outcomes", outcomes));
     }
     return request_json(c, 200, json_pack("{s:s, s:o, s:o}", "charter", CHARTER_VERSION, "articles", arts,
-                                    "criteria", list), NULL, NULL);
+                                          "criteria", list), NULL, NULL);
 }
 
 /*  The JSON body as one msgpack object; answers 400 itself when it is not. */
@@ -158,15 +158,13 @@ static int s_send_application(http_t *self, struct MHD_Connection *c, request_t 
                               const char *token, reply_t *reply, enum MHD_Result *result)
 {
     const char *key;
-    msgpack_sbuffer application;
-    msgpack_sbuffer_init(&application);
-    if (api_json_body(c, r, &application, result) || api_idempotency_key(c, &key, result)) {
-        msgpack_sbuffer_destroy(&application);
-        return -1;
-    }
-    msgpack_sbuffer buf;
+    msgpack_sbuffer application, buf;
     msgpack_packer pk;
+    msgpack_sbuffer_init(&application);
     bridge_pack_init(&buf, &pk);
+    int rc = -1;
+    if (api_json_body(c, r, &application, result) || api_idempotency_key(c, &key, result))
+        goto fail;
     uint64_t rid = bridge_next_rid(self);
     if (token) {
         proto_pack_request(&pk, "amend", rid, proto_entries(3, key));
@@ -181,19 +179,20 @@ static int s_send_application(http_t *self, struct MHD_Connection *c, request_t 
     proto_pack_kv_raw(&pk, "application", application.data, application.size);
     if (key)
         proto_pack_kv_str(&pk, "key", key);
-    msgpack_sbuffer_destroy(&application);
-    int rc = bridge_core_call(self, &buf, rid, self->config.core_timeout_ms, reply);
-    msgpack_sbuffer_destroy(&buf);
-    if (rc != 0) {
+    if (bridge_core_call(self, &buf, rid, self->config.core_timeout_ms, reply) != 0) {
         *result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
-        return -1;
+        goto fail;
     }
     if (!bridge_reply_is(reply, "receipt")) {
         *result = api_json_core_error(c, reply);
         bridge_reply_free(reply);
-        return -1;
+        goto fail;
     }
-    return 0;
+    rc = 0;
+fail:
+    msgpack_sbuffer_destroy(&application);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
 }
 
 
@@ -226,7 +225,7 @@ enum MHD_Result api_status(http_t *self, struct MHD_Connection *c, request_t *r)
     const char *token = s_bearer(c);
     if (!token)
         return request_json_error(c, 401, "Authorization: Bearer <token of the receipt> is required",
-                            "Authorization", "required");
+                                  "Authorization", "required");
     reply_t reply;
     if (bridge_fetch_status(self, r->id, token, &reply) != 0)
         return request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
@@ -254,7 +253,7 @@ enum MHD_Result api_amend(http_t *self, struct MHD_Connection *c, request_t *r)
     const char *token = s_bearer(c);
     if (!token)
         return request_json_error(c, 401, "Authorization: Bearer <token of the receipt> is required",
-                            "Authorization", "required");
+                                  "Authorization", "required");
     enum MHD_Result result;
     reply_t reply;
     if (s_send_application(self, c, r, token, &reply, &result))
@@ -266,7 +265,7 @@ enum MHD_Result api_amend(http_t *self, struct MHD_Connection *c, request_t *r)
     bool duplicate = doc_bool(&reply.msg, "duplicate", false);
     bridge_reply_free(&reply);
     return request_json(c, 200, json_pack("{s:s, s:s, s:I, s:b}", "id", r->id, "state", state, "revision",
-                                    (json_int_t)revision, "duplicate", duplicate), NULL, NULL);
+                                          (json_int_t)revision, "duplicate", duplicate), NULL, NULL);
 }
 
 /*  The motivation of a JSON appeal body ({"motivation": "..."}), copied;
@@ -288,7 +287,7 @@ static char *s_appeal_motivation(struct MHD_Connection *c, request_t *r, enum MH
             motivation = strndup(text, len);
         else
             *result = request_json_error(c, 400, "the body must be {\"motivation\": \"...\"}: why the decision should be "
-                                   "reconsidered", "motivation", "type");
+                                         "reconsidered", "motivation", "type");
         msgpack_zone_destroy(&zone);
     }
     msgpack_sbuffer_destroy(&body);
@@ -300,7 +299,7 @@ enum MHD_Result api_appeal(http_t *self, struct MHD_Connection *c, request_t *r)
     const char *token = s_bearer(c);
     if (!token)
         return request_json_error(c, 401, "Authorization: Bearer <token of the receipt> is required",
-                            "Authorization", "required");
+                                  "Authorization", "required");
     enum MHD_Result result;
     const char *key;
     if (api_idempotency_key(c, &key, &result))
@@ -311,7 +310,7 @@ enum MHD_Result api_appeal(http_t *self, struct MHD_Connection *c, request_t *r)
     if (!motivation[strspn(motivation, " \t\r\n")]) {
         free(motivation);
         return request_json_error(c, 400, "motivation: say why the decision should be reconsidered", "motivation",
-                            "required");
+                                  "required");
     }
     reply_t reply;
     int rc = bridge_send_appeal(self, r->id, token, motivation, key, &reply);

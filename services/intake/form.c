@@ -96,15 +96,13 @@ web_form_t *web_form_parse(const char *body, size_t len)
             size_t name_len = eq ? (size_t)(eq - (body + start)) : end - start;
             char *name = s_decode(body + start, name_len);
             char *value = eq ? s_decode(eq + 1, (size_t)(body + end - eq - 1)) : strdup("");
-            if (!name || !value || form->count >= WEB_FORM_PAIRS_MAX) {
-                free(name);
-                free(value);
-                web_form_destroy(&form);
-                return NULL;
-            }
-            form_add(form, name, strlen(name), value, strlen(value));
+            bool ok = name && value && form->count < WEB_FORM_PAIRS_MAX;
+            if (ok)
+                form_add(form, name, strlen(name), value, strlen(value));
             free(name);
             free(value);
+            if (!ok)
+                goto fail;
         }
         start = end + 1;
     }
@@ -113,6 +111,9 @@ web_form_t *web_form_parse(const char *body, size_t len)
         if (strcmp(web_arrays[a].name, added) == 0)
             form->extra_row = a;
     return form;
+fail:
+    web_form_destroy(&form);
+    return NULL;
 }
 
 void web_form_destroy(web_form_t **self_p)

@@ -296,8 +296,8 @@ static void s_siret_fixed(FILE *out, const web_form_t *form)
 
 /*  The whole form: sections by group, rows, commitments. */
 void form_page_write(FILE *out, const web_t *self, const web_form_t *form, const char *action,
-                const char *hidden_name, const char *hidden_value, const char *key,
-                   const char *submit)
+                     const char *hidden_name, const char *hidden_value, const char *key,
+                     const char *submit)
 {
     s_error_summary(out, form);
     fputs("<form method=\"post\" action=\"", out);

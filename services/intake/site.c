@@ -71,7 +71,7 @@ static enum MHD_Result s_page_form_again(http_t *self, struct MHD_Connection *c,
 static enum MHD_Result s_page_unreadable(struct MHD_Connection *c)
 {
     return request_page_message(c, 400, "Formulaire illisible",
-                          "Le formulaire reçu n'a pas pu être lu. Revenez à la page de candidature et réessayez.");
+                                "Le formulaire reçu n'a pas pu être lu. Revenez à la page de candidature et réessayez.");
 }
 
 enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request_t *r)
@@ -110,7 +110,7 @@ enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request
             result = request_page_send(c, 201, &page);
         } else if (bridge_reply_is(&reply, "receipt")) {
             result = request_page_message(c, 409, "Candidature déjà enregistrée",
-                                    "Cette candidature est déjà enregistrée. Utilisez le lien de suivi reçu lors du dépôt.");
+                                          "Cette candidature est déjà enregistrée. Utilisez le lien de suivi reçu lors du dépôt.");
         } else if (doc_str_eq(&reply.msg, "code", PROTO_E_INTERNAL)) {
             result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
         } else {
@@ -229,8 +229,8 @@ enum MHD_Result site_page_amend(http_t *self, struct MHD_Connection *c, request_
             result = site_page_follow(c, r, 404, S_UNKNOWN_FR);
         } else if (doc_str_eq(&reply.msg, "code", PROTO_E_CONFLICT)) {
             result = request_page_message(c, 409, "Modification impossible",
-                                    "Ce dossier ne peut pas être modifié dans son état actuel : seul un dossier "
-                                    "incomplet, ou dont le comité demande des modifications, peut l'être.");
+                                          "Ce dossier ne peut pas être modifié dans son état actuel : seul un dossier "
+                                          "incomplet, ou dont le comité demande des modifications, peut l'être.");
         } else {
             doc_strcpy(&reply.msg, "field", field, sizeof field);
             doc_strcpy(&reply.msg, "rule", rule, sizeof rule);
@@ -267,15 +267,15 @@ enum MHD_Result site_page_appeal(http_t *self, struct MHD_Connection *c, request
             result = site_page_follow(c, r, 404, S_UNKNOWN_FR);
         else if (doc_str_eq(&reply.msg, "code", PROTO_E_INVALID) && doc_str_eq(&reply.msg, "rule", "max"))
             result = request_page_message(c, 400, "Motivation trop longue",
-                                    "La motivation dépasse 4000 octets : raccourcissez-la, puis envoyez de nouveau "
-                                    "votre appel depuis la page de suivi.");
+                                          "La motivation dépasse 4000 octets : raccourcissez-la, puis envoyez de nouveau "
+                                          "votre appel depuis la page de suivi.");
         else if (doc_str_eq(&reply.msg, "code", PROTO_E_INVALID))
             result = request_page_message(c, 400, "Motivation manquante",
-                                    "Expliquez pourquoi la décision devrait être réexaminée, puis envoyez de nouveau "
-                                    "votre appel depuis la page de suivi.");
+                                          "Expliquez pourquoi la décision devrait être réexaminée, puis envoyez de nouveau "
+                                          "votre appel depuis la page de suivi.");
         else if (doc_str_eq(&reply.msg, "code", PROTO_E_CONFLICT))
             result = request_page_message(c, 409, "Appel impossible",
-                                    "Seule une candidature refusée peut faire l'objet d'un appel, et une seule fois.");
+                                          "Seule une candidature refusée peut faire l'objet d'un appel, et une seule fois.");
         else
             result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
         bridge_reply_free(&reply);
