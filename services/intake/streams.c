@@ -1,5 +1,6 @@
-/*  services/intake/streams.c - intake follows the streams of validation,
- *  review and publication (see intake.h). */
+/*  services/intake/streams.c - see streams.h. */
+#include "streams.h"
+
 #include "intake.h"
 #include "record.h"
 #include "rules.h"
