@@ -3,7 +3,6 @@ application from submission to the publication stream, and every branch
 (incomplete, amended, changes requested, rejected, withdrawn), with what the
 applicant and the committee see at each step."""
 
-import json
 import os
 import sys
 import tempfile
