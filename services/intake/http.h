@@ -10,6 +10,11 @@
  *  commit, so a 201 means the application is durable.  ZeroMQ sockets are
  *  not thread-safe: a pool hands each request a DEALER of its own.
  *
+ *  In files of one purpose: request.h (a request, its route and its
+ *  responses), bridge.h (to the core and back), api.h (the JSON API),
+ *  site.h (the applicant's pages; their HTML is web.h's), and here the
+ *  daemon's life cycle and the dispatch.
+ *
  *  Limits, all configurable (see http_config_from_env):
  *    ESSP_HTTP_BODY_MAX  bytes of a request body (262144): 413 beyond
  *    ESSP_HTTP_RATE      requests per second per client address (5)

@@ -15,6 +15,13 @@
  *  when the staff erases an application's personal data (its earlier
  *  events are then "redacted" in place).
  *
+ *  The core, in files of one purpose: submit.h (submit, amend), follow.h
+ *  (status, history, appeal), erase.h, streams.h (the upstream events),
+ *  over record.h (the stored record and its history), ids.h (ids and
+ *  tokens), keys.h (idempotency keys), application.h (the stored
+ *  application) and rules.h (the rules of a file's life).  Refusals go
+ *  through service_refuse (common/service.h): one way, one value.
+ *
  *  No duplicate application: a retried submission with the same "key"
  *  gets the first receipt again, and a second open application for the
  *  same SIRET is refused (amend the open one), except a renewal while the
@@ -60,18 +67,7 @@ void intake_context_destroy(void **ctx_p);
 
 int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req);
 
-/*  The streams intake follows.  validation: "validated" (the report;
- *  incomplete or in_review).  review: "decided" (approve, reject, changes
- *  in review and appeal rounds; reinstate, withdraw in complaint rounds),
- *  "withdrawn" (kind suspended suspends the file, every other kind ends
- *  it), "queued" (appeal and complaint rounds are recorded).  publication:
- *  "upsert" (published), "withdraw" (reason suspended suspends, any other
- *  ends the file).  Each change is one history record. */
-int intake_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
-                            const msgpack_object *event, int64_t now);
-int intake_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
-                        const msgpack_object *event, int64_t now);
-int intake_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
-                             const msgpack_object *event, int64_t now);
+/*  The stream handlers (service_def_t.upstreams): see streams.h. */
+#include "streams.h"
 
 #endif

@@ -32,6 +32,16 @@ const char *intake_forward(const msgpack_object *record, const char *state)
     return intake_state_rank(state, strlen(state)) > s_rank_of(record) ? state : NULL;
 }
 
+const char *intake_queued_state(const msgpack_object *record, const char *kind, size_t len)
+{
+    if (len == 6 && memcmp(kind, "review", 6) == 0)
+        return intake_forward(record, STATE_IN_REVIEW);
+    if (len == 6 && memcmp(kind, "appeal", 6) == 0 && doc_str_eq(record, "state", STATE_REJECTED)
+        && doc_get(record, "appeal"))
+        return STATE_IN_REVIEW;
+    return NULL;
+}
+
 static bool s_blank(const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++)

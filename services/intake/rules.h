@@ -24,6 +24,13 @@ int intake_state_rank(const char *state, size_t len);
 /*  `state` when it moves the record forward by rank, else NULL. */
 const char *intake_forward(const msgpack_object *record, const char *state);
 
+/*  The state after review's "queued" (a round of kind `kind` is open, so
+ *  members can vote): in_review for a review round of a received file (its
+ *  revision passed validation) and for the appeal round of a rejected file
+ *  that was appealed; NULL otherwise (a complaint round leaves a listing
+ *  suspended; a late event moves nothing back). */
+const char *intake_queued_state(const msgpack_object *record, const char *kind, size_t len);
+
 /*  An appeal of the application whose record this is: NULL when it may be
  *  appealed, else the error code with err filled.  The motivation must say
  *  something (invalid / motivation / required); one appeal per application

@@ -21,7 +21,6 @@
 #define S_MEETING_MAX 2000
 #define S_STALL_NS (30 * (int64_t)1000000000)
 #define S_SAMPLE_NS (100 * (int64_t)1000000)
-#define S_RETRY_NS (10 * (int64_t)1000000)
 
 static const struct {
     const char *name;
@@ -59,13 +58,12 @@ struct bench_pipeline_t {
     size_t capacity, used;
     uint32_t *slots;             /* id -> index + 1, open addressing */
     size_t slot_mask;
-    reader_t validation, publication;
+    reader_t review, publication;
     zsock_t *staff;              /* review's authenticated endpoint, staff key */
     zsock_t *voters[S_MEMBERS];  /* the same, one member's key each */
     size_t *list, list_count;
     size_t votes_in_flight;
-    int64_t meeting_after;       /* a file was not in review yet: wait a little */
-    size_t validated;            /* "validated" events seen, all phases */
+    size_t validated;            /* files review has queued, all phases */
     size_t reviewed;             /* files review has acknowledged a vote on, all phases */
     msgpack_sbuffer buf;
     msgpack_packer pk;
@@ -78,7 +76,7 @@ struct bench_pipeline_t {
     reader_t *followers;
     size_t follower_count;
     bench_samples_t receipt, in_review, to_published, fanout, vote_to_delivery;
-    size_t meetings, listed_files, votes, retries;
+    size_t meetings, listed_files, votes;
 };
 
 /* ------------------------------------------------------------------ ids */
@@ -227,7 +225,7 @@ bench_pipeline_t *bench_pipeline_new(bench_stack_t *stack, bench_apps_t *apps, s
     msgpack_sbuffer_init(&self->buf);
     msgpack_packer_init(&self->pk, &self->buf, msgpack_sbuffer_write);
     msgpack_zone_init(&self->zone, 1 << 20);
-    s_reader_init(self, &self->validation, SERVICE_VALIDATION, 0, S_HELD_MS);
+    s_reader_init(self, &self->review, SERVICE_REVIEW, 0, S_HELD_MS);
     s_reader_init(self, &self->publication, SERVICE_PUBLICATION, 0, S_HELD_MS);
     bench_samples_t *samples[] = {&self->receipt, &self->in_review, &self->to_published, &self->fanout,
                                   &self->vote_to_delivery};
@@ -241,7 +239,7 @@ void bench_pipeline_destroy(bench_pipeline_t **self_p)
     bench_pipeline_t *self = *self_p;
     if (!self)
         return;
-    zsock_destroy(&self->validation.sock);
+    zsock_destroy(&self->review.sock);
     zsock_destroy(&self->publication.sock);
     zsock_destroy(&self->staff);
     for (size_t m = 0; m < S_MEMBERS; m++)
@@ -357,10 +355,9 @@ static int s_meeting(bench_pipeline_t *self)
         size_t index = self->list[f];
         app_t *app = &self->app[index];
         app->listed = false;
-        /* The first member's vote also tells whether review has the file
-         * yet: the two others vote once it is acknowledged. */
-        size_t members = app->votes_acked ? S_MEMBERS : 1;
-        for (size_t m = 0; m < members; m++) {
+        /* Listed once review has the file ("queued"): each member votes
+         * once. */
+        for (size_t m = 0; m < S_MEMBERS; m++) {
             if (app->votes_sent & (1u << m))
                 continue;
             s_begin(self);
@@ -398,15 +395,6 @@ static int s_on_vote(bench_pipeline_t *self, const msgpack_object *reply)
             self->reviewed++;
             s_list(self, index);
         }
-        return 0;
-    }
-    if (doc_str_eq(reply, "type", "error") && doc_str_eq(reply, "code", PROTO_E_NOT_FOUND)
-        && doc_str_eq(reply, "field", "id")) {
-        /* Review has not read the "validated" event yet: next meeting. */
-        app->votes_sent &= (uint8_t)~(1u << m);
-        self->retries++;
-        self->meeting_after = bench_now_ns() + S_RETRY_NS;
-        s_list(self, index);
         return 0;
     }
     return s_refused("a vote", reply);
@@ -452,22 +440,17 @@ static int s_on_batch(bench_pipeline_t *self, reader_t *reader, const msgpack_ob
     return 0;
 }
 
-static int s_on_validated(bench_pipeline_t *self, reader_t *reader, const msgpack_object *event,
-                          int64_t now)
+/*  review's "queued" of a first review round: the committee has the file
+ *  (intake says in_review at the same moment), so the members can vote. */
+static int s_on_queued(bench_pipeline_t *self, reader_t *reader, const msgpack_object *event,
+                       int64_t now)
 {
-    if (!doc_str_eq(event, "type", "validated"))
+    if (!doc_str_eq(event, "type", "queued") || !doc_str_eq(event, "kind", "review"))
         return 0;
     long index = s_lookup(self, doc_get(event, "id"));
     if (index < 0)
         return 1;
     app_t *app = &self->app[index];
-    if (!doc_str_eq(event, "verdict", "review")) {
-        char verdict[32] = "";
-        doc_strcpy(event, "verdict", verdict, sizeof verdict);
-        fprintf(stderr, "essp-bench: application %s judged %s, not sent to review: the template must pass the charter\n",
-                app->id, verdict);
-        return -1;
-    }
     if (!app->validated) {
         app->validated = now;
         self->last_progress = now;
@@ -541,8 +524,8 @@ static void s_phase_open(bench_pipeline_t *self, const bench_phase_t *phase)
                                   &self->vote_to_delivery};
     for (size_t i = 0; i < sizeof samples / sizeof *samples; i++)
         bench_samples_clear(samples[i]);
-    self->meetings = self->listed_files = self->votes = self->retries = 0;
-    self->validation.batches = self->validation.events = 0;
+    self->meetings = self->listed_files = self->votes = 0;
+    self->review.batches = self->review.events = 0;
     self->publication.batches = self->publication.events = 0;
 }
 
@@ -625,7 +608,7 @@ static int s_vote_fn(bench_pipeline_t *self, const msgpack_object *obj, void *ar
 static int s_stream_fn(bench_pipeline_t *self, const msgpack_object *obj, void *arg)
 {
     reader_t *reader = arg;
-    event_fn fn = reader == &self->validation ? s_on_validated
+    event_fn fn = reader == &self->review ? s_on_queued
                 : reader == &self->publication ? s_on_upsert : s_on_follower;
     return s_on_batch(self, reader, obj, fn);
 }
@@ -639,7 +622,7 @@ static int s_step(bench_pipeline_t *self, const bench_phase_t *phase, zmq_pollit
     for (size_t c = 0; c < phase->clients; c++, k++)
         if ((items[k].revents & ZMQ_POLLIN) && s_drain(self, self->clients[c], msg, s_receipt_fn, NULL))
             return -1;
-    if ((items[k++].revents & ZMQ_POLLIN) && s_drain(self, self->validation.sock, msg, s_stream_fn, &self->validation))
+    if ((items[k++].revents & ZMQ_POLLIN) && s_drain(self, self->review.sock, msg, s_stream_fn, &self->review))
         return -1;
     for (size_t m = 0; m < S_MEMBERS; m++, k++)
         if ((items[k].revents & ZMQ_POLLIN) && s_drain(self, self->voters[m], msg, s_vote_fn, NULL))
@@ -660,7 +643,7 @@ static zmq_pollitem_t *s_poll_items(bench_pipeline_t *self, const bench_phase_t 
     size_t k = 0;
     for (size_t c = 0; c < phase->clients; c++)
         items[k++] = (zmq_pollitem_t){zsock_resolve(self->clients[c]), 0, ZMQ_POLLIN, 0};
-    items[k++] = (zmq_pollitem_t){zsock_resolve(self->validation.sock), 0, ZMQ_POLLIN, 0};
+    items[k++] = (zmq_pollitem_t){zsock_resolve(self->review.sock), 0, ZMQ_POLLIN, 0};
     for (size_t m = 0; m < S_MEMBERS; m++)
         items[k++] = (zmq_pollitem_t){zsock_resolve(self->voters[m]), 0, ZMQ_POLLIN, 0};
     items[k++] = (zmq_pollitem_t){zsock_resolve(self->publication.sock), 0, ZMQ_POLLIN, 0};
@@ -686,9 +669,8 @@ static void s_result(bench_pipeline_t *self, const bench_phase_t *phase, int64_t
     out->meetings = self->meetings;
     out->files_per_meeting = self->meetings ? (double)self->listed_files / (double)self->meetings : 0;
     out->votes = self->votes;
-    out->vote_retries = self->retries;
-    out->validated_per_batch = self->validation.batches
-        ? (double)self->validation.events / (double)self->validation.batches : 0;
+    out->queued_per_batch = self->review.batches
+        ? (double)self->review.events / (double)self->review.batches : 0;
     out->upserts_per_batch = self->publication.batches
         ? (double)self->publication.events / (double)self->publication.batches : 0;
 }
@@ -712,16 +694,13 @@ int bench_pipeline_run(bench_pipeline_t *self, const bench_phase_t *phase, bench
         rc = s_feed(self, phase, &next, &rr, started, now);
         if (next > before)
             last_sent = now;
-        s_reader_pull(self, &self->validation);
+        s_reader_pull(self, &self->review);
         s_reader_pull(self, &self->publication);
         for (size_t f = 0; f < phase->followers; f++)
             s_reader_pull(self, &self->followers[f]);
-        if (rc == 0 && self->votes_in_flight == 0 && self->list_count && now >= self->meeting_after)
+        if (rc == 0 && self->votes_in_flight == 0 && self->list_count)
             rc = s_meeting(self);
         long timeout = s_poll_ms(phase, next, started, now);
-        if (self->list_count && self->votes_in_flight == 0 && self->meeting_after > now
-            && (self->meeting_after - now) / 1000000 + 1 < timeout)
-            timeout = (long)((self->meeting_after - now) / 1000000 + 1);
         if (rc == 0)
             rc = s_step(self, phase, items, n_items, timeout, &msg);
         if (zsys_interrupted) {
@@ -734,7 +713,7 @@ int bench_pipeline_run(bench_pipeline_t *self, const bench_phase_t *phase, bench
             last_sample = now;
         }
         if (rc == 0 && now - self->last_progress > S_STALL_NS) {
-            fprintf(stderr, "essp-bench: no progress for 30 s: %zu of %zu submitted, %zu validated, "
+            fprintf(stderr, "essp-bench: no progress for 30 s: %zu of %zu submitted, %zu queued by review, "
                     "%zu published, %zu on the committee's list, %zu votes in flight\n", next, phase->count,
                     self->validated, self->published, self->list_count, self->votes_in_flight);
             rc = -1;

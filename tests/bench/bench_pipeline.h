@@ -64,8 +64,7 @@ typedef struct {
     size_t meetings;
     double files_per_meeting;
     size_t votes;
-    size_t vote_retries;         /* votes sent before review had the file */
-    double validated_per_batch;  /* events per batch of validation's stream */
+    double queued_per_batch;     /* events per batch of review's stream */
     double upserts_per_batch;    /* events per batch of the publication stream */
 } bench_result_t;
 

@@ -169,7 +169,9 @@ def test_an_appeal_round():
     decided(app_id, "reject", motivations=["Références insuffisantes."])
     wait_for(app_id, lambda s: s["state"] == "rejected", "rejected")
     ack = intake.call("appeal", id=app_id, motivation="Voici trois références de plus.")
-    assert ack["type"] == "ack" and ack["state"] == "in_review", ack
+    assert ack["type"] == "ack" and ack["state"] == "rejected", ack
+    settle(app_id, 4)
+    assert status(app_id)["state"] == "rejected", "in_review only once review opens the appeal round"
     upstreams.append("review", "queued", id=app_id, revision=1, round=2, kind="appeal")
     settle(app_id, 5)
     assert status(app_id)["state"] == "in_review"

@@ -3,7 +3,6 @@ application from submission to the publication stream, and every branch
 (incomplete, amended, changes requested, rejected, withdrawn), with what the
 applicant and the committee see at each step."""
 
-import json
 import os
 import sys
 import tempfile
@@ -37,15 +36,8 @@ def submit(document, *extra):
 
 
 def vote(*args):
-    """A vote, tried again while review has not yet read the file from
-    validation's stream (intake may show in_review a moment earlier)."""
-    for _ in range(200):
-        result = stack.essp("vote", *args, check=False)
-        if result.returncode == 0:
-            return json.loads(result.stdout)
-        assert "not_found" in result.stderr and "field id" in result.stderr, result.stderr
-        time.sleep(0.05)
-    raise AssertionError("the file never reached the committee")
+    """One vote: intake shows in_review only once review has the file."""
+    return stack.essp_json("vote", *args)
 
 
 def vote_all(app_id, decision, motivation="Le dossier doit préciser ses références."):

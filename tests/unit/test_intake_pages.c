@@ -118,6 +118,30 @@ static void test_an_erased_application_shows_what_is_kept(void **state)
     free(html);
 }
 
+/*  Between validation's report and review's "queued" the file is still
+ *  received; the page says the check is done and the committee is next.
+ *  An appeal not yet before the committee says it is being passed on. */
+static void test_the_pages_say_what_is_true_before_the_committee_has_the_file(void **state)
+{
+    char *html = s_page("{\"id\":\"k19qpjw7nm8w\",\"revision\":1,\"name\":\"Coopérative Élan\","
+                        "\"submitted_at\":1795651200,\"updated_at\":1795651300,\"state\":\"received\","
+                        "\"report\":{\"charter\":\"2018.1\",\"verdict\":\"review\",\"criteria\":[]},\"decisions\":[]}");
+    assert_non_null(strstr(html, "data-state=\"received\""));
+    assert_non_null(strstr(html, "La vérification de la charte est terminée"));
+    free(html);
+    html = s_page("{" S_BASE ",\"state\":\"received\",\"decisions\":[]}");
+    assert_null(strstr(html, "La vérification de la charte est terminée"));
+    free(html);
+    html = s_page("{" S_BASE ",\"state\":\"rejected\",\"decisions\":[],"
+                  "\"appeal\":{\"motivation\":\"Relisez.\",\"at\":1795660000}}");
+    assert_non_null(strstr(html, "il est transmis au comité"));
+    free(html);
+    html = s_page("{" S_BASE ",\"state\":\"in_review\",\"decisions\":[],"
+                  "\"appeal\":{\"motivation\":\"Relisez.\",\"at\":1795660000}}");
+    assert_non_null(strstr(html, "le comité réexamine votre candidature"));
+    free(html);
+}
+
 static int s_setup(void **state)
 {
     s_web = web_new();
@@ -137,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_a_suspended_listing_says_why),
         cmocka_unit_test(test_complaint_decisions_and_ends_are_named),
         cmocka_unit_test(test_an_erased_application_shows_what_is_kept),
+        cmocka_unit_test(test_the_pages_say_what_is_true_before_the_committee_has_the_file),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -207,6 +207,31 @@ static void test_ranks_keep_late_events_from_moving_back(void **state)
     assert_int_equal(intake_state_rank("suspended", 9), intake_state_rank("published", 9));
 }
 
+/*  in_review means votable: only review's "queued" leads there. */
+static void test_a_round_open_at_review_is_in_review(void **state)
+{
+    static const struct {
+        const char *record, *kind, *state;   /* state NULL: it stays */
+    } cases[] = {
+        {"{\"state\":\"received\"}", "review", STATE_IN_REVIEW},
+        {"{\"state\":\"in_review\"}", "review", NULL},                 /* the report came after */
+        {"{\"state\":\"approved\"}", "review", NULL},                  /* late */
+        {"{\"state\":\"rejected\",\"appeal\":{\"at\":1}}", "appeal", STATE_IN_REVIEW},
+        {"{\"state\":\"rejected\"}", "appeal", NULL},                  /* never appealed */
+        {"{\"state\":\"in_review\",\"appeal\":{\"at\":1}}", "appeal", NULL},
+        {"{\"state\":\"suspended\"}", "complaint", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        record_t r;
+        const char *after = intake_queued_state(s_record(&r, cases[i].record), cases[i].kind, strlen(cases[i].kind));
+        if (cases[i].state)
+            assert_string_equal(after, cases[i].state);
+        else
+            assert_null(after);
+        s_done(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_a_renewal_opens_beside_the_listing_it_renews),
         cmocka_unit_test(test_suspensions_whichever_stream_comes_first),
         cmocka_unit_test(test_ranks_keep_late_events_from_moving_back),
+        cmocka_unit_test(test_a_round_open_at_review_is_in_review),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,200 @@
+/*  services/intake/erase.c - see erase.h. */
+#include "erase.h"
+
+#include "proto/doc.h"
+#include "proto/history.h"
+#include "proto/messages.h"
+#include "common/log.h"
+#include "common/store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*  A decision without its motivations: round, revision, decision, kind,
+ *  voters, at. */
+static void s_pack_decision_pseudonymised(msgpack_packer *pk, const msgpack_object *decision)
+{
+    static const char *const kept[] = {"round", "revision", "decision", "kind", "voters", "at"};
+    size_t n = 0;
+    for (size_t i = 0; i < 6; i++)
+        n += doc_get(decision, kept[i]) != NULL;
+    msgpack_pack_map(pk, n);
+    for (size_t i = 0; i < 6; i++) {
+        const msgpack_object *value = doc_get(decision, kept[i]);
+        if (!value)
+            continue;
+        proto_pack_str(pk, kept[i]);
+        msgpack_pack_object(pk, *value);
+    }
+}
+
+/*  What intake keeps of an erased application: its id, revision, dates,
+ *  the decisions without motivations, the expiry, the renewal link and
+ *  the date of an appeal; the state withdrawn, reason "erased".  No name,
+ *  no SIRET, no report, no motivation.  The hash of the token stays, so
+ *  that the applicant's page still says what became of the file. */
+static void s_pack_erased_record(msgpack_packer *pk, const msgpack_object *record,
+                                 const history_head_t *history, int64_t now)
+{
+    static const char *const copied[] = {"id", "revision", "submitted_at", "token_hash", "renews", "expires",
+                                         "suspensions"};
+    const size_t copied_count = sizeof copied / sizeof *copied;
+    const msgpack_object *decisions = doc_array(record, "decisions");
+    const msgpack_object *appeal = doc_map(record, "appeal");
+    uint64_t appealed_at = 0;
+    bool appealed = appeal && doc_uint(appeal, "at", &appealed_at);
+    size_t n = 8 + appealed;
+    for (size_t i = 0; i < copied_count; i++)
+        n += doc_get(record, copied[i]) != NULL;
+    msgpack_pack_map(pk, n);
+    for (size_t i = 0; i < copied_count; i++) {
+        const msgpack_object *value = doc_get(record, copied[i]);
+        if (!value)
+            continue;
+        proto_pack_str(pk, copied[i]);
+        msgpack_pack_object(pk, *value);
+    }
+    proto_pack_kv_str(pk, "state", STATE_WITHDRAWN);
+    proto_pack_kv_str(pk, "reason", "erased");
+    proto_pack_kv_str(pk, "withdrawn_kind", "erased");
+    proto_pack_kv_uint(pk, "updated_at", (uint64_t)now);
+    proto_pack_kv_uint(pk, "erased_at", (uint64_t)now);
+    proto_pack_str(pk, "report");
+    msgpack_pack_nil(pk);
+    proto_pack_str(pk, "decisions");
+    msgpack_pack_array(pk, doc_len(decisions));
+    for (size_t i = 0; i < doc_len(decisions); i++)
+        s_pack_decision_pseudonymised(pk, doc_at(decisions, i));
+    history_head_pack(pk, history);
+    if (appealed) {
+        proto_pack_str(pk, "appeal");
+        msgpack_pack_map(pk, 1);
+        proto_pack_kv_uint(pk, "at", appealed_at);
+    }
+}
+
+/*  Erases the why of history records 1 to `last` of `id` in place; the
+ *  chain still verifies (history.h).  *count records were erased. */
+static int s_history_erase(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id, size_t id_len,
+                           uint64_t last, size_t *count)
+{
+    MDB_dbi db = service_db(svc, INTAKE_DB_HISTORY);
+    *count = 0;
+    for (uint64_t n = 1; n <= last; n++) {
+        unsigned char key_bytes[HISTORY_KEY_MAX];
+        MDB_val key = {history_key(id, id_len, n, key_bytes), key_bytes}, value;
+        int rc = mdb_get(txn, db, &key, &value);
+        if (rc == MDB_NOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        msgpack_sbuffer_clear(&s->hist);
+        int erased = history_erase(value.mv_data, value.mv_size, &s->hist);
+        if (erased < 0)
+            log_warn("history of %.*s: record %llu, of the early form, keeps its why (erasing it would break the chain)",
+                     (int)id_len, id, (unsigned long long)n);
+        if (erased != 0)
+            continue;
+        if ((rc = store_put(txn, db, key_bytes, key.mv_size, s->hist.data, s->hist.size)))
+            return rc;
+        (*count)++;
+    }
+    return 0;
+}
+
+/*  Drops the application's documents, its report and its place in the
+ *  SIRET index. */
+static int s_forget_application(MDB_txn *txn, service_t *svc, const char *id, const msgpack_object *record)
+{
+    MDB_val key = {strlen(id), (void *)id};
+    int rc = mdb_del(txn, service_db(svc, INTAKE_DB_DOCUMENTS), &key, NULL);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if ((rc = record_drop_report(txn, svc, id, strlen(id))))
+        return rc;
+    char siret[RECORD_SIRET_MAX];
+    if (doc_strcpy(record, "siret", siret, sizeof siret) <= 0)
+        return 0;
+    MDB_val siret_key = {strlen(siret), siret}, holder;
+    rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &siret_key, &holder);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (holder.mv_size != strlen(id) || memcmp(holder.mv_data, id, holder.mv_size) != 0)
+        return 0;
+    return mdb_del(txn, service_db(svc, INTAKE_DB_SIRETS), &siret_key, NULL);
+}
+
+/*  Erasure on request (staff key, secure endpoint): intake keeps a
+ *  pseudonymised record, redacts its own log, erases the whys of the
+ *  history (which still verifies), records the erasure and appends
+ *  "erased", which validation passes on to review and publication.
+ *  Erasing an erased application answers the same and changes nothing. */
+int erase_application(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
+{
+    if (!req->peer_role || strcmp(req->peer_role, "staff") != 0)
+        return service_refuse(req, PROTO_E_FORBIDDEN, "type", "role", "'erase' is for staff keys");
+    const char *id;
+    size_t id_len;
+    doc_str(req->msg, "id", &id, &id_len);
+    msgpack_object record;
+    int rc = record_load(txn, svc, id, id_len, &s->zone, &record);
+    if (rc == MDB_NOTFOUND)
+        return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+    if (rc)
+        return rc;
+    char idz[PROTO_ID_MAX + 1];
+    if (record_id(&record, idz) < 0)
+        return MDB_CORRUPTED;
+    if (record_is_erased(&record)) {
+        record_pack_ack(req, idz, strlen(idz), STATE_WITHDRAWN);
+        return 0;
+    }
+    /* The new record is packed before anything is written: `record`
+     * points into LMDB. */
+    history_head_t history;
+    if (history_head_read(&record, &history))
+        return MDB_CORRUPTED;
+    text_set(&s->who, "staff");
+    if (req->peer_name) {
+        text_add(&s->who, " ", 1);
+        text_add(&s->who, req->peer_name, strlen(req->peer_name));
+    }
+    text_set(&s->why, "personal data erased on request");
+    msgpack_sbuffer_clear(&s->buf);
+    history_head_t after = history;
+    history_change_t change = {req->now, s->who.text, s->who.len, HISTORY_WHAT_ERASED, s->why.text,
+                               s->why.len, STATE_WITHDRAWN};
+    msgpack_sbuffer erasure;
+    msgpack_sbuffer_init(&erasure);
+    history_append(&after, &change, &erasure);
+    s_pack_erased_record(&s->pk, &record, &after, req->now);
+    rc = s_forget_application(txn, svc, idz, &record);
+    size_t erased_records = 0, redacted = 0;
+    if (!rc)
+        rc = s_history_erase(txn, svc, s, idz, strlen(idz), history.count, &erased_records);
+    if (!rc) {
+        unsigned char key[HISTORY_KEY_MAX];
+        size_t key_len = history_key(idz, strlen(idz), after.count, key);
+        rc = store_put(txn, service_db(svc, INTAKE_DB_HISTORY), key, key_len, erasure.data, erasure.size);
+    }
+    msgpack_sbuffer_destroy(&erasure);
+    if (!rc)
+        rc = record_store(txn, svc, idz, strlen(idz), &s->buf);
+    /* Redacted before "erased" is appended, which must stay as it is. */
+    if (!rc)
+        rc = service_log_redact(svc, txn, idz, strlen(idz), NULL, NULL, &redacted);
+    if (!rc) {
+        msgpack_packer *pk = service_event_begin(svc, "erased", req->now, 1, NULL);
+        proto_pack_kv_str(pk, "id", idz);
+        rc = service_event_end(svc, txn);
+    }
+    if (!rc) {
+        log_info("erased %s: %zu history records, %zu events redacted", idz, erased_records, redacted);
+        record_pack_ack(req, idz, strlen(idz), STATE_WITHDRAWN);
+    }
+    return rc;
+}

@@ -1,0 +1,91 @@
+/*  services/intake/ids.c - see ids.h. */
+#include "ids.h"
+
+#include "proto/doc.h"
+#include "proto/history.h"
+#include "proto/messages.h"
+#include "common/log.h"
+#include "common/store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*  A new id: 16 characters of Crockford base32.  The first 8 are the
+ *  milliseconds since 2020-01-01T00:00:00Z (40 bits, enough until 2054), the
+ *  last 8 are random (40 bits).  The time prefix makes ids of one batch
+ *  neighbours in every tree keyed by id (they share the rightmost leaf pages
+ *  instead of dirtying one page each); the random part keeps ids unguessable
+ *  and lets two gateways create ids without agreeing on a counter.  Two ids
+ *  of the same millisecond differ by their random part; submit checks the id
+ *  is free all the same. */
+#define S_ID_EPOCH_MS 1577836800000ull
+
+void ids_new(char id[IDS_CHARS + 1], int64_t now_ms)
+{
+    static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    uint64_t ms = now_ms > 0 ? (uint64_t)now_ms : 0;
+    ms = ms > S_ID_EPOCH_MS ? ms - S_ID_EPOCH_MS : 0;
+    for (int i = 7; i >= 0; i--, ms >>= 5)
+        id[i] = alphabet[ms & 31];
+    unsigned char bytes[8];
+    randombytes_buf(bytes, sizeof bytes);
+    for (int i = 0; i < 8; i++)
+        id[8 + i] = alphabet[bytes[i] & 31];
+    id[IDS_CHARS] = '\0';
+}
+
+void intake_token_hash(const char *token, size_t len, unsigned char hash[INTAKE_TOKEN_HASH_BYTES])
+{
+    crypto_generichash(hash, INTAKE_TOKEN_HASH_BYTES, (const unsigned char *)token, len, NULL, 0);
+}
+
+static void s_token_encode(const unsigned char bytes[32], char token[INTAKE_TOKEN_CHARS + 1])
+{
+    sodium_bin2base64(token, INTAKE_TOKEN_CHARS + 1, bytes, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/*  The token of a new application.  Without an idempotency key it is 32
+ *  random bytes.  With one it is derived from the key, the id and this
+ *  intake's secret, so that a resent submission gets the same token back
+ *  although only its hash is stored. */
+void ids_token_new(const scratch_t *s, const char *id, const char *key, size_t key_len,
+                   char token[INTAKE_TOKEN_CHARS + 1])
+{
+    unsigned char bytes[32];
+    if (!key) {
+        randombytes_buf(bytes, sizeof bytes);
+    } else {
+        crypto_generichash_state state;
+        crypto_generichash_init(&state, s->secret, sizeof s->secret, sizeof bytes);
+        crypto_generichash_update(&state, (const unsigned char *)"essp-token-v1", 14);
+        crypto_generichash_update(&state, (const unsigned char *)id, strlen(id) + 1);
+        crypto_generichash_update(&state, (const unsigned char *)key, key_len);
+        crypto_generichash_final(&state, bytes, sizeof bytes);
+    }
+    s_token_encode(bytes, token);
+}
+
+bool intake_token_matches(const msgpack_object *record, const char *token, size_t len)
+{
+    const msgpack_object *stored = doc_get(record, "token_hash");
+    if (!stored || stored->type != MSGPACK_OBJECT_BIN || stored->via.bin.size != INTAKE_TOKEN_HASH_BYTES)
+        return false;
+    unsigned char hash[INTAKE_TOKEN_HASH_BYTES];
+    intake_token_hash(token, len, hash);
+    return sodium_memcmp(hash, stored->via.bin.ptr, sizeof hash) == 0;
+}
+
+/*  A request that names a token must name the right one; a wrong token is
+ *  answered exactly like an unknown id, so that nobody learns which ids
+ *  exist.  (Requests without a token come from the operators' side: the
+ *  essp tool over ZeroMQ; the HTTP gateway always sends one.) */
+bool ids_token_refused(const msgpack_object *msg, const msgpack_object *record)
+{
+    const char *token;
+    size_t len;
+    if (!doc_str(msg, "token", &token, &len))
+        return false;
+    return !intake_token_matches(record, token, len);
+}

@@ -1,0 +1,302 @@
+/*  services/intake/site.c - see site.h. */
+#include "site.h"
+
+#include "intake.h"
+
+#include "common/config.h"
+#include "common/log.h"
+#include "proto/charter.h"
+#include "proto/doc.h"
+#include "proto/json_codec.h"
+#include "proto/messages.h"
+#include "proto/wire.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <czmq.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static void s_new_key(char key[33])
+{
+    unsigned char bytes[16];
+    randombytes_buf(bytes, sizeof bytes);
+    sodium_bin2hex(key, 33, bytes, sizeof bytes);
+}
+
+enum MHD_Result site_page_form(http_t *self, struct MHD_Connection *c)
+{
+    char key[33];
+    s_new_key(key);
+    page_t page;
+    request_page_open(&page);
+    web_page_apply(self->web, page.out, NULL, key);
+    return request_page_send(c, 200, &page);
+}
+
+static web_form_t *s_parse_form(request_t *r)
+{
+    return web_form_parse(r->body ? r->body : "", r->len);
+}
+
+/*  The idempotency key the form carries (made when the form was served). */
+static const char *s_form_key(const web_form_t *form)
+{
+    const char *key = web_form_get(form, "_key");
+    return key && *key && strlen(key) <= API_KEY_MAX ? key : NULL;
+}
+
+static enum MHD_Result s_page_form_again(http_t *self, struct MHD_Connection *c, unsigned status,
+                                         const web_form_t *form)
+{
+    char fresh[33];
+    const char *key = s_form_key(form);
+    if (!key) {
+        s_new_key(fresh);
+        key = fresh;
+    }
+    page_t page;
+    request_page_open(&page);
+    web_page_apply(self->web, page.out, form, key);
+    return request_page_send(c, status, &page);
+}
+
+static enum MHD_Result s_page_unreadable(struct MHD_Connection *c)
+{
+    return request_page_message(c, 400, "Formulaire illisible",
+                                "Le formulaire reçu n'a pas pu être lu. Revenez à la page de candidature et réessayez.");
+}
+
+enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    web_form_t *form = s_parse_form(r);
+    if (!form)
+        return s_page_unreadable(c);
+    enum MHD_Result result;
+    msgpack_sbuffer application;
+    msgpack_sbuffer_init(&application);
+    if (web_form_added_row(form)) {
+        result = s_page_form_again(self, c, 200, form);
+    } else if (web_form_application(self->web, form, &application) > 0) {
+        result = s_page_form_again(self, c, 400, form);
+    } else {
+        const char *key = s_form_key(form);
+        msgpack_sbuffer buf;
+        msgpack_packer pk;
+        bridge_pack_init(&buf, &pk);
+        uint64_t rid = bridge_next_rid(self);
+        proto_pack_request(&pk, "submit", rid, proto_entries(1, key));
+        proto_pack_kv_raw(&pk, "application", application.data, application.size);
+        if (key)
+            proto_pack_kv_str(&pk, "key", key);
+        reply_t reply;
+        int rc = bridge_core_call(self, &buf, rid, self->config.core_timeout_ms, &reply);
+        msgpack_sbuffer_destroy(&buf);
+        char id[PROTO_ID_MAX + 1], token[80], field[PROTO_FIELD_MAX], rule[PROTO_RULE_MAX];
+        if (rc != 0) {
+            result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+        } else if (bridge_reply_is(&reply, "receipt") && doc_strcpy(&reply.msg, "token", token, sizeof token) > 0) {
+            doc_strcpy(&reply.msg, "id", id, sizeof id);
+            page_t page;
+            request_page_open(&page);
+            web_page_receipt(page.out, id, token, doc_bool(&reply.msg, "duplicate", false));
+            result = request_page_send(c, 201, &page);
+        } else if (bridge_reply_is(&reply, "receipt")) {
+            result = request_page_message(c, 409, "Candidature déjà enregistrée",
+                                          "Cette candidature est déjà enregistrée. Utilisez le lien de suivi reçu lors du dépôt.");
+        } else if (doc_str_eq(&reply.msg, "code", PROTO_E_INTERNAL)) {
+            result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+        } else {
+            doc_strcpy(&reply.msg, "field", field, sizeof field);
+            doc_strcpy(&reply.msg, "rule", rule, sizeof rule);
+            web_form_error(self->web, form, api_client_field(field), rule);
+            result = s_page_form_again(self, c, api_status_of_error(&reply.msg), form);
+        }
+        bridge_reply_free(&reply);
+    }
+    msgpack_sbuffer_destroy(&application);
+    web_form_destroy(&form);
+    return result;
+}
+
+enum MHD_Result site_page_follow(struct MHD_Connection *c, request_t *r, unsigned status, const char *notice)
+{
+    page_t page;
+    request_page_open(&page);
+    web_page_follow(page.out, r->id, notice);
+    return request_page_send(c, status, &page);
+}
+
+/*  The token of a posted tracking form, trimmed. */
+static bool s_form_token(const web_form_t *form, char token[80])
+{
+    const char *value = web_form_get(form, "jeton");
+    while (value && (*value == ' ' || *value == '\t'))
+        value++;
+    if (!value || !*value || strlen(value) >= 80)
+        return false;
+    snprintf(token, 80, "%s", value);
+    size_t len = strlen(token);
+    while (len && (token[len - 1] == ' ' || token[len - 1] == '\t' || token[len - 1] == '\r' || token[len - 1] == '\n'))
+        token[--len] = '\0';
+    return len > 0;
+}
+
+#define S_UNKNOWN_FR "Aucun dossier ne correspond à ce numéro et à ce code de suivi. Vérifiez le code reçu lors du dépôt."
+
+/*  The status page, with the amendment form as posted when given. */
+static enum MHD_Result s_page_status(http_t *self, struct MHD_Connection *c, request_t *r, const char *token,
+                                     unsigned status, const web_form_t *amend)
+{
+    reply_t reply;
+    if (bridge_fetch_status(self, r->id, token, &reply) != 0)
+        return request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+    enum MHD_Result result;
+    if (bridge_reply_is(&reply, "status")) {
+        page_t page;
+        request_page_open(&page);
+        web_page_status(self->web, page.out, &reply.msg, token, amend);
+        result = request_page_send(c, status, &page);
+    } else if (doc_str_eq(&reply.msg, "code", PROTO_E_NOT_FOUND)) {
+        result = site_page_follow(c, r, 404, S_UNKNOWN_FR);
+    } else {
+        result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+    }
+    bridge_reply_free(&reply);
+    return result;
+}
+
+enum MHD_Result site_page_follow_post(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    web_form_t *form = s_parse_form(r);
+    if (!form)
+        return s_page_unreadable(c);
+    char token[80];
+    enum MHD_Result result;
+    if (!s_form_token(form, token))
+        result = site_page_follow(c, r, 401, "Indiquez votre code de suivi.");
+    else
+        result = s_page_status(self, c, r, token, 200, NULL);
+    web_form_destroy(&form);
+    return result;
+}
+
+enum MHD_Result site_page_amend(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    web_form_t *form = s_parse_form(r);
+    if (!form)
+        return s_page_unreadable(c);
+    char token[80];
+    enum MHD_Result result;
+    msgpack_sbuffer application;
+    msgpack_sbuffer_init(&application);
+    if (!s_form_token(form, token)) {
+        result = site_page_follow(c, r, 401, "Indiquez votre code de suivi.");
+    } else if (web_form_added_row(form)) {
+        result = s_page_status(self, c, r, token, 200, form);
+    } else if (web_form_application(self->web, form, &application) > 0) {
+        result = s_page_status(self, c, r, token, 400, form);
+    } else {
+        msgpack_sbuffer buf;
+        msgpack_packer pk;
+        bridge_pack_init(&buf, &pk);
+        uint64_t rid = bridge_next_rid(self);
+        proto_pack_request(&pk, "amend", rid, 3);
+        proto_pack_kv_str(&pk, "id", r->id);
+        bridge_pack_token(&pk, token);
+        proto_pack_kv_raw(&pk, "application", application.data, application.size);
+        reply_t reply;
+        int rc = bridge_core_call(self, &buf, rid, self->config.core_timeout_ms, &reply);
+        msgpack_sbuffer_destroy(&buf);
+        char field[PROTO_FIELD_MAX], rule[PROTO_RULE_MAX];
+        uint64_t revision = 0;
+        if (rc != 0 || doc_str_eq(&reply.msg, "code", PROTO_E_INTERNAL)) {
+            result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+        } else if (bridge_reply_is(&reply, "receipt")) {
+            doc_uint(&reply.msg, "revision", &revision);
+            page_t page;
+            request_page_open(&page);
+            web_page_amended(page.out, r->id, token, (unsigned long)revision);
+            result = request_page_send(c, 200, &page);
+        } else if (doc_str_eq(&reply.msg, "code", PROTO_E_NOT_FOUND)) {
+            result = site_page_follow(c, r, 404, S_UNKNOWN_FR);
+        } else if (doc_str_eq(&reply.msg, "code", PROTO_E_CONFLICT)) {
+            result = request_page_message(c, 409, "Modification impossible",
+                                          "Ce dossier ne peut pas être modifié dans son état actuel : seul un dossier "
+                                          "incomplet, ou dont le comité demande des modifications, peut l'être.");
+        } else {
+            doc_strcpy(&reply.msg, "field", field, sizeof field);
+            doc_strcpy(&reply.msg, "rule", rule, sizeof rule);
+            web_form_error(self->web, form, api_client_field(field), rule);
+            result = s_page_status(self, c, r, token, 400, form);
+        }
+        bridge_reply_free(&reply);
+    }
+    msgpack_sbuffer_destroy(&application);
+    web_form_destroy(&form);
+    return result;
+}
+
+/*  The appeal form of the status page: the same appeal as the API's.
+ *  Sent twice (a double click), the second finds the appeal made and
+ *  shows the status page like the first. */
+enum MHD_Result site_page_appeal(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    web_form_t *form = s_parse_form(r);
+    if (!form)
+        return s_page_unreadable(c);
+    char token[80];
+    const char *motivation = web_form_get(form, "motivation");
+    enum MHD_Result result;
+    reply_t reply;
+    if (!s_form_token(form, token)) {
+        result = site_page_follow(c, r, 401, "Indiquez votre code de suivi.");
+    } else if (bridge_send_appeal(self, r->id, token, motivation ? motivation : "", NULL, &reply) != 0) {
+        result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+    } else {
+        if (bridge_reply_is(&reply, "ack") || doc_str_eq(&reply.msg, "rule", "appeal_used"))
+            result = s_page_status(self, c, r, token, 200, NULL);
+        else if (doc_str_eq(&reply.msg, "code", PROTO_E_NOT_FOUND))
+            result = site_page_follow(c, r, 404, S_UNKNOWN_FR);
+        else if (doc_str_eq(&reply.msg, "code", PROTO_E_INVALID) && doc_str_eq(&reply.msg, "rule", "max"))
+            result = request_page_message(c, 400, "Motivation trop longue",
+                                          "La motivation dépasse 4000 octets : raccourcissez-la, puis envoyez de nouveau "
+                                          "votre appel depuis la page de suivi.");
+        else if (doc_str_eq(&reply.msg, "code", PROTO_E_INVALID))
+            result = request_page_message(c, 400, "Motivation manquante",
+                                          "Expliquez pourquoi la décision devrait être réexaminée, puis envoyez de nouveau "
+                                          "votre appel depuis la page de suivi.");
+        else if (doc_str_eq(&reply.msg, "code", PROTO_E_CONFLICT))
+            result = request_page_message(c, 409, "Appel impossible",
+                                          "Seule une candidature refusée peut faire l'objet d'un appel, et une seule fois.");
+        else
+            result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+        bridge_reply_free(&reply);
+    }
+    web_form_destroy(&form);
+    return result;
+}
+
+enum MHD_Result site_static(struct MHD_Connection *c, request_t *r)
+{
+    size_t len;
+    const char *type;
+    const char *content = web_static(r->static_name, &len, &type);
+    if (!content)
+        return request_page_message(c, 404, "Page introuvable", "Cette page n'existe pas.");
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, (void *)content, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(response, "Content-Type", type);
+    MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(response, "Cache-Control", "public, max-age=3600");
+    enum MHD_Result rc = MHD_queue_response(c, 200, response);
+    MHD_destroy_response(response);
+    return rc;
+}

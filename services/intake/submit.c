@@ -1,0 +1,319 @@
+/*  services/intake/submit.c - see submit.h. */
+#include "submit.h"
+
+#include "application.h"
+#include "ids.h"
+#include "keys.h"
+#include "rules.h"
+
+#include "proto/doc.h"
+#include "proto/history.h"
+#include "proto/messages.h"
+#include "common/log.h"
+#include "common/store.h"
+#include "proto/schema.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_object *application,
+                              const char *siret, const char *token, const history_head_t *history,
+                              const char *renews, int64_t now)
+{
+    msgpack_pack_map(pk, proto_entries(11, renews));
+    if (renews)
+        proto_pack_kv_str(pk, "renews", renews);
+    proto_pack_kv_str(pk, "id", id);
+    proto_pack_kv_uint(pk, "revision", 1);
+    proto_pack_kv_str(pk, "state", STATE_RECEIVED);
+    const char *name = "";
+    size_t name_len = 0;
+    doc_str(doc_map(application, "organisation"), "name", &name, &name_len);
+    proto_pack_kv_strn(pk, "name", name, name_len);
+    proto_pack_kv_str(pk, "siret", siret);
+    proto_pack_kv_uint(pk, "submitted_at", (uint64_t)now);
+    proto_pack_kv_uint(pk, "updated_at", (uint64_t)now);
+    proto_pack_str(pk, "report");
+    msgpack_pack_nil(pk);
+    proto_pack_str(pk, "decisions");
+    msgpack_pack_array(pk, 0);
+    unsigned char hash[INTAKE_TOKEN_HASH_BYTES];
+    intake_token_hash(token, strlen(token), hash);
+    proto_pack_str(pk, "token_hash");
+    msgpack_pack_bin_with_body(pk, hash, sizeof hash);
+    history_head_pack(pk, history);
+}
+
+/*  token: the applicant's token, given only in the receipt of a
+ *  submission (NULL otherwise). */
+static void s_pack_receipt(msgpack_packer *pk, service_request_t *req, const char *id, size_t id_len,
+                           const char *state, size_t state_len, uint64_t revision, bool duplicate,
+                           const char *token)
+{
+    proto_pack_reply(pk, "receipt", req->has_rid, req->rid, proto_entries(4, token));
+    proto_pack_kv_strn(pk, "id", id, id_len);
+    proto_pack_kv_strn(pk, "state", state, state_len);
+    proto_pack_kv_uint(pk, "revision", revision);
+    proto_pack_kv_bool(pk, "duplicate", duplicate);
+    if (token)
+        proto_pack_kv_str(pk, "token", token);
+}
+
+/*  The event validation consumes: the application as stored. */
+static int s_emit_submitted(service_t *svc, MDB_txn *txn, const char *id, size_t id_len,
+                            uint64_t revision, const void *doc, size_t doc_len, const char *renews,
+                            int64_t now)
+{
+    msgpack_packer *pk = service_event_begin(svc, "submitted", now, proto_entries(3, renews), NULL);
+    proto_pack_kv_strn(pk, "id", id, id_len);
+    proto_pack_kv_uint(pk, "revision", revision);
+    proto_pack_kv_raw(pk, "application", doc, doc_len);
+    if (renews)
+        proto_pack_kv_str(pk, "renews", renews);
+    return service_event_end(svc, txn);
+}
+
+/*  A key already used: the same receipt again, whatever was resent. */
+static int s_replay_receipt(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
+                            const msgpack_object *known)
+{
+    const char *id;
+    size_t id_len;
+    uint64_t revision = 1;
+    msgpack_object record;
+    if (!doc_str(known, "id", &id, &id_len))
+        return MDB_CORRUPTED;
+    doc_uint(known, "revision", &revision);
+    int rc = record_load(txn, svc, id, id_len, &s->zone, &record);
+    if (rc)
+        return rc;
+    const char *state;
+    size_t state_len;
+    doc_str(&record, "state", &state, &state_len);
+    /* The submission's key derives its token again; any other key (an
+     * amendment's) gives another one, which the stored hash refuses. */
+    char token[INTAKE_TOKEN_CHARS + 1], idz[PROTO_ID_MAX + 1];
+    const char *key;
+    size_t key_len;
+    snprintf(idz, sizeof idz, "%.*s", (int)id_len, id);
+    bool has_token = doc_str(req->msg, "key", &key, &key_len);
+    if (has_token) {
+        ids_token_new(s, idz, key, key_len, token);
+        has_token = intake_token_matches(&record, token, strlen(token));
+    }
+    s_pack_receipt(req->reply, req, id, id_len, state, state_len, revision, true,
+                   has_token ? token : NULL);
+    return 0;
+}
+
+static int s_validate(service_request_t *req, const msgpack_object *application)
+{
+    proto_error_t err;
+    if (schema_validate(schema_application(), application, &err) == 0)
+        return 0;
+    /* The schema names fields inside the application; the request nests it. */
+    char field[PROTO_FIELD_MAX];
+    snprintf(field, sizeof field, "application.%.*s", (int)(sizeof field - 13), err.field);
+    memcpy(err.field, field, sizeof field);
+    return service_refuse_error(req, PROTO_E_INVALID, &err);
+}
+
+/*  Refuses a second open application for one SIRET.  A renewal may be
+ *  submitted while the listing it renews (`renews`) is still approved or
+ *  published: renewing before expiry is the point. */
+static int s_check_siret_free(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
+                              const char *siret, const char *renews)
+{
+    MDB_val key = {strlen(siret), (void *)siret}, value;
+    int rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &key, &value);
+    if (rc == MDB_NOTFOUND || !*siret)
+        return 0;
+    if (rc)
+        return rc;
+    char id[PROTO_ID_MAX + 1];
+    snprintf(id, sizeof id, "%.*s", (int)(value.mv_size > PROTO_ID_MAX ? PROTO_ID_MAX : value.mv_size),
+             (const char *)value.mv_data);
+    msgpack_object record;
+    rc = record_load(txn, svc, id, strlen(id), &s->zone, &record);
+    if (rc)
+        return rc;
+    if (intake_siret_free(&record, id, renews))
+        return 0;
+    char state[32];
+    doc_strcpy(&record, "state", state, sizeof state);
+    return service_refuse(req, PROTO_E_CONFLICT, "application.organisation.siret", "unique",
+                          "an application for SIRET %s is already open (id %s, state %s): follow it, or amend it "
+                          "when it is incomplete or changes are requested", siret, id, state);
+}
+
+/*  What a renewal may renew: an earlier application of the same SIRET that
+ *  is listed (approved, published) or whose listing ended by expiry or by
+ *  an earlier renewal.  0 when it may (or when there is no renews),
+ *  SERVICE_REFUSED, or an LMDB code. */
+static int s_check_renewal(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
+                           const char *siret, char renews[PROTO_ID_MAX + 1])
+{
+    if (doc_strcpy(req->msg, "renews", renews, PROTO_ID_MAX + 1) <= 0) {
+        renews[0] = '\0';
+        return 0;
+    }
+    msgpack_object record;
+    int rc = record_load(txn, svc, renews, strlen(renews), &s->zone, &record);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    proto_error_t err;
+    const char *code = intake_renewal_refused(rc ? NULL : &record, renews, siret, &err);
+    return code ? service_refuse_error(req, code, &err) : 0;
+}
+
+int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
+{
+    const msgpack_object *application = doc_map(req->msg, "application");
+    msgpack_object known;
+    int rc = keys_lookup(txn, svc, req->msg, s, &known);
+    if (rc == 0 && !keys_matches(&known, req->msg))
+        return service_refuse(req, PROTO_E_CONFLICT, "key", "unique",
+                              "this idempotency key was already used with another application");
+    if (rc == 0)
+        return s_replay_receipt(txn, svc, req, s, &known);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    char siret[RECORD_SIRET_MAX], renews[PROTO_ID_MAX + 1];
+    application_siret(application, siret);
+    if ((rc = s_validate(req, application)) || (rc = s_check_renewal(txn, svc, req, s, siret, renews))
+        || (rc = s_check_siret_free(txn, svc, req, s, siret, *renews ? renews : NULL)))
+        return rc;
+
+    char id[IDS_CHARS + 1];
+    MDB_val probe_key, probe;
+    do {
+        ids_new(id, req->now_ms);
+        probe_key = (MDB_val){IDS_CHARS, id};
+    } while (mdb_get(txn, service_db(svc, INTAKE_DB_APPLICATIONS), &probe_key, &probe) == 0);
+
+    char token[INTAKE_TOKEN_CHARS + 1];
+    const char *key;
+    size_t key_len;
+    bool keyed = doc_str(req->msg, "key", &key, &key_len);
+    ids_token_new(s, id, keyed ? key : NULL, keyed ? key_len : 0, token);
+
+    history_head_t history = {0};
+    text_set(&s->who, "applicant");
+    text_set(&s->why, "revision 1");
+    record_history_prepare(s, &history, "submitted", STATE_RECEIVED, req->now);
+    msgpack_sbuffer_clear(&s->buf);
+    application_pack_normalized(&s->pk, application, "");
+    size_t doc_len = s->buf.size;
+    s_pack_new_record(&s->pk, id, application, siret, token, &history, *renews ? renews : NULL, req->now);
+    const char *doc = s->buf.data;
+    rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, IDS_CHARS, doc, doc_len);
+    if (!rc)
+        rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, IDS_CHARS, doc + doc_len,
+                       s->buf.size - doc_len);
+    if (!rc && *siret)
+        rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), siret, strlen(siret), id, IDS_CHARS);
+    if (!rc)
+        rc = record_history_store(txn, svc, s, id, IDS_CHARS, &history);
+    if (!rc)
+        rc = keys_remember(txn, svc, req->msg, id, 1, false);
+    if (!rc)
+        rc = s_emit_submitted(svc, txn, id, IDS_CHARS, 1, doc, doc_len, *renews ? renews : NULL, req->now);
+    if (!rc)
+        s_pack_receipt(req->reply, req, id, IDS_CHARS, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false, token);
+    return rc;
+}
+
+static int s_check_amendable(service_request_t *req, const msgpack_object *record,
+                             const msgpack_object *application)
+{
+    if (!doc_str_eq(record, "state", STATE_INCOMPLETE)
+        && !doc_str_eq(record, "state", STATE_CHANGES_REQUESTED)) {
+        char state[32];
+        doc_strcpy(record, "state", state, sizeof state);
+        return service_refuse(req, PROTO_E_CONFLICT, "id", "state",
+                              "an application in state %s cannot be amended: only incomplete or "
+                              "changes_requested ones can", state);
+    }
+    char before[RECORD_SIRET_MAX], after[RECORD_SIRET_MAX];
+    doc_strcpy(record, "siret", before, sizeof before);
+    application_siret(application, after);
+    if (strcmp(before, after) != 0)
+        return service_refuse(req, PROTO_E_INVALID, "application.organisation.siret", "immutable",
+                              "an amendment cannot change the SIRET: submit a new application instead");
+    return 0;
+}
+
+int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
+{
+    const char *id;
+    size_t id_len;
+    doc_str(req->msg, "id", &id, &id_len);
+    const msgpack_object *application = doc_map(req->msg, "application");
+    msgpack_object known, record;
+    /* The token first: a key must not tell a stranger anything. */
+    int rc = record_load(txn, svc, id, id_len, &s->zone, &record);
+    if (rc == MDB_NOTFOUND || (rc == 0 && ids_token_refused(req->msg, &record)))
+        return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
+    if (rc)
+        return rc;
+    rc = keys_lookup(txn, svc, req->msg, s, &known);
+    if (rc == 0 && (!keys_is_for(&known, id, id_len) || !keys_matches(&known, req->msg)))
+        return service_refuse(req, PROTO_E_CONFLICT, "key", "unique",
+                              "this idempotency key was already used for another application");
+    if (rc == 0)
+        return s_replay_receipt(txn, svc, req, s, &known);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    if ((rc = s_validate(req, application)) || (rc = s_check_amendable(req, &record, application)))
+        return rc;
+
+    uint64_t revision = 1;
+    doc_uint(&record, "revision", &revision);
+    revision++;
+    history_head_t history;
+    if (history_head_read(&record, &history))
+        return MDB_CORRUPTED;
+    text_set(&s->who, "applicant");
+    text_set(&s->why, "");
+    text_add_number(&s->why, "revision ", revision);
+    record_history_prepare(s, &history, "amended", STATE_RECEIVED, req->now);
+    msgpack_sbuffer_clear(&s->buf);
+    application_pack_normalized(&s->pk, application, "");
+    size_t doc_len = s->buf.size;
+    static const char *const changed[] = {"revision", "state", "updated_at", "report", "name",
+                                          "history", NULL};
+    doc_pack_map_except(&s->pk, &record, changed, 6);
+    history_head_pack(&s->pk, &history);
+    proto_pack_kv_uint(&s->pk, "revision", revision);
+    proto_pack_kv_str(&s->pk, "state", STATE_RECEIVED);
+    proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)req->now);
+    proto_pack_str(&s->pk, "report");
+    msgpack_pack_nil(&s->pk);
+    const char *name = "";
+    size_t name_len = 0;
+    doc_str(doc_map(application, "organisation"), "name", &name, &name_len);
+    proto_pack_kv_strn(&s->pk, "name", name, name_len);
+
+    char idz[PROTO_ID_MAX + 1], renews[PROTO_ID_MAX + 1];
+    snprintf(idz, sizeof idz, "%.*s", (int)id_len, id);
+    bool renewal = doc_strcpy(&record, "renews", renews, sizeof renews) > 0;
+    const char *doc = s->buf.data;
+    rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, doc, doc_len);
+    if (!rc)
+        rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, id_len, doc + doc_len,
+                       s->buf.size - doc_len);
+    if (!rc)
+        rc = record_drop_report(txn, svc, id, id_len);
+    if (!rc)
+        rc = record_history_store(txn, svc, s, id, id_len, &history);
+    if (!rc)
+        rc = keys_remember(txn, svc, req->msg, idz, revision, false);
+    if (!rc)
+        rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, renewal ? renews : NULL, req->now);
+    if (!rc)
+        s_pack_receipt(req->reply, req, id, id_len, STATE_RECEIVED, strlen(STATE_RECEIVED), revision,
+                       false, NULL);
+    return rc;
+}
