@@ -147,6 +147,15 @@ static void s_end(core_bench_t *self, MDB_txn *txn, int rc)
     }
 }
 
+int core_bench_start(core_bench_t *self, int (*start)(void *ctx, service_t *svc, MDB_txn *txn), void *ctx)
+{
+    MDB_txn *txn;
+    assert_int_equal(store_begin(self->store, false, &txn), 0);
+    int rc = start(ctx, core_bench_service(self), txn);
+    s_end(self, txn, rc);
+    return rc;
+}
+
 int core_bench_request(core_bench_t *self, service_handle_fn handle, void *ctx, int64_t now,
                        const char *format, ...)
 {
