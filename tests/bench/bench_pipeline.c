@@ -87,7 +87,7 @@ static void s_phase_open(bench_pipeline_t *self, const bench_phase_t *phase)
     self->followers = calloc(phase->followers ? phase->followers : 1, sizeof *self->followers);
     for (size_t f = 0; f < phase->followers; f++)
         pipeline_reader_init(self, &self->followers[f], SERVICE_PUBLICATION, self->publication.cursor,
-                      S_FOLLOWER_HELD_MS);
+                             S_FOLLOWER_HELD_MS);
     s_each_samples(self, bench_samples_clear);
     self->meetings = self->listed_files = self->votes = 0;
     self->review.batches = self->review.events = 0;

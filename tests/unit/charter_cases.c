@@ -126,7 +126,7 @@ int32_t cases_day(const char *text)
 
 /*  Judges base + preset + patch as on `today`. */
 void cases_judge(const char *preset, const char *patch, const char *today,
-                    charter_report_t *report)
+                 charter_report_t *report)
 {
     json_t *app = s_json(s_base);
     const char *patches[] = {preset, patch};

@@ -174,7 +174,7 @@ static void *s_service_thread(void *arg)
 }
 
 void fixture_send(service_fixture_t *f, zsock_t *sock, const char *type, size_t fields, const char *id,
-                   const char *more)
+                  const char *more)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
@@ -252,7 +252,7 @@ void fixture_stop(service_fixture_t *f)
 
 /*  A request and its reply; asserts the reply's type (and error code). */
 void fixture_ask(service_fixture_t *f, const char *type, const char *id, const char *expect_type,
-                  const char *expect_state)
+                 const char *expect_state)
 {
     bool withdraw = strcmp(type, "withdraw") == 0;
     fixture_send(f, f->client, type, withdraw ? 2 : id ? 1 : 0, id, withdraw ? "test" : NULL);

@@ -176,7 +176,7 @@ static void test_cli_training_future_session_does_not_block(void **state)
 {
     charter_report_t report;
     cases_judge(NULL, "{'trained_people': [{'name': 'A B', 'session_date': '2026-12-03'}]}", NULL,
-            &report);
+                &report);
     const criterion_result_t *r = charter_report_find(&report, "CLI-TRAINING");
     assert_int_equal(r->outcome, CRITERION_FAIL);
     assert_false(r->blocking);

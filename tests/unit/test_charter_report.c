@@ -27,7 +27,7 @@ static void test_verdict_incomplete_on_any_blocking_fail(void **state)
     assert_int_equal(report.verdict, CHARTER_VERDICT_REVIEW);
     /* everything wrong at once: every failing code is named */
     cases_judge(NULL, "{'organisation': {'siret': '1', 'legal_form': 'sarl'}, 'principles': null,"
-            " 'references': [], 'commitments': null, 'trained_people': null}", NULL, &report);
+                " 'references': [], 'commitments': null, 'trained_people': null}", NULL, &report);
     cases_assert_well_formed(&report);
     assert_int_equal(report.verdict, CHARTER_VERDICT_INCOMPLETE);
     size_t fails = 0;
@@ -122,7 +122,7 @@ static void test_pack_layout(void **state)
 {
     charter_report_t report;
     cases_judge(NULL, "{'trained_people': [], 'organisation': {'nda': '52 44 12563 49'}}", NULL,
-            &report);
+                &report);
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
@@ -191,7 +191,7 @@ static void test_text_summary(void **state)
     free(text);
 
     cases_judge(NULL, "{'commitments': {'fair_competition': false, 'tax_compliance': false},"
-            " 'trained_people': [], 'organisation': {'nda': '52 44 12563 49'}}", NULL, &report);
+                " 'trained_people': [], 'organisation': {'nda': '52 44 12563 49'}}", NULL, &report);
     text = s_text(&report);
     assert_non_null(strstr(text, "Verdict : dossier incomplet, 2 critères à corriger"));
     assert_non_null(strstr(text, "accès non accordé"));
