@@ -161,6 +161,15 @@ static void s_review_event(core_t *t, const char *type, const char *fields)
                      0);
 }
 
+/*  review's "queued": round `round` of revision `revision` opens. */
+static void s_queued(core_t *t, const char *id, int revision, int round, const char *kind)
+{
+    char fields[160];
+    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":%d,\"round\":%d,\"kind\":\"%s\"", id, revision,
+             round, kind);
+    s_review_event(t, "queued", fields);
+}
+
 /* --------------------------------------------------------------- tests */
 
 static void test_submit_answers_a_receipt_and_appends_submitted(void **state)
@@ -256,13 +265,10 @@ static void test_in_review_only_once_review_has_the_file(void **state)
     s_assert_str(&status, "state", "received");
     assert_non_null(doc_map(&status, "report"));            /* the report is known */
     /* A round of another revision moves nothing. */
-    char fields[160];
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":2,\"round\":1,\"kind\":\"review\"", id);
-    s_review_event(t, "queued", fields);
+    s_queued(t, id, 2, 1, "review");
     status = s_status(t, id, token);
     s_assert_str(&status, "state", "received");
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\"", id);
-    s_review_event(t, "queued", fields);
+    s_queued(t, id, 1, 1, "review");
     status = s_status(t, id, token);
     s_assert_str(&status, "state", "in_review");
     /* The round may reach intake before the report: in_review all the same,
@@ -270,8 +276,7 @@ static void test_in_review_only_once_review_has_the_file(void **state)
     assert_int_equal(s_submit(t, &reply, NULL, "356 000 000 00048"), 0);
     char other[PROTO_ID_MAX + 1];
     s_id_of(&reply, other, NULL);
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\"", other);
-    s_review_event(t, "queued", fields);
+    s_queued(t, other, 1, 1, "review");
     s_validated(t, other, 1, "review");
     status = s_status(t, other, NULL);
     s_assert_str(&status, "state", "in_review");
@@ -321,8 +326,7 @@ static void test_an_appeal_is_in_review_once_its_round_opens(void **state)
                                    "\"key\":\"appeal-1\"}", id);
     core_bench_assert_refused(t->bench, s_request(t, &reply, appeal, NULL), PROTO_E_CONFLICT, "id", "state");
     s_validated(t, id, 1, "review");
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\"", id);
-    s_review_event(t, "queued", fields);
+    s_queued(t, id, 1, 1, "review");
     snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\",\"decision\":\"reject\","
                                     "\"motivations\":[\"Aucune référence.\"],\"at\":1767225700", id);
     s_review_event(t, "decided", fields);
@@ -338,8 +342,7 @@ static void test_an_appeal_is_in_review_once_its_round_opens(void **state)
     assert_int_equal(s_request(t, &reply, appeal, NULL), 0);   /* the same key: the same answer */
     s_assert_str(&reply, "state", "rejected");
     assert_int_equal(core_bench_head(t->bench), head + 1);
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":2,\"kind\":\"appeal\"", id);
-    s_review_event(t, "queued", fields);
+    s_queued(t, id, 1, 2, "appeal");
     msgpack_object status = s_status(t, id, token);
     s_assert_str(&status, "state", "in_review");
     s_assert_str(doc_map(&status, "appeal"), "motivation", "Trois références.");
@@ -364,12 +367,11 @@ static void test_history_records_every_change_and_verifies(void **state)
     core_t *t = *state;
     msgpack_object reply;
     assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
-    char id[PROTO_ID_MAX + 1], token[64], fields[160];
+    char id[PROTO_ID_MAX + 1], token[64];
     s_id_of(&reply, id, token);
     s_validated(t, id, 1, "review");
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\"", id);
-    s_review_event(t, "queued", fields);
-    s_review_event(t, "queued", fields);                     /* again: nothing more recorded */
+    s_queued(t, id, 1, 1, "review");
+    s_queued(t, id, 1, 1, "review");   /* again: nothing more recorded */
     const char *msg = s_text(t, "{\"v\":1,\"type\":\"history\",\"id\":\"%s\",\"token\":\"%s\"}", id, token);
     assert_int_equal(s_request(t, &reply, msg, NULL), 0);
     s_assert_str(&reply, "type", "history");
