@@ -1,4 +1,5 @@
-/*  tests/unit/core_bench.c - see core_bench.h. */
+/*  tests/unit/core_bench.c - a service's core on a temporary LMDB, the
+ *  shell's calls answered by the bench: see core_bench.h. */
 #include "core_bench.h"
 
 #include "common/store.h"

@@ -1,9 +1,10 @@
-/*  intake's core on a real LMDB environment in a temporary folder, with no
- *  process and no socket (tests/unit/core_bench.h): the handlers (submit,
- *  amend, status, history, appeal, erase) are called as the shell calls
- *  them, and the stream handlers with the events of validation and
- *  review.  The replies are read back: receipts, acks, and refusals with
- *  their code, field and rule, packed by the real service_refuse.
+/*  Unit tests of intake's core on a real LMDB environment in a temporary
+ *  folder, with no process and no socket (tests/unit/core_bench.h): the
+ *  handlers (submit, amend, status, history, appeal, erase) are called as
+ *  the shell calls them, and the stream handlers with the events of
+ *  validation and review.  The replies are read back: receipts, acks, and
+ *  refusals with their code, field and rule, packed by the real
+ *  service_refuse.
  */
 #define _GNU_SOURCE              /* asprintf */
 #include "services/intake/intake.h"
