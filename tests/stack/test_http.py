@@ -236,6 +236,30 @@ def test_wrong_method_and_unknown_path():
     assert gateway.request("GET", "/nulle-part").status == 404
 
 
+def test_pages_and_answers_carry_the_security_headers():
+    """What a browser is told (OWASP ASVS 14.4 and 8.2.1): no sniffing, no
+    referrer, no framing, scripts and forms only from the gateway itself,
+    and nothing that names an application kept in a cache."""
+    document = fresh()
+    receipt = submit(document, key="headers-%d" % counter[0])
+    assert receipt.status == 201, receipt
+    app_id, token = receipt.json()["id"], receipt.json()["token"]
+    for method, path, headers in (("GET", "/", {}), ("GET", "/charte", {}),
+                                  ("GET", "/api/v1/applications/" + app_id,
+                                   {"Authorization": "Bearer " + token}),
+                                  ("GET", "/api/v1/applications/" + app_id, {})):
+        response = gateway.request(method, path, headers=headers)
+        assert response.status in (200, 401), (path, response)
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", (path, response.headers)
+        assert response.headers.get("Referrer-Policy") == "no-referrer", (path, response.headers)
+        assert response.headers.get("Cache-Control") == "no-store", (path, response.headers)
+        if response.headers["Content-Type"].startswith("text/html"):
+            policy = response.headers.get("Content-Security-Policy", "")
+            for directive in ("default-src 'self'", "frame-ancestors 'none'", "form-action 'self'",
+                              "object-src 'none'"):
+                assert directive in policy, (path, policy)
+
+
 def test_nothing_accepted_is_lost():
     """Every 201 of this test run is in intake's stream exactly once, and
     survives a kill -9 of intake (a 201 is sent after the commit)."""
@@ -336,6 +360,7 @@ if __name__ == "__main__":
             test_one_open_application_per_siret_is_409,
             test_amendment_needs_the_token_and_an_amendable_state,
             test_wrong_method_and_unknown_path,
+            test_pages_and_answers_carry_the_security_headers,
             test_rate_limit_per_address_is_429,
             test_a_body_that_never_ends_is_cut_off,
             test_sigterm_stops_the_gateway_cleanly,
