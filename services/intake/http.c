@@ -30,8 +30,7 @@
 void http_config_from_env(http_config_t *config, const char *inproc)
 {
     memset(config, 0, sizeof *config);
-    const char *bind = getenv("ESSP_BIND");
-    snprintf(config->bind, sizeof config->bind, "%s", bind && *bind ? bind : "127.0.0.1");
+    snprintf(config->bind, sizeof config->bind, "%s", config_http_bind());
     config->port = config_http_port();
     snprintf(config->inproc, sizeof config->inproc, "%s", inproc);
     config->body_max = (size_t)config_env_long("ESSP_HTTP_BODY_MAX", 256 * 1024, 1024, 16 << 20);
