@@ -189,7 +189,7 @@ static json_t *s_base64(const unsigned char *data, size_t len)
 static json_t *s_from(const msgpack_object *obj, int depth)
 {
     bool container = obj->type == MSGPACK_OBJECT_MAP || obj->type == MSGPACK_OBJECT_ARRAY;
-    if (container && depth >= WIRE_DEPTH_MAX)
+    if (container && depth >= WIRE_DOCUMENT_DEPTH_MAX)
         return NULL;
     switch (obj->type) {
     case MSGPACK_OBJECT_NIL:              return json_null();

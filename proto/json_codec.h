@@ -54,7 +54,9 @@ int json_codec_to_msgpack(const char *text, size_t len, msgpack_sbuffer *out, pr
  *  cannot be represented: a map key that is not a str or holds a NUL byte
  *  (it could not come back through json_codec_to_msgpack), a key twice in
  *  a map, a str that is not UTF-8, an unsigned integer above INT64_MAX, a
- *  NaN or infinite float, an ext, nesting deeper than WIRE_DEPTH_MAX. */
+ *  NaN or infinite float, an ext, nesting deeper than
+ *  WIRE_DOCUMENT_DEPTH_MAX (the limit of the other direction: whatever is
+ *  dumped parses back). */
 json_t *json_codec_from_object(const msgpack_object *obj);
 
 /*  The JSON text of a msgpack object: malloc'd (release with free),

@@ -357,16 +357,16 @@ static void test_from_object(void **state)
 
 static void test_from_object_depth(void **state)
 {
-    /* msgpack-c cannot build 33 levels: chain the objects by hand. */
-    msgpack_object levels[WIRE_DEPTH_MAX + 2];
-    for (int i = 0; i <= WIRE_DEPTH_MAX; i++) {
+    /* Chain the objects by hand: one level more than a document may have. */
+    msgpack_object levels[WIRE_DOCUMENT_DEPTH_MAX + 2];
+    for (int i = 0; i <= WIRE_DOCUMENT_DEPTH_MAX; i++) {
         levels[i].type = MSGPACK_OBJECT_ARRAY;
         levels[i].via.array.size = 1;
         levels[i].via.array.ptr = &levels[i + 1];
     }
-    levels[WIRE_DEPTH_MAX + 1].type = MSGPACK_OBJECT_NIL;
-    assert_null(json_codec_from_object(&levels[0]));           /* 33 arrays */
-    json_t *value = json_codec_from_object(&levels[1]);        /* 32 arrays */
+    levels[WIRE_DOCUMENT_DEPTH_MAX + 1].type = MSGPACK_OBJECT_NIL;
+    assert_null(json_codec_from_object(&levels[0]));           /* 32 arrays */
+    json_t *value = json_codec_from_object(&levels[1]);        /* 31 arrays */
     assert_non_null(value);
     json_decref(value);
     assert_null(json_codec_dump(&levels[0], false));
