@@ -1,13 +1,17 @@
 /*  common/config.c - see config.h. */
 #include "config.h"
 
+#include "log.h"
+
 #include <ctype.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *s_names[SERVICE_COUNT] = {"intake", "validation", "review", "publication"};
 
@@ -96,16 +100,33 @@ static void s_file_load(void)
     fclose(file);
 }
 
-const char *config_get(const char *name)
+static const char *s_file_get(const char *name)
 {
-    const char *text = getenv(name);
-    if (text && *text)
-        return text;
     pthread_once(&s_file_once, s_file_load);
     /* The last line that names a setting wins, as in a shell. */
     for (size_t i = s_file_count; i-- > 0;)
         if (strcmp(s_file[i].name, name) == 0)
             return s_file[i].value;
+    return NULL;
+}
+
+static const char *s_secret_get(const char *name, const char *path);
+
+/*  NAME, else the content of the file NAME_FILE names: the environment
+ *  first, then the config file (see config.h). */
+const char *config_get(const char *name)
+{
+    char file_name[96];
+    snprintf(file_name, sizeof file_name, "%s_FILE", name);
+    const char *text = getenv(name);
+    if (text && *text)
+        return text;
+    if ((text = getenv(file_name)) && *text)
+        return s_secret_get(name, text);
+    if ((text = s_file_get(name)))
+        return text;
+    if ((text = s_file_get(file_name)) && *text)
+        return s_secret_get(name, text);
     return NULL;
 }
 
@@ -214,4 +235,104 @@ int config_mkdirs(const char *path)
     if (mkdir(buf, 0700) != 0 && errno != EEXIST)
         return -1;
     return 0;
+}
+
+/* ---------------------------------------------- settings given as files */
+
+#define S_SECRETS_MAX    32
+#define S_SECRET_BYTES   4096
+
+typedef struct {
+    char name[64];
+    char *value;                 /* NULL: the file was refused */
+} secret_entry_t;
+
+static secret_entry_t s_secrets[S_SECRETS_MAX];
+static size_t s_secret_count;
+static pthread_mutex_t s_secret_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*  The content of the file at path, its trailing newline stripped, or
+ *  NULL (logged) when it cannot be read, is not a regular file, is larger
+ *  than S_SECRET_BYTES or is readable or writable by others than its
+ *  owner and group. */
+static char *s_secret_read(const char *name, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        log_error("config: %s_FILE=%s: %s", name, path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    char *value = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        log_error("config: %s_FILE=%s: not a regular file", name, path);
+    } else if (st.st_mode & S_IRWXO) {
+        log_error("config: %s_FILE=%s: refused, the file is open to every user (mode %04o): "
+                  "chmod 0600 (or 0640 for a group) first", name, path, (unsigned)(st.st_mode & 07777));
+    } else if (st.st_size > S_SECRET_BYTES) {
+        log_error("config: %s_FILE=%s: larger than %d bytes", name, path, S_SECRET_BYTES);
+    } else if ((value = malloc((size_t)st.st_size + 1))) {
+        ssize_t got = read(fd, value, (size_t)st.st_size);
+        if (got < 0) {
+            log_error("config: %s_FILE=%s: %s", name, path, strerror(errno));
+            free(value);
+            value = NULL;
+        } else {
+            size_t len = (size_t)got;
+            if (len && value[len - 1] == '\n')
+                len--;
+            if (len && value[len - 1] == '\r')
+                len--;
+            value[len] = '\0';
+        }
+    }
+    close(fd);
+    return value;
+}
+
+/*  A setting given as a file is read once, on its first lookup, and kept:
+ *  the pointer returned stays valid as long as the process. */
+static const char *s_secret_get(const char *name, const char *path)
+{
+    const char *value = NULL;
+    pthread_mutex_lock(&s_secret_lock);
+    size_t i = 0;
+    while (i < s_secret_count && strcmp(s_secrets[i].name, name) != 0)
+        i++;
+    if (i < s_secret_count) {
+        value = s_secrets[i].value;
+    } else if (strlen(name) < sizeof s_secrets[0].name) {
+        value = s_secret_read(name, path);
+        if (s_secret_count < S_SECRETS_MAX) {
+            snprintf(s_secrets[s_secret_count].name, sizeof s_secrets[0].name, "%s", name);
+            s_secrets[s_secret_count++].value = (char *)value;
+        }
+        /* Past S_SECRETS_MAX settings given as files, the value is not
+         * kept: it leaks, once per lookup, which never happens with the
+         * project's few secrets. */
+    }
+    pthread_mutex_unlock(&s_secret_lock);
+    return value;
+}
+
+const char *config_http_bind(void)
+{
+    const char *bind = config_get("ESSP_HTTP_BIND");
+    return bind && *bind ? bind : "127.0.0.1";
+}
+
+void config_http_connect_endpoint(char *out, size_t cap)
+{
+    const char *explicit = getenv("ESSP_INTAKE_HTTP_ENDPOINT");
+    if (explicit && *explicit) {
+        snprintf(out, cap, "%s", explicit);
+        return;
+    }
+    const char *bind = config_http_bind();
+    if (strcmp(bind, "0.0.0.0") == 0)
+        bind = "127.0.0.1";
+    else if (strcmp(bind, "::") == 0 || strcmp(bind, "[::]") == 0)
+        bind = "::1";
+    bool v6 = strchr(bind, ':') && bind[0] != '[';
+    snprintf(out, cap, "http://%s%s%s:%d/", v6 ? "[" : "", bind, v6 ? "]" : "", config_http_port());
 }

@@ -9,7 +9,8 @@
  *  For a stack spread over several hosts, ESSP_<SERVICE>_ENDPOINT (e.g.
  *  ESSP_REVIEW_ENDPOINT=tcp://10.0.0.3:7702) tells clients and downstream
  *  services where a service is, and ESSP_BIND the address services bind to
- *  (default 127.0.0.1).
+ *  (default 127.0.0.1); ESSP_HTTP_BIND, apart, the address of the public
+ *  HTTP gateway (default 127.0.0.1).
  */
 #ifndef ESSP_COMMON_CONFIG_H
 #define ESSP_COMMON_CONFIG_H
@@ -46,7 +47,7 @@ int config_port(service_id_t service);
 
 /*  The port of intake's HTTP gateway (JSON API and web pages): base + 4,
  *  next to the four services' ports; -1 when ESSP_PORT is not a port.  It
- *  binds $ESSP_BIND like the services. */
+ *  binds config_http_bind(), never $ESSP_BIND. */
 int config_http_port(void);
 
 /*  The port of a service's authenticated ROUTER (CURVE, members and
@@ -80,7 +81,15 @@ void config_path(const char *sub, char *out, size_t cap);
 void config_file_path(char *out, size_t cap);
 
 /*  A setting: the environment's value, else the config file's, else NULL.
- *  The file is read once, on the first call. */
+ *  The file is read once, on the first call.
+ *  Any setting NAME may also be given as NAME_FILE=path (in the
+ *  environment or in the config file), for secrets that must appear
+ *  neither in a command line nor in the environment: the value is the
+ *  file's content without its trailing newline, read once, on the first
+ *  lookup.  NAME wins over NAME_FILE; the environment over the file.  A
+ *  file that is not a regular file, is over 4096 bytes, or grants any
+ *  right to other users (mode & 0007) is refused with a log line, and the
+ *  setting is then unset. */
 const char *config_get(const char *name);
 
 /*  An integer setting (environment, then config file), or fallback when
@@ -89,5 +98,16 @@ long config_env_long(const char *name, long fallback, long min, long max);
 
 /*  Creates a directory and its parents (mode 0700); 0 or -1. */
 int config_mkdirs(const char *path);
+
+/*  The address intake's public HTTP gateway binds: $ESSP_HTTP_BIND, or
+ *  127.0.0.1.  Apart from ESSP_BIND on purpose: opening the gateway to
+ *  the world never opens the internal ZeroMQ ports. */
+const char *config_http_bind(void);
+
+/*  The URL clients reach the gateway at: $ESSP_INTAKE_HTTP_ENDPOINT, else
+ *  http://ADDRESS:port/ where ADDRESS is config_http_bind() (in brackets
+ *  when IPv6), or the loopback address when the gateway binds every
+ *  interface (0.0.0.0, ::). */
+void config_http_connect_endpoint(char *out, size_t cap);
 
 #endif

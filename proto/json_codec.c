@@ -78,9 +78,9 @@ static int s_write_array(json_codec_writer_t *self, json_t *value, int depth)
 static int s_write(json_codec_writer_t *self, json_t *value, int depth)
 {
     bool container = json_is_object(value) || json_is_array(value);
-    if (container && depth >= WIRE_DEPTH_MAX)
+    if (container && depth >= WIRE_DOCUMENT_DEPTH_MAX)
         return proto_error_set(self->err, self->path.text, "depth",
-                               "arrays and objects nested deeper than %d", WIRE_DEPTH_MAX);
+                               "arrays and objects nested deeper than %d", WIRE_DOCUMENT_DEPTH_MAX);
     switch (json_typeof(value)) {
     case JSON_OBJECT:  return s_write_object(self, value, depth);
     case JSON_ARRAY:   return s_write_array(self, value, depth);
@@ -189,7 +189,7 @@ static json_t *s_base64(const unsigned char *data, size_t len)
 static json_t *s_from(const msgpack_object *obj, int depth)
 {
     bool container = obj->type == MSGPACK_OBJECT_MAP || obj->type == MSGPACK_OBJECT_ARRAY;
-    if (container && depth >= WIRE_DEPTH_MAX)
+    if (container && depth >= WIRE_DOCUMENT_DEPTH_MAX)
         return NULL;
     switch (obj->type) {
     case MSGPACK_OBJECT_NIL:              return json_null();

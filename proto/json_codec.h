@@ -32,13 +32,16 @@
 
 /*  Parses JSON text (len bytes, no terminator needed) and appends exactly
  *  one msgpack object to out; on error out is left as it was.  Whatever
- *  this accepts, wire_decode accepts too: the output is checked with
- *  wire_prescan.  Refused, with err->rule:
+ *  this accepts, wire_decode accepts too, alone or as a value of a
+ *  request's envelope: the output is checked with wire_prescan.  Refused, with err->rule:
  *    json_syntax     not JSON (message: jansson's line, column and text),
  *                    including a raw NUL byte anywhere in the text and
  *                    \u0000 inside an object key (jansson cannot hold it)
  *    duplicate_key   the same key twice in one object
- *    depth           arrays/objects nested deeper than WIRE_DEPTH_MAX
+ *    depth           arrays/objects nested deeper than
+ *                    WIRE_DOCUMENT_DEPTH_MAX (31): the document is then
+ *                    sent inside a request's envelope, within
+ *                    WIRE_DEPTH_MAX (32)
  *    utf8            invalid UTF-8, or an escaped lone surrogate
  *    range           an integer outside int64, a real that overflows
  *    too_many_nodes  more than WIRE_NODES_MAX values
@@ -51,7 +54,9 @@ int json_codec_to_msgpack(const char *text, size_t len, msgpack_sbuffer *out, pr
  *  cannot be represented: a map key that is not a str or holds a NUL byte
  *  (it could not come back through json_codec_to_msgpack), a key twice in
  *  a map, a str that is not UTF-8, an unsigned integer above INT64_MAX, a
- *  NaN or infinite float, an ext, nesting deeper than WIRE_DEPTH_MAX. */
+ *  NaN or infinite float, an ext, nesting deeper than
+ *  WIRE_DOCUMENT_DEPTH_MAX (the limit of the other direction: whatever is
+ *  dumped parses back). */
 json_t *json_codec_from_object(const msgpack_object *obj);
 
 /*  The JSON text of a msgpack object: malloc'd (release with free),

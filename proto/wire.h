@@ -42,6 +42,18 @@
  *  stack, so a message the prescan accepts is never refused by msgpack-c. */
 #define WIRE_DEPTH_MAX 32
 
+/*  A document (an application, a JSON body) never travels alone: it is the
+ *  value of a key of a request's envelope map ({"type", "rid",
+ *  "application": {...}}), one level down. */
+#define WIRE_ENVELOPE_DEPTH 1
+
+/*  The nesting a document may have, so that the request that carries it
+ *  stays within WIRE_DEPTH_MAX: what json_codec_to_msgpack accepts, the
+ *  services accept too, and a too deep document is refused where it is
+ *  read (HTTP 400, field and rule) and never by the service as a request
+ *  it cannot even read (an error without rid). */
+#define WIRE_DOCUMENT_DEPTH_MAX (WIRE_DEPTH_MAX - WIRE_ENVELOPE_DEPTH)
+
 /*  Objects in one message, keys included: bounds the zone to about 5 MB. */
 #define WIRE_NODES_MAX 200000
 

@@ -109,7 +109,11 @@ int cmd_endpoints(const args_t *args)
         printf("{\"service\":\"%s\",\"endpoint\":\"%s\"}\n", config_service_name((service_id_t)s),
                endpoint);
     }
-    printf("{\"service\":\"intake-http\",\"endpoint\":\"http://127.0.0.1:%d/\"}\n", config_http_port());
+    char http[CONFIG_ENDPOINT_MAX];
+    config_http_connect_endpoint(http, sizeof http);
+    printf("{\"service\":\"intake-http\",\"endpoint\":");
+    output_json_string(http, stdout);
+    printf("}\n");
     static const service_id_t secured[] = {SERVICE_REVIEW, SERVICE_INTAKE};
     for (size_t i = 0; i < sizeof secured / sizeof *secured; i++) {
         char secure[CONFIG_ENDPOINT_MAX], key[CONFIG_PATH_MAX];

@@ -61,7 +61,9 @@ void bridge_reply_free(reply_t *reply)
     reply->bytes = NULL;
 }
 
-/*  Sends one request to the core and waits for its reply (same rid).
+/*  Sends one request to the core and waits for its reply: the one with
+ *  the same rid, or an error without rid (a request the core could not
+ *  read).
  *  Returns 0, or -1 when the core did not answer in time or the service is
  *  stopping; a socket that timed out is not reused (a late reply would be
  *  read as the answer to another request). */
@@ -102,10 +104,16 @@ int bridge_core_call(http_t *self, const msgpack_sbuffer *request, uint64_t rid,
         msgpack_zone_init(&reply->zone, 4096);
         proto_error_t err;
         uint64_t got = 0;
-        if (wire_decode(reply->bytes, size, &reply->zone, &reply->msg, &err) == 0
-            && doc_uint(&reply->msg, "rid", &got) && got == rid) {
-            s_socket_give(self, socket);
-            return 0;
+        if (wire_decode_reply(reply->bytes, size, &reply->zone, &reply->msg, &err) == 0
+            && reply->msg.type == MSGPACK_OBJECT_MAP) {
+            bool has_rid = doc_uint(&reply->msg, "rid", &got);
+            /* The socket carries one request at a time (a socket that
+             * timed out is never reused), so an error without rid is the
+             * answer to this one: the core could not read its rid. */
+            if ((has_rid && got == rid) || (!has_rid && bridge_reply_is(reply, "error"))) {
+                s_socket_give(self, socket);
+                return 0;
+            }
         }
         bridge_reply_free(reply);     /* not ours: keep waiting */
     }

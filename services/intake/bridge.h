@@ -27,7 +27,10 @@ typedef struct {
 
 void bridge_reply_free(reply_t *reply);
 
-/*  Sends one request to the core and waits for its reply (same rid).
+/*  Sends one request to the core and waits for its reply: the one with
+ *  the same rid, or an error without rid (a request the core could not
+ *  read: it is the answer to this one, since a socket carries one request
+ *  at a time).
  *  Returns 0, or -1 when the core did not answer in time or the service is
  *  stopping; a socket that timed out is not reused (a late reply would be
  *  read as the answer to another request). */

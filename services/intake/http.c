@@ -25,23 +25,163 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 void http_config_from_env(http_config_t *config, const char *inproc)
 {
     memset(config, 0, sizeof *config);
-    const char *bind = getenv("ESSP_BIND");
-    snprintf(config->bind, sizeof config->bind, "%s", bind && *bind ? bind : "127.0.0.1");
+    snprintf(config->bind, sizeof config->bind, "%s", config_http_bind());
     config->port = config_http_port();
     snprintf(config->inproc, sizeof config->inproc, "%s", inproc);
     config->body_max = (size_t)config_env_long("ESSP_HTTP_BODY_MAX", 256 * 1024, 1024, 16 << 20);
     config->rate = (double)config_env_long("ESSP_HTTP_RATE", 5, 1, 1000000);
     config->burst = (double)config_env_long("ESSP_HTTP_BURST", 30, 1, 1000000);
     config->timeout_s = (unsigned)config_env_long("ESSP_HTTP_TIMEOUT", 30, 1, 3600);
+    config->head_timeout_s = (unsigned)config_env_long("ESSP_HTTP_HEAD_TIMEOUT", 10, 1, 3600);
+    config->body_timeout_s = (unsigned)config_env_long("ESSP_HTTP_BODY_TIMEOUT", 30, 1, 3600);
+    const char *proxy = config_get("ESSP_TRUSTED_PROXY");
+    snprintf(config->trusted_proxy, sizeof config->trusted_proxy, "%s", proxy ? proxy : "");
     config->threads = (unsigned)config_env_long("ESSP_HTTP_THREADS", 64, 1, 256);
-    config->connections = (unsigned)config_env_long("ESSP_HTTP_CONNECTIONS", 1000, 1, 100000);
-    config->per_address = (unsigned)config_env_long("ESSP_HTTP_PER_ADDRESS", 64, 1, 100000);
+    config->connections = (unsigned)config_env_long("ESSP_HTTP_CONNECTIONS", 4096, 1, 100000);
+    /* 32 per address: a browser opens 6; 128 addresses at their cap fit
+     * in the global one.  Behind a proxy every connection is the proxy's. */
+    config->per_address = (unsigned)config_env_long("ESSP_HTTP_PER_ADDRESS",
+                                                    *config->trusted_proxy ? (long)config->connections : 32,
+                                                    1, 100000);
     config->core_timeout_ms = (int)config_env_long("ESSP_HTTP_CORE_TIMEOUT_MS", 15000, 100, 600000);
+}
+
+/* ------------------------------------------------------------ deadlines
+ *
+ *  libmicrohttpd's own timeout (MHD_OPTION_CONNECTION_TIMEOUT) is an idle
+ *  timeout: a client that sends one byte a second is never idle.  So every
+ *  connection is tracked from its accept to its close with the deadline of
+ *  what it is sending: its first request's head (from the accept), a later
+ *  request's head (from its request line), a body (from the end of the
+ *  head), the next request (idle, between two).  A reaper thread closes,
+ *  with shutdown(), the connections past their deadline; libmicrohttpd
+ *  then sees the connection end and closes it itself.  The close
+ *  notification takes the connection off the list, under the same lock,
+ *  before libmicrohttpd closes its descriptor: the reaper never shuts down
+ *  a descriptor that was reused. */
+
+static conn_t *s_conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+/*  Sets the deadline of c's connection: seconds from now, 0 for none. */
+static void s_deadline(http_t *self, struct MHD_Connection *c, unsigned seconds, const char *phase)
+{
+    conn_t *conn = s_conn_of(c);
+    if (!conn)
+        return;
+    pthread_mutex_lock(&self->conn_lock);
+    conn->deadline_ms = seconds ? request_now_ms() + (int64_t)seconds * 1000 : 0;
+    conn->phase = phase;
+    pthread_mutex_unlock(&self->conn_lock);
+}
+
+static void s_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                         enum MHD_ConnectionNotificationCode code)
+{
+    http_t *self = cls;
+    conn_t *conn = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!info || !(conn = calloc(1, sizeof *conn)))
+            return;
+        conn->fd = info->connect_fd;
+        conn->phase = "head";
+        conn->deadline_ms = request_now_ms() + (int64_t)self->config.head_timeout_s * 1000;
+        pthread_mutex_lock(&self->conn_lock);
+        conn->next = self->conns;
+        if (self->conns)
+            self->conns->prev = conn;
+        self->conns = conn;
+        pthread_mutex_unlock(&self->conn_lock);
+        *socket_context = conn;
+    } else if (conn) {
+        pthread_mutex_lock(&self->conn_lock);
+        if (conn->prev)
+            conn->prev->next = conn->next;
+        else
+            self->conns = conn->next;
+        if (conn->next)
+            conn->next->prev = conn->prev;
+        pthread_mutex_unlock(&self->conn_lock);
+        free(conn);
+        *socket_context = NULL;
+    }
+}
+
+/*  The request line is in: the request begins (its object is made here).
+ *  The first request of a connection keeps the deadline of the accept, so
+ *  that a request line sent slowly counts too. */
+static void *s_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    http_t *self = cls;
+    conn_t *conn = s_conn_of(c);
+    bool later = false;
+    if (conn) {
+        pthread_mutex_lock(&self->conn_lock);
+        later = conn->requests > 0;
+        pthread_mutex_unlock(&self->conn_lock);
+    }
+    if (later)
+        s_deadline(self, c, self->config.head_timeout_s, "head");
+    request_t *r = calloc(1, sizeof *r);
+    if (r)
+        r->started_ms = request_now_ms();
+    return r;
+}
+
+static void *s_reaper(void *arg)
+{
+    http_t *self = arg;
+    while (!atomic_load(&self->stopping)) {
+        usleep(200 * 1000);
+        int64_t now = request_now_ms();
+        unsigned head = 0, body = 0, idle = 0;
+        pthread_mutex_lock(&self->conn_lock);
+        for (conn_t *conn = self->conns; conn; conn = conn->next) {
+            if (conn->cut || !conn->deadline_ms || now < conn->deadline_ms)
+                continue;
+            shutdown(conn->fd, SHUT_RDWR);
+            conn->cut = true;
+            if (strcmp(conn->phase, "body") == 0)
+                body++;
+            else if (strcmp(conn->phase, "idle") == 0)
+                idle++;
+            else
+                head++;
+        }
+        pthread_mutex_unlock(&self->conn_lock);
+        if (head || body)
+            log_info("http: closed %u connection(s) whose head took over %u s, %u whose body took over %u s",
+                     head, self->config.head_timeout_s, body, self->config.body_timeout_s);
+        if (idle)
+            log_debug("http: closed %u idle connection(s)", idle);
+    }
+    return NULL;
+}
+
+/*  Each connection takes a descriptor: a soft limit below the caps would
+ *  refuse connections before the caps do. */
+static void s_raise_open_files(unsigned connections)
+{
+    struct rlimit limit;
+    rlim_t want = (rlim_t)connections + 256;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= want)
+        return;
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY || limit.rlim_max > want ? want : limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < want)
+        log_warn("http: %llu open files at most: fewer than ESSP_HTTP_CONNECTIONS (%u) + 256",
+                 (unsigned long long)limit.rlim_cur, connections);
 }
 
 static enum MHD_Result s_dispatch(http_t *self, struct MHD_Connection *c, request_t *r)
@@ -105,8 +245,8 @@ static enum MHD_Result s_on_upload(http_t *self, struct MHD_Connection *c, reque
         return MHD_YES;
     /* libmicrohttpd takes a response only before the body or after it:
      * while it arrives, the only refusal is closing the connection. */
-    if (request_now_ms() - r->started_ms > (int64_t)self->config.timeout_s * 1000) {
-        log_info("http: a request body still arriving after %u s: connection closed", self->config.timeout_s);
+    if (request_now_ms() - r->started_ms > (int64_t)self->config.body_timeout_s * 1000) {
+        log_info("http: a request body still arriving after %u s: connection closed", self->config.body_timeout_s);
         return MHD_NO;
     }
     if (r->too_large || r->len + n > self->config.body_max) {
@@ -140,16 +280,23 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char 
     http_t *self = cls;
     request_t *r = *con_cls;
     if (!r) {
-        r = calloc(1, sizeof *r);
-        if (!r)
+        /* s_uri_log made it; it failed to allocate. */
+        if (!(r = calloc(1, sizeof *r)))
             return MHD_NO;
         *con_cls = r;
+    }
+    if (!r->routed) {
+        /* The head is in: the body's deadline starts now. */
+        r->routed = true;
         r->started_ms = request_now_ms();
         request_route(r, method, url);
-        return s_on_headers(self, c, r);
+        enum MHD_Result rc = s_on_headers(self, c, r);
+        s_deadline(self, c, r->has_body ? self->config.body_timeout_s : 0, "body");
+        return rc;
     }
     if (*upload_size)
         return s_on_upload(self, c, r, upload_data, upload_size);
+    s_deadline(self, c, 0, "body");
     if (r->answered)
         return MHD_YES;
     if (r->too_large)
@@ -161,6 +308,15 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char 
 static void s_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                         enum MHD_RequestTerminationCode toe)
 {
+    http_t *self = cls;
+    conn_t *conn = s_conn_of(c);
+    if (conn) {
+        pthread_mutex_lock(&self->conn_lock);
+        conn->requests++;
+        pthread_mutex_unlock(&self->conn_lock);
+    }
+    /* Kept alive: the next request line must come before the idle timeout. */
+    s_deadline(self, c, self->config.timeout_s, "idle");
     request_t *r = *con_cls;
     if (!r)
         return;
@@ -168,6 +324,8 @@ static void s_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(r);
     *con_cls = NULL;
 }
+
+static void s_logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 static void s_logger(void *cls, const char *fmt, va_list ap)
 {
@@ -204,6 +362,7 @@ http_t *http_new(const http_config_t *config)
     assert(self);
     self->config = *config;
     pthread_mutex_init(&self->lock, NULL);
+    pthread_mutex_init(&self->conn_lock, NULL);
     self->limits = ratelimit_new(config->rate, config->burst, 4096);
     self->web = web_new();
     struct sockaddr_storage address;
@@ -213,6 +372,18 @@ http_t *http_new(const http_config_t *config)
         http_destroy(&self);
         return NULL;
     }
+    if (*config->trusted_proxy) {
+        if (inet_pton(AF_INET, config->trusted_proxy, self->proxy) == 1)
+            self->proxy_len = 4;
+        else if (inet_pton(AF_INET6, config->trusted_proxy, self->proxy) == 1)
+            self->proxy_len = 16;
+        else {
+            log_error("http: ESSP_TRUSTED_PROXY=%s is not an IPv4 or IPv6 address", config->trusted_proxy);
+            http_destroy(&self);
+            return NULL;
+        }
+    }
+    s_raise_open_files(config->connections);
     self->daemon = MHD_start_daemon(
         flags, (uint16_t)config->port, NULL, NULL, &s_access, self,
         MHD_OPTION_EXTERNAL_LOGGER, &s_logger, self,
@@ -223,14 +394,25 @@ http_t *http_new(const http_config_t *config)
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, config->per_address,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_NOTIFY_COMPLETED, &s_completed, self,
+        MHD_OPTION_NOTIFY_CONNECTION, &s_connection, self,
+        MHD_OPTION_URI_LOG_CALLBACK, &s_uri_log, self,
         MHD_OPTION_END);
     if (!self->daemon) {
         log_error("http: cannot bind %s:%d", config->bind, config->port);
         http_destroy(&self);
         return NULL;
     }
-    log_info("http: serving on http://%s:%d/ (body max %zu bytes, %g requests/s per address, burst %g)",
-             config->bind, config->port, config->body_max, config->rate, config->burst);
+    if (pthread_create(&self->reaper, NULL, s_reaper, self) != 0) {
+        log_error("http: cannot start the thread that enforces the deadlines");
+        http_destroy(&self);
+        return NULL;
+    }
+    self->reaper_running = true;
+    log_info("http: serving on http://%s:%d/ (body max %zu bytes, %g requests/s per address, burst %g; "
+             "head within %u s, body within %u s; %u connections, %u per address%s%s)",
+             config->bind, config->port, config->body_max, config->rate, config->burst, config->head_timeout_s,
+             config->body_timeout_s, config->connections, config->per_address,
+             *config->trusted_proxy ? "; X-Real-IP trusted from " : "", config->trusted_proxy);
     return self;
 }
 
@@ -240,6 +422,8 @@ void http_destroy(http_t **self_p)
     if (!self)
         return;
     atomic_store(&self->stopping, true);
+    if (self->reaper_running)
+        pthread_join(self->reaper, NULL);
     if (self->daemon)
         MHD_stop_daemon(self->daemon);
     while (self->pool_count)
@@ -247,6 +431,7 @@ void http_destroy(http_t **self_p)
     web_destroy(&self->web);
     ratelimit_destroy(&self->limits);
     pthread_mutex_destroy(&self->lock);
+    pthread_mutex_destroy(&self->conn_lock);
     free(self);
     *self_p = NULL;
 }

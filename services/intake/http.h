@@ -19,13 +19,28 @@
  *    ESSP_HTTP_BODY_MAX  bytes of a request body (262144): 413 beyond
  *    ESSP_HTTP_RATE      requests per second per client address (5)
  *    ESSP_HTTP_BURST     burst allowed per address (30): 429 beyond
- *    ESSP_HTTP_TIMEOUT   seconds a connection may stay idle, and a
- *                        request may take to arrive whole (30)
+ *    ESSP_HTTP_HEAD_TIMEOUT  seconds a request's head (request line and
+ *                        headers) may take to arrive whole, from the
+ *                        connection's opening or, on a kept-alive
+ *                        connection, from its request line (10)
+ *    ESSP_HTTP_BODY_TIMEOUT  seconds its body may take, from the end of
+ *                        the head (30)
+ *    ESSP_HTTP_TIMEOUT   seconds a connection may stay idle, and between
+ *                        two requests (30)
+ *                        Past a deadline the connection is closed: a
+ *                        trickle of bytes does not keep it open.
  *    ESSP_HTTP_THREADS   threads serving connections (64): a thread waits
  *                        for the commit, so more threads, bigger batches
- *    ESSP_HTTP_CONNECTIONS   open connections in all (1000), per client
- *                        address (ESSP_HTTP_PER_ADDRESS, 64)
- *  The port is config_http_port() (ESSP_PORT + 4), the address ESSP_BIND.
+ *    ESSP_HTTP_CONNECTIONS   open connections in all (4096), per client
+ *                        address (ESSP_HTTP_PER_ADDRESS, 32): the global cap
+ *                        leaves room for 128 addresses at their cap
+ *    ESSP_TRUSTED_PROXY  the reverse proxy's address (none by default):
+ *                        from it, X-Real-IP is the client's address (rate
+ *                        limit); and since every connection then comes
+ *                        from it, ESSP_HTTP_PER_ADDRESS defaults to the
+ *                        global cap
+ *  The port is config_http_port() (ESSP_PORT + 4), the address
+ *  config_http_bind() (ESSP_HTTP_BIND), never ESSP_BIND.
  */
 #ifndef ESSP_INTAKE_HTTP_H
 #define ESSP_INTAKE_HTTP_H
@@ -40,7 +55,10 @@ typedef struct {
     char inproc[64];             /* the service's ROUTER, in process */
     size_t body_max;
     double rate, burst;
-    unsigned timeout_s;
+    unsigned timeout_s;          /* idle, and between two requests */
+    unsigned head_timeout_s;     /* a request's head, whole */
+    unsigned body_timeout_s;     /* a request's body, whole */
+    char trusted_proxy[64];      /* numeric address, "" for none */
     unsigned threads;
     unsigned connections, per_address;
     int core_timeout_ms;         /* longest wait for the core's reply */

@@ -190,24 +190,46 @@ void request_route(request_t *r, const char *method, const char *url)
                   || r->route == R_APPEAL_POST;
 }
 
+static size_t s_sockaddr_bytes(const struct sockaddr *sa, unsigned char out[16])
+{
+    if (sa->sa_family == AF_INET) {
+        memcpy(out, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        return 4;
+    }
+    if (sa->sa_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+        return 16;
+    }
+    return 0;
+}
+
+size_t request_client_address(http_t *self, struct MHD_Connection *c, unsigned char out[16])
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return 0;
+    size_t len = s_sockaddr_bytes(info->client_addr, out);
+    if (!self->proxy_len || len != self->proxy_len || memcmp(out, self->proxy, len) != 0)
+        return len;
+    /* The proxy sets X-Real-IP to its own client's address: believed from
+     * the proxy only, and only when it is an address. */
+    const char *real = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Real-IP");
+    if (real && inet_pton(AF_INET, real, out) == 1)
+        return 4;
+    if (real && inet_pton(AF_INET6, real, out) == 1)
+        return 16;
+    memcpy(out, self->proxy, self->proxy_len);
+    return self->proxy_len;
+}
+
 /*  Health checks and static files are free; everything else counts. */
 bool request_rate_limited(http_t *self, struct MHD_Connection *c, request_t *r, int64_t *retry_ms)
 {
     if (r->route == R_HEALTH || r->route == R_STATIC)
         return false;
-    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!info || !info->client_addr)
-        return false;
-    const struct sockaddr *sa = info->client_addr;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-        return !ratelimit_take(self->limits, &in->sin_addr, 4, request_now_ms(), retry_ms);
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-        return !ratelimit_take(self->limits, &in6->sin6_addr, 16, request_now_ms(), retry_ms);
-    }
-    return false;
+    unsigned char address[16];
+    size_t len = request_client_address(self, c, address);
+    return len && !ratelimit_take(self->limits, address, len, request_now_ms(), retry_ms);
 }
 
 bool request_content_type_is(struct MHD_Connection *c, const char *expected)

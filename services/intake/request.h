@@ -48,9 +48,27 @@ typedef enum {
     R_APPEAL_POST,   /* POST /suivi/{id}/appel */
 } route_t;
 
+/*  One open connection, from its accept to its close: the deadline by
+ *  which what it is sending must have arrived (http.c's reaper closes it
+ *  past that). */
+typedef struct conn_s {
+    struct conn_s *prev, *next;
+    int fd;
+    int64_t deadline_ms;         /* 0: none (a request in the works) */
+    const char *phase;           /* "head", "body", "idle" (keep-alive) */
+    unsigned requests;           /* completed on this connection */
+    bool cut;
+} conn_t;
+
 struct http_t {
     http_config_t config;
     struct MHD_Daemon *daemon;
+    pthread_mutex_t conn_lock;   /* the list of connections */
+    conn_t *conns;
+    pthread_t reaper;
+    bool reaper_running;
+    unsigned char proxy[16];     /* ESSP_TRUSTED_PROXY, parsed */
+    size_t proxy_len;            /* 0: no proxy trusted */
     ratelimit_t *limits;
     web_t *web;
     pthread_mutex_t lock;
@@ -73,6 +91,7 @@ typedef struct {
     bool too_large;              /* over the limit: the rest is read and dropped */
     size_t dropped;
     int64_t started_ms;
+    bool routed;                 /* the headers are in: route known */
 } request_t;
 
 /*  Pages are written to a memory stream. */
@@ -104,7 +123,13 @@ enum MHD_Result request_refuse(struct MHD_Connection *c, request_t *r, unsigned 
 
 void request_route(request_t *r, const char *method, const char *url);
 
-/*  Health checks and static files are free; everything else counts. */
+/*  The client's address (4 or 16 bytes into out, its length returned, 0
+ *  when unknown): the TCP peer, or the X-Real-IP header when the peer is
+ *  the trusted proxy (ESSP_TRUSTED_PROXY) and the header is an address. */
+size_t request_client_address(http_t *self, struct MHD_Connection *c, unsigned char out[16]);
+
+/*  Health checks and static files are free; everything else counts,
+ *  against the bucket of request_client_address. */
 bool request_rate_limited(http_t *self, struct MHD_Connection *c, request_t *r, int64_t *retry_ms);
 
 bool request_content_type_is(struct MHD_Connection *c, const char *expected);

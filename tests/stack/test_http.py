@@ -298,7 +298,7 @@ def test_rate_limit_per_address_is_429():
 
 def test_a_body_that_never_ends_is_cut_off():
     stack.kill("intake")
-    stack.env.update(ESSP_HTTP_TIMEOUT="2")
+    stack.env.update(ESSP_HTTP_TIMEOUT="2", ESSP_HTTP_BODY_TIMEOUT="2")
     try:
         stack.start("intake")
         head = (b"POST /api/v1/applications HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -334,7 +334,7 @@ def test_a_body_that_never_ends_is_cut_off():
         assert gateway.request("GET", "/healthz").status == 200
     finally:
         stack.kill("intake")
-        del stack.env["ESSP_HTTP_TIMEOUT"]
+        del stack.env["ESSP_HTTP_TIMEOUT"], stack.env["ESSP_HTTP_BODY_TIMEOUT"]
         stack.start("intake")
 
 

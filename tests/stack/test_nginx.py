@@ -4,7 +4,10 @@ behind it.  A browser's request goes through; the framing tricks that
 smuggle a second request past a proxy are refused by nginx, and the
 smuggled request (an application with an Idempotency-Key of its own)
 never reaches the gateway: sent afterwards straight to the gateway with
-the same key, it is new, not a duplicate."""
+the same key, it is new, not a duplicate.  The gateway believes nginx's
+X-Real-IP (ESSP_TRUSTED_PROXY): clients behind it get rate-limit buckets
+of their own, while a forged X-Real-IP sent straight to the gateway
+changes nothing."""
 
 import json
 import os
@@ -25,7 +28,10 @@ BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 
-stack = harness.Stack(BIN)
+# nginx connects to the gateway from 127.0.0.1: the gateway believes its
+# X-Real-IP, and only from there.
+# One request a second refills a bucket: a burst (30) spent is seen at once.
+stack = harness.Stack(BIN, env={"ESSP_TRUSTED_PROXY": "127.0.0.1", "ESSP_HTTP_RATE": "1"})
 gateway = Gateway(stack.port + 4)
 proxy_dir = tempfile.mkdtemp(prefix="essp-nginx-")
 proxy_port = harness.free_base_port()
@@ -210,6 +216,73 @@ def test_a_method_the_gateway_does_not_answer_stops_at_nginx():
     assert status_of(received) == 405, received[:300]
 
 
+def tls_status(source, path):
+    """GET path through nginx from the loopback address source: the status."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    plain = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    plain.settimeout(5)
+    plain.bind((source, 0))
+    plain.connect(("127.0.0.1", proxy_port))
+    with context.wrap_socket(plain, server_hostname="localhost") as s:
+        s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        received = b""
+        while b"\r\n" not in received:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+    return status_of(received)
+
+
+def direct_status(source, real_ip):
+    """GET /api/v1/charter straight to the gateway from source, with a
+    forged X-Real-IP: the status."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", stack.port + 4))
+    with s:
+        s.sendall(b"GET /api/v1/charter HTTP/1.1\r\nHost: x\r\nX-Real-IP: " + real_ip.encode()
+                  + b"\r\nConnection: close\r\n\r\n")
+        received = b""
+        while b"\r\n" not in received:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+    return status_of(received)
+
+
+def spend(request, limit=200):
+    """Sends requests until one is refused with 429: how many were answered."""
+    for answered in range(limit):
+        status = request()
+        if status == 429:
+            return answered
+        assert status == 200, status
+    raise AssertionError("never limited after %d requests" % limit)
+
+
+def test_clients_behind_the_proxy_get_buckets_of_their_own():
+    """nginx sets X-Real-IP from the client's address: two clients, two
+    buckets, though both reach the gateway from nginx's address."""
+    answered = spend(lambda: tls_status("127.0.0.2", "/api/v1/charter"))
+    assert 30 <= answered <= 40, answered        # the burst, and what refilled meanwhile
+    assert tls_status("127.0.0.3", "/api/v1/charter") == 200
+
+
+def test_a_forged_x_real_ip_changes_nothing_straight_to_the_gateway():
+    """Not from the proxy's address, X-Real-IP is not believed: a new
+    value each time still spends the bucket of the TCP peer, and naming
+    someone else's address spends nothing of theirs."""
+    forged = iter("10.9.%d.%d" % (i // 250, i % 250) for i in range(100000))
+    answered = spend(lambda: direct_status("127.0.0.4", next(forged)))
+    assert 30 <= answered <= 40, answered
+    assert direct_status("127.0.0.5", "127.0.0.4") == 200
+
+
 def cleanup():
     if nginx:
         nginx.terminate()
@@ -233,6 +306,8 @@ if __name__ == "__main__":
             test_an_obfuscated_chunked_is_refused,
             test_a_request_without_host_is_refused,
             test_a_method_the_gateway_does_not_answer_stops_at_nginx,
+            test_clients_behind_the_proxy_get_buckets_of_their_own,
+            test_a_forged_x_real_ip_changes_nothing_straight_to_the_gateway,
         ])
     finally:
         cleanup()

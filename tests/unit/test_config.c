@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -31,7 +32,8 @@ static int s_write_file(void **state)
           "=orphan\n"
           "ESSP_DURABLE=maybe\n"
           "ESSP_HTTP_RATE=7\n"
-          "ESSP_HTTP_RATE=9\n", file);
+          "ESSP_HTTP_RATE=9\n"
+          "ESSP_SMTP_PASSWORD_FILE=/tmp/essp-config-secret-conf\n", file);
     fclose(file);
     setenv("ESSP_CONFIG", s_path, 1);
     return 0;
@@ -126,6 +128,95 @@ static void test_http_port_and_directories(void **state)
     assert_int_equal(system(command), 0);
 }
 
+static void s_write_secret(const char *path, const char *content, mode_t mode)
+{
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs(content, file);
+    fclose(file);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+/*  NAME_FILE=path gives NAME the file's content, its trailing newline
+ *  stripped; NAME itself wins; a file open to every user is refused. */
+static void test_settings_given_as_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/essp-config-XXXXXX", path[128], open_path[128], command[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/token", dir);
+    s_write_secret(path, "s3cret with spaces\n", 0600);
+    setenv("ESSP_TEST_TOKEN_FILE", path, 1);
+    assert_string_equal(config_get("ESSP_TEST_TOKEN"), "s3cret with spaces");
+    setenv("ESSP_TEST_TOKEN", "plain", 1);
+    assert_string_equal(config_get("ESSP_TEST_TOKEN"), "plain");
+    unsetenv("ESSP_TEST_TOKEN");
+    assert_string_equal(config_get("ESSP_TEST_TOKEN"), "s3cret with spaces");
+    unsetenv("ESSP_TEST_TOKEN_FILE");
+    assert_null(config_get("ESSP_TEST_TOKEN"));
+
+    /* Numbers too, and a file readable by its group (0640) is accepted. */
+    snprintf(path, sizeof path, "%s/rate", dir);
+    s_write_secret(path, "12\r\n", 0640);
+    setenv("ESSP_TEST_RATE_FILE", path, 1);
+    assert_int_equal(config_env_long("ESSP_TEST_RATE", 5, 1, 100), 12);
+    unsetenv("ESSP_TEST_RATE_FILE");
+
+    /* World-readable, missing, not a regular file: unset, the default holds. */
+    snprintf(open_path, sizeof open_path, "%s/open", dir);
+    s_write_secret(open_path, "exposed\n", 0644);
+    setenv("ESSP_TEST_OPEN_FILE", open_path, 1);
+    assert_null(config_get("ESSP_TEST_OPEN"));
+    setenv("ESSP_TEST_MISSING_FILE", "/nonexistent/essp-secret", 1);
+    assert_null(config_get("ESSP_TEST_MISSING"));
+    setenv("ESSP_TEST_DIR_FILE", dir, 1);
+    assert_null(config_get("ESSP_TEST_DIR"));
+    unsetenv("ESSP_TEST_OPEN_FILE");
+    unsetenv("ESSP_TEST_MISSING_FILE");
+    unsetenv("ESSP_TEST_DIR_FILE");
+
+    /* NAME_FILE in the config file. */
+    s_write_secret("/tmp/essp-config-secret-conf", "from the conf\n", 0600);
+    assert_string_equal(config_get("ESSP_SMTP_PASSWORD"), "from the conf");
+    unlink("/tmp/essp-config-secret-conf");
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    assert_int_equal(system(command), 0);
+}
+
+/*  The public gateway binds apart from the services: ESSP_BIND never
+ *  moves it, ESSP_HTTP_BIND does, and never the services. */
+static void test_http_binds_apart(void **state)
+{
+    (void)state;
+    char endpoint[CONFIG_ENDPOINT_MAX];
+    setenv("ESSP_PORT", "9000", 1);
+    setenv("ESSP_BIND", "0.0.0.0", 1);
+    assert_string_equal(config_http_bind(), "127.0.0.1");
+    config_http_connect_endpoint(endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "http://127.0.0.1:9004/");
+    unsetenv("ESSP_BIND");
+    setenv("ESSP_HTTP_BIND", "0.0.0.0", 1);
+    assert_string_equal(config_http_bind(), "0.0.0.0");
+    config_bind_endpoint(SERVICE_INTAKE, endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "tcp://127.0.0.1:9000");
+    config_secure_bind_endpoint(SERVICE_REVIEW, endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "tcp://127.0.0.1:9005");
+    config_http_connect_endpoint(endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "http://127.0.0.1:9004/");
+    setenv("ESSP_HTTP_BIND", "10.1.2.3", 1);
+    config_http_connect_endpoint(endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "http://10.1.2.3:9004/");
+    setenv("ESSP_HTTP_BIND", "::", 1);
+    config_http_connect_endpoint(endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "http://[::1]:9004/");
+    setenv("ESSP_INTAKE_HTTP_ENDPOINT", "https://essp.example/", 1);
+    config_http_connect_endpoint(endpoint, sizeof endpoint);
+    assert_string_equal(endpoint, "https://essp.example/");
+    unsetenv("ESSP_INTAKE_HTTP_ENDPOINT");
+    unsetenv("ESSP_HTTP_BIND");
+    unsetenv("ESSP_PORT");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +225,8 @@ int main(void)
         cmocka_unit_test(test_bad_values_fall_back_to_the_default),
         cmocka_unit_test(test_secure_ports_follow_the_base_port),
         cmocka_unit_test(test_http_port_and_directories),
+        cmocka_unit_test(test_settings_given_as_files),
+        cmocka_unit_test(test_http_binds_apart),
     };
     return cmocka_run_group_tests(tests, s_write_file, s_remove_file);
 }

@@ -175,22 +175,22 @@ static char *s_nested(int n, bool objects)
 
 static void test_depth(void **state)
 {
-    char *text = s_nested(WIRE_DEPTH_MAX, false);
+    char *text = s_nested(WIRE_DOCUMENT_DEPTH_MAX, false);
     decoded_t d;
     s_decode(&d, text, strlen(text));
     s_release(&d);
     free(text);
 
-    text = s_nested(WIRE_DEPTH_MAX + 1, false);
+    text = s_nested(WIRE_DOCUMENT_DEPTH_MAX + 1, false);
     char expected[200] = "";
-    for (int i = 0; i < WIRE_DEPTH_MAX; i++)
+    for (int i = 0; i < WIRE_DOCUMENT_DEPTH_MAX; i++)
         strcat(expected, "[0]");
     s_refused(text, strlen(text), "depth", expected);
     free(text);
 
-    text = s_nested(WIRE_DEPTH_MAX + 1, true);
+    text = s_nested(WIRE_DOCUMENT_DEPTH_MAX + 1, true);
     strcpy(expected, "a");
-    for (int i = 1; i < WIRE_DEPTH_MAX; i++)
+    for (int i = 1; i < WIRE_DOCUMENT_DEPTH_MAX; i++)
         strcat(expected, ".a");
     s_refused(text, strlen(text), "depth", expected);
     free(text);
@@ -199,6 +199,39 @@ static void test_depth(void **state)
     text = s_nested(5000, false);
     s_refused(text, strlen(text), "depth", "");
     free(text);
+}
+
+/*  Whatever the converter accepts, the services accept too once it is the
+ *  application of a request: the deepest document accepted, in its
+ *  envelope, passes wire_decode (it did not when both limits were 32). */
+static void test_deepest_document_fits_in_a_request(void **state)
+{
+    (void)state;
+    for (int objects = 0; objects < 2; objects++) {
+        char *text = s_nested(WIRE_DOCUMENT_DEPTH_MAX, objects);
+        msgpack_sbuffer document, request;
+        msgpack_sbuffer_init(&document);
+        msgpack_sbuffer_init(&request);
+        proto_error_t err;
+        assert_int_equal(json_codec_to_msgpack(text, strlen(text), &document, &err), 0);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &request, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 3);
+        msgpack_pack_str_with_body(&pk, "type", 4);
+        msgpack_pack_str_with_body(&pk, "submit", 6);
+        msgpack_pack_str_with_body(&pk, "rid", 3);
+        msgpack_pack_uint64(&pk, 7);
+        msgpack_pack_str_with_body(&pk, "application", 11);
+        msgpack_sbuffer_write(&request, document.data, document.size);
+        msgpack_zone zone;
+        msgpack_zone_init(&zone, 4096);
+        msgpack_object msg;
+        assert_int_equal(wire_decode(request.data, request.size, &zone, &msg, &err), 0);
+        msgpack_zone_destroy(&zone);
+        msgpack_sbuffer_destroy(&document);
+        msgpack_sbuffer_destroy(&request);
+        free(text);
+    }
 }
 
 static void test_big_integers(void **state)
@@ -324,16 +357,16 @@ static void test_from_object(void **state)
 
 static void test_from_object_depth(void **state)
 {
-    /* msgpack-c cannot build 33 levels: chain the objects by hand. */
-    msgpack_object levels[WIRE_DEPTH_MAX + 2];
-    for (int i = 0; i <= WIRE_DEPTH_MAX; i++) {
+    /* Chain the objects by hand: one level more than a document may have. */
+    msgpack_object levels[WIRE_DOCUMENT_DEPTH_MAX + 2];
+    for (int i = 0; i <= WIRE_DOCUMENT_DEPTH_MAX; i++) {
         levels[i].type = MSGPACK_OBJECT_ARRAY;
         levels[i].via.array.size = 1;
         levels[i].via.array.ptr = &levels[i + 1];
     }
-    levels[WIRE_DEPTH_MAX + 1].type = MSGPACK_OBJECT_NIL;
-    assert_null(json_codec_from_object(&levels[0]));           /* 33 arrays */
-    json_t *value = json_codec_from_object(&levels[1]);        /* 32 arrays */
+    levels[WIRE_DOCUMENT_DEPTH_MAX + 1].type = MSGPACK_OBJECT_NIL;
+    assert_null(json_codec_from_object(&levels[0]));           /* 32 arrays */
+    json_t *value = json_codec_from_object(&levels[1]);        /* 31 arrays */
     assert_non_null(value);
     json_decref(value);
     assert_null(json_codec_dump(&levels[0], false));
@@ -359,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_keys),
         cmocka_unit_test(test_bad_utf8),
         cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_deepest_document_fits_in_a_request),
         cmocka_unit_test(test_big_integers),
         cmocka_unit_test(test_nul),
         cmocka_unit_test(test_syntax_errors),
