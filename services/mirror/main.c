@@ -195,6 +195,24 @@ static int s_settle_key(mirror_main_t *self)
     bool stored = mdb_get(txn, self->dbs[MIRROR_DB_META], &k, &v) == 0 && v.mv_size == sizeof self->key;
     if (stored)
         memcpy(stored_key, v.mv_data, sizeof stored_key);
+    /* After a rotation the key given (the same command line, or the new
+     * publication.pub) may differ from the one trusted now: the mirror
+     * keeps trusting the stored key, which only a key event signed with it
+     * changes, when the given key is the first it trusted or one of the
+     * stream's chain. */
+    MDB_val sk = {8, "site_key"}, sv;
+    unsigned char site[STREAM_SIGN_PUBLIC_BYTES];
+    bool site_key = mdb_get(txn, self->dbs[MIRROR_DB_META], &sk, &sv) == 0 && sv.mv_size == sizeof site;
+    if (site_key)
+        memcpy(site, sv.mv_data, sizeof site);
+    if (stored && given && memcmp(stored_key, self->key, sizeof self->key) != 0
+        && ((site_key && memcmp(site, self->key, sizeof self->key) == 0)
+            || (s_chain_has(&hello.msg, self->key) && s_chain_has(&hello.msg, stored_key)))) {
+        char given_hex[STREAM_SIGN_HEX_MAX];
+        stream_sign_public_hex(self->key, given_hex);
+        log_info("the key given, %s, is of this stream's chain: the key trusted now is the one stored", given_hex);
+        memcpy(self->key, stored_key, sizeof self->key);
+    }
     if (stored && given && memcmp(stored_key, self->key, sizeof self->key) != 0) {
         mdb_txn_abort(txn);
         follow_reply_release(&hello);
@@ -220,9 +238,8 @@ static int s_settle_key(mirror_main_t *self)
     int rc = stored ? 0 : store_put(txn, self->dbs[MIRROR_DB_META], "key", 3, self->key, sizeof self->key);
     /* The site keeps the name it was first given (the feed's ids) through
      * rotations: the first key trusted. */
-    MDB_val sk = {8, "site_key"}, sv;
-    if (rc == 0 && mdb_get(txn, self->dbs[MIRROR_DB_META], &sk, &sv) == 0 && sv.mv_size == sizeof self->key)
-        stream_sign_public_hex(sv.mv_data, self->key_hex);
+    if (rc == 0 && site_key)
+        stream_sign_public_hex(site, self->key_hex);
     else if (rc == 0 && (rc = store_put(txn, self->dbs[MIRROR_DB_META], "site_key", 8, self->key,
                                         sizeof self->key)) == 0)
         stream_sign_public_hex(self->key, self->key_hex);
