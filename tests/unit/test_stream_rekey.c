@@ -132,27 +132,41 @@ static void test_a_key_event_is_verified_with_the_key_in_force(void **state)
     msgpack_sbuffer_destroy(&event);
 }
 
-static void test_the_signed_content_of_a_key_event(void **state)
+static void test_the_worked_example_of_a_key_event(void **state)
 {
     (void)state;
-    /* The worked example of proto/stream.md section 2.1: the next key of
-     * the seed 6dafd5…0158's successor, from seq 43. */
-    unsigned char next[STREAM_SIGN_PUBLIC_BYTES];
+    /* proto/stream.md section 2.2: the key of section 4.1's seed names
+     * d75a98…511a as event 42, which signs from 43. */
+    unsigned char seed[32], next[STREAM_SIGN_PUBLIC_BYTES];
+    assert_int_equal(sodium_hex2bin(seed, sizeof seed,
+                                    "6dafd51a547e3e03ee99eedf038b36450986e3a9a7416df87b0b98208add0158", 64, NULL,
+                                    NULL, NULL),
+                     0);
+    stream_sign_key_t old_key;
+    crypto_sign_seed_keypair(old_key.public_key, old_key.secret, seed);
     assert_int_equal(stream_sign_public_from_hex(
-                         "07434b4355910ce62fc70f3a2bbcebb40fdc2241616f7ff50a936491f11866e7", 64, next),
+                         "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", 64, next),
                      0);
     msgpack_sbuffer body;
     msgpack_sbuffer_init(&body);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     stream_sign_pack_key(&pk, 1764115200, next, 43);
-    static const char expected_prefix[] = "\x85\xa4type\xa3key\xa2" "at\xce\x69\x26\x43\x00"
-                                          "\xa9" "algorithm\xa7" "ed25519\xa3key\xd9\x40";
-    assert_int_equal(body.size, sizeof expected_prefix - 1 + 64 + 6 + 1);
-    assert_memory_equal(body.data, expected_prefix, sizeof expected_prefix - 1);
-    assert_memory_equal(body.data + sizeof expected_prefix - 1,
-                        "07434b4355910ce62fc70f3a2bbcebb40fdc2241616f7ff50a936491f11866e7", 64);
-    assert_memory_equal(body.data + sizeof expected_prefix - 1 + 64, "\xa5since\x2b", 7);
+    static const char expected[] = "\x85\xa4type\xa3key\xa2" "at\xce\x69\x26\x43\x00"
+                                   "\xa9" "algorithm\xa7" "ed25519\xa3key\xd9\x40"
+                                   "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+                                   "\xa5since\x2b";
+    assert_int_equal(body.size, 113);
+    assert_int_equal(sizeof expected - 1, 113);
+    assert_memory_equal(body.data, expected, 113);
+    unsigned char sig[STREAM_SIGN_BYTES], expected_sig[STREAM_SIGN_BYTES];
+    assert_int_equal(stream_sign(&old_key, 42, body.data, body.size, sig), 0);
+    assert_int_equal(sodium_hex2bin(expected_sig, sizeof expected_sig,
+                                    "e8cea8b2b965f962fea5d6f3754af740e9307ab04caef729863f2a8e651d2269"
+                                    "16fcd132d0877f004c529526eb52e245b65528c5c6607d10133132c714effd03",
+                                    128, NULL, NULL, NULL),
+                     0);
+    assert_memory_equal(sig, expected_sig, sizeof sig);
     msgpack_sbuffer_destroy(&body);
 }
 
@@ -479,7 +493,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_key_event_is_verified_with_the_key_in_force),
-        cmocka_unit_test(test_the_signed_content_of_a_key_event),
+        cmocka_unit_test(test_the_worked_example_of_a_key_event),
         cmocka_unit_test_setup_teardown(test_publication_rotates_and_a_mirror_follows, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_rotation_waiting_at_start_is_adopted_at_start, s_setup,
                                         s_teardown),
