@@ -159,9 +159,22 @@ int stream_sign_key_retire(const char *dir, unsigned n)
         log_error("cannot read the adopted key %s: %s", next, strerror(errno));
         return -1;
     }
-    /* After a crash between the two steps the old key is already kept. */
+    /* After a crash between the two steps the old key is already kept;
+     * any other file of that name is never replaced. */
+    stream_sign_key_t current;
+    if (access(old, F_OK) == 0 && stream_sign_key_read(key, &current) == 0
+        && (stream_sign_key_read(old, &retired) != 0
+            || memcmp(current.public_key, retired.public_key, STREAM_SIGN_PUBLIC_BYTES) != 0)) {
+        log_error("%s exists and is not the key being retired: nothing moved", old);
+        sodium_memzero(&current, sizeof current);
+        sodium_memzero(&retired, sizeof retired);
+        sodium_memzero(&adopted, sizeof adopted);
+        return -1;
+    }
+    sodium_memzero(&current, sizeof current);
     if (access(old, F_OK) != 0 && link(key, old) != 0) {
         log_error("cannot keep the retired key as %s: %s", old, strerror(errno));
+        sodium_memzero(&adopted, sizeof adopted);
         return -1;
     }
     int rc = 0;

@@ -9,7 +9,7 @@
  *  Each change is one event of publication's stream, the stream downstream
  *  sites consume: "upsert" (a versioned entry) or "withdraw" (a tombstone
  *  with its reason), each signed with the service's Ed25519 key (see
- *  stream_sign.h).  A site asks from its own cursor (0 = everything) and
+ *  stream_sign.h); "key" when that key changes (keys.h, below).  A site asks from its own cursor (0 = everything) and
  *  so catches up exactly after any absence.  The directory answers
  *  searches (filters of proto/directory.h) page by page, in name order.
  *
