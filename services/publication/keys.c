@@ -88,8 +88,12 @@ static bool s_link_decode(const MDB_val *v, msgpack_zone *zone, publication_key_
 
 int publication_keys_read(publication_keys_t *self, MDB_txn *txn, MDB_dbi db)
 {
+    MDB_stat st;
+    int rc = mdb_stat(txn, db, &st);
+    if (rc || (st.ms_entries == self->stored && self->count == (self->stored ? self->stored : 1)))
+        return rc;
     MDB_cursor *cursor;
-    int rc = mdb_cursor_open(txn, db, &cursor);
+    rc = mdb_cursor_open(txn, db, &cursor);
     if (rc)
         return rc;
     msgpack_zone zone;
@@ -109,6 +113,7 @@ int publication_keys_read(publication_keys_t *self, MDB_txn *txn, MDB_dbi db)
     msgpack_zone_destroy(&zone);
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
+    self->stored = count;
     if (count) {
         self->count = count;
     } else if (self->ring_count) {
@@ -147,5 +152,7 @@ int publication_keys_append(publication_keys_t *self, MDB_txn *txn, MDB_dbi db,
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < self->count; i++)
         rc = s_link_put(txn, db, &self->links[i]);
+    if (rc == 0)
+        self->stored = self->count;
     return rc;
 }

@@ -35,6 +35,7 @@ typedef struct {
 typedef struct {
     publication_key_link_t links[PUBLICATION_KEYS_MAX];   /* the chain, in seq order */
     size_t count;
+    size_t stored;           /* how many links the store held when last read or written */
     stream_sign_key_t ring[PUBLICATION_KEYS_MAX];         /* the seeds at hand */
     size_t ring_count;
 } publication_keys_t;
@@ -67,7 +68,10 @@ const stream_sign_key_t *publication_keys_at(const publication_keys_t *self, uin
 const publication_key_link_t *publication_keys_current(const publication_keys_t *self);
 
 /*  Reads the chain from db under txn; an empty db leaves a chain of one
- *  link: the first seed of the ring from seq 1.  0 or an LMDB code. */
+ *  link: the first seed of the ring from seq 1.  Links are only ever
+ *  appended, so when the store holds as many as when last read or written
+ *  the chain in hand is its (a rolled back rotation leaves fewer, and is
+ *  read again).  0 or an LMDB code. */
 int publication_keys_read(publication_keys_t *self, MDB_txn *txn, MDB_dbi db);
 
 /*  Appends a link to the chain and writes the whole chain to db (so that
