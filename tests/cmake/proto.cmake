@@ -3,7 +3,7 @@
 
 # --- codec tests ---
 essp_unit_test(test_wire unit/test_wire.c)
-essp_unit_test(test_schema unit/test_schema.c)
+essp_unit_test(test_schema unit/test_schema.c unit/json_doc.c)
 essp_unit_test(test_json_codec unit/test_json_codec.c)
 # --- end codec tests ---
 
@@ -83,10 +83,10 @@ if(ESSP_FUZZ AND CMAKE_C_COMPILER_ID STREQUAL "Clang")
 endif()
 
 # --- proto unit tests ---
-essp_unit_test(test_schema_public unit/test_schema_public.c)
+essp_unit_test(test_schema_public unit/test_schema_public.c unit/json_doc.c)
 essp_unit_test(test_catalogue unit/test_catalogue.c)
 essp_unit_test(test_history_errors unit/test_history_errors.c)
-essp_unit_test(test_schema_check unit/test_schema_check.c)
+essp_unit_test(test_schema_check unit/test_schema_check.c unit/json_doc.c)
 essp_unit_test(test_proto_edges unit/test_proto_edges.c)
 essp_unit_test(test_directory unit/test_directory.c)
 # --- end proto unit tests ---

@@ -1,15 +1,7 @@
 # Tests of review_publication: added here so that each part of the tree keeps its own list.
 
-# A core on a temporary LMDB (tests/unit/core_bench.h): the calls through
-# which a core reaches its shell are wrapped at link time, so that a bench
-# answers them; the rest of the shell (service_refuse) is the real one.
-function(essp_core_test name core)
-  essp_unit_test(${name} unit/${name}.c unit/core_bench.c)
-  target_link_libraries(${name} PRIVATE ${core} essp_common)
-  target_link_options(${name} PRIVATE
-    -Wl,--wrap=service_db,--wrap=service_event_begin,--wrap=service_event_end
-    -Wl,--wrap=service_log_redact,--wrap=service_log_head)
-endfunction()
+# Each core on a temporary LMDB: essp_core_test (tests/cmake/core_bench.cmake).
+include(${CMAKE_CURRENT_LIST_DIR}/core_bench.cmake)
 
 # review's handlers: members, queue, votes, recusal, quorum, appeal,
 # complaint, withdrawal, tick, erasure.

@@ -5,9 +5,13 @@
 # turns, with the store's fault hook (essp_common_faults).
 essp_unit_test(test_stream_consumer unit/test_stream_consumer.c)
 target_link_libraries(test_stream_consumer PRIVATE essp_common)
-essp_unit_test(test_service unit/test_service.c)
-target_link_libraries(test_service PRIVATE essp_common_faults)
-set_tests_properties(unit.test_service PROPERTIES TIMEOUT 120)
+# test_service_{turns,streams,start}: the service in a thread of the test
+# (unit/service_fixture.c).
+foreach(part turns streams start)
+  essp_unit_test(test_service_${part} unit/test_service_${part}.c unit/service_fixture.c)
+  target_link_libraries(test_service_${part} PRIVATE essp_common_faults)
+  set_tests_properties(unit.test_service_${part} PROPERTIES TIMEOUT 120)
+endforeach()
 essp_unit_test(test_store_faults unit/test_store_faults.c)
 target_link_libraries(test_store_faults PRIVATE essp_common_faults)
 essp_unit_test(test_log unit/test_log.c)

@@ -1,4 +1,5 @@
-/*  tests/unit/core_bench.c - see core_bench.h. */
+/*  tests/unit/core_bench.c - a service's core on a temporary LMDB, the
+ *  shell's calls answered by the bench: see core_bench.h. */
 #include "core_bench.h"
 
 #include "common/store.h"
@@ -122,9 +123,12 @@ static char *s_text(const char *format, va_list args)
     return text;
 }
 
-/*  Decodes the JSON text into self->zone. */
-static msgpack_object s_decode_json(core_bench_t *self, const char *text)
+/*  Decodes the JSON text made from format into self->zone, cleared
+ *  first; the text, malloc'd, in *text. */
+static msgpack_object s_decode_json(core_bench_t *self, char **text_p, const char *format, va_list args)
 {
+    char *text = *text_p = s_text(format, args);
+    msgpack_zone_clear(&self->zone);
     proto_error_t err;
     msgpack_sbuffer_clear(&self->request);
     if (json_codec_to_msgpack(text, strlen(text), &self->request, &err))
@@ -147,15 +151,23 @@ static void s_end(core_bench_t *self, MDB_txn *txn, int rc)
     }
 }
 
+int core_bench_start(core_bench_t *self, int (*start)(void *ctx, service_t *svc, MDB_txn *txn), void *ctx)
+{
+    MDB_txn *txn;
+    assert_int_equal(store_begin(self->store, false, &txn), 0);
+    int rc = start(ctx, core_bench_service(self), txn);
+    s_end(self, txn, rc);
+    return rc;
+}
+
 int core_bench_request(core_bench_t *self, service_handle_fn handle, void *ctx, int64_t now,
                        const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    char *text = s_text(format, args);
+    char *text;
+    msgpack_object msg = s_decode_json(self, &text, format, args);
     va_end(args);
-    msgpack_zone_clear(&self->zone);
-    msgpack_object msg = s_decode_json(self, text);
     service_request_t req = {.msg = &msg, .reply = &self->reply_pk, .now = now, .now_ms = now * 1000,
                              .peer_name = self->name, .peer_role = self->role};
     proto_error_t err;
@@ -209,10 +221,9 @@ int core_bench_apply(core_bench_t *self, service_apply_fn apply, void *ctx, cons
 {
     va_list args;
     va_start(args, format);
-    char *text = s_text(format, args);
+    char *text;
+    msgpack_object event = s_decode_json(self, &text, format, args);
     va_end(args);
-    msgpack_zone_clear(&self->zone);
-    msgpack_object event = s_decode_json(self, text);
     free(text);
     MDB_txn *txn;
     assert_int_equal(store_begin(self->store, false, &txn), 0);

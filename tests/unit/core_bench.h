@@ -4,7 +4,7 @@
  *  A core speaks to its shell through five calls of common/service.h:
  *  service_db, service_event_begin, service_event_end, service_log_redact
  *  and service_log_head.  A test that links this bench wraps them
- *  (-Wl,--wrap=service_db,...: see tests/cmake/review_publication.cmake),
+ *  (-Wl,--wrap=service_db,...: see tests/cmake/core_bench.cmake),
  *  so that they answer from a bench instead: a real LMDB environment in a
  *  mkdtemp folder, opened with the core's databases and an event log, as
  *  the shell opens them.  The rest of the shell is the real one, and in
@@ -34,6 +34,11 @@ core_bench_t *core_bench_new(const char *const *dbs);
 
 /*  Closes the store and removes its folder. */
 void core_bench_destroy(core_bench_t **self_p);
+
+/*  Runs the core's start (service_def_t.start) in one write transaction,
+ *  committed as the shell commits it when start returns 0, rolled back
+ *  otherwise; returns what start returned. */
+int core_bench_start(core_bench_t *self, int (*start)(void *ctx, service_t *svc, MDB_txn *txn), void *ctx);
 
 /*  What the core receives as its service_t. */
 service_t *core_bench_service(core_bench_t *self);

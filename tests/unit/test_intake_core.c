@@ -1,23 +1,17 @@
-/*  intake's core on a real LMDB environment in a temporary folder, with no
- *  process and no socket: the handlers (submit, amend, status, history,
- *  appeal, erase) are called as the shell calls them, through
- *  service_request_t, and the stream handlers with the events of
+/*  Unit tests of intake's core on a real LMDB environment in a temporary
+ *  folder, with no process and no socket (tests/unit/core_bench.h): the
+ *  handlers (submit, amend, status, history, appeal, erase) are called as
+ *  the shell calls them, and the stream handlers with the events of
  *  validation and review.  The replies are read back: receipts, acks, and
- *  refusals with their code, field and rule.
- *
- *  The core reaches the shell only through service_db, service_event_*,
- *  service_log_redact and service_refuse*: this file defines them over a
- *  store_t and a stream_log_t of its own (so common/service.c, its sockets
- *  and its loop, are not linked in), as the shell does (common/service.h).
+ *  refusals with their code, field and rule, packed by the real
+ *  service_refuse.
  */
 #define _GNU_SOURCE              /* asprintf */
 #include "services/intake/intake.h"
 
-#include "common/store.h"
-#include "common/stream_log.h"
+#include "core_bench.h"
 #include "proto/doc.h"
 #include "proto/history.h"
-#include "proto/json_codec.h"
 #include "proto/messages.h"
 
 #include <setjmp.h>
@@ -27,118 +21,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
-
-/* ------------------------------------------------------ the shell, here */
-
-struct service_t {
-    store_t *store;
-    stream_log_t *log;
-    msgpack_sbuffer event_buf;
-    msgpack_packer event_pk;
-};
-
-#define S_DB_EVENTS 7            /* after intake's seven databases */
-
-MDB_dbi service_db(service_t *self, size_t index)
-{
-    assert_true(index < S_DB_EVENTS);
-    return store_db(self->store, index);
-}
-
-msgpack_packer *service_event_begin(service_t *self, const char *type, int64_t at, size_t fields,
-                                    uint64_t *seq)
-{
-    uint64_t next = stream_log_begin(self->log, &self->event_buf, &self->event_pk, type, at, fields);
-    if (seq)
-        *seq = next;
-    return &self->event_pk;
-}
-
-int service_event_end(service_t *self, MDB_txn *txn)
-{
-    return stream_log_end(self->log, txn, &self->event_buf);
-}
-
-int service_log_redact(service_t *self, MDB_txn *txn, const char *id, size_t id_len,
-                       stream_log_rewrite_fn rewrite, void *arg, size_t *count)
-{
-    return stream_log_redact(self->log, txn, id, id_len, rewrite, arg, count);
-}
-
-int service_refuse(service_request_t *req, const char *code, const char *field, const char *rule,
-                   const char *format, ...)
-{
-    proto_error_t err;
-    char message[PROTO_MESSAGE_MAX];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(message, sizeof message, format, args);
-    va_end(args);
-    proto_error_set(&err, field, rule, "%s", message);
-    return service_refuse_error(req, code, &err);
-}
-
-int service_refuse_error(service_request_t *req, const char *code, const proto_error_t *err)
-{
-    proto_pack_error(req->reply, req->has_rid, req->rid, code, err);
-    return SERVICE_REFUSED;
-}
 
 /* ------------------------------------------------------------- fixture */
 
 typedef struct {
-    char dir[64];
-    service_t svc;
+    core_bench_t *bench;
     void *ctx;
     char *application;           /* a valid application, JSON */
-    msgpack_zone zone;           /* requests, events and replies of one test */
-    msgpack_sbuffer reply_buf;
+    msgpack_zone zone;           /* requests, replies and records of one test */
     int64_t now;
 } core_t;
-
-static char *s_read_fixture(const char *name)
-{
-    const char *root = getenv("ESSP_FIXTURES");
-    assert_non_null(root);
-    char path[512];
-    snprintf(path, sizeof path, "%s/applications/valid/%s", root, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = calloc(1, (size_t)len + 1);
-    assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    return text;
-}
 
 static int s_setup(void **state)
 {
     core_t *t = calloc(1, sizeof *t);
-    snprintf(t->dir, sizeof t->dir, "/tmp/essp-intake-core-XXXXXX");
-    assert_non_null(mkdtemp(t->dir));
-    const char *names[S_DB_EVENTS + 2];
-    for (size_t i = 0; i < S_DB_EVENTS; i++)
-        names[i] = intake_dbs[i];
-    names[S_DB_EVENTS] = "events";
-    names[S_DB_EVENTS + 1] = NULL;
-    t->svc.store = store_new(t->dir, names);
-    assert_non_null(t->svc.store);
-    msgpack_sbuffer_init(&t->svc.event_buf);
-    msgpack_packer_init(&t->svc.event_pk, &t->svc.event_buf, msgpack_sbuffer_write);
+    assert_non_null(t);
+    t->bench = core_bench_new(intake_dbs);
     t->ctx = intake_context_new();
-    MDB_txn *txn;
-    assert_int_equal(store_begin(t->svc.store, false, &txn), 0);
-    t->svc.log = stream_log_new(txn, store_db(t->svc.store, S_DB_EVENTS));
-    assert_int_equal(intake_start(t->ctx, &t->svc, txn), 0);
-    assert_int_equal(store_commit(t->svc.store, txn), 0);
-    t->application = s_read_fixture("mutuelle-entraide-vendee.json");
+    assert_int_equal(core_bench_start(t->bench, intake_start, t->ctx), 0);
+    t->application = core_bench_fixture("applications/valid/mutuelle-entraide-vendee.json");
     msgpack_zone_init(&t->zone, 65536);
-    msgpack_sbuffer_init(&t->reply_buf);
     t->now = 1767225600;         /* 2026-01-01 */
     *state = t;
     return 0;
@@ -147,94 +51,54 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     core_t *t = *state;
-    stream_log_destroy(&t->svc.log);
-    store_destroy(&t->svc.store);
+    core_bench_destroy(&t->bench);
     intake_context_destroy(&t->ctx);
-    msgpack_sbuffer_destroy(&t->svc.event_buf);
-    msgpack_sbuffer_destroy(&t->reply_buf);
     msgpack_zone_destroy(&t->zone);
     free(t->application);
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", t->dir);
-    assert_int_equal(system(command), 0);
     free(t);
     return 0;
 }
 
-/*  A msgpack object from JSON text (printf-style), in the test's zone. */
-static msgpack_object s_object(core_t *t, const char *format, ...)
+/*  JSON text made from format (printf-style), in the test's zone. */
+static const char *s_text(core_t *t, const char *format, ...)
 {
-    char *text = NULL;
     va_list args;
     va_start(args, format);
-    assert_true(vasprintf(&text, format, args) >= 0);
+    int len = vsnprintf(NULL, 0, format, args);
     va_end(args);
+    assert_true(len >= 0);
+    char *text = msgpack_zone_malloc(&t->zone, (size_t)len + 1);
+    assert_non_null(text);
+    va_start(args, format);
+    vsnprintf(text, (size_t)len + 1, format, args);
+    va_end(args);
+    return text;
+}
+
+/*  Runs one request (JSON text) as the shell does, from a peer of
+ *  peer_role when not NULL, a minute after the last; *reply is its reply,
+ *  copied into the test's zone (it outlives the next requests).  Returns
+ *  what the handler returned. */
+static int s_request(core_t *t, msgpack_object *reply, const char *request, const char *peer_role)
+{
+    t->now += 60;
+    core_bench_peer(t->bench, peer_role, peer_role ? "Anne" : NULL);
+    int rc = core_bench_request(t->bench, intake_handle, t->ctx, t->now, "%s", request);
+    /* The bench decodes the whole reply buffer as one object: exactly one
+     * reply. */
+    const msgpack_object *packed = core_bench_reply(t->bench);
+    assert_int_equal(packed->type, MSGPACK_OBJECT_MAP);
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
-    proto_error_t err;
-    if (json_codec_to_msgpack(text, strlen(text), &buf, &err) != 0)
-        fail_msg("bad JSON in the test: %s (%s)", text, err.message);
-    free(text);
-    /* The zone outlives the buffer: copy the bytes into it. */
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    assert_int_equal(msgpack_pack_object(&pk, *packed), 0);
     char *bytes = msgpack_zone_malloc(&t->zone, buf.size);
     memcpy(bytes, buf.data, buf.size);
-    msgpack_object obj;
     size_t off = 0;
-    assert_int_equal(msgpack_unpack(bytes, buf.size, &off, &t->zone, &obj), MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(msgpack_unpack(bytes, buf.size, &off, &t->zone, reply), MSGPACK_UNPACK_SUCCESS);
     msgpack_sbuffer_destroy(&buf);
-    return obj;
-}
-
-/*  One write transaction around fn, committed whatever it returned (a
- *  refusal must have written nothing, which the tests check). */
-static int s_commit(core_t *t, MDB_txn *txn, int rc)
-{
-    if (rc == 0 || rc == SERVICE_REFUSED) {
-        assert_int_equal(store_commit(t->svc.store, txn), 0);
-        stream_log_committed(t->svc.log);
-    } else {
-        mdb_txn_abort(txn);
-        stream_log_aborted(t->svc.log);
-    }
     return rc;
-}
-
-/*  Runs one request as the shell does; *reply is its decoded reply.
- *  Returns what the handler returned. */
-static int s_request(core_t *t, msgpack_object *reply, const msgpack_object *msg, const char *peer_role)
-{
-    const char *type = NULL;
-    uint64_t rid = 0;
-    bool has_rid = false;
-    proto_error_t err;
-    if (proto_request_check(msg, &type, &rid, &has_rid, &err) != 0)
-        fail_msg("the request breaks the catalogue: %s %s (%s)", err.field, err.rule, err.message);
-    msgpack_sbuffer_clear(&t->reply_buf);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &t->reply_buf, msgpack_sbuffer_write);
-    t->now += 60;
-    service_request_t req = {.msg = msg, .type = type, .has_rid = has_rid, .rid = rid, .reply = &pk,
-                             .now = t->now, .now_ms = t->now * 1000, .peer_name = peer_role ? "Anne" : NULL,
-                             .peer_role = peer_role};
-    MDB_txn *txn;
-    assert_int_equal(store_begin(t->svc.store, false, &txn), 0);
-    int rc = s_commit(t, txn, intake_handle(t->ctx, &t->svc, txn, &req));
-    char *bytes = msgpack_zone_malloc(&t->zone, t->reply_buf.size);
-    memcpy(bytes, t->reply_buf.data, t->reply_buf.size);
-    size_t off = 0;
-    assert_int_equal(msgpack_unpack(bytes, t->reply_buf.size, &off, &t->zone, reply), MSGPACK_UNPACK_SUCCESS);
-    assert_int_equal(off, t->reply_buf.size);   /* exactly one reply */
-    return rc;
-}
-
-typedef int (*apply_fn)(void *, service_t *, MDB_txn *, const char *, const msgpack_object *, int64_t);
-
-static void s_apply(core_t *t, apply_fn apply, const char *type, const msgpack_object *event)
-{
-    MDB_txn *txn;
-    assert_int_equal(store_begin(t->svc.store, false, &txn), 0);
-    t->now += 60;
-    assert_int_equal(s_commit(t, txn, apply(t->ctx, &t->svc, txn, type, event, t->now)), 0);
 }
 
 static void s_assert_str(const msgpack_object *map, const char *key, const char *expected)
@@ -242,17 +106,6 @@ static void s_assert_str(const msgpack_object *map, const char *key, const char 
     char value[256] = "";
     if (doc_strcpy(map, key, value, sizeof value) < 0 || strcmp(value, expected) != 0)
         fail_msg("%s: \"%s\", expected \"%s\"", key, value, expected);
-}
-
-static void s_assert_refused(core_t *t, int rc, const msgpack_object *reply, const char *code,
-                             const char *field, const char *rule)
-{
-    (void)t;
-    assert_int_equal(rc, SERVICE_REFUSED);
-    s_assert_str(reply, "type", "error");
-    s_assert_str(reply, "code", code);
-    s_assert_str(reply, "field", field);
-    s_assert_str(reply, "rule", rule);
 }
 
 /*  Submits the fixture (with its SIRET replaced when siret is not NULL). */
@@ -267,11 +120,11 @@ static int s_submit(core_t *t, msgpack_object *reply, const char *key, const cha
                              at + strlen("\"477 848 642 00013\"")) > 0);
         application = changed;
     }
-    msgpack_object msg = key ? s_object(t, "{\"v\":1,\"type\":\"submit\",\"rid\":7,\"key\":\"%s\",\"application\":%s}",
-                                        key, application)
-                             : s_object(t, "{\"v\":1,\"type\":\"submit\",\"rid\":7,\"application\":%s}", application);
+    const char *msg = key ? s_text(t, "{\"v\":1,\"type\":\"submit\",\"rid\":7,\"key\":\"%s\",\"application\":%s}",
+                                   key, application)
+                          : s_text(t, "{\"v\":1,\"type\":\"submit\",\"rid\":7,\"application\":%s}", application);
     free(changed);
-    return s_request(t, reply, &msg, NULL);
+    return s_request(t, reply, msg, NULL);
 }
 
 static void s_id_of(const msgpack_object *reply, char id[PROTO_ID_MAX + 1], char token[64])
@@ -283,31 +136,39 @@ static void s_id_of(const msgpack_object *reply, char id[PROTO_ID_MAX + 1], char
 
 static msgpack_object s_status(core_t *t, const char *id, const char *token)
 {
-    msgpack_object msg = token ? s_object(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\",\"token\":\"%s\"}", id, token)
-                               : s_object(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\"}", id);
+    const char *msg = token ? s_text(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\",\"token\":\"%s\"}", id, token)
+                            : s_text(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\"}", id);
     msgpack_object reply;
-    assert_int_equal(s_request(t, &reply, &msg, NULL), 0);
+    assert_int_equal(s_request(t, &reply, msg, NULL), 0);
     s_assert_str(&reply, "type", "status");
     return reply;
 }
 
-static uint64_t s_head(core_t *t)
-{
-    return stream_log_head(t->svc.log);
-}
-
 static void s_validated(core_t *t, const char *id, int revision, const char *verdict)
 {
-    msgpack_object event = s_object(t, "{\"seq\":1,\"type\":\"validated\",\"id\":\"%s\",\"revision\":%d,"
-                                       "\"verdict\":\"%s\",\"report\":{\"charter\":\"2018.1\",\"verdict\":\"%s\","
-                                       "\"criteria\":[]}}", id, revision, verdict, verdict);
-    s_apply(t, intake_apply_validation, "validated", &event);
+    t->now += 60;
+    assert_int_equal(core_bench_apply(t->bench, intake_apply_validation, t->ctx, "validated", t->now,
+                                      "{\"seq\":1,\"type\":\"validated\",\"id\":\"%s\",\"revision\":%d,"
+                                      "\"verdict\":\"%s\",\"report\":{\"charter\":\"2018.1\",\"verdict\":\"%s\","
+                                      "\"criteria\":[]}}", id, revision, verdict, verdict),
+                     0);
 }
 
 static void s_review_event(core_t *t, const char *type, const char *fields)
 {
-    msgpack_object event = s_object(t, "{\"seq\":1,\"type\":\"%s\",%s}", type, fields);
-    s_apply(t, intake_apply_review, type, &event);
+    t->now += 60;
+    assert_int_equal(core_bench_apply(t->bench, intake_apply_review, t->ctx, type, t->now,
+                                      "{\"seq\":1,\"type\":\"%s\",%s}", type, fields),
+                     0);
+}
+
+/*  review's "queued": round `round` of revision `revision` opens. */
+static void s_queued(core_t *t, const char *id, int revision, int round, const char *kind)
+{
+    char fields[160];
+    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":%d,\"round\":%d,\"kind\":\"%s\"", id, revision,
+             round, kind);
+    s_review_event(t, "queued", fields);
 }
 
 /* --------------------------------------------------------------- tests */
@@ -325,7 +186,7 @@ static void test_submit_answers_a_receipt_and_appends_submitted(void **state)
     assert_false(doc_bool(&reply, "duplicate", true));
     char id[PROTO_ID_MAX + 1], token[64];
     s_id_of(&reply, id, token);
-    assert_int_equal(s_head(t), 1);
+    assert_int_equal(core_bench_head(t->bench), 1);
     msgpack_object status = s_status(t, id, token);
     s_assert_str(&status, "state", "received");
     s_assert_str(&status, "siret", "47784864200013");     /* digits only */
@@ -344,35 +205,35 @@ static void test_a_resent_key_gets_the_same_receipt(void **state)
     assert_string_equal(id, id2);
     assert_string_equal(token, token2);
     assert_true(doc_bool(&again, "duplicate", false));
-    assert_int_equal(s_head(t), 1);                         /* one "submitted" */
+    assert_int_equal(core_bench_head(t->bench), 1);                         /* one "submitted" */
     /* The same key with another application: refused. */
     msgpack_object reply;
     int rc = s_submit(t, &reply, "key-1", "356 000 000 00048");
-    s_assert_refused(t, rc, &reply, PROTO_E_CONFLICT, "key", "unique");
+    core_bench_assert_refused(t->bench, rc, PROTO_E_CONFLICT, "key", "unique");
 }
 
 static void test_refusals_of_submit_write_nothing(void **state)
 {
     core_t *t = *state;
     msgpack_object reply;
-    msgpack_object msg = s_object(t, "{\"v\":1,\"type\":\"submit\",\"application\":{\"organisation\":{}}}");
-    int rc = s_request(t, &reply, &msg, NULL);
+    const char *msg = s_text(t, "{\"v\":1,\"type\":\"submit\",\"application\":{\"organisation\":{}}}");
+    int rc = s_request(t, &reply, msg, NULL);
     assert_int_equal(rc, SERVICE_REFUSED);
     s_assert_str(&reply, "code", PROTO_E_INVALID);
     char field[PROTO_FIELD_MAX];
     assert_true(doc_strcpy(&reply, "field", field, sizeof field) > 0);
     assert_true(strncmp(field, "application.", 12) == 0);  /* named inside the request */
-    assert_int_equal(s_head(t), 0);
+    assert_int_equal(core_bench_head(t->bench), 0);
     /* A second open application for one SIRET. */
     assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
     rc = s_submit(t, &reply, NULL, NULL);
-    s_assert_refused(t, rc, &reply, PROTO_E_CONFLICT, "application.organisation.siret", "unique");
+    core_bench_assert_refused(t->bench, rc, PROTO_E_CONFLICT, "application.organisation.siret", "unique");
     /* A renewal of an unknown application. */
-    msgpack_object renew = s_object(t, "{\"v\":1,\"type\":\"submit\",\"renews\":\"zzzzzzzzzzzzzzzz\",\"application\":%s}",
-                                    t->application);
-    rc = s_request(t, &reply, &renew, NULL);
-    s_assert_refused(t, rc, &reply, PROTO_E_INVALID, "renews", "exists");
-    assert_int_equal(s_head(t), 1);
+    const char *renew = s_text(t, "{\"v\":1,\"type\":\"submit\",\"renews\":\"zzzzzzzzzzzzzzzz\",\"application\":%s}",
+                               t->application);
+    rc = s_request(t, &reply, renew, NULL);
+    core_bench_assert_refused(t->bench, rc, PROTO_E_INVALID, "renews", "exists");
+    assert_int_equal(core_bench_head(t->bench), 1);
 }
 
 static void test_status_refuses_a_wrong_token_as_an_unknown_id(void **state)
@@ -382,12 +243,12 @@ static void test_status_refuses_a_wrong_token_as_an_unknown_id(void **state)
     assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
     char id[PROTO_ID_MAX + 1], token[64];
     s_id_of(&reply, id, token);
-    msgpack_object wrong = s_object(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\",\"token\":\"%.42sx\"}", id, token);
-    s_assert_refused(t, s_request(t, &reply, &wrong, NULL), &reply, PROTO_E_NOT_FOUND, "id", "exists");
-    msgpack_object unknown = s_object(t, "{\"v\":1,\"type\":\"status\",\"id\":\"0000000000000000\"}");
-    s_assert_refused(t, s_request(t, &reply, &unknown, NULL), &reply, PROTO_E_NOT_FOUND, "id", "exists");
-    msgpack_object with = s_object(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\",\"with_application\":true}", id);
-    assert_int_equal(s_request(t, &reply, &with, NULL), 0);
+    const char *wrong = s_text(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\",\"token\":\"%.42sx\"}", id, token);
+    core_bench_assert_refused(t->bench, s_request(t, &reply, wrong, NULL), PROTO_E_NOT_FOUND, "id", "exists");
+    const char *unknown = s_text(t, "{\"v\":1,\"type\":\"status\",\"id\":\"0000000000000000\"}");
+    core_bench_assert_refused(t->bench, s_request(t, &reply, unknown, NULL), PROTO_E_NOT_FOUND, "id", "exists");
+    const char *with = s_text(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\",\"with_application\":true}", id);
+    assert_int_equal(s_request(t, &reply, with, NULL), 0);
     assert_non_null(doc_map(&reply, "application"));
 }
 
@@ -405,13 +266,10 @@ static void test_in_review_only_once_review_has_the_file(void **state)
     s_assert_str(&status, "state", "received");
     assert_non_null(doc_map(&status, "report"));            /* the report is known */
     /* A round of another revision moves nothing. */
-    char fields[160];
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":2,\"round\":1,\"kind\":\"review\"", id);
-    s_review_event(t, "queued", fields);
+    s_queued(t, id, 2, 1, "review");
     status = s_status(t, id, token);
     s_assert_str(&status, "state", "received");
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\"", id);
-    s_review_event(t, "queued", fields);
+    s_queued(t, id, 1, 1, "review");
     status = s_status(t, id, token);
     s_assert_str(&status, "state", "in_review");
     /* The round may reach intake before the report: in_review all the same,
@@ -419,8 +277,7 @@ static void test_in_review_only_once_review_has_the_file(void **state)
     assert_int_equal(s_submit(t, &reply, NULL, "356 000 000 00048"), 0);
     char other[PROTO_ID_MAX + 1];
     s_id_of(&reply, other, NULL);
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\"", other);
-    s_review_event(t, "queued", fields);
+    s_queued(t, other, 1, 1, "review");
     s_validated(t, other, 1, "review");
     status = s_status(t, other, NULL);
     s_assert_str(&status, "state", "in_review");
@@ -434,13 +291,13 @@ static void test_amend_an_incomplete_application(void **state)
     assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
     char id[PROTO_ID_MAX + 1], token[64];
     s_id_of(&reply, id, token);
-    msgpack_object amend = s_object(t, "{\"v\":1,\"type\":\"amend\",\"id\":\"%s\",\"token\":\"%s\",\"application\":%s}",
-                                    id, token, t->application);
-    s_assert_refused(t, s_request(t, &reply, &amend, NULL), &reply, PROTO_E_CONFLICT, "id", "state");
+    const char *amend = s_text(t, "{\"v\":1,\"type\":\"amend\",\"id\":\"%s\",\"token\":\"%s\",\"application\":%s}",
+                               id, token, t->application);
+    core_bench_assert_refused(t->bench, s_request(t, &reply, amend, NULL), PROTO_E_CONFLICT, "id", "state");
     s_validated(t, id, 1, "incomplete");
     reply = s_status(t, id, token);
     s_assert_str(&reply, "state", "incomplete");
-    assert_int_equal(s_request(t, &reply, &amend, NULL), 0);
+    assert_int_equal(s_request(t, &reply, amend, NULL), 0);
     s_assert_str(&reply, "type", "receipt");
     uint64_t revision = 0;
     assert_true(doc_uint(&reply, "revision", &revision) && revision == 2);
@@ -453,9 +310,9 @@ static void test_amend_an_incomplete_application(void **state)
     char *changed = NULL;
     assert_true(asprintf(&changed, "%.*s\"35600000000048\"%s", (int)(at - t->application), t->application,
                          at + strlen("\"477 848 642 00013\"")) > 0);
-    msgpack_object moved = s_object(t, "{\"v\":1,\"type\":\"amend\",\"id\":\"%s\",\"application\":%s}", id, changed);
+    const char *moved = s_text(t, "{\"v\":1,\"type\":\"amend\",\"id\":\"%s\",\"application\":%s}", id, changed);
     free(changed);
-    s_assert_refused(t, s_request(t, &reply, &moved, NULL), &reply, PROTO_E_INVALID,
+    core_bench_assert_refused(t->bench, s_request(t, &reply, moved, NULL), PROTO_E_INVALID,
                      "application.organisation.siret", "immutable");
 }
 
@@ -466,34 +323,32 @@ static void test_an_appeal_is_in_review_once_its_round_opens(void **state)
     assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
     char id[PROTO_ID_MAX + 1], token[64], fields[256];
     s_id_of(&reply, id, token);
-    msgpack_object appeal = s_object(t, "{\"v\":1,\"type\":\"appeal\",\"id\":\"%s\",\"motivation\":\"Trois références.\","
-                                        "\"key\":\"appeal-1\"}", id);
-    s_assert_refused(t, s_request(t, &reply, &appeal, NULL), &reply, PROTO_E_CONFLICT, "id", "state");
+    const char *appeal = s_text(t, "{\"v\":1,\"type\":\"appeal\",\"id\":\"%s\",\"motivation\":\"Trois références.\","
+                                   "\"key\":\"appeal-1\"}", id);
+    core_bench_assert_refused(t->bench, s_request(t, &reply, appeal, NULL), PROTO_E_CONFLICT, "id", "state");
     s_validated(t, id, 1, "review");
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\"", id);
-    s_review_event(t, "queued", fields);
+    s_queued(t, id, 1, 1, "review");
     snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\",\"decision\":\"reject\","
                                     "\"motivations\":[\"Aucune référence.\"],\"at\":1767225700", id);
     s_review_event(t, "decided", fields);
     reply = s_status(t, id, token);
     s_assert_str(&reply, "state", "rejected");
-    msgpack_object blank = s_object(t, "{\"v\":1,\"type\":\"appeal\",\"id\":\"%s\",\"motivation\":\"  \"}", id);
-    s_assert_refused(t, s_request(t, &reply, &blank, NULL), &reply, PROTO_E_INVALID, "motivation", "required");
-    uint64_t head = s_head(t);
-    assert_int_equal(s_request(t, &reply, &appeal, NULL), 0);
+    const char *blank = s_text(t, "{\"v\":1,\"type\":\"appeal\",\"id\":\"%s\",\"motivation\":\"  \"}", id);
+    core_bench_assert_refused(t->bench, s_request(t, &reply, blank, NULL), PROTO_E_INVALID, "motivation", "required");
+    uint64_t head = core_bench_head(t->bench);
+    assert_int_equal(s_request(t, &reply, appeal, NULL), 0);
     s_assert_str(&reply, "type", "ack");
     s_assert_str(&reply, "state", "rejected");              /* recorded; the round is not open yet */
-    assert_int_equal(s_head(t), head + 1);                  /* "appealed" */
-    assert_int_equal(s_request(t, &reply, &appeal, NULL), 0);   /* the same key: the same answer */
+    assert_int_equal(core_bench_head(t->bench), head + 1);                  /* "appealed" */
+    assert_int_equal(s_request(t, &reply, appeal, NULL), 0);   /* the same key: the same answer */
     s_assert_str(&reply, "state", "rejected");
-    assert_int_equal(s_head(t), head + 1);
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":2,\"kind\":\"appeal\"", id);
-    s_review_event(t, "queued", fields);
+    assert_int_equal(core_bench_head(t->bench), head + 1);
+    s_queued(t, id, 1, 2, "appeal");
     msgpack_object status = s_status(t, id, token);
     s_assert_str(&status, "state", "in_review");
     s_assert_str(doc_map(&status, "appeal"), "motivation", "Trois références.");
-    msgpack_object second = s_object(t, "{\"v\":1,\"type\":\"appeal\",\"id\":\"%s\",\"motivation\":\"Encore.\"}", id);
-    s_assert_refused(t, s_request(t, &reply, &second, NULL), &reply, PROTO_E_CONFLICT, "id", "appeal_used");
+    const char *second = s_text(t, "{\"v\":1,\"type\":\"appeal\",\"id\":\"%s\",\"motivation\":\"Encore.\"}", id);
+    core_bench_assert_refused(t->bench, s_request(t, &reply, second, NULL), PROTO_E_CONFLICT, "id", "appeal_used");
 }
 
 /*  Record i of a history reply, decoded (stored: [body as bin, hash]). */
@@ -513,14 +368,13 @@ static void test_history_records_every_change_and_verifies(void **state)
     core_t *t = *state;
     msgpack_object reply;
     assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
-    char id[PROTO_ID_MAX + 1], token[64], fields[160];
+    char id[PROTO_ID_MAX + 1], token[64];
     s_id_of(&reply, id, token);
     s_validated(t, id, 1, "review");
-    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\"", id);
-    s_review_event(t, "queued", fields);
-    s_review_event(t, "queued", fields);                     /* again: nothing more recorded */
-    msgpack_object msg = s_object(t, "{\"v\":1,\"type\":\"history\",\"id\":\"%s\",\"token\":\"%s\"}", id, token);
-    assert_int_equal(s_request(t, &reply, &msg, NULL), 0);
+    s_queued(t, id, 1, 1, "review");
+    s_queued(t, id, 1, 1, "review");   /* again: nothing more recorded */
+    const char *msg = s_text(t, "{\"v\":1,\"type\":\"history\",\"id\":\"%s\",\"token\":\"%s\"}", id, token);
+    assert_int_equal(s_request(t, &reply, msg, NULL), 0);
     s_assert_str(&reply, "type", "history");
     assert_true(doc_bool(&reply, "verified", false));
     const msgpack_object *records = doc_array(&reply, "records");
@@ -544,11 +398,11 @@ static void test_erase_is_for_staff_and_keeps_a_pseudonymised_record(void **stat
     assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
     char id[PROTO_ID_MAX + 1], token[64];
     s_id_of(&reply, id, token);
-    msgpack_object erase = s_object(t, "{\"v\":1,\"type\":\"erase\",\"id\":\"%s\"}", id);
-    s_assert_refused(t, s_request(t, &reply, &erase, "member"), &reply, PROTO_E_FORBIDDEN, "type", "role");
-    msgpack_object unknown = s_object(t, "{\"v\":1,\"type\":\"erase\",\"id\":\"0000000000000000\"}");
-    s_assert_refused(t, s_request(t, &reply, &unknown, "staff"), &reply, PROTO_E_NOT_FOUND, "id", "exists");
-    assert_int_equal(s_request(t, &reply, &erase, "staff"), 0);
+    const char *erase = s_text(t, "{\"v\":1,\"type\":\"erase\",\"id\":\"%s\"}", id);
+    core_bench_assert_refused(t->bench, s_request(t, &reply, erase, "member"), PROTO_E_FORBIDDEN, "type", "role");
+    const char *unknown = s_text(t, "{\"v\":1,\"type\":\"erase\",\"id\":\"0000000000000000\"}");
+    core_bench_assert_refused(t->bench, s_request(t, &reply, unknown, "staff"), PROTO_E_NOT_FOUND, "id", "exists");
+    assert_int_equal(s_request(t, &reply, erase, "staff"), 0);
     s_assert_str(&reply, "type", "ack");
     s_assert_str(&reply, "state", "withdrawn");
     msgpack_object status = s_status(t, id, token);         /* the token still reads what became of it */
@@ -557,10 +411,10 @@ static void test_erase_is_for_staff_and_keeps_a_pseudonymised_record(void **stat
     assert_null(doc_get(&status, "name"));
     assert_null(doc_get(&status, "siret"));
     /* Again: the same answer, nothing more. */
-    uint64_t head = s_head(t);
-    assert_int_equal(s_request(t, &reply, &erase, "staff"), 0);
+    uint64_t head = core_bench_head(t->bench);
+    assert_int_equal(s_request(t, &reply, erase, "staff"), 0);
     s_assert_str(&reply, "state", "withdrawn");
-    assert_int_equal(s_head(t), head);
+    assert_int_equal(core_bench_head(t->bench), head);
     /* The SIRET is free again. */
     assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
 }
@@ -569,8 +423,8 @@ static void test_an_unsupported_type_is_refused(void **state)
 {
     core_t *t = *state;
     msgpack_object reply;
-    msgpack_object ping = s_object(t, "{\"v\":1,\"type\":\"ping\"}");
-    s_assert_refused(t, s_request(t, &reply, &ping, NULL), &reply, PROTO_E_INVALID, "type", "unsupported");
+    const char *ping = s_text(t, "{\"v\":1,\"type\":\"ping\"}");
+    core_bench_assert_refused(t->bench, s_request(t, &reply, ping, NULL), PROTO_E_INVALID, "type", "unsupported");
 }
 
 int main(void)

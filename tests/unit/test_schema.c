@@ -13,6 +13,7 @@
 #include "proto/json_codec.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
+#include "json_doc.h"
 
 /* A complete application from a worker cooperative in Nantes. */
 static const char s_application_json[] =
@@ -103,18 +104,10 @@ static int s_validate_json(json_t *app, proto_error_t *err)
 {
     char *text = json_dumps(app, JSON_COMPACT | JSON_ENCODE_ANY);
     assert_non_null(text);
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
-    proto_error_t cerr;
-    if (json_codec_to_msgpack(text, strlen(text), &buf, &cerr))
-        fail_msg("codec: %s", cerr.message);
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 4096);
-    msgpack_object obj;
-    assert_int_equal(wire_decode(buf.data, buf.size, &zone, &obj, &cerr), 0);
-    int rc = schema_validate(schema_application(), &obj, err);
-    msgpack_zone_destroy(&zone);
-    msgpack_sbuffer_destroy(&buf);
+    json_doc_t doc;
+    json_doc_init(&doc, text);
+    int rc = schema_validate(schema_application(), &doc.obj, err);
+    json_doc_fini(&doc);
     free(text);
     return rc;
 }
@@ -401,23 +394,18 @@ static void test_public_projection(void **state)
     json_t *app = s_app();
     char *text = json_dumps(app, JSON_COMPACT);
     json_decref(app);
-    msgpack_sbuffer in;
-    msgpack_sbuffer_init(&in);
-    proto_error_t err;
-    assert_int_equal(json_codec_to_msgpack(text, strlen(text), &in, &err), 0);
+    json_doc_t in;
+    json_doc_init(&in, text);
     free(text);
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 4096);
-    msgpack_object doc;
-    assert_int_equal(wire_decode(in.data, in.size, &zone, &doc, &err), 0);
 
     msgpack_sbuffer out;
     msgpack_sbuffer_init(&out);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-    assert_int_equal(schema_pack_public(schema_application(), &doc, &pk), 0);
+    assert_int_equal(schema_pack_public(schema_application(), &in.obj, &pk), 0);
     msgpack_object pub;
-    assert_int_equal(wire_decode(out.data, out.size, &zone, &pub, &err), 0);
+    proto_error_t err;
+    assert_int_equal(wire_decode(out.data, out.size, &in.zone, &pub, &err), 0);
 
     assert_true(doc_is(doc_path(&pub, "organisation.name"), "Les Ateliers du Lien"));
     assert_true(doc_is(doc_path(&pub, "organisation.address.city"), "Nantes"));
@@ -440,8 +428,7 @@ static void test_public_projection(void **state)
     free(dump);
 
     msgpack_sbuffer_destroy(&out);
-    msgpack_zone_destroy(&zone);
-    msgpack_sbuffer_destroy(&in);
+    json_doc_fini(&in);
 }
 
 static void test_unknown_keyword_refused(void **state)

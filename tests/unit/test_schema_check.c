@@ -16,15 +16,7 @@
 #include "proto/json_codec.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
-
-static schema_t *s_schema(const char *text)
-{
-    proto_error_t err;
-    schema_t *schema = schema_new(text, strlen(text), &err);
-    if (!schema)
-        fail_msg("schema refused: %s [%s] at '%s'", err.message, err.rule, err.field);
-    return schema;
-}
+#include "json_doc.h"
 
 static void s_bad(const char *text, const char *field, const char *needle)
 {
@@ -67,30 +59,23 @@ static void test_bad_keyword_values(void **state)
 /* Checks value (JSON) against schema: the rule broken, or NULL. */
 static void s_expect(const schema_t *schema, const char *json, const char *rule, const char *message)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
+    json_doc_t doc;
+    json_doc_init(&doc, json);
     proto_error_t err;
-    if (json_codec_to_msgpack(json, strlen(json), &buf, &err))
-        fail_msg("test JSON refused: %s", err.message);
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 1024);
-    msgpack_object obj;
-    assert_int_equal(wire_decode(buf.data, buf.size, &zone, &obj, &err), 0);
-    int rc = schema_validate(schema, &obj, &err);
+    int rc = schema_validate(schema, &doc.obj, &err);
     if (!rule && rc)
         fail_msg("%s refused: %s", json, err.message);
     if (rule && (rc != -1 || strcmp(err.rule, rule)))
         fail_msg("%s: expected %s, got %d %s (%s)", json, rule, rc, err.rule, err.message);
     if (message)
         assert_string_equal(err.message, message);
-    msgpack_zone_destroy(&zone);
-    msgpack_sbuffer_destroy(&buf);
+    json_doc_fini(&doc);
 }
 
 static void test_type_names(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema("{\"type\": \"string\"}");
+    schema_t *schema = json_doc_schema("{\"type\": \"string\"}");
     s_expect(schema, "null", "type", "document: must be string, got null");
     s_expect(schema, "{}", "type", "document: must be string, got object");
     s_expect(schema, "[]", "type", "document: must be string, got array");
@@ -112,7 +97,7 @@ static void test_type_names(void **state)
     schema_destroy(&schema);
 
     /* An untyped schema takes anything, an ext too. */
-    schema = s_schema("{}");
+    schema = json_doc_schema("{}");
     assert_int_equal(schema_validate(schema, &value, &err), 0);
     schema_destroy(&schema);
 }
@@ -122,7 +107,7 @@ static void test_type_names(void **state)
 static void test_non_string_key(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema("{\"type\": \"object\", \"additionalProperties\": false,"
+    schema_t *schema = json_doc_schema("{\"type\": \"object\", \"additionalProperties\": false,"
                                 " \"properties\": {\"a\": {}}}");
     msgpack_object_kv kv = {
         .key = { .type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = 1 },
@@ -139,7 +124,7 @@ static void test_non_string_key(void **state)
 static void test_unique_items_over_every_kind(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema("{\"type\": \"array\", \"uniqueItems\": true}");
+    schema_t *schema = json_doc_schema("{\"type\": \"array\", \"uniqueItems\": true}");
     /* All distinct: different types, lengths, contents, orders. */
     s_expect(schema,
              "[null, true, false, 0, -1, 1.5, \"\", \"a\", \"ab\", \"b\", [], [1], [1, 2], [2],"
@@ -166,7 +151,7 @@ static void test_unique_items_over_every_kind(void **state)
 static void test_unique_bins_and_nans(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema("{\"type\": \"array\", \"uniqueItems\": true}");
+    schema_t *schema = json_doc_schema("{\"type\": \"array\", \"uniqueItems\": true}");
     msgpack_object items[4] = {
         { .type = MSGPACK_OBJECT_BIN, .via.bin = { 2, "ab" } },
         { .type = MSGPACK_OBJECT_BIN, .via.bin = { 1, "a" } },
@@ -208,7 +193,7 @@ static void test_unique_depth_bound(void **state)
     }
     msgpack_object items[2] = { chains[0][0], chains[1][0] };
     msgpack_object array = { .type = MSGPACK_OBJECT_ARRAY, .via.array = { 2, items } };
-    schema_t *schema = s_schema("{\"type\": \"array\", \"uniqueItems\": true}");
+    schema_t *schema = json_doc_schema("{\"type\": \"array\", \"uniqueItems\": true}");
     proto_error_t err;
     assert_int_equal(schema_validate(schema, &array, &err), -1);
     assert_string_equal(err.rule, "uniqueItems");
@@ -219,7 +204,7 @@ static void test_unique_depth_bound(void **state)
 static void test_long_string_under_a_pattern(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema("{\"type\": \"string\", \"pattern\": \"^a+$\"}");
+    schema_t *schema = json_doc_schema("{\"type\": \"string\", \"pattern\": \"^a+$\"}");
     char json[1100];
     json[0] = '"';
     memset(json + 1, 'a', 1000);
@@ -235,7 +220,7 @@ static void test_long_string_under_a_pattern(void **state)
 static void test_limits_messages(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema(
+    schema_t *schema = json_doc_schema(
         "{\"type\": \"object\", \"properties\": {"
         " \"one\": {\"type\": \"array\", \"minItems\": 1},"
         " \"two\": {\"type\": \"array\", \"minItems\": 2, \"maxItems\": 3},"
@@ -255,7 +240,7 @@ static void test_limits_messages(void **state)
     schema_destroy(&schema);
 
     /* Floats against integer limits. */
-    schema = s_schema("{\"type\": \"number\", \"minimum\": 0, \"maximum\": 10}");
+    schema = json_doc_schema("{\"type\": \"number\", \"minimum\": 0, \"maximum\": 10}");
     s_expect(schema, "-0.5", "minimum", "document: at least 0, got -0.5");
     s_expect(schema, "10.0", NULL, NULL);
     s_expect(schema, "10.25", "maximum", "document: at most 10, got 10.25");
@@ -271,7 +256,7 @@ static void test_long_enum_message(void **state)
     for (int i = 0; i < 100; i++)
         used += snprintf(text + used, sizeof text - (size_t) used, "%s\"value_number_%03d\"", i ? ", " : "", i);
     snprintf(text + used, sizeof text - (size_t) used, "]}");
-    schema_t *schema = s_schema(text);
+    schema_t *schema = json_doc_schema(text);
     proto_error_t err;
     msgpack_object value = { .type = MSGPACK_OBJECT_STR, .via.str = { 1, "z" } };
     assert_int_equal(schema_validate(schema, &value, &err), -1);

@@ -17,44 +17,30 @@
 #include "proto/json_codec.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
+#include "json_doc.h"
 
 typedef struct {
-    msgpack_sbuffer in;
+    json_doc_t in;          /* the document; its zone holds pub too */
     msgpack_sbuffer out;
-    msgpack_zone zone;
-    msgpack_object doc;
     msgpack_object pub;
     char *json;             /* the projection as JSON */
 } projection_t;
-
-static schema_t *s_schema(const char *text)
-{
-    proto_error_t err;
-    schema_t *schema = schema_new(text, strlen(text), &err);
-    if (!schema)
-        fail_msg("schema refused: %s [%s] at '%s'", err.message, err.rule, err.field);
-    return schema;
-}
 
 /* Decodes json, checks it against schema (it must be valid unless
  * `unchecked`), projects it: 0, or the projection's -1. */
 static int s_project(projection_t *self, const schema_t *schema, const char *json, bool unchecked)
 {
     memset(self, 0, sizeof *self);
-    msgpack_sbuffer_init(&self->in);
+    json_doc_init(&self->in, json);
     msgpack_sbuffer_init(&self->out);
-    msgpack_zone_init(&self->zone, 4096);
     proto_error_t err;
-    if (json_codec_to_msgpack(json, strlen(json), &self->in, &err))
-        fail_msg("test JSON refused: %s", err.message);
-    assert_int_equal(wire_decode(self->in.data, self->in.size, &self->zone, &self->doc, &err), 0);
-    if (!unchecked && schema_validate(schema, &self->doc, &err))
+    if (!unchecked && schema_validate(schema, &self->in.obj, &err))
         fail_msg("test document invalid: %s", err.message);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &self->out, msgpack_sbuffer_write);
-    if (schema_pack_public(schema, &self->doc, &pk))
+    if (schema_pack_public(schema, &self->in.obj, &pk))
         return -1;
-    assert_int_equal(wire_decode(self->out.data, self->out.size, &self->zone, &self->pub, &err), 0);
+    assert_int_equal(wire_decode(self->out.data, self->out.size, &self->in.zone, &self->pub, &err), 0);
     self->json = json_codec_dump(&self->pub, false);
     assert_non_null(self->json);
     return 0;
@@ -63,8 +49,7 @@ static int s_project(projection_t *self, const schema_t *schema, const char *jso
 static void s_done(projection_t *self)
 {
     free(self->json);
-    msgpack_zone_destroy(&self->zone);
-    msgpack_sbuffer_destroy(&self->in);
+    json_doc_fini(&self->in);
     msgpack_sbuffer_destroy(&self->out);
 }
 
@@ -83,7 +68,7 @@ static void s_expect(const schema_t *schema, const char *json, const char *expec
 static void test_array_of_objects(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema(
+    schema_t *schema = json_doc_schema(
         "{\"type\": \"object\", \"properties\": {"
         "  \"name\": {\"type\": \"string\", \"x-public\": true},"
         "  \"references\": {\"type\": \"array\", \"x-public\": true, \"items\": {"
@@ -109,7 +94,7 @@ static void test_array_of_objects(void **state)
 static void test_unmarked_array_of_marked_objects(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema(
+    schema_t *schema = json_doc_schema(
         "{\"type\": \"object\", \"properties\": {"
         "  \"people\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
         "    \"role\": {\"type\": \"string\", \"x-public\": true},"
@@ -123,7 +108,7 @@ static void test_unmarked_array_of_marked_objects(void **state)
 static void test_private_array_left_out(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema(
+    schema_t *schema = json_doc_schema(
         "{\"type\": \"object\", \"properties\": {"
         "  \"id\": {\"type\": \"string\", \"x-public\": true},"
         "  \"trained\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
@@ -139,7 +124,7 @@ static void test_private_array_left_out(void **state)
 static void test_deep_nesting(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema(
+    schema_t *schema = json_doc_schema(
         "{\"type\": \"object\", \"properties\": {\"org\": {\"type\": \"object\", \"properties\": {"
         "  \"sites\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
         "    \"city\": {\"type\": \"string\", \"x-public\": true},"
@@ -158,7 +143,7 @@ static void test_deep_nesting(void **state)
 static void test_array_of_arrays_of_objects(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema(
+    schema_t *schema = json_doc_schema(
         "{\"type\": \"object\", \"properties\": {"
         "  \"grid\": {\"type\": \"array\", \"x-public\": true, \"items\": {\"type\": \"array\", \"items\": {"
         "    \"type\": \"object\", \"properties\": {"
@@ -175,7 +160,7 @@ static void test_array_of_arrays_of_objects(void **state)
 static void test_marked_values_and_nil(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema(
+    schema_t *schema = json_doc_schema(
         "{\"type\": \"object\", \"properties\": {"
         "  \"themes\": {\"type\": \"array\", \"x-public\": true, \"items\": {\"type\": \"string\"}},"
         "  \"contact\": {\"type\": [\"object\", \"null\"], \"properties\": {"
@@ -194,7 +179,7 @@ static void test_marked_values_and_nil(void **state)
 static void test_wrong_shape_refused(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema(
+    schema_t *schema = json_doc_schema(
         "{\"type\": \"object\", \"properties\": {"
         "  \"org\": {\"type\": \"object\", \"x-public\": true, \"properties\": {"
         "    \"name\": {\"type\": \"string\", \"x-public\": true}}},"
@@ -217,13 +202,13 @@ static void test_wrong_shape_refused(void **state)
 static void test_scalar_root(void **state)
 {
     (void) state;
-    schema_t *schema = s_schema("{\"type\": \"string\", \"x-public\": true}");
+    schema_t *schema = json_doc_schema("{\"type\": \"string\", \"x-public\": true}");
     s_expect(schema, "\"hello\"", "\"hello\"");
     schema_destroy(&schema);
-    schema = s_schema("{\"type\": \"string\"}");
+    schema = json_doc_schema("{\"type\": \"string\"}");
     s_expect(schema, "\"SECRET\"", "null");
     schema_destroy(&schema);
-    schema = s_schema("{\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
+    schema = json_doc_schema("{\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
                       "\"a\": {\"x-public\": true}, \"b\": {}}}}");
     s_expect(schema, "[{\"a\": 1, \"b\": \"SECRET\"}]", "[{\"a\":1}]");
     schema_destroy(&schema);

@@ -1,0 +1,409 @@
+/*  tests/unit/service_fixture.c - common/service run in a thread of a
+ *  test, with a core of its own: see service_fixture.h. */
+#include "service_fixture.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "proto/doc.h"
+#include "proto/messages.h"
+#include "proto/wire.h"
+
+static const char *const s_dbs[] = {"items", NULL};
+
+/*  status {id}: stores id and answers ack; ids "refuse" (refused), "hold"
+ *  (waits for the test), "broken" (an LMDB error).  erase {id}: appends an
+ *  "erased" event.  withdraw {id}: redacts the events about id. */
+static int s_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)
+{
+    service_fixture_t *f = ctx;
+    char id[64] = "";
+    doc_strcpy(req->msg, "id", id, sizeof id);
+    const char *state = "stored";
+    int rc = 0;
+    if (strcmp(req->type, "status") == 0) {
+        if (strcmp(id, "refuse") == 0)
+            return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no %s here", id);
+        if (strcmp(id, "broken") == 0)
+            return MDB_CORRUPTED;
+        if (strcmp(id, "hold") == 0) {
+            atomic_store(&f->holding, 1);
+            while (atomic_load(&f->hold))
+                usleep(1000);
+            atomic_store(&f->holding, 0);
+        }
+        rc = store_put(txn, service_db(svc, 0), id, strlen(id), "1", 1);
+    } else if (strcmp(req->type, "erase") == 0) {
+        uint64_t seq;
+        msgpack_packer *pk = service_event_begin(svc, "erased", req->now, 1, &seq);
+        proto_pack_kv_str(pk, "id", id);
+        rc = service_event_end(svc, txn);
+        state = "logged";
+    } else if (strcmp(req->type, "withdraw") == 0) {
+        size_t count = 0;
+        rc = service_log_redact(svc, txn, id, strlen(id), NULL, NULL, &count);
+        state = count ? "redacted" : "none";
+    } else {
+        return service_refuse(req, PROTO_E_INVALID, "type", "handled", "not handled here");
+    }
+    if (rc)
+        return rc;
+    proto_pack_reply(req->reply, "ack", req->has_rid, req->rid, 2);
+    proto_pack_kv_str(req->reply, "id", req->peer_name ? req->peer_name : id);
+    proto_pack_kv_str(req->reply, "state", state);
+    return 0;
+}
+
+/*  Stores "ev:<id>" for every event; the event about "poison" fails. */
+static int s_apply(void *ctx, service_t *svc, MDB_txn *txn, const char *type, const msgpack_object *event,
+                   int64_t now)
+{
+    (void)ctx;
+    (void)type;
+    (void)now;
+    char id[64] = "", key[80];
+    doc_strcpy(event, "id", id, sizeof id);
+    if (strcmp(id, "poison") == 0)
+        return MDB_INCOMPATIBLE;
+    snprintf(key, sizeof key, "ev:%s", id);
+    return store_put(txn, service_db(svc, 0), key, strlen(key), "1", 1);
+}
+
+static int s_start_core(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    service_fixture_t *f = ctx;
+    (void)txn;
+    (void)service_log_head(svc);
+    return f->start_rc;
+}
+
+static int s_attach(void *ctx, service_t *svc)
+{
+    service_fixture_t *f = ctx;
+    if (strncmp(service_inproc_endpoint(svc), "inproc://essp-", 14) != 0)
+        return -1;
+    return f->attach_rc;
+}
+
+static void s_detach(void *ctx, service_t *svc)
+{
+    service_fixture_t *f = ctx;
+    (void)svc;
+    atomic_fetch_add(&f->detached, 1);
+}
+
+static int s_run;                /* services started so far: ports and names */
+
+/*  A block of 16 ports of its own for each start (a ZeroMQ socket frees
+ *  its port in ZeroMQ's own thread, a moment after it is closed), apart
+ *  from other test processes' blocks, below Linux's ephemeral ports. */
+void fixture_fresh_port(int block)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", 20000 + (int)((getpid() * 176L + block * 16L) % 12000));
+    setenv("ESSP_PORT", port, 1);
+}
+
+int fixture_setup(void **state)
+{
+    service_fixture_t *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->home, sizeof f->home, "/tmp/essp-service-XXXXXX");
+    assert_non_null(mkdtemp(f->home));
+    setenv("ESSP_HOME", f->home, 1);
+    unsetenv("ESSP_BIND");
+    /* A fresh port range and a fresh service name each time: the sockets
+     * of the previous run close in ZeroMQ's own thread, a moment later. */
+    f->run = ++s_run;
+    fixture_fresh_port(s_run);
+    f->def.id = (service_id_t)(s_run % SERVICE_COUNT);
+    f->def.ctx = f;
+    f->def.dbs = s_dbs;
+    f->def.handle = s_handle;
+    f->def.start = s_start_core;
+    f->def.attach = s_attach;
+    f->def.detach = s_detach;
+    f->def.upstream_count = 2;
+    for (size_t u = 0; u < 2; u++) {
+        service_id_t from = (service_id_t)((f->def.id + 1 + u) % SERVICE_COUNT);
+        f->def.upstreams[u] = (service_upstream_t){from, s_apply};
+        char var[64], endpoint[64];
+        snprintf(var, sizeof var, "ESSP_%s_ENDPOINT", config_service_name(from));
+        for (char *c = var; *c; c++)
+            *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+        snprintf(endpoint, sizeof endpoint, "inproc://service-test-%d-%zu", s_run, u);
+        setenv(var, endpoint, 1);
+        f->producer[u] = zsock_new(ZMQ_ROUTER);
+        assert_int_equal(zsock_bind(f->producer[u], "%s", endpoint), 0);
+    }
+    msgpack_zone_init(&f->zone, 4096);
+    store_fault_clear();
+    *state = f;
+    return 0;
+}
+
+int fixture_teardown(void **state)
+{
+    service_fixture_t *f = *state;
+    fixture_stop(f);
+    store_fault_clear();
+    for (size_t u = 0; u < 2; u++) {
+        zframe_destroy(&f->identity[u]);
+        zsock_destroy(&f->producer[u]);
+    }
+    zsock_destroy(&f->client);
+    msgpack_zone_destroy(&f->zone);
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf %s", f->home);
+    assert_int_equal(system(command), 0);
+    free(f);
+    return 0;
+}
+
+static void *s_service_thread(void *arg)
+{
+    service_fixture_t *f = arg;
+    f->code = service_main(&f->def);
+    atomic_store(&f->done, 1);
+    return NULL;
+}
+
+void fixture_send(service_fixture_t *f, zsock_t *sock, const char *type, size_t fields, const char *id,
+                  const char *more)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_request(&pk, type, ++f->rid, fields);
+    if (id)
+        proto_pack_kv_str(&pk, "id", id);
+    if (more)
+        proto_pack_kv_str(&pk, "reason", more);
+    assert_int_equal(zsock_send(sock, "b", buf.data, buf.size), 0);
+    msgpack_sbuffer_destroy(&buf);
+}
+
+/*  The next reply on sock, decoded into f->zone (false after timeout_ms). */
+bool fixture_reply(service_fixture_t *f, zsock_t *sock, int timeout_ms, msgpack_object *reply)
+{
+    zsock_set_rcvtimeo(sock, timeout_ms);
+    zframe_t *frame = zframe_recv(sock);
+    if (!frame)
+        return false;
+    proto_error_t err;
+    msgpack_zone_clear(&f->zone);
+    /* The zone keeps pointers into the frame's bytes: copy them. */
+    void *copy = msgpack_zone_malloc(&f->zone, zframe_size(frame));
+    memcpy(copy, zframe_data(frame), zframe_size(frame));
+    int rc = wire_decode_reply(copy, zframe_size(frame), &f->zone, reply, &err);
+    zframe_destroy(&frame);
+    assert_int_equal(rc, 0);
+    return true;
+}
+
+void fixture_start(service_fixture_t *f)
+{
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "inproc://essp-%s", config_service_name(f->def.id));
+    msgpack_object reply;
+    /* A port another program holds by chance: another block of ports. */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        atomic_store(&f->done, 0);
+        assert_int_equal(pthread_create(&f->thread, NULL, s_service_thread, f), 0);
+        f->client = zsock_new(ZMQ_DEALER);
+        assert_int_equal(zsock_connect(f->client, "%s", endpoint), 0);
+        /* Ready when it answers a ping. */
+        fixture_send(f, f->client, "ping", 0, NULL, NULL);
+        bool answered = false;
+        for (int i = 0; i < 100 && !answered && !atomic_load(&f->done); i++)
+            answered = fixture_reply(f, f->client, 100, &reply);
+        if (answered) {
+            f->running = true;
+            assert_true(doc_str_eq(&reply, "type", "pong"));
+            assert_true(doc_str_eq(&reply, "service", config_service_name(f->def.id)));
+            return;
+        }
+        pthread_join(f->thread, NULL);
+        assert_int_equal(f->code, 1);
+        zsock_destroy(&f->client);
+        fixture_fresh_port(1000 + 10 * s_run + attempt);
+        usleep(100 * 1000);   /* ZeroMQ frees the in-process endpoint */
+    }
+    fail_msg("the service did not start");
+}
+
+void fixture_stop(service_fixture_t *f)
+{
+    if (!f->running)
+        return;
+    zsys_interrupted = 1;
+    pthread_join(f->thread, NULL);
+    zsys_interrupted = 0;
+    f->running = false;
+    assert_int_equal(f->code, 0);
+    assert_int_equal(atomic_load(&f->detached), f->def.attach ? 1 : 0);
+}
+
+/*  A request and its reply; asserts the reply's type (and error code). */
+void fixture_ask(service_fixture_t *f, const char *type, const char *id, const char *expect_type,
+                 const char *expect_state)
+{
+    bool withdraw = strcmp(type, "withdraw") == 0;
+    fixture_send(f, f->client, type, withdraw ? 2 : id ? 1 : 0, id, withdraw ? "test" : NULL);
+    msgpack_object reply;
+    assert_true(fixture_reply(f, f->client, 5000, &reply));
+    uint64_t rid = 0;
+    assert_true(doc_uint(&reply, "rid", &rid));
+    assert_int_equal(rid, f->rid);
+    if (!doc_str_eq(&reply, "type", expect_type)) {
+        char message[256] = "";
+        doc_strcpy(&reply, "message", message, sizeof message);
+        fail_msg("expected %s, got a reply: %s", expect_type, message);
+    }
+    if (expect_state)
+        assert_true(doc_str_eq(&reply, strcmp(expect_type, "error") == 0 ? "code" : "state", expect_state));
+}
+
+/*  The next pull of upstream u (after which seq), within timeout_ms; -1
+ *  when none came. */
+int64_t fixture_pull_of(service_fixture_t *f, size_t u, int timeout_ms)
+{
+    zsock_set_rcvtimeo(f->producer[u], timeout_ms);
+    zmsg_t *msg = zmsg_recv(f->producer[u]);
+    if (!msg)
+        return -1;
+    zframe_destroy(&f->identity[u]);
+    f->identity[u] = zmsg_pop(msg);
+    zframe_t *payload = zmsg_pop(msg);
+    zmsg_destroy(&msg);
+    msgpack_object request;
+    proto_error_t err;
+    msgpack_zone_clear(&f->zone);
+    assert_int_equal(wire_decode(zframe_data(payload), zframe_size(payload), &f->zone, &request, &err), 0);
+    uint64_t after = 0;
+    assert_true(doc_str_eq(&request, "type", "pull"));
+    assert_true(doc_uint(&request, "after", &after));
+    zframe_destroy(&payload);
+    return (int64_t)after;
+}
+
+/*  Upstream u answers its last pull with events first.. about ids. */
+void fixture_deliver(service_fixture_t *f, size_t u, uint64_t first, const char *const *ids, const char *type)
+{
+    size_t count = 0;
+    while (ids[count])
+        count++;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_reply(&pk, "batch", true, 1, 2);
+    proto_pack_kv_uint(&pk, "head", first + count - 1);
+    proto_pack_str(&pk, "events");
+    msgpack_pack_array(&pk, count);
+    for (size_t i = 0; i < count; i++) {
+        msgpack_pack_map(&pk, 5);
+        proto_pack_kv_uint(&pk, "seq", first + i);
+        proto_pack_kv_uint(&pk, "v", PROTO_VERSION);
+        proto_pack_kv_str(&pk, "type", type ? type : "erased");
+        proto_pack_kv_uint(&pk, "at", 1700000000);
+        proto_pack_kv_str(&pk, "id", ids[i]);
+    }
+    zframe_t *identity = zframe_dup(f->identity[u]);
+    zframe_send(&identity, f->producer[u], ZFRAME_MORE);
+    zsock_send(f->producer[u], "b", buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
+}
+
+/*  After the service stopped: its store, as a later start would see it. */
+store_t *fixture_open(service_fixture_t *f)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/data/%s", f->home, config_service_name(f->def.id));
+    static const char *const names[] = {"items", "events", "cursors", NULL};
+    store_t *store = store_new(dir, names);
+    assert_non_null(store);
+    return store;
+}
+
+bool fixture_has(store_t *store, const char *key)
+{
+    MDB_txn *txn;
+    assert_int_equal(store_begin(store, true, &txn), 0);
+    MDB_val k = {strlen(key), (void *)key}, v;
+    int rc = mdb_get(txn, store_db(store, 0), &k, &v);
+    mdb_txn_abort(txn);
+    return rc == 0;
+}
+
+uint64_t fixture_cursor(service_fixture_t *f, store_t *store, size_t u)
+{
+    MDB_txn *txn;
+    assert_int_equal(store_begin(store, true, &txn), 0);
+    uint64_t cursor = 0;
+    store_get_u64(txn, store_db(store, 2), config_service_name(f->def.upstreams[u].from), &cursor);
+    mdb_txn_abort(txn);
+    return cursor;
+}
+
+zsock_t *fixture_client(service_fixture_t *f)
+{
+    zsock_t *client = zsock_new(ZMQ_DEALER);
+    assert_non_null(client);
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "inproc://essp-%s", config_service_name(f->def.id));
+    assert_int_equal(zsock_connect(client, "%s", endpoint), 0);
+    return client;
+}
+
+/*  Holds the service inside a request's handler, so that what the test
+ *  sends meanwhile lands in the next turn, all together. */
+void fixture_hold_turn(service_fixture_t *f)
+{
+    atomic_store(&f->hold, 1);
+    fixture_send(f, f->client, "status", 1, "hold", NULL);
+    while (!atomic_load(&f->holding))
+        usleep(1000);
+}
+
+void fixture_release_turn(service_fixture_t *f)
+{
+    usleep(50 * 1000);   /* what was sent is at the sockets */
+    atomic_store(&f->hold, 0);
+    msgpack_object reply;
+    assert_true(fixture_reply(f, f->client, 5000, &reply));
+    assert_true(doc_str_eq(&reply, "id", "hold"));
+}
+/*  A pull of the service's own log, by a client. */
+void fixture_pull(service_fixture_t *f, uint64_t after, uint64_t wait)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_request(&pk, "pull", ++f->rid, 3);
+    proto_pack_kv_uint(&pk, "after", after);
+    proto_pack_kv_uint(&pk, "max", 10);
+    proto_pack_kv_uint(&pk, "wait", wait);
+    assert_int_equal(zsock_send(f->client, "b", buf.data, buf.size), 0);
+    msgpack_sbuffer_destroy(&buf);
+}
+
+size_t fixture_batch_len(service_fixture_t *f, int timeout_ms, uint64_t *first_seq)
+{
+    msgpack_object reply;
+    assert_true(fixture_reply(f, f->client, timeout_ms, &reply));
+    assert_true(doc_str_eq(&reply, "type", "batch"));
+    const msgpack_object *events = doc_array(&reply, "events");
+    assert_non_null(events);
+    if (doc_len(events) && first_seq)
+        assert_true(doc_uint(doc_at(events, 0), "seq", first_seq));
+    return doc_len(events);
+}
+

@@ -1,0 +1,132 @@
+/*  Unit tests of common/service's streams: upstream batches applied with
+ *  their cursor (repeats, unknown events, a full map); the service's own
+ *  log pulled by a client, pulls held until an event comes or a read
+ *  transaction can begin; an erasure's redaction and the compaction after
+ *  it, which may fail and leave the service running.  The service runs in
+ *  a thread (tests/unit/service_fixture.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "proto/doc.h"
+#include "proto/messages.h"
+#include "service_fixture.h"
+
+static void test_stream_batches_are_applied_with_their_cursor(void **state)
+{
+    service_fixture_t *f = *state;
+    fixture_start(f);
+    assert_int_equal(fixture_pull_of(f, 0, 5000), 0);
+    fixture_deliver(f, 0, 1, (const char *const[]){"e1", "e2", NULL}, NULL);
+    assert_int_equal(fixture_pull_of(f, 0, 5000), 2);
+    /* A repeated batch changes nothing; the next events follow on. */
+    fixture_deliver(f, 0, 1, (const char *const[]){"e1", "e2", "e3", NULL}, NULL);
+    assert_int_equal(fixture_pull_of(f, 0, 5000), 3);
+    /* An event the catalogue does not know stops the stream (retried from
+     * the cursor a second later), not the service. */
+    fixture_deliver(f, 0, 4, (const char *const[]){"e4", NULL}, "bogus");
+    fixture_ask(f, "status", "alive", "ack", "stored");
+    assert_int_equal(fixture_pull_of(f, 0, 5000), 3);
+    /* A full map while applying: grows, applies. */
+    store_fault_set(STORE_FAULT_PUT, 1, 1, MDB_MAP_FULL);
+    fixture_deliver(f, 0, 4, (const char *const[]){"e4", NULL}, NULL);
+    assert_int_equal(fixture_pull_of(f, 0, 5000), 4);
+    fixture_stop(f);
+    store_t *store = fixture_open(f);
+    assert_true(fixture_has(store, "ev:e1"));
+    assert_true(fixture_has(store, "ev:e3"));
+    assert_true(fixture_has(store, "ev:e4"));
+    assert_int_equal(fixture_cursor(f, store, 0), 4);
+    assert_int_equal(fixture_cursor(f, store, 1), 0);
+    store_destroy(&store);
+}
+
+static void test_the_log_is_pulled_and_pulls_are_held(void **state)
+{
+    service_fixture_t *f = *state;
+    fixture_start(f);
+    fixture_ask(f, "erase", "p1", "ack", "logged");
+    uint64_t seq = 0;
+    fixture_pull(f, 0, 0);
+    assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
+    assert_int_equal(seq, 1);
+    /* Nothing new: an empty batch at once without wait... */
+    fixture_pull(f, 1, 0);
+    assert_int_equal(fixture_batch_len(f, 5000, NULL), 0);
+    /* ... held until the wait is over with one ... */
+    int64_t asked = zclock_mono();
+    fixture_pull(f, 1, 200);
+    assert_int_equal(fixture_batch_len(f, 5000, NULL), 0);
+    assert_true(zclock_mono() - asked >= 150);
+    /* ... and answered as soon as an event is appended. */
+    fixture_pull(f, 1, 10000);
+    zsock_t *other = fixture_client(f);
+    fixture_send(f, other, "erase", 1, "p2", NULL);
+    msgpack_object reply;
+    assert_true(fixture_reply(f, other, 5000, &reply));
+    assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
+    assert_int_equal(seq, 2);
+    /* A pull whose read transaction cannot begin gets no answer (its
+     * consumer asks again when its wait is over)... */
+    store_fault_set(STORE_FAULT_BEGIN, 1, 1, MDB_READERS_FULL);
+    fixture_pull(f, 0, 0);
+    assert_false(fixture_reply(f, f->client, 300, &reply));
+    /* ... and a held pull stays held until it can be answered. */
+    fixture_pull(f, 2, 10000);
+    usleep(50 * 1000);
+    store_fault_set(STORE_FAULT_BEGIN, 2, 1, MDB_READERS_FULL);   /* the turn's, then the pull's */
+    fixture_send(f, other, "erase", 1, "p3", NULL);
+    assert_true(fixture_reply(f, other, 5000, &reply));
+    assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
+    assert_int_equal(seq, 3);
+    assert_int_equal(store_fault_calls(STORE_FAULT_BEGIN), 3);
+    /* A pull still held when the service stops is dropped. */
+    fixture_pull(f, 3, 20000);
+    usleep(50 * 1000);
+    zsock_destroy(&other);
+    fixture_stop(f);
+}
+
+static void test_an_erasure_compacts_the_store(void **state)
+{
+    service_fixture_t *f = *state;
+    fixture_start(f);
+    fixture_ask(f, "erase", "gone", "ack", "logged");
+    fixture_ask(f, "erase", "kept", "ack", "logged");
+    fixture_ask(f, "withdraw", "gone", "ack", "redacted");
+    fixture_pull(f, 0, 0);
+    msgpack_object reply;
+    assert_true(fixture_reply(f, f->client, 5000, &reply));
+    const msgpack_object *events = doc_array(&reply, "events");
+    assert_int_equal(doc_len(events), 2);
+    assert_true(doc_str_eq(doc_at(events, 0), "type", "redacted"));
+    assert_true(doc_str_eq(doc_at(events, 1), "type", "erased"));
+    /* A compaction that fails leaves the store as it was, in service. */
+    store_fault_set(STORE_FAULT_COPY, 1, 1, MDB_PANIC);
+    fixture_ask(f, "withdraw", "kept", "ack", "redacted");
+    /* (the compaction runs after the turn's replies, before the next turn) */
+    fixture_ask(f, "status", "after", "ack", "stored");
+    assert_int_equal(store_fault_calls(STORE_FAULT_COPY), 1);
+    fixture_stop(f);
+    store_t *store = fixture_open(f);
+    assert_true(fixture_has(store, "after"));
+    store_destroy(&store);
+}
+
+int main(void)
+{
+    zsys_init();
+    zsys_set_logsystem(false);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_stream_batches_are_applied_with_their_cursor, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_the_log_is_pulled_and_pulls_are_held, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_an_erasure_compacts_the_store, fixture_setup, fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
