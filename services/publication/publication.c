@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *const publication_dbs[] = {"entries", "names", "keys", NULL};
 
@@ -40,6 +41,7 @@ typedef struct {
     publication_redactor_t redactor;  /* signs the redacted events of an erasure */
     char key_dir[CONFIG_PATH_MAX - 64]; /* "" : no rotation */
     int64_t looked_at;                /* when publication.next was last looked for */
+    bool next_refused;                /* said why publication.next is not adopted (said once) */
 } publication_t;
 
 void *publication_context_new(const stream_sign_key_t *key)
@@ -313,15 +315,20 @@ static void s_key_path(const publication_t *self, const char *name, char *out, s
 static void s_retire(publication_t *self, service_t *svc, const stream_sign_key_t *next)
 {
     const publication_key_link_t *current = publication_keys_current(&self->keys);
-    if (self->keys.count < 2 || memcmp(current->public_key, next->public_key, STREAM_SIGN_PUBLIC_BYTES) != 0
+    if (memcmp(current->public_key, next->public_key, STREAM_SIGN_PUBLIC_BYTES) != 0
         || current->seq > service_log_head(svc))
         return;
     char path[CONFIG_PATH_MAX];
     stream_sign_key_t old;
     s_key_path(self, "publication.key", path, sizeof path);
-    const publication_key_link_t *previous = &self->keys.links[self->keys.count - 2];
-    if (stream_sign_key_read(path, &old) != 0
-        || memcmp(old.public_key, previous->public_key, STREAM_SIGN_PUBLIC_BYTES) != 0) {
+    const publication_key_link_t *previous = &self->keys.links[self->keys.count > 1 ? self->keys.count - 2 : 0];
+    if (stream_sign_key_read(path, &old) == 0 && memcmp(old.public_key, next->public_key, STREAM_SIGN_PUBLIC_BYTES) == 0) {
+        /* A copy of the key in force: nothing left to move. */
+        s_key_path(self, "publication.next", path, sizeof path);
+        if (unlink(path) == 0)
+            log_info("%s was a copy of publication.key: removed", path);
+    } else if (self->keys.count < 2 || stream_sign_key_read(path, &old) != 0
+               || memcmp(old.public_key, previous->public_key, STREAM_SIGN_PUBLIC_BYTES) != 0) {
         log_error("%s is not the key the stream was signed with before seq %llu: the files are left as they are",
                   path, (unsigned long long)current->since);
     } else if (stream_sign_key_retire(self->key_dir, (unsigned)(self->keys.count - 1)) == 0) {
@@ -377,17 +384,22 @@ int publication_rotate(void *ctx, service_t *svc, MDB_txn *txn, int64_t now)
     s_key_path(self, "publication.next", path, sizeof path);
     stream_sign_key_t next;
     if (stream_sign_key_read(path, &next) != 0) {
-        if (errno != ENOENT)
+        if (errno == ENOENT)
+            self->next_refused = false;
+        else if (!self->next_refused)
             log_error("%s holds no key (64 hex digits): no rotation", path);
+        self->next_refused = errno != ENOENT;
         return 0;
     }
     int rc = 0, index = publication_keys_index(&self->keys, next.public_key);
-    if (index < 0)
+    if (index < 0) {
         rc = s_adopt(self, svc, txn, now, &next);
-    else if ((size_t)index + 1 == self->keys.count)
+    } else if ((size_t)index + 1 == self->keys.count) {
         s_retire(self, svc, &next);
-    else
+    } else if (!self->next_refused) {
         log_error("%s holds a key the stream was signed with before: not adopted again", path);
+        self->next_refused = true;
+    }
     sodium_memzero(&next, sizeof next);
     return rc;
 }

@@ -420,6 +420,13 @@ static void test_publication_rotates_and_a_mirror_follows(void **state)
     assert_int_equal(core_bench_head(t->bench), head);
     unlink(path);
 
+    /* A copy of the key in force put as next: no event, the copy goes. */
+    snprintf(command, sizeof command, "cp %s/publication.key %s/publication.next", t->keys, t->keys);
+    assert_int_equal(system(command), 0);
+    s_hello(t, hex, &since, &chain);
+    assert_int_equal(core_bench_head(t->bench), head);
+    assert_false(s_file_exists(t, "publication.next"));
+
     /* Without the first key's seed the service does not start. */
     snprintf(path, sizeof path, "%s/publication.key.1", t->keys);
     assert_int_equal(unlink(path), 0);
