@@ -150,6 +150,12 @@ static int s_start(service_t *self)
         rc = store_commit(self->store, txn);
     else
         mdb_txn_abort(txn);
+    /* A start may append events (publication adopting a new key): they
+     * are served once committed. */
+    if (rc == 0)
+        stream_log_committed(self->log);
+    else
+        stream_log_aborted(self->log);
     return rc;
 }
 

@@ -44,6 +44,22 @@ static int s_read_seed(const char *path, unsigned char seed[S_SEED_BYTES])
     return 0;
 }
 
+int stream_sign_key_read(const char *path, stream_sign_key_t *key)
+{
+    unsigned char seed[S_SEED_BYTES];
+    if (access(path, F_OK) != 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (s_read_seed(path, seed) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    crypto_sign_seed_keypair(key->public_key, key->secret, seed);
+    sodium_memzero(seed, sizeof seed);
+    return 0;
+}
+
 static int s_create_seed(const char *path, unsigned char seed[S_SEED_BYTES])
 {
     char hex[2 * S_SEED_BYTES + 2];
@@ -86,4 +102,89 @@ int stream_sign_key_load_or_create(const char *dir, stream_sign_key_t *key)
         return -1;
     }
     return 0;
+}
+
+/*  Writes the public key as hex to path (0644). */
+static int s_write_public(const char *path, const unsigned char public_key[STREAM_SIGN_PUBLIC_BYTES])
+{
+    char hex[STREAM_SIGN_HEX_MAX + 1];
+    stream_sign_public_hex(public_key, hex);
+    strcat(hex, "\n");
+    return s_write_file(path, hex, 0644, false);
+}
+
+int stream_sign_key_create_next(const char *dir, unsigned char public_key[STREAM_SIGN_PUBLIC_BYTES])
+{
+    if (sodium_init() < 0 || config_mkdirs(dir) != 0)
+        return -1;
+    char path[CONFIG_PATH_MAX];
+    snprintf(path, sizeof path, "%s/publication.next", dir);
+    unsigned char seed[S_SEED_BYTES], secret[STREAM_SIGN_SECRET_BYTES];
+    if (s_create_seed(path, seed) != 0) {
+        int saved = errno;
+        if (saved != EEXIST)
+            unlink(path);
+        sodium_memzero(seed, sizeof seed);
+        errno = saved;
+        return -1;
+    }
+    crypto_sign_seed_keypair(public_key, secret, seed);
+    sodium_memzero(seed, sizeof seed);
+    sodium_memzero(secret, sizeof secret);
+    return 0;
+}
+
+/*  Makes the renames of dir durable. */
+static int s_sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int stream_sign_key_retire(const char *dir, unsigned n)
+{
+    char key[CONFIG_PATH_MAX], next[CONFIG_PATH_MAX], old[CONFIG_PATH_MAX], old_pub[CONFIG_PATH_MAX],
+        pub[CONFIG_PATH_MAX];
+    snprintf(key, sizeof key, "%s/publication.key", dir);
+    snprintf(next, sizeof next, "%s/publication.next", dir);
+    snprintf(old, sizeof old, "%s/publication.key.%u", dir, n);
+    snprintf(old_pub, sizeof old_pub, "%s/publication.pub.%u", dir, n);
+    snprintf(pub, sizeof pub, "%s/publication.pub", dir);
+    stream_sign_key_t retired, adopted;
+    if (stream_sign_key_read(next, &adopted) != 0) {
+        log_error("cannot read the adopted key %s: %s", next, strerror(errno));
+        return -1;
+    }
+    /* After a crash between the two steps the old key is already kept;
+     * any other file of that name is never replaced. */
+    stream_sign_key_t current;
+    if (access(old, F_OK) == 0 && stream_sign_key_read(key, &current) == 0
+        && (stream_sign_key_read(old, &retired) != 0
+            || memcmp(current.public_key, retired.public_key, STREAM_SIGN_PUBLIC_BYTES) != 0)) {
+        log_error("%s exists and is not the key being retired: nothing moved", old);
+        sodium_memzero(&current, sizeof current);
+        sodium_memzero(&retired, sizeof retired);
+        sodium_memzero(&adopted, sizeof adopted);
+        return -1;
+    }
+    sodium_memzero(&current, sizeof current);
+    if (access(old, F_OK) != 0 && link(key, old) != 0) {
+        log_error("cannot keep the retired key as %s: %s", old, strerror(errno));
+        sodium_memzero(&adopted, sizeof adopted);
+        return -1;
+    }
+    int rc = 0;
+    if (stream_sign_key_read(old, &retired) != 0 || s_write_public(old_pub, retired.public_key) != 0
+        || s_sync_dir(dir) != 0 || rename(next, key) != 0 || s_sync_dir(dir) != 0
+        || s_write_public(pub, adopted.public_key) != 0) {
+        log_error("cannot retire the stream key into %s: %s", old, strerror(errno));
+        rc = -1;
+    }
+    sodium_memzero(&retired, sizeof retired);
+    sodium_memzero(&adopted, sizeof adopted);
+    return rc;
 }

@@ -70,7 +70,8 @@ static const message_t s_catalogue[] = {
     {"pong", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX)}},
     {"hello", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX),
                         REQ("algorithm", F_STR, 1, 32), REQ("context", F_STR, 1, 64),
-                        REQ("key", F_STR, 64, 64)}},
+                        REQ("key", F_STR, 64, 64), OPT("since", F_UINT, 1, UINT64_MAX),
+                        OPT("keys", F_ARRAY, 1, 1000)}},
     {"batch", "reply", {REQ("head", F_UINT, 0, UINT64_MAX), REQ("events", F_ARRAY, 0, PROTO_BATCH_MAX)}},
     {"receipt", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), {"state", F_STR, true, 1, 32, s_is_state},
                           REQ("revision", F_UINT, 1, UINT32_MAX), REQ("duplicate", F_BOOL, 0, 0),
@@ -138,6 +139,13 @@ static const message_t s_catalogue[] = {
     {"withdraw", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
                            {"reason", F_STR, true, 1, 32, proto_is_withdraw_reason},
                            OPT("signed", F_BIN, 1, PROTO_REQUEST_MAX), OPT("sig", F_BIN, 64, 64)}},
+    /* The stream's key changes: signed by the key in force, names the next
+     * one and the seq from which it signs (proto/stream.md section 2.1).
+     * signed and sig are optional here as in the other signed events; a
+     * verifying reader refuses a key event without them. */
+    {"key", "event", {REQ("key", F_STR, 64, 64), REQ("since", F_UINT, 2, UINT64_MAX),
+                      REQ("at", F_UINT, 0, INT64_MAX), OPT("signed", F_BIN, 1, 1024),
+                      OPT("sig", F_BIN, 64, 64)}},
 };
 
 #define S_CATALOGUE_SIZE (sizeof s_catalogue / sizeof *s_catalogue)

@@ -14,11 +14,21 @@
  *  without the signatures showing it.  proto/stream.md is the same
  *  contract for people.
  *
+ *  The key can change (rotation): the stream then carries a "key" event,
+ *  signed like every event by the key in force, whose signed content
+ *  names the next key and the seq from which it signs (the event's own
+ *  seq + 1).  A consumer that trusts the old key verifies that event and
+ *  from then on trusts the new key: stream_sign_pack_key() and
+ *  stream_sign_follow_key() are the two sides of it.
+ *
  *  Where the key is kept on disk is common/stream_key.h.
  */
 #ifndef ESSP_PROTO_STREAM_SIGN_H
 #define ESSP_PROTO_STREAM_SIGN_H
 
+#include "error.h"
+
+#include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,5 +63,27 @@ void stream_sign_public_hex(const unsigned char public_key[STREAM_SIGN_PUBLIC_BY
  *  key; 0 or -1. */
 int stream_sign_public_from_hex(const char *text, size_t len,
                                 unsigned char public_key[STREAM_SIGN_PUBLIC_BYTES]);
+
+/*  The signed content of a "key" event, packed into pk: the map
+ *      {type: "key", at, algorithm: "ed25519", key: 64 lower-case hex
+ *       digits (the next public key), since: the seq of the first event
+ *       the next key signs}
+ *  (5 pairs, in this order).  The producer encodes it once, signs those
+ *  bytes with the key in force (stream_sign) under the key event's own
+ *  seq, and puts them in "signed"; since is that seq + 1. */
+void stream_sign_pack_key(msgpack_packer *pk, uint64_t at,
+                          const unsigned char next[STREAM_SIGN_PUBLIC_BYTES], uint64_t since);
+
+/*  A consumer's side of a "key" event (event: the decoded event map, seq
+ *  its seq): verifies sig with the key it trusts, decodes "signed" (in
+ *  zone) and checks it is a key event's content: type "key", algorithm
+ *  "ed25519", key 64 lower-case hex digits equal to the event's own "key",
+ *  since = seq + 1, and a next key that differs from the trusted one.  0
+ *  with next and *since set, or -1 with err saying why (field "sig" rule
+ *  "signature" when the signature does not verify). */
+int stream_sign_follow_key(const unsigned char trusted[STREAM_SIGN_PUBLIC_BYTES],
+                           const msgpack_object *event, uint64_t seq, msgpack_zone *zone,
+                           unsigned char next[STREAM_SIGN_PUBLIC_BYTES], uint64_t *since,
+                           proto_error_t *err);
 
 #endif

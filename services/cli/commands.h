@@ -58,6 +58,10 @@ int cmd_clock_tick(const args_t *args);
 /*  The published directory, the stream, the services (cmd_directory.c). */
 int cmd_directory(const args_t *args);
 int cmd_stream(const args_t *args);
+
+/*  A new key for the publication stream, on the publication host
+ *  (cmd_stream_key.c). */
+int cmd_stream_rotate_key(const args_t *args);
 int cmd_endpoints(const args_t *args);
 int cmd_ping(const args_t *args);
 

@@ -8,7 +8,8 @@
  *  This file holds the table of commands and the one prologue they share;
  *  the commands live in cmd_application.c (the applicant's),
  *  cmd_committee.c (the members'), cmd_staff.c (the staff's) and
- *  cmd_directory.c (the public directory, the stream, the services).
+ *  cmd_directory.c (the public directory, the stream, the services) and
+ *  cmd_stream_key.c (the stream key's rotation).
  */
 #include "commands.h"
 
@@ -71,8 +72,11 @@ static const command_t s_commands[] = {
     {"directory", NULL, "directory [--department D] [--theme T] [--format support|training] [--scope whole|specific]\n"
                         "       [--legal-form F] [--q TEXT] [--csv]  the published directory, filtered, sorted by name",
      "department=,theme=,format=,scope=,legal-form=,q=,csv", 0, "takes no argument", cmd_directory},
-    {"stream", NULL, "stream [--from SEQ] [--follow] | --pubkey  the publication stream, one event per line; its signing key",
-     "from=,follow,pubkey", 0, "--from takes a sequence number", cmd_stream},
+    {"stream", "rotate-key", "stream [--from SEQ] [--follow] | --pubkey  the publication stream, one event per line; its signing key\n"
+                             "       essp stream rotate-key  on the publication host: a new signing key, announced in the stream\n"
+                             "       signed by the old one (keys/publication.next; the old key is kept as publication.key.N)",
+     NULL, 0, "takes no argument", cmd_stream_rotate_key},
+    {"stream", NULL, NULL, "from=,follow,pubkey", 0, "--from takes a sequence number", cmd_stream},
     {"endpoints", NULL, "endpoints                       where each service listens",
      NULL, 0, "takes no argument", cmd_endpoints},
     {"ping", NULL, "ping [SERVICE]                  check that the services answer",

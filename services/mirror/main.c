@@ -123,9 +123,46 @@ static int s_key_given(mirror_main_t *self, bool *given)
     return S_OK;
 }
 
+/*  The key the hello's chain ("keys": [{key, since}], oldest first) says
+ *  signs event seq, into key; false when the hello has no chain. */
+static bool s_chain_key_at(const msgpack_object *hello, uint64_t seq, unsigned char key[STREAM_SIGN_PUBLIC_BYTES])
+{
+    const msgpack_object *chain = doc_array(hello, "keys");
+    bool found = false;
+    for (size_t i = 0; i < doc_len(chain); i++) {
+        const msgpack_object *link = doc_at(chain, i);
+        const char *hex;
+        size_t hex_len;
+        uint64_t since = 0;
+        if (link->type != MSGPACK_OBJECT_MAP || !doc_uint(link, "since", &since) || since > seq)
+            break;
+        if (doc_str(link, "key", &hex, &hex_len) && stream_sign_public_from_hex(hex, hex_len, key) == 0)
+            found = true;
+    }
+    return found;
+}
+
+/*  True when key is one of the hello's chain. */
+static bool s_chain_has(const msgpack_object *hello, const unsigned char key[STREAM_SIGN_PUBLIC_BYTES])
+{
+    const msgpack_object *chain = doc_array(hello, "keys");
+    for (size_t i = 0; i < doc_len(chain); i++) {
+        const char *hex;
+        size_t hex_len;
+        unsigned char link[STREAM_SIGN_PUBLIC_BYTES];
+        if (doc_str(doc_at(chain, i), "key", &hex, &hex_len) && stream_sign_public_from_hex(hex, hex_len, link) == 0
+            && memcmp(link, key, sizeof link) == 0)
+            return true;
+    }
+    return false;
+}
+
 /*  Settles the key to trust: given, else stored, else the hello's (trust on
- *  first use); a key that differs from the stored one is refused, since
- *  every entry here was verified with the stored one. */
+ *  first use: the key of its chain that signs the event after the cursor,
+ *  the first key for a new site); a key that differs from the stored one
+ *  is refused, since every entry here was verified with the stored one.
+ *  Once trusted, a key changes only by a key event of the stream signed
+ *  with it (mirror.h). */
 static int s_settle_key(mirror_main_t *self)
 {
     bool given;
@@ -140,33 +177,72 @@ static int s_settle_key(mirror_main_t *self)
     size_t hex_len;
     bool parsed = doc_str(&hello.msg, "key", &hex, &hex_len)
                   && stream_sign_public_from_hex(hex, hex_len, offered) == 0;
-    follow_reply_release(&hello);
+    unsigned char first[STREAM_SIGN_PUBLIC_BYTES], stored_key[STREAM_SIGN_PUBLIC_BYTES];
+    bool chained = parsed && s_chain_key_at(&hello.msg, self->cursor + 1, first);
+    if (parsed && !chained)
+        memcpy(first, offered, sizeof first);
     if (!parsed) {
+        follow_reply_release(&hello);
         log_error("the stream's hello carries no key");
         return S_REFUSED;
     }
     MDB_txn *txn;
-    if (store_begin(self->store, false, &txn) != 0)
+    if (store_begin(self->store, false, &txn) != 0) {
+        follow_reply_release(&hello);
         return S_STORAGE;
+    }
     MDB_val k = {3, "key"}, v;
     bool stored = mdb_get(txn, self->dbs[MIRROR_DB_META], &k, &v) == 0 && v.mv_size == sizeof self->key;
-    if (stored && given && memcmp(v.mv_data, self->key, sizeof self->key) != 0) {
+    if (stored)
+        memcpy(stored_key, v.mv_data, sizeof stored_key);
+    /* After a rotation the key given (the same command line, or the new
+     * publication.pub) may differ from the one trusted now: the mirror
+     * keeps trusting the stored key, which only a key event signed with it
+     * changes, when the given key is the first it trusted or one of the
+     * stream's chain. */
+    MDB_val sk = {8, "site_key"}, sv;
+    unsigned char site[STREAM_SIGN_PUBLIC_BYTES];
+    bool site_key = mdb_get(txn, self->dbs[MIRROR_DB_META], &sk, &sv) == 0 && sv.mv_size == sizeof site;
+    if (site_key)
+        memcpy(site, sv.mv_data, sizeof site);
+    if (stored && given && memcmp(stored_key, self->key, sizeof self->key) != 0
+        && ((site_key && memcmp(site, self->key, sizeof self->key) == 0)
+            || (s_chain_has(&hello.msg, self->key) && s_chain_has(&hello.msg, stored_key)))) {
+        char given_hex[STREAM_SIGN_HEX_MAX];
+        stream_sign_public_hex(self->key, given_hex);
+        log_info("the key given, %s, is of this stream's chain: the key trusted now is the one stored", given_hex);
+        memcpy(self->key, stored_key, sizeof self->key);
+    }
+    if (stored && given && memcmp(stored_key, self->key, sizeof self->key) != 0) {
         mdb_txn_abort(txn);
+        follow_reply_release(&hello);
         log_error("the key given is not the one this mirror's entries were verified with; "
                   "start from an empty --data directory to change keys");
         return S_REFUSED;
     }
     if (stored)
-        memcpy(self->key, v.mv_data, sizeof self->key);
+        memcpy(self->key, stored_key, sizeof self->key);
     else if (!given)
-        memcpy(self->key, offered, sizeof self->key);
-    stream_sign_public_hex(self->key, self->key_hex);
-    if (memcmp(self->key, offered, sizeof self->key) != 0)
-        log_warn("the publication service now presents another key than %s: its events will be refused",
-                 self->key_hex);
+        memcpy(self->key, first, sizeof self->key);
+    char key_hex[STREAM_SIGN_HEX_MAX];
+    stream_sign_public_hex(self->key, key_hex);
+    if (memcmp(self->key, offered, sizeof self->key) != 0 && s_chain_has(&hello.msg, self->key))
+        log_info("the stream has changed keys since %s: following its key events", key_hex);
+    else if (memcmp(self->key, offered, sizeof self->key) != 0)
+        log_warn("the publication service now presents another key than %s, and no chain from it: "
+                 "its events will be refused unless a key event signed by %s names the new key",
+                 key_hex, key_hex);
+    follow_reply_release(&hello);
     if (!stored && !given)
-        log_warn("trusting the key of the stream's hello on first use: %s", self->key_hex);
+        log_warn("trusting the key of the stream's hello on first use: %s", key_hex);
     int rc = stored ? 0 : store_put(txn, self->dbs[MIRROR_DB_META], "key", 3, self->key, sizeof self->key);
+    /* The site keeps the name it was first given (the feed's ids) through
+     * rotations: the first key trusted. */
+    if (rc == 0 && site_key)
+        stream_sign_public_hex(site, self->key_hex);
+    else if (rc == 0 && (rc = store_put(txn, self->dbs[MIRROR_DB_META], "site_key", 8, self->key,
+                                        sizeof self->key)) == 0)
+        stream_sign_public_hex(self->key, self->key_hex);
     if (rc == 0)
         rc = store_commit(self->store, txn);
     else

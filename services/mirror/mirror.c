@@ -58,18 +58,46 @@ bool mirror_id_is_safe(const char *id, size_t len)
     return true;
 }
 
+/*  The key trusted now: the one the transaction's "key" says (a key event
+ *  applied in this very batch changed it), else the one given at start. */
+static const unsigned char *s_trusted(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs)
+{
+    MDB_val k = {3, "key"}, v;
+    if (mdb_get(txn, dbs[MIRROR_DB_META], &k, &v) == 0 && v.mv_size == STREAM_SIGN_PUBLIC_BYTES)
+        memcpy(self->public_key, v.mv_data, STREAM_SIGN_PUBLIC_BYTES);
+    return self->public_key;
+}
+
+/*  A key event: verified with the key trusted until now, it names the key
+ *  that signs from the next seq on (proto/stream_sign.h), which becomes
+ *  the trusted key in the same transaction as the cursor. */
+static int s_follow_key(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgpack_object *event,
+                        uint64_t seq, proto_error_t *err)
+{
+    unsigned char next[STREAM_SIGN_PUBLIC_BYTES];
+    uint64_t since;
+    if (stream_sign_follow_key(s_trusted(self, txn, dbs), event, seq, &self->zone, next, &since, err))
+        return MIRROR_REFUSED;
+    int rc = store_put(txn, dbs[MIRROR_DB_META], "key", 3, next, sizeof next);
+    if (rc == 0)
+        rc = store_put_u64(txn, dbs[MIRROR_DB_META], "key_since", since);
+    if (rc == 0)
+        memcpy(self->public_key, next, sizeof next);
+    return rc;
+}
+
 /*  The verified content of an event: its signature checked against the
  *  trusted key and its "signed" bytes decoded; the decoded copies beside
  *  them must say the same type and id. */
-static int s_verify(mirror_t *self, const msgpack_object *event, const char *type, uint64_t seq,
-                    msgpack_object *body, proto_error_t *err)
+static int s_verify(mirror_t *self, const unsigned char *trusted, const msgpack_object *event, const char *type,
+                    uint64_t seq, msgpack_object *body, proto_error_t *err)
 {
     const msgpack_object *signed_bytes = doc_get(event, "signed");
     const msgpack_object *sig = doc_get(event, "sig");
     if (!signed_bytes || !sig)
         return proto_error_set(err, signed_bytes ? "sig" : "signed", "required",
                                "seq %llu: the event is not signed: refused", (unsigned long long)seq);
-    if (!stream_sign_verify(self->public_key, seq, signed_bytes->via.bin.ptr, signed_bytes->via.bin.size,
+    if (!stream_sign_verify(trusted, seq, signed_bytes->via.bin.ptr, signed_bytes->via.bin.size,
                             (const unsigned char *)sig->via.bin.ptr, sig->via.bin.size))
         return proto_error_set(err, "sig", "signature",
                                "seq %llu: the signature does not verify with the publication key: refused",
@@ -213,7 +241,7 @@ static int s_upsert(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgp
     const msgpack_object *signed_bytes = doc_get(event, "signed");
     const msgpack_object *sig = doc_get(event, "sig");
     msgpack_sbuffer_clear(&self->buf);
-    msgpack_pack_map(&self->pk, 5);
+    msgpack_pack_map(&self->pk, 6);
     proto_pack_kv_uint(&self->pk, "seq", seq);
     proto_pack_kv_uint(&self->pk, "version", version);
     proto_pack_str(&self->pk, "entry");
@@ -222,6 +250,9 @@ static int s_upsert(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgp
     msgpack_pack_object(&self->pk, *signed_bytes);
     proto_pack_str(&self->pk, "sig");
     msgpack_pack_object(&self->pk, *sig);
+    /* The key that verified it: after a rotation, not the key in force. */
+    proto_pack_str(&self->pk, "key");
+    msgpack_pack_bin_with_body(&self->pk, self->public_key, STREAM_SIGN_PUBLIC_BYTES);
     if ((rc = store_put(txn, dbs[MIRROR_DB_ENTRIES], id->via.str.ptr, id->via.str.size, self->buf.data,
                         self->buf.size))
         || (rc = s_mark_page(txn, dbs, id->via.str.ptr, id->via.str.size, "w")))
@@ -265,13 +296,17 @@ int mirror_apply(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgpack
     if (proto_event_check(event, &type, &seq, err))
         return MIRROR_REFUSED;
     bool redacted = strcmp(type, "redacted") == 0;
+    if (strcmp(type, "key") == 0) {
+        int rc = s_follow_key(self, txn, dbs, event, seq, err);
+        return rc == -1 ? MIRROR_REFUSED : rc;
+    }
     if (strcmp(type, "upsert") != 0 && strcmp(type, "withdraw") != 0 && !redacted) {
         proto_error_set(err, "type", "stream", "seq %llu: '%s' is not an event of the publication stream",
                         (unsigned long long)seq, type);
         return MIRROR_REFUSED;
     }
     msgpack_object body;
-    if (s_verify(self, event, type, seq, &body, err))
+    if (s_verify(self, s_trusted(self, txn, dbs), event, type, seq, &body, err))
         return MIRROR_REFUSED;
     /* What an erased entry's events became: verified like any other (the
      * seqs stay signed without a gap), and nothing to apply, since the

@@ -8,7 +8,10 @@
  *  "upsert" lists an entry, "withdraw" (any reason) removes it, and a
  *  withdraw "erased" also removes every item of the feed that named it,
  *  even when it is not listed here any more; "redacted" (what an erased
- *  entry's earlier events became) is verified and changes nothing.
+ *  entry's earlier events became) is verified and changes nothing; "key"
+ *  (a rotation), verified with the key trusted until then, makes the key
+ *  it names the trusted one from the next seq on (meta "key", in the
+ *  batch's transaction).
  *  The caller commits a batch of events together with the cursor, so a
  *  crash applies nothing twice and loses nothing.
  *
@@ -29,8 +32,9 @@
 #include <stdint.h>
 
 enum {
-    MIRROR_DB_META,      /* "cursor", "site" (u64), "key" (32 bytes) */
-    MIRROR_DB_ENTRIES,   /* id -> {seq, version, entry, signed, sig} */
+    MIRROR_DB_META,      /* "cursor", "site", "key_since" (u64), "key" (32 bytes: trusted now),
+                            "site_key" (32 bytes: the first key trusted, names the feed) */
+    MIRROR_DB_ENTRIES,   /* id -> {seq, version, entry, signed, sig, key} */
     MIRROR_DB_NAMES,     /* directory_sort_key -> id: the directory in name order */
     MIRROR_DB_FEED,      /* seq (8 bytes BE) -> {kind, id, name, city, at, reason} */
     MIRROR_DB_PAGES,     /* id -> "w" (write the page) or "d" (remove it) */
@@ -42,13 +46,16 @@ extern const char *const mirror_dbs[];
 
 typedef struct mirror_t mirror_t;
 
+/*  public_key: the key trusted when the store has none yet (meta "key"
+ *  wins, since a key event changes it). */
 mirror_t *mirror_new(const unsigned char public_key[STREAM_SIGN_PUBLIC_BYTES]);
 void mirror_destroy(mirror_t **self_p);
 
 /*  Verifies one event of the publication stream and applies it in txn.
  *  dbs: the handles of mirror_dbs.  Returns 0 (applied), MIRROR_REFUSED
- *  with err saying why (a signature that does not verify, a foreign or
- *  malformed event), or an LMDB code. */
+ *  with err saying why (a signature that does not verify, a key event not
+ *  signed by the trusted key, a foreign or malformed event), or an LMDB
+ *  code. */
 int mirror_apply(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgpack_object *event,
                  proto_error_t *err);
 

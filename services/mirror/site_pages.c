@@ -136,10 +136,18 @@ static void s_page_structure(FILE *f, const msgpack_object *org)
     fputs("</dl>\n</section>\n", f);
 }
 
-static void s_page_proof(FILE *f, const msgpack_object *record, const char *key_hex)
+static void s_page_proof(FILE *f, const msgpack_object *record, const char *site_key_hex)
 {
     uint64_t seq = 0;
     doc_uint(record, "seq", &seq);
+    /* The key that signed this entry (records older than rotations do not
+     * say it: then the site's key). */
+    char key_hex[STREAM_SIGN_HEX_MAX];
+    const msgpack_object *key = doc_get(record, "key");
+    if (key && key->type == MSGPACK_OBJECT_BIN && key->via.bin.size == STREAM_SIGN_PUBLIC_BYTES)
+        stream_sign_public_hex((const unsigned char *)key->via.bin.ptr, key_hex);
+    else
+        snprintf(key_hex, sizeof key_hex, "%s", site_key_hex);
     fprintf(f, "<details class=\"preuve\">\n<summary>Vérifier l’authenticité de cette fiche</summary>\n"
                "<p>Cette fiche a été signée par le service de publication d’ESS Pratiques (Ed25519). "
                "La signature porte sur « essp-stream-v1 », un saut de ligne, le numéro d’événement "

@@ -42,6 +42,7 @@ publication_change_t publication_change_of(const char *type, const msgpack_objec
 void publication_redactor_init(publication_redactor_t *self, const stream_sign_key_t *key)
 {
     self->key = key;
+    self->keys = NULL;
     self->failed = false;
     msgpack_sbuffer_init(&self->body);
     msgpack_packer_init(&self->body_pk, &self->body, msgpack_sbuffer_write);
@@ -66,7 +67,8 @@ void publication_pack_redacted(void *arg, const msgpack_object *event, uint64_t 
     proto_pack_str(&self->body_pk, "id");
     msgpack_pack_object(&self->body_pk, *id);
     unsigned char sig[STREAM_SIGN_BYTES];
-    if (stream_sign(self->key, seq, self->body.data, self->body.size, sig) != 0) {
+    const stream_sign_key_t *key = self->keys ? publication_keys_at(self->keys, seq) : self->key;
+    if (!key || stream_sign(key, seq, self->body.data, self->body.size, sig) != 0) {
         self->failed = true;
         stream_log_pack_redacted(event, seq, pk);
         return;

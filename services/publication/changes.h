@@ -17,6 +17,7 @@
 #ifndef ESSP_PUBLICATION_CHANGES_H
 #define ESSP_PUBLICATION_CHANGES_H
 
+#include "keys.h"
 #include "proto/stream_sign.h"
 
 #include <msgpack.h>
@@ -41,12 +42,15 @@ typedef enum {
 publication_change_t publication_change_of(const char *type, const msgpack_object *event,
                                            const char **reason);
 
-/*  The state of publication_pack_redacted: the key it signs with, its
- *  scratch buffer, and whether a signature could not be made (the rewrite
- *  cannot fail by itself: the caller checks `failed` after the redaction
- *  and rolls the batch back). */
+/*  The state of publication_pack_redacted: the key it signs with (or, when
+ *  keys is set, the key of the chain in force at each event's seq, so that
+ *  an event is signed again by the key that signed it first), its scratch
+ *  buffer, and whether a signature could not be made (the rewrite cannot
+ *  fail by itself: the caller checks `failed` after the redaction and
+ *  rolls the batch back). */
 typedef struct {
     const stream_sign_key_t *key;
+    const publication_keys_t *keys;
     msgpack_sbuffer body;
     msgpack_packer body_pk;
     bool failed;

@@ -1,6 +1,7 @@
 /*  essp-publication: the directory and the stream downstream sites consume
  *  (see publication.h).  The signing key is read, or created on first
- *  start, in $ESSP_HOME/keys before the service opens its store. */
+ *  start, in $ESSP_HOME/keys before the service opens its store; a
+ *  rotation waiting there (publication.next) is adopted at start. */
 #include "publication.h"
 
 #include "common/config.h"
@@ -22,10 +23,13 @@ int main(void)
         .id = SERVICE_PUBLICATION,
         .dbs = publication_dbs,
         .ctx = publication_context_new(&key),
+        .start = publication_start,
+        .attach = publication_attach,
         .handle = publication_handle,
         .upstreams = {{SERVICE_REVIEW, publication_apply_review}},
         .upstream_count = 1,
     };
+    publication_set_key_dir(def.ctx, dir);
     sodium_memzero(&key, sizeof key);
     int code = service_main(&def);
     publication_context_destroy(&def.ctx);

@@ -2,21 +2,27 @@
 #include "publication.h"
 
 #include "changes.h"
+#include "keys.h"
 #include "proto/directory.h"
 #include "proto/date.h"
 #include "proto/doc.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/stream_key.h"
 #include "proto/messages.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-const char *const publication_dbs[] = {"entries", "names", NULL};
+const char *const publication_dbs[] = {"entries", "names", "keys", NULL};
 
 #define S_NAME_KEY_MAX 480   /* LMDB keys are at most 511 bytes */
 #define S_SCAN_MAX 20000     /* entries one directory request may examine */
@@ -31,14 +37,18 @@ typedef struct {
     msgpack_sbuffer record;   /* what "entries" keeps of an id */
     msgpack_packer record_pk;
     msgpack_zone zone;
-    stream_sign_key_t key;
+    publication_keys_t keys;          /* the chain of keys and their seeds (keys.h) */
     publication_redactor_t redactor;  /* signs the redacted events of an erasure */
+    char key_dir[CONFIG_PATH_MAX - 64]; /* "" : no rotation */
+    int64_t looked_at;                /* when publication.next was last looked for */
+    bool next_refused;                /* said why publication.next is not adopted (said once) */
 } publication_t;
 
 void *publication_context_new(const stream_sign_key_t *key)
 {
     publication_t *self = calloc(1, sizeof *self);
-    self->key = *key;
+    publication_keys_init(&self->keys, key);
+    self->looked_at = -1;
     msgpack_sbuffer_init(&self->body);
     msgpack_packer_init(&self->body_pk, &self->body, msgpack_sbuffer_write);
     msgpack_sbuffer_init(&self->record);
@@ -48,8 +58,15 @@ void *publication_context_new(const stream_sign_key_t *key)
     msgpack_sbuffer_init(&self->proj);
     msgpack_packer_init(&self->proj_pk, &self->proj, msgpack_sbuffer_write);
     msgpack_zone_init(&self->zone, 8192);
-    publication_redactor_init(&self->redactor, &self->key);
+    publication_redactor_init(&self->redactor, &self->keys.ring[0]);
+    self->redactor.keys = &self->keys;
     return self;
+}
+
+void publication_set_key_dir(void *ctx, const char *dir)
+{
+    publication_t *self = ctx;
+    snprintf(self->key_dir, sizeof self->key_dir, "%s", dir);
 }
 
 void publication_context_destroy(void **ctx_p)
@@ -62,11 +79,13 @@ void publication_context_destroy(void **ctx_p)
         msgpack_sbuffer_destroy(&self->record);
         msgpack_zone_destroy(&self->zone);
         publication_redactor_destroy(&self->redactor);
-        sodium_memzero(&self->key, sizeof self->key);
+        publication_keys_clear(&self->keys);
         free(self);
     }
     *ctx_p = NULL;
 }
+
+static int s_keys(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now, bool look);
 
 /*  The sort key of an entry in the names index (proto/directory.h). */
 static size_t s_name_key(const msgpack_object *entry, char *out, size_t cap)
@@ -144,7 +163,8 @@ static int s_emit(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now
     size_t fields = proto_entries(3, !upsert, upsert, upsert);
     msgpack_packer *pk = service_event_begin(svc, type, now, fields, &seq);
     unsigned char sig[STREAM_SIGN_BYTES];
-    if (stream_sign(&self->key, seq, self->body.data, self->body.size, sig) != 0)
+    const stream_sign_key_t *signer = publication_keys_at(&self->keys, seq);
+    if (!signer || stream_sign(signer, seq, self->body.data, self->body.size, sig) != 0)
         return ENOMEM;  /* the batch is rolled back and tried again */
     proto_pack_kv_strn(pk, "id", id->via.str.ptr, id->via.str.size);
     if (reason) {
@@ -266,6 +286,9 @@ int publication_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char
 {
     publication_t *self = ctx;
     msgpack_zone_clear(&self->zone);
+    int rc = s_keys(self, svc, txn, now, false);
+    if (rc)
+        return rc;
     const char *reason;
     switch (publication_change_of(type, event, &reason)) {
     case PUBLICATION_LIST:
@@ -274,6 +297,169 @@ int publication_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char
         return s_withdraw(self, svc, txn, event, reason, now);
     case PUBLICATION_NOTHING:
         break;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- the keys */
+
+/*  The path of a key file in the key folder. */
+static void s_key_path(const publication_t *self, const char *name, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", self->key_dir, name);
+}
+
+/*  Once the adoption of publication.next is committed (its key event at or
+ *  below the committed head), the files follow: the old key is kept as
+ *  publication.key.N, the new one becomes publication.key. */
+static void s_retire(publication_t *self, service_t *svc, const stream_sign_key_t *next)
+{
+    const publication_key_link_t *current = publication_keys_current(&self->keys);
+    if (memcmp(current->public_key, next->public_key, STREAM_SIGN_PUBLIC_BYTES) != 0
+        || current->seq > service_log_head(svc))
+        return;
+    char path[CONFIG_PATH_MAX];
+    stream_sign_key_t old;
+    s_key_path(self, "publication.key", path, sizeof path);
+    const publication_key_link_t *previous = &self->keys.links[self->keys.count > 1 ? self->keys.count - 2 : 0];
+    if (stream_sign_key_read(path, &old) == 0 && memcmp(old.public_key, next->public_key, STREAM_SIGN_PUBLIC_BYTES) == 0) {
+        /* A copy of the key in force: nothing left to move. */
+        s_key_path(self, "publication.next", path, sizeof path);
+        if (unlink(path) == 0)
+            log_info("%s was a copy of publication.key: removed", path);
+    } else if (self->keys.count < 2 || stream_sign_key_read(path, &old) != 0
+               || memcmp(old.public_key, previous->public_key, STREAM_SIGN_PUBLIC_BYTES) != 0) {
+        log_error("%s is not the key the stream was signed with before seq %llu: the files are left as they are",
+                  path, (unsigned long long)current->since);
+    } else if (stream_sign_key_retire(self->key_dir, (unsigned)(self->keys.count - 1)) == 0) {
+        log_info("stream key rotated: the old key is kept as publication.key.%u, publication.key signs from seq %llu",
+                 (unsigned)(self->keys.count - 1), (unsigned long long)current->since);
+    }
+    sodium_memzero(&old, sizeof old);
+}
+
+/*  Adopts next: a "key" event signed by the key in force names it and the
+ *  seq from which it signs; the link goes into "keys" in the same
+ *  transaction. */
+static int s_adopt(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now,
+                   const stream_sign_key_t *next)
+{
+    if (self->keys.count == PUBLICATION_KEYS_MAX || publication_keys_add_seed(&self->keys, next) != 0) {
+        log_error("the stream has had %d keys: no more rotations", PUBLICATION_KEYS_MAX);
+        return 0;
+    }
+    uint64_t at = now < 0 ? 0 : (uint64_t)now, seq;
+    msgpack_packer *pk = service_event_begin(svc, "key", now, 4, &seq);
+    const stream_sign_key_t *signer = publication_keys_at(&self->keys, seq);
+    unsigned char sig[STREAM_SIGN_BYTES];
+    msgpack_sbuffer_clear(&self->body);
+    stream_sign_pack_key(&self->body_pk, at, next->public_key, seq + 1);
+    if (!signer || stream_sign(signer, seq, self->body.data, self->body.size, sig) != 0)
+        return ENOMEM;  /* the batch is rolled back and tried again */
+    char hex[STREAM_SIGN_HEX_MAX];
+    stream_sign_public_hex(next->public_key, hex);
+    proto_pack_kv_str(pk, "key", hex);
+    proto_pack_kv_uint(pk, "since", seq + 1);
+    proto_pack_str(pk, "signed");
+    msgpack_pack_bin_with_body(pk, self->body.data, self->body.size);
+    proto_pack_str(pk, "sig");
+    msgpack_pack_bin_with_body(pk, sig, sizeof sig);
+    int rc = service_event_end(svc, txn);
+    publication_key_link_t link = {.since = seq + 1, .seq = seq};
+    memcpy(link.public_key, next->public_key, STREAM_SIGN_PUBLIC_BYTES);
+    if (rc == 0)
+        rc = publication_keys_append(&self->keys, txn, service_db(svc, PUBLICATION_DB_KEYS), &link);
+    if (rc == 0)
+        log_info("stream key: event %llu names the key %s, which signs from seq %llu", (unsigned long long)seq,
+                 hex, (unsigned long long)(seq + 1));
+    return rc;
+}
+
+int publication_rotate(void *ctx, service_t *svc, MDB_txn *txn, int64_t now)
+{
+    publication_t *self = ctx;
+    if (!self->key_dir[0])
+        return 0;
+    char path[CONFIG_PATH_MAX];
+    s_key_path(self, "publication.next", path, sizeof path);
+    stream_sign_key_t next;
+    if (stream_sign_key_read(path, &next) != 0) {
+        if (errno == ENOENT)
+            self->next_refused = false;
+        else if (!self->next_refused)
+            log_error("%s holds no key (64 hex digits): no rotation", path);
+        self->next_refused = errno != ENOENT;
+        return 0;
+    }
+    int rc = 0, index = publication_keys_index(&self->keys, next.public_key);
+    if (index < 0) {
+        rc = s_adopt(self, svc, txn, now, &next);
+    } else if ((size_t)index + 1 == self->keys.count) {
+        s_retire(self, svc, &next);
+    } else if (!self->next_refused) {
+        log_error("%s holds a key the stream was signed with before: not adopted again", path);
+        self->next_refused = true;
+    }
+    sodium_memzero(&next, sizeof next);
+    return rc;
+}
+
+/*  At each entry point: the chain as the transaction sees it, then
+ *  publication.next looked for (at each hello, else at most once a
+ *  second). */
+static int s_keys(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now, bool look)
+{
+    int rc = publication_keys_read(&self->keys, txn, service_db(svc, PUBLICATION_DB_KEYS));
+    if (rc || !self->key_dir[0] || (!look && now == self->looked_at))
+        return rc;
+    self->looked_at = now;
+    return publication_rotate(self, svc, txn, now);
+}
+
+int publication_start(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    publication_t *self = ctx;
+    char path[CONFIG_PATH_MAX];
+    stream_sign_key_t seed;
+    /* Every seed of the folder: the current key, the retired ones, the next. */
+    for (unsigned n = 0; self->key_dir[0] && n <= PUBLICATION_KEYS_MAX; n++) {
+        char name[32];
+        snprintf(name, sizeof name, n ? "publication.key.%u" : "publication.next", n);
+        s_key_path(self, name, path, sizeof path);
+        if (stream_sign_key_read(path, &seed) == 0)
+            publication_keys_add_seed(&self->keys, &seed);
+        else if (errno != ENOENT)
+            log_warn("%s holds no key (64 hex digits): ignored", path);
+    }
+    sodium_memzero(&seed, sizeof seed);
+    int rc = publication_keys_read(&self->keys, txn, service_db(svc, PUBLICATION_DB_KEYS));
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < self->keys.count; i++) {
+        if (publication_keys_seed(&self->keys, self->keys.links[i].public_key))
+            continue;
+        char hex[STREAM_SIGN_HEX_MAX];
+        stream_sign_public_hex(self->keys.links[i].public_key, hex);
+        log_error("the stream's key %zu (%s, from seq %llu) has no seed in %s (publication.key, "
+                  "publication.key.N): restore the file", i + 1, hex,
+                  (unsigned long long)self->keys.links[i].since, self->key_dir[0] ? self->key_dir : "the key folder");
+        return -1;
+    }
+    self->looked_at = -1;
+    /* The shell passes no time to a start: the key event of a rotation
+     * adopted now is dated by the clock, once. */
+    return publication_rotate(self, svc, txn, (int64_t)time(NULL));
+}
+
+int publication_attach(void *ctx, service_t *svc)
+{
+    publication_t *self = ctx;
+    char path[CONFIG_PATH_MAX];
+    s_key_path(self, "publication.next", path, sizeof path);
+    stream_sign_key_t next;
+    if (self->key_dir[0] && stream_sign_key_read(path, &next) == 0) {
+        s_retire(self, svc, &next);
+        sodium_memzero(&next, sizeof next);
     }
     return 0;
 }
@@ -357,17 +543,29 @@ static int s_directory(publication_t *self, service_t *svc, MDB_txn *txn, servic
     return 0;
 }
 
-/*  The stream's hello: who signs it and with which key. */
+/*  The stream's hello: who signs it and with which key; "since", the
+ *  first seq that key signs, and "keys", the chain from the first key on,
+ *  so that a site that starts from 0 knows which key signed event 1. */
 static int s_hello(publication_t *self, service_t *svc, service_request_t *req)
 {
     char hex[STREAM_SIGN_HEX_MAX];
-    stream_sign_public_hex(self->key.public_key, hex);
-    proto_pack_reply(req->reply, "hello", req->has_rid, req->rid, 5);
+    const publication_key_link_t *current = publication_keys_current(&self->keys);
+    stream_sign_public_hex(current->public_key, hex);
+    proto_pack_reply(req->reply, "hello", req->has_rid, req->rid, 7);
     proto_pack_kv_str(req->reply, "service", "publication");
     proto_pack_kv_uint(req->reply, "head", service_log_head(svc));
     proto_pack_kv_str(req->reply, "algorithm", "ed25519");
     proto_pack_kv_str(req->reply, "context", STREAM_SIGN_CONTEXT);
     proto_pack_kv_str(req->reply, "key", hex);
+    proto_pack_kv_uint(req->reply, "since", current->since);
+    proto_pack_str(req->reply, "keys");
+    msgpack_pack_array(req->reply, self->keys.count);
+    for (size_t i = 0; i < self->keys.count; i++) {
+        stream_sign_public_hex(self->keys.links[i].public_key, hex);
+        msgpack_pack_map(req->reply, 2);
+        proto_pack_kv_str(req->reply, "key", hex);
+        proto_pack_kv_uint(req->reply, "since", self->keys.links[i].since);
+    }
     return 0;
 }
 
@@ -375,6 +573,9 @@ int publication_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_
 {
     publication_t *self = ctx;
     msgpack_zone_clear(&self->zone);
+    int rc = s_keys(self, svc, txn, req->now, strcmp(req->type, "hello") == 0);
+    if (rc)
+        return rc;
     if (strcmp(req->type, "directory") == 0)
         return s_directory(self, svc, txn, req);
     if (strcmp(req->type, "hello") == 0)

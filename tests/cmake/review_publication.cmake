@@ -14,3 +14,10 @@ essp_core_test(test_publication_core essp_publication_core)
 # validation's core: the verdict, what goes on to review, appeals and
 # erasures passed on.
 essp_core_test(test_validation_core essp_validation_core)
+
+# The stream key's rotation: the key event signed and verified, publication
+# adopting keys/publication.next (hello, start), the files kept, redacted
+# events signed by the key of their seq, and essp-mirror following the
+# chain from the first key and refusing a forged key event.
+essp_core_test(test_stream_rekey essp_publication_core)
+target_link_libraries(test_stream_rekey PRIVATE essp_mirror_core)

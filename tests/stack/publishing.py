@@ -78,6 +78,26 @@ def verify(event, key_hex):
     return unpack(event["signed"])
 
 
+def follow_verified(events, key_hex):
+    """A consumer that trusts only key_hex, as proto/stream.md section 2.1
+    says: each event verified with the key in force at its seq; a "key"
+    event, once verified, makes the key it names the trusted one from the
+    next seq.  Returns the decoded contents and the key trusted at the end;
+    raises BadSignatureError (or AssertionError) on the first bad event."""
+    contents = []
+    for event in events:
+        content = verify(event, key_hex)
+        assert content["type"] == event["type"], (content, event)
+        if event["type"] == "key":
+            assert content["algorithm"] == "ed25519" and content["since"] == event["seq"] + 1, content
+            assert content["key"] == event["key"] and content["key"] != key_hex, content
+            key_hex = content["key"]
+        else:
+            assert content["id"] == event["id"], (content, event)
+        contents.append(content)
+    return contents, key_hex
+
+
 def signature_holds(event, key_hex):
     try:
         verify(event, key_hex)

@@ -2,7 +2,8 @@
 service: it follows live through its own SIGKILL and the publication
 service's, and ends with exactly the directory (no entry missing,
 repeated, stale or kept after a withdrawal); it refuses an event whose
-signature does not verify; and 100 readers follow the stream at once while slow readers
+signature does not verify; it follows a rotation of the stream key and
+refuses a key event the key it trusts did not sign; and 100 readers follow the stream at once while slow readers
 slow down neither the service nor the others.  (The catch-up of 100,000
 entries is test_mirror_scale.py.)"""
 
@@ -10,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -17,6 +19,7 @@ import time
 
 import msgpack
 import zmq
+from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -133,6 +136,21 @@ class FakePublication:
         self.events.append(dict(seq=seq, v=1, type="withdraw", at=1764201600, id=app_id, reason=reason,
                                 signed=content, sig=sig))
 
+    def rotate(self, signer=None):
+        """A key event naming a fresh key, signed by `signer` (by default
+        the key in force, as the contract says); later events are signed
+        by the fresh key."""
+        seq = len(self.events) + 1
+        fresh = SigningKey.generate()
+        fresh_hex = fresh.verify_key.encode().hex()
+        content = msgpack.packb({"type": "key", "at": 1764201600, "algorithm": "ed25519", "key": fresh_hex,
+                                 "since": seq + 1}, use_bin_type=True)
+        sig = (signer or self.key).sign(publishing.signed_message(seq, content)).signature
+        self.events.append(dict(seq=seq, v=1, type="key", at=1764201600, key=fresh_hex, since=seq + 1,
+                                signed=content, sig=sig))
+        self.key = fresh
+        return fresh_hex
+
     def _serve(self):
         while not self.stopping:
             if not self.router.poll(50):
@@ -215,6 +233,156 @@ def test_an_erased_entry_leaves_no_trace_on_the_site():
         assert "Retrait de l’annuaire : Structure Échue" in atom
         assert "arrivé à échéance" in atom and "effacées à sa demande" in atom
         assert publishing.feed_seqs(mirror) == [5, 4, 3, 1]
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
+# ------------------------------------------------------- the key's rotation
+
+def test_the_stream_key_rotates_and_the_mirror_follows():
+    """essp stream rotate-key on the publication host: the stream says so in
+    a key event signed by the old key, later events are signed by the new
+    one, a client that pinned the old key verifies the whole stream, and
+    essp-mirror keeps following (live, and from 0 with the old key)."""
+    stack = harness.Stack(BIN)
+    work = tempfile.mkdtemp(prefix="essp-rekey-")
+    keys = os.path.join(stack.home, "keys")
+    try:
+        stack.start()
+        publishing.add_members(stack)
+        publisher = publishing.Publisher(stack, work)
+        before = [publisher.publish(publisher.document(name=name))
+                  for name in ("Avant Rotation Une", "Avant Rotation Deux")]
+        old = stack.essp_json("stream", "--pubkey")
+        old_key = old["key"]
+        with open(os.path.join(keys, "publication.pub")) as f:
+            assert f.read().strip() == old_key
+        assert old["keys"] == [{"key": old_key, "since": 1}], old
+        mirror = publishing.Mirror(stack)          # trusts the hello's key on first use
+        mirror.start()
+        mirror.wait_for(lambda: site_matches_directory(stack, mirror))
+
+        rotated = stack.essp_json("stream", "rotate-key")
+        new_key = rotated["key"]
+        assert new_key != old_key
+        head = len(pull_all(stack.port, "publication"))
+        assert rotated["since"] == head + 1, (rotated, head)
+        assert [k["key"] for k in rotated["keys"]] == [old_key, new_key], rotated
+        # The files: the new key is publication.key, the old one is kept.
+        assert not os.path.exists(os.path.join(keys, "publication.next"))
+        with open(os.path.join(keys, "publication.pub")) as f:
+            assert f.read().strip() == new_key
+        with open(os.path.join(keys, "publication.pub.1")) as f:
+            assert f.read().strip() == old_key
+        for name in ("publication.key", "publication.key.1"):
+            assert os.stat(os.path.join(keys, name)).st_mode & 0o777 == 0o600, name
+        after = [publisher.publish(publisher.document(name=name))
+                 for name in ("Après Rotation Une", "Après Rotation Deux")]
+        # A second rotation while the publication service is down: adopted
+        # at its start.  Two at once are refused (the file is written
+        # exclusively).
+        stack.kill("publication", signal.SIGTERM)
+        offline = dict(stack.env, ESSP_RETRIES="1", ESSP_TIMEOUT_MS="300")
+        essp = os.path.join(BIN, "essp")
+        waiting = subprocess.run([essp, "stream", "rotate-key"], env=offline, capture_output=True, text=True,
+                                 timeout=60)
+        assert waiting.returncode == 0 and "at its next start" in waiting.stderr, waiting.stderr
+        third_key = json.loads(waiting.stdout)["next"]
+        assert os.stat(os.path.join(keys, "publication.next")).st_mode & 0o777 == 0o600
+        refused = subprocess.run([essp, "stream", "rotate-key"], env=offline, capture_output=True, text=True,
+                                 timeout=60)
+        assert refused.returncode == 1 and "already waiting" in refused.stderr, refused.stderr
+        stack.start("publication")
+        hello = stack.essp_json("stream", "--pubkey")
+        assert hello["key"] == third_key and [k["key"] for k in hello["keys"]] == [old_key, new_key, third_key]
+        assert not os.path.exists(os.path.join(keys, "publication.next"))
+        with open(os.path.join(keys, "publication.pub.2")) as f:
+            assert f.read().strip() == new_key
+        stack.essp_json("withdraw", before[0], "--reason", "Cessation d'activité")
+        stack.wait_state(before[0], "withdrawn")
+
+        # A client that pinned the old key verifies every event, following
+        # the one key event; the events after it verify with the new key
+        # only.
+        events = pull_all(stack.port, "publication")
+        contents, trusted = publishing.follow_verified(events, old_key)
+        assert trusted == third_key and len(contents) == len(events)
+        key_events = [e for e in events if e["type"] == "key"]
+        assert [e["seq"] for e in key_events] == [head, hello["since"] - 1], key_events
+        assert publishing.signature_holds(key_events[0], old_key)
+        assert publishing.signature_holds(key_events[1], new_key)
+        assert all(publishing.signature_holds(e, new_key) and not publishing.signature_holds(e, old_key)
+                   for e in events if head < e["seq"] < key_events[1]["seq"])
+        assert all(publishing.signature_holds(e, third_key) for e in events if e["seq"] > key_events[1]["seq"])
+
+        # The live mirror followed, and lists the new entries.
+        mirror.wait_for(lambda: set(after) <= set(mirror.pages()) and before[0] not in mirror.pages()
+                        and site_matches_directory(stack, mirror))
+        assert "event refused" not in mirror.log()
+        # intake follows the publication stream too, and skips the key events.
+        assert "event refused" not in stack.log("intake"), stack.log("intake")
+        page = mirror.read(os.path.join("accompagnateurs", after[0] + ".html"))
+        assert new_key in page
+        assert old_key in mirror.read(os.path.join("accompagnateurs", before[1] + ".html"))
+        assert mirror.kill(signal.SIGTERM) == 0
+        # A new site given the old key (the operator's publication.pub.1)
+        # replays the whole stream from 0.
+        fresh = publishing.Mirror(stack, "fresh", extra=["--key-file", os.path.join(keys, "publication.pub.1")])
+        assert fresh.once() == 0, fresh.log()
+        assert site_matches_directory(stack, fresh)
+        # Run again with the same command line (the old key given, the
+        # third trusted now): it goes on.  So does it with the new
+        # publication.pub given.
+        assert fresh.once() == 0, fresh.log()
+        fresh.extra = ["--key-file", os.path.join(keys, "publication.pub")]
+        assert fresh.once() == 0, fresh.log()
+        # One that trusts the hello on first use starts from the chain's
+        # first key, and gets there too.
+        tofu = publishing.Mirror(stack, "tofu")
+        assert tofu.once() == 0, tofu.log()
+        assert "trusting the key of the stream's hello on first use: %s" % old_key in tofu.log()
+        assert site_matches_directory(stack, tofu)
+        # Given only the new key, a new site cannot check the events before it.
+        late = publishing.Mirror(stack, "late", extra=["--key", third_key])
+        assert late.once() == 1
+        assert "seq 1: the signature does not verify" in late.log(), late.log()
+    finally:
+        stack.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_mirror_refuses_a_forged_key_event():
+    """A key event that the trusted key did not sign stops essp-mirror like a
+    bad signature; a genuine one, written in Python from proto/stream.md,
+    is followed."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        first_key = fake.key_hex
+        fake.upsert("genuine1", "Structure Authentique")
+        fake.rotate()
+        fake.upsert("genuine2", "Structure Sous Nouvelle Clé")
+        mirror = publishing.Mirror(stack, extra=["--key", first_key])
+        assert mirror.once() == 0, mirror.log()
+        assert mirror.pages() == ["genuine1", "genuine2"]
+        # Someone else announces his own key: refused, nothing after it.
+        forger = SigningKey.generate()
+        fake.rotate(signer=forger)
+        fake.upsert("forged", "Structure Contrefaite")
+        assert mirror.once() == 1, mirror.log()
+        log = mirror.log()
+        assert "seq 4: the key event is not signed by the key trusted until now" in log, log
+        assert "the site stays at seq 3" in log, log
+        assert mirror.pages() == ["genuine1", "genuine2"]
+        assert "Contrefaite" not in mirror.read("annuaire.json")
+        # A consumer in Python refuses it too.
+        events = pull_all(stack.port, "publication")
+        try:
+            publishing.follow_verified(events, first_key)
+            raise AssertionError("a forged key event was followed")
+        except BadSignatureError:
+            pass
     finally:
         fake.close()
         stack.cleanup()
@@ -331,4 +499,5 @@ def test_hundred_readers_and_slow_ones():
 if __name__ == "__main__":
     harness.run([test_mirror_follows_through_both_restarts, test_mirror_refuses_an_event_whose_signature_fails,
                  test_mirror_refuses_an_unsigned_event, test_an_erased_entry_leaves_no_trace_on_the_site,
+                 test_the_stream_key_rotates_and_the_mirror_follows, test_mirror_refuses_a_forged_key_event,
                  test_hundred_readers_and_slow_ones])

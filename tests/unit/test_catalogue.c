@@ -78,6 +78,8 @@ static const example_t s_events[] = {
       " id version at entry " },
     { "{\"type\": \"withdraw\", \"seq\": 10, \"id\": " ID ", \"at\": 5, \"reason\": \"suspended\"}",
       " id at reason " },
+    { "{\"type\": \"key\", \"seq\": 11, \"key\": \"07434b4355910ce62fc70f3a2bbcebb40fdc2241616f7ff50a936491f11866e7\","
+      " \"since\": 12, \"at\": 5}", " key since at " },
 };
 
 /* A decoded message and the memory behind it. */
