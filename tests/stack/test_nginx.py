@@ -145,6 +145,9 @@ def test_a_browser_request_goes_through_tls():
     received, _ = tls_exchange(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     assert status_of(received) == 200, received[:300]
     assert "Candidater".encode() in received or b"<!DOCTYPE html>" in received, received[:300]
+    head = received.split(b"\r\n\r\n", 1)[0].lower()
+    assert b"\r\nstrict-transport-security: max-age=" in head, head
+    assert b"\r\nserver: nginx\r\n" in head, "nginx names its version: %r" % head
     received, _ = tls_exchange(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     assert status_of(received) == 200 and b'"ok"' in received, received[:300]
 
