@@ -5,8 +5,9 @@
  * a turn that fails as a whole and is run again part by part, the
  * storage-error replies after a failed turn, a poisoned stream batch that
  * stops only its own stream, a full map; then the pulls of the service's
- * own log, an erasure's compaction, the authenticated ROUTER, and every
- * way the service can fail to start. */
+ * own log (a private one by a staff key on the CURVE ROUTER, and to no
+ * one else but its readers' keys), an erasure's compaction, the
+ * authenticated ROUTER, and every way the service can fail to start. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -129,6 +130,9 @@ typedef struct {
     atomic_int done;             /* service_main returned */
     bool running;
     zsock_t *client;
+    zsock_t *puller;             /* pulls the service's log: f->client, or a
+                                  * staff key on the secure ROUTER when the
+                                  * stream is private */
     zsock_t *producer[2];        /* the two upstreams */
     zframe_t *identity[2];       /* of the consumer's last pull */
     msgpack_zone zone;
@@ -166,6 +170,14 @@ static int s_setup(void **state)
     f->def.attach = s_attach;
     f->def.detach = s_detach;
     f->def.upstream_count = 2;
+    /* The secure endpoints an earlier run pointed at its producers. */
+    for (int s = 0; s < SERVICE_COUNT; s++) {
+        char var[64];
+        snprintf(var, sizeof var, "ESSP_%s_SECURE_ENDPOINT", config_service_name((service_id_t)s));
+        for (char *c = var; *c; c++)
+            *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+        unsetenv(var);
+    }
     for (size_t u = 0; u < 2; u++) {
         service_id_t from = (service_id_t)((f->def.id + 1 + u) % SERVICE_COUNT);
         f->def.upstreams[u] = (service_upstream_t){from, s_apply};
@@ -175,6 +187,16 @@ static int s_setup(void **state)
             *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
         snprintf(endpoint, sizeof endpoint, "inproc://service-test-%d-%zu", s_run, u);
         setenv(var, endpoint, 1);
+        /* A private upstream is pulled on its secure endpoint with the
+         * producer's public key from keys/ (CURVE does not apply to
+         * inproc: the test's ROUTER needs no keys of its own). */
+        snprintf(var, sizeof var, "ESSP_%s_SECURE_ENDPOINT", config_service_name(from));
+        for (char *c = var; *c; c++)
+            *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+        setenv(var, endpoint, 1);
+        zcert_t *producer_cert = auth_server_cert(from);
+        assert_non_null(producer_cert);
+        zcert_destroy(&producer_cert);
         f->producer[u] = zsock_new(ZMQ_ROUTER);
         assert_int_equal(zsock_bind(f->producer[u], "%s", endpoint), 0);
     }
@@ -197,6 +219,7 @@ static int s_teardown(void **state)
         zframe_destroy(&f->identity[u]);
         zsock_destroy(&f->producer[u]);
     }
+    zsock_destroy(&f->puller);
     zsock_destroy(&f->client);
     msgpack_zone_destroy(&f->zone);
     char command[128];
@@ -591,8 +614,28 @@ static void test_when_every_part_fails_the_requests_get_storage_errors(void **st
     store_destroy(&store);
 }
 
-/*  A pull of the service's own log, by a client. */
-static void s_pull(fixture_t *f, uint64_t after, uint64_t wait)
+/*  A client that may pull the service's log: anyone's when the stream is
+ *  public, else a staff key's on the secure ROUTER. */
+static zsock_t *s_puller(fixture_t *f)
+{
+    if (auth_stream_is_public(f->def.id))
+        return f->client;
+    if (!f->puller) {
+        assert_int_equal(auth_issue(AUTH_ROLE_STAFF, "puller"), 0);
+        zcert_t *cert = auth_load(AUTH_ROLE_STAFF, "puller");
+        assert_non_null(cert);
+        f->puller = zsock_new(ZMQ_DEALER);
+        assert_int_equal(auth_make_client(f->puller, cert, f->def.id), 0);
+        zcert_destroy(&cert);
+        char endpoint[CONFIG_ENDPOINT_MAX];
+        config_secure_bind_endpoint(f->def.id, endpoint, sizeof endpoint);
+        assert_int_equal(zsock_connect(f->puller, "%s", endpoint), 0);
+    }
+    return f->puller;
+}
+
+/*  A pull of the service's own log, on sock. */
+static void s_pull_on(fixture_t *f, zsock_t *sock, uint64_t after, uint64_t wait)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
@@ -602,14 +645,20 @@ static void s_pull(fixture_t *f, uint64_t after, uint64_t wait)
     proto_pack_kv_uint(&pk, "after", after);
     proto_pack_kv_uint(&pk, "max", 10);
     proto_pack_kv_uint(&pk, "wait", wait);
-    assert_int_equal(zsock_send(f->client, "b", buf.data, buf.size), 0);
+    assert_int_equal(zsock_send(sock, "b", buf.data, buf.size), 0);
     msgpack_sbuffer_destroy(&buf);
+}
+
+/*  A pull of the service's own log, by a client that may. */
+static void s_pull(fixture_t *f, uint64_t after, uint64_t wait)
+{
+    s_pull_on(f, s_puller(f), after, wait);
 }
 
 static size_t s_batch_len(fixture_t *f, int timeout_ms, uint64_t *first_seq)
 {
     msgpack_object reply;
-    assert_true(s_reply(f, f->client, timeout_ms, &reply));
+    assert_true(s_reply(f, s_puller(f), timeout_ms, &reply));
     assert_true(doc_str_eq(&reply, "type", "batch"));
     const msgpack_object *events = doc_array(&reply, "events");
     assert_non_null(events);
@@ -650,7 +699,7 @@ static void test_the_log_is_pulled_and_pulls_are_held(void **state)
      * consumer asks again when its wait is over)... */
     store_fault_set(STORE_FAULT_BEGIN, 1, 1, MDB_READERS_FULL);
     s_pull(f, 0, 0);
-    assert_false(s_reply(f, f->client, 300, &reply));
+    assert_false(s_reply(f, s_puller(f), 300, &reply));
     /* ... and a held pull stays held until it can be answered. */
     s_pull(f, 2, 10000);
     usleep(50 * 1000);
@@ -676,7 +725,7 @@ static void test_an_erasure_compacts_the_store(void **state)
     s_ask(f, "withdraw", "gone", "ack", "redacted");
     s_pull(f, 0, 0);
     msgpack_object reply;
-    assert_true(s_reply(f, f->client, 5000, &reply));
+    assert_true(s_reply(f, s_puller(f), 5000, &reply));
     const msgpack_object *events = doc_array(&reply, "events");
     assert_int_equal(doc_len(events), 2);
     assert_true(doc_str_eq(doc_at(events, 0), "type", "redacted"));
@@ -691,6 +740,75 @@ static void test_an_erasure_compacts_the_store(void **state)
     store_t *store = s_open(f);
     assert_true(s_has(store, "after"));
     store_destroy(&store);
+}
+
+/*  A pull on sock is refused forbidden / type / rule. */
+static void s_pull_refused(fixture_t *f, zsock_t *sock, const char *rule)
+{
+    s_pull_on(f, sock, 0, 0);
+    msgpack_object reply;
+    assert_true(s_reply(f, sock, 10000, &reply));
+    assert_true(doc_str_eq(&reply, "code", PROTO_E_FORBIDDEN));
+    assert_true(doc_str_eq(&reply, "field", "type"));
+    assert_true(doc_str_eq(&reply, "rule", rule));
+}
+
+/*  A DEALER on the service's secure ROUTER with cert's keys. */
+static zsock_t *s_secure_client(fixture_t *f, zcert_t *cert)
+{
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    assert_int_equal(auth_make_client(sock, cert, f->def.id), 0);
+    char endpoint[CONFIG_ENDPOINT_MAX];
+    config_secure_bind_endpoint(f->def.id, endpoint, sizeof endpoint);
+    assert_int_equal(zsock_connect(sock, "%s", endpoint), 0);
+    return sock;
+}
+
+static void test_a_private_stream_is_served_only_to_its_readers(void **state)
+{
+    fixture_t *f = *state;
+    /* Who reads each private stream (the upstreams of each main.c). */
+    static const char *const readers[SERVICE_COUNT] = {
+        [SERVICE_INTAKE] = " validation ", [SERVICE_VALIDATION] = " review intake ",
+        [SERVICE_REVIEW] = " publication intake "};
+    if (auth_stream_is_public(f->def.id))
+        f->def.id = SERVICE_VALIDATION;
+    s_start(f);
+    s_ask(f, "erase", "e1", "ack", "logged");
+    /* Anonymous, on the plain ROUTER. */
+    s_pull_refused(f, f->client, "authentication");
+    /* Staff, on the secure ROUTER. */
+    uint64_t seq = 0;
+    s_pull(f, 0, 0);
+    assert_int_equal(s_batch_len(f, 10000, &seq), 1);
+    assert_int_equal(seq, 1);
+    /* Each service's key: its readers' only. */
+    for (int other = 0; other < SERVICE_COUNT; other++) {
+        zcert_t *cert = auth_server_cert((service_id_t)other);
+        assert_non_null(cert);
+        zsock_t *sock = s_secure_client(f, cert);
+        char word[32];
+        snprintf(word, sizeof word, " %s ", config_service_name((service_id_t)other));
+        if (strstr(readers[f->def.id], word)) {
+            s_pull_on(f, sock, 0, 0);
+            msgpack_object reply;
+            assert_true(s_reply(f, sock, 10000, &reply));
+            assert_true(doc_str_eq(&reply, "type", "batch"));
+            assert_int_equal(doc_len(doc_array(&reply, "events")), 1);
+        } else {
+            s_pull_refused(f, sock, "role");
+        }
+        zsock_destroy(&sock);
+        zcert_destroy(&cert);
+    }
+    /* A member's key. */
+    assert_int_equal(auth_issue(AUTH_ROLE_MEMBER, "Claire"), 0);
+    zcert_t *member = auth_load(AUTH_ROLE_MEMBER, "Claire");
+    zsock_t *sock = s_secure_client(f, member);
+    s_pull_refused(f, sock, "role");
+    zsock_destroy(&sock);
+    zcert_destroy(&member);
+    s_stop(f);
 }
 
 static void test_secure_types_are_answered_only_on_the_curve_router(void **state)
@@ -709,7 +827,7 @@ static void test_secure_types_are_answered_only_on_the_curve_router(void **state
     zsock_t *secure_client = zsock_new(ZMQ_DEALER);
     assert_int_equal(auth_make_client(secure_client, cert, f->def.id), 0);
     char endpoint[CONFIG_ENDPOINT_MAX];
-    config_secure_connect_endpoint(f->def.id, endpoint, sizeof endpoint);
+    config_secure_bind_endpoint(f->def.id, endpoint, sizeof endpoint);
     assert_int_equal(zsock_connect(secure_client, "%s", endpoint), 0);
     s_send(f, secure_client, "erase", 1, "y", NULL);
     msgpack_object reply;
@@ -835,6 +953,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_the_log_is_pulled_and_pulls_are_held, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_an_erasure_compacts_the_store, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_secure_types_are_answered_only_on_the_curve_router, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_private_stream_is_served_only_to_its_readers, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_a_service_that_cannot_start_says_so, s_setup, s_teardown),
     };
