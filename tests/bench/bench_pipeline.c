@@ -127,9 +127,9 @@ static zsock_t *s_dealer(const bench_pipeline_t *self, service_id_t service)
     return sock;
 }
 
-/*  A DEALER on review's authenticated endpoint with the key pair of
+/*  A DEALER on service's authenticated endpoint with the key pair of
  *  role/name (written under the bench's ESSP_HOME); NULL without it. */
-static zsock_t *s_secure_dealer(const char *role, const char *name)
+static zsock_t *s_secure_dealer(service_id_t service, const char *role, const char *name)
 {
     zcert_t *cert = auth_load(role, name);
     if (!cert)
@@ -140,10 +140,10 @@ static zsock_t *s_secure_dealer(const char *role, const char *name)
     zsock_set_sndhwm(sock, 0);
     zsock_set_rcvhwm(sock, 0);
     zsock_set_maxmsgsize(sock, PROTO_REPLY_MAX);
-    int rc = auth_make_client(sock, cert, SERVICE_REVIEW);
+    int rc = auth_make_client(sock, cert, service);
     zcert_destroy(&cert);
     char endpoint[CONFIG_ENDPOINT_MAX];
-    config_secure_connect_endpoint(SERVICE_REVIEW, endpoint, sizeof endpoint);
+    config_secure_connect_endpoint(service, endpoint, sizeof endpoint);
     if (rc != 0 || zsock_connect(sock, "%s", endpoint) != 0)
         zsock_destroy(&sock);
     return sock;
@@ -159,10 +159,24 @@ static int s_send(bench_pipeline_t *self, zsock_t *sock)
     return zmq_send(zsock_resolve(sock), self->buf.data, self->buf.size, 0) < 0 ? -1 : 0;
 }
 
+/*  The bench's staff key, made once: 0 or -1. */
+static int s_staff_key(void)
+{
+    return auth_has_key(AUTH_ROLE_STAFF, "bench") ? 0 : auth_issue(AUTH_ROLE_STAFF, "bench");
+}
+
+/*  A reader of a stream: publication's anonymously, a private one (review's)
+ *  with the staff key on the service's authenticated endpoint. */
 static void s_reader_init(bench_pipeline_t *self, reader_t *reader, service_id_t service,
                           uint64_t cursor, uint32_t wait_ms)
 {
-    *reader = (reader_t){.sock = s_dealer(self, service), .cursor = cursor, .wait_ms = wait_ms};
+    zsock_t *sock = auth_stream_is_public(service) ? s_dealer(self, service)
+        : s_staff_key() == 0 ? s_secure_dealer(service, AUTH_ROLE_STAFF, "bench") : NULL;
+    if (!sock) {
+        fprintf(stderr, "essp-bench: no staff key to read the %s stream\n", config_service_name(service));
+        abort();
+    }
+    *reader = (reader_t){.sock = sock, .cursor = cursor, .wait_ms = wait_ms};
 }
 
 static void s_reader_pull(bench_pipeline_t *self, reader_t *reader)
@@ -270,8 +284,7 @@ int bench_pipeline_committee(bench_pipeline_t *self)
 {
     /* As the essp tool does: a staff key adds the members, each member
      * gets a key pair and votes with it. */
-    if (auth_issue(AUTH_ROLE_STAFF, "bench") != 0
-        || !(self->staff = s_secure_dealer(AUTH_ROLE_STAFF, "bench"))) {
+    if (s_staff_key() != 0 || !(self->staff = s_secure_dealer(SERVICE_REVIEW, AUTH_ROLE_STAFF, "bench"))) {
         fprintf(stderr, "essp-bench: no staff key for review's authenticated endpoint\n");
         return -1;
     }
@@ -290,7 +303,7 @@ int bench_pipeline_committee(bench_pipeline_t *self)
         else if (rc == 0 && !doc_str_eq(&reply, "type", "member"))
             rc = s_refused("member_add", &reply);
         if (rc == 0 && (auth_issue(AUTH_ROLE_MEMBER, s_committee[m].name) != 0
-                        || !(self->voters[m] = s_secure_dealer(AUTH_ROLE_MEMBER, s_committee[m].name))))
+                        || !(self->voters[m] = s_secure_dealer(SERVICE_REVIEW, AUTH_ROLE_MEMBER, s_committee[m].name))))
             rc = -1;
     }
     zmq_msg_close(&msg);
