@@ -174,9 +174,9 @@ bool auth_stream_is_public(service_id_t stream)
 bool auth_may_pull(service_id_t stream, const char *name, const char *role)
 {
     /* Each private stream and the services that consume it (the upstreams
-     * of each service's main.c). */
+     * of each service's main.c); SERVICE_COUNT: nobody. */
     static const service_id_t readers[SERVICE_COUNT][2] = {
-        [SERVICE_INTAKE] = {SERVICE_VALIDATION, SERVICE_VALIDATION},
+        [SERVICE_INTAKE] = {SERVICE_VALIDATION, SERVICE_COUNT},
         [SERVICE_VALIDATION] = {SERVICE_REVIEW, SERVICE_INTAKE},
         [SERVICE_REVIEW] = {SERVICE_PUBLICATION, SERVICE_INTAKE},
     };

@@ -207,7 +207,7 @@ def test_an_appeal_opens_one_new_round_where_earlier_voters_vote_again():
     stack.wait_state(app_id, "rejected")
     blank = stack.essp("appeal", app_id, "--motivation", " ", check=False)
     assert blank.returncode == 2 and "--motivation" in blank.stderr, blank.stderr
-    intake = Client(stack.port, "intake")
+    intake = staff_client(stack.port, "intake")
     reply = intake.call("appeal", id=app_id, motivation="   ")
     assert reply["code"] == "invalid" and reply["field"] == "motivation" and reply["rule"] == "required", reply
     motivation = "Nos références ESS figurent en annexe : ADMR et Vendée Insertion."
