@@ -340,9 +340,8 @@ int service_main(const service_def_t *def)
     zsys_init();
     zsys_set_logsystem(false);
     int code = 1;
-    if (s_load_cert(self) == 0 && s_open_store(self) == 0 && s_start(self) == 0 && s_bind(self) == 0 && s_bind_secure(self) == 0
-        && s_write_pid(self) == 0
-        && s_attach(self) == 0) {
+    if (s_load_cert(self) == 0 && s_open_store(self) == 0 && s_start(self) == 0 && s_bind(self) == 0
+        && s_bind_secure(self) == 0 && s_write_pid(self) == 0 && s_attach(self) == 0) {
         log_info("started (pid %ld)", (long)getpid());
         s_loop(self);
         log_info("stopping: SIGTERM received, last transaction committed");
