@@ -113,6 +113,32 @@ static int s_mkdir_keys(const char *dir)
     return config_mkdirs(path);
 }
 
+/*  keys/allowed/service-<service>.cert: the service's public key with its
+ *  name and the role "service", unless it is there already. */
+static int s_register_service(service_id_t service, zcert_t *cert)
+{
+    char allowed[CONFIG_PATH_MAX];
+    if (s_allowed_path(AUTH_ROLE_SERVICE, config_service_name(service), allowed, sizeof allowed)
+        || s_mkdir_keys("allowed"))
+        return -1;
+    zcert_t *known = zcert_load(allowed);
+    bool same = known && strcmp(zcert_public_txt(known), zcert_public_txt(cert)) == 0
+        && zcert_meta(known, "role") && strcmp(zcert_meta(known, "role"), AUTH_ROLE_SERVICE) == 0;
+    zcert_destroy(&known);
+    if (same)
+        return 0;
+    zcert_t *entry = zcert_new_from(zcert_public_key(cert), zcert_secret_key(cert));
+    if (!entry)
+        return -1;
+    zcert_set_meta(entry, "name", "%s", config_service_name(service));
+    zcert_set_meta(entry, "role", "%s", AUTH_ROLE_SERVICE);
+    int rc = zcert_save_public(entry, allowed);
+    zcert_destroy(&entry);
+    if (rc != 0)
+        log_error("cannot save %s: %s", allowed, strerror(errno));
+    return rc == 0 ? 0 : -1;
+}
+
 zcert_t *auth_server_cert(service_id_t service)
 {
     char path[CONFIG_PATH_MAX], secret[CONFIG_PATH_MAX];
@@ -120,22 +146,52 @@ zcert_t *auth_server_cert(service_id_t service)
         || auth_key_path("", config_service_name(service), S_SECRET, secret, sizeof secret))
         return NULL;
     zcert_t *cert = zcert_load(secret);
-    if (cert)
-        return cert;
-    if (s_mkdir_keys(""))
-        return NULL;
-    cert = zcert_new();
-    if (!cert)
-        return NULL;
-    zcert_set_meta(cert, "service", "%s", config_service_name(service));
-    /* zcert_save writes path (public) and path + "_secret". */
-    if (zcert_save(cert, path) != 0) {
-        log_error("cannot save %s: %s", path, strerror(errno));
-        zcert_destroy(&cert);
-        return NULL;
+    if (!cert) {
+        if (s_mkdir_keys(""))
+            return NULL;
+        cert = zcert_new();
+        if (!cert)
+            return NULL;
+        zcert_set_meta(cert, "service", "%s", config_service_name(service));
+        /* zcert_save writes path (public) and path + "_secret". */
+        if (zcert_save(cert, path) != 0) {
+            log_error("cannot save %s: %s", path, strerror(errno));
+            zcert_destroy(&cert);
+            return NULL;
+        }
+        log_info("created the service key %s", path);
     }
-    log_info("created the service key %s", path);
+    if (s_register_service(service, cert) != 0)
+        zcert_destroy(&cert);
     return cert;
+}
+
+bool auth_stream_is_public(service_id_t stream)
+{
+    return stream == SERVICE_PUBLICATION;
+}
+
+bool auth_may_pull(service_id_t stream, const char *name, const char *role)
+{
+    /* Each private stream and the services that consume it (the upstreams
+     * of each service's main.c); SERVICE_COUNT: nobody. */
+    static const service_id_t readers[SERVICE_COUNT][2] = {
+        [SERVICE_INTAKE] = {SERVICE_VALIDATION, SERVICE_COUNT},
+        [SERVICE_VALIDATION] = {SERVICE_REVIEW, SERVICE_INTAKE},
+        [SERVICE_REVIEW] = {SERVICE_PUBLICATION, SERVICE_INTAKE},
+    };
+    if (stream >= SERVICE_COUNT)
+        return false;
+    if (auth_stream_is_public(stream))
+        return true;
+    if (!name || !role)
+        return false;
+    if (strcmp(role, AUTH_ROLE_STAFF) == 0)
+        return true;
+    if (strcmp(role, AUTH_ROLE_SERVICE) != 0)
+        return false;
+    int reader = config_service_by_name(name);
+    return reader >= 0 && ((service_id_t)reader == readers[stream][0] || (service_id_t)reader == readers[stream][1]);
 }
 
 zactor_t *auth_start(void)
@@ -167,7 +223,8 @@ void auth_peer(zframe_t *frame, const char **name, const char **role)
 {
     *name = zframe_meta(frame, "name");
     *role = zframe_meta(frame, "role");
-    if (!*name || !**name || !auth_is_role(*role))
+    bool service = *role && strcmp(*role, AUTH_ROLE_SERVICE) == 0;
+    if (!*name || !**name || !(auth_is_role(*role) || (service && config_service_by_name(*name) >= 0)))
         *name = *role = NULL;
 }
 

@@ -1,15 +1,18 @@
 /*  common/auth.h - who is speaking: CurveZMQ keys and the certificate store.
  *
- *  The review service answers member and staff requests only on a CURVE
- *  ROUTER of its own.  Every key lives under $ESSP_HOME/keys:
- *    <service>.cert, <service>.cert_secret  the service's key pair; clients
- *                                           need only the public half
- *    allowed/                               public certificates the service
- *                                           accepts (the certificate store)
+ *  Review and intake answer member and staff requests, and intake,
+ *  validation and review serve their streams, only on a CURVE ROUTER of
+ *  their own; the services pull each other's streams with their own keys.  Every key lives under $ESSP_HOME/keys:
+ *    <service>.cert, <service>.cert_secret  the service's key pair, made on
+ *                                           first start; clients need only
+ *                                           the public half
+ *    allowed/                               public certificates the services
+ *                                           accept (the certificate store),
+ *                                           service-<service>.cert among them
  *    members/<name>.cert(_secret)           a member's key pair
  *    staff/<name>.cert(_secret)             a staff key pair
- *  A certificate in allowed/ carries metadata "name" and "role" (member or
- *  staff).  czmq's zauth answers libzmq's ZAP requests from that store
+ *  A certificate in allowed/ carries metadata "name" and "role" (member,
+ *  staff or service).  czmq's zauth answers libzmq's ZAP requests from that store
  *  (reloaded whenever the directory changes, so a removed certificate is
  *  refused from the next connection on) and hands the metadata to libzmq,
  *  which attaches it to every message of the connection: that is how a
@@ -26,8 +29,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define AUTH_ROLE_MEMBER "member"
-#define AUTH_ROLE_STAFF  "staff"
+#define AUTH_ROLE_MEMBER  "member"
+#define AUTH_ROLE_STAFF   "staff"
+#define AUTH_ROLE_SERVICE "service"
 
 /*  A name made safe as a file name: ASCII letters, digits, '-' and '_' are
  *  kept, every other byte (spaces, accents, '/', '.') becomes %XX, so two
@@ -47,8 +51,26 @@ int auth_key_path(const char *dir, const char *name, const char *suffix, char *o
 bool auth_is_role(const char *role);
 
 /*  The service's certificate: loaded from keys/<service>.cert_secret, or
- *  created and saved there on first start.  NULL on I/O failure. */
+ *  created and saved there on first start.  Its public half is also
+ *  registered in the certificate store, as keys/allowed/service-<service>.cert
+ *  with name <service> and role "service" (written again only when it is
+ *  missing or holds another key), so that the other services admit it.
+ *  NULL on I/O failure. */
 zcert_t *auth_server_cert(service_id_t service);
+
+/*  Who may pull a service's stream (proto/README.md section 6.1):
+ *  publication's is public, anyone may; the others carry private data and
+ *  are served only on the service's CURVE endpoint, to a staff key and to
+ *  the key of a service that consumes that stream:
+ *    intake      validation
+ *    validation  review, intake
+ *    review      publication, intake
+ *  name and role: the peer as auth_peer gives it (both NULL when the
+ *  request came in on a plain endpoint). */
+bool auth_may_pull(service_id_t stream, const char *name, const char *role);
+
+/*  True when anyone may pull this service's stream (publication's). */
+bool auth_stream_is_public(service_id_t stream);
 
 /*  Starts zauth with CURVE over keys/allowed/ (created when missing).
  *  NULL on failure. */
@@ -59,7 +81,8 @@ void auth_make_server(zsock_t *sock, zcert_t *cert);
 
 /*  The identity libzmq attached to a received frame from the ZAP reply:
  *  *name and *role point into the frame (valid while it lives), or are
- *  NULL when the connection was not authenticated. */
+ *  NULL when the connection was not authenticated.  The role is member,
+ *  staff, or service (then the name is a service's). */
 void auth_peer(zframe_t *frame, const char **name, const char **role);
 
 /*  Creates a key pair for a member or staff name under keys/members/ or

@@ -4,8 +4,8 @@
  *  side by side and the CLI finds the one it is pointed at:
  *    ESSP_HOME  data, logs, pid files, keys (default ./var)
  *    ESSP_PORT  base port (default 7700); each service listens on base+offset,
- *               intake's HTTP gateway on base+4, review's authenticated
- *               endpoint on base+5
+ *               intake's HTTP gateway on base+4, the authenticated
+ *               endpoints of review, intake, validation on base+5, +6, +7
  *  For a stack spread over several hosts, ESSP_<SERVICE>_ENDPOINT (e.g.
  *  ESSP_REVIEW_ENDPOINT=tcp://10.0.0.3:7702) tells clients and downstream
  *  services where a service is, and ESSP_BIND the address services bind to
@@ -50,9 +50,10 @@ int config_port(service_id_t service);
  *  binds config_http_bind(), never $ESSP_BIND. */
 int config_http_port(void);
 
-/*  The port of a service's authenticated ROUTER (CURVE, members and
- *  staff): review base + 5, intake base + 6; -1 when ESSP_PORT is not a
- *  port. */
+/*  The port of a service's authenticated ROUTER (CURVE: members, staff,
+ *  and the services that pull a private stream): review base + 5, intake
+ *  base + 6, validation base + 7 (publication, whose stream is public,
+ *  binds none); -1 when ESSP_PORT is not a port. */
 int config_secure_port(service_id_t service);
 
 /*  The endpoint a service's authenticated ROUTER binds:

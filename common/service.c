@@ -137,9 +137,19 @@ static int s_start(service_t *self)
         uint64_t cursor = 0;
         store_get_u64(txn, store_db(self->store, self->db_count + 1), config_service_name(from), &cursor);
         char endpoint[CONFIG_ENDPOINT_MAX];
-        config_connect_endpoint(from, endpoint, sizeof endpoint);
-        self->consumers[u] = stream_consumer_new(config_service_name(from), endpoint, cursor,
-                                                 PROTO_BATCH_MAX, 1000);
+        if (auth_stream_is_public(from)) {
+            config_connect_endpoint(from, endpoint, sizeof endpoint);
+            self->consumers[u] = stream_consumer_new(config_service_name(from), endpoint, cursor,
+                                                     PROTO_BATCH_MAX, 1000);
+        } else {
+            /* A private stream: on the producer's CURVE endpoint, with this
+             * service's key, the producer's public key from keys/. */
+            char server[CONFIG_PATH_MAX];
+            config_secure_connect_endpoint(from, endpoint, sizeof endpoint);
+            auth_key_path("", config_service_name(from), ".cert", server, sizeof server);
+            self->consumers[u] = stream_consumer_new_curve(config_service_name(from), endpoint, self->cert,
+                                                           server, cursor, PROTO_BATCH_MAX, 1000);
+        }
         msgpack_zone_init(&self->upstream[u].zone, 65536);
         log_info("following %s at %s from seq %llu", config_service_name(from), endpoint,
                  (unsigned long long)cursor);
@@ -187,27 +197,36 @@ static int s_bind(service_t *self)
     return 0;
 }
 
+/*  The service's own key pair, made on first start and registered in the
+ *  certificate store (auth_server_cert): the secure ROUTER's server key
+ *  and the key it pulls private streams with. */
+static int s_load_cert(service_t *self)
+{
+    self->cert = auth_server_cert(self->def->id);
+    if (!self->cert)
+        log_error("cannot load or create the service key under %s/keys", config_home());
+    return self->cert ? 0 : -1;
+}
+
 /*  The CURVE ROUTER, behind zauth: zauth runs before the bind, since
  *  without a ZAP handler libzmq would accept any client that knows the
- *  server's public key. */
+ *  server's public key.  Bound when the service has requests for members
+ *  or staff, or a private stream to serve. */
 static int s_bind_secure(service_t *self)
 {
-    if (!self->def->secure_types)
+    if (!self->def->secure_types && auth_stream_is_public(self->def->id))
         return 0;
-    zcert_t *cert = auth_server_cert(self->def->id);
-    self->auth = cert ? auth_start() : NULL;
+    self->auth = auth_start();
     if (!self->auth) {
         log_error("cannot start the authentication of the secure endpoint (keys under %s/keys)",
                   config_home());
-        zcert_destroy(&cert);
         return -1;
     }
     char endpoint[CONFIG_ENDPOINT_MAX];
     config_secure_bind_endpoint(self->def->id, endpoint, sizeof endpoint);
     self->secure = zsock_new(ZMQ_ROUTER);
     assert(self->secure);
-    auth_make_server(self->secure, cert);
-    zcert_destroy(&cert);
+    auth_make_server(self->secure, self->cert);
     zsock_set_maxmsgsize(self->secure, PROTO_REQUEST_MAX);
     zsock_set_linger(self->secure, 0);
     zsock_set_sndhwm(self->secure, 100000);
@@ -294,6 +313,7 @@ static void s_destroy(service_t *self)
     zsock_destroy(&self->router);
     zsock_destroy(&self->secure);
     zactor_destroy(&self->auth);
+    zcert_destroy(&self->cert);
     stream_log_destroy(&self->log);
     store_destroy(&self->store);
     msgpack_sbuffer_destroy(&self->event_buf);
@@ -326,9 +346,8 @@ int service_main(const service_def_t *def)
     zsys_init();
     zsys_set_logsystem(false);
     int code = 1;
-    if (s_open_store(self) == 0 && s_start(self) == 0 && s_bind(self) == 0 && s_bind_secure(self) == 0
-        && s_write_pid(self) == 0
-        && s_attach(self) == 0) {
+    if (s_load_cert(self) == 0 && s_open_store(self) == 0 && s_start(self) == 0 && s_bind(self) == 0
+        && s_bind_secure(self) == 0 && s_write_pid(self) == 0 && s_attach(self) == 0) {
         log_info("started (pid %ld)", (long)getpid());
         s_loop(self);
         log_info("stopping: SIGTERM received, last transaction committed");

@@ -4,10 +4,12 @@
  *  decoded message and the time, passed in) in this thin shell, which owns
  *  what the core must not: the sockets, the loop, the LMDB environment, the
  *  clock, the signals.  The shell:
- *    - binds a ROUTER where clients send requests and downstream services
- *      pull this service's event log, and, when the service declares
- *      secure_types, a second ROUTER that speaks CURVE and knows who sends
- *      each request;
+ *    - binds a ROUTER where clients send requests (and anyone pulls a
+ *      public event log), and, when the service declares secure_types or
+ *      its log is private, a second ROUTER that speaks CURVE and knows who
+ *      sends each request: downstream services pull a private log there,
+ *      each with its own key pair (auth_server_cert), as this service
+ *      pulls its own upstreams;
  *    - in each turn of its loop, drains up to SERVICE_BATCH requests that
  *      are ready and the replies of its upstream streams, runs the requests
  *      and applies each batch of events together with that stream's new
@@ -96,12 +98,15 @@ typedef struct {
      * means "durable".  attach returns 0, or -1 to stop the service. */
     int (*attach)(void *ctx, service_t *svc);
     void (*detach)(void *ctx, service_t *svc);
-    /* Optional: the service also binds a CURVE ROUTER on
-     * config_secure_bind_endpoint(), behind zauth and the certificate
-     * store (common/auth.h).  Its requests join the same batches; each
-     * carries the sender's name and role.  The request types listed here
-     * (NULL-terminated) are answered only there: on the plain ROUTER they
-     * are refused (forbidden, rule authentication). */
+    /* Optional: the request types (NULL-terminated) answered only on the
+     * service's CURVE ROUTER, bound on config_secure_bind_endpoint()
+     * behind zauth and the certificate store (common/auth.h); on the plain
+     * ROUTER they are refused (forbidden, rule authentication).  The CURVE
+     * ROUTER is also bound when the service's stream is private
+     * (auth_may_pull): its pulls are answered only there, to the keys
+     * auth_may_pull admits (else forbidden, rule role; on the plain ROUTER
+     * rule authentication).  Its requests join the same batches; each
+     * carries the sender's name and role. */
     const char *const *secure_types;
 } service_def_t;
 

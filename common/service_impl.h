@@ -66,8 +66,10 @@ struct service_t {
     size_t db_count;             /* the core's databases; events, cursors follow */
     stream_log_t *log;
     zsock_t *router;
-    zsock_t *secure;             /* the CURVE ROUTER, when secure_types is set */
+    zsock_t *secure;             /* the CURVE ROUTER, when secure_types is set or
+                                  * the stream is private (auth_may_pull) */
     zactor_t *auth;              /* zauth, answering the secure ROUTER's ZAP requests */
+    zcert_t *cert;               /* the service's own key pair (keys/<service>.cert) */
     stream_consumer_t *consumers[SERVICE_UPSTREAMS_MAX];
     upstream_batch_t upstream[SERVICE_UPSTREAMS_MAX];
     parked_pull_t parked[S_PARKED_MAX];

@@ -63,6 +63,20 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
         proto_error_set(&err, "type", "authentication", "this key carries no name and role");
         proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
         p->ready = true;
+    } else if (strcmp(p->req.type, "pull") == 0
+               && !auth_may_pull(self->def->id, p->req.peer_name, p->req.peer_role)) {
+        /* A private stream: on the plain ROUTER nobody is known; on the
+         * secure one, the key is not one of its consumers' nor staff's. */
+        if (p->router != self->secure)
+            proto_error_set(&err, "type", "authentication",
+                            "the %s stream carries private data: pull it on the authenticated endpoint "
+                            "(CURVE, see essp endpoints) with the key of a consumer or of staff",
+                            config_service_name(self->def->id));
+        else
+            proto_error_set(&err, "type", "role", "the key of %s (%s) may not pull the %s stream",
+                            p->req.peer_name, p->req.peer_role, config_service_name(self->def->id));
+        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
+        p->ready = true;
     } else if (strcmp(p->req.type, "pull") == 0) {
         p->is_pull = true;
     } else if (strcmp(p->req.type, "ping") == 0) {

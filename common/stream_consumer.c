@@ -20,14 +20,47 @@ struct stream_consumer_t {
     int64_t retry_at_ms;  /* no pull before this time (after an error) */
     uint64_t rid;
     zframe_t *last;      /* the last reply, which the decoded events point into */
+    /* CURVE only: where to connect once the producer's public key is
+     * known, and where that key is. */
+    bool connected;
+    bool told;           /* the missing server key was logged */
+    char endpoint[256];
+    char server_cert[512];
 };
 
-stream_consumer_t *stream_consumer_new(const char *name, const char *endpoint, uint64_t cursor,
-                                       size_t max, uint32_t wait_ms)
+static void s_connect(stream_consumer_t *self)
+{
+    if (zsock_connect(self->dealer, "%s", self->endpoint) != 0)
+        log_error("stream %s: cannot connect to %s", self->name, self->endpoint);
+    self->connected = true;
+}
+
+/*  A CURVE consumer connects once the producer's public key is there. */
+static bool s_ready(stream_consumer_t *self)
+{
+    if (self->connected)
+        return true;
+    zcert_t *server = zcert_load(self->server_cert);
+    if (!server) {
+        if (!self->told)
+            log_warn("stream %s: waiting for the producer's public key %s", self->name, self->server_cert);
+        self->told = true;
+        return false;
+    }
+    zsock_set_curve_serverkey(self->dealer, zcert_public_txt(server));
+    zcert_destroy(&server);
+    s_connect(self);
+    log_info("stream %s: connecting to %s (CURVE)", self->name, self->endpoint);
+    return true;
+}
+
+static stream_consumer_t *s_new(const char *name, const char *endpoint, uint64_t cursor, size_t max,
+                                 uint32_t wait_ms)
 {
     stream_consumer_t *self = calloc(1, sizeof *self);
     assert(self);
     snprintf(self->name, sizeof self->name, "%s", name);
+    snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     self->cursor = cursor;
     self->max = max;
     self->wait_ms = wait_ms;
@@ -40,8 +73,25 @@ stream_consumer_t *stream_consumer_new(const char *name, const char *endpoint, u
     zsock_set_immediate(self->dealer, 1);
     zsock_set_reconnect_ivl(self->dealer, 100);
     zsock_set_reconnect_ivl_max(self->dealer, 1000);
-    if (zsock_connect(self->dealer, "%s", endpoint) != 0)
-        log_error("stream %s: cannot connect to %s", name, endpoint);
+    return self;
+}
+
+stream_consumer_t *stream_consumer_new(const char *name, const char *endpoint, uint64_t cursor,
+                                       size_t max, uint32_t wait_ms)
+{
+    stream_consumer_t *self = s_new(name, endpoint, cursor, max, wait_ms);
+    s_connect(self);
+    return self;
+}
+
+stream_consumer_t *stream_consumer_new_curve(const char *name, const char *endpoint, zcert_t *own,
+                                             const char *server_cert, uint64_t cursor, size_t max,
+                                             uint32_t wait_ms)
+{
+    stream_consumer_t *self = s_new(name, endpoint, cursor, max, wait_ms);
+    zcert_apply(own, self->dealer);
+    snprintf(self->server_cert, sizeof self->server_cert, "%s", server_cert);
+    s_ready(self);
     return self;
 }
 
@@ -99,6 +149,10 @@ void stream_consumer_poll(stream_consumer_t *self, int64_t now_ms)
      * producer lost it (restart) and it must be asked again. */
     if (now_ms < self->retry_at_ms)
         return;
+    if (!s_ready(self)) {
+        self->retry_at_ms = now_ms + 1000;
+        return;
+    }
     if (!self->in_flight || now_ms - self->sent_ms > (int64_t)self->wait_ms + 1000)
         s_send_pull(self, now_ms);
 }

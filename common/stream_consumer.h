@@ -24,6 +24,16 @@ typedef struct stream_consumer_t stream_consumer_t;
 stream_consumer_t *stream_consumer_new(const char *name, const char *endpoint, uint64_t cursor,
                                        size_t max, uint32_t wait_ms);
 
+/*  The same, for a stream served on a CURVE endpoint: the DEALER speaks
+ *  CURVE with the consumer's key pair `own` (copied) and the producer's
+ *  public key, read from server_cert (keys/<producer>.cert).  While that
+ *  file is missing (the producer never started with this ESSP_HOME, or
+ *  the operator has not copied it yet) the consumer connects nowhere and
+ *  looks for it again before each pull, about every second. */
+stream_consumer_t *stream_consumer_new_curve(const char *name, const char *endpoint, zcert_t *own,
+                                             const char *server_cert, uint64_t cursor, size_t max,
+                                             uint32_t wait_ms);
+
 void stream_consumer_destroy(stream_consumer_t **self_p);
 
 const char *stream_consumer_name(const stream_consumer_t *self);

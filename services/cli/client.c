@@ -22,8 +22,8 @@ uint64_t client_next_rid(void)
     return rid++;
 }
 
-/*  The key pair for the authenticated endpoints (review's, intake's),
- *  once chosen. */
+/*  The key pair for the authenticated endpoints (review's, intake's,
+ *  validation's), once chosen. */
 static zcert_t *s_key;
 
 int client_use_key(void *cert)
@@ -35,7 +35,7 @@ int client_use_key(void *cert)
 
 static bool s_secure(service_id_t service, bool plain)
 {
-    return !plain && s_key && (service == SERVICE_REVIEW || service == SERVICE_INTAKE);
+    return !plain && s_key && service != SERVICE_PUBLICATION;
 }
 
 static void s_endpoint(service_id_t service, bool secure, char *endpoint, size_t cap)

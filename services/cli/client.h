@@ -35,14 +35,16 @@ int client_call(service_id_t service, const msgpack_sbuffer *request, uint32_t w
                 reply_t *reply);
 
 /*  The same, always on the service's plain endpoint, even with a key in
- *  use: the requests anyone may send there (pull, ping, status). */
+ *  use: the requests anyone may send there (ping, submit, publication's
+ *  pull and directory). */
 int client_call_plain(service_id_t service, const msgpack_sbuffer *request, uint32_t wait_ms,
                       reply_t *reply);
 
 void reply_release(reply_t *reply);
 
-/*  From now on, requests to review and intake go to their authenticated
- *  endpoint (review base+5, intake base+6) with this key pair (a zcert_t,
+/*  From now on, requests to review, intake and validation go to their
+ *  authenticated endpoint (review base+5, intake base+6, validation
+ *  base+7) with this key pair (a zcert_t,
  *  common/auth.h), owned by the client.  Returns 0; a call says so when
  *  the service's public key is missing. */
 int client_use_key(void *cert);

@@ -91,35 +91,31 @@ static int s_review_head(uint64_t *head)
     return rc;
 }
 
-#define S_FOLLOW_WAIT_MS 1000
+#define S_FOLLOW_POLL_MS 250
 
-/*  One held pull on review's stream after *cursor: *changed when a round
- *  opened ("queued": every kind of round appends one).  A file leaving
- *  the queue adds nothing to print. */
-static int s_review_pull(uint64_t *cursor, bool *changed)
+/*  Waits a moment, then reads review's head again (ping, on the plain
+ *  endpoint): *changed when the stream grew past *cursor.  Review's stream
+ *  itself is private (a member key may not pull it), and every change of
+ *  the queue appends to it, so its head is enough to know when to read
+ *  the queue again. */
+static int s_review_wait(uint64_t *cursor, bool *changed)
 {
-    request_t r;
-    request_init(&r, "pull", 3);
-    proto_pack_kv_uint(&r.pk, "after", *cursor);
-    proto_pack_kv_uint(&r.pk, "max", PROTO_BATCH_MAX);
-    proto_pack_kv_uint(&r.pk, "wait", S_FOLLOW_WAIT_MS);
-    reply_t reply;
-    int rc = client_call_plain(SERVICE_REVIEW, &r.buf, S_FOLLOW_WAIT_MS, &reply);
-    msgpack_sbuffer_destroy(&r.buf);
-    const msgpack_object *events = rc == EXIT_OK ? doc_array(&reply.msg, "events") : NULL;
-    for (size_t i = 0; i < doc_len(events); i++) {
-        const msgpack_object *event = doc_at(events, i);
-        doc_uint(event, "seq", cursor);
-        *changed = *changed || doc_str_eq(event, "type", "queued");
-    }
-    reply_release(&reply);
+    for (int waited = 0; waited < S_FOLLOW_POLL_MS && !zsys_interrupted; waited += 50)
+        zclock_sleep(50);
+    if (zsys_interrupted)
+        return EXIT_OK;
+    uint64_t head = *cursor;
+    int rc = s_review_head(&head);
+    *changed = rc == EXIT_OK && head != *cursor;
+    if (rc == EXIT_OK)
+        *cursor = head;
     return rc;
 }
 
 /*  The queue, then every file that enters it, as it enters: review's
- *  stream is followed from its head (read before the queue, so that
- *  nothing queued in between is missed) and the queue read again when a
- *  round opens.  Until SIGINT or SIGTERM, which end it with exit 0. */
+ *  head is read before the queue (so that nothing queued in between is
+ *  missed), then again every quarter of a second, and the queue read again
+ *  when it moved.  Until SIGINT or SIGTERM, which end it with exit 0. */
 static int s_queue_follow(const queue_filter_t *filter)
 {
     zhash_t *seen = zhash_new();
@@ -129,7 +125,7 @@ static int s_queue_follow(const queue_filter_t *filter)
         rc = s_queue_print(filter, seen);
     while (rc == EXIT_OK && !zsys_interrupted) {
         bool changed = false;
-        rc = s_review_pull(&cursor, &changed);
+        rc = s_review_wait(&cursor, &changed);
         if (rc == EXIT_OK && changed)
             rc = s_queue_print(filter, seen);
     }

@@ -34,10 +34,12 @@ static const command_t s_commands[] = {
     {"submit", NULL, "submit FILE.json [--key KEY] [--renews ID]  submit an application (JSON, see\n"
                      "       proto/application.schema.json); --renews: the earlier application it renews",
      "key=,renews=", 1, "expects one FILE.json", cmd_submit},
-    {"amend", NULL, "amend ID FILE.json [--key KEY]  amend an incomplete application or one with changes requested",
-     "key=", 2, "expects ID and FILE.json", cmd_amend},
-    {"status", NULL, "status ID                       the state of an application, its report and decisions",
-     NULL, 1, "expects one ID", cmd_status},
+    {"amend", NULL, "amend ID FILE.json [--token T] [--key KEY]  amend an incomplete application or one with changes\n"
+                    "       requested (the receipt's token, or the staff key)",
+     "key=,token=", 2, "expects ID and FILE.json", cmd_amend},
+    {"status", NULL, "status ID [--token T]           the state of an application, its report and decisions\n"
+                     "       (the receipt's token, or the staff key)",
+     "token=", 1, "expects one ID", cmd_status},
     {"check", NULL, "check FILE.json [--today YYYY-MM-DD] [--text]  run the charter offline (exit 1 if something fails)",
      "today=,text", 1, "expects one FILE.json", cmd_check},
     {"member", "add", "member add NAME --college researchers|local_authorities|ess_networks [--tie SIREN]... [--network NAME]...\n"
@@ -57,7 +59,8 @@ static const command_t s_commands[] = {
      "as=!,motivation=", 2, "expects ID, a decision and --as MEMBER", cmd_vote},
     {"recuse", NULL, "recuse ID --as MEMBER --reason TEXT  step aside from a file (this round and the next)",
      "as=!,reason=!", 1, "expects ID, --as MEMBER and --reason TEXT", cmd_recuse},
-    {"appeal", NULL, "appeal ID --motivation TEXT [--token T] [--key KEY]  appeal a rejection (once)",
+    {"appeal", NULL, "appeal ID --motivation TEXT [--token T] [--key KEY]  appeal a rejection (once; the\n"
+                     "       receipt's token, or the staff key)",
      "motivation=!,token=,key=", 1, "expects ID and --motivation TEXT", cmd_appeal},
     {"complaint", NULL, "complaint ID --reason TEXT     suspend a listing and open a complaint round (staff key)",
      "reason=!", 1, "expects ID and --reason TEXT", cmd_complaint},
@@ -67,8 +70,9 @@ static const command_t s_commands[] = {
      NULL, 1, "expects one ID", cmd_erase},
     {"withdraw", NULL, "withdraw ID --reason TEXT       withdraw a file before the committee, or a listing",
      "reason=!", 1, "expects ID and --reason TEXT", cmd_withdraw},
-    {"history", NULL, "history ID                      the audit trail of an application, its hash chain verified",
-     NULL, 1, "expects one ID", cmd_history},
+    {"history", NULL, "history ID [--token T]          the audit trail of an application, its hash chain verified\n"
+                      "       (the receipt's token, or the staff key)",
+     "token=", 1, "expects one ID", cmd_history},
     {"directory", NULL, "directory [--department D] [--theme T] [--format support|training] [--scope whole|specific]\n"
                         "       [--legal-form F] [--q TEXT] [--csv]  the published directory, filtered, sorted by name",
      "department=,theme=,format=,scope=,legal-form=,q=,csv", 0, "takes no argument", cmd_directory},
@@ -134,7 +138,7 @@ static int s_help(FILE *out)
             fprintf(out, "  essp %s\n", s_commands[i].usage);
     fprintf(out, "\nenvironment: ESSP_HOME (default ./var), ESSP_PORT (default 7700),\n"
                  "  ESSP_<SERVICE>_ENDPOINT, ESSP_TIMEOUT_MS (5000), ESSP_RETRIES (3),\n"
-                 "  ESSP_REVIEW_SECURE_ENDPOINT, ESSP_INTAKE_SECURE_ENDPOINT,\n"
+                 "  ESSP_REVIEW_SECURE_ENDPOINT, ESSP_INTAKE_SECURE_ENDPOINT, ESSP_VALIDATION_SECURE_ENDPOINT,\n"
                  "  ESSP_STAFF (the staff key to use); settings also in $ESSP_HOME/essp.conf\n"
                  "exit codes: 0 done, 1 refused, 2 usage, 3 service unreachable\n");
     return out == stdout ? EXIT_OK : EXIT_USAGE;

@@ -34,7 +34,7 @@ static int s_load_requested(service_t *svc, MDB_txn *txn, service_request_t *req
     size_t id_len;
     doc_str(req->msg, "id", &id, &id_len);
     int rc = record_load(txn, svc, id, id_len, &s->zone, record);
-    if (rc == MDB_NOTFOUND || (rc == 0 && ids_token_refused(req->msg, record)))
+    if (rc == MDB_NOTFOUND || (rc == 0 && ids_token_refused(req, record)))
         return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
     return rc;
 }

@@ -23,8 +23,10 @@ void ids_new(char id[IDS_CHARS + 1], int64_t now_ms);
 void ids_token_new(const scratch_t *s, const char *id, const char *key, size_t key_len,
                    char token[INTAKE_TOKEN_CHARS + 1]);
 
-/*  True when the request names a token that is not the record's: a wrong
- *  token is answered exactly like an unknown id. */
-bool ids_token_refused(const msgpack_object *msg, const msgpack_object *record);
+/*  True when the request may not read or change the record: it names no
+ *  token or one that is not the record's, and does not come with a staff
+ *  key (req->peer_role, the authenticated endpoint).  A missing or wrong
+ *  token is answered exactly like an unknown id, as over HTTP. */
+bool ids_token_refused(const service_request_t *req, const msgpack_object *record);
 
 #endif

@@ -254,7 +254,7 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     msgpack_object known, record;
     /* The token first: a key must not tell a stranger anything. */
     int rc = record_load(txn, svc, id, id_len, &s->zone, &record);
-    if (rc == MDB_NOTFOUND || (rc == 0 && ids_token_refused(req->msg, &record)))
+    if (rc == MDB_NOTFOUND || (rc == 0 && ids_token_refused(req, &record)))
         return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
     if (rc)
         return rc;

@@ -84,7 +84,9 @@ long pipeline_lookup(const bench_pipeline_t *self, const msgpack_object *id);
 zsock_t *pipeline_dealer(const bench_pipeline_t *self, service_id_t service);
 /*  A DEALER on review's authenticated endpoint with the key pair of
  *  role/name (written under the bench's ESSP_HOME); NULL without it. */
-zsock_t *pipeline_secure_dealer(const char *role, const char *name);
+zsock_t *pipeline_secure_dealer(service_id_t service, const char *role, const char *name);
+/*  The bench's staff key, made once: 0 or -1. */
+int pipeline_staff_key(void);
 
 /*  A request is packed into self->pk after pipeline_begin, then sent. */
 void pipeline_begin(bench_pipeline_t *self);

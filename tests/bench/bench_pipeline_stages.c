@@ -28,8 +28,8 @@ int bench_pipeline_committee(bench_pipeline_t *self)
 {
     /* As the essp tool does: a staff key adds the members, each member
      * gets a key pair and votes with it. */
-    if (auth_issue(AUTH_ROLE_STAFF, "bench") != 0
-        || !(self->staff = pipeline_secure_dealer(AUTH_ROLE_STAFF, "bench"))) {
+    if (pipeline_staff_key() != 0
+        || !(self->staff = pipeline_secure_dealer(SERVICE_REVIEW, AUTH_ROLE_STAFF, "bench"))) {
         fprintf(stderr, "essp-bench: no staff key for review's authenticated endpoint\n");
         return -1;
     }
@@ -48,7 +48,7 @@ int bench_pipeline_committee(bench_pipeline_t *self)
         else if (rc == 0 && !doc_str_eq(&reply, "type", "member"))
             rc = pipeline_refused("member_add", &reply);
         if (rc == 0 && (auth_issue(AUTH_ROLE_MEMBER, s_committee[m].name) != 0
-                        || !(self->voters[m] = pipeline_secure_dealer(AUTH_ROLE_MEMBER, s_committee[m].name))))
+                        || !(self->voters[m] = pipeline_secure_dealer(SERVICE_REVIEW, AUTH_ROLE_MEMBER, s_committee[m].name))))
             rc = -1;
     }
     zmq_msg_close(&msg);

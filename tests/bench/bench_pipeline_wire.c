@@ -68,18 +68,18 @@ zsock_t *pipeline_dealer(const bench_pipeline_t *self, service_id_t service)
     return sock;
 }
 
-/*  A DEALER on review's authenticated endpoint with the key pair of
+/*  A DEALER on service's authenticated endpoint with the key pair of
  *  role/name (written under the bench's ESSP_HOME); NULL without it. */
-zsock_t *pipeline_secure_dealer(const char *role, const char *name)
+zsock_t *pipeline_secure_dealer(service_id_t service, const char *role, const char *name)
 {
     zcert_t *cert = auth_load(role, name);
     if (!cert)
         return NULL;
     zsock_t *sock = s_new_dealer();
-    int rc = auth_make_client(sock, cert, SERVICE_REVIEW);
+    int rc = auth_make_client(sock, cert, service);
     zcert_destroy(&cert);
     char endpoint[CONFIG_ENDPOINT_MAX];
-    config_secure_connect_endpoint(SERVICE_REVIEW, endpoint, sizeof endpoint);
+    config_secure_connect_endpoint(service, endpoint, sizeof endpoint);
     if (rc != 0 || zsock_connect(sock, "%s", endpoint) != 0)
         zsock_destroy(&sock);
     return sock;
@@ -95,10 +95,23 @@ int pipeline_send(bench_pipeline_t *self, zsock_t *sock)
     return zmq_send(zsock_resolve(sock), self->buf.data, self->buf.size, 0) < 0 ? -1 : 0;
 }
 
+int pipeline_staff_key(void)
+{
+    return auth_has_key(AUTH_ROLE_STAFF, "bench") ? 0 : auth_issue(AUTH_ROLE_STAFF, "bench");
+}
+
+/*  A reader of a stream: publication's anonymously, a private one (review's)
+ *  with the staff key on the service's authenticated endpoint. */
 void pipeline_reader_init(bench_pipeline_t *self, reader_t *reader, service_id_t service,
                           uint64_t cursor, uint32_t wait_ms)
 {
-    *reader = (reader_t){.sock = pipeline_dealer(self, service), .cursor = cursor, .wait_ms = wait_ms};
+    zsock_t *sock = auth_stream_is_public(service) ? pipeline_dealer(self, service)
+        : pipeline_staff_key() == 0 ? pipeline_secure_dealer(service, AUTH_ROLE_STAFF, "bench") : NULL;
+    if (!sock) {
+        fprintf(stderr, "essp-bench: no staff key to read the %s stream\n", config_service_name(service));
+        abort();
+    }
+    *reader = (reader_t){.sock = sock, .cursor = cursor, .wait_ms = wait_ms};
 }
 
 void pipeline_reader_pull(bench_pipeline_t *self, reader_t *reader)

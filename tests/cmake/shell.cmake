@@ -12,6 +12,10 @@ foreach(part turns streams start)
   target_link_libraries(test_service_${part} PRIVATE essp_common_faults)
   set_tests_properties(unit.test_service_${part} PROPERTIES TIMEOUT 120)
 endforeach()
+# Who may pull which stream: the rule, the service keys registered with the
+# role "service", a consumer pulling over CURVE with its service's key.
+essp_unit_test(test_access unit/test_access.c)
+target_link_libraries(test_access PRIVATE essp_common)
 essp_unit_test(test_store_faults unit/test_store_faults.c)
 target_link_libraries(test_store_faults PRIVATE essp_common_faults)
 essp_unit_test(test_log unit/test_log.c)

@@ -1,10 +1,13 @@
 """A small essp client written from proto/README.md: DEALER sockets,
 one MessagePack map per frame, request ids, and retries with the same
-request (and idempotency key) when a reply does not come.  Member and
-staff requests go to review's authenticated endpoint (base port + 5) with
-CURVE keys read from czmq certificate files."""
+request (and idempotency key) when a reply does not come.  Member, staff
+and service keys go to a service's authenticated endpoint (review base
+port + 5, intake + 6, validation + 7) with CURVE keys read from czmq
+certificate files; the streams of intake, validation and review are
+pulled there only (with the staff key: see pull_all)."""
 
 import itertools
+import os
 import re
 import time
 
@@ -12,15 +15,22 @@ import msgpack
 import zmq
 
 SERVICES = ("intake", "validation", "review", "publication")
+# The offset of each authenticated endpoint (CURVE) from the base port.
+SECURE_OFFSETS = {"review": 5, "intake": 6, "validation": 7}
+# The streams anyone may pull; the others only with a consumer's or staff key.
+PUBLIC_STREAMS = ("publication",)
+# ESSP_HOME of the stack on each base port (harness.Stack registers itself),
+# where the staff key and the services' public keys are.
+HOMES = {}
 
 
 def endpoint(base_port, service):
     return "tcp://127.0.0.1:%d" % (base_port + SERVICES.index(service))
 
 
-def secure_endpoint(base_port):
-    """Review's authenticated endpoint (CURVE)."""
-    return "tcp://127.0.0.1:%d" % (base_port + len(SERVICES) + 1)
+def secure_endpoint(base_port, service="review"):
+    """A service's authenticated endpoint (CURVE)."""
+    return "tcp://127.0.0.1:%d" % (base_port + SECURE_OFFSETS[service])
 
 
 def file_name(name):
@@ -57,10 +67,10 @@ class Client:
 
     def __init__(self, base_port, service, timeout=5.0, tries=20, keys=None, server_key=None):
         """keys: (public, secret) of the client, server_key: the service's
-        public key (Z85); with them the client speaks CURVE to review's
-        authenticated endpoint."""
+        public key (Z85); with them the client speaks CURVE to the
+        service's authenticated endpoint."""
         self.context = zmq.Context.instance()
-        self.address = secure_endpoint(base_port) if keys else endpoint(base_port, service)
+        self.address = secure_endpoint(base_port, service) if keys else endpoint(base_port, service)
         self.keys = keys
         self.server_key = server_key
         self.timeout = timeout
@@ -110,9 +120,46 @@ class Client:
         return unpack(self.socket.recv())
 
 
-def pull_all(base_port, service, after=0, batch=1000):
-    """Every event of a service's stream after `after`, checked gapless."""
-    client = Client(base_port, service)
+def stand_in(socket, home, service):
+    """Makes socket (before it binds) a CURVE server standing in for
+    service's secure endpoint: a fresh key pair whose public half is
+    written to keys/<service>.cert under home, where the consumers read
+    the producer's key.  Without a ZAP handler any client key is admitted."""
+    public, secret = zmq.curve_keypair()
+    os.makedirs(os.path.join(home, "keys"), exist_ok=True)
+    with open(os.path.join(home, "keys", service + ".cert"), "w", encoding="utf-8") as f:
+        f.write('#   ZeroMQ CURVE Public Certificate\n\nmetadata\n    service = "%s"\ncurve\n'
+                '    public-key = "%s"\n' % (service, public.decode("ascii")))
+    socket.curve_server = True
+    socket.curve_publickey = public
+    socket.curve_secretkey = secret
+
+
+def staff_keys(base_port, service, home=None):
+    """(keys, server_key) of the staff key of the stack on base_port (the
+    only one under keys/staff, or $ESSP_STAFF) for service's endpoint."""
+    home = home or HOMES[base_port]
+    staff = os.path.join(home, "keys", "staff")
+    names = sorted(n for n in os.listdir(staff) if n.endswith(".cert_secret"))
+    chosen = os.environ.get("ESSP_STAFF")
+    name = file_name(chosen) + ".cert_secret" if chosen else names[0]
+    keys = load_cert(os.path.join(staff, name))
+    server = load_cert(os.path.join(home, "keys", service + ".cert"))[0]
+    return keys, server
+
+
+def staff_client(base_port, service, **options):
+    """A client of service's authenticated endpoint with the staff key."""
+    keys, server = staff_keys(base_port, service)
+    return Client(base_port, service, keys=keys, server_key=server, **options)
+
+
+def pull_all(base_port, service, after=0, batch=1000, keys=None, server_key=None):
+    """Every event of a service's stream after `after`, checked gapless.
+    A private stream is pulled with keys, or else the stack's staff key."""
+    if service not in PUBLIC_STREAMS and keys is None:
+        keys, server_key = staff_keys(base_port, service)
+    client = Client(base_port, service, keys=keys, server_key=server_key)
     events = []
     try:
         while True:

@@ -15,14 +15,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from essp_client import SERVICES, Client, file_name, load_cert  # noqa: E402
+from essp_client import HOMES, SERVICES, Client, file_name, load_cert  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "applications")
 
 
 def free_base_port():
-    """A base port whose four ports are free now."""
+    """A base port whose eight ports (base + 0 to base + 7) are free now."""
     for _ in range(200):
         # Below the kernel's ephemeral range (32768 and up): a port there can be
         # taken by any outgoing connection while a service restarts.
@@ -52,6 +52,7 @@ class Stack:
                         ESSP_TIMEOUT_MS="2000", ESSP_RETRIES="15")
         self.env.update(env or {})
         self.processes = {}
+        HOMES[self.port] = self.home
         os.makedirs(os.path.join(self.home, "log"), exist_ok=True)
         # The staff key the essp tool uses for staff commands.
         self.essp("staff", "init", "operator")
@@ -114,17 +115,22 @@ class Stack:
         directory = "members" if role == "member" else "staff"
         return os.path.join(self.home, "keys", directory, file_name(name) + ".cert_secret")
 
-    def server_key(self):
-        return load_cert(os.path.join(self.home, "keys", "review.cert"))[0]
+    def server_key(self, service="review"):
+        return load_cert(os.path.join(self.home, "keys", service + ".cert"))[0]
 
-    def review_as(self, name, role="member", **options):
-        """A client of review's authenticated endpoint with the key of a
-        member (or of staff with role="staff")."""
-        return Client(self.port, "review", keys=load_cert(self.key_path(role, name)),
-                      server_key=self.server_key(), **options)
+    def service_keys(self, service):
+        """A service's own key pair (keys/<service>.cert_secret)."""
+        return load_cert(os.path.join(self.home, "keys", service + ".cert_secret"))
 
-    def staff(self, **options):
-        return self.review_as("operator", role="staff", **options)
+    def review_as(self, name, role="member", service="review", **options):
+        """A client of review's (or another service's) authenticated
+        endpoint with the key of a member (or of staff with role="staff")."""
+        return Client(self.port, service, keys=load_cert(self.key_path(role, name)),
+                      server_key=self.server_key(service), **options)
+
+    def staff(self, service="review", **options):
+        """A client of service's authenticated endpoint with the staff key."""
+        return self.review_as("operator", role="staff", service=service, **options)
 
     # -- the essp tool ----------------------------------------------------
     def essp(self, *args, check=True, stdin=None):

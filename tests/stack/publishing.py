@@ -19,7 +19,8 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 import harness
-from essp_client import Client, endpoint, pack, unpack
+from essp_client import (HOMES, PUBLIC_STREAMS, Client, endpoint, pack, secure_endpoint, staff_keys, stand_in,
+                          unpack)
 
 MEMBERS = (("Claire Moreau", "researchers"), ("Hervé Le Guen", "local_authorities"),
            ("Sophie Bernard", "ess_networks"))
@@ -116,7 +117,14 @@ def raw_pulls_of(port, service, after=0):
     context = zmq.Context.instance()
     socket = context.socket(zmq.DEALER)
     socket.setsockopt(zmq.LINGER, 0)
-    socket.connect(endpoint(port, service))
+    if service in PUBLIC_STREAMS:
+        socket.connect(endpoint(port, service))
+    else:
+        # A private stream: with the stack's staff key, on its CURVE endpoint.
+        keys, server = staff_keys(port, service)
+        socket.curve_publickey, socket.curve_secretkey = keys
+        socket.curve_serverkey = server
+        socket.connect(secure_endpoint(port, service))
     replies = []
     try:
         for rid in range(1, 100000):
@@ -256,14 +264,20 @@ class FakeReview:
     "decided" (approve) event per generated application, appended on
     demand, or any event given whole (add).  The real publication service
     follows it as it follows review: pull, held pull, batch.  With another
-    `service` it stands for that service instead (intake, for validation)."""
+    `service` it stands for that service instead (intake, for validation).
+    Review's and intake's streams are private: it serves them on the CURVE
+    endpoint, with a key written in the stack's keys/ as the real one's."""
 
     def __init__(self, port, service="review"):
         self.service = service
         self.context = zmq.Context.instance()
         self.router = self.context.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.LINGER, 0)
-        self.router.bind(endpoint(port, service))
+        if service in PUBLIC_STREAMS:
+            self.router.bind(endpoint(port, service))
+        else:
+            stand_in(self.router, HOMES[port], service)
+            self.router.bind(secure_endpoint(port, service))
         self.events = []
         self.lock = threading.Lock()
         self.stopping = False

@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from essp_client import Client, load_cert, pull_all  # noqa: E402
+from essp_client import Client, load_cert, pull_all, staff_client  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 stack = harness.Stack(BIN)
@@ -207,7 +207,7 @@ def test_an_appeal_opens_one_new_round_where_earlier_voters_vote_again():
     stack.wait_state(app_id, "rejected")
     blank = stack.essp("appeal", app_id, "--motivation", " ", check=False)
     assert blank.returncode == 2 and "--motivation" in blank.stderr, blank.stderr
-    intake = Client(stack.port, "intake")
+    intake = staff_client(stack.port, "intake")
     reply = intake.call("appeal", id=app_id, motivation="   ")
     assert reply["code"] == "invalid" and reply["field"] == "motivation" and reply["rule"] == "required", reply
     motivation = "Nos références ESS figurent en annexe : ADMR et Vendée Insertion."
@@ -295,8 +295,8 @@ class Follower:
 
 def queued_at(app_id, timeout=20.0):
     """The moment review's `queued` event for app_id is on its stream,
-    seen by a held pull."""
-    client = Client(stack.port, "review")
+    seen by a held pull (with the staff key: review's stream is private)."""
+    client = staff_client(stack.port, "review")
     after = 0
     deadline = time.monotonic() + timeout
     try:

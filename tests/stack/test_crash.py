@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from essp_client import SERVICES, Client, pull_all  # noqa: E402
+from essp_client import SERVICES, Client, pull_all, staff_client  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 COUNT = int(os.environ.get("ESSP_CRASH_APPLICATIONS", "500"))
@@ -102,7 +102,7 @@ def vote_chunk():
 
 
 def states(ids):
-    client = Client(stack.port, "intake", timeout=1.0, tries=100)
+    client = staff_client(stack.port, "intake", timeout=1.0, tries=100)
     try:
         replies = {i: client.call("status", id=i) for i in ids}
         bad = [r for r in replies.values() if r["type"] != "status"]

@@ -22,7 +22,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from essp_client import Client, pack, unpack  # noqa: E402
+from essp_client import pack, staff_client, unpack  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
@@ -140,7 +140,7 @@ def test_a_whole_life_is_recorded_in_order():
     assert last["head"] == records[-1]["hash"]
     life["count"] = len(records)
 
-    reply = Client(stack.port, "intake").call("history", id=app_id)
+    reply = staff_client(stack.port, "intake").call("history", id=app_id)
     assert reply["type"] == "history" and reply["verified"] is True and "break" not in reply
     verify_independently(reply)
     # An unknown id is refused like status refuses it.
@@ -179,7 +179,7 @@ def expect_break(app_id, n, words):
     assert code == 1, (code, stderr)
     assert "broken at record %d" % n in stderr and words in stderr, stderr
     assert last["verified"] is False and last["break"]["n"] == n, last
-    reply = Client(stack.port, "intake").call("history", id=app_id)
+    reply = staff_client(stack.port, "intake").call("history", id=app_id)
     assert reply["verified"] is False and reply["break"]["n"] == n, reply
     return records
 
@@ -221,7 +221,7 @@ def test_the_tool_verifies_what_the_service_sends():
     """A service that alters a record and still says "verified" is caught:
     the tool checks the bytes itself."""
     app_id = life["id"]
-    genuine = Client(stack.port, "intake").call("history", id=app_id)
+    genuine = staff_client(stack.port, "intake").call("history", id=app_id)
     context = zmq.Context.instance()
     router = context.socket(zmq.ROUTER)
     router.setsockopt(zmq.LINGER, 0)
@@ -239,7 +239,8 @@ def test_the_tool_verifies_what_the_service_sends():
     server = threading.Thread(target=serve)
     server.start()
     env = dict(stack.env, ESSP_INTAKE_ENDPOINT="tcp://127.0.0.1:%d" % port, ESSP_RETRIES="1")
-    result = subprocess.run([os.path.join(BIN, "essp"), "history", app_id], env=env,
+    # With a token, the tool asks intake's plain endpoint (here the forger).
+    result = subprocess.run([os.path.join(BIN, "essp"), "history", app_id, "--token", "t" * 43], env=env,
                             capture_output=True, text=True, timeout=60)
     server.join()
     router.close()

@@ -17,7 +17,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from essp_client import Client, load_cert, pull_all  # noqa: E402
+from essp_client import Client, load_cert, pull_all, staff_client  # noqa: E402
 from http_client import Gateway  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
@@ -214,7 +214,7 @@ def test_an_erasure_by_the_staff():
     assert status["report"] is None and status["appeal"] == {"at": before["appeal"]["at"]}, status
     assert [d["decision"] for d in status["decisions"]] == ["reject"], status
     assert "motivations" not in status["decisions"][0] and len(status["decisions"][0]["voters"]) == 3, status
-    full = Client(stack.port, "intake").call("status", id=app_id, with_application=True)
+    full = staff_client(stack.port, "intake").call("status", id=app_id, with_application=True)
     assert full["type"] == "status" and "application" not in full, full
     # The log: every earlier event about the id redacted, then "erased".
     events = [e for e in pull_all(stack.port, "intake") if e.get("id") == app_id]
@@ -226,7 +226,7 @@ def test_an_erasure_by_the_staff():
     erased_at = [r["what"] for r in records].index("erased")
     assert all(r["why"] == "" for r in records[:erased_at]), records
     assert records[erased_at]["who"] == "staff operator" and records[erased_at]["state"] == "withdrawn"
-    text = str(Client(stack.port, "intake").call("history", id=app_id)["records"])
+    text = str(staff_client(stack.port, "intake").call("history", id=app_id)["records"])
     assert "ESS" not in text and "coopératives" not in text
     # The applicant's page says what became of the file.
     shown = page(app_id, token)

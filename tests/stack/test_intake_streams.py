@@ -18,7 +18,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from essp_client import Client, load_cert, pack, unpack  # noqa: E402
+from essp_client import PUBLIC_STREAMS, Client, load_cert, pack, stand_in, unpack  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 UPSTREAMS = ("validation", "review", "publication")
@@ -26,14 +26,17 @@ UPSTREAMS = ("validation", "review", "publication")
 
 class Upstreams:
     """The three streams intake follows, served from lists: append an event
-    and intake's held pull gets it."""
+    and intake's held pull gets it.  Validation's and review's are private:
+    served over CURVE, with keys written in home as the real services'."""
 
-    def __init__(self):
+    def __init__(self, home):
         self.context = zmq.Context.instance()
         self.sockets, self.ports = {}, {}
         for name in UPSTREAMS:
             socket = self.context.socket(zmq.ROUTER)
             socket.setsockopt(zmq.LINGER, 0)
+            if name not in PUBLIC_STREAMS:
+                stand_in(socket, home, name)
             self.ports[name] = socket.bind_to_random_port("tcp://127.0.0.1")
             self.sockets[name] = socket
         self.events = {name: [] for name in UPSTREAMS}
@@ -44,8 +47,8 @@ class Upstreams:
         self.thread.start()
 
     def env(self):
-        return {"ESSP_%s_ENDPOINT" % name.upper(): "tcp://127.0.0.1:%d" % port
-                for name, port in self.ports.items()}
+        return {"ESSP_%s_%sENDPOINT" % (name.upper(), "" if name in PUBLIC_STREAMS else "SECURE_"):
+                "tcp://127.0.0.1:%d" % port for name, port in self.ports.items()}
 
     def append(self, name, event_type, **fields):
         with self.lock:
@@ -89,8 +92,9 @@ class Upstreams:
             socket.close()
 
 
-upstreams = Upstreams()
-stack = harness.Stack(BIN, env=upstreams.env())
+stack = harness.Stack(BIN)
+upstreams = Upstreams(stack.home)
+stack.env.update(upstreams.env())
 intake = None
 counter = [700]
 VOTERS = ["Claire Moreau", "Hervé Le Guen", "Sophie Bernard"]
@@ -159,7 +163,8 @@ def listed(app_id):
 def setup():
     global intake
     stack.start("intake")
-    intake = Client(stack.port, "intake")
+    # Status and history without the applicant's token: the staff key.
+    intake = stack.staff("intake")
 
 
 def test_an_appeal_round():

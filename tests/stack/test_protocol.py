@@ -14,7 +14,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from essp_client import SERVICES, Client, pack, pull_all  # noqa: E402
+from essp_client import SERVICES, Client, pack, pull_all, staff_client  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 stack = harness.Stack(BIN)
@@ -116,7 +116,7 @@ def test_rid_is_echoed_and_req_sockets_work():
 
 def test_held_pull_returns_as_soon_as_an_event_is_appended():
     head = Client(stack.port, "intake").call("ping")["head"]
-    waiter = Client(stack.port, "intake", timeout=20, tries=1)
+    waiter = staff_client(stack.port, "intake", timeout=20, tries=1)
     waiter._connect()
     waiter.socket.send(pack({"v": 1, "type": "pull", "rid": 5, "after": head, "max": 10, "wait": 15000}))
     time.sleep(0.3)

@@ -22,7 +22,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from essp_client import Client, endpoint, pack, pull_all, unpack  # noqa: E402
+from essp_client import Client, pack, pull_all, secure_endpoint, stand_in, unpack  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
@@ -247,15 +247,17 @@ def test_staff_withdraw_and_roles():
 # ------------------------------------------------- review alone, scripted upstream
 
 class ScriptedValidation:
-    """Validation's ROUTER, answering review's pulls with self.events."""
+    """Validation's secure ROUTER (CURVE, its key written where review
+    reads it), answering review's pulls with self.events."""
 
-    def __init__(self, port):
+    def __init__(self, port, home):
         self.events = []
         self.lock = threading.Lock()
         self.stopped = False
         self.socket = zmq.Context.instance().socket(zmq.ROUTER)
         self.socket.setsockopt(zmq.LINGER, 0)
-        self.socket.bind(endpoint(port, "validation"))
+        stand_in(self.socket, home, "validation")
+        self.socket.bind(secure_endpoint(port, "validation"))
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -329,7 +331,7 @@ def validated(app_id, seed, renews=None):
 
 def test_review_alone_pulls_a_scripted_validation():
     stack.cleanup()
-    upstream["validation"] = ScriptedValidation(alone.port)
+    upstream["validation"] = ScriptedValidation(alone.port, alone.home)
     alone.start("review")
     assert alone_events() == []
 

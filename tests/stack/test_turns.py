@@ -22,7 +22,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from essp_client import Client, endpoint, pack, unpack  # noqa: E402
+from essp_client import Client, endpoint, pack, staff_client, unpack  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
@@ -120,7 +120,7 @@ def test_a_poisoned_batch_stops_only_its_own_stream():
     # Every receipt is durable; validation judged every submission, and
     # what it decided after the bad event is not applied over it.
     wait_head("validation", seq + len(receipts))
-    client = Client(stack.port, "intake")
+    client = staff_client(stack.port, "intake")
     for receipt in receipts[:: max(1, len(receipts) // 20)] + receipts[-1:]:
         status = client.call("status", id=receipt["id"])
         assert status["type"] == "status" and status["state"] == "received", status

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/auth.h"
+#include "common/config.h"
 #include "proto/doc.h"
 #include "proto/messages.h"
 #include "proto/wire.h"
@@ -129,6 +131,14 @@ int fixture_setup(void **state)
     f->def.attach = s_attach;
     f->def.detach = s_detach;
     f->def.upstream_count = 2;
+    /* The secure endpoints an earlier run pointed at its producers. */
+    for (int s = 0; s < SERVICE_COUNT; s++) {
+        char var[64];
+        snprintf(var, sizeof var, "ESSP_%s_SECURE_ENDPOINT", config_service_name((service_id_t)s));
+        for (char *c = var; *c; c++)
+            *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+        unsetenv(var);
+    }
     for (size_t u = 0; u < 2; u++) {
         service_id_t from = (service_id_t)((f->def.id + 1 + u) % SERVICE_COUNT);
         f->def.upstreams[u] = (service_upstream_t){from, s_apply};
@@ -138,6 +148,16 @@ int fixture_setup(void **state)
             *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
         snprintf(endpoint, sizeof endpoint, "inproc://service-test-%d-%zu", s_run, u);
         setenv(var, endpoint, 1);
+        /* A private upstream is pulled on its secure endpoint with the
+         * producer's public key from keys/ (CURVE does not apply to
+         * inproc: the test's ROUTER needs no keys of its own). */
+        snprintf(var, sizeof var, "ESSP_%s_SECURE_ENDPOINT", config_service_name(from));
+        for (char *c = var; *c; c++)
+            *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+        setenv(var, endpoint, 1);
+        zcert_t *producer_cert = auth_server_cert(from);
+        assert_non_null(producer_cert);
+        zcert_destroy(&producer_cert);
         f->producer[u] = zsock_new(ZMQ_ROUTER);
         assert_int_equal(zsock_bind(f->producer[u], "%s", endpoint), 0);
     }
@@ -156,6 +176,7 @@ int fixture_teardown(void **state)
         zframe_destroy(&f->identity[u]);
         zsock_destroy(&f->producer[u]);
     }
+    zsock_destroy(&f->puller);
     zsock_destroy(&f->client);
     msgpack_zone_destroy(&f->zone);
     char command[128];
@@ -380,8 +401,31 @@ void fixture_release_turn(service_fixture_t *f)
     assert_true(fixture_reply(f, f->client, 5000, &reply));
     assert_true(doc_str_eq(&reply, "id", "hold"));
 }
-/*  A pull of the service's own log, by a client. */
-void fixture_pull(service_fixture_t *f, uint64_t after, uint64_t wait)
+zsock_t *fixture_secure_client(service_fixture_t *f, zcert_t *cert)
+{
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    assert_int_equal(auth_make_client(sock, cert, f->def.id), 0);
+    char endpoint[CONFIG_ENDPOINT_MAX];
+    config_secure_bind_endpoint(f->def.id, endpoint, sizeof endpoint);
+    assert_int_equal(zsock_connect(sock, "%s", endpoint), 0);
+    return sock;
+}
+
+zsock_t *fixture_puller(service_fixture_t *f)
+{
+    if (auth_stream_is_public(f->def.id))
+        return f->client;
+    if (!f->puller) {
+        assert_int_equal(auth_issue(AUTH_ROLE_STAFF, "puller"), 0);
+        zcert_t *cert = auth_load(AUTH_ROLE_STAFF, "puller");
+        assert_non_null(cert);
+        f->puller = fixture_secure_client(f, cert);
+        zcert_destroy(&cert);
+    }
+    return f->puller;
+}
+
+void fixture_pull_on(service_fixture_t *f, zsock_t *sock, uint64_t after, uint64_t wait)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
@@ -391,14 +435,19 @@ void fixture_pull(service_fixture_t *f, uint64_t after, uint64_t wait)
     proto_pack_kv_uint(&pk, "after", after);
     proto_pack_kv_uint(&pk, "max", 10);
     proto_pack_kv_uint(&pk, "wait", wait);
-    assert_int_equal(zsock_send(f->client, "b", buf.data, buf.size), 0);
+    assert_int_equal(zsock_send(sock, "b", buf.data, buf.size), 0);
     msgpack_sbuffer_destroy(&buf);
+}
+
+void fixture_pull(service_fixture_t *f, uint64_t after, uint64_t wait)
+{
+    fixture_pull_on(f, fixture_puller(f), after, wait);
 }
 
 size_t fixture_batch_len(service_fixture_t *f, int timeout_ms, uint64_t *first_seq)
 {
     msgpack_object reply;
-    assert_true(fixture_reply(f, f->client, timeout_ms, &reply));
+    assert_true(fixture_reply(f, fixture_puller(f), timeout_ms, &reply));
     assert_true(doc_str_eq(&reply, "type", "batch"));
     const msgpack_object *events = doc_array(&reply, "events");
     assert_non_null(events);

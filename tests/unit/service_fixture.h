@@ -32,6 +32,9 @@ typedef struct {
     atomic_int done;             /* service_main returned */
     bool running;
     zsock_t *client;
+    zsock_t *puller;             /* pulls the service's log: f->client, or a
+                                  * staff key on the secure ROUTER when the
+                                  * stream is private */
     zsock_t *producer[2];        /* the two upstreams */
     zframe_t *identity[2];       /* of the consumer's last pull */
     msgpack_zone zone;
@@ -84,8 +87,16 @@ void fixture_deliver(service_fixture_t *f, size_t u, uint64_t first, const char 
 void fixture_hold_turn(service_fixture_t *f);
 void fixture_release_turn(service_fixture_t *f);
 
-/*  A pull of the service's own log by f->client, and the length of the
- *  batch that answers it (its first seq in *first_seq when not NULL). */
+/*  A client that may pull the service's log: f->client when the stream
+ *  is public, else a staff key's DEALER on the secure ROUTER. */
+zsock_t *fixture_puller(service_fixture_t *f);
+/*  A DEALER on the service's secure ROUTER with cert's keys. */
+zsock_t *fixture_secure_client(service_fixture_t *f, zcert_t *cert);
+/*  A pull of the service's own log on sock. */
+void fixture_pull_on(service_fixture_t *f, zsock_t *sock, uint64_t after, uint64_t wait);
+/*  A pull of the service's own log by a client that may (fixture_puller),
+ *  and the length of the batch that answers it (its first seq in
+ *  *first_seq when not NULL). */
 void fixture_pull(service_fixture_t *f, uint64_t after, uint64_t wait);
 size_t fixture_batch_len(service_fixture_t *f, int timeout_ms, uint64_t *first_seq);
 

@@ -139,7 +139,8 @@ static msgpack_object s_status(core_t *t, const char *id, const char *token)
     const char *msg = token ? s_text(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\",\"token\":\"%s\"}", id, token)
                             : s_text(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\"}", id);
     msgpack_object reply;
-    assert_int_equal(s_request(t, &reply, msg, NULL), 0);
+    /* Without the token, as staff (the authenticated endpoint). */
+    assert_int_equal(s_request(t, &reply, msg, token ? NULL : "staff"), 0);
     s_assert_str(&reply, "type", "status");
     return reply;
 }
@@ -248,8 +249,54 @@ static void test_status_refuses_a_wrong_token_as_an_unknown_id(void **state)
     const char *unknown = s_text(t, "{\"v\":1,\"type\":\"status\",\"id\":\"0000000000000000\"}");
     core_bench_assert_refused(t->bench, s_request(t, &reply, unknown, NULL), PROTO_E_NOT_FOUND, "id", "exists");
     const char *with = s_text(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\",\"with_application\":true}", id);
-    assert_int_equal(s_request(t, &reply, with, NULL), 0);
+    assert_int_equal(s_request(t, &reply, with, "staff"), 0);
     assert_non_null(doc_map(&reply, "application"));
+}
+
+/*  status, history, amend and appeal read or change an application: they
+ *  need its token, or a staff key (the authenticated endpoint); without
+ *  either, the answer is the one for an unknown id, as over HTTP.  A
+ *  member's or a service's key is no staff key. */
+static void test_reading_or_changing_needs_the_token_or_a_staff_key(void **state)
+{
+    core_t *t = *state;
+    msgpack_object reply;
+    assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
+    char id[PROTO_ID_MAX + 1], token[64];
+    s_id_of(&reply, id, token);
+    uint64_t head = core_bench_head(t->bench);
+    const char *const requests[] = {
+        "{\"v\":1,\"type\":\"status\",\"id\":\"%s\"%s}",
+        "{\"v\":1,\"type\":\"history\",\"id\":\"%s\"%s}",
+        "{\"v\":1,\"type\":\"appeal\",\"id\":\"%s\",\"motivation\":\"Relisez.\"%s}",
+    };
+    const char *const roles[] = {NULL, "member", "service"};
+    char wrong[96];
+    snprintf(wrong, sizeof wrong, ",\"token\":\"%.42sx\"", token);
+    for (size_t i = 0; i < sizeof requests / sizeof *requests; i++) {
+        for (size_t r = 0; r < sizeof roles / sizeof *roles; r++) {
+            const char *bare = s_text(t, requests[i], id, "");
+            core_bench_assert_refused(t->bench, s_request(t, &reply, bare, roles[r]), PROTO_E_NOT_FOUND, "id",
+                                      "exists");
+            const char *other = s_text(t, requests[i], id, wrong);
+            core_bench_assert_refused(t->bench, s_request(t, &reply, other, roles[r]), PROTO_E_NOT_FOUND, "id",
+                                      "exists");
+        }
+    }
+    const char *amend = s_text(t, "{\"v\":1,\"type\":\"amend\",\"id\":\"%s\",\"application\":%s}", id,
+                               t->application);
+    core_bench_assert_refused(t->bench, s_request(t, &reply, amend, NULL), PROTO_E_NOT_FOUND, "id", "exists");
+    core_bench_assert_refused(t->bench, s_request(t, &reply, amend, "member"), PROTO_E_NOT_FOUND, "id", "exists");
+    assert_int_equal(core_bench_head(t->bench), head);      /* nothing was written */
+    /* The token, or a staff key. */
+    const char *with = s_text(t, requests[0], id, "");
+    assert_int_equal(s_request(t, &reply, with, "staff"), 0);
+    s_assert_str(&reply, "type", "status");
+    char right[96];
+    snprintf(right, sizeof right, ",\"token\":\"%s\"", token);
+    const char *history = s_text(t, requests[1], id, right);
+    assert_int_equal(s_request(t, &reply, history, NULL), 0);
+    s_assert_str(&reply, "type", "history");
 }
 
 /*  Item "in_review means votable": a report that passes keeps the file
@@ -312,7 +359,7 @@ static void test_amend_an_incomplete_application(void **state)
                          at + strlen("\"477 848 642 00013\"")) > 0);
     const char *moved = s_text(t, "{\"v\":1,\"type\":\"amend\",\"id\":\"%s\",\"application\":%s}", id, changed);
     free(changed);
-    core_bench_assert_refused(t->bench, s_request(t, &reply, moved, NULL), PROTO_E_INVALID,
+    core_bench_assert_refused(t->bench, s_request(t, &reply, moved, "staff"), PROTO_E_INVALID,
                      "application.organisation.siret", "immutable");
 }
 
@@ -325,7 +372,7 @@ static void test_an_appeal_is_in_review_once_its_round_opens(void **state)
     s_id_of(&reply, id, token);
     const char *appeal = s_text(t, "{\"v\":1,\"type\":\"appeal\",\"id\":\"%s\",\"motivation\":\"Trois références.\","
                                    "\"key\":\"appeal-1\"}", id);
-    core_bench_assert_refused(t->bench, s_request(t, &reply, appeal, NULL), PROTO_E_CONFLICT, "id", "state");
+    core_bench_assert_refused(t->bench, s_request(t, &reply, appeal, "staff"), PROTO_E_CONFLICT, "id", "state");
     s_validated(t, id, 1, "review");
     s_queued(t, id, 1, 1, "review");
     snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\",\"decision\":\"reject\","
@@ -334,13 +381,13 @@ static void test_an_appeal_is_in_review_once_its_round_opens(void **state)
     reply = s_status(t, id, token);
     s_assert_str(&reply, "state", "rejected");
     const char *blank = s_text(t, "{\"v\":1,\"type\":\"appeal\",\"id\":\"%s\",\"motivation\":\"  \"}", id);
-    core_bench_assert_refused(t->bench, s_request(t, &reply, blank, NULL), PROTO_E_INVALID, "motivation", "required");
+    core_bench_assert_refused(t->bench, s_request(t, &reply, blank, "staff"), PROTO_E_INVALID, "motivation", "required");
     uint64_t head = core_bench_head(t->bench);
-    assert_int_equal(s_request(t, &reply, appeal, NULL), 0);
+    assert_int_equal(s_request(t, &reply, appeal, "staff"), 0);
     s_assert_str(&reply, "type", "ack");
     s_assert_str(&reply, "state", "rejected");              /* recorded; the round is not open yet */
     assert_int_equal(core_bench_head(t->bench), head + 1);                  /* "appealed" */
-    assert_int_equal(s_request(t, &reply, appeal, NULL), 0);   /* the same key: the same answer */
+    assert_int_equal(s_request(t, &reply, appeal, "staff"), 0);   /* the same key: the same answer */
     s_assert_str(&reply, "state", "rejected");
     assert_int_equal(core_bench_head(t->bench), head + 1);
     s_queued(t, id, 1, 2, "appeal");
@@ -348,7 +395,7 @@ static void test_an_appeal_is_in_review_once_its_round_opens(void **state)
     s_assert_str(&status, "state", "in_review");
     s_assert_str(doc_map(&status, "appeal"), "motivation", "Trois références.");
     const char *second = s_text(t, "{\"v\":1,\"type\":\"appeal\",\"id\":\"%s\",\"motivation\":\"Encore.\"}", id);
-    core_bench_assert_refused(t->bench, s_request(t, &reply, second, NULL), PROTO_E_CONFLICT, "id", "appeal_used");
+    core_bench_assert_refused(t->bench, s_request(t, &reply, second, "staff"), PROTO_E_CONFLICT, "id", "appeal_used");
 }
 
 /*  Record i of a history reply, decoded (stored: [body as bin, hash]). */
@@ -435,6 +482,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_submit_answers_a_receipt_and_appends_submitted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_resent_key_gets_the_same_receipt, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_of_submit_write_nothing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reading_or_changing_needs_the_token_or_a_staff_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_status_refuses_a_wrong_token_as_an_unknown_id, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_in_review_only_once_review_has_the_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_amend_an_incomplete_application, s_setup, s_teardown),

@@ -35,7 +35,7 @@ static void test_secure_types_are_answered_only_on_the_curve_router(void **state
     zsock_t *secure_client = zsock_new(ZMQ_DEALER);
     assert_int_equal(auth_make_client(secure_client, cert, f->def.id), 0);
     char endpoint[CONFIG_ENDPOINT_MAX];
-    config_secure_connect_endpoint(f->def.id, endpoint, sizeof endpoint);
+    config_secure_bind_endpoint(f->def.id, endpoint, sizeof endpoint);
     assert_int_equal(zsock_connect(secure_client, "%s", endpoint), 0);
     fixture_send(f, secure_client, "erase", 1, "y", NULL);
     msgpack_object reply;

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/auth.h"
+#include "common/config.h"
 #include "proto/doc.h"
 #include "proto/messages.h"
 #include "service_fixture.h"
@@ -76,7 +78,7 @@ static void test_the_log_is_pulled_and_pulls_are_held(void **state)
      * consumer asks again when its wait is over)... */
     store_fault_set(STORE_FAULT_BEGIN, 1, 1, MDB_READERS_FULL);
     fixture_pull(f, 0, 0);
-    assert_false(fixture_reply(f, f->client, 300, &reply));
+    assert_false(fixture_reply(f, fixture_puller(f), 300, &reply));
     /* ... and a held pull stays held until it can be answered. */
     fixture_pull(f, 2, 10000);
     usleep(50 * 1000);
@@ -102,7 +104,7 @@ static void test_an_erasure_compacts_the_store(void **state)
     fixture_ask(f, "withdraw", "gone", "ack", "redacted");
     fixture_pull(f, 0, 0);
     msgpack_object reply;
-    assert_true(fixture_reply(f, f->client, 5000, &reply));
+    assert_true(fixture_reply(f, fixture_puller(f), 5000, &reply));
     const msgpack_object *events = doc_array(&reply, "events");
     assert_int_equal(doc_len(events), 2);
     assert_true(doc_str_eq(doc_at(events, 0), "type", "redacted"));
@@ -119,6 +121,64 @@ static void test_an_erasure_compacts_the_store(void **state)
     store_destroy(&store);
 }
 
+/*  A pull on sock is refused forbidden / type / rule. */
+static void s_pull_refused(service_fixture_t *f, zsock_t *sock, const char *rule)
+{
+    fixture_pull_on(f, sock, 0, 0);
+    msgpack_object reply;
+    assert_true(fixture_reply(f, sock, 10000, &reply));
+    assert_true(doc_str_eq(&reply, "code", PROTO_E_FORBIDDEN));
+    assert_true(doc_str_eq(&reply, "field", "type"));
+    assert_true(doc_str_eq(&reply, "rule", rule));
+}
+
+static void test_a_private_stream_is_served_only_to_its_readers(void **state)
+{
+    service_fixture_t *f = *state;
+    /* Who reads each private stream (the upstreams of each main.c). */
+    static const char *const readers[SERVICE_COUNT] = {
+        [SERVICE_INTAKE] = " validation ", [SERVICE_VALIDATION] = " review intake ",
+        [SERVICE_REVIEW] = " publication intake "};
+    if (auth_stream_is_public(f->def.id))
+        f->def.id = SERVICE_VALIDATION;
+    fixture_start(f);
+    fixture_ask(f, "erase", "e1", "ack", "logged");
+    /* Anonymous, on the plain ROUTER. */
+    s_pull_refused(f, f->client, "authentication");
+    /* Staff, on the secure ROUTER. */
+    uint64_t seq = 0;
+    fixture_pull(f, 0, 0);
+    assert_int_equal(fixture_batch_len(f, 10000, &seq), 1);
+    assert_int_equal(seq, 1);
+    /* Each service's key: its readers' only. */
+    for (int other = 0; other < SERVICE_COUNT; other++) {
+        zcert_t *cert = auth_server_cert((service_id_t)other);
+        assert_non_null(cert);
+        zsock_t *sock = fixture_secure_client(f, cert);
+        char word[32];
+        snprintf(word, sizeof word, " %s ", config_service_name((service_id_t)other));
+        if (strstr(readers[f->def.id], word)) {
+            fixture_pull_on(f, sock, 0, 0);
+            msgpack_object reply;
+            assert_true(fixture_reply(f, sock, 10000, &reply));
+            assert_true(doc_str_eq(&reply, "type", "batch"));
+            assert_int_equal(doc_len(doc_array(&reply, "events")), 1);
+        } else {
+            s_pull_refused(f, sock, "role");
+        }
+        zsock_destroy(&sock);
+        zcert_destroy(&cert);
+    }
+    /* A member's key. */
+    assert_int_equal(auth_issue(AUTH_ROLE_MEMBER, "Claire"), 0);
+    zcert_t *member = auth_load(AUTH_ROLE_MEMBER, "Claire");
+    zsock_t *sock = fixture_secure_client(f, member);
+    s_pull_refused(f, sock, "role");
+    zsock_destroy(&sock);
+    zcert_destroy(&member);
+    fixture_stop(f);
+}
+
 int main(void)
 {
     zsys_init();
@@ -127,6 +187,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stream_batches_are_applied_with_their_cursor, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_the_log_is_pulled_and_pulls_are_held, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_an_erasure_compacts_the_store, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_private_stream_is_served_only_to_its_readers, fixture_setup,
+                                        fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
