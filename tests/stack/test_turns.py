@@ -115,8 +115,9 @@ def test_a_poisoned_batch_stops_only_its_own_stream():
     assert len(receipts) >= 50, len(receipts)
     log = stack.log("intake")
     assert "event refused" in log, log
-    # At least one turn held requests and the bad batch together.
-    assert re.search(r"turn rolled back .*: its [1-9][0-9]* requests and [1-9]", log), log
+    # Whether a given turn holds requests together with the bad batch
+    # depends on timing here; tests/unit/test_service_turns.c holds a
+    # turn to put them together and checks what each part then gets.
     # Every receipt is durable; validation judged every submission, and
     # what it decided after the bad event is not applied over it.
     wait_head("validation", seq + len(receipts))
