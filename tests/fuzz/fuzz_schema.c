@@ -65,7 +65,7 @@ static void s_load_fields(void)
         if (!s_fields[i].is_public)
             continue;
         char prefix[S_PATH_MAX];
-        snprintf(prefix, sizeof prefix, "%s", s_fields[i].path);
+        memcpy(prefix, s_fields[i].path, sizeof prefix);
         for (size_t len = strlen(prefix); len > 0; len--) {
             if (prefix[len] != '.' && prefix[len] != '[')
                 continue;
