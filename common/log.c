@@ -31,6 +31,11 @@ void log_set_level_from_env(void)
         s_level = LEVEL_ERROR;
 }
 
+/* printf-like: the compiler checks every caller's format through log.h,
+ * and accepts the non-literal fmt passed on to vsnprintf here. */
+static void s_write(int level, const char *tag, const char *fmt, va_list args)
+    __attribute__((format(printf, 3, 0)));
+
 static void s_write(int level, const char *tag, const char *fmt, va_list args)
 {
     if (level < s_level)

@@ -232,7 +232,8 @@ static int s_display(const msgpack_object *core, const msgpack_object *tail, msg
     if (!kv)
         return -1;
     bool erased = s_tail_erased(tail);
-    const msgpack_object *why = doc_get(tail, "why");
+    /* Once erased the why shows "", whatever else the (unhashed) tail holds. */
+    const msgpack_object *why = erased ? NULL : doc_get(tail, "why");
     for (size_t i = 0; i < 8; i++) {
         kv[i].key.type = MSGPACK_OBJECT_STR;
         kv[i].key.via.str.ptr = keys[i];

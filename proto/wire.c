@@ -251,10 +251,10 @@ static int s_key_cmp(const void *a, const void *b)
  *  earliest second occurrence of a key. */
 static int s_check_duplicates(wire_scan_t *self, size_t base)
 {
-    wire_key_t *keys = self->keys + base;
     size_t count = self->nkeys - base;
     if (count < 2)
-        return 0;
+        return 0;                   /* before self->keys + base: NULL + 0 is undefined */
+    wire_key_t *keys = self->keys + base;
     const wire_key_t *dup = NULL;
     if (count <= 16) {
         /* Small maps, nearly all of them: comparing pairs beats sorting. */

@@ -10,12 +10,17 @@
  *     exactly when it carries one;
  *   - the application of an accepted submit or amend goes on as intake
  *     takes it: checked against the schema and, when valid, projected to
- *     a public entry the wire accepts. */
+ *     a public entry the wire accepts;
+ *   - an accepted directory request goes on as publication takes it: its
+ *     filter is read (or refused with "enum" or "max"), each text of it
+ *     NUL-terminated within its field, and matched against the request
+ *     itself as a hostile entry. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/directory.h"
 #include "proto/doc.h"
 #include "proto/messages.h"
 #include "proto/schema.h"
@@ -68,6 +73,20 @@ static void s_check_request(const msgpack_object *msg)
     uint64_t stated = 0;
     s_require(has_rid == doc_uint(msg, "rid", &stated) && (!has_rid || stated == rid),
               "rid is the request's");
+    if (strcmp(type, "directory") == 0) {
+        directory_filter_t filter;
+        if (directory_filter_from_request(msg, &filter, &err) != 0) {
+            s_require(strcmp(err.rule, "enum") == 0 || strcmp(err.rule, "max") == 0,
+                      "a directory filter is refused for a code or a length");
+            s_check_refusal(&err, has_rid, rid);
+        } else {
+            s_require(memchr(filter.department, 0, sizeof filter.department) && memchr(filter.theme, 0, sizeof filter.theme)
+                      && memchr(filter.format, 0, sizeof filter.format) && memchr(filter.scope, 0, sizeof filter.scope)
+                      && memchr(filter.legal_form, 0, sizeof filter.legal_form) && memchr(filter.q, 0, sizeof filter.q),
+                      "a filter's texts are NUL-terminated");
+            directory_matches(&filter, msg);
+        }
+    }
     const msgpack_object *application = doc_map(msg, "application");
     if (!application)
         return;
