@@ -27,8 +27,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* What JSON can carry, for an object the wire accepted. */
-static bool s_representable(const msgpack_object *obj)
+static bool s_representable_at(const msgpack_object *obj, int depth)
 {
+    /* A container nested deeper than a JSON document may be (the limit
+     * of the other direction, so that whatever is dumped parses back). */
+    if ((obj->type == MSGPACK_OBJECT_ARRAY || obj->type == MSGPACK_OBJECT_MAP)
+        && depth >= WIRE_DOCUMENT_DEPTH_MAX)
+        return false;
     switch (obj->type) {
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
         return obj->via.u64 <= INT64_MAX;
@@ -37,7 +42,7 @@ static bool s_representable(const msgpack_object *obj)
         return isfinite(obj->via.f64);
     case MSGPACK_OBJECT_ARRAY:
         for (uint32_t i = 0; i < obj->via.array.size; i++)
-            if (!s_representable(&obj->via.array.ptr[i]))
+            if (!s_representable_at(&obj->via.array.ptr[i], depth + 1))
                 return false;
         return true;
     case MSGPACK_OBJECT_MAP:
@@ -45,7 +50,7 @@ static bool s_representable(const msgpack_object *obj)
             const msgpack_object *key = &obj->via.map.ptr[i].key;
             if (key->type != MSGPACK_OBJECT_STR
                 || (key->via.str.size && memchr(key->via.str.ptr, 0, key->via.str.size))
-                || !s_representable(&obj->via.map.ptr[i].val))
+                || !s_representable_at(&obj->via.map.ptr[i].val, depth + 1))
                 return false;
         }
         return true;
@@ -54,6 +59,11 @@ static bool s_representable(const msgpack_object *obj)
     default:
         return true;
     }
+}
+
+static bool s_representable(const msgpack_object *obj)
+{
+    return s_representable_at(obj, 0);
 }
 
 /* RFC 4648 base64, padded, written independently of the codec's. */
