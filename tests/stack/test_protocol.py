@@ -124,12 +124,16 @@ def test_held_pull_returns_as_soon_as_an_event_is_appended():
     document = harness.fixture("valid", harness.fixture_names("valid")[0])
     document["organisation"]["siret"] = harness.make_siret(424242)
     started = time.monotonic()
-    Client(stack.port, "intake").call("submit", application=document)
+    receipt = Client(stack.port, "intake").call("submit", application=document)
     assert waiter.socket.poll(5000)
     reply = msgpack.unpackb(waiter.socket.recv(), raw=False)
     assert reply["type"] == "batch" and [e["seq"] for e in reply["events"]] == [head + 1]
     assert time.monotonic() - started < 5, "answered when the event came, not at the deadline"
     waiter.close()
+    # The application goes on through validation and review: the streams
+    # are still until it is before the committee (the next test compares
+    # them before and after).
+    stack.wait_state(receipt["id"], "in_review")
 
 
 def test_random_bytes_change_nothing():
