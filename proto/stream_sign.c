@@ -103,26 +103,35 @@ static bool s_key_text(const msgpack_object *text, unsigned char key[STREAM_SIGN
     return stream_sign_public_from_hex(text->via.str.ptr, text->via.str.size, key) == 0;
 }
 
-int stream_sign_follow_key(const unsigned char trusted[STREAM_SIGN_PUBLIC_BYTES],
-                           const msgpack_object *event, uint64_t seq, msgpack_zone *zone,
-                           unsigned char next[STREAM_SIGN_PUBLIC_BYTES], uint64_t *since,
-                           proto_error_t *err)
+int stream_sign_open(const unsigned char trusted[STREAM_SIGN_PUBLIC_BYTES], const msgpack_object *event,
+                     uint64_t seq, msgpack_zone *zone, msgpack_object *content, const char *what,
+                     const char *forged, proto_error_t *err)
 {
     const msgpack_object *signed_bytes = doc_get(event, "signed");
     const msgpack_object *sig = doc_get(event, "sig");
     if (!signed_bytes || signed_bytes->type != MSGPACK_OBJECT_BIN || !sig || sig->type != MSGPACK_OBJECT_BIN)
         return proto_error_set(err, signed_bytes ? "sig" : "signed", "required",
-                               "seq %llu: the key event is not signed: refused", (unsigned long long)seq);
+                               "seq %llu: %s is not signed: refused", (unsigned long long)seq, what);
     if (!stream_sign_verify(trusted, seq, signed_bytes->via.bin.ptr, signed_bytes->via.bin.size,
                             (const unsigned char *)sig->via.bin.ptr, sig->via.bin.size))
-        return proto_error_set(err, "sig", "signature",
-                               "seq %llu: the key event is not signed by the key trusted until now: refused",
-                               (unsigned long long)seq);
-    msgpack_object content;
+        return proto_error_set(err, "sig", "signature", "seq %llu: %s: refused", (unsigned long long)seq,
+                               forged);
     proto_error_t why;
-    if (wire_decode(signed_bytes->via.bin.ptr, signed_bytes->via.bin.size, zone, &content, &why))
+    if (wire_decode(signed_bytes->via.bin.ptr, signed_bytes->via.bin.size, zone, content, &why))
         return proto_error_set(err, "signed", "malformed", "seq %llu: signed content does not decode: %s",
                                (unsigned long long)seq, why.message);
+    return 0;
+}
+
+int stream_sign_follow_key(const unsigned char trusted[STREAM_SIGN_PUBLIC_BYTES],
+                           const msgpack_object *event, uint64_t seq, msgpack_zone *zone,
+                           unsigned char next[STREAM_SIGN_PUBLIC_BYTES], uint64_t *since,
+                           proto_error_t *err)
+{
+    msgpack_object content;
+    if (stream_sign_open(trusted, event, seq, zone, &content, "the key event",
+                         "the key event is not signed by the key trusted until now", err))
+        return -1;
     unsigned char copy[STREAM_SIGN_PUBLIC_BYTES];
     uint64_t from = 0;
     if (!doc_str_eq(&content, "type", "key") || !doc_str_eq(&content, "algorithm", "ed25519")

@@ -74,6 +74,18 @@ int stream_sign_public_from_hex(const char *text, size_t len,
 void stream_sign_pack_key(msgpack_packer *pk, uint64_t at,
                           const unsigned char next[STREAM_SIGN_PUBLIC_BYTES], uint64_t since);
 
+/*  Opens a signed event of the stream: its "signed" and "sig" (both bin)
+ *  are there, sig is the signature of (context || seq || signed) by
+ *  trusted, and the signed bytes decode (into zone, as *content).  0, or
+ *  -1 with err naming the field: "signed"/"sig" rule "required"
+ *  ("seq N: <what> is not signed: refused"), "sig" rule "signature"
+ *  ("seq N: <forged>: refused"), "signed" rule "malformed".  The one
+ *  verification of a downstream reader, for every event and the key
+ *  events alike. */
+int stream_sign_open(const unsigned char trusted[STREAM_SIGN_PUBLIC_BYTES], const msgpack_object *event,
+                     uint64_t seq, msgpack_zone *zone, msgpack_object *content, const char *what,
+                     const char *forged, proto_error_t *err);
+
 /*  A consumer's side of a "key" event (event: the decoded event map, seq
  *  its seq): verifies sig with the key it trusts, decodes "signed" (in
  *  zone) and checks it is a key event's content: type "key", algorithm

@@ -25,14 +25,16 @@ static bool s_internal_field(const msgpack_object *key)
 }
 
 /*  Loads the application a request names, when its token (if one is
- *  given) matches.  0 with *record; SERVICE_REFUSED, not_found (no such id
+ *  given) matches.  0 with *record and the request's id; SERVICE_REFUSED, not_found (no such id
  *  and a wrong token get the same answer); or an LMDB code. */
 static int s_load_requested(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s,
-                            msgpack_object *record)
+                            msgpack_object *record, const char **id_out, size_t *id_len_out)
 {
     const char *id;
     size_t id_len;
     doc_str(req->msg, "id", &id, &id_len);
+    *id_out = id;
+    *id_len_out = id_len;
     int rc = record_load(txn, svc, id, id_len, &s->zone, record);
     if (rc == MDB_NOTFOUND || (rc == 0 && ids_token_refused(req, record)))
         return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
@@ -43,9 +45,8 @@ int follow_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_
 {
     const char *id;
     size_t id_len;
-    doc_str(req->msg, "id", &id, &id_len);
     msgpack_object record;
-    int rc = s_load_requested(svc, txn, req, s, &record);
+    int rc = s_load_requested(svc, txn, req, s, &record, &id, &id_len);
     if (rc)
         return rc;
     MDB_val key = {id_len, (void *)id}, document = {0, NULL};
@@ -110,9 +111,8 @@ int follow_history(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
 {
     const char *id;
     size_t id_len;
-    doc_str(req->msg, "id", &id, &id_len);
     msgpack_object record;
-    int rc = s_load_requested(svc, txn, req, s, &record);
+    int rc = s_load_requested(svc, txn, req, s, &record, &id, &id_len);
     if (rc)
         return rc;
     history_head_t head;
@@ -172,10 +172,9 @@ int follow_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_
 {
     const char *id, *motivation;
     size_t id_len, motivation_len;
-    doc_str(req->msg, "id", &id, &id_len);
     doc_str(req->msg, "motivation", &motivation, &motivation_len);
     msgpack_object record, known;
-    int rc = s_load_requested(svc, txn, req, s, &record);
+    int rc = s_load_requested(svc, txn, req, s, &record, &id, &id_len);
     if (rc)
         return rc;
     char idz[PROTO_ID_MAX + 1];

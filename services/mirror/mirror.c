@@ -92,20 +92,9 @@ static int s_follow_key(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const 
 static int s_verify(mirror_t *self, const unsigned char *trusted, const msgpack_object *event, const char *type,
                     uint64_t seq, msgpack_object *body, proto_error_t *err)
 {
-    const msgpack_object *signed_bytes = doc_get(event, "signed");
-    const msgpack_object *sig = doc_get(event, "sig");
-    if (!signed_bytes || !sig)
-        return proto_error_set(err, signed_bytes ? "sig" : "signed", "required",
-                               "seq %llu: the event is not signed: refused", (unsigned long long)seq);
-    if (!stream_sign_verify(trusted, seq, signed_bytes->via.bin.ptr, signed_bytes->via.bin.size,
-                            (const unsigned char *)sig->via.bin.ptr, sig->via.bin.size))
-        return proto_error_set(err, "sig", "signature",
-                               "seq %llu: the signature does not verify with the publication key: refused",
-                               (unsigned long long)seq);
-    proto_error_t why;
-    if (wire_decode(signed_bytes->via.bin.ptr, signed_bytes->via.bin.size, &self->zone, body, &why))
-        return proto_error_set(err, "signed", "malformed", "seq %llu: signed content does not decode: %s",
-                               (unsigned long long)seq, why.message);
+    if (stream_sign_open(trusted, event, seq, &self->zone, body, "the event",
+                         "the signature does not verify with the publication key", err))
+        return -1;
     const char *id;
     size_t id_len;
     if (!doc_str_eq(body, "type", type) || !doc_str(body, "id", &id, &id_len))
