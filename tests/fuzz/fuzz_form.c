@@ -28,7 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static web_t *s_web;
 
 /* Whether needle (2 or 3 bytes) occurs in data: plain byte comparisons,
- * which libFuzzer does not trace as it does memcmp. */
+ * which libFuzzer does not trace as it does memcmp, in a function left out
+ * of the coverage instrumentation (the target's own checks are not what is
+ * explored, and instrumenting this loop cost a tenth of the time). */
+#ifdef __clang__
+__attribute__((no_sanitize("coverage")))
+#endif
 static bool s_has(const uint8_t *data, size_t size, const char *needle)
 {
     size_t len = strlen(needle);
