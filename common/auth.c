@@ -174,11 +174,13 @@ bool auth_stream_is_public(service_id_t stream)
 bool auth_may_pull(service_id_t stream, const char *name, const char *role)
 {
     /* Each private stream and the services that consume it (the upstreams
-     * of each service's main.c); SERVICE_COUNT: nobody. */
-    static const service_id_t readers[SERVICE_COUNT][2] = {
-        [SERVICE_INTAKE] = {SERVICE_VALIDATION, SERVICE_COUNT},
-        [SERVICE_VALIDATION] = {SERVICE_REVIEW, SERVICE_INTAKE},
-        [SERVICE_REVIEW] = {SERVICE_PUBLICATION, SERVICE_INTAKE},
+     * of each service's main.c); SERVICE_COUNT ends a row. */
+    static const service_id_t readers[SERVICE_COUNT][4] = {
+        [SERVICE_INTAKE] = {SERVICE_VALIDATION, SERVICE_NOTIFY, SERVICE_COUNT},
+        [SERVICE_VALIDATION] = {SERVICE_REVIEW, SERVICE_INTAKE, SERVICE_NOTIFY, SERVICE_COUNT},
+        [SERVICE_REVIEW] = {SERVICE_PUBLICATION, SERVICE_INTAKE, SERVICE_NOTIFY, SERVICE_DESK},
+        [SERVICE_DESK] = {SERVICE_COUNT},
+        [SERVICE_NOTIFY] = {SERVICE_COUNT},
     };
     if (stream >= SERVICE_COUNT)
         return false;
@@ -191,7 +193,12 @@ bool auth_may_pull(service_id_t stream, const char *name, const char *role)
     if (strcmp(role, AUTH_ROLE_SERVICE) != 0)
         return false;
     int reader = config_service_by_name(name);
-    return reader >= 0 && ((service_id_t)reader == readers[stream][0] || (service_id_t)reader == readers[stream][1]);
+    if (reader < 0)
+        return false;
+    for (size_t i = 0; i < 4 && readers[stream][i] != SERVICE_COUNT; i++)
+        if ((service_id_t)reader == readers[stream][i])
+            return true;
+    return false;
 }
 
 zactor_t *auth_start(void)

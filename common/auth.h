@@ -62,9 +62,11 @@ zcert_t *auth_server_cert(service_id_t service);
  *  publication's is public, anyone may; the others carry private data and
  *  are served only on the service's CURVE endpoint, to a staff key and to
  *  the key of a service that consumes that stream:
- *    intake      validation
- *    validation  review, intake
- *    review      publication, intake
+ *    intake      validation, notify
+ *    validation  review, intake, notify
+ *    review      publication, intake, notify, desk
+ *    desk        (nobody)
+ *    notify      (nobody)
  *  name and role: the peer as auth_peer gives it (both NULL when the
  *  request came in on a plain endpoint). */
 bool auth_may_pull(service_id_t stream, const char *name, const char *role);

@@ -13,7 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *s_names[SERVICE_COUNT] = {"intake", "validation", "review", "publication"};
+static const char *s_names[SERVICE_COUNT] = {"intake", "validation", "review", "publication", "desk",
+                                             "notify"};
 
 const char *config_service_name(service_id_t service)
 {
@@ -155,23 +156,37 @@ int config_base_port(void)
     return (int)port;
 }
 
+/* The offsets of config.h's table, one place for every port. */
+#define S_HTTP_OFFSET      4
+#define S_DESK_HTTP_OFFSET 11
+
 int config_port(service_id_t service)
 {
+    static const int offset[SERVICE_COUNT] = {[SERVICE_INTAKE] = 0, [SERVICE_VALIDATION] = 1,
+                                              [SERVICE_REVIEW] = 2, [SERVICE_PUBLICATION] = 3,
+                                              [SERVICE_DESK] = 9, [SERVICE_NOTIFY] = 12};
     int base = config_base_port();
-    return base < 0 ? -1 : base + (int)service;
+    return base < 0 || service >= SERVICE_COUNT ? -1 : base + offset[service];
 }
 
 int config_http_port(void)
 {
     int base = config_base_port();
-    return base < 0 ? -1 : base + SERVICE_COUNT;
+    return base < 0 ? -1 : base + S_HTTP_OFFSET;
+}
+
+int config_desk_http_port(void)
+{
+    int base = config_base_port();
+    return base < 0 ? -1 : base + S_DESK_HTTP_OFFSET;
 }
 
 int config_secure_port(service_id_t service)
 {
     /* review's came first (base + 5); intake's is base + 6. */
     static const int offset[SERVICE_COUNT] = {[SERVICE_REVIEW] = 5, [SERVICE_INTAKE] = 6,
-                                              [SERVICE_VALIDATION] = 7, [SERVICE_PUBLICATION] = 8};
+                                              [SERVICE_VALIDATION] = 7, [SERVICE_PUBLICATION] = 8,
+                                              [SERVICE_DESK] = 10, [SERVICE_NOTIFY] = 13};
     int base = config_base_port();
     return base < 0 || service >= SERVICE_COUNT ? -1 : base + offset[service];
 }
@@ -321,18 +336,38 @@ const char *config_http_bind(void)
     return bind && *bind ? bind : "127.0.0.1";
 }
 
-void config_http_connect_endpoint(char *out, size_t cap)
+/* http://ADDRESS:port/ for a site that binds `bind`: the loopback
+ * address when it binds every interface, IPv6 in brackets. */
+static void s_url_of_bind(const char *bind, int port, char *out, size_t cap)
 {
-    const char *explicit = getenv("ESSP_INTAKE_HTTP_ENDPOINT");
-    if (explicit && *explicit) {
-        snprintf(out, cap, "%s", explicit);
-        return;
-    }
-    const char *bind = config_http_bind();
     if (strcmp(bind, "0.0.0.0") == 0)
         bind = "127.0.0.1";
     else if (strcmp(bind, "::") == 0 || strcmp(bind, "[::]") == 0)
         bind = "::1";
     bool v6 = strchr(bind, ':') && bind[0] != '[';
-    snprintf(out, cap, "http://%s%s%s:%d/", v6 ? "[" : "", bind, v6 ? "]" : "", config_http_port());
+    snprintf(out, cap, "http://%s%s%s:%d/", v6 ? "[" : "", bind, v6 ? "]" : "", port);
+}
+
+void config_http_connect_endpoint(char *out, size_t cap)
+{
+    const char *explicit = getenv("ESSP_INTAKE_HTTP_ENDPOINT");
+    if (explicit && *explicit)
+        snprintf(out, cap, "%s", explicit);
+    else
+        s_url_of_bind(config_http_bind(), config_http_port(), out, cap);
+}
+
+const char *config_desk_http_bind(void)
+{
+    const char *bind = config_get("ESSP_DESK_HTTP_BIND");
+    return bind && *bind ? bind : "127.0.0.1";
+}
+
+void config_desk_url(char *out, size_t cap)
+{
+    const char *explicit = config_get("ESSP_DESK_URL");
+    if (explicit && *explicit)
+        snprintf(out, cap, "%s", explicit);
+    else
+        s_url_of_bind(config_desk_http_bind(), config_desk_http_port(), out, cap);
 }

@@ -3,9 +3,14 @@
  *  Two environment variables place a whole stack, so two stacks can run
  *  side by side and the CLI finds the one it is pointed at:
  *    ESSP_HOME  data, logs, pid files, keys (default ./var)
- *    ESSP_PORT  base port (default 7700); each service listens on base+offset,
- *               intake's HTTP gateway on base+4, the authenticated
- *               endpoints of review, intake, validation on base+5, +6, +7
+ *    ESSP_PORT  base port (default 7700); every port of the stack is
+ *               base + an offset (config_port and below):
+ *                 0 intake, 1 validation, 2 review, 3 publication,
+ *                 4 intake's HTTP gateway,
+ *                 5 review, 6 intake, 7 validation: authenticated (CURVE),
+ *                 8 (kept for publication's, which has none),
+ *                 9 desk, 10 desk authenticated, 11 desk's HTTP site,
+ *                 12 notify, 13 notify authenticated
  *  For a stack spread over several hosts, ESSP_<SERVICE>_ENDPOINT (e.g.
  *  ESSP_REVIEW_ENDPOINT=tcp://10.0.0.3:7702) tells clients and downstream
  *  services where a service is, and ESSP_BIND the address services bind to
@@ -23,13 +28,15 @@ typedef enum {
     SERVICE_VALIDATION,
     SERVICE_REVIEW,
     SERVICE_PUBLICATION,
+    SERVICE_DESK,                /* essp-desk: the committee and staff on the web */
+    SERVICE_NOTIFY,              /* essp-notify: e-mail */
     SERVICE_COUNT
 } service_id_t;
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_ENDPOINT_MAX 256
 
-/*  "intake", "validation", "review", "publication". */
+/*  "intake", "validation", "review", "publication", "desk", "notify". */
 const char *config_service_name(service_id_t service);
 
 /*  Service id by name, or -1. */
@@ -42,7 +49,7 @@ const char *config_home(void);
 int config_base_port(void);
 
 /*  The port a service listens on: base + offset (intake 0, validation 1,
- *  review 2, publication 3). */
+ *  review 2, publication 3, desk 9, notify 12). */
 int config_port(service_id_t service);
 
 /*  The port of intake's HTTP gateway (JSON API and web pages): base + 4,
@@ -52,8 +59,9 @@ int config_http_port(void);
 
 /*  The port of a service's authenticated ROUTER (CURVE: members, staff,
  *  and the services that pull a private stream): review base + 5, intake
- *  base + 6, validation base + 7 (publication, whose stream is public,
- *  binds none); -1 when ESSP_PORT is not a port. */
+ *  base + 6, validation base + 7, desk base + 10, notify base + 13
+ *  (publication, whose stream is public, binds none); -1 when ESSP_PORT
+ *  is not a port. */
 int config_secure_port(service_id_t service);
 
 /*  The endpoint a service's authenticated ROUTER binds:
@@ -110,5 +118,18 @@ const char *config_http_bind(void);
  *  when IPv6), or the loopback address when the gateway binds every
  *  interface (0.0.0.0, ::). */
 void config_http_connect_endpoint(char *out, size_t cap);
+
+/*  The port of essp-desk's web site (committee and staff): base + 11; -1
+ *  when ESSP_PORT is not a port.  It binds config_desk_http_bind(). */
+int config_desk_http_port(void);
+
+/*  The address the desk's web site binds: $ESSP_DESK_HTTP_BIND, or
+ *  127.0.0.1 (apart from ESSP_BIND and ESSP_HTTP_BIND, for the same
+ *  reason: opening one door never opens another). */
+const char *config_desk_http_bind(void);
+
+/*  The URL people reach the desk at: $ESSP_DESK_URL, else
+ *  http://ADDRESS:port/ built like config_http_connect_endpoint. */
+void config_desk_url(char *out, size_t cap);
 
 #endif

@@ -100,6 +100,26 @@ static void test_http_port_and_directories(void **state)
     (void)state;
     setenv("ESSP_PORT", "9000", 1);
     assert_int_equal(config_http_port(), 9004);
+    /* Every port of the stack is distinct (config.h's table). */
+    int seen[32] = {0};
+    for (int s = 0; s < SERVICE_COUNT; s++) {
+        assert_in_range(config_port((service_id_t)s) - 9000, 0, 31);
+        seen[config_port((service_id_t)s) - 9000]++;
+        if (config_secure_port((service_id_t)s) >= 0)
+            seen[config_secure_port((service_id_t)s) - 9000]++;
+    }
+    seen[config_http_port() - 9000]++;
+    seen[config_desk_http_port() - 9000]++;
+    for (int i = 0; i < 32; i++)
+        assert_in_range(seen[i], 0, 1);
+    assert_int_equal(config_port(SERVICE_DESK), 9009);
+    assert_int_equal(config_desk_http_port(), 9011);
+    assert_int_equal(config_port(SERVICE_NOTIFY), 9012);
+    assert_int_equal(config_secure_port(SERVICE_NOTIFY), 9013);
+    assert_int_equal(config_service_by_name("notify"), SERVICE_NOTIFY);
+    char url[CONFIG_ENDPOINT_MAX];
+    config_desk_url(url, sizeof url);
+    assert_string_equal(url, "http://127.0.0.1:9011/");
     setenv("ESSP_PORT", "70000", 1);
     assert_int_equal(config_http_port(), -1);
     assert_int_equal(config_port(SERVICE_REVIEW), -1);

@@ -137,8 +137,9 @@ static void test_a_private_stream_is_served_only_to_its_readers(void **state)
     service_fixture_t *f = *state;
     /* Who reads each private stream (the upstreams of each main.c). */
     static const char *const readers[SERVICE_COUNT] = {
-        [SERVICE_INTAKE] = " validation ", [SERVICE_VALIDATION] = " review intake ",
-        [SERVICE_REVIEW] = " publication intake "};
+        [SERVICE_INTAKE] = " validation notify ", [SERVICE_VALIDATION] = " review intake notify ",
+        [SERVICE_REVIEW] = " publication intake notify desk ", [SERVICE_DESK] = " ",
+        [SERVICE_NOTIFY] = " "};
     if (auth_stream_is_public(f->def.id))
         f->def.id = SERVICE_VALIDATION;
     fixture_start(f);
