@@ -14,9 +14,16 @@ import time
 import msgpack
 import zmq
 
+# The pipeline's four services (the harness starts them by default).
 SERVICES = ("intake", "validation", "review", "publication")
+# The offset of each service's endpoint from the base port
+# (common/config.h's table), the pipeline's and the two beside it.
+PORT_OFFSETS = {"intake": 0, "validation": 1, "review": 2, "publication": 3, "desk": 9, "notify": 12}
 # The offset of each authenticated endpoint (CURVE) from the base port.
-SECURE_OFFSETS = {"review": 5, "intake": 6, "validation": 7}
+SECURE_OFFSETS = {"review": 5, "intake": 6, "validation": 7, "desk": 10, "notify": 13}
+# The desk's web site and intake's HTTP gateway.
+HTTP_OFFSET = 4
+DESK_HTTP_OFFSET = 11
 # The streams anyone may pull; the others only with a consumer's or staff key.
 PUBLIC_STREAMS = ("publication",)
 # ESSP_HOME of the stack on each base port (harness.Stack registers itself),
@@ -25,7 +32,7 @@ HOMES = {}
 
 
 def endpoint(base_port, service):
-    return "tcp://127.0.0.1:%d" % (base_port + SERVICES.index(service))
+    return "tcp://127.0.0.1:%d" % (base_port + PORT_OFFSETS[service])
 
 
 def secure_endpoint(base_port, service="review"):

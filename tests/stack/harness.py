@@ -22,14 +22,15 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures", "applications")
 
 
 def free_base_port():
-    """A base port whose eight ports (base + 0 to base + 7) are free now."""
+    """A base port whose sixteen ports (base + 0 to base + 15: every port of
+    common/config.h's table) are free now."""
     for _ in range(200):
         # Below the kernel's ephemeral range (32768 and up): a port there can be
         # taken by any outgoing connection while a service restarts.
-        base = random.randrange(10000, 32000, 8)
+        base = random.randrange(10000, 32000, 16)
         try:
             sockets = []
-            for offset in range(8):
+            for offset in range(16):
                 s = socket.socket()
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind(("127.0.0.1", base + offset))
