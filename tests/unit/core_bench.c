@@ -110,6 +110,7 @@ void core_bench_peer(core_bench_t *self, const char *role, const char *name)
 }
 
 /*  The text made from format, malloc'd. */
+static char *s_text(const char *format, va_list args) __attribute__((format(printf, 1, 0)));
 static char *s_text(const char *format, va_list args)
 {
     va_list again;
@@ -125,6 +126,8 @@ static char *s_text(const char *format, va_list args)
 
 /*  Decodes the JSON text made from format into self->zone, cleared
  *  first; the text, malloc'd, in *text. */
+static msgpack_object s_decode_json(core_bench_t *self, char **text_p, const char *format, va_list args)
+    __attribute__((format(printf, 3, 0)));
 static msgpack_object s_decode_json(core_bench_t *self, char **text_p, const char *format, va_list args)
 {
     char *text = *text_p = s_text(format, args);
