@@ -11,7 +11,7 @@ target_compile_definitions(test_sealed_token PRIVATE _GNU_SOURCE)
 essp_core_test(test_review_contract essp_review_core)
 
 # intake's sealed token in submitted and token_reissue, on a temporary LMDB.
-#essp_core_test(test_intake_reissue essp_intake_core)
+essp_core_test(test_intake_reissue essp_intake_core)
 
 # The whole reissue through the real services: tests/stack/test_token_reissue.py.
 #essp_stack_test(token_reissue 600)
