@@ -25,8 +25,10 @@ from essp_client import Client, pull_all  # noqa: E402
 from http_client import Gateway  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
-# The gateway's own rate limit out of the way: this test counts intake's.
-stack = harness.Stack(BIN, env={"ESSP_HTTP_RATE": "100000", "ESSP_HTTP_BURST": "100000"})
+# The gateway's own rate limit out of the way: this test counts intake's,
+# and six lost-link requests per client address.
+stack = harness.Stack(BIN, env={"ESSP_HTTP_RATE": "100000", "ESSP_HTTP_BURST": "100000",
+                                "ESSP_HTTP_REISSUE_PER_HOUR": "6"})
 gateway = Gateway(stack.port + 4)
 CONTACT = "jl.brochard@mep-vendee.example"
 SENT_FR = ("Si une candidature en cours ou publiée correspond à cette adresse, un nouveau lien de suivi "
@@ -170,7 +172,15 @@ def test_the_french_page_and_the_json_route():
     assert gateway.request("GET", "/api/v1/token-reissue").status == 405
     empty = gateway.request("POST", "/suivi/lien-perdu", "courriel=",
                             {"Content-Type": "application/x-www-form-urlencoded"})
-    assert empty.status == 400 and "Indiquez l'adresse électronique" in empty.text()
+    assert empty.status == 400 and "Indiquez l&#39;adresse électronique" in empty.text(), empty
+    # Four requests of this client address counted so far: two more, then 429.
+    for _ in range(2):
+        assert gateway.post_json("/api/v1/token-reissue", {"contact": "y@inconnu.example"}).status == 202
+    limited = gateway.post_json("/api/v1/token-reissue", {"contact": "y@inconnu.example"})
+    assert limited.status == 429 and limited.headers.get("Retry-After") == "3600", limited
+    page = gateway.request("POST", "/suivi/lien-perdu", urllib.parse.urlencode({"courriel": "y@inconnu.example"}),
+                           {"Content-Type": "application/x-www-form-urlencoded"})
+    assert page.status == 429 and "Trop de demandes" in page.text(), page
 
 
 def test_members_emails_and_pending():
