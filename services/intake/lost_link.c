@@ -79,8 +79,8 @@ enum MHD_Result lost_link_post(http_t *self, struct MHD_Connection *c, request_t
     else if (len > PROTO_EMAIL_MAX)
         result = lost_link_page(c, 400, "Cette adresse est trop longue : 254 caractères au plus.");
     else if (s_limited(self, c))
-        result = lost_link_page(c, 429, "Trop de demandes de nouveau lien venues de votre adresse en une heure. "
-                                        "Réessayez plus tard.");
+        result = lost_link_page(c, 429, "Trop de demandes de nouveau lien depuis votre connexion en moins d'une "
+                                        "heure. Réessayez plus tard.");
     else if ((rc = s_send(self, contact, len)) < 0)
         result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
     else if (rc > 0)

@@ -55,7 +55,7 @@ void web_page_receipt(FILE *out, const char *id, const char *token, bool duplica
     html_escape_z(out, token);
     fputs("</code></p>\n<p>Conservez-le : il vous sera demandé pour suivre et modifier votre dossier. "
           "Le lien de suivi est aussi envoyé par courriel à la personne à contacter pour le dossier ; "
-          "s'il se perd, <a href=\"/suivi/lien-perdu\">demandez un nouveau lien de suivi</a>.</p>\n</div>\n"
+          "si vous le perdez, <a href=\"/suivi/lien-perdu\">demandez un nouveau lien de suivi</a>.</p>\n</div>\n"
           "<p>Lien de suivi, à garder dans vos favoris : <a class=\"follow\" href=\"/suivi/", out);
     html_escape_z(out, id);
     fputs("#jeton=", out);
@@ -106,7 +106,7 @@ void web_page_lost_link(FILE *out, const char *notice)
           "un nouveau lien de suivi y sera envoyé et l'ancien ne fonctionnera plus.</p>\n"
           "<form method=\"post\" action=\"/suivi/lien-perdu\" class=\"follow-form\">\n"
           "<div class=\"field\">\n<label for=\"courriel\">Adresse électronique</label>\n"
-          "<p class=\"help\" id=\"h-courriel\">Par exemple prenom.nom@exemple.fr</p>\n"
+          "<p class=\"help\" id=\"h-courriel\">Par exemple : prenom.nom@exemple.fr</p>\n"
           "<input type=\"email\" id=\"courriel\" name=\"courriel\" autocomplete=\"email\" required "
           "maxlength=\"254\" spellcheck=\"false\" aria-describedby=\"h-courriel\">\n</div>\n"
           "<p class=\"actions\"><button type=\"submit\" class=\"primary\">Recevoir un nouveau lien</button></p>\n"
