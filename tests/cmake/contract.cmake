@@ -13,8 +13,9 @@ essp_core_test(test_review_contract essp_review_core)
 # intake's sealed token in submitted and token_reissue, on a temporary LMDB.
 essp_core_test(test_intake_reissue essp_intake_core)
 
-# The whole reissue through the real services: tests/stack/test_token_reissue.py.
-essp_stack_test(token_reissue 600)
+# The whole reissue through the real services: tests/stack/test_token_reissue.py
+# (lmdb_edit, tests/CMakeLists.txt: a store from before the index of addresses).
+essp_stack_test(token_reissue 600 "ESSP_LMDB_EDIT=$<TARGET_FILE:lmdb_edit>")
 
 # The receipt and the follow page point to « J'ai perdu mon lien de suivi ».
 essp_unit_test(test_lost_link_pages unit/test_lost_link_pages.c)

@@ -12,6 +12,8 @@ notify's own key and by essp pending."""
 
 import html
 import os
+import signal
+import subprocess
 import sys
 import urllib.parse
 
@@ -25,6 +27,7 @@ from essp_client import Client, pull_all  # noqa: E402
 from http_client import Gateway  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
 # The gateway's own rate limit out of the way: this test counts intake's,
 # and six lost-link requests per client address.
 stack = harness.Stack(BIN, env={"ESSP_HTTP_RATE": "100000", "ESSP_HTTP_BURST": "100000",
@@ -183,6 +186,33 @@ def test_the_french_page_and_the_json_route():
     assert page.status == 429 and "Trop de demandes" in page.text(), page
 
 
+def lmdb_edit(*args):
+    """lmdb_edit on intake's data, while intake is stopped."""
+    result = subprocess.run([LMDB_EDIT, os.path.join(stack.home, "data", "intake")] + list(args),
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_the_index_of_addresses_is_built_at_start():
+    """A store from before the index (no index, no mark): intake indexes
+    every application at its next start, and the lost link works for them."""
+    assert stack.kill("intake", signal.SIGTERM) == 0
+    try:
+        for line in lmdb_edit("contacts", "list").splitlines():
+            lmdb_edit("contacts", "del", line.split()[0])
+        lmdb_edit("meta", "del", b"contacts_indexed".hex())
+        assert lmdb_edit("contacts", "list") == ""
+    finally:
+        stack.start("intake")
+    assert "indexed the contact addresses of 2 applications" in stack.log("intake")
+    before = head()
+    # direction@scop-2.example asked twice this hour: a third may go.
+    assert reissue("direction@scop-2.example") == {"v": 1, "type": "reissue_ack"}
+    events = intake_events(before, "token_reissued")
+    assert len(events) == 1 and gateway.status(events[0]["id"], opened(events[0])).status == 200, events
+
+
 def test_members_emails_and_pending():
     stack.essp("member", "add", "Sophie Bernard", "--college", "ess_networks", "--email", "sophie.bernard@cress.example")
     updated = stack.essp_json("member", "update", "Claire Moreau", "--email", "claire.moreau@univ.example",
@@ -222,6 +252,7 @@ if __name__ == "__main__":
         setup()
         harness.run([test_the_submitted_token_is_sealed_for_notify, test_a_reissue_kills_the_old_token,
                      test_an_unknown_address_gets_the_same_reply, test_the_fourth_within_the_hour_issues_nothing,
-                     test_the_french_page_and_the_json_route, test_members_emails_and_pending])
+                     test_the_french_page_and_the_json_route, test_the_index_of_addresses_is_built_at_start,
+                     test_members_emails_and_pending])
     finally:
         stack.cleanup()
