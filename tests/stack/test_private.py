@@ -189,7 +189,8 @@ def test_what_stays_open():
 def test_every_endpoint_is_covered():
     """A new endpoint must join this test."""
     known = {"intake", "validation", "review", "publication", "intake-http", "intake-secure",
-             "validation-secure", "review-secure"}
+             "validation-secure", "review-secure", "desk", "desk-secure", "desk-http", "notify",
+             "notify-secure"}
     assert set(endpoints()) == known, sorted(endpoints())
 
 
