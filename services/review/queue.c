@@ -85,21 +85,30 @@ static void s_facts(facts_buf_t *b, const msgpack_object *application, const msg
 
 /* ------------------------------------------------------------------ items */
 
-/*  Votes so far, without their motivations: members judge for themselves. */
+/*  Votes so far, with their motivations when they have one: a member
+ *  about to vote reads why the others decided as they did, as the
+ *  committee would around a table. */
 static void s_pack_votes(msgpack_packer *pk, const msgpack_object *votes)
 {
     static const char *const shown[] = {"member", "college", "decision"};
     proto_pack_str(pk, "votes");
     msgpack_pack_array(pk, doc_len(votes));
     for (size_t i = 0; i < doc_len(votes); i++) {
-        msgpack_pack_map(pk, 3);
+        const msgpack_object *vote = doc_at(votes, i);
+        const msgpack_object *motivation = doc_get(vote, "motivation");
+        bool motivated = motivation && motivation->type == MSGPACK_OBJECT_STR && motivation->via.str.size > 0;
+        msgpack_pack_map(pk, 3 + (motivated ? 1 : 0));
         for (size_t k = 0; k < 3; k++) {
-            const msgpack_object *value = doc_get(doc_at(votes, i), shown[k]);
+            const msgpack_object *value = doc_get(vote, shown[k]);
             proto_pack_str(pk, shown[k]);
             if (value)
                 msgpack_pack_object(pk, *value);
             else
                 msgpack_pack_nil(pk);
+        }
+        if (motivated) {
+            proto_pack_str(pk, "motivation");
+            msgpack_pack_object(pk, *motivation);
         }
     }
 }

@@ -296,6 +296,13 @@ static void test_a_tie_keeps_the_file_open(void **state)
     s_validated(t, "a1", 1);
     assert_int_equal(s_vote(t, "alice", "a1", "approve", NULL), 0);
     assert_int_equal(s_vote(t, "bruno", "a1", "reject", "Non."), 0);
+    /* The next member reads the votes so far, and why when a vote says. */
+    S_AS(t, "member", "chloe", "{\"v\":1,\"type\":\"queue\"}");
+    const msgpack_object *votes = doc_array(doc_at(doc_array(s_reply(t), "items"), 0), "votes");
+    assert_int_equal(doc_len(votes), 2);
+    assert_null(doc_get(doc_at(votes, 0), "motivation"));
+    assert_true(doc_str_eq(doc_at(votes, 1), "member", "bruno"));
+    assert_true(doc_str_eq(doc_at(votes, 1), "motivation", "Non."));
     assert_int_equal(s_vote(t, "chloe", "a1", "approve", NULL), 0);
     assert_true(doc_str_eq(s_reply(t), "outcome", "approve"));   /* 2 of 3: a strict majority */
     s_validated(t, "a2", 1);
