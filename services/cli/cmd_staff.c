@@ -116,6 +116,9 @@ int cmd_member_add(const args_t *args)
                 config_home(), strerror(errno));
         return EXIT_REFUSED;
     }
+    /* With an e-mail address, their account on essp-desk too. */
+    if (rc == EXIT_OK && args_value(args, "email"))
+        rc = cli_desk_invite(AUTH_ROLE_MEMBER, name, args_value(args, "email"), false);
     return rc;
 }
 
