@@ -43,12 +43,12 @@ static const command_t s_commands[] = {
     {"check", NULL, "check FILE.json [--today YYYY-MM-DD] [--text]  run the charter offline (exit 1 if something fails)",
      "today=,text", 1, "expects one FILE.json", cmd_check},
     {"member", "add", "member add NAME --college researchers|local_authorities|ess_networks [--tie SIREN]... [--network NAME]...\n"
-                      "       [--email ADDRESS]\n"
+                      "       [--email ADDRESS] [--digest on|off]\n"
                       "       essp member update NAME [--email ADDRESS] [--digest on|off] [--college C] [--tie SIREN]...\n"
                       "       [--network NAME]...  (ties and networks given replace the member's)\n"
                       "       essp member list | member remove NAME | member rekey NAME\n"
                       "       (staff key; add and rekey write the member's key pair, rekey refuses the old one)",
-     "college=!,tie=,network=,email=", 1, "expects NAME and --college", cmd_member_add},
+     "college=!,tie=,network=,email=,digest=", 1, "expects NAME and --college", cmd_member_add},
     {"member", "update", NULL, "email=,digest=,college=,tie=,network=", 1, "expects NAME", cmd_member_update},
     {"member", "list", NULL, NULL, 0, "expects add, update, list, remove or rekey", cmd_member_list},
     {"member", "remove", NULL, NULL, 1, "expects NAME", cmd_member_remove},
