@@ -265,17 +265,32 @@ def test_staff_enrol_a_second_factor_before_anything_else():
     staff.update(secret=secret, codes=codes)
 
 
-def test_staff_login_asks_the_code_and_a_recovery_code_works_once():
+def wait_next_step():
+    """Each code is accepted once: the next one comes with the next 30-second step."""
+    time.sleep(30 - time.time() % 30 + 0.2)
+
+
+def test_staff_login_asks_the_code_once_and_a_recovery_code_works_once():
     browser = Browser()
     status, headers, _ = login(browser, "equipe@cress.example", STAFF_PASSWORD)
     assert headers["location"] == "/double-facteur"
     assert browser.get("/admin")[1]["location"] == "/double-facteur"
-    status, headers, _ = browser.post("/double-facteur", {"code": totp(staff["secret"])})
+    # The enrolment's code was this step's: refused a second time.
+    status, _, text = browser.post("/double-facteur", {"code": totp(staff["secret"])})
+    assert status == 422 and "pas le bon" in error_of(text)
+    wait_next_step()
+    code = totp(staff["secret"])
+    status, headers, _ = browser.post("/double-facteur", {"code": code})
     assert status == 303 and headers["location"] == "/admin"
     assert browser.get("/admin")[0] == 200
     status, _, text = browser.get("/comite")
     assert status == 403
     browser.post("/deconnexion", {})
+    # The same code, seen over a shoulder, opens nothing.
+    other = Browser()
+    login(other, "equipe@cress.example", STAFF_PASSWORD)
+    status, _, _ = other.post("/double-facteur", {"code": code})
+    assert status == 422
     for attempt in range(2):
         browser = Browser()
         login(browser, "equipe@cress.example", STAFF_PASSWORD)
@@ -367,7 +382,7 @@ if __name__ == "__main__":
             test_security_headers_on_every_page,
             test_the_member_calls_review_as_themself,
             test_staff_enrol_a_second_factor_before_anything_else,
-            test_staff_login_asks_the_code_and_a_recovery_code_works_once,
+            test_staff_login_asks_the_code_once_and_a_recovery_code_works_once,
             test_ten_failures_lock_even_the_right_password_until_the_window_ends,
             test_an_invitation_expires,
             test_an_idle_session_expires_and_a_restart_ends_sessions,

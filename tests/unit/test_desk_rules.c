@@ -118,13 +118,19 @@ static void test_totp_rfc6238_vectors(void **state)
     char code[16];
     totp_code(seed, 20, 1111111109, 6, code, sizeof code);
     assert_string_equal(code, "081804");
-    assert_true(totp_check(seed, 20, "081804", 1111111109));
-    assert_true(totp_check(seed, 20, "081 804", 1111111109 + 30));
-    assert_true(totp_check(seed, 20, "081804", 1111111109 - 30));
-    assert_false(totp_check(seed, 20, "081804", 1111111109 + 60));
-    assert_false(totp_check(seed, 20, "08180", 1111111109));
-    assert_false(totp_check(seed, 20, "0818045", 1111111109));
-    assert_false(totp_check(seed, 20, "08180a", 1111111109));
+    assert_true(totp_check(seed, 20, "081804", 1111111109, NULL));
+    assert_true(totp_check(seed, 20, "081 804", 1111111109 + 30, NULL));
+    assert_true(totp_check(seed, 20, "081804", 1111111109 - 30, NULL));
+    /* The step a code belongs to, whichever neighbour accepted it. */
+    int64_t step = 0;
+    assert_true(totp_check(seed, 20, "081804", 1111111109 + 30, &step));
+    assert_int_equal(step, 1111111109 / 30);
+    assert_true(totp_check(seed, 20, "081804", 1111111109 - 30, &step));
+    assert_int_equal(step, 1111111109 / 30);
+    assert_false(totp_check(seed, 20, "081804", 1111111109 + 60, NULL));
+    assert_false(totp_check(seed, 20, "08180", 1111111109, NULL));
+    assert_false(totp_check(seed, 20, "0818045", 1111111109, NULL));
+    assert_false(totp_check(seed, 20, "08180a", 1111111109, NULL));
 }
 
 static void test_totp_secret_shown(void **state)
