@@ -176,6 +176,11 @@ def test_the_cli_and_the_desk_hold_the_same_account():
     allowed = load_cert(os.path.join(stack.home, "keys", "allowed", file_name("member-Claire Moreau") + ".cert"))
     tool = load_cert(stack.key_path("member", "Claire Moreau"))
     assert allowed[0] == tool[0]
+    # essp desk invite: an account for someone, later; an address has one account.
+    invitation = stack.essp_json("desk", "invite", "staff", "Léa Martin", "lea@cress.example")
+    assert Browser().get(invitation_path(invitation["invitation"]))[0] == 200
+    again = stack.essp("desk", "invite", "member", "Léa Martin", "LEA@cress.example", check=False)
+    assert again.returncode == 1 and "an account with this e-mail address exists" in again.stderr
 
 
 def test_login_logout_and_the_session_is_dead_on_the_server():
