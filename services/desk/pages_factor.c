@@ -6,6 +6,7 @@
  *  passwords. */
 #include "auth_flow.h"
 #include "pages_auth.h"
+#include "qr.h"
 #include "throttle.h"
 #include "totp.h"
 
@@ -31,7 +32,9 @@ static void s_enrol_form(desk_request_t *req, const session_secrets_t *secrets, 
           "saisissez le code à 6 chiffres qu'elle affiche.</p><p>Clé : <code class=\"secret\">",
           req->out);
     html_escape_z(req->out, base32);
-    fputs("</code></p><p class=\"hint\">Ou ouvrez ce lien sur votre téléphone : <a href=\"", req->out);
+    fputs("</code></p><p>Ou photographiez ce code avec l'application :</p>", req->out);
+    qr_svg(uri, req->out);
+    fputs("<p class=\"hint\">Ou ouvrez ce lien sur votre téléphone : <a href=\"", req->out);
     html_escape_z(req->out, uri);
     fputs("\">", req->out);
     html_escape_z(req->out, uri);

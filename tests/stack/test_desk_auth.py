@@ -262,6 +262,7 @@ def test_staff_enrol_a_second_factor_before_anything_else():
     status, _, text = browser.get("/double-facteur")
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', text).group(1)
     assert "otpauth://totp/ESS%20Pratiques:equipe@cress.example?secret=" + secret in text
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="qr"' in text      # the same URI as a QR code
     status, _, text = browser.post("/double-facteur", {"code": "000000" if totp(secret) != "000000" else "111111"})
     assert status == 422 and "pas le bon" in error_of(text)
     status, _, text = browser.post("/double-facteur", {"code": totp(secret)})

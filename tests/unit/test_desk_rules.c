@@ -11,6 +11,7 @@
 #include "common/sealed_key.h"
 #include "services/desk/forms.h"
 #include "services/desk/password.h"
+#include "services/desk/qr.h"
 #include "services/desk/throttle.h"
 #include "services/desk/totp.h"
 
@@ -145,6 +146,26 @@ static void test_totp_secret_shown(void **state)
                              "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ESS%20Pratiques&algorithm=SHA1&digits=6&period=30");
 }
 
+/* A version 1 code (21 modules) of a short text: the SVG's frame, one
+ * square per dark module, the three finder patterns' corners dark. */
+static void test_qr_svg(void **state)
+{
+    (void)state;
+    char *svg = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&svg, &len);
+    assert_int_equal(qr_svg("ESSP", out), 0);
+    fclose(out);
+    assert_non_null(strstr(svg, "viewBox=\"0 0 29 29\""));
+    assert_non_null(strstr(svg, "M4 4h1v1h-1z"));      /* top left finder */
+    assert_non_null(strstr(svg, "M24 4h1v1h-1z"));     /* top right */
+    assert_non_null(strstr(svg, "M4 24h1v1h-1z"));     /* bottom left */
+    assert_null(strstr(svg, "M5 5h1v1h-1z"));          /* the finder's white ring */
+    assert_null(strstr(svg, "style="));
+    assert_string_equal(svg + len - 9, "\"/></svg>");
+    free(svg);
+}
+
 static void test_recovery_codes(void **state)
 {
     (void)state;
@@ -248,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_sealing_under_a_password),
         cmocka_unit_test(test_totp_rfc6238_vectors),
         cmocka_unit_test(test_totp_secret_shown),
+        cmocka_unit_test(test_qr_svg),
         cmocka_unit_test(test_recovery_codes),
         cmocka_unit_test(test_throttle),
         cmocka_unit_test(test_forms),
