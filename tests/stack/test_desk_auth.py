@@ -248,6 +248,31 @@ def test_the_member_calls_review_as_themself():
     assert listed and listed[0].get("digest") is True
 
 
+def test_a_password_change_reseals_the_key_and_ends_the_other_sessions():
+    global PASSWORD
+    browser, other = members["claire_browser"], Browser()
+    login(other, "claire.moreau@example.org", PASSWORD)
+    new = "une autre phrase bien longue"
+    status, _, text = browser.post("/preferences/mot-de-passe",
+                                   {"current": "pas le bon", "password": new, "confirm": new})
+    assert status == 422 and "actuel" in error_of(text)
+    status, _, text = browser.post("/preferences/mot-de-passe",
+                                   {"current": PASSWORD, "password": "motdepasse1999", "confirm": "motdepasse1999"})
+    assert status == 422 and "plus courants" in error_of(text)
+    status, _, text = browser.post("/preferences/mot-de-passe", {"current": PASSWORD, "password": new, "confirm": new})
+    assert status == 200 and "Votre mot de passe est changé" in text, error_of(text)
+    assert other.get("/comite")[1]["location"].startswith("/connexion")
+    assert browser.get("/comite")[0] == 200
+    PASSWORD = new
+    # The key opens with the new password: review still hears the member.
+    fresh = Browser()
+    login(fresh, "claire.moreau@example.org", PASSWORD)
+    status, _, text = fresh.post("/preferences/resume", {})
+    assert status == 200 and "Vous ne recevrez plus le résumé quotidien." in text, text
+    listed = [m for m in stack.essp_lines("member", "list") if m["name"] == "Claire Moreau"]
+    assert listed[0].get("digest") is False
+
+
 staff = {}
 
 
@@ -404,6 +429,7 @@ if __name__ == "__main__":
             test_a_member_may_not_open_a_staff_page,
             test_security_headers_on_every_page,
             test_the_member_calls_review_as_themself,
+            test_a_password_change_reseals_the_key_and_ends_the_other_sessions,
             test_staff_enrol_a_second_factor_before_anything_else,
             test_staff_login_asks_the_code_once_and_a_recovery_code_works_once,
             test_ten_failures_lock_even_the_right_password_until_the_window_ends,
