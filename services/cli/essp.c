@@ -55,6 +55,19 @@ static const command_t s_commands[] = {
     {"member", "rekey", NULL, NULL, 1, "expects NAME", cmd_member_rekey},
     {"staff", "init", "staff init NAME                 create a staff key pair under $ESSP_HOME/keys/staff",
      NULL, 1, "expects init NAME", cmd_staff_init},
+    {"staff", "add", "staff add NAME --email ADDRESS  a staff account on essp-desk (staff key): prints its invitation link",
+     "email=!", 1, "expects NAME and --email ADDRESS", cmd_staff_add},
+    {"desk", "invite", "desk invite member|staff NAME EMAIL  (staff key) an account on essp-desk: prints its invitation link\n"
+                       "       (essp member add --email makes it already when the desk runs)",
+     NULL, 3, "expects member|staff NAME EMAIL", cmd_desk_invite},
+    {"desk", "list", "desk list | desk remove EMAIL | desk reset EMAIL  (staff key) the accounts of essp-desk; reset:\n"
+                     "       a new key pair (the old one is refused) and a new invitation link",
+     NULL, 0, "takes no argument", cmd_desk_list},
+    {"desk", "remove", NULL, NULL, 1, "expects EMAIL", cmd_desk_remove},
+    {"desk", "reset", NULL, NULL, 1, "expects EMAIL", cmd_desk_reset},
+    {"desk", "demo-account", "desk demo-account member|staff NAME EMAIL --out FILE  (the demo only) an account with a\n"
+                             "       random password, written with the staff's TOTP secret to FILE (mode 0600)",
+     "out=!", 3, "expects member|staff NAME EMAIL and --out FILE", cmd_desk_demo_account},
     {"pending", NULL, "pending [--since YYYY-MM-DD|SECONDS] [--older-than SECONDS]  (staff key) the files each member\n"
                       "       with an e-mail has still to vote on, one member per line; --since: rounds opened since;\n"
                       "       --older-than: rounds opened more than that long ago",
@@ -103,7 +116,8 @@ static const struct {
     const char *expects;
 } s_groups[] = {
     {"member", "expects add, update, list, remove or rekey"},
-    {"staff", "expects init NAME"},
+    {"staff", "expects init NAME or add NAME --email ADDRESS"},
+    {"desk", "expects invite, list, remove, reset or demo-account"},
     {"clock", "expects tick"},
 };
 
