@@ -10,6 +10,7 @@ if(NOT TARGET essp_desk_pages)
     ${CMAKE_CURRENT_LIST_DIR}/queue_page.c
     ${CMAKE_CURRENT_LIST_DIR}/file_page.c
     ${CMAKE_CURRENT_LIST_DIR}/file_rounds.c
+    ${CMAKE_CURRENT_LIST_DIR}/review_follower.c
     ${CMAKE_CURRENT_LIST_DIR}/refusal.c
     ${CMAKE_CURRENT_LIST_DIR}/people_page.c
     ${CMAKE_CURRENT_LIST_DIR}/applications_index.c
