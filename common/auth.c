@@ -254,6 +254,23 @@ int auth_issue(const char *role, const char *name)
     return rc == 0 ? 0 : -1;
 }
 
+int auth_install_public(const char *role, const char *name, const unsigned char public_key[32])
+{
+    char allowed[CONFIG_PATH_MAX];
+    if (!auth_is_role(role) || s_allowed_path(role, name, allowed, sizeof allowed) || s_mkdir_keys("allowed"))
+        return -1;
+    /* zcert_new_from wants a secret half: a zero one, never saved. */
+    unsigned char none[32] = {0};
+    zcert_t *cert = zcert_new_from(public_key, none);
+    if (!cert)
+        return -1;
+    zcert_set_meta(cert, "name", "%s", name);
+    zcert_set_meta(cert, "role", "%s", role);
+    int rc = zcert_save_public(cert, allowed);
+    zcert_destroy(&cert);
+    return rc == 0 ? 0 : -1;
+}
+
 int auth_revoke(const char *role, const char *name)
 {
     char allowed[CONFIG_PATH_MAX];

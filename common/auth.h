@@ -92,6 +92,12 @@ void auth_peer(zframe_t *frame, const char **name, const char **role);
  *  with name and role, in keys/allowed/.  0 or -1. */
 int auth_issue(const char *role, const char *name);
 
+/*  Installs in keys/allowed/ the public certificate of a key pair whose
+ *  secret half this host does not keep (essp-desk seals it under the
+ *  person's password), with name and role, replacing an earlier one (a
+ *  rekey: the old key is refused from the next connection on).  0 or -1. */
+int auth_install_public(const char *role, const char *name, const unsigned char public_key[32]);
+
 /*  Removes the public certificate of name from keys/allowed/: the key is
  *  refused from the next connection on.  0 (also when there was none) or
  *  -1. */

@@ -29,6 +29,8 @@ typedef struct {
 #define ENUM(n, fn) {n, F_STR, true, 1, 64, fn}
 
 static bool s_is_state(const char *text, size_t len);
+static bool s_is_account_role(const char *text, size_t len);
+static bool s_is_desk_op(const char *text, size_t len);
 
 static const message_t s_catalogue[] = {
     /* requests */
@@ -47,7 +49,14 @@ static const message_t s_catalogue[] = {
     {"erase", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX)}},
     {"member_add", "request", {REQ("name", F_STR, 1, PROTO_NAME_MAX),
                                {"college", F_STR, true, 1, 64, proto_is_college},
-                               OPT("ties", F_ARRAY_STR, 0, 50), OPT("networks", F_ARRAY_STR, 0, 50)}},
+                               OPT("ties", F_ARRAY_STR, 0, 50), OPT("networks", F_ARRAY_STR, 0, 50),
+                               OPT("email", F_STR, 1, PROTO_EMAIL_MAX), OPT("digest", F_BOOL, 0, 0)}},
+    {"member_update", "request", {REQ("name", F_STR, 1, PROTO_NAME_MAX),
+                                  {"college", F_STR, false, 1, 64, proto_is_college},
+                                  OPT("ties", F_ARRAY_STR, 0, 50), OPT("networks", F_ARRAY_STR, 0, 50),
+                                  OPT("email", F_STR, 1, PROTO_EMAIL_MAX), OPT("digest", F_BOOL, 0, 0)}},
+    {"pending", "request", {OPT("since", F_UINT, 0, INT64_MAX), OPT("older_than", F_UINT, 0, INT64_MAX)}},
+    {"token_reissue", "request", {REQ("contact", F_STR, 1, PROTO_EMAIL_MAX)}},
     {"member_list", "request", {{0}}},
     {"member_remove", "request", {REQ("name", F_STR, 1, PROTO_NAME_MAX)}},
     {"queue", "request", {OPT("member", F_STR, 1, PROTO_NAME_MAX), OPT("after", F_STR, 0, PROTO_ID_MAX),
@@ -66,6 +75,31 @@ static const message_t s_catalogue[] = {
                               OPT("format", F_STR, 0, 16), OPT("scope", F_STR, 0, 16),
                               OPT("legal_form", F_STR, 0, 32), OPT("q", F_STR, 0, 200)}},
     {"hello", "request", {{0}}},
+    /* essp-desk's accounts, asked by the staff on the desk's CURVE
+     * endpoint: an invitation (or a reset: the key pair is issued again),
+     * the list, a removal.  pwhash, salt and totp_sealed set the password
+     * directly (the demo accounts only). */
+    {"account_invite", "request", {REQ("email", F_STR, 3, 254), REQ("name", F_STR, 1, PROTO_NAME_MAX),
+                                   {"role", F_STR, true, 1, 16, s_is_account_role},
+                                   REQ("public_key", F_BIN, 32, 32), REQ("sealed_secret", F_BIN, 72, 72),
+                                   OPT("token_hash", F_BIN, 32, 32), OPT("expires", F_UINT, 0, INT64_MAX),
+                                   OPT("reset", F_BOOL, 0, 0), OPT("pwhash", F_STR, 1, 128),
+                                   OPT("salt", F_BIN, 16, 16), OPT("totp_sealed", F_BIN, 41, 72)}},
+    {"account_list", "request", {{0}}},
+    {"account_remove", "request", {REQ("email", F_STR, 3, 254)}},
+    /* essp-desk's web threads to its own core (in process only: "inproc"
+     * is the process's random key, so that nothing outside it reads an
+     * account or opens a session). */
+    {"desk_get", "request", {REQ("inproc", F_BIN, 32, 32), OPT("email", F_STR, 1, 254),
+                             OPT("token_hash", F_BIN, 32, 32), OPT("session", F_BIN, 32, 32),
+                             OPT("address", F_STR, 0, 64)}},
+    {"desk_write", "request", {REQ("inproc", F_BIN, 32, 32), {"op", F_STR, true, 1, 32, s_is_desk_op},
+                               OPT("email", F_STR, 1, 254), OPT("token_hash", F_BIN, 32, 32),
+                               OPT("session", F_BIN, 32, 32), OPT("csrf", F_STR, 1, 64),
+                               OPT("address", F_STR, 0, 64), OPT("pwhash", F_STR, 1, 128),
+                               OPT("salt", F_BIN, 16, 16), OPT("sealed_secret", F_BIN, 72, 72),
+                               OPT("totp_sealed", F_BIN, 41, 72), OPT("recovery", F_ARRAY, 0, 20),
+                               OPT("code_hash", F_BIN, 32, 32), OPT("stage", F_STR, 1, 8)}},
     /* replies */
     {"pong", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX)}},
     {"hello", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX),
@@ -88,7 +122,10 @@ static const message_t s_catalogue[] = {
                           REQ("head", F_BIN, 32, 32), REQ("records", F_ARRAY, 0, UINT32_MAX),
                           REQ("verified", F_BOOL, 0, 0), OPT("break", F_MAP, 0, 0)}},
     {"member", "reply", {REQ("name", F_STR, 1, PROTO_NAME_MAX), REQ("college", F_STR, 1, 64),
-                         OPT("ties", F_ARRAY_STR, 0, 50), OPT("networks", F_ARRAY_STR, 0, 50)}},
+                         OPT("ties", F_ARRAY_STR, 0, 50), OPT("networks", F_ARRAY_STR, 0, 50),
+                         OPT("email", F_STR, 1, PROTO_EMAIL_MAX), OPT("digest", F_BOOL, 0, 0)}},
+    {"pending", "reply", {REQ("members", F_ARRAY, 0, 100000), OPT("more", F_BOOL, 0, 0)}},
+    {"reissue_ack", "reply", {{0}}},
     {"recused", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("member", F_STR, 1, PROTO_NAME_MAX),
                           REQ("round", F_UINT, 1, UINT32_MAX), REQ("reason", F_STR, 1, PROTO_TEXT_MAX),
                           REQ("duplicate", F_BOOL, 0, 0)}},
@@ -102,12 +139,22 @@ static const message_t s_catalogue[] = {
                            OPT("outcome", F_STR, 1, 64), REQ("duplicate", F_BOOL, 0, 0)}},
     {"ack", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("state", F_STR, 1, 32)}},
     {"directory", "reply", {REQ("entries", F_ARRAY, 0, PROTO_PAGE_MAX), OPT("next", F_STR, 0, 512)}},
+    {"account", "reply", {REQ("email", F_STR, 3, 254), REQ("state", F_STR, 1, 16)}},
+    {"accounts", "reply", {REQ("accounts", F_ARRAY, 0, 100000)}},
+    {"desk_record", "reply", {OPT("account", F_MAP, 0, 0), OPT("invitation", F_MAP, 0, 0),
+                              OPT("session", F_MAP, 0, 0), OPT("expired", F_BOOL, 0, 0),
+                              OPT("locked", F_BOOL, 0, 0), OPT("failures", F_UINT, 0, UINT32_MAX)}},
+    {"desk_done", "reply", {REQ("op", F_STR, 1, 32)}},
     {"error", "reply", {REQ("code", F_STR, 1, 32), REQ("field", F_STR, 0, PROTO_FIELD_MAX),
                         REQ("rule", F_STR, 0, PROTO_RULE_MAX), REQ("message", F_STR, 0, PROTO_MESSAGE_MAX)}},
     /* events of the durable streams */
     {"submitted", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
                             REQ("at", F_UINT, 0, INT64_MAX), REQ("application", F_MAP, 0, 0),
-                            OPT("renews", F_STR, 1, PROTO_ID_MAX)}},
+                            OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("token_sealed", F_BIN, 1, 256)}},
+    /* A new token for an application whose contact asked for it (intake),
+     * sealed to notify's key. */
+    {"token_reissued", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
+                                 OPT("token_sealed", F_BIN, 1, 256)}},
     {"validated", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
                             REQ("at", F_UINT, 0, INT64_MAX), REQ("verdict", F_STR, 1, 32),
                             REQ("report", F_MAP, 0, 0), OPT("application", F_MAP, 0, 0),
@@ -180,6 +227,20 @@ bool proto_is_withdraw_reason(const char *text, size_t len)
 {
     static const char *const reasons[] = {"withdrawn", "expired", "suspended", "erased", "renewed", NULL};
     return s_in_list(reasons, text, len);
+}
+
+static bool s_is_account_role(const char *text, size_t len)
+{
+    static const char *const roles[] = {"member", "staff", NULL};
+    return s_in_list(roles, text, len);
+}
+
+/*  What essp-desk's web threads write through its core (services/desk/core.h). */
+static bool s_is_desk_op(const char *text, size_t len)
+{
+    static const char *const ops[] = {"password_set", "password_change", "session_open", "session_stage",
+                                      "session_close", "login_failed", "totp_set", "recovery_use", NULL};
+    return s_in_list(ops, text, len);
 }
 
 static bool s_is_state(const char *text, size_t len)

@@ -33,6 +33,8 @@ static const example_t s_requests[] = {
     { "{\"type\": \"ping\"}", " " },
     { "{\"type\": \"hello\"}", " " },
     { "{\"type\": \"member_list\"}", " " },
+    { "{\"type\": \"account_list\"}", " " },
+    { "{\"type\": \"account_remove\", \"email\": \"claire@example.org\"}", " email " },
     { "{\"type\": \"pull\", \"after\": 0, \"max\": 10, \"wait\": 100}", " after " },
     { "{\"type\": \"submit\", \"application\": " APP ", \"key\": \"k\", \"renews\": " ID "}", " application " },
     { "{\"type\": \"amend\", \"id\": " ID ", \"application\": " APP ", \"key\": \"k\", \"token\": \"t\"}",
@@ -43,7 +45,11 @@ static const example_t s_requests[] = {
       " id motivation " },
     { "{\"type\": \"erase\", \"id\": " ID "}", " id " },
     { "{\"type\": \"member_add\", \"name\": \"Alice\", \"college\": \"researchers\", \"ties\": [\"Coop\"],"
-      " \"networks\": [\"R\"]}", " name college " },
+      " \"networks\": [\"R\"], \"email\": \"alice@exemple.fr\", \"digest\": false}", " name college " },
+    { "{\"type\": \"member_update\", \"name\": \"Alice\", \"college\": \"researchers\", \"ties\": [\"Coop\"],"
+      " \"networks\": [\"R\"], \"email\": \"alice@exemple.fr\", \"digest\": true}", " name " },
+    { "{\"type\": \"pending\", \"since\": 1760000000, \"older_than\": 259200}", " " },
+    { "{\"type\": \"token_reissue\", \"contact\": \"contact@coop.fr\"}", " contact " },
     { "{\"type\": \"member_remove\", \"name\": \"Alice\"}", " name " },
     { "{\"type\": \"queue\", \"member\": \"Alice\", \"after\": \"\", \"limit\": 5, \"college\": \"ess_networks\","
       " \"department\": \"2A\", \"theme\": \"emploi\"}", " " },
@@ -64,6 +70,7 @@ static const example_t s_events[] = {
       " \"report\": {}, \"application\": " APP ", \"renews\": " ID "}", " id revision at verdict report " },
     { "{\"type\": \"appealed\", \"seq\": 3, \"id\": " ID ", \"revision\": 2, \"at\": 5, \"motivation\": \"m\"}",
       " id revision at motivation " },
+    { "{\"type\": \"token_reissued\", \"seq\": 4, \"id\": " ID ", \"at\": 5}", " id at " },
     { "{\"type\": \"erased\", \"seq\": 4, \"id\": " ID ", \"at\": 5}", " id at " },
     { "{\"type\": \"redacted\", \"seq\": 5, \"id\": " ID ", \"at\": 5}", " id at " },
     { "{\"type\": \"queued\", \"seq\": 6, \"id\": " ID ", \"revision\": 1, \"at\": 5, \"round\": 1,"
@@ -217,11 +224,20 @@ static bool s_has_example(const example_t *examples, size_t count, const char *t
     return false;
 }
 
+/* The requests whose required fields are binary (keys, hashes): JSON
+ * cannot write them, test_desk_binary_requests packs them. */
+static bool s_binary_request(const char *type)
+{
+    return !strcmp(type, "account_invite") || !strcmp(type, "desk_get") || !strcmp(type, "desk_write");
+}
+
 static void s_census(const char *type, const char *kind, void *arg)
 {
     census_t *census = arg;
     bool found = true;
-    if (!strcmp(kind, "request"))
+    if (!strcmp(kind, "request") && s_binary_request(type))
+        found = true;
+    else if (!strcmp(kind, "request"))
         found = s_has_example(s_requests, sizeof s_requests / sizeof *s_requests, type);
     else if (!strcmp(kind, "event"))
         found = s_has_example(s_events, sizeof s_events / sizeof *s_events, type);
@@ -503,6 +519,79 @@ static void test_signed_events(void **state)
     assert_string_equal(err.rule, "unknown_field");
 }
 
+/* Packs a desk request: type, its string fields (name, value pairs) and
+ * its bin fields (name, size pairs), checked as a request. */
+static int s_check_desk(const char *type, const char *const *strings, const char *const *bins,
+                        const size_t *sizes, proto_error_t *err)
+{
+    size_t ns = 0, nb = 0;
+    while (strings[2 * ns])
+        ns++;
+    while (bins[nb])
+        nb++;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2 + ns + nb);
+    proto_pack_kv_uint(&pk, "v", 1);
+    proto_pack_kv_str(&pk, "type", type);
+    for (size_t i = 0; i < ns; i++)
+        proto_pack_kv_str(&pk, strings[2 * i], strings[2 * i + 1]);
+    static const unsigned char zeros[128];
+    for (size_t i = 0; i < nb; i++) {
+        proto_pack_str(&pk, bins[i]);
+        msgpack_pack_bin_with_body(&pk, zeros, sizes[i]);
+    }
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object obj;
+    assert_int_equal(wire_decode(buf.data, buf.size, &zone, &obj, err), 0);
+    const char *name = NULL;
+    uint64_t rid = 0;
+    bool has_rid = false;
+    int rc = proto_request_check(&obj, &name, &rid, &has_rid, err);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
+static void test_desk_binary_requests(void **state)
+{
+    (void) state;
+    proto_error_t err;
+    const char *invite[] = {"email", "claire@example.org", "name", "Claire Moreau", "role", "member", NULL};
+    const char *invite_bins[] = {"public_key", "sealed_secret", "token_hash", NULL};
+    size_t sizes[] = {32, 72, 32};
+    assert_int_equal(s_check_desk("account_invite", invite, invite_bins, sizes, &err), 0);
+    sizes[1] = 71;
+    assert_int_equal(s_check_desk("account_invite", invite, invite_bins, sizes, &err), -1);
+    assert_string_equal(err.field, "sealed_secret");
+    assert_string_equal(err.rule, "min");
+    const char *bad_role[] = {"email", "a@b.c", "name", "N", "role", "service", NULL};
+    sizes[1] = 72;
+    assert_int_equal(s_check_desk("account_invite", bad_role, invite_bins, sizes, &err), -1);
+    assert_string_equal(err.field, "role");
+    assert_string_equal(err.rule, "enum");
+
+    const char *get[] = {"email", "claire@example.org", NULL};
+    const char *get_bins[] = {"inproc", NULL};
+    size_t key[] = {32};
+    assert_int_equal(s_check_desk("desk_get", get, get_bins, key, &err), 0);
+    const char *none[] = {NULL};
+    assert_int_equal(s_check_desk("desk_get", get, none, key, &err), -1);
+    assert_string_equal(err.field, "inproc");
+    assert_string_equal(err.rule, "required");
+    const char *write[] = {"op", "session_close", NULL};
+    const char *write_bins[] = {"inproc", "session", NULL};
+    size_t write_sizes[] = {32, 32};
+    assert_int_equal(s_check_desk("desk_write", write, write_bins, write_sizes, &err), 0);
+    const char *bad_op[] = {"op", "drop_everything", NULL};
+    assert_int_equal(s_check_desk("desk_write", bad_op, write_bins, write_sizes, &err), -1);
+    assert_string_equal(err.field, "op");
+    assert_string_equal(err.rule, "enum");
+}
+
 static void test_event_enums(void **state)
 {
     (void) state;
@@ -629,6 +718,7 @@ int main(void)
         cmocka_unit_test(test_array_limits),
         cmocka_unit_test(test_envelope),
         cmocka_unit_test(test_signed_events),
+        cmocka_unit_test(test_desk_binary_requests),
         cmocka_unit_test(test_event_enums),
         cmocka_unit_test(test_packers),
         cmocka_unit_test(test_enum_helpers),
