@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_QUEUE_PAGES 20         /* 20 pages of 1,000 items: review examines 20,000 files a request */
 
@@ -172,7 +173,16 @@ static void s_file(desk_request_t *req, const msgpack_object *item, const char *
     proto_error_t err;
     doc_strcpy(item, "id", id, sizeof id);
     file_rounds_t *rounds = pages_member_rounds();
-    if (rounds && file_rounds_pack(rounds, id, &events_buf) > 0)
+    /* A file in the queue has its round's `queued` event in review's
+     * stream: right after the desk started, the follower may not have
+     * read it yet, so wait a little for it rather than show no dates. */
+    for (int tries = 0; rounds && tries < 100; tries++) {
+        msgpack_sbuffer_clear(&events_buf);
+        if (file_rounds_pack(rounds, id, &events_buf) > 0)
+            break;
+        usleep(20000);
+    }
+    if (rounds && events_buf.size > 1)
         wire_decode_reply(events_buf.data, events_buf.size, &zone, &events, &err);
     file_view_t view = {.item = item, .csrf = req->session.csrf, .error = error, .motivation = motivation,
                         .reason = reason};
@@ -330,7 +340,7 @@ static int s_recuse(desk_request_t *req)
 const desk_route_t desk_member_routes[] = {
     {"GET", "/comite", DESK_MATCH_EXACT, DESK_ROLE_MEMBER, s_home},
     {"GET", "/comite/liste", DESK_MATCH_EXACT, DESK_ROLE_MEMBER, s_list},
-    {"GET", "/comite/dossier/", DESK_MATCH_PREFIX, DESK_ROLE_MEMBER, s_file_page},
+    {"GET", "/comite/dossier", DESK_MATCH_PREFIX, DESK_ROLE_MEMBER, s_file_page},
     {"POST", "/comite/vote", DESK_MATCH_EXACT, DESK_ROLE_MEMBER, s_vote},
     {"POST", "/comite/recusation", DESK_MATCH_EXACT, DESK_ROLE_MEMBER, s_recuse},
     {0}};

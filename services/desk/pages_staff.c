@@ -359,7 +359,7 @@ const desk_route_t desk_staff_routes[] = {
     {"POST", "/admin/personnes/cles", DESK_MATCH_EXACT, DESK_ROLE_STAFF, pages_people_rekey},
     {"POST", "/admin/personnes/invitation", DESK_MATCH_EXACT, DESK_ROLE_STAFF, pages_people_invite},
     {"GET", "/admin/candidatures", DESK_MATCH_EXACT, DESK_ROLE_STAFF, s_applications},
-    {"GET", "/admin/dossier/", DESK_MATCH_PREFIX, DESK_ROLE_STAFF, s_file_page},
+    {"GET", "/admin/dossier", DESK_MATCH_PREFIX, DESK_ROLE_STAFF, s_file_page},
     {"POST", "/admin/dossier/retrait", DESK_MATCH_EXACT, DESK_ROLE_STAFF, s_withdraw},
     {"POST", "/admin/dossier/reclamation", DESK_MATCH_EXACT, DESK_ROLE_STAFF, s_complaint},
     {"POST", "/admin/dossier/effacement", DESK_MATCH_EXACT, DESK_ROLE_STAFF, s_erase},

@@ -31,6 +31,44 @@ static const char *s_word_of(const french_word_t *table, const char *code)
     return NULL;
 }
 
+/*  intake writes a record's why for machines ("revision 2", "verdict
+ *  review", "round 3 (appeal) opens", "round 1: reject; motivations: …"):
+ *  the page says the same in French, and any other text as it is. */
+static void s_why(FILE *out, const char *why, size_t len)
+{
+    char text[HISTORY_TEXT_MAX + 1], kind[16] = "", decision[16] = "";
+    unsigned long n = 0;
+    int used = 0;
+    snprintf(text, sizeof text, "%.*s", (int)len, why);
+    if (sscanf(text, "revision %lu%n", &n, &used) == 1 && text[used] == '\0')
+        fprintf(out, "révision %lu", n);
+    else if (strcmp(text, "verdict review") == 0)
+        fputs("complète : transmise au comité", out);
+    else if (strncmp(text, "verdict incomplete", 18) == 0) {
+        fputs("incomplète", out);
+        if (strncmp(text + 18, "; failing: ", 11) == 0)
+            fputs(" ; critères non remplis : ", out), html_escape_z(out, text + 29);
+    } else if (sscanf(text, "round %lu (%15[a-z]) opens%n", &n, kind, &used) == 2 && text[used] == '\0') {
+        fprintf(out, "ouverture du tour %lu (", n);
+        html_escape_z(out, french_round_kind(kind));
+        fputc(')', out);
+    } else if (sscanf(text, "round %lu opens%n", &n, &used) == 1 && text[used] == '\0')
+        fprintf(out, "ouverture du tour %lu", n);
+    else if (sscanf(text, "round %lu (%15[a-z]): %15[a-z]%n", &n, kind, decision, &used) == 3
+             || sscanf(text, "round %lu: %15[a-z]%n", &n, decision, &used) == 2) {
+        fprintf(out, "tour %lu", n);
+        if (kind[0])
+            fputs(" (", out), html_escape_z(out, french_round_kind(kind)), fputc(')', out);
+        fputs(" : ", out);
+        html_escape_z(out, french_decision(decision));
+        if (strncmp(text + used, "; motivations: ", 15) == 0)
+            fputs(" ; motivations : ", out), html_escape_z(out, text + used + 15);
+        else
+            html_escape_z(out, text + used);
+    } else
+        html_escape(out, why, len);
+}
+
 /*  [body: bin, hash: bin 32] */
 static const msgpack_object *s_parts(const msgpack_object *record)
 {
@@ -115,7 +153,7 @@ static void s_history(FILE *out, const msgpack_object *history)
         size_t len;
         if (doc_str(&body, "why", &text, &len) && len) {
             fputs("<br><span class=\"why\">", out);
-            html_escape(out, text, len);
+            s_why(out, text, len);
             fputs("</span>", out);
         } else if (doc_bool(&body, "erased", false)) {
             fputs("<br><span class=\"why\">(texte effacé avec les données personnelles)</span>", out);
