@@ -29,18 +29,21 @@ class Page:
     def __init__(self, status, headers, body):
         self.status = status
         self.headers = headers
-        self.text = body.decode("utf-8")
+        self.raw = body.decode("utf-8")
+        # What a reader sees: entities read back (&#39; is an apostrophe).
+        self.text = html.unescape(self.raw)
 
     def has(self, needle):
         return needle in self.text
 
     def csrf(self):
-        found = re.search(r'name="csrf" value="([^"]*)"', self.text)
+        found = re.search(r'name="csrf" value="([^"]*)"', self.raw)
         assert found, "no CSRF field on the page:\n" + self.text[:2000]
         return html.unescape(found.group(1))
 
     def __repr__(self):
-        return "<%d %s>" % (self.status, self.text[:400])
+        main = self.text.find("<main")
+        return "<%d %s>" % (self.status, self.text[main if main > 0 else 0:][:6000])
 
 
 class Person:
@@ -102,7 +105,7 @@ class Person:
     def second_factor(self):
         """Enrols a staff person's TOTP with the secret the page shows."""
         page = self.get("/double-facteur")
-        secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page.text)
+        secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page.raw)
         assert secret, page
         key = base64.b32decode(secret.group(1).replace(" ", "") + "=" * (-len(secret.group(1).replace(" ", "")) % 8))
         page = self.post("/double-facteur", {"code": totp(key)})
@@ -164,7 +167,7 @@ def add_member(staff, name, email, college, ties="", networks=""):
     page = staff.post("/admin/personnes", {"nom": name, "courriel": email, "role": "member", "college": college,
                                            "ties": ties, "networks": networks})
     assert page.status == 200, page
-    link = re.search(r'<code class="secret" id="lien-invitation">([^<]+)</code>', page.text)
+    link = re.search(r'<code class="secret" id="lien-invitation">([^<]+)</code>', page.raw)
     assert link, page
     return html.unescape(link.group(1))
 
