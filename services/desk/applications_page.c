@@ -49,7 +49,6 @@ static void s_form(FILE *out, const applications_view_t *view)
 
 void applications_page_render(FILE *out, const applications_view_t *view)
 {
-    fputs("<h1>Candidatures</h1>\n", out);
     s_form(out, view);
     if (view->error) {
         fputs("<p class=\"error\" role=\"alert\">", out);
@@ -75,14 +74,14 @@ void applications_page_render(FILE *out, const applications_view_t *view)
             html_escape_z(out, r->name);
         else
             fputs("(données effacées)", out);
-        fputs("</a></th><td>", out);
+        fputs("</a></th><td data-label=\"SIRET\">", out);
         html_escape_z(out, r->siret);
-        fprintf(out, "</td><td><span class=\"state state-%s\">", french_word(r->state));
+        fprintf(out, "</td><td data-label=\"État\"><span class=\"state state-%s\">", french_word(r->state));
         html_escape_z(out, french_state(r->state));
-        fputs("</span></td><td>", out);
+        fputs("</span></td><td data-label=\"Déposée le\">", out);
         if (r->submitted_at)
             french_datetime(out, r->submitted_at);
-        fputs("</td><td class=\"id\">", out);
+        fputs("</td><td class=\"id\" data-label=\"Dossier\">", out);
         html_escape_z(out, r->id);
         fputs("</td></tr>\n", out);
     }

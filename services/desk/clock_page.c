@@ -44,7 +44,6 @@ static void s_result(FILE *out, const msgpack_object *ticked)
 void clock_page_render(FILE *out, const clock_view_t *view)
 {
     const clock_settings_t *s = &view->settings;
-    fputs("<h1>Horloge et quorum</h1>\n", out);
     if (view->error) {
         fputs("<p class=\"error\" role=\"alert\">", out);
         html_escape_z(out, view->error);

@@ -49,9 +49,8 @@ static void s_head(FILE *out, const msgpack_object *item)
     doc_uint(item, "round", &round);
     doc_uint(item, "revision", &revision);
     french_copy(item, "kind", kind, sizeof kind);
-    fputs("<p class=\"back\"><a href=\"/comite\">← Mes dossiers</a></p>\n<h1>", out);
-    french_field(out, item, "name");
-    fputs("</h1>\n<p class=\"lead\">Dossier n° <strong class=\"id\">", out);
+    /* The frame writes the title: the applicant's name. */
+    fputs("<p class=\"lead\">Dossier n° <strong class=\"id\">", out);
     french_field(out, item, "id");
     fprintf(out, "</strong> · tour %llu (", (unsigned long long)round);
     html_escape_z(out, french_round_kind(kind));
@@ -172,7 +171,7 @@ static bool s_is_decided(const msgpack_object *event)
 void file_page_rounds(FILE *out, const msgpack_object *rounds)
 {
     size_t shown = 0;
-    fputs("<section aria-labelledby=\"tours\">\n<h2 id=\"tours\">Les tours précédents</h2>\n<ol class=\"rounds\">\n",
+    fputs("<section aria-labelledby=\"tours\">\n<h2 id=\"tours\">Les décisions du comité, tour par tour</h2>\n<ol class=\"rounds\">\n",
           out);
     for (size_t i = 0; i < doc_len(rounds); i++) {
         const msgpack_object *r = doc_at(rounds, i);
@@ -262,12 +261,13 @@ void file_page_render(FILE *out, const file_view_t *view)
     if (view->error)
         fputs("<p class=\"error\" role=\"alert\" id=\"erreur\">", out), html_escape_z(out, view->error),
             fputs("</p>\n", out);
+    bool recused = doc_bool(view->item, "recused", false);
+    /* Read first, vote last: the vote's form closes the page, and a link
+     * leads straight to it. */
+    if (!recused)
+        fputs("<p class=\"jump\"><a href=\"#voter\">Aller au vote</a></p>\n", out);
     s_conflicts(out, view->item);
     s_votes(out, view->item);
-    if (!doc_bool(view->item, "recused", false)) {
-        s_vote_form(out, view, kind);
-        s_recusal_form(out, view);
-    }
     fputs("<section aria-labelledby=\"candidature\">\n<h2 id=\"candidature\">La candidature</h2>\n", out);
     application_view_render(out, doc_map(view->item, "application"), doc_map(view->item, "report"));
     fputs("</section>\n", out);
@@ -275,6 +275,12 @@ void file_page_render(FILE *out, const file_view_t *view)
         file_page_rounds(out, view->rounds);
     if (view->events)
         file_page_events(out, view->events);
+    if (!recused) {
+        if (view->error)
+            fputs("<p class=\"error\">", out), html_escape_z(out, view->error), fputs("</p>\n", out);
+        s_vote_form(out, view, kind);
+        s_recusal_form(out, view);
+    }
 }
 
 /* ------------------------------------------------------------------ answers */
@@ -286,7 +292,7 @@ void file_page_vote_result(FILE *out, const msgpack_object *ack)
     french_copy(ack, "decision", decision, sizeof decision);
     doc_uint(ack, "votes", &votes);
     doc_uint(ack, "round", &round);
-    fputs("<h1>Vote enregistré</h1>\n<p class=\"notice\" role=\"status\">Votre vote « ", out);
+    fputs("<p class=\"notice\" role=\"status\">Votre vote « ", out);
     html_escape_z(out, french_choice(decision));
     fputs(" » sur le dossier n° ", out);
     french_field(out, ack, "id");
@@ -306,7 +312,7 @@ void file_page_vote_result(FILE *out, const msgpack_object *ack)
 
 void file_page_recusal_result(FILE *out, const msgpack_object *recused)
 {
-    fputs("<h1>Récusation enregistrée</h1>\n<p class=\"notice\" role=\"status\">Vous êtes récusé·e sur le "
+    fputs("<p class=\"notice\" role=\"status\">Vous êtes récusé·e sur le "
           "dossier n° ", out);
     french_field(out, recused, "id");
     fputs(" pour ce tour et les suivants. Votre motif : « ", out);

@@ -56,6 +56,12 @@ static const char *s_find(const french_word_t *table, const char *code)
     return code;
 }
 
+static const french_word_t s_withdrawals[] = {
+    {"withdrawn", "retrait par l'équipe ou par le comité"}, {"expired", "inscription arrivée à échéance"},
+    {"suspended", "suspension pendant une réclamation"}, {"renewed", "remplacée par son renouvellement"},
+    {"erased", "données personnelles effacées"}, {NULL, NULL}};
+
+const char *french_withdrawal(const char *reason) { return s_find(s_withdrawals, reason); }
 const char *french_college(const char *code) { return s_find(french_colleges, code); }
 const char *french_state(const char *code) { return s_find(french_states, code); }
 const char *french_choice(const char *decision) { return s_find(s_choices, decision); }

@@ -45,6 +45,10 @@ const char *french_outcome(const char *outcome);
 /*  A conflict's role: « la structure candidate », « un client de référence »... */
 const char *french_conflict_role(const char *role);
 
+/*  A withdrawal's reason code (publication's: "withdrawn", "expired",
+ *  "suspended", "renewed", "erased") in French; other text as it is. */
+const char *french_withdrawal(const char *reason);
+
 /*  The offset of Europe/Paris from UTC at time t, in seconds (3600 or 7200). */
 int french_paris_offset(int64_t t);
 

@@ -60,19 +60,11 @@ static void s_render(desk_request_t *req, s_people_t *p, const char *notice, con
 {
     people_view_t view = {.members = p->has_members ? &p->members.msg : NULL,
                           .accounts = p->has_accounts ? doc_array(&p->accounts.msg, "accounts") : NULL,
-                          .csrf = req->session.csrf, .notice = notice, .error = error, .form = form};
+                          .csrf = req->session.csrf, .notice = notice, .error = error, .form = form,
+                          .invitation = link};
     desk_page_begin(req, "Personnes");
     fputs("<link rel=\"stylesheet\" href=\"/static/pages.css\">\n", req->out);
     people_page_render(req->out, &view);
-    if (link) {
-        /* After the list: the link is shown once and never stored. */
-        fputs("<section aria-labelledby=\"lien\" class=\"invitation\">\n<h2 id=\"lien\">Lien d'invitation</h2>\n"
-              "<p>Transmettez ce lien à la personne, et à elle seule : il lui permet de choisir son mot de passe "
-              "pendant 7 jours. Il ne sera plus affiché.</p>\n<p><code class=\"secret\" id=\"lien-invitation\">",
-              req->out);
-        html_escape_z(req->out, link);
-        fputs("</code></p>\n</section>\n", req->out);
-    }
     desk_page_end(req);
     desk_reply_free(&p->members);
     desk_reply_free(&p->accounts);

@@ -67,9 +67,9 @@ static int s_home(desk_request_t *req)
 {
     desk_page_begin(req, "Accueil de l'équipe");
     s_styles(req);
-    fputs("<h1>Bonjour ", req->out);
+    fputs("<p class=\"lead\">Bonjour ", req->out);
     html_escape_z(req->out, req->session.name);
-    fputs("</h1>\n<ul class=\"files\">\n"
+    fputs(".</p>\n<ul class=\"files\">\n"
           "<li class=\"file\"><h3><a href=\"/admin/personnes\">Personnes</a></h3><p>Le comité et l'équipe : ajouter, "
           "inviter, donner de nouvelles clés, retirer.</p></li>\n"
           "<li class=\"file\"><h3><a href=\"/admin/candidatures\">Candidatures</a></h3><p>Toutes les candidatures, "
@@ -179,8 +179,7 @@ static void s_file(desk_request_t *req, const char *id, const char *notice, cons
     if (rc == 0 && desk_reply_is(&history, "history"))
         view.history = &history.msg;
     char title[160];
-    if (doc_strcpy(&status.msg, "name", title, sizeof title) < 0)
-        snprintf(title, sizeof title, "Dossier %s", id);
+    staff_file_page_title(&status.msg, title, sizeof title);
     desk_page_begin(req, title);
     s_styles(req);
     staff_file_page_render(req->out, &view);

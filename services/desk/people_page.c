@@ -59,10 +59,10 @@ static void s_action(FILE *out, const char *action, const char *label, const msg
 static void s_account_state(FILE *out, const msgpack_object *account)
 {
     if (!account) {
-        fputs("<span class=\"state\">Pas de compte sur le bureau (outil essp seulement)</span>", out);
+        fputs("<span class=\"account\">Pas de compte sur le bureau (outil essp seulement)</span>", out);
         return;
     }
-    fputs("<span class=\"state\">", out);
+    fputs("<span class=\"account\">", out);
     french_field(out, account, "email");
     fputs(doc_str_eq(account, "state", "active") ? " · compte actif" : " · invitation envoyée, pas encore acceptée", out);
     fputs("</span>", out);
@@ -78,9 +78,9 @@ static void s_member(FILE *out, const msgpack_object *m, const people_view_t *vi
     french_str(out, name);
     fputs("<br>", out);
     s_account_state(out, account);
-    fputs("</th><td>", out);
+    fputs("</th><td data-label=\"Collège\">", out);
     html_escape_z(out, french_college(college));
-    fputs("</td><td>", out);
+    fputs("</td><td data-label=\"Liens\">", out);
     const msgpack_object *ties = doc_array(m, "ties"), *networks = doc_array(m, "networks");
     for (size_t i = 0; i < doc_len(ties); i++) {
         fputs(i ? ", " : "SIREN ", out);
@@ -92,10 +92,10 @@ static void s_member(FILE *out, const msgpack_object *m, const people_view_t *vi
     }
     if (!doc_len(ties) && !doc_len(networks))
         fputs("Aucun", out);
-    fputs("</td><td>", out);
+    fputs("</td><td data-label=\"Ajouté le\">", out);
     if (doc_uint(m, "added_at", &added))
         french_day(out, added - added % 86400);
-    fputs("</td><td class=\"actions\">", out);
+    fputs("</td><td class=\"actions\" data-label=\"Actions\">", out);
     if (account && !doc_str_eq(account, "state", "active"))
         s_action(out, "/admin/personnes/invitation", "Renvoyer l'invitation", name, view->csrf);
     s_action(out, "/admin/personnes/cles", "Nouvelles clés", name, view->csrf);
@@ -171,11 +171,18 @@ static void s_add_form(FILE *out, const people_view_t *view)
 
 void people_page_render(FILE *out, const people_view_t *view)
 {
-    fputs("<h1>Personnes</h1>\n", out);
     if (view->notice) {
         fputs("<p class=\"notice\" role=\"status\">", out);
         html_escape_z(out, view->notice);
         fputs("</p>\n", out);
+    }
+    if (view->invitation) {
+        /* Shown once, never stored: the staff passes it on. */
+        fputs("<section aria-labelledby=\"lien\" class=\"invitation\">\n<h2 id=\"lien\">Lien d'invitation</h2>\n"
+              "<p>Transmettez ce lien à la personne, et à elle seule : il lui permet de choisir son mot de passe "
+              "pendant 7 jours. Il ne sera plus affiché.</p>\n<p><code class=\"secret\" id=\"lien-invitation\">", out);
+        html_escape_z(out, view->invitation);
+        fputs("</code></p>\n</section>\n", out);
     }
     if (view->error) {
         fputs("<p class=\"error\" role=\"alert\">", out);
@@ -205,7 +212,7 @@ void people_page_render(FILE *out, const people_view_t *view)
 
 void people_page_confirm_remove(FILE *out, const char *name, const char *csrf)
 {
-    fputs("<h1>Retirer du comité</h1>\n<p>", out);
+    fputs("<p>", out);
     html_escape_z(out, name);
     fputs(" ne pourra plus voter ni se connecter ; ses votes passés restent dans les dossiers.</p>\n"
           "<form method=\"post\" action=\"/admin/personnes/retrait\">\n<input type=\"hidden\" name=\"csrf\" value=\"",

@@ -30,6 +30,7 @@ typedef struct {
     const char *notice;               /* what the last action did, or NULL */
     const char *error;                /* a refusal in French, or NULL */
     const people_form_t *form;        /* the add form's values, or NULL */
+    const char *invitation;           /* an invitation link to show once, or NULL */
 } people_view_t;
 
 /*  Splits a text into its non-blank lines, trimmed, in place: up to cap

@@ -345,7 +345,8 @@ void queue_page_list(FILE *out, const msgpack_object *const *items, size_t count
 
 void queue_page_render(FILE *out, const msgpack_object *const *items, size_t count, const queue_filter_t *filter)
 {
-    fputs("<h1>Mes dossiers</h1>\n<p class=\"lead\">Les dossiers qui attendent votre vote, les plus "
+    /* The frame (desk_page_begin) writes the title, « Mes dossiers ». */
+    fputs("<p class=\"lead\">Les dossiers qui attendent votre vote, les plus "
           "récents d'abord. La liste se met à jour d'elle-même ; sans JavaScript, <a href=\"/comite", out);
     queue_filter_query(filter, out);
     fputs("\">actualisez la page</a>.</p>\n", out);

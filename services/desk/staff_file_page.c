@@ -42,6 +42,12 @@ static void s_why(FILE *out, const char *why, size_t len)
     snprintf(text, sizeof text, "%.*s", (int)len, why);
     if (sscanf(text, "revision %lu%n", &n, &used) == 1 && text[used] == '\0')
         fprintf(out, "révision %lu", n);
+    else if (sscanf(text, "listed in the directory, version %lu%n", &n, &used) == 1 && text[used] == '\0')
+        fprintf(out, "inscrite dans l'annuaire (version %lu)", n);
+    else if (strncmp(text, "withdrawn from the directory: ", 30) == 0)
+        fputs("retirée de l'annuaire : ", out), html_escape_z(out, french_withdrawal(text + 30));
+    else if (strcmp(text, "personal data erased on request") == 0)
+        fputs("données personnelles effacées à la demande", out);
     else if (strcmp(text, "verdict review") == 0)
         fputs("complète : transmise au comité", out);
     else if (strncmp(text, "verdict incomplete", 18) == 0) {
@@ -213,12 +219,9 @@ void staff_file_page_render(FILE *out, const staff_file_view_t *view)
     char state[24] = "";
     const msgpack_object *status = view->status;
     french_copy(status, "state", state, sizeof state);
-    fputs("<p class=\"back\"><a href=\"/admin/candidatures\">← Candidatures</a></p>\n<h1>", out);
-    if (doc_get(status, "name"))
-        french_field(out, status, "name");
-    else
-        fputs("Dossier aux données effacées", out);
-    fputs("</h1>\n<p class=\"lead\">Dossier n° <strong class=\"id\">", out);
+    /* The frame writes the title: the applicant's name, or « Dossier aux
+     * données effacées » (staff_file_page_title). */
+    fputs("<p class=\"lead\">Dossier n° <strong class=\"id\">", out);
     html_escape_z(out, view->id);
     fprintf(out, "</strong> · <span class=\"state state-%s\">", french_word(state));
     html_escape_z(out, french_state(state));
@@ -242,13 +245,19 @@ void staff_file_page_render(FILE *out, const staff_file_view_t *view)
     if (doc_get(status, "renews"))
         fputs("<dt>Renouvelle</dt><dd>", out), french_field(out, status, "renews"), fputs("</dd>\n", out);
     fputs("</dl>\n", out);
-    s_actions(out, view, state);
     file_page_rounds(out, doc_array(status, "decisions"));
     if (view->history)
         s_history(out, view->history);
+    s_actions(out, view, state);
     fputs("<section aria-labelledby=\"candidature\">\n<h2 id=\"candidature\">La candidature</h2>\n", out);
     application_view_render(out, doc_map(status, "application"), doc_map(status, "report"));
     fputs("</section>\n", out);
+}
+
+void staff_file_page_title(const msgpack_object *status, char *out, size_t cap)
+{
+    if (doc_strcpy(status, "name", out, cap) < 0)
+        snprintf(out, cap, "Dossier aux données effacées");
 }
 
 bool staff_file_erase_confirmed(const char *id, const char *typed)

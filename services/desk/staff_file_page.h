@@ -29,6 +29,10 @@ bool staff_file_history_holds(const msgpack_object *history, char *why, size_t c
 
 void staff_file_page_render(FILE *out, const staff_file_view_t *view);
 
+/*  The page's title: the applicant's name, or « Dossier aux données
+ *  effacées » once erased. */
+void staff_file_page_title(const msgpack_object *status, char *out, size_t cap);
+
 /*  True when the erasure's confirmation is the id itself (spaces around
  *  it forgiven). */
 bool staff_file_erase_confirmed(const char *id, const char *typed);

@@ -293,13 +293,13 @@ def test_the_clock_ticks_and_the_quorum_is_shown():
     assert page.status == 422 and "La date n'est pas lisible" in page.text
     page = staff.post("/admin/horloge", {"now": ""})
     assert page.status == 200 and "aucune inscription n'était arrivée à échéance" in page.text, page
-    listed = [a for a in re.findall(r'/admin/dossier/([0-9a-z]+)"', staff.get("/admin/candidatures?etat=approved").text)]
+    listed = re.findall(r'/admin/dossier/([0-9a-z]+)"', staff.get("/admin/candidatures?etat=approved").text)
+    assert listed, "the file approved by an earlier test is listed"
     page = staff.post("/admin/horloge", {"now": "2099-01-01"}, csrf_from=staff.get("/admin/horloge"))
     assert page.status == 200, page
     for app_id in listed:
         assert '/admin/dossier/%s"' % app_id in page.text, app_id
-    if listed:
-        stack.wait_state(listed[0], "withdrawn")
+    stack.wait_state(listed[0], "withdrawn")
 
 
 try:

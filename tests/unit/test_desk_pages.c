@@ -473,13 +473,14 @@ static void test_people_are_acted_on_from_their_row(void **state)
     const char *page = s_close(&p);
     s_at(page, "2 membres.");
     s_at(page, "claire@example.org · invitation envoyée");
-    s_at(page, "<td>Chercheurs et chercheuses</td><td>SIREN 477848642</td><td>6 décembre 2026</td>");
+    s_at(page, "<td data-label=\"Collège\">Chercheurs et chercheuses</td><td data-label=\"Liens\">SIREN 477848642</td>"
+               "<td data-label=\"Ajouté le\">6 décembre 2026</td>");
     s_at(page, "Nadia &lt;F&gt;");
     s_at(page, "Réseaux : Union des mutuelles");
     /* The actions name the person by a hidden field of their row. */
     s_at(page, "<input type=\"hidden\" name=\"name\" value=\"Claire Moreau\"><button type=\"submit\">Renvoyer l'invitation");
     s_at(page, "action=\"/admin/personnes/cles\"");
-    s_at(page, "Opérateur — <span class=\"state\">ops@example.org · compte actif");
+    s_at(page, "Opérateur — <span class=\"account\">ops@example.org · compte actif");
     /* The college is chosen from a list. */
     s_at(page, "<select id=\"college\" name=\"college\">");
     free(p.text);
