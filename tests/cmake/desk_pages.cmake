@@ -13,3 +13,7 @@ if(TARGET essp_desk_web)
   target_sources(essp_desk_web PRIVATE ${CMAKE_SOURCE_DIR}/services/desk/pages_people.c)
 endif()
 essp_stack_test(desk_pages 600)
+# The same in headless Chromium (Debian's chromium, tests/browser/cdp.py):
+# an invitation from « Personnes », a new file appearing without a reload,
+# the keyboard alone for the vote, 1280 and 390 px wide.
+essp_stack_test(desk_browser 600 "ESSP_CHROMIUM=${ESSP_CHROMIUM}")
