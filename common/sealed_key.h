@@ -25,11 +25,13 @@
 #define SEALED_OVERHEAD (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
 #define SEALED_TOKEN_BYTES 32
 
-/*  The key a token opens: BLAKE2b(token) keyed with a fixed context, so
- *  that it is never the token's stored hash (sealed_token_hash). */
+/*  The key a token opens: BLAKE2b keyed with the token over a fixed
+ *  context, never the token's stored hash (sealed_token_hash, another
+ *  context), so that the store alone opens nothing. */
 void sealed_key_from_token(const unsigned char token[SEALED_TOKEN_BYTES], unsigned char key[SEALED_KEY_BYTES]);
 
-/*  What is stored of a token: its BLAKE2b hash (another context). */
+/*  What is stored of a token: BLAKE2b keyed with the token over another
+ *  context. */
 void sealed_token_hash(const unsigned char token[SEALED_TOKEN_BYTES], unsigned char hash[32]);
 
 /*  The key a password opens: Argon2id with salt, at libsodium's

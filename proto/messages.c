@@ -99,7 +99,8 @@ static const message_t s_catalogue[] = {
                                OPT("address", F_STR, 0, 64), OPT("pwhash", F_STR, 1, 128),
                                OPT("salt", F_BIN, 16, 16), OPT("sealed_secret", F_BIN, 72, 72),
                                OPT("totp_sealed", F_BIN, 41, 72), OPT("recovery", F_ARRAY, 0, 20),
-                               OPT("code_hash", F_BIN, 32, 32), OPT("stage", F_STR, 1, 8)}},
+                               OPT("code_hash", F_BIN, 32, 32), OPT("stage", F_STR, 1, 8),
+                               OPT("step", F_UINT, 0, INT64_MAX)}},
     /* replies */
     {"pong", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX)}},
     {"hello", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX),

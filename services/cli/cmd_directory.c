@@ -114,6 +114,10 @@ int cmd_endpoints(const args_t *args)
     printf("{\"service\":\"intake-http\",\"endpoint\":");
     output_json_string(http, stdout);
     printf("}\n");
+    config_desk_url(http, sizeof http);
+    printf("{\"service\":\"desk-http\",\"endpoint\":");
+    output_json_string(http, stdout);
+    printf("}\n");
     static const service_id_t secured[] = {SERVICE_REVIEW, SERVICE_INTAKE, SERVICE_VALIDATION};
     for (size_t i = 0; i < sizeof secured / sizeof *secured; i++) {
         char secure[CONFIG_ENDPOINT_MAX], key[CONFIG_PATH_MAX];

@@ -88,15 +88,17 @@ static int s_member_options(const args_t *args)
  *  member. */
 static int s_member_add_call(const args_t *args)
 {
-    const char *email = args_value(args, "email");
+    const char *email = args_value(args, "email"), *digest = args_value(args, "digest");
     request_t r;
-    request_init(&r, "member_add", proto_entries(4, email));
+    request_init(&r, "member_add", proto_entries(4, email, digest));
     proto_pack_kv_str(&r.pk, "name", args->pos[0]);
     proto_pack_kv_str(&r.pk, "college", args_value(args, "college"));
     args_pack_values(args, &r.pk, "ties", "tie");
     args_pack_values(args, &r.pk, "networks", "network");
     if (email)
         proto_pack_kv_str(&r.pk, "email", email);
+    if (digest)
+        proto_pack_kv_bool(&r.pk, "digest", strcmp(digest, "on") == 0);
     return request_call_and_print(SERVICE_REVIEW, &r, NULL);
 }
 
@@ -116,6 +118,9 @@ int cmd_member_add(const args_t *args)
                 config_home(), strerror(errno));
         return EXIT_REFUSED;
     }
+    /* With an e-mail address, their account on essp-desk too. */
+    if (rc == EXIT_OK && args_value(args, "email"))
+        rc = cli_desk_invite(AUTH_ROLE_MEMBER, name, args_value(args, "email"), false);
     return rc;
 }
 

@@ -57,6 +57,16 @@ int cmd_complaint(const args_t *args);
 int cmd_erase(const args_t *args);
 int cmd_clock_tick(const args_t *args);
 
+/*  Accounts on essp-desk (cmd_desk.c).  cli_desk_invite makes the
+ *  account of role/name/email (a reset: a new key pair) and prints its
+ *  invitation link; the staff key is in use. */
+int cli_desk_invite(const char *role, const char *name, const char *email, bool reset);
+int cmd_staff_add(const args_t *args);
+int cmd_desk_list(const args_t *args);
+int cmd_desk_remove(const args_t *args);
+int cmd_desk_reset(const args_t *args);
+int cmd_desk_demo_account(const args_t *args);
+
 /*  The published directory, the stream, the services (cmd_directory.c). */
 int cmd_directory(const args_t *args);
 int cmd_stream(const args_t *args);

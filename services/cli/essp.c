@@ -43,18 +43,28 @@ static const command_t s_commands[] = {
     {"check", NULL, "check FILE.json [--today YYYY-MM-DD] [--text]  run the charter offline (exit 1 if something fails)",
      "today=,text", 1, "expects one FILE.json", cmd_check},
     {"member", "add", "member add NAME --college researchers|local_authorities|ess_networks [--tie SIREN]... [--network NAME]...\n"
-                      "       [--email ADDRESS]\n"
+                      "       [--email ADDRESS] [--digest on|off]\n"
                       "       essp member update NAME [--email ADDRESS] [--digest on|off] [--college C] [--tie SIREN]...\n"
                       "       [--network NAME]...  (ties and networks given replace the member's)\n"
                       "       essp member list | member remove NAME | member rekey NAME\n"
                       "       (staff key; add and rekey write the member's key pair, rekey refuses the old one)",
-     "college=!,tie=,network=,email=", 1, "expects NAME and --college", cmd_member_add},
+     "college=!,tie=,network=,email=,digest=", 1, "expects NAME and --college", cmd_member_add},
     {"member", "update", NULL, "email=,digest=,college=,tie=,network=", 1, "expects NAME", cmd_member_update},
     {"member", "list", NULL, NULL, 0, "expects add, update, list, remove or rekey", cmd_member_list},
     {"member", "remove", NULL, NULL, 1, "expects NAME", cmd_member_remove},
     {"member", "rekey", NULL, NULL, 1, "expects NAME", cmd_member_rekey},
     {"staff", "init", "staff init NAME                 create a staff key pair under $ESSP_HOME/keys/staff",
      NULL, 1, "expects init NAME", cmd_staff_init},
+    {"staff", "add", "staff add NAME --email ADDRESS  a staff account on essp-desk (staff key): prints its invitation link",
+     "email=!", 1, "expects NAME and --email ADDRESS", cmd_staff_add},
+    {"desk", "list", "desk list | desk remove EMAIL | desk reset EMAIL  (staff key) the accounts of essp-desk; reset:\n"
+                     "       a new key pair (the old one is refused) and a new invitation link",
+     NULL, 0, "takes no argument", cmd_desk_list},
+    {"desk", "remove", NULL, NULL, 1, "expects EMAIL", cmd_desk_remove},
+    {"desk", "reset", NULL, NULL, 1, "expects EMAIL", cmd_desk_reset},
+    {"desk", "demo-account", "desk demo-account member|staff NAME EMAIL --out FILE  (the demo only) an account with a\n"
+                             "       random password, written with the staff's TOTP secret to FILE (mode 0600)",
+     "out=!", 3, "expects member|staff NAME EMAIL and --out FILE", cmd_desk_demo_account},
     {"pending", NULL, "pending [--since YYYY-MM-DD|SECONDS] [--older-than SECONDS]  (staff key) the files each member\n"
                       "       with an e-mail has still to vote on, one member per line; --since: rounds opened since;\n"
                       "       --older-than: rounds opened more than that long ago",
@@ -103,7 +113,8 @@ static const struct {
     const char *expects;
 } s_groups[] = {
     {"member", "expects add, update, list, remove or rekey"},
-    {"staff", "expects init NAME"},
+    {"staff", "expects init NAME or add NAME --email ADDRESS"},
+    {"desk", "expects list, remove, reset or demo-account"},
     {"clock", "expects tick"},
 };
 

@@ -243,7 +243,7 @@ static int s_password_set(service_t *svc, MDB_txn *txn, service_request_t *req, 
         return rc == MDB_NOTFOUND ? service_refuse(req, PROTO_E_NOT_FOUND, "email", "exists", "the account is gone") : rc;
     doc_strcpy(&account, "role", role, sizeof role);
     static const char *const fields[] = {"pwhash", "salt", "sealed_secret", NULL};
-    static const char *const drop[] = {"invitation", "totp_sealed", "recovery", NULL};
+    static const char *const drop[] = {"invitation", "totp_sealed", "recovery", "totp_step", NULL};
     if ((rc = s_account_rewrite(svc, txn, req, email, &account, fields, "active", drop)))
         return rc;
     /* The staff enrol their second factor before anything else. */
@@ -262,15 +262,43 @@ static int s_with_account(service_t *svc, MDB_txn *txn, service_request_t *req, 
     return rc;
 }
 
+/*  A TOTP code's step is accepted once per account: "step" must be later
+ *  than the last one accepted, which is kept. */
+static int s_totp_step(service_t *svc, MDB_txn *txn, service_request_t *req, msgpack_zone *zone,
+                       const char *email)
+{
+    uint64_t step = 0, last = 0;
+    if (!doc_uint(req->msg, "step", &step))
+        return 0;
+    msgpack_object account;
+    int rc = store_get_doc(txn, service_db(svc, DB_ACCOUNTS), email, strlen(email), zone, &account);
+    if (rc)
+        return rc == MDB_NOTFOUND ? service_refuse(req, PROTO_E_NOT_FOUND, "email", "exists", "the account is gone") : rc;
+    if (doc_uint(&account, "totp_step", &last) && step <= last)
+        return service_refuse(req, PROTO_E_CONFLICT, "step", "once", "this code was used already");
+    core_buffer_t b;
+    core_buffer_init(&b);
+    doc_pack_map_except(&b.pk, &account, (const char *const[]){"totp_step", NULL}, 1);
+    proto_pack_kv_uint(&b.pk, "totp_step", step);
+    return core_buffer_put(&b, txn, service_db(svc, DB_ACCOUNTS), email, strlen(email));
+}
+
 static int s_stage(service_t *svc, MDB_txn *txn, service_request_t *req, msgpack_zone *zone, const char *stage)
 {
     const void *hash;
     msgpack_object session;
+    char email[256] = "";
     if (!core_bin(req->msg, "session", &hash, 32))
         return service_refuse(req, PROTO_E_INVALID, "session", "required", "which session");
     int rc = store_get_doc(txn, service_db(svc, DB_SESSIONS), hash, 32, zone, &session);
     if (rc)
         return rc == MDB_NOTFOUND ? service_refuse(req, PROTO_E_NOT_FOUND, "session", "exists", "no such session") : rc;
+    doc_strcpy(&session, "email", email, sizeof email);
+    if ((rc = s_totp_step(svc, txn, req, zone, email)))
+        return rc;
+    /* Read again: the account's write may have moved LMDB's pages. */
+    if ((rc = store_get_doc(txn, service_db(svc, DB_SESSIONS), hash, 32, zone, &session)))
+        return rc;
     core_buffer_t b;
     core_buffer_init(&b);
     doc_pack_map_except(&b.pk, &session, (const char *const[]){"stage", NULL}, 1);

@@ -106,7 +106,7 @@ static void s_show_codes(desk_request_t *req, char codes[TOTP_RECOVERY_CODES][TO
 
 /*  Stores new recovery codes (and, with totp, the enrolled secret sealed
  *  under the password's key), and shows the codes. */
-static int s_store_codes(desk_request_t *req, const session_secrets_t *secrets, bool with_totp)
+static int s_store_codes(desk_request_t *req, const session_secrets_t *secrets, bool with_totp, int64_t step)
 {
     char codes[TOTP_RECOVERY_CODES][TOTP_RECOVERY_TEXT];
     unsigned char hashes[TOTP_RECOVERY_CODES][32], sealed[SESSION_TOTP_MAX + SEALED_OVERHEAD];
@@ -114,13 +114,14 @@ static int s_store_codes(desk_request_t *req, const session_secrets_t *secrets, 
     msgpack_sbuffer buf;
     msgpack_packer pk;
     uint64_t rid;
-    site_core_begin(req->site, &buf, &pk, "desk_write", with_totp ? 5 : 4, &rid);
+    site_core_begin(req->site, &buf, &pk, "desk_write", with_totp ? 6 : 4, &rid);
     proto_pack_kv_str(&pk, "op", "totp_set");
     proto_pack_kv_str(&pk, "email", req->session.email);
     flow_pack_bin(&pk, "session", req->session.id_hash, 32);
     if (with_totp) {
         sealed_seal(secrets->password_key, secrets->totp, secrets->totp_len, sealed);
         flow_pack_bin(&pk, "totp_sealed", sealed, secrets->totp_len + SEALED_OVERHEAD);
+        proto_pack_kv_uint(&pk, "step", (uint64_t)step);
     }
     proto_pack_str(&pk, "recovery");
     msgpack_pack_array(&pk, TOTP_RECOVERY_CODES);
@@ -159,9 +160,10 @@ static const char s_wrong_code[] = "Ce code n'est pas le bon, ou il a expiré, o
 static int s_enrol(desk_request_t *req, session_secrets_t *secrets, bool locked, uint32_t failures)
 {
     const char *code = desk_form(req, "code");
+    int64_t step = 0;
     if (!secrets->enrol_len)
         return desk_redirect(req, "/double-facteur");
-    if (locked || !code || !totp_check(secrets->enrol, secrets->enrol_len, code, time(NULL))) {
+    if (locked || !code || !totp_check(secrets->enrol, secrets->enrol_len, code, time(NULL), &step)) {
         s_failed(req, failures);
         req->status = 422;
         s_enrol_form(req, secrets, s_wrong_code);
@@ -174,7 +176,7 @@ static int s_enrol(desk_request_t *req, session_secrets_t *secrets, bool locked,
     if (session_keys_put(req->session.id_hash, secrets) != 0)
         return -1;
     log_info("desk: %s enrolled a second factor", req->session.email);
-    return s_store_codes(req, secrets, true);
+    return s_store_codes(req, secrets, true, step);
 }
 
 static int s_verify(desk_request_t *req, session_secrets_t *secrets, bool locked, uint32_t failures)
@@ -184,15 +186,19 @@ static int s_verify(desk_request_t *req, session_secrets_t *secrets, bool locked
     msgpack_packer pk;
     uint64_t rid;
     bool passed = false;
-    if (!locked && code && *code && totp_check(secrets->totp, secrets->totp_len, code, time(NULL))) {
-        site_core_begin(req->site, &buf, &pk, "desk_write", 3, &rid);
+    int64_t step = 0;
+    if (!locked && code && *code && totp_check(secrets->totp, secrets->totp_len, code, time(NULL), &step)) {
+        /* The core accepts each step once: a code seen over a shoulder
+         * does not open a second session. */
+        site_core_begin(req->site, &buf, &pk, "desk_write", 4, &rid);
         proto_pack_kv_str(&pk, "op", "session_stage");
         flow_pack_bin(&pk, "session", req->session.id_hash, 32);
         proto_pack_kv_str(&pk, "stage", "full");
+        proto_pack_kv_uint(&pk, "step", (uint64_t)step);
         int rc = flow_write(req, &buf, rid, NULL);
-        if (rc)
-            return rc < 0 ? 0 : -1;
-        passed = true;
+        if (rc < 0)
+            return 0;
+        passed = rc == 0;
     } else if (!locked && recovery && *recovery) {
         unsigned char hash[32];
         if (totp_recovery_hash(recovery, hash) == 0) {
@@ -259,7 +265,7 @@ int pages_recovery_post(desk_request_t *req)
     session_secrets_t secrets;
     if (!session_keys_get(req->session.id_hash, &secrets))
         return desk_redirect(req, "/connexion?expiree=1");
-    int rc = s_store_codes(req, &secrets, false);
+    int rc = s_store_codes(req, &secrets, false, 0);
     sodium_memzero(&secrets, sizeof secrets);
     return rc;
 }

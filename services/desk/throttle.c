@@ -28,5 +28,5 @@ int throttle_delay_ms(uint32_t count)
     if (count <= 3)
         return 0;
     uint32_t steps = count - 4;
-    return steps >= 4 ? 4000 : 250 << steps;
+    return steps >= 4 ? 1600 : 100 << steps;
 }

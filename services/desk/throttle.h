@@ -27,7 +27,8 @@ throttle_t throttle_fail(throttle_t t, int64_t now, int64_t window);
 bool throttle_locked(throttle_t t, int64_t now, int64_t window, uint32_t max);
 
 /*  How long to wait before answering after count failures: none for the
- *  first three, then 250 ms doubling, at most 4 s. */
+ *  first three, then 100 ms doubling, at most 1.6 s (the lock, not the
+ *  delay, is what stops guessing: the delay only slows a burst). */
 int throttle_delay_ms(uint32_t count);
 
 #endif

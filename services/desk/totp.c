@@ -65,7 +65,7 @@ int totp_code(const unsigned char *secret, size_t len, int64_t now, unsigned dig
                               OATH_TOTP_DEFAULT_START_TIME, digits, out) == OATH_OK ? 0 : -1;
 }
 
-bool totp_check(const unsigned char *secret, size_t len, const char *code, int64_t now)
+bool totp_check(const unsigned char *secret, size_t len, const char *code, int64_t now, int64_t *step)
 {
     pthread_once(&s_once, s_init);
     char digits[8];
@@ -80,12 +80,17 @@ bool totp_check(const unsigned char *secret, size_t len, const char *code, int64
     if (n != 6)
         return false;
     digits[n] = '\0';
-    return oath_totp_validate((const char *)secret, len, (time_t)now, OATH_TOTP_DEFAULT_TIME_STEP_SIZE,
-                              OATH_TOTP_DEFAULT_START_TIME, 1, digits) >= 0;
+    int position = 0;
+    if (oath_totp_validate2((const char *)secret, len, (time_t)now, OATH_TOTP_DEFAULT_TIME_STEP_SIZE,
+                            OATH_TOTP_DEFAULT_START_TIME, 1, &position, digits) < 0)
+        return false;
+    if (step)
+        *step = now / OATH_TOTP_DEFAULT_TIME_STEP_SIZE + position;
+    return true;
 }
 
 /*  Recovery codes use 32 letters and digits that cannot be confused
- *  (no 0/o, 1/l/i). */
+ *  (31 of them: no 0/o, 1/l/i). */
 static const char s_alphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
 
 static int s_normalize(const char *typed, char out[17])

@@ -30,8 +30,10 @@ int totp_uri(const unsigned char *secret, size_t len, const char *email, char *o
 int totp_code(const unsigned char *secret, size_t len, int64_t now, unsigned digits, char *out, size_t cap);
 
 /*  True when code (6 digits; spaces are ignored) is the one of now's
- *  step, or of the step before or after. */
-bool totp_check(const unsigned char *secret, size_t len, const char *code, int64_t now);
+ *  step, or of the step before or after; *step (when not NULL) is then
+ *  the step it belongs to (unix seconds / 30), which the desk keeps so
+ *  that a code is accepted once. */
+bool totp_check(const unsigned char *secret, size_t len, const char *code, int64_t now, int64_t *step);
 
 /*  TOTP_RECOVERY_CODES fresh codes as text, and the hash stored of each. */
 void totp_recovery_new(char codes[TOTP_RECOVERY_CODES][TOTP_RECOVERY_TEXT],

@@ -79,7 +79,8 @@ enum MHD_Result lost_link_post(http_t *self, struct MHD_Connection *c, request_t
     else if (len > PROTO_EMAIL_MAX)
         result = lost_link_page(c, 400, "Cette adresse est trop longue : 254 caractères au plus.");
     else if (s_limited(self, c))
-        result = request_refuse(c, r, 429, "rate", "Retry-After", "3600");
+        result = lost_link_page(c, 429, "Trop de demandes de nouveau lien venues de votre adresse en une heure. "
+                                        "Réessayez plus tard.");
     else if ((rc = s_send(self, contact, len)) < 0)
         result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
     else if (rc > 0)
@@ -113,7 +114,9 @@ enum MHD_Result lost_link_api(http_t *self, struct MHD_Connection *c, request_t 
     else if (len == 0 || len > PROTO_EMAIL_MAX)
         result = request_json_error(c, 400, "contact: 1 to 254 bytes", "contact", len ? "maxLength" : "minLength");
     else if (s_limited(self, c))
-        result = request_refuse(c, r, 429, "rate", "Retry-After", "3600");
+        result = request_json(c, 429, json_pack("{s:s, s:s, s:s}", "error", "too many requests for a new link from "
+                                                "this address within the hour; retry later", "field", "",
+                                                "rule", "rate"), "Retry-After", "3600");
     else if ((rc = s_send(self, text, len)) < 0)
         result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
     else if (rc > 0)

@@ -11,7 +11,8 @@
  *  sees.  A decision, or a withdrawal, is one event of review's stream.
  *
  *  Members and staff speak to review through its CURVE endpoint: a vote
- *  and a queue are those of the member the key names (common/auth.h).
+ *  and a queue are those of the member the key names (common/auth.h);
+ *  essp-notify, with its service key, reads `pending` there too.
  *
  *  An amended file comes back from validation with a higher revision: a
  *  new round opens, the earlier rounds are kept in the file.  A rejected
@@ -19,7 +20,8 @@
  *  may be the subject of a complaint (a round of kind "complaint" that
  *  reinstates or withdraws it); a listing expires (tick), is renewed by a
  *  later application, or is erased on request.  The parts:
- *    members.h   the committee, its ties and networks
+ *    members.h   the committee, its ties and networks, e-mails and digests
+ *    pending.h   what waits for whom, for the staff and essp-notify
  *    rounds.h    files entering the queue, rounds opening (queued)
  *    queue.h     what a member has to vote on, with filters
  *    votes.h     votes, self-recusal, decisions

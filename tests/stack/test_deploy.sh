@@ -12,7 +12,7 @@ export ESSP_HOME=$(mktemp -d) ESSP_BIN=$bin
 export ESSP_PORT=$(( 10000 + (RANDOM % 2700) * 8 ))
 trap '"$root/deploy/down" >/dev/null 2>&1; rm -rf "$ESSP_HOME"' EXIT
 fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-pids() { cat "$ESSP_HOME"/run/{intake,validation,review,publication}.pid 2>/dev/null | tr '\n' ' '; }
+pids() { cat "$ESSP_HOME"/run/{intake,validation,review,publication,desk}.pid 2>/dev/null | tr '\n' ' '; }
 
 "$root/deploy/up" >"$ESSP_HOME/up1.out" 2>&1 || fail "deploy/up: $(tail -5 "$ESSP_HOME/up1.out")"
 grep -q "essp directory" "$ESSP_HOME/up1.out" || fail "deploy/up does not say where to look"
@@ -21,18 +21,25 @@ grep -q '^# ' "$ESSP_HOME/essp.conf" || fail "the default essp.conf says nothing
 # Files: essp.conf 0600 (it may hold secrets), logs 0640 in a 0750 folder.
 [ "$(stat -c %a "$ESSP_HOME/essp.conf")" = 600 ] || fail "essp.conf is $(stat -c %a "$ESSP_HOME/essp.conf"), not 600"
 [ "$(stat -c %a "$ESSP_HOME/log")" = 750 ] || fail "the log folder is $(stat -c %a "$ESSP_HOME/log"), not 750"
-for service in intake validation review publication; do
+for service in intake validation review publication desk; do
   mode=$(stat -c %a "$ESSP_HOME/log/$service.log")
   [ "$mode" = 640 ] || fail "log/$service.log is $mode, not 640"
 done
 echo "# kept" >>"$ESSP_HOME/essp.conf"
 entries=$("$bin/essp" directory | wc -l)
 [ "$entries" -ge 5 ] || fail "the demo published $entries entries, expected at least 5"
+# The demo's accounts on the desk: their passwords in a file of the owner's only.
+accounts=$ESSP_HOME/demo-accounts.txt
+[ "$(stat -c %a "$accounts")" = 600 ] || fail "demo-accounts.txt is $(stat -c %a "$accounts" 2>&1), not 600"
+[ "$(wc -l <"$accounts")" = 4 ] || fail "demo-accounts.txt holds $(wc -l <"$accounts") accounts, expected 4"
+grep -q "^staff	Équipe CRESS	equipe@cress.example	[A-Za-z0-9]\{20\}	totp:[A-Z2-7]\{32\}$" "$accounts" \
+  || fail "no staff account with its TOTP secret in demo-accounts.txt"
+grep -q "http://127.0.0.1:$((ESSP_PORT + 11))/" "$ESSP_HOME/up1.out" || fail "deploy/up does not print the desk's URL"
 
 before=$(pids)
 "$root/deploy/up" >"$ESSP_HOME/up2.out" 2>&1 || fail "second deploy/up failed"
 [ "$(pids)" = "$before" ] || fail "a second deploy/up restarted services: $before -> $(pids)"
-[ "$(grep -c 'already running' "$ESSP_HOME/up2.out")" = 4 ] || fail "second deploy/up: $(cat "$ESSP_HOME/up2.out")"
+[ "$(grep -c 'already running' "$ESSP_HOME/up2.out")" = 5 ] || fail "second deploy/up: $(cat "$ESSP_HOME/up2.out")"
 [ "$("$bin/essp" directory | wc -l)" = "$entries" ] || fail "the demo was loaded twice"
 grep -q '^# kept$' "$ESSP_HOME/essp.conf" || fail "a second deploy/up replaced essp.conf"
 
@@ -48,7 +55,7 @@ done
 
 running=$(pids)
 "$root/deploy/down" >/dev/null 2>&1 || fail "deploy/down failed"
-for service in intake validation review publication; do
+for service in intake validation review publication desk; do
   grep -q "essp-$service stopped with status 0" "$ESSP_HOME/log/$service.log" \
     || fail "$service did not exit 0 on SIGTERM: $(tail -3 "$ESSP_HOME/log/$service.log")"
 done
