@@ -248,15 +248,15 @@ static int s_vote(desk_request_t *req)
             s_queue_free(&q);
         return id ? 0 : s_not_waiting(req);
     }
+    /* A file no longer in the queue (a vote sent twice, a round decided
+     * meanwhile) still goes to review: its answer says what happened (the
+     * same vote again is acknowledged, another is refused, saying why). */
     const msgpack_object *item = s_queue_find(&q, id);
-    if (!item) {
-        s_queue_free(&q);
-        return s_not_waiting(req);
-    }
     char kind[16] = "";
     doc_strcpy(item, "kind", kind, sizeof kind);
     /* A recused member's vote goes to review, which refuses it saying why. */
-    const char *problem = doc_bool(item, "recused", false) ? NULL : file_vote_check(kind, decision, motivation);
+    const char *problem = !item || doc_bool(item, "recused", false) ? NULL
+                                                                    : file_vote_check(kind, decision, motivation);
     if (problem) {
         req->status = 422;
         s_file(req, item, problem, motivation, NULL);
@@ -282,8 +282,13 @@ static int s_vote(desk_request_t *req)
             desk_page_end(req);
         } else {
             char text[600];
-            req->status = refusal_status(&reply.msg);
-            s_file(req, item, refusal_text("vote", &reply.msg, text, sizeof text), motivation, NULL);
+            refusal_text("vote", &reply.msg, text, sizeof text);
+            if (item) {
+                req->status = refusal_status(&reply.msg);
+                s_file(req, item, text, motivation, NULL);
+            } else {
+                desk_error_page(req, refusal_status(&reply.msg), "Vote refusé", text);
+            }
         }
     }
     desk_reply_free(&reply);

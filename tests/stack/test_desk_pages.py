@@ -106,6 +106,11 @@ def test_the_file_reads_by_article_and_three_votes_decide_it():
     stack.wait_state(app_id, ("approved", "published"))
     # Voted: the file left the member's list.
     assert app_id not in claire.get("/comite").text
+    # The same vote sent again (a second click) is acknowledged; another, once decided, is refused.
+    page = claire.post("/comite/vote", {"id": app_id, "decision": "approve", "motivation": ""})
+    assert page.status == 200 and "Votre vote a décidé le tour" in page.text, page
+    page = herve.post("/comite/vote", {"id": app_id, "decision": "reject", "motivation": "Non."})
+    assert page.status == 409 and "Ce dossier n'est plus ouvert : le tour a été décidé" in page.text, page
 
 
 def test_a_motivation_missing_is_refused_and_nothing_is_recorded():

@@ -551,6 +551,7 @@ static void test_the_staff_file_page_verifies_the_history_and_offers_the_actions
     s_at(page, "La chaîne de l&#39;historique est intacte : 3 enregistrements vérifiés par le bureau.");
     s_at(page, "6 décembre 2026 à 14 h 05</time> — <strong>Candidature déposée</strong>, par la structure ; état : Reçue");
     s_at(page, "Inscription jusqu'au</dt><dd>1er décembre 2029</dd>");
+    s_at(page, "<span class=\"why\">révision 1</span>");
     s_at(page, "action=\"/admin/dossier/retrait\"");
     s_at(page, "action=\"/admin/dossier/reclamation\"");
     s_at(page, "recopiez le numéro du dossier : 01x.");
