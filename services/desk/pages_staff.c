@@ -114,13 +114,14 @@ static const char *s_catch_up(desk_request_t *req)
                 break;
             }
             const msgpack_object *events = doc_array(&reply.msg, "events");
-            for (size_t i = 0; i < doc_len(events); i++) {
+            size_t count = doc_len(events);
+            for (size_t i = 0; i < count; i++) {
                 applications_index_apply(s_index, (apps_stream_t)s, doc_at(events, i));
                 doc_uint(doc_at(events, i), "seq", &last);
             }
             doc_uint(&reply.msg, "head", &head);
             desk_reply_free(&reply);
-            if (doc_len(events) == 0 || last >= head)
+            if (count == 0 || last >= head)
                 break;
         }
     }
