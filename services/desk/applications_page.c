@@ -77,7 +77,8 @@ void applications_page_render(FILE *out, const applications_view_t *view)
         fputs("</a></th><td data-label=\"SIRET\">", out);
         html_escape_z(out, r->siret);
         fprintf(out, "</td><td data-label=\"État\"><span class=\"state state-%s\">", french_word(r->state));
-        html_escape_z(out, french_state(r->state));
+        /* publication's stream is not read here: "approved" may be listed already. */
+        html_escape_z(out, strcmp(r->state, "approved") == 0 ? "Approuvée ou publiée" : french_state(r->state));
         fputs("</span></td><td data-label=\"Déposée le\">", out);
         if (r->submitted_at)
             french_datetime(out, r->submitted_at);
