@@ -9,6 +9,7 @@
  *  and the desk reseals the secret under it (common/sealed_key.h).
  *    essp member add NAME --college C --email E   (review, then the desk)
  *    essp staff add NAME --email E
+ *    essp desk invite member|staff NAME EMAIL
  *    essp desk list | desk remove EMAIL | desk reset EMAIL
  *    essp desk demo-account member|staff NAME EMAIL --out FILE
  *  reset issues a new key pair (the old one is refused from then on) and a
@@ -114,6 +115,12 @@ int cli_desk_invite(const char *role, const char *name, const char *email, bool 
     return EXIT_OK;
 }
 
+bool cli_desk_deployed(void)
+{
+    char path[CONFIG_PATH_MAX];
+    return auth_key_path("", "desk", ".cert", path, sizeof path) == 0 && access(path, R_OK) == 0;
+}
+
 static bool s_email_ok(const char *email)
 {
     const char *at = strchr(email, '@');
@@ -127,6 +134,19 @@ int cmd_staff_add(const args_t *args)
         return cli_usage("--email takes an address such as prenom.nom@exemple.fr");
     int rc = cli_as_staff();
     return rc == EXIT_OK ? cli_desk_invite(AUTH_ROLE_STAFF, args->pos[0], email, false) : rc;
+}
+
+/*  An account for someone the desk does not know yet (a member added
+ *  before the desk was deployed). */
+int cmd_desk_invite(const args_t *args)
+{
+    const char *role = args->pos[0], *name = args->pos[1], *email = args->pos[2];
+    if (!auth_is_role(role))
+        return cli_usage("the role is member or staff");
+    if (!s_email_ok(email))
+        return cli_usage("the e-mail address is one such as prenom.nom@exemple.fr");
+    int rc = cli_as_staff();
+    return rc == EXIT_OK ? cli_desk_invite(role, name, email, false) : rc;
 }
 
 int cmd_desk_list(const args_t *args)

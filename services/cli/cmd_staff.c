@@ -118,8 +118,9 @@ int cmd_member_add(const args_t *args)
                 config_home(), strerror(errno));
         return EXIT_REFUSED;
     }
-    /* With an e-mail address, their account on essp-desk too. */
-    if (rc == EXIT_OK && args_value(args, "email"))
+    /* With an e-mail address, their account on essp-desk too, when the
+     * stack has one (else `essp desk invite` later). */
+    if (rc == EXIT_OK && args_value(args, "email") && cli_desk_deployed())
         rc = cli_desk_invite(AUTH_ROLE_MEMBER, name, args_value(args, "email"), false);
     return rc;
 }

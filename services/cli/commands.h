@@ -61,6 +61,9 @@ int cmd_clock_tick(const args_t *args);
  *  account of role/name/email (a reset: a new key pair) and prints its
  *  invitation link; the staff key is in use. */
 int cli_desk_invite(const char *role, const char *name, const char *email, bool reset);
+/*  True when essp-desk runs in this stack (it wrote keys/desk.cert). */
+bool cli_desk_deployed(void);
+int cmd_desk_invite(const args_t *args);
 int cmd_staff_add(const args_t *args);
 int cmd_desk_list(const args_t *args);
 int cmd_desk_remove(const args_t *args);

@@ -57,6 +57,9 @@ static const command_t s_commands[] = {
      NULL, 1, "expects init NAME", cmd_staff_init},
     {"staff", "add", "staff add NAME --email ADDRESS  a staff account on essp-desk (staff key): prints its invitation link",
      "email=!", 1, "expects NAME and --email ADDRESS", cmd_staff_add},
+    {"desk", "invite", "desk invite member|staff NAME EMAIL  (staff key) an account on essp-desk: prints its invitation link\n"
+                       "       (essp member add --email makes it already when the desk runs)",
+     NULL, 3, "expects member|staff NAME EMAIL", cmd_desk_invite},
     {"desk", "list", "desk list | desk remove EMAIL | desk reset EMAIL  (staff key) the accounts of essp-desk; reset:\n"
                      "       a new key pair (the old one is refused) and a new invitation link",
      NULL, 0, "takes no argument", cmd_desk_list},
@@ -114,7 +117,7 @@ static const struct {
 } s_groups[] = {
     {"member", "expects add, update, list, remove or rekey"},
     {"staff", "expects init NAME or add NAME --email ADDRESS"},
-    {"desk", "expects list, remove, reset or demo-account"},
+    {"desk", "expects invite, list, remove, reset or demo-account"},
     {"clock", "expects tick"},
 };
 

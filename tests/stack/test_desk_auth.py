@@ -176,6 +176,11 @@ def test_the_cli_and_the_desk_hold_the_same_account():
     allowed = load_cert(os.path.join(stack.home, "keys", "allowed", file_name("member-Claire Moreau") + ".cert"))
     tool = load_cert(stack.key_path("member", "Claire Moreau"))
     assert allowed[0] == tool[0]
+    # essp desk invite: an account for someone, later; an address has one account.
+    invitation = stack.essp_json("desk", "invite", "staff", "Léa Martin", "lea@cress.example")
+    assert Browser().get(invitation_path(invitation["invitation"]))[0] == 200
+    again = stack.essp("desk", "invite", "member", "Léa Martin", "LEA@cress.example", check=False)
+    assert again.returncode == 1 and "an account with this e-mail address exists" in again.stderr
 
 
 def test_login_logout_and_the_session_is_dead_on_the_server():
@@ -349,11 +354,12 @@ def test_an_invitation_expires():
     assert refused["type"] == "error" and refused["code"] == "forbidden", refused
 
 
-def test_an_idle_session_expires_and_a_restart_ends_sessions():
+def test_an_idle_session_expires_and_a_restart_ends_sessions_and_cookies_go_secure():
     browser = Browser()
     login(browser, "claire.moreau@example.org", PASSWORD)
     stack.kill("desk")
     stack.env["ESSP_DESK_IDLE_SECONDS"] = "2"
+    stack.env["ESSP_DESK_SECURE_COOKIE"] = "1"         # as behind TLS
     stack.start("desk")
     # No key in the new process's memory: the session is over.
     status, headers, _ = browser.get("/comite")
@@ -361,6 +367,8 @@ def test_an_idle_session_expires_and_a_restart_ends_sessions():
     status, _, text = browser.get(headers["location"])
     assert "Votre session a expiré" in text
     login(browser, "claire.moreau@example.org", PASSWORD)
+    cookie = [c for c in browser.set_cookies() if c.startswith("essp_desk=")][0]
+    assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert browser.get("/comite")[0] == 200
     time.sleep(3)
     status, headers, _ = browser.get("/comite")
@@ -385,7 +393,7 @@ if __name__ == "__main__":
             test_staff_login_asks_the_code_once_and_a_recovery_code_works_once,
             test_ten_failures_lock_even_the_right_password_until_the_window_ends,
             test_an_invitation_expires,
-            test_an_idle_session_expires_and_a_restart_ends_sessions,
+            test_an_idle_session_expires_and_a_restart_ends_sessions_and_cookies_go_secure,
         ])
     finally:
         stack.cleanup()
