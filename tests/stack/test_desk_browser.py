@@ -42,6 +42,15 @@ def shoot(page, name, width):
     assert page.eval("document.documentElement.scrollWidth") <= width, "%s is wider than %d px" % (name, width)
 
 
+def shoot_from(page, name, width, selector):
+    """The page at this width from an element down (at most 1600 pixels)."""
+    page.set_viewport(width, 900, mobile=width < 600, scale=1)
+    top = max(0, int(page.eval("document.querySelector(%s).getBoundingClientRect().top + window.scrollY"
+                               % json.dumps(selector))) - 20)
+    height = page.eval("document.documentElement.scrollHeight") - top
+    page.screenshot(os.path.join(SHOTS, "%s-%d.png" % (name, width)), clip=(0, top, width, min(height, 1600)))
+
+
 def text(page):
     return page.eval("document.body.innerText")
 
@@ -128,6 +137,8 @@ def test_the_member_reads_the_file_and_votes_with_the_keyboard():
     assert "Mutuelle" in body and "ESS-FORM" in body and "Conforme" in body
     shoot(page, "dossier", 1280)
     shoot(page, "dossier", 390)
+    shoot_from(page, "dossier-vote", 1280, "#tours")
+    shoot_from(page, "dossier-vote", 390, "#tours")
     page.set_viewport(390, 844, mobile=True)
     # The keyboard alone: Tab to the motivation, type it, Tab to « Approuver », Enter.
     page.eval("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
