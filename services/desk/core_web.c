@@ -357,6 +357,34 @@ static int s_login_failed(desk_core_t *self, service_t *svc, MDB_txn *txn, servi
     return rc;
 }
 
+/*  Sessions whose cookie never came back end here, at the next login:
+ *  the store keeps no session past its end. */
+static int s_sweep_sessions(desk_core_t *self, service_t *svc, MDB_txn *txn, int64_t now)
+{
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open(txn, service_db(svc, DB_SESSIONS), &cursor);
+    if (rc)
+        return rc;
+    MDB_val key, value;
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 512);
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        msgpack_object session;
+        int64_t created = 0, seen = 0;
+        msgpack_zone_clear(&zone);
+        if (store_get_doc(txn, service_db(svc, DB_SESSIONS), key.mv_data, key.mv_size, &zone, &session) != 0)
+            continue;
+        doc_int(&session, "created", &created);
+        doc_int(&session, "seen", &seen);
+        if ((now - seen >= self->idle_s || now - created >= self->absolute_s) && (rc = mdb_cursor_del(cursor, 0)))
+            break;
+    }
+    msgpack_zone_destroy(&zone);
+    mdb_cursor_close(cursor);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 static int s_write(desk_core_t *self, service_t *svc, MDB_txn *txn, service_request_t *req, const char *op,
                    msgpack_zone *zone)
 {
@@ -364,6 +392,9 @@ static int s_write(desk_core_t *self, service_t *svc, MDB_txn *txn, service_requ
     msgpack_object account;
     const void *hash;
     int rc;
+    if ((!strcmp(op, "password_set") || !strcmp(op, "session_open"))
+        && (rc = s_sweep_sessions(self, svc, txn, req->now)))
+        return rc;
     if (!strcmp(op, "password_set"))
         return s_password_set(svc, txn, req, zone);
     if (!strcmp(op, "login_failed"))

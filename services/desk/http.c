@@ -263,6 +263,8 @@ static void s_site_init(desk_site_t *site, const char *inproc, const unsigned ch
     site->core_timeout_ms = (int)config_env_long("ESSP_DESK_CORE_TIMEOUT_MS", 15000, 100, 600000);
     site->call_timeout_ms = (int)config_env_long("ESSP_DESK_CALL_TIMEOUT_MS", 5000, 100, 600000);
     site->lock_minutes = (config_env_long("ESSP_DESK_LOCK_SECONDS", 15 * 60, 1, 86400) + 59) / 60;
+    site->idle_s = config_env_long("ESSP_DESK_IDLE_SECONDS", 30 * 60, 1, 86400);
+    site->absolute_s = config_env_long("ESSP_DESK_ABSOLUTE_SECONDS", 12 * 3600, 1, 7 * 86400);
     /* A hash of a password nobody knows, at the same limits as the real
      * ones: an unknown login costs the same verification. */
     char random_password[DESK_CSRF_TEXT];

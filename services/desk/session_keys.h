@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SESSION_TOTP_MAX 32
 
@@ -37,6 +38,12 @@ bool session_keys_get(const unsigned char id_hash[32], session_secrets_t *out);
 
 /*  Wipes and forgets the session's secrets. */
 void session_keys_drop(const unsigned char id_hash[32]);
+
+/*  Wipes the entries of sessions that ended without coming back (idle
+ *  since idle_s, or older than absolute_s, now in unix seconds): the
+ *  core ends such a session when its cookie returns, this ends its keys
+ *  even when it never does.  Each get counts as seen. */
+void session_keys_sweep(int64_t now, int64_t idle_s, int64_t absolute_s);
 
 /*  Wipes every entry (at shutdown). */
 void session_keys_clear(void);

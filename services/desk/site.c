@@ -10,6 +10,7 @@
 #include "proto/messages.h"
 
 #include <string.h>
+#include <time.h>
 
 /* --------------------------------------------------------------- fields */
 
@@ -191,7 +192,9 @@ static void s_session(desk_site_t *site, desk_request_t *req, const char *cookie
         return;
     const msgpack_object *session = doc_map(&reply.msg, "session");
     const msgpack_object *account = doc_map(&reply.msg, "account");
-    req->expired_notice = doc_bool(&reply.msg, "expired", false);
+    /* A cookie of ours naming no session names one that ended (expired
+     * here, or swept at a later login). */
+    req->expired_notice = doc_bool(&reply.msg, "expired", false) || !session;
     if (session && account) {
         session_secrets_t secrets;
         bool keys = session_keys_get(hash, &secrets);
@@ -282,6 +285,7 @@ static bool s_role_allows(desk_role_t need, const char *role)
 
 void site_handle(desk_site_t *site, desk_request_t *req, const char *cookie)
 {
+    session_keys_sweep((int64_t)time(NULL), site->idle_s, site->absolute_s);
     s_session(site, req, cookie);
     if (!*req->session.email)
         s_form_token(site, req, cookie);

@@ -27,6 +27,7 @@ struct desk_site_t {
     int core_timeout_ms;
     int call_timeout_ms;                     /* review and intake */
     int64_t lock_minutes;                    /* for the messages */
+    int64_t idle_s, absolute_s;              /* a session's ends (as the core's) */
     char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown logins: the same time */
 };
 

@@ -4,4 +4,4 @@
 essp_unit_test(test_desk_rules unit/test_desk_rules.c)
 target_link_libraries(test_desk_rules PRIVATE essp_desk_rules)
 
-essp_stack_test(desk_auth 300)
+essp_stack_test(desk_auth 300 "ESSP_LMDB_EDIT=$<TARGET_FILE:lmdb_edit>")

@@ -14,7 +14,9 @@ import hmac
 import http.client
 import os
 import re
+import signal
 import struct
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -30,6 +32,7 @@ import harness  # noqa: E402
 from essp_client import DESK_HTTP_OFFSET  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT", os.path.join(BIN, "..", "tests", "lmdb_edit"))
 LOCK_SECONDS = 20
 stack = harness.Stack(BIN, env={"ESSP_DESK_LOCK_SECONDS": str(LOCK_SECONDS)})
 PORT = stack.port + DESK_HTTP_OFFSET
@@ -373,6 +376,17 @@ def test_an_idle_session_expires_and_a_restart_ends_sessions_and_cookies_go_secu
     time.sleep(3)
     status, headers, _ = browser.get("/comite")
     assert status == 303 and headers["location"] == "/connexion?expiree=1"
+    # A session whose cookie never comes back is swept at the next login:
+    # the store keeps only the live one.
+    gone = Browser()
+    login(gone, "claire.moreau@example.org", PASSWORD)
+    time.sleep(3)
+    login(Browser(), "claire.moreau@example.org", PASSWORD)
+    assert stack.kill("desk", signal.SIGTERM) == 0
+    listed = subprocess.run([LMDB_EDIT, os.path.join(stack.home, "data", "desk"), "sessions", "list"],
+                            capture_output=True, text=True, timeout=30)
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == 1, listed.stdout
 
 
 if __name__ == "__main__":
