@@ -5,10 +5,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define S_SECRET ".cert_secret"
@@ -235,6 +238,41 @@ void auth_peer(zframe_t *frame, const char **name, const char **role)
         *name = *role = NULL;
 }
 
+/*  czmq's certificate store reloads keys/allowed when its file count,
+ *  total size or newest modification time (whole seconds) changes.  A key
+ *  replaced within the second of the last reload changes none of them
+ *  (same count, same size, same second), and the old key would stay
+ *  admitted.  So a certificate written here gets a modification time past
+ *  every file's before the write: the newest time always moves, without
+ *  waiting for the clock (which it may run ahead of by a second per write
+ *  made within one second). */
+static time_t s_newest_allowed(void)
+{
+    char dir[CONFIG_PATH_MAX];
+    config_path("keys/allowed", dir, sizeof dir);
+    time_t newest = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[CONFIG_PATH_MAX + 256];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime > newest)
+            newest = st.st_mtime;
+    }
+    if (d)
+        closedir(d);
+    return newest;
+}
+
+static void s_mark_newest(const char *allowed, time_t newest_before)
+{
+    time_t now = time(NULL);
+    time_t mark = newest_before >= now ? newest_before + 1 : now;
+    struct timespec times[2] = {{.tv_sec = mark}, {.tv_sec = mark}};
+    if (utimensat(AT_FDCWD, allowed, times, 0) != 0)
+        log_warn("cannot set the time of %s: %s", allowed, strerror(errno));
+}
+
 int auth_issue(const char *role, const char *name)
 {
     char pair[CONFIG_PATH_MAX], allowed[CONFIG_PATH_MAX];
@@ -247,10 +285,13 @@ int auth_issue(const char *role, const char *name)
         return -1;
     zcert_set_meta(cert, "name", "%s", name);
     zcert_set_meta(cert, "role", "%s", role);
+    time_t before = s_newest_allowed();
     int rc = zcert_save(cert, pair);
     if (rc == 0)
         rc = zcert_save_public(cert, allowed);
     zcert_destroy(&cert);
+    if (rc == 0)
+        s_mark_newest(allowed, before);
     return rc == 0 ? 0 : -1;
 }
 
@@ -266,8 +307,11 @@ int auth_install_public(const char *role, const char *name, const unsigned char 
         return -1;
     zcert_set_meta(cert, "name", "%s", name);
     zcert_set_meta(cert, "role", "%s", role);
+    time_t before = s_newest_allowed();
     int rc = zcert_save_public(cert, allowed);
     zcert_destroy(&cert);
+    if (rc == 0)
+        s_mark_newest(allowed, before);
     return rc == 0 ? 0 : -1;
 }
 

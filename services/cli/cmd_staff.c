@@ -230,31 +230,6 @@ static int s_member_exists(const char *name, bool *exists)
     return rc;
 }
 
-/*  czmq's certificate store reloads keys/allowed when the newest file
- *  time (in seconds), the number of files or their total size changes.  A
- *  new certificate has the size of the old one: written in the same
- *  second as the last change, it would go unnoticed and the old key would
- *  still be accepted.  So wait, at most a second, for a second later than
- *  every file there. */
-static void s_wait_past_allowed(void)
-{
-    char dir[CONFIG_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/keys/allowed", config_home());
-    time_t newest = 0;
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d));) {
-        char path[CONFIG_PATH_MAX + 256];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime > newest)
-            newest = st.st_mtime;
-    }
-    if (d)
-        closedir(d);
-    while (time(NULL) <= newest)
-        zclock_sleep(20);
-}
-
 /*  A new key pair for a member: the old key is refused from the next
  *  connection on; votes stay theirs (review knows members by name). */
 int cmd_member_rekey(const args_t *args)
@@ -273,7 +248,6 @@ int cmd_member_rekey(const args_t *args)
     char path[CONFIG_PATH_MAX];
     if (auth_key_path("members", name, ".cert_secret", path, sizeof path))
         return cli_usage("the name is too long");
-    s_wait_past_allowed();
     if (auth_issue(AUTH_ROLE_MEMBER, name) != 0) {
         fprintf(stderr, "essp: cannot write the member's new key %s: %s\n", path, strerror(errno));
         return EXIT_REFUSED;

@@ -170,10 +170,12 @@ static int s_account_invite(desk_core_t *self, service_t *svc, MDB_txn *txn, ser
     doc_strcpy(req->msg, "role", role, sizeof role);
     bool reset = doc_bool(req->msg, "reset", false);
     bool direct = doc_get(req->msg, "pwhash") != NULL;
-    const void *public_key, *sealed, *token_hash = NULL, *salt = NULL;
+    const void *public_key = NULL, *sealed = NULL, *token_hash = NULL, *salt = NULL;
     uint64_t expires = 0;
-    core_bin(req->msg, "public_key", &public_key, 32);
-    core_bin(req->msg, "sealed_secret", &sealed, 72);
+    if (!core_bin(req->msg, "public_key", &public_key, 32))
+        return service_refuse(req, PROTO_E_INVALID, "public_key", "size", "a public key is 32 bytes");
+    if (!core_bin(req->msg, "sealed_secret", &sealed, 72))
+        return service_refuse(req, PROTO_E_INVALID, "sealed_secret", "size", "a sealed secret key is 72 bytes");
     if (direct && !core_bin(req->msg, "salt", &salt, 16))
         return service_refuse(req, PROTO_E_INVALID, "salt", "required", "a password set directly needs its salt");
     if (!direct && (!core_bin(req->msg, "token_hash", &token_hash, 32) || !doc_uint(req->msg, "expires", &expires)))

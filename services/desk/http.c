@@ -74,8 +74,22 @@ static enum MHD_Result s_message(struct MHD_Connection *c, int status, const cha
     return s_send(c, status, s_plain_html, page, (size_t)len, NULL);
 }
 
-extern const unsigned char desk_static_css[];
-extern const size_t desk_static_css_size;
+/* The files compiled in (services/desk/CMakeLists.txt, pages.cmake). */
+extern const unsigned char desk_static_css[], desk_static_pages_css[], desk_static_comite_js[];
+extern const size_t desk_static_css_size, desk_static_pages_css_size, desk_static_comite_js_size;
+
+typedef struct {
+    const char *path;
+    const char *type;
+    const unsigned char *bytes;
+    const size_t *size;
+} static_file_t;
+
+static const static_file_t s_static[] = {
+    {"/static/desk.css", "text/css; charset=utf-8", desk_static_css, &desk_static_css_size},
+    {"/static/pages.css", "text/css; charset=utf-8", desk_static_pages_css, &desk_static_pages_css_size},
+    {"/static/comite.js", "text/javascript; charset=utf-8", desk_static_comite_js, &desk_static_comite_js_size},
+};
 
 static enum MHD_Result s_query_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -111,11 +125,13 @@ static void s_address(struct MHD_Connection *c, char *out, size_t cap)
 static enum MHD_Result s_run(desk_http_t *self, struct MHD_Connection *c, const char *url, const char *method,
                              pending_t *p)
 {
-    if (!strcmp(method, "GET") && !strcmp(url, "/static/desk.css")) {
+    for (size_t i = 0; i < sizeof s_static / sizeof *s_static; i++) {
+        if (strcmp(method, "GET") || strcmp(url, s_static[i].path))
+            continue;
         struct MHD_Response *response = MHD_create_response_from_buffer(
-            desk_static_css_size, (void *)desk_static_css, MHD_RESPMEM_PERSISTENT);
+            *s_static[i].size, (void *)s_static[i].bytes, MHD_RESPMEM_PERSISTENT);
         s_headers(response);
-        MHD_add_response_header(response, "Content-Type", "text/css; charset=utf-8");
+        MHD_add_response_header(response, "Content-Type", s_static[i].type);
         enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, response);
         MHD_destroy_response(response);
         return rc;
@@ -322,6 +338,7 @@ void desk_http_destroy(desk_http_t **self_p)
     atomic_store(&self->site.stopping, true);
     if (self->daemon)
         MHD_stop_daemon(self->daemon);
+    desk_member_pages_stop();
     while (self->site.pool_count)
         zsock_destroy(&self->site.pool[--self->site.pool_count]);
     pthread_mutex_destroy(&self->site.lock);

@@ -44,6 +44,14 @@ static file_rounds_t *pages_member_rounds(void)
     return s_rounds;
 }
 
+void desk_member_pages_stop(void)
+{
+    /* The follower's socket must close before czmq's context ends at
+     * exit: a thread left running holds the process at exit. */
+    review_follower_destroy(&s_follower);
+    file_rounds_destroy(&s_rounds);
+}
+
 /* ------------------------------------------------------------------ the queue */
 
 typedef struct {
@@ -121,10 +129,6 @@ static void s_filter(const desk_request_t *req, queue_filter_t *filter)
     queue_filter_set(filter, desk_query(req, "college"), desk_query(req, "departement"), desk_query(req, "theme"));
 }
 
-static void s_styles(desk_request_t *req)
-{
-    fputs("<link rel=\"stylesheet\" href=\"/static/pages.css\">\n", req->out);
-}
 
 static int s_home(desk_request_t *req)
 {
@@ -137,7 +141,6 @@ static int s_home(desk_request_t *req)
     queue_filter_t filter;
     s_filter(req, &filter);
     desk_page_begin(req, "Mes dossiers");
-    s_styles(req);
     queue_page_render(req->out, q.items, q.count, &filter);
     fputs("<script src=\"/static/comite.js\" defer></script>\n", req->out);
     desk_page_end(req);
@@ -194,7 +197,6 @@ static void s_file(desk_request_t *req, const msgpack_object *item, const char *
     if (doc_strcpy(item, "name", title, sizeof title) < 0)
         snprintf(title, sizeof title, "Le dossier");
     desk_page_begin(req, title);
-    s_styles(req);
     file_page_render(req->out, &view);
     desk_page_end(req);
     msgpack_zone_destroy(&zone);
@@ -277,7 +279,6 @@ static int s_vote(desk_request_t *req)
     if (s_send(req, &buf, &reply) == 0) {
         if (desk_reply_is(&reply, "vote_ack")) {
             desk_page_begin(req, "Vote enregistré");
-            s_styles(req);
             file_page_vote_result(req->out, &reply.msg);
             desk_page_end(req);
         } else {
@@ -328,7 +329,6 @@ static int s_recuse(desk_request_t *req)
     if (s_send(req, &buf, &reply) == 0) {
         if (desk_reply_is(&reply, "recused")) {
             desk_page_begin(req, "Récusation enregistrée");
-            s_styles(req);
             file_page_recusal_result(req->out, &reply.msg);
             desk_page_end(req);
         } else {

@@ -66,7 +66,6 @@ static void s_render(desk_request_t *req, s_people_t *p, const char *notice, con
                           .csrf = req->session.csrf, .notice = notice, .error = error, .form = form,
                           .invitation = link};
     desk_page_begin(req, "Personnes");
-    fputs("<link rel=\"stylesheet\" href=\"/static/pages.css\">\n", req->out);
     people_page_render(req->out, &view);
     desk_page_end(req);
     desk_reply_free(&p->members);
@@ -106,32 +105,6 @@ static bool s_account_of(desk_request_t *req, const char *name, char *email, siz
     return found;
 }
 
-/*  czmq's certificate store reloads keys/allowed when the newest file's
- *  time (in seconds), the number of files or their total size changes.  A
- *  new certificate has the old one's size: written in the same second as
- *  the last change there, it would go unnoticed, and review would go on
- *  refusing the new key and accepting the old one.  So a reset waits, at
- *  most a second, for a second later than every file there (as `essp
- *  member rekey` does). */
-static void s_wait_past_allowed(void)
-{
-    char dir[CONFIG_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/keys/allowed", config_home());
-    time_t newest = 0;
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d));) {
-        char path[CONFIG_PATH_MAX + 256];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime > newest)
-            newest = st.st_mtime;
-    }
-    if (d)
-        closedir(d);
-    while (time(NULL) <= newest)
-        usleep(20000);
-}
-
 /*  A new key pair and link for (email, name, role): account_invite.  0
  *  with the link in `link`; else -1 with the French refusal in `error`. */
 static int s_invite(desk_request_t *req, const char *email, const char *name, const char *role, bool reset,
@@ -139,8 +112,6 @@ static int s_invite(desk_request_t *req, const char *email, const char *name, co
 {
     unsigned char public_key[32], secret_key[32], token[SEALED_TOKEN_BYTES], key[SEALED_KEY_BYTES], hash[32];
     unsigned char sealed[32 + SEALED_OVERHEAD];
-    if (reset)
-        s_wait_past_allowed();
     crypto_box_keypair(public_key, secret_key);
     randombytes_buf(token, sizeof token);
     sealed_key_from_token(token, key);

@@ -25,10 +25,6 @@
 
 #define S_PULLS_MAX 50           /* batches read per stream per page: 50,000 events */
 
-static void s_styles(desk_request_t *req)
-{
-    fputs("<link rel=\"stylesheet\" href=\"/static/pages.css\">\n", req->out);
-}
 
 /*  A request of `fields` fields after its type: the caller packs them. */
 typedef struct {
@@ -66,7 +62,6 @@ static const char *s_problem(const char *request, int rc, const desk_reply_t *re
 static int s_home(desk_request_t *req)
 {
     desk_page_begin(req, "Accueil de l'équipe");
-    s_styles(req);
     fputs("<p class=\"lead\">Bonjour ", req->out);
     html_escape_z(req->out, req->session.name);
     fputs(".</p>\n<ul class=\"files\">\n"
@@ -147,7 +142,6 @@ static int s_applications(desk_request_t *req)
     if (view.count > APPLICATIONS_PAGE_ROWS)
         view.count = APPLICATIONS_PAGE_ROWS;
     desk_page_begin(req, "Candidatures");
-    s_styles(req);
     applications_page_render(req->out, &view);
     desk_page_end(req);
     free(rows);
@@ -182,7 +176,6 @@ static void s_file(desk_request_t *req, const char *id, const char *notice, cons
     char title[160];
     staff_file_page_title(&status.msg, title, sizeof title);
     desk_page_begin(req, title);
-    s_styles(req);
     staff_file_page_render(req->out, &view);
     desk_page_end(req);
     desk_reply_free(&history);
@@ -276,7 +269,6 @@ static void s_clock(desk_request_t *req, const msgpack_object *ticked, const cha
     clock_view_t view = {.ticked = ticked, .csrf = req->session.csrf, .error = error};
     clock_settings_read(&view.settings);
     desk_page_begin(req, "Horloge et quorum");
-    s_styles(req);
     clock_page_render(req->out, &view);
     desk_page_end(req);
 }

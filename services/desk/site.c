@@ -55,7 +55,8 @@ void desk_page_begin(desk_request_t *req, const char *title)
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
           out);
     html_escape_z(out, title);
-    fputs(" — ESS Pratiques</title><link rel=\"stylesheet\" href=\"/static/desk.css\"></head><body>"
+    fputs(" — ESS Pratiques</title><link rel=\"stylesheet\" href=\"/static/desk.css\">"
+          "<link rel=\"stylesheet\" href=\"/static/pages.css\"></head><body>"
           "<header class=\"desk\"><p class=\"brand\">ESS Pratiques — ",
           out);
     bool staff = !strcmp(req->session.role, "staff");
@@ -65,7 +66,8 @@ void desk_page_begin(desk_request_t *req, const char *title)
         fputs("<nav aria-label=\"Menu principal\"><ul>", out);
         if (staff)
             fputs("<li><a href=\"/admin/personnes\">Personnes</a></li>"
-                  "<li><a href=\"/admin/candidatures\">Candidatures</a></li>",
+                  "<li><a href=\"/admin/candidatures\">Candidatures</a></li>"
+                  "<li><a href=\"/admin/horloge\">Horloge</a></li>",
                   out);
         else
             fputs("<li><a href=\"/comite\">Mes dossiers</a></li>", out);

@@ -121,6 +121,10 @@ extern const desk_route_t desk_auth_routes[];
 extern const desk_route_t desk_member_routes[];
 extern const desk_route_t desk_staff_routes[];
 
+/*  Stops what the member's pages started (the reader of review's stream),
+ *  once the daemon serves no more requests; nothing when never started. */
+void desk_member_pages_stop(void);
+
 /*  A field of the form / of the query, NULL when absent. */
 const char *desk_form(const desk_request_t *req, const char *name);
 const char *desk_query(const desk_request_t *req, const char *name);
