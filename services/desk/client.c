@@ -3,6 +3,8 @@
  *  the logged-in person (desk_call, site.h). */
 #include "site_impl.h"
 
+#include "person_links.h"
+
 #include "common/auth.h"
 #include "common/log.h"
 #include "proto/doc.h"
@@ -143,6 +145,22 @@ void site_core_begin(desk_site_t *site, msgpack_sbuffer *buf, msgpack_packer *pk
 
 /* ------------------------------------------- review and intake, as the person */
 
+/*  A new CURVE connection to service with the person's key pair, or NULL. */
+static zsock_t *s_connect_as(const session_secrets_t *secrets, service_id_t service)
+{
+    zcert_t *cert = zcert_new_from(secrets->public_key, secrets->secret_key);
+    zsock_t *socket = zsock_new(ZMQ_DEALER);
+    assert(socket && cert);
+    zsock_set_linger(socket, 0);
+    zsock_set_maxmsgsize(socket, PROTO_REPLY_MAX);
+    char endpoint[CONFIG_ENDPOINT_MAX];
+    config_secure_connect_endpoint(service, endpoint, sizeof endpoint);
+    if (auth_make_client(socket, cert, service) != 0 || zsock_connect(socket, "%s", endpoint) != 0)
+        zsock_destroy(&socket);
+    zcert_destroy(&cert);
+    return socket;
+}
+
 int desk_call(desk_request_t *req, service_id_t service, const msgpack_sbuffer *request, desk_reply_t *reply)
 {
     memset(reply, 0, sizeof *reply);
@@ -152,14 +170,6 @@ int desk_call(desk_request_t *req, service_id_t service, const msgpack_sbuffer *
                          "reconnectez-vous.";
         return -1;
     }
-    zcert_t *cert = zcert_new_from(secrets.public_key, secrets.secret_key);
-    sodium_memzero(&secrets, sizeof secrets);
-    zsock_t *socket = zsock_new(ZMQ_DEALER);
-    assert(socket && cert);
-    zsock_set_linger(socket, 0);
-    zsock_set_maxmsgsize(socket, PROTO_REPLY_MAX);
-    char endpoint[CONFIG_ENDPOINT_MAX];
-    config_secure_connect_endpoint(service, endpoint, sizeof endpoint);
     int rc = -1;
     uint64_t rid = 0;
     msgpack_zone zone;
@@ -170,11 +180,15 @@ int desk_call(desk_request_t *req, service_id_t service, const msgpack_sbuffer *
     if (wire_decode_reply(request->data, request->size, &zone, &head, &err) == 0)
         doc_uint(&head, "rid", &rid);
     msgpack_zone_destroy(&zone);
-    if (auth_make_client(socket, cert, service) == 0 && zsock_connect(socket, "%s", endpoint) == 0
-        && zmq_send(zsock_resolve(socket), request->data, request->size, 0) >= 0)
+    zsock_t *socket = person_links_take(req->session.id_hash, service, s_now_ms());
+    if (!socket)
+        socket = s_connect_as(&secrets, service);
+    sodium_memzero(&secrets, sizeof secrets);
+    if (socket && zmq_send(zsock_resolve(socket), request->data, request->size, 0) >= 0)
         rc = s_wait_reply(zsock_resolve(socket), rid, req->site->call_timeout_ms, &req->site->stopping, reply);
+    if (rc == 0)
+        person_links_give(req->session.id_hash, service, &socket, s_now_ms());
     zsock_destroy(&socket);
-    zcert_destroy(&cert);
     if (rc != 0) {
         log_warn("desk: %s did not answer %s in time", config_service_name(service), req->session.email);
         reply->problem = service == SERVICE_INTAKE

@@ -4,6 +4,7 @@
 #include "http.h"
 
 #include "forms.h"
+#include "person_links.h"
 #include "site_impl.h"
 
 #include "common/config.h"
@@ -339,6 +340,7 @@ void desk_http_destroy(desk_http_t **self_p)
     if (self->daemon)
         MHD_stop_daemon(self->daemon);
     desk_member_pages_stop();
+    person_links_clear();
     while (self->site.pool_count)
         zsock_destroy(&self->site.pool[--self->site.pool_count]);
     pthread_mutex_destroy(&self->site.lock);

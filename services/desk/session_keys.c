@@ -1,6 +1,8 @@
 /*  services/desk/session_keys.c - see session_keys.h. */
 #include "session_keys.h"
 
+#include "person_links.h"
+
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -61,8 +63,10 @@ bool session_keys_get(const unsigned char id_hash[32], session_secrets_t *out)
     return entry != NULL;
 }
 
+/*  A session's end ends its connections too (person_links.h). */
 static void s_free(entry_t *entry)
 {
+    person_links_drop(entry->id_hash);
     sodium_free(entry->secrets);     /* wipes before it frees */
     free(entry);
 }
