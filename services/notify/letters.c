@@ -16,39 +16,54 @@
 /*  Every letter to an applicant knows these. */
 #define S_APPLICANT "organisation", "contact", "dossier", "page_suivi", "site"
 
-static const char *const s_receipt_names[] = { S_APPLICANT, "modification", "revision", "lien", "lien_suivi",
-                                         "lien_perdu", NULL };
-static const char *const s_incomplete_names[] = { S_APPLICANT, "criteres", "titre", "code", "motif", "champ", NULL };
+static const char *const s_none[] = { NULL };
+static const char *const s_receipt_names[] = { S_APPLICANT, "revision", "lien_suivi", "lien_perdu", NULL };
+static const char *const s_receipt_sections[] = { "modification", "lien", NULL };
+static const char *const s_incomplete_names[] = { S_APPLICANT, "titre", "code", "motif", "champ", NULL };
+static const char *const s_incomplete_sections[] = { "criteres", NULL };
 static const char *const s_plain_names[] = { S_APPLICANT, NULL };
-static const char *const s_decision_names[] = { S_APPLICANT, "motivations", "motivation", NULL };
-static const char *const s_rejected_names[] = { S_APPLICANT, "motivations", "motivation", "appel", NULL };
+static const char *const s_decision_names[] = { S_APPLICANT, "motivation", NULL };
+static const char *const s_decision_sections[] = { "motivations", NULL };
+static const char *const s_rejected_sections[] = { "motivations", "appel", NULL };
 static const char *const s_appeal_names[] = { S_APPLICANT, "motivation", NULL };
-static const char *const s_approved_names[] = { S_APPLICANT, "motivations", "motivation", "fin", NULL };
+static const char *const s_approved_names[] = { S_APPLICANT, "motivation", "fin", NULL };
 static const char *const s_published_names[] = { S_APPLICANT, "fiche", "fin", NULL };
 static const char *const s_reminder_names[] = { S_APPLICANT, "fiche", "fin", "jours", "renouveler", NULL };
 static const char *const s_reason_names[] = { S_APPLICANT, "motif", NULL };
-static const char *const s_outcome_names[] = { S_APPLICANT, "retablie", "retiree", "fin", "motivations", "motivation",
-                                         NULL };
-static const char *const s_withdrawn_names[] = { S_APPLICANT, "motif", "expiree", NULL };
-static const char *const s_token_names[] = { S_APPLICANT, "lien", "lien_suivi", "lien_perdu", NULL };
-static const char *const s_member_names[] = { "membre", "bureau", "preferences", "jours", "dossiers", "dossier",
-                                        "organisation", "tour", "examen", "depuis", NULL };
+static const char *const s_outcome_names[] = { S_APPLICANT, "fin", "motivation", NULL };
+static const char *const s_outcome_sections[] = { "retablie", "retiree", "motivations", NULL };
+static const char *const s_withdrawn_sections[] = { "expiree", NULL };
+static const char *const s_token_names[] = { S_APPLICANT, "lien_suivi", "lien_perdu", NULL };
+static const char *const s_token_sections[] = { "lien", NULL };
+static const char *const s_member_names[] = { "membre", "bureau", "preferences", "jours", "dossier", "organisation",
+                                              "tour", "examen", "depuis", NULL };
+static const char *const s_member_sections[] = { "dossiers", NULL };
 static const char *const s_staff_complaint_names[] = { "dossier", "organisation", "tour", "bureau", NULL };
 static const char *const s_staff_erasure_names[] = { "dossier", "date", NULL };
 static const char *const s_staff_undeliverable_names[] = { "destinataire", "courrier", "dossier", "erreur",
-                                                     "message_id", "tentatives", "date", NULL };
+                                                           "message_id", "tentatives", "date", NULL };
 
 static const template_spec_t s_specs[] = {
-    { "receipt", s_receipt_names },           { "incomplete", s_incomplete_names },
-    { "in_review", s_plain_names },           { "changes", s_decision_names },
-    { "rejected", s_rejected_names },         { "appeal_received", s_appeal_names },
-    { "approved", s_approved_names },         { "published", s_published_names },
-    { "reminder_60", s_reminder_names },      { "reminder_14", s_reminder_names },
-    { "suspended", s_reason_names },          { "complaint_outcome", s_outcome_names },
-    { "withdrawn", s_withdrawn_names },       { "erased", s_plain_names },
-    { "token_reissued", s_token_names },      { "member_digest", s_member_names },
-    { "member_reminder", s_member_names },    { "staff_complaint", s_staff_complaint_names },
-    { "staff_erasure", s_staff_erasure_names }, { "staff_undeliverable", s_staff_undeliverable_names },
+    { "receipt", s_receipt_names, s_receipt_sections },
+    { "incomplete", s_incomplete_names, s_incomplete_sections },
+    { "in_review", s_plain_names, s_none },
+    { "changes", s_decision_names, s_decision_sections },
+    { "rejected", s_decision_names, s_rejected_sections },
+    { "appeal_received", s_appeal_names, s_none },
+    { "approved", s_approved_names, s_decision_sections },
+    { "published", s_published_names, s_none },
+    { "reminder_60", s_reminder_names, s_none },
+    { "reminder_14", s_reminder_names, s_none },
+    { "suspended", s_reason_names, s_none },
+    { "complaint_outcome", s_outcome_names, s_outcome_sections },
+    { "withdrawn", s_reason_names, s_withdrawn_sections },
+    { "erased", s_plain_names, s_none },
+    { "token_reissued", s_token_names, s_token_sections },
+    { "member_digest", s_member_names, s_member_sections },
+    { "member_reminder", s_member_names, s_member_sections },
+    { "staff_complaint", s_staff_complaint_names, s_none },
+    { "staff_erasure", s_staff_erasure_names, s_none },
+    { "staff_undeliverable", s_staff_undeliverable_names, s_none },
 };
 
 size_t letters_specs(const template_spec_t **out)

@@ -174,7 +174,7 @@ struct template_t {
 
 typedef struct {
     const char *file;
-    const char *p, *end;
+    const char *start, *p, *end;
     int line;
     const template_spec_t *spec;
     char *err;
@@ -214,9 +214,9 @@ static void s_free_nodes(s_node_t *node)
     node->count = 0;
 }
 
-static bool s_declared(const template_spec_t *spec, const char *name)
+static bool s_declared(const template_spec_t *spec, const char *name, bool section)
 {
-    for (const char *const *n = spec->names; *n; n++)
+    for (const char *const *n = section ? spec->sections : spec->names; *n; n++)
         if (!strcmp(*n, name))
             return true;
     return false;
@@ -229,6 +229,39 @@ static void s_count_lines(s_parser_t *ps, const char *from, const char *to)
             ps->line++;
 }
 
+static int s_push_text(s_parser_t *ps, s_node_t *parent, const char *from, const char *to)
+{
+    if (to <= from)
+        return 0;
+    s_node_t *t = s_push(parent);
+    if (!t)
+        return s_fail(ps, "%s", "mémoire épuisée");
+    *t = (s_node_t){ .kind = N_TEXT, .text = from, .len = (size_t) (to - from), .line = ps->line };
+    return 0;
+}
+
+/*  A section tag alone on its line takes the whole line with it (as in
+ *  Mustache), so that a template can put each tag on a line of its own
+ *  without leaving blank lines in the letter.  Sets *line_start and
+ *  *next (just after the line's end) when it is. */
+static bool s_standalone(const s_parser_t *ps, const char *open, const char *after, const char **line_start,
+                         const char **next)
+{
+    const char *b = open;
+    while (b > ps->start && (b[-1] == ' ' || b[-1] == '\t'))
+        b--;
+    if (b > ps->start && b[-1] != '\n')
+        return false;
+    const char *a = after;
+    while (a < ps->end && (*a == ' ' || *a == '\t' || *a == '\r'))
+        a++;
+    if (a < ps->end && *a != '\n')
+        return false;
+    *line_start = b;
+    *next = a < ps->end ? a + 1 : a;
+    return true;
+}
+
 /*  Parses until the end, or until {{/closing}} when closing is set. */
 static int s_parse(s_parser_t *ps, s_node_t *parent, const char *closing, int depth)
 {
@@ -236,23 +269,19 @@ static int s_parse(s_parser_t *ps, s_node_t *parent, const char *closing, int de
         return s_fail(ps, "sections imbriquées trop profondément (%s)", closing);
     while (ps->p < ps->end) {
         const char *open = strstr(ps->p, "{{");
-        if (!open || open >= ps->end)
-            open = ps->end;
-        if (open > ps->p) {
-            s_node_t *t = s_push(parent);
-            if (!t)
-                return s_fail(ps, "%s", "mémoire épuisée");
-            *t = (s_node_t){ .kind = N_TEXT, .text = ps->p, .len = (size_t) (open - ps->p), .line = ps->line };
-            s_count_lines(ps, ps->p, open);
-            ps->p = open;
-        }
-        if (open == ps->end)
+        if (!open || open >= ps->end) {
+            if (s_push_text(ps, parent, ps->p, ps->end))
+                return -1;
+            s_count_lines(ps, ps->p, ps->end);
+            ps->p = ps->end;
             break;
+        }
         const char *close = strstr(open, "}}");
         if (!close || close >= ps->end)
             return s_fail(ps, "%s", "« {{ » sans « }} »");
         char sigil = open[2];
-        const char *name = open + 2 + (sigil == '#' || sigil == '^' || sigil == '/');
+        bool is_section = sigil == '#' || sigil == '^' || sigil == '/';
+        const char *name = open + 2 + is_section;
         size_t len = (size_t) (close - name);
         char buf[S_NAME_MAX];
         if (len == 0 || len >= sizeof buf)
@@ -262,14 +291,21 @@ static int s_parse(s_parser_t *ps, s_node_t *parent, const char *closing, int de
         for (size_t i = 0; i < len; i++)
             if (!((buf[i] >= 'a' && buf[i] <= 'z') || (buf[i] >= '0' && buf[i] <= '9') || buf[i] == '_'))
                 return s_fail(ps, "nom « %s » : lettres minuscules, chiffres et _ seulement", buf);
-        ps->p = close + 2;
+        const char *text_end = open, *next = close + 2;
+        if (is_section)
+            s_standalone(ps, open, close + 2, &text_end, &next);
+        if (s_push_text(ps, parent, ps->p, text_end))
+            return -1;
+        s_count_lines(ps, ps->p, next);
+        ps->p = next;
         if (sigil == '/') {
             if (!closing || strcmp(closing, buf))
                 return s_fail(ps, "« {{/%s}} » ne ferme aucune section ouverte", buf);
             return 0;
         }
-        if (!s_declared(ps->spec, buf))
-            return s_fail(ps, "« %s » n’est pas une variable de ce courrier", buf);
+        if (!s_declared(ps->spec, buf, is_section))
+            return s_fail(ps, is_section ? "« %s » n’est pas une section de ce courrier"
+                                         : "« %s » n’est pas une variable de ce courrier", buf);
         s_node_t *n = s_push(parent);
         if (!n)
             return s_fail(ps, "%s", "mémoire épuisée");
@@ -320,7 +356,7 @@ static int s_parse_doc(s_doc_t *doc, char *source, const char *start, const char
                        int line, const template_spec_t *spec, char *err, size_t cap)
 {
     doc->source = source;
-    s_parser_t ps = { .file = file, .p = start, .end = end, .line = line, .spec = spec, .err = err, .cap = cap };
+    s_parser_t ps = { .file = file, .start = start, .p = start, .end = end, .line = line, .spec = spec, .err = err, .cap = cap };
     return s_parse(&ps, &doc->root, NULL, 0);
 }
 
