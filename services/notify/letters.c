@@ -123,7 +123,7 @@ static void s_atom(char *out, size_t cap, const char *text)
 
 static const char *s_domain(const notify_settings_t *settings)
 {
-    return message_address_domain(settings->from);
+    return settings->domain[0] ? settings->domain : message_address_domain(settings->from);
 }
 
 /*  The letter of an event to one recipient: its Message-ID names the

@@ -50,6 +50,8 @@ void notify_settings_load(notify_settings_t *s)
     memset(s, 0, sizeof *s);
     const char *from = config_get("ESSP_MAIL_FROM");
     snprintf(s->from, sizeof s->from, "%s", from && *from ? from : "essp@localhost");
+    /* Message-IDs name a domain of ours, or one that can be no one's. */
+    snprintf(s->domain, sizeof s->domain, "%s", from && *from ? message_address_domain(from) : "essp.invalid");
     char gateway[CONFIG_ENDPOINT_MAX];
     config_http_connect_endpoint(gateway, sizeof gateway);
     const char *pub = config_get("ESSP_PUBLIC_URL");

@@ -130,6 +130,8 @@ typedef int (*notify_token_open_fn)(void *arg, const unsigned char *sealed, size
 
 typedef struct {
     char from[NOTIFY_TEXT_MAX];          /* ESSP_MAIL_FROM, default essp@localhost */
+    char domain[NOTIFY_TEXT_MAX];        /* of Message-IDs: ESSP_MAIL_FROM's, else essp.invalid;
+                                            "" = from's */
     char public_url[NOTIFY_TEXT_MAX];    /* ESSP_PUBLIC_URL, default the intake gateway's URL; ends with '/' */
     char directory_url[NOTIFY_TEXT_MAX]; /* ESSP_DIRECTORY_URL, default public_url + "annuaire/"; ends with '/' */
     char desk_url[NOTIFY_TEXT_MAX];      /* config_desk_url(); ends with '/' */

@@ -206,6 +206,9 @@ static int s_settle(MDB_txn *txn, const outbox_dbs_t *dbs, outbox_record_t *r, o
         rc = s_del_key(txn, dbs->bodies, r->message_id, strlen(r->message_id));
     r->state = state;
     r->done_at = at;
+    /* The erasure's confirmation was the last use of the address. */
+    if (!strcmp(r->kind, "erased"))
+        snprintf(r->to, sizeof r->to, "%s", OUTBOX_ERASED_ADDRESS);
     if (error)
         snprintf(r->error, sizeof r->error, "%s", error);
     if (!rc && state == OUTBOX_FAILED)
@@ -308,15 +311,21 @@ int outbox_purge_application(MDB_txn *txn, const outbox_dbs_t *dbs, const char *
         rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         outbox_record_t r;
-        rc = s_pending(txn, dbs, ids[i], &r);
-        if (rc == MDB_KEYEXIST || rc == MDB_NOTFOUND) {
+        rc = outbox_get(txn, dbs, ids[i], &r);
+        if (rc == MDB_NOTFOUND) {
             rc = 0;
             continue;
         }
-        if (rc || !strcmp(r.kind, keep_kind))
+        if (rc || (r.state == OUTBOX_PENDING && !strcmp(r.kind, keep_kind)))
             continue;
-        if (!(rc = s_settle(txn, dbs, &r, OUTBOX_FAILED, r.created_at, "dossier effacé : courrier non envoyé")))
-            (*count)++;
+        /* The record stays (staff may need to know a letter existed), the
+         * address does not. */
+        snprintf(r.to, sizeof r.to, "%s", OUTBOX_ERASED_ADDRESS);
+        if (r.state == OUTBOX_PENDING) {
+            if (!(rc = s_settle(txn, dbs, &r, OUTBOX_FAILED, r.created_at, "dossier effacé : courrier non envoyé")))
+                (*count)++;
+        } else
+            rc = s_put_record(txn, dbs, &r);
     }
     free(ids);
     return rc;

@@ -88,7 +88,11 @@ int outbox_mark_failed(MDB_txn *txn, const outbox_dbs_t *dbs, const char *messag
 
 /*  Erasure: deletes the bodies of every letter about app_id that is not
  *  yet sent, except those of kind keep_kind (the erasure's confirmation);
- *  the letters become failed ("dossier effacé").  *count is how many. */
+ *  the letters become failed ("dossier effacé"), and every record of the
+ *  application forgets its recipient's address (OUTBOX_ERASED_ADDRESS).
+ *  A letter of kind "erased" forgets it too once it is sent or failed.
+ *  *count is how many unsent letters were dropped. */
+#define OUTBOX_ERASED_ADDRESS "(adresse effacée)"
 int outbox_purge_application(MDB_txn *txn, const outbox_dbs_t *dbs, const char *app_id,
                              const char *keep_kind, size_t *count);
 

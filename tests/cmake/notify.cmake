@@ -11,9 +11,12 @@ target_link_libraries(test_notify_template PRIVATE essp_notify_core)
 target_compile_definitions(test_notify_template PRIVATE
   ESSP_NOTIFY_TEMPLATES_DIR="${CMAKE_SOURCE_DIR}/services/notify/templates")
 
-essp_core_test(test_notify_core essp_notify_core)
-target_compile_definitions(test_notify_core PRIVATE
-  ESSP_NOTIFY_TEMPLATES_DIR="${CMAKE_SOURCE_DIR}/services/notify/templates")
+foreach(name test_notify_core test_notify_delivery)
+  essp_core_test(${name} essp_notify_core)
+  target_sources(${name} PRIVATE unit/notify_bench.c)
+  target_compile_definitions(${name} PRIVATE
+    ESSP_NOTIFY_TEMPLATES_DIR="${CMAKE_SOURCE_DIR}/services/notify/templates")
+endforeach()
 
 # Every kind of letter, composed with hostile names, parsed back.
 add_executable(notify_print_letters notify/print_letters.c)
