@@ -156,7 +156,15 @@ typedef struct notify_t notify_t;
 notify_t *notify_new(const notify_settings_t *settings);
 void notify_destroy(notify_t **self_p);
 
-/*  service_def_t.handle: the requests above. */
+/*  For service_def_t.start, with the clock's time the shell reads: the
+ *  letters the previous process had handed to its sender, with no outcome
+ *  reported, are due now (outbox_release_leases): a kill -9 delays no
+ *  letter.  0 or an LMDB code. */
+int notify_start_at(void *ctx, service_t *svc, MDB_txn *txn, int64_t now);
+
+/*  service_def_t.handle: the requests above.  mail_tick and mail_digest
+ *  are also answered to a staff key on the secure endpoint whatever its
+ *  "secret" (`essp mail tick|digest` cannot know it). */
 int notify_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req);
 
 /*  The upstream streams' handlers (service_def_t.upstreams): see streams.h. */

@@ -40,6 +40,7 @@ typedef struct {
     int64_t created_at;
     int64_t next_at;                          /* pending: when to try next */
     int64_t done_at;                          /* sent or failed: when */
+    bool leased;                              /* handed to the sender, no outcome yet */
     char error[OUTBOX_ERROR_MAX];             /* the last error, "" when none */
 } outbox_record_t;
 
@@ -74,6 +75,12 @@ int outbox_due(MDB_txn *txn, const outbox_dbs_t *dbs, int64_t at, size_t limit, 
  *  while the first delivery is under way; if the sender dies, it is due
  *  again then.  Attempts do not change. */
 int outbox_lease(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t until);
+
+/*  At start: no delivery is under way, so the letters a previous
+ *  process's sender had in hand (leased, next_at <= horizon) are due at
+ *  `now`, not when their lease would have ended; letters waiting for a
+ *  retry keep their time.  *count: how many. */
+int outbox_release_leases(MDB_txn *txn, const outbox_dbs_t *dbs, int64_t now, int64_t horizon, size_t *count);
 
 /*  The server accepted the letter: sent, body purged. */
 int outbox_mark_sent(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t at);

@@ -236,9 +236,49 @@ static void test_settings_and_their_defaults(void **state)
     unsetenv("ESSP_MAIL_REMINDER_DAYS");
 }
 
+static int s_restart(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    return notify_start_at(ctx, svc, txn, T0 + 10);
+}
+
+/*  A kill -9 while the sender had letters in hand: due again at start,
+ *  not ten minutes later; a letter waiting for its retry keeps its time. */
+static void test_a_restart_hands_out_again_what_had_no_outcome(void **state)
+{
+    core_t *t = *state;
+    notify_bench_submitted(t, 1, "app1", "un@coop.example", T0);
+    notify_bench_submitted(t, 2, "app2", "deux@coop.example", T0);
+    const msgpack_object *due = notify_bench_due(t, T0);
+    assert_int_equal(doc_len(due), 2);
+    char *id = notify_bench_field(notify_bench_find(due, "deux@coop.example"), "message_id");
+    assert_int_equal(notify_bench_mark(t, id, "retry", T0 + 5), 0);
+    free(id);
+    assert_int_equal(doc_len(notify_bench_due(t, T0 + 10)), 0);
+    assert_int_equal(core_bench_start(t->bench, s_restart, t->notify), 0);
+    due = notify_bench_due(t, T0 + 10);
+    assert_int_equal(doc_len(due), 1);
+    assert_non_null(notify_bench_find(due, "un@coop.example"));
+}
+
+/*  `essp mail tick` by staff: their key stands for the secret. */
+static void test_staff_may_run_the_reminders(void **state)
+{
+    core_t *t = *state;
+#define STAFF_TICK "{\"v\": 1, \"type\": \"mail_tick\", \"secret\": \"%064d\", \"at\": %d}"
+    core_bench_peer(t->bench, "member", "bob");
+    int rc = core_bench_request(t->bench, notify_handle, t->notify, T0, STAFF_TICK, 0, T0);
+    core_bench_assert_refused(t->bench, rc, "forbidden", "secret", "secret");
+    core_bench_peer(t->bench, "staff", "alice");
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, STAFF_TICK, 0, T0), 0);
+    assert_string_equal(core_bench_reply_type(t->bench), "mail_ticked");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_a_restart_hands_out_again_what_had_no_outcome, notify_bench_setup,
+                                        notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_staff_may_run_the_reminders, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_submission_gets_one_receipt, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_the_receipt_carries_the_opened_token, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_sent_purges_the_body, notify_bench_setup, notify_bench_teardown),
