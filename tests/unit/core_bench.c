@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define S_DBS_MAX 14            /* as many as the shell gives a core (STORE_DBS_MAX - 2) */
+#define S_DBS_MAX 12
 
 /*  The bench is what the core holds as its service_t: the wrapped calls
  *  cast it back. */
