@@ -254,6 +254,14 @@ static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *str
         }
     } else if ((rc = s_event_file(svc, txn, event, &file, &found)))
         return rc;
+    /* The streams are read apart: a later stage may come first.  Its
+     * application, when it carries one, makes the file known. */
+    if (!found && strcmp(type, "erased") && doc_map(event, "application")
+        && letters_file_from_submitted(event, &file) == 0) {
+        found = true;
+        if ((rc = s_file_put(svc, txn, &file)))
+            return rc;
+    }
     if (!strcmp(type, "submitted") || !strcmp(type, "token_reissued"))
         has_token = s_token(self, event, token, sizeof token);
     if (!strcmp(stream, "publication")) {

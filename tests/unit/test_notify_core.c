@@ -247,9 +247,28 @@ static void test_a_complaint_tells_staff_and_suspends(void **state)
     free(bytes);
 }
 
+/*  Review's decision applied before intake's submission (the streams are
+ *  read apart): the decision carries the application, the letter goes. */
+static void test_a_decision_before_the_submission_still_reaches_the_applicant(void **state)
+{
+    core_t *t = *state;
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "decided", T0,
+                                      "{\"seq\": 4, \"type\": \"decided\", \"at\": %d, \"id\": \"app5\", \"revision\": 1,"
+                                      " \"round\": 1, \"decision\": \"approve\", \"motivations\": [], \"expires\": %d,"
+                                      " \"application\": {\"organisation\": {\"name\": \"Coop\","
+                                      " \"private_contact\": {\"name\": \"Yves\", \"email\": \"yves@coop.example\"}}}}",
+                                      T0, T0 + 365 * 86400),
+                     0);
+    char *text = notify_bench_letter_text(t, T0, "yves@coop.example");
+    assert_non_null(strstr(text, "approuv=C3=A9"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_a_decision_before_the_submission_still_reaches_the_applicant,
+                                        notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_erasure_confirms_then_silence, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_old_events_write_no_letter, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_incomplete_lists_each_failed_criterion, notify_bench_setup, notify_bench_teardown),
