@@ -30,6 +30,8 @@ const char *const notify_dbs[] = { "outbox", "bodies", "due", "by_app", "failed"
 
 const char *const notify_secure_types[] = { "mail_failed", NULL };
 
+#define S_SUPPRESSED "adresse effacée à la demande de la personne : plus aucun courriel ne lui est envoyé"
+
 struct notify_t {
     notify_settings_t settings;
     const template_spec_t *specs;
@@ -175,9 +177,10 @@ static void s_record(outbox_record_t *r, const letter_t *l, int64_t at)
     r->created_at = at;
 }
 
-/*  A letter that will not be sent: recorded failed, staff told. */
+/*  A letter that will not be sent: recorded failed (mail_failed lists
+ *  it), and staff told by a letter when `tell`. */
 static int s_refused(notify_t *self, service_t *svc, MDB_txn *txn, const letter_t *l, int64_t at, const char *why,
-                     bool *added)
+                     bool tell, bool *added)
 {
     outbox_record_t r;
     outbox_dbs_t dbs;
@@ -189,7 +192,7 @@ static int s_refused(notify_t *self, service_t *svc, MDB_txn *txn, const letter_
             *p = '?';
     snprintf(r.error, sizeof r.error, "%s", why);
     int rc = outbox_add_failed(txn, &dbs, &r, added);
-    if (rc == 0 && *added)
+    if (rc == 0 && *added && tell)
         rc = notify_tell_staff_failed(self, svc, txn, r.message_id, at);
     return rc;
 }
@@ -202,16 +205,20 @@ int notify_post_one(notify_t *self, service_t *svc, MDB_txn *txn, const letters_
     bool suppressed = false;
     const char *why = NULL;
     int rc = notify_suppressed(svc, txn, l->to, &suppressed);
-    if (rc || (suppressed && strcmp(l->kind, "erased")))
+    if (rc)
         return rc;
+    /* Never again to an erased address: the letter is only a record, so
+     * that staff see what was held back (no notice by mail: they asked). */
+    if (suppressed && strcmp(l->kind, "erased"))
+        return s_refused(self, svc, txn, l, at, S_SUPPRESSED, false, added);
     if (!message_address_check(l->to, &why))
-        return s_refused(self, svc, txn, l, at, why, added);
+        return s_refused(self, svc, txn, l, at, why, true, added);
     const template_t *t = s_template(self, l->kind);
     char *subject = NULL, *text = NULL, *html = NULL, *bytes = NULL, err[512] = "";
     size_t len = 0;
     if (!t || template_render(t, l->vars, &subject, &text, &html, err, sizeof err)) {
         log_error("letter %s (%s): %s", l->message_id, l->kind, t ? err : "no template");
-        return s_refused(self, svc, txn, l, at, "Le courrier n’a pas pu être rédigé (gabarit).", added);
+        return s_refused(self, svc, txn, l, at, "Le courrier n’a pas pu être rédigé (gabarit).", true, added);
     }
     char unsubscribe[NOTIFY_TEXT_MAX + 16];
     snprintf(unsubscribe, sizeof unsubscribe, "%spreferences", self->settings.desk_url);
@@ -219,7 +226,7 @@ int notify_post_one(notify_t *self, service_t *svc, MDB_txn *txn, const letters_
                     .to_name = l->to_name, .subject = subject, .text = text, .html = html,
                     .list_unsubscribe = l->unsubscribe ? unsubscribe : NULL };
     if (message_compose(&m, &bytes, &len))
-        rc = s_refused(self, svc, txn, l, at, "Le courrier n’a pas pu être composé.", added);
+        rc = s_refused(self, svc, txn, l, at, "Le courrier n’a pas pu être composé.", true, added);
     else {
         outbox_record_t r;
         outbox_dbs_t dbs;

@@ -181,9 +181,10 @@ const notify_settings_t *notify_settings(const notify_t *self);
 void notify_outbox_dbs(service_t *svc, outbox_dbs_t *dbs);
 
 /*  Puts letters in the outbox, written at `at`: each rendered from its
- *  templates and composed; a letter to an erased address is dropped
- *  (except the erasure's own confirmation), a letter to something that is
- *  no address is recorded failed with the reason (and staff are told).
+ *  templates and composed; a letter to an erased address (except the
+ *  erasure's own confirmation) is recorded failed, without a body, so that
+ *  mail_failed shows what was held back; a letter to something that is no
+ *  address is recorded failed with the reason (and staff are told).
  *  *added (may be NULL) counts the new letters.  Clears `letters`.  0 or an
  *  LMDB code. */
 int notify_post(notify_t *self, service_t *svc, MDB_txn *txn, struct letters_t *letters, int64_t at,

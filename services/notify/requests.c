@@ -76,7 +76,8 @@ int requests_outbox_due(notify_t *self, service_t *svc, MDB_txn *txn, service_re
         if ((rc = notify_suppressed(svc, txn, r->to, &suppressed)))
             break;
         if (suppressed && strcmp(r->kind, "erased"))
-            rc = outbox_mark_failed(txn, &dbs, r->message_id, at, "adresse effacée : courrier non envoyé");
+            rc = outbox_mark_failed(txn, &dbs, r->message_id, at,
+                                    "adresse effacée à la demande de la personne : courrier non envoyé");
         else if (!(rc = outbox_lease(txn, &dbs, r->message_id, at + REQUESTS_LEASE)))
             due.records[kept++] = *r;
     }
@@ -186,7 +187,7 @@ static void s_pack_count(service_request_t *req, const char *type, size_t count)
 int requests_mail_tick(notify_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
     size_t count = 0;
-    int rc = notify_reminders_due(self, svc, txn, s_at(req), &count);
+    int rc = notify_reminders_due(self, svc, txn, s_at(req), req->now, &count);
     if (rc == 0)
         s_pack_count(req, "mail_ticked", count);
     return rc;
@@ -276,7 +277,7 @@ int requests_mail_digest(notify_t *self, service_t *svc, MDB_txn *txn, service_r
     for (size_t i = 0; rc == 0 && i < letters.count; i++) {
         bool added = false;
         const letter_t *l = &letters.items[i];
-        if (!(rc = notify_post_one(self, svc, txn, &letters, i, at, &added)) && added) {
+        if (!(rc = notify_post_one(self, svc, txn, &letters, i, req->now, &added)) && added) {
             count++;
             rc = s_mark_files(&m, &filter, settings, l, doc_at(members, l->member), at);
         }
