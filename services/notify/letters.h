@@ -36,7 +36,7 @@ typedef struct letters_file_t {
  *  (`submitted`; also `validated` review and `decided` approve, so that a
  *  file whose `submitted` notify has not applied yet, the streams being
  *  read apart, is still known); 0, or -1 when they are missing. */
-int letters_file_from_submitted(const msgpack_object *event, letters_file_t *file);
+int letters_file_from_event(const msgpack_object *event, letters_file_t *file);
 
 typedef struct {
     char kind[OUTBOX_KIND_MAX];

@@ -247,7 +247,7 @@ static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *str
     bool has_token = false;
     int rc = 0;
     if (!strcmp(stream, "intake") && !strcmp(type, "submitted")) {
-        if (letters_file_from_submitted(event, &file) == 0) {
+        if (letters_file_from_event(event, &file) == 0) {
             found = true;
             if ((rc = s_file_put(svc, txn, &file)))
                 return rc;
@@ -257,7 +257,7 @@ static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *str
     /* The streams are read apart: a later stage may come first.  Its
      * application, when it carries one, makes the file known. */
     if (!found && strcmp(type, "erased") && doc_map(event, "application")
-        && letters_file_from_submitted(event, &file) == 0) {
+        && letters_file_from_event(event, &file) == 0) {
         found = true;
         if ((rc = s_file_put(svc, txn, &file)))
             return rc;
