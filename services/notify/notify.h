@@ -33,7 +33,7 @@
  *        it is marked failed ("adresse effacée") on the way.
  *
  *    outbox_mark  {"secret": str 64 hex, "message_id": str, "at": uint,
- *                  "outcome": "sent" | "retry" | "failed",
+ *                  "outcome": "sent" | "retry" | "failed" | "release",
  *                  "error": str (optional: the server's reply or the
  *                   reason, kept for staff)}
  *        -> "outbox_marked" {"message_id", "state": "sent" | "pending" |
@@ -41,7 +41,11 @@
  *        sent: the body is purged, the headers are kept.  retry: attempts
  *        + 1, next attempt by outbox_next_attempt (1 min doubling to 1 h,
  *        +-20 %); after NOTIFY_RETRY_GIVE_UP seconds of retries it is
- *        failed instead.  failed: no retry ever; staff get a letter
+ *        failed instead.  release: the sender did not try it (it stopped
+ *        its batch when a connection failed, or it is stopping): due again
+ *        at `at`, no attempt counted; a letter handed out and neither
+ *        marked nor released stays leased REQUESTS_LEASE seconds (600).
+ *        failed: no retry ever; staff get a letter
  *        (staff_undeliverable) unless the failed letter was itself to staff.
  *        Marking a letter that is no longer pending changes nothing and
  *        answers its state (a repeated mark after a lost reply is harmless).

@@ -269,6 +269,16 @@ int outbox_lease(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, 
     return rc ? rc : s_reschedule(txn, dbs, &r, until);
 }
 
+int outbox_release(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t at)
+{
+    outbox_record_t r;
+    int rc = s_pending(txn, dbs, message_id, &r);
+    if (rc)
+        return rc;
+    r.leased = false;
+    return s_reschedule(txn, dbs, &r, at);
+}
+
 int outbox_release_leases(MDB_txn *txn, const outbox_dbs_t *dbs, int64_t now, int64_t horizon, size_t *count)
 {
     /* Collect first: rescheduling writes into the index being walked. */

@@ -76,6 +76,10 @@ int outbox_due(MDB_txn *txn, const outbox_dbs_t *dbs, int64_t at, size_t limit, 
  *  again then.  Attempts do not change. */
 int outbox_lease(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t until);
 
+/*  The sender gives back a letter it did not try (it stopped its batch
+ *  after a connection failed): due again at `at`, no attempt counted. */
+int outbox_release(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t at);
+
 /*  At start: no delivery is under way, so the letters a previous
  *  process's sender had in hand (leased, next_at <= horizon) are due at
  *  `now`, not when their lease would have ended; letters waiting for a

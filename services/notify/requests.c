@@ -141,8 +141,9 @@ int requests_outbox_mark(notify_t *self, service_t *svc, MDB_txn *txn, service_r
     doc_strcpy(req->msg, "error", error, sizeof error);
     bool sent = doc_str_eq(req->msg, "outcome", "sent"), retry = doc_str_eq(req->msg, "outcome", "retry");
     bool failed = doc_str_eq(req->msg, "outcome", "failed");
-    if (!sent && !retry && !failed)
-        return service_refuse(req, PROTO_E_INVALID, "outcome", "enum", "outcome is sent, retry or failed");
+    bool release = doc_str_eq(req->msg, "outcome", "release");
+    if (!sent && !retry && !failed && !release)
+        return service_refuse(req, PROTO_E_INVALID, "outcome", "enum", "outcome is sent, retry, failed or release");
     int64_t at = s_at(req);
     outbox_dbs_t dbs;
     notify_outbox_dbs(svc, &dbs);
@@ -164,7 +165,9 @@ int requests_outbox_mark(notify_t *self, service_t *svc, MDB_txn *txn, service_r
                  r.attempts + 1, error);
         snprintf(error, sizeof error, "%s", longer);
     }
-    if (sent)
+    if (release)
+        rc = outbox_release(txn, &dbs, id, at);
+    else if (sent)
         rc = outbox_mark_sent(txn, &dbs, id, at);
     else if (retry)
         rc = outbox_mark_retry(txn, &dbs, id, at, error, outbox_next_attempt(r.attempts + 1, at, s_jitter(id, r.attempts + 1)));

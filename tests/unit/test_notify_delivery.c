@@ -273,9 +273,34 @@ static void test_staff_may_run_the_reminders(void **state)
     assert_string_equal(core_bench_reply_type(t->bench), "mail_ticked");
 }
 
+/*  A batch the sender stopped after a connection failed: the letters it
+ *  did not try are given back, due again at once, no attempt counted. */
+static void test_letters_not_tried_are_released(void **state)
+{
+    core_t *t = *state;
+    notify_bench_submitted(t, 1, "app1", "un@coop.example", T0);
+    notify_bench_submitted(t, 2, "app2", "deux@coop.example", T0);
+    const msgpack_object *due = notify_bench_due(t, T0);
+    assert_int_equal(doc_len(due), 2);
+    char *tried = notify_bench_field(notify_bench_find(due, "un@coop.example"), "message_id");
+    char *untried = notify_bench_field(notify_bench_find(due, "deux@coop.example"), "message_id");
+    assert_int_equal(notify_bench_mark(t, tried, "retry", T0 + 1), 0);
+    assert_int_equal(notify_bench_mark(t, untried, "release", T0 + 1), 0);
+    assert_true(doc_str_eq(core_bench_reply(t->bench), "state", "pending"));
+    due = notify_bench_due(t, T0 + 2);
+    assert_int_equal(doc_len(due), 1);
+    assert_non_null(notify_bench_find(due, "deux@coop.example"));
+    uint64_t attempts = 9;
+    assert_true(doc_uint(doc_at(due, 0), "attempts", &attempts));
+    assert_int_equal(attempts, 0);
+    free(tried);
+    free(untried);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_letters_not_tried_are_released, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_restart_hands_out_again_what_had_no_outcome, notify_bench_setup,
                                         notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_staff_may_run_the_reminders, notify_bench_setup, notify_bench_teardown),
