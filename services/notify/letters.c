@@ -7,6 +7,7 @@
 #include "proto/date.h"
 #include "proto/doc.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,18 @@ static void s_atom(char *out, size_t cap, const char *text)
 static const char *s_domain(const notify_settings_t *settings)
 {
     return settings->domain[0] ? settings->domain : message_address_domain(settings->from);
+}
+
+/*  Writes the letter's Message-ID from format: 0, or -1 when it does not
+ *  fit (a cut Message-ID could name two letters). */
+static int s_set_id(letter_t *l, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static int s_set_id(letter_t *l, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    int len = vsnprintf(l->message_id, sizeof l->message_id, format, args);
+    va_end(args);
+    return len < 0 || (size_t)len >= sizeof l->message_id ? -1 : 0;
 }
 
 /*  The letter of an event to one recipient: its Message-ID names the
@@ -436,8 +449,8 @@ int letters_listing_reminder(letters_t *out, const notify_settings_t *settings, 
         return -1;
     s_atom(atom, sizeof atom, file->id);
     message_address_hash16(file->email, hash);
-    snprintf(l->message_id, sizeof l->message_id, "reminder%d.%lld.%s.%s@%s", days, (long long) expires, atom,
-             hash, s_domain(settings));
+    if (s_set_id(l, "reminder%d.%lld.%s.%s@%s", days, (long long) expires, atom, hash, s_domain(settings)))
+        return -1;
     return s_applicant_vars(l->vars, settings, file) || s_listing_vars(l->vars, settings, file->id, expires)
            || vars_setf(l->vars, "jours", "%d", days) || vars_set(l->vars, "renouveler", settings->public_url) ? -1 : 0;
 }
@@ -454,7 +467,8 @@ int letters_undeliverable(letters_t *out, const notify_settings_t *settings, con
         letter_t *l = &out->items[i];
         char hash[17];
         message_address_hash16(l->to, hash);
-        snprintf(l->message_id, sizeof l->message_id, "undeliverable.%s.%s@%s", failed_hash, hash, s_domain(settings));
+        if (s_set_id(l, "undeliverable.%s.%s@%s", failed_hash, hash, s_domain(settings)))
+            return -1;
         vars_t *v = l->vars;
         if (vars_set(v, "destinataire", failed->to) || vars_set(v, "courrier", failed->kind)
             || vars_set(v, "dossier", failed->app_id[0] ? failed->app_id : "(aucun)")
@@ -509,8 +523,9 @@ static int s_member_letter(letters_t *out, const notify_settings_t *settings, co
     char day[11], hash[17];
     date_format((int32_t) (at / 86400), day);
     message_address_hash16(email, hash);
-    snprintf(l->message_id, sizeof l->message_id, "%s.%.4s%.2s%.2s.%s@%s",
-             strcmp(kind, "member_digest") ? "recall" : "digest", day, day + 5, day + 8, hash, s_domain(settings));
+    if (s_set_id(l, "%s.%.4s%.2s%.2s.%s@%s", strcmp(kind, "member_digest") ? "recall" : "digest", day, day + 5,
+                 day + 8, hash, s_domain(settings)))
+        return -1;
     vars_t *v = l->vars;
     if (vars_set(v, "membre", name) || vars_set(v, "bureau", settings->desk_url)
         || vars_setf(v, "preferences", "%spreferences", settings->desk_url)
