@@ -66,6 +66,17 @@ static const message_t s_catalogue[] = {
                               OPT("format", F_STR, 0, 16), OPT("scope", F_STR, 0, 16),
                               OPT("legal_form", F_STR, 0, 32), OPT("q", F_STR, 0, 200)}},
     {"hello", "request", {{0}}},
+    /* essp-notify (services/notify/notify.h): the sender thread's requests
+     * carry the secret the shell drew at start; mail_failed is for staff. */
+    {"outbox_due", "request", {REQ("secret", F_STR, 64, 64), REQ("at", F_UINT, 0, INT64_MAX),
+                               OPT("limit", F_UINT, 1, 100)}},
+    {"outbox_mark", "request", {REQ("secret", F_STR, 64, 64), REQ("message_id", F_STR, 1, 200),
+                                REQ("at", F_UINT, 0, INT64_MAX), REQ("outcome", F_STR, 1, 16),
+                                OPT("error", F_STR, 0, PROTO_TEXT_MAX)}},
+    {"mail_tick", "request", {REQ("secret", F_STR, 64, 64), REQ("at", F_UINT, 0, INT64_MAX)}},
+    {"mail_digest", "request", {REQ("secret", F_STR, 64, 64), REQ("at", F_UINT, 0, INT64_MAX),
+                                REQ("pending", F_MAP, 0, 0)}},
+    {"mail_failed", "request", {OPT("after", F_STR, 0, 200), OPT("limit", F_UINT, 1, PROTO_PAGE_MAX)}},
     /* replies */
     {"pong", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX)}},
     {"hello", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX),
@@ -102,6 +113,12 @@ static const message_t s_catalogue[] = {
                            OPT("outcome", F_STR, 1, 64), REQ("duplicate", F_BOOL, 0, 0)}},
     {"ack", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("state", F_STR, 1, 32)}},
     {"directory", "reply", {REQ("entries", F_ARRAY, 0, PROTO_PAGE_MAX), OPT("next", F_STR, 0, 512)}},
+    {"outbox_due", "reply", {REQ("messages", F_ARRAY, 0, 100), REQ("next_at", F_UINT, 0, INT64_MAX)}},
+    {"outbox_marked", "reply", {REQ("message_id", F_STR, 1, 200), REQ("state", F_STR, 1, 16),
+                                OPT("next_at", F_UINT, 0, INT64_MAX)}},
+    {"mail_ticked", "reply", {REQ("letters", F_UINT, 0, UINT32_MAX)}},
+    {"mail_digested", "reply", {REQ("letters", F_UINT, 0, UINT32_MAX)}},
+    {"mail_failed", "reply", {REQ("letters", F_ARRAY, 0, PROTO_PAGE_MAX), OPT("next", F_STR, 1, 200)}},
     {"error", "reply", {REQ("code", F_STR, 1, 32), REQ("field", F_STR, 0, PROTO_FIELD_MAX),
                         REQ("rule", F_STR, 0, PROTO_RULE_MAX), REQ("message", F_STR, 0, PROTO_MESSAGE_MAX)}},
     /* events of the durable streams */

@@ -27,6 +27,7 @@ typedef struct {
 } example_t;
 
 #define ID "\"A7K2M9P4Q8R3\""
+#define SECRET "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define APP "{\"organisation\": {\"name\": \"Coop\"}}"
 
 static const example_t s_requests[] = {
@@ -55,6 +56,13 @@ static const example_t s_requests[] = {
     { "{\"type\": \"withdraw\", \"id\": " ID ", \"reason\": \"r\"}", " id reason " },
     { "{\"type\": \"directory\", \"after\": \"\", \"limit\": 50, \"department\": \"75\", \"theme\": \"t\","
       " \"format\": \"csv\", \"scope\": \"all\", \"legal_form\": \"scop\", \"q\": \"caf\\u00e9\"}", " " },
+    { "{\"type\": \"outbox_due\", \"secret\": \"" SECRET "\", \"at\": 5, \"limit\": 10}", " secret at " },
+    { "{\"type\": \"outbox_mark\", \"secret\": \"" SECRET "\", \"message_id\": \"intake.1.a@b\", \"at\": 5,"
+      " \"outcome\": \"sent\", \"error\": \"\"}", " secret message_id at outcome " },
+    { "{\"type\": \"mail_tick\", \"secret\": \"" SECRET "\", \"at\": 5}", " secret at " },
+    { "{\"type\": \"mail_digest\", \"secret\": \"" SECRET "\", \"at\": 5, \"pending\": {}}",
+      " secret at pending " },
+    { "{\"type\": \"mail_failed\", \"after\": \"\", \"limit\": 10}", " " },
 };
 
 static const example_t s_events[] = {
