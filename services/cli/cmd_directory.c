@@ -114,7 +114,7 @@ int cmd_endpoints(const args_t *args)
     printf("{\"service\":\"intake-http\",\"endpoint\":");
     output_json_string(http, stdout);
     printf("}\n");
-    static const service_id_t secured[] = {SERVICE_REVIEW, SERVICE_INTAKE, SERVICE_VALIDATION};
+    static const service_id_t secured[] = {SERVICE_REVIEW, SERVICE_INTAKE, SERVICE_VALIDATION, SERVICE_NOTIFY};
     for (size_t i = 0; i < sizeof secured / sizeof *secured; i++) {
         char secure[CONFIG_ENDPOINT_MAX], key[CONFIG_PATH_MAX];
         config_secure_connect_endpoint(secured[i], secure, sizeof secure);

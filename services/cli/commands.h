@@ -55,6 +55,11 @@ int cmd_complaint(const args_t *args);
 int cmd_erase(const args_t *args);
 int cmd_clock_tick(const args_t *args);
 
+/*  E-mail: failed letters, the digest and the reminders now (cmd_mail.c). */
+int cmd_mail_failed(const args_t *args);
+int cmd_mail_digest(const args_t *args);
+int cmd_mail_tick(const args_t *args);
+
 /*  The published directory, the stream, the services (cmd_directory.c). */
 int cmd_directory(const args_t *args);
 int cmd_stream(const args_t *args);

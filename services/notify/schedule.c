@@ -1,5 +1,4 @@
 /*  services/notify/schedule.c - see schedule.h. */
-#define _DEFAULT_SOURCE          /* timegm */
 #include "schedule.h"
 
 #include "core_link.h"

@@ -58,6 +58,7 @@
 
 #include <assert.h>
 #include <czmq.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
