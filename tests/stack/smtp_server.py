@@ -4,6 +4,7 @@ message it accepts, can refuse chosen recipients for good (550) or for a
 while (451), can ask for AUTH, and can be stopped and started again on
 the same port (a mail server that goes down and comes back)."""
 
+import asyncio
 import collections
 import email
 import email.policy
@@ -54,6 +55,11 @@ class _Handler:
 
     async def handle_DATA(self, smtp, session, envelope):
         self.server._keep(envelope)
+        hook = self.server.before_250
+        if hook and hook(envelope):
+            # Runs once the 250 below is written to the socket: the
+            # coroutine that writes it does not yield before that.
+            asyncio.get_running_loop().call_soon(self.server.after_250.set)
         return "250 2.0.0 Message accepted for delivery"
 
 
@@ -71,6 +77,11 @@ class SmtpServer:
         self.logins = 0
         self.changed = threading.Condition()
         self.controller = None
+        # before_250(envelope): called with each message kept, before the
+        # server answers 250; when it returns true, after_250 is set once
+        # that 250 is on its way.
+        self.before_250 = None
+        self.after_250 = threading.Event()
 
     @property
     def url(self):
