@@ -186,3 +186,27 @@ int id_postcode_department(const char *postcode, size_t len, char department[4])
     }
     return 0;
 }
+
+bool id_email_valid(const char *text, size_t len)
+{
+    if (!text || len == 0 || len > 254)
+        return false;
+    size_t at = len;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch <= ' ' || ch == 0x7f)
+            return false;
+        if (ch == '@') {
+            if (at != len)
+                return false;
+            at = i;
+        }
+    }
+    if (at == 0 || at == len)
+        return false;
+    /* A dot in the domain, neither first nor last. */
+    for (size_t i = at + 2; i + 1 < len; i++)
+        if (text[i] == '.')
+            return true;
+    return false;
+}

@@ -97,4 +97,11 @@ id_status_t id_nda_check(const char *text, size_t len, char digits[ID_NDA_LEN + 
  *  uses. */
 int id_postcode_department(const char *postcode, size_t len, char department[4]);
 
+/*  An e-mail address as the committee's records and the tracking-link
+ *  requests take it: at most 254 bytes, one '@' with something before it,
+ *  a '.' after it with something on both sides, and no space, CR, LF or
+ *  other control character (bytes >= 0x80 pass: internationalised
+ *  addresses).  Not RFC 5322: the address is only ever mailed to. */
+bool id_email_valid(const char *text, size_t len);
+
 #endif

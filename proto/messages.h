@@ -35,6 +35,7 @@
 #define PROTO_ID_MAX        32
 #define PROTO_NAME_MAX      100
 #define PROTO_TEXT_MAX      4000
+#define PROTO_EMAIL_MAX     254          /* an e-mail address (RFC 5321 path) */
 
 /*  Error codes of an "error" reply (the CLI maps them to exit codes). */
 #define PROTO_E_INVALID     "invalid"      /* the request breaks a rule: see field, rule */

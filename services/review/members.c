@@ -1,13 +1,17 @@
 /*  services/review/members.c - see members.h. */
 #include "members.h"
 
+#include "proto/identifiers.h"
 #include "proto/text.h"
+
+#include "common/auth.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define S_TIES_MAX     50
 #define S_NETWORK_FOLD 256
+#define S_MEMBER_FIELDS 6   /* name, college, ties, networks, email, digest */
 
 bool review_siren_of(const char *text, size_t len, char out[REVIEW_SIREN_LEN + 1])
 {
@@ -79,7 +83,20 @@ static int s_ties_valid(service_request_t *req, char sirens[][REVIEW_SIREN_LEN +
     return 0;
 }
 
-/*  The member's fields, in the record and in the replies. */
+/*  The e-mail of a member_add or member_update, when given, is one an
+ *  e-mail can be sent to (proto/identifiers.h): 0 or SERVICE_REFUSED. */
+static int s_email_valid(service_request_t *req)
+{
+    const msgpack_object *email = doc_get(req->msg, "email");
+    if (!email || id_email_valid(email->via.str.ptr, email->via.str.size))
+        return 0;
+    return service_refuse(req, PROTO_E_INVALID, "email", "email",
+                          "an e-mail address has one '@', a '.' after it, and no space or control character");
+}
+
+/*  The member's fields, in the record and in the replies: the e-mail when
+ *  there is one, the digest (members stored before it had none: true,
+ *  the default). */
 static size_t s_member_fields(review_set_t *set, msgpack_zone *zone, const msgpack_object *source,
                               char sirens[][REVIEW_SIREN_LEN + 1])
 {
@@ -88,12 +105,17 @@ static size_t s_member_fields(review_set_t *set, msgpack_zone *zone, const msgpa
     for (size_t i = 0; i < doc_len(ties) && i < S_TIES_MAX; i++)
         list = review_append(zone, &list, sirens ? review_str(sirens[i]) : *doc_at(ties, i));
     const msgpack_object *networks = doc_array(source, "networks");
+    const msgpack_object *email = doc_get(source, "email");
     msgpack_object empty = {.type = MSGPACK_OBJECT_ARRAY};
-    set[0] = (review_set_t){"name", *doc_get(source, "name")};
-    set[1] = (review_set_t){"college", *doc_get(source, "college")};
-    set[2] = (review_set_t){"ties", list};
-    set[3] = (review_set_t){"networks", networks ? *networks : empty};
-    return 4;
+    size_t n = 0;
+    set[n++] = (review_set_t){"name", *doc_get(source, "name")};
+    set[n++] = (review_set_t){"college", *doc_get(source, "college")};
+    set[n++] = (review_set_t){"ties", list};
+    set[n++] = (review_set_t){"networks", networks ? *networks : empty};
+    if (email && email->type == MSGPACK_OBJECT_STR)
+        set[n++] = (review_set_t){"email", *email};
+    set[n++] = (review_set_t){"digest", review_bool(doc_bool(source, "digest", true))};
+    return n;
 }
 
 static void s_pack_member_reply(service_request_t *req, const review_set_t *set, size_t n)
@@ -109,7 +131,7 @@ int members_add(review_t *self, service_t *svc, MDB_txn *txn, service_request_t 
 {
     char sirens[S_TIES_MAX][REVIEW_SIREN_LEN + 1];
     int rc = s_ties_valid(req, sirens);
-    if (rc)
+    if (rc || (rc = s_email_valid(req)))
         return rc;
     const msgpack_object *name = doc_get(req->msg, "name");
     msgpack_object existing;
@@ -119,7 +141,7 @@ int members_add(review_t *self, service_t *svc, MDB_txn *txn, service_request_t 
                               (int)name->via.str.size, name->via.str.ptr);
     if (rc != MDB_NOTFOUND)
         return rc;
-    review_set_t set[5];
+    review_set_t set[S_MEMBER_FIELDS + 1];
     size_t n = s_member_fields(set, &self->zone, req->msg, sirens);
     set[n] = (review_set_t){"added_at", review_uint((uint64_t)req->now)};
     if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_MEMBERS), name, NULL, set, n + 1)))
@@ -129,21 +151,27 @@ int members_add(review_t *self, service_t *svc, MDB_txn *txn, service_request_t 
 }
 
 /*  A member's record as listed: members added before networks existed
- *  are listed with none. */
+ *  are listed with none, those added before digests with the default
+ *  (true). */
 static void s_pack_listed(msgpack_packer *pk, msgpack_zone *zone, const MDB_val *value)
 {
-    static const char *const networks_key[] = {"networks", NULL};
+    static const char *const none[] = {NULL};
     msgpack_object member;
     size_t offset = 0;
     msgpack_zone_clear(zone);
     if (msgpack_unpack(value->mv_data, value->mv_size, &offset, zone, &member) != MSGPACK_UNPACK_SUCCESS
-        || doc_array(&member, "networks")) {
+        || (doc_array(&member, "networks") && doc_get(&member, "digest"))) {
         proto_pack_raw(pk, value->mv_data, value->mv_size);
         return;
     }
-    doc_pack_map_except(pk, &member, networks_key, 1);
-    proto_pack_str(pk, "networks");
-    msgpack_pack_array(pk, 0);
+    bool networks = doc_array(&member, "networks") != NULL, digest = doc_get(&member, "digest") != NULL;
+    doc_pack_map_except(pk, &member, none, proto_entries(0, !networks, !digest));
+    if (!networks) {
+        proto_pack_str(pk, "networks");
+        msgpack_pack_array(pk, 0);
+    }
+    if (!digest)
+        proto_pack_kv_bool(pk, "digest", true);
 }
 
 int members_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
@@ -179,11 +207,78 @@ int members_remove(review_t *self, service_t *svc, MDB_txn *txn, service_request
         return service_refuse(req, PROTO_E_NOT_FOUND, "name", "exists", "no committee member has this name");
     if (rc)
         return rc;
-    review_set_t set[4];
+    review_set_t set[S_MEMBER_FIELDS];
     s_pack_member_reply(req, set, s_member_fields(set, &self->zone, &member, NULL));
     /* Packed before the delete: member points into the stored bytes. */
     MDB_val key = {name->via.str.size, (void *)name->via.str.ptr};
     return mdb_del(txn, db, &key, NULL);
+}
+
+/*  What a member may change of their own record: the e-mail and the
+ *  digest; the rest is the staff's.  0 or SERVICE_REFUSED. */
+static int s_update_allowed(service_request_t *req, const msgpack_object *name)
+{
+    static const char *const staff_only[] = {"college", "ties", "networks"};
+    if (strcmp(req->peer_role, AUTH_ROLE_STAFF) == 0)
+        return 0;
+    msgpack_object own = review_str(req->peer_name);
+    if (!review_same_str(name, &own))
+        return service_refuse(req, PROTO_E_FORBIDDEN, "name", "identity",
+                              "a member updates only their own record: this key belongs to another member");
+    for (size_t i = 0; i < sizeof staff_only / sizeof *staff_only; i++)
+        if (doc_get(req->msg, staff_only[i]))
+            return service_refuse(req, PROTO_E_FORBIDDEN, staff_only[i], "role",
+                                  "a member changes only their e-mail and digest; '%s' is changed by the staff",
+                                  staff_only[i]);
+    return 0;
+}
+
+/*  The fields a member_update changes, as given (ties reduced to their
+ *  SIREN). */
+static size_t s_update_fields(review_set_t *set, msgpack_zone *zone, const msgpack_object *msg,
+                              char sirens[][REVIEW_SIREN_LEN + 1], int64_t now)
+{
+    static const char *const plain[] = {"college", "networks", "email", "digest"};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+        const msgpack_object *value = doc_get(msg, plain[i]);
+        if (value)
+            set[n++] = (review_set_t){plain[i], *value};
+    }
+    const msgpack_object *ties = doc_array(msg, "ties");
+    if (ties) {
+        msgpack_object list = {.type = MSGPACK_OBJECT_ARRAY};
+        for (size_t i = 0; i < doc_len(ties) && i < S_TIES_MAX; i++)
+            list = review_append(zone, &list, review_str(sirens[i]));
+        set[n++] = (review_set_t){"ties", list};
+    }
+    set[n++] = (review_set_t){"updated_at", review_uint((uint64_t)now)};
+    return n;
+}
+
+int members_update(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
+{
+    const msgpack_object *name = doc_get(req->msg, "name");
+    char sirens[S_TIES_MAX][REVIEW_SIREN_LEN + 1];
+    int rc = s_update_allowed(req, name);
+    if (rc || (rc = s_ties_valid(req, sirens)) || (rc = s_email_valid(req)))
+        return rc;
+    MDB_dbi db = service_db(svc, REVIEW_DB_MEMBERS);
+    msgpack_object member;
+    rc = review_load(txn, db, name, &self->zone, &member);
+    if (rc == MDB_NOTFOUND)
+        return service_refuse(req, PROTO_E_NOT_FOUND, "name", "exists", "no committee member has this name");
+    if (rc)
+        return rc;
+    review_set_t set[S_MEMBER_FIELDS + 1];
+    size_t n = s_update_fields(set, &self->zone, req->msg, sirens, req->now);
+    if ((rc = review_put(self, txn, db, name, &member, set, n)))
+        return rc;
+    /* The reply from the record as stored now. */
+    if ((rc = review_load(txn, db, name, &self->zone, &member)))
+        return rc;
+    s_pack_member_reply(req, set, s_member_fields(set, &self->zone, &member, NULL));
+    return 0;
 }
 
 /* --------------------------------------------------------------- conflicts */

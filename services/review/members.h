@@ -16,10 +16,16 @@
 
 #define REVIEW_SIREN_LEN 9
 
-/*  member_add, member_list, member_remove (staff). */
+/*  member_add, member_list, member_remove (staff).  A member has an
+ *  optional e-mail and a digest preference (true unless set to false):
+ *  what essp-notify mails them. */
 int members_add(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req);
 int members_list(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req);
 int members_remove(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req);
+
+/*  member_update: the staff change any of college, ties, networks, e-mail
+ *  and digest; a member (member key) only their own e-mail and digest. */
+int members_update(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req);
 
 /*  The member a request speaks for: the one its key names.  A "member"
  *  field, when sent, must name the same member: 0, or SERVICE_REFUSED

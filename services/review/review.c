@@ -5,6 +5,7 @@
 #include "committee.h"
 #include "listing.h"
 #include "members.h"
+#include "pending.h"
 #include "queue.h"
 #include "rounds.h"
 #include "votes.h"
@@ -12,6 +13,7 @@
 #include "common/auth.h"
 #include "common/config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,28 +87,56 @@ typedef int (*handler_fn)(review_t *self, service_t *svc, MDB_txn *txn, service_
 
 typedef struct {
     const char *type;
-    const char *role;      /* the role the sender's key must carry */
+    const char *role;      /* the role the sender's key must carry... */
+    const char *also;      /* ...or this one (NULL: none) */
+    const char *also_name; /* and then, when not NULL, this name (a service's) */
     handler_fn handle;
 } route_t;
 
-/*  Members vote, recuse themselves and read their queue; staff manage the
- *  committee and the listings. */
+/*  Members vote, recuse themselves, read their queue and set their own
+ *  e-mail and digest; staff manage the committee and the listings; the
+ *  staff and essp-notify (its service key) read what waits for whom. */
 static const route_t s_routes[] = {
-    {"member_add", AUTH_ROLE_STAFF, members_add},
-    {"member_list", AUTH_ROLE_STAFF, members_list},
-    {"member_remove", AUTH_ROLE_STAFF, members_remove},
-    {"queue", AUTH_ROLE_MEMBER, queue_list},
-    {"vote", AUTH_ROLE_MEMBER, votes_vote},
-    {"recuse", AUTH_ROLE_MEMBER, votes_recuse},
-    {"withdraw", AUTH_ROLE_STAFF, listing_withdraw},
-    {"complaint", AUTH_ROLE_STAFF, listing_complaint},
-    {"tick", AUTH_ROLE_STAFF, listing_tick},
+    {"member_add", AUTH_ROLE_STAFF, NULL, NULL, members_add},
+    {"member_list", AUTH_ROLE_STAFF, NULL, NULL, members_list},
+    {"member_remove", AUTH_ROLE_STAFF, NULL, NULL, members_remove},
+    {"member_update", AUTH_ROLE_STAFF, AUTH_ROLE_MEMBER, NULL, members_update},
+    {"pending", AUTH_ROLE_STAFF, AUTH_ROLE_SERVICE, "notify", pending_list},
+    {"queue", AUTH_ROLE_MEMBER, NULL, NULL, queue_list},
+    {"vote", AUTH_ROLE_MEMBER, NULL, NULL, votes_vote},
+    {"recuse", AUTH_ROLE_MEMBER, NULL, NULL, votes_recuse},
+    {"withdraw", AUTH_ROLE_STAFF, NULL, NULL, listing_withdraw},
+    {"complaint", AUTH_ROLE_STAFF, NULL, NULL, listing_complaint},
+    {"tick", AUTH_ROLE_STAFF, NULL, NULL, listing_tick},
 };
 
 #define S_ROUTES (sizeof s_routes / sizeof *s_routes)
 
-const char *const review_secure_types[] = {"member_add", "member_list", "member_remove", "queue", "vote",
-                                            "recuse", "withdraw", "complaint", "tick", NULL};
+const char *const review_secure_types[] = {"member_add", "member_list", "member_remove", "member_update",
+                                            "pending", "queue", "vote", "recuse", "withdraw", "complaint",
+                                            "tick", NULL};
+
+static bool s_may_send(const route_t *route, const service_request_t *req)
+{
+    if (!req->peer_role || !req->peer_name)
+        return false;
+    if (strcmp(req->peer_role, route->role) == 0)
+        return true;
+    return route->also && strcmp(req->peer_role, route->also) == 0
+           && (!route->also_name || strcmp(req->peer_name, route->also_name) == 0);
+}
+
+static int s_refuse_role(const route_t *route, service_request_t *req)
+{
+    char who[96] = "";
+    if (route->also_name)
+        snprintf(who, sizeof who, " and %s's %s key", route->also_name, route->also);
+    else if (route->also)
+        snprintf(who, sizeof who, " and %s keys", route->also);
+    return service_refuse(req, PROTO_E_FORBIDDEN, "type", "role", "'%s' is for %s keys%s; this key is a %s key%s%s",
+                          req->type, route->role, who, req->peer_role ? req->peer_role : "missing",
+                          req->peer_name ? " named " : "", req->peer_name ? req->peer_name : "");
+}
 
 int review_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
@@ -116,9 +146,8 @@ int review_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *re
         const route_t *route = &s_routes[i];
         if (strcmp(route->type, req->type) != 0)
             continue;
-        if (!req->peer_role || !req->peer_name || strcmp(req->peer_role, route->role) != 0)
-            return service_refuse(req, PROTO_E_FORBIDDEN, "type", "role", "'%s' is for %s keys; this key is a %s key",
-                                  req->type, route->role, req->peer_role ? req->peer_role : "missing");
+        if (!s_may_send(route, req))
+            return s_refuse_role(route, req);
         return route->handle(self, svc, txn, req);
     }
     return service_refuse(req, PROTO_E_INVALID, "type", "unsupported", "review does not answer this message type");

@@ -176,6 +176,7 @@ static int s_enter(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_o
     set[n++] = (review_set_t){"votes", empty};
     set[n++] = (review_set_t){"rounds", empty};
     set[n++] = (review_set_t){"recusals", empty};
+    set[n++] = (review_set_t){"queued_at", review_uint((uint64_t)now)};
     n += s_content(&self->zone, event, set + n);
     int rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), id, NULL, set, n);
     if (rc || (rc = s_store_content(self, svc, txn, event)))
@@ -255,6 +256,7 @@ int rounds_open(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_obje
     set[count++] = (review_set_t){"decision", review_nil()};
     set[count++] = (review_set_t){"votes", empty};
     set[count++] = (review_set_t){"rounds", rounds_closed(&self->zone, file, &votes)};
+    set[count++] = (review_set_t){"queued_at", review_uint((uint64_t)now)};
     doc_uint(file, "revision", &revision);
     for (size_t i = 0; i < n && count < 24; i++) {
         set[count++] = extra[i];

@@ -11,7 +11,8 @@
  *  members' `essp queue --follow` wakes.
  *
  *  The stored file: id, revision, round, kind, state (open, decided,
- *  withdrawn), decision, name, parties, networks (those the application
+ *  withdrawn), decision, queued_at (when the current round opened; files
+ *  whose round opened before it was kept have none), name, parties, networks (those the application
  *  declares ties with), renews, rounds (the earlier ones, with their
  *  votes), recusals (the votes of the current round are records of their
  *  own, ballots.h);

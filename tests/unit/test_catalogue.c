@@ -44,7 +44,11 @@ static const example_t s_requests[] = {
       " id motivation " },
     { "{\"type\": \"erase\", \"id\": " ID "}", " id " },
     { "{\"type\": \"member_add\", \"name\": \"Alice\", \"college\": \"researchers\", \"ties\": [\"Coop\"],"
-      " \"networks\": [\"R\"]}", " name college " },
+      " \"networks\": [\"R\"], \"email\": \"alice@exemple.fr\", \"digest\": false}", " name college " },
+    { "{\"type\": \"member_update\", \"name\": \"Alice\", \"college\": \"researchers\", \"ties\": [\"Coop\"],"
+      " \"networks\": [\"R\"], \"email\": \"alice@exemple.fr\", \"digest\": true}", " name " },
+    { "{\"type\": \"pending\", \"since\": 1760000000, \"older_than\": 259200}", " " },
+    { "{\"type\": \"token_reissue\", \"contact\": \"contact@coop.fr\"}", " contact " },
     { "{\"type\": \"member_remove\", \"name\": \"Alice\"}", " name " },
     { "{\"type\": \"queue\", \"member\": \"Alice\", \"after\": \"\", \"limit\": 5, \"college\": \"ess_networks\","
       " \"department\": \"2A\", \"theme\": \"emploi\"}", " " },
@@ -72,6 +76,7 @@ static const example_t s_events[] = {
       " \"report\": {}, \"application\": " APP ", \"renews\": " ID "}", " id revision at verdict report " },
     { "{\"type\": \"appealed\", \"seq\": 3, \"id\": " ID ", \"revision\": 2, \"at\": 5, \"motivation\": \"m\"}",
       " id revision at motivation " },
+    { "{\"type\": \"token_reissued\", \"seq\": 4, \"id\": " ID ", \"at\": 5}", " id at " },
     { "{\"type\": \"erased\", \"seq\": 4, \"id\": " ID ", \"at\": 5}", " id at " },
     { "{\"type\": \"redacted\", \"seq\": 5, \"id\": " ID ", \"at\": 5}", " id at " },
     { "{\"type\": \"queued\", \"seq\": 6, \"id\": " ID ", \"revision\": 1, \"at\": 5, \"round\": 1,"
