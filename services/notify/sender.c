@@ -156,7 +156,7 @@ static void s_deliver_maildir(sender_t *self, const char *message_id, const char
         return;
     }
     result->outcome = SMTP_RETRY;
-    snprintf(result->answer, sizeof result->answer, "Maildir %s: %s", self->config.maildir,
+    snprintf(result->answer, sizeof result->answer, "Maildir %.300s: %.150s", self->config.maildir,
              strerror(errno));
 }
 

@@ -13,6 +13,7 @@ struct smtp_client_t {
     CURL *curl;
     char error[CURL_ERROR_SIZE];
     char last_line[512];         /* the server's last reply line */
+    char refusal[512];           /* its last 4xx or 5xx line: libcurl says QUIT after it */
     const char *data;            /* the message being read by libcurl */
     size_t size, offset;
 };
@@ -41,6 +42,8 @@ static int s_debug(CURL *curl, curl_infotype type, char *data, size_t size, void
         size = sizeof self->last_line - 1;
     memcpy(self->last_line, data, size);
     self->last_line[size] = '\0';
+    if (data[0] == '4' || data[0] == '5')
+        memcpy(self->refusal, self->last_line, size + 1);
     return 0;
 }
 
@@ -104,6 +107,7 @@ void smtp_client_send(smtp_client_t *self, const char *from, const char *to, con
     self->offset = 0;
     self->error[0] = '\0';
     self->last_line[0] = '\0';
+    self->refusal[0] = '\0';
     curl_easy_setopt(self->curl, CURLOPT_MAIL_FROM, envelope_from);
     curl_easy_setopt(self->curl, CURLOPT_MAIL_RCPT, rcpt);
     CURLcode rc = curl_easy_perform(self->curl);
@@ -118,8 +122,9 @@ void smtp_client_send(smtp_client_t *self, const char *from, const char *to, con
         result->outcome = SMTP_FAILED;
     else
         result->outcome = SMTP_RETRY;   /* a 4xx, or no answer at all: try again later */
-    const char *answer = *self->last_line && code ? self->last_line
-                         : *self->error       ? self->error
-                                              : curl_easy_strerror(rc);
+    const char *answer = *self->refusal ? self->refusal
+                         : *self->error ? self->error
+                         : rc != CURLE_OK ? curl_easy_strerror(rc)
+                                          : self->last_line;
     snprintf(result->answer, sizeof result->answer, "%s", answer);
 }

@@ -50,6 +50,12 @@ class _Handler:
     def __init__(self, server):
         self.server = server
 
+    async def handle_EHLO(self, smtp, session, envelope, hostname, responses):
+        with self.server.changed:
+            self.server.sessions += 1
+        session.host_name = hostname
+        return responses
+
     async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):
         return self.server._answer_rcpt(envelope, address)
 
@@ -75,6 +81,7 @@ class SmtpServer:
         self.messages = []
         self.rcpt_attempts = collections.Counter()
         self.logins = 0
+        self.sessions = 0                  # EHLO greetings: one per connection
         self.changed = threading.Condition()
         self.controller = None
         # before_250(envelope): called with each message kept, before the
