@@ -24,7 +24,7 @@
 /*  What notify keeps of an application between its events (from the
  *  latest `submitted`): the organisation's name, the private contact's
  *  name and address.  Never the token. */
-typedef struct {
+typedef struct letters_file_t {
     char id[OUTBOX_APP_MAX];
     char name[LETTERS_NAME_MAX];          /* organisation.name */
     char contact[LETTERS_NAME_MAX];       /* organisation.private_contact.name */
@@ -43,10 +43,11 @@ typedef struct {
     char app_id[OUTBOX_APP_MAX];
     char message_id[OUTBOX_MESSAGE_ID_MAX];
     bool unsubscribe;                     /* a digest: List-Unsubscribe */
+    size_t member;                        /* digests: the member's index in the reply */
     vars_t *vars;
 } letter_t;
 
-typedef struct {
+typedef struct letters_t {
     letter_t *items;
     size_t count, cap;
 } letters_t;
@@ -92,9 +93,16 @@ typedef struct {
 /*  Review's `pending` reply into letters for the day of `at`: per member
  *  with "digest": true, one member_digest of the new files and one
  *  member_reminder of the files waiting for more than
- *  settings->reminder_days days.  -1 when the reply is malformed or memory
- *  runs out. */
+ *  settings->reminder_days days (letter_t.member says whose).  -1 when
+ *  memory runs out; a member or a file of the wrong shape is skipped.
+ *  letters_digest_files gives which files of a member a letter named, so
+ *  that notify.c marks them once the letter is in the outbox. */
 int letters_digest(letters_t *out, const notify_settings_t *settings, const msgpack_object *pending,
                    int64_t at, const letters_member_filter_t *filter);
+
+/*  Whether a file of a member's list belongs in a digest (new) or in a
+ *  reminder (old enough, not recalled yet) of the day of `at`. */
+bool letters_file_is_due(const letters_member_filter_t *filter, const notify_settings_t *settings,
+                         const char *kind, const char *email, const msgpack_object *file, int64_t at);
 
 #endif

@@ -157,21 +157,39 @@ void notify_destroy(notify_t **self_p);
 /*  service_def_t.handle: the requests above. */
 int notify_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req);
 
-/*  service_def_t.upstreams.  intake: submitted (receipt), appealed
- *  (appeal received), erased (confirmation, staff notice, then
- *  suppression and purge), token_reissued (new link).  validation:
- *  validated incomplete.  review: queued (in review; complaint: staff),
- *  decided (approved, changes, rejected, complaint outcome), withdrawn
- *  (withdrawn, expired, suspended).  publication: upsert (published,
- *  reminders planned), withdraw (reminders dropped).  Every other type,
- *  redacted included, is ignored. */
-int notify_apply_intake(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
-                        const msgpack_object *event, int64_t now);
-int notify_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
-                            const msgpack_object *event, int64_t now);
-int notify_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
-                        const msgpack_object *event, int64_t now);
-int notify_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
-                             const msgpack_object *event, int64_t now);
+/*  The upstream streams' handlers (service_def_t.upstreams): see streams.h. */
+#include "streams.h"
+
+/* ---- for the core's own modules (streams.c, requests.c) -------------- */
+
+struct letters_t;
+typedef struct outbox_dbs_t outbox_dbs_t;
+
+const notify_settings_t *notify_settings(const notify_t *self);
+
+/*  The outbox's databases as the shell opened them. */
+void notify_outbox_dbs(service_t *svc, outbox_dbs_t *dbs);
+
+/*  Puts letters in the outbox, written at `at`: each rendered from its
+ *  templates and composed; a letter to an erased address is dropped
+ *  (except the erasure's own confirmation), a letter to something that is
+ *  no address is recorded failed with the reason (and staff are told).
+ *  *added (may be NULL) counts the new letters.  Clears `letters`.  0 or an
+ *  LMDB code. */
+int notify_post(notify_t *self, service_t *svc, MDB_txn *txn, struct letters_t *letters, int64_t at,
+                size_t *added);
+
+/*  The same for letter i of `letters` alone (letters is not cleared):
+ *  *added says whether it went in as a new letter. */
+int notify_post_one(notify_t *self, service_t *svc, MDB_txn *txn, const struct letters_t *letters, size_t i,
+                    int64_t at, bool *added);
+
+/*  The suppression list: hash of the address (lower-cased). */
+int notify_suppressed(service_t *svc, MDB_txn *txn, const char *address, bool *suppressed);
+int notify_suppress(service_t *svc, MDB_txn *txn, const char *address, int64_t at);
+
+/*  The staff's notice of a letter that failed for good (not for letters
+ *  to staff: a broken staff address would notify itself forever). */
+int notify_tell_staff_failed(notify_t *self, service_t *svc, MDB_txn *txn, const char *message_id, int64_t at);
 
 #endif

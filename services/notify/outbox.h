@@ -26,7 +26,7 @@
 typedef enum { OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_FAILED } outbox_state_t;
 
 /*  The databases the outbox uses (see notify.h for their keys). */
-typedef struct {
+typedef struct outbox_dbs_t {
     MDB_dbi records, bodies, due, by_app, failed;
 } outbox_dbs_t;
 
@@ -68,6 +68,12 @@ int outbox_get(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, ou
 typedef int (*outbox_visit_fn)(void *arg, const outbox_record_t *record, const void *body, size_t len);
 int outbox_due(MDB_txn *txn, const outbox_dbs_t *dbs, int64_t at, size_t limit, outbox_visit_fn fn,
                void *arg, int64_t *next_at);
+
+/*  Handed to the sender: the letter stays pending but is not due again
+ *  before `until`, so that a second outbox_due does not hand it out twice
+ *  while the first delivery is under way; if the sender dies, it is due
+ *  again then.  Attempts do not change. */
+int outbox_lease(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t until);
 
 /*  The server accepted the letter: sent, body purged. */
 int outbox_mark_sent(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t at);

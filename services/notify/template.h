@@ -51,7 +51,8 @@ const char *vars_get(const vars_t *self, const char *name);
 /*  What a kind of letter may name: its variables and its sections. */
 typedef struct {
     const char *kind;
-    const char *const *names;      /* NULL-terminated: variables and sections */
+    const char *const *names;      /* NULL-terminated: the variables */
+    const char *const *sections;   /* NULL-terminated: the sections */
 } template_spec_t;
 
 typedef struct template_t template_t;

@@ -1,0 +1,319 @@
+/*  services/notify/streams.c - see streams.h. */
+#include "streams.h"
+
+#include "letters.h"
+#include "message.h"
+#include "notify.h"
+#include "outbox.h"
+
+#include "common/log.h"
+#include "common/store.h"
+#include "proto/date.h"
+#include "proto/doc.h"
+#include "proto/messages.h"
+
+#include <sodium.h>
+
+#include <errno.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_DAY 86400
+#define S_TOKEN_MAX 128
+
+/* ---- what notify keeps of a file ------------------------------------------ */
+
+int notify_file_get(service_t *svc, MDB_txn *txn, const char *id, size_t id_len, letters_file_t *file)
+{
+    msgpack_zone zone;
+    msgpack_object doc;
+    if (!msgpack_zone_init(&zone, 1024))
+        return ENOMEM;
+    int rc = store_get_doc(txn, service_db(svc, NOTIFY_DB_FILES), id, id_len, &zone, &doc);
+    if (rc == 0) {
+        memset(file, 0, sizeof *file);
+        snprintf(file->id, sizeof file->id, "%.*s", (int) id_len, id);
+        doc_strcpy(&doc, "name", file->name, sizeof file->name);
+        doc_strcpy(&doc, "contact", file->contact, sizeof file->contact);
+        doc_strcpy(&doc, "email", file->email, sizeof file->email);
+        doc_uint(&doc, "revision", &file->revision);
+    }
+    msgpack_zone_destroy(&zone);
+    return rc;
+}
+
+static int s_file_put(service_t *svc, MDB_txn *txn, const letters_file_t *file)
+{
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    proto_pack_kv_str(&pk, "name", file->name);
+    proto_pack_kv_str(&pk, "contact", file->contact);
+    proto_pack_kv_str(&pk, "email", file->email);
+    proto_pack_kv_uint(&pk, "revision", file->revision);
+    int rc = store_put(txn, service_db(svc, NOTIFY_DB_FILES), file->id, strlen(file->id), buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
+/*  The file an event is about, or NULL when notify keeps none. */
+static int s_event_file(service_t *svc, MDB_txn *txn, const msgpack_object *event, letters_file_t *file,
+                        bool *found)
+{
+    const char *id;
+    size_t len;
+    *found = false;
+    if (!doc_str(event, "id", &id, &len) || len >= OUTBOX_APP_MAX)
+        return 0;
+    int rc = notify_file_get(svc, txn, id, len, file);
+    *found = rc == 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ---- listings and their reminders ------------------------------------------ */
+
+static size_t s_reminder_key(unsigned char *out, int64_t expires, int days, const char *id)
+{
+    size_t len = strlen(id);
+    store_u64_key((uint64_t) (expires - (int64_t) days * S_DAY), out);
+    memcpy(out + 8, id, len);
+    out[8 + len] = 0;
+    out[9 + len] = (unsigned char) days;
+    return 10 + len;
+}
+
+static int s_del(MDB_txn *txn, MDB_dbi db, const void *key, size_t len)
+{
+    MDB_val k = { len, (void *) key };
+    int rc = mdb_del(txn, db, &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int s_listing_get(service_t *svc, MDB_txn *txn, const char *id, int64_t *expires)
+{
+    uint64_t value = 0;
+    MDB_val k = { strlen(id), (void *) id }, v;
+    int rc = mdb_get(txn, service_db(svc, NOTIFY_DB_LISTINGS), &k, &v);
+    if (rc == 0 && v.mv_size == 8)
+        value = store_u64_from_key(v.mv_data);
+    *expires = (int64_t) value;
+    return rc;
+}
+
+/*  Drops a listing and the reminders planned for it. */
+static int s_listing_drop(service_t *svc, MDB_txn *txn, const char *id)
+{
+    int64_t expires;
+    int rc = s_listing_get(svc, txn, id, &expires);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    unsigned char key[10 + OUTBOX_APP_MAX];
+    MDB_dbi reminders = service_db(svc, NOTIFY_DB_REMINDERS);
+    if ((rc = s_del(txn, reminders, key, s_reminder_key(key, expires, 60, id)))
+        || (rc = s_del(txn, reminders, key, s_reminder_key(key, expires, 14, id))))
+        return rc;
+    return s_del(txn, service_db(svc, NOTIFY_DB_LISTINGS), id, strlen(id));
+}
+
+static int s_listing_put(service_t *svc, MDB_txn *txn, const char *id, int64_t expires)
+{
+    int rc = s_listing_drop(svc, txn, id);
+    unsigned char key[10 + OUTBOX_APP_MAX], value[8];
+    store_u64_key((uint64_t) expires, value);
+    MDB_dbi reminders = service_db(svc, NOTIFY_DB_REMINDERS);
+    if (rc || (rc = store_put(txn, service_db(svc, NOTIFY_DB_LISTINGS), id, strlen(id), value, 8))
+        || (rc = store_put(txn, reminders, key, s_reminder_key(key, expires, 60, id), "", 0)))
+        return rc;
+    return store_put(txn, reminders, key, s_reminder_key(key, expires, 14, id), "", 0);
+}
+
+typedef struct {
+    char id[OUTBOX_APP_MAX];
+    int days;
+} s_due_reminder_t;
+
+int notify_reminders_due(void *ctx, service_t *svc, MDB_txn *txn, int64_t at, size_t *count)
+{
+    notify_t *self = ctx;
+    MDB_dbi db = service_db(svc, NOTIFY_DB_REMINDERS);
+    MDB_cursor *cursor;
+    MDB_val k, v;
+    s_due_reminder_t *due = NULL;
+    size_t n = 0, cap = 0;
+    *count = 0;
+    int rc = mdb_cursor_open(txn, db, &cursor);
+    if (rc)
+        return rc;
+    /* Collect first: each is deleted once its letter is written. */
+    for (rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < 11 || k.mv_size - 10 >= OUTBOX_APP_MAX || (int64_t) store_u64_from_key(k.mv_data) > at)
+            break;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            void *grown = realloc(due, cap * sizeof *due);
+            if (!grown) {
+                rc = ENOMEM;
+                break;
+            }
+            due = grown;
+        }
+        memcpy(due[n].id, (const char *) k.mv_data + 8, k.mv_size - 10);
+        due[n].id[k.mv_size - 10] = 0;
+        due[n++].days = ((const unsigned char *) k.mv_data)[k.mv_size - 1];
+    }
+    mdb_cursor_close(cursor);
+    rc = rc == MDB_NOTFOUND ? 0 : rc;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int64_t expires;
+        letters_file_t file;
+        unsigned char key[10 + OUTBOX_APP_MAX];
+        if ((rc = s_listing_get(svc, txn, due[i].id, &expires)))
+            break;
+        if ((rc = s_del(txn, db, key, s_reminder_key(key, expires, due[i].days, due[i].id))))
+            break;
+        /* Sixty days' notice when fourteen are left already would say too much. */
+        if (due[i].days == 60 && at >= expires - 14 * S_DAY)
+            continue;
+        rc = notify_file_get(svc, txn, due[i].id, strlen(due[i].id), &file);
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+            continue;
+        }
+        letters_t letters;
+        letters_init(&letters);
+        if (!rc && letters_listing_reminder(&letters, notify_settings(self), &file, due[i].days, expires))
+            rc = ENOMEM;
+        if (!rc)
+            rc = notify_post(self, svc, txn, &letters, at, count);
+        letters_clear(&letters);
+    }
+    free(due);
+    return rc;
+}
+
+/* ---- applying an event ------------------------------------------------------ */
+
+/*  The tracking token of the event, opened; false when there is none or it
+ *  does not open. */
+static bool s_token(const notify_t *self, const msgpack_object *event, char *out, size_t cap)
+{
+    const msgpack_object *sealed = doc_get(event, "token_sealed");
+    const notify_settings_t *settings = notify_settings(self);
+    if (!sealed || sealed->type != MSGPACK_OBJECT_BIN || !settings->token_open)
+        return false;
+    if (settings->token_open(settings->token_open_arg, (const unsigned char *) sealed->via.bin.ptr,
+                             sealed->via.bin.size, out, cap)) {
+        log_warn("a sealed tracking token does not open with notify's key pair");
+        return false;
+    }
+    /* What goes into a URL: the token's own alphabet only. */
+    for (const char *p = out; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+            return false;
+    return *out != 0;
+}
+
+/*  Erasure: the confirmation and the staff's notice are written first;
+ *  then the address is suppressed and everything kept of the file goes,
+ *  unsent letters about it included (but the confirmation). */
+static int s_erase(service_t *svc, MDB_txn *txn, const letters_file_t *file, int64_t at)
+{
+    outbox_dbs_t dbs;
+    notify_outbox_dbs(svc, &dbs);
+    size_t purged = 0;
+    int rc = notify_suppress(svc, txn, file->email, at);
+    if (!rc)
+        rc = outbox_purge_application(txn, &dbs, file->id, "erased", &purged);
+    if (!rc)
+        rc = s_listing_drop(svc, txn, file->id);
+    if (!rc)
+        rc = s_del(txn, service_db(svc, NOTIFY_DB_FILES), file->id, strlen(file->id));
+    return rc;
+}
+
+static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *stream, const char *type,
+                   const msgpack_object *event, int64_t now)
+{
+    uint64_t seq = 0, at = 0;
+    doc_uint(event, "seq", &seq);
+    doc_uint(event, "at", &at);
+    letters_file_t file;
+    bool found = false;
+    char token[S_TOKEN_MAX];
+    bool has_token = false;
+    int rc = 0;
+    if (!strcmp(stream, "intake") && !strcmp(type, "submitted")) {
+        if (letters_file_from_submitted(event, &file) == 0) {
+            found = true;
+            if ((rc = s_file_put(svc, txn, &file)))
+                return rc;
+        }
+    } else if ((rc = s_event_file(svc, txn, event, &file, &found)))
+        return rc;
+    if (!strcmp(type, "submitted") || !strcmp(type, "token_reissued"))
+        has_token = s_token(self, event, token, sizeof token);
+    if (!strcmp(stream, "publication")) {
+        const char *id = NULL;
+        size_t len = 0;
+        char idz[OUTBOX_APP_MAX];
+        if (!doc_str(event, "id", &id, &len) || len >= sizeof idz)
+            return 0;
+        snprintf(idz, sizeof idz, "%.*s", (int) len, id);
+        if (!strcmp(type, "withdraw"))
+            return s_listing_drop(svc, txn, idz);
+        if (!strcmp(type, "upsert") && found) {
+            char until[16] = "";
+            int32_t days;
+            if (doc_strcpy(doc_map(event, "entry"), "listed_until", until, sizeof until) == 10
+                && date_parse(until, 10, &days) == 0 && (rc = s_listing_put(svc, txn, idz, (int64_t) days * S_DAY)))
+                return rc;
+        }
+    }
+    /* Old news: what is kept is up to date, but nobody is written to. */
+    bool stale = (int64_t) at + NOTIFY_STALE_AFTER < now;
+    if (!stale) {
+        letters_t letters;
+        letters_init(&letters);
+        letters_ctx_t lctx = { notify_settings(self), stream, seq, (int64_t) at };
+        if (letters_from_event(&letters, &lctx, type, event, found ? &file : NULL, has_token ? token : NULL)) {
+            letters_clear(&letters);
+            rc = ENOMEM;
+        } else
+            rc = notify_post(self, svc, txn, &letters, (int64_t) at, NULL);
+    }
+    sodium_memzero(token, sizeof token);
+    if (rc == 0 && found && !strcmp(stream, "intake") && !strcmp(type, "erased"))
+        rc = s_erase(svc, txn, &file, (int64_t) at);
+    return rc;
+}
+
+int notify_apply_intake(void *ctx, service_t *svc, MDB_txn *txn, const char *type, const msgpack_object *event,
+                        int64_t now)
+{
+    return s_apply(ctx, svc, txn, "intake", type, event, now);
+}
+
+int notify_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
+                            const msgpack_object *event, int64_t now)
+{
+    /* Validation passes intake's appealed and erased on: intake's own are read. */
+    if (strcmp(type, "validated"))
+        return 0;
+    return s_apply(ctx, svc, txn, "validation", type, event, now);
+}
+
+int notify_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *type, const msgpack_object *event,
+                        int64_t now)
+{
+    return s_apply(ctx, svc, txn, "review", type, event, now);
+}
+
+int notify_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
+                             const msgpack_object *event, int64_t now)
+{
+    return s_apply(ctx, svc, txn, "publication", type, event, now);
+}
