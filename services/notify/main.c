@@ -8,6 +8,8 @@
  *  plain ROUTER they go through also listens on TCP.
  */
 #include "notify.h"
+#include "outbox.h"
+#include "requests.h"
 #include "schedule.h"
 #include "sender.h"
 
@@ -16,9 +18,12 @@
 #include "common/sealed_token.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <czmq.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static sender_t *s_sender;
 static schedule_t *s_schedule;
@@ -56,6 +61,57 @@ static void s_detach(void *ctx, service_t *svc)
 {
     schedule_destroy(&s_schedule);
     sender_destroy(&s_sender);
+}
+
+/*  No delivery is under way when notify starts, yet the letters the
+ *  previous process's sender had in hand are leased (requests.h:
+ *  REQUESTS_LEASE seconds): they are made due now, not ten minutes later,
+ *  so that a crash delays no letter.  A letter whose retry was due within
+ *  that time is tried now too: once per start, which backoff allows. */
+static int s_start(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    outbox_dbs_t dbs;
+    notify_outbox_dbs(svc, &dbs);
+    int64_t now = (int64_t)time(NULL);
+    unsigned char from[8];
+    for (int i = 0; i < 8; i++)
+        from[i] = (unsigned char)((uint64_t)(now + 1) >> (56 - 8 * i));
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open(txn, dbs.due, &cursor);
+    if (rc)
+        return rc;
+    size_t count = 0, cap = 0;
+    char (*ids)[OUTBOX_MESSAGE_ID_MAX] = NULL;
+    MDB_val key = {sizeof from, from}, value;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        const unsigned char *k = key.mv_data;
+        uint64_t next_at = 0;
+        for (int i = 0; i < 8 && key.mv_size > 8; i++)
+            next_at = next_at << 8 | k[i];
+        if (key.mv_size <= 8 || key.mv_size - 8 >= OUTBOX_MESSAGE_ID_MAX
+            || (int64_t)next_at > now + REQUESTS_LEASE)
+            break;
+        if (count == cap) {
+            cap = cap ? 2 * cap : 64;
+            void *grown = realloc(ids, cap * sizeof *ids);
+            if (!grown) {
+                rc = ENOMEM;
+                break;
+            }
+            ids = grown;
+        }
+        memcpy(ids[count], k + 8, key.mv_size - 8);
+        ids[count++][key.mv_size - 8] = '\0';
+    }
+    mdb_cursor_close(cursor);
+    rc = rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc = outbox_lease(txn, &dbs, ids[i], now);
+    free(ids);
+    if (rc == 0 && count)
+        log_info("notify: %zu letter(s) handed out before the restart are due again", count);
+    return rc;
 }
 
 /*  Staff may ask for the day's digest and the reminders at any time
@@ -117,6 +173,7 @@ int main(void)
         .id = SERVICE_NOTIFY,
         .dbs = notify_dbs,
         .ctx = core,
+        .start = s_start,
         .handle = s_handle,
         .upstreams = {{SERVICE_INTAKE, notify_apply_intake},
                       {SERVICE_VALIDATION, notify_apply_validation},
