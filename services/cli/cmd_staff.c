@@ -9,6 +9,7 @@
 #include "common/auth.h"
 #include "proto/date.h"
 #include "proto/doc.h"
+#include "proto/identifiers.h"
 #include "proto/messages.h"
 
 #include <czmq.h>
@@ -64,24 +65,52 @@ int cmd_staff_init(const args_t *args)
 
 /* ---------------------------------------------------------------- members */
 
-int cmd_member_add(const args_t *args)
+static bool s_parse_now(const char *text, uint64_t *now);
+
+/*  The checks the tool makes before asking review: 0 or the usage exit. */
+static int s_member_options(const args_t *args)
 {
-    const char *name = args->pos[0];
     const char *college = args_value(args, "college");
-    if (!proto_is_college(college, strlen(college)))
+    const char *email = args_value(args, "email");
+    const char *digest = args_value(args, "digest");
+    if (college && !proto_is_college(college, strlen(college)))
         return cli_usage("--college is researchers, local_authorities or ess_networks");
     if (args_count(args, "tie") > 50 || args_count(args, "network") > 50)
         return cli_usage("--tie and --network: at most 50 each");
-    int rc = cli_as_staff();
-    if (rc != EXIT_OK)
-        return rc;
+    if (email && !id_email_valid(email, strlen(email)))
+        return cli_usage("--email takes an address such as prenom.nom@exemple.fr");
+    if (digest && strcmp(digest, "on") != 0 && strcmp(digest, "off") != 0)
+        return cli_usage("--digest is on or off");
+    return EXIT_OK;
+}
+
+/*  The member_add request, sent with the staff key in use; prints the
+ *  member. */
+static int s_member_add_call(const args_t *args)
+{
+    const char *email = args_value(args, "email"), *digest = args_value(args, "digest");
     request_t r;
-    request_init(&r, "member_add", 4);
-    proto_pack_kv_str(&r.pk, "name", name);
-    proto_pack_kv_str(&r.pk, "college", college);
+    request_init(&r, "member_add", proto_entries(4, email, digest));
+    proto_pack_kv_str(&r.pk, "name", args->pos[0]);
+    proto_pack_kv_str(&r.pk, "college", args_value(args, "college"));
     args_pack_values(args, &r.pk, "ties", "tie");
     args_pack_values(args, &r.pk, "networks", "network");
-    rc = request_call_and_print(SERVICE_REVIEW, &r, NULL);
+    if (email)
+        proto_pack_kv_str(&r.pk, "email", email);
+    if (digest)
+        proto_pack_kv_bool(&r.pk, "digest", strcmp(digest, "on") == 0);
+    return request_call_and_print(SERVICE_REVIEW, &r, NULL);
+}
+
+int cmd_member_add(const args_t *args)
+{
+    const char *name = args->pos[0];
+    int rc = s_member_options(args);
+    if (rc == EXIT_OK)
+        rc = cli_as_staff();
+    if (rc != EXIT_OK)
+        return rc;
+    rc = s_member_add_call(args);
     /* The key pair once the member exists: a refused add leaves the keys
      * of an existing member as they are. */
     if (rc == EXIT_OK && auth_issue(AUTH_ROLE_MEMBER, name) != 0) {
@@ -89,6 +118,67 @@ int cmd_member_add(const args_t *args)
                 config_home(), strerror(errno));
         return EXIT_REFUSED;
     }
+    return rc;
+}
+
+/*  Changes what is given of a member; ties and networks given replace
+ *  the member's. */
+int cmd_member_update(const args_t *args)
+{
+    const char *college = args_value(args, "college"), *email = args_value(args, "email");
+    const char *digest = args_value(args, "digest");
+    bool ties = args_flag(args, "tie"), networks = args_flag(args, "network");
+    int rc = s_member_options(args);
+    if (rc != EXIT_OK)
+        return rc;
+    if (!college && !email && !digest && !ties && !networks)
+        return cli_usage("give at least one of --email, --digest, --college, --tie, --network");
+    if ((rc = cli_as_staff()) != EXIT_OK)
+        return rc;
+    request_t r;
+    request_init(&r, "member_update", proto_entries(1, college, email, digest, ties, networks));
+    proto_pack_kv_str(&r.pk, "name", args->pos[0]);
+    if (college)
+        proto_pack_kv_str(&r.pk, "college", college);
+    if (email)
+        proto_pack_kv_str(&r.pk, "email", email);
+    if (digest)
+        proto_pack_kv_bool(&r.pk, "digest", strcmp(digest, "on") == 0);
+    if (ties)
+        args_pack_values(args, &r.pk, "ties", "tie");
+    if (networks)
+        args_pack_values(args, &r.pk, "networks", "network");
+    return request_call_and_print(SERVICE_REVIEW, &r, NULL);
+}
+
+/*  What waits for whom: one line per member with an e-mail and files to
+ *  vote on (review's pending). */
+int cmd_pending(const args_t *args)
+{
+    const char *since_text = args_value(args, "since"), *older_text = args_value(args, "older-than");
+    uint64_t since = 0, older_than = 0;
+    if (since_text && !s_parse_now(since_text, &since))
+        return cli_usage("--since takes a date YYYY-MM-DD (00:00 UTC) or unix seconds");
+    if (older_text && !cli_parse_u64(older_text, &older_than))
+        return cli_usage("--older-than takes a number of seconds");
+    int rc = cli_as_staff();
+    if (rc != EXIT_OK)
+        return rc;
+    request_t r;
+    request_init(&r, "pending", proto_entries(0, since_text, older_text));
+    if (since_text)
+        proto_pack_kv_uint(&r.pk, "since", since);
+    if (older_text)
+        proto_pack_kv_uint(&r.pk, "older_than", older_than);
+    reply_t reply;
+    rc = client_call(SERVICE_REVIEW, &r.buf, 0, &reply);
+    msgpack_sbuffer_destroy(&r.buf);
+    if (rc == EXIT_OK) {
+        output_each(doc_array(&reply.msg, "members"), stdout);
+        if (doc_bool(&reply.msg, "more", false))
+            fprintf(stderr, "essp pending: review examined its first 20,000 files only; later ones are not listed\n");
+    }
+    reply_release(&reply);
     return rc;
 }
 

@@ -48,6 +48,8 @@ int cmd_recuse(const args_t *args);
 int cmd_staff_init(const args_t *args);
 int cmd_member_add(const args_t *args);
 int cmd_member_list(const args_t *args);
+int cmd_member_update(const args_t *args);
+int cmd_pending(const args_t *args);
 int cmd_member_remove(const args_t *args);
 int cmd_member_rekey(const args_t *args);
 int cmd_withdraw(const args_t *args);

@@ -43,14 +43,22 @@ static const command_t s_commands[] = {
     {"check", NULL, "check FILE.json [--today YYYY-MM-DD] [--text]  run the charter offline (exit 1 if something fails)",
      "today=,text", 1, "expects one FILE.json", cmd_check},
     {"member", "add", "member add NAME --college researchers|local_authorities|ess_networks [--tie SIREN]... [--network NAME]...\n"
+                      "       [--email ADDRESS] [--digest on|off]\n"
+                      "       essp member update NAME [--email ADDRESS] [--digest on|off] [--college C] [--tie SIREN]...\n"
+                      "       [--network NAME]...  (ties and networks given replace the member's)\n"
                       "       essp member list | member remove NAME | member rekey NAME\n"
                       "       (staff key; add and rekey write the member's key pair, rekey refuses the old one)",
-     "college=!,tie=,network=", 1, "expects NAME and --college", cmd_member_add},
-    {"member", "list", NULL, NULL, 0, "expects add, list, remove or rekey", cmd_member_list},
+     "college=!,tie=,network=,email=,digest=", 1, "expects NAME and --college", cmd_member_add},
+    {"member", "update", NULL, "email=,digest=,college=,tie=,network=", 1, "expects NAME", cmd_member_update},
+    {"member", "list", NULL, NULL, 0, "expects add, update, list, remove or rekey", cmd_member_list},
     {"member", "remove", NULL, NULL, 1, "expects NAME", cmd_member_remove},
     {"member", "rekey", NULL, NULL, 1, "expects NAME", cmd_member_rekey},
     {"staff", "init", "staff init NAME                 create a staff key pair under $ESSP_HOME/keys/staff",
      NULL, 1, "expects init NAME", cmd_staff_init},
+    {"pending", NULL, "pending [--since YYYY-MM-DD|SECONDS] [--older-than SECONDS]  (staff key) the files each member\n"
+                      "       with an e-mail has still to vote on, one member per line; --since: rounds opened since;\n"
+                      "       --older-than: rounds opened more than that long ago",
+     "since=,older-than=", 0, "takes no argument", cmd_pending},
     {"queue", NULL, "queue --as MEMBER [--follow] [--college C] [--department D] [--theme T]\n"
                     "       the files waiting for this member's vote, one per line; --follow: then each file as it\n"
                     "       enters the queue, until interrupted",
@@ -100,7 +108,7 @@ static const struct {
     const char *name;
     const char *expects;
 } s_groups[] = {
-    {"member", "expects add, list, remove or rekey"},
+    {"member", "expects add, update, list, remove or rekey"},
     {"staff", "expects init NAME"},
     {"clock", "expects tick"},
     {"mail", "expects failed, digest or tick"},

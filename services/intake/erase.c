@@ -1,6 +1,8 @@
 /*  services/intake/erase.c - see erase.h. */
 #include "erase.h"
 
+#include "contacts.h"
+
 #include "proto/doc.h"
 #include "proto/history.h"
 #include "proto/messages.h"
@@ -172,7 +174,14 @@ int erase_application(service_t *svc, MDB_txn *txn, service_request_t *req, scra
     msgpack_sbuffer_init(&erasure);
     history_append(&after, &change, &erasure);
     s_pack_erased_record(&s->pk, &record, &after, req->now);
-    rc = s_forget_application(txn, svc, idz, &record);
+    unsigned char contact[CONTACTS_HASH_BYTES];
+    rc = contacts_stored_hash(txn, svc, s, idz, strlen(idz), contact);
+    if (rc == 0)
+        rc = contacts_del(txn, svc, contact, idz, strlen(idz));
+    else if (rc == MDB_NOTFOUND)
+        rc = 0;
+    if (!rc)
+        rc = s_forget_application(txn, svc, idz, &record);
     size_t erased_records = 0, redacted = 0;
     if (!rc)
         rc = s_history_erase(txn, svc, s, idz, strlen(idz), history.count, &erased_records);

@@ -3,6 +3,7 @@
 
 #include "api.h"
 #include "bridge.h"
+#include "lost_link.h"
 #include "request.h"
 #include "site.h"
 
@@ -52,6 +53,7 @@ void http_config_from_env(http_config_t *config, const char *inproc)
                                                     *config->trusted_proxy ? (long)config->connections : 32,
                                                     1, 100000);
     config->core_timeout_ms = (int)config_env_long("ESSP_HTTP_CORE_TIMEOUT_MS", 15000, 100, 600000);
+    config->reissue_per_hour = (double)config_env_long("ESSP_HTTP_REISSUE_PER_HOUR", 10, 1, 1000000);
 }
 
 /* ------------------------------------------------------------ deadlines
@@ -206,6 +208,9 @@ static enum MHD_Result s_dispatch(http_t *self, struct MHD_Connection *c, reques
     case R_FOLLOW_POST: return site_page_follow_post(self, c, r);
     case R_AMEND_POST: return site_page_amend(self, c, r);
     case R_APPEAL_POST: return site_page_appeal(self, c, r);
+    case R_REISSUE: return lost_link_api(self, c, r);
+    case R_LOST_LINK: return lost_link_page(c, 200, NULL);
+    case R_LOST_LINK_POST: return lost_link_post(self, c, r);
     case R_METHOD:
         if (r->api)
             return request_json_error(c, 405, "this method is not allowed on this resource", "", "method");
@@ -227,7 +232,7 @@ static enum MHD_Result s_on_headers(http_t *self, struct MHD_Connection *c, requ
     }
     if (!r->has_body)
         return MHD_YES;
-    bool json = r->route == R_SUBMIT || r->route == R_AMEND || r->route == R_APPEAL;
+    bool json = r->route == R_SUBMIT || r->route == R_AMEND || r->route == R_APPEAL || r->route == R_REISSUE;
     if (!request_content_type_is(c, json ? "application/json" : "application/x-www-form-urlencoded"))
         return request_refuse(c, r, 415, "content_type", json ? "Accept-Post" : NULL, "application/json");
     const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -364,6 +369,7 @@ http_t *http_new(const http_config_t *config)
     pthread_mutex_init(&self->lock, NULL);
     pthread_mutex_init(&self->conn_lock, NULL);
     self->limits = ratelimit_new(config->rate, config->burst, 4096);
+    self->reissue_limits = ratelimit_new(config->reissue_per_hour / 3600.0, config->reissue_per_hour, 4096);
     self->web = web_new();
     struct sockaddr_storage address;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
@@ -430,6 +436,7 @@ void http_destroy(http_t **self_p)
         zsock_destroy(&self->pool[--self->pool_count]);
     web_destroy(&self->web);
     ratelimit_destroy(&self->limits);
+    ratelimit_destroy(&self->reissue_limits);
     pthread_mutex_destroy(&self->lock);
     pthread_mutex_destroy(&self->conn_lock);
     free(self);

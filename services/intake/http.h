@@ -19,6 +19,9 @@
  *    ESSP_HTTP_BODY_MAX  bytes of a request body (262144): 413 beyond
  *    ESSP_HTTP_RATE      requests per second per client address (5)
  *    ESSP_HTTP_BURST     burst allowed per address (30): 429 beyond
+ *    ESSP_HTTP_REISSUE_PER_HOUR  requests for a lost tracking link per
+ *                        client address and hour (10; burst the same):
+ *                        429 beyond
  *    ESSP_HTTP_HEAD_TIMEOUT  seconds a request's head (request line and
  *                        headers) may take to arrive whole, from the
  *                        connection's opening or, on a kept-alive
@@ -62,6 +65,7 @@ typedef struct {
     unsigned threads;
     unsigned connections, per_address;
     int core_timeout_ms;         /* longest wait for the core's reply */
+    double reissue_per_hour;     /* lost-link requests per client address */
 } http_config_t;
 
 /*  The defaults, overridden by the environment. */

@@ -1,8 +1,10 @@
 /*  services/intake/intake.c - see intake.h. */
 #include "intake.h"
 
+#include "contacts.h"
 #include "erase.h"
 #include "follow.h"
+#include "reissue.h"
 #include "record.h"
 #include "submit.h"
 
@@ -13,7 +15,7 @@
 #include <string.h>
 
 const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", "history", "reports",
-                                  NULL};
+                                  "contacts", "reissues", NULL};
 
 #define S_SECRET_KEY "token_secret"
 
@@ -27,13 +29,14 @@ int intake_start(void *ctx, service_t *svc, MDB_txn *txn)
     int rc = mdb_get(txn, meta, &key, &value);
     if (rc == 0 && value.mv_size == sizeof s->secret) {
         memcpy(s->secret, value.mv_data, sizeof s->secret);
-        return 0;
+        return contacts_build(txn, svc, s);
     }
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
     crypto_generichash_keygen(s->secret);
     value = (MDB_val){sizeof s->secret, s->secret};
-    return mdb_put(txn, meta, &key, &value, 0);
+    rc = mdb_put(txn, meta, &key, &value, 0);
+    return rc ? rc : contacts_build(txn, svc, s);
 }
 
 int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)
@@ -52,6 +55,8 @@ int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *re
         return follow_appeal(svc, txn, req, s);
     if (strcmp(req->type, "erase") == 0)
         return erase_application(svc, txn, req, s);
+    if (strcmp(req->type, "token_reissue") == 0)
+        return reissue_token(svc, txn, req, s);
     return service_refuse(req, PROTO_E_INVALID, "type", "unsupported",
                           "intake does not answer this message type");
 }

@@ -6,14 +6,16 @@
  *  review (decisions, withdrawals) and publication (listed, withdrawn), so
  *  that one status query tells the applicant everything.
  *
- *  Requests: submit, amend, status, history, appeal (proto/README.md), from
- *  ZeroMQ clients and from the HTTP gateway (http.h), through the same
- *  ROUTER; erase, for staff keys only, on the secure (CURVE) endpoint.  Its
+ *  Requests: submit, amend, status, history, appeal, token_reissue
+ *  (proto/README.md), from ZeroMQ clients and from the HTTP gateway
+ *  (http.h), through the same ROUTER; erase, for staff keys only, on the
+ *  secure (CURVE) endpoint.  Its
  *  stream, consumed by validation: "submitted" per submission or amendment
  *  (with "renews" when the application renews an earlier listing of the
  *  same SIRET), "appealed" when an applicant appeals a rejection, "erased"
  *  when the staff erases an application's personal data (its earlier
- *  events are then "redacted" in place).
+ *  events are then "redacted" in place), "token_reissued" when a contact
+ *  asked for a lost tracking link (reissue.h).
  *
  *  The core, in files of one purpose: submit.h (submit, amend), follow.h
  *  (status, history, appeal), erase.h, streams.h (the upstream events),
@@ -37,9 +39,12 @@
  *  written in the transaction of the change.  reports: the latest
  *  validation report of each application, by id; the record (rewritten at
  *  every change of state) says `"report": true` instead of carrying it, so
- *  that it stays small (one leaf node, no overflow page of its own). */
+ *  that it stays small (one leaf node, no overflow page of its own).
+ *  contacts: the applications of each contact address (contacts.h);
+ *  reissues: the tracking links sent again per address in the last hour
+ *  (reissue.h). */
 enum { INTAKE_DB_APPLICATIONS, INTAKE_DB_DOCUMENTS, INTAKE_DB_KEYS, INTAKE_DB_SIRETS, INTAKE_DB_META,
-       INTAKE_DB_HISTORY, INTAKE_DB_REPORTS };
+       INTAKE_DB_HISTORY, INTAKE_DB_REPORTS, INTAKE_DB_CONTACTS, INTAKE_DB_REISSUES };
 extern const char *const intake_dbs[];
 
 /*  The applicant's token: the receipt of a submission carries it once, the

@@ -53,8 +53,9 @@ void web_page_receipt(FILE *out, const char *id, const char *token, bool duplica
     fputs("</strong>.</p>\n<div class=\"token-box\">\n<p>Votre code de suivi personnel :</p>\n"
           "<p><code class=\"token\">", out);
     html_escape_z(out, token);
-    fputs("</code></p>\n<p>Conservez-le : il vous sera demandé pour suivre et modifier votre dossier, "
-          "et il ne peut pas vous être renvoyé.</p>\n</div>\n"
+    fputs("</code></p>\n<p>Conservez-le : il vous sera demandé pour suivre et modifier votre dossier. "
+          "Le lien de suivi est aussi envoyé par courriel à la personne à contacter pour le dossier ; "
+          "s'il se perd, <a href=\"/suivi/lien-perdu\">demandez un nouveau lien de suivi</a>.</p>\n</div>\n"
           "<p>Lien de suivi, à garder dans vos favoris : <a class=\"follow\" href=\"/suivi/", out);
     html_escape_z(out, id);
     fputs("#jeton=", out);
@@ -87,6 +88,28 @@ void web_page_follow(FILE *out, const char *id, const char *notice)
           "<input type=\"text\" id=\"jeton\" name=\"jeton\" autocomplete=\"off\" spellcheck=\"false\" "
           "aria-describedby=\"h-jeton\">\n</div>\n"
           "<p class=\"actions\"><button type=\"submit\" class=\"primary\">Voir le dossier</button></p>\n"
+          "</form>\n<p><a href=\"/suivi/lien-perdu\">J'ai perdu mon lien de suivi</a></p>\n", out);
+    pages_foot(out);
+}
+
+void web_page_lost_link(FILE *out, const char *notice)
+{
+    pages_head(out, "Lien de suivi perdu");
+    fputs("<h1>J'ai perdu mon lien de suivi</h1>\n", out);
+    if (notice) {
+        fputs("<div class=\"summary\" role=\"alert\"><p>", out);
+        html_escape_z(out, notice);
+        fputs("</p></div>\n", out);
+    }
+    fputs("<p class=\"lead\">Indiquez l'adresse électronique de la personne à contacter pour le dossier, "
+          "telle qu'elle figure dans la candidature. Si une candidature en cours ou publiée y correspond, "
+          "un nouveau lien de suivi y sera envoyé et l'ancien ne fonctionnera plus.</p>\n"
+          "<form method=\"post\" action=\"/suivi/lien-perdu\" class=\"follow-form\">\n"
+          "<div class=\"field\">\n<label for=\"courriel\">Adresse électronique</label>\n"
+          "<p class=\"help\" id=\"h-courriel\">Par exemple prenom.nom@exemple.fr</p>\n"
+          "<input type=\"email\" id=\"courriel\" name=\"courriel\" autocomplete=\"email\" required "
+          "maxlength=\"254\" spellcheck=\"false\" aria-describedby=\"h-courriel\">\n</div>\n"
+          "<p class=\"actions\"><button type=\"submit\" class=\"primary\">Recevoir un nouveau lien</button></p>\n"
           "</form>\n", out);
     pages_foot(out);
 }

@@ -21,6 +21,14 @@ void web_page_receipt(FILE *out, const char *id, const char *token, bool duplica
  *  it in with JavaScript); notice, when not NULL, says what went wrong. */
 void web_page_follow(FILE *out, const char *id, const char *notice);
 
+/*  What a request for a new tracking link answers, whatever happened. */
+#define LOST_LINK_SENT_FR "Si une candidature en cours ou publiée correspond à cette adresse, un nouveau lien de " \
+                          "suivi vient d'y être envoyé. L'ancien lien ne fonctionne plus."
+
+/*  "J'ai perdu mon lien de suivi": the form that asks for the contact's
+ *  address; notice, when not NULL, says what went wrong. */
+void web_page_lost_link(FILE *out, const char *notice);
+
 /*  After an amendment. */
 void web_page_amended(FILE *out, const char *id, const char *token, unsigned long revision);
 

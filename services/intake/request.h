@@ -46,6 +46,9 @@ typedef enum {
     R_FOLLOW_POST,   /* POST /suivi/{id} */
     R_AMEND_POST,    /* POST /suivi/{id}/modifier */
     R_APPEAL_POST,   /* POST /suivi/{id}/appel */
+    R_REISSUE,       /* POST /api/v1/token-reissue */
+    R_LOST_LINK,     /* GET /suivi/lien-perdu */
+    R_LOST_LINK_POST,/* POST /suivi/lien-perdu */
 } route_t;
 
 /*  One open connection, from its accept to its close: the deadline by
@@ -70,6 +73,7 @@ struct http_t {
     unsigned char proxy[16];     /* ESSP_TRUSTED_PROXY, parsed */
     size_t proxy_len;            /* 0: no proxy trusted */
     ratelimit_t *limits;
+    ratelimit_t *reissue_limits; /* the lost-link requests, per address */
     web_t *web;
     pthread_mutex_t lock;
     zsock_t *pool[REQUEST_POOL_MAX];

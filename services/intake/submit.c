@@ -2,9 +2,11 @@
 #include "submit.h"
 
 #include "application.h"
+#include "contacts.h"
 #include "ids.h"
 #include "keys.h"
 #include "rules.h"
+#include "sealing.h"
 
 #include "proto/doc.h"
 #include "proto/history.h"
@@ -61,17 +63,26 @@ static void s_pack_receipt(msgpack_packer *pk, service_request_t *req, const cha
         proto_pack_kv_str(pk, "token", token);
 }
 
-/*  The event validation consumes: the application as stored. */
+/*  The event validation consumes: the application as stored; for a new
+ *  application, its token sealed for notify (token NULL: an amendment,
+ *  which keeps its token). */
 static int s_emit_submitted(service_t *svc, MDB_txn *txn, const char *id, size_t id_len,
                             uint64_t revision, const void *doc, size_t doc_len, const char *renews,
-                            int64_t now)
+                            const char *token, int64_t now)
 {
-    msgpack_packer *pk = service_event_begin(svc, "submitted", now, proto_entries(3, renews), NULL);
+    uint8_t sealed[SEALED_TOKEN_MAX];
+    size_t sealed_len = 0;
+    bool has_sealed = token && sealing_token(token, strlen(token), sealed, &sealed_len);
+    msgpack_packer *pk = service_event_begin(svc, "submitted", now, proto_entries(3, renews, has_sealed), NULL);
     proto_pack_kv_strn(pk, "id", id, id_len);
     proto_pack_kv_uint(pk, "revision", revision);
     proto_pack_kv_raw(pk, "application", doc, doc_len);
     if (renews)
         proto_pack_kv_str(pk, "renews", renews);
+    if (has_sealed) {
+        proto_pack_str(pk, "token_sealed");
+        msgpack_pack_bin_with_body(pk, sealed, sealed_len);
+    }
     return service_event_end(svc, txn);
 }
 
@@ -199,6 +210,8 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
     bool keyed = doc_str(req->msg, "key", &key, &key_len);
     ids_token_new(s, id, keyed ? key : NULL, keyed ? key_len : 0, token);
 
+    unsigned char contact[CONTACTS_HASH_BYTES];
+    bool has_contact = contacts_hash_of(s, application, contact);
     history_head_t history = {0};
     text_set(&s->who, "applicant");
     text_set(&s->why, "revision 1");
@@ -216,10 +229,12 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
         rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), siret, strlen(siret), id, IDS_CHARS);
     if (!rc)
         rc = record_history_store(txn, svc, s, id, IDS_CHARS, &history);
+    if (!rc && has_contact)
+        rc = contacts_put(txn, svc, contact, id, IDS_CHARS);
     if (!rc)
         rc = keys_remember(txn, svc, req->msg, id, 1, false);
     if (!rc)
-        rc = s_emit_submitted(svc, txn, id, IDS_CHARS, 1, doc, doc_len, *renews ? renews : NULL, req->now);
+        rc = s_emit_submitted(svc, txn, id, IDS_CHARS, 1, doc, doc_len, *renews ? renews : NULL, token, req->now);
     if (!rc)
         s_pack_receipt(req->reply, req, id, IDS_CHARS, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false, token);
     return rc;
@@ -269,6 +284,12 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     if ((rc = s_validate(req, application)) || (rc = s_check_amendable(req, &record, application)))
         return rc;
 
+    /* The contact's address may change: read before the document is replaced. */
+    unsigned char before[CONTACTS_HASH_BYTES], after[CONTACTS_HASH_BYTES];
+    rc = contacts_stored_hash(txn, svc, s, id, id_len, before);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    bool had_contact = rc == 0, has_contact = contacts_hash_of(s, application, after);
     uint64_t revision = 1;
     doc_uint(&record, "revision", &revision);
     revision++;
@@ -308,10 +329,15 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
         rc = record_drop_report(txn, svc, id, id_len);
     if (!rc)
         rc = record_history_store(txn, svc, s, id, id_len, &history);
+    if (!rc && had_contact)
+        rc = contacts_del(txn, svc, before, idz, strlen(idz));
+    if (!rc && has_contact)
+        rc = contacts_put(txn, svc, after, idz, strlen(idz));
     if (!rc)
         rc = keys_remember(txn, svc, req->msg, idz, revision, false);
     if (!rc)
-        rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, renewal ? renews : NULL, req->now);
+        rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, renewal ? renews : NULL, NULL,
+                              req->now);
     if (!rc)
         s_pack_receipt(req->reply, req, id, id_len, STATE_RECEIVED, strlen(STATE_RECEIVED), revision,
                        false, NULL);

@@ -11,7 +11,11 @@ target_compile_definitions(test_sealed_token PRIVATE _GNU_SOURCE)
 essp_core_test(test_review_contract essp_review_core)
 
 # intake's sealed token in submitted and token_reissue, on a temporary LMDB.
-#essp_core_test(test_intake_reissue essp_intake_core)
+essp_core_test(test_intake_reissue essp_intake_core)
 
 # The whole reissue through the real services: tests/stack/test_token_reissue.py.
-#essp_stack_test(token_reissue 600)
+essp_stack_test(token_reissue 600)
+
+# The receipt and the follow page point to « J'ai perdu mon lien de suivi ».
+essp_unit_test(test_lost_link_pages unit/test_lost_link_pages.c)
+target_link_libraries(test_lost_link_pages PRIVATE essp_intake_web)

@@ -1,0 +1,126 @@
+/*  services/intake/lost_link.c - see lost_link.h. */
+#include "lost_link.h"
+
+#include "api.h"
+#include "bridge.h"
+#include "form.h"
+#include "pages.h"
+
+#include "proto/doc.h"
+#include "proto/messages.h"
+#include "proto/wire.h"
+
+#include <string.h>
+
+enum MHD_Result lost_link_page(struct MHD_Connection *c, unsigned status, const char *notice)
+{
+    page_t page;
+    request_page_open(&page);
+    web_page_lost_link(page.out, notice);
+    return request_page_send(c, status, &page);
+}
+
+/*  True when the client's address has asked too often this hour. */
+static bool s_limited(http_t *self, struct MHD_Connection *c)
+{
+    unsigned char address[16];
+    int64_t retry_ms;
+    size_t len = request_client_address(self, c, address);
+    return len && !ratelimit_take(self->reissue_limits, address, len, request_now_ms(), &retry_ms);
+}
+
+/*  Sends token_reissue {contact}: 0 when the core acknowledged it, 1 when
+ *  it refused the address (not text it can read), -1 when it did not
+ *  answer. */
+static int s_send(http_t *self, const char *contact, size_t len)
+{
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    bridge_pack_init(&buf, &pk);
+    uint64_t rid = bridge_next_rid(self);
+    proto_pack_request(&pk, "token_reissue", rid, 1);
+    proto_pack_kv_strn(&pk, "contact", contact, len);
+    reply_t reply;
+    int rc = bridge_core_call(self, &buf, rid, self->config.core_timeout_ms, &reply);
+    msgpack_sbuffer_destroy(&buf);
+    if (rc != 0)
+        return -1;
+    rc = bridge_reply_is(&reply, "reissue_ack") ? 0 : doc_str_eq(&reply.msg, "code", PROTO_E_INVALID) ? 1 : -1;
+    bridge_reply_free(&reply);
+    return rc;
+}
+
+/*  The address, trimmed of spaces around it: its length, 0 when there is
+ *  none. */
+static size_t s_trimmed(const char *text, const char **start)
+{
+    if (!text)
+        return 0;
+    while (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n')
+        text++;
+    size_t len = strlen(text);
+    while (len && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\r' || text[len - 1] == '\n'))
+        len--;
+    *start = text;
+    return len;
+}
+
+enum MHD_Result lost_link_post(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    web_form_t *form = web_form_parse(r->body ? r->body : "", r->len);
+    if (!form)
+        return lost_link_page(c, 400, "Le formulaire reçu n'a pas pu être lu. Réessayez depuis cette page.");
+    const char *contact = NULL;
+    size_t len = s_trimmed(web_form_get(form, "courriel"), &contact);
+    enum MHD_Result result;
+    int rc;
+    if (len == 0)
+        result = lost_link_page(c, 400, "Indiquez l'adresse électronique de la personne à contacter pour le dossier.");
+    else if (len > PROTO_EMAIL_MAX)
+        result = lost_link_page(c, 400, "Cette adresse est trop longue : 254 caractères au plus.");
+    else if (s_limited(self, c))
+        result = request_refuse(c, r, 429, "rate", "Retry-After", "3600");
+    else if ((rc = s_send(self, contact, len)) < 0)
+        result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+    else if (rc > 0)
+        result = lost_link_page(c, 400, "Cette adresse n'a pas pu être lue. Vérifiez-la, puis réessayez.");
+    else
+        result = request_page_message(c, 200, "Demande reçue", LOST_LINK_SENT_FR);
+    web_form_destroy(&form);
+    return result;
+}
+
+enum MHD_Result lost_link_api(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init(&body);
+    enum MHD_Result result;
+    if (api_json_body(c, r, &body, &result) != 0) {
+        msgpack_sbuffer_destroy(&body);
+        return result;
+    }
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object map;
+    proto_error_t err;
+    const char *text = NULL;
+    size_t len = 0;
+    int rc;
+    if (wire_decode(body.data, body.size, &zone, &map, &err) != 0 || !doc_str(&map, "contact", &text, &len)
+        || map.via.map.size != 1)
+        result = request_json_error(c, 400, "the body must be {\"contact\": \"the contact's e-mail address\"}",
+                                    "contact", "type");
+    else if (len == 0 || len > PROTO_EMAIL_MAX)
+        result = request_json_error(c, 400, "contact: 1 to 254 bytes", "contact", len ? "maxLength" : "minLength");
+    else if (s_limited(self, c))
+        result = request_refuse(c, r, 429, "rate", "Retry-After", "3600");
+    else if ((rc = s_send(self, text, len)) < 0)
+        result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+    else if (rc > 0)
+        result = request_json_error(c, 400, "contact: not an address intake can read", "contact", "type");
+    else
+        result = request_json(c, 202, json_pack("{s:s}", "message", LOST_LINK_SENT_FR), NULL, NULL);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&body);
+    return result;
+}
