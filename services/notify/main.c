@@ -16,6 +16,7 @@
 #include "common/auth.h"
 #include "common/log.h"
 #include "common/sealed_token.h"
+#include "proto/doc.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -63,36 +64,34 @@ static void s_detach(void *ctx, service_t *svc)
     sender_destroy(&s_sender);
 }
 
-/*  No delivery is under way when notify starts, yet the letters the
- *  previous process's sender had in hand are leased (requests.h:
- *  REQUESTS_LEASE seconds): they are made due now, not ten minutes later,
- *  so that a crash delays no letter.  A letter whose retry was due within
- *  that time is tried now too: once per start, which backoff allows. */
-static int s_start(void *ctx, service_t *svc, MDB_txn *txn)
+/*  Makes due at `now` every pending letter whose next attempt falls in
+ *  [from, to] (the by-due index of notify.h: be64(next_at) ‖ message_id).
+ *  *count: how many. */
+static int s_due_now(service_t *svc, MDB_txn *txn, int64_t from, int64_t to, int64_t now, size_t *count)
 {
     outbox_dbs_t dbs;
     notify_outbox_dbs(svc, &dbs);
-    int64_t now = (int64_t)time(NULL);
-    unsigned char from[8];
+    unsigned char first[8];
     for (int i = 0; i < 8; i++)
-        from[i] = (unsigned char)((uint64_t)(now + 1) >> (56 - 8 * i));
+        first[i] = (unsigned char)((uint64_t)from >> (56 - 8 * i));
     MDB_cursor *cursor;
     int rc = mdb_cursor_open(txn, dbs.due, &cursor);
     if (rc)
         return rc;
-    size_t count = 0, cap = 0;
+    size_t cap = 0;
     char (*ids)[OUTBOX_MESSAGE_ID_MAX] = NULL;
-    MDB_val key = {sizeof from, from}, value;
+    MDB_val key = {sizeof first, first}, value;
+    *count = 0;
+    /* Collect first: leasing moves the keys being walked. */
     for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
         const unsigned char *k = key.mv_data;
         uint64_t next_at = 0;
         for (int i = 0; i < 8 && key.mv_size > 8; i++)
             next_at = next_at << 8 | k[i];
-        if (key.mv_size <= 8 || key.mv_size - 8 >= OUTBOX_MESSAGE_ID_MAX
-            || (int64_t)next_at > now + REQUESTS_LEASE)
+        if (key.mv_size <= 8 || key.mv_size - 8 >= OUTBOX_MESSAGE_ID_MAX || (int64_t)next_at > to)
             break;
-        if (count == cap) {
+        if (*count == cap) {
             cap = cap ? 2 * cap : 64;
             void *grown = realloc(ids, cap * sizeof *ids);
             if (!grown) {
@@ -101,14 +100,27 @@ static int s_start(void *ctx, service_t *svc, MDB_txn *txn)
             }
             ids = grown;
         }
-        memcpy(ids[count], k + 8, key.mv_size - 8);
-        ids[count++][key.mv_size - 8] = '\0';
+        memcpy(ids[*count], k + 8, key.mv_size - 8);
+        ids[(*count)++][key.mv_size - 8] = '\0';
     }
     mdb_cursor_close(cursor);
-    rc = rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
-    for (size_t i = 0; rc == 0 && i < count; i++)
+    rc = rc == MDB_NOTFOUND ? 0 : rc;
+    for (size_t i = 0; rc == 0 && i < *count; i++)
         rc = outbox_lease(txn, &dbs, ids[i], now);
     free(ids);
+    return rc;
+}
+
+/*  No delivery is under way when notify starts, yet the letters the
+ *  previous process's sender had in hand are leased (requests.h:
+ *  REQUESTS_LEASE seconds): they are made due now, not ten minutes later,
+ *  so that a crash delays no letter.  A letter whose retry was due within
+ *  that time is tried now too: once per start, which backoff allows. */
+static int s_start(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    int64_t now = (int64_t)time(NULL);
+    size_t count = 0;
+    int rc = s_due_now(svc, txn, now + 1, now + REQUESTS_LEASE, now, &count);
     if (rc == 0 && count)
         log_info("notify: %zu letter(s) handed out before the restart are due again", count);
     return rc;
@@ -147,7 +159,14 @@ static int s_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *
     service_request_t staff = *req;
     staff.msg = &copy;
     log_info("notify: %s asked by staff (%s)", req->type, req->peer_name);
-    return notify_handle(ctx, svc, txn, &staff);
+    int rc = notify_handle(ctx, svc, txn, &staff);
+    /* Asked for another day (--at), the letters are dated that day, and
+     * due then: they leave now. */
+    uint64_t at = 0;
+    size_t count = 0;
+    if (rc == 0 && doc_uint(msg, "at", &at) && (int64_t)at > req->now)
+        rc = s_due_now(svc, txn, (int64_t)at, (int64_t)at, req->now, &count);
+    return rc;
 }
 
 int main(void)
