@@ -66,13 +66,16 @@
 #include <time.h>
 
 /*  Letters asked for at once: one round trip for many when the outbox is
- *  full, few enough that a letter marked meanwhile is not sent twice. */
+ *  full.  The core leases them to this sender (requests.h): each is
+ *  marked before the next round, and a start makes the leases of the
+ *  process before it void (main.c). */
 #define S_DUE_LIMIT 50
 /*  How often an empty outbox is looked at again: a new letter waits at
  *  most this long. */
 #define S_IDLE_MS 250
-/*  After a connection that failed, the next letter waits this long (the
- *  core has scheduled the failed one later): a server that is down is
+/*  After a connection that failed, the next round waits this long; the
+ *  rest of the batch was marked for a retry without a connection each
+ *  (the core schedules each with its backoff): a server that is down is
  *  not asked again for every letter in the outbox at once. */
 #define S_DOWN_PAUSE_MS 1000
 #define S_CORE_TIMEOUT_MS 30000
@@ -161,9 +164,12 @@ static void s_deliver_maildir(sender_t *self, const char *message_id, const char
 }
 
 /*  Delivers one letter and records the outcome; -1 when the outcome could
- *  not be recorded, 1 when the server could not be reached (the caller
- *  pauses), 0 otherwise. */
-static int s_send_one(sender_t *self, const msgpack_object *letter)
+ *  not be recorded, 1 when the server could not be reached (its answer is
+ *  then copied to `down`), 0 otherwise.  When `down` already holds an
+ *  answer (the server was unreachable for an earlier letter of this
+ *  batch), the letter is not tried: it is marked for a retry with that
+ *  answer, as the core handed it out for this attempt. */
+static int s_send_one(sender_t *self, const msgpack_object *letter, char *down, size_t down_cap)
 {
     char message_id[512], to[SENDER_ADDRESS_MAX], from[SENDER_ADDRESS_MAX];
     const char *data;
@@ -173,6 +179,8 @@ static int s_send_one(sender_t *self, const msgpack_object *letter)
         log_error("notify: a due letter without message_id, to or bytes: skipped");
         return 0;
     }
+    if (*down)
+        return s_mark(self, message_id, "retry", down) == 0 ? 1 : -1;
     /* The envelope's sender is the letter's From (ESSP_MAIL_FROM, which
      * the core composed it with). */
     if (doc_strcpy(letter, "from", from, sizeof from) < 1)
@@ -192,7 +200,10 @@ static int s_send_one(sender_t *self, const msgpack_object *letter)
              result.code);
     if (s_mark(self, message_id, "retry", result.answer) != 0)
         return -1;
-    return result.code ? 0 : 1;         /* no answer at all: the server is down */
+    if (result.code)
+        return 0;
+    snprintf(down, down_cap, "%s", result.answer);  /* no answer at all: the server is down */
+    return 1;
 }
 
 /*  One round: the letters due, each delivered and marked.  Returns how
@@ -211,12 +222,13 @@ static int64_t s_round(sender_t *self)
     const msgpack_object *letters = doc_array(&reply.msg, "messages");
     size_t count = doc_len(letters);
     int64_t wait = 0;
+    char down[sizeof ((smtp_result_t *)0)->answer] = "";
     for (size_t i = 0; i < count && !atomic_load(&self->stopping); i++) {
-        int rc = s_send_one(self, doc_at(letters, i));
-        if (rc != 0) {
+        int rc = s_send_one(self, doc_at(letters, i), down, sizeof down);
+        if (rc != 0)
             wait = S_DOWN_PAUSE_MS;
-            break;
-        }
+        if (rc < 0)
+            break;              /* the core does not answer: they are due again at its next start */
     }
     if (count == 0) {
         /* Nothing due: look again soon (a new letter), or when the next

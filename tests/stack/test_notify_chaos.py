@@ -130,7 +130,13 @@ def wait_letters(expected, timeout=300):
     def complete(messages):
         got = by_recipient(messages, expected)
         return all(len(got[a]) >= n for a, n in expected.items())
-    server.wait_for(complete, timeout, "every expected letter")
+    try:
+        server.wait_for(complete, timeout, "every expected letter")
+    except AssertionError:
+        got = by_recipient(server.snapshot(), expected)
+        short = {a: sorted(m[0].message["Subject"] for m in got[a].values())
+                 for a, n in expected.items() if len(got[a]) < n}
+        raise AssertionError("%d addresses lack letters, e.g. %s" % (len(short), list(short.items())[:4]))
     got = by_recipient(server.snapshot(), expected)
     for address, n in expected.items():
         assert len(got[address]) == n, (address, sorted(got[address]))
