@@ -123,7 +123,7 @@ static void s_atom(char *out, size_t cap, const char *text)
 
 static const char *s_domain(const notify_settings_t *settings)
 {
-    return message_address_domain(settings->from);
+    return settings->domain[0] ? settings->domain : message_address_domain(settings->from);
 }
 
 /*  The letter of an event to one recipient: its Message-ID names the
@@ -222,7 +222,7 @@ static int s_to_staff(letters_t *out, const letters_ctx_t *ctx, const notify_set
 
 /* ---- the file ---------------------------------------------------------- */
 
-int letters_file_from_submitted(const msgpack_object *event, letters_file_t *file)
+int letters_file_from_event(const msgpack_object *event, letters_file_t *file)
 {
     memset(file, 0, sizeof *file);
     const msgpack_object *org = doc_path(doc_map(event, "application"), "organisation");

@@ -32,9 +32,11 @@ typedef struct letters_file_t {
     uint64_t revision;
 } letters_file_t;
 
-/*  Reads the file's fields from a `submitted` event; 0, or -1 when the
- *  application lacks them (then no letter can be written). */
-int letters_file_from_submitted(const msgpack_object *event, letters_file_t *file);
+/*  Reads the file's fields from an event that carries the application
+ *  (`submitted`; also `validated` review and `decided` approve, so that a
+ *  file whose `submitted` notify has not applied yet, the streams being
+ *  read apart, is still known); 0, or -1 when they are missing. */
+int letters_file_from_event(const msgpack_object *event, letters_file_t *file);
 
 typedef struct {
     char kind[OUTBOX_KIND_MAX];

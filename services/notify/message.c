@@ -9,9 +9,11 @@
 #include <string.h>
 #include <time.h>
 
-/*  RFC 2047: an encoded-word is at most 75 characters; "=?UTF-8?B?" and
- *  "?=" take 12, leaving 63 of base64, that is 15 groups of 4 = 45 bytes. */
-#define S_WORD_BYTES 45
+/*  RFC 2047: an encoded-word is at most 75 characters, and we keep each
+ *  header line within 76 like the parts: "=?UTF-8?B?" and "?=" take 12,
+ *  the rest is base64, 4 characters per 3 bytes. */
+#define S_HEADER_LINE 76
+#define S_WORD_OVERHEAD 12
 /*  RFC 2045: a quoted-printable line is at most 76 characters; a soft
  *  break adds '=', so at most 75 before it. */
 #define S_QP_LINE 75
@@ -21,10 +23,7 @@ bool message_address_check(const char *address, const char **reason)
     const char *why = NULL;
     size_t len = address ? strlen(address) : 0;
     const char *at = address ? strrchr(address, '@') : NULL;
-    if (len < 3 || len > 254)
-        why = "L’adresse est vide ou trop longue.";
-    else if (!at || at == address || !at[1] || strchr(address, '@') != at)
-        why = "L’adresse doit contenir un seul « @ », avec un nom avant et un domaine après.";
+    /* What could break a header first: it is the reason staff must read. */
     for (size_t i = 0; !why && i < len; i++) {
         unsigned char c = (unsigned char) address[i];
         if (c <= 0x20 || c >= 0x7f)
@@ -33,6 +32,12 @@ bool message_address_check(const char *address, const char **reason)
         else if (strchr("<>()[]\\,;:\"", c))
             why = "L’adresse contient un caractère interdit (<>()[]\\,;:\").";
     }
+    if (why)
+        ;
+    else if (len < 3 || len > 254)
+        why = "L’adresse est vide ou trop longue.";
+    else if (!at || at == address || !at[1] || strchr(address, '@') != at)
+        why = "L’adresse doit contenir un seul « @ », avec un nom avant et un domaine après.";
     if (reason)
         *reason = why;
     return why == NULL;
@@ -117,10 +122,11 @@ static size_t s_utf8_cut(const unsigned char *text, size_t len, size_t max)
     return cut ? cut : max;
 }
 
-/*  The text as RFC 2047 B encoded-words, folded one per line.  Control
+/*  The text as RFC 2047 B encoded-words, folded one per line; the first
+ *  follows `lead` characters of its header line ("Subject: ").  Control
  *  characters (CR and LF among them) become spaces first: a name never
  *  carries a line break into a subject. */
-static void s_encoded_words(FILE *out, const char *text)
+static void s_encoded_words(FILE *out, const char *text, size_t lead)
 {
     size_t len = strlen(text);
     unsigned char *clean = malloc(len + 1);
@@ -134,8 +140,9 @@ static void s_encoded_words(FILE *out, const char *text)
     }
     size_t done = 0;
     do {
-        size_t n = s_utf8_cut(clean + done, len - done, S_WORD_BYTES);
-        char b64[sodium_base64_ENCODED_LEN(S_WORD_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+        size_t room = S_HEADER_LINE - (done ? 1 : lead) - S_WORD_OVERHEAD;
+        size_t n = s_utf8_cut(clean + done, len - done, room / 4 * 3);
+        char b64[sodium_base64_ENCODED_LEN(S_HEADER_LINE, sodium_base64_VARIANT_ORIGINAL)];
         sodium_bin2base64(b64, sizeof b64, clean + done, n, sodium_base64_VARIANT_ORIGINAL);
         fprintf(out, "%s=?UTF-8?B?%s?=", done ? "\r\n " : "", b64);
         done += n;
@@ -238,12 +245,12 @@ int message_compose(const message_t *m, char **out, size_t *len)
     fprintf(f, "Date: %s\r\nMessage-ID: <%s>\r\nFrom: ESS Pratiques <%s>\r\nTo: ", date, m->message_id,
             m->from);
     if (m->to_name && *m->to_name) {
-        s_encoded_words(f, m->to_name);
+        s_encoded_words(f, m->to_name, 4);
         fprintf(f, "\r\n <%s>\r\n", m->to);
     } else
         fprintf(f, "<%s>\r\n", m->to);
     fputs("Subject: ", f);
-    s_encoded_words(f, m->subject);
+    s_encoded_words(f, m->subject, 9);
     fputs("\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\nContent-Language: fr\r\n", f);
     if (m->list_unsubscribe)
         fprintf(f, "List-Unsubscribe: <%s>\r\n", m->list_unsubscribe);

@@ -8,6 +8,7 @@
 #include "requests.h"
 #include "template.h"
 
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/store.h"
@@ -28,6 +29,8 @@ const char *const notify_dbs[] = { "outbox", "bodies", "due", "by_app", "failed"
                                    "reminders", "members", "suppressed", NULL };
 
 const char *const notify_secure_types[] = { "mail_failed", NULL };
+
+#define S_SUPPRESSED "adresse effacée à la demande de la personne : plus aucun courriel ne lui est envoyé"
 
 struct notify_t {
     notify_settings_t settings;
@@ -50,6 +53,8 @@ void notify_settings_load(notify_settings_t *s)
     memset(s, 0, sizeof *s);
     const char *from = config_get("ESSP_MAIL_FROM");
     snprintf(s->from, sizeof s->from, "%s", from && *from ? from : "essp@localhost");
+    /* Message-IDs name a domain of ours, or one that can be no one's. */
+    snprintf(s->domain, sizeof s->domain, "%s", from && *from ? message_address_domain(from) : "essp.invalid");
     char gateway[CONFIG_ENDPOINT_MAX];
     config_http_connect_endpoint(gateway, sizeof gateway);
     const char *pub = config_get("ESSP_PUBLIC_URL");
@@ -172,9 +177,10 @@ static void s_record(outbox_record_t *r, const letter_t *l, int64_t at)
     r->created_at = at;
 }
 
-/*  A letter that will not be sent: recorded failed, staff told. */
+/*  A letter that will not be sent: recorded failed (mail_failed lists
+ *  it), and staff told by a letter when `tell`. */
 static int s_refused(notify_t *self, service_t *svc, MDB_txn *txn, const letter_t *l, int64_t at, const char *why,
-                     bool *added)
+                     bool tell, bool *added)
 {
     outbox_record_t r;
     outbox_dbs_t dbs;
@@ -186,7 +192,7 @@ static int s_refused(notify_t *self, service_t *svc, MDB_txn *txn, const letter_
             *p = '?';
     snprintf(r.error, sizeof r.error, "%s", why);
     int rc = outbox_add_failed(txn, &dbs, &r, added);
-    if (rc == 0 && *added)
+    if (rc == 0 && *added && tell)
         rc = notify_tell_staff_failed(self, svc, txn, r.message_id, at);
     return rc;
 }
@@ -199,16 +205,20 @@ int notify_post_one(notify_t *self, service_t *svc, MDB_txn *txn, const letters_
     bool suppressed = false;
     const char *why = NULL;
     int rc = notify_suppressed(svc, txn, l->to, &suppressed);
-    if (rc || (suppressed && strcmp(l->kind, "erased")))
+    if (rc)
         return rc;
+    /* Never again to an erased address: the letter is only a record, so
+     * that staff see what was held back (no notice by mail: they asked). */
+    if (suppressed && strcmp(l->kind, "erased"))
+        return s_refused(self, svc, txn, l, at, S_SUPPRESSED, false, added);
     if (!message_address_check(l->to, &why))
-        return s_refused(self, svc, txn, l, at, why, added);
+        return s_refused(self, svc, txn, l, at, why, true, added);
     const template_t *t = s_template(self, l->kind);
     char *subject = NULL, *text = NULL, *html = NULL, *bytes = NULL, err[512] = "";
     size_t len = 0;
     if (!t || template_render(t, l->vars, &subject, &text, &html, err, sizeof err)) {
         log_error("letter %s (%s): %s", l->message_id, l->kind, t ? err : "no template");
-        return s_refused(self, svc, txn, l, at, "Le courrier n’a pas pu être rédigé (gabarit).", added);
+        return s_refused(self, svc, txn, l, at, "Le courrier n’a pas pu être rédigé (gabarit).", true, added);
     }
     char unsubscribe[NOTIFY_TEXT_MAX + 16];
     snprintf(unsubscribe, sizeof unsubscribe, "%spreferences", self->settings.desk_url);
@@ -216,7 +226,7 @@ int notify_post_one(notify_t *self, service_t *svc, MDB_txn *txn, const letters_
                     .to_name = l->to_name, .subject = subject, .text = text, .html = html,
                     .list_unsubscribe = l->unsubscribe ? unsubscribe : NULL };
     if (message_compose(&m, &bytes, &len))
-        rc = s_refused(self, svc, txn, l, at, "Le courrier n’a pas pu être composé.", added);
+        rc = s_refused(self, svc, txn, l, at, "Le courrier n’a pas pu être composé.", true, added);
     else {
         outbox_record_t r;
         outbox_dbs_t dbs;
@@ -261,6 +271,18 @@ int notify_tell_staff_failed(notify_t *self, service_t *svc, MDB_txn *txn, const
     return notify_post(self, svc, txn, &letters, at, NULL);
 }
 
+int notify_start_at(void *ctx, service_t *svc, MDB_txn *txn, int64_t now)
+{
+    (void) ctx;
+    outbox_dbs_t dbs;
+    notify_outbox_dbs(svc, &dbs);
+    size_t count = 0;
+    int rc = outbox_release_leases(txn, &dbs, now, now + REQUESTS_LEASE, &count);
+    if (rc == 0 && count)
+        log_info("notify: %zu letter(s) handed out before the restart are due again", count);
+    return rc;
+}
+
 /* ---- requests ------------------------------------------------------------ */
 
 int notify_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)
@@ -272,7 +294,10 @@ int notify_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *re
                   || !strcmp(req->type, "mail_tick") || !strcmp(req->type, "mail_digest");
     if (!sender)
         return service_refuse(req, PROTO_E_INVALID, "type", "unsupported", "notify does not answer this message type");
-    if (!requests_secret_ok(self, req))
+    /* Staff may run the day's digest or reminders by hand (essp mail). */
+    bool staff = req->peer_role && !strcmp(req->peer_role, AUTH_ROLE_STAFF)
+                 && (!strcmp(req->type, "mail_tick") || !strcmp(req->type, "mail_digest"));
+    if (!staff && !requests_secret_ok(self, req))
         return service_refuse(req, PROTO_E_FORBIDDEN, "secret", "secret",
                               "this request is for notify's own sender, with the secret it was given");
     if (!strcmp(req->type, "outbox_due"))

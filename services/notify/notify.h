@@ -33,7 +33,7 @@
  *        it is marked failed ("adresse effacée") on the way.
  *
  *    outbox_mark  {"secret": str 64 hex, "message_id": str, "at": uint,
- *                  "outcome": "sent" | "retry" | "failed",
+ *                  "outcome": "sent" | "retry" | "failed" | "release",
  *                  "error": str (optional: the server's reply or the
  *                   reason, kept for staff)}
  *        -> "outbox_marked" {"message_id", "state": "sent" | "pending" |
@@ -41,7 +41,11 @@
  *        sent: the body is purged, the headers are kept.  retry: attempts
  *        + 1, next attempt by outbox_next_attempt (1 min doubling to 1 h,
  *        +-20 %); after NOTIFY_RETRY_GIVE_UP seconds of retries it is
- *        failed instead.  failed: no retry ever; staff get a letter
+ *        failed instead.  release: the sender did not try it (it stopped
+ *        its batch when a connection failed, or it is stopping): due again
+ *        at `at`, no attempt counted; a letter handed out and neither
+ *        marked nor released stays leased REQUESTS_LEASE seconds (600).
+ *        failed: no retry ever; staff get a letter
  *        (staff_undeliverable) unless the failed letter was itself to staff.
  *        Marking a letter that is no longer pending changes nothing and
  *        answers its state (a repeated mark after a lost reply is harmless).
@@ -130,6 +134,8 @@ typedef int (*notify_token_open_fn)(void *arg, const unsigned char *sealed, size
 
 typedef struct {
     char from[NOTIFY_TEXT_MAX];          /* ESSP_MAIL_FROM, default essp@localhost */
+    char domain[NOTIFY_TEXT_MAX];        /* of Message-IDs: ESSP_MAIL_FROM's, else essp.invalid;
+                                            "" = from's */
     char public_url[NOTIFY_TEXT_MAX];    /* ESSP_PUBLIC_URL, default the intake gateway's URL; ends with '/' */
     char directory_url[NOTIFY_TEXT_MAX]; /* ESSP_DIRECTORY_URL, default public_url + "annuaire/"; ends with '/' */
     char desk_url[NOTIFY_TEXT_MAX];      /* config_desk_url(); ends with '/' */
@@ -154,7 +160,15 @@ typedef struct notify_t notify_t;
 notify_t *notify_new(const notify_settings_t *settings);
 void notify_destroy(notify_t **self_p);
 
-/*  service_def_t.handle: the requests above. */
+/*  For service_def_t.start, with the clock's time the shell reads: the
+ *  letters the previous process had handed to its sender, with no outcome
+ *  reported, are due now (outbox_release_leases): a kill -9 delays no
+ *  letter.  0 or an LMDB code. */
+int notify_start_at(void *ctx, service_t *svc, MDB_txn *txn, int64_t now);
+
+/*  service_def_t.handle: the requests above.  mail_tick and mail_digest
+ *  are also answered to a staff key on the secure endpoint whatever its
+ *  "secret" (`essp mail tick|digest` cannot know it). */
 int notify_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req);
 
 /*  The upstream streams' handlers (service_def_t.upstreams): see streams.h. */
@@ -171,9 +185,10 @@ const notify_settings_t *notify_settings(const notify_t *self);
 void notify_outbox_dbs(service_t *svc, outbox_dbs_t *dbs);
 
 /*  Puts letters in the outbox, written at `at`: each rendered from its
- *  templates and composed; a letter to an erased address is dropped
- *  (except the erasure's own confirmation), a letter to something that is
- *  no address is recorded failed with the reason (and staff are told).
+ *  templates and composed; a letter to an erased address (except the
+ *  erasure's own confirmation) is recorded failed, without a body, so that
+ *  mail_failed shows what was held back; a letter to something that is no
+ *  address is recorded failed with the reason (and staff are told).
  *  *added (may be NULL) counts the new letters.  Clears `letters`.  0 or an
  *  LMDB code. */
 int notify_post(notify_t *self, service_t *svc, MDB_txn *txn, struct letters_t *letters, int64_t at,

@@ -59,7 +59,7 @@ static int s_put_record(MDB_txn *txn, const outbox_dbs_t *dbs, const outbox_reco
     msgpack_packer pk;
     msgpack_sbuffer_init(&buf);
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 9);
+    msgpack_pack_map(&pk, 10);
     const char *strs[][2] = { { "to", r->to }, { "kind", r->kind }, { "app", r->app_id },
                               { "state", outbox_state_name(r->state) }, { "error", r->error } };
     for (size_t i = 0; i < 5; i++) {
@@ -72,6 +72,11 @@ static int s_put_record(MDB_txn *txn, const outbox_dbs_t *dbs, const outbox_reco
         msgpack_pack_str_with_body(&pk, ints[i], strlen(ints[i]));
         msgpack_pack_int64(&pk, values[i]);
     }
+    msgpack_pack_str_with_body(&pk, "leased", 6);
+    if (r->leased)
+        msgpack_pack_true(&pk);
+    else
+        msgpack_pack_false(&pk);
     int rc = store_put(txn, dbs->records, r->message_id, strlen(r->message_id), buf.data, buf.size);
     msgpack_sbuffer_destroy(&buf);
     return rc;
@@ -99,6 +104,7 @@ int outbox_get(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, ou
         out->created_at = doc_int(&doc, "created_at", &v) ? v : 0;
         out->next_at = doc_int(&doc, "next_at", &v) ? v : 0;
         out->done_at = doc_int(&doc, "done_at", &v) ? v : 0;
+        out->leased = doc_bool(&doc, "leased", false);
     }
     msgpack_zone_destroy(&zone);
     return rc;
@@ -206,6 +212,10 @@ static int s_settle(MDB_txn *txn, const outbox_dbs_t *dbs, outbox_record_t *r, o
         rc = s_del_key(txn, dbs->bodies, r->message_id, strlen(r->message_id));
     r->state = state;
     r->done_at = at;
+    r->leased = false;
+    /* The erasure's confirmation was the last use of the address. */
+    if (!strcmp(r->kind, "erased"))
+        snprintf(r->to, sizeof r->to, "%s", OUTBOX_ERASED_ADDRESS);
     if (error)
         snprintf(r->error, sizeof r->error, "%s", error);
     if (!rc && state == OUTBOX_FAILED)
@@ -255,7 +265,59 @@ int outbox_lease(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, 
 {
     outbox_record_t r;
     int rc = s_pending(txn, dbs, message_id, &r);
+    r.leased = true;
     return rc ? rc : s_reschedule(txn, dbs, &r, until);
+}
+
+int outbox_release(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t at)
+{
+    outbox_record_t r;
+    int rc = s_pending(txn, dbs, message_id, &r);
+    if (rc)
+        return rc;
+    r.leased = false;
+    return s_reschedule(txn, dbs, &r, at);
+}
+
+int outbox_release_leases(MDB_txn *txn, const outbox_dbs_t *dbs, int64_t now, int64_t horizon, size_t *count)
+{
+    /* Collect first: rescheduling writes into the index being walked. */
+    size_t n = 0, cap = 0;
+    char (*ids)[OUTBOX_MESSAGE_ID_MAX] = NULL;
+    MDB_cursor *cursor;
+    MDB_val k, v;
+    *count = 0;
+    int rc = mdb_cursor_open(txn, dbs->due, &cursor);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+        if (k.mv_size <= 8 || k.mv_size - 8 >= OUTBOX_MESSAGE_ID_MAX
+            || (int64_t) store_u64_from_key(k.mv_data) > horizon)
+            break;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            void *grown = realloc(ids, cap * sizeof *ids);
+            if (!grown) {
+                rc = ENOMEM;
+                break;
+            }
+            ids = grown;
+        }
+        memcpy(ids[n], (const char *) k.mv_data + 8, k.mv_size - 8);
+        ids[n++][k.mv_size - 8] = 0;
+    }
+    mdb_cursor_close(cursor);
+    rc = rc == MDB_NOTFOUND ? 0 : rc;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        outbox_record_t r;
+        if ((rc = s_pending(txn, dbs, ids[i], &r)) || !r.leased)
+            continue;
+        r.leased = false;
+        if (!(rc = s_reschedule(txn, dbs, &r, now)))
+            (*count)++;
+    }
+    free(ids);
+    return rc;
 }
 
 int outbox_mark_retry(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t at,
@@ -267,6 +329,7 @@ int outbox_mark_retry(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message
     if (rc)
         return rc;
     r.attempts++;
+    r.leased = false;
     snprintf(r.error, sizeof r.error, "%s", error ? error : "");
     return s_reschedule(txn, dbs, &r, next_at);
 }
@@ -308,15 +371,21 @@ int outbox_purge_application(MDB_txn *txn, const outbox_dbs_t *dbs, const char *
         rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         outbox_record_t r;
-        rc = s_pending(txn, dbs, ids[i], &r);
-        if (rc == MDB_KEYEXIST || rc == MDB_NOTFOUND) {
+        rc = outbox_get(txn, dbs, ids[i], &r);
+        if (rc == MDB_NOTFOUND) {
             rc = 0;
             continue;
         }
-        if (rc || !strcmp(r.kind, keep_kind))
+        if (rc || (r.state == OUTBOX_PENDING && !strcmp(r.kind, keep_kind)))
             continue;
-        if (!(rc = s_settle(txn, dbs, &r, OUTBOX_FAILED, r.created_at, "dossier effacé : courrier non envoyé")))
-            (*count)++;
+        /* The record stays (staff may need to know a letter existed), the
+         * address does not. */
+        snprintf(r.to, sizeof r.to, "%s", OUTBOX_ERASED_ADDRESS);
+        if (r.state == OUTBOX_PENDING) {
+            if (!(rc = s_settle(txn, dbs, &r, OUTBOX_FAILED, r.created_at, "dossier effacé : courrier non envoyé")))
+                (*count)++;
+        } else
+            rc = s_put_record(txn, dbs, &r);
     }
     free(ids);
     return rc;

@@ -40,6 +40,7 @@ typedef struct {
     int64_t created_at;
     int64_t next_at;                          /* pending: when to try next */
     int64_t done_at;                          /* sent or failed: when */
+    bool leased;                              /* handed to the sender, no outcome yet */
     char error[OUTBOX_ERROR_MAX];             /* the last error, "" when none */
 } outbox_record_t;
 
@@ -75,6 +76,16 @@ int outbox_due(MDB_txn *txn, const outbox_dbs_t *dbs, int64_t at, size_t limit, 
  *  again then.  Attempts do not change. */
 int outbox_lease(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t until);
 
+/*  The sender gives back a letter it did not try (it stopped its batch
+ *  after a connection failed): due again at `at`, no attempt counted. */
+int outbox_release(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t at);
+
+/*  At start: no delivery is under way, so the letters a previous
+ *  process's sender had in hand (leased, next_at <= horizon) are due at
+ *  `now`, not when their lease would have ended; letters waiting for a
+ *  retry keep their time.  *count: how many. */
+int outbox_release_leases(MDB_txn *txn, const outbox_dbs_t *dbs, int64_t now, int64_t horizon, size_t *count);
+
 /*  The server accepted the letter: sent, body purged. */
 int outbox_mark_sent(MDB_txn *txn, const outbox_dbs_t *dbs, const char *message_id, int64_t at);
 
@@ -88,7 +99,11 @@ int outbox_mark_failed(MDB_txn *txn, const outbox_dbs_t *dbs, const char *messag
 
 /*  Erasure: deletes the bodies of every letter about app_id that is not
  *  yet sent, except those of kind keep_kind (the erasure's confirmation);
- *  the letters become failed ("dossier effacé").  *count is how many. */
+ *  the letters become failed ("dossier effacé"), and every record of the
+ *  application forgets its recipient's address (OUTBOX_ERASED_ADDRESS).
+ *  A letter of kind "erased" forgets it too once it is sent or failed.
+ *  *count is how many unsent letters were dropped. */
+#define OUTBOX_ERASED_ADDRESS "(adresse effacée)"
 int outbox_purge_application(MDB_txn *txn, const outbox_dbs_t *dbs, const char *app_id,
                              const char *keep_kind, size_t *count);
 

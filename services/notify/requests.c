@@ -76,7 +76,8 @@ int requests_outbox_due(notify_t *self, service_t *svc, MDB_txn *txn, service_re
         if ((rc = notify_suppressed(svc, txn, r->to, &suppressed)))
             break;
         if (suppressed && strcmp(r->kind, "erased"))
-            rc = outbox_mark_failed(txn, &dbs, r->message_id, at, "adresse effacée : courrier non envoyé");
+            rc = outbox_mark_failed(txn, &dbs, r->message_id, at,
+                                    "adresse effacée à la demande de la personne : courrier non envoyé");
         else if (!(rc = outbox_lease(txn, &dbs, r->message_id, at + REQUESTS_LEASE)))
             due.records[kept++] = *r;
     }
@@ -140,8 +141,9 @@ int requests_outbox_mark(notify_t *self, service_t *svc, MDB_txn *txn, service_r
     doc_strcpy(req->msg, "error", error, sizeof error);
     bool sent = doc_str_eq(req->msg, "outcome", "sent"), retry = doc_str_eq(req->msg, "outcome", "retry");
     bool failed = doc_str_eq(req->msg, "outcome", "failed");
-    if (!sent && !retry && !failed)
-        return service_refuse(req, PROTO_E_INVALID, "outcome", "enum", "outcome is sent, retry or failed");
+    bool release = doc_str_eq(req->msg, "outcome", "release");
+    if (!sent && !retry && !failed && !release)
+        return service_refuse(req, PROTO_E_INVALID, "outcome", "enum", "outcome is sent, retry, failed or release");
     int64_t at = s_at(req);
     outbox_dbs_t dbs;
     notify_outbox_dbs(svc, &dbs);
@@ -163,7 +165,9 @@ int requests_outbox_mark(notify_t *self, service_t *svc, MDB_txn *txn, service_r
                  r.attempts + 1, error);
         snprintf(error, sizeof error, "%s", longer);
     }
-    if (sent)
+    if (release)
+        rc = outbox_release(txn, &dbs, id, at);
+    else if (sent)
         rc = outbox_mark_sent(txn, &dbs, id, at);
     else if (retry)
         rc = outbox_mark_retry(txn, &dbs, id, at, error, outbox_next_attempt(r.attempts + 1, at, s_jitter(id, r.attempts + 1)));
@@ -186,7 +190,7 @@ static void s_pack_count(service_request_t *req, const char *type, size_t count)
 int requests_mail_tick(notify_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
     size_t count = 0;
-    int rc = notify_reminders_due(self, svc, txn, s_at(req), &count);
+    int rc = notify_reminders_due(self, svc, txn, s_at(req), req->now, &count);
     if (rc == 0)
         s_pack_count(req, "mail_ticked", count);
     return rc;
@@ -276,7 +280,7 @@ int requests_mail_digest(notify_t *self, service_t *svc, MDB_txn *txn, service_r
     for (size_t i = 0; rc == 0 && i < letters.count; i++) {
         bool added = false;
         const letter_t *l = &letters.items[i];
-        if (!(rc = notify_post_one(self, svc, txn, &letters, i, at, &added)) && added) {
+        if (!(rc = notify_post_one(self, svc, txn, &letters, i, req->now, &added)) && added) {
             count++;
             rc = s_mark_files(&m, &filter, settings, l, doc_at(members, l->member), at);
         }

@@ -136,7 +136,7 @@ typedef struct {
     int days;
 } s_due_reminder_t;
 
-int notify_reminders_due(void *ctx, service_t *svc, MDB_txn *txn, int64_t at, size_t *count)
+int notify_reminders_due(void *ctx, service_t *svc, MDB_txn *txn, int64_t at, int64_t now, size_t *count)
 {
     notify_t *self = ctx;
     MDB_dbi db = service_db(svc, NOTIFY_DB_REMINDERS);
@@ -188,7 +188,7 @@ int notify_reminders_due(void *ctx, service_t *svc, MDB_txn *txn, int64_t at, si
         if (!rc && letters_listing_reminder(&letters, notify_settings(self), &file, due[i].days, expires))
             rc = ENOMEM;
         if (!rc)
-            rc = notify_post(self, svc, txn, &letters, at, count);
+            rc = notify_post(self, svc, txn, &letters, now, count);
         letters_clear(&letters);
     }
     free(due);
@@ -247,13 +247,21 @@ static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *str
     bool has_token = false;
     int rc = 0;
     if (!strcmp(stream, "intake") && !strcmp(type, "submitted")) {
-        if (letters_file_from_submitted(event, &file) == 0) {
+        if (letters_file_from_event(event, &file) == 0) {
             found = true;
             if ((rc = s_file_put(svc, txn, &file)))
                 return rc;
         }
     } else if ((rc = s_event_file(svc, txn, event, &file, &found)))
         return rc;
+    /* The streams are read apart: a later stage may come first.  Its
+     * application, when it carries one, makes the file known. */
+    if (!found && strcmp(type, "erased") && doc_map(event, "application")
+        && letters_file_from_event(event, &file) == 0) {
+        found = true;
+        if ((rc = s_file_put(svc, txn, &file)))
+            return rc;
+    }
     if (!strcmp(type, "submitted") || !strcmp(type, "token_reissued"))
         has_token = s_token(self, event, token, sizeof token);
     if (!strcmp(stream, "publication")) {
@@ -283,7 +291,7 @@ static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *str
             letters_clear(&letters);
             rc = ENOMEM;
         } else
-            rc = notify_post(self, svc, txn, &letters, (int64_t) at, NULL);
+            rc = notify_post(self, svc, txn, &letters, now, NULL);
     }
     sodium_memzero(token, sizeof token);
     if (rc == 0 && found && !strcmp(stream, "intake") && !strcmp(type, "erased"))

@@ -30,8 +30,10 @@ int notify_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char
                              const msgpack_object *event, int64_t now);
 
 /*  The listing reminders due at `at` (60 and 14 days before a listing
- *  ends) into the outbox; each is written once.  *count: letters added. */
-int notify_reminders_due(void *ctx, service_t *svc, MDB_txn *txn, int64_t at, size_t *count);
+ *  ends) into the outbox, written at `now` (the clock's time: a tick asked
+ *  for a future day still mails now); each is written once.  *count:
+ *  letters added. */
+int notify_reminders_due(void *ctx, service_t *svc, MDB_txn *txn, int64_t at, int64_t now, size_t *count);
 
 /*  What notify keeps of an application: 0, MDB_NOTFOUND or an LMDB code. */
 struct letters_file_t;

@@ -276,6 +276,9 @@ static int s_parse(s_parser_t *ps, s_node_t *parent, const char *closing, int de
             ps->p = ps->end;
             break;
         }
+        /* Errors name the tag's line: count up to it first. */
+        int line_before = ps->line;
+        s_count_lines(ps, ps->p, open);
         const char *close = strstr(open, "}}");
         if (!close || close >= ps->end)
             return s_fail(ps, "%s", "« {{ » sans « }} »");
@@ -294,6 +297,7 @@ static int s_parse(s_parser_t *ps, s_node_t *parent, const char *closing, int de
         const char *text_end = open, *next = close + 2;
         if (is_section)
             s_standalone(ps, open, close + 2, &text_end, &next);
+        ps->line = line_before;
         if (s_push_text(ps, parent, ps->p, text_end))
             return -1;
         s_count_lines(ps, ps->p, next);

@@ -232,6 +232,16 @@ int core_bench_apply(core_bench_t *self, service_apply_fn apply, void *ctx, cons
     return rc;
 }
 
+int core_bench_apply_object(core_bench_t *self, service_apply_fn apply, void *ctx, const char *type, int64_t now,
+                            const msgpack_object *event)
+{
+    MDB_txn *txn;
+    assert_int_equal(store_begin(self->store, false, &txn), 0);
+    int rc = apply(ctx, core_bench_service(self), txn, type, event, now);
+    s_end(self, txn, rc);
+    return rc;
+}
+
 uint64_t core_bench_head(core_bench_t *self)
 {
     return stream_log_head(self->log);

@@ -68,6 +68,11 @@ void core_bench_assert_refused(core_bench_t *self, int rc, const char *code, con
 int core_bench_apply(core_bench_t *self, service_apply_fn apply, void *ctx, const char *type, int64_t now,
                      const char *format, ...) __attribute__((format(printf, 6, 7)));
 
+/*  The same with an event already decoded (for what JSON cannot say: bin
+ *  fields). */
+int core_bench_apply_object(core_bench_t *self, service_apply_fn apply, void *ctx, const char *type, int64_t now,
+                            const msgpack_object *event);
+
 /*  The last seq of the core's log, and the events after `after`
  *  (an array, decoded; valid until the next call of the bench). */
 uint64_t core_bench_head(core_bench_t *self);

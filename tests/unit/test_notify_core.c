@@ -1,0 +1,289 @@
+/*  essp-notify's letters of each upstream event on a real LMDB
+ *  (tests/unit/notify_bench.h): who is written to, once, saying what; what
+ *  an erasure leaves; reminders of listings and the members' digests. */
+#include "notify_bench.h"
+
+#include "services/notify/outbox.h"
+
+#include "proto/doc.h"
+#include "proto/messages.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static void test_erasure_confirms_then_silence(void **state)
+{
+    core_t *t = *state;
+    notify_bench_submitted(t, 1, "app1", "Contact@Mutuelle.example", T0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "queued", T0 + 1,
+                                      "{\"seq\": 5, \"type\": \"queued\", \"at\": %d, \"id\": \"app1\", \"revision\": 1,"
+                                      " \"round\": 1, \"kind\": \"review\"}", T0 + 1),
+                     0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_intake, t->notify, "erased", T0 + 2,
+                                      "{\"seq\": 2, \"type\": \"erased\", \"at\": %d, \"id\": \"app1\"}", T0 + 2),
+                     0);
+    const msgpack_object *due = notify_bench_due(t, T0 + 2);
+    /* The receipt and the in-review letter were purged unsent; what is left:
+     * the confirmation, and one notice per staff address. */
+    assert_int_equal(doc_len(due), 3);
+    char *bytes = notify_bench_field(notify_bench_find(due, "Contact@Mutuelle.example"), "bytes");
+    assert_non_null(strstr(bytes, "effac"));
+    free(bytes);
+    assert_non_null(notify_bench_find(due, "staff@cress.example"));
+    /* Later events about the file, or a new file with the same address in
+     * another case: nothing, ever. */
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "decided", T0 + 3,
+                                      "{\"seq\": 6, \"type\": \"decided\", \"at\": %d, \"id\": \"app1\", \"revision\": 1,"
+                                      " \"round\": 1, \"decision\": \"approve\", \"motivations\": [], \"expires\": %d}",
+                                      T0 + 3, T0 + 400 * 86400),
+                     0);
+    notify_bench_submitted(t, 9, "app9", "contact@mutuelle.EXAMPLE", T0 + 4);
+    assert_int_equal(doc_len(notify_bench_due(t, T0 + 4)), 0);
+    /* What notify keeps of the letters about it no longer names the
+     * address; the confirmation forgets it once sent. */
+    char *confirmation = notify_bench_field(notify_bench_find(notify_bench_due(t, T0 + 1000), "Contact@Mutuelle.example"), "message_id");
+    assert_int_equal(notify_bench_mark(t, confirmation, "sent", T0 + 1000), 0);
+    free(confirmation);
+    core_bench_peer(t->bench, "staff", "alice");
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, "{\"v\": 1, \"type\": \"mail_failed\"}"), 0);
+    const msgpack_object *letters = doc_array(core_bench_reply(t->bench), "letters");
+    /* The receipt and the in-review letter, then the second file's receipt,
+     * held back. */
+    assert_int_equal(doc_len(letters), 3);
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(doc_str_eq(doc_at(letters, i), "to", OUTBOX_ERASED_ADDRESS));
+        assert_true(doc_str_eq(doc_at(letters, i), "error", "dossier effacé : courrier non envoyé"));
+    }
+    assert_true(doc_str_eq(doc_at(letters, 2), "id", "app9"));
+    assert_true(doc_str_eq(doc_at(letters, 2), "to", "contact@mutuelle.EXAMPLE"));
+    char *error = notify_bench_field(doc_at(letters, 2), "error");
+    assert_non_null(strstr(error, "adresse effacée"));
+    free(error);
+}
+
+static void test_old_events_write_no_letter(void **state)
+{
+    core_t *t = *state;
+    /* notify started on a stack with history: applied a year later. */
+    notify_bench_submitted_at(t, 1, "app1", "contact@mutuelle.example", T0 - 365 * 86400, T0);
+    assert_int_equal(doc_len(notify_bench_due(t, T0)), 0);
+    /* ...but what it keeps is up to date: a fresh event about it is mailed. */
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "queued", T0,
+                                      "{\"seq\": 5, \"type\": \"queued\", \"at\": %d, \"id\": \"app1\", \"revision\": 1,"
+                                      " \"round\": 1, \"kind\": \"review\"}", T0),
+                     0);
+    assert_int_equal(doc_len(notify_bench_due(t, T0)), 1);
+}
+
+static void test_incomplete_lists_each_failed_criterion(void **state)
+{
+    core_t *t = *state;
+    notify_bench_submitted(t, 1, "app1", "contact@mutuelle.example", T0);
+    notify_bench_due(t, T0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_validation, t->notify, "validated", T0 + 1,
+                                      "{\"seq\": 1, \"type\": \"validated\", \"at\": %d, \"id\": \"app1\", \"revision\": 1,"
+                                      " \"verdict\": \"incomplete\", \"report\": {\"criteria\": ["
+                                      "{\"code\": \"LOY-NDA\", \"outcome\": \"fail\", \"blocking\": true, \"field\": \"x\","
+                                      " \"reason\": \"Engagement de confidentialité non coché.\"},"
+                                      "{\"code\": \"ESS-FORM\", \"outcome\": \"pass\", \"blocking\": false, \"field\": \"\","
+                                      " \"reason\": \"Statut reconnu.\"}]}}", T0 + 1),
+                     0);
+    char *text = notify_bench_letter_text(t, T0 + 1, "contact@mutuelle.example");
+    assert_non_null(strstr(text, "Engagement de confidentialit=C3=A9 non coch=C3=A9."));
+    assert_null(strstr(text, "Statut reconnu"));
+    assert_non_null(strstr(text, "https://candidater.example/suivi/app1"));
+    free(text);
+}
+
+static void test_a_rejection_says_how_to_appeal_once(void **state)
+{
+    core_t *t = *state;
+    notify_bench_submitted(t, 1, "app1", "contact@mutuelle.example", T0);
+    notify_bench_due(t, T0);
+#define DECIDED "{\"seq\": %d, \"type\": \"decided\", \"at\": %d, \"id\": \"app1\", \"revision\": 1," \
+                          " \"round\": %d, \"kind\": \"%s\", \"decision\": \"reject\"," \
+                          " \"motivations\": [\"Pas de r\\u00e9f\\u00e9rences.\"]}"
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "decided", T0 + 1, DECIDED, 8, T0 + 1, 1,
+                                      "review"),
+                     0);
+    char *text = notify_bench_letter_text(t, T0 + 1, "contact@mutuelle.example");
+    assert_non_null(strstr(text, "Pas de r=C3=A9f=C3=A9rences."));
+    assert_non_null(strstr(text, "faire appel"));
+    free(text);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "decided", T0 + 2, DECIDED, 9, T0 + 2, 2,
+                                      "appeal"),
+                     0);
+    text = notify_bench_letter_text(t, T0 + 2, "contact@mutuelle.example");
+    assert_non_null(strstr(text, "d=C3=A9finitive"));
+    assert_null(strstr(text, "faire appel depuis"));
+    free(text);
+}
+
+static void test_published_then_reminders_60_and_14_days_before(void **state)
+{
+    core_t *t = *state;
+    notify_bench_submitted(t, 1, "app1", "contact@mutuelle.example", T0);
+    notify_bench_send_all(t, T0, notify_bench_due(t, T0));
+    /* Listed until 2027-12-06. */
+    int64_t expires = 1828051200;
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_publication, t->notify, "upsert", T0 + 1,
+                                      "{\"seq\": 3, \"type\": \"upsert\", \"at\": %d, \"id\": \"app1\", \"version\": 1,"
+                                      " \"entry\": {\"id\": \"app1\", \"listed_until\": \"2027-12-06\"}}", T0 + 1),
+                     0);
+    char *text = notify_bench_letter_text(t, T0 + 1, "contact@mutuelle.example");
+    assert_non_null(strstr(text, "https://annuaire.example/accompagnateurs/app1.html"));
+    assert_non_null(strstr(text, "6 d=C3=A9cembre 2027"));
+    free(text);
+#define TICK "{\"v\": 1, \"type\": \"mail_tick\", \"secret\": \"" SECRET "\", \"at\": %lld}"
+    uint64_t letters = 0;
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, TICK, (long long) (expires - 61 * 86400)), 0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 0);
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, TICK, (long long) (expires - 60 * 86400)), 0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 1);
+    /* Asked for a day to come (essp mail tick --at), mailed now. */
+    text = notify_bench_letter_text(t, T0, "contact@mutuelle.example");
+    assert_non_null(strstr(text, "60 jours"));
+    assert_non_null(strstr(text, "renouvel"));
+    free(text);
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, TICK, (long long) (expires - 59 * 86400)), 0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 0);
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, TICK, (long long) (expires - 13 * 86400)), 0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 1);
+    /* A withdrawn listing gets no reminder. */
+    notify_bench_submitted(t, 2, "app2", "autre@coop.example", T0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_publication, t->notify, "upsert", T0 + 1,
+                                      "{\"seq\": 4, \"type\": \"upsert\", \"at\": %d, \"id\": \"app2\", \"version\": 1,"
+                                      " \"entry\": {\"id\": \"app2\", \"listed_until\": \"2027-12-06\"}}", T0 + 1),
+                     0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_publication, t->notify, "withdraw", T0 + 2,
+                                      "{\"seq\": 5, \"type\": \"withdraw\", \"at\": %d, \"id\": \"app2\","
+                                      " \"reason\": \"withdrawn\"}", T0 + 2),
+                     0);
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, TICK, (long long) expires), 0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 0);
+}
+
+#define PENDING                                                                                                  \
+    "{\"members\": ["                                                                                          \
+    "{\"name\": \"Alice\", \"email\": \"alice@comite.example\", \"digest\": true, \"files\": ["                 \
+    "{\"id\": \"f1\", \"name\": \"Coop <A>\", \"kind\": \"review\", \"round\": 1, \"queued_at\": %d},"           \
+    "{\"id\": \"f2\", \"name\": \"Coop B\", \"kind\": \"appeal\", \"round\": 2, \"queued_at\": %d}]},"            \
+    "{\"name\": \"Bob\", \"email\": \"bob@comite.example\", \"digest\": false, \"files\": ["                     \
+    "{\"id\": \"f1\", \"name\": \"Coop <A>\", \"kind\": \"review\", \"round\": 1, \"queued_at\": %d}]}]}"
+
+static void test_members_get_one_digest_a_day_and_reminders(void **state)
+{
+    core_t *t = *state;
+#define DIGEST "{\"v\": 1, \"type\": \"mail_digest\", \"secret\": \"" SECRET "\", \"at\": %d, \"pending\": " PENDING "}"
+    uint64_t letters = 0;
+    /* f1 queued 10 days ago, f2 today: one digest of both, one reminder of f1. */
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, DIGEST, T0, T0 - 10 * 86400, T0,
+                                        T0 - 10 * 86400),
+                     0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 2);
+    const msgpack_object *due = notify_bench_due(t, T0);
+    assert_int_equal(doc_len(due), 2);
+    assert_null(notify_bench_find(due, "bob@comite.example"));
+    for (size_t i = 0; i < 2; i++) {
+        char *bytes = notify_bench_field(doc_at(due, i), "bytes");
+        assert_non_null(strstr(bytes, "List-Unsubscribe: <https://comite.example/preferences>\r\n"));
+        assert_non_null(strstr(bytes, "Coop &lt;A&gt;"));
+        free(bytes);
+    }
+    notify_bench_send_all(t, T0, due);
+    /* Asked again the same day or the next: nothing new to say. */
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, DIGEST, T0 + 3600, T0 - 10 * 86400, T0,
+                                        T0 - 10 * 86400),
+                     0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 0);
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, DIGEST, T0 + 86400, T0 - 10 * 86400,
+                                        T0, T0 - 10 * 86400),
+                     0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 0);
+    /* A week later f2 is overdue: one reminder of f2 alone. */
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, DIGEST, T0 + 8 * 86400,
+                                        T0 - 10 * 86400, T0, T0 - 10 * 86400),
+                     0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 1);
+    char *text = notify_bench_letter_text(t, T0 + 8 * 86400, "alice@comite.example");
+    assert_non_null(strstr(text, "f2"));
+    assert_null(strstr(text, "f1"));
+    free(text);
+}
+
+static void test_a_complaint_tells_staff_and_suspends(void **state)
+{
+    core_t *t = *state;
+    notify_bench_submitted(t, 1, "app1", "contact@mutuelle.example", T0);
+    notify_bench_due(t, T0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "withdrawn", T0 + 1,
+                                      "{\"seq\": 10, \"type\": \"withdrawn\", \"at\": %d, \"id\": \"app1\","
+                                      " \"reason\": \"Une r\\u00e9clamation a \\u00e9t\\u00e9 d\\u00e9pos\\u00e9e.\","
+                                      " \"kind\": \"suspended\"}", T0 + 1),
+                     0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "queued", T0 + 1,
+                                      "{\"seq\": 11, \"type\": \"queued\", \"at\": %d, \"id\": \"app1\", \"revision\": 1,"
+                                      " \"round\": 3, \"kind\": \"complaint\"}", T0 + 1),
+                     0);
+    const msgpack_object *due = notify_bench_due(t, T0 + 1);
+    assert_int_equal(doc_len(due), 3);
+    char *bytes = notify_bench_field(notify_bench_find(due, "contact@mutuelle.example"), "bytes");
+    char *text = notify_bench_text(bytes);
+    assert_non_null(strstr(text, "retir=C3=A9e de l=E2=80=99annuaire"));
+    free(text);
+    free(bytes);
+    bytes = notify_bench_field(notify_bench_find(due, "veille@cress.example"), "bytes");
+    text = notify_bench_text(bytes);
+    assert_non_null(strstr(text, "app1"));
+    assert_non_null(strstr(text, "tour 3"));
+    free(text);
+    free(bytes);
+}
+
+/*  Review's decision applied before intake's submission (the streams are
+ *  read apart): the decision carries the application, the letter goes. */
+static void test_a_decision_before_the_submission_still_reaches_the_applicant(void **state)
+{
+    core_t *t = *state;
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "decided", T0,
+                                      "{\"seq\": 4, \"type\": \"decided\", \"at\": %d, \"id\": \"app5\", \"revision\": 1,"
+                                      " \"round\": 1, \"decision\": \"approve\", \"motivations\": [], \"expires\": %d,"
+                                      " \"application\": {\"organisation\": {\"name\": \"Coop\","
+                                      " \"private_contact\": {\"name\": \"Yves\", \"email\": \"yves@coop.example\"}}}}",
+                                      T0, T0 + 365 * 86400),
+                     0);
+    char *text = notify_bench_letter_text(t, T0, "yves@coop.example");
+    assert_non_null(strstr(text, "approuv=C3=A9"));
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_a_decision_before_the_submission_still_reaches_the_applicant,
+                                        notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_erasure_confirms_then_silence, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_old_events_write_no_letter, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_incomplete_lists_each_failed_criterion, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_a_rejection_says_how_to_appeal_once, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_published_then_reminders_60_and_14_days_before, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_members_get_one_digest_a_day_and_reminders, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_a_complaint_tells_staff_and_suspends, notify_bench_setup, notify_bench_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
