@@ -31,8 +31,11 @@
  *      and counts the copies.
  *    - Into the Maildir, the file's name comes from the Message-ID: the
  *      second delivery replaces the first, and there is no duplicate.
- *  A reply to outbox_mark that never comes (the core stopping) is the same
- *  case: the letter stays pending and goes again.
+ *  A reply to outbox_mark that never comes is the same case: the letter
+ *  stays pending and goes again.  So is a SIGTERM that lands in the window
+ *  (the shell ends its loop, which answers requests, before it stops this
+ *  thread); the letters of the batch that were not tried are released by
+ *  the core when notify starts again.
  *
  *  The outcome the core records: 250 = sent; a 4xx or no answer (refused
  *  connection, lost connection, timeout) = retry, the core sets the next
@@ -74,9 +77,9 @@
  *  most this long. */
 #define S_IDLE_MS 250
 /*  After a connection that failed, the next round waits this long; the
- *  rest of the batch was marked for a retry without a connection each
- *  (the core schedules each with its backoff): a server that is down is
- *  not asked again for every letter in the outbox at once. */
+ *  rest of the batch was released untried (the one tried is scheduled by
+ *  the core with its backoff): a server that is down is not asked again
+ *  for every letter in the outbox at once. */
 #define S_DOWN_PAUSE_MS 1000
 #define S_CORE_TIMEOUT_MS 30000
 
@@ -167,8 +170,8 @@ static void s_deliver_maildir(sender_t *self, const char *message_id, const char
  *  not be recorded, 1 when the server could not be reached (its answer is
  *  then copied to `down`), 0 otherwise.  When `down` already holds an
  *  answer (the server was unreachable for an earlier letter of this
- *  batch), the letter is not tried: it is marked for a retry with that
- *  answer, as the core handed it out for this attempt. */
+ *  batch), the letter is not tried: it is released (due again, no attempt
+ *  counted). */
 static int s_send_one(sender_t *self, const msgpack_object *letter, char *down, size_t down_cap)
 {
     char message_id[512], to[SENDER_ADDRESS_MAX], from[SENDER_ADDRESS_MAX];
@@ -180,7 +183,7 @@ static int s_send_one(sender_t *self, const msgpack_object *letter, char *down, 
         return 0;
     }
     if (*down)
-        return s_mark(self, message_id, "retry", down) == 0 ? 1 : -1;
+        return s_mark(self, message_id, "release", NULL) == 0 ? 1 : -1;
     /* The envelope's sender is the letter's From (ESSP_MAIL_FROM, which
      * the core composed it with). */
     if (doc_strcpy(letter, "from", from, sizeof from) < 1)
