@@ -245,6 +245,9 @@ def test_erased_then_nothing_more_to_that_address():
         "Votre candidature n° %s est enregistrée" % receipt["id"],
         "Votre candidature n° %s est examinée par le comité" % receipt["id"],
         "Vos données ont été effacées"], server.to(address)
+    # Held back, and shown to staff as such.
+    held = [f for f in stack.essp_lines("mail", "failed") if f["id"] == second["id"]]
+    assert held and all(f["to"] == address and "effacée" in f["error"] for f in held), held
 
 
 def test_member_digest_leaves_out_a_recused_file():
