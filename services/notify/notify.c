@@ -26,7 +26,7 @@
 #endif
 
 const char *const notify_dbs[] = { "outbox", "bodies", "due", "by_app", "failed", "files", "listings",
-                                   "reminders", "members", "suppressed", NULL };
+                                   "reminders", "members", "suppressed", "waiting", NULL };
 
 const char *const notify_secure_types[] = { "mail_failed", NULL };
 

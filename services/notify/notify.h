@@ -103,10 +103,13 @@
  *    members    hash(member address) ‖ id ‖ 0 ‖ be32(round) -> flags
  *               (announced in a digest, recalled in a reminder)
  *    suppressed hash(address) -> be64(erased_at): never again
+ *    waiting    id ‖ 0 ‖ stream ‖ 0 ‖ be64(seq) -> {stream, type, event}: an
+ *               event about a file whose submission notify has not applied
+ *               yet (the streams are read apart), applied when it is
  */
 enum { NOTIFY_DB_OUTBOX, NOTIFY_DB_BODIES, NOTIFY_DB_DUE, NOTIFY_DB_BY_APP, NOTIFY_DB_FAILED,
        NOTIFY_DB_FILES, NOTIFY_DB_LISTINGS, NOTIFY_DB_REMINDERS, NOTIFY_DB_MEMBERS,
-       NOTIFY_DB_SUPPRESSED };
+       NOTIFY_DB_SUPPRESSED, NOTIFY_DB_WAITING };
 extern const char *const notify_dbs[];
 
 /*  The request types answered only on the secure endpoint ("mail_failed"). */

@@ -11,6 +11,7 @@
 #include "proto/date.h"
 #include "proto/doc.h"
 #include "proto/messages.h"
+#include "proto/wire.h"
 
 #include <sodium.h>
 
@@ -195,6 +196,132 @@ int notify_reminders_due(void *ctx, service_t *svc, MDB_txn *txn, int64_t at, in
     return rc;
 }
 
+/* ---- events that come before their file ----------------------------------- */
+
+/*  The streams are read apart, so review's or validation's event about a
+ *  file may be applied before intake's `submitted` that says who to write
+ *  to.  Such an event waits, and is applied when the file is known. */
+static bool s_may_wait(const char *type)
+{
+    static const char *const types[] = { "validated", "queued", "decided", "withdrawn", "upsert", "appealed", NULL };
+    for (const char *const *t = types; *t; t++)
+        if (!strcmp(*t, type))
+            return true;
+    return false;
+}
+
+static size_t s_waiting_key(unsigned char *out, const char *id, size_t id_len, const char *stream, uint64_t seq)
+{
+    size_t slen = strlen(stream);
+    memcpy(out, id, id_len);
+    out[id_len] = 0;
+    memcpy(out + id_len + 1, stream, slen);
+    out[id_len + 1 + slen] = 0;
+    store_u64_key(seq, out + id_len + 2 + slen);
+    return id_len + 10 + slen;
+}
+
+static int s_wait(service_t *svc, MDB_txn *txn, const char *stream, const char *type, const msgpack_object *event)
+{
+    const char *id;
+    size_t len;
+    uint64_t seq = 0;
+    if (!doc_str(event, "id", &id, &len) || len >= OUTBOX_APP_MAX || !doc_uint(event, "seq", &seq))
+        return 0;
+    unsigned char key[OUTBOX_APP_MAX + 32];
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    proto_pack_kv_str(&pk, "stream", stream);
+    proto_pack_kv_str(&pk, "type", type);
+    proto_pack_str(&pk, "event");
+    msgpack_pack_object(&pk, *event);
+    int rc = store_put(txn, service_db(svc, NOTIFY_DB_WAITING), key, s_waiting_key(key, id, len, stream, seq),
+                       buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
+typedef struct {
+    void *bytes;
+    size_t len;
+} s_blob_t;
+
+/*  Takes the waiting events of a file out of the database (their bytes
+ *  copied), in key order.  *out is malloc'd. */
+static int s_take_waiting(service_t *svc, MDB_txn *txn, const char *id, s_blob_t **out, size_t *count)
+{
+    MDB_dbi db = service_db(svc, NOTIFY_DB_WAITING);
+    size_t plen = strlen(id) + 1, n = 0, cap = 0;
+    s_blob_t *blobs = NULL;
+    MDB_cursor *cursor;
+    MDB_val k = { plen, (void *) id }, v;
+    int rc = mdb_cursor_open(txn, db, &cursor);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+        if (k.mv_size <= plen || memcmp(k.mv_data, id, plen))
+            break;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 4;
+            void *grown = realloc(blobs, cap * sizeof *blobs);
+            if (!grown) {
+                rc = ENOMEM;
+                break;
+            }
+            blobs = grown;
+        }
+        if (!(blobs[n].bytes = malloc(v.mv_size))) {
+            rc = ENOMEM;
+            break;
+        }
+        memcpy(blobs[n].bytes, v.mv_data, v.mv_size);
+        blobs[n++].len = v.mv_size;
+        if ((rc = mdb_cursor_del(cursor, 0)))
+            break;
+    }
+    mdb_cursor_close(cursor);
+    *out = blobs;
+    *count = n;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static void s_free_blobs(s_blob_t *blobs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(blobs[i].bytes);
+    free(blobs);
+}
+
+static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *stream, const char *type,
+                   const msgpack_object *event, int64_t now);
+
+/*  The file is known now: the events that waited for it are applied. */
+static int s_replay(notify_t *self, service_t *svc, MDB_txn *txn, const char *id, int64_t now)
+{
+    s_blob_t *blobs = NULL;
+    size_t count = 0;
+    int rc = s_take_waiting(svc, txn, id, &blobs, &count);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        msgpack_zone zone;
+        msgpack_object doc;
+        char stream[16] = "", type[32] = "";
+        if (!msgpack_zone_init(&zone, 4096)) {
+            rc = ENOMEM;
+            break;
+        }
+        if (wire_decode_stored(blobs[i].bytes, blobs[i].len, &zone, &doc, NULL) == 0
+            && doc_strcpy(&doc, "stream", stream, sizeof stream) > 0 && doc_strcpy(&doc, "type", type, sizeof type) > 0
+            && doc_map(&doc, "event"))
+            rc = s_apply(self, svc, txn, stream, type, doc_map(&doc, "event"), now);
+        msgpack_zone_destroy(&zone);
+    }
+    s_free_blobs(blobs, count);
+    return rc;
+}
+
 /* ---- applying an event ------------------------------------------------------ */
 
 /*  The tracking token of the event, opened; false when there is none or it
@@ -232,6 +359,11 @@ static int s_erase(service_t *svc, MDB_txn *txn, const letters_file_t *file, int
         rc = s_listing_drop(svc, txn, file->id);
     if (!rc)
         rc = s_del(txn, service_db(svc, NOTIFY_DB_FILES), file->id, strlen(file->id));
+    s_blob_t *blobs = NULL;
+    size_t count = 0;
+    if (!rc)
+        rc = s_take_waiting(svc, txn, file->id, &blobs, &count);
+    s_free_blobs(blobs, count);
     return rc;
 }
 
@@ -246,22 +378,26 @@ static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *str
     char token[S_TOKEN_MAX];
     bool has_token = false;
     int rc = 0;
+    bool known = false;          /* the file is known from this very event */
     if (!strcmp(stream, "intake") && !strcmp(type, "submitted")) {
         if (letters_file_from_event(event, &file) == 0) {
-            found = true;
+            found = known = true;
             if ((rc = s_file_put(svc, txn, &file)))
                 return rc;
         }
     } else if ((rc = s_event_file(svc, txn, event, &file, &found)))
         return rc;
     /* The streams are read apart: a later stage may come first.  Its
-     * application, when it carries one, makes the file known. */
+     * application, when it carries one, makes the file known; else the
+     * event waits for the file. */
     if (!found && strcmp(type, "erased") && doc_map(event, "application")
         && letters_file_from_event(event, &file) == 0) {
-        found = true;
+        found = known = true;
         if ((rc = s_file_put(svc, txn, &file)))
             return rc;
     }
+    if (!found && s_may_wait(type))
+        return s_wait(svc, txn, stream, type, event);
     if (!strcmp(type, "submitted") || !strcmp(type, "token_reissued"))
         has_token = s_token(self, event, token, sizeof token);
     if (!strcmp(stream, "publication")) {
@@ -294,8 +430,19 @@ static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *str
             rc = notify_post(self, svc, txn, &letters, now, NULL);
     }
     sodium_memzero(token, sizeof token);
+    if (rc == 0 && known)
+        rc = s_replay(self, svc, txn, file.id, now);
     if (rc == 0 && found && !strcmp(stream, "intake") && !strcmp(type, "erased"))
         rc = s_erase(svc, txn, &file, (int64_t) at);
+    else if (rc == 0 && !strcmp(stream, "intake") && !strcmp(type, "erased")) {
+        /* Erased before notify knew the file: what waited for it goes. */
+        char id[OUTBOX_APP_MAX];
+        s_blob_t *blobs = NULL;
+        size_t count = 0;
+        if (doc_strcpy(event, "id", id, sizeof id) > 0)
+            rc = s_take_waiting(svc, txn, id, &blobs, &count);
+        s_free_blobs(blobs, count);
+    }
     return rc;
 }
 

@@ -272,9 +272,38 @@ static void test_a_decision_before_the_submission_still_reaches_the_applicant(vo
     free(text);
 }
 
+/*  validation's verdict applied before intake's submission, without the
+ *  application: it waits for the file, then writes its letter. */
+static void test_an_event_before_its_file_waits_for_it(void **state)
+{
+    core_t *t = *state;
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_validation, t->notify, "validated", T0,
+                                      "{\"seq\": 3, \"type\": \"validated\", \"at\": %d, \"id\": \"app6\","
+                                      " \"revision\": 1, \"verdict\": \"incomplete\", \"report\": {\"criteria\": ["
+                                      "{\"code\": \"LOY-NDA\", \"outcome\": \"fail\", \"blocking\": true,"
+                                      " \"field\": \"\", \"reason\": \"Engagement manquant.\"}]}}", T0),
+                     0);
+    assert_int_equal(doc_len(notify_bench_due(t, T0)), 0);
+    notify_bench_submitted(t, 6, "app6", "six@coop.example", T0);
+    const msgpack_object *due = notify_bench_due(t, T0);
+    assert_int_equal(doc_len(due), 2);              /* the receipt, then the incomplete letter */
+    bool incomplete = false;
+    for (size_t i = 0; i < 2; i++) {
+        char *id = notify_bench_field(doc_at(due, i), "message_id");
+        incomplete |= strncmp(id, "validation.3.", 13) == 0;
+        free(id);
+    }
+    assert_true(incomplete);
+    /* Applied once: the submission applied again writes nothing more. */
+    notify_bench_submitted(t, 6, "app6", "six@coop.example", T0);
+    assert_int_equal(doc_len(notify_bench_due(t, T0 + 1)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_an_event_before_its_file_waits_for_it, notify_bench_setup,
+                                        notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_decision_before_the_submission_still_reaches_the_applicant,
                                         notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_erasure_confirms_then_silence, notify_bench_setup, notify_bench_teardown),
