@@ -2,14 +2,14 @@
 # Sourced, not run.  Everything here works on a minimal Debian (bookworm).
 
 ESSP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ESSP_SERVICES="intake validation review publication desk"
+ESSP_SERVICES="intake validation review publication desk notify"
 
 # What building and running need, and what the tests need on top.
 ESSP_BUILD_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
   liblmdb-dev libsodium-dev libjansson-dev libcmocka-dev libmicrohttpd-dev liboath-dev
-  libqrencode-dev"
+  libqrencode-dev libcurl4-openssl-dev"
 ESSP_TEST_PACKAGES="python3 python3-zmq python3-msgpack python3-nacl lmdb-utils chromium fonts-dejavu-core
-  nodejs nginx openssl"
+  nodejs nginx openssl python3-aiosmtpd"
 # Only when deploy/test is asked for line coverage (ESSP_COVERAGE=1).
 ESSP_COVERAGE_PACKAGES="gcovr"
 

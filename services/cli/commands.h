@@ -69,6 +69,10 @@ int cmd_desk_list(const args_t *args);
 int cmd_desk_remove(const args_t *args);
 int cmd_desk_reset(const args_t *args);
 int cmd_desk_demo_account(const args_t *args);
+/*  E-mail: failed letters, the digest and the reminders now (cmd_mail.c). */
+int cmd_mail_failed(const args_t *args);
+int cmd_mail_digest(const args_t *args);
+int cmd_mail_tick(const args_t *args);
 
 /*  The published directory, the stream, the services (cmd_directory.c). */
 int cmd_directory(const args_t *args);

@@ -8,8 +8,8 @@
  *  This file holds the table of commands and the one prologue they share;
  *  the commands live in cmd_application.c (the applicant's),
  *  cmd_committee.c (the members'), cmd_staff.c (the staff's) and
- *  cmd_directory.c (the public directory, the stream, the services) and
- *  cmd_stream_key.c (the stream key's rotation).
+ *  cmd_directory.c (the public directory, the stream, the services),
+ *  cmd_stream_key.c (the stream key's rotation) and cmd_mail.c (e-mail).
  */
 #include "commands.h"
 
@@ -87,6 +87,12 @@ static const command_t s_commands[] = {
      "reason=!", 1, "expects ID and --reason TEXT", cmd_complaint},
     {"clock", "tick", "clock tick [--now YYYY-MM-DD|SECONDS]  withdraw the listings expired by now (staff key)",
      "now=", 0, "takes no argument", cmd_clock_tick},
+    {"mail", "failed", "mail failed | mail digest [--at T] | mail tick [--at T]  (staff key) the letters the mail\n"
+                       "       server refused for good; the committee's digest now; the listing reminders due at T\n"
+                       "       (YYYY-MM-DD or unix seconds, default now)",
+     NULL, 0, "takes no argument", cmd_mail_failed},
+    {"mail", "digest", NULL, "at=", 0, "takes only --at", cmd_mail_digest},
+    {"mail", "tick", NULL, "at=", 0, "takes only --at", cmd_mail_tick},
     {"erase", NULL, "erase ID                        erase an application's personal data (staff key)",
      NULL, 1, "expects one ID", cmd_erase},
     {"withdraw", NULL, "withdraw ID --reason TEXT       withdraw a file before the committee, or a listing",
@@ -119,6 +125,7 @@ static const struct {
     {"staff", "expects init NAME or add NAME --email ADDRESS"},
     {"desk", "expects invite, list, remove, reset or demo-account"},
     {"clock", "expects tick"},
+    {"mail", "expects failed, digest or tick"},
 };
 
 /*  The command running: its name and usage, for cli_usage. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deploy/up as a newcomer runs it (with the programs of this build): the
-# stack comes up with the demo published; a second deploy/up starts
+# stack comes up with the demo published and its letters in the Maildir
+# (no SMTP server set); a second deploy/up starts
 # nothing twice; a service killed with SIGKILL is restarted by its
 # supervisor; deploy/down stops every service with exit status 0.
 set -uo pipefail
@@ -12,7 +13,8 @@ export ESSP_HOME=$(mktemp -d) ESSP_BIN=$bin
 export ESSP_PORT=$(( 10000 + (RANDOM % 2700) * 8 ))
 trap '"$root/deploy/down" >/dev/null 2>&1; rm -rf "$ESSP_HOME"' EXIT
 fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-pids() { cat "$ESSP_HOME"/run/{intake,validation,review,publication,desk}.pid 2>/dev/null | tr '\n' ' '; }
+services="intake validation review publication desk notify"
+pids() { cat "$ESSP_HOME"/run/{intake,validation,review,publication,desk,notify}.pid 2>/dev/null | tr '\n' ' '; }
 
 "$root/deploy/up" >"$ESSP_HOME/up1.out" 2>&1 || fail "deploy/up: $(tail -5 "$ESSP_HOME/up1.out")"
 grep -q "essp directory" "$ESSP_HOME/up1.out" || fail "deploy/up does not say where to look"
@@ -21,7 +23,7 @@ grep -q '^# ' "$ESSP_HOME/essp.conf" || fail "the default essp.conf says nothing
 # Files: essp.conf 0600 (it may hold secrets), logs 0640 in a 0750 folder.
 [ "$(stat -c %a "$ESSP_HOME/essp.conf")" = 600 ] || fail "essp.conf is $(stat -c %a "$ESSP_HOME/essp.conf"), not 600"
 [ "$(stat -c %a "$ESSP_HOME/log")" = 750 ] || fail "the log folder is $(stat -c %a "$ESSP_HOME/log"), not 750"
-for service in intake validation review publication desk; do
+for service in $services; do
   mode=$(stat -c %a "$ESSP_HOME/log/$service.log")
   [ "$mode" = 640 ] || fail "log/$service.log is $mode, not 640"
 done
@@ -35,6 +37,15 @@ accounts=$ESSP_HOME/demo-accounts.txt
 grep -q "^staff	Équipe CRESS	equipe@cress.example	[A-Za-z0-9]\{20\}	totp:[A-Z2-7]\{32\}$" "$accounts" \
   || fail "no staff account with its TOTP secret in demo-accounts.txt"
 grep -q "http://127.0.0.1:$((ESSP_PORT + 11))/" "$ESSP_HOME/up1.out" || fail "deploy/up does not print the desk's URL"
+# No SMTP server: the demo's letters are files a newcomer opens.
+grep -qF "courriels : $ESSP_HOME/mail/new" "$ESSP_HOME/up1.out" || fail "deploy/up does not say where mail goes"
+for _ in $(seq 1 100); do
+  [ "$(ls "$ESSP_HOME/mail/new" 2>/dev/null | grep -c '\.eml$')" -ge "$entries" ] && break
+  sleep 0.1
+done
+letters=$(ls "$ESSP_HOME/mail/new" | grep -c '\.eml$')
+[ "$letters" -ge "$entries" ] || fail "the demo left $letters letters in $ESSP_HOME/mail/new"
+grep -qh '^Subject: ' "$ESSP_HOME"/mail/new/*.eml || fail "a letter of the Maildir has no Subject"
 
 before=$(pids)
 "$root/deploy/up" >"$ESSP_HOME/up2.out" 2>&1 || fail "second deploy/up failed"
@@ -55,7 +66,7 @@ done
 
 running=$(pids)
 "$root/deploy/down" >/dev/null 2>&1 || fail "deploy/down failed"
-for service in intake validation review publication desk; do
+for service in $services; do
   grep -q "essp-$service stopped with status 0" "$ESSP_HOME/log/$service.log" \
     || fail "$service did not exit 0 on SIGTERM: $(tail -3 "$ESSP_HOME/log/$service.log")"
 done
