@@ -158,12 +158,12 @@ int bench_stack_start(bench_stack_t *self, const char *bin_dir)
     }
     s_set_environment(self);
     int64_t started = bench_now_ns();
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         if ((self->pids[i] = s_spawn(self, (service_id_t)i)) < 0) {
             bench_stack_stop(self);
             return -1;
         }
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         if (s_wait_pong(self, (service_id_t)i, started + S_READY_TIMEOUT_NS) != 0) {
             fprintf(stderr, "essp-bench: %s did not answer within 10 s (see %s/log/%s.log)\n",
                     config_service_name((service_id_t)i), self->home, config_service_name((service_id_t)i));
@@ -240,7 +240,7 @@ int bench_stack_written(const bench_stack_t *self, service_id_t service, double 
 
 void bench_stack_sample(bench_stack_t *self)
 {
-    for (int i = 0; i < SERVICE_COUNT; i++) {
+    for (int i = 0; i < BENCH_SERVICES; i++) {
         bench_memory_t memory;
         if (bench_stack_memory(self, (service_id_t)i, &memory) != 0)
             continue;
@@ -253,7 +253,7 @@ void bench_stack_sample(bench_stack_t *self)
 
 void bench_stack_print_errors(const bench_stack_t *self)
 {
-    for (int i = 0; i < SERVICE_COUNT; i++) {
+    for (int i = 0; i < BENCH_SERVICES; i++) {
         char path[CONFIG_PATH_MAX + 32], line[1024], last[1024] = "";
         snprintf(path, sizeof path, "%s/log/%s.log", self->home, config_service_name((service_id_t)i));
         FILE *file = fopen(path, "r");
@@ -270,11 +270,11 @@ void bench_stack_print_errors(const bench_stack_t *self)
 int bench_stack_stop(bench_stack_t *self)
 {
     int failures = 0;
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         if (self->pids[i] > 0)
             kill(self->pids[i], SIGTERM);
     int64_t deadline = bench_now_ns() + S_STOP_TIMEOUT_NS;
-    for (int i = 0; i < SERVICE_COUNT; i++) {
+    for (int i = 0; i < BENCH_SERVICES; i++) {
         if (self->pids[i] <= 0)
             continue;
         int status = 0;

@@ -15,6 +15,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*  The services the bench starts and measures: the pipeline's four
+ *  (intake, validation, review, publication: the first ids of
+ *  common/config.h), not the desk and notify beside it. */
+#define BENCH_SERVICES (SERVICE_PUBLICATION + 1)
+
 typedef struct {
     long rss_kib;                /* VmRSS: resident now */
     long hwm_kib;                /* VmHWM: the most it was ever resident */

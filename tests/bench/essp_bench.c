@@ -69,12 +69,12 @@ typedef struct {
     bench_lmdb_t lmdb;
     bench_zmq_t zmq;
     double ready_ms;
-    bench_memory_t idle[SERVICE_COUNT];
-    bench_memory_t peak[SERVICE_COUNT];  /* rss: largest sampled; hwm: VmHWM at the end */
+    bench_memory_t idle[BENCH_SERVICES];
+    bench_memory_t peak[BENCH_SERVICES];  /* rss: largest sampled; hwm: VmHWM at the end */
     bench_result_t e2e;
-    double cpu_us[SERVICE_COUNT];        /* CPU per application end to end */
-    double sys_us[SERVICE_COUNT];        /* the part of it spent in the kernel */
-    double written_kib[SERVICE_COUNT];   /* file pages dirtied per application */
+    double cpu_us[BENCH_SERVICES];        /* CPU per application end to end */
+    double sys_us[BENCH_SERVICES];        /* the part of it spent in the kernel */
+    double written_kib[BENCH_SERVICES];   /* file pages dirtied per application */
     double bench_cpu_us;                 /* the bench's own, its I/O thread included */
     size_t catch_up_entries;
     double catch_up_seconds;
@@ -225,9 +225,9 @@ static int s_baselines(const options_t *o, size_t record_size, report_t *r)
     return rc;
 }
 
-static void s_memory(bench_stack_t *stack, bench_memory_t out[SERVICE_COUNT])
+static void s_memory(bench_stack_t *stack, bench_memory_t out[BENCH_SERVICES])
 {
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         if (bench_stack_memory(stack, (service_id_t)i, &out[i]) != 0)
             out[i] = (bench_memory_t){-1, -1, -1, -1};
 }
@@ -243,16 +243,16 @@ static double s_self_cpu(void)
 /*  CPU seconds of each service now (and their kernel part in sys, the
  *  bytes of pages they dirtied in written), and of the bench in the last
  *  slot. */
-static void s_cpu(bench_stack_t *stack, double out[SERVICE_COUNT + 1], double sys[SERVICE_COUNT],
-                  double written[SERVICE_COUNT])
+static void s_cpu(bench_stack_t *stack, double out[BENCH_SERVICES + 1], double sys[BENCH_SERVICES],
+                  double written[BENCH_SERVICES])
 {
-    for (int i = 0; i < SERVICE_COUNT; i++) {
+    for (int i = 0; i < BENCH_SERVICES; i++) {
         if (bench_stack_cpu(stack, (service_id_t)i, &out[i], &sys[i]) != 0)
             out[i] = sys[i] = 0;
         if (bench_stack_written(stack, (service_id_t)i, &written[i]) != 0)
             written[i] = 0;
     }
-    out[SERVICE_COUNT] = s_self_cpu();
+    out[BENCH_SERVICES] = s_self_cpu();
 }
 
 static int s_run_stack(const options_t *o, bench_stack_t *stack, bench_apps_t *apps, report_t *r)
@@ -266,22 +266,22 @@ static int s_run_stack(const options_t *o, bench_stack_t *stack, bench_apps_t *a
     bench_pipeline_t *pipeline = bench_pipeline_new(stack, apps, o->n + o->fanout_count + offered_count);
     int rc = bench_pipeline_committee(pipeline);
     bench_phase_t e2e = {o->n, o->clients, o->window, 0, 0, o->backlog};
-    double cpu_before[SERVICE_COUNT + 1], cpu_after[SERVICE_COUNT + 1];
-    double sys_before[SERVICE_COUNT], sys_after[SERVICE_COUNT];
-    double written_before[SERVICE_COUNT], written_after[SERVICE_COUNT];
+    double cpu_before[BENCH_SERVICES + 1], cpu_after[BENCH_SERVICES + 1];
+    double sys_before[BENCH_SERVICES], sys_after[BENCH_SERVICES];
+    double written_before[BENCH_SERVICES], written_after[BENCH_SERVICES];
     s_cpu(stack, cpu_before, sys_before, written_before);
     if (rc == 0)
         rc = bench_pipeline_run(pipeline, &e2e, &r->e2e);
     s_cpu(stack, cpu_after, sys_after, written_after);
-    for (int i = 0; i < SERVICE_COUNT; i++) {
+    for (int i = 0; i < BENCH_SERVICES; i++) {
         r->cpu_us[i] = (cpu_after[i] - cpu_before[i]) * 1e6 / (double)o->n;
         r->sys_us[i] = (sys_after[i] - sys_before[i]) * 1e6 / (double)o->n;
         r->written_kib[i] = (written_after[i] - written_before[i]) / 1024 / (double)o->n;
     }
-    r->bench_cpu_us = (cpu_after[SERVICE_COUNT] - cpu_before[SERVICE_COUNT]) * 1e6 / (double)o->n;
+    r->bench_cpu_us = (cpu_after[BENCH_SERVICES] - cpu_before[BENCH_SERVICES]) * 1e6 / (double)o->n;
     bench_stack_sample(stack);
     s_memory(stack, r->peak);
-    for (int i = 0; i < SERVICE_COUNT; i++) {
+    for (int i = 0; i < BENCH_SERVICES; i++) {
         r->peak[i].rss_kib = stack->peak_rss_kib[i];
         r->peak[i].anon_kib = stack->peak_anon_kib[i];
     }
@@ -324,7 +324,7 @@ static double s_catch_up_per_s(const report_t *r)
 static long s_idle_max(const report_t *r)
 {
     long most = 0;
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         if (r->idle[i].rss_kib > most)
             most = r->idle[i].rss_kib;
     return most;
@@ -335,7 +335,7 @@ static long s_idle_max(const report_t *r)
 static double s_cpu_ceiling(const report_t *r)
 {
     double total = r->bench_cpu_us;
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         total += r->cpu_us[i];
     return total > 0 ? (double)r->machine.nproc * 1e6 / total : 0;
 }
@@ -392,13 +392,13 @@ static void s_print_json(const options_t *o, const report_t *r)
            e->meetings, e->files_per_meeting, e->votes, e->queued_per_batch,
            e->upserts_per_batch);
     printf("\"cpu_us_per_application\":{");
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         printf("\"%s\":%.1f,", config_service_name((service_id_t)i), r->cpu_us[i]);
     printf("\"bench\":%.1f},\"kernel_us_per_application\":{", r->bench_cpu_us);
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         printf("%s\"%s\":%.1f", i ? "," : "", config_service_name((service_id_t)i), r->sys_us[i]);
     printf("},\"written_kib_per_application\":{");
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         printf("%s\"%s\":%.1f", i ? "," : "", config_service_name((service_id_t)i), r->written_kib[i]);
     printf("},\"cpu_ceiling_per_s\":%.1f,", s_cpu_ceiling(r));
     printf("\"ratio_to_lmdb_group_commit\":%.4f,\"ratio_to_zmq_pipelined\":%.4f,"
@@ -421,12 +421,12 @@ static void s_print_json(const options_t *o, const report_t *r)
     s_json_pct("vote_to_published_ms", &r->offered.published, ",");
     printf("\"receipt_p99_ratio_to_durable_hop\":%.2f},", s_ratio(r->offered.receipt.p99_ms, s_hop_p99(r)));
     printf("\"footprint\":{");
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         printf("\"%s\":{\"idle_rss_kib\":%ld,\"idle_hwm_kib\":%ld,\"idle_anon_kib\":%ld,\"idle_pss_kib\":%ld,"
                "\"peak_rss_kib\":%ld,\"peak_hwm_kib\":%ld,\"peak_anon_kib\":%ld}%s",
                config_service_name((service_id_t)i), r->idle[i].rss_kib, r->idle[i].hwm_kib, r->idle[i].anon_kib,
                r->idle[i].pss_kib,
-               r->peak[i].rss_kib, r->peak[i].hwm_kib, r->peak[i].anon_kib, i + 1 < SERVICE_COUNT ? "," : "},");
+               r->peak[i].rss_kib, r->peak[i].hwm_kib, r->peak[i].anon_kib, i + 1 < BENCH_SERVICES ? "," : "},");
     printf("\"targets\":{");
     s_json_target("applications_per_s", e->per_s, S_TARGET_PER_S, true, ",");
     s_json_target("offered_receipt_p99_ms", r->offered.receipt.p99_ms, S_TARGET_RECEIPT_P99, false, ",");
@@ -476,12 +476,12 @@ static void s_print_table(const options_t *o, const report_t *r)
     printf("  committee: %zu meetings, %.1f files per meeting, %zu votes\n", e->meetings, e->files_per_meeting,
            e->votes);
     printf("  CPU per application (us):");
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         printf(" %s %.0f (kernel %.0f),", config_service_name((service_id_t)i), r->cpu_us[i], r->sys_us[i]);
     printf(" bench %.0f: at most %.0f applications/s on %ld CPU\n", r->bench_cpu_us, s_cpu_ceiling(r),
            r->machine.nproc);
     printf("  pages written per application (KiB):");
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         printf("%s %s %.1f", i ? "," : "", config_service_name((service_id_t)i), r->written_kib[i]);
     printf("\n");
     printf("  events per batch seen by the bench: review %.1f, publication %.1f\n\n",
@@ -509,7 +509,7 @@ static void s_print_table(const options_t *o, const report_t *r)
 
     printf("footprint (KiB)   idle: VmRSS   VmHWM RssAnon     Pss   peak: VmRSS   VmHWM RssAnon   idle VmRSS <= %d\n",
            S_TARGET_IDLE_KIB);
-    for (int i = 0; i < SERVICE_COUNT; i++)
+    for (int i = 0; i < BENCH_SERVICES; i++)
         printf("  %-14s %10ld %7ld %7ld %7ld %12ld %7ld %7ld   %s\n", config_service_name((service_id_t)i),
                r->idle[i].rss_kib, r->idle[i].hwm_kib, r->idle[i].anon_kib, r->idle[i].pss_kib, r->peak[i].rss_kib,
                r->peak[i].hwm_kib, r->peak[i].anon_kib,
