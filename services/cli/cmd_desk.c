@@ -53,8 +53,10 @@ static int s_send(request_t *r, reply_t *reply)
 {
     int rc = client_call(SERVICE_DESK, &r->buf, 0, reply);
     msgpack_sbuffer_destroy(&r->buf);
-    if (rc != EXIT_OK)
+    if (rc != EXIT_OK) {
+        reply_release(reply);      /* a refusal still holds the reply's frame */
         return rc;
+    }
     if (doc_str_eq(&reply->msg, "type", "error")) {
         char message[512] = "", field[64] = "", rule[64] = "";
         doc_strcpy(&reply->msg, "message", message, sizeof message);
