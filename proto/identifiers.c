@@ -210,3 +210,20 @@ bool id_email_valid(const char *text, size_t len)
             return true;
     return false;
 }
+
+bool id_login_valid(const char *text, size_t len)
+{
+    if (!text || len < 3 || len > 254)
+        return false;
+    size_t at = 0, ats = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';')
+            return false;
+        if (c == '@') {
+            ats++;
+            at = i;
+        }
+    }
+    return ats == 1 && at > 0 && at + 1 < len;
+}

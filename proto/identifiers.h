@@ -104,4 +104,10 @@ int id_postcode_department(const char *postcode, size_t len, char department[4])
  *  addresses).  Not RFC 5322: the address is only ever mailed to. */
 bool id_email_valid(const char *text, size_t len);
 
+/*  An e-mail address as a login of essp-desk: 3 to 254 bytes, one '@' with
+ *  something on both sides, and none of: space, control characters,
+ *  '<', '>', '"', ',' and ';' (what would split or quote it in a header
+ *  or a list).  The desk and the essp tool check logins with it. */
+bool id_login_valid(const char *text, size_t len);
+
 #endif

@@ -23,6 +23,7 @@
 #include "common/auth.h"
 #include "common/sealed_key.h"
 #include "proto/doc.h"
+#include "proto/identifiers.h"
 #include "proto/messages.h"
 
 #include <czmq.h>
@@ -125,8 +126,7 @@ bool cli_desk_deployed(void)
 
 static bool s_email_ok(const char *email)
 {
-    const char *at = strchr(email, '@');
-    return at && at != email && at[1] && !strchr(at + 1, '@') && !strpbrk(email, " \t\r\n<>\",;");
+    return id_login_valid(email, strlen(email));
 }
 
 int cmd_staff_add(const args_t *args)

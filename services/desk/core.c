@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/store.h"
 #include "proto/doc.h"
+#include "proto/identifiers.h"
 #include "proto/messages.h"
 
 #include <ctype.h>
@@ -48,21 +49,14 @@ int desk_start(void *ctx, service_t *svc, MDB_txn *txn)
 
 int desk_email_fold(const char *email, size_t len, char *out, size_t cap)
 {
-    if (len < 3 || len > 254 || len + 1 > cap)
+    if (!id_login_valid(email, len) || len + 1 > cap)
         return -1;
-    size_t at = 0, ats = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)email[i];
-        if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';')
-            return -1;
-        if (c == '@') {
-            ats++;
-            at = i;
-        }
         out[i] = (char)(c < 0x80 ? tolower(c) : c);
     }
     out[len] = '\0';
-    return ats == 1 && at > 0 && at + 1 < len ? 0 : -1;
+    return 0;
 }
 
 /* ----------------------------------------------------------- records */

@@ -128,6 +128,25 @@ static void test_email_rule(void **state)
     assert_false(id_email_valid(long_address, strlen(long_address)));
 }
 
+/*  The desk's logins: one '@' with text on both sides, nothing that would
+ *  split or quote the address in a header or a list. */
+static void test_login_rule(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"claire.moreau@univ-nantes.fr", "a@b", "ÉLISE@exemple.fr"};
+    static const char *const bad[] = {"", "a@", "@b.fr", "claire", "a@b@c.fr", "cl aire@univ.fr",
+                                      "claire@univ.fr\r\nBcc: x@y.fr", "<claire@univ.fr>", "\"c\"@univ.fr",
+                                      "a@b.fr,c@d.fr", "a@b.fr;c@d.fr", "a@b\x7f.fr"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_true(id_login_valid(good[i], strlen(good[i])));
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_false(id_login_valid(bad[i], strlen(bad[i])));
+    char long_login[300];
+    memset(long_login, 'a', sizeof long_login);
+    memcpy(long_login + 250, "@b.fr", 6);              /* 255 bytes: too long */
+    assert_false(id_login_valid(long_login, strlen(long_login)));
+}
+
 static void test_member_add_email_and_digest(void **state)
 {
     fixture_t *t = *state;
@@ -327,6 +346,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_email_rule),
+        cmocka_unit_test(test_login_rule),
         cmocka_unit_test(test_pending_round_rule),
         cmocka_unit_test_setup_teardown(test_member_add_email_and_digest, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_member_update_by_staff, s_setup, s_teardown),
