@@ -1,0 +1,1 @@
+# Backups, restores and rewinds of a stream (essp backup, essp restore).

@@ -1,0 +1,1 @@
+# The JSON log of requests and events.

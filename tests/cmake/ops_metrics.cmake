@@ -1,0 +1,1 @@
+# Metrics (Prometheus) and health of every service.

@@ -1,0 +1,1 @@
+# Storage trouble as a temporary failure, and memory returned after a backlog.

@@ -1,0 +1,1 @@
+# The directory's search, on publication and on the mirror's site.
