@@ -81,6 +81,7 @@ static int s_member_options(const args_t *args)
         return cli_usage("--email takes an address such as prenom.nom@exemple.fr");
     if (digest && strcmp(digest, "on") != 0 && strcmp(digest, "off") != 0)
         return cli_usage("--digest is on or off");
+    cli_note_unknown_networks(args);
     return EXIT_OK;
 }
 

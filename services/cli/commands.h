@@ -36,6 +36,12 @@ int cmd_submit(const args_t *args);
 int cmd_amend(const args_t *args);
 int cmd_status(const args_t *args);
 int cmd_check(const args_t *args);
+
+/*  The list of ESS networks, or the one a name designates
+ *  (cmd_networks.c); and a note on stderr for each --network given that
+ *  the list does not know. */
+int cmd_networks(const args_t *args);
+void cli_note_unknown_networks(const args_t *args);
 int cmd_appeal(const args_t *args);
 int cmd_history(const args_t *args);
 

@@ -42,6 +42,9 @@ static const command_t s_commands[] = {
      "token=", 1, "expects one ID", cmd_status},
     {"check", NULL, "check FILE.json [--today YYYY-MM-DD] [--text]  run the charter offline (exit 1 if something fails)",
      "today=,text", 1, "expects one FILE.json", cmd_check},
+    {"networks", NULL, "networks [NAME]                 the list of ESS networks --network chooses from, or the\n"
+                       "       one NAME designates (exit 1 when the list does not know it)",
+     NULL, -1, "expects at most one NAME", cmd_networks},
     {"member", "add", "member add NAME --college researchers|local_authorities|ess_networks [--tie SIREN]... [--network NAME]...\n"
                       "       [--email ADDRESS] [--digest on|off]\n"
                       "       essp member update NAME [--email ADDRESS] [--digest on|off] [--college C] [--tie SIREN]...\n"

@@ -2,7 +2,7 @@
 #include "members.h"
 
 #include "proto/identifiers.h"
-#include "proto/text.h"
+#include "proto/networks.h"
 
 #include "common/auth.h"
 
@@ -10,7 +10,6 @@
 #include <string.h>
 
 #define S_TIES_MAX     50
-#define S_NETWORK_FOLD 256
 #define S_MEMBER_FIELDS 6   /* name, college, ties, networks, email, digest */
 
 bool review_siren_of(const char *text, size_t len, char out[REVIEW_SIREN_LEN + 1])
@@ -31,10 +30,9 @@ bool review_siren_of(const char *text, size_t len, char out[REVIEW_SIREN_LEN + 1
 
 bool review_network_matches(const char *a, size_t a_len, const char *b, size_t b_len)
 {
-    char fa[S_NETWORK_FOLD], fb[S_NETWORK_FOLD];
-    size_t na = text_fold(a, a_len, fa, sizeof fa);
-    size_t nb = text_fold(b, b_len, fb, sizeof fb);
-    return na > 0 && na == nb && memcmp(fa, fb, na) == 0;
+    /* Through the one list of networks (proto/networks.h): "URSCOP Ouest"
+     * and "Union régionale des Scop de l'Ouest" are one tie. */
+    return networks_same(a, a_len, b, b_len);
 }
 
 int members_identity(service_request_t *req, msgpack_object *name)

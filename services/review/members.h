@@ -42,8 +42,9 @@ int members_load(review_t *self, service_t *svc, MDB_txn *txn, service_request_t
  *  false when it is neither. */
 bool review_siren_of(const char *text, size_t len, char out[REVIEW_SIREN_LEN + 1]);
 
-/*  True when two network names are the same network: equal once folded
- *  (case, accents, runs of spaces and punctuation; proto/text.h). */
+/*  True when two network names are the same network: the same entry of
+ *  the list of networks under any of its names (proto/networks.h), or,
+ *  outside the list, equal once folded (proto/text.h). */
 bool review_network_matches(const char *a, size_t a_len, const char *b, size_t b_len);
 
 /*  Packs the ties between a member and a file: the parties (SIREN) and
