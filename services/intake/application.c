@@ -4,6 +4,7 @@
 #include "proto/doc.h"
 #include "proto/history.h"
 #include "proto/messages.h"
+#include "proto/text.h"
 #include "common/log.h"
 #include "common/store.h"
 
@@ -87,4 +88,22 @@ void application_siret(const msgpack_object *application, char out[RECORD_SIRET_
         if (text[i] >= '0' && text[i] <= '9')
             out[n++] = text[i];
     out[n] = '\0';
+}
+
+void application_listing(const msgpack_object *application, char out[INTAKE_LISTING_MAX])
+{
+    application_siret(application, out);
+    const char *advisor;
+    size_t len;
+    char folded[1024];
+    if (!*out || !doc_str(application, "advisor", &advisor, &len))
+        return;
+    size_t n = text_fold(advisor, len, folded, sizeof folded);
+    if (n == 0)
+        return;
+    unsigned char hash[16];
+    crypto_generichash(hash, sizeof hash, (const unsigned char *)folded, n, NULL, 0);
+    size_t at = strlen(out);
+    out[at++] = ':';
+    sodium_bin2hex(out + at, INTAKE_LISTING_MAX - at, hash, sizeof hash);
 }

@@ -8,6 +8,7 @@
 #define ESSP_INTAKE_APPLICATION_H
 
 #include "record.h"
+#include "rules.h"
 
 #include <msgpack.h>
 
@@ -17,5 +18,16 @@ void application_pack_normalized(msgpack_packer *pk, const msgpack_object *obj, 
 
 /*  The digits of the application's organisation.siret ("" when none). */
 void application_siret(const msgpack_object *application, char out[RECORD_SIRET_MAX]);
+
+/*  The listing an application is for: its structure and its advisor.  In
+ *  a cooperative (a CAE above all) several advisors work under one SIRET,
+ *  each listed apart; one application may be open per listing.  The key
+ *  is the SIRET's digits alone when the application names no advisor (the
+ *  structure's own listing, as every application was keyed before the
+ *  advisor field), else the digits, ':' and 16 bytes of BLAKE2b of the
+ *  folded name in hex, so that "Marie Dupont" and "MARIE  dupont" are one
+ *  listing and the key stays short whatever the name.  "" when there is
+ *  no SIRET. */
+void application_listing(const msgpack_object *application, char out[INTAKE_LISTING_MAX]);
 
 #endif

@@ -1,5 +1,6 @@
 /*  services/intake/erase.c - see erase.h. */
 #include "erase.h"
+#include "rules.h"
 
 #include "contacts.h"
 
@@ -107,7 +108,7 @@ static int s_history_erase(MDB_txn *txn, service_t *svc, scratch_t *s, const cha
 }
 
 /*  Drops the application's documents, its report and its place in the
- *  SIRET index. */
+ *  index of listings (SIRET and advisor). */
 static int s_forget_application(MDB_txn *txn, service_t *svc, const char *id, const msgpack_object *record)
 {
     MDB_val key = {strlen(id), (void *)id};
@@ -116,10 +117,11 @@ static int s_forget_application(MDB_txn *txn, service_t *svc, const char *id, co
         return rc;
     if ((rc = record_drop_report(txn, svc, id, strlen(id))))
         return rc;
-    char siret[RECORD_SIRET_MAX];
-    if (doc_strcpy(record, "siret", siret, sizeof siret) <= 0)
+    char listing[INTAKE_LISTING_MAX];
+    intake_record_listing(record, listing);
+    if (!*listing)
         return 0;
-    MDB_val siret_key = {strlen(siret), siret}, holder;
+    MDB_val siret_key = {strlen(listing), listing}, holder;
     rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &siret_key, &holder);
     if (rc == MDB_NOTFOUND)
         return 0;

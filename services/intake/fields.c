@@ -40,6 +40,7 @@ static const option_t s_ci_topics[] = {
  *  directory; those that exist only in the form are here. */
 const field_t web_fields[] = {
     {"organisation.name", "Nom de la structure", W_TEXT, 0, NULL, NULL, NULL, 0},
+    {"advisor", "Accompagnateur, accompagnatrice ou équipe", W_TEXT, 0, NULL, NULL, NULL, 0},
     {"organisation.address.street", "Adresse", W_TEXT, 0, NULL, NULL, NULL, 0},
     {"organisation.address.postcode", "Code postal", W_TEXT, 0, NULL, "5 chiffres", NULL, 0},
     {"organisation.address.city", "Commune", W_TEXT, 0, NULL, NULL, NULL, 0},

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define WEB_FIELD_COUNT 49       /* entries of web_fields */
+#define WEB_FIELD_COUNT 50       /* entries of web_fields */
 #define WEB_ARRAY_COUNT 2        /* entries of web_arrays */
 
 typedef enum {

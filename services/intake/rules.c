@@ -71,18 +71,24 @@ const char *intake_appeal_refused(const msgpack_object *record, const char *moti
     return NULL;
 }
 
-const char *intake_renewal_refused(const msgpack_object *renewed, const char *renewed_id, const char *siret,
+void intake_record_listing(const msgpack_object *record, char out[INTAKE_LISTING_MAX])
+{
+    if (doc_strcpy(record, "listing", out, INTAKE_LISTING_MAX) <= 0 && doc_strcpy(record, "siret", out, INTAKE_LISTING_MAX) <= 0)
+        out[0] = '\0';
+}
+
+const char *intake_renewal_refused(const msgpack_object *renewed, const char *renewed_id, const char *listing,
                                    proto_error_t *err)
 {
     if (!renewed) {
         proto_error_set(err, "renews", "exists", "renews: no application has the id %s", renewed_id);
         return PROTO_E_INVALID;
     }
-    char theirs[32] = "";
-    doc_strcpy(renewed, "siret", theirs, sizeof theirs);
-    if (!*siret || strcmp(theirs, siret) != 0) {
-        proto_error_set(err, "renews", "same_siret", "renews: %s is not an application of SIRET %s", renewed_id,
-                        siret);
+    char theirs[INTAKE_LISTING_MAX];
+    intake_record_listing(renewed, theirs);
+    if (!*listing || strcmp(theirs, listing) != 0) {
+        proto_error_set(err, "renews", "same_siret",
+                        "renews: %s is not a listing of this structure (SIRET) and this advisor", renewed_id);
         return PROTO_E_INVALID;
     }
     bool listed = doc_str_eq(renewed, "state", STATE_APPROVED) || doc_str_eq(renewed, "state", STATE_PUBLISHED);

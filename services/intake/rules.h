@@ -39,12 +39,22 @@ const char *intake_queued_state(const msgpack_object *record, const char *kind, 
 const char *intake_appeal_refused(const msgpack_object *record, const char *motivation, size_t len,
                                   proto_error_t *err);
 
+/*  A listing's key (application_listing in application.h): the SIRET's
+ *  digits, then, when the application names its advisor, ':' and 32 hex
+ *  digits; and a NUL. */
+#define INTAKE_LISTING_MAX 58
+
+/*  The listing key a stored record holds ("listing"; records stored
+ *  before the advisor field hold only "siret", which is their key). */
+void intake_record_listing(const msgpack_object *record, char out[INTAKE_LISTING_MAX]);
+
 /*  A renewal of `renewed` (the record named by "renews", NULL when there
- *  is none) by an application of SIRET `siret` (digits): NULL when it may,
+ *  is none) by an application for `listing` (its key): NULL when it may,
  *  else PROTO_E_INVALID with err on field "renews", rule exists,
- *  same_siret or state.  What may be renewed: a listing approved or
- *  published, or withdrawn because it expired or was renewed already. */
-const char *intake_renewal_refused(const msgpack_object *renewed, const char *renewed_id, const char *siret,
+ *  same_siret (another structure or another advisor) or state.  What may
+ *  be renewed: a listing approved or published, or withdrawn because it
+ *  expired or was renewed already. */
+const char *intake_renewal_refused(const msgpack_object *renewed, const char *renewed_id, const char *listing,
                                    proto_error_t *err);
 
 /*  Whether a new application of the SIRET may open while `holder` (the

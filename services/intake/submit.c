@@ -21,10 +21,10 @@
 #include <string.h>
 
 static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_object *application,
-                              const char *siret, const char *token, const history_head_t *history,
-                              const char *renews, int64_t now)
+                              const char *siret, const char *listing, const char *token,
+                              const history_head_t *history, const char *renews, int64_t now)
 {
-    msgpack_pack_map(pk, proto_entries(11, renews));
+    msgpack_pack_map(pk, proto_entries(12, renews));
     if (renews)
         proto_pack_kv_str(pk, "renews", renews);
     proto_pack_kv_str(pk, "id", id);
@@ -35,6 +35,7 @@ static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_
     doc_str(doc_map(application, "organisation"), "name", &name, &name_len);
     proto_pack_kv_strn(pk, "name", name, name_len);
     proto_pack_kv_str(pk, "siret", siret);
+    proto_pack_kv_str(pk, "listing", listing);
     proto_pack_kv_uint(pk, "submitted_at", (uint64_t)now);
     proto_pack_kv_uint(pk, "updated_at", (uint64_t)now);
     proto_pack_str(pk, "report");
@@ -131,15 +132,18 @@ static int s_validate(service_request_t *req, const msgpack_object *application)
     return service_refuse_error(req, PROTO_E_INVALID, &err);
 }
 
-/*  Refuses a second open application for one SIRET.  A renewal may be
- *  submitted while the listing it renews (`renews`) is still approved or
- *  published: renewing before expiry is the point. */
-static int s_check_siret_free(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
-                              const char *siret, const char *renews)
+/*  Refuses a second open application for one listing (a structure and
+ *  its advisor: application_listing).  A renewal may be submitted while
+ *  the listing it renews (`renews`) is still approved or published:
+ *  renewing before expiry is the point.  The refusal says nothing of the
+ *  open application (its id, its state): whoever holds its token follows
+ *  it; anyone else learns only that the listing is taken. */
+static int s_check_listing_free(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
+                                const char *listing, const char *renews)
 {
-    MDB_val key = {strlen(siret), (void *)siret}, value;
+    MDB_val key = {strlen(listing), (void *)listing}, value;
     int rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &key, &value);
-    if (rc == MDB_NOTFOUND || !*siret)
+    if (rc == MDB_NOTFOUND || !*listing)
         return 0;
     if (rc)
         return rc;
@@ -152,11 +156,12 @@ static int s_check_siret_free(MDB_txn *txn, service_t *svc, service_request_t *r
         return rc;
     if (intake_siret_free(&record, id, renews))
         return 0;
-    char state[32];
-    doc_strcpy(&record, "state", state, sizeof state);
-    return service_refuse(req, PROTO_E_CONFLICT, "application.organisation.siret", "unique",
-                          "an application for SIRET %s is already open (id %s, state %s): follow it, or amend it "
-                          "when it is incomplete or changes are requested", siret, id, state);
+    bool named = strchr(listing, ':') != NULL;
+    return service_refuse(req, PROTO_E_CONFLICT, named ? "application.advisor" : "application.organisation.siret",
+                          "unique",
+                          "an application for this structure%s is already open: follow it with the link of its "
+                          "receipt (a lost link is sent again to its contact), or, for another advisor of the "
+                          "same structure, give their name in advisor", named ? " and this advisor" : "");
 }
 
 /*  What a renewal may renew: an earlier application of the same SIRET that
@@ -164,7 +169,7 @@ static int s_check_siret_free(MDB_txn *txn, service_t *svc, service_request_t *r
  *  an earlier renewal.  0 when it may (or when there is no renews),
  *  SERVICE_REFUSED, or an LMDB code. */
 static int s_check_renewal(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
-                           const char *siret, char renews[PROTO_ID_MAX + 1])
+                           const char *listing, char renews[PROTO_ID_MAX + 1])
 {
     if (doc_strcpy(req->msg, "renews", renews, PROTO_ID_MAX + 1) <= 0) {
         renews[0] = '\0';
@@ -175,7 +180,7 @@ static int s_check_renewal(MDB_txn *txn, service_t *svc, service_request_t *req,
     if (rc && rc != MDB_NOTFOUND)
         return rc;
     proto_error_t err;
-    const char *code = intake_renewal_refused(rc ? NULL : &record, renews, siret, &err);
+    const char *code = intake_renewal_refused(rc ? NULL : &record, renews, listing, &err);
     return code ? service_refuse_error(req, code, &err) : 0;
 }
 
@@ -191,10 +196,11 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
         return s_replay_receipt(txn, svc, req, s, &known);
     if (rc != MDB_NOTFOUND)
         return rc;
-    char siret[RECORD_SIRET_MAX], renews[PROTO_ID_MAX + 1];
+    char siret[RECORD_SIRET_MAX], listing[INTAKE_LISTING_MAX], renews[PROTO_ID_MAX + 1];
     application_siret(application, siret);
-    if ((rc = s_validate(req, application)) || (rc = s_check_renewal(txn, svc, req, s, siret, renews))
-        || (rc = s_check_siret_free(txn, svc, req, s, siret, *renews ? renews : NULL)))
+    application_listing(application, listing);
+    if ((rc = s_validate(req, application)) || (rc = s_check_renewal(txn, svc, req, s, listing, renews))
+        || (rc = s_check_listing_free(txn, svc, req, s, listing, *renews ? renews : NULL)))
         return rc;
 
     char id[IDS_CHARS + 1];
@@ -219,14 +225,14 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
     msgpack_sbuffer_clear(&s->buf);
     application_pack_normalized(&s->pk, application, "");
     size_t doc_len = s->buf.size;
-    s_pack_new_record(&s->pk, id, application, siret, token, &history, *renews ? renews : NULL, req->now);
+    s_pack_new_record(&s->pk, id, application, siret, listing, token, &history, *renews ? renews : NULL, req->now);
     const char *doc = s->buf.data;
     rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, IDS_CHARS, doc, doc_len);
     if (!rc)
         rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, IDS_CHARS, doc + doc_len,
                        s->buf.size - doc_len);
-    if (!rc && *siret)
-        rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), siret, strlen(siret), id, IDS_CHARS);
+    if (!rc && *listing)
+        rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), listing, strlen(listing), id, IDS_CHARS);
     if (!rc)
         rc = record_history_store(txn, svc, s, id, IDS_CHARS, &history);
     if (!rc && has_contact)
@@ -251,12 +257,14 @@ static int s_check_amendable(service_request_t *req, const msgpack_object *recor
                               "an application in state %s cannot be amended: only incomplete or "
                               "changes_requested ones can", state);
     }
-    char before[RECORD_SIRET_MAX], after[RECORD_SIRET_MAX];
-    doc_strcpy(record, "siret", before, sizeof before);
-    application_siret(application, after);
+    char before[INTAKE_LISTING_MAX], after[INTAKE_LISTING_MAX];
+    intake_record_listing(record, before);
+    application_listing(application, after);
     if (strcmp(before, after) != 0)
-        return service_refuse(req, PROTO_E_INVALID, "application.organisation.siret", "immutable",
-                              "an amendment cannot change the SIRET: submit a new application instead");
+        return service_refuse(req, PROTO_E_INVALID, strchr(after, ':') || strchr(before, ':')
+                                  ? "application.advisor" : "application.organisation.siret", "immutable",
+                              "an amendment cannot change the SIRET or the advisor: submit a new "
+                              "application instead");
     return 0;
 }
 

@@ -155,7 +155,7 @@ static void test_an_error_of_the_core_lands_on_the_row_the_applicant_typed(void 
     char *html = s_render(form);
     assert_non_null(strstr(html, "id=\"e-references[1].year\"><span class=\"visually-hidden\">Erreur : </span>Un nombre entre 1900 et 2200."));
     assert_non_null(strstr(html, "id=\"e-offer.departments\""));
-    assert_non_null(strstr(html, "Une candidature est déjà ouverte pour ce SIRET"));
+    assert_non_null(strstr(html, "Une candidature est déjà ouverte pour cette structure. Si c&#39;est la vôtre"));
     free(html);
     msgpack_sbuffer_destroy(&out);
     web_form_destroy(&form);
