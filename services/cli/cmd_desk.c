@@ -161,6 +161,33 @@ int cmd_desk_list(const args_t *args)
     return request_call_and_print(SERVICE_DESK, &r, "accounts");
 }
 
+int cli_desk_remove_member(const char *name)
+{
+    request_t r;
+    request_init(&r, "account_list", 0);
+    reply_t reply;
+    int rc = s_send(&r, &reply);
+    if (rc != EXIT_OK)
+        return rc;
+    const msgpack_object *accounts = doc_array(&reply.msg, "accounts");
+    char email[PROTO_EMAIL_MAX + 1] = "";
+    for (size_t i = 0; i < doc_len(accounts) && !*email; i++) {
+        const msgpack_object *a = doc_at(accounts, i);
+        if (doc_str_eq(a, "name", name) && doc_str_eq(a, "role", AUTH_ROLE_MEMBER))
+            doc_strcpy(a, "email", email, sizeof email);
+    }
+    reply_release(&reply);
+    if (!*email)
+        return EXIT_OK;
+    request_init(&r, "account_remove", 1);
+    proto_pack_kv_str(&r.pk, "email", email);
+    if ((rc = s_send(&r, &reply)) == EXIT_OK) {
+        output_pair("desk_account_removed", email, "name", name, stdout);
+        reply_release(&reply);
+    }
+    return rc;
+}
+
 int cmd_desk_remove(const args_t *args)
 {
     int rc = cli_as_staff();

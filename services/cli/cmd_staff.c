@@ -212,6 +212,13 @@ int cmd_member_remove(const args_t *args)
                 config_home(), strerror(errno));
         return EXIT_REFUSED;
     }
+    /* Their account on the desk goes too: its key is revoked already, but
+     * a login would still open pages they may no longer see. */
+    if (rc == EXIT_OK && cli_desk_deployed() && cli_desk_remove_member(name) != EXIT_OK) {
+        fprintf(stderr, "essp: the member is removed, but not their desk account: "
+                        "essp desk list, then essp desk remove EMAIL\n");
+        return EXIT_REFUSED;
+    }
     return rc;
 }
 

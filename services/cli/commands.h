@@ -67,6 +67,9 @@ int cmd_clock_tick(const args_t *args);
  *  account of role/name/email (a reset: a new key pair) and prints its
  *  invitation link; the staff key is in use. */
 int cli_desk_invite(const char *role, const char *name, const char *email, bool reset);
+/*  Removes the desk account of committee member `name`, when there is one
+ *  (essp member remove: a removed member keeps no way in). */
+int cli_desk_remove_member(const char *name);
 /*  True when essp-desk runs in this stack (it wrote keys/desk.cert). */
 bool cli_desk_deployed(void);
 int cmd_desk_invite(const args_t *args);

@@ -53,9 +53,8 @@ static void s_message(const web_t *self, int f, const char *rule, char *out, siz
         snprintf(out, cap, "Ce texte contient des caractères illisibles.");
     else if (strcmp(rule, "unique") == 0)
         snprintf(out, cap, "Une candidature est déjà ouverte pour cette structure%s. Si c'est la vôtre, "
-                           "suivez-la avec le lien de votre accusé de réception (lien perdu : "
-                           "/suivi/lien-perdu). Si vous accompagnez au sein de la même structure, "
-                           "indiquez votre nom dans « Accompagnateur, accompagnatrice ou équipe ».",
+                           "suivez-la avec le lien de votre accusé de réception ; sinon, indiquez le nom "
+                           "de la personne qui accompagne.",
                  field && strcmp(field->path, "advisor") == 0 ? " et cette personne" : "");
     else if (strcmp(rule, "immutable") == 0)
         snprintf(out, cap, "Le SIRET et le nom de l'accompagnateur d'un dossier ne peuvent pas changer : "

@@ -248,6 +248,17 @@ def test_the_member_calls_review_as_themself():
     assert listed and listed[0].get("digest") is True
 
 
+def test_a_member_removed_by_the_cli_loses_the_desk_account():
+    stack.essp_lines("member", "add", "Paul Durand", "--college", "researchers", "--email", "paul.durand@example.org")
+    assert "paul.durand@example.org" in [a["email"] for a in stack.essp_lines("desk", "list")]
+    removed = stack.essp_lines("member", "remove", "Paul Durand")
+    assert {"desk_account_removed": "paul.durand@example.org", "name": "Paul Durand"} in removed, removed
+    assert "paul.durand@example.org" not in [a["email"] for a in stack.essp_lines("desk", "list")]
+    # A member without a desk account is removed as before.
+    stack.essp_lines("member", "add", "Sans Compte", "--college", "researchers")
+    assert [line for line in stack.essp_lines("member", "remove", "Sans Compte") if "desk_account_removed" in line] == []
+
+
 def test_a_password_change_reseals_the_key_and_ends_the_other_sessions():
     global PASSWORD
     browser, other = members["claire_browser"], Browser()
@@ -429,6 +440,7 @@ if __name__ == "__main__":
             test_a_member_may_not_open_a_staff_page,
             test_security_headers_on_every_page,
             test_the_member_calls_review_as_themself,
+            test_a_member_removed_by_the_cli_loses_the_desk_account,
             test_a_password_change_reseals_the_key_and_ends_the_other_sessions,
             test_staff_enrol_a_second_factor_before_anything_else,
             test_staff_login_asks_the_code_once_and_a_recovery_code_works_once,
