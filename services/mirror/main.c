@@ -61,6 +61,7 @@ typedef struct {
     uint64_t site;          /* the cursor the files show */
     int64_t site_at_ms;
     bool compact;           /* an erasure was applied: compact the store */
+    char endpoint[CONFIG_ENDPOINT_MAX];   /* the publication service's */
 } mirror_main_t;
 
 static int s_usage(const char *problem)
@@ -173,7 +174,7 @@ static bool s_rewound(const mirror_main_t *self, uint64_t head)
               "service was restored from an older backup (or this is another installation): rebuild the "
               "mirror from the start (an empty --data directory) to show the restored directory, or point it "
               "back at the installation it followed",
-              self->opt.endpoint ? self->opt.endpoint : "the publication endpoint", (unsigned long long)head,
+              self->endpoint, (unsigned long long)head,
               (unsigned long long)self->cursor, self->opt.out);
     return true;
 }
@@ -429,6 +430,7 @@ static int s_open(mirror_main_t *self)
     uint32_t timeout = (uint32_t)config_env_long("ESSP_TIMEOUT_MS", 5000, 100, 600000);
     unsigned tries = self->opt.once ? (unsigned)config_env_long("ESSP_RETRIES", 3, 1, 1000) : 0;
     self->follow = follow_new(endpoint, timeout, tries);
+    snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     log_info("following %s from seq %llu into %s", endpoint, (unsigned long long)self->cursor, self->opt.out);
     return S_OK;
 }
