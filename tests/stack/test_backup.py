@@ -120,6 +120,29 @@ def check_manifest(backup):
     return manifest
 
 
+def test_a_hold_is_for_staff_and_ends_by_itself():
+    stack = harness.Stack(BIN)
+    work = tempfile.mkdtemp(prefix="essp-hold-")
+    try:
+        stack.start()
+        publishing.add_members(stack)
+        plain = Client(stack.port, "intake").call("backup_hold", ms=1000)
+        assert (plain["type"], plain["code"], plain["rule"]) == ("error", "forbidden", "authentication"), plain
+        member = stack.review_as("Claire Moreau", service="intake").call("backup_hold", ms=1000)
+        assert (member["code"], member["rule"]) == ("forbidden", "role"), member
+        # A hold that nobody ends (a backup that died) runs out: intake
+        # follows its streams again and the file reaches the committee.
+        held = stack.staff(service="intake").call("backup_hold", ms=1500)
+        assert held["type"] == "held" and held["service"] == "intake" and held["ms"] == 1500, held
+        assert sorted(held["cursors"]) == ["publication", "review", "validation"], held
+        app_id = publishing.Publisher(stack, work).submit(publishing.Publisher(stack, work).document())
+        stack.wait_state(app_id, "in_review")
+        assert "the backup's hold of the upstream streams ran out" in stack.log("intake")
+    finally:
+        stack.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def test_backup_under_load_restores_a_working_stack():
     old = harness.Stack(BIN)
     new = None
@@ -204,4 +227,4 @@ def test_backup_under_load_restores_a_working_stack():
 
 
 if __name__ == "__main__":
-    harness.run([test_backup_under_load_restores_a_working_stack])
+    harness.run([test_a_hold_is_for_staff_and_ends_by_itself, test_backup_under_load_restores_a_working_stack])
