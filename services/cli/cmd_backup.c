@@ -196,6 +196,27 @@ static json_t *s_manifest(const s_copied_t *copied, double hold_ms)
                      "hold_ms", hold_ms, "services", services);
 }
 
+/*  What deploy/up leaves in the home besides the stores: the demo loaded
+ *  once (a restored home must not get it a second time) and the demo's
+ *  desk accounts. */
+static const char *const s_home_files[] = {"demo.loaded", "demo-accounts.txt", NULL};
+
+/*  Copies the home's files of s_home_files that exist from `from` to `to`
+ *  (two homes, or a home and a backup).  0, or -1 after saying why. */
+static int s_copy_home_files(const char *from, const char *to, const char *who)
+{
+    for (const char *const *f = s_home_files; *f; f++) {
+        char src[CONFIG_PATH_MAX], dst[CONFIG_PATH_MAX];
+        snprintf(src, sizeof src, "%s/%s", from, *f);
+        snprintf(dst, sizeof dst, "%s/%s", to, *f);
+        if (access(src, F_OK) == 0 && backup_copy_file(src, dst, 0600) != 0) {
+            fprintf(stderr, "essp %s: cannot copy %s: %s\n", who, src, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /*  The keys and the settings beside the stores. */
 static int s_copy_rest(const char *dir, const char *env_file)
 {
@@ -212,6 +233,8 @@ static int s_copy_rest(const char *dir, const char *env_file)
         fprintf(stderr, "essp backup: cannot copy the settings %s: %s\n", from, strerror(errno));
         return EXIT_REFUSED;
     }
+    if (s_copy_home_files(config_home(), dir, "backup"))
+        return EXIT_REFUSED;
     snprintf(to, sizeof to, "%s/essp.env", dir);
     if (env_file && backup_copy_file(env_file, to, 0600)) {
         fprintf(stderr, "essp backup: cannot copy the environment file %s: %s\n", env_file, strerror(errno));
@@ -391,6 +414,8 @@ static int s_lay_out(const char *dir, const s_copied_t *copied)
     config_path("essp.conf", to, sizeof to);
     if (access(from, F_OK) == 0 && backup_copy_file(from, to, 0600) != 0)
         return fprintf(stderr, "essp restore: cannot copy %s: %s\n", from, strerror(errno)), EXIT_REFUSED;
+    if (s_copy_home_files(dir, config_home(), "restore"))
+        return EXIT_REFUSED;
     config_path("log", to, sizeof to);
     config_mkdirs(to);
     return EXIT_OK;

@@ -162,7 +162,12 @@ def test_backup_under_load_restores_a_working_stack():
         began = time.monotonic()
         submitted = {i for i, t in load.submitted.items() if t < began}
         approved = {i for i, t in load.approved.items() if t < began}
-        result = old.essp("backup", backup)
+        env_file = os.path.join(work, "essp.env")
+        with open(env_file, "w") as f:
+            f.write("ESSP_PORT=%d\n" % old.port)
+        with open(os.path.join(old.home, "essp.conf"), "w") as f:
+            f.write("ESSP_QUORUM_VOTES=3\n")
+        result = old.essp("backup", backup, "--env", env_file)
         figures = [json.loads(line) for line in result.stdout.splitlines()]
         manifest = check_manifest(backup)
         # The old stack goes on past the backup point: more approvals,
@@ -186,6 +191,12 @@ def test_backup_under_load_restores_a_working_stack():
         shutil.rmtree(new.home)
         restored = new.essp("restore", backup)
         assert json.loads(restored.stdout)["time"] == manifest["time"]
+        # The settings came along: essp.conf into the home, the
+        # environment file beside the manifest for the operator to compare.
+        with open(os.path.join(new.home, "essp.conf")) as f:
+            assert f.read() == "ESSP_QUORUM_VOTES=3\n"
+        assert os.stat(os.path.join(backup, "essp.env")).st_mode & 0o777 == 0o600
+        assert "essp.env beside the manifest" in restored.stderr, restored.stderr
         new.start()
         new.start("notify")
         # The mirror of the old stack, pointed at the restored one, stops
