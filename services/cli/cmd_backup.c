@@ -92,6 +92,8 @@ static int s_hold(uint64_t ms, backup_store_t *held)
         *held = (backup_store_t){0};
         for (uint32_t i = 0; i < cursors->via.map.size && i < BACKUP_CURSORS_MAX; i++) {
             const msgpack_object_kv *kv = &cursors->via.map.ptr[i];
+            if (kv->key.type != MSGPACK_OBJECT_STR || kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+                continue;
             backup_cursor_t *c = &held->cursors[held->cursor_count++];
             snprintf(c->stream, sizeof c->stream, "%.*s", (int)kv->key.via.str.size, kv->key.via.str.ptr);
             c->seq = kv->val.via.u64;
@@ -106,10 +108,39 @@ static void s_live_dir(service_id_t service, char *out, size_t cap)
     snprintf(out, cap, "%s/data/%s", config_home(), config_service_name(service));
 }
 
-/*  Copies each deployed service's store, in s_order. */
-static int s_copy_stores(const char *dir, s_copied_t *copied)
+/*  True when every cursor of a is the same in b (a cursor not stored yet,
+ *  on a stream never applied from, is 0). */
+static bool s_cursors_in(const backup_store_t *a, const backup_store_t *b)
+{
+    for (size_t c = 0; c < a->cursor_count; c++) {
+        uint64_t seq = 0;
+        backup_store_cursor(b, a->cursors[c].stream, &seq);
+        if (seq != a->cursors[c].seq)
+            return false;
+    }
+    return true;
+}
+
+/*  Intake's cursors are the ones it held at the start. */
+static bool s_same_cursors(const backup_store_t *a, const backup_store_t *b)
+{
+    return s_cursors_in(a, b) && s_cursors_in(b, a);
+}
+
+/*  Copies each deployed service's store, in s_order.  Before each copy
+ *  the hold is renewed (a large store may take long) and its cursors
+ *  compared with those held at the start: a restart of intake loses its
+ *  hold, and the backup stops there. */
+static int s_copy_stores(const char *dir, const backup_store_t *held, s_copied_t *copied)
 {
     for (size_t i = 0; i < S_SERVICES; i++) {
+        backup_store_t still;
+        int rc = s_hold(S_HOLD_MS, &still);
+        if (rc != EXIT_OK || !s_same_cursors(held, &still)) {
+            fprintf(stderr, "essp backup: intake %s during the backup: run essp backup again\n",
+                    rc != EXIT_OK ? "stopped answering" : "lost its hold (restarted?) and read its streams");
+            return rc != EXIT_OK ? rc : EXIT_REFUSED;
+        }
         const char *name = config_service_name(s_order[i]);
         char live[CONFIG_PATH_MAX], copy[CONFIG_PATH_MAX], why[CONFIG_PATH_MAX + 128];
         s_live_dir(s_order[i], live, sizeof live);
@@ -150,18 +181,6 @@ static bool s_consistent(const s_copied_t *copied, char *why, size_t cap)
                 return false;
             }
         }
-    }
-    return true;
-}
-
-/*  Intake's cursors in its copy are those it held since the start. */
-static bool s_hold_kept(const s_copied_t *intake, const backup_store_t *held)
-{
-    for (size_t c = 0; intake && c < held->cursor_count; c++) {
-        uint64_t seq = 0;
-        backup_store_cursor(&intake->copy, held->cursors[c].stream, &seq);
-        if (seq != held->cursors[c].seq)
-            return false;
     }
     return true;
 }
@@ -253,7 +272,7 @@ static int s_backup_stores(const char *dir, s_copied_t *copied, double *hold_ms)
         return rc;
     }
     int64_t start = zclock_usecs();
-    rc = s_copy_stores(dir, copied);
+    rc = s_copy_stores(dir, &held, copied);
     int released = s_hold(0, NULL);
     *hold_ms = s_ms_since(start);
     if (released != EXIT_OK)
@@ -262,9 +281,11 @@ static int s_backup_stores(const char *dir, s_copied_t *copied, double *hold_ms)
     if (rc != EXIT_OK)
         return rc;
     char why[512];
-    if (!s_hold_kept(s_find(copied, "intake"), &held)) {
-        fprintf(stderr, "essp backup: intake took stream batches during the backup (did it restart?): "
-                        "this copy is not consistent, run essp backup again\n");
+    const s_copied_t *intake = s_find(copied, "intake");
+    if (!intake || !s_same_cursors(&held, &intake->copy)) {
+        fprintf(stderr, "essp backup: intake's copy does not hold the cursors it held (%s): "
+                        "this copy is not consistent, run essp backup again\n",
+                intake ? "it read its streams during the backup" : "no store of intake here");
         return EXIT_REFUSED;
     }
     if (!s_consistent(copied, why, sizeof why)) {
