@@ -384,7 +384,8 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
         s_pending_prepare(self, &self->batch[i], wall_ms, now_ms);
     bool requests = s_batch_needs_txn(self, count), streams = false;
     for (size_t u = 0; u < self->def->upstream_count; u++) {
-        self->upstream[u].ready = streams_in[u] && !service_held(self, now_ms) && s_receive_upstream(self, u, now_ms);
+        self->upstream[u].ready =
+            streams_in[u] && !service_held(self, now_ms) && s_receive_upstream(self, u, now_ms);
         streams = streams || self->upstream[u].ready;
     }
     if (requests || streams)

@@ -57,7 +57,7 @@ uint64_t stream_consumer_head(const stream_consumer_t *self);
 bool stream_consumer_rewound(const stream_consumer_t *self);
 
 /*  Names the reading service in the rewind's error ("validation" reads
- *  "intake"); the process's own name when never set. */
+ *  "intake"); "this service" when never set. */
 void stream_consumer_set_reader(stream_consumer_t *self, const char *reader);
 
 /*  Sends a pull after the cursor unless one is in flight and still young.

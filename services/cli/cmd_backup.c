@@ -295,21 +295,27 @@ static int s_backup_stores(const char *dir, s_copied_t *copied, double *hold_ms)
     return EXIT_OK;
 }
 
+/*  One JSON line per store copied, then one for the whole backup. */
 static void s_print(const char *dir, const s_copied_t *copied, double hold_ms)
 {
-    uint64_t live = 0, copy = 0;
+    json_int_t live = 0, copy = 0;
     for (size_t i = 0; i < S_SERVICES; i++) {
         if (!copied[i].present)
             continue;
-        live += copied[i].live_bytes;
-        copy += copied[i].copy.bytes;
-        printf("{\"service\":\"%s\",\"head\":%llu,\"bytes\":%llu,\"live_bytes\":%llu,\"copy_ms\":%.1f}\n",
-               config_service_name(s_order[i]), (unsigned long long)copied[i].copy.head,
-               (unsigned long long)copied[i].copy.bytes, (unsigned long long)copied[i].live_bytes,
-               copied[i].copy_ms);
+        live += (json_int_t)copied[i].live_bytes;
+        copy += (json_int_t)copied[i].copy.bytes;
+        json_t *line = json_pack("{s:s, s:I, s:I, s:I, s:f}", "service", config_service_name(s_order[i]), "head",
+                                 (json_int_t)copied[i].copy.head, "bytes", (json_int_t)copied[i].copy.bytes,
+                                 "live_bytes", (json_int_t)copied[i].live_bytes, "copy_ms", copied[i].copy_ms);
+        json_dumpf(line, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(line);
     }
-    printf("{\"backup\":\"%s\",\"hold_ms\":%.1f,\"bytes\":%llu,\"live_bytes\":%llu}\n", dir, hold_ms,
-           (unsigned long long)copy, (unsigned long long)live);
+    json_t *line = json_pack("{s:s, s:f, s:I, s:I}", "backup", dir, "hold_ms", hold_ms, "bytes", copy,
+                             "live_bytes", live);
+    json_dumpf(line, stdout, JSON_COMPACT);
+    putchar('\n');
+    json_decref(line);
 }
 
 int cmd_backup(const args_t *args)
@@ -332,13 +338,15 @@ int cmd_backup(const args_t *args)
     rc = s_backup_stores(dir, copied, &hold_ms);
     if (rc == EXIT_OK)
         rc = s_copy_rest(dir, args_value(args, "env"));
-    if (rc != EXIT_OK)
+    if (rc != EXIT_OK) {
+        fprintf(stderr, "essp backup: %s holds an unfinished backup (no manifest.json): remove it\n", dir);
         return rc;
+    }
     /* The manifest last: a directory without one is no backup. */
     char path[CONFIG_PATH_MAX];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     json_t *manifest = s_manifest(copied, hold_ms);
-    if (json_dump_file(manifest, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
+    if (json_dump_file(manifest, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || chmod(path, 0600) != 0) {
         fprintf(stderr, "essp backup: cannot write %s\n", path);
         rc = EXIT_REFUSED;
     }
@@ -370,8 +378,10 @@ static bool s_matches(json_t *entry, const backup_store_t *copy)
  *  manifest and the rule of the cursors. */
 static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
 {
-    if (json_integer_value(json_object_get(manifest, "format")) != S_FORMAT) {
-        fprintf(stderr, "essp restore: %s/manifest.json is not of format %d\n", dir, S_FORMAT);
+    if (json_integer_value(json_object_get(manifest, "format")) != S_FORMAT
+        || !json_is_string(json_object_get(manifest, "time")) || !json_is_object(json_object_get(manifest, "services"))) {
+        fprintf(stderr, "essp restore: %s/manifest.json is not a manifest of format %d (format, time, services)\n",
+                dir, S_FORMAT);
         return EXIT_REFUSED;
     }
     json_t *services = json_object_get(manifest, "services");
@@ -470,8 +480,11 @@ int cmd_restore(const args_t *args)
     if (rc == EXIT_OK)
         rc = s_lay_out(dir, copied);
     if (rc == EXIT_OK) {
-        printf("{\"restored\":\"%s\",\"home\":\"%s\",\"time\":\"%s\"}\n", dir, home,
-               json_string_value(json_object_get(manifest, "time")));
+        json_t *line = json_pack("{s:s, s:s, s:O}", "restored", dir, "home", home, "time",
+                                 json_object_get(manifest, "time"));
+        json_dumpf(line, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(line);
         snprintf(path, sizeof path, "%s/essp.env", dir);
         fprintf(stderr, "essp restore: done; start the stack on it (deploy/up, or systemctl start essp@...)%s\n",
                 access(path, F_OK) == 0 ? "; the backup's environment file is essp.env beside the manifest: "

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -154,6 +155,8 @@ def test_backup_under_load_restores_a_working_stack():
         publishing.add_members(old)
         mirror = publishing.Mirror(old)
         mirror.start()
+        early = os.path.join(work, "early")
+        old.essp("backup", early)
         load = Load(old)
         load.start()
         while len(load.approved) < 3:
@@ -184,6 +187,27 @@ def test_backup_under_load_restores_a_working_stack():
         assert mirror.kill(signal.SIGTERM) == 0
         old.stop()
 
+        # Restore refuses a backup whose review is older than what its
+        # readers applied (review's store taken from the earlier backup,
+        # as copying the stores one by one would do), naming the breach.
+        mixed = os.path.join(work, "mixed")
+        shutil.copytree(backup, mixed)
+        shutil.copyfile(os.path.join(early, "review", "data.mdb"), os.path.join(mixed, "review", "data.mdb"))
+        with open(os.path.join(early, "manifest.json")) as f:
+            early_review = json.load(f)["services"]["review"]
+        mixed_manifest = dict(manifest, services=dict(manifest["services"], review=early_review))
+        with open(os.path.join(mixed, "manifest.json"), "w") as f:
+            json.dump(mixed_manifest, f)
+        elsewhere = dict(old.env, ESSP_HOME=os.path.join(work, "mixed-home"))
+        refused = subprocess.run([os.path.join(BIN, "essp"), "restore", mixed], env=elsewhere,
+                                 capture_output=True, text=True)
+        assert refused.returncode == 1, refused
+        breach = re.search(r"refused: (\w+) has applied review's stream up to seq (\d+) but review's copy ends at "
+                           r"(\d+)", refused.stderr)
+        assert breach, refused.stderr
+        reader, cursor, ends = breach.group(1), int(breach.group(2)), int(breach.group(3))
+        assert cursor == manifest["services"][reader]["cursors"]["review"] and ends == early_review["head"] < cursor
+        assert not os.path.exists(os.path.join(work, "mixed-home", "data")), "a refused restore wrote nothing"
         # Restore refuses a home that is not empty, and changes nothing.
         refused = old.essp("restore", backup, check=False)
         assert refused.returncode == 1 and "is not empty" in refused.stderr, refused.stderr
