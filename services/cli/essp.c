@@ -9,7 +9,8 @@
  *  the commands live in cmd_application.c (the applicant's),
  *  cmd_committee.c (the members'), cmd_staff.c (the staff's) and
  *  cmd_directory.c (the public directory, the stream, the services),
- *  cmd_stream_key.c (the stream key's rotation) and cmd_mail.c (e-mail).
+ *  cmd_stream_key.c (the stream key's rotation), cmd_mail.c (e-mail) and
+ *  cmd_backup.c (backup and restore of the whole stack).
  */
 #include "commands.h"
 
