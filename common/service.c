@@ -150,6 +150,7 @@ static int s_start(service_t *self)
             self->consumers[u] = stream_consumer_new_curve(config_service_name(from), endpoint, self->cert,
                                                            server, cursor, PROTO_BATCH_MAX, 1000);
         }
+        stream_consumer_set_reader(self->consumers[u], config_service_name(self->def->id));
         msgpack_zone_init(&self->upstream[u].zone, 65536);
         log_info("following %s at %s from seq %llu", config_service_name(from), endpoint,
                  (unsigned long long)cursor);
@@ -277,11 +278,18 @@ static void s_loop(service_t *self)
     for (size_t u = 0; u < n; u++)
         items[first + u] = (zmq_pollitem_t){zsock_resolve(stream_consumer_socket(self->consumers[u])), 0,
                                         ZMQ_POLLIN, 0};
+    bool was_held = false;
     while (!zsys_interrupted) {
         int64_t now_ms = s_now_ms();
-        for (size_t u = 0; u < n; u++)
+        /* Held for a backup: the upstreams are neither asked nor read (a
+         * reply waiting on their sockets stays there until the hold ends). */
+        bool held = service_held(self, now_ms);
+        if (was_held && !held && self->hold_until_ms)
+            log_warn("the backup's hold of the upstream streams ran out: following them again");
+        was_held = held;
+        for (size_t u = 0; !held && u < n; u++)
             stream_consumer_poll(self->consumers[u], now_ms);
-        if (zmq_poll(items, (int)(first + n), 100) < 0 && errno != EINTR)
+        if (zmq_poll(items, (int)(first + (held ? 0 : n)), 100) < 0 && errno != EINTR)
             break;
         if (zsys_interrupted)
             break;
@@ -290,7 +298,7 @@ static void s_loop(service_t *self)
         bool streams_in[SERVICE_UPSTREAMS_MAX] = {false};
         bool any = requests_in;
         for (size_t u = 0; u < n; u++) {
-            streams_in[u] = items[first + u].revents & ZMQ_POLLIN;
+            streams_in[u] = !held && (items[first + u].revents & ZMQ_POLLIN);
             any = any || streams_in[u];
         }
         if (any)

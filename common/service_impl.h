@@ -87,12 +87,17 @@ struct service_t {
     char inproc[64];             /* the ROUTER's in-process endpoint */
     bool attached;               /* def->attach succeeded: detach at the end */
     bool compact;                /* an erasure committed: compact the store after the turn */
+    int64_t hold_until_ms;       /* backup_hold: no upstream batch is taken before this
+                                  * (monotonic ms; 0 or past: not held) */
 };
 
 /*  service_turn.c: one turn of the loop.  Takes the ready requests (when
  *  requests_in) and the replies of the upstreams flagged in streams_in,
  *  commits what they change, and only then answers. */
 void service_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms);
+
+/*  True while a backup holds the upstream streams (backup_hold). */
+bool service_held(const service_t *self, int64_t now_ms);
 
 /*  service_pull.c: sends one reply (the routing frames, then data). */
 void service_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size);

@@ -9,7 +9,8 @@
  *  the commands live in cmd_application.c (the applicant's),
  *  cmd_committee.c (the members'), cmd_staff.c (the staff's) and
  *  cmd_directory.c (the public directory, the stream, the services),
- *  cmd_stream_key.c (the stream key's rotation) and cmd_mail.c (e-mail).
+ *  cmd_stream_key.c (the stream key's rotation), cmd_mail.c (e-mail) and
+ *  cmd_backup.c (backup and restore of the whole stack).
  */
 #include "commands.h"
 
@@ -115,6 +116,10 @@ static const command_t s_commands[] = {
      NULL, 0, "takes no argument", cmd_endpoints},
     {"ping", NULL, "ping [SERVICE]                  check that the services answer",
      NULL, -1, "takes at most a service name", cmd_ping},
+    {"backup", NULL, "backup DIR [--env FILE]         (staff key) a consistent copy of the whole stack: stores, keys, settings",
+     "env=", 1, "expects one DIR (new or empty)", cmd_backup},
+    {"restore", NULL, "restore DIR                     lay a backup out in a new, empty ESSP_HOME",
+     NULL, 1, "expects one DIR (a backup)", cmd_restore},
 };
 
 #define S_COMMANDS (sizeof s_commands / sizeof *s_commands)
