@@ -143,7 +143,7 @@ static void s_field(FILE *out, const web_t *self, const web_form_t *form, size_t
         fprintf(out, "\" value=\"true\"%s", value ? " checked" : "");
         s_attr_ids(out, name, !commitment && s_helps(self, f), error);
         fputs(">\n", out);
-        s_label_tag(out, name, commitment ? info->help : fields_label(f), false);
+        s_label_tag(out, name, fields_label(f), false);
         s_help_and_error(out, self, f, name, error, !commitment);
         fputs("</div>\n", out);
         return;
@@ -267,7 +267,12 @@ static void s_error_summary(FILE *out, const web_form_t *form)
             int a = fields_array_of(name, &prefix);
             if (a >= 0)
                 fprintf(out, "%s n° %ld — ", web_arrays[a].row_label, strtol(name + prefix + 1, NULL, 10) + 1);
-            html_escape_z(out, web_fields[f].label ? web_fields[f].label : "Engagement");
+            if (web_fields[f].label) {
+                html_escape_z(out, web_fields[f].label);
+            } else {
+                fputs("Je m'engage à ", out);
+                html_escape_z(out, fields_label(f));
+            }
             fputs("</a> : ", out);
         }
         html_escape_z(out, form->errors[i].message);
@@ -363,8 +368,8 @@ void web_page_apply(web_t *self, FILE *out, const web_form_t *form, const char *
     pages_head(out, "Demander à figurer dans l'annuaire");
     fputs("<h1>Demander à figurer dans l'annuaire</h1>\n"
           "<p class=\"lead\">Ce formulaire présente votre structure et votre offre au regard de la charte "
-          "d'ESS Pratiques. Il est vérifié critère par critère, puis examiné par le Comité Scientifique et "
-          "Éthique. Après l'envoi, vous recevez un code de suivi personnel.</p>\n", out);
+          "d'ESS Pratiques. Il est vérifié critère par critère, puis examiné par le Comité scientifique et "
+          "éthique. Après l'envoi, vous recevez un code de suivi personnel.</p>\n", out);
     form_page_write(out, self, form, "/candidature", NULL, NULL, key, "Envoyer ma candidature");
     pages_foot(out);
 }

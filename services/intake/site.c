@@ -2,10 +2,12 @@
 #include "site.h"
 
 #include "intake.h"
+#include "precheck.h"
 
 #include "common/config.h"
 #include "common/log.h"
 #include "proto/charter.h"
+#include "proto/date.h"
 #include "proto/doc.h"
 #include "proto/json_codec.h"
 #include "proto/messages.h"
@@ -126,6 +128,26 @@ enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request
     return result;
 }
 
+enum MHD_Result site_page_check(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    web_form_t *form = s_parse_form(r);
+    if (!form)
+        return s_page_unreadable(c);
+    msgpack_sbuffer application;
+    msgpack_sbuffer_init(&application);
+    web_form_application(self->web, form, &application);
+    precheck_form(form, &application, date_today_utc());
+    msgpack_sbuffer_destroy(&application);
+    enum MHD_Result result;
+    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+    if (accept && strstr(accept, "application/json"))
+        result = request_json(c, 200, precheck_form_json(form), NULL, NULL);
+    else
+        result = s_page_form_again(self, c, 200, form);
+    web_form_destroy(&form);
+    return result;
+}
+
 enum MHD_Result site_page_follow(struct MHD_Connection *c, request_t *r, unsigned status, const char *notice)
 {
     page_t page;
@@ -162,7 +184,7 @@ static enum MHD_Result s_page_status(http_t *self, struct MHD_Connection *c, req
     if (bridge_reply_is(&reply, "status")) {
         page_t page;
         request_page_open(&page);
-        web_page_status(self->web, page.out, &reply.msg, token, amend);
+        web_page_status(self->web, page.out, &reply.msg, token, amend, (int64_t)time(NULL));
         result = request_page_send(c, status, &page);
     } else if (doc_str_eq(&reply.msg, "code", PROTO_E_NOT_FOUND)) {
         result = site_page_follow(c, r, 404, S_UNKNOWN_FR);

@@ -9,6 +9,7 @@
 #include "web.h"
 
 #include <msgpack.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /*  Where the application stands: `status` is intake's status reply (with
@@ -16,6 +17,6 @@
  *  amendment form, prefilled from the application, or as posted (amend not
  *  NULL) with its errors. */
 void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const char *token,
-                     const web_form_t *amend);
+                     const web_form_t *amend, int64_t now);
 
 #endif
