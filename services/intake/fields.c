@@ -134,6 +134,21 @@ int fields_array_of(const char *path, size_t *prefix)
     return -1;
 }
 
+/*  Fields the schema lets be empty but whose absence fails a blocking
+ *  criterion of the charter (proto/charter.c): shown as required, and
+ *  caught by "Vérifier ma candidature".  Those required only in some
+ *  cases (NDA for training, RNA for an association, ESUS for a company)
+ *  are not marked: the check names them when they apply. */
+static bool s_charter_requires(const char *path)
+{
+    static const char *const paths[] = {"principles.purpose", "principles.governance", "principles.surplus",
+                                        "references[].client_is_ess", "references[].ci_topics", NULL};
+    for (const char *const *p = paths; *p; p++)
+        if (strcmp(*p, path) == 0)
+            return true;
+    return strncmp(path, "commitments.", 12) == 0;
+}
+
 /*  The schema node of a field path ("references[].year"). */
 static json_t *s_schema_node(json_t *root, const char *path, json_t **parent, const char **key)
 {
@@ -203,8 +218,9 @@ web_t *web_new(void)
         const char *help = json_string_value(json_object_get(node, "description"));
         info->help = strdup(help ? help : "");
         info->required = s_in_required(parent, web_fields[i].path);
-        info->marked = info->required && !strstr(web_fields[i].path, ".esus.")
-                       && !strstr(web_fields[i].path, ".qualiopi.");
+        info->marked = (info->required && !strstr(web_fields[i].path, ".esus.")
+                        && !strstr(web_fields[i].path, ".qualiopi."))
+                       || s_charter_requires(web_fields[i].path);
         info->min_length = s_limit(node, "minLength");
         info->max_length = s_limit(node, "maxLength");
         info->minimum = s_limit(node, "minimum");

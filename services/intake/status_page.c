@@ -159,7 +159,11 @@ static void s_pairs_of_value(web_form_t *form, const field_t *field, const char 
         return;
     switch (value->type) {
     case MSGPACK_OBJECT_STR:
-        form_add(form, name, strlen(name), value->via.str.ptr, value->via.str.size);
+        if (strcmp(name, "organisation.rna") == 0 && value->via.str.size == 4
+            && memcmp(value->via.str.ptr, "none", 4) == 0)
+            form_add(form, name, strlen(name), "aucun", 5);   /* as the form writes it */
+        else
+            form_add(form, name, strlen(name), value->via.str.ptr, value->via.str.size);
         break;
     case MSGPACK_OBJECT_BOOLEAN:
         if (value->via.boolean)
