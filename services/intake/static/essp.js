@@ -101,7 +101,10 @@
     if (!input) return "";
     var label = input.tagName === "FIELDSET" ? input.querySelector("legend")
                                              : document.querySelector("label[for='" + CSS.escape(input.id) + "']");
-    return label ? label.textContent.replace(/\s*\*\s*$/, "").trim() : "";
+    var text = label ? label.textContent.replace(/\s*\*\s*$/, "").trim() : "";
+    var row = input.parentElement && input.parentElement.closest("fieldset.row");
+    if (row && text) text = row.querySelector("legend").textContent.trim() + " — " + text;
+    return text;
   }
 
   function showSummary(form, answer) {
