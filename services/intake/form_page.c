@@ -33,6 +33,8 @@ static bool s_marked(const web_t *self, size_t f, const char *name)
 
 static void s_attr_ids(FILE *out, const char *name, bool help, const char *error)
 {
+    if (!help && !error)
+        return;
     fputs(" aria-describedby=\"", out);
     if (help) {
         fputs("h-", out);

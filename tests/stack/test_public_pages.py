@@ -89,7 +89,7 @@ def test_form_and_charter_pages():
                  "d&#39;intérêt "):
         assert text not in form, text
     boxes = re.findall(r'<fieldset class="commitments">.*?</fieldset>', form, re.S)
-    assert len(boxes) == 2 and all("Je m&#39;engage à :" in box for box in boxes), boxes
+    assert len(boxes) == 2 and all("<legend>Je m'engage à :</legend>" in box for box in boxes), boxes
     for box in boxes:
         assert "S&#39;interdire" not in box and "vous " not in box and "vos " not in box, box
     charter = gateway.request("GET", "/charte").text()
