@@ -6,3 +6,6 @@
 #   English word on any page an applicant reads, a bad meeting date refused.
 essp_stack_test(form_precheck_browser 600 "ESSP_CHROMIUM=${ESSP_CHROMIUM}")
 essp_stack_test(public_pages 600)
+# The commitments' texts agree (schema, box, reason); meeting dates parsed.
+essp_unit_test(test_public_texts unit/test_public_texts.c)
+target_link_libraries(test_public_texts PRIVATE essp_common)
