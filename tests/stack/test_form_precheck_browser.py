@@ -24,7 +24,8 @@ from french_pages import assert_no_leaked_english  # noqa: E402
 from http_client import Gateway  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
-stack = harness.Stack(BIN, env={"ESSP_HTTP_RATE": "1000", "ESSP_HTTP_BURST": "1000"})
+stack = harness.Stack(BIN, env={"ESSP_HTTP_RATE": "1000", "ESSP_HTTP_BURST": "1000",
+                               "ESSP_COMMITTEE_MEETINGS": "2099-03-18,2099-10-07"})
 gateway = Gateway(stack.port + 4)
 BASE = gateway.base
 SHOTS = os.environ.get("ESSP_SCREENSHOTS") or os.path.join(os.path.dirname(BIN), "tests", "screenshots")
@@ -179,6 +180,21 @@ def test_check_with_javascript_then_send():
     assert text_of(page, "h1") == "Candidature reçue", text_of(page, "main")
     assert intake_head() > head
     assert_no_leaked_english(page.eval("document.documentElement.outerHTML"), "the receipt")
+    shoot(page, "precheck-receipt", 1000, None, 900)
+    # The status page the receipt leads to: the state first, what comes next.
+    page.navigating("document.querySelector('a.follow').click()")
+    page.wait_for("document.querySelector('.state-label') !== null")
+    for _ in range(100):
+        if page.eval("document.querySelector('.state-label').dataset.state") == "in_review":
+            break
+        page.navigating("document.querySelector('form.refresh button').click()")
+    assert page.eval("document.querySelector('.state-label').dataset.state") == "in_review"
+    order = page.eval("[...document.querySelectorAll('main h1, main h2')].map(h => h.textContent)")
+    assert order[:3] == ["Suivi de votre candidature", "Et ensuite ?", "Le détail de votre dossier"], order
+    assert order[-1] == "Vos données personnelles", order
+    assert "Prochaines réunions du comité" in text_of(page, "section.next")
+    assert_no_leaked_english(page.eval("document.documentElement.outerHTML"), "the status page")
+    shoot(page, "precheck-status", 1000, None, 1400)
     page.close()
 
 
