@@ -44,14 +44,16 @@ void pages_foot(FILE *out)
           "<a href=\"/charte\">La charte</a></p></footer>\n</body>\n</html>\n", out);
 }
 
-void web_page_receipt(FILE *out, const char *id, const char *token, bool duplicate)
+void web_page_receipt(FILE *out, const char *id, const char *token, bool duplicate, int64_t at)
 {
     pages_head(out, "Candidature reçue");
     fputs("<h1>Candidature reçue</h1>\n<p class=\"lead\">", out);
     fputs(duplicate ? "Cette candidature était déjà enregistrée : " : "Votre candidature est enregistrée : ", out);
     fputs("dossier n° <strong class=\"id\">", out);
     html_escape_z(out, id);
-    fputs("</strong>.</p>\n<div class=\"token-box\">\n<p>Votre code de suivi personnel :</p>\n"
+    fputs("</strong>, le ", out);
+    pages_date(out, (uint64_t)at);
+    fputs(".</p>\n<div class=\"token-box\">\n<p>Votre code de suivi personnel :</p>\n"
           "<p><code class=\"token\">", out);
     html_escape_z(out, token);
     fputs("</code></p>\n<p>Conservez-le : il vous sera demandé pour suivre et modifier votre dossier. "

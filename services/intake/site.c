@@ -108,7 +108,7 @@ enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request
             doc_strcpy(&reply.msg, "id", id, sizeof id);
             page_t page;
             request_page_open(&page);
-            web_page_receipt(page.out, id, token, doc_bool(&reply.msg, "duplicate", false));
+            web_page_receipt(page.out, id, token, doc_bool(&reply.msg, "duplicate", false), (int64_t)time(NULL));
             result = request_page_send(c, 201, &page);
         } else if (bridge_reply_is(&reply, "receipt")) {
             result = request_page_message(c, 409, "Candidature déjà enregistrée",
