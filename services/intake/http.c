@@ -6,6 +6,7 @@
 #include "lost_link.h"
 #include "request.h"
 #include "site.h"
+#include "texts.h"
 
 #include "common/config.h"
 #include "common/log.h"
@@ -220,11 +221,11 @@ static enum MHD_Result s_dispatch(http_t *self, struct MHD_Connection *c, reques
     case R_METHOD:
         if (r->api)
             return request_json_error(c, 405, "this method is not allowed on this resource", "", "method");
-        return request_page_message(c, 405, "Méthode non permise", "Cette adresse ne s'utilise pas ainsi.");
+        return request_page_message(c, 405, TEXTS_METHOD_TITLE, TEXTS_METHOD);
     case R_API_NONE: return request_json_error(c, 404, "no such resource", "", "path");
     case R_NONE: break;
     }
-    return request_page_message(c, 404, "Page introuvable", "Cette page n'existe pas.");
+    return request_page_message(c, 404, TEXTS_NOT_FOUND_TITLE, TEXTS_NOT_FOUND);
 }
 
 /*  Checks what can be checked from the headers alone. */

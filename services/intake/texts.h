@@ -5,9 +5,14 @@
  *  the committee's decisions and the outcomes of the charter as words,
  *  what happens next and how the applicant hears back, the notice on
  *  personal data (RGPD, article 13), and the answers of the check before
- *  sending.  The form's labels are in fields.c (web_fields, web_groups,
- *  web_arrays), their help texts in proto/application.schema.json
- *  ("description"), the charter's criteria and reasons in
+ *  sending, and the short pages and notices of the gateway.  The form's
+ *  labels are in fields.c (web_fields, web_groups, web_arrays), their
+ *  help texts in proto/application.schema.json ("description"), the
+ *  messages of a field that breaks the schema in form_check.c (s_message),
+ *  the paragraphs of the receipt, the follow and lost-link pages, /charte
+ *  and the form's introduction beside their HTML in pages.c and
+ *  form_page.c, the refusals of too large or too many requests in
+ *  request.c, the charter's criteria and reasons in
  *  proto/charter_criteria.c and proto/charter.c, the labels of codes in
  *  proto/labels.c.  Nothing here reads the clock or the environment: the
  *  settings and "now" are passed in.
@@ -55,5 +60,36 @@ void texts_privacy_notice(FILE *out, const web_settings_t *settings);
                           "examinera ensuite son contenu."
 /*  Its title when some fail (count, plural). */
 #define TEXTS_CHECK_FAILED "La vérification signale des points à corriger avant l'envoi."
+
+/*  Short pages and notices of the gateway (site.c, lost_link.c, http.c):
+ *  a title, and what to do. */
+#define TEXTS_UNREADABLE_TITLE "Formulaire illisible"
+#define TEXTS_UNREADABLE "Le formulaire reçu n'a pas pu être lu. Revenez à la page de candidature et réessayez."
+#define TEXTS_ALREADY_TITLE "Candidature déjà enregistrée"
+#define TEXTS_ALREADY "Cette candidature est déjà enregistrée. Utilisez le lien de suivi reçu lors du dépôt."
+#define TEXTS_UNKNOWN_FILE "Aucun dossier ne correspond à ce numéro et à ce code de suivi. Vérifiez le code reçu lors du dépôt."
+#define TEXTS_TOKEN_MISSING "Indiquez votre code de suivi."
+#define TEXTS_AMEND_REFUSED_TITLE "Modification impossible"
+#define TEXTS_AMEND_REFUSED "Ce dossier ne peut pas être modifié dans son état actuel : seul un dossier " \
+    "incomplet, ou dont le comité demande des modifications, peut l'être."
+#define TEXTS_APPEAL_LONG_TITLE "Motivation trop longue"
+#define TEXTS_APPEAL_LONG "La motivation dépasse 4000 octets : raccourcissez-la, puis envoyez de nouveau " \
+    "votre appel depuis la page de suivi."
+#define TEXTS_APPEAL_EMPTY_TITLE "Motivation manquante"
+#define TEXTS_APPEAL_EMPTY "Expliquez pourquoi la décision devrait être réexaminée, puis envoyez de nouveau " \
+    "votre appel depuis la page de suivi."
+#define TEXTS_APPEAL_REFUSED_TITLE "Appel impossible"
+#define TEXTS_APPEAL_REFUSED "Seule une candidature refusée peut faire l'objet d'un appel, et une seule fois."
+#define TEXTS_NOT_FOUND_TITLE "Page introuvable"
+#define TEXTS_NOT_FOUND "Cette page n'existe pas."
+#define TEXTS_METHOD_TITLE "Méthode non permise"
+#define TEXTS_METHOD "Cette adresse ne s'utilise pas ainsi."
+#define TEXTS_LOST_UNREADABLE "Le formulaire reçu n'a pas pu être lu. Réessayez depuis cette page."
+#define TEXTS_LOST_EMPTY "Indiquez l'adresse électronique de la personne à contacter pour le dossier."
+#define TEXTS_LOST_LONG "Cette adresse est trop longue : 254 caractères au plus."
+#define TEXTS_LOST_LIMITED "Trop de demandes de nouveau lien depuis votre connexion en moins d'une " \
+    "heure. Réessayez plus tard."
+#define TEXTS_LOST_BAD "Cette adresse n'a pas pu être lue. Vérifiez-la, puis réessayez."
+#define TEXTS_LOST_SENT_TITLE "Demande reçue"
 
 #endif
