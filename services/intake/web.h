@@ -3,7 +3,10 @@
  *  The whole API of the pages, in six modules: fields.c (the form's
  *  fields and web_new), form.h (a posted form), form_check.h (the
  *  application it makes), form_page.h (the form as HTML), pages.h (the
- *  other pages), status_page.h (where an application stands).
+ *  other pages), status_page.h (where an application stands); beside
+ *  them texts.h (the sentences an applicant reads, for a proofreader)
+ *  and precheck.h (« Vérifier ma candidature »: the charter's own check
+ *  of a posted form, nothing stored).
  *
  *  The HTTP gateway (http.h) serves them; this module only turns data into
  *  HTML and posted forms into applications, with no socket and no clock of
