@@ -3,6 +3,8 @@
 
 #include "log.h"
 
+#include "proto/date.h"
+
 #include <ctype.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -370,4 +372,59 @@ void config_desk_url(char *out, size_t cap)
         snprintf(out, cap, "%s", explicit);
     else
         s_url_of_bind(config_desk_http_bind(), config_desk_http_port(), out, cap);
+}
+
+static int s_day_compare(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int config_parse_meetings(const char *text, int32_t *days, size_t cap, size_t *count, char *error,
+                          size_t error_cap)
+{
+    *count = 0;
+    if (error_cap)
+        error[0] = '\0';
+    while (text && *text) {
+        text += strspn(text, " \t");
+        size_t len = strcspn(text, ",");
+        size_t trimmed = len;
+        while (trimmed && (text[trimmed - 1] == ' ' || text[trimmed - 1] == '\t'))
+            trimmed--;
+        if (trimmed) {
+            int32_t day;
+            if (date_parse(text, trimmed, &day) != 0) {
+                snprintf(error, error_cap, "ESSP_COMMITTEE_MEETINGS: '%.*s' is not a date YYYY-MM-DD",
+                         (int)(trimmed > 40 ? 40 : trimmed), text);
+                return -1;
+            }
+            if (*count == cap) {
+                snprintf(error, error_cap, "ESSP_COMMITTEE_MEETINGS: more than %zu dates", cap);
+                return -1;
+            }
+            days[(*count)++] = day;
+        }
+        text += len;
+        if (*text == ',')
+            text++;
+    }
+    qsort(days, *count, sizeof *days, s_day_compare);
+    return 0;
+}
+
+int config_committee_meetings(int32_t *days, size_t cap, size_t *count, char *error, size_t error_cap)
+{
+    return config_parse_meetings(config_get("ESSP_COMMITTEE_MEETINGS"), days, cap, count, error, error_cap);
+}
+
+int config_retention_years(void)
+{
+    return (int)config_env_long("ESSP_RETENTION_YEARS", 3, 1, 30);
+}
+
+const char *config_contact_email(void)
+{
+    const char *email = config_get("ESSP_CONTACT_EMAIL");
+    return email && *email ? email : "contact@esspratiques.fr";
 }

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
     SERVICE_INTAKE,
@@ -131,5 +132,28 @@ const char *config_desk_http_bind(void);
 /*  The URL people reach the desk at: $ESSP_DESK_URL, else
  *  http://ADDRESS:port/ built like config_http_connect_endpoint. */
 void config_desk_url(char *out, size_t cap);
+
+/*  The committee's next meetings, as staff set them:
+ *  ESSP_COMMITTEE_MEETINGS=2027-03-18,2027-10-07 (dates YYYY-MM-DD,
+ *  separated by commas, spaces allowed).  config_parse_meetings reads
+ *  such a text into day numbers (proto/date.h), sorted, at most cap;
+ *  returns 0, or -1 with an error for the log naming the bad date in
+ *  error ("ESSP_COMMITTEE_MEETINGS: '2027-02-30' is not a date
+ *  YYYY-MM-DD").  An empty or NULL text is no date and no error.
+ *  config_committee_meetings reads the setting itself. */
+#define CONFIG_MEETINGS_MAX 32
+int config_parse_meetings(const char *text, int32_t *days, size_t cap, size_t *count, char *error,
+                          size_t error_cap);
+int config_committee_meetings(int32_t *days, size_t cap, size_t *count, char *error, size_t error_cap);
+
+/*  How many years the data of an application are kept after its listing
+ *  ends (or after its last decision, when it was never listed), unless
+ *  erased before: $ESSP_RETENTION_YEARS, 1..30, default 3.  Shown to
+ *  applicants in the notice on personal data. */
+int config_retention_years(void);
+
+/*  The address applicants write to about their personal data (erasure,
+ *  access): $ESSP_CONTACT_EMAIL, default "contact@esspratiques.fr". */
+const char *config_contact_email(void);
 
 #endif

@@ -304,12 +304,12 @@ static const char *s_rna_problem(const msgpack_object *organisation)
         return "";
     if (!doc_str(organisation, "rna", &text, &len))
         return "Une association indique son numéro RNA (W suivi de 9 caractères, par exemple "
-               "W442001234), ou « none » si elle n'en a pas (associations d'Alsace-Moselle "
+               "W442001234), ou « aucun » si elle n'en a pas (associations d'Alsace-Moselle "
                "inscrites au registre du tribunal judiciaire).";
     if (id_rna_check(text, len) != ID_OK)
         return "Le numéro RNA s'écrit W suivi de 9 caractères, sans espace (par exemple "
                "W442001234, ou W2A1234567 en Corse) : corrigez-le d'après le récépissé de "
-               "la préfecture, ou indiquez « none » si votre association n'en a pas "
+               "la préfecture, ou indiquez « aucun » si votre association n'en a pas "
                "(Alsace-Moselle).";
     return "";
 }
@@ -584,31 +584,39 @@ static const s_rule_t s_rules[] = {
      "analyser les besoins et établir, avant toute action, un contrat précisant l'objectif, "
      "la méthodologie, la facturation et la sous-traitance ou co-traitance éventuelle"},
     {"CLI-SCOPE", s_check_commitment, "within_competence",
-     "contractualiser dans les limites de vos compétences et de votre disponibilité, et "
+     "contractualiser dans les limites de mes compétences et de ma disponibilité, et "
      "mettre en œuvre les moyens nécessaires"},
     {"CLI-CONFID", s_check_commitment, "confidentiality",
      "respecter la confidentialité et la culture de l'organisation cliente"},
     {"CLI-TRAINING", s_check_training, NULL, NULL},
     {"LOY-NODISCRIM", s_check_commitment, "non_discrimination",
-     "vous interdire toute forme de discrimination, selon les critères précisés par la loi"},
+     "m'interdire toute forme de discrimination, selon les critères précisés par la loi"},
     {"LOY-COI", s_check_commitment, "conflict_disclosure",
-     "faire connaître à vos clients les liens susceptibles de générer des conflits d'intérêt"},
+     "faire connaître à mes clients les liens susceptibles de générer des conflits d'intérêts"},
     {"LOY-TAX", s_check_commitment, "tax_compliance",
-     "être en règle par rapport à vos obligations fiscales"},
+     "respecter mes obligations fiscales"},
     {"LOY-REG", s_check_commitment, "regulatory_watch",
-     "vous tenir informé des évolutions réglementaires et appliquer les lois et règlements "
+     "me tenir informé des évolutions réglementaires et appliquer les lois et règlements "
      "(partie VI du Code du travail pour la formation)"},
     {"LOY-NDA", s_check_nda, NULL, NULL},
     {"LOY-IP", s_check_commitment, "intellectual_property",
-     "respecter la propriété intellectuelle et citer vos sources"},
+     "respecter la propriété intellectuelle et citer mes sources"},
     {"LOY-FAIR", s_check_commitment, "fair_competition",
-     "vous interdire toute concurrence déloyale"},
+     "m'interdire toute concurrence déloyale"},
     {"LOY-CHARTER", s_check_commitment, "charter_on_request",
      "communiquer cette charte à toute personne qui en fait la demande"},
 };
 
 #define S_RULES_COUNT (sizeof s_rules / sizeof *s_rules)
 _Static_assert(S_RULES_COUNT <= CHARTER_CRITERIA_MAX, "CHARTER_CRITERIA_MAX too small");
+
+const char *charter_commitment_text(const char *key)
+{
+    for (size_t i = 0; key && i < S_RULES_COUNT; i++)
+        if (s_rules[i].check == s_check_commitment && strcmp(s_rules[i].key, key) == 0)
+            return s_rules[i].ask;
+    return NULL;
+}
 
 /* ------------------------------------------------------------------------ */
 /*  The API.                                                                */

@@ -122,6 +122,13 @@ const criterion_result_t *charter_report_find(const charter_report_t *report, co
  *  "non conforme", "à examiner par le comité", "point d'attention". */
 const char *criterion_outcome_label(criterion_outcome_t outcome);
 
+/*  The text of a commitment's box on the form, as it reads after « Je
+ *  m'engage à : » ("m'interdire toute concurrence déloyale"), for the key
+ *  under "commitments" ("fair_competition"); NULL when it is no commitment.
+ *  The reason of an unticked commitment quotes exactly this text, so the
+ *  applicant finds the box it names. */
+const char *charter_commitment_text(const char *key);
+
 /*  Writes a readable French summary of the report to `out`: the verdict,
  *  the private-area access, then one line per criterion (code, outcome in
  *  French, reason, and the field to change when there is one). */

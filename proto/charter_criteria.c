@@ -40,7 +40,7 @@ static const charter_criterion_t s_criteria[] = {
      CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
     {"REF-ESS", 2,
      "Présenter des références antérieures d'accompagnement / formation d'organisations de "
-     "l'Économie Sociale et Solidaire",
+     "l'économie sociale et solidaire (ESS)",
      "At least one earlier reference of support or training for an ESS organisation",
      CHARTER_CHECK_COMMITTEE, S_OUT(FAIL) | S_OUT(REVIEW)},
     {"REF-CI", 2,
@@ -82,7 +82,7 @@ static const charter_criterion_t s_criteria[] = {
      CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
     {"LOY-COI", 4,
      "Faire connaître à ses clients et/ou bénéficiaires les éventuels liens susceptibles de "
-     "générer des conflits d'intérêt dans le cadre de l'exécution de sa mission",
+     "générer des conflits d'intérêts dans le cadre de l'exécution de sa mission",
      "Disclose to clients the links that could create conflicts of interest",
      CHARTER_CHECK_COMMITMENT, S_OUT(PASS) | S_OUT(FAIL)},
     {"LOY-TAX", 4,

@@ -66,13 +66,13 @@ void charter_report_text(const charter_report_t *report, FILE *out)
 {
     assert(report && out);
     size_t blocking = s_count_blocking(report);
-    fprintf(out, "Charte ESS Pratiques, version %s\n",
+    fprintf(out, "Charte ESS Pratiques (règles de %s)\n",
             report->version ? report->version : CHARTER_VERSION);
     if (report->verdict == CHARTER_VERDICT_INCOMPLETE)
         fprintf(out, "Verdict : dossier incomplet, %zu critère%s à corriger avant l'examen "
                 "par le comité.\n", blocking, blocking > 1 ? "s" : "");
     else
-        fprintf(out, "Verdict : dossier complet, transmis au comité scientifique et éthique.\n");
+        fprintf(out, "Verdict : dossier complet, transmis au Comité scientifique et éthique.\n");
     fprintf(out, "Partie privée d'ESS Pratiques : %s.\n",
             report->private_area ? "accès accordé" : "accès non accordé");
     for (size_t i = 0; i < report->count; i++) {

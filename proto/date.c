@@ -2,6 +2,7 @@
  *  days_from_civil / civil_from_days, exact over the whole range. */
 #include "date.h"
 
+#include <stdio.h>
 #include <time.h>
 
 int32_t date_from_civil(int y, int m, int d)
@@ -84,4 +85,76 @@ int32_t date_add_years(int32_t days, int years)
 int32_t date_today_utc(void)
 {
     return (int32_t)(time(NULL) / 86400);
+}
+
+/*  Floor division, so that times before 1970 fall on the right day. */
+static int64_t s_day_of(int64_t unix_time)
+{
+    return unix_time >= 0 ? unix_time / 86400 : (unix_time - 86399) / 86400;
+}
+
+/*  Day number of the last Sunday of a month (1970-01-01 was a Thursday). */
+static int32_t s_last_sunday(int year, int month)
+{
+    int32_t last = month == 12 ? date_from_civil(year + 1, 1, 1) - 1
+                               : date_from_civil(year, month + 1, 1) - 1;
+    int weekday = (int)(((last % 7) + 7 + 4) % 7); /* 0 = Sunday */
+    return last - weekday;
+}
+
+int date_paris_offset(int64_t unix_time)
+{
+    int year, month, day;
+    date_to_civil((int32_t)s_day_of(unix_time), &year, &month, &day);
+    int64_t start = (int64_t)s_last_sunday(year, 3) * 86400 + 3600;
+    int64_t end = (int64_t)s_last_sunday(year, 10) * 86400 + 3600;
+    return unix_time >= start && unix_time < end ? 7200 : 3600;
+}
+
+static const char *const s_months[] = {"janvier", "février", "mars", "avril", "mai", "juin",
+                                       "juillet", "août", "septembre", "octobre", "novembre",
+                                       "décembre"};
+
+static int s_fits(int written, char *out, size_t cap)
+{
+    if (written < 0 || (size_t)written >= cap) {
+        if (cap)
+            out[0] = '\0';
+        return -1;
+    }
+    return written;
+}
+
+int date_french_day(int32_t days, char *out, size_t cap)
+{
+    int year, month, day;
+    date_to_civil(days, &year, &month, &day);
+    int n = day == 1 ? snprintf(out, cap, "1er %s %d", s_months[month - 1], year)
+                     : snprintf(out, cap, "%d %s %d", day, s_months[month - 1], year);
+    return s_fits(n, out, cap);
+}
+
+int date_french(int64_t unix_time, char *out, size_t cap)
+{
+    int64_t local = unix_time + date_paris_offset(unix_time);
+    int64_t days = s_day_of(local), seconds = local - days * 86400;
+    int n = date_french_day((int32_t)days, out, cap);
+    if (n < 0)
+        return -1;
+    int m = snprintf(out + n, cap - (size_t)n, " à %d h %02d", (int)(seconds / 3600),
+                     (int)(seconds % 3600 / 60));
+    return s_fits(m < 0 ? m : n + m, out, cap);
+}
+
+int date_iso8601(int64_t unix_time, char *out, size_t cap)
+{
+    int offset = date_paris_offset(unix_time);
+    int64_t local = unix_time + offset;
+    int64_t days = s_day_of(local), seconds = local - days * 86400;
+    int year, month, day;
+    date_to_civil((int32_t)days, &year, &month, &day);
+    int n = snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d+%02d:00", year, month, day,
+                     (int)(seconds / 3600), (int)(seconds % 3600 / 60), (int)(seconds % 60),
+                     offset / 3600);
+    return s_fits(n, out, cap);
 }

@@ -32,4 +32,27 @@ int32_t date_add_years(int32_t days, int years);
 /*  Today in UTC, for the thin shells (main.c, the CLI) that pass time in. */
 int32_t date_today_utc(void);
 
+/*  Times a person reads are in the time of the committee, Europe/Paris.
+ *  The rule is computed rather than read from the TZ database, so that a
+ *  page renders the same on every machine (tzdata may be absent) and the
+ *  process's TZ never matters: summer time (UTC+2) runs from 01:00 UTC on
+ *  the last Sunday of March to 01:00 UTC on the last Sunday of October
+ *  (EU directive 2000/84/EC); UTC+1 otherwise. */
+
+/*  The offset of Europe/Paris from UTC at unix time t, in seconds. */
+int date_paris_offset(int64_t unix_time);
+
+/*  "6 décembre 2026 à 14 h 05" (Paris time; "1er" for the first of a
+ *  month).  Writes at most cap bytes with the terminator; returns the
+ *  length, or -1 when cap is too small (out then holds ""). */
+int date_french(int64_t unix_time, char *out, size_t cap);
+
+/*  "6 décembre 2026" for a day number (no time zone: a day is a day). */
+int date_french_day(int32_t days, char *out, size_t cap);
+
+/*  ISO 8601 with the Paris offset: "2026-12-06T14:05:00+01:00", for
+ *  machine outputs that stand beside the raw seconds.  Returns the length
+ *  (25), or -1 when cap < 26. */
+int date_iso8601(int64_t unix_time, char *out, size_t cap);
+
 #endif

@@ -161,6 +161,11 @@ static void s_print_record(const msgpack_object *record, size_t index, msgpack_z
         doc_uint(&body, "at", &at);
         json_object_set_new(line, "n", json_integer((json_int_t)n));
         json_object_set_new(line, "at", json_integer((json_int_t)at));
+        /* Beside the protocol's raw seconds, the same instant for a reader
+         * of the trail: ISO 8601 with the Paris offset. */
+        char iso[32];
+        if (date_iso8601((int64_t)at, iso, sizeof iso) > 0)
+            json_object_set_new(line, "at_iso", json_string(iso));
         for (size_t i = 0; i < 4; i++) {
             const char *text = "";
             size_t len = 0;

@@ -1,11 +1,14 @@
 /*  services/intake/api.c - see api.h. */
 #include "api.h"
+#include "precheck.h"
 
 #include "intake.h"
 
 #include "common/config.h"
 #include "common/log.h"
 #include "proto/charter.h"
+#include "proto/date.h"
+#include "proto/schema.h"
 #include "proto/doc.h"
 #include "proto/json_codec.h"
 #include "proto/messages.h"
@@ -95,7 +98,7 @@ enum MHD_Result api_health(http_t *self, struct MHD_Connection *c)
 enum MHD_Result api_charter(struct MHD_Connection *c)
 {
     static const char *const articles[] = {
-        "Relever de l'Économie Sociale et Solidaire",
+        "Relever de l'économie sociale et solidaire (ESS)",
         "Présenter son expérience et ses références",
         "Prendre en compte les intérêts des clients et/ou bénéficiaires",
         "Faire preuve de loyauté dans ses pratiques professionnelles"};
@@ -195,6 +198,28 @@ fail:
     return rc;
 }
 
+
+enum MHD_Result api_check(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    (void)self;
+    enum MHD_Result result;
+    msgpack_sbuffer application;
+    msgpack_sbuffer_init(&application);
+    if (api_json_body(c, r, &application, &result) == 0) {
+        msgpack_zone zone;
+        msgpack_zone_init(&zone, 4096);
+        msgpack_object doc;
+        proto_error_t err;
+        if (wire_decode(application.data, application.size, &zone, &doc, &err) != 0
+            || schema_validate(schema_application(), &doc, &err) != 0)
+            result = request_json_error(c, 400, err.message, err.field, err.rule);
+        else
+            result = request_json(c, 200, precheck_report_json(&doc, date_today_utc()), NULL, NULL);
+        msgpack_zone_destroy(&zone);
+    }
+    msgpack_sbuffer_destroy(&application);
+    return result;
+}
 
 enum MHD_Result api_submit(http_t *self, struct MHD_Connection *c, request_t *r)
 {

@@ -31,6 +31,11 @@ int api_json_body(struct MHD_Connection *c, request_t *r, msgpack_sbuffer *out, 
  *  receipt (and the same token) instead of a second application. */
 int api_idempotency_key(struct MHD_Connection *c, const char **key, enum MHD_Result *result);
 
+/*  POST /api/v1/check: the charter's report on an application (JSON, as
+ *  submitted), nothing stored: 200 with the report, 400 when the
+ *  application breaks the schema. */
+enum MHD_Result api_check(http_t *self, struct MHD_Connection *c, request_t *r);
+
 enum MHD_Result api_submit(http_t *self, struct MHD_Connection *c, request_t *r);
 
 enum MHD_Result api_status(http_t *self, struct MHD_Connection *c, request_t *r);

@@ -3,6 +3,7 @@
 #include "form.h"
 
 #include "common/html.h"
+#include "proto/charter.h"
 #include "proto/doc.h"
 #include "proto/json_codec.h"
 #include "proto/schema.h"
@@ -99,7 +100,7 @@ _Static_assert(sizeof web_fields / sizeof *web_fields == WEB_FIELD_COUNT, "WEB_F
 
 const char *const web_groups[] = {
     "Votre structure",
-    "Article 1 — Relever de l'Économie sociale et solidaire",
+    "Article 1 — Relever de l'économie sociale et solidaire (ESS)",
     "Article 2 — Présenter son expérience et ses références",
     "Article 3 — Prendre en compte les intérêts des clients et bénéficiaires",
     "Article 4 — Faire preuve de loyauté dans ses pratiques professionnelles",
@@ -132,6 +133,21 @@ int fields_array_of(const char *path, size_t *prefix)
             return a;
         }
     return -1;
+}
+
+/*  Fields the schema lets be empty but whose absence fails a blocking
+ *  criterion of the charter (proto/charter.c): shown as required, and
+ *  caught by "Vérifier ma candidature".  Those required only in some
+ *  cases (NDA for training, RNA for an association, ESUS for a company)
+ *  are not marked: the check names them when they apply. */
+static bool s_charter_requires(const char *path)
+{
+    static const char *const paths[] = {"principles.purpose", "principles.governance", "principles.surplus",
+                                        "references[].client_is_ess", "references[].ci_topics", NULL};
+    for (const char *const *p = paths; *p; p++)
+        if (strcmp(*p, path) == 0)
+            return true;
+    return strncmp(path, "commitments.", 12) == 0;
 }
 
 /*  The schema node of a field path ("references[].year"). */
@@ -184,6 +200,8 @@ web_t *web_new(void)
         return NULL;
     web_t *self = calloc(1, sizeof *self);
     assert(self);
+    self->settings.retention_years = 3;
+    snprintf(self->settings.contact_email, sizeof self->settings.contact_email, "contact@esspratiques.fr");
     bool ok = true;
     for (size_t i = 0; i < WEB_FIELD_COUNT && ok; i++) {
         json_t *parent;
@@ -201,8 +219,9 @@ web_t *web_new(void)
         const char *help = json_string_value(json_object_get(node, "description"));
         info->help = strdup(help ? help : "");
         info->required = s_in_required(parent, web_fields[i].path);
-        info->marked = info->required && !strstr(web_fields[i].path, ".esus.")
-                       && !strstr(web_fields[i].path, ".qualiopi.");
+        info->marked = (info->required && !strstr(web_fields[i].path, ".esus.")
+                        && !strstr(web_fields[i].path, ".qualiopi."))
+                       || s_charter_requires(web_fields[i].path);
         info->min_length = s_limit(node, "minLength");
         info->max_length = s_limit(node, "maxLength");
         info->minimum = s_limit(node, "minimum");
@@ -255,9 +274,14 @@ int fields_of_input(const char *name)
     return -1;
 }
 
+/*  A commitment's label is the charter's own text of it, the one its
+ *  reason quotes when the box is left unticked. */
 const char *fields_label(size_t f)
 {
-    return web_fields[f].label ? web_fields[f].label : "";
+    if (web_fields[f].label)
+        return web_fields[f].label;
+    const char *text = charter_commitment_text(web_fields[f].path + strlen("commitments."));
+    return text ? text : "";
 }
 
 bool web_has_field(const char *path)
@@ -288,4 +312,9 @@ option_t fields_option(const field_t *field, size_t i)
     directory_kind_t kind = (directory_kind_t)(field->labels - 1);
     directory_codes(kind, &codes);
     return (option_t){codes[i], directory_label(kind, codes[i], strlen(codes[i]))};
+}
+
+void web_set_settings(web_t *self, const web_settings_t *settings)
+{
+    self->settings = *settings;
 }

@@ -60,6 +60,7 @@ typedef struct {
 } field_info_t;
 
 struct web_t {
+    web_settings_t settings;
     field_info_t info[WEB_FIELD_COUNT];
     char *array_help[WEB_ARRAY_COUNT];
 };
@@ -84,6 +85,7 @@ struct web_form_t {
     int rows[WEB_ARRAY_COUNT];                 /* rows posted */
     int row_of[WEB_ARRAY_COUNT][WEB_ROWS_MAX]; /* application index -> posted row */
     int extra_row;                           /* array that gets one more row, or -1 */
+    bool checked;                            /* "Vérifier ma candidature" ran on it */
 };
 
 extern const field_t web_fields[];

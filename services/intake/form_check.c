@@ -138,10 +138,14 @@ static json_t *s_list(const char *value, const char *separators, bool *bad)
     return array;
 }
 
-/*  The value of one input, as the schema wants it. */
+/*  The value of one input, as the schema wants it.  An association with
+ *  no RNA number writes « aucun » in the form; the protocol says "none"
+ *  (proto/identifiers.h). */
 static json_t *s_value(const field_t *f, const web_form_t *form, const char *name, bool *bad)
 {
     const char *raw = web_form_get(form, name);
+    if (raw && strcmp(name, "organisation.rna") == 0 && strcasecmp(raw, "aucun") == 0)
+        raw = "none";
     switch (f->widget) {
     case W_YEAR: return s_year(raw, bad);
     case W_CHECKS: return s_checks(form, name, bad);

@@ -3,6 +3,7 @@
 #include "fields.h"
 #include "form.h"
 #include "pages.h"
+#include "texts.h"
 
 #include "common/html.h"
 #include "proto/doc.h"
@@ -21,8 +22,19 @@
 
 #include "proto/charter.h"
 
+/*  Whether an input is shown as required: by the schema, or because the
+ *  charter blocks without it (fields.c, web_new).  In rows, only the
+ *  first: one reference of each kind is enough. */
+static bool s_marked(const web_t *self, size_t f, const char *name)
+{
+    const char *bracket = strchr(name, '[');
+    return self->info[f].marked && (!bracket || strncmp(bracket, "[0]", 3) == 0);
+}
+
 static void s_attr_ids(FILE *out, const char *name, bool help, const char *error)
 {
+    if (!help && !error)
+        return;
     fputs(" aria-describedby=\"", out);
     if (help) {
         fputs("h-", out);
@@ -86,7 +98,7 @@ static void s_input(FILE *out, const char *type, const char *name, const char *v
     fputs("\"", out);
     if (self->info[f].max_length > 0)
         fprintf(out, " maxlength=\"%lld\"", self->info[f].max_length);
-    if (self->info[f].marked)
+    if (s_marked(self, f, name))
         fputs(" aria-required=\"true\"", out);
     if (extra)
         fputs(extra, out);
@@ -118,7 +130,7 @@ static void s_field(FILE *out, const web_t *self, const web_form_t *form, size_t
         html_escape_z(out, name);
         fputs("\" tabindex=\"-1\"><legend>", out);
         html_escape_z(out, fields_label(f));
-        if (info->marked)
+        if (s_marked(self, f, name))
             fputs(" <abbr class=\"req\" title=\"obligatoire\">*</abbr>", out);
         fputs("</legend>\n", out);
         s_help_and_error(out, self, f, name, error, true);
@@ -140,15 +152,16 @@ static void s_field(FILE *out, const web_t *self, const web_form_t *form, size_t
         html_escape_z(out, name);
         fputs("\" name=\"", out);
         html_escape_z(out, name);
-        fprintf(out, "\" value=\"true\"%s", value ? " checked" : "");
+        fprintf(out, "\" value=\"true\"%s%s", value ? " checked" : "",
+                s_marked(self, f, name) ? " aria-required=\"true\"" : "");
         s_attr_ids(out, name, !commitment && s_helps(self, f), error);
         fputs(">\n", out);
-        s_label_tag(out, name, commitment ? info->help : fields_label(f), false);
+        s_label_tag(out, name, fields_label(f), s_marked(self, f, name));
         s_help_and_error(out, self, f, name, error, !commitment);
         fputs("</div>\n", out);
         return;
     }
-    s_label_tag(out, name, fields_label(f), info->marked);
+    s_label_tag(out, name, fields_label(f), s_marked(self, f, name));
     s_help_and_error(out, self, f, name, error, true);
     switch (field->widget) {
     case W_TEXTAREA:
@@ -160,7 +173,7 @@ static void s_field(FILE *out, const web_t *self, const web_form_t *form, size_t
         fprintf(out, "\" rows=\"%d\"", field->widget == W_LIST ? 2 : 4);
         if (info->max_length > 0)
             fprintf(out, " maxlength=\"%lld\"", info->max_length);
-        if (info->marked)
+        if (s_marked(self, f, name))
             fputs(" aria-required=\"true\"", out);
         s_attr_ids(out, name, s_helps(self, f), error);
         fputs(">", out);
@@ -173,7 +186,7 @@ static void s_field(FILE *out, const web_t *self, const web_form_t *form, size_t
         fputs("\" name=\"", out);
         html_escape_z(out, name);
         fputs("\"", out);
-        if (info->marked)
+        if (s_marked(self, f, name))
             fputs(" aria-required=\"true\"", out);
         s_attr_ids(out, name, s_helps(self, f), error);
         fputs(">\n<option value=\"\">— choisir —</option>\n", out);
@@ -250,11 +263,17 @@ static void s_article_intro(FILE *out, int article)
 
 static void s_error_summary(FILE *out, const web_form_t *form)
 {
+    if (form && form->checked && form->error_count == 0) {
+        fputs("<div class=\"summary ready\" role=\"status\" tabindex=\"-1\" id=\"verification\">\n<p>"
+              TEXTS_CHECK_READY "</p>\n</div>\n", out);
+        return;
+    }
     if (!form || form->error_count == 0)
         return;
     fprintf(out, "<div class=\"summary\" role=\"alert\" tabindex=\"-1\" id=\"erreurs\">\n"
-                 "<h2>%zu point%s à corriger</h2>\n<ul>\n",
-            form->error_count, form->error_count > 1 ? "s" : "");
+                 "<h2>%zu point%s à corriger</h2>\n%s<ul>\n",
+            form->error_count, form->error_count > 1 ? "s" : "",
+            form->checked ? "<p>" TEXTS_CHECK_FAILED "</p>\n" : "");
     for (size_t i = 0; i < form->error_count; i++) {
         const char *name = form->errors[i].name;
         int f = *name ? fields_of_input(name) : -1;
@@ -267,7 +286,12 @@ static void s_error_summary(FILE *out, const web_form_t *form)
             int a = fields_array_of(name, &prefix);
             if (a >= 0)
                 fprintf(out, "%s n° %ld — ", web_arrays[a].row_label, strtol(name + prefix + 1, NULL, 10) + 1);
-            html_escape_z(out, web_fields[f].label ? web_fields[f].label : "Engagement");
+            if (web_fields[f].label) {
+                html_escape_z(out, web_fields[f].label);
+            } else {
+                fputs("Je m'engage à ", out);
+                html_escape_z(out, fields_label(f));
+            }
             fputs("</a> : ", out);
         }
         html_escape_z(out, form->errors[i].message);
@@ -302,7 +326,7 @@ void form_page_write(FILE *out, const web_t *self, const web_form_t *form, const
     s_error_summary(out, form);
     fputs("<form method=\"post\" action=\"", out);
     html_escape_z(out, action);
-    fputs("\" class=\"application\" novalidate>\n", out);
+    fputs("\" class=\"application\" novalidate data-ready=\"" TEXTS_CHECK_READY "\">\n", out);
     if (hidden_name) {
         fprintf(out, "<input type=\"hidden\" name=\"%s\" value=\"", hidden_name);
         html_escape_z(out, hidden_value);
@@ -353,7 +377,14 @@ void form_page_write(FILE *out, const web_t *self, const web_form_t *form, const
     }
     if (in_commitments)
         fputs("</fieldset>\n", out);
-    fputs("</section>\n<p class=\"actions\"><button type=\"submit\" class=\"primary\">", out);
+    fputs("</section>\n<p class=\"actions\">", out);
+    /* The check before sending is offered on a new application: it
+     * answers with the application form (an amendment is checked by
+     * validation when it is sent). */
+    if (!hidden_name)
+        fputs("<button type=\"submit\" class=\"check\" formaction=\"/candidature/verifier\" "
+              "formnovalidate>Vérifier ma candidature</button> ", out);
+    fputs("<button type=\"submit\" class=\"primary\">", out);
     html_escape_z(out, submit);
     fputs("</button></p>\n</form>\n", out);
 }
@@ -363,8 +394,11 @@ void web_page_apply(web_t *self, FILE *out, const web_form_t *form, const char *
     pages_head(out, "Demander à figurer dans l'annuaire");
     fputs("<h1>Demander à figurer dans l'annuaire</h1>\n"
           "<p class=\"lead\">Ce formulaire présente votre structure et votre offre au regard de la charte "
-          "d'ESS Pratiques. Il est vérifié critère par critère, puis examiné par le Comité Scientifique et "
-          "Éthique. Après l'envoi, vous recevez un code de suivi personnel.</p>\n", out);
+          "d'ESS Pratiques. Il est vérifié critère par critère, puis examiné par le Comité scientifique et "
+          "éthique. Avant de l'envoyer, le bouton « Vérifier ma candidature » signale ce qui manque. Après "
+          "l'envoi, vous recevez un code de suivi personnel. <a href=\"#donnees\">Ce que deviennent vos "
+          "données personnelles</a>.</p>\n", out);
     form_page_write(out, self, form, "/candidature", NULL, NULL, key, "Envoyer ma candidature");
+    texts_privacy_notice(out, &self->settings);
     pages_foot(out);
 }

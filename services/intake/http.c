@@ -6,6 +6,7 @@
 #include "lost_link.h"
 #include "request.h"
 #include "site.h"
+#include "texts.h"
 
 #include "common/config.h"
 #include "common/log.h"
@@ -54,6 +55,10 @@ void http_config_from_env(http_config_t *config, const char *inproc)
                                                     1, 100000);
     config->core_timeout_ms = (int)config_env_long("ESSP_HTTP_CORE_TIMEOUT_MS", 15000, 100, 600000);
     config->reissue_per_hour = (double)config_env_long("ESSP_HTTP_REISSUE_PER_HOUR", 10, 1, 1000000);
+    config_committee_meetings(config->pages.meetings, WEB_MEETINGS_MAX, &config->pages.meeting_count,
+                              config->pages_error, sizeof config->pages_error);
+    config->pages.retention_years = config_retention_years();
+    snprintf(config->pages.contact_email, sizeof config->pages.contact_email, "%s", config_contact_email());
 }
 
 /* ------------------------------------------------------------ deadlines
@@ -204,6 +209,8 @@ static enum MHD_Result s_dispatch(http_t *self, struct MHD_Connection *c, reques
         return request_page_send(c, 200, &page);
     }
     case R_FORM_POST: return site_page_submit(self, c, r);
+    case R_CHECK: return api_check(self, c, r);
+    case R_CHECK_POST: return site_page_check(self, c, r);
     case R_FOLLOW: return site_page_follow(c, r, 200, NULL);
     case R_FOLLOW_POST: return site_page_follow_post(self, c, r);
     case R_AMEND_POST: return site_page_amend(self, c, r);
@@ -214,11 +221,11 @@ static enum MHD_Result s_dispatch(http_t *self, struct MHD_Connection *c, reques
     case R_METHOD:
         if (r->api)
             return request_json_error(c, 405, "this method is not allowed on this resource", "", "method");
-        return request_page_message(c, 405, "Méthode non permise", "Cette adresse ne s'utilise pas ainsi.");
+        return request_page_message(c, 405, TEXTS_METHOD_TITLE, TEXTS_METHOD);
     case R_API_NONE: return request_json_error(c, 404, "no such resource", "", "path");
     case R_NONE: break;
     }
-    return request_page_message(c, 404, "Page introuvable", "Cette page n'existe pas.");
+    return request_page_message(c, 404, TEXTS_NOT_FOUND_TITLE, TEXTS_NOT_FOUND);
 }
 
 /*  Checks what can be checked from the headers alone. */
@@ -232,7 +239,8 @@ static enum MHD_Result s_on_headers(http_t *self, struct MHD_Connection *c, requ
     }
     if (!r->has_body)
         return MHD_YES;
-    bool json = r->route == R_SUBMIT || r->route == R_AMEND || r->route == R_APPEAL || r->route == R_REISSUE;
+    bool json = r->route == R_SUBMIT || r->route == R_AMEND || r->route == R_APPEAL || r->route == R_REISSUE
+                || r->route == R_CHECK;
     if (!request_content_type_is(c, json ? "application/json" : "application/x-www-form-urlencoded"))
         return request_refuse(c, r, 415, "content_type", json ? "Accept-Post" : NULL, "application/json");
     const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -371,6 +379,13 @@ http_t *http_new(const http_config_t *config)
     self->limits = ratelimit_new(config->rate, config->burst, 4096);
     self->reissue_limits = ratelimit_new(config->reissue_per_hour / 3600.0, config->reissue_per_hour, 4096);
     self->web = web_new();
+    if (*config->pages_error) {
+        log_error("http: %s", config->pages_error);
+        http_destroy(&self);
+        return NULL;
+    }
+    if (self->web)
+        web_set_settings(self->web, &config->pages);
     struct sockaddr_storage address;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (!self->web || config->port <= 0 || s_address(config, &address, &flags) != 0) {

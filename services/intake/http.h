@@ -48,6 +48,8 @@
 #ifndef ESSP_INTAKE_HTTP_H
 #define ESSP_INTAKE_HTTP_H
 
+#include "web.h"
+
 #include <stddef.h>
 
 typedef struct http_t http_t;
@@ -66,6 +68,8 @@ typedef struct {
     unsigned connections, per_address;
     int core_timeout_ms;         /* longest wait for the core's reply */
     double reissue_per_hour;     /* lost-link requests per client address */
+    web_settings_t pages;        /* meetings, retention, contact: what pages tell */
+    char pages_error[160];       /* a setting that cannot be read: http_new refuses */
 } http_config_t;
 
 /*  The defaults, overridden by the environment. */

@@ -5,6 +5,7 @@
 #include "bridge.h"
 #include "form.h"
 #include "pages.h"
+#include "texts.h"
 
 #include "proto/doc.h"
 #include "proto/messages.h"
@@ -69,24 +70,23 @@ enum MHD_Result lost_link_post(http_t *self, struct MHD_Connection *c, request_t
 {
     web_form_t *form = web_form_parse(r->body ? r->body : "", r->len);
     if (!form)
-        return lost_link_page(c, 400, "Le formulaire reçu n'a pas pu être lu. Réessayez depuis cette page.");
+        return lost_link_page(c, 400, TEXTS_LOST_UNREADABLE);
     const char *contact = NULL;
     size_t len = s_trimmed(web_form_get(form, "courriel"), &contact);
     enum MHD_Result result;
     int rc;
     if (len == 0)
-        result = lost_link_page(c, 400, "Indiquez l'adresse électronique de la personne à contacter pour le dossier.");
+        result = lost_link_page(c, 400, TEXTS_LOST_EMPTY);
     else if (len > PROTO_EMAIL_MAX)
-        result = lost_link_page(c, 400, "Cette adresse est trop longue : 254 caractères au plus.");
+        result = lost_link_page(c, 400, TEXTS_LOST_LONG);
     else if (s_limited(self, c))
-        result = lost_link_page(c, 429, "Trop de demandes de nouveau lien depuis votre connexion en moins d'une "
-                                        "heure. Réessayez plus tard.");
+        result = lost_link_page(c, 429, TEXTS_LOST_LIMITED);
     else if ((rc = s_send(self, contact, len)) < 0)
         result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
     else if (rc > 0)
-        result = lost_link_page(c, 400, "Cette adresse n'a pas pu être lue. Vérifiez-la, puis réessayez.");
+        result = lost_link_page(c, 400, TEXTS_LOST_BAD);
     else
-        result = request_page_message(c, 200, "Demande reçue", LOST_LINK_SENT_FR);
+        result = request_page_message(c, 200, TEXTS_LOST_SENT_TITLE, LOST_LINK_SENT_FR);
     web_form_destroy(&form);
     return result;
 }

@@ -4,6 +4,7 @@
 #include "form.h"
 
 #include "common/html.h"
+#include "proto/date.h"
 #include "proto/doc.h"
 #include "proto/json_codec.h"
 #include "proto/schema.h"
@@ -43,14 +44,16 @@ void pages_foot(FILE *out)
           "<a href=\"/charte\">La charte</a></p></footer>\n</body>\n</html>\n", out);
 }
 
-void web_page_receipt(FILE *out, const char *id, const char *token, bool duplicate)
+void web_page_receipt(FILE *out, const char *id, const char *token, bool duplicate, int64_t at)
 {
     pages_head(out, "Candidature reçue");
     fputs("<h1>Candidature reçue</h1>\n<p class=\"lead\">", out);
     fputs(duplicate ? "Cette candidature était déjà enregistrée : " : "Votre candidature est enregistrée : ", out);
     fputs("dossier n° <strong class=\"id\">", out);
     html_escape_z(out, id);
-    fputs("</strong>.</p>\n<div class=\"token-box\">\n<p>Votre code de suivi personnel :</p>\n"
+    fputs("</strong>, le ", out);
+    pages_date(out, (uint64_t)at);
+    fputs(".</p>\n<div class=\"token-box\">\n<p>Votre code de suivi personnel :</p>\n"
           "<p><code class=\"token\">", out);
     html_escape_z(out, token);
     fputs("</code></p>\n<p>Conservez-le : il vous sera demandé pour suivre et modifier votre dossier. "
@@ -116,20 +119,17 @@ void web_page_lost_link(FILE *out, const char *notice)
 
 void pages_date(FILE *out, uint64_t at)
 {
-    static const char *const months[] = {"janvier", "février", "mars", "avril", "mai", "juin", "juillet",
-                                         "août", "septembre", "octobre", "novembre", "décembre"};
-    time_t t = (time_t)at;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        return;
-    fprintf(out, "%d %s %d", tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900);
+    char text[64];
+    if (date_french((int64_t)at, text, sizeof text) > 0)
+        html_escape_z(out, text);
 }
 
 void web_page_amended(FILE *out, const char *id, const char *token, unsigned long revision)
 {
     pages_head(out, "Modification reçue");
-    fprintf(out, "<h1>Modification reçue</h1>\n<p class=\"lead\">La révision %lu du dossier n° "
-                 "<strong class=\"id\">", revision);
+    (void)revision;    /* a number for the protocol, not for the applicant */
+    fputs("<h1>Modification reçue</h1>\n<p class=\"lead\">Votre modification du dossier n° "
+          "<strong class=\"id\">", out);
     html_escape_z(out, id);
     fputs("</strong> est enregistrée ; elle va être vérifiée de nouveau.</p>\n<form method=\"post\" action=\"/suivi/", out);
     html_escape_z(out, id);
@@ -145,8 +145,8 @@ void web_page_charter(FILE *out)
     size_t count = charter_criteria(&criteria);
     pages_head(out, "La charte");
     fputs("<h1>La charte d'ESS Pratiques</h1>\n<p class=\"lead\">Chaque candidature est vérifiée "
-          "critère par critère au regard de ces engagements, puis examinée par le Comité Scientifique "
-          "et Éthique.</p>\n", out);
+          "critère par critère au regard de ces engagements, puis examinée par le Comité scientifique "
+          "et éthique.</p>\n", out);
     for (int article = 1; article <= 4; article++) {
         fprintf(out, "<section aria-labelledby=\"a%d\">\n<h2 id=\"a%d\">", article, article);
         html_escape_z(out, web_groups[article]);
@@ -165,8 +165,7 @@ void web_page_charter(FILE *out)
         }
         fputs("</dl>\n</section>\n", out);
     }
-    fputs("<p><a href=\"/\">Déposer une candidature</a> · <a href=\"/api/v1/charter\">la charte en JSON</a></p>\n",
-          out);
+    fputs("<p><a href=\"/\">Déposer une candidature</a></p>\n", out);
     pages_foot(out);
 }
 

@@ -14,8 +14,9 @@
 
 /*  The pages.  Each writes one whole HTML document. */
 
-/*  After a submission: the id, the token and the way to follow. */
-void web_page_receipt(FILE *out, const char *id, const char *token, bool duplicate);
+/*  After a submission: the id, the token, when it was received (`at`,
+ *  unix seconds, written in French) and the way to follow. */
+void web_page_receipt(FILE *out, const char *id, const char *token, bool duplicate, int64_t at);
 
 /*  Asks for the token of application `id` (the link of the receipt fills
  *  it in with JavaScript); notice, when not NULL, says what went wrong. */

@@ -162,6 +162,8 @@ void request_route(request_t *r, const char *method, const char *url)
         r->route = get ? R_CHARTER : R_METHOD;
     else if (strcmp(url, "/api/v1/applications") == 0)
         r->route = post ? R_SUBMIT : R_METHOD;
+    else if (strcmp(url, "/api/v1/check") == 0)
+        r->route = post ? R_CHECK : R_METHOD;
     else if (strcmp(url, "/api/v1/token-reissue") == 0)
         r->route = post ? R_REISSUE : R_METHOD;
     else if ((rest = s_take_id(url, "/api/v1/applications/", r->id)) && !*rest)
@@ -176,6 +178,8 @@ void request_route(request_t *r, const char *method, const char *url)
         r->route = get ? R_CHARTER_PAGE : R_METHOD;
     else if (strcmp(url, "/candidature") == 0)
         r->route = post ? R_FORM_POST : R_METHOD;
+    else if (strcmp(url, "/candidature/verifier") == 0)
+        r->route = post ? R_CHECK_POST : R_METHOD;
     else if (strcmp(url, "/suivi/lien-perdu") == 0)
         r->route = get ? R_LOST_LINK : post ? R_LOST_LINK_POST : R_METHOD;
     else if ((rest = s_take_id(url, "/suivi/", r->id)) && !*rest)
@@ -191,7 +195,8 @@ void request_route(request_t *r, const char *method, const char *url)
         r->route = R_NONE;
     r->has_body = r->route == R_SUBMIT || r->route == R_AMEND || r->route == R_APPEAL
                   || r->route == R_FORM_POST || r->route == R_FOLLOW_POST || r->route == R_AMEND_POST
-                  || r->route == R_APPEAL_POST || r->route == R_REISSUE || r->route == R_LOST_LINK_POST;
+                  || r->route == R_APPEAL_POST || r->route == R_REISSUE || r->route == R_LOST_LINK_POST
+                  || r->route == R_CHECK || r->route == R_CHECK_POST;
 }
 
 static size_t s_sockaddr_bytes(const struct sockaddr *sa, unsigned char out[16])

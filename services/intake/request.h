@@ -49,6 +49,8 @@ typedef enum {
     R_REISSUE,       /* POST /api/v1/token-reissue */
     R_LOST_LINK,     /* GET /suivi/lien-perdu */
     R_LOST_LINK_POST,/* POST /suivi/lien-perdu */
+    R_CHECK,         /* POST /api/v1/check: the charter on an application, nothing stored */
+    R_CHECK_POST,    /* POST /candidature/verifier: the same from the form */
 } route_t;
 
 /*  One open connection, from its accept to its close: the deadline by

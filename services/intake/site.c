@@ -1,11 +1,14 @@
 /*  services/intake/site.c - see site.h. */
 #include "site.h"
+#include "texts.h"
 
 #include "intake.h"
+#include "precheck.h"
 
 #include "common/config.h"
 #include "common/log.h"
 #include "proto/charter.h"
+#include "proto/date.h"
 #include "proto/doc.h"
 #include "proto/json_codec.h"
 #include "proto/messages.h"
@@ -70,8 +73,7 @@ static enum MHD_Result s_page_form_again(http_t *self, struct MHD_Connection *c,
 
 static enum MHD_Result s_page_unreadable(struct MHD_Connection *c)
 {
-    return request_page_message(c, 400, "Formulaire illisible",
-                                "Le formulaire reçu n'a pas pu être lu. Revenez à la page de candidature et réessayez.");
+    return request_page_message(c, 400, TEXTS_UNREADABLE_TITLE, TEXTS_UNREADABLE);
 }
 
 enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request_t *r)
@@ -106,11 +108,10 @@ enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request
             doc_strcpy(&reply.msg, "id", id, sizeof id);
             page_t page;
             request_page_open(&page);
-            web_page_receipt(page.out, id, token, doc_bool(&reply.msg, "duplicate", false));
+            web_page_receipt(page.out, id, token, doc_bool(&reply.msg, "duplicate", false), (int64_t)time(NULL));
             result = request_page_send(c, 201, &page);
         } else if (bridge_reply_is(&reply, "receipt")) {
-            result = request_page_message(c, 409, "Candidature déjà enregistrée",
-                                          "Cette candidature est déjà enregistrée. Utilisez le lien de suivi reçu lors du dépôt.");
+            result = request_page_message(c, 409, TEXTS_ALREADY_TITLE, TEXTS_ALREADY);
         } else if (doc_str_eq(&reply.msg, "code", PROTO_E_INTERNAL)) {
             result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
         } else {
@@ -122,6 +123,26 @@ enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request
         bridge_reply_free(&reply);
     }
     msgpack_sbuffer_destroy(&application);
+    web_form_destroy(&form);
+    return result;
+}
+
+enum MHD_Result site_page_check(http_t *self, struct MHD_Connection *c, request_t *r)
+{
+    web_form_t *form = s_parse_form(r);
+    if (!form)
+        return s_page_unreadable(c);
+    msgpack_sbuffer application;
+    msgpack_sbuffer_init(&application);
+    web_form_application(self->web, form, &application);
+    precheck_form(form, &application, date_today_utc());
+    msgpack_sbuffer_destroy(&application);
+    enum MHD_Result result;
+    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+    if (accept && strstr(accept, "application/json"))
+        result = request_json(c, 200, precheck_form_json(form), NULL, NULL);
+    else
+        result = s_page_form_again(self, c, 200, form);
     web_form_destroy(&form);
     return result;
 }
@@ -149,7 +170,6 @@ static bool s_form_token(const web_form_t *form, char token[80])
     return len > 0;
 }
 
-#define S_UNKNOWN_FR "Aucun dossier ne correspond à ce numéro et à ce code de suivi. Vérifiez le code reçu lors du dépôt."
 
 /*  The status page, with the amendment form as posted when given. */
 static enum MHD_Result s_page_status(http_t *self, struct MHD_Connection *c, request_t *r, const char *token,
@@ -162,10 +182,10 @@ static enum MHD_Result s_page_status(http_t *self, struct MHD_Connection *c, req
     if (bridge_reply_is(&reply, "status")) {
         page_t page;
         request_page_open(&page);
-        web_page_status(self->web, page.out, &reply.msg, token, amend);
+        web_page_status(self->web, page.out, &reply.msg, token, amend, (int64_t)time(NULL));
         result = request_page_send(c, status, &page);
     } else if (doc_str_eq(&reply.msg, "code", PROTO_E_NOT_FOUND)) {
-        result = site_page_follow(c, r, 404, S_UNKNOWN_FR);
+        result = site_page_follow(c, r, 404, TEXTS_UNKNOWN_FILE);
     } else {
         result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
     }
@@ -181,7 +201,7 @@ enum MHD_Result site_page_follow_post(http_t *self, struct MHD_Connection *c, re
     char token[80];
     enum MHD_Result result;
     if (!s_form_token(form, token))
-        result = site_page_follow(c, r, 401, "Indiquez votre code de suivi.");
+        result = site_page_follow(c, r, 401, TEXTS_TOKEN_MISSING);
     else
         result = s_page_status(self, c, r, token, 200, NULL);
     web_form_destroy(&form);
@@ -198,7 +218,7 @@ enum MHD_Result site_page_amend(http_t *self, struct MHD_Connection *c, request_
     msgpack_sbuffer application;
     msgpack_sbuffer_init(&application);
     if (!s_form_token(form, token)) {
-        result = site_page_follow(c, r, 401, "Indiquez votre code de suivi.");
+        result = site_page_follow(c, r, 401, TEXTS_TOKEN_MISSING);
     } else if (web_form_added_row(form)) {
         result = s_page_status(self, c, r, token, 200, form);
     } else if (web_form_application(self->web, form, &application) > 0) {
@@ -226,11 +246,9 @@ enum MHD_Result site_page_amend(http_t *self, struct MHD_Connection *c, request_
             web_page_amended(page.out, r->id, token, (unsigned long)revision);
             result = request_page_send(c, 200, &page);
         } else if (doc_str_eq(&reply.msg, "code", PROTO_E_NOT_FOUND)) {
-            result = site_page_follow(c, r, 404, S_UNKNOWN_FR);
+            result = site_page_follow(c, r, 404, TEXTS_UNKNOWN_FILE);
         } else if (doc_str_eq(&reply.msg, "code", PROTO_E_CONFLICT)) {
-            result = request_page_message(c, 409, "Modification impossible",
-                                          "Ce dossier ne peut pas être modifié dans son état actuel : seul un dossier "
-                                          "incomplet, ou dont le comité demande des modifications, peut l'être.");
+            result = request_page_message(c, 409, TEXTS_AMEND_REFUSED_TITLE, TEXTS_AMEND_REFUSED);
         } else {
             doc_strcpy(&reply.msg, "field", field, sizeof field);
             doc_strcpy(&reply.msg, "rule", rule, sizeof rule);
@@ -257,25 +275,20 @@ enum MHD_Result site_page_appeal(http_t *self, struct MHD_Connection *c, request
     enum MHD_Result result;
     reply_t reply;
     if (!s_form_token(form, token)) {
-        result = site_page_follow(c, r, 401, "Indiquez votre code de suivi.");
+        result = site_page_follow(c, r, 401, TEXTS_TOKEN_MISSING);
     } else if (bridge_send_appeal(self, r->id, token, motivation ? motivation : "", NULL, &reply) != 0) {
         result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
     } else {
         if (bridge_reply_is(&reply, "ack") || doc_str_eq(&reply.msg, "rule", "appeal_used"))
             result = s_page_status(self, c, r, token, 200, NULL);
         else if (doc_str_eq(&reply.msg, "code", PROTO_E_NOT_FOUND))
-            result = site_page_follow(c, r, 404, S_UNKNOWN_FR);
+            result = site_page_follow(c, r, 404, TEXTS_UNKNOWN_FILE);
         else if (doc_str_eq(&reply.msg, "code", PROTO_E_INVALID) && doc_str_eq(&reply.msg, "rule", "max"))
-            result = request_page_message(c, 400, "Motivation trop longue",
-                                          "La motivation dépasse 4000 octets : raccourcissez-la, puis envoyez de nouveau "
-                                          "votre appel depuis la page de suivi.");
+            result = request_page_message(c, 400, TEXTS_APPEAL_LONG_TITLE, TEXTS_APPEAL_LONG);
         else if (doc_str_eq(&reply.msg, "code", PROTO_E_INVALID))
-            result = request_page_message(c, 400, "Motivation manquante",
-                                          "Expliquez pourquoi la décision devrait être réexaminée, puis envoyez de nouveau "
-                                          "votre appel depuis la page de suivi.");
+            result = request_page_message(c, 400, TEXTS_APPEAL_EMPTY_TITLE, TEXTS_APPEAL_EMPTY);
         else if (doc_str_eq(&reply.msg, "code", PROTO_E_CONFLICT))
-            result = request_page_message(c, 409, "Appel impossible",
-                                          "Seule une candidature refusée peut faire l'objet d'un appel, et une seule fois.");
+            result = request_page_message(c, 409, TEXTS_APPEAL_REFUSED_TITLE, TEXTS_APPEAL_REFUSED);
         else
             result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
         bridge_reply_free(&reply);
@@ -290,7 +303,7 @@ enum MHD_Result site_static(struct MHD_Connection *c, request_t *r)
     const char *type;
     const char *content = web_static(r->static_name, &len, &type);
     if (!content)
-        return request_page_message(c, 404, "Page introuvable", "Cette page n'existe pas.");
+        return request_page_message(c, 404, TEXTS_NOT_FOUND_TITLE, TEXTS_NOT_FOUND);
     struct MHD_Response *response =
         MHD_create_response_from_buffer(len, (void *)content, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(response, "Content-Type", type);

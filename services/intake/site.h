@@ -14,6 +14,13 @@ enum MHD_Result site_page_form(http_t *self, struct MHD_Connection *c);
 
 enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request_t *r);
 
+/*  "Vérifier ma candidature": the posted form checked field by field and
+ *  against the charter (precheck.h), nothing sent to the core.  The form
+ *  comes back with the failures next to their inputs, or a JSON answer
+ *  (precheck_form_json) to a request that accepts application/json, as
+ *  the page's script sends. */
+enum MHD_Result site_page_check(http_t *self, struct MHD_Connection *c, request_t *r);
+
 enum MHD_Result site_page_follow(struct MHD_Connection *c, request_t *r, unsigned status, const char *notice);
 
 enum MHD_Result site_page_follow_post(http_t *self, struct MHD_Connection *c, request_t *r);

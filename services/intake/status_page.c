@@ -4,6 +4,7 @@
 #include "form_page.h"
 #include "pages.h"
 #include "form.h"
+#include "texts.h"
 
 #include "common/html.h"
 #include "proto/doc.h"
@@ -11,6 +12,7 @@
 #include "proto/schema.h"
 #include "proto/wire.h"
 #include "proto/charter.h"
+#include "proto/date.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -21,32 +23,6 @@
 #include <strings.h>
 #include <time.h>
 
-static const char *s_state_label(const char *state, const char **explanation)
-{
-    static const struct { const char *state, *label, *text; } states[] = {
-        {"received", "Reçue", "Votre dossier est enregistré ; la vérification de la charte va commencer. "
-                              "Revenez sur cette page dans quelques instants."},
-        {"incomplete", "Incomplète", "Certains critères de la charte ne sont pas remplis : corrigez les "
-                                     "points signalés ci-dessous, puis envoyez la modification."},
-        {"in_review", "En cours d'examen", "Votre dossier est complet : le Comité Scientifique et Éthique "
-                                           "l'examine."},
-        {"changes_requested", "Modifications demandées", "Le comité demande des modifications : lisez ses "
-                                                         "motivations, corrigez votre dossier et envoyez-le."},
-        {"rejected", "Refusée", "Le comité a refusé la candidature ; ses motivations sont indiquées ci-dessous."},
-        {"approved", "Acceptée", "Le comité a accepté la candidature ; elle va être publiée dans l'annuaire."},
-        {"published", "Publiée", "Votre structure figure dans l'annuaire d'ESS Pratiques."},
-        {"suspended", "Suspendue", "Inscription suspendue : une réclamation est examinée par le comité."},
-        {"withdrawn", "Retirée", "Le dossier a été retiré."},
-    };
-    for (size_t i = 0; i < sizeof states / sizeof *states; i++)
-        if (strcmp(states[i].state, state) == 0) {
-            *explanation = states[i].text;
-            return states[i].label;
-        }
-    *explanation = "";
-    return state;
-}
-
 /*  A state or an outcome written into a class or data attribute: a word of
  *  lowercase letters and underscores, or "other". */
 static const char *s_word(const char *text)
@@ -54,59 +30,6 @@ static const char *s_word(const char *text)
     if (!*text || strspn(text, "abcdefghijklmnopqrstuvwxyz_") != strlen(text))
         return "other";
     return text;
-}
-
-static const char *s_outcome_label(const char *outcome)
-{
-    if (strcmp(outcome, "pass") == 0)
-        return "Conforme";
-    if (strcmp(outcome, "fail") == 0)
-        return "Non conforme";
-    if (strcmp(outcome, "review") == 0)
-        return "À examiner par le comité";
-    if (strcmp(outcome, "warn") == 0)
-        return "Point d'attention";
-    return outcome;
-}
-
-static const char *s_decision_label(const char *decision)
-{
-    if (strcmp(decision, "approve") == 0)
-        return "Candidature acceptée";
-    if (strcmp(decision, "reject") == 0)
-        return "Candidature refusée";
-    if (strcmp(decision, "changes") == 0)
-        return "Modifications demandées";
-    if (strcmp(decision, "reinstate") == 0)
-        return "Inscription rétablie";
-    if (strcmp(decision, "withdraw") == 0)
-        return "Inscription retirée";
-    return decision;
-}
-
-/*  The round of a decision, when it is not a first review. */
-static const char *s_round_kind_label(const char *kind)
-{
-    if (strcmp(kind, "appeal") == 0)
-        return "appel, ";
-    if (strcmp(kind, "complaint") == 0)
-        return "réclamation, ";
-    return "";
-}
-
-/*  Why a withdrawn file was withdrawn, when its kind says more than the
- *  reason: erased, expired, renewed. */
-static const char *s_withdrawal_explanation(const char *kind)
-{
-    if (strcmp(kind, "erased") == 0)
-        return "Les données personnelles de ce dossier ont été effacées à votre demande ; il ne reste que "
-               "son numéro, ses dates et les décisions du comité.";
-    if (strcmp(kind, "expired") == 0)
-        return "L'inscription a expiré : pour figurer de nouveau dans l'annuaire, déposez une candidature "
-               "de renouvellement.";
-    if (strcmp(kind, "renewed") == 0)
-        return "Cette inscription a été remplacée par celle de son renouvellement.";
-    return NULL;
 }
 
 static void s_str_of(const msgpack_object *map, const char *key, char *buf, size_t cap)
@@ -117,7 +40,7 @@ static void s_str_of(const msgpack_object *map, const char *key, char *buf, size
 
 static void s_report(FILE *out, const msgpack_object *report)
 {
-    fputs("<section aria-labelledby=\"rapport\">\n<h2 id=\"rapport\">Vérification de la charte</h2>\n", out);
+    fputs("<section aria-labelledby=\"rapport\">\n<h3 id=\"rapport\">Vérification de la charte</h3>\n", out);
     const msgpack_object *criteria = doc_array(report, "criteria");
     if (!report || !criteria) {
         fputs("<p class=\"pending\">La vérification de votre dossier est en cours. Actualisez cette page "
@@ -141,7 +64,7 @@ static void s_report(FILE *out, const msgpack_object *report)
         fputs("</span> ", out);
         html_escape_z(out, criterion ? criterion->title_fr : "");
         fprintf(out, "</th><td class=\"outcome\"><span class=\"badge %s\">", s_word(outcome));
-        html_escape_z(out, s_outcome_label(outcome));
+        html_escape_z(out, texts_outcome(outcome));
         fputs("</span></td><td>", out);
         html_escape_z(out, reason);
         fputs("</td></tr>\n", out);
@@ -149,51 +72,82 @@ static void s_report(FILE *out, const msgpack_object *report)
     fputs("</tbody>\n</table>\n</section>\n", out);
 }
 
-static void s_decisions(FILE *out, const msgpack_object *decisions, const msgpack_object *reason)
+static void s_datetime(FILE *out, uint64_t at)
 {
-    if (doc_len(decisions) == 0 && !reason)
+    char text[64], iso[32];
+    date_french((int64_t)at, text, sizeof text);
+    date_iso8601((int64_t)at, iso, sizeof iso);
+    fprintf(out, "<time datetime=\"%s\">", iso);
+    html_escape_z(out, text);
+    fputs("</time>", out);
+}
+
+/*  Whether a motivation was already written: a rejection carries the same
+ *  reason once per member who gave it, the applicant reads it once. */
+static bool s_seen(const msgpack_object *list, size_t before, const msgpack_object *text)
+{
+    for (size_t i = 0; i < before; i++) {
+        const msgpack_object *other = doc_at(list, i);
+        if (other->type == MSGPACK_OBJECT_STR && other->via.str.size == text->via.str.size
+            && memcmp(other->via.str.ptr, text->via.str.ptr, text->via.str.size) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*  The committee's motivations of its last decision, each once, and the
+ *  reason of a withdrawal: what the applicant must read first. */
+static void s_motivations(FILE *out, const msgpack_object *decisions, const msgpack_object *reason)
+{
+    size_t n = doc_len(decisions);
+    const msgpack_object *motivations = n ? doc_array(doc_at(decisions, n - 1), "motivations") : NULL;
+    bool has_reason = reason && reason->type == MSGPACK_OBJECT_STR && reason->via.str.size;
+    if (doc_len(motivations) == 0 && !has_reason)
         return;
-    fputs("<section aria-labelledby=\"decisions\">\n<h2 id=\"decisions\">Décisions du comité</h2>\n", out);
-    if (doc_len(decisions) > 0) {
-        fputs("<ol class=\"decisions\">\n", out);
-        for (size_t i = 0; i < doc_len(decisions); i++) {
-            const msgpack_object *d = doc_at(decisions, i);
-            char decision[32], kind[16];
-            uint64_t round = 0, at = 0, revision = 0;
-            s_str_of(d, "decision", decision, sizeof decision);
-            s_str_of(d, "kind", kind, sizeof kind);
-            doc_uint(d, "round", &round);
-            doc_uint(d, "at", &at);
-            doc_uint(d, "revision", &revision);
-            fputs("<li>\n<p><strong>", out);
-            html_escape_z(out, s_decision_label(decision));
-            fprintf(out, "</strong> (%stour %llu, révision %llu, le ", s_round_kind_label(kind),
-                    (unsigned long long)round, (unsigned long long)revision);
-            pages_date(out, at);
-            fputs(")</p>\n", out);
-            const msgpack_object *motivations = doc_array(d, "motivations");
-            if (doc_len(motivations) > 0) {
-                fputs("<ul class=\"motivations\">\n", out);
-                for (size_t m = 0; m < doc_len(motivations); m++) {
-                    const msgpack_object *text = doc_at(motivations, m);
-                    if (text->type != MSGPACK_OBJECT_STR)
-                        continue;
-                    fputs("<li>", out);
-                    html_escape(out, text->via.str.ptr, text->via.str.size);
-                    fputs("</li>\n", out);
-                }
-                fputs("</ul>\n", out);
-            }
+    fputs("<section aria-labelledby=\"motivations\">\n<h2 id=\"motivations\">Les motivations du comité</h2>\n",
+          out);
+    if (doc_len(motivations) > 0) {
+        fputs("<ul class=\"motivations\">\n", out);
+        for (size_t m = 0; m < doc_len(motivations); m++) {
+            const msgpack_object *text = doc_at(motivations, m);
+            if (text->type != MSGPACK_OBJECT_STR || text->via.str.size == 0 || s_seen(motivations, m, text))
+                continue;
+            fputs("<li>", out);
+            html_escape(out, text->via.str.ptr, text->via.str.size);
             fputs("</li>\n", out);
         }
-        fputs("</ol>\n", out);
+        fputs("</ul>\n", out);
     }
-    if (reason && reason->type == MSGPACK_OBJECT_STR && reason->via.str.size) {
+    if (has_reason) {
         fputs("<p class=\"reason\">Motif : ", out);
         html_escape(out, reason->via.str.ptr, reason->via.str.size);
         fputs("</p>\n", out);
     }
     fputs("</section>\n", out);
+}
+
+/*  The history of the committee's decisions, oldest first, with dates. */
+static void s_decisions(FILE *out, const msgpack_object *decisions)
+{
+    if (doc_len(decisions) == 0)
+        return;
+    fputs("<section aria-labelledby=\"decisions\">\n<h3 id=\"decisions\">Décisions du comité</h3>\n"
+          "<ol class=\"decisions\">\n", out);
+    for (size_t i = 0; i < doc_len(decisions); i++) {
+        const msgpack_object *d = doc_at(decisions, i);
+        char decision[32], kind[16];
+        uint64_t round = 0, at = 0;
+        s_str_of(d, "decision", decision, sizeof decision);
+        s_str_of(d, "kind", kind, sizeof kind);
+        doc_uint(d, "round", &round);
+        doc_uint(d, "at", &at);
+        fputs("<li><strong>", out);
+        html_escape_z(out, texts_decision(decision));
+        fprintf(out, "</strong> (%stour %llu, le ", texts_round_kind(kind), (unsigned long long)round);
+        s_datetime(out, at);
+        fputs(")</li>\n", out);
+    }
+    fputs("</ol>\n</section>\n", out);
 }
 
 /*  Adds the pairs of one value of the application to a form. */
@@ -205,7 +159,11 @@ static void s_pairs_of_value(web_form_t *form, const field_t *field, const char 
         return;
     switch (value->type) {
     case MSGPACK_OBJECT_STR:
-        form_add(form, name, strlen(name), value->via.str.ptr, value->via.str.size);
+        if (strcmp(name, "organisation.rna") == 0 && value->via.str.size == 4
+            && memcmp(value->via.str.ptr, "none", 4) == 0)
+            form_add(form, name, strlen(name), "aucun", 5);   /* as the form writes it */
+        else
+            form_add(form, name, strlen(name), value->via.str.ptr, value->via.str.size);
         break;
     case MSGPACK_OBJECT_BOOLEAN:
         if (value->via.boolean)
@@ -296,7 +254,7 @@ static void s_appeal(FILE *out, const char *id, const char *token, const char *s
         uint64_t at = 0;
         doc_uint(appeal, "at", &at);
         fputs("<section aria-labelledby=\"appel\">\n<h2 id=\"appel\">Votre appel</h2>\n<p>Appel déposé le ", out);
-        pages_date(out, at);
+        s_datetime(out, at);
         /* Rejected still: the appeal round is not open yet (intake says
          * in_review once the committee has it). */
         fputs(strcmp(state, "rejected") == 0 ? " ; il est transmis au comité, qui va réexaminer votre candidature.</p>\n"
@@ -325,68 +283,87 @@ static void s_appeal(FILE *out, const char *id, const char *token, const char *s
           "</section>\n", out);
 }
 
-void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const char *token,
-                     const web_form_t *amend)
+/*  The facts of the file: number, dates, the file it renews, expiry. */
+static void s_facts(FILE *out, const msgpack_object *status, const char *id, const char *name, bool erased)
 {
-    char id[64], state[32], name[256], kind[16], renews[64];
-    uint64_t revision = 0, submitted = 0, updated = 0, expires = 0;
-    s_str_of(status, "id", id, sizeof id);
-    s_str_of(status, "state", state, sizeof state);
-    s_str_of(status, "name", name, sizeof name);
-    s_str_of(status, "withdrawn_kind", kind, sizeof kind);
+    char renews[64];
+    uint64_t submitted = 0, updated = 0, expires = 0;
     s_str_of(status, "renews", renews, sizeof renews);
-    doc_uint(status, "revision", &revision);
     doc_uint(status, "submitted_at", &submitted);
     doc_uint(status, "updated_at", &updated);
     bool has_expiry = doc_uint(status, "expires", &expires);
-    bool erased = doc_get(status, "erased_at") != NULL;
-    const char *explanation;
-    const char *label = s_state_label(state, &explanation);
-    if (strcmp(state, "withdrawn") == 0 && s_withdrawal_explanation(kind))
-        explanation = s_withdrawal_explanation(kind);
-    /* Validation has reported and the file goes to the committee: it shows
-     * in_review only once the committee has it (members can vote). */
-    if (strcmp(state, "received") == 0 && doc_map(status, "report"))
-        explanation = "La vérification de la charte est terminée : votre dossier est transmis au Comité "
-                      "Scientifique et Éthique. Revenez sur cette page dans quelques instants.";
-    pages_head(out, "Suivi de votre candidature");
-    fputs("<h1>Suivi de votre candidature</h1>\n<dl class=\"facts\">\n<dt>Structure</dt><dd>", out);
+    fputs("<dl class=\"facts\">\n<dt>Structure</dt><dd>", out);
     html_escape_z(out, erased ? "(données effacées)" : name);
     fputs("</dd>\n<dt>Dossier</dt><dd class=\"id\">", out);
     html_escape_z(out, id);
-    fprintf(out, "</dd>\n<dt>Révision</dt><dd>%llu</dd>\n<dt>Déposée le</dt><dd>", (unsigned long long)revision);
-    pages_date(out, submitted);
+    fputs("</dd>\n<dt>Déposée le</dt><dd>", out);
+    s_datetime(out, submitted);
     fputs("</dd>\n<dt>Mise à jour le</dt><dd>", out);
-    pages_date(out, updated);
+    s_datetime(out, updated);
     if (*renews) {
         fputs("</dd>\n<dt>Renouvelle le dossier</dt><dd class=\"id renews\">", out);
         html_escape_z(out, renews);
     }
     if (has_expiry) {
+        char day[48];
+        date_french_day((int32_t)(expires / 86400), day, sizeof day);
         fputs("</dd>\n<dt>Inscription valable jusqu'au</dt><dd class=\"expires\">", out);
-        pages_date(out, expires);
+        html_escape_z(out, day);
     }
-    fprintf(out, "</dd>\n</dl>\n<div class=\"state state-%s\">\n<p>État : <strong class=\"state-label\" "
-                 "data-state=\"%s\">", s_word(state), s_word(state));
-    html_escape_z(out, label);
-    fputs("</strong></p>\n<p>", out);
-    html_escape_z(out, explanation);
+    fputs("</dd>\n</dl>\n", out);
+}
+
+/*  The state in one sentence, first thing on the page. */
+static void s_state(FILE *out, const msgpack_object *status, const char *state, bool amendable)
+{
+    char kind[16];
+    s_str_of(status, "withdrawn_kind", kind, sizeof kind);
+    const char *sentence = texts_state_sentence(state);
+    if (strcmp(state, "withdrawn") == 0 && texts_withdrawal(kind))
+        sentence = texts_withdrawal(kind);
+    /* Validation has reported and the file goes to the committee: it shows
+     * in_review only once the committee has it (members can vote). */
+    if (strcmp(state, "received") == 0 && doc_map(status, "report"))
+        sentence = "La vérification de la charte est terminée : votre dossier est transmis au Comité "
+                   "scientifique et éthique. Revenez sur cette page dans quelques instants.";
+    fprintf(out, "<div class=\"state state-%s\" id=\"etat\">\n<p class=\"state-sentence\">"
+                 "<strong class=\"state-label\" data-state=\"%s\">", s_word(state), s_word(state));
+    html_escape_z(out, texts_state_label(state));
+    fputs("</strong> — ", out);
+    html_escape_z(out, sentence);
     fputs("</p>\n", out);
-    bool amendable = strcmp(state, "incomplete") == 0 || strcmp(state, "changes_requested") == 0;
-    const msgpack_object *application = doc_map(status, "application");
-    if (amendable && application)
+    if (amendable)
         fputs("<p><a href=\"#modifier\">Modifier votre dossier</a></p>\n", out);
     fputs("</div>\n", out);
+}
+
+void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const char *token,
+                     const web_form_t *amend, int64_t now)
+{
+    char id[64], state[32], name[256], email[256] = "";
+    s_str_of(status, "id", id, sizeof id);
+    s_str_of(status, "state", state, sizeof state);
+    s_str_of(status, "name", name, sizeof name);
+    bool erased = doc_get(status, "erased_at") != NULL;
+    const msgpack_object *application = doc_map(status, "application");
+    bool amendable = (strcmp(state, "incomplete") == 0 || strcmp(state, "changes_requested") == 0)
+                     && application;
+    if (!erased && doc_strcpy(doc_path(application, "organisation.private_contact"), "email", email,
+                              sizeof email) < 0)
+        email[0] = '\0';
+    pages_head(out, "Suivi de votre candidature");
+    fputs("<h1>Suivi de votre candidature</h1>\n", out);
+    s_state(out, status, state, amendable);
+    const msgpack_object *decisions = doc_array(status, "decisions");
+    s_motivations(out, decisions, erased ? NULL : doc_get(status, "reason"));
+    texts_next_steps(out, &self->settings, state, now, email);
     fputs("<form method=\"post\" action=\"/suivi/", out);
     html_escape_z(out, id);
     fputs("\" class=\"refresh\"><input type=\"hidden\" name=\"jeton\" value=\"", out);
     html_escape_z(out, token);
     fputs("\"><button type=\"submit\">Actualiser</button></form>\n", out);
-    if (!erased)
-        s_report(out, doc_map(status, "report"));
-    s_decisions(out, doc_array(status, "decisions"), erased ? NULL : doc_get(status, "reason"));
     s_appeal(out, id, token, state, doc_map(status, "appeal"));
-    if (amendable && application) {
+    if (amendable) {
         fputs("<section aria-labelledby=\"modifier\">\n<h2 id=\"modifier\">Modifier votre dossier</h2>\n"
               "<p>Corrigez les points signalés, puis envoyez : le dossier est vérifié de nouveau.</p>\n", out);
         web_form_t *prefilled = NULL;
@@ -400,5 +377,13 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
         web_form_destroy(&prefilled);
         fputs("</section>\n", out);
     }
+    fputs("<section aria-labelledby=\"details\" class=\"details\">\n<h2 id=\"details\">Le détail de votre "
+          "dossier</h2>\n", out);
+    s_facts(out, status, id, name, erased);
+    if (!erased)
+        s_report(out, doc_map(status, "report"));
+    s_decisions(out, decisions);
+    fputs("</section>\n", out);
+    texts_privacy_notice(out, &self->settings);
     pages_foot(out);
 }

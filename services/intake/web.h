@@ -3,7 +3,10 @@
  *  The whole API of the pages, in six modules: fields.c (the form's
  *  fields and web_new), form.h (a posted form), form_check.h (the
  *  application it makes), form_page.h (the form as HTML), pages.h (the
- *  other pages), status_page.h (where an application stands).
+ *  other pages), status_page.h (where an application stands); beside
+ *  them texts.h (the sentences an applicant reads, for a proofreader)
+ *  and precheck.h (« Vérifier ma candidature »: the charter's own check
+ *  of a posted form, nothing stored).
  *
  *  The HTTP gateway (http.h) serves them; this module only turns data into
  *  HTML and posted forms into applications, with no socket and no clock of
@@ -29,6 +32,7 @@
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct web_t web_t;
@@ -41,6 +45,20 @@ typedef struct web_form_t web_form_t;
  *  a field of the form (a build defect). */
 web_t *web_new(void);
 void web_destroy(web_t **self_p);
+
+/*  What staff set that the pages tell applicants (common/config.h): the
+ *  committee's next meetings (day numbers, sorted), how many years data
+ *  are kept after a listing ends, the address for personal-data requests.
+ *  web_new sets the defaults (no meeting, 3 years, the default address). */
+#define WEB_MEETINGS_MAX 32
+typedef struct {
+    int32_t meetings[WEB_MEETINGS_MAX];
+    size_t meeting_count;
+    int retention_years;
+    char contact_email[256];
+} web_settings_t;
+
+void web_set_settings(web_t *self, const web_settings_t *settings);
 
 /*  Whether the form has an input for this schema path ("references[].year"). */
 bool web_has_field(const char *path);

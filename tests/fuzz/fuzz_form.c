@@ -2,7 +2,9 @@
  * intake's web form (services/intake/web.h), through every step the
  * gateway takes without a socket: web_form_parse, web_form_application
  * (the form turned into an application), the core's verdict placed back
- * next to its field (web_form_error), and, when the body carries a '<',
+ * next to its field (web_form_error), the charter's check before sending
+ * (precheck_form: charter_check on whatever the form made, its failures
+ * placed next to inputs), and, when the body carries a '<',
  * the form page rendered again with its errors.  Aborts when an invariant
  * breaks (LeakSanitizer checks the rest):
  *   - the parser returns a form or NULL, and web_form_destroy NULLs it;
@@ -18,6 +20,8 @@
 
 #include "proto/schema.h"
 #include "proto/wire.h"
+#include "services/intake/fields.h"
+#include "services/intake/precheck.h"
 #include "services/intake/web.h"
 
 #define FUZZ_NAME "fuzz_form"
@@ -86,6 +90,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 && schema_validate(schema_application(), &application, &err) != 0)
                 web_form_error(s_web, form, err.field, err.rule);
             msgpack_zone_destroy(&zone);
+            /* « Vérifier ma candidature »: the charter on whatever the form
+             * made, its failures placed next to inputs of the form. */
+            size_t before = form->error_count;
+            size_t failures = precheck_form(form, &out, 20428);
+            FUZZ_REQUIRE(form->error_count <= before + failures, "each failure is placed at most once");
+            FUZZ_REQUIRE(form->checked, "the checked form says so");
         }
         msgpack_sbuffer_destroy(&out);
         if (memchr(data, '<', size) || s_has(data, size, "%3C") || s_has(data, size, "%3c"))

@@ -264,7 +264,7 @@ def test_decisions_and_motivations_then_amendment():
     decisions = text_of(page, "ol.decisions")
     assert "Modifications demandées" in decisions and "tour 1" in decisions, decisions
     motivations = page.eval("[...document.querySelectorAll('ul.motivations li')].map(li => li.textContent)")
-    assert motivations == [motivation] * 3, motivations
+    assert motivations == [motivation], "each motivation once: %r" % motivations
     shoot(page, "status-changes", 1000, "section[aria-labelledby=decisions]")
     page.eval(FILL % json.dumps({"offer.description": "Offre précisée après l'avis du comité."}))
     page.navigating("document.querySelector('form.application button.primary').click()")

@@ -7,9 +7,11 @@ its back (a changed byte, a removed record, a cut tail) and the break
 reported by `essp history`, exit 1, naming the record.  A service that
 alters its own answer is caught by the tool too."""
 
+import datetime
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -121,6 +123,11 @@ def test_a_whole_life_is_recorded_in_order():
     assert steps[-1] == ("withdrawn", "withdrawn"), steps
     assert [r["n"] for r in records] == list(range(1, len(records) + 1))
     assert all(a["at"] <= b["at"] for a, b in zip(records, records[1:]))
+    # Beside the raw seconds, the same instant in ISO 8601 with the Paris
+    # offset (winter +01:00, summer +02:00).
+    for r in records:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00", r["at_iso"]), r
+        assert datetime.datetime.fromisoformat(r["at_iso"]).timestamp() == r["at"], r
     # who, what, why of each kind of step.
     assert records[0]["who"] == "applicant" and records[0]["why"] == "revision 1"
     assert records[1]["who"] == "validation" and "CLI-CONTRACT" in records[1]["why"], records[1]

@@ -187,7 +187,7 @@ static void test_ess_id(void **state)
         {"{'organisation': {'rna': 'W49100234'}}", CRITERION_FAIL, "organisation.rna", NULL,
          NULL},
         {"{'organisation': {'rna': 'none'}}", CRITERION_PASS, "", "Alsace-Moselle", NULL},
-        {"{'organisation': {'rna': null}}", CRITERION_FAIL, "organisation.rna", "« none »",
+        {"{'organisation': {'rna': null}}", CRITERION_FAIL, "organisation.rna", "« aucun »",
          NULL},
         /* only an association is asked for it */
         {"{'organisation': {'legal_form': 'scop', 'rna': null}}", CRITERION_PASS, "", NULL,

@@ -155,7 +155,8 @@ static void test_text_says_the_verdict_and_each_criterion(void **state)
     s_fixture(path, sizeof path, "valid", "scop-ancrage-conseil-nantes.json");
     s_check(&run, path, s_day("2026-11-26"), true);
     assert_int_equal(run.rc, EXIT_OK);
-    assert_int_equal(strncmp(run.out, "Charte ESS Pratiques, version 2018.1\n", 37), 0);
+    assert_int_equal(strncmp(run.out, "Charte ESS Pratiques (règles de 2018.1)\n",
+                             strlen("Charte ESS Pratiques (règles de 2018.1)\n")), 0);
     assert_non_null(strstr(run.out, "Verdict : dossier complet"));
     assert_non_null(strstr(run.out, "\nESS-FORM      conforme : Statut juridique reconnu par la charte : "
                                     "Société coopérative et participative (SCOP).\n"));

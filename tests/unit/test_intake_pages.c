@@ -5,6 +5,7 @@
  *  name, no report and no reason text. */
 #include "services/intake/web.h"
 
+#include "proto/date.h"
 #include "proto/json_codec.h"
 
 #include <setjmp.h>
@@ -16,6 +17,8 @@
 #include <cmocka.h>
 
 static web_t *s_web;
+/*  6 December 2026, 14:05 in Paris: "now" for every page of these tests. */
+static const int64_t s_now = 1796562300;
 
 /*  The page of a status reply written in JSON. */
 static char *s_page(const char *json)
@@ -31,7 +34,8 @@ static char *s_page(const char *json)
     char *html = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&html, &len);
-    web_page_status(s_web, out, &status, "A5-lvhLY9Zr5oyl2jdclK_stHnT_v-fkq8GlbuyDzyg", NULL);
+    web_page_status(s_web, out, &status, "A5-lvhLY9Zr5oyl2jdclK_stHnT_v-fkq8GlbuyDzyg", NULL,
+                    s_now);
     fclose(out);
     msgpack_zone_destroy(&zone);
     msgpack_sbuffer_destroy(&buf);
@@ -77,7 +81,7 @@ static void test_a_suspended_listing_says_why(void **state)
     char *html = s_page("{" S_BASE ",\"state\":\"suspended\",\"reason\":\"Réclamation reçue le 3 mars.\","
                         "\"decisions\":[],\"expires\":1890345600}");
     assert_non_null(strstr(html, "data-state=\"suspended\""));
-    assert_non_null(strstr(html, "Inscription suspendue : une réclamation est examinée par le comité"));
+    assert_non_null(strstr(html, "Votre inscription est suspendue : une réclamation est examinée par le comité"));
     assert_non_null(strstr(html, "Inscription valable jusqu'au"));
     assert_non_null(strstr(html, "26 novembre 2029"));
     free(html);
@@ -142,6 +146,65 @@ static void test_the_pages_say_what_is_true_before_the_committee_has_the_file(vo
     free(html);
 }
 
+/*  The order of a page that asks for changes: the state in one sentence,
+ *  the committee's motivations each once, what comes next with the next
+ *  meetings, then the details; the notice on personal data at the end. */
+static void test_a_change_request_leads_with_what_to_do(void **state)
+{
+    web_settings_t settings = {.meeting_count = 3, .retention_years = 4};
+    date_parse("2026-10-01", 10, &settings.meetings[0]);   /* past: not shown */
+    date_parse("2027-03-18", 10, &settings.meetings[1]);
+    date_parse("2027-10-07", 10, &settings.meetings[2]);
+    snprintf(settings.contact_email, sizeof settings.contact_email, "rgpd@cress.example");
+    web_set_settings(s_web, &settings);
+    char *html = s_page("{" S_BASE ",\"state\":\"changes_requested\",\"decisions\":[{\"round\":1,"
+                        "\"revision\":1,\"decision\":\"changes\",\"motivations\":[\"Précisez la gouvernance.\","
+                        "\"Précisez la gouvernance.\",\"Ajoutez une référence récente.\"],\"at\":1796562300}],"
+                        "\"application\":{\"organisation\":{\"private_contact\":{\"email\":\"jl@coop.example\"}}}}");
+    const char *state_at = strstr(html, "Le comité vous demande de modifier votre dossier");
+    const char *motivation = strstr(html, "<li>Précisez la gouvernance.</li>");
+    const char *next = strstr(html, "Et ensuite ?");
+    const char *details = strstr(html, "Le détail de votre dossier");
+    assert_non_null(state_at);
+    assert_non_null(motivation);
+    assert_null(strstr(motivation + strlen("<li>Précisez"), "Précisez la gouvernance."));
+    assert_non_null(strstr(html, "<li>Ajoutez une référence récente.</li>"));
+    assert_true(state_at < motivation && motivation < next && next < details);
+    assert_null(strstr(html, "1er octobre 2026"));
+    assert_non_null(strstr(next, "<time datetime=\"2027-03-18\">18 mars 2027</time>"));
+    assert_non_null(strstr(next, "7 octobre 2027"));
+    assert_non_null(strstr(next, "<strong>jl@coop.example</strong>"));
+    assert_non_null(strstr(details, "6 décembre 2026 à 14 h 05"));
+    assert_null(strstr(html, "vision"));             /* no "révision" shown */
+    const char *notice = strstr(html, "Vos données personnelles");
+    assert_non_null(notice);
+    assert_true(details < notice);
+    assert_non_null(strstr(notice, "CRESS) des Pays de la Loire"));
+    assert_non_null(strstr(notice, "puis 4 ans après la fin de l'inscription"));
+    assert_non_null(strstr(notice, "mailto:rgpd@cress.example"));
+    /* Published and private lists come from the schema's x-public marks. */
+    const char *published = strstr(notice, "<ul class=\"published\">");
+    const char *private = strstr(notice, "<ul class=\"private\">");
+    assert_non_null(published);
+    assert_non_null(private);
+    const char *city = strstr(published, "<li>Commune</li>");
+    const char *contact = strstr(private, "<li>Courriel de cette personne</li>");
+    assert_non_null(city);
+    assert_non_null(contact);
+    assert_true(city < private);
+    assert_null(strstr(published, "<li>Personne à contacter pour le dossier</li>") < private
+                    ? strstr(published, "<li>Personne à contacter pour le dossier</li>") : NULL);
+    free(html);
+    /* No future meeting: said so. */
+    settings.meeting_count = 1;
+    web_set_settings(s_web, &settings);
+    html = s_page("{" S_BASE ",\"state\":\"in_review\",\"decisions\":[]}");
+    assert_non_null(strstr(html, "Aucune date n'est encore fixée"));
+    free(html);
+    settings.meeting_count = 0;
+    web_set_settings(s_web, &settings);
+}
+
 static int s_setup(void **state)
 {
     s_web = web_new();
@@ -162,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_complaint_decisions_and_ends_are_named),
         cmocka_unit_test(test_an_erased_application_shows_what_is_kept),
         cmocka_unit_test(test_the_pages_say_what_is_true_before_the_committee_has_the_file),
+        cmocka_unit_test(test_a_change_request_leads_with_what_to_do),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -26,7 +26,8 @@ static char *s_render(void (*render)(FILE *out))
 
 static void s_receipt(FILE *out)
 {
-    web_page_receipt(out, "01kb4x3z7mq2vbna", "A5-lvhQ0m8yP2rTq9xWc3nJb7eKd1uZs4fGh6iLo0pV", false);
+    web_page_receipt(out, "01kb4x3z7mq2vbna", "A5-lvhQ0m8yP2rTq9xWc3nJb7eKd1uZs4fGh6iLo0pV", false,
+                     1796562300);
 }
 
 static void s_follow(FILE *out)
@@ -45,6 +46,8 @@ static void test_the_receipt_points_to_the_lost_link_page(void **state)
     char *html = s_render(s_receipt);
     assert_null(strstr(html, "ne peut pas vous être renvoyé"));
     assert_non_null(strstr(html, "envoyé par courriel"));
+    assert_non_null(strstr(html, "dossier n° <strong class=\"id\">01kb4x3z7mq2vbna</strong>, le "
+                                 "6 décembre 2026 à 14 h 05."));
     assert_non_null(strstr(html, "<a href=\"/suivi/lien-perdu\">demandez un nouveau lien de suivi</a>"));
     free(html);
     html = s_render(s_follow);

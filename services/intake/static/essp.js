@@ -51,7 +51,127 @@
     follow.submit();
   }
 
+  /* "Vérifier ma candidature" without leaving the page: the form is sent
+   * to the same check as without JavaScript (/candidature/verifier, which
+   * runs the charter's own code), asking for JSON, and each failure is
+   * shown next to its input.  Nothing is submitted. */
+  function clearErrors(form) {
+    document.querySelectorAll("#erreurs, #verification").forEach(function (el) { el.remove(); });
+    form.querySelectorAll("p.error").forEach(function (el) {
+      var input = document.getElementById("f-" + el.id.slice(2));
+      if (input) {
+        input.removeAttribute("aria-invalid");
+        var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+          return id && id !== el.id;
+        });
+        input.setAttribute("aria-describedby", ids.join(" "));
+      }
+      el.remove();
+    });
+    form.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+  }
+
+  function showError(name, message) {
+    var input = document.getElementById("f-" + name);
+    if (!input) return false;
+    var box = input.closest(".field") || input;
+    box.classList.add("has-error");
+    var p = document.createElement("p");
+    p.className = "error";
+    p.id = "e-" + name;
+    var hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = "Erreur : ";
+    p.appendChild(hidden);
+    p.appendChild(document.createTextNode(message));
+    var label = box.querySelector("legend, label");
+    if (box.classList.contains("check") || !label) box.appendChild(p);
+    else if (box.tagName === "FIELDSET") label.after(p);
+    else input.before(p);
+    if (input.tagName !== "FIELDSET") {
+      input.setAttribute("aria-invalid", "true");
+      var ids = (input.getAttribute("aria-describedby") || "").trim();
+      input.setAttribute("aria-describedby", (ids ? ids + " " : "") + p.id);
+    }
+    return true;
+  }
+
+  function labelOf(name) {
+    var input = document.getElementById("f-" + name);
+    if (!input) return "";
+    var label = input.tagName === "FIELDSET" ? input.querySelector("legend")
+                                             : document.querySelector("label[for='" + CSS.escape(input.id) + "']");
+    var text = label ? label.textContent.replace(/\s*\*\s*$/, "").trim() : "";
+    var row = input.parentElement && input.parentElement.closest("fieldset.row");
+    if (row && text) text = row.querySelector("legend").textContent.trim() + " — " + text;
+    return text;
+  }
+
+  function showSummary(form, answer) {
+    var div = document.createElement("div");
+    div.tabIndex = -1;
+    if (answer.ready) {
+      div.className = "summary ready";
+      div.id = "verification";
+      div.setAttribute("role", "status");
+      var p = document.createElement("p");
+      p.textContent = form.getAttribute("data-ready");
+      div.appendChild(p);
+    } else {
+      div.className = "summary";
+      div.id = "erreurs";
+      div.setAttribute("role", "alert");
+      var h = document.createElement("h2");
+      var n = answer.errors.length;
+      h.textContent = n + (n > 1 ? " points à corriger" : " point à corriger");
+      div.appendChild(h);
+      var ul = document.createElement("ul");
+      answer.errors.forEach(function (error) {
+        var li = document.createElement("li");
+        var label = labelOf(error.name);
+        if (label) {
+          var a = document.createElement("a");
+          a.href = "#f-" + error.name;
+          a.textContent = label;
+          li.appendChild(a);
+          li.appendChild(document.createTextNode(" : "));
+        }
+        li.appendChild(document.createTextNode(error.message));
+        ul.appendChild(li);
+      });
+      div.appendChild(ul);
+    }
+    form.before(div);
+    div.focus();
+  }
+
+  document.querySelectorAll("form.application button.check").forEach(function (button) {
+    var form = button.form;
+    button.addEventListener("click", function (event) {
+      if (!window.fetch || !window.URLSearchParams) return;   /* the server's page instead */
+      event.preventDefault();
+      button.disabled = true;
+      fetch(button.getAttribute("formaction"), {
+        method: "POST",
+        headers: {"Accept": "application/json",
+                  "Content-Type": "application/x-www-form-urlencoded"},
+        body: new URLSearchParams(new FormData(form)).toString()
+      }).then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      }).then(function (answer) {
+        clearErrors(form);
+        answer.errors.forEach(function (error) { showError(error.name, error.message); });
+        showSummary(form, answer);
+      }).catch(function () {
+        form.requestSubmit(button);   /* no answer: the page without JavaScript */
+      }).finally(function () {
+        button.disabled = false;
+      });
+    });
+  });
+
   /* Bring the list of errors into view. */
-  var summary = document.getElementById("erreurs");
+  var summary = document.getElementById("erreurs") || document.getElementById("verification");
   if (summary) summary.focus();
 })();
