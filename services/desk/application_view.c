@@ -63,7 +63,7 @@ static const view_field_t s_fields[] = {
     {"organisation.nda", "Numéro de déclaration d'activité (NDA)", 4, V_TEXT, 0},
     {"organisation.qualiopi.expires", "Certification Qualiopi : fin de validité", 4, V_DATE, 0},
     {"commitments.non_discrimination", "S'interdire toute discrimination", 4, V_COMMITMENT, 0},
-    {"commitments.conflict_disclosure", "Faire connaître les liens source de conflits d'intérêt", 4, V_COMMITMENT, 0},
+    {"commitments.conflict_disclosure", "Faire connaître les liens source de conflits d'intérêts", 4, V_COMMITMENT, 0},
     {"commitments.tax_compliance", "Être en règle de ses obligations fiscales", 4, V_COMMITMENT, 0},
     {"commitments.regulatory_watch", "Suivre et appliquer la réglementation", 4, V_COMMITMENT, 0},
     {"commitments.intellectual_property", "Respecter la propriété intellectuelle", 4, V_COMMITMENT, 0},

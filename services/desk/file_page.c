@@ -108,7 +108,7 @@ static void s_votes(FILE *out, const msgpack_object *item)
 static void s_conflicts(FILE *out, const msgpack_object *item)
 {
     bool recused = doc_bool(item, "recused", false);
-    fputs("<section aria-labelledby=\"conflits\">\n<h2 id=\"conflits\">Vos conflits d'intérêt</h2>\n", out);
+    fputs("<section aria-labelledby=\"conflits\">\n<h2 id=\"conflits\">Vos conflits d'intérêts</h2>\n", out);
     if (!recused && doc_len(doc_array(item, "conflicts")) == 0) {
         fputs("<p>Aucun lien n'a été détecté entre vous et les parties de ce dossier (la structure, ses "
               "clients de référence, les organisations et réseaux qu'elle déclare).</p>\n</section>\n", out);
