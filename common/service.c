@@ -150,6 +150,7 @@ static int s_start(service_t *self)
             self->consumers[u] = stream_consumer_new_curve(config_service_name(from), endpoint, self->cert,
                                                            server, cursor, PROTO_BATCH_MAX, 1000);
         }
+        stream_consumer_set_reader(self->consumers[u], config_service_name(self->def->id));
         msgpack_zone_init(&self->upstream[u].zone, 65536);
         log_info("following %s at %s from seq %llu", config_service_name(from), endpoint,
                  (unsigned long long)cursor);

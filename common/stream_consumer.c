@@ -12,7 +12,10 @@
 struct stream_consumer_t {
     char name[32];
     zsock_t *dealer;
+    char reader[32];
     uint64_t cursor;
+    uint64_t head;       /* the producer's, in the last batch */
+    bool rewound;        /* head < cursor was seen: stopped */
     size_t max;
     uint32_t wait_ms;
     bool in_flight;
@@ -122,6 +125,36 @@ uint64_t stream_consumer_cursor(const stream_consumer_t *self)
     return self->cursor;
 }
 
+uint64_t stream_consumer_head(const stream_consumer_t *self)
+{
+    return self->head;
+}
+
+bool stream_consumer_rewound(const stream_consumer_t *self)
+{
+    return self->rewound;
+}
+
+void stream_consumer_set_reader(stream_consumer_t *self, const char *reader)
+{
+    snprintf(self->reader, sizeof self->reader, "%s", reader);
+}
+
+/*  The producer's store is older than the reader's: stop, once, and tell
+ *  the operator what happened and what brings the two back together. */
+static void s_rewind(stream_consumer_t *self, uint64_t head)
+{
+    const char *reader = self->reader[0] ? self->reader : "this service";
+    self->rewound = true;
+    log_error("stream %s: REWIND DETECTED: %s's stream ends at seq %llu but %s has already applied it up "
+              "to seq %llu; %s stops reading %s (nothing skipped, nothing applied twice) while it keeps "
+              "serving. %s's store is older than %s's: restore both from the same backup (essp restore), "
+              "or put back %s's newer store; do not just restart %s, it would take %s's next events for "
+              "the ones it already has",
+              self->name, self->name, (unsigned long long)head, reader, (unsigned long long)self->cursor,
+              reader, self->name, self->name, reader, self->name, reader, self->name);
+}
+
 static void s_send_pull(stream_consumer_t *self, int64_t now_ms)
 {
     msgpack_sbuffer buf;
@@ -147,7 +180,7 @@ void stream_consumer_poll(stream_consumer_t *self, int64_t now_ms)
 {
     /* A held pull answers within wait_ms; a second more means the
      * producer lost it (restart) and it must be asked again. */
-    if (now_ms < self->retry_at_ms)
+    if (self->rewound || now_ms < self->retry_at_ms)
         return;
     if (!s_ready(self)) {
         self->retry_at_ms = now_ms + 1000;
@@ -169,6 +202,17 @@ static int s_check_batch(stream_consumer_t *self, const msgpack_object *reply,
     const msgpack_object *array = doc_array(reply, "events");
     if (!doc_str_eq(reply, "type", "batch") || !array) {
         log_error("stream %s: reply is not a batch", self->name);
+        return -1;
+    }
+    uint64_t head;
+    if (!doc_uint(reply, "head", &head)) {
+        log_error("stream %s: batch without head", self->name);
+        return -1;
+    }
+    self->head = head;
+    if (head < self->cursor) {
+        if (!self->rewound)
+            s_rewind(self, head);
         return -1;
     }
     size_t skip = 0;
@@ -211,6 +255,8 @@ int stream_consumer_receive(stream_consumer_t *self, msgpack_zone *zone,
     self->in_flight = false;
     if (!self->last)
         return -1;
+    if (self->rewound)
+        return 0;   /* stopped: a late reply is read and dropped */
     msgpack_object reply;
     proto_error_t err;
     if (wire_decode_reply(zframe_data(self->last), zframe_size(self->last), zone, &reply, &err)) {
@@ -236,5 +282,6 @@ void stream_consumer_advance(stream_consumer_t *self, uint64_t seq, int64_t now_
 {
     if (seq > self->cursor)
         self->cursor = seq;
-    s_send_pull(self, now_ms);
+    if (!self->rewound)
+        s_send_pull(self, now_ms);
 }

@@ -8,6 +8,15 @@
  *  by the caller, who commits it in the same transaction as the state the
  *  events changed; replies that repeat events at or below the cursor are
  *  skipped, so a duplicate reply is harmless.
+ *
+ *  Every batch carries the producer's head.  A head below the cursor means
+ *  the producer's store is older than what this reader already applied (a
+ *  store restored alone from an older copy, a reset installation): its
+ *  next events would not be the ones the cursor counts, so the consumer
+ *  stops for good (proto/README.md section 6.3): it logs an error saying
+ *  what to do, pulls no more, hands over nothing, skips nothing.  Replies
+ *  from one producer arrive in the order they were sent and its head never
+ *  goes down, so a slow or restarted producer is never taken for a rewind.
  */
 #ifndef ESSP_COMMON_STREAM_CONSUMER_H
 #define ESSP_COMMON_STREAM_CONSUMER_H
@@ -39,6 +48,17 @@ void stream_consumer_destroy(stream_consumer_t **self_p);
 const char *stream_consumer_name(const stream_consumer_t *self);
 zsock_t *stream_consumer_socket(stream_consumer_t *self);
 uint64_t stream_consumer_cursor(const stream_consumer_t *self);
+
+/*  The producer's head in the last batch received (0 before any). */
+uint64_t stream_consumer_head(const stream_consumer_t *self);
+
+/*  True once a batch said head < cursor: this stream is no longer read
+ *  (until the process restarts on consistent stores). */
+bool stream_consumer_rewound(const stream_consumer_t *self);
+
+/*  Names the reading service in the rewind's error ("validation" reads
+ *  "intake"); the process's own name when never set. */
+void stream_consumer_set_reader(stream_consumer_t *self, const char *reader);
 
 /*  Sends a pull after the cursor unless one is in flight and still young.
  *  now_ms: a monotonic clock. */

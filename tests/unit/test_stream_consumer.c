@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "common/stream_consumer.h"
@@ -102,15 +103,16 @@ static void s_answer(fixture_t *f, const void *data, size_t size)
     assert_int_equal(zframe_send(&payload, f->router, 0), 0);
 }
 
-/*  A batch reply holding events with these seqs (0 = an event without). */
-static void s_answer_batch(fixture_t *f, const uint64_t *seqs, size_t count)
+/*  A batch reply from a producer whose head is `head`, holding events with
+ *  these seqs (0 = an event without). */
+static void s_answer_batch_at(fixture_t *f, uint64_t head, const uint64_t *seqs, size_t count)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
     proto_pack_reply(&pk, "batch", true, 1, 2);
-    proto_pack_kv_uint(&pk, "head", 100);
+    proto_pack_kv_uint(&pk, "head", head);
     proto_pack_str(&pk, "events");
     msgpack_pack_array(&pk, count);
     for (size_t i = 0; i < count; i++) {
@@ -124,6 +126,11 @@ static void s_answer_batch(fixture_t *f, const uint64_t *seqs, size_t count)
     }
     s_answer(f, buf.data, buf.size);
     msgpack_sbuffer_destroy(&buf);
+}
+
+static void s_answer_batch(fixture_t *f, const uint64_t *seqs, size_t count)
+{
+    s_answer_batch_at(f, 100, seqs, count);
 }
 
 static int s_receive(fixture_t *f, const msgpack_object **events, size_t *first, int64_t now_ms)
@@ -349,6 +356,111 @@ static void test_an_oversize_batch_halves_the_pull(void **state)
     s_assert_backed_off(f, 400);
 }
 
+static void test_the_head_is_kept_from_every_batch(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(stream_consumer_head(f->consumer), 0);
+    assert_false(stream_consumer_rewound(f->consumer));
+    stream_consumer_poll(f->consumer, 0);
+    assert_true(s_next_pull(f, 2000).got);
+    /* Head equal to the cursor (3): nothing new, nothing wrong. */
+    s_answer_batch_at(f, 3, NULL, 0);
+    const msgpack_object *events;
+    size_t first;
+    assert_int_equal(s_receive(f, &events, &first, 10), 0);
+    assert_int_equal(stream_consumer_head(f->consumer), 3);
+    assert_false(stream_consumer_rewound(f->consumer));
+    s_answer_batch_at(f, 9, (uint64_t[]){4, 5}, 2);
+    assert_int_equal(s_receive(f, &events, &first, 20), 1);
+    assert_int_equal(stream_consumer_head(f->consumer), 9);
+}
+
+/*  Runs fn with stderr sent to a temporary file; returns what it wrote. */
+static char *s_stderr_of(void (*fn)(fixture_t *), fixture_t *f)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    dup2(fileno(tmp), 2);
+    fn(f);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fseek(tmp, 0, SEEK_END);
+    long size = ftell(tmp);
+    rewind(tmp);
+    char *text = calloc(1, (size_t)size + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)size, tmp), (size_t)size);
+    fclose(tmp);
+    return text;
+}
+
+/*  The producer's store went back to seq 2 while this reader applied up
+ *  to 3: its first reply after start says so. */
+static void s_rewound_reply(fixture_t *f)
+{
+    const msgpack_object *events;
+    size_t first;
+    s_answer_batch_at(f, 2, (uint64_t[]){1, 2}, 2);
+    assert_int_equal(s_receive(f, &events, &first, 100), -1);
+}
+
+static void test_a_head_below_the_cursor_stops_the_stream(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_set_reader(f->consumer, "downstream");
+    stream_consumer_poll(f->consumer, 0);
+    assert_true(s_next_pull(f, 2000).got);
+    char *logged = s_stderr_of(s_rewound_reply, f);
+    assert_true(stream_consumer_rewound(f->consumer));
+    assert_int_equal(stream_consumer_head(f->consumer), 2);
+    assert_int_equal(stream_consumer_cursor(f->consumer), 3);
+    /* One error naming both services, both numbers and what to do. */
+    assert_non_null(strstr(logged, "ERROR stream upstream: REWIND DETECTED"));
+    assert_non_null(strstr(logged, "upstream's stream ends at seq 2"));
+    assert_non_null(strstr(logged, "downstream has already applied it up to seq 3"));
+    assert_non_null(strstr(logged, "restore both from the same backup"));
+    free(logged);
+    /* Stopped: no pull, however long it waits, even after an advance. */
+    stream_consumer_poll(f->consumer, 5000);
+    stream_consumer_poll(f->consumer, 60000);
+    assert_false(s_next_pull(f, 100).got);
+    stream_consumer_advance(f->consumer, 3, 60001);
+    assert_false(s_next_pull(f, 100).got);
+    /* A late reply that holds events after the cursor is not handed over
+     * (the stream behind it is not the one the cursor counts), nor is the
+     * error logged again. */
+    const msgpack_object *events = NULL;
+    size_t first;
+    s_answer_batch_at(f, 7, (uint64_t[]){4, 5}, 2);
+    assert_int_equal(s_receive(f, &events, &first, 60002), 0);
+    assert_true(stream_consumer_rewound(f->consumer));
+    assert_int_equal(stream_consumer_cursor(f->consumer), 3);
+}
+
+static void test_a_batch_without_head_is_an_error(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_poll(f->consumer, 0);
+    assert_true(s_next_pull(f, 2000).got);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_reply(&pk, "batch", true, 1, 1);
+    proto_pack_str(&pk, "events");
+    msgpack_pack_array(&pk, 0);
+    s_answer(f, buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
+    const msgpack_object *events;
+    size_t first;
+    assert_int_equal(s_receive(f, &events, &first, 100), -1);
+    assert_false(stream_consumer_rewound(f->consumer));
+    s_assert_backed_off(f, 100);
+}
+
 static void test_a_producer_not_there_gets_no_pull(void **state)
 {
     /* With no producer bound, a pull cannot leave (ZMQ_IMMEDIATE): it is
@@ -391,6 +503,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_the_producers_refusal_is_an_error, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_what_is_not_a_batch_is_an_error, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_an_oversize_batch_halves_the_pull, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_the_head_is_kept_from_every_batch, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_head_below_the_cursor_stops_the_stream, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_batch_without_head_is_an_error, s_setup, s_teardown),
         cmocka_unit_test(test_a_producer_not_there_gets_no_pull),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
