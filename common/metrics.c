@@ -10,7 +10,6 @@ struct metrics_t {
     metrics_snapshot_t live;     /* the loop thread's */
     pthread_mutex_t lock;        /* guards shared */
     metrics_snapshot_t shared;   /* what the HTTP thread reads */
-    int64_t published_ms;
 };
 
 /*  Microseconds: from 50 µs (a pong) to 5 s (a turn behind a stalled disk). */
@@ -98,11 +97,8 @@ void metrics_commit(metrics_t *self, size_t items, int64_t duration_us)
     metrics_observe(&self->live.commit_us, s_us_bounds, duration_us > 0 ? (uint64_t)duration_us : 0);
 }
 
-void metrics_publish(metrics_t *self, int64_t now_ms, bool force)
+void metrics_publish(metrics_t *self, int64_t now_ms)
 {
-    if (!force && now_ms - self->published_ms < METRICS_PUBLISH_MS)
-        return;
-    self->published_ms = now_ms;
     self->live.taken_ms = now_ms;
     pthread_mutex_lock(&self->lock);
     self->shared = self->live;

@@ -3,8 +3,8 @@
  *  The loop thread owns the live figures and updates them without a lock:
  *  plain counters and histograms, by request type and outcome, per commit,
  *  per stream followed.  Every METRICS_PUBLISH_MS or so (metrics_publish,
- *  called once per turn of the loop) it copies them, under a mutex, into a
- *  snapshot; the HTTP thread (common/metrics_server.h) copies that snapshot
+ *  which the shell calls from its loop) it copies them, under a mutex,
+ *  into a snapshot; the HTTP thread (common/metrics_server.h) copies that snapshot
  *  under the same mutex and renders it.  So a request costs a few additions
  *  and the HTTP thread never sees half a turn.  Counters start at zero at
  *  each start, as Prometheus expects of a counter.
@@ -86,9 +86,9 @@ void metrics_request(metrics_t *self, const char *type, const char *outcome, con
  *  held, and how long the commit took, in µs. */
 void metrics_commit(metrics_t *self, size_t items, int64_t duration_us);
 
-/*  Copies the live figures to the snapshot the HTTP thread reads, when
- *  the last copy is METRICS_PUBLISH_MS old or `force`. */
-void metrics_publish(metrics_t *self, int64_t now_ms, bool force);
+/*  Copies the live figures to the snapshot the HTTP thread reads (about
+ *  20 KB: the caller does it every METRICS_PUBLISH_MS, not per request). */
+void metrics_publish(metrics_t *self, int64_t now_ms);
 
 /*  The last published snapshot, copied into *out (any thread). */
 void metrics_read(metrics_t *self, metrics_snapshot_t *out);

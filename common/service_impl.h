@@ -11,6 +11,8 @@
 #ifndef ESSP_COMMON_SERVICE_IMPL_H
 #define ESSP_COMMON_SERVICE_IMPL_H
 
+#include "metrics.h"
+#include "metrics_server.h"
 #include "service.h"
 #include "store.h"
 #include "stream_consumer.h"
@@ -87,12 +89,23 @@ struct service_t {
     char inproc[64];             /* the ROUTER's in-process endpoint */
     bool attached;               /* def->attach succeeded: detach at the end */
     bool compact;                /* an erasure committed: compact the store after the turn */
+    metrics_t *metrics;          /* the loop's figures (common/metrics.h) */
+    metrics_server_t *metrics_server;
+    int64_t metrics_at_ms;       /* when the gauges were last published */
 };
 
 /*  service_turn.c: one turn of the loop.  Takes the ready requests (when
  *  requests_in) and the replies of the upstreams flagged in streams_in,
  *  commits what they change, and only then answers. */
 void service_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms);
+
+/*  service.c: the gauges (heads, cursors, space) into the live figures,
+ *  then a snapshot for the HTTP thread; per turn, at most every
+ *  METRICS_PUBLISH_MS unless forced. */
+void service_metrics_publish(service_t *self, int64_t now_ms, bool force);
+
+/*  service.c: packs the reply to a `health` request (common/health.h). */
+void service_health(service_t *self, msgpack_packer *pk, bool has_rid, uint64_t rid);
 
 /*  service_pull.c: sends one reply (the routing frames, then data). */
 void service_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size);

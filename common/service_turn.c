@@ -84,6 +84,9 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
         proto_pack_kv_str(pk, "service", config_service_name(self->def->id));
         proto_pack_kv_uint(pk, "head", stream_log_head(self->log));
         p->ready = true;
+    } else if (strcmp(p->req.type, "health") == 0) {
+        service_health(self, pk, p->req.has_rid, p->req.rid);
+        p->ready = true;
     }
     if (p->ready)
         s_reply_packed(p, &self->early_buf, off);
@@ -127,12 +130,20 @@ static void s_release_batch(service_t *self, size_t count)
 
 /*  Ends a write transaction: commits it when everything in it succeeded,
  *  else rolls it back; the log's head follows either way.  Returns the
- *  final code. */
-static int s_end_txn(service_t *self, MDB_txn *txn, int rc)
+ *  final code.  items: the requests and events it holds (metrics). */
+static int s_end_txn(service_t *self, MDB_txn *txn, int rc, size_t items)
 {
-    if (rc == 0)
+    if (rc == 0) {
+        /* The commit's time is its fsync's, mostly: what group commit
+         * spreads over the `items` requests and events it holds. */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         rc = store_commit(self->store, txn);
-    else if (txn)
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (rc == 0)
+            metrics_commit(self->metrics, items,
+                           (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+    } else if (txn)
         mdb_txn_abort(txn);
     if (rc == 0)
         stream_log_committed(self->log);
@@ -163,13 +174,15 @@ static int s_run_batch(service_t *self, size_t count)
 {
     MDB_txn *txn = NULL;
     int rc = store_begin(self->store, false, &txn);
+    size_t items = 0;
     for (size_t i = 0; rc == 0 && i < count; i++) {
         pending_t *p = &self->batch[i];
         if (p->ready || p->is_pull)
             continue;
         rc = s_handle(self, txn, p);
+        items++;
     }
-    return s_end_txn(self, txn, rc);
+    return s_end_txn(self, txn, rc, items);
 }
 
 static bool s_batch_needs_txn(service_t *self, size_t count)
@@ -214,7 +227,10 @@ static bool s_receive_upstream(service_t *self, size_t u, int64_t now_ms)
     upstream_batch_t *b = &self->upstream[u];
     msgpack_zone_clear(&b->zone);
     b->last = 0;
-    return stream_consumer_receive(self->consumers[u], &b->zone, &b->events, &b->first, now_ms) == 1;
+    int rc = stream_consumer_receive(self->consumers[u], &b->zone, &b->events, &b->first, now_ms);
+    /* The producer answered (health: it is alive). */
+    metrics_live(self->metrics)->streams[u].answered_ms = now_ms;
+    return rc == 1;
 }
 
 /*  Applies upstream u's batch and its new cursor inside txn; 0 or an LMDB
@@ -241,6 +257,13 @@ static int s_apply_upstream(service_t *self, MDB_txn *txn, size_t u, int64_t now
     return rc;
 }
 
+/*  The events of upstream u's batch to apply this turn. */
+static size_t s_upstream_items(const service_t *self, size_t u)
+{
+    const upstream_batch_t *b = &self->upstream[u];
+    return b->ready ? doc_len(b->events) - b->first : 0;
+}
+
 /*  Upstream u's batch alone, in its own transaction. */
 static int s_apply_events(service_t *self, size_t u, int64_t now)
 {
@@ -248,7 +271,7 @@ static int s_apply_events(service_t *self, size_t u, int64_t now)
     int rc = store_begin(self->store, false, &txn);
     if (rc == 0)
         rc = s_apply_upstream(self, txn, u, now);
-    return s_end_txn(self, txn, rc);
+    return s_end_txn(self, txn, rc, s_upstream_items(self, u));
 }
 
 /* ------------------------------------------------------------------ turns */
@@ -262,15 +285,20 @@ static int s_run_turn(service_t *self, size_t count, bool requests, int64_t now)
 {
     MDB_txn *txn = NULL;
     int rc = store_begin(self->store, false, &txn);
+    size_t items = 0;
     for (size_t i = 0; rc == 0 && requests && i < count; i++) {
         pending_t *p = &self->batch[i];
-        if (!p->ready && !p->is_pull)
+        if (!p->ready && !p->is_pull) {
             rc = s_handle(self, txn, p);
+            items++;
+        }
     }
     for (size_t u = 0; rc == 0 && u < self->def->upstream_count; u++)
-        if (self->upstream[u].ready)
+        if (self->upstream[u].ready) {
             rc = s_apply_upstream(self, txn, u, now);
-    return s_end_txn(self, txn, rc);
+            items += s_upstream_items(self, u);
+        }
+    return s_end_txn(self, txn, rc, items);
 }
 
 /*  After a turn failed as a whole: each part again in its own transaction,
