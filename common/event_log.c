@@ -165,6 +165,7 @@ static char s_path[CONFIG_PATH_MAX];  /* the service's own file, "" for stderr *
 static off_t s_max_bytes = 10 << 20;
 static long s_files = 5;
 static atomic_uint_fast64_t s_lost;
+static uint64_t s_lost_told;     /* the count the last message told of */
 
 static int s_open_file(void)
 {
@@ -206,6 +207,7 @@ static void s_rotate(void)
  *  or the journal's socket takes a line of at most PIPE_BUF bytes whole. */
 static void s_emit(const char *line, size_t len)
 {
+    uint64_t tell = 0;
     pthread_mutex_lock(&s_lock);
     struct stat st;
     off_t before = -1;
@@ -229,8 +231,17 @@ static void s_emit(const char *line, size_t len)
         atomic_fetch_add(&s_lost, 1);
         if (n > 0 && before >= 0 && ftruncate(s_fd, before) != 0)
             (void)0;             /* nothing more to do: the line was counted */
+    } else if (atomic_load(&s_lost) != s_lost_told) {
+        /* Lines were lost, and there is room again: the log says so. */
+        tell = s_lost_told = atomic_load(&s_lost);
     }
     pthread_mutex_unlock(&s_lock);
+    if (tell) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%" PRIu64 " log lines could not be written whole since the start "
+                 "(disk full?) and were left out", tell);
+        event_log_message("warn", msg);
+    }
 }
 
 uint64_t event_log_lost(void)
@@ -272,11 +283,17 @@ int event_log_open(const char *service)
     pthread_mutex_lock(&s_lock);
     snprintf(s_path, sizeof s_path, "%s/%s.log", dir, service);
     int fd = s_open_file();
+    struct stat st;
     if (fd < 0) {
         s_path[0] = '\0';
     } else {
+        if (s_fd > STDERR_FILENO)
+            close(s_fd);
         s_fd = fd;
-        fchmod(fd, 0640);
+        /* 0640 whatever the umask, and one made before put right: logs
+         * name applications and people. */
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+            fchmod(fd, 0640);
     }
     pthread_mutex_unlock(&s_lock);
     if (fd < 0) {
@@ -381,6 +398,13 @@ void event_log_path_without(const char *path, size_t keep, char *out, size_t cap
         out[len++] = *p;
         out[len] = '\0';
     }
+}
+
+int64_t event_log_clock_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void event_log_message(const char *level, const char *msg)

@@ -68,6 +68,9 @@ void event_log_http(const char *method, const char *path, int status, int64_t us
  *  "/suivi/ID/…"): the way a front end keeps a token out of its log. */
 void event_log_path_without(const char *path, size_t keep, char *out, size_t cap);
 
+/*  The monotonic clock in microseconds: the start of a duration. */
+int64_t event_log_clock_us(void);
+
 /*  A message (common/log.h): level "debug", "info", "warn", "error". */
 void event_log_message(const char *level, const char *msg);
 

@@ -23,13 +23,6 @@ static void s_reply_packed(pending_t *p, const msgpack_sbuffer *buf, size_t off)
     p->reply_len = buf->size - off;
 }
 
-static int64_t s_monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /*  What request p ended as, once its reply is sent (a pull: once answered
  *  or held): called once per request.  The log's line; the place for
  *  every other account of the requests. */
@@ -147,7 +140,7 @@ static size_t s_receive_from(service_t *self, zsock_t *router, size_t count)
         *p = (pending_t){.router = router};
         /* The payload is the last frame; the frames before it route the
          * reply back (identity, and the empty delimiter of a REQ client). */
-        p->received_us = s_monotonic_us();
+        p->received_us = event_log_clock_us();
         p->payload = zmsg_last(msg);
         zmsg_remove(msg, p->payload);
         p->envelope = msg;
@@ -417,7 +410,7 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
             service_handle_pull(self, &read_txn, p, now_ms);
         else
             service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
-        s_observe(self, p, s_monotonic_us() - p->received_us);
+        s_observe(self, p, event_log_clock_us() - p->received_us);
     }
     if (read_txn)
         mdb_txn_abort(read_txn);
