@@ -3,6 +3,7 @@
 #include "service_impl.h"
 
 #include "auth.h"
+#include "event_log.h"
 #include "health.h"
 #include "log.h"
 #include "proto/messages.h"
@@ -38,7 +39,22 @@ int service_refuse(service_request_t *req, const char *code, const char *field, 
 int service_refuse_error(service_request_t *req, const char *code, const proto_error_t *err)
 {
     proto_pack_error(req->reply, req->has_rid, req->rid, code, err);
+    service_outcome_refused(&req->outcome, code, err->rule);
     return SERVICE_REFUSED;
+}
+
+void service_outcome_refused(service_outcome_t *outcome, const char *code, const char *rule)
+{
+    snprintf(outcome->code, sizeof outcome->code, "%s", code);
+    snprintf(outcome->rule, sizeof outcome->rule, "%s", rule);
+}
+
+void service_request_set_id(service_request_t *req, const char *id, size_t len)
+{
+    if (len >= sizeof req->outcome.id)
+        len = sizeof req->outcome.id - 1;
+    memcpy(req->outcome.id, id, len);
+    req->outcome.id[len] = '\0';
 }
 
 MDB_dbi service_db(service_t *self, size_t index)
@@ -397,6 +413,10 @@ int service_main(const service_def_t *def)
 {
     log_set_name(config_service_name(def->id));
     log_set_level_from_env();
+    /* From here on, the service's lines go to its own file or the journal
+     * (common/event_log.h); stderr keeps what is not a line of ours (a
+     * sanitizer's report, an abort). */
+    event_log_open(config_service_name(def->id));
     if (config_base_port() < 0) {
         log_error("ESSP_PORT must be a port number");
         return 2;

@@ -29,6 +29,7 @@
 #include "stream_log.h"
 
 #include "proto/error.h"
+#include "proto/messages.h"
 
 #include <lmdb.h>
 #include <msgpack.h>
@@ -39,6 +40,17 @@
 #define SERVICE_UPSTREAMS_MAX 4
 
 typedef struct service_t service_t;
+
+/*  What a request ended as, for the shell's log and metrics.  The shell
+ *  fills it (id from the request's "id" field); service_refuse and
+ *  service_refuse_error record the code and rule; a core that creates
+ *  an application names it with service_request_set_id.  Only what is not
+ *  private: a code, a rule, an application id. */
+typedef struct {
+    char code[32];                  /* "" when answered, else the error code */
+    char rule[PROTO_RULE_MAX];      /* the rule of a refusal, "" otherwise */
+    char id[PROTO_ID_MAX + 1];      /* the application concerned, "" when none */
+} service_outcome_t;
 
 /*  One request, already decoded and checked against the catalogue. */
 typedef struct {
@@ -53,6 +65,7 @@ typedef struct {
      * both NULL on the plain ROUTER, both set on the secure one. */
     const char *peer_name;
     const char *peer_role;       /* "member" or "staff" */
+    service_outcome_t outcome;   /* what it ended as (see above) */
 } service_request_t;
 
 /*  What a handler returns when it refused the request: the error reply is
@@ -121,6 +134,10 @@ int service_main(const service_def_t *def);
 int service_refuse(service_request_t *req, const char *code, const char *field, const char *rule,
                    const char *format, ...) __attribute__((format(printf, 5, 6)));
 int service_refuse_error(service_request_t *req, const char *code, const proto_error_t *err);
+
+/*  Names the application a request concerns when the request did not
+ *  carry it (a submission: the id it created), for the log. */
+void service_request_set_id(service_request_t *req, const char *id, size_t len);
 
 /*  The i-th database of def->dbs. */
 MDB_dbi service_db(service_t *self, size_t index);

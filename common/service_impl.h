@@ -49,6 +49,7 @@ typedef struct {
     size_t reply_off, reply_len; /* the reply, in early_buf when ready, else in late_buf */
     bool is_pull;
     bool ready;                  /* reply packed (error or pong) before the transaction */
+    int64_t received_us;         /* monotonic clock at receipt, for its duration */
 } pending_t;
 
 /*  What an upstream delivered in this turn of the loop, applied in the
@@ -93,6 +94,9 @@ struct service_t {
     metrics_server_t *metrics_server;
     int64_t metrics_at_ms;       /* when the gauges were last published */
 };
+
+/*  service.c: records a refusal's code and rule in what a request ended as. */
+void service_outcome_refused(service_outcome_t *outcome, const char *code, const char *rule);
 
 /*  service_turn.c: one turn of the loop.  Takes the ready requests (when
  *  requests_in) and the replies of the upstreams flagged in streams_in,

@@ -5,6 +5,7 @@
 #include "service_impl.h"
 
 #include "auth.h"
+#include "event_log.h"
 #include "log.h"
 #include "proto/doc.h"
 #include "proto/messages.h"
@@ -20,6 +21,48 @@ static void s_reply_packed(pending_t *p, const msgpack_sbuffer *buf, size_t off)
 {
     p->reply_off = off;
     p->reply_len = buf->size - off;
+}
+
+/*  What request p ended as, once its reply is sent (a pull: once answered
+ *  or held): called once per request.  The log's line; the place for
+ *  every other account of the requests. */
+static void s_observe(service_t *self, const pending_t *p, int64_t duration_us)
+{
+    (void)self;
+    const service_outcome_t *o = &p->req.outcome;
+    /* Pulls are the streams' own traffic, a steady beat of long polls:
+     * no line each. */
+    if (p->is_pull)
+        return;
+    event_log_request(p->req.type, o->id, o->code[0] ? o->code : "ok", o->rule, duration_us,
+                      p->req.peer_name);
+}
+
+/*  One event of upstream u applied and committed: called once per event. */
+static void s_observe_event(service_t *self, size_t u, uint64_t seq, const char *type, const char *id,
+                            const char *outcome)
+{
+    event_log_event(stream_consumer_name(self->consumers[u]), seq, type, id, outcome);
+}
+
+/*  Sets what p ended as before it runs (again, after a rollback): answered,
+ *  about the application its "id" names. */
+static void s_outcome_reset(pending_t *p)
+{
+    service_outcome_t *o = &p->req.outcome;
+    const char *id;
+    size_t len;
+    *o = (service_outcome_t){.code = ""};
+    if (p->req.type && doc_str(&p->msg, "id", &id, &len))
+        service_request_set_id(&p->req, id, len);
+}
+
+/*  Packs an error reply before the transaction and records it. */
+static void s_refuse_early(service_t *self, pending_t *p, const char *code, const proto_error_t *err)
+{
+    proto_pack_error(&self->early_pk, p->req.has_rid, p->req.rid, code, err);
+    service_outcome_refused(&p->req.outcome, code, err->rule);
+    p->ready = true;
 }
 
 /*  True when this request type is answered only on the secure ROUTER. */
@@ -40,6 +83,7 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
     proto_error_clear(&err);
     msgpack_packer *pk = &self->early_pk;
     size_t off = self->early_buf.size;
+    p->req.outcome = (service_outcome_t){.code = ""};
     p->req.msg = &p->msg;
     p->req.reply = &self->late_pk;
     p->req.now = now;
@@ -51,18 +95,15 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
     if (wire_decode(zframe_data(p->payload), zframe_size(p->payload), &self->request_zone, &p->msg, &err)
         || proto_request_check(&p->msg, &p->req.type, &p->req.rid, &p->req.has_rid, &err)) {
         log_info("refused a request: %s (field '%s', rule %s)", err.message, err.field, err.rule);
-        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_INVALID, &err);
-        p->ready = true;
+        s_refuse_early(self, p, PROTO_E_INVALID, &err);
     } else if (p->router != self->secure && s_needs_secure(self, p->req.type)) {
         proto_error_set(&err, "type", "authentication",
                         "'%s' needs a member or staff key: send it to the authenticated endpoint "
                         "(CURVE, see essp endpoints)", p->req.type);
-        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
-        p->ready = true;
+        s_refuse_early(self, p, PROTO_E_FORBIDDEN, &err);
     } else if (p->router == self->secure && !p->req.peer_name) {
         proto_error_set(&err, "type", "authentication", "this key carries no name and role");
-        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
-        p->ready = true;
+        s_refuse_early(self, p, PROTO_E_FORBIDDEN, &err);
     } else if (strcmp(p->req.type, "pull") == 0
                && !auth_may_pull(self->def->id, p->req.peer_name, p->req.peer_role)) {
         /* A private stream: on the plain ROUTER nobody is known; on the
@@ -75,8 +116,7 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
         else
             proto_error_set(&err, "type", "role", "the key of %s (%s) may not pull the %s stream",
                             p->req.peer_name, p->req.peer_role, config_service_name(self->def->id));
-        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
-        p->ready = true;
+        s_refuse_early(self, p, PROTO_E_FORBIDDEN, &err);
     } else if (strcmp(p->req.type, "pull") == 0) {
         p->is_pull = true;
     } else if (strcmp(p->req.type, "ping") == 0) {
@@ -103,6 +143,7 @@ static size_t s_receive_from(service_t *self, zsock_t *router, size_t count)
         *p = (pending_t){.router = router};
         /* The payload is the last frame; the frames before it route the
          * reply back (identity, and the empty delimiter of a REQ client). */
+        p->received_us = event_log_clock_us();
         p->payload = zmsg_last(msg);
         zmsg_remove(msg, p->payload);
         p->envelope = msg;
@@ -162,6 +203,7 @@ static const char *s_reply_of(service_t *self, const pending_t *p)
 static int s_handle(service_t *self, MDB_txn *txn, pending_t *p)
 {
     size_t off = self->late_buf.size;
+    s_outcome_reset(p);
     int rc = self->def->handle(self->def->ctx, self, txn, &p->req);
     s_reply_packed(p, &self->late_buf, off);
     return rc == SERVICE_REFUSED ? 0 : rc;
@@ -206,6 +248,7 @@ static void s_fail_batch(service_t *self, size_t count, int rc)
             continue;
         size_t off = self->late_buf.size;
         proto_pack_error(&self->late_pk, p->req.has_rid, p->req.rid, PROTO_E_INTERNAL, &err);
+        service_outcome_refused(&p->req.outcome, PROTO_E_INTERNAL, err.rule);
         s_reply_packed(p, &self->late_buf, off);
     }
 }
@@ -231,6 +274,21 @@ static bool s_receive_upstream(service_t *self, size_t u, int64_t now_ms)
     /* The producer answered (health: it is alive). */
     metrics_live(self->metrics)->streams[u].answered_ms = now_ms;
     return rc == 1;
+}
+
+/*  Upstream u's batch is committed: each of its events is observed. */
+static void s_observe_batch(service_t *self, size_t u)
+{
+    upstream_batch_t *b = &self->upstream[u];
+    for (size_t i = b->first; i < doc_len(b->events); i++) {
+        const msgpack_object *event = doc_at(b->events, i);
+        char type[PROTO_RULE_MAX] = "", id[PROTO_ID_MAX + 1] = "";
+        uint64_t seq = 0;
+        doc_strcpy(event, "type", type, sizeof type);
+        doc_strcpy(event, "id", id, sizeof id);
+        doc_uint(event, "seq", &seq);
+        s_observe_event(self, u, seq, type, id, "ok");
+    }
 }
 
 /*  Applies upstream u's batch and its new cursor inside txn; 0 or an LMDB
@@ -321,6 +379,7 @@ static void s_commit_apart(service_t *self, size_t count, bool requests, int64_t
         while ((rc = s_apply_events(self, u, now)) == MDB_MAP_FULL && store_grow(self->store) == 0)
             ;
         if (rc == 0) {
+            s_observe_batch(self, u);
             stream_consumer_advance(consumer, self->upstream[u].last, now_ms);
             continue;
         }
@@ -347,8 +406,10 @@ static void s_commit_turn(service_t *self, size_t count, bool requests, int64_t 
         return;
     }
     for (size_t u = 0; u < self->def->upstream_count; u++)
-        if (self->upstream[u].ready)
+        if (self->upstream[u].ready) {
+            s_observe_batch(self, u);
             stream_consumer_advance(self->consumers[u], self->upstream[u].last, now_ms);
+        }
 }
 
 void service_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms)
@@ -377,6 +438,7 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
             service_handle_pull(self, &read_txn, p, now_ms);
         else
             service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
+        s_observe(self, p, event_log_clock_us() - p->received_us);
     }
     if (read_txn)
         mdb_txn_abort(read_txn);

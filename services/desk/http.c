@@ -8,6 +8,7 @@
 #include "site_impl.h"
 
 #include "common/config.h"
+#include "common/event_log.h"
 #include "common/log.h"
 
 #include <arpa/inet.h>
@@ -28,6 +29,13 @@ typedef struct {
     char *body;
     size_t len, cap;
     bool too_large;
+    /* For its log line (common/event_log.h): never a cookie, a form
+     * field or a token. */
+    int64_t received_us;
+    char method[8];
+    char path[128];              /* without the query, the invitation's token cut */
+    char actor[DESK_NAME_MAX + 1];  /* the account's name, when logged in */
+    unsigned status;
 } pending_t;
 
 static const char s_csp[] = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
@@ -168,6 +176,8 @@ static enum MHD_Result s_run(desk_http_t *self, struct MHD_Connection *c, const 
         goto done;
     }
     site_handle(&self->site, req, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie"));
+    if (req->session.active)
+        snprintf(p->actor, sizeof p->actor, "%s", req->session.name);
     fclose(req->out);
     rc = s_send(c, req->status, s_plain_html, html, html_len, req);
     free(html);
@@ -179,15 +189,20 @@ done:
     return rc;
 }
 
-static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+static enum MHD_Result s_receive(desk_http_t *self, struct MHD_Connection *c, const char *url, const char *method,
+                                 const char *upload_data, size_t *upload_size, void **con_cls)
 {
-    desk_http_t *self = cls;
     pending_t *p = *con_cls;
     if (!p) {
         if (!(p = calloc(1, sizeof *p)))
             return MHD_NO;
         *con_cls = p;
+        p->received_us = event_log_clock_us();
+        snprintf(p->method, sizeof p->method, "%s", method);
+        /* An invitation's link carries its token as the path's second
+         * segment: the log keeps "/invitation/…". */
+        event_log_path_without(url, strncmp(url, "/invitation/", 12) == 0 ? 1 : SIZE_MAX, p->path,
+                               sizeof p->path);
         const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (length && strtoull(length, NULL, 10) > self->body_max)
             p->too_large = true;
@@ -222,11 +237,27 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char 
     return s_run(self, c, url, method, p);
 }
 
+static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    enum MHD_Result rc = s_receive(cls, c, url, method, upload_data, upload_size, con_cls);
+    /* The status of the response just queued, for the log line. */
+    pending_t *p = *con_cls;
+    const union MHD_ConnectionInfo *info;
+    if (p && !p->status && (info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS)))
+        p->status = info->http_status;
+    return rc;
+}
+
 static void s_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     pending_t *p = *con_cls;
     if (!p)
         return;
+    (void)toe;
+    if (strcmp(p->path, "/healthz") != 0)
+        event_log_http(p->method, p->path, (int)p->status, event_log_clock_us() - p->received_us, p->actor);
     if (p->body) {
         sodium_memzero(p->body, p->len);     /* passwords */
         free(p->body);

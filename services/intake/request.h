@@ -96,6 +96,11 @@ typedef struct {
     size_t dropped;
     int64_t started_ms;
     bool routed;                 /* the headers are in: route known */
+    /* For its log line (common/event_log.h). */
+    int64_t received_us;         /* monotonic, from its request line */
+    char method[8];
+    char path[128];              /* without the query string */
+    unsigned status;             /* of the response queued, 0 before */
 } request_t;
 
 /*  Pages are written to a memory stream. */

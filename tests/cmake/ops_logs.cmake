@@ -1,1 +1,5 @@
 # The JSON log of requests and events.
+# common/event_log: JSON lines a parser reads back whatever the input, no
+# token in a front end's path, rotation by size, lost lines counted.
+essp_unit_test(test_event_log unit/test_event_log.c)
+target_link_libraries(test_event_log PRIVATE essp_common PkgConfig::JANSSON)

@@ -61,7 +61,9 @@ class Stack:
     # -- processes ---------------------------------------------------------
     def start(self, service=None):
         for name in [service] if service else SERVICES:
-            log = open(os.path.join(self.home, "log", name + ".log"), "ab")
+            # The service writes its own log/<name>.log (common/event_log.h);
+            # what else it says on stderr (a sanitizer's report) goes beside.
+            log = open(os.path.join(self.home, "log", name + ".stderr"), "ab")
             self.processes[name] = subprocess.Popen(
                 [os.path.join(self.bin_dir, "essp-" + name)], env=self.env,
                 stdout=log, stderr=log, cwd=self.home)
@@ -103,12 +105,32 @@ class Stack:
         else:
             shutil.rmtree(self.home, ignore_errors=True)
 
+    def log_lines(self, service):
+        """Every JSON line of a service's log, the rotated files first."""
+        directory = os.path.join(self.home, "log")
+        names = [n for n in os.listdir(directory)
+                 if n == service + ".log" or n.startswith(service + ".log.")]
+        names.sort(key=lambda n: -int(n.rsplit(".", 1)[1]) if n[-1].isdigit() else 0)
+        lines = []
+        for name in names:
+            with open(os.path.join(directory, name), "rb") as f:
+                lines += [json.loads(line) for line in f.read().splitlines()]
+        return lines
+
     def log(self, service):
+        """What a service said (its messages, not its requests) and its
+        stderr, the last 4000 characters."""
         try:
-            with open(os.path.join(self.home, "log", service + ".log")) as f:
-                return f.read()[-4000:]
+            said = ["%s %s %s" % (line["time"], line["level"], line["msg"])
+                    for line in self.log_lines(service) if line["kind"] == "message"]
+        except (OSError, ValueError):
+            said = []
+        try:
+            with open(os.path.join(self.home, "log", service + ".stderr"), errors="replace") as f:
+                said.append(f.read())
         except OSError:
-            return ""
+            pass
+        return "\n".join(said)[-4000:]
 
     # -- keys ---------------------------------------------------------------
     def key_path(self, role, name):
