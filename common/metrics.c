@@ -226,6 +226,10 @@ static void s_write_streams(const metrics_snapshot_t *s, FILE *out)
             s_sample(out, s, gauges[g].name, "producer", m->producer, values[g]);
         }
     }
+    s_head(out, "essp_consumer_events_applied_total", "counter", "Events of the producer's stream applied and committed.");
+    for (size_t i = 0; i < s->stream_count; i++)
+        s_sample(out, s, "essp_consumer_events_applied_total", "producer", s->streams[i].producer,
+                 s->streams[i].applied);
     s_head(out, "essp_consumer_silence_seconds", "gauge",
            "Seconds since the producer last answered a pull (since the start when it never did).");
     for (size_t i = 0; i < s->stream_count; i++) {

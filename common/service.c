@@ -304,6 +304,8 @@ static void s_metrics_gauges(service_t *self)
             m->key_missing = access(path, R_OK) != 0;
         }
     }
+    live->has_log_lost = true;
+    live->log_lost = event_log_lost();
     store_space_t space;
     live->has_space = store_space(self->store, &space) == 0;
     if (live->has_space) {

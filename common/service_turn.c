@@ -28,8 +28,10 @@ static void s_reply_packed(pending_t *p, const msgpack_sbuffer *buf, size_t off)
  *  every other account of the requests. */
 static void s_observe(service_t *self, const pending_t *p, int64_t duration_us)
 {
-    (void)self;
     const service_outcome_t *o = &p->req.outcome;
+    /* A held pull's time is its wait, by design: counted, not timed. */
+    metrics_request(self->metrics, p->req.type, o->code[0] ? o->code : "ok", o->rule,
+                    p->is_pull ? -1 : duration_us);
     /* Pulls are the streams' own traffic, a steady beat of long polls:
      * no line each. */
     if (p->is_pull)
@@ -43,6 +45,7 @@ static void s_observe_event(service_t *self, size_t u, uint64_t seq, const char 
                             const char *outcome)
 {
     event_log_event(stream_consumer_name(self->consumers[u]), seq, type, id, outcome);
+    metrics_live(self->metrics)->streams[u].applied++;
 }
 
 /*  Sets what p ended as before it runs (again, after a rollback): answered,

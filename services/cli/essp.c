@@ -110,7 +110,7 @@ static const command_t s_commands[] = {
     {"stream", NULL, NULL, "from=,follow,pubkey", 0, "--from takes a sequence number", cmd_stream},
     {"endpoints", NULL, "endpoints                       where each service listens",
      NULL, 0, "takes no argument", cmd_endpoints},
-    {"ping", NULL, "ping [SERVICE]                  check that the services answer",
+    {"ping", NULL, "ping [SERVICE]                  whether each service answers and is ready: its streams, what it waits for",
      NULL, -1, "takes at most a service name", cmd_ping},
 };
 

@@ -15,22 +15,22 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from essp_client import HOMES, SERVICES, Client, file_name, load_cert  # noqa: E402
+from essp_client import HOMES, PORT_BLOCK, SERVICES, Client, file_name, load_cert  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "applications")
 
 
 def free_base_port():
-    """A base port whose sixteen ports (base + 0 to base + 15: every port of
-    common/config.h's table) are free now."""
+    """A base port whose PORT_BLOCK ports (base + 0 to base + 31: every port
+    of common/config.h's table, the metrics ports included) are free now."""
     for _ in range(200):
         # Below the kernel's ephemeral range (32768 and up): a port there can be
         # taken by any outgoing connection while a service restarts.
-        base = random.randrange(10000, 32000, 16)
+        base = random.randrange(10000, 32768 - PORT_BLOCK, PORT_BLOCK)
         try:
             sockets = []
-            for offset in range(16):
+            for offset in range(PORT_BLOCK):
                 s = socket.socket()
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind(("127.0.0.1", base + offset))

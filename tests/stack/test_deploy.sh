@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 export ESSP_HOME=$(mktemp -d) ESSP_BIN=$bin
 # Below the ephemeral range (32768 and up), where outgoing connections
 # could take a port while a service restarts.
-export ESSP_PORT=$(( 10000 + (RANDOM % 2700) * 8 ))
+export ESSP_PORT=$(( 10000 + (RANDOM % 700) * 32 ))
 trap '"$root/deploy/down" >/dev/null 2>&1; rm -rf "$ESSP_HOME"' EXIT
 fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
 services="intake validation review publication desk notify"
