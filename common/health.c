@@ -6,6 +6,7 @@
 #include "proto/messages.h"
 #include "proto/wire.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,5 +87,25 @@ char *health_json(const metrics_snapshot_t *s, int64_t now_ms, bool *ready)
     }
     msgpack_zone_destroy(&zone);
     msgpack_sbuffer_destroy(&buf);
+    return text;
+}
+
+char *health_reply_json(const msgpack_object *reply, const char *service, bool *ready)
+{
+    json_t *body = NULL;
+    *ready = false;
+    if (reply && doc_str_eq(reply, "type", "health"))
+        body = json_codec_from_object(reply);
+    if (body) {
+        *ready = doc_bool(reply, "ready", false);
+        json_object_del(body, "v");
+        json_object_del(body, "rid");
+        json_object_set_new(body, "status", json_string(*ready ? "ok" : "not_ready"));
+    } else {
+        body = json_pack("{s:s, s:s, s:b, s:[s]}", "status", "unavailable", "service", service, "ready", 0,
+                         "waiting", "the service's core did not answer the health request in time");
+    }
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
     return text;
 }

@@ -39,4 +39,12 @@ void health_pack(const metrics_snapshot_t *s, int64_t now_ms, msgpack_packer *pk
  *  free); *ready set. */
 char *health_json(const metrics_snapshot_t *s, int64_t now_ms, bool *ready);
 
+/*  The body of an HTTP front end's /healthz (intake's gateway, the
+ *  desk's site) from the reply its core gave to a `health` request sent
+ *  in process (NULL when none came in time): that reply as JSON without
+ *  "v" and "rid", plus "status" ("ok" when ready, "not_ready", or
+ *  "unavailable" when the core did not answer).  malloc'd; *ready set:
+ *  the front end answers 200 when ready, else 503. */
+char *health_reply_json(const msgpack_object *reply, const char *service, bool *ready);
+
 #endif

@@ -9,7 +9,9 @@
 
 #include "common/config.h"
 #include "common/event_log.h"
+#include "common/health.h"
 #include "common/log.h"
+#include "proto/messages.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -131,9 +133,35 @@ static void s_address(struct MHD_Connection *c, char *out, size_t cap)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
 }
 
+/*  GET /healthz: the core's `health` (common/health.h) as JSON, 200 when
+ *  ready, 503 when not or when the core does not answer. */
+static enum MHD_Result s_health(desk_http_t *self, struct MHD_Connection *c)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    uint64_t rid = desk_next_rid();
+    proto_pack_request(&pk, "health", rid, 0);
+    desk_reply_t reply;
+    int rc = site_core_call(&self->site, &buf, rid, &reply);
+    msgpack_sbuffer_destroy(&buf);
+    bool ready;
+    char *body = health_reply_json(rc == 0 ? &reply.msg : NULL, "desk", &ready);
+    if (rc == 0)
+        desk_reply_free(&reply);
+    if (!body)
+        return MHD_NO;
+    enum MHD_Result sent = s_send(c, ready ? 200 : 503, "application/json", body, strlen(body), NULL);
+    free(body);
+    return sent;
+}
+
 static enum MHD_Result s_run(desk_http_t *self, struct MHD_Connection *c, const char *url, const char *method,
                              pending_t *p)
 {
+    if (strcmp(method, "GET") == 0 && strcmp(url, "/healthz") == 0)
+        return s_health(self, c);
     for (size_t i = 0; i < sizeof s_static / sizeof *s_static; i++) {
         if (strcmp(method, "GET") || strcmp(url, s_static[i].path))
             continue;
