@@ -91,6 +91,21 @@ void metrics_request(metrics_t *self, const char *type, const char *outcome, con
         s->errors[s_index(s->rules, &s->rule_count, METRICS_RULES_MAX, rule)]++;
 }
 
+void metrics_reader(metrics_t *self, const char *reader, uint64_t after)
+{
+    metrics_snapshot_t *s = &self->live;
+    size_t i = 0;
+    while (i < s->reader_count && strcmp(s->readers[i].name, reader) != 0)
+        i++;
+    if (i == s->reader_count) {
+        if (i == METRICS_READERS_MAX)
+            return;
+        snprintf(s->readers[i].name, sizeof s->readers[i].name, "%s", reader);
+        s->reader_count++;
+    }
+    s->readers[i].after = after;
+}
+
 void metrics_commit(metrics_t *self, size_t items, int64_t duration_us)
 {
     metrics_observe(&self->live.commit_items, s_item_bounds, items);
@@ -226,6 +241,14 @@ static void s_write_streams(const metrics_snapshot_t *s, FILE *out)
             s_sample(out, s, gauges[g].name, "producer", m->producer, values[g]);
         }
     }
+    s_head(out, "essp_reader_cursor", "gauge", "The cursor of a service reading this stream, from its last pull.");
+    for (size_t i = 0; i < s->reader_count; i++)
+        s_sample(out, s, "essp_reader_cursor", "reader", s->readers[i].name, s->readers[i].after);
+    s_head(out, "essp_reader_lag", "gauge",
+           "Events of this stream a reading service has not pulled yet (head - its last pull's cursor).");
+    for (size_t i = 0; i < s->reader_count; i++)
+        s_sample(out, s, "essp_reader_lag", "reader", s->readers[i].name,
+                 s->head > s->readers[i].after ? s->head - s->readers[i].after : 0);
     s_head(out, "essp_consumer_events_applied_total", "counter", "Events of the producer's stream applied and committed.");
     for (size_t i = 0; i < s->stream_count; i++)
         s_sample(out, s, "essp_consumer_events_applied_total", "producer", s->streams[i].producer,

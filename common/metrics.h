@@ -22,6 +22,7 @@
 #define METRICS_RULES_MAX    64   /* distinct error rules; more count as "other" */
 #define METRICS_NAME_MAX     32
 #define METRICS_STREAMS_MAX  4
+#define METRICS_READERS_MAX  8
 #define METRICS_BUCKETS      16   /* finite buckets of a histogram; +Inf follows */
 #define METRICS_PUBLISH_MS   200
 
@@ -45,6 +46,15 @@ typedef struct {
     uint64_t applied;            /* events applied and committed since the start */
 } metrics_stream_t;
 
+/*  A service that pulls this service's stream with its own key (auth.h's
+ *  role "service"), as the producer sees it: from the `after` of its last
+ *  pull.  The producer's view of a reader's lag holds while the reader
+ *  itself is stopped and cannot say it. */
+typedef struct {
+    char name[METRICS_NAME_MAX];
+    uint64_t after;              /* the reader's cursor in its last pull */
+} metrics_reader_t;
+
 typedef struct {
     char service[METRICS_NAME_MAX];
     int64_t started_ms;          /* monotonic ms of the start */
@@ -61,6 +71,8 @@ typedef struct {
     metrics_histogram_t commit_us;      /* time of a commit (its fsync), µs */
     size_t stream_count;
     metrics_stream_t streams[METRICS_STREAMS_MAX];
+    size_t reader_count;
+    metrics_reader_t readers[METRICS_READERS_MAX];
     bool has_space;              /* the store's figures below are known */
     uint64_t map_bytes, used_bytes, disk_free_bytes, disk_total_bytes;
     bool has_log_lost;
@@ -82,6 +94,10 @@ metrics_snapshot_t *metrics_live(metrics_t *self);
  *  (negative: not measured, e.g. a pull held by design). */
 void metrics_request(metrics_t *self, const char *type, const char *outcome, const char *rule,
                      int64_t duration_us);
+
+/*  A pull of this service's stream by the service `reader`, after seq
+ *  `after`. */
+void metrics_reader(metrics_t *self, const char *reader, uint64_t after);
 
 /*  One committed write transaction: how many requests and events it
  *  held, and how long the commit took, in µs. */

@@ -32,6 +32,10 @@ static void s_observe(service_t *self, const pending_t *p, int64_t duration_us)
     /* A held pull's time is its wait, by design: counted, not timed. */
     metrics_request(self->metrics, p->req.type, o->code[0] ? o->code : "ok", o->rule,
                     p->is_pull ? -1 : duration_us);
+    uint64_t after;
+    if (p->is_pull && p->req.peer_role && strcmp(p->req.peer_role, AUTH_ROLE_SERVICE) == 0
+        && doc_uint(&p->msg, "after", &after))
+        metrics_reader(self->metrics, p->req.peer_name, after);
     /* Pulls are the streams' own traffic, a steady beat of long polls:
      * no line each. */
     if (p->is_pull)
