@@ -360,11 +360,18 @@ static void s_loop(service_t *self)
     for (size_t u = 0; u < n; u++)
         items[first + u] = (zmq_pollitem_t){zsock_resolve(stream_consumer_socket(self->consumers[u])), 0,
                                         ZMQ_POLLIN, 0};
+    bool was_held = false;
     while (!zsys_interrupted) {
         int64_t now_ms = s_now_ms();
-        for (size_t u = 0; u < n; u++)
+        /* Held for a backup: the upstreams are neither asked nor read (a
+         * reply waiting on their sockets stays there until the hold ends). */
+        bool held = service_held(self, now_ms);
+        if (was_held && !held && self->hold_until_ms)
+            log_warn("the backup's hold of the upstream streams ran out: following them again");
+        was_held = held;
+        for (size_t u = 0; !held && u < n; u++)
             stream_consumer_poll(self->consumers[u], now_ms);
-        if (zmq_poll(items, (int)(first + n), 100) < 0 && errno != EINTR)
+        if (zmq_poll(items, (int)(first + (held ? 0 : n)), 100) < 0 && errno != EINTR)
             break;
         if (zsys_interrupted)
             break;
@@ -373,7 +380,7 @@ static void s_loop(service_t *self)
         bool streams_in[SERVICE_UPSTREAMS_MAX] = {false};
         bool any = requests_in;
         for (size_t u = 0; u < n; u++) {
-            streams_in[u] = items[first + u].revents & ZMQ_POLLIN;
+            streams_in[u] = !held && (items[first + u].revents & ZMQ_POLLIN);
             any = any || streams_in[u];
         }
         if (any)

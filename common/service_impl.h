@@ -93,6 +93,8 @@ struct service_t {
     metrics_t *metrics;          /* the loop's figures (common/metrics.h) */
     metrics_server_t *metrics_server;
     int64_t metrics_at_ms;       /* when the gauges were last published */
+    int64_t hold_until_ms;       /* backup_hold: no upstream batch is taken before this
+                                  * (monotonic ms; 0 or past: not held) */
 };
 
 /*  service.c: records a refusal's code and rule in what a request ended as. */
@@ -110,6 +112,8 @@ void service_metrics_publish(service_t *self, int64_t now_ms, bool force);
 
 /*  service.c: packs the reply to a `health` request (common/health.h). */
 void service_health(service_t *self, msgpack_packer *pk, bool has_rid, uint64_t rid);
+/*  True while a backup holds the upstream streams (backup_hold). */
+bool service_held(const service_t *self, int64_t now_ms);
 
 /*  service_pull.c: sends one reply (the routing frames, then data). */
 void service_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size);

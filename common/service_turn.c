@@ -81,9 +81,43 @@ static bool s_needs_secure(service_t *self, const char *type)
     return false;
 }
 
+bool service_held(const service_t *self, int64_t now_ms)
+{
+    return now_ms < self->hold_until_ms;
+}
+
+/*  backup_hold, asked by `essp backup` with the staff key: from now until
+ *  ms have passed (or a hold of 0 ms ends it), this service takes no
+ *  batch from its upstream streams, so its cursors stay where they are
+ *  while the stores it follows are copied; its requests are served as
+ *  usual.  The deadline ends a hold whose backup died.  The reply carries
+ *  the cursors, which the backup compares with those in this service's
+ *  copy (see services/cli/cmd_backup.c for why this makes a consistent
+ *  backup). */
+static void s_backup_hold(service_t *self, pending_t *p, msgpack_packer *pk, int64_t now_ms)
+{
+    uint64_t ms = 0;
+    doc_uint(&p->msg, "ms", &ms);
+    bool was = service_held(self, now_ms);
+    self->hold_until_ms = ms ? now_ms + (int64_t)ms : 0;
+    if (ms && !was)
+        log_info("upstream streams held for a backup (%s, at most %llu ms)", p->req.peer_name,
+                 (unsigned long long)ms);
+    else if (!ms && was)
+        log_info("upstream streams released by the backup (%s)", p->req.peer_name);
+    proto_pack_reply(pk, "held", p->req.has_rid, p->req.rid, 3);
+    proto_pack_kv_str(pk, "service", config_service_name(self->def->id));
+    proto_pack_kv_uint(pk, "ms", ms);
+    proto_pack_str(pk, "cursors");
+    msgpack_pack_map(pk, self->def->upstream_count);
+    for (size_t u = 0; u < self->def->upstream_count; u++)
+        proto_pack_kv_uint(pk, stream_consumer_name(self->consumers[u]),
+                           stream_consumer_cursor(self->consumers[u]));
+}
+
 /*  Decodes and checks one request; packs an error reply when it is refused
  *  and a pong for ping, which need no transaction. */
-static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms)
+static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms, int64_t now_ms)
 {
     int64_t now = now_wall_ms / 1000;
     proto_error_t err;
@@ -126,6 +160,20 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
         s_refuse_early(self, p, PROTO_E_FORBIDDEN, &err);
     } else if (strcmp(p->req.type, "pull") == 0) {
         p->is_pull = true;
+    } else if (strcmp(p->req.type, "backup_hold") == 0
+               && (p->router != self->secure || strcmp(p->req.peer_role, AUTH_ROLE_STAFF) != 0)) {
+        if (p->router != self->secure)
+            proto_error_set(&err, "type", "authentication",
+                            "'backup_hold' needs the staff key: send it to the authenticated endpoint "
+                            "(CURVE, see essp endpoints)");
+        else
+            proto_error_set(&err, "type", "role", "only staff may hold the streams for a backup (%s is %s)",
+                            p->req.peer_name, p->req.peer_role);
+        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
+        p->ready = true;
+    } else if (strcmp(p->req.type, "backup_hold") == 0) {
+        s_backup_hold(self, p, pk, now_ms);
+        p->ready = true;
     } else if (strcmp(p->req.type, "ping") == 0) {
         proto_pack_reply(pk, "pong", p->req.has_rid, p->req.rid, 2);
         proto_pack_kv_str(pk, "service", config_service_name(self->def->id));
@@ -429,10 +477,10 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
     int64_t wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
     int64_t now = wall_ms / 1000;
     for (size_t i = 0; i < count; i++)
-        s_pending_prepare(self, &self->batch[i], wall_ms);
+        s_pending_prepare(self, &self->batch[i], wall_ms, now_ms);
     bool requests = s_batch_needs_txn(self, count), streams = false;
     for (size_t u = 0; u < self->def->upstream_count; u++) {
-        self->upstream[u].ready = streams_in[u] && s_receive_upstream(self, u, now_ms);
+        self->upstream[u].ready = streams_in[u] && !service_held(self, now_ms) && s_receive_upstream(self, u, now_ms);
         streams = streams || self->upstream[u].ready;
     }
     if (requests || streams)

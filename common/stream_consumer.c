@@ -147,12 +147,11 @@ static void s_rewind(stream_consumer_t *self, uint64_t head)
     const char *reader = self->reader[0] ? self->reader : "this service";
     self->rewound = true;
     log_error("stream %s: REWIND DETECTED: %s's stream ends at seq %llu but %s has already applied it up "
-              "to seq %llu; %s stops reading %s (nothing skipped, nothing applied twice) while it keeps "
-              "serving. %s's store is older than %s's: restore both from the same backup (essp restore), "
-              "or put back %s's newer store; do not just restart %s, it would take %s's next events for "
-              "the ones it already has",
+              "to seq %llu; %s stops reading %s (nothing skipped, nothing applied twice) and keeps serving. "
+              "%s's store is older than %s's: restore both from the same backup (essp restore), or put "
+              "back %s's newer store, then restart %s",
               self->name, self->name, (unsigned long long)head, reader, (unsigned long long)self->cursor,
-              reader, self->name, self->name, reader, self->name, reader, self->name);
+              reader, self->name, self->name, reader, self->name, reader);
 }
 
 static void s_send_pull(stream_consumer_t *self, int64_t now_ms)

@@ -113,6 +113,9 @@ static const message_t s_catalogue[] = {
     {"mail_digest", "request", {REQ("secret", F_STR, 64, 64), REQ("at", F_UINT, 0, INT64_MAX),
                                 REQ("pending", F_MAP, 0, 0)}},
     {"mail_failed", "request", {OPT("after", F_STR, 0, 200), OPT("limit", F_UINT, 1, PROTO_PAGE_MAX)}},
+    /* essp backup (staff key, any service's CURVE endpoint, answered by
+     * the shell): take no upstream batch for ms milliseconds; 0 ends it. */
+    {"backup_hold", "request", {REQ("ms", F_UINT, 0, PROTO_HOLD_MAX_MS)}},
     /* replies */
     {"pong", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX)}},
     {"health", "reply", {REQ("service", F_STR, 1, 32), REQ("ready", F_BOOL, 0, 0),
@@ -167,6 +170,8 @@ static const message_t s_catalogue[] = {
     {"mail_ticked", "reply", {REQ("letters", F_UINT, 0, UINT32_MAX)}},
     {"mail_digested", "reply", {REQ("letters", F_UINT, 0, UINT32_MAX)}},
     {"mail_failed", "reply", {REQ("letters", F_ARRAY, 0, PROTO_PAGE_MAX), OPT("next", F_STR, 1, 200)}},
+    {"held", "reply", {REQ("service", F_STR, 1, 32), REQ("ms", F_UINT, 0, PROTO_HOLD_MAX_MS),
+                       REQ("cursors", F_MAP, 0, 0)}},
     {"error", "reply", {REQ("code", F_STR, 1, 32), REQ("field", F_STR, 0, PROTO_FIELD_MAX),
                         REQ("rule", F_STR, 0, PROTO_RULE_MAX), REQ("message", F_STR, 0, PROTO_MESSAGE_MAX)}},
     /* events of the durable streams */

@@ -74,6 +74,10 @@ int cmd_mail_failed(const args_t *args);
 int cmd_mail_digest(const args_t *args);
 int cmd_mail_tick(const args_t *args);
 
+/*  Backups of the whole stack, and restoring one (cmd_backup.c). */
+int cmd_backup(const args_t *args);
+int cmd_restore(const args_t *args);
+
 /*  The published directory, the stream, the services (cmd_directory.c). */
 int cmd_directory(const args_t *args);
 int cmd_stream(const args_t *args);

@@ -112,6 +112,10 @@ static const command_t s_commands[] = {
      NULL, 0, "takes no argument", cmd_endpoints},
     {"ping", NULL, "ping [SERVICE]                  whether each service answers and is ready: its streams, what it waits for",
      NULL, -1, "takes at most a service name", cmd_ping},
+    {"backup", NULL, "backup DIR [--env FILE]         (staff key) a consistent copy of the whole stack: stores, keys, settings",
+     "env=", 1, "expects one DIR (new or empty)", cmd_backup},
+    {"restore", NULL, "restore DIR                     lay a backup out in a new, empty ESSP_HOME",
+     NULL, 1, "expects one DIR (a backup)", cmd_restore},
 };
 
 #define S_COMMANDS (sizeof s_commands / sizeof *s_commands)

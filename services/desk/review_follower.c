@@ -28,7 +28,9 @@ static void s_run(zsock_t *pipe, void *arg)
     stream_consumer_t *consumer = stream_consumer_new_curve("review", endpoint, args->cert, server, 0,
                                                             PROTO_BATCH_MAX, 1000);
     zcert_destroy(&args->cert);
+    stream_consumer_set_reader(consumer, "desk");
     zsock_signal(pipe, 0);
+    bool told = false;
     zpoller_t *poller = zpoller_new(pipe, stream_consumer_socket(consumer), NULL);
     msgpack_zone zone;
     msgpack_zone_init(&zone, 65536);
@@ -42,8 +44,16 @@ static void s_run(zsock_t *pipe, void *arg)
         const msgpack_object *events;
         size_t first;
         msgpack_zone_clear(&zone);
-        if (stream_consumer_receive(consumer, &zone, &events, &first, zclock_mono()) != 1)
+        if (stream_consumer_receive(consumer, &zone, &events, &first, zclock_mono()) != 1) {
+            /* The desk keeps the rounds in memory only and reads review's
+             * stream from seq 0 at each start: a restart is its cure. */
+            if (stream_consumer_rewound(consumer) && !told)
+                log_error("desk: the rounds shown stay those read before review's stream went back; "
+                          "restart essp-desk once review's store is the one to keep: it reads the stream "
+                          "again from the start");
+            told = told || stream_consumer_rewound(consumer);
             continue;
+        }
         uint64_t seq = 0;
         for (size_t i = first; i < doc_len(events); i++) {
             file_rounds_apply(args->rounds, doc_at(events, i));

@@ -13,7 +13,11 @@
  *
  *  Exit codes: 0 done (or SIGTERM), 1 an event refused (its signature does
  *  not verify, or it is malformed: reported, nothing after it applied),
- *  2 usage, 3 the publication service does not answer, 4 storage or files.
+ *  2 usage, 3 the publication service does not answer, 4 storage or files,
+ *  5 rewind: the stream's head is behind this mirror's cursor (the
+ *  publication service was restored from a backup older than what the
+ *  mirror shows, or it is another installation): nothing is applied, the
+ *  site stays as it is, and an operator decides (proto/README.md 6.3).
  */
 #include "follow.h"
 #include "mirror.h"
@@ -31,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { S_OK = 0, S_REFUSED = 1, S_USAGE = 2, S_UNREACHABLE = 3, S_STORAGE = 4 };
+enum { S_OK = 0, S_REFUSED = 1, S_USAGE = 2, S_UNREACHABLE = 3, S_STORAGE = 4, S_REWOUND = 5 };
 
 #define S_SITE_PAUSE_MS 1000   /* live: the site is rewritten at most once a second */
 
@@ -57,6 +61,7 @@ typedef struct {
     uint64_t site;          /* the cursor the files show */
     int64_t site_at_ms;
     bool compact;           /* an erasure was applied: compact the store */
+    char endpoint[CONFIG_ENDPOINT_MAX];   /* the publication service's */
 } mirror_main_t;
 
 static int s_usage(const char *problem)
@@ -157,6 +162,23 @@ static bool s_chain_has(const msgpack_object *hello, const unsigned char key[STR
     return false;
 }
 
+/*  The stream behind the endpoint ends before this mirror's cursor: its
+ *  next events would not be the ones the cursor counts, and following it
+ *  would silently mix two histories into the site.  Stop, and say so. */
+static bool s_rewound(const mirror_main_t *self, uint64_t head)
+{
+    if (head >= self->cursor)
+        return false;
+    log_error("REWIND DETECTED: the publication stream at %s ends at seq %llu but this mirror has applied it "
+              "up to seq %llu; nothing more is applied and the site in %s stays as it is. The publication "
+              "service was restored from an older backup (or this is another installation): rebuild the "
+              "mirror from the start (an empty --data directory) to show the restored directory, or point it "
+              "back at the installation it followed",
+              self->endpoint, (unsigned long long)head,
+              (unsigned long long)self->cursor, self->opt.out);
+    return true;
+}
+
 /*  Settles the key to trust: given, else stored, else the hello's (trust on
  *  first use: the key of its chain that signs the event after the cursor,
  *  the first key for a new site); a key that differs from the stored one
@@ -172,6 +194,12 @@ static int s_settle_key(mirror_main_t *self)
     follow_reply_t hello;
     if (follow_hello(self->follow, &hello) != 0)
         return S_UNREACHABLE;
+    uint64_t head = 0;
+    doc_uint(&hello.msg, "head", &head);
+    if (s_rewound(self, head)) {
+        follow_reply_release(&hello);
+        return S_REWOUND;
+    }
     unsigned char offered[STREAM_SIGN_PUBLIC_BYTES];
     const char *hex;
     size_t hex_len;
@@ -354,14 +382,14 @@ static int s_follow(mirror_main_t *self)
             return zsys_interrupted ? S_OK : S_UNREACHABLE;
         uint64_t head = 0, last = self->cursor;
         doc_uint(&reply.msg, "head", &head);
+        /* Checked before anything of the batch is applied. */
+        if (s_rewound(self, head)) {
+            follow_reply_release(&reply);
+            return S_REWOUND;
+        }
         const msgpack_object *events = doc_array(&reply.msg, "events");
         int code = doc_len(events) ? s_apply(self, events, &last) : S_OK;
         follow_reply_release(&reply);
-        if (head < self->cursor) {
-            log_error("the stream's head %llu is behind this mirror's cursor %llu: another installation?",
-                      (unsigned long long)head, (unsigned long long)self->cursor);
-            return S_REFUSED;
-        }
         bool caught_up = self->cursor >= head;
         if (code == S_REFUSED) {
             s_site(self, false);
@@ -402,6 +430,7 @@ static int s_open(mirror_main_t *self)
     uint32_t timeout = (uint32_t)config_env_long("ESSP_TIMEOUT_MS", 5000, 100, 600000);
     unsigned tries = self->opt.once ? (unsigned)config_env_long("ESSP_RETRIES", 3, 1, 1000) : 0;
     self->follow = follow_new(endpoint, timeout, tries);
+    snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     log_info("following %s from seq %llu into %s", endpoint, (unsigned long long)self->cursor, self->opt.out);
     return S_OK;
 }

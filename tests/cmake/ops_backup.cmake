@@ -1,1 +1,7 @@
-# Backups, restores and rewinds of a stream (essp backup, essp restore).
+# Operations: a rewind of a stream is detected and stops its readers
+# (test_rewind.py) while the rest of the stack serves (test_rewind_serving.py);
+# essp backup under load, essp restore into a new home, the restored stack
+# working and a mirror of the old one told of the rewind (test_backup.py).
+essp_stack_test(rewind 120)
+essp_stack_test(rewind_serving 120)
+essp_stack_test(backup 240)

@@ -70,6 +70,7 @@ static const example_t s_requests[] = {
     { "{\"type\": \"mail_digest\", \"secret\": \"" SECRET "\", \"at\": 5, \"pending\": {}}",
       " secret at pending " },
     { "{\"type\": \"mail_failed\", \"after\": \"\", \"limit\": 10}", " " },
+    { "{\"type\": \"backup_hold\", \"ms\": 30000}", " ms " },
 };
 
 static const example_t s_events[] = {

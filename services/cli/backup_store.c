@@ -1,0 +1,228 @@
+/*  services/cli/backup_store.c - see backup_store.h. */
+#include "backup_store.h"
+
+#include "common/config.h"
+#include "common/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The shell's databases (common/service_impl.h): the service's own
+ * stream, and a cursor per stream it follows. */
+#define S_DB_EVENTS  "events"
+#define S_DB_CURSORS "cursors"
+
+static int s_fail(char *why, size_t cap, const char *what, const char *path, int rc)
+{
+    snprintf(why, cap, "%s %s: %s", what, path, rc > 0 || rc < -1 ? mdb_strerror(rc) : strerror(errno));
+    return -1;
+}
+
+/*  Opens the environment in dir: read-only; `lock` false for a copy,
+ *  which has no lock file and no writer. */
+static int s_open(const char *dir, bool lock, MDB_env **env)
+{
+    int rc = mdb_env_create(env);
+    if (rc)
+        return rc;
+    /* Map size 0: LMDB takes the size the writer recorded in the file. */
+    rc = mdb_env_set_maxdbs(*env, STORE_DBS_MAX);
+    if (!rc)
+        rc = mdb_env_open(*env, dir, MDB_RDONLY | MDB_NOTLS | (lock ? 0 : MDB_NOLOCK), 0600);
+    if (rc) {
+        mdb_env_close(*env);
+        *env = NULL;
+    }
+    return rc;
+}
+
+uint64_t backup_store_bytes(const char *dir)
+{
+    char path[CONFIG_PATH_MAX];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/*  True when the data file the environment has open is still the one at
+ *  dir/data.mdb. */
+static bool s_same_file(MDB_env *env, const char *dir)
+{
+    char path[CONFIG_PATH_MAX];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    mdb_filehandle_t fd;
+    struct stat open_st, path_st;
+    return mdb_env_get_fd(env, &fd) == 0 && fstat(fd, &open_st) == 0 && stat(path, &path_st) == 0
+           && open_st.st_ino == path_st.st_ino && open_st.st_dev == path_st.st_dev;
+}
+
+int backup_store_copy(const char *live_dir, const char *copy_dir, char *why, size_t cap)
+{
+    if (config_mkdirs(copy_dir))
+        return s_fail(why, cap, "cannot create", copy_dir, -1);
+    char copy[CONFIG_PATH_MAX];
+    snprintf(copy, sizeof copy, "%s/data.mdb", copy_dir);
+    /* A compaction renames a new data file over the old one: a copy that
+     * began before it would miss what was committed after.  Rare (an
+     * erasure), so a few attempts always do. */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        MDB_env *env = NULL;
+        int rc = s_open(live_dir, true, &env);
+        if (rc)
+            return s_fail(why, cap, "cannot open the store", live_dir, rc);
+        unlink(copy);
+        rc = mdb_env_copy2(env, copy_dir, MDB_CP_COMPACT);
+        bool same = rc == 0 && s_same_file(env, live_dir);
+        mdb_env_close(env);
+        if (rc)
+            return s_fail(why, cap, "cannot copy the store", live_dir, rc);
+        if (same)
+            return chmod(copy, 0600) == 0 ? 0 : s_fail(why, cap, "cannot protect", copy, -1);
+    }
+    snprintf(why, cap, "the store %s was replaced during each of 5 copies", live_dir);
+    return -1;
+}
+
+static int s_read_head(MDB_txn *txn, backup_store_t *out)
+{
+    MDB_dbi dbi;
+    int rc = mdb_dbi_open(txn, S_DB_EVENTS, 0, &dbi);
+    if (rc == MDB_NOTFOUND)
+        return 0;   /* never appended: head 0 */
+    MDB_cursor *cursor;
+    if (rc || (rc = mdb_cursor_open(txn, dbi, &cursor)))
+        return rc;
+    MDB_val key, value;
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+    if (rc == 0 && key.mv_size == 8)
+        out->head = store_u64_from_key(key.mv_data);
+    mdb_cursor_close(cursor);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int s_read_cursors(MDB_txn *txn, backup_store_t *out)
+{
+    MDB_dbi dbi;
+    int rc = mdb_dbi_open(txn, S_DB_CURSORS, 0, &dbi);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    MDB_cursor *cursor;
+    if (rc || (rc = mdb_cursor_open(txn, dbi, &cursor)))
+        return rc;
+    MDB_val key, value;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        if (out->cursor_count == BACKUP_CURSORS_MAX || value.mv_size != 8
+            || key.mv_size >= sizeof out->cursors[0].stream) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        backup_cursor_t *c = &out->cursors[out->cursor_count++];
+        memcpy(c->stream, key.mv_data, key.mv_size);
+        c->stream[key.mv_size] = '\0';
+        c->seq = store_u64_from_key(value.mv_data);
+    }
+    mdb_cursor_close(cursor);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int backup_store_read(const char *dir, backup_store_t *out, char *why, size_t cap)
+{
+    *out = (backup_store_t){.bytes = backup_store_bytes(dir)};
+    MDB_env *env = NULL;
+    int rc = s_open(dir, false, &env);
+    if (rc)
+        return s_fail(why, cap, "cannot open the copy", dir, rc);
+    MDB_txn *txn;
+    rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (!rc) {
+        rc = s_read_head(txn, out);
+        if (!rc)
+            rc = s_read_cursors(txn, out);
+        mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return rc ? s_fail(why, cap, "cannot read the copy", dir, rc) : 0;
+}
+
+bool backup_store_cursor(const backup_store_t *self, const char *stream, uint64_t *seq)
+{
+    for (size_t i = 0; i < self->cursor_count; i++)
+        if (strcmp(self->cursors[i].stream, stream) == 0) {
+            *seq = self->cursors[i].seq;
+            return true;
+        }
+    return false;
+}
+
+int backup_copy_file(const char *from, const char *to, unsigned mode)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return -1;
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0700);
+    if (out < 0) {
+        close(in);
+        return -1;
+    }
+    char buf[65536];
+    ssize_t n;
+    int rc = 0;
+    while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 || write(out, buf, (size_t)n) != n)
+            rc = -1;
+    }
+    /* A backup is worth something only once it is on disk. */
+    if (rc == 0 && fsync(out) != 0)
+        rc = -1;
+    close(in);
+    if (close(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+int backup_copy_tree(const char *from, const char *to, char *why, size_t cap)
+{
+    if (mkdir(to, 0700) != 0 && errno != EEXIST)
+        return s_fail(why, cap, "cannot create", to, -1);
+    DIR *dir = opendir(from);
+    if (!dir)
+        return s_fail(why, cap, "cannot read", from, -1);
+    int rc = 0;
+    struct dirent *entry;
+    while (rc == 0 && (entry = readdir(dir))) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        char src[CONFIG_PATH_MAX], dst[CONFIG_PATH_MAX];
+        snprintf(src, sizeof src, "%s/%s", from, entry->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", to, entry->d_name);
+        struct stat st;
+        if (lstat(src, &st) != 0)
+            rc = s_fail(why, cap, "cannot read", src, -1);
+        else if (S_ISDIR(st.st_mode))
+            rc = backup_copy_tree(src, dst, why, cap);
+        else if (S_ISREG(st.st_mode) && backup_copy_file(src, dst, st.st_mode & 0700) != 0)
+            rc = s_fail(why, cap, "cannot copy", src, -1);
+    }
+    closedir(dir);
+    return rc;
+}
+
+bool backup_dir_empty(const char *path)
+{
+    DIR *dir = opendir(path);
+    if (!dir)
+        return errno == ENOENT;
+    bool empty = true;
+    struct dirent *entry;
+    while (empty && (entry = readdir(dir)))
+        empty = strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0;
+    closedir(dir);
+    return empty;
+}

@@ -1,0 +1,482 @@
+/*  services/cli/cmd_backup.c - essp backup DIR, essp restore DIR.
+ *
+ *  A backup holds every service's store (a compacted LMDB copy, see
+ *  backup_store.h), the keys, the settings and manifest.json (the time,
+ *  each stream's head, each cursor, what each copy took).
+ *
+ *  Why the copies are consistent.  A service's store is a snapshot of
+ *  what it had committed when its copy began; call that time t(X).  A
+ *  restored consumer C of a producer P is correct only if C's cursor on P
+ *  in C's copy is at most P's head in P's copy: otherwise C has applied
+ *  events that the restored P no longer has, and P would number its next,
+ *  different, events with the same seqs.  Heads only grow, and a cursor
+ *  never passes its producer's head (an event is applied only once it is
+ *  committed by its producer), so
+ *      cursor_C(t(C)) <= head_P(t(C)) <= head_P(t(P))   whenever t(C) <= t(P):
+ *  copying every consumer before its producer is enough.  The streams
+ *  form a cycle (validation follows intake, review follows validation,
+ *  publication follows review, intake follows validation, review and
+ *  publication), so no order puts every consumer first; one edge of the
+ *  cycle is cut by freezing a cursor instead.  Intake's cursors are
+ *  frozen: before anything is copied, intake is asked to take no more
+ *  upstream batches (backup_hold; it still answers every request, so
+ *  nobody waits), at t0.  Then
+ *      notify, desk, publication, review, validation, intake
+ *  are copied in that order, and intake released.  Every edge holds:
+ *    notify (follows intake, validation, review, publication) and the
+ *    desk (which keeps no cursor) come first: t(notify) < t(P) for all P;
+ *    publication -> review, review -> validation, validation -> intake:
+ *    consumer before producer;
+ *    intake's cursors on validation, review and publication are those of
+ *    t0, before any of them was copied: cursor_I = cursor_I(t0) <=
+ *    head_P(t0) <= head_P(t(P)).
+ *  The hold is checked rather than trusted: intake's cursors in its copy
+ *  must be the ones it held at t0 (a restart of intake during the backup
+ *  would have lost the hold), and every cursor of the finished backup is
+ *  compared with its producer's head; a backup that fails either check
+ *  gets no manifest, and restore refuses a directory without one.
+ */
+#include "backup_store.h"
+#include "commands.h"
+
+#include "common/config.h"
+#include "proto/doc.h"
+#include "proto/messages.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#ifndef ESSP_VERSION
+#define ESSP_VERSION "unknown"
+#endif
+
+#define S_FORMAT 1
+#define S_HOLD_MS 60000          /* a dead backup frees intake's streams after this */
+
+/* Consumers before their producers (see above); intake last. */
+static const service_id_t s_order[] = {SERVICE_NOTIFY, SERVICE_DESK, SERVICE_PUBLICATION,
+                                       SERVICE_REVIEW, SERVICE_VALIDATION, SERVICE_INTAKE};
+#define S_SERVICES (sizeof s_order / sizeof *s_order)
+
+typedef struct {
+    bool present;                /* deployed in this home (a data.mdb) */
+    backup_store_t copy;
+    uint64_t live_bytes;
+    double copy_ms;
+} s_copied_t;
+
+static double s_ms_since(int64_t start_us)
+{
+    return (double)(zclock_usecs() - start_us) / 1000.0;
+}
+
+/*  backup_hold to intake: ms 0 releases.  Fills held (when not NULL) with
+ *  the cursors intake holds. */
+static int s_hold(uint64_t ms, backup_store_t *held)
+{
+    request_t r;
+    request_init(&r, "backup_hold", 1);
+    proto_pack_kv_uint(&r.pk, "ms", ms);
+    reply_t reply;
+    int rc = client_call(SERVICE_INTAKE, &r.buf, 0, &reply);
+    msgpack_sbuffer_destroy(&r.buf);
+    if (rc != EXIT_OK)
+        return rc;
+    const msgpack_object *cursors = doc_get(&reply.msg, "cursors");
+    if (held && cursors && cursors->type == MSGPACK_OBJECT_MAP) {
+        *held = (backup_store_t){0};
+        for (uint32_t i = 0; i < cursors->via.map.size && i < BACKUP_CURSORS_MAX; i++) {
+            const msgpack_object_kv *kv = &cursors->via.map.ptr[i];
+            if (kv->key.type != MSGPACK_OBJECT_STR || kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+                continue;
+            backup_cursor_t *c = &held->cursors[held->cursor_count++];
+            snprintf(c->stream, sizeof c->stream, "%.*s", (int)kv->key.via.str.size, kv->key.via.str.ptr);
+            c->seq = kv->val.via.u64;
+        }
+    }
+    reply_release(&reply);
+    return EXIT_OK;
+}
+
+static void s_live_dir(service_id_t service, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/data/%s", config_home(), config_service_name(service));
+}
+
+/*  True when every cursor of a is the same in b (a cursor not stored yet,
+ *  on a stream never applied from, is 0). */
+static bool s_cursors_in(const backup_store_t *a, const backup_store_t *b)
+{
+    for (size_t c = 0; c < a->cursor_count; c++) {
+        uint64_t seq = 0;
+        backup_store_cursor(b, a->cursors[c].stream, &seq);
+        if (seq != a->cursors[c].seq)
+            return false;
+    }
+    return true;
+}
+
+/*  Intake's cursors are the ones it held at the start. */
+static bool s_same_cursors(const backup_store_t *a, const backup_store_t *b)
+{
+    return s_cursors_in(a, b) && s_cursors_in(b, a);
+}
+
+/*  Copies each deployed service's store, in s_order.  Before each copy
+ *  the hold is renewed (a large store may take long) and its cursors
+ *  compared with those held at the start: a restart of intake loses its
+ *  hold, and the backup stops there. */
+static int s_copy_stores(const char *dir, const backup_store_t *held, s_copied_t *copied)
+{
+    for (size_t i = 0; i < S_SERVICES; i++) {
+        backup_store_t still;
+        int rc = s_hold(S_HOLD_MS, &still);
+        if (rc != EXIT_OK || !s_same_cursors(held, &still)) {
+            fprintf(stderr, "essp backup: intake %s during the backup: run essp backup again\n",
+                    rc != EXIT_OK ? "stopped answering" : "lost its hold (restarted?) and read its streams");
+            return rc != EXIT_OK ? rc : EXIT_REFUSED;
+        }
+        const char *name = config_service_name(s_order[i]);
+        char live[CONFIG_PATH_MAX], copy[CONFIG_PATH_MAX], why[CONFIG_PATH_MAX + 128];
+        s_live_dir(s_order[i], live, sizeof live);
+        snprintf(copy, sizeof copy, "%s/%s", dir, name);
+        copied[i].live_bytes = backup_store_bytes(live);
+        if (!copied[i].live_bytes)
+            continue;   /* not deployed here (the desk and notify are optional) */
+        int64_t start = zclock_usecs();
+        if (backup_store_copy(live, copy, why, sizeof why) || backup_store_read(copy, &copied[i].copy, why, sizeof why)) {
+            fprintf(stderr, "essp backup: %s\n", why);
+            return EXIT_REFUSED;
+        }
+        copied[i].copy_ms = s_ms_since(start);
+        copied[i].present = true;
+    }
+    return EXIT_OK;
+}
+
+static const s_copied_t *s_find(const s_copied_t *copied, const char *name)
+{
+    for (size_t i = 0; i < S_SERVICES; i++)
+        if (copied[i].present && strcmp(config_service_name(s_order[i]), name) == 0)
+            return &copied[i];
+    return NULL;
+}
+
+/*  Every cursor at most its producer's head; "" or the first breach. */
+static bool s_consistent(const s_copied_t *copied, char *why, size_t cap)
+{
+    for (size_t i = 0; i < S_SERVICES; i++) {
+        for (size_t c = 0; copied[i].present && c < copied[i].copy.cursor_count; c++) {
+            const backup_cursor_t *cursor = &copied[i].copy.cursors[c];
+            const s_copied_t *producer = s_find(copied, cursor->stream);
+            if (!producer || cursor->seq > producer->copy.head) {
+                snprintf(why, cap, "%s has applied %s's stream up to seq %llu but %s's copy ends at %llu",
+                         config_service_name(s_order[i]), cursor->stream, (unsigned long long)cursor->seq,
+                         cursor->stream, (unsigned long long)(producer ? producer->copy.head : 0));
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static void s_iso_now(char *out, size_t cap)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *s_manifest(const s_copied_t *copied, double hold_ms)
+{
+    char when[32];
+    s_iso_now(when, sizeof when);
+    json_t *services = json_object();
+    for (size_t i = 0; i < S_SERVICES; i++) {
+        if (!copied[i].present)
+            continue;
+        json_t *cursors = json_object();
+        for (size_t c = 0; c < copied[i].copy.cursor_count; c++)
+            json_object_set_new(cursors, copied[i].copy.cursors[c].stream,
+                                json_integer((json_int_t)copied[i].copy.cursors[c].seq));
+        json_object_set_new(services, config_service_name(s_order[i]),
+                            json_pack("{s:I, s:o, s:I, s:I, s:f}", "head", (json_int_t)copied[i].copy.head,
+                                      "cursors", cursors, "bytes", (json_int_t)copied[i].copy.bytes,
+                                      "live_bytes", (json_int_t)copied[i].live_bytes, "copy_ms",
+                                      copied[i].copy_ms));
+    }
+    return json_pack("{s:i, s:s, s:s, s:f, s:o}", "format", S_FORMAT, "version", ESSP_VERSION, "time", when,
+                     "hold_ms", hold_ms, "services", services);
+}
+
+/*  What deploy/up leaves in the home besides the stores: the demo loaded
+ *  once (a restored home must not get it a second time) and the demo's
+ *  desk accounts. */
+static const char *const s_home_files[] = {"demo.loaded", "demo-accounts.txt", NULL};
+
+/*  Copies the home's files of s_home_files that exist from `from` to `to`
+ *  (two homes, or a home and a backup).  0, or -1 after saying why. */
+static int s_copy_home_files(const char *from, const char *to, const char *who)
+{
+    for (const char *const *f = s_home_files; *f; f++) {
+        char src[CONFIG_PATH_MAX], dst[CONFIG_PATH_MAX];
+        snprintf(src, sizeof src, "%s/%s", from, *f);
+        snprintf(dst, sizeof dst, "%s/%s", to, *f);
+        if (access(src, F_OK) == 0 && backup_copy_file(src, dst, 0600) != 0) {
+            fprintf(stderr, "essp %s: cannot copy %s: %s\n", who, src, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*  The keys and the settings beside the stores. */
+static int s_copy_rest(const char *dir, const char *env_file)
+{
+    char from[CONFIG_PATH_MAX], to[CONFIG_PATH_MAX], why[2 * CONFIG_PATH_MAX];
+    config_path("keys", from, sizeof from);
+    snprintf(to, sizeof to, "%s/keys", dir);
+    if (backup_copy_tree(from, to, why, sizeof why)) {
+        fprintf(stderr, "essp backup: %s\n", why);
+        return EXIT_REFUSED;
+    }
+    config_file_path(from, sizeof from);
+    snprintf(to, sizeof to, "%s/essp.conf", dir);
+    if (access(from, F_OK) == 0 && backup_copy_file(from, to, 0600)) {
+        fprintf(stderr, "essp backup: cannot copy the settings %s: %s\n", from, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    if (s_copy_home_files(config_home(), dir, "backup"))
+        return EXIT_REFUSED;
+    snprintf(to, sizeof to, "%s/essp.env", dir);
+    if (env_file && backup_copy_file(env_file, to, 0600)) {
+        fprintf(stderr, "essp backup: cannot copy the environment file %s: %s\n", env_file, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    return EXIT_OK;
+}
+
+/*  The stores, under intake's hold; hold_ms gets how long it lasted. */
+static int s_backup_stores(const char *dir, s_copied_t *copied, double *hold_ms)
+{
+    backup_store_t held;
+    int rc = s_hold(S_HOLD_MS, &held);
+    if (rc != EXIT_OK) {
+        fprintf(stderr, "essp backup: intake did not hold its streams: nothing was copied\n");
+        return rc;
+    }
+    int64_t start = zclock_usecs();
+    rc = s_copy_stores(dir, &held, copied);
+    int released = s_hold(0, NULL);
+    *hold_ms = s_ms_since(start);
+    if (released != EXIT_OK)
+        fprintf(stderr, "essp backup: intake did not answer the release; its hold ends by itself within %d s\n",
+                S_HOLD_MS / 1000);
+    if (rc != EXIT_OK)
+        return rc;
+    char why[512];
+    const s_copied_t *intake = s_find(copied, "intake");
+    if (!intake || !s_same_cursors(&held, &intake->copy)) {
+        fprintf(stderr, "essp backup: intake's copy does not hold the cursors it held (%s): "
+                        "this copy is not consistent, run essp backup again\n",
+                intake ? "it read its streams during the backup" : "no store of intake here");
+        return EXIT_REFUSED;
+    }
+    if (!s_consistent(copied, why, sizeof why)) {
+        fprintf(stderr, "essp backup: inconsistent copy: %s; run essp backup again\n", why);
+        return EXIT_REFUSED;
+    }
+    return EXIT_OK;
+}
+
+static void s_print(const char *dir, const s_copied_t *copied, double hold_ms)
+{
+    uint64_t live = 0, copy = 0;
+    for (size_t i = 0; i < S_SERVICES; i++) {
+        if (!copied[i].present)
+            continue;
+        live += copied[i].live_bytes;
+        copy += copied[i].copy.bytes;
+        printf("{\"service\":\"%s\",\"head\":%llu,\"bytes\":%llu,\"live_bytes\":%llu,\"copy_ms\":%.1f}\n",
+               config_service_name(s_order[i]), (unsigned long long)copied[i].copy.head,
+               (unsigned long long)copied[i].copy.bytes, (unsigned long long)copied[i].live_bytes,
+               copied[i].copy_ms);
+    }
+    printf("{\"backup\":\"%s\",\"hold_ms\":%.1f,\"bytes\":%llu,\"live_bytes\":%llu}\n", dir, hold_ms,
+           (unsigned long long)copy, (unsigned long long)live);
+}
+
+int cmd_backup(const args_t *args)
+{
+    const char *dir = args->pos[0];
+    if (!backup_dir_empty(dir)) {
+        fprintf(stderr, "essp backup: %s is not empty: give a new directory (a backup never overwrites another)\n",
+                dir);
+        return EXIT_REFUSED;
+    }
+    if (config_mkdirs(dir) || chmod(dir, 0700)) {
+        fprintf(stderr, "essp backup: cannot create %s: %s\n", dir, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    int rc = cli_as_staff();
+    if (rc != EXIT_OK)
+        return rc;
+    s_copied_t copied[S_SERVICES] = {{0}};
+    double hold_ms = 0;
+    rc = s_backup_stores(dir, copied, &hold_ms);
+    if (rc == EXIT_OK)
+        rc = s_copy_rest(dir, args_value(args, "env"));
+    if (rc != EXIT_OK)
+        return rc;
+    /* The manifest last: a directory without one is no backup. */
+    char path[CONFIG_PATH_MAX];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_t *manifest = s_manifest(copied, hold_ms);
+    if (json_dump_file(manifest, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
+        fprintf(stderr, "essp backup: cannot write %s\n", path);
+        rc = EXIT_REFUSED;
+    }
+    json_decref(manifest);
+    if (rc == EXIT_OK)
+        s_print(dir, copied, hold_ms);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- restore */
+
+/*  True when the manifest's entry says what the copy holds. */
+static bool s_matches(json_t *entry, const backup_store_t *copy)
+{
+    json_t *cursors = json_object_get(entry, "cursors");
+    if (!json_is_integer(json_object_get(entry, "head"))
+        || json_integer_value(json_object_get(entry, "head")) != (json_int_t)copy->head
+        || json_object_size(cursors) != copy->cursor_count)
+        return false;
+    for (size_t c = 0; c < copy->cursor_count; c++) {
+        json_t *seq = json_object_get(cursors, copy->cursors[c].stream);
+        if (!json_is_integer(seq) || json_integer_value(seq) != (json_int_t)copy->cursors[c].seq)
+            return false;
+    }
+    return true;
+}
+
+/*  Reads every copy the manifest lists and checks it against the
+ *  manifest and the rule of the cursors. */
+static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
+{
+    if (json_integer_value(json_object_get(manifest, "format")) != S_FORMAT) {
+        fprintf(stderr, "essp restore: %s/manifest.json is not of format %d\n", dir, S_FORMAT);
+        return EXIT_REFUSED;
+    }
+    json_t *services = json_object_get(manifest, "services");
+    const char *name;
+    json_t *entry;
+    json_object_foreach(services, name, entry) {
+        size_t i = 0;
+        while (i < S_SERVICES && strcmp(config_service_name(s_order[i]), name) != 0)
+            i++;
+        char copy[CONFIG_PATH_MAX], why[CONFIG_PATH_MAX + 128];
+        snprintf(copy, sizeof copy, "%s/%s", dir, name);
+        if (i == S_SERVICES) {
+            fprintf(stderr, "essp restore: the manifest names an unknown service '%s'\n", name);
+            return EXIT_REFUSED;
+        }
+        if (backup_store_read(copy, &copied[i].copy, why, sizeof why)) {
+            fprintf(stderr, "essp restore: %s\n", why);
+            return EXIT_REFUSED;
+        }
+        if (!s_matches(entry, &copied[i].copy)) {
+            fprintf(stderr, "essp restore: %s/data.mdb does not hold the head and cursors manifest.json gives "
+                            "for %s: not the files of this backup\n", copy, name);
+            return EXIT_REFUSED;
+        }
+        copied[i].present = true;
+    }
+    if (!s_find(copied, "intake")) {
+        fprintf(stderr, "essp restore: the backup holds no copy of intake\n");
+        return EXIT_REFUSED;
+    }
+    char why[512];
+    if (!s_consistent(copied, why, sizeof why)) {
+        fprintf(stderr, "essp restore: refused: %s (a restored stack would lose or mix up events)\n", why);
+        return EXIT_REFUSED;
+    }
+    return EXIT_OK;
+}
+
+/*  Lays the backup out in the (empty) home: data/<service>/data.mdb,
+ *  keys/, essp.conf, log/. */
+static int s_lay_out(const char *dir, const s_copied_t *copied)
+{
+    char from[CONFIG_PATH_MAX], to[CONFIG_PATH_MAX], why[2 * CONFIG_PATH_MAX];
+    for (size_t i = 0; i < S_SERVICES; i++) {
+        if (!copied[i].present)
+            continue;
+        const char *name = config_service_name(s_order[i]);
+        snprintf(from, sizeof from, "%s/%s/data.mdb", dir, name);
+        s_live_dir(s_order[i], to, sizeof to);
+        if (config_mkdirs(to) != 0)
+            return fprintf(stderr, "essp restore: cannot create %s: %s\n", to, strerror(errno)), EXIT_REFUSED;
+        snprintf(to + strlen(to), sizeof to - strlen(to), "/data.mdb");
+        if (backup_copy_file(from, to, 0600) != 0)
+            return fprintf(stderr, "essp restore: cannot copy %s: %s\n", from, strerror(errno)), EXIT_REFUSED;
+    }
+    snprintf(from, sizeof from, "%s/keys", dir);
+    config_path("keys", to, sizeof to);
+    if (backup_copy_tree(from, to, why, sizeof why) != 0)
+        return fprintf(stderr, "essp restore: %s\n", why), EXIT_REFUSED;
+    snprintf(from, sizeof from, "%s/essp.conf", dir);
+    config_path("essp.conf", to, sizeof to);
+    if (access(from, F_OK) == 0 && backup_copy_file(from, to, 0600) != 0)
+        return fprintf(stderr, "essp restore: cannot copy %s: %s\n", from, strerror(errno)), EXIT_REFUSED;
+    if (s_copy_home_files(dir, config_home(), "restore"))
+        return EXIT_REFUSED;
+    config_path("log", to, sizeof to);
+    config_mkdirs(to);
+    return EXIT_OK;
+}
+
+int cmd_restore(const args_t *args)
+{
+    const char *dir = args->pos[0];
+    const char *home = config_home();
+    if (!backup_dir_empty(home)) {
+        fprintf(stderr, "essp restore: ESSP_HOME %s is not empty: restore into a new, empty home "
+                        "(ESSP_HOME=/path/to/new essp restore %s), or move this one away first; "
+                        "nothing was changed\n", home, dir);
+        return EXIT_REFUSED;
+    }
+    char path[CONFIG_PATH_MAX];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_error_t error;
+    json_t *manifest = json_load_file(path, 0, &error);
+    if (!manifest) {
+        fprintf(stderr, "essp restore: %s: %s (a backup without its manifest did not finish)\n", path,
+                error.text);
+        return EXIT_REFUSED;
+    }
+    s_copied_t copied[S_SERVICES] = {{0}};
+    int rc = s_check_backup(dir, manifest, copied);
+    if (rc == EXIT_OK && (config_mkdirs(home) || chmod(home, 0700))) {
+        fprintf(stderr, "essp restore: cannot create %s: %s\n", home, strerror(errno));
+        rc = EXIT_REFUSED;
+    }
+    if (rc == EXIT_OK)
+        rc = s_lay_out(dir, copied);
+    if (rc == EXIT_OK) {
+        printf("{\"restored\":\"%s\",\"home\":\"%s\",\"time\":\"%s\"}\n", dir, home,
+               json_string_value(json_object_get(manifest, "time")));
+        snprintf(path, sizeof path, "%s/essp.env", dir);
+        fprintf(stderr, "essp restore: done; start the stack on it (deploy/up, or systemctl start essp@...)%s\n",
+                access(path, F_OK) == 0 ? "; the backup's environment file is essp.env beside the manifest: "
+                                          "compare it with /etc/essp/essp.env" : "");
+    }
+    json_decref(manifest);
+    return rc;
+}

@@ -1,0 +1,64 @@
+"""A rewind is detected, never followed: review's store is restored alone
+from an older copy while publication and intake had already applied its
+stream further.  Each of them logs one error naming both services, both
+seqs and what to do, and stops reading review's stream: the events the
+restored review then appends under seqs its readers already used are
+neither applied nor skipped over, even once review's head has passed
+their cursors again."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import publishing  # noqa: E402
+import rewinding  # noqa: E402
+
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+
+
+def test_the_readers_of_a_rewound_stream_stop_and_say_why():
+    rewound = rewinding.RewoundStack(BIN).run()
+    stack = rewound.stack
+    try:
+        for reader in ("publication", "intake"):
+            found = rewinding.rewinds(stack, reader)
+            # Once, with both numbers: where review's stream ends now (the
+            # restored review re-derives A2's round from validation's
+            # stream, so one more than the copy held, or not yet), and how
+            # far the reader had applied it.
+            assert len(found) == 1, (reader, found)
+            head, who, cursor = found[0]
+            assert who == reader and cursor == rewound.before, found
+            assert rewound.after <= head < rewound.before, (found, rewound.after, rewound.before)
+            log = stack.log(reader)
+            assert "restore both from the same backup (essp restore)" in log, log
+            assert "then restart %s" % reader in log, log
+        # The restored review goes on: A2 approved again (its votes were
+        # lost with the copy), A3 before the committee.  Its head passes
+        # the readers' cursors with events they must not take for the
+        # ones they applied under the same seqs.
+        for member, _ in publishing.MEMBERS:
+            stack.essp_json("vote", rewound.a2, "approve", "--as", member)
+        a3 = rewound.publisher.submit(rewound.publisher.document(name="Troisième Structure"))
+        rewinding.wait_for(lambda: rewinding.head(stack, "review") > rewound.before, "A3's round in review")
+        rewinding.wait_for(lambda: a3 in [i["id"] for i in stack.essp_lines("queue", "--as", "Claire Moreau")],
+                           "A3 in the committee's queue")
+        # Intake stopped at its cursor: A3 stays received (a reader that
+        # skipped ahead would have applied A3's round), A2's approval is
+        # not applied, and the cursor has not moved.
+        state = stack.essp_json("status", a3)["state"]
+        assert state == "received", state
+        assert stack.essp_json("status", rewound.a2)["state"] == "in_review"
+        assert rewinding.cursors(stack, "intake")["review"] == rewound.before
+        # Publication published nothing more: A1 only.
+        assert [e["id"] for e in stack.essp_lines("directory")] == [rewound.a1]
+        # And neither logged the rewind twice.
+        for reader in ("publication", "intake"):
+            assert len(rewinding.rewinds(stack, reader)) == 1
+    finally:
+        rewound.cleanup()
+
+
+if __name__ == "__main__":
+    harness.run([test_the_readers_of_a_rewound_stream_stop_and_say_why])
