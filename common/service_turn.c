@@ -94,7 +94,8 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
         auth_peer(p->payload, &p->req.peer_name, &p->req.peer_role);
     if (wire_decode(zframe_data(p->payload), zframe_size(p->payload), &self->request_zone, &p->msg, &err)
         || proto_request_check(&p->msg, &p->req.type, &p->req.rid, &p->req.has_rid, &err)) {
-        log_info("refused a request: %s (field '%s', rule %s)", err.message, err.field, err.rule);
+        /* Not err.message: it may quote what was sent. */
+        log_info("refused a request: field '%s', rule %s", err.field, err.rule);
         s_refuse_early(self, p, PROTO_E_INVALID, &err);
     } else if (p->router != self->secure && s_needs_secure(self, p->req.type)) {
         proto_error_set(&err, "type", "authentication",

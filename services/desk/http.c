@@ -176,8 +176,8 @@ static enum MHD_Result s_run(desk_http_t *self, struct MHD_Connection *c, const 
         goto done;
     }
     site_handle(&self->site, req, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie"));
-    if (req->session.active)
-        snprintf(p->actor, sizeof p->actor, "%s", req->session.name);
+    /* The person, once known: a session, or the login that opens one. */
+    snprintf(p->actor, sizeof p->actor, "%s", req->session.name);
     fclose(req->out);
     rc = s_send(c, req->status, s_plain_html, html, html_len, req);
     free(html);
