@@ -23,16 +23,24 @@ static void s_reply_packed(pending_t *p, const msgpack_sbuffer *buf, size_t off)
     p->reply_len = buf->size - off;
 }
 
+/*  True when type is one of the service's quiet_types. */
+static bool s_is_quiet(service_t *self, const char *type)
+{
+    for (const char *const *t = self->def->quiet_types; type && t && *t; t++)
+        if (strcmp(*t, type) == 0)
+            return true;
+    return false;
+}
+
 /*  What request p ended as, once its reply is sent (a pull: once answered
  *  or held): called once per request.  The log's line; the place for
  *  every other account of the requests. */
 static void s_observe(service_t *self, const pending_t *p, int64_t duration_us)
 {
-    (void)self;
     const service_outcome_t *o = &p->req.outcome;
     /* Pulls are the streams' own traffic, a steady beat of long polls:
-     * no line each. */
-    if (p->is_pull)
+     * no line each; nor the quiet types when answered. */
+    if (p->is_pull || (!o->code[0] && s_is_quiet(self, p->req.type)))
         return;
     event_log_request(p->req.type, o->id, o->code[0] ? o->code : "ok", o->rule, duration_us,
                       p->req.peer_name);

@@ -99,6 +99,9 @@ int main(void)
         .attach = s_attach,
         .detach = s_detach,
         .secure_types = notify_secure_types,
+        /* The sender thread asks for the letters due several times a
+         * second: no log line each (a letter's fate is outbox_mark's). */
+        .quiet_types = (const char *const[]){"outbox_due", NULL},
     };
     int code = service_main(&def);
     notify_destroy(&core);
