@@ -12,6 +12,7 @@
 #include "sender.h"
 
 #include "common/auth.h"
+#include "common/event_log.h"
 #include "common/log.h"
 #include "common/sealed_token.h"
 
@@ -68,6 +69,9 @@ static int s_start(void *ctx, service_t *svc, MDB_txn *txn)
 
 int main(void)
 {
+    /* What the start says before the shell runs goes to the service's log. */
+    log_set_name("notify");
+    event_log_open("notify");
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
     notify_settings_t settings;
