@@ -32,8 +32,8 @@ static bool s_is_quiet(service_t *self, const char *type)
     return false;
 }
 
-/*  What request p ended as, once its reply is sent (a pull: once answered
- *  or held): called once per request.  The log's line; the place for
+/*  What request p ended as, once its reply is packed and about to be sent
+ *  (a pull: once answered or held): called once per request.  The log's line; the place for
  *  every other account of the requests. */
 static void s_observe(service_t *self, const pending_t *p, int64_t duration_us)
 {
@@ -415,11 +415,15 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
     MDB_txn *read_txn = NULL;
     for (size_t i = 0; i < count; i++) {
         pending_t *p = &self->batch[i];
-        if (p->is_pull)
+        if (p->is_pull) {
             service_handle_pull(self, &read_txn, p, now_ms);
-        else
-            service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
+            s_observe(self, p, event_log_clock_us() - p->received_us);
+            continue;
+        }
+        /* Observed just before its reply goes (a ROUTER's send only
+         * queues it): whoever got a reply finds its line in the log. */
         s_observe(self, p, event_log_clock_us() - p->received_us);
+        service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
     }
     if (read_txn)
         mdb_txn_abort(read_txn);

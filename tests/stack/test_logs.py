@@ -172,6 +172,8 @@ def test_a_lost_link_and_an_erasure():
 def test_no_log_holds_a_secret():
     secrets = dict(CANARIES, token=life["token"], password=DESK_PASSWORD, invitation=life["invitation"],
                    desk_email=DESK_EMAIL, staff_email="equipe@cress-pdl.example", staff_password=desk_web.PASSWORD)
+    # Stopped first: every line any service will write is in its file.
+    assert set(stack.stop().values()) == {0}
     files = sorted(glob.glob(os.path.join(stack.home, "log", "*")))
     assert any(f.endswith("desk.log") for f in files) and any(f.endswith("notify.log") for f in files), files
     for path in files:
