@@ -121,6 +121,11 @@ typedef struct {
      * rule authentication).  Its requests join the same batches; each
      * carries the sender's name and role. */
     const char *const *secure_types;
+    /* Optional: the request types (NULL-terminated) that a front end of
+     * the service's own sends again and again while idle (notify's
+     * sender asking for the letters due): answered, they get no log line
+     * (common/event_log.h); refused, they do. */
+    const char *const *quiet_types;
 } service_def_t;
 
 /*  Runs the service until SIGTERM; returns the process exit code. */

@@ -23,8 +23,17 @@ static void s_reply_packed(pending_t *p, const msgpack_sbuffer *buf, size_t off)
     p->reply_len = buf->size - off;
 }
 
-/*  What request p ended as, once its reply is sent (a pull: once answered
- *  or held): called once per request.  The log's line; the place for
+/*  True when type is one of the service's quiet_types. */
+static bool s_is_quiet(service_t *self, const char *type)
+{
+    for (const char *const *t = self->def->quiet_types; type && t && *t; t++)
+        if (strcmp(*t, type) == 0)
+            return true;
+    return false;
+}
+
+/*  What request p ended as, once its reply is packed and about to be sent
+ *  (a pull: once answered or held): called once per request.  The log's line; the place for
  *  every other account of the requests. */
 static void s_observe(service_t *self, const pending_t *p, int64_t duration_us)
 {
@@ -37,8 +46,8 @@ static void s_observe(service_t *self, const pending_t *p, int64_t duration_us)
         && doc_uint(&p->msg, "after", &after))
         metrics_reader(self->metrics, p->req.peer_name, after);
     /* Pulls are the streams' own traffic, a steady beat of long polls:
-     * no line each. */
-    if (p->is_pull)
+     * no line each; nor the quiet types when answered. */
+    if (p->is_pull || (!o->code[0] && s_is_quiet(self, p->req.type)))
         return;
     event_log_request(p->req.type, o->id, o->code[0] ? o->code : "ok", o->rule, duration_us,
                       p->req.peer_name);
@@ -135,7 +144,8 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
         auth_peer(p->payload, &p->req.peer_name, &p->req.peer_role);
     if (wire_decode(zframe_data(p->payload), zframe_size(p->payload), &self->request_zone, &p->msg, &err)
         || proto_request_check(&p->msg, &p->req.type, &p->req.rid, &p->req.has_rid, &err)) {
-        log_info("refused a request: %s (field '%s', rule %s)", err.message, err.field, err.rule);
+        /* Not err.message: it may quote what was sent. */
+        log_info("refused a request: field '%s', rule %s", err.field, err.rule);
         s_refuse_early(self, p, PROTO_E_INVALID, &err);
     } else if (p->router != self->secure && s_needs_secure(self, p->req.type)) {
         proto_error_set(&err, "type", "authentication",
@@ -489,11 +499,15 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
     MDB_txn *read_txn = NULL;
     for (size_t i = 0; i < count; i++) {
         pending_t *p = &self->batch[i];
-        if (p->is_pull)
+        if (p->is_pull) {
             service_handle_pull(self, &read_txn, p, now_ms);
-        else
-            service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
+            s_observe(self, p, event_log_clock_us() - p->received_us);
+            continue;
+        }
+        /* Observed just before its reply goes (a ROUTER's send only
+         * queues it): whoever got a reply finds its line in the log. */
         s_observe(self, p, event_log_clock_us() - p->received_us);
+        service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
     }
     if (read_txn)
         mdb_txn_abort(read_txn);

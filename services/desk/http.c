@@ -38,6 +38,7 @@ typedef struct {
     char path[128];              /* without the query, the invitation's token cut */
     char actor[DESK_NAME_MAX + 1];  /* the account's name, when logged in */
     unsigned status;
+    bool logged;
 } pending_t;
 
 static const char s_csp[] = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
@@ -204,8 +205,8 @@ static enum MHD_Result s_run(desk_http_t *self, struct MHD_Connection *c, const 
         goto done;
     }
     site_handle(&self->site, req, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie"));
-    if (req->session.active)
-        snprintf(p->actor, sizeof p->actor, "%s", req->session.name);
+    /* The person, once known: a session, or the login that opens one. */
+    snprintf(p->actor, sizeof p->actor, "%s", req->session.name);
     fclose(req->out);
     rc = s_send(c, req->status, s_plain_html, html, html_len, req);
     free(html);
@@ -215,6 +216,17 @@ done:
     sodium_memzero(req, sizeof *req);
     free(req);
     return rc;
+}
+
+/*  One line per request (common/event_log.h): when its response is
+ *  queued, before libmicrohttpd sends it, or at its end without one
+ *  (status 0); none for health checks. */
+static void s_log_request(pending_t *p)
+{
+    if (p->logged || strcmp(p->path, "/healthz") == 0)
+        return;
+    p->logged = true;
+    event_log_http(p->method, p->path, (int)p->status, event_log_clock_us() - p->received_us, p->actor);
 }
 
 static enum MHD_Result s_receive(desk_http_t *self, struct MHD_Connection *c, const char *url, const char *method,
@@ -273,8 +285,10 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char 
     /* The status of the response just queued, for the log line. */
     pending_t *p = *con_cls;
     const union MHD_ConnectionInfo *info;
-    if (p && !p->status && (info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS)))
+    if (p && !p->status && (info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS))) {
         p->status = info->http_status;
+        s_log_request(p);
+    }
     return rc;
 }
 
@@ -284,8 +298,7 @@ static void s_completed(void *cls, struct MHD_Connection *c, void **con_cls, enu
     if (!p)
         return;
     (void)toe;
-    if (strcmp(p->path, "/healthz") != 0)
-        event_log_http(p->method, p->path, (int)p->status, event_log_clock_us() - p->received_us, p->actor);
+    s_log_request(p);
     if (p->body) {
         sodium_memzero(p->body, p->len);     /* passwords */
         free(p->body);

@@ -281,6 +281,17 @@ static enum MHD_Result s_on_upload(http_t *self, struct MHD_Connection *c, reque
     return MHD_YES;
 }
 
+/*  One line per request (common/event_log.h): when its response is
+ *  queued, or at its end without one (status 0); none for health checks,
+ *  which a monitor sends every few seconds. */
+static void s_log_request(request_t *r)
+{
+    if (r->logged || !r->routed || r->route == R_HEALTH)
+        return;
+    r->logged = true;
+    event_log_http(r->method, r->path, (int)r->status, event_log_clock_us() - r->received_us, NULL);
+}
+
 static enum MHD_Result s_receive(http_t *self, struct MHD_Connection *c, request_t *r, const char *url,
                                  const char *method, const char *upload_data, size_t *upload_size)
 {
@@ -323,19 +334,14 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char 
         *con_cls = r;
     }
     enum MHD_Result rc = s_receive(cls, c, r, url, method, upload_data, upload_size);
-    /* The status of the response just queued, for the log line. */
+    /* A response was just queued: its line, before libmicrohttpd sends it
+     * (whoever got a response finds its line in the log). */
     const union MHD_ConnectionInfo *info;
-    if (!r->status && (info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS)))
+    if (!r->status && (info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS))) {
         r->status = info->http_status;
+        s_log_request(r);
+    }
     return rc;
-}
-
-/*  One line per request (common/event_log.h), once it is over; none for
- *  health checks, which a monitor sends every few seconds. */
-static void s_log_request(const request_t *r)
-{
-    if (r->routed && r->route != R_HEALTH)
-        event_log_http(r->method, r->path, (int)r->status, event_log_clock_us() - r->received_us, NULL);
 }
 
 static void s_completed(void *cls, struct MHD_Connection *c, void **con_cls,

@@ -101,6 +101,7 @@ typedef struct {
     char method[8];
     char path[128];              /* without the query string */
     unsigned status;             /* of the response queued, 0 before */
+    bool logged;
 } request_t;
 
 /*  Pages are written to a memory stream. */
