@@ -298,6 +298,8 @@ static void s_loop(service_t *self)
         if (self->compact)
             s_compact(self);
         service_serve_parked(self, now_ms);
+        service_room_watch(self, now_ms);
+        service_memory_idle(self, now_ms);
     }
 }
 
@@ -343,6 +345,7 @@ int service_main(const service_def_t *def)
     msgpack_packer_init(&self->early_pk, &self->early_buf, msgpack_sbuffer_write);
     msgpack_sbuffer_init(&self->late_buf);
     msgpack_packer_init(&self->late_pk, &self->late_buf, msgpack_sbuffer_write);
+    service_room_init(self);
     zsys_init();
     zsys_set_logsystem(false);
     int code = 1;

@@ -108,6 +108,13 @@ typedef struct {
      * rule authentication).  Its requests join the same batches; each
      * carries the sender's name and role. */
     const char *const *secure_types;
+    /* Optional: the request types (NULL-terminated) that bring new work
+     * in (intake's submit), refused with `unavailable` / `storage` while
+     * the disk under the store has less than ESSP_DISK_RESERVE_MB free
+     * (default 64), so that what is already inside still has room to
+     * commit.  Every service also warns in its log when the disk has less
+     * than 10 % or less than the map's next growth free. */
+    const char *const *room_types;
 } service_def_t;
 
 /*  Runs the service until SIGTERM; returns the process exit code. */

@@ -87,12 +87,41 @@ struct service_t {
     char inproc[64];             /* the ROUTER's in-process endpoint */
     bool attached;               /* def->attach succeeded: detach at the end */
     bool compact;                /* an erasure committed: compact the store after the turn */
+    struct {
+        uint64_t reserve;        /* below this free on the disk, room_types are refused */
+        int64_t checked_ms;
+        bool low;                /* warned: under 10 % or under the map's next growth */
+        bool short_reserve;      /* under the reserve */
+    } room;
+    struct {
+        int64_t last_turn_ms;
+        size_t largest_requests, largest_events;
+        bool backlog;            /* a big turn took memory: give it back when through */
+    } memory;
 };
 
 /*  service_turn.c: one turn of the loop.  Takes the ready requests (when
  *  requests_in) and the replies of the upstreams flagged in streams_in,
  *  commits what they change, and only then answers. */
 void service_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms);
+
+/*  service_room.c: the disk under the store and the memory of a backlog.
+ *  init once at start (the allocator's settings, the reserve); watch once
+ *  per loop (looks at the disk once a second, logs each crossing once);
+ *  refuse packs `unavailable` / `storage` for a request of def->room_types
+ *  while the disk is under its reserve and returns true.  failure_code is
+ *  the error code of a transaction that failed with rc. */
+void service_room_init(service_t *self);
+void service_room_watch(service_t *self, int64_t now_ms);
+bool service_room_refuse(service_t *self, pending_t *p);
+const char *service_room_failure_code(int rc);
+
+/*  After each turn (its requests and the events it applied): a big turn
+ *  marks a backlog; the first small turn after it, or idle, returns its
+ *  memory (buffers back to their first size, malloc_trim). */
+void service_memory_turn_ended(service_t *self, size_t requests, size_t events, int64_t now_ms);
+void service_memory_idle(service_t *self, int64_t now_ms);
+void service_memory_return(service_t *self);
 
 /*  service_pull.c: sends one reply (the routing frames, then data). */
 void service_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size);
