@@ -94,7 +94,7 @@ struct service_t {
         bool short_reserve;      /* under the reserve */
     } room;
     struct {
-        int64_t last_turn_ms;
+        int64_t last_big_ms;
         size_t largest_requests, largest_events;
         bool backlog;            /* a big turn took memory: give it back when through */
     } memory;
@@ -117,8 +117,9 @@ bool service_room_refuse(service_t *self, pending_t *p);
 const char *service_room_failure_code(int rc);
 
 /*  After each turn (its requests and the events it applied): a big turn
- *  marks a backlog; the first small turn after it, or idle, returns its
- *  memory (buffers back to their first size, malloc_trim). */
+ *  marks a backlog; idle is called once per loop and, a second after the
+ *  last big turn, returns what the backlog took (buffers back to their
+ *  first size, malloc_trim), as return does at once. */
 void service_memory_turn_ended(service_t *self, size_t requests, size_t events, int64_t now_ms);
 void service_memory_idle(service_t *self, int64_t now_ms);
 void service_memory_return(service_t *self);

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*  The disk is looked at once a second: a statvfs per turn would cost
@@ -21,8 +23,8 @@
 /*  A turn whose buffers grew past this leaves them to malloc_trim once the
  *  service is idle; smaller ones are kept for the next turn. */
 #define S_MEMORY_KEEP (1u << 20)
-/*  Idle: no turn for this long. */
-#define S_MEMORY_IDLE_MS 500
+/*  A backlog is through when no big turn came for this long. */
+#define S_MEMORY_THROUGH_MS 1000
 /*  A turn of this many requests or stream events is part of a backlog. */
 #define S_MEMORY_BIG_TURN 64
 
@@ -149,19 +151,32 @@ void service_memory_turn_ended(service_t *self, size_t requests, size_t events, 
         if (events > self->memory.largest_events)
             self->memory.largest_events = events;
     }
-    self->memory.last_turn_ms = now_ms;
     if (big) {
         self->memory.backlog = true;
-        return;
+        self->memory.last_big_ms = now_ms;
     }
-    /* The first small turn after big ones: the backlog is through. */
-    service_memory_return(self);
 }
 
 void service_memory_idle(service_t *self, int64_t now_ms)
 {
-    if (self->memory.backlog && now_ms - self->memory.last_turn_ms >= S_MEMORY_IDLE_MS)
+    /* Through: no big turn for a while, whether the service is idle or
+     * back to small turns under a steady load. */
+    if (self->memory.backlog && now_ms - self->memory.last_big_ms >= S_MEMORY_THROUGH_MS)
         service_memory_return(self);
+}
+
+/*  The process's own resident memory (RssAnon), in KiB; -1 when unknown. */
+static long s_rss_anon_kib(void)
+{
+    FILE *file = fopen("/proc/self/status", "r");
+    char line[128];
+    long kib = -1;
+    while (file && fgets(line, sizeof line, file))
+        if (strncmp(line, "RssAnon:", 8) == 0)
+            kib = strtol(line + 8, NULL, 10);
+    if (file)
+        fclose(file);
+    return kib;
 }
 
 void service_memory_return(service_t *self)
@@ -169,10 +184,12 @@ void service_memory_return(service_t *self)
     if (!self->memory.backlog)
         return;
     self->memory.backlog = false;
+    long before = s_rss_anon_kib();
     s_shrink(&self->early_buf, &self->early_pk);
     s_shrink(&self->late_buf, &self->late_pk);
     s_shrink(&self->event_buf, &self->event_pk);
     /* Gives the free pages of every arena back to the system, including
      * those in the middle of a heap that a plain free() keeps. */
     malloc_trim(0);
+    log_info("backlog through: own memory (RssAnon) %ld -> %ld KiB", before, s_rss_anon_kib());
 }

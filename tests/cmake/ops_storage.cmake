@@ -4,3 +4,4 @@
 # run as root, as the tests do); memory: a 30 s stall of review under
 # 150 applications/s and each service's RssAnon afterwards.
 essp_stack_test(storage 300)
+essp_stack_test(memory 300)
