@@ -157,7 +157,7 @@ static int s_start(service_t *self)
         if (auth_stream_is_public(from)) {
             config_connect_endpoint(from, endpoint, sizeof endpoint);
             self->consumers[u] = stream_consumer_new(config_service_name(from), endpoint, cursor,
-                                                     PROTO_BATCH_MAX, 1000);
+                                                     SERVICE_PULL_MAX, 1000);
         } else {
             /* A private stream: on the producer's CURVE endpoint, with this
              * service's key, the producer's public key from keys/. */
@@ -165,7 +165,7 @@ static int s_start(service_t *self)
             config_secure_connect_endpoint(from, endpoint, sizeof endpoint);
             auth_key_path("", config_service_name(from), ".cert", server, sizeof server);
             self->consumers[u] = stream_consumer_new_curve(config_service_name(from), endpoint, self->cert,
-                                                           server, cursor, PROTO_BATCH_MAX, 1000);
+                                                           server, cursor, SERVICE_PULL_MAX, 1000);
         }
         stream_consumer_set_reader(self->consumers[u], config_service_name(self->def->id));
         msgpack_zone_init(&self->upstream[u].zone, 65536);
@@ -388,6 +388,8 @@ static void s_loop(service_t *self)
         if (self->compact)
             s_compact(self);
         service_serve_parked(self, now_ms);
+        service_room_watch(self, now_ms);
+        service_memory_idle(self, now_ms);
         service_metrics_publish(self, now_ms, false);
     }
 }
@@ -440,6 +442,7 @@ int service_main(const service_def_t *def)
     msgpack_packer_init(&self->early_pk, &self->early_buf, msgpack_sbuffer_write);
     msgpack_sbuffer_init(&self->late_buf);
     msgpack_packer_init(&self->late_pk, &self->late_buf, msgpack_sbuffer_write);
+    service_room_init(self);
     zsys_init();
     zsys_set_logsystem(false);
     int code = 1;

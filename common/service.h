@@ -37,6 +37,13 @@
 #include <stdint.h>
 
 #define SERVICE_BATCH 512
+/*  Events a service asks of an upstream in one pull, and so applies in one
+ *  transaction at most.  Each event dirties a few LMDB pages, and LMDB keeps
+ *  the single pages of its largest write transaction for reuse for the
+ *  life of the process: a backlog pulled 1000 events at a time left review
+ *  8 MiB more of its own memory than idle.  128 keeps that under 1 MiB
+ *  and a catch-up still commits 128 events per fsync. */
+#define SERVICE_PULL_MAX 128
 #define SERVICE_UPSTREAMS_MAX 4
 
 typedef struct service_t service_t;
@@ -126,6 +133,13 @@ typedef struct {
      * sender asking for the letters due): answered, they get no log line
      * (common/event_log.h); refused, they do. */
     const char *const *quiet_types;
+    /* Optional: the request types (NULL-terminated) that bring new work
+     * in (intake's submit), refused with `unavailable` / `storage` while
+     * the disk under the store has less than ESSP_DISK_RESERVE_MB free
+     * (default 64), so that what is already inside still has room to
+     * commit.  Every service also warns in its log when the disk has less
+     * than 10 % or less than the map's next growth free. */
+    const char *const *room_types;
 } service_def_t;
 
 /*  Runs the service until SIGTERM; returns the process exit code. */

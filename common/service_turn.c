@@ -312,8 +312,8 @@ static void s_fail_batch(service_t *self, size_t count, int rc)
         if (p->ready || p->is_pull)
             continue;
         size_t off = self->late_buf.size;
-        proto_pack_error(&self->late_pk, p->req.has_rid, p->req.rid, PROTO_E_INTERNAL, &err);
-        service_outcome_refused(&p->req.outcome, PROTO_E_INTERNAL, err.rule);
+        proto_pack_error(&self->late_pk, p->req.has_rid, p->req.rid, service_room_failure_code(rc), &err);
+        service_outcome_refused(&p->req.outcome, service_room_failure_code(rc), err.rule);
         s_reply_packed(p, &self->late_buf, off);
     }
 }
@@ -395,6 +395,16 @@ static int s_apply_events(service_t *self, size_t u, int64_t now)
     if (rc == 0)
         rc = s_apply_upstream(self, txn, u, now);
     return s_end_txn(self, txn, rc, s_upstream_items(self, u));
+}
+
+/*  How many events the turn's upstream batches brought. */
+static size_t s_events_of_turn(service_t *self)
+{
+    size_t events = 0;
+    for (size_t u = 0; u < self->def->upstream_count; u++)
+        if (self->upstream[u].ready)
+            events += doc_len(self->upstream[u].events) - self->upstream[u].first;
+    return events;
 }
 
 /* ------------------------------------------------------------------ turns */
@@ -486,8 +496,10 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
     clock_gettime(CLOCK_REALTIME, &wall);
     int64_t wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
     int64_t now = wall_ms / 1000;
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         s_pending_prepare(self, &self->batch[i], wall_ms, now_ms);
+        service_room_refuse(self, &self->batch[i]);
+    }
     bool requests = s_batch_needs_txn(self, count), streams = false;
     for (size_t u = 0; u < self->def->upstream_count; u++) {
         self->upstream[u].ready = streams_in[u] && !service_held(self, now_ms) && s_receive_upstream(self, u, now_ms);
@@ -512,4 +524,5 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
     if (read_txn)
         mdb_txn_abort(read_txn);
     s_release_batch(self, count);
+    service_memory_turn_ended(self, count, s_events_of_turn(self), now_ms);
 }

@@ -44,6 +44,7 @@ int main(void)
         .attach = s_attach,
         .detach = s_detach,
         .secure_types = intake_secure_types,
+        .room_types = intake_room_types,
     };
     int code = service_main(&def);
     intake_context_destroy(&def.ctx);

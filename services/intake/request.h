@@ -131,6 +131,14 @@ enum MHD_Result request_page_message(struct MHD_Connection *c, unsigned status, 
 enum MHD_Result request_refuse(struct MHD_Connection *c, request_t *r, unsigned status, const char *rule,
                                const char *header, const char *value);
 
+/*  Seconds a client waits before it resends after a 503. */
+#define REQUEST_STORAGE_RETRY_AFTER "60"
+
+/*  503 when the core could not store the request for now (code
+ *  `unavailable`, rule `storage`: the disk under its store is short), with
+ *  Retry-After: JSON for the API, a page in French for people. */
+enum MHD_Result request_refuse_storage(struct MHD_Connection *c, request_t *r);
+
 void request_route(request_t *r, const char *method, const char *url);
 
 /*  The client's address (4 or 16 bytes into out, its length returned, 0
