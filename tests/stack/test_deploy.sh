@@ -27,6 +27,9 @@ for service in $services; do
   mode=$(stat -c %a "$ESSP_HOME/log/$service.log")
   [ "$mode" = 640 ] || fail "log/$service.log is $mode, not 640"
 done
+# deploy/up returned: every service is ready (essp ping exits 0, one "yes" row each).
+"$bin/essp" ping >"$ESSP_HOME/ping.out" 2>&1 || fail "essp ping after deploy/up: $(cat "$ESSP_HOME/ping.out")"
+[ "$(grep -cE '^[a-z]+ +yes ' "$ESSP_HOME/ping.out")" = 6 ] || fail "not every service ready: $(cat "$ESSP_HOME/ping.out")"
 echo "# kept" >>"$ESSP_HOME/essp.conf"
 entries=$("$bin/essp" directory | wc -l)
 [ "$entries" -ge 5 ] || fail "the demo published $entries entries, expected at least 5"
