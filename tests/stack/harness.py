@@ -59,7 +59,10 @@ class Stack:
         self.essp("staff", "init", "operator")
 
     # -- processes ---------------------------------------------------------
-    def start(self, service=None):
+    def start(self, service=None, ready=None):
+        """Starts one service, or the four; waits until they answer, and
+        when the whole stack starts (or ready=True) until each is ready
+        (its health: every stream it follows answering)."""
         for name in [service] if service else SERVICES:
             # The service writes its own log/<name>.log (common/event_log.h);
             # what else it says on stderr (a sanitizer's report) goes beside.
@@ -69,6 +72,24 @@ class Stack:
                 stdout=log, stderr=log, cwd=self.home)
             log.close()
         self.wait_ready([service] if service else SERVICES)
+        if ready or (ready is None and service is None):
+            for name in [service] if service else SERVICES:
+                self.wait_healthy(name)
+
+    def wait_healthy(self, service, timeout=10.0):
+        """Waits until a service's health says ready (common/health.h)."""
+        deadline = time.monotonic() + timeout
+        client = Client(self.port, service, timeout=0.5, tries=1)
+        try:
+            while True:
+                health = client.call("health")
+                if health.get("ready"):
+                    return health
+                if time.monotonic() > deadline:
+                    raise AssertionError("%s is not ready: %s" % (service, health.get("waiting")))
+                time.sleep(0.05)
+        finally:
+            client.close()
 
     def wait_ready(self, services, timeout=10.0):
         deadline = time.monotonic() + timeout

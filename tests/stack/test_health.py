@@ -145,7 +145,7 @@ def test_a_missing_producer_key_is_said():
     key = os.path.join(stack.home, "keys", "intake.cert")
     shutil.move(key, key + ".away")
     try:
-        stack.start("validation")
+        stack.start("validation", ready=False)
         code, table = wait_for(lambda: (lambda r: r if r[0] == 4 else None)(ping("validation")),
                                "validation to say the key is missing")
         assert waiting_lines(table) == ["producer key keys/intake.cert missing"], table
