@@ -285,6 +285,8 @@ static void s_compact(service_t *self)
 
 /* ---------------------------------------------------------------- metrics */
 
+_Static_assert(METRICS_STREAMS_MAX >= SERVICE_UPSTREAMS_MAX, "a metrics row for every upstream");
+
 /*  The figures of the streams, the store and the disk: read here, in the
  *  loop thread, a few times a second, never by the HTTP thread (the store
  *  is replaced by a compaction). */
