@@ -7,7 +7,10 @@ fault is gone:
     "following validation: not answered since N s";
   - a producer killed (publication): intake says the same of publication;
   - a producer's public key missing from keys/ when its consumer starts:
-    "producer key keys/intake.cert missing".
+    "producer key keys/intake.cert missing";
+  - a producer's store put back to an older copy (tests/stack/rewinding.py):
+    "stopped: rewind of review (head H < cursor C)", rewound in the table,
+    in /healthz and in the metrics (essp_consumer_rewound 1).
 Each check waits for the state to become true (the silence outlasting
 health's 5 s, a restart), bounded; no fixed sleep."""
 
@@ -24,6 +27,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import desk_web  # noqa: E402
+import rewinding  # noqa: E402
 from essp_client import DESK_HTTP_OFFSET, HTTP_OFFSET, SERVICES, Client, metrics_url  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
@@ -154,11 +158,37 @@ def test_a_missing_producer_key_is_said():
     wait_for(ready_again("validation"), "validation to be ready once the key is back")
 
 
+def test_a_rewind_is_what_its_readers_say():
+    rewound = rewinding.RewoundStack(BIN)
+    try:
+        rewound.run()
+        other = rewound.stack
+        for reader in ("publication", "intake"):
+            result = other.essp("ping", reader, check=False)
+            assert result.returncode == 4, result.stdout
+            expected = "stopped: rewind of review (head %d < cursor %d)" % (rewinding.head(other, "review"),
+                                                                             rewound.before)
+            assert expected in waiting_lines(result.stdout), result.stdout
+            assert re.search(r"^\s*(?:%s\s+NO\s+\d+\s+)?review\s+%d\s+\d+\s+\d+\s+YES$" % (reader, rewound.before),
+                             result.stdout, re.M), result.stdout
+
+            def rewound_in_metrics():
+                with urllib.request.urlopen(metrics_url(other.port, reader), timeout=5) as reply:
+                    text = reply.read().decode()
+                return 'essp_consumer_rewound{service="%s",producer="review"} 1' % reader in text
+            wait_for(rewound_in_metrics, "%s's metrics to say the rewind" % reader)
+            status, health = http_json(metrics_url(other.port, reader, "/healthz"))
+            assert status == 503 and expected in health["waiting"], health
+    finally:
+        rewound.cleanup()
+
+
 def main():
     try:
         stack.start()
         harness.run([test_every_service_is_ready, test_a_stopped_producer_is_what_its_consumers_wait_for,
-                     test_a_killed_producer_is_what_its_consumers_wait_for, test_a_missing_producer_key_is_said])
+                     test_a_killed_producer_is_what_its_consumers_wait_for, test_a_missing_producer_key_is_said,
+                     test_a_rewind_is_what_its_readers_say])
     finally:
         stack.cleanup()
 
