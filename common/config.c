@@ -153,7 +153,7 @@ int config_base_port(void)
         return 7700;
     char *end;
     long port = strtol(text, &end, 10);
-    if (*end || port < 1 || port > 65535 - 16)
+    if (*end || port < 1 || port > 65535 - 32)
         return -1;
     return (int)port;
 }
@@ -161,6 +161,7 @@ int config_base_port(void)
 /* The offsets of config.h's table, one place for every port. */
 #define S_HTTP_OFFSET      4
 #define S_DESK_HTTP_OFFSET 11
+#define S_METRICS_OFFSET   16
 
 int config_port(service_id_t service)
 {
@@ -181,6 +182,18 @@ int config_desk_http_port(void)
 {
     int base = config_base_port();
     return base < 0 ? -1 : base + S_DESK_HTTP_OFFSET;
+}
+
+int config_metrics_port(service_id_t service)
+{
+    int base = config_base_port();
+    return base < 0 || service >= SERVICE_COUNT ? -1 : base + S_METRICS_OFFSET + (int)service;
+}
+
+const char *config_metrics_bind(void)
+{
+    const char *bind = config_get("ESSP_METRICS_BIND");
+    return bind && *bind ? bind : "127.0.0.1";
 }
 
 int config_secure_port(service_id_t service)

@@ -10,12 +10,16 @@
  *                 5 review, 6 intake, 7 validation: authenticated (CURVE),
  *                 8 (kept for publication's, which has none),
  *                 9 desk, 10 desk authenticated, 11 desk's HTTP site,
- *                 12 notify, 13 notify authenticated
+ *                 12 notify, 13 notify authenticated,
+ *                 16 + the service's index (intake 16, validation 17,
+ *                 review 18, publication 19, desk 20, notify 21): each
+ *                 service's metrics and health over HTTP (common/metrics.h)
  *  For a stack spread over several hosts, ESSP_<SERVICE>_ENDPOINT (e.g.
  *  ESSP_REVIEW_ENDPOINT=tcp://10.0.0.3:7702) tells clients and downstream
  *  services where a service is, and ESSP_BIND the address services bind to
  *  (default 127.0.0.1); ESSP_HTTP_BIND, apart, the address of the public
- *  HTTP gateway (default 127.0.0.1).
+ *  HTTP gateway (default 127.0.0.1); ESSP_METRICS_BIND the address of the
+ *  metrics ports (default 127.0.0.1).
  */
 #ifndef ESSP_COMMON_CONFIG_H
 #define ESSP_COMMON_CONFIG_H
@@ -108,6 +112,15 @@ long config_env_long(const char *name, long fallback, long min, long max);
 
 /*  Creates a directory and its parents (mode 0700); 0 or -1. */
 int config_mkdirs(const char *path);
+
+/*  The port of a service's metrics and health (Prometheus text format,
+ *  /metrics; JSON, /healthz): base + 16 + the service's index in
+ *  service_id_t; -1 when ESSP_PORT is not a port. */
+int config_metrics_port(service_id_t service);
+
+/*  The address the metrics ports bind: $ESSP_METRICS_BIND, or 127.0.0.1
+ *  (apart from the others: what the metrics tell is for the operator). */
+const char *config_metrics_bind(void);
 
 /*  The address intake's public HTTP gateway binds: $ESSP_HTTP_BIND, or
  *  127.0.0.1.  Apart from ESSP_BIND on purpose: opening the gateway to

@@ -1,21 +1,20 @@
 /*  common/log.c - see log.h. */
 #include "log.h"
 
+#include "event_log.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 enum { LEVEL_DEBUG, LEVEL_INFO, LEVEL_WARN, LEVEL_ERROR };
 
-static const char *s_name = "essp";
 static int s_level = LEVEL_INFO;
 
 void log_set_name(const char *name)
 {
-    s_name = name;
+    event_log_set_service(name);
 }
 
 void log_set_level_from_env(void)
@@ -40,15 +39,9 @@ static void s_write(int level, const char *tag, const char *fmt, va_list args)
 {
     if (level < s_level)
         return;
-    struct timeval now;
-    gettimeofday(&now, NULL);
-    struct tm tm;
-    gmtime_r(&now.tv_sec, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    char line[1024];
-    vsnprintf(line, sizeof line, fmt, args);
-    fprintf(stderr, "%s.%03dZ %s %s %s\n", stamp, (int)(now.tv_usec / 1000), s_name, tag, line);
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, args);
+    event_log_message(tag, msg);
 }
 
 #define S_LOG_FN(fn, level, tag)                                                              \
@@ -60,7 +53,7 @@ static void s_write(int level, const char *tag, const char *fmt, va_list args)
         va_end(args);                                                                         \
     }
 
-S_LOG_FN(log_debug, LEVEL_DEBUG, "DEBUG")
-S_LOG_FN(log_info, LEVEL_INFO, "INFO")
-S_LOG_FN(log_warn, LEVEL_WARN, "WARN")
-S_LOG_FN(log_error, LEVEL_ERROR, "ERROR")
+S_LOG_FN(log_debug, LEVEL_DEBUG, "debug")
+S_LOG_FN(log_info, LEVEL_INFO, "info")
+S_LOG_FN(log_warn, LEVEL_WARN, "warn")
+S_LOG_FN(log_error, LEVEL_ERROR, "error")

@@ -1,8 +1,11 @@
-/*  common/log.h - one line per event on stderr, for people and for grep.
+/*  common/log.h - what a program says, for operators.
  *
- *  "2026-11-26T10:00:00.123Z intake INFO accepted a3k... revision 1"
- *  Logs are in English; deploy/up sends each service's stderr to
- *  $ESSP_HOME/log/<service>.log.
+ *  Each message is one JSON line (common/event_log.h, kind "message"):
+ *    {"time":"2026-11-26T10:00:00.123Z","service":"intake","kind":"message",
+ *     "level":"info","msg":"listening on tcp://127.0.0.1:7700, log head 0"}
+ *  the same format, and the same place, as the lines of the requests and
+ *  events: a service's own file under $ESSP_HOME/log/ or the journal;
+ *  stderr for a program that does not open the log.  Logs are in English.
  */
 #ifndef ESSP_COMMON_LOG_H
 #define ESSP_COMMON_LOG_H

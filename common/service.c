@@ -3,6 +3,8 @@
 #include "service_impl.h"
 
 #include "auth.h"
+#include "event_log.h"
+#include "health.h"
 #include "log.h"
 #include "proto/messages.h"
 
@@ -37,7 +39,22 @@ int service_refuse(service_request_t *req, const char *code, const char *field, 
 int service_refuse_error(service_request_t *req, const char *code, const proto_error_t *err)
 {
     proto_pack_error(req->reply, req->has_rid, req->rid, code, err);
+    service_outcome_refused(&req->outcome, code, err->rule);
     return SERVICE_REFUSED;
+}
+
+void service_outcome_refused(service_outcome_t *outcome, const char *code, const char *rule)
+{
+    snprintf(outcome->code, sizeof outcome->code, "%s", code);
+    snprintf(outcome->rule, sizeof outcome->rule, "%s", rule);
+}
+
+void service_request_set_id(service_request_t *req, const char *id, size_t len)
+{
+    if (len >= sizeof req->outcome.id)
+        len = sizeof req->outcome.id - 1;
+    memcpy(req->outcome.id, id, len);
+    req->outcome.id[len] = '\0';
 }
 
 MDB_dbi service_db(service_t *self, size_t index)
@@ -140,7 +157,7 @@ static int s_start(service_t *self)
         if (auth_stream_is_public(from)) {
             config_connect_endpoint(from, endpoint, sizeof endpoint);
             self->consumers[u] = stream_consumer_new(config_service_name(from), endpoint, cursor,
-                                                     PROTO_BATCH_MAX, 1000);
+                                                     SERVICE_PULL_MAX, 1000);
         } else {
             /* A private stream: on the producer's CURVE endpoint, with this
              * service's key, the producer's public key from keys/. */
@@ -148,7 +165,7 @@ static int s_start(service_t *self)
             config_secure_connect_endpoint(from, endpoint, sizeof endpoint);
             auth_key_path("", config_service_name(from), ".cert", server, sizeof server);
             self->consumers[u] = stream_consumer_new_curve(config_service_name(from), endpoint, self->cert,
-                                                           server, cursor, PROTO_BATCH_MAX, 1000);
+                                                           server, cursor, SERVICE_PULL_MAX, 1000);
         }
         stream_consumer_set_reader(self->consumers[u], config_service_name(self->def->id));
         msgpack_zone_init(&self->upstream[u].zone, 65536);
@@ -266,6 +283,73 @@ static void s_compact(service_t *self)
     }
 }
 
+/* ---------------------------------------------------------------- metrics */
+
+_Static_assert(METRICS_STREAMS_MAX >= SERVICE_UPSTREAMS_MAX, "a metrics row for every upstream");
+
+/*  The figures of the streams, the store and the disk: read here, in the
+ *  loop thread, a few times a second, never by the HTTP thread (the store
+ *  is replaced by a compaction). */
+static void s_metrics_gauges(service_t *self)
+{
+    metrics_snapshot_t *live = metrics_live(self->metrics);
+    live->head = stream_log_head(self->log);
+    for (size_t u = 0; u < self->def->upstream_count; u++) {
+        const stream_consumer_t *consumer = self->consumers[u];
+        metrics_stream_t *m = &live->streams[u];
+        m->cursor = stream_consumer_cursor(consumer);
+        m->head = stream_consumer_head(consumer);
+        m->rewound = stream_consumer_rewound(consumer);
+        if (!auth_stream_is_public(self->def->upstreams[u].from)) {
+            char path[CONFIG_PATH_MAX];
+            auth_key_path("", config_service_name(self->def->upstreams[u].from), ".cert", path, sizeof path);
+            m->key_missing = access(path, R_OK) != 0;
+        }
+    }
+    live->has_log_lost = true;
+    live->log_lost = event_log_lost();
+    store_space_t space;
+    live->has_space = store_space(self->store, &space) == 0;
+    if (live->has_space) {
+        live->map_bytes = space.map_size;
+        live->used_bytes = space.used;
+        live->disk_free_bytes = space.disk_free;
+        live->disk_total_bytes = space.disk_total;
+    }
+}
+
+void service_metrics_publish(service_t *self, int64_t now_ms, bool force)
+{
+    if (!force && now_ms - self->metrics_at_ms < METRICS_PUBLISH_MS)
+        return;
+    self->metrics_at_ms = now_ms;
+    s_metrics_gauges(self);
+    metrics_publish(self->metrics, now_ms);
+}
+
+void service_health(service_t *self, msgpack_packer *pk, bool has_rid, uint64_t rid)
+{
+    int64_t now_ms = s_now_ms();
+    s_metrics_gauges(self);
+    health_pack(metrics_live(self->metrics), now_ms, pk, has_rid, rid);
+}
+
+/*  The figures, and the HTTP port that serves them.  A port that cannot
+ *  be bound is logged and the service runs on: Prometheus then sees it
+ *  down (`up == 0`), which is what the alert is for. */
+static void s_start_metrics(service_t *self)
+{
+    self->metrics = metrics_new(config_service_name(self->def->id), s_now_ms());
+    metrics_snapshot_t *live = metrics_live(self->metrics);
+    live->stream_count = self->def->upstream_count;
+    for (size_t u = 0; u < self->def->upstream_count; u++)
+        snprintf(live->streams[u].producer, sizeof live->streams[u].producer, "%s",
+                 config_service_name(self->def->upstreams[u].from));
+    service_metrics_publish(self, s_now_ms(), true);
+    self->metrics_server = metrics_server_new(self->metrics, config_metrics_bind(),
+                                              config_metrics_port(self->def->id));
+}
+
 static void s_loop(service_t *self)
 {
     zmq_pollitem_t items[2 + SERVICE_UPSTREAMS_MAX];
@@ -306,6 +390,9 @@ static void s_loop(service_t *self)
         if (self->compact)
             s_compact(self);
         service_serve_parked(self, now_ms);
+        service_room_watch(self, now_ms);
+        service_memory_idle(self, now_ms);
+        service_metrics_publish(self, now_ms, false);
     }
 }
 
@@ -318,6 +405,8 @@ static void s_destroy(service_t *self)
     }
     while (self->parked_count)
         service_unpark(self, 0);
+    metrics_server_destroy(&self->metrics_server);
+    metrics_destroy(&self->metrics);
     zsock_destroy(&self->router);
     zsock_destroy(&self->secure);
     zactor_destroy(&self->auth);
@@ -337,6 +426,10 @@ int service_main(const service_def_t *def)
 {
     log_set_name(config_service_name(def->id));
     log_set_level_from_env();
+    /* From here on, the service's lines go to its own file or the journal
+     * (common/event_log.h); stderr keeps what is not a line of ours (a
+     * sanitizer's report, an abort). */
+    event_log_open(config_service_name(def->id));
     if (config_base_port() < 0) {
         log_error("ESSP_PORT must be a port number");
         return 2;
@@ -351,11 +444,13 @@ int service_main(const service_def_t *def)
     msgpack_packer_init(&self->early_pk, &self->early_buf, msgpack_sbuffer_write);
     msgpack_sbuffer_init(&self->late_buf);
     msgpack_packer_init(&self->late_pk, &self->late_buf, msgpack_sbuffer_write);
+    service_room_init(self);
     zsys_init();
     zsys_set_logsystem(false);
     int code = 1;
     if (s_load_cert(self) == 0 && s_open_store(self) == 0 && s_start(self) == 0 && s_bind(self) == 0
         && s_bind_secure(self) == 0 && s_write_pid(self) == 0 && s_attach(self) == 0) {
+        s_start_metrics(self);
         log_info("started (pid %ld)", (long)getpid());
         s_loop(self);
         log_info("stopping: SIGTERM received, last transaction committed");

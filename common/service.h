@@ -29,6 +29,7 @@
 #include "stream_log.h"
 
 #include "proto/error.h"
+#include "proto/messages.h"
 
 #include <lmdb.h>
 #include <msgpack.h>
@@ -36,9 +37,27 @@
 #include <stdint.h>
 
 #define SERVICE_BATCH 512
+/*  Events a service asks of an upstream in one pull, and so applies in one
+ *  transaction at most.  Each event dirties a few LMDB pages, and LMDB keeps
+ *  the single pages of its largest write transaction for reuse for the
+ *  life of the process: a backlog pulled 1000 events at a time left review
+ *  8 MiB more of its own memory than idle.  128 keeps that under 1 MiB
+ *  and a catch-up still commits 128 events per fsync. */
+#define SERVICE_PULL_MAX 128
 #define SERVICE_UPSTREAMS_MAX 4
 
 typedef struct service_t service_t;
+
+/*  What a request ended as, for the shell's log and metrics.  The shell
+ *  fills it (id from the request's "id" field); service_refuse and
+ *  service_refuse_error record the code and rule; a core that creates
+ *  an application names it with service_request_set_id.  Only what is not
+ *  private: a code, a rule, an application id. */
+typedef struct {
+    char code[32];                  /* "" when answered, else the error code */
+    char rule[PROTO_RULE_MAX];      /* the rule of a refusal, "" otherwise */
+    char id[PROTO_ID_MAX + 1];      /* the application concerned, "" when none */
+} service_outcome_t;
 
 /*  One request, already decoded and checked against the catalogue. */
 typedef struct {
@@ -53,6 +72,7 @@ typedef struct {
      * both NULL on the plain ROUTER, both set on the secure one. */
     const char *peer_name;
     const char *peer_role;       /* "member" or "staff" */
+    service_outcome_t outcome;   /* what it ended as (see above) */
 } service_request_t;
 
 /*  What a handler returns when it refused the request: the error reply is
@@ -108,6 +128,18 @@ typedef struct {
      * rule authentication).  Its requests join the same batches; each
      * carries the sender's name and role. */
     const char *const *secure_types;
+    /* Optional: the request types (NULL-terminated) that a front end of
+     * the service's own sends again and again while idle (notify's
+     * sender asking for the letters due): answered, they get no log line
+     * (common/event_log.h); refused, they do. */
+    const char *const *quiet_types;
+    /* Optional: the request types (NULL-terminated) that bring new work
+     * in (intake's submit), refused with `unavailable` / `storage` while
+     * the disk under the store has less than ESSP_DISK_RESERVE_MB free
+     * (default 64), so that what is already inside still has room to
+     * commit.  Every service also warns in its log when the disk has less
+     * than 10 % or less than the map's next growth free. */
+    const char *const *room_types;
 } service_def_t;
 
 /*  Runs the service until SIGTERM; returns the process exit code. */
@@ -121,6 +153,10 @@ int service_main(const service_def_t *def);
 int service_refuse(service_request_t *req, const char *code, const char *field, const char *rule,
                    const char *format, ...) __attribute__((format(printf, 5, 6)));
 int service_refuse_error(service_request_t *req, const char *code, const proto_error_t *err);
+
+/*  Names the application a request concerns when the request did not
+ *  carry it (a submission: the id it created), for the log. */
+void service_request_set_id(service_request_t *req, const char *id, size_t len);
 
 /*  The i-th database of def->dbs. */
 MDB_dbi service_db(service_t *self, size_t index);

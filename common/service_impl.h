@@ -11,6 +11,8 @@
 #ifndef ESSP_COMMON_SERVICE_IMPL_H
 #define ESSP_COMMON_SERVICE_IMPL_H
 
+#include "metrics.h"
+#include "metrics_server.h"
 #include "service.h"
 #include "store.h"
 #include "stream_consumer.h"
@@ -47,6 +49,7 @@ typedef struct {
     size_t reply_off, reply_len; /* the reply, in early_buf when ready, else in late_buf */
     bool is_pull;
     bool ready;                  /* reply packed (error or pong) before the transaction */
+    int64_t received_us;         /* monotonic clock at receipt, for its duration */
 } pending_t;
 
 /*  What an upstream delivered in this turn of the loop, applied in the
@@ -87,17 +90,59 @@ struct service_t {
     char inproc[64];             /* the ROUTER's in-process endpoint */
     bool attached;               /* def->attach succeeded: detach at the end */
     bool compact;                /* an erasure committed: compact the store after the turn */
+    metrics_t *metrics;          /* the loop's figures (common/metrics.h) */
+    metrics_server_t *metrics_server;
+    int64_t metrics_at_ms;       /* when the gauges were last published */
     int64_t hold_until_ms;       /* backup_hold: no upstream batch is taken before this
                                   * (monotonic ms; 0 or past: not held) */
+    struct {
+        uint64_t reserve;        /* below this free on the disk, room_types are refused */
+        int64_t checked_ms;
+        bool low;                /* warned: under 10 % or under the map's next growth */
+        bool short_reserve;      /* under the reserve */
+    } room;
+    struct {
+        int64_t last_big_ms;
+        size_t largest_requests, largest_events;
+        bool backlog;            /* a big turn took memory: give it back when through */
+    } memory;
 };
+
+/*  service.c: records a refusal's code and rule in what a request ended as. */
+void service_outcome_refused(service_outcome_t *outcome, const char *code, const char *rule);
 
 /*  service_turn.c: one turn of the loop.  Takes the ready requests (when
  *  requests_in) and the replies of the upstreams flagged in streams_in,
  *  commits what they change, and only then answers. */
 void service_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms);
 
+/*  service.c: the gauges (heads, cursors, space) into the live figures,
+ *  then a snapshot for the HTTP thread; per turn, at most every
+ *  METRICS_PUBLISH_MS unless forced. */
+void service_metrics_publish(service_t *self, int64_t now_ms, bool force);
+
+/*  service.c: packs the reply to a `health` request (common/health.h). */
+void service_health(service_t *self, msgpack_packer *pk, bool has_rid, uint64_t rid);
 /*  True while a backup holds the upstream streams (backup_hold). */
 bool service_held(const service_t *self, int64_t now_ms);
+/*  service_room.c: the disk under the store and the memory of a backlog.
+ *  init once at start (the allocator's settings, the reserve); watch once
+ *  per loop (looks at the disk once a second, logs each crossing once);
+ *  refuse packs `unavailable` / `storage` for a request of def->room_types
+ *  while the disk is under its reserve and returns true.  failure_code is
+ *  the error code of a transaction that failed with rc. */
+void service_room_init(service_t *self);
+void service_room_watch(service_t *self, int64_t now_ms);
+bool service_room_refuse(service_t *self, pending_t *p);
+const char *service_room_failure_code(int rc);
+
+/*  After each turn (its requests and the events it applied): a big turn
+ *  marks a backlog; idle is called once per loop and, a second after the
+ *  last big turn, returns what the backlog took (buffers back to their
+ *  first size, malloc_trim), as return does at once. */
+void service_memory_turn_ended(service_t *self, size_t requests, size_t events, int64_t now_ms);
+void service_memory_idle(service_t *self, int64_t now_ms);
+void service_memory_return(service_t *self);
 
 /*  service_pull.c: sends one reply (the routing frames, then data). */
 void service_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size);

@@ -5,6 +5,7 @@
 #include "service_impl.h"
 
 #include "auth.h"
+#include "event_log.h"
 #include "log.h"
 #include "proto/doc.h"
 #include "proto/messages.h"
@@ -20,6 +21,64 @@ static void s_reply_packed(pending_t *p, const msgpack_sbuffer *buf, size_t off)
 {
     p->reply_off = off;
     p->reply_len = buf->size - off;
+}
+
+/*  True when type is one of the service's quiet_types. */
+static bool s_is_quiet(service_t *self, const char *type)
+{
+    for (const char *const *t = self->def->quiet_types; type && t && *t; t++)
+        if (strcmp(*t, type) == 0)
+            return true;
+    return false;
+}
+
+/*  What request p ended as, once its reply is packed and about to be sent
+ *  (a pull: once answered or held): called once per request.  The log's line; the place for
+ *  every other account of the requests. */
+static void s_observe(service_t *self, const pending_t *p, int64_t duration_us)
+{
+    const service_outcome_t *o = &p->req.outcome;
+    /* A held pull's time is its wait, by design: counted, not timed. */
+    metrics_request(self->metrics, p->req.type, o->code[0] ? o->code : "ok", o->rule,
+                    p->is_pull ? -1 : duration_us);
+    uint64_t after;
+    if (p->is_pull && p->req.peer_role && strcmp(p->req.peer_role, AUTH_ROLE_SERVICE) == 0
+        && doc_uint(&p->msg, "after", &after))
+        metrics_reader(self->metrics, p->req.peer_name, after);
+    /* Pulls are the streams' own traffic, a steady beat of long polls:
+     * no line each; nor the quiet types when answered. */
+    if (p->is_pull || (!o->code[0] && s_is_quiet(self, p->req.type)))
+        return;
+    event_log_request(p->req.type, o->id, o->code[0] ? o->code : "ok", o->rule, duration_us,
+                      p->req.peer_name);
+}
+
+/*  One event of upstream u applied and committed: called once per event. */
+static void s_observe_event(service_t *self, size_t u, uint64_t seq, const char *type, const char *id,
+                            const char *outcome)
+{
+    event_log_event(stream_consumer_name(self->consumers[u]), seq, type, id, outcome);
+    metrics_live(self->metrics)->streams[u].applied++;
+}
+
+/*  Sets what p ended as before it runs (again, after a rollback): answered,
+ *  about the application its "id" names. */
+static void s_outcome_reset(pending_t *p)
+{
+    service_outcome_t *o = &p->req.outcome;
+    const char *id;
+    size_t len;
+    *o = (service_outcome_t){.code = ""};
+    if (p->req.type && doc_str(&p->msg, "id", &id, &len))
+        service_request_set_id(&p->req, id, len);
+}
+
+/*  Packs an error reply before the transaction and records it. */
+static void s_refuse_early(service_t *self, pending_t *p, const char *code, const proto_error_t *err)
+{
+    proto_pack_error(&self->early_pk, p->req.has_rid, p->req.rid, code, err);
+    service_outcome_refused(&p->req.outcome, code, err->rule);
+    p->ready = true;
 }
 
 /*  True when this request type is answered only on the secure ROUTER. */
@@ -74,6 +133,7 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
     proto_error_clear(&err);
     msgpack_packer *pk = &self->early_pk;
     size_t off = self->early_buf.size;
+    p->req.outcome = (service_outcome_t){.code = ""};
     p->req.msg = &p->msg;
     p->req.reply = &self->late_pk;
     p->req.now = now;
@@ -84,19 +144,17 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
         auth_peer(p->payload, &p->req.peer_name, &p->req.peer_role);
     if (wire_decode(zframe_data(p->payload), zframe_size(p->payload), &self->request_zone, &p->msg, &err)
         || proto_request_check(&p->msg, &p->req.type, &p->req.rid, &p->req.has_rid, &err)) {
-        log_info("refused a request: %s (field '%s', rule %s)", err.message, err.field, err.rule);
-        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_INVALID, &err);
-        p->ready = true;
+        /* Not err.message: it may quote what was sent. */
+        log_info("refused a request: field '%s', rule %s", err.field, err.rule);
+        s_refuse_early(self, p, PROTO_E_INVALID, &err);
     } else if (p->router != self->secure && s_needs_secure(self, p->req.type)) {
         proto_error_set(&err, "type", "authentication",
                         "'%s' needs a member or staff key: send it to the authenticated endpoint "
                         "(CURVE, see essp endpoints)", p->req.type);
-        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
-        p->ready = true;
+        s_refuse_early(self, p, PROTO_E_FORBIDDEN, &err);
     } else if (p->router == self->secure && !p->req.peer_name) {
         proto_error_set(&err, "type", "authentication", "this key carries no name and role");
-        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
-        p->ready = true;
+        s_refuse_early(self, p, PROTO_E_FORBIDDEN, &err);
     } else if (strcmp(p->req.type, "pull") == 0
                && !auth_may_pull(self->def->id, p->req.peer_name, p->req.peer_role)) {
         /* A private stream: on the plain ROUTER nobody is known; on the
@@ -109,8 +167,7 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
         else
             proto_error_set(&err, "type", "role", "the key of %s (%s) may not pull the %s stream",
                             p->req.peer_name, p->req.peer_role, config_service_name(self->def->id));
-        proto_pack_error(pk, p->req.has_rid, p->req.rid, PROTO_E_FORBIDDEN, &err);
-        p->ready = true;
+        s_refuse_early(self, p, PROTO_E_FORBIDDEN, &err);
     } else if (strcmp(p->req.type, "pull") == 0) {
         p->is_pull = true;
     } else if (strcmp(p->req.type, "backup_hold") == 0
@@ -132,6 +189,9 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
         proto_pack_kv_str(pk, "service", config_service_name(self->def->id));
         proto_pack_kv_uint(pk, "head", stream_log_head(self->log));
         p->ready = true;
+    } else if (strcmp(p->req.type, "health") == 0) {
+        service_health(self, pk, p->req.has_rid, p->req.rid);
+        p->ready = true;
     }
     if (p->ready)
         s_reply_packed(p, &self->early_buf, off);
@@ -148,6 +208,7 @@ static size_t s_receive_from(service_t *self, zsock_t *router, size_t count)
         *p = (pending_t){.router = router};
         /* The payload is the last frame; the frames before it route the
          * reply back (identity, and the empty delimiter of a REQ client). */
+        p->received_us = event_log_clock_us();
         p->payload = zmsg_last(msg);
         zmsg_remove(msg, p->payload);
         p->envelope = msg;
@@ -175,12 +236,20 @@ static void s_release_batch(service_t *self, size_t count)
 
 /*  Ends a write transaction: commits it when everything in it succeeded,
  *  else rolls it back; the log's head follows either way.  Returns the
- *  final code. */
-static int s_end_txn(service_t *self, MDB_txn *txn, int rc)
+ *  final code.  items: the requests and events it holds (metrics). */
+static int s_end_txn(service_t *self, MDB_txn *txn, int rc, size_t items)
 {
-    if (rc == 0)
+    if (rc == 0) {
+        /* The commit's time is its fsync's, mostly: what group commit
+         * spreads over the `items` requests and events it holds. */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         rc = store_commit(self->store, txn);
-    else if (txn)
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (rc == 0)
+            metrics_commit(self->metrics, items,
+                           (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+    } else if (txn)
         mdb_txn_abort(txn);
     if (rc == 0)
         stream_log_committed(self->log);
@@ -199,6 +268,7 @@ static const char *s_reply_of(service_t *self, const pending_t *p)
 static int s_handle(service_t *self, MDB_txn *txn, pending_t *p)
 {
     size_t off = self->late_buf.size;
+    s_outcome_reset(p);
     int rc = self->def->handle(self->def->ctx, self, txn, &p->req);
     s_reply_packed(p, &self->late_buf, off);
     return rc == SERVICE_REFUSED ? 0 : rc;
@@ -211,13 +281,15 @@ static int s_run_batch(service_t *self, size_t count)
 {
     MDB_txn *txn = NULL;
     int rc = store_begin(self->store, false, &txn);
+    size_t items = 0;
     for (size_t i = 0; rc == 0 && i < count; i++) {
         pending_t *p = &self->batch[i];
         if (p->ready || p->is_pull)
             continue;
         rc = s_handle(self, txn, p);
+        items++;
     }
-    return s_end_txn(self, txn, rc);
+    return s_end_txn(self, txn, rc, items);
 }
 
 static bool s_batch_needs_txn(service_t *self, size_t count)
@@ -240,7 +312,8 @@ static void s_fail_batch(service_t *self, size_t count, int rc)
         if (p->ready || p->is_pull)
             continue;
         size_t off = self->late_buf.size;
-        proto_pack_error(&self->late_pk, p->req.has_rid, p->req.rid, PROTO_E_INTERNAL, &err);
+        proto_pack_error(&self->late_pk, p->req.has_rid, p->req.rid, service_room_failure_code(rc), &err);
+        service_outcome_refused(&p->req.outcome, service_room_failure_code(rc), err.rule);
         s_reply_packed(p, &self->late_buf, off);
     }
 }
@@ -262,7 +335,25 @@ static bool s_receive_upstream(service_t *self, size_t u, int64_t now_ms)
     upstream_batch_t *b = &self->upstream[u];
     msgpack_zone_clear(&b->zone);
     b->last = 0;
-    return stream_consumer_receive(self->consumers[u], &b->zone, &b->events, &b->first, now_ms) == 1;
+    int rc = stream_consumer_receive(self->consumers[u], &b->zone, &b->events, &b->first, now_ms);
+    /* The producer answered (health: it is alive). */
+    metrics_live(self->metrics)->streams[u].answered_ms = now_ms;
+    return rc == 1;
+}
+
+/*  Upstream u's batch is committed: each of its events is observed. */
+static void s_observe_batch(service_t *self, size_t u)
+{
+    upstream_batch_t *b = &self->upstream[u];
+    for (size_t i = b->first; i < doc_len(b->events); i++) {
+        const msgpack_object *event = doc_at(b->events, i);
+        char type[PROTO_RULE_MAX] = "", id[PROTO_ID_MAX + 1] = "";
+        uint64_t seq = 0;
+        doc_strcpy(event, "type", type, sizeof type);
+        doc_strcpy(event, "id", id, sizeof id);
+        doc_uint(event, "seq", &seq);
+        s_observe_event(self, u, seq, type, id, "ok");
+    }
 }
 
 /*  Applies upstream u's batch and its new cursor inside txn; 0 or an LMDB
@@ -289,6 +380,13 @@ static int s_apply_upstream(service_t *self, MDB_txn *txn, size_t u, int64_t now
     return rc;
 }
 
+/*  The events of upstream u's batch to apply this turn. */
+static size_t s_upstream_items(const service_t *self, size_t u)
+{
+    const upstream_batch_t *b = &self->upstream[u];
+    return b->ready ? doc_len(b->events) - b->first : 0;
+}
+
 /*  Upstream u's batch alone, in its own transaction. */
 static int s_apply_events(service_t *self, size_t u, int64_t now)
 {
@@ -296,7 +394,17 @@ static int s_apply_events(service_t *self, size_t u, int64_t now)
     int rc = store_begin(self->store, false, &txn);
     if (rc == 0)
         rc = s_apply_upstream(self, txn, u, now);
-    return s_end_txn(self, txn, rc);
+    return s_end_txn(self, txn, rc, s_upstream_items(self, u));
+}
+
+/*  How many events the turn's upstream batches brought. */
+static size_t s_events_of_turn(service_t *self)
+{
+    size_t events = 0;
+    for (size_t u = 0; u < self->def->upstream_count; u++)
+        if (self->upstream[u].ready)
+            events += doc_len(self->upstream[u].events) - self->upstream[u].first;
+    return events;
 }
 
 /* ------------------------------------------------------------------ turns */
@@ -310,15 +418,20 @@ static int s_run_turn(service_t *self, size_t count, bool requests, int64_t now)
 {
     MDB_txn *txn = NULL;
     int rc = store_begin(self->store, false, &txn);
+    size_t items = 0;
     for (size_t i = 0; rc == 0 && requests && i < count; i++) {
         pending_t *p = &self->batch[i];
-        if (!p->ready && !p->is_pull)
+        if (!p->ready && !p->is_pull) {
             rc = s_handle(self, txn, p);
+            items++;
+        }
     }
     for (size_t u = 0; rc == 0 && u < self->def->upstream_count; u++)
-        if (self->upstream[u].ready)
+        if (self->upstream[u].ready) {
             rc = s_apply_upstream(self, txn, u, now);
-    return s_end_txn(self, txn, rc);
+            items += s_upstream_items(self, u);
+        }
+    return s_end_txn(self, txn, rc, items);
 }
 
 /*  After a turn failed as a whole: each part again in its own transaction,
@@ -341,6 +454,7 @@ static void s_commit_apart(service_t *self, size_t count, bool requests, int64_t
         while ((rc = s_apply_events(self, u, now)) == MDB_MAP_FULL && store_grow(self->store) == 0)
             ;
         if (rc == 0) {
+            s_observe_batch(self, u);
             stream_consumer_advance(consumer, self->upstream[u].last, now_ms);
             continue;
         }
@@ -367,8 +481,10 @@ static void s_commit_turn(service_t *self, size_t count, bool requests, int64_t 
         return;
     }
     for (size_t u = 0; u < self->def->upstream_count; u++)
-        if (self->upstream[u].ready)
+        if (self->upstream[u].ready) {
+            s_observe_batch(self, u);
             stream_consumer_advance(self->consumers[u], self->upstream[u].last, now_ms);
+        }
 }
 
 void service_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms)
@@ -380,8 +496,10 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
     clock_gettime(CLOCK_REALTIME, &wall);
     int64_t wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
     int64_t now = wall_ms / 1000;
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         s_pending_prepare(self, &self->batch[i], wall_ms, now_ms);
+        service_room_refuse(self, &self->batch[i]);
+    }
     bool requests = s_batch_needs_txn(self, count), streams = false;
     for (size_t u = 0; u < self->def->upstream_count; u++) {
         self->upstream[u].ready =
@@ -394,12 +512,18 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
     MDB_txn *read_txn = NULL;
     for (size_t i = 0; i < count; i++) {
         pending_t *p = &self->batch[i];
-        if (p->is_pull)
+        if (p->is_pull) {
             service_handle_pull(self, &read_txn, p, now_ms);
-        else
-            service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
+            s_observe(self, p, event_log_clock_us() - p->received_us);
+            continue;
+        }
+        /* Observed just before its reply goes (a ROUTER's send only
+         * queues it): whoever got a reply finds its line in the log. */
+        s_observe(self, p, event_log_clock_us() - p->received_us);
+        service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
     }
     if (read_txn)
         mdb_txn_abort(read_txn);
     s_release_batch(self, count);
+    service_memory_turn_ended(self, count, s_events_of_turn(self), now_ms);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #ifdef ESSP_STORE_FAULTS
@@ -178,6 +179,32 @@ int store_grow(store_t *self)
         self->map_size = grown;
     }
     return rc;
+}
+
+int store_space(const store_t *self, store_space_t *out)
+{
+    assert(self && out);
+    memset(out, 0, sizeof *out);
+    MDB_envinfo info;
+    MDB_stat stat;
+    const char *dir = NULL;
+    int rc = mdb_env_info(self->env, &info);
+    if (!rc)
+        rc = mdb_env_stat(self->env, &stat);
+    if (!rc)
+        rc = mdb_env_get_path(self->env, &dir);
+    if (rc)
+        return rc;
+    out->map_size = info.me_mapsize;
+    out->used = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+    /* store_grow doubles the map: the next growth is the map's size. */
+    out->next_growth = info.me_mapsize;
+    struct statvfs fs;
+    if (statvfs(dir, &fs) != 0)
+        return -1;
+    out->disk_free = (uint64_t)fs.f_bavail * fs.f_frsize;
+    out->disk_total = (uint64_t)fs.f_blocks * fs.f_frsize;
+    return 0;
 }
 
 int store_backup(store_t *self, const char *dir)

@@ -43,6 +43,24 @@ int store_commit(store_t *self, MDB_txn *txn);
  *  process.  0 or an LMDB code. */
 int store_grow(store_t *self);
 
+/*  What the store takes and what is left under it, in bytes.  The map
+ *  only reserves address space; `used` is what its pages occupy in the
+ *  data file; `next_growth` is what the next store_grow() adds to the map
+ *  (the map doubles), which the disk must hold once the pages fill it.
+ *  `disk_free` is what an unprivileged writer may still use on the
+ *  filesystem of the store's directory (statvfs f_bavail). */
+typedef struct {
+    uint64_t map_size;
+    uint64_t used;
+    uint64_t next_growth;
+    uint64_t disk_free;
+    uint64_t disk_total;
+} store_space_t;
+
+/*  Fills *out.  0, an LMDB code, or -1 when statvfs failed (errno set).
+ *  Cheap: no transaction, one statvfs; callable from the service's loop. */
+int store_space(const store_t *self, store_space_t *out);
+
 /*  Hot backup into an empty directory, compacted. */
 int store_backup(store_t *self, const char *dir);
 

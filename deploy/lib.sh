@@ -9,7 +9,7 @@ ESSP_BUILD_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev li
   liblmdb-dev libsodium-dev libjansson-dev libcmocka-dev libmicrohttpd-dev liboath-dev
   libqrencode-dev libcurl4-openssl-dev"
 ESSP_TEST_PACKAGES="python3 python3-zmq python3-msgpack python3-nacl lmdb-utils chromium fonts-dejavu-core
-  nodejs nginx openssl python3-aiosmtpd"
+  nodejs nginx openssl python3-aiosmtpd prometheus"
 # Only when deploy/test is asked for line coverage (ESSP_COVERAGE=1).
 ESSP_COVERAGE_PACKAGES="gcovr"
 

@@ -35,6 +35,7 @@ static bool s_is_desk_op(const char *text, size_t len);
 static const message_t s_catalogue[] = {
     /* requests */
     {"ping", "request", {{0}}},
+    {"health", "request", {{0}}},
     {"pull", "request", {REQ("after", F_UINT, 0, UINT64_MAX), OPT("max", F_UINT, 1, PROTO_BATCH_MAX),
                          OPT("wait", F_UINT, 0, PROTO_WAIT_MAX_MS)}},
     {"submit", "request", {REQ("application", F_MAP, 0, 0), OPT("key", F_STR, 1, 64),
@@ -117,6 +118,9 @@ static const message_t s_catalogue[] = {
     {"backup_hold", "request", {REQ("ms", F_UINT, 0, PROTO_HOLD_MAX_MS)}},
     /* replies */
     {"pong", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX)}},
+    {"health", "reply", {REQ("service", F_STR, 1, 32), REQ("ready", F_BOOL, 0, 0),
+                         REQ("head", F_UINT, 0, UINT64_MAX), REQ("waiting", F_ARRAY_STR, 0, 16),
+                         REQ("streams", F_ARRAY, 0, 16)}},
     {"hello", "reply", {REQ("service", F_STR, 1, 32), REQ("head", F_UINT, 0, UINT64_MAX),
                         REQ("algorithm", F_STR, 1, 32), REQ("context", F_STR, 1, 64),
                         REQ("key", F_STR, 64, 64), OPT("since", F_UINT, 1, UINT64_MAX),

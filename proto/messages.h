@@ -44,6 +44,8 @@
 #define PROTO_E_CONFLICT    "conflict"     /* not allowed in the current state */
 #define PROTO_E_FORBIDDEN   "forbidden"    /* not allowed for this member */
 #define PROTO_E_INTERNAL    "internal"     /* the service failed; nothing was changed */
+#define PROTO_E_UNAVAILABLE "unavailable"  /* storage is short for now (disk full, reserve
+                                            * reached); nothing was changed: resend later */
 
 /*  Application states, as status replies and the CLI name them. */
 #define STATE_RECEIVED          "received"

@@ -117,11 +117,84 @@ static int s_await(zsock_t *dealer, uint64_t rid, int timeout_ms, reply_t *reply
         }
         reply->frame = frame;
         rc = doc_str_eq(&reply->msg, "type", "error") ? EXIT_REFUSED : EXIT_OK;
-        if (rc == EXIT_REFUSED)
+        if (rc == EXIT_REFUSED && doc_str_eq(&reply->msg, "code", PROTO_E_UNAVAILABLE))
+            rc = EXIT_UNAVAILABLE;   /* s_call says it, and may resend */
+        else if (rc == EXIT_REFUSED)
             s_report_error(&reply->msg);
     }
     zpoller_destroy(&poller);
     return rc;
+}
+
+bool client_may_resend(const msgpack_object *request)
+{
+    static const char *const always[] = {"ping", "pull", "status", "history", "member_list", "queue",
+                                         "directory", "hello", "vote", "recuse", "erase", "withdraw",
+                                         "complaint", "tick", NULL};
+    static const char *const keyed[] = {"submit", "amend", "appeal", NULL};
+    for (const char *const *t = always; *t; t++)
+        if (doc_str_eq(request, "type", *t))
+            return true;
+    for (const char *const *t = keyed; *t; t++)
+        if (doc_str_eq(request, "type", *t))
+            return doc_get(request, "key") != NULL;
+    return false;
+}
+
+/*  One try after another on a new socket each, until a reply ("lazy
+ *  pirate"). */
+static int s_tries(service_id_t service, bool secure, const msgpack_sbuffer *request, uint64_t rid,
+                   int timeout, reply_t *reply)
+{
+    int tries = (int)config_env_long("ESSP_RETRIES", 3, 1, 100);
+    int rc = EXIT_UNREACHABLE;
+    zframe_t *previous = reply->frame;   /* an `unavailable` reply before this resend */
+    zframe_destroy(&previous);
+    reply->frame = NULL;
+    /* SIGINT or SIGTERM (zsys_interrupted) ends the wait at once: a
+     * command that follows a stream stops cleanly. */
+    for (int attempt = 0; attempt < tries && rc == EXIT_UNREACHABLE && !zsys_interrupted; attempt++) {
+        zsock_t *dealer = s_connect(service, secure);
+        if (!dealer)
+            break;
+        if (zsock_send(dealer, "b", request->data, request->size) == 0)
+            rc = s_await(dealer, rid, timeout, reply);
+        zsock_destroy(&dealer);
+    }
+    return rc;
+}
+
+/*  Sleeps ms, or less when SIGINT or SIGTERM comes. */
+static void s_pause(int64_t ms)
+{
+    int64_t end = zclock_mono() + ms;
+    while (!zsys_interrupted && zclock_mono() < end)
+        zclock_sleep((int)(end - zclock_mono() < 100 ? end - zclock_mono() : 100));
+}
+
+/*  After an `unavailable` reply: says so, and pauses before the resend;
+ *  false when the request is not resent (not safe, or time is up). */
+static bool s_storage_backoff(service_id_t service, const msgpack_object *reply, bool resendable,
+                              int64_t give_up_ms, int64_t *delay_ms)
+{
+    char message[PROTO_MESSAGE_MAX] = "";
+    doc_strcpy(reply, "message", message, sizeof message);
+    if (!resendable) {
+        fprintf(stderr, "essp: unavailable: %s (rule storage); not resent: this request is not safe to "
+                "resend, run the command again later\n", message);
+        return false;
+    }
+    if (zclock_mono() + *delay_ms > give_up_ms || zsys_interrupted) {
+        fprintf(stderr, "essp: unavailable: %s (rule storage); giving up: nothing was changed, run the "
+                "command again later\n", message);
+        return false;
+    }
+    fprintf(stderr, "essp: the %s service cannot store this for now (%s); retrying in %.1f s with the "
+            "same request and idempotency key\n", config_service_name(service), message, *delay_ms / 1000.0);
+    s_pause(*delay_ms);
+    int64_t cap = config_env_long("ESSP_BACKOFF_MAX_MS", 30000, 100, 3600000);
+    *delay_ms = *delay_ms * 2 > cap ? cap : *delay_ms * 2;
+    return !zsys_interrupted;
 }
 
 /*  One request on the plain or the authenticated endpoint. */
@@ -137,22 +210,19 @@ static int s_call(service_id_t service, bool secure, const msgpack_sbuffer *requ
     msgpack_zone scratch;
     msgpack_zone_init(&scratch, 1024);
     uint64_t rid = 0;
-    if (wire_decode(request->data, request->size, &scratch, &req, &err) == 0)
+    bool resendable = false;
+    if (wire_decode(request->data, request->size, &scratch, &req, &err) == 0) {
         doc_uint(&req, "rid", &rid);
+        resendable = client_may_resend(&req);
+    }
     msgpack_zone_destroy(&scratch);
     int timeout = (int)config_env_long("ESSP_TIMEOUT_MS", 5000, 100, 3600000) + (int)wait_ms;
-    int tries = (int)config_env_long("ESSP_RETRIES", 3, 1, 100);
-    int rc = EXIT_UNREACHABLE;
-    /* SIGINT or SIGTERM (zsys_interrupted) ends the wait at once: a
-     * command that follows a stream stops cleanly. */
-    for (int attempt = 0; attempt < tries && rc == EXIT_UNREACHABLE && !zsys_interrupted; attempt++) {
-        zsock_t *dealer = s_connect(service, secure);
-        if (!dealer)
-            break;
-        if (zsock_send(dealer, "b", request->data, request->size) == 0)
-            rc = s_await(dealer, rid, timeout, reply);
-        zsock_destroy(&dealer);
-    }
+    int64_t give_up_ms = zclock_mono() + config_env_long("ESSP_RETRY_FOR_S", 600, 0, 86400) * 1000;
+    int64_t delay_ms = config_env_long("ESSP_BACKOFF_MAX_MS", 30000, 100, 3600000) < 1000 ? 100 : 1000;
+    int rc;
+    while ((rc = s_tries(service, secure, request, rid, timeout, reply)) == EXIT_UNAVAILABLE
+           && s_storage_backoff(service, &reply->msg, resendable, give_up_ms, &delay_ms))
+        ;
     if (rc == EXIT_UNREACHABLE && !zsys_interrupted) {
         char endpoint[CONFIG_ENDPOINT_MAX];
         s_endpoint(service, secure, endpoint, sizeof endpoint);

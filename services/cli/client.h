@@ -18,8 +18,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/*  Exit codes of the essp tool. */
-enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
+/*  Exit codes of the essp tool.  EXIT_UNAVAILABLE is EX_TEMPFAIL of
+ *  sysexits.h: the service could not store the request for now (code
+ *  `unavailable`, rule `storage`), nothing was changed, the same command
+ *  later will do. */
+enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_UNAVAILABLE = 75 };
 
 typedef struct {
     void *frame;                 /* the reply bytes (czmq frame), owned */
@@ -30,7 +33,13 @@ typedef struct {
 /*  Sends the request (a packed msgpack map) to `service` and waits for the
  *  reply.  wait_ms: extra time the service may hold the request (a pull).
  *  Returns EXIT_OK with *reply decoded, EXIT_UNREACHABLE when no answer
- *  came, EXIT_REFUSED when the reply was an error (printed on stderr). */
+ *  came, EXIT_REFUSED when the reply was an error (printed on stderr).
+ *  A reply `unavailable` (storage short for now) is followed by the same
+ *  bytes again (same rid, same idempotency key) after a growing pause
+ *  (1 s doubling up to ESSP_BACKOFF_MAX_MS, default 30000), said on
+ *  stderr, for ESSP_RETRY_FOR_S seconds (default 600), when the request is
+ *  one whose resend is answered as the first (client_may_resend); then,
+ *  or at once for the others, EXIT_UNAVAILABLE. */
 int client_call(service_id_t service, const msgpack_sbuffer *request, uint32_t wait_ms,
                 reply_t *reply);
 
@@ -41,6 +50,14 @@ int client_call_plain(service_id_t service, const msgpack_sbuffer *request, uint
                       reply_t *reply);
 
 void reply_release(reply_t *reply);
+
+/*  True when the request (its decoded map) may be sent again after an
+ *  `unavailable` reply because a resend is answered as the first one
+ *  (proto/README.md §2.5): the reads, submit / amend / appeal carrying an
+ *  idempotency key, vote, recuse, erase, withdraw, complaint, tick.  Not
+ *  member_add, member_remove, member_update, token_reissue, nor a submit,
+ *  amend or appeal without a key. */
+bool client_may_resend(const msgpack_object *request);
 
 /*  From now on, requests to review, intake and validation go to their
  *  authenticated endpoint (review base+5, intake base+6, validation

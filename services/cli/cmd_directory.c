@@ -132,24 +132,3 @@ int cmd_endpoints(const args_t *args)
     }
     return EXIT_OK;
 }
-
-/*  Pings every service (or one): one line each; exit 3 if one is down. */
-int cmd_ping(const args_t *args)
-{
-    if (args->positionals > 1)
-        return cli_usage("takes at most a service name");
-    int only = args->positionals == 1 ? config_service_by_name(args->pos[0]) : -1;
-    if (args->positionals == 1 && only < 0)
-        return cli_usage("unknown service");
-    int worst = EXIT_OK;
-    for (int s = 0; s < SERVICE_COUNT; s++) {
-        if (only >= 0 && s != only)
-            continue;
-        request_t r;
-        request_init(&r, "ping", 0);
-        int rc = request_call_and_print((service_id_t)s, &r, NULL);
-        if (rc != EXIT_OK)
-            worst = rc;
-    }
-    return worst;
-}

@@ -95,6 +95,7 @@ int cmd_stream(const args_t *args);
  *  (cmd_stream_key.c). */
 int cmd_stream_rotate_key(const args_t *args);
 int cmd_endpoints(const args_t *args);
+/*  Every service's health as a table (cmd_ping.c). */
 int cmd_ping(const args_t *args);
 
 #endif

@@ -2,7 +2,8 @@
  *
  *  Output is JSON on stdout: one object, or one object per line for lists.
  *  Errors go to stderr with the field and the rule that refused the input.
- *  Exit codes: 0 done, 1 refused input, 2 usage, 3 service unreachable.
+ *  Exit codes: 0 done, 1 refused input, 2 usage, 3 service unreachable,
+ *  75 storage unavailable for now (nothing changed; resent by itself first).
  *  The stack is found through ESSP_HOME and ESSP_PORT, as the services do.
  *
  *  This file holds the table of commands and the one prologue they share;
@@ -114,7 +115,7 @@ static const command_t s_commands[] = {
     {"stream", NULL, NULL, "from=,follow,pubkey", 0, "--from takes a sequence number", cmd_stream},
     {"endpoints", NULL, "endpoints                       where each service listens",
      NULL, 0, "takes no argument", cmd_endpoints},
-    {"ping", NULL, "ping [SERVICE]                  check that the services answer",
+    {"ping", NULL, "ping [SERVICE]                  whether each service answers and is ready: its streams, what it waits for",
      NULL, -1, "takes at most a service name", cmd_ping},
     {"backup", NULL, "backup DIR [--env FILE]         (staff key) a consistent copy of the whole stack: stores, keys, settings",
      "env=", 1, "expects one DIR (new or empty)", cmd_backup},
@@ -177,7 +178,16 @@ static int s_help(FILE *out)
                  "  ESSP_<SERVICE>_ENDPOINT, ESSP_TIMEOUT_MS (5000), ESSP_RETRIES (3),\n"
                  "  ESSP_REVIEW_SECURE_ENDPOINT, ESSP_INTAKE_SECURE_ENDPOINT, ESSP_VALIDATION_SECURE_ENDPOINT,\n"
                  "  ESSP_STAFF (the staff key to use); settings also in $ESSP_HOME/essp.conf\n"
-                 "exit codes: 0 done, 1 refused, 2 usage, 3 service unreachable\n");
+                 "  ESSP_RETRY_FOR_S (600), ESSP_BACKOFF_MAX_MS (30000)\n"
+                 "exit codes:\n"
+                 "  0   done\n"
+                 "  1   refused: the request breaks a rule, or the state does not allow it (see stderr)\n"
+                 "  2   usage: a command or an option is wrong\n"
+                 "  3   service unreachable: no answer after ESSP_RETRIES tries\n"
+                 "  75  storage unavailable for now (code unavailable, rule storage): nothing was changed;\n"
+                 "      reads, votes, recusals and submissions, amendments and appeals (they carry an\n"
+                 "      idempotency key) are first resent by essp itself, with the same key, after\n"
+                 "      growing pauses for ESSP_RETRY_FOR_S seconds, each said on stderr\n");
     return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 

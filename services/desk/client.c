@@ -190,7 +190,7 @@ int desk_call(desk_request_t *req, service_id_t service, const msgpack_sbuffer *
         person_links_give(req->session.id_hash, service, &socket, s_now_ms());
     zsock_destroy(&socket);
     if (rc != 0) {
-        log_warn("desk: %s did not answer %s in time", config_service_name(service), req->session.email);
+        log_warn("desk: %s did not answer %s in time", config_service_name(service), req->session.name);
         reply->problem = service == SERVICE_INTAKE
                              ? "Le service des candidatures ne répond pas pour l'instant. Réessayez dans une "
                                "minute ; si cela dure, prévenez l'équipe."

@@ -208,7 +208,7 @@ static int s_account_invite(desk_core_t *self, service_t *svc, MDB_txn *txn, ser
     /* The public half goes to the certificate store (a reset replaces the
      * old key, refused from the next connection on). */
     if (auth_install_public(role, name, public_key) != 0) {
-        log_error("desk: cannot write the certificate of %s in keys/allowed", email);
+        log_error("desk: cannot write the certificate of %s in keys/allowed", name);
         rc = service_refuse(req, PROTO_E_INTERNAL, "public_key", "store", "the certificate could not be written");
         goto done;
     }
@@ -252,7 +252,7 @@ static int s_account_invite(desk_core_t *self, service_t *svc, MDB_txn *txn, ser
         if ((rc = core_buffer_put(&b, txn, service_db(svc, DB_INVITATIONS), token_hash, 32)))
             goto done;
     }
-    log_info("desk: account %s (%s, %s) %s by %s", email, name, role,
+    log_info("desk: account of %s (%s) %s by %s", name, role,
              reset ? "reset" : direct ? "created with its password" : "invited", req->peer_name);
     proto_pack_reply(req->reply, "account", req->has_rid, req->rid, 2);
     proto_pack_kv_str(req->reply, "email", email);
@@ -334,7 +334,7 @@ static int s_account_remove(desk_core_t *self, service_t *svc, MDB_txn *txn, ser
         return rc;
     if (auth_revoke(role, name) != 0)
         log_error("desk: the certificate of %s is still in keys/allowed", name);
-    log_info("desk: account %s removed by %s", email, req->peer_name);
+    log_info("desk: account of %s removed by %s", name, req->peer_name);
     proto_pack_reply(req->reply, "account", req->has_rid, req->rid, 2);
     proto_pack_kv_str(req->reply, "email", email);
     proto_pack_kv_str(req->reply, "state", "removed");

@@ -8,7 +8,10 @@
 #include "site_impl.h"
 
 #include "common/config.h"
+#include "common/event_log.h"
+#include "common/health.h"
 #include "common/log.h"
+#include "proto/messages.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -28,6 +31,14 @@ typedef struct {
     char *body;
     size_t len, cap;
     bool too_large;
+    /* For its log line (common/event_log.h): never a cookie, a form
+     * field or a token. */
+    int64_t received_us;
+    char method[8];
+    char path[128];              /* without the query, the invitation's token cut */
+    char actor[DESK_NAME_MAX + 1];  /* the account's name, when logged in */
+    unsigned status;
+    bool logged;
 } pending_t;
 
 static const char s_csp[] = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
@@ -123,9 +134,35 @@ static void s_address(struct MHD_Connection *c, char *out, size_t cap)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
 }
 
+/*  GET /healthz: the core's `health` (common/health.h) as JSON, 200 when
+ *  ready, 503 when not or when the core does not answer. */
+static enum MHD_Result s_health(desk_http_t *self, struct MHD_Connection *c)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    uint64_t rid = desk_next_rid();
+    proto_pack_request(&pk, "health", rid, 0);
+    desk_reply_t reply;
+    int rc = site_core_call(&self->site, &buf, rid, &reply);
+    msgpack_sbuffer_destroy(&buf);
+    bool ready;
+    char *body = health_reply_json(rc == 0 ? &reply.msg : NULL, "desk", &ready);
+    if (rc == 0)
+        desk_reply_free(&reply);
+    if (!body)
+        return MHD_NO;
+    enum MHD_Result sent = s_send(c, ready ? 200 : 503, "application/json", body, strlen(body), NULL);
+    free(body);
+    return sent;
+}
+
 static enum MHD_Result s_run(desk_http_t *self, struct MHD_Connection *c, const char *url, const char *method,
                              pending_t *p)
 {
+    if (strcmp(method, "GET") == 0 && strcmp(url, "/healthz") == 0)
+        return s_health(self, c);
     for (size_t i = 0; i < sizeof s_static / sizeof *s_static; i++) {
         if (strcmp(method, "GET") || strcmp(url, s_static[i].path))
             continue;
@@ -168,6 +205,8 @@ static enum MHD_Result s_run(desk_http_t *self, struct MHD_Connection *c, const 
         goto done;
     }
     site_handle(&self->site, req, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie"));
+    /* The person, once known: a session, or the login that opens one. */
+    snprintf(p->actor, sizeof p->actor, "%s", req->session.name);
     fclose(req->out);
     rc = s_send(c, req->status, s_plain_html, html, html_len, req);
     free(html);
@@ -179,15 +218,31 @@ done:
     return rc;
 }
 
-static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+/*  One line per request (common/event_log.h): when its response is
+ *  queued, before libmicrohttpd sends it, or at its end without one
+ *  (status 0); none for health checks. */
+static void s_log_request(pending_t *p)
 {
-    desk_http_t *self = cls;
+    if (p->logged || strcmp(p->path, "/healthz") == 0)
+        return;
+    p->logged = true;
+    event_log_http(p->method, p->path, (int)p->status, event_log_clock_us() - p->received_us, p->actor);
+}
+
+static enum MHD_Result s_receive(desk_http_t *self, struct MHD_Connection *c, const char *url, const char *method,
+                                 const char *upload_data, size_t *upload_size, void **con_cls)
+{
     pending_t *p = *con_cls;
     if (!p) {
         if (!(p = calloc(1, sizeof *p)))
             return MHD_NO;
         *con_cls = p;
+        p->received_us = event_log_clock_us();
+        snprintf(p->method, sizeof p->method, "%s", method);
+        /* An invitation's link carries its token as the path's second
+         * segment: the log keeps "/invitation/…". */
+        event_log_path_without(url, strncmp(url, "/invitation/", 12) == 0 ? 1 : SIZE_MAX, p->path,
+                               sizeof p->path);
         const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (length && strtoull(length, NULL, 10) > self->body_max)
             p->too_large = true;
@@ -222,11 +277,28 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char 
     return s_run(self, c, url, method, p);
 }
 
+static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    enum MHD_Result rc = s_receive(cls, c, url, method, upload_data, upload_size, con_cls);
+    /* The status of the response just queued, for the log line. */
+    pending_t *p = *con_cls;
+    const union MHD_ConnectionInfo *info;
+    if (p && !p->status && (info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS))) {
+        p->status = info->http_status;
+        s_log_request(p);
+    }
+    return rc;
+}
+
 static void s_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     pending_t *p = *con_cls;
     if (!p)
         return;
+    (void)toe;
+    s_log_request(p);
     if (p->body) {
         sodium_memzero(p->body, p->len);     /* passwords */
         free(p->body);

@@ -4,6 +4,9 @@
 #include "http.h"
 #include "session_keys.h"
 
+#include "common/event_log.h"
+#include "common/log.h"
+
 #include <sodium.h>
 
 static desk_http_t *s_http;
@@ -24,6 +27,9 @@ static void s_detach(void *ctx, service_t *svc)
 
 int main(void)
 {
+    /* What the start says before the shell runs goes to the service's log. */
+    log_set_name("desk");
+    event_log_open("desk");
     if (sodium_init() < 0)
         return 1;
     service_def_t def = {

@@ -178,7 +178,7 @@ static int s_enrol(desk_request_t *req, session_secrets_t *secrets, bool locked,
     sodium_memzero(secrets->enrol, sizeof secrets->enrol);
     if (session_keys_put(req->session.id_hash, secrets) != 0)
         return -1;
-    log_info("desk: %s enrolled a second factor", req->session.email);
+    log_info("desk: %s enrolled a second factor", req->session.name);
     return s_store_codes(req, secrets, true, step);
 }
 
@@ -215,7 +215,7 @@ static int s_verify(desk_request_t *req, session_secrets_t *secrets, bool locked
                 return 0;
             passed = rc == 0;
             if (passed)
-                log_info("desk: %s used a recovery code", req->session.email);
+                log_info("desk: %s used a recovery code", req->session.name);
         }
     }
     if (!passed) {

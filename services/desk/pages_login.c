@@ -77,7 +77,8 @@ static int s_login_refused(desk_request_t *req, const char *email, uint32_t fail
 }
 
 /*  The session starts: the secrets go to memory, the record to the core. */
-static int s_login_open(desk_request_t *req, const char *email, const char *role, session_secrets_t *secrets)
+static int s_login_open(desk_request_t *req, const char *email, const char *name, const char *role,
+                        session_secrets_t *secrets)
 {
     const char *stage = strcmp(role, "staff") ? "full" : secrets->totp_len ? "totp" : "enrol";
     flow_session_t s;
@@ -99,7 +100,9 @@ static int s_login_open(desk_request_t *req, const char *email, const char *role
         session_keys_drop(s.hash);
         return rc < 0 ? 0 : -1;
     }
-    log_info("desk: %s logged in (%s)", email, stage);
+    log_info("desk: %s logged in (%s)", name, stage);
+    /* Who this request was, for its log line (services/desk/http.c). */
+    snprintf(req->session.name, sizeof req->session.name, "%s", name);
     flow_session_cookie(req, &s);
     sodium_memzero(&s, sizeof s);
     return desk_redirect(req, !strcmp(stage, "full") ? desk_home_of(role) : "/double-facteur");
@@ -131,7 +134,7 @@ static int s_login(desk_request_t *req)
     if (!usable || !right) {
         desk_reply_free(&reply);
         if (locked)
-            log_info("desk: a login refused while locked (%s, %s)", *email ? email : "-", req->address);
+            log_info("desk: a login refused while locked (from %s)", req->address);
         return s_login_refused(req, email, (uint32_t)failures);
     }
     session_secrets_t secrets;
@@ -140,12 +143,12 @@ static int s_login(desk_request_t *req)
     int rc = flow_open_secrets(account, password, &secrets);
     desk_reply_free(&reply);
     if (rc != 0) {
-        log_error("desk: the sealed secrets of %s do not open with its password", email);
+        log_error("desk: the sealed secrets of %s do not open with its password", name);
         return desk_error_page(req, 500, "Compte inutilisable",
                                "Vos clés n'ont pas pu être ouvertes. Demandez à l'équipe de réinitialiser votre "
                                "mot de passe.");
     }
-    rc = s_login_open(req, email, role, &secrets);
+    rc = s_login_open(req, email, name, role, &secrets);
     sodium_memzero(&secrets, sizeof secrets);
     return rc;
 }
@@ -162,7 +165,7 @@ static int s_logout(desk_request_t *req)
         if (flow_write(req, &buf, rid, NULL) != 0)
             return 0;
         session_keys_drop(req->session.id_hash);
-        log_info("desk: %s logged out", req->session.email);
+        log_info("desk: %s logged out", req->session.name);
     }
     site_session_cookie(req->site, "", 0, req->set_cookie, sizeof req->set_cookie);
     return desk_redirect(req, "/connexion");
@@ -288,7 +291,8 @@ static int s_invitation_accept(desk_request_t *req, const msgpack_object *accoun
         session_keys_drop(s.hash);
         return rc < 0 ? 0 : desk_error_page(req, 410, "Invitation périmée", s_stale);
     }
-    log_info("desk: %s set their password from an invitation", email);
+    log_info("desk: %s set their password from an invitation", name);
+    snprintf(req->session.name, sizeof req->session.name, "%s", name);
     flow_session_cookie(req, &s);
     return desk_redirect(req, strcmp(role, "staff") ? desk_home_of(role) : "/double-facteur");
 }

@@ -83,7 +83,7 @@ static int s_change(desk_request_t *req, session_secrets_t *secrets, const char 
         return rc < 0 ? 0 : -1;
     if (session_keys_put(req->session.id_hash, secrets) != 0)
         return -1;
-    log_info("desk: %s changed their password", req->session.email);
+    log_info("desk: %s changed their password", req->session.name);
     s_page(req, NULL, "Votre mot de passe est changé. Vos autres sessions ouvertes sont fermées.");
     return 0;
 }

@@ -5,6 +5,7 @@
 #include "intake.h"
 
 #include "common/config.h"
+#include "common/health.h"
 #include "common/log.h"
 #include "proto/charter.h"
 #include "proto/date.h"
@@ -80,19 +81,20 @@ enum MHD_Result api_health(http_t *self, struct MHD_Connection *c)
     msgpack_sbuffer buf;
     msgpack_packer pk;
     bridge_pack_init(&buf, &pk);
-    uint64_t rid = bridge_next_rid(self), head = 0;
-    proto_pack_request(&pk, "ping", rid, 0);
+    uint64_t rid = bridge_next_rid(self);
+    proto_pack_request(&pk, "health", rid, 0);
     reply_t reply;
     int rc = bridge_core_call(self, &buf, rid, 2000, &reply);
     msgpack_sbuffer_destroy(&buf);
-    if (rc != 0 || !bridge_reply_is(&reply, "pong")) {
+    bool ready;
+    char *text = health_reply_json(rc == 0 ? &reply.msg : NULL, "intake", &ready);
+    if (rc == 0)
         bridge_reply_free(&reply);
-        return request_json(c, 503, json_pack("{s:s}", "status", "unavailable"), NULL, NULL);
-    }
-    doc_uint(&reply.msg, "head", &head);
-    bridge_reply_free(&reply);
-    return request_json(c, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "service", "intake", "head",
-                                          (json_int_t)head), NULL, NULL);
+    json_error_t error;
+    json_t *body = text ? json_loads(text, 0, &error) : NULL;
+    free(text);
+    return request_json(c, ready ? 200 : 503, body ? body : json_pack("{s:s}", "status", "unavailable"), NULL,
+                        NULL);
 }
 
 enum MHD_Result api_charter(struct MHD_Connection *c)

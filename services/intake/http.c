@@ -9,6 +9,7 @@
 #include "texts.h"
 
 #include "common/config.h"
+#include "common/event_log.h"
 #include "common/log.h"
 #include "proto/charter.h"
 #include "proto/doc.h"
@@ -142,8 +143,10 @@ static void *s_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
     if (later)
         s_deadline(self, c, self->config.head_timeout_s, "head");
     request_t *r = calloc(1, sizeof *r);
-    if (r)
+    if (r) {
         r->started_ms = request_now_ms();
+        r->received_us = event_log_clock_us();
+    }
     return r;
 }
 
@@ -286,22 +289,29 @@ static enum MHD_Result s_on_upload(http_t *self, struct MHD_Connection *c, reque
     return MHD_YES;
 }
 
-static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                const char *version, const char *upload_data, size_t *upload_size,
-                                void **con_cls)
+/*  One line per request (common/event_log.h): when its response is
+ *  queued, or at its end without one (status 0); none for health checks,
+ *  which a monitor sends every few seconds. */
+static void s_log_request(request_t *r)
 {
-    http_t *self = cls;
-    request_t *r = *con_cls;
-    if (!r) {
-        /* s_uri_log made it; it failed to allocate. */
-        if (!(r = calloc(1, sizeof *r)))
-            return MHD_NO;
-        *con_cls = r;
-    }
+    if (r->logged || !r->routed || r->route == R_HEALTH)
+        return;
+    r->logged = true;
+    event_log_http(r->method, r->path, (int)r->status, event_log_clock_us() - r->received_us, NULL);
+}
+
+static enum MHD_Result s_receive(http_t *self, struct MHD_Connection *c, request_t *r, const char *url,
+                                 const char *method, const char *upload_data, size_t *upload_size)
+{
     if (!r->routed) {
-        /* The head is in: the body's deadline starts now. */
+        /* The head is in: the body's deadline starts now.  libmicrohttpd
+         * gives the URL without its query string; a token never is in the
+         * path (the tracking link carries it after #, which no browser
+         * sends). */
         r->routed = true;
         r->started_ms = request_now_ms();
+        snprintf(r->method, sizeof r->method, "%s", method);
+        event_log_path_without(url, SIZE_MAX, r->path, sizeof r->path);
         request_route(r, method, url);
         enum MHD_Result rc = s_on_headers(self, c, r);
         s_deadline(self, c, r->has_body ? self->config.body_timeout_s : 0, "body");
@@ -316,6 +326,30 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char 
         return request_refuse(c, r, 413, "body_max", NULL, NULL);
     r->answered = true;
     return s_dispatch(self, c, r);
+}
+
+static enum MHD_Result s_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                const char *version, const char *upload_data, size_t *upload_size,
+                                void **con_cls)
+{
+    (void)version;
+    request_t *r = *con_cls;
+    if (!r) {
+        /* s_uri_log made it; it failed to allocate. */
+        if (!(r = calloc(1, sizeof *r)))
+            return MHD_NO;
+        r->received_us = event_log_clock_us();
+        *con_cls = r;
+    }
+    enum MHD_Result rc = s_receive(cls, c, r, url, method, upload_data, upload_size);
+    /* A response was just queued: its line, before libmicrohttpd sends it
+     * (whoever got a response finds its line in the log). */
+    const union MHD_ConnectionInfo *info;
+    if (!r->status && (info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS))) {
+        r->status = info->http_status;
+        s_log_request(r);
+    }
+    return rc;
 }
 
 static void s_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -333,6 +367,8 @@ static void s_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     request_t *r = *con_cls;
     if (!r)
         return;
+    (void)toe;
+    s_log_request(r);
     free(r->body);
     free(r);
     *con_cls = NULL;

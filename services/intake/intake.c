@@ -20,6 +20,7 @@ const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets",
 #define S_SECRET_KEY "token_secret"
 
 const char *const intake_secure_types[] = {"erase", NULL};
+const char *const intake_room_types[] = {"submit", NULL};
 
 int intake_start(void *ctx, service_t *svc, MDB_txn *txn)
 {

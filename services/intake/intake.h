@@ -62,6 +62,11 @@ bool intake_token_matches(const msgpack_object *record, const char *token, size_
 /*  The request types answered only on the secure endpoint ("erase"). */
 extern const char *const intake_secure_types[];
 
+/*  The request types that bring a new application in ("submit"): refused
+ *  (unavailable, storage) while the disk under the store is below its
+ *  reserve, when amendments, votes and the streams still commit. */
+extern const char *const intake_room_types[];
+
 /*  service_def_t.start: loads (or makes, on first start) the secret that
  *  tokens of keyed submissions are derived from. */
 int intake_start(void *ctx, service_t *svc, MDB_txn *txn);

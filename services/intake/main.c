@@ -3,6 +3,9 @@
 #include "http.h"
 #include "intake.h"
 
+#include "common/event_log.h"
+#include "common/log.h"
+
 #include <sodium.h>
 
 static http_t *s_http;
@@ -23,6 +26,9 @@ static void s_detach(void *ctx, service_t *svc)
 
 int main(void)
 {
+    /* What the start says before the shell runs goes to the service's log. */
+    log_set_name("intake");
+    event_log_open("intake");
     if (sodium_init() < 0)
         return 1;
     service_def_t def = {
@@ -38,6 +44,7 @@ int main(void)
         .attach = s_attach,
         .detach = s_detach,
         .secure_types = intake_secure_types,
+        .room_types = intake_room_types,
     };
     int code = service_main(&def);
     intake_context_destroy(&def.ctx);

@@ -66,7 +66,26 @@ enum MHD_Result request_json_error(struct MHD_Connection *c, unsigned status, co
 {
     json_t *error = json_pack("{s:s, s:s, s:s}", "error", message, "field", field ? field : "",
                               "rule", rule ? rule : "");
+    if (status == 503)
+        return request_json(c, status, error, "Retry-After", REQUEST_STORAGE_RETRY_AFTER);
     return request_json(c, status, error, status == 401 ? "WWW-Authenticate" : NULL, "Bearer realm=\"essp\"");
+}
+
+enum MHD_Result request_refuse_storage(struct MHD_Connection *c, request_t *r)
+{
+    r->answered = true;
+    if (r->api)
+        return request_json_error(c, 503, "the service cannot store anything for now (storage); nothing was "
+                                  "changed, retry later", "", "storage");
+    page_t page;
+    request_page_open(&page);
+    web_page_message(page.out, "Enregistrement impossible pour le moment",
+                     "Le service ne peut pas enregistrer de candidature pour le moment : son espace de stockage "
+                     "est presque plein. Rien n'a été enregistré. Revenez à la page précédente pour retrouver "
+                     "votre saisie et renvoyez-la dans quelques minutes.");
+    fclose(page.out);
+    return s_respond(c, 503, "text/html; charset=utf-8", page.html, page.len, "Retry-After",
+                     REQUEST_STORAGE_RETRY_AFTER);
 }
 
 void request_page_open(page_t *page)

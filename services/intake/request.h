@@ -98,6 +98,12 @@ typedef struct {
     size_t dropped;
     int64_t started_ms;
     bool routed;                 /* the headers are in: route known */
+    /* For its log line (common/event_log.h). */
+    int64_t received_us;         /* monotonic, from its request line */
+    char method[8];
+    char path[128];              /* without the query string */
+    unsigned status;             /* of the response queued, 0 before */
+    bool logged;
 } request_t;
 
 /*  Pages are written to a memory stream. */
@@ -126,6 +132,14 @@ enum MHD_Result request_page_message(struct MHD_Connection *c, unsigned status, 
  *  language (JSON for the API, a page for people). */
 enum MHD_Result request_refuse(struct MHD_Connection *c, request_t *r, unsigned status, const char *rule,
                                const char *header, const char *value);
+
+/*  Seconds a client waits before it resends after a 503. */
+#define REQUEST_STORAGE_RETRY_AFTER "60"
+
+/*  503 when the core could not store the request for now (code
+ *  `unavailable`, rule `storage`: the disk under its store is short), with
+ *  Retry-After: JSON for the API, a page in French for people. */
+enum MHD_Result request_refuse_storage(struct MHD_Connection *c, request_t *r);
 
 void request_route(request_t *r, const char *method, const char *url);
 

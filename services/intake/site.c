@@ -112,6 +112,8 @@ enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request
             result = request_page_send(c, 201, &page);
         } else if (bridge_reply_is(&reply, "receipt")) {
             result = request_page_message(c, 409, TEXTS_ALREADY_TITLE, TEXTS_ALREADY);
+        } else if (doc_str_eq(&reply.msg, "code", PROTO_E_UNAVAILABLE)) {
+            result = request_refuse_storage(c, r);
         } else if (doc_str_eq(&reply.msg, "code", PROTO_E_INTERNAL)) {
             result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
         } else {
@@ -239,6 +241,8 @@ enum MHD_Result site_page_amend(http_t *self, struct MHD_Connection *c, request_
         uint64_t revision = 0;
         if (rc != 0 || doc_str_eq(&reply.msg, "code", PROTO_E_INTERNAL)) {
             result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+        } else if (doc_str_eq(&reply.msg, "code", PROTO_E_UNAVAILABLE)) {
+            result = request_refuse_storage(c, r);
         } else if (bridge_reply_is(&reply, "receipt")) {
             doc_uint(&reply.msg, "revision", &revision);
             page_t page;

@@ -55,6 +55,7 @@ static void s_pack_receipt(msgpack_packer *pk, service_request_t *req, const cha
                            const char *state, size_t state_len, uint64_t revision, bool duplicate,
                            const char *token)
 {
+    service_request_set_id(req, id, id_len);
     proto_pack_reply(pk, "receipt", req->has_rid, req->rid, proto_entries(4, token));
     proto_pack_kv_strn(pk, "id", id, id_len);
     proto_pack_kv_strn(pk, "state", state, state_len);

@@ -12,6 +12,7 @@
 #include "sender.h"
 
 #include "common/auth.h"
+#include "common/event_log.h"
 #include "common/log.h"
 #include "common/sealed_token.h"
 
@@ -68,6 +69,9 @@ static int s_start(void *ctx, service_t *svc, MDB_txn *txn)
 
 int main(void)
 {
+    /* What the start says before the shell runs goes to the service's log. */
+    log_set_name("notify");
+    event_log_open("notify");
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
     notify_settings_t settings;
@@ -99,6 +103,9 @@ int main(void)
         .attach = s_attach,
         .detach = s_detach,
         .secure_types = notify_secure_types,
+        /* The sender thread asks for the letters due several times a
+         * second: no log line each (a letter's fate is outbox_mark's). */
+        .quiet_types = (const char *const[]){"outbox_due", NULL},
     };
     int code = service_main(&def);
     notify_destroy(&core);

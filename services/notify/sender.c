@@ -196,11 +196,12 @@ static int s_send_one(sender_t *self, const msgpack_object *letter, char *down, 
     if (result.outcome == SMTP_SENT)
         return s_mark(self, message_id, "sent", NULL) == 0 ? 0 : -1;
     if (result.outcome == SMTP_FAILED) {
-        log_warn("notify: %s to %s refused for good: %s", message_id, to, result.answer);
+        /* Not the address nor the server's answer, which often quotes it:
+         * both are kept with the letter (essp mail failed). */
+        log_warn("notify: %s refused for good (SMTP %ld): see essp mail failed", message_id, result.code);
         return s_mark(self, message_id, "failed", result.answer) == 0 ? 0 : -1;
     }
-    log_warn("notify: %s to %s: %s (%ld), tried again later", message_id, to, result.answer,
-             result.code);
+    log_warn("notify: %s not delivered (SMTP %ld), tried again later", message_id, result.code);
     if (s_mark(self, message_id, "retry", result.answer) != 0)
         return -1;
     if (result.code)

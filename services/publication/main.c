@@ -5,6 +5,7 @@
 #include "publication.h"
 
 #include "common/config.h"
+#include "common/event_log.h"
 #include "common/log.h"
 #include "common/stream_key.h"
 
@@ -14,6 +15,8 @@ int main(void)
 {
     log_set_name("publication");
     log_set_level_from_env();
+    /* What the key's loading says goes to the service's log already. */
+    event_log_open("publication");
     char dir[CONFIG_PATH_MAX];
     config_path("keys", dir, sizeof dir);
     stream_sign_key_t key;

@@ -22,7 +22,7 @@
 
 #define S_READY_TIMEOUT_NS (10 * (int64_t)1000000000)
 #define S_STOP_TIMEOUT_NS (15 * (int64_t)1000000000)
-#define S_PORTS 8
+#define S_PORTS 32
 
 static bool s_port_free(int port)
 {
@@ -38,16 +38,17 @@ static bool s_port_free(int port)
     return free_now;
 }
 
-/*  A base port whose eight ports are free now: the four services, and the
+/*  A base port whose 32 ports are free now: the four services, and the
  *  ports after them that a service may also listen on (intake's HTTP
- *  gateway is base + 4), as tests/stack/harness.py does. */
+ *  gateway is base + 4, the metrics ports base + 16 and up), as
+ *  tests/stack/harness.py does. */
 static int s_free_base_port(void)
 {
     unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
     for (int attempt = 0; attempt < 200; attempt++) {
         /* Below the ephemeral range (32768 and up), where an outgoing
          * connection could take a port while a service restarts. */
-        int base = 10000 + (rand_r(&seed) % 2700) * 8;
+        int base = 10000 + (rand_r(&seed) % 700) * S_PORTS;
         bool ok = true;
         for (int i = 0; ok && i < S_PORTS; i++)
             ok = s_port_free(base + i);

@@ -24,6 +24,12 @@ SECURE_OFFSETS = {"review": 5, "intake": 6, "validation": 7, "desk": 10, "notify
 # The desk's web site and intake's HTTP gateway.
 HTTP_OFFSET = 4
 DESK_HTTP_OFFSET = 11
+# Each service's metrics and health over HTTP (/metrics, /healthz): base
+# + 16 + the service's index in common/config.h's service_id_t.
+METRICS_OFFSETS = {"intake": 16, "validation": 17, "review": 18, "publication": 19, "desk": 20,
+                   "notify": 21}
+# The ports a stack takes from its base port on (the harness keeps them free).
+PORT_BLOCK = 32
 # The streams anyone may pull; the others only with a consumer's or staff key.
 PUBLIC_STREAMS = ("publication",)
 # ESSP_HOME of the stack on each base port (harness.Stack registers itself),
@@ -33,6 +39,11 @@ HOMES = {}
 
 def endpoint(base_port, service):
     return "tcp://127.0.0.1:%d" % (base_port + PORT_OFFSETS[service])
+
+
+def metrics_url(base_port, service, path="/metrics"):
+    """A service's metrics (or, with path "/healthz", health) over HTTP."""
+    return "http://127.0.0.1:%d%s" % (base_port + METRICS_OFFSETS[service], path)
 
 
 def secure_endpoint(base_port, service="review"):

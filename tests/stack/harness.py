@@ -15,22 +15,22 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from essp_client import HOMES, SERVICES, Client, file_name, load_cert  # noqa: E402
+from essp_client import HOMES, PORT_BLOCK, SERVICES, Client, file_name, load_cert  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "applications")
 
 
 def free_base_port():
-    """A base port whose sixteen ports (base + 0 to base + 15: every port of
-    common/config.h's table) are free now."""
+    """A base port whose PORT_BLOCK ports (base + 0 to base + 31: every port
+    of common/config.h's table, the metrics ports included) are free now."""
     for _ in range(200):
         # Below the kernel's ephemeral range (32768 and up): a port there can be
         # taken by any outgoing connection while a service restarts.
-        base = random.randrange(10000, 32000, 16)
+        base = random.randrange(10000, 32768 - PORT_BLOCK, PORT_BLOCK)
         try:
             sockets = []
-            for offset in range(16):
+            for offset in range(PORT_BLOCK):
                 s = socket.socket()
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind(("127.0.0.1", base + offset))
@@ -59,14 +59,37 @@ class Stack:
         self.essp("staff", "init", "operator")
 
     # -- processes ---------------------------------------------------------
-    def start(self, service=None):
+    def start(self, service=None, ready=None):
+        """Starts one service, or the four; waits until they answer, and
+        when the whole stack starts (or ready=True) until each is ready
+        (its health: every stream it follows answering)."""
         for name in [service] if service else SERVICES:
-            log = open(os.path.join(self.home, "log", name + ".log"), "ab")
+            # The service writes its own log/<name>.log (common/event_log.h);
+            # what else it says on stderr (a sanitizer's report) goes beside.
+            log = open(os.path.join(self.home, "log", name + ".stderr"), "ab")
             self.processes[name] = subprocess.Popen(
                 [os.path.join(self.bin_dir, "essp-" + name)], env=self.env,
                 stdout=log, stderr=log, cwd=self.home)
             log.close()
         self.wait_ready([service] if service else SERVICES)
+        if ready or (ready is None and service is None):
+            for name in [service] if service else SERVICES:
+                self.wait_healthy(name)
+
+    def wait_healthy(self, service, timeout=10.0):
+        """Waits until a service's health says ready (common/health.h)."""
+        deadline = time.monotonic() + timeout
+        client = Client(self.port, service, timeout=0.5, tries=1)
+        try:
+            while True:
+                health = client.call("health")
+                if health.get("ready"):
+                    return health
+                if time.monotonic() > deadline:
+                    raise AssertionError("%s is not ready: %s" % (service, health.get("waiting")))
+                time.sleep(0.05)
+        finally:
+            client.close()
 
     def wait_ready(self, services, timeout=10.0):
         deadline = time.monotonic() + timeout
@@ -103,12 +126,32 @@ class Stack:
         else:
             shutil.rmtree(self.home, ignore_errors=True)
 
+    def log_lines(self, service):
+        """Every JSON line of a service's log, the rotated files first."""
+        directory = os.path.join(self.home, "log")
+        names = [n for n in os.listdir(directory)
+                 if n == service + ".log" or n.startswith(service + ".log.")]
+        names.sort(key=lambda n: -int(n.rsplit(".", 1)[1]) if n[-1].isdigit() else 0)
+        lines = []
+        for name in names:
+            with open(os.path.join(directory, name), "rb") as f:
+                lines += [json.loads(line) for line in f.read().splitlines()]
+        return lines
+
     def log(self, service):
+        """What a service said (its messages, not its requests) and its
+        stderr, the last 4000 characters."""
         try:
-            with open(os.path.join(self.home, "log", service + ".log")) as f:
-                return f.read()[-4000:]
+            said = ["%s %s %s" % (line["time"], line["level"], line["msg"])
+                    for line in self.log_lines(service) if line["kind"] == "message"]
+        except (OSError, ValueError):
+            said = []
+        try:
+            with open(os.path.join(self.home, "log", service + ".stderr"), errors="replace") as f:
+                said.append(f.read())
         except OSError:
-            return ""
+            pass
+        return "\n".join(said)[-4000:]
 
     # -- keys ---------------------------------------------------------------
     def key_path(self, role, name):

@@ -17,7 +17,8 @@ import harness
 import publishing
 from essp_client import Client
 
-REWIND = re.compile(r"ERROR stream review: REWIND DETECTED: review's stream ends at seq (\d+) "
+# The error as the service's JSON log line carries it (common/event_log.h).
+REWIND = re.compile(r"\"level\":\"error\",\"msg\":\"stream review: REWIND DETECTED: review's stream ends at seq (\d+) "
                     r"but (\w+) has already applied it up to seq (\d+)")
 
 

@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 export ESSP_HOME=$(mktemp -d) ESSP_BIN=$bin
 # Below the ephemeral range (32768 and up), where outgoing connections
 # could take a port while a service restarts.
-export ESSP_PORT=$(( 10000 + (RANDOM % 2700) * 8 ))
+export ESSP_PORT=$(( 10000 + (RANDOM % 700) * 32 ))
 trap '"$root/deploy/down" >/dev/null 2>&1; rm -rf "$ESSP_HOME"' EXIT
 fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
 services="intake validation review publication desk notify"
@@ -27,6 +27,9 @@ for service in $services; do
   mode=$(stat -c %a "$ESSP_HOME/log/$service.log")
   [ "$mode" = 640 ] || fail "log/$service.log is $mode, not 640"
 done
+# deploy/up returned: every service is ready (essp ping exits 0, one "yes" row each).
+"$bin/essp" ping >"$ESSP_HOME/ping.out" 2>&1 || fail "essp ping after deploy/up: $(cat "$ESSP_HOME/ping.out")"
+[ "$(grep -cE '^[a-z]+ +yes ' "$ESSP_HOME/ping.out")" = 6 ] || fail "not every service ready: $(cat "$ESSP_HOME/ping.out")"
 echo "# kept" >>"$ESSP_HOME/essp.conf"
 entries=$("$bin/essp" directory | wc -l)
 [ "$entries" -ge 5 ] || fail "the demo published $entries entries, expected at least 5"

@@ -82,7 +82,7 @@ def test_essp_bind_no_longer_moves_the_gateway():
     saved = stack.env.pop("ESSP_HTTP_BIND")
     stack.env["ESSP_BIND"] = "0.0.0.0"
     try:
-        stack.start("intake")
+        stack.start("intake", ready=True)
         ports = listening()
         assert ports.get(HTTP_PORT) == {"127.0.0.1"}, ports.get(HTTP_PORT)
         assert ports.get(stack.port) == {"0.0.0.0"}, ports.get(stack.port)
@@ -90,7 +90,7 @@ def test_essp_bind_no_longer_moves_the_gateway():
         stack.kill("intake")
         del stack.env["ESSP_BIND"]
         stack.env["ESSP_HTTP_BIND"] = saved
-        stack.start("intake")
+        stack.start("intake", ready=True)
 
 
 def source_socket(address):

@@ -264,7 +264,7 @@ def test_nothing_accepted_is_lost():
     """Every 201 of this test run is in intake's stream exactly once, and
     survives a kill -9 of intake (a 201 is sent after the commit)."""
     stack.kill("intake")
-    stack.start("intake")
+    stack.start("intake", ready=True)
     events = pull_all(stack.port, "intake")
     submitted = [e["id"] for e in events if e["type"] == "submitted" and e["revision"] == 1]
     assert len(submitted) == len(set(submitted))
@@ -278,7 +278,7 @@ def test_rate_limit_per_address_is_429():
     stack.kill("intake")
     stack.env.update(ESSP_HTTP_RATE="1", ESSP_HTTP_BURST="3")
     try:
-        stack.start("intake")
+        stack.start("intake", ready=True)
         codes = [gateway.request("GET", "/api/v1/charter").status for _ in range(5)]
         assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429], codes
         response = gateway.request("GET", "/api/v1/charter")
@@ -293,14 +293,14 @@ def test_rate_limit_per_address_is_429():
     finally:
         stack.kill("intake")
         stack.env.update(ESSP_HTTP_RATE="100000", ESSP_HTTP_BURST="100000")
-        stack.start("intake")
+        stack.start("intake", ready=True)
 
 
 def test_a_body_that_never_ends_is_cut_off():
     stack.kill("intake")
     stack.env.update(ESSP_HTTP_TIMEOUT="2", ESSP_HTTP_BODY_TIMEOUT="2")
     try:
-        stack.start("intake")
+        stack.start("intake", ready=True)
         head = (b"POST /api/v1/applications HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 b"Content-Length: 1000\r\n\r\n{\"organisation\":")
         # Stalled: the connection is closed once it has been idle too long.
@@ -335,12 +335,12 @@ def test_a_body_that_never_ends_is_cut_off():
     finally:
         stack.kill("intake")
         del stack.env["ESSP_HTTP_TIMEOUT"], stack.env["ESSP_HTTP_BODY_TIMEOUT"]
-        stack.start("intake")
+        stack.start("intake", ready=True)
 
 
 def test_sigterm_stops_the_gateway_cleanly():
     assert stack.kill("intake", harness.signal.SIGTERM) == 0
-    stack.start("intake")
+    stack.start("intake", ready=True)
     assert gateway.request("GET", "/healthz").status == 200
 
 

@@ -32,6 +32,7 @@ typedef struct {
 
 static const example_t s_requests[] = {
     { "{\"type\": \"ping\"}", " " },
+    { "{\"type\": \"health\"}", " " },
     { "{\"type\": \"hello\"}", " " },
     { "{\"type\": \"member_list\"}", " " },
     { "{\"type\": \"account_list\"}", " " },

@@ -1,5 +1,6 @@
-/* Unit tests of common/log (one line per event on stderr, filtered by
- * ESSP_LOG) and common/html (the one escaping of the project's pages). */
+/* Unit tests of common/log (one JSON line per message on stderr when the
+ * log is not opened, filtered by ESSP_LOG) and common/html (the one
+ * escaping of the project's pages). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,33 +56,34 @@ static void test_levels_follow_essp_log(void **state)
     unsetenv("ESSP_LOG");
     log_set_level_from_env();   /* unset: info, as before */
     s_capture(s_all_levels, out, sizeof out);
-    s_count(out, " intake DEBUG ", 0);
-    s_count(out, " intake INFO an info line here\n", 1);
-    s_count(out, " intake WARN a warning\n", 1);
-    s_count(out, " intake ERROR an error\n", 1);
-    /* "2026-11-26T10:00:00.123Z intake ...": UTC, milliseconds. */
-    assert_int_equal(out[4], '-');
-    assert_int_equal(out[10], 'T');
-    assert_int_equal(out[19], '.');
-    assert_int_equal(out[23], 'Z');
+    s_count(out, "\"level\":\"debug\"", 0);
+    s_count(out, ",\"service\":\"intake\",\"kind\":\"message\",\"level\":\"info\",\"msg\":\"an info line here\"}\n", 1);
+    s_count(out, "\"level\":\"warn\",\"msg\":\"a warning\"}\n", 1);
+    s_count(out, "\"level\":\"error\",\"msg\":\"an error\"}\n", 1);
+    /* {"time":"2026-11-26T10:00:00.123Z",...: UTC, milliseconds. */
+    assert_memory_equal(out, "{\"time\":\"", 9);
+    assert_int_equal(out[13], '-');
+    assert_int_equal(out[19], 'T');
+    assert_int_equal(out[28], '.');
+    assert_int_equal(out[32], 'Z');
 
     setenv("ESSP_LOG", "debug", 1);
     log_set_level_from_env();
     s_capture(s_all_levels, out, sizeof out);
-    s_count(out, " intake DEBUG a debug line 1\n", 1);
+    s_count(out, "\"level\":\"debug\",\"msg\":\"a debug line 1\"}\n", 1);
     s_count(out, "\n", 4);
 
     setenv("ESSP_LOG", "warn", 1);
     log_set_level_from_env();
     s_capture(s_all_levels, out, sizeof out);
-    s_count(out, " INFO ", 0);
+    s_count(out, "\"info\"", 0);
     s_count(out, "\n", 2);
 
     setenv("ESSP_LOG", "error", 1);
     log_set_level_from_env();
     s_capture(s_all_levels, out, sizeof out);
-    s_count(out, " WARN ", 0);
-    s_count(out, " ERROR ", 1);
+    s_count(out, "\"warn\"", 0);
+    s_count(out, "\"error\"", 1);
 
     /* A word it does not know changes nothing. */
     setenv("ESSP_LOG", "loud", 1);

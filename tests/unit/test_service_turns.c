@@ -4,6 +4,7 @@
  *  batch in a turn, which stops only its own stream; a full map, grown.
  *  The service runs in a thread (tests/unit/service_fixture.h), the
  *  store's fault hook making commits and puts fail on purpose. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +75,23 @@ static void test_a_failed_turn_answers_with_storage_errors(void **state)
     assert_false(fixture_has(store, "lost"));
     assert_true(fixture_has(store, "kept"));
     store_destroy(&store);
+}
+
+static void test_a_full_disk_is_unavailable_not_internal(void **state)
+{
+    service_fixture_t *f = *state;
+    fixture_start(f);
+    /* No room on the disk, in the turn and apart: a temporary trouble,
+     * which a client resends later. */
+    store_fault_set(STORE_FAULT_COMMIT, 1, 2, ENOSPC);
+    fixture_send(f, f->client, "status", 1, "no-room", NULL);
+    msgpack_object reply;
+    assert_true(fixture_reply(f, f->client, 5000, &reply));
+    assert_true(doc_str_eq(&reply, "code", PROTO_E_UNAVAILABLE));
+    assert_true(doc_str_eq(&reply, "rule", "storage"));
+    /* Room again: the same request is stored. */
+    fixture_ask(f, "status", "no-room", "ack", "stored");
+    fixture_stop(f);
 }
 
 static void test_a_turn_that_fails_once_is_run_again_apart(void **state)
@@ -170,6 +188,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_requests_are_answered_after_the_commit, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_failed_turn_answers_with_storage_errors, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_full_disk_is_unavailable_not_internal, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_turn_that_fails_once_is_run_again_apart, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_poisoned_batch_stops_only_its_stream, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_when_every_part_fails_the_requests_get_storage_errors, fixture_setup, fixture_teardown),

@@ -78,6 +78,36 @@ static bool s_file_holds(const char *dir, const char *needle)
     return memmem(raw, size, needle, strlen(needle)) != NULL;
 }
 
+static void test_space_counts_the_pages_the_map_and_the_disk(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/essp-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    setenv("ESSP_MAP_MB", "4", 1);
+    store_t *store = store_new(dir, s_dbs);
+    unsetenv("ESSP_MAP_MB");
+    assert_non_null(store);
+    store_space_t before, after;
+    assert_int_equal(store_space(store, &before), 0);
+    assert_int_equal(before.map_size, 4u << 20);
+    assert_int_equal(before.next_growth, 4u << 20);
+    assert_true(before.disk_total > 0);
+    assert_true(before.disk_free <= before.disk_total);
+    /* 100 values of 4 KiB take at least 100 overflow pages more. */
+    assert_int_equal(s_put_many(store, 0, 100), 0);
+    assert_int_equal(store_space(store, &after), 0);
+    assert_true(after.used >= before.used + 100 * 4096);
+    assert_true(after.used <= after.map_size);
+    assert_int_equal(store_grow(store), 0);
+    assert_int_equal(store_space(store, &after), 0);
+    assert_int_equal(after.map_size, 8u << 20);
+    assert_int_equal(after.next_growth, 8u << 20);
+    store_destroy(&store);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_compaction_drops_deleted_bytes_and_keeps_the_rest(void **state)
 {
     (void)state;
@@ -162,6 +192,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_map_grows_and_the_batch_runs_again),
+        cmocka_unit_test(test_space_counts_the_pages_the_map_and_the_disk),
         cmocka_unit_test(test_compaction_drops_deleted_bytes_and_keeps_the_rest),
         cmocka_unit_test(test_u64_keys_sort_numerically),
         cmocka_unit_test(test_endpoints_follow_home_and_port),

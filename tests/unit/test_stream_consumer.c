@@ -418,7 +418,7 @@ static void test_a_head_below_the_cursor_stops_the_stream(void **state)
     assert_int_equal(stream_consumer_head(f->consumer), 2);
     assert_int_equal(stream_consumer_cursor(f->consumer), 3);
     /* One error naming both services, both numbers and what to do. */
-    assert_non_null(strstr(logged, "ERROR stream upstream: REWIND DETECTED"));
+    assert_non_null(strstr(logged, "\"level\":\"error\",\"msg\":\"stream upstream: REWIND DETECTED"));
     assert_non_null(strstr(logged, "upstream's stream ends at seq 2"));
     assert_non_null(strstr(logged, "downstream has already applied it up to seq 3"));
     assert_non_null(strstr(logged, "restore both from the same backup"));
