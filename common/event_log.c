@@ -186,7 +186,7 @@ static void s_rotate(void)
 {
     close(s_fd);
     s_fd = -1;
-    char from[CONFIG_PATH_MAX + 16], to[CONFIG_PATH_MAX + 16];
+    char from[CONFIG_PATH_MAX + 24], to[CONFIG_PATH_MAX + 24];   /* ".N": a dot and up to 20 digits */
     if (s_files <= 1)
         unlink(s_path);
     for (long i = s_files - 1; i >= 1; i--) {
