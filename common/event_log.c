@@ -229,8 +229,11 @@ static void s_emit(const char *line, size_t len)
         while (n < 0 && errno == EINTR);
     if (n != (ssize_t)len) {
         atomic_fetch_add(&s_lost, 1);
-        if (n > 0 && before >= 0 && ftruncate(s_fd, before) != 0)
-            (void)0;             /* nothing more to do: the line was counted */
+        /* Part of it went in: taken back.  Shrinking a file needs no
+         * space, so this holds on a full disk; its result changes
+         * nothing more we could do. */
+        if (n > 0 && before >= 0)
+            (void)!ftruncate(s_fd, before);
     } else if (atomic_load(&s_lost) != s_lost_told) {
         /* Lines were lost, and there is room again: the log says so. */
         tell = s_lost_told = atomic_load(&s_lost);
