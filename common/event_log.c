@@ -328,7 +328,13 @@ int event_log_open(const char *service)
     s_max_bytes = (off_t)config_env_long("ESSP_LOG_MAX_BYTES", 10L << 20, 4096, 1L << 40);
     s_files = config_env_long("ESSP_LOG_FILES", 5, 1, 1000);
     if (s_stderr_is_journal()) {
+        pthread_mutex_lock(&s_lock);
+        if (s_fd > STDERR_FILENO)
+            close(s_fd);
+        s_fd = STDERR_FILENO;
+        s_path[0] = '\0';
         s_journal = true;
+        pthread_mutex_unlock(&s_lock);
         return 0;
     }
     char dir[CONFIG_PATH_MAX / 2];

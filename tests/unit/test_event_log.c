@@ -252,6 +252,47 @@ static void test_a_line_that_cannot_be_written_is_counted(void **state)
     rmdir(home);
 }
 
+static void test_under_systemd_lines_go_to_the_journal_with_their_priority(void **state)
+{
+    (void)state;
+    /* The journal's stream is stderr, named by JOURNAL_STREAM: a file
+     * stands in for its socket. */
+    char home[] = "/tmp/essp-event-log-XXXXXX", path[256], text[4096];
+    assert_non_null(mkdtemp(home));
+    snprintf(path, sizeof path, "%s/journal", home);
+    FILE *journal = fopen(path, "w+");
+    assert_non_null(journal);
+    struct stat st;
+    assert_int_equal(fstat(fileno(journal), &st), 0);
+    char stream[64];
+    snprintf(stream, sizeof stream, "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    setenv("JOURNAL_STREAM", stream, 1);
+    setenv("ESSP_HOME", home, 1);
+    int saved = dup(STDERR_FILENO);
+    dup2(fileno(journal), STDERR_FILENO);
+    assert_int_equal(event_log_open("review"), 0);
+    event_log_request("vote", "id1", "ok", NULL, 3, "Claire Moreau");
+    event_log_message("error", "a turn failed");
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    unsetenv("JOURNAL_STREAM");
+    s_read(path, text, sizeof text);
+    /* One entry per line, its priority first (taken off by the journal). */
+    assert_memory_equal(text, "<6>{\"time\":", 11);
+    assert_non_null(strstr(text, "\"type\":\"vote\""));
+    const char *error = strstr(text, "\n<3>{\"time\":");
+    assert_non_null(error);
+    assert_non_null(strstr(error, "\"level\":\"error\",\"msg\":\"a turn failed\"}\n"));
+    /* No file of its own. */
+    snprintf(text, sizeof text, "%s/log/review.log", home);
+    assert_int_not_equal(stat(text, &st), 0);
+    fclose(journal);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/log", home);
+    rmdir(path);
+    rmdir(home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_the_service_file_rotates_by_size),
         cmocka_unit_test(test_held_lines_wait_for_the_flush_and_a_message_goes_first),
         cmocka_unit_test(test_a_line_that_cannot_be_written_is_counted),
+        cmocka_unit_test(test_under_systemd_lines_go_to_the_journal_with_their_priority),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
