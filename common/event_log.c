@@ -197,14 +197,39 @@ static void s_rotate(void)
     s_fd = s_open_file();
 }
 
-/*  Writes one whole line or nothing.  On a regular file, a write may stop
- *  part way (ENOSPC when the disk fills; write(2) of any size is not
- *  atomic against that): the file is then truncated back to its size
- *  before the write, which only the single writer may do safely, and the
- *  line is counted as lost.  Checking the free space first (fstatvfs)
- *  would not do: other writers of the filesystem (LMDB) take it between
- *  the check and the write, and reserved blocks blur the figure.  A pipe
- *  or the journal's socket takes a line of at most PIPE_BUF bytes whole. */
+static ssize_t s_write_once(int fd, const char *bytes, size_t len)
+{
+    ssize_t n;
+    do
+        n = write(fd, bytes, len);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/*  The journal's socket or a pipe: what went out cannot be taken back, and
+ *  they know no full disk; a write a signal stopped part way is finished. */
+static ssize_t s_write_all(int fd, const char *bytes, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, bytes + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return done ? (ssize_t)done : -1;
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+/*  Writes whole lines (one, or those a turn held) with one write(2), or
+ *  nothing.  On a regular file a write may stop part way (ENOSPC when the
+ *  disk fills: write(2) of any size is not atomic against that): the file
+ *  is then truncated back to its size before the write, which only its
+ *  single writer may do safely, and the lines are counted as lost.
+ *  Checking the free space first (fstatvfs) would not do: other writers
+ *  of the filesystem (LMDB) take it between the check and the write, and
+ *  reserved blocks blur the figure. */
 static void s_emit(const char *line, size_t len, size_t lines)
 {
     uint64_t tell = 0;
@@ -222,11 +247,7 @@ static void s_emit(const char *line, size_t len, size_t lines)
             }
         }
     }
-    ssize_t n = -1;
-    if (s_fd >= 0)
-        do
-            n = write(s_fd, line, len);
-        while (n < 0 && errno == EINTR);
+    ssize_t n = s_fd < 0 ? -1 : s_path[0] ? s_write_once(s_fd, line, len) : s_write_all(s_fd, line, len);
     if (n != (ssize_t)len) {
         atomic_fetch_add(&s_lost, lines);
         /* Part of it went in: taken back.  Shrinking a file needs no
