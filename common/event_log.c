@@ -197,15 +197,40 @@ static void s_rotate(void)
     s_fd = s_open_file();
 }
 
-/*  Writes one whole line or nothing.  On a regular file, a write may stop
- *  part way (ENOSPC when the disk fills; write(2) of any size is not
- *  atomic against that): the file is then truncated back to its size
- *  before the write, which only the single writer may do safely, and the
- *  line is counted as lost.  Checking the free space first (fstatvfs)
- *  would not do: other writers of the filesystem (LMDB) take it between
- *  the check and the write, and reserved blocks blur the figure.  A pipe
- *  or the journal's socket takes a line of at most PIPE_BUF bytes whole. */
-static void s_emit(const char *line, size_t len)
+static ssize_t s_write_once(int fd, const char *bytes, size_t len)
+{
+    ssize_t n;
+    do
+        n = write(fd, bytes, len);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/*  The journal's socket or a pipe: what went out cannot be taken back, and
+ *  they know no full disk; a write a signal stopped part way is finished. */
+static ssize_t s_write_all(int fd, const char *bytes, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, bytes + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return done ? (ssize_t)done : -1;
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+/*  Writes whole lines (one, or those a turn held) with one write(2), or
+ *  nothing.  On a regular file a write may stop part way (ENOSPC when the
+ *  disk fills: write(2) of any size is not atomic against that): the file
+ *  is then truncated back to its size before the write, which only its
+ *  single writer may do safely, and the lines are counted as lost.
+ *  Checking the free space first (fstatvfs) would not do: other writers
+ *  of the filesystem (LMDB) take it between the check and the write, and
+ *  reserved blocks blur the figure. */
+static void s_emit(const char *line, size_t len, size_t lines)
 {
     uint64_t tell = 0;
     pthread_mutex_lock(&s_lock);
@@ -222,15 +247,14 @@ static void s_emit(const char *line, size_t len)
             }
         }
     }
-    ssize_t n = -1;
-    if (s_fd >= 0)
-        do
-            n = write(s_fd, line, len);
-        while (n < 0 && errno == EINTR);
+    ssize_t n = s_fd < 0 ? -1 : s_path[0] ? s_write_once(s_fd, line, len) : s_write_all(s_fd, line, len);
     if (n != (ssize_t)len) {
-        atomic_fetch_add(&s_lost, 1);
-        if (n > 0 && before >= 0 && ftruncate(s_fd, before) != 0)
-            (void)0;             /* nothing more to do: the line was counted */
+        atomic_fetch_add(&s_lost, lines);
+        /* Part of it went in: taken back.  Shrinking a file needs no
+         * space, so this holds on a full disk; its result changes
+         * nothing more we could do. */
+        if (n > 0 && before >= 0)
+            (void)!ftruncate(s_fd, before);
     } else if (atomic_load(&s_lost) != s_lost_told) {
         /* Lines were lost, and there is room again: the log says so. */
         tell = s_lost_told = atomic_load(&s_lost);
@@ -242,6 +266,58 @@ static void s_emit(const char *line, size_t len)
                  "(disk full?) and were left out", tell);
         event_log_message("warn", msg);
     }
+}
+
+/*  The lines of the thread that holds (the service's loop, in a turn),
+ *  written together: one write(2) for a turn's lines instead of one each.
+ *  Whole lines only, so what is written, or taken back, is whole lines. */
+#define S_HELD_MAX 65536
+static char s_held[S_HELD_MAX];
+static size_t s_held_len, s_held_lines;
+static atomic_bool s_holding;
+static pthread_t s_holder;
+
+static bool s_holds(void)
+{
+    return atomic_load(&s_holding) && pthread_equal(pthread_self(), s_holder);
+}
+
+static void s_flush_held(void)
+{
+    if (s_held_len)
+        s_emit(s_held, s_held_len, s_held_lines);
+    s_held_len = s_held_lines = 0;
+}
+
+/*  Keeps the line when this thread holds, writing what was kept first
+ *  when it does not fit (nor beyond a quarter of the file's size, so that
+ *  rotation keeps files near their size); else writes it now. */
+static void s_write_line(const char *line, size_t len)
+{
+    if (!s_holds()) {
+        s_emit(line, len, 1);
+        return;
+    }
+    size_t cap = s_max_bytes / 4 < S_HELD_MAX ? (size_t)s_max_bytes / 4 : S_HELD_MAX;
+    if (s_held_len + len > cap)
+        s_flush_held();
+    memcpy(s_held + s_held_len, line, len);
+    s_held_len += len;
+    s_held_lines++;
+}
+
+void event_log_hold(void)
+{
+    s_holder = pthread_self();
+    atomic_store(&s_holding, true);
+}
+
+void event_log_flush(void)
+{
+    if (!s_holds())
+        return;
+    atomic_store(&s_holding, false);
+    s_flush_held();
 }
 
 uint64_t event_log_lost(void)
@@ -273,7 +349,13 @@ int event_log_open(const char *service)
     s_max_bytes = (off_t)config_env_long("ESSP_LOG_MAX_BYTES", 10L << 20, 4096, 1L << 40);
     s_files = config_env_long("ESSP_LOG_FILES", 5, 1, 1000);
     if (s_stderr_is_journal()) {
+        pthread_mutex_lock(&s_lock);
+        if (s_fd > STDERR_FILENO)
+            close(s_fd);
+        s_fd = STDERR_FILENO;
+        s_path[0] = '\0';
         s_journal = true;
+        pthread_mutex_unlock(&s_lock);
         return 0;
     }
     char dir[CONFIG_PATH_MAX / 2];
@@ -313,7 +395,7 @@ static void s_send(s_line_t *line, int priority)
 {
     s_end(line);
     if (!s_journal) {
-        s_emit(line->buf, line->len);
+        s_write_line(line->buf, line->len);
         return;
     }
     /* "<6>" before the line: the journal's priority (SyslogLevelPrefix),
@@ -321,7 +403,7 @@ static void s_send(s_line_t *line, int priority)
     char out[EVENT_LOG_LINE_MAX + 4];
     int n = snprintf(out, sizeof out, "<%d>", priority);
     memcpy(out + n, line->buf, line->len);
-    s_emit(out, (size_t)n + line->len);
+    s_write_line(out, (size_t)n + line->len);
 }
 
 #define S_INFO 6
@@ -416,5 +498,14 @@ void event_log_message(const char *level, const char *msg)
     s_put_str(&line, "msg", msg);
     int priority = strcmp(level, "error") == 0 ? 3 : strcmp(level, "warn") == 0 ? S_WARNING
                  : strcmp(level, "debug") == 0 ? 7 : S_INFO;
+    /* A message is written at once, after the lines held before it: the
+     * one that tells why the process stops must not wait in memory. */
+    if (s_holds()) {
+        s_flush_held();
+        atomic_store(&s_holding, false);
+        s_send(&line, priority);
+        atomic_store(&s_holding, true);
+        return;
+    }
     s_send(&line, priority);
 }

@@ -28,8 +28,9 @@
  *  essp tool, the mirror) writes its lines to stderr.
  *
  *  A line is never cut: each is built whole and written with one
- *  write(2); a line that cannot be written whole (disk full) is taken
- *  back and counted (event_log_lost).  Thread-safe.
+ *  write(2), alone or with the other whole lines of a turn; a write that
+ *  cannot go in whole (disk full) is taken back and its lines counted
+ *  (event_log_lost).  Thread-safe.
  */
 #ifndef ESSP_COMMON_EVENT_LOG_H
 #define ESSP_COMMON_EVENT_LOG_H
@@ -67,6 +68,13 @@ void event_log_http(const char *method, const char *path, int status, int64_t us
  *  after the first `keep` replaced by "…" ("/suivi/ID/TOKEN", 2 →
  *  "/suivi/ID/…"): the way a front end keeps a token out of its log. */
 void event_log_path_without(const char *path, size_t keep, char *out, size_t cap);
+
+/*  From now on, the lines this thread writes are kept and written
+ *  together by event_log_flush, in one write(2) (the service's loop does
+ *  this for a turn's requests and events); messages still go out at once.
+ *  Used by one thread at a time. */
+void event_log_hold(void);
+void event_log_flush(void);
 
 /*  The monotonic clock in microseconds: the start of a duration. */
 int64_t event_log_clock_us(void);

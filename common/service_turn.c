@@ -32,8 +32,9 @@ static bool s_is_quiet(service_t *self, const char *type)
     return false;
 }
 
-/*  What request p ended as, once its reply is packed and about to be sent
- *  (a pull: once answered or held): called once per request.  The log's line; the place for
+/*  What request p ended as, once the turn is committed and its reply
+ *  packed, just before the replies go (a pull: once answered or held):
+ *  called once per request.  The log's line; the place for
  *  every other account of the requests. */
 static void s_observe(service_t *self, const pending_t *p, int64_t duration_us)
 {
@@ -506,8 +507,17 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
             streams_in[u] && !service_held(self, now_ms) && s_receive_upstream(self, u, now_ms);
         streams = streams || self->upstream[u].ready;
     }
+    /* The turn's lines (its events applied, its requests answered) go
+     * to the log in one write, before any reply: whoever got a reply
+     * finds its line in the log. */
+    event_log_hold();
     if (requests || streams)
         s_commit_turn(self, count, requests, now, now_ms);
+    int64_t replied_us = event_log_clock_us();
+    for (size_t i = 0; i < count; i++)
+        if (!self->batch[i].is_pull)
+            s_observe(self, &self->batch[i], replied_us - self->batch[i].received_us);
+    event_log_flush();
     /* Durable now: reply. */
     MDB_txn *read_txn = NULL;
     for (size_t i = 0; i < count; i++) {
@@ -515,12 +525,9 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
         if (p->is_pull) {
             service_handle_pull(self, &read_txn, p, now_ms);
             s_observe(self, p, event_log_clock_us() - p->received_us);
-            continue;
+        } else {
+            service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
         }
-        /* Observed just before its reply goes (a ROUTER's send only
-         * queues it): whoever got a reply finds its line in the log. */
-        s_observe(self, p, event_log_clock_us() - p->received_us);
-        service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
     }
     if (read_txn)
         mdb_txn_abort(read_txn);

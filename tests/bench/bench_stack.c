@@ -79,7 +79,9 @@ static pid_t s_spawn(const bench_stack_t *self, service_id_t service)
 {
     char program[CONFIG_PATH_MAX + 32], log_path[CONFIG_PATH_MAX + 32];
     snprintf(program, sizeof program, "%s/essp-%s", self->bin_dir, config_service_name(service));
-    snprintf(log_path, sizeof log_path, "%s/log/%s.log", self->home, config_service_name(service));
+    /* The service writes its own log/<service>.log; stderr, beside it,
+     * holds only what a crash says. */
+    snprintf(log_path, sizeof log_path, "%s/log/%s.stderr", self->home, config_service_name(service));
     pid_t pid = fork();
     if (pid != 0)
         return pid;
@@ -259,7 +261,7 @@ void bench_stack_print_errors(const bench_stack_t *self)
         snprintf(path, sizeof path, "%s/log/%s.log", self->home, config_service_name((service_id_t)i));
         FILE *file = fopen(path, "r");
         while (file && fgets(line, sizeof line, file))
-            if (strstr(line, " ERROR "))
+            if (strstr(line, "\"level\":\"error\""))
                 snprintf(last, sizeof last, "%s", line);
         if (file)
             fclose(file);

@@ -180,6 +180,56 @@ static void test_the_service_file_rotates_by_size(void **state)
     rmdir(home);
 }
 
+/*  The file's content. */
+static size_t s_read(const char *path, char *out, size_t cap)
+{
+    FILE *file = fopen(path, "r");
+    assert_non_null(file);
+    size_t len = fread(out, 1, cap - 1, file);
+    out[len] = '\0';
+    fclose(file);
+    return len;
+}
+
+static void test_held_lines_wait_for_the_flush_and_a_message_goes_first(void **state)
+{
+    (void)state;
+    char home[] = "/tmp/essp-event-log-XXXXXX", path[256], text[8192];
+    assert_non_null(mkdtemp(home));
+    setenv("ESSP_HOME", home, 1);
+    setenv("ESSP_LOG_MAX_BYTES", "1048576", 1);
+    assert_int_equal(event_log_open("intake"), 0);
+    snprintf(path, sizeof path, "%s/log/intake.log", home);
+    event_log_hold();
+    event_log_event("review", 7, "decided", "id1", "ok");
+    event_log_request("status", "id1", "ok", NULL, 3, NULL);
+    assert_int_equal(s_read(path, text, sizeof text), 0);    /* held */
+    /* A message writes what was held, then itself, at once. */
+    event_log_message("error", "a turn failed");
+    s_read(path, text, sizeof text);
+    const char *decided = strstr(text, "\"decided\""), *status = strstr(text, "\"status\"");
+    const char *message = strstr(text, "a turn failed");
+    assert_true(decided && status && message && decided < status && status < message);
+    event_log_request("ping", NULL, "ok", NULL, 1, NULL);
+    s_read(path, text, sizeof text);
+    assert_null(strstr(text, "\"ping\""));               /* held again */
+    event_log_flush();
+    s_read(path, text, sizeof text);
+    assert_non_null(strstr(text, "\"ping\""));
+    /* Not holding: at once. */
+    event_log_request("submit", "id2", "ok", NULL, 1, NULL);
+    size_t len = s_read(path, text, sizeof text);
+    assert_non_null(strstr(text, "\"submit\""));
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    assert_int_equal(lines, 5);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/log", home);
+    rmdir(path);
+    rmdir(home);
+}
+
 static void test_a_line_that_cannot_be_written_is_counted(void **state)
 {
     (void)state;
@@ -202,6 +252,47 @@ static void test_a_line_that_cannot_be_written_is_counted(void **state)
     rmdir(home);
 }
 
+static void test_under_systemd_lines_go_to_the_journal_with_their_priority(void **state)
+{
+    (void)state;
+    /* The journal's stream is stderr, named by JOURNAL_STREAM: a file
+     * stands in for its socket. */
+    char home[] = "/tmp/essp-event-log-XXXXXX", path[256], text[4096];
+    assert_non_null(mkdtemp(home));
+    snprintf(path, sizeof path, "%s/journal", home);
+    FILE *journal = fopen(path, "w+");
+    assert_non_null(journal);
+    struct stat st;
+    assert_int_equal(fstat(fileno(journal), &st), 0);
+    char stream[64];
+    snprintf(stream, sizeof stream, "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    setenv("JOURNAL_STREAM", stream, 1);
+    setenv("ESSP_HOME", home, 1);
+    int saved = dup(STDERR_FILENO);
+    dup2(fileno(journal), STDERR_FILENO);
+    assert_int_equal(event_log_open("review"), 0);
+    event_log_request("vote", "id1", "ok", NULL, 3, "Claire Moreau");
+    event_log_message("error", "a turn failed");
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    unsetenv("JOURNAL_STREAM");
+    s_read(path, text, sizeof text);
+    /* One entry per line, its priority first (taken off by the journal). */
+    assert_memory_equal(text, "<6>{\"time\":", 11);
+    assert_non_null(strstr(text, "\"type\":\"vote\""));
+    const char *error = strstr(text, "\n<3>{\"time\":");
+    assert_non_null(error);
+    assert_non_null(strstr(error, "\"level\":\"error\",\"msg\":\"a turn failed\"}\n"));
+    /* No file of its own. */
+    snprintf(text, sizeof text, "%s/log/review.log", home);
+    assert_int_not_equal(stat(text, &st), 0);
+    fclose(journal);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/log", home);
+    rmdir(path);
+    rmdir(home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,7 +301,9 @@ int main(void)
         cmocka_unit_test(test_a_huge_field_is_shortened_and_the_line_stays_whole),
         cmocka_unit_test(test_a_front_end_path_keeps_no_token),
         cmocka_unit_test(test_the_service_file_rotates_by_size),
+        cmocka_unit_test(test_held_lines_wait_for_the_flush_and_a_message_goes_first),
         cmocka_unit_test(test_a_line_that_cannot_be_written_is_counted),
+        cmocka_unit_test(test_under_systemd_lines_go_to_the_journal_with_their_priority),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
