@@ -188,6 +188,13 @@ void service_memory_return(service_t *self)
     s_shrink(&self->early_buf, &self->early_pk);
     s_shrink(&self->late_buf, &self->late_pk);
     s_shrink(&self->event_buf, &self->event_pk);
+    /* LMDB's cache of the pages dirtied by the largest transaction goes
+     * with its environment (store_reopen: every commit is on disk, no
+     * transaction is open between turns). */
+    if (store_reopen(self->store) != 0) {
+        log_error("cannot reopen the store after a backlog: stopping, to be restarted");
+        abort();
+    }
     /* Gives the free pages of every arena back to the system, including
      * those in the middle of a heap that a plain free() keeps. */
     malloc_trim(0);
