@@ -157,7 +157,7 @@ static int s_start(service_t *self)
         if (auth_stream_is_public(from)) {
             config_connect_endpoint(from, endpoint, sizeof endpoint);
             self->consumers[u] = stream_consumer_new(config_service_name(from), endpoint, cursor,
-                                                     SERVICE_PULL_MAX, 1000);
+                                                     PROTO_BATCH_MAX, 1000);
         } else {
             /* A private stream: on the producer's CURVE endpoint, with this
              * service's key, the producer's public key from keys/. */
@@ -165,7 +165,7 @@ static int s_start(service_t *self)
             config_secure_connect_endpoint(from, endpoint, sizeof endpoint);
             auth_key_path("", config_service_name(from), ".cert", server, sizeof server);
             self->consumers[u] = stream_consumer_new_curve(config_service_name(from), endpoint, self->cert,
-                                                           server, cursor, SERVICE_PULL_MAX, 1000);
+                                                           server, cursor, PROTO_BATCH_MAX, 1000);
         }
         stream_consumer_set_reader(self->consumers[u], config_service_name(self->def->id));
         msgpack_zone_init(&self->upstream[u].zone, 65536);

@@ -37,13 +37,6 @@
 #include <stdint.h>
 
 #define SERVICE_BATCH 512
-/*  Events a service asks of an upstream in one pull, and so applies in one
- *  transaction at most.  Each event dirties a few LMDB pages, and LMDB keeps
- *  the single pages of its largest write transaction for reuse for the
- *  life of the process: a backlog pulled 1000 events at a time left review
- *  8 MiB more of its own memory than idle.  128 keeps that under 1 MiB
- *  and a catch-up still commits 128 events per fsync. */
-#define SERVICE_PULL_MAX 128
 #define SERVICE_UPSTREAMS_MAX 4
 
 typedef struct service_t service_t;

@@ -103,6 +103,8 @@ struct service_t {
     } room;
     struct {
         int64_t last_big_ms;
+        int64_t returned_ms;     /* when memory was last given back */
+        long kept_kib;           /* RssAnon just after that */
         size_t largest_requests, largest_events;
         bool backlog;            /* a big turn took memory: give it back when through */
     } memory;
@@ -138,8 +140,10 @@ const char *service_room_failure_code(int rc);
 
 /*  After each turn (its requests and the events it applied): a big turn
  *  marks a backlog; idle is called once per loop and, a second after the
- *  last big turn, returns what the backlog took (buffers back to their
- *  first size, malloc_trim), as return does at once. */
+ *  last big turn (and at most every 15 s), returns what the backlog took
+ *  when RssAnon grew by more than 1 MiB since the last time: buffers back
+ *  to their first size, the store reopened, malloc_trim.  return does it
+ *  at once. */
 void service_memory_turn_ended(service_t *self, size_t requests, size_t events, int64_t now_ms);
 void service_memory_idle(service_t *self, int64_t now_ms);
 void service_memory_return(service_t *self);

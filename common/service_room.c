@@ -25,6 +25,8 @@
 #define S_MEMORY_KEEP (1u << 20)
 /*  A backlog is through when no big turn came for this long. */
 #define S_MEMORY_THROUGH_MS 1000
+/*  Memory is given back at most this often. */
+#define S_MEMORY_RETURN_EVERY_MS 15000
 /*  A turn of this many requests or stream events is part of a backlog. */
 #define S_MEMORY_BIG_TURN 64
 
@@ -41,6 +43,7 @@ void service_room_init(service_t *self)
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     self->room.reserve = (uint64_t)config_env_long("ESSP_DISK_RESERVE_MB", 64, 0, 1 << 20) << 20;
     self->room.checked_ms = -S_ROOM_PERIOD_MS;
+    self->memory.returned_ms = -S_MEMORY_RETURN_EVERY_MS;
 }
 
 static void s_room_log(service_t *self, const store_space_t *space, bool low, bool short_reserve)
@@ -161,9 +164,14 @@ void service_memory_turn_ended(service_t *self, size_t requests, size_t events, 
 void service_memory_idle(service_t *self, int64_t now_ms)
 {
     /* Through: no big turn for a while, whether the service is idle or
-     * back to small turns under a steady load. */
-    if (self->memory.backlog && now_ms - self->memory.last_big_ms >= S_MEMORY_THROUGH_MS)
-        service_memory_return(self);
+     * back to small turns under a steady load.  Not more often than every
+     * S_MEMORY_RETURN_EVERY_MS: a reopened store faults its pages in again,
+     * which under a bursty load would cost more than the memory it frees. */
+    if (!self->memory.backlog || now_ms - self->memory.last_big_ms < S_MEMORY_THROUGH_MS
+        || now_ms - self->memory.returned_ms < S_MEMORY_RETURN_EVERY_MS)
+        return;
+    self->memory.returned_ms = now_ms;
+    service_memory_return(self);
 }
 
 /*  The process's own resident memory (RssAnon), in KiB; -1 when unknown. */
@@ -186,11 +194,22 @@ void service_memory_return(service_t *self)
         return;
     self->memory.backlog = false;
     long before = s_rss_anon_kib();
+    /* Only when the backlog left something to give back. */
+    if (before >= 0 && before <= self->memory.kept_kib + (long)(S_MEMORY_KEEP >> 10))
+        return;
     s_shrink(&self->early_buf, &self->early_pk);
     s_shrink(&self->late_buf, &self->late_pk);
     s_shrink(&self->event_buf, &self->event_pk);
+    /* LMDB's cache of the pages dirtied by the largest transaction goes
+     * with its environment (store_reopen: every commit is on disk, no
+     * transaction is open between turns). */
+    if (store_reopen(self->store) != 0) {
+        log_error("cannot reopen the store after a backlog: stopping, to be restarted");
+        abort();
+    }
     /* Gives the free pages of every arena back to the system, including
      * those in the middle of a heap that a plain free() keeps. */
     malloc_trim(0);
-    log_info("backlog through: own memory (RssAnon) %ld -> %ld KiB", before, s_rss_anon_kib());
+    self->memory.kept_kib = s_rss_anon_kib();
+    log_info("backlog through: own memory (RssAnon) %ld -> %ld KiB", before, self->memory.kept_kib);
 }

@@ -251,6 +251,8 @@ void bench_stack_sample(bench_stack_t *self)
             self->peak_rss_kib[i] = memory.rss_kib;
         if (memory.anon_kib > self->peak_anon_kib[i])
             self->peak_anon_kib[i] = memory.anon_kib;
+        if (memory.pss_kib > self->peak_pss_kib[i])
+            self->peak_pss_kib[i] = memory.pss_kib;
     }
 }
 

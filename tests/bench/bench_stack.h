@@ -37,6 +37,7 @@ typedef struct {
     double ready_ms;             /* from the first fork to the last pong */
     long peak_rss_kib[SERVICE_COUNT];  /* the largest VmRSS sampled */
     long peak_anon_kib[SERVICE_COUNT]; /* the largest RssAnon sampled */
+    long peak_pss_kib[SERVICE_COUNT];  /* the largest Pss sampled */
 } bench_stack_t;
 
 /*  Creates the home, starts the services and waits until each answers a
@@ -58,7 +59,7 @@ int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *sec
  *  of /proc/<pid>/io: LMDB's pages, written at each commit); 0 or -1. */
 int bench_stack_written(const bench_stack_t *self, service_id_t service, double *bytes);
 
-/*  Reads every VmRSS and RssAnon and keeps the largest seen. */
+/*  Reads every VmRSS, RssAnon and Pss and keeps the largest seen. */
 void bench_stack_sample(bench_stack_t *self);
 
 /*  The last ERROR line of each service's log, on stderr: why a run

@@ -20,6 +20,8 @@ set(keys
   "offered rate" "offered receipt_ms p99"
   "footprint intake idle_rss_kib" "footprint validation idle_rss_kib" "footprint intake idle_pss_kib"
   "footprint review peak_hwm_kib" "footprint publication peak_rss_kib"
+  "footprint review idle_anon_kib" "footprint review peak_anon_kib" "footprint review peak_pss_kib"
+  "footprint review after_anon_kib"
   "targets applications_per_s met" "targets offered_receipt_p99_ms met"
   "targets catch_up_entries_per_s met" "targets idle_rss_kib_max met" "targets ready_ms met")
 foreach(key ${keys})

@@ -58,6 +58,10 @@ typedef struct {
     const char *template_path;
 } options_t;
 
+/*  The pause after the last phase before "after" is read: the services
+ *  return a backlog's memory a second after their last big turn. */
+#define S_SETTLE_MS 2000
+
 typedef struct {
     char cpu[128];
     long nproc;
@@ -70,7 +74,8 @@ typedef struct {
     bench_zmq_t zmq;
     double ready_ms;
     bench_memory_t idle[BENCH_SERVICES];
-    bench_memory_t peak[BENCH_SERVICES];  /* rss: largest sampled; hwm: VmHWM at the end */
+    bench_memory_t peak[BENCH_SERVICES];  /* rss, anon, pss: largest sampled; hwm: VmHWM at the end */
+    bench_memory_t after[BENCH_SERVICES]; /* idle again, S_SETTLE_MS after the last phase */
     bench_result_t e2e;
     double cpu_us[BENCH_SERVICES];        /* CPU per application end to end */
     double sys_us[BENCH_SERVICES];        /* the part of it spent in the kernel */
@@ -99,7 +104,10 @@ static void s_usage(FILE *out)
             "  --followers F       readers of the publication stream in fan-out (default 100; --quick 20)\n"
             "  --quick             a small run of a few seconds (what ctest runs)\n"
             "  --json              one JSON object instead of the table\n"
-            "  --keep              keep the temporary ESSP_HOME (its path goes to stderr)\n");
+            "  --keep              keep the temporary ESSP_HOME (its path goes to stderr)\n"
+            "Footprint of each service, from /proc/PID/status and smaps_rollup: RssAnon (its own\n"
+            "memory), VmRSS (with shared libraries and LMDB's file pages) and Pss, idle before the\n"
+            "run, at its peak, and after it (2 s after the last phase).\n");
 }
 
 static int s_number(const char *text, double min, double *out)
@@ -284,6 +292,7 @@ static int s_run_stack(const options_t *o, bench_stack_t *stack, bench_apps_t *a
     for (int i = 0; i < BENCH_SERVICES; i++) {
         r->peak[i].rss_kib = stack->peak_rss_kib[i];
         r->peak[i].anon_kib = stack->peak_anon_kib[i];
+        r->peak[i].pss_kib = stack->peak_pss_kib[i];
     }
     if (rc == 0)
         rc = bench_pipeline_catch_up(pipeline, &r->catch_up_entries, &r->catch_up_seconds);
@@ -294,6 +303,10 @@ static int s_run_stack(const options_t *o, bench_stack_t *stack, bench_apps_t *a
     if (rc == 0)
         rc = bench_pipeline_run(pipeline, &offered, &r->offered);
     bench_pipeline_destroy(&pipeline);
+    /* What each service kept once the work is done: the services give
+     * back a backlog's memory a second after their last big turn. */
+    zclock_sleep(S_SETTLE_MS);
+    s_memory(stack, r->after);
     return rc;
 }
 
@@ -423,10 +436,12 @@ static void s_print_json(const options_t *o, const report_t *r)
     printf("\"footprint\":{");
     for (int i = 0; i < BENCH_SERVICES; i++)
         printf("\"%s\":{\"idle_rss_kib\":%ld,\"idle_hwm_kib\":%ld,\"idle_anon_kib\":%ld,\"idle_pss_kib\":%ld,"
-               "\"peak_rss_kib\":%ld,\"peak_hwm_kib\":%ld,\"peak_anon_kib\":%ld}%s",
+               "\"peak_rss_kib\":%ld,\"peak_hwm_kib\":%ld,\"peak_anon_kib\":%ld,\"peak_pss_kib\":%ld,"
+               "\"after_rss_kib\":%ld,\"after_anon_kib\":%ld,\"after_pss_kib\":%ld}%s",
                config_service_name((service_id_t)i), r->idle[i].rss_kib, r->idle[i].hwm_kib, r->idle[i].anon_kib,
-               r->idle[i].pss_kib,
-               r->peak[i].rss_kib, r->peak[i].hwm_kib, r->peak[i].anon_kib, i + 1 < BENCH_SERVICES ? "," : "},");
+               r->idle[i].pss_kib, r->peak[i].rss_kib, r->peak[i].hwm_kib, r->peak[i].anon_kib,
+               r->peak[i].pss_kib, r->after[i].rss_kib, r->after[i].anon_kib, r->after[i].pss_kib,
+               i + 1 < BENCH_SERVICES ? "," : "},");
     printf("\"targets\":{");
     s_json_target("applications_per_s", e->per_s, S_TARGET_PER_S, true, ",");
     s_json_target("offered_receipt_p99_ms", r->offered.receipt.p99_ms, S_TARGET_RECEIPT_P99, false, ",");
@@ -507,15 +522,17 @@ static void s_print_table(const options_t *o, const report_t *r)
               2 * s_hop_p99(r), "");
     printf("\n");
 
-    printf("footprint (KiB)   idle: VmRSS   VmHWM RssAnon     Pss   peak: VmRSS   VmHWM RssAnon   idle VmRSS <= %d\n",
-           S_TARGET_IDLE_KIB);
+    printf("footprint (KiB)     idle: RssAnon   VmRSS     Pss  VmHWM   peak: RssAnon   VmRSS     Pss"
+           "   after: RssAnon   VmRSS   idle VmRSS <= %d\n", S_TARGET_IDLE_KIB);
     for (int i = 0; i < BENCH_SERVICES; i++)
-        printf("  %-14s %10ld %7ld %7ld %7ld %12ld %7ld %7ld   %s\n", config_service_name((service_id_t)i),
-               r->idle[i].rss_kib, r->idle[i].hwm_kib, r->idle[i].anon_kib, r->idle[i].pss_kib, r->peak[i].rss_kib,
-               r->peak[i].hwm_kib, r->peak[i].anon_kib,
+        printf("  %-14s %14ld %7ld %7ld %6ld %15ld %7ld %7ld %16ld %7ld   %s\n", config_service_name((service_id_t)i),
+               r->idle[i].anon_kib, r->idle[i].rss_kib, r->idle[i].pss_kib, r->idle[i].hwm_kib,
+               r->peak[i].anon_kib, r->peak[i].rss_kib, r->peak[i].pss_kib,
+               r->after[i].anon_kib, r->after[i].rss_kib,
                s_mark(r->idle[i].rss_kib >= 0 && r->idle[i].rss_kib <= S_TARGET_IDLE_KIB));
-    printf("  (VmRSS counts shared libraries and the LMDB pages a service has touched through its map;\n"
-           "   RssAnon is its own memory; Pss splits the pages it shares with the other services)\n");
+    printf("  (RssAnon is a service's own memory; VmRSS adds shared libraries and the LMDB pages it has\n"
+           "   touched through its map; Pss splits the pages it shares with the other services; after:\n"
+           "   %d ms after the last phase, when a backlog's memory has been given back)\n", S_SETTLE_MS);
     printf("start: all four services answer ping %.1f ms after the first fork  target <= %.0f: %s\n",
            r->ready_ms, S_TARGET_READY_MS, s_mark(r->ready_ms <= S_TARGET_READY_MS));
 }
