@@ -1,6 +1,8 @@
 /*  common/html.c - see html.h. */
 #include "html.h"
 
+#include "proto/networks.h"
+
 #include <string.h>
 
 /* The entity of a character HTML gives a meaning to, or NULL. */
@@ -39,4 +41,17 @@ void html_escape_z(FILE *out, const char *text)
 {
     if (text)
         html_escape(out, text, strlen(text));
+}
+
+void html_networks_list(FILE *out)
+{
+    size_t count;
+    const network_t *all = networks_all(&count);
+    fprintf(out, "<details class=\"help\"><summary>Réseaux reconnus (%zu)</summary>\n<ul>\n", count);
+    for (size_t i = 0; i < count; i++) {
+        fputs("<li>", out);
+        html_escape_z(out, all[i].name);
+        fputs("</li>\n", out);
+    }
+    fputs("</ul>\n</details>\n", out);
 }

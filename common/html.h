@@ -18,4 +18,10 @@ void html_escape(FILE *out, const char *text, size_t len);
 /*  The same for a NUL-terminated text; NULL writes nothing. */
 void html_escape_z(FILE *out, const char *text);
 
+/*  The ESS networks the conflict check knows under several names
+ *  (proto/networks.h), as a folded <details> list placed under a form's
+ *  networks field: the applicant's form (intake) and the member form of
+ *  the desk offer the same names. */
+void html_networks_list(FILE *out);
+
 #endif

@@ -4,7 +4,6 @@
 
 #include "common/html.h"
 #include "proto/doc.h"
-#include "proto/networks.h"
 
 #include <string.h>
 
@@ -135,21 +134,6 @@ static void s_text_input(FILE *out, const char *id, const char *label, const cha
     fputs("\"></div>\n", out);
 }
 
-/*  The networks the conflict check knows under several names
- *  (proto/networks.h), folded away so that the form stays short. */
-static void s_network_list(FILE *out)
-{
-    size_t count;
-    const network_t *all = networks_all(&count);
-    fprintf(out, "<details class=\"help\"><summary>Réseaux reconnus (%zu)</summary>\n<ul>\n", count);
-    for (size_t i = 0; i < count; i++) {
-        fputs("<li>", out);
-        html_escape_z(out, all[i].name);
-        fputs("</li>\n", out);
-    }
-    fputs("</ul>\n</details>\n", out);
-}
-
 static void s_add_form(FILE *out, const people_view_t *view)
 {
     const people_form_t none = {0}, *f = view->form ? view->form : &none;
@@ -182,7 +166,7 @@ static void s_add_form(FILE *out, const people_view_t *view)
           "<p class=\"help\" id=\"h-reseaux\">Un membre d'un réseau que déclare une candidature en est "
           "récusé. Les réseaux de la liste sont reconnus sous leur sigle comme sous leur nom complet ; "
           "un autre nom n'est rapproché que d'un nom écrit de la même façon.</p>\n", out);
-    s_network_list(out);
+    html_networks_list(out);
     fputs("<textarea id=\"reseaux\" name=\"networks\" rows=\"3\" aria-describedby=\"h-reseaux\">", out);
     html_escape_z(out, f->networks);
     fputs("</textarea></div>\n<p class=\"actions\"><button type=\"submit\" class=\"primary\">Ajouter et "

@@ -179,6 +179,8 @@ static void s_field(FILE *out, const web_t *self, const web_form_t *form, size_t
         fputs(">", out);
         html_escape_z(out, value);
         fputs("</textarea>\n", out);
+        if (strcmp(field->path, "ties.networks") == 0)
+            html_networks_list(out);
         break;
     case W_SELECT:
         fputs("<select id=\"f-", out);
