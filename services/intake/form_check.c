@@ -56,6 +56,11 @@ static void s_message(const web_t *self, int f, const char *rule, char *out, siz
                            "suivez-la avec le lien de votre accusé de réception ; sinon, indiquez le nom "
                            "de la personne qui accompagne.",
                  field && strcmp(field->path, "advisor") == 0 ? " et cette personne" : "");
+    else if (strcmp(rule, "same_siret") == 0)
+        snprintf(out, cap, "Un renouvellement garde le SIRET et l'accompagnateur de l'inscription qu'il "
+                           "renouvelle : sinon, déposez une nouvelle candidature.");
+    else if (strcmp(rule, "state") == 0)
+        snprintf(out, cap, "Cette inscription ne peut plus être renouvelée : déposez une nouvelle candidature.");
     else if (strcmp(rule, "immutable") == 0)
         snprintf(out, cap, "Le SIRET et le nom de l'accompagnateur d'un dossier ne peuvent pas changer : "
                            "déposez une nouvelle candidature.");

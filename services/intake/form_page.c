@@ -400,7 +400,12 @@ void web_page_apply(web_t *self, FILE *out, const web_form_t *form, const char *
           "éthique. Avant de l'envoyer, le bouton « Vérifier ma candidature » signale ce qui manque. Après "
           "l'envoi, vous recevez un code de suivi personnel. <a href=\"#donnees\">Ce que deviennent vos "
           "données personnelles</a>.</p>\n", out);
-    form_page_write(out, self, form, "/candidature", NULL, NULL, key, "Envoyer ma candidature");
+    /* A renewal sent back with its errors stays a renewal. */
+    const char *renews = form ? web_form_get(form, "_renews") : NULL;
+    if (renews && *renews)
+        form_page_write(out, self, form, "/candidature", "_renews", renews, key, "Envoyer le renouvellement");
+    else
+        form_page_write(out, self, form, "/candidature", NULL, NULL, key, "Envoyer ma candidature");
     texts_privacy_notice(out, &self->settings);
     pages_foot(out);
 }

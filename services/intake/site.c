@@ -56,6 +56,14 @@ static const char *s_form_key(const web_form_t *form)
     return key && *key && strlen(key) <= API_KEY_MAX ? key : NULL;
 }
 
+/*  The listing a renewal form renews (the status page's « Renouveler »),
+ *  or NULL; the core checks that it may be renewed by this application. */
+static const char *s_form_renews(const web_form_t *form)
+{
+    const char *renews = web_form_get(form, "_renews");
+    return renews && *renews && strlen(renews) <= PROTO_ID_MAX ? renews : NULL;
+}
+
 static enum MHD_Result s_page_form_again(http_t *self, struct MHD_Connection *c, unsigned status,
                                          const web_form_t *form)
 {
@@ -89,15 +97,17 @@ enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request
     } else if (web_form_application(self->web, form, &application) > 0) {
         result = s_page_form_again(self, c, 400, form);
     } else {
-        const char *key = s_form_key(form);
+        const char *key = s_form_key(form), *renews = s_form_renews(form);
         msgpack_sbuffer buf;
         msgpack_packer pk;
         bridge_pack_init(&buf, &pk);
         uint64_t rid = bridge_next_rid(self);
-        proto_pack_request(&pk, "submit", rid, proto_entries(1, key));
+        proto_pack_request(&pk, "submit", rid, proto_entries(1, key, renews));
         proto_pack_kv_raw(&pk, "application", application.data, application.size);
         if (key)
             proto_pack_kv_str(&pk, "key", key);
+        if (renews)
+            proto_pack_kv_str(&pk, "renews", renews);
         reply_t reply;
         int rc = bridge_core_call(self, &buf, rid, self->config.core_timeout_ms, &reply);
         msgpack_sbuffer_destroy(&buf);

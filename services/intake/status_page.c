@@ -17,6 +17,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +338,38 @@ static void s_state(FILE *out, const msgpack_object *status, const char *state, 
     fputs("</div>\n", out);
 }
 
+/*  A listing may be renewed from its page when it ends within
+ *  S_RENEW_DAYS, or once it has expired; the renewal is a new
+ *  application (new number, new code) naming the listing it renews. */
+#define S_RENEW_DAYS 90
+
+static bool s_renewable(const msgpack_object *status, const char *state, int64_t now)
+{
+    uint64_t expires = 0;
+    if (strcmp(state, "withdrawn") == 0)
+        return doc_str_eq(status, "withdrawn_kind", "expired");
+    bool listed = strcmp(state, "approved") == 0 || strcmp(state, "published") == 0;
+    return listed && doc_uint(status, "expires", &expires) && (int64_t)expires - now <= S_RENEW_DAYS * 86400;
+}
+
+/*  « Renouveler »: the form prefilled from the listing, posted to the
+ *  application form's address with the listing it renews. */
+static void s_renewal(FILE *out, web_t *self, const char *id, const msgpack_object *application, bool expired)
+{
+    fputs("<section aria-labelledby=\"renouveler\">\n<h2 id=\"renouveler\">Renouveler votre inscription</h2>\n<p>",
+          out);
+    fputs(expired ? TEXTS_RENEW_EXPIRED : TEXTS_RENEW_SOON, out);
+    fputs("</p>\n", out);
+    web_form_t *prefilled = s_form_of_application(application);
+    unsigned char bytes[16];
+    char key[33];
+    randombytes_buf(bytes, sizeof bytes);
+    sodium_bin2hex(key, sizeof key, bytes, sizeof bytes);
+    form_page_write(out, self, prefilled, "/candidature", "_renews", id, key, "Envoyer le renouvellement");
+    web_form_destroy(&prefilled);
+    fputs("</section>\n", out);
+}
+
 void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const char *token,
                      const web_form_t *amend, int64_t now)
 {
@@ -363,6 +396,8 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
     html_escape_z(out, token);
     fputs("\"><button type=\"submit\">Actualiser</button></form>\n", out);
     s_appeal(out, id, token, state, doc_map(status, "appeal"));
+    if (!erased && application && s_renewable(status, state, now))
+        s_renewal(out, self, id, application, strcmp(state, "withdrawn") == 0);
     if (amendable) {
         fputs("<section aria-labelledby=\"modifier\">\n<h2 id=\"modifier\">Modifier votre dossier</h2>\n"
               "<p>Corrigez les points signalés, puis envoyez : le dossier est vérifié de nouveau.</p>\n", out);

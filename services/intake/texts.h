@@ -61,6 +61,16 @@ void texts_privacy_notice(FILE *out, const web_settings_t *settings);
 /*  Its title when some fail (count, plural). */
 #define TEXTS_CHECK_FAILED "La vérification signale des points à corriger avant l'envoi."
 
+/*  Renewal from the status page: a listing that ends within 90 days, or
+ *  has ended. */
+#define TEXTS_RENEW_SOON "Votre inscription arrive à son terme. Pour rester dans l'annuaire, " \
+    "renouvelez-la : votre dossier est repris ci-dessous, mettez-le à jour puis envoyez-le. Il est " \
+    "vérifié puis examiné comme une première candidature ; votre inscription actuelle reste publiée " \
+    "jusqu'à la décision."
+#define TEXTS_RENEW_EXPIRED "Votre inscription a pris fin. Pour figurer de nouveau dans l'annuaire, " \
+    "renouvelez-la : votre dossier est repris ci-dessous, mettez-le à jour puis envoyez-le. Il est " \
+    "vérifié puis examiné comme une première candidature."
+
 /*  Short pages and notices of the gateway (site.c, lost_link.c, http.c):
  *  a title, and what to do. */
 #define TEXTS_UNREADABLE_TITLE "Formulaire illisible"

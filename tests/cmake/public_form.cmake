@@ -9,3 +9,5 @@ essp_stack_test(public_pages 600)
 # The commitments' texts agree (schema, box, reason); meeting dates parsed.
 essp_unit_test(test_public_texts unit/test_public_texts.c)
 target_link_libraries(test_public_texts PRIVATE essp_common)
+# Renewal from the status page of a listing that ends within 90 days.
+essp_stack_test(renewal_web 180)
