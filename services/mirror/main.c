@@ -57,6 +57,7 @@ typedef struct {
     uint64_t site;          /* the cursor the files show */
     int64_t site_at_ms;
     bool compact;           /* an erasure was applied: compact the store */
+    char public_url[CONFIG_PATH_MAX];   /* where people apply: the footer's links */
 } mirror_main_t;
 
 static int s_usage(const char *problem)
@@ -329,7 +330,8 @@ static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *
 
 static int s_site(mirror_main_t *self, bool full)
 {
-    site_options_t options = {self->opt.out, self->opt.base_url ? self->opt.base_url : "", self->key_hex};
+    site_options_t options = {self->opt.out, self->opt.base_url ? self->opt.base_url : "", self->key_hex,
+                              self->public_url};
     int64_t started = zclock_mono();
     if (site_update(self->store, &options, full) != 0)
         return S_STORAGE;
@@ -406,6 +408,29 @@ static int s_open(mirror_main_t *self)
     return S_OK;
 }
 
+/*  The application gateway as people reach it, for the footer's links to
+ *  the form and the charter: $ESSP_PUBLIC_URL (as essp-notify's letters),
+ *  else the gateway's own address; an http(s) address that can stand in
+ *  an HTML attribute as it is, ending in '/'. */
+static int s_public_url(mirror_main_t *self)
+{
+    const char *pub = config_get("ESSP_PUBLIC_URL");
+    char url[CONFIG_PATH_MAX];
+    if (pub && *pub)
+        snprintf(url, sizeof url, "%s", pub);
+    else
+        config_http_connect_endpoint(url, sizeof url);
+    size_t len = strlen(url);
+    bool web = strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
+    if (!web || len + 2 > sizeof self->public_url || strpbrk(url, "\"'<>& \t\r\n")) {
+        log_error("ESSP_PUBLIC_URL must be an http:// or https:// address without quotes, <, >, & "
+                  "or spaces: %s", url);
+        return S_USAGE;
+    }
+    snprintf(self->public_url, sizeof self->public_url, "%s%s", url, url[len - 1] == '/' ? "" : "/");
+    return S_OK;
+}
+
 int main(int argc, char **argv)
 {
     log_set_name("mirror");
@@ -419,7 +444,9 @@ int main(int argc, char **argv)
         return s_usage("ESSP_PORT must be a port number");
     zsys_init();
     zsys_set_logsystem(false);
-    code = s_open(&self);
+    code = s_public_url(&self);
+    if (code == S_OK)
+        code = s_open(&self);
     if (code == S_OK)
         code = s_settle_key(&self);
     if (code == S_OK) {

@@ -49,12 +49,12 @@ int site_update(store_t *store, const site_options_t *options, bool full)
     MDB_txn *txn;
     if (store_begin(store, true, &txn) != 0)
         return -1;
-    size_t count = 0;
+    site_counts_t counts;
     int rc = site_pages(txn, store, pages, full, options);
-    rc |= site_write_data(txn, store, options->out_dir, &count);
+    rc |= site_write_data(txn, store, options->out_dir, &counts);
     rc |= site_write_feed(txn, store, options);
     mdb_txn_abort(txn);
-    rc |= site_write_index(options->out_dir, count);
+    rc |= site_write_index(options, &counts);
     rc |= site_write_asset(options->out_dir, "style.css", site_asset_style_css);
     rc |= site_write_asset(options->out_dir, "recherche.js", site_asset_recherche_js);
     rc |= site_write_asset(options->out_dir, "contrat.js", site_asset_contrat_js);

@@ -3,7 +3,8 @@
  *  Everything in the output directory is written from the mirror's store
  *  (mirror.h), in French, as plain files any static host (or a browser
  *  opening them from disk) can serve:
- *    index.html              the directory, with search and filters
+ *    index.html              the directory, with search and filters (kept in
+ *                            the address: index.html?q=gpec&departement=44)
  *    recherche.js, style.css the search (plain JavaScript) and the styles
  *    contrat.js              proto's labels and text folding for the
  *                            search, generated at build time (contrat_js.c)
@@ -13,6 +14,7 @@
  *    annuaire.csv            the same as CSV (RFC 4180, UTF-8)
  *    annuaire.atom           an Atom feed of new and withdrawn listings
  *    accompagnateurs/ID.html one page per advisor, with the signed proof
+ *  Every text a visitor reads is in texts.h.
  *  Each file is written beside its place and renamed over it, so a reader
  *  never sees half a file.
  */
@@ -28,6 +30,8 @@ typedef struct {
     const char *out_dir;
     const char *base_url;    /* absolute address of the site for the feed, or "" */
     const char *key_hex;     /* the publication key the entries were verified with */
+    const char *public_url;  /* intake's gateway as people reach it, ending in '/': the
+                                application form there, the charter at "charte" */
 } site_options_t;
 
 /*  Brings the files up to date with the store: the pages of the advisors
