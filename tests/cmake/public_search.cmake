@@ -2,3 +2,10 @@
 
 # proto/search and proto/acronyms: what a visitor's words find.
 essp_unit_test(test_search unit/test_search.c)
+
+# The search in headless Chromium on the mirror's site, built from the
+# real pipeline: typed text, filters, the address shared and restored, the
+# département counts, the cards, the footer's links, a phone's width; the
+# same queries asked of publication's directory over ZeroMQ; no English
+# on the site's pages.  Screenshots in build-dev/screenshots/search.
+essp_stack_test(search_browser 600 "ESSP_CHROMIUM=${ESSP_CHROMIUM}")

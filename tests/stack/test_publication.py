@@ -139,7 +139,12 @@ def test_directory_filters_combine_and_fold_french_text():
     assert everything == sorted(everything, key=lambda n: publishing_fold(n)), everything
     assert names("--q", "ecole") == ["École des Transitions Solidaires"]
     assert names("--q", "ÉCOLE transitions") == ["École des Transitions Solidaires"]
-    assert names("--q", "coopérative") == ["COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE"]
+    assert names("--q", "coopérative bocage") == ["COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE"]
+    # "coopérative" finds the cooperatives by their legal form too (SCOP, SCIC).
+    cooperatives = names("--q", "coopérative")
+    assert "COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE" in cooperatives, cooperatives
+    assert "École des Transitions Solidaires" in cooperatives, cooperatives
+    assert "Œuvre d'entraide angevine" not in cooperatives, cooperatives
     assert names("--q", "oeuvre") == ["Œuvre d'entraide angevine"]
     assert names("--q", "ecole nowhere-at-all") == []
     # Filters: each alone, then together (AND).
