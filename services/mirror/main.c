@@ -55,6 +55,7 @@ typedef struct {
     char key_hex[STREAM_SIGN_HEX_MAX];
     uint64_t cursor;
     uint64_t site;          /* the cursor the files show */
+    uint64_t edition;       /* the SITE_EDITION of the pages on disk (0: before editions) */
     int64_t site_at_ms;
     bool compact;           /* an erasure was applied: compact the store */
     char public_url[CONFIG_PATH_MAX];   /* where people apply: the footer's links */
@@ -396,6 +397,7 @@ static int s_open(mirror_main_t *self)
         return S_STORAGE;
     store_get_u64(txn, self->dbs[MIRROR_DB_META], "cursor", &self->cursor);
     store_get_u64(txn, self->dbs[MIRROR_DB_META], "site", &self->site);
+    store_get_u64(txn, self->dbs[MIRROR_DB_META], "edition", &self->edition);
     mdb_txn_abort(txn);
     if (self->opt.endpoint)
         snprintf(endpoint, sizeof endpoint, "%s", self->opt.endpoint);
@@ -451,14 +453,15 @@ int main(int argc, char **argv)
         code = s_settle_key(&self);
     if (code == S_OK) {
         self.mirror = mirror_new(self.key);
-        /* A site that is missing (first start, or --out changed) is
-         * written whole: the marks of what changed do not cover it. */
+        /* A site that is missing (first start, or --out changed), or
+         * written by an earlier edition of the pages, is written whole:
+         * the marks of what changed do not cover it. */
         char index[CONFIG_PATH_MAX + 16];
         snprintf(index, sizeof index, "%s/index.html", self.opt.out);
         FILE *probe = fopen(index, "r");
         if (probe)
             fclose(probe);
-        if (!probe)
+        if (!probe || self.edition != SITE_EDITION)
             code = s_site(&self, true);
     }
     if (code == S_OK)

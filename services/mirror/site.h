@@ -34,10 +34,16 @@ typedef struct {
                                 application form there, the charter at "charte" */
 } site_options_t;
 
+/*  The edition of the pages' layout and wording: a program whose
+ *  edition differs from the one the store records rewrites every page at
+ *  start (the marks of what changed cover only the entries). */
+#define SITE_EDITION 2
+
 /*  Brings the files up to date with the store: the pages of the advisors
  *  marked in MIRROR_DB_PAGES (or, with full, every page, and stale pages
  *  removed), then the index, the data files and the feed; then clears the
- *  marks and records in MIRROR_DB_META "site" the cursor the files show.
+ *  marks and records in MIRROR_DB_META "site" the cursor the files show
+ *  (and, with full, "edition": SITE_EDITION).
  *  0, or -1 (logged) when a file could not be written. */
 int site_update(store_t *store, const site_options_t *options, bool full);
 

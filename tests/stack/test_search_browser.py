@@ -96,14 +96,22 @@ def setup():
     stack.start()
     publishing.add_members(stack)
     p = publishing.Publisher(stack, work)
-    state["traj"] = p.publish(p.document("association-trajectoires-solidaires-angers.json"))
-    p.publish(p.document("societe-esus-boussole-rse-laval.json"))
-    p.publish(p.document("scop-ancrage-conseil-nantes.json"))
-    p.publish(p.document("mutuelle-entraide-vendee.json"))
+    # Each presentation is the test's own, so that the fixtures may change.
+    state["traj"] = p.publish(p.document(
+        "association-trajectoires-solidaires-angers.json",
+        description="Accompagnement d'actions spécifiques : gestion prévisionnelle des emplois et des "
+                    "compétences, égalité femmes-hommes, qualité de vie au travail."))
+    p.publish(p.document("societe-esus-boussole-rse-laval.json",
+                         description="Diagnostic et plan d’actions pour les entreprises de l’ESS."))
+    p.publish(p.document("scop-ancrage-conseil-nantes.json",
+                         description="Diagnostic partagé à l’aide du Guide des bonnes pratiques de l’ESS."))
+    p.publish(p.document("mutuelle-entraide-vendee.json",
+                         description="Politique salariale et dialogue social dans les mutuelles."))
     state["ateliers"] = p.publish(p.document(
         "scic-ateliers-du-bocage-formation-cholet.json",
         description="Diagnostic GPEC, démarche QVCT et formations au Guide des bonnes pratiques de l’ESS."))
-    p.publish(p.document("fondation-horizons-ligeriens-le-mans.json"))
+    p.publish(p.document("fondation-horizons-ligeriens-le-mans.json",
+                         description="Concertation et déontologie dans les fondations."))
     mirror = publishing.Mirror(stack)
     assert mirror.once() == 0, mirror.log()
     state["mirror"] = mirror
