@@ -120,6 +120,36 @@ static void s_json_codes(FILE *f, const msgpack_object *array, const char *after
     fputs(after, f);
 }
 
+/*  The beginning of the presentation for a card: whole words up to
+ *  S_EXCERPT_MAX bytes, then "…" (a visitor who typed "gpec" sees the
+ *  « gestion prévisionnelle… » that found the listing). */
+#define S_EXCERPT_MAX 180
+
+static void s_json_excerpt(FILE *f, const msgpack_object *text)
+{
+    char excerpt[S_EXCERPT_MAX + 8];
+    size_t n = 0;
+    if (text && text->type == MSGPACK_OBJECT_STR) {
+        n = text->via.str.size;
+        memcpy(excerpt, text->via.str.ptr, n < S_EXCERPT_MAX ? n : S_EXCERPT_MAX);
+        if (n > S_EXCERPT_MAX) {
+            /* Cut at a space: never inside a word, nor inside a character. */
+            n = S_EXCERPT_MAX;
+            while (n > 0 && excerpt[n - 1] != ' ' && excerpt[n - 1] != '\n')
+                n--;
+            while (n > 0 && (excerpt[n - 1] == ' ' || excerpt[n - 1] == '\n' || excerpt[n - 1] == ','))
+                n--;
+            memcpy(excerpt + n, "…", strlen("…"));
+            n += strlen("…");
+        }
+    }
+    json_t *s = json_stringn(excerpt, n);
+    if (!s)
+        s = json_string("");
+    json_dumpf(s, f, JSON_ENCODE_ANY | JSON_COMPACT);
+    json_decref(s);
+}
+
 /*  One record of annuaire.js: what the search shows and filters on, and
  *  the words it finds the listing by, written by proto/search.c: the
  *  script folds what is typed with proto's folding and looks for the
@@ -146,6 +176,8 @@ static void s_search_record(FILE *f, const msgpack_object *entry)
     json_t *s = json_stringn(words, n + 1);
     json_dumpf(s, f, JSON_ENCODE_ANY | JSON_COMPACT);
     json_decref(s);
+    fputc(',', f);
+    s_json_excerpt(f, doc_get(offer, "description"));
     fputc(']', f);
 }
 

@@ -27,9 +27,10 @@
 #define T_FOOT_APPLY        "Vous accompagnez ou formez des organisations de l’économie sociale et " \
                             "solidaire ? <a href=\"%s\">Demandez à figurer dans l’annuaire</a>."
 /* %s three times: the site's root, for the files */
-#define T_FOOT_DATA         "Télécharger l’annuaire : <a href=\"%sannuaire.csv\">tableur (CSV)</a>, " \
-                            "<a href=\"%sannuaire.json\">données (JSON)</a> ; suivre les inscriptions " \
-                            "et les retraits : <a href=\"%sannuaire.atom\">flux Atom</a>."
+#define T_FOOT_DATA         "Télécharger l’annuaire <a href=\"%sannuaire.csv\">au format tableur (CSV)</a> " \
+                            "ou <a href=\"%sannuaire.json\">sous forme de données pour les sites et " \
+                            "logiciels</a> ; suivre les inscriptions et les retraits " \
+                            "<a href=\"%sannuaire.atom\">dans un lecteur de flux</a>."
 
 /* --------------------------------------------------------- the search */
 #define T_INDEX_H1          "Trouver un accompagnateur ou un formateur de l’ESS"
@@ -62,8 +63,8 @@
 #define T_RESET             "Effacer la recherche"
 #define T_RESULTS           "Résultats"
 #define T_MORE              "Afficher plus de résultats"
-#define T_NOSCRIPT          "La recherche ne fonctionne pas sans JavaScript. L’annuaire complet reste " \
-                            "disponible au format <a href=\"annuaire.csv\">tableur (CSV)</a>."
+#define T_NOSCRIPT          "La recherche a besoin de JavaScript. L’annuaire complet reste disponible " \
+                            "<a href=\"annuaire.csv\">au format tableur (CSV)</a>."
 
 /*  The search script's texts: X(key, text); {n} and {d} are replaced by
  *  the script. */

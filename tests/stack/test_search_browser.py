@@ -23,6 +23,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "browser"))
 import cdp  # noqa: E402
 import harness  # noqa: E402
+from french_pages import assert_no_leaked_english  # noqa: E402
 import publishing  # noqa: E402
 from essp_client import unpack  # noqa: E402
 
@@ -41,6 +42,10 @@ ANCRAGE = "Ancrage Conseil SCOP"                        # Nantes 44 85 49; RSE a
 MUTUELLE = "Mutuelle Entraide et Prévoyance de Vendée"  # La Roche-sur-Yon 85 44; RSE theme
 ATELIERS = "SCIC Les Ateliers du Bocage"                # Cholet 49 85 79; "GPEC", "QVCT"
 HORIZONS = "Fondation Horizons Ligériens"               # Le Mans 72 53 61; ethics theme
+HORIZONS_TEXT = ("Concertation et déontologie dans les fondations : nous aidons les conseils "
+                 "d’administration, les équipes salariées et les bénévoles à écrire ensemble leurs règles "
+                 "de fonctionnement, à partager les décisions et à rendre compte de leur action auprès des "
+                 "donateurs, des partenaires publics et du mécénat.")
 EVERYONE = [ANCRAGE, BOUSSOLE, HORIZONS, MUTUELLE, ATELIERS, TRAJ]
 
 # What a visitor types, and whom it must find (in the page's order: by name).
@@ -66,6 +71,7 @@ TYPED = [
     ("coopérative", [ANCRAGE, ATELIERS]),
     ("formation", [ATELIERS]),
     ("rse cholet", [ATELIERS]),
+    ("mécénat", [HORIZONS]),               # the end of a long presentation
     ("introuvable", []),
 ]
 
@@ -83,12 +89,11 @@ FILTERED = [
 DIRECTORY_FIELDS = {"q": "q", "departement": "department", "theme": "theme", "format": "format",
                     "perimetre": "scope", "forme": "legal_form"}
 
-# English a visitor must not read on the site (the codes and the protocol's
-# words that leaked before: "(version 1)", support/training, whole/specific).
-LEAKED_ENGLISH = ["version", "support", "training", "whole", "specific", "none", "search", "filter",
-                  "results", "directory", "listing", "entry", "entries", "submit", "loading", "error",
+# Beside the public side's list (french_pages.py: codes, "version",
+# "JSON"...), the English a directory's page would leak.
+LEAKED_ENGLISH = ["search", "filter", "results", "directory", "listing", "entry", "entries", "loading",
                   "download", "feed", "email", "e-mail", "more", "verify", "authenticity", "signed by",
-                  "click", "here", "page not found", "undefined", "null", "NaN"]
+                  "click", "here", "page not found"]
 
 
 def setup():
@@ -110,8 +115,7 @@ def setup():
     state["ateliers"] = p.publish(p.document(
         "scic-ateliers-du-bocage-formation-cholet.json",
         description="Diagnostic GPEC, démarche QVCT et formations au Guide des bonnes pratiques de l’ESS."))
-    p.publish(p.document("fondation-horizons-ligeriens-le-mans.json",
-                         description="Concertation et déontologie dans les fondations."))
+    p.publish(p.document("fondation-horizons-ligeriens-le-mans.json", description=HORIZONS_TEXT))
     mirror = publishing.Mirror(stack)
     assert mirror.once() == 0, mirror.log()
     state["mirror"] = mirror
@@ -219,6 +223,17 @@ def test_cards_show_themes_formats_and_departements():
                               "RSE, RSO et ISO 26000"], card
     assert card["formats"] == "Formats : Accompagnement, Formation", card
     assert card["departements"] == "Départements : Maine-et-Loire (49), Vendée (85), Deux-Sèvres (79)", card
+    # The beginning of the presentation says why "gpec" found a listing.
+    page.goto(address(dict(q="gpec")))
+    excerpts = page.eval("[...document.querySelectorAll('#resultats .presentation')].map(p => p.textContent)")
+    assert excerpts == ["Diagnostic GPEC, démarche QVCT et formations au Guide des bonnes pratiques de l’ESS.",
+                        "Accompagnement d'actions spécifiques : gestion prévisionnelle des emplois et des "
+                        "compétences, égalité femmes-hommes, qualité de vie au travail."], excerpts
+    # A long one is cut after a whole word, and says so.
+    page.goto(address(dict(q="mécénat")))
+    excerpt = page.eval("document.querySelector('#resultats .presentation').textContent")
+    assert excerpt.endswith("…") and len(excerpt.encode()) <= 183, excerpt
+    assert HORIZONS_TEXT.startswith(excerpt[:-1]) and HORIZONS_TEXT[len(excerpt) - 1] == " ", excerpt
 
 
 def test_footer_links_to_the_charter_and_the_form():
@@ -259,10 +274,11 @@ def test_a_phone_screen():
         widest = page.eval("Math.max(...[...document.querySelectorAll('#resultats li')]"
                            ".map(li => li.getBoundingClientRect().right))")
         assert widest <= 375, widest
-        page.screenshot(os.path.join(shots, "recherche-telephone.png"), unclipped=True)
-        # The first results as they appear on the screen, at a readable size.
-        top = page.eval("document.getElementById('compte').getBoundingClientRect().top + scrollY")
-        page.screenshot(os.path.join(shots, "recherche-telephone-resultats.png"), clip=(0, top - 10, 375, 640))
+        # The first results as they appear on the screen once scrolled to.
+        page.eval("document.getElementById('compte').scrollIntoView()")
+        page.screenshot(os.path.join(shots, "recherche-telephone-resultats.png"), full_page=False)
+        page.goto(address(dict(q="rse")))
+        page.screenshot(os.path.join(shots, "recherche-telephone.png"), full_page=False)
     finally:
         page.call("Emulation.clearDeviceMetricsOverride")
 
@@ -284,25 +300,23 @@ def test_directory_over_zeromq_finds_what_the_page_finds():
     print("%d queries: publication's directory and the mirror's page agree" % len(queries))
 
 
-def visible_text(url):
-    page.goto(url)
-    return page.eval("document.body.innerText") + " " + page.eval("document.title")
-
-
 def test_the_sites_pages_hold_no_english():
     pages = [state["index"], address(dict(q="gpec")),
              state["index"].replace("index.html", "accompagnateurs/%s.html" % state["ateliers"])]
     for url in pages:
-        text = visible_text(url)
-        # The proof's details are opened: their text is read too.
+        page.goto(url)
+        # The page as the visitor has it (the results drawn by the script),
+        # the signature's details opened.
         page.eval("document.querySelectorAll('details').forEach(d => d.open = true)")
-        text += " " + page.eval("document.body.innerText")
+        dom = page.eval("document.documentElement.outerHTML")
+        assert_no_leaked_english(dom, url)
+        text = page.eval("document.body.innerText") + " " + page.eval("document.title")
         for word in LEAKED_ENGLISH:
             found = re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(word), text, re.IGNORECASE)
             assert not found, "%s: « %s » in …%s…" % (url, word, text[max(0, found.start() - 60):found.end() + 60])
     atom = state["mirror"].read("annuaire.atom")
-    for word in ("version", "listing", "entry", "withdrawn"):
-        assert not re.search(r"<(title|summary)>[^<]*\b%s\b" % word, atom, re.IGNORECASE), word
+    for item in re.findall(r"<(?:title|summary)>([^<]*)<", atom):
+        assert_no_leaked_english("<p>%s</p>" % item, "annuaire.atom")
 
 
 if __name__ == "__main__":

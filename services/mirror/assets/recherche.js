@@ -17,7 +17,7 @@
   var libelles = window.ESSP.libelles;
   var textes = window.ESSP.textes;
   var replier = window.replier;
-  var fiches = donnees.fiches;  /* [id, nom, commune, code postal, forme, départements, thèmes, formats, périmètre, " mots"] */
+  var fiches = donnees.fiches;  /* [id, nom, commune, code postal, forme, départements, thèmes, formats, périmètre, " mots", début de la présentation] */
   var form = document.getElementById('recherche');
   var NOMS = ['q', 'departement', 'theme', 'format', 'perimetre', 'forme'];
   var champs = {};
@@ -79,6 +79,9 @@
     li.appendChild(titre);
     var lieu = [libelles.forme[f[4]] || f[4], f[2] + (f[3] ? ' (' + f[3] + ')' : '')];
     li.appendChild(element('p', lieu.join(' · '), 'lieu'));
+    if (f[10]) {
+      li.appendChild(element('p', f[10], 'presentation'));
+    }
     var themes = element('div', null, 'themes');
     themes.appendChild(element('span', textes.themes, 'etiquette'));
     var ul = element('ul', null, 'en-ligne');
