@@ -4,6 +4,7 @@
 
 #include "text.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -53,6 +54,16 @@ typedef struct {
 static folded_t s_folded[S_COUNT];
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 
+/*  The phrases (acronyms, expansions, other wordings) by their first
+ *  byte: a word of the text is compared only with the phrases that begin
+ *  like it, so the text is read once, not once per phrase. */
+#define S_BUCKET_MAX 24
+typedef struct {
+    unsigned char rule, phrase;
+} phrase_ref_t;
+static phrase_ref_t s_by_first[256][S_BUCKET_MAX];
+static unsigned char s_by_first_count[256];
+
 static void s_fold_all(void)
 {
     for (size_t i = 0; i < S_COUNT; i++) {
@@ -60,8 +71,12 @@ static void s_fold_all(void)
         const char *texts[2 + ACRONYMS_ALSO_MAX] = {a->acronym, a->expansion};
         for (size_t k = 0; k < ACRONYMS_ALSO_MAX; k++)
             texts[2 + k] = a->also[k];
-        for (size_t k = 0; k < 2 + ACRONYMS_ALSO_MAX && texts[k]; k++)
+        for (size_t k = 0; k < 2 + ACRONYMS_ALSO_MAX && texts[k]; k++) {
             s_folded[i].len[k] = text_fold(texts[k], strlen(texts[k]), s_folded[i].phrase[k], S_PHRASE_MAX);
+            unsigned char first = (unsigned char)s_folded[i].phrase[k][0];
+            assert(s_by_first_count[first] < S_BUCKET_MAX);
+            s_by_first[first][s_by_first_count[first]++] = (phrase_ref_t){(unsigned char)i, (unsigned char)k};
+        }
     }
 }
 
@@ -106,31 +121,6 @@ static bool s_holds_at(const char *hay, size_t len, size_t i, const char *phrase
     return true;
 }
 
-/*  True when hay[0..len) holds phrase as whole words, each maybe plural. */
-static bool s_holds(const char *hay, size_t len, const char *phrase, size_t plen)
-{
-    if (plen == 0)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (hay[i] == phrase[0] && s_holds_at(hay, len, i, phrase, plen))
-            return true;
-        /* On to the next word. */
-        const char *space = memchr(hay + i, ' ', len - i);
-        if (!space)
-            break;
-        i = (size_t)(space - hay);
-    }
-    return false;
-}
-
-static bool s_rule_holds(const folded_t *rule, const char *hay, size_t len)
-{
-    for (size_t k = 0; k < 2 + ACRONYMS_ALSO_MAX && rule->len[k]; k++)
-        if (s_holds(hay, len, rule->phrase[k], rule->len[k]))
-            return true;
-    return false;
-}
-
 /*  Appends " acronym expansion" when it fits whole. */
 static size_t s_append(const folded_t *rule, char *hay, size_t len, size_t cap)
 {
@@ -148,22 +138,40 @@ static size_t s_append(const folded_t *rule, char *hay, size_t len, size_t cap)
     return len;
 }
 
+/*  The rules that hold at the word of hay beginning at i (hay[0..end)
+ *  only), not added yet: their acronym and expansion appended. */
+static size_t s_expand_at(const folded_t *rules, bool *added, char *hay, size_t i, size_t end, size_t len,
+                          size_t cap)
+{
+    unsigned char first = (unsigned char)hay[i];
+    for (size_t r = 0; r < s_by_first_count[first]; r++) {
+        phrase_ref_t ref = s_by_first[first][r];
+        const folded_t *rule = &rules[ref.rule];
+        if (added[ref.rule] || !s_holds_at(hay, end, i, rule->phrase[ref.phrase], rule->len[ref.phrase]))
+            continue;
+        len = s_append(rule, hay, len, cap);
+        added[ref.rule] = true;
+    }
+    return len;
+}
+
 size_t acronyms_expand(char *hay, size_t len, size_t cap)
 {
     const folded_t *rules = s_rules();
     bool added[S_COUNT] = {false};
-    /* Until a pass adds nothing: what one acronym brings may hold another's
-     * wording (SIAE's expansion holds IAE's, QVT's is one of QVCT's). */
-    for (bool again = true; again;) {
-        again = false;
-        for (size_t i = 0; i < S_COUNT; i++) {
-            if (added[i] || !s_rule_holds(&rules[i], hay, len))
-                continue;
-            size_t before = len;
-            len = s_append(&rules[i], hay, len, cap);
-            added[i] = true;
-            again = again || len != before;
+    /* The text once, then what that added, until nothing is added: what
+     * one acronym brings may hold another's wording (SIAE's expansion
+     * holds IAE's, QVT's is one of QVCT's). */
+    for (size_t from = 0; from < len;) {
+        size_t end = len;
+        for (size_t i = from; i < end;) {
+            len = s_expand_at(rules, added, hay, i, end, len, cap);
+            const char *space = memchr(hay + i, ' ', end - i);
+            if (!space)
+                break;
+            i = (size_t)(space - hay) + 1;
         }
+        from = end + 1;     /* past the space before what was added */
     }
     return len;
 }
