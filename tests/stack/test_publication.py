@@ -337,9 +337,9 @@ def test_the_life_of_a_listing_as_review_tells_it():
             assert "L’inscription prend fin le <time datetime=\"2028-11-26\">26 novembre 2028</time>" in page
             atom = site.read("annuaire.atom")
             assert "Retrait de l’annuaire : Structure renouvelée" in atom
-            assert "son référencement a été renouvelé sous une nouvelle fiche" in atom
-            assert "son référencement est suspendu" in atom
-            assert "arrivé à échéance" in atom and "a été retiré" in atom
+            assert "son inscription a été renouvelée sous une nouvelle fiche" in atom
+            assert "son inscription est suspendue" in atom
+            assert "arrivée à échéance" in atom and "a été retirée" in atom
         # The site that had listed it says that it went, not who it was.
         assert "Une structure ne figure plus dans l’annuaire : ses données ont été effacées" in \
             mirror.read("annuaire.atom")
