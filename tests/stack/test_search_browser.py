@@ -13,6 +13,7 @@ $ESSP_SCREENSHOTS when it is set, else in the build directory."""
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import urllib.parse
@@ -28,6 +29,7 @@ import publishing  # noqa: E402
 from essp_client import unpack  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
 stack = harness.Stack(BIN)
 work = tempfile.mkdtemp(prefix="essp-search-")
 shots = os.environ.get("ESSP_SCREENSHOTS") or os.path.join(os.path.dirname(BIN), "screenshots", "search")
@@ -319,6 +321,24 @@ def test_the_sites_pages_hold_no_english():
         assert_no_leaked_english("<p>%s</p>" % item, "annuaire.atom")
 
 
+def test_a_new_edition_of_the_pages_rewrites_the_pages_already_written():
+    """A site written by an older essp-mirror gets the new wording at the
+    next start, though no entry changed."""
+    mirror = state["mirror"]
+    path = os.path.join(mirror.out, "accompagnateurs", state["traj"] + ".html")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("<p>(version 1) Vérifier l’authenticité</p>")
+    assert mirror.once() == 0, mirror.log()
+    assert "version 1" in mirror.read("accompagnateurs/%s.html" % state["traj"]), \
+        "with nothing new, the pages are left as they are"
+    # The store says the pages were written by the edition before this one.
+    subprocess.run([LMDB_EDIT, mirror.data, "meta", "put", b"edition".hex(), (1).to_bytes(8, "big").hex()],
+                   check=True, capture_output=True)
+    assert mirror.once() == 0, mirror.log()
+    rewritten = mirror.read("accompagnateurs/%s.html" % state["traj"])
+    assert "version 1" not in rewritten and "Fiche signée par ESS Pratiques" in rewritten
+
+
 if __name__ == "__main__":
     try:
         setup()
@@ -331,6 +351,7 @@ if __name__ == "__main__":
             test_a_phone_screen,
             test_directory_over_zeromq_finds_what_the_page_finds,
             test_the_sites_pages_hold_no_english,
+            test_a_new_edition_of_the_pages_rewrites_the_pages_already_written,
         ])
     finally:
         if browser:
