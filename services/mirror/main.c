@@ -47,6 +47,8 @@ typedef struct {
 
 typedef struct {
     options_t opt;
+    char public_url[CONFIG_PATH_MAX];   /* where people apply: the footer's links */
+    uint64_t edition;       /* the SITE_EDITION of the pages on disk (0: before editions) */
     store_t *store;
     MDB_dbi dbs[8];
     follow_t *follow;
@@ -55,10 +57,8 @@ typedef struct {
     char key_hex[STREAM_SIGN_HEX_MAX];
     uint64_t cursor;
     uint64_t site;          /* the cursor the files show */
-    uint64_t edition;       /* the SITE_EDITION of the pages on disk (0: before editions) */
     int64_t site_at_ms;
     bool compact;           /* an erasure was applied: compact the store */
-    char public_url[CONFIG_PATH_MAX];   /* where people apply: the footer's links */
 } mirror_main_t;
 
 static int s_usage(const char *problem)
