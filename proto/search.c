@@ -56,7 +56,9 @@ static size_t s_add_codes(const msgpack_object *entry, const char *path, labels_
 /*  The listing's words before the acronyms' part. */
 static size_t s_base_words(const msgpack_object *entry, char *out, size_t cap)
 {
-    static const char *const texts[] = {"organisation.name", "organisation.address.city",
+    /* "advisor": the person or team within the structure, when the entry
+     * names one (a CAE's entrepreneurs each have their listing). */
+    static const char *const texts[] = {"organisation.name", "advisor", "organisation.address.city",
                                         "organisation.address.postcode", "offer.description", NULL};
     size_t n = 0;
     if (cap == 0)

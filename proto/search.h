@@ -8,7 +8,8 @@
  *  checks each word as search_words_match does.
  *
  *  A listing is found by the folded words (proto/text.h) of
- *    its name, commune, postcode and presentation (offer.description,
+ *    its name, its advisor (the person or team named, when there is one),
+ *    its commune, postcode and presentation (offer.description,
  *      where advisors name the specific actions they support),
  *    its legal form's label, its themes' labels and codes
  *      ("csr_iso26000" folds to "csr iso26000"), its formats' labels,

@@ -220,6 +220,22 @@ static void test_words_are_folded_and_bounded(void **state)
     s_doc_free(&e);
 }
 
+/*  An entry that names its advisor (the person or team within the
+ *  structure) is found by that name too. */
+static void test_the_advisor_named_finds_the_listing(void **state)
+{
+    (void)state;
+    doc_t e;
+    s_doc(&e, "{\"organisation\": {\"name\": \"Coopérative Ouvrages\", \"legal_form\": \"cae\","
+              " \"address\": {\"postcode\": \"49000\", \"city\": \"Angers\"}},"
+              " \"advisor\": \"Élise Marchand\", \"offer\": {\"themes\": [], \"formats\": [\"support\"]}}");
+    assert_true(s_finds("elise marchand", &e.obj));
+    assert_true(s_finds("Marchand CAE", &e.obj));
+    assert_true(s_finds("coopérative d’activité et d’emploi", &e.obj));
+    assert_false(s_finds("dupont", &e.obj));
+    s_doc_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_short_acronyms_do_not_match_inside_words),
         cmocka_unit_test(test_every_acronym_of_the_list_both_ways),
         cmocka_unit_test(test_words_are_folded_and_bounded),
+        cmocka_unit_test(test_the_advisor_named_finds_the_listing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
