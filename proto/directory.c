@@ -3,6 +3,7 @@
 
 #include "proto/date.h"
 #include "proto/doc.h"
+#include "proto/search.h"
 #include "proto/text.h"
 
 #include <string.h>
@@ -73,46 +74,6 @@ static bool s_has(const msgpack_object *map, const char *key, const char *value)
     return !*value || doc_array_has(map, key, value);
 }
 
-/*  Appends the folded string at path to hay, then a space. */
-static size_t s_fold_into(const msgpack_object *entry, const char *path, char *hay, size_t n,
-                          size_t cap)
-{
-    const msgpack_object *value = doc_path(entry, path);
-    if (!value || value->type != MSGPACK_OBJECT_STR || n + 2 >= cap)
-        return n;
-    n += text_fold(value->via.str.ptr, value->via.str.size, hay + n, cap - n - 1);
-    hay[n++] = ' ';
-    hay[n] = '\0';
-    return n;
-}
-
-static bool s_text_matches(const char *q, const msgpack_object *entry)
-{
-    if (!*q)
-        return true;
-    static const char *const paths[] = {"organisation.name", "organisation.address.city",
-                                        "organisation.address.postcode", "offer.description", NULL};
-    char hay[4096];
-    size_t n = 1;
-    hay[0] = ' ';
-    hay[1] = '\0';
-    for (const char *const *p = paths; *p; p++)
-        n = s_fold_into(entry, *p, hay, n, sizeof hay);
-    /* Every word of the query, anywhere. */
-    char word[DIRECTORY_Q_MAX];
-    for (const char *w = q; *w;) {
-        size_t len = strcspn(w, " ");
-        memcpy(word, w, len);
-        word[len] = '\0';
-        if (len && !strstr(hay, word))
-            return false;
-        w += len;
-        while (*w == ' ')
-            w++;
-    }
-    return true;
-}
-
 bool directory_matches(const directory_filter_t *filter, const msgpack_object *entry)
 {
     const msgpack_object *offer = doc_map(entry, "offer");
@@ -122,7 +83,7 @@ bool directory_matches(const directory_filter_t *filter, const msgpack_object *e
     if (*filter->legal_form
         && !doc_str_eq(doc_map(entry, "organisation"), "legal_form", filter->legal_form))
         return false;
-    return s_text_matches(filter->q, entry);
+    return search_entry_matches(filter->q, entry);
 }
 
 size_t directory_sort_key(const msgpack_object *entry, char *out, size_t cap)

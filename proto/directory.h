@@ -34,7 +34,10 @@ typedef labels_set_t directory_kind_t;
 
 /*  A search: every set criterion must hold (they combine with AND); an
  *  empty string is "any".  q holds folded words (proto/text.h), each of
- *  which must appear in the entry's name, city, postcode or description. */
+ *  which must begin one of the entry's words (proto/search.h: name,
+ *  commune, postcode, description, labels of its legal form, themes and
+ *  formats, theme codes, and the acronyms and expansions of
+ *  proto/acronyms.h). */
 typedef struct {
     char department[4];
     char theme[48];

@@ -4,13 +4,16 @@
  *
  *    contrat_js OUT.js OUT.c repli.js
  *
- *  OUT.js is `var ESSP = {"libelles": {...}, "repli": {...}};` followed by
+ *  OUT.js is `var ESSP = {"libelles": {...}, "textes": {...}, "repli": {...}};`
+ *  (textes: the script's French texts, texts.h) followed by
  *  repli.js (the folding function that reads the table); OUT.c holds the
  *  same bytes as site_asset_contrat_js, compiled into essp-mirror like
  *  its other assets.  The folding table is text_fold itself, asked about
  *  each character where it may differ from the character: U+0000..U+02FF
  *  and U+2000..U+20FF (tests/fold compares the two over these and more).
  */
+#include "texts.h"
+
 #include "proto/labels.h"
 #include "proto/text.h"
 
@@ -112,7 +115,8 @@ int main(int argc, char **argv)
     }
     text_t js = {0};
     s_addz(&js, "/* Généré depuis proto/labels.c et proto/text.c par services/mirror/contrat_js.c :\n"
-                "   ne pas modifier.  Les libellés des codes de l’annuaire, et le repli du texte. */\n"
+                "   ne pas modifier.  Les libellés des codes de l’annuaire, les textes de la recherche\n"
+                "   (services/mirror/texts.h) et le repli du texte. */\n"
                 "var ESSP = {\"libelles\":{");
     for (int set = 0; set < LABELS_SET_COUNT; set++) {
         s_addz(&js, set ? ",\n" : "\n");
@@ -128,6 +132,16 @@ int main(int argc, char **argv)
         }
         s_addz(&js, "}");
     }
+    s_addz(&js, "},\n\"textes\":{");
+    bool first_text = true;
+#define S_TEXT(key, text)                            \
+    s_addz(&js, first_text ? "\n" : ",\n");          \
+    s_add_json(&js, #key);                           \
+    s_addz(&js, ":");                                \
+    s_add_json(&js, text);                           \
+    first_text = false;
+    MIRROR_SCRIPT_TEXTS(S_TEXT)
+#undef S_TEXT
     s_addz(&js, "},\n\"repli\":{");
     bool first = true;
     s_add_folds(&js, 0x0000, 0x02FF, &first);

@@ -51,6 +51,8 @@ typedef struct {
 
 typedef struct {
     options_t opt;
+    char public_url[CONFIG_PATH_MAX];   /* where people apply: the footer's links */
+    uint64_t edition;       /* the SITE_EDITION of the pages on disk (0: before editions) */
     store_t *store;
     MDB_dbi dbs[8];
     follow_t *follow;
@@ -357,7 +359,8 @@ static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *
 
 static int s_site(mirror_main_t *self, bool full)
 {
-    site_options_t options = {self->opt.out, self->opt.base_url ? self->opt.base_url : "", self->key_hex};
+    site_options_t options = {self->opt.out, self->opt.base_url ? self->opt.base_url : "", self->key_hex,
+                              self->public_url};
     int64_t started = zclock_mono();
     if (site_update(self->store, &options, full) != 0)
         return S_STORAGE;
@@ -422,6 +425,7 @@ static int s_open(mirror_main_t *self)
         return S_STORAGE;
     store_get_u64(txn, self->dbs[MIRROR_DB_META], "cursor", &self->cursor);
     store_get_u64(txn, self->dbs[MIRROR_DB_META], "site", &self->site);
+    store_get_u64(txn, self->dbs[MIRROR_DB_META], "edition", &self->edition);
     mdb_txn_abort(txn);
     if (self->opt.endpoint)
         snprintf(endpoint, sizeof endpoint, "%s", self->opt.endpoint);
@@ -432,6 +436,29 @@ static int s_open(mirror_main_t *self)
     self->follow = follow_new(endpoint, timeout, tries);
     snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     log_info("following %s from seq %llu into %s", endpoint, (unsigned long long)self->cursor, self->opt.out);
+    return S_OK;
+}
+
+/*  The application gateway as people reach it, for the footer's links to
+ *  the form and the charter: $ESSP_PUBLIC_URL (as essp-notify's letters),
+ *  else the gateway's own address; an http(s) address that can stand in
+ *  an HTML attribute as it is, ending in '/'. */
+static int s_public_url(mirror_main_t *self)
+{
+    const char *pub = config_get("ESSP_PUBLIC_URL");
+    char url[CONFIG_PATH_MAX];
+    if (pub && *pub)
+        snprintf(url, sizeof url, "%s", pub);
+    else
+        config_http_connect_endpoint(url, sizeof url);
+    size_t len = strlen(url);
+    bool web = strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
+    if (!web || len + 2 > sizeof self->public_url || strpbrk(url, "\"'<>& \t\r\n")) {
+        log_error("ESSP_PUBLIC_URL must be an http:// or https:// address without quotes, <, >, & "
+                  "or spaces: %s", url);
+        return S_USAGE;
+    }
+    snprintf(self->public_url, sizeof self->public_url, "%s%s", url, url[len - 1] == '/' ? "" : "/");
     return S_OK;
 }
 
@@ -448,19 +475,22 @@ int main(int argc, char **argv)
         return s_usage("ESSP_PORT must be a port number");
     zsys_init();
     zsys_set_logsystem(false);
-    code = s_open(&self);
+    code = s_public_url(&self);
+    if (code == S_OK)
+        code = s_open(&self);
     if (code == S_OK)
         code = s_settle_key(&self);
     if (code == S_OK) {
         self.mirror = mirror_new(self.key);
-        /* A site that is missing (first start, or --out changed) is
-         * written whole: the marks of what changed do not cover it. */
+        /* A site that is missing (first start, or --out changed), or
+         * written by an earlier edition of the pages, is written whole:
+         * the marks of what changed do not cover it. */
         char index[CONFIG_PATH_MAX + 16];
         snprintf(index, sizeof index, "%s/index.html", self.opt.out);
         FILE *probe = fopen(index, "r");
         if (probe)
             fclose(probe);
-        if (!probe)
+        if (!probe || self.edition != SITE_EDITION)
             code = s_site(&self, true);
     }
     if (code == S_OK)

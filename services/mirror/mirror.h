@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 enum {
-    MIRROR_DB_META,      /* "cursor", "site", "key_since" (u64), "key" (32 bytes: trusted now),
+    MIRROR_DB_META,      /* "cursor", "site", "edition", "key_since" (u64), "key" (32 bytes: trusted now),
                             "site_key" (32 bytes: the first key trusted, names the feed) */
     MIRROR_DB_ENTRIES,   /* id -> {seq, version, entry, signed, sig, key} */
     MIRROR_DB_NAMES,     /* directory_sort_key -> id: the directory in name order */

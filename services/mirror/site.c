@@ -20,7 +20,7 @@ extern const unsigned char site_asset_recherche_js[];
 extern const unsigned char site_asset_contrat_js[];
 
 /*  Clears the page marks and records the cursor the files now show. */
-static int s_mark_done(store_t *store)
+static int s_mark_done(store_t *store, bool full)
 {
     MDB_txn *txn;
     int rc = store_begin(store, false, &txn);
@@ -31,6 +31,8 @@ static int s_mark_done(store_t *store)
     rc = mdb_drop(txn, store_db(store, MIRROR_DB_PAGES), 0);
     if (!rc)
         rc = store_put_u64(txn, store_db(store, MIRROR_DB_META), "site", cursor);
+    if (!rc && full)
+        rc = store_put_u64(txn, store_db(store, MIRROR_DB_META), "edition", SITE_EDITION);
     if (rc) {
         mdb_txn_abort(txn);
         return rc;
@@ -49,18 +51,18 @@ int site_update(store_t *store, const site_options_t *options, bool full)
     MDB_txn *txn;
     if (store_begin(store, true, &txn) != 0)
         return -1;
-    size_t count = 0;
+    site_counts_t counts;
     int rc = site_pages(txn, store, pages, full, options);
-    rc |= site_write_data(txn, store, options->out_dir, &count);
+    rc |= site_write_data(txn, store, options->out_dir, &counts);
     rc |= site_write_feed(txn, store, options);
     mdb_txn_abort(txn);
-    rc |= site_write_index(options->out_dir, count);
+    rc |= site_write_index(options, &counts);
     rc |= site_write_asset(options->out_dir, "style.css", site_asset_style_css);
     rc |= site_write_asset(options->out_dir, "recherche.js", site_asset_recherche_js);
     rc |= site_write_asset(options->out_dir, "contrat.js", site_asset_contrat_js);
     if (rc)
         return -1;
-    int lmdb = s_mark_done(store);
+    int lmdb = s_mark_done(store, full);
     if (lmdb) {
         log_error("cannot record the site's state: %s", mdb_strerror(lmdb));
         return -1;

@@ -3,7 +3,8 @@
  *  Everything in the output directory is written from the mirror's store
  *  (mirror.h), in French, as plain files any static host (or a browser
  *  opening them from disk) can serve:
- *    index.html              the directory, with search and filters
+ *    index.html              the directory, with search and filters (kept in
+ *                            the address: index.html?q=gpec&departement=44)
  *    recherche.js, style.css the search (plain JavaScript) and the styles
  *    contrat.js              proto's labels and text folding for the
  *                            search, generated at build time (contrat_js.c)
@@ -13,6 +14,7 @@
  *    annuaire.csv            the same as CSV (RFC 4180, UTF-8)
  *    annuaire.atom           an Atom feed of new and withdrawn listings
  *    accompagnateurs/ID.html one page per advisor, with the signed proof
+ *  Every text a visitor reads is in texts.h.
  *  Each file is written beside its place and renamed over it, so a reader
  *  never sees half a file.
  */
@@ -28,12 +30,20 @@ typedef struct {
     const char *out_dir;
     const char *base_url;    /* absolute address of the site for the feed, or "" */
     const char *key_hex;     /* the publication key the entries were verified with */
+    const char *public_url;  /* intake's gateway as people reach it, ending in '/': the
+                                application form there, the charter at "charte" */
 } site_options_t;
+
+/*  The edition of the pages' layout and wording: a program whose
+ *  edition differs from the one the store records rewrites every page at
+ *  start (the marks of what changed cover only the entries). */
+#define SITE_EDITION 2
 
 /*  Brings the files up to date with the store: the pages of the advisors
  *  marked in MIRROR_DB_PAGES (or, with full, every page, and stale pages
  *  removed), then the index, the data files and the feed; then clears the
- *  marks and records in MIRROR_DB_META "site" the cursor the files show.
+ *  marks and records in MIRROR_DB_META "site" the cursor the files show
+ *  (and, with full, "edition": SITE_EDITION).
  *  0, or -1 (logged) when a file could not be written. */
 int site_update(store_t *store, const site_options_t *options, bool full);
 

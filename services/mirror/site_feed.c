@@ -19,14 +19,14 @@
 static const char *s_reason_text(const char *reason)
 {
     if (strcmp(reason, "expired") == 0)
-        return "son référencement est arrivé à échéance";
+        return T_REASON_EXPIRED;
     if (strcmp(reason, "suspended") == 0)
-        return "son référencement est suspendu";
+        return T_REASON_SUSPENDED;
     if (strcmp(reason, "erased") == 0)
-        return "ses données ont été effacées à sa demande";
+        return T_REASON_ERASED;
     if (strcmp(reason, "renewed") == 0)
-        return "son référencement a été renouvelé sous une nouvelle fiche";
-    return "son référencement a été retiré";
+        return T_REASON_RENEWED;
+    return T_REASON_WITHDRAWN;
 }
 
 static void s_feed_item(FILE *f, const msgpack_object *item, uint64_t seq, const site_options_t *options)
@@ -41,7 +41,7 @@ static void s_feed_item(FILE *f, const msgpack_object *item, uint64_t seq, const
     bool named = doc_get(item, "name") != NULL;
     fprintf(f, "<entry>\n<id>urn:essp:stream:%s:%llu</id>\n<updated>%s</updated>\n<title>",
             options->key_hex, (unsigned long long)seq, at);
-    fputs(is_new ? "Nouvelle inscription : " : "Retrait de l’annuaire", f);
+    fputs(is_new ? T_FEED_NEW : T_FEED_GONE, f);
     if (named) {
         fputs(is_new ? "" : " : ", f);
         site_esc_at(f, item, "name");
@@ -54,16 +54,16 @@ static void s_feed_item(FILE *f, const msgpack_object *item, uint64_t seq, const
     if (named)
         site_esc_at(f, item, "name");
     else
-        fputs("Une structure", f);
+        fputs(T_FEED_SOMEONE, f);
     if (doc_get(item, "city")) {
         fputs(" (", f);
         site_esc_at(f, item, "city");
         fputs(")", f);
     }
     if (is_new)
-        fputs(" rejoint l’annuaire des accompagnateurs ESS Pratiques.", f);
+        fputs(T_FEED_JOINS, f);
     else
-        fprintf(f, " ne figure plus dans l’annuaire : %s.", s_reason_text(reason));
+        fprintf(f, T_FEED_LEFT, s_reason_text(reason));
     fputs("</summary>\n</entry>\n", f);
 }
 
@@ -88,7 +88,7 @@ int site_write_feed(MDB_txn *txn, store_t *store, const site_options_t *options)
     site_rfc3339(updated, at);
     fprintf(f, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
                "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"fr\">\n"
-               "<title>" SITE_TITLE " : inscriptions et retraits</title>\n"
+               "<title>" T_FEED_TITLE "</title>\n"
                "<id>urn:essp:directory:%s</id>\n<updated>%s</updated>\n"
                "<author><name>ESS Pratiques</name></author>\n"
                "<link rel=\"alternate\" type=\"text/html\" href=\"%sindex.html\"/>\n",

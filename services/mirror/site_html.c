@@ -153,20 +153,26 @@ void site_head(FILE *f, const char *title, const char *root)
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
     html_escape_z(f, title);
     fprintf(f, "</title>\n<link rel=\"stylesheet\" href=\"%sstyle.css\">\n"
-               "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Nouvelles inscriptions et retraits\" href=\"%sannuaire.atom\">\n"
-               "</head>\n<body>\n<a class=\"evitement\" href=\"#contenu\">Aller au contenu</a>\n"
+               "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"" T_FEED_LINK_TITLE "\" "
+               "href=\"%sannuaire.atom\">\n"
+               "</head>\n<body>\n<a class=\"evitement\" href=\"#contenu\">" T_SKIP_LINK "</a>\n"
                "<header class=\"bandeau\"><p class=\"site\"><a href=\"%sindex.html\">" SITE_TITLE "</a></p></header>\n"
                "<main id=\"contenu\" tabindex=\"-1\">\n",
             root, root, root);
 }
 
-void site_foot(FILE *f, const char *root)
+/*  The footer: who keeps the directory, the charter its advisors commit
+ *  to, how to apply, and the open data. */
+void site_foot(FILE *f, const char *root, const site_options_t *options)
 {
-    fprintf(f, "</main>\n<footer class=\"pied\">\n<p>L’annuaire des accompagnateurs et formateurs "
-               "référencés par le Comité Scientifique et Éthique d’ESS Pratiques (CRESS Pays de la Loire).</p>\n"
-               "<p>Données ouvertes : <a href=\"%sannuaire.csv\">CSV</a>, <a href=\"%sannuaire.json\">JSON</a>, "
-               "<a href=\"%sannuaire.atom\">flux Atom des inscriptions et retraits</a>.</p>\n</footer>\n"
-               "</body>\n</html>\n",
-            root, root, root);
+    const char *pub = options->public_url ? options->public_url : "";
+    char charter[CONFIG_PATH_MAX + 16];
+    snprintf(charter, sizeof charter, "%scharte", pub);
+    fputs("</main>\n<footer class=\"pied\">\n<p>" T_FOOT_WHO "</p>\n<p>", f);
+    fprintf(f, T_FOOT_CHARTER, charter);
+    fputs("</p>\n<p>", f);
+    fprintf(f, T_FOOT_APPLY, pub);
+    fputs("</p>\n<p>", f);
+    fprintf(f, T_FOOT_DATA, root, root, root);
+    fputs("</p>\n</footer>\n</body>\n</html>\n", f);
 }
-

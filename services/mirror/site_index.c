@@ -11,7 +11,7 @@
 #include "proto/date.h"
 #include "proto/directory.h"
 #include "proto/doc.h"
-#include "proto/text.h"
+#include "proto/search.h"
 #include "proto/json_codec.h"
 
 #include <jansson.h>
@@ -19,63 +19,82 @@
 #include <string.h>
 #include <unistd.h>
 
-static void s_select(FILE *f, const char *id, const char *label, const char *any, directory_kind_t kind)
+static void s_select_open(FILE *f, const char *id, const char *label, const char *any)
 {
     fprintf(f, "<div class=\"champ\">\n<label for=\"%s\">%s</label>\n<select id=\"%s\" name=\"%s\">\n"
                "<option value=\"\">%s</option>\n",
             id, label, id, id, any);
+}
+
+static void s_select(FILE *f, const char *id, const char *label, const char *any, directory_kind_t kind)
+{
+    s_select_open(f, id, label, any);
     const char *const *codes;
     size_t count = directory_codes(kind, &codes);
     for (size_t i = 0; i < count; i++) {
         fprintf(f, "<option value=\"%s\">", codes[i]);
-        if (kind == DIRECTORY_DEPARTMENT)
-            site_department(f, codes[i], strlen(codes[i]));
-        else
-            html_escape_z(f, directory_label(kind, codes[i], strlen(codes[i])));
+        html_escape_z(f, directory_label(kind, codes[i], strlen(codes[i])));
         fputs("</option>\n", f);
     }
     fputs("</select>\n</div>\n", f);
 }
 
-int site_write_index(const char *out_dir, size_t count)
+/*  Only the départements where at least one listing works, each with how
+ *  many: a visitor never picks one that finds nothing. */
+static void s_select_departments(FILE *f, const site_counts_t *counts)
+{
+    s_select_open(f, "departement", T_DEPARTMENT, T_DEPARTMENT_ANY);
+    const char *const *codes;
+    size_t count = directory_codes(DIRECTORY_DEPARTMENT, &codes);
+    for (size_t i = 0; i < count && i < 128; i++) {
+        size_t n = counts->departments[i];
+        if (n == 0)
+            continue;
+        fprintf(f, "<option value=\"%s\">", codes[i]);
+        site_department(f, codes[i], strlen(codes[i]));
+        fprintf(f, n == 1 ? T_COUNT_ONE : T_COUNT_MANY, n);
+        fputs("</option>\n", f);
+    }
+    fputs("</select>\n</div>\n", f);
+}
+
+int site_write_index(const site_options_t *options, const site_counts_t *counts)
 {
     out_file_t out;
-    FILE *f = site_open(&out, out_dir, "index.html");
+    FILE *f = site_open(&out, options->out_dir, "index.html");
     if (!f)
         return -1;
     site_head(f, SITE_TITLE, "");
-    fprintf(f, "<h1>Trouver un accompagnateur ou un formateur de l’ESS</h1>\n"
-               "<p class=\"intro\">%zu structure%s référencée%s par le Comité Scientifique et Éthique "
-               "d’ESS Pratiques %s les entreprises de l’économie sociale et solidaire "
-               "dans leur démarche d’amélioration continue.</p>\n"
-               "<form id=\"recherche\" role=\"search\" action=\"#\">\n"
-               "<div class=\"champ texte\">\n<label for=\"q\">Rechercher</label>\n"
-               "<input type=\"search\" id=\"q\" name=\"q\" autocomplete=\"off\" "
-               "aria-describedby=\"q-aide\">\n"
-               "<p id=\"q-aide\" class=\"aide\">Nom, commune, code postal ou mot de la présentation ; "
-               "les accents et les majuscules sont sans importance.</p>\n</div>\n"
-               "<fieldset class=\"filtres\">\n<legend>Filtrer</legend>\n",
-            count, count > 1 ? "s" : "", count > 1 ? "s" : "",
-            count > 1 ? "accompagnent et forment" : "accompagne et forme");
-    s_select(f, "departement", "Département d’intervention", "Tous les départements", DIRECTORY_DEPARTMENT);
-    s_select(f, "theme", "Thème", "Tous les thèmes", DIRECTORY_THEME);
-    s_select(f, "format", "Format", "Accompagnement ou formation", DIRECTORY_FORMAT);
-    s_select(f, "perimetre", "Périmètre", "Tous les périmètres", DIRECTORY_SCOPE);
-    s_select(f, "forme", "Forme juridique", "Toutes les formes juridiques", DIRECTORY_LEGAL_FORM);
-    fputs("</fieldset>\n<p class=\"actions\"><button type=\"reset\">Effacer la recherche</button></p>\n"
+    fputs("<h1>" T_INDEX_H1 "</h1>\n<p class=\"intro\">", f);
+    if (counts->total == 0)
+        fputs(T_INDEX_INTRO_NONE, f);
+    else if (counts->total == 1)
+        fputs(T_INDEX_INTRO_ONE, f);
+    else
+        fprintf(f, T_INDEX_INTRO_MANY, counts->total);
+    fputs("</p>\n<form id=\"recherche\" role=\"search\" action=\"#\">\n"
+          "<div class=\"champ texte\">\n<label for=\"q\">" T_SEARCH_LABEL "</label>\n"
+          "<input type=\"search\" id=\"q\" name=\"q\" autocomplete=\"off\" aria-describedby=\"q-aide\">\n"
+          "<p id=\"q-aide\" class=\"aide\">" T_SEARCH_HELP "</p>\n</div>\n"
+          "<fieldset class=\"filtres\">\n<legend>" T_FILTERS "</legend>\n", f);
+    s_select_departments(f, counts);
+    s_select(f, "theme", T_THEME, T_THEME_ANY, DIRECTORY_THEME);
+    s_select(f, "format", T_FORMAT, T_FORMAT_ANY, DIRECTORY_FORMAT);
+    s_select(f, "perimetre", T_SCOPE, T_SCOPE_ANY, DIRECTORY_SCOPE);
+    s_select(f, "forme", T_LEGAL_FORM, T_LEGAL_FORM_ANY, DIRECTORY_LEGAL_FORM);
+    fputs("</fieldset>\n<p class=\"actions\"><button type=\"reset\">" T_RESET "</button></p>\n"
           "</form>\n"
           "<section aria-labelledby=\"resultats-titre\">\n"
-          "<h2 id=\"resultats-titre\" class=\"visuellement-cache\">Résultats</h2>\n"
+          "<h2 id=\"resultats-titre\" class=\"visuellement-cache\">" T_RESULTS "</h2>\n"
           "<p id=\"compte\" role=\"status\" aria-live=\"polite\"></p>\n"
           "<ol id=\"resultats\" class=\"resultats\"></ol>\n"
-          "<p><button type=\"button\" id=\"plus\" hidden>Afficher plus de résultats</button></p>\n"
+          "<p><button type=\"button\" id=\"plus\" hidden>" T_MORE "</button></p>\n"
           "</section>\n"
-          "<noscript><p>La recherche a besoin de JavaScript. L’annuaire complet reste disponible en "
-          "<a href=\"annuaire.csv\">CSV</a> et en <a href=\"annuaire.json\">JSON</a>.</p></noscript>\n"
+          "<noscript><p>" T_NOSCRIPT "</p></noscript>\n"
           "<script src=\"contrat.js\"></script>\n<script src=\"annuaire.js\"></script>\n"
           "<script src=\"recherche.js\"></script>\n",
           f);
-    site_foot(f, "");
+    site_foot(f, "", options);
     return site_close(&out);
 }
 
@@ -101,8 +120,40 @@ static void s_json_codes(FILE *f, const msgpack_object *array, const char *after
     fputs(after, f);
 }
 
+/*  The beginning of the presentation for a card: whole words up to
+ *  S_EXCERPT_MAX bytes, then "…" (a visitor who typed "gpec" sees the
+ *  « gestion prévisionnelle… » that found the listing). */
+#define S_EXCERPT_MAX 180
+
+static void s_json_excerpt(FILE *f, const msgpack_object *text)
+{
+    char excerpt[S_EXCERPT_MAX + 8];
+    size_t n = 0;
+    if (text && text->type == MSGPACK_OBJECT_STR) {
+        n = text->via.str.size;
+        memcpy(excerpt, text->via.str.ptr, n < S_EXCERPT_MAX ? n : S_EXCERPT_MAX);
+        if (n > S_EXCERPT_MAX) {
+            /* Cut at a space: never inside a word, nor inside a character. */
+            n = S_EXCERPT_MAX;
+            while (n > 0 && excerpt[n - 1] != ' ' && excerpt[n - 1] != '\n')
+                n--;
+            while (n > 0 && (excerpt[n - 1] == ' ' || excerpt[n - 1] == '\n' || excerpt[n - 1] == ','))
+                n--;
+            memcpy(excerpt + n, "…", strlen("…"));
+            n += strlen("…");
+        }
+    }
+    json_t *s = json_stringn(excerpt, n);
+    if (!s)
+        s = json_string("");
+    json_dumpf(s, f, JSON_ENCODE_ANY | JSON_COMPACT);
+    json_decref(s);
+}
+
 /*  One record of annuaire.js: what the search shows and filters on, and
- *  the folded text it searches (the same folding as the service's). */
+ *  the words it finds the listing by, written by proto/search.c: the
+ *  script folds what is typed with proto's folding and looks for the
+ *  beginning of a word, the same rules as publication's `directory`. */
 static void s_search_record(FILE *f, const msgpack_object *entry)
 {
     const msgpack_object *org = doc_map(entry, "organisation");
@@ -117,27 +168,40 @@ static void s_search_record(FILE *f, const msgpack_object *entry)
     s_json_codes(f, doc_get(offer, "themes"), ",");
     s_json_codes(f, doc_get(offer, "formats"), ",");
     s_json_codes(f, doc_get(offer, "scope"), ",");
-    static const char *const paths[] = {"organisation.name", "organisation.address.city",
-                                        "organisation.address.postcode", "offer.description", NULL};
-    char folded[4096];
-    size_t n = 0;
-    for (const char *const *p = paths; *p; p++) {
-        const msgpack_object *value = doc_path(entry, *p);
-        if (!value || value->type != MSGPACK_OBJECT_STR || n + 2 >= sizeof folded)
-            continue;
-        folded[n++] = ' ';
-        n += text_fold(value->via.str.ptr, value->via.str.size, folded + n, sizeof folded - n);
-    }
-    json_t *s = json_stringn(folded, n);
+    /* The words it is found by (proto/search.h), a space before each, so
+     * that the script finds a word's beginning as " " + what was typed. */
+    char words[SEARCH_WORDS_MAX + 1];
+    words[0] = ' ';
+    size_t n = search_entry_words(entry, words + 1, sizeof words - 1);
+    json_t *s = json_stringn(words, n + 1);
     json_dumpf(s, f, JSON_ENCODE_ANY | JSON_COMPACT);
     json_decref(s);
+    fputc(',', f);
+    s_json_excerpt(f, doc_get(offer, "description"));
     fputc(']', f);
 }
 
 /*  annuaire.json, annuaire.csv and annuaire.js in one pass over the
  *  entries in name order. */
-int site_write_data(MDB_txn *txn, store_t *store, const char *out_dir, size_t *count)
+/*  Counts the listing in each département it works in. */
+static void s_count(site_counts_t *counts, const msgpack_object *entry)
 {
+    const msgpack_object *departments = doc_path(entry, "offer.departments");
+    const char *const *codes;
+    size_t known = directory_codes(DIRECTORY_DEPARTMENT, &codes);
+    counts->total++;
+    for (size_t i = 0; i < doc_len(departments); i++) {
+        const msgpack_object *code = doc_at(departments, i);
+        for (size_t k = 0; code->type == MSGPACK_OBJECT_STR && k < known && k < 128; k++)
+            if (strlen(codes[k]) == code->via.str.size
+                && memcmp(codes[k], code->via.str.ptr, code->via.str.size) == 0)
+                counts->departments[k]++;
+    }
+}
+
+int site_write_data(MDB_txn *txn, store_t *store, const char *out_dir, site_counts_t *counts)
+{
+    memset(counts, 0, sizeof *counts);
     out_file_t json, csv, js;
     FILE *fj = site_open(&json, out_dir, "annuaire.json");
     FILE *fc = fj ? site_open(&csv, out_dir, "annuaire.csv") : NULL;
@@ -158,7 +222,6 @@ int site_write_data(MDB_txn *txn, store_t *store, const char *out_dir, size_t *c
     MDB_cursor *cursor;
     int rc = mdb_cursor_open(txn, store_db(store, MIRROR_DB_NAMES), &cursor) ? -1 : 0;
     MDB_val k, v;
-    *count = 0;
     for (int get = rc ? MDB_NOTFOUND : mdb_cursor_get(cursor, &k, &v, MDB_FIRST); get == 0;
          get = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
         msgpack_object record;
@@ -169,13 +232,13 @@ int site_write_data(MDB_txn *txn, store_t *store, const char *out_dir, size_t *c
         json_t *j = entry ? json_codec_from_object(entry) : NULL;
         if (!j)
             continue;
-        fputs(*count ? ",\n" : "\n", fj);
+        fputs(counts->total ? ",\n" : "\n", fj);
         json_dumpf(j, fj, JSON_COMPACT);
         json_decref(j);
         directory_csv_row(fc, entry);
-        fputs(*count ? ",\n" : "\n", fs);
+        fputs(counts->total ? ",\n" : "\n", fs);
         s_search_record(fs, entry);
-        (*count)++;
+        s_count(counts, entry);
     }
     if (!rc)
         mdb_cursor_close(cursor);

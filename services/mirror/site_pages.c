@@ -36,28 +36,28 @@ static void s_base64(FILE *f, const msgpack_object *bin)
 
 static void s_page_offer(FILE *f, const msgpack_object *offer)
 {
-    fputs("<section aria-labelledby=\"offre\">\n<h2 id=\"offre\">Son offre</h2>\n", f);
+    fputs("<section aria-labelledby=\"offre\">\n<h2 id=\"offre\">" T_OFFER "</h2>\n", f);
     if (site_has_str(offer, "description")) {
         fputs("<p class=\"presentation\">", f);
         site_esc_at(f, offer, "description");
         fputs("</p>\n", f);
     }
-    fputs("<dl>\n<dt>Formats</dt><dd>", f);
+    fputs("<dl>\n<dt>" T_FORMATS "</dt><dd>", f);
     site_labels(f, doc_array(offer, "formats"), DIRECTORY_FORMAT, false);
-    fputs("</dd>\n<dt>Périmètre</dt><dd>", f);
+    fputs("</dd>\n<dt>" T_SCOPE_OF_OFFER "</dt><dd>", f);
     site_labels(f, doc_array(offer, "scope"), DIRECTORY_SCOPE, false);
-    fputs("</dd>\n<dt>Thèmes du Guide des bonnes pratiques</dt><dd><ul>", f);
+    fputs("</dd>\n<dt>" T_THEMES "</dt><dd><ul>", f);
     site_labels(f, doc_array(offer, "themes"), DIRECTORY_THEME, true);
-    fputs("</ul></dd>\n<dt>Départements d’intervention</dt><dd><ul class=\"en-ligne\">", f);
+    fputs("</ul></dd>\n<dt>" T_DEPARTMENTS "</dt><dd><ul class=\"en-ligne\">", f);
     site_labels(f, doc_array(offer, "departments"), DIRECTORY_DEPARTMENT, true);
     fputs("</ul></dd>\n</dl>\n</section>\n", f);
 }
 
 static void s_page_contact(FILE *f, const msgpack_object *org)
 {
-    fputs("<section aria-labelledby=\"contact\">\n<h2 id=\"contact\">Contact</h2>\n<dl>\n", f);
+    fputs("<section aria-labelledby=\"contact\">\n<h2 id=\"contact\">" T_CONTACT "</h2>\n<dl>\n", f);
     if (site_has_str(org, "public_contact.email")) {
-        fputs("<dt>Courriel</dt><dd><a href=\"mailto:", f);
+        fputs("<dt>" T_EMAIL "</dt><dd><a href=\"mailto:", f);
         site_esc_at(f, org, "public_contact.email");
         fputs("\">", f);
         site_esc_at(f, org, "public_contact.email");
@@ -65,7 +65,7 @@ static void s_page_contact(FILE *f, const msgpack_object *org)
     }
     if (site_has_str(org, "public_contact.phone")) {
         const msgpack_object *phone = doc_path(org, "public_contact.phone");
-        fputs("<dt>Téléphone</dt><dd><a href=\"tel:", f);
+        fputs("<dt>" T_PHONE "</dt><dd><a href=\"tel:", f);
         for (uint32_t i = 0; i < phone->via.str.size; i++)
             if (phone->via.str.ptr[i] == '+' || (phone->via.str.ptr[i] >= '0' && phone->via.str.ptr[i] <= '9'))
                 fputc(phone->via.str.ptr[i], f);
@@ -77,13 +77,13 @@ static void s_page_contact(FILE *f, const msgpack_object *org)
     if (site_has_str(org, "website")
         && ((site->via.str.size > 8 && memcmp(site->via.str.ptr, "https://", 8) == 0)
             || (site->via.str.size > 7 && memcmp(site->via.str.ptr, "http://", 7) == 0))) {
-        fputs("<dt>Site web</dt><dd><a href=\"", f);
+        fputs("<dt>" T_WEBSITE "</dt><dd><a href=\"", f);
         site_esc_at(f, org, "website");
         fputs("\">", f);
         site_esc_at(f, org, "website");
         fputs("</a></dd>\n", f);
     }
-    fputs("<dt>Adresse</dt><dd><address>", f);
+    fputs("<dt>" T_ADDRESS "</dt><dd><address>", f);
     if (site_esc_at(f, org, "address.street"))
         fputs("<br>", f);
     site_esc_at(f, org, "address.postcode");
@@ -94,42 +94,43 @@ static void s_page_contact(FILE *f, const msgpack_object *org)
 
 static void s_page_structure(FILE *f, const msgpack_object *org)
 {
-    fputs("<section aria-labelledby=\"structure\">\n<h2 id=\"structure\">La structure</h2>\n<dl>\n", f);
+    fputs("<section aria-labelledby=\"structure\">\n<h2 id=\"structure\">" T_STRUCTURE "</h2>\n<dl>\n", f);
     const char *form = site_label_at(org, "legal_form", DIRECTORY_LEGAL_FORM);
     if (form) {
-        fputs("<dt>Forme juridique</dt><dd>", f);
+        fputs("<dt>" T_LEGAL_FORM "</dt><dd>", f);
         html_escape_z(f, form);
         fputs("</dd>\n", f);
     }
-    fputs("<dt>SIRET</dt><dd>", f);
+    fputs("<dt>" T_SIRET "</dt><dd>", f);
     site_esc_at(f, org, "siret");
     fputs("</dd>\n", f);
     if (site_has_str(org, "rna") && !doc_str_eq(org, "rna", "none")) {
-        fputs("<dt>Numéro RNA</dt><dd>", f);
+        fputs("<dt>" T_RNA "</dt><dd>", f);
         site_esc_at(f, org, "rna");
         fputs("</dd>\n", f);
     }
     if (site_has_str(org, "created")) {
-        fputs("<dt>Création</dt><dd>", f);
+        fputs("<dt>" T_CREATED "</dt><dd>", f);
         site_time_at(f, org, "created");
         fputs("</dd>\n", f);
     }
     if (doc_map(org, "esus")) {
-        fputs("<dt>Agrément ESUS</dt><dd>Délivré par la préfecture du ", f);
+        /* "Préfecture : Vendée (85)": no article to agree with the name. */
+        fputs("<dt>" T_ESUS "</dt><dd>" T_ESUS_PREFECTURE, f);
         const msgpack_object *pref = doc_path(org, "esus.prefecture");
         if (pref && pref->type == MSGPACK_OBJECT_STR)
             site_department(f, pref->via.str.ptr, pref->via.str.size);
-        fputs(", valable jusqu’au ", f);
+        fputs(", " T_VALID_UNTIL, f);
         site_time_at(f, org, "esus.expires");
         fputs("</dd>\n", f);
     }
     if (site_has_str(org, "nda")) {
-        fputs("<dt>Déclaration d’activité de formation</dt><dd>", f);
+        fputs("<dt>" T_NDA "</dt><dd>", f);
         site_esc_at(f, org, "nda");
         fputs("</dd>\n", f);
     }
     if (doc_map(org, "qualiopi")) {
-        fputs("<dt>Certification Qualiopi</dt><dd>Valable jusqu’au ", f);
+        fputs("<dt>" T_QUALIOPI "</dt><dd>" T_VALID_UNTIL_CAP, f);
         site_time_at(f, org, "qualiopi.expires");
         fputs("</dd>\n", f);
     }
@@ -148,15 +149,14 @@ static void s_page_proof(FILE *f, const msgpack_object *record, const char *site
         stream_sign_public_hex((const unsigned char *)key->via.bin.ptr, key_hex);
     else
         snprintf(key_hex, sizeof key_hex, "%s", site_key_hex);
-    fprintf(f, "<details class=\"preuve\">\n<summary>Vérifier l’authenticité de cette fiche</summary>\n"
-               "<p>Cette fiche a été signée par le service de publication d’ESS Pratiques (Ed25519). "
-               "La signature porte sur « essp-stream-v1 », un saut de ligne, le numéro d’événement "
-               "sur 8 octets (gros-boutiste) puis le contenu signé ci-dessous, décodé du base64.</p>\n"
-               "<dl>\n<dt>Numéro d’événement</dt><dd><code>%llu</code></dd>\n"
-               "<dt>Clé publique</dt><dd><code>%s</code></dd>\n<dt>Contenu signé</dt><dd><code class=\"long\">",
+    fprintf(f, "<details class=\"preuve\">\n<summary>" T_PROOF_SUMMARY "</summary>\n"
+               "<p>" T_PROOF_WHY "</p>\n<p>" T_PROOF_HOW "</p>\n"
+               "<dl>\n<dt>" T_PROOF_SEQ "</dt><dd><code>%llu</code></dd>\n"
+               "<dt>" T_PROOF_KEY "</dt><dd><code>%s</code></dd>\n<dt>" T_PROOF_SIGNED "</dt>"
+               "<dd><code class=\"long\">",
             (unsigned long long)seq, key_hex);
     s_base64(f, doc_get(record, "signed"));
-    fputs("</code></dd>\n<dt>Signature</dt><dd><code class=\"long\">", f);
+    fputs("</code></dd>\n<dt>" T_PROOF_SIG "</dt><dd><code class=\"long\">", f);
     s_base64(f, doc_get(record, "sig"));
     fputs("</code></dd>\n</dl>\n</details>\n", f);
 }
@@ -177,7 +177,7 @@ static int s_write_page(const char *dir, const char *id, size_t id_len, const ms
     if (!f)
         return -1;
     site_head(f, title, "../");
-    fputs("<nav aria-label=\"Fil d’Ariane\" class=\"ariane\"><a href=\"../index.html\">Annuaire</a></nav>\n"
+    fputs("<nav aria-label=\"" T_BREADCRUMB "\" class=\"ariane\"><a href=\"../index.html\">" T_BREADCRUMB_HOME "</a></nav>\n"
           "<article class=\"fiche\">\n<h1>", f);
     site_esc_at(f, org, "name");
     fputs("</h1>\n<p class=\"sous-titre\">", f);
@@ -191,26 +191,26 @@ static int s_write_page(const char *dir, const char *id, size_t id_len, const ms
     s_page_offer(f, doc_map(entry, "offer"));
     s_page_contact(f, org);
     s_page_structure(f, org);
-    uint64_t approved = 0, version = 0;
+    uint64_t approved = 0;
     doc_uint(entry, "approved_at", &approved);
-    doc_uint(entry, "version", &version);
-    char date[40], iso[32];
+    char date[40], iso[32], when[128];
     site_french_date((int32_t)(approved / 86400), date, sizeof date);
     site_rfc3339(approved, iso);
-    fprintf(f, "<p class=\"meta\">Fiche approuvée par le comité le <time datetime=\"%s\">%s</time> "
-               "(version %llu).</p>\n",
-            iso, date, (unsigned long long)version);
+    snprintf(when, sizeof when, "<time datetime=\"%s\">%s</time>", iso, date);
+    fputs("<p class=\"meta\">", f);
+    fprintf(f, T_APPROVED, when);
+    fputs("</p>\n", f);
     const msgpack_object *until = doc_get(entry, "listed_until");
     int32_t until_day;
     if (until && until->type == MSGPACK_OBJECT_STR
         && date_parse(until->via.str.ptr, until->via.str.size, &until_day) == 0) {
-        fputs("<p class=\"meta\">L’inscription prend fin le ", f);
+        fputs("<p class=\"meta\">" T_LISTED_UNTIL, f);
         site_time_at(f, entry, "listed_until");
-        fputs(", sauf renouvellement.</p>\n", f);
+        fputs(T_LISTED_UNTIL_END "</p>\n", f);
     }
     s_page_proof(f, record, options->key_hex);
     fputs("</article>\n", f);
-    site_foot(f, "../");
+    site_foot(f, "../", options);
     return site_close(&out);
 }
 

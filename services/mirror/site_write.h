@@ -6,6 +6,7 @@
 #define ESSP_MIRROR_SITE_WRITE_H
 
 #include "site.h"
+#include "texts.h"
 
 #include "common/config.h"
 #include "common/store.h"
@@ -18,7 +19,14 @@
 #include <stdio.h>
 
 #define SITE_PAGES_DIR "accompagnateurs"
-#define SITE_TITLE "Annuaire des accompagnateurs ESS Pratiques"
+#define SITE_TITLE T_SITE_TITLE
+
+/*  How many listings the directory holds, in all and per département
+ *  (indexed as proto/labels.h's table of départements). */
+typedef struct {
+    size_t total;
+    size_t departments[128];
+} site_counts_t;
 
 /*  A file being written: out_dir/.name.tmp, renamed over out_dir/name
  *  when complete. */
@@ -64,12 +72,12 @@ void site_labels(FILE *f, const msgpack_object *array, directory_kind_t kind, bo
 
 /*  The head and foot of every page; root: "" or "../". */
 void site_head(FILE *f, const char *title, const char *root);
-void site_foot(FILE *f, const char *root);
+void site_foot(FILE *f, const char *root, const site_options_t *options);
 
 /*  The parts of the site, in a read transaction (site_update's order). */
 int site_pages(MDB_txn *txn, store_t *store, const char *dir, bool full, const site_options_t *options);
-int site_write_data(MDB_txn *txn, store_t *store, const char *out_dir, size_t *count);
+int site_write_data(MDB_txn *txn, store_t *store, const char *out_dir, site_counts_t *counts);
 int site_write_feed(MDB_txn *txn, store_t *store, const site_options_t *options);
-int site_write_index(const char *out_dir, size_t count);
+int site_write_index(const site_options_t *options, const site_counts_t *counts);
 
 #endif

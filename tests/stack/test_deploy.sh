@@ -33,6 +33,12 @@ done
 echo "# kept" >>"$ESSP_HOME/essp.conf"
 entries=$("$bin/essp" directory | wc -l)
 [ "$entries" -ge 5 ] || fail "the demo published $entries entries, expected at least 5"
+# The demo exercises the search: an action by its acronym (GPEC is spelled
+# out by one listing, written as GPEC by another), a theme by its acronym.
+gpec=$("$bin/essp" directory --q gpec | wc -l)
+[ "$gpec" -ge 2 ] || fail "the demo's directory finds $gpec listings for « gpec », expected at least 2"
+rse=$("$bin/essp" directory --q RSE --department 49 | wc -l)
+[ "$rse" -ge 2 ] || fail "the demo's directory finds $rse listings for « RSE » in 49, expected at least 2"
 # The demo's accounts on the desk: their passwords in a file of the owner's only.
 accounts=$ESSP_HOME/demo-accounts.txt
 [ "$(stat -c %a "$accounts")" = 600 ] || fail "demo-accounts.txt is $(stat -c %a "$accounts" 2>&1), not 600"

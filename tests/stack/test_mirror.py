@@ -231,7 +231,7 @@ def test_an_erased_entry_leaves_no_trace_on_the_site():
         assert "Effacée" not in site, "an erased name stays nowhere, the feed included"
         atom = mirror.read("annuaire.atom")
         assert "Retrait de l’annuaire : Structure Échue" in atom
-        assert "arrivé à échéance" in atom and "effacées à sa demande" in atom
+        assert "arrivée à échéance" in atom and "effacées à sa demande" in atom
         assert publishing.feed_seqs(mirror) == [5, 4, 3, 1]
     finally:
         fake.close()

@@ -91,7 +91,7 @@ def test_search_ignores_accents_and_case_with_the_keyboard_alone():
     assert shown() == ("1 structure correspond à cette recherche.", [ECOLE])
     page.eval("document.getElementById('q').select()")
     page.type("coopérative")
-    assert shown()[1] == [COOP]
+    assert shown()[1] == [COOP, ECOLE]      # a SCOP and a SCIC: cooperatives by their legal form
     page.eval("document.getElementById('q').select()")
     page.type("OEUVRE angevine")
     assert shown()[1] == [OEUVRE]
@@ -125,7 +125,7 @@ def test_filters_combine():
     choose("theme", "ethics_deontology")
     assert shown()[1] == []
     label = page.eval("document.querySelector('#departement option[value=\"49\"]').textContent")
-    assert label == "Maine-et-Loire (49)", label
+    assert label == "Maine-et-Loire (49) : 2 structures", label
 
 
 def test_an_advisor_page_opened_from_the_results():
@@ -151,9 +151,9 @@ def test_an_advisor_page_opened_from_the_results():
     assert facts["Courriel"] == "formations@ateliers-du-bocage.example"
     assert page.eval("document.querySelector('a[href^=\"mailto:\"]').href") \
         == "mailto:formations@ateliers-du-bocage.example"
-    assert "approuvée par le comité le" in page.eval("document.querySelector('.meta').textContent")
+    assert "Fiche approuvée par le Comité scientifique et éthique le" in page.eval("document.querySelector('.meta').textContent")
     assert page.eval("document.querySelector('details.preuve summary').textContent") \
-        == "Vérifier l’authenticité de cette fiche"
+        == "Fiche signée par ESS Pratiques (CRESS Pays de la Loire) : la vérifier"
     page.screenshot(os.path.join(shots, "fiche.png"), unclipped=True)
     # Back to the directory by the link at the top.
     page.events.clear()

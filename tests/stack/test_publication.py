@@ -139,7 +139,12 @@ def test_directory_filters_combine_and_fold_french_text():
     assert everything == sorted(everything, key=lambda n: publishing_fold(n)), everything
     assert names("--q", "ecole") == ["École des Transitions Solidaires"]
     assert names("--q", "ÉCOLE transitions") == ["École des Transitions Solidaires"]
-    assert names("--q", "coopérative") == ["COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE"]
+    assert names("--q", "coopérative bocage") == ["COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE"]
+    # "coopérative" finds the cooperatives by their legal form too (SCOP, SCIC).
+    cooperatives = names("--q", "coopérative")
+    assert "COOPERATIVE D'ACCOMPAGNEMENT DU BOCAGE" in cooperatives, cooperatives
+    assert "École des Transitions Solidaires" in cooperatives, cooperatives
+    assert "Œuvre d'entraide angevine" not in cooperatives, cooperatives
     assert names("--q", "oeuvre") == ["Œuvre d'entraide angevine"]
     assert names("--q", "ecole nowhere-at-all") == []
     # Filters: each alone, then together (AND).
@@ -332,9 +337,9 @@ def test_the_life_of_a_listing_as_review_tells_it():
             assert "L’inscription prend fin le <time datetime=\"2028-11-26\">26 novembre 2028</time>" in page
             atom = site.read("annuaire.atom")
             assert "Retrait de l’annuaire : Structure renouvelée" in atom
-            assert "son référencement a été renouvelé sous une nouvelle fiche" in atom
-            assert "son référencement est suspendu" in atom
-            assert "arrivé à échéance" in atom and "a été retiré" in atom
+            assert "son inscription a été renouvelée sous une nouvelle fiche" in atom
+            assert "son inscription est suspendue" in atom
+            assert "arrivée à échéance" in atom and "a été retirée" in atom
         # The site that had listed it says that it went, not who it was.
         assert "Une structure ne figure plus dans l’annuaire : ses données ont été effacées" in \
             mirror.read("annuaire.atom")

@@ -57,7 +57,7 @@ static char *s_text(char c, size_t n)
 static void test_search_text_bound(void **state)
 {
     (void) state;
-    char *name = s_text('n', 3000), *city = s_text('c', 2000);
+    char *name = s_text('n', 12000), *city = s_text('c', 6000);
     json_t *entry = json_pack("{s:{s:s, s:{s:s}}, s:{s:s}}", "organisation", "name", name, "address", "city",
                               city, "offer", "description", "formation");
     decoded_t e;
