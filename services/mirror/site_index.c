@@ -111,6 +111,25 @@ static void s_json_str(FILE *f, const msgpack_object *value, const char *after)
     fputs(after, f);
 }
 
+/*  The card's title: the structure's name, or, for a listing that names
+ *  its advisor (several advisors of a cooperative each have theirs),
+ *  "Advisor — Structure". */
+static void s_json_title(FILE *f, const msgpack_object *entry, const msgpack_object *org)
+{
+    const msgpack_object *advisor = doc_get(entry, "advisor"), *name = doc_get(org, "name");
+    if (!advisor || advisor->type != MSGPACK_OBJECT_STR || !name || name->type != MSGPACK_OBJECT_STR) {
+        s_json_str(f, name, ",");
+        return;
+    }
+    char title[512];
+    int n = snprintf(title, sizeof title, "%.*s — %.*s", (int)advisor->via.str.size, advisor->via.str.ptr,
+                     (int)name->via.str.size, name->via.str.ptr);
+    json_t *s = json_stringn(title, n < (int)sizeof title ? (size_t)n : sizeof title - 1);
+    json_dumpf(s, f, JSON_ENCODE_ANY | JSON_COMPACT);
+    json_decref(s);
+    fputc(',', f);
+}
+
 static void s_json_codes(FILE *f, const msgpack_object *array, const char *after)
 {
     fputc('[', f);
@@ -160,7 +179,7 @@ static void s_search_record(FILE *f, const msgpack_object *entry)
     const msgpack_object *offer = doc_map(entry, "offer");
     fputc('[', f);
     s_json_str(f, doc_get(entry, "id"), ",");
-    s_json_str(f, doc_get(org, "name"), ",");
+    s_json_title(f, entry, org);
     s_json_str(f, doc_path(org, "address.city"), ",");
     s_json_str(f, doc_path(org, "address.postcode"), ",");
     s_json_str(f, doc_get(org, "legal_form"), ",");

@@ -179,8 +179,15 @@ static int s_write_page(const char *dir, const char *id, size_t id_len, const ms
     site_head(f, title, "../");
     fputs("<nav aria-label=\"" T_BREADCRUMB "\" class=\"ariane\"><a href=\"../index.html\">" T_BREADCRUMB_HOME "</a></nav>\n"
           "<article class=\"fiche\">\n<h1>", f);
-    site_esc_at(f, org, "name");
+    /* A listing that names its advisor is the advisor's: the structure
+     * they work in comes first in the line below. */
+    bool advisor = doc_get(entry, "advisor") != NULL;
+    site_esc_at(f, advisor ? entry : org, advisor ? "advisor" : "name");
     fputs("</h1>\n<p class=\"sous-titre\">", f);
+    if (advisor) {
+        site_esc_at(f, org, "name");
+        fputs(" · ", f);
+    }
     const char *form = site_label_at(org, "legal_form", DIRECTORY_LEGAL_FORM);
     if (form) {
         html_escape_z(f, form);

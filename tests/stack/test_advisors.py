@@ -10,6 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import publishing  # noqa: E402
 from essp_client import pull_all  # noqa: E402
 from http_client import Gateway  # noqa: E402
 
@@ -78,6 +79,12 @@ def test_the_advisor_is_published_and_a_renewal_keeps_it():
     entries = stack.essp_lines("directory")
     mine = [e for e in entries if e["id"] == marie]
     assert mine and mine[0]["advisor"] == "Marie Dupont", entries
+    # The reference site shows the advisor first, then the structure they work in.
+    mirror = publishing.Mirror(stack)
+    assert mirror.once(timeout=120) == 0, mirror.log()
+    page = mirror.read("accompagnateurs/%s.html" % marie)
+    assert "<h1>Marie Dupont</h1>" in page and '<p class="sous-titre">Ancrage Conseil SCOP · ' in page, page[:3000]
+    assert '"Marie Dupont — Ancrage Conseil SCOP"' in mirror.read("annuaire.js")
     # Another advisor cannot renew Marie's listing; Marie can.
     expect_error(submit(application("Karim Benali"), renews=marie), 400, "same_siret", "renews")
     renewal = submit(application("marie dupont"), renews=marie)
