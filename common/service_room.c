@@ -25,6 +25,9 @@
 #define S_MEMORY_KEEP (1u << 20)
 /*  A backlog is through when no big turn came for this long. */
 #define S_MEMORY_THROUGH_MS 1000
+/*  The store is reopened after a backlog when RssAnon grew by more than
+ *  this since the last time. */
+#define S_MEMORY_REOPEN_KIB 256
 /*  Memory is given back at most this often. */
 #define S_MEMORY_RETURN_EVERY_MS 15000
 /*  A turn of this many requests or stream events is part of a backlog. */
@@ -194,16 +197,16 @@ void service_memory_return(service_t *self)
         return;
     self->memory.backlog = false;
     long before = s_rss_anon_kib();
-    /* Only when the backlog left something to give back. */
-    if (before >= 0 && before <= self->memory.kept_kib + (long)(S_MEMORY_KEEP >> 10))
-        return;
     s_shrink(&self->early_buf, &self->early_pk);
     s_shrink(&self->late_buf, &self->late_pk);
     s_shrink(&self->event_buf, &self->event_pk);
     /* LMDB's cache of the pages dirtied by the largest transaction goes
      * with its environment (store_reopen: every commit is on disk, no
-     * transaction is open between turns). */
-    if (store_reopen(self->store) != 0) {
+     * transaction is open between turns); only when the backlog left
+     * something since the last time, since the pages of the map are then
+     * faulted in again. */
+    bool reopen = before < 0 || before > self->memory.kept_kib + S_MEMORY_REOPEN_KIB;
+    if (reopen && store_reopen(self->store) != 0) {
         log_error("cannot reopen the store after a backlog: stopping, to be restarted");
         abort();
     }
@@ -211,5 +214,6 @@ void service_memory_return(service_t *self)
      * those in the middle of a heap that a plain free() keeps. */
     malloc_trim(0);
     self->memory.kept_kib = s_rss_anon_kib();
-    log_info("backlog through: own memory (RssAnon) %ld -> %ld KiB", before, self->memory.kept_kib);
+    if (reopen)
+        log_info("backlog through: own memory (RssAnon) %ld -> %ld KiB", before, self->memory.kept_kib);
 }
