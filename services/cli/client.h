@@ -22,7 +22,8 @@
  *  sysexits.h: the service could not store the request for now (code
  *  `unavailable`, rule `storage`), nothing was changed, the same command
  *  later will do. */
-enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_UNAVAILABLE = 75 };
+enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_NOT_READY = 4,
+       EXIT_UNAVAILABLE = 75 };
 
 typedef struct {
     void *frame;                 /* the reply bytes (czmq frame), owned */

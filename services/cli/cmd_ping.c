@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EXIT_NOT_READY 4
 
 static void s_print_stream(const msgpack_object *stream, bool first)
 {

@@ -184,6 +184,7 @@ static int s_help(FILE *out)
                  "  1   refused: the request breaks a rule, or the state does not allow it (see stderr)\n"
                  "  2   usage: a command or an option is wrong\n"
                  "  3   service unreachable: no answer after ESSP_RETRIES tries\n"
+                 "  4   (essp ping) a service answers but is not ready: its health says what it waits for\n"
                  "  75  storage unavailable for now (code unavailable, rule storage): nothing was changed;\n"
                  "      reads, votes, recusals and submissions, amendments and appeals (they carry an\n"
                  "      idempotency key) are first resent by essp itself, with the same key, after\n"
