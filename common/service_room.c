@@ -214,6 +214,10 @@ void service_memory_return(service_t *self)
      * those in the middle of a heap that a plain free() keeps. */
     malloc_trim(0);
     self->memory.kept_kib = s_rss_anon_kib();
-    if (reopen)
-        log_info("backlog through: own memory (RssAnon) %ld -> %ld KiB", before, self->memory.kept_kib);
+    if (reopen) {
+        struct mallinfo2 m = mallinfo2();
+        log_info("backlog through: own memory (RssAnon) %ld -> %ld KiB (heap: %zu KiB in use, %zu KiB free, "
+                 "%zu KiB mmapped)", before, self->memory.kept_kib, m.uordblks / 1024, m.fordblks / 1024,
+                 m.hblkhd / 1024);
+    }
 }
