@@ -4,6 +4,7 @@
 #include "acronyms.h"
 #include "doc.h"
 #include "labels.h"
+#include "networks.h"
 #include "text.h"
 
 #include <string.h>
@@ -53,6 +54,27 @@ static size_t s_add_codes(const msgpack_object *entry, const char *path, labels_
     return n;
 }
 
+/*  The networks the listing declares, each as written and, when the list
+ *  of networks knows it (proto/networks.h), under its name and every other
+ *  name it goes by: "URSCOP" finds "Union régionale des Scop de l'Ouest". */
+static size_t s_add_networks(const msgpack_object *entry, char *out, size_t n, size_t cap)
+{
+    const msgpack_object *declared = doc_path(entry, "ties.networks");
+    for (size_t i = 0; declared && declared->type == MSGPACK_OBJECT_ARRAY && i < declared->via.array.size; i++) {
+        const msgpack_object *name = &declared->via.array.ptr[i];
+        if (name->type != MSGPACK_OBJECT_STR)
+            continue;
+        n = s_add(out, n, cap, name->via.str.ptr, name->via.str.size);
+        const network_t *known = networks_find(name->via.str.ptr, name->via.str.size);
+        if (!known)
+            continue;
+        n = s_add(out, n, cap, known->name, strlen(known->name));
+        for (const char *const *alias = known->aliases; *alias; alias++)
+            n = s_add(out, n, cap, *alias, strlen(*alias));
+    }
+    return n;
+}
+
 /*  The listing's words before the acronyms' part. */
 static size_t s_base_words(const msgpack_object *entry, char *out, size_t cap)
 {
@@ -69,7 +91,7 @@ static size_t s_base_words(const msgpack_object *entry, char *out, size_t cap)
     n = s_add_codes(entry, "organisation.legal_form", LABELS_LEGAL_FORM, false, out, n, cap);
     n = s_add_codes(entry, "offer.themes", LABELS_THEME, true, out, n, cap);
     n = s_add_codes(entry, "offer.formats", LABELS_FORMAT, false, out, n, cap);
-    return n;
+    return s_add_networks(entry, out, n, cap);
 }
 
 size_t search_entry_words(const msgpack_object *entry, char *out, size_t cap)

@@ -11,6 +11,7 @@
 #include "proto/date.h"
 #include "proto/directory.h"
 #include "proto/doc.h"
+#include "proto/networks.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -92,8 +93,32 @@ static void s_page_contact(FILE *f, const msgpack_object *org)
     fputs("</address></dd>\n</dl>\n</section>\n", f);
 }
 
-static void s_page_structure(FILE *f, const msgpack_object *org)
+/*  The networks the structure declares, under their usual name when the
+ *  list of networks knows them (proto/networks.h). */
+static void s_page_networks(FILE *f, const msgpack_object *entry)
 {
+    const msgpack_object *declared = doc_path(entry, "ties.networks");
+    if (!doc_len(declared))
+        return;
+    fputs("<dt>" T_NETWORKS "</dt><dd>", f);
+    for (size_t i = 0; i < doc_len(declared); i++) {
+        const msgpack_object *name = doc_at(declared, i);
+        if (name->type != MSGPACK_OBJECT_STR)
+            continue;
+        const network_t *known = networks_find(name->via.str.ptr, name->via.str.size);
+        if (i)
+            fputs(" ; ", f);
+        if (known)
+            html_escape_z(f, known->name);
+        else
+            html_escape(f, name->via.str.ptr, name->via.str.size);
+    }
+    fputs("</dd>\n", f);
+}
+
+static void s_page_structure(FILE *f, const msgpack_object *entry)
+{
+    const msgpack_object *org = doc_map(entry, "organisation");
     fputs("<section aria-labelledby=\"structure\">\n<h2 id=\"structure\">" T_STRUCTURE "</h2>\n<dl>\n", f);
     const char *form = site_label_at(org, "legal_form", DIRECTORY_LEGAL_FORM);
     if (form) {
@@ -134,6 +159,7 @@ static void s_page_structure(FILE *f, const msgpack_object *org)
         site_time_at(f, org, "qualiopi.expires");
         fputs("</dd>\n", f);
     }
+    s_page_networks(f, entry);
     fputs("</dl>\n</section>\n", f);
 }
 
@@ -197,7 +223,7 @@ static int s_write_page(const char *dir, const char *id, size_t id_len, const ms
     fputs("</p>\n", f);
     s_page_offer(f, doc_map(entry, "offer"));
     s_page_contact(f, org);
-    s_page_structure(f, org);
+    s_page_structure(f, entry);
     uint64_t approved = 0;
     doc_uint(entry, "approved_at", &approved);
     char date[40], iso[32], when[128];

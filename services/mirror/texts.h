@@ -94,6 +94,7 @@
 #define T_SIRET             "SIRET"
 #define T_RNA               "Numéro RNA"
 #define T_CREATED           "Création"
+#define T_NETWORKS          "Réseaux"
 #define T_ESUS              "Agrément ESUS"
 #define T_ESUS_PREFECTURE   "Préfecture : "
 #define T_VALID_UNTIL       "valable jusqu’au "

@@ -85,6 +85,9 @@ def test_the_advisor_is_published_and_a_renewal_keeps_it():
     page = mirror.read("accompagnateurs/%s.html" % marie)
     assert "<h1>Marie Dupont</h1>" in page and '<p class="sous-titre">Ancrage Conseil SCOP · ' in page, page[:3000]
     assert '"Marie Dupont — Ancrage Conseil SCOP"' in mirror.read("annuaire.js")
+    # Its declared networks are published under their usual names, and searched by any of them.
+    assert "<dt>Réseaux</dt><dd>URSCOP Ouest ; CRESS Pays de la Loire</dd>" in page, page[:3000]
+    assert [e["id"] for e in stack.essp_lines("directory", "--q", "urscop nantes")] == [marie]
     # Another advisor cannot renew Marie's listing; Marie can.
     expect_error(submit(application("Karim Benali"), renews=marie), 400, "same_siret", "renews")
     renewal = submit(application("marie dupont"), renews=marie)

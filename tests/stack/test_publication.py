@@ -104,7 +104,9 @@ def test_private_fields_never_leave_publication():
     document["principles"]["governance"] += " " + MARKER
     document["references"][0]["summary"] += " " + MARKER
     document["references"][0]["client"] = "Client " + MARKER
-    document["ties"] = {"networks": ["Réseau " + MARKER]}
+    # Declared networks are published (and searched); the organisations a
+    # structure declares ties with stay private.
+    document["ties"] = {"organisations": ["853 645 562"], "networks": ["URSCOP Ouest"]}
     document["trained_people"] = [{"name": "Paul " + MARKER, "session_date": "2025-03-04"}]
     document["offer"]["private_area"] = True
     app_id = publisher.publish(document)
@@ -113,7 +115,8 @@ def test_private_fields_never_leave_publication():
     # a leak past publication would be seen.
     assert secret in b"".join(publishing.raw_pulls_of(stack.port, "intake"))
     stream = b"".join(publishing.raw_pulls(stack.port))
-    assert app_id.encode() in stream and secret not in stream
+    assert app_id.encode() in stream and secret not in stream and b"853645562" not in stream
+    assert b"URSCOP Ouest" in stream
     answers = b"".join(publishing.raw_directory(stack.port))
     answers += b"".join(publishing.raw_directory(stack.port, q="confidentiel"))
     assert app_id.encode() in answers and secret not in answers
@@ -121,7 +124,7 @@ def test_private_fields_never_leave_publication():
                  ("directory", "--q", "Structure au dossier")):
         output = stack.essp(*args).stdout
         assert "dossier confidentiel" in output, args
-        assert MARKER not in output, args
+        assert MARKER not in output and "853645562" not in output, args
     mirror = publishing.Mirror(stack)
     assert mirror.once() == 0, mirror.log()
     assert app_id in mirror.pages()

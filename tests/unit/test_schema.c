@@ -415,16 +415,21 @@ static void test_public_projection(void **state)
     assert_int_equal(doc_len(doc_path(&pub, "offer.departments")), 5);
     assert_null(doc_path(&pub, "organisation.private_contact"));
     assert_null(doc_path(&pub, "offer.private_area"));
-    const char *private_parts[] = { "references", "commitments", "ties", "trained_people", "principles" };
+    const char *private_parts[] = { "references", "commitments", "trained_people", "principles" };
     for (size_t i = 0; i < sizeof private_parts / sizeof private_parts[0]; i++)
         assert_null(doc_get(&pub, private_parts[i]));
-    assert_int_equal(pub.via.map.size, 2);                     /* organisation, offer */
+    /* Of the declared ties, the networks are published; the organisations
+     * (SIREN) stay with the committee. */
+    assert_int_equal(doc_len(doc_path(&pub, "ties.networks")), 2);
+    assert_null(doc_path(&pub, "ties.organisations"));
+    assert_int_equal(pub.via.map.size, 3);                     /* organisation, offer, ties */
     /* No private value anywhere in the bytes either. */
     char *dump = json_codec_dump(&pub, false);
     assert_non_null(dump);
     assert_null(strstr(dump, "Guérin"));
     assert_null(strstr(dump, "Débrouillards"));
-    assert_null(strstr(dump, "URSCOP"));
+    assert_null(strstr(dump, "823456789"));
+    assert_null(strstr(dump, "823 456 789"));
     free(dump);
 
     msgpack_sbuffer_destroy(&out);

@@ -236,6 +236,25 @@ static void test_the_advisor_named_finds_the_listing(void **state)
     s_doc_free(&e);
 }
 
+/*  Declared networks find the listing, under any name the list of
+ *  networks gives them (proto/networks.h); a name outside the list, as
+ *  written. */
+static void test_declared_networks_find_the_listing_by_any_name(void **state)
+{
+    (void)state;
+    doc_t e;
+    s_doc(&e, "{\"organisation\": {\"name\": \"Ancrage Conseil\", \"legal_form\": \"scop\","
+              " \"address\": {\"postcode\": \"44000\", \"city\": \"Nantes\"}},"
+              " \"offer\": {\"themes\": [], \"formats\": [\"support\"]},"
+              " \"ties\": {\"networks\": [\"Union régionale des Scop de l'Ouest\", \"Collectif Tiers-Lieux 44\"]}}");
+    assert_true(s_finds("urscop", &e.obj));
+    assert_true(s_finds("URSCOP Ouest Nantes", &e.obj));
+    assert_true(s_finds("union regionale", &e.obj));
+    assert_true(s_finds("tiers lieux", &e.obj));
+    assert_false(s_finds("france active", &e.obj));
+    s_doc_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_every_acronym_of_the_list_both_ways),
         cmocka_unit_test(test_words_are_folded_and_bounded),
         cmocka_unit_test(test_the_advisor_named_finds_the_listing),
+        cmocka_unit_test(test_declared_networks_find_the_listing_by_any_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
