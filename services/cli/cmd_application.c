@@ -163,9 +163,7 @@ static void s_print_record(const msgpack_object *record, size_t index, msgpack_z
         json_object_set_new(line, "at", json_integer((json_int_t)at));
         /* Beside the protocol's raw seconds, the same instant for a reader
          * of the trail: ISO 8601 with the Paris offset. */
-        char iso[32];
-        if (date_iso8601((int64_t)at, iso, sizeof iso) > 0)
-            json_object_set_new(line, "at_iso", json_string(iso));
+        output_add_iso(line);
         for (size_t i = 0; i < 4; i++) {
             const char *text = "";
             size_t len = 0;

@@ -3,6 +3,7 @@
 
 #include "client.h"
 
+#include "proto/date.h"
 #include "proto/doc.h"
 #include "proto/error.h"
 #include "proto/json_codec.h"
@@ -12,9 +13,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*  True for the names the protocol gives instants in unix seconds: "at",
+ *  "<something>_at" and "expires" (proto/README.md §3). */
+static bool s_is_instant(const char *key)
+{
+    size_t len = strlen(key);
+    return strcmp(key, "at") == 0 || strcmp(key, "expires") == 0
+           || (len > 3 && strcmp(key + len - 3, "_at") == 0);
+}
+
+void output_add_iso(json_t *json)
+{
+    if (json_is_array(json)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(json, i, item)
+            output_add_iso(item);
+        return;
+    }
+    if (!json_is_object(json))
+        return;
+    /* The keys first, then the additions: an object is not changed while
+     * it is walked. */
+    const char *keys[64];
+    size_t n = 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach(json, key, value) {
+        if (json_is_integer(value) && json_integer_value(value) > 0 && s_is_instant(key) && n < 64)
+            keys[n++] = key;
+        else
+            output_add_iso(value);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char name[96], iso[32];
+        snprintf(name, sizeof name, "%s_iso", keys[i]);
+        if (!json_object_get(json, name)
+            && date_iso8601((int64_t)json_integer_value(json_object_get(json, keys[i])), iso, sizeof iso) > 0)
+            json_object_set_new(json, name, json_string(iso));
+    }
+}
+
 void output_object(const msgpack_object *obj, FILE *out)
 {
     json_t *json = json_codec_from_object(obj);
+    output_add_iso(json);
     if (!json) {
         fprintf(stderr, "essp: a reply could not be shown as JSON\n");
         return;
@@ -36,6 +79,7 @@ void output_each(const msgpack_object *array, FILE *out)
 {
     for (size_t i = 0; i < doc_len(array); i++) {
         json_t *json = json_codec_from_object(doc_at(array, i));
+        output_add_iso(json);
         char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
         if (text)
             fprintf(out, "%s\n", text);

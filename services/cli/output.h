@@ -7,12 +7,20 @@
 #ifndef ESSP_CLI_OUTPUT_H
 #define ESSP_CLI_OUTPUT_H
 
+#include <jansson.h>
 #include <msgpack.h>
 #include <stdio.h>
 
 #define OUTPUT_FILE_MAX (1u << 20)
 
-/*  A msgpack map as one line of JSON, without the envelope fields. */
+/*  Beside every instant in unix seconds ("at", "*_at", "expires", at any
+ *  depth), the same instant in ISO 8601 with the Paris offset under the
+ *  name + "_iso": the protocol's raw field stays, a reader gets a date.
+ *  Every reply essp prints goes through it. */
+void output_add_iso(json_t *json);
+
+/*  A msgpack map as one line of JSON, without the envelope fields (and
+ *  with output_add_iso's dates). */
 void output_object(const msgpack_object *obj, FILE *out);
 
 /*  Each item of a msgpack array as one line of JSON. */

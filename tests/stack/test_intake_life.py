@@ -8,6 +8,7 @@ and the erasure of an application by a staff key on intake's CURVE endpoint
 redacted, the history still verified with its whys gone; a second erasure
 changes nothing; no document and no report left in intake's LMDB)."""
 
+import datetime
 import os
 import signal
 import subprocess
@@ -211,7 +212,11 @@ def test_an_erasure_by_the_staff():
     assert status["state"] == "withdrawn" and status["reason"] == "erased", status
     for gone in ("name", "siret"):
         assert gone not in status, status
-    assert status["report"] is None and status["appeal"] == {"at": before["appeal"]["at"]}, status
+    assert status["report"] is None and status["appeal"] == {"at": before["appeal"]["at"], "at_iso": before["appeal"]["at_iso"]}, status
+    # Every instant essp prints in unix seconds has its ISO 8601 beside it, with the Paris offset.
+    erased = datetime.datetime.fromisoformat(status["erased_at_iso"])
+    assert erased.utcoffset() in (datetime.timedelta(hours=1), datetime.timedelta(hours=2)), status
+    assert erased.timestamp() == status["erased_at"], status
     assert [d["decision"] for d in status["decisions"]] == ["reject"], status
     assert "motivations" not in status["decisions"][0] and len(status["decisions"][0]["voters"]) == 3, status
     full = staff_client(stack.port, "intake").call("status", id=app_id, with_application=True)
