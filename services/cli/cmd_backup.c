@@ -85,8 +85,10 @@ static int s_hold(uint64_t ms, backup_store_t *held)
     reply_t reply;
     int rc = client_call(SERVICE_INTAKE, &r.buf, 0, &reply);
     msgpack_sbuffer_destroy(&r.buf);
-    if (rc != EXIT_OK)
+    if (rc != EXIT_OK) {
+        reply_release(&reply);   /* a refusal holds its frame; the zone is made in any case */
         return rc;
+    }
     const msgpack_object *cursors = doc_get(&reply.msg, "cursors");
     if (held && cursors && cursors->type == MSGPACK_OBJECT_MAP) {
         *held = (backup_store_t){0};

@@ -204,6 +204,17 @@ class Stack:
             time.sleep(0.05)
 
 
+def without_iso(value):
+    """A reply of essp without the ISO 8601 dates it adds beside each
+    instant ("<name>_iso"): what the protocol itself carries, to compare
+    with what other programs write (essp-mirror's annuaire.json)."""
+    if isinstance(value, dict):
+        return {k: without_iso(v) for k, v in value.items() if not k.endswith("_iso")}
+    if isinstance(value, list):
+        return [without_iso(v) for v in value]
+    return value
+
+
 def fixture(kind, name):
     with open(os.path.join(FIXTURES, kind, name)) as f:
         return json.load(f)

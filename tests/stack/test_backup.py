@@ -101,7 +101,7 @@ def site_matches(stack, mirror):
         shown = json.loads(mirror.read("annuaire.json"))
     except (OSError, ValueError):
         return False
-    return shown == stack.essp_lines("directory")
+    return shown == harness.without_iso(stack.essp_lines("directory"))
 
 
 def check_manifest(backup):

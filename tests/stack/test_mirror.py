@@ -33,7 +33,7 @@ BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness
 def site_matches_directory(stack, mirror):
     """The site shows exactly the directory: same entries, same order, same
     versions, one page each, nothing withdrawn."""
-    directory = stack.essp_lines("directory")
+    directory = harness.without_iso(stack.essp_lines("directory"))
     try:
         shown = json.loads(mirror.read("annuaire.json"))
     except (OSError, ValueError):
