@@ -203,8 +203,11 @@ static int s_call(service_id_t service, bool secure, const msgpack_sbuffer *requ
 {
     memset(reply, 0, sizeof *reply);
     msgpack_zone_init(&reply->zone, 4096);
-    if (secure && s_server_key_missing(service))
+    reply->zone_live = true;
+    if (secure && s_server_key_missing(service)) {
+        reply_release(reply);
         return EXIT_UNREACHABLE;
+    }
     msgpack_object req;
     proto_error_t err;
     msgpack_zone scratch;
@@ -223,6 +226,9 @@ static int s_call(service_id_t service, bool secure, const msgpack_sbuffer *requ
     while ((rc = s_tries(service, secure, request, rid, timeout, reply)) == EXIT_UNAVAILABLE
            && s_storage_backoff(service, &reply->msg, resendable, give_up_ms, &delay_ms))
         ;
+    /* Nothing came: nothing is kept, whether or not the caller releases. */
+    if (rc == EXIT_UNREACHABLE)
+        reply_release(reply);
     if (rc == EXIT_UNREACHABLE && !zsys_interrupted) {
         char endpoint[CONFIG_ENDPOINT_MAX];
         s_endpoint(service, secure, endpoint, sizeof endpoint);
@@ -254,7 +260,9 @@ void reply_release(reply_t *reply)
     zframe_t *frame = reply->frame;
     zframe_destroy(&frame);
     reply->frame = NULL;
-    msgpack_zone_destroy(&reply->zone);
+    if (reply->zone_live)
+        msgpack_zone_destroy(&reply->zone);
+    reply->zone_live = false;
 }
 
 /* -------------------------------------------------------------- requests */

@@ -28,6 +28,7 @@ enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT
 typedef struct {
     void *frame;                 /* the reply bytes (czmq frame), owned */
     msgpack_zone zone;
+    bool zone_live;              /* zone holds memory until reply_release */
     msgpack_object msg;          /* the decoded reply */
 } reply_t;
 
@@ -35,6 +36,8 @@ typedef struct {
  *  reply.  wait_ms: extra time the service may hold the request (a pull).
  *  Returns EXIT_OK with *reply decoded, EXIT_UNREACHABLE when no answer
  *  came, EXIT_REFUSED when the reply was an error (printed on stderr).
+ *  Every reply that came holds memory until reply_release; after
+ *  EXIT_UNREACHABLE nothing is held (releasing it again is harmless).
  *  A reply `unavailable` (storage short for now) is followed by the same
  *  bytes again (same rid, same idempotency key) after a growing pause
  *  (1 s doubling up to ESSP_BACKOFF_MAX_MS, default 30000), said on

@@ -86,7 +86,7 @@ static int s_hold(uint64_t ms, backup_store_t *held)
     int rc = client_call(SERVICE_INTAKE, &r.buf, 0, &reply);
     msgpack_sbuffer_destroy(&r.buf);
     if (rc != EXIT_OK) {
-        reply_release(&reply);   /* a refusal holds its frame; the zone is made in any case */
+        reply_release(&reply);   /* a refusal holds its frame */
         return rc;
     }
     const msgpack_object *cursors = doc_get(&reply.msg, "cursors");

@@ -47,7 +47,7 @@ static int s_ping(service_id_t service)
     if (rc != EXIT_OK) {
         printf("%-12s %-5s %6s  (%s)\n", name, rc == EXIT_UNREACHABLE ? "DOWN" : "ERROR", "-",
                rc == EXIT_UNREACHABLE ? "no answer" : "refused the health request");
-        reply_release(&reply);   /* its zone is made even when nothing came */
+        reply_release(&reply);   /* a refusal holds its frame */
         return rc;
     }
     bool ready = doc_bool(&reply.msg, "ready", false);
