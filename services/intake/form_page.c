@@ -14,6 +14,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,13 @@ static void s_siret_fixed(FILE *out, const web_form_t *form)
 }
 
 /*  The whole form: sections by group, rows, commitments. */
+void form_page_new_key(char key[33])
+{
+    unsigned char bytes[16];
+    randombytes_buf(bytes, sizeof bytes);
+    sodium_bin2hex(key, 33, bytes, sizeof bytes);
+}
+
 void form_page_write(FILE *out, const web_t *self, const web_form_t *form, const char *action,
                      const char *hidden_name, const char *hidden_value, const char *key,
                      const char *submit)

@@ -16,6 +16,10 @@
  *  gives one application. */
 void web_page_apply(web_t *self, FILE *out, const web_form_t *form, const char *key);
 
+/*  A new idempotency key for a form served (32 hex digits and a NUL):
+ *  posting the same form twice gives one application. */
+void form_page_new_key(char key[33]);
+
 /*  The form alone (no page around it), posting to `action`, with a hidden
  *  input hidden_name=hidden_value (the token of an amendment; NULL: none),
  *  the idempotency key (NULL: none) and the submit button's text. */

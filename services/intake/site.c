@@ -1,5 +1,6 @@
 /*  services/intake/site.c - see site.h. */
 #include "site.h"
+#include "form_page.h"
 #include "texts.h"
 
 #include "intake.h"
@@ -20,24 +21,16 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-static void s_new_key(char key[33])
-{
-    unsigned char bytes[16];
-    randombytes_buf(bytes, sizeof bytes);
-    sodium_bin2hex(key, 33, bytes, sizeof bytes);
-}
-
 enum MHD_Result site_page_form(http_t *self, struct MHD_Connection *c)
 {
     char key[33];
-    s_new_key(key);
+    form_page_new_key(key);
     page_t page;
     request_page_open(&page);
     web_page_apply(self->web, page.out, NULL, key);
@@ -70,7 +63,7 @@ static enum MHD_Result s_page_form_again(http_t *self, struct MHD_Connection *c,
     char fresh[33];
     const char *key = s_form_key(form);
     if (!key) {
-        s_new_key(fresh);
+        form_page_new_key(fresh);
         key = fresh;
     }
     page_t page;

@@ -17,7 +17,6 @@
 #include <assert.h>
 #include <ctype.h>
 #include <jansson.h>
-#include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,10 +360,8 @@ static void s_renewal(FILE *out, web_t *self, const char *id, const msgpack_obje
     fputs(expired ? TEXTS_RENEW_EXPIRED : TEXTS_RENEW_SOON, out);
     fputs("</p>\n", out);
     web_form_t *prefilled = s_form_of_application(application);
-    unsigned char bytes[16];
     char key[33];
-    randombytes_buf(bytes, sizeof bytes);
-    sodium_bin2hex(key, sizeof key, bytes, sizeof bytes);
+    form_page_new_key(key);
     form_page_write(out, self, prefilled, "/candidature", "_renews", id, key, "Envoyer le renouvellement");
     web_form_destroy(&prefilled);
     fputs("</section>\n", out);
