@@ -1,0 +1,2 @@
+# Updating a published listing: minor changes published as the next version
+# at once, substantive ones through a committee round.

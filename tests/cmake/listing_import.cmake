@@ -1,0 +1,1 @@
+# essp import: the directory that existed before essp, brought in by staff.

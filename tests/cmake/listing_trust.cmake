@@ -1,0 +1,1 @@
+# The public page of a listing: what makes it trustworthy.
