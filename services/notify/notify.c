@@ -73,6 +73,7 @@ void notify_settings_load(notify_settings_t *s)
     const char *templates = config_get("ESSP_MAIL_TEMPLATES");
     snprintf(s->templates, sizeof s->templates, "%s", templates && *templates ? templates : ESSP_NOTIFY_TEMPLATES_DIR);
     s->reminder_days = config_env_long("ESSP_MAIL_REMINDER_DAYS", 7, 1, 365);
+    s->retry_first_s = config_env_long("ESSP_MAIL_RETRY_FIRST_S", 60, 1, 3600);
 }
 
 notify_t *notify_new(const notify_settings_t *settings)

@@ -39,7 +39,8 @@
  *        -> "outbox_marked" {"message_id", "state": "sent" | "pending" |
  *                            "failed", "next_at": uint (retry only)}
  *        sent: the body is purged, the headers are kept.  retry: attempts
- *        + 1, next attempt by outbox_next_attempt (1 min doubling to 1 h,
+ *        + 1, next attempt by outbox_next_attempt (ESSP_MAIL_RETRY_FIRST_S, 1 min
+ *        by default, doubling to 1 h,
  *        +-20 %); after NOTIFY_RETRY_GIVE_UP seconds of retries it is
  *        failed instead.  release: the sender did not try it (it stopped
  *        its batch when a connection failed, or it is stopping): due again
@@ -145,6 +146,7 @@ typedef struct {
     char staff[NOTIFY_TEXT_MAX];         /* ESSP_STAFF_EMAIL, comma-separated, may be "" */
     char templates[NOTIFY_TEXT_MAX];     /* ESSP_MAIL_TEMPLATES, default the source tree's folder */
     long reminder_days;                  /* ESSP_MAIL_REMINDER_DAYS, default 7 */
+    long retry_first_s;                  /* ESSP_MAIL_RETRY_FIRST_S: first retry delay, default 60 */
     unsigned char sender_secret[NOTIFY_SECRET_BYTES];
     notify_token_open_fn token_open;     /* NULL: no token can be opened */
     void *token_open_arg;

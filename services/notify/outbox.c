@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_BACKOFF_FIRST 60
 #define S_BACKOFF_CAP 3600
 
 const char *outbox_state_name(outbox_state_t state)
@@ -429,9 +428,9 @@ int outbox_failed_page(MDB_txn *txn, const outbox_dbs_t *dbs, const char *after,
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int64_t outbox_next_attempt(uint32_t attempts, int64_t now, uint32_t jitter)
+int64_t outbox_next_attempt(uint32_t attempts, int64_t first, int64_t now, uint32_t jitter)
 {
-    int64_t delay = S_BACKOFF_FIRST;
+    int64_t delay = first;
     for (uint32_t i = 1; i < attempts && delay < S_BACKOFF_CAP; i++)
         delay *= 2;
     if (delay > S_BACKOFF_CAP)

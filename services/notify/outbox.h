@@ -113,11 +113,12 @@ int outbox_failed_page(MDB_txn *txn, const outbox_dbs_t *dbs, const char *after,
                        outbox_visit_fn fn, void *arg, bool *more);
 
 /*  Backoff of a temporary failure: the delay after the attempts-th failed
- *  attempt is 60 s doubled each time, capped at one hour, then moved by
+ *  attempt is first seconds (ESSP_MAIL_RETRY_FIRST_S, 60 by default)
+ *  doubled each time, capped at one hour, then moved by
  *  jitter (any 32-bit value; the core derives it from the Message-ID and
  *  the attempt, so a replay gives the same time) within +-20 %, so that a
  *  server back up is not hit by every letter in the same second.  Returns
  *  now + delay. */
-int64_t outbox_next_attempt(uint32_t attempts, int64_t now, uint32_t jitter);
+int64_t outbox_next_attempt(uint32_t attempts, int64_t first, int64_t now, uint32_t jitter);
 
 #endif

@@ -170,7 +170,7 @@ int requests_outbox_mark(notify_t *self, service_t *svc, MDB_txn *txn, service_r
     else if (sent)
         rc = outbox_mark_sent(txn, &dbs, id, at);
     else if (retry)
-        rc = outbox_mark_retry(txn, &dbs, id, at, error, outbox_next_attempt(r.attempts + 1, at, s_jitter(id, r.attempts + 1)));
+        rc = outbox_mark_retry(txn, &dbs, id, at, error, outbox_next_attempt(r.attempts + 1, notify_settings(self)->retry_first_s, at, s_jitter(id, r.attempts + 1)));
     else if (!(rc = outbox_mark_failed(txn, &dbs, id, at, error)))
         rc = notify_tell_staff_failed(self, svc, txn, id, at);
     if (rc || (rc = outbox_get(txn, &dbs, id, &r)))

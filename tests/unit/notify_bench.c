@@ -43,6 +43,7 @@ int notify_bench_setup(void **state)
     strcpy(settings.staff, "staff@cress.example, veille@cress.example");
     strcpy(settings.templates, ESSP_NOTIFY_TEMPLATES_DIR);
     settings.reminder_days = 7;
+    settings.retry_first_s = 60;
     for (size_t i = 0; i < NOTIFY_SECRET_BYTES; i++)
         settings.sender_secret[i] = (unsigned char) (i % 16 * 0x11);
     settings.token_open = s_token_open;

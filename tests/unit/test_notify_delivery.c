@@ -167,14 +167,16 @@ static void test_backoff_bounds(void **state)
     int64_t expected = 60;
     for (uint32_t attempts = 1; attempts <= 30; attempts++) {
         for (size_t j = 0; j < sizeof jitters / sizeof *jitters; j++) {
-            int64_t delay = outbox_next_attempt(attempts, 1000, jitters[j]) - 1000;
+            int64_t delay = outbox_next_attempt(attempts, 60, 1000, jitters[j]) - 1000;
             assert_true(delay >= expected * 8 / 10 && delay <= expected * 12 / 10);
         }
         expected = expected * 2 > 3600 ? 3600 : expected * 2;
     }
-    assert_int_equal(outbox_next_attempt(1, 0, 0), 48);
-    assert_int_equal(outbox_next_attempt(1, 0, 4000), 72);
-    assert_int_equal(outbox_next_attempt(20, 0, 2000), 3600);
+    assert_int_equal(outbox_next_attempt(1, 60, 0, 0), 48);
+    assert_int_equal(outbox_next_attempt(1, 60, 0, 4000), 72);
+    assert_int_equal(outbox_next_attempt(20, 60, 0, 2000), 3600);
+    /* A shorter first delay (a setting) doubles the same way. */
+    assert_int_equal(outbox_next_attempt(3, 5, 0, 2000), 20);
 }
 
 static void test_an_address_with_a_line_break_is_never_a_recipient(void **state)
@@ -214,6 +216,7 @@ static void test_settings_and_their_defaults(void **state)
     unsetenv("ESSP_MAIL_FROM");
     unsetenv("ESSP_PUBLIC_URL");
     unsetenv("ESSP_MAIL_TEMPLATES");
+    unsetenv("ESSP_MAIL_RETRY_FIRST_S");
     setenv("ESSP_CONFIG", "/nonexistent/essp.conf", 1);
     setenv("ESSP_PORT", "7700", 1);
     notify_settings_load(&s);
@@ -223,17 +226,21 @@ static void test_settings_and_their_defaults(void **state)
     assert_string_equal(s.directory_url, "http://127.0.0.1:7704/annuaire/");
     assert_string_equal(s.desk_url, "http://127.0.0.1:7711/");
     assert_int_equal(s.reminder_days, 7);
+    assert_int_equal(s.retry_first_s, 60);
     assert_non_null(strstr(s.templates, "services/notify/templates"));
     setenv("ESSP_MAIL_FROM", "annuaire@cress-pdl.org", 1);
     setenv("ESSP_PUBLIC_URL", "https://candidater.esspratiques.fr", 1);
     setenv("ESSP_MAIL_REMINDER_DAYS", "3", 1);
+    setenv("ESSP_MAIL_RETRY_FIRST_S", "5", 1);
     notify_settings_load(&s);
     assert_string_equal(s.domain, "cress-pdl.org");
     assert_string_equal(s.public_url, "https://candidater.esspratiques.fr/");
     assert_int_equal(s.reminder_days, 3);
+    assert_int_equal(s.retry_first_s, 5);
     unsetenv("ESSP_MAIL_FROM");
     unsetenv("ESSP_PUBLIC_URL");
     unsetenv("ESSP_MAIL_REMINDER_DAYS");
+    unsetenv("ESSP_MAIL_RETRY_FIRST_S");
 }
 
 static int s_restart(void *ctx, service_t *svc, MDB_txn *txn)
