@@ -104,7 +104,6 @@ struct service_t {
     struct {
         int64_t last_big_ms;
         int64_t returned_ms;     /* when memory was last given back */
-        long kept_kib;           /* RssAnon just after that */
         size_t largest_requests, largest_events;
         bool backlog;            /* a big turn took memory: give it back when through */
     } memory;

@@ -25,10 +25,8 @@
 #define S_MEMORY_KEEP (1u << 20)
 /*  A backlog is through when no big turn came for this long. */
 #define S_MEMORY_THROUGH_MS 1000
-/*  The store is reopened after a backlog when RssAnon grew by more than
- *  this since the last time. */
-#define S_MEMORY_REOPEN_KIB 256
-/*  Memory is given back at most this often. */
+/*  Memory is given back at most this often: a trim gives pages back that
+ *  the next burst faults in again. */
 #define S_MEMORY_RETURN_EVERY_MS 15000
 /*  A turn of this many requests or stream events is part of a backlog. */
 #define S_MEMORY_BIG_TURN 64
@@ -168,8 +166,9 @@ void service_memory_idle(service_t *self, int64_t now_ms)
 {
     /* Through: no big turn for a while, whether the service is idle or
      * back to small turns under a steady load.  Not more often than every
-     * S_MEMORY_RETURN_EVERY_MS: a reopened store faults its pages in again,
-     * which under a bursty load would cost more than the memory it frees. */
+     * S_MEMORY_RETURN_EVERY_MS: the pages a trim gives back are faulted in
+     * again by the next burst, which under a bursty load would cost more
+     * than the memory it frees. */
     if (!self->memory.backlog || now_ms - self->memory.last_big_ms < S_MEMORY_THROUGH_MS
         || now_ms - self->memory.returned_ms < S_MEMORY_RETURN_EVERY_MS)
         return;
@@ -200,24 +199,10 @@ void service_memory_return(service_t *self)
     s_shrink(&self->early_buf, &self->early_pk);
     s_shrink(&self->late_buf, &self->late_pk);
     s_shrink(&self->event_buf, &self->event_pk);
-    /* LMDB's cache of the pages dirtied by the largest transaction goes
-     * with its environment (store_reopen: every commit is on disk, no
-     * transaction is open between turns); only when the backlog left
-     * something since the last time, since the pages of the map are then
-     * faulted in again. */
-    bool reopen = before < 0 || before > self->memory.kept_kib + S_MEMORY_REOPEN_KIB;
-    if (reopen && store_reopen(self->store) != 0) {
-        log_error("cannot reopen the store after a backlog: stopping, to be restarted");
-        abort();
-    }
     /* Gives the free pages of every arena back to the system, including
      * those in the middle of a heap that a plain free() keeps. */
     malloc_trim(0);
-    self->memory.kept_kib = s_rss_anon_kib();
-    if (reopen) {
-        struct mallinfo2 m = mallinfo2();
-        log_info("backlog through: own memory (RssAnon) %ld -> %ld KiB (heap: %zu KiB in use, %zu KiB free, "
-                 "%zu KiB mmapped)", before, self->memory.kept_kib, m.uordblks / 1024, m.fordblks / 1024,
-                 m.hblkhd / 1024);
-    }
+    struct mallinfo2 m = mallinfo2();
+    log_info("backlog through: own memory (RssAnon) %ld -> %ld KiB (heap: %zu KiB in use, %zu KiB free, "
+             "%zu KiB mmapped)", before, s_rss_anon_kib(), m.uordblks / 1024, m.fordblks / 1024, m.hblkhd / 1024);
 }

@@ -75,7 +75,6 @@ struct store_t {
     size_t map_size;
     size_t db_count;
     MDB_dbi dbs[STORE_DBS_MAX];
-    char *names[STORE_DBS_MAX + 1];  /* the databases' names, for store_reopen */
 };
 
 static int s_open_dbs(store_t *self, const char *const *names)
@@ -129,41 +128,9 @@ store_t *store_new(const char *dir, const char *const *names)
     assert(self);
     /* The map only reserves address space: pages are used as data grows. */
     self->map_size = (size_t)config_env_long("ESSP_MAP_MB", 1024, 1, 1 << 20) << 20;
-    for (size_t i = 0; names[i] && i < STORE_DBS_MAX; i++) {
-        self->names[i] = strdup(names[i]);
-        assert(self->names[i]);
-    }
     if (s_open(self, dir, names) != 0)
         store_destroy(&self);
     return self;
-}
-
-int store_reopen(store_t *self)
-{
-    const char *names[STORE_DBS_MAX + 1];
-    for (size_t i = 0; i <= STORE_DBS_MAX; i++)
-        names[i] = self->names[i];
-    const char *path = NULL;
-    char dir[CONFIG_PATH_MAX];
-    if (mdb_env_get_path(self->env, &path) != 0 || snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
-        return -1;
-    MDB_envinfo info;
-    if (mdb_env_info(self->env, &info) == 0 && info.me_mapsize > self->map_size)
-        self->map_size = info.me_mapsize;
-    MDB_dbi handles[STORE_DBS_MAX];
-    size_t count = self->db_count;
-    memcpy(handles, self->dbs, sizeof handles);
-    mdb_env_close(self->env);
-    self->env = NULL;
-    if (s_open(self, dir, names) != 0)
-        return -1;
-    /* LMDB numbers databases in the order they are opened: same names,
-     * same order, same handles, which callers hold. */
-    if (self->db_count != count || memcmp(self->dbs, handles, count * sizeof *handles) != 0) {
-        log_error("reopening %s: database handles changed", dir);
-        return -1;
-    }
-    return 0;
 }
 
 void store_destroy(store_t **self_p)
@@ -174,8 +141,6 @@ void store_destroy(store_t **self_p)
         return;
     if (self->env)
         mdb_env_close(self->env);
-    for (size_t i = 0; self->names[i]; i++)
-        free(self->names[i]);
     free(self);
     *self_p = NULL;
 }

@@ -61,15 +61,6 @@ typedef struct {
  *  Cheap: no transaction, one statvfs; callable from the service's loop. */
 int store_space(const store_t *self, store_space_t *out);
 
-/*  Closes the environment and opens it again with the same databases
- *  (those given to store_new; the handles stay the same), with no
- *  transaction open.  Why: LMDB keeps every single page its largest write
- *  transaction dirtied, for reuse, as long as the environment is open: a
- *  backlog applied 1000 events at a time leaves megabytes of them; a
- *  reopen gives them back.  0, or -1 (logged): the store is then unusable
- *  and the caller stops. */
-int store_reopen(store_t *self);
-
 /*  Hot backup into an empty directory, compacted. */
 int store_backup(store_t *self, const char *dir);
 
