@@ -27,7 +27,7 @@ dest=$work/root
 made_user=
 pids=
 cleanup() {
-  for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done
+  for pid in $pids; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   [ -n "$made_user" ] && userdel essp 2>/dev/null
   rm -rf "$work"
 }
