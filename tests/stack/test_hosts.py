@@ -16,6 +16,7 @@ import re
 import shutil
 import sys
 import time
+import urllib.request
 
 import zmq
 
@@ -38,8 +39,11 @@ CUT_S = 30            # the link between validation and review is down this long
 CUT_RATE = 4          # applications a second meanwhile
 THROUGH_AFTER_CUT_S = 10   # all of them with the committee this soon after the link is back
 LATENCY_MS = 200      # netem on intake's link
-SLOW_RECEIPT_P99_S = 3.0   # bounds with the latency: receipt p99 ...
-SLOW_RATE_MIN = 20         # ... and applications per second
+# Bounds with the latency, loose for a loaded machine (README, « Plusieurs
+# machines », has the figures): receipt p99, and applications per second,
+# where one application per round trip would give 2.5.
+SLOW_RECEIPT_P99_S = 4.0
+SLOW_RATE_MIN = 10
 LOAD = 200            # applications of each throughput measure
 WINDOW = 32           # submissions in flight at once
 spread = None          # made in main: its cleanup must follow
@@ -99,6 +103,17 @@ def wait_all_in_review(ids, timeout):
     found = states(ids)
     assert set(found.values()) == {"in_review"}, [(i, s) for i, s in found.items() if s != "in_review"][:5]
     return through
+
+
+def stream_head(service):
+    """The last seq of a service's stream (pulled with the staff key)."""
+    client = spread.client(service, staff=True)
+    try:
+        reply = client.call("pull", after=0, max=1, wait=0)
+        assert reply["type"] == "batch", reply
+        return reply["head"]
+    finally:
+        client.close()
 
 
 def submit_window(count, window):
@@ -199,7 +214,6 @@ def test_the_whole_path_across_hosts():
     # server set: its Maildir).
     wait(lambda: len(letters()) >= 2, 20, "the receipt's and the listing's letters")
     # The two web sites answer from their hosts.
-    import urllib.request
     for url in ("http://%s:%d/" % (spread.address["intake"], PORT + 4),
                 "http://%s:%d/healthz" % (spread.address["desk"], PORT + 11)):
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -225,6 +239,7 @@ def test_a_30_s_cut_between_validation_and_review_loses_nothing():
     socket = zmq.Context.instance().socket(zmq.DEALER)
     socket.setsockopt(zmq.LINGER, 0)
     socket.connect("tcp://%s:%d" % (spread.address["intake"], PORT))
+    validated, queued = stream_head("validation"), stream_head("review")
     spread.network.cut("validation", "review")
     ids, sent = {}, 0
     try:
@@ -246,7 +261,9 @@ def test_a_30_s_cut_between_validation_and_review_loses_nothing():
             reply = unpack(socket.recv())
             ids[reply["rid"]] = reply["id"]
         order = [ids[seed] for seed in sorted(ids)]
-        # Intake and validation went on; none reached the committee.
+        # Intake and validation went on (a report for each); none reached
+        # the committee.
+        wait(lambda: stream_head("validation") == validated + len(order), 10, "validation's reports")
         intake = spread.client("intake", staff=True)
         assert state(intake, order[0]) == "received", state(intake, order[0])
         intake.close()
@@ -257,6 +274,8 @@ def test_a_30_s_cut_between_validation_and_review_loses_nothing():
     print("link between validation and review cut %d s under %d applications/s: all %d with the committee "
           "%.2f s after the link came back" % (CUT_S, CUT_RATE, len(order), through - back), flush=True)
     assert through - back < THROUGH_AFTER_CUT_S, through - back
+    # Each one queued once by review: nothing applied twice across the cut.
+    assert stream_head("review") == queued + len(order), (stream_head("review"), queued, len(order))
     socket.close()
 
 
