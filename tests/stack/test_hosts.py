@@ -8,7 +8,7 @@ link (throughput and receipt time measured and printed), and publication
 killed and started on another host with a new address given by a setting,
 its store carried over, the others pointed at it.
 
-Needs root and iproute2 (ip, tc): without them it says what is missing and
+Needs root and iproute2 (ip, ss): without them it says what is missing and
 exits 77 (ctest: skipped)."""
 
 import os
@@ -38,7 +38,7 @@ BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness
 CUT_S = 30            # the link between validation and review is down this long
 CUT_RATE = 4          # applications a second meanwhile
 THROUGH_AFTER_CUT_S = 10   # all of them with the committee this soon after the link is back
-LATENCY_MS = 200      # netem on intake's link
+LATENCY_MS = 200      # added on intake's link (tests/stack/wire.py)
 # Bounds with the latency, loose for a loaded machine (README, « Plusieurs
 # machines », has the figures): receipt p99, and applications per second,
 # where one application per round trip would give 2.5.
@@ -47,6 +47,7 @@ SLOW_RATE_MIN = 10
 LOAD = 200            # applications of each throughput measure
 WINDOW = 32           # submissions in flight at once
 spread = None          # made in main: its cleanup must follow
+work = None            # the application files the essp tool submits
 seeds = iter(range(600000, 700000))
 published = []
 
@@ -159,7 +160,7 @@ def measure(label):
 
 
 def setup():
-    global work
+    global work  # noqa: PLW0603 - made with the stack's temporary root
     work = os.path.join(spread.root, "applications")
     os.makedirs(work)
     spread.essp("staff", "init", "operator")
@@ -197,10 +198,13 @@ def letters():
 
 
 def test_the_whole_path_across_hosts():
-    # Each service listens on its own host's address, nowhere else.
+    # Each service listens on its own host's address, and on loopback
+    # for its metrics (ESSP_METRICS_BIND left as it is), nowhere else.
     for service in SERVICES:
         listening = netns.ip("netns", "exec", spread.network.namespace(service), "ss", "-Htln")
         assert "%s:%d" % (spread.address[service], PORT + PORT_OFFSETS[service]) in listening, (service, listening)
+        bound = {line.split()[3].rsplit(":", 1)[0] for line in listening.splitlines()}
+        assert bound == {spread.address[service], "127.0.0.1"}, (service, listening)
     ping = spread.essp("ping").stdout
     assert len(re.findall(r"^[a-z]+ +yes ", ping, re.M)) == len(SERVICES), ping
     app_id = publish_one()
