@@ -436,6 +436,12 @@ int config_retention_years(void)
     return (int)config_env_long("ESSP_RETENTION_YEARS", 3, 1, 30);
 }
 
+int config_heartbeat_ms(void)
+{
+    long ms = config_env_long("ESSP_HEARTBEAT_MS", 1000, 0, 600000);
+    return ms > 0 && ms < 100 ? 100 : (int)ms;
+}
+
 const char *config_contact_email(void)
 {
     const char *email = config_get("ESSP_CONTACT_EMAIL");

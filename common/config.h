@@ -165,6 +165,16 @@ int config_committee_meetings(int32_t *days, size_t cap, size_t *count, char *er
  *  applicants in the notice on personal data. */
 int config_retention_years(void);
 
+/*  How soon a service notices that the connection it pulls a stream over
+ *  went silent (a cable cut, a host gone without a word), in ms:
+ *  $ESSP_HEARTBEAT_MS, 0 (off) or 100..600000, default 1000.  ZeroMQ then
+ *  sends a heartbeat every interval, drops a connection that answers none
+ *  for three intervals and connects again, and gives a connection attempt
+ *  two intervals.  Without it TCP alone retransmits into a dead link with
+ *  its backoff doubling up to two minutes: after a 30 s cut, the stream
+ *  would wait up to half a minute more for the next retransmission. */
+int config_heartbeat_ms(void);
+
 /*  The address applicants write to about their personal data (erasure,
  *  access): $ESSP_CONTACT_EMAIL, default "contact@esspratiques.fr". */
 const char *config_contact_email(void);

@@ -2,6 +2,7 @@
 #include "stream_consumer.h"
 
 #include "proto/doc.h"
+#include "config.h"
 #include "log.h"
 #include "proto/messages.h"
 #include "proto/wire.h"
@@ -76,6 +77,14 @@ static stream_consumer_t *s_new(const char *name, const char *endpoint, uint64_t
     zsock_set_immediate(self->dealer, 1);
     zsock_set_reconnect_ivl(self->dealer, 100);
     zsock_set_reconnect_ivl_max(self->dealer, 1000);
+    /* A silent link is noticed and the connection made anew, rather than
+     * left to TCP's retransmissions (config.h, ESSP_HEARTBEAT_MS). */
+    int heartbeat = config_heartbeat_ms();
+    if (heartbeat > 0) {
+        zsock_set_heartbeat_ivl(self->dealer, heartbeat);
+        zsock_set_heartbeat_timeout(self->dealer, 3 * heartbeat);
+        zsock_set_connect_timeout(self->dealer, 2 * heartbeat);
+    }
     return self;
 }
 

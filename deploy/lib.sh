@@ -10,6 +10,9 @@ ESSP_BUILD_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev li
   libqrencode-dev libcurl4-openssl-dev"
 ESSP_TEST_PACKAGES="python3 python3-zmq python3-msgpack python3-nacl lmdb-utils chromium fonts-dejavu-core
   nodejs nginx openssl python3-aiosmtpd prometheus"
+# The tests across hosts (stack.hosts: ip and ss for network namespaces;
+# stack.systemd: systemd-analyze, setpriv and unshare).
+ESSP_HOSTS_PACKAGES="iproute2 systemd util-linux"
 # Only when deploy/test is asked for line coverage (ESSP_COVERAGE=1).
 ESSP_COVERAGE_PACKAGES="gcovr"
 

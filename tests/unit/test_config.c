@@ -75,6 +75,21 @@ static void test_bad_values_fall_back_to_the_default(void **state)
     assert_int_equal(config_env_long("ESSP_QUORUM_COLLEGES", 2, 1, 2), 2);
 }
 
+/* ESSP_HEARTBEAT_MS: 1 s unless set; 0 turns it off; a value under
+ * 100 ms is raised to 100 (a heartbeat every few ms would be a load). */
+static void test_heartbeat(void **state)
+{
+    (void)state;
+    assert_int_equal(config_heartbeat_ms(), 1000);
+    const char *set[] = {"250", "0", "50", "abc", "-5", "700000"};
+    const int want[] = {250, 0, 100, 1000, 1000, 1000};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        setenv("ESSP_HEARTBEAT_MS", set[i], 1);
+        assert_int_equal(config_heartbeat_ms(), want[i]);
+    }
+    unsetenv("ESSP_HEARTBEAT_MS");
+}
+
 static void test_secure_ports_follow_the_base_port(void **state)
 {
     (void)state;
@@ -243,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_file_settings_are_read),
         cmocka_unit_test(test_environment_wins_over_the_file),
         cmocka_unit_test(test_bad_values_fall_back_to_the_default),
+        cmocka_unit_test(test_heartbeat),
         cmocka_unit_test(test_secure_ports_follow_the_base_port),
         cmocka_unit_test(test_http_port_and_directories),
         cmocka_unit_test(test_settings_given_as_files),
