@@ -6,6 +6,7 @@ before, within 60 s."""
 
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -137,7 +138,8 @@ def test_a_stall_of_review_under_load():
     largest = [line for line in open(os.path.join(stack.home, "log", "review.log")) if "largest turn" in line]
     print("review:", largest[-1].strip() if largest else "no large turn logged", flush=True)
     # The backlog came in bounded turns: 128 events at most (ESSP_PULL_MAX).
-    assert largest and json.loads(largest[-1])["msg"] == "largest turn so far: 0 requests, 128 stream events", largest
+    events = int(re.search(r"(\d+) stream events", json.loads(largest[-1])["msg"]).group(1)) if largest else 0
+    assert 0 < events <= 128, largest
 
 
 if __name__ == "__main__":
