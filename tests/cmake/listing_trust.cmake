@@ -1,1 +1,8 @@
 # The public page of a listing: what makes it trustworthy.
+# listing_trust: the page of a listing on essp-mirror's site, from the real
+#   pipeline: since and until when it is listed (also across a reinstatement
+#   and renewals, told by a stand-in review), the training the charter asks
+#   for, its references, départements, themes and specific actions; French
+#   only; no private canary on the site, the stream or the directory; the
+#   form's notice on personal data lists what is published.
+essp_stack_test(listing_trust 600)
