@@ -6,3 +6,7 @@
 #   only; no private canary on the site, the stream or the directory; the
 #   form's notice on personal data lists what is published.
 essp_stack_test(listing_trust 600)
+# listing_trust_browser: the same page in headless Chromium, opened from the
+#   search, on a desktop and a phone's screen (screenshots in
+#   build-dev/screenshots/trust).
+essp_stack_test(listing_trust_browser 600 "ESSP_CHROMIUM=${ESSP_CHROMIUM}")
