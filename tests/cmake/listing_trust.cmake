@@ -10,3 +10,8 @@ essp_stack_test(listing_trust 600)
 #   search, on a desktop and a phone's screen (screenshots in
 #   build-dev/screenshots/trust).
 essp_stack_test(listing_trust_browser 600 "ESSP_CHROMIUM=${ESSP_CHROMIUM}")
+# test_listing_trust: the page's sections (services/mirror/site_trust.c) from
+#   entries written as JSON: a session on the day of the decision is planned,
+#   dates that are no dates skipped, older entries without listed_since.
+essp_unit_test(test_listing_trust unit/test_listing_trust.c unit/json_doc.c)
+target_link_libraries(test_listing_trust PRIVATE essp_mirror_core)
