@@ -66,8 +66,8 @@
 #define T_NOSCRIPT          "La recherche a besoin de JavaScript. L’annuaire complet reste disponible " \
                             "<a href=\"annuaire.csv\">au format tableur (CSV)</a>."
 
-/*  The search script's texts: X(key, text); {n} and {d} are replaced by
- *  the script. */
+/*  The search script's texts: X(key, text); {n}, {d} and {a} (a year)
+ *  are replaced by the script. */
 #define MIRROR_SCRIPT_TEXTS(X)                                                      \
     X(aucune, "Aucune structure ne correspond à cette recherche.")                 \
     X(une, "1 structure correspond à cette recherche.")                            \
@@ -75,7 +75,8 @@
     X(themes, "Thèmes : ")                                                         \
     X(formats, "Formats : ")                                                       \
     X(departements, "Départements : ")                                             \
-    X(departement_vide, "{d} : aucune structure")
+    X(departement_vide, "{d} : aucune structure")                              \
+    X(depuis, "Dans l’annuaire depuis {a}.")
 
 /* ------------------------------------------------- an advisor's page */
 #define T_BREADCRUMB        "Fil d’Ariane"

@@ -1,6 +1,7 @@
 """The page of a listing in a real browser (Debian's chromium, headless),
-opened from the directory's search as a visitor would: what makes the
-listing trustworthy is rendered and readable, on a desktop screen and on
+opened from the directory's search as a visitor would (its card there
+says since when it is listed): what makes the listing trustworthy is
+rendered and readable, on a desktop screen and on
 a phone's — since and until when it is listed, the training the charter
 asks for, each reference (client, kind, year, the parts of the approach),
 the départements, themes and specific actions — in French, and nothing of
@@ -84,6 +85,9 @@ def open_from_the_search():
     page.eval("document.getElementById('q').focus()")
     page.type("ancrage")
     page.wait_for("document.querySelectorAll('#resultats h3').length === 1")
+    # The card says since when the listing has been in the directory.
+    assert page.eval("document.querySelector('#resultats .depuis').textContent") \
+        == "Dans l’annuaire depuis %d." % state["since"].year
     page.events.clear()
     page.eval("document.querySelector('#resultats a').click()")
     page.wait_event("Page.loadEventFired")
