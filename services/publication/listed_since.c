@@ -32,8 +32,11 @@ int listed_since_new(service_t *svc, MDB_txn *txn, const msgpack_object *event, 
         if (rc && rc != MDB_NOTFOUND)
             return rc;
     }
+    /* A listing decided without a round (imported) says the day it was
+     * first approved, long before review decided it. */
     uint64_t at = 0;
-    doc_uint(event, "at", &at);
+    if (!doc_uint(event, "approved_at", &at))
+        doc_uint(event, "at", &at);
     date_format((int32_t)(at / 86400), day);
     return 0;
 }

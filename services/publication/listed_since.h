@@ -28,8 +28,9 @@ bool listed_since_of(const msgpack_object *record, char day[11]);
 
 /*  The first day of a listing that the decided event makes and that has
  *  no record of its own yet: the one of the listing it "renews" when
- *  publication knows it, else the day of the event's "at".  Returns 0 or
- *  an LMDB code. */
+ *  publication knows it, else the day of the event's "approved_at" (an
+ *  imported listing's original approval), else of its "at".  Returns 0
+ *  or an LMDB code. */
 int listed_since_new(service_t *svc, MDB_txn *txn, const msgpack_object *event, msgpack_zone *zone,
                      char day[11]);
 
