@@ -20,8 +20,7 @@
 static void s_time(FILE *f, int32_t days)
 {
     char text[40], iso[11];
-    if (date_french_day(days, text, sizeof text) < 0)
-        text[0] = '\0';
+    site_french_date(days, text, sizeof text);
     date_format(days, iso);
     fprintf(f, "<time datetime=\"%s\">%s</time>", iso, text);
 }

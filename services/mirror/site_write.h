@@ -55,7 +55,8 @@ bool site_has_str(const msgpack_object *map, const char *path);
 /*  The label (proto/labels.h) of the code at path, or NULL. */
 const char *site_label_at(const msgpack_object *map, const char *path, directory_kind_t kind);
 
-/*  "26 novembre 2026" for a day number. */
+/*  "26 novembre 2026", "1er décembre 2026" for a day number (proto/date.h's
+ *  date_french_day, the one French date of every program). */
 void site_french_date(int32_t days, char *out, size_t cap);
 
 /*  A <time> element for the date string at path; false when absent. */
