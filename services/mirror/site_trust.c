@@ -116,7 +116,7 @@ static void s_reference(FILE *f, const msgpack_object *reference)
     site_esc_at(f, reference, "client");
     fputs("</strong><br>", f);
     const char *kind = site_label_at(reference, "kind", DIRECTORY_FORMAT);
-    html_escape_z(f, kind ? kind : "Mission");
+    html_escape_z(f, kind ? kind : T_REFERENCE_MISSION);
     uint64_t year;
     if (doc_uint(reference, "year", &year))
         fprintf(f, T_REFERENCE_IN "%llu", (unsigned long long)year);

@@ -118,8 +118,10 @@
 /* %s: the <time> of the decision */
 #define T_APPROVED          "Fiche approuvée par le Comité scientifique et éthique le %s."
 #define T_REFERENCES        "Ses références"
-#define T_REFERENCES_INTRO  "Missions d’accompagnement ou de formation menées avant sa candidature et " \
-                            "examinées par le comité."
+#define T_REFERENCES_INTRO  "Missions d’accompagnement ou de formation que la structure a présentées au " \
+                            "comité avec sa candidature."
+/* a reference of a kind the labels do not know */
+#define T_REFERENCE_MISSION "Mission"
 /* after the kind of mission ("Accompagnement", "Formation") */
 #define T_REFERENCE_IN      " en "
 #define T_REFERENCE_ESS     ", auprès d’une organisation de l’économie sociale et solidaire"
