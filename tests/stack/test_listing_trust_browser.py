@@ -153,6 +153,10 @@ def test_a_phone_reads_it_without_scrolling_sideways():
         assert visible(".inscription li") and visible(".references li")
         size = page.eval("parseFloat(getComputedStyle(document.querySelector('.references li')).fontSize)")
         assert size >= 14, size
+        # A date stays on one line: « 6 décembre » and « 2026 » are not split.
+        split = page.eval("[...document.querySelectorAll('.fiche time')].filter(t => t.getClientRects().length > 1)"
+                          ".map(t => t.textContent)")
+        assert split == [], split
         page.screenshot(os.path.join(shots, "fiche-confiance-telephone.png"), unclipped=True)
     finally:
         page.call("Emulation.clearDeviceMetricsOverride")
