@@ -30,6 +30,7 @@ typedef labels_set_t directory_kind_t;
 #define DIRECTORY_FORMAT      LABELS_FORMAT
 #define DIRECTORY_SCOPE       LABELS_SCOPE
 #define DIRECTORY_DEPARTMENT  LABELS_DEPARTMENT
+#define DIRECTORY_CI_TOPIC    LABELS_CI_TOPIC
 #define DIRECTORY_KIND_COUNT  LABELS_SET_COUNT
 
 /*  A search: every set criterion must hold (they combine with AND); an

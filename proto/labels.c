@@ -47,6 +47,18 @@ static const label_t s_scopes[] = {
     {NULL, NULL},
 };
 
+/*  The parts of the continuous-improvement approach a reference covered
+ *  (references[].ci_topics): the directory shows them beside each
+ *  reference. */
+static const label_t s_ci_topics[] = {
+    {"rse", "RSE"},
+    {"rso", "RSO"},
+    {"guide", "Guide des bonnes pratiques"},
+    {"iso26000", "ISO 26000"},
+    {"whole_approach", "Démarche globale"},
+    {NULL, NULL},
+};
+
 static const label_t s_departments[] = {
     {"01", "Ain"}, {"02", "Aisne"}, {"03", "Allier"}, {"04", "Alpes-de-Haute-Provence"},
     {"05", "Hautes-Alpes"}, {"06", "Alpes-Maritimes"}, {"07", "Ardèche"}, {"08", "Ardennes"},
@@ -86,6 +98,7 @@ static const struct {
     [LABELS_FORMAT] = {"format", s_formats},
     [LABELS_SCOPE] = {"scope", s_scopes},
     [LABELS_DEPARTMENT] = {"department", s_departments},
+    [LABELS_CI_TOPIC] = {"ci_topic", s_ci_topics},
 };
 
 const label_t *labels_table(labels_set_t set, size_t *count)

@@ -3,9 +3,11 @@
  *
  *  The codes are the schema's (proto/application.schema.json): themes
  *  (offer.themes), legal forms (organisation.legal_form), formats
- *  (offer.formats), scopes (offer.scope) and départements (their INSEE
- *  number).  Every program shows these labels: intake's form, the
- *  charter's reasons, the directory, essp-mirror's pages, and the
+ *  (offer.formats), scopes (offer.scope), départements (their INSEE
+ *  number) and the parts of the continuous-improvement approach a
+ *  reference covered (references[].ci_topics).  Every program shows
+ *  these labels: intake's form, the charter's reasons, the directory,
+ *  essp-mirror's pages, and the
  *  mirror's search script, whose copy is generated from these tables at
  *  build time (services/mirror/contrat_js.c).
  */
@@ -20,6 +22,7 @@ typedef enum {
     LABELS_FORMAT,
     LABELS_SCOPE,
     LABELS_DEPARTMENT,
+    LABELS_CI_TOPIC,
     LABELS_SET_COUNT
 } labels_set_t;
 
@@ -36,7 +39,7 @@ const label_t *labels_table(labels_set_t set, size_t *count);
 const char *labels_find(labels_set_t set, const char *code, size_t len);
 
 /*  The set's name, as the schema's field: "theme", "legal_form",
- *  "format", "scope", "department". */
+ *  "format", "scope", "department", "ci_topic". */
 const char *labels_set_name(labels_set_t set);
 
 #endif

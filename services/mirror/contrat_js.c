@@ -30,6 +30,7 @@ static const char *const s_names[LABELS_SET_COUNT] = {
     [LABELS_FORMAT] = "format",
     [LABELS_SCOPE] = "perimetre",
     [LABELS_DEPARTMENT] = "departement",
+    [LABELS_CI_TOPIC] = "volet",
 };
 
 typedef struct {

@@ -37,7 +37,7 @@ typedef struct {
 /*  The edition of the pages' layout and wording: a program whose
  *  edition differs from the one the store records rewrites every page at
  *  start (the marks of what changed cover only the entries). */
-#define SITE_EDITION 3
+#define SITE_EDITION 4
 
 /*  Brings the files up to date with the store: the pages of the advisors
  *  marked in MIRROR_DB_PAGES (or, with full, every page, and stale pages

@@ -80,12 +80,8 @@ const char *site_label_at(const msgpack_object *map, const char *path, directory
 /*  "26 novembre 2026" for a YYYY-MM-DD date or a day number. */
 void site_french_date(int32_t days, char *out, size_t cap)
 {
-    static const char *const months[] = {"janvier", "février", "mars", "avril", "mai", "juin",
-                                         "juillet", "août", "septembre", "octobre", "novembre",
-                                         "décembre"};
-    int year, month, day;
-    date_to_civil(days, &year, &month, &day);
-    snprintf(out, cap, "%d%s %s %d", day, day == 1 ? "er" : "", months[(month - 1) % 12], year);
+    if (date_french_day(days, out, cap) < 0 && cap)
+        out[0] = '\0';
 }
 
 /*  A <time> element for a date string at path; false when absent. */

@@ -169,6 +169,24 @@ static void s_json_excerpt(FILE *f, const msgpack_object *text)
     json_decref(s);
 }
 
+/*  The year since which the listing has been in the directory, for its
+ *  card: listed_since's, else (an entry of an older publication service)
+ *  its approval's; 0 when the entry says neither. */
+static int s_listed_since_year(const msgpack_object *entry)
+{
+    const msgpack_object *since = doc_get(entry, "listed_since");
+    int32_t days;
+    uint64_t approved = 0;
+    if (!since || since->type != MSGPACK_OBJECT_STR || date_parse(since->via.str.ptr, since->via.str.size, &days)) {
+        if (!doc_uint(entry, "approved_at", &approved))
+            return 0;     /* the card then says nothing of it */
+        days = (int32_t)(approved / 86400);
+    }
+    int year, month, day;
+    date_to_civil(days, &year, &month, &day);
+    return year;
+}
+
 /*  One record of annuaire.js: what the search shows and filters on, and
  *  the words it finds the listing by, written by proto/search.c: the
  *  script folds what is typed with proto's folding and looks for the
@@ -197,7 +215,7 @@ static void s_search_record(FILE *f, const msgpack_object *entry)
     json_decref(s);
     fputc(',', f);
     s_json_excerpt(f, doc_get(offer, "description"));
-    fputc(']', f);
+    fprintf(f, ",%d]", s_listed_since_year(entry));
 }
 
 /*  annuaire.json, annuaire.csv and annuaire.js in one pass over the

@@ -222,25 +222,10 @@ static int s_write_page(const char *dir, const char *id, size_t id_len, const ms
     site_esc_at(f, org, "address.city");
     fputs("</p>\n", f);
     s_page_offer(f, doc_map(entry, "offer"));
+    site_listing(f, entry);
+    site_references(f, entry);
     s_page_contact(f, org);
     s_page_structure(f, entry);
-    uint64_t approved = 0;
-    doc_uint(entry, "approved_at", &approved);
-    char date[40], iso[32], when[128];
-    site_french_date((int32_t)(approved / 86400), date, sizeof date);
-    site_rfc3339(approved, iso);
-    snprintf(when, sizeof when, "<time datetime=\"%s\">%s</time>", iso, date);
-    fputs("<p class=\"meta\">", f);
-    fprintf(f, T_APPROVED, when);
-    fputs("</p>\n", f);
-    const msgpack_object *until = doc_get(entry, "listed_until");
-    int32_t until_day;
-    if (until && until->type == MSGPACK_OBJECT_STR
-        && date_parse(until->via.str.ptr, until->via.str.size, &until_day) == 0) {
-        fputs("<p class=\"meta\">" T_LISTED_UNTIL, f);
-        site_time_at(f, entry, "listed_until");
-        fputs(T_LISTED_UNTIL_END "</p>\n", f);
-    }
     s_page_proof(f, record, options->key_hex);
     fputs("</article>\n", f);
     site_foot(f, "../", options);

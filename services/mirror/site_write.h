@@ -55,7 +55,8 @@ bool site_has_str(const msgpack_object *map, const char *path);
 /*  The label (proto/labels.h) of the code at path, or NULL. */
 const char *site_label_at(const msgpack_object *map, const char *path, directory_kind_t kind);
 
-/*  "26 novembre 2026" for a day number. */
+/*  "26 novembre 2026", "1er décembre 2026" for a day number (proto/date.h's
+ *  date_french_day, the one French date of every program). */
 void site_french_date(int32_t days, char *out, size_t cap);
 
 /*  A <time> element for the date string at path; false when absent. */
@@ -69,6 +70,25 @@ void site_department(FILE *f, const char *code, size_t len);
 
 /*  The labels of a coded array, as an inline list "A, B" or as <li>s. */
 void site_labels(FILE *f, const msgpack_object *array, directory_kind_t kind, bool items);
+
+/*  The training the charter asks of the people who use the private part
+ *  of ESS Pratiques, as an entry tells it (trained_people[].session_date,
+ *  no names): how many sessions were behind on the day of the decision
+ *  (strictly before it, as the charter counts) and how many ahead, the
+ *  first and last of those behind, whether they fell on several days, and
+ *  the next one ahead. */
+typedef struct {
+    size_t done, planned;
+    int32_t first_done, last_done, next_planned;
+    bool several;
+} site_training_t;
+void site_training_of(const msgpack_object *entry, site_training_t *training);
+
+/*  An advisor's page (site_trust.c): the section on its listing (since
+ *  and until when, the training, the committee's decision) and the one on
+ *  its references (absent when it has none to show). */
+void site_listing(FILE *f, const msgpack_object *entry);
+void site_references(FILE *f, const msgpack_object *entry);
 
 /*  The head and foot of every page; root: "" or "../". */
 void site_head(FILE *f, const char *title, const char *root);

@@ -66,8 +66,8 @@
 #define T_NOSCRIPT          "La recherche a besoin de JavaScript. L’annuaire complet reste disponible " \
                             "<a href=\"annuaire.csv\">au format tableur (CSV)</a>."
 
-/*  The search script's texts: X(key, text); {n} and {d} are replaced by
- *  the script. */
+/*  The search script's texts: X(key, text); {n}, {d} and {a} (a year)
+ *  are replaced by the script. */
 #define MIRROR_SCRIPT_TEXTS(X)                                                      \
     X(aucune, "Aucune structure ne correspond à cette recherche.")                 \
     X(une, "1 structure correspond à cette recherche.")                            \
@@ -75,7 +75,8 @@
     X(themes, "Thèmes : ")                                                         \
     X(formats, "Formats : ")                                                       \
     X(departements, "Départements : ")                                             \
-    X(departement_vide, "{d} : aucune structure")
+    X(departement_vide, "{d} : aucune structure")                              \
+    X(depuis, "Dans l’annuaire depuis {a}.")
 
 /* ------------------------------------------------- an advisor's page */
 #define T_BREADCRUMB        "Fil d’Ariane"
@@ -101,10 +102,30 @@
 #define T_VALID_UNTIL_CAP   "Valable jusqu’au "
 #define T_NDA               "Déclaration d’activité de formation"
 #define T_QUALIOPI          "Certification Qualiopi"
-/* %s: the <time> of the decision */
-#define T_APPROVED          "Fiche approuvée par le Comité scientifique et éthique le %s."
+/* What makes a listing trustworthy (site_trust.c): since and until when
+ * it is listed, the training the charter asks for, its references. */
+#define T_LISTING           "Son inscription à l’annuaire"
+#define T_LISTED_SINCE      "Dans l’annuaire depuis le "
 #define T_LISTED_UNTIL      "L’inscription prend fin le "
 #define T_LISTED_UNTIL_END  ", sauf renouvellement."
+#define T_TRAINING          "Formation exigée par la charte (partie privée d’ESS Pratiques) : "
+/* then a <time> */
+#define T_TRAINING_DONE     "suivie le "
+#define T_TRAINING_DONE_ALL "suivie par chaque personne déclarée, la dernière fois le "
+#define T_TRAINING_PLANNED  "prévue le "
+/* between a T_TRAINING_DONE date and the planned one */
+#define T_TRAINING_NEXT     " ; une autre session est prévue le "
+/* %s: the <time> of the decision */
+#define T_APPROVED          "Fiche approuvée par le Comité scientifique et éthique le %s."
+#define T_REFERENCES        "Ses références"
+#define T_REFERENCES_INTRO  "Missions d’accompagnement ou de formation que la structure a présentées au " \
+                            "comité avec sa candidature."
+/* a reference of a kind the labels do not know */
+#define T_REFERENCE_MISSION "Mission"
+/* after the kind of mission ("Accompagnement", "Formation") */
+#define T_REFERENCE_IN      " en "
+#define T_REFERENCE_ESS     ", auprès d’une organisation de l’économie sociale et solidaire"
+#define T_REFERENCE_TOPICS  "Volets de la démarche d’amélioration continue : "
 #define T_PROOF_SUMMARY     "Fiche signée par ESS Pratiques (CRESS Pays de la Loire) : la vérifier"
 #define T_PROOF_WHY         "ESS Pratiques signe électroniquement chaque fiche publiée : un site ou un " \
                             "logiciel qui reprend l’annuaire peut ainsi vérifier que la fiche n’a pas " \

@@ -3,6 +3,7 @@
 
 #include "changes.h"
 #include "keys.h"
+#include "listed_since.h"
 #include "proto/directory.h"
 #include "proto/date.h"
 #include "proto/doc.h"
@@ -95,11 +96,12 @@ static size_t s_name_key(const msgpack_object *entry, char *out, size_t cap)
 
 /* --------------------------------------------------------------- entries */
 
-/*  Packs the entry: the public fields, then id, version, approved_at and,
- *  when review said until when the file is listed, listed_until
+/*  Packs the entry: the public fields, then id, version, approved_at,
+ *  listed_since (YYYY-MM-DD, the first day of the listing: listed_since.h)
+ *  and, when review said until when the file is listed, listed_until
  *  (YYYY-MM-DD, the day the listing ends). */
 static int s_pack_entry(publication_t *self, const msgpack_object *event, uint64_t version,
-                        msgpack_object *entry)
+                        const char *since, msgpack_object *entry)
 {
     msgpack_sbuffer_clear(&self->proj);
     const msgpack_object *application = doc_map(event, "application");
@@ -113,11 +115,12 @@ static int s_pack_entry(publication_t *self, const msgpack_object *event, uint64
     doc_uint(event, "at", &at);
     bool until = doc_uint(event, "expires", &expires);
     msgpack_sbuffer_clear(&self->buf);
-    doc_pack_map_except(&self->pk, &projection, NULL, proto_entries(3, until));
+    doc_pack_map_except(&self->pk, &projection, NULL, proto_entries(4, until));
     proto_pack_str(&self->pk, "id");
     msgpack_pack_object(&self->pk, *doc_get(event, "id"));
     proto_pack_kv_uint(&self->pk, "version", version);
     proto_pack_kv_uint(&self->pk, "approved_at", at);
+    proto_pack_kv_str(&self->pk, "listed_since", since);
     if (until) {
         char day[11];
         date_format((int32_t)(expires / 86400), day);
@@ -182,16 +185,20 @@ static int s_emit(publication_t *self, service_t *svc, MDB_txn *txn, int64_t now
 
 /*  What "entries" keeps of an id: {version, entry} while it is listed
  *  (the entry already packed in self->buf), and once withdrawn a
- *  tombstone {version, withdrawn: reason}: the entry goes, the version
- *  stays, so that an entry reinstated after a suspension comes back with
- *  a higher version (a site keeps the highest) and a withdrawal repeated
- *  for the same reason says nothing new. */
+ *  tombstone {version, withdrawn: reason, listed_since}: the entry goes,
+ *  the version stays, so that an entry reinstated after a suspension
+ *  comes back with a higher version (a site keeps the highest) and a
+ *  withdrawal repeated for the same reason says nothing new; the first
+ *  day of the listing stays (since: NULL when unknown, or erased) for a
+ *  reinstatement or a renewal to count from it. */
 static int s_put_record(publication_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *id,
-                        uint64_t version, const char *withdrawn)
+                        uint64_t version, const char *withdrawn, const char *since)
 {
     msgpack_sbuffer_clear(&self->record);
-    msgpack_pack_map(&self->record_pk, 2);
+    msgpack_pack_map(&self->record_pk, proto_entries(2, withdrawn && since));
     proto_pack_kv_uint(&self->record_pk, "version", version);
+    if (withdrawn && since)
+        proto_pack_kv_str(&self->record_pk, "listed_since", since);
     if (withdrawn)
         proto_pack_kv_str(&self->record_pk, "withdrawn", withdrawn);
     else
@@ -206,6 +213,8 @@ static int s_upsert(publication_t *self, service_t *svc, MDB_txn *txn, const msg
     const msgpack_object *id = doc_get(event, "id");
     msgpack_object stored, entry;
     uint64_t version = 1;
+    char since[11];
+    bool since_known = false;
     int rc = store_get_doc(txn, service_db(svc, PUBLICATION_DB_ENTRIES), id->via.str.ptr,
                            id->via.str.size, &self->zone, &stored);
     if (rc == 0) {
@@ -215,12 +224,17 @@ static int s_upsert(publication_t *self, service_t *svc, MDB_txn *txn, const msg
         }
         doc_uint(&stored, "version", &version);
         version++;
+        /* stored points into the database: the first day of the listing
+         * (a next version, a reinstatement) is copied before any write. */
+        since_known = listed_since_of(&stored, since);
         if (doc_map(&stored, "entry") && (rc = s_remove_name(txn, svc, &stored)))
             return rc;
     } else if (rc != MDB_NOTFOUND) {
         return rc;
     }
-    if (s_pack_entry(self, event, version, &entry)) {
+    if (!since_known && (rc = listed_since_new(svc, txn, event, &self->zone, since)))
+        return rc;
+    if (s_pack_entry(self, event, version, since, &entry)) {
         log_error("approved file has no publishable application: not listed");
         return 0;
     }
@@ -233,7 +247,7 @@ static int s_upsert(publication_t *self, service_t *svc, MDB_txn *txn, const msg
     MDB_val k = {key_len, key}, v = {id->via.str.size, (void *)id->via.str.ptr};
     if ((rc = mdb_put(txn, service_db(svc, PUBLICATION_DB_NAMES), &k, &v, 0)))
         return rc;
-    return s_put_record(self, svc, txn, id, version, NULL);
+    return s_put_record(self, svc, txn, id, version, NULL, NULL);
 }
 
 /*  Erasure: every earlier event of the application in publication's own
@@ -268,6 +282,8 @@ static int s_withdraw(publication_t *self, service_t *svc, MDB_txn *txn, const m
     uint64_t version = 0;
     if (known && (doc_str_eq(&stored, "withdrawn", reason) || doc_str_eq(&stored, "withdrawn", "erased")))
         return 0;  /* said already, or nothing left to say */
+    char since[11];
+    bool kept = known && strcmp(reason, "erased") != 0 && listed_since_of(&stored, since);
     if (known)
         doc_uint(&stored, "version", &version);
     if (listed && (rc = s_remove_name(txn, svc, &stored)))
@@ -276,7 +292,7 @@ static int s_withdraw(publication_t *self, service_t *svc, MDB_txn *txn, const m
         return rc;
     if (!known)
         return 0;  /* never listed: nothing to take back */
-    if ((rc = s_put_record(self, svc, txn, id, version, reason)))
+    if ((rc = s_put_record(self, svc, txn, id, version, reason, kept ? since : NULL)))
         return rc;
     return s_emit(self, svc, txn, now, id, 0, reason);
 }

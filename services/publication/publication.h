@@ -14,8 +14,9 @@
  *  searches (filters of proto/directory.h) page by page, in name order.
  *
  *  "entries" maps an id to {version, entry} while it is listed and to
- *  {version, withdrawn: reason} once withdrawn, so that versions only grow
- *  for an id.  An erasure also rewrites every earlier event of the id in
+ *  {version, withdrawn: reason, listed_since} once withdrawn, so that
+ *  versions only grow for an id and a listing's first day is kept for a
+ *  reinstatement or a renewal (listed_since.h).  An erasure also rewrites every earlier event of the id in
  *  publication's own log into a signed "redacted" event, then appends the
  *  withdraw "erased"; an erased id is never listed again.
  */

@@ -34,8 +34,8 @@ CANARIES = {
     "purpose": "zq7canary-purpose",
     "governance": "zq7canary-governance",
     "surplus": "zq7canary-surplus",
-    "reference client": "Zq7canary Clientref",
     "reference summary": "zq7canary-summary",
+    "reference SIREN": "914627358",          # sent as "914 627 358", stored as digits
     "trained person": "Zq7canary Trainee",
     "motivation": "zq7canary-motivation",
 }
@@ -50,7 +50,7 @@ def canary_application():
     principles = document["principles"]
     for key in ("purpose", "governance", "surplus"):
         principles[key] = CANARIES[key] + " " + principles[key]
-    document["references"][0]["client"] = CANARIES["reference client"]
+    document["references"][0]["client_siren"] = "914 627 358"   # CANARIES["reference SIREN"]
     document["references"][0]["summary"] = CANARIES["reference summary"] + " " + document["references"][0]["summary"]
     document["trained_people"] = [{"name": CANARIES["trained person"], "session_date": "2025-03-14"}]
     return document

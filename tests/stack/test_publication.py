@@ -102,8 +102,11 @@ def test_private_fields_never_leave_publication():
                                        "phone": "02 00 00 00 00"}
     document["principles"]["purpose"] += " " + MARKER
     document["principles"]["governance"] += " " + MARKER
+    # A reference is published without its summary nor its client's
+    # SIREN: the client's name and the year are public.
     document["references"][0]["summary"] += " " + MARKER
-    document["references"][0]["client"] = "Client " + MARKER
+    document["references"][0]["client_siren"] = "914 736 285"
+    document["references"][0]["client"] = "Client public de la structure"
     # Declared networks are published (and searched); the organisations a
     # structure declares ties with stay private.
     document["ties"] = {"organisations": ["853 645 562"], "networks": ["URSCOP Ouest"]}
@@ -116,7 +119,8 @@ def test_private_fields_never_leave_publication():
     assert secret in b"".join(publishing.raw_pulls_of(stack.port, "intake"))
     stream = b"".join(publishing.raw_pulls(stack.port))
     assert app_id.encode() in stream and secret not in stream and b"853645562" not in stream
-    assert b"URSCOP Ouest" in stream
+    assert b"URSCOP Ouest" in stream and b"Client public de la structure" in stream
+    assert b"914 736 285" not in stream and b"2025-03-04" in stream
     answers = b"".join(publishing.raw_directory(stack.port))
     answers += b"".join(publishing.raw_directory(stack.port, q="confidentiel"))
     assert app_id.encode() in answers and secret not in answers

@@ -415,19 +415,39 @@ static void test_public_projection(void **state)
     assert_int_equal(doc_len(doc_path(&pub, "offer.departments")), 5);
     assert_null(doc_path(&pub, "organisation.private_contact"));
     assert_null(doc_path(&pub, "offer.private_area"));
-    const char *private_parts[] = { "references", "commitments", "trained_people", "principles" };
+    const char *private_parts[] = { "commitments", "principles" };
     for (size_t i = 0; i < sizeof private_parts / sizeof private_parts[0]; i++)
         assert_null(doc_get(&pub, private_parts[i]));
+    /* Of the references, the structures, years, kinds and parts of the
+     * approach are published; the summary and the client's SIREN stay
+     * with the committee. */
+    const msgpack_object *references = doc_get(&pub, "references");
+    assert_int_equal(doc_len(references), 3);
+    const msgpack_object *first = doc_at(references, 0);
+    assert_true(doc_is(doc_get(first, "client"), "Scic Énergie Citoyenne Loire"));
+    assert_true(doc_get(first, "client_is_ess")->via.boolean);
+    assert_int_equal(doc_get(first, "year")->via.u64, 2022);
+    assert_true(doc_is(doc_get(first, "kind"), "support"));
+    assert_int_equal(doc_len(doc_get(first, "ci_topics")), 2);
+    assert_null(doc_get(first, "summary"));
+    assert_null(doc_get(first, "client_siren"));
+    assert_int_equal(first->via.map.size, 5);
+    /* Of the trained people, the session dates only: never a name. */
+    const msgpack_object *trained = doc_at(doc_get(&pub, "trained_people"), 0);
+    assert_true(doc_is(doc_get(trained, "session_date"), "2024-03-14"));
+    assert_int_equal(trained->via.map.size, 1);
     /* Of the declared ties, the networks are published; the organisations
      * (SIREN) stay with the committee. */
     assert_int_equal(doc_len(doc_path(&pub, "ties.networks")), 2);
     assert_null(doc_path(&pub, "ties.organisations"));
-    assert_int_equal(pub.via.map.size, 3);                     /* organisation, offer, ties */
+    assert_int_equal(pub.via.map.size, 5);     /* organisation, offer, trained_people, references, ties */
     /* No private value anywhere in the bytes either. */
     char *dump = json_codec_dump(&pub, false);
     assert_non_null(dump);
     assert_null(strstr(dump, "Guérin"));
-    assert_null(strstr(dump, "Débrouillards"));
+    assert_null(strstr(dump, "Le Goff"));
+    assert_null(strstr(dump, "823 456 789"));
+    assert_null(strstr(dump, "18 mois"));
     assert_null(strstr(dump, "823456789"));
     assert_null(strstr(dump, "823 456 789"));
     free(dump);

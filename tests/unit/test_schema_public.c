@@ -214,22 +214,24 @@ static void test_scalar_root(void **state)
     schema_destroy(&schema);
 }
 
-/* The application schema: references (an array of objects) and
- * trained_people are private, so none of their content comes out. */
+/* The application schema: of references (an array of objects) and
+ * trained_people, only the marked parts come out: the client and the
+ * year, the session date; never the summary, the client's SIREN or a
+ * trained person's name. */
 static void test_application_arrays(void **state)
 {
     (void) state;
     const char *app =
         "{\"organisation\": {\"name\": \"Coop\", \"private_contact\": {\"name\": \"SECRET\","
         " \"email\": \"SECRET@x.fr\", \"phone\": \"SECRET\"}},"
-        " \"references\": [{\"client\": \"SECRET\", \"year\": 2024}],"
-        " \"trained_people\": [{\"name\": \"SECRET\"}]}";
+        " \"references\": [{\"client\": \"Régie\", \"client_siren\": \"SECRET\", \"year\": 2024,"
+        " \"summary\": \"SECRET\"}],"
+        " \"trained_people\": [{\"name\": \"SECRET\", \"session_date\": \"2026-03-12\"}]}";
     projection_t p;
     assert_int_equal(s_project(&p, schema_application(), app, true), 0);
     assert_null(strstr(p.json, "SECRET"));
-    assert_null(doc_get(&p.pub, "references"));
-    assert_null(doc_get(&p.pub, "trained_people"));
-    assert_true(doc_is(doc_path(&p.pub, "organisation.name"), "Coop"));
+    assert_string_equal(p.json, "{\"organisation\":{\"name\":\"Coop\"},\"references\":[{\"client\":\"Régie\","
+                                "\"year\":2024}],\"trained_people\":[{\"session_date\":\"2026-03-12\"}]}");
     s_done(&p);
 }
 

@@ -90,6 +90,9 @@
     li.appendChild(themes);
     li.appendChild(ligne(textes.formats, f[7].map(libelle('format')), 'formats'));
     li.appendChild(ligne(textes.departements, f[5].map(departement), 'departements'));
+    if (f[11]) {
+      li.appendChild(element('p', textes.depuis.replace('{a}', f[11]), 'depuis'));
+    }
     return li;
   }
 
