@@ -25,14 +25,6 @@ static const option_t s_kinds[] = {
     {"training", "Formation"},
     {NULL, NULL}};
 
-static const option_t s_ci_topics[] = {
-    {"rse", "RSE"},
-    {"rso", "RSO"},
-    {"guide", "Guide des bonnes pratiques"},
-    {"iso26000", "ISO 26000"},
-    {"whole_approach", "Démarche globale"},
-    {NULL, NULL}};
-
 #define S_SIREN_HINT "9 chiffres (espaces acceptés)"
 #define S_DEPT_HINT "un numéro de département : 01 à 95, 2A, 2B ou 971 à 976"
 
@@ -68,7 +60,7 @@ const field_t web_fields[] = {
     {"references[].client_is_ess", "Le client est une organisation de l'ESS", W_BOOL, 2, NULL, NULL, NULL, 0},
     {"references[].year", "Année", W_YEAR, 2, NULL, NULL, NULL, 0},
     {"references[].kind", "Nature de la mission", W_SELECT, 2, s_kinds, NULL, NULL, 0},
-    {"references[].ci_topics", "Volets de la démarche d'amélioration continue", W_CHECKS, 2, s_ci_topics, NULL, NULL, 0},
+    {"references[].ci_topics", "Volets de la démarche d'amélioration continue", W_CHECKS, 2, NULL, NULL, NULL, 1 + DIRECTORY_CI_TOPIC},
     {"references[].summary", "Résumé de la mission", W_TEXTAREA, 2, NULL, NULL, NULL, 0},
 
     {"offer.scope", "Votre offre porte sur", W_CHECKS, 3, NULL, NULL, NULL, 1 + DIRECTORY_SCOPE},

@@ -477,7 +477,11 @@ def test_hundred_readers_and_slow_ones():
         # it held nobody back.  It is served in full all the same.
         assert slow.cursor < total / 2, slow.cursor
         assert lag < 10, lag
-        assert worst_ping < 1.0, worst_ping
+        # Requests are served between the readers' batches, never behind all
+        # of them: the slowest ping is a small part of the whole fan-out (a
+        # fixed bound in seconds would only measure the machine's load).
+        serving = max(r.caught_up_at for r in readers) - started
+        assert worst_ping < max(1.0, serving / 4), (worst_ping, serving)
         while slow.cursor < total:
             slow.maximum = 1000
             assert slow.socket.poll(10000), "the slow reader is not answered"
