@@ -33,7 +33,7 @@
 
 #define IMPORT_RECORD_MAX (64u * 1024)
 #define IMPORT_CELLS_MAX 96
-#define IMPORT_ROWS_MAX 200            /* rows in one import request */
+#define IMPORT_ROWS_MAX 500            /* rows in one import request */
 
 /*  A file in memory, read record by record. */
 typedef struct {
