@@ -36,6 +36,7 @@
 #define S_FILE_MAX (512u << 20)          /* bytes of an import file */
 #define S_BATCH_BYTES (960u << 10)       /* under intake's PROTO_REQUEST_MAX (1 MiB) */
 #define S_DAY 86400
+#define S_BATCH_WAIT_MS 15000
 
 typedef struct {
     unsigned line;
@@ -242,7 +243,10 @@ static int s_send(import_t *self, size_t first, size_t n)
         proto_pack_kv_uint(&r.pk, "approved_at", row->approved_at);
     }
     reply_t reply;
-    int rc = client_call(SERVICE_INTAKE, &r.buf, 0, &reply);
+    /* A batch is checked and stored in one turn: under load that may take
+     * longer than the usual wait, and a batch sent again while the first
+     * is still being stored only finds its rows "already" there. */
+    int rc = client_call(SERVICE_INTAKE, &r.buf, S_BATCH_WAIT_MS, &reply);
     msgpack_sbuffer_destroy(&r.buf);
     if (rc != EXIT_OK)
         return rc;
