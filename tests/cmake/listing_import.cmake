@@ -11,3 +11,5 @@ essp_core_test(test_review_direct essp_review_core)
 # intake in the middle of an import, and a rerun that completes it.
 essp_stack_test(import 900)
 essp_stack_test(import_kill 900)
+# The figure: 10,000 rows imported in at most 10 s, end to end.
+essp_stack_test(import_speed 300)
