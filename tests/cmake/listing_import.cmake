@@ -13,3 +13,7 @@ essp_stack_test(import 900)
 essp_stack_test(import_kill 900)
 # The figure: 10,000 rows imported in at most 10 s, end to end.
 essp_stack_test(import_speed 300)
+
+# The rows of an import file (proto/import_row.h): CSV and JSONL, and what
+# cannot be read.
+essp_unit_test(test_import_row unit/test_import_row.c)
