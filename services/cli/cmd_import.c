@@ -25,6 +25,7 @@
 #include "proto/messages.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <strings.h>
 #include <stdio.h>
@@ -38,17 +39,30 @@
 #define S_DAY 86400
 #define S_BATCH_WAIT_MS 15000
 
-typedef struct {
-    unsigned line;
-    size_t offset, len;                  /* the application, packed, in rows.data */
-    uint64_t approved_at;
-} row_t;
+#define S_QUEUE_MAX 4                    /* batches read ahead of the one being sent */
 
+/*  Rows ready to send: n maps {line, application, approved_at}, packed. */
+typedef struct batch_t {
+    msgpack_sbuffer rows;
+    msgpack_packer pk;
+    size_t n;
+    struct batch_t *next;
+} batch_t;
+
+/*  The file is read by a thread of its own while the batches it made
+ *  are sent: reading and storing overlap.  The lock guards the queue,
+ *  the counts and what is printed. */
 typedef struct {
     bool json, dry_run, tty;
-    row_t *rows;
-    size_t count, cap;
-    msgpack_sbuffer packed;              /* every row's application */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    batch_t *head, *tail, *filling;
+    size_t queued;
+    bool read_all;                       /* the reader is done */
+    int read_rc;                         /* its exit code */
+    bool csv;
+    import_reader_t reader;
+    size_t expected;                     /* lines of the file: the bar's total until all is read */
     size_t total;                        /* rows read (sent and not) */
     size_t done;                         /* rows with an outcome */
     size_t imported, already, ended, refused;
@@ -75,17 +89,18 @@ static void s_clear_bar(import_t *self)
 /*  The bar: [#####.....] count/total, rows per second, time left. */
 static void s_bar(import_t *self)
 {
-    if (!self->tty || !self->total)
+    size_t total = self->read_all ? self->total : self->expected;
+    if (!self->tty || !total)
         return;
     double elapsed = s_now() - self->started;
     double rate = elapsed > 0 ? self->done / elapsed : 0;
-    double left = rate > 0 ? (self->total - self->done) / rate : 0;
+    double left = rate > 0 && total > self->done ? (total - self->done) / rate : 0;
     char bar[31];
-    size_t filled = self->done * 30 / self->total;
+    size_t filled = self->done >= total ? 30 : self->done * 30 / total;
     for (size_t i = 0; i < 30; i++)
         bar[i] = i < filled ? '#' : '.';
     bar[30] = '\0';
-    fprintf(stderr, "\r\033[K[%s] %zu/%zu lignes  %.0f lignes/s  reste %.0f s", bar, self->done, self->total, rate,
+    fprintf(stderr, "\r\033[K[%s] %zu/%zu lignes  %.0f lignes/s  reste %.0f s", bar, self->done, total, rate,
             left);
     fflush(stderr);
     self->bar_shown = true;
@@ -140,19 +155,70 @@ static void s_report(import_t *self, unsigned line, const char *outcome, const c
 
 /* ---------------------------------------------------------------- reading */
 
-static int s_add_row(import_t *self, unsigned line, size_t offset, int32_t day)
+static batch_t *s_batch_new(void)
 {
-    if (self->count == self->cap) {
-        size_t cap = self->cap ? 2 * self->cap : 1024;
-        row_t *rows = realloc(self->rows, cap * sizeof *rows);
-        if (!rows)
-            return -1;
-        self->rows = rows;
-        self->cap = cap;
+    batch_t *b = calloc(1, sizeof *b);
+    if (b) {
+        msgpack_sbuffer_init(&b->rows);
+        msgpack_packer_init(&b->pk, &b->rows, msgpack_sbuffer_write);
     }
-    self->rows[self->count++] = (row_t){line, offset, self->packed.size - offset,
-                                        day < 0 ? 0 : (uint64_t)day * S_DAY};
+    return b;
+}
+
+static void s_batch_destroy(batch_t *b)
+{
+    msgpack_sbuffer_destroy(&b->rows);
+    free(b);
+}
+
+/*  Queues the batch being filled, waiting while S_QUEUE_MAX are. */
+static void s_queue(import_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    while (self->queued >= S_QUEUE_MAX)
+        pthread_cond_wait(&self->changed, &self->lock);
+    if (self->tail)
+        self->tail->next = self->filling;
+    else
+        self->head = self->filling;
+    self->tail = self->filling;
+    self->queued++;
+    pthread_cond_broadcast(&self->changed);
+    pthread_mutex_unlock(&self->lock);
+    self->filling = NULL;
+}
+
+/*  Adds a row to the batch being filled (its application packed in
+ *  `app`); queues the batch when it is full. */
+static int s_add_row(import_t *self, unsigned line, const msgpack_sbuffer *app, int32_t day)
+{
+    if (self->filling && (self->filling->n == IMPORT_ROWS_MAX
+                          || self->filling->rows.size + app->size > S_BATCH_BYTES))
+        s_queue(self);
+    if (!self->filling && !(self->filling = s_batch_new()))
+        return -1;
+    batch_t *b = self->filling;
+    msgpack_pack_map(&b->pk, 3);
+    proto_pack_kv_uint(&b->pk, "line", line);
+    proto_pack_kv_raw(&b->pk, "application", app->data, app->size);
+    proto_pack_kv_uint(&b->pk, "approved_at", day < 0 ? 0 : (uint64_t)day * S_DAY);
+    b->n++;
     return 0;
+}
+
+static void s_report_locked(import_t *self, unsigned line, const proto_error_t *err)
+{
+    pthread_mutex_lock(&self->lock);
+    self->total++;
+    s_report(self, line, "refused", NULL, err->field, err->rule, err->message);
+    pthread_mutex_unlock(&self->lock);
+}
+
+static void s_read_one(import_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    self->total++;
+    pthread_mutex_unlock(&self->lock);
 }
 
 /*  Every row of the file: those that read are kept for sending, the
@@ -170,18 +236,21 @@ static int s_read_csv(import_t *self, import_reader_t *reader)
     }
     unsigned line;
     int rc;
+    msgpack_sbuffer app;
+    msgpack_sbuffer_init(&app);
     while ((rc = import_csv_next(reader, &cells, &line, &err)) != 0) {
-        self->total++;
-        size_t offset = self->packed.size;
         int32_t day = 0;
-        if (rc < 0 || import_row_from_csv(&columns, &cells, &self->packed, &day, &err)) {
-            self->packed.size = offset;
-            s_report(self, line, "refused", NULL, err.field, err.rule, err.message);
-        } else if (s_add_row(self, line, offset, day)) {
-            return EXIT_REFUSED;
+        app.size = 0;
+        if (rc < 0 || import_row_from_csv(&columns, &cells, &app, &day, &err)) {
+            s_report_locked(self, line, &err);
+            continue;
         }
+        s_read_one(self);
+        if (s_add_row(self, line, &app, day))
+            break;
     }
-    return EXIT_OK;
+    msgpack_sbuffer_destroy(&app);
+    return rc == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
 static int s_read_jsonl(import_t *self, import_reader_t *reader)
@@ -191,18 +260,21 @@ static int s_read_jsonl(import_t *self, import_reader_t *reader)
     size_t len;
     unsigned line;
     int rc;
+    msgpack_sbuffer app;
+    msgpack_sbuffer_init(&app);
     while ((rc = import_jsonl_next(reader, &text, &len, &line, &err)) != 0) {
-        self->total++;
-        size_t offset = self->packed.size;
         int32_t day = 0;
-        if (rc < 0 || import_row_from_json(text, len, &self->packed, &day, &err)) {
-            self->packed.size = offset;
-            s_report(self, line, "refused", NULL, err.field, err.rule, err.message);
-        } else if (s_add_row(self, line, offset, day)) {
-            return EXIT_REFUSED;
+        app.size = 0;
+        if (rc < 0 || import_row_from_json(text, len, &app, &day, &err)) {
+            s_report_locked(self, line, &err);
+            continue;
         }
+        s_read_one(self);
+        if (s_add_row(self, line, &app, day))
+            break;
     }
-    return EXIT_OK;
+    msgpack_sbuffer_destroy(&app);
+    return rc == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
 static char *s_slurp(const char *path, size_t *len)
@@ -227,21 +299,15 @@ static char *s_slurp(const char *path, size_t *len)
 
 /* ---------------------------------------------------------------- sending */
 
-/*  Sends rows [first, first + n) and reports what became of each. */
-static int s_send(import_t *self, size_t first, size_t n)
+/*  Sends one batch and reports what became of each of its rows. */
+static int s_send(import_t *self, const batch_t *b)
 {
     request_t r;
     request_init(&r, "import", 2);
     proto_pack_kv_bool(&r.pk, "dry_run", self->dry_run);
     proto_pack_str(&r.pk, "rows");
-    msgpack_pack_array(&r.pk, n);
-    for (size_t i = first; i < first + n; i++) {
-        const row_t *row = &self->rows[i];
-        msgpack_pack_map(&r.pk, 3);
-        proto_pack_kv_uint(&r.pk, "line", row->line);
-        proto_pack_kv_raw(&r.pk, "application", self->packed.data + row->offset, row->len);
-        proto_pack_kv_uint(&r.pk, "approved_at", row->approved_at);
-    }
+    msgpack_pack_array(&r.pk, b->n);
+    msgpack_sbuffer_write(&r.buf, b->rows.data, b->rows.size);
     reply_t reply;
     /* A batch is checked and stored in one turn: under load that may take
      * longer than the usual wait, and a batch sent again while the first
@@ -251,6 +317,7 @@ static int s_send(import_t *self, size_t first, size_t n)
     if (rc != EXIT_OK)
         return rc;
     const msgpack_object *results = doc_array(&reply.msg, "results");
+    pthread_mutex_lock(&self->lock);
     for (size_t i = 0; i < doc_len(results); i++) {
         const msgpack_object *res = doc_at(results, i);
         char outcome[16] = "", id[PROTO_ID_MAX + 1] = "", field[PROTO_FIELD_MAX] = "", rule[PROTO_RULE_MAX] = "";
@@ -264,25 +331,57 @@ static int s_send(import_t *self, size_t first, size_t n)
         doc_strcpy(res, "message", message, sizeof message);
         s_report(self, (unsigned)line, outcome, id, field, rule, message);
     }
-    reply_release(&reply);
     s_bar(self);
+    pthread_mutex_unlock(&self->lock);
+    reply_release(&reply);
     return EXIT_OK;
 }
 
+/*  The next batch the reader queued, or NULL once it is done. */
+static batch_t *s_next_batch(import_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    while (!self->head && !self->read_all)
+        pthread_cond_wait(&self->changed, &self->lock);
+    batch_t *b = self->head;
+    if (b) {
+        self->head = b->next;
+        if (!self->head)
+            self->tail = NULL;
+        self->queued--;
+        pthread_cond_broadcast(&self->changed);
+    }
+    pthread_mutex_unlock(&self->lock);
+    return b;
+}
+
+static void *s_reader(void *arg)
+{
+    import_t *self = arg;
+    int rc = self->csv ? s_read_csv(self, &self->reader) : s_read_jsonl(self, &self->reader);
+    if (rc == EXIT_OK && self->filling)
+        s_queue(self);
+    pthread_mutex_lock(&self->lock);
+    self->read_rc = rc;
+    self->read_all = true;
+    pthread_cond_broadcast(&self->changed);
+    pthread_mutex_unlock(&self->lock);
+    return NULL;
+}
+
+/*  Sends the batches as the reader makes them.  After a failure the
+ *  batches still coming are dropped (the reader never waits on a queue
+ *  nobody empties). */
 static int s_send_all(import_t *self)
 {
-    size_t first = 0;
-    while (first < self->count) {
-        size_t n = 0, bytes = 0;
-        while (first + n < self->count && n < IMPORT_ROWS_MAX
-               && (n == 0 || bytes + self->rows[first + n].len < S_BATCH_BYTES))
-            bytes += self->rows[first + n++].len;
-        int rc = s_send(self, first, n);
-        if (rc != EXIT_OK)
-            return rc;
-        first += n;
+    int rc = EXIT_OK;
+    batch_t *b;
+    while ((b = s_next_batch(self))) {
+        if (rc == EXIT_OK)
+            rc = s_send(self, b);
+        s_batch_destroy(b);
     }
-    return EXIT_OK;
+    return rc != EXIT_OK ? rc : self->read_rc;
 }
 
 static void s_summary(import_t *self, double seconds)
@@ -320,26 +419,33 @@ int cmd_import(const args_t *args)
     int rc = cli_as_staff();
     if (rc != EXIT_OK)
         return rc;
-    import_t self = {.json = args_flag(args, "json"), .dry_run = args_flag(args, "dry-run"),
-                     .tty = isatty(STDERR_FILENO) == 1, .started = s_now()};
-    msgpack_sbuffer_init(&self.packed);
+    static import_t self;
+    self = (import_t){.json = args_flag(args, "json"), .dry_run = args_flag(args, "dry-run"),
+                      .tty = isatty(STDERR_FILENO) == 1, .started = s_now(), .csv = csv};
     size_t len = 0;
     char *text = s_slurp(path, &len);
     if (!text)
         return EXIT_REFUSED;
-    import_reader_t reader;
-    import_reader_init(&reader, text, len);
-    rc = csv ? s_read_csv(&self, &reader) : s_read_jsonl(&self, &reader);
-    free(text);
-    if (rc == EXIT_OK) {
-        s_bar(&self);
-        rc = s_send_all(&self);
+    for (const char *at = text; (at = memchr(at, '\n', (size_t)(text + len - at))); at++)
+        self.expected++;
+    self.expected -= csv && self.expected > 0;   /* the header */
+    import_reader_init(&self.reader, text, len);
+    pthread_mutex_init(&self.lock, NULL);
+    pthread_cond_init(&self.changed, NULL);
+    pthread_t reader;
+    if (pthread_create(&reader, NULL, s_reader, &self) != 0) {
+        fprintf(stderr, "essp: cannot start reading %s\n", path);
+        free(text);
+        return EXIT_REFUSED;
     }
+    rc = s_send_all(&self);
+    pthread_join(reader, NULL);
+    free(text);
     if (rc == EXIT_OK)
         s_summary(&self, s_now() - self.started);
     s_clear_bar(&self);
-    free(self.rows);
-    msgpack_sbuffer_destroy(&self.packed);
+    pthread_mutex_destroy(&self.lock);
+    pthread_cond_destroy(&self.changed);
     if (rc != EXIT_OK)
         return rc;
     return self.refused || self.ended ? EXIT_REFUSED : EXIT_OK;
