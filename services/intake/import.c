@@ -108,8 +108,8 @@ static int s_already(MDB_txn *txn, service_t *svc, scratch_t *s, const char *lis
         return rc;
     *here = !intake_siret_free(&record, r->id, NULL);
     if (*here)
-        proto_error_set(&r->err, "organisation.siret", "already", "cette fiche (même SIRET et même conseiller) "
-                        "est déjà dans l'annuaire : rien n'est ajouté");
+        proto_error_set(&r->err, "organisation.siret", "already", "cette fiche (même SIRET, même conseiller) "
+                        "est déjà enregistrée, dossier %s : rien n'est ajouté", r->id);
     else
         r->id[0] = '\0';
     return 0;

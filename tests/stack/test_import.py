@@ -136,7 +136,7 @@ def test_ten_thousand_rows():
     code, lines, err = essp_import(path, "--json")
     assert lines[-1]["imported"] == 0 and lines[-1]["already"] == 9900 and lines[-1]["refused"] == 100
     assert intake_head() == head
-    assert "déjà dans l'annuaire" in err
+    assert "est déjà enregistrée, dossier " in err
     assert len(directory()) == 9903
 
 
