@@ -21,7 +21,7 @@ typedef struct {
 typedef struct {
     const char *type;
     const char *kind;                       /* "request", "reply", "event" */
-    field_t fields[16];
+    field_t fields[24];
 } message_t;
 
 #define REQ(n, k, lo, hi) {n, k, true, lo, hi, NULL}
@@ -128,7 +128,8 @@ static const message_t s_catalogue[] = {
     {"batch", "reply", {REQ("head", F_UINT, 0, UINT64_MAX), REQ("events", F_ARRAY, 0, PROTO_BATCH_MAX)}},
     {"receipt", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), {"state", F_STR, true, 1, 32, s_is_state},
                           REQ("revision", F_UINT, 1, UINT32_MAX), REQ("duplicate", F_BOOL, 0, 0),
-                          OPT("token", F_STR, 1, 64)}},
+                          OPT("token", F_STR, 1, 64), OPT("changed", F_ARRAY_STR, 0, 64),
+                          OPT("substantive", F_BOOL, 0, 0)}},
     {"status", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), {"state", F_STR, true, 1, 32, s_is_state},
                          REQ("revision", F_UINT, 1, UINT32_MAX), OPT("name", F_STR, 0, 1000),
                          OPT("submitted_at", F_UINT, 0, UINT32_MAX), OPT("updated_at", F_UINT, 0, UINT32_MAX),
@@ -136,7 +137,7 @@ static const message_t s_catalogue[] = {
                          OPT("reason", F_STR, 0, PROTO_TEXT_MAX), OPT("application", F_MAP, 0, 0),
                          OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("expires", F_UINT, 0, INT64_MAX),
                          OPT("appeal", F_MAP, 0, 0), {"withdrawn_kind", F_STR, false, 1, 32, proto_is_withdraw_reason},
-                         OPT("erased_at", F_UINT, 0, INT64_MAX)}},
+                         OPT("erased_at", F_UINT, 0, INT64_MAX), OPT("update", F_MAP, 0, 0)}},
     {"history", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("count", F_UINT, 0, UINT64_MAX),
                           REQ("head", F_BIN, 32, 32), REQ("records", F_ARRAY, 0, UINT32_MAX),
                           REQ("verified", F_BOOL, 0, 0), OPT("break", F_MAP, 0, 0)}},

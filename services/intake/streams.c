@@ -4,6 +4,7 @@
 #include "intake.h"
 #include "record.h"
 #include "rules.h"
+#include "update.h"
 
 #include "proto/doc.h"
 #include "proto/history.h"
@@ -340,8 +341,10 @@ static int s_apply_queued(scratch_t *s, service_t *svc, MDB_txn *txn, const msgp
     int rc = s_load_current(txn, svc, s, event, !review, &record, &current);
     if (rc || !current || record_is_erased(&record))
         return rc;
+    /* The round of an update is recorded too: the listing stays
+     * published, but the committee now has the update. */
     change_t change = {.state = intake_queued_state(&record, kind, kind_len), .what = "queued",
-                       .recorded = !review};
+                       .recorded = !review || update_is_for(&record, event)};
     uint64_t round = 0;
     doc_uint(event, "round", &round);
     text_set(&s->who, "review");
@@ -386,7 +389,9 @@ int intake_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char
     text_set(&s->who, "publication");
     if (upsert) {
         change_t change = {.state = intake_listed_state(&record), .what = "published"};
-        if (!change.state)
+        /* A published listing listed again: an update, the next version. */
+        change.recorded = !change.state && record_is_state(&record, STATE_PUBLISHED);
+        if (!change.state && !change.recorded)
             return 0;
         uint64_t version = 0;
         doc_uint(event, "version", &version);
