@@ -110,7 +110,10 @@ static int s_pack_entry(publication_t *self, const msgpack_object *event, uint64
     if (wire_decode(self->proj.data, self->proj.size, &self->zone, &projection, &err))
         return -1;
     uint64_t at = 0, expires = 0;
-    doc_uint(event, "at", &at);
+    /* A listing decided without a round (imported) was approved on the
+     * day it says, not when review decided it. */
+    if (!doc_uint(event, "approved_at", &at))
+        doc_uint(event, "at", &at);
     bool until = doc_uint(event, "expires", &expires);
     msgpack_sbuffer_clear(&self->buf);
     doc_pack_map_except(&self->pk, &projection, NULL, proto_entries(3, until));

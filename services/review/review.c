@@ -3,6 +3,7 @@
 #include "review.h"
 
 #include "committee.h"
+#include "direct.h"
 #include "listing.h"
 #include "members.h"
 #include "pending.h"
@@ -153,13 +154,16 @@ int review_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *re
     return service_refuse(req, PROTO_E_INVALID, "type", "unsupported", "review does not answer this message type");
 }
 
-/*  Validation's stream: files that passed (validated), and the events of
+/*  Validation's stream: files that passed (validated; an imported one is
+ *  decided at once, direct.h), and the events of
  *  intake it passes on (appealed, erased).  Everything else is ignored. */
 int review_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                             const msgpack_object *event, int64_t now)
 {
     review_t *self = ctx;
     msgpack_zone_clear(&self->zone);
+    if (strcmp(type, "validated") == 0 && doc_str_eq(event, "provenance", "imported"))
+        return direct_apply_imported(self, svc, txn, event, now);
     if (strcmp(type, "validated") == 0)
         return rounds_apply_validated(self, svc, txn, event, now);
     if (strcmp(type, "appealed") == 0)

@@ -26,6 +26,7 @@
  *    queue.h     what a member has to vote on, with filters
  *    votes.h     votes, self-recusal, decisions
  *    ballots.h   the votes of a round, stored one per key
+ *    direct.h    files decided without a round (imported listings)
  *    listing.h   the life of a listing: expiry, complaint, withdrawal,
  *                renewal, erasure
  */

@@ -162,7 +162,7 @@ static int s_queued(service_t *svc, MDB_txn *txn, const msgpack_object *id, uint
     return review_emit(svc, txn, "queued", now, set, 4);
 }
 
-static int s_enter(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event, int64_t now)
+int rounds_store_new(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event, int64_t now)
 {
     const msgpack_object *id = doc_get(event, "id");
     msgpack_object empty = {.type = MSGPACK_OBJECT_ARRAY};
@@ -179,7 +179,14 @@ static int s_enter(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_o
     set[n++] = (review_set_t){"queued_at", review_uint((uint64_t)now)};
     n += s_content(&self->zone, event, set + n);
     int rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), id, NULL, set, n);
-    if (rc || (rc = s_store_content(self, svc, txn, event)))
+    return rc ? rc : s_store_content(self, svc, txn, event);
+}
+
+static int s_enter(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event, int64_t now)
+{
+    const msgpack_object *id = doc_get(event, "id");
+    int rc = rounds_store_new(self, svc, txn, event, now);
+    if (rc)
         return rc;
     uint64_t revision = 1;
     doc_uint(event, "revision", &revision);

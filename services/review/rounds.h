@@ -39,6 +39,12 @@
 int rounds_apply_validated(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,
                            int64_t now);
 
+/*  Stores the new file of a `validated` event (round 1 of kind review,
+ *  open, no votes) with its application and report, and appends nothing:
+ *  s_enter appends `queued`; a file decided without a round (direct.h)
+ *  is decided in the same transaction instead. */
+int rounds_store_new(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event, int64_t now);
+
 /*  `appealed`: a file decided reject, never appealed, opens an appeal
  *  round; any other file is left as it is. */
 int rounds_apply_appealed(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,

@@ -116,24 +116,15 @@ static int s_check_vote(service_request_t *req, const msgpack_object *file, cons
     return 0;
 }
 
-/*  A decision and what it brings: the listing's expiry on approve and
- *  reinstate. */
-typedef struct {
-    const char *decision;         /* NULL: the round stays open */
-    bool listed;
-    review_expiry_t expiry;
-    int64_t approved_at;
-} decision_t;
-
 static bool s_lists(const char *decision)
 {
     return decision && (strcmp(decision, "approve") == 0 || strcmp(decision, "reinstate") == 0);
 }
 
-static decision_t s_decision(const review_t *self, const msgpack_object *file, const msgpack_object *application,
-                             const char *decision, int64_t now)
+review_decision_t votes_decision(const review_t *self, const msgpack_object *file,
+                                 const msgpack_object *application, const char *decision, int64_t now)
 {
-    decision_t d = {.decision = decision, .approved_at = now};
+    review_decision_t d = {.decision = decision, .approved_at = now};
     if (!decision)
         return d;
     d.listed = s_lists(decision);
@@ -167,15 +158,15 @@ static msgpack_object s_voters(msgpack_zone *zone, const msgpack_object *votes)
     return list;
 }
 
-static int s_emit_decided(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *file,
-                          const msgpack_object *application, const msgpack_object *votes,
-                          const decision_t *d, int64_t now)
+int votes_emit_decided(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *file,
+                       const msgpack_object *application, const msgpack_object *votes,
+                       const review_decision_t *d, const review_set_t *extra, size_t extra_n, int64_t now)
 {
     uint64_t revision = 1, round = 1;
     doc_uint(file, "revision", &revision);
     doc_uint(file, "round", &round);
     const msgpack_object *renews = doc_get(file, "renews");
-    review_set_t set[11];
+    review_set_t set[10 + VOTES_DECIDED_EXTRA_MAX];
     size_t n = 0;
     set[n++] = (review_set_t){"id", *doc_get(file, "id")};
     set[n++] = (review_set_t){"revision", review_uint(revision)};
@@ -190,11 +181,12 @@ static int s_emit_decided(review_t *self, service_t *svc, MDB_txn *txn, const ms
         set[n++] = (review_set_t){"application", *application};
     if (d->listed)
         set[n++] = (review_set_t){"expires", review_uint((uint64_t)d->expiry.expires)};
+    for (size_t i = 0; i < extra_n && i < VOTES_DECIDED_EXTRA_MAX; i++)
+        set[n++] = extra[i];
     return review_emit(svc, txn, "decided", now, set, n);
 }
 
-/*  What changes in the file when its round is decided. */
-static size_t s_decided_file(const decision_t *d, review_set_t *set)
+size_t votes_decided_file(const review_decision_t *d, review_set_t *set)
 {
     size_t n = 0;
     bool withdrawn = strcmp(d->decision, "withdraw") == 0;
@@ -222,10 +214,8 @@ static msgpack_object s_new_vote(msgpack_zone *zone, const msgpack_object *msg, 
     return review_map(zone, vote, 5);
 }
 
-/*  What follows a decision once the file is stored: the listing enters
- *  the expiry index; an approved renewal withdraws the listing it renews. */
-static int s_after_decision(review_t *self, service_t *svc, MDB_txn *txn, const decision_t *d,
-                            const char *id, const char *renews, int64_t now)
+int votes_after_decision(review_t *self, service_t *svc, MDB_txn *txn, const review_decision_t *d,
+                         const char *id, const char *renews, int64_t now)
 {
     if (!d->listed)
         return 0;
@@ -274,8 +264,8 @@ int votes_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
     msgpack_object application = review_nil();
     if (s_lists(decision) && (rc = rounds_content(svc, txn, &file, &self->zone, &application, NULL)))
         return rc;
-    decision_t d = s_decision(self, &file, &application, decision, req->now);
-    if (d.decision && (rc = s_emit_decided(self, svc, txn, &file, &application, &votes, &d, req->now)))
+    review_decision_t d = votes_decision(self, &file, &application, decision, req->now);
+    if (d.decision && (rc = votes_emit_decided(self, svc, txn, &file, &application, &votes, &d, NULL, 0, req->now)))
         return rc;
     char id[PROTO_ID_MAX + 1], renews[PROTO_ID_MAX + 1] = "";
     doc_strcpy(&file, "id", id, sizeof id);
@@ -284,11 +274,11 @@ int votes_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
     if ((rc = ballots_put(self, svc, txn, &file, doc_len(&earlier), &vote)) || !d.decision)
         return rc;
     review_set_t set[8];
-    size_t n = s_decided_file(&d, set);
+    size_t n = votes_decided_file(&d, set);
     msgpack_object key = review_str(id);
     if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, &file, set, n)))
         return rc;
-    return s_after_decision(self, svc, txn, &d, id, renews, req->now);
+    return votes_after_decision(self, svc, txn, &d, id, renews, req->now);
 }
 
 /* ----------------------------------------------------------------- recuse */

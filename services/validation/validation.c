@@ -12,6 +12,10 @@ static int s_validate(service_t *svc, MDB_txn *txn, const msgpack_object *event,
     const msgpack_object *application = doc_map(event, "application");
     const msgpack_object *id = doc_get(event, "id");
     const msgpack_object *renews = doc_get(event, "renews");
+    /* An imported listing (provenance, approved_at) goes on as such:
+     * review decides it without a round. */
+    const msgpack_object *provenance = doc_get(event, "provenance");
+    const msgpack_object *approved_at = doc_get(event, "approved_at");
     uint64_t revision = 1, at = 0;
     doc_uint(event, "revision", &revision);
     doc_uint(event, "at", &at);
@@ -20,7 +24,7 @@ static int s_validate(service_t *svc, MDB_txn *txn, const msgpack_object *event,
     charter_check(application, (int32_t)(at / 86400), &report);
     bool review = report.verdict == CHARTER_VERDICT_REVIEW;
 
-    msgpack_packer *pk = service_event_begin(svc, "validated", now, proto_entries(4, review, renews != NULL), NULL);
+    msgpack_packer *pk = service_event_begin(svc, "validated", now, proto_entries(4, review, renews != NULL, provenance != NULL, approved_at != NULL), NULL);
     proto_pack_str(pk, "id");
     msgpack_pack_object(pk, *id);
     proto_pack_kv_uint(pk, "revision", revision);
@@ -34,6 +38,14 @@ static int s_validate(service_t *svc, MDB_txn *txn, const msgpack_object *event,
     if (renews) {
         proto_pack_str(pk, "renews");
         msgpack_pack_object(pk, *renews);
+    }
+    if (provenance) {
+        proto_pack_str(pk, "provenance");
+        msgpack_pack_object(pk, *provenance);
+    }
+    if (approved_at) {
+        proto_pack_str(pk, "approved_at");
+        msgpack_pack_object(pk, *approved_at);
     }
     return service_event_end(svc, txn);
 }
