@@ -244,6 +244,12 @@ static void s_describe_decision(scratch_t *s, const msgpack_object *event)
     text_add(&s->why, ": ", 2);
     doc_str(event, "decision", &text, &len);
     text_add(&s->why, text, len);
+    /* An update of a listing with minor changes only: nobody voted. */
+    if (doc_str_eq(event, "change", "minor")) {
+        text_set(&s->who, "review");
+        const char *minor = " (minor update of the listing, no vote)";
+        text_add(&s->why, minor, strlen(minor));
+    }
     const msgpack_object *motivations = doc_array(event, "motivations");
     if (doc_len(motivations)) {
         text_add(&s->why, "; motivations: ", 15);
