@@ -287,7 +287,13 @@ static int s_apply_decided(scratch_t *s, service_t *svc, MDB_txn *txn, const msg
     change.reason = s->reason.text;
     change.reason_len = s->reason.len;
     s_describe_decision(s, event);
-    return s_rewrite(txn, svc, s, &record, &change, now);
+    /* An approved update is the listing now: nothing left to compare
+     * the next one with but the stored document. */
+    bool listed = doc_str_eq(event, "decision", "approve") && update_is_for(&record, event);
+    char id[PROTO_ID_MAX + 1];
+    int id_len = record_id(&record, id);
+    rc = s_rewrite(txn, svc, s, &record, &change, now);
+    return rc || !listed || id_len < 0 ? rc : update_forget_listed(txn, svc, id, (size_t)id_len);
 }
 
 /*  who of review's withdrawals: the staff withdraws, erases, and files

@@ -357,7 +357,9 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     snprintf(idz, sizeof idz, "%.*s", (int)id_len, id);
     bool renewal = doc_strcpy(&record, "renews", renews, sizeof renews) > 0;
     const char *doc = s->buf.data;
-    rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, doc, doc_len);
+    rc = update ? update_keep_listed(txn, svc, id, id_len) : 0;
+    if (!rc)
+        rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, doc, doc_len);
     if (!rc)
         rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, id_len, doc + doc_len,
                        s->buf.size - doc_len);

@@ -9,7 +9,9 @@
 #include "proto/wire.h"
 #include "common/store.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool update_applies(const msgpack_object *record)
@@ -49,7 +51,9 @@ static int s_check(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
     proto_error_t err;
     if (wire_decode(sent->data, sent->size, &s->zone, &after, &err))
         return service_refuse_error(req, PROTO_E_INVALID, &err);
-    int rc = store_get_doc(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, &s->zone, &before);
+    int rc = store_get_doc(txn, service_db(svc, INTAKE_DB_LISTED), id, id_len, &s->zone, &before);
+    if (rc == MDB_NOTFOUND)
+        rc = store_get_doc(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, &s->zone, &before);
     if (rc)
         return rc;
     charter_report_t report;
@@ -76,6 +80,31 @@ int update_check(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     int rc = s_check(svc, txn, req, s, id, id_len, &sent, changes);
     msgpack_sbuffer_destroy(&sent);
     return rc;
+}
+
+int update_keep_listed(MDB_txn *txn, service_t *svc, const char *id, size_t id_len)
+{
+    MDB_val key = {id_len, (void *)id}, value;
+    int rc = mdb_get(txn, service_db(svc, INTAKE_DB_LISTED), &key, &value);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    if ((rc = mdb_get(txn, service_db(svc, INTAKE_DB_DOCUMENTS), &key, &value)))
+        return rc;
+    /* A value read is valid only until the next write: copied first. */
+    void *copy = malloc(value.mv_size);
+    if (!copy)
+        return ENOMEM;
+    memcpy(copy, value.mv_data, value.mv_size);
+    rc = store_put(txn, service_db(svc, INTAKE_DB_LISTED), id, id_len, copy, value.mv_size);
+    free(copy);
+    return rc;
+}
+
+int update_forget_listed(MDB_txn *txn, service_t *svc, const char *id, size_t id_len)
+{
+    MDB_val key = {id_len, (void *)id};
+    int rc = mdb_del(txn, service_db(svc, INTAKE_DB_LISTED), &key, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 void update_describe(text_t *why, uint64_t revision, const schema_changes_t *changes)

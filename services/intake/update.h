@@ -9,6 +9,10 @@
  *  minor from substantive again from its own copy of the listed
  *  application; intake's list is what the applicant and the history read.
  *
+ *  An update is compared with the document on the directory: the stored
+ *  document, or, once an update was sent (waiting, or refused), the copy
+ *  kept apart in INTAKE_DB_LISTED until an update is approved.
+ *
  *  Refused before anything is stored: an update that changes nothing, and
  *  one that fails the charter (a blocking criterion, judged on the day of
  *  the request exactly as validation will judge it): the listing must not
@@ -34,6 +38,15 @@ bool update_is_for(const msgpack_object *record, const msgpack_object *event);
  *  application.FIELD / the failing criterion's code), or an LMDB code. */
 int update_check(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s, const char *id,
                  size_t id_len, const msgpack_object *application, schema_changes_t *changes);
+
+/*  Before the document is replaced by an update: keeps the document on
+ *  the directory apart (INTAKE_DB_LISTED), unless it is kept already (an
+ *  update waits, or one was refused).  0 or an LMDB code. */
+int update_keep_listed(MDB_txn *txn, service_t *svc, const char *id, size_t id_len);
+
+/*  The update is listed (approved): the copy kept apart goes; erasure
+ *  drops it too.  0 or an LMDB code. */
+int update_forget_listed(MDB_txn *txn, service_t *svc, const char *id, size_t id_len);
 
 /*  The history's why: "revision N; changed: P1, P2; minor" (or
  *  "substantive"). */

@@ -3,3 +3,8 @@
 
 # What changed between two revisions, minor or substantive (proto/schema_change.h).
 essp_unit_test(test_schema_change unit/test_schema_change.c unit/json_doc.c)
+
+# The whole stack: a phone change published at once as version 2, a themes
+# change before the committee while version 1 stays, rejection, approval,
+# the history, the status page's form, and the refusals.
+essp_stack_test(listing_amend 300)
