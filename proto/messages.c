@@ -32,12 +32,11 @@ static bool s_is_state(const char *text, size_t len);
 static bool s_is_account_role(const char *text, size_t len);
 static bool s_is_desk_op(const char *text, size_t len);
 
-/*  decided's "change": the only value is "minor" (an update of a listing
- *  published without a round); a substantive update goes through a round
- *  like any decision. */
-static bool s_is_minor(const char *text, size_t len)
+/*  decided's "change": the decision is on an update of a listing, "minor"
+ *  (decided without a round) or "substantive" (a round's). */
+static bool s_is_change(const char *text, size_t len)
 {
-    return len == 5 && memcmp(text, "minor", 5) == 0;
+    return (len == 5 && memcmp(text, "minor", 5) == 0) || (len == 11 && memcmp(text, "substantive", 11) == 0);
 }
 
 static const message_t s_catalogue[] = {
@@ -214,7 +213,7 @@ static const message_t s_catalogue[] = {
                           {"kind", F_STR, false, 1, 16, proto_is_round_kind},
                           OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("expires", F_UINT, 0, INT64_MAX),
                           OPT("approved_at", F_UINT, 0, INT64_MAX), OPT("provenance", F_STR, 1, 32),
-                          {"change", F_STR, false, 1, 16, s_is_minor}}},
+                          {"change", F_STR, false, 1, 16, s_is_change}}},
     {"withdrawn", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
                             REQ("reason", F_STR, 1, PROTO_TEXT_MAX),
                             {"kind", F_STR, false, 1, 32, proto_is_withdraw_reason}}},

@@ -20,10 +20,15 @@ bool amended_keeps_term(const msgpack_object *file)
 
 size_t amended_decided_extra(const msgpack_object *file, const review_decision_t *d, review_set_t *set)
 {
-    if (!d->decision || strcmp(d->decision, "approve") != 0 || !amended_keeps_term(file))
+    /* A review round of a listing is the round of an update (a listing is
+     * never appealed: its application is not rejected). */
+    if (!d->decision || !doc_bool(file, "listing_kept", false) || strcmp(review_kind_of(file), "review") != 0)
         return 0;
-    set[0] = (review_set_t){"approved_at", review_uint((uint64_t)d->approved_at)};
-    return 1;
+    size_t n = 0;
+    set[n++] = (review_set_t){"change", review_str("substantive")};
+    if (strcmp(d->decision, "approve") == 0 && amended_keeps_term(file))
+        set[n++] = (review_set_t){"approved_at", review_uint((uint64_t)d->approved_at)};
+    return n;
 }
 
 /*  The stored content of the file `id` ({application, report, listed?}). */

@@ -38,9 +38,10 @@ int amended_apply_validated(review_t *self, service_t *svc, MDB_txn *txn, const 
  *  file is a listing being updated. */
 bool amended_keeps_term(const msgpack_object *file);
 
-/*  The fields `decided` adds for the decision d of file: the listing's
- *  first approved_at when d approves an update.  Fills set (room for 2),
- *  returns the count. */
+/*  The fields `decided` adds for the decision d of a round of file: for
+ *  the round of an update, change "substantive", and the listing's first
+ *  approved_at when d approves it.  Fills set (room for 2), returns the
+ *  count. */
 size_t amended_decided_extra(const msgpack_object *file, const review_decision_t *d, review_set_t *set);
 
 /*  After a round of the file `id` was decided: an approved update is now
