@@ -4,6 +4,11 @@
 # What changed between two revisions, minor or substantive (proto/schema_change.h).
 essp_unit_test(test_schema_change unit/test_schema_change.c unit/json_doc.c)
 
+# review: an update of a listing decided at once or before the committee
+# (services/review/amended.h), on a temporary LMDB.
+include(${CMAKE_CURRENT_LIST_DIR}/core_bench.cmake)
+essp_core_test(test_review_amended essp_review_core)
+
 # The whole stack: a phone change published at once as version 2, a themes
 # change before the committee while version 1 stays, rejection, approval,
 # the history, the status page's form, and the refusals.
