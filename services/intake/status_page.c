@@ -314,7 +314,7 @@ static void s_facts(FILE *out, const msgpack_object *status, const char *id, con
 }
 
 /*  The state in one sentence, first thing on the page. */
-static void s_state(FILE *out, const msgpack_object *status, const char *state, bool amendable)
+static void s_state(FILE *out, const msgpack_object *status, const char *state, bool amendable, bool updatable)
 {
     char kind[16];
     s_str_of(status, "withdrawn_kind", kind, sizeof kind);
@@ -334,6 +334,8 @@ static void s_state(FILE *out, const msgpack_object *status, const char *state, 
     fputs("</p>\n", out);
     if (amendable)
         fputs("<p><a href=\"#modifier\">Modifier votre dossier</a></p>\n", out);
+    if (updatable)
+        fputs("<p><a href=\"#mettre-a-jour\">Mettre à jour ma fiche</a></p>\n", out);
     fputs("</div>\n", out);
 }
 
@@ -485,7 +487,8 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
         email[0] = '\0';
     pages_head(out, "Suivi de votre candidature");
     fputs("<h1>Suivi de votre candidature</h1>\n", out);
-    s_state(out, status, state, amendable);
+    bool updatable = (strcmp(state, "approved") == 0 || strcmp(state, "published") == 0) && application && !erased;
+    s_state(out, status, state, amendable, updatable);
     const msgpack_object *decisions = doc_array(status, "decisions");
     s_motivations(out, decisions, erased ? NULL : doc_get(status, "reason"));
     texts_next_steps(out, &self->settings, state, now, email);
@@ -497,7 +500,6 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
     s_appeal(out, id, token, state, doc_map(status, "appeal"));
     if (!erased && application && s_renewable(status, state, now))
         s_renewal(out, self, id, application, strcmp(state, "withdrawn") == 0);
-    bool updatable = (strcmp(state, "approved") == 0 || strcmp(state, "published") == 0) && application && !erased;
     if (updatable)
         s_update(out, self, id, token, status, application, amend);
     if (amendable) {
