@@ -3,6 +3,7 @@
 #include "messages.h"
 
 #include "proto/doc.h"
+#include "proto/import_row.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,9 @@ static const message_t s_catalogue[] = {
     {"appeal", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("motivation", F_STR, 1, PROTO_TEXT_MAX),
                            OPT("token", F_STR, 1, 64), OPT("key", F_STR, 1, 64)}},
     {"erase", "request", {REQ("id", F_STR, 1, PROTO_ID_MAX)}},
+    /* essp import (staff key, intake's CURVE endpoint): rows of
+     * {line, application, approved_at} (proto/import_row.h). */
+    {"import", "request", {REQ("rows", F_ARRAY, 1, IMPORT_ROWS_MAX), OPT("dry_run", F_BOOL, 0, 0)}},
     {"member_add", "request", {REQ("name", F_STR, 1, PROTO_NAME_MAX),
                                {"college", F_STR, true, 1, 64, proto_is_college},
                                OPT("ties", F_ARRAY_STR, 0, 50), OPT("networks", F_ARRAY_STR, 0, 50),
@@ -133,6 +137,7 @@ static const message_t s_catalogue[] = {
                         REQ("key", F_STR, 64, 64), OPT("since", F_UINT, 1, UINT64_MAX),
                         OPT("keys", F_ARRAY, 1, 1000)}},
     {"batch", "reply", {REQ("head", F_UINT, 0, UINT64_MAX), REQ("events", F_ARRAY, 0, PROTO_BATCH_MAX)}},
+    {"imported", "reply", {REQ("dry_run", F_BOOL, 0, 0), REQ("results", F_ARRAY, 0, IMPORT_ROWS_MAX)}},
     {"receipt", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), {"state", F_STR, true, 1, 32, s_is_state},
                           REQ("revision", F_UINT, 1, UINT32_MAX), REQ("duplicate", F_BOOL, 0, 0),
                           OPT("token", F_STR, 1, 64), OPT("changed", F_ARRAY_STR, 0, 64),
@@ -185,7 +190,8 @@ static const message_t s_catalogue[] = {
     /* events of the durable streams */
     {"submitted", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
                             REQ("at", F_UINT, 0, INT64_MAX), REQ("application", F_MAP, 0, 0),
-                            OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("token_sealed", F_BIN, 1, 256)}},
+                            OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("token_sealed", F_BIN, 1, 256),
+                            OPT("provenance", F_STR, 1, 16), OPT("approved_at", F_UINT, 0, INT64_MAX)}},
     /* A new token for an application whose contact asked for it (intake),
      * sealed to notify's key. */
     {"token_reissued", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
@@ -193,7 +199,8 @@ static const message_t s_catalogue[] = {
     {"validated", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
                             REQ("at", F_UINT, 0, INT64_MAX), REQ("verdict", F_STR, 1, 32),
                             REQ("report", F_MAP, 0, 0), OPT("application", F_MAP, 0, 0),
-                            OPT("renews", F_STR, 1, PROTO_ID_MAX)}},
+                            OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("provenance", F_STR, 1, 16),
+                            OPT("approved_at", F_UINT, 0, INT64_MAX)}},
     /* An applicant appeals a rejection (intake; validation passes it on). */
     {"appealed", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
                            REQ("at", F_UINT, 0, INT64_MAX), REQ("motivation", F_STR, 1, PROTO_TEXT_MAX)}},
@@ -212,7 +219,7 @@ static const message_t s_catalogue[] = {
                           OPT("application", F_MAP, 0, 0), OPT("voters", F_ARRAY_STR, 0, 1000),
                           {"kind", F_STR, false, 1, 16, proto_is_round_kind},
                           OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("expires", F_UINT, 0, INT64_MAX),
-                          OPT("approved_at", F_UINT, 0, INT64_MAX), OPT("provenance", F_STR, 1, 32),
+                          OPT("provenance", F_STR, 1, 16), OPT("approved_at", F_UINT, 0, INT64_MAX),
                           {"change", F_STR, false, 1, 16, s_is_change}}},
     {"withdrawn", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
                             REQ("reason", F_STR, 1, PROTO_TEXT_MAX),

@@ -61,6 +61,7 @@ int cmd_member_rekey(const args_t *args);
 int cmd_withdraw(const args_t *args);
 int cmd_complaint(const args_t *args);
 int cmd_erase(const args_t *args);
+int cmd_import(const args_t *args);   /* cmd_import.c */
 int cmd_clock_tick(const args_t *args);
 
 /*  Accounts on essp-desk (cmd_desk.c).  cli_desk_invite makes the

@@ -102,6 +102,8 @@ static const command_t s_commands[] = {
     {"mail", "tick", NULL, "at=", 0, "takes only --at", cmd_mail_tick},
     {"erase", NULL, "erase ID                        erase an application's personal data (staff key)",
      NULL, 1, "expects one ID", cmd_erase},
+    {"import", NULL, "import FILE.csv|FILE.jsonl [--dry-run] [--json]  (staff key) bring in listings approved before essp",
+     "dry-run,json", 1, "expects one FILE.csv or FILE.jsonl", cmd_import},
     {"withdraw", NULL, "withdraw ID --reason TEXT       withdraw a file before the committee, or a listing",
      "reason=!", 1, "expects ID and --reason TEXT", cmd_withdraw},
     {"history", NULL, "history ID [--token T]          the audit trail of an application, its hash chain verified\n"

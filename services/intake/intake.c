@@ -4,6 +4,7 @@
 #include "contacts.h"
 #include "erase.h"
 #include "follow.h"
+#include "import.h"
 #include "reissue.h"
 #include "record.h"
 #include "submit.h"
@@ -19,8 +20,8 @@ const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets",
 
 #define S_SECRET_KEY "token_secret"
 
-const char *const intake_secure_types[] = {"erase", NULL};
-const char *const intake_room_types[] = {"submit", NULL};
+const char *const intake_secure_types[] = {"erase", "import", NULL};
+const char *const intake_room_types[] = {"submit", "import", NULL};
 
 int intake_start(void *ctx, service_t *svc, MDB_txn *txn)
 {
@@ -56,6 +57,8 @@ int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *re
         return follow_appeal(svc, txn, req, s);
     if (strcmp(req->type, "erase") == 0)
         return erase_application(svc, txn, req, s);
+    if (strcmp(req->type, "import") == 0)
+        return import_rows(svc, txn, req, s);
     if (strcmp(req->type, "token_reissue") == 0)
         return reissue_token(svc, txn, req, s);
     return service_refuse(req, PROTO_E_INVALID, "type", "unsupported",

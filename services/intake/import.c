@@ -1,0 +1,270 @@
+/*  services/intake/import.c - see import.h. */
+#include "import.h"
+
+#include "application.h"
+#include "contacts.h"
+#include "ids.h"
+#include "rules.h"
+
+#include "common/config.h"
+#include "common/store.h"
+#include "proto/charter.h"
+#include "proto/date.h"
+#include "proto/doc.h"
+#include "proto/history.h"
+#include "proto/import_row.h"
+#include "proto/messages.h"
+#include "proto/schema.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_DAY 86400
+
+/*  What became of one row. */
+typedef struct {
+    const char *outcome;
+    char id[PROTO_ID_MAX + 1];
+    proto_error_t err;                 /* field, rule, message (French); rule "" when none */
+} result_t;
+
+static void s_pack_result(msgpack_packer *pk, uint64_t line, const result_t *r)
+{
+    bool has_error = r->err.rule[0] != '\0';
+    msgpack_pack_map(pk, proto_entries(2, r->id[0] != '\0', has_error, has_error, has_error));
+    proto_pack_kv_uint(pk, "line", line);
+    proto_pack_kv_str(pk, "outcome", r->outcome);
+    if (r->id[0])
+        proto_pack_kv_str(pk, "id", r->id);
+    if (has_error) {
+        proto_pack_kv_str(pk, "field", r->err.field);
+        proto_pack_kv_str(pk, "rule", r->err.rule);
+        proto_pack_kv_str(pk, "message", r->err.message);
+    }
+}
+
+/*  The schema first: the same check as a submission, its rule said in
+ *  French. */
+static bool s_schema_refuses(const msgpack_object *application, result_t *r)
+{
+    proto_error_t err;
+    if (schema_validate(schema_application(), application, &err) == 0)
+        return false;
+    proto_error_set(&r->err, err.field, err.rule, "%s", import_rule_french(err.rule));
+    return true;
+}
+
+/*  The charter as of today, as validation runs it: the first blocking
+ *  failure, under its criterion's code. */
+static bool s_charter_refuses(const msgpack_object *application, int32_t today, result_t *r)
+{
+    static charter_report_t report;
+    charter_check(application, today, &report);
+    if (report.verdict == CHARTER_VERDICT_REVIEW)
+        return false;
+    for (size_t i = 0; i < report.count; i++) {
+        const criterion_result_t *c = &report.results[i];
+        if (c->outcome == CRITERION_FAIL && c->blocking) {
+            proto_error_set(&r->err, c->field, c->code, "charte, critère %s : %s", c->code, c->reason);
+            proto_utf8_trim(r->err.message);
+            return true;
+        }
+    }
+    proto_error_set(&r->err, "", "charter", "la charte n'est pas respectée");
+    return true;
+}
+
+/*  A listing approved on `day` ends `years` later (review's rule for the
+ *  years; an ESUS agreement or a Qualiopi certificate that ended is a
+ *  failure of the charter already). */
+static bool s_ended(int32_t day, int32_t today, result_t *r)
+{
+    int years = (int)config_env_long("ESSP_LISTING_YEARS", 3, 1, 100);
+    int32_t end = date_add_years(day, years);
+    if (end > today)
+        return false;
+    char when[64];
+    date_french_day(end, when, sizeof when);
+    proto_error_set(&r->err, "approved_at", "ended", "cette inscription a pris fin le %s (%d ans après son "
+                    "approbation) : elle n'est pas importée", when, years);
+    return true;
+}
+
+/*  The listing is here already (imported before, or applied for): its id. */
+static int s_already(MDB_txn *txn, service_t *svc, scratch_t *s, const char *listing, result_t *r, bool *here)
+{
+    MDB_val key = {strlen(listing), (void *)listing}, value;
+    *here = false;
+    int rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &key, &value);
+    if (rc == MDB_NOTFOUND || !*listing)
+        return 0;
+    if (rc)
+        return rc;
+    snprintf(r->id, sizeof r->id, "%.*s", (int)(value.mv_size > PROTO_ID_MAX ? PROTO_ID_MAX : value.mv_size),
+             (const char *)value.mv_data);
+    msgpack_object record;
+    if ((rc = record_load(txn, svc, r->id, strlen(r->id), &s->zone, &record)))
+        return rc;
+    *here = !intake_siret_free(&record, r->id, NULL);
+    if (*here)
+        proto_error_set(&r->err, "organisation.siret", "already", "cette fiche (même SIRET et même conseiller) "
+                        "est déjà dans l'annuaire : rien n'est ajouté");
+    else
+        r->id[0] = '\0';
+    return 0;
+}
+
+static void s_pack_record(msgpack_packer *pk, const char *id, const msgpack_object *application,
+                          const char *siret, const char *listing, const char *token,
+                          const history_head_t *history, uint64_t approved_at, int64_t now)
+{
+    msgpack_pack_map(pk, 14);
+    proto_pack_kv_str(pk, "id", id);
+    proto_pack_kv_uint(pk, "revision", 1);
+    proto_pack_kv_str(pk, "state", STATE_RECEIVED);
+    const char *name = "";
+    size_t name_len = 0;
+    doc_str(doc_map(application, "organisation"), "name", &name, &name_len);
+    proto_pack_kv_strn(pk, "name", name, name_len);
+    proto_pack_kv_str(pk, "siret", siret);
+    proto_pack_kv_str(pk, "listing", listing);
+    proto_pack_kv_uint(pk, "submitted_at", (uint64_t)now);
+    proto_pack_kv_uint(pk, "updated_at", (uint64_t)now);
+    proto_pack_str(pk, "report");
+    msgpack_pack_nil(pk);
+    proto_pack_str(pk, "decisions");
+    msgpack_pack_array(pk, 0);
+    proto_pack_kv_str(pk, "provenance", "imported");
+    proto_pack_kv_uint(pk, "approved_at", approved_at);
+    unsigned char hash[INTAKE_TOKEN_HASH_BYTES];
+    intake_token_hash(token, strlen(token), hash);
+    proto_pack_str(pk, "token_hash");
+    msgpack_pack_bin_with_body(pk, hash, sizeof hash);
+    history_head_pack(pk, history);
+}
+
+/*  Stores one row that passed, as submit_new stores an application,
+ *  with its provenance and approval date; `submitted` carries both and
+ *  no sealed token (nobody is sent a receipt: the advisor asks for a
+ *  link with their contact address when they want one). */
+static int s_store(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
+                   const msgpack_object *application, uint64_t approved_at, result_t *r)
+{
+    char siret[RECORD_SIRET_MAX], listing[INTAKE_LISTING_MAX], token[INTAKE_TOKEN_CHARS + 1];
+    application_siret(application, siret);
+    application_listing(application, listing);
+    MDB_val probe_key, probe;
+    do {
+        ids_new(r->id, req->now_ms);
+        probe_key = (MDB_val){IDS_CHARS, r->id};
+    } while (mdb_get(txn, service_db(svc, INTAKE_DB_APPLICATIONS), &probe_key, &probe) == 0);
+    ids_token_new(s, r->id, NULL, 0, token);
+    unsigned char contact[CONTACTS_HASH_BYTES];
+    bool has_contact = contacts_hash_of(s, application, contact);
+    history_head_t history = {0};
+    char day[11];
+    date_format((int32_t)(approved_at / S_DAY), day);
+    text_set(&s->who, "staff");
+    text_set(&s->why, "import, approved ");
+    text_add(&s->why, day, strlen(day));
+    record_history_prepare(s, &history, "submitted", STATE_RECEIVED, req->now);
+    msgpack_sbuffer_clear(&s->buf);
+    application_pack_normalized(&s->pk, application, "");
+    size_t doc_len = s->buf.size;
+    s_pack_record(&s->pk, r->id, application, siret, listing, token, &history, approved_at, req->now);
+    const char *doc = s->buf.data;
+    int rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), r->id, IDS_CHARS, doc, doc_len);
+    if (!rc)
+        rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), r->id, IDS_CHARS, doc + doc_len,
+                       s->buf.size - doc_len);
+    if (!rc && *listing)
+        rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), listing, strlen(listing), r->id, IDS_CHARS);
+    if (!rc)
+        rc = record_history_store(txn, svc, s, r->id, IDS_CHARS, &history);
+    if (!rc && has_contact)
+        rc = contacts_put(txn, svc, contact, r->id, IDS_CHARS);
+    if (rc)
+        return rc;
+    msgpack_packer *pk = service_event_begin(svc, "submitted", req->now, 5, NULL);
+    proto_pack_kv_strn(pk, "id", r->id, IDS_CHARS);
+    proto_pack_kv_uint(pk, "revision", 1);
+    proto_pack_kv_raw(pk, "application", doc, doc_len);
+    proto_pack_kv_str(pk, "provenance", "imported");
+    proto_pack_kv_uint(pk, "approved_at", approved_at);
+    return service_event_end(svc, txn);
+}
+
+/*  One row: checked, then stored unless dry_run. */
+static int s_row(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s, const msgpack_object *row,
+                 bool dry_run, result_t *r)
+{
+    const msgpack_object *application = doc_map(row, "application");
+    uint64_t approved_at = 0;
+    int32_t today = (int32_t)(req->now / S_DAY);
+    memset(r, 0, sizeof *r);
+    r->outcome = "refused";
+    if (!application || !doc_uint(row, "approved_at", &approved_at)) {
+        proto_error_set(&r->err, application ? "approved_at" : "application", "required",
+                        "chaque ligne donne « application » et « approved_at »");
+        return 0;
+    }
+    if (s_schema_refuses(application, r))
+        return 0;
+    if ((int64_t)approved_at > req->now) {
+        proto_error_set(&r->err, "approved_at", "future", "la date d'approbation est dans le futur");
+        return 0;
+    }
+    if (s_charter_refuses(application, today, r))
+        return 0;
+    if (s_ended((int32_t)(approved_at / S_DAY), today, r)) {
+        r->outcome = "ended";
+        return 0;
+    }
+    char listing[INTAKE_LISTING_MAX];
+    application_listing(application, listing);
+    bool here;
+    int rc = s_already(txn, svc, s, listing, r, &here);
+    if (rc || here) {
+        r->outcome = "already";
+        return rc;
+    }
+    if (dry_run) {
+        r->outcome = "would_import";
+        return 0;
+    }
+    r->outcome = "imported";
+    return s_store(txn, svc, req, s, application, approved_at, r);
+}
+
+int import_rows(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s)
+{
+    if (!req->peer_role || strcmp(req->peer_role, "staff") != 0)
+        return service_refuse(req, PROTO_E_FORBIDDEN, "type", "role",
+                              "'import' is for staff keys: importing listings is the staff's");
+    const msgpack_object *rows = doc_array(req->msg, "rows");
+    bool dry_run = doc_bool(req->msg, "dry_run", false);
+    /* The results are packed apart: a row's checks use s->buf. */
+    static msgpack_sbuffer results;
+    static msgpack_packer rpk;
+    if (!results.data)
+        msgpack_sbuffer_init(&results);
+    msgpack_sbuffer_clear(&results);
+    msgpack_packer_init(&rpk, &results, msgpack_sbuffer_write);
+    for (size_t i = 0; i < doc_len(rows); i++) {
+        const msgpack_object *row = doc_at(rows, i);
+        uint64_t line = 0;
+        doc_uint(row, "line", &line);
+        result_t r;
+        msgpack_zone_clear(&s->zone);
+        int rc = s_row(txn, svc, req, s, row, dry_run, &r);
+        if (rc)
+            return rc;
+        s_pack_result(&rpk, line, &r);
+    }
+    proto_pack_reply(req->reply, "imported", req->has_rid, req->rid, 2);
+    proto_pack_kv_bool(req->reply, "dry_run", dry_run);
+    proto_pack_str(req->reply, "results");
+    msgpack_pack_array(req->reply, doc_len(rows));
+    return req->reply->callback(req->reply->data, results.data, results.size) ? ENOMEM : 0;
+}

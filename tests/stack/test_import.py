@@ -1,0 +1,210 @@
+"""essp import on the real stack (proto/README.md « Importer l'annuaire
+existant »): 10,000 generated rows with one bad row in every 100 enter
+as approved listings and are published without any vote (the committee
+has no member at all), each bad row reported in French with its line,
+field and rule; the same file again adds nothing; a dry run stores
+nothing; the example file's dates become the entries' approval and end;
+hostile files are refused row by row, or whole when the header is wrong;
+and nobody but the staff may import."""
+
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import import_file  # noqa: E402
+from essp_client import Client  # noqa: E402
+
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
+EXAMPLE = os.path.join(harness.ROOT, "tests", "fixtures", "import", "annuaire-existant.csv")
+stack = harness.Stack(BIN)
+work = tempfile.mkdtemp(prefix="essp-import-")
+
+
+def essp_import(*args):
+    """Runs essp import: (exit code, JSON lines of stdout, stderr)."""
+    result = subprocess.run([os.path.join(BIN, "essp"), "import"] + list(args), env=stack.env,
+                            capture_output=True, text=True, timeout=300)
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line]
+    return result.returncode, lines, result.stderr
+
+
+def directory():
+    return stack.essp_lines("directory")
+
+
+def intake_head():
+    return Client(stack.port, "intake").call("ping")["head"]
+
+
+def wait_published(count, timeout=120.0):
+    """Waits until the directory lists `count` entries (publication has
+    applied every decision)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        entries = directory()
+        if len(entries) >= count:
+            return entries
+        if time.monotonic() > deadline:
+            raise AssertionError("%d entries published, %d expected" % (len(entries), count))
+        time.sleep(0.5)
+
+
+def write(name, text, mode="w"):
+    path = os.path.join(work, name)
+    with open(path, mode) as f:
+        f.write(text)
+    return path
+
+
+def setup():
+    stack.start()
+
+
+def test_dry_run_stores_nothing():
+    head = intake_head()
+    code, lines, err = essp_import(EXAMPLE, "--dry-run", "--json")
+    assert code == 0, err
+    assert [r["outcome"] for r in lines[:-1]] == ["would_import"] * 3, lines
+    assert lines[-1]["dry_run"] is True and lines[-1]["would_import"] == 3
+    assert "essai : rien n'est enregistré" in err
+    assert intake_head() == head
+    assert directory() == []
+
+
+def test_example_keeps_its_dates():
+    code, lines, err = essp_import(EXAMPLE, "--json")
+    assert code == 0, err
+    assert [r["outcome"] for r in lines[:-1]] == ["imported"] * 3, lines
+    entries = wait_published(3)
+    # Listed from the original approval, for three years...
+    entry = [e for e in entries if e.get("advisor") == "Maëlle Guérin"][0]
+    approved = datetime.datetime(2025, 3, 14, tzinfo=datetime.timezone.utc).timestamp()
+    assert entry["approved_at"] == approved, entry
+    assert entry["listed_until"] == "2028-03-14", entry
+    # ...or until its Qualiopi certificate ends, when that comes first.
+    entry = [e for e in entries if e["organisation"]["siret"] == "51234567900017"][0]
+    approved = datetime.datetime(2025, 9, 1, tzinfo=datetime.timezone.utc).timestamp()
+    assert entry["approved_at"] == approved, entry
+    assert entry["listed_until"] == "2027-06-30", entry
+    # The two advisors of one structure are two listings.
+    assert sorted(e["advisor"] for e in entries if e.get("advisor")) == \
+        ["Maëlle Guérin", "Yannick Le Floc'h"]
+    status = stack.essp_json("status", lines[0]["id"])
+    assert status["state"] == "published", status
+    assert status["decisions"][0]["decision"] == "approve"
+    assert status["decisions"][0].get("voters", []) == []
+
+
+def test_ten_thousand_rows():
+    path = os.path.join(work, "annuaire-10000.csv")
+    good, bad = import_file.write(path, 10000)
+    assert len(good) == 9900 and len(bad) == 100
+    started = time.monotonic()
+    code, lines, err = essp_import(path, "--json")
+    seconds = time.monotonic() - started
+    summary = lines[-1]
+    print("10000 rows in %.2f s end to end (%.0f rows/s; essp says %.2f s)"
+          % (seconds, 10000 / seconds, summary["seconds"]), flush=True)
+    assert code == 1, err                      # some rows were refused
+    assert summary["imported"] == 9900 and summary["refused"] == 100, summary
+    rows = {r["line"]: r for r in lines[:-1]}
+    assert len(rows) == 10000
+    for line, field, rule in bad:
+        row = rows[line]
+        assert row["outcome"] == "refused", row
+        assert row["field"] == field, (row, field)
+        assert rule is None or row["rule"] == rule, (row, rule)
+        said = [s for s in err.splitlines() if s.startswith("ligne %d :" % line)]
+        assert len(said) == 1 and "champ « %s »" % field in said[0] and "règle « %s »" % row["rule"] in said[0], said
+    entries = wait_published(9903)
+    assert len(entries) == 9903
+    listings = [(e["organisation"]["siret"], e.get("advisor")) for e in entries]
+    assert len(set(listings)) == len(listings)          # each listing once
+    assert set(good) <= set(siret for siret, _ in listings)
+    # No vote was needed: the committee has no member, and no round opened.
+    assert stack.essp_lines("member", "list") == []
+    # The same file again adds nothing.
+    head = intake_head()
+    code, lines, err = essp_import(path, "--json")
+    assert lines[-1]["imported"] == 0 and lines[-1]["already"] == 9900 and lines[-1]["refused"] == 100
+    assert intake_head() == head
+    assert "déjà dans l'annuaire" in err
+    assert len(directory()) == 9903
+
+
+def test_hostile_rows_are_refused_one_by_one():
+    with open(EXAMPLE, encoding="utf-8", newline="") as f:
+        header, first = f.read().split("\r\n")[:2]
+    long_cell = "x" * 70000
+    rows = [first.replace("Ancrage Conseil SCOP", "Ancrage \udcff", 1), long_cell, "a,b,c"]
+    text = "\ufeff" + header + "\r\n" + "\r\n".join(rows) + "\r\n"
+    path = write("hostile.csv", text.encode("utf-8", "surrogateescape"), mode="wb")
+    code, lines, err = essp_import(path, "--dry-run", "--json")
+    assert code == 1, err
+    by_line = {r["line"]: r for r in lines[:-1]}
+    assert by_line[2]["rule"] == "utf8" and by_line[2]["field"] == "organisation.name", by_line[2]
+    assert by_line[3]["rule"] == "too_long", by_line[3]
+    assert by_line[4]["rule"] == "cells", by_line[4]
+    assert "ligne 2 : champ « organisation.name » (colonne « nom »), règle « utf8 »" in err, err
+
+
+def test_missing_column_refuses_the_file():
+    with open(EXAMPLE, encoding="utf-8", newline="") as f:
+        text = f.read().replace("contact courriel,", "", 1)
+    path = write("sans-colonne.csv", text)
+    head = intake_head()
+    code, lines, err = essp_import(path)
+    assert code == 1 and lines == []
+    assert "colonne « contact courriel » manquante" in err and "rien n'est importé" in err, err
+    assert intake_head() == head
+
+
+def test_jsonl_rows():
+    document = harness.numbered_fixture(77001)
+    good = json.dumps({"approved_at": "2025-02-03", "application": document}, ensure_ascii=False)
+    old = json.dumps({"approved_at": "2020-01-15", "application": harness.numbered_fixture(77002)})
+    path = write("lignes.jsonl", good + "\n\n{\"approved_at\": \n" + old + "\n")
+    code, lines, err = essp_import(path, "--json")
+    assert code == 1, err
+    by_line = {r["line"]: r for r in lines[:-1]}
+    assert by_line[1]["outcome"] == "imported", by_line
+    assert by_line[3]["outcome"] == "refused" and by_line[3]["rule"] == "json_syntax", by_line
+    assert by_line[4]["outcome"] == "ended" and by_line[4]["rule"] == "ended", by_line
+    assert "a pris fin le" in by_line[4]["message"]
+
+
+def test_only_the_staff_imports():
+    row = {"line": 2, "approved_at": 1735689600, "application": harness.numbered_fixture(77100)}
+    # A key the intake knows but that is not the staff's: review's own.
+    reply = Client(stack.port, "intake", keys=stack.service_keys("review"),
+                   server_key=stack.server_key("intake"), tries=2).call("import", rows=[row])
+    assert reply["type"] == "error" and reply["code"] == "forbidden", reply
+    assert reply["rule"] == "role" and "staff" in reply["message"], reply
+    # Nor without a key, on the public endpoint.
+    reply = Client(stack.port, "intake").call("import", rows=[row])
+    assert reply["type"] == "error", reply
+    # essp import without a staff key says so and sends nothing.
+    home = tempfile.mkdtemp(prefix="essp-nostaff-", dir=work)
+    shutil.copytree(os.path.join(stack.home, "keys"), os.path.join(home, "keys"))
+    shutil.rmtree(os.path.join(home, "keys", "staff"))
+    result = subprocess.run([os.path.join(BIN, "essp"), "import", EXAMPLE], capture_output=True, text=True,
+                            env=dict(stack.env, ESSP_HOME=home), timeout=60)
+    assert result.returncode == 2 and "no staff key" in result.stderr, result.stderr
+
+
+if __name__ == "__main__":
+    try:
+        setup()
+        harness.run([test_dry_run_stores_nothing, test_example_keeps_its_dates, test_ten_thousand_rows,
+                     test_hostile_rows_are_refused_one_by_one, test_missing_column_refuses_the_file,
+                     test_jsonl_rows, test_only_the_staff_imports])
+    finally:
+        stack.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
