@@ -399,8 +399,13 @@ static json_t *s_commitments_of(const char *text, size_t len, proto_error_t *err
 {
     char folded[32];
     text_fold(text, len, folded, sizeof folded);
+    bool all = strcmp(folded, "tous") == 0;
+    json_t *given = all ? NULL : s_list(S_NO_SET, text, len);
+    if (!all && !given) {
+        proto_error_set(err, "commitments", "utf8", "texte illisible : ce n'est pas de l'UTF-8 valide");
+        return NULL;
+    }
     json_t *map = json_object();
-    json_t *given = strcmp(folded, "tous") == 0 ? NULL : s_list(S_NO_SET, text, len);
     for (size_t i = 0; s_commitments[i]; i++) {
         bool made = !given;
         for (size_t j = 0; given && j < json_array_size(given); j++)
@@ -463,15 +468,11 @@ static const column_t *s_column_of(const import_columns_t *columns, size_t i)
     return kind >= S_REF_BASE ? &s_ref_columns[kind - S_REF_BASE] : &s_columns[kind];
 }
 
-/*  The application as JSON text, packed by json_codec (the one mapping). */
+/*  The application packed by json_codec (the one mapping); releases it. */
 static int s_pack(json_t *application, msgpack_sbuffer *out, proto_error_t *err)
 {
-    char *text = json_dumps(application, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int rc = json_codec_value_to_msgpack(application, out, err);
     json_decref(application);
-    if (!text)
-        return proto_error_set(err, "", "nomem", "mémoire insuffisante");
-    int rc = json_codec_to_msgpack(text, strlen(text), out, err);
-    free(text);
     return rc;
 }
 

@@ -108,12 +108,18 @@ int json_codec_to_msgpack(const char *text, size_t len, msgpack_sbuffer *out, pr
         return proto_error_set(err, "", s_rule_of(&jerr), "line %d column %d: %s",
                                jerr.line, jerr.column, jerr.text);
     }
+    int rc = json_codec_value_to_msgpack(root, out, err);
+    json_decref(root);
+    return rc;
+}
+
+int json_codec_value_to_msgpack(json_t *root, msgpack_sbuffer *out, proto_error_t *err)
+{
     size_t start = out->size;
     json_codec_writer_t writer = { .err = err };
     msgpack_packer_init(&writer.pk, out, msgpack_sbuffer_write);
     proto_error_clear(err);
     int rc = s_write(&writer, root, 0);
-    json_decref(root);
     if (rc && (!err || !err->rule[0]))
         proto_error_set(err, "", "nomem", "out of memory while encoding");
     if (rc == 0)

@@ -50,6 +50,10 @@
  *  known (depth), "" otherwise. */
 int json_codec_to_msgpack(const char *text, size_t len, msgpack_sbuffer *out, proto_error_t *err);
 
+/*  The same from a jansson value already made (the caller keeps its
+ *  reference): what json_codec_to_msgpack does once the text is parsed. */
+int json_codec_value_to_msgpack(json_t *value, msgpack_sbuffer *out, proto_error_t *err);
+
 /*  The jansson value for a msgpack object (new reference), or NULL when it
  *  cannot be represented: a map key that is not a str or holds a NUL byte
  *  (it could not come back through json_codec_to_msgpack), a key twice in

@@ -440,6 +440,8 @@ int cmd_import(const args_t *args)
     }
     rc = s_send_all(&self);
     pthread_join(reader, NULL);
+    if (self.filling)
+        s_batch_destroy(self.filling);   /* the reader stopped half way */
     free(text);
     if (rc == EXIT_OK)
         s_summary(&self, s_now() - self.started);

@@ -10,6 +10,7 @@ and nobody but the staff may import."""
 import datetime
 import json
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -139,6 +140,28 @@ def test_ten_thousand_rows():
     assert len(directory()) == 9903
 
 
+def test_progress_bar_only_on_a_terminal():
+    master, slave = pty.openpty()
+    process = subprocess.Popen([os.path.join(BIN, "essp"), "import", EXAMPLE, "--dry-run"], env=stack.env,
+                               stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:                          # the terminal closed: essp is done
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait(timeout=60) == 0
+    os.close(master)
+    text = shown.decode("utf-8")
+    assert "\r\033[K[" in text and "3/3 lignes" in text and "lignes/s" in text and "reste" in text, text
+    code, _, err = essp_import(EXAMPLE, "--dry-run")
+    assert code == 0 and "\033[K" not in err and "lignes/s" in err, err
+
+
 def test_hostile_rows_are_refused_one_by_one():
     with open(EXAMPLE, encoding="utf-8", newline="") as f:
         header, first = f.read().split("\r\n")[:2]
@@ -203,7 +226,7 @@ if __name__ == "__main__":
     try:
         setup()
         harness.run([test_dry_run_stores_nothing, test_example_keeps_its_dates, test_ten_thousand_rows,
-                     test_hostile_rows_are_refused_one_by_one, test_missing_column_refuses_the_file,
+                     test_progress_bar_only_on_a_terminal, test_hostile_rows_are_refused_one_by_one, test_missing_column_refuses_the_file,
                      test_jsonl_rows, test_only_the_staff_imports])
     finally:
         stack.cleanup()

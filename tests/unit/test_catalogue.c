@@ -46,6 +46,8 @@ static const example_t s_requests[] = {
     { "{\"type\": \"appeal\", \"id\": " ID ", \"motivation\": \"m\", \"token\": \"t\", \"key\": \"k\"}",
       " id motivation " },
     { "{\"type\": \"erase\", \"id\": " ID "}", " id " },
+    { "{\"type\": \"import\", \"rows\": [{\"line\": 2, \"application\": " APP ", \"approved_at\": 0}],"
+      " \"dry_run\": true}", " rows " },
     { "{\"type\": \"member_add\", \"name\": \"Alice\", \"college\": \"researchers\", \"ties\": [\"Coop\"],"
       " \"networks\": [\"R\"], \"email\": \"alice@exemple.fr\", \"digest\": false}", " name college " },
     { "{\"type\": \"member_update\", \"name\": \"Alice\", \"college\": \"researchers\", \"ties\": [\"Coop\"],"
