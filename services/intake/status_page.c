@@ -417,7 +417,7 @@ static const msgpack_object *s_update_decision(const msgpack_object *decisions, 
 static const char *s_update_sentence(const char *outcome)
 {
     if (strcmp(outcome, "committee") == 0)
-        return " touche des points que le comité examine : le Comité scientifique et éthique l'examine. Votre "
+        return " touche des points que le comité juge : le Comité scientifique et éthique l'examine. Votre "
                "fiche reste en ligne telle qu'elle est publiée jusqu'à sa décision.";
     if (strcmp(outcome, "publishing") == 0)
         return " ne touche que des informations pratiques : elle est publiée dès que la vérification de la "
