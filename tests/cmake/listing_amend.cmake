@@ -8,6 +8,9 @@ essp_unit_test(test_schema_change unit/test_schema_change.c unit/json_doc.c)
 # (services/review/amended.h), on a temporary LMDB.
 include(${CMAKE_CURRENT_LIST_DIR}/core_bench.cmake)
 essp_core_test(test_review_amended essp_review_core)
+# intake: an update keeps the listing published, says what changes, is
+# refused when it fails the charter or changes nothing.
+essp_core_test(test_intake_update essp_intake_core)
 
 # The whole stack: a phone change published at once as version 2, a themes
 # change before the committee while version 1 stays, rejection, approval,
