@@ -22,7 +22,7 @@ typedef struct {
 typedef struct {
     const char *type;
     const char *kind;                       /* "request", "reply", "event" */
-    field_t fields[16];
+    field_t fields[24];
 } message_t;
 
 #define REQ(n, k, lo, hi) {n, k, true, lo, hi, NULL}
@@ -32,6 +32,13 @@ typedef struct {
 static bool s_is_state(const char *text, size_t len);
 static bool s_is_account_role(const char *text, size_t len);
 static bool s_is_desk_op(const char *text, size_t len);
+
+/*  decided's "change": the decision is on an update of a listing, "minor"
+ *  (decided without a round) or "substantive" (a round's). */
+static bool s_is_change(const char *text, size_t len)
+{
+    return (len == 5 && memcmp(text, "minor", 5) == 0) || (len == 11 && memcmp(text, "substantive", 11) == 0);
+}
 
 static const message_t s_catalogue[] = {
     /* requests */
@@ -133,7 +140,8 @@ static const message_t s_catalogue[] = {
     {"imported", "reply", {REQ("dry_run", F_BOOL, 0, 0), REQ("results", F_ARRAY, 0, IMPORT_ROWS_MAX)}},
     {"receipt", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), {"state", F_STR, true, 1, 32, s_is_state},
                           REQ("revision", F_UINT, 1, UINT32_MAX), REQ("duplicate", F_BOOL, 0, 0),
-                          OPT("token", F_STR, 1, 64)}},
+                          OPT("token", F_STR, 1, 64), OPT("changed", F_ARRAY_STR, 0, 64),
+                          OPT("substantive", F_BOOL, 0, 0)}},
     {"status", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), {"state", F_STR, true, 1, 32, s_is_state},
                          REQ("revision", F_UINT, 1, UINT32_MAX), OPT("name", F_STR, 0, 1000),
                          OPT("submitted_at", F_UINT, 0, UINT32_MAX), OPT("updated_at", F_UINT, 0, UINT32_MAX),
@@ -141,7 +149,7 @@ static const message_t s_catalogue[] = {
                          OPT("reason", F_STR, 0, PROTO_TEXT_MAX), OPT("application", F_MAP, 0, 0),
                          OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("expires", F_UINT, 0, INT64_MAX),
                          OPT("appeal", F_MAP, 0, 0), {"withdrawn_kind", F_STR, false, 1, 32, proto_is_withdraw_reason},
-                         OPT("erased_at", F_UINT, 0, INT64_MAX)}},
+                         OPT("erased_at", F_UINT, 0, INT64_MAX), OPT("update", F_MAP, 0, 0)}},
     {"history", "reply", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("count", F_UINT, 0, UINT64_MAX),
                           REQ("head", F_BIN, 32, 32), REQ("records", F_ARRAY, 0, UINT32_MAX),
                           REQ("verified", F_BOOL, 0, 0), OPT("break", F_MAP, 0, 0)}},
@@ -211,7 +219,8 @@ static const message_t s_catalogue[] = {
                           OPT("application", F_MAP, 0, 0), OPT("voters", F_ARRAY_STR, 0, 1000),
                           {"kind", F_STR, false, 1, 16, proto_is_round_kind},
                           OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("expires", F_UINT, 0, INT64_MAX),
-                          OPT("provenance", F_STR, 1, 16), OPT("approved_at", F_UINT, 0, INT64_MAX)}},
+                          OPT("provenance", F_STR, 1, 16), OPT("approved_at", F_UINT, 0, INT64_MAX),
+                          {"change", F_STR, false, 1, 16, s_is_change}}},
     {"withdrawn", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("at", F_UINT, 0, INT64_MAX),
                             REQ("reason", F_STR, 1, PROTO_TEXT_MAX),
                             {"kind", F_STR, false, 1, 32, proto_is_withdraw_reason}}},

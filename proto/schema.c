@@ -250,6 +250,20 @@ static int s_kw_public(schema_compiler_t *self, schema_node_t *node, json_t *val
     return 0;
 }
 
+/*  "x-change": what a change of the field means for a listing already
+ *  published (proto/schema_change.h). */
+static int s_kw_change(schema_compiler_t *self, schema_node_t *node, json_t *value)
+{
+    const char *name = json_is_string(value) ? json_string_value(value) : "";
+    if (strcmp(name, "minor") == 0)
+        node->change = SCHEMA_CHANGE_MINOR;
+    else if (strcmp(name, "substantive") == 0)
+        node->change = SCHEMA_CHANGE_SUBSTANTIVE;
+    else
+        return s_bad(self, "x-change", "must be \"minor\" or \"substantive\"");
+    return 0;
+}
+
 static int s_kw_pattern(schema_compiler_t *self, schema_node_t *node, json_t *value)
 {
     if (!json_is_string(value) || strlen(json_string_value(value)) != json_string_length(value))
@@ -328,6 +342,7 @@ static const struct {
     { "minimum", s_kw_minimum },
     { "maximum", s_kw_maximum },
     { "x-public", s_kw_public },
+    { "x-change", s_kw_change },
     { "description", s_kw_description },
     { "title", s_kw_ignored },
     { "$schema", s_kw_ignored },

@@ -22,6 +22,9 @@
  *    format                "date" only (YYYY-MM-DD, a real calendar date)
  *    minimum, maximum      integers
  *    x-public              true marks a property as publishable
+ *    x-change              "minor" or "substantive": what a change of the
+ *                          field means for a published listing
+ *                          (proto/schema_change.h)
  *    description, title, $schema, $id   documentation, not checked
  *
  *  Deliberate differences from JSON Schema

@@ -17,6 +17,7 @@
 
 #include "proto/error.h"
 #include "proto/schema.h"
+#include "proto/schema_change.h"
 
 enum {
     SCHEMA_NULL    = 1 << 0,
@@ -41,6 +42,7 @@ struct schema_node_t {
     char *description;
     bool is_public;             /* "x-public": true */
     bool has_public;            /* is_public, or a declared descendant is */
+    int change;                 /* "x-change": SCHEMA_CHANGE_*, 0 when absent */
     /* objects */
     schema_prop_t *props;
     size_t nprops;

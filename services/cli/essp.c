@@ -37,7 +37,9 @@ static const command_t s_commands[] = {
                      "       proto/application.schema.json); --renews: the earlier application it renews",
      "key=,renews=", 1, "expects one FILE.json", cmd_submit},
     {"amend", NULL, "amend ID FILE.json [--token T] [--key KEY]  amend an incomplete application or one with changes\n"
-                    "       requested (the receipt's token, or the staff key)",
+                    "       requested, or update an approved or published listing (the receipt's token, or\n"
+                    "       the staff key); an update's receipt lists the fields it changes (changed) and\n"
+                    "       whether one is substantive (then the committee decides; else published at once)",
      "key=,token=", 2, "expects ID and FILE.json", cmd_amend},
     {"status", NULL, "status ID [--token T]           the state of an application, its report and decisions\n"
                      "       (the receipt's token, or the staff key)",

@@ -290,9 +290,17 @@ enum MHD_Result api_amend(http_t *self, struct MHD_Connection *c, request_t *r)
     doc_strcpy(&reply.msg, "state", state, sizeof state);
     doc_uint(&reply.msg, "revision", &revision);
     bool duplicate = doc_bool(&reply.msg, "duplicate", false);
+    json_t *receipt = json_pack("{s:s, s:s, s:I, s:b}", "id", r->id, "state", state, "revision",
+                                (json_int_t)revision, "duplicate", duplicate);
+    /* An update of a listing: what it changes, and whether the committee
+     * will see it. */
+    const msgpack_object *changed = doc_array(&reply.msg, "changed");
+    if (changed) {
+        json_object_set_new(receipt, "changed", json_codec_from_object(changed));
+        json_object_set_new(receipt, "substantive", json_boolean(doc_bool(&reply.msg, "substantive", false)));
+    }
     bridge_reply_free(&reply);
-    return request_json(c, 200, json_pack("{s:s, s:s, s:I, s:b}", "id", r->id, "state", state, "revision",
-                                          (json_int_t)revision, "duplicate", duplicate), NULL, NULL);
+    return request_json(c, 200, receipt, NULL, NULL);
 }
 
 /*  The motivation of a JSON appeal body ({"motivation": "..."}), copied;

@@ -3,6 +3,7 @@
 #include "rules.h"
 
 #include "contacts.h"
+#include "update.h"
 
 #include "proto/doc.h"
 #include "proto/history.h"
@@ -115,7 +116,7 @@ static int s_forget_application(MDB_txn *txn, service_t *svc, const char *id, co
     int rc = mdb_del(txn, service_db(svc, INTAKE_DB_DOCUMENTS), &key, NULL);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
-    if ((rc = record_drop_report(txn, svc, id, strlen(id))))
+    if ((rc = record_drop_report(txn, svc, id, strlen(id))) || (rc = update_forget_listed(txn, svc, id, strlen(id))))
         return rc;
     char listing[INTAKE_LISTING_MAX];
     intake_record_listing(record, listing);

@@ -16,7 +16,7 @@
 #include <string.h>
 
 const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", "history", "reports",
-                                  "contacts", "reissues", NULL};
+                                  "contacts", "reissues", "listed", NULL};
 
 #define S_SECRET_KEY "token_secret"
 

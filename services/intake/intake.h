@@ -42,9 +42,10 @@
  *  that it stays small (one leaf node, no overflow page of its own).
  *  contacts: the applications of each contact address (contacts.h);
  *  reissues: the tracking links sent again per address in the last hour
- *  (reissue.h). */
+ *  (reissue.h); listed: while an update of a listing waits, or after one
+ *  was refused, the document on the directory, by id (update.h). */
 enum { INTAKE_DB_APPLICATIONS, INTAKE_DB_DOCUMENTS, INTAKE_DB_KEYS, INTAKE_DB_SIRETS, INTAKE_DB_META,
-       INTAKE_DB_HISTORY, INTAKE_DB_REPORTS, INTAKE_DB_CONTACTS, INTAKE_DB_REISSUES };
+       INTAKE_DB_HISTORY, INTAKE_DB_REPORTS, INTAKE_DB_CONTACTS, INTAKE_DB_REISSUES, INTAKE_DB_LISTED };
 extern const char *const intake_dbs[];
 
 /*  The applicant's token: the receipt of a submission carries it once, the

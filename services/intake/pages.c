@@ -139,6 +139,26 @@ void web_page_amended(FILE *out, const char *id, const char *token, unsigned lon
     pages_foot(out);
 }
 
+void web_page_updated(FILE *out, const char *id, const char *token, bool substantive)
+{
+    pages_head(out, "Mise à jour reçue");
+    fputs("<h1>Mise à jour reçue</h1>\n<p class=\"lead\">La mise à jour de votre fiche (dossier n° "
+          "<strong class=\"id\">", out);
+    html_escape_z(out, id);
+    fputs("</strong>) est enregistrée.</p>\n<p class=\"update-next\" data-substantive=\"", out);
+    fputs(substantive ? "true\">Elle touche des points que le comité examine : le Comité scientifique et "
+                        "éthique va l'examiner. Votre fiche reste en ligne, telle qu'elle est publiée, "
+                        "jusqu'à sa décision.</p>\n"
+                      : "false\">Elle ne touche que des informations pratiques : elle sera publiée dès que "
+                        "la vérification de la charte sera terminée, sans examen par le comité.</p>\n", out);
+    fputs("<form method=\"post\" action=\"/suivi/", out);
+    html_escape_z(out, id);
+    fputs("\">\n<input type=\"hidden\" name=\"jeton\" value=\"", out);
+    html_escape_z(out, token);
+    fputs("\">\n<button type=\"submit\" class=\"primary\">Voir où en est ma fiche</button>\n</form>\n", out);
+    pages_foot(out);
+}
+
 void web_page_charter(FILE *out)
 {
     const charter_criterion_t *criteria;

@@ -33,6 +33,11 @@ void web_page_lost_link(FILE *out, const char *notice);
 /*  After an amendment. */
 void web_page_amended(FILE *out, const char *id, const char *token, unsigned long revision);
 
+/*  The receipt of an update of a listing: published at once after the
+ *  charter's check (minor), or before the committee while the listing
+ *  stays as it is (substantive). */
+void web_page_updated(FILE *out, const char *id, const char *token, bool substantive);
+
 /*  The charter: its four articles and their criteria, in French. */
 void web_page_charter(FILE *out);
 

@@ -213,6 +213,30 @@ enum MHD_Result site_page_follow_post(http_t *self, struct MHD_Connection *c, re
     return result;
 }
 
+/*  A refused amendment, next to the field it names: the schema's rules in
+ *  the form's words; an update that fails the charter with the
+ *  criterion's own French reason (what follows "as it is: " in the
+ *  message, update.c); an update that changes nothing, on the whole form. */
+static void s_amend_error(http_t *self, web_form_t *form, const msgpack_object *reply, const char *field,
+                          const char *rule)
+{
+    char message[PROTO_MESSAGE_MAX], name[160];
+    int f;
+    const char *reason = NULL;
+    if (doc_strcpy(reply, "message", message, sizeof message) > 0 && charter_criterion_find(rule))
+        reason = strstr(message, "as it is: ");
+    if (reason) {
+        char text[PROTO_MESSAGE_MAX + 64];
+        snprintf(text, sizeof text, "Cette mise à jour ne respecte pas la charte (%s) : %s", rule, reason + 10);
+        form_place_error(form, field, &f, name, sizeof name);
+        form_add_error(form, name, text);
+    } else if (strcmp(rule, "unchanged") == 0) {
+        form_add_error(form, "", TEXTS_UPDATE_UNCHANGED);
+    } else {
+        web_form_error(self->web, form, field, rule);
+    }
+}
+
 enum MHD_Result site_page_amend(http_t *self, struct MHD_Connection *c, request_t *r)
 {
     web_form_t *form = s_parse_form(r);
@@ -250,7 +274,10 @@ enum MHD_Result site_page_amend(http_t *self, struct MHD_Connection *c, request_
             doc_uint(&reply.msg, "revision", &revision);
             page_t page;
             request_page_open(&page);
-            web_page_amended(page.out, r->id, token, (unsigned long)revision);
+            if (doc_get(&reply.msg, "changed"))
+                web_page_updated(page.out, r->id, token, doc_bool(&reply.msg, "substantive", false));
+            else
+                web_page_amended(page.out, r->id, token, (unsigned long)revision);
             result = request_page_send(c, 200, &page);
         } else if (doc_str_eq(&reply.msg, "code", PROTO_E_NOT_FOUND)) {
             result = site_page_follow(c, r, 404, TEXTS_UNKNOWN_FILE);
@@ -259,7 +286,7 @@ enum MHD_Result site_page_amend(http_t *self, struct MHD_Connection *c, request_
         } else {
             doc_strcpy(&reply.msg, "field", field, sizeof field);
             doc_strcpy(&reply.msg, "rule", rule, sizeof rule);
-            web_form_error(self->web, form, api_client_field(field), rule);
+            s_amend_error(self, form, &reply.msg, api_client_field(field), rule);
             result = s_page_status(self, c, r, token, 400, form);
         }
         bridge_reply_free(&reply);

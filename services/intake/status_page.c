@@ -314,7 +314,7 @@ static void s_facts(FILE *out, const msgpack_object *status, const char *id, con
 }
 
 /*  The state in one sentence, first thing on the page. */
-static void s_state(FILE *out, const msgpack_object *status, const char *state, bool amendable)
+static void s_state(FILE *out, const msgpack_object *status, const char *state, bool amendable, bool updatable)
 {
     char kind[16];
     s_str_of(status, "withdrawn_kind", kind, sizeof kind);
@@ -334,6 +334,8 @@ static void s_state(FILE *out, const msgpack_object *status, const char *state, 
     fputs("</p>\n", out);
     if (amendable)
         fputs("<p><a href=\"#modifier\">Modifier votre dossier</a></p>\n", out);
+    if (updatable)
+        fputs("<p><a href=\"#mettre-a-jour\">Mettre à jour ma fiche</a></p>\n", out);
     fputs("</div>\n", out);
 }
 
@@ -367,6 +369,108 @@ static void s_renewal(FILE *out, web_t *self, const char *id, const msgpack_obje
     fputs("</section>\n", out);
 }
 
+/*  The French label of a changed field (a path of proto/schema_change.h). */
+static const char *s_field_label(const char *path)
+{
+    for (size_t f = 0; f < WEB_FIELD_COUNT; f++)
+        if (strcmp(web_fields[f].path, path) == 0)
+            return web_fields[f].label;
+    if (strcmp(path, "references") == 0)
+        return "Références";
+    if (strcmp(path, "trained_people") == 0)
+        return "Personnes formées";
+    return path;
+}
+
+/*  The fields an update changes, by their labels. */
+static void s_changed_fields(FILE *out, const msgpack_object *changed)
+{
+    fputs("<ul class=\"changed\">\n", out);
+    for (size_t i = 0; i < doc_len(changed); i++) {
+        const msgpack_object *path = doc_at(changed, i);
+        if (path->type != MSGPACK_OBJECT_STR)
+            continue;
+        char text[PROTO_FIELD_MAX];
+        snprintf(text, sizeof text, "%.*s", (int)path->via.str.size, path->via.str.ptr);
+        fputs("<li data-field=\"", out);
+        html_escape_z(out, text);
+        fputs("\">", out);
+        html_escape_z(out, s_field_label(text));
+        fputs("</li>\n", out);
+    }
+    fputs("</ul>\n", out);
+}
+
+/*  The decision on the update's revision, or NULL while none. */
+static const msgpack_object *s_update_decision(const msgpack_object *decisions, uint64_t revision)
+{
+    const msgpack_object *found = NULL;
+    for (size_t i = 0; i < doc_len(decisions); i++) {
+        uint64_t r = 0;
+        if (doc_uint(doc_at(decisions, i), "revision", &r) && r == revision)
+            found = doc_at(decisions, i);
+    }
+    return found;
+}
+
+/*  Where the last update stands, in one sentence. */
+static const char *s_update_sentence(const char *outcome)
+{
+    if (strcmp(outcome, "committee") == 0)
+        return " touche des points que le comité juge : le Comité scientifique et éthique l'examine. Votre "
+               "fiche reste en ligne telle qu'elle est publiée jusqu'à sa décision.";
+    if (strcmp(outcome, "publishing") == 0)
+        return " ne touche que des informations pratiques : elle est publiée dès que la vérification de la "
+               "charte est terminée, sans examen par le comité.";
+    if (strcmp(outcome, "published") == 0)
+        return " est publiée dans l'annuaire.";
+    if (strcmp(outcome, "rejected") == 0)
+        return " n'a pas été retenue par le comité : votre fiche reste en ligne telle qu'elle était publiée.";
+    return " appelle des modifications selon le comité : votre fiche reste en ligne telle qu'elle était "
+           "publiée, et vous pouvez envoyer une nouvelle mise à jour ci-dessous.";
+}
+
+static void s_update_outcome(FILE *out, const msgpack_object *update, const msgpack_object *decisions)
+{
+    uint64_t revision = 0, at = 0;
+    doc_uint(update, "revision", &revision);
+    doc_uint(update, "at", &at);
+    const msgpack_object *decision = s_update_decision(decisions, revision);
+    bool substantive = doc_bool(update, "substantive", false);
+    const char *outcome = !decision                                     ? (substantive ? "committee" : "publishing")
+                          : doc_str_eq(decision, "decision", "approve") ? "published"
+                          : doc_str_eq(decision, "decision", "reject")  ? "rejected"
+                                                                        : "changes";
+    fprintf(out, "<div class=\"update\" id=\"mise-a-jour\">\n<p class=\"update-outcome\" data-outcome=\"%s\">"
+                 "Votre mise à jour du ", outcome);
+    s_datetime(out, at);
+    fputs(s_update_sentence(outcome), out);
+    fputs("</p>\n<p>Champs modifiés :</p>\n", out);
+    s_changed_fields(out, doc_array(update, "changed"));
+    fputs("</div>\n", out);
+}
+
+/*  « Mettre à jour ma fiche »: the listing's form prefilled (or as posted,
+ *  with its errors), what happens to minor and to substantive changes said
+ *  before it. */
+static void s_update(FILE *out, web_t *self, const char *id, const char *token, const msgpack_object *status,
+                     const msgpack_object *application, const web_form_t *amend)
+{
+    fputs("<section aria-labelledby=\"mettre-a-jour\">\n<h2 id=\"mettre-a-jour\">Mettre à jour ma fiche</h2>\n",
+          out);
+    const msgpack_object *update = doc_map(status, "update");
+    if (update)
+        s_update_outcome(out, update, doc_array(status, "decisions"));
+    fputs("<p>" TEXTS_UPDATE_INTRO "</p>\n<ul class=\"update-rules\">\n<li>" TEXTS_UPDATE_MINOR "</li>\n<li>"
+          TEXTS_UPDATE_SUBSTANTIVE "</li>\n</ul>\n", out);
+    web_form_t *prefilled = amend ? NULL : s_form_of_application(application);
+    char action[128];
+    snprintf(action, sizeof action, "/suivi/%s/modifier", id);
+    form_page_write(out, self, amend ? amend : prefilled, action, "jeton", token, NULL, "Mettre à jour ma fiche");
+    web_form_destroy(&prefilled);
+    fputs("</section>\n", out);
+}
+
 void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const char *token,
                      const web_form_t *amend, int64_t now)
 {
@@ -383,7 +487,8 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
         email[0] = '\0';
     pages_head(out, "Suivi de votre candidature");
     fputs("<h1>Suivi de votre candidature</h1>\n", out);
-    s_state(out, status, state, amendable);
+    bool updatable = (strcmp(state, "approved") == 0 || strcmp(state, "published") == 0) && application && !erased;
+    s_state(out, status, state, amendable, updatable);
     const msgpack_object *decisions = doc_array(status, "decisions");
     s_motivations(out, decisions, erased ? NULL : doc_get(status, "reason"));
     texts_next_steps(out, &self->settings, state, now, email);
@@ -395,6 +500,8 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
     s_appeal(out, id, token, state, doc_map(status, "appeal"));
     if (!erased && application && s_renewable(status, state, now))
         s_renewal(out, self, id, application, strcmp(state, "withdrawn") == 0);
+    if (updatable)
+        s_update(out, self, id, token, status, application, amend);
     if (amendable) {
         fputs("<section aria-labelledby=\"modifier\">\n<h2 id=\"modifier\">Modifier votre dossier</h2>\n"
               "<p>Corrigez les points signalés, puis envoyez : le dossier est vérifié de nouveau.</p>\n", out);

@@ -4,6 +4,7 @@
 #include "intake.h"
 #include "record.h"
 #include "rules.h"
+#include "update.h"
 
 #include "proto/doc.h"
 #include "proto/history.h"
@@ -243,6 +244,12 @@ static void s_describe_decision(scratch_t *s, const msgpack_object *event)
     text_add(&s->why, ": ", 2);
     doc_str(event, "decision", &text, &len);
     text_add(&s->why, text, len);
+    /* An update of a listing with minor changes only: nobody voted. */
+    if (doc_str_eq(event, "change", "minor")) {
+        text_set(&s->who, "review");
+        const char *minor = " (minor update of the listing, no vote)";
+        text_add(&s->why, minor, strlen(minor));
+    }
     const msgpack_object *motivations = doc_array(event, "motivations");
     if (doc_len(motivations)) {
         text_add(&s->why, "; motivations: ", 15);
@@ -280,7 +287,13 @@ static int s_apply_decided(scratch_t *s, service_t *svc, MDB_txn *txn, const msg
     change.reason = s->reason.text;
     change.reason_len = s->reason.len;
     s_describe_decision(s, event);
-    return s_rewrite(txn, svc, s, &record, &change, now);
+    /* An approved update is the listing now: nothing left to compare
+     * the next one with but the stored document. */
+    bool listed = doc_str_eq(event, "decision", "approve") && update_is_for(&record, event);
+    char id[PROTO_ID_MAX + 1];
+    int id_len = record_id(&record, id);
+    rc = s_rewrite(txn, svc, s, &record, &change, now);
+    return rc || !listed || id_len < 0 ? rc : update_forget_listed(txn, svc, id, (size_t)id_len);
 }
 
 /*  who of review's withdrawals: the staff withdraws, erases, and files
@@ -340,8 +353,10 @@ static int s_apply_queued(scratch_t *s, service_t *svc, MDB_txn *txn, const msgp
     int rc = s_load_current(txn, svc, s, event, !review, &record, &current);
     if (rc || !current || record_is_erased(&record))
         return rc;
+    /* The round of an update is recorded too: the listing stays
+     * published, but the committee now has the update. */
     change_t change = {.state = intake_queued_state(&record, kind, kind_len), .what = "queued",
-                       .recorded = !review};
+                       .recorded = !review || update_is_for(&record, event)};
     uint64_t round = 0;
     doc_uint(event, "round", &round);
     text_set(&s->who, "review");
@@ -386,7 +401,9 @@ int intake_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char
     text_set(&s->who, "publication");
     if (upsert) {
         change_t change = {.state = intake_listed_state(&record), .what = "published"};
-        if (!change.state)
+        /* A published listing listed again: an update, the next version. */
+        change.recorded = !change.state && record_is_state(&record, STATE_PUBLISHED);
+        if (!change.state && !change.recorded)
             return 0;
         uint64_t version = 0;
         doc_uint(event, "version", &version);

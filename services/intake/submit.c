@@ -7,6 +7,7 @@
 #include "keys.h"
 #include "rules.h"
 #include "sealing.h"
+#include "update.h"
 
 #include "proto/doc.h"
 #include "proto/history.h"
@@ -50,19 +51,29 @@ static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_
 }
 
 /*  token: the applicant's token, given only in the receipt of a
- *  submission (NULL otherwise). */
-static void s_pack_receipt(msgpack_packer *pk, service_request_t *req, const char *id, size_t id_len,
-                           const char *state, size_t state_len, uint64_t revision, bool duplicate,
-                           const char *token)
+ *  submission (NULL otherwise); changes: what an update of a listing
+ *  changes (NULL otherwise). */
+static void s_pack_receipt_of(msgpack_packer *pk, service_request_t *req, const char *id, size_t id_len,
+                              const char *state, size_t state_len, uint64_t revision, bool duplicate,
+                              const char *token, const schema_changes_t *changes)
 {
     service_request_set_id(req, id, id_len);
-    proto_pack_reply(pk, "receipt", req->has_rid, req->rid, proto_entries(4, token));
+    proto_pack_reply(pk, "receipt", req->has_rid, req->rid, proto_entries(4, token) + (changes ? 2 : 0));
     proto_pack_kv_strn(pk, "id", id, id_len);
     proto_pack_kv_strn(pk, "state", state, state_len);
     proto_pack_kv_uint(pk, "revision", revision);
     proto_pack_kv_bool(pk, "duplicate", duplicate);
     if (token)
         proto_pack_kv_str(pk, "token", token);
+    if (changes)
+        update_pack_receipt(pk, changes);
+}
+
+static void s_pack_receipt(msgpack_packer *pk, service_request_t *req, const char *id, size_t id_len,
+                           const char *state, size_t state_len, uint64_t revision, bool duplicate,
+                           const char *token)
+{
+    s_pack_receipt_of(pk, req, id, id_len, state, state_len, revision, duplicate, token, NULL);
 }
 
 /*  The event validation consumes: the application as stored; for a new
@@ -250,13 +261,15 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
 static int s_check_amendable(service_request_t *req, const msgpack_object *record,
                              const msgpack_object *application)
 {
+    /* An approved or published listing takes an update (update.h). */
     if (!doc_str_eq(record, "state", STATE_INCOMPLETE)
-        && !doc_str_eq(record, "state", STATE_CHANGES_REQUESTED)) {
+        && !doc_str_eq(record, "state", STATE_CHANGES_REQUESTED) && !update_applies(record)) {
         char state[32];
         doc_strcpy(record, "state", state, sizeof state);
         return service_refuse(req, PROTO_E_CONFLICT, "id", "state",
                               "an application in state %s cannot be amended: only incomplete or "
-                              "changes_requested ones can", state);
+                              "changes_requested ones can, and an approved or published listing can be "
+                              "updated", state);
     }
     char before[INTAKE_LISTING_MAX], after[INTAKE_LISTING_MAX];
     intake_record_listing(record, before);
@@ -292,6 +305,16 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
         return rc;
     if ((rc = s_validate(req, application)) || (rc = s_check_amendable(req, &record, application)))
         return rc;
+    /* An update keeps the listing's state: the listing stays as it is
+     * until the update is published or decided. */
+    schema_changes_t changes;
+    bool update = update_applies(&record);
+    char state[32] = STATE_RECEIVED;
+    if (update) {
+        doc_strcpy(&record, "state", state, sizeof state);
+        if ((rc = update_check(svc, txn, req, s, id, id_len, application, &changes)))
+            return rc;
+    }
 
     /* The contact's address may change: read before the document is replaced. */
     unsigned char before[CONTACTS_HASH_BYTES], after[CONTACTS_HASH_BYTES];
@@ -308,16 +331,20 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     text_set(&s->who, "applicant");
     text_set(&s->why, "");
     text_add_number(&s->why, "revision ", revision);
-    record_history_prepare(s, &history, "amended", STATE_RECEIVED, req->now);
+    if (update)
+        update_describe(&s->why, revision, &changes);
+    record_history_prepare(s, &history, update ? "updated" : "amended", state, req->now);
     msgpack_sbuffer_clear(&s->buf);
     application_pack_normalized(&s->pk, application, "");
     size_t doc_len = s->buf.size;
     static const char *const changed[] = {"revision", "state", "updated_at", "report", "name",
-                                          "history", NULL};
-    doc_pack_map_except(&s->pk, &record, changed, 6);
+                                          "history", "update", NULL};
+    doc_pack_map_except(&s->pk, &record, changed, 6 + update);
     history_head_pack(&s->pk, &history);
+    if (update)
+        update_pack(&s->pk, revision, &changes, req->now);
     proto_pack_kv_uint(&s->pk, "revision", revision);
-    proto_pack_kv_str(&s->pk, "state", STATE_RECEIVED);
+    proto_pack_kv_str(&s->pk, "state", state);
     proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)req->now);
     proto_pack_str(&s->pk, "report");
     msgpack_pack_nil(&s->pk);
@@ -330,7 +357,9 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     snprintf(idz, sizeof idz, "%.*s", (int)id_len, id);
     bool renewal = doc_strcpy(&record, "renews", renews, sizeof renews) > 0;
     const char *doc = s->buf.data;
-    rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, doc, doc_len);
+    rc = update ? update_keep_listed(txn, svc, id, id_len) : 0;
+    if (!rc)
+        rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, doc, doc_len);
     if (!rc)
         rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, id_len, doc + doc_len,
                        s->buf.size - doc_len);
@@ -348,7 +377,7 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
         rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, renewal ? renews : NULL, NULL,
                               req->now);
     if (!rc)
-        s_pack_receipt(req->reply, req, id, id_len, STATE_RECEIVED, strlen(STATE_RECEIVED), revision,
-                       false, NULL);
+        s_pack_receipt_of(req->reply, req, id, id_len, state, strlen(state), revision, false, NULL,
+                          update ? &changes : NULL);
     return rc;
 }

@@ -81,7 +81,24 @@ void texts_privacy_notice(FILE *out, const web_settings_t *settings);
 #define TEXTS_TOKEN_MISSING "Indiquez votre code de suivi."
 #define TEXTS_AMEND_REFUSED_TITLE "Modification impossible"
 #define TEXTS_AMEND_REFUSED "Ce dossier ne peut pas être modifié dans son état actuel : seul un dossier " \
-    "incomplet, ou dont le comité demande des modifications, peut l'être."
+    "incomplet, ou dont le comité demande des modifications, peut l'être, et une fiche approuvée ou " \
+    "publiée peut être mise à jour (pas pendant l'examen d'une réclamation)."
+
+/*  Updating a listing from its status page (update.h): what happens to
+ *  minor and to substantive changes, said before the form. */
+#define TEXTS_UPDATE_INTRO "Votre fiche est reprise ci-dessous : corrigez ce qui a changé, puis envoyez. " \
+    "La mise à jour est vérifiée au regard de la charte ; tant qu'elle n'est pas publiée, votre fiche " \
+    "reste en ligne telle qu'elle est."
+#define TEXTS_UPDATE_MINOR "Si vous ne changez que des informations pratiques (contacts, adresse, " \
+    "site web, départements où vous intervenez, formats, personnes formées et dates de leur session, " \
+    "agrément ESUS, numéro de déclaration d'activité, certificat Qualiopi), la mise à jour est publiée " \
+    "aussitôt la vérification de la charte passée, sans examen par le comité."
+#define TEXTS_UPDATE_SUBSTANTIVE "Si vous changez un point que le comité examine (nom ou statut " \
+    "juridique, personne qui accompagne, principes de l'ESS, gouvernance, usage des excédents, " \
+    "références, périmètre, thèmes, description de votre offre, liens déclarés), le Comité scientifique " \
+    "et éthique examine la mise à jour ; votre fiche actuelle reste en ligne, inchangée, jusqu'à sa " \
+    "décision, et elle le reste si le comité ne retient pas la mise à jour."
+#define TEXTS_UPDATE_UNCHANGED "Cette mise à jour ne change rien à votre fiche : modifiez au moins un champ."
 #define TEXTS_APPEAL_LONG_TITLE "Motivation trop longue"
 #define TEXTS_APPEAL_LONG "La motivation dépasse 4000 octets : raccourcissez-la, puis envoyez de nouveau " \
     "votre appel depuis la page de suivi."

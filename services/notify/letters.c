@@ -26,6 +26,7 @@ static const char *const s_plain_names[] = { S_APPLICANT, NULL };
 static const char *const s_decision_names[] = { S_APPLICANT, "motivation", NULL };
 static const char *const s_decision_sections[] = { "motivations", NULL };
 static const char *const s_rejected_sections[] = { "motivations", "appel", NULL };
+static const char *const s_update_sections[] = { "motivations", "modifications", NULL };
 static const char *const s_appeal_names[] = { S_APPLICANT, "motivation", NULL };
 static const char *const s_approved_names[] = { S_APPLICANT, "motivation", "fin", NULL };
 static const char *const s_published_names[] = { S_APPLICANT, "fiche", "fin", NULL };
@@ -50,6 +51,7 @@ static const template_spec_t s_specs[] = {
     { "in_review", s_plain_names, s_none },
     { "changes", s_decision_names, s_decision_sections },
     { "rejected", s_decision_names, s_rejected_sections },
+    { "update_refused", s_decision_names, s_update_sections },
     { "appeal_received", s_appeal_names, s_none },
     { "approved", s_approved_names, s_decision_sections },
     { "published", s_published_names, s_none },
@@ -321,6 +323,18 @@ static int s_decided(letters_t *out, const letters_ctx_t *ctx, const msgpack_obj
     uint64_t expires = 0;
     bool has_end = doc_uint(event, "expires", &expires);
     letter_t *l = NULL;
+    /* An update of a published listing (review's "change"): its approval
+     * is told by the letter of the next version's publication; a refusal
+     * leaves the listing as it was, and cannot be appealed. */
+    bool update = doc_get(event, "change") != NULL;
+    if (update && !complaint) {
+        if (strcmp(decision, "reject") != 0 && strcmp(decision, "changes") != 0)
+            return 0;
+        if (!(l = s_to_applicant(out, ctx, "update_refused", file))
+            || vars_flag(l->vars, "modifications", !strcmp(decision, "changes")))
+            return -1;
+        return s_motivations(l->vars, event) ? -1 : 0;
+    }
     if (complaint && (!strcmp(decision, "reinstate") || !strcmp(decision, "withdraw"))) {
         if (!(l = s_to_applicant(out, ctx, "complaint_outcome", file)))
             return -1;

@@ -150,8 +150,13 @@ const char *review_kind_of(const msgpack_object *file)
 
 bool review_is_listed(const msgpack_object *file)
 {
-    return doc_str_eq(file, "state", FILE_DECIDED)
-        && (doc_str_eq(file, "decision", "approve") || doc_str_eq(file, "decision", "reinstate"));
+    if (doc_str_eq(file, "state", FILE_DECIDED)
+        && (doc_str_eq(file, "decision", "approve") || doc_str_eq(file, "decision", "reinstate")))
+        return true;
+    /* A listing whose update is before the committee, or was refused,
+     * stays on the directory as it was (amended.h). */
+    return doc_bool(file, "listing_kept", false) && !doc_str_eq(file, "state", FILE_WITHDRAWN)
+        && !review_is_suspended(file);
 }
 
 bool review_is_suspended(const msgpack_object *file)

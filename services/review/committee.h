@@ -94,7 +94,8 @@ int review_emit(service_t *svc, MDB_txn *txn, const char *type, int64_t at, cons
 const char *review_kind_of(const msgpack_object *file);
 
 /*  True when the file is on the directory: its last decision approved or
- *  reinstated it and nothing withdrew it since. */
+ *  reinstated it and nothing withdrew it since, or it is a listing whose
+ *  update the committee has or refused (listing_kept, amended.h). */
 bool review_is_listed(const msgpack_object *file);
 
 /*  True when a complaint round is open (intake shows it "suspended"). */

@@ -1,6 +1,7 @@
 /*  services/review/listing.c - see listing.h. */
 #include "listing.h"
 
+#include "amended.h"
 #include "ballots.h"
 #include "rounds.h"
 
@@ -156,7 +157,11 @@ int listing_complaint(review_t *self, service_t *svc, MDB_txn *txn, service_requ
     review_set_t extra[] = {{"complaint", *doc_get(req->msg, "reason")},
                             {"complained_at", review_uint((uint64_t)req->now)}};
     s_pack_ack(req, STATE_SUSPENDED);
-    return rounds_open(self, svc, txn, &file, "complaint", extra, 2, req->now);
+    char id[PROTO_ID_MAX + 1];
+    doc_strcpy(&file, "id", id, sizeof id);
+    if ((rc = rounds_open(self, svc, txn, &file, "complaint", extra, 2, req->now)))
+        return rc;
+    return amended_drop_update(self, svc, txn, id);
 }
 
 /* ------------------------------------------------------------------- tick */

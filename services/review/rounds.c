@@ -1,6 +1,7 @@
 /*  services/review/rounds.c - see rounds.h. */
 #include "rounds.h"
 
+#include "amended.h"
 #include "ballots.h"
 #include "members.h"
 
@@ -209,10 +210,19 @@ int rounds_apply_validated(review_t *self, service_t *svc, MDB_txn *txn, const m
     doc_uint(event, "revision", &revision);
     if (doc_str_eq(&old, "state", FILE_WITHDRAWN) || old_revision >= revision)
         return 0;
+    /* A listed file that comes back is an update of its listing. */
+    if (review_is_listed(&old))
+        return amended_apply_validated(self, svc, txn, &old, event, now);
+    return rounds_reopen(self, svc, txn, &old, event, now);
+}
+
+int rounds_reopen(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *old,
+                  const msgpack_object *event, int64_t now)
+{
     review_set_t set[8];
     size_t n = s_content(&self->zone, event, set);
-    msgpack_object file = s_without_content(&self->zone, &old);
-    rc = rounds_open(self, svc, txn, &file, "review", set, n, now);
+    msgpack_object file = s_without_content(&self->zone, old);
+    int rc = rounds_open(self, svc, txn, &file, "review", set, n, now);
     return rc ? rc : s_store_content(self, svc, txn, event);
 }
 

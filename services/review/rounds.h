@@ -39,6 +39,11 @@
 int rounds_apply_validated(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,
                            int64_t now);
 
+/*  A new revision of the stored file `old` (validated): a new review
+ *  round opens with it, its application and report stored. */
+int rounds_reopen(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *old,
+                  const msgpack_object *event, int64_t now);
+
 /*  Stores the new file of a `validated` event (round 1 of kind review,
  *  open, no votes) with its application and report, and appends nothing:
  *  s_enter appends `queued`; a file decided without a round (direct.h)

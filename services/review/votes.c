@@ -1,6 +1,7 @@
 /*  services/review/votes.c - see votes.h. */
 #include "votes.h"
 
+#include "amended.h"
 #include "ballots.h"
 #include "listing.h"
 #include "members.h"
@@ -130,7 +131,8 @@ review_decision_t votes_decision(const review_t *self, const msgpack_object *fil
     d.listed = s_lists(decision);
     /* A reinstated listing keeps the term of its approval. */
     uint64_t approved_at;
-    if (strcmp(decision, "reinstate") == 0 && doc_uint(file, "approved_at", &approved_at))
+    if ((strcmp(decision, "reinstate") == 0 || amended_keeps_term(file))
+        && doc_uint(file, "approved_at", &approved_at))
         d.approved_at = (int64_t)approved_at;
     if (d.listed)
         d.expiry = listing_expiry_of(&self->rules, application, d.approved_at);
@@ -265,7 +267,10 @@ int votes_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
     if (s_lists(decision) && (rc = rounds_content(svc, txn, &file, &self->zone, &application, NULL)))
         return rc;
     review_decision_t d = votes_decision(self, &file, &application, decision, req->now);
-    if (d.decision && (rc = votes_emit_decided(self, svc, txn, &file, &application, &votes, &d, NULL, 0, req->now)))
+    review_set_t extra[2];
+    size_t extra_n = amended_decided_extra(&file, &d, extra);
+    if (d.decision
+        && (rc = votes_emit_decided(self, svc, txn, &file, &application, &votes, &d, extra, extra_n, req->now)))
         return rc;
     char id[PROTO_ID_MAX + 1], renews[PROTO_ID_MAX + 1] = "";
     doc_strcpy(&file, "id", id, sizeof id);
@@ -276,7 +281,8 @@ int votes_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
     review_set_t set[8];
     size_t n = votes_decided_file(&d, set);
     msgpack_object key = review_str(id);
-    if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, &file, set, n)))
+    if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, &file, set, n))
+        || (rc = amended_decided(self, svc, txn, id, d.decision)))
         return rc;
     return votes_after_decision(self, svc, txn, &d, id, renews, req->now);
 }

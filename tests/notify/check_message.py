@@ -18,7 +18,7 @@ import tempfile
 
 KINDS = ["receipt", "incomplete", "in_review", "changes", "rejected", "appeal_received", "approved",
          "published", "reminder_60", "reminder_14", "suspended", "complaint_outcome", "withdrawn", "erased",
-         "token_reissued", "member_digest", "member_reminder", "staff_complaint", "staff_erasure",
+         "token_reissued", "update_refused", "member_digest", "member_reminder", "staff_complaint", "staff_erasure",
          "staff_undeliverable"]
 EXPECTED_HEADERS = {"date", "message-id", "from", "to", "subject", "mime-version", "auto-submitted",
                     "content-language", "content-type"}

@@ -24,6 +24,9 @@ LEAKED_WORDS = (
 _PATTERN = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in LEAKED_WORDS) + r")(?![\w-])",
                       re.IGNORECASE)
 _HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# What a prefilled form's text areas hold is the applicant's own text (a
+# reference's summary may well say « Révision de la charte »), not the site's.
+_APPLICANT_TEXT = re.compile(r"(<textarea\b[^>]*>).*?(</textarea\s*>)", re.IGNORECASE | re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 
@@ -33,6 +36,7 @@ def visible_text(page):
     if isinstance(page, bytes):
         page = page.decode("utf-8", "replace")
     page = _HIDDEN.sub(" ", _COMMENT.sub(" ", page))
+    page = _APPLICANT_TEXT.sub(r"\1 \2", page)
     return html_lib.unescape(_TAG.sub(" ", page))
 
 
@@ -61,4 +65,6 @@ if __name__ == "__main__":
     assert not leaked_words('<script>if (x === null) submit();</script><p>Envoyer</p>')
     assert not leaked_words("<p>Le support-technique et les supports de cours</p>")
     assert not leaked_words("<p>Une versionnée, un soutien</p>")
+    assert not leaked_words('<textarea name="references[0].summary">Révision de la charte</textarea>')
+    assert leaked_words('<textarea name="a">x</textarea><p>version</p>')[0][0] == "version"
     print("french_pages: ok")

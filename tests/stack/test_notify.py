@@ -8,6 +8,7 @@ the staff's letters; an erased address that gets nothing more.  Then the
 default stack, with no SMTP server: the letters are .eml files in the
 Maildir $ESSP_HOME/mail/new that Python's email module reads."""
 
+import copy
 import email
 import email.policy
 import glob
@@ -170,6 +171,34 @@ def test_approved_and_published_with_the_end_date():
     assert end in m.text() and "« %s »" % document["organisation"]["name"] in m.text(), m.text()
 
 
+def test_updates_of_a_listing_published_or_refused_without_an_approval_letter():
+    document, address = application()
+    receipt, status = published(document)
+    letter(address, "est publiée")
+    minor = copy.deepcopy(document)
+    minor["organisation"]["public_contact"]["phone"] = "02 51 11 22 33"
+    path = harness.write_json(stack.home, "update-%d.json" % next(numbers), minor)
+    assert stack.essp_json("amend", receipt["id"], path, "--token", receipt["token"])["substantive"] is False
+    m = letter(address, "est publiée", count=2)
+    assert "« %s »" % document["organisation"]["name"] in m.text(), m.text()
+    substantive = copy.deepcopy(minor)
+    substantive["offer"]["themes"] = ["ethics_deontology"]
+    path = harness.write_json(stack.home, "update-%d.json" % next(numbers), substantive)
+    assert stack.essp_json("amend", receipt["id"], path, "--token", receipt["token"])["substantive"] is True
+    deadline = time.monotonic() + 30
+    while receipt["id"] not in [i["id"] for i in stack.essp_lines("queue", "--as", MEMBERS[0][0])]:
+        assert time.monotonic() < deadline, "the update's round never opened"
+        time.sleep(0.05)
+    motivation = "Le thème de la déontologie n’est appuyé par aucune référence."
+    vote(receipt["id"], "reject", motivation=motivation)
+    m = letter(address, "mise à jour de votre fiche")
+    headers_are_sound(m, address)
+    assert motivation in m.text() and "reste publiée" in m.text() and "appel" not in m.text(), m.text()
+    # review's stream is read in order: the minor update's decision came
+    # before this refusal, and it wrote no « candidature approuvée ».
+    assert len([x for x in server.to(address) if "est approuvée" in x.message["Subject"]]) == 1
+
+
 def test_reminders_60_and_14_days_before_the_end():
     document, address = application()
     receipt, status = published(document)
@@ -312,6 +341,7 @@ if __name__ == "__main__":
         harness.run([test_receipt_with_a_tracking_link_that_opens, test_incomplete_names_the_criterion,
                      test_in_review_then_changes_requested_with_the_motivation,
                      test_rejected_then_appeal_received, test_approved_and_published_with_the_end_date,
+                     test_updates_of_a_listing_published_or_refused_without_an_approval_letter,
                      test_reminders_60_and_14_days_before_the_end, test_withdrawn_with_the_reason,
                      test_suspended_then_the_outcome_and_the_staff_told, test_token_reissued_with_a_new_link,
                      test_erased_then_nothing_more_to_that_address,
