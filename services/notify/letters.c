@@ -344,6 +344,8 @@ static int s_decided(letters_t *out, const letters_ctx_t *ctx, const msgpack_obj
         if (s_date_var(l->vars, "fin", has_end ? (int64_t) expires : ctx->at))
             return -1;
     } else if (!complaint && !strcmp(decision, "approve")) {
+        if (doc_str_eq(event, "provenance", "imported"))
+            return 0;
         if (!(l = s_to_applicant(out, ctx, "approved", file))
             || s_date_var(l->vars, "fin", has_end ? (int64_t) expires : ctx->at))
             return -1;
@@ -424,8 +426,12 @@ int letters_from_event(letters_t *out, const letters_ctx_t *ctx, const char *typ
 {
     const char *stream = ctx->stream;
     if (!strcmp(stream, "intake")) {
+        /* A listing imported by staff was approved before essp: no
+         * receipt, no approval letter; the "published" letter tells its
+         * advisor where it is and until when. */
         if (!strcmp(type, "submitted"))
-            return file ? s_receipt_letter(out, ctx, file, "receipt", token) : 0;
+            return file && !doc_str_eq(event, "provenance", "imported")
+                       ? s_receipt_letter(out, ctx, file, "receipt", token) : 0;
         if (!strcmp(type, "token_reissued"))
             return file ? s_receipt_letter(out, ctx, file, "token_reissued", token) : 0;
         if (!strcmp(type, "appealed")) {

@@ -80,8 +80,14 @@ def test_valid_application_is_published():
     assert entry["organisation"]["siret"] == document["organisation"]["siret"]
     for private in ("private_contact",):
         assert private not in entry["organisation"], entry
-    for private in ("references", "commitments", "ties", "principles", "trained_people"):
+    for private in ("commitments", "principles"):
         assert private not in entry, entry
+    # Of the references, the client, year, kind and topics are public; the
+    # summary and the client's SIREN are not; of the people trained, only
+    # the dates of their sessions; of the ties, only the declared networks.
+    assert entry["references"] and all("summary" not in r and "client_siren" not in r for r in entry["references"])
+    assert all(set(p) <= {"session_date"} for p in entry.get("trained_people", [])), entry
+    assert set(entry.get("ties", {})) <= {"networks"}, entry
     names = [e["organisation"]["name"] for e in stack.essp_lines("directory")]
     assert document["organisation"]["name"] in names
     assert names == sorted(names, key=lambda n: n.lower()), names

@@ -125,6 +125,35 @@ static void test_a_rejection_says_how_to_appeal_once(void **state)
     free(text);
 }
 
+/*  A listing imported by staff (approved before essp): no receipt, no
+ *  approval letter; the published letter only, with its page and end. */
+static void test_an_imported_listing_gets_the_published_letter_only(void **state)
+{
+    core_t *t = *state;
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_intake, t->notify, "submitted", T0,
+                                      "{\"seq\": 1, \"v\": 1, \"type\": \"submitted\", \"at\": %d, \"id\": \"imp1\","
+                                      " \"revision\": 1, \"provenance\": \"imported\", \"approved_at\": %d,"
+                                      " \"application\": {\"organisation\": {\"name\": \"Coop Import\","
+                                      " \"private_contact\": {\"name\": \"Zoé Brochard\", \"email\": \"imp@coop.example\"}}}}",
+                                      T0, T0 - 400 * 86400),
+                     0);
+    assert_int_equal(doc_len(notify_bench_due(t, T0)), 0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "decided", T0 + 1,
+                                      "{\"seq\": 2, \"type\": \"decided\", \"at\": %d, \"id\": \"imp1\", \"revision\": 1,"
+                                      " \"round\": 1, \"decision\": \"approve\", \"motivations\": [],"
+                                      " \"provenance\": \"imported\", \"expires\": %d}",
+                                      T0 + 1, T0 + 700 * 86400),
+                     0);
+    assert_int_equal(doc_len(notify_bench_due(t, T0 + 1)), 0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_publication, t->notify, "upsert", T0 + 2,
+                                      "{\"seq\": 3, \"type\": \"upsert\", \"at\": %d, \"id\": \"imp1\", \"version\": 1,"
+                                      " \"entry\": {\"id\": \"imp1\", \"listed_until\": \"2027-12-06\"}}", T0 + 2),
+                     0);
+    char *text = notify_bench_letter_text(t, T0 + 2, "imp@coop.example");
+    assert_non_null(strstr(text, "https://annuaire.example/accompagnateurs/imp1.html"));
+    free(text);
+}
+
 static void test_published_then_reminders_60_and_14_days_before(void **state)
 {
     core_t *t = *state;
@@ -307,6 +336,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_decision_before_the_submission_still_reaches_the_applicant,
                                         notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_erasure_confirms_then_silence, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_an_imported_listing_gets_the_published_letter_only, notify_bench_setup,
+                                        notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_old_events_write_no_letter, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_incomplete_lists_each_failed_criterion, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_rejection_says_how_to_appeal_once, notify_bench_setup, notify_bench_teardown),
