@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# stack.image: deploy/Containerfile's runtime stage built by rootful podman
+# from a local Debian base (debootstrap, no registry), with this build's
+# programs; the stack as one container per service on a podman network,
+# each finding the others by name; an application submitted from another
+# container, voted and published, read back from the publication stream
+# and from a mirror's site built in a container of its own.
+#   tests/stack/test_image.sh BIN_DIR CACHE_DIR
+set -uo pipefail
+bin=$(realpath "$1")
+cache=$(realpath -m "$2")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/stack/podman.sh"
+fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
+started=$SECONDS
+
+esspi_podman_setup "$cache"
+trap esspi_cleanup EXIT
+esspi_cleanup
+
+# --- the image
+esspi_base_image "$root" "$cache" || fail "no base image"
+echo "# base ready after $((SECONDS - started)) s"
+pm build --quiet --target runtime --build-arg BASE=localhost/esspi-base:bookworm \
+  -f "$root/deploy/Containerfile" -t localhost/esspi-runtime "$root" >"$cache/build.log" 2>&1 \
+  || fail "podman build of deploy/Containerfile's runtime stage: $(tail -n 20 "$cache/build.log")"
+context=$cache/context
+rm -rf "$context"; mkdir -p "$context/bin"
+for program in essp essp-intake essp-validation essp-review essp-publication essp-desk essp-notify essp-mirror; do
+  cp "$bin/$program" "$context/bin/" || fail "$bin/$program is missing"
+done
+pm build --quiet --build-arg RUNTIME=localhost/esspi-runtime -f "$root/tests/stack/image.Containerfile" \
+  -t localhost/esspi-image "$context" >>"$cache/build.log" 2>&1 \
+  || fail "podman build of the image: $(tail -n 20 "$cache/build.log")"
+image=localhost/esspi-image
+size=$(pm image inspect --format '{{.Size}}' "$image")
+echo "# image built after $((SECONDS - started)) s: $((size / 1024 / 1024)) MiB (runtime stage $(( $(pm image inspect --format '{{.Size}}' localhost/esspi-runtime) / 1024 / 1024 )) MiB)"
+
+# What the runtime holds: no compiler, a user that is not root, the volume.
+whoami=$(pm run --rm "$image" sh -c 'for tool in cc gcc c99 ld as make; do
+  command -v "$tool" && exit 1; done; id -un') || fail "the image holds a compiler tool: $whoami"
+[ "$whoami" = essp ] || fail "the image runs as $whoami, not as the user essp"
+[ "$(pm image inspect --format '{{.Config.User}}' "$image")" = essp ] || fail "the image's user is not essp"
+pm image inspect --format '{{json .Config.Volumes}}' "$image" | grep -q '/var/lib/essp' \
+  || fail "the image declares no volume /var/lib/essp"
+
+# --- the stack: one container per service on one network
+pm network create esspi-net >/dev/null || fail "podman network create"
+[ "$(pm network inspect --format '{{.DNSEnabled}}' esspi-net)" = true ] \
+  || fail "the podman network has no DNS (aardvark-dns): containers cannot find each other by name"
+# Where each service is, by name on the network: the settings a host gives.
+endpoints=(
+  -e ESSP_INTAKE_ENDPOINT=tcp://intake:7700 -e ESSP_VALIDATION_ENDPOINT=tcp://validation:7701
+  -e ESSP_REVIEW_ENDPOINT=tcp://review:7702 -e ESSP_PUBLICATION_ENDPOINT=tcp://publication:7703
+  -e ESSP_DESK_ENDPOINT=tcp://desk:7709 -e ESSP_NOTIFY_ENDPOINT=tcp://notify:7712
+  -e ESSP_REVIEW_SECURE_ENDPOINT=tcp://review:7705 -e ESSP_INTAKE_SECURE_ENDPOINT=tcp://intake:7706
+  -e ESSP_VALIDATION_SECURE_ENDPOINT=tcp://validation:7707 -e ESSP_DESK_SECURE_ENDPOINT=tcp://desk:7710
+  -e ESSP_NOTIFY_SECURE_ENDPOINT=tcp://notify:7713 -e ESSP_DESK_URL=http://desk:7711/
+  -e ESSP_DURABLE=1 -e ESSP_MAP_MB=64
+)
+# Each service its own data volume; the public certificates and the keys
+# the services make at their first start in one volume of keys, as on one
+# host (across hosts, README « Conteneurs et Kubernetes »).
+for service in intake validation review publication desk notify; do
+  pm run -d --name "esspi-$service" --hostname "$service" --network esspi-net --network-alias "$service" \
+    -v "esspi-$service:/var/lib/essp:U" -v esspi-keys:/var/lib/essp/keys:U "${endpoints[@]}" \
+    "$image" "essp-$service" >/dev/null || fail "essp-$service did not start in its container"
+done
+pm run -d --name esspi-cli --hostname cli --network esspi-net -v esspi-cli:/var/lib/essp:U \
+  -v esspi-keys:/var/lib/essp/keys:U -v "$root/tests/fixtures/applications/valid:/fixtures:ro" \
+  "${endpoints[@]}" "$image" sleep infinity >/dev/null || fail "the CLI's container did not start"
+cli() { pm exec esspi-cli "$@"; }
+logs() { local s; for s in intake validation review publication desk notify; do
+  echo "--- $s"; pm logs --tail 8 "esspi-$s" 2>&1; done; }
+
+# Every service ready: it answers and hears from every stream it follows,
+# across the containers (essp ping exits 0 when all are).
+ready=0
+for _ in $(seq 1 300); do
+  cli env ESSP_TIMEOUT_MS=300 ESSP_RETRIES=1 essp ping >/dev/null 2>&1 && { ready=1; break; }
+  sleep 0.2
+done
+[ "$ready" = 1 ] || fail "the stack in containers is not ready: $(cli essp ping 2>&1) $(logs)"
+echo "# stack ready after $((SECONDS - started)) s"
+for service in intake validation review publication desk notify; do
+  [ "$(pm exec "esspi-$service" id -u)" = 10001 ] || fail "essp-$service runs as $(pm exec "esspi-$service" id -un), not essp"
+done
+# intake's gateway and a metrics port answer on the containers' addresses.
+address=$(pm inspect --format '{{(index .NetworkSettings.Networks "esspi-net").IPAddress}}' esspi-intake)
+curl -sf "http://$address:7704/healthz" | grep -q '"ready":true' \
+  || fail "intake's gateway at $address:7704/healthz is not ready: $(curl -s "http://$address:7704/healthz")"
+curl -sf "http://$address:7716/metrics" | grep -q '^essp_uptime_seconds' \
+  || fail "intake's metrics at $address:7716 do not answer"
+
+# --- an application through the stack, from the CLI's container
+cli essp staff init operator >/dev/null || fail "essp staff init"
+for member in "Claire Moreau:researchers" "Hervé Le Guen:local_authorities" "Sophie Bernard:ess_networks"; do
+  cli essp member add "${member%%:*}" --college "${member##*:}" >/dev/null \
+    || fail "essp member add ${member%%:*}: $(cli essp member add "${member%%:*}" --college "${member##*:}" 2>&1)"
+done
+receipt=$(cli essp submit /fixtures/mutuelle-entraide-vendee.json --key esspi-image) \
+  || fail "essp submit from the CLI's container"
+id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' <<<"$receipt")
+[ -n "$id" ] || fail "no id in the receipt: $receipt"
+state() { cli essp status "$id" | sed -n 's/.*"state":"\([a-z_]*\)".*/\1/p' | head -n 1; }
+# The file reaches the committee once validation and review have applied
+# intake's and validation's streams: wait for that state.
+for _ in $(seq 1 150); do [ "$(state)" = in_review ] && break; sleep 0.2; done
+[ "$(state)" = in_review ] || fail "the application is $(state), not in_review: $(logs)"
+for member in "Claire Moreau" "Hervé Le Guen" "Sophie Bernard"; do
+  cli essp vote "$id" approve --as "$member" >/dev/null || fail "$member's vote"
+done
+for _ in $(seq 1 150); do [ "$(state)" = published ] && break; sleep 0.2; done
+[ "$(state)" = published ] || fail "the application is $(state), not published: $(logs)"
+cli essp stream --from 0 | grep "\"id\":\"$id\"" | grep -q '"type":"upsert"' \
+  || fail "the publication stream has no upsert of $id: $(cli essp stream --from 0)"
+cli essp directory | grep -q "\"id\":\"$id\"" || fail "the directory does not list $id"
+echo "# published and in the stream after $((SECONDS - started)) s"
+
+# A downstream site in a container of its own: essp-mirror follows the
+# stream over the network, checks every signature with the stream's key.
+pm run --rm --name esspi-mirror --network esspi-net -v esspi-mirror:/var/lib/essp:U \
+  -v esspi-keys:/var/lib/essp/keys:ro "$image" essp-mirror --once --out /var/lib/essp/site \
+  --endpoint tcp://publication:7703 --key-file /var/lib/essp/keys/publication.pub >"$cache/mirror.log" 2>&1 \
+  || fail "essp-mirror in its container: $(tail -n 5 "$cache/mirror.log")"
+pm run --rm -v esspi-mirror:/var/lib/essp "$image" cat /var/lib/essp/site/annuaire.json | grep -q "$id" \
+  || fail "the mirror's annuaire.json does not hold $id"
+
+# SIGTERM ends each service with status 0 (podman stop).
+for service in intake validation review publication desk notify; do
+  pm stop -t 10 "esspi-$service" >/dev/null
+  code=$(pm inspect --format '{{.State.ExitCode}}' "esspi-$service")
+  [ "$code" = 0 ] || fail "essp-$service stopped with status $code"
+done
+echo "# $((SECONDS - started)) s in all"
+echo "1 passed, 0 failed"
