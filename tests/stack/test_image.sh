@@ -4,7 +4,8 @@
 # programs; the stack as one container per service on a podman network,
 # each finding the others by name; an application submitted from another
 # container, voted and published, read back from the publication stream
-# and from a mirror's site built in a container of its own.
+# and from a mirror's site built in a container of its own.  Then the pods
+# of deploy/k8s (overlay small) under `podman kube play`.
 #   tests/stack/test_image.sh BIN_DIR CACHE_DIR
 set -uo pipefail
 bin=$(realpath "$1")
@@ -15,6 +16,8 @@ fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
 started=$SECONDS
 
 esspi_podman_setup "$cache"
+command -v kubectl >/dev/null || esspi_skip "kubectl is missing (deploy/lib.sh ESSP_IMAGE_PACKAGES: kubernetes-client)"
+/usr/bin/python3 -c 'import yaml' 2>/dev/null || esspi_skip "python3-yaml is missing (deploy/lib.sh ESSP_IMAGE_PACKAGES)"
 trap esspi_cleanup EXIT
 esspi_cleanup
 
@@ -130,7 +133,64 @@ pm run --rm -v esspi-mirror:/var/lib/essp "$image" cat /var/lib/essp/site/annuai
 for service in intake validation review publication desk notify; do
   pm stop -t 10 "esspi-$service" >/dev/null
   code=$(pm inspect --format '{{.State.ExitCode}}' "esspi-$service")
-  [ "$code" = 0 ] || fail "essp-$service stopped with status $code"
+  [ "$code" = 0 ] || fail "essp-$service stopped with status $code: $(m=$(pm volume inspect --format '{{.Mountpoint}}' "esspi-$service"); tail -n 5 "$m/log/$service.log")"
+done
+pm rm -f esspi-intake esspi-validation esspi-review esspi-publication esspi-desk esspi-notify esspi-cli >/dev/null
+echo "# containers' part done after $((SECONDS - started)) s"
+
+# --- the pods of deploy/k8s under podman kube play
+# The overlay "small" rendered with keys made by deploy/k8s/make-keys, each
+# StatefulSet's pod run as its controller would make it (tests/k8s/kube_play.py
+# says what stands in for what podman lacks); all six ready across the
+# network with the keys of the Secrets, an application into the committee's
+# queue through them.
+k8s=$cache/k8s
+rm -rf "$k8s"; mkdir -p "$k8s/play"; cp -r "$root/deploy/k8s/." "$k8s/tree"; rm -rf "$k8s/tree/overlays/small/keys"
+"$root/deploy/k8s/make-keys" "$k8s/tree/overlays/small/keys" "$bin" 2>"$k8s/make-keys.log" \
+  || fail "deploy/k8s/make-keys: $(cat "$k8s/make-keys.log")"
+kubectl kustomize "$k8s/tree/overlays/small" >"$k8s/rendered.yaml" 2>"$k8s/kustomize.log" \
+  || fail "kubectl kustomize overlays/small: $(cat "$k8s/kustomize.log")"
+/usr/bin/python3 "$root/tests/k8s/kube_play.py" "$k8s/rendered.yaml" "$k8s/play" "$image" \
+  || fail "tests/k8s/kube_play.py"
+. "$k8s/play/play.sh" >"$k8s/play.log" 2>&1 || fail "podman kube play: $(tail -n 20 "$k8s/play.log")"
+# The CLI on the same network, with the endpoints of the ConfigMap.
+/usr/bin/python3 - "$k8s/rendered.yaml" >"$k8s/endpoints.env" <<'PY' || fail "no ConfigMap essp-endpoints"
+import sys, yaml
+for doc in yaml.safe_load_all(open(sys.argv[1])):
+    if doc and doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("essp-endpoints"):
+        print("\n".join(f"{k}={v}" for k, v in doc["data"].items()))
+        sys.exit(0)
+sys.exit(1)
+PY
+pm run -d --name esspi-cli --network esspi-net --env-file "$k8s/endpoints.env" \
+  -v "$root/tests/fixtures/applications/valid:/fixtures:ro" "$image" sleep infinity >/dev/null \
+  || fail "the CLI's container did not start"
+pod_logs() { local s m; for s in intake validation review publication desk notify; do
+  m=$(pm volume inspect --format '{{.Mountpoint}}' "esspi-essp-$s-store" 2>/dev/null)
+  echo "--- $s"; tail -n 5 "$m/log/$s.log" 2>&1; done; }
+ready=0
+for _ in $(seq 1 300); do
+  cli env ESSP_TIMEOUT_MS=300 ESSP_RETRIES=1 essp ping >/dev/null 2>&1 && { ready=1; break; }
+  sleep 0.2
+done
+[ "$ready" = 1 ] || fail "the pods of deploy/k8s are not ready: $(cli essp ping 2>&1) $(pod_logs)"
+echo "# the six pods of deploy/k8s ready after $((SECONDS - started)) s"
+for service in intake validation review publication desk notify; do
+  [ "$(pm exec "esspi-$service-$service" id -u)" = 10001 ] || fail "the pod's essp-$service does not run as 10001"
+  pm exec "esspi-$service-$service" sh -c 'touch /usr/local/bin/x' 2>/dev/null \
+    && fail "the root filesystem of essp-$service's pod is writable (readOnlyRootFilesystem)"
+done
+receipt=$(cli essp submit /fixtures/scop-ancrage-conseil-nantes.json --key esspi-k8s) \
+  || fail "essp submit to the pods"
+id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' <<<"$receipt")
+token=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$receipt")
+state() { cli essp status "$id" --token "$token" | sed -n 's/.*"state":"\([a-z_]*\)".*/\1/p' | head -n 1; }
+for _ in $(seq 1 150); do [ "$(state)" = in_review ] && break; sleep 0.2; done
+[ "$(state)" = in_review ] || fail "through the pods, the application is $(state), not in_review: $(pod_logs)"
+for service in intake validation review publication desk notify; do
+  pm stop -t 10 "esspi-$service-$service" >/dev/null
+  code=$(pm inspect --format '{{.State.ExitCode}}' "esspi-$service-$service")
+  [ "$code" = 0 ] || fail "the pod's essp-$service stopped with status $code"
 done
 echo "# $((SECONDS - started)) s in all"
 echo "1 passed, 0 failed"
