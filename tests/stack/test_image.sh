@@ -129,12 +129,18 @@ pm run --rm --name esspi-mirror --network esspi-net -v esspi-mirror:/var/lib/ess
 pm run --rm -v esspi-mirror:/var/lib/essp "$image" cat /var/lib/essp/site/annuaire.json | grep -q "$id" \
   || fail "the mirror's annuaire.json does not hold $id"
 
-# SIGTERM ends each service with status 0 (podman stop, all at once).
-pm stop -t 10 esspi-intake esspi-validation esspi-review esspi-publication esspi-desk esspi-notify >/dev/null
+# SIGTERM ends each service with status 0 (podman stop, all at once).  30 s
+# as Kubernetes gives (terminationGracePeriodSeconds): a service whose
+# ZeroMQ I/O thread is resolving a peer's name that has just left the
+# network (libzmq resolves in that thread) ends only when the resolver
+# gives up, which has taken more than 10 s here while aardvark-dns reloads.
+stopping=$SECONDS
+pm stop -t 30 esspi-intake esspi-validation esspi-review esspi-publication esspi-desk esspi-notify >/dev/null
 for service in intake validation review publication desk notify; do
   code=$(pm inspect --format '{{.State.ExitCode}}' "esspi-$service")
   [ "$code" = 0 ] || fail "essp-$service stopped with status $code: $(m=$(pm volume inspect --format '{{.Mountpoint}}' "esspi-$service"); tail -n 5 "$m/log/$service.log")"
 done
+echo "# the six services stopped in $((SECONDS - stopping)) s"
 pm rm -f esspi-intake esspi-validation esspi-review esspi-publication esspi-desk esspi-notify esspi-cli >/dev/null
 echo "# containers' part done after $((SECONDS - started)) s"
 
@@ -187,10 +193,12 @@ token=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$receipt")
 state() { cli essp status "$id" --token "$token" | sed -n 's/.*"state":"\([a-z_]*\)".*/\1/p' | head -n 1; }
 for _ in $(seq 1 150); do [ "$(state)" = in_review ] && break; sleep 0.2; done
 [ "$(state)" = in_review ] || fail "through the pods, the application is $(state), not in_review: $(pod_logs)"
-pm stop -t 10 $(for s in intake validation review publication desk notify; do echo "esspi-$s-$s"; done) >/dev/null
+stopping=$SECONDS
+pm stop -t 30 $(for s in intake validation review publication desk notify; do echo "esspi-$s-$s"; done) >/dev/null
 for service in intake validation review publication desk notify; do
   code=$(pm inspect --format '{{.State.ExitCode}}' "esspi-$service-$service")
   [ "$code" = 0 ] || fail "the pod's essp-$service stopped with status $code"
 done
+echo "# the six pods stopped in $((SECONDS - stopping)) s"
 echo "# $((SECONDS - started)) s in all"
 echo "1 passed, 0 failed"
