@@ -76,6 +76,31 @@ cli() { pm exec esspi-cli "$@"; }
 logs() { local s; for s in intake validation review publication desk notify; do
   echo "--- $s"; pm logs --tail 8 "esspi-$s" 2>&1; done; }
 
+# SIGTERM to every container named, all at once, as podman stop and a
+# kubelet send it; each must end with status 0 within 30 s (Kubernetes'
+# terminationGracePeriodSeconds).  One that has not is described (its
+# threads and where each waits in the kernel) before it is killed.
+stop_all() {
+  local name pid t deadline=$((SECONDS + 30)) late=""
+  pm kill -s TERM "$@" >/dev/null
+  for name in "$@"; do
+    while [ "$(pm inspect --format '{{.State.Running}}' "$name")" = true ] && [ $SECONDS -lt $deadline ]; do
+      sleep 0.2
+    done
+    if [ "$(pm inspect --format '{{.State.Running}}' "$name")" = true ]; then
+      pid=$(pm inspect --format '{{.State.Pid}}' "$name")
+      late="$late $name (threads:$(for t in /proc/"$pid"/task/*; do
+        printf ' %s in %s, syscall %s;' "$(cat "$t/comm")" "$(cat "$t/wchan")" "$(cut -d' ' -f1 "$t/syscall")"; done))"
+      pm kill -s KILL "$name" >/dev/null 2>&1
+    fi
+  done
+  [ -z "$late" ] || fail "not stopped 30 s after SIGTERM:$late"
+  for name in "$@"; do
+    code=$(pm inspect --format '{{.State.ExitCode}}' "$name")
+    [ "$code" = 0 ] || fail "$name stopped with status $code"
+  done
+}
+
 # Every service ready: it answers and hears from every stream it follows,
 # across the containers (essp ping exits 0 when all are).
 ready=0
@@ -129,17 +154,9 @@ pm run --rm --name esspi-mirror --network esspi-net -v esspi-mirror:/var/lib/ess
 pm run --rm -v esspi-mirror:/var/lib/essp "$image" cat /var/lib/essp/site/annuaire.json | grep -q "$id" \
   || fail "the mirror's annuaire.json does not hold $id"
 
-# SIGTERM ends each service with status 0 (podman stop, all at once).  30 s
-# as Kubernetes gives (terminationGracePeriodSeconds): a service whose
-# ZeroMQ I/O thread is resolving a peer's name that has just left the
-# network (libzmq resolves in that thread) ends only when the resolver
-# gives up, which has taken more than 10 s here while aardvark-dns reloads.
+# SIGTERM ends each service with status 0, all at once.
 stopping=$SECONDS
-pm stop -t 30 esspi-intake esspi-validation esspi-review esspi-publication esspi-desk esspi-notify >/dev/null
-for service in intake validation review publication desk notify; do
-  code=$(pm inspect --format '{{.State.ExitCode}}' "esspi-$service")
-  [ "$code" = 0 ] || fail "essp-$service stopped with status $code: $(m=$(pm volume inspect --format '{{.Mountpoint}}' "esspi-$service"); tail -n 5 "$m/log/$service.log")"
-done
+stop_all esspi-intake esspi-validation esspi-review esspi-publication esspi-desk esspi-notify
 echo "# the six services stopped in $((SECONDS - stopping)) s"
 pm rm -f esspi-intake esspi-validation esspi-review esspi-publication esspi-desk esspi-notify esspi-cli >/dev/null
 echo "# containers' part done after $((SECONDS - started)) s"
@@ -194,11 +211,7 @@ state() { cli essp status "$id" --token "$token" | sed -n 's/.*"state":"\([a-z_]
 for _ in $(seq 1 150); do [ "$(state)" = in_review ] && break; sleep 0.2; done
 [ "$(state)" = in_review ] || fail "through the pods, the application is $(state), not in_review: $(pod_logs)"
 stopping=$SECONDS
-pm stop -t 30 $(for s in intake validation review publication desk notify; do echo "esspi-$s-$s"; done) >/dev/null
-for service in intake validation review publication desk notify; do
-  code=$(pm inspect --format '{{.State.ExitCode}}' "esspi-$service-$service")
-  [ "$code" = 0 ] || fail "the pod's essp-$service stopped with status $code"
-done
+stop_all $(for s in intake validation review publication desk notify; do echo "esspi-$s-$s"; done)
 echo "# the six pods stopped in $((SECONDS - stopping)) s"
 echo "# $((SECONDS - started)) s in all"
 echo "1 passed, 0 failed"
