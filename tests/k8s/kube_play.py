@@ -9,8 +9,10 @@ template, named as the StatefulSet's pod 0, the image the test built), with
 what podman has no notion of replaced by its equal on one host: the
 volumeClaimTemplate by a named volume, the projected and secret volumes of
 keys by folders of the Secrets' files (podman has no Kubernetes Secrets).
-The ConfigMaps go along as they are.  Everything else of the spec
-(commands, envFrom, probes, security context, mounts) is kept as rendered.
+The ConfigMaps go along as they are (named esspi-*), the restart policy is
+Never (the test reads each service's exit status).  Everything else of the
+spec (commands, envFrom, probes, security context, mounts) is kept as
+rendered.
 podman 4.3 waits 20 s for an init container's end that it misses, so each
 init container is run first as the kubelet would, with the pod's volumes
 (`podman run`, the same image, command, user and mounts), then the pod
@@ -101,6 +103,9 @@ def pod_of(sts, secrets, keys_dir, image, network):
         volumes.append({"name": claim["metadata"]["name"],
                         "persistentVolumeClaim": {"claimName": f"esspi-{name}-{claim['metadata']['name']}"}})
     spec["volumes"] = volumes
+    # The test stops each service and reads how it ended: podman would
+    # start it again at once under the StatefulSet's restartPolicy Always.
+    spec["restartPolicy"] = "Never"
     # Init containers kept after they ran ("always"): podman 4.3 removing
     # a "once" init container may find it still running and stop the play.
     meta = {"name": f"esspi-{name[len('essp-'):]}", "labels": sts["spec"]["template"]["metadata"]["labels"],
