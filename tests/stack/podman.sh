@@ -48,6 +48,10 @@ esspi_cleanup() {
   names=$(pm images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep '^localhost/esspi' || true)
   [ -z "$names" ] || pm rmi -f $names >/dev/null 2>&1 || true
   pm image prune -f >/dev/null 2>&1 || true
+  # The storage is this test's own (under the build folder): the pause
+  # image podman builds for pods and the anonymous volumes go too.
+  pm rmi -f localhost/podman-pause:"$(podman --version | awk '{print $3}')-0" >/dev/null 2>&1 || true
+  pm volume prune -f >/dev/null 2>&1 || true
 }
 
 # The base image: `debootstrap --variant=minbase bookworm` with the runtime
