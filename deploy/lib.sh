@@ -13,6 +13,13 @@ ESSP_TEST_PACKAGES="python3 python3-zmq python3-msgpack python3-nacl lmdb-utils 
 # The tests across hosts (stack.hosts: ip and ss for network namespaces;
 # stack.systemd: systemd-analyze, setpriv and unshare).
 ESSP_HOSTS_PACKAGES="iproute2 systemd util-linux"
+# The container image and the Kubernetes manifests (stack.image, stack.k8s):
+# rootful podman with runc, its DNS, a Debian base made by debootstrap,
+# kubectl for kustomize (Debian's kubernetes-client; a kubectl already
+# installed is used as it is: essp_image_packages), npm for the schema check
+# (likewise).
+ESSP_IMAGE_PACKAGES="podman runc conmon netavark aardvark-dns iptables catatonit debootstrap"
+ESSP_K8S_PACKAGES="kubernetes-client npm python3-yaml"
 # Only when deploy/test is asked for line coverage (ESSP_COVERAGE=1).
 ESSP_COVERAGE_PACKAGES="gcovr"
 
@@ -34,6 +41,18 @@ essp_install_packages() {
   essp_log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# ESSP_IMAGE_PACKAGES, without kubernetes-client when a kubectl is there
+# already, nor npm when an npm is (those of other packages, which
+# Debian's would conflict with: a Node.js that bundles npm).
+essp_image_packages() {
+  local pkg
+  for pkg in $([ "${ESSP_TEST_IMAGE:-0}" = 1 ] && echo "$ESSP_IMAGE_PACKAGES") $ESSP_K8S_PACKAGES; do
+    [ "$pkg" = kubernetes-client ] && command -v kubectl >/dev/null && continue
+    [ "$pkg" = npm ] && command -v npm >/dev/null && continue
+    echo "$pkg"
+  done
 }
 
 # Configures and builds into $1 (default ./build) with extra cmake args.
