@@ -9,6 +9,7 @@
 #include "proto/messages.h"
 
 #include <assert.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <stdio.h>
@@ -430,6 +431,22 @@ static void s_destroy(service_t *self)
     free(self);
 }
 
+/*  Once the loop has stopped every transaction is committed: nothing is
+ *  left to lose.  ZeroMQ's teardown may still wait for its I/O thread,
+ *  which can be inside a name lookup of a peer that has just gone (the
+ *  containers of a stack stopped together wait on DNS): a stop is not held
+ *  longer than S_STOP_GRACE_S for it. */
+#define S_STOP_GRACE_S 5
+
+static void s_stop_now(int sig)
+{
+    (void)sig;
+    static const char said[] = "stopping: ZeroMQ's teardown took too long, exiting without it\n";
+    ssize_t n = write(STDERR_FILENO, said, sizeof said - 1);
+    (void)n;
+    _exit(0);
+}
+
 int service_main(const service_def_t *def)
 {
     log_set_name(config_service_name(def->id));
@@ -462,6 +479,8 @@ int service_main(const service_def_t *def)
         log_info("started (pid %ld)", (long)getpid());
         s_loop(self);
         log_info("stopping: SIGTERM received, last transaction committed");
+        signal(SIGALRM, s_stop_now);
+        alarm(S_STOP_GRACE_S);
         code = 0;
     }
     if (self->attached && self->def->detach)
