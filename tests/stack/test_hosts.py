@@ -39,7 +39,7 @@ CUT_S = 30            # the link between validation and review is down this long
 CUT_RATE = 4          # applications a second meanwhile
 THROUGH_AFTER_CUT_S = 10   # all of them with the committee this soon after the link is back
 LATENCY_MS = 200      # added on intake's link (tests/stack/wire.py)
-# Bounds with the latency, loose for a loaded machine (README, « Plusieurs
+# Bounds with the latency, loose for a loaded machine (deploy/README.md, « Plusieurs
 # machines », has the figures): receipt p99, and applications per second,
 # where one application per round trip would give 2.5.
 SLOW_RECEIPT_P99_S = 4.0

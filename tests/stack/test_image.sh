@@ -66,7 +66,7 @@ endpoints=(
 )
 # Each service its own data volume; the public certificates and the keys
 # the services make at their first start in one volume of keys, as on one
-# host (across hosts, README « Conteneurs et Kubernetes »).
+# host (across hosts, deploy/README.md « Conteneurs et Kubernetes »).
 for service in intake validation review publication desk notify; do
   pm run -d --name "esspi-$service" --hostname "$service" --network esspi-net --network-alias "$service" \
     -v "esspi-$service:/var/lib/essp:U" -v esspi-keys:/var/lib/essp/keys:U "${endpoints[@]}" \
