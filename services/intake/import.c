@@ -115,35 +115,6 @@ static int s_already(MDB_txn *txn, service_t *svc, scratch_t *s, const char *lis
     return 0;
 }
 
-static void s_pack_record(msgpack_packer *pk, const char *id, const msgpack_object *application,
-                          const char *siret, const char *listing, const char *token,
-                          const history_head_t *history, uint64_t approved_at, int64_t now)
-{
-    msgpack_pack_map(pk, 14);
-    proto_pack_kv_str(pk, "id", id);
-    proto_pack_kv_uint(pk, "revision", 1);
-    proto_pack_kv_str(pk, "state", STATE_RECEIVED);
-    const char *name = "";
-    size_t name_len = 0;
-    doc_str(doc_map(application, "organisation"), "name", &name, &name_len);
-    proto_pack_kv_strn(pk, "name", name, name_len);
-    proto_pack_kv_str(pk, "siret", siret);
-    proto_pack_kv_str(pk, "listing", listing);
-    proto_pack_kv_uint(pk, "submitted_at", (uint64_t)now);
-    proto_pack_kv_uint(pk, "updated_at", (uint64_t)now);
-    proto_pack_str(pk, "report");
-    msgpack_pack_nil(pk);
-    proto_pack_str(pk, "decisions");
-    msgpack_pack_array(pk, 0);
-    proto_pack_kv_str(pk, "provenance", "imported");
-    proto_pack_kv_uint(pk, "approved_at", approved_at);
-    unsigned char hash[INTAKE_TOKEN_HASH_BYTES];
-    intake_token_hash(token, strlen(token), hash);
-    proto_pack_str(pk, "token_hash");
-    msgpack_pack_bin_with_body(pk, hash, sizeof hash);
-    history_head_pack(pk, history);
-}
-
 /*  Stores one row that passed, as submit_new stores an application,
  *  with its provenance and approval date; `submitted` carries both and
  *  no sealed token (nobody is sent a receipt: the advisor asks for a
@@ -172,7 +143,9 @@ static int s_store(MDB_txn *txn, service_t *svc, service_request_t *req, scratch
     msgpack_sbuffer_clear(&s->buf);
     application_pack_normalized(&s->pk, application, "");
     size_t doc_len = s->buf.size;
-    s_pack_record(&s->pk, r->id, application, siret, listing, token, &history, approved_at, req->now);
+    record_pack_new(&s->pk, &(record_new_t){.id = r->id, .siret = siret, .listing = listing, .token = token,
+                                            .application = application, .history = &history,
+                                            .approved_at = approved_at, .now = req->now});
     const char *doc = s->buf.data;
     int rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), r->id, IDS_CHARS, doc, doc_len);
     if (!rc)

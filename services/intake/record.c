@@ -143,3 +143,35 @@ void record_pack_ack(service_request_t *req, const char *id, size_t id_len, cons
     proto_pack_kv_strn(req->reply, "id", id, id_len);
     proto_pack_kv_str(req->reply, "state", state);
 }
+
+void record_pack_new(msgpack_packer *pk, const record_new_t *n)
+{
+    bool imported = n->approved_at > 0;
+    msgpack_pack_map(pk, proto_entries(12, n->renews) + (imported ? 2 : 0));
+    if (n->renews)
+        proto_pack_kv_str(pk, "renews", n->renews);
+    proto_pack_kv_str(pk, "id", n->id);
+    proto_pack_kv_uint(pk, "revision", 1);
+    proto_pack_kv_str(pk, "state", STATE_RECEIVED);
+    const char *name = "";
+    size_t name_len = 0;
+    doc_str(doc_map(n->application, "organisation"), "name", &name, &name_len);
+    proto_pack_kv_strn(pk, "name", name, name_len);
+    proto_pack_kv_str(pk, "siret", n->siret);
+    proto_pack_kv_str(pk, "listing", n->listing);
+    proto_pack_kv_uint(pk, "submitted_at", (uint64_t)n->now);
+    proto_pack_kv_uint(pk, "updated_at", (uint64_t)n->now);
+    proto_pack_str(pk, "report");
+    msgpack_pack_nil(pk);
+    proto_pack_str(pk, "decisions");
+    msgpack_pack_array(pk, 0);
+    if (imported) {
+        proto_pack_kv_str(pk, "provenance", "imported");
+        proto_pack_kv_uint(pk, "approved_at", n->approved_at);
+    }
+    unsigned char hash[INTAKE_TOKEN_HASH_BYTES];
+    intake_token_hash(n->token, strlen(n->token), hash);
+    proto_pack_str(pk, "token_hash");
+    msgpack_pack_bin_with_body(pk, hash, sizeof hash);
+    history_head_pack(pk, n->history);
+}

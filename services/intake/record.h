@@ -78,6 +78,20 @@ void record_history_prepare(scratch_t *s, history_head_t *head, const char *what
 int record_history_store(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id, size_t id_len,
                          const history_head_t *head);
 
+/*  A new application's record: its first revision, received, with no
+ *  report and no decision yet.  renews: the listing it renews, or NULL;
+ *  approved_at: for a listing imported by staff, its original approval
+ *  (the record then says provenance "imported"), 0 otherwise. */
+typedef struct {
+    const char *id, *siret, *listing, *token, *renews;
+    const msgpack_object *application;
+    const history_head_t *history;
+    uint64_t approved_at;
+    int64_t now;
+} record_new_t;
+
+void record_pack_new(msgpack_packer *pk, const record_new_t *n);
+
 /*  The reply of appeal and erase: {"id", "state"}. */
 void record_pack_ack(service_request_t *req, const char *id, size_t id_len, const char *state);
 

@@ -21,35 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void s_pack_new_record(msgpack_packer *pk, const char *id, const msgpack_object *application,
-                              const char *siret, const char *listing, const char *token,
-                              const history_head_t *history, const char *renews, int64_t now)
-{
-    msgpack_pack_map(pk, proto_entries(12, renews));
-    if (renews)
-        proto_pack_kv_str(pk, "renews", renews);
-    proto_pack_kv_str(pk, "id", id);
-    proto_pack_kv_uint(pk, "revision", 1);
-    proto_pack_kv_str(pk, "state", STATE_RECEIVED);
-    const char *name = "";
-    size_t name_len = 0;
-    doc_str(doc_map(application, "organisation"), "name", &name, &name_len);
-    proto_pack_kv_strn(pk, "name", name, name_len);
-    proto_pack_kv_str(pk, "siret", siret);
-    proto_pack_kv_str(pk, "listing", listing);
-    proto_pack_kv_uint(pk, "submitted_at", (uint64_t)now);
-    proto_pack_kv_uint(pk, "updated_at", (uint64_t)now);
-    proto_pack_str(pk, "report");
-    msgpack_pack_nil(pk);
-    proto_pack_str(pk, "decisions");
-    msgpack_pack_array(pk, 0);
-    unsigned char hash[INTAKE_TOKEN_HASH_BYTES];
-    intake_token_hash(token, strlen(token), hash);
-    proto_pack_str(pk, "token_hash");
-    msgpack_pack_bin_with_body(pk, hash, sizeof hash);
-    history_head_pack(pk, history);
-}
-
 /*  token: the applicant's token, given only in the receipt of a
  *  submission (NULL otherwise); changes: what an update of a listing
  *  changes (NULL otherwise). */
@@ -237,7 +208,9 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
     msgpack_sbuffer_clear(&s->buf);
     application_pack_normalized(&s->pk, application, "");
     size_t doc_len = s->buf.size;
-    s_pack_new_record(&s->pk, id, application, siret, listing, token, &history, *renews ? renews : NULL, req->now);
+    record_pack_new(&s->pk, &(record_new_t){.id = id, .siret = siret, .listing = listing, .token = token,
+                                            .renews = *renews ? renews : NULL, .application = application,
+                                            .history = &history, .now = req->now});
     const char *doc = s->buf.data;
     rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, IDS_CHARS, doc, doc_len);
     if (!rc)

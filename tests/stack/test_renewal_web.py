@@ -6,7 +6,6 @@ application that renews the listing, which stays published meanwhile. A
 listing far from its end offers nothing of the kind."""
 
 import datetime
-import html.parser
 import os
 import re
 import sys
@@ -15,6 +14,7 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import harness  # noqa: E402
+from form_fields import FormFields  # noqa: E402
 from french_pages import assert_no_leaked_english  # noqa: E402
 from http_client import Gateway  # noqa: E402
 
@@ -24,47 +24,6 @@ gateway = Gateway(stack.port + 4)
 MEMBERS = (("Claire Moreau", "researchers"), ("Hervé Le Guen", "local_authorities"),
            ("Sophie Bernard", "ess_networks"))
 listings = {}
-
-
-class FormFields(html.parser.HTMLParser):
-    """The fields a browser sends from the first <form> after `start` in a
-    page: inputs (checked boxes only), textareas, selected options."""
-
-    def __init__(self):
-        super().__init__()
-        self.fields, self.action = [], None
-        self.textarea = self.select = None
-        self.in_form = False
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form" and self.action is None and "application" in (a.get("class") or ""):
-            self.in_form, self.action = True, a.get("action")
-        if not self.in_form:
-            return
-        if tag == "input" and a.get("name"):
-            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
-                return
-            self.fields.append((a["name"], a.get("value", "")))
-        elif tag == "textarea":
-            self.textarea = [a["name"], ""]
-        elif tag == "select":
-            self.select = a["name"]
-        elif tag == "option" and self.select and "selected" in a:
-            self.fields.append((self.select, a.get("value", "")))
-
-    def handle_data(self, data):
-        if self.textarea is not None:
-            self.textarea[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "textarea" and self.textarea is not None:
-            self.fields.append(tuple(self.textarea))
-            self.textarea = None
-        elif tag == "select":
-            self.select = None
-        elif tag == "form" and self.in_form:
-            self.in_form = False
 
 
 def status_page(receipt):
