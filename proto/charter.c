@@ -646,3 +646,11 @@ void charter_check(const msgpack_object *application, int32_t today, charter_rep
     report->count = count;
     report->private_area = in.private_area;
 }
+
+const criterion_result_t *charter_first_blocking(const charter_report_t *report)
+{
+    for (size_t i = 0; i < report->count; i++)
+        if (report->results[i].outcome == CRITERION_FAIL && report->results[i].blocking)
+            return &report->results[i];
+    return NULL;
+}

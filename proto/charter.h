@@ -56,6 +56,10 @@ typedef struct {
  *  a criterion that fails, with a reason. */
 void charter_check(const msgpack_object *application, int32_t today, charter_report_t *report);
 
+/*  The first criterion of `report` whose failure blocks (the one to name
+ *  when an application is refused at once), or NULL when none does. */
+const criterion_result_t *charter_first_blocking(const charter_report_t *report);
+
 /*  Packs a report as the msgpack map documented in proto/README.md:
  *  {"charter": version, "verdict": "incomplete"|"review",
  *   "private_area": bool,

@@ -63,15 +63,12 @@ static bool s_charter_refuses(const msgpack_object *application, int32_t today, 
     charter_check(application, today, &report);
     if (report.verdict == CHARTER_VERDICT_REVIEW)
         return false;
-    for (size_t i = 0; i < report.count; i++) {
-        const criterion_result_t *c = &report.results[i];
-        if (c->outcome == CRITERION_FAIL && c->blocking) {
-            proto_error_set(&r->err, c->field, c->code, "charte, critère %s : %s", c->code, c->reason);
-            proto_utf8_trim(r->err.message);
-            return true;
-        }
-    }
-    proto_error_set(&r->err, "", "charter", "la charte n'est pas respectée");
+    const criterion_result_t *c = charter_first_blocking(&report);
+    if (c) {
+        proto_error_set(&r->err, c->field, c->code, "charte, critère %s : %s", c->code, c->reason);
+        proto_utf8_trim(r->err.message);
+    } else
+        proto_error_set(&r->err, "", "charter", "la charte n'est pas respectée");
     return true;
 }
 
@@ -94,17 +91,11 @@ static bool s_ended(int32_t day, int32_t today, result_t *r)
 /*  The listing is here already (imported before, or applied for): its id. */
 static int s_already(MDB_txn *txn, service_t *svc, scratch_t *s, const char *listing, result_t *r, bool *here)
 {
-    MDB_val key = {strlen(listing), (void *)listing}, value;
-    *here = false;
-    int rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &key, &value);
-    if (rc == MDB_NOTFOUND || !*listing)
-        return 0;
-    if (rc)
-        return rc;
-    snprintf(r->id, sizeof r->id, "%.*s", (int)(value.mv_size > PROTO_ID_MAX ? PROTO_ID_MAX : value.mv_size),
-             (const char *)value.mv_data);
     msgpack_object record;
-    if ((rc = record_load(txn, svc, r->id, strlen(r->id), &s->zone, &record)))
+    bool found;
+    *here = false;
+    int rc = record_listing_holder(txn, svc, &s->zone, listing, r->id, &record, &found);
+    if (rc || !found)
         return rc;
     *here = !intake_siret_free(&record, r->id, NULL);
     if (*here)

@@ -62,6 +62,11 @@ int record_load(MDB_txn *txn, service_t *svc, const char *id, size_t len, msgpac
                 msgpack_object *record);
 int record_store(MDB_txn *txn, service_t *svc, const char *id, size_t len, msgpack_sbuffer *buf);
 
+/*  The application that last held `listing` (INTAKE_DB_SIRETS): its id
+ *  and its record, *found false when none did.  0 or an LMDB code. */
+int record_listing_holder(MDB_txn *txn, service_t *svc, msgpack_zone *zone, const char *listing,
+                          char id[PROTO_ID_MAX + 1], msgpack_object *record, bool *found);
+
 /*  Drops the report of an application (amended, erased); having none is
  *  not an error. */
 int record_drop_report(MDB_txn *txn, service_t *svc, const char *id, size_t len);

@@ -124,21 +124,12 @@ static int s_validate(service_request_t *req, const msgpack_object *application)
 static int s_check_listing_free(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t *s,
                                 const char *listing, const char *renews)
 {
-    MDB_val key = {strlen(listing), (void *)listing}, value;
-    int rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &key, &value);
-    if (rc == MDB_NOTFOUND || !*listing)
-        return 0;
-    if (rc)
-        return rc;
     char id[PROTO_ID_MAX + 1];
-    snprintf(id, sizeof id, "%.*s", (int)(value.mv_size > PROTO_ID_MAX ? PROTO_ID_MAX : value.mv_size),
-             (const char *)value.mv_data);
     msgpack_object record;
-    rc = record_load(txn, svc, id, strlen(id), &s->zone, &record);
-    if (rc)
+    bool found;
+    int rc = record_listing_holder(txn, svc, &s->zone, listing, id, &record, &found);
+    if (rc || !found || intake_siret_free(&record, id, renews))
         return rc;
-    if (intake_siret_free(&record, id, renews))
-        return 0;
     bool named = strchr(listing, ':') != NULL;
     return service_refuse(req, PROTO_E_CONFLICT, named ? "application.advisor" : "application.organisation.siret",
                           "unique",

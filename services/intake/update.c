@@ -30,18 +30,15 @@ bool update_is_for(const msgpack_object *record, const msgpack_object *event)
  *  field and its code: what to change, and which rule says so. */
 static int s_refuse_charter(service_request_t *req, const charter_report_t *report)
 {
-    for (size_t i = 0; i < report->count; i++) {
-        const criterion_result_t *r = &report->results[i];
-        if (!r->blocking)
-            continue;
-        char field[PROTO_FIELD_MAX];
-        snprintf(field, sizeof field, "application%s%.*s", r->field[0] ? "." : "", PROTO_FIELD_MAX - 13, r->field);
-        int reason_len = (int)proto_utf8_prefix(r->reason, strlen(r->reason), PROTO_MESSAGE_MAX - 80);
-        return service_refuse(req, PROTO_E_INVALID, field, r->code,
-                              "this update fails the charter (%s), the listing stays as it is: %.*s", r->code,
-                              reason_len, r->reason);
-    }
-    return 0;
+    const criterion_result_t *r = charter_first_blocking(report);
+    if (!r)
+        return 0;
+    char field[PROTO_FIELD_MAX];
+    snprintf(field, sizeof field, "application%s%.*s", r->field[0] ? "." : "", PROTO_FIELD_MAX - 13, r->field);
+    int reason_len = (int)proto_utf8_prefix(r->reason, strlen(r->reason), PROTO_MESSAGE_MAX - 80);
+    return service_refuse(req, PROTO_E_INVALID, field, r->code,
+                          "this update fails the charter (%s), the listing stays as it is: %.*s", r->code,
+                          reason_len, r->reason);
 }
 
 static int s_check(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s, const char *id,

@@ -99,7 +99,6 @@ static int s_publish_minor(review_t *self, service_t *svc, MDB_txn *txn, const m
         return rc;
     const msgpack_object *application = doc_map(event, "application");
     review_decision_t d = votes_decision(self, &file, application, "approve", (int64_t)approved_at);
-    d.approved_at = (int64_t)approved_at;
     msgpack_object nobody = {.type = MSGPACK_OBJECT_ARRAY};
     review_set_t extra[] = {{"approved_at", review_uint(approved_at)}, {"change", review_str("minor")}};
     if ((rc = votes_emit_decided(self, svc, txn, &file, application, &nobody, &d, extra, 2, now)))

@@ -22,9 +22,14 @@ static void test_verdict_incomplete_on_any_blocking_fail(void **state)
     charter_report_t report;
     cases_judge(NULL, "{'commitments': {'tax_compliance': false}}", NULL, &report);
     assert_int_equal(report.verdict, CHARTER_VERDICT_INCOMPLETE);
+    const criterion_result_t *first = charter_first_blocking(&report);
+    assert_non_null(first);
+    assert_int_equal(first->outcome, CRITERION_FAIL);
+    assert_string_equal(first->field, "commitments.tax_compliance");
     /* a warn alone does not */
     cases_judge(NULL, "{'organisation': {'nda': '52 44 12563 49'}}", NULL, &report);
     assert_int_equal(report.verdict, CHARTER_VERDICT_REVIEW);
+    assert_null(charter_first_blocking(&report));
     /* everything wrong at once: every failing code is named */
     cases_judge(NULL, "{'organisation': {'siret': '1', 'legal_form': 'sarl'}, 'principles': null,"
                 " 'references': [], 'commitments': null, 'trained_people': null}", NULL, &report);
