@@ -8,7 +8,7 @@ target_link_libraries(test_sealed_token PRIVATE essp_common)
 target_compile_definitions(test_sealed_token PRIVATE _GNU_SOURCE)
 
 # review's member_update and pending, on a temporary LMDB.
-essp_core_test(test_review_contract essp_review_core)
+essp_core_test(test_review_contract essp_review_core unit/review_bench.c)
 
 # intake's sealed token in submitted and token_reissue, on a temporary LMDB.
 essp_core_test(test_intake_reissue essp_intake_core)

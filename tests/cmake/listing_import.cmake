@@ -3,7 +3,7 @@
 include(${CMAKE_CURRENT_LIST_DIR}/core_bench.cmake)
 
 # review decides an imported listing without a round (services/review/direct.h).
-essp_core_test(test_review_direct essp_review_core)
+essp_core_test(test_review_direct essp_review_core unit/review_bench.c)
 
 # essp import on the real stack: 10,000 generated rows (tests/stack/import_file.py),
 # the bad ones reported, published without a vote, a second run adding nothing,

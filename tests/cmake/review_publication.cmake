@@ -5,7 +5,7 @@ include(${CMAKE_CURRENT_LIST_DIR}/core_bench.cmake)
 
 # review's handlers: members, queue, votes, recusal, quorum, appeal,
 # complaint, withdrawal, tick, erasure.
-essp_core_test(test_review_core essp_review_core)
+essp_core_test(test_review_core essp_review_core unit/review_bench.c)
 
 # publication's core: the signed stream, the directory's pages and
 # filters, suspension, reinstatement, erasure.

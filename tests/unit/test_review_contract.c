@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core_bench.h"
+#include "review_bench.h"
 #include "proto/doc.h"
 #include "proto/identifiers.h"
 #include "proto/messages.h"
@@ -19,35 +19,7 @@
 
 #define S_AT 1764547200          /* 2025-12-01 00:00 UTC */
 #define S_DAY 86400
-#define S_FIXTURE "applications/valid/scop-ancrage-conseil-nantes.json"
-#define S_SIREN "853645562"      /* the applicant of S_FIXTURE */
-
-typedef struct {
-    core_bench_t *bench;
-    void *review;
-    char *application;
-} fixture_t;
-
-static int s_setup(void **state)
-{
-    fixture_t *t = calloc(1, sizeof *t);
-    t->bench = core_bench_new(review_dbs);
-    review_rules_t rules = {.quorum_votes = 3, .quorum_colleges = 2, .listing_years = 3, .expiry_follows = true};
-    t->review = review_context_new(rules);
-    t->application = core_bench_fixture(S_FIXTURE);
-    *state = t;
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    fixture_t *t = *state;
-    review_context_destroy(&t->review);
-    core_bench_destroy(&t->bench);
-    free(t->application);
-    free(t);
-    return 0;
-}
+#define S_SIREN "853645562"      /* the applicant of REVIEW_BENCH_FIXTURE */
 
 #define S_AS_AT(t, at, role, name, ...) \
     (core_bench_peer((t)->bench, role, name), \
@@ -348,12 +320,12 @@ int main(void)
         cmocka_unit_test(test_email_rule),
         cmocka_unit_test(test_login_rule),
         cmocka_unit_test(test_pending_round_rule),
-        cmocka_unit_test_setup_teardown(test_member_add_email_and_digest, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_member_update_by_staff, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_member_update_by_member, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_pending_roles, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_pending_lists_what_waits, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_pending_after_decision, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_member_add_email_and_digest, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_member_update_by_staff, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_member_update_by_member, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_roles, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_lists_what_waits, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_after_decision, review_bench_setup, review_bench_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,42 +13,14 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core_bench.h"
+#include "review_bench.h"
 #include "proto/doc.h"
 #include "proto/messages.h"
 #include "services/review/review.h"
 
 #define S_AT 1764547200          /* 2025-12-01 00:00 UTC */
 #define S_DAY 86400
-#define S_FIXTURE "applications/valid/scop-ancrage-conseil-nantes.json"
-#define S_SIREN "853645562"      /* the applicant of S_FIXTURE */
-
-typedef struct {
-    core_bench_t *bench;
-    void *review;
-    char *application;           /* the JSON text of S_FIXTURE */
-} fixture_t;
-
-static int s_setup(void **state)
-{
-    fixture_t *t = calloc(1, sizeof *t);
-    t->bench = core_bench_new(review_dbs);
-    review_rules_t rules = {.quorum_votes = 3, .quorum_colleges = 2, .listing_years = 3, .expiry_follows = true};
-    t->review = review_context_new(rules);
-    t->application = core_bench_fixture(S_FIXTURE);
-    *state = t;
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    fixture_t *t = *state;
-    review_context_destroy(&t->review);
-    core_bench_destroy(&t->bench);
-    free(t->application);
-    free(t);
-    return 0;
-}
+#define S_SIREN "853645562"      /* the applicant of REVIEW_BENCH_FIXTURE */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -526,22 +498,22 @@ static void test_erasure_keeps_the_audit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_member_add_list_remove, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_member_refusals, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_roles, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_queue_conflicts_and_filters, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_queue_paging, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_queue_refusals, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_quorum_decides, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_a_tie_keeps_the_file_open, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_vote_refusals, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_recusal, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_appeal_round, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_new_revision_opens_a_round, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_complaint_round, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_withdraw, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_tick_expires_listings, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_erasure_keeps_the_audit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_member_add_list_remove, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_member_refusals, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_roles, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_conflicts_and_filters, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_paging, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_refusals, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_quorum_decides, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_a_tie_keeps_the_file_open, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_vote_refusals, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_recusal, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_appeal_round, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_new_revision_opens_a_round, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_complaint_round, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_withdraw, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_tick_expires_listings, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_erasure_keeps_the_audit, review_bench_setup, review_bench_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

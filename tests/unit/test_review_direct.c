@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core_bench.h"
+#include "review_bench.h"
 #include "proto/doc.h"
 #include "proto/messages.h"
 #include "services/review/review.h"
@@ -20,34 +20,6 @@
 #define S_AT 1764547200          /* 2025-12-01 00:00 UTC: when review sees the file */
 #define S_APPROVED 1710460800    /* 2024-03-15 00:00 UTC: the original approval */
 #define S_EXPIRES 1805068800     /* 2027-03-15 00:00 UTC: three years later */
-#define S_FIXTURE "applications/valid/scop-ancrage-conseil-nantes.json"
-
-typedef struct {
-    core_bench_t *bench;
-    void *review;
-    char *application;
-} fixture_t;
-
-static int s_setup(void **state)
-{
-    fixture_t *t = calloc(1, sizeof *t);
-    t->bench = core_bench_new(review_dbs);
-    review_rules_t rules = {.quorum_votes = 3, .quorum_colleges = 2, .listing_years = 3, .expiry_follows = true};
-    t->review = review_context_new(rules);
-    t->application = core_bench_fixture(S_FIXTURE);
-    *state = t;
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    fixture_t *t = *state;
-    review_context_destroy(&t->review);
-    core_bench_destroy(&t->bench);
-    free(t->application);
-    free(t);
-    return 0;
-}
 
 static int s_imported(fixture_t *t, const char *id)
 {
@@ -131,10 +103,10 @@ static void test_imported_is_not_in_the_queue(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_imported_is_approved_without_a_round, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_imported_twice_is_entered_once, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_imported_listing_expires_from_its_date, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_imported_is_not_in_the_queue, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_imported_is_approved_without_a_round, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_imported_twice_is_entered_once, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_imported_listing_expires_from_its_date, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_imported_is_not_in_the_queue, review_bench_setup, review_bench_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
