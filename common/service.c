@@ -155,8 +155,9 @@ static int s_start(service_t *self)
     self->log = stream_log_new(txn, store_db(self->store, self->db_count));
     /* A turn applies one batch in one write transaction: its size bounds
      * what a backlog takes (every page the transaction dirties is a copy
-     * in memory: 1,000 events made review 26 MiB, 128 make it 4), while
-     * 128 events a commit keep the fsyncs of a catch-up few. */
+     * in memory: turns of 1,000 events took review to 27.7 MiB, of 128 to
+     * 5.4 MiB, stack.memory), while 128 events a commit keep the fsyncs
+     * of a catch-up few. */
     size_t pull_max = (size_t)config_env_long("ESSP_PULL_MAX", S_PULL_MAX, 1, PROTO_BATCH_MAX);
     for (size_t u = 0; u < self->def->upstream_count; u++) {
         service_id_t from = self->def->upstreams[u].from;
