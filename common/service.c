@@ -178,6 +178,7 @@ static int s_start(service_t *self)
                                                            server, cursor, pull_max, 1000);
         }
         stream_consumer_set_reader(self->consumers[u], config_service_name(self->def->id));
+        stream_consumer_set_omit(self->consumers[u], self->def->upstreams[u].omit);
         msgpack_zone_init(&self->upstream[u].zone, 65536);
         log_info("following %s at %s from seq %llu", config_service_name(from), endpoint,
                  (unsigned long long)cursor);

@@ -90,6 +90,10 @@ typedef int (*service_apply_fn)(void *ctx, service_t *svc, MDB_txn *txn, const c
 typedef struct {
     service_id_t from;
     service_apply_fn apply;
+    /* The top-level fields of its events this service never reads
+     * (NULL-terminated, at most PROTO_OMIT_MAX; NULL: none): its pulls ask
+     * the producer to leave them out (common/stream_omit.h). */
+    const char *const *omit;
 } service_upstream_t;
 
 typedef struct {

@@ -37,6 +37,7 @@ typedef struct {
     bool has_rid;
     uint64_t rid;
     int64_t deadline_ms;
+    stream_omit_t omit;          /* the fields left out of each event */
 } parked_pull_t;
 
 /*  One request of a batch, kept until its reply is sent. */

@@ -21,12 +21,12 @@ void service_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t si
 }
 
 static void s_pack_batch(service_t *self, MDB_txn *txn, msgpack_packer *pk, bool has_rid,
-                         uint64_t rid, uint64_t after, size_t max)
+                         uint64_t rid, uint64_t after, size_t max, const stream_omit_t *omit)
 {
     proto_pack_reply(pk, "batch", has_rid, rid, 2);
     proto_pack_kv_uint(pk, "head", stream_log_head(self->log));
     proto_pack_str(pk, "events");
-    stream_log_pack_after(self->log, txn, after, max, PROTO_BATCH_BYTES, pk);
+    stream_log_pack_after(self->log, txn, after, max, PROTO_BATCH_BYTES, omit, pk);
 }
 
 static void s_free_buffer(void *data, void *hint)
@@ -36,13 +36,13 @@ static void s_free_buffer(void *data, void *hint)
 }
 
 static void s_answer_pull(service_t *self, MDB_txn *txn, zsock_t *router, zmsg_t *envelope, bool has_rid,
-                          uint64_t rid, uint64_t after, size_t max)
+                          uint64_t rid, uint64_t after, size_t max, const stream_omit_t *omit)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    s_pack_batch(self, txn, &pk, has_rid, rid, after, max);
+    s_pack_batch(self, txn, &pk, has_rid, rid, after, max, omit);
     /* A batch may weigh megabytes: ZeroMQ takes the buffer over and frees
      * it once sent, instead of sending a copy. */
     size_t size = buf.size;
@@ -78,11 +78,24 @@ void service_serve_parked(service_t *self, int64_t now_ms)
         }
         if (!txn && store_begin(self->store, true, &txn) != 0)
             return;
-        s_answer_pull(self, txn, p->router, p->envelope, p->has_rid, p->rid, p->after, p->max);
+        s_answer_pull(self, txn, p->router, p->envelope, p->has_rid, p->rid, p->after, p->max, &p->omit);
         service_unpark(self, i);
     }
     if (txn)
         mdb_txn_abort(txn);
+}
+
+/*  A pull whose "omit" breaks a rule: an error reply, nothing read. */
+static void s_refuse_pull(pending_t *p, const proto_error_t *err)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_error(&pk, p->req.has_rid, p->req.rid, PROTO_E_INVALID, err);
+    service_outcome_refused(&p->req.outcome, PROTO_E_INVALID, err->rule);
+    service_send(p->router, p->envelope, buf.data, buf.size);
+    msgpack_sbuffer_destroy(&buf);
 }
 
 void service_handle_pull(service_t *self, MDB_txn **read_txn, pending_t *p, int64_t now_ms)
@@ -91,6 +104,12 @@ void service_handle_pull(service_t *self, MDB_txn **read_txn, pending_t *p, int6
     doc_uint(p->req.msg, "after", &after);
     doc_uint(p->req.msg, "max", &max);
     doc_uint(p->req.msg, "wait", &wait);
+    stream_omit_t omit;
+    proto_error_t err;
+    if (stream_omit_from_request(&omit, p->req.msg, &err)) {
+        s_refuse_pull(p, &err);
+        return;
+    }
     if (after >= stream_log_head(self->log) && wait > 0 && self->parked_count < S_PARKED_MAX) {
         parked_pull_t *parked = &self->parked[self->parked_count++];
         parked->router = p->router;
@@ -101,9 +120,10 @@ void service_handle_pull(service_t *self, MDB_txn **read_txn, pending_t *p, int6
         parked->has_rid = p->req.has_rid;
         parked->rid = p->req.rid;
         parked->deadline_ms = now_ms + (int64_t)wait;
+        parked->omit = omit;
         return;
     }
     if (!*read_txn && store_begin(self->store, true, read_txn) != 0)
         return;
-    s_answer_pull(self, *read_txn, p->router, p->envelope, p->req.has_rid, p->req.rid, after, max);
+    s_answer_pull(self, *read_txn, p->router, p->envelope, p->req.has_rid, p->req.rid, after, max, &omit);
 }

@@ -19,6 +19,7 @@ struct stream_consumer_t {
     bool rewound;        /* head < cursor was seen: stopped */
     size_t max;
     uint32_t wait_ms;
+    stream_omit_t omit;          /* fields the pulls leave out of each event */
     bool in_flight;
     int64_t sent_ms;
     int64_t retry_at_ms;  /* no pull before this time (after an error) */
@@ -144,6 +145,11 @@ bool stream_consumer_rewound(const stream_consumer_t *self)
     return self->rewound;
 }
 
+void stream_consumer_set_omit(stream_consumer_t *self, const char *const *names)
+{
+    stream_omit_from_names(&self->omit, names);
+}
+
 void stream_consumer_set_reader(stream_consumer_t *self, const char *reader)
 {
     snprintf(self->reader, sizeof self->reader, "%s", reader);
@@ -169,10 +175,11 @@ static void s_send_pull(stream_consumer_t *self, int64_t now_ms)
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    proto_pack_request(&pk, "pull", ++self->rid, 3);
+    proto_pack_request(&pk, "pull", ++self->rid, 3 + stream_omit_fields(&self->omit));
     proto_pack_kv_uint(&pk, "after", self->cursor);
     proto_pack_kv_uint(&pk, "max", self->max);
     proto_pack_kv_uint(&pk, "wait", self->wait_ms);
+    stream_omit_pack(&self->omit, &pk);
     zframe_t *frame = zframe_new(buf.data, buf.size);
     msgpack_sbuffer_destroy(&buf);
     if (zframe_send(&frame, self->dealer, ZFRAME_DONTWAIT) == 0) {

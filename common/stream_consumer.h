@@ -21,6 +21,8 @@
 #ifndef ESSP_COMMON_STREAM_CONSUMER_H
 #define ESSP_COMMON_STREAM_CONSUMER_H
 
+#include "stream_omit.h"
+
 #include <czmq.h>
 #include <msgpack.h>
 #include <stdbool.h>
@@ -59,6 +61,10 @@ bool stream_consumer_rewound(const stream_consumer_t *self);
 /*  Names the reading service in the rewind's error ("validation" reads
  *  "intake"); "this service" when never set. */
 void stream_consumer_set_reader(stream_consumer_t *self, const char *reader);
+
+/*  The fields to leave out of each event pulled (NULL-terminated names,
+ *  see stream_omit.h); none when never set. */
+void stream_consumer_set_omit(stream_consumer_t *self, const char *const *names);
 
 /*  Sends a pull after the cursor unless one is in flight and still young.
  *  now_ms: a monotonic clock. */

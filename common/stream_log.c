@@ -83,7 +83,7 @@ void stream_log_aborted(stream_log_t *self)
 }
 
 size_t stream_log_pack_after(const stream_log_t *self, MDB_txn *txn, uint64_t after, size_t max,
-                             size_t max_bytes, msgpack_packer *pk)
+                             size_t max_bytes, const stream_omit_t *omit, msgpack_packer *pk)
 {
     MDB_val found[PROTO_BATCH_MAX];
     if (max > PROTO_BATCH_MAX)
@@ -105,7 +105,7 @@ size_t stream_log_pack_after(const stream_log_t *self, MDB_txn *txn, uint64_t af
     }
     msgpack_pack_array(pk, count);
     for (size_t i = 0; i < count; i++)
-        proto_pack_raw(pk, found[i].mv_data, found[i].mv_size);
+        stream_omit_pack_event(omit, found[i].mv_data, found[i].mv_size, pk);
     return count;
 }
 

@@ -11,6 +11,8 @@
 #ifndef ESSP_COMMON_STREAM_LOG_H
 #define ESSP_COMMON_STREAM_LOG_H
 
+#include "stream_omit.h"
+
 #include <lmdb.h>
 #include <msgpack.h>
 #include <stddef.h>
@@ -43,9 +45,10 @@ void stream_log_aborted(stream_log_t *self);
 
 /*  Packs the "events" array of a batch: the events after `after`, at most
  *  max of them and about max_bytes in total (never fewer than one event
- *  when one is there).  Returns how many were packed. */
+ *  when one is there), each without the fields `omit` names (NULL: each
+ *  as stored).  Returns how many were packed. */
 size_t stream_log_pack_after(const stream_log_t *self, MDB_txn *txn, uint64_t after, size_t max,
-                             size_t max_bytes, msgpack_packer *pk);
+                             size_t max_bytes, const stream_omit_t *omit, msgpack_packer *pk);
 
 /*  Packs the replacement of an erased application's event into pk (which
  *  writes into the buffer given to stream_log_redact): a map whose first

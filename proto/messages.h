@@ -32,6 +32,8 @@
 #define PROTO_BATCH_MAX     1000         /* events in one batch */
 #define PROTO_PAGE_MAX      1000         /* entries in one directory page */
 #define PROTO_WAIT_MAX_MS   30000        /* longest a pull may be held */
+#define PROTO_OMIT_MAX      4            /* fields a pull may ask to leave out of each event */
+#define PROTO_OMIT_NAME_MAX 32
 #define PROTO_HOLD_MAX_MS   600000       /* longest a backup may hold a service's upstreams */
 #define PROTO_ID_MAX        32
 #define PROTO_NAME_MAX      100

@@ -20,6 +20,10 @@
 /*  Loads the record an event is about, when it concerns its current
  *  revision (events of an older revision are history, already superseded).
  *  Returns 0 and *current, or an LMDB code other than NOTFOUND. */
+const char *const intake_validation_omit[] = {"application", NULL};
+const char *const intake_review_omit[] = {"application", NULL};
+const char *const intake_publication_omit[] = {"signed", "sig", NULL};
+
 static int s_load_current(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_object *event,
                           bool any_revision, msgpack_object *record, bool *current)
 {

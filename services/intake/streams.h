@@ -21,6 +21,15 @@
  *  kind ends it).  publication: "upsert" (published), "withdraw" (reason
  *  suspended suspends, any other ends the file).  Each change is one
  *  history record. */
+/*  What intake never reads of each stream's events, left out of its
+ *  pulls (service_upstream_t.omit): the application that "validated" and
+ *  "decided" carry for review and publication (intake keeps its own), and
+ *  the signature of an entry (intake does not verify its own pipeline's
+ *  stream; a downstream site does). */
+extern const char *const intake_validation_omit[];
+extern const char *const intake_review_omit[];
+extern const char *const intake_publication_omit[];
+
 int intake_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                             const msgpack_object *event, int64_t now);
 int intake_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *type,

@@ -29,7 +29,7 @@ int main(void)
         .start = publication_start,
         .attach = publication_attach,
         .handle = publication_handle,
-        .upstreams = {{SERVICE_REVIEW, publication_apply_review}},
+        .upstreams = {{SERVICE_REVIEW, publication_apply_review, NULL}},
         .upstream_count = 1,
     };
     publication_set_key_dir(def.ctx, dir);

@@ -8,7 +8,7 @@ int main(void)
         .dbs = review_dbs,
         .ctx = review_context_new(review_rules_from_env()),
         .handle = review_handle,
-        .upstreams = {{SERVICE_VALIDATION, review_apply_validation}},
+        .upstreams = {{SERVICE_VALIDATION, review_apply_validation, NULL}},
         .upstream_count = 1,
         .secure_types = review_secure_types,
     };

@@ -6,7 +6,7 @@ int main(void)
     service_def_t def = {
         .id = SERVICE_VALIDATION,
         .handle = validation_handle,
-        .upstreams = {{SERVICE_INTAKE, validation_apply_intake}},
+        .upstreams = {{SERVICE_INTAKE, validation_apply_intake, NULL}},
         .upstream_count = 1,
     };
     return service_main(&def);

@@ -47,6 +47,10 @@ bench_pipeline_t *bench_pipeline_new(bench_stack_t *stack, bench_apps_t *apps, s
     msgpack_packer_init(&self->pk, &self->buf, msgpack_sbuffer_write);
     msgpack_zone_init(&self->zone, 1 << 20);
     pipeline_reader_init(self, &self->review, SERVICE_REVIEW, 0, S_HELD_MS);
+    /* The committee reads the queue, not the application a decision
+     * carries for publication. */
+    static const char *const review_omit[] = {"application", NULL};
+    self->review.omit = review_omit;
     pipeline_reader_init(self, &self->publication, SERVICE_PUBLICATION, 0, S_HELD_MS);
     s_each_samples(self, bench_samples_init);
     return self;

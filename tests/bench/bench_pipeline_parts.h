@@ -43,6 +43,7 @@ typedef struct {
     bool in_flight;
     uint32_t wait_ms;
     size_t batches, events;
+    const char *const *omit;     /* fields its pulls leave out (NULL: none) */
 } reader_t;
 
 struct bench_pipeline_t {

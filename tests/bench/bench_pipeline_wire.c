@@ -119,10 +119,19 @@ void pipeline_reader_pull(bench_pipeline_t *self, reader_t *reader)
     if (reader->in_flight)
         return;
     pipeline_begin(self);
-    proto_pack_request(&self->pk, "pull", reader->cursor + 1, 3);
+    size_t omit = 0;
+    while (reader->omit && reader->omit[omit])
+        omit++;
+    proto_pack_request(&self->pk, "pull", reader->cursor + 1, 3 + (omit > 0));
     proto_pack_kv_uint(&self->pk, "after", reader->cursor);
     proto_pack_kv_uint(&self->pk, "max", S_PULL_MAX);
     proto_pack_kv_uint(&self->pk, "wait", reader->wait_ms);
+    if (omit) {
+        proto_pack_str(&self->pk, "omit");
+        msgpack_pack_array(&self->pk, omit);
+        for (size_t i = 0; i < omit; i++)
+            proto_pack_str(&self->pk, reader->omit[i]);
+    }
     reader->in_flight = pipeline_send(self, reader->sock) == 0;
 }
 

@@ -260,7 +260,7 @@ const msgpack_object *core_bench_events(core_bench_t *self, uint64_t after)
     assert_int_equal(store_begin(self->store, true, &txn), 0);
     msgpack_pack_map(&pk, 1);
     proto_pack_str(&pk, "events");
-    stream_log_pack_after(self->log, txn, after, 1000, 64 << 20, &pk);
+    stream_log_pack_after(self->log, txn, after, 1000, 64 << 20, NULL, &pk);
     mdb_txn_abort(txn);
     msgpack_object batch;
     proto_error_t err;

@@ -141,7 +141,7 @@ int fixture_setup(void **state)
     }
     for (size_t u = 0; u < 2; u++) {
         service_id_t from = (service_id_t)((f->def.id + 1 + u) % SERVICE_COUNT);
-        f->def.upstreams[u] = (service_upstream_t){from, s_apply};
+        f->def.upstreams[u] = (service_upstream_t){.from = from, .apply = s_apply};
         char var[64], endpoint[64];
         snprintf(var, sizeof var, "ESSP_%s_ENDPOINT", config_service_name(from));
         for (char *c = var; *c; c++)
@@ -310,6 +310,7 @@ int64_t fixture_pull_of(service_fixture_t *f, size_t u, int timeout_ms)
     uint64_t after = 0;
     assert_true(doc_str_eq(&request, "type", "pull"));
     assert_true(doc_uint(&request, "after", &after));
+    f->last_pull_omit = doc_len(doc_array(&request, "omit"));
     zframe_destroy(&payload);
     return (int64_t)after;
 }

@@ -39,6 +39,7 @@ typedef struct {
     zframe_t *identity[2];       /* of the consumer's last pull */
     msgpack_zone zone;
     uint64_t rid;
+    size_t last_pull_omit;       /* names in the "omit" of the last pull fixture_pull_of saw */
     /* The core's knobs and what it says back. */
     atomic_int hold;             /* a "hold" request waits while this is set */
     atomic_int holding;          /* ... and says it is waiting */

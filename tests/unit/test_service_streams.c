@@ -180,6 +180,50 @@ static void test_a_private_stream_is_served_only_to_its_readers(void **state)
     fixture_stop(f);
 }
 
+/*  A pull of the service's log that leaves out `name`. */
+static void s_pull_omitting(service_fixture_t *f, const char *name)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_request(&pk, "pull", ++f->rid, 2);
+    proto_pack_kv_uint(&pk, "after", 0);
+    proto_pack_str(&pk, "omit");
+    msgpack_pack_array(&pk, 1);
+    proto_pack_str(&pk, name);
+    assert_int_equal(zsock_send(fixture_puller(f), "b", buf.data, buf.size), 0);
+    msgpack_sbuffer_destroy(&buf);
+}
+
+static void test_a_consumer_leaves_out_what_it_never_reads(void **state)
+{
+    service_fixture_t *f = *state;
+    static const char *const omit[] = {"application", NULL};
+    f->def.upstreams[0].omit = omit;
+    fixture_start(f);
+    /* Its pulls name the fields; the other upstream's name none. */
+    assert_int_equal(fixture_pull_of(f, 0, 5000), 0);
+    assert_int_equal(f->last_pull_omit, 1);
+    assert_int_equal(fixture_pull_of(f, 1, 5000), 0);
+    assert_int_equal(f->last_pull_omit, 0);
+    /* A pull of its own log may leave out a field, not the envelope. */
+    fixture_ask(f, "erase", "p1", "ack", "logged");
+    s_pull_omitting(f, "application");
+    uint64_t seq = 0;
+    assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
+    assert_int_equal(seq, 1);
+    s_pull_omitting(f, "seq");
+    msgpack_object reply;
+    assert_true(fixture_reply(f, fixture_puller(f), 5000, &reply));
+    assert_true(doc_str_eq(&reply, "code", PROTO_E_INVALID));
+    assert_true(doc_str_eq(&reply, "field", "omit"));
+    assert_true(doc_str_eq(&reply, "rule", "kept"));
+    /* The service goes on. */
+    fixture_ask(f, "erase", "p2", "ack", "logged");
+    fixture_stop(f);
+}
+
 int main(void)
 {
     zsys_init();
@@ -188,6 +232,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stream_batches_are_applied_with_their_cursor, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_the_log_is_pulled_and_pulls_are_held, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_an_erasure_compacts_the_store, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_consumer_leaves_out_what_it_never_reads, fixture_setup,
+                                        fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_private_stream_is_served_only_to_its_readers, fixture_setup,
                                         fixture_teardown),
     };

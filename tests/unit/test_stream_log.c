@@ -93,7 +93,7 @@ static size_t s_batch(fixture_t *f, uint64_t after, size_t max, size_t max_bytes
     msgpack_sbuffer_init(&out);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-    size_t count = stream_log_pack_after(f->log, txn, after, max, max_bytes, &pk);
+    size_t count = stream_log_pack_after(f->log, txn, after, max, max_bytes, NULL, &pk);
     mdb_txn_abort(txn);
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);

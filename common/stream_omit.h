@@ -1,0 +1,52 @@
+/*  common/stream_omit.h - the fields a consumer leaves out of the events
+ *  it pulls.
+ *
+ *  A consumer that needs a few fields of an event does not need the
+ *  application it carries: intake follows validation's stream for the
+ *  report, not for the application review keeps.  A pull may name up to
+ *  PROTO_OMIT_MAX top-level fields ("omit"); the producer then sends each
+ *  event without them, cut from the stored bytes (no decoding, no
+ *  re-encoding of the fields that stay), so that neither the wire, nor
+ *  the encryption of a CURVE link, nor the consumer's decoder carries
+ *  what it would throw away.  The envelope ("seq", "v", "type", "at") and
+ *  "id" cannot be omitted; a field an event does not have is ignored.
+ */
+#ifndef ESSP_COMMON_STREAM_OMIT_H
+#define ESSP_COMMON_STREAM_OMIT_H
+
+#include "proto/error.h"
+#include "proto/messages.h"
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    size_t count;
+    unsigned char lens[PROTO_OMIT_MAX];
+    char names[PROTO_OMIT_MAX][PROTO_OMIT_NAME_MAX];
+} stream_omit_t;
+
+/*  Fills *out from a NULL-terminated list of names (a consumer's own
+ *  list, given by its code: asserts it is within the limits). */
+void stream_omit_from_names(stream_omit_t *out, const char *const *names);
+
+/*  Fills *out from the "omit" field of a pull request (absent: empty).
+ *  -1 with err naming the field and the rule when a name is empty, too
+ *  long, or one of the fields every event keeps. */
+int stream_omit_from_request(stream_omit_t *out, const msgpack_object *pull, proto_error_t *err);
+
+/*  Packs the "omit" field of a pull (nothing when empty; the caller
+ *  counted it in the map: see stream_omit_fields). */
+void stream_omit_pack(const stream_omit_t *self, msgpack_packer *pk);
+
+/*  1 when the pull carries an "omit" field, else 0. */
+size_t stream_omit_fields(const stream_omit_t *self);
+
+/*  Packs the stored event (`len` bytes, one msgpack map) without the
+ *  omitted fields: the stored bytes of every field that stays, under a
+ *  new map header.  An event that does not parse as a map of string keys
+ *  (never written by a producer) goes as it is. */
+void stream_omit_pack_event(const stream_omit_t *self, const void *event, size_t len, msgpack_packer *pk);
+
+#endif

@@ -1,0 +1,270 @@
+/* Unit tests of common/stream_omit: the fields a consumer leaves out of
+ * the events it pulls, cut from the stored bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/stream_omit.h"
+#include "proto/doc.h"
+#include "proto/messages.h"
+#include "proto/wire.h"
+
+typedef struct {
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+} packed_t;
+
+static void s_init(packed_t *p)
+{
+    msgpack_sbuffer_init(&p->buf);
+    msgpack_packer_init(&p->pk, &p->buf, msgpack_sbuffer_write);
+}
+
+/*  An event as a producer stores it, with a value of every msgpack kind
+ *  inside the application it carries. */
+static void s_event(packed_t *p)
+{
+    msgpack_packer *pk = &p->pk;
+    msgpack_pack_map(pk, 10);
+    proto_pack_kv_uint(pk, "seq", 7);
+    proto_pack_kv_uint(pk, "v", PROTO_VERSION);
+    proto_pack_kv_str(pk, "type", "validated");
+    proto_pack_kv_uint(pk, "at", 1700000000);
+    proto_pack_kv_str(pk, "id", "01HZY3K2Q8D9ABCD");
+    proto_pack_kv_uint(pk, "revision", 1);
+    proto_pack_kv_str(pk, "verdict", "complete");
+    proto_pack_str(pk, "application");
+    msgpack_pack_map(pk, 9);
+    proto_pack_kv_str(pk, "name", "Mutuelle d'entraide de Vendée");
+    proto_pack_str(pk, "numbers");
+    msgpack_pack_array(pk, 8);
+    msgpack_pack_int(pk, -1);
+    msgpack_pack_int(pk, -100);
+    msgpack_pack_int(pk, -40000);
+    msgpack_pack_int64(pk, -5000000000LL);
+    msgpack_pack_uint64(pk, 200);
+    msgpack_pack_uint64(pk, 60000);
+    msgpack_pack_uint64(pk, 4000000000ULL);
+    msgpack_pack_uint64(pk, 9000000000000ULL);
+    proto_pack_str(pk, "floats");
+    msgpack_pack_array(pk, 2);
+    msgpack_pack_float(pk, 1.5f);
+    msgpack_pack_double(pk, 2.25);
+    proto_pack_str(pk, "flags");
+    msgpack_pack_array(pk, 3);
+    msgpack_pack_true(pk);
+    msgpack_pack_false(pk);
+    msgpack_pack_nil(pk);
+    proto_pack_str(pk, "bin");
+    char bytes[300];
+    memset(bytes, 0xc1, sizeof bytes);   /* the never-used byte, inside a binary */
+    msgpack_pack_bin(pk, sizeof bytes);
+    msgpack_pack_bin_body(pk, bytes, sizeof bytes);
+    proto_pack_str(pk, "ext");
+    msgpack_pack_ext(pk, 4, 1);
+    msgpack_pack_ext_body(pk, "abcd", 4);
+    proto_pack_str(pk, "long");
+    char text[70000];
+    memset(text, 'a', sizeof text);
+    msgpack_pack_str(pk, sizeof text);
+    msgpack_pack_str_body(pk, text, sizeof text);
+    proto_pack_str(pk, "nested");
+    msgpack_pack_map(pk, 1);
+    proto_pack_str(pk, "deeper");
+    msgpack_pack_array(pk, 20);
+    for (int i = 0; i < 20; i++)
+        msgpack_pack_map(pk, 0);
+    proto_pack_str(pk, "wide");
+    msgpack_pack_array(pk, 17);
+    for (int i = 0; i < 17; i++)
+        msgpack_pack_int(pk, i);
+    proto_pack_str(pk, "report");
+    msgpack_pack_map(pk, 1);
+    proto_pack_kv_str(pk, "verdict", "complete");
+    proto_pack_kv_str(pk, "renews", "01HZY3K2Q8D9ZZZZ");
+}
+
+/*  Decodes what was packed (one object) into zone. */
+static msgpack_object s_decode(const packed_t *p, msgpack_zone *zone)
+{
+    msgpack_object out;
+    size_t off = 0;
+    assert_int_equal(msgpack_unpack(p->buf.data, p->buf.size, &off, zone, &out), MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(off, p->buf.size);
+    return out;
+}
+
+static void test_the_omitted_fields_are_cut_and_the_others_kept_byte_for_byte(void **state)
+{
+    (void)state;
+    packed_t event, out;
+    s_init(&event);
+    s_init(&out);
+    s_event(&event);
+    stream_omit_t omit;
+    stream_omit_from_names(&omit, (const char *const[]){"application", "renews", NULL});
+    stream_omit_pack_event(&omit, event.buf.data, event.buf.size, &out.pk);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object whole = s_decode(&event, &zone), cut = s_decode(&out, &zone);
+    assert_int_equal(cut.via.map.size, 8);
+    assert_null(doc_get(&cut, "application"));
+    assert_null(doc_get(&cut, "renews"));
+    /* Every field that stays, in its order, with its value. */
+    static const char *const kept[] = {"seq", "v", "type", "at", "id", "revision", "verdict", "report"};
+    for (size_t i = 0; i < 8; i++) {
+        assert_true(doc_is(&cut.via.map.ptr[i].key, kept[i]));
+        assert_true(msgpack_object_equal(cut.via.map.ptr[i].val, *doc_get(&whole, kept[i])));
+    }
+    /* What a consumer checks still holds. */
+    const char *type;
+    uint64_t seq;
+    proto_error_t err;
+    assert_int_equal(proto_event_check(&cut, &type, &seq, &err), 0);
+    assert_int_equal(seq, 7);
+    /* The application alone was ~70 KB: the event is now a few dozen bytes. */
+    assert_true(out.buf.size < 200);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&event.buf);
+    msgpack_sbuffer_destroy(&out.buf);
+}
+
+static void test_an_event_without_the_fields_goes_as_stored(void **state)
+{
+    (void)state;
+    packed_t event, out;
+    s_init(&event);
+    s_init(&out);
+    s_event(&event);
+    stream_omit_t omit;
+    stream_omit_from_names(&omit, (const char *const[]){"entry", "sig", NULL});
+    stream_omit_pack_event(&omit, event.buf.data, event.buf.size, &out.pk);
+    assert_int_equal(out.buf.size, event.buf.size);
+    assert_memory_equal(out.buf.data, event.buf.data, event.buf.size);
+    /* No list at all: the same. */
+    msgpack_sbuffer_clear(&out.buf);
+    stream_omit_pack_event(NULL, event.buf.data, event.buf.size, &out.pk);
+    assert_memory_equal(out.buf.data, event.buf.data, event.buf.size);
+    msgpack_sbuffer_destroy(&event.buf);
+    msgpack_sbuffer_destroy(&out.buf);
+}
+
+/*  Bytes that are not a whole map of string keys go unchanged: a cut
+ *  never reads past the end nor trusts a count. */
+static void test_bytes_that_do_not_parse_go_unchanged(void **state)
+{
+    (void)state;
+    packed_t event;
+    s_init(&event);
+    s_event(&event);
+    stream_omit_t omit;
+    stream_omit_from_names(&omit, (const char *const[]){"application", NULL});
+    static const unsigned char map32_huge[] = {0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'a', 0x01};
+    static const unsigned char int_key[] = {0x81, 0x01, 0x02};
+    static const unsigned char not_a_map[] = {0x92, 0x01, 0x02};
+    static const unsigned char unused_byte[] = {0x81, 0xa1, 'a', 0xc1};
+    static const unsigned char array32_huge[] = {0x81, 0xa1, 'a', 0xdd, 0x7f, 0xff, 0xff, 0xff};
+    const struct {
+        const void *bytes;
+        size_t len;
+    } cases[] = {{map32_huge, sizeof map32_huge},     {int_key, sizeof int_key},
+                 {not_a_map, sizeof not_a_map},       {unused_byte, sizeof unused_byte},
+                 {array32_huge, sizeof array32_huge}, {event.buf.data, event.buf.size - 1},
+                 {event.buf.data, 40}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        packed_t out;
+        s_init(&out);
+        stream_omit_pack_event(&omit, cases[i].bytes, cases[i].len, &out.pk);
+        assert_int_equal(out.buf.size, cases[i].len);
+        assert_memory_equal(out.buf.data, cases[i].bytes, cases[i].len);
+        msgpack_sbuffer_destroy(&out.buf);
+    }
+    msgpack_sbuffer_destroy(&event.buf);
+}
+
+/*  A pull's "omit", as a producer reads it. */
+static int s_from_request(const char *const *names, size_t count, stream_omit_t *omit, proto_error_t *err)
+{
+    packed_t pull;
+    s_init(&pull);
+    proto_pack_request(&pull.pk, "pull", 1, 2);
+    proto_pack_kv_uint(&pull.pk, "after", 0);
+    proto_pack_str(&pull.pk, "omit");
+    msgpack_pack_array(&pull.pk, count);
+    for (size_t i = 0; i < count; i++)
+        proto_pack_str(&pull.pk, names[i]);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object msg;
+    const char *type;
+    uint64_t rid;
+    bool has_rid;
+    assert_int_equal(wire_decode(pull.buf.data, pull.buf.size, &zone, &msg, err), 0);
+    int rc = proto_request_check(&msg, &type, &rid, &has_rid, err);
+    if (rc == 0)
+        rc = stream_omit_from_request(omit, &msg, err);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&pull.buf);
+    return rc;
+}
+
+static void test_a_pulls_omit_is_checked(void **state)
+{
+    (void)state;
+    stream_omit_t omit;
+    proto_error_t err;
+    assert_int_equal(s_from_request((const char *const[]){"application", "signed"}, 2, &omit, &err), 0);
+    assert_int_equal(omit.count, 2);
+    /* The envelope and the subject stay in every event. */
+    static const char *const kept[] = {"seq", "v", "type", "at", "id"};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(s_from_request(&kept[i], 1, &omit, &err), -1);
+        assert_string_equal(err.field, "omit");
+        assert_string_equal(err.rule, "kept");
+    }
+    assert_int_equal(s_from_request((const char *const[]){""}, 1, &omit, &err), -1);
+    assert_string_equal(err.rule, "length");
+    assert_int_equal(s_from_request((const char *const[]){"a_name_longer_than_thirty_two_bytes"}, 1, &omit, &err), -1);
+    assert_string_equal(err.rule, "length");
+    /* At most PROTO_OMIT_MAX names: the catalogue says so. */
+    assert_int_equal(s_from_request((const char *const[]){"a", "b", "c", "d", "e"}, 5, &omit, &err), -1);
+    assert_string_equal(err.field, "omit");
+    /* The list a consumer sends is the list the producer reads. */
+    stream_omit_t mine;
+    stream_omit_from_names(&mine, (const char *const[]){"application", "sig", NULL});
+    packed_t pull;
+    s_init(&pull);
+    proto_pack_request(&pull.pk, "pull", 1, 1 + stream_omit_fields(&mine));
+    proto_pack_kv_uint(&pull.pk, "after", 0);
+    stream_omit_pack(&mine, &pull.pk);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object msg;
+    const char *type;
+    uint64_t rid;
+    bool has_rid;
+    assert_int_equal(wire_decode(pull.buf.data, pull.buf.size, &zone, &msg, &err), 0);
+    assert_int_equal(proto_request_check(&msg, &type, &rid, &has_rid, &err), 0);
+    assert_int_equal(stream_omit_from_request(&omit, &msg, &err), 0);
+    assert_int_equal(omit.count, 2);
+    assert_memory_equal(omit.names[0], "application", 11);
+    assert_memory_equal(omit.names[1], "sig", 3);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&pull.buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_the_omitted_fields_are_cut_and_the_others_kept_byte_for_byte),
+        cmocka_unit_test(test_an_event_without_the_fields_goes_as_stored),
+        cmocka_unit_test(test_bytes_that_do_not_parse_go_unchanged),
+        cmocka_unit_test(test_a_pulls_omit_is_checked),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
