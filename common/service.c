@@ -211,6 +211,7 @@ static int s_bind(service_t *self)
      * a committee client may pipeline the votes of a whole meeting. */
     zsock_set_sndhwm(self->router, 100000);
     zsock_set_rcvhwm(self->router, 100000);
+    zsock_set_rcvtimeo(self->router, 0);
     if (zsock_bind(self->router, "%s", endpoint) < 0) {
         log_error("cannot bind %s: %s", endpoint, strerror(errno));
         return -1;
@@ -260,6 +261,7 @@ static int s_bind_secure(service_t *self)
     zsock_set_linger(self->secure, 0);
     zsock_set_sndhwm(self->secure, 100000);
     zsock_set_rcvhwm(self->secure, 100000);
+    zsock_set_rcvtimeo(self->secure, 0);
     if (zsock_bind(self->secure, "%s", endpoint) < 0) {
         log_error("cannot bind %s: %s", endpoint, strerror(errno));
         return -1;

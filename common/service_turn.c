@@ -201,7 +201,7 @@ static void s_pending_prepare(service_t *self, pending_t *p, int64_t now_wall_ms
 /*  Takes what is ready on router into the batch, from index count on. */
 static size_t s_receive_from(service_t *self, zsock_t *router, size_t count)
 {
-    while (router && count < SERVICE_BATCH && (zsock_events(router) & ZMQ_POLLIN)) {
+    while (router && count < SERVICE_BATCH) {
         zmsg_t *msg = zmsg_recv(router);
         if (!msg)
             break;
