@@ -36,10 +36,14 @@ static int s_take(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *re
     if (strcmp(req->type, "submit") != 0)
         return service_refuse(req, PROTO_E_INVALID, "type", "unsupported",
                               "a bench stage answers submit, ping and pull only");
+    /* The catalogue made key a string when it is there. */
     const msgpack_object *key = doc_get(req->msg, "key");
-    if (!key || key->via.str.size > PROTO_ID_MAX)
+    if (!key)
         return service_refuse(req, PROTO_E_INVALID, "key", "required",
-                              "key: the record's name, at most %d bytes, becomes the event's id", PROTO_ID_MAX);
+                              "key: required, the record's name becomes the event's id");
+    if (key->via.str.size > PROTO_ID_MAX)
+        return service_refuse(req, PROTO_E_INVALID, "key", "max",
+                              "key: at most %d bytes here, since it becomes the event's id", PROTO_ID_MAX);
     msgpack_packer *pk = service_event_begin(svc, "submitted", req->now, 3, NULL);
     proto_pack_str(pk, "id");
     msgpack_pack_object(pk, *key);
