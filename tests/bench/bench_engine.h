@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define BENCH_ENGINE_STAGES 4
+
 typedef struct {
     bool ran;                       /* false: why says what was missing */
     char why[256];
@@ -23,6 +25,11 @@ typedef struct {
     double records_per_s;
     double cpu_us_per_record;       /* the four stages together */
     double written_kib_per_record;  /* pages the four stages wrote */
+    double cpu_us_per_stage[BENCH_ENGINE_STAGES];       /* stage 1 takes the requests */
+    double written_kib_per_stage[BENCH_ENGINE_STAGES];  /* write_bytes of /proc/PID/io:
+                                                         * LMDB's pages and the log's lines */
+    double bench_cpu_us_per_record; /* the bench's own clients and reader, beside the stages */
+    size_t clients, window;         /* DEALER clients, requests in flight on each */
 } bench_engine_result_t;
 
 /*  Runs `count` copies of `record` (len bytes of msgpack) through four

@@ -42,7 +42,7 @@ static bool s_port_free(int port)
  *  ports after them that a service may also listen on (intake's HTTP
  *  gateway is base + 4, the metrics ports base + 16 and up), as
  *  tests/stack/harness.py does. */
-static int s_free_base_port(void)
+int bench_stack_free_base_port(void)
 {
     unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
     for (int attempt = 0; attempt < 200; attempt++) {
@@ -117,7 +117,7 @@ static zframe_t *s_ping_frame(void)
 
 /*  Pings one service until it answers; resends every 50 ms on a socket
  *  that reconnects every 5 ms, so a slow bind costs no more than that. */
-static int s_wait_pong(const bench_stack_t *self, service_id_t service, int64_t deadline_ns)
+int bench_stack_wait_pong(const bench_stack_t *self, service_id_t service, int64_t deadline_ns)
 {
     char endpoint[CONFIG_ENDPOINT_MAX];
     bench_stack_endpoint(self, service, endpoint, sizeof endpoint);
@@ -155,7 +155,7 @@ int bench_stack_start(bench_stack_t *self, const char *bin_dir)
     }
     char log_dir[CONFIG_PATH_MAX + 8];
     snprintf(log_dir, sizeof log_dir, "%s/log", self->home);
-    if (config_mkdirs(log_dir) != 0 || (self->base_port = s_free_base_port()) < 0) {
+    if (config_mkdirs(log_dir) != 0 || (self->base_port = bench_stack_free_base_port()) < 0) {
         fprintf(stderr, "essp-bench: no log directory or no free ports\n");
         return -1;
     }
@@ -167,7 +167,7 @@ int bench_stack_start(bench_stack_t *self, const char *bin_dir)
             return -1;
         }
     for (int i = 0; i < BENCH_SERVICES; i++)
-        if (s_wait_pong(self, (service_id_t)i, started + S_READY_TIMEOUT_NS) != 0) {
+        if (bench_stack_wait_pong(self, (service_id_t)i, started + S_READY_TIMEOUT_NS) != 0) {
             fprintf(stderr, "essp-bench: %s did not answer within 10 s (see %s/log/%s.log)\n",
                     config_service_name((service_id_t)i), self->home, config_service_name((service_id_t)i));
             bench_stack_stop(self);

@@ -45,6 +45,14 @@ typedef struct {
  *  started are stopped again). */
 int bench_stack_start(bench_stack_t *self, const char *bin_dir);
 
+/*  A base port whose 32 ports (base .. base + 31) are free now, below the
+ *  ephemeral range; -1 when none was found. */
+int bench_stack_free_base_port(void);
+
+/*  Pings the service at bench_stack_endpoint(self, service) until it
+ *  answers (0) or the monotonic deadline passes (-1). */
+int bench_stack_wait_pong(const bench_stack_t *self, service_id_t service, int64_t deadline_ns);
+
 /*  tcp://127.0.0.1:<port of service>. */
 void bench_stack_endpoint(const bench_stack_t *self, service_id_t service, char *out, size_t cap);
 

@@ -1,0 +1,118 @@
+/*  essp-bench-stage: one stage of the engine alone (bench_engine.h), a
+ *  service on the real shell (common/service.h) whose core only passes
+ *  the record on.
+ *
+ *    essp-bench-stage first   takes "submit" requests and appends each
+ *                             record to its stream as a "submitted" event,
+ *                             answered once the turn's commit is durable
+ *    essp-bench-stage next    follows the stream at
+ *                             ESSP_PUBLICATION_ENDPOINT and appends every
+ *                             event to its own, in the transaction that
+ *                             keeps its cursor
+ *
+ *  Each stage runs as the publication service in a home and at a base
+ *  port of its own (ESSP_HOME, ESSP_PORT): publication's stream is the
+ *  one public stream (common/auth.c), so the stages pull each other on
+ *  the plain ROUTER, with no key and no change to who may read the
+ *  services' private streams.  The request and event types are the
+ *  catalogue's (proto/messages.h), which the shell checks: a record goes
+ *  in as the "application" of a "submit" whose "key" names it, and
+ *  travels as a "submitted" event {id: that key, revision: 1,
+ *  application}.  Nothing reads the application: the shell decodes it,
+ *  the core packs it again as it came.
+ */
+#include "common/service.h"
+
+#include "proto/doc.h"
+#include "proto/messages.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/*  The first stage: a record in, the same record appended to the stream. */
+static int s_take(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)
+{
+    (void)ctx;
+    if (strcmp(req->type, "submit") != 0)
+        return service_refuse(req, PROTO_E_INVALID, "type", "unsupported",
+                              "a bench stage answers submit, ping and pull only");
+    /* The catalogue made key a string when it is there. */
+    const msgpack_object *key = doc_get(req->msg, "key");
+    if (!key)
+        return service_refuse(req, PROTO_E_INVALID, "key", "required",
+                              "key: required, the record's name becomes the event's id");
+    if (key->via.str.size > PROTO_ID_MAX)
+        return service_refuse(req, PROTO_E_INVALID, "key", "max",
+                              "key: at most %d bytes here, since it becomes the event's id", PROTO_ID_MAX);
+    msgpack_packer *pk = service_event_begin(svc, "submitted", req->now, 3, NULL);
+    proto_pack_str(pk, "id");
+    msgpack_pack_object(pk, *key);
+    proto_pack_kv_uint(pk, "revision", 1);
+    proto_pack_str(pk, "application");
+    msgpack_pack_object(pk, *doc_get(req->msg, "application"));
+    int rc = service_event_end(svc, txn);
+    if (rc)
+        return rc;
+    proto_pack_reply(req->reply, "receipt", req->has_rid, req->rid, 4);
+    proto_pack_str(req->reply, "id");
+    msgpack_pack_object(req->reply, *key);
+    proto_pack_kv_str(req->reply, "state", STATE_RECEIVED);
+    proto_pack_kv_uint(req->reply, "revision", 1);
+    proto_pack_kv_bool(req->reply, "duplicate", false);
+    return 0;
+}
+
+/*  The next stages take no request of their own. */
+static int s_refuse(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)
+{
+    (void)ctx, (void)svc, (void)txn;
+    return service_refuse(req, PROTO_E_INVALID, "type", "unsupported",
+                          "this bench stage answers ping and pull only");
+}
+
+static bool s_is_head(const msgpack_object *key)
+{
+    return doc_is(key, "seq") || doc_is(key, "v") || doc_is(key, "type") || doc_is(key, "at");
+}
+
+/*  The next stages: the upstream's event appended as this stage's own,
+ *  every field but the head (seq, v, type, at) packed as it came. */
+static int s_pass_on(void *ctx, service_t *svc, MDB_txn *txn, const char *type, const msgpack_object *event,
+                     int64_t now)
+{
+    (void)ctx;
+    size_t fields = 0;
+    for (uint32_t i = 0; i < event->via.map.size; i++)
+        fields += !s_is_head(&event->via.map.ptr[i].key);
+    msgpack_packer *pk = service_event_begin(svc, type, now, fields, NULL);
+    for (uint32_t i = 0; i < event->via.map.size; i++) {
+        const msgpack_object_kv *kv = &event->via.map.ptr[i];
+        if (s_is_head(&kv->key))
+            continue;
+        msgpack_pack_object(pk, kv->key);
+        msgpack_pack_object(pk, kv->val);
+    }
+    return service_event_end(svc, txn);
+}
+
+int main(int argc, char **argv)
+{
+    bool first = argc == 2 && strcmp(argv[1], "first") == 0;
+    if (!first && !(argc == 2 && strcmp(argv[1], "next") == 0)) {
+        fprintf(stderr, "usage: essp-bench-stage first|next  (see tests/bench/bench_engine.h)\n");
+        return 2;
+    }
+    /* The first stage brings new work in, as intake's submit does: it is
+     * refused while the disk is under its reserve. */
+    static const char *const room_types[] = {"submit", NULL};
+    service_def_t def = {
+        .id = SERVICE_PUBLICATION,
+        .handle = first ? s_take : s_refuse,
+        .room_types = first ? room_types : NULL,
+    };
+    if (!first) {
+        def.upstreams[0] = (service_upstream_t){SERVICE_PUBLICATION, s_pass_on};
+        def.upstream_count = 1;
+    }
+    return service_main(&def);
+}
