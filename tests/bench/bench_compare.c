@@ -123,22 +123,34 @@ static void s_row(const char *what, bool ran, double per_s, double cpu_us, const
         printf("  %-38s not measured: %s\n", what, why);
 }
 
+static void s_engine_row(const char *what, const bench_engine_result_t *engine)
+{
+    if (engine->ran)
+        printf("  %-38s %10.0f %12.1f  (pages written: %.2f KiB per record)\n", what, engine->records_per_s,
+               engine->cpu_us_per_record, engine->written_kib_per_record);
+    else
+        s_row(what, false, 0, 0, engine->why);
+}
+
 void bench_compare_print_table(const bench_compare_t *self)
 {
     if (!self->with_engine)
         return;
-    printf("\n%s: %zu records of %zu bytes, four stages each pulling 100 at a time, appending to the next\n"
-           "stream and acknowledging; load average %.2f %.2f %.2f (1, 5, 15 min) when it began\n",
-           self->with_peers ? "essp beside the stacks a user would pick instead" : "the engine alone",
-           self->count, self->record_bytes, self->load[0], self->load[1], self->load[2]);
+    if (self->with_peers)
+        printf("\nessp beside the stacks a user would pick instead: %zu records of %zu bytes through four\n"
+               "stages, each pulling a batch, appending it to the next stream and acknowledging it (the\n"
+               "peers' stages pull 100 at a time)",
+               self->count, self->record_bytes);
+    else
+        printf("\nthe engine alone: %zu records of %zu bytes through four stages", self->count, self->record_bytes);
+    printf("; load average %.2f %.2f %.2f (1, 5, 15 min) when it began\n", self->load[0], self->load[1],
+           self->load[2]);
     printf("  %-38s %10s %12s\n", "", "records/s", "CPU us/rec");
     if (self->with_application)
         printf("  %-38s %10.0f %12.1f  (%zu applications; CPU: the four services)\n", "essp application end to end, durable",
                self->app_per_s, self->app_cpu_us, self->app_count);
-    s_row("essp engine, durable", self->engine[0].ran, self->engine[0].records_per_s,
-          self->engine[0].cpu_us_per_record, self->engine[0].why);
-    s_row("essp engine, ESSP_DURABLE=0", self->engine[1].ran, self->engine[1].records_per_s,
-          self->engine[1].cpu_us_per_record, self->engine[1].why);
+    s_engine_row("essp engine, durable", &self->engine[0]);
+    s_engine_row("essp engine, ESSP_DURABLE=0", &self->engine[1]);
     if (!self->with_peers)
         return;
     for (int i = 0; i < BENCH_PEERS; i++)
