@@ -60,8 +60,8 @@ static void s_publish_refused(jsCtx *js, jsPubAckErr *refusal, void *closure)
 /*  A status of the client library, as the run's failure; -1. */
 static int s_failed(bench_peer_run_t *run, const char *what, natsStatus status)
 {
-    bench_peer_fail(run, "%s: %s", what, nats_GetLastError(&status) ? nats_GetLastError(&status)
-                                                                    : natsStatus_GetText(status));
+    const char *text = nats_GetLastError(NULL);
+    bench_peer_fail(run, "%s: %s", what, text && *text ? text : natsStatus_GetText(status));
     return -1;
 }
 
