@@ -118,10 +118,11 @@ int bench_peer_pipeline(bench_peer_run_t *run, const bench_peer_server_t *server
     pthread_mutex_lock(&run->lock);
     while (run->connected < started)
         pthread_cond_wait(&run->changed, &run->lock);
+    /* Every worker connected and waiting: the CPU from here is the run's. */
+    double server_before = bench_peer_server_cpu(server), self_before = s_self_cpu();
     run->go = true;
     pthread_cond_broadcast(&run->changed);
     pthread_mutex_unlock(&run->lock);
-    double server_before = bench_peer_server_cpu(server), self_before = s_self_cpu();
     for (int i = 0; i < WORKERS; i++)
         if (workers[i].started)
             pthread_join(workers[i].thread, NULL);
