@@ -269,7 +269,7 @@ int bench_peers_nats(const void *record, size_t len, size_t count, bench_peer_re
 int bench_peers_nats(const void *record, size_t len, size_t count, bench_peer_result_t *out)
 {
     (void)record, (void)len, (void)count;
-    snprintf(out->why, sizeof out->why, "the NATS C client not built in: apt-get install libnats-dev, then rebuild");
+    snprintf(out->why, sizeof out->why, "libnats not built in: apt-get install libnats-dev, then rebuild");
     return -1;
 }
 
