@@ -1,4 +1,4 @@
-# deploy/lib.sh - shared by deploy/up, deploy/down and deploy/test.
+# deploy/lib.sh - shared by deploy/up, deploy/down, deploy/test and deploy/bench.
 # Sourced, not run.  Everything here works on a minimal Debian (bookworm).
 
 ESSP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +22,11 @@ ESSP_IMAGE_PACKAGES="podman runc conmon netavark aardvark-dns iptables catatonit
 ESSP_K8S_PACKAGES="kubernetes-client npm python3-yaml"
 # Only when deploy/test is asked for line coverage (ESSP_COVERAGE=1).
 ESSP_COVERAGE_PACKAGES="gcovr"
+# Only for deploy/bench (essp-bench --peers): the stacks a user would pick
+# instead, measured beside essp in the same run; their servers, started by
+# the bench on loopback, and the client libraries it is built with when
+# they are there.  Neither the build nor deploy/test needs them.
+ESSP_BENCH_PACKAGES="redis-server nats-server libhiredis-dev libnats-dev"
 
 essp_log() { printf 'essp: %s\n' "$*" >&2; }
 

@@ -18,6 +18,7 @@
  */
 #include "bench_apps.h"
 #include "bench_baseline.h"
+#include "bench_compare.h"
 #include "bench_pipeline.h"
 #include "bench_stack.h"
 #include "bench_stats.h"
@@ -55,6 +56,8 @@ typedef struct {
     bool quick;
     bool json;
     bool keep;
+    bool peers;                           /* --peers: the engine and the peers beside the application */
+    bool engine;                          /* --engine: the engine alone */
     const char *template_path;
 } options_t;
 
@@ -85,6 +88,7 @@ typedef struct {
     double catch_up_seconds;
     bench_result_t fanout;
     bench_result_t offered;
+    bench_compare_t compare;              /* --peers, --engine */
 } report_t;
 
 /* ---------------------------------------------------------------- options */
@@ -94,7 +98,7 @@ static void s_usage(FILE *out)
     fprintf(out,
             "usage: essp-bench [-n N] [-c C] [-w W] [-b B] [--quick] [--json] [--keep]\n"
             "                  [--offered-rate R] [--offered-seconds S] [--followers F]\n"
-            "                  [--template FILE.json]\n"
+            "                  [--template FILE.json] [--peers | --engine]\n"
             "  -n N                applications end to end (default 100000; --quick 2000)\n"
             "  -c C                concurrent submitting clients (default 16)\n"
             "  -w W                submissions in flight per client (default 32)\n"
@@ -105,6 +109,10 @@ static void s_usage(FILE *out)
             "  --quick             a small run of a few seconds (what ctest runs)\n"
             "  --json              one JSON object instead of the table\n"
             "  --keep              keep the temporary ESSP_HOME (its path goes to stderr)\n"
+            "  --peers             then, on N records: the engine alone and the same pipeline on Redis\n"
+            "                      Streams and NATS JetStream (servers started on loopback), beside essp\n"
+            "                      with the ratios (deploy/bench installs them and runs this)\n"
+            "  --engine            only the engine alone, durable and ESSP_DURABLE=0, on N records\n"
             "Footprint of each service, from /proc/PID/status and smaps_rollup: RssAnon (its own\n"
             "memory), VmRSS (with shared libraries and LMDB's file pages) and Pss, idle before the\n"
             "run, at its peak, and after it (2 s after the last phase).\n");
@@ -139,6 +147,10 @@ static int s_parse(int argc, char **argv, options_t *o)
             o->json = true;
         else if (strcmp(arg, "--keep") == 0)
             o->keep = true;
+        else if (strcmp(arg, "--peers") == 0)
+            o->peers = true;
+        else if (strcmp(arg, "--engine") == 0)
+            o->engine = true;
         else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             s_usage(stdout);
             exit(0);
@@ -442,6 +454,8 @@ static void s_print_json(const options_t *o, const report_t *r)
                r->idle[i].pss_kib, r->peak[i].rss_kib, r->peak[i].hwm_kib, r->peak[i].anon_kib,
                r->peak[i].pss_kib, r->after[i].rss_kib, r->after[i].anon_kib, r->after[i].pss_kib,
                i + 1 < BENCH_SERVICES ? "," : "},");
+    if (o->peers)
+        bench_compare_print_json(&r->compare, ",");
     printf("\"targets\":{");
     s_json_target("applications_per_s", e->per_s, S_TARGET_PER_S, true, ",");
     s_json_target("offered_receipt_p99_ms", r->offered.receipt.p99_ms, S_TARGET_RECEIPT_P99, false, ",");
@@ -553,6 +567,11 @@ int main(int argc, char **argv)
     bench_apps_t apps;
     if (s_bin_dir(bin_dir, sizeof bin_dir) != 0 || bench_apps_init(&apps, o.template_path) != 0)
         return 1;
+    if (o.engine && !o.peers) {
+        int alone = bench_compare_engine_alone(bin_dir, &apps, o.n, o.json);
+        bench_apps_fini(&apps);
+        return alone == 0 ? 0 : 1;
+    }
     int rc = s_baselines(&o, apps.doc.size, &r);
     bench_stack_t stack;
     if (rc == 0 && (rc = bench_stack_start(&stack, bin_dir)) != 0 && stack.home[0])
@@ -568,6 +587,11 @@ int main(int argc, char **argv)
         else
             bench_stack_remove(&stack);
     }
+    int compared = 0;
+    if (rc == 0 && o.peers) {
+        bench_compare_application(&r.compare, r.e2e.count, r.e2e.per_s, r.cpu_us, BENCH_SERVICES);
+        compared = bench_compare_run(&r.compare, bin_dir, &apps, o.n, true);
+    }
     bench_apps_fini(&apps);
     if (rc != 0) {
         fprintf(stderr, "essp-bench: the run did not complete\n");
@@ -575,7 +599,9 @@ int main(int argc, char **argv)
     }
     if (o.json)
         s_print_json(&o, &r);
-    else
+    else {
         s_print_table(&o, &r);
-    return 0;
+        bench_compare_print_table(&r.compare);
+    }
+    return compared == 0 ? 0 : 1;
 }
