@@ -111,7 +111,7 @@ int main(int argc, char **argv)
         .room_types = first ? room_types : NULL,
     };
     if (!first) {
-        def.upstreams[0] = (service_upstream_t){SERVICE_PUBLICATION, s_pass_on};
+        def.upstreams[0] = (service_upstream_t){.from = SERVICE_PUBLICATION, .apply = s_pass_on};
         def.upstream_count = 1;
     }
     return service_main(&def);
