@@ -177,7 +177,7 @@ int bench_stack_start(bench_stack_t *self, const char *bin_dir)
     return 0;
 }
 
-int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_memory_t *out)
+int bench_stack_status(const bench_stack_t *self, service_id_t service, bench_memory_t *out)
 {
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%ld/status", (long)self->pids[service]);
@@ -194,6 +194,15 @@ int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_me
             out->anon_kib = strtol(line + 8, NULL, 10);
     }
     fclose(file);
+    return out->rss_kib >= 0 && out->hwm_kib >= 0 ? 0 : -1;
+}
+
+int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_memory_t *out)
+{
+    if (bench_stack_status(self, service, out) != 0)
+        return -1;
+    char path[64], line[256];
+    FILE *file;
     snprintf(path, sizeof path, "/proc/%ld/smaps_rollup", (long)self->pids[service]);
     if ((file = fopen(path, "r"))) {
         while (fgets(line, sizeof line, file))

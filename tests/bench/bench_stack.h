@@ -59,6 +59,11 @@ int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *sec
  *  of /proc/<pid>/io: LMDB's pages, written at each commit); 0 or -1. */
 int bench_stack_written(const bench_stack_t *self, service_id_t service, double *bytes);
 
+/*  VmRSS, VmHWM and RssAnon only (pss_kib -1): /proc/PID/status, which the
+ *  kernel answers from counters, without walking the service's memory map
+ *  as smaps_rollup does (and holding its lock meanwhile); 0 or -1. */
+int bench_stack_status(const bench_stack_t *self, service_id_t service, bench_memory_t *out);
+
 /*  Reads every VmRSS, RssAnon and Pss and keeps the largest seen. */
 void bench_stack_sample(bench_stack_t *self);
 
