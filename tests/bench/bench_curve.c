@@ -136,6 +136,9 @@ static int s_point(const bench_curve_config_t *c, const char *bin_dir, bench_app
             fprintf(stderr, "essp-bench: the stack's home is kept in %s\n", stack.home);
         return -1;
     }
+    /* The curve reports no Pss, whose reading would cost the bench more
+     * at each size. */
+    stack.samples_without_pss = true;
     int rc = s_measure(c, &stack, apps, p);
     if (rc != 0)
         bench_stack_print_errors(&stack);

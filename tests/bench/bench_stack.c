@@ -254,7 +254,8 @@ void bench_stack_sample(bench_stack_t *self)
 {
     for (int i = 0; i < BENCH_SERVICES; i++) {
         bench_memory_t memory;
-        if (bench_stack_memory(self, (service_id_t)i, &memory) != 0)
+        if ((self->samples_without_pss ? bench_stack_status(self, (service_id_t)i, &memory)
+                                       : bench_stack_memory(self, (service_id_t)i, &memory)) != 0)
             continue;
         if (memory.rss_kib > self->peak_rss_kib[i])
             self->peak_rss_kib[i] = memory.rss_kib;
