@@ -53,6 +53,7 @@ int bench_curve_parse(const char *text, bench_curve_config_t *config)
 
 /* ---------------------------------------------------------------- disk */
 
+/* nftw passes no argument to its callback: the sum it makes is here. */
 static long long s_home_bytes;
 
 static int s_add_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
