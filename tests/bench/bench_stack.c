@@ -177,7 +177,7 @@ int bench_stack_start(bench_stack_t *self, const char *bin_dir)
     return 0;
 }
 
-int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_memory_t *out)
+int bench_stack_status(const bench_stack_t *self, service_id_t service, bench_memory_t *out)
 {
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%ld/status", (long)self->pids[service]);
@@ -194,6 +194,15 @@ int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_me
             out->anon_kib = strtol(line + 8, NULL, 10);
     }
     fclose(file);
+    return out->rss_kib >= 0 && out->hwm_kib >= 0 ? 0 : -1;
+}
+
+int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_memory_t *out)
+{
+    if (bench_stack_status(self, service, out) != 0)
+        return -1;
+    char path[64], line[256];
+    FILE *file;
     snprintf(path, sizeof path, "/proc/%ld/smaps_rollup", (long)self->pids[service]);
     if ((file = fopen(path, "r"))) {
         while (fgets(line, sizeof line, file))
@@ -245,7 +254,8 @@ void bench_stack_sample(bench_stack_t *self)
 {
     for (int i = 0; i < BENCH_SERVICES; i++) {
         bench_memory_t memory;
-        if (bench_stack_memory(self, (service_id_t)i, &memory) != 0)
+        if ((self->samples_without_pss ? bench_stack_status(self, (service_id_t)i, &memory)
+                                       : bench_stack_memory(self, (service_id_t)i, &memory)) != 0)
             continue;
         if (memory.rss_kib > self->peak_rss_kib[i])
             self->peak_rss_kib[i] = memory.rss_kib;

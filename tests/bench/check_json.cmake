@@ -21,9 +21,13 @@ set(keys
   "footprint intake idle_rss_kib" "footprint validation idle_rss_kib" "footprint intake idle_pss_kib"
   "footprint review peak_hwm_kib" "footprint publication peak_rss_kib"
   "footprint review idle_anon_kib" "footprint review peak_anon_kib" "footprint review peak_pss_kib"
-  "footprint review after_anon_kib"
+  "footprint review after_anon_kib" "footprint peak_readings" "footprint peak_every_ms"
   "targets applications_per_s met" "targets offered_receipt_p99_ms met"
-  "targets catch_up_entries_per_s met" "targets idle_rss_kib_max met" "targets ready_ms met")
+  "targets offered_receipt_p99_ms single_commit_p99_ms" "targets offered_receipt_p99_ms ratio_to_single_commit"
+  "targets cpu_us_per_application met" "targets written_kib_per_application_intake met"
+  "targets written_kib_per_application_review met"
+  "targets idle_anon_kib_max met" "targets idle_anon_kib_max service" "targets peak_anon_kib_max met"
+  "targets catch_up_entries_per_s met" "targets ready_ms met")
 foreach(key ${keys})
   string(REPLACE " " ";" path "${key}")
   string(JSON value ERROR_VARIABLE json_error GET "${out}" ${path})
