@@ -22,24 +22,20 @@
 #include "bench_baseline.h"
 #include "bench_compare.h"
 #include "bench_curve.h"
+#include "bench_options.h"
 #include "bench_pipeline.h"
 #include "bench_proc.h"
 #include "bench_stack.h"
 #include "bench_stats.h"
 #include "bench_watch.h"
 
-#include <ctype.h>
 #include <czmq.h>
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#ifndef ESSP_BENCH_TEMPLATE
-#define ESSP_BENCH_TEMPLATE "tests/fixtures/applications/valid/mutuelle-entraide-vendee.json"
-#endif
 
 /* The targets of the pipeline, on a 2-core machine (issue #19). */
 #define S_TARGET_PER_S        25000.0
@@ -50,29 +46,7 @@
 #define S_TARGET_IDLE_ANON_KIB (4 * 1024)   /* each service's own memory, idle */
 #define S_TARGET_PEAK_ANON_KIB (64 * 1024)  /* and at its peak during the run */
 #define S_TARGET_READY_MS     500.0
-/* How often a thread of the bench reads the services' memory during the
- * end-to-end phase (bench_watch.h): over 20,000 applications, readings
- * every 1 ms found peaks of RssAnon within 5 % of these, and the bench's
- * loop, every 100 ms, within 12 %. */
-#define S_WATCH_MS 10
 
-typedef struct {
-    size_t n;
-    size_t clients;
-    size_t window;
-    size_t followers;
-    size_t fanout_count;
-    size_t backlog;
-    double offered_rate;
-    double offered_seconds;
-    bool quick;
-    bool json;
-    bool keep;
-    bool peers;                           /* --peers: the engine and the peers beside the application */
-    bool engine;                          /* --engine: the engine alone */
-    const char *template_path;
-    bench_curve_config_t curve;  /* count 0: no --curve */
-} options_t;
 
 /*  The pause after the last phase before "after" is read: the services
  *  return a backlog's memory a second after their last big turn. */
@@ -99,119 +73,9 @@ typedef struct {
     bench_compare_t compare;              /* --peers, --engine */
 } report_t;
 
-/* ---------------------------------------------------------------- options */
-
-static void s_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: essp-bench [-n N] [-c C] [-w W] [-b B] [--quick] [--json] [--keep]\n"
-            "                  [--offered-rate R] [--offered-seconds S] [--followers F]\n"
-            "                  [--template FILE.json] [--peers | --engine | --curve [N,N,...]]\n"
-            "  -n N                applications end to end (default 100000; --quick 2000)\n"
-            "  -c C                concurrent submitting clients (default 16)\n"
-            "  -w W                submissions in flight per client (default 32)\n"
-            "  -b B, --backlog B   at most B submitted and not yet known to review (default 0: no limit)\n"
-            "  --offered-rate R    submissions/s of the offered-load phase (default 1000)\n"
-            "  --offered-seconds S length of that phase (default 5; --quick 0.5)\n"
-            "  --followers F       readers of the publication stream in fan-out (default 100; --quick 20)\n"
-            "  --quick             a small run of a few seconds (what ctest runs)\n"
-            "  --json              one JSON object instead of the table\n"
-            "  --keep              keep the temporary ESSP_HOME (its path goes to stderr)\n"
-            "  --peers             then, on N records: the engine alone and the same pipeline on Redis\n"
-            "                      Streams and NATS JetStream (servers started on loopback), beside essp\n"
-            "                      with the ratios (deploy/bench installs them and runs this)\n"
-            "  --engine            only the engine alone, durable and ESSP_DURABLE=0, on N records\n"
-            "  --curve [N,N,...]   only how cost grows: end to end at each size on a fresh stack, the\n"
-            "                      drop of throughput from the size before the last to the last\n"
-            "                      (default 10000,100000,1000000; -c, -w, -b apply)\n"
-            "Footprint of each service, from /proc/PID/status and smaps_rollup: RssAnon (its own\n"
-            "memory), VmRSS (with shared libraries and LMDB's file pages) and Pss, idle before the\n"
-            "run, at its peak (RssAnon and VmRSS read every %d ms), and after it (2 s after the\n"
-            "last phase).\n", S_WATCH_MS);
-}
-
-static int s_number(const char *text, double min, double *out)
-{
-    char *end;
-    errno = 0;
-    double value = text ? strtod(text, &end) : 0;
-    if (!text || errno || end == text || *end || value < min)
-        return -1;
-    *out = value;
-    return 0;
-}
-
-static int s_parse(int argc, char **argv, options_t *o)
-{
-    bool quick = false;
-    for (int i = 1; i < argc; i++)
-        quick |= strcmp(argv[i], "--quick") == 0;
-    *o = (options_t){.n = quick ? 2000 : 100000, .clients = 16, .window = 32, .backlog = 0,
-                     .followers = quick ? 20 : 100, .fanout_count = quick ? 200 : 1000,
-                     .offered_rate = 1000, .offered_seconds = quick ? 0.5 : 5, .quick = quick,
-                     .template_path = ESSP_BENCH_TEMPLATE};
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-        double number = 0;
-        if (strcmp(arg, "--quick") == 0)
-            continue;
-        else if (strcmp(arg, "--json") == 0)
-            o->json = true;
-        else if (strcmp(arg, "--keep") == 0)
-            o->keep = true;
-        else if (strcmp(arg, "--peers") == 0)
-            o->peers = true;
-        else if (strcmp(arg, "--engine") == 0)
-            o->engine = true;
-        else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            s_usage(stdout);
-            exit(0);
-        } else if (strcmp(arg, "--template") == 0 && value) {
-            o->template_path = value;
-            i++;
-        } else if (strcmp(arg, "-n") == 0 && s_number(value, 1, &number) == 0 && number <= 10000000) {
-            o->n = (size_t)number;
-            i++;
-        } else if (strcmp(arg, "-c") == 0 && s_number(value, 1, &number) == 0 && number <= 1000) {
-            o->clients = (size_t)number;
-            i++;
-        } else if (strcmp(arg, "-w") == 0 && s_number(value, 1, &number) == 0 && number <= 10000) {
-            o->window = (size_t)number;
-            i++;
-        } else if ((strcmp(arg, "-b") == 0 || strcmp(arg, "--backlog") == 0) && s_number(value, 0, &number) == 0) {
-            o->backlog = (size_t)number;
-            i++;
-        } else if (strcmp(arg, "--followers") == 0 && s_number(value, 0, &number) == 0 && number <= 2000) {
-            o->followers = (size_t)number;
-            i++;
-        } else if (strcmp(arg, "--offered-rate") == 0 && s_number(value, 1, &number) == 0) {
-            o->offered_rate = number;
-            i++;
-        } else if (strcmp(arg, "--curve") == 0) {
-            bool sizes = value && isdigit((unsigned char)value[0]);
-            bench_curve_defaults(&o->curve);
-            if (sizes && bench_curve_parse(value, &o->curve) != 0)
-                return -1;
-            i += sizes;
-        } else if (strcmp(arg, "--offered-seconds") == 0 && s_number(value, 0.01, &number) == 0) {
-            o->offered_seconds = number;
-            i++;
-        } else {
-            fprintf(stderr, "essp-bench: bad argument '%s'\n", arg);
-            s_usage(stderr);
-            return -1;
-        }
-    }
-    o->curve.clients = o->clients;
-    o->curve.window = o->window;
-    o->curve.backlog = o->backlog;
-    o->curve.keep = o->keep;
-    return 0;
-}
-
 /* ----------------------------------------------------------------- phases */
 
-static int s_baselines(const options_t *o, size_t record_size, report_t *r)
+static int s_baselines(const bench_options_t *o, size_t record_size, report_t *r)
 {
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char dir[CONFIG_PATH_MAX];
@@ -231,7 +95,7 @@ static int s_baselines(const options_t *o, size_t record_size, report_t *r)
     return rc;
 }
 
-static int s_run_stack(const options_t *o, bench_stack_t *stack, bench_apps_t *apps, report_t *r)
+static int s_run_stack(const bench_options_t *o, bench_stack_t *stack, bench_apps_t *apps, report_t *r)
 {
     r->ready_ms = stack->ready_ms;
     zclock_sleep(1000);   /* idle: started, nothing asked yet */
@@ -245,7 +109,7 @@ static int s_run_stack(const options_t *o, bench_stack_t *stack, bench_apps_t *a
     bench_usage_t before, after;
     bench_cost_t cost;
     bench_proc_usage(stack, &before);
-    bench_watch_t *watch = bench_watch_start(stack, S_WATCH_MS);
+    bench_watch_t *watch = bench_watch_start(stack, BENCH_WATCH_MS);
     if (rc == 0)
         rc = bench_pipeline_run(pipeline, &e2e, &r->e2e);
     bench_watch_stop(&watch, stack, &r->watch);
@@ -380,7 +244,7 @@ static void s_json_receipt_target(const report_t *r, const char *tail)
            s_ratio(value, bound), S_TARGET_RECEIPT_COMMITS, value <= s_receipt_bound(r) ? "true" : "false", tail);
 }
 
-static void s_print_json(const options_t *o, const report_t *r)
+static void s_print_json(const bench_options_t *o, const report_t *r)
 {
     printf("{\"machine\":{\"nproc\":%ld,", r->machine.nproc);
     s_json_string("cpu", r->machine.cpu, ",");
@@ -473,7 +337,7 @@ static const char *s_mark(bool met)
     return met ? "met" : "MISSED";
 }
 
-static void s_print_footprint(const options_t *o, const report_t *r)
+static void s_print_footprint(const bench_options_t *o, const report_t *r)
 {
     printf("footprint (KiB)     idle: RssAnon   VmRSS     Pss  VmHWM   peak: RssAnon   VmRSS     Pss"
            "   after: RssAnon   VmRSS   RssAnon: idle <= %d, peak <= %d\n", S_TARGET_IDLE_ANON_KIB,
@@ -494,7 +358,7 @@ static void s_print_footprint(const options_t *o, const report_t *r)
            o->n, r->watch.readings, r->watch.interval_ms, S_SETTLE_MS);
 }
 
-static void s_print_table(const options_t *o, const report_t *r)
+static void s_print_table(const bench_options_t *o, const report_t *r)
 {
     const bench_result_t *e = &r->e2e;
     printf("essp-bench: %ld CPU (%s), %ld MiB; durable (fsync before every reply); %zu-byte applications\n\n",
@@ -570,8 +434,8 @@ static void s_print_table(const options_t *o, const report_t *r)
 
 int main(int argc, char **argv)
 {
-    options_t o;
-    if (s_parse(argc, argv, &o) != 0)
+    bench_options_t o;
+    if (bench_options_parse(argc, argv, &o) != 0)
         return 2;
     zsys_init();
     zsys_set_logsystem(false);
