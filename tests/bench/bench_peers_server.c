@@ -4,6 +4,7 @@
  */
 #define _XOPEN_SOURCE 700   /* nftw */
 #include "bench_peers_parts.h"
+#include "bench_stack.h"
 
 #include "bench_stats.h"
 
@@ -42,20 +43,6 @@ int bench_peer_server_find(const char *program, char *path, size_t cap)
     return -1;
 }
 
-static bool s_port_free(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return false;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool free_now = bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
-    close(fd);
-    return free_now;
-}
-
 /*  Below the ephemeral range (32768 and up), where the clients' own
  *  outgoing connections take their ports, as bench_stack.c does. */
 static int s_free_port(void)
@@ -63,7 +50,7 @@ static int s_free_port(void)
     unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL) ^ (unsigned)bench_now_ns();
     for (int attempt = 0; attempt < 200; attempt++) {
         int port = 20000 + rand_r(&seed) % 12000;
-        if (s_port_free(port))
+        if (bench_stack_port_free(port))
             return port;
     }
     return -1;

@@ -24,7 +24,7 @@
 #define S_STOP_TIMEOUT_NS (15 * (int64_t)1000000000)
 #define S_PORTS 32
 
-static bool s_port_free(int port)
+bool bench_stack_port_free(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
@@ -51,7 +51,7 @@ int bench_stack_free_base_port(void)
         int base = 10000 + (rand_r(&seed) % 700) * S_PORTS;
         bool ok = true;
         for (int i = 0; ok && i < S_PORTS; i++)
-            ok = s_port_free(base + i);
+            ok = bench_stack_port_free(base + i);
         if (ok)
             return base;
     }

@@ -52,6 +52,9 @@ int bench_stack_start(bench_stack_t *self, const char *bin_dir);
  *  ephemeral range; -1 when none was found. */
 int bench_stack_free_base_port(void);
 
+/*  True when a TCP port on loopback can be bound now. */
+bool bench_stack_port_free(int port);
+
 /*  Pings the service at bench_stack_endpoint(self, service) until it
  *  answers (0) or the monotonic deadline passes (-1). */
 int bench_stack_wait_pong(const bench_stack_t *self, service_id_t service, int64_t deadline_ns);

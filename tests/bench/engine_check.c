@@ -12,11 +12,11 @@
  */
 #include "bench_apps.h"
 #include "bench_engine.h"
+#include "bench_proc.h"
 
 #include "common/config.h"
 
 #include <czmq.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,17 +25,6 @@
 #ifndef ESSP_BENCH_TEMPLATE
 #define ESSP_BENCH_TEMPLATE "tests/fixtures/applications/valid/mutuelle-entraide-vendee.json"
 #endif
-
-static int s_bin_dir(char *out, size_t cap)
-{
-    char path[CONFIG_PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n <= 0)
-        return -1;
-    path[n] = '\0';
-    snprintf(out, cap, "%s", dirname(path));
-    return 0;
-}
 
 static int s_parse(int argc, char **argv, size_t *count, bool *durable)
 {
@@ -98,7 +87,7 @@ int main(int argc, char **argv)
     zsys_set_logsystem(false);
     char bin_dir[CONFIG_PATH_MAX], load[128];
     bench_apps_t apps;
-    if (s_bin_dir(bin_dir, sizeof bin_dir) != 0 || bench_apps_init(&apps, ESSP_BENCH_TEMPLATE) != 0)
+    if (bench_proc_bin_dir(bin_dir, sizeof bin_dir) != 0 || bench_apps_init(&apps, ESSP_BENCH_TEMPLATE) != 0)
         return 1;
     size_t size;
     const char *record = bench_apps_make(&apps, 1, &size);
