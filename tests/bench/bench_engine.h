@@ -26,7 +26,7 @@ typedef struct {
     double cpu_us_per_record;       /* the four stages together */
     double written_kib_per_record;  /* pages the four stages wrote */
     double cpu_us_per_stage[BENCH_ENGINE_STAGES];       /* stage 1 takes the requests */
-    double written_kib_per_stage[BENCH_ENGINE_STAGES];  /* write_bytes of /proc/PID/io:
+    double written_kib_per_stage[BENCH_ENGINE_STAGES];  /* bench_stack_written (wchar):
                                                          * LMDB's pages and the log's lines */
     double bench_cpu_us_per_record; /* the bench's own clients and reader, beside the stages */
     size_t clients, window;         /* DEALER clients, requests in flight on each */

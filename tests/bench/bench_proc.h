@@ -23,7 +23,7 @@ typedef struct {
 typedef struct {
     double cpu_s[BENCH_SERVICES];      /* user + system */
     double kernel_s[BENCH_SERVICES];   /* the system part of it */
-    double written[BENCH_SERVICES];    /* bytes of file pages dirtied (LMDB's pages) */
+    double written[BENCH_SERVICES];    /* bytes written (LMDB's pages, the log: bench_stack_written) */
     double bench_cpu_s;                /* the bench's own, its I/O threads included */
 } bench_usage_t;
 

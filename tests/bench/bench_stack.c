@@ -242,7 +242,7 @@ int bench_stack_written(const bench_stack_t *self, service_id_t service, double 
     int rc = -1;
     unsigned long long value;
     while (fgets(line, sizeof line, file))
-        if (sscanf(line, "write_bytes: %llu", &value) == 1) {
+        if (sscanf(line, "wchar: %llu", &value) == 1) {
             *bytes = (double)value;
             rc = 0;
         }

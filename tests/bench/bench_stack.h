@@ -69,8 +69,13 @@ int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_me
  *  seconds, and in *kernel the system part of it; 0 or -1. */
 int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *seconds, double *kernel);
 
-/*  Bytes of file pages a service has dirtied since it started (write_bytes
- *  of /proc/<pid>/io: LMDB's pages, written at each commit); 0 or -1. */
+/*  Bytes a service has written since it started: wchar of /proc/<pid>/io,
+ *  what it handed to write(2), pwrite(2) and writev(2) -- LMDB's pages at
+ *  each commit and its log lines (ZeroMQ's sockets use send(2), not
+ *  counted).  Not write_bytes: the kernel counts there the whole page-cache
+ *  folio a write dirties, and on large folios (Linux 6.x) 5,000 scattered
+ *  4 KiB pages written into a 256 MiB file counted 256 MiB instead of 20
+ *  (sequential writes counted right): LMDB's pages are scattered.  0 or -1. */
 int bench_stack_written(const bench_stack_t *self, service_id_t service, double *bytes);
 
 /*  VmRSS, VmHWM and RssAnon only (pss_kib -1): /proc/PID/status, which the

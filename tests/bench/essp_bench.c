@@ -64,7 +64,7 @@ typedef struct {
     bench_result_t e2e;
     double cpu_us[BENCH_SERVICES];        /* CPU per application end to end */
     double sys_us[BENCH_SERVICES];        /* the part of it spent in the kernel */
-    double written_kib[BENCH_SERVICES];   /* file pages dirtied per application */
+    double written_kib[BENCH_SERVICES];   /* bytes written per application (bench_stack_written) */
     double bench_cpu_us;                 /* the bench's own, its I/O thread included */
     size_t catch_up_entries;
     double catch_up_seconds;
