@@ -2,13 +2,13 @@
  *  producer and stages (bench_peers_parts.h).
  */
 #include "bench_peers_parts.h"
+#include "bench_proc.h"
 
 #include "bench_stats.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 
 const char *bench_peer_name(bench_peer_t peer)
 {
@@ -92,16 +92,6 @@ static void *s_worker(void *arg)
     return NULL;
 }
 
-/*  CPU seconds of this process, every thread (the stages, the producer and
- *  the client libraries' own threads). */
-static double s_self_cpu(void)
-{
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6
-         + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
-}
-
 int bench_peer_pipeline(bench_peer_run_t *run, const bench_peer_server_t *server, bench_peer_result_t *out)
 {
     enum { WORKERS = BENCH_PEER_STAGES + 1 };
@@ -119,14 +109,14 @@ int bench_peer_pipeline(bench_peer_run_t *run, const bench_peer_server_t *server
     while (run->connected < started)
         pthread_cond_wait(&run->changed, &run->lock);
     /* Every worker connected and waiting: the CPU from here is the run's. */
-    double server_before = bench_peer_server_cpu(server), self_before = s_self_cpu();
+    double server_before = bench_peer_server_cpu(server), self_before = bench_proc_self_cpu();
     run->go = true;
     pthread_cond_broadcast(&run->changed);
     pthread_mutex_unlock(&run->lock);
     for (int i = 0; i < WORKERS; i++)
         if (workers[i].started)
             pthread_join(workers[i].thread, NULL);
-    double server_after = bench_peer_server_cpu(server), self_after = s_self_cpu();
+    double server_after = bench_peer_server_cpu(server), self_after = bench_proc_self_cpu();
     if (bench_peer_failed(run))
         return -1;
     int64_t first = atomic_load(&run->first_ns), last = atomic_load(&run->last_ns);

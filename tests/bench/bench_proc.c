@@ -53,7 +53,7 @@ double bench_proc_load(void)
     return load;
 }
 
-static double s_self_cpu(void)
+double bench_proc_self_cpu(void)
 {
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
@@ -69,7 +69,7 @@ void bench_proc_usage(const bench_stack_t *stack, bench_usage_t *out)
         if (bench_stack_written(stack, (service_id_t)i, &out->written[i]) != 0)
             out->written[i] = 0;
     }
-    out->bench_cpu_s = s_self_cpu();
+    out->bench_cpu_s = bench_proc_self_cpu();
 }
 
 void bench_proc_cost(const bench_usage_t *before, const bench_usage_t *after, size_t applications,

@@ -43,6 +43,9 @@ int bench_proc_bin_dir(char *out, size_t cap);
 /*  The 1-minute load average, or -1. */
 double bench_proc_load(void);
 
+/*  CPU seconds (user + system) of this process, every thread included. */
+double bench_proc_self_cpu(void);
+
 /*  Every service's CPU and pages written now (0 for one that cannot be
  *  read), and the bench's CPU. */
 void bench_proc_usage(const bench_stack_t *stack, bench_usage_t *out);
