@@ -3,6 +3,7 @@
 #include "service_impl.h"
 
 #include "auth.h"
+#include "entropy.h"
 #include "event_log.h"
 #include "health.h"
 #include "log.h"
@@ -453,6 +454,7 @@ static void s_stop_now(int sig)
 
 int service_main(const service_def_t *def)
 {
+    entropy_install();
     log_set_name(config_service_name(def->id));
     log_set_level_from_env();
     /* From here on, the service's lines go to its own file or the journal

@@ -3,6 +3,7 @@
 #include "http.h"
 #include "intake.h"
 
+#include "common/entropy.h"
 #include "common/event_log.h"
 #include "common/log.h"
 
@@ -27,6 +28,7 @@ static void s_detach(void *ctx, service_t *svc)
 int main(void)
 {
     /* What the start says before the shell runs goes to the service's log. */
+    entropy_install();
     log_set_name("intake");
     event_log_open("intake");
     if (sodium_init() < 0)
