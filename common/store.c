@@ -357,6 +357,17 @@ int store_get_doc(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, msg
     return 0;
 }
 
+int store_put_ordered(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
+                      size_t len)
+{
+    int fault = s_fault(STORE_FAULT_PUT);
+    if (fault)
+        return fault;
+    MDB_val k = {key_len, (void *)key}, v = {len, (void *)data};
+    int rc = mdb_put(txn, db, &k, &v, MDB_APPEND);
+    return rc == MDB_KEYEXIST ? mdb_put(txn, db, &k, &v, 0) : rc;
+}
+
 int store_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
               size_t len)
 {

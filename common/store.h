@@ -96,7 +96,14 @@ int store_put_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t value);
 int store_get_doc(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, msgpack_zone *zone,
                   msgpack_object *out);
 
-/*  Stores bytes under key. */
+/*  Stores bytes under key.  For a tree whose new keys mostly come after
+ *  all others (ids that begin with their creation time), store_put_ordered
+ *  fills the last page: LMDB splits a full page in the middle, which for
+ *  keys in order leaves every page half empty (one 2 KB value a page where
+ *  two fit); MDB_APPEND starts a new page instead.  A key that does not
+ *  come last is stored as store_put does.  Not for MDB_DUPSORT trees. */
+int store_put_ordered(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
+                      size_t len);
 int store_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
               size_t len);
 
@@ -105,8 +112,8 @@ int store_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const v
  *  sources with ESSP_STORE_FAULTS defined, so that the programs carry no
  *  hook.  store_fault_set makes calls number nth .. nth+times-1 (counted
  *  from this call, 1 = the next one) at `point` fail with `code`: an LMDB
- *  code for BEGIN, PUT (store_put, store_put_u64), COMMIT (the transaction
- *  is aborted), COPY (store_backup) and OPEN (store_new), an errno for
+ *  code for BEGIN, PUT (store_put, store_put_ordered, store_put_u64), COMMIT
+ *  (the transaction is aborted), COPY (store_backup) and OPEN (store_new), an errno for
  *  SYNC (the compacted copy's fsync) and RENAME (the copy over the data
  *  file).  store_fault_clear disarms them all.  Thread-safe: a test may
  *  arm a fault while a service runs in another thread. */

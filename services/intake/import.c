@@ -138,10 +138,10 @@ static int s_store(MDB_txn *txn, service_t *svc, service_request_t *req, scratch
                                             .application = application, .history = &history,
                                             .approved_at = approved_at, .now = req->now});
     const char *doc = s->buf.data;
-    int rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), r->id, IDS_CHARS, doc, doc_len);
+    int rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_DOCUMENTS), r->id, IDS_CHARS, doc, doc_len);
     if (!rc)
-        rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), r->id, IDS_CHARS, doc + doc_len,
-                       s->buf.size - doc_len);
+        rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_APPLICATIONS), r->id, IDS_CHARS, doc + doc_len,
+                               s->buf.size - doc_len);
     if (!rc && *listing)
         rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), listing, strlen(listing), r->id, IDS_CHARS);
     if (!rc)

@@ -1,5 +1,6 @@
 /*  services/intake/record.c - see record.h. */
 #include "record.h"
+#include "stored_report.h"
 
 #include "proto/doc.h"
 #include "proto/history.h"
@@ -131,7 +132,7 @@ int record_pack_report(msgpack_packer *pk, MDB_txn *txn, service_t *svc, const c
     }
     if (rc)
         return rc;
-    proto_pack_raw(pk, report.mv_data, report.mv_size);
+    stored_report_unpack(pk, report.mv_data, report.mv_size);
     return 0;
 }
 
@@ -151,7 +152,7 @@ int record_history_store(MDB_txn *txn, service_t *svc, scratch_t *s, const char 
 {
     unsigned char key[HISTORY_KEY_MAX];
     size_t key_len = history_key(id, id_len, head->count, key);
-    return store_put(txn, service_db(svc, INTAKE_DB_HISTORY), key, key_len, s->hist.data, s->hist.size);
+    return store_put_ordered(txn, service_db(svc, INTAKE_DB_HISTORY), key, key_len, s->hist.data, s->hist.size);
 }
 
 void record_pack_ack(service_request_t *req, const char *id, size_t id_len, const char *state)

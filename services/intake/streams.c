@@ -4,6 +4,7 @@
 #include "intake.h"
 #include "record.h"
 #include "rules.h"
+#include "stored_report.h"
 #include "update.h"
 
 #include "proto/doc.h"
@@ -159,13 +160,8 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     if (id_len < 0)
         return MDB_CORRUPTED;
     int rc = record_history_store(txn, svc, s, id, (size_t)id_len, &history);
-    if (!rc && change->report) {
-        msgpack_sbuffer_clear(&s->hist);
-        msgpack_packer pk;
-        msgpack_packer_init(&pk, &s->hist, msgpack_sbuffer_write);
-        msgpack_pack_object(&pk, *change->report);
-        rc = store_put(txn, service_db(svc, INTAKE_DB_REPORTS), id, (size_t)id_len, s->hist.data, s->hist.size);
-    }
+    if (!rc && change->report)
+        rc = stored_report_put(txn, svc, id, (size_t)id_len, change->report, &s->hist);
     return rc ? rc : record_store(txn, svc, id, (size_t)id_len, &s->buf);
 }
 

@@ -203,10 +203,10 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
                                             .renews = *renews ? renews : NULL, .application = application,
                                             .history = &history, .now = req->now});
     const char *doc = s->buf.data;
-    rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, IDS_CHARS, doc, doc_len);
+    rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, IDS_CHARS, doc, doc_len);
     if (!rc)
-        rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, IDS_CHARS, doc + doc_len,
-                       s->buf.size - doc_len);
+        rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, IDS_CHARS, doc + doc_len,
+                               s->buf.size - doc_len);
     if (!rc && *listing)
         rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), listing, strlen(listing), id, IDS_CHARS);
     if (!rc)
