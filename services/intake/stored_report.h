@@ -6,7 +6,7 @@
  *  validation sends it, a report of 21 criteria is 2,104 bytes: just over
  *  the 2,038 bytes an LMDB value may take inside a 4 KiB leaf, so each
  *  report took a page of its own.  Intake keeps a criterion without those
- *  two defaults (1,747 bytes for the same report, two reports a page) and
+ *  two defaults (1,771 bytes for the same report, two reports a page) and
  *  puts them back when a status reply gives the report: what leaves the
  *  service is the report as validation made it.  Reports stored whole by
  *  an earlier version are given as they are. */
