@@ -206,8 +206,8 @@ static int s_put_record(publication_t *self, service_t *svc, MDB_txn *txn, const
         proto_pack_kv_str(&self->record_pk, "withdrawn", withdrawn);
     else
         proto_pack_kv_raw(&self->record_pk, "entry", self->buf.data, self->buf.size);
-    return store_put(txn, service_db(svc, PUBLICATION_DB_ENTRIES), id->via.str.ptr, id->via.str.size,
-                     self->record.data, self->record.size);
+    return store_put_ordered(txn, service_db(svc, PUBLICATION_DB_ENTRIES), id->via.str.ptr, id->via.str.size,
+                             self->record.data, self->record.size);
 }
 
 static int s_upsert(publication_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event,

@@ -102,7 +102,7 @@ int ballots_put(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_obje
     size_t len = s_key(key, doc_get(file, "id"), &round, &rank);
     msgpack_sbuffer_clear(&self->buf);
     msgpack_pack_object(&self->pk, *vote);
-    return store_put(txn, service_db(svc, REVIEW_DB_VOTES), key, len, self->buf.data, self->buf.size);
+    return store_put_ordered(txn, service_db(svc, REVIEW_DB_VOTES), key, len, self->buf.data, self->buf.size);
 }
 
 typedef struct {

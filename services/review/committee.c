@@ -125,7 +125,7 @@ int review_put(review_t *self, MDB_txn *txn, MDB_dbi db, const msgpack_object *k
         proto_pack_str(&self->pk, set[i].key);
         msgpack_pack_object(&self->pk, set[i].val);
     }
-    return store_put(txn, db, key->via.str.ptr, key->via.str.size, self->buf.data, self->buf.size);
+    return store_put_ordered(txn, db, key->via.str.ptr, key->via.str.size, self->buf.data, self->buf.size);
 }
 
 int review_emit(service_t *svc, MDB_txn *txn, const char *type, int64_t at, const review_set_t *set,

@@ -83,7 +83,7 @@ static int s_put_object(review_t *self, MDB_txn *txn, MDB_dbi db, const msgpack_
 {
     msgpack_sbuffer_clear(&self->buf);
     msgpack_pack_object(&self->pk, *value);
-    return store_put(txn, db, id->via.str.ptr, id->via.str.size, self->buf.data, self->buf.size);
+    return store_put_ordered(txn, db, id->via.str.ptr, id->via.str.size, self->buf.data, self->buf.size);
 }
 
 static int s_del(MDB_txn *txn, MDB_dbi db, const msgpack_object *id)
