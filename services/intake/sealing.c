@@ -12,6 +12,11 @@
 static uint8_t s_notify_key[SEALED_TOKEN_KEY_BYTES];
 static bool s_found;
 static bool s_warned;
+static int64_t s_next_look_ms;   /* no look before, while the key is not there */
+
+/*  A missing key is looked for again a second later, not at every seal:
+ *  a stack without notify would read the directory at each submission. */
+#define S_LOOK_AGAIN_MS 1000
 
 /*  notify's public key from keys/allowed/service-notify.cert, once it
  *  is there with notify's name and the role service. */
@@ -19,6 +24,10 @@ static bool s_find_key(void)
 {
     if (s_found)
         return true;
+    int64_t now = zclock_mono();
+    if (now < s_next_look_ms)
+        return false;
+    s_next_look_ms = now + S_LOOK_AGAIN_MS;
     char path[CONFIG_PATH_MAX];
     if (auth_key_path("allowed", "service-notify", ".cert", path, sizeof path))
         return false;
@@ -46,4 +55,5 @@ void sealing_forget(void)
 {
     s_found = false;
     s_warned = false;
+    s_next_look_ms = 0;
 }

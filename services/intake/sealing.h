@@ -7,8 +7,8 @@
  *  (common/sealed_token.h) to notify's public key, which only notify's
  *  secret key opens.  That key is read from the certificate store,
  *  keys/allowed/service-notify.cert (role service, name notify), written
- *  when notify first starts; intake looks for it at each seal until it is
- *  there, then keeps it.  Without it the events go without the field, and
+ *  when notify first starts; intake looks for it at a seal, at most once a
+ *  second, until it is there, then keeps it.  Without it the events go without the field, and
  *  intake says so once in its log.
  */
 #ifndef ESSP_INTAKE_SEALING_H
