@@ -9,6 +9,14 @@
 
 /* ---------------------------------------------------------------- replies */
 
+/*  A batch this service packs stops at 480 KiB, under the protocol's 8 MiB
+ *  (PROTO_BATCH_BYTES): its buffer, grown by doubling, then takes 512 KiB
+ *  at most and stays under the allocator's mmap threshold of 1 MiB
+ *  (service_room.c), so it comes from the heap and is used again by the
+ *  next reply.  Over the threshold, each reply of a catch-up was a fresh
+ *  mapping, faulted in page by page and unmapped once sent. */
+#define S_BATCH_BYTES (480u << 10)
+
 void service_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size)
 {
     /* The routing frames, then the reply, sent as they are: no copy of
@@ -26,7 +34,7 @@ static void s_pack_batch(service_t *self, MDB_txn *txn, msgpack_packer *pk, bool
     proto_pack_reply(pk, "batch", has_rid, rid, 2);
     proto_pack_kv_uint(pk, "head", stream_log_head(self->log));
     proto_pack_str(pk, "events");
-    stream_log_pack_after(self->log, txn, after, max, PROTO_BATCH_BYTES, omit, pk);
+    stream_log_pack_after(self->log, txn, after, max, S_BATCH_BYTES, omit, pk);
 }
 
 static void s_free_buffer(void *data, void *hint)
