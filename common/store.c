@@ -1,27 +1,3 @@
-/*  MDB_APPEND first when `ordered`, the usual put for a key that is not
- *  last (MDB_KEYEXIST). */
-static int s_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data, size_t len,
-                 bool ordered)
-{
-    int fault = s_fault(STORE_FAULT_PUT);
-    if (fault)
-        return fault;
-    MDB_val k = {key_len, (void *)key}, v = {len, (void *)data};
-    int rc = ordered ? mdb_put(txn, db, &k, &v, MDB_APPEND) : MDB_KEYEXIST;
-    return rc == MDB_KEYEXIST ? mdb_put(txn, db, &k, &v, 0) : rc;
-}
-
-int store_put_ordered(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
-                      size_t len)
-{
-    return s_put(txn, db, key, key_len, data, len, true);
-}
-
-int store_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
-              size_t len)
-{
-    return s_put(txn, db, key, key_len, data, len, false);
-}
 /*  common/store.c - see store.h. */
 #include "store.h"
 
@@ -381,23 +357,27 @@ int store_get_doc(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, msg
     return 0;
 }
 
-int store_put_ordered(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
-                      size_t len)
+/*  MDB_APPEND first when `ordered`, the usual put for a key that is not
+ *  last (MDB_KEYEXIST). */
+static int s_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data, size_t len,
+                 bool ordered)
 {
     int fault = s_fault(STORE_FAULT_PUT);
     if (fault)
         return fault;
     MDB_val k = {key_len, (void *)key}, v = {len, (void *)data};
-    int rc = mdb_put(txn, db, &k, &v, MDB_APPEND);
+    int rc = ordered ? mdb_put(txn, db, &k, &v, MDB_APPEND) : MDB_KEYEXIST;
     return rc == MDB_KEYEXIST ? mdb_put(txn, db, &k, &v, 0) : rc;
+}
+
+int store_put_ordered(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
+                      size_t len)
+{
+    return s_put(txn, db, key, key_len, data, len, true);
 }
 
 int store_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,
               size_t len)
 {
-    int fault = s_fault(STORE_FAULT_PUT);
-    if (fault)
-        return fault;
-    MDB_val k = {key_len, (void *)key}, v = {len, (void *)data};
-    return mdb_put(txn, db, &k, &v, 0);
+    return s_put(txn, db, key, key_len, data, len, false);
 }
