@@ -23,7 +23,7 @@ static void s_report(msgpack_sbuffer *out)
     report.version = CHARTER_VERSION;
     report.verdict = CHARTER_VERDICT_INCOMPLETE;
     report.count = 21;
-    static char codes[21][16];
+    static char codes[21][24];
     for (size_t i = 0; i < report.count; i++) {
         criterion_result_t *r = &report.results[i];
         snprintf(codes[i], sizeof codes[i], "C-%02zu", i);
