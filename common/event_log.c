@@ -102,15 +102,49 @@ static void s_put_json_str(s_line_t *line, const char *text)
     line->buf[line->len++] = '"';
 }
 
+/*  The pieces of a line are written by hand, not by snprintf: a line is
+ *  written for every request, and formatting took a tenth of review's
+ *  time per vote. */
+
+/*  ,"key": into out (40 bytes); keys are this module's own words, never
+ *  escaped. */
+static size_t s_key(char out[40], const char *key)
+{
+    size_t k = strnlen(key, 40 - 4);
+    out[0] = ',';
+    out[1] = '"';
+    memcpy(out + 2, key, k);
+    out[2 + k] = '"';
+    out[3 + k] = ':';
+    return k + 4;
+}
+
+/*  The decimal digits of value, with its sign; at most 20 bytes. */
+static size_t s_decimal(char *out, int64_t value)
+{
+    char digits[20];
+    size_t n = 0, len = 0;
+    uint64_t v = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (value < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = digits[--n];
+    return len;
+}
+
 /*  ,"key":"value" -- or nothing when value is NULL or empty. */
 static void s_put_str(s_line_t *line, const char *key, const char *value)
 {
     if (!value || !*value)
         return;
     char head[40];
-    int n = snprintf(head, sizeof head, ",\"%s\":", key);
+    size_t n = s_key(head, key);
     size_t before = line->len;
-    s_put(line, head, (size_t)n);
+    s_put(line, head, n);
     if (line->len == before)
         return;
     size_t at = line->len;
@@ -122,24 +156,63 @@ static void s_put_str(s_line_t *line, const char *key, const char *value)
 static void s_put_int(s_line_t *line, const char *key, int64_t value)
 {
     char text[64];
-    int n = snprintf(text, sizeof text, ",\"%s\":%" PRId64, key, value);
-    s_put(line, text, (size_t)n);
+    size_t n = s_key(text, key);
+    n += s_decimal(text + n, value);
+    s_put(line, text, n);
+}
+
+/*  n digits of value, zeros first. */
+static void s_digits(char *out, unsigned value, int n)
+{
+    for (int i = n - 1; i >= 0; i--, value /= 10)
+        out[i] = (char)('0' + value % 10);
 }
 
 static const char *s_service = "essp";
+
+/*  {"time":"YYYY-MM-DDTHH:MM:SS.mmmZ" -- the date and time of a second are
+ *  worked out once per thread and second. */
+static size_t s_stamp(char out[64])
+{
+    static __thread time_t second = -1;
+    static __thread char date[19];   /* YYYY-MM-DDTHH:MM:SS */
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    if (now.tv_sec != second) {
+        struct tm tm;
+        gmtime_r(&now.tv_sec, &tm);
+        s_digits(date, (unsigned)(tm.tm_year + 1900) % 10000, 4);
+        date[4] = '-';
+        s_digits(date + 5, (unsigned)tm.tm_mon + 1, 2);
+        date[7] = '-';
+        s_digits(date + 8, (unsigned)tm.tm_mday, 2);
+        date[10] = 'T';
+        s_digits(date + 11, (unsigned)tm.tm_hour, 2);
+        date[13] = ':';
+        s_digits(date + 14, (unsigned)tm.tm_min, 2);
+        date[16] = ':';
+        s_digits(date + 17, (unsigned)tm.tm_sec, 2);
+        second = now.tv_sec;
+    }
+    static const char open[] = "{\"time\":\"";
+    size_t n = sizeof open - 1;
+    memcpy(out, open, n);
+    memcpy(out + n, date, sizeof date);
+    n += sizeof date;
+    out[n++] = '.';
+    s_digits(out + n, (unsigned)(now.tv_usec / 1000), 3);
+    n += 3;
+    out[n++] = 'Z';
+    out[n++] = '"';
+    return n;
+}
 
 /*  {"time":"...","service":"...","kind":"..." */
 static void s_begin(s_line_t *line, char *buf, size_t cap, const char *kind)
 {
     *line = (s_line_t){.buf = buf, .cap = cap};
-    struct timeval now;
-    gettimeofday(&now, NULL);
-    struct tm tm;
-    gmtime_r(&now.tv_sec, &tm);
     char stamp[64];
-    size_t n = strftime(stamp, sizeof stamp, "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
-    n += (size_t)snprintf(stamp + n, sizeof stamp - n, ".%03dZ\"", (int)(now.tv_usec / 1000));
-    s_put(line, stamp, n);
+    s_put(line, stamp, s_stamp(stamp));
     s_put_str(line, "service", s_service);
     s_put_str(line, "kind", kind);
 }
