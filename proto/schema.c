@@ -49,9 +49,9 @@ const schema_node_t *schema_node_property(const schema_node_t *node, const msgpa
     if (key->type != MSGPACK_OBJECT_STR)
         return NULL;
     for (size_t i = 0; i < node->nprops; i++) {
-        const char *name = node->props[i].name;
-        if (strlen(name) == key->via.str.size && memcmp(name, schema_bytes(key->via.str.ptr), key->via.str.size) == 0)
-            return node->props[i].node;
+        const schema_prop_t *prop = &node->props[i];
+        if (prop->name_len == key->via.str.size && memcmp(prop->name, schema_bytes(key->via.str.ptr), prop->name_len) == 0)
+            return prop->node;
     }
     return NULL;
 }
@@ -148,6 +148,7 @@ static int s_kw_properties(schema_compiler_t *self, schema_node_t *node, json_t 
         size_t mark = proto_path_push_key(&self->path, name, strlen(name));
         schema_prop_t *prop = &node->props[node->nprops];
         prop->name = strdup(name);
+        prop->name_len = strlen(name);
         if (prop->name)
             node->nprops++;
         prop->node = prop->name ? s_compile_node(self, child) : NULL;

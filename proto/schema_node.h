@@ -33,6 +33,7 @@ typedef struct schema_node_t schema_node_t;
 
 typedef struct {
     char *name;
+    size_t name_len;   /* compared with every key of every document checked */
     schema_node_t *node;
 } schema_prop_t;
 
