@@ -12,6 +12,8 @@
 #define S_NAME_DIGITS 6
 #define S_SIRET_MARK "99999999999999"
 #define S_SIRET_DIGITS 14
+#define S_CONTACT_MARK "88888888"
+#define S_CONTACT_DIGITS 8
 
 static bool s_luhn(const char *digits, size_t n)
 {
@@ -25,9 +27,16 @@ static bool s_luhn(const char *digits, size_t n)
     return total % 10 == 0;
 }
 
+/*  Applicants send their SIRETs in no order: application n gets the 8
+ *  digits of n times an odd number not divisible by 5, modulo 10^8 (a
+ *  one-to-one mapping, so the SIRETs of n < 10^8 stay distinct), not n,
+ *  which would keep intake's SIRET index in order. */
+#define S_SIRET_SPREAD 54435761u
+#define S_CONTACT_SPREAD 40503u   /* the same for the contact's address */
+
 void bench_apps_siret(uint32_t seed, char out[15])
 {
-    snprintf(out, 15, "7%08u0001", seed % 100000000u);
+    snprintf(out, 15, "7%08u0001", (uint32_t)((uint64_t)(seed % 100000000u) * S_SIRET_SPREAD % 100000000u));
     for (char key = '0'; key <= '9'; key++) {
         out[13] = key;
         out[14] = '\0';
@@ -50,13 +59,17 @@ static long s_find(const msgpack_sbuffer *doc, const char *mark)
     return found;
 }
 
-/*  The template with the placeholders in its name and SIRET. */
+/*  The template with the placeholders in its name, SIRET and private
+ *  contact (the address intake indexes to reissue a lost link). */
 static int s_mark(json_t *root)
 {
     json_t *organisation = json_object_get(root, "organisation");
     json_t *name = json_object_get(organisation, "name");
-    if (!json_is_string(name) || !json_is_string(json_object_get(organisation, "siret")))
+    json_t *contact = json_object_get(organisation, "private_contact");
+    if (!json_is_string(name) || !json_is_string(json_object_get(organisation, "siret"))
+        || !json_is_string(json_object_get(contact, "email")))
         return -1;
+    json_object_set_new(contact, "email", json_string("b" S_CONTACT_MARK "@bench.example"));
     char marked[256];
     snprintf(marked, sizeof marked, "%.200s %s", json_string_value(name), S_NAME_MARK);
     json_object_set_new(organisation, "name", json_string(marked));
@@ -71,7 +84,7 @@ int bench_apps_init(bench_apps_t *self, const char *json_path)
     json_t *root = json_load_file(json_path, 0, &jerr);
     if (!root || s_mark(root) != 0) {
         fprintf(stderr, "essp-bench: template %s: %s\n", json_path,
-                root ? "no organisation name and SIRET" : jerr.text);
+                root ? "no organisation name, SIRET and private contact e-mail" : jerr.text);
         json_decref(root);
         return -1;
     }
@@ -82,11 +95,13 @@ int bench_apps_init(bench_apps_t *self, const char *json_path)
     free(text);
     long name_at = rc == 0 ? s_find(&self->doc, S_NAME_MARK) : -1;
     long siret_at = rc == 0 ? s_find(&self->doc, S_SIRET_MARK) : -1;
-    if (name_at < 0 || siret_at < 0) {
+    long contact_at = rc == 0 ? s_find(&self->doc, S_CONTACT_MARK) : -1;
+    if (name_at < 0 || siret_at < 0 || contact_at < 0) {
         fprintf(stderr, "essp-bench: template %s cannot be made into applications\n", json_path);
         return -1;
     }
     self->name_at = (size_t)name_at;
+    self->contact_at = (size_t)contact_at;
     self->siret_at = (size_t)siret_at;
     return 0;
 }
@@ -103,6 +118,10 @@ const char *bench_apps_make(bench_apps_t *self, uint32_t seed, size_t *size)
     bench_apps_siret(seed, siret);
     memcpy(self->doc.data + self->name_at, name, S_NAME_DIGITS);
     memcpy(self->doc.data + self->siret_at, siret, S_SIRET_DIGITS);
+    /* each applicant's own address, in no order either */
+    char contact[S_CONTACT_DIGITS + 1];
+    snprintf(contact, sizeof contact, "%08u", (uint32_t)((uint64_t)(seed % 100000000u) * S_CONTACT_SPREAD % 100000000u));
+    memcpy(self->doc.data + self->contact_at, contact, S_CONTACT_DIGITS);
     *size = self->doc.size;
     return self->doc.data;
 }

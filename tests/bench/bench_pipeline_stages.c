@@ -61,8 +61,14 @@ int pipeline_submit(bench_pipeline_t *self, size_t index, int client)
 {
     size_t size;
     const char *application = bench_apps_make(self->apps, (uint32_t)index + 1, &size);
+    /* Idempotency keys come in no order (a client's random ids): the
+     * splitmix64 finalizer of the index, one-to-one. */
+    uint64_t z = (uint64_t)index + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
     char key[32];
-    snprintf(key, sizeof key, "bench-%zu", index);
+    snprintf(key, sizeof key, "bench-%016llx", (unsigned long long)z);
     pipeline_begin(self);
     proto_pack_request(&self->pk, "submit", index + 1, 2);
     proto_pack_kv_str(&self->pk, "key", key);
