@@ -88,11 +88,6 @@ static void s_drop(void)
     s_pool.left = 0;
 }
 
-static void s_stir(void)
-{
-    s_drop();
-}
-
 static const char *s_name(void)
 {
     return "essp-buffered-getrandom";
@@ -107,7 +102,7 @@ static int s_close(void)
 static randombytes_implementation s_implementation = {
     .implementation_name = s_name,
     .random = s_random,
-    .stir = s_stir,
+    .stir = s_drop,
     .uniform = s_uniform,
     .buf = s_buf,
     .close = s_close,

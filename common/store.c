@@ -366,8 +366,12 @@ static int s_put(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, cons
     if (fault)
         return fault;
     MDB_val k = {key_len, (void *)key}, v = {len, (void *)data};
-    int rc = ordered ? mdb_put(txn, db, &k, &v, MDB_APPEND) : MDB_KEYEXIST;
-    return rc == MDB_KEYEXIST ? mdb_put(txn, db, &k, &v, 0) : rc;
+    if (ordered) {
+        int rc = mdb_put(txn, db, &k, &v, MDB_APPEND);
+        if (rc != MDB_KEYEXIST)
+            return rc;
+    }
+    return mdb_put(txn, db, &k, &v, 0);
 }
 
 int store_put_ordered(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, const void *data,

@@ -1,5 +1,6 @@
 /*  services/intake/record.c - see record.h. */
 #include "record.h"
+
 #include "stored_report.h"
 
 #include "proto/doc.h"

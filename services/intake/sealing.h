@@ -8,8 +8,8 @@
  *  secret key opens.  That key is read from the certificate store,
  *  keys/allowed/service-notify.cert (role service, name notify), written
  *  when notify first starts; intake looks for it at a seal, at most once a
- *  second, until it is there, then keeps it.  Without it the events go without the field, and
- *  intake says so once in its log.
+ *  second, until it is there, then keeps it.  Without it the events go
+ *  without the field, and intake says so once in its log.
  */
 #ifndef ESSP_INTAKE_SEALING_H
 #define ESSP_INTAKE_SEALING_H

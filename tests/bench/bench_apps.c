@@ -27,16 +27,21 @@ static bool s_luhn(const char *digits, size_t n)
     return total % 10 == 0;
 }
 
-/*  Applicants send their SIRETs in no order: application n gets the 8
- *  digits of n times an odd number not divisible by 5, modulo 10^8 (a
- *  one-to-one mapping, so the SIRETs of n < 10^8 stay distinct), not n,
- *  which would keep intake's SIRET index in order. */
+/*  Applicants send their SIRETs and e-mails in no order: application n
+ *  gets n times an odd number not divisible by 5, modulo 10^8 (a
+ *  one-to-one mapping, so the values of n < 10^8 stay distinct), not n,
+ *  which would keep intake's indexes in order. */
 #define S_SIRET_SPREAD 54435761u
-#define S_CONTACT_SPREAD 40503u   /* the same for the contact's address */
+#define S_CONTACT_SPREAD 40503u
+
+static uint32_t s_spread(uint32_t seed, uint32_t factor)
+{
+    return (uint32_t)((uint64_t)(seed % 100000000u) * factor % 100000000u);
+}
 
 void bench_apps_siret(uint32_t seed, char out[15])
 {
-    snprintf(out, 15, "7%08u0001", (uint32_t)((uint64_t)(seed % 100000000u) * S_SIRET_SPREAD % 100000000u));
+    snprintf(out, 15, "7%08u0001", s_spread(seed, S_SIRET_SPREAD));
     for (char key = '0'; key <= '9'; key++) {
         out[13] = key;
         out[14] = '\0';
@@ -120,7 +125,7 @@ const char *bench_apps_make(bench_apps_t *self, uint32_t seed, size_t *size)
     memcpy(self->doc.data + self->siret_at, siret, S_SIRET_DIGITS);
     /* each applicant's own address, in no order either */
     char contact[S_CONTACT_DIGITS + 1];
-    snprintf(contact, sizeof contact, "%08u", (uint32_t)((uint64_t)(seed % 100000000u) * S_CONTACT_SPREAD % 100000000u));
+    snprintf(contact, sizeof contact, "%08u", s_spread(seed, S_CONTACT_SPREAD));
     memcpy(self->doc.data + self->contact_at, contact, S_CONTACT_DIGITS);
     *size = self->doc.size;
     return self->doc.data;
