@@ -5,7 +5,10 @@
 #include <setjmp.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -54,18 +57,65 @@ static void test_time_orders_ids(void **state)
     assert_true(strcmp(c, a) < 0);
 }
 
-/*  The steps are random: two runs of ids from the same millisecond do not
- *  repeat each other. */
-static void test_steps_are_random(void **state)
+/*  The number the last 8 characters of an id write. */
+static uint64_t s_random_part(const char *id)
+{
+    uint64_t n = 0;
+    for (int i = 8; i < IDS_CHARS; i++)
+        n = n << 5 | (uint64_t)(strchr(s_alphabet, id[i]) - s_alphabet);
+    return n;
+}
+
+/*  Each step within a millisecond is 1 to 2^28 and drawn: 200 steps take
+ *  nearly 200 different values. */
+static void test_steps_are_random_and_bounded(void **state)
 {
     (void)state;
-    char first[IDS_CHARS + 1], second[IDS_CHARS + 1], x[IDS_CHARS + 1], y[IDS_CHARS + 1];
-    ids_new(first, 1767225700000);
-    ids_new(x, 1767225700000);
-    ids_new(second, 1767225800000);
-    ids_new(y, 1767225800000);
-    assert_string_not_equal(first + 8, second + 8);
-    assert_string_not_equal(x + 8, y + 8);
+    enum { STEPS = 200 };
+    char id[IDS_CHARS + 1];
+    ids_new(id, 1767225700000);
+    uint64_t before = s_random_part(id), steps[STEPS];
+    for (int i = 0; i < STEPS; i++) {
+        ids_new(id, 1767225700000);
+        uint64_t now = s_random_part(id);
+        assert_true(now > before);
+        steps[i] = now - before;
+        assert_true(steps[i] >= 1 && steps[i] <= (1ull << 28));
+        before = now;
+    }
+    int distinct = 0;
+    for (int i = 0; i < STEPS; i++) {
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = steps[j] == steps[i];
+        distinct += !seen;
+    }
+    assert_true(distinct >= STEPS - 2);
+}
+
+static int s_compare_ids(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/*  Past 2^40 within one millisecond the random part is drawn afresh: the
+ *  ids stay well formed and distinct, and one of them comes before the id
+ *  made just before it.  20,000 steps of 2^27 on average pass 2^40. */
+static void test_a_full_millisecond_draws_afresh(void **state)
+{
+    (void)state;
+    enum { IDS = 20000 };
+    static char ids[IDS][IDS_CHARS + 1];
+    int backwards = 0;
+    for (int i = 0; i < IDS; i++) {
+        ids_new(ids[i], 1767225900000);
+        s_assert_well_formed(ids[i]);
+        backwards += i > 0 && strcmp(ids[i], ids[i - 1]) < 0;
+    }
+    assert_true(backwards >= 1);
+    qsort(ids, IDS, sizeof ids[0], s_compare_ids);
+    for (int i = 1; i < IDS; i++)
+        assert_string_not_equal(ids[i], ids[i - 1]);
 }
 
 int main(void)
@@ -75,7 +125,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ids_of_one_millisecond_grow),
         cmocka_unit_test(test_time_orders_ids),
-        cmocka_unit_test(test_steps_are_random),
+        cmocka_unit_test(test_steps_are_random_and_bounded),
+        cmocka_unit_test(test_a_full_millisecond_draws_afresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -309,6 +309,22 @@ static void test_without_notify_key(void **state)
     assert_string_equal(s_status_with(t, id, token), "not_found");
 }
 
+/*  notify's key written after intake looked for it in vain: intake looks
+ *  again (at most once a second), and the next event carries the token
+ *  sealed to it. */
+static void test_notify_key_found_after_a_miss(void **state)
+{
+    core_t *t = *state;
+    char id[PROTO_ID_MAX + 1], token[64], fresh[64];
+    s_submit(t, NULL, id, token);
+    assert_null(doc_get(core_bench_event(t->bench, 0, "submitted"), "token_sealed"));
+    s_write_notify_cert(t);
+    zclock_sleep(1100);
+    s_reissue(t, S_CONTACT, fresh);
+    assert_int_equal(strlen(fresh), INTAKE_TOKEN_CHARS);
+    assert_string_equal(s_status_with(t, id, fresh), "status");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +335,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_reissue_once_erased, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_amended_address, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_without_notify_key, s_setup_without_notify, s_teardown),
+        cmocka_unit_test_setup_teardown(test_notify_key_found_after_a_miss, s_setup_without_notify, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,69 @@ static void test_compaction_drops_deleted_bytes_and_keeps_the_rest(void **state)
     assert_int_equal(system(command), 0);
 }
 
+/*  Leaf pages of `count` values of 1,900 bytes put in key order, with
+ *  store_put_ordered or store_put. */
+static size_t s_leaves_in_order(const char *dir, bool ordered, int count)
+{
+    store_t *store = store_new(dir, s_dbs);
+    assert_non_null(store);
+    char value[1900];
+    memset(value, 'v', sizeof value);
+    MDB_txn *txn;
+    assert_int_equal(store_begin(store, false, &txn), 0);
+    for (int i = 0; i < count; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%08d", i);
+        int rc = ordered ? store_put_ordered(txn, store_db(store, 0), key, 8, value, sizeof value)
+                         : store_put(txn, store_db(store, 0), key, 8, value, sizeof value);
+        assert_int_equal(rc, 0);
+    }
+    MDB_stat stat;
+    assert_int_equal(mdb_stat(txn, store_db(store, 0), &stat), 0);
+    assert_int_equal(stat.ms_entries, (size_t)count);
+    assert_int_equal(store_commit(store, txn), 0);
+    store_destroy(&store);
+    return stat.ms_leaf_pages;
+}
+
+/*  Keys in order fill their pages (two 1,900-byte values a page) where
+ *  the middle split of a plain put leaves one a page; a key that is not
+ *  last, or is the last one again, is stored as a plain put stores it. */
+static void test_ordered_puts_fill_pages_and_take_any_key(void **state)
+{
+    char plain[] = "/tmp/essp-store-XXXXXX", ordered[] = "/tmp/essp-store-XXXXXX";
+    assert_non_null(mkdtemp(plain));
+    assert_non_null(mkdtemp(ordered));
+    size_t split = s_leaves_in_order(plain, false, 200);
+    size_t filled = s_leaves_in_order(ordered, true, 200);
+    assert_int_equal(filled, 100);
+    assert_true(split >= 190);
+    store_t *store = store_new(ordered, s_dbs);
+    MDB_txn *txn;
+    assert_int_equal(store_begin(store, false, &txn), 0);
+    MDB_dbi db = store_db(store, 0);
+    assert_int_equal(store_put_ordered(txn, db, "00000050", 8, "middle", 6), 0);
+    assert_int_equal(store_put_ordered(txn, db, "00000199", 8, "last", 4), 0);
+    assert_int_equal(store_put_ordered(txn, db, "0000000", 7, "first", 5), 0);
+    const struct {
+        const char *key, *value;
+    } expected[] = {{"00000050", "middle"}, {"00000199", "last"}, {"0000000", "first"}};
+    for (size_t i = 0; i < 3; i++) {
+        MDB_val k = {strlen(expected[i].key), (void *)expected[i].key}, v;
+        assert_int_equal(mdb_get(txn, db, &k, &v), 0);
+        assert_int_equal(v.mv_size, strlen(expected[i].value));
+        assert_memory_equal(v.mv_data, expected[i].value, v.mv_size);
+    }
+    MDB_stat stat;
+    assert_int_equal(mdb_stat(txn, db, &stat), 0);
+    assert_int_equal(stat.ms_entries, 201);
+    mdb_txn_abort(txn);
+    store_destroy(&store);
+    char command[96];
+    snprintf(command, sizeof command, "rm -rf %s %s", plain, ordered);
+    assert_int_equal(system(command), 0);
+}
+
 static void test_u64_keys_sort_numerically(void **state)
 {
     unsigned char a[8], b[8];
@@ -194,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_full_map_grows_and_the_batch_runs_again),
         cmocka_unit_test(test_space_counts_the_pages_the_map_and_the_disk),
         cmocka_unit_test(test_compaction_drops_deleted_bytes_and_keeps_the_rest),
+        cmocka_unit_test(test_ordered_puts_fill_pages_and_take_any_key),
         cmocka_unit_test(test_u64_keys_sort_numerically),
         cmocka_unit_test(test_endpoints_follow_home_and_port),
     };
