@@ -29,19 +29,61 @@ struct stream_consumer_t {
      * known, and where that key is. */
     bool connected;
     bool told;           /* the missing server key was logged */
+    /* The link: when the last pull left or reply came (or the connection
+     * was made), and how long to wait without one before connecting anew. */
+    int64_t linked_ms;
+    int64_t relink_ms;
+    bool relinking;      /* a relink was logged and nothing came since */
     char endpoint[256];
     char server_cert[512];
 };
 
-static void s_connect(stream_consumer_t *self)
+/*  The first wait without a link before connecting anew, and the longest
+ *  it grows to (doubling each time, so that a handshake over a slow link
+ *  is given time to finish). */
+#define S_RELINK_FIRST_MS 2000
+#define S_RELINK_MAX_MS 30000
+/*  The constructors do not know the caller's clock: the first poll reads it. */
+#define S_UNSEEN INT64_MIN
+
+static void s_connect(stream_consumer_t *self, int64_t now_ms)
 {
     if (zsock_connect(self->dealer, "%s", self->endpoint) != 0)
         log_error("stream %s: cannot connect to %s", self->name, self->endpoint);
     self->connected = true;
+    self->linked_ms = now_ms;
+}
+
+static void s_linked(stream_consumer_t *self, int64_t now_ms)
+{
+    self->linked_ms = now_ms;
+    self->relink_ms = S_RELINK_FIRST_MS;
+    if (self->relinking)
+        log_info("stream %s: linked to %s again", self->name, self->endpoint);
+    self->relinking = false;
+}
+
+/*  No pull could leave for a while: no connection has finished its
+ *  handshake.  libzmq gives up a connection for good when the handshake
+ *  fails on a protocol error: a producer refusing this reader's key (not
+ *  yet in its keys/allowed/, as between an operator's copies of key files
+ *  from host to host), or a mechanism that does not match.  Only a new
+ *  connect tries again; it is harmless when the producer is merely down. */
+static void s_relink(stream_consumer_t *self, int64_t now_ms)
+{
+    if (!self->relinking)
+        log_warn("stream %s: no link to %s for %lld s (producer down, or refusing this service's key): "
+                 "connecting anew until it answers",
+                 self->name, self->endpoint, (long long)((now_ms - self->linked_ms) / 1000));
+    self->relinking = true;
+    zsock_disconnect(self->dealer, "%s", self->endpoint);
+    s_connect(self, now_ms);
+    if (self->relink_ms < S_RELINK_MAX_MS)
+        self->relink_ms *= 2;
 }
 
 /*  A CURVE consumer connects once the producer's public key is there. */
-static bool s_ready(stream_consumer_t *self)
+static bool s_ready(stream_consumer_t *self, int64_t now_ms)
 {
     if (self->connected)
         return true;
@@ -54,7 +96,7 @@ static bool s_ready(stream_consumer_t *self)
     }
     zsock_set_curve_serverkey(self->dealer, zcert_public_txt(server));
     zcert_destroy(&server);
-    s_connect(self);
+    s_connect(self, now_ms);
     log_info("stream %s: connecting to %s (CURVE)", self->name, self->endpoint);
     return true;
 }
@@ -69,6 +111,7 @@ static stream_consumer_t *s_new(const char *name, const char *endpoint, uint64_t
     self->cursor = cursor;
     self->max = max;
     self->wait_ms = wait_ms;
+    self->relink_ms = S_RELINK_FIRST_MS;
     self->dealer = zsock_new(ZMQ_DEALER);
     assert(self->dealer);
     zsock_set_maxmsgsize(self->dealer, PROTO_REPLY_MAX);
@@ -93,7 +136,7 @@ stream_consumer_t *stream_consumer_new(const char *name, const char *endpoint, u
                                        size_t max, uint32_t wait_ms)
 {
     stream_consumer_t *self = s_new(name, endpoint, cursor, max, wait_ms);
-    s_connect(self);
+    s_connect(self, S_UNSEEN);
     return self;
 }
 
@@ -104,7 +147,7 @@ stream_consumer_t *stream_consumer_new_curve(const char *name, const char *endpo
     stream_consumer_t *self = s_new(name, endpoint, cursor, max, wait_ms);
     zcert_apply(own, self->dealer);
     snprintf(self->server_cert, sizeof self->server_cert, "%s", server_cert);
-    s_ready(self);
+    s_ready(self, S_UNSEEN);
     return self;
 }
 
@@ -185,6 +228,7 @@ static void s_send_pull(stream_consumer_t *self, int64_t now_ms)
     if (zframe_send(&frame, self->dealer, ZFRAME_DONTWAIT) == 0) {
         self->in_flight = true;
         self->sent_ms = now_ms;
+        s_linked(self, now_ms);
     } else {
         zframe_destroy(&frame);
         self->in_flight = false;
@@ -197,12 +241,16 @@ void stream_consumer_poll(stream_consumer_t *self, int64_t now_ms)
      * producer lost it (restart) and it must be asked again. */
     if (self->rewound || now_ms < self->retry_at_ms)
         return;
-    if (!s_ready(self)) {
+    if (!s_ready(self, now_ms)) {
         self->retry_at_ms = now_ms + 1000;
         return;
     }
+    if (self->linked_ms == S_UNSEEN)
+        self->linked_ms = now_ms;
     if (!self->in_flight || now_ms - self->sent_ms > (int64_t)self->wait_ms + 1000)
         s_send_pull(self, now_ms);
+    if (!self->in_flight && now_ms - self->linked_ms >= self->relink_ms)
+        s_relink(self, now_ms);
 }
 
 static int s_check_batch(stream_consumer_t *self, const msgpack_object *reply,

@@ -17,6 +17,11 @@
  *  what to do, pulls no more, hands over nothing, skips nothing.  Replies
  *  from one producer arrive in the order they were sent and its head never
  *  goes down, so a slow or restarted producer is never taken for a rewind.
+ *
+ *  A consumer through which no pull could leave for 2 s (no connection has
+ *  finished its handshake) disconnects and connects anew, then waits twice
+ *  as long before the next try, up to 30 s: libzmq gives up for good on a
+ *  connection whose handshake the producer refused (a key not admitted yet).
  */
 #ifndef ESSP_COMMON_STREAM_CONSUMER_H
 #define ESSP_COMMON_STREAM_CONSUMER_H

@@ -148,17 +148,31 @@ class Spread:
                 assert time.monotonic() < deadline, "%s made no key: %s" % (service, self.log(service))
                 time.sleep(0.05)
 
-    def share_keys(self):
+    def share_keys(self, servers_first=False):
         """Copies every public key file to every host: each service's
         certificate into keys/ (consumers trust their producers' servers),
         the services', staff's and members' certificates into
-        keys/allowed/ (producers admit them).  Secret files never move."""
+        keys/allowed/ (producers admit them).  Secret files never move.
+        With servers_first, the servers' certificates go first and the
+        admitted keys a while later, as an operator copying one kind of
+        file, then the other, would: the consumers connect meanwhile, are
+        refused, and must get through once admitted without a restart."""
         hosts = sorted(set(self.host_of.values()) | {"cli"})
         public = {}
         for host in hosts:
             keys = os.path.join(self.home(host), "keys")
             for path in glob.glob(os.path.join(keys, "*.cert")) + glob.glob(os.path.join(keys, "allowed", "*.cert")):
                 public[os.path.relpath(path, keys)] = path
+        if servers_first:
+            self._copy_keys(hosts, {r: p for r, p in public.items() if not r.startswith("allowed")})
+            time.sleep(1.5)     # consumers look for their producer's key once a second
+        self._copy_keys(hosts, public)
+        # The key the stream is signed with goes to the downstream site
+        # out of band.
+        shutil.copy(os.path.join(self.home(self.host_of["publication"]), "keys", "publication.pub"),
+                    os.path.join(self.home("mirror"), "publication.pub"))
+
+    def _copy_keys(self, hosts, public):
         for host in hosts:
             keys = os.path.join(self.home(host), "keys")
             os.makedirs(os.path.join(keys, "allowed"), mode=0o700, exist_ok=True)
@@ -166,10 +180,6 @@ class Spread:
                 target = os.path.join(keys, relative)
                 if not os.path.exists(target):
                     shutil.copy(source, target)
-        # The key the stream is signed with goes to the downstream site
-        # out of band.
-        shutil.copy(os.path.join(self.home(self.host_of["publication"]), "keys", "publication.pub"),
-                    os.path.join(self.home("mirror"), "publication.pub"))
 
     # -- clients (from the cli host) -------------------------------------
     def client(self, service, staff=False, **options):

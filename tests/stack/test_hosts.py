@@ -167,9 +167,10 @@ def setup():
     for service in SERVICES:
         spread.start(service)
     # First start: each service makes its key pair; the operator copies
-    # the public files between hosts, then everyone is ready.
+    # the public files between hosts, the servers' first: the consumers
+    # are refused until their own keys follow, then everyone is ready.
     spread.wait_keys(SERVICES)
-    spread.share_keys()
+    spread.share_keys(servers_first=True)
     spread.wait_healthy(SERVICES)
     for name, college in MEMBERS:
         spread.essp_json("member", "add", name, "--college", college)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -490,6 +491,92 @@ static void test_a_producer_not_there_gets_no_pull(void **state)
     stream_consumer_destroy(&consumer);
 }
 
+/*  The first ZAP refusal of the consumer's key, as the producer's monitor
+ *  reports it (false when none came within 5 s). */
+static bool s_refused(zsock_t *monitor)
+{
+    zsock_set_rcvtimeo(monitor, 5000);
+    zmsg_t *event = zmsg_recv(monitor);
+    if (!event)
+        return false;
+    zframe_t *head = zmsg_first(event);
+    uint16_t kind = 0;
+    if (zframe_size(head) >= 2)
+        memcpy(&kind, zframe_data(head), 2);
+    zmsg_destroy(&event);
+    return kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+}
+
+static void test_a_refused_key_is_tried_again(void **state)
+{
+    /* A producer on CURVE whose keys/allowed/ does not hold the consumer's
+     * key yet refuses the handshake, and libzmq then drops the connection
+     * for good.  Once the key is admitted (the operator copied it), the
+     * consumer must get through by connecting anew: its pulls reach the
+     * producer without a restart. */
+    (void)state;
+    char dir[] = "/tmp/essp-consumer-XXXXXX", allowed[128], server_path[128], client_path[160];
+    assert_non_null(mkdtemp(dir));
+    snprintf(allowed, sizeof allowed, "%s/allowed", dir);
+    assert_int_equal(mkdir(allowed, 0700), 0);
+    snprintf(server_path, sizeof server_path, "%s/producer.cert", dir);
+    snprintf(client_path, sizeof client_path, "%s/consumer.cert", allowed);
+    zcert_t *server = zcert_new(), *client = zcert_new();
+    assert_int_equal(zcert_save_public(server, server_path), 0);
+
+    zactor_t *auth = zactor_new(zauth, NULL);
+    assert_non_null(auth);
+    zstr_sendx(auth, "CURVE", allowed, NULL);
+    zsock_wait(auth);
+    zsock_t *router = zsock_new(ZMQ_ROUTER);
+    zcert_apply(server, router);
+    zsock_set_curve_server(router, 1);
+    zsock_set_zap_domain(router, "test");
+    int port = zsock_bind(router, "tcp://127.0.0.1:*");
+    assert_true(port > 0);
+    assert_int_equal(zmq_socket_monitor(zsock_resolve(router), "inproc://consumer-test-monitor",
+                                        ZMQ_EVENT_HANDSHAKE_FAILED_AUTH), 0);
+    zsock_t *monitor = zsock_new_pair(">inproc://consumer-test-monitor");
+    assert_non_null(monitor);
+
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    stream_consumer_t *consumer = stream_consumer_new_curve("upstream", endpoint, client, server_path, 0, 4, 100);
+    stream_consumer_poll(consumer, 0);
+    assert_true(s_refused(monitor));
+
+    /* Admitted now; the dropped connection alone never tries again. */
+    assert_int_equal(zcert_save_public(client, client_path), 0);
+    zsock_set_rcvtimeo(router, 200);
+    for (int64_t now = 1; now < 2000; now += 600) {
+        stream_consumer_poll(consumer, now);
+        zmsg_t *none = zmsg_recv(router);
+        assert_null(none);
+    }
+    /* Two seconds without a link: the consumer connects anew and its
+     * next pulls get through. */
+    zmsg_t *pull = NULL;
+    zsock_set_rcvtimeo(router, 20);
+    for (int i = 0; i < 250 && !pull; i++) {
+        stream_consumer_poll(consumer, 2000 + i);
+        pull = zmsg_recv(router);
+    }
+    assert_non_null(pull);
+    assert_int_equal(zmsg_size(pull), 2);
+    zmsg_destroy(&pull);
+
+    stream_consumer_destroy(&consumer);
+    zsock_destroy(&monitor);
+    zsock_destroy(&router);
+    zactor_destroy(&auth);
+    zcert_destroy(&server);
+    zcert_destroy(&client);
+    unlink(client_path);
+    unlink(server_path);
+    rmdir(allowed);
+    rmdir(dir);
+}
+
 int main(void)
 {
     zsys_init();
@@ -507,6 +594,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_head_below_the_cursor_stops_the_stream, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_batch_without_head_is_an_error, s_setup, s_teardown),
         cmocka_unit_test(test_a_producer_not_there_gets_no_pull),
+        cmocka_unit_test(test_a_refused_key_is_tried_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
