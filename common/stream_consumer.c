@@ -29,8 +29,8 @@ struct stream_consumer_t {
      * known, and where that key is. */
     bool connected;
     bool told;           /* the missing server key was logged */
-    /* The link: when the last pull left or reply came (or the connection
-     * was made), and how long to wait without one before connecting anew. */
+    /* The link: when the last pull left (or the connection was made), and
+     * how long to wait without one before connecting anew. */
     int64_t linked_ms;
     int64_t relink_ms;
     bool relinking;      /* a relink was logged and nothing came since */

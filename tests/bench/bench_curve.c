@@ -216,6 +216,9 @@ static double s_home_mib(const bench_curve_point_t *p, int service) { (void)serv
 static double s_catch_up(const bench_curve_point_t *p, int service) { (void)service; return s_catch_up_per_s(p); }
 static double s_cpu_all(const bench_curve_point_t *p, int service) { (void)service; return bench_proc_services_cpu_us(&p->cost); }
 static double s_cpu(const bench_curve_point_t *p, int service) { return p->cost.cpu_us[service]; }
+static double s_kernel(const bench_curve_point_t *p, int service) { return p->cost.kernel_us[service]; }
+static double s_minor(const bench_curve_point_t *p, int service) { return p->cost.faults[service].minor; }
+static double s_major(const bench_curve_point_t *p, int service) { return p->cost.faults[service].major; }
 static double s_cpu_bench(const bench_curve_point_t *p, int service) { (void)service; return p->cost.bench_cpu_us; }
 static double s_written(const bench_curve_point_t *p, int service) { return p->cost.written_kib[service]; }
 static double s_anon(const bench_curve_point_t *p, int service) { return (double)p->peak_anon_kib[service]; }
@@ -265,6 +268,12 @@ void bench_curve_print_table(const bench_curve_t *curve)
     s_row(curve, "CPU per application, 4 services (us)", -1, s_cpu_all, 1);
     s_rows_by_service(curve, s_cpu, 1);
     s_row(curve, "  bench (not in the four)", -1, s_cpu_bench, 1);
+    printf("  %-40s\n", "  of which in the kernel (us)");
+    s_rows_by_service(curve, s_kernel, 1);
+    printf("  %-40s\n", "page faults per application: minor");
+    s_rows_by_service(curve, s_minor, 2);
+    printf("  %-40s\n", "  major (read from the disk)");
+    s_rows_by_service(curve, s_major, 3);
     printf("  %-40s\n", "pages written per application (KiB)");
     s_rows_by_service(curve, s_written, 1);
     printf("  %-40s\n", "peak RssAnon during the run (KiB)");
@@ -288,7 +297,7 @@ static void s_json_services(const char *key, const bench_curve_point_t *p, s_fig
 {
     printf("\"%s\":{", key);
     for (int i = 0; i < BENCH_SERVICES; i++)
-        printf("%s\"%s\":%.1f", i ? "," : "", config_service_name((service_id_t)i), fn(p, i));
+        printf("%s\"%s\":%.3f", i ? "," : "", config_service_name((service_id_t)i), fn(p, i));
     printf("}%s", tail);
 }
 
@@ -305,7 +314,10 @@ static void s_json_point(const bench_curve_point_t *p, const char *tail)
            p->catch_up_seconds, s_catch_up_per_s(p));
     printf("\"cpu_us_per_application\":{\"services\":%.1f,\"bench\":%.1f,", bench_proc_services_cpu_us(&p->cost),
            p->cost.bench_cpu_us);
-    s_json_services("by_service", p, s_cpu, "},");
+    s_json_services("by_service", p, s_cpu, ",");
+    s_json_services("kernel_by_service", p, s_kernel, "},");
+    s_json_services("minor_faults_per_application", p, s_minor, ",");
+    s_json_services("major_faults_per_application", p, s_major, ",");
     s_json_services("written_kib_per_application", p, s_written, ",");
     s_json_services("peak_anon_kib", p, s_anon, ",");
     printf("\"bench_rss_kib\":%ld,\"bench_growth_bytes_per_application\":%.1f,", p->bench_rss_kib,

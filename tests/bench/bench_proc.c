@@ -64,8 +64,11 @@ double bench_proc_self_cpu(void)
 void bench_proc_usage(const bench_stack_t *stack, bench_usage_t *out)
 {
     for (int i = 0; i < BENCH_SERVICES; i++) {
-        if (bench_stack_cpu(stack, (service_id_t)i, &out->cpu_s[i], &out->kernel_s[i]) != 0)
+        if (bench_stack_cpu_faults(stack, (service_id_t)i, &out->cpu_s[i], &out->kernel_s[i], &out->faults[i])
+            != 0) {
             out->cpu_s[i] = out->kernel_s[i] = 0;
+            out->faults[i] = (bench_faults_t){0, 0};
+        }
         if (bench_stack_written(stack, (service_id_t)i, &out->written[i]) != 0)
             out->written[i] = 0;
     }
@@ -80,6 +83,8 @@ void bench_proc_cost(const bench_usage_t *before, const bench_usage_t *after, si
         out->cpu_us[i] = (after->cpu_s[i] - before->cpu_s[i]) * 1e6 / n;
         out->kernel_us[i] = (after->kernel_s[i] - before->kernel_s[i]) * 1e6 / n;
         out->written_kib[i] = (after->written[i] - before->written[i]) / 1024 / n;
+        out->faults[i].minor = (after->faults[i].minor - before->faults[i].minor) / n;
+        out->faults[i].major = (after->faults[i].major - before->faults[i].major) / n;
     }
     out->bench_cpu_us = (after->bench_cpu_s - before->bench_cpu_s) * 1e6 / n;
 }

@@ -24,6 +24,7 @@ typedef struct {
     double cpu_s[BENCH_SERVICES];      /* user + system */
     double kernel_s[BENCH_SERVICES];   /* the system part of it */
     double written[BENCH_SERVICES];    /* bytes written (LMDB's pages, the log: bench_stack_written) */
+    bench_faults_t faults[BENCH_SERVICES];
     double bench_cpu_s;                /* the bench's own, its I/O threads included */
 } bench_usage_t;
 
@@ -32,6 +33,7 @@ typedef struct {
     double cpu_us[BENCH_SERVICES];
     double kernel_us[BENCH_SERVICES];
     double written_kib[BENCH_SERVICES];
+    bench_faults_t faults[BENCH_SERVICES];
     double bench_cpu_us;
 } bench_cost_t;
 
@@ -46,7 +48,7 @@ double bench_proc_load(void);
 /*  CPU seconds (user + system) of this process, every thread included. */
 double bench_proc_self_cpu(void);
 
-/*  Every service's CPU and pages written now (0 for one that cannot be
+/*  Every service's CPU, page faults and pages written now (0 for one that cannot be
  *  read), and the bench's CPU. */
 void bench_proc_usage(const bench_stack_t *stack, bench_usage_t *out);
 

@@ -215,6 +215,13 @@ int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_me
 
 int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *seconds, double *kernel)
 {
+    bench_faults_t faults;
+    return bench_stack_cpu_faults(self, service, seconds, kernel, &faults);
+}
+
+int bench_stack_cpu_faults(const bench_stack_t *self, service_id_t service, double *seconds, double *kernel,
+                           bench_faults_t *faults)
+{
     char path[64], line[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)self->pids[service]);
     FILE *file = fopen(path, "r");
@@ -222,13 +229,19 @@ int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *sec
         return -1;
     char *ok = fgets(line, sizeof line, file);
     fclose(file);
-    /* The command name may hold spaces: fields are counted after its ')'. */
+    /* The command name may hold spaces: fields are counted after its ')'.
+     * From there: state, five numbers, flags, minflt, cminflt, majflt,
+     * cmajflt, utime, stime (proc(5), fields 3 to 15). */
     char *after = ok ? strrchr(line, ')') : NULL;
-    unsigned long utime, stime;
-    if (!after || sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+    unsigned long minor, major, utime, stime;
+    if (!after
+        || sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %lu %*u %lu %*u %lu %lu", &minor, &major, &utime,
+                  &stime) != 4)
         return -1;
     *seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
     *kernel = (double)stime / (double)sysconf(_SC_CLK_TCK);
+    faults->minor = (double)minor;
+    faults->major = (double)major;
     return 0;
 }
 

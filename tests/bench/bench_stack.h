@@ -65,9 +65,19 @@ void bench_stack_endpoint(const bench_stack_t *self, service_id_t service, char 
 /*  VmRSS, VmHWM, RssAnon and Pss of a service; 0 or -1. */
 int bench_stack_memory(const bench_stack_t *self, service_id_t service, bench_memory_t *out);
 
+/*  Page faults of a process since it started: minor (the page was in
+ *  memory, only mapped), major (read from the disk). */
+typedef struct {
+    double minor, major;
+} bench_faults_t;
+
 /*  CPU time (user + system) a service has used since it started, in
  *  seconds, and in *kernel the system part of it; 0 or -1. */
 int bench_stack_cpu(const bench_stack_t *self, service_id_t service, double *seconds, double *kernel);
+
+/*  The same, with the service's page faults. */
+int bench_stack_cpu_faults(const bench_stack_t *self, service_id_t service, double *seconds, double *kernel,
+                           bench_faults_t *faults);
 
 /*  Bytes a service has written since it started: wchar of /proc/<pid>/io,
  *  what it handed to write(2), pwrite(2) and writev(2) -- LMDB's pages at

@@ -13,7 +13,8 @@ set(keys
   "disk_bytes_per_application by_service publication" "home_bytes"
   "catch_up entries" "catch_up entries_per_s"
   "cpu_us_per_application services" "cpu_us_per_application bench"
-  "cpu_us_per_application by_service intake" "written_kib_per_application intake"
+  "cpu_us_per_application by_service intake" "cpu_us_per_application kernel_by_service intake"
+  "minor_faults_per_application intake" "major_faults_per_application review" "written_kib_per_application intake"
   "written_kib_per_application review" "peak_anon_kib intake" "peak_anon_kib publication"
   "bench_rss_kib" "bench_growth_bytes_per_application" "load_after")
 string(REPLACE "," ";" sizes "${SIZES}")
