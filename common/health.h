@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HEALTH_LINE_MAX 160
+#define HEALTH_LINE_MAX 256
 #define HEALTH_WAITING_MAX (2 * METRICS_STREAMS_MAX)
 /*  A producer answers a held pull at least every second (its wait): this
  *  long without an answer means it is stopped, gone or unreachable. */

@@ -314,6 +314,7 @@ static void s_metrics_gauges(service_t *self)
         m->cursor = stream_consumer_cursor(consumer);
         m->head = stream_consumer_head(consumer);
         m->rewound = stream_consumer_rewound(consumer);
+        m->unlinked = stream_consumer_unlinked(consumer);
         if (!auth_stream_is_public(self->def->upstreams[u].from)) {
             char path[CONFIG_PATH_MAX];
             auth_key_path("", config_service_name(self->def->upstreams[u].from), ".cert", path, sizeof path);

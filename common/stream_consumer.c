@@ -188,6 +188,11 @@ bool stream_consumer_rewound(const stream_consumer_t *self)
     return self->rewound;
 }
 
+bool stream_consumer_unlinked(const stream_consumer_t *self)
+{
+    return self->relinking;
+}
+
 void stream_consumer_set_omit(stream_consumer_t *self, const char *const *names)
 {
     stream_omit_from_names(&self->omit, names);

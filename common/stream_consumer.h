@@ -63,6 +63,11 @@ uint64_t stream_consumer_head(const stream_consumer_t *self);
  *  (until the process restarts on consistent stores). */
 bool stream_consumer_rewound(const stream_consumer_t *self);
 
+/*  True once the consumer has connected anew for want of a link (no pull
+ *  could leave for 2 s) and until a pull leaves: the producer is down, or
+ *  refuses this reader's key. */
+bool stream_consumer_unlinked(const stream_consumer_t *self);
+
 /*  Names the reading service in the rewind's error ("validation" reads
  *  "intake"); "this service" when never set. */
 void stream_consumer_set_reader(stream_consumer_t *self, const char *reader);

@@ -173,6 +173,12 @@ static void test_health_says_what_it_waits_for(void **state)
     assert_string_equal(lines[0], "stopped: rewind of review (head 12 < cursor 40)");
     assert_string_equal(lines[1], "producer key keys/publication.cert missing");
     assert_string_equal(lines[2], "following notify: no answer yet (started 24 s ago)");
+    /* A producer that refuses the key, or is down: no pull gets through. */
+    s->streams[3].unlinked = true;
+    assert_int_equal(health_waiting(s, 25000, lines, HEALTH_WAITING_MAX), 3);
+    assert_string_equal(lines[2], "following notify: no connection for 24 s (notify down, or not admitting "
+                                  "keys/allowed/service-intake.cert)");
+    s->streams[3].unlinked = false;
     n = health_waiting(s, 32500, lines, HEALTH_WAITING_MAX);
     assert_int_equal(n, 4);
     assert_string_equal(lines[0], "following validation: not answered since 12 s");

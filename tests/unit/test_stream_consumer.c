@@ -553,15 +553,19 @@ static void test_a_refused_key_is_tried_again(void **state)
         zmsg_t *none = zmsg_recv(router);
         assert_null(none);
     }
+    assert_false(stream_consumer_unlinked(consumer));
     /* Two seconds without a link: the consumer connects anew and its
      * next pulls get through. */
     zmsg_t *pull = NULL;
     zsock_set_rcvtimeo(router, 20);
-    for (int i = 0; i < 250 && !pull; i++) {
+    stream_consumer_poll(consumer, 2000);
+    assert_true(stream_consumer_unlinked(consumer));    /* health says so */
+    for (int i = 1; i < 250 && !pull; i++) {
         stream_consumer_poll(consumer, 2000 + i);
         pull = zmsg_recv(router);
     }
     assert_non_null(pull);
+    assert_false(stream_consumer_unlinked(consumer));
     assert_int_equal(zmsg_size(pull), 2);
     zmsg_destroy(&pull);
 
