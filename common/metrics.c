@@ -232,12 +232,15 @@ static void s_write_streams(const metrics_snapshot_t *s, FILE *out)
         {"essp_consumer_producer_head", "The producer's head in the last batch this service received."},
         {"essp_consumer_lag", "Events of the producer's stream not yet applied (producer head - cursor)."},
         {"essp_consumer_rewound", "1 when the producer's head went below the cursor: consumption stopped."},
+        {"essp_consumer_unlinked",
+         "1 while no connection to the producer gets through: it is down, or refuses this service's key."},
     };
     for (size_t g = 0; g < sizeof gauges / sizeof gauges[0]; g++) {
         s_head(out, gauges[g].name, "gauge", gauges[g].help);
         for (size_t i = 0; i < s->stream_count; i++) {
             const metrics_stream_t *m = &s->streams[i];
-            uint64_t values[] = {m->cursor, m->head, m->head > m->cursor ? m->head - m->cursor : 0, m->rewound};
+            uint64_t values[] = {m->cursor, m->head, m->head > m->cursor ? m->head - m->cursor : 0, m->rewound,
+                                 m->unlinked};
             s_sample(out, s, gauges[g].name, "producer", m->producer, values[g]);
         }
     }

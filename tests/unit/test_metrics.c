@@ -133,7 +133,8 @@ static void test_streams_and_space(void **state)
     metrics_snapshot_t *live = metrics_live(m);
     live->head = 77;
     live->stream_count = 1;
-    live->streams[0] = (metrics_stream_t){.producer = "review", .cursor = 40, .head = 52, .answered_ms = 4000};
+    live->streams[0] = (metrics_stream_t){.producer = "review", .cursor = 40, .head = 52, .answered_ms = 4000,
+                                          .unlinked = true};
     live->has_space = true;
     live->disk_free_bytes = 5;
     live->disk_total_bytes = 100;
@@ -147,6 +148,7 @@ static void test_streams_and_space(void **state)
     s_has_line(text, "essp_consumer_lag{service=\"publication\",producer=\"review\"} 12");
     s_has_line(text, "essp_consumer_rewound{service=\"publication\",producer=\"review\"} 0");
     s_has_line(text, "essp_consumer_silence_seconds{service=\"publication\",producer=\"review\"} 5");
+    s_has_line(text, "essp_consumer_unlinked{service=\"publication\",producer=\"review\"} 1");
     s_has_line(text, "essp_disk_free_bytes{service=\"publication\"} 5");
     s_has_line(text, "essp_disk_total_bytes{service=\"publication\"} 100");
     assert_null(strstr(text, "essp_log_lines_lost_total"));
