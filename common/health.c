@@ -29,11 +29,14 @@ size_t health_waiting(const metrics_snapshot_t *s, int64_t now_ms, char lines[][
                      (unsigned long long)m->head, (unsigned long long)m->cursor);
         else if (m->key_missing)
             snprintf(lines[n++], HEALTH_LINE_MAX, "producer key keys/%s.cert missing", m->producer);
-        else if (m->unlinked)
+        else if (m->unlinked && m->keyed)
             snprintf(lines[n++], HEALTH_LINE_MAX,
                      "following %s: no connection for %lld s (%s down, or not admitting "
                      "keys/allowed/service-%s.cert)",
                      m->producer, (long long)(silence / 1000), m->producer, s->service);
+        else if (m->unlinked)
+            snprintf(lines[n++], HEALTH_LINE_MAX, "following %s: no connection for %lld s (%s down or unreachable)",
+                     m->producer, (long long)(silence / 1000), m->producer);
         else if (!m->answered_ms)
             snprintf(lines[n++], HEALTH_LINE_MAX, "following %s: no answer yet (started %lld s ago)", m->producer,
                      (long long)(silence / 1000));

@@ -43,6 +43,7 @@ typedef struct {
     bool key_missing;            /* a private stream whose producer key (keys/<producer>.cert)
                                   * is not there yet */
     bool unlinked;               /* no connection got through for 2 s or more (stream_consumer.h) */
+    bool keyed;                  /* a private stream: pulled over CURVE with this service's key */
     int64_t answered_ms;         /* monotonic ms of the producer's last reply; 0: none yet */
     uint64_t applied;            /* events applied and committed since the start */
 } metrics_stream_t;

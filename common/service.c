@@ -315,7 +315,8 @@ static void s_metrics_gauges(service_t *self)
         m->head = stream_consumer_head(consumer);
         m->rewound = stream_consumer_rewound(consumer);
         m->unlinked = stream_consumer_unlinked(consumer);
-        if (!auth_stream_is_public(self->def->upstreams[u].from)) {
+        m->keyed = !auth_stream_is_public(self->def->upstreams[u].from);
+        if (m->keyed) {
             char path[CONFIG_PATH_MAX];
             auth_key_path("", config_service_name(self->def->upstreams[u].from), ".cert", path, sizeof path);
             m->key_missing = access(path, R_OK) != 0;

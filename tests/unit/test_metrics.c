@@ -177,9 +177,14 @@ static void test_health_says_what_it_waits_for(void **state)
     assert_string_equal(lines[2], "following notify: no answer yet (started 24 s ago)");
     /* A producer that refuses the key, or is down: no pull gets through. */
     s->streams[3].unlinked = true;
+    s->streams[3].keyed = true;
     assert_int_equal(health_waiting(s, 25000, lines, HEALTH_WAITING_MAX), 3);
     assert_string_equal(lines[2], "following notify: no connection for 24 s (notify down, or not admitting "
                                   "keys/allowed/service-intake.cert)");
+    /* A public stream has no key to refuse. */
+    s->streams[3].keyed = false;
+    assert_int_equal(health_waiting(s, 25000, lines, HEALTH_WAITING_MAX), 3);
+    assert_string_equal(lines[2], "following notify: no connection for 24 s (notify down or unreachable)");
     s->streams[3].unlinked = false;
     n = health_waiting(s, 32500, lines, HEALTH_WAITING_MAX);
     assert_int_equal(n, 4);
