@@ -315,7 +315,6 @@ static void s_metrics_gauges(service_t *self)
         m->head = stream_consumer_head(consumer);
         m->rewound = stream_consumer_rewound(consumer);
         m->unlinked = stream_consumer_unlinked(consumer);
-        m->keyed = !auth_stream_is_public(self->def->upstreams[u].from);
         if (m->keyed) {
             char path[CONFIG_PATH_MAX];
             auth_key_path("", config_service_name(self->def->upstreams[u].from), ".cert", path, sizeof path);
@@ -358,9 +357,11 @@ static void s_start_metrics(service_t *self)
     self->metrics = metrics_new(config_service_name(self->def->id), s_now_ms());
     metrics_snapshot_t *live = metrics_live(self->metrics);
     live->stream_count = self->def->upstream_count;
-    for (size_t u = 0; u < self->def->upstream_count; u++)
+    for (size_t u = 0; u < self->def->upstream_count; u++) {
         snprintf(live->streams[u].producer, sizeof live->streams[u].producer, "%s",
                  config_service_name(self->def->upstreams[u].from));
+        live->streams[u].keyed = !auth_stream_is_public(self->def->upstreams[u].from);
+    }
     service_metrics_publish(self, s_now_ms(), true);
     self->metrics_server = metrics_server_new(self->metrics, config_metrics_bind(),
                                               config_metrics_port(self->def->id));

@@ -66,6 +66,11 @@ def wait_for(predicate, what, timeout=30.0):
         time.sleep(0.2)
 
 
+def wait_until(call, accept, what):
+    """call's result, once accept takes it (wait_for's bounds)."""
+    return wait_for(lambda: (lambda r: r if accept(r) else None)(call()), what)
+
+
 def row(table, service):
     """The first row of a service in essp ping's table, split in cells."""
     for line in table.splitlines():
@@ -84,8 +89,7 @@ def ready_again(service):
 
 def test_every_service_is_ready():
     for service in SERVICES:
-        code, table = wait_for(lambda: (lambda r: r if r[0] == 0 else None)(ping(service)),
-                               "%s to be ready" % service)
+        code, table = wait_until(lambda: ping(service), lambda r: r[0] == 0, "%s to be ready" % service)
         cells = row(table, service)
         assert cells[1] == "yes", table
         # Every stream it follows, with cursor, head, lag and rewound.
@@ -96,8 +100,8 @@ def test_every_service_is_ready():
         assert waiting_lines(table) == [], table
         # The metrics port serves the snapshot the loop publishes every
         # 200 ms: it follows the request's answer within that.
-        status, health = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(
-            http_json(metrics_url(stack.port, service, "/healthz"))), "%s's /healthz to say ready" % service)
+        status, health = wait_until(lambda: http_json(metrics_url(stack.port, service, "/healthz")),
+                                    lambda r: r[0] == 200, "%s's /healthz to say ready" % service)
         assert health["ready"] is True and health["service"] == service, health
         assert [s["producer"] for s in health["streams"]] == FOLLOWS[service], health
     status, health = http_json("http://127.0.0.1:%d/healthz" % (stack.port + HTTP_OFFSET))
@@ -117,8 +121,8 @@ def test_a_stopped_producer_is_what_its_consumers_wait_for():
         # Not ready as soon as validation is silent for 5 s; the connection
         # is dropped once its heartbeats have been missing for 3 s, and
         # stays so while it is stopped: wait for that state.
-        code, table = wait_for(lambda: (lambda r: r if r[0] == 4 and "no connection" in r[1] else None)(
-            ping("review")), "review to say it has no connection to validation")
+        code, table = wait_until(lambda: ping("review"), lambda r: r[0] == 4 and "no connection" in r[1],
+                                 "review to say it has no connection to validation")
         assert row(table, "review")[1] == "NO", table
         lines = waiting_lines(table)
         assert len(lines) == 1 and re.fullmatch(
@@ -126,15 +130,15 @@ def test_a_stopped_producer_is_what_its_consumers_wait_for():
             r"keys/allowed/service-review\.cert\)", lines[0]), table
         # The metrics port serves the figures the service last published
         # (every 200 ms): it says the same at its next publication.
-        status, health = wait_for(lambda: (lambda r: r if r[0] == 503 and r[1]["waiting"][:1] and r[1][
-            "waiting"][0].startswith("following validation: no connection for") else None)(
-            http_json(metrics_url(stack.port, "review", "/healthz"))), "review's /healthz to say it has no connection")
+        status, health = wait_until(
+            lambda: http_json(metrics_url(stack.port, "review", "/healthz")),
+            lambda r: r[0] == 503 and r[1]["waiting"][:1]
+            and r[1]["waiting"][0].startswith("following validation: no connection for"),
+            "review's /healthz to say it has no connection")
         assert health["ready"] is False and len(health["waiting"]) == 1, health
         # Intake's gateway says it too, of its own stream from validation.
-        status, health = wait_for(
-            lambda: (lambda r: r if r[0] == 503 else None)(
-                http_json("http://127.0.0.1:%d/healthz" % (stack.port + HTTP_OFFSET))),
-            "intake's /healthz to say it waits for validation")
+        status, health = wait_until(lambda: http_json("http://127.0.0.1:%d/healthz" % (stack.port + HTTP_OFFSET)),
+                                    lambda r: r[0] == 503, "intake's /healthz to say it waits for validation")
         assert health["status"] == "not_ready", health
         assert any(w.startswith("following validation:") for w in health["waiting"]), health
         # validation itself does not answer at all: exit 3, DOWN.
@@ -148,8 +152,8 @@ def test_a_stopped_producer_is_what_its_consumers_wait_for():
 
 def test_a_killed_producer_is_what_its_consumers_wait_for():
     stack.kill("publication")
-    code, table = wait_for(lambda: (lambda r: r if r[0] == 4 and "publication: no connection" in r[1] else None)(
-        ping("intake")), "intake to say it has no connection to publication")
+    code, table = wait_until(lambda: ping("intake"), lambda r: r[0] == 4 and "publication: no connection" in r[1],
+                             "intake to say it has no connection to publication")
     assert any(re.fullmatch(r"following publication: no connection for \d+ s \(publication down or unreachable\)",
                             w)
                for w in waiting_lines(table)), table
@@ -163,8 +167,8 @@ def test_a_missing_producer_key_is_said():
     shutil.move(key, key + ".away")
     try:
         stack.start("validation", ready=False)
-        code, table = wait_for(lambda: (lambda r: r if r[0] == 4 else None)(ping("validation")),
-                               "validation to say the key is missing")
+        code, table = wait_until(lambda: ping("validation"), lambda r: r[0] == 4,
+                                 "validation to say the key is missing")
         assert waiting_lines(table) == ["producer key keys/intake.cert missing"], table
     finally:
         shutil.move(key + ".away", key)
