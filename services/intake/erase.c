@@ -40,7 +40,7 @@ static void s_pack_decision_pseudonymised(msgpack_packer *pk, const msgpack_obje
  *  no SIRET, no report, no motivation.  The hash of the token stays, so
  *  that the applicant's page still says what became of the file. */
 static void s_pack_erased_record(msgpack_packer *pk, const msgpack_object *record,
-                                 const history_head_t *history, int64_t now)
+                                 const record_head_t *history, const scratch_t *s, int64_t now)
 {
     static const char *const copied[] = {"id", "revision", "submitted_at", "token_hash", "renews", "expires",
                                          "suspensions"};
@@ -71,7 +71,7 @@ static void s_pack_erased_record(msgpack_packer *pk, const msgpack_object *recor
     msgpack_pack_array(pk, doc_len(decisions));
     for (size_t i = 0; i < doc_len(decisions); i++)
         s_pack_decision_pseudonymised(pk, doc_at(decisions, i));
-    history_head_pack(pk, history);
+    record_head_pack(pk, history, s);
     if (appealed) {
         proto_pack_str(pk, "appeal");
         msgpack_pack_map(pk, 1);
@@ -82,13 +82,16 @@ static void s_pack_erased_record(msgpack_packer *pk, const msgpack_object *recor
 /*  Erases the why of history records 1 to `last` of `id` in place; the
  *  chain still verifies (history.h).  *count records were erased. */
 static int s_history_erase(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id, size_t id_len,
-                           uint64_t last, size_t *count)
+                           const record_head_t *head, uint64_t last, size_t *count)
 {
-    MDB_dbi db = service_db(svc, INTAKE_DB_HISTORY);
     *count = 0;
     for (uint64_t n = 1; n <= last; n++) {
         unsigned char key_bytes[HISTORY_KEY_MAX];
-        MDB_val key = {history_key(id, id_len, n, key_bytes), key_bytes}, value;
+        bool in_trail;
+        MDB_val key = {record_history_key(head, s, id, id_len, n, key_bytes, &in_trail), key_bytes}, value;
+        if (!key.mv_size)
+            continue;
+        MDB_dbi db = service_db(svc, in_trail ? INTAKE_DB_TRAIL : INTAKE_DB_HISTORY);
         int rc = mdb_get(txn, db, &key, &value);
         if (rc == MDB_NOTFOUND)
             continue;
@@ -160,8 +163,8 @@ int erase_application(service_t *svc, MDB_txn *txn, service_request_t *req, scra
     }
     /* The new record is packed before anything is written: `record`
      * points into LMDB. */
-    history_head_t history;
-    if (history_head_read(&record, &history))
+    record_head_t history;
+    if (record_head_read(&record, s, &history))
         return MDB_CORRUPTED;
     text_set(&s->who, "staff");
     if (req->peer_name) {
@@ -170,13 +173,16 @@ int erase_application(service_t *svc, MDB_txn *txn, service_request_t *req, scra
     }
     text_set(&s->why, "personal data erased on request");
     msgpack_sbuffer_clear(&s->buf);
-    history_head_t after = history;
+    record_head_t after = history;
     history_change_t change = {req->now, s->who.text, s->who.len, HISTORY_WHAT_ERASED, s->why.text,
                                s->why.len, STATE_WITHDRAWN};
     msgpack_sbuffer erasure;
     msgpack_sbuffer_init(&erasure);
-    history_append(&after, &change, &erasure);
-    s_pack_erased_record(&s->pk, &record, &after, req->now);
+    history_append(&after.chain, &change, &erasure);
+    /* The trail of `history` with the erasure's number: records 1 to
+     * history.chain.count are found in it as they were. */
+    uint64_t erasure_seq = record_trail_add(s, &after);
+    s_pack_erased_record(&s->pk, &record, &after, s, req->now);
     unsigned char contact[CONTACTS_HASH_BYTES];
     rc = contacts_stored_hash(txn, svc, s, idz, strlen(idz), contact);
     if (rc == 0)
@@ -187,12 +193,9 @@ int erase_application(service_t *svc, MDB_txn *txn, service_request_t *req, scra
         rc = s_forget_application(txn, svc, idz, &record);
     size_t erased_records = 0, redacted = 0;
     if (!rc)
-        rc = s_history_erase(txn, svc, s, idz, strlen(idz), history.count, &erased_records);
-    if (!rc) {
-        unsigned char key[HISTORY_KEY_MAX];
-        size_t key_len = history_key(idz, strlen(idz), after.count, key);
-        rc = store_put(txn, service_db(svc, INTAKE_DB_HISTORY), key, key_len, erasure.data, erasure.size);
-    }
+        rc = s_history_erase(txn, svc, s, idz, strlen(idz), &after, history.chain.count, &erased_records);
+    if (!rc)
+        rc = record_history_put(txn, svc, erasure_seq, erasure.data, erasure.size);
     msgpack_sbuffer_destroy(&erasure);
     if (!rc)
         rc = record_store(txn, svc, idz, strlen(idz), &s->buf);

@@ -80,10 +80,18 @@ int follow_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_
     return 0;
 }
 
-/*  Reads the records of one application in key order into s->hist,
- *  verifying the chain on the way; *count records were read. */
-static int s_history_read(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id, size_t id_len,
-                          history_verifier_t *verifier, uint64_t *count)
+/*  Appends one stored record to s->hist, verifying it on the way. */
+static void s_history_take(scratch_t *s, history_verifier_t *verifier, const MDB_val *value, uint64_t *count)
+{
+    history_verify_stored(verifier, value->mv_data, value->mv_size);
+    msgpack_sbuffer_write(&s->hist, value->mv_data, value->mv_size);
+    (*count)++;
+}
+
+/*  The records kept by application, (id, n), in key order: those written
+ *  before the trail (record.h). */
+static int s_history_read_keyed(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id, size_t id_len,
+                                history_verifier_t *verifier, uint64_t *count)
 {
     MDB_cursor *cursor;
     int rc = mdb_cursor_open(txn, service_db(svc, INTAKE_DB_HISTORY), &cursor);
@@ -91,18 +99,38 @@ static int s_history_read(MDB_txn *txn, service_t *svc, scratch_t *s, const char
         return rc;
     unsigned char first[HISTORY_KEY_MAX];
     MDB_val key = {history_key(id, id_len, 0, first), first}, value;
-    msgpack_sbuffer_clear(&s->hist);
-    *count = 0;
     for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
         if (key.mv_size != id_len + 8 || memcmp(key.mv_data, id, id_len) != 0)
             break;
-        history_verify_stored(verifier, value.mv_data, value.mv_size);
-        msgpack_sbuffer_write(&s->hist, value.mv_data, value.mv_size);
-        (*count)++;
+        s_history_take(s, verifier, &value, count);
     }
     mdb_cursor_close(cursor);
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*  Reads the records of one application in order into s->hist, verifying
+ *  the chain on the way; *count records were read.  A record the trail
+ *  does not have is skipped: the verifier names it missing. */
+static int s_history_read(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id, size_t id_len,
+                          const record_head_t *head, history_verifier_t *verifier, uint64_t *count)
+{
+    msgpack_sbuffer_clear(&s->hist);
+    *count = 0;
+    int rc = s_history_read_keyed(txn, svc, s, id, id_len, verifier, count);
+    for (uint64_t n = head->from; rc == 0 && n && n <= head->chain.count; n++) {
+        unsigned char key_bytes[HISTORY_KEY_MAX];
+        bool in_trail;
+        MDB_val key = {record_history_key(head, s, id, id_len, n, key_bytes, &in_trail), key_bytes}, value;
+        if (!key.mv_size)
+            continue;
+        rc = mdb_get(txn, service_db(svc, INTAKE_DB_TRAIL), &key, &value);
+        if (rc == 0)
+            s_history_take(s, verifier, &value, count);
+        else if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    return rc;
 }
 
 /*  The audit trail of one application, verified here; the records go out
@@ -115,12 +143,12 @@ int follow_history(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
     int rc = s_load_requested(svc, txn, req, s, &record, &id, &id_len);
     if (rc)
         return rc;
-    history_head_t head;
-    bool head_ok = history_head_read(&record, &head) == 0;
+    record_head_t head;
+    bool head_ok = record_head_read(&record, s, &head) == 0;
     history_verifier_t verifier;
     history_verifier_init(&verifier);
     uint64_t count;
-    rc = s_history_read(txn, svc, s, id, id_len, &verifier, &count);
+    rc = s_history_read(txn, svc, s, id, id_len, &head, &verifier, &count);
     if (rc == 0) {
         if (!head_ok) {
             verifier.broken = true;
@@ -128,12 +156,12 @@ int follow_history(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
             snprintf(verifier.brk.reason, sizeof verifier.brk.reason,
                      "the application's record of its history head is malformed");
         }
-        history_verify_end(&verifier, &head);
+        history_verify_end(&verifier, &head.chain);
         proto_pack_reply(req->reply, "history", req->has_rid, req->rid, proto_entries(5, verifier.broken));
         proto_pack_kv_strn(req->reply, "id", id, id_len);
-        proto_pack_kv_uint(req->reply, "count", head.count);
+        proto_pack_kv_uint(req->reply, "count", head.chain.count);
         proto_pack_str(req->reply, "head");
-        msgpack_pack_bin_with_body(req->reply, head.head, sizeof head.head);
+        msgpack_pack_bin_with_body(req->reply, head.chain.head, sizeof head.chain.head);
         proto_pack_str(req->reply, "records");
         msgpack_pack_array(req->reply, count);
         proto_pack_raw(req->reply, s->hist.data, s->hist.size);
@@ -197,8 +225,8 @@ int follow_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_
 
     uint64_t revision = 1;
     doc_uint(&record, "revision", &revision);
-    history_head_t history;
-    if (history_head_read(&record, &history))
+    record_head_t history;
+    if (record_head_read(&record, s, &history))
         return MDB_CORRUPTED;
     text_set(&s->who, "applicant");
     text_set(&s->why, "");
@@ -208,12 +236,12 @@ int follow_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_
     msgpack_sbuffer_clear(&s->buf);
     doc_pack_map_except(&s->pk, &record, changed, 3);
     proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)req->now);
-    history_head_pack(&s->pk, &history);
+    record_head_pack(&s->pk, &history, s);
     proto_pack_str(&s->pk, "appeal");
     msgpack_pack_map(&s->pk, 2);
     proto_pack_kv_strn(&s->pk, "motivation", motivation, motivation_len);
     proto_pack_kv_uint(&s->pk, "at", (uint64_t)req->now);
-    rc = record_history_store(txn, svc, s, idz, strlen(idz), &history);
+    rc = record_history_store(txn, svc, s);
     if (!rc)
         rc = record_store(txn, svc, idz, strlen(idz), &s->buf);
     if (!rc)

@@ -124,7 +124,8 @@ static int s_store(MDB_txn *txn, service_t *svc, service_request_t *req, scratch
     ids_token_new(s, r->id, NULL, 0, token);
     unsigned char contact[CONTACTS_HASH_BYTES];
     bool has_contact = contacts_hash_of(s, application, contact);
-    history_head_t history = {0};
+    record_head_t history;
+    record_head_new(s, &history);
     char day[11];
     date_format((int32_t)(approved_at / S_DAY), day);
     text_set(&s->who, "staff");
@@ -135,7 +136,7 @@ static int s_store(MDB_txn *txn, service_t *svc, service_request_t *req, scratch
     application_pack_normalized(&s->pk, application, "");
     size_t doc_len = s->buf.size;
     record_pack_new(&s->pk, &(record_new_t){.id = r->id, .siret = siret, .listing = listing, .token = token,
-                                            .application = application, .history = &history,
+                                            .application = application, .history = &history, .scratch = s,
                                             .approved_at = approved_at, .now = req->now});
     const char *doc = s->buf.data;
     int rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_DOCUMENTS), r->id, IDS_CHARS, doc, doc_len);
@@ -145,7 +146,7 @@ static int s_store(MDB_txn *txn, service_t *svc, service_request_t *req, scratch
     if (!rc && *listing)
         rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), listing, strlen(listing), r->id, IDS_CHARS);
     if (!rc)
-        rc = record_history_store(txn, svc, s, r->id, IDS_CHARS, &history);
+        rc = record_history_store(txn, svc, s);
     if (!rc && has_contact)
         rc = contacts_put(txn, svc, contact, r->id, IDS_CHARS);
     if (rc)

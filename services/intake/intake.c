@@ -16,7 +16,7 @@
 #include <string.h>
 
 const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", "history", "reports",
-                                  "contacts", "reissues", "listed", NULL};
+                                  "contacts", "reissues", "listed", "trail", NULL};
 
 #define S_SECRET_KEY "token_secret"
 
@@ -31,13 +31,16 @@ int intake_start(void *ctx, service_t *svc, MDB_txn *txn)
     int rc = mdb_get(txn, meta, &key, &value);
     if (rc == 0 && value.mv_size == sizeof s->secret) {
         memcpy(s->secret, value.mv_data, sizeof s->secret);
-        return contacts_build(txn, svc, s);
+        rc = record_trail_start(txn, svc, s);
+        return rc ? rc : contacts_build(txn, svc, s);
     }
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
     crypto_generichash_keygen(s->secret);
     value = (MDB_val){sizeof s->secret, s->secret};
     rc = mdb_put(txn, meta, &key, &value, 0);
+    if (!rc)
+        rc = record_trail_start(txn, svc, s);
     return rc ? rc : contacts_build(txn, svc, s);
 }
 

@@ -35,8 +35,10 @@
 #include "common/service.h"
 
 /*  The databases of intake, in the order service_db() numbers them.
- *  history: the audit trail (history.h), one record per change of state,
- *  written in the transaction of the change.  reports: the latest
+ *  trail: the audit trail (proto/history.h), one record per change of
+ *  state, written in the transaction of the change under a number of its
+ *  own (record.h, record_head_t); history: the records written before, by
+ *  application.  reports: the latest
  *  validation report of each application, by id; the record (rewritten at
  *  every change of state) says `"report": true` instead of carrying it, so
  *  that it stays small (one leaf node, no overflow page of its own).
@@ -45,7 +47,8 @@
  *  (reissue.h); listed: while an update of a listing waits, or after one
  *  was refused, the document on the directory, by id (update.h). */
 enum { INTAKE_DB_APPLICATIONS, INTAKE_DB_DOCUMENTS, INTAKE_DB_KEYS, INTAKE_DB_SIRETS, INTAKE_DB_META,
-       INTAKE_DB_HISTORY, INTAKE_DB_REPORTS, INTAKE_DB_CONTACTS, INTAKE_DB_REISSUES, INTAKE_DB_LISTED };
+       INTAKE_DB_HISTORY, INTAKE_DB_REPORTS, INTAKE_DB_CONTACTS, INTAKE_DB_REISSUES, INTAKE_DB_LISTED,
+       INTAKE_DB_TRAIL };
 extern const char *const intake_dbs[];
 
 /*  The applicant's token: the receipt of a submission carries it once, the

@@ -20,6 +20,8 @@ void record_scratch_init(scratch_t *s)
     msgpack_packer_init(&s->pk, &s->buf, msgpack_sbuffer_write);
     msgpack_zone_init(&s->zone, 4096);
     msgpack_sbuffer_init(&s->hist);
+    msgpack_sbuffer_init(&s->trail);
+    s->trail_next = 1;
 }
 
 void record_scratch_fini(scratch_t *s)
@@ -27,6 +29,7 @@ void record_scratch_fini(scratch_t *s)
     msgpack_sbuffer_destroy(&s->buf);
     msgpack_zone_destroy(&s->zone);
     msgpack_sbuffer_destroy(&s->hist);
+    msgpack_sbuffer_destroy(&s->trail);
 }
 
 void text_add(text_t *t, const char *text, size_t len)
@@ -137,23 +140,131 @@ int record_pack_report(msgpack_packer *pk, MDB_txn *txn, service_t *svc, const c
     return 0;
 }
 
+/* ------------------------------------------------------------- history */
+
+#define S_TRAIL_BYTES 8
+
+static void s_be64(uint64_t value, unsigned char out[S_TRAIL_BYTES])
+{
+    for (int i = 0; i < S_TRAIL_BYTES; i++)
+        out[i] = (unsigned char)(value >> (56 - 8 * i));
+}
+
+static uint64_t s_from_be64(const unsigned char *in)
+{
+    uint64_t value = 0;
+    for (int i = 0; i < S_TRAIL_BYTES; i++)
+        value = value << 8 | in[i];
+    return value;
+}
+
+void record_head_new(scratch_t *s, record_head_t *head)
+{
+    *head = (record_head_t){.from = 0};
+    msgpack_sbuffer_clear(&s->trail);
+}
+
+int record_head_read(const msgpack_object *record, scratch_t *s, record_head_t *head)
+{
+    record_head_new(s, head);
+    if (history_head_read(record, &head->chain))
+        return -1;
+    const msgpack_object *history = doc_get(record, "history");
+    const msgpack_object *trail = history ? doc_get(history, "trail") : NULL;
+    if (!history || !doc_uint(history, "from", &head->from))
+        return trail ? -1 : 0;
+    /* One number for each record from `from` to the last. */
+    if (!trail || trail->type != MSGPACK_OBJECT_BIN || head->from < 1 || head->from > head->chain.count
+        || trail->via.bin.size != (head->chain.count - head->from + 1) * S_TRAIL_BYTES)
+        return -1;
+    msgpack_sbuffer_write(&s->trail, trail->via.bin.ptr, trail->via.bin.size);
+    return 0;
+}
+
+void record_head_pack(msgpack_packer *pk, const record_head_t *head, const scratch_t *s)
+{
+    proto_pack_str(pk, "history");
+    msgpack_pack_map(pk, head->from ? 4 : 2);
+    proto_pack_kv_uint(pk, "count", head->chain.count);
+    proto_pack_str(pk, "head");
+    msgpack_pack_bin_with_body(pk, head->chain.head, HISTORY_HASH_BYTES);
+    if (!head->from)
+        return;
+    proto_pack_kv_uint(pk, "from", head->from);
+    proto_pack_str(pk, "trail");
+    msgpack_pack_bin_with_body(pk, s->trail.data, s->trail.size);
+}
+
+size_t record_history_key(const record_head_t *head, const scratch_t *s, const char *id, size_t id_len,
+                          uint64_t n, unsigned char key[HISTORY_KEY_MAX], bool *in_trail)
+{
+    *in_trail = head->from && n >= head->from;
+    if (!*in_trail)
+        return history_key(id, id_len, n, key);
+    size_t at = (size_t)(n - head->from) * S_TRAIL_BYTES;
+    if (at + S_TRAIL_BYTES > s->trail.size)
+        return 0;
+    memcpy(key, s->trail.data + at, S_TRAIL_BYTES);
+    return S_TRAIL_BYTES;
+}
+
+uint64_t record_trail_add(scratch_t *s, record_head_t *head)
+{
+    unsigned char seq[S_TRAIL_BYTES];
+    s->trail_last = s->trail_next++;
+    s_be64(s->trail_last, seq);
+    if (!head->from) {
+        head->from = head->chain.count;
+        msgpack_sbuffer_clear(&s->trail);
+    }
+    msgpack_sbuffer_write(&s->trail, (const char *)seq, sizeof seq);
+    return s->trail_last;
+}
+
+int record_trail_start(MDB_txn *txn, service_t *svc, scratch_t *s)
+{
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open(txn, service_db(svc, INTAKE_DB_TRAIL), &cursor);
+    if (rc)
+        return rc;
+    MDB_val key, value;
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+    mdb_cursor_close(cursor);
+    if (rc == MDB_NOTFOUND) {
+        s->trail_next = 1;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (key.mv_size != S_TRAIL_BYTES)
+        return MDB_CORRUPTED;
+    s->trail_next = s_from_be64(key.mv_data) + 1;
+    return 0;
+}
+
 /*  Prepares the history record of a change in s->hist and moves *head to
  *  it; nothing is written yet, so the caller can still read a record that
  *  points into LMDB and pack the application with its new head. */
-void record_history_prepare(scratch_t *s, history_head_t *head, const char *what, const char *state,
+void record_history_prepare(scratch_t *s, record_head_t *head, const char *what, const char *state,
                             int64_t now)
 {
     history_change_t change = {now, s->who.text, s->who.len, what, s->why.text, s->why.len, state};
     msgpack_sbuffer_clear(&s->hist);
-    history_append(head, &change, &s->hist);
+    history_append(&head->chain, &change, &s->hist);
+    record_trail_add(s, head);
 }
 
-int record_history_store(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id, size_t id_len,
-                         const history_head_t *head)
+int record_history_put(MDB_txn *txn, service_t *svc, uint64_t seq, const void *data, size_t len)
 {
-    unsigned char key[HISTORY_KEY_MAX];
-    size_t key_len = history_key(id, id_len, head->count, key);
-    return store_put_ordered(txn, service_db(svc, INTAKE_DB_HISTORY), key, key_len, s->hist.data, s->hist.size);
+    unsigned char key[S_TRAIL_BYTES];
+    s_be64(seq, key);
+    /* Numbers only grow: each record goes at the end of the tree. */
+    return store_put_ordered(txn, service_db(svc, INTAKE_DB_TRAIL), key, sizeof key, data, len);
+}
+
+int record_history_store(MDB_txn *txn, service_t *svc, const scratch_t *s)
+{
+    return record_history_put(txn, svc, s->trail_last, s->hist.data, s->hist.size);
 }
 
 void record_pack_ack(service_request_t *req, const char *id, size_t id_len, const char *state)
@@ -192,5 +303,5 @@ void record_pack_new(msgpack_packer *pk, const record_new_t *n)
     intake_token_hash(n->token, strlen(n->token), hash);
     proto_pack_str(pk, "token_hash");
     msgpack_pack_bin_with_body(pk, hash, sizeof hash);
-    history_head_pack(pk, n->history);
+    record_head_pack(pk, n->history, n->scratch);
 }

@@ -96,8 +96,8 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
         return 0;
     /* The history record first: it reads the head from `record`, which
      * must not be read after the first write. */
-    history_head_t history;
-    if (history_head_read(record, &history))
+    record_head_t history;
+    if (record_head_read(record, s, &history))
         return MDB_CORRUPTED;
     char state[32];
     doc_strcpy(record, "state", state, sizeof state);
@@ -128,7 +128,7 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     msgpack_sbuffer_clear(&s->buf);
     doc_pack_map_except(&s->pk, record, skip, extra);
     proto_pack_kv_uint(&s->pk, "updated_at", (uint64_t)now);
-    history_head_pack(&s->pk, &history);
+    record_head_pack(&s->pk, &history, s);
     if (moves)
         proto_pack_kv_str(&s->pk, "state", change->state);
     if (change->report)
@@ -159,7 +159,7 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     int id_len = record_id(record, id);
     if (id_len < 0)
         return MDB_CORRUPTED;
-    int rc = record_history_store(txn, svc, s, id, (size_t)id_len, &history);
+    int rc = record_history_store(txn, svc, s);
     if (!rc && change->report)
         rc = stored_report_put(txn, svc, id, (size_t)id_len, change->report, &s->hist);
     return rc ? rc : record_store(txn, svc, id, (size_t)id_len, &s->buf);

@@ -192,7 +192,8 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
 
     unsigned char contact[CONTACTS_HASH_BYTES];
     bool has_contact = contacts_hash_of(s, application, contact);
-    history_head_t history = {0};
+    record_head_t history;
+    record_head_new(s, &history);
     text_set(&s->who, "applicant");
     text_set(&s->why, "revision 1");
     record_history_prepare(s, &history, "submitted", STATE_RECEIVED, req->now);
@@ -201,7 +202,7 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
     size_t doc_len = s->buf.size;
     record_pack_new(&s->pk, &(record_new_t){.id = id, .siret = siret, .listing = listing, .token = token,
                                             .renews = *renews ? renews : NULL, .application = application,
-                                            .history = &history, .now = req->now});
+                                            .history = &history, .scratch = s, .now = req->now});
     const char *doc = s->buf.data;
     rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, IDS_CHARS, doc, doc_len);
     if (!rc)
@@ -210,7 +211,7 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
     if (!rc && *listing)
         rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), listing, strlen(listing), id, IDS_CHARS);
     if (!rc)
-        rc = record_history_store(txn, svc, s, id, IDS_CHARS, &history);
+        rc = record_history_store(txn, svc, s);
     if (!rc && has_contact)
         rc = contacts_put(txn, svc, contact, id, IDS_CHARS);
     if (!rc)
@@ -289,8 +290,8 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     uint64_t revision = 1;
     doc_uint(&record, "revision", &revision);
     revision++;
-    history_head_t history;
-    if (history_head_read(&record, &history))
+    record_head_t history;
+    if (record_head_read(&record, s, &history))
         return MDB_CORRUPTED;
     text_set(&s->who, "applicant");
     text_set(&s->why, "");
@@ -304,7 +305,7 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     static const char *const changed[] = {"revision", "state", "updated_at", "report", "name",
                                           "history", "update", NULL};
     doc_pack_map_except(&s->pk, &record, changed, 6 + update);
-    history_head_pack(&s->pk, &history);
+    record_head_pack(&s->pk, &history, s);
     if (update)
         update_pack(&s->pk, revision, &changes, req->now);
     proto_pack_kv_uint(&s->pk, "revision", revision);
@@ -330,7 +331,7 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     if (!rc)
         rc = record_drop_report(txn, svc, id, id_len);
     if (!rc)
-        rc = record_history_store(txn, svc, s, id, id_len, &history);
+        rc = record_history_store(txn, svc, s);
     if (!rc && had_contact)
         rc = contacts_del(txn, svc, before, idz, strlen(idz));
     if (!rc && has_contact)

@@ -5,7 +5,8 @@ with who, what and why, in order, its hash chain verified here from the
 bytes as proto/README.md describes them; then intake's LMDB altered behind
 its back (a changed byte, a removed record, a cut tail) and the break
 reported by `essp history`, exit 1, naming the record.  A service that
-alters its own answer is caught by the tool too."""
+alters its own answer is caught by the tool too.  Records kept the earlier
+way (by application, before the trail) are read, erased and continued."""
 
 import datetime
 import hashlib
@@ -155,22 +156,38 @@ def test_a_whole_life_is_recorded_in_order():
     assert unknown.returncode == 1 and "not_found" in unknown.stderr, unknown.stderr
 
 
-def lmdb(*args):
+def lmdb(db, *args):
     directory = os.path.join(stack.home, "data", "intake")
-    result = subprocess.run([LMDB_EDIT, directory, "history"] + list(args), capture_output=True,
+    result = subprocess.run([LMDB_EDIT, directory, db] + list(args), capture_output=True,
                             text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
+def listed(db):
+    """{key hex: value bytes} of one of intake's databases."""
+    return {key: bytes.fromhex(value) for key, value in (line.split() for line in lmdb(db, "list").splitlines())}
+
+
+def stored_record(app_id):
+    return msgpack.unpackb(listed("applications")[app_id.encode().hex()], raw=False)
+
+
 def records_in_lmdb(app_id):
-    """{n: (key hex, value bytes)} of one application, as stored."""
-    prefix = app_id.encode().hex()
+    """{n: (database, key hex, value bytes)} of one application, as stored:
+    the trail's numbers in its record, from its "from" on; the records
+    before, by application (id, n)."""
+    head = stored_record(app_id)["history"]
     found = {}
-    for line in lmdb("list").splitlines():
-        key, value = line.split()
+    prefix = app_id.encode().hex()
+    for key, value in listed("history").items():
         if key.startswith(prefix) and len(key) == len(prefix) + 16:
-            found[int(key[len(prefix):], 16)] = (key, bytes.fromhex(value))
+            found[int(key[len(prefix):], 16)] = ("history", key, value)
+    trail = listed("trail")
+    numbers = head.get("trail", b"")
+    for i in range(0, len(numbers), 8):
+        key = numbers[i:i + 8].hex()
+        found[head["from"] + i // 8] = ("trail", key, trail[key])
     return found
 
 
@@ -195,33 +212,76 @@ def test_a_changed_byte_is_reported():
     app_id = life["id"]
     stored = records_in_lmdb(app_id)
     assert sorted(stored) == list(range(1, life["count"] + 1))
-    key, value = stored[6]   # the committee's changes, after a "queued" record
+    # Written since the trail: every record there, in the order written.
+    assert {db for db, _, _ in stored.values()} == {"trail"}, stored
+    keys = [stored[n][1] for n in sorted(stored)]
+    assert keys == sorted(keys), keys
+    db, key, value = stored[6]   # the committee's changes, after a "queued" record
     assert b"gouvernance" in value
     altered = value.replace(b"gouvernance", b"gouvernancE", 1)
-    behind_intakes_back(lambda: lmdb("put", key, altered.hex()))
+    behind_intakes_back(lambda: lmdb(db, "put", key, altered.hex()))
     records = expect_break(app_id, 6, "altered")
     assert "gouvernancE" in records[5]["why"]   # shown as it is, and flagged
     # Put back, the chain holds again: the check is exact, not a guess.
-    behind_intakes_back(lambda: lmdb("put", key, value.hex()))
+    behind_intakes_back(lambda: lmdb(db, "put", key, value.hex()))
     assert history(app_id)[0] == 0
 
 
 def test_a_removed_record_and_a_cut_tail_are_reported():
     app_id = life["id"]
     stored = records_in_lmdb(app_id)
-    key, value = stored[3]
-    behind_intakes_back(lambda: lmdb("del", key))
+    db, key, value = stored[3]
+    behind_intakes_back(lambda: lmdb(db, "del", key))
     expect_break(app_id, 3, "record 3 is missing")
     last = life["count"]
-    last_key, last_value = stored[last]
+    last_db, last_key, last_value = stored[last]
 
     def restore_and_cut():
-        lmdb("put", key, value.hex())
-        lmdb("del", last_key)
+        lmdb(db, "put", key, value.hex())
+        lmdb(last_db, "del", last_key)
     behind_intakes_back(restore_and_cut)
     expect_break(app_id, last, "records %d to %d are missing" % (last, last))
-    behind_intakes_back(lambda: lmdb("put", last_key, last_value.hex()))
+    behind_intakes_back(lambda: lmdb(last_db, "put", last_key, last_value.hex()))
     assert history(app_id)[0] == 0
+
+
+def test_records_kept_by_application_are_read_erased_and_continued():
+    """A store written before the trail: every record under (id, n), and a
+    record whose history has no "from" nor "trail".  Intake reads the chain
+    as it is, erases the whys where they are, and writes the erasure's
+    record to the trail."""
+    app_id = life["id"]
+    count = life["count"]
+    stored = records_in_lmdb(app_id)
+    record = stored_record(app_id)
+    earlier = dict(record, history={"count": count, "head": record["history"]["head"]})
+
+    def to_the_earlier_form():
+        for n, (db, key, value) in stored.items():
+            lmdb("history", "put", app_id.encode().hex() + n.to_bytes(8, "big").hex(), value.hex())
+            lmdb(db, "del", key)
+        lmdb("applications", "put", app_id.encode().hex(), msgpack.packb(earlier, use_bin_type=True).hex())
+    behind_intakes_back(to_the_earlier_form)
+    assert {db for db, _, _ in records_in_lmdb(app_id).values()} == {"history"}
+    code, records, last, stderr = history(app_id)
+    assert code == 0 and len(records) == count and last["verified"] is True, stderr
+    assert records[-1]["who"] == "staff" and records[-1]["why"] == REASON, records[-1]
+
+    reply = staff_client(stack.port, "intake").call("erase", id=app_id)
+    assert reply["type"] == "ack" and reply["state"] == "withdrawn", reply
+    # The erasure's record, then what review and publication record of
+    # the file's end as their streams bring it: all in the trail.
+    code, records, last, stderr = history(app_id)
+    assert code == 0 and last["verified"] is True and len(records) > count, (code, stderr, last)
+    assert records[count]["what"] == "erased", records[count]
+    after = records_in_lmdb(app_id)
+    assert [after[n][0] for n in sorted(after)][:count + 1] == ["history"] * count + ["trail"], after
+    assert {after[n][0] for n in after if n > count} == {"trail"}, after
+    assert stored_record(app_id)["history"]["from"] == count + 1
+    for n in range(1, count + 1):
+        body, _ = msgpack.unpackb(after[n][2], raw=False)
+        _, tail = msgpack.unpackb(body, raw=False)
+        assert tail == {"erased": True}, (n, tail)
 
 
 def test_the_tool_verifies_what_the_service_sends():
@@ -261,6 +321,7 @@ if __name__ == "__main__":
         setup()
         harness.run([test_a_whole_life_is_recorded_in_order, test_a_changed_byte_is_reported,
                      test_a_removed_record_and_a_cut_tail_are_reported,
-                     test_the_tool_verifies_what_the_service_sends])
+                     test_the_tool_verifies_what_the_service_sends,
+                     test_records_kept_by_application_are_read_erased_and_continued])
     finally:
         stack.cleanup()
