@@ -9,7 +9,16 @@
  *  two defaults (1,771 bytes for the same report, two reports a page) and
  *  puts them back when a status reply gives the report: what leaves the
  *  service is the report as validation made it.  Reports stored whole by
- *  an earlier version are given as they are. */
+ *  an earlier version are given as they are.
+ *
+ *  A report of exactly the shape validation packs (charter_report_pack)
+ *  is kept in a compact form: an array [1, charter, verdict, private_area,
+ *  criteria], each criterion [code, outcome, blocking, field, reason]
+ *  without keys, the outcome by its number, and a reason that is one of
+ *  the charter's frequent fixed texts ("Engagement pris.") by its number
+ *  in a table that only grows.  A report of the bench's applications
+ *  takes 418 bytes instead of 1,747: nine a leaf instead of two.  Any
+ *  other shape is kept as above. */
 #ifndef ESSP_INTAKE_STORED_REPORT_H
 #define ESSP_INTAKE_STORED_REPORT_H
 

@@ -1,5 +1,7 @@
-/*  The validation report as intake keeps it: criteria without their
- *  defaults (blocking false, field ""), given back whole. */
+/*  The validation report as intake keeps it: compact (no keys, the
+ *  charter's frequent reasons by number), or, for a report of another
+ *  shape, its criteria without their defaults (blocking false, field "");
+ *  given back whole, byte for byte. */
 #include "services/intake/stored_report.h"
 
 #include "proto/charter.h"
@@ -15,8 +17,9 @@
 #include <cmocka.h>
 
 /*  A report as validation packs it: 21 criteria, most passing, two failing
- *  (one blocking, on a field), one to review. */
-static void s_report(msgpack_sbuffer *out)
+ *  (one blocking, on a field), one to review; each criterion's reason is
+ *  `reason` (NULL: a text of its own). */
+static void s_report_with(msgpack_sbuffer *out, const char *reason)
 {
     static charter_report_t report;
     memset(&report, 0, sizeof report);
@@ -29,7 +32,10 @@ static void s_report(msgpack_sbuffer *out)
         snprintf(codes[i], sizeof codes[i], "C-%02zu", i);
         r->code = codes[i];
         r->outcome = CRITERION_PASS;
-        snprintf(r->reason, sizeof r->reason, "Engagement pris (critère %zu).", i);
+        if (reason)
+            snprintf(r->reason, sizeof r->reason, "%s", reason);
+        else
+            snprintf(r->reason, sizeof r->reason, "Engagement pris (critère %zu).", i);
     }
     report.results[3].outcome = CRITERION_FAIL;
     report.results[3].blocking = true;
@@ -40,6 +46,11 @@ static void s_report(msgpack_sbuffer *out)
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
     charter_report_pack(&report, &pk);
+}
+
+static void s_report(msgpack_sbuffer *out)
+{
+    s_report_with(out, NULL);
 }
 
 /*  Unpacks `kept` as a status reply gives it and checks the bytes are
@@ -64,19 +75,62 @@ static msgpack_object s_decode(const msgpack_sbuffer *buf, msgpack_zone *zone)
     return obj;
 }
 
-/*  Kept and given back, the bytes are validation's, byte for byte, and
- *  what is kept is smaller by the defaults of 19 criteria. */
-static void test_kept_report_comes_back_whole(void **state)
+/*  A report as validation packs it is kept compact and given back byte
+ *  for byte: without the keys of its 21 criteria (code 5 bytes, outcome 8,
+ *  blocking 9, field 6, reason 7) and of the report (charter 8, verdict 8,
+ *  private_area 13, criteria 9, for one byte of form), with each outcome a
+ *  number (pass and fail 4 bytes less, review 6), and each reason of the
+ *  charter's frequent texts a number ("Engagement pris." 16 bytes less). */
+static void test_compact_report_comes_back_whole(void **state)
 {
     (void)state;
     msgpack_sbuffer whole, kept;
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    const size_t keys = 21 * (5 + 8 + 9 + 6 + 7) + (8 + 8 + 13 + 9) - 1, outcomes = 21 * 4 + 2;
+    const struct {
+        const char *reason;
+        size_t saved;
+    } cases[] = {{NULL, keys + outcomes}, {"Engagement pris.", keys + outcomes + 21 * 16}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        msgpack_sbuffer_init(&whole);
+        msgpack_sbuffer_init(&kept);
+        s_report_with(&whole, cases[i].reason);
+        msgpack_object report = s_decode(&whole, &zone);
+        stored_report_pack(&kept, &report);
+        assert_int_equal((unsigned char)kept.data[0], 0x95);   /* an array of 5: the compact form */
+        assert_int_equal(whole.size - kept.size, cases[i].saved);
+        s_assert_given_back(&kept, &whole);
+        msgpack_sbuffer_destroy(&whole);
+        msgpack_sbuffer_destroy(&kept);
+    }
+    msgpack_zone_destroy(&zone);
+}
+
+/*  A report of another shape (here one key more than validation packs)
+ *  is kept as a map, its criteria smaller by the defaults of 19 of them,
+ *  and given back whole. */
+static void test_kept_report_comes_back_whole(void **state)
+{
+    (void)state;
+    msgpack_sbuffer whole, kept, wider;
     msgpack_sbuffer_init(&whole);
     msgpack_sbuffer_init(&kept);
+    msgpack_sbuffer_init(&wider);
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);
     s_report(&whole);
+    /* The same report with "note": "x" at its end. */
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &wider, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 5);
+    proto_pack_raw(&pk, whole.data + 1, whole.size - 1);
+    proto_pack_kv_str(&pk, "note", "x");
+    msgpack_sbuffer_destroy(&whole);
+    whole = wider;
     msgpack_object report = s_decode(&whole, &zone);
     stored_report_pack(&kept, &report);
+    assert_int_equal((unsigned char)kept.data[0], 0x85);   /* a map of 5: the kept form */
     /* "blocking" false is 10 bytes, left out of the 20 criteria but 3;
      * "field" "" is 7 bytes, left out of the 19 criteria but 3 and 7 */
     assert_int_equal(whole.size - kept.size, 20 * 10 + 19 * 7);
@@ -142,10 +196,16 @@ static void test_broken_bytes_give_nil(void **state)
     msgpack_sbuffer_init(&whole);
     s_report(&whole);
     const unsigned char never[] = {0xc1};
+    /* The compact form with an outcome, then a reason, that no table has. */
+    const unsigned char unknown_outcome[] = {0x95, 0x01, 0xa1, 'c', 0xa1, 'v', 0xc2, 0x91,
+                                             0x95, 0xa1, 'X', 0x09, 0xc2, 0xa0, 0xa1, 'r'};
+    const unsigned char unknown_reason[] = {0x95, 0x01, 0xa1, 'c', 0xa1, 'v', 0xc2, 0x91,
+                                            0x95, 0xa1, 'X', 0x00, 0xc2, 0xa0, 0xcc, 0xff};
     const struct {
         const void *data;
         size_t len;
-    } cases[] = {{whole.data, whole.size / 2}, {never, 1}, {whole.data, 0}};
+    } cases[] = {{whole.data, whole.size / 2}, {never, 1}, {whole.data, 0},
+                 {unknown_outcome, sizeof unknown_outcome}, {unknown_reason, sizeof unknown_reason}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         msgpack_sbuffer_init(&back);
         msgpack_packer pk;
@@ -161,6 +221,7 @@ static void test_broken_bytes_give_nil(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compact_report_comes_back_whole),
         cmocka_unit_test(test_kept_report_comes_back_whole),
         cmocka_unit_test(test_whole_report_goes_out_unchanged),
         cmocka_unit_test(test_odd_shapes),
