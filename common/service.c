@@ -99,6 +99,11 @@ uint64_t service_log_head(service_t *self)
     return stream_log_head(self->log);
 }
 
+int service_log_get(service_t *self, MDB_txn *txn, uint64_t seq, MDB_val *event)
+{
+    return stream_log_get(self->log, txn, seq, event);
+}
+
 /* ------------------------------------------------------------ life cycle */
 
 static int s_write_pid(service_t *self)

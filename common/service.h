@@ -179,5 +179,7 @@ const char *service_inproc_endpoint(service_t *self);
 
 /*  The last committed seq of this service's log. */
 uint64_t service_log_head(service_t *self);
+/*  The stored bytes of event `seq` of this service's log (stream_log_get). */
+int service_log_get(service_t *self, MDB_txn *txn, uint64_t seq, MDB_val *event);
 
 #endif

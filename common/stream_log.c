@@ -72,6 +72,14 @@ int stream_log_end(stream_log_t *self, MDB_txn *txn, msgpack_sbuffer *buf)
     return rc;
 }
 
+int stream_log_get(const stream_log_t *self, MDB_txn *txn, uint64_t seq, MDB_val *event)
+{
+    unsigned char key_bytes[8];
+    store_u64_key(seq, key_bytes);
+    MDB_val key = {8, key_bytes};
+    return mdb_get(txn, self->db, &key, event);
+}
+
 void stream_log_committed(stream_log_t *self)
 {
     self->head = self->pending;

@@ -39,6 +39,10 @@ uint64_t stream_log_begin(stream_log_t *self, msgpack_sbuffer *buf, msgpack_pack
 /*  Appends the event packed in buf under txn.  0 or an LMDB code. */
 int stream_log_end(stream_log_t *self, MDB_txn *txn, msgpack_sbuffer *buf);
 
+/*  The stored bytes of event `seq`, committed or appended under txn
+ *  (valid until txn writes again).  0, MDB_NOTFOUND, or an LMDB code. */
+int stream_log_get(const stream_log_t *self, MDB_txn *txn, uint64_t seq, MDB_val *event);
+
 /*  After the transaction of the appends committed / aborted. */
 void stream_log_committed(stream_log_t *self);
 void stream_log_aborted(stream_log_t *self);

@@ -212,3 +212,28 @@ void stream_omit_pack_event(const stream_omit_t *self, const void *event, size_t
     for (int i = 0; i < kept; i++)
         proto_pack_raw(pk, (const uint8_t *)event + spans[i][0], spans[i][1]);
 }
+
+bool stream_omit_field(const void *event, size_t len, const char *name, const void **value, size_t *value_len)
+{
+    const uint8_t *p = event;
+    uint64_t head, children;
+    if (!s_header(p, len, &head, &children) || !((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
+        return false;
+    size_t at = (size_t)head, want = strlen(name);
+    for (uint64_t i = 0; i < children / 2; i++) {
+        const char *key;
+        size_t key_len, key_size;
+        if (!s_key(p + at, len - at, &key, &key_len, &key_size))
+            return false;
+        size_t value_size = s_object_size(p + at + key_size, len - at - key_size);
+        if (!value_size)
+            return false;
+        if (key_len == want && memcmp(key, name, want) == 0) {
+            *value = p + at + key_size;
+            *value_len = value_size;
+            return true;
+        }
+        at += key_size + value_size;
+    }
+    return false;
+}

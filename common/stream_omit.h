@@ -49,4 +49,10 @@ size_t stream_omit_fields(const stream_omit_t *self);
  *  (never written by a producer) goes as it is. */
 void stream_omit_pack_event(const stream_omit_t *self, const void *event, size_t len, msgpack_packer *pk);
 
+/*  The stored bytes of top-level field `name` of a stored event (one
+ *  msgpack map of string keys), found without decoding the event: the
+ *  same walk as the omission's.  False when the event has no such field
+ *  or is not such a map. */
+bool stream_omit_field(const void *event, size_t len, const char *name, const void **value, size_t *value_len);
+
 #endif

@@ -1,6 +1,8 @@
 /*  services/intake/contacts.c - see contacts.h. */
 #include "contacts.h"
 
+#include "documents.h"
+
 #include "proto/doc.h"
 #include "common/log.h"
 #include "common/store.h"
@@ -79,7 +81,7 @@ int contacts_stored_hash(MDB_txn *txn, service_t *svc, scratch_t *s, const char 
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);
     msgpack_object application;
-    int rc = store_get_doc(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, &zone, &application);
+    int rc = documents_get(txn, svc, INTAKE_DB_DOCUMENTS, id, id_len, &zone, &application);
     if (rc == 0 && !contacts_hash_of(s, &application, hash))
         rc = MDB_NOTFOUND;
     msgpack_zone_destroy(&zone);
@@ -124,7 +126,9 @@ int contacts_build(MDB_txn *txn, service_t *svc, scratch_t *s)
         msgpack_object application;
         size_t offset = 0;
         unsigned char hash[CONTACTS_HASH_BYTES];
-        if (msgpack_unpack(value.mv_data, value.mv_size, &offset, &s->zone, &application) != MSGPACK_UNPACK_SUCCESS
+        MDB_val bytes;
+        if (documents_resolve(txn, svc, &value, &bytes)
+            || msgpack_unpack(bytes.mv_data, bytes.mv_size, &offset, &s->zone, &application) != MSGPACK_UNPACK_SUCCESS
             || !contacts_hash_of(s, &application, hash))
             continue;
         /* Writing to another database keeps this cursor valid. */

@@ -1,6 +1,7 @@
 /*  services/intake/follow.c - see follow.h. */
 #include "follow.h"
 
+#include "documents.h"
 #include "ids.h"
 #include "keys.h"
 #include "rules.h"
@@ -49,10 +50,10 @@ int follow_status(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_
     int rc = s_load_requested(svc, txn, req, s, &record, &id, &id_len);
     if (rc)
         return rc;
-    MDB_val key = {id_len, (void *)id}, document = {0, NULL};
+    MDB_val document = {0, NULL};
     bool with_application = doc_bool(req->msg, "with_application", false);
     if (with_application) {
-        rc = mdb_get(txn, service_db(svc, INTAKE_DB_DOCUMENTS), &key, &document);
+        rc = documents_get_raw(txn, svc, INTAKE_DB_DOCUMENTS, id, id_len, &document);
         if (rc == MDB_NOTFOUND)
             with_application = false;
         else if (rc)

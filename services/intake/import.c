@@ -3,6 +3,7 @@
 
 #include "application.h"
 #include "contacts.h"
+#include "documents.h"
 #include "ids.h"
 #include "rules.h"
 
@@ -139,9 +140,7 @@ static int s_store(MDB_txn *txn, service_t *svc, service_request_t *req, scratch
                                             .application = application, .history = &history, .scratch = s,
                                             .approved_at = approved_at, .now = req->now});
     const char *doc = s->buf.data;
-    int rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_DOCUMENTS), r->id, IDS_CHARS, doc, doc_len);
-    if (!rc)
-        rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_APPLICATIONS), r->id, IDS_CHARS, doc + doc_len,
+    int rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_APPLICATIONS), r->id, IDS_CHARS, doc + doc_len,
                                s->buf.size - doc_len);
     if (!rc && *listing)
         rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), listing, strlen(listing), r->id, IDS_CHARS);
@@ -151,13 +150,16 @@ static int s_store(MDB_txn *txn, service_t *svc, service_request_t *req, scratch
         rc = contacts_put(txn, svc, contact, r->id, IDS_CHARS);
     if (rc)
         return rc;
-    msgpack_packer *pk = service_event_begin(svc, "submitted", req->now, 5, NULL);
+    /* The event keeps the application (documents.h). */
+    uint64_t seq;
+    msgpack_packer *pk = service_event_begin(svc, "submitted", req->now, 5, &seq);
     proto_pack_kv_strn(pk, "id", r->id, IDS_CHARS);
     proto_pack_kv_uint(pk, "revision", 1);
     proto_pack_kv_raw(pk, "application", doc, doc_len);
     proto_pack_kv_str(pk, "provenance", "imported");
     proto_pack_kv_uint(pk, "approved_at", approved_at);
-    return service_event_end(svc, txn);
+    rc = service_event_end(svc, txn);
+    return rc ? rc : documents_put(txn, svc, r->id, IDS_CHARS, seq);
 }
 
 /*  One row: checked, then stored unless dry_run. */

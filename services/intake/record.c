@@ -142,21 +142,8 @@ int record_pack_report(msgpack_packer *pk, MDB_txn *txn, service_t *svc, const c
 
 /* ------------------------------------------------------------- history */
 
+/*  A trail number as a key: 8 bytes, big-endian (store_u64_key). */
 #define S_TRAIL_BYTES 8
-
-static void s_be64(uint64_t value, unsigned char out[S_TRAIL_BYTES])
-{
-    for (int i = 0; i < S_TRAIL_BYTES; i++)
-        out[i] = (unsigned char)(value >> (56 - 8 * i));
-}
-
-static uint64_t s_from_be64(const unsigned char *in)
-{
-    uint64_t value = 0;
-    for (int i = 0; i < S_TRAIL_BYTES; i++)
-        value = value << 8 | in[i];
-    return value;
-}
 
 void record_head_new(scratch_t *s, record_head_t *head)
 {
@@ -212,7 +199,7 @@ uint64_t record_trail_add(scratch_t *s, record_head_t *head)
 {
     unsigned char seq[S_TRAIL_BYTES];
     s->trail_last = s->trail_next++;
-    s_be64(s->trail_last, seq);
+    store_u64_key(s->trail_last, seq);
     if (!head->from) {
         head->from = head->chain.count;
         msgpack_sbuffer_clear(&s->trail);
@@ -238,7 +225,7 @@ int record_trail_start(MDB_txn *txn, service_t *svc, scratch_t *s)
         return rc;
     if (key.mv_size != S_TRAIL_BYTES)
         return MDB_CORRUPTED;
-    s->trail_next = s_from_be64(key.mv_data) + 1;
+    s->trail_next = store_u64_from_key(key.mv_data) + 1;
     return 0;
 }
 
@@ -257,7 +244,7 @@ void record_history_prepare(scratch_t *s, record_head_t *head, const char *what,
 int record_history_put(MDB_txn *txn, service_t *svc, uint64_t seq, const void *data, size_t len)
 {
     unsigned char key[S_TRAIL_BYTES];
-    s_be64(seq, key);
+    store_u64_key(seq, key);
     /* Numbers only grow: each record goes at the end of the tree. */
     return store_put_ordered(txn, service_db(svc, INTAKE_DB_TRAIL), key, sizeof key, data, len);
 }

@@ -3,6 +3,7 @@
 
 #include "application.h"
 #include "contacts.h"
+#include "documents.h"
 #include "ids.h"
 #include "keys.h"
 #include "rules.h"
@@ -49,15 +50,17 @@ static void s_pack_receipt(msgpack_packer *pk, service_request_t *req, const cha
 
 /*  The event validation consumes: the application as stored; for a new
  *  application, its token sealed for notify (token NULL: an amendment,
- *  which keeps its token). */
+ *  which keeps its token).  The event is where intake keeps the
+ *  application (documents.h): INTAKE_DB_DOCUMENTS gets its seq. */
 static int s_emit_submitted(service_t *svc, MDB_txn *txn, const char *id, size_t id_len,
                             uint64_t revision, const void *doc, size_t doc_len, const char *renews,
                             const char *token, int64_t now)
 {
+    uint64_t seq;
     uint8_t sealed[SEALED_TOKEN_MAX];
     size_t sealed_len = 0;
     bool has_sealed = token && sealing_token(token, strlen(token), sealed, &sealed_len);
-    msgpack_packer *pk = service_event_begin(svc, "submitted", now, proto_entries(3, renews, has_sealed), NULL);
+    msgpack_packer *pk = service_event_begin(svc, "submitted", now, proto_entries(3, renews, has_sealed), &seq);
     proto_pack_kv_strn(pk, "id", id, id_len);
     proto_pack_kv_uint(pk, "revision", revision);
     proto_pack_kv_raw(pk, "application", doc, doc_len);
@@ -67,7 +70,8 @@ static int s_emit_submitted(service_t *svc, MDB_txn *txn, const char *id, size_t
         proto_pack_str(pk, "token_sealed");
         msgpack_pack_bin_with_body(pk, sealed, sealed_len);
     }
-    return service_event_end(svc, txn);
+    int rc = service_event_end(svc, txn);
+    return rc ? rc : documents_put(txn, svc, id, id_len, seq);
 }
 
 /*  A key already used: the same receipt again, whatever was resent. */
@@ -204,10 +208,8 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
                                             .renews = *renews ? renews : NULL, .application = application,
                                             .history = &history, .scratch = s, .now = req->now});
     const char *doc = s->buf.data;
-    rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, IDS_CHARS, doc, doc_len);
-    if (!rc)
-        rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, IDS_CHARS, doc + doc_len,
-                               s->buf.size - doc_len);
+    rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, IDS_CHARS, doc + doc_len,
+                           s->buf.size - doc_len);
     if (!rc && *listing)
         rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), listing, strlen(listing), id, IDS_CHARS);
     if (!rc)
@@ -323,8 +325,6 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     bool renewal = doc_strcpy(&record, "renews", renews, sizeof renews) > 0;
     const char *doc = s->buf.data;
     rc = update ? update_keep_listed(txn, svc, id, id_len) : 0;
-    if (!rc)
-        rc = store_put(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, doc, doc_len);
     if (!rc)
         rc = store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, id_len, doc + doc_len,
                        s->buf.size - doc_len);

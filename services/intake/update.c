@@ -2,6 +2,7 @@
 #include "update.h"
 
 #include "application.h"
+#include "documents.h"
 
 #include "proto/charter.h"
 #include "proto/doc.h"
@@ -48,9 +49,9 @@ static int s_check(service_t *svc, MDB_txn *txn, service_request_t *req, scratch
     proto_error_t err;
     if (wire_decode(sent->data, sent->size, &s->zone, &after, &err))
         return service_refuse_error(req, PROTO_E_INVALID, &err);
-    int rc = store_get_doc(txn, service_db(svc, INTAKE_DB_LISTED), id, id_len, &s->zone, &before);
+    int rc = documents_get(txn, svc, INTAKE_DB_LISTED, id, id_len, &s->zone, &before);
     if (rc == MDB_NOTFOUND)
-        rc = store_get_doc(txn, service_db(svc, INTAKE_DB_DOCUMENTS), id, id_len, &s->zone, &before);
+        rc = documents_get(txn, svc, INTAKE_DB_DOCUMENTS, id, id_len, &s->zone, &before);
     if (rc)
         return rc;
     charter_report_t report;

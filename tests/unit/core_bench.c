@@ -331,3 +331,8 @@ uint64_t __wrap_service_log_head(service_t *svc)
 {
     return stream_log_head(s_bench(svc)->log);
 }
+
+int __wrap_service_log_get(service_t *svc, MDB_txn *txn, uint64_t seq, MDB_val *event)
+{
+    return stream_log_get(s_bench(svc)->log, txn, seq, event);
+}

@@ -1,9 +1,9 @@
 /*  tests/unit/core_bench.h - a service's core on a temporary LMDB, without
  *  the shell.
  *
- *  A core speaks to its shell through five calls of common/service.h:
- *  service_db, service_event_begin, service_event_end, service_log_redact
- *  and service_log_head.  A test that links this bench wraps them
+ *  A core speaks to its shell through six calls of common/service.h:
+ *  service_db, service_event_begin, service_event_end, service_log_redact,
+ *  service_log_head and service_log_get.  A test that links this bench wraps them
  *  (-Wl,--wrap=service_db,...: see tests/cmake/core_bench.cmake),
  *  so that they answer from a bench instead: a real LMDB environment in a
  *  mkdtemp folder, opened with the core's databases and an event log, as
@@ -92,5 +92,6 @@ int __wrap_service_event_end(service_t *svc, MDB_txn *txn);
 int __wrap_service_log_redact(service_t *svc, MDB_txn *txn, const char *id, size_t id_len,
                               stream_log_rewrite_fn rewrite, void *arg, size_t *count);
 uint64_t __wrap_service_log_head(service_t *svc);
+int __wrap_service_log_get(service_t *svc, MDB_txn *txn, uint64_t seq, MDB_val *event);
 
 #endif

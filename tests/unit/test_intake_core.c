@@ -17,6 +17,7 @@
 #include "proto/doc.h"
 #include "proto/history.h"
 #include "proto/messages.h"
+#include "common/store.h"
 
 #include <setjmp.h>
 #include <sodium.h>
@@ -368,6 +369,90 @@ static void test_amend_an_incomplete_application(void **state)
                      "application.organisation.siret", "immutable");
 }
 
+/*  The packed bytes of a decoded object (to compare two of them). */
+static void s_packed(const msgpack_object *obj, msgpack_sbuffer *out)
+{
+    msgpack_sbuffer_init(out);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    assert_int_equal(msgpack_pack_object(&pk, *obj), 0);
+}
+
+static void s_assert_same(const msgpack_object *a, const msgpack_object *b)
+{
+    msgpack_sbuffer x, y;
+    s_packed(a, &x);
+    s_packed(b, &y);
+    assert_int_equal(x.size, y.size);
+    assert_memory_equal(x.data, y.data, x.size);
+    msgpack_sbuffer_destroy(&x);
+    msgpack_sbuffer_destroy(&y);
+}
+
+/*  The application as an earlier version kept it: whole, under its id. */
+static const char *s_whole_id;
+static const msgpack_object *s_whole_application;
+
+static int s_store_whole(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    (void)ctx;
+    msgpack_sbuffer whole;
+    s_packed(s_whole_application, &whole);
+    int rc = store_put(txn, __wrap_service_db(svc, INTAKE_DB_DOCUMENTS), s_whole_id, strlen(s_whole_id), whole.data,
+                       whole.size);
+    msgpack_sbuffer_destroy(&whole);
+    return rc;
+}
+
+/*  The application is kept once, in the "submitted" event that carries
+ *  it (documents.h): a status with the application gives that event's,
+ *  the amended one after an amendment, while the first event keeps the
+ *  first; an application kept whole by an earlier version is read as it
+ *  is. */
+static void test_the_application_is_kept_in_its_event(void **state)
+{
+    core_t *t = *state;
+    msgpack_object reply;
+    assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
+    char id[PROTO_ID_MAX + 1], token[64];
+    s_id_of(&reply, id, token);
+    const char *with = s_text(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\",\"with_application\":true}", id);
+    assert_int_equal(s_request(t, &reply, with, "staff"), 0);
+    const msgpack_object *first = core_bench_event(t->bench, 0, "submitted");
+    s_assert_same(doc_map(&reply, "application"), doc_map(first, "application"));
+
+    s_validated(t, id, 1, "incomplete");
+    /* The amendment says more of the governance. */
+    const char *governance = strstr(t->application, "\"governance\": \"");
+    assert_non_null(governance);
+    size_t cut = (size_t)(governance - t->application) + strlen("\"governance\": \"");
+    const char *amend = s_text(t, "{\"v\":1,\"type\":\"amend\",\"id\":\"%s\",\"token\":\"%s\",\"application\":"
+                               "%.*sAssemblée générale annuelle. %s}", id, token, (int)cut, t->application,
+                               t->application + cut);
+    uint64_t head = core_bench_head(t->bench);
+    assert_int_equal(s_request(t, &reply, amend, NULL), 0);
+    assert_int_equal(s_request(t, &reply, with, "staff"), 0);
+    const msgpack_object *second = core_bench_event(t->bench, head, "submitted");
+    uint64_t revision = 0;
+    assert_true(doc_uint(second, "revision", &revision) && revision == 2);
+    s_assert_same(doc_map(&reply, "application"), doc_map(second, "application"));
+    const char *text;
+    size_t len;
+    assert_true(doc_str(doc_map(doc_map(&reply, "application"), "principles"), "governance", &text, &len));
+    const char *added = "Assemblée générale annuelle. ";
+    assert_true(len > strlen(added) && memcmp(text, added, strlen(added)) == 0);
+    first = core_bench_event(t->bench, 0, "submitted");
+    assert_true(doc_uint(first, "revision", &revision) && revision == 1);
+    assert_non_null(doc_map(first, "application"));
+
+    /* Kept whole (here: the first revision), read as it is. */
+    s_whole_id = id;
+    s_whole_application = doc_map(first, "application");
+    assert_int_equal(core_bench_start(t->bench, s_store_whole, NULL), 0);
+    assert_int_equal(s_request(t, &reply, with, "staff"), 0);
+    s_assert_same(doc_map(&reply, "application"), doc_map(first, "application"));
+}
+
 static void test_an_appeal_is_in_review_once_its_round_opens(void **state)
 {
     core_t *t = *state;
@@ -491,6 +576,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status_refuses_a_wrong_token_as_an_unknown_id, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_in_review_only_once_review_has_the_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_amend_an_incomplete_application, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_the_application_is_kept_in_its_event, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_an_appeal_is_in_review_once_its_round_opens, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_history_records_every_change_and_verifies, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_erase_is_for_staff_and_keeps_a_pseudonymised_record, s_setup, s_teardown),

@@ -187,6 +187,42 @@ static void test_bytes_that_do_not_parse_go_unchanged(void **state)
     msgpack_sbuffer_destroy(&event.buf);
 }
 
+/*  A field is found in the stored bytes: its value's bytes are the ones
+ *  a packer gives the decoded value (every kind inside the application);
+ *  a field the event lacks, and bytes that do not parse, find nothing. */
+static void test_a_field_is_found_in_the_stored_bytes(void **state)
+{
+    (void)state;
+    packed_t event;
+    s_init(&event);
+    s_event(&event);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1 << 17);
+    msgpack_object decoded = s_decode(&event, &zone);
+    const char *const names[] = {"seq", "application", "report", "renews"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const void *value;
+        size_t len;
+        assert_true(stream_omit_field(event.buf.data, event.buf.size, names[i], &value, &len));
+        packed_t expected;
+        s_init(&expected);
+        msgpack_pack_object(&expected.pk, *doc_get(&decoded, names[i]));
+        assert_int_equal(len, expected.buf.size);
+        assert_memory_equal(value, expected.buf.data, len);
+        msgpack_sbuffer_destroy(&expected.buf);
+    }
+    const void *value;
+    size_t len;
+    assert_false(stream_omit_field(event.buf.data, event.buf.size, "motivation", &value, &len));
+    assert_false(stream_omit_field(event.buf.data, event.buf.size, "applicatio", &value, &len));
+    assert_false(stream_omit_field(event.buf.data, event.buf.size - 1, "renews", &value, &len));
+    static const unsigned char not_a_map[] = {0x92, 0x01, 0x02};
+    assert_false(stream_omit_field(not_a_map, sizeof not_a_map, "a", &value, &len));
+    assert_false(stream_omit_field(event.buf.data, 0, "seq", &value, &len));
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&event.buf);
+}
+
 /*  A pull's "omit", as a producer reads it. */
 static int s_from_request(const char *const *names, size_t count, stream_omit_t *omit, proto_error_t *err)
 {
@@ -265,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_an_event_without_the_fields_goes_as_stored),
         cmocka_unit_test(test_bytes_that_do_not_parse_go_unchanged),
         cmocka_unit_test(test_a_pulls_omit_is_checked),
+        cmocka_unit_test(test_a_field_is_found_in_the_stored_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
