@@ -35,13 +35,16 @@
 #include "common/service.h"
 
 /*  The databases of intake, in the order service_db() numbers them.
- *  trail: the audit trail (proto/history.h), one record per change of
- *  state, written in the transaction of the change under a number of its
- *  own (record.h, record_head_t); history: the records written before, by
- *  application.  reports: the latest
- *  validation report of each application, by id; the record (rewritten at
- *  every change of state) says `"report": true` instead of carrying it, so
- *  that it stays small (one leaf node, no overflow page of its own).
+ *  applications: the record of each application (record.h).  documents:
+ *  where each application is, the seq of the "submitted" event of its
+ *  last revision (documents.h).  trail: the audit trail (proto/history.h),
+ *  one record per change of state, written in the transaction of the
+ *  change under a number of its own (record.h, record_head_t); history:
+ *  the records written before, by application.  reports: the latest
+ *  validation report of each application, by id, compact
+ *  (stored_report.h); the record (rewritten at every change of state)
+ *  says `"report": true` instead of carrying it, so that it stays small
+ *  (one leaf node, no overflow page of its own).
  *  contacts: the applications of each contact address (contacts.h);
  *  reissues: the tracking links sent again per address in the last hour
  *  (reissue.h); listed: while an update of a listing waits, or after one

@@ -4,7 +4,7 @@
  *  The record (INTAKE_DB_APPLICATIONS) holds the fields of a status reply,
  *  the hash of the applicant's token and the head of the history chain
  *  with where its records are (record_head_t);
- *  the application itself is apart (INTAKE_DB_DOCUMENTS), and so is the
+ *  the application itself is apart (documents.h), and so is the
  *  latest validation report (INTAKE_DB_REPORTS).  Each change of state
  *  rewrites the record and appends one history record (proto/history.h)
  *  in the same transaction: prepared here first, because `record` points
