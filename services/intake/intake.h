@@ -42,7 +42,7 @@
  *  change under a number of its own (record.h, record_head_t); history:
  *  the records written before, by application.  reports: the latest
  *  validation report of each application, by id, compact
- *  (stored_report.h); the record (rewritten at every change of state)
+ *  (proto/kept_report.h); the record (rewritten at every change of state)
  *  says `"report": true` instead of carrying it, so that it stays small
  *  (one leaf node, no overflow page of its own).
  *  contacts: the applications of each contact address (contacts.h);

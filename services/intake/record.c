@@ -1,10 +1,10 @@
 /*  services/intake/record.c - see record.h. */
 #include "record.h"
 
-#include "stored_report.h"
 
 #include "proto/doc.h"
 #include "proto/history.h"
+#include "proto/kept_report.h"
 #include "proto/messages.h"
 #include "common/log.h"
 #include "common/store.h"
@@ -116,6 +116,13 @@ int record_drop_report(MDB_txn *txn, service_t *svc, const char *id, size_t len)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+int record_put_report(MDB_txn *txn, service_t *svc, const char *id, size_t len, const msgpack_object *report,
+                      msgpack_sbuffer *buf)
+{
+    kept_report_pack(buf, report);
+    return store_put_ordered(txn, service_db(svc, INTAKE_DB_REPORTS), id, len, buf->data, buf->size);
+}
+
 /*  Packs the value of the record's "report" as a status reply gives it:
  *  true means it is in the reports database (nil if it went missing);
  *  anything else (nil, or a report kept in the record by an earlier
@@ -136,7 +143,9 @@ int record_pack_report(msgpack_packer *pk, MDB_txn *txn, service_t *svc, const c
     }
     if (rc)
         return rc;
-    stored_report_unpack(pk, report.mv_data, report.mv_size);
+    proto_error_t err;
+    if (kept_report_unpack(pk, report.mv_data, report.mv_size, &err))
+        log_warn("the kept validation report of %.*s: %s", (int)len, id, err.message);
     return 0;
 }
 

@@ -75,6 +75,11 @@ int record_listing_holder(MDB_txn *txn, service_t *svc, msgpack_zone *zone, cons
  *  not an error. */
 int record_drop_report(MDB_txn *txn, service_t *svc, const char *id, size_t len);
 
+/*  Keeps the report of an application (proto/kept_report.h), replacing
+ *  the one before; buf is scratch. */
+int record_put_report(MDB_txn *txn, service_t *svc, const char *id, size_t len, const msgpack_object *report,
+                      msgpack_sbuffer *buf);
+
 /*  Packs the value of the record's "report" as a status reply gives it. */
 int record_pack_report(msgpack_packer *pk, MDB_txn *txn, service_t *svc, const char *id, size_t len,
                        const msgpack_object *value);

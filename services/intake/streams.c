@@ -4,7 +4,6 @@
 #include "intake.h"
 #include "record.h"
 #include "rules.h"
-#include "stored_report.h"
 #include "update.h"
 
 #include "proto/doc.h"
@@ -161,7 +160,7 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
         return MDB_CORRUPTED;
     int rc = record_history_store(txn, svc, s);
     if (!rc && change->report)
-        rc = stored_report_put(txn, svc, id, (size_t)id_len, change->report, &s->hist);
+        rc = record_put_report(txn, svc, id, (size_t)id_len, change->report, &s->hist);
     return rc ? rc : record_store(txn, svc, id, (size_t)id_len, &s->buf);
 }
 

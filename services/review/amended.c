@@ -31,24 +31,12 @@ size_t amended_decided_extra(const msgpack_object *file, const review_decision_t
     return n;
 }
 
-/*  The stored content of the file `id` ({application, report, listed?}). */
+/*  The stored content of the file `id` ({application, listed?}; a report
+ *  too when stored before it went apart: rounds.h). */
 static int s_content(review_t *self, service_t *svc, MDB_txn *txn, const char *id, msgpack_object *content)
 {
     msgpack_object key = review_str(id);
     return review_load(txn, service_db(svc, REVIEW_DB_APPLICATIONS), &key, &self->zone, content);
-}
-
-/*  Stores the content of `id`: the application, the report, and the
- *  listed application while an update waits (listed NULL: none). */
-static int s_put_content(review_t *self, service_t *svc, MDB_txn *txn, const char *id,
-                         const msgpack_object *application, const msgpack_object *report,
-                         const msgpack_object *listed)
-{
-    review_set_t set[] = {{"application", *application},
-                          {"report", report ? *report : review_nil()},
-                          {"listed", listed ? *listed : review_nil()}};
-    msgpack_object key = review_str(id);
-    return review_put(self, txn, service_db(svc, REVIEW_DB_APPLICATIONS), &key, NULL, set, listed ? 3 : 2);
 }
 
 /*  A copy of obj in buf, decoded into the zone: what LMDB holds moves
@@ -106,7 +94,7 @@ static int s_publish_minor(review_t *self, service_t *svc, MDB_txn *txn, const m
     review_set_t set[8];
     size_t n = votes_decided_file(&d, set);
     if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, &file, set, n))
-        || (rc = s_put_content(self, svc, txn, id, application, doc_map(event, "report"), NULL)))
+        || (rc = rounds_put_content(self, svc, txn, id, application, doc_map(event, "report"), NULL)))
         return rc;
     log_info("listing %s updated (revision %llu): minor changes, published without a round", id,
              (unsigned long long)revision);
@@ -126,7 +114,7 @@ static int s_before_committee(review_t *self, service_t *svc, MDB_txn *txn, cons
     review_set_t set[] = {{"listing_kept", review_bool(true)}};
     if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, &file, set, 1)))
         return rc;
-    return s_put_content(self, svc, txn, id, doc_map(event, "application"), doc_map(event, "report"), listed);
+    return rounds_put_content(self, svc, txn, id, doc_map(event, "application"), doc_map(event, "report"), listed);
 }
 
 int amended_apply_validated(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *old,
@@ -157,12 +145,17 @@ int amended_decided(review_t *self, service_t *svc, MDB_txn *txn, const char *id
         return 0;
     if (rc)
         return rc;
-    const msgpack_object *report = doc_map(&content, "report");
-    if (strcmp(decision, "approve") == 0)
-        return s_put_content(self, svc, txn, id, doc_map(&content, "application"), report, NULL);
-    if (strcmp(decision, "reject") == 0 || strcmp(decision, "changes") == 0)
-        return s_put_content(self, svc, txn, id, doc_map(&content, "listed"), report, NULL);
-    return 0;
+    /* The listing's application after the decision; the report stays
+     * (apart, or moved apart when stored with the application before). */
+    const msgpack_object *kept = strcmp(decision, "approve") == 0 ? doc_map(&content, "application")
+                               : strcmp(decision, "reject") == 0 || strcmp(decision, "changes") == 0
+                                   ? doc_map(&content, "listed")
+                                   : NULL;
+    if (!kept)
+        return 0;
+    const msgpack_object *report = doc_get(&content, "report");
+    return report ? rounds_put_content(self, svc, txn, id, kept, report, NULL)
+                  : rounds_put_application(self, svc, txn, id, kept, NULL);
 }
 
 int amended_drop_update(review_t *self, service_t *svc, MDB_txn *txn, const char *id)

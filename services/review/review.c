@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const review_dbs[] = {"members", "files", "expiry", "votes", "applications", NULL};
+const char *const review_dbs[] = {"members", "files", "expiry", "votes", "applications", "reports", NULL};
 
 review_rules_t review_rules_from_env(void)
 {

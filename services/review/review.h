@@ -37,10 +37,11 @@
 
 /*  Members by name; files by id; the expiry index: BE64(expires) + id
  *  of every listed file, so that a tick reads only what is due; the votes,
- *  one record each (ballots.h); the application and validation's report
- *  of each file by id, apart from the file so that a vote reads and
- *  rewrites only a small record (rounds.h). */
-enum { REVIEW_DB_MEMBERS, REVIEW_DB_FILES, REVIEW_DB_EXPIRY, REVIEW_DB_VOTES, REVIEW_DB_APPLICATIONS };
+ *  one record each (ballots.h); the application of each file by id, and
+ *  validation's report of it, kept compact, each apart from the file so
+ *  that a vote reads and rewrites only a small record (rounds.h). */
+enum { REVIEW_DB_MEMBERS, REVIEW_DB_FILES, REVIEW_DB_EXPIRY, REVIEW_DB_VOTES, REVIEW_DB_APPLICATIONS,
+       REVIEW_DB_REPORTS };
 extern const char *const review_dbs[];
 
 /*  The same quorum holds in every kind of round (review, appeal,

@@ -5,6 +5,8 @@
 #include "ballots.h"
 #include "members.h"
 
+#include "proto/kept_report.h"
+#include "common/log.h"
 #include "common/store.h"
 
 #include <stdio.h>
@@ -78,14 +80,6 @@ static size_t s_content(msgpack_zone *zone, const msgpack_object *event, review_
     return n;
 }
 
-static int s_put_object(review_t *self, MDB_txn *txn, MDB_dbi db, const msgpack_object *id,
-                        const msgpack_object *value)
-{
-    msgpack_sbuffer_clear(&self->buf);
-    msgpack_pack_object(&self->pk, *value);
-    return store_put_ordered(txn, db, id->via.str.ptr, id->via.str.size, self->buf.data, self->buf.size);
-}
-
 static int s_del(MDB_txn *txn, MDB_dbi db, const msgpack_object *id)
 {
     MDB_val key = {id->via.str.size, (void *)id->via.str.ptr};
@@ -93,15 +87,39 @@ static int s_del(MDB_txn *txn, MDB_dbi db, const msgpack_object *id)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/*  The event's application and report (nil when it has none) under the
+int rounds_put_application(review_t *self, service_t *svc, MDB_txn *txn, const char *id,
+                           const msgpack_object *application, const msgpack_object *listed)
+{
+    msgpack_object key = review_str(id);
+    review_set_t set[] = {{"application", *application}, {"listed", listed ? *listed : review_nil()}};
+    return review_put(self, txn, service_db(svc, REVIEW_DB_APPLICATIONS), &key, NULL, set, listed ? 2 : 1);
+}
+
+int rounds_put_content(review_t *self, service_t *svc, MDB_txn *txn, const char *id,
+                       const msgpack_object *application, const msgpack_object *report,
+                       const msgpack_object *listed)
+{
+    int rc = rounds_put_application(self, svc, txn, id, application, listed);
+    if (rc)
+        return rc;
+    if (!report || report->type == MSGPACK_OBJECT_NIL) {
+        MDB_val k = {strlen(id), (void *)id};
+        rc = mdb_del(txn, service_db(svc, REVIEW_DB_REPORTS), &k, NULL);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    kept_report_pack(&self->buf, report);
+    return store_put_ordered(txn, service_db(svc, REVIEW_DB_REPORTS), id, strlen(id), self->buf.data,
+                             self->buf.size);
+}
+
+/*  The event's application and report (none when it has none) under the
  *  file's id. */
 static int s_store_content(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *event)
 {
-    const msgpack_object *report = doc_get(event, "report");
-    review_set_t pairs[] = {{"application", *doc_map(event, "application")},
-                            {"report", report ? *report : review_nil()}};
-    msgpack_object content = review_map(&self->zone, pairs, 2);
-    return s_put_object(self, txn, service_db(svc, REVIEW_DB_APPLICATIONS), doc_get(event, "id"), &content);
+    char id[PROTO_ID_MAX + 1];
+    if (doc_strcpy(event, "id", id, sizeof id) <= 0)
+        return MDB_INCOMPATIBLE;
+    return rounds_put_content(self, svc, txn, id, doc_map(event, "application"), doc_get(event, "report"), NULL);
 }
 
 static bool s_key_is(const msgpack_object *key, const char *name)
@@ -135,24 +153,51 @@ static msgpack_object s_field(const msgpack_object *map, const char *name)
     return value ? *value : review_nil();
 }
 
+/*  The report kept apart for file `id`, decoded into zone; nil when
+ *  there is none (or it cannot be read: a warning says so). */
+static int s_kept_report(service_t *svc, MDB_txn *txn, const msgpack_object *id, msgpack_zone *zone,
+                         msgpack_object *report)
+{
+    *report = review_nil();
+    if (!id || id->type != MSGPACK_OBJECT_STR)
+        return 0;
+    MDB_val key = {id->via.str.size, (void *)id->via.str.ptr}, kept;
+    int rc = mdb_get(txn, service_db(svc, REVIEW_DB_REPORTS), &key, &kept);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    proto_error_t err;
+    if (kept_report_decode(kept.mv_data, kept.mv_size, zone, report, &err)) {
+        log_warn("the kept report of file %.*s: %s", (int)key.mv_size, (const char *)key.mv_data, err.message);
+        *report = review_nil();
+    }
+    return 0;
+}
+
 int rounds_content(service_t *svc, MDB_txn *txn, const msgpack_object *file, msgpack_zone *zone,
                    msgpack_object *application, msgpack_object *report)
 {
     msgpack_object content;
-    int rc = review_load(txn, service_db(svc, REVIEW_DB_APPLICATIONS), doc_get(file, "id"), zone, &content);
+    const msgpack_object *id = doc_get(file, "id");
+    int rc = review_load(txn, service_db(svc, REVIEW_DB_APPLICATIONS), id, zone, &content);
     if (rc == MDB_NOTFOUND)
         content = *file;   /* stored before the content went apart */
     else if (rc)
         return rc;
     *application = s_field(&content, "application");
-    if (report)
+    if (!report)
+        return 0;
+    /* Stored with its application before the report went apart. */
+    if (rc == MDB_NOTFOUND || doc_get(&content, "report")) {
         *report = s_field(&content, "report");
-    return 0;
+        return 0;
+    }
+    return s_kept_report(svc, txn, id, zone, report);
 }
 
 int rounds_forget_content(service_t *svc, MDB_txn *txn, const msgpack_object *id)
 {
-    return s_del(txn, service_db(svc, REVIEW_DB_APPLICATIONS), id);
+    int rc = s_del(txn, service_db(svc, REVIEW_DB_APPLICATIONS), id);
+    return rc ? rc : s_del(txn, service_db(svc, REVIEW_DB_REPORTS), id);
 }
 
 static int s_queued(service_t *svc, MDB_txn *txn, const msgpack_object *id, uint64_t revision,

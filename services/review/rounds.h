@@ -61,9 +61,24 @@ int rounds_apply_appealed(review_t *self, service_t *svc, MDB_txn *txn, const ms
 int rounds_open(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *file,
                 const char *kind, const review_set_t *extra, size_t n, int64_t now);
 
-/*  The file's application and its report (report may be NULL): they
- *  point into LMDB's memory (or into the file), nil when the file has
- *  none.  0 or an LMDB code. */
+/*  Stores the content of the file `id`: its application, and the
+ *  application on the directory while an update waits (listed; NULL:
+ *  none), under its id in REVIEW_DB_APPLICATIONS; validation's report
+ *  (NULL or nil: none) kept compact in REVIEW_DB_REPORTS
+ *  (proto/kept_report.h).  Together they took an overflow page of 4 KiB
+ *  per revision; apart, an application of up to 2 KB stays in a leaf. */
+int rounds_put_content(review_t *self, service_t *svc, MDB_txn *txn, const char *id,
+                       const msgpack_object *application, const msgpack_object *report,
+                       const msgpack_object *listed);
+
+/*  The same without touching the report (kept as it is). */
+int rounds_put_application(review_t *self, service_t *svc, MDB_txn *txn, const char *id,
+                           const msgpack_object *application, const msgpack_object *listed);
+
+/*  The file's application and its report (report may be NULL): the
+ *  application points into LMDB's memory (or into the file), the report
+ *  into zone (or LMDB's memory, as stored before it went apart); nil when
+ *  the file has none.  0 or an LMDB code. */
 int rounds_content(service_t *svc, MDB_txn *txn, const msgpack_object *file, msgpack_zone *zone,
                    msgpack_object *application, msgpack_object *report);
 

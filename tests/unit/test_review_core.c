@@ -5,6 +5,7 @@
  * review_apply_validation as the shell would give them, and the tests read
  * the replies, the refusals (code, field, rule; SERVICE_REFUSED returned,
  * nothing written) and the events of review's stream. */
+#define _GNU_SOURCE              /* asprintf */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +16,10 @@
 
 #include "review_bench.h"
 #include "proto/doc.h"
+#include "proto/json_codec.h"
 #include "proto/messages.h"
 #include "services/review/review.h"
+#include "common/store.h"
 
 #define S_AT 1764547200          /* 2025-12-01 00:00 UTC */
 #define S_DAY 86400
@@ -197,6 +200,70 @@ static void test_queue_conflicts_and_filters(void **state)
     assert_int_equal(doc_len(doc_array(s_reply(t), "items")), 0);
     S_AS(t, "member", "david", "{\"v\":1,\"type\":\"queue\"}");
     assert_int_equal(doc_len(doc_array(s_reply(t), "items")), 1);
+}
+
+/*  A report of validation's shape, two criteria. */
+#define S_REPORT "{\"charter\":\"2018.1\",\"verdict\":\"review\",\"private_area\":false,\"criteria\":[" \
+                 "{\"code\":\"LOY-TAX\",\"outcome\":\"pass\",\"blocking\":false,\"field\":\"\"," \
+                 "\"reason\":\"Engagement pris.\"},{\"code\":\"ESS-ID\",\"outcome\":\"review\"," \
+                 "\"blocking\":false,\"field\":\"organisation.siret\",\"reason\":\"%s\"}]}"
+
+/*  The file's report as the committee reads it in its queue. */
+static const msgpack_object *s_queued_report(fixture_t *t)
+{
+    assert_int_equal(S_AS(t, "member", "alice", "{\"v\":1,\"type\":\"queue\"}"), 0);
+    const msgpack_object *items = doc_array(s_reply(t), "items");
+    assert_int_equal(doc_len(items), 1);
+    return doc_get(doc_at(items, 0), "report");
+}
+
+static void s_assert_report(const msgpack_object *report, const char *second_reason)
+{
+    const msgpack_object *criteria = doc_array(report, "criteria");
+    assert_int_equal(doc_len(criteria), 2);
+    assert_true(doc_str_eq(report, "charter", "2018.1"));
+    assert_true(doc_str_eq(doc_at(criteria, 0), "reason", "Engagement pris."));
+    assert_true(doc_str_eq(doc_at(criteria, 1), "field", "organisation.siret"));
+    assert_true(doc_str_eq(doc_at(criteria, 1), "reason", second_reason));
+    assert_false(doc_bool(doc_at(criteria, 1), "blocking", true));
+}
+
+/*  A file stored before its report went apart: application and report
+ *  in one record. */
+static int s_store_together(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    fixture_t *t = ctx;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    char *json;
+    assert_true(asprintf(&json, "{\"application\":%s,\"report\":" S_REPORT "}", t->application, "Lu ensemble.")
+                > 0);
+    proto_error_t err;
+    assert_int_equal(json_codec_to_msgpack(json, strlen(json), &buf, &err), 0);
+    int rc = store_put(txn, __wrap_service_db(svc, REVIEW_DB_APPLICATIONS), "a1", 2, buf.data, buf.size);
+    MDB_val key = {2, "a1"};
+    if (!rc)
+        rc = mdb_del(txn, __wrap_service_db(svc, REVIEW_DB_REPORTS), &key, NULL);
+    msgpack_sbuffer_destroy(&buf);
+    free(json);
+    return rc;
+}
+
+/*  The committee reads validation's report as validation made it: kept
+ *  apart and compact (proto/kept_report.h), or, for a file stored before,
+ *  with its application. */
+static void test_the_committee_reads_the_report_as_made(void **state)
+{
+    fixture_t *t = *state;
+    s_committee(t);
+    int rc = core_bench_apply(t->bench, review_apply_validation, t->review, "validated", S_AT,
+                              "{\"seq\":1,\"v\":1,\"type\":\"validated\",\"id\":\"a1\",\"revision\":1,"
+                              "\"at\":%d,\"verdict\":\"review\",\"report\":" S_REPORT ",\"application\":%s}",
+                              S_AT, "À vérifier.", t->application);
+    assert_int_equal(rc, 0);
+    s_assert_report(s_queued_report(t), "À vérifier.");
+    assert_int_equal(core_bench_start(t->bench, s_store_together, t), 0);
+    s_assert_report(s_queued_report(t), "Lu ensemble.");
 }
 
 static void test_queue_paging(void **state)
@@ -503,6 +570,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roles, review_bench_setup, review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_queue_conflicts_and_filters, review_bench_setup, review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_queue_paging, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_the_committee_reads_the_report_as_made, review_bench_setup,
+                                        review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_queue_refusals, review_bench_setup, review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_quorum_decides, review_bench_setup, review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_tie_keeps_the_file_open, review_bench_setup, review_bench_teardown),

@@ -1,13 +1,9 @@
-/*  services/intake/stored_report.c - see stored_report.h. */
-#include "stored_report.h"
+/*  proto/kept_report.c - see kept_report.h. */
+#include "kept_report.h"
 
-#include "intake.h"
-
-#include "proto/doc.h"
-#include "proto/messages.h"
-#include "proto/wire.h"
-#include "common/log.h"
-#include "common/store.h"
+#include "doc.h"
+#include "messages.h"
+#include "wire.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -234,7 +230,7 @@ static bool s_is_compact(const msgpack_object *report)
         && report->via.array.ptr[0].via.u64 == S_COMPACT;
 }
 
-void stored_report_pack(msgpack_sbuffer *buf, const msgpack_object *report)
+void kept_report_pack(msgpack_sbuffer *buf, const msgpack_object *report)
 {
     msgpack_sbuffer_clear(buf);
     msgpack_packer pk;
@@ -271,15 +267,13 @@ static void s_pack_whole_criterion(msgpack_packer *pk, const msgpack_object *cri
     }
 }
 
-int stored_report_unpack(msgpack_packer *pk, const void *kept, size_t len)
+int kept_report_unpack(msgpack_packer *pk, const void *kept, size_t len, proto_error_t *err)
 {
     msgpack_zone zone;
     msgpack_zone_init(&zone, len * 2 + 1024);
     msgpack_object report;
-    proto_error_t err;
     int rc = 0;
-    if (wire_decode_stored(kept, len, &zone, &report, &err)) {
-        log_warn("a kept validation report does not decode: %s", err.message);
+    if (wire_decode_stored(kept, len, &zone, &report, err)) {
         msgpack_pack_nil(pk);
         rc = -1;
     } else if (s_is_compact(&report)) {
@@ -289,7 +283,7 @@ int stored_report_unpack(msgpack_packer *pk, const void *kept, size_t len)
         if (rc == 0) {
             proto_pack_raw(pk, whole.data, whole.size);
         } else {
-            log_warn("a kept validation report is not of its compact form");
+            proto_error_set(err, "report", "compact", "a kept validation report is not of its compact form");
             msgpack_pack_nil(pk);
         }
         msgpack_sbuffer_destroy(&whole);
@@ -300,9 +294,23 @@ int stored_report_unpack(msgpack_packer *pk, const void *kept, size_t len)
     return rc;
 }
 
-int stored_report_put(MDB_txn *txn, service_t *svc, const char *id, size_t id_len,
-                      const msgpack_object *report, msgpack_sbuffer *buf)
+int kept_report_decode(const void *kept, size_t len, msgpack_zone *zone, msgpack_object *report, proto_error_t *err)
 {
-    stored_report_pack(buf, report);
-    return store_put_ordered(txn, service_db(svc, INTAKE_DB_REPORTS), id, id_len, buf->data, buf->size);
+    msgpack_sbuffer whole;
+    msgpack_sbuffer_init(&whole);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &whole, msgpack_sbuffer_write);
+    int rc = kept_report_unpack(&pk, kept, len, err);
+    /* The decoded report points into its bytes: they live in the zone. */
+    char *bytes = rc == 0 ? msgpack_zone_malloc(zone, whole.size) : NULL;
+    if (rc == 0 && !bytes) {
+        proto_error_set(err, "report", "memory", "no memory for a kept validation report");
+        rc = -1;
+    }
+    if (rc == 0) {
+        memcpy(bytes, whole.data, whole.size);
+        rc = wire_decode_stored(bytes, whole.size, zone, report, err);
+    }
+    msgpack_sbuffer_destroy(&whole);
+    return rc;
 }

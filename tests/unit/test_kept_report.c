@@ -1,8 +1,8 @@
-/*  The validation report as intake keeps it: compact (no keys, the
+/*  The validation report as a service keeps it: compact (no keys, the
  *  charter's frequent reasons by number), or, for a report of another
  *  shape, its criteria without their defaults (blocking false, field "");
  *  given back whole, byte for byte. */
-#include "services/intake/stored_report.h"
+#include "proto/kept_report.h"
 
 #include "proto/charter.h"
 #include "proto/messages.h"
@@ -61,7 +61,8 @@ static void s_assert_given_back(const msgpack_sbuffer *kept, const msgpack_sbuff
     msgpack_sbuffer_init(&back);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &back, msgpack_sbuffer_write);
-    assert_int_equal(stored_report_unpack(&pk, kept->data, kept->size), 0);
+    proto_error_t err;
+    assert_int_equal(kept_report_unpack(&pk, kept->data, kept->size, &err), 0);
     assert_int_equal(back.size, whole->size);
     assert_memory_equal(back.data, whole->data, whole->size);
     msgpack_sbuffer_destroy(&back);
@@ -97,7 +98,7 @@ static void test_compact_report_comes_back_whole(void **state)
         msgpack_sbuffer_init(&kept);
         s_report_with(&whole, cases[i].reason);
         msgpack_object report = s_decode(&whole, &zone);
-        stored_report_pack(&kept, &report);
+        kept_report_pack(&kept, &report);
         assert_int_equal((unsigned char)kept.data[0], 0x95);   /* an array of 5: the compact form */
         assert_int_equal(whole.size - kept.size, cases[i].saved);
         s_assert_given_back(&kept, &whole);
@@ -105,6 +106,39 @@ static void test_compact_report_comes_back_whole(void **state)
         msgpack_sbuffer_destroy(&kept);
     }
     msgpack_zone_destroy(&zone);
+}
+
+/*  Decoded (what review hands its committee), a kept report is the
+ *  report validation made, and it lives in the zone it was decoded into. */
+static void test_a_kept_report_decodes_whole(void **state)
+{
+    (void)state;
+    msgpack_sbuffer whole, kept, again;
+    msgpack_sbuffer_init(&whole);
+    msgpack_sbuffer_init(&kept);
+    msgpack_sbuffer_init(&again);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    s_report_with(&whole, "Engagement pris.");
+    msgpack_object report = s_decode(&whole, &zone);
+    kept_report_pack(&kept, &report);
+    msgpack_zone decoded_zone;
+    msgpack_zone_init(&decoded_zone, 64);
+    msgpack_object decoded;
+    proto_error_t err;
+    assert_int_equal(kept_report_decode(kept.data, kept.size, &decoded_zone, &decoded, &err), 0);
+    msgpack_sbuffer_destroy(&kept);   /* the decoded report does not point into it */
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &again, msgpack_sbuffer_write);
+    msgpack_pack_object(&pk, decoded);
+    assert_int_equal(again.size, whole.size);
+    assert_memory_equal(again.data, whole.data, whole.size);
+    static const unsigned char never[] = {0xc1};
+    assert_int_equal(kept_report_decode(never, 1, &decoded_zone, &decoded, &err), -1);
+    msgpack_zone_destroy(&decoded_zone);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&whole);
+    msgpack_sbuffer_destroy(&again);
 }
 
 /*  A report of another shape (here one key more than validation packs)
@@ -129,7 +163,7 @@ static void test_kept_report_comes_back_whole(void **state)
     msgpack_sbuffer_destroy(&whole);
     whole = wider;
     msgpack_object report = s_decode(&whole, &zone);
-    stored_report_pack(&kept, &report);
+    kept_report_pack(&kept, &report);
     assert_int_equal((unsigned char)kept.data[0], 0x85);   /* a map of 5: the kept form */
     /* "blocking" false is 10 bytes, left out of the 20 criteria but 3;
      * "field" "" is 7 bytes, left out of the 19 criteria but 3 and 7 */
@@ -169,7 +203,8 @@ static void test_odd_shapes(void **state)
     msgpack_pack_map(&pk, 0);
     msgpack_pack_uint8(&pk, 7);
     msgpack_packer_init(&pk, &back, msgpack_sbuffer_write);
-    assert_int_equal(stored_report_unpack(&pk, kept.data, kept.size), 0);
+    proto_error_t err;
+    assert_int_equal(kept_report_unpack(&pk, kept.data, kept.size, &err), 0);
     msgpack_zone zone;
     msgpack_zone_init(&zone, 1024);
     msgpack_object obj = s_decode(&back, &zone);
@@ -210,7 +245,10 @@ static void test_broken_bytes_give_nil(void **state)
         msgpack_sbuffer_init(&back);
         msgpack_packer pk;
         msgpack_packer_init(&pk, &back, msgpack_sbuffer_write);
-        assert_int_equal(stored_report_unpack(&pk, cases[i].data, cases[i].len), -1);
+        proto_error_t err;
+        proto_error_clear(&err);
+        assert_int_equal(kept_report_unpack(&pk, cases[i].data, cases[i].len, &err), -1);
+        assert_true(err.message[0] != '\0');
         assert_int_equal(back.size, 1);
         assert_int_equal((unsigned char)back.data[0], 0xc0);
         msgpack_sbuffer_destroy(&back);
@@ -223,6 +261,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compact_report_comes_back_whole),
         cmocka_unit_test(test_kept_report_comes_back_whole),
+        cmocka_unit_test(test_a_kept_report_decodes_whole),
         cmocka_unit_test(test_whole_report_goes_out_unchanged),
         cmocka_unit_test(test_odd_shapes),
         cmocka_unit_test(test_broken_bytes_give_nil),
