@@ -320,6 +320,24 @@ uint64_t store_u64_from_key(const void *key)
     return value;
 }
 
+int store_last_u64_key(MDB_txn *txn, MDB_dbi db, uint64_t *last)
+{
+    *last = 0;
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open(txn, db, &cursor);
+    if (rc)
+        return rc;
+    MDB_val key, value;
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+    mdb_cursor_close(cursor);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    if (key.mv_size != 8)
+        return MDB_CORRUPTED;
+    *last = store_u64_from_key(key.mv_data);
+    return 0;
+}
+
 int store_get_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t *value)
 {
     MDB_val k = {strlen(key), (void *)key}, v;
@@ -342,19 +360,22 @@ int store_put_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t value)
     return mdb_put(txn, db, &k, &v, 0);
 }
 
+int store_decode_doc(const MDB_val *stored, msgpack_zone *zone, msgpack_object *out)
+{
+    proto_error_t err;
+    if (wire_decode_stored(stored->mv_data, stored->mv_size, zone, out, &err)) {
+        log_error("stored document does not decode: %s", err.message);
+        return MDB_CORRUPTED;
+    }
+    return 0;
+}
+
 int store_get_doc(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, msgpack_zone *zone,
                   msgpack_object *out)
 {
     MDB_val k = {key_len, (void *)key}, v;
     int rc = mdb_get(txn, db, &k, &v);
-    if (rc)
-        return rc;
-    proto_error_t err;
-    if (wire_decode_stored(v.mv_data, v.mv_size, zone, out, &err)) {
-        log_error("stored document does not decode: %s", err.message);
-        return MDB_CORRUPTED;
-    }
-    return 0;
+    return rc ? rc : store_decode_doc(&v, zone, out);
 }
 
 /*  MDB_APPEND first when `ordered`, the usual put for a key that is not

@@ -84,6 +84,11 @@ int store_seek_after(MDB_cursor *cursor, const void *after, size_t len, MDB_val 
 void store_u64_key(uint64_t value, unsigned char out[8]);
 uint64_t store_u64_from_key(const void *key);
 
+/*  The last of db's u64 keys (an append-only log's head): *last is 0 when
+ *  db is empty.  0, MDB_CORRUPTED when the last key is not 8 bytes, or an
+ *  LMDB code. */
+int store_last_u64_key(MDB_txn *txn, MDB_dbi db, uint64_t *last);
+
 /*  Small helpers for u64 values stored under a string key in db. */
 int store_get_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t *value);
 int store_put_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t value);
@@ -95,6 +100,8 @@ int store_put_u64(MDB_txn *txn, MDB_dbi db, const char *key, uint64_t value);
  *  any mdb_put.  0, MDB_NOTFOUND, or MDB_CORRUPTED when it does not decode. */
 int store_get_doc(MDB_txn *txn, MDB_dbi db, const void *key, size_t key_len, msgpack_zone *zone,
                   msgpack_object *out);
+/*  The same for bytes already read from the store. */
+int store_decode_doc(const MDB_val *stored, msgpack_zone *zone, msgpack_object *out);
 
 /*  Stores bytes under key.  For a tree whose new keys mostly come after
  *  all others (ids that begin with their creation time), store_put_ordered

@@ -23,13 +23,9 @@ stream_log_t *stream_log_new(MDB_txn *txn, MDB_dbi db)
     stream_log_t *self = calloc(1, sizeof *self);
     assert(self);
     self->db = db;
-    MDB_cursor *cursor;
-    MDB_val key, value;
-    if (mdb_cursor_open(txn, db, &cursor) == 0) {
-        if (mdb_cursor_get(cursor, &key, &value, MDB_LAST) == 0 && key.mv_size == 8)
-            self->head = store_u64_from_key(key.mv_data);
-        mdb_cursor_close(cursor);
-    }
+    /* Keys are seqs: the last is the head (none, or not a seq: 0). */
+    if (store_last_u64_key(txn, db, &self->head))
+        self->head = 0;
     self->pending = self->head;
     return self;
 }

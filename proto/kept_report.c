@@ -158,7 +158,7 @@ static void s_pack_compact(msgpack_packer *pk, const msgpack_object *report)
 }
 
 /*  The text of a table's entry a compact report names: a string as it is,
- *  a number by its place; NULL when it is neither. */
+ *  a number by its place; false when it is neither. */
 static bool s_text(const msgpack_object *value, const char *const *table, size_t count, const char **text,
                    size_t *len)
 {

@@ -1,7 +1,6 @@
 /*  services/intake/documents.c - see documents.h. */
 #include "documents.h"
 
-#include "proto/wire.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "common/stream_omit.h"
@@ -58,12 +57,5 @@ int documents_get(MDB_txn *txn, service_t *svc, int db, const char *id, size_t i
 {
     MDB_val raw;
     int rc = documents_get_raw(txn, svc, db, id, id_len, &raw);
-    if (rc)
-        return rc;
-    proto_error_t err;
-    if (wire_decode_stored(raw.mv_data, raw.mv_size, zone, application, &err)) {
-        log_error("stored application does not decode: %s", err.message);
-        return MDB_CORRUPTED;
-    }
-    return 0;
+    return rc ? rc : store_decode_doc(&raw, zone, application);
 }

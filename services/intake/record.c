@@ -1,7 +1,6 @@
 /*  services/intake/record.c - see record.h. */
 #include "record.h"
 
-
 #include "proto/doc.h"
 #include "proto/history.h"
 #include "proto/kept_report.h"
@@ -219,23 +218,11 @@ uint64_t record_trail_add(scratch_t *s, record_head_t *head)
 
 int record_trail_start(MDB_txn *txn, service_t *svc, scratch_t *s)
 {
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open(txn, service_db(svc, INTAKE_DB_TRAIL), &cursor);
-    if (rc)
-        return rc;
-    MDB_val key, value;
-    rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
-    mdb_cursor_close(cursor);
-    if (rc == MDB_NOTFOUND) {
-        s->trail_next = 1;
-        return 0;
-    }
-    if (rc)
-        return rc;
-    if (key.mv_size != S_TRAIL_BYTES)
-        return MDB_CORRUPTED;
-    s->trail_next = store_u64_from_key(key.mv_data) + 1;
-    return 0;
+    uint64_t last;
+    int rc = store_last_u64_key(txn, service_db(svc, INTAKE_DB_TRAIL), &last);
+    if (rc == 0)
+        s->trail_next = last + 1;
+    return rc;
 }
 
 /*  Prepares the history record of a change in s->hist and moves *head to

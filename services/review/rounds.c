@@ -103,9 +103,8 @@ int rounds_put_content(review_t *self, service_t *svc, MDB_txn *txn, const char 
     if (rc)
         return rc;
     if (!report || report->type == MSGPACK_OBJECT_NIL) {
-        MDB_val k = {strlen(id), (void *)id};
-        rc = mdb_del(txn, service_db(svc, REVIEW_DB_REPORTS), &k, NULL);
-        return rc == MDB_NOTFOUND ? 0 : rc;
+        msgpack_object key = review_str(id);
+        return s_del(txn, service_db(svc, REVIEW_DB_REPORTS), &key);
     }
     kept_report_pack(&self->buf, report);
     return store_put_ordered(txn, service_db(svc, REVIEW_DB_REPORTS), id, strlen(id), self->buf.data,
