@@ -11,6 +11,7 @@
  * -Wformat-nonliteral (part of -Wformat=2) would refuse the table's
  * entries as formats; their arguments are checked by hand there. */
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#include "services/intake/documents.h"
 #include "services/intake/intake.h"
 
 #include "core_bench.h"
@@ -453,6 +454,30 @@ static void test_the_application_is_kept_in_its_event(void **state)
     s_assert_same(doc_map(&reply, "application"), doc_map(first, "application"));
 }
 
+/*  The application of s_whole_id taken to an event the log does not have. */
+static int s_refer_to_a_missing_event(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    (void)ctx;
+    return documents_put(txn, svc, s_whole_id, strlen(s_whole_id), 1000000);
+}
+
+/*  A document that names an event the log lacks is a broken store, said
+ *  so (MDB_CORRUPTED, the turn rolled back), never answered as no
+ *  application. */
+static void test_a_document_without_its_event_is_corrupt(void **state)
+{
+    core_t *t = *state;
+    msgpack_object reply;
+    assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
+    char id[PROTO_ID_MAX + 1];
+    s_id_of(&reply, id, NULL);
+    s_whole_id = id;
+    assert_int_equal(core_bench_start(t->bench, s_refer_to_a_missing_event, NULL), 0);
+    const char *with = s_text(t, "{\"v\":1,\"type\":\"status\",\"id\":\"%s\",\"with_application\":true}", id);
+    core_bench_peer(t->bench, "staff", "Anne");
+    assert_int_equal(core_bench_request(t->bench, intake_handle, t->ctx, t->now + 60, "%s", with), MDB_CORRUPTED);
+}
+
 static void test_an_appeal_is_in_review_once_its_round_opens(void **state)
 {
     core_t *t = *state;
@@ -577,6 +602,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_in_review_only_once_review_has_the_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_amend_an_incomplete_application, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_the_application_is_kept_in_its_event, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_document_without_its_event_is_corrupt, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_an_appeal_is_in_review_once_its_round_opens, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_history_records_every_change_and_verifies, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_erase_is_for_staff_and_keeps_a_pseudonymised_record, s_setup, s_teardown),
