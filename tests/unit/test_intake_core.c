@@ -553,6 +553,81 @@ static void test_history_records_every_change_and_verifies(void **state)
     s_assert_str(&record, "why", "round 1 opens");
 }
 
+/*  The record of s_whole_id with the last number of its trail cut: its
+ *  history head still counts every record, its trail holds one fewer. */
+static int s_cut_trail(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    (void)ctx;
+    MDB_dbi db = __wrap_service_db(svc, INTAKE_DB_APPLICATIONS);
+    MDB_val key = {strlen(s_whole_id), (void *)s_whole_id}, value;
+    int rc = mdb_get(txn, db, &key, &value);
+    if (rc)
+        return rc;
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object record;
+    assert_int_equal(msgpack_unpack(value.mv_data, value.mv_size, NULL, &zone, &record), MSGPACK_UNPACK_SUCCESS);
+    const msgpack_object *history = doc_map(&record, "history");
+    const msgpack_object *trail = history ? doc_get(history, "trail") : NULL;
+    const msgpack_object *head = history ? doc_get(history, "head") : NULL;
+    uint64_t count = 0, from = 0;
+    assert_non_null(trail);
+    assert_non_null(head);
+    assert_true(doc_uint(history, "count", &count) && doc_uint(history, "from", &from));
+    assert_true(trail->type == MSGPACK_OBJECT_BIN && trail->via.bin.size == (count - from + 1) * 8);
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init(&out);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+    static const char *const skip[] = {"history", NULL};
+    doc_pack_map_except(&pk, &record, skip, 1);
+    proto_pack_str(&pk, "history");
+    msgpack_pack_map(&pk, 4);
+    proto_pack_kv_uint(&pk, "count", count);
+    proto_pack_str(&pk, "head");
+    msgpack_pack_object(&pk, *head);
+    proto_pack_kv_uint(&pk, "from", from);
+    proto_pack_str(&pk, "trail");
+    msgpack_pack_bin_with_body(&pk, trail->via.bin.ptr, trail->via.bin.size - 8);
+    rc = store_put(txn, db, s_whole_id, strlen(s_whole_id), out.data, out.size);
+    msgpack_sbuffer_destroy(&out);
+    msgpack_zone_destroy(&zone);
+    return rc;
+}
+
+/*  A record whose trail does not hold one number for each of its records
+ *  is not read as a shorter history: the history reply says the record
+ *  of its head is malformed and is not verified; a change to the
+ *  application (here an event of validation) is refused as a broken
+ *  store and changes nothing. */
+static void test_a_trail_of_the_wrong_length_is_malformed(void **state)
+{
+    core_t *t = *state;
+    msgpack_object reply;
+    assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
+    char id[PROTO_ID_MAX + 1], token[64];
+    s_id_of(&reply, id, token);
+    s_validated(t, id, 1, "review");
+    s_whole_id = id;
+    assert_int_equal(core_bench_start(t->bench, s_cut_trail, NULL), 0);
+    const char *msg = s_text(t, "{\"v\":1,\"type\":\"history\",\"id\":\"%s\",\"token\":\"%s\"}", id, token);
+    assert_int_equal(s_request(t, &reply, msg, NULL), 0);
+    s_assert_str(&reply, "type", "history");
+    assert_false(doc_bool(&reply, "verified", true));
+    const msgpack_object *brk = doc_map(&reply, "break");
+    assert_non_null(brk);
+    s_assert_str(brk, "reason", "the application's record of its history head is malformed");
+    uint64_t head = core_bench_head(t->bench);
+    char fields[128];
+    snprintf(fields, sizeof fields, "\"id\":\"%s\",\"revision\":1,\"round\":1,\"kind\":\"review\"", id);
+    assert_int_equal(core_bench_apply(t->bench, intake_apply_review, t->ctx, "queued", t->now + 60,
+                                      "{\"seq\":1,\"type\":\"queued\",%s}", fields),
+                     MDB_CORRUPTED);
+    assert_int_equal(core_bench_head(t->bench), head);
+    msgpack_object status = s_status(t, id, token);
+    s_assert_str(&status, "state", "received");
+}
+
 static void test_erase_is_for_staff_and_keeps_a_pseudonymised_record(void **state)
 {
     core_t *t = *state;
@@ -604,6 +679,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_the_application_is_kept_in_its_event, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_document_without_its_event_is_corrupt, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_an_appeal_is_in_review_once_its_round_opens, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_trail_of_the_wrong_length_is_malformed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_history_records_every_change_and_verifies, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_erase_is_for_staff_and_keeps_a_pseudonymised_record, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_an_unsupported_type_is_refused, s_setup, s_teardown),

@@ -266,6 +266,50 @@ static void test_the_committee_reads_the_report_as_made(void **state)
     s_assert_report(s_queued_report(t), "Lu ensemble.");
 }
 
+/*  The kept report of file a1 replaced by s_spoilt: a store broken
+ *  behind review's back. */
+static const char *s_spoilt;
+static size_t s_spoilt_len;
+
+static int s_spoil_report(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    (void)ctx;
+    return store_put(txn, __wrap_service_db(svc, REVIEW_DB_REPORTS), "a1", 2, s_spoilt, s_spoilt_len);
+}
+
+/*  A kept report review cannot read (bytes that are not MessagePack, or
+ *  a compact form of the wrong size) does not take the file from the
+ *  committee: its queue still lists the file with its application, the
+ *  report nil (and a warning in the log names the file). */
+static void test_a_report_that_cannot_be_read_leaves_the_file_listed(void **state)
+{
+    fixture_t *t = *state;
+    s_committee(t);
+    int rc = core_bench_apply(t->bench, review_apply_validation, t->review, "validated", S_AT,
+                              "{\"seq\":1,\"v\":1,\"type\":\"validated\",\"id\":\"a1\",\"revision\":1,"
+                              "\"at\":%d,\"verdict\":\"review\",\"report\":" S_REPORT ",\"application\":%s}",
+                              S_AT, "À vérifier.", t->application);
+    assert_int_equal(rc, 0);
+    static const struct {
+        const char *bytes;
+        size_t len;
+    } spoilt[] = {{"\xc1\x01", 2}, {"\x92\x01\xa6" "2018.1", 9}};
+    for (size_t i = 0; i < sizeof spoilt / sizeof spoilt[0]; i++) {
+        s_spoilt = spoilt[i].bytes;
+        s_spoilt_len = spoilt[i].len;
+        assert_int_equal(core_bench_start(t->bench, s_spoil_report, t), 0);
+        assert_int_equal(S_AS(t, "member", "alice", "{\"v\":1,\"type\":\"queue\"}"), 0);
+        const msgpack_object *items = doc_array(s_reply(t), "items");
+        assert_int_equal(doc_len(items), 1);
+        const msgpack_object *item = doc_at(items, 0);
+        assert_true(doc_str_eq(item, "id", "a1"));
+        const msgpack_object *report = doc_get(item, "report");
+        assert_non_null(report);
+        assert_int_equal(report->type, MSGPACK_OBJECT_NIL);
+        assert_non_null(doc_map(item, "application"));
+    }
+}
+
 static void test_queue_paging(void **state)
 {
     fixture_t *t = *state;
@@ -570,6 +614,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roles, review_bench_setup, review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_queue_conflicts_and_filters, review_bench_setup, review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_queue_paging, review_bench_setup, review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_a_report_that_cannot_be_read_leaves_the_file_listed, review_bench_setup,
+                                        review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_the_committee_reads_the_report_as_made, review_bench_setup,
                                         review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_queue_refusals, review_bench_setup, review_bench_teardown),

@@ -226,6 +226,42 @@ static void test_u64_keys_sort_numerically(void **state)
     assert_true(store_u64_from_key(a) == UINT64_MAX);
 }
 
+/*  The last u64 key of a tree: 0 when the tree is empty, the largest
+ *  number when every key is one, and MDB_CORRUPTED (never a number made
+ *  up from other bytes) when the last key is not 8 bytes long: a counter
+ *  resumed from a broken tree would reuse the numbers already given. */
+static void test_last_u64_key_reads_numbers_and_refuses_other_keys(void **state)
+{
+    char dir[] = "/tmp/essp-store-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    store_t *store = store_new(dir, s_dbs);
+    assert_non_null(store);
+    MDB_txn *txn;
+    assert_int_equal(store_begin(store, false, &txn), 0);
+    MDB_dbi db = store_db(store, 0);
+    uint64_t last = 99;
+    assert_int_equal(store_last_u64_key(txn, db, &last), 0);
+    assert_int_equal(last, 0);
+    unsigned char key[8];
+    const uint64_t numbers[] = {7, 256, 3};
+    for (size_t i = 0; i < 3; i++) {
+        store_u64_key(numbers[i], key);
+        assert_int_equal(store_put(txn, db, key, sizeof key, "r", 1), 0);
+    }
+    assert_int_equal(store_last_u64_key(txn, db, &last), 0);
+    assert_int_equal(last, 256);
+    /* Nine bytes sort after every 8-byte key that shares their first eight. */
+    unsigned char longer[9] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    assert_int_equal(store_put(txn, db, longer, sizeof longer, "x", 1), 0);
+    assert_int_equal(store_last_u64_key(txn, db, &last), MDB_CORRUPTED);
+    assert_int_equal(last, 0);
+    mdb_txn_abort(txn);
+    store_destroy(&store);
+    char command[64];
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    assert_int_equal(system(command), 0);
+}
+
 static void test_endpoints_follow_home_and_port(void **state)
 {
     char endpoint[CONFIG_ENDPOINT_MAX];
@@ -259,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_compaction_drops_deleted_bytes_and_keeps_the_rest),
         cmocka_unit_test(test_ordered_puts_fill_pages_and_take_any_key),
         cmocka_unit_test(test_u64_keys_sort_numerically),
+        cmocka_unit_test(test_last_u64_key_reads_numbers_and_refuses_other_keys),
         cmocka_unit_test(test_endpoints_follow_home_and_port),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
