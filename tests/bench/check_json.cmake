@@ -17,7 +17,8 @@ set(keys
   "end_to_end cpu_us_per_application review" "end_to_end cpu_ceiling_per_s"
   "catch_up entries" "catch_up entries_per_s" "catch_up ratio_to_zmq_pipelined"
   "fan_out followers" "fan_out delay_ms p99" "fan_out delay_p99_ratio_to_zmq_round_trip"
-  "offered rate" "offered receipt_ms p99"
+  "offered rate" "offered receipt_ms p99" "offered inside_intake_ms p99"
+  "offered cpu_wait intake wait_per_slice_ms" "offered cpu_wait bench run_s"
   "footprint intake idle_rss_kib" "footprint validation idle_rss_kib" "footprint intake idle_pss_kib"
   "footprint review peak_hwm_kib" "footprint publication peak_rss_kib"
   "footprint review idle_anon_kib" "footprint review peak_anon_kib" "footprint review peak_pss_kib"
@@ -41,5 +42,13 @@ string(JSON applications GET "${out}" end_to_end applications)
 string(JSON entries GET "${out}" catch_up entries)
 if(NOT applications EQUAL 2000 OR entries LESS applications)
   message(FATAL_ERROR "expected 2000 applications published and read back, got ${applications} and ${entries}")
+endif()
+# Intake's own time was read for every submission of the offered phase,
+# and its threads ran in that phase.
+string(JSON offered GET "${out}" offered applications)
+string(JSON inside GET "${out}" offered inside_intake_ms count)
+string(JSON slices GET "${out}" offered cpu_wait intake slices)
+if(NOT inside EQUAL offered OR slices EQUAL 0)
+  message(FATAL_ERROR "offered phase: ${offered} submissions, intake's log gave ${inside}, intake ran ${slices} times")
 endif()
 message(STATUS "essp-bench --quick --json: every key present")

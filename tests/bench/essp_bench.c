@@ -27,6 +27,7 @@
 #include "bench_proc.h"
 #include "bench_stack.h"
 #include "bench_stats.h"
+#include "bench_wait.h"
 #include "bench_watch.h"
 
 #include <czmq.h>
@@ -70,6 +71,9 @@ typedef struct {
     double catch_up_seconds;
     bench_result_t fanout;
     bench_result_t offered;
+    bench_pct_t offered_inside;           /* intake's own time for those submits (its log) */
+    bench_sched_t offered_sched[BENCH_WAIT_PROCESSES]; /* CPU and run-queue waits in that phase */
+    double offered_seconds;
     bench_compare_t compare;              /* --peers, --engine */
 } report_t;
 
@@ -132,8 +136,15 @@ static int s_run_stack(const bench_options_t *o, bench_stack_t *stack, bench_app
     if (rc == 0)
         rc = bench_pipeline_run(pipeline, &fanout, &r->fanout);
     bench_phase_t offered = {offered_count, o->clients, o->window, o->offered_rate, 0, o->backlog};
+    bench_sched_t sched_before[BENCH_WAIT_PROCESSES], sched_after[BENCH_WAIT_PROCESSES];
+    bench_wait_read(stack, sched_before);
     if (rc == 0)
         rc = bench_pipeline_run(pipeline, &offered, &r->offered);
+    bench_wait_read(stack, sched_after);
+    bench_wait_diff(sched_before, sched_after, r->offered_sched);
+    r->offered_seconds = r->offered.seconds;
+    if (rc == 0)
+        bench_wait_intake_submits(stack, offered_count, &r->offered_inside);
     bench_pipeline_destroy(&pipeline);
     /* What each service kept once the work is done: the services give
      * back a backlog's memory a second after their last big turn. */
@@ -299,7 +310,15 @@ static void s_print_json(const bench_options_t *o, const report_t *r)
     s_json_pct("receipt_ms", &r->offered.receipt, ",");
     s_json_pct("in_review_ms", &r->offered.in_review, ",");
     s_json_pct("vote_to_published_ms", &r->offered.published, ",");
-    printf("\"receipt_p99_ratio_to_durable_hop\":%.2f},", s_ratio(r->offered.receipt.p99_ms, s_hop_p99(r)));
+    printf("\"receipt_p99_ratio_to_durable_hop\":%.2f,", s_ratio(r->offered.receipt.p99_ms, s_hop_p99(r)));
+    s_json_pct("inside_intake_ms", &r->offered_inside, ",");
+    printf("\"cpu_wait\":{");
+    for (int i = 0; i < BENCH_WAIT_PROCESSES; i++)
+        printf("%s\"%s\":{\"run_s\":%.3f,\"wait_s\":%.3f,\"slices\":%llu,\"wait_per_slice_ms\":%.4f}",
+               i ? "," : "", i < BENCH_SERVICES ? config_service_name((service_id_t)i) : "bench",
+               r->offered_sched[i].run_s, r->offered_sched[i].wait_s,
+               (unsigned long long)r->offered_sched[i].slices, bench_wait_per_slice_ms(&r->offered_sched[i]));
+    printf("}},");
     printf("\"footprint\":{\"peak_readings\":%zu,\"peak_every_ms\":%.2f,", r->watch.readings, r->watch.interval_ms);
     for (int i = 0; i < BENCH_SERVICES; i++)
         printf("\"%s\":{\"idle_rss_kib\":%ld,\"idle_hwm_kib\":%ld,\"idle_anon_kib\":%ld,\"idle_pss_kib\":%ld,"
@@ -335,6 +354,26 @@ static void s_row_pct(const char *what, const bench_pct_t *p, double bound_p50, 
 static const char *s_mark(bool met)
 {
     return met ? "met" : "MISSED";
+}
+
+/*  Where the receipt's time went (bench_wait.h): intake's own part, then
+ *  each process's threads waiting for a CPU in that phase. */
+static void s_print_receipt_parts(const report_t *r)
+{
+    if (!r->offered_inside.count)
+        printf("  inside intake: its log no longer holds every submission of this phase (rotated)\n");
+    else
+        printf("  %-34s %9.3f %9.3f %9.3f ms   (its log: received -> replied; the rest of a receipt\n"
+               "  %-34s is the sockets and the threads' waits below)\n",
+               "inside intake", r->offered_inside.p50_ms, r->offered_inside.p99_ms, r->offered_inside.max_ms, "");
+    double seconds = r->offered_seconds > 0 ? r->offered_seconds : 1;
+    printf("  threads in this phase (schedstat)   on a CPU   waiting for one   wait each time given one\n");
+    for (int i = 0; i < BENCH_WAIT_PROCESSES; i++) {
+        const bench_sched_t *w = &r->offered_sched[i];
+        printf("    %-31s %6.0f ms/s %10.0f ms/s %14.3f ms\n",
+               i < BENCH_SERVICES ? config_service_name((service_id_t)i) : "bench", w->run_s * 1e3 / seconds,
+               w->wait_s * 1e3 / seconds, bench_wait_per_slice_ms(w));
+    }
 }
 
 static void s_print_footprint(const bench_options_t *o, const report_t *r)
@@ -408,6 +447,7 @@ static void s_print_table(const bench_options_t *o, const report_t *r)
               r->offered.receipt.p99_ms <= s_receipt_bound(r) ? "p99 met" : "p99 MISSED");
     s_row_pct("submitted -> in review", &r->offered.in_review, 3 * s_hop_p50(r), 3 * s_hop_p99(r), "");
     s_row_pct("vote -> published", &r->offered.published, 2 * s_hop_p50(r), 2 * s_hop_p99(r), "");
+    s_print_receipt_parts(r);
     printf("  receipt p99 %.3f ms: x%.1f one fsync'd LMDB commit's p99 (%.3f ms); target <= x%.0f (%.3f ms): %s\n\n",
            r->offered.receipt.p99_ms, s_ratio(r->offered.receipt.p99_ms, r->lmdb.single_commit.p99_ms),
            r->lmdb.single_commit.p99_ms, S_TARGET_RECEIPT_COMMITS, s_receipt_bound(r),
