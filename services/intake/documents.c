@@ -27,7 +27,11 @@ int documents_resolve(MDB_txn *txn, service_t *svc, const MDB_val *stored, MDB_v
         *application = *stored;
         return 0;
     }
-    uint64_t seq = store_u64_from_key(bytes + 1);
+    return documents_of_event(txn, svc, store_u64_from_key(bytes + 1), application);
+}
+
+int documents_of_event(MDB_txn *txn, service_t *svc, uint64_t seq, MDB_val *application)
+{
     MDB_val event;
     int rc = service_log_get(svc, txn, seq, &event);
     if (rc == MDB_NOTFOUND) {

@@ -34,6 +34,11 @@ int documents_put(MDB_txn *txn, service_t *svc, const char *id, size_t id_len, u
  *  LMDB code. */
 int documents_resolve(MDB_txn *txn, service_t *svc, const MDB_val *stored, MDB_val *application);
 
+/*  The application event `seq` carries, as bytes, valid until txn
+ *  writes.  0, MDB_NOTFOUND (a redacted event), MDB_CORRUPTED (no such
+ *  event), or an LMDB code. */
+int documents_of_event(MDB_txn *txn, service_t *svc, uint64_t seq, MDB_val *application);
+
 /*  The application of `id` in database `db` (INTAKE_DB_DOCUMENTS or
  *  INTAKE_DB_LISTED), as bytes.  0, MDB_NOTFOUND, or an LMDB code. */
 int documents_get_raw(MDB_txn *txn, service_t *svc, int db, const char *id, size_t id_len, MDB_val *application);

@@ -246,7 +246,7 @@ int follow_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_
     if (!rc)
         rc = record_store(txn, svc, idz, strlen(idz), &s->buf);
     if (!rc)
-        rc = keys_remember(txn, svc, req->msg, idz, revision, true);
+        rc = keys_remember(txn, svc, req->msg, idz, revision, 0);
     if (!rc) {
         msgpack_packer *pk = service_event_begin(svc, "appealed", req->now, 3, NULL);
         proto_pack_kv_str(pk, "id", idz);

@@ -1,6 +1,9 @@
 /*  services/intake/keys.c - see keys.h. */
 #include "keys.h"
 
+#include "application.h"
+#include "documents.h"
+
 #include "proto/doc.h"
 #include "proto/history.h"
 #include "proto/messages.h"
@@ -33,8 +36,9 @@ int keys_lookup(MDB_txn *txn, service_t *svc, const msgpack_object *msg, scratch
 
 #define S_DIGEST_BYTES 32
 
-/*  The digest of a request's application: a key is bound to what it was
- *  first sent with. */
+/*  The digest an earlier version kept with a key: BLAKE2b-256 of the
+ *  request's application as packed again.  Only a key remembered then is
+ *  checked with it. */
 static void s_application_digest(const msgpack_object *msg, unsigned char out[S_DIGEST_BYTES])
 {
     msgpack_sbuffer buf;
@@ -48,27 +52,51 @@ static void s_application_digest(const msgpack_object *msg, unsigned char out[S_
     msgpack_sbuffer_destroy(&buf);
 }
 
-/*  True when a remembered key was first sent with this request's
- *  application.  Keys are the clients' choice: without this, anyone who
- *  sends a key another applicant used would be answered with that
- *  applicant's receipt and token.  Keys remembered without a digest
- *  (before it existed) are taken as they are. */
-bool keys_matches(const msgpack_object *known, const msgpack_object *msg)
+/*  Whether the request's application, reduced as intake keeps it, is
+ *  byte for byte the one event `seq` carries (an erased event carries
+ *  none: false).  0 or an LMDB code. */
+static int s_same_as_event(MDB_txn *txn, service_t *svc, const msgpack_object *msg, uint64_t seq, bool *same)
 {
-    const msgpack_object *stored = doc_get(known, "digest");
-    if (!stored)
-        return true;
-    unsigned char digest[S_DIGEST_BYTES];
-    s_application_digest(msg, digest);
-    return stored->type == MSGPACK_OBJECT_BIN && stored->via.bin.size == S_DIGEST_BYTES
-        && sodium_memcmp(stored->via.bin.ptr, digest, S_DIGEST_BYTES) == 0;
+    *same = false;
+    const msgpack_object *application = doc_map(msg, "application");
+    if (!application)
+        return 0;
+    MDB_val kept;
+    int rc = documents_of_event(txn, svc, seq, &kept);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    application_pack_normalized(&pk, application, "");
+    *same = buf.size == kept.mv_size && memcmp(buf.data, kept.mv_data, buf.size) == 0;
+    msgpack_sbuffer_destroy(&buf);
+    return 0;
 }
 
-/*  Remembers the idempotency key of a submit, an amend (with the digest
- *  of its application) or (appeal true) an appeal, so that a retry gets
- *  the same answer. */
+int keys_matches(MDB_txn *txn, service_t *svc, const msgpack_object *known, const msgpack_object *msg,
+                 bool *same)
+{
+    uint64_t event;
+    if (doc_uint(known, "event", &event))
+        return s_same_as_event(txn, svc, msg, event, same);
+    const msgpack_object *stored = doc_get(known, "digest");
+    *same = true;
+    if (!stored)
+        return 0;
+    unsigned char digest[S_DIGEST_BYTES];
+    s_application_digest(msg, digest);
+    *same = stored->type == MSGPACK_OBJECT_BIN && stored->via.bin.size == S_DIGEST_BYTES
+         && sodium_memcmp(stored->via.bin.ptr, digest, S_DIGEST_BYTES) == 0;
+    return 0;
+}
+
+/*  Remembers the idempotency key of a submit or an amend (with the event
+ *  that carries its application) or, event 0, of an appeal, so that a
+ *  retry gets the same answer. */
 int keys_remember(MDB_txn *txn, service_t *svc, const msgpack_object *msg, const char *id,
-                  uint64_t revision, bool appeal)
+                  uint64_t revision, uint64_t event)
 {
     const char *key;
     size_t len;
@@ -81,14 +109,10 @@ int keys_remember(MDB_txn *txn, service_t *svc, const msgpack_object *msg, const
     msgpack_pack_map(&pk, 3);
     proto_pack_kv_str(&pk, "id", id);
     proto_pack_kv_uint(&pk, "revision", revision);
-    if (appeal) {
+    if (event)
+        proto_pack_kv_uint(&pk, "event", event);
+    else
         proto_pack_kv_bool(&pk, "appeal", true);
-    } else {
-        unsigned char digest[S_DIGEST_BYTES];
-        s_application_digest(msg, digest);
-        proto_pack_str(&pk, "digest");
-        msgpack_pack_bin_with_body(&pk, digest, sizeof digest);
-    }
     int rc = store_put(txn, service_db(svc, INTAKE_DB_KEYS), key, len, buf.data, buf.size);
     msgpack_sbuffer_destroy(&buf);
     return rc;

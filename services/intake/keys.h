@@ -2,9 +2,16 @@
  *  appeal with the same "key" gets the same answer and changes nothing.
  *
  *  A key is remembered (INTAKE_DB_KEYS) with the application it made and,
- *  for a submit or an amend, the digest of the application first sent
- *  with it: keys are the clients' choice, and without the digest anyone
- *  who sends another applicant's key would get that applicant's receipt.
+ *  for a submit or an amend, what it was first sent with: keys are the
+ *  clients' choice, and without that anyone who sends another applicant's
+ *  key would get that applicant's receipt.  What it was sent with is the
+ *  seq of the "submitted" event the request made, which carries the
+ *  application as intake keeps it (identifiers reduced to digits, see
+ *  application.h; documents.h: the log keeps that event for good).  A
+ *  retry is the same request when its application, reduced the same way,
+ *  is byte for byte the event's.  Nothing is computed for a key that is
+ *  never retried: keys remembered with a digest of the application (by an
+ *  earlier version) are still checked against that digest.
  */
 #ifndef ESSP_INTAKE_KEYS_H
 #define ESSP_INTAKE_KEYS_H
@@ -18,13 +25,16 @@ int keys_lookup(MDB_txn *txn, service_t *svc, const msgpack_object *msg, scratch
 /*  True when a remembered key belongs to the application `id`. */
 bool keys_is_for(const msgpack_object *known, const char *id, size_t id_len);
 
-/*  True when a remembered key was first sent with this request's
- *  application (keys remembered before digests existed: true). */
-bool keys_matches(const msgpack_object *known, const msgpack_object *msg);
+/*  Whether a remembered key was first sent with this request's
+ *  application, into *same (keys remembered before either the event or a
+ *  digest was: true; the event erased since: false).  0 or an LMDB code. */
+int keys_matches(MDB_txn *txn, service_t *svc, const msgpack_object *known, const msgpack_object *msg,
+                 bool *same);
 
 /*  Remembers the request's key (none: nothing to do) for application id
- *  at this revision; `appeal` marks the key of an appeal. */
+ *  at this revision, made by the "submitted" event `event`; an appeal's
+ *  key (event 0) is marked as such. */
 int keys_remember(MDB_txn *txn, service_t *svc, const msgpack_object *msg, const char *id, uint64_t revision,
-                  bool appeal);
+                  uint64_t event);
 
 #endif

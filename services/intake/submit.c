@@ -51,10 +51,11 @@ static void s_pack_receipt(msgpack_packer *pk, service_request_t *req, const cha
 /*  The event validation consumes: the application as stored; for a new
  *  application, its token sealed for notify (token NULL: an amendment,
  *  which keeps its token).  The event is where intake keeps the
- *  application (documents.h): INTAKE_DB_DOCUMENTS gets its seq. */
+ *  application (documents.h): INTAKE_DB_DOCUMENTS gets its seq, and so
+ *  does *seq_out (the request's key keeps it, keys.h). */
 static int s_emit_submitted(service_t *svc, MDB_txn *txn, const char *id, size_t id_len,
                             uint64_t revision, const void *doc, size_t doc_len, const char *renews,
-                            const char *token, int64_t now)
+                            const char *token, int64_t now, uint64_t *seq_out)
 {
     uint64_t seq;
     uint8_t sealed[SEALED_TOKEN_MAX];
@@ -70,6 +71,7 @@ static int s_emit_submitted(service_t *svc, MDB_txn *txn, const char *id, size_t
         proto_pack_str(pk, "token_sealed");
         msgpack_pack_bin_with_body(pk, sealed, sealed_len);
     }
+    *seq_out = seq;
     int rc = service_event_end(svc, txn);
     return rc ? rc : documents_put(txn, svc, id, id_len, seq);
 }
@@ -166,8 +168,9 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
 {
     const msgpack_object *application = doc_map(req->msg, "application");
     msgpack_object known;
+    bool same = false;
     int rc = keys_lookup(txn, svc, req->msg, s, &known);
-    if (rc == 0 && !keys_matches(&known, req->msg))
+    if (rc == 0 && (rc = keys_matches(txn, svc, &known, req->msg, &same)) == 0 && !same)
         return service_refuse(req, PROTO_E_CONFLICT, "key", "unique",
                               "this idempotency key was already used with another application");
     if (rc == 0)
@@ -216,10 +219,12 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
         rc = record_history_store(txn, svc, s);
     if (!rc && has_contact)
         rc = contacts_put(txn, svc, contact, id, IDS_CHARS);
+    uint64_t event = 0;
     if (!rc)
-        rc = keys_remember(txn, svc, req->msg, id, 1, false);
+        rc = s_emit_submitted(svc, txn, id, IDS_CHARS, 1, doc, doc_len, *renews ? renews : NULL, token, req->now,
+                              &event);
     if (!rc)
-        rc = s_emit_submitted(svc, txn, id, IDS_CHARS, 1, doc, doc_len, *renews ? renews : NULL, token, req->now);
+        rc = keys_remember(txn, svc, req->msg, id, 1, event);
     if (!rc)
         s_pack_receipt(req->reply, req, id, IDS_CHARS, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false, token);
     return rc;
@@ -262,8 +267,11 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
         return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
     if (rc)
         return rc;
+    bool same = false;
     rc = keys_lookup(txn, svc, req->msg, s, &known);
-    if (rc == 0 && (!keys_is_for(&known, id, id_len) || !keys_matches(&known, req->msg)))
+    if (rc == 0 && keys_is_for(&known, id, id_len) && (rc = keys_matches(txn, svc, &known, req->msg, &same)))
+        return rc;
+    if (rc == 0 && !same)
         return service_refuse(req, PROTO_E_CONFLICT, "key", "unique",
                               "this idempotency key was already used for another application");
     if (rc == 0)
@@ -336,11 +344,12 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
         rc = contacts_del(txn, svc, before, idz, strlen(idz));
     if (!rc && has_contact)
         rc = contacts_put(txn, svc, after, idz, strlen(idz));
-    if (!rc)
-        rc = keys_remember(txn, svc, req->msg, idz, revision, false);
+    uint64_t event = 0;
     if (!rc)
         rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, renewal ? renews : NULL, NULL,
-                              req->now);
+                              req->now, &event);
+    if (!rc)
+        rc = keys_remember(txn, svc, req->msg, idz, revision, event);
     if (!rc)
         s_pack_receipt_of(req->reply, req, id, id_len, state, strlen(state), revision, false, NULL,
                           update ? &changes : NULL);

@@ -254,6 +254,26 @@ def test_an_erasure_by_the_staff():
         stack.start("intake")
 
 
+def test_a_key_resent_after_an_erasure():
+    """A submit resent with its key is answered with its first receipt;
+    once the application is erased, what the key was sent with is gone,
+    and the resend is refused as a key used with another application,
+    with nothing appended to the log."""
+    document = fresh()
+    key = "erasure-%d" % counter[0]
+    client = Client(stack.port, "intake")
+    first = client.call("submit", key=key, application=document)
+    assert first["type"] == "receipt", first
+    again = client.call("submit", key=key, application=document)
+    assert again["type"] == "receipt" and again["duplicate"] is True and again["id"] == first["id"], again
+    ack = intake_secure("staff", "operator").call("erase", id=first["id"])
+    assert ack["type"] == "ack", ack
+    head = len(pull_all(stack.port, "intake"))
+    refused = client.call("submit", key=key, application=document)
+    assert refused["code"] == "conflict" and refused["field"] == "key" and refused["rule"] == "unique", refused
+    assert len(pull_all(stack.port, "intake")) == head
+
+
 def lmdb_keys(db):
     """The keys (hex) of one of intake's databases, read while it is stopped."""
     directory = os.path.join(stack.home, "data", "intake")
@@ -266,6 +286,6 @@ if __name__ == "__main__":
     try:
         setup()
         harness.run([test_ids_follow_the_submission_time, test_an_appeal_over_http, test_an_appeal_from_the_applicants_page, test_a_renewal_over_http,
-                     test_an_erasure_by_the_staff])
+                     test_an_erasure_by_the_staff, test_a_key_resent_after_an_erasure])
     finally:
         stack.cleanup()

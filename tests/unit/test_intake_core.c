@@ -17,6 +17,7 @@
 #include "core_bench.h"
 #include "proto/doc.h"
 #include "proto/history.h"
+#include "proto/json_codec.h"
 #include "proto/messages.h"
 #include "common/store.h"
 
@@ -220,6 +221,109 @@ static void test_a_resent_key_gets_the_same_receipt(void **state)
     core_bench_assert_refused(t->bench, rc, PROTO_E_CONFLICT, "key", "unique");
 }
 
+static void s_packed(const msgpack_object *obj, msgpack_sbuffer *out)
+{
+    msgpack_sbuffer_init(out);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    assert_int_equal(msgpack_pack_object(&pk, *obj), 0);
+}
+
+/*  The application (JSON) and id of a key that s_keep_digest stores, as
+ *  an earlier version did, with the digest of its application; and what
+ *  s_read_key reads of a key. */
+static const char *s_digest_application, *s_digest_id, *s_read_key_name;
+static core_t *s_read_key_into;
+static msgpack_object s_read_key_value;
+
+static int s_keep_digest(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    (void)ctx;
+    /* The application as the request carries it (JSON made MessagePack as
+     * core_bench_request does), packed again: what the digest hashed. */
+    msgpack_sbuffer sent, buf, value;
+    msgpack_sbuffer_init(&sent);
+    proto_error_t err;
+    assert_int_equal(json_codec_to_msgpack(s_digest_application, strlen(s_digest_application), &sent, &err), 0);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object application;
+    assert_int_equal(msgpack_unpack(sent.data, sent.size, NULL, &zone, &application), MSGPACK_UNPACK_SUCCESS);
+    s_packed(&application, &buf);
+    unsigned char digest[32];
+    crypto_generichash(digest, sizeof digest, (const unsigned char *)buf.data, buf.size, NULL, 0);
+    msgpack_sbuffer_destroy(&buf);
+    msgpack_sbuffer_destroy(&sent);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_init(&value);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &value, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    proto_pack_kv_str(&pk, "id", s_digest_id);
+    proto_pack_kv_uint(&pk, "revision", 1);
+    proto_pack_str(&pk, "digest");
+    msgpack_pack_bin_with_body(&pk, digest, sizeof digest);
+    int rc = store_put(txn, __wrap_service_db(svc, INTAKE_DB_KEYS), "key-2", 5, value.data, value.size);
+    msgpack_sbuffer_destroy(&value);
+    return rc;
+}
+
+static int s_read_key(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    (void)ctx;
+    return store_get_doc(txn, __wrap_service_db(svc, INTAKE_DB_KEYS), s_read_key_name, strlen(s_read_key_name),
+                         &s_read_key_into->zone, &s_read_key_value);
+}
+
+/*  What intake keeps of a key. */
+static msgpack_object s_kept_key(core_t *t, const char *key)
+{
+    s_read_key_name = key;
+    s_read_key_into = t;
+    assert_int_equal(core_bench_start(t->bench, s_read_key, NULL), 0);
+    return s_read_key_value;
+}
+
+/*  A key is bound to the application it came with, as intake keeps it:
+ *  a retry whose SIRET is typed with other spaces is the same request;
+ *  one with another SIRET is not.  A key remembered with a digest of its
+ *  application (an earlier version) is checked against that digest. */
+static void test_a_key_is_bound_to_its_application(void **state)
+{
+    core_t *t = *state;
+    msgpack_object first, again, reply;
+    assert_int_equal(s_submit(t, &first, "key-1", NULL), 0);
+    msgpack_object kept = s_kept_key(t, "key-1");
+    uint64_t event = 0;
+    assert_true(doc_uint(&kept, "event", &event));
+    assert_int_equal(event, 1);                                          /* its "submitted" */
+    assert_null(doc_get(&kept, "digest"));
+    assert_int_equal(s_submit(t, &again, "key-1", "47784864200013"), 0);   /* the same SIRET, no spaces */
+    assert_true(doc_bool(&again, "duplicate", false));
+    char id[PROTO_ID_MAX + 1], id2[PROTO_ID_MAX + 1];
+    s_id_of(&first, id, NULL);
+    s_id_of(&again, id2, NULL);
+    assert_string_equal(id, id2);
+    core_bench_assert_refused(t->bench, s_submit(t, &reply, "key-1", "356 000 000 00048"), PROTO_E_CONFLICT,
+                              "key", "unique");
+    assert_int_equal(core_bench_head(t->bench), 1);
+
+    /* Kept with a digest: the very same application is a retry, the SIRET
+     * typed otherwise is not (the digest is of the bytes sent). */
+    const char *msg = s_text(t, "{\"v\":1,\"type\":\"submit\",\"rid\":7,\"key\":\"key-2\",\"application\":%s}",
+                             t->application);
+    s_digest_application = t->application;
+    s_digest_id = id;
+    assert_int_equal(core_bench_start(t->bench, s_keep_digest, NULL), 0);
+    assert_int_equal(s_request(t, &again, msg, NULL), 0);
+    assert_true(doc_bool(&again, "duplicate", false));
+    s_id_of(&again, id2, NULL);
+    assert_string_equal(id, id2);
+    core_bench_assert_refused(t->bench, s_submit(t, &reply, "key-2", "47784864200013"), PROTO_E_CONFLICT, "key",
+                              "unique");
+    assert_int_equal(core_bench_head(t->bench), 1);
+}
+
 static void test_refusals_of_submit_write_nothing(void **state)
 {
     core_t *t = *state;
@@ -371,13 +475,6 @@ static void test_amend_an_incomplete_application(void **state)
 }
 
 /*  The packed bytes of a decoded object (to compare two of them). */
-static void s_packed(const msgpack_object *obj, msgpack_sbuffer *out)
-{
-    msgpack_sbuffer_init(out);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-    assert_int_equal(msgpack_pack_object(&pk, *obj), 0);
-}
 
 static void s_assert_same(const msgpack_object *a, const msgpack_object *b)
 {
@@ -671,6 +768,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_submit_answers_a_receipt_and_appends_submitted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_resent_key_gets_the_same_receipt, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_key_is_bound_to_its_application, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_of_submit_write_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reading_or_changing_needs_the_token_or_a_staff_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_status_refuses_a_wrong_token_as_an_unknown_id, s_setup, s_teardown),
