@@ -249,6 +249,16 @@ static int s_store_together(void *ctx, service_t *svc, MDB_txn *txn)
     return rc;
 }
 
+/*  Validation's "validated" of file a1, with a report of its shape. */
+static void s_validated_with_report(fixture_t *t)
+{
+    int rc = core_bench_apply(t->bench, review_apply_validation, t->review, "validated", S_AT,
+                              "{\"seq\":1,\"v\":1,\"type\":\"validated\",\"id\":\"a1\",\"revision\":1,"
+                              "\"at\":%d,\"verdict\":\"review\",\"report\":" S_REPORT ",\"application\":%s}",
+                              S_AT, "À vérifier.", t->application);
+    assert_int_equal(rc, 0);
+}
+
 /*  The committee reads validation's report as validation made it: kept
  *  apart and compact (proto/kept_report.h), or, for a file stored before,
  *  with its application. */
@@ -256,11 +266,7 @@ static void test_the_committee_reads_the_report_as_made(void **state)
 {
     fixture_t *t = *state;
     s_committee(t);
-    int rc = core_bench_apply(t->bench, review_apply_validation, t->review, "validated", S_AT,
-                              "{\"seq\":1,\"v\":1,\"type\":\"validated\",\"id\":\"a1\",\"revision\":1,"
-                              "\"at\":%d,\"verdict\":\"review\",\"report\":" S_REPORT ",\"application\":%s}",
-                              S_AT, "À vérifier.", t->application);
-    assert_int_equal(rc, 0);
+    s_validated_with_report(t);
     s_assert_report(s_queued_report(t), "À vérifier.");
     assert_int_equal(core_bench_start(t->bench, s_store_together, t), 0);
     s_assert_report(s_queued_report(t), "Lu ensemble.");
@@ -285,11 +291,7 @@ static void test_a_report_that_cannot_be_read_leaves_the_file_listed(void **stat
 {
     fixture_t *t = *state;
     s_committee(t);
-    int rc = core_bench_apply(t->bench, review_apply_validation, t->review, "validated", S_AT,
-                              "{\"seq\":1,\"v\":1,\"type\":\"validated\",\"id\":\"a1\",\"revision\":1,"
-                              "\"at\":%d,\"verdict\":\"review\",\"report\":" S_REPORT ",\"application\":%s}",
-                              S_AT, "À vérifier.", t->application);
-    assert_int_equal(rc, 0);
+    s_validated_with_report(t);
     static const struct {
         const char *bytes;
         size_t len;
