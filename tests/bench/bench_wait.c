@@ -74,7 +74,7 @@ static long long s_submit_us(const char *line)
 }
 
 /*  Appends the submits' durations of one log file to the ring (the last
- *  `cap` kept); false when the file cannot be opened. */
+ *  `cap` kept); -1 when the file cannot be opened, else 0. */
 static int s_read_log(const char *path, int64_t *ring, size_t cap, size_t *seen)
 {
     FILE *file = fopen(path, "r");
