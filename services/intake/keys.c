@@ -54,42 +54,57 @@ static void s_application_digest(const msgpack_object *msg, unsigned char out[S_
 
 /*  Whether the request's application, reduced as intake keeps it, is
  *  byte for byte the one event `seq` carries (an erased event carries
- *  none: false).  0 or an LMDB code. */
-static int s_same_as_event(MDB_txn *txn, service_t *svc, const msgpack_object *msg, uint64_t seq, bool *same)
+ *  none).  0 or an LMDB code. */
+static int s_same_as_event(MDB_txn *txn, service_t *svc, const msgpack_object *msg, uint64_t seq,
+                           keys_match_t *match)
 {
-    *same = false;
+    *match = KEYS_OTHER;
+    MDB_val kept;
+    int rc = documents_of_event(txn, svc, seq, &kept);
+    if (rc == MDB_NOTFOUND)
+        *match = KEYS_ERASED;
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc;
     const msgpack_object *application = doc_map(msg, "application");
     if (!application)
         return 0;
-    MDB_val kept;
-    int rc = documents_of_event(txn, svc, seq, &kept);
-    if (rc)
-        return rc == MDB_NOTFOUND ? 0 : rc;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
     application_pack_normalized(&pk, application, "");
-    *same = buf.size == kept.mv_size && memcmp(buf.data, kept.mv_data, buf.size) == 0;
+    if (buf.size == kept.mv_size && memcmp(buf.data, kept.mv_data, buf.size) == 0)
+        *match = KEYS_SAME;
     msgpack_sbuffer_destroy(&buf);
     return 0;
 }
 
 int keys_matches(MDB_txn *txn, service_t *svc, const msgpack_object *known, const msgpack_object *msg,
-                 bool *same)
+                 keys_match_t *match)
 {
     uint64_t event;
     if (doc_uint(known, "event", &event))
-        return s_same_as_event(txn, svc, msg, event, same);
+        return s_same_as_event(txn, svc, msg, event, match);
     const msgpack_object *stored = doc_get(known, "digest");
-    *same = true;
+    *match = KEYS_SAME;
     if (!stored)
         return 0;
     unsigned char digest[S_DIGEST_BYTES];
     s_application_digest(msg, digest);
-    *same = stored->type == MSGPACK_OBJECT_BIN && stored->via.bin.size == S_DIGEST_BYTES
-         && sodium_memcmp(stored->via.bin.ptr, digest, S_DIGEST_BYTES) == 0;
+    if (stored->type != MSGPACK_OBJECT_BIN || stored->via.bin.size != S_DIGEST_BYTES
+        || sodium_memcmp(stored->via.bin.ptr, digest, S_DIGEST_BYTES) != 0)
+        *match = KEYS_OTHER;
     return 0;
+}
+
+int keys_refuse(service_request_t *req, keys_match_t match, const char *other)
+{
+    if (match == KEYS_ERASED)
+        return service_refuse(req, PROTO_E_CONFLICT, "key", "unique",
+                              "this idempotency key was sent with an application that has since been erased: "
+                              "send the request with a new key");
+    return service_refuse(req, PROTO_E_CONFLICT, "key", "unique", "this idempotency key was already used %s",
+                          other);
 }
 
 /*  Remembers the idempotency key of a submit or an amend (with the event

@@ -25,11 +25,23 @@ int keys_lookup(MDB_txn *txn, service_t *svc, const msgpack_object *msg, scratch
 /*  True when a remembered key belongs to the application `id`. */
 bool keys_is_for(const msgpack_object *known, const char *id, size_t id_len);
 
+/*  What a remembered key was first sent with, beside this request. */
+typedef enum {
+    KEYS_SAME,                   /* this request's application (or a key kept
+                                  * before either the event or a digest was) */
+    KEYS_OTHER,                  /* another application */
+    KEYS_ERASED                  /* an application erased since */
+} keys_match_t;
+
 /*  Whether a remembered key was first sent with this request's
- *  application, into *same (keys remembered before either the event or a
- *  digest was: true; the event erased since: false).  0 or an LMDB code. */
+ *  application, into *match.  0 or an LMDB code. */
 int keys_matches(MDB_txn *txn, service_t *svc, const msgpack_object *known, const msgpack_object *msg,
-                 bool *same);
+                 keys_match_t *match);
+
+/*  Refuses a request whose key was first sent with something else:
+ *  conflict / key / unique, the message saying what (`other` for
+ *  KEYS_OTHER, "... another application"). */
+int keys_refuse(service_request_t *req, keys_match_t match, const char *other);
 
 /*  Remembers the request's key (none: nothing to do) for application id
  *  at this revision, made by the "submitted" event `event`; an appeal's

@@ -168,11 +168,10 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
 {
     const msgpack_object *application = doc_map(req->msg, "application");
     msgpack_object known;
-    bool same = false;
+    keys_match_t match = KEYS_OTHER;
     int rc = keys_lookup(txn, svc, req->msg, s, &known);
-    if (rc == 0 && (rc = keys_matches(txn, svc, &known, req->msg, &same)) == 0 && !same)
-        return service_refuse(req, PROTO_E_CONFLICT, "key", "unique",
-                              "this idempotency key was already used with another application");
+    if (rc == 0 && (rc = keys_matches(txn, svc, &known, req->msg, &match)) == 0 && match != KEYS_SAME)
+        return keys_refuse(req, match, "with another application");
     if (rc == 0)
         return s_replay_receipt(txn, svc, req, s, &known);
     if (rc != MDB_NOTFOUND)
@@ -267,13 +266,12 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
         return service_refuse(req, PROTO_E_NOT_FOUND, "id", "exists", "no application has this id");
     if (rc)
         return rc;
-    bool same = false;
+    keys_match_t match = KEYS_OTHER;
     rc = keys_lookup(txn, svc, req->msg, s, &known);
-    if (rc == 0 && keys_is_for(&known, id, id_len) && (rc = keys_matches(txn, svc, &known, req->msg, &same)))
+    if (rc == 0 && keys_is_for(&known, id, id_len) && (rc = keys_matches(txn, svc, &known, req->msg, &match)))
         return rc;
-    if (rc == 0 && !same)
-        return service_refuse(req, PROTO_E_CONFLICT, "key", "unique",
-                              "this idempotency key was already used for another application");
+    if (rc == 0 && match != KEYS_SAME)
+        return keys_refuse(req, match, "for another application");
     if (rc == 0)
         return s_replay_receipt(txn, svc, req, s, &known);
     if (rc != MDB_NOTFOUND)

@@ -257,8 +257,8 @@ def test_an_erasure_by_the_staff():
 def test_a_key_resent_after_an_erasure():
     """A submit resent with its key is answered with its first receipt;
     once the application is erased, what the key was sent with is gone,
-    and the resend is refused as a key used with another application,
-    with nothing appended to the log."""
+    and the resend is refused (the key's conflict, the message saying
+    why), with nothing appended to the log."""
     document = fresh()
     key = "erasure-%d" % counter[0]
     client = Client(stack.port, "intake")
@@ -271,6 +271,7 @@ def test_a_key_resent_after_an_erasure():
     head = len(pull_all(stack.port, "intake"))
     refused = client.call("submit", key=key, application=document)
     assert refused["code"] == "conflict" and refused["field"] == "key" and refused["rule"] == "unique", refused
+    assert "since been erased" in refused["message"] and "new key" in refused["message"], refused
     assert len(pull_all(stack.port, "intake")) == head
 
 
