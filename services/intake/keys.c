@@ -5,9 +5,7 @@
 #include "documents.h"
 
 #include "proto/doc.h"
-#include "proto/history.h"
 #include "proto/messages.h"
-#include "common/log.h"
 #include "common/store.h"
 
 #include <sodium.h>

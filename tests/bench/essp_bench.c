@@ -73,7 +73,6 @@ typedef struct {
     bench_result_t offered;
     bench_pct_t offered_inside;           /* intake's own time for those submits (its log) */
     bench_sched_t offered_sched[BENCH_WAIT_PROCESSES]; /* CPU and run-queue waits in that phase */
-    double offered_seconds;
     bench_compare_t compare;              /* --peers, --engine */
 } report_t;
 
@@ -142,7 +141,6 @@ static int s_run_stack(const bench_options_t *o, bench_stack_t *stack, bench_app
         rc = bench_pipeline_run(pipeline, &offered, &r->offered);
     bench_wait_read(stack, sched_after);
     bench_wait_diff(sched_before, sched_after, r->offered_sched);
-    r->offered_seconds = r->offered.seconds;
     if (rc == 0)
         bench_wait_intake_submits(stack, offered_count, &r->offered_inside);
     bench_pipeline_destroy(&pipeline);
@@ -366,7 +364,7 @@ static void s_print_receipt_parts(const report_t *r)
         printf("  %-34s %9.3f %9.3f %9.3f ms   (its log: received -> replied; the rest of a receipt\n"
                "  %-34s is the sockets and the threads' waits below)\n",
                "inside intake", r->offered_inside.p50_ms, r->offered_inside.p99_ms, r->offered_inside.max_ms, "");
-    double seconds = r->offered_seconds > 0 ? r->offered_seconds : 1;
+    double seconds = r->offered.seconds > 0 ? r->offered.seconds : 1;
     printf("  threads in this phase (schedstat)   on a CPU   waiting for one   wait each time given one\n");
     for (int i = 0; i < BENCH_WAIT_PROCESSES; i++) {
         const bench_sched_t *w = &r->offered_sched[i];
