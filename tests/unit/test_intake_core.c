@@ -324,6 +324,42 @@ static void test_a_key_is_bound_to_its_application(void **state)
     assert_int_equal(core_bench_head(t->bench), 1);
 }
 
+/*  Key "key-3" of application s_digest_id, made by an event the log lacks. */
+static int s_key_to_a_missing_event(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    (void)ctx;
+    msgpack_sbuffer value;
+    msgpack_sbuffer_init(&value);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &value, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    proto_pack_kv_str(&pk, "id", s_digest_id);
+    proto_pack_kv_uint(&pk, "revision", 1);
+    proto_pack_kv_uint(&pk, "event", 1000000);
+    int rc = store_put(txn, __wrap_service_db(svc, INTAKE_DB_KEYS), "key-3", 5, value.data, value.size);
+    msgpack_sbuffer_destroy(&value);
+    return rc;
+}
+
+/*  A key whose event the log lacks is a broken store, said so
+ *  (MDB_CORRUPTED, the turn rolled back), never answered as a key used
+ *  with another application nor taken as a new submission. */
+static void test_a_key_without_its_event_is_corrupt(void **state)
+{
+    core_t *t = *state;
+    msgpack_object reply;
+    assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
+    char id[PROTO_ID_MAX + 1];
+    s_id_of(&reply, id, NULL);
+    s_digest_id = id;
+    assert_int_equal(core_bench_start(t->bench, s_key_to_a_missing_event, NULL), 0);
+    const char *msg = s_text(t, "{\"v\":1,\"type\":\"submit\",\"key\":\"key-3\",\"application\":%s}",
+                             t->application);
+    core_bench_peer(t->bench, NULL, NULL);
+    assert_int_equal(core_bench_request(t->bench, intake_handle, t->ctx, t->now + 60, "%s", msg), MDB_CORRUPTED);
+    assert_int_equal(core_bench_head(t->bench), 1);
+}
+
 static void test_refusals_of_submit_write_nothing(void **state)
 {
     core_t *t = *state;
@@ -769,6 +805,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_submit_answers_a_receipt_and_appends_submitted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_resent_key_gets_the_same_receipt, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_key_is_bound_to_its_application, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_key_without_its_event_is_corrupt, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_of_submit_write_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reading_or_changing_needs_the_token_or_a_staff_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_status_refuses_a_wrong_token_as_an_unknown_id, s_setup, s_teardown),
