@@ -5,6 +5,7 @@
 #include "messages.h"
 #include "wire.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -87,6 +88,15 @@ static const char *const s_reasons[] = {
 };
 #define S_COUNT(table) (sizeof table / sizeof *table)
 
+/*  The place of the C string `text` in `table`, or -1. */
+static int s_place_cstr(const char *const *table, size_t count, const char *text)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(table[i], text) == 0)
+            return (int)i;
+    return -1;
+}
+
 /*  The place of `text` in `table`, or -1. */
 static int s_place(const char *const *table, size_t count, const msgpack_object *text)
 {
@@ -154,6 +164,46 @@ static void s_pack_compact(msgpack_packer *pk, const msgpack_object *report)
             msgpack_pack_uint8(pk, (uint8_t)reason);
         else
             msgpack_pack_object(pk, c[4].val);
+    }
+}
+
+static void s_pack_cstr(msgpack_packer *pk, const char *text)
+{
+    msgpack_pack_str_with_body(pk, text, strlen(text));
+}
+
+/*  The same bytes as s_pack_compact of the map charter_report_pack packs:
+ *  tests/unit/test_kept_report.c compares the two on every case of the
+ *  charter's tests. */
+void kept_report_pack_charter(msgpack_packer *pk, const charter_report_t *report)
+{
+    assert(pk && report);
+    msgpack_pack_array(pk, 5);
+    msgpack_pack_uint8(pk, S_COMPACT);
+    s_pack_cstr(pk, report->version ? report->version : CHARTER_VERSION);
+    s_pack_cstr(pk, charter_verdict_name(report->verdict));
+    if (report->private_area)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+    msgpack_pack_array(pk, report->count);
+    for (size_t i = 0; i < report->count; i++) {
+        const criterion_result_t *c = &report->results[i];
+        int outcome = s_place_cstr(s_outcomes, S_COUNT(s_outcomes), criterion_outcome_name(c->outcome));
+        int reason = s_place_cstr(s_reasons, S_COUNT(s_reasons), c->reason);
+        assert(outcome >= 0);
+        msgpack_pack_array(pk, 5);
+        s_pack_cstr(pk, c->code ? c->code : "");
+        msgpack_pack_uint8(pk, (uint8_t)outcome);
+        if (c->blocking)
+            msgpack_pack_true(pk);
+        else
+            msgpack_pack_false(pk);
+        s_pack_cstr(pk, c->field);
+        if (reason >= 0)
+            msgpack_pack_uint8(pk, (uint8_t)reason);
+        else
+            s_pack_cstr(pk, c->reason);
     }
 }
 
@@ -292,6 +342,60 @@ int kept_report_unpack(msgpack_packer *pk, const void *kept, size_t len, proto_e
     }
     msgpack_zone_destroy(&zone);
     return rc;
+}
+
+/*  A criterion of the compact form into *c; false when it is not one. */
+static bool s_compact_criterion(const msgpack_object *item, kept_criterion_t *c)
+{
+    if (item->type != MSGPACK_OBJECT_ARRAY || item->via.array.size != 5)
+        return false;
+    const msgpack_object *part = item->via.array.ptr;
+    if (part[0].type != MSGPACK_OBJECT_STR || part[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER
+        || part[2].type != MSGPACK_OBJECT_BOOLEAN || part[3].type != MSGPACK_OBJECT_STR
+        || !s_text(&part[1], s_outcomes, S_COUNT(s_outcomes), &c->outcome, &c->outcome_len)
+        || !s_text(&part[4], s_reasons, S_COUNT(s_reasons), &c->reason, &c->reason_len))
+        return false;
+    c->code = part[0].via.str.ptr;
+    c->code_len = part[0].via.str.size;
+    c->blocking = part[2].via.boolean;
+    c->field = part[3].via.str.ptr;
+    c->field_len = part[3].via.str.size;
+    return true;
+}
+
+/*  A criterion of a map form into *c (blocking false and field "" when
+ *  left out); false when it is not one. */
+static bool s_map_criterion(const msgpack_object *item, kept_criterion_t *c)
+{
+    *c = (kept_criterion_t){.field = ""};
+    if (item->type != MSGPACK_OBJECT_MAP || !doc_str(item, "code", &c->code, &c->code_len)
+        || !doc_str(item, "outcome", &c->outcome, &c->outcome_len))
+        return false;
+    c->blocking = doc_bool(item, "blocking", false);
+    doc_str(item, "field", &c->field, &c->field_len);
+    if (!doc_str(item, "reason", &c->reason, &c->reason_len))
+        c->reason = "", c->reason_len = 0;
+    return true;
+}
+
+int kept_report_each(const msgpack_object *report, int (*fn)(const kept_criterion_t *criterion, void *arg),
+                     void *arg, proto_error_t *err)
+{
+    bool compact = report && s_is_compact(report);
+    const msgpack_object *criteria = compact && report->via.array.size == 5 ? &report->via.array.ptr[4]
+                                   : report && report->type == MSGPACK_OBJECT_MAP ? doc_get(report, "criteria")
+                                   : NULL;
+    if (!criteria || criteria->type != MSGPACK_OBJECT_ARRAY)
+        return proto_error_set(err, "report", "type", "report: must be a map or the compact form of one, with criteria");
+    for (uint32_t i = 0; i < criteria->via.array.size; i++) {
+        kept_criterion_t c;
+        if (!(compact ? s_compact_criterion : s_map_criterion)(&criteria->via.array.ptr[i], &c))
+            return proto_error_set(err, "report", "criterion", "report: criterion %u is not one", i);
+        int rc = fn(&c, arg);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int kept_report_decode(const void *kept, size_t len, msgpack_zone *zone, msgpack_object *report, proto_error_t *err)

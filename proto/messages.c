@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum { F_STR, F_UINT, F_INT, F_BOOL, F_MAP, F_ARRAY, F_ARRAY_STR, F_ANY, F_BIN } field_kind_t;
+/*  F_REPORT: a validation report, the map or its compact form (an array,
+ *  proto/kept_report.h). */
+typedef enum { F_STR, F_UINT, F_INT, F_BOOL, F_MAP, F_ARRAY, F_ARRAY_STR, F_ANY, F_BIN, F_REPORT } field_kind_t;
 
 typedef struct {
     const char *name;
@@ -199,7 +201,7 @@ static const message_t s_catalogue[] = {
                                  OPT("token_sealed", F_BIN, 1, 256)}},
     {"validated", "event", {REQ("id", F_STR, 1, PROTO_ID_MAX), REQ("revision", F_UINT, 1, UINT32_MAX),
                             REQ("at", F_UINT, 0, INT64_MAX), REQ("verdict", F_STR, 1, 32),
-                            REQ("report", F_MAP, 0, 0), OPT("application", F_MAP, 0, 0),
+                            REQ("report", F_REPORT, 0, 0), OPT("application", F_MAP, 0, 0),
                             OPT("renews", F_STR, 1, PROTO_ID_MAX), OPT("provenance", F_STR, 1, 16),
                             OPT("approved_at", F_UINT, 0, INT64_MAX)}},
     /* An applicant appeals a rejection (intake; validation passes it on). */
@@ -315,7 +317,8 @@ static const field_t *s_field(const message_t *message, const msgpack_object *ke
 static const char *s_kind_name(field_kind_t kind)
 {
     static const char *const names[] = {"string", "unsigned integer", "integer", "boolean",
-                                        "map", "array", "array of strings", "any", "bin"};
+                                        "map", "array", "array of strings", "any", "bin",
+                                        "map or array (a report's compact form)"};
     return names[kind];
 }
 
@@ -342,6 +345,7 @@ static bool s_kind_matches(field_kind_t kind, const msgpack_object *value)
     case F_ARRAY_STR: return value->type == MSGPACK_OBJECT_ARRAY;
     case F_ANY: return true;
     case F_BIN: return value->type == MSGPACK_OBJECT_BIN;
+    case F_REPORT: return value->type == MSGPACK_OBJECT_MAP || value->type == MSGPACK_OBJECT_ARRAY;
     }
     return false;
 }

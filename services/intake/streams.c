@@ -8,6 +8,7 @@
 
 #include "proto/doc.h"
 #include "proto/history.h"
+#include "proto/kept_report.h"
 #include "proto/messages.h"
 #include "common/log.h"
 #include "common/store.h"
@@ -164,8 +165,26 @@ static int s_rewrite(MDB_txn *txn, service_t *svc, scratch_t *s, const msgpack_o
     return rc ? rc : record_store(txn, svc, id, (size_t)id_len, &s->buf);
 }
 
+typedef struct {
+    text_t *why;
+    size_t failing;
+} failing_t;
+
+/*  Adds the code of a criterion that failed to a why (kept_report_each). */
+static int s_add_failing(const kept_criterion_t *c, void *arg)
+{
+    failing_t *f = arg;
+    if (c->outcome_len != 4 || memcmp(c->outcome, "fail", 4) != 0)
+        return 0;
+    const char *separator = f->failing++ ? ", " : "; failing: ";
+    text_add(f->why, separator, strlen(separator));
+    text_add(f->why, c->code, c->code_len);
+    return 0;
+}
+
 /*  why of a validation: the verdict and the codes of the criteria that
- *  failed ("verdict incomplete; failing: C03, C07"). */
+ *  failed ("verdict incomplete; failing: C03, C07"), read from the report
+ *  in whichever form it came. */
 static void s_why_validated(text_t *why, const msgpack_object *event)
 {
     const char *text;
@@ -173,16 +192,10 @@ static void s_why_validated(text_t *why, const msgpack_object *event)
     text_set(why, "verdict ");
     if (doc_str(event, "verdict", &text, &len))
         text_add(why, text, len);
-    const msgpack_object *criteria = doc_array(doc_map(event, "report"), "criteria");
-    size_t failing = 0;
-    for (size_t i = 0; i < doc_len(criteria); i++) {
-        const msgpack_object *criterion = doc_at(criteria, i);
-        if (!doc_str_eq(criterion, "outcome", "fail") || !doc_str(criterion, "code", &text, &len))
-            continue;
-        const char *separator = failing++ ? ", " : "; failing: ";
-        text_add(why, separator, strlen(separator));
-        text_add(why, text, len);
-    }
+    proto_error_t err;
+    failing_t failing = {why, 0};
+    if (kept_report_each(doc_get(event, "report"), s_add_failing, &failing, &err))
+        log_warn("a validated event: %s", err.message);
 }
 
 int intake_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
@@ -200,7 +213,7 @@ int intake_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char 
      * "queued" says the committee has it: in_review means votable. */
     bool incomplete = doc_str_eq(event, "verdict", "incomplete");
     change_t change = {.state = incomplete ? intake_forward(&record, STATE_INCOMPLETE) : NULL,
-                       .report = doc_map(event, "report"), .what = "validated"};
+                       .report = doc_get(event, "report"), .what = "validated"};
     text_set(&s->who, "validation");
     s_why_validated(&s->why, event);
     return s_rewrite(txn, svc, s, &record, &change, now);

@@ -6,6 +6,7 @@
 #include "proto/charter.h"
 #include "proto/date.h"
 #include "proto/doc.h"
+#include "proto/kept_report.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -264,6 +265,23 @@ static int s_receipt_letter(letters_t *out, const letters_ctx_t *ctx, const lett
            || vars_setf(l->vars, "revision", "%llu", (unsigned long long) file->revision) ? -1 : 0;
 }
 
+/*  A blocking criterion as an item of the letter's "criteres"
+ *  (kept_report_each); 1 when out of memory. */
+static int s_add_blocking(const kept_criterion_t *c, void *arg)
+{
+    letter_t *l = arg;
+    if (!c->blocking)
+        return 0;
+    char code[32];
+    snprintf(code, sizeof code, "%.*s", (int)c->code_len, c->code);
+    const charter_criterion_t *known = charter_criterion_find(code);
+    vars_t *item = vars_add_item(l->vars, "criteres");
+    if (!item || vars_set(item, "code", code) || vars_set(item, "titre", known ? known->title_fr : code)
+        || vars_setn(item, "motif", c->reason, c->reason_len) || vars_setn(item, "champ", c->field, c->field_len))
+        return 1;
+    return 0;
+}
+
 static int s_incomplete(letters_t *out, const letters_ctx_t *ctx, const msgpack_object *event,
                         const letters_file_t *file)
 {
@@ -272,20 +290,10 @@ static int s_incomplete(letters_t *out, const letters_ctx_t *ctx, const msgpack_
     letter_t *l = s_to_applicant(out, ctx, "incomplete", file);
     if (!l || vars_flag(l->vars, "criteres", false))
         return -1;
-    const msgpack_object *criteria = doc_array(doc_map(event, "report"), "criteria");
-    for (size_t i = 0; i < doc_len(criteria); i++) {
-        const msgpack_object *c = doc_at(criteria, i);
-        if (!doc_bool(c, "blocking", false))
-            continue;
-        char code[32] = "";
-        doc_strcpy(c, "code", code, sizeof code);
-        const charter_criterion_t *known = charter_criterion_find(code);
-        vars_t *item = vars_add_item(l->vars, "criteres");
-        if (!item || vars_set(item, "code", code) || vars_set(item, "titre", known ? known->title_fr : code)
-            || s_str_var(item, "motif", c, "reason") || s_str_var(item, "champ", c, "field"))
-            return -1;
-    }
-    return 0;
+    /* A report that cannot be read lists no criterion: the letter still
+     * says the application is incomplete and where to complete it. */
+    proto_error_t err;
+    return kept_report_each(doc_get(event, "report"), s_add_blocking, l, &err) == 1 ? -1 : 0;
 }
 
 static int s_queued(letters_t *out, const letters_ctx_t *ctx, const msgpack_object *event, const letters_file_t *file)

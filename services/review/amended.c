@@ -94,7 +94,7 @@ static int s_publish_minor(review_t *self, service_t *svc, MDB_txn *txn, const m
     review_set_t set[8];
     size_t n = votes_decided_file(&d, set);
     if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, &file, set, n))
-        || (rc = rounds_put_content(self, svc, txn, id, application, doc_map(event, "report"), NULL)))
+        || (rc = rounds_put_content(self, svc, txn, id, application, doc_get(event, "report"), NULL)))
         return rc;
     log_info("listing %s updated (revision %llu): minor changes, published without a round", id,
              (unsigned long long)revision);
@@ -114,7 +114,7 @@ static int s_before_committee(review_t *self, service_t *svc, MDB_txn *txn, cons
     review_set_t set[] = {{"listing_kept", review_bool(true)}};
     if ((rc = review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, &file, set, 1)))
         return rc;
-    return rounds_put_content(self, svc, txn, id, doc_map(event, "application"), doc_map(event, "report"), listed);
+    return rounds_put_content(self, svc, txn, id, doc_map(event, "application"), doc_get(event, "report"), listed);
 }
 
 int amended_apply_validated(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *old,

@@ -686,6 +686,44 @@ static void test_history_records_every_change_and_verifies(void **state)
     s_assert_str(&record, "why", "round 1 opens");
 }
 
+/*  A report in its compact form (what validation sends): kept as it came,
+ *  given whole by status, each criterion with its reason (the frequent
+ *  ones by number), and the history's why names the failing criteria. */
+static void test_a_compact_report_is_given_whole(void **state)
+{
+    core_t *t = *state;
+    msgpack_object reply;
+    assert_int_equal(s_submit(t, &reply, NULL, NULL), 0);
+    char id[PROTO_ID_MAX + 1], token[64];
+    s_id_of(&reply, id, token);
+    t->now += 60;
+    assert_int_equal(core_bench_apply(t->bench, intake_apply_validation, t->ctx, "validated", t->now,
+                                      "{\"seq\":1,\"type\":\"validated\",\"id\":\"%s\",\"revision\":1,"
+                                      "\"verdict\":\"incomplete\",\"report\":[1,\"2018.1\",\"incomplete\",false,"
+                                      "[[\"ESS-ID\",1,true,\"organisation.siret\",\"SIRET invalide.\"],"
+                                      "[\"LOY-TAX\",0,false,\"\",0],[\"ESS-FORM\",1,false,\"\",\"Forme ?\"]]]}",
+                                      id),
+                     0);
+    msgpack_object status = s_status(t, id, token);
+    s_assert_str(&status, "state", "incomplete");
+    const msgpack_object *report = doc_map(&status, "report");
+    assert_non_null(report);
+    s_assert_str(report, "verdict", "incomplete");
+    const msgpack_object *criteria = doc_array(report, "criteria");
+    assert_int_equal(doc_len(criteria), 3);
+    s_assert_str(doc_at(criteria, 0), "outcome", "fail");
+    s_assert_str(doc_at(criteria, 0), "field", "organisation.siret");
+    assert_true(doc_bool(doc_at(criteria, 0), "blocking", false));
+    s_assert_str(doc_at(criteria, 1), "reason", "Engagement pris.");
+    s_assert_str(doc_at(criteria, 1), "outcome", "pass");
+
+    const char *msg = s_text(t, "{\"v\":1,\"type\":\"history\",\"id\":\"%s\",\"token\":\"%s\"}", id, token);
+    assert_int_equal(s_request(t, &reply, msg, NULL), 0);
+    msgpack_object record = s_record(t, doc_array(&reply, "records"), 1);
+    s_assert_str(&record, "what", "validated");
+    s_assert_str(&record, "why", "verdict incomplete; failing: ESS-ID, ESS-FORM");
+}
+
 /*  The record of s_whole_id with the last number of its trail cut: its
  *  history head still counts every record, its trail holds one fewer. */
 static int s_cut_trail(void *ctx, service_t *svc, MDB_txn *txn)
@@ -815,6 +853,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_document_without_its_event_is_corrupt, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_an_appeal_is_in_review_once_its_round_opens, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_trail_of_the_wrong_length_is_malformed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_compact_report_is_given_whole, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_history_records_every_change_and_verifies, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_erase_is_for_staff_and_keeps_a_pseudonymised_record, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_an_unsupported_type_is_refused, s_setup, s_teardown),

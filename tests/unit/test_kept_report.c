@@ -4,6 +4,8 @@
  *  given back whole, byte for byte. */
 #include "proto/kept_report.h"
 
+#include "charter_cases.h"
+
 #include "proto/charter.h"
 #include "proto/messages.h"
 #include "proto/wire.h"
@@ -256,6 +258,175 @@ static void test_broken_bytes_give_nil(void **state)
     msgpack_sbuffer_destroy(&whole);
 }
 
+/*  The criteria kept_report_each gives, one line each
+ *  ("code|outcome|blocking|field|reason\n"), appended to a buffer. */
+static int s_line(const kept_criterion_t *c, void *arg)
+{
+    msgpack_sbuffer *lines = arg;
+    char line[1024];
+    int n = snprintf(line, sizeof line, "%.*s|%.*s|%d|%.*s|%.*s\n", (int)c->code_len, c->code, (int)c->outcome_len,
+                     c->outcome, c->blocking, (int)c->field_len, c->field, (int)c->reason_len, c->reason);
+    msgpack_sbuffer_write(lines, line, (size_t)n);
+    return 0;
+}
+
+static void s_assert_same_criteria(const msgpack_object *a, const msgpack_object *b)
+{
+    msgpack_sbuffer la, lb;
+    msgpack_sbuffer_init(&la);
+    msgpack_sbuffer_init(&lb);
+    proto_error_t err;
+    assert_int_equal(kept_report_each(a, s_line, &la, &err), 0);
+    assert_int_equal(kept_report_each(b, s_line, &lb, &err), 0);
+    assert_true(la.size > 0);
+    assert_int_equal(la.size, lb.size);
+    assert_memory_equal(la.data, lb.data, la.size);
+    msgpack_sbuffer_destroy(&la);
+    msgpack_sbuffer_destroy(&lb);
+}
+
+/*  The compact form packed straight from the charter's report (what
+ *  validation sends) is, byte for byte, what kept_report_pack makes of the
+ *  map charter_report_pack writes; it is given back as that map, and read
+ *  criterion by criterion the same: for reports the charter makes (every
+ *  criterion passing, failing ones, one with the private area granted) and
+ *  for made-up ones (reasons of no table, a criterion with no code, no
+ *  version). */
+static void s_assert_compact_is_kept_form(charter_report_t *report)
+{
+    msgpack_sbuffer whole, kept, direct;
+    msgpack_sbuffer_init(&whole);
+    msgpack_sbuffer_init(&kept);
+    msgpack_sbuffer_init(&direct);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &whole, msgpack_sbuffer_write);
+    charter_report_pack(report, &pk);
+    msgpack_object map = s_decode(&whole, &zone);
+    kept_report_pack(&kept, &map);
+    msgpack_packer_init(&pk, &direct, msgpack_sbuffer_write);
+    kept_report_pack_charter(&pk, report);
+    assert_int_equal((unsigned char)direct.data[0], 0x95);   /* an array of 5: the compact form */
+    assert_int_equal(direct.size, kept.size);
+    assert_memory_equal(direct.data, kept.data, kept.size);
+    s_assert_given_back(&direct, &whole);
+    msgpack_object compact = s_decode(&direct, &zone);
+    s_assert_same_criteria(&map, &compact);
+    msgpack_sbuffer_destroy(&whole);
+    msgpack_sbuffer_destroy(&kept);
+    msgpack_sbuffer_destroy(&direct);
+    msgpack_zone_destroy(&zone);
+}
+
+static void test_the_charter_packs_the_compact_form(void **state)
+{
+    (void)state;
+    static charter_report_t report;
+    static const char *const patches[] = {
+        NULL,
+        "{'organisation': {'siret': '123 456 789 00012'}}",
+        "{'commitments': {'tax_compliance': false}}",
+        "{'trained_people': [{'name': 'A B', 'session_date': '2026-11-03'}]}",
+        "{'references': {'ess': [], 'continuous_improvement': []}, 'offer': {'training': false}}",
+    };
+    for (size_t i = 0; i < sizeof patches / sizeof *patches; i++) {
+        cases_judge(NULL, patches[i], NULL, &report);
+        s_assert_compact_is_kept_form(&report);
+    }
+    cases_judge(NULL, patches[1], NULL, &report);
+    assert_int_equal(report.verdict, CHARTER_VERDICT_INCOMPLETE);   /* the cases cover both verdicts */
+    cases_judge(NULL, patches[3], NULL, &report);
+    assert_true(report.private_area);                               /* and both private areas */
+
+    snprintf(report.results[0].reason, sizeof report.results[0].reason, "Un motif qu'aucune table ne donne.");
+    report.results[1].code = NULL;
+    report.version = NULL;
+    s_assert_compact_is_kept_form(&report);
+}
+
+static int s_stop_at_second(const kept_criterion_t *c, void *arg)
+{
+    (void)c;
+    return ++*(int *)arg == 2 ? 7 : 0;
+}
+
+/*  A report is read criterion by criterion whatever its form: the map of
+ *  an earlier version's event, the map kept without its defaults, the
+ *  compact form; the reading stops at the callback's first non-zero.
+ *  Anything else is refused, naming the field and the rule. */
+static void test_each_criterion_in_every_form(void **state)
+{
+    (void)state;
+    msgpack_sbuffer whole, kept, thin;
+    msgpack_sbuffer_init(&whole);
+    msgpack_sbuffer_init(&kept);
+    msgpack_sbuffer_init(&thin);
+    s_report(&whole);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object map = s_decode(&whole, &zone);
+    kept_report_pack(&kept, &map);
+    msgpack_object compact = s_decode(&kept, &zone);
+    assert_int_equal(compact.type, MSGPACK_OBJECT_ARRAY);
+    s_assert_same_criteria(&map, &compact);
+    /* A map with one key more is kept without its criteria's defaults. */
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &thin, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, map.via.map.size + 1);
+    for (uint32_t i = 0; i < map.via.map.size; i++) {
+        msgpack_pack_object(&pk, map.via.map.ptr[i].key);
+        msgpack_pack_object(&pk, map.via.map.ptr[i].val);
+    }
+    proto_pack_kv_str(&pk, "note", "x");
+    msgpack_object wider = s_decode(&thin, &zone);
+    kept_report_pack(&kept, &wider);
+    msgpack_object without_defaults = s_decode(&kept, &zone);
+    assert_int_equal(without_defaults.type, MSGPACK_OBJECT_MAP);
+    assert_true(kept.size < thin.size);
+    s_assert_same_criteria(&map, &without_defaults);
+
+    int seen = 0;
+    proto_error_t err;
+    assert_int_equal(kept_report_each(&compact, s_stop_at_second, &seen, &err), 7);
+    assert_int_equal(seen, 2);
+
+    static const unsigned char text[] = {0xa1, 'x'}, nil[] = {0xc0}, no_criteria[] = {0x81, 0xa1, 'v', 0xc2},
+                               form_2[] = {0x95, 0x02, 0xa1, 'c', 0xa1, 'v', 0xc2, 0x90},
+                               short_form[] = {0x92, 0x01, 0xa1, 'c'},
+                               bad_criterion[] = {0x95, 0x01, 0xa1, 'c', 0xa1, 'v', 0xc2, 0x91, 0x93, 0xa1, 'X', 0x00, 0xc2},
+                               unknown_outcome[] = {0x95, 0x01, 0xa1, 'c', 0xa1, 'v', 0xc2, 0x91,
+                                                    0x95, 0xa1, 'X', 0x09, 0xc2, 0xa0, 0xa1, 'r'},
+                               outcome_text[] = {0x95, 0x01, 0xa1, 'c', 0xa1, 'v', 0xc2, 0x91,
+                                                 0x95, 0xa1, 'X', 0xa4, 'p', 'a', 's', 's', 0xc2, 0xa0, 0xa1, 'r'};
+    const struct {
+        const unsigned char *data;
+        size_t len;
+        const char *rule;
+    } cases[] = {{text, sizeof text, "type"},           {nil, sizeof nil, "type"},
+                 {no_criteria, sizeof no_criteria, "type"}, {form_2, sizeof form_2, "type"},
+                 {short_form, sizeof short_form, "type"}, {bad_criterion, sizeof bad_criterion, "criterion"},
+                 {unknown_outcome, sizeof unknown_outcome, "criterion"},
+                 {outcome_text, sizeof outcome_text, "criterion"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        msgpack_object report;
+        size_t offset = 0;
+        assert_int_equal(msgpack_unpack((const char *)cases[i].data, cases[i].len, &offset, &zone, &report),
+                         MSGPACK_UNPACK_SUCCESS);
+        proto_error_clear(&err);
+        seen = 0;
+        assert_int_equal(kept_report_each(&report, s_stop_at_second, &seen, &err), -1);
+        assert_string_equal(err.field, "report");
+        assert_string_equal(err.rule, cases[i].rule);
+        assert_int_equal(seen, 0);
+    }
+    assert_int_equal(kept_report_each(NULL, s_stop_at_second, &seen, &err), -1);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&whole);
+    msgpack_sbuffer_destroy(&kept);
+    msgpack_sbuffer_destroy(&thin);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +436,8 @@ int main(void)
         cmocka_unit_test(test_whole_report_goes_out_unchanged),
         cmocka_unit_test(test_odd_shapes),
         cmocka_unit_test(test_broken_bytes_give_nil),
+        cmocka_unit_test(test_the_charter_packs_the_compact_form),
+        cmocka_unit_test(test_each_criterion_in_every_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,23 +81,44 @@ static void test_old_events_write_no_letter(void **state)
     assert_int_equal(doc_len(notify_bench_due(t, T0)), 1);
 }
 
-static void test_incomplete_lists_each_failed_criterion(void **state)
+/*  The letter to app1's contact after a validated event whose report is
+ *  `report` (JSON), with a blocking criterion and a passing one. */
+static char *s_incomplete_letter(core_t *t, const char *report)
 {
-    core_t *t = *state;
     notify_bench_submitted(t, 1, "app1", "contact@mutuelle.example", T0);
     notify_bench_due(t, T0);
     assert_int_equal(core_bench_apply(t->bench, notify_apply_validation, t->notify, "validated", T0 + 1,
                                       "{\"seq\": 1, \"type\": \"validated\", \"at\": %d, \"id\": \"app1\", \"revision\": 1,"
-                                      " \"verdict\": \"incomplete\", \"report\": {\"criteria\": ["
-                                      "{\"code\": \"LOY-NDA\", \"outcome\": \"fail\", \"blocking\": true, \"field\": \"x\","
-                                      " \"reason\": \"Engagement de confidentialité non coché.\"},"
-                                      "{\"code\": \"ESS-FORM\", \"outcome\": \"pass\", \"blocking\": false, \"field\": \"\","
-                                      " \"reason\": \"Statut reconnu.\"}]}}", T0 + 1),
+                                      " \"verdict\": \"incomplete\", \"report\": %s}", T0 + 1, report),
                      0);
     char *text = notify_bench_letter_text(t, T0 + 1, "contact@mutuelle.example");
     assert_non_null(strstr(text, "Engagement de confidentialit=C3=A9 non coch=C3=A9."));
     assert_null(strstr(text, "Statut reconnu"));
+    return text;
+}
+
+static void test_incomplete_lists_each_failed_criterion(void **state)
+{
+    char *text = s_incomplete_letter(*state, "{\"criteria\": ["
+                                             "{\"code\": \"LOY-NDA\", \"outcome\": \"fail\", \"blocking\": true, \"field\": \"x\","
+                                             " \"reason\": \"Engagement de confidentialité non coché.\"},"
+                                             "{\"code\": \"ESS-FORM\", \"outcome\": \"pass\", \"blocking\": false, \"field\": \"\","
+                                             " \"reason\": \"Statut reconnu.\"}]}");
     assert_non_null(strstr(text, "https://candidater.example/suivi/app1"));
+    free(text);
+}
+
+/*  The same from a report in its compact form (what validation sends):
+ *  each criterion an array, its outcome and a frequent reason by number
+ *  (0: "Engagement pris.", proto/README.md). */
+static void test_incomplete_reads_a_compact_report(void **state)
+{
+    char *text = s_incomplete_letter(*state, "[1, \"2018.1\", \"incomplete\", false, ["
+                                             "[\"LOY-NDA\", 1, true, \"commitments.nda\","
+                                             " \"Engagement de confidentialit\u00e9 non coch\u00e9.\"],"
+                                             "[\"LOY-TAX\", 1, true, \"\", 0],"
+                                             "[\"ESS-FORM\", 0, false, \"\", \"Statut reconnu.\"]]]");
+    assert_non_null(strstr(text, "Engagement pris."));
     free(text);
 }
 
@@ -339,6 +360,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_an_imported_listing_gets_the_published_letter_only, notify_bench_setup,
                                         notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_old_events_write_no_letter, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_incomplete_reads_a_compact_report, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_incomplete_lists_each_failed_criterion, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_rejection_says_how_to_appeal_once, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_published_then_reminders_60_and_14_days_before, notify_bench_setup, notify_bench_teardown),

@@ -272,6 +272,25 @@ static void test_the_committee_reads_the_report_as_made(void **state)
     s_assert_report(s_queued_report(t), "Lu ensemble.");
 }
 
+/*  The same report in its compact form (what validation sends): kept as
+ *  it came, read whole by the committee. */
+static void test_a_compact_report_reads_whole(void **state)
+{
+    fixture_t *t = *state;
+    s_committee(t);
+    int rc = core_bench_apply(t->bench, review_apply_validation, t->review, "validated", S_AT,
+                              "{\"seq\":1,\"v\":1,\"type\":\"validated\",\"id\":\"a1\",\"revision\":1,"
+                              "\"at\":%d,\"verdict\":\"review\",\"report\":[1,\"2018.1\",\"review\",false,"
+                              "[[\"LOY-TAX\",0,false,\"\",0],[\"ESS-ID\",2,false,\"organisation.siret\",\"%s\"]]],"
+                              "\"application\":%s}",
+                              S_AT, "À vérifier.", t->application);
+    assert_int_equal(rc, 0);
+    const msgpack_object *report = s_queued_report(t);
+    s_assert_report(report, "À vérifier.");
+    assert_true(doc_str_eq(report, "verdict", "review"));
+    assert_true(doc_str_eq(doc_at(doc_array(report, "criteria"), 1), "outcome", "review"));
+}
+
 /*  The kept report of file a1 replaced by s_spoilt: a store broken
  *  behind review's back. */
 static const char *s_spoilt;
@@ -618,6 +637,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_queue_paging, review_bench_setup, review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_report_that_cannot_be_read_leaves_the_file_listed, review_bench_setup,
                                         review_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_a_compact_report_reads_whole, review_bench_setup, review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_the_committee_reads_the_report_as_made, review_bench_setup,
                                         review_bench_teardown),
         cmocka_unit_test_setup_teardown(test_queue_refusals, review_bench_setup, review_bench_teardown),

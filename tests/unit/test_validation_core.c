@@ -11,7 +11,9 @@
 #include <cmocka.h>
 
 #include "core_bench.h"
+#include "proto/charter.h"
 #include "proto/doc.h"
+#include "proto/kept_report.h"
 #include "proto/messages.h"
 #include "services/validation/validation.h"
 
@@ -29,6 +31,28 @@ static int s_teardown(void **state)
 {
     core_bench_t *bench = *state;
     core_bench_destroy(&bench);
+    return 0;
+}
+
+static size_t s_criteria_count(void)
+{
+    const charter_criterion_t *all;
+    return charter_criteria(&all);
+}
+
+/*  kept_report_each: counts the criteria and keeps the one of `code`. */
+typedef struct {
+    const char *code;
+    size_t count;
+    kept_criterion_t criterion;
+} found_t;
+
+static int s_find(const kept_criterion_t *c, void *arg)
+{
+    found_t *f = arg;
+    f->count++;
+    if (c->code_len == strlen(f->code) && memcmp(c->code, f->code, c->code_len) == 0)
+        f->criterion = *c;
     return 0;
 }
 
@@ -53,8 +77,15 @@ static void test_a_valid_application_goes_to_review(void **state)
     assert_non_null(validated);
     assert_true(doc_str_eq(validated, "verdict", "review"));
     assert_non_null(doc_map(validated, "application"));
-    assert_non_null(doc_map(validated, "report"));
     assert_true(doc_str_eq(validated, "renews", "a0"));
+    /* The report goes out compact (an array), every criterion in it. */
+    const msgpack_object *report = doc_get(validated, "report");
+    assert_true(report && report->type == MSGPACK_OBJECT_ARRAY);
+    found_t found = {"ESS-ID", 0, {0}};
+    proto_error_t err;
+    assert_int_equal(kept_report_each(report, s_find, &found, &err), 0);
+    assert_int_equal(found.count, s_criteria_count());
+    assert_true(found.criterion.outcome_len == 4 && memcmp(found.criterion.outcome, "pass", 4) == 0);
 }
 
 static void test_an_incomplete_application_stays_with_intake(void **state)
@@ -66,6 +97,14 @@ static void test_an_incomplete_application_stays_with_intake(void **state)
     assert_true(doc_str_eq(validated, "verdict", "incomplete"));
     assert_null(doc_get(validated, "application"));   /* review gets nothing to judge */
     assert_null(doc_get(validated, "renews"));
+    /* What intake and notify read of it: the blocking criterion and why. */
+    found_t found = {"ESS-ID", 0, {0}};
+    proto_error_t err;
+    assert_int_equal(kept_report_each(doc_get(validated, "report"), s_find, &found, &err), 0);
+    const kept_criterion_t *id = &found.criterion;
+    assert_true(id->outcome_len == 4 && memcmp(id->outcome, "fail", 4) == 0 && id->blocking);
+    assert_true(id->field_len == strlen("organisation.siret") && memcmp(id->field, "organisation.siret", id->field_len) == 0);
+    assert_true(id->reason_len > 0);
 }
 
 static void test_appeal_and_erasure_are_passed_on(void **state)
