@@ -1,7 +1,8 @@
-/*  common/service_turn.c - a turn of the service's loop: the requests
- *  and the upstream batches it received, run in one write transaction,
- *  committed, then answered; apart when together they fail (see
- *  service.h, service_impl.h). */
+/*  common/service_turn.c - a turn of the service's loop: the pulls it
+ *  received answered first, from what is committed; then the requests and
+ *  the upstream batches, run in one write transaction, committed, then
+ *  answered; apart when together they fail (see service.h,
+ *  service_impl.h). */
 #include "service_impl.h"
 
 #include "auth.h"
@@ -488,6 +489,25 @@ static void s_commit_turn(service_t *self, size_t count, bool requests, int64_t 
         }
 }
 
+/*  The batch's pulls, answered first, from what is committed: a consumer
+ *  that lags takes its next events now, not after the commit of this
+ *  turn's requests (up to SERVICE_BATCH of them and an fsync), and works on
+ *  them meanwhile; one that has everything is parked, and served as soon
+ *  as this turn's commit gives it more (service_serve_parked). */
+static void s_answer_pulls(service_t *self, size_t count, int64_t now_ms)
+{
+    MDB_txn *read_txn = NULL;
+    for (size_t i = 0; i < count; i++) {
+        pending_t *p = &self->batch[i];
+        if (p->is_pull) {
+            service_handle_pull(self, &read_txn, p, now_ms);
+            s_observe(self, p, event_log_clock_us() - p->received_us);
+        }
+    }
+    if (read_txn)
+        mdb_txn_abort(read_txn);
+}
+
 void service_turn(service_t *self, bool requests_in, const bool *streams_in, int64_t now_ms)
 {
     size_t count = requests_in ? s_receive_batch(self) : 0;
@@ -501,6 +521,7 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
         s_pending_prepare(self, &self->batch[i], wall_ms, now_ms);
         service_room_refuse(self, &self->batch[i]);
     }
+    s_answer_pulls(self, count, now_ms);
     bool requests = s_batch_needs_txn(self, count), streams = false;
     for (size_t u = 0; u < self->def->upstream_count; u++) {
         self->upstream[u].ready =
@@ -519,18 +540,10 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
             s_observe(self, &self->batch[i], replied_us - self->batch[i].received_us);
     event_log_flush();
     /* Durable now: reply. */
-    MDB_txn *read_txn = NULL;
-    for (size_t i = 0; i < count; i++) {
-        pending_t *p = &self->batch[i];
-        if (p->is_pull) {
-            service_handle_pull(self, &read_txn, p, now_ms);
-            s_observe(self, p, event_log_clock_us() - p->received_us);
-        } else {
-            service_send(p->router, p->envelope, s_reply_of(self, p), p->reply_len);
-        }
-    }
-    if (read_txn)
-        mdb_txn_abort(read_txn);
+    for (size_t i = 0; i < count; i++)
+        if (!self->batch[i].is_pull)
+            service_send(self->batch[i].router, self->batch[i].envelope, s_reply_of(self, &self->batch[i]),
+                         self->batch[i].reply_len);
     s_release_batch(self, count);
     service_memory_turn_ended(self, count, s_events_of_turn(self), now_ms);
 }

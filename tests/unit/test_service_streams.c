@@ -49,6 +49,42 @@ static void test_stream_batches_are_applied_with_their_cursor(void **state)
     store_destroy(&store);
 }
 
+/*  A pull that comes in the same turn as requests is answered first, from
+ *  what was committed before the turn: a consumer that lags works on its
+ *  batch while the turn's requests are run and committed.  Here the turn's
+ *  erase appends event 2 after the pull was answered with event 1 alone;
+ *  a pull that has everything is held, and gets event 3 from the commit
+ *  of its own turn. */
+static void test_a_pull_is_answered_before_its_turns_requests(void **state)
+{
+    service_fixture_t *f = *state;
+    fixture_start(f);
+    fixture_ask(f, "erase", "p1", "ack", "logged");
+    zsock_t *other = fixture_client(f);
+    msgpack_object reply;
+    uint64_t seq = 0;
+    fixture_hold_turn(f);
+    fixture_send(f, other, "erase", 1, "p2", NULL);
+    fixture_pull(f, 0, 0);
+    fixture_release_turn(f);
+    assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
+    assert_int_equal(seq, 1);
+    assert_true(fixture_reply(f, other, 5000, &reply));
+    fixture_pull(f, 1, 0);
+    assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
+    assert_int_equal(seq, 2);
+
+    fixture_hold_turn(f);
+    fixture_pull(f, 2, 10000);
+    fixture_send(f, other, "erase", 1, "p3", NULL);
+    fixture_release_turn(f);
+    assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
+    assert_int_equal(seq, 3);
+    assert_true(fixture_reply(f, other, 5000, &reply));
+    zsock_destroy(&other);
+    fixture_stop(f);
+}
+
 static void test_the_log_is_pulled_and_pulls_are_held(void **state)
 {
     service_fixture_t *f = *state;
@@ -230,6 +266,7 @@ int main(void)
     zsys_set_logsystem(false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stream_batches_are_applied_with_their_cursor, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_pull_is_answered_before_its_turns_requests, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_the_log_is_pulled_and_pulls_are_held, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_an_erasure_compacts_the_store, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_consumer_leaves_out_what_it_never_reads, fixture_setup,
