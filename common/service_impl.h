@@ -49,6 +49,7 @@ typedef struct {
     service_request_t req;
     size_t reply_off, reply_len; /* the reply, in early_buf when ready, else in late_buf */
     bool is_pull;
+    bool pull_answered;          /* a pull that lagged, answered before the turn's transaction */
     bool ready;                  /* reply packed (error or pong) before the transaction */
     int64_t received_us;         /* monotonic clock at receipt, for its duration */
 } pending_t;

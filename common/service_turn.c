@@ -1,8 +1,8 @@
-/*  common/service_turn.c - a turn of the service's loop: the pulls it
- *  received answered first, from what is committed; then the requests and
- *  the upstream batches, run in one write transaction, committed, then
- *  answered; apart when together they fail (see service.h,
- *  service_impl.h). */
+/*  common/service_turn.c - a turn of the service's loop: the pulls of
+ *  consumers that lag answered first, from what is committed; then the
+ *  requests and the upstream batches, run in one write transaction,
+ *  committed, then answered, and the other pulls; apart when together they
+ *  fail (see service.h, service_impl.h). */
 #include "service_impl.h"
 
 #include "auth.h"
@@ -489,20 +489,30 @@ static void s_commit_turn(service_t *self, size_t count, bool requests, int64_t 
         }
 }
 
-/*  The batch's pulls, answered first, from what is committed: a consumer
- *  that lags takes its next events now, not after the commit of this
- *  turn's requests (up to SERVICE_BATCH of them and an fsync), and works on
- *  them meanwhile; one that has everything is parked, and served as soon
- *  as this turn's commit gives it more (service_serve_parked). */
-static void s_answer_pulls(service_t *self, size_t count, int64_t now_ms)
+/*  A turn of at least this many requests answers the pulls of consumers
+ *  that lag before running them: below, the requests' commit is short, and
+ *  their replies go first. */
+#define S_PULLS_FIRST_FROM 32
+
+/*  The batch's pulls: those of consumers that lag (lagging, before the
+ *  turn's transaction), or the others (after its commit).  A consumer that
+ *  lags takes its next events from what is committed at once, not after
+ *  the commit of this turn's requests (up to SERVICE_BATCH of them and an
+ *  fsync), and works on them meanwhile; one that has everything is
+ *  answered after the commit, which may give it this turn's events. */
+static void s_answer_pulls(service_t *self, size_t count, bool lagging, int64_t now_ms)
 {
     MDB_txn *read_txn = NULL;
+    uint64_t head = stream_log_head(self->log);
     for (size_t i = 0; i < count; i++) {
         pending_t *p = &self->batch[i];
-        if (p->is_pull) {
-            service_handle_pull(self, &read_txn, p, now_ms);
-            s_observe(self, p, event_log_clock_us() - p->received_us);
-        }
+        uint64_t after = 0;
+        if (!p->is_pull || p->pull_answered
+            || (lagging && !(doc_uint(p->req.msg, "after", &after) && after < head)))
+            continue;
+        service_handle_pull(self, &read_txn, p, now_ms);
+        s_observe(self, p, event_log_clock_us() - p->received_us);
+        p->pull_answered = true;
     }
     if (read_txn)
         mdb_txn_abort(read_txn);
@@ -521,7 +531,8 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
         s_pending_prepare(self, &self->batch[i], wall_ms, now_ms);
         service_room_refuse(self, &self->batch[i]);
     }
-    s_answer_pulls(self, count, now_ms);
+    if (count >= S_PULLS_FIRST_FROM)
+        s_answer_pulls(self, count, true, now_ms);
     bool requests = s_batch_needs_txn(self, count), streams = false;
     for (size_t u = 0; u < self->def->upstream_count; u++) {
         self->upstream[u].ready =
@@ -544,6 +555,7 @@ void service_turn(service_t *self, bool requests_in, const bool *streams_in, int
         if (!self->batch[i].is_pull)
             service_send(self->batch[i].router, self->batch[i].envelope, s_reply_of(self, &self->batch[i]),
                          self->batch[i].reply_len);
+    s_answer_pulls(self, count, false, now_ms);
     s_release_batch(self, count);
     service_memory_turn_ended(self, count, s_events_of_turn(self), now_ms);
 }

@@ -49,38 +49,65 @@ static void test_stream_batches_are_applied_with_their_cursor(void **state)
     store_destroy(&store);
 }
 
-/*  A pull that comes in the same turn as requests is answered first, from
- *  what was committed before the turn: a consumer that lags works on its
- *  batch while the turn's requests are run and committed.  Here the turn's
- *  erase appends event 2 after the pull was answered with event 1 alone;
- *  a pull that has everything is held, and gets event 3 from the commit
- *  of its own turn. */
+/*  The requests of one turn on `other`: n "status" and one erase of
+ *  `erased`; their replies are read after the turn. */
+static void s_turn_of_requests(service_fixture_t *f, zsock_t *other, size_t n, const char *erased)
+{
+    for (size_t i = 0; i < n; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "s%zu", i);
+        fixture_send(f, other, "status", 1, id, NULL);
+    }
+    fixture_send(f, other, "erase", 1, erased, NULL);
+}
+
+static void s_replies(service_fixture_t *f, zsock_t *other, size_t n)
+{
+    msgpack_object reply;
+    for (size_t i = 0; i < n; i++)
+        assert_true(fixture_reply(f, other, 5000, &reply));
+}
+
+/*  A pull of a consumer that lags, in a turn of many requests (32 and
+ *  more), is answered first, from what was committed before the turn: the
+ *  consumer works on its batch while the turn's requests are run and
+ *  committed.  Here the turn's erase appends event 2 after the pull was
+ *  answered with event 1 alone.  In a turn of a few requests, whose commit
+ *  is short, the replies go first and the pull after them, with the
+ *  turn's event; a pull that has everything waits for its turn's commit. */
 static void test_a_pull_is_answered_before_its_turns_requests(void **state)
 {
     service_fixture_t *f = *state;
     fixture_start(f);
     fixture_ask(f, "erase", "p1", "ack", "logged");
     zsock_t *other = fixture_client(f);
-    msgpack_object reply;
     uint64_t seq = 0;
     fixture_hold_turn(f);
-    fixture_send(f, other, "erase", 1, "p2", NULL);
+    s_turn_of_requests(f, other, 40, "p2");
     fixture_pull(f, 0, 0);
     fixture_release_turn(f);
     assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
     assert_int_equal(seq, 1);
-    assert_true(fixture_reply(f, other, 5000, &reply));
+    s_replies(f, other, 41);
     fixture_pull(f, 1, 0);
     assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
     assert_int_equal(seq, 2);
 
     fixture_hold_turn(f);
-    fixture_pull(f, 2, 10000);
-    fixture_send(f, other, "erase", 1, "p3", NULL);
+    s_turn_of_requests(f, other, 2, "p3");
+    fixture_pull(f, 1, 0);
+    fixture_release_turn(f);
+    assert_int_equal(fixture_batch_len(f, 5000, &seq), 2);
+    assert_int_equal(seq, 2);
+    s_replies(f, other, 3);
+
+    fixture_hold_turn(f);
+    fixture_pull(f, 3, 10000);
+    s_turn_of_requests(f, other, 40, "p4");
     fixture_release_turn(f);
     assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
-    assert_int_equal(seq, 3);
-    assert_true(fixture_reply(f, other, 5000, &reply));
+    assert_int_equal(seq, 4);
+    s_replies(f, other, 41);
     zsock_destroy(&other);
     fixture_stop(f);
 }
