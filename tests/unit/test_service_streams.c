@@ -54,7 +54,7 @@ static void test_stream_batches_are_applied_with_their_cursor(void **state)
 static void s_turn_of_requests(service_fixture_t *f, zsock_t *other, size_t n, const char *erased)
 {
     for (size_t i = 0; i < n; i++) {
-        char id[16];
+        char id[24];
         snprintf(id, sizeof id, "s%zu", i);
         fixture_send(f, other, "status", 1, id, NULL);
     }
