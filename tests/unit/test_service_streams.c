@@ -61,11 +61,21 @@ static void s_turn_of_requests(service_fixture_t *f, zsock_t *other, size_t n, c
     fixture_send(f, other, "erase", 1, erased, NULL);
 }
 
-static void s_replies(service_fixture_t *f, zsock_t *other, size_t n)
+/*  One turn of `requests` "status" and an erase of `erased` on `other`, and
+ *  a pull (after, wait): the length of the batch that answers the pull,
+ *  its first seq in *seq.  The requests' replies are read after it. */
+static size_t s_turn_with_a_pull(service_fixture_t *f, zsock_t *other, size_t requests, const char *erased,
+                                 uint64_t after, uint64_t wait, uint64_t *seq)
 {
+    fixture_hold_turn(f);
+    s_turn_of_requests(f, other, requests, erased);
+    fixture_pull(f, after, wait);
+    fixture_release_turn(f);
+    size_t len = fixture_batch_len(f, 5000, seq);
     msgpack_object reply;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i <= requests; i++)
         assert_true(fixture_reply(f, other, 5000, &reply));
+    return len;
 }
 
 /*  A pull of a consumer that lags, in a turn of many requests (32 and
@@ -82,32 +92,15 @@ static void test_a_pull_is_answered_before_its_turns_requests(void **state)
     fixture_ask(f, "erase", "p1", "ack", "logged");
     zsock_t *other = fixture_client(f);
     uint64_t seq = 0;
-    fixture_hold_turn(f);
-    s_turn_of_requests(f, other, 40, "p2");
-    fixture_pull(f, 0, 0);
-    fixture_release_turn(f);
-    assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
+    assert_int_equal(s_turn_with_a_pull(f, other, 40, "p2", 0, 0, &seq), 1);
     assert_int_equal(seq, 1);
-    s_replies(f, other, 41);
     fixture_pull(f, 1, 0);
     assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
     assert_int_equal(seq, 2);
-
-    fixture_hold_turn(f);
-    s_turn_of_requests(f, other, 2, "p3");
-    fixture_pull(f, 1, 0);
-    fixture_release_turn(f);
-    assert_int_equal(fixture_batch_len(f, 5000, &seq), 2);
+    assert_int_equal(s_turn_with_a_pull(f, other, 2, "p3", 1, 0, &seq), 2);
     assert_int_equal(seq, 2);
-    s_replies(f, other, 3);
-
-    fixture_hold_turn(f);
-    fixture_pull(f, 3, 10000);
-    s_turn_of_requests(f, other, 40, "p4");
-    fixture_release_turn(f);
-    assert_int_equal(fixture_batch_len(f, 5000, &seq), 1);
+    assert_int_equal(s_turn_with_a_pull(f, other, 40, "p4", 3, 10000, &seq), 1);
     assert_int_equal(seq, 4);
-    s_replies(f, other, 41);
     zsock_destroy(&other);
     fixture_stop(f);
 }
