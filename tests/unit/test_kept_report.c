@@ -13,7 +13,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -427,6 +429,55 @@ static void test_each_criterion_in_every_form(void **state)
     msgpack_sbuffer_destroy(&thin);
 }
 
+static int s_keep_reason(const kept_criterion_t *c, void *arg)
+{
+    snprintf(arg, 600, "%.*s", (int)c->reason_len, c->reason);
+    return 0;
+}
+
+/*  The text reason number n stands for in a compact report, read through
+ *  kept_report_each; false when no reason has that number. */
+static bool s_reason_of(uint8_t n, char text[600])
+{
+    const unsigned char bytes[] = {0x95, 0x01, 0xa1, 'c', 0xa1, 'v', 0xc2, 0x91, 0x95, 0xa1, 'X', 0x00, 0xc2, 0xa0, 0xcc, n};
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object report;
+    size_t offset = 0;
+    assert_int_equal(msgpack_unpack((const char *)bytes, sizeof bytes, &offset, &zone, &report), MSGPACK_UNPACK_SUCCESS);
+    proto_error_t err;
+    bool known = kept_report_each(&report, s_keep_reason, text, &err) == 0;
+    msgpack_zone_destroy(&zone);
+    return known;
+}
+
+/*  proto/README.md's table of the compact form's reasons is the code's:
+ *  each number with its text, and none beyond. */
+static void test_the_protocol_lists_every_reason(void **state)
+{
+    (void)state;
+    const char *fixtures = getenv("ESSP_FIXTURES");
+    assert_non_null(fixtures);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/../../proto/README.md", fixtures);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char readme[1 << 20];
+    size_t len = fread(readme, 1, sizeof readme - 1, f);
+    fclose(f);
+    readme[len] = '\0';
+    char text[600], row[700];
+    uint8_t n = 0;
+    for (; s_reason_of(n, text); n++) {
+        snprintf(row, sizeof row, "| %u | `%s` |", n, text);
+        if (!strstr(readme, row))
+            fail_msg("proto/README.md lacks the row %s", row);
+    }
+    assert_true(n >= 15);
+    snprintf(row, sizeof row, "| %u | `", n);
+    assert_null(strstr(readme, row));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_broken_bytes_give_nil),
         cmocka_unit_test(test_the_charter_packs_the_compact_form),
         cmocka_unit_test(test_each_criterion_in_every_form),
+        cmocka_unit_test(test_the_protocol_lists_every_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
