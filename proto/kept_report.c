@@ -88,22 +88,25 @@ static const char *const s_reasons[] = {
 };
 #define S_COUNT(table) (sizeof table / sizeof *table)
 
+/*  The place of the len bytes of `text` in `table`, or -1. */
+static int s_place_n(const char *const *table, size_t count, const char *text, size_t len)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strlen(table[i]) == len && memcmp(table[i], text, len) == 0)
+            return (int)i;
+    return -1;
+}
+
 /*  The place of the C string `text` in `table`, or -1. */
 static int s_place_cstr(const char *const *table, size_t count, const char *text)
 {
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(table[i], text) == 0)
-            return (int)i;
-    return -1;
+    return s_place_n(table, count, text, strlen(text));
 }
 
 /*  The place of `text` in `table`, or -1. */
 static int s_place(const char *const *table, size_t count, const msgpack_object *text)
 {
-    for (size_t i = 0; text->type == MSGPACK_OBJECT_STR && i < count; i++)
-        if (strlen(table[i]) == text->via.str.size && memcmp(table[i], text->via.str.ptr, text->via.str.size) == 0)
-            return (int)i;
-    return -1;
+    return text->type == MSGPACK_OBJECT_STR ? s_place_n(table, count, text->via.str.ptr, text->via.str.size) : -1;
 }
 
 static bool s_is(const msgpack_object_kv *kv, const char *key, msgpack_object_type type)
