@@ -152,6 +152,9 @@ void service_memory_return(service_t *self);
 /*  service_pull.c: sends one reply (the routing frames, then data). */
 void service_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size);
 
+/*  The seq a pull asks the events after ("after"; 0 when it names none). */
+uint64_t service_pull_after(const pending_t *p);
+
 /*  Answers pull p of a batch now (opening *read_txn when it needs one, the
  *  caller aborts it), or holds it until an event or its wait's end. */
 void service_handle_pull(service_t *self, MDB_txn **read_txn, pending_t *p, int64_t now_ms);

@@ -106,10 +106,16 @@ static void s_refuse_pull(pending_t *p, const proto_error_t *err)
     msgpack_sbuffer_destroy(&buf);
 }
 
+uint64_t service_pull_after(const pending_t *p)
+{
+    uint64_t after = 0;
+    doc_uint(p->req.msg, "after", &after);
+    return after;
+}
+
 void service_handle_pull(service_t *self, MDB_txn **read_txn, pending_t *p, int64_t now_ms)
 {
-    uint64_t after = 0, max = 100, wait = 0;
-    doc_uint(p->req.msg, "after", &after);
+    uint64_t after = service_pull_after(p), max = 100, wait = 0;
     doc_uint(p->req.msg, "max", &max);
     doc_uint(p->req.msg, "wait", &wait);
     stream_omit_t omit;

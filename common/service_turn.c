@@ -506,9 +506,7 @@ static void s_answer_pulls(service_t *self, size_t count, bool lagging, int64_t 
     uint64_t head = stream_log_head(self->log);
     for (size_t i = 0; i < count; i++) {
         pending_t *p = &self->batch[i];
-        uint64_t after = 0;
-        if (!p->is_pull || p->pull_answered
-            || (lagging && !(doc_uint(p->req.msg, "after", &after) && after < head)))
+        if (!p->is_pull || p->pull_answered || (lagging && service_pull_after(p) >= head))
             continue;
         service_handle_pull(self, &read_txn, p, now_ms);
         s_observe(self, p, event_log_clock_us() - p->received_us);
