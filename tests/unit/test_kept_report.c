@@ -400,7 +400,10 @@ static void test_each_criterion_in_every_form(void **state)
                                unknown_outcome[] = {0x95, 0x01, 0xa1, 'c', 0xa1, 'v', 0xc2, 0x91,
                                                     0x95, 0xa1, 'X', 0x09, 0xc2, 0xa0, 0xa1, 'r'},
                                outcome_text[] = {0x95, 0x01, 0xa1, 'c', 0xa1, 'v', 0xc2, 0x91,
-                                                 0x95, 0xa1, 'X', 0xa4, 'p', 'a', 's', 's', 0xc2, 0xa0, 0xa1, 'r'};
+                                                 0x95, 0xa1, 'X', 0xa4, 'p', 'a', 's', 's', 0xc2, 0xa0, 0xa1, 'r'},
+                               /* {"criteria": [{"outcome": "pass"}]}: a map's criterion without its code */
+                               map_without_code[] = {0x81, 0xa8, 'c', 'r', 'i', 't', 'e', 'r', 'i', 'a', 0x91, 0x81,
+                                                     0xa7, 'o', 'u', 't', 'c', 'o', 'm', 'e', 0xa4, 'p', 'a', 's', 's'};
     const struct {
         const unsigned char *data;
         size_t len;
@@ -409,7 +412,8 @@ static void test_each_criterion_in_every_form(void **state)
                  {no_criteria, sizeof no_criteria, "type"}, {form_2, sizeof form_2, "type"},
                  {short_form, sizeof short_form, "type"}, {bad_criterion, sizeof bad_criterion, "criterion"},
                  {unknown_outcome, sizeof unknown_outcome, "criterion"},
-                 {outcome_text, sizeof outcome_text, "criterion"}};
+                 {outcome_text, sizeof outcome_text, "criterion"},
+                 {map_without_code, sizeof map_without_code, "criterion"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         msgpack_object report;
         size_t offset = 0;
