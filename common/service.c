@@ -191,10 +191,14 @@ static int s_start(service_t *self)
     }
     if (self->def->start)
         rc = self->def->start(self->def->ctx, self, txn);
+    if (rc == 0 && self->def->before_commit)
+        rc = self->def->before_commit(self->def->ctx, self, txn);
     if (rc == 0)
         rc = store_commit(self->store, txn);
     else
         mdb_txn_abort(txn);
+    if (self->def->ended)
+        self->def->ended(self->def->ctx, self, rc == 0);
     /* A start may append events (publication adopting a new key): they
      * are served once committed. */
     if (rc == 0)

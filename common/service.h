@@ -103,6 +103,13 @@ typedef struct {
     /* Called once, after the store is open, inside a write transaction. */
     int (*start)(void *ctx, service_t *svc, MDB_txn *txn);
     service_handle_fn handle;
+    /* Optional: state a core keeps in memory beside its transactions
+     * (intake's batched index writes).  before_commit runs in each write
+     * transaction (the start's too) once everything else is in it, just
+     * before the commit; a code other than 0 rolls the transaction back.
+     * ended runs once the transaction is over, committed or rolled back. */
+    int (*before_commit)(void *ctx, service_t *svc, MDB_txn *txn);
+    void (*ended)(void *ctx, service_t *svc, bool committed);
     service_upstream_t upstreams[SERVICE_UPSTREAMS_MAX];
     size_t upstream_count;
     /* Optional front end of the service's own (intake's HTTP gateway).

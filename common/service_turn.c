@@ -241,6 +241,8 @@ static void s_release_batch(service_t *self, size_t count)
  *  final code.  items: the requests and events it holds (metrics). */
 static int s_end_txn(service_t *self, MDB_txn *txn, int rc, size_t items)
 {
+    if (rc == 0 && self->def->before_commit)
+        rc = self->def->before_commit(self->def->ctx, self, txn);
     if (rc == 0) {
         /* The commit's time is its fsync's, mostly: what group commit
          * spreads over the `items` requests and events it holds. */
@@ -257,6 +259,8 @@ static int s_end_txn(service_t *self, MDB_txn *txn, int rc, size_t items)
         stream_log_committed(self->log);
     else
         stream_log_aborted(self->log);
+    if (self->def->ended)
+        self->def->ended(self->def->ctx, self, rc == 0);
     return rc;
 }
 

@@ -55,24 +55,22 @@ static size_t s_key(unsigned char key[S_KEY_MAX], const unsigned char hash[CONTA
     return CONTACTS_HASH_BYTES + id_len;
 }
 
-int contacts_put(MDB_txn *txn, service_t *svc, const unsigned char hash[CONTACTS_HASH_BYTES], const char *id,
+int contacts_put(MDB_txn *txn, scratch_t *s, const unsigned char hash[CONTACTS_HASH_BYTES], const char *id,
                  size_t id_len)
 {
     if (id_len > PROTO_ID_MAX)
         return MDB_BAD_VALSIZE;
     unsigned char key[S_KEY_MAX];
-    return store_put(txn, service_db(svc, INTAKE_DB_CONTACTS), key, s_key(key, hash, id, id_len), "", 0);
+    return index_batch_put(s->index, txn, INTAKE_INDEX_CONTACTS, key, s_key(key, hash, id, id_len), "", 0);
 }
 
-int contacts_del(MDB_txn *txn, service_t *svc, const unsigned char hash[CONTACTS_HASH_BYTES], const char *id,
+int contacts_del(MDB_txn *txn, scratch_t *s, const unsigned char hash[CONTACTS_HASH_BYTES], const char *id,
                  size_t id_len)
 {
     if (id_len > PROTO_ID_MAX)
         return 0;
-    unsigned char key_bytes[S_KEY_MAX];
-    MDB_val key = {s_key(key_bytes, hash, id, id_len), key_bytes};
-    int rc = mdb_del(txn, service_db(svc, INTAKE_DB_CONTACTS), &key, NULL);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    unsigned char key[S_KEY_MAX];
+    return index_batch_del(s->index, txn, INTAKE_INDEX_CONTACTS, key, s_key(key, hash, id, id_len));
 }
 
 int contacts_stored_hash(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id, size_t id_len,
@@ -88,24 +86,24 @@ int contacts_stored_hash(MDB_txn *txn, service_t *svc, scratch_t *s, const char 
     return rc;
 }
 
-int contacts_each(MDB_txn *txn, service_t *svc, const unsigned char hash[CONTACTS_HASH_BYTES], size_t max,
+typedef struct {
+    void (*fn)(const char *id, size_t len, void *arg);
+    void *arg;
+} each_t;
+
+/*  An index key to the id it ends with. */
+static void s_each_id(const void *key, size_t len, void *arg)
+{
+    const each_t *each = arg;
+    each->fn((const char *)key + CONTACTS_HASH_BYTES, len - CONTACTS_HASH_BYTES, each->arg);
+}
+
+int contacts_each(MDB_txn *txn, scratch_t *s, const unsigned char hash[CONTACTS_HASH_BYTES], size_t max,
                   void (*fn)(const char *id, size_t len, void *arg), void *arg, size_t *count)
 {
-    *count = 0;
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open(txn, service_db(svc, INTAKE_DB_CONTACTS), &cursor);
-    if (rc)
-        return rc;
-    MDB_val key = {CONTACTS_HASH_BYTES, (void *)hash}, value;
-    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
-         rc == 0 && *count < max && key.mv_size > CONTACTS_HASH_BYTES
-         && memcmp(key.mv_data, hash, CONTACTS_HASH_BYTES) == 0;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        fn((const char *)key.mv_data + CONTACTS_HASH_BYTES, key.mv_size - CONTACTS_HASH_BYTES, arg);
-        (*count)++;
-    }
-    mdb_cursor_close(cursor);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    each_t each = {fn, arg};
+    return index_batch_each_prefix(s->index, txn, INTAKE_INDEX_CONTACTS, hash, CONTACTS_HASH_BYTES, max, s_each_id,
+                                   &each, count);
 }
 
 int contacts_build(MDB_txn *txn, service_t *svc, scratch_t *s)
@@ -132,7 +130,7 @@ int contacts_build(MDB_txn *txn, service_t *svc, scratch_t *s)
             || !contacts_hash_of(s, &application, hash))
             continue;
         /* Writing to another database keeps this cursor valid. */
-        if ((rc = contacts_put(txn, svc, hash, key.mv_data, key.mv_size)))
+        if ((rc = contacts_put(txn, s, hash, key.mv_data, key.mv_size)))
             break;
         count++;
     }

@@ -7,8 +7,8 @@
  *  letters in lower case, followed by the application's id, to nothing:
  *  the applications of one address are one range of keys.  The hash is
  *  keyed with intake's secret, so the index alone does not give the
- *  addresses away; an erased application leaves it.  Kept in the
- *  transaction of each submission, amendment and erasure; built once for
+ *  addresses away; an erased application leaves it.  Written with each
+ *  submission, amendment and erasure through index_batch.h; built once for
  *  the applications stored before it existed (contacts_build, at start).
  */
 #ifndef ESSP_INTAKE_CONTACTS_H
@@ -28,9 +28,9 @@ bool contacts_hash_of(const scratch_t *s, const msgpack_object *application,
                       unsigned char hash[CONTACTS_HASH_BYTES]);
 
 /*  Adds / removes the application `id` under `hash`. */
-int contacts_put(MDB_txn *txn, service_t *svc, const unsigned char hash[CONTACTS_HASH_BYTES], const char *id,
+int contacts_put(MDB_txn *txn, scratch_t *s, const unsigned char hash[CONTACTS_HASH_BYTES], const char *id,
                  size_t id_len);
-int contacts_del(MDB_txn *txn, service_t *svc, const unsigned char hash[CONTACTS_HASH_BYTES], const char *id,
+int contacts_del(MDB_txn *txn, scratch_t *s, const unsigned char hash[CONTACTS_HASH_BYTES], const char *id,
                  size_t id_len);
 
 /*  The hash of the contact of the stored application `id` into *hash:
@@ -41,7 +41,7 @@ int contacts_stored_hash(MDB_txn *txn, service_t *svc, scratch_t *s, const char 
 
 /*  Calls fn for each id indexed under hash (at most `max`), in id order,
  *  *count of them: 0 or an LMDB code.  fn must not write to the index. */
-int contacts_each(MDB_txn *txn, service_t *svc, const unsigned char hash[CONTACTS_HASH_BYTES], size_t max,
+int contacts_each(MDB_txn *txn, scratch_t *s, const unsigned char hash[CONTACTS_HASH_BYTES], size_t max,
                   void (*fn)(const char *id, size_t len, void *arg), void *arg, size_t *count);
 
 /*  Indexes every stored application once (a mark in INTAKE_DB_META says

@@ -113,7 +113,8 @@ static int s_history_erase(MDB_txn *txn, service_t *svc, scratch_t *s, const cha
 
 /*  Drops the application's documents, its report and its place in the
  *  index of listings (SIRET and advisor). */
-static int s_forget_application(MDB_txn *txn, service_t *svc, const char *id, const msgpack_object *record)
+static int s_forget_application(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id,
+                                const msgpack_object *record)
 {
     MDB_val key = {strlen(id), (void *)id};
     int rc = mdb_del(txn, service_db(svc, INTAKE_DB_DOCUMENTS), &key, NULL);
@@ -125,15 +126,15 @@ static int s_forget_application(MDB_txn *txn, service_t *svc, const char *id, co
     intake_record_listing(record, listing);
     if (!*listing)
         return 0;
-    MDB_val siret_key = {strlen(listing), listing}, holder;
-    rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &siret_key, &holder);
+    MDB_val holder;
+    rc = index_batch_get(s->index, txn, INTAKE_INDEX_SIRETS, listing, strlen(listing), &holder);
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
         return rc;
     if (holder.mv_size != strlen(id) || memcmp(holder.mv_data, id, holder.mv_size) != 0)
         return 0;
-    return mdb_del(txn, service_db(svc, INTAKE_DB_SIRETS), &siret_key, NULL);
+    return index_batch_del(s->index, txn, INTAKE_INDEX_SIRETS, listing, strlen(listing));
 }
 
 /*  Erasure on request (staff key, secure endpoint): intake keeps a
@@ -186,11 +187,11 @@ int erase_application(service_t *svc, MDB_txn *txn, service_request_t *req, scra
     unsigned char contact[CONTACTS_HASH_BYTES];
     rc = contacts_stored_hash(txn, svc, s, idz, strlen(idz), contact);
     if (rc == 0)
-        rc = contacts_del(txn, svc, contact, idz, strlen(idz));
+        rc = contacts_del(txn, s, contact, idz, strlen(idz));
     else if (rc == MDB_NOTFOUND)
         rc = 0;
     if (!rc)
-        rc = s_forget_application(txn, svc, idz, &record);
+        rc = s_forget_application(txn, svc, s, idz, &record);
     size_t erased_records = 0, redacted = 0;
     if (!rc)
         rc = s_history_erase(txn, svc, s, idz, strlen(idz), &after, history.chain.count, &erased_records);

@@ -209,7 +209,7 @@ int follow_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_
     char idz[PROTO_ID_MAX + 1];
     if (record_id(&record, idz) < 0)
         return MDB_CORRUPTED;
-    rc = keys_lookup(txn, svc, req->msg, s, &known);
+    rc = keys_lookup(txn, s, req->msg, &known);
     if (rc == 0 && (!keys_is_for(&known, id, id_len) || !doc_bool(&known, "appeal", false)))
         return service_refuse(req, PROTO_E_CONFLICT, "key", "unique",
                               "this idempotency key was already used for another request");
@@ -246,7 +246,7 @@ int follow_appeal(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_
     if (!rc)
         rc = record_store(txn, svc, idz, strlen(idz), &s->buf);
     if (!rc)
-        rc = keys_remember(txn, svc, req->msg, idz, revision, 0);
+        rc = keys_remember(txn, s, req->msg, idz, revision, 0);
     if (!rc) {
         msgpack_packer *pk = service_event_begin(svc, "appealed", req->now, 3, NULL);
         proto_pack_kv_str(pk, "id", idz);

@@ -95,7 +95,7 @@ static int s_already(MDB_txn *txn, service_t *svc, scratch_t *s, const char *lis
     msgpack_object record;
     bool found;
     *here = false;
-    int rc = record_listing_holder(txn, svc, &s->zone, listing, r->id, &record, &found);
+    int rc = record_listing_holder(txn, svc, s, listing, r->id, &record, &found);
     if (rc || !found)
         return rc;
     *here = !intake_siret_free(&record, r->id, NULL);
@@ -143,11 +143,11 @@ static int s_store(MDB_txn *txn, service_t *svc, service_request_t *req, scratch
     int rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_APPLICATIONS), r->id, IDS_CHARS, doc + doc_len,
                                s->buf.size - doc_len);
     if (!rc && *listing)
-        rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), listing, strlen(listing), r->id, IDS_CHARS);
+        rc = index_batch_put(s->index, txn, INTAKE_INDEX_SIRETS, listing, strlen(listing), r->id, IDS_CHARS);
     if (!rc)
         rc = record_history_store(txn, svc, s);
     if (!rc && has_contact)
-        rc = contacts_put(txn, svc, contact, r->id, IDS_CHARS);
+        rc = contacts_put(txn, s, contact, r->id, IDS_CHARS);
     if (rc)
         return rc;
     /* The event keeps the application (documents.h). */

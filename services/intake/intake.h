@@ -48,11 +48,16 @@
  *  contacts: the applications of each contact address (contacts.h);
  *  reissues: the tracking links sent again per address in the last hour
  *  (reissue.h); listed: while an update of a listing waits, or after one
- *  was refused, the document on the directory, by id (update.h). */
+ *  was refused, the document on the directory, by id (update.h).
+ *  keys, sirets and contacts are written through index_batch.h, whose log
+ *  is index_log: read them with index_batch_get, never with mdb_get. */
 enum { INTAKE_DB_APPLICATIONS, INTAKE_DB_DOCUMENTS, INTAKE_DB_KEYS, INTAKE_DB_SIRETS, INTAKE_DB_META,
        INTAKE_DB_HISTORY, INTAKE_DB_REPORTS, INTAKE_DB_CONTACTS, INTAKE_DB_REISSUES, INTAKE_DB_LISTED,
-       INTAKE_DB_TRAIL };
+       INTAKE_DB_TRAIL, INTAKE_DB_INDEX_LOG };
 extern const char *const intake_dbs[];
+
+/*  The indexes written through index_batch.h, by their number there. */
+enum { INTAKE_INDEX_KEYS, INTAKE_INDEX_SIRETS, INTAKE_INDEX_CONTACTS };
 
 /*  The applicant's token: the receipt of a submission carries it once, the
  *  applicant keeps it and shows it to read (status) or amend the
@@ -75,8 +80,14 @@ extern const char *const intake_secure_types[];
 extern const char *const intake_room_types[];
 
 /*  service_def_t.start: loads (or makes, on first start) the secret that
- *  tokens of keyed submissions are derived from. */
+ *  tokens of keyed submissions are derived from, and the index writes not
+ *  yet in their trees (index_batch.h). */
 int intake_start(void *ctx, service_t *svc, MDB_txn *txn);
+
+/*  service_def_t.before_commit and .ended: the batched index writes
+ *  follow each transaction (index_batch.h). */
+int intake_before_commit(void *ctx, service_t *svc, MDB_txn *txn);
+void intake_ended(void *ctx, service_t *svc, bool committed);
 
 /*  The core's context (scratch buffers): give it as service_def_t.ctx. */
 void *intake_context_new(void);

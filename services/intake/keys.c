@@ -22,14 +22,15 @@ bool keys_is_for(const msgpack_object *known, const char *id, size_t id_len)
         && memcmp(known_id, id, id_len) == 0;
 }
 
-int keys_lookup(MDB_txn *txn, service_t *svc, const msgpack_object *msg, scratch_t *s,
-                msgpack_object *known)
+int keys_lookup(MDB_txn *txn, scratch_t *s, const msgpack_object *msg, msgpack_object *known)
 {
     const char *key;
     size_t len;
     if (!doc_str(msg, "key", &key, &len))
         return MDB_NOTFOUND;
-    return store_get_doc(txn, service_db(svc, INTAKE_DB_KEYS), key, len, &s->zone, known);
+    MDB_val stored;
+    int rc = index_batch_get(s->index, txn, INTAKE_INDEX_KEYS, key, len, &stored);
+    return rc ? rc : store_decode_doc(&stored, &s->zone, known);
 }
 
 #define S_DIGEST_BYTES 32
@@ -108,7 +109,7 @@ int keys_refuse(service_request_t *req, keys_match_t match, const char *other)
 /*  Remembers the idempotency key of a submit or an amend (with the event
  *  that carries its application) or, event 0, of an appeal, so that a
  *  retry gets the same answer. */
-int keys_remember(MDB_txn *txn, service_t *svc, const msgpack_object *msg, const char *id,
+int keys_remember(MDB_txn *txn, scratch_t *s, const msgpack_object *msg, const char *id,
                   uint64_t revision, uint64_t event)
 {
     const char *key;
@@ -126,7 +127,7 @@ int keys_remember(MDB_txn *txn, service_t *svc, const msgpack_object *msg, const
         proto_pack_kv_uint(&pk, "event", event);
     else
         proto_pack_kv_bool(&pk, "appeal", true);
-    int rc = store_put(txn, service_db(svc, INTAKE_DB_KEYS), key, len, buf.data, buf.size);
+    int rc = index_batch_put(s->index, txn, INTAKE_INDEX_KEYS, key, len, buf.data, buf.size);
     msgpack_sbuffer_destroy(&buf);
     return rc;
 }

@@ -20,7 +20,7 @@
 
 /*  The remembered entry of the request's key into *known: 0, MDB_NOTFOUND
  *  (a new key, or no key), or an LMDB code. */
-int keys_lookup(MDB_txn *txn, service_t *svc, const msgpack_object *msg, scratch_t *s, msgpack_object *known);
+int keys_lookup(MDB_txn *txn, scratch_t *s, const msgpack_object *msg, msgpack_object *known);
 
 /*  True when a remembered key belongs to the application `id`. */
 bool keys_is_for(const msgpack_object *known, const char *id, size_t id_len);
@@ -46,7 +46,7 @@ int keys_refuse(service_request_t *req, keys_match_t match, const char *other);
 /*  Remembers the request's key (none: nothing to do) for application id
  *  at this revision, made by the "submitted" event `event`; an appeal's
  *  key (event 0) is marked as such. */
-int keys_remember(MDB_txn *txn, service_t *svc, const msgpack_object *msg, const char *id, uint64_t revision,
+int keys_remember(MDB_txn *txn, scratch_t *s, const msgpack_object *msg, const char *id, uint64_t revision,
                   uint64_t event);
 
 #endif

@@ -33,12 +33,17 @@ int main(void)
     event_log_open("intake");
     if (sodium_init() < 0)
         return 1;
+    void *ctx = intake_context_new();
+    if (!ctx)
+        return 1;
     service_def_t def = {
         .id = SERVICE_INTAKE,
         .dbs = intake_dbs,
-        .ctx = intake_context_new(),
+        .ctx = ctx,
         .start = intake_start,
         .handle = intake_handle,
+        .before_commit = intake_before_commit,
+        .ended = intake_ended,
         .upstreams = {{SERVICE_VALIDATION, intake_apply_validation, intake_validation_omit},
                       {SERVICE_REVIEW, intake_apply_review, intake_review_omit},
                       {SERVICE_PUBLICATION, intake_apply_publication, intake_publication_omit}},

@@ -89,19 +89,19 @@ int record_store(MDB_txn *txn, service_t *svc, const char *id, size_t len,
     return store_put(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, len, buf->data, buf->size);
 }
 
-int record_listing_holder(MDB_txn *txn, service_t *svc, msgpack_zone *zone, const char *listing,
+int record_listing_holder(MDB_txn *txn, service_t *svc, scratch_t *s, const char *listing,
                           char id[PROTO_ID_MAX + 1], msgpack_object *record, bool *found)
 {
     *found = false;
     if (!*listing)
         return 0;
-    MDB_val key = {strlen(listing), (void *)listing}, value;
-    int rc = mdb_get(txn, service_db(svc, INTAKE_DB_SIRETS), &key, &value);
+    MDB_val value;
+    int rc = index_batch_get(s->index, txn, INTAKE_INDEX_SIRETS, listing, strlen(listing), &value);
     if (rc)
         return rc == MDB_NOTFOUND ? 0 : rc;
     snprintf(id, PROTO_ID_MAX + 1, "%.*s", (int)(value.mv_size > PROTO_ID_MAX ? PROTO_ID_MAX : value.mv_size),
              (const char *)value.mv_data);
-    rc = record_load(txn, svc, id, strlen(id), zone, record);
+    rc = record_load(txn, svc, id, strlen(id), &s->zone, record);
     *found = rc == 0;
     return rc;
 }

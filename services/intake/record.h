@@ -13,6 +13,7 @@
 #ifndef ESSP_INTAKE_RECORD_H
 #define ESSP_INTAKE_RECORD_H
 
+#include "index_batch.h"
 #include "intake.h"
 
 #include "proto/history.h"
@@ -47,6 +48,7 @@ typedef struct {
     msgpack_sbuffer trail;       /* the trail numbers of the head in hand, 8 bytes each */
     uint64_t trail_next;         /* the number of the next history record written */
     uint64_t trail_last;         /* the number given to the record in hand */
+    index_batch_t *index;        /* keys, sirets and contacts (index_batch.h) */
 } scratch_t;
 
 void record_scratch_init(scratch_t *s);
@@ -66,9 +68,10 @@ int record_load(MDB_txn *txn, service_t *svc, const char *id, size_t len, msgpac
                 msgpack_object *record);
 int record_store(MDB_txn *txn, service_t *svc, const char *id, size_t len, msgpack_sbuffer *buf);
 
-/*  The application that last held `listing` (INTAKE_DB_SIRETS): its id
- *  and its record, *found false when none did.  0 or an LMDB code. */
-int record_listing_holder(MDB_txn *txn, service_t *svc, msgpack_zone *zone, const char *listing,
+/*  The application that last held `listing` (INTAKE_INDEX_SIRETS): its id
+ *  and its record (decoded in s->zone), *found false when none did.  0 or
+ *  an LMDB code. */
+int record_listing_holder(MDB_txn *txn, service_t *svc, scratch_t *s, const char *listing,
                           char id[PROTO_ID_MAX + 1], msgpack_object *record, bool *found);
 
 /*  Drops the report of an application (amended, erased); having none is

@@ -191,7 +191,7 @@ int reissue_token(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_
     found_t found = {.count = 0};
     size_t count = 0;
     if (!rc)
-        rc = contacts_each(txn, svc, hash, REISSUE_IDS_MAX, s_collect, &found, &count);
+        rc = contacts_each(txn, s, hash, REISSUE_IDS_MAX, s_collect, &found, &count);
     if (rc)
         return rc;
     size_t issued = 0;

@@ -133,7 +133,7 @@ static int s_check_listing_free(MDB_txn *txn, service_t *svc, service_request_t 
     char id[PROTO_ID_MAX + 1];
     msgpack_object record;
     bool found;
-    int rc = record_listing_holder(txn, svc, &s->zone, listing, id, &record, &found);
+    int rc = record_listing_holder(txn, svc, s, listing, id, &record, &found);
     if (rc || !found || intake_siret_free(&record, id, renews))
         return rc;
     bool named = strchr(listing, ':') != NULL;
@@ -169,7 +169,7 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
     const msgpack_object *application = doc_map(req->msg, "application");
     msgpack_object known;
     keys_match_t match = KEYS_OTHER;
-    int rc = keys_lookup(txn, svc, req->msg, s, &known);
+    int rc = keys_lookup(txn, s, req->msg, &known);
     if (rc == 0 && (rc = keys_matches(txn, svc, &known, req->msg, &match)) == 0 && match != KEYS_SAME)
         return keys_refuse(req, match, "with another application");
     if (rc == 0)
@@ -213,17 +213,17 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
     rc = store_put_ordered(txn, service_db(svc, INTAKE_DB_APPLICATIONS), id, IDS_CHARS, doc + doc_len,
                            s->buf.size - doc_len);
     if (!rc && *listing)
-        rc = store_put(txn, service_db(svc, INTAKE_DB_SIRETS), listing, strlen(listing), id, IDS_CHARS);
+        rc = index_batch_put(s->index, txn, INTAKE_INDEX_SIRETS, listing, strlen(listing), id, IDS_CHARS);
     if (!rc)
         rc = record_history_store(txn, svc, s);
     if (!rc && has_contact)
-        rc = contacts_put(txn, svc, contact, id, IDS_CHARS);
+        rc = contacts_put(txn, s, contact, id, IDS_CHARS);
     uint64_t event = 0;
     if (!rc)
         rc = s_emit_submitted(svc, txn, id, IDS_CHARS, 1, doc, doc_len, *renews ? renews : NULL, token, req->now,
                               &event);
     if (!rc)
-        rc = keys_remember(txn, svc, req->msg, id, 1, event);
+        rc = keys_remember(txn, s, req->msg, id, 1, event);
     if (!rc)
         s_pack_receipt(req->reply, req, id, IDS_CHARS, STATE_RECEIVED, strlen(STATE_RECEIVED), 1, false, token);
     return rc;
@@ -267,7 +267,7 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     if (rc)
         return rc;
     keys_match_t match = KEYS_OTHER;
-    rc = keys_lookup(txn, svc, req->msg, s, &known);
+    rc = keys_lookup(txn, s, req->msg, &known);
     if (rc == 0 && keys_is_for(&known, id, id_len) && (rc = keys_matches(txn, svc, &known, req->msg, &match)))
         return rc;
     if (rc == 0 && match != KEYS_SAME)
@@ -339,15 +339,15 @@ int submit_amend(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t
     if (!rc)
         rc = record_history_store(txn, svc, s);
     if (!rc && had_contact)
-        rc = contacts_del(txn, svc, before, idz, strlen(idz));
+        rc = contacts_del(txn, s, before, idz, strlen(idz));
     if (!rc && has_contact)
-        rc = contacts_put(txn, svc, after, idz, strlen(idz));
+        rc = contacts_put(txn, s, after, idz, strlen(idz));
     uint64_t event = 0;
     if (!rc)
         rc = s_emit_submitted(svc, txn, id, id_len, revision, doc, doc_len, renewal ? renews : NULL, NULL,
                               req->now, &event);
     if (!rc)
-        rc = keys_remember(txn, svc, req->msg, idz, revision, event);
+        rc = keys_remember(txn, s, req->msg, idz, revision, event);
     if (!rc)
         s_pack_receipt_of(req->reply, req, id, id_len, state, strlen(state), revision, false, NULL,
                           update ? &changes : NULL);

@@ -18,7 +18,10 @@ BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness
 COUNT = int(os.environ.get("ESSP_CRASH_APPLICATIONS", "500"))
 MEMBERS = (("Claire Moreau", "researchers"), ("Hervé Le Guen", "local_authorities"),
            ("Sophie Bernard", "ess_networks"))
-stack = harness.Stack(BIN)
+# Intake's index writes (idempotency keys, SIRETs, addresses) reach their
+# trees in sweeps once 16 wait, instead of 4,096: in this test they go
+# through many sweeps, some cut by the kills (services/intake/index_batch.h).
+stack = harness.Stack(BIN, env={"ESSP_INDEX_BATCH": "16"})
 
 
 def applications():
@@ -165,6 +168,21 @@ def test_crash():
     assert sorted(e["id"] for e in published) == sorted(to_vote), "each approved entry once"
     listed = stack.essp_lines("directory")
     assert len(listed) == len(to_vote)
+
+    # A key sent again still gives its first receipt, and a SIRET under
+    # review or listed takes no second application: the indexes kept every
+    # write across the kills, in their trees or in the writes still waiting.
+    client = Client(stack.port, "intake", timeout=1.0, tries=100)
+    try:
+        for i in range(0, COUNT, 7):
+            again = client.call("submit", application=documents[i], key="crash-%d" % i)
+            assert again["type"] == "receipt" and again["id"] == ids[i] and again["duplicate"], (i, again)
+        for i in (0, COUNT // 2, COUNT - 1):
+            other = client.call("submit", application=documents[i], key="crash-other-%d" % i)
+            assert other["type"] == "error" and other["code"] == "conflict", (i, other)
+            assert other["field"] == "application.organisation.siret", (i, other)
+    finally:
+        client.close()
 
 
 if __name__ == "__main__":

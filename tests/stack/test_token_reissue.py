@@ -199,10 +199,12 @@ def test_the_index_of_addresses_is_built_at_start():
     every application at its next start, and the lost link works for them."""
     assert stack.kill("intake", signal.SIGTERM) == 0
     try:
-        for line in lmdb_edit("contacts", "list").splitlines():
-            lmdb_edit("contacts", "del", line.split()[0])
+        # The index and the writes to it not yet in its tree (index_batch.h).
+        for db in ("contacts", "index_log"):
+            for line in lmdb_edit(db, "list").splitlines():
+                lmdb_edit(db, "del", line.split()[0])
+            assert lmdb_edit(db, "list") == ""
         lmdb_edit("meta", "del", b"contacts_indexed".hex())
-        assert lmdb_edit("contacts", "list") == ""
     finally:
         stack.start("intake")
     assert "indexed the contact addresses of 2 applications" in stack.log("intake")

@@ -37,6 +37,9 @@ struct core_bench_t {
     msgpack_object reply_obj;
     const char *role, *name;
     uint64_t head_before;       /* the log's head before the last request */
+    int (*before_commit)(void *ctx, service_t *svc, MDB_txn *txn);
+    void (*ended)(void *ctx, service_t *svc, bool committed);
+    void *hooks_ctx;
 };
 
 static core_bench_t *s_bench(service_t *svc)
@@ -145,13 +148,26 @@ static msgpack_object s_decode_json(core_bench_t *self, char **text_p, const cha
  *  refusal that wrote nothing), rolls back otherwise. */
 static void s_end(core_bench_t *self, MDB_txn *txn, int rc)
 {
-    if (rc == 0 || rc == SERVICE_REFUSED) {
+    if ((rc == 0 || rc == SERVICE_REFUSED) && self->before_commit)
+        assert_int_equal(self->before_commit(self->hooks_ctx, core_bench_service(self), txn), 0);
+    bool commit = rc == 0 || rc == SERVICE_REFUSED;
+    if (commit) {
         assert_int_equal(store_commit(self->store, txn), 0);
         stream_log_committed(self->log);
     } else {
         mdb_txn_abort(txn);
         stream_log_aborted(self->log);
     }
+    if (self->ended)
+        self->ended(self->hooks_ctx, core_bench_service(self), commit);
+}
+
+void core_bench_hooks(core_bench_t *self, int (*before_commit)(void *ctx, service_t *svc, MDB_txn *txn),
+                      void (*ended)(void *ctx, service_t *svc, bool committed), void *ctx)
+{
+    self->before_commit = before_commit;
+    self->ended = ended;
+    self->hooks_ctx = ctx;
 }
 
 int core_bench_start(core_bench_t *self, int (*start)(void *ctx, service_t *svc, MDB_txn *txn), void *ctx)

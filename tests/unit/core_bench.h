@@ -35,6 +35,11 @@ core_bench_t *core_bench_new(const char *const *dbs);
 /*  Closes the store and removes its folder. */
 void core_bench_destroy(core_bench_t **self_p);
 
+/*  The core's service_def_t.before_commit and .ended, run around each
+ *  transaction of the bench as the shell runs them (either may be NULL). */
+void core_bench_hooks(core_bench_t *self, int (*before_commit)(void *ctx, service_t *svc, MDB_txn *txn),
+                      void (*ended)(void *ctx, service_t *svc, bool committed), void *ctx);
+
 /*  Runs the core's start (service_def_t.start) in one write transaction,
  *  committed as the shell commits it when start returns 0, rolled back
  *  otherwise; returns what start returned. */

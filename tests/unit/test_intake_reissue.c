@@ -59,6 +59,7 @@ static int s_setup_with(void **state, bool notify_key)
         s_write_notify_cert(t);
     t->bench = core_bench_new(intake_dbs);
     t->ctx = intake_context_new();
+    core_bench_hooks(t->bench, intake_before_commit, intake_ended, t->ctx);
     assert_int_equal(core_bench_start(t->bench, intake_start, t->ctx), 0);
     t->application = core_bench_fixture("applications/valid/mutuelle-entraide-vendee.json");
     t->now = 1767225600;         /* 2026-01-01 */

@@ -97,6 +97,7 @@ static int s_setup(void **state)
     fixture_t *t = calloc(1, sizeof *t);
     t->bench = core_bench_new(intake_dbs);
     t->ctx = intake_context_new();
+    core_bench_hooks(t->bench, intake_before_commit, intake_ended, t->ctx);
     assert_int_equal(core_bench_start(t->bench, intake_start, t->ctx), 0);
     t->application = core_bench_fixture("applications/valid/mutuelle-entraide-vendee.json");
     msgpack_zone_init(&t->zone, 65536);
