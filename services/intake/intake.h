@@ -21,7 +21,8 @@
  *  (status, history, appeal), erase.h, streams.h (the upstream events),
  *  over record.h (the stored record and its history), ids.h (ids and
  *  tokens), keys.h (idempotency keys), application.h (the stored
- *  application) and rules.h (the rules of a file's life).  Refusals go
+ *  application), rules.h (the rules of a file's life) and index_batch.h
+ *  (the look-up indexes' writes, batched).  Refusals go
  *  through service_refuse (common/service.h): one way, one value.
  *
  *  No duplicate application: a retried submission with the same "key"
