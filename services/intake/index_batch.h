@@ -73,8 +73,8 @@ int index_batch_before_commit(index_batch_t *self, MDB_txn *txn);
 /*  Once that transaction is over, committed or rolled back. */
 void index_batch_ended(index_batch_t *self, bool committed);
 
-/*  What it holds (metrics and tests): writes waiting in the table, and
- *  whether a sweep is under way. */
+/*  What it holds (tests): the writes in the table (waiting, or swept with
+ *  their log not yet cut), and whether a sweep is under way. */
 size_t index_batch_waiting(const index_batch_t *self);
 bool index_batch_sweeping(const index_batch_t *self);
 
