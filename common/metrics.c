@@ -290,6 +290,10 @@ void metrics_write_text(const metrics_snapshot_t *s, FILE *out)
     s_write_commits(s, out);
     s_write_streams(s, out);
     s_write_space(s, out);
+    for (size_t i = 0; i < s->gauge_count && i < METRICS_GAUGES_MAX; i++) {
+        s_head(out, s->gauges[i].name, "gauge", s->gauges[i].help);
+        s_sample(out, s, s->gauges[i].name, NULL, NULL, s->gauges[i].value);
+    }
     s_head(out, "essp_uptime_seconds", "gauge", "Seconds since the service started.");
     s_sample(out, s, "essp_uptime_seconds", NULL, NULL,
              s->taken_ms > s->started_ms ? (uint64_t)(s->taken_ms - s->started_ms) / 1000 : 0);

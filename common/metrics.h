@@ -25,6 +25,8 @@
 #define METRICS_READERS_MAX  8
 #define METRICS_BUCKETS      16   /* finite buckets of a histogram; +Inf follows */
 #define METRICS_PUBLISH_MS   200
+#define METRICS_GAUGES_MAX   4    /* gauges of a service's core (service_def_t.gauges) */
+#define METRICS_HELP_MAX     160
 
 /*  A histogram: counts[i] is the number of observations <= bounds[i] and
  *  above bounds[i-1] (counts[METRICS_BUCKETS]: above the last bound). */
@@ -47,6 +49,14 @@ typedef struct {
     int64_t answered_ms;         /* monotonic ms of the producer's last reply; 0: none yet */
     uint64_t applied;            /* events applied and committed since the start */
 } metrics_stream_t;
+
+/*  A figure of a service's core of its own, rendered as a gauge `name`
+ *  (essp_...) with the service's label. */
+typedef struct {
+    char name[2 * METRICS_NAME_MAX];
+    char help[METRICS_HELP_MAX];
+    uint64_t value;
+} metrics_gauge_t;
 
 /*  A service that pulls this service's stream with its own key (auth.h's
  *  role "service"), as the producer sees it: from the `after` of its last
@@ -79,6 +89,8 @@ typedef struct {
     uint64_t map_bytes, used_bytes, disk_free_bytes, disk_total_bytes;
     bool has_log_lost;
     uint64_t log_lost;           /* log lines that could not be written */
+    size_t gauge_count;
+    metrics_gauge_t gauges[METRICS_GAUGES_MAX];
 } metrics_snapshot_t;
 
 typedef struct metrics_t metrics_t;

@@ -332,6 +332,8 @@ static void s_metrics_gauges(service_t *self)
     }
     live->has_log_lost = true;
     live->log_lost = event_log_lost();
+    if (self->def->gauges)
+        live->gauge_count = self->def->gauges(self->def->ctx, live->gauges, METRICS_GAUGES_MAX);
     store_space_t space;
     live->has_space = store_space(self->store, &space) == 0;
     if (live->has_space) {

@@ -26,6 +26,7 @@
 #define ESSP_COMMON_SERVICE_H
 
 #include "config.h"
+#include "metrics.h"
 #include "stream_log.h"
 
 #include "proto/error.h"
@@ -110,6 +111,9 @@ typedef struct {
      * ended runs once the transaction is over, committed or rolled back. */
     int (*before_commit)(void *ctx, service_t *svc, MDB_txn *txn);
     void (*ended)(void *ctx, service_t *svc, bool committed);
+    /* Optional: figures of the core's own for /metrics, read in the loop a
+     * few times a second: fills at most `max` gauges, returns how many. */
+    size_t (*gauges)(void *ctx, metrics_gauge_t *out, size_t max);
     service_upstream_t upstreams[SERVICE_UPSTREAMS_MAX];
     size_t upstream_count;
     /* Optional front end of the service's own (intake's HTTP gateway).

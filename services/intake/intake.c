@@ -69,6 +69,18 @@ void intake_ended(void *ctx, service_t *svc, bool committed)
     index_batch_ended(((scratch_t *)ctx)->index, committed);
 }
 
+size_t intake_gauges(void *ctx, metrics_gauge_t *out, size_t max)
+{
+    if (!max)
+        return 0;
+    out[0] = (metrics_gauge_t){
+        .name = "essp_intake_index_writes",
+        .help = "Writes of intake's look-up indexes held in memory: waiting for a sweep, or swept with "
+                "their log entries not yet cut.",
+        .value = index_batch_waiting(((scratch_t *)ctx)->index)};
+    return 1;
+}
+
 int intake_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
     scratch_t *s = ctx;

@@ -90,6 +90,9 @@ int intake_start(void *ctx, service_t *svc, MDB_txn *txn);
 int intake_before_commit(void *ctx, service_t *svc, MDB_txn *txn);
 void intake_ended(void *ctx, service_t *svc, bool committed);
 
+/*  service_def_t.gauges: the index writes in memory (index_batch.h). */
+size_t intake_gauges(void *ctx, metrics_gauge_t *out, size_t max);
+
 /*  The core's context (scratch buffers): give it as service_def_t.ctx. */
 void *intake_context_new(void);
 void intake_context_destroy(void **ctx_p);

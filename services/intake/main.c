@@ -44,6 +44,7 @@ int main(void)
         .handle = intake_handle,
         .before_commit = intake_before_commit,
         .ended = intake_ended,
+        .gauges = intake_gauges,
         .upstreams = {{SERVICE_VALIDATION, intake_apply_validation, intake_validation_omit},
                       {SERVICE_REVIEW, intake_apply_review, intake_review_omit},
                       {SERVICE_PUBLICATION, intake_apply_publication, intake_publication_omit}},

@@ -134,6 +134,10 @@ def test_request_counts_reach_prometheus():
     for name, college in MEMBERS:
         stack.essp_json("member", "add", name, "--college", college)
     ids = [submit(n) for n in range(APPLICATIONS)]
+    # Each submission's key, SIRET and contact address wait in intake's
+    # memory (and its log) until a sweep, from 4,096 writes: its gauge says so.
+    index_line = 'essp_intake_index_writes{service="intake"}'
+    wait_for(lambda: service_metric("intake", index_line) == 3 * APPLICATIONS, "intake's index writes")
     # Two refused: a submission without its application (by the catalogue,
     # before the type is known for sure: counted as type "invalid"), and
     # the status of an application that does not exist (by intake's core).

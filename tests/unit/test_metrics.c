@@ -152,6 +152,30 @@ static void test_streams_and_space(void **state)
     s_has_line(text, "essp_disk_free_bytes{service=\"publication\"} 5");
     s_has_line(text, "essp_disk_total_bytes{service=\"publication\"} 100");
     assert_null(strstr(text, "essp_log_lines_lost_total"));
+    assert_null(strstr(text, "essp_intake_"));  /* no gauge of a core's own */
+    free(text);
+    free(s);
+    metrics_destroy(&m);
+}
+
+/*  A core's own figures are gauges, named and explained as it says, with
+ *  the service's label; only those it filled. */
+static void test_a_core_gauge(void **state)
+{
+    (void)state;
+    metrics_t *m = metrics_new("intake", 0);
+    metrics_snapshot_t *live = metrics_live(m);
+    live->gauge_count = 1;
+    live->gauges[0] = (metrics_gauge_t){.name = "essp_intake_index_writes", .help = "Writes held.", .value = 42};
+    live->gauges[1] = (metrics_gauge_t){.name = "essp_not_filled", .help = "No.", .value = 1};
+    metrics_publish(m, 1000);
+    metrics_snapshot_t *s = malloc(sizeof *s);
+    metrics_read(m, s);
+    char *text = s_text(s);
+    s_has_line(text, "# HELP essp_intake_index_writes Writes held.");
+    s_has_line(text, "# TYPE essp_intake_index_writes gauge");
+    s_has_line(text, "essp_intake_index_writes{service=\"intake\"} 42");
+    assert_null(strstr(text, "essp_not_filled"));
     free(text);
     free(s);
     metrics_destroy(&m);
@@ -219,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_only_published_figures_are_read),
         cmocka_unit_test(test_labels_are_escaped_and_rules_bounded),
         cmocka_unit_test(test_streams_and_space),
+        cmocka_unit_test(test_a_core_gauge),
         cmocka_unit_test(test_health_says_what_it_waits_for),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
