@@ -191,21 +191,10 @@ static int s_start(service_t *self)
     }
     if (self->def->start)
         rc = self->def->start(self->def->ctx, self, txn);
-    if (rc == 0 && self->def->before_commit)
-        rc = self->def->before_commit(self->def->ctx, self, txn);
-    if (rc == 0)
-        rc = store_commit(self->store, txn);
-    else
-        mdb_txn_abort(txn);
-    if (self->def->ended)
-        self->def->ended(self->def->ctx, self, rc == 0);
     /* A start may append events (publication adopting a new key): they
      * are served once committed. */
-    if (rc == 0)
-        stream_log_committed(self->log);
-    else
-        stream_log_aborted(self->log);
-    return rc;
+    int64_t commit_us;
+    return service_txn_end(self, txn, rc, &commit_us);
 }
 
 static int s_bind(service_t *self)

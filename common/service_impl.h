@@ -152,6 +152,13 @@ void service_memory_return(service_t *self);
 /*  service_pull.c: sends one reply (the routing frames, then data). */
 void service_send(zsock_t *router, zmsg_t *envelope, const void *data, size_t size);
 
+/*  service_turn.c: ends a write transaction (a turn's, the start's): the
+ *  core's before_commit, then the commit when everything in it succeeded,
+ *  else the rollback; the log's head and the core's ended follow either
+ *  way.  Returns the final code; *commit_us: the commit's time (0 when
+ *  there was none). */
+int service_txn_end(service_t *self, MDB_txn *txn, int rc, int64_t *commit_us);
+
 /*  The seq a pull asks the events after ("after"; 0 when it names none). */
 uint64_t service_pull_after(const pending_t *p);
 

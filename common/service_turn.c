@@ -236,23 +236,17 @@ static void s_release_batch(service_t *self, size_t count)
     }
 }
 
-/*  Ends a write transaction: commits it when everything in it succeeded,
- *  else rolls it back; the log's head follows either way.  Returns the
- *  final code.  items: the requests and events it holds (metrics). */
-static int s_end_txn(service_t *self, MDB_txn *txn, int rc, size_t items)
+int service_txn_end(service_t *self, MDB_txn *txn, int rc, int64_t *commit_us)
 {
+    *commit_us = 0;
     if (rc == 0 && self->def->before_commit)
         rc = self->def->before_commit(self->def->ctx, self, txn);
     if (rc == 0) {
-        /* The commit's time is its fsync's, mostly: what group commit
-         * spreads over the `items` requests and events it holds. */
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         rc = store_commit(self->store, txn);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (rc == 0)
-            metrics_commit(self->metrics, items,
-                           (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+        *commit_us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
     } else if (txn)
         mdb_txn_abort(txn);
     if (rc == 0)
@@ -261,6 +255,18 @@ static int s_end_txn(service_t *self, MDB_txn *txn, int rc, size_t items)
         stream_log_aborted(self->log);
     if (self->def->ended)
         self->def->ended(self->def->ctx, self, rc == 0);
+    return rc;
+}
+
+/*  service_txn_end, and the commit in the metrics.  items: the requests
+ *  and events the transaction holds.  The commit's time is its fsync's,
+ *  mostly: what group commit spreads over them. */
+static int s_end_txn(service_t *self, MDB_txn *txn, int rc, size_t items)
+{
+    int64_t commit_us;
+    rc = service_txn_end(self, txn, rc, &commit_us);
+    if (rc == 0)
+        metrics_commit(self->metrics, items, commit_us);
     return rc;
 }
 
