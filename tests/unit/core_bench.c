@@ -148,9 +148,9 @@ static msgpack_object s_decode_json(core_bench_t *self, char **text_p, const cha
  *  refusal that wrote nothing), rolls back otherwise. */
 static void s_end(core_bench_t *self, MDB_txn *txn, int rc)
 {
-    if ((rc == 0 || rc == SERVICE_REFUSED) && self->before_commit)
-        assert_int_equal(self->before_commit(self->hooks_ctx, core_bench_service(self), txn), 0);
     bool commit = rc == 0 || rc == SERVICE_REFUSED;
+    if (commit && self->before_commit)
+        assert_int_equal(self->before_commit(self->hooks_ctx, core_bench_service(self), txn), 0);
     if (commit) {
         assert_int_equal(store_commit(self->store, txn), 0);
         stream_log_committed(self->log);
