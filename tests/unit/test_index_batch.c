@@ -351,6 +351,31 @@ static void test_a_delete_leaves_nothing_behind(void **state)
     s_end(b, true);
 }
 
+/*  A log entry that is not one (its tree's number out of range, its key
+ *  longer than the value holds, too short for its head) stops the start
+ *  with MDB_CORRUPTED, instead of loading what it would make of it. */
+static void test_a_log_entry_that_is_not_one_stops_the_start(void **state)
+{
+    bench_t *b = *state;
+    static const unsigned char bad[][6] = {{7, 1, 0, 'k', 'v', 0}, {0, 9, 0, 'k', 'v', 0}, {0, 0}};
+    static const size_t sizes[] = {5, 5, 2};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        s_begin(b);
+        unsigned char key[8];
+        store_u64_key(1000 + i, key);
+        MDB_val k = {sizeof key, key}, v = {sizes[i], (void *)bad[i]};
+        assert_int_equal(mdb_put(b->txn, store_db(b->store, S_LOG), &k, &v, 0), 0);
+        s_end(b, true);
+        index_batch_destroy(&b->batch);
+        assert_int_equal(s_start(b), MDB_CORRUPTED);
+        s_begin(b);
+        assert_int_equal(mdb_del(b->txn, store_db(b->store, S_LOG), &k, NULL), 0);
+        s_end(b, true);
+    }
+    index_batch_destroy(&b->batch);
+    assert_int_equal(s_start(b), 0);
+}
+
 /*  Keys LMDB would refuse are refused at the write, with nothing written. */
 static void test_a_key_lmdb_refuses_is_refused(void **state)
 {
@@ -436,6 +461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_the_keys_under_a_prefix_merge_the_table_and_the_tree, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_a_delete_leaves_nothing_behind, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_log_entry_that_is_not_one_stops_the_start, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_key_lmdb_refuses_is_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_random_writes_read_as_committed, s_setup, s_teardown),
     };
