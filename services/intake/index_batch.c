@@ -124,13 +124,19 @@ static bool s_is(const entry_t *e, uint64_t hash, size_t db, const void *key, si
     return e->hash == hash && e->db == db && e->key_len == len && memcmp(e->bytes, key, len) == 0;
 }
 
-static entry_t *s_find(const index_batch_t *self, size_t db, const void *key, size_t len)
+/*  The entry of `key` in `db`, whose hash is `hash` (an entry's own when
+ *  it has one), or NULL. */
+static entry_t *s_find_hashed(const index_batch_t *self, uint64_t hash, size_t db, const void *key, size_t len)
 {
-    uint64_t hash = s_hash(self, db, key, len);
     for (entry_t *e = self->buckets[hash & (self->bucket_count - 1)]; e; e = e->next)
         if (s_is(e, hash, db, key, len))
             return e;
     return NULL;
+}
+
+static entry_t *s_find(const index_batch_t *self, size_t db, const void *key, size_t len)
+{
+    return s_find_hashed(self, s_hash(self, db, key, len), db, key, len);
 }
 
 /*  Doubles the buckets once there are more entries than buckets. */
@@ -267,7 +273,7 @@ static int s_log_load(index_batch_t *self, const MDB_val *key, const MDB_val *va
         return ENOMEM;
     e->seq = store_u64_from_key(key->mv_data);
     self->next_seq = e->seq + 1;
-    entry_t *old = s_find(self, e->db, e->bytes, e->key_len);
+    entry_t *old = s_find_hashed(self, e->hash, e->db, e->bytes, e->key_len);
     if (old) {
         s_unlink(self, old);
         free(old);
@@ -307,7 +313,7 @@ int index_batch_put(index_batch_t *self, MDB_txn *txn, size_t db, const void *ke
     if (!e)
         return ENOMEM;
     e->seq = self->next_seq;
-    entry_t *old = s_find(self, db, key, key_len);
+    entry_t *old = s_find_hashed(self, e->hash, e->db, e->bytes, e->key_len);
     int rc = s_log_append(self, txn, e);
     if (!rc && old)
         rc = s_log_drop(self, txn, old);
