@@ -108,7 +108,7 @@ static int s_measure(const bench_curve_config_t *c, bench_stack_t *stack, bench_
     bench_result_t result;
     bench_usage_t before, after;
     bench_proc_usage(stack, &before);
-    bench_watch_t *watch = bench_watch_start(stack, S_WATCH_MS);
+    bench_watch_t *watch = bench_watch_start(stack, S_WATCH_MS, 0);
     if (rc == 0)
         rc = bench_pipeline_run(pipeline, &phase, &result);
     bench_watch_stop(&watch, stack, NULL);
@@ -137,9 +137,6 @@ static int s_point(const bench_curve_config_t *c, const char *bin_dir, bench_app
             fprintf(stderr, "essp-bench: the stack's home is kept in %s\n", stack.home);
         return -1;
     }
-    /* The curve reports no Pss, whose reading would cost the bench more
-     * at each size. */
-    stack.samples_without_pss = true;
     int rc = s_measure(c, &stack, apps, p);
     if (rc != 0)
         bench_stack_print_errors(&stack);

@@ -13,6 +13,9 @@
  * every 1 ms found peaks of RssAnon within 5 % of these, and the bench's
  * loop, every 100 ms, within 12 %. */
 #define BENCH_WATCH_MS 10
+/* and how often that thread reads Pss too (smaps_rollup, a walk of the
+ * whole map): only in that phase, never in the loop that times replies. */
+#define BENCH_PSS_MS 100
 
 typedef struct {
     size_t n;

@@ -15,7 +15,6 @@
 #define S_HELD_MS 1000           /* how long the bench's own pulls are held */
 #define S_FOLLOWER_HELD_MS 30000
 #define S_STALL_NS (30 * (int64_t)1000000000)
-#define S_SAMPLE_NS (100 * (int64_t)1000000)
 
 /* ---------------------------------------------------------- life cycle */
 
@@ -254,7 +253,7 @@ int bench_pipeline_run(bench_pipeline_t *self, const bench_phase_t *phase, bench
     zmq_msg_t msg;
     zmq_msg_init(&msg);
     size_t next = 0, rr = 0;
-    int64_t started = bench_now_ns(), last_sample = started, last_sent = started;
+    int64_t started = bench_now_ns(), last_sent = started;
     self->last_progress = started;
     int rc = 0;
     while (rc == 0 && (self->published < phase->count || !s_followers_done(self))) {
@@ -277,10 +276,6 @@ int bench_pipeline_run(bench_pipeline_t *self, const bench_phase_t *phase, bench
             rc = -1;
         }
         now = bench_now_ns();
-        if (now - last_sample > S_SAMPLE_NS) {
-            bench_stack_sample(self->stack);
-            last_sample = now;
-        }
         if (rc == 0 && now - self->last_progress > S_STALL_NS) {
             fprintf(stderr, "essp-bench: no progress for 30 s: %zu of %zu submitted, %zu queued by review, "
                     "%zu published, %zu on the committee's list, %zu votes in flight\n", next, phase->count,

@@ -263,22 +263,6 @@ int bench_stack_written(const bench_stack_t *self, service_id_t service, double 
     return rc;
 }
 
-void bench_stack_sample(bench_stack_t *self)
-{
-    for (int i = 0; i < BENCH_SERVICES; i++) {
-        bench_memory_t memory;
-        if ((self->samples_without_pss ? bench_stack_status(self, (service_id_t)i, &memory)
-                                       : bench_stack_memory(self, (service_id_t)i, &memory)) != 0)
-            continue;
-        if (memory.rss_kib > self->peak_rss_kib[i])
-            self->peak_rss_kib[i] = memory.rss_kib;
-        if (memory.anon_kib > self->peak_anon_kib[i])
-            self->peak_anon_kib[i] = memory.anon_kib;
-        if (memory.pss_kib > self->peak_pss_kib[i])
-            self->peak_pss_kib[i] = memory.pss_kib;
-    }
-}
-
 void bench_stack_print_errors(const bench_stack_t *self)
 {
     for (int i = 0; i < BENCH_SERVICES; i++) {

@@ -38,9 +38,6 @@ typedef struct {
     long peak_rss_kib[SERVICE_COUNT];  /* the largest VmRSS sampled */
     long peak_anon_kib[SERVICE_COUNT]; /* the largest RssAnon sampled */
     long peak_pss_kib[SERVICE_COUNT];  /* the largest Pss sampled */
-    bool samples_without_pss;    /* bench_stack_sample reads no Pss: smaps_rollup
-                                  * walks a service's map (its LMDB pages too),
-                                  * which costs more the larger the stores */
 } bench_stack_t;
 
 /*  Creates the home, starts the services and waits until each answers a
@@ -92,10 +89,6 @@ int bench_stack_written(const bench_stack_t *self, service_id_t service, double 
  *  kernel answers from counters, without walking the service's memory map
  *  as smaps_rollup does (and holding its lock meanwhile); 0 or -1. */
 int bench_stack_status(const bench_stack_t *self, service_id_t service, bench_memory_t *out);
-
-/*  Reads every VmRSS, RssAnon and Pss (unless samples_without_pss) and
- *  keeps the largest seen. */
-void bench_stack_sample(bench_stack_t *self);
 
 /*  The last ERROR line of each service's log, on stderr: why a run
  *  stopped, in the services' own words. */

@@ -27,11 +27,12 @@ typedef struct {
     double interval_ms;          /* the mean time between two readings */
 } bench_watch_report_t;
 
-/*  Starts reading every interval_ms; NULL if the thread cannot start. */
-bench_watch_t *bench_watch_start(const bench_stack_t *stack, unsigned interval_ms);
+/*  Starts reading every interval_ms, with Pss every pss_ms (0: never);
+ *  NULL if the thread cannot start. */
+bench_watch_t *bench_watch_start(const bench_stack_t *stack, unsigned interval_ms, unsigned pss_ms);
 
-/*  Stops the thread and keeps in stack->peak_rss_kib / peak_anon_kib the
- *  largest VmRSS and RssAnon read; *report (may be NULL) says how many
+/*  Stops the thread and keeps in stack->peak_rss_kib / peak_anon_kib /
+ *  peak_pss_kib the largest VmRSS, RssAnon and Pss read; *report (may be NULL) says how many
  *  readings it took. */
 void bench_watch_stop(bench_watch_t **self_p, bench_stack_t *stack, bench_watch_report_t *report);
 

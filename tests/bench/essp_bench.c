@@ -112,7 +112,7 @@ static int s_run_stack(const bench_options_t *o, bench_stack_t *stack, bench_app
     bench_usage_t before, after;
     bench_cost_t cost;
     bench_proc_usage(stack, &before);
-    bench_watch_t *watch = bench_watch_start(stack, BENCH_WATCH_MS);
+    bench_watch_t *watch = bench_watch_start(stack, BENCH_WATCH_MS, BENCH_PSS_MS);
     if (rc == 0)
         rc = bench_pipeline_run(pipeline, &e2e, &r->e2e);
     bench_watch_stop(&watch, stack, &r->watch);
@@ -122,7 +122,6 @@ static int s_run_stack(const bench_options_t *o, bench_stack_t *stack, bench_app
     memcpy(r->sys_us, cost.kernel_us, sizeof r->sys_us);
     memcpy(r->written_kib, cost.written_kib, sizeof r->written_kib);
     r->bench_cpu_us = cost.bench_cpu_us;
-    bench_stack_sample(stack);
     bench_proc_memory(stack, r->peak);
     for (int i = 0; i < BENCH_SERVICES; i++) {
         r->peak[i].rss_kib = stack->peak_rss_kib[i];
@@ -389,10 +388,10 @@ static void s_print_footprint(const bench_options_t *o, const report_t *r)
     printf("  (RssAnon is a service's own memory; VmRSS adds shared libraries and the LMDB pages it has\n"
            "   touched through its map; Pss splits the pages it shares with the other services.  peak:\n"
            "   during the end-to-end phase of %zu applications, RssAnon and VmRSS the largest of %zu\n"
-           "   readings of /proc/PID/status, one every %.1f ms, Pss of smaps_rollup read every 100 ms;\n"
+           "   readings of /proc/PID/status, one every %.1f ms, Pss of smaps_rollup read every %d ms;\n"
            "   VmHWM is the kernel's own peak of VmRSS.  after: %d ms after the last phase, when a\n"
            "   backlog's memory has been given back)\n",
-           o->n, r->watch.readings, r->watch.interval_ms, S_SETTLE_MS);
+           o->n, r->watch.readings, r->watch.interval_ms, BENCH_PSS_MS, S_SETTLE_MS);
 }
 
 static void s_print_table(const bench_options_t *o, const report_t *r)
