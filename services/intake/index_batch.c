@@ -19,6 +19,7 @@
 #define S_PER_LEAF 16
 #define S_SWEEP_MIN 4096
 #define S_SWEEP_MAX 262144
+#define S_BUCKETS_MIN 1024
 /*  A sweep writes at least 1/S_SLICES of itself in a turn, and twice what
  *  the turn added, so that it ends before the next one is due. */
 #define S_SLICES 32
@@ -67,7 +68,7 @@ index_batch_t *index_batch_new(void)
     index_batch_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->bucket_count = 1024;
+    self->bucket_count = S_BUCKETS_MIN;
     self->buckets = calloc(self->bucket_count, sizeof *self->buckets);
     if (!self->buckets) {
         free(self);
@@ -139,13 +140,12 @@ static entry_t *s_find(const index_batch_t *self, size_t db, const void *key, si
     return s_find_hashed(self, s_hash(self, db, key, len), db, key, len);
 }
 
-/*  Doubles the buckets once there are more entries than buckets. */
-static void s_grow(index_batch_t *self)
+/*  Moves every entry to `count` buckets (a power of two, 1024 or more). */
+static void s_rehash(index_batch_t *self, size_t count)
 {
-    size_t count = self->bucket_count * 2;
     entry_t **buckets = calloc(count, sizeof *buckets);
     if (!buckets)
-        return; /* longer chains, nothing lost */
+        return; /* longer chains or more buckets than needed, nothing lost */
     for (size_t b = 0; b < self->bucket_count; b++)
         for (entry_t *e = self->buckets[b], *next; e; e = next) {
             next = e->next;
@@ -157,10 +157,24 @@ static void s_grow(index_batch_t *self)
     self->bucket_count = count;
 }
 
+/*  After a sweep has taken its entries out: buckets for twice the entries
+ *  left, so that a burst's buckets (4 MiB at S_SWEEP_MAX entries and
+ *  what came meanwhile) are not kept for good.  Only when that divides
+ *  them by 8 or more, so that a steady flow does not rehash at each
+ *  sweep. */
+static void s_shrink(index_batch_t *self)
+{
+    size_t count = S_BUCKETS_MIN;
+    while (count < 2 * self->count)
+        count *= 2;
+    if (count * 8 <= self->bucket_count)
+        s_rehash(self, count);
+}
+
 static void s_link(index_batch_t *self, entry_t *e)
 {
     if (self->count >= self->bucket_count)
-        s_grow(self);
+        s_rehash(self, self->bucket_count * 2); /* once there are more entries than buckets */
     entry_t **head = &self->buckets[e->hash & (self->bucket_count - 1)];
     e->next = *head;
     *head = e;
@@ -527,6 +541,7 @@ static void s_slice_written(index_batch_t *self)
     free(self->sweep);
     self->sweep = NULL;
     self->sweep_len = self->sweep_pos = self->slice_end = 0;
+    s_shrink(self);
 }
 
 /*  Every write in the table, sorted: the next sweep.  Only between
@@ -584,4 +599,9 @@ size_t index_batch_waiting(const index_batch_t *self)
 bool index_batch_sweeping(const index_batch_t *self)
 {
     return self->sweep != NULL;
+}
+
+size_t index_batch_buckets(const index_batch_t *self)
+{
+    return self->bucket_count;
 }

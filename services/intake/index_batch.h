@@ -74,8 +74,10 @@ int index_batch_before_commit(index_batch_t *self, MDB_txn *txn);
 void index_batch_ended(index_batch_t *self, bool committed);
 
 /*  What it holds (tests): the writes in the table (waiting, or swept with
- *  their log not yet cut), and whether a sweep is under way. */
+ *  their log not yet cut), whether a sweep is under way, and the table's
+ *  buckets (8 bytes each: what it keeps once the writes are swept). */
 size_t index_batch_waiting(const index_batch_t *self);
 bool index_batch_sweeping(const index_batch_t *self);
+size_t index_batch_buckets(const index_batch_t *self);
 
 #endif

@@ -450,6 +450,32 @@ static void test_random_writes_read_as_committed(void **state)
     s_end(b, true);
 }
 
+/*  A burst grows the table's buckets; once its sweep has taken its writes
+ *  out, they come back to the table's first size, and what the burst
+ *  wrote is read from the trees. */
+static void test_the_buckets_of_a_burst_are_given_back(void **state)
+{
+    bench_t *b = *state;
+    assert_int_equal(index_batch_buckets(b->batch), 1024);
+    s_begin(b);
+    for (int i = 0; i < 20000; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "burst%05d", i);
+        s_put(b, 0, key, "v");
+    }
+    s_end(b, true);
+    assert_int_equal(index_batch_buckets(b->batch), 32768);
+    assert_true(index_batch_sweeping(b->batch));
+    s_sweep_out(b);
+    assert_int_equal(index_batch_waiting(b->batch), 0);
+    assert_int_equal(index_batch_buckets(b->batch), 1024);
+    s_begin(b);
+    assert_int_equal(s_entries(b, 0), 20000);
+    assert_string_equal(s_get(b, 0, "burst19999"), "v");
+    assert_string_equal(s_get(b, 0, "burst00000"), "v");
+    s_end(b, true);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -464,6 +490,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_log_entry_that_is_not_one_stops_the_start, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_key_lmdb_refuses_is_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_random_writes_read_as_committed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_the_buckets_of_a_burst_are_given_back, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
