@@ -3,7 +3,12 @@
  *  A consumer holds one DEALER connected to the producer's ROUTER and at
  *  most one "pull" in flight (its credit: at most `max` events).  The
  *  producer holds a pull open until events arrive, so a new event reaches
- *  the consumer at once.  A pull not answered in time (the producer died
+ *  the consumer at once.  After a large batch, or one that ends below the
+ *  producer's head, the pull for what follows leaves as soon as the batch
+ *  is received, before the caller commits it, so that the producer sends
+ *  the next batch during that commit (proto/README.md 6.5, "Pulling
+ *  ahead"); if the batch is not applied, that pull's reply is dropped by
+ *  its rid.  A pull not answered in time (the producer died
  *  and lost it) is sent again.  The cursor, the last seq applied, is owned
  *  by the caller, who commits it in the same transaction as the state the
  *  events changed; replies that repeat events at or below the cursor are

@@ -310,6 +310,7 @@ int64_t fixture_pull_of(service_fixture_t *f, size_t u, int timeout_ms)
     uint64_t after = 0;
     assert_true(doc_str_eq(&request, "type", "pull"));
     assert_true(doc_uint(&request, "after", &after));
+    assert_true(doc_uint(&request, "rid", &f->pull_rid[u]));
     f->last_pull_omit = doc_len(doc_array(&request, "omit"));
     zframe_destroy(&payload);
     return (int64_t)after;
@@ -325,7 +326,7 @@ void fixture_deliver(service_fixture_t *f, size_t u, uint64_t first, const char 
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    proto_pack_reply(&pk, "batch", true, 1, 2);
+    proto_pack_reply(&pk, "batch", true, f->pull_rid[u], 2);
     proto_pack_kv_uint(&pk, "head", first + count - 1);
     proto_pack_str(&pk, "events");
     msgpack_pack_array(&pk, count);

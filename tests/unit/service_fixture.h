@@ -37,6 +37,7 @@ typedef struct {
                                   * stream is private */
     zsock_t *producer[2];        /* the two upstreams */
     zframe_t *identity[2];       /* of the consumer's last pull */
+    uint64_t pull_rid[2];        /* its rid, which a producer's reply repeats */
     msgpack_zone zone;
     uint64_t rid;
     size_t last_pull_omit;       /* names in the "omit" of the last pull fixture_pull_of saw */

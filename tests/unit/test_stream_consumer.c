@@ -25,6 +25,7 @@ typedef struct {
     zsock_t *router;
     stream_consumer_t *consumer;
     zframe_t *identity;          /* the consumer's, from its last pull */
+    uint64_t rid;                /* that pull's, which a reply repeats */
     msgpack_zone zone;
 } fixture_t;
 
@@ -91,6 +92,7 @@ static pull_t s_next_pull(fixture_t *f, int timeout_ms)
     assert_true(doc_uint(&request, "wait", &pull.wait));
     zframe_destroy(&payload);
     pull.got = true;
+    f->rid = pull.rid;
     return pull;
 }
 
@@ -112,7 +114,7 @@ static void s_answer_batch_at(fixture_t *f, uint64_t head, const uint64_t *seqs,
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    proto_pack_reply(&pk, "batch", true, 1, 2);
+    proto_pack_reply(&pk, "batch", true, f->rid, 2);
     proto_pack_kv_uint(&pk, "head", head);
     proto_pack_str(&pk, "events");
     msgpack_pack_array(&pk, count);
@@ -239,6 +241,50 @@ static void s_assert_backed_off(fixture_t *f, int64_t failed_at)
     assert_int_equal(pull.after, stream_consumer_cursor(f->consumer));
 }
 
+/*  The pull for what follows a batch leaves as soon as the batch is in
+ *  hand when the producer holds more (its head), so that the producer
+ *  sends the next while this one is committed; the commit then asks
+ *  nothing more.  When the batch is not applied, the
+ *  answer to that pull is dropped, and the consumer asks again from its
+ *  cursor a second later. */
+static void test_the_next_pull_leaves_before_the_commit(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_poll(f->consumer, 0);
+    pull_t asked = s_next_pull(f, 2000);
+    assert_true(asked.got);
+    s_answer_batch(f, (uint64_t[]){4, 5, 6}, 3);
+    const msgpack_object *events;
+    size_t first;
+    assert_int_equal(s_receive(f, &events, &first, 10), 1);
+    pull_t ahead = s_next_pull(f, 2000);
+    assert_true(ahead.got);
+    assert_int_equal(ahead.after, 6);
+    assert_true(ahead.rid > asked.rid);
+    assert_int_equal(stream_consumer_cursor(f->consumer), 3);
+    stream_consumer_advance(f->consumer, 6, 20);
+    assert_int_equal(stream_consumer_cursor(f->consumer), 6);
+    assert_false(s_next_pull(f, 50).got);
+    /* The next batch comes, is not applied. */
+    s_answer_batch(f, (uint64_t[]){7, 8}, 2);
+    assert_int_equal(s_receive(f, &events, &first, 30), 1);
+    assert_int_equal(s_next_pull(f, 2000).after, 8);
+    stream_consumer_backoff(f->consumer, 40);
+    s_answer_batch(f, (uint64_t[]){9}, 1);
+    assert_int_equal(s_receive(f, &events, &first, 50), 0);
+    assert_int_equal(stream_consumer_cursor(f->consumer), 6);
+    s_assert_backed_off(f, 40);
+    /* A batch up to the producer's head: the next pull would only be
+     * held, and leaves after the commit. */
+    s_answer_batch_at(f, 9, (uint64_t[]){7, 8, 9}, 3);
+    assert_int_equal(s_receive(f, &events, &first, 1100), 1);
+    assert_int_equal(first, 0);
+    assert_int_equal(s_seq_at(events, 0), 7);
+    assert_false(s_next_pull(f, 50).got);
+    stream_consumer_advance(f->consumer, 9, 1200);
+    assert_int_equal(s_next_pull(f, 2000).after, 9);
+}
+
 static void test_a_gap_is_an_error_and_the_pull_waits(void **state)
 {
     fixture_t *f = *state;
@@ -268,7 +314,7 @@ static void test_the_producers_refusal_is_an_error(void **state)
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
     proto_error_t err;
     proto_error_set(&err, "after", "range", "after is beyond the head");
-    proto_pack_error(&pk, true, 1, PROTO_E_INVALID, &err);
+    proto_pack_error(&pk, true, f->rid, PROTO_E_INVALID, &err);
     s_answer(f, buf.data, buf.size);
     msgpack_sbuffer_destroy(&buf);
     const msgpack_object *events;
@@ -289,7 +335,7 @@ static void test_what_is_not_a_batch_is_an_error(void **state)
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    proto_pack_reply(&pk, "pong", true, 1, 2);
+    proto_pack_reply(&pk, "pong", true, f->rid, 2);
     proto_pack_kv_str(&pk, "service", "validation");
     proto_pack_kv_uint(&pk, "head", 0);
     s_answer(f, buf.data, buf.size);
@@ -316,7 +362,7 @@ static void s_answer_oversize(fixture_t *f)
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    proto_pack_reply(&pk, "batch", true, 1, 2);
+    proto_pack_reply(&pk, "batch", true, f->rid, 2);
     proto_pack_kv_uint(&pk, "head", 100);
     proto_pack_str(&pk, "events");
     msgpack_pack_array(&pk, count);
@@ -450,7 +496,7 @@ static void test_a_batch_without_head_is_an_error(void **state)
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    proto_pack_reply(&pk, "batch", true, 1, 1);
+    proto_pack_reply(&pk, "batch", true, f->rid, 1);
     proto_pack_str(&pk, "events");
     msgpack_pack_array(&pk, 0);
     s_answer(f, buf.data, buf.size);
@@ -590,6 +636,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_silence_sends_the_pull_again, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_batch_is_handed_over_and_the_cursor_advances, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_duplicates_are_skipped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_the_next_pull_leaves_before_the_commit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_gap_is_an_error_and_the_pull_waits, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_the_producers_refusal_is_an_error, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_what_is_not_a_batch_is_an_error, s_setup, s_teardown),
