@@ -355,6 +355,7 @@ int stream_consumer_receive(stream_consumer_t *self, msgpack_zone *zone,
         return -1;
     self->last = zmsg_pop(msg);
     zmsg_destroy(&msg);
+    bool newer_in_flight = self->in_flight && self->rid > self->stale_rid;
     self->in_flight = false;
     if (!self->last)
         return -1;
@@ -376,8 +377,12 @@ int stream_consumer_receive(stream_consumer_t *self, msgpack_zone *zone,
         return -1;
     }
     uint64_t rid;
-    if (doc_uint(&reply, "rid", &rid) && rid <= self->stale_rid)
-        return 0;   /* answers a pull asked before a backoff */
+    if (doc_uint(&reply, "rid", &rid) && rid <= self->stale_rid) {
+        /* It answers a pull asked before a backoff, or ahead of a batch
+         * not applied in full: dropped.  A pull asked since is still out. */
+        self->in_flight = newer_in_flight;
+        return 0;
+    }
     int rc = s_check_batch(self, &reply, events, first);
     if (rc < 0)
         stream_consumer_backoff(self, now_ms);

@@ -285,6 +285,40 @@ static void test_the_next_pull_leaves_before_the_commit(void **state)
     assert_int_equal(s_next_pull(f, 2000).after, 9);
 }
 
+/*  A commit that stops short of the batch a pull was sent ahead of (the
+ *  caller applied part of it): that pull asked past the cursor, so the
+ *  consumer asks again from the cursor at once; the earlier pull's reply
+ *  is dropped and the new pull stays the one in flight. */
+static void test_a_commit_short_of_the_pull_sent_ahead_asks_again(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_poll(f->consumer, 0);
+    assert_true(s_next_pull(f, 2000).got);
+    s_answer_batch(f, (uint64_t[]){4, 5, 6}, 3);
+    const msgpack_object *events;
+    size_t first;
+    assert_int_equal(s_receive(f, &events, &first, 10), 1);
+    pull_t ahead = s_next_pull(f, 2000);
+    assert_int_equal(ahead.after, 6);
+    stream_consumer_advance(f->consumer, 5, 20);
+    pull_t again = s_next_pull(f, 2000);
+    assert_true(again.got);
+    assert_int_equal(again.after, 5);
+    /* The producer answers the pull sent ahead: dropped. */
+    uint64_t again_rid = f->rid;
+    f->rid = ahead.rid;
+    s_answer_batch(f, (uint64_t[]){7}, 1);
+    assert_int_equal(s_receive(f, &events, &first, 30), 0);
+    assert_int_equal(stream_consumer_cursor(f->consumer), 5);
+    stream_consumer_poll(f->consumer, 40);
+    assert_false(s_next_pull(f, 50).got);
+    /* Then the pull asked again: from 6 on. */
+    f->rid = again_rid;
+    s_answer_batch(f, (uint64_t[]){6, 7}, 2);
+    assert_int_equal(s_receive(f, &events, &first, 50), 1);
+    assert_int_equal(s_seq_at(events, first), 6);
+}
+
 static void test_a_gap_is_an_error_and_the_pull_waits(void **state)
 {
     fixture_t *f = *state;
@@ -637,6 +671,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_batch_is_handed_over_and_the_cursor_advances, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_duplicates_are_skipped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_the_next_pull_leaves_before_the_commit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_commit_short_of_the_pull_sent_ahead_asks_again, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_a_gap_is_an_error_and_the_pull_waits, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_the_producers_refusal_is_an_error, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_what_is_not_a_batch_is_an_error, s_setup, s_teardown),
