@@ -13,10 +13,11 @@
  *  the trees (each leaf is then rewritten once for about that many
  *  inserts), at least ESSP_INDEX_BATCH (default S_SWEEP_MIN) and at most
  *  S_SWEEP_MAX writes: what the table may hold in memory, about 130 bytes
- *  a write.  At 100,000 applications, 4, 8 and 16 writes a leaf made
- *  intake write 10.0, 8.9 and 8.2 KiB per application (7.5 without the
- *  indexes), its peak RssAnon 20.2, 20.8 and 23.5 MiB (essp-bench). */
-#define S_PER_LEAF 16
+ *  a write.  At 100,000 applications, 4, 8, 16 and 24 writes a leaf made
+ *  intake write 10.0, 8.9, 8.2 and 7.9 KiB per application (7.5 without
+ *  the indexes), its peak RssAnon 20.2, 20.8, 23.5 and 26.1 MiB
+ *  (essp-bench). */
+#define S_PER_LEAF 24
 #define S_SWEEP_MIN 4096
 #define S_SWEEP_MAX 262144
 #define S_BUCKETS_MIN 1024
