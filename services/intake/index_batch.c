@@ -239,15 +239,10 @@ static int s_change(index_batch_t *self, entry_t *old, entry_t *new)
 
 /* ------------------------------------------------------------ the log */
 
-static void s_log_key(uint64_t seq, unsigned char key[8])
-{
-    store_u64_key(seq, key);
-}
-
 static int s_log_append(index_batch_t *self, MDB_txn *txn, const entry_t *e)
 {
     unsigned char key[8];
-    s_log_key(e->seq, key);
+    store_u64_key(e->seq, key);
     size_t len = S_HEAD + e->key_len + e->value_len;
     MDB_val k = {sizeof key, key}, v = {len, NULL};
     int rc = mdb_put(txn, self->log, &k, &v, MDB_APPEND | MDB_RESERVE);
@@ -266,7 +261,7 @@ static int s_log_append(index_batch_t *self, MDB_txn *txn, const entry_t *e)
 static int s_log_drop(index_batch_t *self, MDB_txn *txn, const entry_t *e)
 {
     unsigned char key[8];
-    s_log_key(e->seq, key);
+    store_u64_key(e->seq, key);
     MDB_val k = {sizeof key, key};
     int rc = mdb_del(txn, self->log, &k, NULL);
     return rc == MDB_NOTFOUND ? 0 : rc;
