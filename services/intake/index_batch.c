@@ -500,7 +500,10 @@ static void s_threshold(index_batch_t *self, MDB_txn *txn)
 int index_batch_before_commit(index_batch_t *self, MDB_txn *txn)
 {
     if (!self->sweep) {
-        s_threshold(self, txn);
+        /* The threshold is never below sweep_min: under it no sweep can
+         * start, and the trees need not be measured. */
+        if (self->count >= self->sweep_min)
+            s_threshold(self, txn);
         return 0;
     }
     size_t slice = self->sweep_len / S_SLICES;
