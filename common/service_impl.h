@@ -95,6 +95,8 @@ struct service_t {
     metrics_t *metrics;          /* the loop's figures (common/metrics.h) */
     metrics_server_t *metrics_server;
     int64_t metrics_at_ms;       /* when the gauges were last published */
+    int64_t stream_wait_ms;      /* ESSP_STREAM_WAIT_MS: how long a few events
+                                  * of an upstream may wait for company */
     int64_t hold_until_ms;       /* backup_hold: no upstream batch is taken before this
                                   * (monotonic ms; 0 or past: not held) */
     struct {

@@ -24,6 +24,7 @@ struct stream_consumer_t {
     uint64_t ahead;      /* the after of the pull in flight sent ahead of the
                           * commit of the batch in hand; 0: none was */
     uint64_t stale_rid;  /* replies to pulls up to this rid are dropped */
+    bool pulled_ahead;   /* a pull was sent ahead of the last batch's commit */
     int64_t sent_ms;
     int64_t retry_at_ms;  /* no pull before this time (after an error) */
     uint64_t rid;
@@ -186,6 +187,11 @@ uint64_t stream_consumer_head(const stream_consumer_t *self)
     return self->head;
 }
 
+bool stream_consumer_at_head(const stream_consumer_t *self)
+{
+    return self->head && self->cursor >= self->head && !self->ahead && !self->pulled_ahead;
+}
+
 bool stream_consumer_rewound(const stream_consumer_t *self)
 {
     return self->rewound;
@@ -339,7 +345,8 @@ static void s_pull_ahead(stream_consumer_t *self, const msgpack_object *events, 
 {
     uint64_t last = 0;   /* every event has one: s_check_batch saw to it */
     doc_uint(doc_at(events, doc_len(events) - 1), "seq", &last);
-    if (self->head <= last && doc_len(events) - first < S_AHEAD_FROM)
+    self->pulled_ahead = self->head > last || doc_len(events) - first >= S_AHEAD_FROM;
+    if (!self->pulled_ahead)
         return;
     s_send_pull(self, last, now_ms);
     self->ahead = self->in_flight ? last : 0;

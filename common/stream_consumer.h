@@ -64,6 +64,12 @@ uint64_t stream_consumer_cursor(const stream_consumer_t *self);
 /*  The producer's head in the last batch received (0 before any). */
 uint64_t stream_consumer_head(const stream_consumer_t *self);
 
+/*  True when the last batch received was a few events (fewer than sent
+ *  a pull ahead of its commit) that reached the producer's head: the
+ *  consumer keeps up, and the next reply is most likely a held pull
+ *  answered with the few events committed since. */
+bool stream_consumer_at_head(const stream_consumer_t *self);
+
 /*  True once a batch said head < cursor: this stream is no longer read
  *  (until the process restarts on consistent stores). */
 bool stream_consumer_rewound(const stream_consumer_t *self);

@@ -280,6 +280,68 @@ static void test_a_consumer_leaves_out_what_it_never_reads(void **state)
     fixture_stop(f);
 }
 
+/*  A few events that come alone, to a consumer that had everything, wait
+ *  for company (ESSP_STREAM_WAIT_MS, here its longest, 1 s, so that the
+ *  test reads the order of things, not a clock): a request's turn takes them at once;
+ *  with none, they are applied once the wait is over.  Applied means
+ *  committed: the next pull leaves only then.  A consumer whose last
+ *  batch was large does not wait; another stream's batch taken at once
+ *  takes those that wait with it. */
+static void test_a_few_events_at_the_head_wait_for_company(void **state)
+{
+    service_fixture_t *f = *state;
+    setenv("ESSP_STREAM_WAIT_MS", "1000", 1);
+    fixture_start(f);
+    unsetenv("ESSP_STREAM_WAIT_MS");
+    assert_int_equal(fixture_pull_of(f, 0, 5000), 0);
+    /* The first batch: nothing was known of the producer's head. */
+    fixture_deliver(f, 0, 1, (const char *const[]){"e1", "e2", NULL}, NULL);
+    assert_int_equal(fixture_pull_of(f, 0, 1000), 2);
+    /* At the head now: event 3 waits; a request's turn takes it. */
+    fixture_deliver(f, 0, 3, (const char *const[]){"e3", NULL}, NULL);
+    assert_int_equal(fixture_pull_of(f, 0, 200), -1);
+    fixture_ask(f, "status", "alive", "ack", "stored");
+    assert_int_equal(fixture_pull_of(f, 0, 500), 3);
+    /* Event 4 alone, and no request: applied once the wait is over. */
+    fixture_deliver(f, 0, 4, (const char *const[]){"e4", NULL}, NULL);
+    assert_int_equal(fixture_pull_of(f, 0, 200), -1);
+    assert_int_equal(fixture_pull_of(f, 0, 5000), 4);
+    /* What waits is told by the batch before: 40 events come after a few
+     * at the head, and wait too, until a request.  After a batch of many
+     * (the pull for what follows left ahead of its commit), the consumer
+     * does not count on keeping up: event 45, alone, is applied at once. */
+    char names[40][8];
+    const char *many[41] = {NULL};
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "m%d", i + 5);
+        many[i] = names[i];
+    }
+    fixture_deliver(f, 0, 5, many, NULL);
+    assert_int_equal(fixture_pull_of(f, 0, 200), -1);
+    fixture_ask(f, "status", "busy", "ack", "stored");
+    assert_int_equal(fixture_pull_of(f, 0, 500), 44);
+    fixture_deliver(f, 0, 45, (const char *const[]){"e45", NULL}, NULL);
+    assert_int_equal(fixture_pull_of(f, 0, 500), 45);
+    /* Event 46 waits; the other stream's first batch, taken at once,
+     * brings the turn that takes it too. */
+    assert_int_equal(fixture_pull_of(f, 1, 1000), 0);
+    fixture_deliver(f, 0, 46, (const char *const[]){"e46", NULL}, NULL);
+    assert_int_equal(fixture_pull_of(f, 0, 200), -1);
+    fixture_deliver(f, 1, 1, (const char *const[]){"u1", NULL}, NULL);
+    assert_int_equal(fixture_pull_of(f, 1, 500), 1);
+    assert_int_equal(fixture_pull_of(f, 0, 500), 46);
+    fixture_stop(f);
+    store_t *store = fixture_open(f);
+    assert_true(fixture_has(store, "ev:e3"));
+    assert_true(fixture_has(store, "ev:e4"));
+    assert_true(fixture_has(store, "alive"));
+    assert_true(fixture_has(store, "ev:e46"));
+    assert_true(fixture_has(store, "ev:u1"));
+    assert_int_equal(fixture_cursor(f, store, 0), 46);
+    assert_int_equal(fixture_cursor(f, store, 1), 1);
+    store_destroy(&store);
+}
+
 int main(void)
 {
     zsys_init();
@@ -292,6 +354,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_consumer_leaves_out_what_it_never_reads, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_private_stream_is_served_only_to_its_readers, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_few_events_at_the_head_wait_for_company, fixture_setup,
                                         fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
