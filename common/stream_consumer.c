@@ -189,7 +189,9 @@ uint64_t stream_consumer_head(const stream_consumer_t *self)
 
 bool stream_consumer_at_head(const stream_consumer_t *self)
 {
-    return self->head && self->cursor >= self->head && !self->ahead && !self->pulled_ahead;
+    /* A pull in flight ahead (ahead) was sent for a batch that set
+     * pulled_ahead: the one flag says both. */
+    return self->head && self->cursor >= self->head && !self->pulled_ahead;
 }
 
 bool stream_consumer_rewound(const stream_consumer_t *self)

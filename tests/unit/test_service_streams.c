@@ -2,7 +2,8 @@
  *  their cursor (repeats, unknown events, a full map); the service's own
  *  log pulled by a client, pulls held until an event comes or a read
  *  transaction can begin; an erasure's redaction and the compaction after
- *  it, which may fail and leave the service running.  The service runs in
+ *  it, which may fail and leave the service running; a few events at the
+ *  head waiting for company (ESSP_STREAM_WAIT_MS).  The service runs in
  *  a thread (tests/unit/service_fixture.h). */
 #include <setjmp.h>
 #include <stdarg.h>
