@@ -13,5 +13,5 @@ endif()
 # between the 250 and the commit, the server down and back, a 550
 # (test_notify_chaos.py).
 essp_stack_test(notify 900)
-# The server down for 10 s: the first retry 5 s after a failure instead of 60.
+# The server down for 30 s: the first retry 5 s after a failure instead of 60.
 essp_stack_test(notify_chaos 1500 "ESSP_MAIL_RETRY_FIRST_S=5")
