@@ -5,8 +5,10 @@ keeping a file open, changes and a new round, the applicant's one appeal,
 the queue's filters, `essp queue --follow` waking as a file is queued, and
 a member's key replaced without losing their votes."""
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from essp_client import Client, load_cert, pull_all, staff_client  # noqa: E402
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 stack = harness.Stack(BIN)
 work = tempfile.mkdtemp(prefix="essp-committee-")
+atexit.register(shutil.rmtree, work, ignore_errors=True)
 TIED_SIRET = harness.make_siret(9001)
 NETWORK = "Union des mutuelles de Vendée"
 MEMBERS = (("Claire Moreau", "researchers", []),

@@ -8,11 +8,13 @@ reported by `essp history`, exit 1, naming the record.  A service that
 alters its own answer is caught by the tool too.  Records kept the earlier
 way (by application, before the trail) are read, erased and continued."""
 
+import atexit
 import datetime
 import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +33,7 @@ BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness
 LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
 stack = harness.Stack(BIN)
 work = tempfile.mkdtemp(prefix="essp-history-")
+atexit.register(shutil.rmtree, work, ignore_errors=True)
 MEMBERS = (("Claire Moreau", "researchers"), ("Hervé Le Guen", "local_authorities"),
            ("Sophie Bernard", "ess_networks"))
 CHANGES = "Merci de détailler la gouvernance."

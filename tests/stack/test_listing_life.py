@@ -6,10 +6,12 @@ service's records, the history chain still verifiable), and expiry when
 `essp clock tick` reaches the listing's end (three years, or the ESUS
 agreement's end when it comes first)."""
 
+import atexit
 import calendar
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +26,7 @@ from essp_client import SERVICES, Client, pull_all  # noqa: E402
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 stack = harness.Stack(BIN)
 work = tempfile.mkdtemp(prefix="essp-listing-")
+atexit.register(shutil.rmtree, work, ignore_errors=True)
 MEMBERS = (("Claire Moreau", "researchers"), ("Hervé Le Guen", "local_authorities"),
            ("Sophie Bernard", "ess_networks"))
 DAY = 86400

@@ -3,7 +3,9 @@ application from submission to the publication stream, and every branch
 (incomplete, amended, changes requested, rejected, withdrawn), with what the
 applicant and the committee see at each step."""
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -15,6 +17,7 @@ from essp_client import pull_all  # noqa: E402
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 stack = harness.Stack(BIN)
 work = tempfile.mkdtemp(prefix="essp-apps-")
+atexit.register(shutil.rmtree, work, ignore_errors=True)
 MEMBERS = (("Claire Moreau", "researchers"), ("Hervé Le Guen", "local_authorities"),
            ("Sophie Bernard", "ess_networks"))
 counter = [0]

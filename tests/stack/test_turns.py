@@ -8,9 +8,11 @@ applying review's and publication's streams (a file approved meanwhile
 is published), and validation's stream stays stopped at the bad event
 instead of applying what follows it."""
 
+import atexit
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +32,7 @@ MEMBERS = (("Claire Moreau", "researchers"), ("Hervé Le Guen", "local_authoriti
            ("Sophie Bernard", "ess_networks"))
 stack = harness.Stack(BIN)
 work = tempfile.mkdtemp(prefix="essp-turns-")
+atexit.register(shutil.rmtree, work, ignore_errors=True)
 counter = [0]
 
 
