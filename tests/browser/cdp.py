@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -243,7 +244,7 @@ class Browser:
         window = ["--window-size=%d,%d" % window_size] if window_size else []
         self.process = subprocess.Popen(
             [self.executable] + CHROMIUM_FLAGS + window + ["--user-data-dir=" + self.profile, "about:blank"],
-            stdout=self.log, stderr=self.log)
+            stdout=self.log, stderr=self.log, start_new_session=True)
         self.port = self._devtools_port()
         self.pages = []
 
@@ -280,9 +281,15 @@ class Browser:
     def close(self):
         for page in self.pages:
             page.close()
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=15)
+        # Chromium's helpers (its network service, the renderers) share its
+        # process group: all of them are killed before the profile is
+        # removed, or one still writes its state into it afterwards.  A
+        # killed process writes nothing more, reaped or not.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=15)
         self.log.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
