@@ -456,8 +456,9 @@ static void s_loop(service_t *self)
         if (was_held && !held && self->hold_until_ms)
             log_warn("the backup's hold of the upstream streams ran out: following them again");
         was_held = held;
-        for (size_t u = 0; held && u < n; u++)
-            waiting[u] = -1;
+        /* No reply waits during a hold: a hold begins in a request's turn,
+         * which takes every reply that waits, and a held upstream is not
+         * polled; what came meanwhile is read once the hold ends. */
         for (size_t u = 0; !held && u < n; u++)
             stream_consumer_poll(self->consumers[u], now_ms);
         size_t count = held ? first : s_poll_upstreams(self, items, first, waiting, map);
