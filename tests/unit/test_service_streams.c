@@ -3,7 +3,8 @@
  *  log pulled by a client, pulls held until an event comes or a read
  *  transaction can begin; an erasure's redaction and the compaction after
  *  it, which may fail and leave the service running; a few events at the
- *  head waiting for company (ESSP_STREAM_WAIT_MS).  The service runs in
+ *  head waiting for company (ESSP_STREAM_WAIT_MS), and a backup's hold
+ *  that begins while they wait.  The service runs in
  *  a thread (tests/unit/service_fixture.h). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -343,6 +344,59 @@ static void test_a_few_events_at_the_head_wait_for_company(void **state)
     store_destroy(&store);
 }
 
+/*  backup_hold for ms (0 ends it), sent with a staff key; its reply. */
+static void s_backup_hold(service_fixture_t *f, zsock_t *staff, uint64_t ms)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    proto_pack_request(&pk, "backup_hold", ++f->rid, 1);
+    proto_pack_kv_uint(&pk, "ms", ms);
+    assert_int_equal(zsock_send(staff, "b", buf.data, buf.size), 0);
+    msgpack_sbuffer_destroy(&buf);
+    msgpack_object reply;
+    assert_true(fixture_reply(f, staff, 5000, &reply));
+    assert_true(doc_str_eq(&reply, "type", "held"));
+}
+
+/*  A backup's hold that begins while a few events wait for company: its
+ *  turn takes them off the wait but applies nothing, and they are applied
+ *  once the hold ends, not when their wait would have ended. */
+static void test_a_hold_keeps_the_events_that_wait(void **state)
+{
+    service_fixture_t *f = *state;
+    setenv("ESSP_STREAM_WAIT_MS", "1000", 1);
+    fixture_start(f);
+    unsetenv("ESSP_STREAM_WAIT_MS");
+    assert_int_equal(auth_issue(AUTH_ROLE_STAFF, "backup"), 0);
+    zcert_t *cert = auth_load(AUTH_ROLE_STAFF, "backup");
+    zsock_t *staff = fixture_secure_client(f, cert);
+    assert_int_equal(fixture_pull_of(f, 0, 5000), 0);
+    fixture_deliver(f, 0, 1, (const char *const[]){"e1", "e2", NULL}, NULL);
+    assert_int_equal(fixture_pull_of(f, 0, 1000), 2);
+    fixture_deliver(f, 0, 3, (const char *const[]){"e3", NULL}, NULL);
+    assert_int_equal(fixture_pull_of(f, 0, 200), -1);
+    s_backup_hold(f, staff, 30000);
+    /* Past the second its wait had, and past the 2 s after which a pull
+     * without a reply read is asked again: nothing applied, nothing asked. */
+    assert_int_equal(fixture_pull_of(f, 0, 2500), -1);
+    s_backup_hold(f, staff, 0);
+    /* Once the hold ends the consumer asks that pull again first (before
+     * it reads a socket; the answer would repeat event 3, which changes
+     * nothing), then takes the reply the hold left unread, and pulls for
+     * what follows event 3 once it is committed. */
+    assert_int_equal(fixture_pull_of(f, 0, 3000), 2);
+    assert_int_equal(fixture_pull_of(f, 0, 3000), 3);
+    zsock_destroy(&staff);
+    zcert_destroy(&cert);
+    fixture_stop(f);
+    store_t *store = fixture_open(f);
+    assert_true(fixture_has(store, "ev:e3"));
+    assert_int_equal(fixture_cursor(f, store, 0), 3);
+    store_destroy(&store);
+}
+
 int main(void)
 {
     zsys_init();
@@ -357,6 +411,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_private_stream_is_served_only_to_its_readers, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_few_events_at_the_head_wait_for_company, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_hold_keeps_the_events_that_wait, fixture_setup,
                                         fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
