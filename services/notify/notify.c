@@ -289,8 +289,13 @@ int notify_start_at(void *ctx, service_t *svc, MDB_txn *txn, int64_t now)
 int notify_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *req)
 {
     notify_t *self = ctx;
-    if (!strcmp(req->type, "mail_failed"))
+    /* The secure endpoint admits every known key (members' too); the
+     * letters that failed name their recipients, which are for staff. */
+    if (!strcmp(req->type, "mail_failed")) {
+        if (!req->peer_role || strcmp(req->peer_role, AUTH_ROLE_STAFF) != 0)
+            return service_refuse(req, PROTO_E_FORBIDDEN, "type", "role", "'mail_failed' is for staff keys");
         return requests_mail_failed(self, svc, txn, req);
+    }
     bool sender = !strcmp(req->type, "outbox_due") || !strcmp(req->type, "outbox_mark")
                   || !strcmp(req->type, "mail_tick") || !strcmp(req->type, "mail_digest");
     if (!sender)

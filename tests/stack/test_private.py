@@ -4,9 +4,13 @@ client, a client with an unknown key and a consumer's key used against
 another stream are each refused.  The streams of intake, validation and
 review are served only on their CURVE endpoints, to the keys of their
 consumers and of staff; intake's status, history, amend and appeal need
-the application's token (or a staff key); submit, ping, publication's
-stream and its directory stay open to anyone."""
+the application's token (or a staff key); the desk's accounts and
+notify's letters answer only a staff key (notify's sender, its own
+secret); the desk's pages need a session; submit, ping, publication's
+stream and its directory stay open to anyone.  Each test names the
+endpoints it probed, and the last checks that every endpoint was."""
 
+import http.client
 import os
 import sys
 
@@ -25,6 +29,8 @@ CONSUMERS = {"intake": {"validation"}, "validation": {"review", "intake"},
              "review": {"publication", "intake"}}
 SERVICES = ("intake", "validation", "review", "publication")
 life = {}
+# The endpoints (names as `essp endpoints` prints them) a test probed.
+probed = set()
 
 
 def ask(address, request, keys=None, server_key=None, timeout=1.5):
@@ -75,8 +81,14 @@ def endpoints():
     return {e["service"]: e for e in stack.essp_lines("endpoints")}
 
 
+def port_of(url):
+    return int(url.rsplit(":", 1)[1].strip("/"))
+
+
 def setup():
     stack.start()
+    stack.start("desk")
+    stack.start("notify")
     stack.essp_json("member", "add", "Claire Moreau", "--college", "researchers")
     document = harness.fixture("valid", "mutuelle-entraide-vendee.json")
     document["organisation"]["siret"] = harness.make_siret(4242)
@@ -103,6 +115,7 @@ def test_plain_endpoints_serve_no_private_stream():
                     what="%s's key on %s's plain endpoint" % (consumer, name))
         # ping stays open.
         assert ask(address, dict(type="ping"))["type"] == "pong"
+        probed.add(name)
 
 
 def test_secure_endpoints_admit_only_consumers_and_staff():
@@ -127,6 +140,7 @@ def test_secure_endpoints_admit_only_consumers_and_staff():
                 forbidden(reply, "role", "%s's key against the %s stream" % (other, name))
         forbidden(ask(address, PULL, member, server), "role", "a member's key against the %s stream" % name)
         batch(ask(address, PULL, staff, server), "staff pulls %s" % name)
+        probed.add(name + "-secure")
 
 
 def test_intake_requests_need_the_token_or_a_staff_key():
@@ -165,6 +179,7 @@ def test_the_gateway_needs_the_token():
     assert gateway.status(app_id, life["token"]).status == 200
     assert gateway.post_json("/api/v1/applications/" + app_id, {}, method="PUT").status == 401
     assert gateway.post_json("/api/v1/applications/%s/appeal" % app_id, {"motivation": "x"}).status == 401
+    probed.add("intake-http")
 
 
 def test_what_stays_open():
@@ -184,14 +199,77 @@ def test_what_stays_open():
     # a CURVE client gets no answer from its plain one.
     refused(ask(publication, PULL, zmq.curve_keypair(), server_key("review")), what="CURVE on publication")
     assert "publication-secure" not in eps
+    probed.add("publication")
+
+
+# What each of the desk's and notify's endpoints is asked: a request of
+# the staff's, and a request their own threads send with a secret.
+STAFF_REQUEST = {"desk": dict(type="account_list"), "notify": dict(type="mail_failed")}
+STAFF_REPLY = {"desk": "accounts", "notify": "mail_failed"}
+INTERNAL_REQUEST = {"desk": (dict(type="desk_get", inproc=b"\0" * 32, email="claire.moreau@example.org"), "inproc"),
+                    "notify": (dict(type="outbox_due", secret="0" * 64, at=0), "secret")}
+
+
+def test_desk_and_notify_answer_only_staff_and_their_own_threads():
+    eps = endpoints()
+    staff = load_cert(stack.key_path("staff", "operator"))
+    member = load_cert(stack.key_path("member", "Claire Moreau"))
+    for name in ("desk", "notify"):
+        plain, request = eps[name]["endpoint"], STAFF_REQUEST[name]
+        # On the plain endpoint: the staff's request needs a key, the
+        # internal one its secret; ping stays open.
+        forbidden(ask(plain, request), "authentication", "anonymous %s on %s" % (request["type"], name))
+        internal, rule = INTERNAL_REQUEST[name]
+        reply = ask(plain, internal)
+        assert reply is not None and reply["type"] == "error" and reply["code"] == "forbidden" \
+            and reply["field"] == rule, "%s without its secret: %s" % (name, reply)
+        refused(ask(plain, request, zmq.curve_keypair(), server_key(name)), what="CURVE on %s's plain" % name)
+        assert ask(plain, dict(type="ping"))["type"] == "pong"
+        probed.add(name)
+        # On the CURVE endpoint: no key or an unknown one, no handshake; a
+        # member's or a service's key, forbidden; staff, answered.
+        entry = eps[name + "-secure"]
+        secure, server = entry["endpoint"], load_cert(entry["server_key"])[0]
+        assert server == server_key(name)
+        refused(ask(secure, request), what="anonymous on %s-secure" % name)
+        refused(ask(secure, request, zmq.curve_keypair(), server), what="unknown key on %s-secure" % name)
+        forbidden(ask(secure, request, member, server), "role", "a member's key on %s-secure" % name)
+        for other in SERVICES:
+            forbidden(ask(secure, request, service_keys(other), server), "role",
+                      "%s's key on %s-secure" % (other, name))
+        reply = ask(secure, request, staff, server)
+        assert reply is not None and reply["type"] == STAFF_REPLY[name], "staff on %s-secure: %s" % (name, reply)
+        probed.add(name + "-secure")
+
+
+def test_the_desk_pages_need_a_session():
+    port = port_of(endpoints()["desk-http"]["endpoint"])
+    for method, path in (("GET", "/comite"), ("GET", "/admin"), ("GET", "/admin/personnes"),
+                         ("POST", "/admin/personnes")):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request(method, path, body=b"" if method == "POST" else None)
+            response = connection.getresponse()
+            body = response.read()
+        finally:
+            connection.close()
+        # Sent to the login page, with nothing of the committee's or the
+        # staff's in the answer.
+        assert response.status == 303 and response.getheader("Location").startswith("/connexion"), \
+            (method, path, response.status, response.getheader("Location"))
+        assert b"Claire Moreau" not in body, (method, path)
+    # The login page itself is open.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/connexion")
+    assert connection.getresponse().status == 200
+    connection.close()
+    probed.add("desk-http")
 
 
 def test_every_endpoint_is_covered():
-    """A new endpoint must join this test."""
-    known = {"intake", "validation", "review", "publication", "intake-http", "intake-secure",
-             "validation-secure", "review-secure", "desk", "desk-secure", "desk-http", "notify",
-             "notify-secure"}
-    assert set(endpoints()) == known, sorted(endpoints())
+    """Every endpoint `essp endpoints` prints was probed by a test above:
+    a new endpoint fails here until a test probes it."""
+    assert set(endpoints()) == probed, "not probed: %s" % sorted(set(endpoints()) - probed)
 
 
 if __name__ == "__main__":
@@ -200,6 +278,7 @@ if __name__ == "__main__":
         harness.run([test_plain_endpoints_serve_no_private_stream,
                      test_secure_endpoints_admit_only_consumers_and_staff,
                      test_intake_requests_need_the_token_or_a_staff_key, test_the_gateway_needs_the_token,
-                     test_what_stays_open, test_every_endpoint_is_covered])
+                     test_what_stays_open, test_desk_and_notify_answer_only_staff_and_their_own_threads,
+                     test_the_desk_pages_need_a_session, test_every_endpoint_is_covered])
     finally:
         stack.cleanup()
