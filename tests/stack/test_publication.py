@@ -168,7 +168,13 @@ def test_directory_filters_combine_and_fold_french_text():
         == ["École des Transitions Solidaires"]
     assert names("--legal-form", "association") == ["Œuvre d'entraide angevine"]
     assert names("--legal-form", "association", "--format", "training") == []
-    for entry in stack.essp_lines("directory", "--department", "49", "--theme", "democratic_governance"):
+    # In 49 with that theme: the École by its own offer and the structure
+    # with the private file by its template's (scop-ancrage-conseil-nantes);
+    # the withdrawn structure has the same offer but left the directory.
+    entries = stack.essp_lines("directory", "--department", "49", "--theme", "democratic_governance")
+    found = [e["organisation"]["name"] for e in entries]
+    assert found == ["École des Transitions Solidaires", "Structure au dossier confidentiel"], found
+    for entry in entries:
         assert "49" in entry["offer"]["departments"]
         assert "democratic_governance" in entry["offer"]["themes"]
 

@@ -22,6 +22,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rewinding  # noqa: E402
 from essp_client import Client, pack, pull_all, secure_endpoint, stand_in, unpack  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
@@ -309,6 +310,14 @@ def wait_for(predicate, what, timeout=10.0):
         time.sleep(0.05)
 
 
+def alone_caught_up():
+    """Waits until review alone has applied every event the scripted
+    validation served so far: what it does with them is then done."""
+    head = len(upstream["validation"].events)
+    wait_for(lambda: rewinding.cursors(alone, "review")["validation"] == head,
+             "review applying validation's stream up to %d" % head)
+
+
 def alone_vote(name, app_id, decision, motivation=None):
     client = alone.review_as(name)
     fields = dict(id=app_id, decision=decision)
@@ -349,7 +358,8 @@ def test_an_appeal_reopens_a_rejected_file_once():
     upstream["validation"].append("appealed", id="APPEAL1", revision=1, motivation="Voici deux références.")
     upstream["validation"].append("appealed", id="APPEAL1", revision=1, motivation="Encore.")
     wait_for(lambda: len(alone_events("queued", "APPEAL1")) == 2, "the appeal round")
-    time.sleep(0.3)
+    # The second appeal read too: it must not have opened a third round.
+    alone_caught_up()
     queued = alone_events("queued", "APPEAL1")
     assert [(e["round"], e["kind"]) for e in queued] == [(1, "review"), (2, "appeal")], queued
     client = alone.review_as("Claire Moreau")
@@ -408,7 +418,7 @@ def test_an_erasure_pseudonymises_and_redacts():
     assert reply["code"] == "conflict" and reply["rule"] == "state", reply
     client.close()
     upstream["validation"].append("erased", id="RENEW2")      # a replay changes nothing
-    time.sleep(0.5)
+    alone_caught_up()
     assert len(alone_events("withdrawn", "RENEW2")) == 1
     # In review's LMDB the application and the report are not left under
     # the erased id; the other files' are there.

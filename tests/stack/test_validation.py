@@ -11,6 +11,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import publishing  # noqa: E402
+import rewinding  # noqa: E402
 from essp_client import pull_all  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
@@ -35,12 +36,20 @@ def wait_events(stack, count, timeout=20):
         time.sleep(0.05)
 
 
+def caught_up(stack, intake):
+    """Waits until validation has applied every event the stand-in intake
+    served so far: what it does with them is then in its stream."""
+    head = len(intake.events)
+    rewinding.wait_for(lambda: rewinding.cursors(stack, "validation")["intake"] == head,
+                       "validation applying intake's stream up to %d" % head, timeout=20)
+
+
 def test_renewal_appeal_and_erasure_pass_through_validation():
     stack = harness.Stack(BIN)
     intake = None
     try:
         intake = publishing.FakeReview(stack.port, service="intake")
-        stack.start("validation")
+        stack.start("validation", ready=True)
         at = 1764115200
         intake.add("submitted", at=at, id="renewal1", revision=1, renews="earlier1",
                    application=application("Mutuelle qui renouvelle", 1))
@@ -61,7 +70,10 @@ def test_renewal_appeal_and_erasure_pass_through_validation():
         intake.add("erased", at=at + 3, id="renewal1")
         # What intake's own erasure left in its log: nothing for validation.
         intake.add("redacted", at=at, id="renewal1")
-        events = wait_events(stack, 4)
+        wait_events(stack, 4)
+        # intake's "redacted" read as well: it adds nothing to the stream.
+        caught_up(stack, intake)
+        events = pull_all(stack.port, "validation")
         assert len(events) == 4, events
         assert events[0] == dict(seq=1, v=1, type="redacted", at=events[0]["at"], id="renewal1")
         assert events[1] == other, "another application's event is left as it was"
@@ -73,8 +85,8 @@ def test_renewal_appeal_and_erasure_pass_through_validation():
 
         # Killed and started again, it applies nothing twice.
         stack.kill("validation")
-        stack.start("validation")
-        time.sleep(0.5)
+        stack.start("validation", ready=True)
+        caught_up(stack, intake)
         assert pull_all(stack.port, "validation") == events
     finally:
         if intake:
