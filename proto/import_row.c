@@ -602,6 +602,8 @@ const char *import_rule_french(const char *rule)
         {"maximum", "la valeur est trop grande"},
         {"additionalProperties", "ce champ n'existe pas dans le formulaire"},
         {"utf8", "le texte n'est pas de l'UTF-8 valide"},
+        {"control", "la valeur contient un caractère invisible, ou un retour à la ligne là où une seule ligne "
+                    "est attendue"},
         {"siret", "ce numéro SIRET n'est pas valide (clé de contrôle)"},
         {"siren", "ce numéro SIREN n'est pas valide (clé de contrôle)"},
     };

@@ -265,6 +265,17 @@ static int s_kw_change(schema_compiler_t *self, schema_node_t *node, json_t *val
     return 0;
 }
 
+/*  "x-multiline": a text typed in several lines (a description, a
+ *  summary); everywhere else a line break is refused with the other
+ *  control characters (schema_check.c). */
+static int s_kw_multiline(schema_compiler_t *self, schema_node_t *node, json_t *value)
+{
+    if (!json_is_boolean(value))
+        return s_bad(self, "x-multiline", "must be a boolean");
+    node->multiline = json_is_true(value);
+    return 0;
+}
+
 static int s_kw_pattern(schema_compiler_t *self, schema_node_t *node, json_t *value)
 {
     if (!json_is_string(value) || strlen(json_string_value(value)) != json_string_length(value))
@@ -344,6 +355,7 @@ static const struct {
     { "maximum", s_kw_maximum },
     { "x-public", s_kw_public },
     { "x-change", s_kw_change },
+    { "x-multiline", s_kw_multiline },
     { "description", s_kw_description },
     { "title", s_kw_ignored },
     { "$schema", s_kw_ignored },

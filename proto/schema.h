@@ -25,7 +25,16 @@
  *    x-change              "minor" or "substantive": what a change of the
  *                          field means for a published listing
  *                          (proto/schema_change.h)
+ *    x-multiline           true: the text may hold line breaks (\n, \r)
  *    description, title, $schema, $id   documentation, not checked
+ *
+ *  Control characters
+ *    Every string of a document, whatever its schema, is refused with rule
+ *    "control" when it holds NUL, a C0 control character other than tab
+ *    (line feed and carriage return are allowed under x-multiline only) or
+ *    DEL: they have no place in a name or an address, and XML 1.0 (the
+ *    public Atom feed) forbids most of them.  The check comes before the
+ *    string's other keywords.
  *
  *  Deliberate differences from JSON Schema
  *    - "integer" means a MessagePack integer: a float such as 3.0 is a
@@ -74,7 +83,8 @@ const schema_t *schema_application(void);
  *  "offer.themes[0]"; "" for the whole document), err->rule is the JSON
  *  Schema keyword broken ("type", "required", "additionalProperties",
  *  "minLength", "maxLength", "pattern", "enum", "format", "minItems",
- *  "maxItems", "uniqueItems", "minimum", "maximum"), err->message a sentence
+ *  "maxItems", "uniqueItems", "minimum", "maximum"), or "control" (see
+ *  above), err->message a sentence
  *  naming the limit ("organisation.name: at most 200 characters, got 250"). */
 int schema_validate(const schema_t *self, const msgpack_object *doc, proto_error_t *err);
 

@@ -274,7 +274,8 @@ static int64_t s_code_points(const char *text, uint32_t len)
 }
 
 /*  regexec needs a terminated copy; a NUL inside never matches, since the
- *  regex would only see the text before it. */
+ *  regex would only see the text before it (s_check_control has refused
+ *  it already; this stays true without it). */
 static int s_check_pattern(schema_checker_t *self, const schema_node_t *node, const char *text, uint32_t len)
 {
     if (memchr(text, 0, len))
@@ -306,10 +307,39 @@ static int s_check_enum(schema_checker_t *self, const schema_node_t *node, const
     return s_violation(self, "enum", "must be one of: %s", list);
 }
 
+/*  A byte no text may hold: NUL and the C0 controls but tab, line breaks
+ *  outside a multi-line text, and DEL.  They are invisible to the people
+ *  who read a listing, and XML 1.0 (the public Atom feed) forbids most. */
+static bool s_forbidden(unsigned char byte, bool multiline)
+{
+    if (byte == '\t')
+        return false;
+    if (byte == '\n' || byte == '\r')
+        return !multiline;
+    return byte < 0x20 || byte == 0x7F;
+}
+
+static int s_check_control(schema_checker_t *self, const schema_node_t *node, const char *text, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++) {
+        unsigned char byte = (unsigned char) text[i];
+        if (!s_forbidden(byte, node->multiline))
+            continue;
+        long long at = (long long) s_code_points(text, i) + 1;
+        if (byte == '\n' || byte == '\r')
+            return s_violation(self, "control", "must be a single line, got a line break at character %lld", at);
+        return s_violation(self, "control", "must not contain the control character U+%04X (character %lld)",
+                           byte, at);
+    }
+    return 0;
+}
+
 static int s_check_string(schema_checker_t *self, const schema_node_t *node, const msgpack_object *obj)
 {
     const char *text = schema_bytes(obj->via.str.ptr);
     uint32_t len = obj->via.str.size;
+    if (s_check_control(self, node, text, len))
+        return -1;
     if (node->max_length >= 0 || node->min_length >= 0) {
         int64_t chars = s_code_points(text, len);
         if (node->max_length >= 0 && chars > node->max_length)

@@ -61,6 +61,7 @@ struct schema_node_t {
     char **enums;
     size_t nenums;
     bool format_date;
+    bool multiline;             /* "x-multiline": line breaks allowed */
     /* numbers */
     bool has_minimum, has_maximum;
     int64_t minimum, maximum;

@@ -103,21 +103,40 @@ static const static_file_t s_static[] = {
     {"/static/comite.js", "text/javascript; charset=utf-8", desk_static_comite_js, &desk_static_comite_js_size},
 };
 
-static enum MHD_Result s_query_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+/*  "%XX" for each of len bytes; out holds 3 * len + 1. */
+static size_t s_percent(char *out, const char *bytes, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        out[3 * i] = '%';
+        out[3 * i + 1] = hex[(unsigned char)bytes[i] >> 4];
+        out[3 * i + 2] = hex[(unsigned char)bytes[i] & 15];
+    }
+    return 3 * len;
+}
+
+/*  A query field follows the rules of a posted form (forms_parse: its
+ *  limits, strict UTF-8, no NUL), or is dropped: the pages echo it.
+ *  libmicrohttpd has decoded it already, so its bytes are encoded again
+ *  for forms_parse, which alone decides. */
+static enum MHD_Result s_query_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                     const char *value, size_t value_size)
 {
     desk_request_t *req = cls;
-    if (req->query_count == DESK_FIELDS_MAX || strlen(key) > DESK_FIELD_MAX
-        || (value && strlen(value) > DESK_FIELD_MAX))
+    (void)kind;
+    if (req->query_count == DESK_FIELDS_MAX || key_size > DESK_FIELD_MAX || value_size > DESK_FIELD_MAX)
         return MHD_YES;
-    desk_field_t *f = &req->query[req->query_count];
-    f->name = strdup(key);
-    f->value = strdup(value ? value : "");
-    if (f->name && f->value)
+    if (!value)
+        value_size = 0;
+    char *text = malloc(3 * (key_size + value_size) + 2);
+    if (!text)
+        return MHD_YES;
+    size_t n = s_percent(text, key, key_size);
+    text[n++] = '=';
+    n += s_percent(text + n, value, value_size);
+    if (forms_parse(text, n, &req->query[req->query_count], 1) == 1)
         req->query_count++;
-    else {
-        free(f->name);
-        free(f->value);
-    }
+    free(text);
     return MHD_YES;
 }
 
@@ -188,7 +207,7 @@ static enum MHD_Result s_run(desk_http_t *self, struct MHD_Connection *c, const 
     req->rest = "";
     req->address = address;
     req->status = 200;
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, s_query_field, req);
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, s_query_field, req);
     enum MHD_Result rc;
     int parsed = p->body ? forms_parse(p->body, p->len, req->form, DESK_FIELDS_MAX) : 0;
     if (parsed < 0) {

@@ -44,7 +44,7 @@ static void s_feed_item(FILE *f, const msgpack_object *item, uint64_t seq, const
     fputs(is_new ? T_FEED_NEW : T_FEED_GONE, f);
     if (named) {
         fputs(is_new ? "" : " : ", f);
-        site_esc_at(f, item, "name");
+        site_xml_at(f, item, "name");
     }
     fputs("</title>\n", f);
     if (is_new)
@@ -52,12 +52,12 @@ static void s_feed_item(FILE *f, const msgpack_object *item, uint64_t seq, const
                 options->base_url, mirror_id_is_safe(id, strlen(id)) ? id : "");
     fputs("<summary>", f);
     if (named)
-        site_esc_at(f, item, "name");
+        site_xml_at(f, item, "name");
     else
         fputs(T_FEED_SOMEONE, f);
     if (doc_get(item, "city")) {
         fputs(" (", f);
-        site_esc_at(f, item, "city");
+        site_xml_at(f, item, "city");
         fputs(")", f);
     }
     if (is_new)

@@ -12,6 +12,7 @@
 #include "proto/doc.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -60,6 +61,50 @@ bool site_esc_at(FILE *f, const msgpack_object *map, const char *path)
     if (!value || value->type != MSGPACK_OBJECT_STR)
         return false;
     html_escape(f, value->via.str.ptr, value->via.str.size);
+    return true;
+}
+
+/*  The length of the UTF-8 character at s when XML 1.0 allows it, else 0. */
+static size_t s_xml_char(const unsigned char *s, size_t left)
+{
+    unsigned lead = s[0];
+    if (lead < 0x80)
+        return lead >= 0x20 || lead == '\t' || lead == '\n' || lead == '\r';
+    size_t n = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
+    if (!n || n > left || lead > 0xF4)
+        return 0;
+    uint32_t code = lead & (0x7Fu >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        code = code << 6 | (s[i] & 0x3Fu);
+    }
+    bool overlong = (n == 3 && code < 0x800) || (n == 4 && code < 0x10000);
+    bool excluded = (code >= 0xD800 && code <= 0xDFFF) || code == 0xFFFE || code == 0xFFFF || code > 0x10FFFF;
+    return overlong || excluded ? 0 : n;
+}
+
+void site_xml_escape(FILE *f, const char *text, size_t len)
+{
+    size_t run = 0, i = 0;
+    while (i < len) {
+        size_t n = s_xml_char((const unsigned char *)text + i, len - i);
+        if (n) {
+            i += n;
+            continue;
+        }
+        html_escape(f, text + run, i - run);
+        run = ++i;
+    }
+    html_escape(f, text + run, len - run);
+}
+
+bool site_xml_at(FILE *f, const msgpack_object *map, const char *path)
+{
+    const msgpack_object *value = doc_path(map, path);
+    if (!value || value->type != MSGPACK_OBJECT_STR)
+        return false;
+    site_xml_escape(f, value->via.str.ptr, value->via.str.size);
     return true;
 }
 

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -100,20 +101,30 @@ int site_write_index(const site_options_t *options, const site_counts_t *counts)
 
 /* ------------------------------------------------------------ data files */
 
-/*  A JSON string (jansson escapes it) followed by `after`. */
-static void s_json_str(FILE *f, const msgpack_object *value, const char *after)
+/*  len bytes as a JSON string (jansson escapes it), then `after`.  Text
+ *  jansson refuses (not UTF-8) is written "", never left out: a missing
+ *  value would shift every column of the row. */
+static void s_json_text(FILE *f, const char *text, size_t len, const char *after)
 {
-    json_t *s = value && value->type == MSGPACK_OBJECT_STR
-                    ? json_stringn(value->via.str.ptr, value->via.str.size)
-                    : json_string("");
+    json_t *s = json_stringn(text ? text : "", len);
+    if (!s)
+        s = json_string("");
     json_dumpf(s, f, JSON_ENCODE_ANY | JSON_COMPACT);
     json_decref(s);
     fputs(after, f);
 }
 
+/*  A JSON string followed by `after`; "" when value is not a string. */
+static void s_json_str(FILE *f, const msgpack_object *value, const char *after)
+{
+    bool str = value && value->type == MSGPACK_OBJECT_STR;
+    s_json_text(f, str ? value->via.str.ptr : "", str ? value->via.str.size : 0, after);
+}
+
 /*  The card's title: the structure's name, or, for a listing that names
  *  its advisor (several advisors of a cooperative each have theirs),
- *  "Advisor — Structure". */
+ *  "Advisor — Structure", in a buffer sized from both: a cut could fall
+ *  inside a character. */
 static void s_json_title(FILE *f, const msgpack_object *entry, const msgpack_object *org)
 {
     const msgpack_object *advisor = doc_get(entry, "advisor"), *name = doc_get(org, "name");
@@ -121,13 +132,18 @@ static void s_json_title(FILE *f, const msgpack_object *entry, const msgpack_obj
         s_json_str(f, name, ",");
         return;
     }
-    char title[512];
-    int n = snprintf(title, sizeof title, "%.*s — %.*s", (int)advisor->via.str.size, advisor->via.str.ptr,
-                     (int)name->via.str.size, name->via.str.ptr);
-    json_t *s = json_stringn(title, n < (int)sizeof title ? (size_t)n : sizeof title - 1);
-    json_dumpf(s, f, JSON_ENCODE_ANY | JSON_COMPACT);
-    json_decref(s);
-    fputc(',', f);
+    static const char dash[] = " — ";
+    size_t a = advisor->via.str.size, n = name->via.str.size, d = sizeof dash - 1;
+    char *title = malloc(a + d + n + 1);
+    if (!title) {
+        s_json_str(f, name, ",");
+        return;
+    }
+    memcpy(title, advisor->via.str.ptr ? advisor->via.str.ptr : "", a);
+    memcpy(title + a, dash, d);
+    memcpy(title + a + d, name->via.str.ptr ? name->via.str.ptr : "", n);
+    s_json_text(f, title, a + d + n, ",");
+    free(title);
 }
 
 static void s_json_codes(FILE *f, const msgpack_object *array, const char *after)
@@ -162,11 +178,7 @@ static void s_json_excerpt(FILE *f, const msgpack_object *text)
             n += strlen("…");
         }
     }
-    json_t *s = json_stringn(excerpt, n);
-    if (!s)
-        s = json_string("");
-    json_dumpf(s, f, JSON_ENCODE_ANY | JSON_COMPACT);
-    json_decref(s);
+    s_json_text(f, excerpt, n, "");
 }
 
 /*  The year since which the listing has been in the directory, for its
@@ -210,10 +222,7 @@ static void s_search_record(FILE *f, const msgpack_object *entry)
     char words[SEARCH_WORDS_MAX + 1];
     words[0] = ' ';
     size_t n = search_entry_words(entry, words + 1, sizeof words - 1);
-    json_t *s = json_stringn(words, n + 1);
-    json_dumpf(s, f, JSON_ENCODE_ANY | JSON_COMPACT);
-    json_decref(s);
-    fputc(',', f);
+    s_json_text(f, words, n + 1, ",");
     s_json_excerpt(f, doc_get(offer, "description"));
     fprintf(f, ",%d]", s_listed_since_year(entry));
 }

@@ -11,6 +11,7 @@
 #include "proto/date.h"
 #include "proto/directory.h"
 #include "proto/doc.h"
+#include "proto/error.h"
 #include "proto/networks.h"
 
 #include <dirent.h>
@@ -194,10 +195,13 @@ static int s_write_page(const char *dir, const char *id, size_t id_len, const ms
     const msgpack_object *org = doc_map(entry, "organisation");
     char name[64], title[512];
     snprintf(name, sizeof name, "%.*s.html", (int)id_len, id);
+    /* A long name is cut on a character boundary, before the site's
+     * name, which always fits. */
     const msgpack_object *org_name = doc_get(org, "name");
-    snprintf(title, sizeof title, "%.*s — " SITE_TITLE,
-             org_name && org_name->type == MSGPACK_OBJECT_STR ? (int)org_name->via.str.size : 0,
-             org_name && org_name->type == MSGPACK_OBJECT_STR ? org_name->via.str.ptr : "");
+    bool named = org_name && org_name->type == MSGPACK_OBJECT_STR;
+    size_t room = sizeof title - sizeof(" — " SITE_TITLE);
+    size_t len = named ? proto_utf8_prefix(org_name->via.str.ptr, org_name->via.str.size, room) : 0;
+    snprintf(title, sizeof title, "%.*s — " SITE_TITLE, (int)len, len ? org_name->via.str.ptr : "");
     out_file_t out;
     FILE *f = site_open(&out, dir, name);
     if (!f)

@@ -49,6 +49,13 @@ int site_write_asset(const char *out_dir, const char *name, const unsigned char 
 /*  The string at path, HTML-escaped; false when absent. */
 bool site_esc_at(FILE *f, const msgpack_object *map, const char *path);
 
+/*  The string at path, escaped for XML 1.0: the characters it forbids
+ *  (C0 controls but tab and line breaks, U+FFFE, U+FFFF, bytes that are
+ *  not UTF-8) are dropped, so that one entry cannot make the feed
+ *  unreadable whatever the stream holds; false when absent. */
+bool site_xml_at(FILE *f, const msgpack_object *map, const char *path);
+void site_xml_escape(FILE *f, const char *text, size_t len);
+
 /*  True when path holds a non-empty string. */
 bool site_has_str(const msgpack_object *map, const char *path);
 

@@ -154,7 +154,8 @@ static void s_check_error(const proto_error_t *err)
 {
     static const char *const rules[] = { "type", "required", "additionalProperties", "minLength",
                                          "maxLength", "pattern", "enum", "format", "minItems",
-                                         "maxItems", "uniqueItems", "minimum", "maximum", NULL };
+                                         "maxItems", "uniqueItems", "minimum", "maximum", "control",
+                                         NULL };
     bool known = false;
     for (const char *const *r = rules; *r && !known; r++)
         known = strcmp(*r, err->rule) == 0;

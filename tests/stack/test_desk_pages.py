@@ -202,6 +202,19 @@ def test_staff_find_every_application_by_name_siret_id_and_state():
     assert "Aucune candidature ne correspond" in page.text
 
 
+def test_a_query_follows_the_rules_of_a_form():
+    """A search the page would echo is read as a posted form is: valid
+    UTF-8 and no NUL, or it is dropped; the page stays valid UTF-8 (Page
+    decodes it strictly)."""
+    app_id, document = submit()
+    for raw in ("%FF%FEab", "ab%C3", "%ED%A0%80", "ab%00cd"):
+        page = staff.get("/admin/candidatures?etat=in_review&q=" + raw)
+        assert page.status == 200, (raw, page)
+        assert 'name="q" value=""' in page.raw and app_id in page.text, (raw, page)
+    page = staff.get("/admin/candidatures?q=" + urllib_quote(document["organisation"]["name"]))
+    assert 'name="q" value="%s"' % document["organisation"]["name"] in page.text and app_id in page.text, page
+
+
 def urllib_quote(text):
     import urllib.parse
     return urllib.parse.quote(text)
@@ -317,6 +330,7 @@ try:
         test_a_member_recuses_themself_with_a_reason,
         test_a_member_on_a_staff_page_gets_403,
         test_staff_find_every_application_by_name_siret_id_and_state,
+        test_a_query_follows_the_rules_of_a_form,
         test_staff_withdraw_complain_and_erase_from_the_file_page,
         test_a_complaint_round_offers_reinstate_and_withdraw,
         test_people_are_added_rekeyed_and_removed,

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from xml.etree import ElementTree
 
 import msgpack
 import zmq
@@ -109,14 +110,16 @@ class FakePublication:
     def key_hex(self):
         return self.key.verify_key.encode().hex()
 
-    def upsert(self, app_id, name, spoil=False, unsigned=False):
+    def upsert(self, app_id, name, spoil=False, unsigned=False, advisor=None, city="Nantes"):
         seq = len(self.events) + 1
         entry = {"organisation": {"name": name, "siret": "85364556200010", "legal_form": "association",
-                                  "address": {"postcode": "44000", "city": "Nantes"},
+                                  "address": {"postcode": "44000", "city": city},
                                   "public_contact": {"email": "contact@exemple.example"}},
                  "offer": {"scope": ["whole"], "formats": ["support"], "themes": ["ethics_deontology"],
                            "departments": ["44"]},
                  "id": app_id, "version": 1, "approved_at": 1764115200}
+        if advisor is not None:
+            entry["advisor"] = advisor
         content = msgpack.packb({"type": "upsert", "at": 1764115200, "id": app_id, "version": 1,
                                  "entry": entry}, use_bin_type=True)
         sig = self.key.sign(publishing.signed_message(seq, content)).signature
@@ -239,6 +242,39 @@ def test_an_erased_entry_leaves_no_trace_on_the_site():
 
 
 # ------------------------------------------------------- the key's rotation
+
+def test_the_site_stays_well_formed_whatever_the_stream_holds():
+    """Names the schema refuses today may be in entries approved before:
+    control characters do not break the Atom feed (XML 1.0 forbids them),
+    and the longest names the schema allows, in several bytes a character,
+    keep annuaire.js and the pages' titles whole and valid UTF-8."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("controle", "Structure\x01 de\x1f Contr\u00f4le\x00", city="Nan\x0btes")
+        fake.upsert("longue", "A" + "\u00e9" * 199, advisor="\u00e9" * 120)
+        fake.upsert("large", "\u65e5" * 200)
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        assert mirror.once() == 0, mirror.log()
+        with open(os.path.join(mirror.out, "annuaire.atom"), "rb") as f:
+            feed = ElementTree.fromstring(f.read())
+        atom = "{http://www.w3.org/2005/Atom}"
+        summaries = [e.findtext(atom + "summary") for e in feed.iter(atom + "entry")]
+        assert any(s.startswith("Structure de Contr\u00f4le (Nantes)") for s in summaries), summaries
+        text = mirror.read("annuaire.js")
+        cards = json.loads(text[text.index("{"):text.rindex("}") + 1])["fiches"]
+        titles = {card[0]: card[1] for card in cards}
+        assert titles["longue"] == "\u00e9" * 120 + " \u2014 A" + "\u00e9" * 199, titles
+        assert all(len(card) == len(cards[0]) for card in cards), cards
+        for page in mirror.pages():
+            with open(os.path.join(mirror.out, "accompagnateurs", page + ".html"), "rb") as f:
+                html = f.read().decode("utf-8")
+            title = html[html.index("<title>") + 7:html.index("</title>")]
+            assert title.endswith(" \u2014 Annuaire des accompagnateurs ESS Pratiques"), (page, title)
+    finally:
+        fake.close()
+        stack.cleanup()
+
 
 def test_the_stream_key_rotates_and_the_mirror_follows():
     """essp stream rotate-key on the publication host: the stream says so in
@@ -503,5 +539,6 @@ def test_hundred_readers_and_slow_ones():
 if __name__ == "__main__":
     harness.run([test_mirror_follows_through_both_restarts, test_mirror_refuses_an_event_whose_signature_fails,
                  test_mirror_refuses_an_unsigned_event, test_an_erased_entry_leaves_no_trace_on_the_site,
+                 test_the_site_stays_well_formed_whatever_the_stream_holds,
                  test_the_stream_key_rotates_and_the_mirror_follows, test_mirror_refuses_a_forged_key_event,
                  test_hundred_readers_and_slow_ones])

@@ -284,10 +284,72 @@ static void test_pattern(void **state)
 
 static void test_pattern_refuses_nul(void **state)
 {
-    /* "44000\0x" would match ^[0-9]{5}$ if the regex stopped at the NUL. */
+    /* "44000\0x" would match ^[0-9]{5}$ if the regex stopped at the NUL;
+     * the NUL is refused as a control character before the pattern. */
     json_t *app = s_app();
     json_object_set_new(s_at(app, "organisation.address"), "postcode", json_stringn("44000\0x", 7));
-    s_refused(app, "organisation.address.postcode", "pattern");
+    s_refused(app, "organisation.address.postcode", "control");
+}
+
+/* Sets the string at parent.key and validates; the error in *err. */
+static int s_validate_with(const char *parent, const char *key, json_t *value, proto_error_t *err)
+{
+    json_t *app = s_app();
+    json_object_set_new(s_at(app, parent), key, value);
+    int rc = s_validate_json(app, err);
+    json_decref(app);
+    return rc;
+}
+
+static void test_control_characters_refused(void **state)
+{
+    proto_error_t err;
+    /* U+0001 in a name: the field, the rule, where it is. */
+    assert_int_equal(s_validate_with("organisation", "name", json_string("Les Ateliers\x01 du Lien"), &err), -1);
+    assert_string_equal(err.field, "organisation.name");
+    assert_string_equal(err.rule, "control");
+    assert_string_equal(err.message,
+                        "organisation.name: must not contain the control character U+0001 (character 13)");
+    /* Counted in characters, as maxLength is. */
+    assert_int_equal(s_validate_with("organisation.address", "city", json_string("Orléans\x1b"), &err), -1);
+    assert_string_equal(err.field, "organisation.address.city");
+    assert_string_equal(err.message,
+                        "organisation.address.city: must not contain the control character U+001B (character 8)");
+    /* NUL and DEL, in any string, an array's item included. */
+    assert_int_equal(s_validate_with("organisation", "name", json_stringn("Les\0Ateliers", 12), &err), -1);
+    assert_string_equal(err.rule, "control");
+    json_t *app = s_app();
+    json_array_set_new(s_at(app, "ties.networks"), 1, json_string("CRESS\x7f"));
+    s_refused(app, "ties.networks[1]", "control");
+    /* A line break where a single line is expected. */
+    assert_int_equal(s_validate_with("references[0]", "client", json_string("Scic\nÉnergie"), &err), -1);
+    assert_string_equal(err.field, "references[0].client");
+    assert_string_equal(err.rule, "control");
+    assert_string_equal(err.message,
+                        "references[0].client: must be a single line, got a line break at character 5");
+    assert_int_equal(s_validate_with("organisation", "name", json_string("Les Ateliers\r"), &err), -1);
+    assert_string_equal(err.rule, "control");
+    /* A control character in a multi-line text is still refused. */
+    assert_int_equal(s_validate_with("offer", "description", json_string("Ligne\n\x02"), &err), -1);
+    assert_string_equal(err.field, "offer.description");
+    assert_string_equal(err.rule, "control");
+}
+
+static void test_line_breaks_and_accents_accepted(void **state)
+{
+    proto_error_t err;
+    /* The texts written in several lines keep their lines. */
+    const char *texts[][2] = {
+        { "principles", "purpose" }, { "principles", "governance" }, { "principles", "surplus" },
+        { "offer", "description" }, { "references[1]", "summary" },
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (s_validate_with(texts[i][0], texts[i][1], json_string("Première ligne.\r\nSeconde\tligne.\n"), &err))
+            fail_msg("%s.%s refused: %s [%s]", texts[i][0], texts[i][1], err.message, err.rule);
+    /* A tab and accented, typographic and non-Latin letters anywhere. */
+    assert_int_equal(s_validate_with("organisation", "name",
+                                     json_string("Œuvre «\u00a0L’Écluse\u00a0» —\tcoopérative ñ 日本 😀"), &err), 0);
+    assert_int_equal(s_validate_with("organisation.address", "city", json_string("Saint-Étienne-du-Rouvray"), &err), 0);
 }
 
 static void test_enum(void **state)
@@ -613,6 +675,8 @@ int main(void)
         cmocka_unit_test(test_min_length),
         cmocka_unit_test(test_pattern),
         cmocka_unit_test(test_pattern_refuses_nul),
+        cmocka_unit_test(test_control_characters_refused),
+        cmocka_unit_test(test_line_breaks_and_accents_accepted),
         cmocka_unit_test(test_enum),
         cmocka_unit_test(test_format_date),
         cmocka_unit_test(test_minimum_maximum),

@@ -213,8 +213,31 @@ static void test_long_string_under_a_pattern(void **state)
     s_expect(schema, json, NULL, NULL);
     json[500] = 'b';
     s_expect(schema, json, "pattern", "document: does not match the pattern ^a+$");
-    s_expect(schema, "\"a\\u0000a\"", "pattern", "document: must not contain a NUL character");
+    s_expect(schema, "\"a\\u0000a\"", "control", "document: must not contain the control character U+0000 (character 2)");
     schema_destroy(&schema);
+}
+
+/* Control characters are refused in every string, typed or not; line
+ * breaks only outside x-multiline. */
+static void test_control_characters(void **state)
+{
+    (void) state;
+    schema_t *schema = json_doc_schema(
+        "{\"type\": \"object\", \"properties\": {"
+        " \"line\": {\"type\": \"string\"},"
+        " \"text\": {\"type\": \"string\", \"x-multiline\": true},"
+        " \"any\": {},"
+        " \"code\": {\"enum\": [\"a\\u0001\"]}}}");
+    s_expect(schema, "{\"line\": \"a\\tb\", \"text\": \"a\\r\\nb\\tc\\n\"}", NULL, NULL);
+    s_expect(schema, "{\"line\": \"a\\nb\"}", "control", "line: must be a single line, got a line break at character 2");
+    s_expect(schema, "{\"text\": \"é\\u001f\"}", "control",
+             "text: must not contain the control character U+001F (character 2)");
+    s_expect(schema, "{\"any\": \"\\u007f\"}", "control",
+             "any: must not contain the control character U+007F (character 1)");
+    s_expect(schema, "{\"code\": \"a\\u0001\"}", "control",
+             "code: must not contain the control character U+0001 (character 2)");
+    schema_destroy(&schema);
+    s_bad("{\"x-multiline\": \"yes\"}", "", "must be a boolean");
 }
 
 static void test_limits_messages(void **state)
@@ -276,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_unique_bins_and_nans),
         cmocka_unit_test(test_unique_depth_bound),
         cmocka_unit_test(test_long_string_under_a_pattern),
+        cmocka_unit_test(test_control_characters),
         cmocka_unit_test(test_limits_messages),
         cmocka_unit_test(test_long_enum_message),
     };
