@@ -141,13 +141,44 @@ int api_json_body(struct MHD_Connection *c, request_t *r, msgpack_sbuffer *out, 
     return 0;
 }
 
+int api_sole_member(struct MHD_Connection *c, const msgpack_object *map, const char *name, const char **text,
+                    size_t *len, enum MHD_Result *result)
+{
+    char message[PROTO_MESSAGE_MAX], field[PROTO_FIELD_MAX];
+    for (uint32_t i = 0; map->type == MSGPACK_OBJECT_MAP && i < map->via.map.size; i++) {
+        const msgpack_object *key = &map->via.map.ptr[i].key;
+        if (key->type != MSGPACK_OBJECT_STR || (key->via.str.size == strlen(name)
+                                                && memcmp(key->via.str.ptr, name, key->via.str.size) == 0))
+            continue;
+        /* Named whole when it fits, cut between characters when not. */
+        snprintf(field, sizeof field, "%.*s",
+                 (int)proto_utf8_prefix(key->via.str.ptr, key->via.str.size, sizeof field - 1), key->via.str.ptr);
+        snprintf(message, sizeof message, "%s: not expected, the body is {\"%s\": \"...\"} and nothing else", field,
+                 name);
+        *result = request_json_error(c, 400, message, field, "additionalProperties");
+        return -1;
+    }
+    if (doc_str(map, name, text, len))
+        return 0;
+    bool missing = !doc_get(map, name);
+    snprintf(message, sizeof message, "%s: %s", name, missing ? "required" : "must be a string");
+    *result = request_json_error(c, 400, message, name, missing ? "required" : "type");
+    return -1;
+}
+
 /*  An Idempotency-Key header: resending with the same key gives the same
  *  receipt (and the same token) instead of a second application. */
 int api_idempotency_key(struct MHD_Connection *c, const char **key, enum MHD_Result *result)
 {
     *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
-    if (*key && (!**key || strlen(*key) > API_KEY_MAX)) {
-        *result = request_json_error(c, 400, "Idempotency-Key: 1 to 64 characters", "Idempotency-Key", "maxLength");
+    if (*key && !**key) {
+        *result = request_json_error(c, 400, "Idempotency-Key: empty; send 1 to 64 bytes, or no header",
+                                     "Idempotency-Key", "minLength");
+        return -1;
+    }
+    if (*key && strlen(*key) > API_KEY_MAX) {
+        *result = request_json_error(c, 400, "Idempotency-Key: longer than 64 bytes", "Idempotency-Key",
+                                     "maxLength");
         return -1;
     }
     return 0;
@@ -184,8 +215,9 @@ static int s_send_application(http_t *self, struct MHD_Connection *c, request_t 
     proto_pack_kv_raw(&pk, "application", application.data, application.size);
     if (key)
         proto_pack_kv_str(&pk, "key", key);
-    if (bridge_core_call(self, &buf, rid, self->config.core_timeout_ms, reply) != 0) {
-        *result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+    int called = bridge_core_call(self, &buf, rid, self->config.core_timeout_ms, reply);
+    if (called != 0) {
+        *result = bridge_refuse(c, r, called);
         goto fail;
     }
     if (!bridge_reply_is(reply, "receipt")) {
@@ -303,6 +335,20 @@ enum MHD_Result api_amend(http_t *self, struct MHD_Connection *c, request_t *r)
     return request_json(c, 200, receipt, NULL, NULL);
 }
 
+/*  The motivation as the C string the core is sent; NULL with a 400 queued
+ *  when it holds a NUL (JSON "\u0000"), which would cut it short there. */
+static char *s_motivation_copy(struct MHD_Connection *c, const char *text, size_t len, enum MHD_Result *result)
+{
+    if (memchr(text, '\0', len)) {
+        *result = request_json_error(c, 400, "motivation: holds a NUL character (\\u0000), which no text may hold",
+                                     "motivation", "control");
+        return NULL;
+    }
+    char *copy = strndup(text, len);
+    assert(copy);
+    return copy;
+}
+
 /*  The motivation of a JSON appeal body ({"motivation": "..."}), copied;
  *  NULL with a 400 queued when the body is not that. */
 static char *s_appeal_motivation(struct MHD_Connection *c, request_t *r, enum MHD_Result *result)
@@ -317,12 +363,10 @@ static char *s_appeal_motivation(struct MHD_Connection *c, request_t *r, enum MH
         proto_error_t err;
         const char *text;
         size_t len;
-        if (wire_decode(body.data, body.size, &zone, &map, &err) == 0 && doc_str(&map, "motivation", &text, &len)
-            && map.via.map.size == 1)
-            motivation = strndup(text, len);
-        else
-            *result = request_json_error(c, 400, "the body must be {\"motivation\": \"...\"}: why the decision should be "
-                                         "reconsidered", "motivation", "type");
+        if (wire_decode(body.data, body.size, &zone, &map, &err) != 0)
+            *result = request_json_error(c, 400, err.message, err.field, err.rule);
+        else if (api_sole_member(c, &map, "motivation", &text, &len, result) == 0)
+            motivation = s_motivation_copy(c, text, len, result);
         msgpack_zone_destroy(&zone);
     }
     msgpack_sbuffer_destroy(&body);
@@ -351,7 +395,7 @@ enum MHD_Result api_appeal(http_t *self, struct MHD_Connection *c, request_t *r)
     int rc = bridge_send_appeal(self, r->id, token, motivation, key, &reply);
     free(motivation);
     if (rc != 0)
-        return request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+        return bridge_refuse(c, r, rc);
     if (!bridge_reply_is(&reply, "ack")) {
         result = api_json_core_error(c, &reply);
         bridge_reply_free(&reply);

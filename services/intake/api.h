@@ -27,6 +27,13 @@ enum MHD_Result api_charter(struct MHD_Connection *c);
 /*  The JSON body as one msgpack object; answers 400 itself when it is not. */
 int api_json_body(struct MHD_Connection *c, request_t *r, msgpack_sbuffer *out, enum MHD_Result *result);
 
+/*  The one string member `name` of a body that must be {name: "..."}:
+ *  0 with it in *text, *len; or -1 with a 400 queued in *result naming
+ *  what is wrong: another member (that member, additionalProperties),
+ *  `name` missing (required) or not a string (type). */
+int api_sole_member(struct MHD_Connection *c, const msgpack_object *map, const char *name, const char **text,
+                    size_t *len, enum MHD_Result *result);
+
 /*  An Idempotency-Key header: resending with the same key gives the same
  *  receipt (and the same token) instead of a second application. */
 int api_idempotency_key(struct MHD_Connection *c, const char **key, enum MHD_Result *result);

@@ -63,21 +63,18 @@ void bridge_reply_free(reply_t *reply)
 
 /*  Sends one request to the core and waits for its reply: the one with
  *  the same rid, or an error without rid (a request the core could not
- *  read).
- *  Returns 0, or -1 when the core did not answer in time or the service is
- *  stopping; a socket that timed out is not reused (a late reply would be
- *  read as the answer to another request). */
+ *  read).  See bridge.h for what it returns. */
 int bridge_core_call(http_t *self, const msgpack_sbuffer *request, uint64_t rid, int timeout_ms,
                      reply_t *reply)
 {
     memset(reply, 0, sizeof *reply);
     zsock_t *socket = s_socket_take(self);
     if (!socket)
-        return -1;
+        return BRIDGE_UNSENT;
     void *handle = zsock_resolve(socket);
     if (zmq_send(handle, request->data, request->size, 0) < 0) {
         zsock_destroy(&socket);
-        return -1;
+        return BRIDGE_UNSENT;
     }
     int64_t deadline = request_now_ms() + timeout_ms;
     for (;;) {
@@ -118,7 +115,14 @@ int bridge_core_call(http_t *self, const msgpack_sbuffer *request, uint64_t rid,
         bridge_reply_free(reply);     /* not ours: keep waiting */
     }
     zsock_destroy(&socket);
-    return -1;
+    return BRIDGE_UNANSWERED;
+}
+
+enum MHD_Result bridge_refuse(struct MHD_Connection *c, request_t *r, int rc)
+{
+    if (rc == BRIDGE_UNANSWERED)
+        return request_refuse_unanswered(c, r);
+    return request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
 }
 
 uint64_t bridge_next_rid(http_t *self)
@@ -150,7 +154,7 @@ void bridge_pack_token(msgpack_packer *pk, const char *token)
 }
 
 /*  Asks the core for the status of r->id with the token (and the
- *  application); 0 and the reply, or -1 (no answer). */
+ *  application); 0 and the reply, or as bridge_core_call. */
 int bridge_fetch_status(http_t *self, const char *id, const char *token, reply_t *reply)
 {
     msgpack_sbuffer buf;
@@ -166,8 +170,8 @@ int bridge_fetch_status(http_t *self, const char *id, const char *token, reply_t
     return rc;
 }
 
-/*  Sends an appeal of r->id to the core: 0 with its reply, or -1 (no
- *  answer). */
+/*  Sends an appeal of r->id to the core: 0 with its reply, or as
+ *  bridge_core_call. */
 int bridge_send_appeal(http_t *self, const char *id, const char *token, const char *motivation,
                        const char *key, reply_t *reply)
 {

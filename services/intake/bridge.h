@@ -27,15 +27,27 @@ typedef struct {
 
 void bridge_reply_free(reply_t *reply);
 
+/*  What bridge_core_call returns when no reply came: the request never
+ *  reached the core (nothing was done), or it did and no answer came in
+ *  time (the core may still commit it). */
+#define BRIDGE_UNSENT (-1)
+#define BRIDGE_UNANSWERED (-2)
+
 /*  Sends one request to the core and waits for its reply: the one with
  *  the same rid, or an error without rid (a request the core could not
  *  read: it is the answer to this one, since a socket carries one request
  *  at a time).
- *  Returns 0, or -1 when the core did not answer in time or the service is
- *  stopping; a socket that timed out is not reused (a late reply would be
- *  read as the answer to another request). */
+ *  Returns 0, BRIDGE_UNSENT, or BRIDGE_UNANSWERED when the core did not
+ *  answer in time or the service is stopping; a socket that timed out is
+ *  not reused (a late reply would be read as the answer to another
+ *  request). */
 int bridge_core_call(http_t *self, const msgpack_sbuffer *request, uint64_t rid, int timeout_ms,
                      reply_t *reply);
+
+/*  The 503 of a change (submit, amend, appeal) the core did not answer
+ *  (rc from bridge_core_call): `unanswered` when it was handed over, since
+ *  the core may still commit it; `unavailable` when it never was. */
+enum MHD_Result bridge_refuse(struct MHD_Connection *c, request_t *r, int rc);
 
 uint64_t bridge_next_rid(http_t *self);
 
@@ -49,11 +61,11 @@ void bridge_pack_init(msgpack_sbuffer *buf, msgpack_packer *pk);
 void bridge_pack_token(msgpack_packer *pk, const char *token);
 
 /*  Asks the core for the status of r->id with the token (and the
- *  application); 0 and the reply, or -1 (no answer). */
+ *  application); 0 and the reply, or as bridge_core_call. */
 int bridge_fetch_status(http_t *self, const char *id, const char *token, reply_t *reply);
 
-/*  Sends an appeal of r->id to the core: 0 with its reply, or -1 (no
- *  answer). */
+/*  Sends an appeal of r->id to the core: 0 with its reply, or as
+ *  bridge_core_call. */
 int bridge_send_appeal(http_t *self, const char *id, const char *token, const char *motivation,
                        const char *key, reply_t *reply);
 

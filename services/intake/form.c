@@ -26,7 +26,9 @@ static int s_hex(int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/*  Decodes one urlencoded component; NULL on a broken escape. */
+/*  Decodes one urlencoded component; NULL on a broken escape, and on a
+ *  NUL byte (%00), which no text of a form may hold: read as the end of
+ *  the string, it would silently cut the value short. */
 static char *s_decode(const char *text, size_t len)
 {
     char *out = malloc(len + 1), *o = out;
@@ -48,6 +50,10 @@ static char *s_decode(const char *text, size_t len)
         }
     }
     *o = '\0';
+    if ((size_t)(o - out) != strlen(out)) {
+        free(out);
+        return NULL;
+    }
     return out;
 }
 
@@ -85,6 +91,23 @@ void form_add(web_form_t *form, const char *name, size_t name_len, const char *v
 
 web_form_t *web_form_parse(const char *body, size_t len)
 {
+    char unread[1];
+    return web_form_parse_field(body, len, unread, sizeof unread);
+}
+
+/*  The name of the pair that body[start, end) holds, decoded as far as it
+ *  can be, for the page that says which field could not be read. */
+static void s_name_of_pair(const char *body, size_t start, size_t end, char *field, size_t cap)
+{
+    const char *eq = memchr(body + start, '=', end - start);
+    char *name = s_decode(body + start, eq ? (size_t)(eq - (body + start)) : end - start);
+    snprintf(field, cap, "%s", name ? name : "");
+    free(name);
+}
+
+web_form_t *web_form_parse_field(const char *body, size_t len, char *field, size_t cap)
+{
+    field[0] = '\0';
     web_form_t *form = form_new();
     size_t start = 0;
     while (start < len) {
@@ -101,8 +124,11 @@ web_form_t *web_form_parse(const char *body, size_t len)
                 form_add(form, name, strlen(name), value, strlen(value));
             free(name);
             free(value);
-            if (!ok)
+            if (!ok) {
+                if (form->count < WEB_FORM_PAIRS_MAX)
+                    s_name_of_pair(body, start, end, field, cap);
                 goto fail;
+            }
         }
         start = end + 1;
     }

@@ -14,8 +14,15 @@
 #include <stddef.h>
 
 /*  Parses an application/x-www-form-urlencoded body.  NULL when it is not
- *  one: more than WEB_FORM_PAIRS_MAX pairs, or a broken %-escape. */
+ *  one: more than WEB_FORM_PAIRS_MAX pairs, a broken %-escape, or a NUL
+ *  byte (%00), which no text may hold. */
 web_form_t *web_form_parse(const char *body, size_t len);
+
+/*  As web_form_parse, NULL for the same bodies and for a NUL byte (%00)
+ *  in a name or a value; field then holds (cap bytes) the input name of
+ *  the pair that could not be read, or "" when it cannot be named (too
+ *  many pairs, a name that is itself unreadable). */
+web_form_t *web_form_parse_field(const char *body, size_t len, char *field, size_t cap);
 void web_form_destroy(web_form_t **self_p);
 
 /*  The first value posted under `name`, or NULL. */

@@ -51,6 +51,9 @@ static void s_message(const web_t *self, int f, const char *rule, char *out, siz
         snprintf(out, cap, "Une année en chiffres, par exemple 2024.");
     else if (strcmp(rule, "utf8") == 0)
         snprintf(out, cap, "Ce texte contient des caractères illisibles.");
+    else if (strcmp(rule, "control") == 0)
+        snprintf(out, cap, "Ce texte contient un caractère invisible ou un retour à la ligne : écrivez-le sur "
+                           "une seule ligne, sans caractère de contrôle.");
     else if (strcmp(rule, "unique") == 0)
         snprintf(out, cap, "Une candidature est déjà ouverte pour cette structure%s. Si c'est la vôtre, "
                            "suivez-la avec le lien de votre accusé de réception ; sinon, indiquez le nom "
@@ -73,12 +76,10 @@ static bool s_blank(int c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/*  A trimmed copy as a JSON string; NULL when empty; *bad on invalid UTF-8. */
-static json_t *s_text(const char *value, bool *bad)
+/*  A trimmed copy of value[0..len) as a JSON string; NULL when empty;
+ *  *bad on invalid UTF-8. */
+static json_t *s_textn(const char *value, size_t len, bool *bad)
 {
-    if (!value)
-        return NULL;
-    size_t len = strlen(value);
     while (len && s_blank((unsigned char)value[len - 1]))
         len--;
     while (len && s_blank((unsigned char)*value))
@@ -89,6 +90,11 @@ static json_t *s_text(const char *value, bool *bad)
     if (!text)
         *bad = true;
     return text;
+}
+
+static json_t *s_text(const char *value, bool *bad)
+{
+    return value ? s_textn(value, strlen(value), bad) : NULL;
 }
 
 static json_t *s_year(const char *value, bool *bad)
@@ -127,10 +133,10 @@ static json_t *s_list(const char *value, const char *separators, bool *bad)
 {
     json_t *array = NULL;
     while (value && *value) {
+        /* The item whole, however long: the schema's maxLength judges it,
+         * in characters; a cut here could split one and read as garbage. */
         size_t len = strcspn(value, separators);
-        char item[512];
-        snprintf(item, sizeof item, "%.*s", (int)(len < sizeof item ? len : sizeof item - 1), value);
-        json_t *text = s_text(item, bad);
+        json_t *text = s_textn(value, len, bad);
         if (text) {
             if (!array)
                 array = json_array();

@@ -1,5 +1,6 @@
 /*  services/intake/form_page.c - see form_page.h. */
 #include "form_page.h"
+#include "api.h"
 #include "fields.h"
 #include "form.h"
 #include "pages.h"
@@ -321,7 +322,6 @@ static void s_siret_fixed(FILE *out, const web_form_t *form)
     fputs("\">\n</div>\n", out);
 }
 
-/*  The whole form: sections by group, rows, commitments. */
 void form_page_new_key(char key[33])
 {
     unsigned char bytes[16];
@@ -329,6 +329,22 @@ void form_page_new_key(char key[33])
     sodium_bin2hex(key, 33, bytes, sizeof bytes);
 }
 
+const char *form_page_key(const web_form_t *form)
+{
+    const char *key = form ? web_form_get(form, "_key") : NULL;
+    return key && *key && strlen(key) <= API_KEY_MAX ? key : NULL;
+}
+
+const char *form_page_key_or_new(const web_form_t *form, char fresh[33])
+{
+    const char *key = form_page_key(form);
+    if (key)
+        return key;
+    form_page_new_key(fresh);
+    return fresh;
+}
+
+/*  The whole form: sections by group, rows, commitments. */
 void form_page_write(FILE *out, const web_t *self, const web_form_t *form, const char *action,
                      const char *hidden_name, const char *hidden_value, const char *key,
                      const char *submit)

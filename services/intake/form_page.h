@@ -20,6 +20,15 @@ void web_page_apply(web_t *self, FILE *out, const web_form_t *form, const char *
  *  posting the same form twice gives one application. */
 void form_page_new_key(char key[33]);
 
+/*  The idempotency key a posted form carries (`_key`, made when the form
+ *  was served), or NULL when it carries none that can be one. */
+const char *form_page_key(const web_form_t *form);
+
+/*  The key to write into a form served again: the posted form's own, so
+ *  that the form corrected and sent stays one request, or else a new one
+ *  made in fresh.  form may be NULL (a form served for the first time). */
+const char *form_page_key_or_new(const web_form_t *form, char fresh[33]);
+
 /*  The form alone (no page around it), posting to `action`, with a hidden
  *  input hidden_name=hidden_value (the token of an amendment; NULL: none),
  *  the idempotency key (NULL: none) and the submit button's text. */

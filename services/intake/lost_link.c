@@ -31,8 +31,9 @@ static bool s_limited(http_t *self, struct MHD_Connection *c)
 }
 
 /*  Sends token_reissue {contact}: 0 when the core acknowledged it, 1 when
- *  it refused the address (not text it can read), -1 when it did not
- *  answer. */
+ *  it refused the address (not text it can read), BRIDGE_UNANSWERED when
+ *  it took it and did not answer in time (a link may still be mailed), -1
+ *  otherwise. */
 static int s_send(http_t *self, const char *contact, size_t len)
 {
     msgpack_sbuffer buf;
@@ -45,7 +46,7 @@ static int s_send(http_t *self, const char *contact, size_t len)
     int rc = bridge_core_call(self, &buf, rid, self->config.core_timeout_ms, &reply);
     msgpack_sbuffer_destroy(&buf);
     if (rc != 0)
-        return -1;
+        return rc;
     rc = bridge_reply_is(&reply, "reissue_ack") ? 0 : doc_str_eq(&reply.msg, "code", PROTO_E_INVALID) ? 1 : -1;
     bridge_reply_free(&reply);
     return rc;
@@ -81,13 +82,40 @@ enum MHD_Result lost_link_post(http_t *self, struct MHD_Connection *c, request_t
         result = lost_link_page(c, 400, TEXTS_LOST_LONG);
     else if (s_limited(self, c))
         result = lost_link_page(c, 429, TEXTS_LOST_LIMITED);
-    else if ((rc = s_send(self, contact, len)) < 0)
+    else if ((rc = s_send(self, contact, len)) == BRIDGE_UNANSWERED)
+        result = request_page_message(c, 503, TEXTS_UNANSWERED_TITLE, TEXTS_LOST_UNANSWERED);
+    else if (rc < 0)
         result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
     else if (rc > 0)
         result = lost_link_page(c, 400, TEXTS_LOST_BAD);
     else
         result = request_page_message(c, 200, TEXTS_LOST_SENT_TITLE, LOST_LINK_SENT_FR);
     web_form_destroy(&form);
+    return result;
+}
+
+/*  The answer to the contact address of a JSON request for a new link. */
+static enum MHD_Result s_api_contact(http_t *self, struct MHD_Connection *c, request_t *r, const char *text,
+                                     size_t len)
+{
+    enum MHD_Result result;
+    int rc;
+    if (len == 0 || len > PROTO_EMAIL_MAX)
+        result = request_json_error(c, 400, "contact: 1 to 254 bytes", "contact", len ? "maxLength" : "minLength");
+    else if (s_limited(self, c))
+        result = request_json(c, 429, json_pack("{s:s, s:s, s:s}", "error", "too many requests for a new link from "
+                                                "this address within the hour; retry later", "field", "",
+                                                "rule", "rate"), "Retry-After", "3600");
+    else if ((rc = s_send(self, text, len)) == BRIDGE_UNANSWERED)
+        result = request_json(c, 503, json_pack("{s:s, s:s, s:s}", "error", "the service did not answer in time; "
+                                                "a new link may still be sent: check the mailbox before asking "
+                                                "again", "field", "", "rule", "unanswered"), "Retry-After", "1");
+    else if (rc < 0)
+        result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+    else if (rc > 0)
+        result = request_json_error(c, 400, "contact: not an address intake can read", "contact", "type");
+    else
+        result = request_json(c, 202, json_pack("{s:s}", "message", LOST_LINK_SENT_FR), NULL, NULL);
     return result;
 }
 
@@ -106,23 +134,10 @@ enum MHD_Result lost_link_api(http_t *self, struct MHD_Connection *c, request_t 
     proto_error_t err;
     const char *text = NULL;
     size_t len = 0;
-    int rc;
-    if (wire_decode(body.data, body.size, &zone, &map, &err) != 0 || !doc_str(&map, "contact", &text, &len)
-        || map.via.map.size != 1)
-        result = request_json_error(c, 400, "the body must be {\"contact\": \"the contact's e-mail address\"}",
-                                    "contact", "type");
-    else if (len == 0 || len > PROTO_EMAIL_MAX)
-        result = request_json_error(c, 400, "contact: 1 to 254 bytes", "contact", len ? "maxLength" : "minLength");
-    else if (s_limited(self, c))
-        result = request_json(c, 429, json_pack("{s:s, s:s, s:s}", "error", "too many requests for a new link from "
-                                                "this address within the hour; retry later", "field", "",
-                                                "rule", "rate"), "Retry-After", "3600");
-    else if ((rc = s_send(self, text, len)) < 0)
-        result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
-    else if (rc > 0)
-        result = request_json_error(c, 400, "contact: not an address intake can read", "contact", "type");
-    else
-        result = request_json(c, 202, json_pack("{s:s}", "message", LOST_LINK_SENT_FR), NULL, NULL);
+    if (wire_decode(body.data, body.size, &zone, &map, &err) != 0)
+        result = request_json_error(c, 400, err.message, err.field, err.rule);
+    else if (api_sole_member(c, &map, "contact", &text, &len, &result) == 0)
+        result = s_api_contact(self, c, r, text, len);
     msgpack_zone_destroy(&zone);
     msgpack_sbuffer_destroy(&body);
     return result;

@@ -1,5 +1,6 @@
 /*  services/intake/request.c - see request.h. */
 #include "request.h"
+#include "texts.h"
 
 #include "common/config.h"
 #include "common/log.h"
@@ -86,6 +87,26 @@ enum MHD_Result request_refuse_storage(struct MHD_Connection *c, request_t *r)
     fclose(page.out);
     return s_respond(c, 503, "text/html; charset=utf-8", page.html, page.len, "Retry-After",
                      REQUEST_STORAGE_RETRY_AFTER);
+}
+
+enum MHD_Result request_refuse_unanswered(struct MHD_Connection *c, request_t *r)
+{
+    r->answered = true;
+    if (r->api) {
+        json_t *error = json_pack("{s:s, s:s, s:s}", "error",
+                                  "the service did not answer in time; the request may still be recorded: resend it "
+                                  "with the same Idempotency-Key to get its outcome, or read the application's status",
+                                  "field", "", "rule", "unanswered");
+        return request_json(c, 503, error, "Retry-After", "1");
+    }
+    page_t page;
+    request_page_open(&page);
+    web_page_message(page.out, TEXTS_UNANSWERED_TITLE,
+                     "Le service n'a pas répondu à temps : votre envoi a peut-être été enregistré. "
+                     "Revenez à la page précédente et renvoyez le même formulaire dans un instant : "
+                     "s'il a déjà été enregistré, vous recevrez la même réponse, sans doublon.");
+    fclose(page.out);
+    return s_respond(c, 503, "text/html; charset=utf-8", page.html, page.len, "Retry-After", "1");
 }
 
 void request_page_open(page_t *page)

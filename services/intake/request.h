@@ -133,6 +133,13 @@ enum MHD_Result request_page_message(struct MHD_Connection *c, unsigned status, 
 enum MHD_Result request_refuse(struct MHD_Connection *c, request_t *r, unsigned status, const char *rule,
                                const char *header, const char *value);
 
+/*  503 for a change (submit, amend, appeal) handed to the core that did
+ *  not answer in time (rule `unanswered`): the core may still commit it,
+ *  so the answer says so and tells how to learn the outcome without
+ *  making the change twice (the same form again, the same
+ *  Idempotency-Key), never that nothing was stored. */
+enum MHD_Result request_refuse_unanswered(struct MHD_Connection *c, request_t *r);
+
 /*  Seconds a client waits before it resends after a 503. */
 #define REQUEST_STORAGE_RETRY_AFTER "60"
 

@@ -1,5 +1,6 @@
 /*  services/intake/site.c - see site.h. */
 #include "site.h"
+#include "fields.h"
 #include "form_page.h"
 #include "texts.h"
 
@@ -37,18 +38,6 @@ enum MHD_Result site_page_form(http_t *self, struct MHD_Connection *c)
     return request_page_send(c, 200, &page);
 }
 
-static web_form_t *s_parse_form(request_t *r)
-{
-    return web_form_parse(r->body ? r->body : "", r->len);
-}
-
-/*  The idempotency key the form carries (made when the form was served). */
-static const char *s_form_key(const web_form_t *form)
-{
-    const char *key = web_form_get(form, "_key");
-    return key && *key && strlen(key) <= API_KEY_MAX ? key : NULL;
-}
-
 /*  The listing a renewal form renews (the status page's « Renouveler »),
  *  or NULL; the core checks that it may be renewed by this application. */
 static const char *s_form_renews(const web_form_t *form)
@@ -61,27 +50,47 @@ static enum MHD_Result s_page_form_again(http_t *self, struct MHD_Connection *c,
                                          const web_form_t *form)
 {
     char fresh[33];
-    const char *key = s_form_key(form);
-    if (!key) {
-        form_page_new_key(fresh);
-        key = fresh;
-    }
+    const char *key = form_page_key_or_new(form, fresh);
     page_t page;
     request_page_open(&page);
     web_page_apply(self->web, page.out, form, key);
     return request_page_send(c, status, &page);
 }
 
-static enum MHD_Result s_page_unreadable(struct MHD_Connection *c)
+/*  The page of a form that cannot be read, naming the field at fault when
+ *  one is (a %00 in it): by its label when it is one of the application's. */
+static enum MHD_Result s_page_unreadable(struct MHD_Connection *c, const char *name)
 {
-    return request_page_message(c, 400, TEXTS_UNREADABLE_TITLE, TEXTS_UNREADABLE);
+    int f = fields_of_input(name);
+    /* Another input's name is shown as sent when it is plain ASCII only:
+     * the page must stay readable text. */
+    bool plain = *name != '\0';
+    for (const char *p = name; *p; p++)
+        plain = plain && *p > ' ' && *p < 0x7f;
+    if (f < 0 && !plain)
+        return request_page_message(c, 400, TEXTS_UNREADABLE_TITLE, TEXTS_UNREADABLE);
+    char text[512];
+    snprintf(text, sizeof text, TEXTS_UNREADABLE_FIELD, f >= 0 ? fields_label((size_t)f) : name);
+    return request_page_message(c, 400, TEXTS_UNREADABLE_TITLE, text);
+}
+
+/*  The posted form, or NULL with the page that refuses it queued in
+ *  *refused. */
+static web_form_t *s_parse_form(struct MHD_Connection *c, request_t *r, enum MHD_Result *refused)
+{
+    char name[128];
+    web_form_t *form = web_form_parse_field(r->body ? r->body : "", r->len, name, sizeof name);
+    if (!form)
+        *refused = s_page_unreadable(c, name);
+    return form;
 }
 
 enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request_t *r)
 {
-    web_form_t *form = s_parse_form(r);
+    enum MHD_Result refused;
+    web_form_t *form = s_parse_form(c, r, &refused);
     if (!form)
-        return s_page_unreadable(c);
+        return refused;
     enum MHD_Result result;
     msgpack_sbuffer application;
     msgpack_sbuffer_init(&application);
@@ -90,7 +99,7 @@ enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request
     } else if (web_form_application(self->web, form, &application) > 0) {
         result = s_page_form_again(self, c, 400, form);
     } else {
-        const char *key = s_form_key(form), *renews = s_form_renews(form);
+        const char *key = form_page_key(form), *renews = s_form_renews(form);
         msgpack_sbuffer buf;
         msgpack_packer pk;
         bridge_pack_init(&buf, &pk);
@@ -106,7 +115,7 @@ enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request
         msgpack_sbuffer_destroy(&buf);
         char id[PROTO_ID_MAX + 1], token[80], field[PROTO_FIELD_MAX], rule[PROTO_RULE_MAX];
         if (rc != 0) {
-            result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+            result = bridge_refuse(c, r, rc);
         } else if (bridge_reply_is(&reply, "receipt") && doc_strcpy(&reply.msg, "token", token, sizeof token) > 0) {
             doc_strcpy(&reply.msg, "id", id, sizeof id);
             page_t page;
@@ -134,9 +143,10 @@ enum MHD_Result site_page_submit(http_t *self, struct MHD_Connection *c, request
 
 enum MHD_Result site_page_check(http_t *self, struct MHD_Connection *c, request_t *r)
 {
-    web_form_t *form = s_parse_form(r);
+    enum MHD_Result refused;
+    web_form_t *form = s_parse_form(c, r, &refused);
     if (!form)
-        return s_page_unreadable(c);
+        return refused;
     msgpack_sbuffer application;
     msgpack_sbuffer_init(&application);
     web_form_application(self->web, form, &application);
@@ -200,9 +210,10 @@ static enum MHD_Result s_page_status(http_t *self, struct MHD_Connection *c, req
 
 enum MHD_Result site_page_follow_post(http_t *self, struct MHD_Connection *c, request_t *r)
 {
-    web_form_t *form = s_parse_form(r);
+    enum MHD_Result refused;
+    web_form_t *form = s_parse_form(c, r, &refused);
     if (!form)
-        return s_page_unreadable(c);
+        return refused;
     char token[80];
     enum MHD_Result result;
     if (!s_form_token(form, token))
@@ -237,11 +248,53 @@ static void s_amend_error(http_t *self, web_form_t *form, const msgpack_object *
     }
 }
 
+/*  Whether the application's last update is revision `revision`, and
+ *  whether the committee decides on it: what a duplicate receipt does not
+ *  say.  0, or -1 when intake does not answer. */
+static int s_update_of_revision(http_t *self, const request_t *r, const char *token, uint64_t revision,
+                                bool *updated, bool *substantive)
+{
+    reply_t reply;
+    if (bridge_fetch_status(self, r->id, token, &reply) != 0)
+        return -1;
+    const msgpack_object *update = bridge_reply_is(&reply, "status") ? doc_map(&reply.msg, "update") : NULL;
+    uint64_t of = 0;
+    if (update && doc_uint(update, "revision", &of) && of == revision) {
+        *updated = true;
+        *substantive = doc_bool(update, "substantive", false);
+    }
+    bridge_reply_free(&reply);
+    return 0;
+}
+
+/*  The answer to an amendment or an update received.  The same form sent
+ *  again (its key) gets the first answer again: its receipt says
+ *  duplicate but not what the update changed, which the status keeps. */
+static enum MHD_Result s_page_amend_receipt(http_t *self, struct MHD_Connection *c, request_t *r,
+                                            const char *token, const msgpack_object *receipt)
+{
+    uint64_t revision = 0;
+    doc_uint(receipt, "revision", &revision);
+    bool updated = doc_get(receipt, "changed") != NULL;
+    bool substantive = doc_bool(receipt, "substantive", false);
+    if (doc_bool(receipt, "duplicate", false)
+        && s_update_of_revision(self, r, token, revision, &updated, &substantive) != 0)
+        return request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+    page_t page;
+    request_page_open(&page);
+    if (updated)
+        web_page_updated(page.out, r->id, token, substantive);
+    else
+        web_page_amended(page.out, r->id, token, (unsigned long)revision);
+    return request_page_send(c, 200, &page);
+}
+
 enum MHD_Result site_page_amend(http_t *self, struct MHD_Connection *c, request_t *r)
 {
-    web_form_t *form = s_parse_form(r);
+    enum MHD_Result refused;
+    web_form_t *form = s_parse_form(c, r, &refused);
     if (!form)
-        return s_page_unreadable(c);
+        return refused;
     char token[80];
     enum MHD_Result result;
     msgpack_sbuffer application;
@@ -253,34 +306,34 @@ enum MHD_Result site_page_amend(http_t *self, struct MHD_Connection *c, request_
     } else if (web_form_application(self->web, form, &application) > 0) {
         result = s_page_status(self, c, r, token, 400, form);
     } else {
+        /* The form's key: the same form sent twice is one amendment. */
+        const char *key = form_page_key(form);
         msgpack_sbuffer buf;
         msgpack_packer pk;
         bridge_pack_init(&buf, &pk);
         uint64_t rid = bridge_next_rid(self);
-        proto_pack_request(&pk, "amend", rid, 3);
+        proto_pack_request(&pk, "amend", rid, proto_entries(3, key));
         proto_pack_kv_str(&pk, "id", r->id);
         bridge_pack_token(&pk, token);
         proto_pack_kv_raw(&pk, "application", application.data, application.size);
+        if (key)
+            proto_pack_kv_str(&pk, "key", key);
         reply_t reply;
         int rc = bridge_core_call(self, &buf, rid, self->config.core_timeout_ms, &reply);
         msgpack_sbuffer_destroy(&buf);
         char field[PROTO_FIELD_MAX], rule[PROTO_RULE_MAX];
-        uint64_t revision = 0;
-        if (rc != 0 || doc_str_eq(&reply.msg, "code", PROTO_E_INTERNAL)) {
+        if (rc != 0) {
+            result = bridge_refuse(c, r, rc);
+        } else if (doc_str_eq(&reply.msg, "code", PROTO_E_INTERNAL)) {
             result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
         } else if (doc_str_eq(&reply.msg, "code", PROTO_E_UNAVAILABLE)) {
             result = request_refuse_storage(c, r);
         } else if (bridge_reply_is(&reply, "receipt")) {
-            doc_uint(&reply.msg, "revision", &revision);
-            page_t page;
-            request_page_open(&page);
-            if (doc_get(&reply.msg, "changed"))
-                web_page_updated(page.out, r->id, token, doc_bool(&reply.msg, "substantive", false));
-            else
-                web_page_amended(page.out, r->id, token, (unsigned long)revision);
-            result = request_page_send(c, 200, &page);
+            result = s_page_amend_receipt(self, c, r, token, &reply.msg);
         } else if (doc_str_eq(&reply.msg, "code", PROTO_E_NOT_FOUND)) {
             result = site_page_follow(c, r, 404, TEXTS_UNKNOWN_FILE);
+        } else if (doc_str_eq(&reply.msg, "code", PROTO_E_CONFLICT) && doc_str_eq(&reply.msg, "field", "key")) {
+            result = request_page_message(c, 409, TEXTS_AMEND_SENT_TITLE, TEXTS_AMEND_SENT);
         } else if (doc_str_eq(&reply.msg, "code", PROTO_E_CONFLICT)) {
             result = request_page_message(c, 409, TEXTS_AMEND_REFUSED_TITLE, TEXTS_AMEND_REFUSED);
         } else {
@@ -301,17 +354,19 @@ enum MHD_Result site_page_amend(http_t *self, struct MHD_Connection *c, request_
  *  shows the status page like the first. */
 enum MHD_Result site_page_appeal(http_t *self, struct MHD_Connection *c, request_t *r)
 {
-    web_form_t *form = s_parse_form(r);
+    enum MHD_Result refused;
+    web_form_t *form = s_parse_form(c, r, &refused);
     if (!form)
-        return s_page_unreadable(c);
+        return refused;
     char token[80];
     const char *motivation = web_form_get(form, "motivation");
     enum MHD_Result result;
     reply_t reply;
+    int rc;
     if (!s_form_token(form, token)) {
         result = site_page_follow(c, r, 401, TEXTS_TOKEN_MISSING);
-    } else if (bridge_send_appeal(self, r->id, token, motivation ? motivation : "", NULL, &reply) != 0) {
-        result = request_refuse(c, r, 503, "unavailable", "Retry-After", "1");
+    } else if ((rc = bridge_send_appeal(self, r->id, token, motivation ? motivation : "", NULL, &reply)) != 0) {
+        result = bridge_refuse(c, r, rc);
     } else {
         if (bridge_reply_is(&reply, "ack") || doc_str_eq(&reply.msg, "rule", "appeal_used"))
             result = s_page_status(self, c, r, token, 200, NULL);

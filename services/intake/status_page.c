@@ -8,6 +8,7 @@
 
 #include "common/html.h"
 #include "proto/doc.h"
+#include "proto/error.h"
 #include "proto/json_codec.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
@@ -32,10 +33,17 @@ static const char *s_word(const char *text)
     return text;
 }
 
+/*  The string at `key` in buf, cut when too long between two characters,
+ *  never inside one (the page would show garbage there). */
 static void s_str_of(const msgpack_object *map, const char *key, char *buf, size_t cap)
 {
-    if (doc_strcpy(map, key, buf, cap) < 0)
-        buf[0] = '\0';
+    const char *text = "";
+    size_t len = 0;
+    if (!doc_str(map, key, &text, &len))
+        text = "", len = 0;
+    len = proto_utf8_prefix(text, len, cap - 1);
+    memcpy(buf, text, len);
+    buf[len] = '\0';
 }
 
 static void s_report(FILE *out, const msgpack_object *report)
@@ -464,9 +472,12 @@ static void s_update(FILE *out, web_t *self, const char *id, const char *token, 
     fputs("<p>" TEXTS_UPDATE_INTRO "</p>\n<ul class=\"update-rules\">\n<li>" TEXTS_UPDATE_MINOR "</li>\n<li>"
           TEXTS_UPDATE_SUBSTANTIVE "</li>\n</ul>\n", out);
     web_form_t *prefilled = amend ? NULL : s_form_of_application(application);
-    char action[128];
+    char action[128], fresh[33];
     snprintf(action, sizeof action, "/suivi/%s/modifier", id);
-    form_page_write(out, self, amend ? amend : prefilled, action, "jeton", token, NULL, "Mettre à jour ma fiche");
+    /* Its key makes a resend of the same form (a double click, Back and
+     * send again) one update, not two identical revisions. */
+    form_page_write(out, self, amend ? amend : prefilled, action, "jeton", token, form_page_key_or_new(amend, fresh),
+                    "Mettre à jour ma fiche");
     web_form_destroy(&prefilled);
     fputs("</section>\n", out);
 }
@@ -474,7 +485,8 @@ static void s_update(FILE *out, web_t *self, const char *id, const char *token, 
 void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const char *token,
                      const web_form_t *amend, int64_t now)
 {
-    char id[64], state[32], name[256], email[256] = "";
+    /* The name whole: the schema's 200 characters of up to 4 bytes. */
+    char id[64], state[32], name[4 * 200 + 1], email[256] = "";
     s_str_of(status, "id", id, sizeof id);
     s_str_of(status, "state", state, sizeof state);
     s_str_of(status, "name", name, sizeof name);
@@ -510,9 +522,10 @@ void web_page_status(web_t *self, FILE *out, const msgpack_object *status, const
             prefilled = s_form_of_application(application);
             s_report_errors(prefilled, doc_map(status, "report"));
         }
-        char action[128];
+        char action[128], fresh[33];
         snprintf(action, sizeof action, "/suivi/%s/modifier", id);
-        form_page_write(out, self, amend ? amend : prefilled, action, "jeton", token, NULL, "Envoyer la modification");
+        form_page_write(out, self, amend ? amend : prefilled, action, "jeton", token,
+                        form_page_key_or_new(amend, fresh), "Envoyer la modification");
         web_form_destroy(&prefilled);
         fputs("</section>\n", out);
     }

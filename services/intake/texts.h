@@ -75,6 +75,8 @@ void texts_privacy_notice(FILE *out, const web_settings_t *settings);
  *  a title, and what to do. */
 #define TEXTS_UNREADABLE_TITLE "Formulaire illisible"
 #define TEXTS_UNREADABLE "Le formulaire reçu n'a pas pu être lu. Revenez à la page de candidature et réessayez."
+#define TEXTS_UNREADABLE_FIELD "Le formulaire reçu n'a pas pu être lu : le champ « %s » contient un " \
+    "caractère qui ne peut pas être lu (un caractère nul). Corrigez ce champ, puis renvoyez le formulaire."
 #define TEXTS_ALREADY_TITLE "Candidature déjà enregistrée"
 #define TEXTS_ALREADY "Cette candidature est déjà enregistrée. Utilisez le lien de suivi reçu lors du dépôt."
 #define TEXTS_UNKNOWN_FILE "Aucun dossier ne correspond à ce numéro et à ce code de suivi. Vérifiez le code reçu lors du dépôt."
@@ -83,6 +85,9 @@ void texts_privacy_notice(FILE *out, const web_settings_t *settings);
 #define TEXTS_AMEND_REFUSED "Ce dossier ne peut pas être modifié dans son état actuel : seul un dossier " \
     "incomplet, ou dont le comité demande des modifications, peut l'être, et une fiche approuvée ou " \
     "publiée peut être mise à jour (pas pendant l'examen d'une réclamation)."
+#define TEXTS_AMEND_SENT_TITLE "Formulaire déjà envoyé"
+#define TEXTS_AMEND_SENT "Ce formulaire a déjà été envoyé et enregistré : il ne sert pas une seconde fois " \
+    "avec d'autres réponses. Pour une nouvelle modification, rouvrez la page de suivi de votre dossier."
 
 /*  Updating a listing from its status page (update.h): what happens to
  *  minor and to substantive changes, said before the form. */
@@ -118,5 +123,8 @@ void texts_privacy_notice(FILE *out, const web_settings_t *settings);
     "heure. Réessayez plus tard."
 #define TEXTS_LOST_BAD "Cette adresse n'a pas pu être lue. Vérifiez-la, puis réessayez."
 #define TEXTS_LOST_SENT_TITLE "Demande reçue"
+#define TEXTS_UNANSWERED_TITLE "Réponse en attente"
+#define TEXTS_LOST_UNANSWERED "Le service n'a pas répondu à temps : un nouveau lien vous a peut-être été envoyé. " \
+    "Consultez votre messagerie dans quelques minutes avant d'en demander un autre."
 
 #endif

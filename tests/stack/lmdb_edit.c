@@ -4,8 +4,14 @@
  *    lmdb_edit DIR DB list             one "KEY VALUE" line per record
  *    lmdb_edit DIR DB put KEY VALUE    stores (replaces) one record
  *    lmdb_edit DIR DB del KEY          removes one record
+ *    lmdb_edit DIR DB hold             takes the write lock, says "held",
+ *                                      and keeps it until a line or the end
+ *                                      of its input: the service's writer
+ *                                      waits meanwhile, as behind a disk
+ *                                      that does not answer
  *  (mdb_dump and mdb_load from lmdb-utils can change a value but not
- *  remove one.)  Run it only while the service that owns DIR is stopped. */
+ *  remove one.)  Run it only while the service that owns DIR is stopped,
+ *  except hold, which is meant for a running one. */
 #include <errno.h>
 #include <lmdb.h>
 #include <stdio.h>
@@ -56,7 +62,7 @@ static int s_list(MDB_txn *txn, MDB_dbi dbi)
 int main(int argc, char **argv)
 {
     if (argc < 4 || (strcmp(argv[3], "put") == 0 && argc != 6) || (strcmp(argv[3], "del") == 0 && argc != 5)) {
-        fprintf(stderr, "usage: lmdb_edit DIR DB list | put KEY VALUE | del KEY\n");
+        fprintf(stderr, "usage: lmdb_edit DIR DB list | put KEY VALUE | del KEY | hold\n");
         return 2;
     }
     MDB_env *env;
@@ -79,6 +85,14 @@ int main(int argc, char **argv)
     unsigned char *value = argc > 5 ? s_from_hex(argv[5], &value_len) : NULL;
     if (!rc && strcmp(argv[3], "list") == 0) {
         rc = s_list(txn, dbi);
+    } else if (!rc && strcmp(argv[3], "hold") == 0) {
+        printf("held\n");
+        fflush(stdout);
+        char line[16];
+        (void) !fgets(line, sizeof line, stdin);
+        mdb_txn_abort(txn);
+        mdb_env_close(env);
+        return 0;
     } else if (!rc && key && strcmp(argv[3], "del") == 0) {
         MDB_val k = {key_len, key};
         rc = mdb_del(txn, dbi, &k, NULL);

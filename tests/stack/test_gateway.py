@@ -3,13 +3,16 @@ services: it binds apart from the internal ports (ESSP_HTTP_BIND), it
 holds against slow and many clients (deadlines for a request's head and
 body, a cap per address and one in all with room to spare: a legitimate
 client is answered while 2,000 slow connections from 64 addresses are
-open), and a document nested too deep is a 400 at once, never a wait for
-a core that cannot read it."""
+open), a document nested too deep is a 400 at once, never a wait for
+a core that cannot read it, and a submission the core took but did not
+answer in time is said to be perhaps recorded, never lost, and is found
+again by its key."""
 
 import json
 import os
 import resource
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -28,6 +31,7 @@ stack.env.pop("ESSP_BIND", None)
 HTTP_PORT = stack.port + 4
 gateway = Gateway(HTTP_PORT, timeout=5.0)
 counter = [700]
+LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
 
 
 def setup():
@@ -306,6 +310,38 @@ def test_a_document_nested_too_deep_is_400_at_once():
     assert health["failed"] == 0 and health["slowest"] < 1.0, health
 
 
+def test_a_submission_the_core_did_not_answer_in_time_is_not_said_lost():
+    """intake's core blocked on its store's write lock (another writer
+    holds it, as a disk that does not answer would): the gateway gives up
+    after ESSP_HTTP_CORE_TIMEOUT_MS with 503 `unanswered`, which says the
+    request may be recorded.  It was: once the lock is free the core
+    commits it, and the same body with the same key gets that
+    application's receipt back (`duplicate`), not a second application."""
+    slow = harness.Stack(BIN, env={"ESSP_HTTP_CORE_TIMEOUT_MS": "500"})
+    holder = None
+    try:
+        slow.start("intake")
+        http = Gateway(slow.port + 4, timeout=10.0)
+        holder = subprocess.Popen([LMDB_EDIT, os.path.join(slow.home, "data", "intake"), "applications", "hold"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert holder.stdout.readline() == b"held\n"
+        counter[0] += 1
+        document = harness.numbered_fixture(counter[0])
+        first = http.post_json("/api/v1/applications", document, key="unanswered-1")
+        assert first.status == 503 and first.headers.get("Retry-After") == "1", first
+        assert first.json()["rule"] == "unanswered" and "may still be recorded" in first.json()["error"], first
+        holder.stdin.write(b"\n")
+        holder.stdin.close()
+        assert holder.wait(timeout=10) == 0
+        again = http.post_json("/api/v1/applications", document, key="unanswered-1")
+        assert again.status == 201 and again.json()["duplicate"] is True, again
+        assert slow.essp_json("status", again.json()["id"])["revision"] == 1
+    finally:
+        if holder and holder.poll() is None:
+            holder.kill()
+        slow.cleanup()
+
+
 if __name__ == "__main__":
     try:
         setup()
@@ -317,6 +353,7 @@ if __name__ == "__main__":
             test_one_address_gets_no_more_than_its_cap,
             test_a_client_is_answered_while_2000_slow_connections_are_open,
             test_a_document_nested_too_deep_is_400_at_once,
+            test_a_submission_the_core_did_not_answer_in_time_is_not_said_lost,
         ])
     finally:
         stack.cleanup()

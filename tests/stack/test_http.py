@@ -5,9 +5,11 @@ and the promise that a 201 is durable and in intake's stream exactly once."""
 
 import json
 import os
+import re
 import socket
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -229,6 +231,96 @@ def test_amendment_needs_the_token_and_an_amendable_state():
     expect_error(gateway.post_json(path, document, token=receipt["token"], method="PUT"), 409, "state", "id")
 
 
+def form_fields(doc, key):
+    """The application as the form posts it (the mutuelle fixture)."""
+    org = doc["organisation"]
+    fields = {
+        "_key": key, "organisation.name": org["name"], "organisation.siret": org["siret"],
+        "organisation.legal_form": "mutual", "organisation.created": "1998-06-01",
+        "organisation.address.street": "3 place Napoléon", "organisation.address.postcode": "85000",
+        "organisation.address.city": "La Roche-sur-Yon", "organisation.public_contact.email": "conseil-ess@mep-vendee.example",
+        "organisation.public_contact.phone": "02 51 37 64 20", "organisation.private_contact.name": "Jean-Loïc Brochard",
+        "organisation.private_contact.email": "jl.brochard@mep-vendee.example",
+        "principles.purpose": "Mutuelle sans but lucratif ; notre service « Conseil ESS » aide les associations.",
+        "principles.governance": "Les adhérents élisent leurs délégués ; chaque délégué dispose d'une voix.",
+        "principles.surplus": "Les excédents sont affectés aux fonds propres et à l'action sociale.",
+        "offer.scope": ["specific"], "offer.formats": ["support"],
+        "offer.themes": ["wage_policy_social_exemplarity", "csr_iso26000"], "offer.departments": "85, 44",
+        "references[0].client": "ADMR Canton de Chantonnay", "references[0].client_is_ess": "true",
+        "references[0].year": "2025", "references[0].kind": "support", "references[0].ci_topics": ["rse"],
+        "references[0].summary": "Démarche RSE centrée sur la santé et la sécurité des aides à domicile.",
+    }
+    for commitment in ("contract_before_action", "within_competence", "confidentiality", "non_discrimination",
+                       "conflict_disclosure", "tax_compliance", "regulatory_watch", "intellectual_property",
+                       "fair_competition", "charter_on_request"):
+        fields["commitments." + commitment] = "true"
+    return fields
+
+
+def post_form(path, fields, headers=None):
+    body = urllib.parse.urlencode(fields, doseq=True)
+    return gateway.request("POST", path, body, dict({"Content-Type": "application/x-www-form-urlencoded"},
+                                                    **(headers or {})))
+
+
+def test_a_nul_in_a_form_value_is_refused_naming_the_field():
+    fields = form_fields(fresh(), "cle-nul-1")
+    fields["organisation.name"] = "Ab\x00cdef"
+    response = post_form("/candidature", fields)
+    assert response.status == 400, response
+    text = response.text()
+    assert "Formulaire illisible" in text and "« Nom de la structure »" in text, text[:3000]
+    # Nothing was stored under that form: readable, it is the first application of its SIRET.
+    fields["organisation.name"] = "Abcdef"
+    assert post_form("/candidature", fields).status == 201
+
+
+def test_a_long_line_of_multibyte_characters_is_read_whole():
+    """171 euro signs: 513 bytes, 171 of the 200 characters a network may have."""
+    fields = form_fields(fresh(), "cle-reseau-1")
+    line = "€" * 171
+    fields["ties.networks"] = line + "\r\nRéseau court"
+    check = post_form("/candidature/verifier", fields, {"Accept": "application/json"})
+    assert check.status == 200, check
+    assert not [e for e in check.json()["errors"] if e["name"].startswith("ties.")], check.json()
+    response = post_form("/candidature", fields)
+    assert response.status == 201, (response, response.text()[:3000])
+    app_id, token = re.search(r"/suivi/([a-z0-9]+)#jeton=([A-Za-z0-9_-]{43})", response.text()).groups()
+    stored = gateway.status(app_id, token).json()["application"]
+    assert stored["ties"]["networks"] == [line, "Réseau court"], stored["ties"]
+
+
+def test_a_long_name_of_accented_letters_is_shown_whole():
+    document = fresh()
+    document["organisation"]["name"] = "é" * 190
+    receipt = submit(document).json()
+    response = gateway.request("POST", "/suivi/" + receipt["id"], urllib.parse.urlencode({"jeton": receipt["token"]}),
+                               {"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 200, response
+    assert "é" * 190 in response.body.decode("utf-8", errors="strict")
+
+
+def test_appeal_and_key_refusals_name_the_member_and_the_rule():
+    path = "/api/v1/applications/%s/appeal" % next(iter(accepted))
+    token = accepted[next(iter(accepted))]
+    expect_error(gateway.post_json(path, {"motivation": "x", "key": "y"}, token=token), 400,
+                 "additionalProperties", "key")
+    expect_error(gateway.post_json(path, {}, token=token), 400, "required", "motivation")
+    expect_error(gateway.post_json(path, {"motivation": 5}, token=token), 400, "type", "motivation")
+    expect_error(gateway.post_json(path, [], token=token), 400, "type", "")
+    # A NUL would cut the motivation short: refused, named.
+    error = expect_error(gateway.post_json(path, {"motivation": "Le comité\u0000 a mal lu."}, token=token), 400,
+                         "control", "motivation")
+    assert "NUL" in error["error"], error
+    expect_error(gateway.post_json("/api/v1/token-reissue", {"contact": "x@inconnu.example", "x": 1}), 400,
+                 "additionalProperties", "x")
+    expect_error(gateway.post_json("/api/v1/token-reissue", {}), 400, "required", "contact")
+    headers = {"Content-Type": "application/json", "Idempotency-Key": ""}
+    empty = gateway.request("POST", "/api/v1/applications", json.dumps(fresh()), headers)
+    error = expect_error(empty, 400, "minLength", "Idempotency-Key")
+    assert "bytes" in error["error"], error
+
+
 def test_wrong_method_and_unknown_path():
     expect_error(gateway.request("DELETE", "/api/v1/applications/abc"), 405, "method")
     expect_error(gateway.request("GET", "/api/v1/applications"), 405, "method")
@@ -359,6 +451,10 @@ if __name__ == "__main__":
             test_a_key_someone_else_used_gives_away_nothing,
             test_one_open_application_per_siret_is_409,
             test_amendment_needs_the_token_and_an_amendable_state,
+            test_a_nul_in_a_form_value_is_refused_naming_the_field,
+            test_a_long_line_of_multibyte_characters_is_read_whole,
+            test_a_long_name_of_accented_letters_is_shown_whole,
+            test_appeal_and_key_refusals_name_the_member_and_the_rule,
             test_wrong_method_and_unknown_path,
             test_pages_and_answers_carry_the_security_headers,
             test_rate_limit_per_address_is_429,

@@ -274,6 +274,22 @@ def test_the_status_page_updates_the_listing():
     text = response.text()
     assert "Mise à jour reçue" in text and "sans examen par le comité" in text, text[:2000]
     assert_no_leaked_english(text, "receipt of an update")
+    assert dict(changed).get("_key"), "the update form carries no idempotency key"
+    # The same form sent again (a double click, Back and send): the first
+    # answer again, and still one revision, one update, one event.
+    again = gateway.request("POST", parser.action, urllib.parse.urlencode(changed),
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+    assert again.status == 200 and again.text() == text, (again, again.text()[:2000])
+    assert stack.essp_json("status", listing["id"])["revision"] == 3
+    whys = [r["why"] for r in history(listing["id"]) if r["what"] == "updated"]
+    assert whys == ["revision 2; changed: organisation.public_contact.phone; minor",
+                    "revision 3; changed: organisation.website; minor"], whys
+    # The same form with other answers: refused in French, nothing stored.
+    other = [(k, "https://ancrage-autre.example" if k == "organisation.website" else v) for k, v in parser.fields]
+    refused = gateway.request("POST", parser.action, urllib.parse.urlencode(other),
+                              {"Content-Type": "application/x-www-form-urlencoded"})
+    assert refused.status == 409 and "Formulaire déjà envoyé" in refused.text(), (refused, refused.text()[:2000])
+    assert stack.essp_json("status", listing["id"])["revision"] == 3
     published = wait_until("version 3 published", lambda: (entry(listing["id"]) or {}).get("version") == 3
                            and entry(listing["id"]))
     assert published["organisation"]["website"] == "https://ancrage-nouveau.example", published

@@ -176,6 +176,15 @@ static void test_text_is_escaped_and_broken_forms_are_refused(void **state)
     web_form_destroy(&form);
     assert_null(web_form_parse("a=%zz", 5));
     assert_null(web_form_parse("a=%4", 4));
+    /* A NUL would cut the value short ("Ab"): the form is refused and the
+     * field named, whatever follows it. */
+    const char *nul = "organisation.siret=1&organisation.name=Ab%00cdef&x=1";
+    char bad[64];
+    assert_null(web_form_parse(nul, strlen(nul)));
+    assert_null(web_form_parse_field(nul, strlen(nul), bad, sizeof bad));
+    assert_string_equal(bad, "organisation.name");
+    assert_null(web_form_parse_field("a=%zz", 5, bad, sizeof bad));
+    assert_string_equal(bad, "a");
     /* Invalid UTF-8 is an error on its field, never a crash. */
     form = web_form_parse("organisation.name=%FF%FE", 24);
     assert_non_null(form);
