@@ -65,12 +65,16 @@ grep -q '^# kept$' "$ESSP_HOME/essp.conf" || fail "a second deploy/up replaced e
 
 old=$(cat "$ESSP_HOME/run/review.pid")
 kill -KILL "$old"
+# Restarted: the pid file names another, living process, and review answers.
+# A pid file gone, or a review that never answers, is no restart.
+restarted=
 for _ in $(seq 1 200); do
   new=$(cat "$ESSP_HOME/run/review.pid" 2>/dev/null)
-  [ -n "$new" ] && [ "$new" != "$old" ] && ESSP_TIMEOUT_MS=300 ESSP_RETRIES=1 "$bin/essp" ping review >/dev/null 2>&1 && break
+  [ -n "$new" ] && [ "$new" != "$old" ] && kill -0 "$new" 2>/dev/null && ESSP_TIMEOUT_MS=300 ESSP_RETRIES=1 "$bin/essp" ping review >/dev/null 2>&1 \
+    && { restarted=1; break; }
   sleep 0.1
 done
-[ "$new" != "$old" ] || fail "review was not restarted after kill -9"
+[ -n "$restarted" ] || fail "review was not restarted after kill -9 (pid file: '${new:-}', was $old)"
 [ "$("$bin/essp" directory | wc -l)" = "$entries" ] || fail "entries changed across a restart"
 
 running=$(pids)

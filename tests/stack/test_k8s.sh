@@ -95,6 +95,13 @@ for s in services:
 auth = open(sys.argv[2]).read()
 readers = {m.group(1).lower(): [r.lower() for r in re.findall(r"SERVICE_([A-Z]+)", m.group(2)) if r != "COUNT"]
            for m in re.finditer(r"\[SERVICE_([A-Z]+)\] = \{([^}]*)\}", auth)}
+# A table auth.c spells otherwise would read as no readers at all, and the
+# checks of the readers below would pass on nothing.
+unread = sorted({"intake", "validation", "review"} - {s for s, r in readers.items() if r})
+if unread:
+    print(f"FAIL: no readers of {', '.join(unread)} read from common/auth.c's auth_may_pull "
+          f"(read {readers}): the pattern of this test no longer matches its table")
+    sys.exit(1)
 secure = {"intake": 7706, "validation": 7707, "review": 7705, "desk": 7710, "notify": 7713}
 for s, port in secure.items():
     policy = by["NetworkPolicy"].get(f"essp-{s}")

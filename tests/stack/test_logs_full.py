@@ -76,25 +76,54 @@ def fill_the_filesystem():
     assert os.statvfs(LOG).f_bavail == 0
 
 
+def lost_told(lines):
+    return [line for line in lines if line.get("kind") == "message"
+            and "could not be written whole" in line.get("msg", "")]
+
+
 def test_a_full_disk_cuts_no_line_and_counts_the_lost_ones():
-    before = len(ping_lines())
-    fill_the_filesystem()
     client = Client(stack.port, "intake")
+    # Filled right after a rotation, the log's last block has room for a
+    # few lines at most, and the file stays far below the size that rotates
+    # it: a rotation would free the oldest file's blocks and the lines
+    # would fit again; without one, the lines of the full filesystem are
+    # exactly those after the lines written before it.
+    size = os.path.getsize(os.path.join(LOG, "intake.log"))
+    for _ in range(MAX_BYTES // 64):
+        pings(client, 1)
+        rotated = os.path.getsize(os.path.join(LOG, "intake.log")) < size
+        size = os.path.getsize(os.path.join(LOG, "intake.log"))
+        if rotated:
+            break
+    else:
+        raise AssertionError("intake.log did not rotate")
+    block = os.statvfs(LOG).f_bsize
+    room = -(-size // block) * block
+    fill_the_filesystem()
+    before = stack.log_lines("intake")
+    assert lost_told(before) == [], "lines were lost while there was room"
     sent = 500
-    pings(client, sent)
-    written = len(ping_lines()) - before
-    assert written < sent, "the filesystem was not full: %d of %d lines written" % (written, sent)
+    pings(client, sent)   # every one answered
+    during = stack.log_lines("intake")
+    assert during[:len(before)] == before, "the log rotated: the filesystem was not full"
+    assert os.path.getsize(os.path.join(LOG, "intake.log")) <= room, "intake.log grew past its last block"
+    full = [line for line in during[len(before):] if line.get("type") == "ping"]
+    assert len(full) < sent, "the filesystem was not full: %d of %d lines written" % (len(full), sent)
     for name in log_files():
         assert_whole(name)
-    # Room again: the next line goes in, and a message counts the lost ones.
+    assert lost_told(during) == [], "the lost lines were told of while the filesystem was full"
+    # Room again: the next line goes in, and a message counts the lost ones:
+    # at least every ping of the full filesystem whose line is not in the log.
     os.unlink(os.path.join(LOG, "filler"))
     pings(client, 1)
     client.close()
-    told = [line["msg"] for line in stack.log_lines("intake") if line.get("kind") == "message"
-            and "could not be written whole" in line.get("msg", "")]
-    assert len(told) == 1, told
-    lost = int(re.match(r"(\d+) log lines", told[0]).group(1))
-    assert lost >= sent - written and lost > 0, (lost, sent, written)
+    after = stack.log_lines("intake")
+    assert after[:len(during)] == during, "the lines of the full filesystem changed"
+    assert [line for line in after[len(during):] if line.get("type") == "ping"], "no line once there was room"
+    told = lost_told(after[len(during):])
+    assert len(told) == 1, lost_told(after)
+    lost = int(re.match(r"(\d+) log lines", told[0]["msg"]).group(1))
+    assert lost >= sent - len(full) > 0, (lost, sent, len(full))
     for name in log_files():
         assert_whole(name)
 

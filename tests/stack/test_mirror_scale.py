@@ -11,7 +11,9 @@ import concurrent.futures
 import html
 import json
 import os
+import re
 import signal
+import subprocess
 import sys
 import time
 
@@ -30,6 +32,26 @@ def timed_once(site):
     return code, time.monotonic() - started
 
 
+def applied(site):
+    """The last seq the mirror has committed: "cursor" in its store's meta
+    (services/mirror/main.c), 8 bytes big-endian; 0 before its first
+    commit.  mdb_dump reads it beside the running mirror."""
+    dump = subprocess.run(["mdb_dump", "-s", "meta", site.data], capture_output=True, text=True, timeout=60)
+    if dump.returncode != 0:
+        return 0
+    lines = dump.stdout.split("HEADER=END\n", 1)[-1].split("\n")
+    for key, value in zip(lines[0::2], lines[1::2]):
+        if key.strip() == b"cursor".hex():
+            return int(value.strip(), 16)
+    return 0
+
+
+def resumed_from(site):
+    """The seqs the mirror said it follows the stream from, start after start."""
+    with open(site.log_path, errors="replace") as f:
+        return [int(seq) for seq in re.findall(r"following \S+ from seq (\d+) into", f.read())]
+
+
 def test_catch_up_a_directory_of_100000_entries_from_zero():
     stack = harness.Stack(BIN)
     review = None
@@ -42,11 +64,14 @@ def test_catch_up_a_directory_of_100000_entries_from_zero():
         generated = time.monotonic() - started
         publishing.wait_head(stack, SCALE)
         ingested = time.monotonic() - started
-        # A first mirror is killed in the middle of its catch-up ...
+        # A first mirror is killed in the middle of its catch-up, once its
+        # store holds some of the entries (it commits a batch at a time) ...
         mirror = publishing.Mirror(stack)
         mirror.start()
-        time.sleep(3)
-        mirror.kill(signal.SIGKILL)
+        mirror.wait_for(lambda: applied(mirror) > 0, timeout=600, what="the mirror's first batch")
+        assert mirror.kill(signal.SIGKILL) == -signal.SIGKILL, "the mirror ended before it was killed"
+        killed_at = applied(mirror)
+        assert 0 < killed_at < SCALE, "killed with %d of %d entries applied" % (killed_at, SCALE)
         # ... and a fresh one starts from zero while the killed one resumes,
         # two readers of the stream at once: both must end exact.
         fresh = publishing.Mirror(stack, "fresh")
@@ -55,9 +80,12 @@ def test_catch_up_a_directory_of_100000_entries_from_zero():
         (fresh_code, caught_up), (resumed_code, resumed) = runs[fresh].result(), runs[mirror].result()
         assert fresh_code == 0, fresh.log()
         assert resumed_code == 0, mirror.log()
+        # The killed one went on from what it had committed, not from zero.
+        assert resumed_from(mirror) == [0, killed_at], \
+            "the killed mirror started from seqs %s, not 0 then %d" % (resumed_from(mirror), killed_at)
         print("%d entries: generated in %.1f s, all published (signed) %.1f s after the first; "
               "beside each other, a mirror caught up from zero in %.1f s and the killed one resumed "
-              "in %.1f s" % (SCALE, generated, ingested, caught_up, resumed), flush=True)
+              "in %.1f s from seq %d" % (SCALE, generated, ingested, caught_up, resumed, killed_at), flush=True)
         for site in (fresh, mirror):
             entries = json.loads(site.read("annuaire.json"))
             assert len(entries) == SCALE

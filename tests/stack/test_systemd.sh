@@ -17,7 +17,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 skip() { echo "SKIP: the systemd test cannot run here: $*"; exit 77; }
 fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
 [ "$(id -u)" = 0 ] || skip "it needs root (it makes the user essp and mounts)"
-for tool in systemd-analyze:systemd setpriv:util-linux unshare:util-linux useradd:passwd; do
+for tool in systemd-analyze:systemd setpriv:util-linux unshare:util-linux nsenter:util-linux useradd:passwd; do
   command -v "${tool%%:*}" >/dev/null || skip "${tool%%:*} is missing (Debian package ${tool#*:})"
 done
 services="intake validation review publication desk notify"
@@ -128,10 +128,11 @@ confined() {
     for dir in /var/lib/essp /var/backups/essp $writable; do
       mkdir -p "$dir" "$dest$dir"; mount --bind "$dest$dir" "$dir"
     done
-    awk "{print \$5}" /proc/self/mountinfo | sort -u | while read -r point; do
+    # A mount left writable would leave the system writable: no start then.
+    for point in $(awk "{print \$5}" /proc/self/mountinfo | sort -u); do
       case $point in /proc*|/sys*|/dev*) continue ;; esac
       for dir in $writable; do [ "$point" = "$dir" ] && continue 2; done
-      mount -o remount,bind,ro "$point" 2>/dev/null || true
+      mount -o remount,bind,ro "$point" || { echo "confined: cannot make $point read-only" >&2; exit 1; }
     done
     mount -t tmpfs -o mode=1777 tmpfs /tmp
     mount -t tmpfs -o mode=1777 tmpfs /var/tmp
@@ -149,6 +150,10 @@ ready=
 for _ in $(seq 1 150); do
   ESSP_TIMEOUT_MS=300 ESSP_RETRIES=1 ESSP_HOME=$dest/var/lib/essp ESSP_PORT=$port "$bin/essp" ping >"$work/ping.out" 2>&1 \
     && { ready=1; break; }
+  # A service that could not start (its confinement refused) ends the wait.
+  for pid in $pids; do
+    kill -0 "$pid" 2>/dev/null || fail "a service exited before it was ready: $(tail -n 3 "$work"/*.out)"
+  done
   sleep 0.1
 done
 echo "the services answered ready $SECONDS s after the test began"
@@ -161,6 +166,22 @@ for pid in $pids; do
 done
 others=$(find "$dest/var/lib/essp" ! -user essp | head -3)
 [ -z "$others" ] || fail "files in the data folder not the essp user's: $others"
+# In each service's own mount namespace: root, whom only a read-only mount
+# stops, cannot write the programs or the settings; the unit's user can
+# write its state directory (ESSP_HOME, one of its ReadWritePaths=).
+user=$(value User "$units/essp@.service") group=$(value Group "$units/essp@.service")
+state=$(sed -n 's/^ESSP_HOME=//p' "$dest/etc/essp/essp.env")
+[ -n "$state" ] || fail "essp.env sets no ESSP_HOME"
+for pid in $pids; do
+  for dir in /usr/local/bin /etc; do
+    out=$(LC_ALL=C nsenter --target "$pid" --mount touch "$dir/essp-write-probe" 2>&1) \
+      && fail "process $pid: $dir is writable in its mount namespace"
+    case $out in *"Read-only file system"*) ;; *) fail "process $pid: writing $dir: $out" ;; esac
+  done
+  out=$(nsenter --target "$pid" --mount setpriv --reuid="$user" --regid="$group" --init-groups \
+    sh -c 'touch "$1/essp-write-probe" && rm "$1/essp-write-probe"' probe "$state" 2>&1) \
+    || fail "process $pid: $user cannot write $state: $out"
+done
 echo "ok   the six services from essp@.service's ExecStart: ready, as essp, no privilege, a read-only system"
 
 # The clock's unit: its ExecStart with a staff key of the host, made by
