@@ -330,6 +330,12 @@ def test_a_submission_the_core_did_not_answer_in_time_is_not_said_lost():
         first = http.post_json("/api/v1/applications", document, key="unanswered-1")
         assert first.status == 503 and first.headers.get("Retry-After") == "1", first
         assert first.json()["rule"] == "unanswered" and "may still be recorded" in first.json()["error"], first
+        # A person asking for a new link meanwhile reads, in French, that
+        # it may have been sent, not that nothing was done.
+        page = http.request("POST", "/suivi/lien-perdu", "courriel=jl.brochard%40mep-vendee.example",
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+        assert page.status == 503 and "Réponse en attente" in page.text(), page
+        assert "peut-être été envoyé" in page.text() and "rien n'a été" not in page.text(), page.text()[:2000]
         holder.stdin.write(b"\n")
         holder.stdin.close()
         assert holder.wait(timeout=10) == 0
