@@ -25,11 +25,14 @@ void flow_pack_bin(msgpack_packer *pk, const char *key, const void *bytes, size_
     msgpack_pack_bin_body(pk, bytes, len);
 }
 
+/*  Said after a read or a write the desk's core did not answer in time: a
+ *  write may still be committed, so the page does not say that nothing
+ *  was. */
 int flow_core_down(desk_request_t *req)
 {
     return desk_error_page(req, 503, "Service indisponible",
-                           "Le service ne répond pas pour l'instant ; rien n'a été enregistré. Réessayez dans "
-                           "une minute ; si cela dure, prévenez l'équipe.");
+                           "Le service n'a pas répondu à temps. Réessayez dans une minute ; si cela dure, "
+                           "prévenez l'équipe.");
 }
 
 int flow_get(desk_request_t *req, const char *email, const unsigned char *token_hash, bool with_address,
