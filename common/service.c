@@ -110,15 +110,23 @@ static int s_write_pid(service_t *self)
 {
     char dir[CONFIG_PATH_MAX / 2];
     config_path("run", dir, sizeof dir);
-    if (config_mkdirs(dir))
+    if (config_mkdirs(dir)) {
+        log_error("cannot create %s for the pid file: %s", dir, strerror(errno));
         return -1;
+    }
     snprintf(self->pid_path, sizeof self->pid_path, "%s/%s.pid", dir,
              config_service_name(self->def->id));
     FILE *file = fopen(self->pid_path, "w");
-    if (!file)
+    if (!file) {
+        log_error("cannot write the pid file %s: %s", self->pid_path, strerror(errno));
         return -1;
+    }
     fprintf(file, "%ld\n", (long)getpid());
-    return fclose(file);
+    if (fclose(file) != 0) {
+        log_error("cannot write the pid file %s: %s", self->pid_path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static void s_data_dir(const service_t *self, char *out, size_t cap)
@@ -159,8 +167,10 @@ static int s_start(service_t *self)
 {
     MDB_txn *txn;
     int rc = store_begin(self->store, false, &txn);
-    if (rc)
+    if (rc) {
+        log_error("cannot begin the first transaction of the store: stopping");
         return rc;
+    }
     self->log = stream_log_new(txn, store_db(self->store, self->db_count));
     /* A turn applies one batch in one write transaction: its size bounds
      * what a backlog takes (every page the transaction dirties is a copy
@@ -198,7 +208,10 @@ static int s_start(service_t *self)
     /* A start may append events (publication adopting a new key): they
      * are served once committed. */
     int64_t commit_us;
-    return service_txn_end(self, txn, rc, &commit_us);
+    rc = service_txn_end(self, txn, rc, &commit_us);
+    if (rc)
+        log_error("the first transaction failed (the core's start, or its commit): stopping");
+    return rc;
 }
 
 static int s_bind(service_t *self)
@@ -277,8 +290,10 @@ static int s_attach(service_t *self)
 {
     if (!self->def->attach)
         return 0;
-    if (self->def->attach(self->def->ctx, self) != 0)
+    if (self->def->attach(self->def->ctx, self) != 0) {
+        log_error("cannot start the service's own threads (its web front end or sender): stopping");
         return -1;
+    }
     self->attached = true;
     return 0;
 }

@@ -7,11 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "common/auth.h"
 #include "common/config.h"
+#include "common/service_impl.h"
 #include "proto/doc.h"
 #include "proto/messages.h"
 #include "proto/wire.h"
@@ -34,6 +39,7 @@ static int s_handle(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *
         if (strcmp(id, "broken") == 0)
             return MDB_CORRUPTED;
         if (strcmp(id, "hold") == 0) {
+            f->held = svc;
             atomic_store(&f->holding, 1);
             while (atomic_load(&f->hold))
                 usleep(1000);
@@ -87,6 +93,7 @@ static int s_start_core(void *ctx, service_t *svc, MDB_txn *txn)
 static int s_attach(void *ctx, service_t *svc)
 {
     service_fixture_t *f = ctx;
+    atomic_fetch_add(&f->attaches, 1);
     if (strncmp(service_inproc_endpoint(svc), "inproc://essp-", 14) != 0)
         return -1;
     return f->attach_rc;
@@ -109,6 +116,36 @@ void fixture_fresh_port(int block)
     char port[16];
     snprintf(port, sizeof port, "%d", 20000 + (int)((getpid() * 176L + block * 16L) % 12000));
     setenv("ESSP_PORT", port, 1);
+}
+
+/*  Whether the TCP port of endpoint ("tcp://127.0.0.1:port") is free now:
+ *  bound and closed at once, as ZeroMQ binds it (SO_REUSEADDR). */
+static bool s_port_free(const char *endpoint)
+{
+    const char *colon = strrchr(endpoint, ':');
+    assert_non_null(colon);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    int one = 1;
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1)),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool free_now = bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
+    close(fd);
+    return free_now;
+}
+
+void fixture_free_port(service_fixture_t *f, int block)
+{
+    char plain[CONFIG_ENDPOINT_MAX], secure[CONFIG_ENDPOINT_MAX];
+    for (int attempt = 0; attempt < 20; attempt++) {
+        fixture_fresh_port(block + 37 * attempt);
+        config_bind_endpoint(f->def.id, plain, sizeof plain);
+        config_secure_bind_endpoint(f->def.id, secure, sizeof secure);
+        if (s_port_free(plain) && s_port_free(secure))
+            return;
+    }
+    fail_msg("no block of free ports");
 }
 
 int fixture_setup(void **state)
@@ -186,6 +223,25 @@ int fixture_teardown(void **state)
     return 0;
 }
 
+/*  The service's sockets the test sends to: its ROUTERs, then the
+ *  consumers of its two upstreams. */
+enum { S_PLAIN, S_SECURE, S_UPSTREAM, S_SOCKETS = S_UPSTREAM + 2 };
+_Static_assert(S_SOCKETS == sizeof ((service_fixture_t *)0)->sent, "a flag for each socket");
+
+/*  Notes that the test sent to socket `to` while it holds the turn. */
+static void s_sent(service_fixture_t *f, int to)
+{
+    if (atomic_load(&f->holding))
+        f->sent[to] = true;
+}
+
+/*  The socket of the service that what sock sends arrives at: the secure
+ *  ROUTER for the staff puller (set only when the stream is private). */
+static int s_destination(service_fixture_t *f, zsock_t *sock)
+{
+    return f->puller && sock == f->puller ? S_SECURE : S_PLAIN;
+}
+
 static void *s_service_thread(void *arg)
 {
     service_fixture_t *f = arg;
@@ -207,6 +263,7 @@ void fixture_send(service_fixture_t *f, zsock_t *sock, const char *type, size_t 
     if (more)
         proto_pack_kv_str(&pk, "reason", more);
     assert_int_equal(zsock_send(sock, "b", buf.data, buf.size), 0);
+    s_sent(f, s_destination(f, sock));
     msgpack_sbuffer_destroy(&buf);
 }
 
@@ -254,7 +311,7 @@ void fixture_start(service_fixture_t *f)
         assert_int_equal(f->code, 1);
         zsock_destroy(&f->client);
         fixture_fresh_port(1000 + 10 * s_run + attempt);
-        usleep(100 * 1000);   /* ZeroMQ frees the in-process endpoint */
+        fixture_wait_endpoints_free(f);
     }
     fail_msg("the service did not start");
 }
@@ -266,6 +323,9 @@ void fixture_stop(service_fixture_t *f)
     zsys_interrupted = 1;
     pthread_join(f->thread, NULL);
     zsys_interrupted = 0;
+    /* The stop's grace alarm would end this process, with status 0, in
+     * the middle of a later test: the service's teardown is over. */
+    alarm(0);
     f->running = false;
     assert_int_equal(f->code, 0);
     assert_int_equal(atomic_load(&f->detached), f->def.attach ? 1 : 0);
@@ -341,6 +401,7 @@ void fixture_deliver(service_fixture_t *f, size_t u, uint64_t first, const char 
     zframe_t *identity = zframe_dup(f->identity[u]);
     zframe_send(&identity, f->producer[u], ZFRAME_MORE);
     zsock_send(f->producer[u], "b", buf.data, buf.size);
+    s_sent(f, S_UPSTREAM + (int)u);
     msgpack_sbuffer_destroy(&buf);
 }
 
@@ -395,14 +456,127 @@ void fixture_hold_turn(service_fixture_t *f)
         usleep(1000);
 }
 
+/*  The service's socket `to`. */
+static zsock_t *s_service_socket(service_fixture_t *f, int to)
+{
+    if (to == S_PLAIN)
+        return f->held->router;
+    if (to == S_SECURE)
+        return f->held->secure;
+    return stream_consumer_socket(f->held->consumers[to - S_UPSTREAM]);
+}
+
+/*  Returns once each socket of the service the test sent to while holding
+ *  the turn has a message waiting: the next poll of the loop then finds
+ *  them all.  A message sent in-process is in its pipe when the send
+ *  returns; one on TCP comes through ZeroMQ's I/O thread, after the
+ *  others sent on its connection before it.  The sockets are the
+ *  service's, read here while its thread waits in the held handler and
+ *  touches none of them (the atomics hold and holding order the two
+ *  threads' uses). */
+static void s_wait_sent(service_fixture_t *f)
+{
+    for (int to = 0; to < S_SOCKETS; to++) {
+        if (!f->sent[to])
+            continue;
+        f->sent[to] = false;
+        zsock_t *sock = s_service_socket(f, to);
+        assert_non_null(sock);
+        int64_t until = zclock_mono() + 5000;
+        while (!(zsock_events(sock) & ZMQ_POLLIN)) {
+            if (zclock_mono() > until)
+                fail_msg("what the test sent did not reach the service's socket %d", to);
+            usleep(1000);
+        }
+    }
+}
+
 void fixture_release_turn(service_fixture_t *f)
 {
-    usleep(50 * 1000);   /* what was sent is at the sockets */
+    s_wait_sent(f);
     atomic_store(&f->hold, 0);
     msgpack_object reply;
     assert_true(fixture_reply(f, f->client, 5000, &reply));
     assert_true(doc_str_eq(&reply, "id", "hold"));
 }
+
+static void s_log_path(service_fixture_t *f, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/log/%s.log", f->home, config_service_name(f->def.id));
+}
+
+long fixture_log_mark(service_fixture_t *f)
+{
+    char path[128];
+    s_log_path(f, path, sizeof path);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/*  The lines of the service's log from mark on, NUL-terminated (free
+ *  them); "" when there is no log. */
+static char *s_log_since(service_fixture_t *f, long mark)
+{
+    char path[128];
+    s_log_path(f, path, sizeof path);
+    FILE *file = fopen(path, "r");
+    long size = 0;
+    if (file) {
+        assert_int_equal(fseek(file, 0, SEEK_END), 0);
+        size = ftell(file);
+    }
+    size_t len = size > mark ? (size_t)(size - mark) : 0;
+    char *lines = calloc(1, len + 1);
+    assert_non_null(lines);
+    if (len) {
+        assert_int_equal(fseek(file, mark, SEEK_SET), 0);
+        assert_int_equal(fread(lines, 1, len, file), len);
+    }
+    if (file)
+        fclose(file);
+    return lines;
+}
+
+void fixture_expect_logged(service_fixture_t *f, long mark, const char *text, bool present)
+{
+    char *lines = s_log_since(f, mark);
+    bool found = strstr(lines, text) != NULL;
+    if (found != present)
+        fprintf(stderr, "the service's log:\n%s", lines);
+    free(lines);
+    if (found != present)
+        fail_msg("the service's log %s \"%s\"", present ? "does not say" : "says", text);
+}
+
+/*  Returns once endpoint can be bound: a closed socket frees its
+ *  in-process endpoints in ZeroMQ's reaper thread, a moment later, but an
+ *  unbind frees one at once, so the probe leaves it free. */
+static void s_wait_inproc_free(const char *endpoint)
+{
+    int64_t until = zclock_mono() + 5000;
+    for (;;) {
+        zsock_t *probe = zsock_new(ZMQ_ROUTER);
+        assert_non_null(probe);
+        bool bound = zsock_bind(probe, "%s", endpoint) == 0;
+        if (bound)
+            assert_int_equal(zsock_unbind(probe, "%s", endpoint), 0);
+        zsock_destroy(&probe);
+        if (bound)
+            return;
+        if (zclock_mono() > until)
+            fail_msg("%s stays bound", endpoint);
+        usleep(1000);
+    }
+}
+
+void fixture_wait_endpoints_free(service_fixture_t *f)
+{
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "inproc://essp-%s", config_service_name(f->def.id));
+    s_wait_inproc_free(endpoint);
+    s_wait_inproc_free("inproc://zeromq.zap.01");   /* zauth's, bound for a secure ROUTER */
+}
+
 zsock_t *fixture_secure_client(service_fixture_t *f, zcert_t *cert)
 {
     zsock_t *sock = zsock_new(ZMQ_DEALER);
@@ -438,6 +612,7 @@ void fixture_pull_on(service_fixture_t *f, zsock_t *sock, uint64_t after, uint64
     proto_pack_kv_uint(&pk, "max", 10);
     proto_pack_kv_uint(&pk, "wait", wait);
     assert_int_equal(zsock_send(sock, "b", buf.data, buf.size), 0);
+    s_sent(f, s_destination(f, sock));
     msgpack_sbuffer_destroy(&buf);
 }
 

@@ -44,9 +44,14 @@ typedef struct {
     /* The core's knobs and what it says back. */
     atomic_int hold;             /* a "hold" request waits while this is set */
     atomic_int holding;          /* ... and says it is waiting */
+    atomic_int attaches;         /* times the front end's attach was called */
     atomic_int detached;         /* times the front end was detached */
     int start_rc;                /* what the core's start returns */
     int attach_rc;               /* what the front end's attach returns */
+    /* While the test holds a turn: the service, and which of its sockets
+     * the test sent to (fixture_release_turn waits for them). */
+    service_t *held;
+    bool sent[4];
 } service_fixture_t;
 
 /*  cmocka's setup and teardown: a fresh ESSP_HOME, port block, service
@@ -57,6 +62,10 @@ int fixture_teardown(void **state);
 
 /*  A block of 16 ports of its own (ESSP_PORT) for each start. */
 void fixture_fresh_port(int block);
+/*  The same, where the service's two ports on 127.0.0.1 are free now
+ *  (other test processes use blocks of theirs): for a start whose binds
+ *  must not fail by chance. */
+void fixture_free_port(service_fixture_t *f, int block);
 
 /*  Starts service_main in a thread; returns once it answers a ping. */
 void fixture_start(service_fixture_t *f);
@@ -84,10 +93,22 @@ int64_t fixture_pull_of(service_fixture_t *f, size_t u, int timeout_ms);
 void fixture_deliver(service_fixture_t *f, size_t u, uint64_t first, const char *const *ids, const char *type);
 
 /*  Holds the service inside a request's handler, so that what the test
- *  sends meanwhile lands in the next turn, all together; then lets it go
- *  and takes the held request's reply. */
+ *  sends meanwhile lands in the next turn, all together; then, once what
+ *  was sent waits at the service's sockets, lets it go and takes the held
+ *  request's reply. */
 void fixture_hold_turn(service_fixture_t *f);
 void fixture_release_turn(service_fixture_t *f);
+
+/*  The service's log ($ESSP_HOME/log/<service>.log): its size now, where
+ *  the lines of what follows begin; then asserts that the lines from mark
+ *  on hold text (present) or do not, showing them when they are not as
+ *  expected. */
+long fixture_log_mark(service_fixture_t *f);
+void fixture_expect_logged(service_fixture_t *f, long mark, const char *text, bool present);
+
+/*  Returns once the in-process endpoints a stopped service bound (its
+ *  ROUTER's, zauth's) are free again for the next start. */
+void fixture_wait_endpoints_free(service_fixture_t *f);
 
 /*  A client that may pull the service's log: f->client when the stream
  *  is public, else a staff key's DEALER on the secure ROUTER. */

@@ -131,10 +131,17 @@ static void test_a_poisoned_batch_stops_only_its_stream(void **state)
     fixture_deliver(f, 0, 1, (const char *const[]){"poison", NULL}, NULL);
     fixture_deliver(f, 1, 1, (const char *const[]){"good", NULL}, NULL);
     fixture_send(f, f->client, "status", 1, "beside", NULL);
+    long mark = fixture_log_mark(f);
+    store_fault_clear();
     fixture_release_turn(f);
     msgpack_object reply;
     assert_true(fixture_reply(f, f->client, 5000, &reply));
     assert_true(doc_str_eq(&reply, "state", "stored"));
+    /* Separate turns would end the same: the log tells that the three came
+     * in one turn, and the commits that the request and the good batch
+     * then went each alone (after the held turn's own commit). */
+    fixture_expect_logged(f, mark, "its 1 requests and 2 stream batches again, one transaction each", true);
+    assert_int_equal(store_fault_calls(STORE_FAULT_COMMIT), 3);
     assert_int_equal(fixture_pull_of(f, 1, 5000), 1);
     /* Stream 0 asks again from its cursor, a second later. */
     int64_t asked = zclock_mono();

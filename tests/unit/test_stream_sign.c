@@ -36,7 +36,7 @@ static void s_example_key(stream_sign_key_t *key)
 {
     unsigned char seed[32];
     assert_int_equal(s_hex(s_seed_hex, seed, sizeof seed), 32);
-    crypto_sign_seed_keypair(key->public_key, key->secret, seed);
+    assert_int_equal(crypto_sign_seed_keypair(key->public_key, key->secret, seed), 0);
 }
 
 static void test_worked_example_of_the_spec(void **state)
@@ -59,16 +59,19 @@ static void test_what_is_signed_is_exact(void **state)
 {
     stream_sign_key_t key, other;
     s_example_key(&key);
-    crypto_sign_keypair(other.public_key, other.secret);
+    assert_int_equal(crypto_sign_keypair(other.public_key, other.secret), 0);
     unsigned char content[64], sig[STREAM_SIGN_BYTES];
     size_t len = s_hex(s_content_hex, content, sizeof content);
-    stream_sign(&key, 42, content, len, sig);
+    assert_int_equal(stream_sign(&key, 42, content, len, sig), 0);
+    /* What was signed verifies: each refusal below is for its one change. */
+    assert_true(stream_sign_verify(key.public_key, 42, content, len, sig, sizeof sig));
     assert_false(stream_sign_verify(key.public_key, 43, content, len, sig, sizeof sig));
     assert_false(stream_sign_verify(other.public_key, 42, content, len, sig, sizeof sig));
     assert_false(stream_sign_verify(key.public_key, 42, content, len, sig, 63));
     content[10] ^= 1;
     assert_false(stream_sign_verify(key.public_key, 42, content, len, sig, sizeof sig));
     content[10] ^= 1;
+    assert_true(stream_sign_verify(key.public_key, 42, content, len, sig, sizeof sig));
     sig[0] ^= 0x80;
     assert_false(stream_sign_verify(key.public_key, 42, content, len, sig, sizeof sig));
 }
@@ -115,9 +118,15 @@ static void test_key_created_once_private_then_read(void **state)
     assert_int_equal(strncmp(text, hex, 64), 0);
     /* A key file that holds no key is refused, not replaced. */
     file = fopen(path, "w");
+    assert_non_null(file);
     fputs("not a key\n", file);
     fclose(file);
     assert_int_equal(stream_sign_key_load_or_create(keys, &again), -1);
+    file = fopen(path, "r");
+    assert_non_null(file);
+    assert_non_null(fgets(text, sizeof text, file));
+    fclose(file);
+    assert_string_equal(text, "not a key\n");
     unlink(path);
     unlink(pub);
     rmdir(keys);
