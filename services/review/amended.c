@@ -137,6 +137,40 @@ int amended_apply_validated(review_t *self, service_t *svc, MDB_txn *txn, const 
     return rc;
 }
 
+/*  The file's name, parties and networks from the application it keeps
+ *  now: the next round (a complaint, the next update) checks conflicts
+ *  against that document, not against an update that was refused. */
+static int s_derive_file(review_t *self, service_t *svc, MDB_txn *txn, const char *id,
+                         const msgpack_object *application)
+{
+    msgpack_object key = review_str(id), file;
+    int rc = review_load(txn, service_db(svc, REVIEW_DB_FILES), &key, &self->zone, &file);
+    if (rc)
+        return rc;
+    review_set_t set[ROUNDS_DERIVED];
+    size_t n = rounds_derived(&self->zone, application, set);
+    return review_put(self, txn, service_db(svc, REVIEW_DB_FILES), &key, &file, set, n);
+}
+
+/*  Keeps `side` of the stored content as the listing's application, and
+ *  the file's derived fields with it; the report stays (apart, or moved
+ *  apart when stored with the application before).  The content is
+ *  copied first: writing the file moves what LMDB holds. */
+static int s_keep(review_t *self, service_t *svc, MDB_txn *txn, const char *id, const msgpack_object *stored,
+                  const char *side)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_object content;
+    int rc = s_copy(self, &buf, stored, &content);
+    const msgpack_object *kept = doc_map(&content, side), *report = doc_get(&content, "report");
+    if (rc == 0 && kept && (rc = s_derive_file(self, svc, txn, id, kept)) == 0)
+        rc = report ? rounds_put_content(self, svc, txn, id, kept, report, NULL)
+                    : rounds_put_application(self, svc, txn, id, kept, NULL);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
 int amended_decided(review_t *self, service_t *svc, MDB_txn *txn, const char *id, const char *decision)
 {
     msgpack_object content;
@@ -145,17 +179,11 @@ int amended_decided(review_t *self, service_t *svc, MDB_txn *txn, const char *id
         return 0;
     if (rc)
         return rc;
-    /* The listing's application after the decision; the report stays
-     * (apart, or moved apart when stored with the application before). */
-    const msgpack_object *kept = strcmp(decision, "approve") == 0 ? doc_map(&content, "application")
-                               : strcmp(decision, "reject") == 0 || strcmp(decision, "changes") == 0
-                                   ? doc_map(&content, "listed")
-                                   : NULL;
-    if (!kept)
-        return 0;
-    const msgpack_object *report = doc_get(&content, "report");
-    return report ? rounds_put_content(self, svc, txn, id, kept, report, NULL)
-                  : rounds_put_application(self, svc, txn, id, kept, NULL);
+    /* The listing's application after the decision. */
+    const char *side = strcmp(decision, "approve") == 0 ? "application"
+                     : strcmp(decision, "reject") == 0 || strcmp(decision, "changes") == 0 ? "listed"
+                                                                                           : NULL;
+    return side ? s_keep(self, svc, txn, id, &content, side) : 0;
 }
 
 int amended_drop_update(review_t *self, service_t *svc, MDB_txn *txn, const char *id)

@@ -46,7 +46,11 @@ size_t amended_decided_extra(const msgpack_object *file, const review_decision_t
 
 /*  After a round of the file `id` was decided: an approved update is now
  *  the listing; a refused one (reject, changes) leaves the listing as it
- *  was, and the stored application goes back to it.  0 or an LMDB code. */
+ *  was, and the stored application goes back to it.  The file's name,
+ *  parties and networks follow the application kept (rounds_derived), so
+ *  later rounds check conflicts against the listing; its revision stays
+ *  the update's, the last one received (an older validated event is
+ *  ignored by it).  0 or an LMDB code. */
 int amended_decided(review_t *self, service_t *svc, MDB_txn *txn, const char *id, const char *decision);
 
 /*  Before a complaint round: the update waiting, if any, is dropped (the

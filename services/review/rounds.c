@@ -57,24 +57,29 @@ static msgpack_object s_parties(msgpack_zone *zone, const msgpack_object *applic
     return list;
 }
 
-/*  What a validated event brings into the file: what is derived from the
- *  application (the parties and networks the conflict checks read), the
- *  renewed listing.  The application and the report go apart
- *  (s_store_content). */
-static size_t s_content(msgpack_zone *zone, const msgpack_object *event, review_set_t *set)
+size_t rounds_derived(msgpack_zone *zone, const msgpack_object *application, review_set_t *set)
 {
-    const msgpack_object *application = doc_map(event, "application");
     const msgpack_object *name = doc_path(application, "organisation.name");
     const msgpack_object *networks = doc_array(doc_map(application, "ties"), "networks");
-    const msgpack_object *renews = doc_get(event, "renews");
     msgpack_object empty = {.type = MSGPACK_OBJECT_ARRAY};
+    size_t n = 0;
+    set[n++] = (review_set_t){"name", name && name->type == MSGPACK_OBJECT_STR ? *name : review_str("")};
+    set[n++] = (review_set_t){"parties", s_parties(zone, application)};
+    set[n++] = (review_set_t){"networks", networks ? *networks : empty};
+    return n;
+}
+
+/*  What a validated event brings into the file: its revision, what is
+ *  derived from the application, the renewed listing.  The application
+ *  and the report go apart (s_store_content). */
+static size_t s_content(msgpack_zone *zone, const msgpack_object *event, review_set_t *set)
+{
+    const msgpack_object *renews = doc_get(event, "renews");
     uint64_t revision = 1;
     doc_uint(event, "revision", &revision);
     size_t n = 0;
     set[n++] = (review_set_t){"revision", review_uint(revision)};
-    set[n++] = (review_set_t){"name", name && name->type == MSGPACK_OBJECT_STR ? *name : review_str("")};
-    set[n++] = (review_set_t){"parties", s_parties(zone, application)};
-    set[n++] = (review_set_t){"networks", networks ? *networks : empty};
+    n += rounds_derived(zone, doc_map(event, "application"), set + n);
     if (renews && renews->type == MSGPACK_OBJECT_STR)
         set[n++] = (review_set_t){"renews", *renews};
     return n;

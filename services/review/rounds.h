@@ -61,6 +61,15 @@ int rounds_apply_appealed(review_t *self, service_t *svc, MDB_txn *txn, const ms
 int rounds_open(review_t *self, service_t *svc, MDB_txn *txn, const msgpack_object *file,
                 const char *kind, const review_set_t *extra, size_t n, int64_t now);
 
+/*  What the file keeps of its application for the conflict checks and
+ *  the lists (queue, pending): name, parties, networks.  They must follow
+ *  the application the committee judges, whichever document that is: the
+ *  update under review, or the listing it went back to (amended.h).
+ *  Fills set (room for ROUNDS_DERIVED), returns the count; the values
+ *  point into application and zone. */
+#define ROUNDS_DERIVED 3
+size_t rounds_derived(msgpack_zone *zone, const msgpack_object *application, review_set_t *set);
+
 /*  Stores the content of the file `id`: its application, and the
  *  application on the directory while an update waits (listed; NULL:
  *  none), under its id in REVIEW_DB_APPLICATIONS; validation's report

@@ -5,7 +5,10 @@
  * substantive change opens a round and the file stays a listing (it still
  * expires, a complaint still reaches it); a rejection goes back to the
  * listed application, which the next update is compared with; a complaint
- * drops an update that waits, so a reinstatement lists what was listed. */
+ * drops an update that waits, so a reinstatement lists what was listed.
+ * Conflicts follow the document judged: once a refused or dropped update
+ * is gone, the listing's ties and networks recuse again, and the update's
+ * do not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +28,9 @@
 #define S_FIXTURE "applications/valid/scop-ancrage-conseil-nantes.json"
 #define S_PHONE "02 40 48 17 35"
 #define S_THEMES "\"strategy_consultation\"\n    ]"
+#define S_TIE "969 879 733"        /* the listing's declared tie */
+#define S_NEW_TIE "552 081 317"    /* the one the update declares instead */
+#define S_NETWORK "\"CRESS Pays de la Loire\""
 
 static const char *const s_members[][2] = {
     {"alice", "researchers"}, {"bob", "local_authorities"}, {"carol", "ess_networks"}};
@@ -36,6 +42,7 @@ typedef struct {
     char *phone;                 /* the application with another phone number */
     char *themes;                /* with other themes */
     char *both;                  /* the phone and the themes changed */
+    char *ties;                  /* S_TIE and S_NETWORK dropped, S_NEW_TIE declared */
 } fixture_t;
 
 /*  text with its one occurrence of `from` replaced by `to`, malloc'd. */
@@ -81,6 +88,9 @@ static int s_setup(void **state)
     /* Four themes become five. */
     t->themes = s_replace(t->application, S_THEMES, "\"strategy_consultation\", \"diversity_equality\"]");
     t->both = s_replace(t->themes, S_PHONE, "02 51 11 22 33");
+    char *tie = s_replace(t->application, S_TIE, S_NEW_TIE);
+    t->ties = s_replace(tie, ",\n      " S_NETWORK, "");
+    free(tie);
     *state = t;
     for (size_t i = 0; i < 3; i++) {
         core_bench_peer(t->bench, "staff", "staff");
@@ -107,6 +117,7 @@ static int s_teardown(void **state)
     free(t->phone);
     free(t->themes);
     free(t->both);
+    free(t->ties);
     free(t);
     return 0;
 }
@@ -213,6 +224,96 @@ static void test_a_complaint_drops_the_update_that_waits(void **state)
     assert_null(doc_get(decided, "change"));
 }
 
+/*  Members with conflicts: dave tied to the listing's declared tie, erin
+ *  to the update's, fay a member of a network only the listing declares. */
+static void s_add_conflicted(fixture_t *t)
+{
+    static const char *const members[] = {
+        "\"name\":\"dave\",\"college\":\"researchers\",\"ties\":[\"" S_TIE "\"]",
+        "\"name\":\"erin\",\"college\":\"local_authorities\",\"ties\":[\"" S_NEW_TIE "\"]",
+        "\"name\":\"fay\",\"college\":\"ess_networks\",\"networks\":[" S_NETWORK "]"};
+    core_bench_peer(t->bench, "staff", "staff");
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(core_bench_request(t->bench, review_handle, t->review, S_LATER,
+                                            "{\"v\":1,\"type\":\"member_add\",%s}", members[i]), 0);
+}
+
+/*  What member's queue says of l1: recused or not. */
+static bool s_recused(fixture_t *t, const char *member)
+{
+    core_bench_peer(t->bench, "member", member);
+    assert_int_equal(core_bench_request(t->bench, review_handle, t->review, S_LATER, "{\"v\":1,\"type\":\"queue\"}"),
+                     0);
+    const msgpack_object *items = doc_array(core_bench_reply(t->bench), "items");
+    for (size_t i = 0; i < doc_len(items); i++)
+        if (doc_str_eq(doc_at(items, i), "id", "l1"))
+            return doc_bool(doc_at(items, i), "recused", false);
+    fail_msg("l1 is not in %s's queue", member);
+    return false;
+}
+
+static void s_complaint(fixture_t *t)
+{
+    core_bench_peer(t->bench, "staff", "staff");
+    assert_int_equal(core_bench_request(t->bench, review_handle, t->review, S_LATER,
+                                        "{\"v\":1,\"type\":\"complaint\",\"id\":\"l1\","
+                                        "\"reason\":\"Un client conteste une mission.\"}"), 0);
+}
+
+/*  The complaint round judges the listing: its tie and its network recuse
+ *  dave (his vote is refused) and fay; the update's tie no longer recuses
+ *  erin, whose vote counts. */
+static void s_assert_listing_conflicts(fixture_t *t)
+{
+    assert_true(s_recused(t, "dave"));
+    assert_true(s_recused(t, "fay"));
+    assert_false(s_recused(t, "erin"));
+    core_bench_peer(t->bench, "member", "dave");
+    int rc = core_bench_request(t->bench, review_handle, t->review, S_LATER,
+                                "{\"v\":1,\"type\":\"vote\",\"id\":\"l1\",\"decision\":\"reinstate\"}");
+    core_bench_assert_refused(t->bench, rc, "forbidden", "member", "recused");
+    core_bench_peer(t->bench, "member", "erin");
+    assert_int_equal(core_bench_request(t->bench, review_handle, t->review, S_LATER,
+                                        "{\"v\":1,\"type\":\"vote\",\"id\":\"l1\",\"decision\":\"reinstate\"}"), 0);
+    assert_string_equal(core_bench_reply_type(t->bench), "vote_ack");
+}
+
+static void test_a_rejected_update_gives_back_the_listings_conflicts(void **state)
+{
+    fixture_t *t = *state;
+    s_add_conflicted(t);
+    assert_int_equal(s_validated(t, "l1", 2, t->ties, S_LATER), 0);
+    /* The update's round judges the update: its tie, not the listing's. */
+    assert_false(s_recused(t, "dave"));
+    assert_false(s_recused(t, "fay"));
+    assert_true(s_recused(t, "erin"));
+    s_vote_all(t, "l1", "reject");
+    s_complaint(t);
+    s_assert_listing_conflicts(t);
+}
+
+static void test_a_dropped_update_gives_back_the_listings_conflicts(void **state)
+{
+    fixture_t *t = *state;
+    s_add_conflicted(t);
+    assert_int_equal(s_validated(t, "l1", 2, t->ties, S_LATER), 0);
+    s_complaint(t);
+    s_assert_listing_conflicts(t);
+}
+
+/*  Approved, the update is the listing: its conflicts hold from then on. */
+static void test_an_approved_update_brings_its_conflicts(void **state)
+{
+    fixture_t *t = *state;
+    s_add_conflicted(t);
+    assert_int_equal(s_validated(t, "l1", 2, t->ties, S_LATER), 0);
+    s_vote_all(t, "l1", "approve");
+    s_complaint(t);
+    assert_false(s_recused(t, "dave"));
+    assert_false(s_recused(t, "fay"));
+    assert_true(s_recused(t, "erin"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +322,11 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_an_approved_substantive_update_keeps_the_term, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_complaint_drops_the_update_that_waits, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_rejected_update_gives_back_the_listings_conflicts, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_dropped_update_gives_back_the_listings_conflicts, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_an_approved_update_brings_its_conflicts, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
