@@ -129,6 +129,11 @@ static void s_vote_form(FILE *out, const file_view_t *view, const char *kind)
     html_escape_z(out, view->csrf);
     fputs("\">\n<input type=\"hidden\" name=\"id\" value=\"", out);
     french_field(out, view->item, "id");
+    /* The round read goes with the vote: review refuses it once another
+     * round has opened, rather than count it for a revision not read. */
+    uint64_t round = 0;
+    if (doc_uint(view->item, "round", &round))
+        fprintf(out, "\">\n<input type=\"hidden\" name=\"round\" value=\"%llu", (unsigned long long)round);
     fputs("\">\n<div class=\"field\"><label for=\"motivation\">Motivation</label>\n"
           "<p class=\"help\" id=\"h-motivation\">", out);
     fputs(strcmp(kind, "complaint") == 0
@@ -285,10 +290,32 @@ void file_page_render(FILE *out, const file_view_t *view)
 
 /* ------------------------------------------------------------------ answers */
 
+/*  The vote sent again (a form resent, a reload): nothing changed, and
+ *  the round's decision, when there is one, may have come from others. */
+static void s_vote_again(FILE *out, const msgpack_object *ack)
+{
+    char outcome[16];
+    fputs("<p class=\"notice\" role=\"status\">Ce vote était déjà enregistré sur le dossier n° ", out);
+    french_field(out, ack, "id");
+    if (!doc_get(ack, "outcome")) {
+        fputs(" ; rien n'a changé.</p>\n", out);
+        return;
+    }
+    french_copy(ack, "outcome", outcome, sizeof outcome);
+    fprintf(out, " ; le tour est décidé : <strong class=\"decision-%s\">", french_word(outcome));
+    html_escape_z(out, french_decision(outcome));
+    fputs("</strong>.</p>\n", out);
+}
+
 void file_page_vote_result(FILE *out, const msgpack_object *ack)
 {
     char decision[16], outcome[16];
     uint64_t votes = 0, round = 0;
+    if (doc_bool(ack, "duplicate", false)) {
+        s_vote_again(out, ack);
+        fputs("<p><a href=\"/comite\">Revenir à « Mes dossiers »</a></p>\n", out);
+        return;
+    }
     french_copy(ack, "decision", decision, sizeof decision);
     doc_uint(ack, "votes", &votes);
     doc_uint(ack, "round", &round);

@@ -53,7 +53,9 @@ const char *file_vote_check(const char *kind, const char *decision, const char *
 void file_page_render(FILE *out, const file_view_t *view);
 
 /*  The answer to a vote: what was recorded, the count, and the
- *  committee's decision when this vote decided the round (`vote_ack`). */
+ *  committee's decision when this vote decided the round (`vote_ack`).
+ *  The same vote sent again (`duplicate`) is said to be recorded already,
+ *  with the round's decision when there is one, whoever's vote made it. */
 void file_page_vote_result(FILE *out, const msgpack_object *ack);
 
 /*  The answer to a recusal (`recused`). */

@@ -240,6 +240,16 @@ static int s_send(desk_request_t *req, msgpack_sbuffer *buf, desk_reply_t *reply
     return rc;
 }
 
+/*  The round of the page the vote came from (the form's hidden field), 0
+ *  when the form has none: a page drawn before the field existed votes
+ *  in the current round, as it did. */
+static uint64_t s_round_read(const char *text)
+{
+    if (!text || !*text || strspn(text, "0123456789") != strlen(text) || strlen(text) > 9)
+        return 0;
+    return strtoull(text, NULL, 10);
+}
+
 static int s_vote(desk_request_t *req)
 {
     const char *id = desk_form(req, "id"), *decision = desk_form(req, "decision");
@@ -270,11 +280,14 @@ static int s_vote(desk_request_t *req)
     msgpack_sbuffer_init(&buf);
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
     bool motivated = motivation && strspn(motivation, " \t\r\n") != strlen(motivation);
-    proto_pack_request(&pk, "vote", desk_next_rid(), proto_entries(2, motivated));
+    uint64_t round = s_round_read(desk_form(req, "round"));
+    proto_pack_request(&pk, "vote", desk_next_rid(), proto_entries(2, motivated, round != 0));
     proto_pack_kv_str(&pk, "id", id);
     proto_pack_kv_str(&pk, "decision", decision ? decision : "");
     if (motivated)
         proto_pack_kv_str(&pk, "motivation", motivation);
+    if (round)
+        proto_pack_kv_uint(&pk, "round", round);
     desk_reply_t reply;
     if (s_send(req, &buf, &reply) == 0) {
         if (desk_reply_is(&reply, "vote_ack")) {

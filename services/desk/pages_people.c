@@ -13,6 +13,7 @@
 #include "people_page.h"
 #include "refusal.h"
 
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/html.h"
 #include "common/sealed_key.h"
@@ -87,19 +88,22 @@ int pages_people(desk_request_t *req)
     return s_page(req, NULL, NULL, NULL, NULL, 200);
 }
 
-/*  The account of a name (and its e-mail), from the desk's list. */
-static bool s_account_of(desk_request_t *req, const char *name, char *email, size_t cap, char *role, size_t role_cap)
+/*  The member account of a name (its e-mail), from the desk's list.  The
+ *  role matters: a staff person may bear a member's name, and the rows of
+ *  « Personnes » that act on a name are the committee's. */
+static bool s_member_account(desk_request_t *req, const char *name, char *email, size_t cap)
 {
     s_people_t p;
     s_fetch(req, &p);
     bool found = false;
     const msgpack_object *accounts = doc_array(&p.accounts.msg, "accounts");
-    for (size_t i = 0; p.has_accounts && i < doc_len(accounts) && !found; i++)
-        if (doc_str_eq(doc_at(accounts, i), "name", name)) {
-            doc_strcpy(doc_at(accounts, i), "email", email, cap);
-            doc_strcpy(doc_at(accounts, i), "role", role, role_cap);
+    for (size_t i = 0; p.has_accounts && i < doc_len(accounts) && !found; i++) {
+        const msgpack_object *a = doc_at(accounts, i);
+        if (doc_str_eq(a, "name", name) && doc_str_eq(a, "role", AUTH_ROLE_MEMBER)) {
+            doc_strcpy(a, "email", email, cap);
             found = true;
         }
+    }
     desk_reply_free(&p.members);
     desk_reply_free(&p.accounts);
     return found;
@@ -231,11 +235,11 @@ int pages_people_add(desk_request_t *req)
 static int s_reinvite(desk_request_t *req, const char *done)
 {
     const char *name = desk_form(req, "name");
-    char email[DESK_EMAIL_MAX + 1] = "", role[16] = "", error[600] = "", link[512], notice[300];
-    if (!name || !s_account_of(req, name, email, sizeof email, role, sizeof role))
+    char email[DESK_EMAIL_MAX + 1] = "", error[600] = "", link[512], notice[300];
+    if (!name || !s_member_account(req, name, email, sizeof email))
         return s_page(req, NULL, NULL, "Cette personne n'a pas de compte sur le bureau : ajoutez-la avec le "
                                        "formulaire, avec son adresse électronique.", NULL, 404);
-    if (s_invite(req, email, name, role, true, link, sizeof link, error, sizeof error) != 0)
+    if (s_invite(req, email, name, AUTH_ROLE_MEMBER, true, link, sizeof link, error, sizeof error) != 0)
         return s_page(req, NULL, NULL, error, NULL, 422);
     snprintf(notice, sizeof notice, "%s %s", name, done);
     return s_page(req, notice, link, NULL, NULL, 200);
@@ -252,6 +256,56 @@ int pages_people_invite(desk_request_t *req)
     return s_reinvite(req, "reçoit une nouvelle invitation ; l'ancien lien ne fonctionne plus.");
 }
 
+/*  review's member_remove; a name review no longer knows is already off
+ *  the committee (a removal sent twice).  0, or -1 with why in error. */
+static int s_member_remove(desk_request_t *req, const char *name, char *error, size_t cap)
+{
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    desk_reply_t reply;
+    s_start(&buf, &pk, "member_remove", 1);
+    proto_pack_kv_str(&pk, "name", name);
+    int rc = s_call(req, SERVICE_REVIEW, &buf, &reply);
+    if (rc != 0)
+        snprintf(error, cap, "%s", reply.problem);
+    else if (!desk_reply_is(&reply, "member") && !doc_str_eq(&reply.msg, "code", "not_found")) {
+        refusal_text("member_remove", &reply.msg, error, cap);
+        rc = -1;
+    }
+    desk_reply_free(&reply);
+    return rc;
+}
+
+/*  The member's desk account, when there is one, and their certificate in
+ *  keys/allowed in any case: a member added with the essp tool alone has
+ *  no account, yet a key that review still admits.  0, or -1 with why in
+ *  error. */
+static int s_member_account_remove(desk_request_t *req, const char *name, char *error, size_t cap)
+{
+    char email[DESK_EMAIL_MAX + 1] = "";
+    if (s_member_account(req, name, email, sizeof email)) {
+        msgpack_sbuffer buf;
+        msgpack_packer pk;
+        desk_reply_t reply;
+        s_start(&buf, &pk, "account_remove", 1);
+        proto_pack_kv_str(&pk, "email", email);
+        int rc = s_call(req, SERVICE_DESK, &buf, &reply);
+        if (rc != 0)
+            snprintf(error, cap, "%s", reply.problem);
+        else if (!desk_reply_is(&reply, "account") && !doc_str_eq(&reply.msg, "code", "not_found"))
+            refusal_text("account_remove", &reply.msg, error, cap);
+        desk_reply_free(&reply);
+        if (error[0])
+            return -1;
+    }
+    if (auth_revoke(AUTH_ROLE_MEMBER, name) != 0) {
+        snprintf(error, cap, "%s est retiré·e du comité, mais son certificat n'a pas pu être effacé des clés "
+                             "admises : prévenez l'équipe technique, sa clé est encore acceptée.", name);
+        return -1;
+    }
+    return 0;
+}
+
 int pages_people_remove(desk_request_t *req)
 {
     const char *name = desk_form(req, "name");
@@ -263,31 +317,9 @@ int pages_people_remove(desk_request_t *req)
         desk_page_end(req);
         return 0;
     }
-    char email[DESK_EMAIL_MAX + 1] = "", role[16] = "", error[600] = "";
-    bool has_account = s_account_of(req, name, email, sizeof email, role, sizeof role);
-    msgpack_sbuffer buf;
-    msgpack_packer pk;
-    desk_reply_t reply;
-    if (!has_account || strcmp(role, "staff") != 0) {
-        s_start(&buf, &pk, "member_remove", 1);
-        proto_pack_kv_str(&pk, "name", name);
-        int rc = s_call(req, SERVICE_REVIEW, &buf, &reply);
-        if (rc != 0)
-            snprintf(error, sizeof error, "%s", reply.problem);
-        else if (!desk_reply_is(&reply, "member") && !doc_str_eq(&reply.msg, "code", "not_found"))
-            refusal_text("member_remove", &reply.msg, error, sizeof error);
-        desk_reply_free(&reply);
-    }
-    if (!error[0] && has_account) {
-        s_start(&buf, &pk, "account_remove", 1);
-        proto_pack_kv_str(&pk, "email", email);
-        int rc = s_call(req, SERVICE_DESK, &buf, &reply);
-        if (rc != 0)
-            snprintf(error, sizeof error, "%s", reply.problem);
-        else if (!desk_reply_is(&reply, "account"))
-            refusal_text("account_remove", &reply.msg, error, sizeof error);
-        desk_reply_free(&reply);
-    }
+    char error[600] = "";
+    if (s_member_remove(req, name, error, sizeof error) == 0)
+        s_member_account_remove(req, name, error, sizeof error);
     if (error[0])
         return s_page(req, NULL, NULL, error, NULL, 409);
     char notice[300];

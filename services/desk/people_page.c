@@ -26,14 +26,15 @@ int people_split_lines(char *text, const char **lines, size_t cap)
     return (int)n;
 }
 
-/*  The account of a name, among the desk's accounts. */
+/*  The member account of a name, among the desk's accounts: a staff
+ *  person may bear the same name, and this row is the member's. */
 static const msgpack_object *s_account(const msgpack_object *accounts, const msgpack_object *name)
 {
     for (size_t i = 0; i < doc_len(accounts); i++) {
         const msgpack_object *a = doc_at(accounts, i), *n = doc_get(a, "name");
         if (n && name && n->type == MSGPACK_OBJECT_STR && name->type == MSGPACK_OBJECT_STR
             && n->via.str.size == name->via.str.size
-            && memcmp(n->via.str.ptr, name->via.str.ptr, n->via.str.size) == 0)
+            && memcmp(n->via.str.ptr, name->via.str.ptr, n->via.str.size) == 0 && doc_str_eq(a, "role", "member"))
             return a;
     }
     return NULL;

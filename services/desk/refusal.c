@@ -19,6 +19,10 @@ static const s_sentence_t s_sentences[] = {
     {"vote", "forbidden", "member", "recused",
      "Vous êtes récusé·e sur ce dossier (un lien avec une partie, un réseau partagé ou votre propre "
      "récusation) : votre vote ne peut pas être compté. Laissez ce dossier aux autres membres."},
+    {"vote", "conflict", "round", "stale",
+     "Le dossier a changé depuis que vous avez ouvert la page : un nouveau tour a commencé (une révision "
+     "déposée par la structure, ou un appel), et votre vote n'a pas été enregistré. Relisez le dossier "
+     "tel qu'il est maintenant, puis votez de nouveau."},
     {"recuse", "conflict", "member", "already_voted",
      "Vous avez déjà voté dans ce tour : une récusation doit venir avant le vote. Si un conflit vous "
      "apparaît maintenant, signalez-le à l'équipe de la CRESS."},
@@ -46,6 +50,15 @@ static const s_sentence_t s_sentences[] = {
     {"member_add", "conflict", "name", "unique",
      "Une personne du comité porte déjà ce nom : ajoutez un second prénom ou une initiale pour les "
      "distinguer."},
+    {NULL, "invalid", "email", NULL,
+     "L'adresse électronique n'est pas valide : écrivez-la sous la forme prenom.nom@exemple.fr, sans "
+     "espace, avec un seul « @ »."},
+    {"account_invite", "conflict", "name", "unique",
+     "Une autre personne du même rôle a déjà un compte à ce nom sur le bureau : ajoutez un second prénom "
+     "ou une initiale pour distinguer les deux personnes."},
+    {"account_invite", "conflict", "name", "same",
+     "Ce compte appartient à une autre personne (un autre nom ou un autre rôle) : rechargez la liste des "
+     "personnes et choisissez la bonne ligne."},
     {NULL, "invalid", "ties", "siren",
      "Un lien n'est pas un numéro SIREN (9 chiffres) ni SIRET (14 chiffres) : corrigez-le (les espaces "
      "sont acceptés)."},

@@ -31,17 +31,54 @@ static const char *s_word_of(const french_word_t *table, const char *code)
     return NULL;
 }
 
-/*  intake writes a record's why for machines ("revision 2", "verdict
- *  review", "round 3 (appeal) opens", "round 1: reject; motivations: …"):
- *  the page says the same in French, and any other text as it is. */
+/*  The rest of an update's why after "revision N" ("; changed: offer.
+ *  departments, …; minor"): the fields keep their paths, which are the
+ *  application's own names. */
+static void s_update_why(FILE *out, const char *rest)
+{
+    const char *changed = "; changed: ", *minor = "; minor", *substantive = "; substantive";
+    size_t len = strlen(rest), tail = 0;
+    const char *what = NULL;
+    if (len >= strlen(minor) && strcmp(rest + len - strlen(minor), minor) == 0)
+        tail = strlen(minor), what = "modification mineure, sans vote";
+    else if (len >= strlen(substantive) && strcmp(rest + len - strlen(substantive), substantive) == 0)
+        tail = strlen(substantive), what = "modification soumise au comité";
+    if (strncmp(rest, changed, strlen(changed)) == 0) {
+        fputs(" ; champs modifiés : ", out);
+        html_escape(out, rest + strlen(changed), len - tail - strlen(changed));
+    } else {
+        html_escape(out, rest, len - tail);
+    }
+    if (what)
+        fprintf(out, " ; %s", what);
+}
+
+/*  What follows "round N: decision" in a decided record. */
+static void s_decided_why(FILE *out, const char *rest)
+{
+    const char *minor = " (minor update of the listing, no vote)", *motivations = "; motivations: ";
+    if (strncmp(rest, minor, strlen(minor)) == 0) {
+        fputs(" (mise à jour mineure de la fiche, sans vote)", out);
+        rest += strlen(minor);
+    }
+    if (strncmp(rest, motivations, strlen(motivations)) == 0)
+        fputs(" ; motivations : ", out), html_escape_z(out, rest + strlen(motivations));
+    else
+        html_escape_z(out, rest);
+}
+
+/*  intake writes a record's why for machines ("revision 2", "revision 3;
+ *  changed: offer.themes; minor", "verdict review", "round 3 (appeal)
+ *  opens", "round 1: reject; motivations: …"): the page says the same in
+ *  French, and any other text as it is. */
 static void s_why(FILE *out, const char *why, size_t len)
 {
     char text[HISTORY_TEXT_MAX + 1], kind[16] = "", decision[16] = "";
     unsigned long n = 0;
     int used = 0;
     snprintf(text, sizeof text, "%.*s", (int)len, why);
-    if (sscanf(text, "revision %lu%n", &n, &used) == 1 && text[used] == '\0')
-        fprintf(out, "révision %lu", n);
+    if (sscanf(text, "revision %lu%n", &n, &used) == 1 && (text[used] == '\0' || text[used] == ';'))
+        fprintf(out, "révision %lu", n), s_update_why(out, text + used);
     else if (sscanf(text, "listed in the directory, version %lu%n", &n, &used) == 1 && text[used] == '\0')
         fprintf(out, "inscrite dans l'annuaire (version %lu)", n);
     else if (strncmp(text, "withdrawn from the directory: ", 30) == 0)
@@ -67,10 +104,7 @@ static void s_why(FILE *out, const char *why, size_t len)
             fputs(" (", out), html_escape_z(out, french_round_kind(kind)), fputc(')', out);
         fputs(" : ", out);
         html_escape_z(out, french_decision(decision));
-        if (strncmp(text + used, "; motivations: ", 15) == 0)
-            fputs(" ; motivations : ", out), html_escape_z(out, text + used + 15);
-        else
-            html_escape_z(out, text + used);
+        s_decided_why(out, text + used);
     } else
         html_escape(out, why, len);
 }

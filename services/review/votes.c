@@ -241,6 +241,20 @@ static int s_load_all(review_t *self, service_t *svc, MDB_txn *txn, service_requ
     return rc;
 }
 
+/*  A vote that names the round its member read counts only in that
+ *  round: after an amendment or an appeal opened another, it would count
+ *  for a revision the member never saw.  Checked before a retry, whose
+ *  earlier vote is then in another round.  0, or SERVICE_REFUSED. */
+static int s_check_round(service_request_t *req, uint64_t current)
+{
+    uint64_t read;
+    if (!doc_uint(req->msg, "round", &read) || read == current)
+        return 0;
+    return service_refuse(req, PROTO_E_CONFLICT, "round", "stale",
+                          "round %llu is over: the file is in round %llu, read it again before voting",
+                          (unsigned long long)read, (unsigned long long)current);
+}
+
 /*  A vote writes its own record; the file is written again only when the
  *  round is decided. */
 int votes_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *req)
@@ -253,6 +267,8 @@ int votes_vote(review_t *self, service_t *svc, MDB_txn *txn, service_request_t *
         return rc;
     uint64_t round = 1;
     doc_uint(&file, "round", &round);
+    if ((rc = s_check_round(req, round)))
+        return rc;
     if (s_retry(req, &file, &earlier, &name, round))
         return 0;
     if ((rc = s_check_vote(req, &file, &earlier, &member, &name)))

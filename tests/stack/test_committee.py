@@ -210,7 +210,19 @@ def test_changes_then_amended_opens_a_new_round_keeping_the_first():
     assert stack.essp_json("amend", app_id, harness.write_json(work, "amended.json", document))["revision"] == 2
     item = wait_in_queue(app_id, "Claire Moreau", round=2)
     assert item["kind"] == "review" and item["votes"] == [], item
-    vote(app_id, "approve", "Claire Moreau")
+    # A vote that names round 1, read before the amendment, counts for nothing.
+    sophie = stack.review_as("Sophie Bernard")
+    stale = sophie.call("vote", id=app_id, decision="approve", round=1)
+    assert stale["type"] == "error" and (stale["code"], stale["field"], stale["rule"]) == \
+        ("conflict", "round", "stale"), stale
+    zero = sophie.call("vote", id=app_id, decision="approve", round=0)
+    assert (zero["code"], zero["field"]) == ("invalid", "round"), zero
+    sophie.close()
+    assert wait_in_queue(app_id, "Claire Moreau", round=2)["votes"] == [], "nothing counted"
+    claire = stack.review_as("Claire Moreau")
+    ack = claire.call("vote", id=app_id, decision="approve", round=2)
+    claire.close()
+    assert ack["type"] == "vote_ack" and ack["round"] == 2 and ack["votes"] == 1, ack
     vote(app_id, "approve", "Hervé Le Guen")
     status = stack.wait_state(app_id, "published")
     assert [(d["round"], d["decision"]) for d in status["decisions"]] == [(1, "changes"), (2, "approve")]

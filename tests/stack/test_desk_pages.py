@@ -90,6 +90,7 @@ def test_the_file_reads_by_article_and_three_votes_decide_it():
     assert "ESS-FORM</span>" in page.text and "Conforme" in page.text
     assert "ouverture du tour 1 (Examen)" in page.text, "the file's dates from review's stream"
     assert 'formnovalidate>Approuver</button>' in page.text
+    assert '<input type="hidden" name="round" value="1">' in page.raw, "the vote names the round read"
     page = claire.post("/comite/vote", {"id": app_id, "decision": "approve", "motivation": ""})
     assert page.status == 200 and "1 vote dans le tour 1" in page.text, page
     assert "Le tour reste ouvert" in page.text
@@ -107,10 +108,82 @@ def test_the_file_reads_by_article_and_three_votes_decide_it():
     # Voted: the file left the member's list.
     assert app_id not in claire.get("/comite").text
     # The same vote sent again (a second click) is acknowledged; another, once decided, is refused.
+    # Sophie's vote decided it, not Claire's: the page says so.
     page = claire.post("/comite/vote", {"id": app_id, "decision": "approve", "motivation": ""})
-    assert page.status == 200 and "Votre vote a décidé le tour" in page.text, page
+    assert page.status == 200 and "Votre vote a décidé le tour" not in page.text, page
+    assert "Ce vote était déjà enregistré sur le dossier n° %s ; le tour est décidé : " % app_id in page.text, page
+    assert ">Candidature approuvée</strong>" in page.text, page
     page = herve.post("/comite/vote", {"id": app_id, "decision": "reject", "motivation": "Non."})
     assert page.status == 409 and "Ce dossier n'est plus ouvert : le tour a été décidé" in page.text, page
+
+
+AMENDED = {}
+
+
+def test_a_vote_on_a_round_closed_since_is_refused():
+    counter[0] += 1
+    document = harness.numbered_fixture(100 + counter[0])
+    receipt = intake.call("submit", application=document)
+    app_id = receipt["id"]
+    stack.wait_state(app_id, "in_review")
+    voters = [member("Claire Moreau", "researchers"), member("Hervé Le Guen", "ess_networks"),
+              member("Sophie Bernard", "local_authorities"), member("Yves Roux", "researchers")]
+    read_in_round_1 = voters[0].get("/comite/dossier/" + app_id)
+    for person in voters[1:]:
+        person.get("/comite/dossier/" + app_id)
+        page = person.post("/comite/vote", {"id": app_id, "decision": "changes", "round": "1",
+                                            "motivation": "Précisez vos références."})
+        assert page.status == 200, page
+    stack.wait_state(app_id, "changes_requested")
+    document["references"][0]["summary"] += " Trois sessions de restitution."
+    amended = intake.call("amend", id=app_id, application=document, token=receipt["token"])
+    assert amended.get("revision") == 2, amended
+    stack.wait_state(app_id, "in_review")
+    # Claire's page of round 1, sent after round 2 opened: refused, said in French.
+    page = voters[0].post("/comite/vote", {"id": app_id, "decision": "approve", "round": "1", "motivation": ""},
+                          csrf_from=read_in_round_1)
+    assert page.status == 409, page
+    assert "Le dossier a changé depuis que vous avez ouvert la page" in page.text, page
+    assert "tour 2 (Examen) · révision 2" in page.text, "the file as it is now"
+    assert votes_in_queue(voters[0], app_id) == 0, "nothing counted in round 2"
+    for person in voters[:3]:
+        page = person.get("/comite/dossier/" + app_id)
+        assert '<input type="hidden" name="round" value="2">' in page.raw, page
+        page = person.post("/comite/vote", {"id": app_id, "decision": "approve", "round": "2", "motivation": ""})
+        assert page.status == 200, page
+    stack.wait_state(app_id, "published")
+    AMENDED.update(id=app_id, token=receipt["token"], document=document)
+
+
+def test_a_listing_update_reads_in_french_on_the_staff_page():
+    document = AMENDED["document"]
+    document["organisation"]["public_contact"]["phone"] = "02 40 12 34 56"
+    reply = intake.call("amend", id=AMENDED["id"], application=document, token=AMENDED["token"])
+    assert reply.get("substantive") is False, reply
+    deadline = time.monotonic() + 20
+    while True:
+        page = staff.get("/admin/dossier/" + AMENDED["id"])
+        if "sans vote)" in page.text or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert "révision 3 ; champs modifiés : organisation.public_contact.phone ; modification mineure, sans vote" \
+        in page.text, page
+    assert "(mise à jour mineure de la fiche, sans vote)" in page.text, page
+    assert "; minor" not in page.text and "minor update" not in page.text and "changed:" not in page.text, page
+
+
+def test_refusals_of_the_people_form_are_said_in_french():
+    page = staff.post("/admin/personnes", {"nom": "Inès Espace", "courriel": "ines espace@comite.example",
+                                           "role": "member", "college": "researchers", "ties": "", "networks": ""},
+                      csrf_from=staff.get("/admin/personnes"))
+    assert page.status == 422, page
+    assert "L'adresse électronique n'est pas valide" in page.text and "la règle" not in page.text, page
+    page = staff.post("/admin/personnes", {"nom": "Équipe CRESS", "courriel": "autre@cress-pdl.example",
+                                           "role": "staff", "college": "researchers", "ties": "", "networks": ""},
+                      csrf_from=staff.get("/admin/personnes"))
+    assert page.status == 422, page
+    assert "Une autre personne du même rôle a déjà un compte à ce nom" in page.text, page
+    assert "(conflict)" not in page.text, page
 
 
 def test_a_motivation_missing_is_refused_and_nothing_is_recorded():
@@ -303,6 +376,56 @@ def test_people_are_added_rekeyed_and_removed():
     assert "Mes dossiers" not in paul.get("/comite").text
 
 
+def key_refused(name):
+    """True when review no longer answers the member's own key."""
+    client = stack.review_as(name, timeout=1.0, tries=1)
+    try:
+        client.call("queue")
+        return False
+    except TimeoutError:
+        return True
+    finally:
+        client.close()
+
+
+def test_removing_a_member_spares_the_staff_person_of_the_same_name():
+    # The staff account sorts first by address: a match on the name alone
+    # would find it before the member's.
+    lea_staff = desk_web.staff_person(stack, "lea@cress.example", "Léa Martin")
+    stack.essp("member", "add", "Léa Martin", "--college", "researchers", "--email", "martin.lea@comite.example")
+    assert not key_refused("Léa Martin"), "the member votes with their key before"
+    page = staff.get("/admin/personnes")
+    assert page.text.count("martin.lea@comite.example") == 1 and "lea@cress.example · compte actif" in page.text
+    row = page.text[page.text.index("Léa Martin<br>"):]
+    assert row[:row.index("</th>")].count("martin.lea@comite.example") == 1, "the member's row shows the member's account"
+    page = staff.post("/admin/personnes/retrait", {"name": "Léa Martin", "confirm": "1"})
+    assert page.status == 200 and "Léa Martin est retiré·e" in page.text, page
+    members = stack.staff().call("member_list")["members"]
+    assert "Léa Martin" not in [m["name"] for m in members], "off the committee"
+    assert key_refused("Léa Martin"), "the member's key is refused"
+    accounts = {a["email"]: a for a in stack.staff(service="desk").call("account_list")["accounts"]}
+    assert "martin.lea@comite.example" not in accounts, accounts
+    assert accounts["lea@cress.example"]["role"] == "staff", "the staff account stays"
+    assert "Ajouter une personne" in lea_staff.get("/admin/personnes").text, "the staff person's session goes on"
+    # New keys from a member's row are the member's too.
+    desk_web.add_member(staff, "Léa Martin", "martin.lea2@comite.example", "researchers")
+    page = staff.post("/admin/personnes/cles", {"name": "Léa Martin"})
+    assert page.status == 200 and "Léa Martin a de nouvelles clés" in page.text, page
+    assert "Ajouter une personne" in lea_staff.get("/admin/personnes").text, "the staff key was not replaced"
+    accounts = {a["email"]: a for a in stack.staff(service="desk").call("account_list")["accounts"]}
+    assert accounts["lea@cress.example"]["state"] == "active", accounts
+
+
+def test_removing_a_member_without_an_account_revokes_their_key():
+    stack.essp("member", "add", "Marc Sansbureau", "--college", "local_authorities")
+    assert not key_refused("Marc Sansbureau")
+    page = staff.post("/admin/personnes/retrait", {"name": "Marc Sansbureau", "confirm": "1"},
+                      csrf_from=staff.get("/admin/personnes"))
+    assert page.status == 200 and "Marc Sansbureau est retiré·e" in page.text, page
+    assert "Marc Sansbureau" not in [m["name"] for m in stack.staff().call("member_list")["members"]]
+    assert key_refused("Marc Sansbureau"), "the key made by essp member add is refused"
+
+
 def test_the_clock_ticks_and_the_quorum_is_shown():
     page = staff.get("/admin/horloge")
     assert "Votes nécessaires pour décider un tour</dt><dd>3</dd>" in page.text, page
@@ -324,6 +447,9 @@ try:
     harness.run([
         test_the_queue_lists_new_files_first_with_filters_and_counts,
         test_the_file_reads_by_article_and_three_votes_decide_it,
+        test_a_vote_on_a_round_closed_since_is_refused,
+        test_a_listing_update_reads_in_french_on_the_staff_page,
+        test_refusals_of_the_people_form_are_said_in_french,
         test_a_motivation_missing_is_refused_and_nothing_is_recorded,
         test_a_decision_the_round_does_not_allow_is_refused,
         test_a_recused_member_sees_why_and_cannot_vote,
@@ -334,6 +460,8 @@ try:
         test_staff_withdraw_complain_and_erase_from_the_file_page,
         test_a_complaint_round_offers_reinstate_and_withdraw,
         test_people_are_added_rekeyed_and_removed,
+        test_removing_a_member_spares_the_staff_person_of_the_same_name,
+        test_removing_a_member_without_an_account_revokes_their_key,
         test_the_clock_ticks_and_the_quorum_is_shown,
     ])
 finally:
