@@ -187,25 +187,46 @@ int id_postcode_department(const char *postcode, size_t len, char department[4])
     return 0;
 }
 
-bool id_email_valid(const char *text, size_t len)
+/*  What a header could be made of: quotes, comments, routes, lists. */
+#define S_ADDRESS_SPECIALS "<>()[]\\,;:\""
+
+bool id_mail_address_check(const char *text, size_t len, const char **reason)
 {
-    if (!text || len == 0 || len > 254)
-        return false;
-    size_t at = len;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        if (ch <= ' ' || ch == 0x7f)
-            return false;
-        if (ch == '@') {
-            if (at != len)
-                return false;
+    const char *why = NULL;
+    size_t at = len, ats = 0;
+    if (!text)
+        len = 0;
+    /* What could break a header first: it is the reason staff must read. */
+    for (size_t i = 0; !why && i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c <= 0x20 || c >= 0x7f)
+            why = "L’adresse contient un espace, un retour à la ligne, un caractère de contrôle "
+                  "ou un caractère non ASCII (une lettre accentuée, par exemple).";
+        else if (strchr(S_ADDRESS_SPECIALS, c))
+            why = "L’adresse contient un caractère interdit (<>()[]\\,;:\").";
+        else if (c == '@') {
+            ats++;
             at = i;
         }
     }
-    if (at == 0 || at == len)
+    if (why)
+        ;
+    else if (len < 3 || len > 254)
+        why = "L’adresse est vide ou trop longue.";
+    else if (ats != 1 || at == 0 || at + 1 == len)
+        why = "L’adresse doit contenir un seul « @ », avec un nom avant et un domaine après.";
+    if (reason)
+        *reason = why;
+    return why == NULL;
+}
+
+bool id_email_valid(const char *text, size_t len)
+{
+    if (!id_mail_address_check(text, len, NULL))
         return false;
+    const char *at = memchr(text, '@', len);
     /* A dot in the domain, neither first nor last. */
-    for (size_t i = at + 2; i + 1 < len; i++)
+    for (size_t i = (size_t)(at - text) + 2; i + 1 < len; i++)
         if (text[i] == '.')
             return true;
     return false;

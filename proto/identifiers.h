@@ -97,11 +97,20 @@ id_status_t id_nda_check(const char *text, size_t len, char digits[ID_NDA_LEN + 
  *  uses. */
 int id_postcode_department(const char *postcode, size_t len, char department[4]);
 
-/*  An e-mail address as the committee's records and the tracking-link
- *  requests take it: at most 254 bytes, one '@' with something before it,
- *  a '.' after it with something on both sides, and no space, CR, LF or
- *  other control character (bytes >= 0x80 pass: internationalised
- *  addresses).  Not RFC 5322: the address is only ever mailed to. */
+/*  An address essp-notify can write to, as recipient or sender: 3 to 254
+ *  bytes of printable ASCII, one '@' with something on both sides, and
+ *  none of <>()[]\,;:" (what would quote, comment or split it in a
+ *  header).  Internationalised addresses (bytes >= 0x80) are refused:
+ *  notify writes no SMTPUTF8.  On refusal *reason (may be NULL) is a
+ *  French sentence saying what breaks the rule; text may be NULL. */
+bool id_mail_address_check(const char *text, size_t len, const char **reason);
+
+/*  An e-mail address as people give it (an application's contacts, a
+ *  committee member, staff): one notify can write to
+ *  (id_mail_address_check) with a '.' in its domain, something on both
+ *  sides of it.  application.schema.json's email patterns say the same in
+ *  POSIX ERE, so that intake takes no address notify would refuse.  Not
+ *  RFC 5322: the address is only ever mailed to. */
 bool id_email_valid(const char *text, size_t len);
 
 /*  An e-mail address as a login of essp-desk: 3 to 254 bytes, one '@' with

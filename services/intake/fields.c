@@ -38,10 +38,10 @@ const field_t web_fields[] = {
     {"organisation.address.postcode", "Code postal", W_TEXT, 0, NULL, "5 chiffres", NULL, 0},
     {"organisation.address.city", "Commune", W_TEXT, 0, NULL, NULL, NULL, 0},
     {"organisation.website", "Site web", W_URL, 0, NULL, "une adresse commençant par https:// ou http://", NULL, 0},
-    {"organisation.public_contact.email", "Courriel publié", W_EMAIL, 0, NULL, "une adresse comme contact@exemple.fr", NULL, 0},
+    {"organisation.public_contact.email", "Courriel publié", W_EMAIL, 0, NULL, "une adresse comme contact@exemple.fr, sans accent ni espace", NULL, 0},
     {"organisation.public_contact.phone", "Téléphone publié", W_TEL, 0, NULL, "des chiffres, espaces, points, tirets ou +", NULL, 0},
     {"organisation.private_contact.name", "Personne à contacter pour le dossier", W_TEXT, 0, NULL, NULL, NULL, 0},
-    {"organisation.private_contact.email", "Courriel de cette personne", W_EMAIL, 0, NULL, "une adresse comme prenom.nom@exemple.fr", NULL, 0},
+    {"organisation.private_contact.email", "Courriel de cette personne", W_EMAIL, 0, NULL, "une adresse comme prenom.nom@exemple.fr, sans accent ni espace", NULL, 0},
     {"organisation.private_contact.phone", "Téléphone de cette personne", W_TEL, 0, NULL, "des chiffres, espaces, points, tirets ou +", NULL, 0},
 
     {"organisation.siret", "Numéro SIRET", W_TEXT, 1, NULL, "14 chiffres (espaces acceptés)", NULL, 0},

@@ -89,7 +89,8 @@ static int s_email_valid(service_request_t *req)
     if (!email || id_email_valid(email->via.str.ptr, email->via.str.size))
         return 0;
     return service_refuse(req, PROTO_E_INVALID, "email", "email",
-                          "an e-mail address has one '@', a '.' after it, and no space or control character");
+                          "not an address notify can write to: printable ASCII only, one '@', a '.' after "
+                          "it, no space and none of <>()[]\\,;:\"");
 }
 
 /*  The member's fields, in the record and in the replies: the e-mail when

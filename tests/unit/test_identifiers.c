@@ -211,6 +211,42 @@ static void test_status_names(void **state)
     assert_string_equal(id_status_name(ID_BAD_SHAPE), "shape");
 }
 
+/* The addresses notify writes to: printable ASCII, one '@' inside, none
+ * of what a header is made of; each refusal says why, in French. */
+static void test_mail_address_rule(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"a@b", "essp@localhost", "a.b+c@example.org", "!#$%&'*+/=?^_`{|}~@x.fr"};
+    static const char *const bad[] = {"", "a", "a@", "@b", "a b@c.org", "a@b@c", "a@b.org\r\nBcc: x@y",
+                                      "zoé@exemple.fr", "contact@crèche-solidaire.fr", "<a@b.org>",
+                                      "a@b.org,c@d.org", "jean@asso.fr,", "a\t@b.org", "a(b)@c.fr",
+                                      "[a]@b.fr", "a\\b@c.fr", "a:b@c.fr", "a;b@c.fr", "\"a\"@b.fr", "a@b\x7f"};
+    for (size_t i = 0; i < COUNT(good); i++) {
+        const char *reason = "junk";
+        assert_true(id_mail_address_check(good[i], strlen(good[i]), &reason));
+        assert_null(reason);
+    }
+    for (size_t i = 0; i < COUNT(bad); i++) {
+        const char *reason = NULL;
+        if (id_mail_address_check(bad[i], strlen(bad[i]), &reason))
+            fail_msg("accepted: %s", bad[i]);
+        assert_non_null(reason);
+        assert_true(strstr(reason, "L’adresse") == reason);
+    }
+    assert_false(id_mail_address_check(NULL, 0, NULL));
+    char long_address[300];
+    memset(long_address, 'a', sizeof long_address);
+    memcpy(long_address + 243, "@exemple.fr", 12);   /* 254 bytes: fits */
+    assert_true(id_mail_address_check(long_address, strlen(long_address), NULL));
+    /* The applicants' and members' rule is this one with a dotted domain. */
+    assert_true(id_email_valid(long_address, strlen(long_address)));
+    memset(long_address, 'a', sizeof long_address);
+    memcpy(long_address + 244, "@exemple.fr", 12);   /* 255 bytes: too long */
+    assert_false(id_mail_address_check(long_address, strlen(long_address), NULL));
+    assert_false(id_email_valid("essp@localhost", 14));
+    assert_false(id_email_valid("zoé@exemple.fr", strlen("zoé@exemple.fr")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_nda),
         cmocka_unit_test(test_postcode_department),
         cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_mail_address_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

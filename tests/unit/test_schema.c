@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "proto/doc.h"
+#include "proto/identifiers.h"
 #include "proto/json_codec.h"
 #include "proto/schema.h"
 #include "proto/wire.h"
@@ -299,6 +300,38 @@ static int s_validate_with(const char *parent, const char *key, json_t *value, p
     int rc = s_validate_json(app, err);
     json_decref(app);
     return rc;
+}
+
+/* The schema's e-mail patterns are id_email_valid in POSIX ERE: intake
+ * takes no address notify would refuse to write to, and refuses none it
+ * would write to.  A refusal names the field and the pattern. */
+static void test_email_patterns_are_notify_rule(void **state)
+{
+    (void) state;
+    static const char *const addresses[] = {
+        "m.guerin@ateliers-du-lien.coop", "a@b.co", "a.b+c_d-e@x.y.z", "o'neil@exemple.fr",
+        "!#$%&'*+/=?^_`{|}~@exemple.fr", ".a@.b.fr",
+        "contact@crèche-solidaire.fr", "zoé@exemple.fr", "jean@asso.fr,", "jean@asso.fr;", "<jean@asso.fr>",
+        "\"jean\"@asso.fr", "jean(x)@asso.fr", "jean@[127.0.0.1]", "jean\\@asso.fr", "jean:x@asso.fr",
+        "jean @asso.fr", "jean@asso", "jean@asso.", "jean@.fr", "@asso.fr", "jean@@asso.fr", "a@b@c.fr",
+        "jean@asso.fr\x7f",
+    };
+    static const char *const parents[] = {"organisation.public_contact", "organisation.private_contact"};
+    for (size_t p = 0; p < 2; p++)
+        for (size_t i = 0; i < sizeof addresses / sizeof *addresses; i++) {
+            proto_error_t err;
+            bool notify = id_email_valid(addresses[i], strlen(addresses[i]));
+            int rc = s_validate_with(parents[p], "email", json_string(addresses[i]), &err);
+            if ((rc == 0) != notify)
+                fail_msg("%s: schema %s, id_email_valid %s", addresses[i], rc ? "refuses" : "accepts",
+                         notify ? "accepts" : "refuses");
+            if (rc == 0)
+                continue;
+            char field[64];
+            snprintf(field, sizeof field, "%s.email", parents[p]);
+            if (strcmp(err.field, field) || strcmp(err.rule, strcmp(addresses[i], "jean@asso.fr\x7f") ? "pattern" : "control"))
+                fail_msg("%s: %s at '%s' (%s)", addresses[i], err.rule, err.field, err.message);
+        }
 }
 
 static void test_control_characters_refused(void **state)
@@ -674,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_max_length_counts_characters),
         cmocka_unit_test(test_min_length),
         cmocka_unit_test(test_pattern),
+        cmocka_unit_test(test_email_patterns_are_notify_rule),
         cmocka_unit_test(test_pattern_refuses_nul),
         cmocka_unit_test(test_control_characters_refused),
         cmocka_unit_test(test_line_breaks_and_accents_accepted),
