@@ -6,12 +6,15 @@
 #include "proto/charter.h"
 #include "proto/date.h"
 #include "proto/doc.h"
+#include "proto/error.h"
 #include "proto/kept_report.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define S_DAY 86400
 
 /* ---- the kinds and their names --------------------------------------- */
 
@@ -31,7 +34,7 @@ static const char *const s_update_sections[] = { "motivations", "modifications",
 static const char *const s_appeal_names[] = { S_APPLICANT, "motivation", NULL };
 static const char *const s_approved_names[] = { S_APPLICANT, "motivation", "fin", NULL };
 static const char *const s_published_names[] = { S_APPLICANT, "fiche", "fin", NULL };
-static const char *const s_reminder_names[] = { S_APPLICANT, "fiche", "fin", "jours", "renouveler", NULL };
+static const char *const s_reminder_names[] = { S_APPLICANT, "fiche", "fin", "jours", "delai", "renouveler", NULL };
 static const char *const s_reason_names[] = { S_APPLICANT, "motif", NULL };
 static const char *const s_outcome_names[] = { S_APPLICANT, "fin", "motivation", NULL };
 static const char *const s_outcome_sections[] = { "retablie", "retiree", "motivations", NULL };
@@ -238,16 +241,30 @@ static int s_to_staff(letters_t *out, const letters_ctx_t *ctx, const notify_set
 
 /* ---- the file ---------------------------------------------------------- */
 
+int letters_text_copy(const msgpack_object *map, const char *key, char *buf, size_t cap)
+{
+    const char *text;
+    size_t len;
+    if (!doc_str(map, key, &text, &len))
+        return -1;
+    if (cap > 0) {
+        size_t copy = proto_utf8_prefix(text, len, cap - 1);
+        memcpy(buf, text, copy);
+        buf[copy] = '\0';
+    }
+    return len > 0x7fffffff ? 0x7fffffff : (int) len;
+}
+
 int letters_file_from_event(const msgpack_object *event, letters_file_t *file)
 {
     memset(file, 0, sizeof *file);
     const msgpack_object *org = doc_path(doc_map(event, "application"), "organisation");
     const msgpack_object *contact = doc_map(org, "private_contact");
     if (doc_strcpy(event, "id", file->id, sizeof file->id) < 0 || !doc_uint(event, "revision", &file->revision)
-        || doc_strcpy(org, "name", file->name, sizeof file->name) < 0
+        || letters_text_copy(org, "name", file->name, sizeof file->name) < 0
         || doc_strcpy(contact, "email", file->email, sizeof file->email) < 0)
         return -1;
-    doc_strcpy(contact, "name", file->contact, sizeof file->contact);
+    letters_text_copy(contact, "name", file->contact, sizeof file->contact);
     return 0;
 }
 
@@ -467,10 +484,40 @@ int letters_from_event(letters_t *out, const letters_ctx_t *ctx, const char *typ
 
 /* ---- letters of no event ----------------------------------------------- */
 
-int letters_listing_reminder(letters_t *out, const notify_settings_t *settings, const letters_file_t *file,
-                             int days, int64_t expires)
+int letters_days_left(int64_t expires, int64_t at)
 {
-    char kind[16], atom[OUTBOX_APP_MAX], hash[17];
+    if (at >= expires)
+        return 0;
+    return (int) ((expires - at + S_DAY - 1) / S_DAY);
+}
+
+bool letters_reminder_wanted(int days, int64_t expires, int64_t at)
+{
+    int left = letters_days_left(expires, at);
+    return days == 60 ? left > LETTERS_REMINDER_60_MIN : left > 0;
+}
+
+/*  "dans deux mois (60 jours)", "dans 45 jours", "demain": the delay as a
+ *  person says it, from the days really left. */
+static void s_delay_fr(int left, char *out, size_t cap)
+{
+    if (left <= 1)
+        snprintf(out, cap, "demain");
+    else if (left == 60)
+        snprintf(out, cap, "dans deux mois (60 jours)");
+    else if (left == 14)
+        snprintf(out, cap, "dans deux semaines (14 jours)");
+    else if (left == 7)
+        snprintf(out, cap, "dans une semaine (7 jours)");
+    else
+        snprintf(out, cap, "dans %d jours", left);
+}
+
+int letters_listing_reminder(letters_t *out, const notify_settings_t *settings, const letters_file_t *file,
+                             int days, int64_t expires, int64_t at)
+{
+    char kind[16], atom[OUTBOX_APP_MAX], hash[17], delay[48];
+    int left = letters_days_left(expires, at);
     snprintf(kind, sizeof kind, "reminder_%d", days);
     letter_t *l = s_letter(out, kind, file->email, file->contact, file->id);
     if (!l)
@@ -479,8 +526,12 @@ int letters_listing_reminder(letters_t *out, const notify_settings_t *settings, 
     message_address_hash16(file->email, hash);
     if (s_set_id(l, "reminder%d.%lld.%s.%s@%s", days, (long long) expires, atom, hash, s_domain(settings)))
         return -1;
+    s_delay_fr(left, delay, sizeof delay);
     return s_applicant_vars(l->vars, settings, file) || s_listing_vars(l->vars, settings, file->id, expires)
-           || vars_setf(l->vars, "jours", "%d", days) || vars_set(l->vars, "renouveler", settings->public_url) ? -1 : 0;
+                   || vars_setf(l->vars, "jours", "%d", left) || vars_set(l->vars, "delai", delay)
+                   || vars_set(l->vars, "renouveler", settings->public_url)
+               ? -1
+               : 0;
 }
 
 int letters_undeliverable(letters_t *out, const notify_settings_t *settings, const outbox_record_t *failed)
@@ -536,7 +587,7 @@ static int s_member_letter(letters_t *out, const notify_settings_t *settings, co
     char email[OUTBOX_ADDRESS_MAX], name[LETTERS_NAME_MAX] = "";
     if (doc_strcpy(member, "email", email, sizeof email) < 0)
         return 0;
-    doc_strcpy(member, "name", name, sizeof name);
+    letters_text_copy(member, "name", name, sizeof name);
     const msgpack_object *files = doc_array(member, "files");
     size_t due = 0;
     for (size_t i = 0; i < doc_len(files); i++)

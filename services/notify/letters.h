@@ -19,7 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LETTERS_NAME_MAX 201
+/*  A name of the application: the schema allows 200 characters, up to 4
+ *  bytes each in UTF-8, and the NUL. */
+#define LETTERS_NAME_MAX (4 * 200 + 1)
 
 /*  What notify keeps of an application between its events (from the
  *  latest `submitted`): the organisation's name, the private contact's
@@ -31,6 +33,12 @@ typedef struct letters_file_t {
     char email[OUTBOX_ADDRESS_MAX];       /* organisation.private_contact.email */
     uint64_t revision;
 } letters_file_t;
+
+/*  doc_strcpy that never cuts a UTF-8 character in two: text too long for
+ *  buf ends at its last whole character, so that a name never reaches a
+ *  header or a body as invalid UTF-8.  The full length, or -1 when absent
+ *  or not a string. */
+int letters_text_copy(const msgpack_object *map, const char *key, char *buf, size_t cap);
 
 /*  Reads the file's fields from an event that carries the application
  *  (`submitted`; also `validated` review and `decided` approve, so that a
@@ -75,9 +83,23 @@ typedef struct {
 int letters_from_event(letters_t *out, const letters_ctx_t *ctx, const char *type,
                        const msgpack_object *event, const letters_file_t *file, const char *token);
 
-/*  A listing's reminder, `days` (60 or 14) before it ends at `expires`. */
+/*  The days left at `at` before a listing ends at `expires`, a day begun
+ *  counting whole (0 once it has ended). */
+int letters_days_left(int64_t expires, int64_t at);
+
+/*  Whether the reminder `days` (60 or 14) before `expires` is still worth
+ *  writing at `at`: it is planned at its moment, but a listing published,
+ *  reinstated or imported late, or a tick missed, may reach that moment
+ *  with less time left.  The 60-day one needs more than
+ *  LETTERS_REMINDER_60_MIN days left (with less, the 14-day one comes soon
+ *  enough); the 14-day one, any day left. */
+#define LETTERS_REMINDER_60_MIN 30
+bool letters_reminder_wanted(int days, int64_t expires, int64_t at);
+
+/*  A listing's reminder `days` (60 or 14) before it ends at `expires`,
+ *  written at `at`: its delay is worded from the days really left then. */
 int letters_listing_reminder(letters_t *out, const notify_settings_t *settings,
-                             const letters_file_t *file, int days, int64_t expires);
+                             const letters_file_t *file, int days, int64_t expires, int64_t at);
 
 /*  The staff's notice that a letter could not be delivered. */
 int letters_undeliverable(letters_t *out, const notify_settings_t *settings,

@@ -1,6 +1,8 @@
 /*  services/notify/message.c - see message.h. */
 #include "message.h"
 
+#include "proto/identifiers.h"
+
 #include <sodium.h>
 
 #include <ctype.h>
@@ -20,27 +22,7 @@
 
 bool message_address_check(const char *address, const char **reason)
 {
-    const char *why = NULL;
-    size_t len = address ? strlen(address) : 0;
-    const char *at = address ? strrchr(address, '@') : NULL;
-    /* What could break a header first: it is the reason staff must read. */
-    for (size_t i = 0; !why && i < len; i++) {
-        unsigned char c = (unsigned char) address[i];
-        if (c <= 0x20 || c >= 0x7f)
-            why = "L’adresse contient un espace, un retour à la ligne, un caractère de contrôle "
-                  "ou un caractère non ASCII.";
-        else if (strchr("<>()[]\\,;:\"", c))
-            why = "L’adresse contient un caractère interdit (<>()[]\\,;:\").";
-    }
-    if (why)
-        ;
-    else if (len < 3 || len > 254)
-        why = "L’adresse est vide ou trop longue.";
-    else if (!at || at == address || !at[1] || strchr(address, '@') != at)
-        why = "L’adresse doit contenir un seul « @ », avec un nom avant et un domaine après.";
-    if (reason)
-        *reason = why;
-    return why == NULL;
+    return id_mail_address_check(address, address ? strlen(address) : 0, reason);
 }
 
 static bool s_atext(unsigned char c)

@@ -34,10 +34,11 @@ typedef struct {
  *  allocated) or memory runs out. */
 int message_compose(const message_t *message, char **out, size_t *len);
 
-/*  Whether `address` may be a recipient: 3..254 bytes of printable ASCII,
- *  one '@' with something on both sides, no space, no control character,
- *  none of <>()[]\,;:" (nothing a header could be made of).  On refusal
- *  *reason (may be NULL) is a French sentence for staff. */
+/*  Whether `address` may be a recipient or the sender: the rule of
+ *  id_mail_address_check (proto/identifiers.h), which the schema's e-mail
+ *  patterns and review's check of members' addresses also hold, so that
+ *  no address taken upstream is refused here.  On refusal *reason (may be
+ *  NULL) is a French sentence for staff. */
 bool message_address_check(const char *address, const char **reason);
 
 /*  Message-IDs are made, never taken from input; still checked (dot-atom

@@ -98,7 +98,9 @@
  *    due        be64(next_at) ‖ message_id -> "" (pending letters)
  *    by_app     application id ‖ 0 ‖ message_id -> "" (erasure purges)
  *    failed     be64(failed_at) ‖ message_id -> "" (mail_failed)
- *    files      application id -> {name, email, revision} of the applicant
+ *    files      application id -> {name, email, revision} of the applicant,
+ *               or an empty value once erased (a tombstone: later events
+ *               about the id are dropped)
  *    listings   application id -> {expires, reminded} of a published listing
  *    reminders  be64(due_at) ‖ id ‖ 0 ‖ "60"|"14" -> "" (listing reminders)
  *    members    hash(member address) ‖ id ‖ 0 ‖ be32(round) -> flags

@@ -111,6 +111,17 @@ int requests_outbox_due(notify_t *self, service_t *svc, MDB_txn *txn, service_re
 
 /* ---- outbox_mark ----------------------------------------------------------- */
 
+/*  How many bytes of a UTF-8 text, at most cap, end on a whole character:
+ *  a reply cut inside one could not be decoded. */
+static size_t s_utf8_prefix(const char *text, size_t len, size_t cap)
+{
+    if (len <= cap)
+        return len;
+    while (cap > 0 && ((unsigned char) text[cap] & 0xC0) == 0x80)
+        cap--;
+    return cap;
+}
+
 /*  The jitter of a retry, from the letter and the attempt: a replayed mark
  *  computes the same time. */
 static uint32_t s_jitter(const char *message_id, uint32_t attempts)
@@ -138,7 +149,13 @@ int requests_outbox_mark(notify_t *self, service_t *svc, MDB_txn *txn, service_r
 {
     char id[OUTBOX_MESSAGE_ID_MAX] = "", error[OUTBOX_ERROR_MAX] = "";
     int id_len = doc_strcpy(req->msg, "message_id", id, sizeof id);
-    doc_strcpy(req->msg, "error", error, sizeof error);
+    const char *given;
+    size_t given_len;
+    if (doc_str(req->msg, "error", &given, &given_len)) {
+        size_t keep = s_utf8_prefix(given, given_len, sizeof error - 1);    /* a longer one is cut */
+        memcpy(error, given, keep);
+        error[keep] = '\0';
+    }
     bool sent = doc_str_eq(req->msg, "outcome", "sent"), retry = doc_str_eq(req->msg, "outcome", "retry");
     bool failed = doc_str_eq(req->msg, "outcome", "failed");
     bool release = doc_str_eq(req->msg, "outcome", "release");
@@ -161,8 +178,8 @@ int requests_outbox_mark(notify_t *self, service_t *svc, MDB_txn *txn, service_r
         retry = false;
         failed = true;
         char longer[OUTBOX_ERROR_MAX];
-        snprintf(longer, sizeof longer, "abandonné après %u tentatives en trois jours ; dernière erreur : %.400s",
-                 r.attempts + 1, error);
+        snprintf(longer, sizeof longer, "abandonné après %u tentatives en trois jours ; dernière erreur : %.*s",
+                 r.attempts + 1, (int) s_utf8_prefix(error, strlen(error), 400), error);
         snprintf(error, sizeof error, "%s", longer);
     }
     if (release)

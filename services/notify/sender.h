@@ -3,22 +3,27 @@
  *  It asks notify's core for the messages that are due, delivers each one
  *  (to the SMTP server with libcurl, or into the Maildir $ESSP_HOME/mail
  *  when no server is set) and tells the core how it went: sent (the
- *  server's 250), to be retried (a 4xx or a lost connection: the core
- *  schedules the next attempt with a capped exponential backoff), or
- *  failed for good (a 5xx, kept with the server's answer for the staff:
- *  `essp mail failed`).  It never writes LMDB: every change goes through
- *  the core's requests (core_link.h).  See sender.c for why each message
- *  arrives exactly once, and the one window where it may arrive twice.
+ *  server's 250), to be retried (a 4xx to the letter, no answer, or the
+ *  session refused: the core schedules the next attempt with a capped
+ *  exponential backoff), or failed for good (a 5xx to its recipient or
+ *  its data, kept with the server's answer for the staff: `essp mail
+ *  failed`).  It never writes LMDB: every change goes through the core's
+ *  requests (core_link.h).  See sender.c for why each message arrives at
+ *  least once, and the two windows where it may arrive twice.
  *
  *  Settings (environment, then essp.conf; see common/config.h):
  *    ESSP_SMTP_URL          smtp://host:port or smtps://host:port; unset:
  *                           the Maildir
- *    ESSP_SMTP_STARTTLS     1: STARTTLS is required on smtp:// (default 0)
+ *    ESSP_SMTP_STARTTLS     1: STARTTLS is required on smtp:// (default 1
+ *                           with a user, else 0); 0 with a user is
+ *                           refused at start unless the host is loopback
  *    ESSP_SMTP_USER         AUTH user (unset: no AUTH)
  *    ESSP_SMTP_PASSWORD     its password (better: ESSP_SMTP_PASSWORD_FILE)
  *    ESSP_MAIL_FROM         the sender (the core composes From with it;
  *                           the envelope uses the letter's From)
- *    ESSP_SMTP_TIMEOUT_MS   longest one message may take (default 60000)
+ *    ESSP_SMTP_TIMEOUT_MS   longest one message's dialogue may take, the
+ *                           answer to its data included (default 60000,
+ *                           at most 540000: less than the core's lease)
  */
 #ifndef ESSP_NOTIFY_SENDER_H
 #define ESSP_NOTIFY_SENDER_H

@@ -3,20 +3,58 @@
 
 #include "common/log.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/*  What the server's answer is judged by: the command it answers. */
+#define S_GREETING "greeting"
+#define S_RCPT "RCPT TO"
+#define S_END_OF_DATA "end of DATA"
 
 struct smtp_client_t {
     CURL *curl;
     char error[CURL_ERROR_SIZE];
-    char last_line[512];         /* the server's last reply line */
+    char last_line[512];         /* the server's last reply line, printable */
     char refusal[512];           /* its last 4xx or 5xx line: libcurl says QUIT after it */
+    const char *stage;           /* the command the next reply answers */
+    const char *refused_stage;   /* the command the refusal answered */
     const char *data;            /* the message being read by libcurl */
     size_t size, offset;
 };
+
+void smtp_printable(const char *in, size_t len, char *out, size_t cap)
+{
+    assert(cap > 0);
+    size_t n = len < cap - 1 ? len : cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    out[n] = '\0';
+}
+
+bool smtp_host_is_loopback(const char *host)
+{
+    char bare[64];
+    size_t len = strlen(host);
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']' && len - 2 < sizeof bare) {
+        memcpy(bare, host + 1, len - 2);
+        bare[len - 2] = '\0';
+        host = bare;
+    }
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, host, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, host, &v6) == 1 && memcmp(&v6, &in6addr_loopback, sizeof v6) == 0;
+}
 
 /*  libcurl reads the message from memory. */
 static size_t s_read(char *buffer, size_t size, size_t count, void *arg)
@@ -29,21 +67,46 @@ static size_t s_read(char *buffer, size_t size, size_t count, void *arg)
     return n;
 }
 
-/*  Keeps the server's last reply line: the words of a refusal. */
+/*  The stage a command sent starts; NULL for what is no command (the
+ *  lines of an AUTH exchange, which are never kept). */
+static const char *s_stage_of(const char *line, size_t size)
+{
+    static const char *const verbs[][2] = {
+        {"EHLO", "EHLO"}, {"HELO", "EHLO"}, {"STARTTLS", "STARTTLS"}, {"AUTH", "AUTH"},
+        {"MAIL", "MAIL FROM"}, {"RCPT", S_RCPT}, {"DATA", "DATA"}, {"RSET", "RSET"},
+        {"NOOP", "NOOP"}, {"QUIT", "QUIT"},
+    };
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        size_t n = strlen(verbs[i][0]);
+        if (size >= n && strncasecmp(line, verbs[i][0], n) == 0
+            && (size == n || line[n] == ' ' || line[n] == '\r' || line[n] == '\n'))
+            return verbs[i][1];
+    }
+    return NULL;
+}
+
+/*  Follows the dialogue: the command each reply answers, the server's last
+ *  reply line, and its last refusal with the command refused. */
 static int s_debug(CURL *curl, curl_infotype type, char *data, size_t size, void *arg)
 {
     (void)curl;
     smtp_client_t *self = arg;
+    if (type == CURLINFO_HEADER_OUT) {
+        const char *stage = s_stage_of(data, size);
+        if (stage)
+            self->stage = stage;
+        return 0;
+    }
     if (type != CURLINFO_HEADER_IN || size == 0)
         return 0;
     while (size && (data[size - 1] == '\n' || data[size - 1] == '\r'))
         size--;
-    if (size >= sizeof self->last_line)
-        size = sizeof self->last_line - 1;
-    memcpy(self->last_line, data, size);
-    self->last_line[size] = '\0';
-    if (data[0] == '4' || data[0] == '5')
-        memcpy(self->refusal, self->last_line, size + 1);
+    smtp_printable(data, size, self->last_line, sizeof self->last_line);
+    if (data[0] == '4' || data[0] == '5') {
+        memcpy(self->refusal, self->last_line, sizeof self->refusal);
+        self->refused_stage = self->stage;
+    } else if (strncmp(data, "354", 3) == 0 && self->stage && strcmp(self->stage, "DATA") == 0)
+        self->stage = S_END_OF_DATA;    /* libcurl sends the data and its final "." unlogged */
     return 0;
 }
 
@@ -67,7 +130,10 @@ smtp_client_t *smtp_client_new(const sender_config_t *config)
     curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);         /* what makes the debug callback run */
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);        /* a thread of a service with its own signals */
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, config->connect_timeout_ms);
+    /* The whole dialogue, the wait for the answer to the end of the data
+     * included (libcurl has no limit of its own for that one reply). */
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, config->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, (config->timeout_ms + 999) / 1000);
     if (config->starttls)
         curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     if (*config->user) {
@@ -94,6 +160,33 @@ static void s_bracket(const char *address, char *out, size_t cap)
     snprintf(out, cap, "<%s>", address);
 }
 
+/*  Whether a refusal answered the letter itself (its recipient, or its
+ *  content), rather than the session. */
+static bool s_refuses_the_letter(const smtp_client_t *self)
+{
+    return *self->refusal && self->refused_stage
+           && (strcmp(self->refused_stage, S_RCPT) == 0 || strcmp(self->refused_stage, S_END_OF_DATA) == 0);
+}
+
+static void s_judge(smtp_client_t *self, CURLcode rc, long code, smtp_result_t *result)
+{
+    result->refused = *self->refusal != '\0';
+    result->code = result->refused ? strtol(self->refusal, NULL, 10) : 0;
+    result->stage = result->refused && self->refused_stage ? self->refused_stage : self->stage;
+    if (rc == CURLE_OK && code / 100 == 2) {
+        result->outcome = SMTP_SENT;
+        result->code = code;
+    } else if (s_refuses_the_letter(self))
+        result->outcome = *self->refusal == '5' ? SMTP_FAILED : SMTP_RETRY;
+    else
+        result->outcome = SMTP_UNAVAILABLE;
+    const char *answer = *self->refusal ? self->refusal
+                         : *self->error ? self->error
+                         : rc != CURLE_OK ? curl_easy_strerror(rc)
+                                          : self->last_line;
+    smtp_printable(answer, strlen(answer), result->answer, sizeof result->answer);
+}
+
 void smtp_client_send(smtp_client_t *self, const char *from, const char *to, const char *data,
                       size_t size, smtp_result_t *result)
 {
@@ -108,6 +201,8 @@ void smtp_client_send(smtp_client_t *self, const char *from, const char *to, con
     self->error[0] = '\0';
     self->last_line[0] = '\0';
     self->refusal[0] = '\0';
+    self->stage = S_GREETING;           /* a reused connection starts with MAIL FROM */
+    self->refused_stage = NULL;
     curl_easy_setopt(self->curl, CURLOPT_MAIL_FROM, envelope_from);
     curl_easy_setopt(self->curl, CURLOPT_MAIL_RCPT, rcpt);
     CURLcode rc = curl_easy_perform(self->curl);
@@ -115,16 +210,5 @@ void smtp_client_send(smtp_client_t *self, const char *from, const char *to, con
     curl_easy_getinfo(self->curl, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_setopt(self->curl, CURLOPT_MAIL_RCPT, NULL);
     curl_slist_free_all(rcpt);
-    result->code = code;
-    if (rc == CURLE_OK && code / 100 == 2)
-        result->outcome = SMTP_SENT;
-    else if (code / 100 == 5)
-        result->outcome = SMTP_FAILED;
-    else
-        result->outcome = SMTP_RETRY;   /* a 4xx, or no answer at all: try again later */
-    const char *answer = *self->refusal ? self->refusal
-                         : *self->error ? self->error
-                         : rc != CURLE_OK ? curl_easy_strerror(rc)
-                                          : self->last_line;
-    snprintf(result->answer, sizeof result->answer, "%s", answer);
+    s_judge(self, rc, code, result);
 }

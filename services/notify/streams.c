@@ -26,18 +26,40 @@
 
 /* ---- what notify keeps of a file ------------------------------------------ */
 
+/*  An erased file leaves its id in `files` with an empty value, nothing
+ *  else: a tombstone.  The streams are read apart, so validation's or
+ *  review's events about the file (whole applications) may come after
+ *  intake's `erased`, before their own stream is redacted; the tombstone
+ *  makes notify drop them instead of writing the person down again. */
+static int s_tombstone_get(service_t *svc, MDB_txn *txn, const char *id, size_t id_len, bool *erased)
+{
+    MDB_val k = { id_len, (void *) id }, v;
+    int rc = mdb_get(txn, service_db(svc, NOTIFY_DB_FILES), &k, &v);
+    *erased = rc == 0 && v.mv_size == 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int s_tombstone_put(service_t *svc, MDB_txn *txn, const char *id)
+{
+    return store_put(txn, service_db(svc, NOTIFY_DB_FILES), id, strlen(id), "", 0);
+}
+
 int notify_file_get(service_t *svc, MDB_txn *txn, const char *id, size_t id_len, letters_file_t *file)
 {
+    bool erased;
+    int rc = s_tombstone_get(svc, txn, id, id_len, &erased);
+    if (rc || erased)
+        return rc ? rc : MDB_NOTFOUND;
     msgpack_zone zone;
     msgpack_object doc;
     if (!msgpack_zone_init(&zone, 1024))
         return ENOMEM;
-    int rc = store_get_doc(txn, service_db(svc, NOTIFY_DB_FILES), id, id_len, &zone, &doc);
+    rc = store_get_doc(txn, service_db(svc, NOTIFY_DB_FILES), id, id_len, &zone, &doc);
     if (rc == 0) {
         memset(file, 0, sizeof *file);
         snprintf(file->id, sizeof file->id, "%.*s", (int) id_len, id);
-        doc_strcpy(&doc, "name", file->name, sizeof file->name);
-        doc_strcpy(&doc, "contact", file->contact, sizeof file->contact);
+        letters_text_copy(&doc, "name", file->name, sizeof file->name);
+        letters_text_copy(&doc, "contact", file->contact, sizeof file->contact);
         doc_strcpy(&doc, "email", file->email, sizeof file->email);
         doc_uint(&doc, "revision", &file->revision);
     }
@@ -120,16 +142,22 @@ static int s_listing_drop(service_t *svc, MDB_txn *txn, const char *id)
     return s_del(txn, service_db(svc, NOTIFY_DB_LISTINGS), id, strlen(id));
 }
 
-static int s_listing_put(service_t *svc, MDB_txn *txn, const char *id, int64_t expires)
+/*  Keeps the listing's end and plans its reminders, but none that would
+ *  already be unwanted now (a listing reinstated or imported with little
+ *  time left). */
+static int s_listing_put(service_t *svc, MDB_txn *txn, const char *id, int64_t expires, int64_t now)
 {
     int rc = s_listing_drop(svc, txn, id);
     unsigned char key[10 + OUTBOX_APP_MAX], value[8];
     store_u64_key((uint64_t) expires, value);
-    MDB_dbi reminders = service_db(svc, NOTIFY_DB_REMINDERS);
-    if (rc || (rc = store_put(txn, service_db(svc, NOTIFY_DB_LISTINGS), id, strlen(id), value, 8))
-        || (rc = store_put(txn, reminders, key, s_reminder_key(key, expires, 60, id), "", 0)))
+    if (rc || (rc = store_put(txn, service_db(svc, NOTIFY_DB_LISTINGS), id, strlen(id), value, 8)))
         return rc;
-    return store_put(txn, reminders, key, s_reminder_key(key, expires, 14, id), "", 0);
+    static const int days[] = { 60, 14 };
+    for (size_t i = 0; rc == 0 && i < sizeof days / sizeof *days; i++)
+        if (letters_reminder_wanted(days[i], expires, now))
+            rc = store_put(txn, service_db(svc, NOTIFY_DB_REMINDERS), key,
+                           s_reminder_key(key, expires, days[i], id), "", 0);
+    return rc;
 }
 
 typedef struct {
@@ -176,8 +204,8 @@ int notify_reminders_due(void *ctx, service_t *svc, MDB_txn *txn, int64_t at, in
             break;
         if ((rc = s_del(txn, db, key, s_reminder_key(key, expires, due[i].days, due[i].id))))
             break;
-        /* Sixty days' notice when fourteen are left already would say too much. */
-        if (due[i].days == 60 && at >= expires - 14 * S_DAY)
+        /* A tick missed or asked late: the days left decide, not the plan. */
+        if (!letters_reminder_wanted(due[i].days, expires, at))
             continue;
         rc = notify_file_get(svc, txn, due[i].id, strlen(due[i].id), &file);
         if (rc == MDB_NOTFOUND) {
@@ -186,7 +214,7 @@ int notify_reminders_due(void *ctx, service_t *svc, MDB_txn *txn, int64_t at, in
         }
         letters_t letters;
         letters_init(&letters);
-        if (!rc && letters_listing_reminder(&letters, notify_settings(self), &file, due[i].days, expires))
+        if (!rc && letters_listing_reminder(&letters, notify_settings(self), &file, due[i].days, expires, at))
             rc = ENOMEM;
         if (!rc)
             rc = notify_post(self, svc, txn, &letters, now, count);
@@ -295,6 +323,17 @@ static void s_free_blobs(s_blob_t *blobs, size_t count)
     free(blobs);
 }
 
+/*  Deletes what waits for a file: events carrying whole applications,
+ *  that must not outlive its erasure. */
+static int s_drop_waiting(service_t *svc, MDB_txn *txn, const char *id)
+{
+    s_blob_t *blobs = NULL;
+    size_t count = 0;
+    int rc = s_take_waiting(svc, txn, id, &blobs, &count);
+    s_free_blobs(blobs, count);
+    return rc;
+}
+
 static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *stream, const char *type,
                    const msgpack_object *event, int64_t now);
 
@@ -358,12 +397,9 @@ static int s_erase(service_t *svc, MDB_txn *txn, const letters_file_t *file, int
     if (!rc)
         rc = s_listing_drop(svc, txn, file->id);
     if (!rc)
-        rc = s_del(txn, service_db(svc, NOTIFY_DB_FILES), file->id, strlen(file->id));
-    s_blob_t *blobs = NULL;
-    size_t count = 0;
+        rc = s_tombstone_put(svc, txn, file->id);
     if (!rc)
-        rc = s_take_waiting(svc, txn, file->id, &blobs, &count);
-    s_free_blobs(blobs, count);
+        rc = s_drop_waiting(svc, txn, file->id);
     return rc;
 }
 
@@ -413,7 +449,7 @@ static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *str
             char until[16] = "";
             int32_t days;
             if (doc_strcpy(doc_map(event, "entry"), "listed_until", until, sizeof until) == 10
-                && date_parse(until, 10, &days) == 0 && (rc = s_listing_put(svc, txn, idz, (int64_t) days * S_DAY)))
+                && date_parse(until, 10, &days) == 0 && (rc = s_listing_put(svc, txn, idz, (int64_t) days * S_DAY, now)))
                 return rc;
         }
     }
@@ -437,38 +473,64 @@ static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *str
     else if (rc == 0 && !strcmp(stream, "intake") && !strcmp(type, "erased")) {
         /* Erased before notify knew the file: what waited for it goes. */
         char id[OUTBOX_APP_MAX];
-        s_blob_t *blobs = NULL;
-        size_t count = 0;
-        if (doc_strcpy(event, "id", id, sizeof id) > 0)
-            rc = s_take_waiting(svc, txn, id, &blobs, &count);
-        s_free_blobs(blobs, count);
+        if (doc_strcpy(event, "id", id, sizeof id) > 0 && !(rc = s_tombstone_put(svc, txn, id)))
+            rc = s_drop_waiting(svc, txn, id);
     }
     return rc;
+}
+
+/*  A sign that the file is being erased, whatever stream says it first:
+ *  an event redacted, or review's listing withdrawn for the erasure. */
+static bool s_erasure_notice(const char *type, const msgpack_object *event)
+{
+    return !strcmp(type, "redacted") || (!strcmp(type, "withdrawn") && doc_str_eq(event, "kind", "erased"));
+}
+
+/*  An event about an erased file is dropped.  An erasure notice drops
+ *  what waits for the file, and never waits itself: the `submitted` it
+ *  would wait for is redacted; intake's `erased` does the rest. */
+static int s_apply_event(notify_t *self, service_t *svc, MDB_txn *txn, const char *stream, const char *type,
+                         const msgpack_object *event, int64_t now)
+{
+    const char *id;
+    size_t len;
+    if (!doc_str(event, "id", &id, &len) || len >= OUTBOX_APP_MAX)
+        return s_apply(self, svc, txn, stream, type, event, now);
+    bool erased;
+    int rc = s_tombstone_get(svc, txn, id, len, &erased);
+    if (rc || erased)
+        return rc;
+    if (s_erasure_notice(type, event)) {
+        char idz[OUTBOX_APP_MAX];
+        snprintf(idz, sizeof idz, "%.*s", (int) len, id);
+        return s_drop_waiting(svc, txn, idz);
+    }
+    return s_apply(self, svc, txn, stream, type, event, now);
 }
 
 int notify_apply_intake(void *ctx, service_t *svc, MDB_txn *txn, const char *type, const msgpack_object *event,
                         int64_t now)
 {
-    return s_apply(ctx, svc, txn, "intake", type, event, now);
+    return s_apply_event(ctx, svc, txn, "intake", type, event, now);
 }
 
 int notify_apply_validation(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                             const msgpack_object *event, int64_t now)
 {
     /* Validation passes intake's appealed and erased on: intake's own are read. */
-    if (strcmp(type, "validated"))
+    if (strcmp(type, "validated") && strcmp(type, "redacted"))
         return 0;
-    return s_apply(ctx, svc, txn, "validation", type, event, now);
+    return s_apply_event(ctx, svc, txn, "validation", type, event, now);
 }
 
 int notify_apply_review(void *ctx, service_t *svc, MDB_txn *txn, const char *type, const msgpack_object *event,
                         int64_t now)
 {
-    return s_apply(ctx, svc, txn, "review", type, event, now);
+    return s_apply_event(ctx, svc, txn, "review", type, event, now);
 }
 
 int notify_apply_publication(void *ctx, service_t *svc, MDB_txn *txn, const char *type,
                              const msgpack_object *event, int64_t now)
 {
-    return s_apply(ctx, svc, txn, "publication", type, event, now);
+    return s_apply_event(ctx, svc, txn, "publication", type, event, now);
 }

@@ -5,14 +5,18 @@
  *  receipt with the tracking link when the sealed token opens), appealed
  *  (appeal received), erased (confirmation and staff notice, then the
  *  address is suppressed for good and everything kept of the file is
- *  purged, unsent letters included), token_reissued (the new link).
+ *  purged, unsent letters and waiting events included; the id alone stays
+ *  in `files`, with an empty value, and every later event about it, from
+ *  any stream, is dropped), token_reissued (the new link).
  *  validation: validated with verdict incomplete (the failed criteria).
  *  review: queued (review: in review; complaint: staff), decided
  *  (approved, changes, rejected; a complaint round's outcome), withdrawn
  *  (withdrawn, expired, suspended).  publication: upsert (published; the
  *  listing's end is kept and its reminders planned), withdraw (the
- *  listing and its reminders dropped).  Every other type, redacted
- *  included, changes nothing.  An event older than NOTIFY_STALE_AFTER
+ *  listing and its reminders dropped).  A `redacted` event of any stream,
+ *  and review's withdrawn of kind "erased", drop the events waiting for
+ *  the file (the erasure itself waits for intake's `erased`).  Every other
+ *  type changes nothing.  An event older than NOTIFY_STALE_AFTER
  *  when applied updates what is kept but writes no letter.
  */
 #ifndef ESSP_NOTIFY_STREAMS_H

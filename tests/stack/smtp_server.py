@@ -1,8 +1,10 @@
 """A real SMTP server on loopback for the stack tests of essp-notify:
 aiosmtpd's Controller (Debian's python3-aiosmtpd), which keeps every
 message it accepts, can refuse chosen recipients for good (550) or for a
-while (451), can ask for AUTH, and can be stopped and started again on
-the same port (a mail server that goes down and comes back)."""
+while (451), can ask for AUTH, can give chosen answers to the next AUTH,
+MAIL FROM or RCPT TO (a wrong password, a sender refused, a reply in
+Latin-1), and can be stopped and started again on the same port (a mail
+server that goes down and comes back)."""
 
 import asyncio
 import collections
@@ -56,8 +58,16 @@ class _Handler:
         session.host_name = hostname
         return responses
 
+    async def handle_MAIL(self, smtp, session, envelope, address, mail_options):
+        scripted = self.server._scripted("MAIL")
+        if scripted:
+            return scripted
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):
-        return self.server._answer_rcpt(envelope, address)
+        return self.server._scripted("RCPT") or self.server._answer_rcpt(envelope, address)
 
     async def handle_DATA(self, smtp, session, envelope):
         self.server._keep(envelope)
@@ -82,6 +92,8 @@ class SmtpServer:
         self.rcpt_attempts = collections.Counter()
         self.logins = 0
         self.sessions = 0                  # EHLO greetings: one per connection
+        self.script = collections.deque()  # (command, reply) given to the next such command
+        self.scripted = collections.Counter()   # command -> scripted replies given
         self.changed = threading.Condition()
         self.controller = None
         # before_250(envelope): called with each message kept, before the
@@ -109,12 +121,30 @@ class SmtpServer:
             self.controller.stop()
             self.controller = None
 
+    def answer(self, command, reply, times=1):
+        """The next `times` commands `command` ("AUTH", "MAIL", "RCPT") get
+        `reply` (str, or bytes sent as they are) instead of the usual
+        answer; for AUTH, a refusal (535) whatever reply says."""
+        with self.changed:
+            self.script.extend([(command, reply)] * times)
+
+    def _scripted(self, command):
+        with self.changed:
+            if self.script and self.script[0][0] == command:
+                self.scripted[command] += 1
+                self.changed.notify_all()
+                return self.script.popleft()[1]
+        return None
+
     def _authenticate(self, smtp, session, envelope, mechanism, auth_data):
+        # handled=False: aiosmtpd then answers the refusal itself (535).
+        if self._scripted("AUTH"):
+            return AuthResult(success=False, handled=False)
         ok = (auth_data.login.decode(), auth_data.password.decode()) == self.auth
         if ok:
             with self.changed:
                 self.logins += 1
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     def _answer_rcpt(self, envelope, address):
         with self.changed:

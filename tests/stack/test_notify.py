@@ -4,12 +4,17 @@ content a person would check (the file, the criterion, the motivation, the
 end date, a tracking link that opens); the committee's digest (never a
 file the member stepped aside from; List-Unsubscribe there only); the
 listing reminders 60 and 14 days before the end (`essp mail tick --at`);
-the staff's letters; an erased address that gets nothing more.  Then the
-default stack, with no SMTP server: the letters are .eml files in the
-Maildir $ESSP_HOME/mail/new that Python's email module reads."""
+the staff's letters; an erased address that gets nothing more.  The
+server asks for AUTH, over plain SMTP on loopback (ESSP_SMTP_STARTTLS=0
+said explicitly); refusing the session for a while (535 to AUTH, 553 to
+MAIL FROM) fails no letter, and a reply in Latin-1 is recorded.  notify
+will not send a password in clear to another host.  Then the default
+stack, with no SMTP server: the letters are .eml files in the Maildir
+$ESSP_HOME/mail/new that Python's email module reads."""
 
 import copy
 import email
+import subprocess
 import email.policy
 import glob
 import os
@@ -32,9 +37,14 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
           "octobre", "novembre", "décembre")
 DAY = 86400
 
-server = SmtpServer().start()
+SMTP_AUTH = ("essp", "mot-de-passe-du-relais")
+server = SmtpServer(auth=SMTP_AUTH).start()
+# A retry a second after a failure (60 s by default): the session refused
+# for a while costs seconds.
 stack = harness.Stack(BIN, env={"ESSP_SMTP_URL": server.url, "ESSP_STAFF_EMAIL": STAFF_EMAIL,
-                                "ESSP_MAIL_FROM": "annuaire@esspratiques.example"})
+                                "ESSP_MAIL_FROM": "annuaire@esspratiques.example",
+                                "ESSP_SMTP_USER": SMTP_AUTH[0], "ESSP_SMTP_PASSWORD": SMTP_AUTH[1],
+                                "ESSP_SMTP_STARTTLS": "0", "ESSP_MAIL_RETRY_FIRST_S": "1"})
 numbers = iter(range(1, 10 ** 6))
 
 
@@ -104,7 +114,55 @@ def headers_are_sound(m, address):
     assert "Bonjour" in m.text() and m.html().lstrip().lower().startswith("<!doctype html")
 
 
+def nothing_failed():
+    """No letter failed, and no staff notice of one."""
+    assert stack.essp_lines("mail", "failed") == []
+    assert not [m for m in server.to(STAFF_EMAIL) if "non distribué" in m.message["Subject"]]
+
+
 # ------------------------------------------------------------------ tests
+
+def test_the_session_refused_for_a_while_fails_no_letter():
+    """A wrong password (535 to AUTH) twice, then the sender refused (553
+    to MAIL FROM): the server refuses every letter alike, none is failed;
+    all leave once it accepts, each once."""
+    server.answer("AUTH", "535", 2)
+    server.answer("MAIL", "553 5.7.1 <annuaire@esspratiques.example>: Sender address rejected", 1)
+    document, address = application()
+    receipt = submit(document)
+    stack.wait_state(receipt["id"], "in_review")
+    letter(address, "est enregistrée")
+    letter(address, "examinée par le comité")
+    assert server.scripted == {"AUTH": 2, "MAIL": 1}, server.scripted
+    nothing_failed()
+    said = stack.log("notify")
+    assert "refuses the session at AUTH (535" in said and "at MAIL FROM (553" in said, said
+
+
+def test_a_reply_in_latin_1_is_recorded():
+    """A 451 in Latin-1 to RCPT TO: the letter is retried (the core keeps
+    only UTF-8, and the server's words are kept as ASCII) and arrives."""
+    server.answer("RCPT", "451 4.3.0 Bo\xeete pleine, r\xe9essayez plus tard".encode("latin-1"), 1)
+    document, address = application()
+    submit(document)
+    letter(address, "est enregistrée", timeout=30)
+    assert server.scripted["RCPT"] == 1
+    nothing_failed()
+
+
+def test_no_password_in_clear_to_another_host():
+    """AUTH on smtp:// to a host other than loopback with STARTTLS=0: notify
+    refuses to start, and says why."""
+    env = dict(stack.env, ESSP_SMTP_URL="smtp://192.0.2.1:587", ESSP_SMTP_STARTTLS="0",
+               ESSP_HOME=os.path.join(stack.home, "clear"), ESSP_PORT=str(harness.free_base_port()))
+    os.makedirs(os.path.join(env["ESSP_HOME"], "log"))
+    done = subprocess.run([os.path.join(BIN, "essp-notify")], env=env, cwd=env["ESSP_HOME"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    assert done.returncode != 0, done.stdout
+    with open(os.path.join(env["ESSP_HOME"], "log", "notify.log"), errors="replace") as f:
+        said = f.read() + done.stdout.decode(errors="replace")
+    assert "password in clear" in said, said
+
 
 def test_receipt_with_a_tracking_link_that_opens():
     document, address = application()
@@ -338,7 +396,8 @@ def test_the_default_stack_writes_the_maildir():
 if __name__ == "__main__":
     try:
         setup()
-        harness.run([test_receipt_with_a_tracking_link_that_opens, test_incomplete_names_the_criterion,
+        harness.run([test_the_session_refused_for_a_while_fails_no_letter, test_a_reply_in_latin_1_is_recorded,
+                     test_no_password_in_clear_to_another_host, test_receipt_with_a_tracking_link_that_opens, test_incomplete_names_the_criterion,
                      test_in_review_then_changes_requested_with_the_motivation,
                      test_rejected_then_appeal_received, test_approved_and_published_with_the_end_date,
                      test_updates_of_a_listing_published_or_refused_without_an_approval_letter,

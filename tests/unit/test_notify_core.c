@@ -8,6 +8,8 @@
 #include "proto/doc.h"
 #include "proto/messages.h"
 
+#include <sodium.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,6 +226,221 @@ static void test_published_then_reminders_60_and_14_days_before(void **state)
     assert_int_equal(letters, 0);
 }
 
+/*  A listing published with less than sixty days left (reinstated,
+ *  imported), or a tick that came late: the letter says the days really
+ *  left, and the sixty-day one is not written with a month or less left. */
+static void test_reminders_say_the_days_really_left(void **state)
+{
+    core_t *t = *state;
+    uint64_t letters = 0;
+    notify_bench_submitted(t, 1, "app1", "contact@mutuelle.example", T0);
+    notify_bench_submitted(t, 2, "app2", "autre@coop.example", T0);
+    notify_bench_send_all(t, T0, notify_bench_due(t, T0));
+    /* app1 listed until 2027-01-20 (45 days left), app2 until 2026-12-26 (20). */
+    int64_t end1 = 1800403200, end2 = 1798243200;
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_publication, t->notify, "upsert", T0 + 1,
+                                      "{\"seq\": 3, \"type\": \"upsert\", \"at\": %d, \"id\": \"app1\", \"version\": 1,"
+                                      " \"entry\": {\"id\": \"app1\", \"listed_until\": \"2027-01-20\"}}", T0 + 1),
+                     0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_publication, t->notify, "upsert", T0 + 1,
+                                      "{\"seq\": 4, \"type\": \"upsert\", \"at\": %d, \"id\": \"app2\", \"version\": 1,"
+                                      " \"entry\": {\"id\": \"app2\", \"listed_until\": \"2026-12-26\"}}", T0 + 1),
+                     0);
+    notify_bench_send_all(t, T0 + 1, notify_bench_due(t, T0 + 1));
+    /* The sixty-day moment of app1 has passed: its letter leaves at the
+     * next tick, saying 45 days; app2 gets none. */
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0 + 2, TICK, (long long) (T0 + 2)), 0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 1);
+    char *text = notify_bench_letter_text(t, T0 + 2, "contact@mutuelle.example");
+    assert_non_null(strstr(text, "dans 45 jours."));
+    assert_null(strstr(text, "deux mois"));
+    free(text);
+    /* app2's tick came three days before its end: three days, not two weeks. */
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0 + 2, TICK, (long long) (end2 - 3 * 86400 + 3600)), 0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 1);
+    text = notify_bench_letter_text(t, T0 + 2, "autre@coop.example");
+    assert_non_null(strstr(text, "dans 3 jours."));
+    assert_null(strstr(text, "deux semaines"));
+    free(text);
+    /* Fourteen days before app1's end, to the day: so worded. */
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0 + 2, TICK, (long long) (end1 - 14 * 86400)), 0);
+    text = notify_bench_letter_text(t, T0 + 2, "contact@mutuelle.example");
+    assert_non_null(strstr(text, "dans deux semaines (14 jours)."));
+    free(text);
+    /* Nothing else was planned for either. */
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0 + 2, TICK, (long long) end1), 0);
+    assert_true(doc_uint(core_bench_reply(t->bench), "letters", &letters));
+    assert_int_equal(letters, 0);
+}
+
+/*  Whether any key or value of notify's databases holds one of needles
+ *  (core_bench_start runs it in a transaction of the store). */
+typedef struct {
+    const char *const *needles;
+    size_t hits;
+} s_scan_t;
+
+static bool s_holds(const MDB_val *v, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; n <= v->mv_size && i <= v->mv_size - n; i++)
+        if (!memcmp((const char *) v->mv_data + i, needle, n))
+            return true;
+    return false;
+}
+
+static int s_scan(void *ctx, service_t *svc, MDB_txn *txn)
+{
+    s_scan_t *scan = ctx;
+    for (size_t db = 0; notify_dbs[db]; db++) {
+        MDB_cursor *cursor;
+        MDB_val k, v;
+        assert_int_equal(mdb_cursor_open(txn, service_db(svc, db), &cursor), 0);
+        while (mdb_cursor_get(cursor, &k, &v, MDB_NEXT) == 0)
+            for (const char *const *n = scan->needles; *n; n++)
+                if (s_holds(&k, *n) || s_holds(&v, *n)) {
+                    print_message("%s holds %s\n", notify_dbs[db], *n);
+                    scan->hits++;
+                }
+        mdb_cursor_close(cursor);
+    }
+    return 0;
+}
+
+static size_t s_traces(core_t *t, const char *const *needles)
+{
+    s_scan_t scan = { needles, 0 };
+    assert_int_equal(core_bench_start(t->bench, s_scan, &scan), 0);
+    return scan.hits;
+}
+
+#define S_PERSON "{\"organisation\": {\"name\": \"Mutuelle <Entraide>\", \"private_contact\": {\"name\": \"Zoé Brochard\"," \
+                 " \"email\": \"zoe@mutuelle.example\"}}}"
+
+/*  The streams are read apart: validation's and review's events about a
+ *  file, whole applications, may come after intake's `erased` and before
+ *  their own stream is redacted.  They bring nothing of the person back,
+ *  and write nobody; an erasure seen first on review's stream leaves
+ *  nothing waiting. */
+static void test_nothing_of_an_erased_person_comes_back(void **state)
+{
+    core_t *t = *state;
+    static const char *const person[] = { "Brochard", "zoe@mutuelle.example", "Entraide", NULL };
+    notify_bench_submitted(t, 1, "app1", "zoe@mutuelle.example", T0);
+    notify_bench_send_all(t, T0, notify_bench_due(t, T0));
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_intake, t->notify, "erased", T0 + 10,
+                                      "{\"seq\": 2, \"type\": \"erased\", \"at\": %d, \"id\": \"app1\"}", T0 + 10),
+                     0);
+    notify_bench_send_all(t, T0 + 10, notify_bench_due(t, T0 + 10));
+    assert_int_equal(s_traces(t, person), 0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_validation, t->notify, "validated", T0 + 11,
+                                      "{\"seq\": 7, \"type\": \"validated\", \"at\": %d, \"id\": \"app1\", \"revision\": 1,"
+                                      " \"verdict\": \"review\", \"report\": [], \"application\": " S_PERSON "}", T0 + 5),
+                     0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "queued", T0 + 11,
+                                      "{\"seq\": 8, \"type\": \"queued\", \"at\": %d, \"id\": \"app1\", \"revision\": 1,"
+                                      " \"round\": 1, \"kind\": \"review\"}", T0 + 6),
+                     0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "decided", T0 + 11,
+                                      "{\"seq\": 9, \"type\": \"decided\", \"at\": %d, \"id\": \"app1\", \"revision\": 1,"
+                                      " \"round\": 1, \"decision\": \"approve\", \"motivations\": [], \"expires\": %d,"
+                                      " \"application\": " S_PERSON "}", T0 + 7, T0 + 400 * 86400),
+                     0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "withdrawn", T0 + 11,
+                                      "{\"seq\": 10, \"type\": \"withdrawn\", \"at\": %d, \"id\": \"app1\","
+                                      " \"reason\": \"RGPD\", \"kind\": \"erased\"}", T0 + 10),
+                     0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_publication, t->notify, "upsert", T0 + 11,
+                                      "{\"seq\": 3, \"type\": \"upsert\", \"at\": %d, \"id\": \"app1\", \"version\": 1,"
+                                      " \"entry\": {\"id\": \"app1\", \"listed_until\": \"2027-12-06\"}}", T0 + 8),
+                     0);
+    assert_int_equal(doc_len(notify_bench_due(t, T0 + 400 * 86400)), 0);
+    assert_int_equal(s_traces(t, person), 0);
+    /* Review's notice of the erasure first: what waited for the file goes. */
+    static const char *const app2[] = { "app2", NULL };
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "queued", T0 + 12,
+                                      "{\"seq\": 11, \"type\": \"queued\", \"at\": %d, \"id\": \"app2\", \"revision\": 1,"
+                                      " \"round\": 1, \"kind\": \"review\"}", T0 + 12),
+                     0);
+    assert_int_equal(s_traces(t, app2), 1);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "withdrawn", T0 + 12,
+                                      "{\"seq\": 12, \"type\": \"withdrawn\", \"at\": %d, \"id\": \"app2\","
+                                      " \"reason\": \"RGPD\", \"kind\": \"erased\"}", T0 + 12),
+                     0);
+    assert_int_equal(s_traces(t, app2), 0);
+    /* And a redacted event drops them too. */
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "queued", T0 + 13,
+                                      "{\"seq\": 13, \"type\": \"queued\", \"at\": %d, \"id\": \"app2\", \"revision\": 1,"
+                                      " \"round\": 2, \"kind\": \"review\"}", T0 + 13),
+                     0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_validation, t->notify, "redacted", T0 + 13,
+                                      "{\"seq\": 4, \"type\": \"redacted\", \"at\": %d, \"id\": \"app2\"}", T0 + 13),
+                     0);
+    assert_int_equal(s_traces(t, app2), 0);
+}
+
+/*  The recipient's name of a composed letter: its To: header's encoded
+ *  words, decoded and put together (malloc'd). */
+static char *s_to_name(const char *bytes)
+{
+    const char *p = strstr(bytes, "\r\nTo: ");
+    assert_non_null(p);
+    const char *end = strchr(p, '<');
+    assert_non_null(end);
+    char *name = calloc(1, 2048);
+    size_t len = 0;
+    while ((p = strstr(p, "=?UTF-8?B?")) && p < end) {
+        p += 10;
+        const char *close = strstr(p, "?=");
+        size_t got = 0;
+        assert_int_equal(sodium_base642bin((unsigned char *) name + len, 2047 - len, p, (size_t) (close - p), NULL,
+                                           &got, NULL, sodium_base64_VARIANT_ORIGINAL),
+                         0);
+        len += got;
+        p = close + 2;
+    }
+    return name;
+}
+
+/*  200 characters, the schema's limit, of up to 4 bytes each: the names
+ *  arrive whole, in the To: header and in the text, from the event and
+ *  from what notify keeps of the file. */
+static void test_long_accented_names_arrive_whole(void **state)
+{
+    core_t *t = *state;
+    char organisation[4 * 200 + 1] = "", contact[2 * 200 + 1] = "Z", qp[12 * 200 + 1] = "";
+    for (int i = 0; i < 200; i++) {
+        strcat(organisation, "\xF0\x9F\x8C\xB1");     /* U+1F331, 4 bytes */
+        strcat(qp, "=F0=9F=8C=B1");
+    }
+    for (int i = 1; i < 200; i++)
+        strcat(contact, "\xC3\xA9");                   /* é: 399 bytes, an odd number */
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_intake, t->notify, "submitted", T0,
+                                      "{\"seq\": 1, \"v\": 1, \"type\": \"submitted\", \"at\": %d, \"id\": \"app1\","
+                                      " \"revision\": 1, \"application\": {\"organisation\": {\"name\": \"%s\","
+                                      " \"private_contact\": {\"name\": \"%s\", \"email\": \"zoe@mutuelle.example\"}}}}",
+                                      T0, organisation, contact),
+                     0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_review, t->notify, "queued", T0 + 1,
+                                      "{\"seq\": 5, \"type\": \"queued\", \"at\": %d, \"id\": \"app1\", \"revision\": 1,"
+                                      " \"round\": 1, \"kind\": \"review\"}", T0 + 1),
+                     0);
+    const msgpack_object *due = notify_bench_due(t, T0 + 1);
+    assert_int_equal(doc_len(due), 2);
+    for (size_t i = 0; i < 2; i++) {
+        char *bytes = notify_bench_field(doc_at(due, i), "bytes");
+        char *name = s_to_name(bytes);
+        assert_string_equal(name, contact);
+        char *text = notify_bench_text(bytes);
+        assert_non_null(strstr(text, qp));
+        free(text);
+        free(name);
+        free(bytes);
+    }
+}
+
 #define PENDING                                                                                                  \
     "{\"members\": ["                                                                                          \
     "{\"name\": \"Alice\", \"email\": \"alice@comite.example\", \"digest\": true, \"files\": ["                 \
@@ -364,6 +581,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_incomplete_lists_each_failed_criterion, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_rejection_says_how_to_appeal_once, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_published_then_reminders_60_and_14_days_before, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_reminders_say_the_days_really_left, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_of_an_erased_person_comes_back, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_long_accented_names_arrive_whole, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_members_get_one_digest_a_day_and_reminders, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_complaint_tells_staff_and_suspends, notify_bench_setup, notify_bench_teardown),
     };

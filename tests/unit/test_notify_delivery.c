@@ -12,6 +12,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,54 @@ static void test_a_permanent_failure_is_not_retried_and_staff_know(void **state)
     assert_true(doc_str_eq(doc_at(letters, 0), "id", "app1"));
     assert_true(doc_str_eq(doc_at(letters, 0), "error", "550 5.1.1 no such user"));
     free(id);
+}
+
+/*  Whether text is whole UTF-8 characters (no sequence cut short). */
+static bool s_utf8_whole(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *) text; *p;) {
+        int more = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        if (more < 0)
+            return false;
+        for (p++; more > 0; more--, p++)
+            if ((*p & 0xC0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
+/*  An error longer than the outbox keeps, or cut again in the give-up's
+ *  words, ends on a whole character: mail_failed's reply stays UTF-8. */
+static void test_a_long_error_is_cut_between_characters(void **state)
+{
+    core_t *t = *state;
+    char error[700] = "5";
+    for (size_t n = 1; n + 2 < sizeof error; n += 2)
+        memcpy(error + n, "\xc3\xa9", 3);  /* "5é..." and "é...": each cut falls inside one of them */
+    notify_bench_submitted(t, 1, "app1", "contact@mutuelle.example", T0);
+    notify_bench_submitted(t, 2, "app2", "autre@mutuelle.example", T0);
+    const msgpack_object *due = notify_bench_due(t, T0);
+    char *first = notify_bench_field(notify_bench_find(due, "contact@mutuelle.example"), "message_id");
+    char *second = notify_bench_field(notify_bench_find(due, "autre@mutuelle.example"), "message_id");
+#define S_MARK "{\"v\": 1, \"type\": \"outbox_mark\", \"secret\": \"" SECRET "\", \"message_id\": \"%s\"," \
+               " \"at\": %d, \"outcome\": \"%s\", \"error\": \"%s\"}"
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, S_MARK, first, T0 + 20, "failed", error + 1), 0);
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, S_MARK, second,
+                                        T0 + NOTIFY_RETRY_GIVE_UP + 1, "retry", error), 0);
+#undef S_MARK
+    assert_true(doc_str_eq(core_bench_reply(t->bench), "state", "failed"));
+    core_bench_peer(t->bench, "staff", "alice");
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0, "{\"v\": 1, \"type\": \"mail_failed\"}"), 0);
+    const msgpack_object *letters = doc_array(core_bench_reply(t->bench), "letters");
+    assert_int_equal(doc_len(letters), 2);
+    for (size_t i = 0; i < 2; i++) {
+        char *kept = notify_bench_field(doc_at(letters, i), "error");
+        assert_true(strlen(kept) > 300);
+        assert_true(s_utf8_whole(kept));
+        free(kept);
+    }
+    free(first);
+    free(second);
 }
 
 static void test_the_sender_must_know_the_secret(void **state)
@@ -316,6 +365,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sent_purges_the_body, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_temporary_failure_is_retried_later, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_permanent_failure_is_not_retried_and_staff_know, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_a_long_error_is_cut_between_characters, notify_bench_setup,
+                                        notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_the_sender_must_know_the_secret, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test(test_backoff_bounds),
         cmocka_unit_test_setup_teardown(test_an_address_with_a_line_break_is_never_a_recipient, notify_bench_setup, notify_bench_teardown),

@@ -1,5 +1,6 @@
-/* Unit tests of essp-notify's shell: the Paris clock of the daily digest
- * and the Maildir the letters go to when no SMTP server is set. */
+/* Unit tests of essp-notify's shell: the Paris clock of the daily digest,
+ * the Maildir the letters go to when no SMTP server is set, and what the
+ * SMTP client keeps of a server's words and of its host. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 
 #include "services/notify/maildir.h"
 #include "services/notify/schedule.h"
+#include "services/notify/smtp.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -97,6 +99,35 @@ static void test_maildir_reports_a_directory_it_cannot_write(void **state)
     assert_int_equal(maildir_deliver("/nonexistent/essp-mail", id, 3, "a", 1), -1);
 }
 
+/*  A reply in Latin-1 (or anything not ASCII) becomes '?': the core
+ *  stores only valid UTF-8, and a cut never falls inside a character. */
+static void test_a_server_line_is_kept_in_printable_ascii(void **state)
+{
+    char out[16];
+    const char latin1[] = "550 Refus\xe9 \x01\x7f";
+    smtp_printable(latin1, sizeof latin1 - 1, out, sizeof out);
+    assert_string_equal(out, "550 Refus? ??");
+    const char utf8[] = "451 \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+    smtp_printable(utf8, sizeof utf8 - 1, out, sizeof out);
+    assert_string_equal(out, "451 ???????????");
+    smtp_printable("250 OK", 6, out, 4);
+    assert_string_equal(out, "250");
+}
+
+static void test_loopback_hosts(void **state)
+{
+    assert_true(smtp_host_is_loopback("127.0.0.1"));
+    assert_true(smtp_host_is_loopback("127.1.2.3"));
+    assert_true(smtp_host_is_loopback("localhost"));
+    assert_true(smtp_host_is_loopback("[::1]"));
+    assert_true(smtp_host_is_loopback("::1"));
+    assert_false(smtp_host_is_loopback("128.0.0.1"));
+    assert_false(smtp_host_is_loopback("mail.example.org"));
+    assert_false(smtp_host_is_loopback("localhost.example.org"));
+    assert_false(smtp_host_is_loopback("[::2]"));
+    assert_false(smtp_host_is_loopback(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -105,6 +136,8 @@ int main(void)
         cmocka_unit_test(test_next_digest_is_eight_in_paris),
         cmocka_unit_test(test_maildir_renames_into_new_once_per_letter),
         cmocka_unit_test(test_maildir_reports_a_directory_it_cannot_write),
+        cmocka_unit_test(test_a_server_line_is_kept_in_printable_ascii),
+        cmocka_unit_test(test_loopback_hosts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
