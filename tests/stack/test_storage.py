@@ -16,6 +16,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import form_fields as form_fields_module  # noqa: E402
 import harness  # noqa: E402
 from essp_client import HTTP_OFFSET, SERVICES, Client  # noqa: E402
 from http_client import Gateway  # noqa: E402
@@ -80,34 +81,14 @@ def submit_path():
 
 
 def form_fields(doc, key):
-    """The application as the form posts it (the mutuelle fixture)."""
-    org = doc["organisation"]
-    fields = {
-        "_key": key,
-        "organisation.name": org["name"],
-        "organisation.siret": org["siret"], "organisation.legal_form": "mutual",
-        "organisation.created": "1998-06-01", "organisation.address.street": "3 place Napoléon",
-        "organisation.address.postcode": "85000", "organisation.address.city": "La Roche-sur-Yon",
-        "organisation.public_contact.email": "conseil-ess@mep-vendee.example",
-        "organisation.public_contact.phone": "02 51 37 64 20",
-        "organisation.private_contact.name": "Jean-Loïc Brochard",
-        "organisation.private_contact.email": "jl.brochard@mep-vendee.example",
-        "principles.purpose": "Mutuelle sans but lucratif ; notre service « Conseil ESS » aide les associations.",
-        "principles.governance": "Les adhérents élisent leurs délégués ; chaque délégué dispose d'une voix.",
-        "principles.surplus": "Les excédents sont affectés aux fonds propres et à l'action sociale.",
-        "offer.scope": ["specific"], "offer.formats": ["support"],
-        "offer.themes": ["wage_policy_social_exemplarity", "csr_iso26000"], "offer.departments": "85, 44",
-        "references[0].client": "ADMR Canton de Chantonnay", "references[0].client_is_ess": "true",
-        "references[0].year": "2025", "references[0].kind": "support", "references[0].ci_topics": ["rse"],
-        "references[0].summary": "Démarche RSE centrée sur la santé et la sécurité des aides à domicile.",
+    """The application as the form posts it (the mutuelle fixture), with a
+    fourth reference."""
+    fields = form_fields_module.mutuelle(doc, key)
+    fields.update({
         "references[3].client": "Association Vendée Insertion Emploi", "references[3].client_is_ess": "true",
         "references[3].year": "2022", "references[3].kind": "support",
         "references[3].summary": "Accompagnement à la prévention des risques psychosociaux.",
-    }
-    for commitment in ("contract_before_action", "within_competence", "confidentiality", "non_discrimination",
-                       "conflict_disclosure", "tax_compliance", "regulatory_watch", "intellectual_property",
-                       "fair_competition", "charter_on_request"):
-        fields["commitments." + commitment] = "true"
+    })
     return fields
 
 
