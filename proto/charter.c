@@ -161,6 +161,11 @@ static criterion_outcome_t s_check_form(s_input_t *in, const s_rule_t *rule,
               "solidaire d'utilité sociale » (ESUS) : renseignez votre agrément (département de "
               "la préfecture, date d'octroi, date d'échéance), ou corrigez votre statut "
               "juridique si votre structure n'est pas une société commerciale.");
+    /* The agreement itself (its dates) is ESS-ESUS's: this criterion must
+     * not call the company "agréée" when that one finds the agreement over. */
+    if (s_is_commercial(in))
+        return s_set(out, CRITERION_PASS, "", "Statut juridique reconnu par la charte : société commerciale, "
+                     "avec un agrément ESUS (ses dates sont examinées au critère ESS-ESUS).");
     return s_set(out, CRITERION_PASS, "", "Statut juridique reconnu par la charte : %s.", label);
 }
 

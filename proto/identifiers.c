@@ -2,6 +2,7 @@
 #include "identifiers.h"
 
 #include <string.h>
+#include <strings.h>
 
 const char *id_status_name(id_status_t status)
 {
@@ -111,10 +112,12 @@ id_status_t id_siret_check(const char *text, size_t len, char digits[ID_SIRET_LE
     s_copy_out(digits, buf);
     if (status != ID_OK)
         return status;
-    if (id_luhn(buf, ID_SIRET_LEN))
-        return ID_OK;
-    bool la_poste = memcmp(buf, ID_LA_POSTE_SIREN, ID_SIREN_LEN) == 0;
-    return la_poste && s_digit_sum(buf, ID_SIRET_LEN) % 5 == 0 ? ID_OK : ID_BAD_CHECKSUM;
+    if (memcmp(buf, ID_LA_POSTE_SIREN, ID_SIREN_LEN) == 0)
+        return s_digit_sum(buf, ID_SIRET_LEN) % 5 == 0 || strcmp(buf, ID_LA_POSTE_HEAD_OFFICE) == 0
+                   ? ID_OK : ID_BAD_CHECKSUM;
+    /* Both keys: a 14-digit number that passes Luhn is not a SIRET unless
+     * its first nine digits are a SIREN. */
+    return id_luhn(buf, ID_SIREN_LEN) && id_luhn(buf, ID_SIRET_LEN) ? ID_OK : ID_BAD_CHECKSUM;
 }
 
 int id_siret_siren(const char *siret, size_t len, char siren[ID_SIREN_LEN + 1])
@@ -131,7 +134,7 @@ int id_siret_siren(const char *siret, size_t len, char siren[ID_SIREN_LEN + 1])
 
 bool id_rna_is_none(const char *text, size_t len)
 {
-    return text && len == 4 && memcmp(text, "none", 4) == 0;
+    return text && ((len == 4 && strncasecmp(text, "none", 4) == 0) || (len == 5 && strncasecmp(text, "aucun", 5) == 0));
 }
 
 id_status_t id_rna_check(const char *text, size_t len)

@@ -5,14 +5,17 @@
  *  itself can prove is checked here.
  *
  *  - SIREN: 9 digits, Luhn checksum.
- *  - SIRET: 14 digits (SIREN + establishment number), Luhn over the 14.
- *    La Poste (SIREN 356000000) numbers its thousands of establishments
- *    without a Luhn key: for it the sum of the 14 digits must be a
- *    multiple of 5 instead (its head office 35600000000048 passes both).
+ *  - SIRET: 14 digits (SIREN + establishment number): its SIREN passes
+ *    its own Luhn key, and the 14 digits theirs.  La Poste (SIREN
+ *    356000000) numbers its thousands of establishments without a Luhn
+ *    key: for it the sum of the 14 digits must be a multiple of 5 instead
+ *    (its head office 35600000000048 passes Luhn only).
  *  - RNA: "W" + 9 characters, `^W[0-9][0-9AB][0-9]{7}$` (the Corsican
  *    départements 2A / 2B put a letter in third place), no check digit.
- *    The literal "none" is how an association without RNA number says so
- *    (Alsace-Moselle associations are registered at the local court).
+ *    The literal "none" (or the French "aucun", in any case, as the form
+ *    and the reasons say it) is how an association without RNA number
+ *    says so (Alsace-Moselle associations are registered at the local
+ *    court).
  *  - NDA (training provider declaration): 11 digits, no published key.
  *    The observed layout is region (2) + département (2) + sequence (5) +
  *    département again (2), e.g. "52 44 12563 44".  Since the layout is
@@ -36,6 +39,8 @@
 
 /*  The SIREN of La Poste, the one exception to the SIRET Luhn rule. */
 #define ID_LA_POSTE_SIREN "356000000"
+/*  Its head office, whose SIRET passes Luhn but not the digit-sum rule. */
+#define ID_LA_POSTE_HEAD_OFFICE "35600000000048"
 
 typedef enum {
     ID_OK = 0,

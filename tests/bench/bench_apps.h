@@ -31,7 +31,8 @@ void bench_apps_fini(bench_apps_t *self);
  *  valid until the next call. */
 const char *bench_apps_make(bench_apps_t *self, uint32_t seed, size_t *size);
 
-/*  A Luhn-valid SIRET "7" + 8 digits spread from seed + "0001" + key. */
+/*  A valid SIRET: 8 digits spread from seed and the SIREN's key, then
+ *  "0001" and the SIRET's key. */
 void bench_apps_siret(uint32_t seed, char out[15]);
 
 #endif

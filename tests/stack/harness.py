@@ -246,12 +246,12 @@ def luhn_ok(digits):
 
 
 def make_siret(seed):
-    """A Luhn-valid SIRET, different for every seed (and never La Poste's)."""
-    body = "7%08d0001" % seed
-    for last in "0123456789":
-        if luhn_ok(body + last):
-            return body + last
-    raise AssertionError("unreachable")
+    """A valid SIRET, different for every seed below 10^7 (and never La
+    Poste's): a SIREN that passes its Luhn key, then an establishment
+    number whose last digit makes the 14 pass theirs."""
+    head = "7%07d" % seed
+    siren = next(head + key for key in "0123456789" if luhn_ok(head + key))
+    return next(siren + "0001" + key for key in "0123456789" if luhn_ok(siren + "0001" + key))
 
 
 def write_json(directory, name, document):

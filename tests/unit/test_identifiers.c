@@ -97,6 +97,8 @@ static void test_siret(void **state)
         {"458 813 995 00016", ID_OK, "45881399500016"},
         {" 96987973300018 ", ID_OK, "96987973300018"},
         {"45881399500017", ID_BAD_CHECKSUM, "45881399500017"},
+        /* the 14 digits pass Luhn, their SIREN 123456789 does not */
+        {"12345678900007", ID_BAD_CHECKSUM, "12345678900007"},
         /* digit sum a multiple of 5 is La Poste's rule only */
         {"73282932000072", ID_BAD_CHECKSUM, "73282932000072"},
         /* La Poste: head office passes Luhn, establishments the digit sum */
@@ -105,6 +107,8 @@ static void test_siret(void **state)
         {"35600000012346", ID_OK, "35600000012346"},   /* Luhn fails, sum 30 */
         {"356 000 000 00001", ID_OK, "35600000000001"},
         {"35600000012345", ID_BAD_CHECKSUM, "35600000012345"},  /* sum 29 */
+        /* Luhn is not La Poste's rule: only its head office passes by it */
+        {"35600000000014", ID_BAD_CHECKSUM, "35600000000014"},  /* sum 19 */
         {"4588139950001", ID_BAD_LENGTH, "4588139950001"},
         {"458813995000160", ID_BAD_LENGTH, "45881399500016"},
         {"4588139950001A", ID_BAD_CHARS, ""},
@@ -147,7 +151,11 @@ static void test_rna(void **state)
         {"W44 2001234", ID_BAD_SHAPE, false},
         {"W44200123A", ID_BAD_SHAPE, false},
         {"442001234", ID_BAD_SHAPE, false},
-        {"None", ID_BAD_SHAPE, false},
+        {"None", ID_OK, true},            /* as a person types it */
+        {"aucun", ID_OK, true},           /* what the form and the reasons say */
+        {"AUCUN", ID_OK, true},
+        {"aucune", ID_BAD_SHAPE, false},
+        {"non", ID_BAD_SHAPE, false},
         {"", ID_BAD_SHAPE, false},
     };
     for (size_t i = 0; i < COUNT(cases); i++) {
