@@ -94,6 +94,11 @@ int service_log_redact(service_t *self, MDB_txn *txn, const char *id, size_t id_
     return rc;
 }
 
+void service_request_compact(service_t *self)
+{
+    self->compact = true;
+}
+
 uint64_t service_log_head(service_t *self)
 {
     return stream_log_head(self->log);

@@ -184,6 +184,11 @@ int service_event_end(service_t *self, MDB_txn *txn);
 int service_log_redact(service_t *self, MDB_txn *txn, const char *id, size_t id_len,
                        stream_log_rewrite_fn rewrite, void *arg, size_t *count);
 
+/*  Erasure outside the event log (a core's own records of a person): the
+ *  shell compacts the store after the turn commits, as after
+ *  service_log_redact. */
+void service_request_compact(service_t *self);
+
 /*  The in-process endpoint the ROUTER also binds ("inproc://essp-intake"),
  *  for the threads of an attached front end. */
 const char *service_inproc_endpoint(service_t *self);

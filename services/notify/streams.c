@@ -400,6 +400,10 @@ static int s_erase(service_t *svc, MDB_txn *txn, const letters_file_t *file, int
         rc = s_tombstone_put(svc, txn, file->id);
     if (!rc)
         rc = s_drop_waiting(svc, txn, file->id);
+    /* What was overwritten or deleted stays in LMDB's freed pages until
+     * the store is compacted. */
+    if (!rc)
+        service_request_compact(svc);
     return rc;
 }
 
@@ -475,6 +479,8 @@ static int s_apply(notify_t *self, service_t *svc, MDB_txn *txn, const char *str
         char id[OUTBOX_APP_MAX];
         if (doc_strcpy(event, "id", id, sizeof id) > 0 && !(rc = s_tombstone_put(svc, txn, id)))
             rc = s_drop_waiting(svc, txn, id);
+        if (!rc)
+            service_request_compact(svc);
     }
     return rc;
 }
