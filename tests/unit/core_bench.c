@@ -40,6 +40,7 @@ struct core_bench_t {
     int (*before_commit)(void *ctx, service_t *svc, MDB_txn *txn);
     void (*ended)(void *ctx, service_t *svc, bool committed);
     void *hooks_ctx;
+    size_t compactions;         /* asked by the core (service_request_compact) */
 };
 
 static core_bench_t *s_bench(service_t *svc)
@@ -341,6 +342,16 @@ int __wrap_service_log_redact(service_t *svc, MDB_txn *txn, const char *id, size
                               stream_log_rewrite_fn rewrite, void *arg, size_t *count)
 {
     return stream_log_redact(s_bench(svc)->log, txn, id, id_len, rewrite, arg, count);
+}
+
+void __wrap_service_request_compact(service_t *svc)
+{
+    s_bench(svc)->compactions++;
+}
+
+size_t core_bench_compactions(core_bench_t *self)
+{
+    return self->compactions;
 }
 
 uint64_t __wrap_service_log_head(service_t *svc)

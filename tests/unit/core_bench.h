@@ -81,6 +81,9 @@ int core_bench_apply_object(core_bench_t *self, service_apply_fn apply, void *ct
 /*  The last seq of the core's log, and the events after `after`
  *  (an array, decoded; valid until the next call of the bench). */
 uint64_t core_bench_head(core_bench_t *self);
+
+/*  How many times the core asked for its store to be compacted. */
+size_t core_bench_compactions(core_bench_t *self);
 const msgpack_object *core_bench_events(core_bench_t *self, uint64_t after);
 
 /*  The first event of `type` after `after`, or NULL. */
@@ -97,6 +100,7 @@ int __wrap_service_event_end(service_t *svc, MDB_txn *txn);
 int __wrap_service_log_redact(service_t *svc, MDB_txn *txn, const char *id, size_t id_len,
                               stream_log_rewrite_fn rewrite, void *arg, size_t *count);
 uint64_t __wrap_service_log_head(service_t *svc);
+void __wrap_service_request_compact(service_t *svc);
 int __wrap_service_log_get(service_t *svc, MDB_txn *txn, uint64_t seq, MDB_val *event);
 
 #endif

@@ -333,6 +333,7 @@ static void test_nothing_of_an_erased_person_comes_back(void **state)
     assert_int_equal(core_bench_apply(t->bench, notify_apply_intake, t->notify, "erased", T0 + 10,
                                       "{\"seq\": 2, \"type\": \"erased\", \"at\": %d, \"id\": \"app1\"}", T0 + 10),
                      0);
+    assert_int_equal(core_bench_compactions(t->bench), 1);
     notify_bench_send_all(t, T0 + 10, notify_bench_due(t, T0 + 10));
     assert_int_equal(s_traces(t, person), 0);
     assert_int_equal(core_bench_apply(t->bench, notify_apply_validation, t->notify, "validated", T0 + 11,
