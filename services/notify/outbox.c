@@ -202,6 +202,19 @@ int outbox_due(MDB_txn *txn, const outbox_dbs_t *dbs, int64_t at, size_t limit, 
 }
 
 /*  Leaves the pending state: out of the due index, body purged. */
+/*  A letter of an erased file keeps of its error only the SMTP code. */
+static void s_error_erased(outbox_record_t *r)
+{
+    if (!r->error[0])
+        return;
+    bool code = r->error[0] >= '2' && r->error[0] <= '5' && r->error[1] >= '0' && r->error[1] <= '9'
+                && r->error[2] >= '0' && r->error[2] <= '9';
+    char kept[4] = "";
+    if (code)
+        memcpy(kept, r->error, 3);
+    snprintf(r->error, sizeof r->error, "%s%s%s", kept, code ? " : " : "", OUTBOX_ERASED_ERROR);
+}
+
 static int s_settle(MDB_txn *txn, const outbox_dbs_t *dbs, outbox_record_t *r, outbox_state_t state, int64_t at,
                     const char *error)
 {
@@ -212,11 +225,14 @@ static int s_settle(MDB_txn *txn, const outbox_dbs_t *dbs, outbox_record_t *r, o
     r->state = state;
     r->done_at = at;
     r->leased = false;
-    /* The erasure's confirmation was the last use of the address. */
-    if (!strcmp(r->kind, "erased"))
-        snprintf(r->to, sizeof r->to, "%s", OUTBOX_ERASED_ADDRESS);
     if (error)
         snprintf(r->error, sizeof r->error, "%s", error);
+    /* The erasure's confirmation was the last use of the address, which
+     * the server's answer may quote. */
+    if (!strcmp(r->kind, "erased")) {
+        snprintf(r->to, sizeof r->to, "%s", OUTBOX_ERASED_ADDRESS);
+        s_error_erased(r);
+    }
     if (!rc && state == OUTBOX_FAILED)
         rc = s_put_key(txn, dbs->failed, key, s_time_key(key, at, r->message_id));
     return rc ? rc : s_put_record(txn, dbs, r);
@@ -380,6 +396,7 @@ int outbox_purge_application(MDB_txn *txn, const outbox_dbs_t *dbs, const char *
         /* The record stays (staff may need to know a letter existed), the
          * address does not. */
         snprintf(r.to, sizeof r.to, "%s", OUTBOX_ERASED_ADDRESS);
+        s_error_erased(&r);
         if (r.state == OUTBOX_PENDING) {
             if (!(rc = s_settle(txn, dbs, &r, OUTBOX_FAILED, r.created_at, "dossier effacé : courrier non envoyé")))
                 (*count)++;

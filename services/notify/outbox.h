@@ -104,6 +104,9 @@ int outbox_mark_failed(MDB_txn *txn, const outbox_dbs_t *dbs, const char *messag
  *  A letter of kind "erased" forgets it too once it is sent or failed.
  *  *count is how many unsent letters were dropped. */
 #define OUTBOX_ERASED_ADDRESS "(adresse effacée)"
+/*  What stays of a server's answer about a letter of an erased file: its
+ *  code, since the text often quotes the address. */
+#define OUTBOX_ERASED_ERROR "réponse du serveur effacée avec le dossier"
 int outbox_purge_application(MDB_txn *txn, const outbox_dbs_t *dbs, const char *app_id,
                              const char *keep_kind, size_t *count);
 

@@ -149,6 +149,33 @@ static void test_a_permanent_failure_is_not_retried_and_staff_know(void **state)
     free(id);
 }
 
+/*  A server's answer often quotes the address: once the file is erased,
+ *  a failed letter keeps the answer's code only, and no address. */
+static void test_an_erasure_removes_the_address_from_the_errors(void **state)
+{
+    core_t *t = *state;
+    notify_bench_submitted(t, 1, "app1", "contact@mutuelle.example", T0);
+    char *id = notify_bench_field(doc_at(notify_bench_due(t, T0), 0), "message_id");
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0,
+                                        "{\"v\": 1, \"type\": \"outbox_mark\", \"secret\": \"" SECRET "\", \"message_id\": \"%s\","
+                                        " \"at\": %d, \"outcome\": \"failed\","
+                                        " \"error\": \"550 5.1.1 <contact@mutuelle.example>: no such user\"}",
+                                        id, T0 + 20),
+                     0);
+    assert_int_equal(core_bench_apply(t->bench, notify_apply_intake, t->notify, "erased", T0 + 30,
+                                      "{\"seq\": 2, \"type\": \"erased\", \"at\": %d, \"id\": \"app1\"}", T0 + 30),
+                     0);
+    core_bench_peer(t->bench, "staff", "alice");
+    assert_int_equal(core_bench_request(t->bench, notify_handle, t->notify, T0 + 40, "{\"v\": 1, \"type\": \"mail_failed\"}"), 0);
+    const msgpack_object *letters = doc_array(core_bench_reply(t->bench), "letters");
+    assert_int_equal(doc_len(letters), 1);
+    const msgpack_object *letter = doc_at(letters, 0);
+    assert_true(doc_str_eq(letter, "message_id", id));
+    assert_true(doc_str_eq(letter, "error", "550 : réponse du serveur effacée avec le dossier"));
+    assert_true(doc_str_eq(letter, "to", "(adresse effacée)"));
+    free(id);
+}
+
 /*  Whether text is whole UTF-8 characters (no sequence cut short). */
 static bool s_utf8_whole(const char *text)
 {
@@ -364,6 +391,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_the_receipt_carries_the_opened_token, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_sent_purges_the_body, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_temporary_failure_is_retried_later, notify_bench_setup, notify_bench_teardown),
+        cmocka_unit_test_setup_teardown(test_an_erasure_removes_the_address_from_the_errors, notify_bench_setup,
+                                        notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_permanent_failure_is_not_retried_and_staff_know, notify_bench_setup, notify_bench_teardown),
         cmocka_unit_test_setup_teardown(test_a_long_error_is_cut_between_characters, notify_bench_setup,
                                         notify_bench_teardown),
