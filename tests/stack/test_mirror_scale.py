@@ -65,10 +65,11 @@ def test_catch_up_a_directory_of_100000_entries_from_zero():
         publishing.wait_head(stack, SCALE)
         ingested = time.monotonic() - started
         # A first mirror is killed in the middle of its catch-up, once its
-        # store holds some of the entries (it commits a batch at a time) ...
+        # store holds a quarter of the entries (it commits a batch at a
+        # time) ...
         mirror = publishing.Mirror(stack)
         mirror.start()
-        mirror.wait_for(lambda: applied(mirror) > 0, timeout=600, what="the mirror's first batch")
+        mirror.wait_for(lambda: applied(mirror) >= SCALE // 4, timeout=600, what="a quarter of the entries")
         assert mirror.kill(signal.SIGKILL) == -signal.SIGKILL, "the mirror ended before it was killed"
         killed_at = applied(mirror)
         assert 0 < killed_at < SCALE, "killed with %d of %d entries applied" % (killed_at, SCALE)

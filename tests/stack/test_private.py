@@ -10,6 +10,7 @@ secret); the desk's pages need a session; submit, ping, publication's
 stream and its directory stay open to anyone.  Each test names the
 endpoints it probed, and the last checks that every endpoint was."""
 
+import concurrent.futures
 import http.client
 import os
 import sys
@@ -60,6 +61,16 @@ def refused(reply, rule=None, what=""):
         "%s: not refused: %s" % (what, str(reply)[:300])
 
 
+def refused_all(probes):
+    """Each probe (what, address, request, keys, server_key) is answered
+    by silence or an error, never a batch.  They are asked all at once:
+    each silence is a full wait of its own."""
+    with concurrent.futures.ThreadPoolExecutor(len(probes)) as pool:
+        replies = list(pool.map(lambda probe: ask(*probe[1:]), probes))
+    for probe, reply in zip(probes, replies):
+        refused(reply, what=probe[0])
+
+
 def forbidden(reply, rule, what):
     assert reply is not None and reply["type"] == "error" and reply["code"] == "forbidden" \
         and reply["rule"] == rule and reply["field"] == "type", "%s: %s" % (what, str(reply)[:300])
@@ -101,6 +112,7 @@ def setup():
 
 def test_plain_endpoints_serve_no_private_stream():
     eps = endpoints()
+    silent = []
     for name in PRIVATE:
         address = eps[name]["endpoint"]
         # Anonymous: the pull is answered forbidden / type / authentication.
@@ -108,14 +120,14 @@ def test_plain_endpoints_serve_no_private_stream():
         forbidden(ask(address, dict(PULL, wait=1000)), "authentication", "held pull of %s" % name)
         # An unknown key, or a consumer's key: the plain endpoint speaks no
         # CURVE, the handshake fails, nothing is answered.
-        unknown = zmq.curve_keypair()
-        refused(ask(address, PULL, unknown, server_key(name)), what="unknown key on %s" % name)
+        silent.append(("unknown key on %s" % name, address, PULL, zmq.curve_keypair(), server_key(name)))
         for consumer in CONSUMERS[name]:
-            refused(ask(address, PULL, service_keys(consumer), server_key(name)),
-                    what="%s's key on %s's plain endpoint" % (consumer, name))
+            silent.append(("%s's key on %s's plain endpoint" % (consumer, name), address, PULL,
+                           service_keys(consumer), server_key(name)))
         # ping stays open.
         assert ask(address, dict(type="ping"))["type"] == "pong"
         probed.add(name)
+    refused_all(silent)
 
 
 def test_secure_endpoints_admit_only_consumers_and_staff():
@@ -123,14 +135,15 @@ def test_secure_endpoints_admit_only_consumers_and_staff():
     assert {"intake-secure", "validation-secure", "review-secure"} <= set(eps), eps
     staff = load_cert(stack.key_path("staff", "operator"))
     member = load_cert(stack.key_path("member", "Claire Moreau"))
+    silent = []
     for name in PRIVATE:
         entry = eps[name + "-secure"]
         address, server = entry["endpoint"], load_cert(entry["server_key"])[0]
         assert server == server_key(name)
         # No key at all, or a key the certificate store does not hold: no
         # handshake, no answer.
-        refused(ask(address, PULL), what="anonymous on %s-secure" % name)
-        refused(ask(address, PULL, zmq.curve_keypair(), server), what="unknown key on %s-secure" % name)
+        silent.append(("anonymous on %s-secure" % name, address, PULL, None, None))
+        silent.append(("unknown key on %s-secure" % name, address, PULL, zmq.curve_keypair(), server))
         # A service's key: its consumers' only; a member's: never.
         for other in SERVICES:
             reply = ask(address, PULL, service_keys(other), server)
@@ -141,6 +154,7 @@ def test_secure_endpoints_admit_only_consumers_and_staff():
         forbidden(ask(address, PULL, member, server), "role", "a member's key against the %s stream" % name)
         batch(ask(address, PULL, staff, server), "staff pulls %s" % name)
         probed.add(name + "-secure")
+    refused_all(silent)
 
 
 def test_intake_requests_need_the_token_or_a_staff_key():
@@ -214,6 +228,7 @@ def test_desk_and_notify_answer_only_staff_and_their_own_threads():
     eps = endpoints()
     staff = load_cert(stack.key_path("staff", "operator"))
     member = load_cert(stack.key_path("member", "Claire Moreau"))
+    silent = []
     for name in ("desk", "notify"):
         plain, request = eps[name]["endpoint"], STAFF_REQUEST[name]
         # On the plain endpoint: the staff's request needs a key, the
@@ -223,7 +238,7 @@ def test_desk_and_notify_answer_only_staff_and_their_own_threads():
         reply = ask(plain, internal)
         assert reply is not None and reply["type"] == "error" and reply["code"] == "forbidden" \
             and reply["field"] == rule, "%s without its secret: %s" % (name, reply)
-        refused(ask(plain, request, zmq.curve_keypair(), server_key(name)), what="CURVE on %s's plain" % name)
+        silent.append(("CURVE on %s's plain" % name, plain, request, zmq.curve_keypair(), server_key(name)))
         assert ask(plain, dict(type="ping"))["type"] == "pong"
         probed.add(name)
         # On the CURVE endpoint: no key or an unknown one, no handshake; a
@@ -231,8 +246,8 @@ def test_desk_and_notify_answer_only_staff_and_their_own_threads():
         entry = eps[name + "-secure"]
         secure, server = entry["endpoint"], load_cert(entry["server_key"])[0]
         assert server == server_key(name)
-        refused(ask(secure, request), what="anonymous on %s-secure" % name)
-        refused(ask(secure, request, zmq.curve_keypair(), server), what="unknown key on %s-secure" % name)
+        silent.append(("anonymous on %s-secure" % name, secure, request, None, None))
+        silent.append(("unknown key on %s-secure" % name, secure, request, zmq.curve_keypair(), server))
         forbidden(ask(secure, request, member, server), "role", "a member's key on %s-secure" % name)
         for other in SERVICES:
             forbidden(ask(secure, request, service_keys(other), server), "role",
@@ -240,6 +255,7 @@ def test_desk_and_notify_answer_only_staff_and_their_own_threads():
         reply = ask(secure, request, staff, server)
         assert reply is not None and reply["type"] == STAFF_REPLY[name], "staff on %s-secure: %s" % (name, reply)
         probed.add(name + "-secure")
+    refused_all(silent)
 
 
 def test_the_desk_pages_need_a_session():
