@@ -10,6 +10,7 @@
 #include "proto/messages.h"
 
 #include <assert.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -84,19 +85,66 @@ const char *service_inproc_endpoint(service_t *self)
     return self->inproc;
 }
 
+/*  The file that says a compaction is owed: made before the erasure's
+ *  commit, removed once a compaction has replaced the data file, so that
+ *  a crash or a failed compaction in between is made good at the next
+ *  start. */
+#define S_COMPACT_MARK "compact-pending"
+
+static void s_data_dir(const service_t *self, char *out, size_t cap);
+static void s_compact(service_t *self);
+
+static void s_compact_mark_path(const service_t *self, char *out, size_t cap)
+{
+    char dir[CONFIG_PATH_MAX];
+    s_data_dir(self, dir, sizeof dir);
+    snprintf(out, cap, "%s/%s", dir, S_COMPACT_MARK);
+}
+
+/*  The mark's creation or removal reaches the disk with its directory. */
+static void s_sync_data_dir(const service_t *self)
+{
+    char dir[CONFIG_PATH_MAX];
+    s_data_dir(self, dir, sizeof dir);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+static void s_owe_compaction(service_t *self)
+{
+    if (self->compact)
+        return;
+    self->compact = true;
+    char path[CONFIG_PATH_MAX + 32];
+    s_compact_mark_path(self, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CREAT, 0600);
+    if (fd < 0) {
+        log_error("cannot write %s (%s): a crash before the compaction would leave erased bytes in free pages",
+                  path, strerror(errno));
+        return;
+    }
+    fsync(fd);
+    close(fd);
+    s_sync_data_dir(self);
+}
+
 int service_log_redact(service_t *self, MDB_txn *txn, const char *id, size_t id_len,
                        stream_log_rewrite_fn rewrite, void *arg, size_t *count)
 {
     /* The erased bytes leave the live records at the commit, but LMDB
      * keeps them in the freed pages: the turn ends with a compaction. */
     int rc = stream_log_redact(self->log, txn, id, id_len, rewrite, arg, count);
-    self->compact = self->compact || rc == 0;
+    if (rc == 0)
+        s_owe_compaction(self);
     return rc;
 }
 
 void service_request_compact(service_t *self)
 {
-    self->compact = true;
+    s_owe_compaction(self);
 }
 
 uint64_t service_log_head(service_t *self)
@@ -159,7 +207,15 @@ static int s_open_store(service_t *self)
     char dir[CONFIG_PATH_MAX];
     s_data_dir(self, dir, sizeof dir);
     self->store = store_new(dir, names);
-    return self->store ? 0 : -1;
+    if (!self->store)
+        return -1;
+    char mark[CONFIG_PATH_MAX + 32];
+    s_compact_mark_path(self, mark, sizeof mark);
+    if (access(mark, F_OK) == 0) {
+        log_info("an erasure's compaction is owed (it failed, or the service stopped first): compacting");
+        s_compact(self);
+    }
+    return 0;
 }
 
 /*  Events asked of an upstream in one pull (ESSP_PULL_MAX). */
@@ -313,10 +369,17 @@ static void s_compact(service_t *self)
     s_data_dir(self, dir, sizeof dir);
     const char *names[STORE_DBS_MAX + 1];
     s_store_names(self, names);
-    if (store_compact(&self->store, dir, names) != 0 && !self->store) {
+    int rc = store_compact(&self->store, dir, names);
+    if (rc != 0 && !self->store) {
         log_error("compaction: cannot reopen the store: stopping, to be restarted");
         abort();
     }
+    if (rc != 0)
+        return;     /* the mark stays: the next start compacts */
+    char mark[CONFIG_PATH_MAX + 32];
+    s_compact_mark_path(self, mark, sizeof mark);
+    unlink(mark);
+    s_sync_data_dir(self);
 }
 
 /* ---------------------------------------------------------------- metrics */

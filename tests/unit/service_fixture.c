@@ -290,6 +290,7 @@ void fixture_start(service_fixture_t *f)
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "inproc://essp-%s", config_service_name(f->def.id));
     msgpack_object reply;
+    atomic_store(&f->detached, 0);      /* counted anew for each run */
     /* A port another program holds by chance: another block of ports. */
     for (int attempt = 0; attempt < 5; attempt++) {
         atomic_store(&f->done, 0);

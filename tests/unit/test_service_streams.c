@@ -188,9 +188,20 @@ static void test_an_erasure_compacts_the_store(void **state)
     /* (the compaction runs after the turn's replies, before the next turn) */
     fixture_ask(f, "status", "after", "ack", "stored");
     assert_int_equal(store_fault_calls(STORE_FAULT_COPY), 1);
+    /* The compaction it owes is marked on disk, and made at the next
+     * start, which removes the mark. */
+    char mark[512];
+    snprintf(mark, sizeof mark, "%s/data/%s/compact-pending", f->home, config_service_name(f->def.id));
+    assert_int_equal(access(mark, F_OK), 0);
+    fixture_stop(f);
+    fixture_start(f);
+    assert_int_equal(store_fault_calls(STORE_FAULT_COPY), 2);
+    assert_int_equal(access(mark, F_OK), -1);
+    fixture_ask(f, "status", "again", "ack", "stored");
     fixture_stop(f);
     store_t *store = fixture_open(f);
     assert_true(fixture_has(store, "after"));
+    assert_true(fixture_has(store, "again"));
     store_destroy(&store);
 }
 
