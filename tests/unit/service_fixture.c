@@ -291,6 +291,7 @@ void fixture_start(service_fixture_t *f)
     snprintf(endpoint, sizeof endpoint, "inproc://essp-%s", config_service_name(f->def.id));
     msgpack_object reply;
     atomic_store(&f->detached, 0);      /* counted anew for each run */
+    zsock_destroy(&f->client);          /* the client of a run before */
     /* A port another program holds by chance: another block of ports. */
     for (int attempt = 0; attempt < 5; attempt++) {
         atomic_store(&f->done, 0);
