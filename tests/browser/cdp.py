@@ -291,6 +291,14 @@ class Browser:
             pass
         self.process.wait(timeout=15)
         self.log.close()
+        # Chromium keeps its singleton socket in a folder of its own under
+        # the temporary directory, which the profile links to: gone with it.
+        try:
+            singleton = os.path.dirname(os.readlink(os.path.join(self.profile, "SingletonSocket")))
+            if os.path.basename(singleton).startswith("org.chromium.Chromium."):
+                shutil.rmtree(singleton, ignore_errors=True)
+        except OSError:
+            pass
         shutil.rmtree(self.profile, ignore_errors=True)
 
     def __enter__(self):
