@@ -1,5 +1,6 @@
 /*  proto/doc.c - see doc.h. */
 #include "doc.h"
+#include "error.h"
 
 #include <string.h>
 
@@ -57,7 +58,8 @@ int doc_strcpy(const msgpack_object *map, const char *key, char *buf, size_t cap
     if (!doc_str(map, key, &text, &len))
         return -1;
     if (cap > 0) {
-        size_t copy = len < cap - 1 ? len : cap - 1;
+        /* A cut ends at the last whole character: never invalid UTF-8. */
+        size_t copy = proto_utf8_prefix(text, len, cap - 1);
         memcpy(buf, text, copy);
         buf[copy] = '\0';
     }

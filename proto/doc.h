@@ -23,8 +23,9 @@ const msgpack_object *doc_path(const msgpack_object *root, const char *path);
 /*  The string at `key`: true and (*text, *len) when it is a string. */
 bool doc_str(const msgpack_object *map, const char *key, const char **text, size_t *len);
 
-/*  Copies the string at `key` into buf (NUL-terminated, truncated to cap-1
- *  bytes).  Returns its full length, or -1 when absent or not a string. */
+/*  Copies the string at `key` into buf (NUL-terminated, truncated to at
+ *  most cap-1 bytes, at the end of the last whole UTF-8 character).
+ *  Returns its full length, or -1 when absent or not a string. */
 int doc_strcpy(const msgpack_object *map, const char *key, char *buf, size_t cap);
 
 /*  True when the string at `key` equals `expected` exactly. */

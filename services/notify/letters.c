@@ -241,30 +241,16 @@ static int s_to_staff(letters_t *out, const letters_ctx_t *ctx, const notify_set
 
 /* ---- the file ---------------------------------------------------------- */
 
-int letters_text_copy(const msgpack_object *map, const char *key, char *buf, size_t cap)
-{
-    const char *text;
-    size_t len;
-    if (!doc_str(map, key, &text, &len))
-        return -1;
-    if (cap > 0) {
-        size_t copy = proto_utf8_prefix(text, len, cap - 1);
-        memcpy(buf, text, copy);
-        buf[copy] = '\0';
-    }
-    return len > 0x7fffffff ? 0x7fffffff : (int) len;
-}
-
 int letters_file_from_event(const msgpack_object *event, letters_file_t *file)
 {
     memset(file, 0, sizeof *file);
     const msgpack_object *org = doc_path(doc_map(event, "application"), "organisation");
     const msgpack_object *contact = doc_map(org, "private_contact");
     if (doc_strcpy(event, "id", file->id, sizeof file->id) < 0 || !doc_uint(event, "revision", &file->revision)
-        || letters_text_copy(org, "name", file->name, sizeof file->name) < 0
+        || doc_strcpy(org, "name", file->name, sizeof file->name) < 0
         || doc_strcpy(contact, "email", file->email, sizeof file->email) < 0)
         return -1;
-    letters_text_copy(contact, "name", file->contact, sizeof file->contact);
+    doc_strcpy(contact, "name", file->contact, sizeof file->contact);
     return 0;
 }
 
@@ -587,7 +573,7 @@ static int s_member_letter(letters_t *out, const notify_settings_t *settings, co
     char email[OUTBOX_ADDRESS_MAX], name[LETTERS_NAME_MAX] = "";
     if (doc_strcpy(member, "email", email, sizeof email) < 0)
         return 0;
-    letters_text_copy(member, "name", name, sizeof name);
+    doc_strcpy(member, "name", name, sizeof name);
     const msgpack_object *files = doc_array(member, "files");
     size_t due = 0;
     for (size_t i = 0; i < doc_len(files); i++)

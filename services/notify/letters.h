@@ -34,11 +34,6 @@ typedef struct letters_file_t {
     uint64_t revision;
 } letters_file_t;
 
-/*  doc_strcpy that never cuts a UTF-8 character in two: text too long for
- *  buf ends at its last whole character, so that a name never reaches a
- *  header or a body as invalid UTF-8.  The full length, or -1 when absent
- *  or not a string. */
-int letters_text_copy(const msgpack_object *map, const char *key, char *buf, size_t cap);
 
 /*  Reads the file's fields from an event that carries the application
  *  (`submitted`; also `validated` review and `decided` approve, so that a

@@ -58,8 +58,8 @@ int notify_file_get(service_t *svc, MDB_txn *txn, const char *id, size_t id_len,
     if (rc == 0) {
         memset(file, 0, sizeof *file);
         snprintf(file->id, sizeof file->id, "%.*s", (int) id_len, id);
-        letters_text_copy(&doc, "name", file->name, sizeof file->name);
-        letters_text_copy(&doc, "contact", file->contact, sizeof file->contact);
+        doc_strcpy(&doc, "name", file->name, sizeof file->name);
+        doc_strcpy(&doc, "contact", file->contact, sizeof file->contact);
         doc_strcpy(&doc, "email", file->email, sizeof file->email);
         doc_uint(&doc, "revision", &file->revision);
     }
