@@ -193,11 +193,12 @@ static void s_store_names(service_t *self, const char *names[STORE_DBS_MAX + 1])
     size_t n = 0;
     for (; self->def->dbs && self->def->dbs[n]; n++)
         names[n] = self->def->dbs[n];
-    assert(n + 2 <= STORE_DBS_MAX);
+    assert(n + 3 <= STORE_DBS_MAX);
     self->db_count = n;
     names[n] = S_DB_EVENTS;
     names[n + 1] = S_DB_CURSORS;
-    names[n + 2] = NULL;
+    names[n + 2] = self->def->log_tails ? S_DB_TAILS : NULL;
+    names[n + 3] = NULL;
 }
 
 static int s_open_store(service_t *self)
@@ -233,6 +234,8 @@ static int s_start(service_t *self)
         return rc;
     }
     self->log = stream_log_new(txn, store_db(self->store, self->db_count));
+    if (self->def->log_tails)
+        stream_log_keep_tails(self->log, txn, store_db(self->store, self->db_count + 2));
     /* A turn applies one batch in one write transaction: its size bounds
      * what a backlog takes (every page the transaction dirties is a copy
      * in memory: turns of 1,000 events took review to 27.7 MiB, of 128 to

@@ -148,6 +148,13 @@ typedef struct {
      * commit.  Every service also warns in its log when the disk has less
      * than 10 % or less than the map's next growth free. */
     const char *const *room_types;
+    /* Optional: the log keeps the last field of its large events apart
+     * (stream_log_keep_tails, in a database "tails" after the cursors'):
+     * validation, whose events carry the application and its report, just
+     * over what a leaf page of LMDB holds.  A core that reads its own
+     * events back (service_log_get) must not hold one across another call
+     * of its log. */
+    bool log_tails;
 } service_def_t;
 
 /*  Runs the service until SIGTERM; returns the process exit code. */

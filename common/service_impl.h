@@ -27,6 +27,7 @@
 #define S_PARKED_MAX 4096
 #define S_DB_EVENTS  "events"
 #define S_DB_CURSORS "cursors"
+#define S_DB_TAILS   "tails"
 
 /*  A pull that found nothing new, waiting for an event or its deadline. */
 typedef struct {

@@ -16,6 +16,12 @@ struct stream_log_t {
     MDB_dbi db;
     uint64_t head;      /* last committed seq */
     uint64_t pending;   /* last seq appended in the open transaction */
+    MDB_dbi tails;      /* the last fields kept apart (stream_log_keep_tails) */
+    bool splits;        /* large events are split when appended */
+    bool joins;         /* the tails database may hold a tail: reads look */
+    size_t inline_max;  /* the largest value a leaf page keeps beside a seq */
+    msgpack_sbuffer part;   /* a head being written, an event put back together */
+    msgpack_packer part_pk;
 };
 
 stream_log_t *stream_log_new(MDB_txn *txn, MDB_dbi db)
@@ -27,14 +33,40 @@ stream_log_t *stream_log_new(MDB_txn *txn, MDB_dbi db)
     if (store_last_u64_key(txn, db, &self->head))
         self->head = 0;
     self->pending = self->head;
+    msgpack_sbuffer_init(&self->part);
+    msgpack_packer_init(&self->part_pk, &self->part, msgpack_sbuffer_write);
     return self;
 }
 
 void stream_log_destroy(stream_log_t **self_p)
 {
     assert(self_p);
+    if (*self_p)
+        msgpack_sbuffer_destroy(&(*self_p)->part);
     free(*self_p);
     *self_p = NULL;
+}
+
+/*  LMDB keeps a value in a leaf page when its node (an 8-byte header,
+ *  the key, the value) takes at most half of the page's room, less a
+ *  2-byte pointer: mdb.c's me_nodemax.  2,022 bytes beside an 8-byte key
+ *  in 4 KiB pages. */
+static size_t s_inline_max(MDB_txn *txn)
+{
+    MDB_stat stat;
+    if (mdb_env_stat(mdb_txn_env(txn), &stat) || stat.ms_psize < 1024)
+        return 0;
+    size_t node_max = (((size_t)stat.ms_psize - 16) / 2 & ~(size_t)1) - 2;
+    return node_max - 8 - 8;
+}
+
+void stream_log_keep_tails(stream_log_t *self, MDB_txn *txn, MDB_dbi tails)
+{
+    self->tails = tails;
+    self->inline_max = s_inline_max(txn);
+    self->splits = self->inline_max > 0;
+    MDB_stat stat;
+    self->joins = mdb_stat(txn, tails, &stat) != 0 || stat.ms_entries > 0;
 }
 
 uint64_t stream_log_head(const stream_log_t *self)
@@ -55,25 +87,98 @@ uint64_t stream_log_begin(stream_log_t *self, msgpack_sbuffer *buf, msgpack_pack
     return seq;
 }
 
+/*  An event too large for a leaf whose fields but the last would fit in
+ *  one goes in two values: the map without its last field (its header
+ *  counting one field less) in the log, and the last field's key and
+ *  value, as they were, in `tails` under the same seq.  A validation
+ *  event (2,259 bytes for a 1,745-byte application and its report) took
+ *  an overflow page of 4 KiB of its own; its 514 bytes and the
+ *  application's 1,757 now share leaves with their neighbours.  0 with
+ *  *split false when the event stays whole. */
+static int s_put_split(stream_log_t *self, MDB_txn *txn, MDB_val *key, const msgpack_sbuffer *buf, bool *split)
+{
+    size_t at, fields, header;
+    *split = false;
+    if (!self->splits || buf->size <= self->inline_max
+        || !stream_omit_last_field(buf->data, buf->size, &at, &fields, &header) || at > self->inline_max)
+        return 0;
+    msgpack_sbuffer_clear(&self->part);
+    msgpack_pack_map(&self->part_pk, fields - 1);
+    proto_pack_raw(&self->part_pk, buf->data + header, at - header);
+    MDB_val head = {self->part.size, self->part.data}, tail = {buf->size - at, buf->data + at};
+    int rc = mdb_put(txn, self->db, key, &head, MDB_APPEND);
+    if (rc == 0)
+        rc = mdb_put(txn, self->tails, key, &tail, MDB_APPEND);
+    if (rc == 0)
+        *split = self->joins = true;
+    return rc;
+}
+
 int stream_log_end(stream_log_t *self, MDB_txn *txn, msgpack_sbuffer *buf)
 {
     unsigned char key_bytes[8];
     uint64_t seq = self->pending + 1;
     store_u64_key(seq, key_bytes);
     MDB_val key = {8, key_bytes}, value = {buf->size, buf->data};
+    bool split;
+    int rc = s_put_split(self, txn, &key, buf, &split);
     /* Keys only ever grow: MDB_APPEND skips the search and fills pages. */
-    int rc = mdb_put(txn, self->db, &key, &value, MDB_APPEND);
+    if (rc == 0 && !split)
+        rc = mdb_put(txn, self->db, &key, &value, MDB_APPEND);
     if (rc == 0)
         self->pending = seq;
     return rc;
 }
 
-int stream_log_get(const stream_log_t *self, MDB_txn *txn, uint64_t seq, MDB_val *event)
+/*  The tail kept apart for the event under `key`: 0 with tail->mv_size 0
+ *  when it has none, or an LMDB code. */
+static int s_tail(const stream_log_t *self, MDB_txn *txn, const MDB_val *key, MDB_val *tail)
+{
+    tail->mv_size = 0;
+    tail->mv_data = NULL;
+    if (!self->joins)
+        return 0;
+    MDB_val k = *key;
+    int rc = mdb_get(txn, self->tails, &k, tail);
+    if (rc == MDB_NOTFOUND) {
+        tail->mv_size = 0;
+        return 0;
+    }
+    return rc;
+}
+
+/*  The event whose head is `head` and last field `tail`, whole again in
+ *  self->part: the map header counting the field back, then the bytes as
+ *  stored, byte for byte what the producer packed.  A head that is not a
+ *  map (never written so) is given as it is. */
+static MDB_val s_join(stream_log_t *self, const MDB_val *head, const MDB_val *tail)
+{
+    const uint8_t *p = head->mv_data;
+    size_t fields, header;
+    if (head->mv_size >= 1 && p[0] >= 0x80 && p[0] <= 0x8f)
+        fields = p[0] & 0x0f, header = 1;
+    else if (head->mv_size >= 3 && p[0] == 0xde)
+        fields = (size_t)p[1] << 8 | p[2], header = 3;
+    else if (head->mv_size >= 5 && p[0] == 0xdf)
+        fields = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4], header = 5;
+    else
+        return *head;
+    msgpack_sbuffer_clear(&self->part);
+    msgpack_pack_map(&self->part_pk, fields + 1);
+    proto_pack_raw(&self->part_pk, p + header, head->mv_size - header);
+    proto_pack_raw(&self->part_pk, tail->mv_data, tail->mv_size);
+    return (MDB_val){self->part.size, self->part.data};
+}
+
+int stream_log_get(stream_log_t *self, MDB_txn *txn, uint64_t seq, MDB_val *event)
 {
     unsigned char key_bytes[8];
     store_u64_key(seq, key_bytes);
-    MDB_val key = {8, key_bytes};
-    return mdb_get(txn, self->db, &key, event);
+    MDB_val key = {8, key_bytes}, tail;
+    int rc = mdb_get(txn, self->db, &key, event);
+    if (rc == 0 && (rc = s_tail(self, txn, &key, &tail)) == 0 && tail.mv_size)
+        *event = s_join(self, event, &tail);
+    return rc;
 }
 
 void stream_log_committed(stream_log_t *self)
@@ -86,10 +191,10 @@ void stream_log_aborted(stream_log_t *self)
     self->pending = self->head;
 }
 
-size_t stream_log_pack_after(const stream_log_t *self, MDB_txn *txn, uint64_t after, size_t max,
+size_t stream_log_pack_after(stream_log_t *self, MDB_txn *txn, uint64_t after, size_t max,
                              size_t max_bytes, const stream_omit_t *omit, msgpack_packer *pk)
 {
-    MDB_val found[PROTO_BATCH_MAX];
+    MDB_val found[PROTO_BATCH_MAX], tails[PROTO_BATCH_MAX];
     if (max > PROTO_BATCH_MAX)
         max = PROTO_BATCH_MAX;
     size_t count = 0, bytes = 0;
@@ -99,17 +204,22 @@ size_t stream_log_pack_after(const stream_log_t *self, MDB_txn *txn, uint64_t af
         store_u64_key(after + 1, key_bytes);
         MDB_val key = {8, key_bytes}, value;
         int rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
+        MDB_val tail = {0, NULL};
         while (rc == 0 && count < max && store_u64_from_key(key.mv_data) <= self->head
-               && (count == 0 || bytes + value.mv_size <= max_bytes)) {
+               && s_tail(self, txn, &key, &tail) == 0
+               && (count == 0 || bytes + value.mv_size + tail.mv_size <= max_bytes)) {
+            tails[count] = tail;
             found[count++] = value;
-            bytes += value.mv_size;
+            bytes += value.mv_size + tail.mv_size;
             rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
         }
         mdb_cursor_close(cursor);
     }
     msgpack_pack_array(pk, count);
-    for (size_t i = 0; i < count; i++)
-        stream_omit_pack_event(omit, found[i].mv_data, found[i].mv_size, pk);
+    for (size_t i = 0; i < count; i++) {
+        MDB_val event = tails[i].mv_size ? s_join(self, &found[i], &tails[i]) : found[i];
+        stream_omit_pack_event(omit, event.mv_data, event.mv_size, pk);
+    }
     return count;
 }
 
@@ -161,7 +271,14 @@ int stream_log_redact(stream_log_t *self, MDB_txn *txn, const char *id, size_t i
     for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
         msgpack_object event;
-        if (key.mv_size != 8 || !s_event_of(&value, id, id_len, &zone, &event))
+        /* The id is never the field kept apart: the filter reads the head. */
+        if (key.mv_size != 8 || !memmem(value.mv_data, value.mv_size, id, id_len))
+            continue;
+        MDB_val tail;
+        if ((rc = s_tail(self, txn, &key, &tail)))
+            break;
+        MDB_val whole = tail.mv_size ? s_join(self, &value, &tail) : value;
+        if (!s_event_of(&whole, id, id_len, &zone, &event))
             continue;
         uint64_t seq = store_u64_from_key(key.mv_data);
         msgpack_sbuffer_clear(&buf);
@@ -177,6 +294,10 @@ int stream_log_redact(stream_log_t *self, MDB_txn *txn, const char *id, size_t i
         memcpy(key_bytes, key.mv_data, sizeof key_bytes);
         MDB_val stable_key = {sizeof key_bytes, key_bytes};
         if ((rc = mdb_cursor_put(cursor, &stable_key, &replacement, MDB_CURRENT)))
+            break;
+        /* The replacement is whole: the tail, with the personal data it
+         * holds, goes in the same transaction. */
+        if (tail.mv_size && (rc = mdb_del(txn, self->tails, &stable_key, NULL)))
             break;
         if (count)
             (*count)++;

@@ -23,6 +23,17 @@ typedef struct stream_log_t stream_log_t;
 /*  Opens the log kept in `db`; reads its head (last seq) through txn. */
 stream_log_t *stream_log_new(MDB_txn *txn, MDB_dbi db);
 
+/*  From now on an event too large for a leaf page of LMDB (over 2,022
+ *  bytes with 4 KiB pages), whose fields but the last fit in one, is
+ *  stored in two values under its seq: the map without its last field in
+ *  the log, that field's key and value in `tails`.  Otherwise such an
+ *  event takes overflow pages of its own, mostly empty (a 2,259-byte
+ *  event, a 4 KiB page).  Every read puts the event back together byte
+ *  for byte, so neither a consumer nor the protocol sees the difference;
+ *  a log written before, or whose events are small, has no tails.  The
+ *  last field is never one of "seq", "v", "type", "at", "id". */
+void stream_log_keep_tails(stream_log_t *self, MDB_txn *txn, MDB_dbi tails);
+
 void stream_log_destroy(stream_log_t **self_p);
 
 /*  The last sequence number committed (0 when empty). */
@@ -40,8 +51,10 @@ uint64_t stream_log_begin(stream_log_t *self, msgpack_sbuffer *buf, msgpack_pack
 int stream_log_end(stream_log_t *self, MDB_txn *txn, msgpack_sbuffer *buf);
 
 /*  The stored bytes of event `seq`, committed or appended under txn
- *  (valid until txn writes again).  0, MDB_NOTFOUND, or an LMDB code. */
-int stream_log_get(const stream_log_t *self, MDB_txn *txn, uint64_t seq, MDB_val *event);
+ *  (valid until txn writes again, or, for an event whose last field is
+ *  kept apart, until the log's next call).  0, MDB_NOTFOUND, or an LMDB
+ *  code. */
+int stream_log_get(stream_log_t *self, MDB_txn *txn, uint64_t seq, MDB_val *event);
 
 /*  After the transaction of the appends committed / aborted. */
 void stream_log_committed(stream_log_t *self);
@@ -51,7 +64,7 @@ void stream_log_aborted(stream_log_t *self);
  *  max of them and about max_bytes in total (never fewer than one event
  *  when one is there), each without the fields `omit` names (NULL: each
  *  as stored).  Returns how many were packed. */
-size_t stream_log_pack_after(const stream_log_t *self, MDB_txn *txn, uint64_t after, size_t max,
+size_t stream_log_pack_after(stream_log_t *self, MDB_txn *txn, uint64_t after, size_t max,
                              size_t max_bytes, const stream_omit_t *omit, msgpack_packer *pk);
 
 /*  Packs the replacement of an erased application's event into pk (which

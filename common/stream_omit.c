@@ -237,3 +237,31 @@ bool stream_omit_field(const void *event, size_t len, const char *name, const vo
     }
     return false;
 }
+
+bool stream_omit_last_field(const void *event, size_t len, size_t *at, size_t *fields, size_t *header)
+{
+    const uint8_t *p = event;
+    uint64_t head, children;
+    if (!s_header(p, len, &head, &children) || !((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf)
+        || children < 2)
+        return false;
+    size_t offset = (size_t)head, last = 0;
+    const char *name = NULL;
+    size_t name_len = 0;
+    for (uint64_t i = 0; i < children / 2; i++) {
+        size_t key_size;
+        last = offset;
+        if (!s_key(p + offset, len - offset, &name, &name_len, &key_size))
+            return false;
+        size_t value_size = s_object_size(p + offset + key_size, len - offset - key_size);
+        if (!value_size)
+            return false;
+        offset += key_size + value_size;
+    }
+    if (offset != len || s_is_kept(name, name_len))
+        return false;
+    *at = last;
+    *fields = (size_t)(children / 2);
+    *header = (size_t)head;
+    return true;
+}

@@ -55,4 +55,13 @@ void stream_omit_pack_event(const stream_omit_t *self, const void *event, size_t
  *  or is not such a map. */
 bool stream_omit_field(const void *event, size_t len, const char *name, const void **value, size_t *value_len);
 
+/*  Where the last top-level field of a stored event starts (*at: the
+ *  offset of its key), how many fields the event has and how many bytes
+ *  its map header takes.  False when the event is not a map of string
+ *  keys or when its last field is one every event keeps (seq, v, type,
+ *  at, id): a log keeps a large event's last field apart
+ *  (common/stream_log.h), and the fields an erasure looks for must stay
+ *  in the part it reads first. */
+bool stream_omit_last_field(const void *event, size_t len, size_t *at, size_t *fields, size_t *header);
+
 #endif

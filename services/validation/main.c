@@ -8,6 +8,7 @@ int main(void)
         .handle = validation_handle,
         .upstreams = {{SERVICE_INTAKE, validation_apply_intake, NULL}},
         .upstream_count = 1,
+        .log_tails = true,
     };
     return service_main(&def);
 }

@@ -1,5 +1,7 @@
 /* Unit tests of common/stream_log on a real LMDB environment in a
- * temporary directory: sequence numbers, batches, rollback, reopening. */
+ * temporary directory: sequence numbers, batches, rollback, reopening,
+ * large events kept in two parts. */
+#define _GNU_SOURCE  /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +17,7 @@
 #include "proto/messages.h"
 #include "proto/wire.h"
 
-static const char *const s_dbs[] = {"events", "state", NULL};
+static const char *const s_dbs[] = {"events", "state", "tails", NULL};
 
 typedef struct {
     char dir[64];
@@ -293,6 +295,221 @@ static void test_redaction_skips_what_does_not_decode_and_reports_errors(void **
     mdb_txn_abort(txn);
 }
 
+/* ------------------------------------------------- large events, split */
+
+/*  An event of `size` bytes or about: {seq, v, type "validated", at, id,
+ *  report (bin 400), application (bin: the rest)}, or with `last` as the
+ *  name of its last field instead of "application". */
+static void s_pack_large(fixture_t *f, const char *id, size_t application, const char *last)
+{
+    static unsigned char filler[8192];
+    memset(filler, 'x', sizeof filler);
+    stream_log_begin(f->log, &f->buf, &f->pk, "validated", 3000, 3);
+    proto_pack_kv_str(&f->pk, "id", id);
+    proto_pack_str(&f->pk, "report");
+    msgpack_pack_bin(&f->pk, 400);
+    msgpack_pack_bin_body(&f->pk, filler, 400);
+    proto_pack_str(&f->pk, last);
+    msgpack_pack_bin(&f->pk, application);
+    msgpack_pack_bin_body(&f->pk, filler, application);
+}
+
+/*  Appends the large events of `ids` (each with an application of
+ *  `application` bytes) in one committed transaction; copies the packed
+ *  bytes of the last one into `packed`. */
+static size_t s_append_large(fixture_t *f, const char *const *ids, size_t n, size_t application,
+                             unsigned char *packed, size_t cap)
+{
+    MDB_txn *txn;
+    size_t len = 0;
+    assert_int_equal(store_begin(f->store, false, &txn), 0);
+    for (size_t i = 0; i < n; i++) {
+        s_pack_large(f, ids[i], application, "application");
+        assert_true(f->buf.size <= cap);
+        memcpy(packed, f->buf.data, f->buf.size);
+        len = f->buf.size;
+        assert_int_equal(stream_log_end(f->log, txn, &f->buf), 0);
+    }
+    assert_int_equal(store_commit(f->store, txn), 0);
+    stream_log_committed(f->log);
+    return len;
+}
+
+static void s_keep_tails(fixture_t *f)
+{
+    MDB_txn *txn;
+    assert_int_equal(store_begin(f->store, true, &txn), 0);
+    stream_log_keep_tails(f->log, txn, store_db(f->store, 2));
+    mdb_txn_abort(txn);
+}
+
+static MDB_stat s_stat(fixture_t *f, size_t db)
+{
+    MDB_txn *txn;
+    MDB_stat stat;
+    assert_int_equal(store_begin(f->store, true, &txn), 0);
+    assert_int_equal(mdb_stat(txn, store_db(f->store, db), &stat), 0);
+    mdb_txn_abort(txn);
+    return stat;
+}
+
+/*  The one event of the batch after `after`, as bytes. */
+static size_t s_batch_bytes(fixture_t *f, uint64_t after, const stream_omit_t *omit, unsigned char *out, size_t cap)
+{
+    MDB_txn *txn;
+    assert_int_equal(store_begin(f->store, true, &txn), 0);
+    msgpack_sbuffer batch;
+    msgpack_sbuffer_init(&batch);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &batch, msgpack_sbuffer_write);
+    assert_int_equal(stream_log_pack_after(f->log, txn, after, 1, 1 << 20, omit, &pk), 1);
+    mdb_txn_abort(txn);
+    /* One element: the array header is one byte (0x91). */
+    assert_int_equal((unsigned char)batch.data[0], 0x91);
+    size_t len = batch.size - 1;
+    assert_true(len <= cap);
+    memcpy(out, batch.data + 1, len);
+    msgpack_sbuffer_destroy(&batch);
+    return len;
+}
+
+/*  A 2,259-byte validation event took an overflow page of 4 KiB; with
+ *  its last field kept apart, both parts stay in leaves, and every reader
+ *  gets the bytes the producer packed. */
+static void test_a_large_event_is_kept_in_two_leaves_and_read_whole(void **state)
+{
+    fixture_t *f = *state;
+    s_keep_tails(f);
+    static const char *const ids[] = {"A1", "B2", "C3", "D4"};
+    unsigned char packed[4096], read[4096];
+    size_t len = s_append_large(f, ids, 4, 1745, packed, sizeof packed);
+    assert_true(len > 2022);
+    MDB_stat events = s_stat(f, 0), tails = s_stat(f, 2);
+    assert_int_equal(events.ms_entries, 4);
+    assert_int_equal(events.ms_overflow_pages, 0);
+    assert_int_equal(tails.ms_entries, 4);
+    assert_int_equal(tails.ms_overflow_pages, 0);
+    /* A pull gives the event byte for byte. */
+    assert_int_equal(s_batch_bytes(f, 3, NULL, read, sizeof read), len);
+    assert_memory_equal(read, packed, len);
+    /* So does a read of one event. */
+    MDB_txn *txn;
+    MDB_val event;
+    assert_int_equal(store_begin(f->store, true, &txn), 0);
+    assert_int_equal(stream_log_get(f->log, txn, 4, &event), 0);
+    assert_int_equal(event.mv_size, len);
+    assert_memory_equal(event.mv_data, packed, len);
+    mdb_txn_abort(txn);
+    /* A consumer that omits the field kept apart gets the rest. */
+    stream_omit_t omit;
+    static const char *const names[] = {"application", NULL};
+    stream_omit_from_names(&omit, names);
+    size_t cut = s_batch_bytes(f, 3, &omit, read, sizeof read);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object object;
+    proto_error_t err;
+    assert_int_equal(wire_decode(read, cut, &zone, &object, &err), 0);
+    assert_null(doc_get(&object, "application"));
+    assert_non_null(doc_get(&object, "report"));
+    assert_true(doc_str_eq(&object, "id", "D4"));
+    msgpack_zone_destroy(&zone);
+    /* Reopened, the log still finds its tails. */
+    s_close(f);
+    s_open(f);
+    s_keep_tails(f);
+    assert_int_equal(s_batch_bytes(f, 0, NULL, read, sizeof read), len);
+}
+
+/*  Small events, an event whose head alone would not fit, an event whose
+ *  last field is its id, and a log without tails: each stays whole. */
+static void test_events_that_would_gain_nothing_stay_whole(void **state)
+{
+    fixture_t *f = *state;
+    s_keep_tails(f);
+    s_append(f, 3, true);
+    static const char *const small[] = {"S1"};
+    unsigned char packed[8192], read[8192];
+    s_append_large(f, small, 1, 100, packed, sizeof packed);
+    assert_int_equal(s_stat(f, 2).ms_entries, 0);
+    /* The last field is large, but the rest is larger than a leaf holds. */
+    MDB_txn *txn;
+    assert_int_equal(store_begin(f->store, false, &txn), 0);
+    stream_log_begin(f->log, &f->buf, &f->pk, "validated", 3000, 2);
+    proto_pack_str(&f->pk, "report");
+    static unsigned char filler[4000];
+    msgpack_pack_bin(&f->pk, sizeof filler);
+    msgpack_pack_bin_body(&f->pk, filler, sizeof filler);
+    proto_pack_kv_str(&f->pk, "note", "after");
+    assert_int_equal(stream_log_end(f->log, txn, &f->buf), 0);
+    /* The id last: the field an erasure looks for stays with the head. */
+    msgpack_sbuffer_clear(&f->buf);
+    stream_log_begin(f->log, &f->buf, &f->pk, "validated", 3000, 2);
+    proto_pack_str(&f->pk, "application");
+    msgpack_pack_bin(&f->pk, 1745);
+    msgpack_pack_bin_body(&f->pk, filler, 1745);
+    proto_pack_kv_str(&f->pk, "id", "Z9");
+    size_t len = f->buf.size;
+    memcpy(packed, f->buf.data, len);
+    assert_int_equal(stream_log_end(f->log, txn, &f->buf), 0);
+    assert_int_equal(store_commit(f->store, txn), 0);
+    stream_log_committed(f->log);
+    assert_int_equal(s_stat(f, 2).ms_entries, 0);
+    assert_int_equal(s_batch_bytes(f, 5, NULL, read, sizeof read), len);
+    assert_memory_equal(read, packed, len);
+}
+
+/*  A transaction rolled back leaves no tail; an erasure rewrites a split
+ *  event whole, drops its tail in the same transaction, and hands the
+ *  producer's rewrite the whole event. */
+static void s_rewrite_large(void *arg, const msgpack_object *event, uint64_t seq, msgpack_packer *pk)
+{
+    const msgpack_object *application = doc_get(event, "application");
+    assert_non_null(application);
+    assert_int_equal(application->via.bin.size, 1745);
+    (*(int *)arg)++;
+    msgpack_pack_map(pk, 4);
+    proto_pack_kv_uint(pk, "seq", seq);
+    proto_pack_kv_uint(pk, "v", PROTO_VERSION);
+    proto_pack_kv_str(pk, "type", "redacted");
+    proto_pack_kv_str(pk, "by", "rewrite");
+}
+
+static void test_a_split_event_is_rolled_back_and_erased_with_its_tail(void **state)
+{
+    fixture_t *f = *state;
+    s_keep_tails(f);
+    MDB_txn *txn;
+    assert_int_equal(store_begin(f->store, false, &txn), 0);
+    s_pack_large(f, "R0", 1745, "application");
+    assert_int_equal(stream_log_end(f->log, txn, &f->buf), 0);
+    mdb_txn_abort(txn);
+    stream_log_aborted(f->log);
+    assert_int_equal(s_stat(f, 2).ms_entries, 0);
+    static const char *const ids[] = {"E1", "F2", "E1"};
+    unsigned char packed[4096], read[4096];
+    s_append_large(f, ids, 3, 1745, packed, sizeof packed);
+    assert_int_equal(stream_log_head(f->log), 3);
+    int calls = 0;
+    assert_int_equal(s_redact(f, "E1", s_rewrite_large, &calls), 2);
+    assert_int_equal(calls, 2);
+    assert_int_equal(s_stat(f, 2).ms_entries, 1);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object object;
+    proto_error_t err;
+    size_t len = s_batch_bytes(f, 0, NULL, read, sizeof read);
+    assert_int_equal(wire_decode(read, len, &zone, &object, &err), 0);
+    assert_true(doc_str_eq(&object, "by", "rewrite"));
+    assert_null(doc_get(&object, "application"));
+    assert_null(memmem(read, len, "xxxx", 4));
+    len = s_batch_bytes(f, 1, NULL, read, sizeof read);
+    assert_int_equal(wire_decode(read, len, &zone, &object, &err), 0);
+    assert_true(doc_str_eq(&object, "id", "F2"));
+    assert_int_equal(doc_get(&object, "application")->via.bin.size, 1745);
+    msgpack_zone_destroy(&zone);
+}
+
 static void test_a_batch_never_exceeds_the_protocols_maximum(void **state)
 {
     fixture_t *f = *state;
@@ -313,6 +530,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redaction_skips_what_does_not_decode_and_reports_errors, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_a_batch_never_exceeds_the_protocols_maximum, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_large_event_is_kept_in_two_leaves_and_read_whole, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_events_that_would_gain_nothing_stay_whole, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_split_event_is_rolled_back_and_erased_with_its_tail, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
