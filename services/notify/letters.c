@@ -146,13 +146,14 @@ static int s_set_id(letter_t *l, const char *format, ...)
 }
 
 /*  The letter of an event to one recipient: its Message-ID names the
- *  stream, the seq and the recipient. */
+ *  stream, the seq, the event's time and the recipient. */
 static letter_t *s_event_letter(letters_t *out, const letters_ctx_t *ctx, const char *kind, const char *to,
                                 const char *to_name, const char *app_id)
 {
     letter_t *l = s_letter(out, kind, to, to_name, app_id);
     if (l)
-        message_id_make(l->message_id, sizeof l->message_id, ctx->stream, ctx->seq, to, s_domain(ctx->settings));
+        message_id_make(l->message_id, sizeof l->message_id, ctx->stream, ctx->seq, ctx->at, to,
+                        s_domain(ctx->settings));
     return l;
 }
 

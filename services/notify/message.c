@@ -59,12 +59,13 @@ void message_address_hash16(const char *address, char out[17])
     sodium_bin2hex(out, 17, hash, sizeof hash);
 }
 
-void message_id_make(char *out, size_t cap, const char *stream, uint64_t seq, const char *recipient,
+void message_id_make(char *out, size_t cap, const char *stream, uint64_t seq, int64_t at, const char *recipient,
                      const char *domain)
 {
     char hash[17];
     message_address_hash16(recipient, hash);
-    snprintf(out, cap, "%s.%llu.%s@%s", stream, (unsigned long long) seq, hash, domain);
+    snprintf(out, cap, "%s.%llu.%lld.%s@%s", stream, (unsigned long long) seq, (long long) (at < 0 ? 0 : at), hash,
+             domain);
 }
 
 void message_date(int64_t t, char out[40])

@@ -53,8 +53,14 @@ const char *message_address_domain(const char *address);
  *  (BLAKE2b): the recipient's part of a Message-ID. */
 void message_address_hash16(const char *address, char out[17]);
 
-/*  "<stream>.<seq>.<hash16 of recipient>@<domain>" into out. */
-void message_id_make(char *out, size_t cap, const char *stream, uint64_t seq, const char *recipient,
+/*  "<stream>.<seq>.<at>.<hash16 of recipient>@<domain>" into out: the
+ *  same letter of an event applied again has the same id, and a letter of
+ *  another event gets another one.  The event's time is in it because a
+ *  seq alone names two events after a restore: intake restored from a
+ *  backup numbers its next events as the lost ones were, and a mailbox
+ *  that drops a Message-ID it has already seen (Gmail does) would drop
+ *  the receipt of the new application, with its tracking link. */
+void message_id_make(char *out, size_t cap, const char *stream, uint64_t seq, int64_t at, const char *recipient,
                      const char *domain);
 
 /*  RFC 5322 date, UTC: "Sun, 06 Dec 2026 04:30:29 +0000". */

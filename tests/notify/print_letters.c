@@ -42,7 +42,7 @@ int main(int argc, char **argv)
             return 1;
         }
         char id[160];
-        message_id_make(id, sizeof id, "intake", 42, "contact@mutuelle.example", "example.org");
+        message_id_make(id, sizeof id, "intake", 42, 1796515200, "contact@mutuelle.example", "example.org");
         bool digest = !strncmp(specs[i].kind, "member_", 7);
         message_t m = { .date = 1796515200, .message_id = id, .from = "essp@example.org",
                         .to = "contact@mutuelle.example", .to_name = S_HOSTILE, .subject = subject,

@@ -153,14 +153,17 @@ static void test_addresses_are_checked(void **state)
 static void test_message_ids_are_deterministic(void **state)
 {
     (void) state;
-    char a[160], b[160], c[160];
-    message_id_make(a, sizeof a, "intake", 42, "Contact@Mutuelle.example", "example.org");
-    message_id_make(b, sizeof b, "intake", 42, "contact@mutuelle.example", "example.org");
-    message_id_make(c, sizeof c, "intake", 43, "contact@mutuelle.example", "example.org");
+    char a[160], b[160], c[160], d[160];
+    message_id_make(a, sizeof a, "intake", 42, 1796515200, "Contact@Mutuelle.example", "example.org");
+    message_id_make(b, sizeof b, "intake", 42, 1796515200, "contact@mutuelle.example", "example.org");
+    message_id_make(c, sizeof c, "intake", 43, 1796515200, "contact@mutuelle.example", "example.org");
+    /* Seq 42 again, of another event: intake restored from a backup. */
+    message_id_make(d, sizeof d, "intake", 42, 1796515260, "contact@mutuelle.example", "example.org");
     assert_string_equal(a, b);
     assert_string_not_equal(a, c);
-    assert_int_equal(strncmp(a, "intake.42.", 10), 0);
-    assert_int_equal(strlen(a), strlen("intake.42.") + 16 + strlen("@example.org"));
+    assert_string_not_equal(a, d);
+    assert_int_equal(strncmp(a, "intake.42.1796515200.", 21), 0);
+    assert_int_equal(strlen(a), strlen("intake.42.1796515200.") + 16 + strlen("@example.org"));
     assert_true(message_id_check(a));
     assert_string_equal(message_address_domain("essp@cress-pdl.org"), "cress-pdl.org");
     assert_string_equal(message_address_domain("nobody"), "essp.invalid");
