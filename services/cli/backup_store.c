@@ -132,6 +132,23 @@ static int s_read_cursors(MDB_txn *txn, backup_store_t *out)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/*  True when the pages the meta page counts are all in the file.  LMDB
+ *  maps the file and trusts its meta page: a page past the end of a file
+ *  cut short is a SIGBUS when read, not an error. */
+static bool s_pages_in_file(MDB_env *env, uint64_t bytes, char *why, size_t cap, const char *dir)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    if (mdb_env_info(env, &info) || mdb_env_stat(env, &stat))
+        return s_fail(why, cap, "cannot read the copy", dir, MDB_CORRUPTED), false;
+    uint64_t end = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+    if (end <= bytes)
+        return true;
+    snprintf(why, cap, "%s/data.mdb is cut short: its pages run to byte %llu but it holds %llu bytes", dir,
+             (unsigned long long)end, (unsigned long long)bytes);
+    return false;
+}
+
 int backup_store_read(const char *dir, backup_store_t *out, char *why, size_t cap)
 {
     *out = (backup_store_t){.bytes = backup_store_bytes(dir)};
@@ -139,6 +156,10 @@ int backup_store_read(const char *dir, backup_store_t *out, char *why, size_t ca
     int rc = s_open(dir, false, &env);
     if (rc)
         return s_fail(why, cap, "cannot open the copy", dir, rc);
+    if (!s_pages_in_file(env, out->bytes, why, cap, dir)) {
+        mdb_env_close(env);
+        return -1;
+    }
     MDB_txn *txn;
     rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
     if (!rc) {

@@ -376,6 +376,23 @@ static bool s_matches(json_t *entry, const backup_store_t *copy)
     return true;
 }
 
+/*  True when copy/data.mdb has the size the manifest gives: a copy cut
+ *  short is refused here, before LMDB maps it. */
+static bool s_same_size(const char *copy, json_t *entry)
+{
+    json_t *bytes = json_object_get(entry, "bytes");
+    uint64_t size = backup_store_bytes(copy);
+    if (json_is_integer(bytes) && json_integer_value(bytes) == (json_int_t)size)
+        return true;
+    if (json_is_integer(bytes))
+        fprintf(stderr, "essp restore: %s/data.mdb holds %llu bytes but manifest.json says %lld: the copy is cut "
+                        "short or not the one of this backup\n", copy, (unsigned long long)size,
+                (long long)json_integer_value(bytes));
+    else
+        fprintf(stderr, "essp restore: manifest.json gives no size (bytes) of %s/data.mdb\n", copy);
+    return false;
+}
+
 /*  Reads every copy the manifest lists and checks it against the
  *  manifest and the rule of the cursors. */
 static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
@@ -399,6 +416,8 @@ static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
             fprintf(stderr, "essp restore: the manifest names an unknown service '%s'\n", name);
             return EXIT_REFUSED;
         }
+        if (!s_same_size(copy, entry))
+            return EXIT_REFUSED;
         if (backup_store_read(copy, &copied[i].copy, why, sizeof why)) {
             fprintf(stderr, "essp restore: %s\n", why);
             return EXIT_REFUSED;

@@ -261,5 +261,73 @@ def test_backup_under_load_restores_a_working_stack():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def restore_into(stack, backup, home):
+    """essp restore of backup into home, the stack's other settings kept."""
+    return subprocess.run([os.path.join(BIN, "essp"), "restore", backup], env=dict(stack.env, ESSP_HOME=home),
+                          capture_output=True, text=True, timeout=120)
+
+
+def rewrite_manifest(backup, change):
+    path = os.path.join(backup, "manifest.json")
+    with open(path) as f:
+        manifest = json.load(f)
+    change(manifest)
+    with open(path, "w") as f:
+        json.dump(manifest, f)
+
+
+def refused(stack, backup, *said):
+    """Restores backup into a new home: exit 1, each of said in what it
+    printed, and the home left as it was (never created)."""
+    home = backup + "-home"
+    result = restore_into(stack, backup, home)
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    assert all(s in result.stderr for s in said), (said, result.stderr)
+    assert not os.path.exists(home), (os.listdir(home), result.stderr)
+    return result
+
+
+def test_a_damaged_backup_is_refused_and_changes_nothing():
+    """A copy cut short: restore refuses it, naming the file, before LMDB
+    maps it (it died of SIGBUS)."""
+    stack = harness.Stack(BIN)
+    work = tempfile.mkdtemp(prefix="essp-damaged-")
+    backup = os.path.join(work, "backup")
+    try:
+        stack.start()
+        intake = Client(stack.port, "intake")
+        ids = [intake.call("submit", application=harness.numbered_fixture(2000 + n), key="damaged-%d" % n)["id"]
+               for n in range(20)]
+        intake.close()
+        stack.essp("backup", backup)
+        stack.stop()
+        with open(os.path.join(backup, "manifest.json")) as f:
+            manifest = json.load(f)
+
+        def damaged(name, damage):
+            copy = os.path.join(work, name)
+            shutil.copytree(backup, copy)
+            damage(copy)
+            return copy
+
+        # A copy cut short by its last page, or by half.
+        bytes_ = manifest["services"]["intake"]["bytes"]
+        for name, size in (("cut-page", bytes_ - 4096), ("cut-half", bytes_ // 2)):
+            copy = damaged(name, lambda c: os.truncate(os.path.join(c, "intake", "data.mdb"), size))
+            refused(stack, copy, "%s/intake/data.mdb holds %d bytes but manifest.json says %d" % (copy, size, bytes_))
+        # Cut short with the manifest made to agree: LMDB's own meta page
+        # still says how far the pages run.
+        def cut_both(copy):
+            os.truncate(os.path.join(copy, "intake", "data.mdb"), bytes_ - 4096)
+            rewrite_manifest(copy, lambda m: m["services"]["intake"].update(bytes=bytes_ - 4096))
+        refused(stack, damaged("cut-both", cut_both), "%s/intake/data.mdb is cut short: its pages run to byte %d but "
+                "it holds %d bytes" % (os.path.join(work, "cut-both"), bytes_, bytes_ - 4096))
+        assert len(ids) == 20
+    finally:
+        stack.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    harness.run([test_a_hold_is_for_staff_and_ends_by_itself, test_backup_under_load_restores_a_working_stack])
+    harness.run([test_a_hold_is_for_staff_and_ends_by_itself, test_backup_under_load_restores_a_working_stack,
+                 test_a_damaged_backup_is_refused_and_changes_nothing])
