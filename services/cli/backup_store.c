@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -233,6 +234,64 @@ int backup_copy_tree(const char *from, const char *to, char *why, size_t cap)
     }
     closedir(dir);
     return rc;
+}
+
+int backup_file_digest(const char *path, char hex[BACKUP_DIGEST_HEX])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    crypto_generichash_state state;
+    unsigned char digest[crypto_generichash_BYTES];
+    crypto_generichash_init(&state, NULL, 0, sizeof digest);
+    unsigned char buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        crypto_generichash_update(&state, buf, (unsigned long long)n);
+    int saved = errno;
+    close(fd);
+    if (n < 0) {
+        errno = saved;
+        return -1;
+    }
+    crypto_generichash_final(&state, digest, sizeof digest);
+    sodium_bin2hex(hex, BACKUP_DIGEST_HEX, digest, sizeof digest);
+    return 0;
+}
+
+/*  backup_walk under root/rel (rel "" for root itself). */
+static int s_walk(const char *root, const char *rel, backup_file_fn fn, void *ctx, char *why, size_t cap)
+{
+    char path[CONFIG_PATH_MAX];
+    snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
+    DIR *dir = opendir(path);
+    if (!dir)
+        return s_fail(why, cap, "cannot read", path, -1);
+    int rc = 0;
+    struct dirent *entry;
+    while (rc == 0 && (entry = readdir(dir))) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        char sub[CONFIG_PATH_MAX], full[2 * CONFIG_PATH_MAX];
+        snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", entry->d_name);
+        snprintf(full, sizeof full, "%s/%s", root, sub);
+        struct stat st;
+        if (lstat(full, &st) != 0)
+            rc = s_fail(why, cap, "cannot read", full, -1);
+        else if (S_ISDIR(st.st_mode))
+            rc = s_walk(root, sub, fn, ctx, why, cap);
+        else if (S_ISREG(st.st_mode))
+            rc = fn(sub, ctx);
+    }
+    closedir(dir);
+    return rc;
+}
+
+int backup_walk(const char *root, backup_file_fn fn, void *ctx, char *why, size_t cap)
+{
+    if (cap)
+        why[0] = '\0';
+    return s_walk(root, "", fn, ctx, why, cap);
 }
 
 bool backup_dir_empty(const char *path)

@@ -195,7 +195,42 @@ static void s_iso_now(char *out, size_t cap)
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static json_t *s_manifest(const s_copied_t *copied, double hold_ms)
+typedef struct {
+    const char *dir;             /* the backup */
+    json_t *files;               /* its files' digests, by path under dir */
+} s_files_t;
+
+static int s_add_digest(const char *rel, void *arg)
+{
+    s_files_t *files = arg;
+    char path[CONFIG_PATH_MAX], hex[BACKUP_DIGEST_HEX];
+    snprintf(path, sizeof path, "%s/%s", files->dir, rel);
+    if (backup_file_digest(path, hex) != 0) {
+        fprintf(stderr, "essp backup: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    json_object_set_new(files->files, rel, json_string(hex));
+    return 0;
+}
+
+/*  The digest of every file written into dir, for restore to find a copy
+ *  damaged since (a flipped byte in a page LMDB opens without complaint
+ *  loses applications).  NULL after saying why. */
+static json_t *s_digests(const char *dir)
+{
+    s_files_t files = {dir, json_object()};
+    char why[CONFIG_PATH_MAX + 64];
+    int rc = backup_walk(dir, s_add_digest, &files, why, sizeof why);
+    if (rc != 0) {
+        if (why[0])
+            fprintf(stderr, "essp backup: %s\n", why);
+        json_decref(files.files);
+        return NULL;
+    }
+    return files.files;
+}
+
+static json_t *s_manifest(const s_copied_t *copied, double hold_ms, json_t *files)
 {
     char when[32];
     s_iso_now(when, sizeof when);
@@ -213,8 +248,8 @@ static json_t *s_manifest(const s_copied_t *copied, double hold_ms)
                                       "live_bytes", (json_int_t)copied[i].live_bytes, "copy_ms",
                                       copied[i].copy_ms));
     }
-    return json_pack("{s:i, s:s, s:s, s:f, s:o}", "format", S_FORMAT, "version", ESSP_VERSION, "time", when,
-                     "hold_ms", hold_ms, "services", services);
+    return json_pack("{s:i, s:s, s:s, s:f, s:o, s:o}", "format", S_FORMAT, "version", ESSP_VERSION, "time", when,
+                     "hold_ms", hold_ms, "services", services, "files", files);
 }
 
 /*  What deploy/up leaves in the home besides the stores: the demo loaded
@@ -340,6 +375,9 @@ int cmd_backup(const args_t *args)
     rc = s_backup_stores(dir, copied, &hold_ms);
     if (rc == EXIT_OK)
         rc = s_copy_rest(dir, args_value(args, "env"));
+    json_t *files = rc == EXIT_OK ? s_digests(dir) : NULL;
+    if (rc == EXIT_OK && !files)
+        rc = EXIT_REFUSED;
     if (rc != EXIT_OK) {
         fprintf(stderr, "essp backup: %s holds an unfinished backup (no manifest.json): remove it\n", dir);
         return rc;
@@ -347,7 +385,7 @@ int cmd_backup(const args_t *args)
     /* The manifest last: a directory without one is no backup. */
     char path[CONFIG_PATH_MAX];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
-    json_t *manifest = s_manifest(copied, hold_ms);
+    json_t *manifest = s_manifest(copied, hold_ms, files);
     if (json_dump_file(manifest, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || chmod(path, 0600) != 0) {
         fprintf(stderr, "essp backup: cannot write %s\n", path);
         rc = EXIT_REFUSED;
@@ -393,9 +431,7 @@ static bool s_same_size(const char *copy, json_t *entry)
     return false;
 }
 
-/*  Reads every copy the manifest lists and checks it against the
- *  manifest and the rule of the cursors. */
-static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
+static int s_check_format(const char *dir, json_t *manifest)
 {
     if (json_integer_value(json_object_get(manifest, "format")) != S_FORMAT
         || !json_is_string(json_object_get(manifest, "time")) || !json_is_object(json_object_get(manifest, "services"))) {
@@ -403,21 +439,110 @@ static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
                 dir, S_FORMAT);
         return EXIT_REFUSED;
     }
-    json_t *services = json_object_get(manifest, "services");
+    return EXIT_OK;
+}
+
+/*  The index in s_order of the service called name, S_SERVICES when none. */
+static size_t s_index(const char *name)
+{
+    size_t i = 0;
+    while (i < S_SERVICES && strcmp(config_service_name(s_order[i]), name) != 0)
+        i++;
+    return i;
+}
+
+/*  Every service the manifest lists is known and its copy has the size
+ *  the manifest gives. */
+static int s_check_sizes(const char *dir, json_t *services)
+{
     const char *name;
     json_t *entry;
     json_object_foreach(services, name, entry) {
-        size_t i = 0;
-        while (i < S_SERVICES && strcmp(config_service_name(s_order[i]), name) != 0)
-            i++;
-        char copy[CONFIG_PATH_MAX], why[CONFIG_PATH_MAX + 128];
+        char copy[CONFIG_PATH_MAX];
         snprintf(copy, sizeof copy, "%s/%s", dir, name);
-        if (i == S_SERVICES) {
+        if (s_index(name) == S_SERVICES) {
             fprintf(stderr, "essp restore: the manifest names an unknown service '%s'\n", name);
             return EXIT_REFUSED;
         }
         if (!s_same_size(copy, entry))
             return EXIT_REFUSED;
+    }
+    return EXIT_OK;
+}
+
+/*  The digests of a backup, against the files under its directory. */
+static int s_check_listed(const char *rel, void *arg)
+{
+    const s_files_t *files = arg;
+    if (strcmp(rel, "manifest.json") == 0 || json_object_get(files->files, rel))
+        return 0;
+    fprintf(stderr, "essp restore: %s/%s is not listed in manifest.json: not a file of this backup "
+                    "(remove it, or restore another backup)\n", files->dir, rel);
+    return -1;
+}
+
+static int s_check_digest(const char *dir, const char *rel, json_t *digest)
+{
+    char path[CONFIG_PATH_MAX], hex[BACKUP_DIGEST_HEX];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    if (!json_is_string(digest) || strstr(rel, "..")) {
+        fprintf(stderr, "essp restore: %s/manifest.json: the digest of '%s' is malformed\n", dir, rel);
+        return EXIT_REFUSED;
+    }
+    if (backup_file_digest(path, hex) != 0) {
+        fprintf(stderr, "essp restore: cannot read %s, which manifest.json lists: %s\n", path, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    if (strcmp(hex, json_string_value(digest)) != 0) {
+        fprintf(stderr, "essp restore: %s does not match its BLAKE2b digest in manifest.json: the file is damaged; "
+                        "restore another backup\n", path);
+        return EXIT_REFUSED;
+    }
+    return EXIT_OK;
+}
+
+/*  Every file of the backup is the one that was written: each listed file
+ *  has its digest, and no file is there that the manifest does not list
+ *  (the keys are laid out whole).  A backup made before the digests is
+ *  restored as it is, and says so. */
+static int s_check_files(const char *dir, json_t *manifest)
+{
+    json_t *digests = json_object_get(manifest, "files");
+    if (!digests) {
+        fprintf(stderr, "essp restore: %s/manifest.json holds no digests (a backup made by an earlier essp): its "
+                        "files could not be verified\n", dir);
+        return EXIT_OK;
+    }
+    if (!json_is_object(digests)) {
+        fprintf(stderr, "essp restore: %s/manifest.json: files is not an object\n", dir);
+        return EXIT_REFUSED;
+    }
+    const char *rel;
+    json_t *digest;
+    json_object_foreach(digests, rel, digest) {
+        if (s_check_digest(dir, rel, digest) != EXIT_OK)
+            return EXIT_REFUSED;
+    }
+    s_files_t files = {dir, digests};
+    char why[CONFIG_PATH_MAX + 64];
+    if (backup_walk(dir, s_check_listed, &files, why, sizeof why) != 0) {
+        if (why[0])
+            fprintf(stderr, "essp restore: %s\n", why);
+        return EXIT_REFUSED;
+    }
+    return EXIT_OK;
+}
+
+/*  Reads every copy the manifest lists and checks it against the
+ *  manifest. */
+static int s_read_copies(const char *dir, json_t *services, s_copied_t *copied)
+{
+    const char *name;
+    json_t *entry;
+    json_object_foreach(services, name, entry) {
+        size_t i = s_index(name);
+        char copy[CONFIG_PATH_MAX], why[CONFIG_PATH_MAX + 128];
+        snprintf(copy, sizeof copy, "%s/%s", dir, name);
         if (backup_store_read(copy, &copied[i].copy, why, sizeof why)) {
             fprintf(stderr, "essp restore: %s\n", why);
             return EXIT_REFUSED;
@@ -429,6 +554,12 @@ static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
         }
         copied[i].present = true;
     }
+    return EXIT_OK;
+}
+
+/*  The rule of the cursors, across the copies read. */
+static int s_check_cursors(const s_copied_t *copied)
+{
     if (!s_find(copied, "intake")) {
         fprintf(stderr, "essp restore: the backup holds no copy of intake\n");
         return EXIT_REFUSED;
@@ -439,6 +570,25 @@ static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
         return EXIT_REFUSED;
     }
     return EXIT_OK;
+}
+
+/*  Everything is checked before anything is laid out, and the files
+ *  before LMDB opens any of them: the sizes (a copy cut short), the
+ *  digests (a copy damaged), then the copies read against the manifest
+ *  and the rule of the cursors. */
+static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
+{
+    json_t *services = json_object_get(manifest, "services");
+    int rc = s_check_format(dir, manifest);
+    if (rc == EXIT_OK)
+        rc = s_check_sizes(dir, services);
+    if (rc == EXIT_OK)
+        rc = s_check_files(dir, manifest);
+    if (rc == EXIT_OK)
+        rc = s_read_copies(dir, services, copied);
+    if (rc == EXIT_OK)
+        rc = s_check_cursors(copied);
+    return rc;
 }
 
 /*  Lays the backup out in the (empty) home: data/<service>/data.mdb,

@@ -194,8 +194,11 @@ def test_backup_under_load_restores_a_working_stack():
         shutil.copytree(backup, mixed)
         shutil.copyfile(os.path.join(early, "review", "data.mdb"), os.path.join(mixed, "review", "data.mdb"))
         with open(os.path.join(early, "manifest.json")) as f:
-            early_review = json.load(f)["services"]["review"]
-        mixed_manifest = dict(manifest, services=dict(manifest["services"], review=early_review))
+            early_manifest = json.load(f)
+        early_review = early_manifest["services"]["review"]
+        mixed_manifest = dict(manifest, services=dict(manifest["services"], review=early_review),
+                              files=dict(manifest["files"], **{"review/data.mdb":
+                                                               early_manifest["files"]["review/data.mdb"]}))
         with open(os.path.join(mixed, "manifest.json"), "w") as f:
             json.dump(mixed_manifest, f)
         elsewhere = dict(old.env, ESSP_HOME=os.path.join(work, "mixed-home"))
@@ -288,8 +291,10 @@ def refused(stack, backup, *said):
 
 
 def test_a_damaged_backup_is_refused_and_changes_nothing():
-    """A copy cut short: restore refuses it, naming the file, before LMDB
-    maps it (it died of SIGBUS)."""
+    """A backup damaged after it was made: a copy cut short (restore died
+    of SIGBUS), a page with bytes flipped (restored, it lost applications),
+    a file it never held.  Each is refused, naming the file, before
+    anything is laid out."""
     stack = harness.Stack(BIN)
     work = tempfile.mkdtemp(prefix="essp-damaged-")
     backup = os.path.join(work, "backup")
@@ -315,13 +320,41 @@ def test_a_damaged_backup_is_refused_and_changes_nothing():
         for name, size in (("cut-page", bytes_ - 4096), ("cut-half", bytes_ // 2)):
             copy = damaged(name, lambda c: os.truncate(os.path.join(c, "intake", "data.mdb"), size))
             refused(stack, copy, "%s/intake/data.mdb holds %d bytes but manifest.json says %d" % (copy, size, bytes_))
-        # Cut short with the manifest made to agree: LMDB's own meta page
-        # still says how far the pages run.
+        # Cut short with the manifest made to agree (and no digests, as
+        # before they were kept): LMDB's own meta page still says how far
+        # the pages run.
         def cut_both(copy):
             os.truncate(os.path.join(copy, "intake", "data.mdb"), bytes_ - 4096)
-            rewrite_manifest(copy, lambda m: m["services"]["intake"].update(bytes=bytes_ - 4096))
+            rewrite_manifest(copy, lambda m: (m["services"]["intake"].update(bytes=bytes_ - 4096), m.pop("files")))
         refused(stack, damaged("cut-both", cut_both), "%s/intake/data.mdb is cut short: its pages run to byte %d but "
                 "it holds %d bytes" % (os.path.join(work, "cut-both"), bytes_, bytes_ - 4096))
+        # Every file of the backup has its BLAKE2b in the manifest.
+        files = manifest["files"]
+        assert "intake/data.mdb" in files and "keys/intake.cert_secret" in files, sorted(files)
+        assert all(re.fullmatch(r"[0-9a-f]{64}", d) for d in files.values()), files
+        # Bytes flipped in one page of intake's copy (its size unchanged):
+        # restored, it lost applications; refused, naming the file.
+        def flip(copy):
+            with open(os.path.join(copy, "intake", "data.mdb"), "r+b") as f:
+                f.seek(3 * 4096 + 100)
+                page = f.read(64)
+                f.seek(3 * 4096 + 100)
+                f.write(bytes(b ^ 0x5A for b in page))
+        refused(stack, damaged("flipped", flip), "%s/intake/data.mdb does not match its BLAKE2b digest in "
+                "manifest.json" % os.path.join(work, "flipped"))
+        # A key the backup did not hold is refused as well.
+        def intruder(copy):
+            with open(os.path.join(copy, "keys", "intruder"), "w") as f:
+                f.write("x")
+        refused(stack, damaged("intruder", intruder), "%s/keys/intruder is not listed in manifest.json"
+                % os.path.join(work, "intruder"))
+        # A backup made before the digests is restored, saying it could
+        # not be verified.
+        old = damaged("old", lambda c: rewrite_manifest(c, lambda m: m.pop("files")))
+        result = restore_into(stack, old, os.path.join(work, "old-home"))
+        assert result.returncode == 0, result.stderr
+        assert "holds no digests (a backup made by an earlier essp): its files could not be verified" \
+            in result.stderr, result.stderr
         assert len(ids) == 20
     finally:
         stack.cleanup()
