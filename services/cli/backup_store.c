@@ -294,6 +294,30 @@ int backup_walk(const char *root, backup_file_fn fn, void *ctx, char *why, size_
     return s_walk(root, "", fn, ctx, why, cap);
 }
 
+int backup_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    DIR *dir = opendir(path);
+    if (!dir)
+        return -1;
+    int rc = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir))) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        char sub[2 * CONFIG_PATH_MAX];
+        snprintf(sub, sizeof sub, "%s/%s", path, entry->d_name);
+        if (backup_remove_tree(sub) != 0)
+            rc = -1;
+    }
+    closedir(dir);
+    return rc == 0 ? rmdir(path) : rc;
+}
+
 bool backup_dir_empty(const char *path)
 {
     DIR *dir = opendir(path);

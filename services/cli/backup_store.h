@@ -69,6 +69,10 @@ int backup_file_digest(const char *path, char hex[BACKUP_DIGEST_HEX]);
 typedef int (*backup_file_fn)(const char *rel, void *ctx);
 int backup_walk(const char *root, backup_file_fn fn, void *ctx, char *why, size_t cap);
 
+/*  Removes path and everything under it (a directory this process laid
+ *  out); symbolic links are removed, never followed.  0 or -1 (errno). */
+int backup_remove_tree(const char *path);
+
 /*  True when path is missing or an empty directory. */
 bool backup_dir_empty(const char *path);
 

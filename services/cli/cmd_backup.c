@@ -572,6 +572,20 @@ static int s_check_cursors(const s_copied_t *copied)
     return EXIT_OK;
 }
 
+/*  The backup holds the keys: without them the services started on the
+ *  home would make new ones, and nobody's key would be admitted. */
+static int s_check_keys(const char *dir)
+{
+    char keys[CONFIG_PATH_MAX];
+    snprintf(keys, sizeof keys, "%s/keys", dir);
+    struct stat st;
+    if (stat(keys, &st) == 0 && S_ISDIR(st.st_mode))
+        return EXIT_OK;
+    fprintf(stderr, "essp restore: %s is missing or not a directory: a backup without its keys cannot be restored\n",
+            keys);
+    return EXIT_REFUSED;
+}
+
 /*  Everything is checked before anything is laid out, and the files
  *  before LMDB opens any of them: the sizes (a copy cut short), the
  *  digests (a copy damaged), then the copies read against the manifest
@@ -588,20 +602,22 @@ static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
         rc = s_read_copies(dir, services, copied);
     if (rc == EXIT_OK)
         rc = s_check_cursors(copied);
+    if (rc == EXIT_OK)
+        rc = s_check_keys(dir);
     return rc;
 }
 
-/*  Lays the backup out in the (empty) home: data/<service>/data.mdb,
- *  keys/, essp.conf, log/. */
-static int s_lay_out(const char *dir, const s_copied_t *copied)
+/*  Lays the backup out in `into` (the staging directory): data/<service>/
+ *  data.mdb, keys/, essp.conf, the home's files, log/. */
+static int s_lay_out(const char *dir, const s_copied_t *copied, const char *into)
 {
-    char from[CONFIG_PATH_MAX], to[CONFIG_PATH_MAX], why[2 * CONFIG_PATH_MAX];
+    char from[CONFIG_PATH_MAX], to[2 * CONFIG_PATH_MAX], why[3 * CONFIG_PATH_MAX];
     for (size_t i = 0; i < S_SERVICES; i++) {
         if (!copied[i].present)
             continue;
         const char *name = config_service_name(s_order[i]);
         snprintf(from, sizeof from, "%s/%s/data.mdb", dir, name);
-        s_live_dir(s_order[i], to, sizeof to);
+        snprintf(to, sizeof to, "%s/data/%s", into, name);
         if (config_mkdirs(to) != 0)
             return fprintf(stderr, "essp restore: cannot create %s: %s\n", to, strerror(errno)), EXIT_REFUSED;
         snprintf(to + strlen(to), sizeof to - strlen(to), "/data.mdb");
@@ -609,18 +625,111 @@ static int s_lay_out(const char *dir, const s_copied_t *copied)
             return fprintf(stderr, "essp restore: cannot copy %s: %s\n", from, strerror(errno)), EXIT_REFUSED;
     }
     snprintf(from, sizeof from, "%s/keys", dir);
-    config_path("keys", to, sizeof to);
+    snprintf(to, sizeof to, "%s/keys", into);
     if (backup_copy_tree(from, to, why, sizeof why) != 0)
         return fprintf(stderr, "essp restore: %s\n", why), EXIT_REFUSED;
     snprintf(from, sizeof from, "%s/essp.conf", dir);
-    config_path("essp.conf", to, sizeof to);
+    snprintf(to, sizeof to, "%s/essp.conf", into);
     if (access(from, F_OK) == 0 && backup_copy_file(from, to, 0600) != 0)
         return fprintf(stderr, "essp restore: cannot copy %s: %s\n", from, strerror(errno)), EXIT_REFUSED;
-    if (s_copy_home_files(dir, config_home(), "restore"))
+    if (s_copy_home_files(dir, into, "restore"))
         return EXIT_REFUSED;
-    config_path("log", to, sizeof to);
-    config_mkdirs(to);
+    snprintf(to, sizeof to, "%s/log", into);
+    if (mkdir(to, 0700) != 0)
+        return fprintf(stderr, "essp restore: cannot create %s: %s\n", to, strerror(errno)), EXIT_REFUSED;
     return EXIT_OK;
+}
+
+#define S_STAGING ".essp-restore"   /* in the home, while restore lays the backup out */
+#define S_ENTRIES_MAX 16            /* what a home holds at its top: data, keys, log... */
+
+/*  The names in dir (the staging directory's top), up to S_ENTRIES_MAX. */
+static int s_names(const char *dir, char names[][256], size_t *count)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *entry;
+    *count = 0;
+    int rc = 0;
+    while (rc == 0 && (entry = readdir(d))) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        if (*count == S_ENTRIES_MAX) {
+            errno = E2BIG;
+            rc = -1;
+        } else {
+            snprintf(names[(*count)++], 256, "%s", entry->d_name);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static void s_rename_in(const char *from_dir, const char *to_dir, const char *name, char *from, char *to,
+                        size_t cap)
+{
+    snprintf(from, cap, "%s/%s", from_dir, name);
+    snprintf(to, cap, "%s/%s", to_dir, name);
+}
+
+/*  Renames each entry of staging into home: the services find a whole
+ *  home or none (a rename in one filesystem does not fail half-done).  On
+ *  a failure the entries moved go back to staging. */
+static int s_move_in(const char *staging, const char *home)
+{
+    char names[S_ENTRIES_MAX][256], from[2 * CONFIG_PATH_MAX], to[2 * CONFIG_PATH_MAX];
+    size_t count, moved = 0;
+    if (s_names(staging, names, &count) != 0) {
+        fprintf(stderr, "essp restore: cannot read %s: %s\n", staging, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    for (; moved < count; moved++) {
+        s_rename_in(staging, home, names[moved], from, to, sizeof from);
+        if (rename(from, to) != 0)
+            break;
+    }
+    if (moved == count)
+        return EXIT_OK;
+    fprintf(stderr, "essp restore: cannot move %s to %s: %s\n", from, to, strerror(errno));
+    while (moved-- > 0) {
+        s_rename_in(home, staging, names[moved], from, to, sizeof from);
+        rename(from, to);
+    }
+    return EXIT_REFUSED;
+}
+
+/*  Lays the backup out in a staging directory inside the home, then moves
+ *  it into place: a restore that fails leaves the home as it was (empty,
+ *  or not there), never half restored, which services started on it
+ *  would take for a home and fill with new keys. */
+static int s_restore_home(const char *dir, const s_copied_t *copied, const char *home)
+{
+    bool created = access(home, F_OK) != 0;
+    if (config_mkdirs(home) || chmod(home, 0700)) {
+        fprintf(stderr, "essp restore: cannot create %s: %s\n", home, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    char staging[CONFIG_PATH_MAX + 32];
+    snprintf(staging, sizeof staging, "%s/" S_STAGING, home);
+    if (mkdir(staging, 0700) != 0) {
+        fprintf(stderr, "essp restore: cannot create %s: %s (another restore under way?)\n", staging,
+                strerror(errno));
+        return EXIT_REFUSED;
+    }
+    int rc = s_lay_out(dir, copied, staging);
+    if (rc == EXIT_OK)
+        rc = s_move_in(staging, home);
+    if (rc == EXIT_OK) {
+        rmdir(staging);
+        return EXIT_OK;
+    }
+    if (backup_remove_tree(staging) != 0)
+        fprintf(stderr, "essp restore: cannot remove %s: %s: remove it by hand\n", staging, strerror(errno));
+    else if (created)
+        rmdir(home);
+    fprintf(stderr, "essp restore: nothing was restored; %s is as it was\n", home);
+    return rc;
 }
 
 int cmd_restore(const args_t *args)
@@ -644,12 +753,8 @@ int cmd_restore(const args_t *args)
     }
     s_copied_t copied[S_SERVICES] = {{0}};
     int rc = s_check_backup(dir, manifest, copied);
-    if (rc == EXIT_OK && (config_mkdirs(home) || chmod(home, 0700))) {
-        fprintf(stderr, "essp restore: cannot create %s: %s\n", home, strerror(errno));
-        rc = EXIT_REFUSED;
-    }
     if (rc == EXIT_OK)
-        rc = s_lay_out(dir, copied);
+        rc = s_restore_home(dir, copied, home);
     if (rc == EXIT_OK) {
         json_t *line = json_pack("{s:s, s:s, s:O}", "restored", dir, "home", home, "time",
                                  json_object_get(manifest, "time"));

@@ -24,7 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import publishing  # noqa: E402
-from essp_client import Client, pull_all  # noqa: E402
+from essp_client import HOMES, Client, pull_all  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 SERVICES = ("intake", "validation", "review", "publication", "notify")
@@ -293,8 +293,9 @@ def refused(stack, backup, *said):
 def test_a_damaged_backup_is_refused_and_changes_nothing():
     """A backup damaged after it was made: a copy cut short (restore died
     of SIGBUS), a page with bytes flipped (restored, it lost applications),
-    a file it never held.  Each is refused, naming the file, before
-    anything is laid out."""
+    a file it never held, the keys missing.  Each is refused, naming the
+    file, before anything is laid out; a restore that fails while laying
+    out leaves the home as it was, and a good backup is restored there."""
     stack = harness.Stack(BIN)
     work = tempfile.mkdtemp(prefix="essp-damaged-")
     backup = os.path.join(work, "backup")
@@ -355,6 +356,35 @@ def test_a_damaged_backup_is_refused_and_changes_nothing():
         assert result.returncode == 0, result.stderr
         assert "holds no digests (a backup made by an earlier essp): its files could not be verified" \
             in result.stderr, result.stderr
+        # A restore that fails part-way leaves the home as it was: the
+        # keys missing, or the settings unreadable (a directory), in a
+        # backup that cannot be verified.
+        def without_keys(copy):
+            shutil.rmtree(os.path.join(copy, "keys"))
+            rewrite_manifest(copy, lambda m: m.pop("files"))
+        refused(stack, damaged("no-keys", without_keys),
+                "%s/keys is missing or not a directory" % os.path.join(work, "no-keys"))
+        def settings_unreadable(copy):
+            os.mkdir(os.path.join(copy, "essp.conf"))
+            rewrite_manifest(copy, lambda m: m.pop("files"))
+        refused(stack, damaged("bad-settings", settings_unreadable),
+                "cannot copy %s/essp.conf" % os.path.join(work, "bad-settings"), "nothing was restored")
+        # Into a home that exists and is empty: still empty after a failed
+        # restore, and a good backup is then restored into it and runs.
+        home = os.path.join(work, "empty-home")
+        os.mkdir(home)
+        result = restore_into(stack, os.path.join(work, "bad-settings"), home)
+        assert result.returncode == 1 and os.listdir(home) == [], (result.stderr, os.listdir(home))
+        result = restore_into(stack, backup, home)
+        assert result.returncode == 0, result.stderr
+        original = stack.home
+        try:
+            stack.home = stack.env["ESSP_HOME"] = HOMES[stack.port] = home
+            stack.start()
+            for app_id in ids:
+                assert stack.essp_json("status", app_id)["id"] == app_id
+        finally:
+            shutil.rmtree(original, ignore_errors=True)
         assert len(ids) == 20
     finally:
         stack.cleanup()
