@@ -325,8 +325,14 @@ static int s_backup_stores(const char *dir, s_copied_t *copied, double *hold_ms)
                 intake ? "it read its streams during the backup" : "no store of intake here");
         return EXIT_REFUSED;
     }
+    /* Intake's hold was kept, so by the argument above the copies are
+     * consistent unless the live stack itself has a cursor past its
+     * producer's head: a rewind, which every new backup would copy too. */
     if (!s_consistent(copied, why, sizeof why)) {
-        fprintf(stderr, "essp backup: inconsistent copy: %s; run essp backup again\n", why);
+        fprintf(stderr, "essp backup: the stack is in a rewound state: %s. No backup of it can be consistent "
+                        "until the rewind is repaired (README « A rewind is refused », and the REWIND DETECTED "
+                        "error in that reader's log): put back that producer's newer store, or restore the whole "
+                        "stack from one backup; then back it up\n", why);
         return EXIT_REFUSED;
     }
     return EXIT_OK;
@@ -433,6 +439,14 @@ static bool s_same_size(const char *copy, json_t *entry)
 
 static int s_check_format(const char *dir, json_t *manifest)
 {
+    json_int_t format = json_integer_value(json_object_get(manifest, "format"));
+    if (format > S_FORMAT) {
+        const char *version = json_string_value(json_object_get(manifest, "version"));
+        fprintf(stderr, "essp restore: %s/manifest.json is of format %lld, written by a newer essp (%s); this essp "
+                        "(%s) reads format %d: restore it with that essp or a later one\n", dir, (long long)format,
+                version ? version : "version unknown", ESSP_VERSION, S_FORMAT);
+        return EXIT_REFUSED;
+    }
     if (json_integer_value(json_object_get(manifest, "format")) != S_FORMAT
         || !json_is_string(json_object_get(manifest, "time")) || !json_is_object(json_object_get(manifest, "services"))) {
         fprintf(stderr, "essp restore: %s/manifest.json is not a manifest of format %d (format, time, services)\n",

@@ -24,6 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import publishing  # noqa: E402
+import rewinding  # noqa: E402
 from essp_client import HOMES, Client, pull_all  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
@@ -356,6 +357,9 @@ def test_a_damaged_backup_is_refused_and_changes_nothing():
         assert result.returncode == 0, result.stderr
         assert "holds no digests (a backup made by an earlier essp): its files could not be verified" \
             in result.stderr, result.stderr
+        # A manifest of a later format comes from a newer essp.
+        newer = damaged("newer", lambda c: rewrite_manifest(c, lambda m: m.update(format=2)))
+        refused(stack, newer, "%s/manifest.json is of format 2, written by a newer essp" % newer)
         # A restore that fails part-way leaves the home as it was: the
         # keys missing, or the settings unreadable (a directory), in a
         # backup that cannot be verified.
@@ -391,6 +395,23 @@ def test_a_damaged_backup_is_refused_and_changes_nothing():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_a_rewound_stack_is_not_backed_up_and_says_what_to_do():
+    """On a stack whose review was put back to an older copy (its readers
+    stopped at the rewind), no backup can be consistent: essp backup fails
+    and says to repair the rewind, not to run it again."""
+    rewound = rewinding.RewoundStack(BIN).run()
+    try:
+        result = rewound.stack.essp("backup", os.path.join(rewound.work, "backup"), check=False)
+        assert result.returncode == 1, result
+        assert re.search(r"has applied review's stream up to seq \d+ but review's copy ends at \d+", result.stderr), \
+            result.stderr
+        assert "README « A rewind is refused »" in result.stderr and "run essp backup again" not in result.stderr, \
+            result.stderr
+    finally:
+        rewound.cleanup()
+
+
 if __name__ == "__main__":
     harness.run([test_a_hold_is_for_staff_and_ends_by_itself, test_backup_under_load_restores_a_working_stack,
-                 test_a_damaged_backup_is_refused_and_changes_nothing])
+                 test_a_damaged_backup_is_refused_and_changes_nothing,
+                 test_a_rewound_stack_is_not_backed_up_and_says_what_to_do])
