@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -132,6 +133,23 @@ static int s_read_cursors(MDB_txn *txn, backup_store_t *out)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/*  True when the pages the meta page counts are all in the file.  LMDB
+ *  maps the file and trusts its meta page: a page past the end of a file
+ *  cut short is a SIGBUS when read, not an error. */
+static bool s_pages_in_file(MDB_env *env, uint64_t bytes, char *why, size_t cap, const char *dir)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    if (mdb_env_info(env, &info) || mdb_env_stat(env, &stat))
+        return s_fail(why, cap, "cannot read the copy", dir, MDB_CORRUPTED), false;
+    uint64_t end = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+    if (end <= bytes)
+        return true;
+    snprintf(why, cap, "%s/data.mdb is cut short: its pages run to byte %llu but it holds %llu bytes", dir,
+             (unsigned long long)end, (unsigned long long)bytes);
+    return false;
+}
+
 int backup_store_read(const char *dir, backup_store_t *out, char *why, size_t cap)
 {
     *out = (backup_store_t){.bytes = backup_store_bytes(dir)};
@@ -139,6 +157,10 @@ int backup_store_read(const char *dir, backup_store_t *out, char *why, size_t ca
     int rc = s_open(dir, false, &env);
     if (rc)
         return s_fail(why, cap, "cannot open the copy", dir, rc);
+    if (!s_pages_in_file(env, out->bytes, why, cap, dir)) {
+        mdb_env_close(env);
+        return -1;
+    }
     MDB_txn *txn;
     rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
     if (!rc) {
@@ -212,6 +234,88 @@ int backup_copy_tree(const char *from, const char *to, char *why, size_t cap)
     }
     closedir(dir);
     return rc;
+}
+
+int backup_file_digest(const char *path, char hex[BACKUP_DIGEST_HEX])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    crypto_generichash_state state;
+    unsigned char digest[crypto_generichash_BYTES];
+    crypto_generichash_init(&state, NULL, 0, sizeof digest);
+    unsigned char buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        crypto_generichash_update(&state, buf, (unsigned long long)n);
+    int saved = errno;
+    close(fd);
+    if (n < 0) {
+        errno = saved;
+        return -1;
+    }
+    crypto_generichash_final(&state, digest, sizeof digest);
+    sodium_bin2hex(hex, BACKUP_DIGEST_HEX, digest, sizeof digest);
+    return 0;
+}
+
+/*  backup_walk under root/rel (rel "" for root itself). */
+static int s_walk(const char *root, const char *rel, backup_file_fn fn, void *ctx, char *why, size_t cap)
+{
+    char path[CONFIG_PATH_MAX];
+    snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
+    DIR *dir = opendir(path);
+    if (!dir)
+        return s_fail(why, cap, "cannot read", path, -1);
+    int rc = 0;
+    struct dirent *entry;
+    while (rc == 0 && (entry = readdir(dir))) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        char sub[CONFIG_PATH_MAX], full[2 * CONFIG_PATH_MAX];
+        snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", entry->d_name);
+        snprintf(full, sizeof full, "%s/%s", root, sub);
+        struct stat st;
+        if (lstat(full, &st) != 0)
+            rc = s_fail(why, cap, "cannot read", full, -1);
+        else if (S_ISDIR(st.st_mode))
+            rc = s_walk(root, sub, fn, ctx, why, cap);
+        else if (S_ISREG(st.st_mode))
+            rc = fn(sub, ctx);
+    }
+    closedir(dir);
+    return rc;
+}
+
+int backup_walk(const char *root, backup_file_fn fn, void *ctx, char *why, size_t cap)
+{
+    if (cap)
+        why[0] = '\0';
+    return s_walk(root, "", fn, ctx, why, cap);
+}
+
+int backup_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    DIR *dir = opendir(path);
+    if (!dir)
+        return -1;
+    int rc = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir))) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        char sub[2 * CONFIG_PATH_MAX];
+        snprintf(sub, sizeof sub, "%s/%s", path, entry->d_name);
+        if (backup_remove_tree(sub) != 0)
+            rc = -1;
+    }
+    closedir(dir);
+    return rc == 0 ? rmdir(path) : rc;
 }
 
 bool backup_dir_empty(const char *path)

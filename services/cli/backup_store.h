@@ -56,6 +56,23 @@ int backup_copy_file(const char *from, const char *to, unsigned mode);
  *  filled. */
 int backup_copy_tree(const char *from, const char *to, char *why, size_t cap);
 
+/*  A file's BLAKE2b (crypto_generichash, 32 bytes) in hex. */
+#define BACKUP_DIGEST_HEX 65
+
+/*  The digest of the file at path into hex; 0 or -1 (errno set). */
+int backup_file_digest(const char *path, char hex[BACKUP_DIGEST_HEX]);
+
+/*  Calls fn with the path, relative to root, of each regular file under
+ *  root ("keys/intake.cert"), until fn returns non-zero, which is
+ *  returned (fn says why).  -1 with why filled when a directory cannot be
+ *  read. */
+typedef int (*backup_file_fn)(const char *rel, void *ctx);
+int backup_walk(const char *root, backup_file_fn fn, void *ctx, char *why, size_t cap);
+
+/*  Removes path and everything under it (a directory this process laid
+ *  out); symbolic links are removed, never followed.  0 or -1 (errno). */
+int backup_remove_tree(const char *path);
+
 /*  True when path is missing or an empty directory. */
 bool backup_dir_empty(const char *path);
 

@@ -195,7 +195,42 @@ static void s_iso_now(char *out, size_t cap)
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static json_t *s_manifest(const s_copied_t *copied, double hold_ms)
+typedef struct {
+    const char *dir;             /* the backup */
+    json_t *files;               /* its files' digests, by path under dir */
+} s_files_t;
+
+static int s_add_digest(const char *rel, void *arg)
+{
+    s_files_t *files = arg;
+    char path[CONFIG_PATH_MAX], hex[BACKUP_DIGEST_HEX];
+    snprintf(path, sizeof path, "%s/%s", files->dir, rel);
+    if (backup_file_digest(path, hex) != 0) {
+        fprintf(stderr, "essp backup: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    json_object_set_new(files->files, rel, json_string(hex));
+    return 0;
+}
+
+/*  The digest of every file written into dir, for restore to find a copy
+ *  damaged since (a flipped byte in a page LMDB opens without complaint
+ *  loses applications).  NULL after saying why. */
+static json_t *s_digests(const char *dir)
+{
+    s_files_t files = {dir, json_object()};
+    char why[CONFIG_PATH_MAX + 64];
+    int rc = backup_walk(dir, s_add_digest, &files, why, sizeof why);
+    if (rc != 0) {
+        if (why[0])
+            fprintf(stderr, "essp backup: %s\n", why);
+        json_decref(files.files);
+        return NULL;
+    }
+    return files.files;
+}
+
+static json_t *s_manifest(const s_copied_t *copied, double hold_ms, json_t *files)
 {
     char when[32];
     s_iso_now(when, sizeof when);
@@ -213,8 +248,8 @@ static json_t *s_manifest(const s_copied_t *copied, double hold_ms)
                                       "live_bytes", (json_int_t)copied[i].live_bytes, "copy_ms",
                                       copied[i].copy_ms));
     }
-    return json_pack("{s:i, s:s, s:s, s:f, s:o}", "format", S_FORMAT, "version", ESSP_VERSION, "time", when,
-                     "hold_ms", hold_ms, "services", services);
+    return json_pack("{s:i, s:s, s:s, s:f, s:o, s:o}", "format", S_FORMAT, "version", ESSP_VERSION, "time", when,
+                     "hold_ms", hold_ms, "services", services, "files", files);
 }
 
 /*  What deploy/up leaves in the home besides the stores: the demo loaded
@@ -290,8 +325,14 @@ static int s_backup_stores(const char *dir, s_copied_t *copied, double *hold_ms)
                 intake ? "it read its streams during the backup" : "no store of intake here");
         return EXIT_REFUSED;
     }
+    /* Intake's hold was kept, so by the argument above the copies are
+     * consistent unless the live stack itself has a cursor past its
+     * producer's head: a rewind, which every new backup would copy too. */
     if (!s_consistent(copied, why, sizeof why)) {
-        fprintf(stderr, "essp backup: inconsistent copy: %s; run essp backup again\n", why);
+        fprintf(stderr, "essp backup: the stack is in a rewound state: %s. No backup of it can be consistent "
+                        "until the rewind is repaired (README « A rewind is refused », and the REWIND DETECTED "
+                        "error in that reader's log): put back that producer's newer store, or restore the whole "
+                        "stack from one backup; then back it up\n", why);
         return EXIT_REFUSED;
     }
     return EXIT_OK;
@@ -340,6 +381,9 @@ int cmd_backup(const args_t *args)
     rc = s_backup_stores(dir, copied, &hold_ms);
     if (rc == EXIT_OK)
         rc = s_copy_rest(dir, args_value(args, "env"));
+    json_t *files = rc == EXIT_OK ? s_digests(dir) : NULL;
+    if (rc == EXIT_OK && !files)
+        rc = EXIT_REFUSED;
     if (rc != EXIT_OK) {
         fprintf(stderr, "essp backup: %s holds an unfinished backup (no manifest.json): remove it\n", dir);
         return rc;
@@ -347,7 +391,7 @@ int cmd_backup(const args_t *args)
     /* The manifest last: a directory without one is no backup. */
     char path[CONFIG_PATH_MAX];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
-    json_t *manifest = s_manifest(copied, hold_ms);
+    json_t *manifest = s_manifest(copied, hold_ms, files);
     if (json_dump_file(manifest, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || chmod(path, 0600) != 0) {
         fprintf(stderr, "essp backup: cannot write %s\n", path);
         rc = EXIT_REFUSED;
@@ -376,29 +420,143 @@ static bool s_matches(json_t *entry, const backup_store_t *copy)
     return true;
 }
 
-/*  Reads every copy the manifest lists and checks it against the
- *  manifest and the rule of the cursors. */
-static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
+/*  True when copy/data.mdb has the size the manifest gives: a copy cut
+ *  short is refused here, before LMDB maps it. */
+static bool s_same_size(const char *copy, json_t *entry)
 {
+    json_t *bytes = json_object_get(entry, "bytes");
+    uint64_t size = backup_store_bytes(copy);
+    if (json_is_integer(bytes) && json_integer_value(bytes) == (json_int_t)size)
+        return true;
+    if (json_is_integer(bytes))
+        fprintf(stderr, "essp restore: %s/data.mdb holds %llu bytes but manifest.json says %lld: the copy is cut "
+                        "short or not the one of this backup\n", copy, (unsigned long long)size,
+                (long long)json_integer_value(bytes));
+    else
+        fprintf(stderr, "essp restore: manifest.json gives no size (bytes) of %s/data.mdb\n", copy);
+    return false;
+}
+
+static int s_check_format(const char *dir, json_t *manifest)
+{
+    json_int_t format = json_integer_value(json_object_get(manifest, "format"));
+    if (format > S_FORMAT) {
+        const char *version = json_string_value(json_object_get(manifest, "version"));
+        fprintf(stderr, "essp restore: %s/manifest.json is of format %lld, written by a newer essp (%s); this essp "
+                        "(%s) reads format %d: restore it with that essp or a later one\n", dir, (long long)format,
+                version ? version : "version unknown", ESSP_VERSION, S_FORMAT);
+        return EXIT_REFUSED;
+    }
     if (json_integer_value(json_object_get(manifest, "format")) != S_FORMAT
         || !json_is_string(json_object_get(manifest, "time")) || !json_is_object(json_object_get(manifest, "services"))) {
         fprintf(stderr, "essp restore: %s/manifest.json is not a manifest of format %d (format, time, services)\n",
                 dir, S_FORMAT);
         return EXIT_REFUSED;
     }
-    json_t *services = json_object_get(manifest, "services");
+    return EXIT_OK;
+}
+
+/*  The index in s_order of the service called name, S_SERVICES when none. */
+static size_t s_index(const char *name)
+{
+    size_t i = 0;
+    while (i < S_SERVICES && strcmp(config_service_name(s_order[i]), name) != 0)
+        i++;
+    return i;
+}
+
+/*  Every service the manifest lists is known and its copy has the size
+ *  the manifest gives. */
+static int s_check_sizes(const char *dir, json_t *services)
+{
     const char *name;
     json_t *entry;
     json_object_foreach(services, name, entry) {
-        size_t i = 0;
-        while (i < S_SERVICES && strcmp(config_service_name(s_order[i]), name) != 0)
-            i++;
-        char copy[CONFIG_PATH_MAX], why[CONFIG_PATH_MAX + 128];
+        char copy[CONFIG_PATH_MAX];
         snprintf(copy, sizeof copy, "%s/%s", dir, name);
-        if (i == S_SERVICES) {
+        if (s_index(name) == S_SERVICES) {
             fprintf(stderr, "essp restore: the manifest names an unknown service '%s'\n", name);
             return EXIT_REFUSED;
         }
+        if (!s_same_size(copy, entry))
+            return EXIT_REFUSED;
+    }
+    return EXIT_OK;
+}
+
+/*  The digests of a backup, against the files under its directory. */
+static int s_check_listed(const char *rel, void *arg)
+{
+    const s_files_t *files = arg;
+    if (strcmp(rel, "manifest.json") == 0 || json_object_get(files->files, rel))
+        return 0;
+    fprintf(stderr, "essp restore: %s/%s is not listed in manifest.json: not a file of this backup "
+                    "(remove it, or restore another backup)\n", files->dir, rel);
+    return -1;
+}
+
+static int s_check_digest(const char *dir, const char *rel, json_t *digest)
+{
+    char path[CONFIG_PATH_MAX], hex[BACKUP_DIGEST_HEX];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    if (!json_is_string(digest) || strstr(rel, "..")) {
+        fprintf(stderr, "essp restore: %s/manifest.json: the digest of '%s' is malformed\n", dir, rel);
+        return EXIT_REFUSED;
+    }
+    if (backup_file_digest(path, hex) != 0) {
+        fprintf(stderr, "essp restore: cannot read %s, which manifest.json lists: %s\n", path, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    if (strcmp(hex, json_string_value(digest)) != 0) {
+        fprintf(stderr, "essp restore: %s does not match its BLAKE2b digest in manifest.json: the file is damaged; "
+                        "restore another backup\n", path);
+        return EXIT_REFUSED;
+    }
+    return EXIT_OK;
+}
+
+/*  Every file of the backup is the one that was written: each listed file
+ *  has its digest, and no file is there that the manifest does not list
+ *  (the keys are laid out whole).  A backup made before the digests is
+ *  restored as it is, and says so. */
+static int s_check_files(const char *dir, json_t *manifest)
+{
+    json_t *digests = json_object_get(manifest, "files");
+    if (!digests) {
+        fprintf(stderr, "essp restore: %s/manifest.json holds no digests (a backup made by an earlier essp): its "
+                        "files could not be verified\n", dir);
+        return EXIT_OK;
+    }
+    if (!json_is_object(digests)) {
+        fprintf(stderr, "essp restore: %s/manifest.json: files is not an object\n", dir);
+        return EXIT_REFUSED;
+    }
+    const char *rel;
+    json_t *digest;
+    json_object_foreach(digests, rel, digest) {
+        if (s_check_digest(dir, rel, digest) != EXIT_OK)
+            return EXIT_REFUSED;
+    }
+    s_files_t files = {dir, digests};
+    char why[CONFIG_PATH_MAX + 64];
+    if (backup_walk(dir, s_check_listed, &files, why, sizeof why) != 0) {
+        if (why[0])
+            fprintf(stderr, "essp restore: %s\n", why);
+        return EXIT_REFUSED;
+    }
+    return EXIT_OK;
+}
+
+/*  Reads every copy the manifest lists and checks it against the
+ *  manifest. */
+static int s_read_copies(const char *dir, json_t *services, s_copied_t *copied)
+{
+    const char *name;
+    json_t *entry;
+    json_object_foreach(services, name, entry) {
+        size_t i = s_index(name);
+        char copy[CONFIG_PATH_MAX], why[CONFIG_PATH_MAX + 128];
+        snprintf(copy, sizeof copy, "%s/%s", dir, name);
         if (backup_store_read(copy, &copied[i].copy, why, sizeof why)) {
             fprintf(stderr, "essp restore: %s\n", why);
             return EXIT_REFUSED;
@@ -410,6 +568,12 @@ static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
         }
         copied[i].present = true;
     }
+    return EXIT_OK;
+}
+
+/*  The rule of the cursors, across the copies read. */
+static int s_check_cursors(const s_copied_t *copied)
+{
     if (!s_find(copied, "intake")) {
         fprintf(stderr, "essp restore: the backup holds no copy of intake\n");
         return EXIT_REFUSED;
@@ -422,17 +586,52 @@ static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
     return EXIT_OK;
 }
 
-/*  Lays the backup out in the (empty) home: data/<service>/data.mdb,
- *  keys/, essp.conf, log/. */
-static int s_lay_out(const char *dir, const s_copied_t *copied)
+/*  The backup holds the keys: without them the services started on the
+ *  home would make new ones, and nobody's key would be admitted. */
+static int s_check_keys(const char *dir)
 {
-    char from[CONFIG_PATH_MAX], to[CONFIG_PATH_MAX], why[2 * CONFIG_PATH_MAX];
+    char keys[CONFIG_PATH_MAX];
+    snprintf(keys, sizeof keys, "%s/keys", dir);
+    struct stat st;
+    if (stat(keys, &st) == 0 && S_ISDIR(st.st_mode))
+        return EXIT_OK;
+    fprintf(stderr, "essp restore: %s is missing or not a directory: a backup without its keys cannot be restored\n",
+            keys);
+    return EXIT_REFUSED;
+}
+
+/*  Everything is checked before anything is laid out, and the files
+ *  before LMDB opens any of them: the sizes (a copy cut short), the
+ *  digests (a copy damaged), then the copies read against the manifest
+ *  and the rule of the cursors. */
+static int s_check_backup(const char *dir, json_t *manifest, s_copied_t *copied)
+{
+    json_t *services = json_object_get(manifest, "services");
+    int rc = s_check_format(dir, manifest);
+    if (rc == EXIT_OK)
+        rc = s_check_sizes(dir, services);
+    if (rc == EXIT_OK)
+        rc = s_check_files(dir, manifest);
+    if (rc == EXIT_OK)
+        rc = s_read_copies(dir, services, copied);
+    if (rc == EXIT_OK)
+        rc = s_check_cursors(copied);
+    if (rc == EXIT_OK)
+        rc = s_check_keys(dir);
+    return rc;
+}
+
+/*  Lays the backup out in `into` (the staging directory): data/<service>/
+ *  data.mdb, keys/, essp.conf, the home's files, log/. */
+static int s_lay_out(const char *dir, const s_copied_t *copied, const char *into)
+{
+    char from[CONFIG_PATH_MAX], to[2 * CONFIG_PATH_MAX], why[3 * CONFIG_PATH_MAX];
     for (size_t i = 0; i < S_SERVICES; i++) {
         if (!copied[i].present)
             continue;
         const char *name = config_service_name(s_order[i]);
         snprintf(from, sizeof from, "%s/%s/data.mdb", dir, name);
-        s_live_dir(s_order[i], to, sizeof to);
+        snprintf(to, sizeof to, "%s/data/%s", into, name);
         if (config_mkdirs(to) != 0)
             return fprintf(stderr, "essp restore: cannot create %s: %s\n", to, strerror(errno)), EXIT_REFUSED;
         snprintf(to + strlen(to), sizeof to - strlen(to), "/data.mdb");
@@ -440,18 +639,111 @@ static int s_lay_out(const char *dir, const s_copied_t *copied)
             return fprintf(stderr, "essp restore: cannot copy %s: %s\n", from, strerror(errno)), EXIT_REFUSED;
     }
     snprintf(from, sizeof from, "%s/keys", dir);
-    config_path("keys", to, sizeof to);
+    snprintf(to, sizeof to, "%s/keys", into);
     if (backup_copy_tree(from, to, why, sizeof why) != 0)
         return fprintf(stderr, "essp restore: %s\n", why), EXIT_REFUSED;
     snprintf(from, sizeof from, "%s/essp.conf", dir);
-    config_path("essp.conf", to, sizeof to);
+    snprintf(to, sizeof to, "%s/essp.conf", into);
     if (access(from, F_OK) == 0 && backup_copy_file(from, to, 0600) != 0)
         return fprintf(stderr, "essp restore: cannot copy %s: %s\n", from, strerror(errno)), EXIT_REFUSED;
-    if (s_copy_home_files(dir, config_home(), "restore"))
+    if (s_copy_home_files(dir, into, "restore"))
         return EXIT_REFUSED;
-    config_path("log", to, sizeof to);
-    config_mkdirs(to);
+    snprintf(to, sizeof to, "%s/log", into);
+    if (mkdir(to, 0700) != 0)
+        return fprintf(stderr, "essp restore: cannot create %s: %s\n", to, strerror(errno)), EXIT_REFUSED;
     return EXIT_OK;
+}
+
+#define S_STAGING ".essp-restore"   /* in the home, while restore lays the backup out */
+#define S_ENTRIES_MAX 16            /* what a home holds at its top: data, keys, log... */
+
+/*  The names in dir (the staging directory's top), up to S_ENTRIES_MAX. */
+static int s_names(const char *dir, char names[][256], size_t *count)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *entry;
+    *count = 0;
+    int rc = 0;
+    while (rc == 0 && (entry = readdir(d))) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        if (*count == S_ENTRIES_MAX) {
+            errno = E2BIG;
+            rc = -1;
+        } else {
+            snprintf(names[(*count)++], 256, "%s", entry->d_name);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static void s_rename_in(const char *from_dir, const char *to_dir, const char *name, char *from, char *to,
+                        size_t cap)
+{
+    snprintf(from, cap, "%s/%s", from_dir, name);
+    snprintf(to, cap, "%s/%s", to_dir, name);
+}
+
+/*  Renames each entry of staging into home: the services find a whole
+ *  home or none (a rename in one filesystem does not fail half-done).  On
+ *  a failure the entries moved go back to staging. */
+static int s_move_in(const char *staging, const char *home)
+{
+    char names[S_ENTRIES_MAX][256], from[2 * CONFIG_PATH_MAX], to[2 * CONFIG_PATH_MAX];
+    size_t count, moved = 0;
+    if (s_names(staging, names, &count) != 0) {
+        fprintf(stderr, "essp restore: cannot read %s: %s\n", staging, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    for (; moved < count; moved++) {
+        s_rename_in(staging, home, names[moved], from, to, sizeof from);
+        if (rename(from, to) != 0)
+            break;
+    }
+    if (moved == count)
+        return EXIT_OK;
+    fprintf(stderr, "essp restore: cannot move %s to %s: %s\n", from, to, strerror(errno));
+    while (moved-- > 0) {
+        s_rename_in(home, staging, names[moved], from, to, sizeof from);
+        rename(from, to);
+    }
+    return EXIT_REFUSED;
+}
+
+/*  Lays the backup out in a staging directory inside the home, then moves
+ *  it into place: a restore that fails leaves the home as it was (empty,
+ *  or not there), never half restored, which services started on it
+ *  would take for a home and fill with new keys. */
+static int s_restore_home(const char *dir, const s_copied_t *copied, const char *home)
+{
+    bool created = access(home, F_OK) != 0;
+    if (config_mkdirs(home) || chmod(home, 0700)) {
+        fprintf(stderr, "essp restore: cannot create %s: %s\n", home, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    char staging[CONFIG_PATH_MAX + 32];
+    snprintf(staging, sizeof staging, "%s/" S_STAGING, home);
+    if (mkdir(staging, 0700) != 0) {
+        fprintf(stderr, "essp restore: cannot create %s: %s (another restore under way?)\n", staging,
+                strerror(errno));
+        return EXIT_REFUSED;
+    }
+    int rc = s_lay_out(dir, copied, staging);
+    if (rc == EXIT_OK)
+        rc = s_move_in(staging, home);
+    if (rc == EXIT_OK) {
+        rmdir(staging);
+        return EXIT_OK;
+    }
+    if (backup_remove_tree(staging) != 0)
+        fprintf(stderr, "essp restore: cannot remove %s: %s: remove it by hand\n", staging, strerror(errno));
+    else if (created)
+        rmdir(home);
+    fprintf(stderr, "essp restore: nothing was restored; %s is as it was\n", home);
+    return rc;
 }
 
 int cmd_restore(const args_t *args)
@@ -475,12 +767,8 @@ int cmd_restore(const args_t *args)
     }
     s_copied_t copied[S_SERVICES] = {{0}};
     int rc = s_check_backup(dir, manifest, copied);
-    if (rc == EXIT_OK && (config_mkdirs(home) || chmod(home, 0700))) {
-        fprintf(stderr, "essp restore: cannot create %s: %s\n", home, strerror(errno));
-        rc = EXIT_REFUSED;
-    }
     if (rc == EXIT_OK)
-        rc = s_lay_out(dir, copied);
+        rc = s_restore_home(dir, copied, home);
     if (rc == EXIT_OK) {
         json_t *line = json_pack("{s:s, s:s, s:O}", "restored", dir, "home", home, "time",
                                  json_object_get(manifest, "time"));

@@ -24,7 +24,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import publishing  # noqa: E402
-from essp_client import Client, pull_all  # noqa: E402
+import rewinding  # noqa: E402
+from essp_client import HOMES, Client, pull_all  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(harness.ROOT, "build", "bin"))
 SERVICES = ("intake", "validation", "review", "publication", "notify")
@@ -194,8 +195,11 @@ def test_backup_under_load_restores_a_working_stack():
         shutil.copytree(backup, mixed)
         shutil.copyfile(os.path.join(early, "review", "data.mdb"), os.path.join(mixed, "review", "data.mdb"))
         with open(os.path.join(early, "manifest.json")) as f:
-            early_review = json.load(f)["services"]["review"]
-        mixed_manifest = dict(manifest, services=dict(manifest["services"], review=early_review))
+            early_manifest = json.load(f)
+        early_review = early_manifest["services"]["review"]
+        mixed_manifest = dict(manifest, services=dict(manifest["services"], review=early_review),
+                              files=dict(manifest["files"], **{"review/data.mdb":
+                                                               early_manifest["files"]["review/data.mdb"]}))
         with open(os.path.join(mixed, "manifest.json"), "w") as f:
             json.dump(mixed_manifest, f)
         elsewhere = dict(old.env, ESSP_HOME=os.path.join(work, "mixed-home"))
@@ -261,5 +265,153 @@ def test_backup_under_load_restores_a_working_stack():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def restore_into(stack, backup, home):
+    """essp restore of backup into home, the stack's other settings kept."""
+    return subprocess.run([os.path.join(BIN, "essp"), "restore", backup], env=dict(stack.env, ESSP_HOME=home),
+                          capture_output=True, text=True, timeout=120)
+
+
+def rewrite_manifest(backup, change):
+    path = os.path.join(backup, "manifest.json")
+    with open(path) as f:
+        manifest = json.load(f)
+    change(manifest)
+    with open(path, "w") as f:
+        json.dump(manifest, f)
+
+
+def refused(stack, backup, *said):
+    """Restores backup into a new home: exit 1, each of said in what it
+    printed, and the home left as it was (never created)."""
+    home = backup + "-home"
+    result = restore_into(stack, backup, home)
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    assert all(s in result.stderr for s in said), (said, result.stderr)
+    assert not os.path.exists(home), (os.listdir(home), result.stderr)
+    return result
+
+
+def test_a_damaged_backup_is_refused_and_changes_nothing():
+    """A backup damaged after it was made: a copy cut short (restore died
+    of SIGBUS), a page with bytes flipped (restored, it lost applications),
+    a file it never held, the keys missing.  Each is refused, naming the
+    file, before anything is laid out; a restore that fails while laying
+    out leaves the home as it was, and a good backup is restored there."""
+    stack = harness.Stack(BIN)
+    work = tempfile.mkdtemp(prefix="essp-damaged-")
+    backup = os.path.join(work, "backup")
+    try:
+        stack.start()
+        intake = Client(stack.port, "intake")
+        ids = [intake.call("submit", application=harness.numbered_fixture(2000 + n), key="damaged-%d" % n)["id"]
+               for n in range(20)]
+        intake.close()
+        stack.essp("backup", backup)
+        stack.stop()
+        with open(os.path.join(backup, "manifest.json")) as f:
+            manifest = json.load(f)
+
+        def damaged(name, damage):
+            copy = os.path.join(work, name)
+            shutil.copytree(backup, copy)
+            damage(copy)
+            return copy
+
+        # A copy cut short by its last page, or by half.
+        bytes_ = manifest["services"]["intake"]["bytes"]
+        for name, size in (("cut-page", bytes_ - 4096), ("cut-half", bytes_ // 2)):
+            copy = damaged(name, lambda c: os.truncate(os.path.join(c, "intake", "data.mdb"), size))
+            refused(stack, copy, "%s/intake/data.mdb holds %d bytes but manifest.json says %d" % (copy, size, bytes_))
+        # Cut short with the manifest made to agree (and no digests, as
+        # before they were kept): LMDB's own meta page still says how far
+        # the pages run.
+        def cut_both(copy):
+            os.truncate(os.path.join(copy, "intake", "data.mdb"), bytes_ - 4096)
+            rewrite_manifest(copy, lambda m: (m["services"]["intake"].update(bytes=bytes_ - 4096), m.pop("files")))
+        refused(stack, damaged("cut-both", cut_both), "%s/intake/data.mdb is cut short: its pages run to byte %d but "
+                "it holds %d bytes" % (os.path.join(work, "cut-both"), bytes_, bytes_ - 4096))
+        # Every file of the backup has its BLAKE2b in the manifest.
+        files = manifest["files"]
+        assert "intake/data.mdb" in files and "keys/intake.cert_secret" in files, sorted(files)
+        assert all(re.fullmatch(r"[0-9a-f]{64}", d) for d in files.values()), files
+        # Bytes flipped in one page of intake's copy (its size unchanged):
+        # restored, it lost applications; refused, naming the file.
+        def flip(copy):
+            with open(os.path.join(copy, "intake", "data.mdb"), "r+b") as f:
+                f.seek(3 * 4096 + 100)
+                page = f.read(64)
+                f.seek(3 * 4096 + 100)
+                f.write(bytes(b ^ 0x5A for b in page))
+        refused(stack, damaged("flipped", flip), "%s/intake/data.mdb does not match its BLAKE2b digest in "
+                "manifest.json" % os.path.join(work, "flipped"))
+        # A key the backup did not hold is refused as well.
+        def intruder(copy):
+            with open(os.path.join(copy, "keys", "intruder"), "w") as f:
+                f.write("x")
+        refused(stack, damaged("intruder", intruder), "%s/keys/intruder is not listed in manifest.json"
+                % os.path.join(work, "intruder"))
+        # A backup made before the digests is restored, saying it could
+        # not be verified.
+        old = damaged("old", lambda c: rewrite_manifest(c, lambda m: m.pop("files")))
+        result = restore_into(stack, old, os.path.join(work, "old-home"))
+        assert result.returncode == 0, result.stderr
+        assert "holds no digests (a backup made by an earlier essp): its files could not be verified" \
+            in result.stderr, result.stderr
+        # A manifest of a later format comes from a newer essp.
+        newer = damaged("newer", lambda c: rewrite_manifest(c, lambda m: m.update(format=2)))
+        refused(stack, newer, "%s/manifest.json is of format 2, written by a newer essp" % newer)
+        # A restore that fails part-way leaves the home as it was: the
+        # keys missing, or the settings unreadable (a directory), in a
+        # backup that cannot be verified.
+        def without_keys(copy):
+            shutil.rmtree(os.path.join(copy, "keys"))
+            rewrite_manifest(copy, lambda m: m.pop("files"))
+        refused(stack, damaged("no-keys", without_keys),
+                "%s/keys is missing or not a directory" % os.path.join(work, "no-keys"))
+        def settings_unreadable(copy):
+            os.mkdir(os.path.join(copy, "essp.conf"))
+            rewrite_manifest(copy, lambda m: m.pop("files"))
+        refused(stack, damaged("bad-settings", settings_unreadable),
+                "cannot copy %s/essp.conf" % os.path.join(work, "bad-settings"), "nothing was restored")
+        # Into a home that exists and is empty: still empty after a failed
+        # restore, and a good backup is then restored into it and runs.
+        home = os.path.join(work, "empty-home")
+        os.mkdir(home)
+        result = restore_into(stack, os.path.join(work, "bad-settings"), home)
+        assert result.returncode == 1 and os.listdir(home) == [], (result.stderr, os.listdir(home))
+        result = restore_into(stack, backup, home)
+        assert result.returncode == 0, result.stderr
+        original = stack.home
+        try:
+            stack.home = stack.env["ESSP_HOME"] = HOMES[stack.port] = home
+            stack.start()
+            for app_id in ids:
+                assert stack.essp_json("status", app_id)["id"] == app_id
+        finally:
+            shutil.rmtree(original, ignore_errors=True)
+        assert len(ids) == 20
+    finally:
+        stack.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_rewound_stack_is_not_backed_up_and_says_what_to_do():
+    """On a stack whose review was put back to an older copy (its readers
+    stopped at the rewind), no backup can be consistent: essp backup fails
+    and says to repair the rewind, not to run it again."""
+    rewound = rewinding.RewoundStack(BIN).run()
+    try:
+        result = rewound.stack.essp("backup", os.path.join(rewound.work, "backup"), check=False)
+        assert result.returncode == 1, result
+        assert re.search(r"has applied review's stream up to seq \d+ but review's copy ends at \d+", result.stderr), \
+            result.stderr
+        assert "README « A rewind is refused »" in result.stderr and "run essp backup again" not in result.stderr, \
+            result.stderr
+    finally:
+        rewound.cleanup()
+
+
 if __name__ == "__main__":
-    harness.run([test_a_hold_is_for_staff_and_ends_by_itself, test_backup_under_load_restores_a_working_stack])
+    harness.run([test_a_hold_is_for_staff_and_ends_by_itself, test_backup_under_load_restores_a_working_stack,
+                 test_a_damaged_backup_is_refused_and_changes_nothing,
+                 test_a_rewound_stack_is_not_backed_up_and_says_what_to_do])
