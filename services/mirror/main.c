@@ -30,10 +30,12 @@
 #include "proto/messages.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { S_OK = 0, S_REFUSED = 1, S_USAGE = 2, S_UNREACHABLE = 3, S_STORAGE = 4, S_REWOUND = 5 };
 
@@ -62,7 +64,7 @@ typedef struct {
     uint64_t cursor;
     uint64_t site;          /* the cursor the files show */
     int64_t site_at_ms;
-    bool compact;           /* an erasure was applied: compact the store */
+    bool compact;           /* an erasure was applied: compact the store (S_COMPACT_MARK) */
     char endpoint[CONFIG_ENDPOINT_MAX];   /* the publication service's */
 } mirror_main_t;
 
@@ -293,15 +295,71 @@ static void s_data_dir(const mirror_main_t *self, char *out, size_t cap)
         snprintf(out, cap, "%s/data/mirror", config_home());
 }
 
+/*  The file that says a compaction is owed: made before the erasure's
+ *  transaction commits, removed once a compaction has replaced the data
+ *  file, so that a crash or a failed compaction in between is made good
+ *  at the next start (the services do the same, common/service.c). */
+#define S_COMPACT_MARK "compact-pending"
+
+static void s_compact_mark_path(const mirror_main_t *self, char *out, size_t cap)
+{
+    char data[CONFIG_PATH_MAX];
+    s_data_dir(self, data, sizeof data);
+    snprintf(out, cap, "%s/" S_COMPACT_MARK, data);
+}
+
+/*  The mark's creation or removal reaches the disk with its directory. */
+static void s_sync_data_dir(const mirror_main_t *self)
+{
+    char data[CONFIG_PATH_MAX];
+    s_data_dir(self, data, sizeof data);
+    int fd = open(data, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/*  Called before the commit of a batch that erases: the erasure is
+ *  committed even when the mark cannot be written (the site must lose the
+ *  entry), and compacted after it all the same; only a crash in between
+ *  would then leave the bytes. */
+static void s_owe_compaction(mirror_main_t *self)
+{
+    self->compact = true;
+    char path[CONFIG_PATH_MAX + 32];
+    s_compact_mark_path(self, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CREAT, 0600);
+    if (fd < 0) {
+        log_error("cannot write %s (%s): a crash before the compaction would leave erased bytes in free pages",
+                  path, strerror(errno));
+        return;
+    }
+    fsync(fd);
+    close(fd);
+    s_sync_data_dir(self);
+}
+
 /*  After an erasure: a compacted copy replaces the store, so the erased
- *  entry's bytes do not stay in LMDB's freed pages (store_compact). */
+ *  entry's bytes do not stay in LMDB's freed pages (store_compact).  A
+ *  compaction that fails with the store still open leaves the mark: the
+ *  next start compacts. */
 static int s_compact(mirror_main_t *self)
 {
     self->compact = false;
     char data[CONFIG_PATH_MAX];
     s_data_dir(self, data, sizeof data);
-    if (store_compact(&self->store, data, mirror_dbs) != 0 && !self->store)
+    int rc = store_compact(&self->store, data, mirror_dbs);
+    if (rc != 0 && !self->store)
         return S_STORAGE;
+    if (rc != 0) {
+        log_warn("the erasure's compaction is owed: it is made at the next start");
+        return S_OK;
+    }
+    char mark[CONFIG_PATH_MAX + 32];
+    s_compact_mark_path(self, mark, sizeof mark);
+    unlink(mark);
+    s_sync_data_dir(self);
     return S_OK;
 }
 
@@ -311,6 +369,7 @@ static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *
     for (;;) {
         MDB_txn *txn;
         int rc = store_begin(self->store, false, &txn);
+        bool erased = false;
         *last = self->cursor;
         for (size_t i = 0; rc == 0 && i < doc_len(events); i++) {
             const msgpack_object *event = doc_at(events, i);
@@ -336,10 +395,12 @@ static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *
             if (rc == 0)
                 *last = seq;
             if (rc == 0 && doc_str_eq(event, "type", "withdraw") && doc_str_eq(event, "reason", "erased"))
-                self->compact = true;
+                erased = true;
         }
         if (rc == 0 && *last != self->cursor)
             rc = store_put_u64(txn, self->dbs[MIRROR_DB_META], "cursor", *last);
+        if (rc == 0 && erased)
+            s_owe_compaction(self);
         if (rc == 0)
             rc = store_commit(self->store, txn);
         else
@@ -420,6 +481,13 @@ static int s_open(mirror_main_t *self)
         return S_STORAGE;
     for (size_t i = 0; mirror_dbs[i]; i++)
         self->dbs[i] = store_db(self->store, i);
+    char mark[CONFIG_PATH_MAX + 32];
+    s_compact_mark_path(self, mark, sizeof mark);
+    if (access(mark, F_OK) == 0) {
+        log_info("an erasure's compaction is owed (it failed, or the mirror stopped first): compacting");
+        if (s_compact(self) != S_OK)
+            return S_STORAGE;
+    }
     MDB_txn *txn;
     if (store_begin(self->store, true, &txn) != 0)
         return S_STORAGE;

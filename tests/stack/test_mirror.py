@@ -216,6 +216,13 @@ def test_mirror_refuses_an_unsigned_event():
         stack.cleanup()
 
 
+def store_holds(mirror, word):
+    """True when the mirror's data file holds word, in any case (the names
+    index keeps it folded)."""
+    with open(os.path.join(mirror.data, "data.mdb"), "rb") as f:
+        return word.lower().encode() in f.read().lower()
+
+
 def test_an_erased_entry_leaves_no_trace_on_the_site():
     stack = harness.Stack(BIN)
     fake = FakePublication(stack.port + 3)
@@ -236,6 +243,36 @@ def test_an_erased_entry_leaves_no_trace_on_the_site():
         assert "Retrait de l’annuaire : Structure Échue" in atom
         assert "arrivée à échéance" in atom and "effacées à sa demande" in atom
         assert publishing.feed_seqs(mirror) == [5, 4, 3, 1]
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
+def test_an_erasure_is_compacted_even_when_its_compaction_failed():
+    """The compaction that takes an erased entry's bytes out of LMDB's
+    freed pages is owed until it is done: a compaction that failed (a file
+    where its directory goes) is made at the next start, and the mark that
+    says it is owed goes with it."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("kept", "Structure Maintenue")
+        fake.upsert("erased", "Structure Zyxwvut")
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        assert mirror.once() == 0, mirror.log()
+        assert store_holds(mirror, "Zyxwvut")
+        blocker = os.path.join(mirror.data, "compacting")
+        with open(blocker, "w") as f:
+            f.write("not a directory\n")
+        fake.withdraw("erased", "erased")
+        mirror.once()
+        assert "compaction of" in mirror.log(), mirror.log()
+        assert os.path.exists(os.path.join(mirror.data, "compact-pending"))
+        os.unlink(blocker)
+        assert mirror.once() == 0, mirror.log()
+        assert not store_holds(mirror, "Zyxwvut"), "the erased name stays in data.mdb"
+        assert not os.path.exists(os.path.join(mirror.data, "compact-pending"))
+        assert mirror.pages() == ["kept"]
     finally:
         fake.close()
         stack.cleanup()
@@ -539,6 +576,7 @@ def test_hundred_readers_and_slow_ones():
 if __name__ == "__main__":
     harness.run([test_mirror_follows_through_both_restarts, test_mirror_refuses_an_event_whose_signature_fails,
                  test_mirror_refuses_an_unsigned_event, test_an_erased_entry_leaves_no_trace_on_the_site,
+                 test_an_erasure_is_compacted_even_when_its_compaction_failed,
                  test_the_site_stays_well_formed_whatever_the_stream_holds,
                  test_the_stream_key_rotates_and_the_mirror_follows, test_mirror_refuses_a_forged_key_event,
                  test_hundred_readers_and_slow_ones])
