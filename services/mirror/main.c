@@ -394,7 +394,9 @@ static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *
             }
             if (rc == 0)
                 *last = seq;
-            if (rc == 0 && doc_str_eq(event, "type", "withdraw") && doc_str_eq(event, "reason", "erased"))
+            /* From the verified content: the unsigned copy of the reason
+             * may have been rewritten on the way. */
+            if (rc == 0 && mirror_erased(self->mirror))
                 erased = true;
         }
         if (rc == 0 && *last != self->cursor)

@@ -20,6 +20,7 @@ struct mirror_t {
     msgpack_zone zone;
     msgpack_sbuffer buf;
     msgpack_packer pk;
+    bool erased;    /* the last event applied erased an entry (mirror_erased) */
 };
 
 mirror_t *mirror_new(const unsigned char public_key[STREAM_SIGN_PUBLIC_BYTES])
@@ -258,6 +259,7 @@ static int s_withdraw(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, uint64_t
         || !proto_is_withdraw_reason(reason, strlen(reason)))
         return proto_error_set(err, "signed", "enum", "seq %llu: a withdrawal signs one of the reasons",
                                (unsigned long long)seq);
+    self->erased = strcmp(reason, "erased") == 0;
     msgpack_object previous;
     int rc = store_get_doc(txn, dbs[MIRROR_DB_ENTRIES], id->via.str.ptr, id->via.str.size, &self->zone,
                            &previous);
@@ -280,6 +282,7 @@ int mirror_apply(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgpack
                  proto_error_t *err)
 {
     msgpack_zone_clear(&self->zone);
+    self->erased = false;
     const char *type;
     uint64_t seq;
     if (proto_event_check(event, &type, &seq, err))
@@ -304,5 +307,12 @@ int mirror_apply(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgpack
         return 0;
     int rc = strcmp(type, "upsert") == 0 ? s_upsert(self, txn, dbs, event, seq, &body, err)
                                          : s_withdraw(self, txn, dbs, seq, &body, err);
+    if (rc)
+        self->erased = false;
     return rc == -1 ? MIRROR_REFUSED : rc;
+}
+
+bool mirror_erased(const mirror_t *self)
+{
+    return self->erased;
 }

@@ -59,6 +59,12 @@ void mirror_destroy(mirror_t **self_p);
 int mirror_apply(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgpack_object *event,
                  proto_error_t *err);
 
+/*  True when the last event mirror_apply applied was a withdrawal whose
+ *  signed content says "erased": the caller then owes a compaction.  The
+ *  unsigned copy of the reason is never asked, since whoever sits on the
+ *  plain TCP port can rewrite it. */
+bool mirror_erased(const mirror_t *self);
+
 /*  True when an id may name a file: 1 to 32 of [A-Za-z0-9_-]. */
 bool mirror_id_is_safe(const char *id, size_t len);
 

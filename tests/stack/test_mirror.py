@@ -131,13 +131,15 @@ class FakePublication:
             del event["signed"], event["sig"]
         self.events.append(event)
 
-    def withdraw(self, app_id, reason):
+    def withdraw(self, app_id, reason, shown=None):
+        """A withdrawal signed with `reason`; its unsigned copy says `shown`
+        (by default the same), as a man in the middle could rewrite it."""
         seq = len(self.events) + 1
         content = msgpack.packb({"type": "withdraw", "at": 1764201600, "id": app_id, "reason": reason},
                                 use_bin_type=True)
         sig = self.key.sign(publishing.signed_message(seq, content)).signature
-        self.events.append(dict(seq=seq, v=1, type="withdraw", at=1764201600, id=app_id, reason=reason,
-                                signed=content, sig=sig))
+        self.events.append(dict(seq=seq, v=1, type="withdraw", at=1764201600, id=app_id,
+                                reason=shown or reason, signed=content, sig=sig))
 
     def rotate(self, signer=None):
         """A key event naming a fresh key, signed by `signer` (by default
@@ -273,6 +275,27 @@ def test_an_erasure_is_compacted_even_when_its_compaction_failed():
         assert not store_holds(mirror, "Zyxwvut"), "the erased name stays in data.mdb"
         assert not os.path.exists(os.path.join(mirror.data, "compact-pending"))
         assert mirror.pages() == ["kept"]
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
+def test_an_erasure_is_told_by_its_signed_content():
+    """A man in the middle of the plain TCP port rewrites the unsigned copy
+    of a withdrawal's reason, "erased" into "withdrawn": the mirror reads
+    the signed one, and the erased name leaves the store and the site."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("kept", "Structure Maintenue")
+        fake.upsert("erased", "Structure Zyxwvut")
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        assert mirror.once() == 0, mirror.log()
+        fake.withdraw("erased", "erased", shown="withdrawn")
+        assert mirror.once() == 0, mirror.log()
+        assert not store_holds(mirror, "Zyxwvut"), "the erased name stays in data.mdb"
+        assert b"zyxwvut" not in publishing.site_bytes(mirror.out).lower()
+        assert "effacées à sa demande" in mirror.read("annuaire.atom")
     finally:
         fake.close()
         stack.cleanup()
@@ -577,6 +600,7 @@ if __name__ == "__main__":
     harness.run([test_mirror_follows_through_both_restarts, test_mirror_refuses_an_event_whose_signature_fails,
                  test_mirror_refuses_an_unsigned_event, test_an_erased_entry_leaves_no_trace_on_the_site,
                  test_an_erasure_is_compacted_even_when_its_compaction_failed,
+                 test_an_erasure_is_told_by_its_signed_content,
                  test_the_site_stays_well_formed_whatever_the_stream_holds,
                  test_the_stream_key_rotates_and_the_mirror_follows, test_mirror_refuses_a_forged_key_event,
                  test_hundred_readers_and_slow_ones])
