@@ -550,6 +550,10 @@ int main(int argc, char **argv)
         code = s_open(&self);
     if (code == S_OK)
         code = s_settle_key(&self);
+    /* Before anything is written: what a kill in the middle of a write
+     * left may name an advisor erased since. */
+    if (code == S_OK && site_remove_leftovers(self.opt.out) != 0)
+        code = S_STORAGE;
     if (code == S_OK) {
         self.mirror = mirror_new(self.key);
         /* A site that is missing (first start, or --out changed), or

@@ -47,4 +47,10 @@ typedef struct {
  *  0, or -1 (logged) when a file could not be written. */
 int site_update(store_t *store, const site_options_t *options, bool full);
 
+/*  Removes the temporary files (.NAME.tmp) a mirror killed in the middle
+ *  of writing left in out_dir and its pages' folder: one may hold an
+ *  advisor erased since.  Call it when no file is being written (at
+ *  start); site_update calls it on a full rebuild.  0, or -1 (logged). */
+int site_remove_leftovers(const char *out_dir);
+
 #endif

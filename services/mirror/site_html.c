@@ -11,6 +11,7 @@
 #include "proto/directory.h"
 #include "proto/doc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,36 @@ int site_close(out_file_t *out)
     log_error("cannot write %s: %s", out->path, strerror(errno));
     unlink(out->tmp);
     return -1;
+}
+
+/*  Removes dir's .*.tmp files (site_open's names). */
+static int s_remove_tmp_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || e->d_name[0] != '.' || strcmp(e->d_name + len - 4, ".tmp") != 0)
+            continue;
+        char path[CONFIG_PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            log_error("cannot remove %s: %s", path, strerror(errno));
+            rc = -1;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int site_remove_leftovers(const char *out_dir)
+{
+    char pages[CONFIG_PATH_MAX + 32];
+    snprintf(pages, sizeof pages, "%s/" SITE_PAGES_DIR, out_dir);
+    return s_remove_tmp_in(out_dir) | s_remove_tmp_in(pages);
 }
 
 int site_write_asset(const char *out_dir, const char *name, const unsigned char *text)

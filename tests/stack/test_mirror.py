@@ -235,6 +235,9 @@ def test_an_erased_entry_leaves_no_trace_on_the_site():
         mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
         assert mirror.once() == 0, mirror.log()
         assert "Nouvelle inscription : Structure Effacée" in mirror.read("annuaire.atom")
+        # What a kill -9 in the middle of writing the page left beside it.
+        pages = os.path.join(mirror.out, "accompagnateurs")
+        shutil.copy(os.path.join(pages, "erased.html"), os.path.join(pages, ".erased.html.tmp"))
         fake.withdraw("erased", "erased")
         fake.withdraw("expired", "expired")
         assert mirror.once() == 0, mirror.log()
@@ -245,7 +248,36 @@ def test_an_erased_entry_leaves_no_trace_on_the_site():
         assert "Retrait de l’annuaire : Structure Échue" in atom
         assert "arrivée à échéance" in atom and "effacées à sa demande" in atom
         assert publishing.feed_seqs(mirror) == [5, 4, 3, 1]
+        assert not any(n.endswith(".tmp") for n in os.listdir(pages)), os.listdir(pages)
     finally:
+        fake.close()
+        stack.cleanup()
+
+
+def test_a_live_erasure_removes_what_a_cut_write_of_the_page_left():
+    """Followed live, the erasure itself takes the advisor's leftover
+    temporary page with the page (the sweep at start came before it)."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    mirror = None
+    try:
+        fake.upsert("kept", "Structure Maintenue")
+        fake.upsert("erased", "Structure Zyxwvut")
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        mirror.start()
+        mirror.wait_for(lambda: os.path.exists(os.path.join(mirror.out, "annuaire.atom"))
+                        and mirror.pages() == ["erased", "kept"])
+        pages = os.path.join(mirror.out, "accompagnateurs")
+        shutil.copy(os.path.join(pages, "erased.html"), os.path.join(pages, ".erased.html.tmp"))
+        fake.withdraw("erased", "erased")
+        mirror.wait_for(lambda: mirror.pages() == ["kept"] and "effacées" in mirror.read("annuaire.atom"))
+        assert not os.path.exists(os.path.join(pages, ".erased.html.tmp"))
+        assert mirror.kill(signal.SIGTERM) == 0
+        mirror = None
+        assert b"zyxwvut" not in publishing.site_bytes(pages).lower()
+    finally:
+        if mirror:
+            mirror.kill()
         fake.close()
         stack.cleanup()
 
@@ -599,6 +631,7 @@ def test_hundred_readers_and_slow_ones():
 if __name__ == "__main__":
     harness.run([test_mirror_follows_through_both_restarts, test_mirror_refuses_an_event_whose_signature_fails,
                  test_mirror_refuses_an_unsigned_event, test_an_erased_entry_leaves_no_trace_on_the_site,
+                 test_a_live_erasure_removes_what_a_cut_write_of_the_page_left,
                  test_an_erasure_is_compacted_even_when_its_compaction_failed,
                  test_an_erasure_is_told_by_its_signed_content,
                  test_the_site_stays_well_formed_whatever_the_stream_holds,
