@@ -112,7 +112,7 @@ static void s_page_networks(FILE *f, const msgpack_object *entry)
         if (known)
             html_escape_z(f, known->name);
         else
-            html_escape(f, name->via.str.ptr, name->via.str.size);
+            site_html_escape(f, name->via.str.ptr, name->via.str.size);
     }
     fputs("</dd>\n", f);
 }

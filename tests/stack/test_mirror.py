@@ -343,7 +343,8 @@ def test_the_site_stays_well_formed_whatever_the_stream_holds():
     stack = harness.Stack(BIN)
     fake = FakePublication(stack.port + 3)
     try:
-        fake.upsert("controle", "Structure\x01 de\x1f Contr\u00f4le\x00", city="Nan\x0btes")
+        fake.upsert("controle", "Structure\x01 de\x1f Contr\u00f4le\x00", city="Nan\x0btes",
+                    advisor="Cons\x7feill\x08\u00e8re")
         fake.upsert("longue", "A" + "\u00e9" * 199, advisor="\u00e9" * 120)
         fake.upsert("large", "\u65e5" * 200)
         mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
@@ -363,6 +364,18 @@ def test_the_site_stays_well_formed_whatever_the_stream_holds():
                 html = f.read().decode("utf-8")
             title = html[html.index("<title>") + 7:html.index("</title>")]
             assert title.endswith(" \u2014 Annuaire des accompagnateurs ESS Pratiques"), (page, title)
+        # Nor do they reach the pages, where HTML forbids them: the C0
+        # controls but tab and line breaks, and DEL, are dropped.
+        forbidden = set(range(0x20)) - {0x09, 0x0a, 0x0d} | {0x7f}
+        for root, _, files in os.walk(mirror.out):
+            for name in files:
+                if name.endswith(".html"):
+                    with open(os.path.join(root, name), "rb") as f:
+                        held = forbidden & set(f.read())
+                    assert not held, (name, sorted(held))
+        with open(os.path.join(mirror.out, "accompagnateurs", "controle.html"), encoding="utf-8") as f:
+            html = f.read()
+        assert "<h1>Conseill\u00e8re</h1>" in html and "Structure de Contr\u00f4le" in html, html
     finally:
         fake.close()
         stack.cleanup()
