@@ -54,6 +54,7 @@ typedef struct {
 typedef struct {
     options_t opt;
     char public_url[CONFIG_PATH_MAX];   /* where people apply: the footer's links */
+    char base_url[CONFIG_PATH_MAX];     /* --base-url checked, ending in '/', or "" */
     uint64_t edition;       /* the SITE_EDITION of the pages on disk (0: before editions) */
     store_t *store;
     MDB_dbi dbs[8];
@@ -422,8 +423,7 @@ static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *
 
 static int s_site(mirror_main_t *self, bool full)
 {
-    site_options_t options = {self->opt.out, self->opt.base_url ? self->opt.base_url : "", self->key_hex,
-                              self->public_url};
+    site_options_t options = {self->opt.out, self->base_url, self->key_hex, self->public_url};
     int64_t started = zclock_mono();
     if (site_update(self->store, &options, full) != 0)
         return S_STORAGE;
@@ -509,10 +509,28 @@ static int s_open(mirror_main_t *self)
     return S_OK;
 }
 
+/*  An address the site writes into its HTML and XML attributes as it is:
+ *  http(s), with nothing to escape there, into out (CONFIG_PATH_MAX
+ *  bytes) ending in '/'.  `what` names the setting in the refusal. */
+static int s_web_url(const char *what, const char *url, char out[CONFIG_PATH_MAX])
+{
+    size_t len = strlen(url);
+    bool web = strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
+    bool control = false;
+    for (size_t i = 0; i < len; i++)
+        control |= (unsigned char)url[i] < 0x20 || url[i] == 0x7F;
+    if (!web || control || len + 2 > CONFIG_PATH_MAX || strpbrk(url, "\"'<>& ")) {
+        log_error("%s must be an http:// or https:// address without quotes, <, >, &, spaces or "
+                  "control characters: %s", what, url);
+        return S_USAGE;
+    }
+    snprintf(out, CONFIG_PATH_MAX, "%s%s", url, url[len - 1] == '/' ? "" : "/");
+    return S_OK;
+}
+
 /*  The application gateway as people reach it, for the footer's links to
  *  the form and the charter: $ESSP_PUBLIC_URL (as essp-notify's letters),
- *  else the gateway's own address; an http(s) address that can stand in
- *  an HTML attribute as it is, ending in '/'. */
+ *  else the gateway's own address. */
 static int s_public_url(mirror_main_t *self)
 {
     const char *pub = config_get("ESSP_PUBLIC_URL");
@@ -521,15 +539,16 @@ static int s_public_url(mirror_main_t *self)
         snprintf(url, sizeof url, "%s", pub);
     else
         config_http_connect_endpoint(url, sizeof url);
-    size_t len = strlen(url);
-    bool web = strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
-    if (!web || len + 2 > sizeof self->public_url || strpbrk(url, "\"'<>& \t\r\n")) {
-        log_error("ESSP_PUBLIC_URL must be an http:// or https:// address without quotes, <, >, & "
-                  "or spaces: %s", url);
-        return S_USAGE;
-    }
-    snprintf(self->public_url, sizeof self->public_url, "%s%s", url, url[len - 1] == '/' ? "" : "/");
-    return S_OK;
+    return s_web_url("ESSP_PUBLIC_URL", url, self->public_url);
+}
+
+/*  --base-url, the site's own address in the feed's links: checked as
+ *  ESSP_PUBLIC_URL is, since it stands in the same kind of attribute. */
+static int s_base_url(mirror_main_t *self)
+{
+    if (!self->opt.base_url)
+        return S_OK;
+    return s_web_url("--base-url", self->opt.base_url, self->base_url);
 }
 
 int main(int argc, char **argv)
@@ -546,6 +565,8 @@ int main(int argc, char **argv)
     zsys_init();
     zsys_set_logsystem(false);
     code = s_public_url(&self);
+    if (code == S_OK)
+        code = s_base_url(&self);
     if (code == S_OK)
         code = s_open(&self);
     if (code == S_OK)

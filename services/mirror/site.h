@@ -28,7 +28,7 @@
 
 typedef struct {
     const char *out_dir;
-    const char *base_url;    /* absolute address of the site for the feed, or "" */
+    const char *base_url;    /* absolute address of the site for the feed, ending in '/', or "" */
     const char *key_hex;     /* the publication key the entries were verified with */
     const char *public_url;  /* intake's gateway as people reach it, ending in '/': the
                                 application form there, the charter at "charte" */

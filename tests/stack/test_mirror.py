@@ -333,6 +333,33 @@ def test_an_erasure_is_told_by_its_signed_content():
         stack.cleanup()
 
 
+def test_the_base_url_is_checked():
+    """--base-url goes into the feed's attributes as ESSP_PUBLIC_URL goes
+    into the pages': an address that could not stand there is refused, and
+    one without its final slash gets it."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("kept", "Structure Maintenue")
+        for bad in ("https://exemple.fr/annuaire?v=1&x=2/", "ftp://exemple.fr/", "https://exemple.fr/\"x",
+                    "https://exemple.fr/a b", ""):
+            mirror = publishing.Mirror(stack, "bad", extra=["--key", fake.key_hex, "--base-url", bad])
+            assert mirror.once() == 2, (bad, mirror.log())
+            assert "--base-url" in mirror.log().splitlines()[-1], mirror.log()
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex, "--base-url", "https://exemple.fr/annuaire"])
+        assert mirror.once() == 0, mirror.log()
+        with open(os.path.join(mirror.out, "annuaire.atom"), "rb") as f:
+            feed = ElementTree.fromstring(f.read())
+        atom = "{http://www.w3.org/2005/Atom}"
+        links = sorted(link.get("href") for link in feed.iter(atom + "link"))
+        assert links == ["https://exemple.fr/annuaire/accompagnateurs/kept.html",
+                         "https://exemple.fr/annuaire/annuaire.atom",
+                         "https://exemple.fr/annuaire/index.html"], links
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
 # ------------------------------------------------------- the key's rotation
 
 def test_the_site_stays_well_formed_whatever_the_stream_holds():
@@ -647,6 +674,7 @@ if __name__ == "__main__":
                  test_a_live_erasure_removes_what_a_cut_write_of_the_page_left,
                  test_an_erasure_is_compacted_even_when_its_compaction_failed,
                  test_an_erasure_is_told_by_its_signed_content,
+                 test_the_base_url_is_checked,
                  test_the_site_stays_well_formed_whatever_the_stream_holds,
                  test_the_stream_key_rotates_and_the_mirror_follows, test_mirror_refuses_a_forged_key_event,
                  test_hundred_readers_and_slow_ones])
