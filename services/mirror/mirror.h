@@ -34,7 +34,7 @@
 enum {
     MIRROR_DB_META,      /* "cursor", "site", "edition", "key_since" (u64), "key" (32 bytes: trusted now),
                             "site_key" (32 bytes: the first key trusted, names the feed) */
-    MIRROR_DB_ENTRIES,   /* id -> {seq, version, entry, signed, sig, key} */
+    MIRROR_DB_ENTRIES,   /* id -> {seq, version, entry, signed, sig, key, names_key} */
     MIRROR_DB_NAMES,     /* directory_sort_key -> id: the directory in name order */
     MIRROR_DB_FEED,      /* seq (8 bytes BE) -> {kind, id, name, city, at, reason} */
     MIRROR_DB_PAGES,     /* id -> "w" (write the page) or "d" (remove it) */

@@ -360,6 +360,70 @@ def test_the_base_url_is_checked():
         stack.cleanup()
 
 
+LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
+
+
+def lmdb(mirror, db, command, *args):
+    """lmdb_edit on the mirror's store (stopped), keys and values as bytes."""
+    done = subprocess.run([LMDB_EDIT, mirror.data, db, command] + [a.hex() for a in args], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return [tuple(bytes.fromhex(h) for h in line.split(" ")) for line in done.stdout.splitlines()]
+
+
+def plant_older_folding(mirror, app_id, record_keeps_key):
+    """Files app_id in the names index under the key an older text folding
+    made (not the one directory_sort_key makes now), and has its record
+    say so (record_keeps_key) or say nothing, as records stored before the
+    records kept their key."""
+    suffix = b"\x01" + app_id.encode()
+    [current] = [k for k, _ in lmdb(mirror, "names", "list") if k.endswith(suffix)]
+    older = b"ancien pli " + current
+    lmdb(mirror, "names", "del", current)
+    lmdb(mirror, "names", "put", older, app_id.encode())
+    [(key, value)] = [(k, v) for k, v in lmdb(mirror, "entries", "list") if k == app_id.encode()]
+    record = msgpack.unpackb(value, raw=False)
+    assert record.get("names_key") in (None, current), record.get("names_key")
+    if record_keeps_key:
+        record["names_key"] = older
+    else:
+        record.pop("names_key", None)
+    lmdb(mirror, "entries", "put", key, msgpack.packb(record, use_bin_type=True))
+
+
+def test_an_entry_is_listed_once_whatever_folding_named_it():
+    """The names index files an entry under its folded name: after a
+    change of proto's text folding, the key an entry was filed under is
+    not the one the folding makes now.  Its next version, or its
+    withdrawal, still takes the old key away: the entry is listed once,
+    then not at all."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("kept", "Structure Maintenue")
+        fake.upsert("kept-key", "Structure Avec Clé")
+        fake.upsert("old-record", "Structure Ancienne")
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        assert mirror.once() == 0, mirror.log()
+        plant_older_folding(mirror, "kept-key", True)
+        plant_older_folding(mirror, "old-record", False)
+        fake.upsert("kept-key", "Structure Avec Clé Renommée")
+        fake.upsert("old-record", "Structure Ancienne Renommée")
+        assert mirror.once() == 0, mirror.log()
+        ids = [e["id"] for e in json.loads(mirror.read("annuaire.json"))]
+        assert sorted(ids) == ["kept", "kept-key", "old-record"], ids
+        csv_text = mirror.read("annuaire.csv")
+        assert csv_text.count("kept-key") == 1 and csv_text.count("old-record") == 1, csv_text
+        fake.withdraw("kept-key", "withdrawn")
+        fake.withdraw("old-record", "withdrawn")
+        assert mirror.once() == 0, mirror.log()
+        assert [e["id"] for e in json.loads(mirror.read("annuaire.json"))] == ["kept"]
+        assert [v for _, v in lmdb(mirror, "names", "list")] == [b"kept"]
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
 # ------------------------------------------------------- the key's rotation
 
 def test_the_site_stays_well_formed_whatever_the_stream_holds():
@@ -675,6 +739,7 @@ if __name__ == "__main__":
                  test_an_erasure_is_compacted_even_when_its_compaction_failed,
                  test_an_erasure_is_told_by_its_signed_content,
                  test_the_base_url_is_checked,
+                 test_an_entry_is_listed_once_whatever_folding_named_it,
                  test_the_site_stays_well_formed_whatever_the_stream_holds,
                  test_the_stream_key_rotates_and_the_mirror_follows, test_mirror_refuses_a_forged_key_event,
                  test_hundred_readers_and_slow_ones])
