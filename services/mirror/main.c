@@ -30,10 +30,12 @@
 #include "proto/messages.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { S_OK = 0, S_REFUSED = 1, S_USAGE = 2, S_UNREACHABLE = 3, S_STORAGE = 4, S_REWOUND = 5 };
 
@@ -52,6 +54,7 @@ typedef struct {
 typedef struct {
     options_t opt;
     char public_url[CONFIG_PATH_MAX];   /* where people apply: the footer's links */
+    char base_url[CONFIG_PATH_MAX];     /* --base-url checked, ending in '/', or "" */
     uint64_t edition;       /* the SITE_EDITION of the pages on disk (0: before editions) */
     store_t *store;
     MDB_dbi dbs[8];
@@ -62,7 +65,7 @@ typedef struct {
     uint64_t cursor;
     uint64_t site;          /* the cursor the files show */
     int64_t site_at_ms;
-    bool compact;           /* an erasure was applied: compact the store */
+    bool compact;           /* an erasure was applied: compact the store (S_COMPACT_MARK) */
     char endpoint[CONFIG_ENDPOINT_MAX];   /* the publication service's */
 } mirror_main_t;
 
@@ -293,15 +296,71 @@ static void s_data_dir(const mirror_main_t *self, char *out, size_t cap)
         snprintf(out, cap, "%s/data/mirror", config_home());
 }
 
+/*  The file that says a compaction is owed: made before the erasure's
+ *  transaction commits, removed once a compaction has replaced the data
+ *  file, so that a crash or a failed compaction in between is made good
+ *  at the next start (the services do the same, common/service.c). */
+#define S_COMPACT_MARK "compact-pending"
+
+static void s_compact_mark_path(const mirror_main_t *self, char *out, size_t cap)
+{
+    char data[CONFIG_PATH_MAX];
+    s_data_dir(self, data, sizeof data);
+    snprintf(out, cap, "%s/" S_COMPACT_MARK, data);
+}
+
+/*  The mark's creation or removal reaches the disk with its directory. */
+static void s_sync_data_dir(const mirror_main_t *self)
+{
+    char data[CONFIG_PATH_MAX];
+    s_data_dir(self, data, sizeof data);
+    int fd = open(data, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/*  Called before the commit of a batch that erases: the erasure is
+ *  committed even when the mark cannot be written (the site must lose the
+ *  entry), and compacted after it all the same; only a crash in between
+ *  would then leave the bytes. */
+static void s_owe_compaction(mirror_main_t *self)
+{
+    self->compact = true;
+    char path[CONFIG_PATH_MAX + 32];
+    s_compact_mark_path(self, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CREAT, 0600);
+    if (fd < 0) {
+        log_error("cannot write %s (%s): a crash before the compaction would leave erased bytes in free pages",
+                  path, strerror(errno));
+        return;
+    }
+    fsync(fd);
+    close(fd);
+    s_sync_data_dir(self);
+}
+
 /*  After an erasure: a compacted copy replaces the store, so the erased
- *  entry's bytes do not stay in LMDB's freed pages (store_compact). */
+ *  entry's bytes do not stay in LMDB's freed pages (store_compact).  A
+ *  compaction that fails with the store still open leaves the mark: the
+ *  next start compacts. */
 static int s_compact(mirror_main_t *self)
 {
     self->compact = false;
     char data[CONFIG_PATH_MAX];
     s_data_dir(self, data, sizeof data);
-    if (store_compact(&self->store, data, mirror_dbs) != 0 && !self->store)
+    int rc = store_compact(&self->store, data, mirror_dbs);
+    if (rc != 0 && !self->store)
         return S_STORAGE;
+    if (rc != 0) {
+        log_warn("the erasure's compaction is owed: it is made at the next start");
+        return S_OK;
+    }
+    char mark[CONFIG_PATH_MAX + 32];
+    s_compact_mark_path(self, mark, sizeof mark);
+    unlink(mark);
+    s_sync_data_dir(self);
     return S_OK;
 }
 
@@ -311,6 +370,7 @@ static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *
     for (;;) {
         MDB_txn *txn;
         int rc = store_begin(self->store, false, &txn);
+        bool erased = false;
         *last = self->cursor;
         for (size_t i = 0; rc == 0 && i < doc_len(events); i++) {
             const msgpack_object *event = doc_at(events, i);
@@ -335,11 +395,15 @@ static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *
             }
             if (rc == 0)
                 *last = seq;
-            if (rc == 0 && doc_str_eq(event, "type", "withdraw") && doc_str_eq(event, "reason", "erased"))
-                self->compact = true;
+            /* From the verified content: the unsigned copy of the reason
+             * may have been rewritten on the way. */
+            if (rc == 0 && mirror_erased(self->mirror))
+                erased = true;
         }
         if (rc == 0 && *last != self->cursor)
             rc = store_put_u64(txn, self->dbs[MIRROR_DB_META], "cursor", *last);
+        if (rc == 0 && erased)
+            s_owe_compaction(self);
         if (rc == 0)
             rc = store_commit(self->store, txn);
         else
@@ -359,8 +423,7 @@ static int s_apply(mirror_main_t *self, const msgpack_object *events, uint64_t *
 
 static int s_site(mirror_main_t *self, bool full)
 {
-    site_options_t options = {self->opt.out, self->opt.base_url ? self->opt.base_url : "", self->key_hex,
-                              self->public_url};
+    site_options_t options = {self->opt.out, self->base_url, self->key_hex, self->public_url};
     int64_t started = zclock_mono();
     if (site_update(self->store, &options, full) != 0)
         return S_STORAGE;
@@ -420,6 +483,13 @@ static int s_open(mirror_main_t *self)
         return S_STORAGE;
     for (size_t i = 0; mirror_dbs[i]; i++)
         self->dbs[i] = store_db(self->store, i);
+    char mark[CONFIG_PATH_MAX + 32];
+    s_compact_mark_path(self, mark, sizeof mark);
+    if (access(mark, F_OK) == 0) {
+        log_info("an erasure's compaction is owed (it failed, or the mirror stopped first): compacting");
+        if (s_compact(self) != S_OK)
+            return S_STORAGE;
+    }
     MDB_txn *txn;
     if (store_begin(self->store, true, &txn) != 0)
         return S_STORAGE;
@@ -439,10 +509,28 @@ static int s_open(mirror_main_t *self)
     return S_OK;
 }
 
+/*  An address the site writes into its HTML and XML attributes as it is:
+ *  http(s), with nothing to escape there, into out (CONFIG_PATH_MAX
+ *  bytes) ending in '/'.  `what` names the setting in the refusal. */
+static int s_web_url(const char *what, const char *url, char out[CONFIG_PATH_MAX])
+{
+    size_t len = strlen(url);
+    bool web = strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
+    bool control = false;
+    for (size_t i = 0; i < len; i++)
+        control |= (unsigned char)url[i] < 0x20 || url[i] == 0x7F;
+    if (!web || control || len + 2 > CONFIG_PATH_MAX || strpbrk(url, "\"'<>& ")) {
+        log_error("%s must be an http:// or https:// address without quotes, <, >, &, spaces or "
+                  "control characters: %s", what, url);
+        return S_USAGE;
+    }
+    snprintf(out, CONFIG_PATH_MAX, "%s%s", url, url[len - 1] == '/' ? "" : "/");
+    return S_OK;
+}
+
 /*  The application gateway as people reach it, for the footer's links to
  *  the form and the charter: $ESSP_PUBLIC_URL (as essp-notify's letters),
- *  else the gateway's own address; an http(s) address that can stand in
- *  an HTML attribute as it is, ending in '/'. */
+ *  else the gateway's own address. */
 static int s_public_url(mirror_main_t *self)
 {
     const char *pub = config_get("ESSP_PUBLIC_URL");
@@ -451,15 +539,16 @@ static int s_public_url(mirror_main_t *self)
         snprintf(url, sizeof url, "%s", pub);
     else
         config_http_connect_endpoint(url, sizeof url);
-    size_t len = strlen(url);
-    bool web = strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
-    if (!web || len + 2 > sizeof self->public_url || strpbrk(url, "\"'<>& \t\r\n")) {
-        log_error("ESSP_PUBLIC_URL must be an http:// or https:// address without quotes, <, >, & "
-                  "or spaces: %s", url);
-        return S_USAGE;
-    }
-    snprintf(self->public_url, sizeof self->public_url, "%s%s", url, url[len - 1] == '/' ? "" : "/");
-    return S_OK;
+    return s_web_url("ESSP_PUBLIC_URL", url, self->public_url);
+}
+
+/*  --base-url, the site's own address in the feed's links: checked as
+ *  ESSP_PUBLIC_URL is, since it stands in the same kind of attribute. */
+static int s_base_url(mirror_main_t *self)
+{
+    if (!self->opt.base_url)
+        return S_OK;
+    return s_web_url("--base-url", self->opt.base_url, self->base_url);
 }
 
 int main(int argc, char **argv)
@@ -477,9 +566,15 @@ int main(int argc, char **argv)
     zsys_set_logsystem(false);
     code = s_public_url(&self);
     if (code == S_OK)
+        code = s_base_url(&self);
+    if (code == S_OK)
         code = s_open(&self);
     if (code == S_OK)
         code = s_settle_key(&self);
+    /* Before anything is written: what a kill in the middle of a write
+     * left may name an advisor erased since. */
+    if (code == S_OK && site_remove_leftovers(self.opt.out) != 0)
+        code = S_STORAGE;
     if (code == S_OK) {
         self.mirror = mirror_new(self.key);
         /* A site that is missing (first start, or --out changed), or

@@ -20,6 +20,7 @@ struct mirror_t {
     msgpack_zone zone;
     msgpack_sbuffer buf;
     msgpack_packer pk;
+    bool erased;    /* the last event applied erased an entry (mirror_erased) */
 };
 
 mirror_t *mirror_new(const unsigned char public_key[STREAM_SIGN_PUBLIC_BYTES])
@@ -115,12 +116,44 @@ static int s_mark_page(MDB_txn *txn, const MDB_dbi *dbs, const char *id, size_t 
     return store_put(txn, dbs[MIRROR_DB_PAGES], id, len, what, 1);
 }
 
+/*  Removes every key of the names index that files id: what is left of
+ *  a record stored before records kept their key, filed by an older text
+ *  folding.  A scan, but only for such records, once. */
+static int s_remove_name_scan(MDB_txn *txn, const MDB_dbi *dbs, const char *id, size_t id_len)
+{
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open(txn, dbs[MIRROR_DB_NAMES], &cursor);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    for (int get = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); get == 0 && rc == 0;
+         get = mdb_cursor_get(cursor, &k, &v, MDB_NEXT))
+        if (v.mv_size == id_len && memcmp(v.mv_data, id, id_len) == 0)
+            rc = mdb_cursor_del(cursor, 0);
+    mdb_cursor_close(cursor);
+    return rc;
+}
+
+/*  Takes the entry of record out of the names index, by the key it was
+ *  filed under (names_key): the key directory_sort_key makes now may
+ *  differ once proto's text folding changed.  A record without it (stored
+ *  before) is looked for under the key made now, else everywhere. */
 static int s_remove_name(MDB_txn *txn, const MDB_dbi *dbs, const msgpack_object *record)
 {
     char key[S_KEY_MAX];
-    size_t len = directory_sort_key(doc_map(record, "entry"), key, sizeof key);
-    MDB_val k = {len, key};
+    MDB_val k;
+    const msgpack_object *kept = doc_get(record, "names_key");
+    if (kept && kept->type == MSGPACK_OBJECT_BIN) {
+        k.mv_size = kept->via.bin.size;
+        k.mv_data = (void *)kept->via.bin.ptr;
+    } else {
+        k.mv_size = directory_sort_key(doc_map(record, "entry"), key, sizeof key);
+        k.mv_data = key;
+    }
     int rc = mdb_del(txn, dbs[MIRROR_DB_NAMES], &k, NULL);
+    const msgpack_object *id = doc_path(record, "entry.id");
+    if (rc == MDB_NOTFOUND && !kept && id && id->type == MSGPACK_OBJECT_STR)
+        return s_remove_name_scan(txn, dbs, id->via.str.ptr, id->via.str.size);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
@@ -230,7 +263,7 @@ static int s_upsert(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgp
     const msgpack_object *signed_bytes = doc_get(event, "signed");
     const msgpack_object *sig = doc_get(event, "sig");
     msgpack_sbuffer_clear(&self->buf);
-    msgpack_pack_map(&self->pk, 6);
+    msgpack_pack_map(&self->pk, 7);
     proto_pack_kv_uint(&self->pk, "seq", seq);
     proto_pack_kv_uint(&self->pk, "version", version);
     proto_pack_str(&self->pk, "entry");
@@ -242,6 +275,10 @@ static int s_upsert(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgp
     /* The key that verified it: after a rotation, not the key in force. */
     proto_pack_str(&self->pk, "key");
     msgpack_pack_bin_with_body(&self->pk, self->public_key, STREAM_SIGN_PUBLIC_BYTES);
+    /* The key it is filed under in the names index, which removes it from
+     * there whatever the text folding has become. */
+    proto_pack_str(&self->pk, "names_key");
+    msgpack_pack_bin_with_body(&self->pk, key, key_len);
     if ((rc = store_put(txn, dbs[MIRROR_DB_ENTRIES], id->via.str.ptr, id->via.str.size, self->buf.data,
                         self->buf.size))
         || (rc = s_mark_page(txn, dbs, id->via.str.ptr, id->via.str.size, "w")))
@@ -258,6 +295,7 @@ static int s_withdraw(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, uint64_t
         || !proto_is_withdraw_reason(reason, strlen(reason)))
         return proto_error_set(err, "signed", "enum", "seq %llu: a withdrawal signs one of the reasons",
                                (unsigned long long)seq);
+    self->erased = strcmp(reason, "erased") == 0;
     msgpack_object previous;
     int rc = store_get_doc(txn, dbs[MIRROR_DB_ENTRIES], id->via.str.ptr, id->via.str.size, &self->zone,
                            &previous);
@@ -280,6 +318,7 @@ int mirror_apply(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgpack
                  proto_error_t *err)
 {
     msgpack_zone_clear(&self->zone);
+    self->erased = false;
     const char *type;
     uint64_t seq;
     if (proto_event_check(event, &type, &seq, err))
@@ -304,5 +343,12 @@ int mirror_apply(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgpack
         return 0;
     int rc = strcmp(type, "upsert") == 0 ? s_upsert(self, txn, dbs, event, seq, &body, err)
                                          : s_withdraw(self, txn, dbs, seq, &body, err);
+    if (rc)
+        self->erased = false;
     return rc == -1 ? MIRROR_REFUSED : rc;
+}
+
+bool mirror_erased(const mirror_t *self)
+{
+    return self->erased;
 }

@@ -34,7 +34,7 @@
 enum {
     MIRROR_DB_META,      /* "cursor", "site", "edition", "key_since" (u64), "key" (32 bytes: trusted now),
                             "site_key" (32 bytes: the first key trusted, names the feed) */
-    MIRROR_DB_ENTRIES,   /* id -> {seq, version, entry, signed, sig, key} */
+    MIRROR_DB_ENTRIES,   /* id -> {seq, version, entry, signed, sig, key, names_key} */
     MIRROR_DB_NAMES,     /* directory_sort_key -> id: the directory in name order */
     MIRROR_DB_FEED,      /* seq (8 bytes BE) -> {kind, id, name, city, at, reason} */
     MIRROR_DB_PAGES,     /* id -> "w" (write the page) or "d" (remove it) */
@@ -58,6 +58,12 @@ void mirror_destroy(mirror_t **self_p);
  *  code. */
 int mirror_apply(mirror_t *self, MDB_txn *txn, const MDB_dbi *dbs, const msgpack_object *event,
                  proto_error_t *err);
+
+/*  True when the last event mirror_apply applied was a withdrawal whose
+ *  signed content says "erased": the caller then owes a compaction.  The
+ *  unsigned copy of the reason is never asked, since whoever sits on the
+ *  plain TCP port can rewrite it. */
+bool mirror_erased(const mirror_t *self);
 
 /*  True when an id may name a file: 1 to 32 of [A-Za-z0-9_-]. */
 bool mirror_id_is_safe(const char *id, size_t len);

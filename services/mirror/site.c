@@ -48,6 +48,8 @@ int site_update(store_t *store, const site_options_t *options, bool full)
         log_error("cannot create %s: %s", pages, strerror(errno));
         return -1;
     }
+    if (full && site_remove_leftovers(options->out_dir) != 0)
+        return -1;
     MDB_txn *txn;
     if (store_begin(store, true, &txn) != 0)
         return -1;

@@ -28,7 +28,7 @@
 
 typedef struct {
     const char *out_dir;
-    const char *base_url;    /* absolute address of the site for the feed, or "" */
+    const char *base_url;    /* absolute address of the site for the feed, ending in '/', or "" */
     const char *key_hex;     /* the publication key the entries were verified with */
     const char *public_url;  /* intake's gateway as people reach it, ending in '/': the
                                 application form there, the charter at "charte" */
@@ -46,5 +46,11 @@ typedef struct {
  *  (and, with full, "edition": SITE_EDITION).
  *  0, or -1 (logged) when a file could not be written. */
 int site_update(store_t *store, const site_options_t *options, bool full);
+
+/*  Removes the temporary files (.NAME.tmp) a mirror killed in the middle
+ *  of writing left in out_dir and its pages' folder: one may hold an
+ *  advisor erased since.  Call it when no file is being written (at
+ *  start); site_update calls it on a full rebuild.  0, or -1 (logged). */
+int site_remove_leftovers(const char *out_dir);
 
 #endif

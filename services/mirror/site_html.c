@@ -11,6 +11,7 @@
 #include "proto/directory.h"
 #include "proto/doc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +45,36 @@ int site_close(out_file_t *out)
     return -1;
 }
 
+/*  Removes dir's .*.tmp files (site_open's names). */
+static int s_remove_tmp_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || e->d_name[0] != '.' || strcmp(e->d_name + len - 4, ".tmp") != 0)
+            continue;
+        char path[CONFIG_PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            log_error("cannot remove %s: %s", path, strerror(errno));
+            rc = -1;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int site_remove_leftovers(const char *out_dir)
+{
+    char pages[CONFIG_PATH_MAX + 32];
+    snprintf(pages, sizeof pages, "%s/" SITE_PAGES_DIR, out_dir);
+    return s_remove_tmp_in(out_dir) | s_remove_tmp_in(pages);
+}
+
 int site_write_asset(const char *out_dir, const char *name, const unsigned char *text)
 {
     out_file_t out;
@@ -54,13 +85,29 @@ int site_write_asset(const char *out_dir, const char *name, const unsigned char 
     return site_close(&out);
 }
 
-/*  The string at path, escaped; false when absent. */
+static bool s_html_control(unsigned char c)
+{
+    return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
+}
+
+void site_html_escape(FILE *f, const char *text, size_t len)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!s_html_control((unsigned char)text[i]))
+            continue;
+        html_escape(f, text + run, i - run);
+        run = i + 1;
+    }
+    html_escape(f, text + run, len - run);
+}
+
 bool site_esc_at(FILE *f, const msgpack_object *map, const char *path)
 {
     const msgpack_object *value = doc_path(map, path);
     if (!value || value->type != MSGPACK_OBJECT_STR)
         return false;
-    html_escape(f, value->via.str.ptr, value->via.str.size);
+    site_html_escape(f, value->via.str.ptr, value->via.str.size);
     return true;
 }
 
@@ -159,10 +206,10 @@ void site_department(FILE *f, const char *code, size_t len)
     if (name) {
         html_escape_z(f, name);
         fputs(" (", f);
-        html_escape(f, code, len);
+        site_html_escape(f, code, len);
         fputc(')', f);
     } else {
-        html_escape(f, code, len);
+        site_html_escape(f, code, len);
     }
 }
 
@@ -181,7 +228,7 @@ void site_labels(FILE *f, const msgpack_object *array, directory_kind_t kind, bo
             if (label)
                 html_escape_z(f, label);
             else
-                html_escape(f, code->via.str.ptr, code->via.str.size);
+                site_html_escape(f, code->via.str.ptr, code->via.str.size);
         }
         if (items)
             fputs("</li>", f);
@@ -192,7 +239,7 @@ void site_head(FILE *f, const char *title, const char *root)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
-    html_escape_z(f, title);
+    site_html_escape(f, title, strlen(title));   /* it holds the entry's name */
     fprintf(f, "</title>\n<link rel=\"stylesheet\" href=\"%sstyle.css\">\n"
                "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"" T_FEED_LINK_TITLE "\" "
                "href=\"%sannuaire.atom\">\n"

@@ -112,7 +112,7 @@ static void s_page_networks(FILE *f, const msgpack_object *entry)
         if (known)
             html_escape_z(f, known->name);
         else
-            html_escape(f, name->via.str.ptr, name->via.str.size);
+            site_html_escape(f, name->via.str.ptr, name->via.str.size);
     }
     fputs("</dd>\n", f);
 }
@@ -236,15 +236,21 @@ static int s_write_page(const char *dir, const char *id, size_t id_len, const ms
     return site_close(&out);
 }
 
+/*  The page and what a write of it cut short left (site_open's
+ *  temporary file), which holds the advisor's name too. */
 static int s_remove_page(const char *dir, const char *id, size_t id_len)
 {
-    char path[CONFIG_PATH_MAX + 64];
+    char path[CONFIG_PATH_MAX + 64], tmp[CONFIG_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%.*s.html", dir, (int)id_len, id);
-    if (unlink(path) != 0 && errno != ENOENT) {
-        log_error("cannot remove %s: %s", path, strerror(errno));
-        return -1;
+    snprintf(tmp, sizeof tmp, "%s/.%.*s.html.tmp", dir, (int)id_len, id);
+    int rc = 0;
+    for (const char *file = path; file; file = file == path ? tmp : NULL) {
+        if (unlink(file) != 0 && errno != ENOENT) {
+            log_error("cannot remove %s: %s", file, strerror(errno));
+            rc = -1;
+        }
     }
-    return 0;
+    return rc;
 }
 
 static int s_page(MDB_txn *txn, store_t *store, const char *dir, const char *id, size_t id_len,

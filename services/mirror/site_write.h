@@ -46,7 +46,12 @@ int site_close(out_file_t *out);
 /*  Writes a NUL-terminated asset as out_dir/name. */
 int site_write_asset(const char *out_dir, const char *name, const unsigned char *text);
 
-/*  The string at path, HTML-escaped; false when absent. */
+/*  Text of an entry, HTML-escaped, its C0 controls but tab and line
+ *  breaks, and DEL, dropped: HTML forbids them, and entries approved
+ *  before the schema refused them may hold some. */
+void site_html_escape(FILE *f, const char *text, size_t len);
+
+/*  The string at path, as site_html_escape writes it; false when absent. */
 bool site_esc_at(FILE *f, const msgpack_object *map, const char *path);
 
 /*  The string at path, escaped for XML 1.0: the characters it forbids

@@ -131,13 +131,15 @@ class FakePublication:
             del event["signed"], event["sig"]
         self.events.append(event)
 
-    def withdraw(self, app_id, reason):
+    def withdraw(self, app_id, reason, shown=None):
+        """A withdrawal signed with `reason`; its unsigned copy says `shown`
+        (by default the same), as a man in the middle could rewrite it."""
         seq = len(self.events) + 1
         content = msgpack.packb({"type": "withdraw", "at": 1764201600, "id": app_id, "reason": reason},
                                 use_bin_type=True)
         sig = self.key.sign(publishing.signed_message(seq, content)).signature
-        self.events.append(dict(seq=seq, v=1, type="withdraw", at=1764201600, id=app_id, reason=reason,
-                                signed=content, sig=sig))
+        self.events.append(dict(seq=seq, v=1, type="withdraw", at=1764201600, id=app_id,
+                                reason=shown or reason, signed=content, sig=sig))
 
     def rotate(self, signer=None):
         """A key event naming a fresh key, signed by `signer` (by default
@@ -216,6 +218,13 @@ def test_mirror_refuses_an_unsigned_event():
         stack.cleanup()
 
 
+def store_holds(mirror, word):
+    """True when the mirror's data file holds word, in any case (the names
+    index keeps it folded)."""
+    with open(os.path.join(mirror.data, "data.mdb"), "rb") as f:
+        return word.lower().encode() in f.read().lower()
+
+
 def test_an_erased_entry_leaves_no_trace_on_the_site():
     stack = harness.Stack(BIN)
     fake = FakePublication(stack.port + 3)
@@ -226,6 +235,9 @@ def test_an_erased_entry_leaves_no_trace_on_the_site():
         mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
         assert mirror.once() == 0, mirror.log()
         assert "Nouvelle inscription : Structure Effacée" in mirror.read("annuaire.atom")
+        # What a kill -9 in the middle of writing the page left beside it.
+        pages = os.path.join(mirror.out, "accompagnateurs")
+        shutil.copy(os.path.join(pages, "erased.html"), os.path.join(pages, ".erased.html.tmp"))
         fake.withdraw("erased", "erased")
         fake.withdraw("expired", "expired")
         assert mirror.once() == 0, mirror.log()
@@ -236,6 +248,177 @@ def test_an_erased_entry_leaves_no_trace_on_the_site():
         assert "Retrait de l’annuaire : Structure Échue" in atom
         assert "arrivée à échéance" in atom and "effacées à sa demande" in atom
         assert publishing.feed_seqs(mirror) == [5, 4, 3, 1]
+        assert not any(n.endswith(".tmp") for n in os.listdir(pages)), os.listdir(pages)
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
+def test_a_live_erasure_removes_what_a_cut_write_of_the_page_left():
+    """Followed live, the erasure itself takes the advisor's leftover
+    temporary page with the page (the sweep at start came before it)."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    mirror = None
+    try:
+        fake.upsert("kept", "Structure Maintenue")
+        fake.upsert("erased", "Structure Zyxwvut")
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        mirror.start()
+        mirror.wait_for(lambda: os.path.exists(os.path.join(mirror.out, "annuaire.atom"))
+                        and mirror.pages() == ["erased", "kept"])
+        pages = os.path.join(mirror.out, "accompagnateurs")
+        shutil.copy(os.path.join(pages, "erased.html"), os.path.join(pages, ".erased.html.tmp"))
+        fake.withdraw("erased", "erased")
+        mirror.wait_for(lambda: mirror.pages() == ["kept"] and "effacées" in mirror.read("annuaire.atom"))
+        assert not os.path.exists(os.path.join(pages, ".erased.html.tmp"))
+        assert mirror.kill(signal.SIGTERM) == 0
+        mirror = None
+        assert b"zyxwvut" not in publishing.site_bytes(pages).lower()
+    finally:
+        if mirror:
+            mirror.kill()
+        fake.close()
+        stack.cleanup()
+
+
+def test_an_erasure_is_compacted_even_when_its_compaction_failed():
+    """The compaction that takes an erased entry's bytes out of LMDB's
+    freed pages is owed until it is done: a compaction that failed (a file
+    where its directory goes) is made at the next start, and the mark that
+    says it is owed goes with it."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("kept", "Structure Maintenue")
+        fake.upsert("erased", "Structure Zyxwvut")
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        assert mirror.once() == 0, mirror.log()
+        assert store_holds(mirror, "Zyxwvut")
+        blocker = os.path.join(mirror.data, "compacting")
+        with open(blocker, "w") as f:
+            f.write("not a directory\n")
+        fake.withdraw("erased", "erased")
+        mirror.once()
+        assert "compaction of" in mirror.log(), mirror.log()
+        assert os.path.exists(os.path.join(mirror.data, "compact-pending"))
+        os.unlink(blocker)
+        assert mirror.once() == 0, mirror.log()
+        assert not store_holds(mirror, "Zyxwvut"), "the erased name stays in data.mdb"
+        assert not os.path.exists(os.path.join(mirror.data, "compact-pending"))
+        assert mirror.pages() == ["kept"]
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
+def test_an_erasure_is_told_by_its_signed_content():
+    """A man in the middle of the plain TCP port rewrites the unsigned copy
+    of a withdrawal's reason, "erased" into "withdrawn": the mirror reads
+    the signed one, and the erased name leaves the store and the site."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("kept", "Structure Maintenue")
+        fake.upsert("erased", "Structure Zyxwvut")
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        assert mirror.once() == 0, mirror.log()
+        fake.withdraw("erased", "erased", shown="withdrawn")
+        assert mirror.once() == 0, mirror.log()
+        assert not store_holds(mirror, "Zyxwvut"), "the erased name stays in data.mdb"
+        assert b"zyxwvut" not in publishing.site_bytes(mirror.out).lower()
+        assert "effacées à sa demande" in mirror.read("annuaire.atom")
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
+def test_the_base_url_is_checked():
+    """--base-url goes into the feed's attributes as ESSP_PUBLIC_URL goes
+    into the pages': an address that could not stand there is refused, and
+    one without its final slash gets it."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("kept", "Structure Maintenue")
+        for bad in ("https://exemple.fr/annuaire?v=1&x=2/", "ftp://exemple.fr/", "https://exemple.fr/\"x",
+                    "https://exemple.fr/a b", ""):
+            mirror = publishing.Mirror(stack, "bad", extra=["--key", fake.key_hex, "--base-url", bad])
+            assert mirror.once() == 2, (bad, mirror.log())
+            assert "--base-url" in mirror.log().splitlines()[-1], mirror.log()
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex, "--base-url", "https://exemple.fr/annuaire"])
+        assert mirror.once() == 0, mirror.log()
+        with open(os.path.join(mirror.out, "annuaire.atom"), "rb") as f:
+            feed = ElementTree.fromstring(f.read())
+        atom = "{http://www.w3.org/2005/Atom}"
+        links = sorted(link.get("href") for link in feed.iter(atom + "link"))
+        assert links == ["https://exemple.fr/annuaire/accompagnateurs/kept.html",
+                         "https://exemple.fr/annuaire/annuaire.atom",
+                         "https://exemple.fr/annuaire/index.html"], links
+    finally:
+        fake.close()
+        stack.cleanup()
+
+
+LMDB_EDIT = os.environ.get("ESSP_LMDB_EDIT") or os.path.join(os.path.dirname(BIN), "tests", "lmdb_edit")
+
+
+def lmdb(mirror, db, command, *args):
+    """lmdb_edit on the mirror's store (stopped), keys and values as bytes."""
+    done = subprocess.run([LMDB_EDIT, mirror.data, db, command] + [a.hex() for a in args], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return [tuple(bytes.fromhex(h) for h in line.split(" ")) for line in done.stdout.splitlines()]
+
+
+def plant_older_folding(mirror, app_id, record_keeps_key):
+    """Files app_id in the names index under the key an older text folding
+    made (not the one directory_sort_key makes now), and has its record
+    say so (record_keeps_key) or say nothing, as records stored before the
+    records kept their key."""
+    suffix = b"\x01" + app_id.encode()
+    [current] = [k for k, _ in lmdb(mirror, "names", "list") if k.endswith(suffix)]
+    older = b"ancien pli " + current
+    lmdb(mirror, "names", "del", current)
+    lmdb(mirror, "names", "put", older, app_id.encode())
+    [(key, value)] = [(k, v) for k, v in lmdb(mirror, "entries", "list") if k == app_id.encode()]
+    record = msgpack.unpackb(value, raw=False)
+    assert record.get("names_key") in (None, current), record.get("names_key")
+    if record_keeps_key:
+        record["names_key"] = older
+    else:
+        record.pop("names_key", None)
+    lmdb(mirror, "entries", "put", key, msgpack.packb(record, use_bin_type=True))
+
+
+def test_an_entry_is_listed_once_whatever_folding_named_it():
+    """The names index files an entry under its folded name: after a
+    change of proto's text folding, the key an entry was filed under is
+    not the one the folding makes now.  Its next version, or its
+    withdrawal, still takes the old key away: the entry is listed once,
+    then not at all."""
+    stack = harness.Stack(BIN)
+    fake = FakePublication(stack.port + 3)
+    try:
+        fake.upsert("kept", "Structure Maintenue")
+        fake.upsert("kept-key", "Structure Avec Clé")
+        fake.upsert("old-record", "Structure Ancienne")
+        mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
+        assert mirror.once() == 0, mirror.log()
+        plant_older_folding(mirror, "kept-key", True)
+        plant_older_folding(mirror, "old-record", False)
+        fake.upsert("kept-key", "Structure Avec Clé Renommée")
+        fake.upsert("old-record", "Structure Ancienne Renommée")
+        assert mirror.once() == 0, mirror.log()
+        ids = [e["id"] for e in json.loads(mirror.read("annuaire.json"))]
+        assert sorted(ids) == ["kept", "kept-key", "old-record"], ids
+        csv_text = mirror.read("annuaire.csv")
+        assert csv_text.count("kept-key") == 1 and csv_text.count("old-record") == 1, csv_text
+        fake.withdraw("kept-key", "withdrawn")
+        fake.withdraw("old-record", "withdrawn")
+        assert mirror.once() == 0, mirror.log()
+        assert [e["id"] for e in json.loads(mirror.read("annuaire.json"))] == ["kept"]
+        assert [v for _, v in lmdb(mirror, "names", "list")] == [b"kept"]
     finally:
         fake.close()
         stack.cleanup()
@@ -251,7 +434,8 @@ def test_the_site_stays_well_formed_whatever_the_stream_holds():
     stack = harness.Stack(BIN)
     fake = FakePublication(stack.port + 3)
     try:
-        fake.upsert("controle", "Structure\x01 de\x1f Contr\u00f4le\x00", city="Nan\x0btes")
+        fake.upsert("controle", "Structure\x01 de\x1f Contr\u00f4le\x00", city="Nan\x0btes",
+                    advisor="Cons\x7feill\x08\u00e8re")
         fake.upsert("longue", "A" + "\u00e9" * 199, advisor="\u00e9" * 120)
         fake.upsert("large", "\u65e5" * 200)
         mirror = publishing.Mirror(stack, extra=["--key", fake.key_hex])
@@ -271,6 +455,18 @@ def test_the_site_stays_well_formed_whatever_the_stream_holds():
                 html = f.read().decode("utf-8")
             title = html[html.index("<title>") + 7:html.index("</title>")]
             assert title.endswith(" \u2014 Annuaire des accompagnateurs ESS Pratiques"), (page, title)
+        # Nor do they reach the pages, where HTML forbids them: the C0
+        # controls but tab and line breaks, and DEL, are dropped.
+        forbidden = set(range(0x20)) - {0x09, 0x0a, 0x0d} | {0x7f}
+        for root, _, files in os.walk(mirror.out):
+            for name in files:
+                if name.endswith(".html"):
+                    with open(os.path.join(root, name), "rb") as f:
+                        held = forbidden & set(f.read())
+                    assert not held, (name, sorted(held))
+        with open(os.path.join(mirror.out, "accompagnateurs", "controle.html"), encoding="utf-8") as f:
+            html = f.read()
+        assert "<h1>Conseill\u00e8re</h1>" in html and "Structure de Contr\u00f4le" in html, html
     finally:
         fake.close()
         stack.cleanup()
@@ -539,6 +735,11 @@ def test_hundred_readers_and_slow_ones():
 if __name__ == "__main__":
     harness.run([test_mirror_follows_through_both_restarts, test_mirror_refuses_an_event_whose_signature_fails,
                  test_mirror_refuses_an_unsigned_event, test_an_erased_entry_leaves_no_trace_on_the_site,
+                 test_a_live_erasure_removes_what_a_cut_write_of_the_page_left,
+                 test_an_erasure_is_compacted_even_when_its_compaction_failed,
+                 test_an_erasure_is_told_by_its_signed_content,
+                 test_the_base_url_is_checked,
+                 test_an_entry_is_listed_once_whatever_folding_named_it,
                  test_the_site_stays_well_formed_whatever_the_stream_holds,
                  test_the_stream_key_rotates_and_the_mirror_follows, test_mirror_refuses_a_forged_key_event,
                  test_hundred_readers_and_slow_ones])
