@@ -101,71 +101,121 @@ void import_reader_init(import_reader_t *r, const char *text, size_t len)
         r->pos = 3;
 }
 
-/*  Reads one record from r->pos: the cells unquoted into cells->buf.
- *  Always moves past the record, even a broken one. */
+/*  Ends the cell buf[start..used) of the record being read. */
+static void s_end_cell(import_cells_t *cells, size_t start, size_t used, bool *too_many)
+{
+    if (cells->count < IMPORT_CELLS_MAX) {
+        cells->cell[cells->count] = cells->buf + start;
+        cells->cell_len[cells->count++] = used - start;
+    } else {
+        *too_many = true;
+    }
+}
+
+/*  Whether every cell is empty or blank: a blank line, or a row of bare
+ *  separators such as Excel leaves below a table (« ,,,, »). */
+static bool s_all_empty(const import_cells_t *cells)
+{
+    for (size_t i = 0; i < cells->count; i++)
+        for (size_t j = 0; j < cells->cell_len[i]; j++)
+            if (!strchr(" \t\r\n", cells->cell[i][j]))
+                return false;
+    return true;
+}
+
+/*  A quote that does not end where RFC 4180 says (never closed, or
+ *  closed then followed by text): the record's extent is unknown, so
+ *  reading goes on at the line after the one it began on.  Every later
+ *  line is read again and counted, none is swallowed into this row. */
+static int s_quote_fault(import_reader_t *r, size_t begin, unsigned first, const import_cells_t *cells,
+                         char after, proto_error_t *err)
+{
+    const char *nl = memchr(r->text + begin, '\n', r->len - begin);
+    r->pos = nl ? (size_t)(nl - r->text) + 1 : r->len;
+    r->line = first + 1;
+    char what[32] = "du texte";
+    if (after > ' ' && after < 0x7f)
+        snprintf(what, sizeof what, "« %c »", after);
+    if (after)
+        return proto_error_set(err, "", "quote", "cellule %zu : après le guillemet fermant vient %s ; seuls le "
+                               "séparateur ou la fin de ligne peuvent suivre (un guillemet dans une valeur s'écrit "
+                               "\"\") ; ligne refusée, la lecture reprend ligne %u",
+                               cells->count + 1, what, first + 1);
+    return proto_error_set(err, "", "quote", "cellule %zu : guillemet ouvert jamais refermé ; ligne refusée, "
+                           "la lecture reprend ligne %u", cells->count + 1, first + 1);
+}
+
+/*  Whether c, just after a closing quote, may stand there: a separator,
+ *  or the end of the line (\n, \r\n, the end of the file). */
+static bool s_may_follow_quote(const import_reader_t *r, char c)
+{
+    if (c == r->sep || c == '\n')
+        return true;
+    return c == '\r' && (r->pos >= r->len || r->text[r->pos] == '\n');
+}
+
+/*  One record from r->pos into cells: 1, 0 when it is blank (skipped by
+ *  the caller), -1 with err.  Always moves past the record. */
+static int s_record(import_reader_t *r, import_cells_t *cells, unsigned first, proto_error_t *err)
+{
+    size_t begin = r->pos, used = 0, start = 0;
+    bool quoted = false, was_quoted = false, closed = false, too_long = false, too_many = false, ended = false;
+    cells->count = 0;
+    while (r->pos < r->len && !ended) {
+        char c = r->text[r->pos++];
+        if (c == '\n')
+            r->line++;
+        if (quoted) {
+            if (c == '"' && r->pos < r->len && r->text[r->pos] == '"')
+                r->pos++;
+            else if (c == '"') {
+                quoted = false;
+                closed = true;
+                continue;
+            }
+        } else if (closed && !s_may_follow_quote(r, c)) {
+            return s_quote_fault(r, begin, first, cells, c, err);
+        } else if (c == '"' && used == start && !was_quoted) {
+            quoted = was_quoted = true;
+            continue;
+        } else if (c == r->sep || c == '\n') {
+            if (c == '\n' && used > start && cells->buf[used - 1] == '\r' && !was_quoted)
+                used--;
+            s_end_cell(cells, start, used, &too_many);
+            start = used;
+            was_quoted = closed = false;
+            ended = c == '\n';
+            continue;
+        } else if (c == '\r' && closed) {
+            continue;
+        }
+        if (used < sizeof cells->buf)
+            cells->buf[used++] = c;
+        else if (quoted)
+            /* 64 KiB inside quotes is an open quote, not a long line */
+            return s_quote_fault(r, begin, first, cells, '\0', err);
+        else
+            too_long = true;
+    }
+    if (quoted)
+        return s_quote_fault(r, begin, first, cells, '\0', err);
+    if (!ended)
+        s_end_cell(cells, start, used, &too_many);
+    if (too_long)
+        return proto_error_set(err, "", "too_long", "ligne de plus de %u octets", IMPORT_RECORD_MAX);
+    if (too_many)
+        return proto_error_set(err, "", "cells", "plus de %d colonnes", IMPORT_CELLS_MAX);
+    return s_all_empty(cells) ? 0 : 1;
+}
+
 int import_csv_next(import_reader_t *r, import_cells_t *cells, unsigned *line, proto_error_t *err)
 {
-    for (;;) {
-        if (r->pos >= r->len)
-            return 0;
+    int rc = 0;
+    while (rc == 0 && r->pos < r->len) {
         *line = r->line;
-        cells->count = 0;
-        size_t used = 0, start = 0;
-        bool quoted = false, was_quoted = false, too_long = false, too_many = false;
-        while (r->pos < r->len) {
-            char c = r->text[r->pos++];
-            if (c == '\n')
-                r->line++;
-            if (quoted) {
-                if (c == '"' && r->pos < r->len && r->text[r->pos] == '"')
-                    r->pos++;
-                else if (c == '"') {
-                    quoted = false;
-                    continue;
-                }
-            } else if (c == '"' && used == start && !was_quoted) {
-                quoted = was_quoted = true;
-                continue;
-            } else if (c == r->sep || c == '\n') {
-                if (c == '\n' && used > start && cells->buf[used - 1] == '\r' && !was_quoted)
-                    used--;
-                if (cells->count < IMPORT_CELLS_MAX) {
-                    cells->cell[cells->count] = cells->buf + start;
-                    cells->cell_len[cells->count++] = used - start;
-                } else {
-                    too_many = true;
-                }
-                start = used;
-                was_quoted = false;
-                if (c == '\n')
-                    break;
-                continue;
-            } else if (c == '\r' && was_quoted) {
-                continue;
-            }
-            if (used < sizeof cells->buf)
-                cells->buf[used++] = c;
-            else
-                too_long = true;
-        }
-        if (r->pos >= r->len && (r->text[r->len - 1] != '\n' || quoted)) {
-            if (cells->count < IMPORT_CELLS_MAX) {
-                cells->cell[cells->count] = cells->buf + start;
-                cells->cell_len[cells->count++] = used - start;
-            } else {
-                too_many = true;
-            }
-        }
-        if (too_long)
-            return proto_error_set(err, "", "too_long", "ligne de plus de %u octets", IMPORT_RECORD_MAX);
-        if (quoted)
-            return proto_error_set(err, "", "quote", "guillemet ouvert jamais refermé");
-        if (too_many)
-            return proto_error_set(err, "", "cells", "plus de %d colonnes", IMPORT_CELLS_MAX);
-        if (cells->count == 1 && cells->cell_len[0] == 0)
-            continue;   /* a blank line */
-        return 1;
+        rc = s_record(r, cells, *line, err);
     }
+    return rc;
 }
 
 int import_jsonl_next(import_reader_t *r, const char **text, size_t *len, unsigned *line, proto_error_t *err)

@@ -221,6 +221,19 @@ static void s_read_one(import_t *self)
     pthread_mutex_unlock(&self->lock);
 }
 
+/*  A quote fault names the cell by its number (the reader knows no
+ *  headings): staff look for the column's name. */
+static void s_name_cell(const import_columns_t *columns, const import_cells_t *cells, proto_error_t *err)
+{
+    if (strcmp(err->rule, "quote") != 0 || cells->count >= columns->count)
+        return;
+    char message[PROTO_MESSAGE_MAX + sizeof columns->heading[0] + 32];
+    snprintf(message, sizeof message, "colonne « %s », %s", columns->heading[cells->count], err->message);
+    message[PROTO_MESSAGE_MAX - 1] = '\0';
+    proto_utf8_trim(message);
+    memcpy(err->message, message, PROTO_MESSAGE_MAX);
+}
+
 /*  Every row of the file: those that read are kept for sending, the
  *  others reported.  EXIT_OK, or an exit code when the file as a whole
  *  cannot be imported (its header). */
@@ -241,6 +254,8 @@ static int s_read_csv(import_t *self, import_reader_t *reader)
     while ((rc = import_csv_next(reader, &cells, &line, &err)) != 0) {
         int32_t day = 0;
         app.size = 0;
+        if (rc < 0)
+            s_name_cell(&columns, &cells, &err);
         if (rc < 0 || import_row_from_csv(&columns, &cells, &app, &day, &err)) {
             s_report_locked(self, line, &err);
             continue;

@@ -162,6 +162,58 @@ static void test_line_too_long_is_skipped(void **state)
     free(text);
 }
 
+/*  A quote left open in row 2 must not swallow row 3: row 2 is refused
+ *  (rule quote, line 2), row 3 is read on its own, whole. */
+static void test_open_quote_does_not_merge_rows(void **state)
+{
+    (void)state;
+    const char *text = S_HEADER
+                       "A,scop,1,2,3,44,x,y,z,e,f,g,2024-01-31,\"Le client,2023\r\n"
+                       "B,scop,1,2,3,44,x,y,z,e,f,g,2024-01-31,\"Le \"\"Guide\"\" appliqué\",2023\r\n";
+    import_reader_t r;
+    proto_error_t err;
+    unsigned line;
+    import_reader_init(&r, text, strlen(text));
+    assert_int_equal(import_csv_columns(&r, &s_columns, &err), 0);
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), -1);
+    assert_string_equal(err.rule, "quote");
+    assert_int_equal(line, 2);
+    assert_non_null(strstr(err.message, "reprend ligne 3"));
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 1);
+    assert_int_equal(line, 3);
+    assert_int_equal(s_cells.count, 15);
+    assert_memory_equal(s_cells.cell[0], "B", 1);
+    assert_int_equal(s_cells.cell_len[13], strlen("Le \"Guide\" appliqué"));
+    assert_memory_equal(s_cells.cell[13], "Le \"Guide\" appliqué", s_cells.cell_len[13]);
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 0);
+}
+
+/*  Text after a closing quote refuses the row (RFC 4180); a quote left
+ *  open past 64 KiB is a quote, not a line too long. */
+static void test_text_after_closing_quote(void **state)
+{
+    (void)state;
+    s_refused("\"A\"x,scop,1,2,3,44,x,y,z,e,f,g,2024-01-31,,", "", "quote");
+    size_t n = IMPORT_RECORD_MAX + 100;
+    char *text = malloc(strlen(S_HEADER) + n + 64);
+    strcpy(text, S_HEADER "\"open,b\n");
+    size_t len = strlen(text);
+    for (size_t i = 0; i < n; i++)
+        text[len + i] = i % 20 == 19 ? '\n' : 'x';
+    strcpy(text + len + n, "\r\nA,b\r\n");
+    import_reader_t r;
+    proto_error_t err;
+    unsigned line;
+    import_reader_init(&r, text, strlen(text));
+    assert_int_equal(import_csv_columns(&r, &s_columns, &err), 0);
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), -1);
+    assert_string_equal(err.rule, "quote");
+    assert_int_equal(line, 2);
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 1);   /* reading resumes at line 3 */
+    assert_int_equal(line, 3);
+    free(text);
+}
+
 static void test_jsonl(void **state)
 {
     (void)state;
@@ -215,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_header_refused),            cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_line_too_long_is_skipped),  cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_column_of_a_field),
+        cmocka_unit_test(test_open_quote_does_not_merge_rows), cmocka_unit_test(test_text_after_closing_quote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
