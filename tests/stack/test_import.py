@@ -222,12 +222,35 @@ def test_only_the_staff_imports():
     assert result.returncode == 2 and "no staff key" in result.stderr, result.stderr
 
 
+def test_withdrawn_listing_is_not_brought_back():
+    """A listing the staff withdrew stays withdrawn when its file is
+    imported again: import publishes without a vote."""
+    code, lines, err = essp_import(EXAMPLE, "--json")
+    assert code == 0 and lines[-1]["imported"] == 0, (lines, err)
+    withdrawn = lines[0]["id"]
+    stack.essp_json("withdraw", withdrawn, "--reason", "retrait demandé par la structure")
+    deadline = time.monotonic() + 60
+    while withdrawn in [e.get("id") for e in directory()]:
+        assert time.monotonic() < deadline, "the withdrawn listing is still published"
+        time.sleep(0.5)
+    head = intake_head()
+    code, lines, err = essp_import(EXAMPLE, "--json")
+    assert code == 0, err
+    assert lines[-1]["imported"] == 0 and lines[-1]["already"] == 3, lines
+    row = [r for r in lines[:-1] if r.get("id") == withdrawn][0]
+    assert row["outcome"] == "already" and "a été retirée" in row["message"], row
+    assert "a été retirée, dossier %s" % withdrawn in err, err
+    assert intake_head() == head
+    time.sleep(2)
+    assert withdrawn not in [e.get("id") for e in directory()]
+
+
 if __name__ == "__main__":
     try:
         setup()
         harness.run([test_dry_run_stores_nothing, test_example_keeps_its_dates, test_ten_thousand_rows,
                      test_progress_bar_only_on_a_terminal, test_hostile_rows_are_refused_one_by_one, test_missing_column_refuses_the_file,
-                     test_jsonl_rows, test_only_the_staff_imports])
+                     test_jsonl_rows, test_only_the_staff_imports, test_withdrawn_listing_is_not_brought_back])
     finally:
         stack.cleanup()
         shutil.rmtree(work, ignore_errors=True)
