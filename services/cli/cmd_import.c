@@ -23,7 +23,10 @@
 #include "proto/doc.h"
 #include "proto/import_row.h"
 #include "proto/messages.h"
+#include "proto/text.h"
+#include "proto/wire.h"
 
+#include <czmq.h>
 #include <errno.h>
 #include <pthread.h>
 #include <jansson.h>
@@ -68,6 +71,7 @@ typedef struct {
     size_t imported, already, ended, refused;
     double started;
     bool bar_shown;
+    zhash_t *seen;                       /* listing key -> its first line (reader thread only) */
 } import_t;
 
 static double s_now(void)
@@ -206,6 +210,53 @@ static int s_add_row(import_t *self, unsigned line, const msgpack_sbuffer *app, 
     return 0;
 }
 
+/*  A listing's key as intake makes it (application_listing): the digits
+ *  of the SIRET, then the advisor's folded name; "" without a SIRET. */
+static void s_listing_key(const msgpack_sbuffer *app, char *out, size_t cap)
+{
+    static msgpack_zone zone;
+    static bool ready;
+    if (!ready)
+        ready = msgpack_zone_init(&zone, 4096);
+    msgpack_zone_clear(&zone);
+    msgpack_object application;
+    size_t n = 0;
+    out[0] = '\0';
+    if (wire_decode_stored(app->data, app->size, &zone, &application, NULL) != 0)
+        return;
+    const char *text = "";
+    size_t len = 0;
+    doc_str(doc_map(&application, "organisation"), "siret", &text, &len);
+    for (size_t i = 0; i < len && n + 2 < cap; i++)
+        if (text[i] >= '0' && text[i] <= '9')
+            out[n++] = text[i];
+    out[n] = '\0';
+    if (n && doc_str(&application, "advisor", &text, &len)) {
+        out[n++] = ':';
+        text_fold(text, len, out + n, cap - n);
+    }
+}
+
+/*  A second row of the same listing (SIRET and advisor) in one file is
+ *  refused, naming the first: intake would take the first and call the
+ *  second "already" there, a dry run would count both, and either way
+ *  the file says two things about one listing. */
+static bool s_duplicate(import_t *self, unsigned line, const msgpack_sbuffer *app, proto_error_t *err)
+{
+    char key[1200];
+    s_listing_key(app, key, sizeof key);
+    if (!*key)
+        return false;   /* no SIRET: the schema says so */
+    uintptr_t first = (uintptr_t)zhash_lookup(self->seen, key);
+    if (!first) {
+        zhash_insert(self->seen, key, (void *)(uintptr_t)line);
+        return false;
+    }
+    proto_error_set(err, "organisation.siret", "duplicate", "même SIRET et même conseiller que la ligne %u de ce "
+                    "fichier : une seule ligne par fiche ; cette ligne n'est pas importée", (unsigned)first);
+    return true;
+}
+
 static void s_report_locked(import_t *self, unsigned line, const proto_error_t *err)
 {
     pthread_mutex_lock(&self->lock);
@@ -256,7 +307,8 @@ static int s_read_csv(import_t *self, import_reader_t *reader)
         app.size = 0;
         if (rc < 0)
             s_name_cell(&columns, &cells, &err);
-        if (rc < 0 || import_row_from_csv(&columns, &cells, &app, &day, &err)) {
+        if (rc < 0 || import_row_from_csv(&columns, &cells, &app, &day, &err)
+            || s_duplicate(self, line, &app, &err)) {
             s_report_locked(self, line, &err);
             continue;
         }
@@ -280,7 +332,8 @@ static int s_read_jsonl(import_t *self, import_reader_t *reader)
     while ((rc = import_jsonl_next(reader, &text, &len, &line, &err)) != 0) {
         int32_t day = 0;
         app.size = 0;
-        if (rc < 0 || import_row_from_json(text, len, &app, &day, &err)) {
+        if (rc < 0 || import_row_from_json(text, len, &app, &day, &err)
+            || s_duplicate(self, line, &app, &err)) {
             s_report_locked(self, line, &err);
             continue;
         }
@@ -445,12 +498,14 @@ int cmd_import(const args_t *args)
         self.expected++;
     self.expected -= csv && self.expected > 0;   /* the header */
     import_reader_init(&self.reader, text, len);
+    self.seen = zhash_new();
     pthread_mutex_init(&self.lock, NULL);
     pthread_cond_init(&self.changed, NULL);
     pthread_t reader;
     if (pthread_create(&reader, NULL, s_reader, &self) != 0) {
         fprintf(stderr, "essp: cannot start reading %s\n", path);
         free(text);
+        zhash_destroy(&self.seen);
         return EXIT_REFUSED;
     }
     rc = s_send_all(&self);
@@ -458,6 +513,7 @@ int cmd_import(const args_t *args)
     if (self.filling)
         s_batch_destroy(self.filling);   /* the reader stopped half way */
     free(text);
+    zhash_destroy(&self.seen);
     if (rc == EXIT_OK)
         s_summary(&self, s_now() - self.started);
     s_clear_bar(&self);

@@ -222,6 +222,24 @@ def test_only_the_staff_imports():
     assert result.returncode == 2 and "no staff key" in result.stderr, result.stderr
 
 
+def test_duplicate_row_is_refused_in_both_modes():
+    """Two rows of one listing (same SIRET, no advisor) in one file: the
+    second is refused, naming the first, in a dry run as for real."""
+    document = harness.numbered_fixture(77200)
+    document.pop("advisor", None)
+    row = json.dumps({"approved_at": "2025-02-03", "application": document}, ensure_ascii=False)
+    path = write("double.jsonl", row + "\n" + row + "\n")
+    for mode in (["--dry-run"], []):
+        code, lines, err = essp_import(path, "--json", *mode)
+        assert code == 1, (mode, err)
+        summary = lines[-1]
+        assert summary["would_import" if mode else "imported"] == 1 and summary["refused"] == 1, (mode, summary)
+        assert summary["already"] == 0, (mode, summary)
+        second = [r for r in lines[:-1] if r["line"] == 2][0]
+        assert second["outcome"] == "refused" and second["rule"] == "duplicate", second
+        assert "la ligne 1 de ce fichier" in second["message"], second
+
+
 def test_withdrawn_listing_is_not_brought_back():
     """A listing the staff withdrew stays withdrawn when its file is
     imported again: import publishes without a vote."""
@@ -250,7 +268,8 @@ if __name__ == "__main__":
         setup()
         harness.run([test_dry_run_stores_nothing, test_example_keeps_its_dates, test_ten_thousand_rows,
                      test_progress_bar_only_on_a_terminal, test_hostile_rows_are_refused_one_by_one, test_missing_column_refuses_the_file,
-                     test_jsonl_rows, test_only_the_staff_imports, test_withdrawn_listing_is_not_brought_back])
+                     test_jsonl_rows, test_only_the_staff_imports, test_duplicate_row_is_refused_in_both_modes,
+                     test_withdrawn_listing_is_not_brought_back])
     finally:
         stack.cleanup()
         shutil.rmtree(work, ignore_errors=True)
