@@ -83,6 +83,9 @@ static const column_t s_ref_columns[] = {
 #define S_REF_COLUMNS (sizeof s_ref_columns / sizeof *s_ref_columns)
 #define S_REF_BASE 1000                /* kind index of s_ref_columns[i]: S_REF_BASE + i */
 
+_Static_assert(S_COLUMNS + S_REFS_MAX * S_REF_COLUMNS <= IMPORT_CELLS_MAX,
+               "a file with every documented column must fit in IMPORT_CELLS_MAX cells");
+
 static const char *const s_commitments[] = {
     "contract_before_action", "within_competence", "confidentiality", "non_discrimination",
     "conflict_disclosure", "tax_compliance", "regulatory_watch", "intellectual_property",

@@ -214,6 +214,41 @@ static void test_text_after_closing_quote(void **state)
     free(text);
 }
 
+/*  A file with every documented column (proto/README.md §7.6: the
+ *  columns of annuaire.csv, the private ones, « publié le » and nine
+ *  references of seven columns) reads. */
+static void test_every_column(void **state)
+{
+    (void)state;
+    static const char *const headings[] = {
+        "identifiant", "version", "nom", "forme juridique", "SIRET", "adresse", "code postal", "commune",
+        "départements", "thèmes", "formats", "périmètre", "courriel", "téléphone", "site web", "présentation",
+        "approuvé le", "publié le", "conseiller", "RNA", "créée le", "ESUS préfecture", "ESUS accordé le",
+        "ESUS expire le", "NDA", "Qualiopi expire le", "contact nom", "contact courriel", "contact téléphone",
+        "finalité", "gouvernance", "excédents", "espace privé", "personnes formées", "engagements",
+        "liens organisations", "réseaux"};
+    static const char *const ref[] = {"client", "ESS", "SIREN", "année", "nature", "thèmes", "résumé"};
+    static char text[8192];
+    size_t n = 0, cells = 0;
+    for (size_t i = 0; i < sizeof headings / sizeof *headings; i++, cells++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", i ? "," : "", headings[i]);
+    for (int k = 1; k <= 9; k++)
+        for (size_t i = 0; i < 7; i++, cells++)
+            n += (size_t)snprintf(text + n, sizeof text - n, ",référence %d : %s", k, ref[i]);
+    n += (size_t)snprintf(text + n, sizeof text - n, "\r\n");
+    for (size_t i = 1; i < cells; i++)
+        text[n++] = ',';
+    snprintf(text + n, sizeof text - n, "x\r\n");
+    import_reader_t r;
+    proto_error_t err;
+    unsigned line;
+    import_reader_init(&r, text, strlen(text));
+    assert_int_equal(import_csv_columns(&r, &s_columns, &err), 0);
+    assert_int_equal(s_columns.count, cells);
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 1);
+    assert_int_equal(s_cells.count, cells);
+}
+
 static void test_jsonl(void **state)
 {
     (void)state;
@@ -268,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_line_too_long_is_skipped),  cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_column_of_a_field),
         cmocka_unit_test(test_open_quote_does_not_merge_rows), cmocka_unit_test(test_text_after_closing_quote),
+        cmocka_unit_test(test_every_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
