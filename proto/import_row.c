@@ -283,6 +283,27 @@ static bool s_has(const import_columns_t *columns, const char *path)
     return false;
 }
 
+static bool s_is_utf8(const char *text, size_t len)
+{
+    json_t *probe = json_stringn(text, len);
+    json_decref(probe);
+    return probe != NULL;
+}
+
+/*  A heading that is not UTF-8: the whole file is in another encoding
+ *  (Excel's plain « CSV » is Windows-1252), which staff fix by saving it
+ *  again, not column by column.  The heading is shown with '?' for the
+ *  bytes that cannot be printed. */
+static int s_not_utf8(char *heading, proto_error_t *err)
+{
+    for (char *c = heading; *c; c++)
+        if ((unsigned char)*c >= 0x80)
+            *c = '?';
+    return proto_error_set(err, heading, "utf8", "le fichier n'est pas en UTF-8 (en-tête « %s ») : "
+                           "enregistrez-le en UTF-8 (dans Excel : « CSV UTF-8 »), puis importez-le de nouveau",
+                           heading);
+}
+
 int import_csv_columns(import_reader_t *r, import_columns_t *columns, proto_error_t *err)
 {
     static import_cells_t cells;
@@ -303,6 +324,8 @@ int import_csv_columns(import_reader_t *r, import_columns_t *columns, proto_erro
                  (int)proto_utf8_prefix(cells.cell[i], cells.cell_len[i], 63), cells.cell[i]);
         text_fold(cells.cell[i], cells.cell_len[i], folded, sizeof folded);
         columns->kind[i] = s_column_kind(folded, &columns->ref[i]);
+        if (columns->kind[i] < 0 && !s_is_utf8(cells.cell[i], cells.cell_len[i]))
+            return s_not_utf8(columns->heading[i], err);
         if (columns->kind[i] < 0)
             return proto_error_set(err, columns->heading[i], "unknown_column",
                                    "colonne inconnue « %s » (proto/README.md donne la liste des colonnes)",
@@ -414,6 +437,22 @@ static int s_date(const char *text, size_t len, int32_t *day)
     return date_parse(text, len, day);
 }
 
+/*  {"name", "session_date"}, or NULL when either is not UTF-8 (jansson
+ *  refuses it: a NULL set as a value would drop the field unseen). */
+static json_t *s_person(const char *name, size_t name_len, const char *date, size_t date_len)
+{
+    json_t *n = json_stringn(name, name_len), *d = json_stringn(date, date_len);
+    if (!n || !d) {
+        json_decref(n);
+        json_decref(d);
+        return NULL;
+    }
+    json_t *person = json_object();
+    json_object_set_new(person, "name", n);
+    json_object_set_new(person, "session_date", d);
+    return person;
+}
+
 /*  "Nom (AAAA-MM-JJ); Nom (AAAA-MM-JJ)". */
 static json_t *s_trained(const char *text, size_t len, proto_error_t *err)
 {
@@ -436,9 +475,13 @@ static json_t *s_trained(const char *text, size_t len, proto_error_t *err)
             size_t name_len = (size_t)(open - item), date_len = item_len - (size_t)(date - item) - 1;
             s_trim(&name, &name_len);
             s_trim(&date, &date_len);
-            json_t *person = json_object();
-            json_object_set_new(person, "name", json_stringn(name, name_len));
-            json_object_set_new(person, "session_date", json_stringn(date, date_len));
+            json_t *person = s_person(name, name_len, date, date_len);
+            if (!person) {
+                json_decref(list);
+                proto_error_set(err, "", "utf8", "texte illisible : ce n'est pas de l'UTF-8 valide");
+                snprintf(err->field, sizeof err->field, "trained_people[%zu].name", i);
+                return NULL;
+            }
             json_array_append_new(list, person);
         }
         text += n + (semi != NULL);

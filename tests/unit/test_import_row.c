@@ -249,6 +249,33 @@ static void test_every_column(void **state)
     assert_int_equal(s_cells.count, cells);
 }
 
+/*  Latin-1 (a file saved by Excel as plain « CSV »): in a row, the rule
+ *  utf8 on the field; in the header, a sentence saying to save the
+ *  file as UTF-8. */
+static void test_latin1(void **state)
+{
+    (void)state;
+    const char *text = "nom,forme juridique,SIRET,code postal,commune,départements,thèmes,formats,périmètre,"
+                       "courriel,contact nom,contact courriel,approuvé le,personnes formées\r\n"
+                       "A,scop,1,2,3,44,x,y,z,e,f,g,2024-01-31,H\xE9l\xE8ne (2024-01-02)\r\n";
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init(&out);
+    int32_t day;
+    proto_error_t err;
+    unsigned line;
+    assert_int_equal(s_first_row(text, &out, &day, &err, &line), -1);
+    assert_string_equal(err.field, "trained_people[0].name");
+    assert_string_equal(err.rule, "utf8");
+    msgpack_sbuffer_destroy(&out);
+    const char *header = "nom,d\xE9partements\r\n";
+    import_reader_t r;
+    import_reader_init(&r, header, strlen(header));
+    assert_int_equal(import_csv_columns(&r, &s_columns, &err), -1);
+    assert_string_equal(err.rule, "utf8");
+    assert_non_null(strstr(err.message, "pas en UTF-8"));
+    assert_non_null(strstr(err.message, "CSV UTF-8"));
+}
+
 static void test_jsonl(void **state)
 {
     (void)state;
@@ -303,7 +330,7 @@ int main(void)
         cmocka_unit_test(test_line_too_long_is_skipped),  cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_column_of_a_field),
         cmocka_unit_test(test_open_quote_does_not_merge_rows), cmocka_unit_test(test_text_after_closing_quote),
-        cmocka_unit_test(test_every_column),
+        cmocka_unit_test(test_every_column),               cmocka_unit_test(test_latin1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
