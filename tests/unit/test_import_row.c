@@ -276,6 +276,24 @@ static void test_latin1(void **state)
     assert_non_null(strstr(err.message, "CSV UTF-8"));
 }
 
+/*  The rows of bare separators Excel leaves below a table are skipped
+ *  like blank lines, the line count still right. */
+static void test_rows_of_separators_are_skipped(void **state)
+{
+    (void)state;
+    const char *text = S_HEADER ",,,,,,,,,,,,,,\r\n"
+                       "A,scop,1,2,3,44,x,y,z,e,f,g,2024-01-31,,\r\n"
+                       ",,,,,,,,,,,,,,\r\n , ,\t\r\n,,,,,,,,,,,,,,";
+    import_reader_t r;
+    proto_error_t err;
+    unsigned line;
+    import_reader_init(&r, text, strlen(text));
+    assert_int_equal(import_csv_columns(&r, &s_columns, &err), 0);
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 1);
+    assert_int_equal(line, 3);
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 0);
+}
+
 static void test_jsonl(void **state)
 {
     (void)state;
@@ -331,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_column_of_a_field),
         cmocka_unit_test(test_open_quote_does_not_merge_rows), cmocka_unit_test(test_text_after_closing_quote),
         cmocka_unit_test(test_every_column),               cmocka_unit_test(test_latin1),
+        cmocka_unit_test(test_rows_of_separators_are_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
