@@ -240,6 +240,19 @@ def test_duplicate_row_is_refused_in_both_modes():
         assert "la ligne 1 de ce fichier" in second["message"], second
 
 
+def test_withdraw_reason_is_an_argument():
+    """`essp withdraw ID --reason -h`: -h is the reason, not a request for
+    the usage; a blank reason is refused and withdraws nothing."""
+    code, lines, err = essp_import(EXAMPLE, "--json")
+    app_id = lines[1]["id"]
+    blank = stack.essp("withdraw", app_id, "--reason", " ", check=False)
+    assert blank.returncode == 2 and "reason is required" in blank.stderr, blank
+    assert stack.essp_json("status", app_id)["state"] != "withdrawn"
+    dash = stack.essp("withdraw", app_id, "--reason", "-h", check=False)
+    assert dash.returncode == 0 and "usage:" not in dash.stdout, dash
+    assert stack.wait_state(app_id, "withdrawn")["state"] == "withdrawn"
+
+
 def test_withdrawn_listing_is_not_brought_back():
     """A listing the staff withdrew stays withdrawn when its file is
     imported again: import publishes without a vote."""
@@ -269,7 +282,7 @@ if __name__ == "__main__":
         harness.run([test_dry_run_stores_nothing, test_example_keeps_its_dates, test_ten_thousand_rows,
                      test_progress_bar_only_on_a_terminal, test_hostile_rows_are_refused_one_by_one, test_missing_column_refuses_the_file,
                      test_jsonl_rows, test_only_the_staff_imports, test_duplicate_row_is_refused_in_both_modes,
-                     test_withdrawn_listing_is_not_brought_back])
+                     test_withdraw_reason_is_an_argument, test_withdrawn_listing_is_not_brought_back])
     finally:
         stack.cleanup()
         shutil.rmtree(work, ignore_errors=True)
