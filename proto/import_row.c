@@ -630,6 +630,27 @@ int import_row_from_csv(const import_columns_t *columns, const import_cells_t *c
     return s_pack(application, out, err);
 }
 
+unsigned import_row_refs(const import_columns_t *columns, const import_cells_t *cells)
+{
+    unsigned refs = 0;
+    for (size_t i = 0; i < cells->count && i < columns->count; i++) {
+        const char *text = cells->cell[i];
+        size_t len = cells->cell_len[i];
+        s_trim(&text, &len);
+        if (len && s_column_of(columns, i)->kind >= C_REF_STR)
+            refs |= 1u << columns->ref[i];
+    }
+    return refs;
+}
+
+int import_ref_of(unsigned refs, int k)
+{
+    for (int n = 0, seen = 0; n < S_REFS_MAX; n++)
+        if (refs & (1u << n) && seen++ == k)
+            return n;
+    return k;
+}
+
 int import_row_from_json(const char *text, size_t len, msgpack_sbuffer *out, int32_t *approved_day,
                          proto_error_t *err)
 {

@@ -72,6 +72,8 @@ typedef struct {
     double started;
     bool bar_shown;
     zhash_t *seen;                       /* listing key -> its first line (reader thread only) */
+    zhash_t *gaps;                       /* line -> import_row_refs, for rows with an empty reference
+                                            before a filled one (under the lock) */
 } import_t;
 
 static double s_now(void)
@@ -123,13 +125,31 @@ static void s_count(import_t *self, const char *outcome)
         self->refused++;
 }
 
+/*  A field of intake's "references[k]...", which numbers the filled
+ *  references only, as the file's reference (its « référence N »
+ *  column); any other field as it is. */
+static const char *s_renumber(import_t *self, unsigned line, const char *field, char out[PROTO_FIELD_MAX])
+{
+    int k, at = 0;
+    char key[16];
+    if (!field || !self->gaps || sscanf(field, "references[%d]%n", &k, &at) != 1 || at == 0)
+        return field;
+    snprintf(key, sizeof key, "%u", line);
+    uintptr_t refs = (uintptr_t)zhash_lookup(self->gaps, key);
+    if (!refs)
+        return field;
+    snprintf(out, PROTO_FIELD_MAX, "references[%d]%s", import_ref_of((unsigned)refs, k), field + at);
+    return out;
+}
+
 /*  One row's outcome: counted, said in French when it was not imported,
  *  and one JSON line with --json. */
 static void s_report(import_t *self, unsigned line, const char *outcome, const char *id, const char *field,
                      const char *rule, const char *message)
 {
     s_count(self, outcome);
-    char column[96] = "";
+    char column[96] = "", renumbered[PROTO_FIELD_MAX];
+    field = s_renumber(self, line, field, renumbered);
     if (field && *field)
         import_column_of(field, column, sizeof column);
     if (self->json) {
@@ -272,6 +292,19 @@ static void s_read_one(import_t *self)
     pthread_mutex_unlock(&self->lock);
 }
 
+/*  Remembers a row whose references have a gap (reference 2 filled,
+ *  reference 1 empty), for s_renumber. */
+static void s_keep_gaps(import_t *self, unsigned line, unsigned refs)
+{
+    if ((refs & (refs + 1)) == 0)
+        return;   /* 0, or references 1 to N: intake numbers them alike */
+    char key[16];
+    snprintf(key, sizeof key, "%u", line);
+    pthread_mutex_lock(&self->lock);
+    zhash_insert(self->gaps, key, (void *)(uintptr_t)refs);
+    pthread_mutex_unlock(&self->lock);
+}
+
 /*  A quote fault names the cell by its number (the reader knows no
  *  headings): staff look for the column's name. */
 static void s_name_cell(const import_columns_t *columns, const import_cells_t *cells, proto_error_t *err)
@@ -312,6 +345,7 @@ static int s_read_csv(import_t *self, import_reader_t *reader)
             s_report_locked(self, line, &err);
             continue;
         }
+        s_keep_gaps(self, line, import_row_refs(&columns, &cells));
         s_read_one(self);
         if (s_add_row(self, line, &app, day))
             break;
@@ -499,6 +533,7 @@ int cmd_import(const args_t *args)
     self.expected -= csv && self.expected > 0;   /* the header */
     import_reader_init(&self.reader, text, len);
     self.seen = zhash_new();
+    self.gaps = zhash_new();
     pthread_mutex_init(&self.lock, NULL);
     pthread_cond_init(&self.changed, NULL);
     pthread_t reader;
@@ -506,6 +541,7 @@ int cmd_import(const args_t *args)
         fprintf(stderr, "essp: cannot start reading %s\n", path);
         free(text);
         zhash_destroy(&self.seen);
+        zhash_destroy(&self.gaps);
         return EXIT_REFUSED;
     }
     rc = s_send_all(&self);
@@ -514,6 +550,7 @@ int cmd_import(const args_t *args)
         s_batch_destroy(self.filling);   /* the reader stopped half way */
     free(text);
     zhash_destroy(&self.seen);
+    zhash_destroy(&self.gaps);
     if (rc == EXIT_OK)
         s_summary(&self, s_now() - self.started);
     s_clear_bar(&self);

@@ -253,6 +253,28 @@ def test_withdraw_reason_is_an_argument():
     assert stack.wait_state(app_id, "withdrawn")["state"] == "withdrawn"
 
 
+def test_reference_errors_name_their_column():
+    """Reference 1 empty, reference 2 wrong: the error names « référence 2 »
+    (the application's references are numbered from the first filled)."""
+    import csv
+    import io
+    with open(EXAMPLE, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    header, row = rows[0], rows[1]
+    for i, heading in enumerate(header):
+        if heading.startswith("référence 1 : "):
+            row[i] = ""
+    row[header.index("référence 2 : nature")] = "zzz"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([header, row])
+    path = write("references.csv", out.getvalue())
+    code, lines, err = essp_import(path, "--dry-run", "--json")
+    assert code == 1, err
+    assert lines[0]["field"] == "references[1].kind", lines[0]
+    assert lines[0]["column"] == "référence 2 : nature", lines[0]
+    assert "(colonne « référence 2 : nature »)" in err, err
+
+
 def test_withdrawn_listing_is_not_brought_back():
     """A listing the staff withdrew stays withdrawn when its file is
     imported again: import publishes without a vote."""
@@ -282,7 +304,8 @@ if __name__ == "__main__":
         harness.run([test_dry_run_stores_nothing, test_example_keeps_its_dates, test_ten_thousand_rows,
                      test_progress_bar_only_on_a_terminal, test_hostile_rows_are_refused_one_by_one, test_missing_column_refuses_the_file,
                      test_jsonl_rows, test_only_the_staff_imports, test_duplicate_row_is_refused_in_both_modes,
-                     test_withdraw_reason_is_an_argument, test_withdrawn_listing_is_not_brought_back])
+                     test_withdraw_reason_is_an_argument, test_withdrawn_listing_is_not_brought_back,
+                     test_reference_errors_name_their_column])
     finally:
         stack.cleanup()
         shutil.rmtree(work, ignore_errors=True)

@@ -294,6 +294,26 @@ static void test_rows_of_separators_are_skipped(void **state)
     assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 0);
 }
 
+/*  Reference 1 empty, reference 2 filled: the application lists one
+ *  reference, which is the file's « référence 2 ». */
+static void test_references_with_a_gap(void **state)
+{
+    (void)state;
+    const char *text = "nom,référence 1 : client,référence 2 : client,référence 3 : année\r\n"
+                       "A,,B, \r\n";
+    import_reader_t r;
+    proto_error_t err;
+    unsigned line;
+    import_reader_init(&r, text, strlen(text));
+    import_csv_columns(&r, &s_columns, &err);   /* required columns missing: the columns are read anyway */
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 1);
+    unsigned refs = import_row_refs(&s_columns, &s_cells);
+    assert_int_equal(refs, 2u);
+    assert_int_equal(import_ref_of(refs, 0), 1);
+    assert_int_equal(import_ref_of(5u, 1), 2);
+    assert_int_equal(import_ref_of(1u, 3), 3);
+}
+
 static void test_jsonl(void **state)
 {
     (void)state;
@@ -349,7 +369,7 @@ int main(void)
         cmocka_unit_test(test_column_of_a_field),
         cmocka_unit_test(test_open_quote_does_not_merge_rows), cmocka_unit_test(test_text_after_closing_quote),
         cmocka_unit_test(test_every_column),               cmocka_unit_test(test_latin1),
-        cmocka_unit_test(test_rows_of_separators_are_skipped),
+        cmocka_unit_test(test_rows_of_separators_are_skipped), cmocka_unit_test(test_references_with_a_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
