@@ -93,6 +93,13 @@ static const char *const s_commitments[] = {
 
 /* ----------------------------------------------------------------- reader */
 
+/*  White space around a cell.  Not strchr(" \t\r\n", c): that finds the
+ *  terminator for c == '\0', and a NUL byte would be trimmed unseen. */
+static bool s_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 void import_reader_init(import_reader_t *r, const char *text, size_t len)
 {
     memset(r, 0, sizeof *r);
@@ -121,7 +128,7 @@ static bool s_all_empty(const import_cells_t *cells)
 {
     for (size_t i = 0; i < cells->count; i++)
         for (size_t j = 0; j < cells->cell_len[i]; j++)
-            if (!strchr(" \t\r\n", cells->cell[i][j]))
+            if (!s_space(cells->cell[i][j]))
                 return false;
     return true;
 }
@@ -230,7 +237,7 @@ int import_jsonl_next(import_reader_t *r, const char **text, size_t *len, unsign
         r->pos += n + (end != NULL);
         *line = r->line++;
         size_t blank = 0;
-        while (blank < n && strchr(" \t\r", start[blank]))
+        while (blank < n && start[blank] != '\n' && s_space(start[blank]))
             blank++;
         if (blank == n)
             continue;
@@ -346,11 +353,11 @@ int import_csv_columns(import_reader_t *r, import_columns_t *columns, proto_erro
 
 static void s_trim(const char **text, size_t *len)
 {
-    while (*len && strchr(" \t\r\n", **text)) {
+    while (*len && s_space(**text)) {
         (*text)++;
         (*len)--;
     }
-    while (*len && strchr(" \t\r\n", (*text)[*len - 1]))
+    while (*len && s_space((*text)[*len - 1]))
         (*len)--;
 }
 
@@ -527,6 +534,11 @@ static json_t *s_value(const column_t *c, const char *text, size_t len, proto_er
 {
     json_t *value = NULL;
     bool flag;
+    if (memchr(text, '\0', len)) {
+        proto_error_set(err, c->path, "control", "la cellule contient un octet nul, invisible : le fichier est "
+                        "abîmé ou n'est pas un CSV texte");
+        return NULL;
+    }
     switch (c->kind) {
     case C_STR: case C_REF_STR: case C_LABEL: case C_REF_LABEL:
         value = s_code(c->set, text, len);

@@ -314,6 +314,35 @@ static void test_references_with_a_gap(void **state)
     assert_int_equal(import_ref_of(1u, 3), 3);
 }
 
+/*  A NUL byte is refused (rule control), not trimmed away at a cell's
+ *  edge; a row of NULs is not a blank row. */
+static void test_nul_is_refused(void **state)
+{
+    (void)state;
+    static const char row[] = "\0A,scop,1,2,3,44,x,y,z,e,f,g,2024-01-31,,\r\n";
+    char text[1024];
+    size_t n = strlen(S_HEADER);
+    memcpy(text, S_HEADER, n);
+    memcpy(text + n, row, sizeof row - 1);
+    n += sizeof row - 1;
+    import_reader_t r;
+    proto_error_t err;
+    unsigned line;
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init(&out);
+    int32_t day;
+    import_reader_init(&r, text, n);
+    assert_int_equal(import_csv_columns(&r, &s_columns, &err), 0);
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 1);
+    assert_int_equal(import_row_from_csv(&s_columns, &s_cells, &out, &day, &err), -1);
+    assert_string_equal(err.field, "organisation.name");
+    assert_string_equal(err.rule, "control");
+    msgpack_sbuffer_destroy(&out);
+    static const char nuls[] = "\0\0\r\n";
+    import_reader_init(&r, nuls, sizeof nuls - 1);
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 1);
+}
+
 static void test_jsonl(void **state)
 {
     (void)state;
@@ -370,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_open_quote_does_not_merge_rows), cmocka_unit_test(test_text_after_closing_quote),
         cmocka_unit_test(test_every_column),               cmocka_unit_test(test_latin1),
         cmocka_unit_test(test_rows_of_separators_are_skipped), cmocka_unit_test(test_references_with_a_gap),
+        cmocka_unit_test(test_nul_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
