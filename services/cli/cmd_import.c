@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -379,8 +380,27 @@ static int s_read_jsonl(import_t *self, import_reader_t *reader)
     return rc == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
+/*  Only a regular file is read: opening a pipe would wait for a writer,
+ *  and a directory opens but has no size to read. */
+static bool s_regular(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "essp: cannot read %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    if (S_ISREG(st.st_mode))
+        return true;
+    fprintf(stderr, "essp : %s n'est pas un fichier ordinaire (%s) : donnez le chemin du fichier CSV ou JSONL "
+            "lui-même ; rien n'est importé\n", path, S_ISDIR(st.st_mode) ? "c'est un dossier" : "un tube ou un "
+            "périphérique");
+    return false;
+}
+
 static char *s_slurp(const char *path, size_t *len)
 {
+    if (!s_regular(path))
+        return NULL;
     FILE *file = fopen(path, "rb");
     if (!file) {
         fprintf(stderr, "essp: cannot read %s: %s\n", path, strerror(errno));

@@ -275,6 +275,18 @@ def test_reference_errors_name_their_column():
     assert "(colonne « référence 2 : nature »)" in err, err
 
 
+def test_not_a_regular_file():
+    """A directory or a pipe named x.csv is refused at once, saying so."""
+    folder = os.path.join(work, "dossier.csv")
+    os.mkdir(folder)
+    pipe = os.path.join(work, "tube.csv")
+    os.mkfifo(pipe)
+    for path in (folder, pipe):
+        code, lines, err = essp_import(path, "--dry-run")
+        assert code == 1 and lines == [], (path, err)
+        assert "n'est pas un fichier ordinaire" in err, (path, err)
+
+
 def test_withdrawn_listing_is_not_brought_back():
     """A listing the staff withdrew stays withdrawn when its file is
     imported again: import publishes without a vote."""
@@ -305,7 +317,7 @@ if __name__ == "__main__":
                      test_progress_bar_only_on_a_terminal, test_hostile_rows_are_refused_one_by_one, test_missing_column_refuses_the_file,
                      test_jsonl_rows, test_only_the_staff_imports, test_duplicate_row_is_refused_in_both_modes,
                      test_withdraw_reason_is_an_argument, test_withdrawn_listing_is_not_brought_back,
-                     test_reference_errors_name_their_column])
+                     test_reference_errors_name_their_column, test_not_a_regular_file])
     finally:
         stack.cleanup()
         shutil.rmtree(work, ignore_errors=True)
