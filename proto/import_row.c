@@ -311,11 +311,22 @@ static int s_not_utf8(char *heading, proto_error_t *err)
                            heading);
 }
 
+static void s_skip_blank_lines(import_reader_t *r)
+{
+    for (size_t at = r->pos; at < r->len && s_space(r->text[at]); at++)
+        if (r->text[at] == '\n') {
+            r->pos = at + 1;
+            r->line++;
+        }
+}
+
 int import_csv_columns(import_reader_t *r, import_columns_t *columns, proto_error_t *err)
 {
     static import_cells_t cells;
     unsigned line;
-    /* The header says which separator the file uses. */
+    /* The header says which separator the file uses: its own line, below
+     * any blank ones (which import_csv_next skips too). */
+    s_skip_blank_lines(r);
     const char *nl = memchr(r->text + r->pos, '\n', r->len - r->pos);
     size_t first = nl ? (size_t)(nl - (r->text + r->pos)) : r->len - r->pos;
     if (!memchr(r->text + r->pos, ',', first) && memchr(r->text + r->pos, ';', first))

@@ -343,6 +343,25 @@ static void test_nul_is_refused(void **state)
     assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 1);
 }
 
+/*  The separator is the header's, even below blank lines. */
+static void test_separator_below_blank_lines(void **state)
+{
+    (void)state;
+    const char *text = "\r\n  \n"
+                       "nom;forme juridique;SIRET;code postal;commune;départements;thèmes;formats;périmètre;"
+                       "courriel;contact nom;contact courriel;publié le\n"
+                       "A;scop;1;2;3;44, 85;x;y;z;e;f;g;2024-01-31\n";
+    import_reader_t r;
+    proto_error_t err;
+    unsigned line;
+    import_reader_init(&r, text, strlen(text));
+    assert_int_equal(import_csv_columns(&r, &s_columns, &err), 0);
+    assert_int_equal(s_columns.count, 13);
+    assert_int_equal(import_csv_next(&r, &s_cells, &line, &err), 1);
+    assert_int_equal(line, 4);
+    assert_int_equal(s_cells.count, 13);
+}
+
 static void test_jsonl(void **state)
 {
     (void)state;
@@ -399,7 +418,7 @@ int main(void)
         cmocka_unit_test(test_open_quote_does_not_merge_rows), cmocka_unit_test(test_text_after_closing_quote),
         cmocka_unit_test(test_every_column),               cmocka_unit_test(test_latin1),
         cmocka_unit_test(test_rows_of_separators_are_skipped), cmocka_unit_test(test_references_with_a_gap),
-        cmocka_unit_test(test_nul_is_refused),
+        cmocka_unit_test(test_nul_is_refused),               cmocka_unit_test(test_separator_below_blank_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
