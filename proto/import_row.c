@@ -83,12 +83,22 @@ static const column_t s_ref_columns[] = {
 #define S_REF_COLUMNS (sizeof s_ref_columns / sizeof *s_ref_columns)
 #define S_REF_BASE 1000                /* kind index of s_ref_columns[i]: S_REF_BASE + i */
 
+_Static_assert(S_COLUMNS + S_REFS_MAX * S_REF_COLUMNS <= IMPORT_CELLS_MAX,
+               "a file with every documented column must fit in IMPORT_CELLS_MAX cells");
+
 static const char *const s_commitments[] = {
     "contract_before_action", "within_competence", "confidentiality", "non_discrimination",
     "conflict_disclosure", "tax_compliance", "regulatory_watch", "intellectual_property",
     "fair_competition", "charter_on_request", NULL};
 
 /* ----------------------------------------------------------------- reader */
+
+/*  White space around a cell.  Not strchr(" \t\r\n", c): that finds the
+ *  terminator for c == '\0', and a NUL byte would be trimmed unseen. */
+static bool s_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 void import_reader_init(import_reader_t *r, const char *text, size_t len)
 {
@@ -101,71 +111,121 @@ void import_reader_init(import_reader_t *r, const char *text, size_t len)
         r->pos = 3;
 }
 
-/*  Reads one record from r->pos: the cells unquoted into cells->buf.
- *  Always moves past the record, even a broken one. */
+/*  Ends the cell buf[start..used) of the record being read. */
+static void s_end_cell(import_cells_t *cells, size_t start, size_t used, bool *too_many)
+{
+    if (cells->count < IMPORT_CELLS_MAX) {
+        cells->cell[cells->count] = cells->buf + start;
+        cells->cell_len[cells->count++] = used - start;
+    } else {
+        *too_many = true;
+    }
+}
+
+/*  Whether every cell is empty or blank: a blank line, or a row of bare
+ *  separators such as Excel leaves below a table (« ,,,, »). */
+static bool s_all_empty(const import_cells_t *cells)
+{
+    for (size_t i = 0; i < cells->count; i++)
+        for (size_t j = 0; j < cells->cell_len[i]; j++)
+            if (!s_space(cells->cell[i][j]))
+                return false;
+    return true;
+}
+
+/*  A quote that does not end where RFC 4180 says (never closed, or
+ *  closed then followed by text): the record's extent is unknown, so
+ *  reading goes on at the line after the one it began on.  Every later
+ *  line is read again and counted, none is swallowed into this row. */
+static int s_quote_fault(import_reader_t *r, size_t begin, unsigned first, const import_cells_t *cells,
+                         char after, proto_error_t *err)
+{
+    const char *nl = memchr(r->text + begin, '\n', r->len - begin);
+    r->pos = nl ? (size_t)(nl - r->text) + 1 : r->len;
+    r->line = first + 1;
+    char what[32] = "du texte";
+    if (after > ' ' && after < 0x7f)
+        snprintf(what, sizeof what, "« %c »", after);
+    if (after)
+        return proto_error_set(err, "", "quote", "cellule %zu : après le guillemet fermant vient %s ; seuls le "
+                               "séparateur ou la fin de ligne peuvent suivre (un guillemet dans une valeur s'écrit "
+                               "\"\") ; ligne refusée, la lecture reprend ligne %u",
+                               cells->count + 1, what, first + 1);
+    return proto_error_set(err, "", "quote", "cellule %zu : guillemet ouvert jamais refermé ; ligne refusée, "
+                           "la lecture reprend ligne %u", cells->count + 1, first + 1);
+}
+
+/*  Whether c, just after a closing quote, may stand there: a separator,
+ *  or the end of the line (\n, \r\n, the end of the file). */
+static bool s_may_follow_quote(const import_reader_t *r, char c)
+{
+    if (c == r->sep || c == '\n')
+        return true;
+    return c == '\r' && (r->pos >= r->len || r->text[r->pos] == '\n');
+}
+
+/*  One record from r->pos into cells: 1, 0 when it is blank (skipped by
+ *  the caller), -1 with err.  Always moves past the record. */
+static int s_record(import_reader_t *r, import_cells_t *cells, unsigned first, proto_error_t *err)
+{
+    size_t begin = r->pos, used = 0, start = 0;
+    bool quoted = false, was_quoted = false, closed = false, too_long = false, too_many = false, ended = false;
+    cells->count = 0;
+    while (r->pos < r->len && !ended) {
+        char c = r->text[r->pos++];
+        if (c == '\n')
+            r->line++;
+        if (quoted) {
+            if (c == '"' && r->pos < r->len && r->text[r->pos] == '"')
+                r->pos++;
+            else if (c == '"') {
+                quoted = false;
+                closed = true;
+                continue;
+            }
+        } else if (closed && !s_may_follow_quote(r, c)) {
+            return s_quote_fault(r, begin, first, cells, c, err);
+        } else if (c == '"' && used == start && !was_quoted) {
+            quoted = was_quoted = true;
+            continue;
+        } else if (c == r->sep || c == '\n') {
+            if (c == '\n' && used > start && cells->buf[used - 1] == '\r' && !was_quoted)
+                used--;
+            s_end_cell(cells, start, used, &too_many);
+            start = used;
+            was_quoted = closed = false;
+            ended = c == '\n';
+            continue;
+        } else if (c == '\r' && closed) {
+            continue;
+        }
+        if (used < sizeof cells->buf)
+            cells->buf[used++] = c;
+        else if (quoted)
+            /* 64 KiB inside quotes is an open quote, not a long line */
+            return s_quote_fault(r, begin, first, cells, '\0', err);
+        else
+            too_long = true;
+    }
+    if (quoted)
+        return s_quote_fault(r, begin, first, cells, '\0', err);
+    if (!ended)
+        s_end_cell(cells, start, used, &too_many);
+    if (too_long)
+        return proto_error_set(err, "", "too_long", "ligne de plus de %u octets", IMPORT_RECORD_MAX);
+    if (too_many)
+        return proto_error_set(err, "", "cells", "plus de %d colonnes", IMPORT_CELLS_MAX);
+    return s_all_empty(cells) ? 0 : 1;
+}
+
 int import_csv_next(import_reader_t *r, import_cells_t *cells, unsigned *line, proto_error_t *err)
 {
-    for (;;) {
-        if (r->pos >= r->len)
-            return 0;
+    int rc = 0;
+    while (rc == 0 && r->pos < r->len) {
         *line = r->line;
-        cells->count = 0;
-        size_t used = 0, start = 0;
-        bool quoted = false, was_quoted = false, too_long = false, too_many = false;
-        while (r->pos < r->len) {
-            char c = r->text[r->pos++];
-            if (c == '\n')
-                r->line++;
-            if (quoted) {
-                if (c == '"' && r->pos < r->len && r->text[r->pos] == '"')
-                    r->pos++;
-                else if (c == '"') {
-                    quoted = false;
-                    continue;
-                }
-            } else if (c == '"' && used == start && !was_quoted) {
-                quoted = was_quoted = true;
-                continue;
-            } else if (c == r->sep || c == '\n') {
-                if (c == '\n' && used > start && cells->buf[used - 1] == '\r' && !was_quoted)
-                    used--;
-                if (cells->count < IMPORT_CELLS_MAX) {
-                    cells->cell[cells->count] = cells->buf + start;
-                    cells->cell_len[cells->count++] = used - start;
-                } else {
-                    too_many = true;
-                }
-                start = used;
-                was_quoted = false;
-                if (c == '\n')
-                    break;
-                continue;
-            } else if (c == '\r' && was_quoted) {
-                continue;
-            }
-            if (used < sizeof cells->buf)
-                cells->buf[used++] = c;
-            else
-                too_long = true;
-        }
-        if (r->pos >= r->len && (r->text[r->len - 1] != '\n' || quoted)) {
-            if (cells->count < IMPORT_CELLS_MAX) {
-                cells->cell[cells->count] = cells->buf + start;
-                cells->cell_len[cells->count++] = used - start;
-            } else {
-                too_many = true;
-            }
-        }
-        if (too_long)
-            return proto_error_set(err, "", "too_long", "ligne de plus de %u octets", IMPORT_RECORD_MAX);
-        if (quoted)
-            return proto_error_set(err, "", "quote", "guillemet ouvert jamais refermé");
-        if (too_many)
-            return proto_error_set(err, "", "cells", "plus de %d colonnes", IMPORT_CELLS_MAX);
-        if (cells->count == 1 && cells->cell_len[0] == 0)
-            continue;   /* a blank line */
-        return 1;
+        rc = s_record(r, cells, *line, err);
     }
+    return rc;
 }
 
 int import_jsonl_next(import_reader_t *r, const char **text, size_t *len, unsigned *line, proto_error_t *err)
@@ -177,7 +237,7 @@ int import_jsonl_next(import_reader_t *r, const char **text, size_t *len, unsign
         r->pos += n + (end != NULL);
         *line = r->line++;
         size_t blank = 0;
-        while (blank < n && strchr(" \t\r", start[blank]))
+        while (blank < n && start[blank] != '\n' && s_space(start[blank]))
             blank++;
         if (blank == n)
             continue;
@@ -230,11 +290,43 @@ static bool s_has(const import_columns_t *columns, const char *path)
     return false;
 }
 
+static bool s_is_utf8(const char *text, size_t len)
+{
+    json_t *probe = json_stringn(text, len);
+    json_decref(probe);
+    return probe != NULL;
+}
+
+/*  A heading that is not UTF-8: the whole file is in another encoding
+ *  (Excel's plain « CSV » is Windows-1252), which staff fix by saving it
+ *  again, not column by column.  The heading is shown with '?' for the
+ *  bytes that cannot be printed. */
+static int s_not_utf8(char *heading, proto_error_t *err)
+{
+    for (char *c = heading; *c; c++)
+        if ((unsigned char)*c >= 0x80)
+            *c = '?';
+    return proto_error_set(err, heading, "utf8", "le fichier n'est pas en UTF-8 (en-tête « %s ») : "
+                           "enregistrez-le en UTF-8 (dans Excel : « CSV UTF-8 »), puis importez-le de nouveau",
+                           heading);
+}
+
+static void s_skip_blank_lines(import_reader_t *r)
+{
+    for (size_t at = r->pos; at < r->len && s_space(r->text[at]); at++)
+        if (r->text[at] == '\n') {
+            r->pos = at + 1;
+            r->line++;
+        }
+}
+
 int import_csv_columns(import_reader_t *r, import_columns_t *columns, proto_error_t *err)
 {
     static import_cells_t cells;
     unsigned line;
-    /* The header says which separator the file uses. */
+    /* The header says which separator the file uses: its own line, below
+     * any blank ones (which import_csv_next skips too). */
+    s_skip_blank_lines(r);
     const char *nl = memchr(r->text + r->pos, '\n', r->len - r->pos);
     size_t first = nl ? (size_t)(nl - (r->text + r->pos)) : r->len - r->pos;
     if (!memchr(r->text + r->pos, ',', first) && memchr(r->text + r->pos, ';', first))
@@ -250,6 +342,8 @@ int import_csv_columns(import_reader_t *r, import_columns_t *columns, proto_erro
                  (int)proto_utf8_prefix(cells.cell[i], cells.cell_len[i], 63), cells.cell[i]);
         text_fold(cells.cell[i], cells.cell_len[i], folded, sizeof folded);
         columns->kind[i] = s_column_kind(folded, &columns->ref[i]);
+        if (columns->kind[i] < 0 && !s_is_utf8(cells.cell[i], cells.cell_len[i]))
+            return s_not_utf8(columns->heading[i], err);
         if (columns->kind[i] < 0)
             return proto_error_set(err, columns->heading[i], "unknown_column",
                                    "colonne inconnue « %s » (proto/README.md donne la liste des colonnes)",
@@ -270,11 +364,11 @@ int import_csv_columns(import_reader_t *r, import_columns_t *columns, proto_erro
 
 static void s_trim(const char **text, size_t *len)
 {
-    while (*len && strchr(" \t\r\n", **text)) {
+    while (*len && s_space(**text)) {
         (*text)++;
         (*len)--;
     }
-    while (*len && strchr(" \t\r\n", (*text)[*len - 1]))
+    while (*len && s_space((*text)[*len - 1]))
         (*len)--;
 }
 
@@ -361,6 +455,22 @@ static int s_date(const char *text, size_t len, int32_t *day)
     return date_parse(text, len, day);
 }
 
+/*  {"name", "session_date"}, or NULL when either is not UTF-8 (jansson
+ *  refuses it: a NULL set as a value would drop the field unseen). */
+static json_t *s_person(const char *name, size_t name_len, const char *date, size_t date_len)
+{
+    json_t *n = json_stringn(name, name_len), *d = json_stringn(date, date_len);
+    if (!n || !d) {
+        json_decref(n);
+        json_decref(d);
+        return NULL;
+    }
+    json_t *person = json_object();
+    json_object_set_new(person, "name", n);
+    json_object_set_new(person, "session_date", d);
+    return person;
+}
+
 /*  "Nom (AAAA-MM-JJ); Nom (AAAA-MM-JJ)". */
 static json_t *s_trained(const char *text, size_t len, proto_error_t *err)
 {
@@ -383,9 +493,13 @@ static json_t *s_trained(const char *text, size_t len, proto_error_t *err)
             size_t name_len = (size_t)(open - item), date_len = item_len - (size_t)(date - item) - 1;
             s_trim(&name, &name_len);
             s_trim(&date, &date_len);
-            json_t *person = json_object();
-            json_object_set_new(person, "name", json_stringn(name, name_len));
-            json_object_set_new(person, "session_date", json_stringn(date, date_len));
+            json_t *person = s_person(name, name_len, date, date_len);
+            if (!person) {
+                json_decref(list);
+                proto_error_set(err, "", "utf8", "texte illisible : ce n'est pas de l'UTF-8 valide");
+                snprintf(err->field, sizeof err->field, "trained_people[%zu].name", i);
+                return NULL;
+            }
             json_array_append_new(list, person);
         }
         text += n + (semi != NULL);
@@ -431,6 +545,11 @@ static json_t *s_value(const column_t *c, const char *text, size_t len, proto_er
 {
     json_t *value = NULL;
     bool flag;
+    if (memchr(text, '\0', len)) {
+        proto_error_set(err, c->path, "control", "la cellule contient un octet nul, invisible : le fichier est "
+                        "abîmé ou n'est pas un CSV texte");
+        return NULL;
+    }
     switch (c->kind) {
     case C_STR: case C_REF_STR: case C_LABEL: case C_REF_LABEL:
         value = s_code(c->set, text, len);
@@ -532,6 +651,27 @@ int import_row_from_csv(const import_columns_t *columns, const import_cells_t *c
         return proto_error_set(err, "approved_at", "required", "la date d'approbation manque");
     }
     return s_pack(application, out, err);
+}
+
+unsigned import_row_refs(const import_columns_t *columns, const import_cells_t *cells)
+{
+    unsigned refs = 0;
+    for (size_t i = 0; i < cells->count && i < columns->count; i++) {
+        const char *text = cells->cell[i];
+        size_t len = cells->cell_len[i];
+        s_trim(&text, &len);
+        if (len && s_column_of(columns, i)->kind >= C_REF_STR)
+            refs |= 1u << columns->ref[i];
+    }
+    return refs;
+}
+
+int import_ref_of(unsigned refs, int k)
+{
+    for (int n = 0, seen = 0; n < S_REFS_MAX; n++)
+        if (refs & (1u << n) && seen++ == k)
+            return n;
+    return k;
 }
 
 int import_row_from_json(const char *text, size_t len, msgpack_sbuffer *out, int32_t *approved_day,

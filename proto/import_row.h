@@ -32,7 +32,9 @@
 #include <stdint.h>
 
 #define IMPORT_RECORD_MAX (64u * 1024)
-#define IMPORT_CELLS_MAX 96
+/*  Every documented column fits (37 headings and 9 references of 7
+ *  columns, 100: import_row.c checks it), with room for a few more. */
+#define IMPORT_CELLS_MAX 128
 #define IMPORT_ROWS_MAX 500            /* rows in one import request */
 
 /*  A file in memory, read record by record. */
@@ -86,6 +88,13 @@ int import_row_from_csv(const import_columns_t *columns, const import_cells_t *c
                         int32_t *approved_day, proto_error_t *err);
 int import_row_from_json(const char *text, size_t len, msgpack_sbuffer *out, int32_t *approved_day,
                          proto_error_t *err);
+
+/*  The references of a CSV row that have a cell filled, bit N for
+ *  « référence N+1 ».  The application lists them without the empty
+ *  ones, so references[k] of what intake reports is the k-th set bit:
+ *  import_ref_of gives N (or k itself when there is no such bit). */
+unsigned import_row_refs(const import_columns_t *columns, const import_cells_t *cells);
+int import_ref_of(unsigned refs, int k);
 
 /*  The CSV heading of a schema path ("organisation.public_contact.email"
  *  -> "courriel", "references[1].year" -> "référence 2 : année") into

@@ -82,6 +82,32 @@ int args_parse(args_t *self, const char *options, int argc, char **argv, const c
     return 0;
 }
 
+/*  Whether `arg` is "--NAME" (no "=") for an option of `options` that
+ *  takes a value: then the next argument is that value. */
+static bool s_takes_next(const char *options, const char *arg)
+{
+    if (strncmp(arg, "--", 2) != 0 || strchr(arg, '='))
+        return false;
+    args_t declared;
+    memset(&declared, 0, sizeof declared);
+    s_declare(&declared, options);
+    int i = s_find(&declared, arg + 2);
+    return i >= 0 && declared.valued[i];
+}
+
+bool args_wants_help(const char *options, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+        if (options && s_takes_next(options, argv[i]))
+            i++;
+    }
+    return false;
+}
+
 const char *args_value(const args_t *self, const char *name)
 {
     int i = s_find(self, name);

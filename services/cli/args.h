@@ -39,6 +39,11 @@ typedef struct {
  *  (the command's own "expects ..." says it best). */
 int args_parse(args_t *self, const char *options, int argc, char **argv, const char **problem);
 
+/*  Whether argv[0..argc) asks for help: -h or --help where an option
+ *  may stand, not as the value of a declared option that takes one
+ *  (`--reason -h` is a reason), nor after "--". */
+bool args_wants_help(const char *options, int argc, char **argv);
+
 /*  The first value of --name, or NULL when it was not given. */
 const char *args_value(const args_t *self, const char *name);
 

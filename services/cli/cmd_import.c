@@ -23,7 +23,10 @@
 #include "proto/doc.h"
 #include "proto/import_row.h"
 #include "proto/messages.h"
+#include "proto/text.h"
+#include "proto/wire.h"
 
+#include <czmq.h>
 #include <errno.h>
 #include <pthread.h>
 #include <jansson.h>
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +72,9 @@ typedef struct {
     size_t imported, already, ended, refused;
     double started;
     bool bar_shown;
+    zhash_t *seen;                       /* listing key -> its first line (reader thread only) */
+    zhash_t *gaps;                       /* line -> import_row_refs, for rows with an empty reference
+                                            before a filled one (under the lock) */
 } import_t;
 
 static double s_now(void)
@@ -119,13 +126,31 @@ static void s_count(import_t *self, const char *outcome)
         self->refused++;
 }
 
+/*  A field of intake's "references[k]...", which numbers the filled
+ *  references only, as the file's reference (its « référence N »
+ *  column); any other field as it is. */
+static const char *s_renumber(import_t *self, unsigned line, const char *field, char out[PROTO_FIELD_MAX])
+{
+    int k, at = 0;
+    char key[16];
+    if (!field || !self->gaps || sscanf(field, "references[%d]%n", &k, &at) != 1 || at == 0)
+        return field;
+    snprintf(key, sizeof key, "%u", line);
+    uintptr_t refs = (uintptr_t)zhash_lookup(self->gaps, key);
+    if (!refs)
+        return field;
+    snprintf(out, PROTO_FIELD_MAX, "references[%d]%s", import_ref_of((unsigned)refs, k), field + at);
+    return out;
+}
+
 /*  One row's outcome: counted, said in French when it was not imported,
  *  and one JSON line with --json. */
 static void s_report(import_t *self, unsigned line, const char *outcome, const char *id, const char *field,
                      const char *rule, const char *message)
 {
     s_count(self, outcome);
-    char column[96] = "";
+    char column[96] = "", renumbered[PROTO_FIELD_MAX];
+    field = s_renumber(self, line, field, renumbered);
     if (field && *field)
         import_column_of(field, column, sizeof column);
     if (self->json) {
@@ -206,6 +231,53 @@ static int s_add_row(import_t *self, unsigned line, const msgpack_sbuffer *app, 
     return 0;
 }
 
+/*  A listing's key as intake makes it (application_listing): the digits
+ *  of the SIRET, then the advisor's folded name; "" without a SIRET. */
+static void s_listing_key(const msgpack_sbuffer *app, char *out, size_t cap)
+{
+    static msgpack_zone zone;
+    static bool ready;
+    if (!ready)
+        ready = msgpack_zone_init(&zone, 4096);
+    msgpack_zone_clear(&zone);
+    msgpack_object application;
+    size_t n = 0;
+    out[0] = '\0';
+    if (wire_decode_stored(app->data, app->size, &zone, &application, NULL) != 0)
+        return;
+    const char *text = "";
+    size_t len = 0;
+    doc_str(doc_map(&application, "organisation"), "siret", &text, &len);
+    for (size_t i = 0; i < len && n + 2 < cap; i++)
+        if (text[i] >= '0' && text[i] <= '9')
+            out[n++] = text[i];
+    out[n] = '\0';
+    if (n && doc_str(&application, "advisor", &text, &len)) {
+        out[n++] = ':';
+        text_fold(text, len, out + n, cap - n);
+    }
+}
+
+/*  A second row of the same listing (SIRET and advisor) in one file is
+ *  refused, naming the first: intake would take the first and call the
+ *  second "already" there, a dry run would count both, and either way
+ *  the file says two things about one listing. */
+static bool s_duplicate(import_t *self, unsigned line, const msgpack_sbuffer *app, proto_error_t *err)
+{
+    char key[1200];
+    s_listing_key(app, key, sizeof key);
+    if (!*key)
+        return false;   /* no SIRET: the schema says so */
+    uintptr_t first = (uintptr_t)zhash_lookup(self->seen, key);
+    if (!first) {
+        zhash_insert(self->seen, key, (void *)(uintptr_t)line);
+        return false;
+    }
+    proto_error_set(err, "organisation.siret", "duplicate", "même SIRET et même conseiller que la ligne %u de ce "
+                    "fichier : une seule ligne par fiche ; cette ligne n'est pas importée", (unsigned)first);
+    return true;
+}
+
 static void s_report_locked(import_t *self, unsigned line, const proto_error_t *err)
 {
     pthread_mutex_lock(&self->lock);
@@ -219,6 +291,32 @@ static void s_read_one(import_t *self)
     pthread_mutex_lock(&self->lock);
     self->total++;
     pthread_mutex_unlock(&self->lock);
+}
+
+/*  Remembers a row whose references have a gap (reference 2 filled,
+ *  reference 1 empty), for s_renumber. */
+static void s_keep_gaps(import_t *self, unsigned line, unsigned refs)
+{
+    if ((refs & (refs + 1)) == 0)
+        return;   /* 0, or references 1 to N: intake numbers them alike */
+    char key[16];
+    snprintf(key, sizeof key, "%u", line);
+    pthread_mutex_lock(&self->lock);
+    zhash_insert(self->gaps, key, (void *)(uintptr_t)refs);
+    pthread_mutex_unlock(&self->lock);
+}
+
+/*  A quote fault names the cell by its number (the reader knows no
+ *  headings): staff look for the column's name. */
+static void s_name_cell(const import_columns_t *columns, const import_cells_t *cells, proto_error_t *err)
+{
+    if (strcmp(err->rule, "quote") != 0 || cells->count >= columns->count)
+        return;
+    char message[PROTO_MESSAGE_MAX + sizeof columns->heading[0] + 32];
+    snprintf(message, sizeof message, "colonne « %s », %s", columns->heading[cells->count], err->message);
+    message[PROTO_MESSAGE_MAX - 1] = '\0';
+    proto_utf8_trim(message);
+    memcpy(err->message, message, PROTO_MESSAGE_MAX);
 }
 
 /*  Every row of the file: those that read are kept for sending, the
@@ -241,10 +339,14 @@ static int s_read_csv(import_t *self, import_reader_t *reader)
     while ((rc = import_csv_next(reader, &cells, &line, &err)) != 0) {
         int32_t day = 0;
         app.size = 0;
-        if (rc < 0 || import_row_from_csv(&columns, &cells, &app, &day, &err)) {
+        if (rc < 0)
+            s_name_cell(&columns, &cells, &err);
+        if (rc < 0 || import_row_from_csv(&columns, &cells, &app, &day, &err)
+            || s_duplicate(self, line, &app, &err)) {
             s_report_locked(self, line, &err);
             continue;
         }
+        s_keep_gaps(self, line, import_row_refs(&columns, &cells));
         s_read_one(self);
         if (s_add_row(self, line, &app, day))
             break;
@@ -265,7 +367,8 @@ static int s_read_jsonl(import_t *self, import_reader_t *reader)
     while ((rc = import_jsonl_next(reader, &text, &len, &line, &err)) != 0) {
         int32_t day = 0;
         app.size = 0;
-        if (rc < 0 || import_row_from_json(text, len, &app, &day, &err)) {
+        if (rc < 0 || import_row_from_json(text, len, &app, &day, &err)
+            || s_duplicate(self, line, &app, &err)) {
             s_report_locked(self, line, &err);
             continue;
         }
@@ -277,8 +380,27 @@ static int s_read_jsonl(import_t *self, import_reader_t *reader)
     return rc == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
+/*  Only a regular file is read: opening a pipe would wait for a writer,
+ *  and a directory opens but has no size to read. */
+static bool s_regular(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "essp: cannot read %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    if (S_ISREG(st.st_mode))
+        return true;
+    fprintf(stderr, "essp : %s n'est pas un fichier ordinaire (%s) : donnez le chemin du fichier CSV ou JSONL "
+            "lui-même ; rien n'est importé\n", path, S_ISDIR(st.st_mode) ? "c'est un dossier" : "un tube ou un "
+            "périphérique");
+    return false;
+}
+
 static char *s_slurp(const char *path, size_t *len)
 {
+    if (!s_regular(path))
+        return NULL;
     FILE *file = fopen(path, "rb");
     if (!file) {
         fprintf(stderr, "essp: cannot read %s: %s\n", path, strerror(errno));
@@ -430,12 +552,16 @@ int cmd_import(const args_t *args)
         self.expected++;
     self.expected -= csv && self.expected > 0;   /* the header */
     import_reader_init(&self.reader, text, len);
+    self.seen = zhash_new();
+    self.gaps = zhash_new();
     pthread_mutex_init(&self.lock, NULL);
     pthread_cond_init(&self.changed, NULL);
     pthread_t reader;
     if (pthread_create(&reader, NULL, s_reader, &self) != 0) {
         fprintf(stderr, "essp: cannot start reading %s\n", path);
         free(text);
+        zhash_destroy(&self.seen);
+        zhash_destroy(&self.gaps);
         return EXIT_REFUSED;
     }
     rc = s_send_all(&self);
@@ -443,6 +569,8 @@ int cmd_import(const args_t *args)
     if (self.filling)
         s_batch_destroy(self.filling);   /* the reader stopped half way */
     free(text);
+    zhash_destroy(&self.seen);
+    zhash_destroy(&self.gaps);
     if (rc == EXIT_OK)
         s_summary(&self, s_now() - self.started);
     s_clear_bar(&self);

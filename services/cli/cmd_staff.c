@@ -283,7 +283,12 @@ static int s_staff_on_file(service_id_t service, const char *type, const char *i
 
 int cmd_withdraw(const args_t *args)
 {
-    return s_staff_on_file(SERVICE_REVIEW, "withdraw", args->pos[0], args_value(args, "reason"));
+    /* The reason is what the applicant and the history read: a blank
+     * one says nothing, as for a complaint. */
+    const char *reason = args_value(args, "reason");
+    if (!cli_has_text(reason))
+        return cli_usage("--reason: the withdrawal's reason is required");
+    return s_staff_on_file(SERVICE_REVIEW, "withdraw", args->pos[0], reason);
 }
 
 int cmd_complaint(const args_t *args)

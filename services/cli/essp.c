@@ -196,14 +196,6 @@ static int s_help(FILE *out)
     return out == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
-static bool s_wants_help(int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return true;
-    return false;
-}
-
 /*  The line of the table for argv (the command, then the subcommand if
  *  its group has any), or NULL with *group set when only the name
  *  matched. */
@@ -255,7 +247,9 @@ int main(int argc, char **argv)
     }
     s_name = group->name;
     s_usage = group->usage;
-    if (s_wants_help(argc - 2, argv + 2)) {
+    /* A subcommand's options are read after it. */
+    bool sub = command && command->sub;
+    if (args_wants_help(command ? command->options : NULL, argc - 2 - sub, argv + 2 + sub)) {
         printf("usage: essp %s\n", s_usage);
         return EXIT_OK;
     }

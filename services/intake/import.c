@@ -89,21 +89,25 @@ static bool s_ended(int32_t day, int32_t today, result_t *r)
     return true;
 }
 
-/*  The listing is here already (imported before, or applied for): its id. */
+/*  The listing is here already (imported before, or applied for): its id.
+ *  Unlike a submission (intake_siret_free), a withdrawn or rejected
+ *  holder counts: an import is published without a vote, so it must not
+ *  bring back a listing that the staff withdrew or the committee
+ *  refused; that takes an application, which the committee decides. */
 static int s_already(MDB_txn *txn, service_t *svc, scratch_t *s, const char *listing, result_t *r, bool *here)
 {
     msgpack_object record;
-    bool found;
-    *here = false;
-    int rc = record_listing_holder(txn, svc, s, listing, r->id, &record, &found);
-    if (rc || !found)
+    int rc = record_listing_holder(txn, svc, s, listing, r->id, &record, here);
+    if (rc || !*here)
         return rc;
-    *here = !intake_siret_free(&record, r->id, NULL);
-    if (*here)
+    if (doc_str_eq(&record, "state", STATE_WITHDRAWN) || doc_str_eq(&record, "state", STATE_REJECTED))
+        proto_error_set(&r->err, "organisation.siret", "already", "cette fiche (même SIRET, même conseiller) a "
+                        "été %s, dossier %s : elle n'est pas importée de nouveau ; une nouvelle candidature passe "
+                        "par le comité", doc_str_eq(&record, "state", STATE_WITHDRAWN) ? "retirée" : "refusée",
+                        r->id);
+    else
         proto_error_set(&r->err, "organisation.siret", "already", "cette fiche (même SIRET, même conseiller) "
                         "est déjà enregistrée, dossier %s : rien n'est ajouté", r->id);
-    else
-        r->id[0] = '\0';
     return 0;
 }
 

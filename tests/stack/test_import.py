@@ -222,12 +222,102 @@ def test_only_the_staff_imports():
     assert result.returncode == 2 and "no staff key" in result.stderr, result.stderr
 
 
+def test_duplicate_row_is_refused_in_both_modes():
+    """Two rows of one listing (same SIRET, no advisor) in one file: the
+    second is refused, naming the first, in a dry run as for real."""
+    document = harness.numbered_fixture(77200)
+    document.pop("advisor", None)
+    row = json.dumps({"approved_at": "2025-02-03", "application": document}, ensure_ascii=False)
+    path = write("double.jsonl", row + "\n" + row + "\n")
+    for mode in (["--dry-run"], []):
+        code, lines, err = essp_import(path, "--json", *mode)
+        assert code == 1, (mode, err)
+        summary = lines[-1]
+        assert summary["would_import" if mode else "imported"] == 1 and summary["refused"] == 1, (mode, summary)
+        assert summary["already"] == 0, (mode, summary)
+        second = [r for r in lines[:-1] if r["line"] == 2][0]
+        assert second["outcome"] == "refused" and second["rule"] == "duplicate", second
+        assert "la ligne 1 de ce fichier" in second["message"], second
+
+
+def test_withdraw_reason_is_an_argument():
+    """`essp withdraw ID --reason -h`: -h is the reason, not a request for
+    the usage; a blank reason is refused and withdraws nothing."""
+    code, lines, err = essp_import(EXAMPLE, "--json")
+    app_id = lines[1]["id"]
+    blank = stack.essp("withdraw", app_id, "--reason", " ", check=False)
+    assert blank.returncode == 2 and "reason is required" in blank.stderr, blank
+    assert stack.essp_json("status", app_id)["state"] != "withdrawn"
+    dash = stack.essp("withdraw", app_id, "--reason", "-h", check=False)
+    assert dash.returncode == 0 and "usage:" not in dash.stdout, dash
+    assert stack.wait_state(app_id, "withdrawn")["state"] == "withdrawn"
+
+
+def test_reference_errors_name_their_column():
+    """Reference 1 empty, reference 2 wrong: the error names « référence 2 »
+    (the application's references are numbered from the first filled)."""
+    import csv
+    import io
+    with open(EXAMPLE, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    header, row = rows[0], rows[1]
+    for i, heading in enumerate(header):
+        if heading.startswith("référence 1 : "):
+            row[i] = ""
+    row[header.index("référence 2 : nature")] = "zzz"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([header, row])
+    path = write("references.csv", out.getvalue())
+    code, lines, err = essp_import(path, "--dry-run", "--json")
+    assert code == 1, err
+    assert lines[0]["field"] == "references[1].kind", lines[0]
+    assert lines[0]["column"] == "référence 2 : nature", lines[0]
+    assert "(colonne « référence 2 : nature »)" in err, err
+
+
+def test_not_a_regular_file():
+    """A directory or a pipe named x.csv is refused at once, saying so."""
+    folder = os.path.join(work, "dossier.csv")
+    os.mkdir(folder)
+    pipe = os.path.join(work, "tube.csv")
+    os.mkfifo(pipe)
+    for path in (folder, pipe):
+        code, lines, err = essp_import(path, "--dry-run")
+        assert code == 1 and lines == [], (path, err)
+        assert "n'est pas un fichier ordinaire" in err, (path, err)
+
+
+def test_withdrawn_listing_is_not_brought_back():
+    """A listing the staff withdrew stays withdrawn when its file is
+    imported again: import publishes without a vote."""
+    code, lines, err = essp_import(EXAMPLE, "--json")
+    assert code == 0 and lines[-1]["imported"] == 0, (lines, err)
+    withdrawn = lines[0]["id"]
+    stack.essp_json("withdraw", withdrawn, "--reason", "retrait demandé par la structure")
+    deadline = time.monotonic() + 60
+    while withdrawn in [e.get("id") for e in directory()]:
+        assert time.monotonic() < deadline, "the withdrawn listing is still published"
+        time.sleep(0.5)
+    head = intake_head()
+    code, lines, err = essp_import(EXAMPLE, "--json")
+    assert code == 0, err
+    assert lines[-1]["imported"] == 0 and lines[-1]["already"] == 3, lines
+    row = [r for r in lines[:-1] if r.get("id") == withdrawn][0]
+    assert row["outcome"] == "already" and "a été retirée" in row["message"], row
+    assert "a été retirée, dossier %s" % withdrawn in err, err
+    assert intake_head() == head
+    time.sleep(2)
+    assert withdrawn not in [e.get("id") for e in directory()]
+
+
 if __name__ == "__main__":
     try:
         setup()
         harness.run([test_dry_run_stores_nothing, test_example_keeps_its_dates, test_ten_thousand_rows,
                      test_progress_bar_only_on_a_terminal, test_hostile_rows_are_refused_one_by_one, test_missing_column_refuses_the_file,
-                     test_jsonl_rows, test_only_the_staff_imports])
+                     test_jsonl_rows, test_only_the_staff_imports, test_duplicate_row_is_refused_in_both_modes,
+                     test_withdraw_reason_is_an_argument, test_withdrawn_listing_is_not_brought_back,
+                     test_reference_errors_name_their_column, test_not_a_regular_file])
     finally:
         stack.cleanup()
         shutil.rmtree(work, ignore_errors=True)
