@@ -113,8 +113,41 @@ static int s_history_erase(MDB_txn *txn, service_t *svc, scratch_t *s, const cha
 
 /*  Drops the application's documents, its report and its place in the
  *  index of listings (SIRET and advisor). */
+#define S_LISTING_HASH_BYTES 16
+#define S_LISTING_CONTEXT "essp-erased-listing\n"
+
+static void s_listing_hash(const scratch_t *s, const char *listing, unsigned char out[S_LISTING_HASH_BYTES])
+{
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, s->secret, sizeof s->secret, S_LISTING_HASH_BYTES);
+    crypto_generichash_update(&state, (const unsigned char *)S_LISTING_CONTEXT, strlen(S_LISTING_CONTEXT));
+    crypto_generichash_update(&state, (const unsigned char *)listing, strlen(listing));
+    crypto_generichash_final(&state, out, S_LISTING_HASH_BYTES);
+}
+
+static int s_remember_listing(MDB_txn *txn, service_t *svc, const scratch_t *s, const char *listing, int64_t now)
+{
+    unsigned char hash[S_LISTING_HASH_BYTES], at[8];
+    s_listing_hash(s, listing, hash);
+    store_u64_key(now < 0 ? 0 : (uint64_t)now, at);
+    MDB_val key = {sizeof hash, hash}, value = {sizeof at, at};
+    return mdb_put(txn, service_db(svc, INTAKE_DB_ERASED_LISTINGS), &key, &value, 0);
+}
+
+int erase_listing_erased(MDB_txn *txn, service_t *svc, const scratch_t *s, const char *listing, bool *erased,
+                         uint64_t *at)
+{
+    unsigned char hash[S_LISTING_HASH_BYTES];
+    s_listing_hash(s, listing, hash);
+    MDB_val key = {sizeof hash, hash}, value;
+    int rc = mdb_get(txn, service_db(svc, INTAKE_DB_ERASED_LISTINGS), &key, &value);
+    *erased = rc == 0;
+    *at = rc == 0 && value.mv_size == 8 ? store_u64_from_key(value.mv_data) : 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 static int s_forget_application(MDB_txn *txn, service_t *svc, scratch_t *s, const char *id,
-                                const msgpack_object *record)
+                                const msgpack_object *record, int64_t now)
 {
     MDB_val key = {strlen(id), (void *)id};
     int rc = mdb_del(txn, service_db(svc, INTAKE_DB_DOCUMENTS), &key, NULL);
@@ -126,6 +159,8 @@ static int s_forget_application(MDB_txn *txn, service_t *svc, scratch_t *s, cons
     intake_record_listing(record, listing);
     if (!*listing)
         return 0;
+    if ((rc = s_remember_listing(txn, svc, s, listing, now)))
+        return rc;
     MDB_val holder;
     rc = index_batch_get(s->index, txn, INTAKE_INDEX_SIRETS, listing, strlen(listing), &holder);
     if (rc == MDB_NOTFOUND)
@@ -191,7 +226,7 @@ int erase_application(service_t *svc, MDB_txn *txn, service_request_t *req, scra
     else if (rc == MDB_NOTFOUND)
         rc = 0;
     if (!rc)
-        rc = s_forget_application(txn, svc, s, idz, &record);
+        rc = s_forget_application(txn, svc, s, idz, &record, req->now);
     size_t erased_records = 0, redacted = 0;
     if (!rc)
         rc = s_history_erase(txn, svc, s, idz, strlen(idz), &after, history.chain.count, &erased_records);

@@ -4,6 +4,7 @@
 #include "application.h"
 #include "contacts.h"
 #include "documents.h"
+#include "erase.h"
 #include "ids.h"
 #include "rules.h"
 
@@ -89,6 +90,22 @@ static bool s_ended(int32_t day, int32_t today, result_t *r)
     return true;
 }
 
+/*  An erasure keeps no holder of the listing, only its mark (erase.h):
+ *  counted as here, so that the row is not imported again. */
+static int s_erased(MDB_txn *txn, service_t *svc, scratch_t *s, const char *listing, result_t *r, bool *here)
+{
+    uint64_t at;
+    int rc = erase_listing_erased(txn, svc, s, listing, here, &at);
+    if (rc || !*here)
+        return rc;
+    char when[64];
+    date_french_day((int32_t)(at / S_DAY), when, sizeof when);
+    proto_error_set(&r->err, "organisation.siret", "already", "cette fiche (même SIRET, même conseiller) a été "
+                    "effacée le %s à la demande de la personne : elle n'est pas importée de nouveau ; une nouvelle "
+                    "candidature passe par le comité", when);
+    return 0;
+}
+
 /*  The listing is here already (imported before, or applied for): its id.
  *  Unlike a submission (intake_siret_free), a withdrawn or rejected
  *  holder counts: an import is published without a vote, so it must not
@@ -98,8 +115,10 @@ static int s_already(MDB_txn *txn, service_t *svc, scratch_t *s, const char *lis
 {
     msgpack_object record;
     int rc = record_listing_holder(txn, svc, s, listing, r->id, &record, here);
-    if (rc || !*here)
+    if (rc)
         return rc;
+    if (!*here)
+        return s_erased(txn, svc, s, listing, r, here);
     if (doc_str_eq(&record, "state", STATE_WITHDRAWN) || doc_str_eq(&record, "state", STATE_REJECTED))
         proto_error_set(&r->err, "organisation.siret", "already", "cette fiche (même SIRET, même conseiller) a "
                         "été %s, dossier %s : elle n'est pas importée de nouveau ; une nouvelle candidature passe "

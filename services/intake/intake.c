@@ -17,7 +17,8 @@
 #include <string.h>
 
 const char *const intake_dbs[] = {"applications", "documents", "keys", "sirets", "meta", "history", "reports",
-                                  "contacts", "reissues", "listed", "trail", "index_log", NULL};
+                                  "contacts", "reissues", "listed", "trail", "index_log", "erased_listings",
+                                  NULL};
 
 #define S_SECRET_KEY "token_secret"
 

@@ -50,11 +50,13 @@
  *  reissues: the tracking links sent again per address in the last hour
  *  (reissue.h); listed: while an update of a listing waits, or after one
  *  was refused, the document on the directory, by id (update.h).
+ *  erased_listings: a keyed hash of each erased application's listing,
+ *  so that an import does not bring it back (erase.h).
  *  keys, sirets and contacts are written through index_batch.h, whose log
  *  is index_log: read them with index_batch_get, never with mdb_get. */
 enum { INTAKE_DB_APPLICATIONS, INTAKE_DB_DOCUMENTS, INTAKE_DB_KEYS, INTAKE_DB_SIRETS, INTAKE_DB_META,
        INTAKE_DB_HISTORY, INTAKE_DB_REPORTS, INTAKE_DB_CONTACTS, INTAKE_DB_REISSUES, INTAKE_DB_LISTED,
-       INTAKE_DB_TRAIL, INTAKE_DB_INDEX_LOG };
+       INTAKE_DB_TRAIL, INTAKE_DB_INDEX_LOG, INTAKE_DB_ERASED_LISTINGS };
 extern const char *const intake_dbs[];
 
 /*  The indexes written through index_batch.h, by their number there. */

@@ -306,8 +306,31 @@ def test_withdrawn_listing_is_not_brought_back():
     assert row["outcome"] == "already" and "a été retirée" in row["message"], row
     assert "a été retirée, dossier %s" % withdrawn in err, err
     assert intake_head() == head
-    time.sleep(2)
     assert withdrawn not in [e.get("id") for e in directory()]
+
+
+def test_erased_listing_is_not_brought_back():
+    """A listing erased at its person's request is not imported again from
+    the same file: the erasure keeps a keyed hash of SIRET and advisor,
+    and nothing else of them."""
+    code, lines, err = essp_import(EXAMPLE, "--json")
+    assert code == 0 and lines[-1]["imported"] == 0, (lines, err)
+    row = [r for r in lines[:-1] if "retirée" not in r.get("message", "")][0]
+    erased, line = row["id"], row["line"]
+    stack.essp_json("erase", erased)
+    deadline = time.monotonic() + 60
+    while erased in [e.get("id") for e in directory()]:
+        assert time.monotonic() < deadline, "the erased listing is still published"
+        time.sleep(0.5)
+    head = intake_head()
+    code, lines, err = essp_import(EXAMPLE, "--json")
+    assert code == 0, err
+    assert lines[-1]["imported"] == 0 and lines[-1]["already"] == 3, lines
+    again = [r for r in lines[:-1] if r.get("line") == line][0]
+    assert again["outcome"] == "already", again
+    assert "a été effacée le" in again["message"] and "à la demande de la personne" in again["message"], again
+    assert intake_head() == head
+    assert erased not in [e.get("id") for e in directory()]
 
 
 if __name__ == "__main__":
@@ -317,6 +340,7 @@ if __name__ == "__main__":
                      test_progress_bar_only_on_a_terminal, test_hostile_rows_are_refused_one_by_one, test_missing_column_refuses_the_file,
                      test_jsonl_rows, test_only_the_staff_imports, test_duplicate_row_is_refused_in_both_modes,
                      test_withdraw_reason_is_an_argument, test_withdrawn_listing_is_not_brought_back,
+                     test_erased_listing_is_not_brought_back,
                      test_reference_errors_name_their_column, test_not_a_regular_file])
     finally:
         stack.cleanup()
