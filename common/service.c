@@ -3,6 +3,7 @@
 #include "service_impl.h"
 
 #include "auth.h"
+#include "compact_mark.h"
 #include "entropy.h"
 #include "event_log.h"
 #include "health.h"
@@ -85,50 +86,18 @@ const char *service_inproc_endpoint(service_t *self)
     return self->inproc;
 }
 
-/*  The file that says a compaction is owed: made before the erasure's
- *  commit, removed once a compaction has replaced the data file, so that
- *  a crash or a failed compaction in between is made good at the next
- *  start. */
-#define S_COMPACT_MARK "compact-pending"
-
 static void s_data_dir(const service_t *self, char *out, size_t cap);
 static void s_compact(service_t *self);
 
-static void s_compact_mark_path(const service_t *self, char *out, size_t cap)
-{
-    char dir[CONFIG_PATH_MAX];
-    s_data_dir(self, dir, sizeof dir);
-    snprintf(out, cap, "%s/%s", dir, S_COMPACT_MARK);
-}
-
-/*  The mark's creation or removal reaches the disk with its directory. */
-static void s_sync_data_dir(const service_t *self)
-{
-    char dir[CONFIG_PATH_MAX];
-    s_data_dir(self, dir, sizeof dir);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
+/*  Before the erasure's commit (common/compact_mark.h). */
 static void s_owe_compaction(service_t *self)
 {
     if (self->compact)
         return;
     self->compact = true;
-    char path[CONFIG_PATH_MAX + 32];
-    s_compact_mark_path(self, path, sizeof path);
-    int fd = open(path, O_WRONLY | O_CREAT, 0600);
-    if (fd < 0) {
-        log_error("cannot write %s (%s): a crash before the compaction would leave erased bytes in free pages",
-                  path, strerror(errno));
-        return;
-    }
-    fsync(fd);
-    close(fd);
-    s_sync_data_dir(self);
+    char dir[CONFIG_PATH_MAX];
+    s_data_dir(self, dir, sizeof dir);
+    compact_mark_set(dir);
 }
 
 int service_log_redact(service_t *self, MDB_txn *txn, const char *id, size_t id_len,
@@ -210,9 +179,7 @@ static int s_open_store(service_t *self)
     self->store = store_new(dir, names);
     if (!self->store)
         return -1;
-    char mark[CONFIG_PATH_MAX + 32];
-    s_compact_mark_path(self, mark, sizeof mark);
-    if (access(mark, F_OK) == 0) {
+    if (compact_mark_present(dir)) {
         log_info("an erasure's compaction is owed (it failed, or the service stopped first): compacting");
         s_compact(self);
     }
@@ -379,10 +346,7 @@ static void s_compact(service_t *self)
     }
     if (rc != 0)
         return;     /* the mark stays: the next start compacts */
-    char mark[CONFIG_PATH_MAX + 32];
-    s_compact_mark_path(self, mark, sizeof mark);
-    unlink(mark);
-    s_sync_data_dir(self);
+    compact_mark_clear(dir);
 }
 
 /* ---------------------------------------------------------------- metrics */

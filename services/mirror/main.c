@@ -23,6 +23,7 @@
 #include "mirror.h"
 #include "site.h"
 
+#include "common/compact_mark.h"
 #include "common/config.h"
 #include "proto/doc.h"
 #include "common/log.h"
@@ -65,7 +66,7 @@ typedef struct {
     uint64_t cursor;
     uint64_t site;          /* the cursor the files show */
     int64_t site_at_ms;
-    bool compact;           /* an erasure was applied: compact the store (S_COMPACT_MARK) */
+    bool compact;           /* an erasure was applied: compact the store (common/compact_mark.h) */
     char endpoint[CONFIG_ENDPOINT_MAX];   /* the publication service's */
 } mirror_main_t;
 
@@ -296,49 +297,13 @@ static void s_data_dir(const mirror_main_t *self, char *out, size_t cap)
         snprintf(out, cap, "%s/data/mirror", config_home());
 }
 
-/*  The file that says a compaction is owed: made before the erasure's
- *  transaction commits, removed once a compaction has replaced the data
- *  file, so that a crash or a failed compaction in between is made good
- *  at the next start (the services do the same, common/service.c). */
-#define S_COMPACT_MARK "compact-pending"
-
-static void s_compact_mark_path(const mirror_main_t *self, char *out, size_t cap)
-{
-    char data[CONFIG_PATH_MAX];
-    s_data_dir(self, data, sizeof data);
-    snprintf(out, cap, "%s/" S_COMPACT_MARK, data);
-}
-
-/*  The mark's creation or removal reaches the disk with its directory. */
-static void s_sync_data_dir(const mirror_main_t *self)
-{
-    char data[CONFIG_PATH_MAX];
-    s_data_dir(self, data, sizeof data);
-    int fd = open(data, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
-/*  Called before the commit of a batch that erases: the erasure is
- *  committed even when the mark cannot be written (the site must lose the
- *  entry), and compacted after it all the same; only a crash in between
- *  would then leave the bytes. */
+/*  Before the commit of a batch that erases (common/compact_mark.h). */
 static void s_owe_compaction(mirror_main_t *self)
 {
     self->compact = true;
-    char path[CONFIG_PATH_MAX + 32];
-    s_compact_mark_path(self, path, sizeof path);
-    int fd = open(path, O_WRONLY | O_CREAT, 0600);
-    if (fd < 0) {
-        log_error("cannot write %s (%s): a crash before the compaction would leave erased bytes in free pages",
-                  path, strerror(errno));
-        return;
-    }
-    fsync(fd);
-    close(fd);
-    s_sync_data_dir(self);
+    char data[CONFIG_PATH_MAX];
+    s_data_dir(self, data, sizeof data);
+    compact_mark_set(data);
 }
 
 /*  After an erasure: a compacted copy replaces the store, so the erased
@@ -357,10 +322,7 @@ static int s_compact(mirror_main_t *self)
         log_warn("the erasure's compaction is owed: it is made at the next start");
         return S_OK;
     }
-    char mark[CONFIG_PATH_MAX + 32];
-    s_compact_mark_path(self, mark, sizeof mark);
-    unlink(mark);
-    s_sync_data_dir(self);
+    compact_mark_clear(data);
     return S_OK;
 }
 
@@ -483,9 +445,7 @@ static int s_open(mirror_main_t *self)
         return S_STORAGE;
     for (size_t i = 0; mirror_dbs[i]; i++)
         self->dbs[i] = store_db(self->store, i);
-    char mark[CONFIG_PATH_MAX + 32];
-    s_compact_mark_path(self, mark, sizeof mark);
-    if (access(mark, F_OK) == 0) {
+    if (compact_mark_present(data)) {
         log_info("an erasure's compaction is owed (it failed, or the mirror stopped first): compacting");
         if (s_compact(self) != S_OK)
             return S_STORAGE;
