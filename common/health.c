@@ -24,9 +24,12 @@ size_t health_waiting(const metrics_snapshot_t *s, int64_t now_ms, char lines[][
     for (size_t i = 0; i < s->stream_count && n < max; i++) {
         const metrics_stream_t *m = &s->streams[i];
         int64_t silence = s_silence_ms(s, m, now_ms);
-        if (m->rewound)
+        if (m->rewound && m->head < m->cursor)
             snprintf(lines[n++], HEALTH_LINE_MAX, "stopped: rewind of %s (head %llu < cursor %llu)", m->producer,
                      (unsigned long long)m->head, (unsigned long long)m->cursor);
+        else if (m->rewound)   /* the head passed the cursor again, with other events */
+            snprintf(lines[n++], HEALTH_LINE_MAX, "stopped: rewind of %s (its event at cursor %llu is another)",
+                     m->producer, (unsigned long long)m->cursor);
         else if (m->key_missing)
             snprintf(lines[n++], HEALTH_LINE_MAX, "producer key keys/%s.cert missing", m->producer);
         else if (m->unlinked && m->keyed)

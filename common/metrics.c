@@ -231,7 +231,8 @@ static void s_write_streams(const metrics_snapshot_t *s, FILE *out)
         {"essp_consumer_cursor", "The last seq of the producer's stream this service applied and committed."},
         {"essp_consumer_producer_head", "The producer's head in the last batch this service received."},
         {"essp_consumer_lag", "Events of the producer's stream not yet applied (producer head - cursor)."},
-        {"essp_consumer_rewound", "1 when the producer's head went below the cursor: consumption stopped."},
+        {"essp_consumer_rewound", "1 when the producer's stream was rewound (its head below the cursor, or another event "
+                                  "at it): consumption stopped."},
         {"essp_consumer_unlinked",
          "1 while no connection to the producer gets through: it is down, or refuses this service's key."},
     };

@@ -213,7 +213,8 @@ static int s_start(service_t *self)
     for (size_t u = 0; u < self->def->upstream_count; u++) {
         service_id_t from = self->def->upstreams[u].from;
         uint64_t cursor = 0;
-        store_get_u64(txn, store_db(self->store, self->db_count + 1), config_service_name(from), &cursor);
+        stream_mark_t mark;
+        stream_mark_get(txn, store_db(self->store, self->db_count + 1), config_service_name(from), &cursor, &mark);
         char endpoint[CONFIG_ENDPOINT_MAX];
         if (auth_stream_is_public(from)) {
             config_connect_endpoint(from, endpoint, sizeof endpoint);
@@ -229,6 +230,7 @@ static int s_start(service_t *self)
                                                            server, cursor, pull_max, 1000);
         }
         stream_consumer_set_reader(self->consumers[u], config_service_name(self->def->id));
+        stream_consumer_set_mark(self->consumers[u], &mark);
         stream_consumer_set_omit(self->consumers[u], self->def->upstreams[u].omit);
         msgpack_zone_init(&self->upstream[u].zone, 65536);
         log_info("following %s at %s from seq %llu", config_service_name(from), endpoint,

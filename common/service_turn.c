@@ -386,9 +386,13 @@ static int s_apply_upstream(service_t *self, MDB_txn *txn, size_t u, int64_t now
         }
         rc = up->apply(self->def->ctx, self, txn, type, event, now);
     }
-    if (rc == 0)
-        rc = store_put_u64(txn, store_db(self->store, self->db_count + 1),
-                           stream_consumer_name(consumer), b->last);
+    if (rc == 0) {
+        /* The cursor, with the fingerprint of the event it counts: a later
+         * start checks the producer still has that event there. */
+        stream_mark_t mark;
+        stream_mark_of(doc_at(b->events, doc_len(b->events) - 1), &mark);
+        rc = stream_mark_put(txn, store_db(self->store, self->db_count + 1), stream_consumer_name(consumer), &mark);
+    }
     return rc;
 }
 

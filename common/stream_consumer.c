@@ -17,6 +17,10 @@ struct stream_consumer_t {
     uint64_t cursor;
     uint64_t head;       /* the producer's, in the last batch */
     bool rewound;        /* head < cursor was seen: stopped */
+    stream_mark_t mark;  /* the event at the cursor, as applied (seq 0: not known) */
+    stream_mark_t handed;   /* the last event of the batch handed over */
+    bool check;          /* the next pull checks the producer's event at the cursor */
+    uint64_t check_rid;  /* the pull in flight that does; 0: none */
     size_t max;
     uint32_t wait_ms;
     stream_omit_t omit;          /* fields the pulls leave out of each event */
@@ -209,23 +213,56 @@ void stream_consumer_set_omit(stream_consumer_t *self, const char *const *names)
     stream_omit_from_names(&self->omit, names);
 }
 
+void stream_consumer_set_mark(stream_consumer_t *self, const stream_mark_t *mark)
+{
+    if (!self->cursor || mark->seq != self->cursor)
+        return;
+    self->mark = *mark;
+    self->check = true;
+}
+
 void stream_consumer_set_reader(stream_consumer_t *self, const char *reader)
 {
     snprintf(self->reader, sizeof self->reader, "%s", reader);
 }
 
+static const char *s_reader(const stream_consumer_t *self)
+{
+    return self->reader[0] ? self->reader : "this service";
+}
+
 /*  The producer's store is older than the reader's: stop, once, and tell
- *  the operator what happened and what brings the two back together. */
+ *  the operator what happened (what) and what brings the two back
+ *  together. */
+static void s_rewind_say(stream_consumer_t *self, const char *what)
+{
+    const char *reader = s_reader(self);
+    self->rewound = true;
+    log_error("stream %s: REWIND DETECTED: %s; %s stops reading %s (nothing skipped, nothing applied twice) "
+              "and keeps serving. %s's store is older than %s's: restore both from the same backup (essp "
+              "restore), or put back %s's newer store, then restart %s",
+              self->name, what, reader, self->name, self->name, reader, self->name, reader);
+}
+
+/*  The producer's head is below the cursor. */
 static void s_rewind(stream_consumer_t *self, uint64_t head)
 {
-    const char *reader = self->reader[0] ? self->reader : "this service";
-    self->rewound = true;
-    log_error("stream %s: REWIND DETECTED: %s's stream ends at seq %llu but %s has already applied it up "
-              "to seq %llu; %s stops reading %s (nothing skipped, nothing applied twice) and keeps serving. "
-              "%s's store is older than %s's: restore both from the same backup (essp restore), or put "
-              "back %s's newer store, then restart %s",
-              self->name, self->name, (unsigned long long)head, reader, (unsigned long long)self->cursor,
-              reader, self->name, self->name, reader, self->name, reader);
+    char what[256];
+    snprintf(what, sizeof what, "%s's stream ends at seq %llu but %s has already applied it up to seq %llu",
+             self->name, (unsigned long long)head, s_reader(self), (unsigned long long)self->cursor);
+    s_rewind_say(self, what);
+}
+
+/*  The producer's head has passed the cursor, but its event under the
+ *  cursor's seq is another: its store went back, then grew again. */
+static void s_rewind_at(stream_consumer_t *self, uint64_t head)
+{
+    char what[320];
+    snprintf(what, sizeof what,
+             "%s's event at seq %llu is not the one %s applied under that seq (its stream went back to an "
+             "older copy, then grew again to seq %llu)",
+             self->name, (unsigned long long)self->cursor, s_reader(self), (unsigned long long)head);
+    s_rewind_say(self, what);
 }
 
 static void s_send_pull(stream_consumer_t *self, uint64_t after, int64_t now_ms)
@@ -248,7 +285,31 @@ static void s_send_pull(stream_consumer_t *self, uint64_t after, int64_t now_ms)
     } else {
         zframe_destroy(&frame);
         self->in_flight = false;
+        /* No link: the producer that answers next may be another one
+         * (restarted on an older store). */
+        self->check = true;
     }
+}
+
+/*  The pull from the cursor; from the cursor - 1 when the producer's event
+ *  at the cursor is to be checked against the one applied, so that it
+ *  comes back first (and a producer whose head is the cursor - 1 holds the
+ *  pull until its next event, which is then checked).  Replies to the
+ *  pulls sent before a check are dropped: they were not checked. */
+static void s_pull(stream_consumer_t *self, int64_t now_ms)
+{
+    bool check = self->check && self->cursor && self->mark.seq == self->cursor;
+    self->check_rid = 0;
+    if (!check) {
+        self->check = false;   /* nothing to compare with (cursor 0, or a cursor of an earlier version) */
+        s_send_pull(self, self->cursor, now_ms);
+        return;
+    }
+    self->stale_rid = self->rid;
+    self->ahead = 0;
+    s_send_pull(self, self->cursor - 1, now_ms);
+    if (self->in_flight)
+        self->check_rid = self->rid;
 }
 
 void stream_consumer_poll(stream_consumer_t *self, int64_t now_ms)
@@ -263,13 +324,40 @@ void stream_consumer_poll(stream_consumer_t *self, int64_t now_ms)
     }
     if (self->linked_ms == S_UNSEEN)
         self->linked_ms = now_ms;
-    if (!self->in_flight || now_ms - self->sent_ms > (int64_t)self->wait_ms + 1000)
-        s_send_pull(self, self->cursor, now_ms);
+    bool lost = self->in_flight && now_ms - self->sent_ms > (int64_t)self->wait_ms + 1000;
+    if (lost)
+        self->check = true;   /* the producer restarted, perhaps on an older store */
+    if (!self->in_flight || lost)
+        s_pull(self, now_ms);
     if (!self->in_flight && now_ms - self->linked_ms >= self->relink_ms)
         s_relink(self, now_ms);
 }
 
-static int s_check_batch(stream_consumer_t *self, const msgpack_object *reply,
+/*  The reply to a pull that checks the event at the cursor (s_pull): its
+ *  first event is that one.  1: it is the event applied (or it, redacted);
+ *  0: no event came (the next pull checks again); -1: another event (a
+ *  rewind: stopped), or a reply that does not begin at the cursor. */
+static int s_check_mark(stream_consumer_t *self, const msgpack_object *array, uint64_t head)
+{
+    if (doc_len(array) == 0)
+        return 0;
+    stream_mark_t now;
+    stream_mark_of(doc_at(array, 0), &now);
+    if (now.seq != self->cursor) {
+        log_error("stream %s: asked from seq %llu, the batch begins at seq %llu", self->name,
+                  (unsigned long long)self->cursor, (unsigned long long)now.seq);
+        return -1;
+    }
+    if (!stream_mark_same(&self->mark, &now)) {
+        s_rewind_at(self, head);
+        return -1;
+    }
+    self->check = false;
+    self->check_rid = 0;
+    return 1;
+}
+
+static int s_check_batch(stream_consumer_t *self, const msgpack_object *reply, uint64_t rid,
                          const msgpack_object **events, size_t *first)
 {
     if (doc_str_eq(reply, "type", "error")) {
@@ -294,6 +382,9 @@ static int s_check_batch(stream_consumer_t *self, const msgpack_object *reply,
             s_rewind(self, head);
         return -1;
     }
+    int checked = self->check_rid && rid == self->check_rid ? s_check_mark(self, array, head) : 1;
+    if (checked <= 0)
+        return checked;
     size_t skip = 0;
     for (size_t i = 0; i < doc_len(array); i++) {
         uint64_t seq;
@@ -313,6 +404,8 @@ static int s_check_batch(stream_consumer_t *self, const msgpack_object *reply,
     }
     *events = array;
     *first = skip;
+    if (skip < doc_len(array))
+        stream_mark_of(doc_at(array, doc_len(array) - 1), &self->handed);
     return skip < doc_len(array) ? 1 : 0;
 }
 
@@ -384,14 +477,14 @@ int stream_consumer_receive(stream_consumer_t *self, msgpack_zone *zone,
         stream_consumer_backoff(self, now_ms);
         return -1;
     }
-    uint64_t rid;
+    uint64_t rid = 0;
     if (doc_uint(&reply, "rid", &rid) && rid <= self->stale_rid) {
         /* It answers a pull asked before a backoff, or ahead of a batch
          * not applied in full: dropped.  A pull asked since is still out. */
         self->in_flight = newer_in_flight;
         return 0;
     }
-    int rc = s_check_batch(self, &reply, events, first);
+    int rc = s_check_batch(self, &reply, rid, events, first);
     if (rc < 0)
         stream_consumer_backoff(self, now_ms);
     else if (rc == 1)
@@ -401,8 +494,12 @@ int stream_consumer_receive(stream_consumer_t *self, msgpack_zone *zone,
 
 void stream_consumer_advance(stream_consumer_t *self, uint64_t seq, int64_t now_ms)
 {
-    if (seq > self->cursor)
+    if (seq > self->cursor) {
         self->cursor = seq;
+        /* Committed short of the batch handed over: that event's
+         * fingerprint is not known here (the caller stored it). */
+        self->mark = seq == self->handed.seq ? self->handed : (stream_mark_t){0};
+    }
     if (self->rewound)
         return;
     if (self->ahead && self->in_flight && self->ahead == self->cursor) {
@@ -412,5 +509,5 @@ void stream_consumer_advance(stream_consumer_t *self, uint64_t seq, int64_t now_
     if (self->ahead)
         self->stale_rid = self->rid;   /* it asked past what was committed */
     self->ahead = 0;
-    s_send_pull(self, self->cursor, now_ms);
+    s_pull(self, now_ms);
 }

@@ -19,7 +19,13 @@
  *  store restored alone from an older copy, a reset installation): its
  *  next events would not be the ones the cursor counts, so the consumer
  *  stops for good (proto/README.md section 6.3): it logs an error saying
- *  what to do, pulls no more, hands over nothing, skips nothing.  Replies
+ *  what to do, pulls no more, hands over nothing, skips nothing.  Such a
+ *  producer's head may have passed the cursor again by the time this
+ *  reader asks (it restarted meanwhile, or the producer took events
+ *  first): at a start, and after a pull was lost or could not leave, the
+ *  consumer checks the producer's event at the cursor against the
+ *  fingerprint of the one applied (stream_consumer_set_mark) and stops the
+ *  same way when it is another.  Replies
  *  from one producer arrive in the order they were sent and its head never
  *  goes down, so a slow or restarted producer is never taken for a rewind.
  *
@@ -31,6 +37,7 @@
 #ifndef ESSP_COMMON_STREAM_CONSUMER_H
 #define ESSP_COMMON_STREAM_CONSUMER_H
 
+#include "stream_mark.h"
 #include "stream_omit.h"
 
 #include <czmq.h>
@@ -78,6 +85,14 @@ bool stream_consumer_rewound(const stream_consumer_t *self);
  *  could leave for 2 s) and until a pull leaves: the producer is down, or
  *  refuses this reader's key. */
 bool stream_consumer_unlinked(const stream_consumer_t *self);
+
+/*  The fingerprint of the event at the cursor, as applied (kept with the
+ *  cursor, stream_mark.h): the first pull then asks from the cursor - 1
+ *  and compares the producer's event at the cursor with it, and so does
+ *  the first pull after a pull was lost or could not leave (the producer
+ *  restarted, perhaps on an older store).  Another event there is a
+ *  rewind.  Ignored unless mark->seq is the cursor (and not 0). */
+void stream_consumer_set_mark(stream_consumer_t *self, const stream_mark_t *mark);
 
 /*  Names the reading service in the rewind's error ("validation" reads
  *  "intake"); "this service" when never set. */

@@ -119,7 +119,9 @@ static int s_read_cursors(MDB_txn *txn, backup_store_t *out)
     MDB_val key, value;
     for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        if (out->cursor_count == BACKUP_CURSORS_MAX || value.mv_size != 8
+        /* The cursor, then the fingerprint of its event (common/stream_mark.h),
+         * absent from the stores of earlier versions. */
+        if (out->cursor_count == BACKUP_CURSORS_MAX || value.mv_size < 8
             || key.mv_size >= sizeof out->cursors[0].stream) {
             rc = MDB_CORRUPTED;
             break;

@@ -45,6 +45,26 @@ def data_dir(stack, service):
     return os.path.join(stack.home, "data", service)
 
 
+# The same, found at a start: the producer's head has passed the cursor
+# again, and its event under the cursor's seq is not the one applied.
+REWIND_AT = re.compile(r"\"level\":\"error\",\"msg\":\"stream review: REWIND DETECTED: review's event at seq (\d+) "
+                       r"is not the one (\w+) applied under that seq")
+
+
+def rewinds_at(stack, service):
+    """The rewind errors of a start in a service's log: (cursor, reader)."""
+    with open(os.path.join(stack.home, "log", service + ".log"), errors="replace") as f:
+        return [(int(c), reader) for c, reader in REWIND_AT.findall(f.read())]
+
+
+def health(stack, service):
+    client = Client(stack.port, service)
+    try:
+        return client.call("health")
+    finally:
+        client.close()
+
+
 def rewinds(stack, service):
     """The rewind errors in a service's log: (head, reader, cursor)."""
     with open(os.path.join(stack.home, "log", service + ".log"), errors="replace") as f:

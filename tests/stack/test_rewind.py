@@ -7,6 +7,7 @@ neither applied nor skipped over, even once review's head has passed
 their cursors again."""
 
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -56,6 +57,27 @@ def test_the_readers_of_a_rewound_stream_stop_and_say_why():
         # And neither logged the rewind twice.
         for reader in ("publication", "intake"):
             assert len(rewinding.rewinds(stack, reader)) == 1
+        # A restart of the readers (the one the error advises, or a crash's)
+        # finds review's head past their cursors: the event under each
+        # cursor's seq is not the one they applied, and they stop again
+        # rather than go on from there (skipping A2's approval).
+        for reader in ("publication", "intake"):
+            stack.kill(reader, signal.SIGTERM)
+            stack.start(reader)
+        for reader in ("publication", "intake"):
+            rewinding.wait_for(lambda: rewinding.rewinds_at(stack, reader), "%s's rewind error at its start" % reader)
+            assert rewinding.rewinds_at(stack, reader) == [(rewound.before, reader)], rewinding.rewinds_at(stack, reader)
+            health = rewinding.health(stack, reader)
+            stream = [s for s in health["streams"] if s["producer"] == "review"][0]
+            assert stream["rewound"] and not health["ready"], health
+        # A new event after the restart changes nothing.
+        a4 = rewound.publisher.submit(rewound.publisher.document(name="Quatrième Structure"))
+        rewinding.wait_for(lambda: a4 in [i["id"] for i in stack.essp_lines("queue", "--as", "Claire Moreau")],
+                           "A4 in the committee's queue")
+        assert rewinding.cursors(stack, "intake")["review"] == rewound.before
+        assert stack.essp_json("status", rewound.a2)["state"] == "in_review"
+        assert stack.essp_json("status", a3)["state"] == "received"
+        assert [e["id"] for e in stack.essp_lines("directory")] == [rewound.a1]
     finally:
         rewound.cleanup()
 

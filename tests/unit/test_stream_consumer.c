@@ -106,9 +106,22 @@ static void s_answer(fixture_t *f, const void *data, size_t size)
     assert_int_equal(zframe_send(&payload, f->router, 0), 0);
 }
 
-/*  A batch reply from a producer whose head is `head`, holding events with
- *  these seqs (0 = an event without). */
-static void s_answer_batch_at(fixture_t *f, uint64_t head, const uint64_t *seqs, size_t count)
+/*  One event as a producer packs it (seq 0: none). */
+static void s_pack_event(msgpack_packer *pk, uint64_t seq, const char *type, const char *id)
+{
+    msgpack_pack_map(pk, seq ? 5 : 4);
+    if (seq)
+        proto_pack_kv_uint(pk, "seq", seq);
+    proto_pack_kv_uint(pk, "v", 1);
+    proto_pack_kv_str(pk, "type", type);
+    proto_pack_kv_uint(pk, "at", 1700000000);
+    proto_pack_kv_str(pk, "id", id);
+}
+
+/*  A batch reply from a producer whose head is `head`, holding events of
+ *  this type about this id with these seqs. */
+static void s_answer_events(fixture_t *f, uint64_t head, const uint64_t *seqs, size_t count, const char *type,
+                            const char *id)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
@@ -118,17 +131,17 @@ static void s_answer_batch_at(fixture_t *f, uint64_t head, const uint64_t *seqs,
     proto_pack_kv_uint(&pk, "head", head);
     proto_pack_str(&pk, "events");
     msgpack_pack_array(&pk, count);
-    for (size_t i = 0; i < count; i++) {
-        msgpack_pack_map(&pk, seqs[i] ? 5 : 4);
-        if (seqs[i])
-            proto_pack_kv_uint(&pk, "seq", seqs[i]);
-        proto_pack_kv_uint(&pk, "v", 1);
-        proto_pack_kv_str(&pk, "type", "erased");
-        proto_pack_kv_uint(&pk, "at", 1700000000);
-        proto_pack_kv_str(&pk, "id", "a1");
-    }
+    for (size_t i = 0; i < count; i++)
+        s_pack_event(&pk, seqs[i], type, id);
     s_answer(f, buf.data, buf.size);
     msgpack_sbuffer_destroy(&buf);
+}
+
+/*  A batch reply from a producer whose head is `head`, holding events with
+ *  these seqs (0 = an event without). */
+static void s_answer_batch_at(fixture_t *f, uint64_t head, const uint64_t *seqs, size_t count)
+{
+    s_answer_events(f, head, seqs, count, "erased", "a1");
 }
 
 static void s_answer_batch(fixture_t *f, const uint64_t *seqs, size_t count)
@@ -521,6 +534,106 @@ static void test_a_head_below_the_cursor_stops_the_stream(void **state)
     assert_int_equal(stream_consumer_cursor(f->consumer), 3);
 }
 
+/*  The fingerprint of an event of s_pack_event's. */
+static stream_mark_t s_mark(uint64_t seq, const char *type, const char *id)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    s_pack_event(&pk, seq, type, id);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object event;
+    size_t off = 0;
+    assert_int_equal(msgpack_unpack(buf.data, buf.size, &off, &zone, &event), MSGPACK_UNPACK_SUCCESS);
+    stream_mark_t mark;
+    stream_mark_of(&event, &mark);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&buf);
+    return mark;
+}
+
+/*  With the fingerprint of the event at its cursor, the first pull asks
+ *  from the cursor - 1: the producer's event at the cursor comes back
+ *  first, is compared, and is not handed over again.  The pulls that
+ *  follow ask from the cursor, until one is lost (the producer may have
+ *  restarted on an older store): the next checks again. */
+static void test_the_event_at_the_cursor_is_checked(void **state)
+{
+    fixture_t *f = *state;
+    stream_mark_t mark = s_mark(3, "erased", "a1");
+    stream_consumer_set_mark(f->consumer, &mark);
+    stream_consumer_poll(f->consumer, 0);
+    assert_int_equal(s_next_pull(f, 2000).after, 2);
+    s_answer_batch_at(f, 5, (uint64_t[]){3, 4, 5}, 3);
+    const msgpack_object *events;
+    size_t first;
+    assert_int_equal(s_receive(f, &events, &first, 10), 1);
+    assert_int_equal(first, 1);
+    assert_int_equal(s_seq_at(events, first), 4);
+    stream_consumer_advance(f->consumer, 5, 20);
+    assert_int_equal(s_next_pull(f, 2000).after, 5);
+    /* Lost: asked again from 4, the event at 5 (the last applied) first.
+     * A late reply to the lost pull is dropped: it was not checked. */
+    uint64_t lost_rid = f->rid;
+    stream_consumer_poll(f->consumer, 1200);
+    pull_t again = s_next_pull(f, 2000);
+    assert_int_equal(again.after, 4);
+    f->rid = lost_rid;
+    s_answer_batch_at(f, 6, (uint64_t[]){6}, 1);
+    assert_int_equal(s_receive(f, &events, &first, 1300), 0);
+    /* Redacted since by an erasure: still the event applied. */
+    f->rid = again.rid;
+    s_answer_events(f, 6, (uint64_t[]){5, 6}, 2, "redacted", "a1");
+    assert_int_equal(s_receive(f, &events, &first, 1400), 1);
+    assert_int_equal(first, 1);
+    assert_false(stream_consumer_rewound(f->consumer));
+}
+
+static void s_another_event_at_the_cursor(fixture_t *f)
+{
+    const msgpack_object *events;
+    size_t first;
+    s_answer_events(f, 4, (uint64_t[]){3, 4}, 2, "erased", "b7");
+    assert_int_equal(s_receive(f, &events, &first, 100), -1);
+}
+
+/*  The producer's store went back to an older copy and its head passed
+ *  the cursor again before this reader asked (or it held the pull until
+ *  it did): its event at the cursor is another, and the stream stops as
+ *  on a head below the cursor. */
+static void test_another_event_at_the_cursor_stops_the_stream(void **state)
+{
+    fixture_t *f = *state;
+    stream_consumer_set_reader(f->consumer, "downstream");
+    stream_mark_t mark = s_mark(3, "erased", "a1");
+    stream_consumer_set_mark(f->consumer, &mark);
+    stream_consumer_poll(f->consumer, 0);
+    assert_int_equal(s_next_pull(f, 2000).after, 2);
+    char *logged = s_stderr_of(s_another_event_at_the_cursor, f);
+    assert_true(stream_consumer_rewound(f->consumer));
+    assert_int_equal(stream_consumer_cursor(f->consumer), 3);
+    assert_non_null(strstr(logged, "\"level\":\"error\",\"msg\":\"stream upstream: REWIND DETECTED: upstream's "
+                                   "event at seq 3 is not the one downstream applied under that seq"));
+    assert_non_null(strstr(logged, "restore both from the same backup"));
+    free(logged);
+    stream_consumer_poll(f->consumer, 60000);
+    assert_false(s_next_pull(f, 100).got);
+}
+
+/*  Without a fingerprint (cursor 0, or a cursor an earlier version
+ *  stored alone) there is nothing to compare: the pull asks from the
+ *  cursor, as before. */
+static void test_no_fingerprint_no_check(void **state)
+{
+    fixture_t *f = *state;
+    stream_mark_t other = s_mark(2, "erased", "a1");
+    stream_consumer_set_mark(f->consumer, &other);
+    stream_consumer_poll(f->consumer, 0);
+    assert_int_equal(s_next_pull(f, 2000).after, 3);
+}
+
 static void test_a_batch_without_head_is_an_error(void **state)
 {
     fixture_t *f = *state;
@@ -680,6 +793,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_the_head_is_kept_from_every_batch, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_head_below_the_cursor_stops_the_stream, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_batch_without_head_is_an_error, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_the_event_at_the_cursor_is_checked, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_another_event_at_the_cursor_stops_the_stream, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_no_fingerprint_no_check, s_setup, s_teardown),
         cmocka_unit_test(test_a_producer_not_there_gets_no_pull),
         cmocka_unit_test(test_a_refused_key_is_tried_again),
     };
