@@ -11,7 +11,6 @@
 #include "proto/messages.h"
 
 #include <assert.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <errno.h>

@@ -162,6 +162,31 @@ static bool s_key(const uint8_t *p, size_t left, const char **name, size_t *name
     return true;
 }
 
+/*  The header of a stored event that is a map: its field count, and
+ *  where its first field starts.  False when it is not a map. */
+static bool s_map(const uint8_t *p, size_t len, size_t *fields, size_t *at)
+{
+    uint64_t head, children;
+    if (!s_header(p, len, &head, &children) || !((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
+        return false;
+    *fields = (size_t)(children / 2);
+    *at = (size_t)head;
+    return true;
+}
+
+/*  The field at offset `at`: its name, the size of its key and the size
+ *  of key and value together.  False when its key is not a string or it
+ *  does not fit. */
+static bool s_field(const uint8_t *p, size_t len, size_t at, const char **name, size_t *name_len,
+                    size_t *key_size, size_t *size)
+{
+    if (!s_key(p + at, len - at, name, name_len, key_size))
+        return false;
+    size_t value_size = s_object_size(p + at + *key_size, len - at - *key_size);
+    *size = *key_size + value_size;
+    return value_size != 0;
+}
+
 static bool s_omitted(const stream_omit_t *self, const char *name, size_t len)
 {
     for (size_t i = 0; i < self->count; i++)
@@ -175,27 +200,21 @@ static bool s_omitted(const stream_omit_t *self, const char *name, size_t len)
 static int s_kept_spans(const stream_omit_t *self, const uint8_t *p, size_t len, size_t spans[S_FIELDS_MAX][2],
                         size_t *fields)
 {
-    uint64_t head, children;
-    if (!s_header(p, len, &head, &children) || !((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf)
-        || children / 2 > S_FIELDS_MAX)
+    size_t at;
+    if (!s_map(p, len, fields, &at) || *fields > S_FIELDS_MAX)
         return -1;
-    *fields = (size_t)(children / 2);
-    size_t at = (size_t)head;
     int kept = 0;
     for (size_t i = 0; i < *fields; i++) {
         const char *name;
-        size_t name_len, key_size;
-        if (!s_key(p + at, len - at, &name, &name_len, &key_size))
-            return -1;
-        size_t value_size = s_object_size(p + at + key_size, len - at - key_size);
-        if (!value_size)
+        size_t name_len, key_size, size;
+        if (!s_field(p, len, at, &name, &name_len, &key_size, &size))
             return -1;
         if (!s_omitted(self, name, name_len)) {
             spans[kept][0] = at;
-            spans[kept][1] = key_size + value_size;
+            spans[kept][1] = size;
             kept++;
         }
-        at += key_size + value_size;
+        at += size;
     }
     return at == len ? kept : -1;
 }
@@ -216,24 +235,20 @@ void stream_omit_pack_event(const stream_omit_t *self, const void *event, size_t
 bool stream_omit_field(const void *event, size_t len, const char *name, const void **value, size_t *value_len)
 {
     const uint8_t *p = event;
-    uint64_t head, children;
-    if (!s_header(p, len, &head, &children) || !((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf))
+    size_t fields, at, want = strlen(name);
+    if (!s_map(p, len, &fields, &at))
         return false;
-    size_t at = (size_t)head, want = strlen(name);
-    for (uint64_t i = 0; i < children / 2; i++) {
+    for (size_t i = 0; i < fields; i++) {
         const char *key;
-        size_t key_len, key_size;
-        if (!s_key(p + at, len - at, &key, &key_len, &key_size))
-            return false;
-        size_t value_size = s_object_size(p + at + key_size, len - at - key_size);
-        if (!value_size)
+        size_t key_len, key_size, size;
+        if (!s_field(p, len, at, &key, &key_len, &key_size, &size))
             return false;
         if (key_len == want && memcmp(key, name, want) == 0) {
             *value = p + at + key_size;
-            *value_len = value_size;
+            *value_len = size - key_size;
             return true;
         }
-        at += key_size + value_size;
+        at += size;
     }
     return false;
 }
@@ -241,27 +256,23 @@ bool stream_omit_field(const void *event, size_t len, const char *name, const vo
 bool stream_omit_last_field(const void *event, size_t len, size_t *at, size_t *fields, size_t *header)
 {
     const uint8_t *p = event;
-    uint64_t head, children;
-    if (!s_header(p, len, &head, &children) || !((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf)
-        || children < 2)
+    size_t count, offset;
+    if (!s_map(p, len, &count, &offset) || count < 1)
         return false;
-    size_t offset = (size_t)head, last = 0;
+    size_t first = offset, last = offset;
     const char *name = NULL;
     size_t name_len = 0;
-    for (uint64_t i = 0; i < children / 2; i++) {
-        size_t key_size;
+    for (size_t i = 0; i < count; i++) {
+        size_t key_size, size;
         last = offset;
-        if (!s_key(p + offset, len - offset, &name, &name_len, &key_size))
+        if (!s_field(p, len, offset, &name, &name_len, &key_size, &size))
             return false;
-        size_t value_size = s_object_size(p + offset + key_size, len - offset - key_size);
-        if (!value_size)
-            return false;
-        offset += key_size + value_size;
+        offset += size;
     }
     if (offset != len || s_is_kept(name, name_len))
         return false;
     *at = last;
-    *fields = (size_t)(children / 2);
-    *header = (size_t)head;
+    *fields = count;
+    *header = first;
     return true;
 }
