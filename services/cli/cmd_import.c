@@ -22,8 +22,8 @@
 
 #include "proto/doc.h"
 #include "proto/import_row.h"
+#include "proto/listing.h"
 #include "proto/messages.h"
-#include "proto/text.h"
 #include "proto/wire.h"
 
 #include <czmq.h>
@@ -231,9 +231,9 @@ static int s_add_row(import_t *self, unsigned line, const msgpack_sbuffer *app, 
     return 0;
 }
 
-/*  A listing's key as intake makes it (application_listing): the digits
- *  of the SIRET, then the advisor's folded name; "" without a SIRET. */
-static void s_listing_key(const msgpack_sbuffer *app, char *out, size_t cap)
+/*  The listing's key of a row (proto/listing.h, as intake keys it); ""
+ *  without a SIRET. */
+static void s_listing_key(const msgpack_sbuffer *app, char out[LISTING_KEY_MAX])
 {
     static msgpack_zone zone;
     static bool ready;
@@ -241,21 +241,9 @@ static void s_listing_key(const msgpack_sbuffer *app, char *out, size_t cap)
         ready = msgpack_zone_init(&zone, 4096);
     msgpack_zone_clear(&zone);
     msgpack_object application;
-    size_t n = 0;
     out[0] = '\0';
-    if (wire_decode_stored(app->data, app->size, &zone, &application, NULL) != 0)
-        return;
-    const char *text = "";
-    size_t len = 0;
-    doc_str(doc_map(&application, "organisation"), "siret", &text, &len);
-    for (size_t i = 0; i < len && n + 2 < cap; i++)
-        if (text[i] >= '0' && text[i] <= '9')
-            out[n++] = text[i];
-    out[n] = '\0';
-    if (n && doc_str(&application, "advisor", &text, &len)) {
-        out[n++] = ':';
-        text_fold(text, len, out + n, cap - n);
-    }
+    if (wire_decode_stored(app->data, app->size, &zone, &application, NULL) == 0)
+        listing_key(&application, out);
 }
 
 /*  A second row of the same listing (SIRET and advisor) in one file is
@@ -264,8 +252,8 @@ static void s_listing_key(const msgpack_sbuffer *app, char *out, size_t cap)
  *  the file says two things about one listing. */
 static bool s_duplicate(import_t *self, unsigned line, const msgpack_sbuffer *app, proto_error_t *err)
 {
-    char key[1200];
-    s_listing_key(app, key, sizeof key);
+    char key[LISTING_KEY_MAX];
+    s_listing_key(app, key);
     if (!*key)
         return false;   /* no SIRET: the schema says so */
     uintptr_t first = (uintptr_t)zhash_lookup(self->seen, key);

@@ -4,11 +4,9 @@
 #include "proto/doc.h"
 #include "proto/history.h"
 #include "proto/messages.h"
-#include "proto/text.h"
 #include "common/log.h"
 #include "common/store.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,33 +75,4 @@ void application_pack_normalized(msgpack_packer *pk, const msgpack_object *obj, 
     memcpy(at, path, len);
     at[len] = '\0';
     s_pack_normalized_at(pk, obj, at, len);
-}
-
-void application_siret(const msgpack_object *application, char out[RECORD_SIRET_MAX])
-{
-    const char *text = "";
-    size_t len = 0, n = 0;
-    doc_str(doc_map(application, "organisation"), "siret", &text, &len);
-    for (size_t i = 0; i < len && n < RECORD_SIRET_MAX - 1; i++)
-        if (text[i] >= '0' && text[i] <= '9')
-            out[n++] = text[i];
-    out[n] = '\0';
-}
-
-void application_listing(const msgpack_object *application, char out[INTAKE_LISTING_MAX])
-{
-    application_siret(application, out);
-    const char *advisor;
-    size_t len;
-    char folded[1024];
-    if (!*out || !doc_str(application, "advisor", &advisor, &len))
-        return;
-    size_t n = text_fold(advisor, len, folded, sizeof folded);
-    if (n == 0)
-        return;
-    unsigned char hash[16];
-    crypto_generichash(hash, sizeof hash, (const unsigned char *)folded, n, NULL, 0);
-    size_t at = strlen(out);
-    out[at++] = ':';
-    sodium_bin2hex(out + at, INTAKE_LISTING_MAX - at, hash, sizeof hash);
 }

@@ -16,7 +16,7 @@
 int erase_application(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *s);
 
 /*  Whether an application of this listing (SIRET and advisor, as
- *  application_listing makes it) was erased, and when (*at, unix
+ *  listing_key makes it) was erased, and when (*at, unix
  *  seconds).  An import is published without a vote: run again with the
  *  file the directory came from, it would bring back the data of a
  *  person who asked for their erasure.  The erasure keeps only a keyed

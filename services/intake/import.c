@@ -138,8 +138,8 @@ static int s_store(MDB_txn *txn, service_t *svc, service_request_t *req, scratch
                    const msgpack_object *application, uint64_t approved_at, result_t *r)
 {
     char siret[RECORD_SIRET_MAX], listing[INTAKE_LISTING_MAX], token[INTAKE_TOKEN_CHARS + 1];
-    application_siret(application, siret);
-    application_listing(application, listing);
+    listing_siret(application, siret);
+    listing_key(application, listing);
     MDB_val probe_key, probe;
     do {
         ids_new(r->id, req->now_ms);
@@ -212,7 +212,7 @@ static int s_row(MDB_txn *txn, service_t *svc, service_request_t *req, scratch_t
         return 0;
     }
     char listing[INTAKE_LISTING_MAX];
-    application_listing(application, listing);
+    listing_key(application, listing);
     bool here;
     int rc = s_already(txn, svc, s, listing, r, &here);
     if (rc || here) {

@@ -17,12 +17,13 @@
 #include "intake.h"
 
 #include "proto/history.h"
+#include "proto/listing.h"
 #include "proto/messages.h"
 
 #include <msgpack.h>
 #include <sodium.h>
 
-#define RECORD_SIRET_MAX 24
+#define RECORD_SIRET_MAX LISTING_SIRET_MAX
 
 /*  A text of the audit trail (who, why), cut on a UTF-8 boundary. */
 typedef struct {

@@ -11,6 +11,7 @@
 #define ESSP_INTAKE_RULES_H
 
 #include "proto/error.h"
+#include "proto/listing.h"
 
 #include <msgpack.h>
 #include <stdbool.h>
@@ -39,10 +40,8 @@ const char *intake_queued_state(const msgpack_object *record, const char *kind, 
 const char *intake_appeal_refused(const msgpack_object *record, const char *motivation, size_t len,
                                   proto_error_t *err);
 
-/*  A listing's key (application_listing in application.h): the SIRET's
- *  digits, then, when the application names its advisor, ':' and 32 hex
- *  digits; and a NUL. */
-#define INTAKE_LISTING_MAX 58
+/*  A listing's key (proto/listing.h). */
+#define INTAKE_LISTING_MAX LISTING_KEY_MAX
 
 /*  The listing key a stored record holds ("listing"; records stored
  *  before the advisor field hold only "siret", which is their key). */

@@ -122,7 +122,7 @@ static int s_validate(service_request_t *req, const msgpack_object *application)
 }
 
 /*  Refuses a second open application for one listing (a structure and
- *  its advisor: application_listing).  A renewal may be submitted while
+ *  its advisor: listing_key).  A renewal may be submitted while
  *  the listing it renews (`renews`) is still approved or published:
  *  renewing before expiry is the point.  The refusal says nothing of the
  *  open application (its id, its state): whoever holds its token follows
@@ -177,8 +177,8 @@ int submit_new(service_t *svc, MDB_txn *txn, service_request_t *req, scratch_t *
     if (rc != MDB_NOTFOUND)
         return rc;
     char siret[RECORD_SIRET_MAX], listing[INTAKE_LISTING_MAX], renews[PROTO_ID_MAX + 1];
-    application_siret(application, siret);
-    application_listing(application, listing);
+    listing_siret(application, siret);
+    listing_key(application, listing);
     if ((rc = s_validate(req, application)) || (rc = s_check_renewal(txn, svc, req, s, listing, renews))
         || (rc = s_check_listing_free(txn, svc, req, s, listing, *renews ? renews : NULL)))
         return rc;
@@ -244,7 +244,7 @@ static int s_check_amendable(service_request_t *req, const msgpack_object *recor
     }
     char before[INTAKE_LISTING_MAX], after[INTAKE_LISTING_MAX];
     intake_record_listing(record, before);
-    application_listing(application, after);
+    listing_key(application, after);
     if (strcmp(before, after) != 0)
         return service_refuse(req, PROTO_E_INVALID, strchr(after, ':') || strchr(before, ':')
                                   ? "application.advisor" : "application.organisation.siret", "immutable",
