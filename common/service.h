@@ -183,6 +183,13 @@ msgpack_packer *service_event_begin(service_t *self, const char *type, int64_t a
                                     uint64_t *seq);
 int service_event_end(service_t *self, MDB_txn *txn);
 
+/*  Inside an upstream's apply only: appends the event being applied to
+ *  this service's log as it came, under this service's own seq, `type`
+ *  and `at`.  Every field but the producer's envelope (seq, v, type, at)
+ *  goes as the producer packed it, neither decoded nor packed again: for
+ *  a stage that passes events on. */
+int service_event_forward(service_t *self, MDB_txn *txn, const char *type, int64_t at);
+
 /*  Erasure: rewrites this service's committed events about `id` in place
  *  (see stream_log_redact in common/stream_log.h).  It also makes the
  *  shell compact the store after the turn commits (a copy of the live

@@ -78,6 +78,10 @@ struct service_t {
     zcert_t *cert;               /* the service's own key pair (keys/<service>.cert) */
     stream_consumer_t *consumers[SERVICE_UPSTREAMS_MAX];
     upstream_batch_t upstream[SERVICE_UPSTREAMS_MAX];
+    /* The event an upstream's apply is given (service_event_forward):
+     * its upstream and index in the batch; NULL outside an apply. */
+    const msgpack_object *applying;
+    size_t applying_u, applying_i;
     parked_pull_t parked[S_PARKED_MAX];
     size_t parked_count;
     msgpack_sbuffer event_buf;

@@ -384,7 +384,11 @@ static int s_apply_upstream(service_t *self, MDB_txn *txn, size_t u, int64_t now
             log_error("stream %s: event refused: %s", stream_consumer_name(consumer), err.message);
             return MDB_INCOMPATIBLE;
         }
+        self->applying = event;
+        self->applying_u = u;
+        self->applying_i = i;
         rc = up->apply(self->def->ctx, self, txn, type, event, now);
+        self->applying = NULL;
     }
     if (rc == 0) {
         /* The cursor, with the fingerprint of the event it counts: a later

@@ -33,6 +33,9 @@ struct stream_consumer_t {
     int64_t retry_at_ms;  /* no pull before this time (after an error) */
     uint64_t rid;
     zframe_t *last;      /* the last reply, which the decoded events point into */
+    stream_omit_walk_t walk;   /* its events' bytes (stream_consumer_event_bytes) */
+    size_t walk_next;          /* the index of the event the walk gives next */
+    bool walking;              /* walk is set on last */
     /* CURVE only: where to connect once the producer's public key is
      * known, and where that key is. */
     bool connected;
@@ -451,6 +454,7 @@ int stream_consumer_receive(stream_consumer_t *self, msgpack_zone *zone,
                             const msgpack_object **events, size_t *first, int64_t now_ms)
 {
     zframe_destroy(&self->last);
+    self->walking = false;
     zmsg_t *msg = zmsg_recv(self->dealer);
     if (!msg)
         return -1;
@@ -490,6 +494,22 @@ int stream_consumer_receive(stream_consumer_t *self, msgpack_zone *zone,
     else if (rc == 1)
         s_pull_ahead(self, *events, *first, now_ms);
     return rc;
+}
+
+bool stream_consumer_event_bytes(stream_consumer_t *self, size_t i, const void **event, size_t *len)
+{
+    if (!self->last)
+        return false;
+    if (!self->walking || i < self->walk_next) {
+        self->walking = stream_omit_walk_begin(&self->walk, zframe_data(self->last), zframe_size(self->last),
+                                               "events");
+        self->walk_next = 0;
+    }
+    while (self->walking && self->walk_next <= i) {
+        self->walking = stream_omit_walk_next(&self->walk, event, len);
+        self->walk_next++;
+    }
+    return self->walking;
 }
 
 void stream_consumer_advance(stream_consumer_t *self, uint64_t seq, int64_t now_ms)

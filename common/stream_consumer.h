@@ -114,6 +114,12 @@ void stream_consumer_poll(stream_consumer_t *self, int64_t now_ms);
 int stream_consumer_receive(stream_consumer_t *self, msgpack_zone *zone,
                             const msgpack_object **events, size_t *first, int64_t now_ms);
 
+/*  The bytes of event i of the array the last receive handed over, as
+ *  the producer packed them: checked with the decoded events, and valid
+ *  as long as they are.  Walked in order, so that a batch's events asked
+ *  one after the other cost one walk.  False when there is no such event. */
+bool stream_consumer_event_bytes(stream_consumer_t *self, size_t i, const void **event, size_t *len);
+
 /*  After a failure to apply a batch: ask again from the cursor in a second,
  *  not at once, so a poisoned event cannot spin the loop. */
 void stream_consumer_backoff(stream_consumer_t *self, int64_t now_ms);

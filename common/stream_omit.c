@@ -187,6 +187,12 @@ static bool s_field(const uint8_t *p, size_t len, size_t at, const char **name, 
     return value_size != 0;
 }
 
+/*  The envelope every stored event begins with. */
+static bool s_is_envelope(const char *name, size_t len)
+{
+    return s_is_kept(name, len) && !(len == 2 && memcmp(name, "id", 2) == 0);
+}
+
 static bool s_omitted(const stream_omit_t *self, const char *name, size_t len)
 {
     for (size_t i = 0; i < self->count; i++)
@@ -274,5 +280,58 @@ bool stream_omit_last_field(const void *event, size_t len, size_t *at, size_t *f
     *at = last;
     *fields = count;
     *header = first;
+    return true;
+}
+
+int stream_omit_body(const void *event, size_t len, size_t spans[][2], size_t max)
+{
+    const uint8_t *p = event;
+    size_t fields, at;
+    if (!s_map(p, len, &fields, &at))
+        return -1;
+    size_t kept = 0;
+    for (size_t i = 0; i < fields; i++) {
+        const char *name;
+        size_t name_len, key_size, size;
+        if (!s_field(p, len, at, &name, &name_len, &key_size, &size))
+            return -1;
+        if (!s_is_envelope(name, name_len)) {
+            if (kept == max)
+                return -1;
+            spans[kept][0] = at;
+            spans[kept][1] = size;
+            kept++;
+        }
+        at += size;
+    }
+    return at == len ? (int)kept : -1;
+}
+
+bool stream_omit_walk_begin(stream_omit_walk_t *self, const void *map, size_t len, const char *name)
+{
+    const void *value;
+    size_t value_len;
+    uint64_t head, children;
+    if (!stream_omit_field(map, len, name, &value, &value_len)
+        || !s_header(value, value_len, &head, &children))
+        return false;
+    uint8_t b = *(const uint8_t *)value;
+    if (!((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd))
+        return false;
+    *self = (stream_omit_walk_t){.p = value, .len = value_len, .at = (size_t)head, .left = (size_t)children};
+    return true;
+}
+
+bool stream_omit_walk_next(stream_omit_walk_t *self, const void **element, size_t *element_len)
+{
+    if (self->left == 0 || self->at >= self->len)
+        return false;
+    size_t size = s_object_size(self->p + self->at, self->len - self->at);
+    if (size == 0)
+        return false;
+    *element = self->p + self->at;
+    *element_len = size;
+    self->at += size;
+    self->left--;
     return true;
 }

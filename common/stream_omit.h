@@ -64,4 +64,30 @@ bool stream_omit_field(const void *event, size_t len, const char *name, const vo
  *  in the part it reads first. */
 bool stream_omit_last_field(const void *event, size_t len, size_t *at, size_t *fields, size_t *header);
 
+/*  The most fields stream_omit_body gives the spans of. */
+#define STREAM_OMIT_FIELDS_MAX 64
+
+/*  The fields of an event (one msgpack map of string keys) but its
+ *  envelope (seq, v, type, at), as spans of its bytes: spans[i][0] the
+ *  offset of a field's key, spans[i][1] the size of key and value.  Their
+ *  count, or -1 when the event is not such a map or has more than `max`
+ *  fields.  A stage that passes events on appends them under its own
+ *  envelope without decoding them (service_event_forward). */
+int stream_omit_body(const void *event, size_t len, size_t spans[][2], size_t max);
+
+/*  The elements of the array of top-level field `name` of a msgpack map
+ *  (a batch's "events"), walked one after the other without decoding
+ *  them. */
+typedef struct {
+    const uint8_t *p;   /* the array's bytes */
+    size_t len;
+    size_t at;          /* where the next element starts */
+    size_t left;        /* elements not yet walked */
+} stream_omit_walk_t;
+
+/*  False when `map` has no such field or it is not an array. */
+bool stream_omit_walk_begin(stream_omit_walk_t *self, const void *map, size_t len, const char *name);
+/*  The next element's bytes; false when none is left or it does not fit. */
+bool stream_omit_walk_next(stream_omit_walk_t *self, const void **element, size_t *element_len);
+
 #endif

@@ -18,8 +18,9 @@
  *  catalogue's (proto/messages.h), which the shell checks: a record goes
  *  in as the "application" of a "submit" whose "key" names it, and
  *  travels as a "submitted" event {id: that key, revision: 1,
- *  application}.  Nothing reads the application: the shell decodes it,
- *  the core packs it again as it came.
+ *  application}.  Nothing reads the application: the shell checks and
+ *  decodes each event, and the next stages append it as its producer
+ *  packed it (service_event_forward).
  */
 #include "common/service.h"
 
@@ -70,29 +71,13 @@ static int s_refuse(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *
                           "this bench stage answers ping and pull only");
 }
 
-static bool s_is_head(const msgpack_object *key)
-{
-    return doc_is(key, "seq") || doc_is(key, "v") || doc_is(key, "type") || doc_is(key, "at");
-}
-
 /*  The next stages: the upstream's event appended as this stage's own,
- *  every field but the head (seq, v, type, at) packed as it came. */
+ *  its fields as they came (service_event_forward). */
 static int s_pass_on(void *ctx, service_t *svc, MDB_txn *txn, const char *type, const msgpack_object *event,
                      int64_t now)
 {
-    (void)ctx;
-    size_t fields = 0;
-    for (uint32_t i = 0; i < event->via.map.size; i++)
-        fields += !s_is_head(&event->via.map.ptr[i].key);
-    msgpack_packer *pk = service_event_begin(svc, type, now, fields, NULL);
-    for (uint32_t i = 0; i < event->via.map.size; i++) {
-        const msgpack_object_kv *kv = &event->via.map.ptr[i];
-        if (s_is_head(&kv->key))
-            continue;
-        msgpack_pack_object(pk, kv->key);
-        msgpack_pack_object(pk, kv->val);
-    }
-    return service_event_end(svc, txn);
+    (void)ctx, (void)event;
+    return service_event_forward(svc, txn, type, now);
 }
 
 int main(int argc, char **argv)

@@ -223,6 +223,78 @@ static void test_a_field_is_found_in_the_stored_bytes(void **state)
     msgpack_sbuffer_destroy(&event.buf);
 }
 
+/*  A stage that passes an event on keeps every field but the envelope,
+ *  byte for byte and in order; a map with more fields than asked for, or
+ *  bytes that do not parse, give -1. */
+static void test_the_body_is_every_field_but_the_envelope(void **state)
+{
+    (void)state;
+    packed_t event;
+    s_init(&event);
+    s_event(&event);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1 << 17);
+    msgpack_object decoded = s_decode(&event, &zone);
+    size_t spans[STREAM_OMIT_FIELDS_MAX][2];
+    int n = stream_omit_body(event.buf.data, event.buf.size, spans, STREAM_OMIT_FIELDS_MAX);
+    static const char *const body[] = {"id", "revision", "verdict", "application", "report", "renews"};
+    assert_int_equal(n, 6);
+    for (int i = 0; i < n; i++) {
+        packed_t expected;
+        s_init(&expected);
+        proto_pack_str(&expected.pk, body[i]);
+        msgpack_pack_object(&expected.pk, *doc_get(&decoded, body[i]));
+        assert_int_equal(spans[i][1], expected.buf.size);
+        assert_memory_equal(event.buf.data + spans[i][0], expected.buf.data, spans[i][1]);
+        msgpack_sbuffer_destroy(&expected.buf);
+    }
+    assert_int_equal(stream_omit_body(event.buf.data, event.buf.size, spans, 5), -1);
+    assert_int_equal(stream_omit_body(event.buf.data, event.buf.size - 1, spans, STREAM_OMIT_FIELDS_MAX), -1);
+    static const unsigned char not_a_map[] = {0x92, 0x01, 0x02};
+    assert_int_equal(stream_omit_body(not_a_map, sizeof not_a_map, spans, STREAM_OMIT_FIELDS_MAX), -1);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&event.buf);
+}
+
+/*  The events of a batch, walked one by one in its bytes: each is the
+ *  bytes its producer packed; a walk stops at the array's end, and finds
+ *  nothing in bytes cut short. */
+static void test_a_batchs_events_are_walked_in_its_bytes(void **state)
+{
+    (void)state;
+    packed_t one, batch;
+    s_init(&one);
+    s_init(&batch);
+    s_event(&one);
+    msgpack_pack_map(&batch.pk, 3);
+    proto_pack_kv_str(&batch.pk, "type", "batch");
+    proto_pack_str(&batch.pk, "events");
+    msgpack_pack_array(&batch.pk, 3);
+    proto_pack_raw(&batch.pk, one.buf.data, one.buf.size);
+    msgpack_pack_map(&batch.pk, 1);
+    proto_pack_kv_uint(&batch.pk, "seq", 8);
+    proto_pack_raw(&batch.pk, one.buf.data, one.buf.size);
+    proto_pack_kv_uint(&batch.pk, "head", 9);
+    stream_omit_walk_t walk;
+    assert_true(stream_omit_walk_begin(&walk, batch.buf.data, batch.buf.size, "events"));
+    const void *event;
+    size_t len;
+    assert_true(stream_omit_walk_next(&walk, &event, &len));
+    assert_int_equal(len, one.buf.size);
+    assert_memory_equal(event, one.buf.data, len);
+    assert_true(stream_omit_walk_next(&walk, &event, &len));
+    assert_int_equal(len, 1 + 4 + 1);   /* {"seq": 8}: the map's byte, the key's 4, a fixint */
+    assert_true(stream_omit_walk_next(&walk, &event, &len));
+    assert_memory_equal(event, one.buf.data, one.buf.size);
+    assert_false(stream_omit_walk_next(&walk, &event, &len));
+    /* No such array; an array cut short. */
+    assert_false(stream_omit_walk_begin(&walk, batch.buf.data, batch.buf.size, "head"));
+    assert_false(stream_omit_walk_begin(&walk, batch.buf.data, batch.buf.size, "entries"));
+    assert_false(stream_omit_walk_begin(&walk, batch.buf.data, batch.buf.size - 1000, "events"));
+    msgpack_sbuffer_destroy(&one.buf);
+    msgpack_sbuffer_destroy(&batch.buf);
+}
+
 /*  A pull's "omit", as a producer reads it. */
 static int s_from_request(const char *const *names, size_t count, stream_omit_t *omit, proto_error_t *err)
 {
@@ -302,6 +374,8 @@ int main(void)
         cmocka_unit_test(test_bytes_that_do_not_parse_go_unchanged),
         cmocka_unit_test(test_a_pulls_omit_is_checked),
         cmocka_unit_test(test_a_field_is_found_in_the_stored_bytes),
+        cmocka_unit_test(test_the_body_is_every_field_but_the_envelope),
+        cmocka_unit_test(test_a_batchs_events_are_walked_in_its_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
