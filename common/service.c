@@ -243,6 +243,8 @@ static int s_start(service_t *self)
     self->log = stream_log_new(txn, store_db(self->store, self->db_count));
     if (self->def->log_tails)
         stream_log_keep_tails(self->log, txn, store_db(self->store, self->db_count + 2));
+    if (self->def->log_signed_copy)
+        stream_log_keep_signed_copy(self->log, self->def->log_signed_copy);
     /* A turn applies one batch in one write transaction: its size bounds
      * what a backlog takes (every page the transaction dirties is a copy
      * in memory: turns of 1,000 events took review to 27.7 MiB, of 128 to

@@ -155,6 +155,11 @@ typedef struct {
      * events back (service_log_get) must not hold one across another call
      * of its log. */
     bool log_tails;
+    /* Optional: the field of the service's events that repeats, byte for
+     * byte, the field of that name in the content they carry signed
+     * (publication's upsert: "entry"): the log keeps those bytes once
+     * (stream_log_keep_signed_copy). */
+    const char *log_signed_copy;
 } service_def_t;
 
 /*  Runs the service until SIGTERM; returns the process exit code. */

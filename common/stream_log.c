@@ -22,6 +22,8 @@ struct stream_log_t {
     size_t inline_max;  /* the largest value a leaf page keeps beside a seq */
     msgpack_sbuffer part;   /* a head being written, an event put back together */
     msgpack_packer part_pk;
+    const char *copy;   /* the field kept once, in "signed" (NULL: none) */
+    msgpack_sbuffer whole;  /* an event with its copy put back */
 };
 
 stream_log_t *stream_log_new(MDB_txn *txn, MDB_dbi db)
@@ -35,14 +37,17 @@ stream_log_t *stream_log_new(MDB_txn *txn, MDB_dbi db)
     self->pending = self->head;
     msgpack_sbuffer_init(&self->part);
     msgpack_packer_init(&self->part_pk, &self->part, msgpack_sbuffer_write);
+    msgpack_sbuffer_init(&self->whole);
     return self;
 }
 
 void stream_log_destroy(stream_log_t **self_p)
 {
     assert(self_p);
-    if (*self_p)
+    if (*self_p) {
         msgpack_sbuffer_destroy(&(*self_p)->part);
+        msgpack_sbuffer_destroy(&(*self_p)->whole);
+    }
     free(*self_p);
     *self_p = NULL;
 }
@@ -67,6 +72,112 @@ void stream_log_keep_tails(stream_log_t *self, MDB_txn *txn, MDB_dbi tails)
     self->splits = self->inline_max > 0;
     MDB_stat stat;
     self->joins = mdb_stat(txn, tails, &stat) != 0 || stat.ms_entries > 0;
+}
+
+void stream_log_keep_signed_copy(stream_log_t *self, const char *field)
+{
+    self->copy = field;
+}
+
+/*  The bytes of field self->copy in the content an event carries signed
+ *  (the payload of its bin field "signed", one map).  False when it has
+ *  none. */
+static bool s_signed_copy(const stream_log_t *self, const void *event, size_t len, const void **copy,
+                          size_t *copy_len)
+{
+    const void *bin;
+    size_t bin_len, header;
+    if (!stream_omit_field(event, len, "signed", &bin, &bin_len))
+        return false;
+    const uint8_t *b = bin;
+    if (b[0] == 0xc4)
+        header = 2;
+    else if (b[0] == 0xc5)
+        header = 3;
+    else if (b[0] == 0xc6)
+        header = 5;
+    else
+        return false;
+    /* The content is the producer's own map, its copied field last (an
+     * upsert's entry): found without walking the entry. */
+    return bin_len > header && stream_omit_last_value(b + header, bin_len - header, self->copy, copy, copy_len);
+}
+
+/*  An event whose copy repeats the signed content's goes with nil in its
+ *  place (one byte instead of the entry's 800 or so), in self->part.  0
+ *  with *kept false when it stays whole. */
+static int s_put_once(stream_log_t *self, MDB_txn *txn, MDB_val *key, const msgpack_sbuffer *buf, bool *kept)
+{
+    const void *value, *source;
+    size_t value_len, source_len;
+    *kept = false;
+    if (!self->copy || !stream_omit_field(buf->data, buf->size, self->copy, &value, &value_len)
+        || !s_signed_copy(self, buf->data, buf->size, &source, &source_len) || value_len != source_len
+        || value_len < 2 || memcmp(value, source, value_len) != 0)
+        return 0;
+    size_t at = (size_t)((const char *)value - buf->data);
+    msgpack_sbuffer_clear(&self->part);
+    proto_pack_raw(&self->part_pk, buf->data, at);
+    msgpack_pack_nil(&self->part_pk);
+    proto_pack_raw(&self->part_pk, buf->data + at + value_len, buf->size - at - value_len);
+    MDB_val once = {self->part.size, self->part.data};
+    int rc = mdb_put(txn, self->db, key, &once, MDB_APPEND);
+    *kept = rc == 0;
+    return rc;
+}
+
+/*  Whether the stored event holds nil for its copy (at: the nil's offset)
+ *  and the bytes to put back (source, in the signed content). */
+static bool s_kept_once(const stream_log_t *self, const MDB_val *stored, size_t *at, const void **source,
+                        size_t *source_len)
+{
+    const void *value;
+    size_t value_len;
+    if (!self->copy || !stream_omit_field(stored->mv_data, stored->mv_size, self->copy, &value, &value_len)
+        || value_len != 1 || *(const uint8_t *)value != 0xc0
+        || !s_signed_copy(self, stored->mv_data, stored->mv_size, source, source_len))
+        return false;
+    *at = (size_t)((const char *)value - (const char *)stored->mv_data);
+    return true;
+}
+
+/*  The stored event with its copy put back from the signed content, in
+ *  self->whole; an event stored whole is given as it is. */
+static MDB_val s_restore(stream_log_t *self, MDB_val stored)
+{
+    const void *source;
+    size_t at, source_len;
+    if (!s_kept_once(self, &stored, &at, &source, &source_len))
+        return stored;
+    msgpack_sbuffer_clear(&self->whole);
+    msgpack_sbuffer_write(&self->whole, stored.mv_data, at);
+    msgpack_sbuffer_write(&self->whole, source, source_len);
+    msgpack_sbuffer_write(&self->whole, (const char *)stored.mv_data + at + 1, stored.mv_size - at - 1);
+    return (MDB_val){self->whole.size, self->whole.data};
+}
+
+/*  Packs the stored event with its copy put back straight into pk (a
+ *  pull that omits nothing: no copy in between).  False when it has no
+ *  copy to put back. */
+static bool s_pack_restored(const stream_log_t *self, const MDB_val *stored, msgpack_packer *pk)
+{
+    const void *source;
+    size_t at, source_len;
+    if (!s_kept_once(self, stored, &at, &source, &source_len))
+        return false;
+    proto_pack_raw(pk, stored->mv_data, at);
+    proto_pack_raw(pk, source, source_len);
+    proto_pack_raw(pk, (const char *)stored->mv_data + at + 1, stored->mv_size - at - 1);
+    return true;
+}
+
+/*  The size of the stored event once its copy is put back. */
+static size_t s_restored_size(const stream_log_t *self, const MDB_val *stored)
+{
+    const void *source;
+    size_t at, source_len;
+    return s_kept_once(self, stored, &at, &source, &source_len) ? stored->mv_size - 1 + source_len
+                                                                : stored->mv_size;
 }
 
 uint64_t stream_log_head(const stream_log_t *self)
@@ -120,10 +231,12 @@ int stream_log_end(stream_log_t *self, MDB_txn *txn, msgpack_sbuffer *buf)
     uint64_t seq = self->pending + 1;
     store_u64_key(seq, key_bytes);
     MDB_val key = {8, key_bytes}, value = {buf->size, buf->data};
-    bool split;
+    bool split, once = false;
     int rc = s_put_split(self, txn, &key, buf, &split);
-    /* Keys only ever grow: MDB_APPEND skips the search and fills pages. */
     if (rc == 0 && !split)
+        rc = s_put_once(self, txn, &key, buf, &once);
+    /* Keys only ever grow: MDB_APPEND skips the search and fills pages. */
+    if (rc == 0 && !split && !once)
         rc = mdb_put(txn, self->db, &key, &value, MDB_APPEND);
     if (rc == 0)
         self->pending = seq;
@@ -178,6 +291,8 @@ int stream_log_get(stream_log_t *self, MDB_txn *txn, uint64_t seq, MDB_val *even
     int rc = mdb_get(txn, self->db, &key, event);
     if (rc == 0 && (rc = s_tail(self, txn, &key, &tail)) == 0 && tail.mv_size)
         *event = s_join(self, event, &tail);
+    if (rc == 0)
+        *event = s_restore(self, *event);
     return rc;
 }
 
@@ -205,19 +320,22 @@ size_t stream_log_pack_after(stream_log_t *self, MDB_txn *txn, uint64_t after, s
         MDB_val key = {8, key_bytes}, value;
         int rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
         MDB_val tail = {0, NULL};
+        size_t size = 0;
         while (rc == 0 && count < max && store_u64_from_key(key.mv_data) <= self->head
                && s_tail(self, txn, &key, &tail) == 0
-               && (count == 0 || bytes + value.mv_size + tail.mv_size <= max_bytes)) {
+               && (size = s_restored_size(self, &value) + tail.mv_size, count == 0 || bytes + size <= max_bytes)) {
             tails[count] = tail;
             found[count++] = value;
-            bytes += value.mv_size + tail.mv_size;
+            bytes += size;
             rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
         }
         mdb_cursor_close(cursor);
     }
     msgpack_pack_array(pk, count);
     for (size_t i = 0; i < count; i++) {
-        MDB_val event = tails[i].mv_size ? s_join(self, &found[i], &tails[i]) : found[i];
+        if (!tails[i].mv_size && !stream_omit_fields(omit) && s_pack_restored(self, &found[i], pk))
+            continue;
+        MDB_val event = s_restore(self, tails[i].mv_size ? s_join(self, &found[i], &tails[i]) : found[i]);
         stream_omit_pack_event(omit, event.mv_data, event.mv_size, pk);
     }
     return count;
@@ -277,7 +395,7 @@ int stream_log_redact(stream_log_t *self, MDB_txn *txn, const char *id, size_t i
         MDB_val tail;
         if ((rc = s_tail(self, txn, &key, &tail)))
             break;
-        MDB_val whole = tail.mv_size ? s_join(self, &value, &tail) : value;
+        MDB_val whole = s_restore(self, tail.mv_size ? s_join(self, &value, &tail) : value);
         if (!s_event_of(&whole, id, id_len, &zone, &event))
             continue;
         uint64_t seq = store_u64_from_key(key.mv_data);

@@ -34,6 +34,15 @@ stream_log_t *stream_log_new(MDB_txn *txn, MDB_dbi db);
  *  last field is never one of "seq", "v", "type", "at", "id". */
 void stream_log_keep_tails(stream_log_t *self, MDB_txn *txn, MDB_dbi tails);
 
+/*  From now on an event whose field `field` holds the same bytes as the
+ *  field of that name in the map packed in its bin field "signed" (the
+ *  publication stream's upsert: "entry" beside the signed content {type,
+ *  at, id, version, entry}, proto/stream.md) is stored with `field` as
+ *  nil: the bytes are kept once, in "signed".  Every read puts them back
+ *  byte for byte, so neither a consumer nor a signature sees the
+ *  difference; events stored whole before are read as they are. */
+void stream_log_keep_signed_copy(stream_log_t *self, const char *field);
+
 void stream_log_destroy(stream_log_t **self_p);
 
 /*  The last sequence number committed (0 when empty). */

@@ -335,3 +335,26 @@ bool stream_omit_walk_next(stream_omit_walk_t *self, const void **element, size_
     self->left--;
     return true;
 }
+
+bool stream_omit_last_value(const void *map, size_t len, const char *name, const void **value, size_t *value_len)
+{
+    const uint8_t *p = map;
+    size_t fields, at;
+    if (!s_map(p, len, &fields, &at) || fields < 1)
+        return false;
+    for (size_t i = 0; i + 1 < fields; i++) {
+        const char *key;
+        size_t key_len, key_size, size;
+        if (!s_field(p, len, at, &key, &key_len, &key_size, &size))
+            return false;
+        at += size;
+    }
+    const char *key;
+    size_t key_len, key_size;
+    if (!s_key(p + at, len - at, &key, &key_len, &key_size) || key_len != strlen(name)
+        || memcmp(key, name, key_len) != 0 || at + key_size >= len)
+        return false;
+    *value = p + at + key_size;
+    *value_len = len - at - key_size;
+    return true;
+}

@@ -64,6 +64,12 @@ bool stream_omit_field(const void *event, size_t len, const char *name, const vo
  *  in the part it reads first. */
 bool stream_omit_last_field(const void *event, size_t len, size_t *at, size_t *fields, size_t *header);
 
+/*  The value of the last field of a map that fills `len` bytes exactly
+ *  (a producer's own signed content), when that field is `name`: it runs
+ *  to the end of the bytes, so it is found without walking it.  False
+ *  when the map's last field is another one, or the map does not parse. */
+bool stream_omit_last_value(const void *map, size_t len, const char *name, const void **value, size_t *value_len);
+
 /*  The most fields stream_omit_body gives the spans of. */
 #define STREAM_OMIT_FIELDS_MAX 64
 

@@ -31,6 +31,8 @@ int main(void)
         .handle = publication_handle,
         .upstreams = {{SERVICE_REVIEW, publication_apply_review, NULL}},
         .upstream_count = 1,
+        /* An upsert's entry is also in its signed content: kept once. */
+        .log_signed_copy = "entry",
     };
     publication_set_key_dir(def.ctx, dir);
     sodium_memzero(&key, sizeof key);

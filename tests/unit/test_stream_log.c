@@ -475,6 +475,20 @@ static void s_rewrite_large(void *arg, const msgpack_object *event, uint64_t seq
     proto_pack_kv_str(pk, "by", "rewrite");
 }
 
+/*  The rewrite of an erased upsert: it must be given the entry. */
+static void s_rewrite_entry(void *arg, const msgpack_object *event, uint64_t seq, msgpack_packer *pk)
+{
+    const msgpack_object *entry = doc_get(event, "entry");
+    assert_non_null(entry);
+    assert_int_equal(entry->type, MSGPACK_OBJECT_MAP);
+    (*(int *)arg)++;
+    msgpack_pack_map(pk, 4);
+    proto_pack_kv_uint(pk, "seq", seq);
+    proto_pack_kv_uint(pk, "v", PROTO_VERSION);
+    proto_pack_kv_str(pk, "type", "redacted");
+    proto_pack_kv_str(pk, "by", "rewrite");
+}
+
 static void test_a_split_event_is_rolled_back_and_erased_with_its_tail(void **state)
 {
     fixture_t *f = *state;
@@ -510,6 +524,117 @@ static void test_a_split_event_is_rolled_back_and_erased_with_its_tail(void **st
     msgpack_zone_destroy(&zone);
 }
 
+/*  An upsert of the publication stream: {seq, v, type, at, id, version,
+ *  entry, signed: bin of {type, at, id, version, entry}, sig}, with an
+ *  entry of `entry_len` bytes of text; `other` changes the copy beside
+ *  the signed content. */
+static void s_pack_upsert(fixture_t *f, const char *id, size_t entry_len, bool other)
+{
+    static char text[4096];
+    memset(text, 'e', sizeof text);
+    msgpack_sbuffer entry, body;
+    msgpack_sbuffer_init(&entry);
+    msgpack_sbuffer_init(&body);
+    msgpack_packer epk, bpk;
+    msgpack_packer_init(&epk, &entry, msgpack_sbuffer_write);
+    msgpack_packer_init(&bpk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&epk, 2);
+    proto_pack_kv_str(&epk, "name", id);
+    proto_pack_str(&epk, "text");
+    msgpack_pack_str_with_body(&epk, text, entry_len);
+    msgpack_pack_map(&bpk, 5);
+    proto_pack_kv_str(&bpk, "type", "upsert");
+    proto_pack_kv_uint(&bpk, "at", 4000);
+    proto_pack_kv_str(&bpk, "id", id);
+    proto_pack_kv_uint(&bpk, "version", 1);
+    proto_pack_kv_raw(&bpk, "entry", entry.data, entry.size);
+    stream_log_begin(f->log, &f->buf, &f->pk, "upsert", 4000, 5);
+    proto_pack_kv_str(&f->pk, "id", id);
+    proto_pack_kv_uint(&f->pk, "version", 1);
+    if (other)
+        entry.data[entry.size - 1] = 'o';
+    proto_pack_kv_raw(&f->pk, "entry", entry.data, entry.size);
+    proto_pack_str(&f->pk, "signed");
+    msgpack_pack_bin_with_body(&f->pk, body.data, body.size);
+    proto_pack_str(&f->pk, "sig");
+    msgpack_pack_bin_with_body(&f->pk, text, 64);
+    msgpack_sbuffer_destroy(&entry);
+    msgpack_sbuffer_destroy(&body);
+}
+
+/*  An upsert's entry is stored once, in its signed content: the log's
+ *  value is smaller by the entry, and every read (a pull, a pull that
+ *  omits a field, one event, an erasure's rewrite) gets the bytes the
+ *  producer packed.  An entry that differs from the signed one, and a
+ *  log that was not asked, keep the event whole. */
+static void test_an_entry_signed_beside_its_copy_is_stored_once(void **state)
+{
+    fixture_t *f = *state;
+    stream_log_keep_signed_copy(f->log, "entry");
+    static unsigned char packed[3][4096];
+    size_t lens[3];
+    const size_t entry_len = 800;
+    MDB_txn *txn;
+    assert_int_equal(store_begin(f->store, false, &txn), 0);
+    for (int i = 0; i < 3; i++) {
+        s_pack_upsert(f, i == 1 ? "B2" : "A1", entry_len, i == 2);
+        memcpy(packed[i], f->buf.data, f->buf.size);
+        lens[i] = f->buf.size;
+        assert_int_equal(stream_log_end(f->log, txn, &f->buf), 0);
+    }
+    assert_int_equal(store_commit(f->store, txn), 0);
+    stream_log_committed(f->log);
+    /* What LMDB holds: the first two without the copy, the third whole. */
+    assert_int_equal(store_begin(f->store, true, &txn), 0);
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        unsigned char key_bytes[8];
+        store_u64_key(seq, key_bytes);
+        MDB_val key = {8, key_bytes}, value;
+        assert_int_equal(mdb_get(txn, store_db(f->store, 0), &key, &value), 0);
+        if (seq < 3)
+            assert_true(value.mv_size < lens[seq - 1] - entry_len);
+        else
+            assert_int_equal(value.mv_size, lens[2]);
+    }
+    /* One event, and a pull, byte for byte. */
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        MDB_val event;
+        assert_int_equal(stream_log_get(f->log, txn, seq, &event), 0);
+        assert_int_equal(event.mv_size, lens[seq - 1]);
+        assert_memory_equal(event.mv_data, packed[seq - 1], lens[seq - 1]);
+    }
+    mdb_txn_abort(txn);
+    unsigned char read[4096];
+    for (uint64_t after = 0; after < 3; after++) {
+        assert_int_equal(s_batch_bytes(f, after, NULL, read, sizeof read), lens[after]);
+        assert_memory_equal(read, packed[after], lens[after]);
+    }
+    /* A consumer that leaves out the signature gets the entry. */
+    stream_omit_t omit;
+    static const char *const names[] = {"signed", "sig", NULL};
+    stream_omit_from_names(&omit, names);
+    size_t cut = s_batch_bytes(f, 0, &omit, read, sizeof read);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object object;
+    proto_error_t err;
+    assert_int_equal(wire_decode(read, cut, &zone, &object, &err), 0);
+    assert_null(doc_get(&object, "signed"));
+    assert_int_equal(doc_get(doc_get(&object, "entry"), "text")->via.str.size, entry_len);
+    /* An erasure's rewrite is given the whole event. */
+    int calls = 0;
+    assert_int_equal(s_redact(f, "B2", s_rewrite_entry, &calls), 1);
+    assert_int_equal(calls, 1);
+    assert_int_equal(s_batch_bytes(f, 0, NULL, read, sizeof read), lens[0]);
+    assert_memory_equal(read, packed[0], lens[0]);
+    msgpack_zone_destroy(&zone);
+    /* Reopened without being asked, a log reads what it has as stored. */
+    s_close(f);
+    s_open(f);
+    assert_int_equal(s_batch_bytes(f, 2, NULL, read, sizeof read), lens[2]);
+    assert_true(s_batch_bytes(f, 0, NULL, read, sizeof read) < lens[0]);
+}
+
 static void test_a_batch_never_exceeds_the_protocols_maximum(void **state)
 {
     fixture_t *f = *state;
@@ -530,6 +655,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redaction_skips_what_does_not_decode_and_reports_errors, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_a_batch_never_exceeds_the_protocols_maximum, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_an_entry_signed_beside_its_copy_is_stored_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_large_event_is_kept_in_two_leaves_and_read_whole, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_events_that_would_gain_nothing_stay_whole, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_a_split_event_is_rolled_back_and_erased_with_its_tail, s_setup,
