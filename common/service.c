@@ -81,40 +81,27 @@ int service_event_end(service_t *self, MDB_txn *txn)
     return stream_log_end(self->log, txn, &self->event_buf);
 }
 
-static bool s_is_envelope(const msgpack_object *key)
-{
-    return doc_is(key, "seq") || doc_is(key, "v") || doc_is(key, "type") || doc_is(key, "at");
-}
-
-/*  The decoded event, packed again: for an event whose bytes the walk
- *  does not take (more fields than it keeps spans of). */
+/*  The decoded event, packed again: for an event whose bytes are not at
+ *  hand, or that has more fields than the walk keeps spans of. */
 static int s_forward_decoded(service_t *self, MDB_txn *txn, const char *type, int64_t at,
                              const msgpack_object *event)
 {
-    size_t fields = 0;
-    for (uint32_t i = 0; i < event->via.map.size; i++)
-        fields += !s_is_envelope(&event->via.map.ptr[i].key);
-    msgpack_packer *pk = service_event_begin(self, type, at, fields, NULL);
-    for (uint32_t i = 0; i < event->via.map.size; i++) {
-        const msgpack_object_kv *kv = &event->via.map.ptr[i];
-        if (s_is_envelope(&kv->key))
-            continue;
-        msgpack_pack_object(pk, kv->key);
-        msgpack_pack_object(pk, kv->val);
-    }
+    msgpack_packer *pk = service_event_begin(self, type, at, doc_count_except(event, proto_envelope_keys), NULL);
+    doc_pack_pairs_except(pk, event, proto_envelope_keys);
     return service_event_end(self, txn);
 }
 
-int service_event_forward(service_t *self, MDB_txn *txn, const char *type, int64_t at)
+int service_event_forward(service_t *self, MDB_txn *txn, const char *type, int64_t at,
+                          const msgpack_object *event)
 {
-    assert(self->applying);
     const void *bytes;
     size_t len, spans[STREAM_OMIT_FIELDS_MAX][2];
     int fields = -1;
-    if (stream_consumer_event_bytes(self->consumers[self->applying_u], self->applying_i, &bytes, &len))
+    if (event == self->applying
+        && stream_consumer_event_bytes(self->consumers[self->applying_u], self->applying_i, &bytes, &len))
         fields = stream_omit_body(bytes, len, spans, STREAM_OMIT_FIELDS_MAX);
     if (fields < 0)
-        return s_forward_decoded(self, txn, type, at, self->applying);
+        return s_forward_decoded(self, txn, type, at, event);
     msgpack_packer *pk = service_event_begin(self, type, at, (size_t)fields, NULL);
     for (int i = 0; i < fields; i++)
         proto_pack_raw(pk, (const uint8_t *)bytes + spans[i][0], spans[i][1]);

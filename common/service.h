@@ -188,12 +188,15 @@ msgpack_packer *service_event_begin(service_t *self, const char *type, int64_t a
                                     uint64_t *seq);
 int service_event_end(service_t *self, MDB_txn *txn);
 
-/*  Inside an upstream's apply only: appends the event being applied to
- *  this service's log as it came, under this service's own seq, `type`
- *  and `at`.  Every field but the producer's envelope (seq, v, type, at)
- *  goes as the producer packed it, neither decoded nor packed again: for
- *  a stage that passes events on. */
-int service_event_forward(service_t *self, MDB_txn *txn, const char *type, int64_t at);
+/*  Appends an upstream's `event` to this service's log, under this
+ *  service's own seq, `type` and `at`, with every field of it but the
+ *  producer's envelope (seq, v, type, at): for a stage that passes events
+ *  on.  When `event` is the one the shell is applying, its fields go as
+ *  the producer packed them, neither decoded nor packed again; otherwise
+ *  (a core run outside the shell, in a unit test) they are packed from
+ *  the decoded event, to the same bytes. */
+int service_event_forward(service_t *self, MDB_txn *txn, const char *type, int64_t at,
+                          const msgpack_object *event);
 
 /*  Erasure: rewrites this service's committed events about `id` in place
  *  (see stream_log_redact in common/stream_log.h).  It also makes the

@@ -150,14 +150,18 @@ static bool s_skipped(const msgpack_object *key, const char *const *skip)
     return false;
 }
 
-void doc_pack_map_except(msgpack_packer *pk, const msgpack_object *map, const char *const *skip,
-                         size_t extra)
+size_t doc_count_except(const msgpack_object *map, const char *const *skip)
 {
     size_t kept = 0;
     uint32_t size = map && map->type == MSGPACK_OBJECT_MAP ? map->via.map.size : 0;
     for (uint32_t i = 0; i < size; i++)
         kept += !s_skipped(&map->via.map.ptr[i].key, skip);
-    msgpack_pack_map(pk, kept + extra);
+    return kept;
+}
+
+void doc_pack_pairs_except(msgpack_packer *pk, const msgpack_object *map, const char *const *skip)
+{
+    uint32_t size = map && map->type == MSGPACK_OBJECT_MAP ? map->via.map.size : 0;
     for (uint32_t i = 0; i < size; i++) {
         const msgpack_object_kv *kv = &map->via.map.ptr[i];
         if (s_skipped(&kv->key, skip))
@@ -165,4 +169,11 @@ void doc_pack_map_except(msgpack_packer *pk, const msgpack_object *map, const ch
         msgpack_pack_object(pk, kv->key);
         msgpack_pack_object(pk, kv->val);
     }
+}
+
+void doc_pack_map_except(msgpack_packer *pk, const msgpack_object *map, const char *const *skip,
+                         size_t extra)
+{
+    msgpack_pack_map(pk, doc_count_except(map, skip) + extra);
+    doc_pack_pairs_except(pk, map, skip);
 }

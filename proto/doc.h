@@ -65,4 +65,9 @@ bool doc_array_has(const msgpack_object *map, const char *key, const char *value
 void doc_pack_map_except(msgpack_packer *pk, const msgpack_object *map, const char *const *skip,
                          size_t extra);
 
+/*  The same in two steps, for a map whose header the caller packs: how
+ *  many pairs of `map` are not in `skip`, then those pairs alone. */
+size_t doc_count_except(const msgpack_object *map, const char *const *skip);
+void doc_pack_pairs_except(msgpack_packer *pk, const msgpack_object *map, const char *const *skip);
+
 #endif

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *const proto_envelope_keys[] = {"seq", "v", "type", "at", NULL};
+
 /*  F_REPORT: a validation report, the map or its compact form (an array,
  *  proto/kept_report.h). */
 typedef enum { F_STR, F_UINT, F_INT, F_BOOL, F_MAP, F_ARRAY, F_ARRAY_STR, F_ANY, F_BIN, F_REPORT } field_kind_t;

@@ -24,6 +24,11 @@
 
 #define PROTO_VERSION 1
 
+/*  The envelope every event of a stream begins with: "seq", "v", "type",
+ *  "at" (NULL-terminated).  A stage that passes an upstream's event on
+ *  replaces it with its own. */
+extern const char *const proto_envelope_keys[];
+
 /*  Size limits, enforced with ZMQ_MAXMSGSIZE on every socket before a byte
  *  is decoded. */
 #define PROTO_REQUEST_MAX   (1u << 20)   /* one request: 1 MiB */

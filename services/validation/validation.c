@@ -53,31 +53,16 @@ static int s_validate(service_t *svc, MDB_txn *txn, const msgpack_object *event,
     return service_event_end(svc, txn);
 }
 
-static bool s_is_head(const msgpack_object *key)
-{
-    return doc_is(key, "seq") || doc_is(key, "v") || doc_is(key, "type") || doc_is(key, "at");
-}
-
-/*  Appends intake's event as this service's own, every field but the head
- *  (seq, v, type, at) copied as it came, and `at` kept: review reads the
- *  whole life of a file in one stream, with the moments intake saw. */
+/*  Appends intake's event as this service's own, every field but the
+ *  envelope as it came (service_event_forward), and `at` kept: review
+ *  reads the whole life of a file in one stream, with the moments intake
+ *  saw. */
 static int s_pass_on(service_t *svc, MDB_txn *txn, const char *type, const msgpack_object *event,
                      int64_t now)
 {
     uint64_t at = (uint64_t)now;
     doc_uint(event, "at", &at);
-    size_t fields = 0;
-    for (uint32_t i = 0; i < event->via.map.size; i++)
-        fields += !s_is_head(&event->via.map.ptr[i].key);
-    msgpack_packer *pk = service_event_begin(svc, type, (int64_t)at, fields, NULL);
-    for (uint32_t i = 0; i < event->via.map.size; i++) {
-        const msgpack_object_kv *kv = &event->via.map.ptr[i];
-        if (s_is_head(&kv->key))
-            continue;
-        msgpack_pack_object(pk, kv->key);
-        msgpack_pack_object(pk, kv->val);
-    }
-    return service_event_end(svc, txn);
+    return service_event_forward(svc, txn, type, (int64_t)at, event);
 }
 
 /*  What validation keeps of an application is in its log alone (its

@@ -76,8 +76,8 @@ static int s_refuse(void *ctx, service_t *svc, MDB_txn *txn, service_request_t *
 static int s_pass_on(void *ctx, service_t *svc, MDB_txn *txn, const char *type, const msgpack_object *event,
                      int64_t now)
 {
-    (void)ctx, (void)event;
-    return service_event_forward(svc, txn, type, now);
+    (void)ctx;
+    return service_event_forward(svc, txn, type, now, event);
 }
 
 int main(int argc, char **argv)

@@ -14,5 +14,5 @@ function(essp_core_test name core)
   target_link_options(${name} PRIVATE
     -Wl,--wrap=service_db,--wrap=service_event_begin,--wrap=service_event_end
     -Wl,--wrap=service_log_redact,--wrap=service_log_head,--wrap=service_log_get
-    -Wl,--wrap=service_request_compact)
+    -Wl,--wrap=service_request_compact,--wrap=service_event_forward)
 endfunction()

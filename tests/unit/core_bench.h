@@ -97,6 +97,8 @@ MDB_dbi __wrap_service_db(service_t *svc, size_t index);
 msgpack_packer *__wrap_service_event_begin(service_t *svc, const char *type, int64_t at, size_t fields,
                                            uint64_t *seq);
 int __wrap_service_event_end(service_t *svc, MDB_txn *txn);
+int __wrap_service_event_forward(service_t *svc, MDB_txn *txn, const char *type, int64_t at,
+                                 const msgpack_object *event);
 int __wrap_service_log_redact(service_t *svc, MDB_txn *txn, const char *id, size_t id_len,
                               stream_log_rewrite_fn rewrite, void *arg, size_t *count);
 uint64_t __wrap_service_log_head(service_t *svc);

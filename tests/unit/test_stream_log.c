@@ -373,6 +373,20 @@ static size_t s_batch_bytes(fixture_t *f, uint64_t after, const stream_omit_t *o
     return len;
 }
 
+/*  The one event of the batch after `after` of a consumer that leaves
+ *  out `names`, decoded into zone (its bytes in read). */
+static msgpack_object s_batch_without(fixture_t *f, uint64_t after, const char *const *names, msgpack_zone *zone,
+                                      unsigned char *read, size_t cap)
+{
+    stream_omit_t omit;
+    stream_omit_from_names(&omit, names);
+    size_t cut = s_batch_bytes(f, after, &omit, read, cap);
+    msgpack_object object;
+    proto_error_t err;
+    assert_int_equal(wire_decode(read, cut, zone, &object, &err), 0);
+    return object;
+}
+
 /*  A 2,259-byte validation event took an overflow page of 4 KiB; with
  *  its last field kept apart, both parts stay in leaves, and every reader
  *  gets the bytes the producer packed. */
@@ -401,15 +415,10 @@ static void test_a_large_event_is_kept_in_two_leaves_and_read_whole(void **state
     assert_memory_equal(event.mv_data, packed, len);
     mdb_txn_abort(txn);
     /* A consumer that omits the field kept apart gets the rest. */
-    stream_omit_t omit;
-    static const char *const names[] = {"application", NULL};
-    stream_omit_from_names(&omit, names);
-    size_t cut = s_batch_bytes(f, 3, &omit, read, sizeof read);
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);
-    msgpack_object object;
-    proto_error_t err;
-    assert_int_equal(wire_decode(read, cut, &zone, &object, &err), 0);
+    msgpack_object object = s_batch_without(f, 3, (const char *const[]){"application", NULL}, &zone, read,
+                                            sizeof read);
     assert_null(doc_get(&object, "application"));
     assert_non_null(doc_get(&object, "report"));
     assert_true(doc_str_eq(&object, "id", "D4"));
@@ -459,14 +468,9 @@ static void test_events_that_would_gain_nothing_stay_whole(void **state)
     assert_memory_equal(read, packed, len);
 }
 
-/*  A transaction rolled back leaves no tail; an erasure rewrites a split
- *  event whole, drops its tail in the same transaction, and hands the
- *  producer's rewrite the whole event. */
-static void s_rewrite_large(void *arg, const msgpack_object *event, uint64_t seq, msgpack_packer *pk)
+/*  What a producer's rewrite packs: {seq, v, type "redacted", by}. */
+static void s_pack_rewritten(void *arg, uint64_t seq, msgpack_packer *pk)
 {
-    const msgpack_object *application = doc_get(event, "application");
-    assert_non_null(application);
-    assert_int_equal(application->via.bin.size, 1745);
     (*(int *)arg)++;
     msgpack_pack_map(pk, 4);
     proto_pack_kv_uint(pk, "seq", seq);
@@ -475,18 +479,24 @@ static void s_rewrite_large(void *arg, const msgpack_object *event, uint64_t seq
     proto_pack_kv_str(pk, "by", "rewrite");
 }
 
+/*  A transaction rolled back leaves no tail; an erasure rewrites a split
+ *  event whole, drops its tail in the same transaction, and hands the
+ *  producer's rewrite the whole event. */
+static void s_rewrite_large(void *arg, const msgpack_object *event, uint64_t seq, msgpack_packer *pk)
+{
+    const msgpack_object *application = doc_get(event, "application");
+    assert_non_null(application);
+    assert_int_equal(application->via.bin.size, 1745);
+    s_pack_rewritten(arg, seq, pk);
+}
+
 /*  The rewrite of an erased upsert: it must be given the entry. */
 static void s_rewrite_entry(void *arg, const msgpack_object *event, uint64_t seq, msgpack_packer *pk)
 {
     const msgpack_object *entry = doc_get(event, "entry");
     assert_non_null(entry);
     assert_int_equal(entry->type, MSGPACK_OBJECT_MAP);
-    (*(int *)arg)++;
-    msgpack_pack_map(pk, 4);
-    proto_pack_kv_uint(pk, "seq", seq);
-    proto_pack_kv_uint(pk, "v", PROTO_VERSION);
-    proto_pack_kv_str(pk, "type", "redacted");
-    proto_pack_kv_str(pk, "by", "rewrite");
+    s_pack_rewritten(arg, seq, pk);
 }
 
 static void test_a_split_event_is_rolled_back_and_erased_with_its_tail(void **state)
@@ -610,15 +620,10 @@ static void test_an_entry_signed_beside_its_copy_is_stored_once(void **state)
         assert_memory_equal(read, packed[after], lens[after]);
     }
     /* A consumer that leaves out the signature gets the entry. */
-    stream_omit_t omit;
-    static const char *const names[] = {"signed", "sig", NULL};
-    stream_omit_from_names(&omit, names);
-    size_t cut = s_batch_bytes(f, 0, &omit, read, sizeof read);
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);
-    msgpack_object object;
-    proto_error_t err;
-    assert_int_equal(wire_decode(read, cut, &zone, &object, &err), 0);
+    msgpack_object object = s_batch_without(f, 0, (const char *const[]){"signed", "sig", NULL}, &zone, read,
+                                            sizeof read);
     assert_null(doc_get(&object, "signed"));
     assert_int_equal(doc_get(doc_get(&object, "entry"), "text")->via.str.size, entry_len);
     /* An erasure's rewrite is given the whole event. */
