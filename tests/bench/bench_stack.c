@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,10 +40,33 @@ bool bench_stack_port_free(int port)
     return free_now;
 }
 
+/*  Takes the lock of the block at `base` for the rest of this process
+ *  (the descriptor stays open; the kernel drops the lock at exit): the
+ *  file essp-ports/BASE under $TMPDIR, else /tmp, as
+ *  tests/stack/harness.py takes it, so that a bench and the stack tests
+ *  that ctest runs beside it never start two stacks on one block.  -1
+ *  when another process holds it, else the descriptor. */
+static int s_take_block(int base)
+{
+    const char *tmp = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/essp-ports", tmp && *tmp ? tmp : "/tmp");
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return -1;
+    size_t len = strlen(path);
+    snprintf(path + len, sizeof path - len, "/%d", base);
+    int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
 /*  A base port whose 32 ports are free now: the four services, and the
  *  ports after them that a service may also listen on (intake's HTTP
- *  gateway is base + 4, the metrics ports base + 16 and up), as
- *  tests/stack/harness.py does. */
+ *  gateway is base + 4, the metrics ports base + 16 and up), and whose
+ *  lock no other process holds, as tests/stack/harness.py does. */
 int bench_stack_free_base_port(void)
 {
     unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
@@ -49,11 +74,15 @@ int bench_stack_free_base_port(void)
         /* Below the ephemeral range (32768 and up), where an outgoing
          * connection could take a port while a service restarts. */
         int base = 10000 + (rand_r(&seed) % 700) * S_PORTS;
+        int lock = s_take_block(base);
+        if (lock < 0)
+            continue;
         bool ok = true;
         for (int i = 0; ok && i < S_PORTS; i++)
             ok = bench_stack_port_free(base + i);
         if (ok)
             return base;
+        close(lock);
     }
     return -1;
 }

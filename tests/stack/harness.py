@@ -3,6 +3,7 @@ loopback, in a temporary ESSP_HOME with its own LMDB files and ports, and
 the real essp tool.  Services can be stopped with SIGTERM or killed with
 SIGKILL and started again, as an operator or a crash would."""
 
+import fcntl
 import json
 import os
 import random
@@ -21,26 +22,62 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "applications")
 
 
+# The blocks of ports this process took, each held by a lock on a file of
+# PORT_LOCKS until the process ends: two tests that run at the same time
+# (ctest -j) could otherwise both find the same block free, since a block
+# is only looked at, not bound, until its services start.  essp-bench
+# takes its blocks the same way (tests/bench/bench_stack.c).
+PORT_LOCKS = os.path.join(tempfile.gettempdir(), "essp-ports")
+_held_blocks = {}
+
+
+def _take_block(base):
+    """True when this process now holds base's lock (nobody else does)."""
+    os.makedirs(PORT_LOCKS, exist_ok=True)
+    fd = os.open(os.path.join(PORT_LOCKS, str(base)), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _held_blocks[base] = fd
+    return True
+
+
+def _give_block(base):
+    os.close(_held_blocks.pop(base))
+
+
+def _block_free(base):
+    """True when every port of the block can be bound now."""
+    sockets = []
+    try:
+        for offset in range(PORT_BLOCK):
+            s = socket.socket()
+            sockets.append(s)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", base + offset))
+        return True
+    except OSError:
+        return False
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def free_base_port():
     """A base port whose PORT_BLOCK ports (base + 0 to base + 31: every port
-    of common/config.h's table, the metrics ports included) are free now."""
+    of common/config.h's table, the metrics ports included) are free now,
+    and that no other process of the tests or of essp-bench holds."""
     for _ in range(200):
         # Below the kernel's ephemeral range (32768 and up): a port there can be
         # taken by any outgoing connection while a service restarts.
         base = random.randrange(10000, 32768 - PORT_BLOCK, PORT_BLOCK)
-        try:
-            sockets = []
-            for offset in range(PORT_BLOCK):
-                s = socket.socket()
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind(("127.0.0.1", base + offset))
-                sockets.append(s)
-            for s in sockets:
-                s.close()
+        if base in _held_blocks or not _take_block(base):
+            continue
+        if _block_free(base):
             return base
-        except OSError:
-            for s in sockets:
-                s.close()
+        _give_block(base)
     raise RuntimeError("no free ports")
 
 
