@@ -126,58 +126,53 @@ static int s_put_once(stream_log_t *self, MDB_txn *txn, MDB_val *key, const msgp
     return rc;
 }
 
-/*  Whether the stored event holds nil for its copy (at: the nil's offset)
- *  and the bytes to put back (source, in the signed content). */
-static bool s_kept_once(const stream_log_t *self, const MDB_val *stored, size_t *at, const void **source,
-                        size_t *source_len)
+/*  Where a stored event holds nil for its copy: the nil's offset, and
+ *  the bytes to put back (in the signed content); len 0 when it holds
+ *  none. */
+typedef struct {
+    size_t at;
+    const void *source;
+    size_t len;
+} kept_once_t;
+
+static kept_once_t s_kept_once(const stream_log_t *self, const MDB_val *stored)
 {
+    kept_once_t once = {0, NULL, 0};
     const void *value;
     size_t value_len;
     if (!self->copy || !stream_omit_field(stored->mv_data, stored->mv_size, self->copy, &value, &value_len)
         || value_len != 1 || *(const uint8_t *)value != 0xc0
-        || !s_signed_copy(self, stored->mv_data, stored->mv_size, source, source_len))
-        return false;
-    *at = (size_t)((const char *)value - (const char *)stored->mv_data);
-    return true;
+        || !s_signed_copy(self, stored->mv_data, stored->mv_size, &once.source, &once.len))
+        return (kept_once_t){0, NULL, 0};
+    once.at = (size_t)((const char *)value - (const char *)stored->mv_data);
+    return once;
 }
 
-/*  The stored event with its copy put back from the signed content, in
- *  self->whole; an event stored whole is given as it is. */
-static MDB_val s_restore(stream_log_t *self, MDB_val stored)
+/*  The three pieces of an event kept once, whole again, into pk. */
+static void s_pack_whole(const MDB_val *stored, const kept_once_t *once, msgpack_packer *pk)
 {
-    const void *source;
-    size_t at, source_len;
-    if (!s_kept_once(self, &stored, &at, &source, &source_len))
+    proto_pack_raw(pk, stored->mv_data, once->at);
+    proto_pack_raw(pk, once->source, once->len);
+    proto_pack_raw(pk, (const char *)stored->mv_data + once->at + 1, stored->mv_size - once->at - 1);
+}
+
+/*  The stored event with its copy (`once`) put back, in self->whole; an
+ *  event stored whole is given as it is. */
+static MDB_val s_whole(stream_log_t *self, MDB_val stored, const kept_once_t *once)
+{
+    if (!once->len)
         return stored;
     msgpack_sbuffer_clear(&self->whole);
-    msgpack_sbuffer_write(&self->whole, stored.mv_data, at);
-    msgpack_sbuffer_write(&self->whole, source, source_len);
-    msgpack_sbuffer_write(&self->whole, (const char *)stored.mv_data + at + 1, stored.mv_size - at - 1);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &self->whole, msgpack_sbuffer_write);
+    s_pack_whole(&stored, once, &pk);
     return (MDB_val){self->whole.size, self->whole.data};
 }
 
-/*  Packs the stored event with its copy put back straight into pk (a
- *  pull that omits nothing: no copy in between).  False when it has no
- *  copy to put back. */
-static bool s_pack_restored(const stream_log_t *self, const MDB_val *stored, msgpack_packer *pk)
+static MDB_val s_restore(stream_log_t *self, MDB_val stored)
 {
-    const void *source;
-    size_t at, source_len;
-    if (!s_kept_once(self, stored, &at, &source, &source_len))
-        return false;
-    proto_pack_raw(pk, stored->mv_data, at);
-    proto_pack_raw(pk, source, source_len);
-    proto_pack_raw(pk, (const char *)stored->mv_data + at + 1, stored->mv_size - at - 1);
-    return true;
-}
-
-/*  The size of the stored event once its copy is put back. */
-static size_t s_restored_size(const stream_log_t *self, const MDB_val *stored)
-{
-    const void *source;
-    size_t at, source_len;
-    return s_kept_once(self, stored, &at, &source, &source_len) ? stored->mv_size - 1 + source_len
-                                                                : stored->mv_size;
+    kept_once_t once = s_kept_once(self, &stored);
+    return s_whole(self, stored, &once);
 }
 
 uint64_t stream_log_head(const stream_log_t *self)
@@ -310,6 +305,7 @@ size_t stream_log_pack_after(stream_log_t *self, MDB_txn *txn, uint64_t after, s
                              size_t max_bytes, const stream_omit_t *omit, msgpack_packer *pk)
 {
     MDB_val found[PROTO_BATCH_MAX], tails[PROTO_BATCH_MAX];
+    kept_once_t onces[PROTO_BATCH_MAX];
     if (max > PROTO_BATCH_MAX)
         max = PROTO_BATCH_MAX;
     size_t count = 0, bytes = 0;
@@ -320,11 +316,15 @@ size_t stream_log_pack_after(stream_log_t *self, MDB_txn *txn, uint64_t after, s
         MDB_val key = {8, key_bytes}, value;
         int rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
         MDB_val tail = {0, NULL};
+        kept_once_t once;
         size_t size = 0;
+        /* Each event counted as it will be sent, its copy put back. */
         while (rc == 0 && count < max && store_u64_from_key(key.mv_data) <= self->head
                && s_tail(self, txn, &key, &tail) == 0
-               && (size = s_restored_size(self, &value) + tail.mv_size, count == 0 || bytes + size <= max_bytes)) {
+               && (once = s_kept_once(self, &value), size = value.mv_size + tail.mv_size + (once.len ? once.len - 1 : 0),
+                   count == 0 || bytes + size <= max_bytes)) {
             tails[count] = tail;
+            onces[count] = once;
             found[count++] = value;
             bytes += size;
             rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
@@ -333,9 +333,14 @@ size_t stream_log_pack_after(stream_log_t *self, MDB_txn *txn, uint64_t after, s
     }
     msgpack_pack_array(pk, count);
     for (size_t i = 0; i < count; i++) {
-        if (!tails[i].mv_size && !stream_omit_fields(omit) && s_pack_restored(self, &found[i], pk))
+        /* A pull that omits nothing takes the pieces straight: no copy in
+         * between. */
+        if (onces[i].len && !tails[i].mv_size && !stream_omit_fields(omit)) {
+            s_pack_whole(&found[i], &onces[i], pk);
             continue;
-        MDB_val event = s_restore(self, tails[i].mv_size ? s_join(self, &found[i], &tails[i]) : found[i]);
+        }
+        MDB_val event = tails[i].mv_size ? s_restore(self, s_join(self, &found[i], &tails[i]))
+                                         : s_whole(self, found[i], &onces[i]);
         stream_omit_pack_event(omit, event.mv_data, event.mv_size, pk);
     }
     return count;
