@@ -10,15 +10,18 @@
 /*  An event has a dozen fields; one with more goes whole. */
 #define S_FIELDS_MAX 64
 
-/*  The fields every consumer needs: the envelope and the subject. */
-static const char *const s_kept[] = {"seq", "v", "type", "at", "id", NULL};
-
-static bool s_is_kept(const char *name, size_t len)
+static bool s_is_envelope(const char *name, size_t len)
 {
-    for (const char *const *k = s_kept; *k; k++)
+    for (const char *const *k = proto_envelope_keys; *k; k++)
         if (strlen(*k) == len && memcmp(*k, name, len) == 0)
             return true;
     return false;
+}
+
+/*  The fields every consumer needs: the envelope and the subject. */
+static bool s_is_kept(const char *name, size_t len)
+{
+    return s_is_envelope(name, len) || (len == 2 && memcmp(name, "id", 2) == 0);
 }
 
 static void s_add(stream_omit_t *self, const char *name, size_t len)
@@ -185,12 +188,6 @@ static bool s_field(const uint8_t *p, size_t len, size_t at, const char **name, 
     size_t value_size = s_object_size(p + at + *key_size, len - at - *key_size);
     *size = *key_size + value_size;
     return value_size != 0;
-}
-
-/*  The envelope every stored event begins with. */
-static bool s_is_envelope(const char *name, size_t len)
-{
-    return s_is_kept(name, len) && !(len == 2 && memcmp(name, "id", 2) == 0);
 }
 
 static bool s_omitted(const stream_omit_t *self, const char *name, size_t len)
