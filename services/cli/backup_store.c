@@ -211,33 +211,6 @@ int backup_copy_file(const char *from, const char *to, unsigned mode)
     return rc;
 }
 
-int backup_copy_tree(const char *from, const char *to, char *why, size_t cap)
-{
-    if (mkdir(to, 0700) != 0 && errno != EEXIST)
-        return s_fail(why, cap, "cannot create", to, -1);
-    DIR *dir = opendir(from);
-    if (!dir)
-        return s_fail(why, cap, "cannot read", from, -1);
-    int rc = 0;
-    struct dirent *entry;
-    while (rc == 0 && (entry = readdir(dir))) {
-        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-            continue;
-        char src[CONFIG_PATH_MAX], dst[CONFIG_PATH_MAX];
-        snprintf(src, sizeof src, "%s/%s", from, entry->d_name);
-        snprintf(dst, sizeof dst, "%s/%s", to, entry->d_name);
-        struct stat st;
-        if (lstat(src, &st) != 0)
-            rc = s_fail(why, cap, "cannot read", src, -1);
-        else if (S_ISDIR(st.st_mode))
-            rc = backup_copy_tree(src, dst, why, cap);
-        else if (S_ISREG(st.st_mode) && backup_copy_file(src, dst, st.st_mode & 0700) != 0)
-            rc = s_fail(why, cap, "cannot copy", src, -1);
-    }
-    closedir(dir);
-    return rc;
-}
-
 int backup_file_digest(const char *path, char hex[BACKUP_DIGEST_HEX])
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -261,8 +234,13 @@ int backup_file_digest(const char *path, char hex[BACKUP_DIGEST_HEX])
     return 0;
 }
 
-/*  backup_walk under root/rel (rel "" for root itself). */
-static int s_walk(const char *root, const char *rel, backup_file_fn fn, void *ctx, char *why, size_t cap)
+/*  Called for each directory (before what it holds) and each regular
+ *  file under the root of a walk, with its path relative to the root and
+ *  what lstat said of it; non-zero stops the walk and is returned. */
+typedef int (*s_visit_fn)(const char *rel, const struct stat *st, void *ctx);
+
+/*  The walk under root/rel (rel "" for root itself). */
+static int s_walk(const char *root, const char *rel, s_visit_fn visit, void *ctx, char *why, size_t cap)
 {
     char path[CONFIG_PATH_MAX];
     snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
@@ -280,20 +258,59 @@ static int s_walk(const char *root, const char *rel, backup_file_fn fn, void *ct
         struct stat st;
         if (lstat(full, &st) != 0)
             rc = s_fail(why, cap, "cannot read", full, -1);
-        else if (S_ISDIR(st.st_mode))
-            rc = s_walk(root, sub, fn, ctx, why, cap);
+        else if (S_ISDIR(st.st_mode) && (rc = visit(sub, &st, ctx)) == 0)
+            rc = s_walk(root, sub, visit, ctx, why, cap);
         else if (S_ISREG(st.st_mode))
-            rc = fn(sub, ctx);
+            rc = visit(sub, &st, ctx);
     }
     closedir(dir);
     return rc;
+}
+
+typedef struct {
+    backup_file_fn fn;
+    void *ctx;
+} s_files_t;
+
+static int s_file_only(const char *rel, const struct stat *st, void *ctx)
+{
+    const s_files_t *files = ctx;
+    return S_ISREG(st->st_mode) ? files->fn(rel, files->ctx) : 0;
 }
 
 int backup_walk(const char *root, backup_file_fn fn, void *ctx, char *why, size_t cap)
 {
     if (cap)
         why[0] = '\0';
-    return s_walk(root, "", fn, ctx, why, cap);
+    s_files_t files = {fn, ctx};
+    return s_walk(root, "", s_file_only, &files, why, cap);
+}
+
+typedef struct {
+    const char *from, *to;
+    char *why;
+    size_t cap;
+} s_copy_t;
+
+/*  One directory made, or one file copied, under the copy's root. */
+static int s_copy_one(const char *rel, const struct stat *st, void *ctx)
+{
+    const s_copy_t *copy = ctx;
+    char src[2 * CONFIG_PATH_MAX], dst[2 * CONFIG_PATH_MAX];
+    snprintf(src, sizeof src, "%s/%s", copy->from, rel);
+    snprintf(dst, sizeof dst, "%s/%s", copy->to, rel);
+    if (S_ISDIR(st->st_mode))
+        return mkdir(dst, 0700) != 0 && errno != EEXIST ? s_fail(copy->why, copy->cap, "cannot create", dst, -1) : 0;
+    return backup_copy_file(src, dst, st->st_mode & 0700) != 0 ? s_fail(copy->why, copy->cap, "cannot copy", src, -1)
+                                                               : 0;
+}
+
+int backup_copy_tree(const char *from, const char *to, char *why, size_t cap)
+{
+    if (mkdir(to, 0700) != 0 && errno != EEXIST)
+        return s_fail(why, cap, "cannot create", to, -1);
+    s_copy_t copy = {from, to, why, cap};
+    return s_walk(from, "", s_copy_one, &copy, why, cap);
 }
 
 int backup_remove_tree(const char *path)
